@@ -1,0 +1,52 @@
+# Thin verbs over scripts/ and the `bookiji` command line.
+SHELL := /bin/bash
+BIN := .venv/bin
+BOOKIJI := $(BIN)/bookiji
+
+.PHONY: help bootstrap up down deploy test lint fmt bench chaos db-start db-stop db-status db-reset db-psql db-dump seed
+
+help:
+	@echo "make up        install what is missing, start the whole stack (Ctrl-C stops it)"
+	@echo "make test      install what is missing, lint, run the test suite"
+	@echo "make down      stop the stack and the embedded cluster"
+	@echo "make lint      sqlfluff, ruff, mypy, plpgsql_check"
+	@echo "make db-reset  drop and rebuild the development database"
+	@echo "make db-dump   rewrite db/schema.sql from a fresh deploy"
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+up: bootstrap
+	@$(BOOKIJI) up
+
+down: bootstrap
+	@$(BOOKIJI) down
+
+deploy: bootstrap
+	@$(BOOKIJI) deploy
+
+test: bootstrap
+	@scripts/test.sh
+
+lint: bootstrap
+	@scripts/lint.sh
+
+fmt: bootstrap
+	@$(BIN)/ruff format worker tests bench
+	@$(BIN)/ruff check --fix worker tests bench
+
+bench: bootstrap
+	@$(BOOKIJI) bench
+
+db-start: bootstrap
+	@$(BOOKIJI) db start
+db-stop: bootstrap
+	@$(BOOKIJI) db stop
+db-status: bootstrap
+	@$(BOOKIJI) db status
+db-reset: bootstrap
+	@$(BOOKIJI) db reset
+db-psql: bootstrap
+	@$(BOOKIJI) db psql
+db-dump: bootstrap
+	@scripts/dump-schema.sh

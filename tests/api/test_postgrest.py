@@ -1,0 +1,84 @@
+"""PostgREST in front of the api schema: OpenAPI, health, and the tokens it must refuse."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import httpx
+import pytest
+
+from tests.helpers.auth import bearer, mint
+
+
+def test_the_root_serves_the_openapi_document(api_url: str) -> None:
+    doc = httpx.get(f"{api_url}/").json()
+    assert doc["swagger"] == "2.0"
+    assert "/rpc/health" in doc["paths"]
+    assert "Health check" in json.dumps(doc["paths"]["/rpc/health"])
+
+
+def test_health_reports_every_version_and_the_latest_migration(api_url: str) -> None:
+    resp = httpx.get(f"{api_url}/rpc/health")
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["status"] == "ok"
+    assert body["postgres"].startswith("15.")
+    assert body["postgis"].startswith("3.")
+    assert body["pgmq"]
+    assert body["postgrest"]["version"] == "12.0.2"
+    assert body["postgrest"]["schema_cache"] == "loaded"
+    assert len(body["migration"]) == 14
+
+
+def test_a_valid_token_is_accepted(api_url: str) -> None:
+    assert httpx.get(f"{api_url}/rpc/health", headers=bearer(mint("customer"))).status_code == 200
+
+
+def _none_alg_token() -> str:
+    def enc(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    header = enc({"alg": "none", "typ": "JWT"})
+    payload = enc({"sub": "x", "role": "ops", "aud": "bookiji", "iat": now, "exp": now + 600})
+    return f"{header}.{payload}."
+
+
+@pytest.mark.parametrize(
+    ("case", "token"),
+    [
+        (
+            "signed with another secret",
+            lambda: mint("customer", secret="another-secret-" + "x" * 32),
+        ),
+        (
+            "expired",
+            lambda: mint("customer", iat=int(time.time()) - 3600, exp=int(time.time()) - 60),
+        ),
+        ("alg none", _none_alg_token),
+        ("without exp", lambda: mint("customer", omit=("exp",))),
+        ("without iat", lambda: mint("customer", omit=("iat",))),
+        ("without aud", lambda: mint("customer", omit=("aud",))),
+        ("for another audience", lambda: mint("customer", aud="someone-else")),
+        ("tampered role claim", lambda: _tamper(mint("customer"))),
+    ],
+)
+def test_a_bad_token_is_refused_with_401(api_url: str, case: str, token: object) -> None:
+    resp = httpx.get(f"{api_url}/rpc/health", headers=bearer(token()))  # type: ignore[operator]
+    assert resp.status_code == 401, f"{case}: {resp.status_code} {resp.text}"
+
+
+def _tamper(token: str) -> str:
+    header, payload, sig = token.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    body["role"] = "ops"
+    forged = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{sig}"
+
+
+def test_a_validly_signed_token_for_a_role_outside_the_api_is_refused(api_url: str) -> None:
+    # Only a holder of the secret can sign one; PostgREST cannot switch to it (403).
+    resp = httpx.get(f"{api_url}/rpc/health", headers=bearer(mint("postgres")))
+    assert resp.status_code == 403

@@ -1,0 +1,72 @@
+"""Shared fixtures: a session-wide test cluster, a template database built by the real
+deploy path, a fresh database per test cloned from it (pytest-postgresql), and a
+PostgREST process over a database of its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from pytest_postgresql import factories
+
+from tests.helpers import stack
+from worker import config, deploy
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    cluster = stack.test_cluster()
+    cluster.start()
+    cluster.wait_ready()
+
+
+def load_schema(host: str, port: int, user: str, dbname: str, password: str, **_: Any) -> None:
+    """Build the template through the real deploy path."""
+    deploy.deploy(config.load(), url=stack.admin_url(dbname))
+
+
+postgresql_proc = factories.postgresql_noproc(
+    host="127.0.0.1",
+    port=stack.TEST_PG_PORT,
+    user="postgres",
+    password=config.load_secrets(config.load().data_dir)["POSTGRES_PASSWORD"],
+    dbname="bookiji_test",
+    load=[load_schema],
+)
+postgresql = factories.postgresql("postgresql_proc")
+
+
+@pytest.fixture
+def db(postgresql: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """A fresh, fully deployed database for this test (superuser connection, autocommit)."""
+    postgresql.autocommit = True
+    return postgresql
+
+
+@pytest.fixture
+def db_url(db: psycopg.Connection[Any]) -> str:
+    return stack.admin_url(db.info.dbname)
+
+
+@pytest.fixture(scope="session")
+def template_db(postgresql_proc: Any) -> str:
+    return str(postgresql_proc.template_dbname)
+
+
+@pytest.fixture(scope="session")
+def api(template_db: str) -> Iterator[stack.PostgREST]:
+    """One PostgREST for the session over its own database cloned from the template."""
+    name = f"bookiji_api_{uuid.uuid4().hex[:8]}"
+    stack.create_db(name, template_db)
+    try:
+        with stack.run_postgrest(name) as server:
+            yield server
+    finally:
+        stack.drop_db(name)
+
+
+@pytest.fixture
+def api_url(api: stack.PostgREST) -> str:
+    return api.url

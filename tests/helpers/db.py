@@ -1,0 +1,25 @@
+"""Acting as a user inside one transaction, the way PostgREST does it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+
+@contextmanager
+def acting_as(
+    conn: psycopg.Connection[Any], role: str, sub: uuid.UUID | str | None = None, **claims: Any
+) -> Iterator[psycopg.Connection[Any]]:
+    """Run the block as ``role`` with JWT claims set for this transaction only; roll back after."""
+    body: dict[str, Any] = {"role": role, **claims}
+    if sub is not None:
+        body["sub"] = str(sub)
+    with conn.transaction(force_rollback=True):
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(body),))
+        conn.execute(psycopg.sql.SQL("set local role {}").format(psycopg.sql.Identifier(role)))
+        yield conn

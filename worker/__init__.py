@@ -1,0 +1,1 @@
+"""Bookiji: the pgmq worker and the project's command line (``bookiji``)."""

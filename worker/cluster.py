@@ -1,0 +1,297 @@
+"""The embedded PostgreSQL cluster under ``.data/``: create, start, stop, status.
+
+PostgreSQL refuses to run as root. When this runs as root (as CI does) every
+server command runs as the ``postgres`` OS user that Debian's package creates,
+and the cluster's directory belongs to that user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from worker.errors import ConfigError
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+# Settings sized for this project's reference machine (2 cores, 24 GiB). Each is
+# justified in the README's performance section.
+SERVER_SETTINGS: dict[str, str] = {
+    "listen_addresses": "'127.0.0.1'",
+    "max_connections": "200",
+    "shared_buffers": "'1GB'",
+    "effective_cache_size": "'8GB'",
+    "work_mem": "'16MB'",
+    "maintenance_work_mem": "'256MB'",
+    "random_page_cost": "1.1",
+    "deadlock_timeout": "'1s'",
+    "log_min_messages": "warning",
+    "log_min_error_statement": "panic",
+    "timezone": "'UTC'",
+    "password_encryption": "'scram-sha-256'",
+}
+
+# Extra settings for the throwaway test cluster: durability traded for speed.
+FAST_SETTINGS: dict[str, str] = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "shared_buffers": "'256MB'",
+}
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _postgres_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam("postgres")
+    except KeyError as exc:  # pragma: no cover - depends on the machine
+        raise ConfigError(
+            "running as root, but there is no 'postgres' OS user to run the cluster as; "
+            "install the Debian package postgresql-15 (it creates that user)"
+        ) from exc
+
+
+def _as_server_user(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if _is_root() else cmd
+
+
+def _chown_to_server_user(path: Path) -> None:
+    if _is_root():
+        pw = _postgres_user()
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One PostgreSQL cluster owned by the project."""
+
+    data_dir: Path  # the project's .data (or the test equivalent)
+    name: str  # "pg" or "pg-test"
+    port: int
+    password: str
+    fast: bool = False
+
+    @property
+    def link(self) -> Path:
+        return self.data_dir / self.name
+
+    @property
+    def home(self) -> Path:
+        """Where the cluster really lives (``.data/<name>`` or, if the server user cannot
+        reach the checkout, a directory under /var/tmp that ``.data/<name>`` links to)."""
+        return self.link.resolve() if self.link.is_symlink() else self.link
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "postgres.log"
+
+    def _server_can_reach(self, path: Path) -> bool:
+        if not _is_root():
+            return True
+        probe = subprocess.run(
+            ["runuser", "-u", "postgres", "--", "test", "-x", str(path)],
+            capture_output=True,
+            check=False,
+        )
+        return probe.returncode == 0
+
+    def _prepare_home(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.link.exists():
+            return
+        if self._server_can_reach(self.data_dir):
+            self.link.mkdir()
+        else:
+            # The checkout sits where the postgres user cannot go (for example under
+            # /root): keep the cluster in /var/tmp and link it from .data/.
+            digest = hashlib.sha256(str(self.link).encode()).hexdigest()[:12]
+            target = Path("/var/tmp") / f"bookiji-{self.name}-{digest}"  # noqa: S108 - mode 0700, owned by postgres
+            target.mkdir(mode=0o700, exist_ok=True)
+            self.link.symlink_to(target)
+        _chown_to_server_user(self.home)
+        self.home.chmod(0o700)
+
+    def initialized(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def init(self) -> None:
+        """Create the cluster on first use (a no-op once it exists)."""
+        if self.initialized():
+            return
+        if not (PG_BIN / "initdb").exists():
+            raise ConfigError(
+                f"PostgreSQL 15 server binaries are missing ({PG_BIN}); run `make bootstrap` "
+                "or install the Debian package postgresql-15"
+            )
+        self._prepare_home()
+        for sub in (self.pgdata, self.socket_dir):
+            sub.mkdir(mode=0o700, exist_ok=True)
+            _chown_to_server_user(sub)
+        pwfile = self.home / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        pwfile.chmod(0o600)
+        _chown_to_server_user(pwfile)
+        try:
+            subprocess.run(
+                _as_server_user(
+                    [
+                        str(PG_BIN / "initdb"),
+                        "-D",
+                        str(self.pgdata),
+                        "-U",
+                        "postgres",
+                        f"--pwfile={pwfile}",
+                        "--auth=scram-sha-256",
+                        "--encoding=UTF8",
+                        "--locale=C.UTF-8",
+                    ]
+                ),
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        except subprocess.CalledProcessError as exc:
+            raise ConfigError(f"initdb failed:\n{exc.stdout}{exc.stderr}") from exc
+        finally:
+            pwfile.unlink(missing_ok=True)
+        settings = dict(SERVER_SETTINGS)
+        if self.fast:
+            settings.update(FAST_SETTINGS)
+        settings["unix_socket_directories"] = f"'{self.socket_dir}'"
+        conf = self.pgdata / "postgresql.conf"
+        with conf.open("a") as f:
+            f.write("\n# --- Bookiji embedded cluster ---\n")
+            for key, value in settings.items():
+                f.write(f"{key} = {value}\n")
+            f.write("include_if_exists = 'bookiji.port.conf'\n")
+
+    def _write_port(self) -> None:
+        port_conf = self.pgdata / "bookiji.port.conf"
+        port_conf.write_text(f"port = {self.port}\n")
+        _chown_to_server_user(port_conf)
+
+    def running(self) -> bool:
+        if not self.initialized():
+            return False
+        res = subprocess.run(
+            _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "status"]),
+            capture_output=True,
+            check=False,
+        )
+        return res.returncode == 0
+
+    def start(self) -> None:
+        self.init()
+        if self.running():
+            return
+        if port_in_use(self.port):
+            raise ConfigError(
+                f"port {self.port} on 127.0.0.1 is already in use by another program; "
+                f"stop it or choose another port with BOOKIJI_PG_PORT"
+            )
+        self._write_port()
+        if not self.log_file.exists():
+            self.log_file.touch()
+            _chown_to_server_user(self.log_file)
+        res = subprocess.run(
+            _as_server_user(
+                [
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.pgdata),
+                    "-l",
+                    str(self.log_file),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if res.returncode != 0:
+            tail = self.log_file.read_text(errors="replace")[-2000:]
+            raise ConfigError(f"PostgreSQL did not start:\n{res.stdout}{res.stderr}\n{tail}")
+
+    def stop(self, mode: str = "fast") -> None:
+        if not self.running():
+            return
+        subprocess.run(
+            _as_server_user(
+                [str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-m", mode, "-w", "stop"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def restart(self, mode: str = "fast") -> None:
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.pgdata),
+                    "-l",
+                    str(self.log_file),
+                    "-m",
+                    mode,
+                    "-w",
+                    "restart",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def postmaster_pid(self) -> int | None:
+        pidfile = self.pgdata / "postmaster.pid"
+        try:
+            return int(pidfile.read_text().splitlines()[0])
+        except (FileNotFoundError, IndexError, ValueError):
+            return None
+
+    def destroy(self) -> None:
+        self.stop("immediate")
+        home = self.home
+        if self.link.is_symlink():
+            self.link.unlink()
+        shutil.rmtree(home, ignore_errors=True)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            res = subprocess.run(
+                [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True,
+                check=False,
+            )
+            if res.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise ConfigError(f"PostgreSQL on port {self.port} did not become ready in {timeout}s")

@@ -1,0 +1,204 @@
+"""Typed configuration read from the environment, with the embedded defaults in one place.
+
+Every setting has an environment variable. When a variable is unset the embedded
+development stack is used: a PostgreSQL cluster under ``.data/pg``, PostgREST on
+127.0.0.1:3000, localstripe on 127.0.0.1:12111 and an SMTP sink on 127.0.0.1:1025.
+Secrets that are not given are generated once into ``.data/secrets.json``
+(mode 0600, never committed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The embedded defaults, in one place.
+DEFAULTS: dict[str, str] = {
+    "BOOKIJI_ENV": "development",
+    "BOOKIJI_DATA_DIR": str(ROOT / ".data"),
+    "BOOKIJI_PG_PORT": "54322",
+    "BOOKIJI_DB_NAME": "bookiji",
+    "PGRST_HOST": "127.0.0.1",
+    "PGRST_PORT": "3000",
+    "PGRST_ADMIN_PORT": "3001",
+    "PGRST_DB_POOL": "10",
+    "PGRST_DB_MAX_ROWS": "1000",
+    "PGRST_LOG_LEVEL": "error",
+    "JWT_AUD": "bookiji",
+    "JWT_TTL_SECONDS": "900",
+    "STRIPE_SECRET_KEY": "sk_test_bookiji_local",
+    "STRIPE_API_BASE": "http://127.0.0.1:12111",
+    "SMTP_URL": "smtp://127.0.0.1:1025",
+    "MAIL_FROM": "Bookiji <no-reply@bookiji.test>",
+    "WORKER_METRICS_PORT": "9464",
+}
+
+SECRET_NAMES = (
+    "POSTGRES_PASSWORD",
+    "AUTHENTICATOR_PASSWORD",
+    "WORKER_DB_PASSWORD",
+    "JWT_SECRET",
+    "STRIPE_WEBHOOK_SECRET",
+)
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return DEFAULTS[name]
+    return value
+
+
+def _generate(name: str) -> str:
+    if name == "STRIPE_WEBHOOK_SECRET":
+        return "whsec_" + secrets.token_hex(24)
+    return secrets.token_urlsafe(36)
+
+
+def load_secrets(data_dir: Path) -> dict[str, str]:
+    """Return the secrets, from the environment or generated once into .data/secrets.json."""
+    path = data_dir / "secrets.json"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text())
+    changed = False
+    for name in SECRET_NAMES:
+        if name not in stored:
+            stored[name] = _generate(name)
+            changed = True
+    if changed:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stored, indent=2))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return {name: os.environ.get(name) or stored[name] for name in SECRET_NAMES}
+
+
+def with_credentials(url: str, user: str, password: str, dbname: str | None = None) -> str:
+    """The same server as ``url``, logged in as another role (and optionally another database)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    path = f"/{dbname}" if dbname is not None else parts.path
+    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
+
+
+def dbname_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "postgres"
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    embedded: bool
+    pg_port: int
+    db_name: str
+    database_url: str
+    authenticator_password: str
+    worker_db_password: str
+    jwt_secret: str
+    jwt_aud: str
+    jwt_ttl_seconds: int
+    pgrst_host: str
+    pgrst_port: int
+    pgrst_admin_port: int
+    pgrst_db_pool: int
+    pgrst_db_max_rows: int
+    pgrst_log_level: str
+    stripe_secret_key: str
+    stripe_api_base: str
+    stripe_webhook_secret: str
+    smtp_url: str
+    mail_from: str
+    worker_metrics_port: int
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "log"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.pgrst_host}:{self.pgrst_port}"
+
+    def url_for(self, user: str, password: str, dbname: str | None = None) -> str:
+        return with_credentials(self.database_url, user, password, dbname)
+
+    @property
+    def authenticator_url(self) -> str:
+        return self.url_for("authenticator", self.authenticator_password)
+
+    @property
+    def worker_url(self) -> str:
+        return os.environ.get("WORKER_DATABASE_URL") or self.url_for(
+            "bookiji_worker", self.worker_db_password
+        )
+
+    def admin_url(self, dbname: str | None = None) -> str:
+        """The administrative URL, optionally pointed at another database on the same server."""
+        if dbname is None:
+            return self.database_url
+        parts = urlsplit(self.database_url)
+        return urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, parts.fragment))
+
+
+def load() -> Settings:
+    data_dir = Path(_env("BOOKIJI_DATA_DIR"))
+    sec = load_secrets(data_dir)
+    pg_port = int(_env("BOOKIJI_PG_PORT"))
+    db_name = _env("BOOKIJI_DB_NAME")
+    user_url = os.environ.get("DATABASE_URL")
+    embedded = not user_url
+    database_url = user_url or (
+        f"postgresql://postgres:{quote(sec['POSTGRES_PASSWORD'], safe='')}"
+        f"@127.0.0.1:{pg_port}/{db_name}"
+    )
+    return Settings(
+        env=_env("BOOKIJI_ENV"),
+        data_dir=data_dir,
+        embedded=embedded,
+        pg_port=pg_port,
+        db_name=dbname_of(database_url),
+        database_url=database_url,
+        authenticator_password=sec["AUTHENTICATOR_PASSWORD"],
+        worker_db_password=sec["WORKER_DB_PASSWORD"],
+        jwt_secret=sec["JWT_SECRET"],
+        jwt_aud=_env("JWT_AUD"),
+        jwt_ttl_seconds=int(_env("JWT_TTL_SECONDS")),
+        pgrst_host=_env("PGRST_HOST"),
+        pgrst_port=int(_env("PGRST_PORT")),
+        pgrst_admin_port=int(_env("PGRST_ADMIN_PORT")),
+        pgrst_db_pool=int(_env("PGRST_DB_POOL")),
+        pgrst_db_max_rows=int(_env("PGRST_DB_MAX_ROWS")),
+        pgrst_log_level=_env("PGRST_LOG_LEVEL"),
+        stripe_secret_key=_env("STRIPE_SECRET_KEY"),
+        stripe_api_base=_env("STRIPE_API_BASE"),
+        stripe_webhook_secret=sec["STRIPE_WEBHOOK_SECRET"],
+        smtp_url=_env("SMTP_URL"),
+        mail_from=_env("MAIL_FROM"),
+        worker_metrics_port=int(_env("WORKER_METRICS_PORT")),
+    )

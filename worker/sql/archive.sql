@@ -1,0 +1,1 @@
+select pgmq.archive(%(queue)s, %(ids)s::bigint[])

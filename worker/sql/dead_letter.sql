@@ -1,0 +1,1 @@
+select pgmq.send(%(dlq)s, %(message)s::jsonb)
