@@ -2633,6 +2633,35 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: users; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.users (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    email extensions.citext NOT NULL,
+    role text NOT NULL,
+    full_name text NOT NULL,
+    locale text DEFAULT 'en'::text NOT NULL,
+    phone text,
+    email_confirmed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_email_check CHECK (((length((email)::text) <= 254) AND ((email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
+    CONSTRAINT users_full_name_check CHECK (((length(btrim(full_name)) >= 1) AND (length(btrim(full_name)) <= 200))),
+    CONSTRAINT users_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'fr'::text]))),
+    CONSTRAINT users_phone_check CHECK ((phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
+    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text])))
+);
+
+
+--
+-- Name: TABLE users; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.users IS 'Accounts: one row per person (customer, provider or ops), with the editable profile.';
+
+
+--
 -- Name: action_log; Type: TABLE; Schema: audit; Owner: -
 --
 
@@ -2666,6 +2695,150 @@ COMMENT ON TABLE audit.action_log IS 'Append-only log of every state-changing ac
 
 ALTER TABLE audit.action_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME audit.action_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: credentials; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.credentials (
+    user_id uuid NOT NULL,
+    password_hash text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE credentials; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.credentials IS 'bcrypt password hashes (pgcrypto crypt/gen_salt(bf)).';
+
+
+--
+-- Name: login_attempts; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.login_attempts (
+    id bigint NOT NULL,
+    attempted_at timestamp with time zone DEFAULT now() NOT NULL,
+    email extensions.citext NOT NULL,
+    client_addr text,
+    succeeded boolean NOT NULL
+);
+
+
+--
+-- Name: TABLE login_attempts; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.login_attempts IS 'Every login attempt, for throttling by email and by client address.';
+
+
+--
+-- Name: login_attempts_id_seq; Type: SEQUENCE; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.login_attempts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME auth.login_attempts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: one_time_tokens; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.one_time_tokens (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    purpose text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT one_time_tokens_purpose_check CHECK ((purpose = ANY (ARRAY['confirm_email'::text, 'reset_password'::text])))
+);
+
+
+--
+-- Name: TABLE one_time_tokens; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.one_time_tokens IS 'Single-use email confirmation and password reset tokens (hashes).';
+
+
+--
+-- Name: one_time_tokens_id_seq; Type: SEQUENCE; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.one_time_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME auth.one_time_tokens_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: rate_counters; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.rate_counters (
+    bucket text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    hits integer DEFAULT 0 NOT NULL
+);
+
+
+--
+-- Name: TABLE rate_counters; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.rate_counters IS 'Fixed-window request counters per identity (pre-request hook, writes).';
+
+
+--
+-- Name: refresh_tokens; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.refresh_tokens (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    family_id uuid NOT NULL,
+    token_hash bytea NOT NULL,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    revoked_at timestamp with time zone
+);
+
+
+--
+-- Name: TABLE refresh_tokens; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.refresh_tokens IS 'Opaque refresh tokens, stored as SHA-256 hashes; a family is one login''s chain of rotations.';
+
+
+--
+-- Name: refresh_tokens_id_seq; Type: SEQUENCE; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.refresh_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME auth.refresh_tokens_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -2921,11 +3094,83 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: users users_email_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.users
+    ADD CONSTRAINT users_email_key UNIQUE (email);
+
+
+--
+-- Name: users users_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: action_log action_log_pkey; Type: CONSTRAINT; Schema: audit; Owner: -
 --
 
 ALTER TABLE ONLY audit.action_log
     ADD CONSTRAINT action_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: credentials credentials_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.credentials
+    ADD CONSTRAINT credentials_pkey PRIMARY KEY (user_id);
+
+
+--
+-- Name: login_attempts login_attempts_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.login_attempts
+    ADD CONSTRAINT login_attempts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: one_time_tokens one_time_tokens_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.one_time_tokens
+    ADD CONSTRAINT one_time_tokens_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: one_time_tokens one_time_tokens_token_hash_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.one_time_tokens
+    ADD CONSTRAINT one_time_tokens_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: rate_counters rate_counters_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.rate_counters
+    ADD CONSTRAINT rate_counters_pkey PRIMARY KEY (bucket, window_start);
+
+
+--
+-- Name: refresh_tokens refresh_tokens_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.refresh_tokens
+    ADD CONSTRAINT refresh_tokens_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: refresh_tokens refresh_tokens_token_hash_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.refresh_tokens
+    ADD CONSTRAINT refresh_tokens_token_hash_key UNIQUE (token_hash);
 
 
 --
@@ -3047,6 +3292,41 @@ CREATE INDEX action_log_table_name_row_id_idx ON audit.action_log USING btree (t
 
 
 --
+-- Name: login_attempts_client_addr_attempted_at_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX login_attempts_client_addr_attempted_at_idx ON auth.login_attempts USING btree (client_addr, attempted_at);
+
+
+--
+-- Name: login_attempts_email_attempted_at_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX login_attempts_email_attempted_at_idx ON auth.login_attempts USING btree (email, attempted_at);
+
+
+--
+-- Name: one_time_tokens_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX one_time_tokens_user_id_idx ON auth.one_time_tokens USING btree (user_id);
+
+
+--
+-- Name: refresh_tokens_family_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX refresh_tokens_family_id_idx ON auth.refresh_tokens USING btree (family_id);
+
+
+--
+-- Name: refresh_tokens_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX refresh_tokens_user_id_idx ON auth.refresh_tokens USING btree (user_id);
+
+
+--
 -- Name: archived_at_idx_notifications; Type: INDEX; Schema: pgmq; Owner: -
 --
 
@@ -3117,6 +3397,30 @@ CREATE INDEX q_payments_vt_idx ON pgmq.q_payments USING btree (vt);
 
 
 --
+-- Name: credentials credentials_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.credentials
+    ADD CONSTRAINT credentials_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: one_time_tokens one_time_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.one_time_tokens
+    ADD CONSTRAINT one_time_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: refresh_tokens refresh_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.refresh_tokens
+    ADD CONSTRAINT refresh_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
 -- Name: notify_insert_throttle notify_insert_throttle_meta_queue_name_fk; Type: FK CONSTRAINT; Schema: pgmq; Owner: -
 --
 
@@ -3172,4 +3476,5 @@ ALTER TABLE internal.settings ENABLE ROW LEVEL SECURITY;
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000001'),
     ('20261124000002'),
-    ('20261124000003');
+    ('20261124000003'),
+    ('20261124010000');

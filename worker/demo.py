@@ -31,9 +31,9 @@ def mint_token(
 
 def token_for_email(settings: Settings, email: str) -> str:
     with psycopg.connect(settings.database_url) as conn:
-        if conn.execute("select to_regclass('auth.users')").fetchone() == (None,):
-            raise ConfigError("there are no accounts yet (auth.users is missing)")
-        row = conn.execute("select id, role from auth.users where email = %s", (email,)).fetchone()
+        if conn.execute("select to_regclass('app.users')").fetchone() == (None,):
+            raise ConfigError("there are no accounts yet (app.users is missing)")
+        row = conn.execute("select id, role from app.users where email = %s", (email,)).fetchone()
     if row is None:
         raise ConfigError(f"no account with email {email}")
     return mint_token(settings, row[0], str(row[1]), email)
