@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from worker import cluster as cluster_mod
 from worker import deploy, postgrest
@@ -117,7 +118,8 @@ def up(settings: Settings, demo_token: str | None) -> int:
     _free(settings.pgrst_admin_port, "PostgREST's admin server", "PGRST_ADMIN_PORT")
     stripe_port = int(settings.stripe_api_base.rsplit(":", 1)[-1].rstrip("/"))
     _free(stripe_port, "localstripe", "STRIPE_API_BASE")
-    _free(1025, "the SMTP sink", "SMTP_URL")
+    smtp_port = urlsplit(settings.smtp_url).port or 25
+    _free(smtp_port, "the SMTP sink", "SMTP_URL")
     conf = postgrest.write_config(
         settings.data_dir / "postgrest.conf", postgrest.render_config(settings)
     )
