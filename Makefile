@@ -12,6 +12,7 @@ help:
 	@echo "make lint      sqlfluff, ruff, mypy, plpgsql_check"
 	@echo "make db-reset  drop and rebuild the development database"
 	@echo "make db-dump   rewrite db/schema.sql from a fresh deploy"
+	@echo "make seed N=100000  load N generated Montreal providers"
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -50,3 +51,6 @@ db-psql: bootstrap
 	@$(BOOKIJI) db psql
 db-dump: bootstrap
 	@scripts/dump-schema.sh
+
+seed: bootstrap
+	@$(BOOKIJI) seed --providers $(or $(N),200)

@@ -4,6 +4,7 @@ bookiji db start|stop|status|reset|psql|dump   the embedded PostgreSQL cluster
 bookiji deploy                                 migrations + functions + policies
 bookiji up | down                              the whole development stack
 bookiji token --email E                        mint an access token (development)
+bookiji seed --providers N                     load generated Montreal providers (demo data)
 bookiji localstripe | smtp-sink                the development side services
 bookiji worker                                 the pgmq consumer (also: python -m worker)
 """
@@ -119,6 +120,22 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from worker import seed
+
+    url = args.database_url or _settings().database_url
+    try:
+        conn = psycopg.connect(url, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise BookijiError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
+    with conn:
+        result = seed.load(conn, args.providers, seed=args.seed)
+    print(result.summary())
+    return 0
+
+
 def cmd_localstripe(args: argparse.Namespace) -> int:
     from worker import services
 
@@ -164,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     tok = sub.add_parser("token", help="mint an access token for a user (development)")
     tok.add_argument("--email", default="demo.customer@bookiji.test")
     tok.set_defaults(func=cmd_token)
+
+    sd = sub.add_parser("seed", help="load generated Montreal providers (deterministic)")
+    sd.add_argument("--providers", type=int, required=True, help="how many (1 to 1,000,000)")
+    sd.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    sd.add_argument("--database-url", default=None, help="default: DATABASE_URL")
+    sd.set_defaults(func=cmd_seed)
 
     ls = sub.add_parser("localstripe", help="run localstripe on 127.0.0.1")
     ls.add_argument("--port", type=int, default=12111)

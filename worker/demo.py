@@ -41,6 +41,9 @@ def token_for_email(settings: Settings, email: str) -> str:
 
 def ensure_demo(settings: Settings) -> str | None:
     """Load the Montreal demo data once; return a demo customer token if accounts exist."""
+    from worker import seed
+
+    seed.ensure_demo(settings)
     try:
         return token_for_email(settings, DEMO_CUSTOMER)
     except ConfigError:

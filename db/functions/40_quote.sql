@@ -1,0 +1,323 @@
+-- The geographic quote: which providers near a point can do this, then?
+--
+-- Candidates: active providers with an active service in the category, whose
+-- location is within radius_km of the customer (GiST index on
+-- app.providers.location, through st_dwithin on geography) and whose own
+-- service radius covers the customer, and for whom starts_at respects the
+-- service's minimum notice and maximum days ahead.
+--
+-- Score (higher is better, rounded to 4 decimals; ties go to the nearer):
+--   score = 0.5 * D + 0.3 * R + 0.2 * P
+--   D = 1 - distance_m / (radius_km * 1000)         1 at the point, 0 at the edge
+--   R = (B - 1) / 4,  B = (5 * 4.0 + n * avg) / (5 + n)
+--       the Bayesian average rating: a prior of 5 ratings at 4.0 stars, so a
+--       new provider starts at 4.0 and a few 5-star ratings do not outrank
+--       hundreds of 4.8s
+--   P = cheapest price / this price                  1 for the cheapest (or free);
+--       the cheapest among the category's active offers within radius_km
+--
+-- Candidates are then taken in score order, each checked for being free for
+-- the whole slot (service duration plus buffers, see 35_availability.sql),
+-- one offer per provider, until max_results are found.
+
+create or replace function internal.quote_candidates(
+    p_category_id integer,
+    p_point extensions.geography,
+    p_starts_at timestamptz,
+    p_radius_km double precision,
+    p_now timestamptz
+)
+returns table (
+    provider_id uuid,
+    service_id uuid,
+    time_zone text,
+    blocked tstzrange,
+    distance_m double precision,
+    score double precision
+)
+language sql
+stable
+-- No `set search_path` (every name is qualified): a set clause would stop the
+-- planner from inlining this function, and the GiST index scan from showing in
+-- the caller's plan.
+as $$
+    -- Only the indexable st_dwithin (constant radius) filters the scan; the
+    -- provider's own radius, the notice and the booking horizon are checked
+    -- above the window function, on the distance computed once per row. Left
+    -- in the scan, these would make the planner start from the category's
+    -- services instead of the GiST index.
+    select
+        c.provider_id,
+        c.service_id,
+        c.time_zone,
+        c.blocked,
+        c.distance_m,
+        pg_catalog.round((
+            0.5 * greatest(0, 1 - c.distance_m / (p_radius_km * 1000))
+            + 0.3 * ((5 * 4.0 + c.rating_count * coalesce(c.rating_avg, 0)) / (5 + c.rating_count) - 1) / 4
+            + 0.2 * (case when c.price_cents = 0 then 1 else c.min_price_cents::numeric / c.price_cents end)
+        )::numeric, 4)::double precision
+    from (
+        select
+            p.id as provider_id,
+            s.id as service_id,
+            p.time_zone,
+            p.rating_count,
+            p.rating_avg,
+            p.service_radius_km,
+            s.price_cents,
+            s.min_notice_minutes,
+            s.max_days_ahead,
+            min(s.price_cents) over () as min_price_cents,
+            extensions.st_distance(p.location, p_point) as distance_m,
+            pg_catalog.tstzrange(
+                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
+            ) as blocked
+        from app.providers as p
+        inner join app.services as s on p.id = s.provider_id
+        where
+            p.is_active
+            and s.is_active
+            and s.category_id = p_category_id
+            and extensions.st_dwithin(p.location, p_point, p_radius_km * 1000)
+    ) as c
+    where
+        c.distance_m <= c.service_radius_km::double precision * 1000
+        and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
+        and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
+$$;
+comment on function internal.quote_candidates(
+    integer, extensions.geography, timestamptz, double precision, timestamptz
+) is
+'Scored (provider, service) offers for a quote before the free-slot check; the score formula is in 40_quote.sql.';
+
+create or replace function internal.find_offers(
+    p_category_id integer,
+    p_point extensions.geography,
+    p_starts_at timestamptz,
+    p_radius_km double precision,
+    p_max_results integer,
+    p_now timestamptz
+)
+returns table (
+    provider_id uuid,
+    service_id uuid,
+    rank integer,
+    distance_m double precision,
+    score double precision
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_offer record;
+    v_taken uuid[] := '{}'::uuid[];
+begin
+    rank := 0;
+    -- The loop reads the sorted candidates lazily: the free-slot check runs
+    -- only until max_results offers are found.
+    for v_offer in
+        select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
+        from internal.quote_candidates(p_category_id, p_point, p_starts_at, p_radius_km, p_now) as c
+        order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
+    loop
+        continue when v_offer.provider_id = any(v_taken);
+        continue when not internal.slot_is_free(
+            v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
+        );
+        v_taken := v_taken || v_offer.provider_id;
+        rank := rank + 1;
+        provider_id := v_offer.provider_id;
+        service_id := v_offer.service_id;
+        distance_m := v_offer.distance_m;
+        score := v_offer.score;
+        return next;
+        exit when rank >= p_max_results;
+    end loop;
+end
+$$;
+comment on function internal.find_offers(
+    integer, extensions.geography, timestamptz, double precision, integer, timestamptz
+) is
+'The ranked, genuinely free offers of a quote (one per provider), as seen at p_now.';
+
+create or replace view api.my_quote_offers
+with (security_invoker = true) as
+select
+    q.id as quote_id,
+    i.provider_id,
+    p.business_name as provider_name,
+    i.service_id,
+    s.name as service_name,
+    i.price_cents,
+    i.deposit_cents,
+    i.currency,
+    i.distance_m,
+    p.rating_avg as rating,
+    i.score,
+    q.starts_at,
+    q.starts_at + pg_catalog.make_interval(mins => i.duration_minutes) as ends_at,
+    q.expires_at,
+    i.rank,
+    i.cancel_notice_hours,
+    i.cancel_fee_cents
+from app.quote_items as i
+inner join app.quotes as q on i.quote_id = q.id
+inner join app.providers as p on i.provider_id = p.id
+inner join app.services as s on i.service_id = s.id
+where q.customer_id = (select auth.uid());
+comment on view api.my_quote_offers is
+$$The offers of the caller's own quotes (role customer), with the locked-in price and cancellation policy.
+
+api.quote returns rows of this shape. Offers of a provider or service that has
+since been deactivated are not listed.$$;
+comment on column api.my_quote_offers.quote_id is 'The quote (confirm a booking with it and provider_id).';
+comment on column api.my_quote_offers.provider_id is 'The offering provider.';
+comment on column api.my_quote_offers.provider_name is 'The provider''s business name.';
+comment on column api.my_quote_offers.service_id is 'The service offered.';
+comment on column api.my_quote_offers.service_name is 'The service''s name.';
+comment on column api.my_quote_offers.price_cents is 'Locked-in price, in cents.';
+comment on column api.my_quote_offers.deposit_cents is 'Locked-in deposit, in cents.';
+comment on column api.my_quote_offers.currency is 'Currency (CAD).';
+comment on column api.my_quote_offers.distance_m is 'Distance from the quote''s point to the provider, in metres.';
+comment on column api.my_quote_offers.rating is 'The provider''s average rating (null without ratings).';
+comment on column api.my_quote_offers.score is 'Ranking score (see api.quote), higher is better.';
+comment on column api.my_quote_offers.starts_at is 'Start of the appointment.';
+comment on column api.my_quote_offers.ends_at is 'End of the appointment (start plus the service duration).';
+comment on column api.my_quote_offers.expires_at is 'When the quote expires.';
+comment on column api.my_quote_offers.rank is 'Position in the quote, 1 = best.';
+comment on column api.my_quote_offers.cancel_notice_hours is
+'Locked-in policy: free cancellation up to this many hours before.';
+comment on column api.my_quote_offers.cancel_fee_cents is 'Locked-in policy: fee for a later cancellation, in cents.';
+
+create or replace function internal.quote(
+    p_category text,
+    p_lat double precision,
+    p_lng double precision,
+    p_starts_at timestamptz,
+    p_radius_km double precision,
+    p_max_results integer
+)
+returns setof api.my_quote_offers
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_customer_id uuid := auth.uid();
+    v_category_id integer;
+    v_point extensions.geography;
+    v_quote_id uuid;
+begin
+    if auth.role() = 'anon' or v_customer_id is null then
+        perform internal.fail('not_authenticated', 'asking for a quote needs a signed-in customer');
+    end if;
+    if auth.role() <> 'customer' then
+        perform internal.fail('forbidden', 'only customers can ask for quotes');
+    end if;
+    if not exists (
+        select from app.users as u where u.id = v_customer_id and u.role = 'customer'
+    ) then
+        perform internal.fail('forbidden', 'the token''s subject is not a customer account');
+    end if;
+
+    if p_category is null then
+        perform internal.fail('invalid_input', 'category is required (a category slug)');
+    end if;
+    select c.id into v_category_id from app.service_categories as c where c.slug = p_category;
+    if not found then
+        perform internal.fail(
+            'invalid_input', pg_catalog.format('category %L is not a known category slug', p_category)
+        );
+    end if;
+    v_point := internal.make_point(p_lat, p_lng);
+    if p_starts_at is null or p_starts_at in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'starts_at is required (a timestamp with time zone)');
+    end if;
+    if p_starts_at <= pg_catalog.now() then
+        perform internal.fail('invalid_input', 'starts_at must be in the future');
+    end if;
+    if p_radius_km is null or not (p_radius_km > 0 and p_radius_km <= 100) then
+        perform internal.fail('invalid_input', 'radius_km must be greater than 0 and at most 100');
+    end if;
+    if p_max_results is null or not p_max_results between 1 and 50 then
+        perform internal.fail('invalid_input', 'max_results must be between 1 and 50');
+    end if;
+
+    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km)
+    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km)
+    returning q.id into v_quote_id;
+
+    -- The price and the cancellation policy in force now are copied into the
+    -- quote: confirming it later honours them.
+    insert into app.quote_items (
+        quote_id, provider_id, service_id, rank, price_cents, deposit_cents, currency,
+        duration_minutes, buffer_before_minutes, buffer_after_minutes, distance_m, score,
+        cancel_notice_hours, cancel_fee_cents
+    )
+    select
+        v_quote_id, o.provider_id, o.service_id, o.rank, s.price_cents, s.deposit_cents, s.currency,
+        s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, o.distance_m, o.score,
+        s.cancel_notice_hours, s.cancel_fee_cents
+    from internal.find_offers(
+        v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now()
+    ) as o
+    inner join app.services as s on o.service_id = s.id;
+
+    return query
+    select o.*
+    from api.my_quote_offers as o
+    where o.quote_id = v_quote_id
+    order by o.rank;
+end
+$$;
+comment on function internal.quote(text, double precision, double precision, timestamptz, double precision, integer) is
+$$Validate a quote request, store the quote and its ranked offers, return them.
+Definer: the search reads every provider's bookings and time off, and the
+quote is written for the caller (auth.uid()), who has no insert rights.$$;
+
+create or replace function api.quote(
+    category text,
+    lat double precision,
+    lng double precision,
+    starts_at timestamptz,
+    radius_km double precision default 10,
+    max_results integer default 10
+)
+returns setof api.my_quote_offers
+language sql
+volatile
+set search_path = ''
+as $$
+    select q.*
+    from internal.quote(
+        quote.category, quote.lat, quote.lng, quote.starts_at, quote.radius_km, quote.max_results
+    ) as q
+$$;
+comment on function api.quote(text, double precision, double precision, timestamptz, double precision, integer) is
+$$Ranked providers free to do a service of a category near a point at a time, with the price locked in.
+
+Role customer only (anonymous: 401 not_authenticated; provider, ops: 403
+forbidden). POST /rpc/quote {"category": "haircut", "lat": 45.52, "lng": -73.58,
+"starts_at": "2026-12-01T10:00:00-05:00", "radius_km": 10, "max_results": 10}.
+
+Candidates offer an active service in the category, lie within radius_km of the
+point, have a service radius covering it, and are free for the whole slot
+(duration plus buffers, weekly hours in their time zone, time off, live
+bookings and unexpired holds, minimum notice, maximum days ahead). One offer per
+provider (the best-scoring free service). The quote and its offers are stored
+(app.quotes, app.quote_items) with the price and cancellation policy in force,
+and expire after 15 minutes.
+
+Score = 0.5 * D + 0.3 * R + 0.2 * P, rounded to 4 decimals, ties to the nearer:
+D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4 with the Bayesian
+rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5 ratings at 4.0);
+P = the cheapest price among the category's active offers within radius_km /
+this price.
+
+Errors (400 invalid_input, nothing stored): unknown category, lat outside
+[-90, 90], lng outside [-180, 180], starts_at missing or not in the future,
+radius_km <= 0 or > 100, max_results outside 1..50.$$;
