@@ -17,6 +17,8 @@ import subprocess
 import sys
 from collections.abc import Callable
 
+import psycopg
+
 from worker import config, deploy
 from worker.errors import BookijiError
 
@@ -135,6 +137,43 @@ def cmd_smtp_sink(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access_log(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from worker import access_log
+
+    s = _settings()
+    path = Path(args.file) if args.file else s.data_dir / "nginx" / "access.jsonl"
+    shipped = access_log.Shipper(s.worker_url, path).run(once=args.once)
+    print(f"shipped {shipped} access log rows")
+    return 0
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    import getpass
+
+    import psycopg
+
+    s = _settings()
+    with psycopg.connect(s.database_url, autocommit=True) as conn:
+        if args.action == "create-user":
+            password = args.password or getpass.getpass(f"password for {args.email}: ")
+            row = conn.execute(
+                "select internal.create_ops_user(%s, %s, %s)", (args.email, password, args.name)
+            ).fetchone()
+            print(f"ops user {args.email} created: {row[0] if row else '?'}")
+        else:
+            row = conn.execute(
+                "select auth.revoke_sessions(u.id, %s) from app.users u where u.email = %s",
+                (args.reason, args.email),
+            ).fetchone()
+            if row is None:
+                print(f"bookiji: no account with email {args.email}", file=sys.stderr)
+                return 2
+            print(f"revoked {row[0]} session(s) of {args.email}")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from worker import runner
 
@@ -173,6 +212,22 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--port", type=int, default=None)
     sm.set_defaults(func=cmd_smtp_sink)
 
+    al = sub.add_parser("access-log", help="ship nginx's access log into audit.access_log")
+    al.add_argument("--file", default=None)
+    al.add_argument("--once", action="store_true", help="ship what is there, then exit")
+    al.set_defaults(func=cmd_access_log)
+
+    ops = sub.add_parser("ops", help="ops accounts and sessions")
+    ops_sub = ops.add_subparsers(dest="action", required=True)
+    cu = ops_sub.add_parser("create-user", help="create an ops account (never possible over HTTP)")
+    cu.add_argument("--email", required=True)
+    cu.add_argument("--name", required=True)
+    cu.add_argument("--password", default=None, help="prompted for when omitted")
+    rs = ops_sub.add_parser("revoke-sessions", help="sign a user out everywhere")
+    rs.add_argument("--email", required=True)
+    rs.add_argument("--reason", default="revoked by ops")
+    ops.set_defaults(func=cmd_ops)
+
     wk = sub.add_parser("worker", help="run the pgmq worker")
     wk.add_argument("rest", nargs=argparse.REMAINDER)
     wk.set_defaults(func=cmd_worker)
@@ -190,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except subprocess.CalledProcessError as exc:
         print(f"bookiji: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.Error as exc:
+        print(f"bookiji: {exc.diag.message_primary or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

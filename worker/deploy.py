@@ -160,6 +160,8 @@ def write_settings(url: str, settings: Settings, pgmq_version: str) -> None:
         "jwt_ttl_seconds": str(settings.jwt_ttl_seconds),
         "stripe_webhook_secret": settings.stripe_webhook_secret,
         "environment": settings.env,
+        "rate_limit_writes_per_minute": str(settings.rate_limit_writes_per_minute),
+        "rate_limit_anon_writes_per_minute": str(settings.rate_limit_anon_writes_per_minute),
         "pgmq_version": pgmq_version,
         "postgrest_version": postgrest_version(),
         "deployed_at": datetime.now(UTC).isoformat(timespec="seconds"),

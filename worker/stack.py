@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from worker import cluster as cluster_mod
-from worker import deploy, postgrest
+from worker import deploy, gateway, postgrest
 from worker.config import Settings
 from worker.errors import ConfigError
 
@@ -77,11 +77,29 @@ def _wait_port(port: int, timeout: float) -> bool:
     return False
 
 
+def gateway_config(settings: Settings) -> gateway.GatewayConfig:
+    return gateway.GatewayConfig(
+        listen_host=settings.api_host,
+        listen_port=settings.api_port,
+        upstream_port=settings.pgrst_port,
+        home=settings.data_dir / "nginx",
+        rate_per_address=settings.rate_limit_per_address,
+        burst_per_address=settings.rate_limit_per_address * 2,
+        rate_per_token=settings.rate_limit_per_token,
+        burst_per_token=settings.rate_limit_per_token * 2,
+        max_body=settings.max_body,
+    )
+
+
 def procfile(settings: Settings, conf: Path) -> dict[str, str]:
     py = sys.executable
     stripe_port = settings.stripe_api_base.rsplit(":", 1)[-1].rstrip("/")
+    gw = gateway_config(settings)
+    gateway.prepare(gw)
     return {
         "postgrest": f"{deploy.POSTGREST} {conf}",
+        "nginx": " ".join(gateway.command(gw)),
+        "accesslog": f"{py} -m worker.cli access-log --file {gw.access_log}",
         "stripe": f"{py} -m worker.cli localstripe --port {stripe_port}",
         "smtp": f"{py} -m worker.cli smtp-sink",
         "worker": f"{py} -m worker",
@@ -92,7 +110,7 @@ def banner(settings: Settings, token: str | None) -> str:
     lines = [
         "",
         "Bookiji is up:",
-        f"  API (PostgREST)   {settings.api_url}        OpenAPI: GET {settings.api_url}/",
+        f"  API (nginx → PostgREST)  {settings.api_url}   OpenAPI: GET {settings.api_url}/",
         f"  health            curl {settings.api_url}/rpc/health",
         f"  PostgreSQL        {settings.database_url.split('@')[-1]}   (bookiji db psql)",
         f"  Stripe fake       {settings.stripe_api_base}  (localstripe)",
@@ -114,6 +132,7 @@ def up(settings: Settings, demo_token: str | None) -> int:
     from honcho.manager import Manager
     from honcho.printer import Printer
 
+    _free(settings.api_port, "the API (nginx)", "API_PORT")
     _free(settings.pgrst_port, "PostgREST", "PGRST_PORT")
     _free(settings.pgrst_admin_port, "PostgREST's admin server", "PGRST_ADMIN_PORT")
     stripe_port = int(settings.stripe_api_base.rsplit(":", 1)[-1].rstrip("/"))
