@@ -4782,6 +4782,20 @@ COMMENT ON POLICY select_ops ON audit.action_log IS 'Ops staff read the whole au
 
 
 --
+-- Name: access_log select_worker; Type: POLICY; Schema: audit; Owner: -
+--
+
+CREATE POLICY select_worker ON audit.access_log FOR SELECT TO bookiji_worker USING (true);
+
+
+--
+-- Name: POLICY select_worker ON access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON POLICY select_worker ON audit.access_log IS 'The shipper''s on-conflict check sees existing rows (only the request_id column is granted).';
+
+
+--
 -- Name: credentials; Type: ROW SECURITY; Schema: auth; Owner: -
 --
 
