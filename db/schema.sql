@@ -356,6 +356,28 @@ Errors: 400 invalid_input naming the field; 409 email_taken.';
 
 
 --
+-- Name: stripe_webhook(json); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.stripe_webhook(json) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $_$
+    select internal.receive_stripe_webhook($1)
+$_$;
+
+
+--
+-- Name: FUNCTION stripe_webhook(json); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.stripe_webhook(json) IS 'Stripe''s webhook endpoint (POST the event as Stripe sends it, with its Stripe-Signature header).
+
+The signature is checked over the exact body. Each event is stored once: a repeated delivery answers 200 and changes nothing.
+Errors: 400 invalid_signature (unsigned, badly signed or older than 5 minutes; nothing is stored).';
+
+
+--
 -- Name: update_me(text, text, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -561,7 +583,9 @@ begin
     -- Per-identity write limits. GET and HEAD run read-only and cannot count:
     -- nginx limits reads (per address and per token) in front of PostgREST.
     if v_method is not null and v_method not in ('GET', 'HEAD', 'OPTIONS') then
-        if v_anonymous then
+        if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
+            return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
+        elsif v_anonymous then
             perform auth.rate_limited(
                 'addr:' || auth.client_addr(),
                 coalesce(internal.setting('rate_limit_anon_writes_per_minute')::integer, 60)
@@ -1386,6 +1410,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
     from (
         values
         ('invalid_input', 400, 'A parameter is missing, malformed or out of range; the message names it.'),
+        ('invalid_signature', 400, 'A webhook''s signature is missing, wrong or stale; nothing was stored.'),
         ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
@@ -1476,6 +1501,73 @@ COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer:
 
 
 --
+-- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.process_stripe_event(p_event jsonb) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- Event effects are registered here as booking and payment features land;
+    -- anything else is stored and acknowledged.
+    return 'ignored';
+end
+$$;
+
+
+--
+-- Name: FUNCTION process_stripe_event(p_event jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to bookings, payments and refunds; returns the outcome. Definer: called for anon.';
+
+
+--
+-- Name: receive_stripe_webhook(json); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.receive_stripe_webhook(p_body json) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_headers jsonb := coalesce(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb, '{}');
+    v_event jsonb;
+    v_id text;
+    v_outcome text;
+begin
+    if not internal.stripe_signature_valid(
+        v_headers ->> 'stripe-signature', p_body::text, internal.setting('stripe_webhook_secret')
+    ) then
+        perform internal.fail('invalid_signature', 'the Stripe-Signature header is missing, wrong or stale');
+    end if;
+    v_event := p_body::jsonb;
+    v_id := v_event ->> 'id';
+    if v_id is null or v_event ->> 'type' is null or v_id !~ '^evt_[A-Za-z0-9_]+$' then
+        perform internal.fail('invalid_input', 'the event has no valid id or type');
+    end if;
+    insert into app.stripe_events (id, type, payload)
+    values (v_id, v_event ->> 'type', v_event)
+    on conflict (id) do nothing;
+    if not found then
+        return pg_catalog.jsonb_build_object('received', true, 'duplicate', true);
+    end if;
+    v_outcome := internal.process_stripe_event(v_event);
+    update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;
+    return pg_catalog.jsonb_build_object('received', true, 'duplicate', false, 'outcome', v_outcome);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION receive_stripe_webhook(p_body json); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.receive_stripe_webhook(p_body json) IS 'Verify, store once and apply a Stripe webhook delivery. Definer: Stripe calls as anon.';
+
+
+--
 -- Name: request_id(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1511,6 +1603,59 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.setting(p_key text) IS 'Read one deploy-time setting. Definer: internal.settings holds secrets no API role may read.';
+
+
+--
+-- Name: stripe_signature_valid(text, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer DEFAULT 300) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    v_timestamp bigint;
+    v_expected text;
+    v_part text;
+    v_found boolean := false;
+begin
+    if p_header is null or p_secret is null or p_body is null then
+        return false;
+    end if;
+    -- Stripe-Signature: t=<unix time>,v1=<hex>[,v1=<hex>...][,v0=...]
+    foreach v_part in array pg_catalog.string_to_array(p_header, ',') loop
+        if pg_catalog.btrim(v_part) ~ '^t=[0-9]{1,12}$' then
+            v_timestamp := pg_catalog.substr(pg_catalog.btrim(v_part), 3)::bigint;
+        end if;
+    end loop;
+    if v_timestamp is null
+        or pg_catalog.abs(extract(epoch from pg_catalog.now())::bigint - v_timestamp) > p_tolerance_seconds then
+        return false;
+    end if;
+    v_expected := pg_catalog.encode(
+        extensions.hmac(
+            pg_catalog.convert_to(v_timestamp::text || '.' || p_body, 'utf8'),
+            pg_catalog.convert_to(p_secret, 'utf8'),
+            'sha256'
+        ),
+        'hex'
+    );
+    foreach v_part in array pg_catalog.string_to_array(p_header, ',') loop
+        -- compare every candidate; no early exit on the first mismatch
+        if pg_catalog.btrim(v_part) = 'v1=' || v_expected then
+            v_found := true;
+        end if;
+    end loop;
+    return v_found;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer) IS 'Verify a Stripe-Signature header (HMAC-SHA256 of "<t>.<raw body>", any v1, within the tolerance).';
 
 
 --
@@ -3738,6 +3883,30 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: stripe_events; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.stripe_events (
+    id text NOT NULL,
+    type text NOT NULL,
+    payload jsonb NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    processed_at timestamp with time zone,
+    outcome text,
+    CONSTRAINT stripe_events_id_check CHECK (((id ~ '^evt_[A-Za-z0-9_]+$'::text) AND (length(id) <= 255)))
+);
+
+ALTER TABLE ONLY app.stripe_events FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE stripe_events; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.stripe_events IS 'Verified Stripe webhook events, one row per event id; processed_at/outcome record what they did.';
+
+
+--
 -- Name: users; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -4276,6 +4445,14 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.stripe_events
+    ADD CONSTRAINT stripe_events_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: users users_email_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -4484,6 +4661,13 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: stripe_events_type_received_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX stripe_events_type_received_at_idx ON app.stripe_events USING btree (type, received_at);
+
+
+--
 -- Name: access_log_occurred_at_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
@@ -4680,6 +4864,20 @@ ALTER TABLE ONLY pgmq.topic_bindings
 
 
 --
+-- Name: stripe_events select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.stripe_events FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON stripe_events; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.stripe_events IS 'Ops staff read received Stripe events.';
+
+
+--
 -- Name: users select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -4706,6 +4904,12 @@ CREATE POLICY select_own ON app.users FOR SELECT TO customer, provider, ops USIN
 
 COMMENT ON POLICY select_own ON app.users IS 'A signed-in user reads their own account.';
 
+
+--
+-- Name: stripe_events; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.stripe_events ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: users update_own; Type: POLICY; Schema: app; Owner: -
@@ -4853,4 +5057,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000002'),
     ('20261124000003'),
     ('20261124010000'),
-    ('20261124010100');
+    ('20261124010100'),
+    ('20261124030100');

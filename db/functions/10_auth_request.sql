@@ -114,7 +114,9 @@ begin
     -- Per-identity write limits. GET and HEAD run read-only and cannot count:
     -- nginx limits reads (per address and per token) in front of PostgREST.
     if v_method is not null and v_method not in ('GET', 'HEAD', 'OPTIONS') then
-        if v_anonymous then
+        if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
+            return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
+        elsif v_anonymous then
             perform auth.rate_limited(
                 'addr:' || auth.client_addr(),
                 coalesce(internal.setting('rate_limit_anon_writes_per_minute')::integer, 60)

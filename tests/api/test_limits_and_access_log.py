@@ -146,8 +146,11 @@ def test_every_request_reads_included_lands_in_the_access_log(api: stack.PostgRE
         read = http.get("/rpc/me", headers=acct.headers)
         refused = http.get("/rpc/me", headers=bearer(mint("customer", omit=("exp",))))
     assert read.status_code == 200 and refused.status_code == 401
-    worker_url = stack.role_url(psycopg.conninfo.conninfo_to_dict(api.db_url)["dbname"], "bookiji_worker",
-                                config.load().worker_db_password)
+    worker_url = stack.role_url(
+        psycopg.conninfo.conninfo_to_dict(api.db_url)["dbname"],
+        "bookiji_worker",
+        config.load().worker_db_password,
+    )
     shipper = access_log.Shipper(worker_url, api.gateway.access_log)
     deadline_rows: list[tuple[Any, ...]] = []
     for _ in range(50):  # nginx flushes its buffer within a second

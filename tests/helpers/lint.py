@@ -19,6 +19,7 @@ ANON_ALLOWED = {
     "api.confirm_email(text)",
     "api.request_password_reset(text)",
     "api.reset_password(text,text)",
+    "api.stripe_webhook(json)",
 }
 
 
