@@ -31,7 +31,7 @@ begin
         end if;
     end loop;
     if v_timestamp is null
-        or pg_catalog.abs(extract(epoch from pg_catalog.now())::bigint - v_timestamp) > p_tolerance_seconds then
+        or pg_catalog.abs(extract(epoch from pg_catalog.now()) - v_timestamp) > p_tolerance_seconds then
         return false;
     end if;
     v_expected := pg_catalog.encode(
