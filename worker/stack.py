@@ -110,16 +110,22 @@ def banner(settings: Settings, token: str | None) -> str:
     return "\n".join(lines)
 
 
-def up(settings: Settings, demo_token: str | None) -> int:
-    from honcho.manager import Manager
-    from honcho.printer import Printer
-
+def check_ports(settings: Settings) -> None:
+    """Fail fast, naming the variable to change, when a port the stack listens on is taken."""
     _free(settings.pgrst_port, "PostgREST", "PGRST_PORT")
     _free(settings.pgrst_admin_port, "PostgREST's admin server", "PGRST_ADMIN_PORT")
     stripe_port = int(settings.stripe_api_base.rsplit(":", 1)[-1].rstrip("/"))
     _free(stripe_port, "localstripe", "STRIPE_API_BASE")
     smtp_port = urlsplit(settings.smtp_url).port or 25
     _free(smtp_port, "the SMTP sink", "SMTP_URL")
+
+
+def up(settings: Settings, demo_token: str | None) -> int:
+    from honcho.manager import Manager
+    from honcho.printer import Printer
+
+    check_ports(settings)  # again: the deploy took a while
+    stripe_port = int(settings.stripe_api_base.rsplit(":", 1)[-1].rstrip("/"))
     conf = postgrest.write_config(
         settings.data_dir / "postgrest.conf", postgrest.render_config(settings)
     )
