@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -90,6 +91,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from worker import stack
 
     s = _settings()
+    stack.check_ports(s)  # before the cluster starts or anything is deployed
     stack.ensure_database_server(s)
     deploy.deploy(s)
     token = None
@@ -124,7 +126,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_localstripe(args: argparse.Namespace) -> int:
     from worker import services
 
-    services.run_localstripe("127.0.0.1", args.port)
+    services.run_localstripe(args.host, args.port)
     return 0
 
 
@@ -132,8 +134,8 @@ def cmd_smtp_sink(args: argparse.Namespace) -> int:
     from worker import services
 
     s = _settings()
-    port = int(s.smtp_url.rsplit(":", 1)[-1]) if args.port is None else args.port
-    services.run_smtp_sink("127.0.0.1", port, s.mail_dir)
+    port = (urlsplit(s.smtp_url).port or 25) if args.port is None else args.port
+    services.run_smtp_sink(args.host, port, s.mail_dir)
     return 0
 
 
@@ -204,12 +206,18 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--email", default="demo.customer@bookiji.test")
     tok.set_defaults(func=cmd_token)
 
-    ls = sub.add_parser("localstripe", help="run localstripe on 127.0.0.1")
+    ls = sub.add_parser("localstripe", help="run localstripe (on 127.0.0.1 unless --host)")
+    ls.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)"
+    )
     ls.add_argument("--port", type=int, default=12111)
     ls.set_defaults(func=cmd_localstripe)
 
-    sm = sub.add_parser("smtp-sink", help="run the SMTP sink on 127.0.0.1")
-    sm.add_argument("--port", type=int, default=None)
+    sm = sub.add_parser("smtp-sink", help="run the SMTP sink (on 127.0.0.1 unless --host)")
+    sm.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)"
+    )
+    sm.add_argument("--port", type=int, default=None, help="default: the port of SMTP_URL")
     sm.set_defaults(func=cmd_smtp_sink)
 
     al = sub.add_parser("access-log", help="ship nginx's access log into audit.access_log")
