@@ -20,7 +20,7 @@ import yaml
 from worker import cli, config, postgrest
 from worker.config import ROOT
 
-APP_SERVICES = ("migrate", "worker", "stripe", "smtp")
+APP_SERVICES = ("migrate", "worker", "stripe", "smtp", "gateway-config", "accesslog")
 KNOWN_VARIABLES = {
     *config.DEFAULTS,
     *config.SECRET_NAMES,
@@ -89,14 +89,24 @@ def postgrest_settings(text: str) -> dict[str, str]:
 
 
 def test_the_stack_has_the_same_services(services: dict[str, Any]) -> None:
-    assert set(services) == {"db", "migrate", "postgrest", "worker", "stripe", "smtp"}
+    assert set(services) == {
+        "db",
+        "migrate",
+        "gateway-config",
+        "api",
+        "accesslog",
+        "postgrest",
+        "worker",
+        "stripe",
+        "smtp",
+    }
 
 
 @pytest.mark.parametrize(
     ("service", "port", "default"),
     [
         ("db", 54322, int(config.DEFAULTS["BOOKIJI_PG_PORT"])),
-        ("postgrest", 3000, int(config.DEFAULTS["PGRST_PORT"])),
+        ("api", 3000, int(config.DEFAULTS["API_PORT"])),
         ("stripe", 12111, urlsplit(config.DEFAULTS["STRIPE_API_BASE"]).port),
         ("smtp", 1025, urlsplit(config.DEFAULTS["SMTP_URL"]).port),
     ],
@@ -134,7 +144,8 @@ def test_postgrest_settings_match_the_generated_config(
     as_env = {"PGRST_" + key.upper().replace("-", "_"): value for key, value in generated.items()}
     # Where the container differs by nature: it listens on its own interfaces, and it
     # reaches the database as `db` with the password from the environment.
-    differ = {"PGRST_SERVER_HOST", "PGRST_DB_URI", "PGRST_JWT_SECRET"}
+    # It also listens on 3000 inside the network, where only nginx (`api`) reaches it.
+    differ = {"PGRST_SERVER_HOST", "PGRST_SERVER_PORT", "PGRST_DB_URI", "PGRST_JWT_SECRET"}
     assert set(env) == set(as_env)
     for name in sorted(set(as_env) - differ):
         assert env[name] == as_env[name], name

@@ -151,6 +151,32 @@ def cmd_access_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gateway_config(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from worker import gateway
+
+    s = _settings()
+    host, _, port = args.listen.rpartition(":")
+    up_host, _, up_port = args.upstream.rpartition(":")
+    cfg = gateway.GatewayConfig(
+        listen_host=host,
+        listen_port=int(port),
+        upstream_host=up_host,
+        upstream_port=int(up_port),
+        home=Path(args.home),
+        js_dir=Path(args.home),
+        user=args.user,
+        rate_per_address=s.rate_limit_per_address,
+        burst_per_address=s.rate_limit_per_address * 2,
+        rate_per_token=s.rate_limit_per_token,
+        burst_per_token=s.rate_limit_per_token * 2,
+        max_body=s.max_body,
+    )
+    print(f"wrote {gateway.prepare(cfg)}")
+    return 0
+
+
 def cmd_ops(args: argparse.Namespace) -> int:
     import getpass
 
@@ -224,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--file", default=None)
     al.add_argument("--once", action="store_true", help="ship what is there, then exit")
     al.set_defaults(func=cmd_access_log)
+
+    gc = sub.add_parser("gateway-config", help="write nginx's config (for containers)")
+    gc.add_argument("--listen", default="0.0.0.0:3000")
+    gc.add_argument("--upstream", default="postgrest:3000")
+    gc.add_argument("--home", default="/var/lib/bookiji/gateway")
+    gc.add_argument("--user", default="nginx", help="the user nginx's workers run as in its image")
+    gc.set_defaults(func=cmd_gateway_config)
 
     ops = sub.add_parser("ops", help="ops accounts and sessions")
     ops_sub = ops.add_subparsers(dest="action", required=True)
