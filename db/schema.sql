@@ -163,39 +163,24 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
--- Name: available_slots(uuid, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: -
+-- Name: confirm_email(text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.available_slots(service_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, step_minutes integer DEFAULT 15) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
-    LANGUAGE sql STABLE
+CREATE FUNCTION api.confirm_email(token text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-    select s.starts_at, s.ends_at
-    from internal.service_slots(
-        available_slots.service_id,
-        available_slots."from",
-        available_slots."to",
-        available_slots.step_minutes,
-        pg_catalog.now()
-    ) as s
+    select auth.confirm_email(token)
 $$;
 
 
 --
--- Name: FUNCTION available_slots(service_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, step_minutes integer); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION confirm_email(token text); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.available_slots(service_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, step_minutes integer) IS 'Bookable start times of an active service between from and to.
+COMMENT ON FUNCTION api.confirm_email(token text) IS 'Confirm an email address with the single-use token from the confirmation email.
 
-Weekly hours are expanded in the provider''s own time zone (DST-correct), minus
-time off, live bookings and unexpired holds (with their buffers); the whole slot
-plus the service''s buffers fits inside working hours, and the start respects the
-minimum notice and the maximum days ahead. Starts step by step_minutes (5 to 240,
-default 15) from the opening of each working stretch.
-
-Errors: 400 invalid_input when to <= from, the range exceeds 31 days, or a
-parameter is missing or out of range; 404 not_found for an unknown or inactive
-service. Open to everyone. GET /rpc/available_slots?service_id=...&from=...&to=...';
+Errors: 400 invalid_one_time_token (unknown, used or expired).';
 
 
 --
@@ -220,396 +205,332 @@ Open to anonymous callers. GET /rpc/health.';
 
 
 --
--- Name: uid(); Type: FUNCTION; Schema: auth; Owner: -
+-- Name: login(text, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION auth.uid() RETURNS uuid
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    select nullif(auth.jwt() ->> 'sub', '')::uuid
-$$;
-
-
---
--- Name: FUNCTION uid(); Type: COMMENT; Schema: auth; Owner: -
---
-
-COMMENT ON FUNCTION auth.uid() IS 'The caller''s user id (JWT sub), or null for anon.';
-
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
---
--- Name: providers; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.providers (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    owner_id uuid NOT NULL,
-    business_name text NOT NULL,
-    description text DEFAULT ''::text NOT NULL,
-    lat double precision NOT NULL,
-    lng double precision NOT NULL,
-    location extensions.geography(Point,4326) GENERATED ALWAYS AS ((extensions.st_setsrid(extensions.st_makepoint(lng, lat), 4326))::extensions.geography) STORED NOT NULL,
-    service_radius_km numeric(6,2) DEFAULT 10 NOT NULL,
-    time_zone text DEFAULT 'America/Toronto'::text NOT NULL,
-    rating_count integer DEFAULT 0 NOT NULL,
-    rating_avg numeric(3,2),
-    contact_email extensions.citext,
-    contact_phone text,
-    is_active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT providers_business_name_check CHECK (((length(btrim(business_name)) >= 1) AND (length(btrim(business_name)) <= 200))),
-    CONSTRAINT providers_contact_email_check CHECK (((length((contact_email)::text) <= 254) AND ((contact_email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
-    CONSTRAINT providers_contact_phone_check CHECK ((contact_phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
-    CONSTRAINT providers_description_check CHECK ((length(description) <= 4000)),
-    CONSTRAINT providers_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
-    CONSTRAINT providers_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision))),
-    CONSTRAINT providers_rating_avg_check CHECK ((((rating_count = 0) AND (rating_avg IS NULL)) OR ((rating_count > 0) AND ((rating_avg >= (1)::numeric) AND (rating_avg <= (5)::numeric))))),
-    CONSTRAINT providers_rating_count_check CHECK ((rating_count >= 0)),
-    CONSTRAINT providers_service_radius_km_check CHECK (((service_radius_km > (0)::numeric) AND (service_radius_km <= (200)::numeric))),
-    CONSTRAINT providers_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64)))
-);
-
-ALTER TABLE ONLY app.providers FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE providers; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.providers IS 'Businesses offering services: public profile, location, radius, time zone, ratings; private owner and contact.';
-
-
---
--- Name: COLUMN providers.service_radius_km; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.providers.service_radius_km IS 'How far from its location the provider serves customers.';
-
-
---
--- Name: COLUMN providers.time_zone; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.providers.time_zone IS 'IANA time zone of the weekly hours (a name in pg_timezone_names).';
-
-
---
--- Name: quote_items; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.quote_items (
-    quote_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    service_id uuid NOT NULL,
-    rank integer NOT NULL,
-    price_cents integer NOT NULL,
-    deposit_cents integer NOT NULL,
-    currency text NOT NULL,
-    duration_minutes integer NOT NULL,
-    buffer_before_minutes integer NOT NULL,
-    buffer_after_minutes integer NOT NULL,
-    distance_m double precision NOT NULL,
-    score double precision NOT NULL,
-    cancel_notice_hours integer NOT NULL,
-    cancel_fee_cents integer NOT NULL,
-    CONSTRAINT quote_items_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
-    CONSTRAINT quote_items_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
-    CONSTRAINT quote_items_distance_m_check CHECK ((distance_m >= (0)::double precision)),
-    CONSTRAINT quote_items_duration_minutes_check CHECK ((duration_minutes > 0)),
-    CONSTRAINT quote_items_price_cents_check CHECK ((price_cents >= 0)),
-    CONSTRAINT quote_items_rank_check CHECK ((rank >= 1))
-);
-
-ALTER TABLE ONLY app.quote_items FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE quote_items; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.quote_items IS 'One ranked candidate of a quote, with the price and cancellation policy locked in.';
-
-
---
--- Name: quotes; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.quotes (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    category_id integer NOT NULL,
-    location extensions.geography(Point,4326) NOT NULL,
-    starts_at timestamp with time zone NOT NULL,
-    radius_km double precision NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone DEFAULT (now() + '00:15:00'::interval) NOT NULL,
-    CONSTRAINT quotes_expires_at_check CHECK ((expires_at > created_at)),
-    CONSTRAINT quotes_radius_km_check CHECK (((radius_km > (0)::double precision) AND (radius_km <= (100)::double precision)))
-);
-
-ALTER TABLE ONLY app.quotes FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE quotes; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.quotes IS 'A customer''s quote request (category, point, start, radius); expires.';
-
-
---
--- Name: services; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.services (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    provider_id uuid NOT NULL,
-    category_id integer NOT NULL,
-    name text NOT NULL,
-    description text DEFAULT ''::text NOT NULL,
-    duration_minutes integer NOT NULL,
-    price_cents integer NOT NULL,
-    deposit_cents integer DEFAULT 0 NOT NULL,
-    currency text DEFAULT 'CAD'::text NOT NULL,
-    buffer_before_minutes integer DEFAULT 0 NOT NULL,
-    buffer_after_minutes integer DEFAULT 0 NOT NULL,
-    min_notice_minutes integer DEFAULT 60 NOT NULL,
-    max_days_ahead integer DEFAULT 60 NOT NULL,
-    cancel_notice_hours integer DEFAULT 24 NOT NULL,
-    cancel_fee_cents integer DEFAULT 0 NOT NULL,
-    is_active boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT services_buffer_after_minutes_check CHECK (((buffer_after_minutes >= 0) AND (buffer_after_minutes <= 240))),
-    CONSTRAINT services_buffer_before_minutes_check CHECK (((buffer_before_minutes >= 0) AND (buffer_before_minutes <= 240))),
-    CONSTRAINT services_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
-    CONSTRAINT services_cancel_notice_hours_check CHECK (((cancel_notice_hours >= 0) AND (cancel_notice_hours <= 720))),
-    CONSTRAINT services_currency_check CHECK ((currency = 'CAD'::text)),
-    CONSTRAINT services_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
-    CONSTRAINT services_description_check CHECK ((length(description) <= 4000)),
-    CONSTRAINT services_duration_minutes_check CHECK (((duration_minutes >= 5) AND (duration_minutes <= 1440))),
-    CONSTRAINT services_max_days_ahead_check CHECK (((max_days_ahead >= 1) AND (max_days_ahead <= 730))),
-    CONSTRAINT services_min_notice_minutes_check CHECK (((min_notice_minutes >= 0) AND (min_notice_minutes <= 43200))),
-    CONSTRAINT services_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
-    CONSTRAINT services_price_cents_check CHECK (((price_cents >= 0) AND (price_cents <= 100000000)))
-);
-
-ALTER TABLE ONLY app.services FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE services; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.services IS 'Services a provider sells: duration, price/deposit (cents), buffers, booking window, cancellation policy.';
-
-
---
--- Name: my_quote_offers; Type: VIEW; Schema: api; Owner: -
---
-
-CREATE VIEW api.my_quote_offers WITH (security_invoker='true') AS
- SELECT q.id AS quote_id,
-    i.provider_id,
-    p.business_name AS provider_name,
-    i.service_id,
-    s.name AS service_name,
-    i.price_cents,
-    i.deposit_cents,
-    i.currency,
-    i.distance_m,
-    p.rating_avg AS rating,
-    i.score,
-    q.starts_at,
-    (q.starts_at + make_interval(mins => i.duration_minutes)) AS ends_at,
-    q.expires_at,
-    i.rank,
-    i.cancel_notice_hours,
-    i.cancel_fee_cents
-   FROM (((app.quote_items i
-     JOIN app.quotes q ON ((i.quote_id = q.id)))
-     JOIN app.providers p ON ((i.provider_id = p.id)))
-     JOIN app.services s ON ((i.service_id = s.id)))
-  WHERE (q.customer_id = ( SELECT auth.uid() AS uid));
-
-
---
--- Name: VIEW my_quote_offers; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON VIEW api.my_quote_offers IS 'The offers of the caller''s own quotes (role customer), with the locked-in price and cancellation policy.
-
-api.quote returns rows of this shape. Offers of a provider or service that has
-since been deactivated are not listed.';
-
-
---
--- Name: COLUMN my_quote_offers.quote_id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.quote_id IS 'The quote (confirm a booking with it and provider_id).';
-
-
---
--- Name: COLUMN my_quote_offers.provider_id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.provider_id IS 'The offering provider.';
-
-
---
--- Name: COLUMN my_quote_offers.provider_name; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.provider_name IS 'The provider''s business name.';
-
-
---
--- Name: COLUMN my_quote_offers.service_id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.service_id IS 'The service offered.';
-
-
---
--- Name: COLUMN my_quote_offers.service_name; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.service_name IS 'The service''s name.';
-
-
---
--- Name: COLUMN my_quote_offers.price_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.price_cents IS 'Locked-in price, in cents.';
-
-
---
--- Name: COLUMN my_quote_offers.deposit_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.deposit_cents IS 'Locked-in deposit, in cents.';
-
-
---
--- Name: COLUMN my_quote_offers.currency; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.currency IS 'Currency (CAD).';
-
-
---
--- Name: COLUMN my_quote_offers.distance_m; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.distance_m IS 'Distance from the quote''s point to the provider, in metres.';
-
-
---
--- Name: COLUMN my_quote_offers.rating; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.rating IS 'The provider''s average rating (null without ratings).';
-
-
---
--- Name: COLUMN my_quote_offers.score; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.score IS 'Ranking score (see api.quote), higher is better.';
-
-
---
--- Name: COLUMN my_quote_offers.starts_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.starts_at IS 'Start of the appointment.';
-
-
---
--- Name: COLUMN my_quote_offers.ends_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.ends_at IS 'End of the appointment (start plus the service duration).';
-
-
---
--- Name: COLUMN my_quote_offers.expires_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.expires_at IS 'When the quote expires.';
-
-
---
--- Name: COLUMN my_quote_offers.rank; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.rank IS 'Position in the quote, 1 = best.';
-
-
---
--- Name: COLUMN my_quote_offers.cancel_notice_hours; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.cancel_notice_hours IS 'Locked-in policy: free cancellation up to this many hours before.';
-
-
---
--- Name: COLUMN my_quote_offers.cancel_fee_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_quote_offers.cancel_fee_cents IS 'Locked-in policy: fee for a later cancellation, in cents.';
-
-
---
--- Name: quote(text, double precision, double precision, timestamp with time zone, double precision, integer); Type: FUNCTION; Schema: api; Owner: -
---
-
-CREATE FUNCTION api.quote(category text, lat double precision, lng double precision, starts_at timestamp with time zone, radius_km double precision DEFAULT 10, max_results integer DEFAULT 10) RETURNS SETOF api.my_quote_offers
+CREATE FUNCTION api.login(email text DEFAULT NULL::text, password text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-    select q.*
-    from internal.quote(
-        quote.category, quote.lat, quote.lng, quote.starts_at, quote.radius_km, quote.max_results
-    ) as q
+    select auth.login(email, password)
 $$;
 
 
 --
--- Name: FUNCTION quote(category text, lat double precision, lng double precision, starts_at timestamp with time zone, radius_km double precision, max_results integer); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION login(email text, password text); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.quote(category text, lat double precision, lng double precision, starts_at timestamp with time zone, radius_km double precision, max_results integer) IS 'Ranked providers free to do a service of a category near a point at a time, with the price locked in.
+COMMENT ON FUNCTION api.login(email text, password text) IS 'Sign in with email and password.
 
-Role customer only (anonymous: 401 not_authenticated; provider, ops: 403
-forbidden). POST /rpc/quote {"category": "haircut", "lat": 45.52, "lng": -73.58,
-"starts_at": "2026-12-01T10:00:00-05:00", "radius_km": 10, "max_results": 10}.
+Returns access_token (15 minutes), refresh_token and the user.
+Errors: 401 invalid_credentials (the same for an unknown email and a wrong password); 429 rate_limited with Retry-After after repeated failures for one email or one client address.';
 
-Candidates offer an active service in the category, lie within radius_km of the
-point, have a service radius covering it, and are free for the whole slot
-(duration plus buffers, weekly hours in their time zone, time off, live
-bookings and unexpired holds, minimum notice, maximum days ahead). One offer per
-provider (the best-scoring free service). The quote and its offers are stored
-(app.quotes, app.quote_items) with the price and cancellation policy in force,
-and expire after 15 minutes.
 
-Score = 0.5 * D + 0.3 * R + 0.2 * P, rounded to 4 decimals, ties to the nearer:
-D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4 with the Bayesian
-rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5 ratings at 4.0);
-P = the cheapest price among the category''s active offers within radius_km /
-this price.
+--
+-- Name: logout(); Type: FUNCTION; Schema: api; Owner: -
+--
 
-Errors (400 invalid_input, nothing stored): unknown category, lat outside
-[-90, 90], lng outside [-180, 180], starts_at missing or not in the future,
-radius_km <= 0 or > 100, max_results outside 1..50.';
+CREATE FUNCTION api.logout() RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.logout()
+$$;
+
+
+--
+-- Name: FUNCTION logout(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.logout() IS 'Sign out: revoke the caller''s session; its access and refresh tokens stop working at once.';
+
+
+--
+-- Name: me(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.me() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', u.id, 'email', u.email, 'role', u.role, 'full_name', u.full_name,
+        'locale', u.locale, 'phone', u.phone, 'email_confirmed', u.email_confirmed_at is not null,
+        'created_at', u.created_at
+    )
+    from app.users as u
+    where u.id = auth.uid()
+$$;
+
+
+--
+-- Name: FUNCTION me(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token).';
+
+
+--
+-- Name: refresh(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.refresh(refresh_token text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.refresh(refresh_token)
+$$;
+
+
+--
+-- Name: FUNCTION refresh(refresh_token text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.refresh(refresh_token text) IS 'Exchange a refresh token for a new access token and a new refresh token.
+
+The old refresh token stops working. Presenting an already-used one revokes the whole session (theft detection).
+Errors: 401 invalid_token.';
+
+
+--
+-- Name: request_password_reset(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.request_password_reset(email text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.request_password_reset(email)
+$$;
+
+
+--
+-- Name: FUNCTION request_password_reset(email text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.request_password_reset(email text) IS 'Ask for a password reset email. The answer is the same whether or not the account exists.';
+
+
+--
+-- Name: reset_password(text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.reset_password(token text DEFAULT NULL::text, new_password text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.reset_password(token, new_password)
+$$;
+
+
+--
+-- Name: FUNCTION reset_password(token text, new_password text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.reset_password(token text, new_password text) IS 'Set a new password with the single-use token from the reset email; every session is signed out.
+
+Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.';
+
+
+--
+-- Name: signup(text, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.signup(email text DEFAULT NULL::text, password text DEFAULT NULL::text, full_name text DEFAULT NULL::text, role text DEFAULT 'customer'::text, locale text DEFAULT 'en'::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.signup(email, password, full_name, role, locale)
+$$;
+
+
+--
+-- Name: FUNCTION signup(email text, password text, full_name text, role text, locale text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.signup(email text, password text, full_name text, role text, locale text) IS 'Create an account and sign in.
+
+Inputs: email (unique, normalised), password (10+ characters, at most 72 bytes, not the email), full_name, role (''customer'' or ''provider''; ops accounts are made with the command line), locale (''en'' or ''fr'').
+Returns the user and a session (access_token, refresh_token). A confirmation email is queued.
+Errors: 400 invalid_input naming the field; 409 email_taken.';
+
+
+--
+-- Name: stripe_webhook(json); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.stripe_webhook(json) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $_$
+    select internal.receive_stripe_webhook($1)
+$_$;
+
+
+--
+-- Name: FUNCTION stripe_webhook(json); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.stripe_webhook(json) IS 'Stripe''s webhook endpoint (POST the event as Stripe sends it, with its Stripe-Signature header).
+
+The signature is checked over the exact body. Each event is stored once: a repeated delivery answers 200 and changes nothing.
+Errors: 400 invalid_signature (unsigned, badly signed or older than 5 minutes; nothing is stored).';
+
+
+--
+-- Name: update_me(text, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.update_me(full_name text DEFAULT NULL::text, locale text DEFAULT NULL::text, phone text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_before app.users;
+begin
+    if auth.uid() is null then
+        perform internal.fail('not_authenticated', 'sign in first');
+    end if;
+    select * into v_before from app.users as u where u.id = auth.uid();
+    perform auth.check_profile(
+        coalesce(full_name, v_before.full_name), coalesce(locale, v_before.locale), nullif(phone, '')
+    );
+    update app.users as u
+    set
+        full_name = coalesce(update_me.full_name, u.full_name),
+        locale = coalesce(update_me.locale, u.locale),
+        phone = case when update_me.phone = '' then null else coalesce(update_me.phone, u.phone) end,
+        updated_at = pg_catalog.now()
+    where u.id = auth.uid();
+    return api.me();
+end
+$$;
+
+
+--
+-- Name: FUNCTION update_me(full_name text, locale text, phone text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.update_me(full_name text, locale text, phone text) IS 'Edit the caller''s profile: full_name, locale (''en'' or ''fr''), phone (E.164; '''' clears it). Omitted fields stay.
+
+Errors: 400 invalid_input naming the field.';
+
+
+--
+-- Name: base64url(bytea); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.base64url(p_data bytea) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.translate(
+        pg_catalog.rtrim(pg_catalog.replace(pg_catalog.encode(p_data, 'base64'), e'\n', ''), '='),
+        '+/', '-_'
+    )
+$$;
+
+
+--
+-- Name: FUNCTION base64url(p_data bytea); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.base64url(p_data bytea) IS 'base64url without padding (RFC 7515), as JWTs use.';
+
+
+--
+-- Name: check_email(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.check_email(p_email text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+begin
+    if p_email is null or p_email = '' then
+        perform internal.fail('invalid_input', 'email is required');
+    end if;
+    if pg_catalog.length(p_email) > 254 then
+        perform internal.fail('invalid_input', 'email must be at most 254 characters');
+    end if;
+    if p_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+        perform internal.fail('invalid_input', 'email is not a valid address');
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION check_email(p_email text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.check_email(p_email text) IS 'Refuse a missing, oversized or malformed email (400, names the field).';
+
+
+--
+-- Name: check_password(text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.check_password(p_password text, p_email text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_password is null or p_password = '' then
+        perform internal.fail('invalid_input', 'password is required');
+    end if;
+    if pg_catalog.char_length(p_password) < 10 then
+        perform internal.fail('invalid_input', 'password must be at least 10 characters');
+    end if;
+    -- bcrypt reads at most 72 bytes: a longer password would be silently truncated
+    if pg_catalog.octet_length(p_password) > 72 then
+        perform internal.fail('invalid_input', 'password must be at most 72 bytes');
+    end if;
+    if pg_catalog.lower(p_password) = pg_catalog.lower(p_email)
+        or pg_catalog.lower(p_password) = pg_catalog.split_part(pg_catalog.lower(p_email), '@', 1) then
+        perform internal.fail('invalid_input', 'password must not be the email address');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION check_password(p_password text, p_email text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.check_password(p_password text, p_email text) IS 'Password rules: 10 characters or more, at most 72 bytes (bcrypt), not the email.';
+
+
+--
+-- Name: check_profile(text, text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.check_profile(p_full_name text, p_locale text, p_phone text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+begin
+    if p_full_name is null or pg_catalog.btrim(p_full_name) = '' then
+        perform internal.fail('invalid_input', 'full_name is required');
+    end if;
+    if pg_catalog.char_length(p_full_name) > 200 then
+        perform internal.fail('invalid_input', 'full_name must be at most 200 characters');
+    end if;
+    if p_locale is null or p_locale not in ('en', 'fr') then
+        perform internal.fail('invalid_input', 'locale must be ''en'' or ''fr''');
+    end if;
+    if p_phone is not null and p_phone !~ '^\+[1-9][0-9]{6,14}$' then
+        perform internal.fail('invalid_input', 'phone must be in E.164 form, for example +15145550123');
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION check_profile(p_full_name text, p_locale text, p_phone text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.check_profile(p_full_name text, p_locale text, p_phone text) IS 'Profile field rules (400 naming the field).';
 
 
 --
@@ -617,39 +538,64 @@ radius_km <= 0 or > 100, max_results outside 1..50.';
 --
 
 CREATE FUNCTION auth.check_request() RETURNS void
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
     v_claims jsonb := auth.jwt();
     v_now numeric := extract(epoch from pg_catalog.now());
     v_aud text := internal.setting('jwt_aud');
+    v_method text := pg_catalog.current_setting('request.method', true);
+    v_anonymous boolean := (
+        nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'authorization'
+    ) is null;
 begin
-    if (nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb
-        ->> 'authorization') is null then
-        return;  -- anonymous: no token at all
+    if not v_anonymous then
+        -- PostgREST 12 accepts a token without exp for ever and skips the audience
+        -- check when the claim is absent: refuse both here.
+        if jsonb_typeof(v_claims -> 'exp') is distinct from 'number'
+            or jsonb_typeof(v_claims -> 'iat') is distinct from 'number' then
+            perform internal.fail('invalid_token', 'the access token must carry exp and iat claims');
+        end if;
+        if (v_claims ->> 'exp')::numeric <= v_now then
+            perform internal.fail('invalid_token', 'the access token has expired');
+        end if;
+        if (v_claims ->> 'iat')::numeric > v_now + 60 then
+            perform internal.fail('invalid_token', 'the access token was issued in the future');
+        end if;
+        if not coalesce(
+            v_claims -> 'aud' = pg_catalog.to_jsonb(v_aud)
+            or (jsonb_typeof(v_claims -> 'aud') = 'array' and v_claims -> 'aud' ? v_aud),
+            false
+        ) then
+            perform internal.fail('invalid_token', 'the access token is not meant for this API (aud)');
+        end if;
+        if v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
+            perform internal.fail('invalid_token', 'the access token has an unknown role');
+        end if;
+        if v_claims ? 'sid' and exists (
+            select from auth.sessions as s
+            where s.id = (v_claims ->> 'sid')::uuid and s.revoked_at is not null
+        ) then
+            perform internal.fail('invalid_token', 'the session has ended; sign in again');
+        end if;
     end if;
-    -- PostgREST 12 accepts a token without exp for ever and skips the audience
-    -- check when the claim is absent: refuse both here.
-    if jsonb_typeof(v_claims -> 'exp') is distinct from 'number'
-        or jsonb_typeof(v_claims -> 'iat') is distinct from 'number' then
-        perform internal.fail('invalid_token', 'the access token must carry exp and iat claims');
-    end if;
-    if (v_claims ->> 'exp')::numeric <= v_now then
-        perform internal.fail('invalid_token', 'the access token has expired');
-    end if;
-    if (v_claims ->> 'iat')::numeric > v_now + 60 then
-        perform internal.fail('invalid_token', 'the access token was issued in the future');
-    end if;
-    if not coalesce(
-        v_claims -> 'aud' = pg_catalog.to_jsonb(v_aud)
-        or (jsonb_typeof(v_claims -> 'aud') = 'array' and v_claims -> 'aud' ? v_aud),
-        false
-    ) then
-        perform internal.fail('invalid_token', 'the access token is not meant for this API (aud)');
-    end if;
-    if v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
-        perform internal.fail('invalid_token', 'the access token has an unknown role');
+    -- Per-identity write limits. GET and HEAD run read-only and cannot count:
+    -- nginx limits reads (per address and per token) in front of PostgREST.
+    if v_method is not null and v_method not in ('GET', 'HEAD', 'OPTIONS') then
+        if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
+            return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
+        elsif v_anonymous then
+            perform auth.rate_limited(
+                'addr:' || auth.client_addr(),
+                coalesce(internal.setting('rate_limit_anon_writes_per_minute')::integer, 60)
+            );
+        else
+            perform auth.rate_limited(
+                'sub:' || (v_claims ->> 'sub'),
+                coalesce(internal.setting('rate_limit_writes_per_minute')::integer, 120)
+            );
+        end if;
     end if;
 end
 $$;
@@ -659,8 +605,175 @@ $$;
 -- Name: FUNCTION check_request(); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.check_request() IS 'PostgREST db-pre-request hook: refuse tokens without exp/iat or with the wrong aud.
-Definer: reads the audience from internal settings.';
+COMMENT ON FUNCTION auth.check_request() IS 'PostgREST db-pre-request hook: refuse tokens without exp/iat, with the wrong aud or a revoked session;
+limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.';
+
+
+--
+-- Name: client_addr(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.client_addr() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- nginx overwrites X-Real-IP with the connection's address; without nginx
+    -- there is no trustworthy address and every client shares one bucket.
+    select coalesce(
+        nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-real-ip',
+        'unknown'
+    )
+$$;
+
+
+--
+-- Name: FUNCTION client_addr(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.client_addr() IS 'The client''s address as nginx reports it (X-Real-IP), or ''unknown''.';
+
+
+--
+-- Name: confirm_email(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.confirm_email(p_token text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user_id uuid := auth.consume_one_time_token(p_token, 'confirm_email');
+begin
+    update app.users as u
+    set email_confirmed_at = coalesce(u.email_confirmed_at, pg_catalog.now()), updated_at = pg_catalog.now()
+    where u.id = v_user_id;
+    perform internal.audit('confirm_email', 'app.users', v_user_id::text, null, null, null, v_user_id, 'anon');
+    return pg_catalog.jsonb_build_object('email_confirmed', true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION confirm_email(p_token text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.confirm_email(p_token text) IS 'Confirm an email with its single-use token. Definer: anon completes it.';
+
+
+--
+-- Name: consume_one_time_token(text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.consume_one_time_token(p_token text, p_purpose text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row auth.one_time_tokens;
+begin
+    if p_token is null or p_token = '' or pg_catalog.length(p_token) > 200 then
+        perform internal.fail('invalid_input', 'token is required');
+    end if;
+    select * into v_row
+    from auth.one_time_tokens as t
+    where t.token_hash = auth.token_hash(p_token) and t.purpose = p_purpose
+    for update;
+    if not found or v_row.used_at is not null or v_row.expires_at <= pg_catalog.now() then
+        perform internal.fail('invalid_one_time_token', 'the token is invalid, already used or expired');
+    end if;
+    update auth.one_time_tokens as t set used_at = pg_catalog.now() where t.id = v_row.id;
+    return v_row.user_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION consume_one_time_token(p_token text, p_purpose text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.consume_one_time_token(p_token text, p_purpose text) IS 'Use a single-use token once; refuse unknown, used or expired ones. Definer: reads auth.one_time_tokens.';
+
+
+--
+-- Name: issue_one_time_token(uuid, text, interval); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.issue_one_time_token(p_user_id uuid, p_purpose text, p_ttl interval) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_token text := auth.new_opaque_token();
+begin
+    -- a new token supersedes any earlier unused one for the same purpose
+    update auth.one_time_tokens as t
+    set used_at = pg_catalog.now()
+    where t.user_id = p_user_id and t.purpose = p_purpose and t.used_at is null;
+    insert into auth.one_time_tokens (user_id, purpose, token_hash, expires_at)
+    values (p_user_id, p_purpose, auth.token_hash(v_token), pg_catalog.now() + p_ttl);
+    return v_token;
+end
+$$;
+
+
+--
+-- Name: FUNCTION issue_one_time_token(p_user_id uuid, p_purpose text, p_ttl interval); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.issue_one_time_token(p_user_id uuid, p_purpose text, p_ttl interval) IS 'Create a single-use token (only its hash is stored). Definer: writes auth.one_time_tokens.';
+
+
+--
+-- Name: issue_session(uuid, uuid); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.issue_session(p_user_id uuid, p_session_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user app.users;
+    v_session uuid := p_session_id;
+    v_refresh text := auth.new_opaque_token();
+    v_now bigint := pg_catalog.floor(extract(epoch from pg_catalog.now()))::bigint;
+    v_ttl integer := coalesce(internal.setting('jwt_ttl_seconds')::integer, 900);
+    v_refresh_days integer := coalesce(internal.setting('refresh_ttl_days')::integer, 30);
+begin
+    select * into strict v_user from app.users as u where u.id = p_user_id;
+    if v_session is null then
+        insert into auth.sessions (user_id) values (p_user_id) returning id into v_session;
+    else
+        update auth.sessions as s set last_refreshed_at = pg_catalog.now() where s.id = v_session;
+    end if;
+    insert into auth.refresh_tokens (user_id, family_id, token_hash, expires_at)
+    values (
+        p_user_id, v_session, auth.token_hash(v_refresh),
+        pg_catalog.now() + pg_catalog.make_interval(days => v_refresh_days)
+    );
+    return pg_catalog.jsonb_build_object(
+        'access_token', auth.sign_jwt(pg_catalog.jsonb_build_object(
+            'sub', v_user.id,
+            'role', v_user.role,
+            'email', v_user.email,
+            'aud', internal.setting('jwt_aud'),
+            'iat', v_now,
+            'exp', v_now + v_ttl,
+            'sid', v_session
+        )),
+        'token_type', 'bearer',
+        'expires_in', v_ttl,
+        'refresh_token', v_refresh,
+        'user', auth.user_json(v_user.id)
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION issue_session(p_user_id uuid, p_session_id uuid); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.issue_session(p_user_id uuid, p_session_id uuid) IS 'Start (or continue, on refresh) a session: a signed access token and a new refresh token. Definer: writes auth tables.';
 
 
 --
@@ -683,6 +796,350 @@ COMMENT ON FUNCTION auth.jwt() IS 'The verified JWT claims of the current reques
 
 
 --
+-- Name: login(text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.login(p_email text, p_password text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_email text := auth.normalize_email(coalesce(p_email, ''));
+    v_addr text := auth.client_addr();
+    v_window interval := pg_catalog.make_interval(
+        secs => coalesce(internal.setting('login_window_seconds')::integer, 900)
+    );
+    v_max_email integer := coalesce(internal.setting('login_max_failures_per_email')::integer, 5);
+    v_max_addr integer := coalesce(internal.setting('login_max_failures_per_address')::integer, 30);
+    v_user app.users;
+    v_hash text;
+    v_ok boolean;
+    v_retry_after integer;
+begin
+    if p_email is null or p_password is null then
+        perform internal.fail('invalid_input', 'email and password are required');
+    end if;
+    if pg_catalog.length(p_email) > 254 or pg_catalog.length(p_password) > 1000 then
+        perform internal.fail('invalid_input', 'email or password is too long');
+    end if;
+    -- one login at a time per email, so concurrent guesses cannot slip past the count
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('login:' || v_email));
+
+    select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
+    into v_retry_after
+    from (
+        select la.attempted_at from auth.login_attempts as la
+        where la.email = v_email and not la.succeeded and la.attempted_at > pg_catalog.now() - v_window
+        order by la.attempted_at desc
+        limit v_max_email
+    ) as a
+    having count(*) >= v_max_email;
+    if v_retry_after is null then
+        select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
+        into v_retry_after
+        from (
+            select la.attempted_at from auth.login_attempts as la
+            where la.client_addr = v_addr and not la.succeeded
+                and la.attempted_at > pg_catalog.now() - v_window
+            order by la.attempted_at desc
+            limit v_max_addr
+        ) as a
+        having count(*) >= v_max_addr;
+    end if;
+    if v_retry_after is not null then
+        -- returned, not raised, so that the response can carry Retry-After
+        perform pg_catalog.set_config('response.status', '429', true);
+        perform pg_catalog.set_config(
+            'response.headers',
+            pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('Retry-After', greatest(v_retry_after, 1)::text))::text,
+            true
+        );
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many failed logins; retry in %s seconds', greatest(v_retry_after, 1))
+        );
+    end if;
+
+    select * into v_user from app.users as u where u.email = v_email::extensions.citext;
+    select c.password_hash into v_hash from auth.credentials as c where c.user_id = v_user.id;
+    -- the same bcrypt work whether or not the account exists
+    v_ok := extensions.crypt(p_password, coalesce(v_hash, '$2a$10$0000000000000000000000uSyvAtVHnQiXKdtuxqvlOmfi.fGbhwO'))
+        = coalesce(v_hash, '-');
+    insert into auth.login_attempts (email, client_addr, succeeded) values (v_email, v_addr, v_ok);
+    if not v_ok then
+        -- returned, not raised: a raise would roll back the failed attempt we just recorded
+        perform pg_catalog.set_config('response.status', '401', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT401', 'hint', 'invalid_credentials', 'details', null,
+            'message', 'wrong email or password'
+        );
+    end if;
+    return auth.issue_session(v_user.id);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION login(p_email text, p_password text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.login(p_email text, p_password text) IS 'Check a password and start a session; throttled per email and per client address. Definer: reads credentials.';
+
+
+--
+-- Name: logout(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.logout() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_sid uuid := nullif(auth.jwt() ->> 'sid', '')::uuid;
+begin
+    if auth.uid() is null then
+        perform internal.fail('not_authenticated', 'sign in first');
+    end if;
+    update auth.sessions as s
+    set revoked_at = pg_catalog.now(), revoked_reason = 'logout'
+    where s.user_id = auth.uid() and s.revoked_at is null and (v_sid is null or s.id = v_sid);
+    return pg_catalog.jsonb_build_object('signed_out', true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION logout(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.logout() IS 'End the caller''s session (every session when the token has no sid). Definer: writes auth.sessions.';
+
+
+--
+-- Name: new_opaque_token(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.new_opaque_token() RETURNS text
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.base64url(extensions.gen_random_bytes(32))
+$$;
+
+
+--
+-- Name: FUNCTION new_opaque_token(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.new_opaque_token() IS '256 random bits, base64url: refresh and one-time tokens.';
+
+
+--
+-- Name: normalize_email(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.normalize_email(p_email text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.lower(pg_catalog.btrim(p_email))
+$$;
+
+
+--
+-- Name: FUNCTION normalize_email(p_email text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.normalize_email(p_email text) IS 'Emails are compared trimmed and lower-cased.';
+
+
+--
+-- Name: rate_limited(text, integer); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.rate_limited(p_bucket text, p_limit integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_window timestamptz := pg_catalog.date_trunc('minute', pg_catalog.now());
+    v_hits integer;
+    v_retry integer;
+begin
+    insert into auth.rate_counters as c (bucket, window_start, hits)
+    values (p_bucket, v_window, 1)
+    on conflict (bucket, window_start) do update set hits = c.hits + 1
+    returning c.hits into v_hits;
+    if v_hits > p_limit then
+        v_retry := greatest(1, ceil(extract(epoch from (v_window + interval '1 minute' - pg_catalog.now())))::integer);
+        -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
+        raise sqlstate 'PGRST' using
+            message = pg_catalog.jsonb_build_object(
+                'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+                'message', pg_catalog.format('too many requests: at most %s writes a minute; retry in %s seconds',
+                    p_limit, v_retry)
+            )::text,
+            detail = pg_catalog.jsonb_build_object(
+                'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', v_retry::text)
+            )::text;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION rate_limited(p_bucket text, p_limit integer); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.rate_limited(p_bucket text, p_limit integer) IS 'Count one write in a fixed one-minute window; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_counters.';
+
+
+--
+-- Name: refresh(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.refresh(p_refresh_token text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row auth.refresh_tokens;
+    v_session auth.sessions;
+begin
+    if p_refresh_token is null or p_refresh_token = '' or pg_catalog.length(p_refresh_token) > 200 then
+        perform internal.fail('invalid_input', 'refresh_token is required');
+    end if;
+    select * into v_row from auth.refresh_tokens as r
+    where r.token_hash = auth.token_hash(p_refresh_token)
+    for update;
+    if not found then
+        perform internal.fail('invalid_token', 'the refresh token is not valid');
+    end if;
+    select * into v_session from auth.sessions as s where s.id = v_row.family_id for update;
+    if v_row.used_at is not null and v_session.revoked_at is null then
+        -- a rotated token came back: someone holds a copy. End the whole session.
+        update auth.sessions as s
+        set revoked_at = pg_catalog.now(), revoked_reason = 'refresh token reuse'
+        where s.id = v_row.family_id;
+        perform internal.audit('revoke_session', 'auth.sessions', v_row.family_id::text, null, null,
+            'refresh token reuse detected', v_row.user_id, 'system');
+        -- returned, not raised, so that the revocation is kept
+        perform pg_catalog.set_config('response.status', '401', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT401', 'hint', 'invalid_token', 'details', null,
+            'message', 'the refresh token was already used; the session has been revoked'
+        );
+    end if;
+    if v_row.used_at is not null or v_session.revoked_at is not null or v_row.expires_at <= pg_catalog.now() then
+        perform internal.fail('invalid_token', 'the refresh token is expired or revoked');
+    end if;
+    update auth.refresh_tokens as r set used_at = pg_catalog.now() where r.id = v_row.id;
+    return auth.issue_session(v_row.user_id, v_row.family_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION refresh(p_refresh_token text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.refresh(p_refresh_token text) IS 'Rotate a refresh token; a reused one revokes its whole session. Definer: reads auth.refresh_tokens.';
+
+
+--
+-- Name: request_password_reset(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.request_password_reset(p_email text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user_id uuid;
+    v_token text;
+begin
+    perform auth.check_email(auth.normalize_email(p_email));
+    select u.id into v_user_id from app.users as u
+    where u.email = auth.normalize_email(p_email)::extensions.citext;
+    if v_user_id is not null then
+        v_token := auth.issue_one_time_token(v_user_id, 'reset_password', interval '1 hour');
+        perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
+            'type', 'password_reset', 'user_id', v_user_id, 'token', v_token
+        ));
+    end if;
+    -- the same answer whether or not the account exists
+    return pg_catalog.jsonb_build_object('requested', true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION request_password_reset(p_email text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.request_password_reset(p_email text) IS 'Email a single-use password reset token if the account exists. Definer: anon requests it.';
+
+
+--
+-- Name: reset_password(text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.reset_password(p_token text, p_new_password text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user_id uuid := auth.consume_one_time_token(p_token, 'reset_password');
+    v_email text;
+begin
+    select u.email into v_email from app.users as u where u.id = v_user_id;
+    perform auth.check_password(p_new_password, v_email);
+    update auth.credentials as c
+    set password_hash = extensions.crypt(p_new_password, extensions.gen_salt('bf', 10)), updated_at = pg_catalog.now()
+    where c.user_id = v_user_id;
+    perform auth.revoke_sessions(v_user_id, 'password reset');
+    return pg_catalog.jsonb_build_object('password_reset', true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION reset_password(p_token text, p_new_password text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.reset_password(p_token text, p_new_password text) IS 'Set a new password with a reset token and sign out every session. Definer: anon completes it.';
+
+
+--
+-- Name: revoke_sessions(uuid, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.revoke_sessions(p_user_id uuid, p_reason text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_count integer;
+begin
+    update auth.sessions as s
+    set revoked_at = pg_catalog.now(), revoked_reason = p_reason
+    where s.user_id = p_user_id and s.revoked_at is null;
+    get diagnostics v_count = row_count;
+    perform internal.audit('revoke_sessions', 'auth.sessions', p_user_id::text, null,
+        pg_catalog.jsonb_build_object('revoked', v_count), p_reason);
+    return v_count;
+end
+$$;
+
+
+--
+-- Name: FUNCTION revoke_sessions(p_user_id uuid, p_reason text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.revoke_sessions(p_user_id uuid, p_reason text) IS 'Revoke every session of a user (ops tooling, password reset). Definer: writes auth.sessions.';
+
+
+--
 -- Name: role(); Type: FUNCTION; Schema: auth; Owner: -
 --
 
@@ -702,133 +1159,243 @@ COMMENT ON FUNCTION auth.role() IS 'The caller''s role claim (anon without a tok
 
 
 --
--- Name: busy_ranges(uuid, tstzrange, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: sign_jwt(jsonb); Type: FUNCTION; Schema: auth; Owner: -
 --
 
-CREATE FUNCTION internal.busy_ranges(p_provider_id uuid, p_within tstzrange, p_now timestamp with time zone) RETURNS tstzmultirange
+CREATE FUNCTION auth.sign_jwt(p_claims jsonb) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    with parts as (
+        select
+            auth.base64url(pg_catalog.convert_to('{"alg":"HS256","typ":"JWT"}', 'utf8'))
+            || '.'
+            || auth.base64url(pg_catalog.convert_to(p_claims::text, 'utf8')) as signing_input
+    )
+    select
+        parts.signing_input || '.' || auth.base64url(
+            extensions.hmac(
+                pg_catalog.convert_to(parts.signing_input, 'utf8'),
+                pg_catalog.convert_to(internal.setting('jwt_secret'), 'utf8'),
+                'sha256'
+            )
+        )
+    from parts
+$$;
+
+
+--
+-- Name: FUNCTION sign_jwt(p_claims jsonb); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.sign_jwt(p_claims jsonb) IS 'Sign claims as an HS256 JWT. Definer: reads the JWT secret, which no API role may see.';
+
+
+--
+-- Name: signup(text, text, text, text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_email text := auth.normalize_email(p_email);
+    v_user_id uuid;
+    v_token text;
+begin
+    perform auth.check_email(v_email);
+    perform auth.check_password(p_password, v_email);
+    perform auth.check_profile(p_full_name, coalesce(p_locale, 'en'), null);
+    if coalesce(p_role, 'customer') not in ('customer', 'provider') then
+        perform internal.fail('invalid_input', 'role must be ''customer'' or ''provider''');
+    end if;
+    begin
+        insert into app.users (email, role, full_name, locale)
+        values (v_email, coalesce(p_role, 'customer'), pg_catalog.btrim(p_full_name), coalesce(p_locale, 'en'))
+        returning id into v_user_id;
+    exception when unique_violation then
+        -- never echo the constraint's detail (it would repeat the address)
+        perform internal.fail('email_taken', 'an account with this email already exists');
+    end;
+    insert into auth.credentials (user_id, password_hash)
+    values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
+    v_token := auth.issue_one_time_token(v_user_id, 'confirm_email', interval '48 hours');
+    perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
+        'type', 'email_confirmation', 'user_id', v_user_id, 'token', v_token
+    ));
+    perform internal.audit('signup', 'app.users', v_user_id::text, null, auth.user_json(v_user_id),
+        null, v_user_id, coalesce(p_role, 'customer'));
+    return auth.issue_session(v_user_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text) IS 'Create a customer or provider account and its first session. Definer: writes app.users and auth tables for anon.';
+
+
+--
+-- Name: token_hash(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.token_hash(p_token text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select extensions.digest(pg_catalog.convert_to(p_token, 'utf8'), 'sha256')
+$$;
+
+
+--
+-- Name: FUNCTION token_hash(p_token text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.token_hash(p_token text) IS 'SHA-256 of an opaque token: only this is ever stored.';
+
+
+--
+-- Name: uid(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.uid() RETURNS uuid
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    select coalesce(pg_catalog.range_agg(b.r), '{}'::pg_catalog.tstzmultirange)
-    from (
-        select t.during as r
-        from app.time_off as t
-        where t.provider_id = p_provider_id and t.during && p_within
-        union all
-        select k.blocked
-        from app.bookings as k
-        where
-            k.provider_id = p_provider_id
-            and k.blocked && p_within
-            and k.status in ('pending_payment', 'confirmed')
-            and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
-    ) as b
+    select nullif(auth.jwt() ->> 'sub', '')::uuid
 $$;
 
 
 --
--- Name: FUNCTION busy_ranges(p_provider_id uuid, p_within tstzrange, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION uid(); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION internal.busy_ranges(p_provider_id uuid, p_within tstzrange, p_now timestamp with time zone) IS 'Time off and live bookings (blocked ranges; expired holds excluded) of a provider that overlap p_within.';
+COMMENT ON FUNCTION auth.uid() IS 'The caller''s user id (JWT sub), or null for anon.';
 
 
 --
--- Name: check_time_zones_inserted(); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: user_json(uuid); Type: FUNCTION; Schema: auth; Owner: -
 --
 
-CREATE FUNCTION internal.check_time_zones_inserted() RETURNS trigger
-    LANGUAGE plpgsql
+CREATE FUNCTION auth.user_json(p_user_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', u.id,
+        'email', u.email,
+        'role', u.role,
+        'full_name', u.full_name,
+        'locale', u.locale,
+        'phone', u.phone,
+        'email_confirmed', u.email_confirmed_at is not null,
+        'created_at', u.created_at
+    )
+    from app.users as u
+    where u.id = p_user_id
+$$;
+
+
+--
+-- Name: FUNCTION user_json(p_user_id uuid); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.user_json(p_user_id uuid) IS 'The public shape of an account, for session responses. Definer: called before the caller has a token.';
+
+
+--
+-- Name: audit(text, text, text, jsonb, jsonb, text, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb DEFAULT NULL::jsonb, p_after jsonb DEFAULT NULL::jsonb, p_reason text DEFAULT NULL::text, p_actor_id uuid DEFAULT NULL::uuid, p_actor_role text DEFAULT NULL::text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    insert into audit.action_log (
+        actor_id, actor_role, action, table_name, row_id, reason, before, after, request_id
+    )
+    values (
+        coalesce(p_actor_id, auth.uid()),
+        coalesce(p_actor_role, auth.role(), current_user::text),
+        p_action, p_table, p_row_id, p_reason, p_before, p_after, internal.request_id()
+    )
+$$;
+
+
+--
+-- Name: FUNCTION audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text) IS 'Append one row to audit.action_log (actor from the JWT unless given). Definer: audit is append-only for everyone else.';
+
+
+--
+-- Name: create_ops_user(text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.create_ops_user(p_email text, p_password text, p_full_name text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
-    v_bad text;
+    v_email text := auth.normalize_email(p_email);
+    v_user_id uuid;
 begin
-    -- @plpgsql_check_options: newtable = new_rows
-    -- Statement level: pg_timezone_names costs tens of milliseconds, so it is
-    -- read once per statement (a COPY of 100k providers included), not per row.
-    select n.time_zone into v_bad
-    from new_rows as n
-    where n.time_zone not in (select z.name from pg_catalog.pg_timezone_names as z)
-    limit 1;
-    if found then
-        perform internal.fail(
-            'invalid_input', pg_catalog.format('time_zone %L is not a known IANA time zone', v_bad)
-        );
-    end if;
-    return null;
+    perform auth.check_email(v_email);
+    perform auth.check_password(p_password, v_email);
+    perform auth.check_profile(p_full_name, 'en', null);
+    insert into app.users (email, role, full_name, email_confirmed_at)
+    values (v_email, 'ops', p_full_name, pg_catalog.now())
+    returning id into v_user_id;
+    insert into auth.credentials (user_id, password_hash)
+    values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
+    perform internal.audit('create_ops_user', 'app.users', v_user_id::text, null, auth.user_json(v_user_id),
+        null, null, 'cli');
+    return v_user_id;
 end
 $$;
 
 
 --
--- Name: FUNCTION check_time_zones_inserted(); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION create_ops_user(p_email text, p_password text, p_full_name text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.check_time_zones_inserted() IS 'Statement trigger: refuse providers whose time_zone is not in pg_timezone_names (invalid_input).';
+COMMENT ON FUNCTION internal.create_ops_user(p_email text, p_password text, p_full_name text) IS 'Create an ops account (command line only; never exposed over HTTP).';
 
 
 --
--- Name: check_time_zones_updated(); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: enqueue(text, jsonb, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.check_time_zones_updated() RETURNS trigger
-    LANGUAGE plpgsql
+CREATE FUNCTION internal.enqueue(p_queue text, p_message jsonb, p_delay_seconds integer DEFAULT 0) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
-    v_bad text;
+    v_id bigint;
 begin
-    -- @plpgsql_check_options: oldtable = old_rows, newtable = new_rows
-    -- Only changed time zones are looked up, so other updates cost nothing.
-    select n.time_zone into v_bad
-    from new_rows as n
-    inner join old_rows as o on n.id = o.id
-    where
-        n.time_zone is distinct from o.time_zone
-        and n.time_zone not in (select z.name from pg_catalog.pg_timezone_names as z)
-    limit 1;
-    if found then
-        perform internal.fail(
-            'invalid_input', pg_catalog.format('time_zone %L is not a known IANA time zone', v_bad)
-        );
+    if p_queue not in ('payments', 'notifications') then
+        raise exception 'unknown queue %', p_queue;
     end if;
-    return null;
+    if p_message ->> 'type' is null then
+        raise exception 'a queued message needs a type';
+    end if;
+    select pgmq.send(p_queue, p_message, greatest(p_delay_seconds, 0)) into v_id;
+    -- wakes the worker at commit (NOTIFY is transactional and de-duplicated)
+    perform pg_catalog.pg_notify('bookiji_queue', p_queue);
+    return v_id;
 end
 $$;
 
 
 --
--- Name: FUNCTION check_time_zones_updated(); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION enqueue(p_queue text, p_message jsonb, p_delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.check_time_zones_updated() IS 'Statement trigger: refuse a change of time_zone to a name not in pg_timezone_names (invalid_input).';
-
-
---
--- Name: default_owner(); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.default_owner() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-begin
-    -- A provider creating its profile through api.my_provider never names the
-    -- owner: it is the caller. (The policy insert_provider_own checks it too.)
-    if new.owner_id is null then
-        new.owner_id := auth.uid();
-    end if;
-    return new;
-end
-$$;
-
-
---
--- Name: FUNCTION default_owner(); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.default_owner() IS 'Trigger: a new provider without owner_id belongs to the caller (auth.uid()).';
+COMMENT ON FUNCTION internal.enqueue(p_queue text, p_message jsonb, p_delay_seconds integer) IS 'Send a message to a pgmq queue in the caller''s transaction and wake the worker. Definer: API roles cannot touch pgmq.';
 
 
 --
@@ -843,6 +1410,8 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
     from (
         values
         ('invalid_input', 400, 'A parameter is missing, malformed or out of range; the message names it.'),
+        ('invalid_signature', 400, 'A webhook''s signature is missing, wrong or stale; nothing was stored.'),
+        ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
@@ -850,8 +1419,10 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('not_found', 404, 'No such object visible to the caller.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
         ('email_taken', 409, 'An account with this email already exists.'),
+        ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
-        ('internal_error', 500, 'An unexpected failure; nothing was written.')
+        ('internal_error', 500, 'An unexpected failure; nothing was written.'),
+        ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.')
     ) as v (code, http_status, description)
 $$;
 
@@ -897,50 +1468,6 @@ COMMENT ON FUNCTION internal.fail(p_code text, p_message text, p_detail text) IS
 
 
 --
--- Name: find_offers(integer, extensions.geography, timestamp with time zone, double precision, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, rank integer, distance_m double precision, score double precision)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-declare
-    v_offer record;
-    v_taken uuid[] := '{}'::uuid[];
-begin
-    rank := 0;
-    -- The loop reads the sorted candidates lazily: the free-slot check runs
-    -- only until max_results offers are found.
-    for v_offer in
-        select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
-        from internal.quote_candidates(p_category_id, p_point, p_starts_at, p_radius_km, p_now) as c
-        order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
-    loop
-        continue when v_offer.provider_id = any(v_taken);
-        continue when not internal.slot_is_free(
-            v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
-        );
-        v_taken := v_taken || v_offer.provider_id;
-        rank := rank + 1;
-        provider_id := v_offer.provider_id;
-        service_id := v_offer.service_id;
-        distance_m := v_offer.distance_m;
-        score := v_offer.score;
-        return next;
-        exit when rank >= p_max_results;
-    end loop;
-end
-$$;
-
-
---
--- Name: FUNCTION find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone) IS 'The ranked, genuinely free offers of a quote (one per provider), as seen at p_now.';
-
-
---
 -- Name: health(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -974,274 +1501,89 @@ COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer:
 
 
 --
--- Name: make_point(double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.make_point(p_lat double precision, p_lng double precision) RETURNS extensions.geography
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
-    AS $$
-begin
-    if p_lat is null or not p_lat between -90 and 90 then
-        perform internal.fail('invalid_input', 'lat must be a latitude between -90 and 90');
-    end if;
-    if p_lng is null or not p_lng between -180 and 180 then
-        perform internal.fail('invalid_input', 'lng must be a longitude between -180 and 180');
-    end if;
-    return extensions.st_setsrid(extensions.st_makepoint(p_lng, p_lat), 4326)::extensions.geography;
-end
-$$;
-
-
---
--- Name: FUNCTION make_point(p_lat double precision, p_lng double precision); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.make_point(p_lat double precision, p_lng double precision) IS 'A WGS 84 geography point from latitude and longitude; out-of-range values are invalid_input naming the field.';
-
-
---
--- Name: quote(text, double precision, double precision, timestamp with time zone, double precision, integer); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.quote(p_category text, p_lat double precision, p_lng double precision, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer) RETURNS SETOF api.my_quote_offers
+CREATE FUNCTION internal.process_stripe_event(p_event jsonb) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-    v_customer_id uuid := auth.uid();
-    v_category_id integer;
-    v_point extensions.geography;
-    v_quote_id uuid;
 begin
-    if auth.role() = 'anon' or v_customer_id is null then
-        perform internal.fail('not_authenticated', 'asking for a quote needs a signed-in customer');
-    end if;
-    if auth.role() <> 'customer' then
-        perform internal.fail('forbidden', 'only customers can ask for quotes');
-    end if;
-    if not exists (
-        select from app.users as u where u.id = v_customer_id and u.role = 'customer'
-    ) then
-        perform internal.fail('forbidden', 'the token''s subject is not a customer account');
-    end if;
-
-    if p_category is null then
-        perform internal.fail('invalid_input', 'category is required (a category slug)');
-    end if;
-    select c.id into v_category_id from app.service_categories as c where c.slug = p_category;
-    if not found then
-        perform internal.fail(
-            'invalid_input', pg_catalog.format('category %L is not a known category slug', p_category)
-        );
-    end if;
-    v_point := internal.make_point(p_lat, p_lng);
-    if p_starts_at is null or p_starts_at in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'starts_at is required (a timestamp with time zone)');
-    end if;
-    if p_starts_at <= pg_catalog.now() then
-        perform internal.fail('invalid_input', 'starts_at must be in the future');
-    end if;
-    if p_radius_km is null or not (p_radius_km > 0 and p_radius_km <= 100) then
-        perform internal.fail('invalid_input', 'radius_km must be greater than 0 and at most 100');
-    end if;
-    if p_max_results is null or not p_max_results between 1 and 50 then
-        perform internal.fail('invalid_input', 'max_results must be between 1 and 50');
-    end if;
-
-    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km)
-    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km)
-    returning q.id into v_quote_id;
-
-    -- The price and the cancellation policy in force now are copied into the
-    -- quote: confirming it later honours them.
-    insert into app.quote_items (
-        quote_id, provider_id, service_id, rank, price_cents, deposit_cents, currency,
-        duration_minutes, buffer_before_minutes, buffer_after_minutes, distance_m, score,
-        cancel_notice_hours, cancel_fee_cents
-    )
-    select
-        v_quote_id, o.provider_id, o.service_id, o.rank, s.price_cents, s.deposit_cents, s.currency,
-        s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, o.distance_m, o.score,
-        s.cancel_notice_hours, s.cancel_fee_cents
-    from internal.find_offers(
-        v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now()
-    ) as o
-    inner join app.services as s on o.service_id = s.id;
-
-    return query
-    select o.*
-    from api.my_quote_offers as o
-    where o.quote_id = v_quote_id
-    order by o.rank;
+    -- Event effects are registered here as booking and payment features land;
+    -- anything else is stored and acknowledged.
+    return 'ignored';
 end
 $$;
 
 
 --
--- Name: FUNCTION quote(p_category text, p_lat double precision, p_lng double precision, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION process_stripe_event(p_event jsonb); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.quote(p_category text, p_lat double precision, p_lng double precision, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer) IS 'Validate a quote request, store the quote and its ranked offers, return them.
-Definer: the search reads every provider''s bookings and time off, and the
-quote is written for the caller (auth.uid()), who has no insert rights.';
+COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to bookings, payments and refunds; returns the outcome. Definer: called for anon.';
 
 
 --
--- Name: quote_candidates(integer, extensions.geography, timestamp with time zone, double precision, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: receive_stripe_webhook(json); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
+CREATE FUNCTION internal.receive_stripe_webhook(p_body json) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_headers jsonb := coalesce(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb, '{}');
+    v_event jsonb;
+    v_id text;
+    v_outcome text;
+begin
+    if not internal.stripe_signature_valid(
+        v_headers ->> 'stripe-signature', p_body::text, internal.setting('stripe_webhook_secret')
+    ) then
+        perform internal.fail('invalid_signature', 'the Stripe-Signature header is missing, wrong or stale');
+    end if;
+    v_event := p_body::jsonb;
+    v_id := v_event ->> 'id';
+    if v_id is null or v_event ->> 'type' is null or v_id !~ '^evt_[A-Za-z0-9_]+$' then
+        perform internal.fail('invalid_input', 'the event has no valid id or type');
+    end if;
+    insert into app.stripe_events (id, type, payload)
+    values (v_id, v_event ->> 'type', v_event)
+    on conflict (id) do nothing;
+    if not found then
+        return pg_catalog.jsonb_build_object('received', true, 'duplicate', true);
+    end if;
+    v_outcome := internal.process_stripe_event(v_event);
+    update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;
+    return pg_catalog.jsonb_build_object('received', true, 'duplicate', false, 'outcome', v_outcome);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION receive_stripe_webhook(p_body json); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.receive_stripe_webhook(p_body json) IS 'Verify, store once and apply a Stripe webhook delivery. Definer: Stripe calls as anon.';
+
+
+--
+-- Name: request_id(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.request_id() RETURNS text
     LANGUAGE sql STABLE
-    AS $$
-    -- Only the indexable st_dwithin (constant radius) filters the scan; the
-    -- provider's own radius, the notice and the booking horizon are checked
-    -- above the window function, on the distance computed once per row. Left
-    -- in the scan, these would make the planner start from the category's
-    -- services instead of the GiST index.
-    select
-        c.provider_id,
-        c.service_id,
-        c.time_zone,
-        c.blocked,
-        c.distance_m,
-        pg_catalog.round((
-            0.5 * greatest(0, 1 - c.distance_m / (p_radius_km * 1000))
-            + 0.3 * ((5 * 4.0 + c.rating_count * coalesce(c.rating_avg, 0)) / (5 + c.rating_count) - 1) / 4
-            + 0.2 * (case when c.price_cents = 0 then 1 else c.min_price_cents::numeric / c.price_cents end)
-        )::numeric, 4)::double precision
-    from (
-        select
-            p.id as provider_id,
-            s.id as service_id,
-            p.time_zone,
-            p.rating_count,
-            p.rating_avg,
-            p.service_radius_km,
-            s.price_cents,
-            s.min_notice_minutes,
-            s.max_days_ahead,
-            min(s.price_cents) over () as min_price_cents,
-            extensions.st_distance(p.location, p_point) as distance_m,
-            pg_catalog.tstzrange(
-                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
-                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
-            ) as blocked
-        from app.providers as p
-        inner join app.services as s on p.id = s.provider_id
-        where
-            p.is_active
-            and s.is_active
-            and s.category_id = p_category_id
-            and extensions.st_dwithin(p.location, p_point, p_radius_km * 1000)
-    ) as c
-    where
-        c.distance_m <= c.service_radius_km::double precision * 1000
-        and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
-        and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
-$$;
-
-
---
--- Name: FUNCTION quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone) IS 'Scored (provider, service) offers for a quote before the free-slot check; the score formula is in 40_quote.sql.';
-
-
---
--- Name: service_slots(uuid, timestamp with time zone, timestamp with time zone, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.service_slots(p_service_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_step_minutes integer, p_now timestamp with time zone) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-    v_provider_id uuid;
-    v_time_zone text;
-    v_duration interval;
-    v_before interval;
-    v_after interval;
-    v_earliest timestamptz;
-    v_latest timestamptz;
-    v_span tstzrange;
-begin
-    if p_service_id is null then
-        perform internal.fail('invalid_input', 'service_id is required');
-    end if;
-    if p_from is null or p_from in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'from is required (a timestamp with time zone)');
-    end if;
-    if p_to is null or p_to in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'to is required (a timestamp with time zone)');
-    end if;
-    if p_to <= p_from then
-        perform internal.fail('invalid_input', 'to must be after from');
-    end if;
-    if p_to - p_from > interval '31 days' then
-        perform internal.fail('invalid_input', 'from and to must be at most 31 days apart');
-    end if;
-    if p_step_minutes is null or not p_step_minutes between 5 and 240 then
-        perform internal.fail('invalid_input', 'step_minutes must be between 5 and 240');
-    end if;
-
-    select
-        p.id,
-        p.time_zone,
-        pg_catalog.make_interval(mins => s.duration_minutes),
-        pg_catalog.make_interval(mins => s.buffer_before_minutes),
-        pg_catalog.make_interval(mins => s.buffer_after_minutes),
-        greatest(p_from, p_now + pg_catalog.make_interval(mins => s.min_notice_minutes)),
-        p_now + pg_catalog.make_interval(days => s.max_days_ahead)
-    into v_provider_id, v_time_zone, v_duration, v_before, v_after, v_earliest, v_latest
-    from app.services as s
-    inner join app.providers as p on s.provider_id = p.id
-    where s.id = p_service_id and s.is_active and p.is_active;
-    if not found then
-        perform internal.fail('not_found', 'no active service with this service_id');
-    end if;
-
-    v_span := pg_catalog.tstzrange(p_from - v_before, p_to + v_duration + v_after);
-    return query
-    with
-    work as (
-        select internal.working_ranges(v_provider_id, v_time_zone, v_span) as m
-    ),
-
-    free as (
-        select w.m - internal.busy_ranges(v_provider_id, v_span, p_now) as m
-        from work as w
-    )
-
-    -- Candidate starts step through each working stretch from its opening
-    -- (plus the buffer before), so slots sit at the same times whatever is booked.
-    select g.t, g.t + v_duration
-    from work as w
-    cross join free as f
-    cross join lateral pg_catalog.unnest(w.m) as u (r)
-    cross join lateral pg_catalog.generate_series(
-        pg_catalog.lower(u.r) + v_before,
-        pg_catalog.upper(u.r) - v_duration - v_after,
-        pg_catalog.make_interval(mins => p_step_minutes)
-    ) as g (t)
-    where
-        g.t >= v_earliest
-        and g.t < p_to
-        and g.t <= v_latest
-        and f.m @> pg_catalog.tstzrange(g.t - v_before, g.t + v_duration + v_after)
-    order by g.t;
-end
+    select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-request-id'
 $$;
 
 
 --
--- Name: FUNCTION service_slots(p_service_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_step_minutes integer, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION request_id(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.service_slots(p_service_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_step_minutes integer, p_now timestamp with time zone) IS 'Bookable start times of a service in [p_from, p_to), as seen at p_now.
-Definer: availability must see every booking and time off of the provider,
-which the caller (anonymous or a customer) may not read.';
+COMMENT ON FUNCTION internal.request_id() IS 'The request id nginx put in X-Request-Id (null outside HTTP).';
 
 
 --
@@ -1264,102 +1606,56 @@ COMMENT ON FUNCTION internal.setting(p_key text) IS 'Read one deploy-time settin
 
 
 --
--- Name: slot_is_free(uuid, text, tstzrange, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: stripe_signature_valid(text, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.slot_is_free(p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) RETURNS boolean
-    LANGUAGE sql STABLE
+CREATE FUNCTION internal.stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer DEFAULT 300) RETURNS boolean
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
-    AS $$
-    select
-        internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
-        and not exists (
-            select
-            from app.time_off as t
-            where t.provider_id = p_provider_id and t.during && p_blocked
-        )
-        and not exists (
-            select
-            from app.bookings as k
-            where
-                k.provider_id = p_provider_id
-                and k.blocked && p_blocked
-                and k.status in ('pending_payment', 'confirmed')
-                and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
-        )
-$$;
-
-
---
--- Name: FUNCTION slot_is_free(p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.slot_is_free(p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) IS 'Whether p_blocked (a slot plus its buffers) lies in working time and touches no time off or live booking.';
-
-
---
--- Name: touch_updated_at(); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.touch_updated_at() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
+    AS $_$
+declare
+    v_timestamp bigint;
+    v_expected text;
+    v_part text;
+    v_found boolean := false;
 begin
-    new.updated_at := pg_catalog.now();
-    return new;
+    if p_header is null or p_secret is null or p_body is null then
+        return false;
+    end if;
+    -- Stripe-Signature: t=<unix time>,v1=<hex>[,v1=<hex>...][,v0=...]
+    foreach v_part in array pg_catalog.string_to_array(p_header, ',') loop
+        if pg_catalog.btrim(v_part) ~ '^t=[0-9]{1,12}$' then
+            v_timestamp := pg_catalog.substr(pg_catalog.btrim(v_part), 3)::bigint;
+        end if;
+    end loop;
+    if v_timestamp is null
+        or pg_catalog.abs(extract(epoch from pg_catalog.now()) - v_timestamp) > p_tolerance_seconds then
+        return false;
+    end if;
+    v_expected := pg_catalog.encode(
+        extensions.hmac(
+            pg_catalog.convert_to(v_timestamp::text || '.' || p_body, 'utf8'),
+            pg_catalog.convert_to(p_secret, 'utf8'),
+            'sha256'
+        ),
+        'hex'
+    );
+    foreach v_part in array pg_catalog.string_to_array(p_header, ',') loop
+        -- compare every candidate; no early exit on the first mismatch
+        if pg_catalog.btrim(v_part) = 'v1=' || v_expected then
+            v_found := true;
+        end if;
+    end loop;
+    return v_found;
 end
-$$;
+$_$;
 
 
 --
--- Name: FUNCTION touch_updated_at(); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.touch_updated_at() IS 'Trigger: stamp updated_at on every update of the row.';
-
-
---
--- Name: working_ranges(uuid, text, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.working_ranges(p_provider_id uuid, p_time_zone text, p_within tstzrange) RETURNS tstzmultirange
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    -- Every local day that can touch p_within (the day before included: an
-    -- interval ending at 24:00 runs into the next day).
-    select coalesce(pg_catalog.range_agg(w.r), '{}'::pg_catalog.tstzmultirange)
-    from (
-        select pg_catalog.tstzrange(
-            (d.day + h.start_time) at time zone p_time_zone,
-            (d.day + h.end_time) at time zone p_time_zone
-        ) as r
-        from pg_catalog.generate_series(
-            0,
-            (pg_catalog.upper(p_within) at time zone p_time_zone)::date
-            - (pg_catalog.lower(p_within) at time zone p_time_zone)::date + 1
-        ) as g (i)
-        cross join lateral (
-            select (pg_catalog.lower(p_within) at time zone p_time_zone)::date - 1 + g.i as day
-        ) as d
-        inner join app.weekly_hours as h
-            on
-                h.provider_id = p_provider_id
-                and h.day_of_week = extract(dow from d.day)
-        -- a local interval inside a spring-forward gap can map backwards: skip it
-        where
-            (d.day + h.start_time) at time zone p_time_zone
-            < (d.day + h.end_time) at time zone p_time_zone
-    ) as w
-$$;
-
-
---
--- Name: FUNCTION working_ranges(p_provider_id uuid, p_time_zone text, p_within tstzrange); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.working_ranges(p_provider_id uuid, p_time_zone text, p_within tstzrange) IS 'The provider''s working time, as absolute ranges, over the local days that can touch p_within.';
+COMMENT ON FUNCTION internal.stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer) IS 'Verify a Stripe-Signature header (HMAC-SHA256 of "<t>.<raw body>", any v1, within the tolerance).';
 
 
 --
@@ -3582,851 +3878,32 @@ END;
 $_$;
 
 
---
--- Name: my_provider; Type: VIEW; Schema: api; Owner: -
---
-
-CREATE VIEW api.my_provider WITH (security_invoker='true') AS
- SELECT p.id,
-    p.business_name,
-    p.description,
-    p.lat,
-    p.lng,
-    p.service_radius_km,
-    p.time_zone,
-    p.contact_email,
-    p.contact_phone,
-    p.is_active,
-    p.rating_count,
-    p.rating_avg,
-    p.created_at,
-    p.updated_at
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))
-  WITH LOCAL CHECK OPTION;
-
-
---
--- Name: VIEW my_provider; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON VIEW api.my_provider IS 'The caller''s own provider profile (role provider): read, create (POST) and edit (PATCH).
-
-One profile per account (the owner is the caller); a second POST is a 409.
-lat/lng out of range are 400 (check constraint providers_lat_check /
-providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
-and id cannot be written.';
-
-
---
--- Name: COLUMN my_provider.id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.id IS 'Provider id (read-only).';
-
-
---
--- Name: COLUMN my_provider.business_name; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.business_name IS 'Business name (1 to 200 characters).';
-
-
---
--- Name: COLUMN my_provider.description; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.description IS 'Free-text description (at most 4000 characters).';
-
-
---
--- Name: COLUMN my_provider.lat; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.lat IS 'Latitude of the location, -90 to 90 (WGS 84).';
-
-
---
--- Name: COLUMN my_provider.lng; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.lng IS 'Longitude of the location, -180 to 180 (WGS 84).';
-
-
---
--- Name: COLUMN my_provider.service_radius_km; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.service_radius_km IS 'How far the provider travels or serves, in km (0 < r <= 200; default 10).';
-
-
---
--- Name: COLUMN my_provider.time_zone; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.time_zone IS 'IANA time zone of the weekly hours (default America/Toronto).';
-
-
---
--- Name: COLUMN my_provider.contact_email; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.contact_email IS 'Private contact email (never shown to customers).';
-
-
---
--- Name: COLUMN my_provider.contact_phone; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.contact_phone IS 'Private contact phone, E.164 (never shown to customers).';
-
-
---
--- Name: COLUMN my_provider.is_active; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.is_active IS 'Whether the profile is listed and quotable.';
-
-
---
--- Name: COLUMN my_provider.rating_count; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.rating_count IS 'Number of ratings (read-only).';
-
-
---
--- Name: COLUMN my_provider.rating_avg; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.rating_avg IS 'Average rating (read-only).';
-
-
---
--- Name: COLUMN my_provider.created_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.created_at IS 'Creation time (read-only).';
-
-
---
--- Name: COLUMN my_provider.updated_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_provider.updated_at IS 'Last update time (read-only).';
-
-
---
--- Name: my_services; Type: VIEW; Schema: api; Owner: -
---
-
-CREATE VIEW api.my_services WITH (security_invoker='true') AS
- SELECT s.id,
-    s.provider_id,
-    s.category_id,
-    s.name,
-    s.description,
-    s.duration_minutes,
-    s.price_cents,
-    s.deposit_cents,
-    s.currency,
-    s.buffer_before_minutes,
-    s.buffer_after_minutes,
-    s.min_notice_minutes,
-    s.max_days_ahead,
-    s.cancel_notice_hours,
-    s.cancel_fee_cents,
-    s.is_active,
-    s.created_at,
-    s.updated_at
-   FROM app.services s
-  WHERE (s.provider_id IN ( SELECT p.id
-           FROM app.providers p
-          WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))
-  WITH LOCAL CHECK OPTION;
-
-
---
--- Name: VIEW my_services; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON VIEW api.my_services IS 'The caller''s own services (role provider): read, create (POST), edit (PATCH), delete.
-
-provider_id must be the caller''s provider. Durations, prices and buffers are
-checked by the database (400 naming the constraint and so the field); the
-currency is CAD.';
-
-
---
--- Name: COLUMN my_services.id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.id IS 'Service id (read-only).';
-
-
---
--- Name: COLUMN my_services.provider_id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.provider_id IS 'The caller''s provider id (set on creation, then read-only).';
-
-
---
--- Name: COLUMN my_services.category_id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.category_id IS 'Category (see api.service_categories).';
-
-
---
--- Name: COLUMN my_services.name; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.name IS 'Service name (1 to 200 characters).';
-
-
---
--- Name: COLUMN my_services.description; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.description IS 'Free-text description.';
-
-
---
--- Name: COLUMN my_services.duration_minutes; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.duration_minutes IS 'Length of the appointment, 5 to 1440 minutes.';
-
-
---
--- Name: COLUMN my_services.price_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.price_cents IS 'Price in cents, >= 0.';
-
-
---
--- Name: COLUMN my_services.deposit_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.deposit_cents IS 'Deposit in cents, 0 to the price.';
-
-
---
--- Name: COLUMN my_services.currency; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.currency IS 'Currency (CAD, read-only).';
-
-
---
--- Name: COLUMN my_services.buffer_before_minutes; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.buffer_before_minutes IS 'Time kept free before each appointment, 0 to 240 minutes.';
-
-
---
--- Name: COLUMN my_services.buffer_after_minutes; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.buffer_after_minutes IS 'Time kept free after each appointment, 0 to 240 minutes.';
-
-
---
--- Name: COLUMN my_services.min_notice_minutes; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.min_notice_minutes IS 'Minimum notice before the start, in minutes (default 60).';
-
-
---
--- Name: COLUMN my_services.max_days_ahead; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.max_days_ahead IS 'How many days ahead it can be booked, 1 to 730 (default 60).';
-
-
---
--- Name: COLUMN my_services.cancel_notice_hours; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.cancel_notice_hours IS 'Free cancellation up to this many hours before the start (default 24).';
-
-
---
--- Name: COLUMN my_services.cancel_fee_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.cancel_fee_cents IS 'Fee for a later cancellation, 0 to the price (default 0).';
-
-
---
--- Name: COLUMN my_services.is_active; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.is_active IS 'Whether the service is listed and quotable.';
-
-
---
--- Name: COLUMN my_services.created_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.created_at IS 'Creation time (read-only).';
-
-
---
--- Name: COLUMN my_services.updated_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_services.updated_at IS 'Last update time (read-only).';
+SET default_tablespace = '';
 
+SET default_table_access_method = heap;
 
 --
--- Name: time_off; Type: TABLE; Schema: app; Owner: -
+-- Name: stripe_events; Type: TABLE; Schema: app; Owner: -
 --
 
-CREATE TABLE app.time_off (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    provider_id uuid NOT NULL,
-    during tstzrange NOT NULL,
-    reason text DEFAULT ''::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT time_off_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
-    CONSTRAINT time_off_reason_check CHECK ((length(reason) <= 500))
+CREATE TABLE app.stripe_events (
+    id text NOT NULL,
+    type text NOT NULL,
+    payload jsonb NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    processed_at timestamp with time zone,
+    outcome text,
+    CONSTRAINT stripe_events_id_check CHECK (((id ~ '^evt_[A-Za-z0-9_]+$'::text) AND (length(id) <= 255)))
 );
 
-ALTER TABLE ONLY app.time_off FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY app.stripe_events FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: TABLE time_off; Type: COMMENT; Schema: app; Owner: -
+-- Name: TABLE stripe_events; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON TABLE app.time_off IS 'Periods when a provider is unavailable (absolute time ranges), never overlapping.';
-
-
---
--- Name: my_time_off; Type: VIEW; Schema: api; Owner: -
---
-
-CREATE VIEW api.my_time_off WITH (security_invoker='true') AS
- SELECT t.id,
-    t.provider_id,
-    t.during,
-    lower(t.during) AS starts_at,
-    upper(t.during) AS ends_at,
-    t.reason,
-    t.created_at
-   FROM app.time_off t
-  WHERE (t.provider_id IN ( SELECT p.id
-           FROM app.providers p
-          WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))
-  WITH LOCAL CHECK OPTION;
-
-
---
--- Name: VIEW my_time_off; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON VIEW api.my_time_off IS 'The caller''s time off (role provider): read, create, edit, delete.
-
-during is a finite tstzrange such as ["2026-12-24 00:00-05","2026-12-27 00:00-05");
-overlapping periods are refused (400).';
-
-
---
--- Name: COLUMN my_time_off.id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_time_off.id IS 'Time-off id (read-only).';
-
-
---
--- Name: COLUMN my_time_off.provider_id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_time_off.provider_id IS 'The caller''s provider id (set on creation).';
-
-
---
--- Name: COLUMN my_time_off.during; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_time_off.during IS 'The period, a finite tstzrange.';
-
-
---
--- Name: COLUMN my_time_off.starts_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_time_off.starts_at IS 'Start of the period (read-only).';
-
-
---
--- Name: COLUMN my_time_off.ends_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_time_off.ends_at IS 'End of the period (read-only).';
-
-
---
--- Name: COLUMN my_time_off.reason; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_time_off.reason IS 'Free-text reason (private).';
-
-
---
--- Name: COLUMN my_time_off.created_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_time_off.created_at IS 'Creation time (read-only).';
-
-
---
--- Name: weekly_hours; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.weekly_hours (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    provider_id uuid NOT NULL,
-    day_of_week smallint NOT NULL,
-    start_time time without time zone NOT NULL,
-    end_time time without time zone NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT weekly_hours_day_of_week_check CHECK (((day_of_week >= 0) AND (day_of_week <= 6))),
-    CONSTRAINT weekly_hours_end_time_check CHECK ((end_time > start_time))
-);
-
-ALTER TABLE ONLY app.weekly_hours FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE weekly_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.weekly_hours IS 'Recurring working hours: day of week (0 = Sunday) and local start/end time in the provider''s time zone.';
-
-
---
--- Name: my_weekly_hours; Type: VIEW; Schema: api; Owner: -
---
-
-CREATE VIEW api.my_weekly_hours WITH (security_invoker='true') AS
- SELECT h.id,
-    h.provider_id,
-    h.day_of_week,
-    h.start_time,
-    h.end_time,
-    h.created_at
-   FROM app.weekly_hours h
-  WHERE (h.provider_id IN ( SELECT p.id
-           FROM app.providers p
-          WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))
-  WITH LOCAL CHECK OPTION;
-
-
---
--- Name: VIEW my_weekly_hours; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON VIEW api.my_weekly_hours IS 'The caller''s weekly working hours (role provider): read, create, edit, delete.
-
-Local wall-clock times in the provider''s time zone; day_of_week 0 = Sunday.
-Several intervals per day are fine; overlapping ones and end_time <= start_time
-are refused (400).';
-
-
---
--- Name: COLUMN my_weekly_hours.id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_weekly_hours.id IS 'Interval id (read-only).';
-
-
---
--- Name: COLUMN my_weekly_hours.provider_id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_weekly_hours.provider_id IS 'The caller''s provider id (set on creation).';
-
-
---
--- Name: COLUMN my_weekly_hours.day_of_week; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_weekly_hours.day_of_week IS 'Day of week, 0 = Sunday to 6 = Saturday.';
-
-
---
--- Name: COLUMN my_weekly_hours.start_time; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_weekly_hours.start_time IS 'Local start time, e.g. 09:00.';
-
-
---
--- Name: COLUMN my_weekly_hours.end_time; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_weekly_hours.end_time IS 'Local end time, after start_time (24:00 allowed).';
-
-
---
--- Name: COLUMN my_weekly_hours.created_at; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.my_weekly_hours.created_at IS 'Creation time (read-only).';
-
-
---
--- Name: providers; Type: VIEW; Schema: api; Owner: -
---
-
-CREATE VIEW api.providers WITH (security_invoker='true') AS
- SELECT p.id,
-    p.business_name,
-    p.description,
-    p.lat,
-    p.lng,
-    p.service_radius_km,
-    p.time_zone,
-    p.rating_count,
-    p.rating_avg
-   FROM app.providers p
-  WHERE p.is_active;
-
-
---
--- Name: VIEW providers; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON VIEW api.providers IS 'Active providers: the public profile only (no owner, no contact details).
-
-Open to everyone. A provider account sees only its own profile here.';
-
-
---
--- Name: COLUMN providers.id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.id IS 'Provider id.';
-
-
---
--- Name: COLUMN providers.business_name; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.business_name IS 'Business name.';
-
-
---
--- Name: COLUMN providers.description; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.description IS 'Free-text description.';
-
-
---
--- Name: COLUMN providers.lat; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.lat IS 'Latitude of the provider''s location (WGS 84).';
-
-
---
--- Name: COLUMN providers.lng; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.lng IS 'Longitude of the provider''s location (WGS 84).';
-
-
---
--- Name: COLUMN providers.service_radius_km; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.service_radius_km IS 'How far from its location the provider serves customers (km).';
-
-
---
--- Name: COLUMN providers.time_zone; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.time_zone IS 'IANA time zone of the provider''s working hours.';
-
-
---
--- Name: COLUMN providers.rating_count; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.rating_count IS 'Number of ratings received.';
-
-
---
--- Name: COLUMN providers.rating_avg; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.providers.rating_avg IS 'Average rating (1 to 5), null without ratings.';
-
-
---
--- Name: service_categories; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.service_categories (
-    id integer NOT NULL,
-    slug text NOT NULL,
-    name_en text NOT NULL,
-    name_fr text NOT NULL,
-    sort_order integer DEFAULT 0 NOT NULL,
-    CONSTRAINT service_categories_name_en_check CHECK (((length(btrim(name_en)) >= 1) AND (length(btrim(name_en)) <= 80))),
-    CONSTRAINT service_categories_name_fr_check CHECK (((length(btrim(name_fr)) >= 1) AND (length(btrim(name_fr)) <= 80))),
-    CONSTRAINT service_categories_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{1,39}$'::text))
-);
-
-ALTER TABLE ONLY app.service_categories FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE service_categories; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.service_categories IS 'The fixed list of service categories (slug, English and French names); seeded by a migration.';
-
-
---
--- Name: service_categories; Type: VIEW; Schema: api; Owner: -
---
-
-CREATE VIEW api.service_categories WITH (security_invoker='true') AS
- SELECT c.id,
-    c.slug,
-    c.name_en,
-    c.name_fr
-   FROM app.service_categories c
-  ORDER BY c.sort_order, c.id;
-
-
---
--- Name: VIEW service_categories; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON VIEW api.service_categories IS 'Service categories: the slug a quote asks for, with English and French names.
-
-Open to everyone (anonymous included).';
-
-
---
--- Name: COLUMN service_categories.id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.service_categories.id IS 'Category id (services refer to it).';
-
-
---
--- Name: COLUMN service_categories.slug; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.service_categories.slug IS 'Stable machine name, e.g. haircut; the quote''s category parameter.';
-
-
---
--- Name: COLUMN service_categories.name_en; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.service_categories.name_en IS 'Name in English.';
-
-
---
--- Name: COLUMN service_categories.name_fr; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.service_categories.name_fr IS 'Name in French.';
-
-
---
--- Name: services; Type: VIEW; Schema: api; Owner: -
---
-
-CREATE VIEW api.services WITH (security_invoker='true') AS
- SELECT s.id,
-    s.provider_id,
-    c.slug AS category,
-    s.name,
-    s.description,
-    s.duration_minutes,
-    s.price_cents,
-    s.deposit_cents,
-    s.currency,
-    s.buffer_before_minutes,
-    s.buffer_after_minutes,
-    s.min_notice_minutes,
-    s.max_days_ahead,
-    s.cancel_notice_hours,
-    s.cancel_fee_cents
-   FROM ((app.services s
-     JOIN app.providers p ON ((s.provider_id = p.id)))
-     JOIN app.service_categories c ON ((s.category_id = c.id)))
-  WHERE (s.is_active AND p.is_active);
-
-
---
--- Name: VIEW services; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON VIEW api.services IS 'Active services of active providers, with price and cancellation policy.
-
-Open to everyone. A provider account sees only its own services here.';
-
-
---
--- Name: COLUMN services.id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.id IS 'Service id (api.available_slots takes it).';
-
-
---
--- Name: COLUMN services.provider_id; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.provider_id IS 'The provider selling it.';
-
-
---
--- Name: COLUMN services.category; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.category IS 'Category slug.';
-
-
---
--- Name: COLUMN services.name; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.name IS 'Service name.';
-
-
---
--- Name: COLUMN services.description; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.description IS 'Free-text description.';
-
-
---
--- Name: COLUMN services.duration_minutes; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.duration_minutes IS 'Length of the appointment in minutes.';
-
-
---
--- Name: COLUMN services.price_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.price_cents IS 'Price in cents of currency.';
-
-
---
--- Name: COLUMN services.deposit_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.deposit_cents IS 'Deposit taken at booking, in cents (at most the price).';
-
-
---
--- Name: COLUMN services.currency; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.currency IS 'ISO 4217 currency (CAD).';
-
-
---
--- Name: COLUMN services.buffer_before_minutes; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.buffer_before_minutes IS 'Time kept free before each appointment.';
-
-
---
--- Name: COLUMN services.buffer_after_minutes; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.buffer_after_minutes IS 'Time kept free after each appointment.';
-
-
---
--- Name: COLUMN services.min_notice_minutes; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.min_notice_minutes IS 'How long before its start an appointment can still be booked.';
-
-
---
--- Name: COLUMN services.max_days_ahead; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.max_days_ahead IS 'How many days ahead an appointment can be booked.';
-
-
---
--- Name: COLUMN services.cancel_notice_hours; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.cancel_notice_hours IS 'Cancelling at least this many hours before the start is free.';
-
-
---
--- Name: COLUMN services.cancel_fee_cents; Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling later than cancel_notice_hours.';
-
-
---
--- Name: bookings; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.bookings (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    service_id uuid NOT NULL,
-    quote_id uuid,
-    during tstzrange NOT NULL,
-    blocked tstzrange NOT NULL,
-    status text DEFAULT 'pending_payment'::text NOT NULL,
-    hold_expires_at timestamp with time zone,
-    price_cents integer NOT NULL,
-    deposit_cents integer NOT NULL,
-    currency text NOT NULL,
-    cancel_notice_hours integer NOT NULL,
-    cancel_fee_cents integer NOT NULL,
-    cancelled_at timestamp with time zone,
-    cancelled_by uuid,
-    cancel_reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
-    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
-    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
-    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
-    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
-    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
-    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text])))
-);
-
-ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+COMMENT ON TABLE app.stripe_events IS 'Verified Stripe webhook events, one row per event id; processed_at/outcome record what they did.';
 
 
 --
@@ -4450,12 +3927,56 @@ CREATE TABLE app.users (
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text])))
 );
 
+ALTER TABLE ONLY app.users FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE users; Type: COMMENT; Schema: app; Owner: -
 --
 
 COMMENT ON TABLE app.users IS 'Accounts: one row per person (customer, provider or ops), with the editable profile.';
+
+
+--
+-- Name: access_log; Type: TABLE; Schema: audit; Owner: -
+--
+
+CREATE TABLE audit.access_log (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    request_id text NOT NULL,
+    method text NOT NULL,
+    path text NOT NULL,
+    status integer NOT NULL,
+    role text,
+    sub text,
+    client_addr text,
+    bytes integer,
+    duration_ms numeric(10,3)
+);
+
+ALTER TABLE ONLY audit.access_log FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON TABLE audit.access_log IS 'Every API request as nginx saw it: time, role and sub presented, method, path, status, client address, request id.';
+
+
+--
+-- Name: access_log_id_seq; Type: SEQUENCE; Schema: audit; Owner: -
+--
+
+ALTER TABLE audit.access_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME audit.access_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -4510,6 +4031,8 @@ CREATE TABLE auth.credentials (
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+ALTER TABLE ONLY auth.credentials FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE credentials; Type: COMMENT; Schema: auth; Owner: -
@@ -4529,6 +4052,8 @@ CREATE TABLE auth.login_attempts (
     client_addr text,
     succeeded boolean NOT NULL
 );
+
+ALTER TABLE ONLY auth.login_attempts FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -4567,6 +4092,8 @@ CREATE TABLE auth.one_time_tokens (
     CONSTRAINT one_time_tokens_purpose_check CHECK ((purpose = ANY (ARRAY['confirm_email'::text, 'reset_password'::text])))
 );
 
+ALTER TABLE ONLY auth.one_time_tokens FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE one_time_tokens; Type: COMMENT; Schema: auth; Owner: -
@@ -4599,6 +4126,8 @@ CREATE TABLE auth.rate_counters (
     hits integer DEFAULT 0 NOT NULL
 );
 
+ALTER TABLE ONLY auth.rate_counters FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE rate_counters; Type: COMMENT; Schema: auth; Owner: -
@@ -4622,12 +4151,14 @@ CREATE TABLE auth.refresh_tokens (
     revoked_at timestamp with time zone
 );
 
+ALTER TABLE ONLY auth.refresh_tokens FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE refresh_tokens; Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON TABLE auth.refresh_tokens IS 'Opaque refresh tokens, stored as SHA-256 hashes; a family is one login''s chain of rotations.';
+COMMENT ON TABLE auth.refresh_tokens IS 'Opaque refresh tokens, stored as SHA-256 hashes; a family (session) is one login''s chain of rotations.';
 
 
 --
@@ -4642,6 +4173,29 @@ ALTER TABLE auth.refresh_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     NO MAXVALUE
     CACHE 1
 );
+
+
+--
+-- Name: sessions; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.sessions (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_refreshed_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    revoked_reason text
+);
+
+ALTER TABLE ONLY auth.sessions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE sessions; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.sessions IS 'One row per login; access tokens carry its id (sid), so revoking it ends every token at once.';
 
 
 --
@@ -4891,99 +4445,11 @@ CREATE TABLE public.schema_migrations (
 
 
 --
--- Name: bookings bookings_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+-- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
-ALTER TABLE ONLY app.bookings
-    ADD CONSTRAINT bookings_pkey PRIMARY KEY (id);
-
-
---
--- Name: bookings bookings_provider_id_blocked_excl; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.bookings
-    ADD CONSTRAINT bookings_provider_id_blocked_excl EXCLUDE USING gist (provider_id WITH =, blocked WITH &&) WHERE ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text])));
-
-
---
--- Name: providers providers_owner_id_key; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.providers
-    ADD CONSTRAINT providers_owner_id_key UNIQUE (owner_id);
-
-
---
--- Name: providers providers_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.providers
-    ADD CONSTRAINT providers_pkey PRIMARY KEY (id);
-
-
---
--- Name: quote_items quote_items_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.quote_items
-    ADD CONSTRAINT quote_items_pkey PRIMARY KEY (quote_id, provider_id);
-
-
---
--- Name: quote_items quote_items_quote_id_rank_key; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.quote_items
-    ADD CONSTRAINT quote_items_quote_id_rank_key UNIQUE (quote_id, rank);
-
-
---
--- Name: quotes quotes_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.quotes
-    ADD CONSTRAINT quotes_pkey PRIMARY KEY (id);
-
-
---
--- Name: service_categories service_categories_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.service_categories
-    ADD CONSTRAINT service_categories_pkey PRIMARY KEY (id);
-
-
---
--- Name: service_categories service_categories_slug_key; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.service_categories
-    ADD CONSTRAINT service_categories_slug_key UNIQUE (slug);
-
-
---
--- Name: services services_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.services
-    ADD CONSTRAINT services_pkey PRIMARY KEY (id);
-
-
---
--- Name: time_off time_off_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.time_off
-    ADD CONSTRAINT time_off_pkey PRIMARY KEY (id);
-
-
---
--- Name: time_off time_off_provider_id_during_excl; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.time_off
-    ADD CONSTRAINT time_off_provider_id_during_excl EXCLUDE USING gist (provider_id WITH =, during WITH &&);
+ALTER TABLE ONLY app.stripe_events
+    ADD CONSTRAINT stripe_events_pkey PRIMARY KEY (id);
 
 
 --
@@ -5003,19 +4469,19 @@ ALTER TABLE ONLY app.users
 
 
 --
--- Name: weekly_hours weekly_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+-- Name: access_log access_log_pkey; Type: CONSTRAINT; Schema: audit; Owner: -
 --
 
-ALTER TABLE ONLY app.weekly_hours
-    ADD CONSTRAINT weekly_hours_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY audit.access_log
+    ADD CONSTRAINT access_log_pkey PRIMARY KEY (id);
 
 
 --
--- Name: weekly_hours weekly_hours_provider_id_day_of_week_excl; Type: CONSTRAINT; Schema: app; Owner: -
+-- Name: access_log access_log_request_id_key; Type: CONSTRAINT; Schema: audit; Owner: -
 --
 
-ALTER TABLE ONLY app.weekly_hours
-    ADD CONSTRAINT weekly_hours_provider_id_day_of_week_excl EXCLUDE USING gist (provider_id WITH =, day_of_week WITH =, tsrange(('2000-01-01'::date + start_time), ('2000-01-01'::date + end_time)) WITH &&);
+ALTER TABLE ONLY audit.access_log
+    ADD CONSTRAINT access_log_request_id_key UNIQUE (request_id);
 
 
 --
@@ -5080,6 +4546,14 @@ ALTER TABLE ONLY auth.refresh_tokens
 
 ALTER TABLE ONLY auth.refresh_tokens
     ADD CONSTRAINT refresh_tokens_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (id);
 
 
 --
@@ -5187,101 +4661,24 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
--- Name: bookings_cancelled_by_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: stripe_events_type_received_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE INDEX bookings_cancelled_by_idx ON app.bookings USING btree (cancelled_by);
-
-
---
--- Name: bookings_customer_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX bookings_customer_id_idx ON app.bookings USING btree (customer_id);
+CREATE INDEX stripe_events_type_received_at_idx ON app.stripe_events USING btree (type, received_at);
 
 
 --
--- Name: bookings_provider_id_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: access_log_occurred_at_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
-CREATE INDEX bookings_provider_id_idx ON app.bookings USING btree (provider_id);
-
-
---
--- Name: bookings_quote_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX bookings_quote_id_idx ON app.bookings USING btree (quote_id);
+CREATE INDEX access_log_occurred_at_idx ON audit.access_log USING btree (occurred_at);
 
 
 --
--- Name: bookings_service_id_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: access_log_sub_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
-CREATE INDEX bookings_service_id_idx ON app.bookings USING btree (service_id);
-
-
---
--- Name: providers_is_active_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX providers_is_active_idx ON app.providers USING btree (is_active);
-
-
---
--- Name: providers_location_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX providers_location_idx ON app.providers USING gist (location);
-
-
---
--- Name: quote_items_provider_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX quote_items_provider_id_idx ON app.quote_items USING btree (provider_id);
-
-
---
--- Name: quote_items_service_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX quote_items_service_id_idx ON app.quote_items USING btree (service_id);
-
-
---
--- Name: quotes_category_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX quotes_category_id_idx ON app.quotes USING btree (category_id);
-
-
---
--- Name: quotes_customer_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX quotes_customer_id_idx ON app.quotes USING btree (customer_id);
-
-
---
--- Name: services_category_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX services_category_id_idx ON app.services USING btree (category_id);
-
-
---
--- Name: services_is_active_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX services_is_active_idx ON app.services USING btree (is_active);
-
-
---
--- Name: services_provider_id_category_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX services_provider_id_category_id_idx ON app.services USING btree (provider_id, category_id);
+CREATE INDEX access_log_sub_idx ON audit.access_log USING btree (sub);
 
 
 --
@@ -5331,6 +4728,13 @@ CREATE INDEX refresh_tokens_family_id_idx ON auth.refresh_tokens USING btree (fa
 --
 
 CREATE INDEX refresh_tokens_user_id_idx ON auth.refresh_tokens USING btree (user_id);
+
+
+--
+-- Name: sessions_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX sessions_user_id_idx ON auth.sessions USING btree (user_id);
 
 
 --
@@ -5404,168 +4808,6 @@ CREATE INDEX q_payments_vt_idx ON pgmq.q_payments USING btree (vt);
 
 
 --
--- Name: providers _050_default_owner; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _050_default_owner BEFORE INSERT ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.default_owner();
-
-
---
--- Name: bookings _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.touch_updated_at();
-
-
---
--- Name: providers _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.touch_updated_at();
-
-
---
--- Name: services _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.services FOR EACH ROW EXECUTE FUNCTION internal.touch_updated_at();
-
-
---
--- Name: providers _200_check_time_zones_inserted; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _200_check_time_zones_inserted AFTER INSERT ON app.providers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.check_time_zones_inserted();
-
-
---
--- Name: providers _200_check_time_zones_updated; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _200_check_time_zones_updated AFTER UPDATE ON app.providers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.check_time_zones_updated();
-
-
---
--- Name: bookings bookings_cancelled_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.bookings
-    ADD CONSTRAINT bookings_cancelled_by_fkey FOREIGN KEY (cancelled_by) REFERENCES app.users(id) ON DELETE SET NULL;
-
-
---
--- Name: bookings bookings_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.bookings
-    ADD CONSTRAINT bookings_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE RESTRICT;
-
-
---
--- Name: bookings bookings_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.bookings
-    ADD CONSTRAINT bookings_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE RESTRICT;
-
-
---
--- Name: bookings bookings_quote_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.bookings
-    ADD CONSTRAINT bookings_quote_id_fkey FOREIGN KEY (quote_id) REFERENCES app.quotes(id) ON DELETE SET NULL;
-
-
---
--- Name: bookings bookings_service_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.bookings
-    ADD CONSTRAINT bookings_service_id_fkey FOREIGN KEY (service_id) REFERENCES app.services(id) ON DELETE RESTRICT;
-
-
---
--- Name: providers providers_owner_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.providers
-    ADD CONSTRAINT providers_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES app.users(id) ON DELETE CASCADE;
-
-
---
--- Name: quote_items quote_items_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.quote_items
-    ADD CONSTRAINT quote_items_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
-
-
---
--- Name: quote_items quote_items_quote_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.quote_items
-    ADD CONSTRAINT quote_items_quote_id_fkey FOREIGN KEY (quote_id) REFERENCES app.quotes(id) ON DELETE CASCADE;
-
-
---
--- Name: quote_items quote_items_service_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.quote_items
-    ADD CONSTRAINT quote_items_service_id_fkey FOREIGN KEY (service_id) REFERENCES app.services(id) ON DELETE CASCADE;
-
-
---
--- Name: quotes quotes_category_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.quotes
-    ADD CONSTRAINT quotes_category_id_fkey FOREIGN KEY (category_id) REFERENCES app.service_categories(id) ON DELETE RESTRICT;
-
-
---
--- Name: quotes quotes_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.quotes
-    ADD CONSTRAINT quotes_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
-
-
---
--- Name: services services_category_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.services
-    ADD CONSTRAINT services_category_id_fkey FOREIGN KEY (category_id) REFERENCES app.service_categories(id) ON DELETE RESTRICT;
-
-
---
--- Name: services services_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.services
-    ADD CONSTRAINT services_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
-
-
---
--- Name: time_off time_off_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.time_off
-    ADD CONSTRAINT time_off_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
-
-
---
--- Name: weekly_hours weekly_hours_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.weekly_hours
-    ADD CONSTRAINT weekly_hours_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
-
-
---
 -- Name: credentials credentials_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
 --
 
@@ -5582,11 +4824,27 @@ ALTER TABLE ONLY auth.one_time_tokens
 
 
 --
+-- Name: refresh_tokens refresh_tokens_family_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.refresh_tokens
+    ADD CONSTRAINT refresh_tokens_family_id_fkey FOREIGN KEY (family_id) REFERENCES auth.sessions(id) ON DELETE CASCADE;
+
+
+--
 -- Name: refresh_tokens refresh_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
 --
 
 ALTER TABLE ONLY auth.refresh_tokens
     ADD CONSTRAINT refresh_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: sessions sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.sessions
+    ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
 
 
 --
@@ -5606,500 +4864,112 @@ ALTER TABLE ONLY pgmq.topic_bindings
 
 
 --
--- Name: bookings; Type: ROW SECURITY; Schema: app; Owner: -
+-- Name: stripe_events select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
-ALTER TABLE app.bookings ENABLE ROW LEVEL SECURITY;
+CREATE POLICY select_ops ON app.stripe_events FOR SELECT TO ops USING (true);
 
---
--- Name: services delete_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY delete_provider_own ON app.services FOR DELETE TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY delete_provider_own ON services; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY delete_provider_own ON app.services IS 'A provider account deletes only the services of the provider it owns.';
-
-
---
--- Name: time_off delete_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY delete_provider_own ON app.time_off FOR DELETE TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY delete_provider_own ON time_off; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY delete_provider_own ON app.time_off IS 'A provider account deletes only the time off of the provider it owns.';
-
-
---
--- Name: weekly_hours delete_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY delete_provider_own ON app.weekly_hours FOR DELETE TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY delete_provider_own ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY delete_provider_own ON app.weekly_hours IS 'A provider account deletes only the weekly hours of the provider it owns.';
-
-
---
--- Name: providers insert_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY insert_provider_own ON app.providers FOR INSERT TO provider WITH CHECK ((owner_id = ( SELECT auth.uid() AS uid)));
-
-
---
--- Name: POLICY insert_provider_own ON providers; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY insert_provider_own ON app.providers IS 'A provider account creates a profile only for itself.';
-
-
---
--- Name: services insert_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY insert_provider_own ON app.services FOR INSERT TO provider WITH CHECK ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY insert_provider_own ON services; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY insert_provider_own ON app.services IS 'A provider account creates services only for the provider it owns.';
-
-
---
--- Name: time_off insert_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY insert_provider_own ON app.time_off FOR INSERT TO provider WITH CHECK ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY insert_provider_own ON time_off; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY insert_provider_own ON app.time_off IS 'A provider account adds time off only to the provider it owns.';
-
-
---
--- Name: weekly_hours insert_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY insert_provider_own ON app.weekly_hours FOR INSERT TO provider WITH CHECK ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY insert_provider_own ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY insert_provider_own ON app.weekly_hours IS 'A provider account adds weekly hours only to the provider it owns.';
-
-
---
--- Name: providers; Type: ROW SECURITY; Schema: app; Owner: -
---
-
-ALTER TABLE app.providers ENABLE ROW LEVEL SECURITY;
-
---
--- Name: quote_items; Type: ROW SECURITY; Schema: app; Owner: -
---
-
-ALTER TABLE app.quote_items ENABLE ROW LEVEL SECURITY;
-
---
--- Name: quotes; Type: ROW SECURITY; Schema: app; Owner: -
---
-
-ALTER TABLE app.quotes ENABLE ROW LEVEL SECURITY;
-
---
--- Name: service_categories select_everyone; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_everyone ON app.service_categories FOR SELECT TO anon, customer, provider, ops USING (true);
-
-
---
--- Name: POLICY select_everyone ON service_categories; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonymous callers included, reads every category.';
-
-
---
--- Name: bookings select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.bookings FOR SELECT TO ops USING (true);
-
-
---
--- Name: POLICY select_ops ON bookings; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.bookings IS 'Ops staff read every booking.';
-
-
---
--- Name: providers select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.providers FOR SELECT TO ops USING (true);
-
-
---
--- Name: POLICY select_ops ON providers; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.providers IS 'Ops staff read every provider.';
-
-
---
--- Name: quote_items select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.quote_items FOR SELECT TO ops USING (true);
-
-
---
--- Name: POLICY select_ops ON quote_items; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.quote_items IS 'Ops staff read every offer.';
-
-
---
--- Name: quotes select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.quotes FOR SELECT TO ops USING (true);
-
-
---
--- Name: POLICY select_ops ON quotes; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.quotes IS 'Ops staff read every quote.';
-
-
---
--- Name: services select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.services FOR SELECT TO ops USING (true);
 
-
---
--- Name: POLICY select_ops ON services; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.services IS 'Ops staff read every service.';
-
-
---
--- Name: time_off select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.time_off FOR SELECT TO ops USING (true);
-
-
---
--- Name: POLICY select_ops ON time_off; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.time_off IS 'Ops staff read the time off of every provider.';
-
-
---
--- Name: weekly_hours select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.weekly_hours FOR SELECT TO ops USING (true);
-
-
---
--- Name: POLICY select_ops ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.weekly_hours IS 'Ops staff read the weekly hours of every provider.';
-
-
---
--- Name: bookings select_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_own ON app.bookings FOR SELECT TO customer USING ((customer_id = ( SELECT auth.uid() AS uid)));
-
-
---
--- Name: POLICY select_own ON bookings; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_own ON app.bookings IS 'A customer reads only its own bookings.';
-
-
---
--- Name: quote_items select_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_own ON app.quote_items FOR SELECT TO customer USING ((quote_id IN ( SELECT q.id
-   FROM app.quotes q
-  WHERE (q.customer_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY select_own ON quote_items; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_own ON app.quote_items IS 'A customer reads only the offers of its own quotes.';
-
-
---
--- Name: quotes select_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_own ON app.quotes FOR SELECT TO customer USING ((customer_id = ( SELECT auth.uid() AS uid)));
-
-
---
--- Name: POLICY select_own ON quotes; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_own ON app.quotes IS 'A customer reads only the quotes it asked for.';
-
-
---
--- Name: bookings select_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_provider_own ON app.bookings FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY select_provider_own ON bookings; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_provider_own ON app.bookings IS 'A provider account reads only the bookings of the provider it owns.';
-
-
---
--- Name: providers select_provider_own; Type: POLICY; Schema: app; Owner: -
 --
-
-CREATE POLICY select_provider_own ON app.providers FOR SELECT TO provider USING ((owner_id = ( SELECT auth.uid() AS uid)));
-
-
---
--- Name: POLICY select_provider_own ON providers; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_provider_own ON app.providers IS 'A provider account reads only the provider profile it owns.';
-
-
---
--- Name: services select_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_provider_own ON app.services FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY select_provider_own ON services; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_provider_own ON app.services IS 'A provider account reads only the services of the provider it owns.';
-
-
---
--- Name: time_off select_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_provider_own ON app.time_off FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY select_provider_own ON time_off; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_provider_own ON app.time_off IS 'A provider account reads only the time off of the provider it owns.';
-
-
---
--- Name: weekly_hours select_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_provider_own ON app.weekly_hours FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY select_provider_own ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
+-- Name: POLICY select_ops ON stripe_events; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON POLICY select_provider_own ON app.weekly_hours IS 'A provider account reads only the weekly hours of the provider it owns.';
+COMMENT ON POLICY select_ops ON app.stripe_events IS 'Ops staff read received Stripe events.';
 
 
 --
--- Name: providers select_public; Type: POLICY; Schema: app; Owner: -
+-- Name: users select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
-CREATE POLICY select_public ON app.providers FOR SELECT TO anon, customer USING (is_active);
+CREATE POLICY select_ops ON app.users FOR SELECT TO ops USING (true);
 
 
 --
--- Name: POLICY select_public ON providers; Type: COMMENT; Schema: app; Owner: -
+-- Name: POLICY select_ops ON users; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON POLICY select_public ON app.providers IS 'Anonymous callers and customers read active providers (and only their public columns, by grant).';
+COMMENT ON POLICY select_ops ON app.users IS 'Ops staff read every account.';
 
 
 --
--- Name: services select_public; Type: POLICY; Schema: app; Owner: -
+-- Name: users select_own; Type: POLICY; Schema: app; Owner: -
 --
 
-CREATE POLICY select_public ON app.services FOR SELECT TO anon, customer USING ((is_active AND (provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE p.is_active))));
+CREATE POLICY select_own ON app.users FOR SELECT TO customer, provider, ops USING ((id = ( SELECT auth.uid() AS uid)));
 
 
 --
--- Name: POLICY select_public ON services; Type: COMMENT; Schema: app; Owner: -
+-- Name: POLICY select_own ON users; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON POLICY select_public ON app.services IS 'Anonymous callers and customers read active services of active providers.';
+COMMENT ON POLICY select_own ON app.users IS 'A signed-in user reads their own account.';
 
 
 --
--- Name: service_categories; Type: ROW SECURITY; Schema: app; Owner: -
+-- Name: stripe_events; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
-ALTER TABLE app.service_categories ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.stripe_events ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: services; Type: ROW SECURITY; Schema: app; Owner: -
+-- Name: users update_own; Type: POLICY; Schema: app; Owner: -
 --
 
-ALTER TABLE app.services ENABLE ROW LEVEL SECURITY;
+CREATE POLICY update_own ON app.users FOR UPDATE TO customer, provider, ops USING ((id = ( SELECT auth.uid() AS uid))) WITH CHECK ((id = ( SELECT auth.uid() AS uid)));
 
---
--- Name: time_off; Type: ROW SECURITY; Schema: app; Owner: -
---
-
-ALTER TABLE app.time_off ENABLE ROW LEVEL SECURITY;
-
---
--- Name: providers update_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY update_provider_own ON app.providers FOR UPDATE TO provider USING ((owner_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((owner_id = ( SELECT auth.uid() AS uid)));
-
-
---
--- Name: POLICY update_provider_own ON providers; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY update_provider_own ON app.providers IS 'A provider account edits only the profile it owns.';
-
-
---
--- Name: services update_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY update_provider_own ON app.services FOR UPDATE TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))) WITH CHECK ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
 
-
---
--- Name: POLICY update_provider_own ON services; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY update_provider_own ON app.services IS 'A provider account edits only the services of the provider it owns.';
-
-
---
--- Name: time_off update_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY update_provider_own ON app.time_off FOR UPDATE TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))) WITH CHECK ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY update_provider_own ON time_off; Type: COMMENT; Schema: app; Owner: -
 --
-
-COMMENT ON POLICY update_provider_own ON app.time_off IS 'A provider account edits only the time off of the provider it owns.';
-
-
+-- Name: POLICY update_own ON users; Type: COMMENT; Schema: app; Owner: -
 --
--- Name: weekly_hours update_provider_own; Type: POLICY; Schema: app; Owner: -
---
 
-CREATE POLICY update_provider_own ON app.weekly_hours FOR UPDATE TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))) WITH CHECK ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+COMMENT ON POLICY update_own ON app.users IS 'A signed-in user edits their own profile fields.';
 
 
 --
--- Name: POLICY update_provider_own ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
+-- Name: users; Type: ROW SECURITY; Schema: app; Owner: -
 --
-
-COMMENT ON POLICY update_provider_own ON app.weekly_hours IS 'A provider account edits only the weekly hours of the provider it owns.';
 
+ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: weekly_hours; Type: ROW SECURITY; Schema: app; Owner: -
+-- Name: access_log; Type: ROW SECURITY; Schema: audit; Owner: -
 --
 
-ALTER TABLE app.weekly_hours ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit.access_log ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: action_log; Type: ROW SECURITY; Schema: audit; Owner: -
 --
 
 ALTER TABLE audit.action_log ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: access_log insert_worker; Type: POLICY; Schema: audit; Owner: -
+--
+
+CREATE POLICY insert_worker ON audit.access_log FOR INSERT TO bookiji_worker WITH CHECK (true);
+
+
+--
+-- Name: POLICY insert_worker ON access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON POLICY insert_worker ON audit.access_log IS 'The log shipper appends rows; nobody updates or deletes them.';
+
+
+--
+-- Name: access_log select_ops; Type: POLICY; Schema: audit; Owner: -
+--
+
+CREATE POLICY select_ops ON audit.access_log FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON audit.access_log IS 'Ops staff read the access log.';
+
 
 --
 -- Name: action_log select_ops; Type: POLICY; Schema: audit; Owner: -
@@ -6114,6 +4984,56 @@ CREATE POLICY select_ops ON audit.action_log FOR SELECT TO ops USING (true);
 
 COMMENT ON POLICY select_ops ON audit.action_log IS 'Ops staff read the whole audit trail.';
 
+
+--
+-- Name: access_log select_worker; Type: POLICY; Schema: audit; Owner: -
+--
+
+CREATE POLICY select_worker ON audit.access_log FOR SELECT TO bookiji_worker USING (true);
+
+
+--
+-- Name: POLICY select_worker ON access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON POLICY select_worker ON audit.access_log IS 'The shipper''s on-conflict check sees existing rows (only the request_id column is granted).';
+
+
+--
+-- Name: credentials; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.credentials ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: login_attempts; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.login_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: one_time_tokens; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.one_time_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: rate_counters; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.rate_counters ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: refresh_tokens; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.refresh_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sessions; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.sessions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: settings; Type: ROW SECURITY; Schema: internal; Owner: -
@@ -6137,11 +5057,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000002'),
     ('20261124000003'),
     ('20261124010000'),
-    ('20261124020000'),
-    ('20261124020100'),
-    ('20261124020200'),
-    ('20261124020300'),
-    ('20261124020400'),
-    ('20261124020500'),
-    ('20261124020600'),
-    ('20261124029000');
+    ('20261124010100'),
+    ('20261124030100');
