@@ -163,6 +163,42 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
+-- Name: available_slots(uuid, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.available_slots(service_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, step_minutes integer DEFAULT 15) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select s.starts_at, s.ends_at
+    from internal.service_slots(
+        available_slots.service_id,
+        available_slots."from",
+        available_slots."to",
+        available_slots.step_minutes,
+        pg_catalog.now()
+    ) as s
+$$;
+
+
+--
+-- Name: FUNCTION available_slots(service_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, step_minutes integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.available_slots(service_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, step_minutes integer) IS 'Bookable start times of an active service between from and to.
+
+Weekly hours are expanded in the provider''s own time zone (DST-correct), minus
+time off, live bookings and unexpired holds (with their buffers); the whole slot
+plus the service''s buffers fits inside working hours, and the start respects the
+minimum notice and the maximum days ahead. Starts step by step_minutes (5 to 240,
+default 15) from the opening of each working stretch.
+
+Errors: 400 invalid_input when to <= from, the range exceeds 31 days, or a
+parameter is missing or out of range; 404 not_found for an unknown or inactive
+service. Open to everyone. GET /rpc/available_slots?service_id=...&from=...&to=...';
+
+
+--
 -- Name: confirm_email(text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -268,6 +304,399 @@ $$;
 --
 
 COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token).';
+
+
+--
+-- Name: uid(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.uid() RETURNS uuid
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select nullif(auth.jwt() ->> 'sub', '')::uuid
+$$;
+
+
+--
+-- Name: FUNCTION uid(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.uid() IS 'The caller''s user id (JWT sub), or null for anon.';
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: providers; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.providers (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    owner_id uuid NOT NULL,
+    business_name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    location extensions.geography(Point,4326) GENERATED ALWAYS AS ((extensions.st_setsrid(extensions.st_makepoint(lng, lat), 4326))::extensions.geography) STORED NOT NULL,
+    service_radius_km numeric(6,2) DEFAULT 10 NOT NULL,
+    time_zone text DEFAULT 'America/Toronto'::text NOT NULL,
+    rating_count integer DEFAULT 0 NOT NULL,
+    rating_avg numeric(3,2),
+    contact_email extensions.citext,
+    contact_phone text,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT providers_business_name_check CHECK (((length(btrim(business_name)) >= 1) AND (length(btrim(business_name)) <= 200))),
+    CONSTRAINT providers_contact_email_check CHECK (((length((contact_email)::text) <= 254) AND ((contact_email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
+    CONSTRAINT providers_contact_phone_check CHECK ((contact_phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
+    CONSTRAINT providers_description_check CHECK ((length(description) <= 4000)),
+    CONSTRAINT providers_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT providers_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision))),
+    CONSTRAINT providers_rating_avg_check CHECK ((((rating_count = 0) AND (rating_avg IS NULL)) OR ((rating_count > 0) AND ((rating_avg >= (1)::numeric) AND (rating_avg <= (5)::numeric))))),
+    CONSTRAINT providers_rating_count_check CHECK ((rating_count >= 0)),
+    CONSTRAINT providers_service_radius_km_check CHECK (((service_radius_km > (0)::numeric) AND (service_radius_km <= (200)::numeric))),
+    CONSTRAINT providers_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64)))
+);
+
+ALTER TABLE ONLY app.providers FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE providers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.providers IS 'Businesses offering services: public profile, location, radius, time zone, ratings; private owner and contact.';
+
+
+--
+-- Name: COLUMN providers.service_radius_km; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.service_radius_km IS 'How far from its location the provider serves customers.';
+
+
+--
+-- Name: COLUMN providers.time_zone; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.time_zone IS 'IANA time zone of the weekly hours (a name in pg_timezone_names).';
+
+
+--
+-- Name: quote_items; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.quote_items (
+    quote_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    rank integer NOT NULL,
+    price_cents integer NOT NULL,
+    deposit_cents integer NOT NULL,
+    currency text NOT NULL,
+    duration_minutes integer NOT NULL,
+    buffer_before_minutes integer NOT NULL,
+    buffer_after_minutes integer NOT NULL,
+    distance_m double precision NOT NULL,
+    score double precision NOT NULL,
+    cancel_notice_hours integer NOT NULL,
+    cancel_fee_cents integer NOT NULL,
+    CONSTRAINT quote_items_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
+    CONSTRAINT quote_items_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
+    CONSTRAINT quote_items_distance_m_check CHECK ((distance_m >= (0)::double precision)),
+    CONSTRAINT quote_items_duration_minutes_check CHECK ((duration_minutes > 0)),
+    CONSTRAINT quote_items_price_cents_check CHECK ((price_cents >= 0)),
+    CONSTRAINT quote_items_rank_check CHECK ((rank >= 1))
+);
+
+ALTER TABLE ONLY app.quote_items FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE quote_items; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.quote_items IS 'One ranked candidate of a quote, with the price and cancellation policy locked in.';
+
+
+--
+-- Name: quotes; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.quotes (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    category_id integer NOT NULL,
+    location extensions.geography(Point,4326) NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    radius_km double precision NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '00:15:00'::interval) NOT NULL,
+    CONSTRAINT quotes_expires_at_check CHECK ((expires_at > created_at)),
+    CONSTRAINT quotes_radius_km_check CHECK (((radius_km > (0)::double precision) AND (radius_km <= (100)::double precision)))
+);
+
+ALTER TABLE ONLY app.quotes FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE quotes; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.quotes IS 'A customer''s quote request (category, point, start, radius); expires.';
+
+
+--
+-- Name: services; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.services (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    provider_id uuid NOT NULL,
+    category_id integer NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    duration_minutes integer NOT NULL,
+    price_cents integer NOT NULL,
+    deposit_cents integer DEFAULT 0 NOT NULL,
+    currency text DEFAULT 'CAD'::text NOT NULL,
+    buffer_before_minutes integer DEFAULT 0 NOT NULL,
+    buffer_after_minutes integer DEFAULT 0 NOT NULL,
+    min_notice_minutes integer DEFAULT 60 NOT NULL,
+    max_days_ahead integer DEFAULT 60 NOT NULL,
+    cancel_notice_hours integer DEFAULT 24 NOT NULL,
+    cancel_fee_cents integer DEFAULT 0 NOT NULL,
+    is_active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT services_buffer_after_minutes_check CHECK (((buffer_after_minutes >= 0) AND (buffer_after_minutes <= 240))),
+    CONSTRAINT services_buffer_before_minutes_check CHECK (((buffer_before_minutes >= 0) AND (buffer_before_minutes <= 240))),
+    CONSTRAINT services_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
+    CONSTRAINT services_cancel_notice_hours_check CHECK (((cancel_notice_hours >= 0) AND (cancel_notice_hours <= 720))),
+    CONSTRAINT services_currency_check CHECK ((currency = 'CAD'::text)),
+    CONSTRAINT services_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
+    CONSTRAINT services_description_check CHECK ((length(description) <= 4000)),
+    CONSTRAINT services_duration_minutes_check CHECK (((duration_minutes >= 5) AND (duration_minutes <= 1440))),
+    CONSTRAINT services_max_days_ahead_check CHECK (((max_days_ahead >= 1) AND (max_days_ahead <= 730))),
+    CONSTRAINT services_min_notice_minutes_check CHECK (((min_notice_minutes >= 0) AND (min_notice_minutes <= 43200))),
+    CONSTRAINT services_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT services_price_cents_check CHECK (((price_cents >= 0) AND (price_cents <= 100000000)))
+);
+
+ALTER TABLE ONLY app.services FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE services; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.services IS 'Services a provider sells: duration, price/deposit (cents), buffers, booking window, cancellation policy.';
+
+
+--
+-- Name: my_quote_offers; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.my_quote_offers WITH (security_invoker='true') AS
+ SELECT q.id AS quote_id,
+    i.provider_id,
+    p.business_name AS provider_name,
+    i.service_id,
+    s.name AS service_name,
+    i.price_cents,
+    i.deposit_cents,
+    i.currency,
+    i.distance_m,
+    p.rating_avg AS rating,
+    i.score,
+    q.starts_at,
+    (q.starts_at + make_interval(mins => i.duration_minutes)) AS ends_at,
+    q.expires_at,
+    i.rank,
+    i.cancel_notice_hours,
+    i.cancel_fee_cents
+   FROM (((app.quote_items i
+     JOIN app.quotes q ON ((i.quote_id = q.id)))
+     JOIN app.providers p ON ((i.provider_id = p.id)))
+     JOIN app.services s ON ((i.service_id = s.id)))
+  WHERE (q.customer_id = ( SELECT auth.uid() AS uid));
+
+
+--
+-- Name: VIEW my_quote_offers; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.my_quote_offers IS 'The offers of the caller''s own quotes (role customer), with the locked-in price and cancellation policy.
+
+api.quote returns rows of this shape. Offers of a provider or service that has
+since been deactivated are not listed.';
+
+
+--
+-- Name: COLUMN my_quote_offers.quote_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.quote_id IS 'The quote (confirm a booking with it and provider_id).';
+
+
+--
+-- Name: COLUMN my_quote_offers.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.provider_id IS 'The offering provider.';
+
+
+--
+-- Name: COLUMN my_quote_offers.provider_name; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.provider_name IS 'The provider''s business name.';
+
+
+--
+-- Name: COLUMN my_quote_offers.service_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.service_id IS 'The service offered.';
+
+
+--
+-- Name: COLUMN my_quote_offers.service_name; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.service_name IS 'The service''s name.';
+
+
+--
+-- Name: COLUMN my_quote_offers.price_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.price_cents IS 'Locked-in price, in cents.';
+
+
+--
+-- Name: COLUMN my_quote_offers.deposit_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.deposit_cents IS 'Locked-in deposit, in cents.';
+
+
+--
+-- Name: COLUMN my_quote_offers.currency; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.currency IS 'Currency (CAD).';
+
+
+--
+-- Name: COLUMN my_quote_offers.distance_m; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.distance_m IS 'Distance from the quote''s point to the provider, in metres.';
+
+
+--
+-- Name: COLUMN my_quote_offers.rating; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.rating IS 'The provider''s average rating (null without ratings).';
+
+
+--
+-- Name: COLUMN my_quote_offers.score; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.score IS 'Ranking score (see api.quote), higher is better.';
+
+
+--
+-- Name: COLUMN my_quote_offers.starts_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.starts_at IS 'Start of the appointment.';
+
+
+--
+-- Name: COLUMN my_quote_offers.ends_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.ends_at IS 'End of the appointment (start plus the service duration).';
+
+
+--
+-- Name: COLUMN my_quote_offers.expires_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.expires_at IS 'When the quote expires.';
+
+
+--
+-- Name: COLUMN my_quote_offers.rank; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.rank IS 'Position in the quote, 1 = best.';
+
+
+--
+-- Name: COLUMN my_quote_offers.cancel_notice_hours; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.cancel_notice_hours IS 'Locked-in policy: free cancellation up to this many hours before.';
+
+
+--
+-- Name: COLUMN my_quote_offers.cancel_fee_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.cancel_fee_cents IS 'Locked-in policy: fee for a later cancellation, in cents.';
+
+
+--
+-- Name: quote(text, double precision, double precision, timestamp with time zone, double precision, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.quote(category text, lat double precision, lng double precision, starts_at timestamp with time zone, radius_km double precision DEFAULT 10, max_results integer DEFAULT 10) RETURNS SETOF api.my_quote_offers
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select q.*
+    from internal.quote(
+        quote.category, quote.lat, quote.lng, quote.starts_at, quote.radius_km, quote.max_results
+    ) as q
+$$;
+
+
+--
+-- Name: FUNCTION quote(category text, lat double precision, lng double precision, starts_at timestamp with time zone, radius_km double precision, max_results integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.quote(category text, lat double precision, lng double precision, starts_at timestamp with time zone, radius_km double precision, max_results integer) IS 'Ranked providers free to do a service of a category near a point at a time, with the price locked in.
+
+Role customer only (anonymous: 401 not_authenticated; provider, ops: 403
+forbidden). POST /rpc/quote {"category": "haircut", "lat": 45.52, "lng": -73.58,
+"starts_at": "2026-12-01T10:00:00-05:00", "radius_km": 10, "max_results": 10}.
+
+Candidates offer an active service in the category, lie within radius_km of the
+point, have a service radius covering it, and are free for the whole slot
+(duration plus buffers, weekly hours in their time zone, time off, live
+bookings and unexpired holds, minimum notice, maximum days ahead). One offer per
+provider (the best-scoring free service). The quote and its offers are stored
+(app.quotes, app.quote_items) with the price and cancellation policy in force,
+and expire after 15 minutes.
+
+Score = 0.5 * D + 0.3 * R + 0.2 * P, rounded to 4 decimals, ties to the nearer:
+D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4 with the Bayesian
+rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5 ratings at 4.0);
+P = the cheapest price among the category''s active offers within radius_km /
+this price.
+
+Errors (400 invalid_input, nothing stored): unknown category, lat outside
+[-90, 90], lng outside [-180, 180], starts_at missing or not in the future,
+radius_km <= 0 or > 100, max_results outside 1..50.';
 
 
 --
@@ -1258,25 +1687,6 @@ COMMENT ON FUNCTION auth.token_hash(p_token text) IS 'SHA-256 of an opaque token
 
 
 --
--- Name: uid(); Type: FUNCTION; Schema: auth; Owner: -
---
-
-CREATE FUNCTION auth.uid() RETURNS uuid
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    select nullif(auth.jwt() ->> 'sub', '')::uuid
-$$;
-
-
---
--- Name: FUNCTION uid(); Type: COMMENT; Schema: auth; Owner: -
---
-
-COMMENT ON FUNCTION auth.uid() IS 'The caller''s user id (JWT sub), or null for anon.';
-
-
---
 -- Name: user_json(uuid); Type: FUNCTION; Schema: auth; Owner: -
 --
 
@@ -1333,6 +1743,110 @@ COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p
 
 
 --
+-- Name: busy_ranges(uuid, tstzrange, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.busy_ranges(p_provider_id uuid, p_within tstzrange, p_now timestamp with time zone) RETURNS tstzmultirange
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select coalesce(pg_catalog.range_agg(b.r), '{}'::pg_catalog.tstzmultirange)
+    from (
+        select t.during as r
+        from app.time_off as t
+        where t.provider_id = p_provider_id and t.during && p_within
+        union all
+        select k.blocked
+        from app.bookings as k
+        where
+            k.provider_id = p_provider_id
+            and k.blocked && p_within
+            and k.status in ('pending_payment', 'confirmed')
+            and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
+    ) as b
+$$;
+
+
+--
+-- Name: FUNCTION busy_ranges(p_provider_id uuid, p_within tstzrange, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.busy_ranges(p_provider_id uuid, p_within tstzrange, p_now timestamp with time zone) IS 'Time off and live bookings (blocked ranges; expired holds excluded) of a provider that overlap p_within.';
+
+
+--
+-- Name: check_time_zones_inserted(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.check_time_zones_inserted() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_bad text;
+begin
+    -- @plpgsql_check_options: newtable = new_rows
+    -- Statement level: pg_timezone_names costs tens of milliseconds, so it is
+    -- read once per statement (a COPY of 100k providers included), not per row.
+    select n.time_zone into v_bad
+    from new_rows as n
+    where n.time_zone not in (select z.name from pg_catalog.pg_timezone_names as z)
+    limit 1;
+    if found then
+        perform internal.fail(
+            'invalid_input', pg_catalog.format('time_zone %L is not a known IANA time zone', v_bad)
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION check_time_zones_inserted(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.check_time_zones_inserted() IS 'Statement trigger: refuse providers whose time_zone is not in pg_timezone_names (invalid_input).';
+
+
+--
+-- Name: check_time_zones_updated(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.check_time_zones_updated() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_bad text;
+begin
+    -- @plpgsql_check_options: oldtable = old_rows, newtable = new_rows
+    -- Only changed time zones are looked up, so other updates cost nothing.
+    select n.time_zone into v_bad
+    from new_rows as n
+    inner join old_rows as o on n.id = o.id
+    where
+        n.time_zone is distinct from o.time_zone
+        and n.time_zone not in (select z.name from pg_catalog.pg_timezone_names as z)
+    limit 1;
+    if found then
+        perform internal.fail(
+            'invalid_input', pg_catalog.format('time_zone %L is not a known IANA time zone', v_bad)
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION check_time_zones_updated(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.check_time_zones_updated() IS 'Statement trigger: refuse a change of time_zone to a name not in pg_timezone_names (invalid_input).';
+
+
+--
 -- Name: create_ops_user(text, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1364,6 +1878,32 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.create_ops_user(p_email text, p_password text, p_full_name text) IS 'Create an ops account (command line only; never exposed over HTTP).';
+
+
+--
+-- Name: default_owner(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.default_owner() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- A provider creating its profile through api.my_provider never names the
+    -- owner: it is the caller. (The policy insert_provider_own checks it too.)
+    if new.owner_id is null then
+        new.owner_id := auth.uid();
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION default_owner(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.default_owner() IS 'Trigger: a new provider without owner_id belongs to the caller (auth.uid()).';
 
 
 --
@@ -1468,6 +2008,50 @@ COMMENT ON FUNCTION internal.fail(p_code text, p_message text, p_detail text) IS
 
 
 --
+-- Name: find_offers(integer, extensions.geography, timestamp with time zone, double precision, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, rank integer, distance_m double precision, score double precision)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_offer record;
+    v_taken uuid[] := '{}'::uuid[];
+begin
+    rank := 0;
+    -- The loop reads the sorted candidates lazily: the free-slot check runs
+    -- only until max_results offers are found.
+    for v_offer in
+        select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
+        from internal.quote_candidates(p_category_id, p_point, p_starts_at, p_radius_km, p_now) as c
+        order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
+    loop
+        continue when v_offer.provider_id = any(v_taken);
+        continue when not internal.slot_is_free(
+            v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
+        );
+        v_taken := v_taken || v_offer.provider_id;
+        rank := rank + 1;
+        provider_id := v_offer.provider_id;
+        service_id := v_offer.service_id;
+        distance_m := v_offer.distance_m;
+        score := v_offer.score;
+        return next;
+        exit when rank >= p_max_results;
+    end loop;
+end
+$$;
+
+
+--
+-- Name: FUNCTION find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone) IS 'The ranked, genuinely free offers of a quote (one per provider), as seen at p_now.';
+
+
+--
 -- Name: health(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1501,6 +2085,33 @@ COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer:
 
 
 --
+-- Name: make_point(double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.make_point(p_lat double precision, p_lng double precision) RETURNS extensions.geography
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_lat is null or not p_lat between -90 and 90 then
+        perform internal.fail('invalid_input', 'lat must be a latitude between -90 and 90');
+    end if;
+    if p_lng is null or not p_lng between -180 and 180 then
+        perform internal.fail('invalid_input', 'lng must be a longitude between -180 and 180');
+    end if;
+    return extensions.st_setsrid(extensions.st_makepoint(p_lng, p_lat), 4326)::extensions.geography;
+end
+$$;
+
+
+--
+-- Name: FUNCTION make_point(p_lat double precision, p_lng double precision); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.make_point(p_lat double precision, p_lng double precision) IS 'A WGS 84 geography point from latitude and longitude; out-of-range values are invalid_input naming the field.';
+
+
+--
 -- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1521,6 +2132,155 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to bookings, payments and refunds; returns the outcome. Definer: called for anon.';
+
+
+--
+-- Name: quote(text, double precision, double precision, timestamp with time zone, double precision, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quote(p_category text, p_lat double precision, p_lng double precision, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer) RETURNS SETOF api.my_quote_offers
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_customer_id uuid := auth.uid();
+    v_category_id integer;
+    v_point extensions.geography;
+    v_quote_id uuid;
+begin
+    if auth.role() = 'anon' or v_customer_id is null then
+        perform internal.fail('not_authenticated', 'asking for a quote needs a signed-in customer');
+    end if;
+    if auth.role() <> 'customer' then
+        perform internal.fail('forbidden', 'only customers can ask for quotes');
+    end if;
+    if not exists (
+        select from app.users as u where u.id = v_customer_id and u.role = 'customer'
+    ) then
+        perform internal.fail('forbidden', 'the token''s subject is not a customer account');
+    end if;
+
+    if p_category is null then
+        perform internal.fail('invalid_input', 'category is required (a category slug)');
+    end if;
+    select c.id into v_category_id from app.service_categories as c where c.slug = p_category;
+    if not found then
+        perform internal.fail(
+            'invalid_input', pg_catalog.format('category %L is not a known category slug', p_category)
+        );
+    end if;
+    v_point := internal.make_point(p_lat, p_lng);
+    if p_starts_at is null or p_starts_at in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'starts_at is required (a timestamp with time zone)');
+    end if;
+    if p_starts_at <= pg_catalog.now() then
+        perform internal.fail('invalid_input', 'starts_at must be in the future');
+    end if;
+    if p_radius_km is null or not (p_radius_km > 0 and p_radius_km <= 100) then
+        perform internal.fail('invalid_input', 'radius_km must be greater than 0 and at most 100');
+    end if;
+    if p_max_results is null or not p_max_results between 1 and 50 then
+        perform internal.fail('invalid_input', 'max_results must be between 1 and 50');
+    end if;
+
+    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km)
+    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km)
+    returning q.id into v_quote_id;
+
+    -- The price and the cancellation policy in force now are copied into the
+    -- quote: confirming it later honours them.
+    insert into app.quote_items (
+        quote_id, provider_id, service_id, rank, price_cents, deposit_cents, currency,
+        duration_minutes, buffer_before_minutes, buffer_after_minutes, distance_m, score,
+        cancel_notice_hours, cancel_fee_cents
+    )
+    select
+        v_quote_id, o.provider_id, o.service_id, o.rank, s.price_cents, s.deposit_cents, s.currency,
+        s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, o.distance_m, o.score,
+        s.cancel_notice_hours, s.cancel_fee_cents
+    from internal.find_offers(
+        v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now()
+    ) as o
+    inner join app.services as s on o.service_id = s.id;
+
+    return query
+    select o.*
+    from api.my_quote_offers as o
+    where o.quote_id = v_quote_id
+    order by o.rank;
+end
+$$;
+
+
+--
+-- Name: FUNCTION quote(p_category text, p_lat double precision, p_lng double precision, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quote(p_category text, p_lat double precision, p_lng double precision, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer) IS 'Validate a quote request, store the quote and its ranked offers, return them.
+Definer: the search reads every provider''s bookings and time off, and the
+quote is written for the caller (auth.uid()), who has no insert rights.';
+
+
+--
+-- Name: quote_candidates(integer, extensions.geography, timestamp with time zone, double precision, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
+    LANGUAGE sql STABLE
+    AS $$
+    -- Only the indexable st_dwithin (constant radius) filters the scan; the
+    -- provider's own radius, the notice and the booking horizon are checked
+    -- above the window function, on the distance computed once per row. Left
+    -- in the scan, these would make the planner start from the category's
+    -- services instead of the GiST index.
+    select
+        c.provider_id,
+        c.service_id,
+        c.time_zone,
+        c.blocked,
+        c.distance_m,
+        pg_catalog.round((
+            0.5 * greatest(0, 1 - c.distance_m / (p_radius_km * 1000))
+            + 0.3 * ((5 * 4.0 + c.rating_count * coalesce(c.rating_avg, 0)) / (5 + c.rating_count) - 1) / 4
+            + 0.2 * (case when c.price_cents = 0 then 1 else c.min_price_cents::numeric / c.price_cents end)
+        )::numeric, 4)::double precision
+    from (
+        select
+            p.id as provider_id,
+            s.id as service_id,
+            p.time_zone,
+            p.rating_count,
+            p.rating_avg,
+            p.service_radius_km,
+            s.price_cents,
+            s.min_notice_minutes,
+            s.max_days_ahead,
+            min(s.price_cents) over () as min_price_cents,
+            extensions.st_distance(p.location, p_point) as distance_m,
+            pg_catalog.tstzrange(
+                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
+            ) as blocked
+        from app.providers as p
+        inner join app.services as s on p.id = s.provider_id
+        where
+            p.is_active
+            and s.is_active
+            and s.category_id = p_category_id
+            and extensions.st_dwithin(p.location, p_point, p_radius_km * 1000)
+    ) as c
+    where
+        c.distance_m <= c.service_radius_km::double precision * 1000
+        and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
+        and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
+$$;
+
+
+--
+-- Name: FUNCTION quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone) IS 'Scored (provider, service) offers for a quote before the free-slot check; the score formula is in 40_quote.sql.';
 
 
 --
@@ -1587,6 +2347,101 @@ COMMENT ON FUNCTION internal.request_id() IS 'The request id nginx put in X-Requ
 
 
 --
+-- Name: service_slots(uuid, timestamp with time zone, timestamp with time zone, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.service_slots(p_service_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_step_minutes integer, p_now timestamp with time zone) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+    v_time_zone text;
+    v_duration interval;
+    v_before interval;
+    v_after interval;
+    v_earliest timestamptz;
+    v_latest timestamptz;
+    v_span tstzrange;
+begin
+    if p_service_id is null then
+        perform internal.fail('invalid_input', 'service_id is required');
+    end if;
+    if p_from is null or p_from in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'from is required (a timestamp with time zone)');
+    end if;
+    if p_to is null or p_to in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'to is required (a timestamp with time zone)');
+    end if;
+    if p_to <= p_from then
+        perform internal.fail('invalid_input', 'to must be after from');
+    end if;
+    if p_to - p_from > interval '31 days' then
+        perform internal.fail('invalid_input', 'from and to must be at most 31 days apart');
+    end if;
+    if p_step_minutes is null or not p_step_minutes between 5 and 240 then
+        perform internal.fail('invalid_input', 'step_minutes must be between 5 and 240');
+    end if;
+
+    select
+        p.id,
+        p.time_zone,
+        pg_catalog.make_interval(mins => s.duration_minutes),
+        pg_catalog.make_interval(mins => s.buffer_before_minutes),
+        pg_catalog.make_interval(mins => s.buffer_after_minutes),
+        greatest(p_from, p_now + pg_catalog.make_interval(mins => s.min_notice_minutes)),
+        p_now + pg_catalog.make_interval(days => s.max_days_ahead)
+    into v_provider_id, v_time_zone, v_duration, v_before, v_after, v_earliest, v_latest
+    from app.services as s
+    inner join app.providers as p on s.provider_id = p.id
+    where s.id = p_service_id and s.is_active and p.is_active;
+    if not found then
+        perform internal.fail('not_found', 'no active service with this service_id');
+    end if;
+
+    v_span := pg_catalog.tstzrange(p_from - v_before, p_to + v_duration + v_after);
+    return query
+    with
+    work as (
+        select internal.working_ranges(v_provider_id, v_time_zone, v_span) as m
+    ),
+
+    free as (
+        select w.m - internal.busy_ranges(v_provider_id, v_span, p_now) as m
+        from work as w
+    )
+
+    -- Candidate starts step through each working stretch from its opening
+    -- (plus the buffer before), so slots sit at the same times whatever is booked.
+    select g.t, g.t + v_duration
+    from work as w
+    cross join free as f
+    cross join lateral pg_catalog.unnest(w.m) as u (r)
+    cross join lateral pg_catalog.generate_series(
+        pg_catalog.lower(u.r) + v_before,
+        pg_catalog.upper(u.r) - v_duration - v_after,
+        pg_catalog.make_interval(mins => p_step_minutes)
+    ) as g (t)
+    where
+        g.t >= v_earliest
+        and g.t < p_to
+        and g.t <= v_latest
+        and f.m @> pg_catalog.tstzrange(g.t - v_before, g.t + v_duration + v_after)
+    order by g.t;
+end
+$$;
+
+
+--
+-- Name: FUNCTION service_slots(p_service_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_step_minutes integer, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.service_slots(p_service_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_step_minutes integer, p_now timestamp with time zone) IS 'Bookable start times of a service in [p_from, p_to), as seen at p_now.
+Definer: availability must see every booking and time off of the provider,
+which the caller (anonymous or a customer) may not read.';
+
+
+--
 -- Name: setting(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1603,6 +2458,40 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.setting(p_key text) IS 'Read one deploy-time setting. Definer: internal.settings holds secrets no API role may read.';
+
+
+--
+-- Name: slot_is_free(uuid, text, tstzrange, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.slot_is_free(p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select
+        internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
+        and not exists (
+            select
+            from app.time_off as t
+            where t.provider_id = p_provider_id and t.during && p_blocked
+        )
+        and not exists (
+            select
+            from app.bookings as k
+            where
+                k.provider_id = p_provider_id
+                and k.blocked && p_blocked
+                and k.status in ('pending_payment', 'confirmed')
+                and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
+        )
+$$;
+
+
+--
+-- Name: FUNCTION slot_is_free(p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.slot_is_free(p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) IS 'Whether p_blocked (a slot plus its buffers) lies in working time and touches no time off or live booking.';
 
 
 --
@@ -1656,6 +2545,71 @@ $_$;
 --
 
 COMMENT ON FUNCTION internal.stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer) IS 'Verify a Stripe-Signature header (HMAC-SHA256 of "<t>.<raw body>", any v1, within the tolerance).';
+
+
+--
+-- Name: touch_updated_at(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.touch_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    new.updated_at := pg_catalog.now();
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION touch_updated_at(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.touch_updated_at() IS 'Trigger: stamp updated_at on every update of the row.';
+
+
+--
+-- Name: working_ranges(uuid, text, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.working_ranges(p_provider_id uuid, p_time_zone text, p_within tstzrange) RETURNS tstzmultirange
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- Every local day that can touch p_within (the day before included: an
+    -- interval ending at 24:00 runs into the next day).
+    select coalesce(pg_catalog.range_agg(w.r), '{}'::pg_catalog.tstzmultirange)
+    from (
+        select pg_catalog.tstzrange(
+            (d.day + h.start_time) at time zone p_time_zone,
+            (d.day + h.end_time) at time zone p_time_zone
+        ) as r
+        from pg_catalog.generate_series(
+            0,
+            (pg_catalog.upper(p_within) at time zone p_time_zone)::date
+            - (pg_catalog.lower(p_within) at time zone p_time_zone)::date + 1
+        ) as g (i)
+        cross join lateral (
+            select (pg_catalog.lower(p_within) at time zone p_time_zone)::date - 1 + g.i as day
+        ) as d
+        inner join app.weekly_hours as h
+            on
+                h.provider_id = p_provider_id
+                and h.day_of_week = extract(dow from d.day)
+        -- a local interval inside a spring-forward gap can map backwards: skip it
+        where
+            (d.day + h.start_time) at time zone p_time_zone
+            < (d.day + h.end_time) at time zone p_time_zone
+    ) as w
+$$;
+
+
+--
+-- Name: FUNCTION working_ranges(p_provider_id uuid, p_time_zone text, p_within tstzrange); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.working_ranges(p_provider_id uuid, p_time_zone text, p_within tstzrange) IS 'The provider''s working time, as absolute ranges, over the local days that can touch p_within.';
 
 
 --
@@ -3878,9 +4832,852 @@ END;
 $_$;
 
 
-SET default_tablespace = '';
+--
+-- Name: my_provider; Type: VIEW; Schema: api; Owner: -
+--
 
-SET default_table_access_method = heap;
+CREATE VIEW api.my_provider WITH (security_invoker='true') AS
+ SELECT p.id,
+    p.business_name,
+    p.description,
+    p.lat,
+    p.lng,
+    p.service_radius_km,
+    p.time_zone,
+    p.contact_email,
+    p.contact_phone,
+    p.is_active,
+    p.rating_count,
+    p.rating_avg,
+    p.created_at,
+    p.updated_at
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))
+  WITH LOCAL CHECK OPTION;
+
+
+--
+-- Name: VIEW my_provider; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.my_provider IS 'The caller''s own provider profile (role provider): read, create (POST) and edit (PATCH).
+
+One profile per account (the owner is the caller); a second POST is a 409.
+lat/lng out of range are 400 (check constraint providers_lat_check /
+providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
+and id cannot be written.';
+
+
+--
+-- Name: COLUMN my_provider.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.id IS 'Provider id (read-only).';
+
+
+--
+-- Name: COLUMN my_provider.business_name; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.business_name IS 'Business name (1 to 200 characters).';
+
+
+--
+-- Name: COLUMN my_provider.description; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.description IS 'Free-text description (at most 4000 characters).';
+
+
+--
+-- Name: COLUMN my_provider.lat; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.lat IS 'Latitude of the location, -90 to 90 (WGS 84).';
+
+
+--
+-- Name: COLUMN my_provider.lng; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.lng IS 'Longitude of the location, -180 to 180 (WGS 84).';
+
+
+--
+-- Name: COLUMN my_provider.service_radius_km; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.service_radius_km IS 'How far the provider travels or serves, in km (0 < r <= 200; default 10).';
+
+
+--
+-- Name: COLUMN my_provider.time_zone; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.time_zone IS 'IANA time zone of the weekly hours (default America/Toronto).';
+
+
+--
+-- Name: COLUMN my_provider.contact_email; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.contact_email IS 'Private contact email (never shown to customers).';
+
+
+--
+-- Name: COLUMN my_provider.contact_phone; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.contact_phone IS 'Private contact phone, E.164 (never shown to customers).';
+
+
+--
+-- Name: COLUMN my_provider.is_active; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.is_active IS 'Whether the profile is listed and quotable.';
+
+
+--
+-- Name: COLUMN my_provider.rating_count; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.rating_count IS 'Number of ratings (read-only).';
+
+
+--
+-- Name: COLUMN my_provider.rating_avg; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.rating_avg IS 'Average rating (read-only).';
+
+
+--
+-- Name: COLUMN my_provider.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.created_at IS 'Creation time (read-only).';
+
+
+--
+-- Name: COLUMN my_provider.updated_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.updated_at IS 'Last update time (read-only).';
+
+
+--
+-- Name: my_services; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.my_services WITH (security_invoker='true') AS
+ SELECT s.id,
+    s.provider_id,
+    s.category_id,
+    s.name,
+    s.description,
+    s.duration_minutes,
+    s.price_cents,
+    s.deposit_cents,
+    s.currency,
+    s.buffer_before_minutes,
+    s.buffer_after_minutes,
+    s.min_notice_minutes,
+    s.max_days_ahead,
+    s.cancel_notice_hours,
+    s.cancel_fee_cents,
+    s.is_active,
+    s.created_at,
+    s.updated_at
+   FROM app.services s
+  WHERE (s.provider_id IN ( SELECT p.id
+           FROM app.providers p
+          WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))
+  WITH LOCAL CHECK OPTION;
+
+
+--
+-- Name: VIEW my_services; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.my_services IS 'The caller''s own services (role provider): read, create (POST), edit (PATCH), delete.
+
+provider_id must be the caller''s provider. Durations, prices and buffers are
+checked by the database (400 naming the constraint and so the field); the
+currency is CAD.';
+
+
+--
+-- Name: COLUMN my_services.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.id IS 'Service id (read-only).';
+
+
+--
+-- Name: COLUMN my_services.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.provider_id IS 'The caller''s provider id (set on creation, then read-only).';
+
+
+--
+-- Name: COLUMN my_services.category_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.category_id IS 'Category (see api.service_categories).';
+
+
+--
+-- Name: COLUMN my_services.name; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.name IS 'Service name (1 to 200 characters).';
+
+
+--
+-- Name: COLUMN my_services.description; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.description IS 'Free-text description.';
+
+
+--
+-- Name: COLUMN my_services.duration_minutes; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.duration_minutes IS 'Length of the appointment, 5 to 1440 minutes.';
+
+
+--
+-- Name: COLUMN my_services.price_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.price_cents IS 'Price in cents, >= 0.';
+
+
+--
+-- Name: COLUMN my_services.deposit_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.deposit_cents IS 'Deposit in cents, 0 to the price.';
+
+
+--
+-- Name: COLUMN my_services.currency; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.currency IS 'Currency (CAD, read-only).';
+
+
+--
+-- Name: COLUMN my_services.buffer_before_minutes; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.buffer_before_minutes IS 'Time kept free before each appointment, 0 to 240 minutes.';
+
+
+--
+-- Name: COLUMN my_services.buffer_after_minutes; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.buffer_after_minutes IS 'Time kept free after each appointment, 0 to 240 minutes.';
+
+
+--
+-- Name: COLUMN my_services.min_notice_minutes; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.min_notice_minutes IS 'Minimum notice before the start, in minutes (default 60).';
+
+
+--
+-- Name: COLUMN my_services.max_days_ahead; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.max_days_ahead IS 'How many days ahead it can be booked, 1 to 730 (default 60).';
+
+
+--
+-- Name: COLUMN my_services.cancel_notice_hours; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.cancel_notice_hours IS 'Free cancellation up to this many hours before the start (default 24).';
+
+
+--
+-- Name: COLUMN my_services.cancel_fee_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.cancel_fee_cents IS 'Fee for a later cancellation, 0 to the price (default 0).';
+
+
+--
+-- Name: COLUMN my_services.is_active; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.is_active IS 'Whether the service is listed and quotable.';
+
+
+--
+-- Name: COLUMN my_services.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.created_at IS 'Creation time (read-only).';
+
+
+--
+-- Name: COLUMN my_services.updated_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_services.updated_at IS 'Last update time (read-only).';
+
+
+--
+-- Name: time_off; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.time_off (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    provider_id uuid NOT NULL,
+    during tstzrange NOT NULL,
+    reason text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT time_off_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
+    CONSTRAINT time_off_reason_check CHECK ((length(reason) <= 500))
+);
+
+ALTER TABLE ONLY app.time_off FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE time_off; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.time_off IS 'Periods when a provider is unavailable (absolute time ranges), never overlapping.';
+
+
+--
+-- Name: my_time_off; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.my_time_off WITH (security_invoker='true') AS
+ SELECT t.id,
+    t.provider_id,
+    t.during,
+    lower(t.during) AS starts_at,
+    upper(t.during) AS ends_at,
+    t.reason,
+    t.created_at
+   FROM app.time_off t
+  WHERE (t.provider_id IN ( SELECT p.id
+           FROM app.providers p
+          WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))
+  WITH LOCAL CHECK OPTION;
+
+
+--
+-- Name: VIEW my_time_off; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.my_time_off IS 'The caller''s time off (role provider): read, create, edit, delete.
+
+during is a finite tstzrange such as ["2026-12-24 00:00-05","2026-12-27 00:00-05");
+overlapping periods are refused (400).';
+
+
+--
+-- Name: COLUMN my_time_off.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_time_off.id IS 'Time-off id (read-only).';
+
+
+--
+-- Name: COLUMN my_time_off.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_time_off.provider_id IS 'The caller''s provider id (set on creation).';
+
+
+--
+-- Name: COLUMN my_time_off.during; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_time_off.during IS 'The period, a finite tstzrange.';
+
+
+--
+-- Name: COLUMN my_time_off.starts_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_time_off.starts_at IS 'Start of the period (read-only).';
+
+
+--
+-- Name: COLUMN my_time_off.ends_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_time_off.ends_at IS 'End of the period (read-only).';
+
+
+--
+-- Name: COLUMN my_time_off.reason; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_time_off.reason IS 'Free-text reason (private).';
+
+
+--
+-- Name: COLUMN my_time_off.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_time_off.created_at IS 'Creation time (read-only).';
+
+
+--
+-- Name: weekly_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.weekly_hours (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    provider_id uuid NOT NULL,
+    day_of_week smallint NOT NULL,
+    start_time time without time zone NOT NULL,
+    end_time time without time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT weekly_hours_day_of_week_check CHECK (((day_of_week >= 0) AND (day_of_week <= 6))),
+    CONSTRAINT weekly_hours_end_time_check CHECK ((end_time > start_time))
+);
+
+ALTER TABLE ONLY app.weekly_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE weekly_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.weekly_hours IS 'Recurring working hours: day of week (0 = Sunday) and local start/end time in the provider''s time zone.';
+
+
+--
+-- Name: my_weekly_hours; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.my_weekly_hours WITH (security_invoker='true') AS
+ SELECT h.id,
+    h.provider_id,
+    h.day_of_week,
+    h.start_time,
+    h.end_time,
+    h.created_at
+   FROM app.weekly_hours h
+  WHERE (h.provider_id IN ( SELECT p.id
+           FROM app.providers p
+          WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))
+  WITH LOCAL CHECK OPTION;
+
+
+--
+-- Name: VIEW my_weekly_hours; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.my_weekly_hours IS 'The caller''s weekly working hours (role provider): read, create, edit, delete.
+
+Local wall-clock times in the provider''s time zone; day_of_week 0 = Sunday.
+Several intervals per day are fine; overlapping ones and end_time <= start_time
+are refused (400).';
+
+
+--
+-- Name: COLUMN my_weekly_hours.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_weekly_hours.id IS 'Interval id (read-only).';
+
+
+--
+-- Name: COLUMN my_weekly_hours.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_weekly_hours.provider_id IS 'The caller''s provider id (set on creation).';
+
+
+--
+-- Name: COLUMN my_weekly_hours.day_of_week; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_weekly_hours.day_of_week IS 'Day of week, 0 = Sunday to 6 = Saturday.';
+
+
+--
+-- Name: COLUMN my_weekly_hours.start_time; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_weekly_hours.start_time IS 'Local start time, e.g. 09:00.';
+
+
+--
+-- Name: COLUMN my_weekly_hours.end_time; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_weekly_hours.end_time IS 'Local end time, after start_time (24:00 allowed).';
+
+
+--
+-- Name: COLUMN my_weekly_hours.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_weekly_hours.created_at IS 'Creation time (read-only).';
+
+
+--
+-- Name: providers; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.providers WITH (security_invoker='true') AS
+ SELECT p.id,
+    p.business_name,
+    p.description,
+    p.lat,
+    p.lng,
+    p.service_radius_km,
+    p.time_zone,
+    p.rating_count,
+    p.rating_avg
+   FROM app.providers p
+  WHERE p.is_active;
+
+
+--
+-- Name: VIEW providers; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.providers IS 'Active providers: the public profile only (no owner, no contact details).
+
+Open to everyone. A provider account sees only its own profile here.';
+
+
+--
+-- Name: COLUMN providers.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.id IS 'Provider id.';
+
+
+--
+-- Name: COLUMN providers.business_name; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.business_name IS 'Business name.';
+
+
+--
+-- Name: COLUMN providers.description; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.description IS 'Free-text description.';
+
+
+--
+-- Name: COLUMN providers.lat; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.lat IS 'Latitude of the provider''s location (WGS 84).';
+
+
+--
+-- Name: COLUMN providers.lng; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.lng IS 'Longitude of the provider''s location (WGS 84).';
+
+
+--
+-- Name: COLUMN providers.service_radius_km; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.service_radius_km IS 'How far from its location the provider serves customers (km).';
+
+
+--
+-- Name: COLUMN providers.time_zone; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.time_zone IS 'IANA time zone of the provider''s working hours.';
+
+
+--
+-- Name: COLUMN providers.rating_count; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.rating_count IS 'Number of ratings received.';
+
+
+--
+-- Name: COLUMN providers.rating_avg; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.rating_avg IS 'Average rating (1 to 5), null without ratings.';
+
+
+--
+-- Name: service_categories; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.service_categories (
+    id integer NOT NULL,
+    slug text NOT NULL,
+    name_en text NOT NULL,
+    name_fr text NOT NULL,
+    sort_order integer DEFAULT 0 NOT NULL,
+    CONSTRAINT service_categories_name_en_check CHECK (((length(btrim(name_en)) >= 1) AND (length(btrim(name_en)) <= 80))),
+    CONSTRAINT service_categories_name_fr_check CHECK (((length(btrim(name_fr)) >= 1) AND (length(btrim(name_fr)) <= 80))),
+    CONSTRAINT service_categories_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{1,39}$'::text))
+);
+
+ALTER TABLE ONLY app.service_categories FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE service_categories; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.service_categories IS 'The fixed list of service categories (slug, English and French names); seeded by a migration.';
+
+
+--
+-- Name: service_categories; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.service_categories WITH (security_invoker='true') AS
+ SELECT c.id,
+    c.slug,
+    c.name_en,
+    c.name_fr
+   FROM app.service_categories c
+  ORDER BY c.sort_order, c.id;
+
+
+--
+-- Name: VIEW service_categories; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.service_categories IS 'Service categories: the slug a quote asks for, with English and French names.
+
+Open to everyone (anonymous included).';
+
+
+--
+-- Name: COLUMN service_categories.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.service_categories.id IS 'Category id (services refer to it).';
+
+
+--
+-- Name: COLUMN service_categories.slug; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.service_categories.slug IS 'Stable machine name, e.g. haircut; the quote''s category parameter.';
+
+
+--
+-- Name: COLUMN service_categories.name_en; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.service_categories.name_en IS 'Name in English.';
+
+
+--
+-- Name: COLUMN service_categories.name_fr; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.service_categories.name_fr IS 'Name in French.';
+
+
+--
+-- Name: services; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.services WITH (security_invoker='true') AS
+ SELECT s.id,
+    s.provider_id,
+    c.slug AS category,
+    s.name,
+    s.description,
+    s.duration_minutes,
+    s.price_cents,
+    s.deposit_cents,
+    s.currency,
+    s.buffer_before_minutes,
+    s.buffer_after_minutes,
+    s.min_notice_minutes,
+    s.max_days_ahead,
+    s.cancel_notice_hours,
+    s.cancel_fee_cents
+   FROM ((app.services s
+     JOIN app.providers p ON ((s.provider_id = p.id)))
+     JOIN app.service_categories c ON ((s.category_id = c.id)))
+  WHERE (s.is_active AND p.is_active);
+
+
+--
+-- Name: VIEW services; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.services IS 'Active services of active providers, with price and cancellation policy.
+
+Open to everyone. A provider account sees only its own services here.';
+
+
+--
+-- Name: COLUMN services.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.id IS 'Service id (api.available_slots takes it).';
+
+
+--
+-- Name: COLUMN services.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.provider_id IS 'The provider selling it.';
+
+
+--
+-- Name: COLUMN services.category; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.category IS 'Category slug.';
+
+
+--
+-- Name: COLUMN services.name; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.name IS 'Service name.';
+
+
+--
+-- Name: COLUMN services.description; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.description IS 'Free-text description.';
+
+
+--
+-- Name: COLUMN services.duration_minutes; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.duration_minutes IS 'Length of the appointment in minutes.';
+
+
+--
+-- Name: COLUMN services.price_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.price_cents IS 'Price in cents of currency.';
+
+
+--
+-- Name: COLUMN services.deposit_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.deposit_cents IS 'Deposit taken at booking, in cents (at most the price).';
+
+
+--
+-- Name: COLUMN services.currency; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.currency IS 'ISO 4217 currency (CAD).';
+
+
+--
+-- Name: COLUMN services.buffer_before_minutes; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.buffer_before_minutes IS 'Time kept free before each appointment.';
+
+
+--
+-- Name: COLUMN services.buffer_after_minutes; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.buffer_after_minutes IS 'Time kept free after each appointment.';
+
+
+--
+-- Name: COLUMN services.min_notice_minutes; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.min_notice_minutes IS 'How long before its start an appointment can still be booked.';
+
+
+--
+-- Name: COLUMN services.max_days_ahead; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.max_days_ahead IS 'How many days ahead an appointment can be booked.';
+
+
+--
+-- Name: COLUMN services.cancel_notice_hours; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.cancel_notice_hours IS 'Cancelling at least this many hours before the start is free.';
+
+
+--
+-- Name: COLUMN services.cancel_fee_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling later than cancel_notice_hours.';
+
+
+--
+-- Name: bookings; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.bookings (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    quote_id uuid,
+    during tstzrange NOT NULL,
+    blocked tstzrange NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    hold_expires_at timestamp with time zone,
+    price_cents integer NOT NULL,
+    deposit_cents integer NOT NULL,
+    currency text NOT NULL,
+    cancel_notice_hours integer NOT NULL,
+    cancel_fee_cents integer NOT NULL,
+    cancelled_at timestamp with time zone,
+    cancelled_by uuid,
+    cancel_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
+    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
+    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
+    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
+    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
+    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
+    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text])))
+);
+
+ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+
 
 --
 -- Name: stripe_events; Type: TABLE; Schema: app; Owner: -
@@ -4445,11 +6242,107 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: bookings bookings_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.bookings
+    ADD CONSTRAINT bookings_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: bookings bookings_provider_id_blocked_excl; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.bookings
+    ADD CONSTRAINT bookings_provider_id_blocked_excl EXCLUDE USING gist (provider_id WITH =, blocked WITH &&) WHERE ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text])));
+
+
+--
+-- Name: providers providers_owner_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.providers
+    ADD CONSTRAINT providers_owner_id_key UNIQUE (owner_id);
+
+
+--
+-- Name: providers providers_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.providers
+    ADD CONSTRAINT providers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: quote_items quote_items_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quote_items
+    ADD CONSTRAINT quote_items_pkey PRIMARY KEY (quote_id, provider_id);
+
+
+--
+-- Name: quote_items quote_items_quote_id_rank_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quote_items
+    ADD CONSTRAINT quote_items_quote_id_rank_key UNIQUE (quote_id, rank);
+
+
+--
+-- Name: quotes quotes_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quotes
+    ADD CONSTRAINT quotes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: service_categories service_categories_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.service_categories
+    ADD CONSTRAINT service_categories_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: service_categories service_categories_slug_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.service_categories
+    ADD CONSTRAINT service_categories_slug_key UNIQUE (slug);
+
+
+--
+-- Name: services services_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.services
+    ADD CONSTRAINT services_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
 ALTER TABLE ONLY app.stripe_events
     ADD CONSTRAINT stripe_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: time_off time_off_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.time_off
+    ADD CONSTRAINT time_off_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: time_off time_off_provider_id_during_excl; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.time_off
+    ADD CONSTRAINT time_off_provider_id_during_excl EXCLUDE USING gist (provider_id WITH =, during WITH &&);
 
 
 --
@@ -4466,6 +6359,22 @@ ALTER TABLE ONLY app.users
 
 ALTER TABLE ONLY app.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: weekly_hours weekly_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.weekly_hours
+    ADD CONSTRAINT weekly_hours_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: weekly_hours weekly_hours_provider_id_day_of_week_excl; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.weekly_hours
+    ADD CONSTRAINT weekly_hours_provider_id_day_of_week_excl EXCLUDE USING gist (provider_id WITH =, day_of_week WITH =, tsrange(('2000-01-01'::date + start_time), ('2000-01-01'::date + end_time)) WITH &&);
 
 
 --
@@ -4661,6 +6570,104 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: bookings_cancelled_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_cancelled_by_idx ON app.bookings USING btree (cancelled_by);
+
+
+--
+-- Name: bookings_customer_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_customer_id_idx ON app.bookings USING btree (customer_id);
+
+
+--
+-- Name: bookings_provider_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_provider_id_idx ON app.bookings USING btree (provider_id);
+
+
+--
+-- Name: bookings_quote_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_quote_id_idx ON app.bookings USING btree (quote_id);
+
+
+--
+-- Name: bookings_service_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_service_id_idx ON app.bookings USING btree (service_id);
+
+
+--
+-- Name: providers_is_active_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_is_active_idx ON app.providers USING btree (is_active);
+
+
+--
+-- Name: providers_location_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_location_idx ON app.providers USING gist (location);
+
+
+--
+-- Name: quote_items_provider_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX quote_items_provider_id_idx ON app.quote_items USING btree (provider_id);
+
+
+--
+-- Name: quote_items_service_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX quote_items_service_id_idx ON app.quote_items USING btree (service_id);
+
+
+--
+-- Name: quotes_category_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX quotes_category_id_idx ON app.quotes USING btree (category_id);
+
+
+--
+-- Name: quotes_customer_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX quotes_customer_id_idx ON app.quotes USING btree (customer_id);
+
+
+--
+-- Name: services_category_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX services_category_id_idx ON app.services USING btree (category_id);
+
+
+--
+-- Name: services_is_active_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX services_is_active_idx ON app.services USING btree (is_active);
+
+
+--
+-- Name: services_provider_id_category_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX services_provider_id_category_id_idx ON app.services USING btree (provider_id, category_id);
+
+
+--
 -- Name: stripe_events_type_received_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -4808,6 +6815,168 @@ CREATE INDEX q_payments_vt_idx ON pgmq.q_payments USING btree (vt);
 
 
 --
+-- Name: providers _050_default_owner; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _050_default_owner BEFORE INSERT ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.default_owner();
+
+
+--
+-- Name: bookings _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.touch_updated_at();
+
+
+--
+-- Name: providers _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.touch_updated_at();
+
+
+--
+-- Name: services _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.services FOR EACH ROW EXECUTE FUNCTION internal.touch_updated_at();
+
+
+--
+-- Name: providers _200_check_time_zones_inserted; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _200_check_time_zones_inserted AFTER INSERT ON app.providers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.check_time_zones_inserted();
+
+
+--
+-- Name: providers _200_check_time_zones_updated; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _200_check_time_zones_updated AFTER UPDATE ON app.providers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.check_time_zones_updated();
+
+
+--
+-- Name: bookings bookings_cancelled_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.bookings
+    ADD CONSTRAINT bookings_cancelled_by_fkey FOREIGN KEY (cancelled_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: bookings bookings_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.bookings
+    ADD CONSTRAINT bookings_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: bookings bookings_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.bookings
+    ADD CONSTRAINT bookings_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: bookings bookings_quote_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.bookings
+    ADD CONSTRAINT bookings_quote_id_fkey FOREIGN KEY (quote_id) REFERENCES app.quotes(id) ON DELETE SET NULL;
+
+
+--
+-- Name: bookings bookings_service_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.bookings
+    ADD CONSTRAINT bookings_service_id_fkey FOREIGN KEY (service_id) REFERENCES app.services(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: providers providers_owner_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.providers
+    ADD CONSTRAINT providers_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: quote_items quote_items_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quote_items
+    ADD CONSTRAINT quote_items_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: quote_items quote_items_quote_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quote_items
+    ADD CONSTRAINT quote_items_quote_id_fkey FOREIGN KEY (quote_id) REFERENCES app.quotes(id) ON DELETE CASCADE;
+
+
+--
+-- Name: quote_items quote_items_service_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quote_items
+    ADD CONSTRAINT quote_items_service_id_fkey FOREIGN KEY (service_id) REFERENCES app.services(id) ON DELETE CASCADE;
+
+
+--
+-- Name: quotes quotes_category_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quotes
+    ADD CONSTRAINT quotes_category_id_fkey FOREIGN KEY (category_id) REFERENCES app.service_categories(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: quotes quotes_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quotes
+    ADD CONSTRAINT quotes_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: services services_category_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.services
+    ADD CONSTRAINT services_category_id_fkey FOREIGN KEY (category_id) REFERENCES app.service_categories(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: services services_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.services
+    ADD CONSTRAINT services_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: time_off time_off_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.time_off
+    ADD CONSTRAINT time_off_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: weekly_hours weekly_hours_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.weekly_hours
+    ADD CONSTRAINT weekly_hours_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
 -- Name: credentials credentials_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
 --
 
@@ -4864,6 +7033,224 @@ ALTER TABLE ONLY pgmq.topic_bindings
 
 
 --
+-- Name: bookings; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.bookings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: services delete_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY delete_provider_own ON app.services FOR DELETE TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY delete_provider_own ON services; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY delete_provider_own ON app.services IS 'A provider account deletes only the services of the provider it owns.';
+
+
+--
+-- Name: time_off delete_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY delete_provider_own ON app.time_off FOR DELETE TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY delete_provider_own ON time_off; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY delete_provider_own ON app.time_off IS 'A provider account deletes only the time off of the provider it owns.';
+
+
+--
+-- Name: weekly_hours delete_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY delete_provider_own ON app.weekly_hours FOR DELETE TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY delete_provider_own ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY delete_provider_own ON app.weekly_hours IS 'A provider account deletes only the weekly hours of the provider it owns.';
+
+
+--
+-- Name: providers insert_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY insert_provider_own ON app.providers FOR INSERT TO provider WITH CHECK ((owner_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY insert_provider_own ON providers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY insert_provider_own ON app.providers IS 'A provider account creates a profile only for itself.';
+
+
+--
+-- Name: services insert_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY insert_provider_own ON app.services FOR INSERT TO provider WITH CHECK ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY insert_provider_own ON services; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY insert_provider_own ON app.services IS 'A provider account creates services only for the provider it owns.';
+
+
+--
+-- Name: time_off insert_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY insert_provider_own ON app.time_off FOR INSERT TO provider WITH CHECK ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY insert_provider_own ON time_off; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY insert_provider_own ON app.time_off IS 'A provider account adds time off only to the provider it owns.';
+
+
+--
+-- Name: weekly_hours insert_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY insert_provider_own ON app.weekly_hours FOR INSERT TO provider WITH CHECK ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY insert_provider_own ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY insert_provider_own ON app.weekly_hours IS 'A provider account adds weekly hours only to the provider it owns.';
+
+
+--
+-- Name: providers; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.providers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: quote_items; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.quote_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: quotes; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.quotes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: service_categories select_everyone; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_everyone ON app.service_categories FOR SELECT TO anon, customer, provider, ops USING (true);
+
+
+--
+-- Name: POLICY select_everyone ON service_categories; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonymous callers included, reads every category.';
+
+
+--
+-- Name: bookings select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.bookings FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.bookings IS 'Ops staff read every booking.';
+
+
+--
+-- Name: providers select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.providers FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON providers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.providers IS 'Ops staff read every provider.';
+
+
+--
+-- Name: quote_items select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.quote_items FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON quote_items; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.quote_items IS 'Ops staff read every offer.';
+
+
+--
+-- Name: quotes select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.quotes FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON quotes; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.quotes IS 'Ops staff read every quote.';
+
+
+--
+-- Name: services select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.services FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON services; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.services IS 'Ops staff read every service.';
+
+
+--
 -- Name: stripe_events select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -4875,6 +7262,20 @@ CREATE POLICY select_ops ON app.stripe_events FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.stripe_events IS 'Ops staff read received Stripe events.';
+
+
+--
+-- Name: time_off select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.time_off FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON time_off; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.time_off IS 'Ops staff read the time off of every provider.';
 
 
 --
@@ -4892,6 +7293,64 @@ COMMENT ON POLICY select_ops ON app.users IS 'Ops staff read every account.';
 
 
 --
+-- Name: weekly_hours select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.weekly_hours FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.weekly_hours IS 'Ops staff read the weekly hours of every provider.';
+
+
+--
+-- Name: bookings select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.bookings FOR SELECT TO customer USING ((customer_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_own ON bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.bookings IS 'A customer reads only its own bookings.';
+
+
+--
+-- Name: quote_items select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.quote_items FOR SELECT TO customer USING ((quote_id IN ( SELECT q.id
+   FROM app.quotes q
+  WHERE (q.customer_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_own ON quote_items; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.quote_items IS 'A customer reads only the offers of its own quotes.';
+
+
+--
+-- Name: quotes select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.quotes FOR SELECT TO customer USING ((customer_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_own ON quotes; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.quotes IS 'A customer reads only the quotes it asked for.';
+
+
+--
 -- Name: users select_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -4906,10 +7365,136 @@ COMMENT ON POLICY select_own ON app.users IS 'A signed-in user reads their own a
 
 
 --
+-- Name: bookings select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.bookings FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.bookings IS 'A provider account reads only the bookings of the provider it owns.';
+
+
+--
+-- Name: providers select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.providers FOR SELECT TO provider USING ((owner_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_provider_own ON providers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.providers IS 'A provider account reads only the provider profile it owns.';
+
+
+--
+-- Name: services select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.services FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON services; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.services IS 'A provider account reads only the services of the provider it owns.';
+
+
+--
+-- Name: time_off select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.time_off FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON time_off; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.time_off IS 'A provider account reads only the time off of the provider it owns.';
+
+
+--
+-- Name: weekly_hours select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.weekly_hours FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.weekly_hours IS 'A provider account reads only the weekly hours of the provider it owns.';
+
+
+--
+-- Name: providers select_public; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_public ON app.providers FOR SELECT TO anon, customer USING (is_active);
+
+
+--
+-- Name: POLICY select_public ON providers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_public ON app.providers IS 'Anonymous callers and customers read active providers (and only their public columns, by grant).';
+
+
+--
+-- Name: services select_public; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_public ON app.services FOR SELECT TO anon, customer USING ((is_active AND (provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE p.is_active))));
+
+
+--
+-- Name: POLICY select_public ON services; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_public ON app.services IS 'Anonymous callers and customers read active services of active providers.';
+
+
+--
+-- Name: service_categories; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.service_categories ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: services; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.services ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: stripe_events; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
 ALTER TABLE app.stripe_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: time_off; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.time_off ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: users update_own; Type: POLICY; Schema: app; Owner: -
@@ -4926,10 +7511,84 @@ COMMENT ON POLICY update_own ON app.users IS 'A signed-in user edits their own p
 
 
 --
+-- Name: providers update_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY update_provider_own ON app.providers FOR UPDATE TO provider USING ((owner_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((owner_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY update_provider_own ON providers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY update_provider_own ON app.providers IS 'A provider account edits only the profile it owns.';
+
+
+--
+-- Name: services update_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY update_provider_own ON app.services FOR UPDATE TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))) WITH CHECK ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY update_provider_own ON services; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY update_provider_own ON app.services IS 'A provider account edits only the services of the provider it owns.';
+
+
+--
+-- Name: time_off update_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY update_provider_own ON app.time_off FOR UPDATE TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))) WITH CHECK ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY update_provider_own ON time_off; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY update_provider_own ON app.time_off IS 'A provider account edits only the time off of the provider it owns.';
+
+
+--
+-- Name: weekly_hours update_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY update_provider_own ON app.weekly_hours FOR UPDATE TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))) WITH CHECK ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY update_provider_own ON weekly_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY update_provider_own ON app.weekly_hours IS 'A provider account edits only the weekly hours of the provider it owns.';
+
+
+--
 -- Name: users; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
 ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: weekly_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.weekly_hours ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: access_log; Type: ROW SECURITY; Schema: audit; Owner: -
@@ -5058,4 +7717,12 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000003'),
     ('20261124010000'),
     ('20261124010100'),
+    ('20261124020000'),
+    ('20261124020100'),
+    ('20261124020200'),
+    ('20261124020300'),
+    ('20261124020400'),
+    ('20261124020500'),
+    ('20261124020600'),
+    ('20261124029000'),
     ('20261124030100');
