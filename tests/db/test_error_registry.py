@@ -12,12 +12,18 @@ from worker.config import ROOT
 
 
 def _documented() -> dict[str, int]:
-    rows = re.findall(r"^\| ([a-z_]+) \| (\d{3}) \|", (ROOT / "docs" / "errors.md").read_text(), re.M)
+    rows = re.findall(
+        r"^\| ([a-z_]+) \| (\d{3}) \|", (ROOT / "docs" / "errors.md").read_text(), re.M
+    )
     return {code: int(status) for code, status in rows}
 
 
-def test_every_registered_code_is_documented_with_the_same_status(db: psycopg.Connection[Any]) -> None:
-    registered = {code: status for code, status, _ in db.execute("select * from internal.error_codes()")}
+def test_every_registered_code_is_documented_with_the_same_status(
+    db: psycopg.Connection[Any],
+) -> None:
+    registered = {
+        code: status for code, status, _ in db.execute("select * from internal.error_codes()")
+    }
     assert registered == _documented()
 
 
