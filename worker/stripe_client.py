@@ -69,6 +69,16 @@ def refund_key(ledger_id: object) -> str:
     return effect_key("refund", ledger_id)
 
 
+def metadata(obj: Any) -> dict[str, str]:
+    """An object's metadata as a plain dict (the SDK's StripeObject is not one)."""
+    meta = getattr(obj, "metadata", None)
+    if meta is None:
+        return {}
+    if hasattr(meta, "to_dict"):
+        return {str(k): str(v) for k, v in meta.to_dict().items()}
+    return {str(k): str(v) for k, v in dict(meta).items()}
+
+
 def find_payment_intent(sc: stripe.StripeClient, booking_id: object) -> stripe.PaymentIntent | None:
     """The PaymentIntent an earlier attempt created for this booking, if any."""
     bid = _checked_id("booking_id", booking_id)
@@ -84,7 +94,7 @@ def find_payment_intent(sc: stripe.StripeClient, booking_id: object) -> stripe.P
         # no search on this server (localstripe; some Stripe regions): list and match
         candidates = sc.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
     for pi in candidates:
-        meta = pi.metadata or {}
+        meta = metadata(pi)
         if meta.get("booking_id") == bid and meta.get("effect", key) == key:
             return cast(stripe.PaymentIntent, pi)
     return None
@@ -124,8 +134,7 @@ def find_refund(
     lid = _checked_id("ledger_id", ledger_id)
     refunds = sc.v1.refunds.list(params={"payment_intent": payment_intent, "limit": 100})
     for r in refunds.auto_paging_iter():
-        meta: Any = r.metadata or {}
-        if meta.get("refund_ledger_id") == lid:
+        if metadata(r).get("refund_ledger_id") == lid:
             return r
     return None
 
