@@ -220,6 +220,115 @@ Errors: 400 invalid_one_time_token (unknown, used or expired).';
 
 
 --
+-- Name: dlq_discard(text, bigint, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.dlq_discard(queue text, msg_id bigint, reason text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_ops();
+    return internal.dlq_discard(
+        dlq_discard.queue, dlq_discard.msg_id, dlq_discard.reason, auth.uid(), 'ops',
+        internal.request_id()
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION dlq_discard(queue text, msg_id bigint, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.dlq_discard(queue text, msg_id bigint, reason text) IS 'Discard one dead letter for good (ops only); the audit trail keeps the whole message and the reason.
+
+Inputs: queue (payments or notifications), msg_id, reason (required, at most 1000 characters).
+Errors: 400 invalid_input naming queue, msg_id or reason; 403 forbidden; 404 not_found.';
+
+
+--
+-- Name: dlq_list(text, text, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.dlq_list(queue text, error_class text DEFAULT NULL::text, "limit" integer DEFAULT 50) RETURNS TABLE(msg_id bigint, dead_lettered_at timestamp with time zone, original_msg_id bigint, type text, error_class text, error text, attempts integer)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_ops();
+    select * from internal.dlq_list(dlq_list.queue, dlq_list.error_class, dlq_list."limit");
+$$;
+
+
+--
+-- Name: FUNCTION dlq_list(queue text, error_class text, "limit" integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.dlq_list(queue text, error_class text, "limit" integer) IS 'List dead letters of a queue, oldest first (ops only).
+
+Inputs: queue (payments or notifications), error_class (optional, exact class name such as PermanentError or CardError), limit (1-1000, default 50).
+Errors: 400 invalid_input naming queue or limit; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: dlq_replay(text, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.dlq_replay(queue text, msg_id bigint DEFAULT NULL::bigint) RETURNS TABLE(dlq_msg_id bigint, new_msg_id bigint)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_ops();
+    return query select * from internal.dlq_replay(
+        dlq_replay.queue, dlq_replay.msg_id, auth.uid(), 'ops', internal.request_id()
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION dlq_replay(queue text, msg_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.dlq_replay(queue text, msg_id bigint) IS 'Replay dead letters into their queue (ops only).
+
+Each goes back as its original message, with a fresh attempt count, and leaves the
+dead-letter queue: one message, or every one of the queue when msg_id is omitted.
+Each replay is audited.
+
+Returns the dead letter''s id and the new message''s id for each message replayed.
+Errors: 400 invalid_input naming queue; 403 forbidden; 404 not_found when msg_id is given and absent.
+Idempotency: a replayed message is no longer in the DLQ, so replaying it again answers 404.';
+
+
+--
+-- Name: dlq_show(text, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.dlq_show(queue text, msg_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_ops();
+    return internal.dlq_show(dlq_show.queue, dlq_show.msg_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION dlq_show(queue text, msg_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.dlq_show(queue text, msg_id bigint) IS 'One dead letter in full (ops only).
+
+The original message, its queue and id, error, error class, attempts and the last traceback.
+
+Errors: 400 invalid_input naming queue or msg_id; 403 forbidden; 404 not_found.';
+
+
+--
 -- Name: health(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -304,6 +413,32 @@ $$;
 --
 
 COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token).';
+
+
+--
+-- Name: queue_stats(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.queue_stats() RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint, oldest_msg_age_sec integer, newest_msg_age_sec integer, total_messages bigint, scrape_time timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_ops();
+    return query select * from internal.queue_stats();
+end
+$$;
+
+
+--
+-- Name: FUNCTION queue_stats(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.queue_stats() IS 'Queue statistics for every work queue and its dead-letter queue (ops only).
+
+Length, visible length, oldest and newest message age (seconds) and total ever sent.
+
+Errors: 403 forbidden for any role but ops. GET /rpc/queue_stats.';
 
 
 --
@@ -1009,9 +1144,11 @@ begin
             perform internal.fail('invalid_token', 'the session has ended; sign in again');
         end if;
     end if;
-    -- Per-identity write limits. GET and HEAD run read-only and cannot count:
-    -- nginx limits reads (per address and per token) in front of PostgREST.
-    if v_method is not null and v_method not in ('GET', 'HEAD', 'OPTIONS') then
+    -- Per-identity write limits. GET and HEAD, and POST to a stable function,
+    -- run in read-only transactions and cannot count: nginx limits those (per
+    -- address and per token) in front of PostgREST.
+    if v_method is not null and v_method not in ('GET', 'HEAD', 'OPTIONS')
+        and pg_catalog.current_setting('transaction_read_only') = 'off' then
         if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
             return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
         elsif v_anonymous then
@@ -1847,6 +1984,37 @@ COMMENT ON FUNCTION internal.check_time_zones_updated() IS 'Statement trigger: r
 
 
 --
+-- Name: checked_queue(text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.checked_queue(p_queue text, p_field text DEFAULT 'queue'::text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_queue is null or not (p_queue = any(internal.queue_names())) then
+        perform internal.fail(
+            'invalid_input',
+            pg_catalog.format(
+                '%s must be one of: %s',
+                p_field,
+                pg_catalog.array_to_string(internal.queue_names(), ', ')
+            )
+        );
+    end if;
+    return p_queue;
+end
+$$;
+
+
+--
+-- Name: FUNCTION checked_queue(p_queue text, p_field text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.checked_queue(p_queue text, p_field text) IS 'Return the queue name when it is a known work queue; refuse anything else (invalid_input naming the field).';
+
+
+--
 -- Name: create_ops_user(text, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1907,35 +2075,240 @@ COMMENT ON FUNCTION internal.default_owner() IS 'Trigger: a new provider without
 
 
 --
+-- Name: dlq_discard(text, bigint, text, uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.dlq_discard(p_queue text, p_msg_id bigint, p_reason text, p_actor_id uuid, p_actor_role text, p_request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_dlq text := internal.checked_queue(p_queue) || '_dlq';
+    v_table text := pgmq.format_table_name(v_dlq, 'q');
+    v_message jsonb;
+begin
+    if p_msg_id is null then
+        perform internal.fail('invalid_input', 'msg_id is required');
+    end if;
+    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
+        perform internal.fail('invalid_input', 'reason is required');
+    end if;
+    if pg_catalog.length(p_reason) > 1000 then
+        perform internal.fail('invalid_input', 'reason must be at most 1000 characters');
+    end if;
+    if p_actor_role is null then
+        perform internal.fail('invalid_input', 'actor_role is required');
+    end if;
+    execute pg_catalog.format(
+        'delete from pgmq.%I as d where d.msg_id = $1 returning d.message', v_table
+    ) into v_message using p_msg_id;
+    if v_message is null then
+        perform internal.fail(
+            'not_found', pg_catalog.format('no message %s in %s', p_msg_id, v_dlq)
+        );
+    end if;
+    insert into audit.action_log (
+        actor_id, actor_role, action, table_name, row_id, reason, before, after, request_id
+    ) values (
+        p_actor_id, p_actor_role, 'dlq_discard', 'pgmq.' || v_table, p_msg_id::text,
+        pg_catalog.btrim(p_reason), v_message, null, p_request_id
+    );
+    return jsonb_build_object('queue', p_queue, 'msg_id', p_msg_id, 'message', v_message);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION dlq_discard(p_queue text, p_msg_id bigint, p_reason text, p_actor_id uuid, p_actor_role text, p_request_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.dlq_discard(p_queue text, p_msg_id bigint, p_reason text, p_actor_id uuid, p_actor_role text, p_request_id text) IS 'Delete one dead letter for good, with a reason, audited with the whole message.
+Definer: ops and the CLI hold no pgmq privileges, and the audit trail is append-only.';
+
+
+--
+-- Name: dlq_list(text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.dlq_list(p_queue text, p_error_class text DEFAULT NULL::text, p_limit integer DEFAULT 50) RETURNS TABLE(msg_id bigint, dead_lettered_at timestamp with time zone, original_msg_id bigint, type text, error_class text, error text, attempts integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_table text := pgmq.format_table_name(internal.checked_queue(p_queue) || '_dlq', 'q');
+begin
+    if p_limit is null or p_limit < 1 or p_limit > 1000 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 1000');
+    end if;
+    return query execute pg_catalog.format(
+        $q$
+        select
+            d.msg_id,
+            d.enqueued_at,
+            (d.message ->> 'msg_id')::bigint,
+            d.message -> 'original' ->> 'type',
+            d.message ->> 'error_class',
+            d.message ->> 'error',
+            (d.message ->> 'attempts')::integer
+        from pgmq.%I as d
+        where $1 is null or d.message ->> 'error_class' = $1
+        order by d.msg_id
+        limit $2
+        $q$,
+        v_table
+    ) using p_error_class, p_limit;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION dlq_list(p_queue text, p_error_class text, p_limit integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.dlq_list(p_queue text, p_error_class text, p_limit integer) IS 'List the dead letters of a work queue (oldest first). Definer: ops and the CLI hold no pgmq privileges.';
+
+
+--
+-- Name: dlq_replay(text, bigint, uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.dlq_replay(p_queue text, p_msg_id bigint, p_actor_id uuid, p_actor_role text, p_request_id text DEFAULT NULL::text) RETURNS TABLE(dlq_msg_id bigint, new_msg_id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_dlq text := internal.checked_queue(p_queue) || '_dlq';
+    v_table text := pgmq.format_table_name(v_dlq, 'q');
+    v_id bigint;
+    v_message jsonb;
+begin
+    if p_actor_role is null then
+        perform internal.fail('invalid_input', 'actor_role is required');
+    end if;
+    for v_id, v_message in execute pg_catalog.format(
+        $q$
+        select d.msg_id, d.message
+        from pgmq.%I as d
+        where $1 is null or d.msg_id = $1
+        order by d.msg_id
+        for update
+        $q$,
+        v_table
+    ) using p_msg_id
+    loop
+        dlq_msg_id := v_id;
+        new_msg_id := internal.enqueue(p_queue, v_message -> 'original');
+        perform pgmq.delete(v_dlq, v_id);
+        insert into audit.action_log (
+            actor_id, actor_role, action, table_name, row_id, reason, before, after, request_id
+        ) values (
+            p_actor_id, p_actor_role, 'dlq_replay', 'pgmq.' || v_table, v_id::text,
+            null, v_message, jsonb_build_object('queue', p_queue, 'msg_id', new_msg_id),
+            p_request_id
+        );
+        return next;
+    end loop;
+    if p_msg_id is not null and dlq_msg_id is null then
+        perform internal.fail(
+            'not_found', pg_catalog.format('no message %s in %s', p_msg_id, v_dlq)
+        );
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION dlq_replay(p_queue text, p_msg_id bigint, p_actor_id uuid, p_actor_role text, p_request_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.dlq_replay(p_queue text, p_msg_id bigint, p_actor_id uuid, p_actor_role text, p_request_id text) IS 'Send dead letters back to their queue as their original message and delete them from the DLQ, audited.
+Definer: ops and the CLI hold no pgmq privileges, and the audit trail is append-only.';
+
+
+--
+-- Name: dlq_show(text, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.dlq_show(p_queue text, p_msg_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_dlq text := internal.checked_queue(p_queue) || '_dlq';
+    v_result jsonb;
+begin
+    if p_msg_id is null then
+        perform internal.fail('invalid_input', 'msg_id is required');
+    end if;
+    execute pg_catalog.format(
+        $q$
+        select jsonb_build_object(
+            'queue', $2,
+            'dlq', $3,
+            'msg_id', d.msg_id,
+            'dead_lettered_at', d.enqueued_at,
+            'message', d.message
+        )
+        from pgmq.%I as d
+        where d.msg_id = $1
+        $q$,
+        pgmq.format_table_name(v_dlq, 'q')
+    ) into v_result using p_msg_id, p_queue, v_dlq;
+    if v_result is null then
+        perform internal.fail(
+            'not_found', pg_catalog.format('no message %s in %s', p_msg_id, v_dlq)
+        );
+    end if;
+    return v_result;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION dlq_show(p_queue text, p_msg_id bigint); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.dlq_show(p_queue text, p_msg_id bigint) IS 'One dead letter in full. Definer: ops and the CLI hold no pgmq privileges.';
+
+
+--
 -- Name: enqueue(text, jsonb, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.enqueue(p_queue text, p_message jsonb, p_delay_seconds integer DEFAULT 0) RETURNS bigint
+CREATE FUNCTION internal.enqueue(queue text, message jsonb, delay_seconds integer DEFAULT 0) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
-    v_id bigint;
+    v_msg_id bigint;
 begin
-    if p_queue not in ('payments', 'notifications') then
-        raise exception 'unknown queue %', p_queue;
+    perform internal.checked_queue(queue);
+    if message is null
+        or jsonb_typeof(message) is distinct from 'object'
+        or jsonb_typeof(message -> 'type') is distinct from 'string'
+        or message ->> 'type' = '' then
+        perform internal.fail(
+            'invalid_input', 'message must be a JSON object with a non-empty string "type"'
+        );
     end if;
-    if p_message ->> 'type' is null then
-        raise exception 'a queued message needs a type';
+    if delay_seconds is null or delay_seconds < 0 then
+        perform internal.fail('invalid_input', 'delay_seconds must be zero or more');
     end if;
-    select pgmq.send(p_queue, p_message, greatest(p_delay_seconds, 0)) into v_id;
-    -- wakes the worker at commit (NOTIFY is transactional and de-duplicated)
-    perform pg_catalog.pg_notify('bookiji_queue', p_queue);
-    return v_id;
+    v_msg_id := pgmq.send(queue, message, delay_seconds);
+    -- delivered at commit, only if the message is committed too
+    perform pg_catalog.pg_notify('bookiji_queue', queue);
+    return v_msg_id;
 end
 $$;
 
 
 --
--- Name: FUNCTION enqueue(p_queue text, p_message jsonb, p_delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION enqueue(queue text, message jsonb, delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.enqueue(p_queue text, p_message jsonb, p_delay_seconds integer) IS 'Send a message to a pgmq queue in the caller''s transaction and wake the worker. Definer: API roles cannot touch pgmq.';
+COMMENT ON FUNCTION internal.enqueue(queue text, message jsonb, delay_seconds integer) IS 'Send a message (a JSON object with a "type") to a work queue and NOTIFY bookiji_queue,
+in the caller''s transaction: the message exists if and only if the state change commits.
+Definer: the callers (api functions, the worker) hold no pgmq privileges of their own.';
 
 
 --
@@ -2132,6 +2505,95 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to bookings, payments and refunds; returns the outcome. Definer: called for anon.';
+
+
+--
+-- Name: purge_archives(interval); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.purge_archives(older_than interval) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_queue text;
+    v_name text;
+    v_count bigint;
+    v_total bigint := 0;
+begin
+    if older_than is null or older_than <= interval '0' then
+        perform internal.fail('invalid_input', 'older_than must be a positive interval');
+    end if;
+    foreach v_queue in array internal.queue_names() loop
+        foreach v_name in array array[v_queue, v_queue || '_dlq'] loop
+            execute pg_catalog.format(
+                'delete from pgmq.%I where archived_at < pg_catalog.now() - $1',
+                pgmq.format_table_name(v_name, 'a')
+            ) using older_than;
+            get diagnostics v_count = row_count;
+            v_total := v_total + v_count;
+        end loop;
+    end loop;
+    return v_total;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION purge_archives(older_than interval); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.purge_archives(older_than interval) IS 'Delete pgmq archive rows (work and dead-letter queues) archived longer ago than older_than; returns how many.
+Definer: an administrative delete on pgmq''s archive tables, granted to the worker as this one bounded operation.';
+
+
+--
+-- Name: queue_names(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.queue_names() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select array['payments', 'notifications']::text []
+$$;
+
+
+--
+-- Name: FUNCTION queue_names(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.queue_names() IS 'The work queues the worker consumes; each has a dead-letter twin named <queue>_dlq.';
+
+
+--
+-- Name: queue_stats(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.queue_stats() RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint, oldest_msg_age_sec integer, newest_msg_age_sec integer, total_messages bigint, scrape_time timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select
+        m.queue_name,
+        m.queue_length,
+        m.queue_visible_length,
+        m.oldest_msg_age_sec,
+        m.newest_msg_age_sec,
+        m.total_messages,
+        m.scrape_time
+    from unnest(internal.queue_names()) with ordinality as q (name, pos)
+    cross join lateral unnest(array[q.name, q.name || '_dlq']) with ordinality as t (name, sub)
+    cross join lateral pgmq.metrics(t.name) as m
+    order by q.pos, t.sub
+$$;
+
+
+--
+-- Name: FUNCTION queue_stats(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.queue_stats() IS 'pgmq metrics of every work queue and dead-letter queue. Definer: ops holds no pgmq privileges.';
 
 
 --
@@ -2344,6 +2806,29 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.request_id() IS 'The request id nginx put in X-Request-Id (null outside HTTP).';
+
+
+--
+-- Name: require_ops(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.require_ops() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if auth.role() is distinct from 'ops' then
+        perform internal.fail('forbidden', 'only ops staff may use the queue tools');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION require_ops(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.require_ops() IS 'Refuse the caller with 403 forbidden unless its role claim is ops.';
 
 
 --

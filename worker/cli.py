@@ -7,6 +7,7 @@ bookiji token --email E                        mint an access token (development
 bookiji seed --providers N                     load generated Montreal providers (demo data)
 bookiji localstripe | smtp-sink                the development side services
 bookiji worker                                 the pgmq consumer (also: python -m worker)
+bookiji dlq list|show|replay|discard           the dead-letter queues (actor 'cli')
 """
 
 from __future__ import annotations
@@ -295,10 +296,20 @@ def build_parser() -> argparse.ArgumentParser:
     wk = sub.add_parser("worker", help="run the pgmq worker")
     wk.add_argument("rest", nargs=argparse.REMAINDER)
     wk.set_defaults(func=cmd_worker)
+
+    from worker import dlq
+
+    dlq.add_parser(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["worker"]:
+        # the worker has its own options (argparse's REMAINDER drops leading --options)
+        from worker import runner
+
+        return runner.main(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func

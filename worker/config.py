@@ -44,6 +44,14 @@ DEFAULTS: dict[str, str] = {
     "SMTP_URL": "smtp://127.0.0.1:1025",
     "MAIL_FROM": "Bookiji <no-reply@bookiji.test>",
     "WORKER_METRICS_PORT": "9464",
+    "WORKER_QUEUES": "payments,notifications",
+    "WORKER_BATCH_SIZE": "20",
+    "WORKER_VT_SECONDS": "60",
+    "WORKER_CONCURRENCY": "4",
+    "WORKER_POLL_SECONDS": "5",
+    "WORKER_MAX_ATTEMPTS": "8",
+    "WORKER_PURGE_INTERVAL_SECONDS": "3600",
+    "WORKER_ARCHIVE_RETENTION_DAYS": "7",
 }
 
 SECRET_NAMES = (
@@ -228,4 +236,33 @@ def load() -> Settings:
         rate_limit_writes_per_minute=int(_env("RATE_LIMIT_WRITES_PER_MINUTE")),
         rate_limit_anon_writes_per_minute=int(_env("RATE_LIMIT_ANON_WRITES_PER_MINUTE")),
         max_body=_env("MAX_BODY"),
+    )
+
+
+@dataclass(frozen=True)
+class WorkerDefaults:
+    """The worker's tunables; each is also a command-line option of `bookiji worker`."""
+
+    queues: tuple[str, ...]
+    batch_size: int
+    vt_seconds: int
+    concurrency: int
+    poll_seconds: float
+    max_attempts: int
+    purge_interval_seconds: float
+    archive_retention_days: int
+    metrics_port: int
+
+
+def worker_defaults() -> WorkerDefaults:
+    return WorkerDefaults(
+        queues=tuple(q.strip() for q in _env("WORKER_QUEUES").split(",") if q.strip()),
+        batch_size=int(_env("WORKER_BATCH_SIZE")),
+        vt_seconds=int(_env("WORKER_VT_SECONDS")),
+        concurrency=int(_env("WORKER_CONCURRENCY")),
+        poll_seconds=float(_env("WORKER_POLL_SECONDS")),
+        max_attempts=int(_env("WORKER_MAX_ATTEMPTS")),
+        purge_interval_seconds=float(_env("WORKER_PURGE_INTERVAL_SECONDS")),
+        archive_retention_days=int(_env("WORKER_ARCHIVE_RETENTION_DAYS")),
+        metrics_port=int(_env("WORKER_METRICS_PORT")),
     )

@@ -1,4 +1,21 @@
-"""Message kinds and their handlers: one registry, filled by the task modules."""
+"""Message types and their handlers: one registry, filled by the task modules.
+
+A handler is a function ``(ctx, body) -> None`` registered for one message
+``type``::
+
+    @registry.handler("payment.create_intent")
+    def create_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
+        ...
+
+It runs in ``ctx.conn``'s transaction, which commits when it returns and rolls
+back when it raises. Returning means done (the message is archived). Raising
+``RetryableError`` (or a transient error: network, Stripe 5xx/429, lock
+timeout, serialization failure, deadlock) means try again later with backoff;
+raising ``PermanentError`` or anything else means dead-letter now (see
+worker/retry.py). Delivery is at least once, so a handler must be idempotent:
+Stripe calls pass an idempotency key derived from the effect, SQL callbacks
+check their state transition.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +25,59 @@ from typing import Any
 
 import psycopg
 
+from worker.messages import Message
+
 Handler = Callable[["Context", dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a handler gets besides its message: a database connection and the message's place."""
+    """What a handler gets besides its message body."""
 
     conn: psycopg.Connection[Any]
-    queue: str
-    msg_id: int
-    attempt: int
+    """A pooled connection of the worker's role, inside a transaction for this handler."""
+    message: Message
+    max_attempts: int
+
+    @property
+    def queue(self) -> str:
+        return self.message.queue
+
+    @property
+    def msg_id(self) -> int:
+        return self.message.msg_id
+
+    @property
+    def attempt(self) -> int:
+        """1 on the first attempt (pgmq's read count)."""
+        return self.message.read_ct
+
+    @property
+    def last_attempt(self) -> bool:
+        """True when a retryable failure now would send the message to the dead-letter queue."""
+        return self.message.read_ct >= self.max_attempts
 
 
 _HANDLERS: dict[str, Handler] = {}
 
 
+def register(kind: str, fn: Handler) -> Handler:
+    """Register ``fn`` as the handler of messages whose ``type`` is ``kind``."""
+    if not kind:
+        raise ValueError("a message type must not be empty")
+    if _HANDLERS.get(kind, fn) is not fn:
+        raise ValueError(f"a handler for {kind!r} is already registered")
+    _HANDLERS[kind] = fn
+    return fn
+
+
 def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of messages whose ``type`` is ``kind``."""
+    """Decorator: register the function as the handler of messages of type ``kind``."""
 
-    def register(fn: Handler) -> Handler:
-        if kind in _HANDLERS:
-            raise ValueError(f"a handler for {kind!r} is already registered")
-        _HANDLERS[kind] = fn
-        return fn
+    def decorate(fn: Handler) -> Handler:
+        return register(kind, fn)
 
-    return register
+    return decorate
 
 
 def lookup(kind: str) -> Handler | None:

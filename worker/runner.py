@@ -1,232 +1,681 @@
-"""The worker loop: read pgmq batches, dispatch by message type, archive or retry or dead-letter.
+"""The worker loop: read pgmq batches, run handlers concurrently, archive, retry or dead-letter.
 
 It talks to pgmq through psycopg calling pgmq's SQL functions (``pgmq.read``,
-``pgmq.archive``, ``pgmq.set_vt``, ``pgmq.send``): every call is one named
-query in worker/sql/, which keeps the worker's SQL reviewable and lets it run
-a handler's database work and the archive in the connection it already holds.
-It wakes at once on ``NOTIFY bookiji_queue`` (sent by internal.enqueue in the
-same transaction as the message) and polls as a fallback.
+``pgmq.archive``, ``pgmq.set_vt``, ``pgmq.send``), each a named query in
+worker/sql/, rather than through the ``pgmq`` Python client: the SQL is the
+same one the database's own functions use (internal.enqueue, the DLQ tools),
+it stays reviewable next to them, it runs on psycopg connections the worker
+already pools (one per handler, so a handler's own SQL and its transaction are
+plain psycopg), and the worker needs no second database driver stack.
+
+One main thread owns the queue bookkeeping on its own connection: it reads a
+batch (``--batch-size``, with visibility timeout ``--vt``) when fewer than
+``--concurrency`` messages are in hand, hands the messages to that many handler
+threads (each handler on its own pooled connection, in one transaction),
+archives the successes of each round in one ``pgmq.archive`` call per queue,
+schedules retries with ``pgmq.set_vt`` (worker/retry.py), and dead-letters
+(``<queue>_dlq`` plus archive of the original, in one transaction). While
+messages are in hand it extends their visibility every third of the vt (the
+heartbeat), so a long handler is never picked up by a second worker.
+
+It wakes at once on ``NOTIFY bookiji_queue`` (internal.enqueue sends it in the
+same transaction as the message), when one of its own retries falls due, and
+polls as a fallback; idle, it sleeps in ``select`` on the LISTEN socket.
+SIGTERM/SIGINT: stop reading, hand back the messages not started
+(visible again at once), finish the running ones (within ``--shutdown-timeout``,
+the vt by default), archive, exit. A crash (kill -9) leaves the messages in
+hand to reappear after their vt. If the database goes away the loop reconnects
+with backoff; messages in hand then reappear after their vt.
+
+Delivery is at least once: a handler's transaction commits before the archive,
+so a crash in between runs it again. Handlers are idempotent (registry.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import heapq
+import importlib
 import json
 import logging
-import random
+import os
+import queue as queue_mod
 import select
 import signal
+import socket
+import sys
+import threading
 import time
 import traceback
-from dataclasses import dataclass
-from importlib import resources
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 
-from worker import config, registry
-from worker.errors import PermanentError, RetryableError
+from worker import config, metrics, registry
+from worker.errors import PermanentError
+from worker.messages import Message
+from worker.queries import query
+from worker.retry import RetryPolicy, classify
 
 log = logging.getLogger("bookiji.worker")
-CHANNEL = "bookiji_queue"
 
-
-def query(name: str) -> str:
-    return resources.files("worker").joinpath("sql", f"{name}.sql").read_text()
+BATCH_RANGE = (10, 50)
+CONCURRENCY_RANGE = (1, 32)
+APPLICATION_NAME = "bookiji-worker"
+TRACEBACK_LIMIT = 16_000
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, capped; dead-letter after max_attempts reads."""
-
-    max_attempts: int = 8
-    base_seconds: float = 2.0
-    cap_seconds: float = 300.0
-
-    def delay(self, attempt: int) -> int:
-        ceiling = min(self.cap_seconds, self.base_seconds * (2 ** max(0, attempt - 1)))
-        return max(1, round(random.uniform(ceiling / 2, ceiling)))
-
-
-@dataclass
 class Options:
-    queues: list[str]
+    queues: tuple[str, ...] = ("payments", "notifications")
     batch_size: int = 20
     vt: int = 60
+    concurrency: int = 4
     poll_seconds: float = 5.0
     once: bool = False
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    purge_interval_seconds: float = 3600.0
+    archive_retention_days: int = 7
+    shutdown_timeout: float | None = None  # default: the vt
+    stats_interval_seconds: float = 15.0
+
+    def __post_init__(self) -> None:
+        if not self.queues:
+            raise ValueError("at least one queue is needed")
+        lo, hi = BATCH_RANGE
+        if not lo <= self.batch_size <= hi:
+            raise ValueError(f"batch size must be between {lo} and {hi}")
+        lo, hi = CONCURRENCY_RANGE
+        if not lo <= self.concurrency <= hi:
+            raise ValueError(f"concurrency must be between {lo} and {hi}")
+        if self.vt < 1:
+            raise ValueError("the visibility timeout must be at least 1 second")
+        if self.poll_seconds <= 0 or self.purge_interval_seconds <= 0:
+            raise ValueError("intervals must be positive")
+        if self.archive_retention_days < 1:
+            raise ValueError("archive retention must be at least 1 day")
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return max(0.2, self.vt / 3)
+
+    @property
+    def stop_timeout(self) -> float:
+        return float(self.vt) if self.shutdown_timeout is None else self.shutdown_timeout
+
+
+Verdict = Literal["done", "retry", "permanent"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one handler attempt came to (made by a handler thread, applied by the main thread)."""
+
+    message: Message
+    generation: int
+    verdict: Verdict
+    duration: float
+    error: BaseException | None = None
+    traceback: str = ""
+
+
+def dead_letter_payload(
+    message: Message, attempts: int, error: BaseException | None, tb: str, reason: str = ""
+) -> dict[str, Any]:
+    """The JSON sent to ``<queue>_dlq``: the original message and why it failed."""
+    return {
+        "original": message.body,
+        "queue": message.queue,
+        "msg_id": message.msg_id,
+        "type": message.type,
+        "error": reason or (str(error) if error is not None else ""),
+        "error_class": type(error).__name__ if error is not None else "AttemptsExhausted",
+        "error_module": type(error).__module__ if error is not None else "worker.runner",
+        "attempts": attempts,
+        "traceback": tb[-TRACEBACK_LIMIT:],
+        "enqueued_at": message.enqueued_at.isoformat(),
+        "failed_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }
 
 
 class Runner:
     def __init__(self, url: str, opts: Options) -> None:
         self.url = url
         self.opts = opts
-        self.stopping = False
+        self._stopping = threading.Event()
+        self._force = False
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._todo: queue_mod.SimpleQueue[tuple[int, Message] | None] = queue_mod.SimpleQueue()
+        self._done: queue_mod.SimpleQueue[Outcome] = queue_mod.SimpleQueue()
+        self._generation = 0
+        self._in_hand: dict[tuple[str, int], Message] = {}
+        self._retry_due: list[float] = []
+        self._rotation = 0
+        self._pool: ConnectionPool | None = None
+        self._threads: list[threading.Thread] = []
+        self.abandoned = 0  # handlers still running when a forced stop gave up on them
+
+    # --- control -------------------------------------------------------------------------
 
     def stop(self, *_: object) -> None:
-        log.info("stop requested: finishing the messages in hand")
-        self.stopping = True
+        """Ask the loop to stop (signal-safe: sets flags and writes one byte). Twice: at once."""
+        if self._stopping.is_set():
+            self._force = True
+        self._stopping.set()
+        self._wake()
 
-    def _dead_letter(
-        self, conn: psycopg.Connection[Any], queue: str, msg: dict[str, Any], exc: BaseException
-    ) -> None:
-        payload = {
-            "original": msg["message"],
-            "queue": queue,
-            "msg_id": msg["msg_id"],
-            "attempts": msg["read_ct"],
-            "error": str(exc),
-            "error_class": type(exc).__name__,
-            "traceback": "".join(traceback.format_exception(exc))[-8000:],
-            "failed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        with conn.transaction():
-            conn.execute(
-                query("dead_letter"), {"dlq": f"{queue}_dlq", "message": json.dumps(payload)}
-            )
-            conn.execute(query("archive"), {"queue": queue, "ids": [msg["msg_id"]]})
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"!")
 
-    def handle(self, conn: psycopg.Connection[Any], queue: str, msg: dict[str, Any]) -> str:
-        body = msg["message"] or {}
-        kind = body.get("type", "")
-        fn = registry.lookup(kind)
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(self._wake_r, 512):
+                pass
+
+    def _wait(self, listen: psycopg.Connection[Any] | None, timeout: float) -> None:
+        fds = [self._wake_r] if listen is None else [self._wake_r, listen.fileno()]
+        select.select(fds, [], [], max(0.0, timeout))
+
+    # --- handler threads -----------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        self._pool = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.opts.concurrency,
+            kwargs={"autocommit": True, "application_name": APPLICATION_NAME},
+            check=ConnectionPool.check_connection,
+            name="bookiji-worker",
+            timeout=30,
+            open=False,
+        )
+        self._pool.open(wait=False)
+        for n in range(self.opts.concurrency):
+            t = threading.Thread(target=self._work, name=f"handler-{n}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _stop_workers(self) -> None:
+        for _ in self._threads:
+            self._todo.put(None)
+        if not self.abandoned:
+            for t in self._threads:
+                t.join(timeout=5)
+            if self._pool is not None:
+                self._pool.close(timeout=5)
+
+    def _work(self) -> None:
+        while True:
+            item = self._todo.get()
+            if item is None:
+                return
+            generation, message = item
+            if generation != self._generation:
+                continue  # the connection was lost since: the message reappears after its vt
+            self._done.put(self._execute(generation, message))
+            self._wake()
+
+    def _execute(self, generation: int, message: Message) -> Outcome:
         started = time.monotonic()
-        outcome = "done"
+        fn = registry.lookup(message.type)
         try:
             if fn is None:
-                raise PermanentError(f"no handler for message type {kind!r}")
-            with conn.transaction():
-                fn(registry.Context(conn, queue, msg["msg_id"], msg["read_ct"]), body)
-                conn.execute(query("archive"), {"queue": queue, "ids": [msg["msg_id"]]})
-        except PermanentError as exc:
-            outcome = "dead-lettered"
-            self._dead_letter(conn, queue, msg, exc)
-        except (
-            RetryableError,
-            psycopg.OperationalError,
-            psycopg.errors.SerializationFailure,
-            psycopg.errors.LockNotAvailable,
-            psycopg.errors.DeadlockDetected,
-        ) as exc:
-            if conn.closed:
-                raise
-            if msg["read_ct"] >= self.opts.retry.max_attempts:
-                outcome = "dead-lettered"
-                self._dead_letter(conn, queue, msg, exc)
-            else:
-                outcome = "retry"
-                conn.execute(
-                    query("set_vt"),
-                    {
-                        "queue": queue,
-                        "id": msg["msg_id"],
-                        "seconds": self.opts.retry.delay(msg["read_ct"]),
-                    },
-                )
-        except Exception as exc:  # an unexpected bug: dead-letter with the traceback
-            outcome = "dead-lettered"
-            self._dead_letter(conn, queue, msg, exc)
-        log.info(
-            "queue=%s id=%s type=%s attempt=%s outcome=%s duration_ms=%.1f",
-            queue,
-            msg["msg_id"],
-            kind,
-            msg["read_ct"],
-            outcome,
-            (time.monotonic() - started) * 1000,
-        )
-        return outcome
+                raise PermanentError(f"no handler is registered for message type {message.type!r}")
+            assert self._pool is not None
+            with self._pool.connection() as conn, conn.transaction():
+                fn(registry.Context(conn, message, self.opts.retry.max_attempts), message.body)
+        except Exception as exc:
+            return Outcome(
+                message,
+                generation,
+                "retry" if classify(exc) == "retry" else "permanent",
+                time.monotonic() - started,
+                exc,
+                traceback.format_exc(),
+            )
+        return Outcome(message, generation, "done", time.monotonic() - started)
 
-    def run_batch(self, conn: psycopg.Connection[Any]) -> int:
-        handled = 0
-        for queue in self.opts.queues:
-            if self.stopping:
+    # --- queue bookkeeping (main thread) ---------------------------------------------------
+
+    def _queues_in_turn(self) -> list[str]:
+        qs = list(self.opts.queues)
+        self._rotation = (self._rotation + 1) % len(qs)
+        return qs[self._rotation :] + qs[: self._rotation]
+
+    def _read(self, conn: psycopg.Connection[Any]) -> int:
+        total = 0
+        for q in self._queues_in_turn():
+            if total and len(self._in_hand) >= self.opts.concurrency:
                 break
             rows = conn.execute(
-                query("read"), {"queue": queue, "vt": self.opts.vt, "qty": self.opts.batch_size}
+                query("read"), {"queue": q, "vt": self.opts.vt, "qty": self.opts.batch_size}
             ).fetchall()
-            for msg in rows:
-                if self.stopping:
-                    # not handled: make it visible again at once for the next worker
-                    conn.execute(
-                        query("set_vt"), {"queue": queue, "id": msg["msg_id"], "seconds": 0}
+            total += len(rows)
+            for row in rows:
+                message = Message.from_row(q, row)
+                if message.read_ct > self.opts.retry.max_attempts:
+                    # read that often without an outcome: the worker crashed or was stopped
+                    # while handling it each time (a poison message) - do not run it again
+                    self._dead_letter(
+                        conn,
+                        message,
+                        None,
+                        "",
+                        f"read {message.read_ct} times without an outcome (the worker crashed "
+                        "or was stopped while handling it)",
                     )
+                    self._log(message, "dead-lettered", 0.0, error_class="AttemptsExhausted")
+                    metrics.DEAD_LETTERED.labels(q, metrics.type_label(message.type)).inc()
                     continue
-                self.handle(conn, queue, msg)
-                handled += 1
-        return handled
+                self._in_hand[message.key] = message
+                self._todo.put((self._generation, message))
+        return total
+
+    def _by_queue(self, messages: Iterator[Message] | list[Message]) -> dict[str, list[int]]:
+        grouped: dict[str, list[int]] = {}
+        for m in messages:
+            grouped.setdefault(m.queue, []).append(m.msg_id)
+        return grouped
+
+    def _heartbeat(self, conn: psycopg.Connection[Any]) -> None:
+        for q, ids in self._by_queue(list(self._in_hand.values())).items():
+            conn.execute(query("extend_vt"), {"queue": q, "ids": ids, "vt": self.opts.vt})
+
+    def _release_unstarted(self, conn: psycopg.Connection[Any]) -> int:
+        unstarted: list[Message] = []
+        while True:
+            try:
+                item = self._todo.get_nowait()
+            except queue_mod.Empty:
+                break
+            if item is None:
+                continue
+            generation, message = item
+            if generation == self._generation:
+                unstarted.append(message)
+        for q, ids in self._by_queue(unstarted).items():
+            conn.execute(query("release"), {"queue": q, "ids": ids})
+        for m in unstarted:
+            self._in_hand.pop(m.key, None)
+            self._log(m, "released", 0.0)
+        return len(unstarted)
+
+    def _dead_letter(
+        self,
+        conn: psycopg.Connection[Any],
+        message: Message,
+        error: BaseException | None,
+        tb: str,
+        reason: str = "",
+    ) -> None:
+        payload = dead_letter_payload(message, message.read_ct, error, tb, reason)
+        with conn.transaction():
+            conn.execute(
+                query("dead_letter"),
+                {"dlq": f"{message.queue}_dlq", "message": json.dumps(payload, default=str)},
+            )
+            conn.execute(query("archive"), {"queue": message.queue, "ids": [message.msg_id]})
+
+    def _collect(self, conn: psycopg.Connection[Any]) -> int:
+        """Apply the outcomes handler threads produced; archive this round's successes at once."""
+        successes: list[Message] = []
+        applied = 0
+        while True:
+            try:
+                out = self._done.get_nowait()
+            except queue_mod.Empty:
+                break
+            if out.generation != self._generation:
+                continue
+            applied += 1
+            m = out.message
+            self._in_hand.pop(m.key, None)
+            label = metrics.type_label(m.type)
+            metrics.LATENCY.labels(m.queue, label).observe(out.duration)
+            if out.verdict == "done":
+                successes.append(m)
+                metrics.PROCESSED.labels(m.queue, label).inc()
+                self._log(m, "done", out.duration)
+                continue
+            metrics.FAILED.labels(m.queue, label).inc()
+            error_class = type(out.error).__name__
+            if out.verdict == "retry" and not self.opts.retry.exhausted(m.read_ct):
+                delay = self.opts.retry.delay(m.read_ct)
+                conn.execute(query("set_vt"), {"queue": m.queue, "id": m.msg_id, "seconds": delay})
+                heapq.heappush(self._retry_due, time.monotonic() + delay)
+                metrics.RETRIED.labels(m.queue, label).inc()
+                self._log(
+                    m,
+                    "retry",
+                    out.duration,
+                    retry_in=delay,
+                    error_class=error_class,
+                    error=out.error,
+                )
+            else:
+                self._dead_letter(conn, m, out.error, out.traceback)
+                metrics.DEAD_LETTERED.labels(m.queue, label).inc()
+                self._log(
+                    m, "dead-lettered", out.duration, error_class=error_class, error=out.error
+                )
+        for q, ids in self._by_queue(successes).items():
+            conn.execute(query("archive"), {"queue": q, "ids": ids})
+        return applied
+
+    def _log(
+        self,
+        m: Message,
+        outcome: str,
+        duration: float,
+        *,
+        retry_in: float | None = None,
+        error_class: str | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        extra_text = ""
+        if retry_in is not None:
+            extra_text += f" retry_in={retry_in:.3f}s"
+        if error_class is not None:
+            extra_text += f" error_class={error_class}"
+        if error is not None:
+            extra_text += f" error={str(error)[:200]!r}"
+        log.info(
+            "queue=%s id=%s type=%s attempt=%s outcome=%s duration_ms=%.1f%s",
+            m.queue,
+            m.msg_id,
+            m.type or "-",
+            m.read_ct,
+            outcome,
+            duration * 1000,
+            extra_text,
+            extra={
+                "queue": m.queue,
+                "msg_id": m.msg_id,
+                "msg_type": m.type,
+                "attempt": m.read_ct,
+                "outcome": outcome,
+                "duration_ms": duration * 1000,
+                "retry_in": retry_in,
+                "error_class": error_class,
+            },
+        )
+
+    def _purge(self, conn: psycopg.Connection[Any]) -> None:
+        row = conn.execute(
+            query("purge_archives"), {"days": self.opts.archive_retention_days}
+        ).fetchone()
+        deleted = row["deleted"] if row else 0
+        if deleted:
+            log.info(
+                "purged %s archived messages older than %s days",
+                deleted,
+                self.opts.archive_retention_days,
+            )
+
+    def _stats(self, conn: psycopg.Connection[Any]) -> None:
+        metrics.observe_queue_stats(conn.execute(query("queue_stats")).fetchall())
+
+    # --- the loop --------------------------------------------------------------------------
 
     def run(self) -> int:
-        from worker import tasks  # noqa: F401 - registers the handlers
+        """Serve until stopped (or, with ``once``, until the queues are drained)."""
+        self._start_workers()
+        backoff = 0.5
+        try:
+            while True:
+                connected = threading.Event()
+                try:
+                    return self._serve(connected)
+                except psycopg.OperationalError as exc:
+                    if self.opts.once or self._stopping.is_set():
+                        raise
+                    self._abandon()
+                    if connected.is_set():
+                        backoff = 0.5
+                    log.warning(
+                        "database unavailable (%s); reconnecting in %.1fs",
+                        str(exc).strip().splitlines()[0] if str(exc).strip() else exc,
+                        backoff,
+                    )
+                    self._drain_wake()
+                    self._wait(None, backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    if self._stopping.is_set():
+                        return 0
+        finally:
+            self._stop_workers()
 
-        delay = 0.5
-        while not self.stopping:
+    def _abandon(self) -> None:
+        """The main connection is gone: forget what is in hand (it reappears after its vt)."""
+        self._generation += 1
+        while True:
             try:
-                self._serve()
-                return 0
-            except psycopg.OperationalError as exc:
-                if self.opts.once:
-                    raise
-                # the database restarted or is unreachable: reconnect with backoff
-                log.warning(
-                    "database unavailable (%s); reconnecting in %.1fs", str(exc).strip(), delay
-                )
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        return 0
+                self._todo.get_nowait()
+            except queue_mod.Empty:
+                break
+        self._in_hand.clear()
+        self._retry_due.clear()
 
-    def _serve(self) -> None:
-        with (
-            psycopg.connect(self.url, autocommit=True) as listen,
-            psycopg.connect(self.url, autocommit=True, row_factory=dict_row) as conn,
-        ):
-            listen.execute(f"listen {CHANNEL}")
+    def _serve(self, connected: threading.Event) -> int:
+        with contextlib.ExitStack() as stack:
+            conn = stack.enter_context(
+                psycopg.connect(
+                    self.url,
+                    autocommit=True,
+                    row_factory=dict_row,
+                    application_name=APPLICATION_NAME,
+                )
+            )
+            listen: psycopg.Connection[Any] | None = None
+            if not self.opts.once:
+                listen = stack.enter_context(
+                    psycopg.connect(
+                        self.url, autocommit=True, application_name=APPLICATION_NAME + "-listen"
+                    )
+                )
+                listen.execute(query("listen"))
+            connected.set()
             log.info(
-                "worker ready: queues=%s batch=%s vt=%ss",
+                "worker ready: queues=%s batch=%s vt=%ss concurrency=%s max_attempts=%s%s",
                 ",".join(self.opts.queues),
                 self.opts.batch_size,
                 self.opts.vt,
+                self.opts.concurrency,
+                self.opts.retry.max_attempts,
+                " (once)" if self.opts.once else "",
             )
-            while not self.stopping:
-                handled = self.run_batch(conn)
-                if handled:
+            return self._loop(conn, listen)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _loop(self, conn: psycopg.Connection[Any], listen: psycopg.Connection[Any] | None) -> int:
+        opts = self.opts
+        start = time.monotonic()
+        read_now = True
+        idle_announced = False
+        next_poll = start
+        next_heartbeat = start + opts.heartbeat_seconds
+        next_purge = start
+        next_stats = start
+        stop_deadline: float | None = None
+        while True:
+            self._drain_wake()
+            if self._collect(conn) and opts.once:
+                read_now = True
+            now = time.monotonic()
+            if listen is not None and any(True for _ in listen.notifies(timeout=0)):
+                read_now = True
+            while self._retry_due and self._retry_due[0] <= now:
+                heapq.heappop(self._retry_due)
+                read_now = True
+            if now >= next_poll:
+                read_now = True
+            if self._in_hand and now >= next_heartbeat:
+                self._heartbeat(conn)
+                next_heartbeat = now + opts.heartbeat_seconds
+            if now >= next_purge:
+                self._purge(conn)
+                next_purge = now + opts.purge_interval_seconds
+            if now >= next_stats:
+                self._stats(conn)
+                next_stats = now + opts.stats_interval_seconds
+
+            if self._stopping.is_set():
+                if stop_deadline is None:
+                    stop_deadline = now + opts.stop_timeout
+                    log.info("stop requested: no more reads; finishing the messages in hand")
+                    released = self._release_unstarted(conn)
+                    log.info(
+                        "released %s messages not started; waiting for %s running",
+                        released,
+                        len(self._in_hand),
+                    )
+                if not self._in_hand:
+                    log.info("worker stopped: nothing in hand")
+                    return 0
+                if self._force or now >= stop_deadline:
+                    self.abandoned = len(self._in_hand)
+                    log.warning(
+                        "gave up waiting for %s running handlers; their messages reappear "
+                        "after their visibility timeout",
+                        self.abandoned,
+                    )
+                    return 1
+                self._wait(None, min(stop_deadline - now, max(0.0, next_heartbeat - now), opts.vt))
+                continue
+
+            if read_now and len(self._in_hand) < opts.concurrency:
+                if self._read(conn):
+                    idle_announced = False
                     continue
-                if self.opts.once:
-                    break
-                # idle: wait for a NOTIFY or the poll interval, then drain notifications
-                select.select([listen.fileno()], [], [], self.opts.poll_seconds)
-                for _ in listen.notifies(timeout=0):
-                    pass
+                read_now = False
+                next_poll = now + opts.poll_seconds
+                if opts.once and not self._in_hand and not self._retry_due:
+                    log.info("queues drained (once): exiting")
+                    return 0
+                if not self._in_hand and not self._retry_due and not idle_announced:
+                    idle_announced = True
+                    log.info(
+                        "idle: waiting for NOTIFY bookiji_queue (polling every %ss)",
+                        opts.poll_seconds,
+                    )
+            deadlines = [next_purge, next_stats]
+            if not read_now:
+                deadlines.append(next_poll)
+            if self._in_hand:
+                deadlines.append(next_heartbeat)
+            if self._retry_due:
+                deadlines.append(self._retry_due[0])
+            self._wait(listen, min(deadlines) - time.monotonic())
+
+
+def _positive_int(lo: int, hi: int) -> Any:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bookiji worker", description="Run the pgmq worker.")
-    p.add_argument("--queues", default="payments,notifications")
-    p.add_argument("--batch-size", type=int, default=20)
-    p.add_argument("--vt", type=int, default=60, help="visibility timeout, seconds")
-    p.add_argument("--poll", type=float, default=5.0, help="poll interval when idle, seconds")
-    p.add_argument("--max-attempts", type=int, default=8)
+    d = config.worker_defaults()
+    p = argparse.ArgumentParser(
+        prog="bookiji worker",
+        description="Run the pgmq worker (payments and notifications).",
+    )
+    p.add_argument("--queues", default=",".join(d.queues), help="comma-separated queues")
+    p.add_argument(
+        "--batch-size", type=_positive_int(*BATCH_RANGE), default=d.batch_size, help="10-50"
+    )
+    p.add_argument(
+        "--vt", type=_positive_int(1, 3600), default=d.vt_seconds, help="visibility timeout, s"
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int(*CONCURRENCY_RANGE),
+        default=d.concurrency,
+        help="handlers running at once (each on its own connection)",
+    )
+    p.add_argument("--poll", type=float, default=d.poll_seconds, help="poll interval when idle, s")
+    p.add_argument("--max-attempts", type=_positive_int(1, 100), default=d.max_attempts)
+    p.add_argument("--retry-base", type=float, default=2.0, help="first retry delay, s")
+    p.add_argument("--retry-cap", type=float, default=300.0, help="longest retry delay, s")
     p.add_argument(
         "--once", action="store_true", help="process until the queues are empty, then exit"
     )
+    p.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=None,
+        help="on SIGTERM, wait this long for running handlers (default: the vt)",
+    )
+    p.add_argument("--purge-interval", type=float, default=d.purge_interval_seconds, help="seconds")
+    p.add_argument(
+        "--archive-retention-days", type=_positive_int(1, 3650), default=d.archive_retention_days
+    )
+    p.add_argument("--metrics-port", type=int, default=d.metrics_port, help="0 disables /metrics")
+    p.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=None,
+        metavar="MODULE",
+        help="a module registering handlers (repeatable; default worker.tasks)",
+    )
+    p.add_argument("--log-level", default="INFO")
     return p
 
 
-def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    args = build_parser().parse_args(argv)
-    opts = Options(
-        queues=[q.strip() for q in args.queues.split(",") if q.strip()],
+def options_from(args: argparse.Namespace) -> Options:
+    return Options(
+        queues=tuple(q.strip() for q in args.queues.split(",") if q.strip()),
         batch_size=args.batch_size,
         vt=args.vt,
+        concurrency=args.concurrency,
         poll_seconds=args.poll,
         once=args.once,
-        retry=RetryPolicy(max_attempts=args.max_attempts),
+        retry=RetryPolicy(
+            max_attempts=args.max_attempts, base_seconds=args.retry_base, cap_seconds=args.retry_cap
+        ),
+        purge_interval_seconds=args.purge_interval,
+        archive_retention_days=args.archive_retention_days,
+        shutdown_timeout=args.shutdown_timeout,
     )
-    settings = config.load()
-    runner = Runner(settings.worker_url, opts)
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stdout,
+    )
+    try:
+        opts = options_from(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    for module in args.imports or ["worker.tasks"]:
+        importlib.import_module(module)
+    if args.metrics_port:
+        metrics.serve(args.metrics_port)
+    runner = Runner(config.load().worker_url, opts)
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)
-    return runner.run()
+    rc = runner.run()
+    if runner.abandoned:
+        # handler threads are still blocked: leave without waiting for them
+        logging.shutdown()
+        os._exit(rc)
+    return rc

@@ -111,9 +111,11 @@ begin
             perform internal.fail('invalid_token', 'the session has ended; sign in again');
         end if;
     end if;
-    -- Per-identity write limits. GET and HEAD run read-only and cannot count:
-    -- nginx limits reads (per address and per token) in front of PostgREST.
-    if v_method is not null and v_method not in ('GET', 'HEAD', 'OPTIONS') then
+    -- Per-identity write limits. GET and HEAD, and POST to a stable function,
+    -- run in read-only transactions and cannot count: nginx limits those (per
+    -- address and per token) in front of PostgREST.
+    if v_method is not null and v_method not in ('GET', 'HEAD', 'OPTIONS')
+        and pg_catalog.current_setting('transaction_read_only') = 'off' then
         if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
             return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
         elsif v_anonymous then

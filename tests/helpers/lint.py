@@ -20,6 +20,13 @@ ANON_ALLOWED = {
     "api.request_password_reset(text)",
     "api.reset_password(text,text)",
     "api.stripe_webhook(json)",
+    # the public catalogue
+    "api.providers",
+    "api.services",
+    "api.service_categories",
+    "api.available_slots(uuid,timestampwithtimezone,timestampwithtimezone,integer)",
+    # refuses anon itself with 401 not_authenticated (a registered code)
+    "api.quote(text,doubleprecision,doubleprecision,timestampwithtimezone,doubleprecision,integer)",
 }
 
 

@@ -1,0 +1,1 @@
+select internal.dlq_show(%(queue)s, %(msg_id)s) as entry

@@ -1,0 +1,1 @@
+select internal.enqueue(%(queue)s, %(message)s::jsonb, %(delay)s) as msg_id

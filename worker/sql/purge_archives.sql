@@ -1,0 +1,1 @@
+select internal.purge_archives(%(days)s::integer * interval '1 day') as deleted

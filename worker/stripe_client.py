@@ -1,0 +1,164 @@
+"""Stripe through the official SDK: configured from the environment, every write idempotent.
+
+The client takes its key from STRIPE_SECRET_KEY and its base address from
+STRIPE_API_BASE (localstripe in development and tests), and never retries on
+its own (``max_network_retries=0``): the worker's retry policy does, with
+backoff, across processes and restarts.
+
+Every POST carries an idempotency key derived from the *effect* it performs
+(``booking:<id>:create_intent``, ``refund:<ledger id>``), never a random one
+(the SDK would otherwise invent one per call, which protects nothing across a
+retry). Stripe keeps a key for 24 hours; a replay from the dead-letter queue
+can come later than that, so each create first looks for the object an
+earlier attempt made (by the metadata it was given) and returns it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any, cast
+
+import stripe
+
+from worker import config
+from worker.errors import PermanentError
+
+TIMEOUT_SECONDS = 30
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def make_client(settings: config.Settings | None = None) -> stripe.StripeClient:
+    s = settings or config.load()
+    return stripe.StripeClient(
+        s.stripe_secret_key,
+        base_addresses={"api": s.stripe_api_base.rstrip("/")},
+        max_network_retries=0,
+        http_client=stripe.HTTPXClient(timeout=TIMEOUT_SECONDS, allow_sync_methods=True),
+    )
+
+
+@cache
+def client() -> stripe.StripeClient:
+    """The process's client, configured once from the environment."""
+    return make_client()
+
+
+def _checked_id(name: str, value: object) -> str:
+    text = str(value)
+    if not _SAFE_ID.match(text):
+        raise PermanentError(f"{name} {text!r} is not a valid identifier")
+    return text
+
+
+def effect_key(*parts: object) -> str:
+    """An idempotency key naming one effect, e.g. ``effect_key('refund', 42)`` -> ``refund:42``."""
+    if not parts:
+        raise ValueError("an effect key needs at least one part")
+    key = ":".join(_checked_id("key part", p) for p in parts)
+    if len(key) > 255:  # Stripe's limit
+        raise ValueError("an idempotency key is at most 255 characters")
+    return key
+
+
+def intent_key(booking_id: object) -> str:
+    return effect_key("booking", booking_id, "create_intent")
+
+
+def refund_key(ledger_id: object) -> str:
+    return effect_key("refund", ledger_id)
+
+
+def metadata(obj: Any) -> dict[str, str]:
+    """An object's metadata as a plain dict (the SDK's StripeObject is not one)."""
+    meta = getattr(obj, "metadata", None)
+    if meta is None:
+        return {}
+    if hasattr(meta, "to_dict"):
+        return {str(k): str(v) for k, v in meta.to_dict().items()}
+    return {str(k): str(v) for k, v in dict(meta).items()}
+
+
+def find_payment_intent(sc: stripe.StripeClient, booking_id: object) -> stripe.PaymentIntent | None:
+    """The PaymentIntent an earlier attempt created for this booking, if any."""
+    bid = _checked_id("booking_id", booking_id)
+    key = intent_key(bid)
+    try:
+        found = sc.v1.payment_intents.search(
+            params={"query": f"metadata['booking_id']:'{bid}'", "limit": 10}
+        )
+        candidates: Any = found.data
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status != 404:
+            raise
+        # no search on this server (localstripe; some Stripe regions): list and match
+        candidates = sc.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
+    for pi in candidates:
+        meta = metadata(pi)
+        if meta.get("booking_id") == bid and meta.get("effect", key) == key:
+            return cast(stripe.PaymentIntent, pi)
+    return None
+
+
+def create_payment_intent(
+    sc: stripe.StripeClient,
+    *,
+    booking_id: object,
+    amount: int,
+    currency: str,
+    customer: str | None = None,
+    metadata: dict[str, str] | None = None,
+    find_existing: bool = True,
+) -> stripe.PaymentIntent:
+    """Create the booking's PaymentIntent once, whatever the number of attempts or replays."""
+    bid = _checked_id("booking_id", booking_id)
+    key = intent_key(bid)
+    if find_existing:
+        existing = find_payment_intent(sc, bid)
+        if existing is not None:
+            return existing
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency,
+        "metadata": {**(metadata or {}), "booking_id": bid, "effect": key},
+    }
+    if customer is not None:
+        params["customer"] = customer
+    return sc.v1.payment_intents.create(params=cast(Any, params), options={"idempotency_key": key})
+
+
+def find_refund(
+    sc: stripe.StripeClient, payment_intent: str, ledger_id: object
+) -> stripe.Refund | None:
+    """The refund an earlier attempt made for this ledger entry, if any."""
+    lid = _checked_id("ledger_id", ledger_id)
+    refunds = sc.v1.refunds.list(params={"payment_intent": payment_intent, "limit": 100})
+    for r in refunds.auto_paging_iter():
+        if metadata(r).get("refund_ledger_id") == lid:
+            return r
+    return None
+
+
+def create_refund(
+    sc: stripe.StripeClient,
+    *,
+    ledger_id: object,
+    payment_intent: str,
+    amount: int | None = None,
+    metadata: dict[str, str] | None = None,
+    find_existing: bool = True,
+) -> stripe.Refund:
+    """Refund once per ledger entry, whatever the number of attempts or replays."""
+    lid = _checked_id("ledger_id", ledger_id)
+    key = refund_key(lid)
+    if find_existing:
+        existing = find_refund(sc, payment_intent, lid)
+        if existing is not None:
+            return existing
+    params: dict[str, Any] = {
+        "payment_intent": payment_intent,
+        "metadata": {**(metadata or {}), "refund_ledger_id": lid, "effect": key},
+    }
+    if amount is not None:
+        params["amount"] = amount
+    return sc.v1.refunds.create(params=cast(Any, params), options={"idempotency_key": key})
