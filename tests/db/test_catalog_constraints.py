@@ -103,11 +103,7 @@ def test_the_location_is_a_geography_point_built_from_lat_and_lng(
     [
         ({"duration_minutes": 0}, "services_duration_minutes_check"),
         ({"duration_minutes": -30}, "services_duration_minutes_check"),
-        # a negative price also breaks "deposit and fee at most the price"
-        (
-            {"price_cents": -1},
-            "services_price_cents_check|services_deposit_cents_check|services_cancel_fee_cents_check",
-        ),
+        ({"price_cents": -1}, "services_price_cents_check"),
         ({"deposit_cents": -1}, "services_deposit_cents_check"),
         ({"deposit_cents": 5001}, "services_deposit_cents_check"),
         ({"cancel_fee_cents": 5001}, "services_cancel_fee_cents_check"),
@@ -133,7 +129,7 @@ def test_a_service_with_a_nonsense_value_is_refused(
             ),
             (value, service),
         )
-    assert err.value.diag.constraint_name in constraint.split("|")
+    assert err.value.diag.constraint_name == constraint
 
 
 def test_a_new_service_defaults_to_cad_and_a_24_hour_free_cancellation(

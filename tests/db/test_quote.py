@@ -255,7 +255,7 @@ def test_the_spatial_filter_can_use_the_gist_index(
     # At demo scale a sequential scan is cheapest; with it disabled the plan must
     # reach the providers through providers_location_idx, which proves the
     # filter is index-friendly. (At 100k providers the planner picks the index
-    # unforced; see the report in db/README.md.)
+    # unforced; see docs/catalog.md.)
     db.execute("analyze app.providers")
     with db.transaction(force_rollback=True):
         db.execute("set local enable_seqscan = off")
