@@ -27,14 +27,17 @@ create table app.services (
     constraint services_description_check check (length(description) <= 4000),
     constraint services_duration_minutes_check check (duration_minutes between 5 and 1440),
     constraint services_price_cents_check check (price_cents >= 0 and price_cents <= 100000000),
-    constraint services_deposit_cents_check check (deposit_cents >= 0 and deposit_cents <= price_cents),
+    -- greatest(price_cents, 0): a negative price is reported by its own check, not as a fee or deposit
+    constraint services_deposit_cents_check check (deposit_cents >= 0 and deposit_cents <= greatest(price_cents, 0)),
     constraint services_currency_check check (currency = 'CAD'),
     constraint services_buffer_before_minutes_check check (buffer_before_minutes between 0 and 240),
     constraint services_buffer_after_minutes_check check (buffer_after_minutes between 0 and 240),
     constraint services_min_notice_minutes_check check (min_notice_minutes between 0 and 43200),
     constraint services_max_days_ahead_check check (max_days_ahead between 1 and 730),
     constraint services_cancel_notice_hours_check check (cancel_notice_hours between 0 and 720),
-    constraint services_cancel_fee_cents_check check (cancel_fee_cents >= 0 and cancel_fee_cents <= price_cents)
+    constraint services_cancel_fee_cents_check check (
+        cancel_fee_cents >= 0 and cancel_fee_cents <= greatest(price_cents, 0)
+    )
 );
 comment on table app.services is
 'Services a provider sells: duration, price/deposit (cents), buffers, booking window, cancellation policy.';

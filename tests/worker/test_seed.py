@@ -1,0 +1,120 @@
+"""The Montreal demo data generator: deterministic, idempotent, plausible, and the
+demo accounts it promises."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jwt
+import psycopg
+import pytest
+
+from worker import cli, config, demo, seed
+
+
+def test_the_same_seed_generates_the_same_rows_and_another_seed_does_not() -> None:
+    def rows(providers: int, rng_seed: int) -> list[Any]:
+        return [
+            (c.users, c.providers, c.services, c.hours)
+            for c in seed._generate(providers, rng_seed, seed.tag_for(providers, rng_seed), None)
+        ]
+
+    assert rows(50, 7) == rows(50, 7)
+    assert rows(50, 7) != rows(50, 8)
+
+
+def test_the_demo_set_loads_once_with_its_accounts(db: psycopg.Connection[Any]) -> None:
+    first = seed.load_demo(db)
+    assert (first.providers, first.skipped) == (seed.DEMO_PROVIDERS, False)
+    again = seed.load_demo(db)
+    assert again.skipped
+    assert db.execute("select count(*) from app.providers").fetchone() == (seed.DEMO_PROVIDERS,)
+    roles = dict(
+        db.execute(
+            "select email::text, role from app.users where email like 'demo.%%@bookiji.test'"
+        ).fetchall()
+    )
+    assert roles == {
+        "demo.customer@bookiji.test": "customer",
+        "demo.provider@bookiji.test": "provider",
+        "demo.ops@bookiji.test": "ops",
+    }
+
+
+def test_the_demo_provider_account_owns_a_demo_provider(db: psycopg.Connection[Any]) -> None:
+    seed.load_demo(db)
+    row = db.execute(
+        "select count(*) from app.providers as p join app.users as u on u.id = p.owner_id "
+        "where u.email = %s",
+        (seed.DEMO_PROVIDER,),
+    ).fetchone()
+    assert row == (1,)
+
+
+def test_every_seeded_account_has_the_documented_password(db: psycopg.Connection[Any]) -> None:
+    seed.load_demo(db)
+    row = db.execute(
+        "select count(*), count(*) filter (where c.password_hash = extensions.crypt(%s, c.password_hash)) "
+        "from auth.credentials as c",
+        (seed.DEMO_PASSWORD,),
+    ).fetchone()
+    assert row is not None
+    total, matching = row
+    assert total == matching == seed.DEMO_PROVIDERS + 2  # 199 generated + 3 demo accounts
+
+
+def test_the_demo_providers_are_plausible_montreal_businesses(db: psycopg.Connection[Any]) -> None:
+    seed.load_demo(db)
+    row = db.execute(
+        """
+        select
+            bool_and(lat between 45.40 and 45.62 and lng between -73.75 and -73.48),
+            bool_and(time_zone = 'America/Toronto'),
+            count(distinct round(lat::numeric, 2) || ',' || round(lng::numeric, 2)) > 50,
+            bool_and(rating_count = 0 or rating_avg between 1 and 5)
+        from app.providers
+        """
+    ).fetchone()
+    assert row == (True, True, True, True)
+    services = db.execute(
+        """
+        select count(distinct s.category_id), min(s.price_cents), max(s.price_cents),
+            bool_and(s.currency = 'CAD'), bool_and(s.price_cents % 100 = 0)
+        from app.services as s
+        """
+    ).fetchone()
+    assert services is not None
+    categories, cheapest, dearest, cad, whole_dollars = services
+    assert categories >= 10
+    assert cheapest >= 0 and dearest <= 400_00
+    assert cad and whole_dollars
+    hours = db.execute(
+        "select count(distinct provider_id) from app.weekly_hours where day_of_week = 3"
+    ).fetchone()
+    assert hours == (seed.DEMO_PROVIDERS,)
+
+
+def test_ensure_demo_uses_the_database_url_and_demo_returns_a_customer_token(
+    db: psycopg.Connection[Any], db_url: str
+) -> None:
+    settings = dataclasses.replace(config.load(), database_url=db_url)
+    assert not seed.ensure_demo(settings).skipped
+    assert seed.ensure_demo(settings).skipped
+    token = demo.ensure_demo(settings)
+    assert token is not None
+    row = db.execute("select id from app.users where email = %s", (seed.DEMO_CUSTOMER,)).fetchone()
+    assert row is not None
+    claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=settings.jwt_aud)
+    assert (claims["sub"], claims["role"]) == (str(row[0]), "customer")
+
+
+def test_the_seed_command_loads_n_providers_once(
+    db: psycopg.Connection[Any], db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["seed", "--providers", "120", "--seed", "3", "--database-url", db_url]) == 0
+    assert "120 providers" in capsys.readouterr().out
+    assert cli.main(["seed", "--providers", "120", "--seed", "3", "--database-url", db_url]) == 0
+    assert "already loaded" in capsys.readouterr().out
+    assert db.execute("select count(*) from app.providers").fetchone() == (120,)
+    assert cli.main(["seed", "--providers", "0", "--database-url", db_url]) == 2
