@@ -52,6 +52,7 @@ DEFAULTS: dict[str, str] = {
     "WORKER_MAX_ATTEMPTS": "8",
     "WORKER_PURGE_INTERVAL_SECONDS": "3600",
     "WORKER_ARCHIVE_RETENTION_DAYS": "7",
+    "WORKER_SWEEP_SECONDS": "15",
 }
 
 SECRET_NAMES = (
@@ -252,6 +253,7 @@ class WorkerDefaults:
     purge_interval_seconds: float
     archive_retention_days: int
     metrics_port: int
+    sweep_seconds: float
 
 
 def worker_defaults() -> WorkerDefaults:
@@ -265,4 +267,5 @@ def worker_defaults() -> WorkerDefaults:
         purge_interval_seconds=float(_env("WORKER_PURGE_INTERVAL_SECONDS")),
         archive_retention_days=int(_env("WORKER_ARCHIVE_RETENTION_DAYS")),
         metrics_port=int(_env("WORKER_METRICS_PORT")),
+        sweep_seconds=float(_env("WORKER_SWEEP_SECONDS")),
     )

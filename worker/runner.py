@@ -84,6 +84,7 @@ class Options:
     archive_retention_days: int = 7
     shutdown_timeout: float | None = None  # default: the vt
     stats_interval_seconds: float = 15.0
+    sweep_seconds: float = 15.0  # 0: no sweep (holds expire, bookings complete)
 
     def __post_init__(self) -> None:
         if not self.queues:
@@ -422,6 +423,15 @@ class Runner:
                 self.opts.archive_retention_days,
             )
 
+    def _sweep(self, conn: psycopg.Connection[Any]) -> None:
+        """The database's periodic housekeeping (expire holds, complete past bookings)."""
+        try:
+            row = conn.execute(query("sweep")).fetchone()
+        except psycopg.errors.UndefinedFunction:
+            return  # a database without the booking schema
+        if row and any(row["result"].values()):
+            log.info("sweep: %s", row["result"])
+
     def _stats(self, conn: psycopg.Connection[Any]) -> None:
         metrics.observe_queue_stats(conn.execute(query("queue_stats")).fetchall())
 
@@ -506,6 +516,7 @@ class Runner:
         next_heartbeat = start + opts.heartbeat_seconds
         next_purge = start
         next_stats = start
+        next_sweep = start
         stop_deadline: float | None = None
         while True:
             self._drain_wake()
@@ -528,6 +539,9 @@ class Runner:
             if now >= next_stats:
                 self._stats(conn)
                 next_stats = now + opts.stats_interval_seconds
+            if opts.sweep_seconds > 0 and now >= next_sweep and not self._stopping.is_set():
+                self._sweep(conn)
+                next_sweep = now + opts.sweep_seconds
 
             if self._stopping.is_set():
                 if stop_deadline is None:
@@ -569,6 +583,8 @@ class Runner:
                         opts.poll_seconds,
                     )
             deadlines = [next_purge, next_stats]
+            if opts.sweep_seconds > 0:
+                deadlines.append(next_sweep)
             if not read_now:
                 deadlines.append(next_poll)
             if self._in_hand:
@@ -622,6 +638,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--purge-interval", type=float, default=d.purge_interval_seconds, help="seconds")
     p.add_argument(
+        "--sweep-interval",
+        type=float,
+        default=d.sweep_seconds,
+        help="seconds between sweeps; 0: none",
+    )
+    p.add_argument(
         "--archive-retention-days", type=_positive_int(1, 3650), default=d.archive_retention_days
     )
     p.add_argument("--metrics-port", type=int, default=d.metrics_port, help="0 disables /metrics")
@@ -649,6 +671,7 @@ def options_from(args: argparse.Namespace) -> Options:
             max_attempts=args.max_attempts, base_seconds=args.retry_base, cap_seconds=args.retry_cap
         ),
         purge_interval_seconds=args.purge_interval,
+        sweep_seconds=args.sweep_interval,
         archive_retention_days=args.archive_retention_days,
         shutdown_timeout=args.shutdown_timeout,
     )

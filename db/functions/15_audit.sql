@@ -31,7 +31,14 @@ as $$
     )
     values (
         coalesce(p_actor_id, auth.uid()),
-        coalesce(p_actor_role, auth.role(), current_user::text),
+        -- who acts: the caller's given role, else the actor a system path declared
+        -- (stripe, sweep), else the JWT's role, else the database role (the worker)
+        coalesce(
+            p_actor_role,
+            nullif(pg_catalog.current_setting('bookiji.actor', true), ''),
+            nullif(auth.jwt() ->> 'role', ''),
+            session_user::text
+        ),
         p_action, p_table, p_row_id, p_reason, p_before, p_after, internal.request_id()
     )
 $$;

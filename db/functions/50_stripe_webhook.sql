@@ -54,22 +54,6 @@ $$;
 comment on function internal.stripe_signature_valid(text, text, text, integer) is
 'Verify a Stripe-Signature header (HMAC-SHA256 of "<t>.<raw body>", any v1, within the tolerance).';
 
-create or replace function internal.process_stripe_event(p_event jsonb)
-returns text
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-begin
-    -- Event effects are registered here as booking and payment features land;
-    -- anything else is stored and acknowledged.
-    return 'ignored';
-end
-$$;
-comment on function internal.process_stripe_event(jsonb) is
-'Apply a verified Stripe event to bookings, payments and refunds; returns the outcome. Definer: called for anon.';
-
 create or replace function internal.receive_stripe_webhook(p_body json)
 returns jsonb
 language plpgsql
@@ -88,6 +72,7 @@ begin
     ) then
         perform internal.fail('invalid_signature', 'the Stripe-Signature header is missing, wrong or stale');
     end if;
+    perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
     v_event := p_body::jsonb;
     v_id := v_event ->> 'id';
     if v_id is null or v_event ->> 'type' is null or v_id !~ '^evt_[A-Za-z0-9_]+$' then

@@ -1,0 +1,436 @@
+-- Booking: confirm a quoted offer into a hold that awaits payment, never a
+-- double booking; the state machine; holds that expire.
+--
+-- States: pending_payment -> confirmed -> completed | no_show
+--         pending_payment -> expired | cancelled
+--         confirmed -> cancelled
+-- Any other change of status, by any route, is refused (invalid_transition).
+
+create or replace function internal.booking_transition_allowed(p_from text, p_to text)
+returns boolean
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    select (p_from, p_to) in (
+        ('pending_payment', 'confirmed'),
+        ('pending_payment', 'expired'),
+        ('pending_payment', 'cancelled'),
+        ('confirmed', 'completed'),
+        ('confirmed', 'no_show'),
+        ('confirmed', 'cancelled')
+    )
+$$;
+comment on function internal.booking_transition_allowed(text, text) is
+'The booking state machine: whether a booking may move from one status to another.';
+
+create or replace function internal.bookings_check_update()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if new.status is distinct from old.status
+        and not internal.booking_transition_allowed(old.status, new.status) then
+        perform internal.fail(
+            'invalid_transition',
+            pg_catalog.format('a %s booking cannot become %s', old.status, new.status)
+        );
+    end if;
+    if new.customer_id is distinct from old.customer_id
+        or new.provider_id is distinct from old.provider_id
+        or new.service_id is distinct from old.service_id
+        or new.price_cents is distinct from old.price_cents
+        or new.deposit_cents is distinct from old.deposit_cents
+        or new.currency is distinct from old.currency
+        or new.cancel_notice_hours is distinct from old.cancel_notice_hours
+        or new.cancel_fee_cents is distinct from old.cancel_fee_cents then
+        perform internal.fail('invalid_input', 'a booking''s parties, price and policy never change');
+    end if;
+    new.updated_at := pg_catalog.now();
+    return new;
+end
+$$;
+comment on function internal.bookings_check_update() is
+'Trigger: refuse illegal status transitions and changes to a booking''s parties, price and policy.';
+
+create or replace function internal.bookings_audit()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    if tg_op = 'INSERT' then
+        perform internal.audit('booking.created', 'app.bookings', new.id::text, null, pg_catalog.to_jsonb(new));
+    elsif new.status is distinct from old.status or new.during is distinct from old.during then
+        perform internal.audit(
+            'booking.' || case when new.status is distinct from old.status then new.status else 'moved' end,
+            'app.bookings', new.id::text, pg_catalog.to_jsonb(old), pg_catalog.to_jsonb(new), new.cancel_reason
+        );
+    end if;
+    return null;
+end
+$$;
+comment on function internal.bookings_audit() is
+'Trigger: every booking creation, status change and move is written to audit.action_log with its actor.';
+
+drop trigger if exists _100_check_update on app.bookings;
+create trigger _100_check_update before update on app.bookings
+for each row execute function internal.bookings_check_update();
+
+drop trigger if exists _900_audit on app.bookings;
+create trigger _900_audit after insert or update on app.bookings
+for each row execute function internal.bookings_audit();
+
+create or replace function internal.provider_lock(p_provider_id uuid)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+    -- Concurrent inserts under the exclusion constraint can deadlock each other;
+    -- taking this lock first turns every loser of a race into a clean conflict.
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.provider:' || p_provider_id::text, 0))
+$$;
+comment on function internal.provider_lock(uuid) is
+'Serialise the changes that claim a provider''s time (confirm, reschedule) for this transaction.';
+
+create or replace function internal.booking_json(p_booking_id uuid, p_with_secret boolean default false)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'id', b.id,
+        'status', b.status,
+        'customer_id', b.customer_id,
+        'provider_id', b.provider_id,
+        'service_id', b.service_id,
+        'quote_id', b.quote_id,
+        'starts_at', pg_catalog.lower(b.during),
+        'ends_at', pg_catalog.upper(b.during),
+        'hold_expires_at', case when b.status = 'pending_payment' then b.hold_expires_at end,
+        'price_cents', b.price_cents,
+        'deposit_cents', b.deposit_cents,
+        'currency', b.currency,
+        'cancel_notice_hours', b.cancel_notice_hours,
+        'cancel_fee_cents', b.cancel_fee_cents,
+        'payment', (
+            select pg_catalog.jsonb_build_object(
+                'id', p.id,
+                'status', p.status,
+                'amount_cents', p.amount_cents,
+                'currency', p.currency,
+                'client_secret', case when p_with_secret then p.client_secret end,
+                'failure_reason', p.failure_reason
+            )
+            from app.payments as p
+            where p.booking_id = b.id
+        )
+    )
+    from app.bookings as b
+    where b.id = p_booking_id
+$$;
+comment on function internal.booking_json(uuid, boolean) is
+'A booking as the API returns it (with its payment). Definer: callers are checked before.';
+
+create or replace function internal.expire_hold(p_booking_id uuid)
+returns boolean
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_payment app.payments;
+begin
+    update app.bookings as b
+    set status = 'expired', hold_expires_at = b.hold_expires_at
+    where b.id = p_booking_id and b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now();
+    if not found then
+        return false;
+    end if;
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+    if found and v_payment.status in ('pending', 'requires_payment') then
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
+        ));
+    end if;
+    return true;
+end
+$$;
+comment on function internal.expire_hold(uuid) is
+'Expire one pending hold whose time is up and ask the worker to cancel its PaymentIntent.';
+
+create or replace function internal.sweep(p_limit integer default 500)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_id uuid;
+    v_expired integer := 0;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
+    -- skip locked: safe to run concurrently and often; a hold another
+    -- transaction is handling is left to it
+    for v_id in
+        select b.id from app.bookings as b
+        where b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now()
+        order by b.hold_expires_at
+        limit p_limit
+        for update skip locked
+    loop
+        if internal.expire_hold(v_id) then
+            v_expired := v_expired + 1;
+        end if;
+    end loop;
+    return pg_catalog.jsonb_build_object('expired', v_expired);
+end
+$$;
+comment on function internal.sweep(integer) is
+'Periodic housekeeping run by the worker: expire unpaid holds. Safe to run concurrently.';
+
+create or replace function internal.confirm_booking(p_quote_id uuid, p_provider_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_customer uuid := auth.uid();
+    v_headers jsonb := coalesce(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb, '{}');
+    v_key text := nullif(pg_catalog.btrim(coalesce(v_headers ->> 'idempotency-key', '')), '');
+    v_hash bytea;
+    v_idem app.idempotency_keys;
+    v_quote app.quotes;
+    v_item app.quote_items;
+    v_service app.services;
+    v_provider app.providers;
+    v_booking app.bookings;
+    v_payment_id uuid;
+    v_during tstzrange;
+    v_blocked tstzrange;
+    v_amount integer;
+    v_result jsonb;
+begin
+    if v_customer is null then
+        perform internal.fail('not_authenticated', 'confirming a booking needs a signed-in customer');
+    end if;
+    if auth.role() <> 'customer' then
+        perform internal.fail('forbidden', 'only customers can confirm bookings');
+    end if;
+    if p_quote_id is null then
+        perform internal.fail('invalid_input', 'quote_id is required');
+    end if;
+    if p_provider_id is null then
+        perform internal.fail('invalid_input', 'provider_id is required');
+    end if;
+
+    -- Idempotency-Key: the same key and body return the first answer; the same
+    -- key with another body is refused. A concurrent twin waits here for the
+    -- first to commit (the primary key), then reads its answer.
+    if v_key is not null then
+        if pg_catalog.length(v_key) > 255 then
+            perform internal.fail('invalid_input', 'the Idempotency-Key header must be at most 255 characters');
+        end if;
+        v_hash := extensions.digest(p_quote_id::text || ':' || p_provider_id::text, 'sha256');
+        insert into app.idempotency_keys (customer_id, key, request_hash)
+        values (v_customer, v_key, v_hash)
+        on conflict (customer_id, key) do nothing;
+        select * into strict v_idem from app.idempotency_keys as k
+        where k.customer_id = v_customer and k.key = v_key
+        for update;
+        if v_idem.request_hash <> v_hash then
+            perform internal.fail(
+                'idempotency_key_reused', 'this Idempotency-Key was already used for a different request'
+            );
+        end if;
+        if v_idem.response is not null then
+            return v_idem.response;
+        end if;
+    end if;
+
+    select * into v_quote from app.quotes as q where q.id = p_quote_id and q.customer_id = v_customer;
+    if not found then
+        perform internal.fail('not_found', 'no such quote');
+    end if;
+    select * into v_item from app.quote_items as i where i.quote_id = p_quote_id and i.provider_id = p_provider_id;
+    if not found then
+        perform internal.fail('not_found', 'this provider was not offered in the quote');
+    end if;
+    v_during := pg_catalog.tstzrange(
+        v_quote.starts_at, v_quote.starts_at + pg_catalog.make_interval(mins => v_item.duration_minutes), '[)'
+    );
+    v_blocked := pg_catalog.tstzrange(
+        pg_catalog.lower(v_during) - pg_catalog.make_interval(mins => v_item.buffer_before_minutes),
+        pg_catalog.upper(v_during) + pg_catalog.make_interval(mins => v_item.buffer_after_minutes),
+        '[)'
+    );
+
+    perform internal.provider_lock(p_provider_id);
+
+    -- A customer who confirms again while holding this very slot gets that hold back.
+    select * into v_booking from app.bookings as b
+    where
+        b.customer_id = v_customer and b.provider_id = p_provider_id and b.during = v_during
+        and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now();
+    if found then
+        v_result := internal.booking_json(v_booking.id, true);
+    else
+        if v_quote.expires_at <= pg_catalog.now() then
+            perform internal.fail('quote_expired', 'the quote has expired; ask for a new quote');
+        end if;
+        if (
+            select count(*) from app.bookings as b
+            where b.customer_id = v_customer and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+        ) >= coalesce(internal.setting('max_live_holds_per_customer')::integer, 5) then
+            perform internal.fail(
+                'too_many_holds', 'you have too many bookings awaiting payment; pay for one or let it expire'
+            );
+        end if;
+        -- Holds whose time is up no longer block, even before the sweep has run.
+        perform internal.expire_hold(b.id)
+        from app.bookings as b
+        where
+            b.provider_id = p_provider_id and b.status = 'pending_payment'
+            and b.hold_expires_at <= pg_catalog.now() and b.blocked && v_blocked;
+
+        select * into v_provider from app.providers as p where p.id = p_provider_id;
+        select * into v_service from app.services as s where s.id = v_item.service_id;
+        if not v_provider.is_active or not v_service.is_active then
+            perform internal.fail('slot_unavailable', 'this provider no longer offers the service');
+        end if;
+        if v_quote.starts_at < pg_catalog.now() + pg_catalog.make_interval(mins => v_service.min_notice_minutes) then
+            perform internal.fail('slot_unavailable', 'it is now too late to book this slot');
+        end if;
+        if not internal.slot_is_free(p_provider_id, v_provider.time_zone, v_blocked, pg_catalog.now()) then
+            perform internal.fail('slot_unavailable', 'this slot is no longer available');
+        end if;
+
+        v_amount := case when v_item.deposit_cents > 0 then v_item.deposit_cents else v_item.price_cents end;
+        begin
+            insert into app.bookings (
+                customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
+                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents
+            )
+            values (
+                v_customer, p_provider_id, v_item.service_id, p_quote_id, v_during, v_blocked,
+                case when v_amount > 0 then 'pending_payment' else 'confirmed' end,
+                case when v_amount > 0 then
+                    pg_catalog.now()
+                    + pg_catalog.make_interval(secs => coalesce(internal.setting('hold_seconds')::integer, 900))
+                end,
+                v_item.price_cents, v_item.deposit_cents, v_item.currency,
+                v_item.cancel_notice_hours, v_item.cancel_fee_cents
+            )
+            returning * into v_booking;
+        exception when exclusion_violation then
+            perform internal.fail('slot_unavailable', 'this slot was just taken');
+        end;
+        if v_amount > 0 then
+            insert into app.payments (booking_id, amount_cents, currency)
+            values (v_booking.id, v_amount, v_item.currency)
+            returning id into v_payment_id;
+            perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+                'type', 'payment.create_intent', 'booking_id', v_booking.id, 'payment_id', v_payment_id
+            ));
+        end if;
+        v_result := internal.booking_json(v_booking.id, true);
+    end if;
+
+    if v_key is not null then
+        update app.idempotency_keys as k set response = v_result
+        where k.customer_id = v_customer and k.key = v_key;
+    end if;
+    return v_result;
+end
+$$;
+comment on function internal.confirm_booking(uuid, uuid) is
+$$Turn a quoted offer into a hold awaiting payment (and its payment request), serialised per provider.
+Definer: writes bookings, payments and the queue for a customer who may do none of that directly.$$;
+
+create or replace function api.confirm_booking(quote_id uuid default null, provider_id uuid default null)
+returns jsonb
+language sql
+volatile
+set search_path = ''
+as $$
+    select internal.confirm_booking(quote_id, provider_id)
+$$;
+comment on function api.confirm_booking(uuid, uuid) is
+$$Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
+
+Inputs: quote_id and provider_id (one of the quote's offers). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
+Returns the booking (status pending_payment, hold_expires_at) and its payment; the PaymentIntent's client_secret appears in GET /rpc/booking_payment once the worker has created it. Confirming again while you hold the same slot returns that same booking.
+Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds.$$;
+
+create or replace function internal.booking_payment(p_booking_id uuid)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    if p_booking_id is null then
+        perform internal.fail('invalid_input', 'booking_id is required');
+    end if;
+    if not exists (
+        select from app.bookings as b where b.id = p_booking_id and b.customer_id = auth.uid()
+    ) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return internal.booking_json(p_booking_id, true);
+end
+$$;
+comment on function internal.booking_payment(uuid) is
+'The booking with its payment and client secret, for its own customer only. Definer: the secret is column-restricted.';
+
+create or replace function api.booking_payment(booking_id uuid default null)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.booking_payment(booking_id)
+$$;
+comment on function api.booking_payment(uuid) is
+$$Your booking with its payment: status, amount and the Stripe client_secret to pay with (customer only).
+
+Poll it after confirm_booking: the client_secret appears once the PaymentIntent exists; status becomes confirmed once Stripe reports the payment.
+Errors: 404 not_found (not your booking).$$;
+
+create or replace view api.my_bookings
+with (security_invoker = true)
+as
+select
+    b.id,
+    b.status,
+    b.customer_id,
+    b.provider_id,
+    b.service_id,
+    pg_catalog.lower(b.during) as starts_at,
+    pg_catalog.upper(b.during) as ends_at,
+    case when b.status = 'pending_payment' then b.hold_expires_at end as hold_expires_at,
+    b.price_cents,
+    b.deposit_cents,
+    b.currency,
+    b.cancel_notice_hours,
+    b.cancel_fee_cents,
+    b.cancelled_at,
+    b.cancel_reason,
+    b.created_at,
+    b.updated_at
+from app.bookings as b;
+comment on view api.my_bookings is
+$$Bookings you may see: a customer's own, a provider's bookings, or all for ops (row-level security decides).$$;
+comment on column api.my_bookings.status is
+'pending_payment (held, awaiting payment), confirmed, completed, no_show, cancelled or expired.';
+comment on column api.my_bookings.hold_expires_at is 'While pending_payment: when the hold lapses and the slot is freed.';

@@ -1,0 +1,401 @@
+-- Payments: the worker's entry points (it performs the Stripe calls the
+-- database asks for) and the effects of Stripe's webhook events. Each entry
+-- point is idempotent: a redelivered message or event changes nothing twice.
+
+create or replace function internal.payment_intent_request(p_payment_id uuid)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'payment_id', p.id,
+        'booking_id', b.id,
+        'customer_id', b.customer_id,
+        'amount_cents', p.amount_cents,
+        'currency', pg_catalog.lower(p.currency),
+        'payment_status', p.status,
+        'booking_status', b.status,
+        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- create an intent only for a booking still awaiting payment
+        'wanted', b.status = 'pending_payment' and p.status = 'pending'
+    )
+    from app.payments as p
+    inner join app.bookings as b on p.booking_id = b.id
+    where p.id = p_payment_id
+$$;
+comment on function internal.payment_intent_request(uuid) is
+'What the worker needs to create (or cancel) a payment''s PaymentIntent. Definer: the worker role reads no app table.';
+
+create or replace function internal.record_payment_intent(
+    p_payment_id uuid,
+    p_intent_id text,
+    p_client_secret text
+)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_payment app.payments;
+    v_booking_status text;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_intent_id is null or p_intent_id !~ '^pi_[A-Za-z0-9_]+$' then
+        perform internal.fail('invalid_input', 'p_intent_id must be a PaymentIntent id (pi_...)');
+    end if;
+    select * into v_payment from app.payments as p where p.id = p_payment_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such payment');
+    end if;
+    if v_payment.stripe_payment_intent_id = p_intent_id then
+        return 'already recorded';
+    end if;
+    if v_payment.stripe_payment_intent_id is not null then
+        perform internal.fail('conflict', 'this payment already has another PaymentIntent');
+    end if;
+    update app.payments as p
+    set
+        stripe_payment_intent_id = p_intent_id,
+        client_secret = p_client_secret,
+        status = case when p.status = 'pending' then 'requires_payment' else p.status end,
+        updated_at = pg_catalog.now()
+    where p.id = p_payment_id;
+    perform internal.audit('payment.intent_created', 'app.payments', p_payment_id::text,
+        null, pg_catalog.jsonb_build_object('stripe_payment_intent_id', p_intent_id));
+    select b.status into v_booking_status from app.bookings as b where b.id = v_payment.booking_id;
+    if v_booking_status in ('expired', 'cancelled') then
+        -- the hold ended while the intent was being created: cancel it too
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'payment.cancel_intent', 'booking_id', v_payment.booking_id, 'payment_id', p_payment_id
+        ));
+        return 'recorded; booking already ended, cancel requested';
+    end if;
+    return 'recorded';
+end
+$$;
+comment on function internal.record_payment_intent(uuid, text, text) is
+'Worker entry point: store a created PaymentIntent (idempotent). Definer: the worker role writes no app table.';
+
+create or replace function internal.record_payment_intent_cancelled(p_payment_id uuid)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    update app.payments as p
+    set status = 'cancelled', client_secret = null, updated_at = pg_catalog.now()
+    where p.id = p_payment_id and p.status in ('pending', 'requires_payment');
+    return case when found then 'cancelled' else 'unchanged' end;
+end
+$$;
+comment on function internal.record_payment_intent_cancelled(uuid) is
+'Worker entry point: a PaymentIntent was cancelled in Stripe (idempotent). Definer: as above.';
+
+create or replace function internal.record_payment_failure(p_payment_id uuid, p_reason text)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_payment app.payments;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    select * into v_payment from app.payments as p where p.id = p_payment_id for update;
+    if not found then
+        return 'unknown payment';
+    end if;
+    if v_payment.status in ('succeeded', 'failed') then
+        return 'unchanged';
+    end if;
+    update app.payments as p
+    set status = 'failed', failure_reason = pg_catalog.left(p_reason, 500), updated_at = pg_catalog.now()
+    where p.id = p_payment_id;
+    -- a booking that cannot be paid cannot be kept: free the slot
+    update app.bookings as b
+    set
+        status = 'cancelled', cancelled_at = pg_catalog.now(),
+        cancel_reason = 'the payment could not be set up: ' || pg_catalog.left(p_reason, 200)
+    where b.id = v_payment.booking_id and b.status = 'pending_payment';
+    return 'failed';
+end
+$$;
+comment on function internal.record_payment_failure(uuid, text) is
+'Worker entry point: Stripe refused to set up the payment for good; the booking is released (idempotent).';
+
+create or replace function internal.refund_request(p_refund_id uuid)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'refund_id', r.id,
+        'booking_id', r.booking_id,
+        'amount_cents', r.amount_cents,
+        'status', r.status,
+        'stripe_refund_id', r.stripe_refund_id,
+        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        'wanted', r.status = 'pending' and r.stripe_refund_id is null
+    )
+    from app.refunds as r
+    inner join app.payments as p on r.payment_id = p.id
+    where r.id = p_refund_id
+$$;
+comment on function internal.refund_request(uuid) is 'What the worker needs to perform a ledger refund. Definer: as above.';
+
+create or replace function internal.record_refund(
+    p_refund_id uuid,
+    p_stripe_refund_id text,
+    p_status text,
+    p_failure text default null
+)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_refund app.refunds;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_status not in ('pending', 'succeeded', 'failed') then
+        perform internal.fail('invalid_input', 'p_status must be pending, succeeded or failed');
+    end if;
+    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such refund');
+    end if;
+    if v_refund.stripe_refund_id is not null and v_refund.stripe_refund_id <> p_stripe_refund_id then
+        perform internal.fail('conflict', 'this refund already has another Stripe refund');
+    end if;
+    -- a settled refund never moves back to pending
+    update app.refunds as r
+    set
+        stripe_refund_id = coalesce(p_stripe_refund_id, r.stripe_refund_id),
+        status = case when r.status = 'pending' then p_status else r.status end,
+        failure_reason = coalesce(p_failure, r.failure_reason),
+        updated_at = pg_catalog.now()
+    where r.id = p_refund_id;
+    return 'recorded';
+end
+$$;
+comment on function internal.record_refund(uuid, text, text, text) is
+'Worker entry point: store a Stripe refund''s id and status (idempotent). Definer: as above.';
+
+create or replace function internal.payments_check_refund_total()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_captured integer;
+    v_refunded bigint;
+begin
+    select p.captured_cents into v_captured from app.payments as p where p.id = new.payment_id for update;
+    select coalesce(sum(r.amount_cents), 0) into v_refunded
+    from app.refunds as r
+    where r.payment_id = new.payment_id and r.status <> 'failed';
+    if v_refunded > v_captured then
+        perform internal.fail(
+            'conflict',
+            pg_catalog.format('refunds would total %s cents, more than the %s captured', v_refunded, v_captured)
+        );
+    end if;
+    return null;
+end
+$$;
+comment on function internal.payments_check_refund_total() is
+'Constraint trigger: the refunds of a payment (but failed ones) never add up to more than was captured.';
+
+drop trigger if exists _100_refund_total on app.refunds;
+create constraint trigger _100_refund_total after insert or update of amount_cents, status on app.refunds
+deferrable initially immediate
+for each row execute function internal.payments_check_refund_total();
+
+create or replace function internal.request_refund(
+    p_booking_id uuid,
+    p_amount_cents integer,
+    p_reason text,
+    p_requested_by uuid,
+    p_requested_role text
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_payment app.payments;
+    v_refund_id uuid;
+    v_left bigint;
+begin
+    -- the payment row lock serialises refunds of one booking: concurrent
+    -- requests cannot both pass the check below
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+    if not found or v_payment.status <> 'succeeded' then
+        perform internal.fail('conflict', 'nothing was captured for this booking, so nothing can be refunded');
+    end if;
+    select v_payment.captured_cents - coalesce(sum(r.amount_cents), 0) into v_left
+    from app.refunds as r where r.payment_id = v_payment.id and r.status <> 'failed';
+    if p_amount_cents is null or p_amount_cents <= 0 then
+        perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
+    end if;
+    if p_amount_cents > v_left then
+        perform internal.fail(
+            'conflict', pg_catalog.format('at most %s cents can still be refunded for this booking', v_left)
+        );
+    end if;
+    insert into app.refunds (booking_id, payment_id, amount_cents, reason, requested_by, requested_role)
+    values (p_booking_id, v_payment.id, p_amount_cents, p_reason, p_requested_by, p_requested_role)
+    returning id into v_refund_id;
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'payment.refund', 'refund_id', v_refund_id, 'booking_id', p_booking_id
+    ));
+    return v_refund_id;
+end
+$$;
+comment on function internal.request_refund(uuid, integer, text, uuid, text) is
+'Add a refund to the ledger (never past what was captured) and ask the worker to perform it.';
+
+create or replace function internal.apply_payment_intent_event(p_type text, p_intent jsonb)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_payment app.payments;
+    v_booking app.bookings;
+    v_captured integer;
+begin
+    select * into v_payment from app.payments as p
+    where p.stripe_payment_intent_id = p_intent ->> 'id'
+    for update;
+    if not found then
+        -- the webhook can outrun the worker's record of the intent: match by metadata
+        select * into v_payment from app.payments as p
+        where
+            p.booking_id::text = p_intent -> 'metadata' ->> 'booking_id'
+            and (p.stripe_payment_intent_id is null or p.stripe_payment_intent_id = p_intent ->> 'id')
+        for update;
+        if not found then
+            return 'unknown payment intent';
+        end if;
+        update app.payments as p set stripe_payment_intent_id = p_intent ->> 'id' where p.id = v_payment.id;
+    end if;
+    select * into v_booking from app.bookings as b where b.id = v_payment.booking_id for update;
+
+    if p_type = 'payment_intent.succeeded' then
+        if v_payment.status = 'succeeded' then
+            return 'already succeeded';
+        end if;
+        v_captured := least(
+            coalesce((p_intent ->> 'amount_received')::integer, (p_intent ->> 'amount')::integer),
+            v_payment.amount_cents
+        );
+        update app.payments as p
+        set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
+        where p.id = v_payment.id;
+        if v_booking.status = 'pending_payment' then
+            update app.bookings as b set status = 'confirmed', hold_expires_at = null where b.id = v_booking.id;
+            return 'booking confirmed';
+        end if;
+        -- paid after the booking ended (expired or cancelled): give the money back
+        perform internal.request_refund(
+            v_booking.id, v_captured, 'payment arrived after the booking had ended', null, 'system'
+        );
+        return 'late payment refunded';
+    elsif p_type = 'payment_intent.payment_failed' then
+        if v_payment.status in ('succeeded', 'cancelled', 'failed') then
+            return 'ignored: payment already settled';
+        end if;
+        -- the customer may try another card until the hold expires
+        update app.payments as p
+        set
+            status = 'requires_payment',
+            failure_reason = pg_catalog.left(
+                coalesce(p_intent -> 'last_payment_error' ->> 'message', 'the payment was declined'), 500
+            ),
+            updated_at = pg_catalog.now()
+        where p.id = v_payment.id;
+        return 'payment failed; hold kept until it expires';
+    elsif p_type = 'payment_intent.canceled' then
+        update app.payments as p set status = 'cancelled', client_secret = null, updated_at = pg_catalog.now()
+        where p.id = v_payment.id and p.status in ('pending', 'requires_payment');
+        return 'payment cancelled';
+    end if;
+    return 'ignored';
+end
+$$;
+comment on function internal.apply_payment_intent_event(text, jsonb) is
+'Apply a payment_intent.* event; never moves a booking or payment backwards.';
+
+create or replace function internal.apply_refund_object(p_refund jsonb)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_status text := case p_refund ->> 'status'
+        when 'succeeded' then 'succeeded'
+        when 'failed' then 'failed'
+        when 'canceled' then 'failed'
+        else 'pending'
+    end;
+begin
+    update app.refunds as r
+    set
+        stripe_refund_id = coalesce(r.stripe_refund_id, p_refund ->> 'id'),
+        status = case when r.status = 'pending' then v_status else r.status end,
+        failure_reason = coalesce(p_refund ->> 'failure_reason', r.failure_reason),
+        updated_at = pg_catalog.now()
+    where
+        r.stripe_refund_id = p_refund ->> 'id'
+        or (r.stripe_refund_id is null and r.id::text = p_refund -> 'metadata' ->> 'refund_ledger_id');
+    return case when found then 'refund ' || v_status else 'unknown refund' end;
+end
+$$;
+comment on function internal.apply_refund_object(jsonb) is 'Settle a ledger refund from a Stripe refund object.';
+
+create or replace function internal.process_stripe_event(p_event jsonb)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_type text := p_event ->> 'type';
+    v_object jsonb := p_event -> 'data' -> 'object';
+    v_refund jsonb;
+    v_outcomes text[] := '{}';
+begin
+    if v_type like 'payment_intent.%' then
+        return internal.apply_payment_intent_event(v_type, v_object);
+    elsif v_type like 'refund.%' or v_type = 'charge.refund.updated' then
+        return internal.apply_refund_object(v_object);
+    elsif v_type = 'charge.refunded' then
+        for v_refund in select * from pg_catalog.jsonb_array_elements(coalesce(v_object -> 'refunds' -> 'data', '[]'))
+        loop
+            v_outcomes := v_outcomes || internal.apply_refund_object(v_refund);
+        end loop;
+        return coalesce(pg_catalog.array_to_string(v_outcomes, '; '), 'no refunds');
+    end if;
+    return 'ignored';
+end
+$$;
+comment on function internal.process_stripe_event(jsonb) is
+'Apply a verified Stripe event to payments, bookings and refunds; returns the outcome. Definer: called for anon.';

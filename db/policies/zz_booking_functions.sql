@@ -1,0 +1,22 @@
+-- Booking and payment functions: who may call what.
+grant execute on function
+api.confirm_booking(uuid, uuid),
+internal.confirm_booking(uuid, uuid),
+api.booking_payment(uuid),
+internal.booking_payment(uuid)
+to customer;
+-- others reach the wrappers only to be refused with a registered code
+grant execute on function api.confirm_booking(uuid, uuid), internal.confirm_booking(uuid, uuid) to provider, ops;
+
+grant select on api.my_bookings to customer, provider, ops;
+
+-- The worker's entry points.
+grant execute on function
+internal.payment_intent_request(uuid),
+internal.record_payment_intent(uuid, text, text),
+internal.record_payment_intent_cancelled(uuid),
+internal.record_payment_failure(uuid, text),
+internal.refund_request(uuid),
+internal.record_refund(uuid, text, text, text),
+internal.sweep(integer)
+to bookiji_worker;

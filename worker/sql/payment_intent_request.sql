@@ -1,0 +1,1 @@
+select internal.payment_intent_request(%(payment_id)s::uuid) as request

@@ -1,0 +1,1 @@
+select internal.record_payment_failure(%(payment_id)s::uuid, %(reason)s) as outcome

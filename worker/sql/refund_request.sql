@@ -1,0 +1,1 @@
+select internal.refund_request(%(refund_id)s::uuid) as request

@@ -1,0 +1,1 @@
+select internal.sweep() as result

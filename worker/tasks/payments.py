@@ -1,0 +1,133 @@
+"""Payment effects: create and cancel PaymentIntents, perform ledger refunds.
+
+The database decides; these handlers only perform the Stripe call it asked
+for and report back through the ``internal`` entry points, which check the
+state and are idempotent. Every Stripe call carries a key derived from the
+effect, so a redelivered message cannot charge or refund twice; a message
+older than Stripe's 24-hour key lifetime first looks for the object an earlier
+attempt made.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import stripe
+
+from worker import registry, stripe_client
+from worker.errors import PermanentError
+from worker.queries import query
+
+log = logging.getLogger("bookiji.tasks.payments")
+KEY_LIFETIME = timedelta(hours=23)  # Stripe keeps keys 24 h; leave a margin
+
+
+def _replayed_late(ctx: registry.Context) -> bool:
+    return datetime.now(UTC) - ctx.message.enqueued_at > KEY_LIFETIME
+
+
+def _row(ctx: registry.Context, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    row = ctx.conn.execute(query(name), params).fetchone()
+    if row is None:
+        return None
+    value = row[0] if isinstance(row, tuple) else next(iter(row.values()))
+    return dict(value) if value is not None else None
+
+
+def _scalar(ctx: registry.Context, name: str, params: dict[str, Any]) -> Any:
+    row = ctx.conn.execute(query(name), params).fetchone()
+    if row is None:
+        return None
+    return row[0] if isinstance(row, tuple) else next(iter(row.values()))
+
+
+@registry.handler("payment.create_intent")
+def create_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
+    req = _row(ctx, "payment_intent_request", {"payment_id": body.get("payment_id")})
+    if req is None:
+        raise PermanentError(f"no such payment: {body.get('payment_id')!r}")
+    if not req["wanted"]:
+        log.info("booking %s no longer awaits payment: no intent created", req["booking_id"])
+        return
+    try:
+        pi = stripe_client.create_payment_intent(
+            stripe_client.client(),
+            booking_id=req["booking_id"],
+            amount=int(req["amount_cents"]),
+            currency=str(req["currency"]),
+            metadata={"payment_id": str(req["payment_id"]), "customer_id": str(req["customer_id"])},
+            find_existing=_replayed_late(ctx),
+        )
+    except stripe.InvalidRequestError as exc:
+        # Stripe will never accept this request: a business outcome, recorded
+        _scalar(
+            ctx,
+            "record_payment_failure",
+            {"payment_id": req["payment_id"], "reason": str(exc.user_message or exc)},
+        )
+        return
+    _scalar(
+        ctx,
+        "record_payment_intent",
+        {"payment_id": req["payment_id"], "intent_id": pi.id, "client_secret": pi.client_secret},
+    )
+
+
+@registry.handler("payment.cancel_intent")
+def cancel_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
+    req = _row(ctx, "payment_intent_request", {"payment_id": body.get("payment_id")})
+    if req is None:
+        raise PermanentError(f"no such payment: {body.get('payment_id')!r}")
+    intent_id = req["stripe_payment_intent_id"]
+    if intent_id is None:
+        # never created (the create handler skips ended bookings): nothing to cancel in Stripe
+        _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+        return
+    sc = stripe_client.client()
+    pi = sc.v1.payment_intents.retrieve(intent_id)
+    if pi.status in ("succeeded", "canceled"):
+        # succeeded: the webhook refunds a payment that arrived after the booking ended
+        if pi.status == "canceled":
+            _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+        return
+    sc.v1.payment_intents.cancel(
+        intent_id,
+        options={
+            "idempotency_key": stripe_client.effect_key("payment", req["payment_id"], "cancel")
+        },
+    )
+    _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+
+
+@registry.handler("payment.refund")
+def refund(ctx: registry.Context, body: dict[str, Any]) -> None:
+    req = _row(ctx, "refund_request", {"refund_id": body.get("refund_id")})
+    if req is None:
+        raise PermanentError(f"no such refund: {body.get('refund_id')!r}")
+    if not req["wanted"]:
+        return
+    if not req["stripe_payment_intent_id"]:
+        raise PermanentError(f"refund {req['refund_id']} has no PaymentIntent to refund")
+    r = stripe_client.create_refund(
+        stripe_client.client(),
+        ledger_id=req["refund_id"],
+        payment_intent=str(req["stripe_payment_intent_id"]),
+        amount=int(req["amount_cents"]),
+        metadata={"booking_id": str(req["booking_id"])},
+        find_existing=_replayed_late(ctx),
+    )
+    status = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}.get(
+        str(r.status), "pending"
+    )
+    _scalar(
+        ctx,
+        "record_refund",
+        {
+            "refund_id": req["refund_id"],
+            "stripe_refund_id": r.id,
+            "status": status,
+            "failure": r.failure_reason,
+        },
+    )
