@@ -383,6 +383,7 @@ declare
     v_refund jsonb;
     v_outcomes text[] := '{}';
 begin
+    perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
     if v_type like 'payment_intent.%' then
         return internal.apply_payment_intent_event(v_type, v_object);
     elsif v_type like 'refund.%' or v_type = 'charge.refund.updated' then

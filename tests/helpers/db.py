@@ -23,3 +23,17 @@ def acting_as(
         conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(body),))
         conn.execute(psycopg.sql.SQL("set local role {}").format(psycopg.sql.Identifier(role)))
         yield conn
+
+
+@contextmanager
+def as_user(
+    conn: psycopg.Connection[Any], role: str, sub: uuid.UUID | str | None = None, **claims: Any
+) -> Iterator[psycopg.Connection[Any]]:
+    """Like ``acting_as``, but the transaction commits (for multi-step scenarios)."""
+    body: dict[str, Any] = {"role": role, **claims}
+    if sub is not None:
+        body["sub"] = str(sub)
+    with conn.transaction():
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(body),))
+        conn.execute(psycopg.sql.SQL("set local role {}").format(psycopg.sql.Identifier(role)))
+        yield conn

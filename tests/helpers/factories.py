@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-DEFAULT_PASSWORD = "correct horse battery"  # noqa: S105 (test accounts only)
+DEFAULT_PASSWORD = "correct horse battery"
 
 
 def create_user(

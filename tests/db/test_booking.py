@@ -1,0 +1,418 @@
+"""Confirming a quote into a hold, paying it, and the rules the database keeps:
+no double booking, holds that expire, a state machine, events that never go backwards."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.helpers import booking as bk
+from tests.helpers import catalog
+from tests.helpers.db import acting_as
+from tests.helpers.factories import create_user
+
+
+@pytest.fixture
+def shop(db: psycopg.Connection[Any]) -> bk.Shop:
+    return bk.open_shop(db, buffer_after_minutes=15)
+
+
+@pytest.fixture
+def start() -> Any:
+    return catalog.next_weekday(2, at="10:00")
+
+
+def _queue(db: psycopg.Connection[Any], kind: str) -> list[dict[str, Any]]:
+    rows = db.execute(
+        "select message from pgmq.q_payments where message->>'type' = %s order by msg_id", (kind,)
+    )
+    return [r[0] for r in rows]
+
+
+def _sqlstate(exc: pytest.ExceptionInfo[psycopg.Error]) -> tuple[str | None, str | None]:
+    return exc.value.sqlstate, exc.value.diag.message_hint
+
+
+# --- confirm -----------------------------------------------------------------------------
+
+
+def test_confirming_holds_the_slot_and_asks_the_worker_for_a_payment_intent(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    customer = create_user(db, "customer")
+    b = bk.confirm(db, customer, bk.quote(db, customer, shop, start), shop.provider_id)
+    assert b["status"] == "pending_payment"
+    assert b["hold_expires_at"] is not None
+    assert b["payment"]["status"] == "pending"
+    assert b["payment"]["amount_cents"] == 1000, "the deposit is charged"
+    assert [m["booking_id"] for m in _queue(db, "payment.create_intent")] == [b["id"]]
+    actor = db.execute(
+        "select actor_id, actor_role from audit.action_log where action = 'booking.created' and row_id = %s",
+        (b["id"],),
+    ).fetchone()
+    assert actor == (customer, "customer")
+
+
+def test_the_quoted_price_and_policy_are_honoured_after_the_service_changes(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    customer = create_user(db, "customer")
+    q = bk.quote(db, customer, shop, start)
+    db.execute(
+        "update app.services set price_cents = 9900, deposit_cents = 2000, cancel_fee_cents = 500 where id = %s",
+        (shop.service_id,),
+    )
+    b = bk.confirm(db, customer, q, shop.provider_id)
+    assert (b["price_cents"], b["deposit_cents"], b["cancel_fee_cents"]) == (5000, 1000, 0)
+
+
+def test_confirming_again_while_holding_the_slot_returns_the_same_booking(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    customer = create_user(db, "customer")
+    q = bk.quote(db, customer, shop, start)
+    first = bk.confirm(db, customer, q, shop.provider_id)
+    second = bk.confirm(db, customer, q, shop.provider_id)
+    assert second["id"] == first["id"]
+    assert db.execute(
+        "select count(*) from app.bookings where provider_id = %s", (shop.provider_id,)
+    ).fetchone() == (1,)
+
+
+def test_a_second_customer_cannot_take_a_held_slot(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    alice, bob = create_user(db, "customer"), create_user(db, "customer")
+    qa, qb = bk.quote(db, alice, shop, start), bk.quote(db, bob, shop, start)
+    bk.confirm(db, alice, qa, shop.provider_id)
+    with pytest.raises(psycopg.Error) as err:
+        bk.confirm(db, bob, qb, shop.provider_id)
+    assert _sqlstate(err) == ("PT409", "slot_unavailable")
+
+
+def test_an_expired_hold_frees_the_slot_at_once_even_before_the_sweep(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    alice, bob = create_user(db, "customer"), create_user(db, "customer")
+    qa, qb = bk.quote(db, alice, shop, start), bk.quote(db, bob, shop, start)
+    held = bk.confirm(db, alice, qa, shop.provider_id)
+    db.execute(
+        "update app.bookings set hold_expires_at = now() - interval '1 second' where id = %s",
+        (held["id"],),
+    )
+    won = bk.confirm(db, bob, qb, shop.provider_id)
+    assert won["status"] == "pending_payment"
+    assert bk.status(db, held["id"]) == "expired"
+    assert [m["booking_id"] for m in _queue(db, "payment.cancel_intent")] == [held["id"]]
+
+
+def test_overlap_through_the_buffers_is_refused_too(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    bk.book(db, shop, start)  # 10:00-11:00, blocked until 11:15
+    later = start.replace(hour=11)
+    customer = create_user(db, "customer")
+    with acting_as(db, "customer", customer):
+        offered = db.execute(
+            "select provider_id from internal.quote('haircut', %s, %s, %s, 1, 50)",
+            (shop.lat, shop.lng, later),
+        ).fetchall()
+    assert (shop.provider_id,) not in offered, (
+        "11:00 touches the 15-minute buffer after 10:00-11:00"
+    )
+    bk.book(db, shop, start.replace(hour=11, minute=15))
+
+
+@pytest.mark.parametrize(
+    "case", ["another customer's quote", "a provider not in the quote", "no quote"]
+)
+def test_confirming_what_the_quote_did_not_offer_is_a_404(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any, case: str
+) -> None:
+    alice, bob = create_user(db, "customer"), create_user(db, "customer")
+    q = bk.quote(db, alice, shop, start)
+    args = {
+        "another customer's quote": (bob, q, shop.provider_id),
+        "a provider not in the quote": (alice, q, uuid.uuid4()),
+        "no quote": (alice, uuid.uuid4(), shop.provider_id),
+    }[case]
+    with pytest.raises(psycopg.Error) as err:
+        bk.confirm(db, *args)
+    assert _sqlstate(err) == ("PT404", "not_found")
+
+
+def test_an_expired_quote_is_a_410(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> None:
+    customer = create_user(db, "customer")
+    q = bk.quote(db, customer, shop, start)
+    db.execute(
+        "update app.quotes set expires_at = created_at + interval '1 microsecond' where id = %s",
+        (q,),
+    )
+    with pytest.raises(psycopg.Error) as err:
+        bk.confirm(db, customer, q, shop.provider_id)
+    assert _sqlstate(err) == ("PT410", "quote_expired")
+
+
+def test_a_customer_cannot_hold_more_than_five_slots_at_once(
+    db: psycopg.Connection[Any], start: Any
+) -> None:
+    shop = bk.open_shop(db)  # no buffers: back-to-back hours
+    customer = create_user(db, "customer")
+    for hour in (9, 10, 11, 12, 13):
+        bk.book(db, shop, start.replace(hour=hour, minute=0), customer)
+    with pytest.raises(psycopg.Error) as err:
+        bk.book(db, shop, start.replace(hour=14, minute=0), customer)
+    assert _sqlstate(err) == ("PT429", "too_many_holds")
+
+
+def test_only_customers_confirm(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> None:
+    customer = create_user(db, "customer")
+    q = bk.quote(db, customer, shop, start)
+    with pytest.raises(psycopg.Error) as err, acting_as(db, "provider", shop.owner_id):
+        db.execute("select internal.confirm_booking(%s, %s)", (q, shop.provider_id))
+    assert _sqlstate(err) == ("PT403", "forbidden")
+
+
+# --- the state machine -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start_status", "new_status"),
+    [
+        ("pending_payment", "completed"),
+        ("pending_payment", "no_show"),
+        ("confirmed", "pending_payment"),
+        ("confirmed", "expired"),
+        ("cancelled", "confirmed"),
+        ("expired", "pending_payment"),
+        ("completed", "cancelled"),
+    ],
+)
+def test_illegal_transitions_are_refused_by_any_route(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any, start_status: str, new_status: str
+) -> None:
+    booking = catalog.add_booking(db, shop.service_id, start, status=start_status)
+    with pytest.raises(psycopg.Error) as err:
+        db.execute("update app.bookings set status = %s where id = %s", (new_status, booking))
+    assert _sqlstate(err) == ("PT409", "invalid_transition")
+
+
+def test_a_bookings_price_and_parties_never_change(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    booking = catalog.add_booking(db, shop.service_id, start)
+    with pytest.raises(psycopg.Error) as err:
+        db.execute("update app.bookings set price_cents = 1 where id = %s", (booking,))
+    assert _sqlstate(err) == ("PT400", "invalid_input")
+
+
+def test_api_roles_cannot_write_bookings_or_payments_directly(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    for role, sub in (
+        ("customer", b["customer_id"]),
+        ("provider", shop.owner_id),
+        ("ops", create_user(db, "ops")),
+    ):
+        for stmt in (
+            "update app.bookings set status = 'confirmed'",
+            "update app.payments set status = 'succeeded'",
+            "insert into app.refunds (booking_id, payment_id, amount_cents, reason, requested_role) "
+            "select booking_id, id, 1, 'x', 'x' from app.payments",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), acting_as(db, role, sub):
+                db.execute(stmt)
+
+
+# --- payment events ----------------------------------------------------------------------
+
+
+def test_a_successful_payment_confirms_the_booking_once(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    assert bk.pay(db, b, "pi_success1") == "booking confirmed"
+    assert bk.status(db, b["id"]) == "confirmed"
+    again = bk.apply_event(db, "payment_intent.succeeded", {"id": "pi_success1", "amount": 1000})
+    assert again == "already succeeded"
+    actor = db.execute(
+        "select actor_role from audit.action_log where action = 'booking.confirmed' and row_id = %s",
+        (b["id"],),
+    ).fetchone()
+    assert actor == ("stripe",)
+
+
+def test_events_out_of_order_never_move_a_booking_backwards(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    bk.pay(db, b, "pi_order1")
+    late_failure = bk.apply_event(
+        db,
+        "payment_intent.payment_failed",
+        {"id": "pi_order1", "last_payment_error": {"message": "declined"}},
+    )
+    assert late_failure.startswith("ignored")
+    assert bk.status(db, b["id"]) == "confirmed"
+    assert db.execute(
+        "select status from app.payments where booking_id = %s", (b["id"],)
+    ).fetchone() == ("succeeded",)
+
+
+def test_a_declined_payment_keeps_the_hold_and_never_confirms(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    db.execute(
+        "select internal.record_payment_intent(%s, 'pi_declined1', 's')", (b["payment"]["id"],)
+    )
+    bk.apply_event(
+        db,
+        "payment_intent.payment_failed",
+        {"id": "pi_declined1", "last_payment_error": {"message": "Your card was declined."}},
+    )
+    row = db.execute(
+        "select status, failure_reason from app.payments where booking_id = %s", (b["id"],)
+    ).fetchone()
+    assert row == ("requires_payment", "Your card was declined.")
+    assert bk.status(db, b["id"]) == "pending_payment"
+    db.execute(
+        "update app.bookings set hold_expires_at = now() - interval '1 second' where id = %s",
+        (b["id"],),
+    )
+    assert db.execute("select internal.sweep()").fetchone() == ({"expired": 1},)
+    assert bk.status(db, b["id"]) == "expired"
+
+
+def test_a_payment_that_arrives_after_the_hold_expired_is_refunded(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    db.execute("select internal.record_payment_intent(%s, 'pi_late1', 's')", (b["payment"]["id"],))
+    db.execute(
+        "update app.bookings set hold_expires_at = now() - interval '1 second' where id = %s",
+        (b["id"],),
+    )
+    db.execute("select internal.sweep()")
+    outcome = bk.apply_event(
+        db, "payment_intent.succeeded", {"id": "pi_late1", "amount": 1000, "amount_received": 1000}
+    )
+    assert outcome == "late payment refunded"
+    assert bk.status(db, b["id"]) == "expired"
+    refunds = db.execute(
+        "select amount_cents, status from app.refunds where booking_id = %s", (b["id"],)
+    ).fetchall()
+    assert refunds == [(1000, "pending")]
+    assert [m["refund_id"] for m in _queue(db, "payment.refund")]
+
+
+def test_the_webhook_can_outrun_the_workers_record_of_the_intent(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    outcome = bk.apply_event(
+        db,
+        "payment_intent.succeeded",
+        {
+            "id": "pi_fast1",
+            "amount": 1000,
+            "amount_received": 1000,
+            "metadata": {"booking_id": b["id"]},
+        },
+    )
+    assert outcome == "booking confirmed"
+    assert db.execute(
+        "select internal.record_payment_intent(%s, 'pi_fast1', 's')", (b["payment"]["id"],)
+    ).fetchone() == ("already recorded",)
+
+
+def test_the_workers_entry_points_are_idempotent(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    pid = b["payment"]["id"]
+    first = db.execute(
+        "select internal.record_payment_intent(%s, 'pi_idem1', 's')", (pid,)
+    ).fetchone()
+    second = db.execute(
+        "select internal.record_payment_intent(%s, 'pi_idem1', 's')", (pid,)
+    ).fetchone()
+    assert (first, second) == (("recorded",), ("already recorded",))
+    with pytest.raises(psycopg.Error) as err:
+        db.execute("select internal.record_payment_intent(%s, 'pi_other', 's')", (pid,))
+    assert _sqlstate(err) == ("PT409", "conflict")
+
+
+def test_refunds_never_exceed_what_was_captured(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    bk.pay(db, b)
+    ops = create_user(db, "ops")
+    db.execute("select internal.request_refund(%s, 600, 'goodwill', %s, 'ops')", (b["id"], ops))
+    with pytest.raises(psycopg.Error) as err:
+        db.execute("select internal.request_refund(%s, 401, 'too much', %s, 'ops')", (b["id"], ops))
+    assert "at most 400 cents" in str(err.value)
+    db.execute("select internal.request_refund(%s, 400, 'the rest', %s, 'ops')", (b["id"], ops))
+    # even bypassing the function, the ledger's constraint trigger refuses the excess
+    with pytest.raises(psycopg.Error) as err:
+        db.execute(
+            "insert into app.refunds (booking_id, payment_id, amount_cents, reason, requested_role) "
+            "select booking_id, id, 1, 'sneaky', 'ops' from app.payments where booking_id = %s",
+            (b["id"],),
+        )
+    assert _sqlstate(err) == ("PT409", "conflict")
+
+
+def test_the_sweep_is_safe_to_run_concurrently(
+    db: psycopg.Connection[Any], db_url: str, shop: bk.Shop, start: Any
+) -> None:
+    ids = [bk.book(db, shop, start.replace(hour=h))["id"] for h in (9, 11, 13)]
+    db.execute("update app.bookings set hold_expires_at = now() - interval '1 second'")
+    with psycopg.connect(db_url) as other:
+        other.execute("begin")
+        first = other.execute("select internal.sweep()").fetchone()
+        second = db.execute("select internal.sweep()").fetchone()  # skips the rows the first holds
+        other.execute("commit")
+    assert first is not None and second is not None
+    assert first[0]["expired"] + second[0]["expired"] == 3
+    assert {bk.status(db, i) for i in ids} == {"expired"}
+    assert len(_queue(db, "payment.cancel_intent")) == 3
+
+
+# --- who sees what ------------------------------------------------------------------------
+
+
+def test_a_customer_sees_only_their_own_bookings_and_payments(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    a = bk.book(db, shop, start)
+    b = bk.book(db, shop, start.replace(hour=14))
+    with acting_as(db, "customer", a["customer_id"]):
+        assert [r[0] for r in db.execute("select id::text from api.my_bookings")] == [a["id"]]
+        assert [r[0] for r in db.execute("select booking_id::text from app.payments")] == [a["id"]]
+        with pytest.raises(psycopg.Error) as err, db.transaction():
+            db.execute("select internal.booking_payment(%s)", (b["id"],))
+        assert _sqlstate(err) == ("PT404", "not_found")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), db.transaction():
+            db.execute("select client_secret from app.payments")
+
+
+def test_a_provider_sees_only_its_own_providers_bookings(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    mine = bk.book(db, shop, start)
+    other = bk.open_shop(db, lat=45.50, lng=-73.57)
+    bk.book(db, other, start)
+    with acting_as(db, "provider", shop.owner_id):
+        assert [r[0] for r in db.execute("select id::text from api.my_bookings")] == [mine["id"]]
+
+
+def test_ops_see_every_booking(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> None:
+    ids = {bk.book(db, shop, start)["id"], bk.book(db, shop, start.replace(hour=14))["id"]}
+    with acting_as(db, "ops", create_user(db, "ops")):
+        assert {r[0] for r in db.execute("select id::text from api.my_bookings")} >= ids

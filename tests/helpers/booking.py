@@ -1,0 +1,121 @@
+"""Booking scenarios: a bookable provider, quotes and confirmations through the real functions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from tests.helpers import catalog
+from tests.helpers.db import as_user
+from tests.helpers.factories import create_user
+
+
+@dataclass
+class Shop:
+    provider_id: uuid.UUID
+    owner_id: uuid.UUID
+    service_id: uuid.UUID
+    lat: float
+    lng: float
+
+
+def open_shop(
+    db: psycopg.Connection[Any],
+    *,
+    lat: float = catalog.PLATEAU[0],
+    lng: float = catalog.PLATEAU[1],
+    **service: Any,
+) -> Shop:
+    """A provider open every day 09:00-17:00 (Toronto) with one haircut service."""
+    owner = create_user(db, "provider")
+    provider = catalog.create_provider(db, owner_id=owner, lat=lat, lng=lng)
+    catalog.add_hours(db, provider, range(7), "09:00", "17:00")
+    svc = catalog.create_service(db, provider, **service)
+    return Shop(provider, owner, svc, lat, lng)
+
+
+def quote(
+    db: psycopg.Connection[Any],
+    customer: uuid.UUID,
+    shop: Shop,
+    starts_at: datetime,
+    radius_km: float = 1,
+) -> uuid.UUID:
+    with as_user(db, "customer", customer):
+        rows = db.execute(
+            "select quote_id, provider_id from internal.quote('haircut', %s, %s, %s, %s, 50)",
+            (shop.lat, shop.lng, starts_at, radius_km),
+        ).fetchall()
+    offered = {r[1]: r[0] for r in rows}
+    assert shop.provider_id in offered, f"the shop was not offered at {starts_at}"
+    return uuid.UUID(str(offered[shop.provider_id]))
+
+
+def confirm(
+    db: psycopg.Connection[Any],
+    customer: uuid.UUID,
+    quote_id: uuid.UUID,
+    provider_id: uuid.UUID,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    with as_user(db, "customer", customer):
+        if idempotency_key:
+            db.execute(
+                "select set_config('request.headers', %s, true)",
+                (json.dumps({"idempotency-key": idempotency_key}),),
+            )
+        row = db.execute(
+            "select internal.confirm_booking(%s, %s)", (quote_id, provider_id)
+        ).fetchone()
+    assert row is not None
+    return dict(row[0])
+
+
+def book(
+    db: psycopg.Connection[Any], shop: Shop, starts_at: datetime, customer: uuid.UUID | None = None
+) -> dict[str, Any]:
+    customer = customer or create_user(db, "customer")
+    return confirm(db, customer, quote(db, customer, shop, starts_at), shop.provider_id)
+
+
+def stripe_event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"evt_{uuid.uuid4().hex}", "type": kind, "data": {"object": obj}}
+
+
+def apply_event(db: psycopg.Connection[Any], kind: str, obj: dict[str, Any]) -> str:
+    row = db.execute(
+        "select internal.process_stripe_event(%s::jsonb)", (json.dumps(stripe_event(kind, obj)),)
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def pay(db: psycopg.Connection[Any], booking: dict[str, Any], intent_id: str | None = None) -> str:
+    """The worker records an intent, then Stripe reports it paid."""
+    intent_id = intent_id or f"pi_{uuid.uuid4().hex[:24]}"
+    db.execute(
+        "select internal.record_payment_intent(%s, %s, %s)",
+        (booking["payment"]["id"], intent_id, intent_id + "_secret_x"),
+    )
+    return apply_event(
+        db,
+        "payment_intent.succeeded",
+        {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": booking["payment"]["amount_cents"],
+            "amount_received": booking["payment"]["amount_cents"],
+            "metadata": {"booking_id": booking["id"]},
+        },
+    )
+
+
+def status(db: psycopg.Connection[Any], booking_id: Any) -> str:
+    row = db.execute("select status from app.bookings where id = %s", (booking_id,)).fetchone()
+    assert row is not None
+    return str(row[0])
