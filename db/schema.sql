@@ -199,6 +199,51 @@ service. Open to everyone. GET /rpc/available_slots?service_id=...&from=...&to=.
 
 
 --
+-- Name: booking_payment(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.booking_payment(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.booking_payment(booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION booking_payment(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.booking_payment(booking_id uuid) IS 'Your booking with its payment: status, amount and the Stripe client_secret to pay with (customer only).
+
+Poll it after confirm_booking: the client_secret appears once the PaymentIntent exists; status becomes confirmed once Stripe reports the payment.
+Errors: 404 not_found (not your booking).';
+
+
+--
+-- Name: confirm_booking(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.confirm_booking(quote_id uuid DEFAULT NULL::uuid, provider_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.confirm_booking(quote_id, provider_id)
+$$;
+
+
+--
+-- Name: FUNCTION confirm_booking(quote_id uuid, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.confirm_booking(quote_id uuid, provider_id uuid) IS 'Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
+
+Inputs: quote_id and provider_id (one of the quote''s offers). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
+Returns the booking (status pending_payment, hold_expires_at) and its payment; the PaymentIntent''s client_secret appears in GET /rpc/booking_payment once the worker has created it. Confirming again while you hold the same slot returns that same booking.
+Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds.';
+
+
+--
 -- Name: confirm_email(text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1854,6 +1899,124 @@ COMMENT ON FUNCTION auth.user_json(p_user_id uuid) IS 'The public shape of an ac
 
 
 --
+-- Name: apply_payment_intent_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.apply_payment_intent_event(p_type text, p_intent jsonb) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+    v_booking app.bookings;
+    v_captured integer;
+begin
+    select * into v_payment from app.payments as p
+    where p.stripe_payment_intent_id = p_intent ->> 'id'
+    for update;
+    if not found then
+        -- the webhook can outrun the worker's record of the intent: match by metadata
+        select * into v_payment from app.payments as p
+        where
+            p.booking_id::text = p_intent -> 'metadata' ->> 'booking_id'
+            and (p.stripe_payment_intent_id is null or p.stripe_payment_intent_id = p_intent ->> 'id')
+        for update;
+        if not found then
+            return 'unknown payment intent';
+        end if;
+        update app.payments as p set stripe_payment_intent_id = p_intent ->> 'id' where p.id = v_payment.id;
+    end if;
+    select * into v_booking from app.bookings as b where b.id = v_payment.booking_id for update;
+
+    if p_type = 'payment_intent.succeeded' then
+        if v_payment.status = 'succeeded' then
+            return 'already succeeded';
+        end if;
+        v_captured := least(
+            coalesce((p_intent ->> 'amount_received')::integer, (p_intent ->> 'amount')::integer),
+            v_payment.amount_cents
+        );
+        update app.payments as p
+        set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
+        where p.id = v_payment.id;
+        if v_booking.status = 'pending_payment' then
+            update app.bookings as b set status = 'confirmed', hold_expires_at = null where b.id = v_booking.id;
+            return 'booking confirmed';
+        end if;
+        -- paid after the booking ended (expired or cancelled): give the money back
+        perform internal.request_refund(
+            v_booking.id, v_captured, 'payment arrived after the booking had ended', null, 'system'
+        );
+        return 'late payment refunded';
+    elsif p_type = 'payment_intent.payment_failed' then
+        if v_payment.status in ('succeeded', 'cancelled', 'failed') then
+            return 'ignored: payment already settled';
+        end if;
+        -- the customer may try another card until the hold expires
+        update app.payments as p
+        set
+            status = 'requires_payment',
+            failure_reason = pg_catalog.left(
+                coalesce(p_intent -> 'last_payment_error' ->> 'message', 'the payment was declined'), 500
+            ),
+            updated_at = pg_catalog.now()
+        where p.id = v_payment.id;
+        return 'payment failed; hold kept until it expires';
+    elsif p_type = 'payment_intent.canceled' then
+        update app.payments as p set status = 'cancelled', client_secret = null, updated_at = pg_catalog.now()
+        where p.id = v_payment.id and p.status in ('pending', 'requires_payment');
+        return 'payment cancelled';
+    end if;
+    return 'ignored';
+end
+$$;
+
+
+--
+-- Name: FUNCTION apply_payment_intent_event(p_type text, p_intent jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.apply_payment_intent_event(p_type text, p_intent jsonb) IS 'Apply a payment_intent.* event; never moves a booking or payment backwards.';
+
+
+--
+-- Name: apply_refund_object(jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.apply_refund_object(p_refund jsonb) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_status text := case p_refund ->> 'status'
+        when 'succeeded' then 'succeeded'
+        when 'failed' then 'failed'
+        when 'canceled' then 'failed'
+        else 'pending'
+    end;
+begin
+    update app.refunds as r
+    set
+        stripe_refund_id = coalesce(r.stripe_refund_id, p_refund ->> 'id'),
+        status = case when r.status = 'pending' then v_status else r.status end,
+        failure_reason = coalesce(p_refund ->> 'failure_reason', r.failure_reason),
+        updated_at = pg_catalog.now()
+    where
+        r.stripe_refund_id = p_refund ->> 'id'
+        or (r.stripe_refund_id is null and r.id::text = p_refund -> 'metadata' ->> 'refund_ledger_id');
+    return case when found then 'refund ' || v_status else 'unknown refund' end;
+end
+$$;
+
+
+--
+-- Name: FUNCTION apply_refund_object(p_refund jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.apply_refund_object(p_refund jsonb) IS 'Settle a ledger refund from a Stripe refund object.';
+
+
+--
 -- Name: audit(text, text, text, jsonb, jsonb, text, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1866,7 +2029,14 @@ CREATE FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_bef
     )
     values (
         coalesce(p_actor_id, auth.uid()),
-        coalesce(p_actor_role, auth.role(), current_user::text),
+        -- who acts: the caller's given role, else the actor a system path declared
+        -- (stripe, sweep), else the JWT's role, else the database role (the worker)
+        coalesce(
+            p_actor_role,
+            nullif(pg_catalog.current_setting('bookiji.actor', true), ''),
+            nullif(auth.jwt() ->> 'role', ''),
+            session_user::text
+        ),
         p_action, p_table, p_row_id, p_reason, p_before, p_after, internal.request_id()
     )
 $$;
@@ -1877,6 +2047,177 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text) IS 'Append one row to audit.action_log (actor from the JWT unless given). Definer: audit is append-only for everyone else.';
+
+
+--
+-- Name: booking_json(uuid, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_json(p_booking_id uuid, p_with_secret boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', b.id,
+        'status', b.status,
+        'customer_id', b.customer_id,
+        'provider_id', b.provider_id,
+        'service_id', b.service_id,
+        'quote_id', b.quote_id,
+        'starts_at', pg_catalog.lower(b.during),
+        'ends_at', pg_catalog.upper(b.during),
+        'hold_expires_at', case when b.status = 'pending_payment' then b.hold_expires_at end,
+        'price_cents', b.price_cents,
+        'deposit_cents', b.deposit_cents,
+        'currency', b.currency,
+        'cancel_notice_hours', b.cancel_notice_hours,
+        'cancel_fee_cents', b.cancel_fee_cents,
+        'payment', (
+            select pg_catalog.jsonb_build_object(
+                'id', p.id,
+                'status', p.status,
+                'amount_cents', p.amount_cents,
+                'currency', p.currency,
+                'client_secret', case when p_with_secret then p.client_secret end,
+                'failure_reason', p.failure_reason
+            )
+            from app.payments as p
+            where p.booking_id = b.id
+        )
+    )
+    from app.bookings as b
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION booking_json(p_booking_id uuid, p_with_secret boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_json(p_booking_id uuid, p_with_secret boolean) IS 'A booking as the API returns it (with its payment). Definer: callers are checked before.';
+
+
+--
+-- Name: booking_payment(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_payment(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if p_booking_id is null then
+        perform internal.fail('invalid_input', 'booking_id is required');
+    end if;
+    if not exists (
+        select from app.bookings as b where b.id = p_booking_id and b.customer_id = auth.uid()
+    ) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return internal.booking_json(p_booking_id, true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION booking_payment(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_payment(p_booking_id uuid) IS 'The booking with its payment and client secret, for its own customer only. Definer: the secret is column-restricted.';
+
+
+--
+-- Name: booking_transition_allowed(text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_transition_allowed(p_from text, p_to text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select (p_from, p_to) in (
+        ('pending_payment', 'confirmed'),
+        ('pending_payment', 'expired'),
+        ('pending_payment', 'cancelled'),
+        ('confirmed', 'completed'),
+        ('confirmed', 'no_show'),
+        ('confirmed', 'cancelled')
+    )
+$$;
+
+
+--
+-- Name: FUNCTION booking_transition_allowed(p_from text, p_to text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_transition_allowed(p_from text, p_to text) IS 'The booking state machine: whether a booking may move from one status to another.';
+
+
+--
+-- Name: bookings_audit(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_audit() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        perform internal.audit('booking.created', 'app.bookings', new.id::text, null, pg_catalog.to_jsonb(new));
+    elsif new.status is distinct from old.status or new.during is distinct from old.during then
+        perform internal.audit(
+            'booking.' || case when new.status is distinct from old.status then new.status else 'moved' end,
+            'app.bookings', new.id::text, pg_catalog.to_jsonb(old), pg_catalog.to_jsonb(new), new.cancel_reason
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_audit(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_audit() IS 'Trigger: every booking creation, status change and move is written to audit.action_log with its actor.';
+
+
+--
+-- Name: bookings_check_update(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_check_update() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if new.status is distinct from old.status
+        and not internal.booking_transition_allowed(old.status, new.status) then
+        perform internal.fail(
+            'invalid_transition',
+            pg_catalog.format('a %s booking cannot become %s', old.status, new.status)
+        );
+    end if;
+    if new.customer_id is distinct from old.customer_id
+        or new.provider_id is distinct from old.provider_id
+        or new.service_id is distinct from old.service_id
+        or new.price_cents is distinct from old.price_cents
+        or new.deposit_cents is distinct from old.deposit_cents
+        or new.currency is distinct from old.currency
+        or new.cancel_notice_hours is distinct from old.cancel_notice_hours
+        or new.cancel_fee_cents is distinct from old.cancel_fee_cents then
+        perform internal.fail('invalid_input', 'a booking''s parties, price and policy never change');
+    end if;
+    new.updated_at := pg_catalog.now();
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_check_update(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_check_update() IS 'Trigger: refuse illegal status transitions and changes to a booking''s parties, price and policy.';
 
 
 --
@@ -2012,6 +2353,173 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.checked_queue(p_queue text, p_field text) IS 'Return the queue name when it is a known work queue; refuse anything else (invalid_input naming the field).';
+
+
+--
+-- Name: confirm_booking(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_customer uuid := auth.uid();
+    v_headers jsonb := coalesce(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb, '{}');
+    v_key text := nullif(pg_catalog.btrim(coalesce(v_headers ->> 'idempotency-key', '')), '');
+    v_hash bytea;
+    v_idem app.idempotency_keys;
+    v_quote app.quotes;
+    v_item app.quote_items;
+    v_service app.services;
+    v_provider app.providers;
+    v_booking app.bookings;
+    v_payment_id uuid;
+    v_during tstzrange;
+    v_blocked tstzrange;
+    v_amount integer;
+    v_result jsonb;
+begin
+    if v_customer is null then
+        perform internal.fail('not_authenticated', 'confirming a booking needs a signed-in customer');
+    end if;
+    if auth.role() <> 'customer' then
+        perform internal.fail('forbidden', 'only customers can confirm bookings');
+    end if;
+    if p_quote_id is null then
+        perform internal.fail('invalid_input', 'quote_id is required');
+    end if;
+    if p_provider_id is null then
+        perform internal.fail('invalid_input', 'provider_id is required');
+    end if;
+
+    -- Idempotency-Key: the same key and body return the first answer; the same
+    -- key with another body is refused. A concurrent twin waits here for the
+    -- first to commit (the primary key), then reads its answer.
+    if v_key is not null then
+        if pg_catalog.length(v_key) > 255 then
+            perform internal.fail('invalid_input', 'the Idempotency-Key header must be at most 255 characters');
+        end if;
+        v_hash := extensions.digest(p_quote_id::text || ':' || p_provider_id::text, 'sha256');
+        insert into app.idempotency_keys (customer_id, key, request_hash)
+        values (v_customer, v_key, v_hash)
+        on conflict (customer_id, key) do nothing;
+        select * into strict v_idem from app.idempotency_keys as k
+        where k.customer_id = v_customer and k.key = v_key
+        for update;
+        if v_idem.request_hash <> v_hash then
+            perform internal.fail(
+                'idempotency_key_reused', 'this Idempotency-Key was already used for a different request'
+            );
+        end if;
+        if v_idem.response is not null then
+            return v_idem.response;
+        end if;
+    end if;
+
+    select * into v_quote from app.quotes as q where q.id = p_quote_id and q.customer_id = v_customer;
+    if not found then
+        perform internal.fail('not_found', 'no such quote');
+    end if;
+    select * into v_item from app.quote_items as i where i.quote_id = p_quote_id and i.provider_id = p_provider_id;
+    if not found then
+        perform internal.fail('not_found', 'this provider was not offered in the quote');
+    end if;
+    v_during := pg_catalog.tstzrange(
+        v_quote.starts_at, v_quote.starts_at + pg_catalog.make_interval(mins => v_item.duration_minutes), '[)'
+    );
+    v_blocked := pg_catalog.tstzrange(
+        pg_catalog.lower(v_during) - pg_catalog.make_interval(mins => v_item.buffer_before_minutes),
+        pg_catalog.upper(v_during) + pg_catalog.make_interval(mins => v_item.buffer_after_minutes),
+        '[)'
+    );
+
+    perform internal.provider_lock(p_provider_id);
+
+    -- A customer who confirms again while holding this very slot gets that hold back.
+    select * into v_booking from app.bookings as b
+    where
+        b.customer_id = v_customer and b.provider_id = p_provider_id and b.during = v_during
+        and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now();
+    if found then
+        v_result := internal.booking_json(v_booking.id, true);
+    else
+        if v_quote.expires_at <= pg_catalog.now() then
+            perform internal.fail('quote_expired', 'the quote has expired; ask for a new quote');
+        end if;
+        if (
+            select count(*) from app.bookings as b
+            where b.customer_id = v_customer and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+        ) >= coalesce(internal.setting('max_live_holds_per_customer')::integer, 5) then
+            perform internal.fail(
+                'too_many_holds', 'you have too many bookings awaiting payment; pay for one or let it expire'
+            );
+        end if;
+        -- Holds whose time is up no longer block, even before the sweep has run.
+        perform internal.expire_hold(b.id)
+        from app.bookings as b
+        where
+            b.provider_id = p_provider_id and b.status = 'pending_payment'
+            and b.hold_expires_at <= pg_catalog.now() and b.blocked && v_blocked;
+
+        select * into v_provider from app.providers as p where p.id = p_provider_id;
+        select * into v_service from app.services as s where s.id = v_item.service_id;
+        if not v_provider.is_active or not v_service.is_active then
+            perform internal.fail('slot_unavailable', 'this provider no longer offers the service');
+        end if;
+        if v_quote.starts_at < pg_catalog.now() + pg_catalog.make_interval(mins => v_service.min_notice_minutes) then
+            perform internal.fail('slot_unavailable', 'it is now too late to book this slot');
+        end if;
+        if not internal.slot_is_free(p_provider_id, v_provider.time_zone, v_blocked, pg_catalog.now()) then
+            perform internal.fail('slot_unavailable', 'this slot is no longer available');
+        end if;
+
+        v_amount := case when v_item.deposit_cents > 0 then v_item.deposit_cents else v_item.price_cents end;
+        begin
+            insert into app.bookings (
+                customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
+                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents
+            )
+            values (
+                v_customer, p_provider_id, v_item.service_id, p_quote_id, v_during, v_blocked,
+                case when v_amount > 0 then 'pending_payment' else 'confirmed' end,
+                case when v_amount > 0 then
+                    pg_catalog.now()
+                    + pg_catalog.make_interval(secs => coalesce(internal.setting('hold_seconds')::integer, 900))
+                end,
+                v_item.price_cents, v_item.deposit_cents, v_item.currency,
+                v_item.cancel_notice_hours, v_item.cancel_fee_cents
+            )
+            returning * into v_booking;
+        exception when exclusion_violation then
+            perform internal.fail('slot_unavailable', 'this slot was just taken');
+        end;
+        if v_amount > 0 then
+            insert into app.payments (booking_id, amount_cents, currency)
+            values (v_booking.id, v_amount, v_item.currency)
+            returning id into v_payment_id;
+            perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+                'type', 'payment.create_intent', 'booking_id', v_booking.id, 'payment_id', v_payment_id
+            ));
+        end if;
+        v_result := internal.booking_json(v_booking.id, true);
+    end if;
+
+    if v_key is not null then
+        update app.idempotency_keys as k set response = v_result
+        where k.customer_id = v_customer and k.key = v_key;
+    end if;
+    return v_result;
+end
+$$;
+
+
+--
+-- Name: FUNCTION confirm_booking(p_quote_id uuid, p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid) IS 'Turn a quoted offer into a hold awaiting payment (and its payment request), serialised per provider.
+Definer: writes bookings, payments and the queue for a customer who may do none of that directly.';
 
 
 --
@@ -2331,6 +2839,11 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('forbidden', 403, 'The caller''s role may not do this.'),
         ('not_found', 404, 'No such object visible to the caller.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
+        ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
+        ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),
+        ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
+        ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
+        ('too_many_holds', 429, 'Too many bookings awaiting payment at once; pay or let one expire.'),
         ('email_taken', 409, 'An account with this email already exists.'),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
@@ -2345,6 +2858,41 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.error_codes() IS 'The registry of machine error codes and the HTTP status each maps to.';
+
+
+--
+-- Name: expire_hold(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.expire_hold(p_booking_id uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+begin
+    update app.bookings as b
+    set status = 'expired', hold_expires_at = b.hold_expires_at
+    where b.id = p_booking_id and b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now();
+    if not found then
+        return false;
+    end if;
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+    if found and v_payment.status in ('pending', 'requires_payment') then
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
+        ));
+    end if;
+    return true;
+end
+$$;
+
+
+--
+-- Name: FUNCTION expire_hold(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.expire_hold(p_booking_id uuid) IS 'Expire one pending hold whose time is up and ask the worker to cancel its PaymentIntent.';
 
 
 --
@@ -2485,6 +3033,73 @@ COMMENT ON FUNCTION internal.make_point(p_lat double precision, p_lng double pre
 
 
 --
+-- Name: payment_intent_request(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payment_intent_request(p_payment_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'payment_id', p.id,
+        'booking_id', b.id,
+        'customer_id', b.customer_id,
+        'amount_cents', p.amount_cents,
+        'currency', pg_catalog.lower(p.currency),
+        'payment_status', p.status,
+        'booking_status', b.status,
+        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- create an intent only for a booking still awaiting payment
+        'wanted', b.status = 'pending_payment' and p.status = 'pending'
+    )
+    from app.payments as p
+    inner join app.bookings as b on p.booking_id = b.id
+    where p.id = p_payment_id
+$$;
+
+
+--
+-- Name: FUNCTION payment_intent_request(p_payment_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payment_intent_request(p_payment_id uuid) IS 'What the worker needs to create (or cancel) a payment''s PaymentIntent. Definer: the worker role reads no app table.';
+
+
+--
+-- Name: payments_check_refund_total(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payments_check_refund_total() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_captured integer;
+    v_refunded bigint;
+begin
+    select p.captured_cents into v_captured from app.payments as p where p.id = new.payment_id for update;
+    select coalesce(sum(r.amount_cents), 0) into v_refunded
+    from app.refunds as r
+    where r.payment_id = new.payment_id and r.status <> 'failed';
+    if v_refunded > v_captured then
+        perform internal.fail(
+            'conflict',
+            pg_catalog.format('refunds would total %s cents, more than the %s captured', v_refunded, v_captured)
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION payments_check_refund_total(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payments_check_refund_total() IS 'Constraint trigger: the refunds of a payment (but failed ones) never add up to more than was captured.';
+
+
+--
 -- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2492,9 +3107,24 @@ CREATE FUNCTION internal.process_stripe_event(p_event jsonb) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+    v_type text := p_event ->> 'type';
+    v_object jsonb := p_event -> 'data' -> 'object';
+    v_refund jsonb;
+    v_outcomes text[] := '{}'::text[];
 begin
-    -- Event effects are registered here as booking and payment features land;
-    -- anything else is stored and acknowledged.
+    perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
+    if v_type like 'payment_intent.%' then
+        return internal.apply_payment_intent_event(v_type, v_object);
+    elsif v_type like 'refund.%' or v_type = 'charge.refund.updated' then
+        return internal.apply_refund_object(v_object);
+    elsif v_type = 'charge.refunded' then
+        for v_refund in select * from pg_catalog.jsonb_array_elements(coalesce(v_object -> 'refunds' -> 'data', '[]'))
+        loop
+            v_outcomes := v_outcomes || internal.apply_refund_object(v_refund);
+        end loop;
+        return coalesce(pg_catalog.array_to_string(v_outcomes, '; '), 'no refunds');
+    end if;
     return 'ignored';
 end
 $$;
@@ -2504,7 +3134,28 @@ $$;
 -- Name: FUNCTION process_stripe_event(p_event jsonb); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to bookings, payments and refunds; returns the outcome. Definer: called for anon.';
+COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to payments, bookings and refunds; returns the outcome. Definer: called for anon.';
+
+
+--
+-- Name: provider_lock(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_lock(p_provider_id uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    -- Concurrent inserts under the exclusion constraint can deadlock each other;
+    -- taking this lock first turns every loser of a race into a clean conflict.
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.provider:' || p_provider_id::text, 0))
+$$;
+
+
+--
+-- Name: FUNCTION provider_lock(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_lock(p_provider_id uuid) IS 'Serialise the changes that claim a provider''s time (confirm, reschedule) for this transaction.';
 
 
 --
@@ -2764,6 +3415,7 @@ begin
     ) then
         perform internal.fail('invalid_signature', 'the Stripe-Signature header is missing, wrong or stale');
     end if;
+    perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
     v_event := p_body::jsonb;
     v_id := v_event ->> 'id';
     if v_id is null or v_event ->> 'type' is null or v_id !~ '^evt_[A-Za-z0-9_]+$' then
@@ -2790,6 +3442,198 @@ COMMENT ON FUNCTION internal.receive_stripe_webhook(p_body json) IS 'Verify, sto
 
 
 --
+-- Name: record_payment_failure(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_payment_failure(p_payment_id uuid, p_reason text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    select * into v_payment from app.payments as p where p.id = p_payment_id for update;
+    if not found then
+        return 'unknown payment';
+    end if;
+    if v_payment.status in ('succeeded', 'failed') then
+        return 'unchanged';
+    end if;
+    update app.payments as p
+    set status = 'failed', failure_reason = pg_catalog.left(p_reason, 500), updated_at = pg_catalog.now()
+    where p.id = p_payment_id;
+    -- a booking that cannot be paid cannot be kept: free the slot
+    update app.bookings as b
+    set
+        status = 'cancelled', cancelled_at = pg_catalog.now(),
+        cancel_reason = 'the payment could not be set up: ' || pg_catalog.left(p_reason, 200)
+    where b.id = v_payment.booking_id and b.status = 'pending_payment';
+    return 'failed';
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_payment_failure(p_payment_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_payment_failure(p_payment_id uuid, p_reason text) IS 'Worker entry point: Stripe refused to set up the payment for good; the booking is released (idempotent).';
+
+
+--
+-- Name: record_payment_intent(uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_payment_intent(p_payment_id uuid, p_intent_id text, p_client_secret text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_payment app.payments;
+    v_booking_status text;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_intent_id is null or p_intent_id !~ '^pi_[A-Za-z0-9_]+$' then
+        perform internal.fail('invalid_input', 'p_intent_id must be a PaymentIntent id (pi_...)');
+    end if;
+    select * into v_payment from app.payments as p where p.id = p_payment_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such payment');
+    end if;
+    if v_payment.stripe_payment_intent_id = p_intent_id then
+        return 'already recorded';
+    end if;
+    if v_payment.stripe_payment_intent_id is not null then
+        perform internal.fail('conflict', 'this payment already has another PaymentIntent');
+    end if;
+    update app.payments as p
+    set
+        stripe_payment_intent_id = p_intent_id,
+        client_secret = p_client_secret,
+        status = case when p.status = 'pending' then 'requires_payment' else p.status end,
+        updated_at = pg_catalog.now()
+    where p.id = p_payment_id;
+    perform internal.audit('payment.intent_created', 'app.payments', p_payment_id::text,
+        null, pg_catalog.jsonb_build_object('stripe_payment_intent_id', p_intent_id));
+    select b.status into v_booking_status from app.bookings as b where b.id = v_payment.booking_id;
+    if v_booking_status in ('expired', 'cancelled') then
+        -- the hold ended while the intent was being created: cancel it too
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'payment.cancel_intent', 'booking_id', v_payment.booking_id, 'payment_id', p_payment_id
+        ));
+        return 'recorded; booking already ended, cancel requested';
+    end if;
+    return 'recorded';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION record_payment_intent(p_payment_id uuid, p_intent_id text, p_client_secret text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_payment_intent(p_payment_id uuid, p_intent_id text, p_client_secret text) IS 'Worker entry point: store a created PaymentIntent (idempotent). Definer: the worker role writes no app table.';
+
+
+--
+-- Name: record_payment_intent_cancelled(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_payment_intent_cancelled(p_payment_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    update app.payments as p
+    set status = 'cancelled', client_secret = null, updated_at = pg_catalog.now()
+    where p.id = p_payment_id and p.status in ('pending', 'requires_payment');
+    return case when found then 'cancelled' else 'unchanged' end;
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_payment_intent_cancelled(p_payment_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_payment_intent_cancelled(p_payment_id uuid) IS 'Worker entry point: a PaymentIntent was cancelled in Stripe (idempotent). Definer: as above.';
+
+
+--
+-- Name: record_refund(uuid, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_refund(p_refund_id uuid, p_stripe_refund_id text, p_status text, p_failure text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_refund app.refunds;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_status not in ('pending', 'succeeded', 'failed') then
+        perform internal.fail('invalid_input', 'p_status must be pending, succeeded or failed');
+    end if;
+    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such refund');
+    end if;
+    if v_refund.stripe_refund_id is not null and v_refund.stripe_refund_id <> p_stripe_refund_id then
+        perform internal.fail('conflict', 'this refund already has another Stripe refund');
+    end if;
+    -- a settled refund never moves back to pending
+    update app.refunds as r
+    set
+        stripe_refund_id = coalesce(p_stripe_refund_id, r.stripe_refund_id),
+        status = case when r.status = 'pending' then p_status else r.status end,
+        failure_reason = coalesce(p_failure, r.failure_reason),
+        updated_at = pg_catalog.now()
+    where r.id = p_refund_id;
+    return 'recorded';
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_refund(p_refund_id uuid, p_stripe_refund_id text, p_status text, p_failure text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_refund(p_refund_id uuid, p_stripe_refund_id text, p_status text, p_failure text) IS 'Worker entry point: store a Stripe refund''s id and status (idempotent). Definer: as above.';
+
+
+--
+-- Name: refund_request(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refund_request(p_refund_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'refund_id', r.id,
+        'booking_id', r.booking_id,
+        'amount_cents', r.amount_cents,
+        'status', r.status,
+        'stripe_refund_id', r.stripe_refund_id,
+        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        'wanted', r.status = 'pending' and r.stripe_refund_id is null
+    )
+    from app.refunds as r
+    inner join app.payments as p on r.payment_id = p.id
+    where r.id = p_refund_id
+$$;
+
+
+--
+-- Name: FUNCTION refund_request(p_refund_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refund_request(p_refund_id uuid) IS 'What the worker needs to perform a ledger refund. Definer: as above.';
+
+
+--
 -- Name: request_id(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2806,6 +3650,53 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.request_id() IS 'The request id nginx put in X-Request-Id (null outside HTTP).';
+
+
+--
+-- Name: request_refund(uuid, integer, text, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.request_refund(p_booking_id uuid, p_amount_cents integer, p_reason text, p_requested_by uuid, p_requested_role text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+    v_refund_id uuid;
+    v_left bigint;
+begin
+    -- the payment row lock serialises refunds of one booking: concurrent
+    -- requests cannot both pass the check below
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+    if not found or v_payment.status <> 'succeeded' then
+        perform internal.fail('conflict', 'nothing was captured for this booking, so nothing can be refunded');
+    end if;
+    select v_payment.captured_cents - coalesce(sum(r.amount_cents), 0) into v_left
+    from app.refunds as r where r.payment_id = v_payment.id and r.status <> 'failed';
+    if p_amount_cents is null or p_amount_cents <= 0 then
+        perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
+    end if;
+    if p_amount_cents > v_left then
+        perform internal.fail(
+            'conflict', pg_catalog.format('at most %s cents can still be refunded for this booking', v_left)
+        );
+    end if;
+    insert into app.refunds (booking_id, payment_id, amount_cents, reason, requested_by, requested_role)
+    values (p_booking_id, v_payment.id, p_amount_cents, p_reason, p_requested_by, p_requested_role)
+    returning id into v_refund_id;
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'payment.refund', 'refund_id', v_refund_id, 'booking_id', p_booking_id
+    ));
+    return v_refund_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION request_refund(p_booking_id uuid, p_amount_cents integer, p_reason text, p_requested_by uuid, p_requested_role text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.request_refund(p_booking_id uuid, p_amount_cents integer, p_reason text, p_requested_by uuid, p_requested_role text) IS 'Add a refund to the ledger (never past what was captured) and ask the worker to perform it.';
 
 
 --
@@ -3030,6 +3921,44 @@ $_$;
 --
 
 COMMENT ON FUNCTION internal.stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer) IS 'Verify a Stripe-Signature header (HMAC-SHA256 of "<t>.<raw body>", any v1, within the tolerance).';
+
+
+--
+-- Name: sweep(integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.sweep(p_limit integer DEFAULT 500) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_id uuid;
+    v_expired integer := 0;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
+    -- skip locked: safe to run concurrently and often; a hold another
+    -- transaction is handling is left to it
+    for v_id in
+        select b.id from app.bookings as b
+        where b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now()
+        order by b.hold_expires_at
+        limit p_limit
+        for update skip locked
+    loop
+        if internal.expire_hold(v_id) then
+            v_expired := v_expired + 1;
+        end if;
+    end loop;
+    return pg_catalog.jsonb_build_object('expired', v_expired);
+end
+$$;
+
+
+--
+-- Name: FUNCTION sweep(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds. Safe to run concurrently.';
 
 
 --
@@ -5318,6 +6247,98 @@ $_$;
 
 
 --
+-- Name: bookings; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.bookings (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    quote_id uuid,
+    during tstzrange NOT NULL,
+    blocked tstzrange NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    hold_expires_at timestamp with time zone,
+    price_cents integer NOT NULL,
+    deposit_cents integer NOT NULL,
+    currency text NOT NULL,
+    cancel_notice_hours integer NOT NULL,
+    cancel_fee_cents integer NOT NULL,
+    cancelled_at timestamp with time zone,
+    cancelled_by uuid,
+    cancel_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
+    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
+    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
+    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
+    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
+    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
+    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text])))
+);
+
+ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+
+
+--
+-- Name: my_bookings; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.my_bookings WITH (security_invoker='true') AS
+ SELECT b.id,
+    b.status,
+    b.customer_id,
+    b.provider_id,
+    b.service_id,
+    lower(b.during) AS starts_at,
+    upper(b.during) AS ends_at,
+        CASE
+            WHEN (b.status = 'pending_payment'::text) THEN b.hold_expires_at
+            ELSE NULL::timestamp with time zone
+        END AS hold_expires_at,
+    b.price_cents,
+    b.deposit_cents,
+    b.currency,
+    b.cancel_notice_hours,
+    b.cancel_fee_cents,
+    b.cancelled_at,
+    b.cancel_reason,
+    b.created_at,
+    b.updated_at
+   FROM app.bookings b;
+
+
+--
+-- Name: VIEW my_bookings; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.my_bookings IS 'Bookings you may see: a customer''s own, a provider''s bookings, or all for ops (row-level security decides).';
+
+
+--
+-- Name: COLUMN my_bookings.status; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_bookings.status IS 'pending_payment (held, awaiting payment), confirmed, completed, no_show, cancelled or expired.';
+
+
+--
+-- Name: COLUMN my_bookings.hold_expires_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_bookings.hold_expires_at IS 'While pending_payment: when the hold lapses and the slot is freed.';
+
+
+--
 -- Name: my_provider; Type: VIEW; Schema: api; Owner: -
 --
 
@@ -6122,46 +7143,89 @@ COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling lat
 
 
 --
--- Name: bookings; Type: TABLE; Schema: app; Owner: -
+-- Name: idempotency_keys; Type: TABLE; Schema: app; Owner: -
 --
 
-CREATE TABLE app.bookings (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+CREATE TABLE app.idempotency_keys (
     customer_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    service_id uuid NOT NULL,
-    quote_id uuid,
-    during tstzrange NOT NULL,
-    blocked tstzrange NOT NULL,
-    status text DEFAULT 'pending_payment'::text NOT NULL,
-    hold_expires_at timestamp with time zone,
-    price_cents integer NOT NULL,
-    deposit_cents integer NOT NULL,
-    currency text NOT NULL,
-    cancel_notice_hours integer NOT NULL,
-    cancel_fee_cents integer NOT NULL,
-    cancelled_at timestamp with time zone,
-    cancelled_by uuid,
-    cancel_reason text,
+    key text NOT NULL,
+    request_hash bytea NOT NULL,
+    response jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
-    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
-    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
-    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
-    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
-    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
-    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text])))
+    CONSTRAINT idempotency_keys_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255)))
 );
 
-ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY app.idempotency_keys FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
+-- Name: TABLE idempotency_keys; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+COMMENT ON TABLE app.idempotency_keys IS 'Idempotency-Key headers of booking confirmations: the request''s hash and the response given.';
+
+
+--
+-- Name: payments; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.payments (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    booking_id uuid NOT NULL,
+    amount_cents integer NOT NULL,
+    currency text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    stripe_payment_intent_id text,
+    client_secret text,
+    captured_cents integer DEFAULT 0 NOT NULL,
+    failure_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payments_amount_cents_check CHECK ((amount_cents > 0)),
+    CONSTRAINT payments_captured_cents_check CHECK (((captured_cents >= 0) AND (captured_cents <= amount_cents))),
+    CONSTRAINT payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'requires_payment'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE ONLY app.payments FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE payments; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.payments IS 'The charge of a booking: its Stripe PaymentIntent, client secret, amount, captured amount and status.';
+
+
+--
+-- Name: refunds; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.refunds (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    booking_id uuid NOT NULL,
+    payment_id uuid NOT NULL,
+    amount_cents integer NOT NULL,
+    reason text NOT NULL,
+    requested_by uuid,
+    requested_role text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    stripe_refund_id text,
+    failure_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT refunds_amount_cents_check CHECK ((amount_cents > 0)),
+    CONSTRAINT refunds_reason_check CHECK (((length(btrim(reason)) >= 1) AND (length(btrim(reason)) <= 500))),
+    CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text])))
+);
+
+ALTER TABLE ONLY app.refunds FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE refunds; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.refunds IS 'The refund ledger: each row is one refund of a booking''s payment (pending until Stripe settles it).';
 
 
 --
@@ -6743,6 +7807,38 @@ ALTER TABLE ONLY app.bookings
 
 
 --
+-- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (customer_id, key);
+
+
+--
+-- Name: payments payments_booking_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payments
+    ADD CONSTRAINT payments_booking_id_key UNIQUE (booking_id);
+
+
+--
+-- Name: payments payments_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payments
+    ADD CONSTRAINT payments_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payments payments_stripe_payment_intent_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payments
+    ADD CONSTRAINT payments_stripe_payment_intent_id_key UNIQUE (stripe_payment_intent_id);
+
+
+--
 -- Name: providers providers_owner_id_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -6780,6 +7876,22 @@ ALTER TABLE ONLY app.quote_items
 
 ALTER TABLE ONLY app.quotes
     ADD CONSTRAINT quotes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: refunds refunds_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.refunds
+    ADD CONSTRAINT refunds_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: refunds refunds_stripe_refund_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.refunds
+    ADD CONSTRAINT refunds_stripe_refund_id_key UNIQUE (stripe_refund_id);
 
 
 --
@@ -7090,6 +8202,27 @@ CREATE INDEX bookings_service_id_idx ON app.bookings USING btree (service_id);
 
 
 --
+-- Name: bookings_status_during_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_status_during_idx ON app.bookings USING btree (upper(during)) WHERE (status = 'confirmed'::text);
+
+
+--
+-- Name: bookings_status_hold_expires_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_status_hold_expires_at_idx ON app.bookings USING btree (hold_expires_at) WHERE (status = 'pending_payment'::text);
+
+
+--
+-- Name: idempotency_keys_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX idempotency_keys_created_at_idx ON app.idempotency_keys USING btree (created_at);
+
+
+--
 -- Name: providers_is_active_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -7129,6 +8262,27 @@ CREATE INDEX quotes_category_id_idx ON app.quotes USING btree (category_id);
 --
 
 CREATE INDEX quotes_customer_id_idx ON app.quotes USING btree (customer_id);
+
+
+--
+-- Name: refunds_booking_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX refunds_booking_id_idx ON app.refunds USING btree (booking_id);
+
+
+--
+-- Name: refunds_payment_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX refunds_payment_id_idx ON app.refunds USING btree (payment_id);
+
+
+--
+-- Name: refunds_requested_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX refunds_requested_by_idx ON app.refunds USING btree (requested_by);
 
 
 --
@@ -7307,6 +8461,20 @@ CREATE TRIGGER _050_default_owner BEFORE INSERT ON app.providers FOR EACH ROW EX
 
 
 --
+-- Name: bookings _100_check_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_check_update BEFORE UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_check_update();
+
+
+--
+-- Name: refunds _100_refund_total; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER _100_refund_total AFTER INSERT OR UPDATE OF amount_cents, status ON app.refunds DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION internal.payments_check_refund_total();
+
+
+--
 -- Name: bookings _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -7339,6 +8507,13 @@ CREATE TRIGGER _200_check_time_zones_inserted AFTER INSERT ON app.providers REFE
 --
 
 CREATE TRIGGER _200_check_time_zones_updated AFTER UPDATE ON app.providers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.check_time_zones_updated();
+
+
+--
+-- Name: bookings _900_audit; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_audit();
 
 
 --
@@ -7379,6 +8554,22 @@ ALTER TABLE ONLY app.bookings
 
 ALTER TABLE ONLY app.bookings
     ADD CONSTRAINT bookings_service_id_fkey FOREIGN KEY (service_id) REFERENCES app.services(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: idempotency_keys idempotency_keys_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: payments payments_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payments
+    ADD CONSTRAINT payments_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
 
 
 --
@@ -7427,6 +8618,30 @@ ALTER TABLE ONLY app.quotes
 
 ALTER TABLE ONLY app.quotes
     ADD CONSTRAINT quotes_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: refunds refunds_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.refunds
+    ADD CONSTRAINT refunds_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: refunds refunds_payment_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.refunds
+    ADD CONSTRAINT refunds_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES app.payments(id) ON DELETE CASCADE;
+
+
+--
+-- Name: refunds refunds_requested_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.refunds
+    ADD CONSTRAINT refunds_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES app.users(id) ON DELETE SET NULL;
 
 
 --
@@ -7572,6 +8787,12 @@ COMMENT ON POLICY delete_provider_own ON app.weekly_hours IS 'A provider account
 
 
 --
+-- Name: idempotency_keys; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.idempotency_keys ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: providers insert_provider_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -7634,6 +8855,12 @@ COMMENT ON POLICY insert_provider_own ON app.weekly_hours IS 'A provider account
 
 
 --
+-- Name: payments; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.payments ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: providers; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -7650,6 +8877,12 @@ ALTER TABLE app.quote_items ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.quotes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: refunds; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.refunds ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: service_categories select_everyone; Type: POLICY; Schema: app; Owner: -
@@ -7677,6 +8910,20 @@ CREATE POLICY select_ops ON app.bookings FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.bookings IS 'Ops staff read every booking.';
+
+
+--
+-- Name: payments select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.payments FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON payments; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.payments IS 'Ops staff read every payment.';
 
 
 --
@@ -7719,6 +8966,20 @@ CREATE POLICY select_ops ON app.quotes FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.quotes IS 'Ops staff read every quote.';
+
+
+--
+-- Name: refunds select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.refunds FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON refunds; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.refunds IS 'Ops staff read every refund.';
 
 
 --
@@ -7806,6 +9067,22 @@ COMMENT ON POLICY select_own ON app.bookings IS 'A customer reads only its own b
 
 
 --
+-- Name: payments select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.payments FOR SELECT TO customer USING ((booking_id IN ( SELECT b.id
+   FROM app.bookings b
+  WHERE (b.customer_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_own ON payments; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.payments IS 'A customer reads the payments of its own bookings.';
+
+
+--
 -- Name: quote_items select_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -7833,6 +9110,22 @@ CREATE POLICY select_own ON app.quotes FOR SELECT TO customer USING ((customer_i
 --
 
 COMMENT ON POLICY select_own ON app.quotes IS 'A customer reads only the quotes it asked for.';
+
+
+--
+-- Name: refunds select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.refunds FOR SELECT TO customer USING ((booking_id IN ( SELECT b.id
+   FROM app.bookings b
+  WHERE (b.customer_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_own ON refunds; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.refunds IS 'A customer reads the refunds of its own bookings.';
 
 
 --
@@ -7866,6 +9159,23 @@ COMMENT ON POLICY select_provider_own ON app.bookings IS 'A provider account rea
 
 
 --
+-- Name: payments select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.payments FOR SELECT TO provider USING ((booking_id IN ( SELECT b.id
+   FROM (app.bookings b
+     JOIN app.providers p ON ((b.provider_id = p.id)))
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON payments; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.payments IS 'A provider reads the payments of its own bookings.';
+
+
+--
 -- Name: providers select_provider_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -7877,6 +9187,23 @@ CREATE POLICY select_provider_own ON app.providers FOR SELECT TO provider USING 
 --
 
 COMMENT ON POLICY select_provider_own ON app.providers IS 'A provider account reads only the provider profile it owns.';
+
+
+--
+-- Name: refunds select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.refunds FOR SELECT TO provider USING ((booking_id IN ( SELECT b.id
+   FROM (app.bookings b
+     JOIN app.providers p ON ((b.provider_id = p.id)))
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON refunds; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.refunds IS 'A provider reads the refunds of its own bookings.';
 
 
 --
@@ -8210,4 +9537,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124020500'),
     ('20261124020600'),
     ('20261124029000'),
+    ('20261124030000'),
     ('20261124030100');

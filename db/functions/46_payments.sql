@@ -381,7 +381,7 @@ declare
     v_type text := p_event ->> 'type';
     v_object jsonb := p_event -> 'data' -> 'object';
     v_refund jsonb;
-    v_outcomes text[] := '{}';
+    v_outcomes text[] := '{}'::text[];
 begin
     perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
     if v_type like 'payment_intent.%' then

@@ -245,8 +245,19 @@ def test_a_booking_is_pending_payment_by_default_and_refuses_unknown_statuses(
         (customer, service),
     ).fetchone()
     assert row is not None and row[1] == "pending_payment"
-    with pytest.raises(psycopg.errors.CheckViolation):
+    # an unknown status is refused: by the state machine trigger on update...
+    with pytest.raises(psycopg.Error) as err:
         db.execute("update app.bookings set status = 'maybe' where id = %s", (row[0],))
+    assert err.value.diag.message_hint == "invalid_transition"
+    # ...and by the check constraint on insert
+    with pytest.raises(psycopg.errors.CheckViolation):
+        db.execute(
+            "insert into app.bookings (customer_id, provider_id, service_id, during, blocked, status, "
+            "price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents) "
+            "select customer_id, provider_id, service_id, during, during, 'maybe', 1, 0, 'CAD', 0, 0 "
+            "from app.bookings where id = %s",
+            (row[0],),
+        )
     with pytest.raises(psycopg.errors.CheckViolation):
         db.execute(
             "update app.bookings set blocked = tstzrange('2026-12-02 15:30Z', '2026-12-02 16:00Z') "

@@ -233,15 +233,21 @@ def test_another_provider_cannot_add_rows_to_the_owners_provider(
     assert err.value.sqlstate in ("44000", "42501")
 
 
-def test_no_api_role_can_reach_the_app_schema(db: psycopg.Connection[Any], world: World) -> None:
-    for role, sub in [
-        ("anon", None),
-        ("customer", world.customer),
-        ("provider", world.other_owner),
-        ("ops", world.ops),
-    ]:
+def test_customers_and_anon_cannot_read_private_provider_columns_directly(
+    db: psycopg.Connection[Any], world: World
+) -> None:
+    # (providers and ops hold column grants; row-level security limits providers to their own row)
+    for role, sub in [("anon", None), ("customer", world.customer)]:
         with pytest.raises(psycopg.errors.InsufficientPrivilege), acting_as(db, role, sub):
             db.execute("select contact_email from app.providers")
+
+
+def test_a_provider_reading_the_table_directly_sees_only_its_own_contact_details(
+    db: psycopg.Connection[Any], world: World
+) -> None:
+    with acting_as(db, "provider", world.other_owner):
+        rows = db.execute("select id from app.providers where contact_email is not null").fetchall()
+    assert [r[0] for r in rows] == [world.other_provider]
 
 
 # --- Customers and anonymous callers ---------------------------------------------

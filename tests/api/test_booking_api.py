@@ -1,0 +1,174 @@
+"""Booking over HTTP: Idempotency-Key, and 50 customers racing for one slot through
+PostgREST, round after round: exactly one winner, every loser a clean 409."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from tests.helpers import booking as bk
+from tests.helpers import catalog, stack
+from tests.helpers.auth import bearer, mint
+from tests.helpers.factories import create_user
+
+
+@pytest.fixture
+def admin(api: stack.PostgREST) -> Any:
+    with psycopg.connect(api.db_url, autocommit=True) as conn:
+        yield conn
+
+
+def _remote_shop(admin: psycopg.Connection[Any], **service: Any) -> bk.Shop:
+    # somewhere no other test's provider is, so that the quote offers only this one
+    lat, lng = 46.0 + (uuid.uuid4().int % 1000) / 1000, -74.5 + (uuid.uuid4().int % 1000) / 1000
+    return bk.open_shop(admin, lat=lat, lng=lng, **service)
+
+
+def _post(
+    api_url: str, customer: uuid.UUID, body: dict[str, Any], key: str | None = None
+) -> httpx.Response:
+    headers = bearer(mint("customer", customer))
+    if key:
+        headers["Idempotency-Key"] = key
+    return httpx.post(f"{api_url}/rpc/confirm_booking", json=body, headers=headers, timeout=30)
+
+
+def test_an_idempotency_key_replays_the_first_answer(
+    api: stack.PostgREST, admin: psycopg.Connection[Any]
+) -> None:
+    shop = _remote_shop(admin)
+    customer = create_user(admin, "customer")
+    q = bk.quote(admin, customer, shop, catalog.next_weekday(3, at="11:00"))
+    body = {"quote_id": str(q), "provider_id": str(shop.provider_id)}
+    first = _post(api.url, customer, body, key="order-42")
+    second = _post(api.url, customer, body, key="order-42")
+    assert first.status_code == second.status_code == 200, first.text
+    assert first.json() == second.json()
+    count = admin.execute(
+        "select count(*) from app.bookings where provider_id = %s", (shop.provider_id,)
+    ).fetchone()
+    assert count == (1,)
+    other = _post(
+        api.url, customer, {"quote_id": str(q), "provider_id": str(uuid.uuid4())}, key="order-42"
+    )
+    assert other.status_code == 422
+    assert other.json()["hint"] == "idempotency_key_reused"
+
+
+def test_missing_and_malformed_fields_are_4xx_naming_them(
+    api: stack.PostgREST, admin: psycopg.Connection[Any]
+) -> None:
+    customer = create_user(admin, "customer")
+    missing = _post(api.url, customer, {"provider_id": str(uuid.uuid4())})
+    assert missing.status_code == 400 and "quote_id is required" in missing.json()["message"]
+    malformed = _post(
+        api.url, customer, {"quote_id": "not-a-uuid", "provider_id": str(uuid.uuid4())}
+    )
+    assert malformed.status_code == 400
+
+
+def test_anon_and_providers_cannot_confirm(
+    api: stack.PostgREST, admin: psycopg.Connection[Any]
+) -> None:
+    body = {"quote_id": str(uuid.uuid4()), "provider_id": str(uuid.uuid4())}
+    assert httpx.post(f"{api.url}/rpc/confirm_booking", json=body).status_code == 401
+    provider = create_user(admin, "provider")
+    resp = httpx.post(
+        f"{api.url}/rpc/confirm_booking", json=body, headers=bearer(mint("provider", provider))
+    )
+    assert resp.status_code == 403
+
+
+def _deadlocks(admin: psycopg.Connection[Any]) -> int:
+    row = admin.execute(
+        "select deadlocks from pg_stat_database where datname = current_database()"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "overlapping", [False, True], ids=["same slot", "overlapping slots with buffers"]
+)
+def test_fifty_customers_racing_for_one_slot_leave_exactly_one_winner(
+    api: stack.PostgREST, admin: psycopg.Connection[Any], overlapping: bool
+) -> None:
+    rounds, clients = 20, 50
+    shop = _remote_shop(admin, buffer_before_minutes=10, buffer_after_minutes=15)
+    customers = [create_user(admin, "customer") for _ in range(clients)]
+    tokens = {c: bearer(mint("customer", c)) for c in customers}
+    deadlocks_before = _deadlocks(admin)
+    day = catalog.next_weekday(1, at="09:00", min_days=3)
+    statuses: list[int] = []
+    hints: list[str] = []
+    slowest = 0.0
+    lock = threading.Lock()
+    http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=clients))
+    try:
+        for rnd in range(rounds):
+            start = (day + timedelta(days=rnd)).replace(hour=10, minute=0)
+            # each client quotes its slot: the same one, or one of two that overlap through the buffers
+            quotes = []
+            for i, c in enumerate(customers):
+                t = start if not overlapping or i % 2 == 0 else start.replace(minute=30)
+                quotes.append((c, bk.quote(admin, c, shop, t)))
+            barrier = threading.Barrier(clients)
+
+            def go(item: tuple[uuid.UUID, uuid.UUID], barrier: threading.Barrier = barrier) -> None:
+                nonlocal slowest
+                c, q = item
+                barrier.wait()
+                t0 = time.monotonic()
+                r = http.post(
+                    f"{api.url}/rpc/confirm_booking",
+                    json={"quote_id": str(q), "provider_id": str(shop.provider_id)},
+                    headers=tokens[c],
+                )
+                elapsed = time.monotonic() - t0
+                with lock:
+                    slowest = max(slowest, elapsed)
+                    statuses.append(r.status_code)
+                    hints.append(r.json().get("hint", "") if r.status_code != 200 else "")
+
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(go, quotes))
+            live = admin.execute(
+                "select count(*) from app.bookings where provider_id = %s and status = 'pending_payment' "
+                "and lower(during) between %s and %s",
+                (shop.provider_id, start, start.replace(minute=30)),
+            ).fetchone()
+            assert live == (1,), f"round {rnd}: {live} live bookings"
+            # the winner pays, so that no customer runs into the cap on unpaid holds
+            admin.execute(
+                "update app.bookings set status = 'confirmed' where provider_id = %s and status = 'pending_payment'",
+                (shop.provider_id,),
+            )
+    finally:
+        http.close()
+    assert statuses.count(200) == rounds
+    assert statuses.count(409) == rounds * (clients - 1)
+    assert set(hints) == {"", "slot_unavailable"}
+    assert not [s for s in statuses if s >= 500]
+    assert _deadlocks(admin) == deadlocks_before, (
+        "a race must never deadlock (40P01 costs a second)"
+    )
+    overlaps = admin.execute(
+        """
+        select count(*) from app.bookings a join app.bookings b
+          on a.provider_id = b.provider_id and a.id < b.id and a.blocked && b.blocked
+        where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_payment', 'confirmed')
+        """
+    ).fetchone()
+    assert overlaps == (0,)
+    print(
+        f"race ({'overlapping' if overlapping else 'same slot'}): {rounds} rounds x {clients} clients, "
+        f"{statuses.count(200)} won, {statuses.count(409)} x 409, slowest {slowest * 1000:.0f} ms"
+    )
