@@ -163,6 +163,27 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
+-- Name: confirm_email(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.confirm_email(token text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.confirm_email(token)
+$$;
+
+
+--
+-- Name: FUNCTION confirm_email(token text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.confirm_email(token text) IS 'Confirm an email address with the single-use token from the confirmation email.
+
+Errors: 400 invalid_one_time_token (unknown, used or expired).';
+
+
+--
 -- Name: health(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -184,43 +205,397 @@ Open to anonymous callers. GET /rpc/health.';
 
 
 --
+-- Name: login(text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.login(email text DEFAULT NULL::text, password text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.login(email, password)
+$$;
+
+
+--
+-- Name: FUNCTION login(email text, password text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.login(email text, password text) IS 'Sign in with email and password.
+
+Returns access_token (15 minutes), refresh_token and the user.
+Errors: 401 invalid_credentials (the same for an unknown email and a wrong password); 429 rate_limited with Retry-After after repeated failures for one email or one client address.';
+
+
+--
+-- Name: logout(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.logout() RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.logout()
+$$;
+
+
+--
+-- Name: FUNCTION logout(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.logout() IS 'Sign out: revoke the caller''s session; its access and refresh tokens stop working at once.';
+
+
+--
+-- Name: me(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.me() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', u.id, 'email', u.email, 'role', u.role, 'full_name', u.full_name,
+        'locale', u.locale, 'phone', u.phone, 'email_confirmed', u.email_confirmed_at is not null,
+        'created_at', u.created_at
+    )
+    from app.users as u
+    where u.id = auth.uid()
+$$;
+
+
+--
+-- Name: FUNCTION me(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token).';
+
+
+--
+-- Name: refresh(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.refresh(refresh_token text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.refresh(refresh_token)
+$$;
+
+
+--
+-- Name: FUNCTION refresh(refresh_token text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.refresh(refresh_token text) IS 'Exchange a refresh token for a new access token and a new refresh token.
+
+The old refresh token stops working. Presenting an already-used one revokes the whole session (theft detection).
+Errors: 401 invalid_token.';
+
+
+--
+-- Name: request_password_reset(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.request_password_reset(email text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.request_password_reset(email)
+$$;
+
+
+--
+-- Name: FUNCTION request_password_reset(email text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.request_password_reset(email text) IS 'Ask for a password reset email. The answer is the same whether or not the account exists.';
+
+
+--
+-- Name: reset_password(text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.reset_password(token text DEFAULT NULL::text, new_password text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.reset_password(token, new_password)
+$$;
+
+
+--
+-- Name: FUNCTION reset_password(token text, new_password text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.reset_password(token text, new_password text) IS 'Set a new password with the single-use token from the reset email; every session is signed out.
+
+Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.';
+
+
+--
+-- Name: signup(text, text, text, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.signup(email text DEFAULT NULL::text, password text DEFAULT NULL::text, full_name text DEFAULT NULL::text, role text DEFAULT 'customer'::text, locale text DEFAULT 'en'::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.signup(email, password, full_name, role, locale)
+$$;
+
+
+--
+-- Name: FUNCTION signup(email text, password text, full_name text, role text, locale text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.signup(email text, password text, full_name text, role text, locale text) IS 'Create an account and sign in.
+
+Inputs: email (unique, normalised), password (10+ characters, at most 72 bytes, not the email), full_name, role (''customer'' or ''provider''; ops accounts are made with the command line), locale (''en'' or ''fr'').
+Returns the user and a session (access_token, refresh_token). A confirmation email is queued.
+Errors: 400 invalid_input naming the field; 409 email_taken.';
+
+
+--
+-- Name: stripe_webhook(json); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.stripe_webhook(json) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $_$
+    select internal.receive_stripe_webhook($1)
+$_$;
+
+
+--
+-- Name: FUNCTION stripe_webhook(json); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.stripe_webhook(json) IS 'Stripe''s webhook endpoint (POST the event as Stripe sends it, with its Stripe-Signature header).
+
+The signature is checked over the exact body. Each event is stored once: a repeated delivery answers 200 and changes nothing.
+Errors: 400 invalid_signature (unsigned, badly signed or older than 5 minutes; nothing is stored).';
+
+
+--
+-- Name: update_me(text, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.update_me(full_name text DEFAULT NULL::text, locale text DEFAULT NULL::text, phone text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_before app.users;
+begin
+    if auth.uid() is null then
+        perform internal.fail('not_authenticated', 'sign in first');
+    end if;
+    select * into v_before from app.users as u where u.id = auth.uid();
+    perform auth.check_profile(
+        coalesce(full_name, v_before.full_name), coalesce(locale, v_before.locale), nullif(phone, '')
+    );
+    update app.users as u
+    set
+        full_name = coalesce(update_me.full_name, u.full_name),
+        locale = coalesce(update_me.locale, u.locale),
+        phone = case when update_me.phone = '' then null else coalesce(update_me.phone, u.phone) end,
+        updated_at = pg_catalog.now()
+    where u.id = auth.uid();
+    return api.me();
+end
+$$;
+
+
+--
+-- Name: FUNCTION update_me(full_name text, locale text, phone text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.update_me(full_name text, locale text, phone text) IS 'Edit the caller''s profile: full_name, locale (''en'' or ''fr''), phone (E.164; '''' clears it). Omitted fields stay.
+
+Errors: 400 invalid_input naming the field.';
+
+
+--
+-- Name: base64url(bytea); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.base64url(p_data bytea) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.translate(
+        pg_catalog.rtrim(pg_catalog.replace(pg_catalog.encode(p_data, 'base64'), e'\n', ''), '='),
+        '+/', '-_'
+    )
+$$;
+
+
+--
+-- Name: FUNCTION base64url(p_data bytea); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.base64url(p_data bytea) IS 'base64url without padding (RFC 7515), as JWTs use.';
+
+
+--
+-- Name: check_email(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.check_email(p_email text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+begin
+    if p_email is null or p_email = '' then
+        perform internal.fail('invalid_input', 'email is required');
+    end if;
+    if pg_catalog.length(p_email) > 254 then
+        perform internal.fail('invalid_input', 'email must be at most 254 characters');
+    end if;
+    if p_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+        perform internal.fail('invalid_input', 'email is not a valid address');
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION check_email(p_email text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.check_email(p_email text) IS 'Refuse a missing, oversized or malformed email (400, names the field).';
+
+
+--
+-- Name: check_password(text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.check_password(p_password text, p_email text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_password is null or p_password = '' then
+        perform internal.fail('invalid_input', 'password is required');
+    end if;
+    if pg_catalog.char_length(p_password) < 10 then
+        perform internal.fail('invalid_input', 'password must be at least 10 characters');
+    end if;
+    -- bcrypt reads at most 72 bytes: a longer password would be silently truncated
+    if pg_catalog.octet_length(p_password) > 72 then
+        perform internal.fail('invalid_input', 'password must be at most 72 bytes');
+    end if;
+    if pg_catalog.lower(p_password) = pg_catalog.lower(p_email)
+        or pg_catalog.lower(p_password) = pg_catalog.split_part(pg_catalog.lower(p_email), '@', 1) then
+        perform internal.fail('invalid_input', 'password must not be the email address');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION check_password(p_password text, p_email text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.check_password(p_password text, p_email text) IS 'Password rules: 10 characters or more, at most 72 bytes (bcrypt), not the email.';
+
+
+--
+-- Name: check_profile(text, text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.check_profile(p_full_name text, p_locale text, p_phone text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+begin
+    if p_full_name is null or pg_catalog.btrim(p_full_name) = '' then
+        perform internal.fail('invalid_input', 'full_name is required');
+    end if;
+    if pg_catalog.char_length(p_full_name) > 200 then
+        perform internal.fail('invalid_input', 'full_name must be at most 200 characters');
+    end if;
+    if p_locale is null or p_locale not in ('en', 'fr') then
+        perform internal.fail('invalid_input', 'locale must be ''en'' or ''fr''');
+    end if;
+    if p_phone is not null and p_phone !~ '^\+[1-9][0-9]{6,14}$' then
+        perform internal.fail('invalid_input', 'phone must be in E.164 form, for example +15145550123');
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION check_profile(p_full_name text, p_locale text, p_phone text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.check_profile(p_full_name text, p_locale text, p_phone text) IS 'Profile field rules (400 naming the field).';
+
+
+--
 -- Name: check_request(); Type: FUNCTION; Schema: auth; Owner: -
 --
 
 CREATE FUNCTION auth.check_request() RETURNS void
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
     v_claims jsonb := auth.jwt();
     v_now numeric := extract(epoch from pg_catalog.now());
     v_aud text := internal.setting('jwt_aud');
+    v_method text := pg_catalog.current_setting('request.method', true);
+    v_anonymous boolean := (
+        nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'authorization'
+    ) is null;
 begin
-    if (nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb
-        ->> 'authorization') is null then
-        return;  -- anonymous: no token at all
+    if not v_anonymous then
+        -- PostgREST 12 accepts a token without exp for ever and skips the audience
+        -- check when the claim is absent: refuse both here.
+        if jsonb_typeof(v_claims -> 'exp') is distinct from 'number'
+            or jsonb_typeof(v_claims -> 'iat') is distinct from 'number' then
+            perform internal.fail('invalid_token', 'the access token must carry exp and iat claims');
+        end if;
+        if (v_claims ->> 'exp')::numeric <= v_now then
+            perform internal.fail('invalid_token', 'the access token has expired');
+        end if;
+        if (v_claims ->> 'iat')::numeric > v_now + 60 then
+            perform internal.fail('invalid_token', 'the access token was issued in the future');
+        end if;
+        if not coalesce(
+            v_claims -> 'aud' = pg_catalog.to_jsonb(v_aud)
+            or (jsonb_typeof(v_claims -> 'aud') = 'array' and v_claims -> 'aud' ? v_aud),
+            false
+        ) then
+            perform internal.fail('invalid_token', 'the access token is not meant for this API (aud)');
+        end if;
+        if v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
+            perform internal.fail('invalid_token', 'the access token has an unknown role');
+        end if;
+        if v_claims ? 'sid' and exists (
+            select from auth.sessions as s
+            where s.id = (v_claims ->> 'sid')::uuid and s.revoked_at is not null
+        ) then
+            perform internal.fail('invalid_token', 'the session has ended; sign in again');
+        end if;
     end if;
-    -- PostgREST 12 accepts a token without exp for ever and skips the audience
-    -- check when the claim is absent: refuse both here.
-    if jsonb_typeof(v_claims -> 'exp') is distinct from 'number'
-        or jsonb_typeof(v_claims -> 'iat') is distinct from 'number' then
-        perform internal.fail('invalid_token', 'the access token must carry exp and iat claims');
-    end if;
-    if (v_claims ->> 'exp')::numeric <= v_now then
-        perform internal.fail('invalid_token', 'the access token has expired');
-    end if;
-    if (v_claims ->> 'iat')::numeric > v_now + 60 then
-        perform internal.fail('invalid_token', 'the access token was issued in the future');
-    end if;
-    if not coalesce(
-        v_claims -> 'aud' = pg_catalog.to_jsonb(v_aud)
-        or (jsonb_typeof(v_claims -> 'aud') = 'array' and v_claims -> 'aud' ? v_aud),
-        false
-    ) then
-        perform internal.fail('invalid_token', 'the access token is not meant for this API (aud)');
-    end if;
-    if v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
-        perform internal.fail('invalid_token', 'the access token has an unknown role');
+    -- Per-identity write limits. GET and HEAD run read-only and cannot count:
+    -- nginx limits reads (per address and per token) in front of PostgREST.
+    if v_method is not null and v_method not in ('GET', 'HEAD', 'OPTIONS') then
+        if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
+            return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
+        elsif v_anonymous then
+            perform auth.rate_limited(
+                'addr:' || auth.client_addr(),
+                coalesce(internal.setting('rate_limit_anon_writes_per_minute')::integer, 60)
+            );
+        else
+            perform auth.rate_limited(
+                'sub:' || (v_claims ->> 'sub'),
+                coalesce(internal.setting('rate_limit_writes_per_minute')::integer, 120)
+            );
+        end if;
     end if;
 end
 $$;
@@ -230,8 +605,175 @@ $$;
 -- Name: FUNCTION check_request(); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.check_request() IS 'PostgREST db-pre-request hook: refuse tokens without exp/iat or with the wrong aud.
-Definer: reads the audience from internal settings.';
+COMMENT ON FUNCTION auth.check_request() IS 'PostgREST db-pre-request hook: refuse tokens without exp/iat, with the wrong aud or a revoked session;
+limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.';
+
+
+--
+-- Name: client_addr(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.client_addr() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- nginx overwrites X-Real-IP with the connection's address; without nginx
+    -- there is no trustworthy address and every client shares one bucket.
+    select coalesce(
+        nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-real-ip',
+        'unknown'
+    )
+$$;
+
+
+--
+-- Name: FUNCTION client_addr(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.client_addr() IS 'The client''s address as nginx reports it (X-Real-IP), or ''unknown''.';
+
+
+--
+-- Name: confirm_email(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.confirm_email(p_token text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user_id uuid := auth.consume_one_time_token(p_token, 'confirm_email');
+begin
+    update app.users as u
+    set email_confirmed_at = coalesce(u.email_confirmed_at, pg_catalog.now()), updated_at = pg_catalog.now()
+    where u.id = v_user_id;
+    perform internal.audit('confirm_email', 'app.users', v_user_id::text, null, null, null, v_user_id, 'anon');
+    return pg_catalog.jsonb_build_object('email_confirmed', true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION confirm_email(p_token text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.confirm_email(p_token text) IS 'Confirm an email with its single-use token. Definer: anon completes it.';
+
+
+--
+-- Name: consume_one_time_token(text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.consume_one_time_token(p_token text, p_purpose text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row auth.one_time_tokens;
+begin
+    if p_token is null or p_token = '' or pg_catalog.length(p_token) > 200 then
+        perform internal.fail('invalid_input', 'token is required');
+    end if;
+    select * into v_row
+    from auth.one_time_tokens as t
+    where t.token_hash = auth.token_hash(p_token) and t.purpose = p_purpose
+    for update;
+    if not found or v_row.used_at is not null or v_row.expires_at <= pg_catalog.now() then
+        perform internal.fail('invalid_one_time_token', 'the token is invalid, already used or expired');
+    end if;
+    update auth.one_time_tokens as t set used_at = pg_catalog.now() where t.id = v_row.id;
+    return v_row.user_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION consume_one_time_token(p_token text, p_purpose text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.consume_one_time_token(p_token text, p_purpose text) IS 'Use a single-use token once; refuse unknown, used or expired ones. Definer: reads auth.one_time_tokens.';
+
+
+--
+-- Name: issue_one_time_token(uuid, text, interval); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.issue_one_time_token(p_user_id uuid, p_purpose text, p_ttl interval) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_token text := auth.new_opaque_token();
+begin
+    -- a new token supersedes any earlier unused one for the same purpose
+    update auth.one_time_tokens as t
+    set used_at = pg_catalog.now()
+    where t.user_id = p_user_id and t.purpose = p_purpose and t.used_at is null;
+    insert into auth.one_time_tokens (user_id, purpose, token_hash, expires_at)
+    values (p_user_id, p_purpose, auth.token_hash(v_token), pg_catalog.now() + p_ttl);
+    return v_token;
+end
+$$;
+
+
+--
+-- Name: FUNCTION issue_one_time_token(p_user_id uuid, p_purpose text, p_ttl interval); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.issue_one_time_token(p_user_id uuid, p_purpose text, p_ttl interval) IS 'Create a single-use token (only its hash is stored). Definer: writes auth.one_time_tokens.';
+
+
+--
+-- Name: issue_session(uuid, uuid); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.issue_session(p_user_id uuid, p_session_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user app.users;
+    v_session uuid := p_session_id;
+    v_refresh text := auth.new_opaque_token();
+    v_now bigint := pg_catalog.floor(extract(epoch from pg_catalog.now()))::bigint;
+    v_ttl integer := coalesce(internal.setting('jwt_ttl_seconds')::integer, 900);
+    v_refresh_days integer := coalesce(internal.setting('refresh_ttl_days')::integer, 30);
+begin
+    select * into strict v_user from app.users as u where u.id = p_user_id;
+    if v_session is null then
+        insert into auth.sessions (user_id) values (p_user_id) returning id into v_session;
+    else
+        update auth.sessions as s set last_refreshed_at = pg_catalog.now() where s.id = v_session;
+    end if;
+    insert into auth.refresh_tokens (user_id, family_id, token_hash, expires_at)
+    values (
+        p_user_id, v_session, auth.token_hash(v_refresh),
+        pg_catalog.now() + pg_catalog.make_interval(days => v_refresh_days)
+    );
+    return pg_catalog.jsonb_build_object(
+        'access_token', auth.sign_jwt(pg_catalog.jsonb_build_object(
+            'sub', v_user.id,
+            'role', v_user.role,
+            'email', v_user.email,
+            'aud', internal.setting('jwt_aud'),
+            'iat', v_now,
+            'exp', v_now + v_ttl,
+            'sid', v_session
+        )),
+        'token_type', 'bearer',
+        'expires_in', v_ttl,
+        'refresh_token', v_refresh,
+        'user', auth.user_json(v_user.id)
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION issue_session(p_user_id uuid, p_session_id uuid); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.issue_session(p_user_id uuid, p_session_id uuid) IS 'Start (or continue, on refresh) a session: a signed access token and a new refresh token. Definer: writes auth tables.';
 
 
 --
@@ -254,6 +796,350 @@ COMMENT ON FUNCTION auth.jwt() IS 'The verified JWT claims of the current reques
 
 
 --
+-- Name: login(text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.login(p_email text, p_password text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_email text := auth.normalize_email(coalesce(p_email, ''));
+    v_addr text := auth.client_addr();
+    v_window interval := pg_catalog.make_interval(
+        secs => coalesce(internal.setting('login_window_seconds')::integer, 900)
+    );
+    v_max_email integer := coalesce(internal.setting('login_max_failures_per_email')::integer, 5);
+    v_max_addr integer := coalesce(internal.setting('login_max_failures_per_address')::integer, 30);
+    v_user app.users;
+    v_hash text;
+    v_ok boolean;
+    v_retry_after integer;
+begin
+    if p_email is null or p_password is null then
+        perform internal.fail('invalid_input', 'email and password are required');
+    end if;
+    if pg_catalog.length(p_email) > 254 or pg_catalog.length(p_password) > 1000 then
+        perform internal.fail('invalid_input', 'email or password is too long');
+    end if;
+    -- one login at a time per email, so concurrent guesses cannot slip past the count
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('login:' || v_email));
+
+    select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
+    into v_retry_after
+    from (
+        select la.attempted_at from auth.login_attempts as la
+        where la.email = v_email and not la.succeeded and la.attempted_at > pg_catalog.now() - v_window
+        order by la.attempted_at desc
+        limit v_max_email
+    ) as a
+    having count(*) >= v_max_email;
+    if v_retry_after is null then
+        select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
+        into v_retry_after
+        from (
+            select la.attempted_at from auth.login_attempts as la
+            where la.client_addr = v_addr and not la.succeeded
+                and la.attempted_at > pg_catalog.now() - v_window
+            order by la.attempted_at desc
+            limit v_max_addr
+        ) as a
+        having count(*) >= v_max_addr;
+    end if;
+    if v_retry_after is not null then
+        -- returned, not raised, so that the response can carry Retry-After
+        perform pg_catalog.set_config('response.status', '429', true);
+        perform pg_catalog.set_config(
+            'response.headers',
+            pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('Retry-After', greatest(v_retry_after, 1)::text))::text,
+            true
+        );
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many failed logins; retry in %s seconds', greatest(v_retry_after, 1))
+        );
+    end if;
+
+    select * into v_user from app.users as u where u.email = v_email::extensions.citext;
+    select c.password_hash into v_hash from auth.credentials as c where c.user_id = v_user.id;
+    -- the same bcrypt work whether or not the account exists
+    v_ok := extensions.crypt(p_password, coalesce(v_hash, '$2a$10$0000000000000000000000uSyvAtVHnQiXKdtuxqvlOmfi.fGbhwO'))
+        = coalesce(v_hash, '-');
+    insert into auth.login_attempts (email, client_addr, succeeded) values (v_email, v_addr, v_ok);
+    if not v_ok then
+        -- returned, not raised: a raise would roll back the failed attempt we just recorded
+        perform pg_catalog.set_config('response.status', '401', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT401', 'hint', 'invalid_credentials', 'details', null,
+            'message', 'wrong email or password'
+        );
+    end if;
+    return auth.issue_session(v_user.id);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION login(p_email text, p_password text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.login(p_email text, p_password text) IS 'Check a password and start a session; throttled per email and per client address. Definer: reads credentials.';
+
+
+--
+-- Name: logout(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.logout() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_sid uuid := nullif(auth.jwt() ->> 'sid', '')::uuid;
+begin
+    if auth.uid() is null then
+        perform internal.fail('not_authenticated', 'sign in first');
+    end if;
+    update auth.sessions as s
+    set revoked_at = pg_catalog.now(), revoked_reason = 'logout'
+    where s.user_id = auth.uid() and s.revoked_at is null and (v_sid is null or s.id = v_sid);
+    return pg_catalog.jsonb_build_object('signed_out', true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION logout(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.logout() IS 'End the caller''s session (every session when the token has no sid). Definer: writes auth.sessions.';
+
+
+--
+-- Name: new_opaque_token(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.new_opaque_token() RETURNS text
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select auth.base64url(extensions.gen_random_bytes(32))
+$$;
+
+
+--
+-- Name: FUNCTION new_opaque_token(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.new_opaque_token() IS '256 random bits, base64url: refresh and one-time tokens.';
+
+
+--
+-- Name: normalize_email(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.normalize_email(p_email text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.lower(pg_catalog.btrim(p_email))
+$$;
+
+
+--
+-- Name: FUNCTION normalize_email(p_email text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.normalize_email(p_email text) IS 'Emails are compared trimmed and lower-cased.';
+
+
+--
+-- Name: rate_limited(text, integer); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.rate_limited(p_bucket text, p_limit integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_window timestamptz := pg_catalog.date_trunc('minute', pg_catalog.now());
+    v_hits integer;
+    v_retry integer;
+begin
+    insert into auth.rate_counters as c (bucket, window_start, hits)
+    values (p_bucket, v_window, 1)
+    on conflict (bucket, window_start) do update set hits = c.hits + 1
+    returning c.hits into v_hits;
+    if v_hits > p_limit then
+        v_retry := greatest(1, ceil(extract(epoch from (v_window + interval '1 minute' - pg_catalog.now())))::integer);
+        -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
+        raise sqlstate 'PGRST' using
+            message = pg_catalog.jsonb_build_object(
+                'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+                'message', pg_catalog.format('too many requests: at most %s writes a minute; retry in %s seconds',
+                    p_limit, v_retry)
+            )::text,
+            detail = pg_catalog.jsonb_build_object(
+                'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', v_retry::text)
+            )::text;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION rate_limited(p_bucket text, p_limit integer); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.rate_limited(p_bucket text, p_limit integer) IS 'Count one write in a fixed one-minute window; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_counters.';
+
+
+--
+-- Name: refresh(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.refresh(p_refresh_token text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row auth.refresh_tokens;
+    v_session auth.sessions;
+begin
+    if p_refresh_token is null or p_refresh_token = '' or pg_catalog.length(p_refresh_token) > 200 then
+        perform internal.fail('invalid_input', 'refresh_token is required');
+    end if;
+    select * into v_row from auth.refresh_tokens as r
+    where r.token_hash = auth.token_hash(p_refresh_token)
+    for update;
+    if not found then
+        perform internal.fail('invalid_token', 'the refresh token is not valid');
+    end if;
+    select * into v_session from auth.sessions as s where s.id = v_row.family_id for update;
+    if v_row.used_at is not null and v_session.revoked_at is null then
+        -- a rotated token came back: someone holds a copy. End the whole session.
+        update auth.sessions as s
+        set revoked_at = pg_catalog.now(), revoked_reason = 'refresh token reuse'
+        where s.id = v_row.family_id;
+        perform internal.audit('revoke_session', 'auth.sessions', v_row.family_id::text, null, null,
+            'refresh token reuse detected', v_row.user_id, 'system');
+        -- returned, not raised, so that the revocation is kept
+        perform pg_catalog.set_config('response.status', '401', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT401', 'hint', 'invalid_token', 'details', null,
+            'message', 'the refresh token was already used; the session has been revoked'
+        );
+    end if;
+    if v_row.used_at is not null or v_session.revoked_at is not null or v_row.expires_at <= pg_catalog.now() then
+        perform internal.fail('invalid_token', 'the refresh token is expired or revoked');
+    end if;
+    update auth.refresh_tokens as r set used_at = pg_catalog.now() where r.id = v_row.id;
+    return auth.issue_session(v_row.user_id, v_row.family_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION refresh(p_refresh_token text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.refresh(p_refresh_token text) IS 'Rotate a refresh token; a reused one revokes its whole session. Definer: reads auth.refresh_tokens.';
+
+
+--
+-- Name: request_password_reset(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.request_password_reset(p_email text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user_id uuid;
+    v_token text;
+begin
+    perform auth.check_email(auth.normalize_email(p_email));
+    select u.id into v_user_id from app.users as u
+    where u.email = auth.normalize_email(p_email)::extensions.citext;
+    if v_user_id is not null then
+        v_token := auth.issue_one_time_token(v_user_id, 'reset_password', interval '1 hour');
+        perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
+            'type', 'password_reset', 'user_id', v_user_id, 'token', v_token
+        ));
+    end if;
+    -- the same answer whether or not the account exists
+    return pg_catalog.jsonb_build_object('requested', true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION request_password_reset(p_email text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.request_password_reset(p_email text) IS 'Email a single-use password reset token if the account exists. Definer: anon requests it.';
+
+
+--
+-- Name: reset_password(text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.reset_password(p_token text, p_new_password text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user_id uuid := auth.consume_one_time_token(p_token, 'reset_password');
+    v_email text;
+begin
+    select u.email into v_email from app.users as u where u.id = v_user_id;
+    perform auth.check_password(p_new_password, v_email);
+    update auth.credentials as c
+    set password_hash = extensions.crypt(p_new_password, extensions.gen_salt('bf', 10)), updated_at = pg_catalog.now()
+    where c.user_id = v_user_id;
+    perform auth.revoke_sessions(v_user_id, 'password reset');
+    return pg_catalog.jsonb_build_object('password_reset', true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION reset_password(p_token text, p_new_password text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.reset_password(p_token text, p_new_password text) IS 'Set a new password with a reset token and sign out every session. Definer: anon completes it.';
+
+
+--
+-- Name: revoke_sessions(uuid, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.revoke_sessions(p_user_id uuid, p_reason text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_count integer;
+begin
+    update auth.sessions as s
+    set revoked_at = pg_catalog.now(), revoked_reason = p_reason
+    where s.user_id = p_user_id and s.revoked_at is null;
+    get diagnostics v_count = row_count;
+    perform internal.audit('revoke_sessions', 'auth.sessions', p_user_id::text, null,
+        pg_catalog.jsonb_build_object('revoked', v_count), p_reason);
+    return v_count;
+end
+$$;
+
+
+--
+-- Name: FUNCTION revoke_sessions(p_user_id uuid, p_reason text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.revoke_sessions(p_user_id uuid, p_reason text) IS 'Revoke every session of a user (ops tooling, password reset). Definer: writes auth.sessions.';
+
+
+--
 -- Name: role(); Type: FUNCTION; Schema: auth; Owner: -
 --
 
@@ -270,6 +1156,105 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.role() IS 'The caller''s role claim (anon without a token).';
+
+
+--
+-- Name: sign_jwt(jsonb); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.sign_jwt(p_claims jsonb) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    with parts as (
+        select
+            auth.base64url(pg_catalog.convert_to('{"alg":"HS256","typ":"JWT"}', 'utf8'))
+            || '.'
+            || auth.base64url(pg_catalog.convert_to(p_claims::text, 'utf8')) as signing_input
+    )
+    select
+        parts.signing_input || '.' || auth.base64url(
+            extensions.hmac(
+                pg_catalog.convert_to(parts.signing_input, 'utf8'),
+                pg_catalog.convert_to(internal.setting('jwt_secret'), 'utf8'),
+                'sha256'
+            )
+        )
+    from parts
+$$;
+
+
+--
+-- Name: FUNCTION sign_jwt(p_claims jsonb); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.sign_jwt(p_claims jsonb) IS 'Sign claims as an HS256 JWT. Definer: reads the JWT secret, which no API role may see.';
+
+
+--
+-- Name: signup(text, text, text, text, text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_email text := auth.normalize_email(p_email);
+    v_user_id uuid;
+    v_token text;
+begin
+    perform auth.check_email(v_email);
+    perform auth.check_password(p_password, v_email);
+    perform auth.check_profile(p_full_name, coalesce(p_locale, 'en'), null);
+    if coalesce(p_role, 'customer') not in ('customer', 'provider') then
+        perform internal.fail('invalid_input', 'role must be ''customer'' or ''provider''');
+    end if;
+    begin
+        insert into app.users (email, role, full_name, locale)
+        values (v_email, coalesce(p_role, 'customer'), pg_catalog.btrim(p_full_name), coalesce(p_locale, 'en'))
+        returning id into v_user_id;
+    exception when unique_violation then
+        -- never echo the constraint's detail (it would repeat the address)
+        perform internal.fail('email_taken', 'an account with this email already exists');
+    end;
+    insert into auth.credentials (user_id, password_hash)
+    values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
+    v_token := auth.issue_one_time_token(v_user_id, 'confirm_email', interval '48 hours');
+    perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
+        'type', 'email_confirmation', 'user_id', v_user_id, 'token', v_token
+    ));
+    perform internal.audit('signup', 'app.users', v_user_id::text, null, auth.user_json(v_user_id),
+        null, v_user_id, coalesce(p_role, 'customer'));
+    return auth.issue_session(v_user_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text) IS 'Create a customer or provider account and its first session. Definer: writes app.users and auth tables for anon.';
+
+
+--
+-- Name: token_hash(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.token_hash(p_token text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select extensions.digest(pg_catalog.convert_to(p_token, 'utf8'), 'sha256')
+$$;
+
+
+--
+-- Name: FUNCTION token_hash(p_token text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.token_hash(p_token text) IS 'SHA-256 of an opaque token: only this is ever stored.';
 
 
 --
@@ -292,6 +1277,128 @@ COMMENT ON FUNCTION auth.uid() IS 'The caller''s user id (JWT sub), or null for 
 
 
 --
+-- Name: user_json(uuid); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.user_json(p_user_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', u.id,
+        'email', u.email,
+        'role', u.role,
+        'full_name', u.full_name,
+        'locale', u.locale,
+        'phone', u.phone,
+        'email_confirmed', u.email_confirmed_at is not null,
+        'created_at', u.created_at
+    )
+    from app.users as u
+    where u.id = p_user_id
+$$;
+
+
+--
+-- Name: FUNCTION user_json(p_user_id uuid); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.user_json(p_user_id uuid) IS 'The public shape of an account, for session responses. Definer: called before the caller has a token.';
+
+
+--
+-- Name: audit(text, text, text, jsonb, jsonb, text, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb DEFAULT NULL::jsonb, p_after jsonb DEFAULT NULL::jsonb, p_reason text DEFAULT NULL::text, p_actor_id uuid DEFAULT NULL::uuid, p_actor_role text DEFAULT NULL::text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    insert into audit.action_log (
+        actor_id, actor_role, action, table_name, row_id, reason, before, after, request_id
+    )
+    values (
+        coalesce(p_actor_id, auth.uid()),
+        coalesce(p_actor_role, auth.role(), current_user::text),
+        p_action, p_table, p_row_id, p_reason, p_before, p_after, internal.request_id()
+    )
+$$;
+
+
+--
+-- Name: FUNCTION audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text) IS 'Append one row to audit.action_log (actor from the JWT unless given). Definer: audit is append-only for everyone else.';
+
+
+--
+-- Name: create_ops_user(text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.create_ops_user(p_email text, p_password text, p_full_name text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_email text := auth.normalize_email(p_email);
+    v_user_id uuid;
+begin
+    perform auth.check_email(v_email);
+    perform auth.check_password(p_password, v_email);
+    perform auth.check_profile(p_full_name, 'en', null);
+    insert into app.users (email, role, full_name, email_confirmed_at)
+    values (v_email, 'ops', p_full_name, pg_catalog.now())
+    returning id into v_user_id;
+    insert into auth.credentials (user_id, password_hash)
+    values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
+    perform internal.audit('create_ops_user', 'app.users', v_user_id::text, null, auth.user_json(v_user_id),
+        null, null, 'cli');
+    return v_user_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION create_ops_user(p_email text, p_password text, p_full_name text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.create_ops_user(p_email text, p_password text, p_full_name text) IS 'Create an ops account (command line only; never exposed over HTTP).';
+
+
+--
+-- Name: enqueue(text, jsonb, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.enqueue(p_queue text, p_message jsonb, p_delay_seconds integer DEFAULT 0) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_id bigint;
+begin
+    if p_queue not in ('payments', 'notifications') then
+        raise exception 'unknown queue %', p_queue;
+    end if;
+    if p_message ->> 'type' is null then
+        raise exception 'a queued message needs a type';
+    end if;
+    select pgmq.send(p_queue, p_message, greatest(p_delay_seconds, 0)) into v_id;
+    -- wakes the worker at commit (NOTIFY is transactional and de-duplicated)
+    perform pg_catalog.pg_notify('bookiji_queue', p_queue);
+    return v_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION enqueue(p_queue text, p_message jsonb, p_delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.enqueue(p_queue text, p_message jsonb, p_delay_seconds integer) IS 'Send a message to a pgmq queue in the caller''s transaction and wake the worker. Definer: API roles cannot touch pgmq.';
+
+
+--
 -- Name: error_codes(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -303,6 +1410,8 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
     from (
         values
         ('invalid_input', 400, 'A parameter is missing, malformed or out of range; the message names it.'),
+        ('invalid_signature', 400, 'A webhook''s signature is missing, wrong or stale; nothing was stored.'),
+        ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
@@ -310,8 +1419,10 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('not_found', 404, 'No such object visible to the caller.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
         ('email_taken', 409, 'An account with this email already exists.'),
+        ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
-        ('internal_error', 500, 'An unexpected failure; nothing was written.')
+        ('internal_error', 500, 'An unexpected failure; nothing was written.'),
+        ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.')
     ) as v (code, http_status, description)
 $$;
 
@@ -390,6 +1501,92 @@ COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer:
 
 
 --
+-- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.process_stripe_event(p_event jsonb) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- Event effects are registered here as booking and payment features land;
+    -- anything else is stored and acknowledged.
+    return 'ignored';
+end
+$$;
+
+
+--
+-- Name: FUNCTION process_stripe_event(p_event jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to bookings, payments and refunds; returns the outcome. Definer: called for anon.';
+
+
+--
+-- Name: receive_stripe_webhook(json); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.receive_stripe_webhook(p_body json) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_headers jsonb := coalesce(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb, '{}');
+    v_event jsonb;
+    v_id text;
+    v_outcome text;
+begin
+    if not internal.stripe_signature_valid(
+        v_headers ->> 'stripe-signature', p_body::text, internal.setting('stripe_webhook_secret')
+    ) then
+        perform internal.fail('invalid_signature', 'the Stripe-Signature header is missing, wrong or stale');
+    end if;
+    v_event := p_body::jsonb;
+    v_id := v_event ->> 'id';
+    if v_id is null or v_event ->> 'type' is null or v_id !~ '^evt_[A-Za-z0-9_]+$' then
+        perform internal.fail('invalid_input', 'the event has no valid id or type');
+    end if;
+    insert into app.stripe_events (id, type, payload)
+    values (v_id, v_event ->> 'type', v_event)
+    on conflict (id) do nothing;
+    if not found then
+        return pg_catalog.jsonb_build_object('received', true, 'duplicate', true);
+    end if;
+    v_outcome := internal.process_stripe_event(v_event);
+    update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;
+    return pg_catalog.jsonb_build_object('received', true, 'duplicate', false, 'outcome', v_outcome);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION receive_stripe_webhook(p_body json); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.receive_stripe_webhook(p_body json) IS 'Verify, store once and apply a Stripe webhook delivery. Definer: Stripe calls as anon.';
+
+
+--
+-- Name: request_id(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.request_id() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-request-id'
+$$;
+
+
+--
+-- Name: FUNCTION request_id(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.request_id() IS 'The request id nginx put in X-Request-Id (null outside HTTP).';
+
+
+--
 -- Name: setting(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -406,6 +1603,59 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.setting(p_key text) IS 'Read one deploy-time setting. Definer: internal.settings holds secrets no API role may read.';
+
+
+--
+-- Name: stripe_signature_valid(text, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer DEFAULT 300) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    v_timestamp bigint;
+    v_expected text;
+    v_part text;
+    v_found boolean := false;
+begin
+    if p_header is null or p_secret is null or p_body is null then
+        return false;
+    end if;
+    -- Stripe-Signature: t=<unix time>,v1=<hex>[,v1=<hex>...][,v0=...]
+    foreach v_part in array pg_catalog.string_to_array(p_header, ',') loop
+        if pg_catalog.btrim(v_part) ~ '^t=[0-9]{1,12}$' then
+            v_timestamp := pg_catalog.substr(pg_catalog.btrim(v_part), 3)::bigint;
+        end if;
+    end loop;
+    if v_timestamp is null
+        or pg_catalog.abs(extract(epoch from pg_catalog.now()) - v_timestamp) > p_tolerance_seconds then
+        return false;
+    end if;
+    v_expected := pg_catalog.encode(
+        extensions.hmac(
+            pg_catalog.convert_to(v_timestamp::text || '.' || p_body, 'utf8'),
+            pg_catalog.convert_to(p_secret, 'utf8'),
+            'sha256'
+        ),
+        'hex'
+    );
+    foreach v_part in array pg_catalog.string_to_array(p_header, ',') loop
+        -- compare every candidate; no early exit on the first mismatch
+        if pg_catalog.btrim(v_part) = 'v1=' || v_expected then
+            v_found := true;
+        end if;
+    end loop;
+    return v_found;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.stripe_signature_valid(p_header text, p_body text, p_secret text, p_tolerance_seconds integer) IS 'Verify a Stripe-Signature header (HMAC-SHA256 of "<t>.<raw body>", any v1, within the tolerance).';
 
 
 --
@@ -2633,6 +3883,30 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: stripe_events; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.stripe_events (
+    id text NOT NULL,
+    type text NOT NULL,
+    payload jsonb NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    processed_at timestamp with time zone,
+    outcome text,
+    CONSTRAINT stripe_events_id_check CHECK (((id ~ '^evt_[A-Za-z0-9_]+$'::text) AND (length(id) <= 255)))
+);
+
+ALTER TABLE ONLY app.stripe_events FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE stripe_events; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.stripe_events IS 'Verified Stripe webhook events, one row per event id; processed_at/outcome record what they did.';
+
+
+--
 -- Name: users; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -2653,12 +3927,56 @@ CREATE TABLE app.users (
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text])))
 );
 
+ALTER TABLE ONLY app.users FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE users; Type: COMMENT; Schema: app; Owner: -
 --
 
 COMMENT ON TABLE app.users IS 'Accounts: one row per person (customer, provider or ops), with the editable profile.';
+
+
+--
+-- Name: access_log; Type: TABLE; Schema: audit; Owner: -
+--
+
+CREATE TABLE audit.access_log (
+    id bigint NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    request_id text NOT NULL,
+    method text NOT NULL,
+    path text NOT NULL,
+    status integer NOT NULL,
+    role text,
+    sub text,
+    client_addr text,
+    bytes integer,
+    duration_ms numeric(10,3)
+);
+
+ALTER TABLE ONLY audit.access_log FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON TABLE audit.access_log IS 'Every API request as nginx saw it: time, role and sub presented, method, path, status, client address, request id.';
+
+
+--
+-- Name: access_log_id_seq; Type: SEQUENCE; Schema: audit; Owner: -
+--
+
+ALTER TABLE audit.access_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME audit.access_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -2713,6 +4031,8 @@ CREATE TABLE auth.credentials (
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+ALTER TABLE ONLY auth.credentials FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE credentials; Type: COMMENT; Schema: auth; Owner: -
@@ -2732,6 +4052,8 @@ CREATE TABLE auth.login_attempts (
     client_addr text,
     succeeded boolean NOT NULL
 );
+
+ALTER TABLE ONLY auth.login_attempts FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -2770,6 +4092,8 @@ CREATE TABLE auth.one_time_tokens (
     CONSTRAINT one_time_tokens_purpose_check CHECK ((purpose = ANY (ARRAY['confirm_email'::text, 'reset_password'::text])))
 );
 
+ALTER TABLE ONLY auth.one_time_tokens FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE one_time_tokens; Type: COMMENT; Schema: auth; Owner: -
@@ -2802,6 +4126,8 @@ CREATE TABLE auth.rate_counters (
     hits integer DEFAULT 0 NOT NULL
 );
 
+ALTER TABLE ONLY auth.rate_counters FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE rate_counters; Type: COMMENT; Schema: auth; Owner: -
@@ -2825,12 +4151,14 @@ CREATE TABLE auth.refresh_tokens (
     revoked_at timestamp with time zone
 );
 
+ALTER TABLE ONLY auth.refresh_tokens FORCE ROW LEVEL SECURITY;
+
 
 --
 -- Name: TABLE refresh_tokens; Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON TABLE auth.refresh_tokens IS 'Opaque refresh tokens, stored as SHA-256 hashes; a family is one login''s chain of rotations.';
+COMMENT ON TABLE auth.refresh_tokens IS 'Opaque refresh tokens, stored as SHA-256 hashes; a family (session) is one login''s chain of rotations.';
 
 
 --
@@ -2845,6 +4173,29 @@ ALTER TABLE auth.refresh_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     NO MAXVALUE
     CACHE 1
 );
+
+
+--
+-- Name: sessions; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.sessions (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_refreshed_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    revoked_reason text
+);
+
+ALTER TABLE ONLY auth.sessions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE sessions; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.sessions IS 'One row per login; access tokens carry its id (sid), so revoking it ends every token at once.';
 
 
 --
@@ -3094,6 +4445,14 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.stripe_events
+    ADD CONSTRAINT stripe_events_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: users users_email_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -3107,6 +4466,22 @@ ALTER TABLE ONLY app.users
 
 ALTER TABLE ONLY app.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: access_log access_log_pkey; Type: CONSTRAINT; Schema: audit; Owner: -
+--
+
+ALTER TABLE ONLY audit.access_log
+    ADD CONSTRAINT access_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: access_log access_log_request_id_key; Type: CONSTRAINT; Schema: audit; Owner: -
+--
+
+ALTER TABLE ONLY audit.access_log
+    ADD CONSTRAINT access_log_request_id_key UNIQUE (request_id);
 
 
 --
@@ -3171,6 +4546,14 @@ ALTER TABLE ONLY auth.refresh_tokens
 
 ALTER TABLE ONLY auth.refresh_tokens
     ADD CONSTRAINT refresh_tokens_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (id);
 
 
 --
@@ -3278,6 +4661,27 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: stripe_events_type_received_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX stripe_events_type_received_at_idx ON app.stripe_events USING btree (type, received_at);
+
+
+--
+-- Name: access_log_occurred_at_idx; Type: INDEX; Schema: audit; Owner: -
+--
+
+CREATE INDEX access_log_occurred_at_idx ON audit.access_log USING btree (occurred_at);
+
+
+--
+-- Name: access_log_sub_idx; Type: INDEX; Schema: audit; Owner: -
+--
+
+CREATE INDEX access_log_sub_idx ON audit.access_log USING btree (sub);
+
+
+--
 -- Name: action_log_actor_id_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
@@ -3324,6 +4728,13 @@ CREATE INDEX refresh_tokens_family_id_idx ON auth.refresh_tokens USING btree (fa
 --
 
 CREATE INDEX refresh_tokens_user_id_idx ON auth.refresh_tokens USING btree (user_id);
+
+
+--
+-- Name: sessions_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX sessions_user_id_idx ON auth.sessions USING btree (user_id);
 
 
 --
@@ -3413,11 +4824,27 @@ ALTER TABLE ONLY auth.one_time_tokens
 
 
 --
+-- Name: refresh_tokens refresh_tokens_family_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.refresh_tokens
+    ADD CONSTRAINT refresh_tokens_family_id_fkey FOREIGN KEY (family_id) REFERENCES auth.sessions(id) ON DELETE CASCADE;
+
+
+--
 -- Name: refresh_tokens refresh_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
 --
 
 ALTER TABLE ONLY auth.refresh_tokens
     ADD CONSTRAINT refresh_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: sessions sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.sessions
+    ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
 
 
 --
@@ -3437,10 +4864,112 @@ ALTER TABLE ONLY pgmq.topic_bindings
 
 
 --
+-- Name: stripe_events select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.stripe_events FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON stripe_events; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.stripe_events IS 'Ops staff read received Stripe events.';
+
+
+--
+-- Name: users select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.users FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON users; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.users IS 'Ops staff read every account.';
+
+
+--
+-- Name: users select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.users FOR SELECT TO customer, provider, ops USING ((id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_own ON users; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.users IS 'A signed-in user reads their own account.';
+
+
+--
+-- Name: stripe_events; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.stripe_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: users update_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY update_own ON app.users FOR UPDATE TO customer, provider, ops USING ((id = ( SELECT auth.uid() AS uid))) WITH CHECK ((id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY update_own ON users; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY update_own ON app.users IS 'A signed-in user edits their own profile fields.';
+
+
+--
+-- Name: users; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: access_log; Type: ROW SECURITY; Schema: audit; Owner: -
+--
+
+ALTER TABLE audit.access_log ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: action_log; Type: ROW SECURITY; Schema: audit; Owner: -
 --
 
 ALTER TABLE audit.action_log ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: access_log insert_worker; Type: POLICY; Schema: audit; Owner: -
+--
+
+CREATE POLICY insert_worker ON audit.access_log FOR INSERT TO bookiji_worker WITH CHECK (true);
+
+
+--
+-- Name: POLICY insert_worker ON access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON POLICY insert_worker ON audit.access_log IS 'The log shipper appends rows; nobody updates or deletes them.';
+
+
+--
+-- Name: access_log select_ops; Type: POLICY; Schema: audit; Owner: -
+--
+
+CREATE POLICY select_ops ON audit.access_log FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON audit.access_log IS 'Ops staff read the access log.';
+
 
 --
 -- Name: action_log select_ops; Type: POLICY; Schema: audit; Owner: -
@@ -3455,6 +4984,56 @@ CREATE POLICY select_ops ON audit.action_log FOR SELECT TO ops USING (true);
 
 COMMENT ON POLICY select_ops ON audit.action_log IS 'Ops staff read the whole audit trail.';
 
+
+--
+-- Name: access_log select_worker; Type: POLICY; Schema: audit; Owner: -
+--
+
+CREATE POLICY select_worker ON audit.access_log FOR SELECT TO bookiji_worker USING (true);
+
+
+--
+-- Name: POLICY select_worker ON access_log; Type: COMMENT; Schema: audit; Owner: -
+--
+
+COMMENT ON POLICY select_worker ON audit.access_log IS 'The shipper''s on-conflict check sees existing rows (only the request_id column is granted).';
+
+
+--
+-- Name: credentials; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.credentials ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: login_attempts; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.login_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: one_time_tokens; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.one_time_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: rate_counters; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.rate_counters ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: refresh_tokens; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.refresh_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: sessions; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.sessions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: settings; Type: ROW SECURITY; Schema: internal; Owner: -
@@ -3477,4 +5056,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000001'),
     ('20261124000002'),
     ('20261124000003'),
-    ('20261124010000');
+    ('20261124010000'),
+    ('20261124010100'),
+    ('20261124030100');

@@ -4,6 +4,7 @@ PostgREST process over a database of its own."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,11 @@ from pytest_postgresql import factories
 
 from tests.helpers import stack
 from worker import config, deploy
+
+# The shared test API must not throttle the suite itself; the rate-limit tests
+# lower these limits for their own identities and addresses.
+os.environ.setdefault("RATE_LIMIT_ANON_WRITES_PER_MINUTE", "100000")
+os.environ.setdefault("RATE_LIMIT_WRITES_PER_MINUTE", "100000")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -17,6 +17,9 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import psycopg
 
 from worker import config, deploy
 from worker.errors import BookijiError
@@ -89,6 +92,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     from worker import stack
 
     s = _settings()
+    stack.check_ports(s)  # before the cluster starts or anything is deployed
     stack.ensure_database_server(s)
     deploy.deploy(s)
     token = None
@@ -123,7 +127,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_localstripe(args: argparse.Namespace) -> int:
     from worker import services
 
-    services.run_localstripe("127.0.0.1", args.port)
+    services.run_localstripe(args.host, args.port)
     return 0
 
 
@@ -131,8 +135,71 @@ def cmd_smtp_sink(args: argparse.Namespace) -> int:
     from worker import services
 
     s = _settings()
-    port = int(s.smtp_url.rsplit(":", 1)[-1]) if args.port is None else args.port
-    services.run_smtp_sink("127.0.0.1", port, s.mail_dir)
+    port = (urlsplit(s.smtp_url).port or 25) if args.port is None else args.port
+    services.run_smtp_sink(args.host, port, s.mail_dir)
+    return 0
+
+
+def cmd_access_log(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from worker import access_log
+
+    s = _settings()
+    path = Path(args.file) if args.file else s.data_dir / "nginx" / "access.jsonl"
+    shipped = access_log.Shipper(s.worker_url, path).run(once=args.once)
+    print(f"shipped {shipped} access log rows")
+    return 0
+
+
+def cmd_gateway_config(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from worker import gateway
+
+    s = _settings()
+    host, _, port = args.listen.rpartition(":")
+    up_host, _, up_port = args.upstream.rpartition(":")
+    cfg = gateway.GatewayConfig(
+        listen_host=host,
+        listen_port=int(port),
+        upstream_host=up_host,
+        upstream_port=int(up_port),
+        home=Path(args.home),
+        js_dir=Path(args.home),
+        user=args.user,
+        rate_per_address=s.rate_limit_per_address,
+        burst_per_address=s.rate_limit_per_address * 2,
+        rate_per_token=s.rate_limit_per_token,
+        burst_per_token=s.rate_limit_per_token * 2,
+        max_body=s.max_body,
+    )
+    print(f"wrote {gateway.prepare(cfg)}")
+    return 0
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    import getpass
+
+    import psycopg
+
+    s = _settings()
+    with psycopg.connect(s.database_url, autocommit=True) as conn:
+        if args.action == "create-user":
+            password = args.password or getpass.getpass(f"password for {args.email}: ")
+            row = conn.execute(
+                "select internal.create_ops_user(%s, %s, %s)", (args.email, password, args.name)
+            ).fetchone()
+            print(f"ops user {args.email} created: {row[0] if row else '?'}")
+        else:
+            row = conn.execute(
+                "select auth.revoke_sessions(u.id, %s) from app.users u where u.email = %s",
+                (args.reason, args.email),
+            ).fetchone()
+            if row is None:
+                print(f"bookiji: no account with email {args.email}", file=sys.stderr)
+                return 2
+            print(f"revoked {row[0]} session(s) of {args.email}")
     return 0
 
 
@@ -166,13 +233,42 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--email", default="demo.customer@bookiji.test")
     tok.set_defaults(func=cmd_token)
 
-    ls = sub.add_parser("localstripe", help="run localstripe on 127.0.0.1")
+    ls = sub.add_parser("localstripe", help="run localstripe (on 127.0.0.1 unless --host)")
+    ls.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)"
+    )
     ls.add_argument("--port", type=int, default=12111)
     ls.set_defaults(func=cmd_localstripe)
 
-    sm = sub.add_parser("smtp-sink", help="run the SMTP sink on 127.0.0.1")
-    sm.add_argument("--port", type=int, default=None)
+    sm = sub.add_parser("smtp-sink", help="run the SMTP sink (on 127.0.0.1 unless --host)")
+    sm.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)"
+    )
+    sm.add_argument("--port", type=int, default=None, help="default: the port of SMTP_URL")
     sm.set_defaults(func=cmd_smtp_sink)
+
+    al = sub.add_parser("access-log", help="ship nginx's access log into audit.access_log")
+    al.add_argument("--file", default=None)
+    al.add_argument("--once", action="store_true", help="ship what is there, then exit")
+    al.set_defaults(func=cmd_access_log)
+
+    gc = sub.add_parser("gateway-config", help="write nginx's config (for containers)")
+    gc.add_argument("--listen", default="0.0.0.0:3000")
+    gc.add_argument("--upstream", default="postgrest:3000")
+    gc.add_argument("--home", default="/var/lib/bookiji/gateway")
+    gc.add_argument("--user", default="nginx", help="the user nginx's workers run as in its image")
+    gc.set_defaults(func=cmd_gateway_config)
+
+    ops = sub.add_parser("ops", help="ops accounts and sessions")
+    ops_sub = ops.add_subparsers(dest="action", required=True)
+    cu = ops_sub.add_parser("create-user", help="create an ops account (never possible over HTTP)")
+    cu.add_argument("--email", required=True)
+    cu.add_argument("--name", required=True)
+    cu.add_argument("--password", default=None, help="prompted for when omitted")
+    rs = ops_sub.add_parser("revoke-sessions", help="sign a user out everywhere")
+    rs.add_argument("--email", required=True)
+    rs.add_argument("--reason", default="revoked by ops")
+    ops.set_defaults(func=cmd_ops)
 
     wk = sub.add_parser("worker", help="run the pgmq worker")
     wk.add_argument("rest", nargs=argparse.REMAINDER)
@@ -201,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except subprocess.CalledProcessError as exc:
         print(f"bookiji: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.Error as exc:
+        print(f"bookiji: {exc.diag.message_primary or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

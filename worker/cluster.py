@@ -205,14 +205,15 @@ class Cluster:
         return res.returncode == 0
 
     def start(self) -> None:
-        self.init()
         if self.running():
             return
+        # Before initdb: a taken port fails fast and leaves nothing behind.
         if port_in_use(self.port):
             raise ConfigError(
                 f"port {self.port} on 127.0.0.1 is already in use by another program; "
                 f"stop it or choose another port with BOOKIJI_PG_PORT"
             )
+        self.init()
         self._write_port()
         if not self.log_file.exists():
             self.log_file.touch()

@@ -24,9 +24,16 @@ DEFAULTS: dict[str, str] = {
     "BOOKIJI_DATA_DIR": str(ROOT / ".data"),
     "BOOKIJI_PG_PORT": "54322",
     "BOOKIJI_DB_NAME": "bookiji",
+    "API_HOST": "127.0.0.1",
+    "API_PORT": "3000",
     "PGRST_HOST": "127.0.0.1",
-    "PGRST_PORT": "3000",
+    "PGRST_PORT": "3002",
     "PGRST_ADMIN_PORT": "3001",
+    "RATE_LIMIT_PER_ADDRESS": "200",
+    "RATE_LIMIT_PER_TOKEN": "50",
+    "RATE_LIMIT_WRITES_PER_MINUTE": "120",
+    "RATE_LIMIT_ANON_WRITES_PER_MINUTE": "60",
+    "MAX_BODY": "1m",
     "PGRST_DB_POOL": "10",
     "PGRST_DB_MAX_ROWS": "1000",
     "PGRST_LOG_LEVEL": "error",
@@ -119,6 +126,8 @@ class Settings:
     jwt_secret: str
     jwt_aud: str
     jwt_ttl_seconds: int
+    api_host: str
+    api_port: int
     pgrst_host: str
     pgrst_port: int
     pgrst_admin_port: int
@@ -131,6 +140,11 @@ class Settings:
     smtp_url: str
     mail_from: str
     worker_metrics_port: int
+    rate_limit_per_address: int
+    rate_limit_per_token: int
+    rate_limit_writes_per_minute: int
+    rate_limit_anon_writes_per_minute: int
+    max_body: str
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -151,6 +165,12 @@ class Settings:
 
     @property
     def api_url(self) -> str:
+        """The public API: nginx in front of PostgREST."""
+        return f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def postgrest_url(self) -> str:
+        """PostgREST itself (loopback only; clients go through nginx)."""
         return f"http://{self.pgrst_host}:{self.pgrst_port}"
 
     def url_for(self, user: str, password: str, dbname: str | None = None) -> str:
@@ -197,6 +217,8 @@ def load() -> Settings:
         jwt_secret=sec["JWT_SECRET"],
         jwt_aud=_env("JWT_AUD"),
         jwt_ttl_seconds=int(_env("JWT_TTL_SECONDS")),
+        api_host=_env("API_HOST"),
+        api_port=int(_env("API_PORT")),
         pgrst_host=_env("PGRST_HOST"),
         pgrst_port=int(_env("PGRST_PORT")),
         pgrst_admin_port=int(_env("PGRST_ADMIN_PORT")),
@@ -209,6 +231,11 @@ def load() -> Settings:
         smtp_url=_env("SMTP_URL"),
         mail_from=_env("MAIL_FROM"),
         worker_metrics_port=int(_env("WORKER_METRICS_PORT")),
+        rate_limit_per_address=int(_env("RATE_LIMIT_PER_ADDRESS")),
+        rate_limit_per_token=int(_env("RATE_LIMIT_PER_TOKEN")),
+        rate_limit_writes_per_minute=int(_env("RATE_LIMIT_WRITES_PER_MINUTE")),
+        rate_limit_anon_writes_per_minute=int(_env("RATE_LIMIT_ANON_WRITES_PER_MINUTE")),
+        max_body=_env("MAX_BODY"),
     )
 
 

@@ -1,5 +1,6 @@
 """Deploy: roles, pgmq, dbmate migrations, then every declarative file in one transaction.
 
+    0. check that the server has the extensions the migrations need (PostGIS...)
     1. create the database if it is missing
     2. db/bootstrap/*.sql (cluster-level roles) and the roles' passwords
     3. pgmq, from the SQL that the pgmq PyPI package ships (once per database)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -53,11 +55,49 @@ def _dbmate_url(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+def _maintenance_url(url: str) -> str:
+    """The same server and login, on the ``postgres`` maintenance database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
+
+
+# Extensions the first migration creates. PostGIS is a separate Debian package;
+# the others are contrib modules that ship with postgresql-15 itself.
+CONTRIB_EXTENSIONS = ("btree_gist", "pgcrypto", "citext")
+
+
+def available_extensions(conn: psycopg.Connection[tuple[object, ...]]) -> set[str]:
+    """The extensions this server could create (its installed packages)."""
+    rows = conn.execute("select name from pg_catalog.pg_available_extensions").fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def check_server(
+    url: str,
+    available: Callable[[psycopg.Connection[tuple[object, ...]]], set[str]] | None = None,
+) -> None:
+    """Refuse a server that lacks an extension the migrations need, before anything is written.
+
+    ``available`` defaults to :func:`available_extensions` (a catalog query); tests
+    pass another to play a server without PostGIS.
+    """
+    with _connect(_maintenance_url(url)) as conn:
+        names = (available or available_extensions)(conn)
+    if "postgis" not in names:
+        raise ConfigError(
+            "PostGIS is not installed on this server: install postgresql-15-postgis-3"
+        )
+    missing = [name for name in CONTRIB_EXTENSIONS if name not in names]
+    if missing:
+        raise ConfigError(
+            f"extension(s) {', '.join(missing)} not available on this server: install the "
+            "PostgreSQL contrib modules (Debian: postgresql-15)"
+        )
+
+
 def ensure_database(admin_url: str, dbname: str) -> bool:
     """Create ``dbname`` if missing; return True when it was created."""
-    parts = urlsplit(admin_url)
-    maint = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
-    with _connect(maint, autocommit=True) as conn:
+    with _connect(_maintenance_url(admin_url), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
         if exists:
             return False
@@ -160,6 +200,8 @@ def write_settings(url: str, settings: Settings, pgmq_version: str) -> None:
         "jwt_ttl_seconds": str(settings.jwt_ttl_seconds),
         "stripe_webhook_secret": settings.stripe_webhook_secret,
         "environment": settings.env,
+        "rate_limit_writes_per_minute": str(settings.rate_limit_writes_per_minute),
+        "rate_limit_anon_writes_per_minute": str(settings.rate_limit_anon_writes_per_minute),
         "pgmq_version": pgmq_version,
         "postgrest_version": postgrest_version(),
         "deployed_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -178,6 +220,7 @@ def write_settings(url: str, settings: Settings, pgmq_version: str) -> None:
 def deploy(settings: Settings, url: str | None = None) -> None:
     """Bring the database at ``url`` (default DATABASE_URL) to the code's schema."""
     url = url or settings.database_url
+    check_server(url)
     ensure_database(url, dbname_of(url))
     apply_bootstrap(url, settings)
     version = install_pgmq(url)

@@ -1,7 +1,8 @@
-"""The development side services: localstripe on loopback and an SMTP sink that keeps mail.
+"""The development side services: localstripe and an SMTP sink that keeps mail.
 
 localstripe's own command line listens on every interface; here its aiohttp app
-is started on 127.0.0.1 only. The SMTP sink is aiosmtpd, saving each received
+is started on 127.0.0.1 unless the command line names another address (inside a
+container: `--host 0.0.0.0`). The SMTP sink is aiosmtpd, saving each received
 message as an ``.eml`` file under ``.data/mail/``.
 """
 

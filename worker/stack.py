@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from worker import cluster as cluster_mod
-from worker import deploy, postgrest
+from worker import deploy, gateway, postgrest, stripe_setup
 from worker.config import Settings
 from worker.errors import ConfigError
 
@@ -77,22 +77,42 @@ def _wait_port(port: int, timeout: float) -> bool:
     return False
 
 
+def gateway_config(settings: Settings) -> gateway.GatewayConfig:
+    return gateway.GatewayConfig(
+        listen_host=settings.api_host,
+        listen_port=settings.api_port,
+        upstream_port=settings.pgrst_port,
+        home=settings.data_dir / "nginx",
+        rate_per_address=settings.rate_limit_per_address,
+        burst_per_address=settings.rate_limit_per_address * 2,
+        rate_per_token=settings.rate_limit_per_token,
+        burst_per_token=settings.rate_limit_per_token * 2,
+        max_body=settings.max_body,
+    )
+
+
 def procfile(settings: Settings, conf: Path) -> dict[str, str]:
     py = sys.executable
-    stripe_port = settings.stripe_api_base.rsplit(":", 1)[-1].rstrip("/")
-    return {
+    gw = gateway_config(settings)
+    gateway.prepare(gw)
+    procs = {
         "postgrest": f"{deploy.POSTGREST} {conf}",
-        "stripe": f"{py} -m worker.cli localstripe --port {stripe_port}",
+        "nginx": " ".join(gateway.command(gw)),
+        "accesslog": f"{py} -m worker.cli access-log --file {gw.access_log}",
         "smtp": f"{py} -m worker.cli smtp-sink",
         "worker": f"{py} -m worker",
     }
+    if stripe_setup.is_local(settings):
+        # the Stripe fake, only when STRIPE_API_BASE points at this machine
+        procs["stripe"] = f"{py} -m worker.cli localstripe --port {_stripe_port(settings)}"
+    return procs
 
 
 def banner(settings: Settings, token: str | None) -> str:
     lines = [
         "",
         "Bookiji is up:",
-        f"  API (PostgREST)   {settings.api_url}        OpenAPI: GET {settings.api_url}/",
+        f"  API (nginx → PostgREST)  {settings.api_url}   OpenAPI: GET {settings.api_url}/",
         f"  health            curl {settings.api_url}/rpc/health",
         f"  PostgreSQL        {settings.database_url.split('@')[-1]}   (bookiji db psql)",
         f"  Stripe fake       {settings.stripe_api_base}  (localstripe)",
@@ -110,16 +130,26 @@ def banner(settings: Settings, token: str | None) -> str:
     return "\n".join(lines)
 
 
+def _stripe_port(settings: Settings) -> int:
+    return urlsplit(settings.stripe_api_base).port or 443
+
+
+def check_ports(settings: Settings) -> None:
+    """Fail fast, naming the variable to change, when a port the stack listens on is taken."""
+    _free(settings.api_port, "the API (nginx)", "API_PORT")
+    _free(settings.pgrst_port, "PostgREST", "PGRST_PORT")
+    _free(settings.pgrst_admin_port, "PostgREST's admin server", "PGRST_ADMIN_PORT")
+    if stripe_setup.is_local(settings):
+        _free(_stripe_port(settings), "localstripe", "STRIPE_API_BASE")
+    smtp_port = urlsplit(settings.smtp_url).port or 25
+    _free(smtp_port, "the SMTP sink", "SMTP_URL")
+
+
 def up(settings: Settings, demo_token: str | None) -> int:
     from honcho.manager import Manager
     from honcho.printer import Printer
 
-    _free(settings.pgrst_port, "PostgREST", "PGRST_PORT")
-    _free(settings.pgrst_admin_port, "PostgREST's admin server", "PGRST_ADMIN_PORT")
-    stripe_port = int(settings.stripe_api_base.rsplit(":", 1)[-1].rstrip("/"))
-    _free(stripe_port, "localstripe", "STRIPE_API_BASE")
-    smtp_port = urlsplit(settings.smtp_url).port or 25
-    _free(smtp_port, "the SMTP sink", "SMTP_URL")
+    check_ports(settings)  # again: the deploy took a while
     conf = postgrest.write_config(
         settings.data_dir / "postgrest.conf", postgrest.render_config(settings)
     )
@@ -133,10 +163,8 @@ def up(settings: Settings, demo_token: str | None) -> int:
 
     def announce() -> None:
         if _wait_http(f"{settings.api_url}/rpc/health", 60):
-            from worker import stripe_setup
-
             if stripe_setup.is_local(settings):
-                _wait_port(stripe_port, 30)
+                _wait_port(_stripe_port(settings), 30)
                 try:
                     stripe_setup.register_webhook(settings)
                 except Exception as exc:

@@ -14,6 +14,8 @@ as $$
     from (
         values
         ('invalid_input', 400, 'A parameter is missing, malformed or out of range; the message names it.'),
+        ('invalid_signature', 400, 'A webhook''s signature is missing, wrong or stale; nothing was stored.'),
+        ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
@@ -21,8 +23,10 @@ as $$
         ('not_found', 404, 'No such object visible to the caller.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
         ('email_taken', 409, 'An account with this email already exists.'),
+        ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
-        ('internal_error', 500, 'An unexpected failure; nothing was written.')
+        ('internal_error', 500, 'An unexpected failure; nothing was written.'),
+        ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.')
     ) as v (code, http_status, description)
 $$;
 comment on function internal.error_codes() is

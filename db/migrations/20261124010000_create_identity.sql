@@ -30,10 +30,22 @@ create table auth.credentials (
 );
 comment on table auth.credentials is 'bcrypt password hashes (pgcrypto crypt/gen_salt(bf)).';
 
+create table auth.sessions (
+    id uuid primary key default extensions.gen_random_uuid(),
+    user_id uuid not null references app.users (id) on delete cascade,
+    created_at timestamptz not null default now(),
+    last_refreshed_at timestamptz,
+    revoked_at timestamptz,
+    revoked_reason text
+);
+comment on table auth.sessions is
+'One row per login; access tokens carry its id (sid), so revoking it ends every token at once.';
+create index sessions_user_id_idx on auth.sessions (user_id);
+
 create table auth.refresh_tokens (
     id bigint generated always as identity primary key,
     user_id uuid not null references app.users (id) on delete cascade,
-    family_id uuid not null,
+    family_id uuid not null references auth.sessions (id) on delete cascade,
     token_hash bytea not null,
     issued_at timestamptz not null default now(),
     expires_at timestamptz not null,
@@ -42,7 +54,7 @@ create table auth.refresh_tokens (
     constraint refresh_tokens_token_hash_key unique (token_hash)
 );
 comment on table auth.refresh_tokens is
-'Opaque refresh tokens, stored as SHA-256 hashes; a family is one login''s chain of rotations.';
+'Opaque refresh tokens, stored as SHA-256 hashes; a family (session) is one login''s chain of rotations.';
 create index refresh_tokens_user_id_idx on auth.refresh_tokens (user_id);
 create index refresh_tokens_family_id_idx on auth.refresh_tokens (family_id);
 
@@ -84,5 +96,6 @@ drop table auth.rate_counters;
 drop table auth.login_attempts;
 drop table auth.one_time_tokens;
 drop table auth.refresh_tokens;
+drop table auth.sessions;
 drop table auth.credentials;
 drop table app.users;

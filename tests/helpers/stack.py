@@ -15,7 +15,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from worker import config, deploy, postgrest
+from worker import config, deploy, gateway, postgrest
 from worker.cluster import Cluster
 
 TEST_PG_PORT = int(os.environ.get("BOOKIJI_TEST_PG_PORT", "54323"))
@@ -80,20 +80,54 @@ def drop_db(name: str) -> None:
 
 @dataclass
 class PostgREST:
-    url: str
+    """A PostgREST process and nginx in front of it, as in the real stack."""
+
+    url: str  # nginx: what clients use
+    postgrest_url: str  # PostgREST itself
     admin_url: str
     db_url: str
     process: subprocess.Popen[bytes]
     log: Path
+    gateway: gateway.GatewayConfig
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
 
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not become ready:\n{log.read_text(errors='replace')}")
+        time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @contextmanager
-def run_postgrest(dbname: str, *, pre_request: bool = True) -> Iterator[PostgREST]:
+def run_postgrest(
+    dbname: str,
+    *,
+    pre_request: bool = True,
+    rate_per_address: int = 10000,
+    rate_per_token: int = 10000,
+    max_body: str = "1m",
+) -> Iterator[PostgREST]:
     s = settings()
-    port, admin_port = free_port(), free_port()
+    port, admin_port, api_port = free_port(), free_port(), free_port()
+    home = s.data_dir / "test" / f"api-{dbname}-{api_port}"
+    home.mkdir(parents=True, exist_ok=True)
     conf_text = postgrest.render_config(
         s,
         db_uri=role_url(dbname, "authenticator", s.authenticator_password),
@@ -101,33 +135,40 @@ def run_postgrest(dbname: str, *, pre_request: bool = True) -> Iterator[PostgRES
         admin_port=admin_port,
         pre_request=pre_request,
     )
-    conf = postgrest.write_config(
-        s.data_dir / "test" / f"postgrest-{dbname}-{port}.conf", conf_text
+    conf = postgrest.write_config(home / "postgrest.conf", conf_text)
+    log = home / "postgrest.log"
+    gw = gateway.GatewayConfig(
+        listen_host="127.0.0.1",
+        listen_port=api_port,
+        upstream_port=port,
+        home=home,
+        rate_per_address=rate_per_address,
+        burst_per_address=rate_per_address * 2,
+        rate_per_token=rate_per_token,
+        burst_per_token=rate_per_token * 2,
+        max_body=max_body,
     )
-    log = conf.with_suffix(".log")
+    gateway.prepare(gw)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(deploy.POSTGREST), str(conf)], stdout=out, stderr=subprocess.STDOUT
         )
+    nginx = subprocess.Popen(
+        gateway.command(gw), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
     server = PostgREST(
-        f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin_port}", admin_url(dbname), proc, log
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{admin_port}",
+        admin_url(dbname),
+        proc,
+        log,
+        gw,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{server.admin_url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"PostgREST did not become ready:\n{server.log_text()}")
-            time.sleep(0.05)
+        _wait_ready(f"{server.admin_url}/ready", proc, log, "PostgREST")
+        _wait_ready(f"{server.url}/rpc/health", nginx, home / "error.log", "nginx")
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        conf.unlink(missing_ok=True)
+        _stop(nginx)
+        _stop(proc)

@@ -1,0 +1,184 @@
+"""Throttles (login, writes per identity, reads per address), the body size cap,
+and the access log of every request, reads included."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from tests.helpers import stack
+from tests.helpers.api import PASSWORD, client, signup, unique_email
+from tests.helpers.auth import bearer, mint
+from worker import access_log, config
+
+
+def _db(api: stack.PostgREST) -> psycopg.Connection[Any]:
+    return psycopg.connect(api.db_url, autocommit=True)
+
+
+def test_repeated_failures_for_one_email_are_throttled_with_retry_after(api_url: str) -> None:
+    victim = signup(api_url)
+    with client(api_url, source="127.0.0.21") as http:
+        statuses = [
+            http.post(
+                "/rpc/login", json={"email": victim.email, "password": "wrong password!"}
+            ).status_code
+            for _ in range(5)
+        ]
+        assert statuses == [401] * 5
+        locked = http.post("/rpc/login", json={"email": victim.email, "password": PASSWORD})
+    assert locked.status_code == 429, "even the right password waits out the lock"
+    assert int(locked.headers["Retry-After"]) > 0
+    assert locked.json()["hint"] == "rate_limited"
+    # another account is not locked out
+    other = signup(api_url)
+    ok = httpx.post(f"{api_url}/rpc/login", json={"email": other.email, "password": PASSWORD})
+    assert ok.status_code == 200
+
+
+def test_a_burst_of_bad_logins_from_one_address_is_throttled_without_locking_out_others(
+    api_url: str,
+) -> None:
+    bystander = signup(api_url)
+    with client(api_url, source="127.0.0.31") as attacker:
+        statuses = [
+            attacker.post(
+                "/rpc/login", json={"email": unique_email(), "password": "guess guess!"}
+            ).status_code
+            for _ in range(40)
+        ]
+        assert statuses[:30] == [401] * 30
+        assert set(statuses[30:]) == {429}
+        blocked = attacker.post("/rpc/login", json={"email": bystander.email, "password": PASSWORD})
+        assert blocked.status_code == 429
+    with client(api_url, source="127.0.0.32") as elsewhere:
+        assert (
+            elsewhere.post(
+                "/rpc/login", json={"email": bystander.email, "password": PASSWORD}
+            ).status_code
+            == 200
+        )
+
+
+@pytest.fixture
+def low_write_limit(api: stack.PostgREST) -> Iterator[None]:
+    with _db(api) as conn:
+        conn.execute(
+            "update internal.settings set value = '3' where key = 'rate_limit_writes_per_minute'"
+        )
+    try:
+        yield
+    finally:
+        with _db(api) as conn:
+            conn.execute(
+                "update internal.settings set value = %s where key = 'rate_limit_writes_per_minute'",
+                (str(config.load().rate_limit_writes_per_minute),),
+            )
+
+
+def test_writes_are_limited_per_identity_with_retry_after(
+    api: stack.PostgREST, low_write_limit: None
+) -> None:
+    alice, bob = signup(api.url), signup(api.url)
+    statuses = [
+        httpx.post(
+            f"{api.url}/rpc/update_me", json={"locale": "fr"}, headers=alice.headers
+        ).status_code
+        for _ in range(5)
+    ]
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3:] == [429, 429]
+    resp = httpx.post(f"{api.url}/rpc/update_me", json={"locale": "fr"}, headers=alice.headers)
+    assert 1 <= int(resp.headers["Retry-After"]) <= 60
+    assert resp.json()["hint"] == "rate_limited"
+    # reads are not counted by the database, and Bob has his own budget
+    assert httpx.get(f"{api.url}/rpc/me", headers=alice.headers).status_code == 200
+    assert (
+        httpx.post(
+            f"{api.url}/rpc/update_me", json={"locale": "fr"}, headers=bob.headers
+        ).status_code
+        == 200
+    )
+
+
+@pytest.fixture(scope="module")
+def strict_api(template_db: str) -> Iterator[stack.PostgREST]:
+    name = f"bookiji_strict_{uuid.uuid4().hex[:8]}"
+    stack.create_db(name, template_db)
+    try:
+        with stack.run_postgrest(name, rate_per_address=5, rate_per_token=5) as server:
+            yield server
+    finally:
+        stack.drop_db(name)
+
+
+def test_reads_are_limited_per_address_by_nginx(strict_api: stack.PostgREST) -> None:
+    with client(strict_api.url, source="127.0.0.41") as http:
+        statuses = [http.get("/rpc/health").status_code for _ in range(40)]
+        limited = http.get("/rpc/health")
+    assert 429 in statuses
+    assert statuses.count(200) >= 5
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "1"
+    assert limited.json()["hint"] == "rate_limited"
+    with client(strict_api.url, source="127.0.0.42") as other:
+        assert other.get("/rpc/health").status_code == 200
+
+
+def test_a_body_over_the_cap_is_a_413_not_a_timeout(api_url: str) -> None:
+    resp = httpx.post(
+        f"{api_url}/rpc/login",
+        content=b'{"email": "' + b"a" * (2 * 1024 * 1024) + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert resp.status_code == 413
+    assert resp.json()["hint"] == "payload_too_large"
+
+
+def test_every_request_reads_included_lands_in_the_access_log(api: stack.PostgREST) -> None:
+    acct = signup(api.url)
+    with client(api.url, source="127.0.0.51") as http:
+        read = http.get("/rpc/me", headers=acct.headers)
+        refused = http.get("/rpc/me", headers=bearer(mint("customer", omit=("exp",))))
+    assert read.status_code == 200 and refused.status_code == 401
+    worker_url = stack.role_url(
+        psycopg.conninfo.conninfo_to_dict(api.db_url)["dbname"],
+        "bookiji_worker",
+        config.load().worker_db_password,
+    )
+    shipper = access_log.Shipper(worker_url, api.gateway.access_log)
+    deadline_rows: list[tuple[Any, ...]] = []
+    for _ in range(50):  # nginx flushes its buffer within a second
+        with psycopg.connect(worker_url, autocommit=True) as wconn:
+            shipper.ship_once(wconn)
+        with psycopg.connect(api.db_url, autocommit=True) as conn:
+            deadline_rows = conn.execute(
+                "select request_id, method, path, status, role, sub, client_addr from audit.access_log "
+                "where request_id = any(%s) order by status",
+                ([read.headers["X-Request-Id"], refused.headers["X-Request-Id"]],),
+            ).fetchall()
+        if len(deadline_rows) == 2:
+            break
+        import time
+
+        time.sleep(0.1)
+    assert [(r[1], r[2], r[3], r[4], r[6]) for r in deadline_rows] == [
+        ("GET", "/rpc/me", 200, "customer", "127.0.0.51"),
+        ("GET", "/rpc/me", 401, "customer", "127.0.0.51"),
+    ]
+    assert deadline_rows[0][5] == acct.id
+
+
+def test_the_request_id_reaches_the_audit_trail(api: stack.PostgREST) -> None:
+    acct = signup(api.url)
+    with _db(api) as conn:
+        row = conn.execute(
+            "select request_id from audit.action_log where action = 'signup' and row_id = %s",
+            (acct.id,),
+        ).fetchone()
+    assert row is not None and row[0] and len(row[0]) == 32

