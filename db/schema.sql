@@ -184,6 +184,115 @@ Errors: 400 invalid_one_time_token (unknown, used or expired).';
 
 
 --
+-- Name: dlq_discard(text, bigint, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.dlq_discard(queue text, msg_id bigint, reason text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_ops();
+    return internal.dlq_discard(
+        dlq_discard.queue, dlq_discard.msg_id, dlq_discard.reason, auth.uid(), 'ops',
+        internal.request_id()
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION dlq_discard(queue text, msg_id bigint, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.dlq_discard(queue text, msg_id bigint, reason text) IS 'Discard one dead letter for good (ops only); the audit trail keeps the whole message and the reason.
+
+Inputs: queue (payments or notifications), msg_id, reason (required, at most 1000 characters).
+Errors: 400 invalid_input naming queue, msg_id or reason; 403 forbidden; 404 not_found.';
+
+
+--
+-- Name: dlq_list(text, text, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.dlq_list(queue text, error_class text DEFAULT NULL::text, "limit" integer DEFAULT 50) RETURNS TABLE(msg_id bigint, dead_lettered_at timestamp with time zone, original_msg_id bigint, type text, error_class text, error text, attempts integer)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_ops();
+    select * from internal.dlq_list(dlq_list.queue, dlq_list.error_class, dlq_list."limit");
+$$;
+
+
+--
+-- Name: FUNCTION dlq_list(queue text, error_class text, "limit" integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.dlq_list(queue text, error_class text, "limit" integer) IS 'List dead letters of a queue, oldest first (ops only).
+
+Inputs: queue (payments or notifications), error_class (optional, exact class name such as PermanentError or CardError), limit (1-1000, default 50).
+Errors: 400 invalid_input naming queue or limit; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: dlq_replay(text, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.dlq_replay(queue text, msg_id bigint DEFAULT NULL::bigint) RETURNS TABLE(dlq_msg_id bigint, new_msg_id bigint)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_ops();
+    return query select * from internal.dlq_replay(
+        dlq_replay.queue, dlq_replay.msg_id, auth.uid(), 'ops', internal.request_id()
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION dlq_replay(queue text, msg_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.dlq_replay(queue text, msg_id bigint) IS 'Replay dead letters into their queue (ops only).
+
+Each goes back as its original message, with a fresh attempt count, and leaves the
+dead-letter queue: one message, or every one of the queue when msg_id is omitted.
+Each replay is audited.
+
+Returns the dead letter''s id and the new message''s id for each message replayed.
+Errors: 400 invalid_input naming queue; 403 forbidden; 404 not_found when msg_id is given and absent.
+Idempotency: a replayed message is no longer in the DLQ, so replaying it again answers 404.';
+
+
+--
+-- Name: dlq_show(text, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.dlq_show(queue text, msg_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_ops();
+    return internal.dlq_show(dlq_show.queue, dlq_show.msg_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION dlq_show(queue text, msg_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.dlq_show(queue text, msg_id bigint) IS 'One dead letter in full (ops only).
+
+The original message, its queue and id, error, error class, attempts and the last traceback.
+
+Errors: 400 invalid_input naming queue or msg_id; 403 forbidden; 404 not_found.';
+
+
+--
 -- Name: health(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -271,6 +380,97 @@ COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token
 
 
 --
+-- Name: my_notifications(integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_notifications("limit" integer DEFAULT 50) RETURNS TABLE(id uuid, event text, channel text, status text, created_at timestamp with time zone, sent_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.fail('not_authenticated', 'sign in first')
+    where auth.uid() is null;
+    select internal.fail('invalid_input', 'limit must be between 1 and 500')
+    where my_notifications."limit" is null or my_notifications."limit" not between 1 and 500;
+    select n.id, n.event, n.channel, n.status, n.created_at, n.sent_at
+    from app.notifications as n
+    where n.recipient_id = (select auth.uid())
+    order by n.created_at desc, n.id
+    limit my_notifications."limit";
+$$;
+
+
+--
+-- Name: FUNCTION my_notifications("limit" integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_notifications("limit" integer) IS 'The caller''s own notifications, newest first: event, channel (email or sms), status and times.
+
+Status: queued, sending, sent, failed or skipped.
+Inputs: limit (1-500, default 50).
+Errors: 400 invalid_input naming limit; 401 not_authenticated.';
+
+
+--
+-- Name: notification_preferences(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.notification_preferences() RETURNS TABLE(category text, email boolean, sms boolean, editable boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select
+        c.category,
+        coalesce(p.email, true),
+        coalesce(p.sms, false),
+        c.category <> 'security'
+    from (
+        values ('security', 1), ('booking_updates', 2), ('reminders', 3)
+    ) as c (category, pos)
+    left join app.notification_preferences as p
+        on p.category = c.category and p.user_id = (select auth.uid())
+    order by c.pos
+$$;
+
+
+--
+-- Name: FUNCTION notification_preferences(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.notification_preferences() IS 'The caller''s notification preferences: for each category, whether email and SMS are used.
+
+Categories: security (email confirmation, password reset: always email, not editable),
+booking_updates (confirmations, cancellations, refunds, payment failures, expired holds),
+reminders (before a booking). Defaults: email on, SMS off. SMS is only sent with a phone number
+in the profile (api.update_me).';
+
+
+--
+-- Name: queue_stats(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.queue_stats() RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint, oldest_msg_age_sec integer, newest_msg_age_sec integer, total_messages bigint, scrape_time timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_ops();
+    return query select * from internal.queue_stats();
+end
+$$;
+
+
+--
+-- Name: FUNCTION queue_stats(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.queue_stats() IS 'Queue statistics for every work queue and its dead-letter queue (ops only).
+
+Length, visible length, oldest and newest message age (seconds) and total ever sent.
+
+Errors: 403 forbidden for any role but ops. GET /rpc/queue_stats.';
+
+
+--
 -- Name: refresh(text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -330,6 +530,60 @@ $$;
 COMMENT ON FUNCTION api.reset_password(token text, new_password text) IS 'Set a new password with the single-use token from the reset email; every session is signed out.
 
 Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.';
+
+
+--
+-- Name: set_notification_preference(text, boolean, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.set_notification_preference(category text, email boolean DEFAULT NULL::boolean, sms boolean DEFAULT NULL::boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.notification_preferences;
+begin
+    if auth.uid() is null then
+        perform internal.fail('not_authenticated', 'sign in first');
+    end if;
+    if set_notification_preference.category = 'security' then
+        perform internal.fail(
+            'invalid_input',
+            'category ''security'' cannot be changed: email confirmation and password reset always go by email'
+        );
+    end if;
+    if set_notification_preference.category is null
+        or set_notification_preference.category not in ('reminders', 'booking_updates') then
+        perform internal.fail('invalid_input', 'category must be ''reminders'' or ''booking_updates''');
+    end if;
+    insert into app.notification_preferences as p (user_id, category, email, sms)
+    values (
+        auth.uid(),
+        set_notification_preference.category,
+        coalesce(set_notification_preference.email, true),
+        coalesce(set_notification_preference.sms, false)
+    )
+    on conflict on constraint notification_preferences_pkey do update
+        set
+            email = coalesce(set_notification_preference.email, p.email),
+            sms = coalesce(set_notification_preference.sms, p.sms),
+            updated_at = pg_catalog.now()
+    returning * into v_row;
+    return pg_catalog.jsonb_build_object('category', v_row.category, 'email', v_row.email, 'sms', v_row.sms);
+end
+$$;
+
+
+--
+-- Name: FUNCTION set_notification_preference(category text, email boolean, sms boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.set_notification_preference(category text, email boolean, sms boolean) IS 'Choose whether a category of notifications reaches the caller by email and by SMS.
+
+Inputs: category (''booking_updates'' or ''reminders''), email, sms (each optional: omitted keeps the current choice).
+SMS goes out only while the profile has a phone number. Security mail cannot be turned off.
+Returns the category''s preferences. Idempotent.
+Errors: 400 invalid_input naming category; 401 not_authenticated.';
 
 
 --
@@ -1063,9 +1317,11 @@ begin
     where u.email = auth.normalize_email(p_email)::extensions.citext;
     if v_user_id is not null then
         v_token := auth.issue_one_time_token(v_user_id, 'reset_password', interval '1 hour');
-        perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
-            'type', 'password_reset', 'user_id', v_user_id, 'token', v_token
-        ));
+        perform internal.notify(
+            'password_reset', v_user_id,
+            'password_reset:' || pg_catalog.encode(auth.token_hash(v_token), 'hex'),
+            pg_catalog.jsonb_build_object('token', v_token)
+        );
     end if;
     -- the same answer whether or not the account exists
     return pg_catalog.jsonb_build_object('requested', true);
@@ -1221,9 +1477,12 @@ begin
     insert into auth.credentials (user_id, password_hash)
     values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
     v_token := auth.issue_one_time_token(v_user_id, 'confirm_email', interval '48 hours');
-    perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
-        'type', 'email_confirmation', 'user_id', v_user_id, 'token', v_token
-    ));
+    -- the token's hash identifies this request (the token itself is a secret)
+    perform internal.notify(
+        'email_confirmation', v_user_id,
+        'email_confirmation:' || pg_catalog.encode(auth.token_hash(v_token), 'hex'),
+        pg_catalog.jsonb_build_object('token', v_token)
+    );
     perform internal.audit('signup', 'app.users', v_user_id::text, null, auth.user_json(v_user_id),
         null, v_user_id, coalesce(p_role, 'customer'));
     return auth.issue_session(v_user_id);
@@ -1333,6 +1592,146 @@ COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p
 
 
 --
+-- Name: check_notification_data(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.check_notification_data(p_event text, p_data jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    v_required text [];
+    v_key text;
+    v_starts timestamptz;
+    v_ends timestamptz;
+begin
+    select e.required_keys into v_required
+    from internal.notification_events() as e
+    where e.event = p_event;
+    if v_required is null then
+        perform internal.fail('invalid_input', pg_catalog.format(
+            'event must be one of: %s',
+            (select pg_catalog.string_agg(e.event, ', ') from internal.notification_events() as e)
+        ));
+    end if;
+    if p_data is null or pg_catalog.jsonb_typeof(p_data) <> 'object' then
+        perform internal.fail('invalid_input', 'data must be a JSON object');
+    end if;
+    foreach v_key in array v_required loop
+        if coalesce(pg_catalog.jsonb_typeof(p_data -> v_key), 'null') = 'null' then
+            perform internal.fail(
+                'invalid_input', pg_catalog.format('data.%s is required for %s', v_key, p_event)
+            );
+        end if;
+    end loop;
+
+    foreach v_key in array array['token', 'service_name', 'provider_name', 'customer_name'] loop
+        if p_data ? v_key and (
+            pg_catalog.jsonb_typeof(p_data -> v_key) <> 'string'
+            or pg_catalog.char_length(p_data ->> v_key) not between 1 and 200
+        ) then
+            perform internal.fail(
+                'invalid_input', pg_catalog.format('data.%s must be a string of 1 to 200 characters', v_key)
+            );
+        end if;
+    end loop;
+    if p_data ? 'booking_id' and coalesce(p_data ->> 'booking_id', '')
+        !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+        perform internal.fail('invalid_input', 'data.booking_id must be a uuid');
+    end if;
+    if p_data ? 'provider_time_zone' then
+        if coalesce(p_data ->> 'provider_time_zone', '') !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' then
+            perform internal.fail('invalid_input', 'data.provider_time_zone must be an IANA time zone name');
+        end if;
+        begin
+            perform pg_catalog.now() at time zone (p_data ->> 'provider_time_zone');
+        exception when invalid_parameter_value then
+            perform internal.fail('invalid_input', 'data.provider_time_zone must be an IANA time zone name');
+        end;
+    end if;
+    foreach v_key in array array['starts_at', 'ends_at'] loop
+        if p_data ? v_key then
+            begin
+                -- an explicit offset (Z or +hh:mm): never the session's time zone
+                if pg_catalog.jsonb_typeof(p_data -> v_key) <> 'string'
+                    or (p_data ->> v_key) !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$' then
+                    raise invalid_datetime_format;
+                end if;
+                v_ends := (p_data ->> v_key)::timestamptz;
+                if v_key = 'starts_at' then
+                    v_starts := v_ends;
+                end if;
+            exception when invalid_datetime_format or datetime_field_overflow then
+                perform internal.fail(
+                    'invalid_input', pg_catalog.format('data.%s must be an ISO 8601 timestamp with an offset (UTC: Z)', v_key)
+                );
+            end;
+        end if;
+    end loop;
+    if p_data ? 'starts_at' and p_data ? 'ends_at' and v_ends <= v_starts then
+        perform internal.fail('invalid_input', 'data.ends_at must be after data.starts_at');
+    end if;
+    foreach v_key in array array['price_cents', 'refund_cents', 'ics_sequence'] loop
+        if p_data ? v_key and (
+            pg_catalog.jsonb_typeof(p_data -> v_key) <> 'number'
+            or (p_data ->> v_key)::numeric < 0
+            or (p_data ->> v_key)::numeric <> pg_catalog.trunc((p_data ->> v_key)::numeric)
+            or (p_data ->> v_key)::numeric > 2147483647
+        ) then
+            perform internal.fail(
+                'invalid_input', pg_catalog.format('data.%s must be a whole number, zero or more', v_key)
+            );
+        end if;
+    end loop;
+    if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
+        perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
+    end if;
+    if p_data ? 'cancelled_by' and coalesce(p_data ->> 'cancelled_by', '') not in ('customer', 'provider', 'ops') then
+        perform internal.fail('invalid_input', 'data.cancelled_by must be ''customer'', ''provider'' or ''ops''');
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION check_notification_data(p_event text, p_data jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.check_notification_data(p_event text, p_data jsonb) IS 'Refuse an unknown notification event or data that breaks its contract (400 invalid_input naming data.<key>).';
+
+
+--
+-- Name: checked_queue(text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.checked_queue(p_queue text, p_field text DEFAULT 'queue'::text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_queue is null or not (p_queue = any(internal.queue_names())) then
+        perform internal.fail(
+            'invalid_input',
+            pg_catalog.format(
+                '%s must be one of: %s',
+                p_field,
+                pg_catalog.array_to_string(internal.queue_names(), ', ')
+            )
+        );
+    end if;
+    return p_queue;
+end
+$$;
+
+
+--
+-- Name: FUNCTION checked_queue(p_queue text, p_field text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.checked_queue(p_queue text, p_field text) IS 'Return the queue name when it is a known work queue; refuse anything else (invalid_input naming the field).';
+
+
+--
 -- Name: create_ops_user(text, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1367,35 +1766,240 @@ COMMENT ON FUNCTION internal.create_ops_user(p_email text, p_password text, p_fu
 
 
 --
+-- Name: dlq_discard(text, bigint, text, uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.dlq_discard(p_queue text, p_msg_id bigint, p_reason text, p_actor_id uuid, p_actor_role text, p_request_id text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_dlq text := internal.checked_queue(p_queue) || '_dlq';
+    v_table text := pgmq.format_table_name(v_dlq, 'q');
+    v_message jsonb;
+begin
+    if p_msg_id is null then
+        perform internal.fail('invalid_input', 'msg_id is required');
+    end if;
+    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
+        perform internal.fail('invalid_input', 'reason is required');
+    end if;
+    if pg_catalog.length(p_reason) > 1000 then
+        perform internal.fail('invalid_input', 'reason must be at most 1000 characters');
+    end if;
+    if p_actor_role is null then
+        perform internal.fail('invalid_input', 'actor_role is required');
+    end if;
+    execute pg_catalog.format(
+        'delete from pgmq.%I as d where d.msg_id = $1 returning d.message', v_table
+    ) into v_message using p_msg_id;
+    if v_message is null then
+        perform internal.fail(
+            'not_found', pg_catalog.format('no message %s in %s', p_msg_id, v_dlq)
+        );
+    end if;
+    insert into audit.action_log (
+        actor_id, actor_role, action, table_name, row_id, reason, before, after, request_id
+    ) values (
+        p_actor_id, p_actor_role, 'dlq_discard', 'pgmq.' || v_table, p_msg_id::text,
+        pg_catalog.btrim(p_reason), v_message, null, p_request_id
+    );
+    return jsonb_build_object('queue', p_queue, 'msg_id', p_msg_id, 'message', v_message);
+end
+$_$;
+
+
+--
+-- Name: FUNCTION dlq_discard(p_queue text, p_msg_id bigint, p_reason text, p_actor_id uuid, p_actor_role text, p_request_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.dlq_discard(p_queue text, p_msg_id bigint, p_reason text, p_actor_id uuid, p_actor_role text, p_request_id text) IS 'Delete one dead letter for good, with a reason, audited with the whole message.
+Definer: ops and the CLI hold no pgmq privileges, and the audit trail is append-only.';
+
+
+--
+-- Name: dlq_list(text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.dlq_list(p_queue text, p_error_class text DEFAULT NULL::text, p_limit integer DEFAULT 50) RETURNS TABLE(msg_id bigint, dead_lettered_at timestamp with time zone, original_msg_id bigint, type text, error_class text, error text, attempts integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_table text := pgmq.format_table_name(internal.checked_queue(p_queue) || '_dlq', 'q');
+begin
+    if p_limit is null or p_limit < 1 or p_limit > 1000 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 1000');
+    end if;
+    return query execute pg_catalog.format(
+        $q$
+        select
+            d.msg_id,
+            d.enqueued_at,
+            (d.message ->> 'msg_id')::bigint,
+            d.message -> 'original' ->> 'type',
+            d.message ->> 'error_class',
+            d.message ->> 'error',
+            (d.message ->> 'attempts')::integer
+        from pgmq.%I as d
+        where $1 is null or d.message ->> 'error_class' = $1
+        order by d.msg_id
+        limit $2
+        $q$,
+        v_table
+    ) using p_error_class, p_limit;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION dlq_list(p_queue text, p_error_class text, p_limit integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.dlq_list(p_queue text, p_error_class text, p_limit integer) IS 'List the dead letters of a work queue (oldest first). Definer: ops and the CLI hold no pgmq privileges.';
+
+
+--
+-- Name: dlq_replay(text, bigint, uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.dlq_replay(p_queue text, p_msg_id bigint, p_actor_id uuid, p_actor_role text, p_request_id text DEFAULT NULL::text) RETURNS TABLE(dlq_msg_id bigint, new_msg_id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_dlq text := internal.checked_queue(p_queue) || '_dlq';
+    v_table text := pgmq.format_table_name(v_dlq, 'q');
+    v_id bigint;
+    v_message jsonb;
+begin
+    if p_actor_role is null then
+        perform internal.fail('invalid_input', 'actor_role is required');
+    end if;
+    for v_id, v_message in execute pg_catalog.format(
+        $q$
+        select d.msg_id, d.message
+        from pgmq.%I as d
+        where $1 is null or d.msg_id = $1
+        order by d.msg_id
+        for update
+        $q$,
+        v_table
+    ) using p_msg_id
+    loop
+        dlq_msg_id := v_id;
+        new_msg_id := internal.enqueue(p_queue, v_message -> 'original');
+        perform pgmq.delete(v_dlq, v_id);
+        insert into audit.action_log (
+            actor_id, actor_role, action, table_name, row_id, reason, before, after, request_id
+        ) values (
+            p_actor_id, p_actor_role, 'dlq_replay', 'pgmq.' || v_table, v_id::text,
+            null, v_message, jsonb_build_object('queue', p_queue, 'msg_id', new_msg_id),
+            p_request_id
+        );
+        return next;
+    end loop;
+    if p_msg_id is not null and dlq_msg_id is null then
+        perform internal.fail(
+            'not_found', pg_catalog.format('no message %s in %s', p_msg_id, v_dlq)
+        );
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION dlq_replay(p_queue text, p_msg_id bigint, p_actor_id uuid, p_actor_role text, p_request_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.dlq_replay(p_queue text, p_msg_id bigint, p_actor_id uuid, p_actor_role text, p_request_id text) IS 'Send dead letters back to their queue as their original message and delete them from the DLQ, audited.
+Definer: ops and the CLI hold no pgmq privileges, and the audit trail is append-only.';
+
+
+--
+-- Name: dlq_show(text, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.dlq_show(p_queue text, p_msg_id bigint) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_dlq text := internal.checked_queue(p_queue) || '_dlq';
+    v_result jsonb;
+begin
+    if p_msg_id is null then
+        perform internal.fail('invalid_input', 'msg_id is required');
+    end if;
+    execute pg_catalog.format(
+        $q$
+        select jsonb_build_object(
+            'queue', $2,
+            'dlq', $3,
+            'msg_id', d.msg_id,
+            'dead_lettered_at', d.enqueued_at,
+            'message', d.message
+        )
+        from pgmq.%I as d
+        where d.msg_id = $1
+        $q$,
+        pgmq.format_table_name(v_dlq, 'q')
+    ) into v_result using p_msg_id, p_queue, v_dlq;
+    if v_result is null then
+        perform internal.fail(
+            'not_found', pg_catalog.format('no message %s in %s', p_msg_id, v_dlq)
+        );
+    end if;
+    return v_result;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION dlq_show(p_queue text, p_msg_id bigint); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.dlq_show(p_queue text, p_msg_id bigint) IS 'One dead letter in full. Definer: ops and the CLI hold no pgmq privileges.';
+
+
+--
 -- Name: enqueue(text, jsonb, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.enqueue(p_queue text, p_message jsonb, p_delay_seconds integer DEFAULT 0) RETURNS bigint
+CREATE FUNCTION internal.enqueue(queue text, message jsonb, delay_seconds integer DEFAULT 0) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
-    v_id bigint;
+    v_msg_id bigint;
 begin
-    if p_queue not in ('payments', 'notifications') then
-        raise exception 'unknown queue %', p_queue;
+    perform internal.checked_queue(queue);
+    if message is null
+        or jsonb_typeof(message) is distinct from 'object'
+        or jsonb_typeof(message -> 'type') is distinct from 'string'
+        or message ->> 'type' = '' then
+        perform internal.fail(
+            'invalid_input', 'message must be a JSON object with a non-empty string "type"'
+        );
     end if;
-    if p_message ->> 'type' is null then
-        raise exception 'a queued message needs a type';
+    if delay_seconds is null or delay_seconds < 0 then
+        perform internal.fail('invalid_input', 'delay_seconds must be zero or more');
     end if;
-    select pgmq.send(p_queue, p_message, greatest(p_delay_seconds, 0)) into v_id;
-    -- wakes the worker at commit (NOTIFY is transactional and de-duplicated)
-    perform pg_catalog.pg_notify('bookiji_queue', p_queue);
-    return v_id;
+    v_msg_id := pgmq.send(queue, message, delay_seconds);
+    -- delivered at commit, only if the message is committed too
+    perform pg_catalog.pg_notify('bookiji_queue', queue);
+    return v_msg_id;
 end
 $$;
 
 
 --
--- Name: FUNCTION enqueue(p_queue text, p_message jsonb, p_delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION enqueue(queue text, message jsonb, delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.enqueue(p_queue text, p_message jsonb, p_delay_seconds integer) IS 'Send a message to a pgmq queue in the caller''s transaction and wake the worker. Definer: API roles cannot touch pgmq.';
+COMMENT ON FUNCTION internal.enqueue(queue text, message jsonb, delay_seconds integer) IS 'Send a message (a JSON object with a "type") to a work queue and NOTIFY bookiji_queue,
+in the caller''s transaction: the message exists if and only if the state change commits.
+Definer: the callers (api functions, the worker) hold no pgmq privileges of their own.';
 
 
 --
@@ -1501,6 +2105,311 @@ COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer:
 
 
 --
+-- Name: notification_begin(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_begin(p_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.notifications;
+    v_channels text [];
+begin
+    select * into v_row from app.notifications as n where n.id = p_id for update;
+    if not found then
+        return 'missing';
+    end if;
+    if v_row.status in ('sent', 'skipped') or (v_row.status = 'failed' and v_row.delivery_unknown) then
+        return 'done';
+    end if;
+    if v_row.status = 'sending' then
+        update app.notifications as n
+        set
+            status = 'failed',
+            delivery_unknown = true,
+            last_error = 'delivery state unknown after an interrupted send',
+            data = n.data - 'token'
+        where n.id = p_id;
+        return 'interrupted';
+    end if;
+    -- queued, or failed before anything was delivered (its dead letter replayed):
+    -- the preferences may have changed since it was queued
+    v_channels := internal.notification_channels(
+        v_row.recipient_id,
+        (select e.category from internal.notification_events() as e where e.event = v_row.event)
+    );
+    if not (v_row.channel = any(coalesce(v_channels, array[]::text []))) then
+        update app.notifications as n
+        set
+            status = 'skipped',
+            last_error = case
+                when v_row.channel = 'sms' and not exists (
+                    select from app.users as u where u.id = v_row.recipient_id and u.phone is not null
+                ) then 'the recipient has no phone number'
+                else 'turned off in the recipient''s preferences'
+            end,
+            data = n.data - 'token'
+        where n.id = p_id;
+        return 'skipped';
+    end if;
+    update app.notifications as n
+    set status = 'sending', attempts = n.attempts + 1
+    where n.id = p_id;
+    return 'send';
+end
+$$;
+
+
+--
+-- Name: FUNCTION notification_begin(p_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_begin(p_id uuid) IS 'Before a send: ''send'' (now `sending`, attempts + 1), ''done'' (sent, skipped, or failed with delivery unknown),
+''skipped'' (the preferences no longer allow it), ''interrupted'' (found `sending`: a previous attempt died
+mid-send, so it is now failed with delivery unknown and never sent again) or ''missing''.
+The caller commits this before sending. Definer: the worker has no rights on app.notifications.';
+
+
+--
+-- Name: notification_channels(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_channels(p_recipient uuid, p_category text) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select
+        case
+            when p_category = 'security' then array['email']::text []
+            else pg_catalog.array_remove(
+                array[
+                    case when coalesce(p.email, true) then 'email' end,
+                    case when coalesce(p.sms, false) and u.phone is not null then 'sms' end
+                ]::text [],
+                null
+            )
+        end
+    from app.users as u
+    left join app.notification_preferences as p
+        on p.user_id = u.id and p.category = p_category
+    where u.id = p_recipient
+$$;
+
+
+--
+-- Name: FUNCTION notification_channels(p_recipient uuid, p_category text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_channels(p_recipient uuid, p_category text) IS 'The channels a person''s preferences allow for a category now (email on and SMS off unless chosen; SMS needs a phone).';
+
+
+--
+-- Name: notification_context(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_context(p_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', n.id,
+        'event', n.event,
+        'event_key', n.event_key,
+        'category', e.category,
+        'channel', n.channel,
+        'status', n.status,
+        'attempts', n.attempts,
+        'delivery_unknown', n.delivery_unknown,
+        'created_at', n.created_at,
+        'data', n.data,
+        'recipient', pg_catalog.jsonb_build_object(
+            'id', u.id, 'email', u.email, 'full_name', u.full_name, 'locale', u.locale,
+            'phone', u.phone, 'role', u.role
+        ),
+        -- the producer's booking data, its times normalised to UTC ('Z')
+        'booking', case when n.data ? 'booking_id' then n.data || pg_catalog.jsonb_build_object(
+            'starts_at', pg_catalog.to_char(
+                (n.data ->> 'starts_at')::timestamptz at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+            ),
+            'ends_at', pg_catalog.to_char(
+                (n.data ->> 'ends_at')::timestamptz at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+            )
+        ) end
+    )
+    from app.notifications as n
+    inner join app.users as u on n.recipient_id = u.id
+    inner join internal.notification_events() as e on n.event = e.event
+    where n.id = p_id
+$$;
+
+
+--
+-- Name: FUNCTION notification_context(p_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_context(p_id uuid) IS 'What the worker renders a notification from: the row, the recipient (email, full_name, locale, phone,
+role) and, for booking events, the booking''s details (times in UTC). Null when the row is gone (its recipient was deleted).
+Definer: the worker has no rights on app.users or app.notifications.';
+
+
+--
+-- Name: notification_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_events() RETURNS TABLE(event text, category text, required_keys text[])
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    with b (keys) as (
+        select array[
+            'booking_id', 'service_name', 'provider_name', 'provider_time_zone',
+            'starts_at', 'ends_at', 'price_cents', 'currency'
+        ]::text []
+    )
+
+    select v.event, v.category, v.required_keys
+    from b
+    cross join lateral (
+        values
+        ('email_confirmation', 'security', array['token']::text []),
+        ('password_reset', 'security', array['token']::text []),
+        ('booking_confirmed', 'booking_updates', b.keys || array['ics_sequence']),
+        ('booking_new', 'booking_updates', b.keys || array['ics_sequence']),
+        ('booking_cancelled', 'booking_updates', b.keys || array['refund_cents', 'cancelled_by', 'ics_sequence']),
+        ('booking_refunded', 'booking_updates', b.keys || array['refund_cents']),
+        ('payment_failed', 'booking_updates', b.keys),
+        ('hold_expired', 'booking_updates', b.keys),
+        ('booking_reminder', 'reminders', b.keys)
+    ) as v (event, category, required_keys)
+$$;
+
+
+--
+-- Name: FUNCTION notification_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_events() IS 'The notification events: each one''s preference category and the keys its data must carry.';
+
+
+--
+-- Name: notification_record(uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_record(p_id uuid, p_outcome text, p_detail text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.notifications;
+    v_detail text := pg_catalog.left(p_detail, 2000);
+begin
+    select * into v_row from app.notifications as n where n.id = p_id for update;
+    if not found then
+        perform internal.fail('not_found', pg_catalog.format('no notification %s', p_id));
+    end if;
+    if (p_outcome in ('sent', 'retry', 'failed') and v_row.status <> 'sending')
+        or (p_outcome = 'skipped' and not (
+            v_row.status = 'queued' or (v_row.status = 'failed' and not v_row.delivery_unknown)
+        )) then
+        perform internal.fail('conflict', pg_catalog.format(
+            'notification %s is %s: cannot record %s', p_id, v_row.status, coalesce(p_outcome, 'null')
+        ));
+    end if;
+    case p_outcome
+        when 'sent' then
+            update app.notifications as n
+            set status = 'sent', provider_message_id = v_detail, sent_at = pg_catalog.now(), data = n.data - 'token'
+            where n.id = p_id;
+        when 'retry' then
+            update app.notifications as n set status = 'queued', last_error = v_detail where n.id = p_id;
+        when 'failed' then
+            update app.notifications as n set status = 'failed', last_error = v_detail where n.id = p_id;
+        when 'skipped' then
+            update app.notifications as n
+            set status = 'skipped', last_error = v_detail, data = n.data - 'token'
+            where n.id = p_id;
+        else
+            perform internal.fail('invalid_input', 'outcome must be sent, retry, failed or skipped');
+    end case;
+end
+$$;
+
+
+--
+-- Name: FUNCTION notification_record(p_id uuid, p_outcome text, p_detail text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_record(p_id uuid, p_outcome text, p_detail text) IS 'Record an attempt''s outcome: ''sent'' (detail: the provider''s message id), ''retry'' (back to queued;
+detail: the error), ''failed'' (detail: the error) - each from `sending` only - or ''skipped'' (detail: the
+reason) from queued. A one-time token in the data is dropped once it can no longer be sent.
+Definer: the worker has no rights on app.notifications.';
+
+
+--
+-- Name: notify(text, uuid, text, jsonb, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notify(event text, recipient uuid, event_key text, data jsonb, delay_seconds integer DEFAULT 0) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_category text;
+    v_channels text [];
+    v_channel text;
+    v_id uuid;
+    v_queued integer := 0;
+begin
+    perform internal.check_notification_data(notify.event, notify.data);
+    if notify.recipient is null then
+        perform internal.fail('invalid_input', 'recipient is required');
+    end if;
+    if notify.event_key is null or pg_catalog.btrim(notify.event_key) = ''
+        or pg_catalog.char_length(notify.event_key) > 200 then
+        perform internal.fail('invalid_input', 'event_key is required (at most 200 characters)');
+    end if;
+    if notify.delay_seconds is null or notify.delay_seconds < 0 then
+        perform internal.fail('invalid_input', 'delay_seconds must be zero or more');
+    end if;
+    select e.category into v_category from internal.notification_events() as e where e.event = notify.event;
+    v_channels := internal.notification_channels(notify.recipient, v_category);
+    if v_channels is null then
+        perform internal.fail('invalid_input', 'recipient must be an existing user');
+    end if;
+    foreach v_channel in array v_channels loop
+        v_id := null;
+        insert into app.notifications (event, event_key, recipient_id, channel, data)
+        values (notify.event, notify.event_key, notify.recipient, v_channel, notify.data)
+        on conflict on constraint notifications_event_key_recipient_id_channel_key do nothing
+        returning id into v_id;
+        if v_id is not null then
+            perform internal.enqueue(
+                'notifications',
+                pg_catalog.jsonb_build_object('type', 'notify', 'notification_id', v_id),
+                notify.delay_seconds
+            );
+            v_queued := v_queued + 1;
+        end if;
+    end loop;
+    return v_queued;
+end
+$$;
+
+
+--
+-- Name: FUNCTION notify(event text, recipient uuid, event_key text, data jsonb, delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notify(event text, recipient uuid, event_key text, data jsonb, delay_seconds integer) IS 'Notify a person of an event, in the caller''s transaction: for each channel their preferences allow
+(security mail: email only, always; SMS only with a phone), insert a notification row unless one
+exists for (event_key, recipient, channel), and queue {"type":"notify","notification_id":...} for
+each row inserted, visible after delay_seconds. Returns how many were queued (0: a repeat, or every
+channel turned off). Refuses an unknown event or data that breaks its contract (400 naming data.<key>).
+Definer: producers (sign-up, booking transitions) hold no rights on app.notifications or the queues.';
+
+
+--
 -- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -1521,6 +2430,95 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to bookings, payments and refunds; returns the outcome. Definer: called for anon.';
+
+
+--
+-- Name: purge_archives(interval); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.purge_archives(older_than interval) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_queue text;
+    v_name text;
+    v_count bigint;
+    v_total bigint := 0;
+begin
+    if older_than is null or older_than <= interval '0' then
+        perform internal.fail('invalid_input', 'older_than must be a positive interval');
+    end if;
+    foreach v_queue in array internal.queue_names() loop
+        foreach v_name in array array[v_queue, v_queue || '_dlq'] loop
+            execute pg_catalog.format(
+                'delete from pgmq.%I where archived_at < pg_catalog.now() - $1',
+                pgmq.format_table_name(v_name, 'a')
+            ) using older_than;
+            get diagnostics v_count = row_count;
+            v_total := v_total + v_count;
+        end loop;
+    end loop;
+    return v_total;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION purge_archives(older_than interval); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.purge_archives(older_than interval) IS 'Delete pgmq archive rows (work and dead-letter queues) archived longer ago than older_than; returns how many.
+Definer: an administrative delete on pgmq''s archive tables, granted to the worker as this one bounded operation.';
+
+
+--
+-- Name: queue_names(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.queue_names() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select array['payments', 'notifications']::text []
+$$;
+
+
+--
+-- Name: FUNCTION queue_names(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.queue_names() IS 'The work queues the worker consumes; each has a dead-letter twin named <queue>_dlq.';
+
+
+--
+-- Name: queue_stats(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.queue_stats() RETURNS TABLE(queue_name text, queue_length bigint, queue_visible_length bigint, oldest_msg_age_sec integer, newest_msg_age_sec integer, total_messages bigint, scrape_time timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select
+        m.queue_name,
+        m.queue_length,
+        m.queue_visible_length,
+        m.oldest_msg_age_sec,
+        m.newest_msg_age_sec,
+        m.total_messages,
+        m.scrape_time
+    from unnest(internal.queue_names()) with ordinality as q (name, pos)
+    cross join lateral unnest(array[q.name, q.name || '_dlq']) with ordinality as t (name, sub)
+    cross join lateral pgmq.metrics(t.name) as m
+    order by q.pos, t.sub
+$$;
+
+
+--
+-- Name: FUNCTION queue_stats(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.queue_stats() IS 'pgmq metrics of every work queue and dead-letter queue. Definer: ops holds no pgmq privileges.';
 
 
 --
@@ -1583,7 +2581,30 @@ $$;
 -- Name: FUNCTION request_id(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.request_id() IS 'The request id nginx put in X-Request-Id (null outside HTTP).';
+COMMENT ON FUNCTION internal.request_id() IS 'The X-Request-Id header of the current PostgREST request (null outside one).';
+
+
+--
+-- Name: require_ops(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.require_ops() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if auth.role() is distinct from 'ops' then
+        perform internal.fail('forbidden', 'only ops staff may use the queue tools');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION require_ops(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.require_ops() IS 'Refuse the caller with 403 forbidden unless its role claim is ops.';
 
 
 --
@@ -3883,6 +4904,87 @@ SET default_tablespace = '';
 SET default_table_access_method = heap;
 
 --
+-- Name: notification_preferences; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.notification_preferences (
+    user_id uuid NOT NULL,
+    category text NOT NULL,
+    email boolean DEFAULT true NOT NULL,
+    sms boolean DEFAULT false NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_preferences_category_check CHECK ((category = ANY (ARRAY['reminders'::text, 'booking_updates'::text])))
+);
+
+ALTER TABLE ONLY app.notification_preferences FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE notification_preferences; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.notification_preferences IS 'Which channels a person wants per category; no row means the defaults (email on, SMS off).';
+
+
+--
+-- Name: notifications; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.notifications (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    event text NOT NULL,
+    event_key text NOT NULL,
+    recipient_id uuid NOT NULL,
+    channel text NOT NULL,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    provider_message_id text,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text,
+    delivery_unknown boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT notifications_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT notifications_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'sms'::text]))),
+    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT notifications_delivery_unknown_check CHECK (((NOT delivery_unknown) OR (status = 'failed'::text))),
+    CONSTRAINT notifications_event_key_check CHECK (((length(event_key) >= 1) AND (length(event_key) <= 200))),
+    CONSTRAINT notifications_sent_at_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL))),
+    CONSTRAINT notifications_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY app.notifications FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE notifications; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.notifications IS 'Every email and SMS sent or to be sent: event, recipient, channel, rendering data, delivery status and log.';
+
+
+--
+-- Name: COLUMN notifications.event_key; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.notifications.event_key IS 'Identifies the occurrence of the event (for example booking_confirmed:<booking id>); with recipient and channel, unique.';
+
+
+--
+-- Name: COLUMN notifications.data; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.notifications.data IS 'What the message is rendered from (the producer''s data contract); a one-time token is removed once delivered.';
+
+
+--
+-- Name: COLUMN notifications.delivery_unknown; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.notifications.delivery_unknown IS 'True when an attempt was interrupted mid-send: it may have been delivered, so it is never sent again.';
+
+
+--
 -- Name: stripe_events; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -4445,6 +5547,30 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: notification_preferences notification_preferences_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notification_preferences
+    ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (user_id, category);
+
+
+--
+-- Name: notifications notifications_event_key_recipient_id_channel_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_event_key_recipient_id_channel_key UNIQUE (event_key, recipient_id, channel);
+
+
+--
+-- Name: notifications notifications_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: stripe_events stripe_events_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -4661,6 +5787,13 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: notifications_recipient_id_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX notifications_recipient_id_created_at_idx ON app.notifications USING btree (recipient_id, created_at);
+
+
+--
 -- Name: stripe_events_type_received_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -4808,6 +5941,22 @@ CREATE INDEX q_payments_vt_idx ON pgmq.q_payments USING btree (vt);
 
 
 --
+-- Name: notification_preferences notification_preferences_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notification_preferences
+    ADD CONSTRAINT notification_preferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: notifications notifications_recipient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_recipient_id_fkey FOREIGN KEY (recipient_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
 -- Name: credentials credentials_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
 --
 
@@ -4864,6 +6013,32 @@ ALTER TABLE ONLY pgmq.topic_bindings
 
 
 --
+-- Name: notification_preferences insert_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY insert_own ON app.notification_preferences FOR INSERT TO customer, provider, ops WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY insert_own ON notification_preferences; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY insert_own ON app.notification_preferences IS 'A signed-in person records preferences for themselves only.';
+
+
+--
+-- Name: notification_preferences; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.notification_preferences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notifications; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.notifications ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: stripe_events select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -4892,6 +6067,34 @@ COMMENT ON POLICY select_ops ON app.users IS 'Ops staff read every account.';
 
 
 --
+-- Name: notification_preferences select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.notification_preferences FOR SELECT TO customer, provider, ops USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_own ON notification_preferences; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.notification_preferences IS 'A signed-in person reads their own preferences.';
+
+
+--
+-- Name: notifications select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.notifications FOR SELECT TO customer, provider, ops USING ((recipient_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_own ON notifications; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.notifications IS 'A signed-in person reads the notifications sent to them.';
+
+
+--
 -- Name: users select_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -4910,6 +6113,20 @@ COMMENT ON POLICY select_own ON app.users IS 'A signed-in user reads their own a
 --
 
 ALTER TABLE app.stripe_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_preferences update_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY update_own ON app.notification_preferences FOR UPDATE TO customer, provider, ops USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY update_own ON notification_preferences; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY update_own ON app.notification_preferences IS 'A signed-in person changes their own preferences only.';
+
 
 --
 -- Name: users update_own; Type: POLICY; Schema: app; Owner: -
@@ -5058,4 +6275,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000003'),
     ('20261124010000'),
     ('20261124010100'),
-    ('20261124030100');
+    ('20261124030100'),
+    ('20261124080000');

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-DEFAULT_PASSWORD = "correct horse battery"  # noqa: S105 - a test fixture, not a secret
+DEFAULT_PASSWORD = "correct horse battery"  # a test fixture, not a secret
 
 
 def create_user(
