@@ -430,7 +430,8 @@ comment on function api.my_notifications(integer) is
 $$The caller's own notifications, newest first: event, channel (email or sms), status and times.
 
 Status: queued, sending, sent, failed or skipped.
-Inputs: limit (1-500, default 50).
+Inputs: limit (1-500, default 50). Over HTTP, GET /rpc/my_notifications?limit=n: in a query string
+limit is PostgREST's own row limit, with the same effect.
 Errors: 400 invalid_input naming limit; 401 not_authenticated.$$;
 
 create or replace function api.notification_preferences()
