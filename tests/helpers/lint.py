@@ -20,6 +20,13 @@ ANON_ALLOWED = {
     "api.request_password_reset(text)",
     "api.reset_password(text,text)",
     "api.stripe_webhook(json)",
+    # the ops queue tools: executable by every API role so that all but ops get the
+    # registered 403 forbidden (internal.require_ops), not a bare permission error
+    "api.queue_stats()",
+    "api.dlq_list(text,text,integer)",
+    "api.dlq_show(text,bigint)",
+    "api.dlq_replay(text,bigint)",
+    "api.dlq_discard(text,bigint,text)",
 }
 
 

@@ -567,3 +567,28 @@ def test_notify_refuses_an_unknown_event_or_data_that_breaks_the_contract(
     assert err.value.diag.message_hint == "invalid_input"
     assert message in str(err.value.diag.message_primary)
     assert rows(db, customer) == []
+
+
+@pytest.mark.parametrize(("scheme", "missing"), [("smtp+starttls", "STARTTLS"), ("smtp", "AUTH")])
+def test_a_server_without_the_starttls_or_auth_smtp_url_asks_for_fails_the_row_at_once(
+    db: psycopg.Connection[Any],
+    drain: Callable[..., Runner],
+    mailbox: Mailbox,
+    monkeypatch: pytest.MonkeyPatch,
+    scheme: str,
+    missing: str,
+) -> None:
+    # aiosmtpd here offers neither STARTTLS nor AUTH
+    monkeypatch.setenv("SMTP_URL", f"{scheme}://user:secret@127.0.0.1:{mailbox.port}")
+    customer = create_user(db, "customer")
+    data = booking_data()
+    notify(db, "booking_confirmed", customer, f"c:{data['booking_id']}", data)
+    drain()
+    (row,) = rows(db, customer)
+    assert (row["status"], row["attempts"]) == ("failed", 1)
+    assert "does not support what SMTP_URL asks for" in row["last_error"]
+    assert missing in row["last_error"]
+    assert "secret" not in row["last_error"]
+    assert mailbox.messages() == []
+    ((_, dead),) = dlq_messages(db, "notifications")
+    assert dead["error_class"] == "PermanentError"
