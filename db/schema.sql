@@ -461,6 +461,72 @@ COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token
 
 
 --
+-- Name: my_notifications(integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_notifications("limit" integer DEFAULT 50) RETURNS TABLE(id uuid, event text, channel text, status text, created_at timestamp with time zone, sent_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.fail('not_authenticated', 'sign in first')
+    where auth.uid() is null;
+    select internal.fail('invalid_input', 'limit must be between 1 and 500')
+    where my_notifications."limit" is null or my_notifications."limit" not between 1 and 500;
+    select n.id, n.event, n.channel, n.status, n.created_at, n.sent_at
+    from app.notifications as n
+    where n.recipient_id = (select auth.uid())
+    order by n.created_at desc, n.id
+    limit my_notifications."limit";
+$$;
+
+
+--
+-- Name: FUNCTION my_notifications("limit" integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_notifications("limit" integer) IS 'The caller''s own notifications, newest first: event, channel (email or sms), status and times.
+
+Status: queued, sending, sent, failed or skipped.
+Inputs: limit (1-500, default 50). Over HTTP, GET /rpc/my_notifications?limit=n: in a query string
+limit is PostgREST''s own row limit, with the same effect.
+Errors: 400 invalid_input naming limit; 401 not_authenticated.';
+
+
+--
+-- Name: notification_preferences(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.notification_preferences() RETURNS TABLE(category text, email boolean, sms boolean, editable boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select
+        c.category,
+        coalesce(p.email, true),
+        coalesce(p.sms, false),
+        c.category <> 'security'
+    from (
+        values ('security', 1), ('booking_updates', 2), ('reminders', 3)
+    ) as c (category, pos)
+    left join app.notification_preferences as p
+        on p.category = c.category and p.user_id = (select auth.uid())
+    order by c.pos
+$$;
+
+
+--
+-- Name: FUNCTION notification_preferences(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.notification_preferences() IS 'The caller''s notification preferences: for each category, whether email and SMS are used.
+
+Categories: security (email confirmation, password reset: always email, not editable),
+booking_updates (confirmations, cancellations, refunds, payment failures, expired holds),
+reminders (before a booking). Defaults: email on, SMS off. SMS is only sent with a phone number
+in the profile (api.update_me).';
+
+
+--
 -- Name: queue_stats(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -939,6 +1005,60 @@ $$;
 COMMENT ON FUNCTION api.reset_password(token text, new_password text) IS 'Set a new password with the single-use token from the reset email; every session is signed out.
 
 Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.';
+
+
+--
+-- Name: set_notification_preference(text, boolean, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.set_notification_preference(category text, email boolean DEFAULT NULL::boolean, sms boolean DEFAULT NULL::boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.notification_preferences;
+begin
+    if auth.uid() is null then
+        perform internal.fail('not_authenticated', 'sign in first');
+    end if;
+    if set_notification_preference.category = 'security' then
+        perform internal.fail(
+            'invalid_input',
+            'category ''security'' cannot be changed: email confirmation and password reset always go by email'
+        );
+    end if;
+    if set_notification_preference.category is null
+        or set_notification_preference.category not in ('reminders', 'booking_updates') then
+        perform internal.fail('invalid_input', 'category must be ''reminders'' or ''booking_updates''');
+    end if;
+    insert into app.notification_preferences as p (user_id, category, email, sms)
+    values (
+        auth.uid(),
+        set_notification_preference.category,
+        coalesce(set_notification_preference.email, true),
+        coalesce(set_notification_preference.sms, false)
+    )
+    on conflict on constraint notification_preferences_pkey do update
+        set
+            email = coalesce(set_notification_preference.email, p.email),
+            sms = coalesce(set_notification_preference.sms, p.sms),
+            updated_at = pg_catalog.now()
+    returning * into v_row;
+    return pg_catalog.jsonb_build_object('category', v_row.category, 'email', v_row.email, 'sms', v_row.sms);
+end
+$$;
+
+
+--
+-- Name: FUNCTION set_notification_preference(category text, email boolean, sms boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.set_notification_preference(category text, email boolean, sms boolean) IS 'Choose whether a category of notifications reaches the caller by email and by SMS.
+
+Inputs: category (''booking_updates'' or ''reminders''), email, sms (each optional: omitted keeps the current choice).
+SMS goes out only while the profile has a phone number. Security mail cannot be turned off.
+Returns the category''s preferences. Idempotent.
+Errors: 400 invalid_input naming category; 401 not_authenticated.';
 
 
 --
@@ -1674,9 +1794,11 @@ begin
     where u.email = auth.normalize_email(p_email)::extensions.citext;
     if v_user_id is not null then
         v_token := auth.issue_one_time_token(v_user_id, 'reset_password', interval '1 hour');
-        perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
-            'type', 'password_reset', 'user_id', v_user_id, 'token', v_token
-        ));
+        perform internal.notify(
+            'password_reset', v_user_id,
+            'password_reset:' || pg_catalog.encode(auth.token_hash(v_token), 'hex'),
+            pg_catalog.jsonb_build_object('token', v_token)
+        );
     end if;
     -- the same answer whether or not the account exists
     return pg_catalog.jsonb_build_object('requested', true);
@@ -1832,9 +1954,12 @@ begin
     insert into auth.credentials (user_id, password_hash)
     values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
     v_token := auth.issue_one_time_token(v_user_id, 'confirm_email', interval '48 hours');
-    perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
-        'type', 'email_confirmation', 'user_id', v_user_id, 'token', v_token
-    ));
+    -- the token's hash identifies this request (the token itself is a secret)
+    perform internal.notify(
+        'email_confirmation', v_user_id,
+        'email_confirmation:' || pg_catalog.encode(auth.token_hash(v_token), 'hex'),
+        pg_catalog.jsonb_build_object('token', v_token)
+    );
     perform internal.audit('signup', 'app.users', v_user_id::text, null, auth.user_json(v_user_id),
         null, v_user_id, coalesce(p_role, 'customer'));
     return auth.issue_session(v_user_id);
@@ -1941,6 +2066,7 @@ begin
         where p.id = v_payment.id;
         if v_booking.status = 'pending_payment' then
             update app.bookings as b set status = 'confirmed', hold_expires_at = null where b.id = v_booking.id;
+            perform internal.emit_booking_event(v_booking.id, 'booking_confirmed');
             return 'booking confirmed';
         end if;
         -- paid after the booking ended (expired or cancelled): give the money back
@@ -1961,6 +2087,9 @@ begin
             ),
             updated_at = pg_catalog.now()
         where p.id = v_payment.id;
+        perform internal.emit_booking_event(
+            v_booking.id, 'payment_failed', '{}'::jsonb, coalesce(p_intent ->> 'last_payment_error_id', md5(p_intent::text))
+        );
         return 'payment failed; hold kept until it expires';
     elsif p_type = 'payment_intent.canceled' then
         update app.payments as p set status = 'cancelled', client_secret = null, updated_at = pg_catalog.now()
@@ -1994,7 +2123,19 @@ declare
         when 'canceled' then 'failed'
         else 'pending'
     end;
+    v_refund app.refunds;
 begin
+    select * into v_refund from app.refunds as r
+    where
+        r.stripe_refund_id = p_refund ->> 'id'
+        or (r.stripe_refund_id is null and r.id::text = p_refund -> 'metadata' ->> 'refund_ledger_id')
+    for update;
+    if found and v_refund.status = 'pending' and v_status = 'succeeded' then
+        perform internal.emit_booking_event(
+            v_refund.booking_id, 'booking_refunded',
+            pg_catalog.jsonb_build_object('refund_cents', v_refund.amount_cents), v_refund.id::text
+        );
+    end if;
     update app.refunds as r
     set
         stripe_refund_id = coalesce(r.stripe_refund_id, p_refund ->> 'id'),
@@ -2047,6 +2188,40 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text) IS 'Append one row to audit.action_log (actor from the JWT unless given). Definer: audit is append-only for everyone else.';
+
+
+--
+-- Name: booking_event_data(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_event_data(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'booking_id', b.id,
+        'service_name', s.name,
+        'provider_name', p.business_name,
+        'provider_time_zone', p.time_zone,
+        'customer_name', u.full_name,
+        'starts_at', pg_catalog.to_char(pg_catalog.lower(b.during) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'ends_at', pg_catalog.to_char(pg_catalog.upper(b.during) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'price_cents', b.price_cents,
+        'currency', b.currency
+    )
+    from app.bookings as b
+    inner join app.services as s on b.service_id = s.id
+    inner join app.providers as p on b.provider_id = p.id
+    inner join app.users as u on b.customer_id = u.id
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION booking_event_data(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_event_data(p_booking_id uuid) IS 'The booking keys every booking notification carries (names, provider''s time zone, UTC times, price).';
 
 
 --
@@ -2250,6 +2425,115 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.busy_ranges(p_provider_id uuid, p_within tstzrange, p_now timestamp with time zone) IS 'Time off and live bookings (blocked ranges; expired holds excluded) of a provider that overlap p_within.';
+
+
+--
+-- Name: check_notification_data(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.check_notification_data(p_event text, p_data jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    v_required text [];
+    v_key text;
+    v_starts timestamptz;
+    v_ends timestamptz;
+begin
+    select e.required_keys into v_required
+    from internal.notification_events() as e
+    where e.event = p_event;
+    if v_required is null then
+        perform internal.fail('invalid_input', pg_catalog.format(
+            'event must be one of: %s',
+            (select pg_catalog.string_agg(e.event, ', ') from internal.notification_events() as e)
+        ));
+    end if;
+    if p_data is null or pg_catalog.jsonb_typeof(p_data) <> 'object' then
+        perform internal.fail('invalid_input', 'data must be a JSON object');
+    end if;
+    foreach v_key in array v_required loop
+        if coalesce(pg_catalog.jsonb_typeof(p_data -> v_key), 'null') = 'null' then
+            perform internal.fail(
+                'invalid_input', pg_catalog.format('data.%s is required for %s', v_key, p_event)
+            );
+        end if;
+    end loop;
+
+    foreach v_key in array array['token', 'service_name', 'provider_name', 'customer_name'] loop
+        if p_data ? v_key and (
+            pg_catalog.jsonb_typeof(p_data -> v_key) <> 'string'
+            or pg_catalog.char_length(p_data ->> v_key) not between 1 and 200
+        ) then
+            perform internal.fail(
+                'invalid_input', pg_catalog.format('data.%s must be a string of 1 to 200 characters', v_key)
+            );
+        end if;
+    end loop;
+    if p_data ? 'booking_id' and coalesce(p_data ->> 'booking_id', '')
+        !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+        perform internal.fail('invalid_input', 'data.booking_id must be a uuid');
+    end if;
+    if p_data ? 'provider_time_zone' then
+        if coalesce(p_data ->> 'provider_time_zone', '') !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' then
+            perform internal.fail('invalid_input', 'data.provider_time_zone must be an IANA time zone name');
+        end if;
+        begin
+            perform pg_catalog.now() at time zone (p_data ->> 'provider_time_zone');
+        exception when invalid_parameter_value then
+            perform internal.fail('invalid_input', 'data.provider_time_zone must be an IANA time zone name');
+        end;
+    end if;
+    foreach v_key in array array['starts_at', 'ends_at'] loop
+        if p_data ? v_key then
+            begin
+                -- an explicit offset (Z or +hh:mm): never the session's time zone
+                if pg_catalog.jsonb_typeof(p_data -> v_key) <> 'string'
+                    or (p_data ->> v_key) !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$' then
+                    raise invalid_datetime_format;
+                end if;
+                v_ends := (p_data ->> v_key)::timestamptz;
+                if v_key = 'starts_at' then
+                    v_starts := v_ends;
+                end if;
+            exception when invalid_datetime_format or datetime_field_overflow then
+                perform internal.fail(
+                    'invalid_input', pg_catalog.format('data.%s must be an ISO 8601 timestamp with an offset (UTC: Z)', v_key)
+                );
+            end;
+        end if;
+    end loop;
+    if p_data ? 'starts_at' and p_data ? 'ends_at' and v_ends <= v_starts then
+        perform internal.fail('invalid_input', 'data.ends_at must be after data.starts_at');
+    end if;
+    foreach v_key in array array['price_cents', 'refund_cents', 'ics_sequence'] loop
+        if p_data ? v_key and (
+            pg_catalog.jsonb_typeof(p_data -> v_key) <> 'number'
+            or (p_data ->> v_key)::numeric < 0
+            or (p_data ->> v_key)::numeric <> pg_catalog.trunc((p_data ->> v_key)::numeric)
+            or (p_data ->> v_key)::numeric > 2147483647
+        ) then
+            perform internal.fail(
+                'invalid_input', pg_catalog.format('data.%s must be a whole number, zero or more', v_key)
+            );
+        end if;
+    end loop;
+    if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
+        perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
+    end if;
+    if p_data ? 'cancelled_by' and coalesce(p_data ->> 'cancelled_by', '') not in ('customer', 'provider', 'ops') then
+        perform internal.fail('invalid_input', 'data.cancelled_by must be ''customer'', ''provider'' or ''ops''');
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION check_notification_data(p_event text, p_data jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.check_notification_data(p_event text, p_data jsonb) IS 'Refuse an unknown notification event or data that breaks its contract (400 invalid_input naming data.<key>).';
 
 
 --
@@ -2780,6 +3064,57 @@ COMMENT ON FUNCTION internal.dlq_show(p_queue text, p_msg_id bigint) IS 'One dea
 
 
 --
+-- Name: emit_booking_event(uuid, text, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.emit_booking_event(p_booking_id uuid, p_event text, p_extra jsonb DEFAULT '{}'::jsonb, p_key text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+    v_owner uuid;
+    v_data jsonb := internal.booking_event_data(p_booking_id) || coalesce(p_extra, '{}'::jsonb);
+    v_key text := p_event || ':' || p_booking_id::text || coalesce(':' || p_key, '');
+    v_lead interval := pg_catalog.make_interval(
+        hours => coalesce(internal.setting('reminder_lead_hours')::integer, 24)
+    );
+begin
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
+    select p.owner_id into v_owner from app.providers as p where p.id = v_booking.provider_id;
+    if p_event = 'booking_confirmed' then
+        perform internal.notify('booking_confirmed', v_booking.customer_id, v_key, v_data || '{"ics_sequence": 0}');
+        perform internal.notify(
+            'booking_new', v_owner, 'booking_new:' || p_booking_id::text, v_data || '{"ics_sequence": 0}'
+        );
+        if pg_catalog.lower(v_booking.during) > pg_catalog.now() then
+            -- the reminder is keyed by the start: a moved booking gets a new one,
+            -- and the old one finds the start changed and drops itself
+            perform internal.notify(
+                'booking_reminder', v_booking.customer_id,
+                'booking_reminder:' || p_booking_id::text || ':' || (v_data ->> 'starts_at'),
+                v_data,
+                greatest(0, extract(epoch from pg_catalog.lower(v_booking.during) - v_lead - pg_catalog.now())::integer)
+            );
+        end if;
+    elsif p_event = 'booking_cancelled' then
+        perform internal.notify('booking_cancelled', v_booking.customer_id, v_key || ':customer', v_data);
+        perform internal.notify('booking_cancelled', v_owner, v_key || ':provider', v_data);
+    else
+        perform internal.notify(p_event, v_booking.customer_id, v_key, v_data);
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION emit_booking_event(p_booking_id uuid, p_event text, p_extra jsonb, p_key text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.emit_booking_event(p_booking_id uuid, p_event text, p_extra jsonb, p_key text) IS 'Queue the notifications of a booking event for each recipient (customer, provider), in the caller''s transaction.';
+
+
+--
 -- Name: enqueue(text, jsonb, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2877,6 +3212,7 @@ begin
     if not found then
         return false;
     end if;
+    perform internal.emit_booking_event(p_booking_id, 'hold_expired');
     select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
     if found and v_payment.status in ('pending', 'requires_payment') then
         perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
@@ -3030,6 +3366,311 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.make_point(p_lat double precision, p_lng double precision) IS 'A WGS 84 geography point from latitude and longitude; out-of-range values are invalid_input naming the field.';
+
+
+--
+-- Name: notification_begin(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_begin(p_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.notifications;
+    v_channels text [];
+begin
+    select * into v_row from app.notifications as n where n.id = p_id for update;
+    if not found then
+        return 'missing';
+    end if;
+    if v_row.status in ('sent', 'skipped') or (v_row.status = 'failed' and v_row.delivery_unknown) then
+        return 'done';
+    end if;
+    if v_row.status = 'sending' then
+        update app.notifications as n
+        set
+            status = 'failed',
+            delivery_unknown = true,
+            last_error = 'delivery state unknown after an interrupted send',
+            data = n.data - 'token'
+        where n.id = p_id;
+        return 'interrupted';
+    end if;
+    -- queued, or failed before anything was delivered (its dead letter replayed):
+    -- the preferences may have changed since it was queued
+    v_channels := internal.notification_channels(
+        v_row.recipient_id,
+        (select e.category from internal.notification_events() as e where e.event = v_row.event)
+    );
+    if not (v_row.channel = any(coalesce(v_channels, array[]::text []))) then
+        update app.notifications as n
+        set
+            status = 'skipped',
+            last_error = case
+                when v_row.channel = 'sms' and not exists (
+                    select from app.users as u where u.id = v_row.recipient_id and u.phone is not null
+                ) then 'the recipient has no phone number'
+                else 'turned off in the recipient''s preferences'
+            end,
+            data = n.data - 'token'
+        where n.id = p_id;
+        return 'skipped';
+    end if;
+    update app.notifications as n
+    set status = 'sending', attempts = n.attempts + 1
+    where n.id = p_id;
+    return 'send';
+end
+$$;
+
+
+--
+-- Name: FUNCTION notification_begin(p_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_begin(p_id uuid) IS 'Before a send: ''send'' (now `sending`, attempts + 1), ''done'' (sent, skipped, or failed with delivery unknown),
+''skipped'' (the preferences no longer allow it), ''interrupted'' (found `sending`: a previous attempt died
+mid-send, so it is now failed with delivery unknown and never sent again) or ''missing''.
+The caller commits this before sending. Definer: the worker has no rights on app.notifications.';
+
+
+--
+-- Name: notification_channels(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_channels(p_recipient uuid, p_category text) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select
+        case
+            when p_category = 'security' then array['email']::text []
+            else pg_catalog.array_remove(
+                array[
+                    case when coalesce(p.email, true) then 'email' end,
+                    case when coalesce(p.sms, false) and u.phone is not null then 'sms' end
+                ]::text [],
+                null
+            )
+        end
+    from app.users as u
+    left join app.notification_preferences as p
+        on p.user_id = u.id and p.category = p_category
+    where u.id = p_recipient
+$$;
+
+
+--
+-- Name: FUNCTION notification_channels(p_recipient uuid, p_category text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_channels(p_recipient uuid, p_category text) IS 'The channels a person''s preferences allow for a category now (email on and SMS off unless chosen; SMS needs a phone).';
+
+
+--
+-- Name: notification_context(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_context(p_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', n.id,
+        'event', n.event,
+        'event_key', n.event_key,
+        'category', e.category,
+        'channel', n.channel,
+        'status', n.status,
+        'attempts', n.attempts,
+        'delivery_unknown', n.delivery_unknown,
+        'created_at', n.created_at,
+        'data', n.data,
+        'recipient', pg_catalog.jsonb_build_object(
+            'id', u.id, 'email', u.email, 'full_name', u.full_name, 'locale', u.locale,
+            'phone', u.phone, 'role', u.role
+        ),
+        -- the producer's booking data, its times normalised to UTC ('Z')
+        'booking', case when n.data ? 'booking_id' then n.data || pg_catalog.jsonb_build_object(
+            'starts_at', pg_catalog.to_char(
+                (n.data ->> 'starts_at')::timestamptz at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+            ),
+            'ends_at', pg_catalog.to_char(
+                (n.data ->> 'ends_at')::timestamptz at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+            )
+        ) end
+    )
+    from app.notifications as n
+    inner join app.users as u on n.recipient_id = u.id
+    inner join internal.notification_events() as e on n.event = e.event
+    where n.id = p_id
+$$;
+
+
+--
+-- Name: FUNCTION notification_context(p_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_context(p_id uuid) IS 'What the worker renders a notification from: the row, the recipient (email, full_name, locale, phone,
+role) and, for booking events, the booking''s details (times in UTC). Null when the row is gone (its recipient was deleted).
+Definer: the worker has no rights on app.users or app.notifications.';
+
+
+--
+-- Name: notification_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_events() RETURNS TABLE(event text, category text, required_keys text[])
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    with b (keys) as (
+        select array[
+            'booking_id', 'service_name', 'provider_name', 'provider_time_zone',
+            'starts_at', 'ends_at', 'price_cents', 'currency'
+        ]::text []
+    )
+
+    select v.event, v.category, v.required_keys
+    from b
+    cross join lateral (
+        values
+        ('email_confirmation', 'security', array['token']::text []),
+        ('password_reset', 'security', array['token']::text []),
+        ('booking_confirmed', 'booking_updates', b.keys || array['ics_sequence']),
+        ('booking_new', 'booking_updates', b.keys || array['ics_sequence']),
+        ('booking_cancelled', 'booking_updates', b.keys || array['refund_cents', 'cancelled_by', 'ics_sequence']),
+        ('booking_refunded', 'booking_updates', b.keys || array['refund_cents']),
+        ('payment_failed', 'booking_updates', b.keys),
+        ('hold_expired', 'booking_updates', b.keys),
+        ('booking_reminder', 'reminders', b.keys)
+    ) as v (event, category, required_keys)
+$$;
+
+
+--
+-- Name: FUNCTION notification_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_events() IS 'The notification events: each one''s preference category and the keys its data must carry.';
+
+
+--
+-- Name: notification_record(uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notification_record(p_id uuid, p_outcome text, p_detail text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.notifications;
+    v_detail text := pg_catalog.left(p_detail, 2000);
+begin
+    select * into v_row from app.notifications as n where n.id = p_id for update;
+    if not found then
+        perform internal.fail('not_found', pg_catalog.format('no notification %s', p_id));
+    end if;
+    if (p_outcome in ('sent', 'retry', 'failed') and v_row.status <> 'sending')
+        or (p_outcome = 'skipped' and not (
+            v_row.status = 'queued' or (v_row.status = 'failed' and not v_row.delivery_unknown)
+        )) then
+        perform internal.fail('conflict', pg_catalog.format(
+            'notification %s is %s: cannot record %s', p_id, v_row.status, coalesce(p_outcome, 'null')
+        ));
+    end if;
+    case p_outcome
+        when 'sent' then
+            update app.notifications as n
+            set status = 'sent', provider_message_id = v_detail, sent_at = pg_catalog.now(), data = n.data - 'token'
+            where n.id = p_id;
+        when 'retry' then
+            update app.notifications as n set status = 'queued', last_error = v_detail where n.id = p_id;
+        when 'failed' then
+            update app.notifications as n set status = 'failed', last_error = v_detail where n.id = p_id;
+        when 'skipped' then
+            update app.notifications as n
+            set status = 'skipped', last_error = v_detail, data = n.data - 'token'
+            where n.id = p_id;
+        else
+            perform internal.fail('invalid_input', 'outcome must be sent, retry, failed or skipped');
+    end case;
+end
+$$;
+
+
+--
+-- Name: FUNCTION notification_record(p_id uuid, p_outcome text, p_detail text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notification_record(p_id uuid, p_outcome text, p_detail text) IS 'Record an attempt''s outcome: ''sent'' (detail: the provider''s message id), ''retry'' (back to queued;
+detail: the error), ''failed'' (detail: the error) - each from `sending` only - or ''skipped'' (detail: the
+reason) from queued. A one-time token in the data is dropped once it can no longer be sent.
+Definer: the worker has no rights on app.notifications.';
+
+
+--
+-- Name: notify(text, uuid, text, jsonb, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notify(event text, recipient uuid, event_key text, data jsonb, delay_seconds integer DEFAULT 0) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_category text;
+    v_channels text [];
+    v_channel text;
+    v_id uuid;
+    v_queued integer := 0;
+begin
+    perform internal.check_notification_data(notify.event, notify.data);
+    if notify.recipient is null then
+        perform internal.fail('invalid_input', 'recipient is required');
+    end if;
+    if notify.event_key is null or pg_catalog.btrim(notify.event_key) = ''
+        or pg_catalog.char_length(notify.event_key) > 200 then
+        perform internal.fail('invalid_input', 'event_key is required (at most 200 characters)');
+    end if;
+    if notify.delay_seconds is null or notify.delay_seconds < 0 then
+        perform internal.fail('invalid_input', 'delay_seconds must be zero or more');
+    end if;
+    select e.category into v_category from internal.notification_events() as e where e.event = notify.event;
+    v_channels := internal.notification_channels(notify.recipient, v_category);
+    if v_channels is null then
+        perform internal.fail('invalid_input', 'recipient must be an existing user');
+    end if;
+    foreach v_channel in array v_channels loop
+        v_id := null;
+        insert into app.notifications (event, event_key, recipient_id, channel, data)
+        values (notify.event, notify.event_key, notify.recipient, v_channel, notify.data)
+        on conflict on constraint notifications_event_key_recipient_id_channel_key do nothing
+        returning id into v_id;
+        if v_id is not null then
+            perform internal.enqueue(
+                'notifications',
+                pg_catalog.jsonb_build_object('type', 'notify', 'notification_id', v_id),
+                notify.delay_seconds
+            );
+            v_queued := v_queued + 1;
+        end if;
+    end loop;
+    return v_queued;
+end
+$$;
+
+
+--
+-- Name: FUNCTION notify(event text, recipient uuid, event_key text, data jsonb, delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notify(event text, recipient uuid, event_key text, data jsonb, delay_seconds integer) IS 'Notify a person of an event, in the caller''s transaction: for each channel their preferences allow
+(security mail: email only, always; SMS only with a phone), insert a notification row unless one
+exists for (event_key, recipient, channel), and queue {"type":"notify","notification_id":...} for
+each row inserted, visible after delay_seconds. Returns how many were queued (0: a repeat, or every
+channel turned off). Refuses an unknown event or data that breaks its contract (400 naming data.<key>).
+Definer: producers (sign-up, booking transitions) hold no rights on app.notifications or the queues.';
 
 
 --
@@ -3583,6 +4224,12 @@ begin
     if v_refund.stripe_refund_id is not null and v_refund.stripe_refund_id <> p_stripe_refund_id then
         perform internal.fail('conflict', 'this refund already has another Stripe refund');
     end if;
+    if v_refund.status = 'pending' and p_status = 'succeeded' then
+        perform internal.emit_booking_event(
+            v_refund.booking_id, 'booking_refunded',
+            pg_catalog.jsonb_build_object('refund_cents', v_refund.amount_cents), v_refund.id::text
+        );
+    end if;
     -- a settled refund never moves back to pending
     update app.refunds as r
     set
@@ -3631,6 +4278,28 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refund_request(p_refund_id uuid) IS 'What the worker needs to perform a ledger refund. Definer: as above.';
+
+
+--
+-- Name: reminder_still_due(uuid, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reminder_still_due(p_booking_id uuid, p_starts_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select exists (
+        select from app.bookings as b
+        where b.id = p_booking_id and b.status = 'confirmed' and pg_catalog.lower(b.during) = p_starts_at
+    )
+$$;
+
+
+--
+-- Name: FUNCTION reminder_still_due(p_booking_id uuid, p_starts_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reminder_still_due(p_booking_id uuid, p_starts_at timestamp with time zone) IS 'Whether a reminder is still wanted: the booking is confirmed and starts when the reminder said.';
 
 
 --
@@ -7166,6 +7835,87 @@ COMMENT ON TABLE app.idempotency_keys IS 'Idempotency-Key headers of booking con
 
 
 --
+-- Name: notification_preferences; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.notification_preferences (
+    user_id uuid NOT NULL,
+    category text NOT NULL,
+    email boolean DEFAULT true NOT NULL,
+    sms boolean DEFAULT false NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_preferences_category_check CHECK ((category = ANY (ARRAY['reminders'::text, 'booking_updates'::text])))
+);
+
+ALTER TABLE ONLY app.notification_preferences FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE notification_preferences; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.notification_preferences IS 'Which channels a person wants per category; no row means the defaults (email on, SMS off).';
+
+
+--
+-- Name: notifications; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.notifications (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    event text NOT NULL,
+    event_key text NOT NULL,
+    recipient_id uuid NOT NULL,
+    channel text NOT NULL,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    provider_message_id text,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text,
+    delivery_unknown boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT notifications_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT notifications_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'sms'::text]))),
+    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT notifications_delivery_unknown_check CHECK (((NOT delivery_unknown) OR (status = 'failed'::text))),
+    CONSTRAINT notifications_event_key_check CHECK (((length(event_key) >= 1) AND (length(event_key) <= 200))),
+    CONSTRAINT notifications_sent_at_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL))),
+    CONSTRAINT notifications_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'skipped'::text])))
+);
+
+ALTER TABLE ONLY app.notifications FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE notifications; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.notifications IS 'Every email and SMS sent or to be sent: event, recipient, channel, rendering data, delivery status and log.';
+
+
+--
+-- Name: COLUMN notifications.event_key; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.notifications.event_key IS 'Identifies the occurrence of the event (for example booking_confirmed:<booking id>); with recipient and channel, unique.';
+
+
+--
+-- Name: COLUMN notifications.data; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.notifications.data IS 'What the message is rendered from (the producer''s data contract); a one-time token is removed once delivered.';
+
+
+--
+-- Name: COLUMN notifications.delivery_unknown; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.notifications.delivery_unknown IS 'True when an attempt was interrupted mid-send: it may have been delivered, so it is never sent again.';
+
+
+--
 -- Name: payments; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -7815,6 +8565,30 @@ ALTER TABLE ONLY app.idempotency_keys
 
 
 --
+-- Name: notification_preferences notification_preferences_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notification_preferences
+    ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (user_id, category);
+
+
+--
+-- Name: notifications notifications_event_key_recipient_id_channel_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_event_key_recipient_id_channel_key UNIQUE (event_key, recipient_id, channel);
+
+
+--
+-- Name: notifications notifications_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: payments payments_booking_id_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -8223,6 +8997,13 @@ CREATE INDEX idempotency_keys_created_at_idx ON app.idempotency_keys USING btree
 
 
 --
+-- Name: notifications_recipient_id_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX notifications_recipient_id_created_at_idx ON app.notifications USING btree (recipient_id, created_at);
+
+
+--
 -- Name: providers_is_active_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -8565,6 +9346,22 @@ ALTER TABLE ONLY app.idempotency_keys
 
 
 --
+-- Name: notification_preferences notification_preferences_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notification_preferences
+    ADD CONSTRAINT notification_preferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: notifications notifications_recipient_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.notifications
+    ADD CONSTRAINT notifications_recipient_id_fkey FOREIGN KEY (recipient_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
 -- Name: payments payments_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -8793,6 +9590,20 @@ COMMENT ON POLICY delete_provider_own ON app.weekly_hours IS 'A provider account
 ALTER TABLE app.idempotency_keys ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: notification_preferences insert_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY insert_own ON app.notification_preferences FOR INSERT TO customer, provider, ops WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY insert_own ON notification_preferences; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY insert_own ON app.notification_preferences IS 'A signed-in person records preferences for themselves only.';
+
+
+--
 -- Name: providers insert_provider_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -8853,6 +9664,18 @@ CREATE POLICY insert_provider_own ON app.weekly_hours FOR INSERT TO provider WIT
 
 COMMENT ON POLICY insert_provider_own ON app.weekly_hours IS 'A provider account adds weekly hours only to the provider it owns.';
 
+
+--
+-- Name: notification_preferences; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.notification_preferences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notifications; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.notifications ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: payments; Type: ROW SECURITY; Schema: app; Owner: -
@@ -9064,6 +9887,34 @@ CREATE POLICY select_own ON app.bookings FOR SELECT TO customer USING ((customer
 --
 
 COMMENT ON POLICY select_own ON app.bookings IS 'A customer reads only its own bookings.';
+
+
+--
+-- Name: notification_preferences select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.notification_preferences FOR SELECT TO customer, provider, ops USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_own ON notification_preferences; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.notification_preferences IS 'A signed-in person reads their own preferences.';
+
+
+--
+-- Name: notifications select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.notifications FOR SELECT TO customer, provider, ops USING ((recipient_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_own ON notifications; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.notifications IS 'A signed-in person reads the notifications sent to them.';
 
 
 --
@@ -9309,6 +10160,20 @@ ALTER TABLE app.stripe_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.time_off ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: notification_preferences update_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY update_own ON app.notification_preferences FOR UPDATE TO customer, provider, ops USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY update_own ON notification_preferences; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY update_own ON app.notification_preferences IS 'A signed-in person changes their own preferences only.';
+
+
+--
 -- Name: users update_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -9538,4 +10403,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124020600'),
     ('20261124029000'),
     ('20261124030000'),
-    ('20261124030100');
+    ('20261124030100'),
+    ('20261124080000');

@@ -13,7 +13,9 @@ import psycopg
 import pytest
 from pytest_postgresql import factories
 
+from tests.helpers import mailbox as mailbox_helper
 from tests.helpers import stack
+from tests.helpers.mailbox import Mailbox
 from worker import config, deploy
 
 # The shared test API must not throttle the suite itself; the rate-limit tests
@@ -76,3 +78,13 @@ def api(template_db: str) -> Iterator[stack.PostgREST]:
 @pytest.fixture
 def api_url(api: stack.PostgREST) -> str:
     return api.url
+
+
+@pytest.fixture
+def mailbox(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free port, which SMTP_URL points at; Twilio unset."""
+    with mailbox_helper.running(tmp_path / "mail") as box:
+        monkeypatch.setenv("SMTP_URL", box.url)
+        for name in config.OPTIONAL_NAMES:
+            monkeypatch.delenv(name, raising=False)
+        yield box

@@ -24,6 +24,7 @@ APP_SERVICES = ("migrate", "worker", "stripe", "smtp", "gateway-config", "access
 KNOWN_VARIABLES = {
     *config.DEFAULTS,
     *config.SECRET_NAMES,
+    *config.OPTIONAL_NAMES,
     "DATABASE_URL",
     "WORKER_DATABASE_URL",
 }

@@ -20,7 +20,7 @@ def readme_table() -> dict[str, str]:
 
 def test_every_variable_is_in_the_readme() -> None:
     documented = readme_table()
-    expected = {*config.DEFAULTS, *config.SECRET_NAMES, *OTHER_VARIABLES}
+    expected = {*config.DEFAULTS, *config.SECRET_NAMES, *config.OPTIONAL_NAMES, *OTHER_VARIABLES}
     assert expected - set(documented) == set(), "add these to the README's configuration table"
     assert set(documented) - expected == set(), "the README documents variables nothing reads"
 
@@ -33,6 +33,8 @@ def test_the_readme_gives_each_default_as_the_code_has_it() -> None:
         assert documented[name] == f"`{default}`", name
     for name in config.SECRET_NAMES:
         assert documented[name].startswith("generated"), name
+    for name in config.OPTIONAL_NAMES:
+        assert documented[name] == "unset", name
 
 
 def test_the_readme_gives_the_test_clusters_default_port() -> None:

@@ -13,8 +13,12 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Literal
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from worker.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +59,10 @@ DEFAULTS: dict[str, str] = {
     "WORKER_SWEEP_SECONDS": "15",
 }
 
+# Optional settings with no default: SMS goes out through Twilio only when all
+# three are set; otherwise SMS notifications are recorded `skipped`.
+OPTIONAL_NAMES = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
+
 SECRET_NAMES = (
     "POSTGRES_PASSWORD",
     "AUTHENTICATOR_PASSWORD",
@@ -69,6 +77,10 @@ def _env(name: str) -> str:
     if value is None or value == "":
         return DEFAULTS[name]
     return value
+
+
+def _optional(name: str) -> str | None:
+    return os.environ.get(name) or None
 
 
 def _generate(name: str) -> str:
@@ -147,6 +159,9 @@ class Settings:
     rate_limit_anon_writes_per_minute: int
     max_body: str
     extra: dict[str, str] = field(default_factory=dict)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from: str | None = None
 
     @property
     def pg_dir(self) -> Path:
@@ -237,6 +252,9 @@ def load() -> Settings:
         rate_limit_writes_per_minute=int(_env("RATE_LIMIT_WRITES_PER_MINUTE")),
         rate_limit_anon_writes_per_minute=int(_env("RATE_LIMIT_ANON_WRITES_PER_MINUTE")),
         max_body=_env("MAX_BODY"),
+        twilio_account_sid=_optional("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=_optional("TWILIO_AUTH_TOKEN"),
+        twilio_from=_optional("TWILIO_FROM"),
     )
 
 
@@ -269,3 +287,82 @@ def worker_defaults() -> WorkerDefaults:
         metrics_port=int(_env("WORKER_METRICS_PORT")),
         sweep_seconds=float(_env("WORKER_SWEEP_SECONDS")),
     )
+
+
+# --- delivery: where notifications go ---------------------------------------------------
+
+SmtpSecurity = Literal["plain", "starttls", "tls"]
+
+# scheme -> (security, default port)
+SMTP_SCHEMES: dict[str, tuple[SmtpSecurity, int]] = {
+    "smtp": ("plain", 25),
+    "smtp+starttls": ("starttls", 587),
+    "smtps": ("tls", 465),
+}
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """An SMTP server parsed from SMTP_URL."""
+
+    security: SmtpSecurity
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """``smtp://host:port`` (plain), ``smtp+starttls://user:pass@host:587``, ``smtps://user:pass@host:465``.
+
+    User and password are percent-decoded; the port defaults to 25, 587 and 465.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"SMTP_URL is not a valid URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in SMTP_SCHEMES:
+        raise ConfigError(
+            f"SMTP_URL must start with {', '.join(s + '://' for s in SMTP_SCHEMES)} "
+            f"(got {scheme + '://' if scheme else 'no scheme'})"
+        )
+    if not parts.hostname:
+        raise ConfigError("SMTP_URL names no host (smtp://host:port)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError("SMTP_URL takes no path or query (smtp://user:pass@host:port)")
+    security, default_port = SMTP_SCHEMES[scheme]
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if (username is None) != (password is None):
+        raise ConfigError("SMTP_URL needs both a user and a password, or neither")
+    return SmtpServer(security, parts.hostname, port or default_port, username, password)
+
+
+@dataclass(frozen=True)
+class TwilioAccount:
+    account_sid: str
+    auth_token: str = field(repr=False)
+    sender: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where the notification worker sends: SMTP always, Twilio only when configured."""
+
+    smtp: SmtpServer
+    mail_from: str
+    twilio: TwilioAccount | None
+
+
+def delivery() -> Delivery:
+    """The delivery settings, read from the environment now (no secrets file involved)."""
+    sid, token, sender = (_optional(name) for name in OPTIONAL_NAMES)
+    twilio = TwilioAccount(sid, token, sender) if sid is not None and token and sender else None
+    mail_from = _env("MAIL_FROM")
+    if "@" not in parseaddr(mail_from)[1]:
+        raise ConfigError(
+            f"MAIL_FROM must be an address, as in 'Bookiji <no-reply@example.com>' (got {mail_from!r})"
+        )
+    return Delivery(smtp=parse_smtp_url(_env("SMTP_URL")), mail_from=mail_from, twilio=twilio)

@@ -15,6 +15,13 @@ raising ``PermanentError`` or anything else means dead-letter now (see
 worker/retry.py). Delivery is at least once, so a handler must be idempotent:
 Stripe calls pass an idempotency key derived from the effect, SQL callbacks
 check their state transition.
+
+A handler that must commit part of its work before a side effect (record
+"sending" before handing a message to a mail server, so that a crash in
+between is never followed by a second send) registers with
+``transaction=False``: ``ctx.conn`` is then in autocommit mode, and the handler
+opens its own short transactions with ``ctx.conn.transaction()``. What it
+committed stays committed when it raises; the verdict rules are the same.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ class Context:
     """What a handler gets besides its message body."""
 
     conn: psycopg.Connection[Any]
-    """A pooled connection of the worker's role, inside a transaction for this handler."""
+    """A pooled connection of the worker's role, inside a transaction for this handler
+    (in autocommit mode for a handler registered with ``transaction=False``)."""
     message: Message
     max_attempts: int
 
@@ -59,29 +67,43 @@ class Context:
 
 
 _HANDLERS: dict[str, Handler] = {}
+_OWN_TRANSACTIONS: set[str] = set()
 
 
-def register(kind: str, fn: Handler) -> Handler:
-    """Register ``fn`` as the handler of messages whose ``type`` is ``kind``."""
+def register(kind: str, fn: Handler, *, transaction: bool = True) -> Handler:
+    """Register ``fn`` as the handler of messages whose ``type`` is ``kind``.
+
+    With ``transaction=False`` the runner does not wrap the handler in a
+    transaction: ``ctx.conn`` is in autocommit mode and the handler opens its own.
+    """
     if not kind:
         raise ValueError("a message type must not be empty")
     if _HANDLERS.get(kind, fn) is not fn:
         raise ValueError(f"a handler for {kind!r} is already registered")
     _HANDLERS[kind] = fn
+    if transaction:
+        _OWN_TRANSACTIONS.discard(kind)
+    else:
+        _OWN_TRANSACTIONS.add(kind)
     return fn
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, transaction: bool = True) -> Callable[[Handler], Handler]:
     """Decorator: register the function as the handler of messages of type ``kind``."""
 
     def decorate(fn: Handler) -> Handler:
-        return register(kind, fn)
+        return register(kind, fn, transaction=transaction)
 
     return decorate
 
 
 def lookup(kind: str) -> Handler | None:
     return _HANDLERS.get(kind)
+
+
+def wants_transaction(kind: str) -> bool:
+    """False when the handler of ``kind`` manages its own transactions (``transaction=False``)."""
+    return kind not in _OWN_TRANSACTIONS
 
 
 def kinds() -> list[str]:

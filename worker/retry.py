@@ -9,6 +9,9 @@ else is *permanent* and goes to the dead-letter queue at once:
 authentication errors, a ``CardError`` that a handler let escape (declines are
 business outcomes a handler records, so one that escapes is a bug), SQL
 refusals (``PT4xx``), and any other exception (a bug: retrying will not fix it).
+
+Mail and SMS: an SMTP 4xx reply or a lost connection is retryable, a 5xx reply
+permanent; Twilio's 429 and 5xx are retryable, its other 4xx permanent.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Literal
 import httpx
 import psycopg
 import stripe
+from twilio.base.exceptions import TwilioRestException
 
 from worker.errors import PermanentError, RetryableError
 
@@ -103,6 +107,8 @@ def classify(exc: BaseException) -> Verdict:
         return "retry"
     if isinstance(exc, psycopg.Error):
         return "permanent"  # refusals (PT4xx), constraint violations, bugs in SQL
+    if isinstance(exc, TwilioRestException):
+        return "retry" if exc.status == 429 or exc.status >= 500 else "permanent"
     if isinstance(exc, smtplib.SMTPResponseException):
         return "retry" if 400 <= exc.smtp_code < 500 else "permanent"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):

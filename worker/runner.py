@@ -58,7 +58,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from worker import config, metrics, registry
-from worker.errors import PermanentError
+from worker.errors import ConfigError, PermanentError
 from worker.messages import Message
 from worker.queries import query
 from worker.retry import RetryPolicy, classify
@@ -233,8 +233,13 @@ class Runner:
             if fn is None:
                 raise PermanentError(f"no handler is registered for message type {message.type!r}")
             assert self._pool is not None
-            with self._pool.connection() as conn, conn.transaction():
-                fn(registry.Context(conn, message, self.opts.retry.max_attempts), message.body)
+            with self._pool.connection() as conn:
+                ctx = registry.Context(conn, message, self.opts.retry.max_attempts)
+                if registry.wants_transaction(message.type):
+                    with conn.transaction():
+                        fn(ctx, message.body)
+                else:
+                    fn(ctx, message.body)
         except Exception as exc:
             return Outcome(
                 message,
@@ -689,6 +694,12 @@ def main(argv: list[str]) -> int:
         opts = options_from(args)
     except ValueError as exc:
         parser.error(str(exc))
+    if "notifications" in opts.queues:
+        try:
+            config.delivery()  # a bad SMTP_URL or MAIL_FROM stops the worker here, not per message
+        except ConfigError as exc:
+            print(f"bookiji worker: {exc}", file=sys.stderr)
+            return 2
     for module in args.imports or ["worker.tasks"]:
         importlib.import_module(module)
     if args.metrics_port:

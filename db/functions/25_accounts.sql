@@ -181,9 +181,12 @@ begin
     insert into auth.credentials (user_id, password_hash)
     values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
     v_token := auth.issue_one_time_token(v_user_id, 'confirm_email', interval '48 hours');
-    perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
-        'type', 'email_confirmation', 'user_id', v_user_id, 'token', v_token
-    ));
+    -- the token's hash identifies this request (the token itself is a secret)
+    perform internal.notify(
+        'email_confirmation', v_user_id,
+        'email_confirmation:' || pg_catalog.encode(auth.token_hash(v_token), 'hex'),
+        pg_catalog.jsonb_build_object('token', v_token)
+    );
     perform internal.audit('signup', 'app.users', v_user_id::text, null, auth.user_json(v_user_id),
         null, v_user_id, coalesce(p_role, 'customer'));
     return auth.issue_session(v_user_id);
@@ -401,9 +404,11 @@ begin
     where u.email = auth.normalize_email(p_email)::extensions.citext;
     if v_user_id is not null then
         v_token := auth.issue_one_time_token(v_user_id, 'reset_password', interval '1 hour');
-        perform internal.enqueue('notifications', pg_catalog.jsonb_build_object(
-            'type', 'password_reset', 'user_id', v_user_id, 'token', v_token
-        ));
+        perform internal.notify(
+            'password_reset', v_user_id,
+            'password_reset:' || pg_catalog.encode(auth.token_hash(v_token), 'hex'),
+            pg_catalog.jsonb_build_object('token', v_token)
+        );
     end if;
     -- the same answer whether or not the account exists
     return pg_catalog.jsonb_build_object('requested', true);

@@ -153,6 +153,7 @@ begin
     if not found then
         return false;
     end if;
+    perform internal.emit_booking_event(p_booking_id, 'hold_expired');
     select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
     if found and v_payment.status in ('pending', 'requires_payment') then
         perform internal.enqueue('payments', pg_catalog.jsonb_build_object(

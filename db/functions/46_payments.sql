@@ -179,6 +179,12 @@ begin
     if v_refund.stripe_refund_id is not null and v_refund.stripe_refund_id <> p_stripe_refund_id then
         perform internal.fail('conflict', 'this refund already has another Stripe refund');
     end if;
+    if v_refund.status = 'pending' and p_status = 'succeeded' then
+        perform internal.emit_booking_event(
+            v_refund.booking_id, 'booking_refunded',
+            pg_catalog.jsonb_build_object('refund_cents', v_refund.amount_cents), v_refund.id::text
+        );
+    end if;
     -- a settled refund never moves back to pending
     update app.refunds as r
     set
@@ -310,6 +316,7 @@ begin
         where p.id = v_payment.id;
         if v_booking.status = 'pending_payment' then
             update app.bookings as b set status = 'confirmed', hold_expires_at = null where b.id = v_booking.id;
+            perform internal.emit_booking_event(v_booking.id, 'booking_confirmed');
             return 'booking confirmed';
         end if;
         -- paid after the booking ended (expired or cancelled): give the money back
@@ -330,6 +337,9 @@ begin
             ),
             updated_at = pg_catalog.now()
         where p.id = v_payment.id;
+        perform internal.emit_booking_event(
+            v_booking.id, 'payment_failed', '{}'::jsonb, coalesce(p_intent ->> 'last_payment_error_id', md5(p_intent::text))
+        );
         return 'payment failed; hold kept until it expires';
     elsif p_type = 'payment_intent.canceled' then
         update app.payments as p set status = 'cancelled', client_secret = null, updated_at = pg_catalog.now()
@@ -355,7 +365,19 @@ declare
         when 'canceled' then 'failed'
         else 'pending'
     end;
+    v_refund app.refunds;
 begin
+    select * into v_refund from app.refunds as r
+    where
+        r.stripe_refund_id = p_refund ->> 'id'
+        or (r.stripe_refund_id is null and r.id::text = p_refund -> 'metadata' ->> 'refund_ledger_id')
+    for update;
+    if found and v_refund.status = 'pending' and v_status = 'succeeded' then
+        perform internal.emit_booking_event(
+            v_refund.booking_id, 'booking_refunded',
+            pg_catalog.jsonb_build_object('refund_cents', v_refund.amount_cents), v_refund.id::text
+        );
+    end if;
     update app.refunds as r
     set
         stripe_refund_id = coalesce(r.stripe_refund_id, p_refund ->> 'id'),

@@ -18,5 +18,6 @@ internal.record_payment_intent_cancelled(uuid),
 internal.record_payment_failure(uuid, text),
 internal.refund_request(uuid),
 internal.record_refund(uuid, text, text, text),
-internal.sweep(integer)
+internal.sweep(integer),
+internal.reminder_still_due(uuid, timestamptz)
 to bookiji_worker;

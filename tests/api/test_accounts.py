@@ -117,9 +117,12 @@ def test_signup_queues_a_confirmation_email(api: stack.PostgREST) -> None:
     acct = signup(api.url)
     with _db(api) as conn:
         rows = conn.execute(
-            "select message from pgmq.q_notifications where message->>'user_id' = %s", (acct.id,)
+            "select n.event, n.channel, n.status, q.message->>'type' from app.notifications n "
+            "join pgmq.q_notifications q on q.message->>'notification_id' = n.id::text "
+            "where n.recipient_id = %s",
+            (acct.id,),
         ).fetchall()
-    assert [r[0]["type"] for r in rows] == ["email_confirmation"]
+    assert rows == [("email_confirmation", "email", "queued", "notify")]
 
 
 # --- login ---------------------------------------------------------------------
@@ -231,8 +234,8 @@ def test_logout_without_a_token_is_refused(api_url: str) -> None:
 def _latest_token(api: stack.PostgREST, user_id: str, kind: str) -> str:
     with _db(api) as conn:
         row = conn.execute(
-            "select message->>'token' from pgmq.q_notifications "
-            "where message->>'user_id' = %s and message->>'type' = %s order by msg_id desc limit 1",
+            "select data->>'token' from app.notifications "
+            "where recipient_id = %s and event = %s order by created_at desc limit 1",
             (user_id, kind),
         ).fetchone()
     assert row is not None

@@ -1,1 +1,5 @@
-from worker.tasks import payments  # noqa: F401 - registers the payment handlers
+"""The task modules: importing this package registers every handler the worker runs."""
+
+from worker.tasks import notifications, payments
+
+__all__ = ["notifications", "payments"]

@@ -1,0 +1,168 @@
+"""Render a notification: email (subject, plain text, HTML) and SMS text, in the recipient's locale.
+
+Templates live in worker/templates/, one pair per event and locale:
+``<event>.<locale>.txt`` holds the blocks ``subject``, ``text`` and (for events
+that may go by SMS) ``sms``; ``<event>.<locale>.html`` extends ``_layout.html``
+and is autoescaped. Booking details are formatted here, in the provider's time
+zone, and shared by the templates through ``_details.<locale>.txt|html``.
+Jinja's StrictUndefined turns a missing variable into an error, not a blank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from worker.errors import PermanentError
+from worker.notifications.records import Booking, Notification
+
+# Stripe's zero-decimal currencies: amounts in them are whole units.
+ZERO_DECIMAL = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND"}
+    | {"VUV", "XAF", "XOF", "XPF"}
+)
+SYMBOLS = {"CAD": "$", "USD": "$", "AUD": "$", "EUR": "€", "GBP": "£"}
+
+EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# month names, January first
+EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+FR_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+FR_SHORT_MONTHS = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
+NNBSP = "\u202f"  # French thousands separator and space before some punctuation
+
+
+def money(cents: int, currency: str, locale: str) -> str:
+    """An amount in minor units, written for the locale: ``$45.00 CAD`` / ``45,00 $ CAD``."""
+    code = currency.upper()
+    exponent = 0 if code in ZERO_DECIMAL else 2
+    amount = Decimal(cents).scaleb(-exponent)
+    digits = f"{amount:,.{exponent}f}"
+    symbol = SYMBOLS.get(code)
+    if locale == "fr":
+        digits = digits.replace(",", NNBSP).replace(".", ",")
+        if symbol == "$":
+            return f"{digits}\u00a0$\u00a0{code}"
+        return f"{digits}\u00a0{symbol or code}"
+    if symbol == "$":
+        return f"${digits} {code}"
+    return f"{symbol}{digits}" if symbol else f"{digits} {code}"
+
+
+def day(moment: datetime, locale: str) -> str:
+    """``Monday, November 2, 2026`` / ``lundi 2 novembre 2026``."""
+    if locale == "fr":
+        first = "1er" if moment.day == 1 else str(moment.day)
+        return f"{FR_DAYS[moment.weekday()]} {first} {FR_MONTHS[moment.month - 1]} {moment.year}"
+    return f"{EN_DAYS[moment.weekday()]}, {EN_MONTHS[moment.month - 1]} {moment.day}, {moment.year}"
+
+
+def short_day(moment: datetime, locale: str) -> str:
+    """``Mon Nov 2`` / ``lun. 2 nov.`` (SMS)."""
+    if locale == "fr":
+        return f"{FR_DAYS[moment.weekday()][:3]}. {moment.day} {FR_SHORT_MONTHS[moment.month - 1]}"
+    return f"{EN_DAYS[moment.weekday()][:3]} {EN_MONTHS[moment.month - 1][:3]} {moment.day}"
+
+
+def clock(moment: datetime, locale: str) -> str:
+    """``10:00 AM`` / ``10 h 00``."""
+    if locale == "fr":
+        return f"{moment.hour} h {moment.minute:02d}"
+    hour = moment.hour % 12 or 12
+    return f"{hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def booking_view(b: Booking, locale: str) -> dict[str, Any]:
+    """What the templates show of a booking, formatted for the locale, times in the provider's zone."""
+    return {
+        "id": str(b.id),
+        "service": b.service_name,
+        "provider": b.provider_name,
+        "customer": b.customer_name,
+        "date": day(b.starts_at, locale),
+        "short_date": short_day(b.starts_at, locale),
+        "start": clock(b.starts_at, locale),
+        "end": clock(b.ends_at, locale),
+        "zone": b.time_zone.key,
+        "zone_abbreviation": b.starts_at.tzname() or "",
+        "price": money(b.price_cents, b.currency, locale),
+        "refund": money(b.refund_cents, b.currency, locale) if b.refund_cents is not None else None,
+        "refund_cents": b.refund_cents,
+        "cancelled_by": b.cancelled_by,
+    }
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def environment(html: bool) -> jinja2.Environment:
+    """Two environments over the same templates: HTML escapes everything it renders or
+    includes (a shared ``.txt`` fragment too); plain text and SMS escape nothing."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("worker", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=(), default_for_string=html, default=html
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def variables(n: Notification) -> dict[str, Any]:
+    locale = n.recipient.locale
+    return {
+        "locale": locale,
+        "event": n.event,
+        "name": n.recipient.full_name,
+        "recipient_role": n.recipient.role,
+        "token": n.data.get("token"),
+        "b": booking_view(n.booking, locale) if n.booking is not None else None,
+    }
+
+
+def _block(template: jinja2.Template, name: str, values: dict[str, Any]) -> str:
+    if name not in template.blocks:
+        raise PermanentError(f"template {template.name} has no {name!r} block")
+    return "".join(template.blocks[name](template.new_context(values))).strip()
+
+
+def _template(kind: str, n: Notification) -> jinja2.Template:
+    name = f"{n.event}.{n.recipient.locale}.{kind}"
+    try:
+        return environment(kind == "html").get_template(name)
+    except jinja2.TemplateNotFound:
+        raise PermanentError(f"no template {name} for event {n.event!r}") from None
+
+
+def email(n: Notification) -> RenderedEmail:
+    values = variables(n)
+    text = _template("txt", n)
+    subject = " ".join(_block(text, "subject", values).split())
+    body = _block(text, "text", values) + "\n"
+    html = _template("html", n).render({**values, "subject": subject})
+    return RenderedEmail(subject=subject, text=body, html=html)
+
+
+def sms(n: Notification) -> str:
+    return " ".join(_block(_template("txt", n), "sms", variables(n)).split())

@@ -1,0 +1,1 @@
+select internal.notification_begin(%(id)s) as action

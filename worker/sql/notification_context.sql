@@ -1,0 +1,1 @@
+select internal.notification_context(%(id)s) as context

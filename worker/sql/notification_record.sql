@@ -1,0 +1,1 @@
+select internal.notification_record(%(id)s, %(outcome)s, %(detail)s)
