@@ -6,6 +6,7 @@ bookiji up | down                              the whole development stack
 bookiji token --email E                        mint an access token (development)
 bookiji localstripe | smtp-sink                the development side services
 bookiji worker                                 the pgmq consumer (also: python -m worker)
+bookiji bench [--quick] [--scenarios ...]      benchmarks (bench/): a table, JSON and a chart
 """
 
 from __future__ import annotations
@@ -205,7 +206,15 @@ def cmd_ops(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from worker import runner
 
-    return runner.main(args.rest)
+    rest: list[str] = args.rest
+    return runner.main(rest[1:] if rest[:1] == ["--"] else rest)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench import runner
+
+    rest: list[str] = args.rest
+    return runner.main(rest[1:] if rest[:1] == ["--"] else rest)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,11 +281,20 @@ def build_parser() -> argparse.ArgumentParser:
     wk = sub.add_parser("worker", help="run the pgmq worker")
     wk.add_argument("rest", nargs=argparse.REMAINDER)
     wk.set_defaults(func=cmd_worker)
+
+    bn = sub.add_parser("bench", help="run the benchmarks (bookiji bench --help)", add_help=False)
+    bn.add_argument("rest", nargs=argparse.REMAINDER)
+    bn.set_defaults(func=cmd_bench)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        # its options belong to bench/runner.py's own parser (argparse's REMAINDER
+        # would refuse the ones that start with a dash)
+        argv = ["bench", "--", *argv[1:]]
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
