@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from bench.model import Scenario
 from bench.scenarios.calibration import Calibration
+from bench.scenarios.hook_sql import HookSql
 from bench.scenarios.login import Login
 from bench.scenarios.open_loop import OpenLoop
 from bench.scenarios.overhead import Overhead
 
-SCENARIOS: list[Scenario] = [Calibration(), Overhead(), OpenLoop(), Login()]
+SCENARIOS: list[Scenario] = [Calibration(), Overhead(), HookSql(), OpenLoop(), Login()]
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
