@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.model import RatioResult, Result
+from bench.model import RatioResult, Result, Sample
 
 CPU_NAMES = (("postgrest", "pgrst"), ("postgres", "pg"), ("nginx", "ngx"))
 
@@ -115,6 +115,21 @@ def to_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, default=default, ensure_ascii=False) + "\n"
 
 
+def load(path: Path) -> dict[str, Any]:
+    """An earlier run's JSON, with its results as objects again (to redraw its chart)."""
+    doc: dict[str, Any] = json.loads(path.read_text())
+    for sc in doc["scenarios"]:
+        results = []
+        for r in sc["results"]:
+            r["samples"] = [Sample(**s) for s in r["samples"]]
+            results.append(Result(**r))
+        sc["results"] = results
+        sc["ratios"] = [
+            RatioResult(**{k: v for k, v in q.items() if k != "met"}) for q in sc["ratios"]
+        ]
+    return doc
+
+
 def chart(doc: dict[str, Any], path: Path) -> Path | None:
     """Latency (p50 and p99) against throughput, one panel per scenario with latencies."""
     import matplotlib
@@ -126,9 +141,11 @@ def chart(doc: dict[str, Any], path: Path) -> Path | None:
     if not panels:
         return None
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 4.6 * len(panels)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(11, 4.6 * len(panels)), squeeze=False, layout="constrained"
+    )
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, sc in zip(axes.flat, panels, strict=False):
         variants: dict[str, list[Result]] = {}
@@ -167,22 +184,17 @@ def chart(doc: dict[str, Any], path: Path) -> Path | None:
         ax.set_ylabel("latency, ms (log scale)")
         ax.set_yscale("log")
         plain = FuncFormatter(lambda v, _: f"{v:g}")
-        ax.yaxis.set_major_formatter(plain)
-        low, high = ax.get_ylim()
-        if high < 10 * low:  # less than a decade: label the minor ticks too
-            ax.yaxis.set_minor_formatter(plain)
-            ax.tick_params(axis="y", which="minor", labelsize=7)
-        else:
-            ax.yaxis.set_minor_formatter(NullFormatter())
-        if ax.get_xscale() == "log":
-            ax.xaxis.set_major_formatter(plain)
+        axes_to_label = [ax.yaxis, ax.xaxis] if ax.get_xscale() == "log" else [ax.yaxis]
+        for axis in axes_to_label:
+            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(plain)
+            axis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle(
         f"Bookiji bench {doc['started_at']}\n{machine_line(doc['machine'], doc['calibration_tps'])}",
         fontsize=10,
     )
-    fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

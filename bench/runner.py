@@ -11,6 +11,7 @@ committed example). Benchmarks print figures; they never pass or fail on them.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url",
         help="benchmark this (superuser) database, deployed in place and kept; "
         "default: a new bookiji_bench database on the embedded cluster",
+    )
+    p.add_argument(
+        "--chart-only",
+        type=Path,
+        metavar="RUN.json",
+        help="measure nothing: redraw the chart of an earlier run next to its JSON",
     )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help=argparse.SUPPRESS)
     return p
@@ -167,6 +174,7 @@ def run(opts: Options, *, database_url: str | None, results_dir: Path) -> Path:
         machine = env.machine()
         ctx = Context(opts, env)
         scenarios = run_scenarios(ctx)
+        machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     calibration = next((r.throughput for r in ctx.results if r.scenario == "calibration"), None)
     for r in ctx.results:
         if calibration:
@@ -201,6 +209,10 @@ def run(opts: Options, *, database_url: str | None, results_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     opts, args = parse_options(argv)
+    if args.chart_only:
+        png = report.chart(report.load(args.chart_only), args.chart_only.with_suffix(".png"))
+        print(f"wrote {png}" if png else "nothing to draw: no scenario measured latencies")
+        return 0
     run(opts, database_url=args.database_url, results_dir=args.results_dir)
     return 0
 
