@@ -107,6 +107,13 @@ class BenchEnv:
             )
         if not branches or branches[0] != scale:
             pgbench_init(url, scale)
+        with psycopg.connect(url, autocommit=True) as conn:
+            # a cluster that has just started reads from the OS cache: the first sample
+            # would measure the warm-up, not the machine
+            conn.execute("create extension if not exists pg_prewarm")
+            conn.execute(
+                "select pg_prewarm('pgbench_accounts'), pg_prewarm('pgbench_accounts_pkey')"
+            )
         return url
 
     def server_url(self, dbname: str) -> str:

@@ -27,6 +27,7 @@ class Sample:
     requests: int  # completed requests (or transactions), whatever their status
     seconds: float  # how long the tool measured
     throughput: float  # per second, as the tool reports it
+    mean_ms: float | None = None
     p50_ms: float | None = None
     p99_ms: float | None = None
     max_ms: float | None = None
@@ -46,6 +47,7 @@ class Result:
     concurrency: int
     unit: str
     throughput: float
+    mean_ms: float | None
     p50_ms: float | None
     p99_ms: float | None
     max_ms: float | None
@@ -162,6 +164,7 @@ def aggregate(scenario: str, variant: Variant, samples: list[Sample]) -> Result:
         concurrency=variant.concurrency,
         unit=variant.unit,
         throughput=med("throughput") or 0.0,
+        mean_ms=med("mean_ms"),
         p50_ms=med("p50_ms"),
         p99_ms=med("p99_ms"),
         max_ms=max((s.max_ms for s in samples if s.max_ms is not None), default=None),

@@ -42,6 +42,7 @@ HEADER = (
     "variant",
     "c",
     "throughput",
+    "mean ms",
     "p50 ms",
     "p99 ms",
     "max ms",
@@ -64,6 +65,7 @@ def table_rows(scenarios: list[dict[str, Any]]) -> list[tuple[str, ...]]:
                     f"{res.throughput:.0f} {res.unit}"
                     if res.throughput >= 100
                     else f"{res.throughput:.1f} {res.unit}",
+                    _num(res.mean_ms, 3),
                     _num(res.p50_ms),
                     _num(res.p99_ms),
                     _num(res.max_ms, 1),
@@ -75,16 +77,14 @@ def table_rows(scenarios: list[dict[str, Any]]) -> list[tuple[str, ...]]:
         for q in sc["ratios"]:
             ratio: RatioResult = q
             conc = ratio.numerator.rsplit("c=", 1)[-1]
-            rows.append(
-                (ratio.scenario, ratio.name, conc, "", "", "", "", "", _ratio_text(ratio), "")
-            )
+            rows.append((ratio.scenario, ratio.name, conc, *[""] * 6, _ratio_text(ratio), ""))
     return rows
 
 
 def table(scenarios: list[dict[str, Any]]) -> str:
     rows = [HEADER, *table_rows(scenarios)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    right = {2, 3, 4, 5, 6, 7}
+    right = {2, 3, 4, 5, 6, 7, 8}
     lines = []
     for n, row in enumerate(rows):
         cells = [
@@ -121,8 +121,8 @@ def load(path: Path) -> dict[str, Any]:
     for sc in doc["scenarios"]:
         results = []
         for r in sc["results"]:
-            r["samples"] = [Sample(**s) for s in r["samples"]]
-            results.append(Result(**r))
+            r["samples"] = [Sample(**{"mean_ms": None, **s}) for s in r["samples"]]
+            results.append(Result(**{"mean_ms": None, **r}))
         sc["results"] = results
         sc["ratios"] = [
             RatioResult(**{k: v for k, v in q.items() if k != "met"}) for q in sc["ratios"]
@@ -131,13 +131,19 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def chart(doc: dict[str, Any], path: Path) -> Path | None:
-    """Latency (p50 and p99) against throughput, one panel per scenario with latencies."""
+    """Latency (p50 and p99; pgbench's mean where that is all there is) against
+    throughput, one panel per scenario."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [sc for sc in doc["scenarios"] if any(r.p50_ms is not None for r in sc["results"])]
+    panels = [
+        sc
+        for sc in doc["scenarios"]
+        if sc["name"] != "calibration"
+        and any(r.p50_ms is not None or r.mean_ms is not None for r in sc["results"])
+    ]
     if not panels:
         return None
     from matplotlib.lines import Line2D
@@ -150,29 +156,39 @@ def chart(doc: dict[str, Any], path: Path) -> Path | None:
     for ax, sc in zip(axes.flat, panels, strict=False):
         variants: dict[str, list[Result]] = {}
         for r in sc["results"]:
-            if r.p50_ms is not None:
+            if r.p50_ms is not None or r.mean_ms is not None:
                 variants.setdefault(r.series or r.variant, []).append(r)
         handles = []
+        used_mean = False
         for i, (name, results) in enumerate(variants.items()):
             results.sort(key=lambda r: r.throughput)
             xs = [r.throughput for r in results]
             color = colors[i % len(colors)]
-            ax.plot(xs, [r.p50_ms for r in results], "o-", color=color, markersize=7)
-            ax.plot(xs, [r.p99_ms for r in results], "^--", color=color, markersize=7, alpha=0.8)
+            if all(r.p50_ms is not None for r in results):
+                ax.plot(xs, [r.p50_ms for r in results], "o-", color=color, markersize=7)
+                ax.plot(xs, [r.p99_ms for r in results], "^--", color=color, markersize=7)
+            else:  # pgbench: a mean only
+                ax.plot(xs, [r.mean_ms for r in results], "D:", color=color, markersize=6)
+                used_mean = True
             for r in results:
                 ax.annotate(
                     r.label or f"c={r.concurrency}",
-                    (r.throughput, r.p50_ms or 0),
+                    (r.throughput, r.p50_ms or r.mean_ms or 0),
                     textcoords="offset points",
                     xytext=(5, -12),
                     fontsize=8,
                     color=color,
                 )
             handles.append(Line2D([], [], color=color, marker="s", linestyle="", label=name))
-        handles += [
-            Line2D([], [], color="grey", marker="o", linestyle="-", label="p50"),
-            Line2D([], [], color="grey", marker="^", linestyle="--", label="p99"),
-        ]
+        if any(r.p50_ms is not None for rs in variants.values() for r in rs):
+            handles += [
+                Line2D([], [], color="grey", marker="o", linestyle="-", label="p50"),
+                Line2D([], [], color="grey", marker="^", linestyle="--", label="p99"),
+            ]
+        if used_mean:
+            handles.append(
+                Line2D([], [], color="grey", marker="D", linestyle=":", label="mean (pgbench)")
+            )
         throughputs = [r.throughput for rs in variants.values() for r in rs if r.throughput > 0]
         if throughputs and max(throughputs) > 5 * min(throughputs):
             ax.set_xscale("log")

@@ -114,6 +114,8 @@ def _progress(variant: Variant, s: Sample) -> str:
     lat = (
         f"p50 {s.p50_ms:.2f} ms p99 {s.p99_ms:.2f} ms"
         if s.p50_ms is not None and s.p99_ms is not None
+        else f"mean {s.mean_ms:.3f} ms"
+        if s.mean_ms is not None
         else ""
     )
     return (

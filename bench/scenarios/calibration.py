@@ -31,7 +31,6 @@ class Calibration:
                     duration=duration,
                     builtin="select-only",
                     mode="simple",
-                    percentiles=False,
                 ),
             )
 
