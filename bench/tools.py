@@ -241,7 +241,7 @@ def wrk(
             url,
         ]
         out = _run(cmd, duration + MARGIN)
-    return parse_wrk(out, shlex.join([*cmd[:-3], "<script>", url]))
+    return parse_wrk(out, shlex.join([*cmd[:-2], "<script>", url]))
 
 
 def parse_wrk(out: str, command: str = "") -> Sample:
