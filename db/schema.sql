@@ -527,6 +527,28 @@ in the profile (api.update_me).';
 
 
 --
+-- Name: ping(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ping() RETURNS integer
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select 1
+$$;
+
+
+--
+-- Name: FUNCTION ping(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ping() IS 'Liveness probe: always 1, reads nothing.
+
+The cheapest possible call through the whole HTTP path (nginx, PostgREST, the
+pre-request hook, one SQL statement): `make bench` measures the request overhead
+with it. Open to anonymous callers. GET /rpc/ping.';
+
+
+--
 -- Name: queue_stats(); Type: FUNCTION; Schema: api; Owner: -
 --
 

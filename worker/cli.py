@@ -8,6 +8,7 @@ bookiji seed --providers N                     load generated Montreal providers
 bookiji localstripe | smtp-sink                the development side services
 bookiji worker                                 the pgmq consumer (also: python -m worker)
 bookiji dlq list|show|replay|discard           the dead-letter queues (actor 'cli')
+bookiji bench [--quick] [--scenarios ...]      benchmarks (bench/): a table, JSON and a chart
 """
 
 from __future__ import annotations
@@ -223,7 +224,15 @@ def cmd_ops(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from worker import runner
 
-    return runner.main(args.rest)
+    rest: list[str] = args.rest
+    return runner.main(rest[1:] if rest[:1] == ["--"] else rest)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench import runner
+
+    rest: list[str] = args.rest
+    return runner.main(rest[1:] if rest[:1] == ["--"] else rest)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     from worker import dlq
 
     dlq.add_parser(sub)
+
+    bn = sub.add_parser("bench", help="run the benchmarks (bookiji bench --help)", add_help=False)
+    bn.add_argument("rest", nargs=argparse.REMAINDER)
+    bn.set_defaults(func=cmd_bench)
     return p
 
 
@@ -311,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return runner.main(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if argv[:1] == ["bench"]:
+        # its options belong to bench/runner.py's own parser (argparse's REMAINDER
+        # would refuse the ones that start with a dash)
+        argv = ["bench", "--", *argv[1:]]
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:

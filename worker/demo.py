@@ -15,10 +15,17 @@ DEMO_CUSTOMER = "demo.customer@bookiji.test"
 
 
 def mint_token(
-    settings: Settings, sub: uuid.UUID | str, role: str, email: str, ttl: int | None = None
+    settings: Settings,
+    sub: uuid.UUID | str,
+    role: str,
+    email: str,
+    ttl: int | None = None,
+    *,
+    sid: uuid.UUID | str | None = None,
 ) -> str:
+    """An access token as api.login issues it; ``sid`` names the session (auth.sessions)."""
     now = int(time.time())
-    claims = {
+    claims: dict[str, str | int] = {
         "sub": str(sub),
         "role": role,
         "email": email,
@@ -26,6 +33,8 @@ def mint_token(
         "iat": now,
         "exp": now + (ttl or settings.jwt_ttl_seconds),
     }
+    if sid is not None:
+        claims["sid"] = str(sid)
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 

@@ -25,3 +25,7 @@ class RetryableError(TaskError):
 
 class PermanentError(TaskError):
     """A failure that retrying cannot fix: the message goes to the dead-letter queue."""
+
+
+class StartError(BookijiError):
+    """A child process (PostgREST, nginx) did not become ready; the message holds its log."""

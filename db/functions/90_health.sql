@@ -38,3 +38,20 @@ comment on function api.health() is
 $$Health check: versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the latest migration.
 
 Open to anonymous callers. GET /rpc/health.$$;
+
+create or replace function api.ping()
+returns integer
+language sql
+stable
+parallel safe
+-- no `set search_path`: the body names nothing, and a function-level setting
+-- would stop the planner from inlining it and add a GUC save/restore per call
+as $$
+    select 1
+$$;
+comment on function api.ping() is
+$$Liveness probe: always 1, reads nothing.
+
+The cheapest possible call through the whole HTTP path (nginx, PostgREST, the
+pre-request hook, one SQL statement): `make bench` measures the request overhead
+with it. Open to anonymous callers. GET /rpc/ping.$$;

@@ -12,6 +12,7 @@ grant usage on schema internal to anon, customer, provider, ops, bookiji_worker;
 
 -- Foundation functions
 grant execute on function api.health() to anon, customer, provider, ops;
+grant execute on function api.ping() to anon, customer, provider, ops;
 grant execute on function internal.health() to anon, customer, provider, ops;
 
 -- Request identity helpers and the pre-request hook

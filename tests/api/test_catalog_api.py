@@ -425,7 +425,7 @@ def test_a_customer_gets_a_stored_ranked_quote_with_post(
         "expires_at",
     } <= set(offers[0])
     assert [o["rank"] for o in offers] == list(range(1, len(offers) + 1))
-    mine = httpx.get(f"{api_url}/my_quote_offers", headers=headers).json()
+    mine = httpx.get(f"{api_url}/my_quote_offers", params={"order": "rank"}, headers=headers).json()
     assert [(o["quote_id"], o["provider_id"]) for o in mine] == [
         (o["quote_id"], o["provider_id"]) for o in offers
     ]

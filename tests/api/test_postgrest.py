@@ -32,6 +32,11 @@ def test_health_reports_every_version_and_the_latest_migration(api_url: str) -> 
     assert len(body["migration"]) == 14
 
 
+def test_ping_answers_1_to_anonymous_and_signed_in_callers(api_url: str) -> None:
+    assert httpx.get(f"{api_url}/rpc/ping").json() == 1
+    assert httpx.get(f"{api_url}/rpc/ping", headers=bearer(mint("customer"))).json() == 1
+
+
 def test_a_valid_token_is_accepted(api_url: str) -> None:
     assert httpx.get(f"{api_url}/rpc/health", headers=bearer(mint("customer"))).status_code == 200
 

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
 import psycopg
 from psycopg import sql
 
-from worker import config, deploy, gateway, postgrest
+from worker import config, procs
 from worker.cluster import Cluster
 
 TEST_PG_PORT = int(os.environ.get("BOOKIJI_TEST_PG_PORT", "54323"))
@@ -23,9 +18,7 @@ TEMPLATE_DB = "bookiji_tmpl"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return procs.free_port()
 
 
 def settings() -> config.Settings:
@@ -78,41 +71,8 @@ def drop_db(name: str) -> None:
         )
 
 
-@dataclass
-class PostgREST:
-    """A PostgREST process and nginx in front of it, as in the real stack."""
-
-    url: str  # nginx: what clients use
-    postgrest_url: str  # PostgREST itself
-    admin_url: str
-    db_url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    gateway: gateway.GatewayConfig
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not become ready:\n{log.read_text(errors='replace')}")
-        time.sleep(0.05)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+# A PostgREST process and nginx in front of it, as in the real stack (worker/procs.py).
+PostgREST = procs.ApiServer
 
 
 @contextmanager
@@ -125,50 +85,14 @@ def run_postgrest(
     max_body: str = "1m",
 ) -> Iterator[PostgREST]:
     s = settings()
-    port, admin_port, api_port = free_port(), free_port(), free_port()
-    home = s.data_dir / "test" / f"api-{dbname}-{api_port}"
-    home.mkdir(parents=True, exist_ok=True)
-    conf_text = postgrest.render_config(
+    with procs.run_api(
         s,
-        db_uri=role_url(dbname, "authenticator", s.authenticator_password),
-        port=port,
-        admin_port=admin_port,
+        db_url=admin_url(dbname),
+        authenticator_url=role_url(dbname, "authenticator", s.authenticator_password),
+        home=s.data_dir / "test" / f"api-{dbname}-{uuid.uuid4().hex[:8]}",
         pre_request=pre_request,
-    )
-    conf = postgrest.write_config(home / "postgrest.conf", conf_text)
-    log = home / "postgrest.log"
-    gw = gateway.GatewayConfig(
-        listen_host="127.0.0.1",
-        listen_port=api_port,
-        upstream_port=port,
-        home=home,
         rate_per_address=rate_per_address,
-        burst_per_address=rate_per_address * 2,
         rate_per_token=rate_per_token,
-        burst_per_token=rate_per_token * 2,
         max_body=max_body,
-    )
-    gateway.prepare(gw)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(deploy.POSTGREST), str(conf)], stdout=out, stderr=subprocess.STDOUT
-        )
-    nginx = subprocess.Popen(
-        gateway.command(gw), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    server = PostgREST(
-        f"http://127.0.0.1:{api_port}",
-        f"http://127.0.0.1:{port}",
-        f"http://127.0.0.1:{admin_port}",
-        admin_url(dbname),
-        proc,
-        log,
-        gw,
-    )
-    try:
-        _wait_ready(f"{server.admin_url}/ready", proc, log, "PostgREST")
-        _wait_ready(f"{server.url}/rpc/health", nginx, home / "error.log", "nginx")
+    ) as server:
         yield server
-    finally:
-        _stop(nginx)
-        _stop(proc)

@@ -1,0 +1,277 @@
+"""The benchmark's own world: a database deployed for it, accounts and a token,
+PostgREST (with and without the request hook) and nginx on free loopback ports.
+
+Everything is started on first use and stopped when the environment closes; the
+embedded cluster is stopped too if the benchmark was the one to start it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from bench.tools import PGBENCH, CpuProbe, pgbench_init
+from worker import config, demo, deploy, gateway, procs, stack
+from worker.config import Settings
+
+BENCH_DB = "bookiji_bench"
+PGBENCH_DB = "bookiji_pgbench"
+PASSWORD = "bench password 0123"  # noqa: S105 - the benchmark accounts, in a throwaway database
+LOGIN_ACCOUNTS = 8  # api.login serialises attempts per email: spread them
+# The limits are raised for the benchmark: it measures the cost of a request, not
+# the limits, and every request comes from 127.0.0.1 with one token. nginx's
+# limit_req and the hook's write counter still run on every request.
+NO_LIMIT = 1_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    session_id: str
+
+
+class BenchEnv:
+    def __init__(
+        self, settings: Settings, db_url: str, home: Path, stack_: ExitStack, fresh: bool
+    ) -> None:
+        self.settings = settings
+        self.db_url = db_url
+        self.home = home
+        self._stack = stack_
+        self._fresh = fresh
+
+    # --- the database ------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Deploy the schema (into a new database unless one was given) and make accounts."""
+        if self._fresh:
+            _drop(self.settings, config.dbname_of(self.db_url))
+        deploy.deploy(self.settings, url=self.db_url)
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            for i in range(LOGIN_ACCOUNTS):
+                email = f"bench-{i}@bookiji.test"
+                if conn.execute("select 1 from app.users where email = %s", (email,)).fetchone():
+                    continue
+                conn.execute(
+                    "select auth.signup(%s, %s, %s, 'customer', 'en')",
+                    (email, PASSWORD, f"Bench Customer {i}"),
+                )
+
+    @cached_property
+    def accounts(self) -> list[Account]:
+        with psycopg.connect(self.db_url) as conn:
+            rows = conn.execute(
+                """
+                select u.id, u.email::text,
+                       (select s.id from auth.sessions s where s.user_id = u.id
+                        and s.revoked_at is null order by s.created_at limit 1)
+                from app.users u where u.email like 'bench-%%@bookiji.test' order by u.email
+                """
+            ).fetchall()
+        return [Account(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    @cached_property
+    def token(self) -> str:
+        """A customer's access token as login issues it (with its session), for an hour."""
+        a = self.accounts[0]
+        return demo.mint_token(self.settings, a.id, "customer", a.email, ttl=3600, sid=a.session_id)
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def pgbench_url(self, scale: int) -> str:
+        """A database of pgbench's own tables at ``scale`` (kept between runs)."""
+        url = self.server_url(PGBENCH_DB)
+        deploy.ensure_database(self.server_url("postgres"), PGBENCH_DB)
+        with psycopg.connect(url) as conn:
+            present = conn.execute("select to_regclass('pgbench_branches') is not null").fetchone()
+            branches = (
+                conn.execute("select count(*) from pgbench_branches").fetchone()
+                if present and present[0]
+                else (0,)
+            )
+        if not branches or branches[0] != scale:
+            pgbench_init(url, scale)
+        with psycopg.connect(url, autocommit=True) as conn:
+            # a cluster that has just started reads from the OS cache: the first sample
+            # would measure the warm-up, not the machine
+            conn.execute("create extension if not exists pg_prewarm")
+            conn.execute(
+                "select pg_prewarm('pgbench_accounts'), pg_prewarm('pgbench_accounts_pkey')"
+            )
+        return url
+
+    def server_url(self, dbname: str) -> str:
+        """Another database on the benchmark database's server, as the same superuser."""
+        parts = urlsplit(self.db_url)
+        return urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, parts.fragment))
+
+    # --- processes -----------------------------------------------------------
+
+    def _run_api(self, name: str, *, pre_request: bool, with_nginx: bool) -> procs.ApiServer:
+        dbname = config.dbname_of(self.db_url)
+        return self._stack.enter_context(
+            procs.run_api(
+                self.settings,
+                db_url=self.db_url,
+                authenticator_url=config.with_credentials(
+                    self.db_url, "authenticator", self.settings.authenticator_password, dbname
+                ),
+                home=self.home / name,
+                pre_request=pre_request,
+                with_nginx=with_nginx,
+                rate_per_address=NO_LIMIT,
+                rate_per_token=NO_LIMIT,
+            )
+        )
+
+    @cached_property
+    def api(self) -> procs.ApiServer:
+        """PostgREST with the pre-request hook, nginx in front: the real path."""
+        return self._run_api("api", pre_request=True, with_nginx=True)
+
+    @cached_property
+    def api_without_hook(self) -> procs.ApiServer:
+        """A second PostgREST over the same database, without db-pre-request (no nginx)."""
+        return self._run_api("api-no-hook", pre_request=False, with_nginx=False)
+
+    # --- CPU probes ----------------------------------------------------------
+
+    @cached_property
+    def postmaster_pid(self) -> int | None:
+        """The cluster's postmaster, when it runs on this machine (None otherwise)."""
+        with psycopg.connect(self.db_url) as conn:
+            row = conn.execute("select pg_backend_pid()").fetchone()
+            try:  # while the backend lives
+                status = Path(f"/proc/{row[0] if row else 0}/status").read_text()
+            except OSError:
+                return None  # another machine (DATABASE_URL)
+        ppid = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")
+        )
+        try:
+            is_postgres = Path(f"/proc/{ppid}/comm").read_text().startswith("postgres")
+        except OSError:
+            return None
+        return ppid if is_postgres else None
+
+    def probes(
+        self, server: procs.ApiServer | None = None, *, nginx: bool = False
+    ) -> list[CpuProbe]:
+        found = []
+        if server is not None:
+            found.append(CpuProbe("postgrest", server.process.pid))
+            if nginx and server.nginx is not None:
+                found.append(CpuProbe("nginx", server.nginx.pid, with_children=True))
+        if self.postmaster_pid is not None:
+            found.append(CpuProbe("postgres", self.postmaster_pid, with_children=True))
+        return found
+
+    # --- the machine ---------------------------------------------------------
+
+    def machine(self) -> dict[str, Any]:
+        def first_line(cmd: list[str]) -> str:
+            try:
+                res = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
+            except OSError:
+                return "not installed"
+            return ((res.stdout or res.stderr).strip().splitlines() or ["?"])[0]
+
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.machine(),
+        )
+        mem_kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+        pg: dict[str, str] = {}
+        with psycopg.connect(self.db_url) as conn:
+            for name in ("server_version", "shared_buffers", "fsync", "synchronous_commit"):
+                row = conn.execute(sql.SQL("show {}").format(sql.Identifier(name))).fetchone()
+                pg[name] = str(row[0]) if row else "?"
+        return {
+            "cores": os.cpu_count(),
+            "cpu": cpu,
+            "memory_gib": round(mem_kib / 1024 / 1024, 1),
+            "kernel": platform.release(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            "postgres": pg.pop("server_version").split()[0],
+            "postgres_settings": pg,
+            "postgrest": deploy.postgrest_version(),
+            "nginx": first_line([gateway.NGINX, "-v"]).removeprefix("nginx version: nginx/"),
+            "wrk": first_line(["wrk", "-v"]).split(" [")[0],
+            "hey": first_line(["dpkg-query", "-W", "-f=${Version}", "hey"]),
+            "pgbench": first_line([PGBENCH, "--version"]),
+            "python": platform.python_version(),
+            "postgrest_db_pool": self.settings.pgrst_db_pool,
+        }
+
+
+def _drop(settings: Settings, dbname: str) -> None:
+    with psycopg.connect(settings.admin_url("postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+        )
+
+
+def bench_settings() -> Settings:
+    """The environment's settings, with the per-minute write limits out of the way."""
+    return dataclasses.replace(
+        config.load(),
+        rate_limit_writes_per_minute=NO_LIMIT,
+        rate_limit_anon_writes_per_minute=NO_LIMIT,
+    )
+
+
+@contextmanager
+def open_env(database_url: str | None = None) -> Iterator[BenchEnv]:
+    """The benchmark environment. Without ``database_url``: the embedded cluster
+    (started if need be, and stopped again after) and a new ``bookiji_bench``
+    database; with it: that database, deployed, left in place."""
+    s = bench_settings()
+    with ExitStack() as es:
+        if database_url is None:
+            cluster = stack.embedded_cluster(s) if s.embedded else None
+            was_running = cluster.running() if cluster else True
+            stack.ensure_database_server(s)
+            if cluster is not None and not was_running:
+                es.callback(cluster.stop)
+        home = Path(tempfile.mkdtemp(prefix="run-", dir=_bench_dir(s)))
+        home.chmod(0o755)  # nginx's workers (www-data when run as root) reach their temp files
+        es.callback(shutil.rmtree, home, True)
+        env = BenchEnv(
+            s,
+            database_url or s.admin_url(BENCH_DB),
+            home,
+            es,
+            fresh=database_url is None,
+        )
+        env.prepare()
+        yield env
+
+
+def _bench_dir(s: Settings) -> Path:
+    path = s.data_dir / "bench"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

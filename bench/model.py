@@ -1,0 +1,202 @@
+"""What a scenario gives the runner, and what the runner gives back.
+
+A scenario is a module under ``bench/scenarios/`` with one object that has a
+``name``, a ``title`` and a ``plan(ctx)`` method. ``plan`` returns the variants
+to measure (each one a function from a duration to a :class:`Sample`) and the
+ratios between them. The runner measures every variant ``--repeat`` times,
+interleaved (forward, then backward, then forward...) so that a slow minute on
+a shared machine hits every side alike, keeps the median, and works out the
+ratios from the medians.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bench.env import BenchEnv
+
+
+@dataclass
+class Sample:
+    """One measurement: one run of one load tool."""
+
+    requests: int  # completed requests (or transactions), whatever their status
+    seconds: float  # how long the tool measured
+    throughput: float  # per second, as the tool reports it
+    mean_ms: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+    errors: int = 0  # no answer: connect/read/write errors, timeouts, failed transactions
+    non_2xx: int = 0  # an answer, but not a success
+    # CPU seconds per request of each process group, the machine's busy share, ...
+    extra: dict[str, float] = field(default_factory=dict)
+    command: str = ""  # what ran, for the record
+
+
+@dataclass
+class Result:
+    """The median of a variant's samples."""
+
+    scenario: str
+    variant: str
+    concurrency: int
+    unit: str
+    throughput: float
+    mean_ms: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+    requests: int  # summed over the samples
+    errors: int  # summed over the samples
+    non_2xx: int  # summed over the samples
+    extra: dict[str, float]
+    samples: list[Sample]
+    note: str = ""
+    series: str = ""  # the chart joins the points of one series (default: the variant)
+    label: str = ""  # the chart's label for this point (default: c=<concurrency>)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RatioResult:
+    scenario: str
+    name: str
+    value: float | None
+    target: float | None  # the value must be at least this much
+    numerator: str
+    denominator: str
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None or self.value is None:
+            return None
+        return self.value >= self.target
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "met": self.met}
+
+
+Measure = Callable[[float], Sample]  # duration in seconds -> one sample
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One thing to measure: a label, a concurrency and how to take one sample."""
+
+    name: str
+    concurrency: int
+    measure: Measure
+    unit: str = "req/s"
+    note: str = ""
+    series: str = ""  # chart: the line this point belongs to (default: the name)
+    label: str = ""  # chart: the point's label (default: c=<concurrency>)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.concurrency)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """throughput(numerator) / throughput(denominator), with an optional floor to meet."""
+
+    name: str
+    numerator: tuple[str, int]  # (variant name, concurrency)
+    denominator: tuple[str, int]
+    target: float | None = None
+
+
+@dataclass
+class Plan:
+    variants: list[Variant]
+    ratios: list[Ratio] = field(default_factory=list)
+    # a variant may be measured for a shorter time than --duration (login is slow)
+    max_duration: float | None = None
+
+
+@dataclass
+class Options:
+    scenarios: list[str]
+    duration: float  # seconds per sample
+    repeat: int  # samples per variant; the median is reported
+    concurrency: list[int]  # connections for the closed-loop scenarios
+    quick: bool
+
+
+@dataclass
+class Context:
+    """What a scenario's plan can use: the options, the environment, earlier results."""
+
+    options: Options
+    env: BenchEnv
+    results: list[Result] = field(default_factory=list)
+
+    def find(self, scenario: str, variant: str) -> list[Result]:
+        return [r for r in self.results if r.scenario == scenario and r.variant == variant]
+
+
+class Scenario(Protocol):
+    name: str  # for --scenarios
+    title: str  # one line: what it measures
+
+    def plan(self, ctx: Context) -> Plan: ...
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def aggregate(scenario: str, variant: Variant, samples: list[Sample]) -> Result:
+    def med(attr: str) -> float | None:
+        return median([v for s in samples if (v := getattr(s, attr)) is not None])
+
+    keys = sorted({k for s in samples for k in s.extra})
+    return Result(
+        scenario=scenario,
+        variant=variant.name,
+        concurrency=variant.concurrency,
+        unit=variant.unit,
+        throughput=med("throughput") or 0.0,
+        mean_ms=med("mean_ms"),
+        p50_ms=med("p50_ms"),
+        p99_ms=med("p99_ms"),
+        max_ms=max((s.max_ms for s in samples if s.max_ms is not None), default=None),
+        requests=sum(s.requests for s in samples),
+        errors=sum(s.errors for s in samples),
+        non_2xx=sum(s.non_2xx for s in samples),
+        extra={
+            k: v
+            for k in keys
+            if (v := median([s.extra[k] for s in samples if k in s.extra])) is not None
+        },
+        samples=samples,
+        note=variant.note,
+        series=variant.series or variant.name,
+        label=variant.label or f"c={variant.concurrency}",
+    )
+
+
+def ratio(scenario: str, r: Ratio, results: list[Result]) -> RatioResult:
+    def throughput(key: tuple[str, int]) -> float | None:
+        for res in results:
+            if (res.variant, res.concurrency) == key:
+                return res.throughput
+        return None
+
+    num, den = throughput(r.numerator), throughput(r.denominator)
+    value = num / den if num is not None and den else None
+    return RatioResult(
+        scenario=scenario,
+        name=r.name,
+        value=value,
+        target=r.target,
+        numerator=f"{r.numerator[0]} c={r.numerator[1]}",
+        denominator=f"{r.denominator[0]} c={r.denominator[1]}",
+    )

@@ -1,0 +1,14 @@
+"""The scenarios, in the order they run. A new scenario is a module here with one
+object that satisfies :class:`bench.model.Scenario`, added to ``SCENARIOS``."""
+
+from __future__ import annotations
+
+from bench.model import Scenario
+from bench.scenarios.calibration import Calibration
+from bench.scenarios.hook_sql import HookSql
+from bench.scenarios.login import Login
+from bench.scenarios.open_loop import OpenLoop
+from bench.scenarios.overhead import Overhead
+
+SCENARIOS: list[Scenario] = [Calibration(), Overhead(), HookSql(), OpenLoop(), Login()]
+BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}

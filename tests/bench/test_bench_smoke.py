@@ -1,0 +1,130 @@
+"""`bookiji bench` works end to end and writes what it promises. Benchmarks are not
+tests: nothing here looks at how fast anything was, only that every figure is
+there and that errors and non-2xx answers are counted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import tools
+from tests.helpers import stack
+
+HEY_OUTPUT = """
+Summary:
+  Total:\t1.0020 secs
+  Slowest:\t0.0210 secs
+  Fastest:\t0.0010 secs
+  Average:\t0.0030 secs
+  Requests/sec:\t95.8084
+
+Latency distribution:
+  10% in 0.0015 secs
+  50% in 0.0025 secs
+  99% in 0.0200 secs
+
+Status code distribution:
+  [200]\t90 responses
+  [429]\t4 responses
+  [503]\t2 responses
+
+Error distribution:
+  [3]\tGet http://127.0.0.1:1/rpc/ping: dial tcp 127.0.0.1:1: connect: connection refused
+  [1]\tGet http://127.0.0.1:1/rpc/ping: context deadline exceeded
+"""
+
+
+@pytest.fixture
+def bench_db(template_db: str) -> Iterator[str]:
+    name = f"bookiji_bench_{uuid.uuid4().hex[:8]}"
+    url = stack.create_db(name, template_db)
+    try:
+        yield url
+    finally:
+        stack.drop_db(name)
+
+
+def _run_bench(db_url: str, out: Path, *args: str) -> dict[str, Any]:
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "worker.cli",
+            "bench",
+            "--quick",
+            "--duration",
+            "1",
+            "--database-url",
+            db_url,
+            "--results-dir",
+            str(out),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    (json_file,) = out.glob("*.json")
+    assert json_file.with_suffix(".png").stat().st_size > 0
+    assert "err/non-2xx" in res.stdout  # the table
+    doc: dict[str, Any] = json.loads(json_file.read_text())
+    return doc
+
+
+def test_a_quick_run_writes_every_figure_with_its_machine_and_counts(
+    bench_db: str, tmp_path: Path
+) -> None:
+    doc = _run_bench(bench_db, tmp_path, "--scenarios", "overhead", "--concurrency", "2")
+
+    assert doc["format"] == "bookiji-bench/1"
+    assert doc["options"]["scenarios"] == ["overhead"]
+    machine = doc["machine"]
+    for key in ("cores", "memory_gib", "postgres", "postgrest", "nginx", "wrk", "pgbench"):
+        assert machine[key], key
+    assert "calibration_tps" in doc  # None: calibration did not run
+
+    (scenario,) = doc["scenarios"]
+    assert scenario["name"] == "overhead"
+    variants = {r["variant"] for r in scenario["results"]}
+    assert len(variants) == 4 and any("direct SQL" in v for v in variants)
+    for r in scenario["results"]:
+        assert r["concurrency"] == 2
+        assert len(r["samples"]) == 1
+        figures = ["throughput", "mean_ms"]
+        if "direct SQL" not in r["variant"]:  # pgbench gives a mean only
+            figures += ["p50_ms", "p99_ms", "max_ms"]
+        for figure in figures:
+            assert isinstance(r[figure], int | float), (r["variant"], figure)
+        assert isinstance(r["errors"], int) and isinstance(r["non_2xx"], int)
+        assert r["requests"] > 0
+    ratios = {q["name"]: q for q in scenario["ratios"]}
+    assert ratios["hook ÷ no hook"]["target"] == 0.9
+    assert isinstance(ratios["hook ÷ no hook"]["value"], float)
+    assert ratios["hook ÷ no hook"]["met"] in (True, False)
+
+
+def test_answers_that_are_not_a_success_are_counted(api: stack.PostgREST) -> None:
+    sample = tools.wrk(
+        f"{api.url}/rpc/no_such_function", connections=1, duration=1, script=tools.wrk_script()
+    )
+    assert sample.requests > 0
+    assert sample.non_2xx == sample.requests
+    assert sample.errors == 0
+
+
+def test_hey_errors_and_non_2xx_are_counted_apart() -> None:
+    sample = tools.parse_hey(HEY_OUTPUT)
+    assert sample.errors == 4
+    assert sample.non_2xx == 6
+    assert sample.requests == 100
+    assert sample.p50_ms == pytest.approx(2.5)
+    assert sample.p99_ms == pytest.approx(20.0)

@@ -1,0 +1,150 @@
+"""PostgREST, and nginx in front of it, as child processes on free loopback ports.
+
+The tests and `bookiji bench` both start their own API over a database of their
+own; this module is the one place that knows how. `bookiji up` runs the same two
+programs under honcho instead (worker/stack.py).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from worker import deploy, gateway, postgrest
+from worker.config import Settings
+from worker.errors import StartError
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+            return int(resp.status) < 500
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except OSError:
+        return False
+
+
+def wait_ready(
+    url: str, proc: subprocess.Popen[bytes], log: Path, what: str, timeout: float = 30
+) -> None:
+    """Wait until ``url`` answers below 500; fail with ``log`` when ``proc`` dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not _answers(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            text = log.read_text(errors="replace") if log.exists() else "(no log)"
+            raise StartError(f"{what} did not become ready at {url}:\n{text[-4000:]}")
+        time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass
+class ApiServer:
+    """A PostgREST process and, unless started without it, nginx in front of it."""
+
+    url: str  # what clients use: nginx, or PostgREST itself when there is no nginx
+    postgrest_url: str  # PostgREST itself
+    admin_url: str  # PostgREST's admin server (/ready, /live)
+    db_url: str  # the superuser URL of the database it serves (for the caller's checks)
+    process: subprocess.Popen[bytes]  # PostgREST
+    log: Path  # PostgREST's output
+    gateway: gateway.GatewayConfig | None
+    nginx: subprocess.Popen[bytes] | None = None
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def run_api(
+    settings: Settings,
+    *,
+    db_url: str,
+    authenticator_url: str,
+    home: Path,
+    pre_request: bool = True,
+    with_nginx: bool = True,
+    rate_per_address: int = 10000,
+    rate_per_token: int = 10000,
+    max_body: str = "1m",
+) -> Iterator[ApiServer]:
+    """Start PostgREST over ``authenticator_url`` (and nginx in front), yield, stop both.
+
+    Everything the processes write (config, logs, nginx's temp files) goes under ``home``.
+    """
+    port, admin_port = free_port(), free_port()
+    home.mkdir(parents=True, exist_ok=True)
+    conf = postgrest.write_config(
+        home / "postgrest.conf",
+        postgrest.render_config(
+            settings,
+            db_uri=authenticator_url,
+            port=port,
+            admin_port=admin_port,
+            pre_request=pre_request,
+        ),
+    )
+    log = home / "postgrest.log"
+    with ExitStack() as stack:
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [str(deploy.POSTGREST), str(conf)], stdout=out, stderr=subprocess.STDOUT
+            )
+        stack.callback(stop, proc)
+        pgrst_url = f"http://127.0.0.1:{port}"
+        server = ApiServer(
+            url=pgrst_url,
+            postgrest_url=pgrst_url,
+            admin_url=f"http://127.0.0.1:{admin_port}",
+            db_url=db_url,
+            process=proc,
+            log=log,
+            gateway=None,
+        )
+        wait_ready(f"{server.admin_url}/ready", proc, log, "PostgREST")
+        if with_nginx:
+            api_port = free_port()
+            gw = gateway.GatewayConfig(
+                listen_host="127.0.0.1",
+                listen_port=api_port,
+                upstream_port=port,
+                home=home,
+                rate_per_address=rate_per_address,
+                burst_per_address=rate_per_address * 2,
+                rate_per_token=rate_per_token,
+                burst_per_token=rate_per_token * 2,
+                max_body=max_body,
+            )
+            gateway.prepare(gw)
+            nginx = subprocess.Popen(
+                gateway.command(gw), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+            )
+            stack.callback(stop, nginx)
+            server.url, server.gateway, server.nginx = f"http://127.0.0.1:{api_port}", gw, nginx
+            wait_ready(f"{server.url}/rpc/health", nginx, home / "error.log", "nginx")
+        yield server
