@@ -580,9 +580,8 @@ Errors: 403 forbidden for any role but ops. GET /rpc/queue_stats.';
 
 CREATE FUNCTION auth.uid() RETURNS uuid
     LANGUAGE sql STABLE
-    SET search_path TO ''
     AS $$
-    select nullif(auth.jwt() ->> 'sub', '')::uuid
+    select nullif(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid
 $$;
 
 
@@ -1293,13 +1292,13 @@ CREATE FUNCTION auth.check_request() RETURNS void
     SET search_path TO ''
     AS $$
 declare
-    v_claims jsonb := auth.jwt();
+    v_claims jsonb := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
     v_now numeric := extract(epoch from pg_catalog.now());
-    v_aud text := internal.setting('jwt_aud');
+    v_aud text;
     v_method text := pg_catalog.current_setting('request.method', true);
-    v_anonymous boolean := (
-        nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'authorization'
-    ) is null;
+    -- without a token PostgREST sets only {"role": "anon"}; any token Bookiji
+    -- issues carries exp, so a claim set without it and for anon is no token
+    v_anonymous boolean := coalesce(v_claims ->> 'role', 'anon') = 'anon' and not v_claims ? 'exp';
 begin
     if not v_anonymous then
         -- PostgREST 12 accepts a token without exp for ever and skips the audience
@@ -1314,6 +1313,7 @@ begin
         if (v_claims ->> 'iat')::numeric > v_now + 60 then
             perform internal.fail('invalid_token', 'the access token was issued in the future');
         end if;
+        select s.value into v_aud from internal.settings as s where s.key = 'jwt_aud';
         if not coalesce(
             v_claims -> 'aud' = pg_catalog.to_jsonb(v_aud)
             or (jsonb_typeof(v_claims -> 'aud') = 'array' and v_claims -> 'aud' ? v_aud),
@@ -1321,7 +1321,7 @@ begin
         ) then
             perform internal.fail('invalid_token', 'the access token is not meant for this API (aud)');
         end if;
-        if v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
+        if v_claims ->> 'role' is null or v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
             perform internal.fail('invalid_token', 'the access token has an unknown role');
         end if;
         if v_claims ? 'sid' and exists (
@@ -1341,12 +1341,14 @@ begin
         elsif v_anonymous then
             perform auth.rate_limited(
                 'addr:' || auth.client_addr(),
-                coalesce(internal.setting('rate_limit_anon_writes_per_minute')::integer, 60)
+                coalesce((select s.value::integer from internal.settings as s
+                          where s.key = 'rate_limit_anon_writes_per_minute'), 60)
             );
         else
             perform auth.rate_limited(
                 'sub:' || (v_claims ->> 'sub'),
-                coalesce(internal.setting('rate_limit_writes_per_minute')::integer, 120)
+                coalesce((select s.value::integer from internal.settings as s
+                          where s.key = 'rate_limit_writes_per_minute'), 120)
             );
         end if;
     end if;
@@ -1535,7 +1537,6 @@ COMMENT ON FUNCTION auth.issue_session(p_user_id uuid, p_session_id uuid) IS 'St
 
 CREATE FUNCTION auth.jwt() RETURNS jsonb
     LANGUAGE sql STABLE
-    SET search_path TO ''
     AS $$
     select coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb
 $$;
@@ -1715,16 +1716,17 @@ CREATE FUNCTION auth.rate_limited(p_bucket text, p_limit integer) RETURNS void
     SET search_path TO ''
     AS $$
 declare
-    v_window timestamptz := pg_catalog.date_trunc('minute', pg_catalog.now());
     v_hits integer;
+    v_oldest timestamptz;
     v_retry integer;
 begin
-    insert into auth.rate_counters as c (bucket, window_start, hits)
-    values (p_bucket, v_window, 1)
-    on conflict (bucket, window_start) do update set hits = c.hits + 1
-    returning c.hits into v_hits;
-    if v_hits > p_limit then
-        v_retry := greatest(1, ceil(extract(epoch from (v_window + interval '1 minute' - pg_catalog.now())))::integer);
+    -- a sliding one-minute window; the request is counted only if it is let
+    -- through (a refused one rolls back with its transaction)
+    select count(*), min(e.at) into v_hits, v_oldest
+    from auth.rate_events as e
+    where e.bucket = p_bucket and e.at > pg_catalog.now() - interval '1 minute';
+    if v_hits >= p_limit then
+        v_retry := greatest(1, ceil(extract(epoch from (v_oldest + interval '1 minute' - pg_catalog.now())))::integer);
         -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
         raise sqlstate 'PGRST' using
             message = pg_catalog.jsonb_build_object(
@@ -1736,6 +1738,7 @@ begin
                 'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', v_retry::text)
             )::text;
     end if;
+    insert into auth.rate_events (bucket) values (p_bucket);
 end
 $$;
 
@@ -1744,7 +1747,7 @@ $$;
 -- Name: FUNCTION rate_limited(p_bucket text, p_limit integer); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.rate_limited(p_bucket text, p_limit integer) IS 'Count one write in a fixed one-minute window; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_counters.';
+COMMENT ON FUNCTION auth.rate_limited(p_bucket text, p_limit integer) IS 'Count one write in a sliding minute; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.';
 
 
 --
@@ -1900,9 +1903,8 @@ COMMENT ON FUNCTION auth.revoke_sessions(p_user_id uuid, p_reason text) IS 'Revo
 
 CREATE FUNCTION auth.role() RETURNS text
     LANGUAGE sql STABLE
-    SET search_path TO ''
     AS $$
-    select coalesce(auth.jwt() ->> 'role', 'anon')
+    select coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'role', 'anon')
 $$;
 
 
@@ -4640,6 +4642,9 @@ begin
             v_expired := v_expired + 1;
         end if;
     end loop;
+    -- throttle bookkeeping older than any window that reads it
+    delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
+    delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
     return pg_catalog.jsonb_build_object('expired', v_expired);
 end
 $$;
@@ -8235,23 +8240,23 @@ ALTER TABLE auth.one_time_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
 
 
 --
--- Name: rate_counters; Type: TABLE; Schema: auth; Owner: -
+-- Name: rate_events; Type: TABLE; Schema: auth; Owner: -
 --
 
-CREATE TABLE auth.rate_counters (
+CREATE TABLE auth.rate_events (
     bucket text NOT NULL,
-    window_start timestamp with time zone NOT NULL,
-    hits integer DEFAULT 0 NOT NULL
-);
+    at timestamp with time zone DEFAULT now() NOT NULL
+)
+WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='5000');
 
-ALTER TABLE ONLY auth.rate_counters FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY auth.rate_events FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: TABLE rate_counters; Type: COMMENT; Schema: auth; Owner: -
+-- Name: TABLE rate_events; Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON TABLE auth.rate_counters IS 'Fixed-window request counters per identity (pre-request hook, writes).';
+COMMENT ON TABLE auth.rate_events IS 'One row per counted write request (bucket = sub:<uuid> or addr:<ip>); old rows are swept.';
 
 
 --
@@ -8827,14 +8832,6 @@ ALTER TABLE ONLY auth.one_time_tokens
 
 
 --
--- Name: rate_counters rate_counters_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
---
-
-ALTER TABLE ONLY auth.rate_counters
-    ADD CONSTRAINT rate_counters_pkey PRIMARY KEY (bucket, window_start);
-
-
---
 -- Name: refresh_tokens refresh_tokens_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
 --
 
@@ -9163,6 +9160,13 @@ CREATE INDEX login_attempts_email_attempted_at_idx ON auth.login_attempts USING 
 --
 
 CREATE INDEX one_time_tokens_user_id_idx ON auth.one_time_tokens USING btree (user_id);
+
+
+--
+-- Name: rate_events_bucket_at_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX rate_events_bucket_at_idx ON auth.rate_events USING btree (bucket, at);
 
 
 --
@@ -10376,10 +10380,10 @@ ALTER TABLE auth.login_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.one_time_tokens ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: rate_counters; Type: ROW SECURITY; Schema: auth; Owner: -
+-- Name: rate_events; Type: ROW SECURITY; Schema: auth; Owner: -
 --
 
-ALTER TABLE auth.rate_counters ENABLE ROW LEVEL SECURITY;
+ALTER TABLE auth.rate_events ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: refresh_tokens; Type: ROW SECURITY; Schema: auth; Owner: -
@@ -10416,6 +10420,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000003'),
     ('20261124010000'),
     ('20261124010100'),
+    ('20261124011000'),
     ('20261124020000'),
     ('20261124020100'),
     ('20261124020200'),

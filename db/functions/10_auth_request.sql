@@ -1,11 +1,14 @@
 -- Request identity: helpers that read PostgREST's request.jwt.claims, and the
 -- pre-request hook that refuses tokens PostgREST 12 would accept but should not.
 
+-- The three helpers below are invoker functions with fully qualified names and
+-- deliberately no `set search_path`: a SET clause would stop PostgreSQL from
+-- inlining them into the policies and functions that call them on every row
+-- and every request.
 create or replace function auth.jwt()
 returns jsonb
 language sql
 stable
-set search_path = ''
 as $$
     select coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb
 $$;
@@ -15,9 +18,8 @@ create or replace function auth.uid()
 returns uuid
 language sql
 stable
-set search_path = ''
 as $$
-    select nullif(auth.jwt() ->> 'sub', '')::uuid
+    select nullif(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')::uuid
 $$;
 comment on function auth.uid() is 'The caller''s user id (JWT sub), or null for anon.';
 
@@ -25,9 +27,8 @@ create or replace function auth.role()
 returns text
 language sql
 stable
-set search_path = ''
 as $$
-    select coalesce(auth.jwt() ->> 'role', 'anon')
+    select coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'role', 'anon')
 $$;
 comment on function auth.role() is 'The caller''s role claim (anon without a token).';
 
@@ -39,16 +40,17 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_window timestamptz := pg_catalog.date_trunc('minute', pg_catalog.now());
     v_hits integer;
+    v_oldest timestamptz;
     v_retry integer;
 begin
-    insert into auth.rate_counters as c (bucket, window_start, hits)
-    values (p_bucket, v_window, 1)
-    on conflict (bucket, window_start) do update set hits = c.hits + 1
-    returning c.hits into v_hits;
-    if v_hits > p_limit then
-        v_retry := greatest(1, ceil(extract(epoch from (v_window + interval '1 minute' - pg_catalog.now())))::integer);
+    -- a sliding one-minute window; the request is counted only if it is let
+    -- through (a refused one rolls back with its transaction)
+    select count(*), min(e.at) into v_hits, v_oldest
+    from auth.rate_events as e
+    where e.bucket = p_bucket and e.at > pg_catalog.now() - interval '1 minute';
+    if v_hits >= p_limit then
+        v_retry := greatest(1, ceil(extract(epoch from (v_oldest + interval '1 minute' - pg_catalog.now())))::integer);
         -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
         raise sqlstate 'PGRST' using
             message = pg_catalog.jsonb_build_object(
@@ -60,10 +62,11 @@ begin
                 'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', v_retry::text)
             )::text;
     end if;
+    insert into auth.rate_events (bucket) values (p_bucket);
 end
 $$;
 comment on function auth.rate_limited(text, integer) is
-'Count one write in a fixed one-minute window; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_counters.';
+'Count one write in a sliding minute; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.';
 
 create or replace function auth.check_request()
 returns void
@@ -73,13 +76,13 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_claims jsonb := auth.jwt();
+    v_claims jsonb := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
     v_now numeric := extract(epoch from pg_catalog.now());
-    v_aud text := internal.setting('jwt_aud');
+    v_aud text;
     v_method text := pg_catalog.current_setting('request.method', true);
-    v_anonymous boolean := (
-        nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'authorization'
-    ) is null;
+    -- without a token PostgREST sets only {"role": "anon"}; any token Bookiji
+    -- issues carries exp, so a claim set without it and for anon is no token
+    v_anonymous boolean := coalesce(v_claims ->> 'role', 'anon') = 'anon' and not v_claims ? 'exp';
 begin
     if not v_anonymous then
         -- PostgREST 12 accepts a token without exp for ever and skips the audience
@@ -94,6 +97,7 @@ begin
         if (v_claims ->> 'iat')::numeric > v_now + 60 then
             perform internal.fail('invalid_token', 'the access token was issued in the future');
         end if;
+        select s.value into v_aud from internal.settings as s where s.key = 'jwt_aud';
         if not coalesce(
             v_claims -> 'aud' = pg_catalog.to_jsonb(v_aud)
             or (jsonb_typeof(v_claims -> 'aud') = 'array' and v_claims -> 'aud' ? v_aud),
@@ -101,7 +105,7 @@ begin
         ) then
             perform internal.fail('invalid_token', 'the access token is not meant for this API (aud)');
         end if;
-        if v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
+        if v_claims ->> 'role' is null or v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
             perform internal.fail('invalid_token', 'the access token has an unknown role');
         end if;
         if v_claims ? 'sid' and exists (
@@ -121,12 +125,14 @@ begin
         elsif v_anonymous then
             perform auth.rate_limited(
                 'addr:' || auth.client_addr(),
-                coalesce(internal.setting('rate_limit_anon_writes_per_minute')::integer, 60)
+                coalesce((select s.value::integer from internal.settings as s
+                          where s.key = 'rate_limit_anon_writes_per_minute'), 60)
             );
         else
             perform auth.rate_limited(
                 'sub:' || (v_claims ->> 'sub'),
-                coalesce(internal.setting('rate_limit_writes_per_minute')::integer, 120)
+                coalesce((select s.value::integer from internal.settings as s
+                          where s.key = 'rate_limit_writes_per_minute'), 120)
             );
         end if;
     end if;

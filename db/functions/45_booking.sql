@@ -191,6 +191,9 @@ begin
             v_expired := v_expired + 1;
         end if;
     end loop;
+    -- throttle bookkeeping older than any window that reads it
+    delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
+    delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
     return pg_catalog.jsonb_build_object('expired', v_expired);
 end
 $$;
