@@ -9,6 +9,14 @@ from bench.scenarios.hook_sql import HookSql
 from bench.scenarios.login import Login
 from bench.scenarios.open_loop import OpenLoop
 from bench.scenarios.overhead import Overhead
+from bench.scenarios.queue import QueueScenario
 
-SCENARIOS: list[Scenario] = [Calibration(), Overhead(), HookSql(), OpenLoop(), Login()]
+SCENARIOS: list[Scenario] = [
+    Calibration(),
+    Overhead(),
+    HookSql(),
+    OpenLoop(),
+    Login(),
+    QueueScenario(),
+]
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
