@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 
 from tests.helpers import lint
 
@@ -78,3 +79,53 @@ def test_every_foreign_key_is_indexed(db: psycopg.Connection[Any]) -> None:
 
 def test_nothing_of_ours_is_executable_by_public(db: psycopg.Connection[Any]) -> None:
     assert lint.functions_executable_by_public(db) == []
+
+
+def _defined_in_files() -> tuple[set[str], set[str]]:
+    """Function and policy names that some file under db/ creates."""
+    import re
+
+    from worker.config import ROOT
+
+    text = "\n".join(p.read_text() for p in (ROOT / "db").rglob("*.sql") if p.name != "schema.sql")
+    funcs = {
+        m.lower()
+        for m in re.findall(
+            r"create\s+(?:or\s+replace\s+)?function\s+([a-z_]+\.[a-z_0-9]+)", text, re.I
+        )
+    }
+    policies = {
+        f"{t.lower()}:{n.lower()}"
+        for n, t in re.findall(
+            r"create\s+policy\s+([a-z_0-9]+)\s+on\s+([a-z_]+\.[a-z_0-9]+)", text, re.I
+        )
+    }
+    return funcs, policies
+
+
+def test_no_function_or_policy_exists_that_no_file_under_db_defines(
+    db: psycopg.Connection[Any],
+) -> None:
+    funcs, policies = _defined_in_files()
+    in_db = {
+        r[0]
+        for r in db.execute(
+            "select p.pronamespace::regnamespace::text || '.' || p.proname from pg_proc p "
+            "where p.pronamespace::regnamespace::text in ('app', 'api', 'auth', 'audit', 'internal')"
+        )
+    }
+    assert in_db - funcs == set(), "functions in the database that no file under db/ creates"
+    in_db_policies = {
+        f"{r[0]}.{r[1]}:{r[2]}"
+        for r in db.execute("select schemaname, tablename, policyname from pg_policies")
+        if r[0] in ("app", "auth", "audit", "internal")
+    }
+    assert in_db_policies - policies == set(), (
+        "policies in the database that no file under db/ creates"
+    )
+
+
+def test_the_lint_flags_a_function_made_by_hand(db: psycopg.Connection[Any]) -> None:
+    db.execute("create function internal.stray() returns int language sql as 'select 1'")
+    with pytest.raises(AssertionError, match="functions in the database"):
+        test_no_function_or_policy_exists_that_no_file_under_db_defines(db)
