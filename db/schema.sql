@@ -199,6 +199,30 @@ service. Open to everyone. GET /rpc/available_slots?service_id=...&from=...&to=.
 
 
 --
+-- Name: booking_balance(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.booking_balance(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.booking_balance(booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION booking_balance(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.booking_balance(booking_id uuid) IS 'A booking''s money: what was charged and refunded, the fee kept, and the net.
+
+charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
+
+For the booking''s customer, its provider''s owner and ops.
+Errors: 400 invalid_input; 404 not_found (not your booking).';
+
+
+--
 -- Name: booking_payment(uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -218,6 +242,51 @@ COMMENT ON FUNCTION api.booking_payment(booking_id uuid) IS 'Your booking with i
 
 Poll it after confirm_booking: the client_secret appears once the PaymentIntent exists; status becomes confirmed once Stripe reports the payment.
 Errors: 404 not_found (not your booking).';
+
+
+--
+-- Name: cancel_booking(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.cancel_booking(booking_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.cancel_booking(booking_id, reason)
+$$;
+
+
+--
+-- Name: FUNCTION cancel_booking(booking_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.cancel_booking(booking_id uuid, reason text) IS 'Cancel a booking (its customer, or the owner of its provider), with a reason.
+
+A customer cancelling at least cancel_notice_hours before the start gets back everything paid; later, what was paid minus cancel_fee_cents (never below 0). A provider cancelling refunds in full. An unpaid booking''s payment is cancelled. Both parties are notified.
+Returns the booking with refund_cents, fee_cents and cancelled_by. See GET /rpc/cancellation_preview first.
+Errors: 400 invalid_input (missing booking_id or reason); 404 not_found (not your booking); 409 invalid_transition (already cancelled, expired, completed or no_show). Not idempotent: a second call is a 409.';
+
+
+--
+-- Name: cancellation_preview(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.cancellation_preview(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.cancellation_preview(booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION cancellation_preview(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.cancellation_preview(booking_id uuid) IS 'What you would get back if you cancelled this booking now, and when that changes.
+
+Returns refund_cents and fee_cents now, captured_cents, already_refunded_cents, deadline (start minus cancel_notice_hours), and changes_at / refund_after_change_cents when waiting past the deadline would lower the refund (customers only); can_cancel is false for a booking that has ended.
+Errors: 400 invalid_input; 404 not_found (not your booking).';
 
 
 --
@@ -436,6 +505,28 @@ COMMENT ON FUNCTION api.logout() IS 'Sign out: revoke the caller''s session; its
 
 
 --
+-- Name: mark_booking(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.mark_booking(booking_id uuid DEFAULT NULL::uuid, outcome text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.mark_booking(booking_id, outcome)
+$$;
+
+
+--
+-- Name: FUNCTION mark_booking(booking_id uuid, outcome text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.mark_booking(booking_id uuid, outcome text) IS 'Mark a confirmed booking completed or no_show once it has started (the provider''s owner).
+
+Bookings nobody marks complete automatically complete_after_minutes (default 120) after their end.
+Errors: 400 invalid_input (outcome not completed or no_show); 403 forbidden (not the provider); 404 not_found; 409 invalid_transition (not confirmed, or not started yet).';
+
+
+--
 -- Name: me(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -524,6 +615,51 @@ Categories: security (email confirmation, password reset: always email, not edit
 booking_updates (confirmations, cancellations, refunds, payment failures, expired holds),
 reminders (before a booking). Defaults: email on, SMS off. SMS is only sent with a phone number
 in the profile (api.update_me).';
+
+
+--
+-- Name: ops_force_cancel(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_force_cancel(booking_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text, refund boolean DEFAULT true) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_force_cancel(booking_id, reason, refund)
+$$;
+
+
+--
+-- Name: FUNCTION ops_force_cancel(booking_id uuid, reason text, refund boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_force_cancel(booking_id uuid, reason text, refund boolean) IS 'Cancel a pending_payment or confirmed booking (ops only), with a reason.
+
+refund (default true) gives back everything still refundable.
+Both parties are notified; the cancellation is written to the audit log.
+Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_found; 409 invalid_transition (already ended).';
+
+
+--
+-- Name: ops_refund(uuid, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_refund(booking_id uuid DEFAULT NULL::uuid, amount_cents integer DEFAULT NULL::integer, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_refund(booking_id, amount_cents, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_refund(booking_id uuid, amount_cents integer, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_refund(booking_id uuid, amount_cents integer, reason text) IS 'Refund an amount of a booking''s charge (ops only), with a reason; partial refunds add up.
+
+The refund is queued for Stripe and counts at once. Returns the booking''s balance after it, with refund_id. Every call is written to the audit log with the balance before and after.
+Errors: 400 invalid_input (missing reason, amount not positive); 403 forbidden (not ops); 404 not_found; 409 conflict (more than is still refundable, or nothing captured). Not idempotent: each call is a new refund.';
 
 
 --
@@ -1005,6 +1141,28 @@ $$;
 --
 
 COMMENT ON FUNCTION api.request_password_reset(email text) IS 'Ask for a password reset email. The answer is the same whether or not the account exists.';
+
+
+--
+-- Name: reschedule_booking(uuid, timestamp with time zone); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.reschedule_booking(booking_id uuid DEFAULT NULL::uuid, new_starts_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.reschedule_booking(booking_id, new_starts_at)
+$$;
+
+
+--
+-- Name: FUNCTION reschedule_booking(booking_id uuid, new_starts_at timestamp with time zone); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.reschedule_booking(booking_id uuid, new_starts_at timestamp with time zone) IS 'Move a booking to another start time (its customer, or the owner of its provider).
+
+The booking keeps its duration, price, policy and payment: nothing is charged again. The old slot is released only if the new one is won. A customer may reschedule only until cancel_notice_hours before the current start; the provider at any time. Only pending_payment and confirmed bookings move.
+Errors: 400 invalid_input; 404 not_found (not your booking); 409 slot_unavailable (the new slot, with buffers, is taken or outside hours), invalid_transition (the booking has ended), too_late (inside the notice window). Repeating the same move returns the booking unchanged.';
 
 
 --
@@ -2215,6 +2373,67 @@ COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p
 
 
 --
+-- Name: balance_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.balance_json(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'booking_id', b.id,
+        'status', b.status,
+        'currency', b.currency,
+        'payment_id', m.payment_id,
+        'charged_cents', m.captured_cents,
+        'refunded_cents', m.refund_pending_cents + m.refund_succeeded_cents,
+        'refund_pending_cents', m.refund_pending_cents,
+        'refund_succeeded_cents', m.refund_succeeded_cents,
+        'fee_cents', m.fee_cents,
+        'net_cents', m.captured_cents - m.refund_pending_cents - m.refund_succeeded_cents,
+        'refundable_cents', m.captured_cents - m.refund_pending_cents - m.refund_succeeded_cents
+    )
+    from app.bookings as b
+    cross join internal.booking_money(b.id) as m
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION balance_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.balance_json(p_booking_id uuid) IS 'A booking''s balance as the API returns it: charged, refunded (pending and succeeded), fee, net.';
+
+
+--
+-- Name: booking_balance(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_balance(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if p_booking_id is null then
+        perform internal.fail('invalid_input', 'booking_id is required');
+    end if;
+    if internal.booking_party(p_booking_id) is null then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return internal.balance_json(p_booking_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION booking_balance(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_balance(p_booking_id uuid) IS 'A booking''s money for its customer, its provider''s owner or ops. Definer: reads the ledger and fees.';
+
+
+--
 -- Name: booking_event_data(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2246,6 +2465,39 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.booking_event_data(p_booking_id uuid) IS 'The booking keys every booking notification carries (names, provider''s time zone, UTC times, price).';
+
+
+--
+-- Name: booking_fees_check_total(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_fees_check_total() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_captured integer;
+    v_fees bigint;
+begin
+    select p.captured_cents into v_captured from app.payments as p where p.id = new.payment_id;
+    select coalesce(sum(f.amount_cents), 0) into v_fees
+    from app.booking_fees as f
+    where f.payment_id = new.payment_id;
+    if v_fees > coalesce(v_captured, 0) then
+        perform internal.fail(
+            'conflict', pg_catalog.format('fees would total %s cents, more than the %s charged', v_fees, v_captured)
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION booking_fees_check_total(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_fees_check_total() IS 'Constraint trigger: the fees a booking keeps never add up to more than its charge.';
 
 
 --
@@ -2294,6 +2546,65 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.booking_json(p_booking_id uuid, p_with_secret boolean) IS 'A booking as the API returns it (with its payment). Definer: callers are checked before.';
+
+
+--
+-- Name: booking_money(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_money(p_booking_id uuid) RETURNS TABLE(payment_id uuid, captured_cents integer, refund_pending_cents integer, refund_succeeded_cents integer, fee_cents integer)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select
+        p.id,
+        coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0),
+        coalesce((
+            select sum(r.amount_cents) from app.refunds as r
+            where r.booking_id = b.id and r.status = 'pending'
+        ), 0)::integer,
+        coalesce((
+            select sum(r.amount_cents) from app.refunds as r
+            where r.booking_id = b.id and r.status = 'succeeded'
+        ), 0)::integer,
+        coalesce((select sum(f.amount_cents) from app.booking_fees as f where f.booking_id = b.id), 0)::integer
+    from app.bookings as b
+    left join app.payments as p on b.id = p.booking_id
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION booking_money(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_money(p_booking_id uuid) IS 'A booking''s money: its payment, what was captured, refunds pending and succeeded, fees kept.';
+
+
+--
+-- Name: booking_party(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_party(p_booking_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select case
+        when auth.role() = 'customer' and b.customer_id = auth.uid() then 'customer'
+        when auth.role() = 'provider' and pr.owner_id = auth.uid() then 'provider'
+        when auth.role() = 'ops' then 'ops'
+    end
+    from app.bookings as b
+    inner join app.providers as pr on b.provider_id = pr.id
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION booking_party(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_party(p_booking_id uuid) IS 'The caller''s part in a booking: customer, provider (its owner), ops, or null (a stranger or no booking).';
 
 
 --
@@ -2449,6 +2760,202 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.busy_ranges(p_provider_id uuid, p_within tstzrange, p_now timestamp with time zone) IS 'Time off and live bookings (blocked ranges; expired holds excluded) of a provider that overlap p_within.';
+
+
+--
+-- Name: cancel_booking(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.cancel_booking(p_booking_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_party text;
+begin
+    if auth.uid() is null then
+        perform internal.fail('not_authenticated', 'cancelling a booking needs a signed-in user');
+    end if;
+    if p_booking_id is null then
+        perform internal.fail('invalid_input', 'booking_id is required');
+    end if;
+    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
+        perform internal.fail('invalid_input', 'reason is required');
+    end if;
+    if pg_catalog.length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+    v_party := internal.booking_party(p_booking_id);
+    if v_party is null then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    if v_party = 'ops' then
+        perform internal.fail('forbidden', 'ops cancel through ops_force_cancel');
+    end if;
+    return internal.cancel_booking_as(p_booking_id, v_party, pg_catalog.btrim(p_reason), true);
+end
+$$;
+
+
+--
+-- Name: FUNCTION cancel_booking(p_booking_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.cancel_booking(p_booking_id uuid, p_reason text) IS 'Cancel a booking as its customer or its provider''s owner, under the booking''s policy.
+Definer: writes bookings, refunds, fees and the queue, which no API role may write directly.';
+
+
+--
+-- Name: cancel_booking_as(uuid, text, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.cancel_booking_as(p_booking_id uuid, p_party text, p_reason text, p_refund boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+    v_payment app.payments;
+    v_terms jsonb;
+    v_refund integer;
+    v_fee integer;
+    v_actor uuid := internal.current_user_id();
+begin
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id for no key update;
+    if v_booking.status not in ('pending_payment', 'confirmed') then
+        perform internal.fail(
+            'invalid_transition', pg_catalog.format('a %s booking cannot be cancelled', v_booking.status)
+        );
+    end if;
+    v_terms := internal.cancellation_terms(p_booking_id, p_party, pg_catalog.now());
+    v_refund := case when p_refund then (v_terms ->> 'refund_cents')::integer else 0 end;
+    v_fee := case when p_party = 'customer' then (v_terms ->> 'fee_cents')::integer else 0 end;
+
+    update app.bookings as b
+    set
+        status = 'cancelled',
+        cancelled_at = pg_catalog.now(),
+        cancelled_by = v_actor,
+        cancelled_by_role = p_party,
+        cancel_reason = p_reason
+    where b.id = p_booking_id;
+
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+    if found and v_payment.status in ('pending', 'requires_payment') then
+        -- unpaid: cancel the PaymentIntent (a payment that still arrives is refunded by the webhook)
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
+        ));
+    end if;
+    if v_refund > 0 then
+        perform internal.request_refund(
+            p_booking_id, v_refund, pg_catalog.left('cancelled by ' || p_party || ': ' || p_reason, 500),
+            v_actor, p_party
+        );
+    end if;
+    if v_fee > 0 then
+        insert into app.booking_fees (booking_id, payment_id, kind, amount_cents)
+        values (p_booking_id, v_payment.id, 'cancellation', v_fee);
+    end if;
+    perform internal.emit_booking_event(
+        p_booking_id, 'booking_cancelled',
+        pg_catalog.jsonb_build_object('refund_cents', v_refund, 'cancelled_by', p_party, 'ics_sequence', 1)
+    );
+    return internal.booking_json(p_booking_id)
+        || pg_catalog.jsonb_build_object('refund_cents', v_refund, 'fee_cents', v_fee, 'cancelled_by', p_party);
+end
+$$;
+
+
+--
+-- Name: FUNCTION cancel_booking_as(p_booking_id uuid, p_party text, p_reason text, p_refund boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.cancel_booking_as(p_booking_id uuid, p_party text, p_reason text, p_refund boolean) IS 'Cancel a live booking for a party already checked: refund per policy, cancel an unpaid intent, notify.';
+
+
+--
+-- Name: cancellation_preview(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.cancellation_preview(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_party text;
+begin
+    if p_booking_id is null then
+        perform internal.fail('invalid_input', 'booking_id is required');
+    end if;
+    v_party := internal.booking_party(p_booking_id);
+    if v_party is null then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return internal.cancellation_terms(p_booking_id, v_party, pg_catalog.now());
+end
+$$;
+
+
+--
+-- Name: FUNCTION cancellation_preview(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.cancellation_preview(p_booking_id uuid) IS 'What cancelling now would refund the caller''s party, and when that changes. Definer: reads the ledger.';
+
+
+--
+-- Name: cancellation_terms(uuid, text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.cancellation_terms(p_booking_id uuid, p_party text, p_now timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+    v_money record;
+    v_left integer;
+    v_late integer;
+    v_deadline timestamptz;
+    v_in_time boolean;
+    v_refund integer;
+begin
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
+    select * into strict v_money from internal.booking_money(p_booking_id);
+    v_left := greatest(0, v_money.captured_cents - v_money.refund_pending_cents - v_money.refund_succeeded_cents);
+    -- late: the captured amount minus the fee, never below 0, never more than is left
+    v_late := greatest(0, least(v_left, v_money.captured_cents - v_booking.cancel_fee_cents));
+    v_deadline := pg_catalog.lower(v_booking.during) - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours);
+    v_in_time := p_now <= v_deadline;
+    v_refund := case when p_party = 'customer' and not v_in_time then v_late else v_left end;
+    return pg_catalog.jsonb_build_object(
+        'booking_id', v_booking.id,
+        'status', v_booking.status,
+        'can_cancel', v_booking.status in ('pending_payment', 'confirmed'),
+        'cancelled_by', p_party,
+        'currency', v_booking.currency,
+        'captured_cents', v_money.captured_cents,
+        'already_refunded_cents', v_money.refund_pending_cents + v_money.refund_succeeded_cents,
+        'refund_cents', v_refund,
+        'fee_cents', v_left - v_refund,
+        'cancel_notice_hours', v_booking.cancel_notice_hours,
+        'cancel_fee_cents', v_booking.cancel_fee_cents,
+        'deadline', v_deadline,
+        'within_notice', p_party = 'customer' and v_in_time,
+        -- when the answer changes for this caller, and to what (null: it will not)
+        'changes_at', case when p_party = 'customer' and v_in_time and v_late <> v_left then v_deadline end,
+        'refund_after_change_cents', case when p_party = 'customer' and v_in_time and v_late <> v_left then v_late end
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION cancellation_terms(p_booking_id uuid, p_party text, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.cancellation_terms(p_booking_id uuid, p_party text, p_now timestamp with time zone) IS 'What cancelling a booking at p_now by p_party would refund and keep, and the deadline where that changes.';
 
 
 --
@@ -2664,6 +3171,46 @@ COMMENT ON FUNCTION internal.checked_queue(p_queue text, p_field text) IS 'Retur
 
 
 --
+-- Name: complete_due_bookings(integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.complete_due_bookings(p_limit integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_count integer;
+begin
+    -- skip locked: a booking another transaction is changing is left for the next sweep
+    with due as (
+        select b.id from app.bookings as b
+        where
+            b.status = 'confirmed'
+            and pg_catalog.upper(b.during) <= pg_catalog.now() - pg_catalog.make_interval(
+                mins => coalesce(internal.setting('complete_after_minutes')::integer, 120)
+            )
+        order by pg_catalog.upper(b.during)
+        limit p_limit
+        for no key update skip locked
+    )
+
+    update app.bookings as b set status = 'completed'
+    from due
+    where b.id = due.id;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+
+--
+-- Name: FUNCTION complete_due_bookings(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.complete_due_bookings(p_limit integer) IS 'Complete confirmed bookings that ended more than complete_after_minutes ago (for internal.sweep).';
+
+
+--
 -- Name: confirm_booking(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2862,6 +3409,26 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.create_ops_user(p_email text, p_password text, p_full_name text) IS 'Create an ops account (command line only; never exposed over HTTP).';
+
+
+--
+-- Name: current_user_id(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.current_user_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- an ops token's subject need not be a user row; foreign keys want one
+    select u.id from app.users as u where u.id = auth.uid()
+$$;
+
+
+--
+-- Name: FUNCTION current_user_id(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.current_user_id() IS 'The caller''s user id if it names a user row, else null (for foreign keys such as cancelled_by).';
 
 
 --
@@ -3200,6 +3767,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('conflict', 409, 'The request conflicts with the current state.'),
         ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
         ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),
+        ('too_late', 409, 'The booking''s notice period for this change has passed.'),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         ('too_many_holds', 429, 'Too many bookings awaiting payment at once; pay or let one expire.'),
@@ -3390,6 +3958,53 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.make_point(p_lat double precision, p_lng double precision) IS 'A WGS 84 geography point from latitude and longitude; out-of-range values are invalid_input naming the field.';
+
+
+--
+-- Name: mark_booking(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.mark_booking(p_booking_id uuid, p_outcome text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_party text;
+    v_booking app.bookings;
+begin
+    if p_booking_id is null then
+        perform internal.fail('invalid_input', 'booking_id is required');
+    end if;
+    if p_outcome is null or p_outcome not in ('completed', 'no_show') then
+        perform internal.fail('invalid_input', 'outcome must be completed or no_show');
+    end if;
+    v_party := internal.booking_party(p_booking_id);
+    if v_party is null then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    if v_party <> 'provider' then
+        perform internal.fail('forbidden', 'only the provider marks a booking completed or no_show');
+    end if;
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id for no key update;
+    if v_booking.status <> 'confirmed' then
+        perform internal.fail(
+            'invalid_transition', pg_catalog.format('a %s booking cannot become %s', v_booking.status, p_outcome)
+        );
+    end if;
+    if pg_catalog.now() < pg_catalog.lower(v_booking.during) then
+        perform internal.fail('invalid_transition', 'a booking can be marked only once it has started');
+    end if;
+    update app.bookings as b set status = p_outcome where b.id = p_booking_id;
+    return internal.booking_json(p_booking_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION mark_booking(p_booking_id uuid, p_outcome text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.mark_booking(p_booking_id uuid, p_outcome text) IS 'Mark a started, confirmed booking completed or no_show (its provider''s owner). Definer: writes bookings.';
 
 
 --
@@ -3695,6 +4310,109 @@ exists for (event_key, recipient, channel), and queue {"type":"notify","notifica
 each row inserted, visible after delay_seconds. Returns how many were queued (0: a repeat, or every
 channel turned off). Refuses an unknown event or data that breaks its contract (400 naming data.<key>).
 Definer: producers (sign-up, booking transitions) hold no rights on app.notifications or the queues.';
+
+
+--
+-- Name: ops_check(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_check(p_booking_id uuid, p_reason text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if auth.role() <> 'ops' then
+        perform internal.fail('forbidden', 'only ops staff can do this');
+    end if;
+    if p_booking_id is null then
+        perform internal.fail('invalid_input', 'booking_id is required');
+    end if;
+    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
+        perform internal.fail('invalid_input', 'reason is required');
+    end if;
+    if pg_catalog.length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+    if not exists (select from app.bookings as b where b.id = p_booking_id) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_check(p_booking_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_check(p_booking_id uuid, p_reason text) IS 'Refuse an ops action by a non-ops caller, without a reason, or on no booking.';
+
+
+--
+-- Name: ops_force_cancel(uuid, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_force_cancel(p_booking_id uuid, p_reason text, p_refund boolean) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.ops_check(p_booking_id, p_reason);
+    if p_refund is null then
+        perform internal.fail('invalid_input', 'refund must be true or false');
+    end if;
+    -- the status trigger audits the change (actor, before, after, reason, request id)
+    return internal.cancel_booking_as(p_booking_id, 'ops', pg_catalog.btrim(p_reason), p_refund);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_force_cancel(p_booking_id uuid, p_reason text, p_refund boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_force_cancel(p_booking_id uuid, p_reason text, p_refund boolean) IS 'Cancel any live booking (ops only), refunding everything still refundable if asked; audited.
+Definer: writes bookings, refunds and the queue.';
+
+
+--
+-- Name: ops_refund(uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_refund(p_booking_id uuid, p_amount_cents integer, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before jsonb;
+    v_after jsonb;
+    v_refund_id uuid;
+begin
+    perform internal.ops_check(p_booking_id, p_reason);
+    if p_amount_cents is null or p_amount_cents <= 0 then
+        perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
+    end if;
+    perform from app.bookings as b where b.id = p_booking_id for no key update;
+    v_before := internal.balance_json(p_booking_id);
+    -- request_refund locks the payment row: concurrent refunds of one booking
+    -- are checked one after the other, never past what was captured
+    v_refund_id := internal.request_refund(
+        p_booking_id, p_amount_cents, pg_catalog.btrim(p_reason), internal.current_user_id(), 'ops'
+    );
+    v_after := internal.balance_json(p_booking_id) || pg_catalog.jsonb_build_object('refund_id', v_refund_id);
+    perform internal.audit(
+        'booking.ops_refund', 'app.bookings', p_booking_id::text, v_before, v_after, pg_catalog.btrim(p_reason)
+    );
+    return v_after;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_refund(p_booking_id uuid, p_amount_cents integer, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_refund(p_booking_id uuid, p_amount_cents integer, p_reason text) IS 'Refund part or all of a booking''s charge (ops only), never past what was captured; audited.
+Definer: writes the refund ledger, the queue and the audit log.';
 
 
 --
@@ -4416,6 +5134,152 @@ COMMENT ON FUNCTION internal.require_ops() IS 'Refuse the caller with 403 forbid
 
 
 --
+-- Name: reschedule_booking(uuid, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reschedule_booking(p_booking_id uuid, p_new_starts_at timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+    v_service app.services;
+    v_provider app.providers;
+    v_party text;
+    v_during tstzrange;
+    v_blocked tstzrange;
+begin
+    if auth.uid() is null then
+        perform internal.fail('not_authenticated', 'rescheduling a booking needs a signed-in user');
+    end if;
+    if p_booking_id is null then
+        perform internal.fail('invalid_input', 'booking_id is required');
+    end if;
+    if p_new_starts_at is null or p_new_starts_at in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'new_starts_at is required (a timestamp with time zone)');
+    end if;
+    v_party := internal.booking_party(p_booking_id);
+    if v_party is null then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    if v_party = 'ops' then
+        perform internal.fail('forbidden', 'only the booking''s customer or provider can reschedule it');
+    end if;
+
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
+    perform internal.provider_lock(v_booking.provider_id);
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id for no key update;
+
+    if v_booking.status not in ('pending_payment', 'confirmed')
+        or (v_booking.status = 'pending_payment' and v_booking.hold_expires_at <= pg_catalog.now()) then
+        perform internal.fail(
+            'invalid_transition', pg_catalog.format('a %s booking cannot be moved', v_booking.status)
+        );
+    end if;
+    if v_party = 'customer'
+        and pg_catalog.now() > pg_catalog.lower(v_booking.during)
+        - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours) then
+        perform internal.fail(
+            'too_late',
+            pg_catalog.format(
+                'a booking can be rescheduled only until %s hours before it starts', v_booking.cancel_notice_hours
+            )
+        );
+    end if;
+
+    select * into strict v_service from app.services as s where s.id = v_booking.service_id;
+    select * into strict v_provider from app.providers as p where p.id = v_booking.provider_id;
+    v_during := pg_catalog.tstzrange(
+        p_new_starts_at, p_new_starts_at + (pg_catalog.upper(v_booking.during) - pg_catalog.lower(v_booking.during)),
+        '[)'
+    );
+    if v_during = v_booking.during then
+        return internal.booking_json(p_booking_id);
+    end if;
+    v_blocked := pg_catalog.tstzrange(
+        p_new_starts_at - pg_catalog.make_interval(mins => v_service.buffer_before_minutes),
+        pg_catalog.upper(v_during) + pg_catalog.make_interval(mins => v_service.buffer_after_minutes),
+        '[)'
+    );
+    if not v_provider.is_active or not v_service.is_active then
+        perform internal.fail('slot_unavailable', 'this provider no longer offers the service');
+    end if;
+    if p_new_starts_at < pg_catalog.now() + pg_catalog.make_interval(mins => v_service.min_notice_minutes)
+        or p_new_starts_at > pg_catalog.now() + pg_catalog.make_interval(days => v_service.max_days_ahead) then
+        perform internal.fail('slot_unavailable', 'this time is too soon or too far ahead to book');
+    end if;
+    -- holds whose time is up no longer block
+    perform internal.expire_hold(b.id)
+    from app.bookings as b
+    where
+        b.provider_id = v_booking.provider_id and b.status = 'pending_payment' and b.id <> p_booking_id
+        and b.hold_expires_at <= pg_catalog.now() and b.blocked && v_blocked;
+    if not internal.slot_is_free_except(
+        p_booking_id, v_booking.provider_id, v_provider.time_zone, v_blocked, pg_catalog.now()
+    ) then
+        perform internal.fail('slot_unavailable', 'the new slot is not available');
+    end if;
+    begin
+        -- the same row moves: the old slot is freed only if the new one is won,
+        -- and the payment (keyed by the booking) follows without a new charge
+        update app.bookings as b set during = v_during, blocked = v_blocked where b.id = p_booking_id;
+    exception when exclusion_violation then
+        perform internal.fail('slot_unavailable', 'the new slot was just taken');
+    end;
+    perform internal.schedule_booking_reminder(p_booking_id);
+    return internal.booking_json(p_booking_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION reschedule_booking(p_booking_id uuid, p_new_starts_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reschedule_booking(p_booking_id uuid, p_new_starts_at timestamp with time zone) IS 'Move a live booking to another start, atomically, serialised per provider (the payment follows).
+Definer: writes bookings and notifications, which no API role may write directly.';
+
+
+--
+-- Name: schedule_booking_reminder(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.schedule_booking_reminder(p_booking_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+    v_data jsonb := internal.booking_event_data(p_booking_id);
+    v_lead interval := pg_catalog.make_interval(
+        hours => coalesce(internal.setting('reminder_lead_hours')::integer, 24)
+    );
+begin
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
+    if v_booking.status = 'confirmed' and pg_catalog.lower(v_booking.during) > pg_catalog.now() then
+        -- keyed by the start, as emit_booking_event does: the old reminder finds
+        -- the start changed and drops itself
+        perform internal.notify(
+            'booking_reminder', v_booking.customer_id,
+            'booking_reminder:' || p_booking_id::text || ':' || (v_data ->> 'starts_at'),
+            v_data,
+            greatest(
+                0, extract(epoch from pg_catalog.lower(v_booking.during) - v_lead - pg_catalog.now())::integer
+            )
+        );
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION schedule_booking_reminder(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.schedule_booking_reminder(p_booking_id uuid) IS 'Queue the reminder of a confirmed booking for its current start (after a move).';
+
+
+--
 -- Name: service_slots(uuid, timestamp with time zone, timestamp with time zone, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4564,6 +5428,42 @@ COMMENT ON FUNCTION internal.slot_is_free(p_provider_id uuid, p_time_zone text, 
 
 
 --
+-- Name: slot_is_free_except(uuid, uuid, text, tstzrange, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.slot_is_free_except(p_booking_id uuid, p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- internal.slot_is_free, but the booking being moved does not block itself
+    select
+        internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
+        and not exists (
+            select
+            from app.time_off as t
+            where t.provider_id = p_provider_id and t.during && p_blocked
+        )
+        and not exists (
+            select
+            from app.bookings as k
+            where
+                k.provider_id = p_provider_id
+                and k.id <> p_booking_id
+                and k.blocked && p_blocked
+                and k.status in ('pending_payment', 'confirmed')
+                and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
+        )
+$$;
+
+
+--
+-- Name: FUNCTION slot_is_free_except(p_booking_id uuid, p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.slot_is_free_except(p_booking_id uuid, p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) IS 'Whether p_blocked is free for booking p_booking_id: slot_is_free, ignoring that booking itself.';
+
+
+--
 -- Name: stripe_signature_valid(text, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4627,6 +5527,7 @@ CREATE FUNCTION internal.sweep(p_limit integer DEFAULT 500) RETURNS jsonb
 declare
     v_id uuid;
     v_expired integer := 0;
+    v_completed integer;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -4642,10 +5543,12 @@ begin
             v_expired := v_expired + 1;
         end if;
     end loop;
+    -- confirmed bookings past their end (db/functions/47_after_booking.sql)
+    v_completed := internal.complete_due_bookings(p_limit);
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
-    return pg_catalog.jsonb_build_object('expired', v_expired);
+    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed);
 end
 $$;
 
@@ -4654,7 +5557,7 @@ $$;
 -- Name: FUNCTION sweep(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds. Safe to run concurrently.';
+COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings. Safe to run concurrently.';
 
 
 --
@@ -6966,9 +7869,11 @@ CREATE TABLE app.bookings (
     cancel_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancelled_by_role text,
     CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
     CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
     CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
+    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
     CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
     CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
     CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
@@ -6983,6 +7888,13 @@ ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+
+
+--
+-- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
 
 
 --
@@ -7839,6 +8751,31 @@ COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling lat
 
 
 --
+-- Name: booking_fees; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.booking_fees (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    booking_id uuid NOT NULL,
+    payment_id uuid NOT NULL,
+    kind text DEFAULT 'cancellation'::text NOT NULL,
+    amount_cents integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT booking_fees_amount_cents_check CHECK ((amount_cents > 0)),
+    CONSTRAINT booking_fees_kind_check CHECK ((kind = 'cancellation'::text))
+);
+
+ALTER TABLE ONLY app.booking_fees FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE booking_fees; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.booking_fees IS 'Fees a booking keeps from its charge (the cancellation fee); never more than was captured.';
+
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -8568,6 +9505,22 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: booking_fees booking_fees_booking_id_kind_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.booking_fees
+    ADD CONSTRAINT booking_fees_booking_id_kind_key UNIQUE (booking_id, kind);
+
+
+--
+-- Name: booking_fees booking_fees_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.booking_fees
+    ADD CONSTRAINT booking_fees_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: bookings bookings_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -8960,6 +9913,20 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: booking_fees_booking_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX booking_fees_booking_id_idx ON app.booking_fees USING btree (booking_id);
+
+
+--
+-- Name: booking_fees_payment_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX booking_fees_payment_id_idx ON app.booking_fees USING btree (payment_id);
+
+
+--
 -- Name: bookings_cancelled_by_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -9275,6 +10242,13 @@ CREATE TRIGGER _100_check_update BEFORE UPDATE ON app.bookings FOR EACH ROW EXEC
 
 
 --
+-- Name: booking_fees _100_fee_total; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER _100_fee_total AFTER INSERT OR UPDATE OF amount_cents ON app.booking_fees DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION internal.booking_fees_check_total();
+
+
+--
 -- Name: refunds _100_refund_total; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -9321,6 +10295,22 @@ CREATE TRIGGER _200_check_time_zones_updated AFTER UPDATE ON app.providers REFER
 --
 
 CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_audit();
+
+
+--
+-- Name: booking_fees booking_fees_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.booking_fees
+    ADD CONSTRAINT booking_fees_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: booking_fees booking_fees_payment_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.booking_fees
+    ADD CONSTRAINT booking_fees_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES app.payments(id) ON DELETE CASCADE;
 
 
 --
@@ -9556,6 +10546,12 @@ ALTER TABLE ONLY pgmq.topic_bindings
 
 
 --
+-- Name: booking_fees; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.booking_fees ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: bookings; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -9748,6 +10744,20 @@ COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonym
 
 
 --
+-- Name: booking_fees select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.booking_fees FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON booking_fees; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.booking_fees IS 'Ops staff read every fee.';
+
+
+--
 -- Name: bookings select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -9902,6 +10912,22 @@ COMMENT ON POLICY select_ops ON app.weekly_hours IS 'Ops staff read the weekly h
 
 
 --
+-- Name: booking_fees select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.booking_fees FOR SELECT TO customer USING ((booking_id IN ( SELECT b.id
+   FROM app.bookings b
+  WHERE (b.customer_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_own ON booking_fees; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.booking_fees IS 'A customer reads the fees of its own bookings.';
+
+
+--
 -- Name: bookings select_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -10017,6 +11043,23 @@ CREATE POLICY select_own ON app.users FOR SELECT TO customer, provider, ops USIN
 --
 
 COMMENT ON POLICY select_own ON app.users IS 'A signed-in user reads their own account.';
+
+
+--
+-- Name: booking_fees select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.booking_fees FOR SELECT TO provider USING ((booking_id IN ( SELECT b.id
+   FROM (app.bookings b
+     JOIN app.providers p ON ((b.provider_id = p.id)))
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON booking_fees; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.booking_fees IS 'A provider reads the fees of its own bookings.';
 
 
 --
@@ -10431,4 +11474,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124029000'),
     ('20261124030000'),
     ('20261124030100'),
+    ('20261124049800'),
+    ('20261124049900'),
     ('20261124080000');

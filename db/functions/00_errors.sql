@@ -24,6 +24,7 @@ as $$
         ('conflict', 409, 'The request conflicts with the current state.'),
         ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
         ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),
+        ('too_late', 409, 'The booking''s notice period for this change has passed.'),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         ('too_many_holds', 429, 'Too many bookings awaiting payment at once; pay or let one expire.'),

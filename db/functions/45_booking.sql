@@ -176,6 +176,7 @@ as $$
 declare
     v_id uuid;
     v_expired integer := 0;
+    v_completed integer;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -191,14 +192,16 @@ begin
             v_expired := v_expired + 1;
         end if;
     end loop;
+    -- confirmed bookings past their end (db/functions/47_after_booking.sql)
+    v_completed := internal.complete_due_bookings(p_limit);
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
-    return pg_catalog.jsonb_build_object('expired', v_expired);
+    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed);
 end
 $$;
 comment on function internal.sweep(integer) is
-'Periodic housekeeping run by the worker: expire unpaid holds. Safe to run concurrently.';
+'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings. Safe to run concurrently.';
 
 create or replace function internal.confirm_booking(p_quote_id uuid, p_provider_id uuid)
 returns jsonb

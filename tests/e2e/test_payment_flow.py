@@ -1,6 +1,7 @@
 """End to end through real processes: sign-up -> quote -> confirm over HTTP, the worker
 creates the PaymentIntent in localstripe, the card is charged, localstripe's signed
-webhook reaches PostgREST, the booking is confirmed. A declined card never confirms:
+webhook reaches PostgREST, the booking is confirmed; cancelled, the worker refunds it in
+Stripe. A declined card never confirms:
 the hold expires and the slot is free again."""
 
 from __future__ import annotations
@@ -190,3 +191,51 @@ def test_a_declined_card_never_confirms_and_the_expired_hold_frees_the_slot(
         headers=other.headers,
     ).json()
     assert str(shop.provider_id) in {o["provider_id"] for o in offers}
+
+
+def test_a_cancelled_paid_booking_is_refunded_in_stripe_by_the_worker(
+    api: stack.PostgREST,
+    admin: psycopg.Connection[Any],
+    localstripe: LocalStripe,
+    worker: WorkerProcess,
+) -> None:
+    customer, _, booking = _book_over_http(api, admin)
+    pay = until(
+        lambda: (
+            _payment(api, customer, booking["id"])["payment"]["client_secret"]
+            and _payment(api, customer, booking["id"])["payment"]
+        ),
+        what="the PaymentIntent",
+    )
+    intent_id = pay["client_secret"].split("_secret_")[0]
+    sc = _stripe(localstripe)
+    sc.v1.payment_intents.update(intent_id, params={"payment_method": "pm_card_visa"})
+    assert sc.v1.payment_intents.confirm(intent_id).status == "succeeded"
+    until(
+        lambda: _status(api, customer, booking["id"]) == "confirmed",
+        what="the webhook to confirm the booking",
+    )
+    cancelled = httpx.post(
+        f"{api.url}/rpc/cancel_booking",
+        json={"booking_id": booking["id"], "reason": "plans changed"},
+        headers=customer.headers,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["refund_cents"] == 1000, "well before the notice limit: everything back"
+
+    def balance() -> dict[str, Any]:
+        resp = httpx.get(
+            f"{api.url}/rpc/booking_balance",
+            params={"booking_id": booking["id"]},
+            headers=customer.headers,
+        )
+        assert resp.status_code == 200, resp.text
+        return dict(resp.json())
+
+    until(
+        lambda: balance()["refund_succeeded_cents"] == 1000,
+        what="the worker to perform the refund in Stripe",
+    )
+    refunds = sc.v1.refunds.list(params={"payment_intent": intent_id}).data
+    assert [r.amount for r in refunds] == [1000]
+    assert balance()["net_cents"] == 0

@@ -128,6 +128,7 @@ def refund(ctx: registry.Context, body: dict[str, Any]) -> None:
             "refund_id": req["refund_id"],
             "stripe_refund_id": r.id,
             "status": status,
-            "failure": r.failure_reason,
+            # absent unless the refund failed (and from some Stripe doubles): .get, not the attribute
+            "failure": r.to_dict().get("failure_reason"),
         },
     )
