@@ -221,6 +221,12 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from worker import simulate
+
+    return simulate.main(args.rate, args.duration, args.customers, args.seed)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from worker import runner
 
@@ -301,6 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--email", required=True)
     rs.add_argument("--reason", default="revoked by ops")
     ops.set_defaults(func=cmd_ops)
+
+    sim = sub.add_parser(
+        "simulate", help="a day of traffic against the running stack, then an audit"
+    )
+    sim.add_argument("--rate", type=float, default=5.0, help="actions per second (Poisson)")
+    sim.add_argument("--duration", type=float, default=60.0, help="seconds")
+    sim.add_argument("--customers", type=int, default=20)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.set_defaults(func=cmd_simulate)
 
     wk = sub.add_parser("worker", help="run the pgmq worker")
     wk.add_argument("rest", nargs=argparse.REMAINDER)

@@ -21,3 +21,6 @@ internal.record_refund(uuid, text, text, text),
 internal.sweep(integer),
 internal.reminder_still_due(uuid, timestamptz)
 to bookiji_worker;
+
+-- Ops (and the command line) can ask the database to check its own promises.
+grant execute on function internal.check_invariants() to ops;
