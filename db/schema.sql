@@ -2821,6 +2821,7 @@ declare
     v_fee integer;
     v_actor uuid := internal.current_user_id();
 begin
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
     select * into strict v_booking from app.bookings as b where b.id = p_booking_id for no key update;
     if v_booking.status not in ('pending_payment', 'confirmed') then
         perform internal.fail(
@@ -2840,8 +2841,7 @@ begin
         cancel_reason = p_reason
     where b.id = p_booking_id;
 
-    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
-    if found and v_payment.status in ('pending', 'requires_payment') then
+    if v_payment.id is not null and v_payment.status in ('pending', 'requires_payment') then
         -- unpaid: cancel the PaymentIntent (a payment that still arrives is refunded by the webhook)
         perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
             'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
@@ -4449,7 +4449,8 @@ begin
     if p_amount_cents is null or p_amount_cents <= 0 then
         perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
     end if;
-    perform from app.bookings as b where b.id = p_booking_id for no key update;
+    -- the payment row lock (request_refund takes it too) makes "before" exact
+    perform from app.payments as p where p.booking_id = p_booking_id for update;
     v_before := internal.balance_json(p_booking_id);
     -- request_refund locks the payment row: concurrent refunds of one booking
     -- are checked one after the other, never past what was captured

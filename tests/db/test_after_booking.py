@@ -531,3 +531,36 @@ def test_a_fee_never_exceeds_the_charge(db: psycopg.Connection[Any], paid: dict[
             (paid["id"],),
         )
     assert err.value.diag.message_hint == "conflict"
+
+
+def test_a_cancellation_racing_the_payment_webhook_ends_cancelled_and_fully_refunded(
+    db: psycopg.Connection[Any], db_url: str, shop: bk.Shop, start: Any
+) -> None:
+    def cancel(b: dict[str, Any], barrier: threading.Barrier) -> str:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            barrier.wait()
+            return str(_call(conn, "customer", b["customer_id"], CANCEL, b["id"], "no")["status"])
+
+    def webhook(intent: str, barrier: threading.Barrier) -> str:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            barrier.wait()
+            return bk.apply_event(
+                conn,
+                "payment_intent.succeeded",
+                {"id": intent, "amount": 1000, "amount_received": 1000, "metadata": {}},
+            )
+
+    for _ in range(5):
+        b = bk.book(db, shop, start)
+        intent = f"pi_{uuid.uuid4().hex[:24]}"
+        db.execute(
+            "select internal.record_payment_intent(%s, %s, 's')", (b["payment"]["id"], intent)
+        )
+        barrier = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            done = pool.submit(cancel, b, barrier)
+            paid = pool.submit(webhook, intent, barrier)
+            outcomes = [done.result(), paid.result()]
+        assert outcomes[0] == "cancelled"
+        assert bk.status(db, b["id"]) == "cancelled"
+        assert sum(_refunds(db, b["id"])) == 1000, outcomes
