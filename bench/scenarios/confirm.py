@@ -34,9 +34,10 @@ import psycopg
 
 from bench.env import Account, BenchEnv
 from bench.model import Context, Plan, Ratio, Sample, Variant
-from bench.scenarios.quote import MONTREAL
+from bench.scenarios.quote import CATEGORIES, MONTREAL
 from bench.tools import measured, pgbench, wrk, wrk_script
 from worker.procs import ApiServer
+from worker.seed import NEIGHBOURHOODS
 
 PATH = "/rpc/confirm_booking"
 HTTP = "nginx → PostgREST confirm"
@@ -95,15 +96,18 @@ class _Offers:
         """(customer index, quote id, provider id), count of them, each on its own slot."""
         out: list[tuple[int, str, str]] = []
         with psycopg.connect(self.url) as conn:
-            while len(out) < count and self.next_slot < 2000:
+            while len(out) < count and self.next_slot < 4000:
                 starts = _slot(self.next_slot)
                 who = self.next_slot % len(self.claims)
                 self.next_slot += 1
+                # every category and neighbourhood in turn: many providers, few overlaps
+                category = CATEGORIES[self.next_slot % len(CATEGORIES)]
+                _, lat, lng, _ = NEIGHBOURHOODS[self.next_slot % len(NEIGHBOURHOODS)]
                 with conn.transaction():
                     _as_customer(conn, self.claims[who])
                     rows = conn.execute(
-                        "select quote_id, provider_id from api.quote('haircut', %s, %s, %s, 3, 50)",
-                        (*PLATEAU, starts),
+                        "select quote_id, provider_id from api.quote(%s, %s, %s, %s, 3, 50)",
+                        (category, lat, lng, starts),
                     ).fetchall()
                 for quote_id, provider_id in rows:
                     taken = self.used.setdefault(str(provider_id), [])
