@@ -24,7 +24,7 @@ import psycopg
 from psycopg import sql
 
 from bench.tools import PGBENCH, CpuProbe, pgbench_init
-from worker import config, demo, deploy, gateway, procs, stack
+from worker import config, demo, deploy, gateway, procs, seed, stack
 from worker.config import Settings
 
 BENCH_DB = "bookiji_bench"
@@ -53,6 +53,7 @@ class BenchEnv:
         self.home = home
         self._stack = stack_
         self._fresh = fresh
+        self._apis: dict[str, procs.ApiServer] = {}
 
     # --- the database ------------------------------------------------------
 
@@ -61,34 +62,51 @@ class BenchEnv:
         if self._fresh:
             _drop(self.settings, config.dbname_of(self.db_url))
         deploy.deploy(self.settings, url=self.db_url)
-        with psycopg.connect(self.db_url, autocommit=True) as conn:
-            for i in range(LOGIN_ACCOUNTS):
-                email = f"bench-{i}@bookiji.test"
-                if conn.execute("select 1 from app.users where email = %s", (email,)).fetchone():
-                    continue
-                conn.execute(
-                    "select auth.signup(%s, %s, %s, 'customer', 'en')",
-                    (email, PASSWORD, f"Bench Customer {i}"),
-                )
+        _make_accounts(self.db_url)
+
+    def dataset(self, providers: int) -> str:
+        """A database of ``providers`` seeded Montreal providers and the benchmark
+        accounts (``bookiji_bench_p<N>`` on the same server, kept between runs:
+        100k take ~40 s to seed)."""
+        name = f"bookiji_bench_p{providers}"
+        url = self.server_url(name)
+        deploy.ensure_database(self.server_url("postgres"), name)
+        deploy.deploy(self.settings, url=url)
+        _make_accounts(url)
+        with psycopg.connect(url) as conn:
+            seed.load(conn, providers)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("vacuum analyze app.providers, app.services, app.weekly_hours")
+        return url
+
+    def accounts_of(
+        self, url: str, count: int = LOGIN_ACCOUNTS, prefix: str = "bench"
+    ) -> list[Account]:
+        """``count`` customer accounts in the database at ``url`` (made if missing)."""
+        if prefix != "bench" or count != LOGIN_ACCOUNTS:
+            _make_accounts(url, count, prefix)
+        return _accounts(url, prefix)[:count]
+
+    def token_for(self, account: Account) -> str:
+        return demo.mint_token(
+            self.settings, account.id, "customer", account.email, ttl=3600, sid=account.session_id
+        )
+
+    def api_for(self, url: str) -> procs.ApiServer:
+        """nginx → PostgREST (with the hook) over another database of the server."""
+        if url not in self._apis:
+            name = "api-" + config.dbname_of(url)
+            self._apis[url] = self._run_api(name, pre_request=True, with_nginx=True, db_url=url)
+        return self._apis[url]
 
     @cached_property
     def accounts(self) -> list[Account]:
-        with psycopg.connect(self.db_url) as conn:
-            rows = conn.execute(
-                """
-                select u.id, u.email::text,
-                       (select s.id from auth.sessions s where s.user_id = u.id
-                        and s.revoked_at is null order by s.created_at limit 1)
-                from app.users u where u.email like 'bench-%%@bookiji.test' order by u.email
-                """
-            ).fetchall()
-        return [Account(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+        return _accounts(self.db_url)
 
     @cached_property
     def token(self) -> str:
         """A customer's access token as login issues it (with its session), for an hour."""
-        a = self.accounts[0]
-        return demo.mint_token(self.settings, a.id, "customer", a.email, ttl=3600, sid=a.session_id)
+        return self.token_for(self.accounts[0])
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -123,14 +141,17 @@ class BenchEnv:
 
     # --- processes -----------------------------------------------------------
 
-    def _run_api(self, name: str, *, pre_request: bool, with_nginx: bool) -> procs.ApiServer:
-        dbname = config.dbname_of(self.db_url)
+    def _run_api(
+        self, name: str, *, pre_request: bool, with_nginx: bool, db_url: str | None = None
+    ) -> procs.ApiServer:
+        db_url = db_url or self.db_url
+        dbname = config.dbname_of(db_url)
         return self._stack.enter_context(
             procs.run_api(
                 self.settings,
-                db_url=self.db_url,
+                db_url=db_url,
                 authenticator_url=config.with_credentials(
-                    self.db_url, "authenticator", self.settings.authenticator_password, dbname
+                    db_url, "authenticator", self.settings.authenticator_password, dbname
                 ),
                 home=self.home / name,
                 pre_request=pre_request,
@@ -226,6 +247,32 @@ class BenchEnv:
             "python": platform.python_version(),
             "postgrest_db_pool": self.settings.pgrst_db_pool,
         }
+
+
+def _make_accounts(url: str, count: int = LOGIN_ACCOUNTS, prefix: str = "bench") -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for i in range(count):
+            email = f"{prefix}-{i}@bookiji.test"
+            if conn.execute("select 1 from app.users where email = %s", (email,)).fetchone():
+                continue
+            conn.execute(
+                "select auth.signup(%s, %s, %s, 'customer', 'en')",
+                (email, PASSWORD, f"Bench Customer {i}"),
+            )
+
+
+def _accounts(url: str, prefix: str = "bench") -> list[Account]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            """
+            select u.id, u.email::text,
+                   (select s.id from auth.sessions s where s.user_id = u.id
+                    and s.revoked_at is null order by s.created_at limit 1)
+            from app.users u where u.email like %s order by u.email
+            """,
+            (f"{prefix}-%@bookiji.test",),
+        ).fetchall()
+    return [Account(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
 def _drop(settings: Settings, dbname: str) -> None:

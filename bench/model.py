@@ -128,6 +128,8 @@ class Options:
     repeat: int  # samples per variant; the median is reported
     concurrency: list[int]  # connections for the closed-loop scenarios
     quick: bool
+    # dataset sizes (providers) for the quote scenario
+    sizes: list[int] = field(default_factory=lambda: [10_000, 100_000])
 
 
 @dataclass

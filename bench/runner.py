@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--concurrency", help="comma-separated connection counts (default 4,10; --quick 4)"
     )
+    p.add_argument(
+        "--sizes",
+        help="comma-separated provider counts of the quote scenario's datasets "
+        "(default 10000,100000; --quick 1000; 1000000 takes ~6 min to seed)",
+    )
     p.add_argument("--quick", action="store_true", help="one short sample per variant, no warm-up")
     p.add_argument(
         "--database-url",
@@ -93,13 +98,21 @@ def parse_options(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
         p.error(f"--duration must be between 1 and {MAX_DURATION:g} seconds")
     if repeat < 1 or not concurrency or min(concurrency) < 1:
         p.error("--repeat and --concurrency must be positive")
+    try:
+        sizes = sorted(
+            {int(n) for n in (args.sizes or ("1000" if args.quick else "10000,100000")).split(",")}
+        )
+    except ValueError:
+        p.error(f"--sizes: not a list of numbers: {args.sizes}")
+    if not sizes or not 1 <= min(sizes) <= max(sizes) <= 1_000_000:
+        p.error("--sizes must be between 1 and 1,000,000")
     names = [s.name for s in SCENARIOS] if args.scenarios == "all" else args.scenarios.split(",")
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
         p.error(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
     # always in the registry's order: later scenarios may use earlier results
     ordered = [s.name for s in SCENARIOS if s.name in names]
-    return Options(ordered, duration, repeat, concurrency, args.quick), args
+    return Options(ordered, duration, repeat, concurrency, args.quick, sizes), args
 
 
 def _sample(variant: Variant, duration: float) -> Sample:

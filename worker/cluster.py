@@ -31,6 +31,9 @@ SERVER_SETTINGS: dict[str, str] = {
     "work_mem": "'16MB'",
     "maintenance_work_mem": "'256MB'",
     "random_page_cost": "1.1",
+    # JIT compiles a quote's candidate query (estimated at ~900k: st_dwithin's
+    # selectivity is guessed low) for ~700 ms of a 1.8 s call; see README.
+    "jit": "off",
     "deadlock_timeout": "'1s'",
     "log_min_messages": "warning",
     "log_min_error_statement": "panic",

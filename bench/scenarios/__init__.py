@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from bench.model import Scenario
 from bench.scenarios.calibration import Calibration
+from bench.scenarios.confirm import Confirm
 from bench.scenarios.hook_sql import HookSql
 from bench.scenarios.login import Login
 from bench.scenarios.open_loop import OpenLoop
 from bench.scenarios.overhead import Overhead
 from bench.scenarios.queue import QueueScenario
+from bench.scenarios.quote import Quote
 
 SCENARIOS: list[Scenario] = [
     Calibration(),
@@ -18,5 +20,7 @@ SCENARIOS: list[Scenario] = [
     OpenLoop(),
     Login(),
     QueueScenario(),
+    Quote(),
+    Confirm(),
 ]
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}

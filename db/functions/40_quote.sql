@@ -20,6 +20,82 @@
 -- the whole slot (service duration plus buffers, see 35_availability.sql),
 -- one offer per provider, until max_results are found.
 
+create or replace function internal.quote_candidates_near(
+    p_category_id integer,
+    p_point extensions.geography,
+    p_starts_at timestamptz,
+    p_radius_km double precision,
+    p_within_m double precision,
+    p_min_price_cents integer,
+    p_now timestamptz
+)
+returns table (
+    provider_id uuid,
+    service_id uuid,
+    time_zone text,
+    blocked tstzrange,
+    distance_m double precision,
+    score double precision
+)
+language sql
+stable
+-- No `set search_path` (every name is qualified): a set clause would stop the
+-- planner from inlining this function, and the GiST index scan from showing in
+-- the caller's plan.
+as $$
+    -- The offers within p_within_m (at most radius_km) of the point, scored
+    -- against radius_km and the given cheapest price (the cheapest within
+    -- radius_km, see internal.find_offers). Only the indexable st_dwithin
+    -- (constant radius) filters the scan; the provider's own radius, the notice
+    -- and the booking horizon are checked above, on the distance computed once
+    -- per row. Left in the scan, these would make the planner start from the
+    -- category's services instead of the GiST index.
+    select
+        c.provider_id,
+        c.service_id,
+        c.time_zone,
+        c.blocked,
+        c.distance_m,
+        pg_catalog.round((
+            0.5 * greatest(0, 1 - c.distance_m / (p_radius_km * 1000))
+            + 0.3 * ((5 * 4.0 + c.rating_count * coalesce(c.rating_avg, 0)) / (5 + c.rating_count) - 1) / 4
+            + 0.2 * (case when c.price_cents = 0 then 1 else p_min_price_cents::numeric / c.price_cents end)
+        )::numeric, 4)::double precision
+    from (
+        select
+            p.id as provider_id,
+            s.id as service_id,
+            p.time_zone,
+            p.rating_count,
+            p.rating_avg,
+            p.service_radius_km,
+            s.price_cents,
+            s.min_notice_minutes,
+            s.max_days_ahead,
+            extensions.st_distance(p.location, p_point) as distance_m,
+            pg_catalog.tstzrange(
+                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
+            ) as blocked
+        from app.providers as p
+        inner join app.services as s on p.id = s.provider_id
+        where
+            p.is_active
+            and s.is_active
+            and s.category_id = p_category_id
+            and extensions.st_dwithin(p.location, p_point, least(p_within_m, p_radius_km * 1000))
+        offset 0
+    ) as c
+    where
+        c.distance_m <= c.service_radius_km::double precision * 1000
+        and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
+        and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
+$$;
+comment on function internal.quote_candidates_near(
+    integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz
+) is
+'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
+
 create or replace function internal.quote_candidates(
     p_category_id integer,
     p_point extensions.geography,
@@ -37,60 +113,28 @@ returns table (
 )
 language sql
 stable
--- No `set search_path` (every name is qualified): a set clause would stop the
--- planner from inlining this function, and the GiST index scan from showing in
--- the caller's plan.
+-- No `set search_path`: see internal.quote_candidates_near.
 as $$
-    -- Only the indexable st_dwithin (constant radius) filters the scan; the
-    -- provider's own radius, the notice and the booking horizon are checked
-    -- above the window function, on the distance computed once per row. Left
-    -- in the scan, these would make the planner start from the category's
-    -- services instead of the GiST index.
-    select
-        c.provider_id,
-        c.service_id,
-        c.time_zone,
-        c.blocked,
-        c.distance_m,
-        pg_catalog.round((
-            0.5 * greatest(0, 1 - c.distance_m / (p_radius_km * 1000))
-            + 0.3 * ((5 * 4.0 + c.rating_count * coalesce(c.rating_avg, 0)) / (5 + c.rating_count) - 1) / 4
-            + 0.2 * (case when c.price_cents = 0 then 1 else c.min_price_cents::numeric / c.price_cents end)
-        )::numeric, 4)::double precision
-    from (
-        select
-            p.id as provider_id,
-            s.id as service_id,
-            p.time_zone,
-            p.rating_count,
-            p.rating_avg,
-            p.service_radius_km,
-            s.price_cents,
-            s.min_notice_minutes,
-            s.max_days_ahead,
-            min(s.price_cents) over () as min_price_cents,
-            extensions.st_distance(p.location, p_point) as distance_m,
-            pg_catalog.tstzrange(
-                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
-                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
-            ) as blocked
-        from app.providers as p
-        inner join app.services as s on p.id = s.provider_id
-        where
-            p.is_active
-            and s.is_active
-            and s.category_id = p_category_id
-            and extensions.st_dwithin(p.location, p_point, p_radius_km * 1000)
+    select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
+    from internal.quote_candidates_near(
+        p_category_id, p_point, p_starts_at, p_radius_km, p_radius_km * 1000,
+        (
+            select min(s.price_cents)
+            from app.services as s
+            inner join app.providers as p on s.provider_id = p.id
+            where
+                p.is_active
+                and s.is_active
+                and s.category_id = p_category_id
+                and extensions.st_dwithin(p.location, p_point, p_radius_km * 1000)
+        ),
+        p_now
     ) as c
-    where
-        c.distance_m <= c.service_radius_km::double precision * 1000
-        and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
-        and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
 $$;
 comment on function internal.quote_candidates(
     integer, extensions.geography, timestamptz, double precision, timestamptz
 ) is
-'Scored (provider, service) offers for a quote before the free-slot check; the score formula is in 40_quote.sql.';
+'Every scored (provider, service) offer of a quote before the free-slot check; the score formula is in 40_quote.sql.';
 
 create or replace function internal.find_offers(
     p_category_id integer,
@@ -110,31 +154,102 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
+-- The circle's query is planned for its radius each time: a generic plan,
+-- blind to it, starts from the category's services (5x slower at 100k).
+set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_offer record;
     v_taken uuid[] := '{}'::uuid[];
+    v_seen uuid[] := '{}'::uuid[];
+    v_radius_m double precision := p_radius_km * 1000;
+    v_min_price integer;
+    v_within double precision;
+    v_bound double precision;
+    v_next double precision;
+    v_ahead uuid[];
 begin
     rank := 0;
-    -- The loop reads the sorted candidates lazily: the free-slot check runs
-    -- only until max_results offers are found.
-    for v_offer in
-        select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
-        from internal.quote_candidates(p_category_id, p_point, p_starts_at, p_radius_km, p_now) as c
-        order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
+    -- The cheapest active offer of the category within the radius (the P of
+    -- the score): services in price order (services_category_id_price_cents_idx),
+    -- the first one within the radius ends the scan.
+    select s.price_cents into v_min_price
+    from app.services as s
+    inner join app.providers as p on s.provider_id = p.id
+    where
+        s.category_id = p_category_id
+        and s.is_active
+        and p.is_active
+        and extensions.st_dwithin(p.location, p_point, v_radius_m)
+    order by s.price_cents
+    limit 1;
+    if not found then
+        return;
+    end if;
+
+    -- Growing circles: D = 1 - d / radius, and R < 1, P <= 1, so an offer
+    -- farther than v_within scores below 1 - 0.5 * v_within / radius (the
+    -- bound, taken 1 m closer and rounded as the score is). The offers within
+    -- v_within are taken in score order while they score above the bound:
+    -- nothing farther can come before them. At the first one that does not,
+    -- the scan restarts over a wider circle, skipping the offers already taken
+    -- or found busy; the last circle is the whole radius, without bound. The
+    -- order of the offers is that of one sort over the whole radius.
+    --
+    -- The next circle is the one that would settle the offers still missing
+    -- if they were free: with s the score of the n-th best provider left in
+    -- this circle (n offers missing), nothing farther than 2 * radius * (1 - s)
+    -- scores above s; the circle grows by 1.25 to 2 times per round (2 without
+    -- n providers left in it), so the estimate of s improves on the way.
+    v_within := v_radius_m / 64;
     loop
-        continue when v_offer.provider_id = any(v_taken);
-        continue when not internal.slot_is_free(
-            v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
-        );
-        v_taken := v_taken || v_offer.provider_id;
-        rank := rank + 1;
-        provider_id := v_offer.provider_id;
-        service_id := v_offer.service_id;
-        distance_m := v_offer.distance_m;
-        score := v_offer.score;
-        return next;
-        exit when rank >= p_max_results;
+        if v_within >= v_radius_m then
+            v_within := v_radius_m;
+            v_bound := '-infinity';
+        else
+            v_bound := pg_catalog.round((1 - 0.5 * (v_within - 1) / v_radius_m)::numeric, 4);
+        end if;
+        v_next := null;
+        v_ahead := '{}'::uuid[];
+        -- The loop reads the sorted candidates lazily: the free-slot check runs
+        -- only until max_results offers are found.
+        for v_offer in
+            select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
+            from internal.quote_candidates_near(
+                p_category_id, p_point, p_starts_at, p_radius_km, v_within, v_min_price, p_now
+            ) as c
+            order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
+        loop
+            if v_offer.score <= v_bound then
+                -- past the settled offers: look ahead for the next circle
+                continue when v_offer.service_id = any(v_seen) or v_offer.provider_id = any(v_taken)
+                or v_offer.provider_id = any(v_ahead);
+                v_ahead := v_ahead || v_offer.provider_id;
+                if pg_catalog.cardinality(v_ahead) >= p_max_results - rank then
+                    v_next := 2 * v_radius_m * (1 - v_offer.score) + 2;
+                    exit;
+                end if;
+                continue;
+            end if;
+            continue when v_offer.service_id = any(v_seen);
+            v_seen := v_seen || v_offer.service_id;
+            continue when v_offer.provider_id = any(v_taken);
+            continue when not internal.slot_is_free(
+                v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
+            );
+            v_taken := v_taken || v_offer.provider_id;
+            rank := rank + 1;
+            provider_id := v_offer.provider_id;
+            service_id := v_offer.service_id;
+            distance_m := v_offer.distance_m;
+            score := v_offer.score;
+            return next;
+            if rank >= p_max_results then
+                return;
+            end if;
+        end loop;
+        exit when v_within >= v_radius_m;
+        v_within := greatest(least(coalesce(v_next, 2 * v_within), 2 * v_within), 1.25 * v_within);
     end loop;
 end
 $$;

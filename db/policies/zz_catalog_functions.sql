@@ -15,6 +15,9 @@ internal.slot_is_free(uuid, text, tstzrange, timestamptz),
 internal.service_slots(uuid, timestamptz, timestamptz, integer, timestamptz),
 api.available_slots(uuid, timestamptz, timestamptz, integer),
 internal.quote_candidates(integer, extensions.geography, timestamptz, double precision, timestamptz),
+internal.quote_candidates_near(
+    integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz
+),
 internal.find_offers(integer, extensions.geography, timestamptz, double precision, integer, timestamptz),
 internal.quote(text, double precision, double precision, timestamptz, double precision, integer),
 api.quote(text, double precision, double precision, timestamptz, double precision, integer)
