@@ -4303,6 +4303,31 @@ COMMENT ON FUNCTION internal.refund_request(p_refund_id uuid) IS 'What the worke
 
 
 --
+-- Name: refuse_view_write(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refuse_view_write() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.fail('forbidden', pg_catalog.format('%I.%I is read-only', tg_table_schema, tg_table_name));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refuse_view_write(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refuse_view_write() IS 'Instead-of trigger for api views that are not automatically updatable (joins):
+without it, PATCH/DELETE/POST on such a view fails in the rewriter with 55000, a
+500, before privileges are checked; with it, the caller without the privilege gets
+PostgREST''s 401/403, and anyone else 403 forbidden.';
+
+
+--
 -- Name: reminder_still_due(uuid, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9254,6 +9279,20 @@ CREATE INDEX q_payments_dlq_vt_idx ON pgmq.q_payments_dlq USING btree (vt);
 --
 
 CREATE INDEX q_payments_vt_idx ON pgmq.q_payments USING btree (vt);
+
+
+--
+-- Name: my_quote_offers _010_read_only; Type: TRIGGER; Schema: api; Owner: -
+--
+
+CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.my_quote_offers FOR EACH ROW EXECUTE FUNCTION internal.refuse_view_write();
+
+
+--
+-- Name: services _010_read_only; Type: TRIGGER; Schema: api; Owner: -
+--
+
+CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.services FOR EACH ROW EXECUTE FUNCTION internal.refuse_view_write();
 
 
 --
