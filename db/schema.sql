@@ -2741,6 +2741,10 @@ begin
     );
 
     perform internal.provider_lock(p_provider_id);
+    -- The hold limit counts across providers, so the provider lock does not
+    -- serialise it: one customer's confirmations take turns here (always after
+    -- the provider lock, never before one, so no two orders can deadlock).
+    perform internal.customer_lock(v_customer);
 
     -- A customer who confirms again while holding this very slot gets that hold back.
     select * into v_booking from app.bookings as b
@@ -2860,6 +2864,25 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.create_ops_user(p_email text, p_password text, p_full_name text) IS 'Create an ops account (command line only; never exposed over HTTP).';
+
+
+--
+-- Name: customer_lock(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.customer_lock(p_customer_id uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.customer:' || p_customer_id::text, 0))
+$$;
+
+
+--
+-- Name: FUNCTION customer_lock(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.customer_lock(p_customer_id uuid) IS 'Serialise one customer''s confirmations for this transaction, so the live-hold limit cannot be raced past.';
 
 
 --
