@@ -3,13 +3,14 @@ SHELL := /bin/bash
 BIN := .venv/bin
 BOOKIJI := $(BIN)/bookiji
 
-.PHONY: help bootstrap up down deploy test lint fmt bench chaos db-start db-stop db-status db-reset db-psql db-dump seed
+.PHONY: help bootstrap up down deploy test lint fmt bench chaos db-start db-stop db-status db-reset db-psql db-dump seed fuzz
 
 help:
 	@echo "make up        install what is missing, start the whole stack (Ctrl-C stops it)"
 	@echo "make test      install what is missing, lint, run the test suite"
 	@echo "make down      stop the stack and the embedded cluster"
 	@echo "make lint      sqlfluff, ruff, mypy, plpgsql_check"
+	@echo "make fuzz     schemathesis, 100 examples per operation x 4 roles"
 	@echo "make db-reset  drop and rebuild the development database"
 	@echo "make db-dump   rewrite db/schema.sql from a fresh deploy"
 	@echo "make seed N=100000  load N generated Montreal providers"
@@ -54,3 +55,6 @@ db-dump: bootstrap
 
 seed: bootstrap
 	@$(BOOKIJI) seed --providers $(or $(N),200)
+
+fuzz: bootstrap
+	@scripts/fuzz.sh

@@ -3348,6 +3348,10 @@ begin
     );
 
     perform internal.provider_lock(p_provider_id);
+    -- The hold limit counts across providers, so the provider lock does not
+    -- serialise it: one customer's confirmations take turns here (always after
+    -- the provider lock, never before one, so no two orders can deadlock).
+    perform internal.customer_lock(v_customer);
 
     -- A customer who confirms again while holding this very slot gets that hold back.
     select * into v_booking from app.bookings as b
@@ -3487,6 +3491,25 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.current_user_id() IS 'The caller''s user id if it names a user row, else null (for foreign keys such as cancelled_by).';
+
+
+--
+-- Name: customer_lock(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.customer_lock(p_customer_id uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.customer:' || p_customer_id::text, 0))
+$$;
+
+
+--
+-- Name: FUNCTION customer_lock(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.customer_lock(p_customer_id uuid) IS 'Serialise one customer''s confirmations for this transaction, so the live-hold limit cannot be raced past.';
 
 
 --
@@ -5182,6 +5205,31 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refund_request(p_refund_id uuid) IS 'What the worker needs to perform a ledger refund. Definer: as above.';
+
+
+--
+-- Name: refuse_view_write(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refuse_view_write() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.fail('forbidden', pg_catalog.format('%I.%I is read-only', tg_table_schema, tg_table_name));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refuse_view_write(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refuse_view_write() IS 'Instead-of trigger for api views that are not automatically updatable (joins):
+without it, PATCH/DELETE/POST on such a view fails in the rewriter with 55000, a
+500, before privileges are checked; with it, the caller without the privilege gets
+PostgREST''s 401/403, and anyone else 403 forbidden.';
 
 
 --
@@ -10394,6 +10442,20 @@ CREATE INDEX q_payments_dlq_vt_idx ON pgmq.q_payments_dlq USING btree (vt);
 --
 
 CREATE INDEX q_payments_vt_idx ON pgmq.q_payments USING btree (vt);
+
+
+--
+-- Name: my_quote_offers _010_read_only; Type: TRIGGER; Schema: api; Owner: -
+--
+
+CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.my_quote_offers FOR EACH ROW EXECUTE FUNCTION internal.refuse_view_write();
+
+
+--
+-- Name: services _010_read_only; Type: TRIGGER; Schema: api; Owner: -
+--
+
+CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.services FOR EACH ROW EXECUTE FUNCTION internal.refuse_view_write();
 
 
 --

@@ -28,3 +28,13 @@ begin
     grant anon, customer, provider, ops to authenticator;
 end
 $$;
+
+-- Every API request runs under a statement budget: PostgREST applies these
+-- impersonated-role settings in each request's transaction, so a query that
+-- would scan for minutes is cancelled (SQLSTATE 57014, see docs/errors.md)
+-- instead of holding a connection of the pool. Idempotent: alter role set
+-- replaces the value.
+alter role anon set statement_timeout = '5s';
+alter role customer set statement_timeout = '5s';
+alter role provider set statement_timeout = '5s';
+alter role ops set statement_timeout = '5s';

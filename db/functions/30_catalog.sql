@@ -144,6 +144,22 @@ comment on function internal.make_point(double precision, double precision) is
 -- ---------------------------------------------------------------------------
 -- Public, read-only views
 
+create or replace function internal.refuse_view_write()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform internal.fail('forbidden', pg_catalog.format('%I.%I is read-only', tg_table_schema, tg_table_name));
+    return null;
+end
+$$;
+comment on function internal.refuse_view_write() is
+$$Instead-of trigger for api views that are not automatically updatable (joins):
+without it, PATCH/DELETE/POST on such a view fails in the rewriter with 55000, a
+500, before privileges are checked; with it, the caller without the privilege gets
+PostgREST's 401/403, and anyone else 403 forbidden.$$;
+
 create or replace view api.service_categories
 with (security_invoker = true) as
 select
@@ -231,6 +247,10 @@ comment on column api.services.min_notice_minutes is 'How long before its start 
 comment on column api.services.max_days_ahead is 'How many days ahead an appointment can be booked.';
 comment on column api.services.cancel_notice_hours is 'Cancelling at least this many hours before the start is free.';
 comment on column api.services.cancel_fee_cents is 'Fee kept when cancelling later than cancel_notice_hours.';
+
+create or replace trigger _010_read_only
+instead of insert or update or delete on api.services
+for each row execute function internal.refuse_view_write();
 
 -- ---------------------------------------------------------------------------
 -- Provider self-service

@@ -307,6 +307,10 @@ comment on column api.my_quote_offers.cancel_notice_hours is
 'Locked-in policy: free cancellation up to this many hours before.';
 comment on column api.my_quote_offers.cancel_fee_cents is 'Locked-in policy: fee for a later cancellation, in cents.';
 
+create or replace trigger _010_read_only
+instead of insert or update or delete on api.my_quote_offers
+for each row execute function internal.refuse_view_write();
+
 create or replace function internal.quote(
     p_category text,
     p_lat double precision,

@@ -96,6 +96,17 @@ $$;
 comment on function internal.provider_lock(uuid) is
 'Serialise the changes that claim a provider''s time (confirm, reschedule) for this transaction.';
 
+create or replace function internal.customer_lock(p_customer_id uuid)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.customer:' || p_customer_id::text, 0))
+$$;
+comment on function internal.customer_lock(uuid) is
+'Serialise one customer''s confirmations for this transaction, so the live-hold limit cannot be raced past.';
+
 create or replace function internal.booking_json(p_booking_id uuid, p_with_secret boolean default false)
 returns jsonb
 language sql
@@ -282,6 +293,10 @@ begin
     );
 
     perform internal.provider_lock(p_provider_id);
+    -- The hold limit counts across providers, so the provider lock does not
+    -- serialise it: one customer's confirmations take turns here (always after
+    -- the provider lock, never before one, so no two orders can deadlock).
+    perform internal.customer_lock(v_customer);
 
     -- A customer who confirms again while holding this very slot gets that hold back.
     select * into v_booking from app.bookings as b

@@ -109,6 +109,11 @@ http {{
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Request-Id $request_id;
             proxy_read_timeout 60s;
+            # PostgREST echoes the query string in Content-Location: a request line
+            # near nginx's 8k limit needs a response-header buffer larger than the
+            # 4k/8k default, or nginx fails it as a 502 ("upstream sent too big header").
+            proxy_buffer_size 16k;
+            proxy_buffers 8 16k;
             add_header X-Request-Id $request_id always;
             error_page 429 = @rate_limited;
             error_page 413 = @too_large;

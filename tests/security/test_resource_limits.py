@@ -1,0 +1,240 @@
+"""OWASP API4: every way to ask for a lot is bounded and answered with a clear 4xx,
+never a timeout or a 500."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from tests.helpers import booking, catalog, stack, waiting
+from tests.helpers.auth import bearer, mint
+from tests.helpers.factories import create_user
+from tests.security.conftest import World
+from worker import config
+
+
+def _hint(resp: httpx.Response) -> str:
+    return str(resp.json().get("hint"))
+
+
+def test_a_huge_limit_is_capped_by_db_max_rows(world: World) -> None:
+    cap = config.load().pgrst_db_max_rows
+    # more time off than the cap, all the provider's own
+    world.db.execute(
+        "insert into app.time_off (provider_id, during, reason) "
+        "select %s, tstzrange(t, t + interval '1 minute'), 'x' from generate_series("
+        "now() + interval '400 days', now() + interval '400 days' + %s * interval '1 hour', "
+        "interval '1 hour') as t",
+        (world.p1.provider_id, cap + 50),
+    )
+    resp = httpx.get(
+        f"{world.url}/my_time_off",
+        params={"limit": "100000000"},
+        headers=world.p1.headers,
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()) == cap
+    resp = httpx.get(
+        f"{world.url}/my_time_off",
+        params={"limit": "99999999999999999999"},
+        headers=world.p1.headers,
+    )
+    assert resp.status_code < 500 and len(resp.json()) <= cap, resp.status_code
+
+
+def test_deep_embedding_is_answered_without_a_server_error(world: World) -> None:
+    """PostgREST has no embedding depth limit: a deep chain is answered (rows capped at
+    the top by db-max-rows, the statement by statement_timeout) or refused with a 4xx."""
+    chain = "*"
+    for _ in range(12):
+        chain = f"*,services(*,providers({chain}))"
+    for select in (
+        "*," + "services(*," * 10 + "*" + ")" * 10,
+        chain,
+        "*,my_bookings(*)",
+    ):
+        resp = httpx.get(f"{world.url}/providers", params={"select": select}, timeout=30)
+        assert resp.status_code < 500, (select, resp.status_code, resp.text[:300])
+
+
+def test_a_query_string_near_nginxs_limit_is_answered_not_failed_at_the_gateway(
+    world: World,
+) -> None:
+    """PostgREST echoes the query in Content-Location; nginx must have room for it."""
+    for n in (1000, 1900):  # "*a" is 4 bytes encoded: up to ~7.6k of request line
+        resp = httpx.get(
+            f"{world.url}/services", params={"name": "like." + "*a" * n + "*"}, timeout=30
+        )
+        assert resp.status_code == 200, (n, resp.status_code, resp.text[:300])
+    resp = httpx.get(f"{world.url}/services", params={"name": "eq." + "a" * 20000}, timeout=30)
+    assert resp.status_code == 414
+
+
+def test_a_10_mb_body_is_refused_by_nginx_with_413_payload_too_large(world: World) -> None:
+    body = b'{"email": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    resp = httpx.post(
+        f"{world.url}/rpc/login",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert resp.status_code == 413
+    assert _hint(resp) == "payload_too_large"
+
+
+def test_a_radius_of_1000_km_is_refused_with_400(world: World) -> None:
+    resp = httpx.get(
+        f"{world.url}/rpc/quote",
+        params={
+            "category": "haircut",
+            "lat": 45.5,
+            "lng": -73.58,
+            "starts_at": catalog.next_weekday(2, at="10:00").isoformat(),
+            "radius_km": 1000,
+        },
+        headers=world.a.headers,
+    )
+    if resp.status_code == 405:  # quote is volatile: POST
+        resp = httpx.post(
+            f"{world.url}/rpc/quote",
+            json={
+                "category": "haircut",
+                "lat": 45.5,
+                "lng": -73.58,
+                "starts_at": catalog.next_weekday(2, at="10:00").isoformat(),
+                "radius_km": 1000,
+            },
+            headers=world.a.headers,
+        )
+    assert resp.status_code == 400, resp.text
+    assert _hint(resp) == "invalid_input"
+
+
+def test_a_366_day_availability_range_is_refused_with_400(world: World) -> None:
+    resp = httpx.get(
+        f"{world.url}/rpc/available_slots",
+        params={
+            "service_id": str(world.p1.service_id),
+            "from": "2030-01-01T00:00:00Z",
+            "to": "2031-01-02T00:00:00Z",
+        },
+    )
+    assert resp.status_code == 400, resp.text
+    assert _hint(resp) == "invalid_input"
+
+
+@pytest.mark.parametrize("pre_request", [True, False], ids=["via-nginx", "without-pre-request"])
+def test_50_simultaneous_holds_by_one_customer_give_5_holds_and_45_too_many_holds(
+    world: World, pre_request: bool
+) -> None:
+    """Across five providers, so the provider lock does not serialise them; and once
+    without the pre-request hook, whose per-identity rate counter would otherwise
+    serialise one customer's writes by accident: the limit must hold on its own."""
+    db = world.db
+    shops = [booking.open_shop(db, lat=40.0, lng=-80.0) for _ in range(5)]
+    customer = create_user(db, "customer")
+    when = catalog.next_weekday(3, at="09:00", min_days=14)
+    calls = []
+    for i in range(10):
+        starts = when + timedelta(days=i // 8, hours=i % 8)
+        with booking.as_user(db, "customer", customer):
+            rows = db.execute(
+                "select quote_id, provider_id from internal.quote('haircut', 40.0, -80.0, %s, 1, 50)",
+                (starts,),
+            ).fetchall()
+        offered = {r[1] for r in rows}
+        assert {s.provider_id for s in shops} <= offered
+        calls += [(str(rows[0][0]), str(s.provider_id)) for s in shops]
+    assert len(calls) == 50
+    headers = bearer(mint("customer", customer))
+
+    def confirm(call: tuple[str, str]) -> httpx.Response:
+        return httpx.post(
+            f"{world.url}/rpc/confirm_booking",
+            json={"quote_id": call[0], "provider_id": call[1]},
+            headers=headers,
+            timeout=60,
+        )
+
+    if pre_request:
+        with ThreadPoolExecutor(50) as pool:
+            answers = list(pool.map(confirm, calls))
+    else:
+        with stack.run_postgrest(db.info.dbname, pre_request=False) as bare:
+            base = bare.url
+
+            def confirm_bare(call: tuple[str, str]) -> httpx.Response:
+                return httpx.post(
+                    f"{base}/rpc/confirm_booking",
+                    json={"quote_id": call[0], "provider_id": call[1]},
+                    headers=headers,
+                    timeout=60,
+                )
+
+            with ThreadPoolExecutor(50) as pool:
+                answers = list(pool.map(confirm_bare, calls))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses.count(200) == 5, statuses
+    assert statuses.count(429) == 45, statuses
+    assert {_hint(r) for r in answers if r.status_code == 429} == {"too_many_holds"}
+    row = db.execute(
+        "select count(*) from app.bookings where customer_id = %s and status = 'pending_payment'",
+        (customer,),
+    ).fetchone()
+    assert row is not None and row[0] == 5
+
+
+def test_a_statement_over_5_s_is_cancelled_and_answered_with_the_documented_57014(
+    world: World,
+) -> None:
+    """The backstop behind the input bounds above: a statement that runs too long is
+    cancelled at the API roles' statement_timeout and answered at once, HTTP 500 with
+    code 57014 (PostgREST's fixed mapping of SQLSTATE class 57; docs/errors.md,
+    "Statement timeout"). Every expensive api call found is bounded by its input, so
+    the slow statement is stood in for, in this test's own database, by pg_sleep."""
+    world.db.execute(
+        "create function api.zz_slow_for_test() returns integer language sql stable "
+        "as 'select 1 from pg_sleep(30)'"
+    )
+    world.db.execute("grant execute on function api.zz_slow_for_test() to anon")
+    world.db.execute("notify pgrst, 'reload schema'")
+    try:
+        waiting.until(
+            lambda: (
+                httpx.get(f"{world.url}/rpc/zz_slow_for_test", params={"x": 1}).status_code == 404
+                and httpx.head(f"{world.url}/rpc/zz_slow_for_test").status_code != 404
+            ),
+            what="PostgREST to see the function",
+        )
+        started = time.monotonic()
+        resp = httpx.get(f"{world.url}/rpc/zz_slow_for_test", timeout=30)
+        elapsed = time.monotonic() - started
+        assert resp.status_code == 500, resp.text
+        assert resp.json()["code"] == "57014"
+        assert elapsed < 15
+    finally:
+        world.db.execute("drop function api.zz_slow_for_test()")
+        world.db.execute("notify pgrst, 'reload schema'")
+
+
+def test_every_api_role_has_a_statement_timeout(db: psycopg.Connection[Any]) -> None:
+    rows = dict(
+        db.execute(
+            """
+            select r.rolname, s.setconfig
+            from pg_catalog.pg_roles as r
+            left join pg_catalog.pg_db_role_setting as s on s.setrole = r.oid and s.setdatabase = 0
+            where r.rolname in ('anon', 'customer', 'provider', 'ops')
+            """
+        ).fetchall()
+    )
+    assert set(rows) == {"anon", "customer", "provider", "ops"}
+    for role, settings in rows.items():
+        assert settings and "statement_timeout=5s" in settings, role
