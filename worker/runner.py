@@ -85,6 +85,7 @@ class Options:
     shutdown_timeout: float | None = None  # default: the vt
     stats_interval_seconds: float = 15.0
     sweep_seconds: float = 15.0  # 0: no sweep (holds expire, bookings complete)
+    reconcile_seconds: float = 0.0  # 0: no reconciliation with Stripe (worker/reconcile.py)
 
     def __post_init__(self) -> None:
         if not self.queues:
@@ -442,9 +443,25 @@ class Runner:
 
     # --- the loop --------------------------------------------------------------------------
 
+    def _reconcile_loop(self) -> None:
+        """Every ``reconcile_seconds``: compare with Stripe and repair (worker/reconcile.py)."""
+        from worker import reconcile
+
+        while not self._stopping.wait(self.opts.reconcile_seconds):
+            try:
+                reconcile.run(self.url)
+            except Exception as exc:  # the next round tries again
+                log.warning("reconcile failed: %s: %s", type(exc).__name__, exc)
+
     def run(self) -> int:
         """Serve until stopped (or, with ``once``, until the queues are drained)."""
         self._start_workers()
+        if (
+            self.opts.reconcile_seconds > 0
+            and "payments" in self.opts.queues
+            and not self.opts.once
+        ):
+            threading.Thread(target=self._reconcile_loop, name="reconcile", daemon=True).start()
         backoff = 0.5
         try:
             while True:
@@ -649,6 +666,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between sweeps; 0: none",
     )
     p.add_argument(
+        "--reconcile-interval",
+        type=float,
+        default=d.reconcile_seconds,
+        help="seconds between reconciliations with Stripe; 0: none",
+    )
+    p.add_argument(
         "--archive-retention-days", type=_positive_int(1, 3650), default=d.archive_retention_days
     )
     p.add_argument("--metrics-port", type=int, default=d.metrics_port, help="0 disables /metrics")
@@ -677,6 +700,7 @@ def options_from(args: argparse.Namespace) -> Options:
         ),
         purge_interval_seconds=args.purge_interval,
         sweep_seconds=args.sweep_interval,
+        reconcile_seconds=args.reconcile_interval,
         archive_retention_days=args.archive_retention_days,
         shutdown_timeout=args.shutdown_timeout,
     )

@@ -128,6 +128,7 @@ def refund(ctx: registry.Context, body: dict[str, Any]) -> None:
             "refund_id": req["refund_id"],
             "stripe_refund_id": r.id,
             "status": status,
-            "failure": r.failure_reason,
+            # Stripe sends failure_reason only on a failed refund: never an attribute to assume
+            "failure": getattr(r, "failure_reason", None),
         },
     )
