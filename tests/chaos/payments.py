@@ -92,3 +92,41 @@ def queue_depth(db: psycopg.Connection[Any], queue: str) -> int:
     row = db.execute(f"select count(*) from pgmq.q_{queue}").fetchone()
     assert row is not None
     return int(row[0])
+
+
+def paid_with_refunds(
+    db: psycopg.Connection[Any],
+    url: str,
+    n: int,
+    worker_args: tuple[str, ...],
+    stripe_direct: stripe.StripeClient,
+) -> tuple[list[str], list[str]]:
+    """``n`` bookings paid in Stripe (intents made by an undisturbed worker, charged, the
+    webhook applied) and refunds requested for each (half in two parts): the booking ids
+    and the refund ledger ids, whose ``payment.refund`` messages wait in the queue."""
+    from tests.helpers.waiting import until
+    from tests.helpers.worker_proc import WorkerProcess
+
+    paid = make_bookings(db, n)
+    ids = [b["id"] for b in paid]
+    with WorkerProcess(url, *worker_args) as w:
+        w.wait_for("worker ready", 60)
+        until(lambda: unrecorded_intents(db, ids) == 0, 60, "the first intents")
+        w.terminate()
+        w.wait(30)
+    refund_ids: list[str] = []
+    for i, b in enumerate(paid):
+        row = db.execute(
+            "select stripe_payment_intent_id from app.payments where booking_id = %s", (b["id"],)
+        ).fetchone()
+        assert row is not None
+        pi = charge(stripe_direct, row[0])
+        assert bk.apply_event(db, "payment_intent.succeeded", pi) == "booking confirmed"
+        amount = int(b["payment"]["amount_cents"])
+        for part in [amount] if i % 2 else [amount // 2, amount - amount // 2]:
+            r = db.execute(
+                "select internal.request_refund(%s, %s, 'chaos', null, 'system')", (b["id"], part)
+            ).fetchone()
+            assert r is not None
+            refund_ids.append(str(r[0]))
+    return ids, refund_ids

@@ -17,7 +17,6 @@ import pytest
 
 from tests.chaos import payments as cp
 from tests.chaos import scale
-from tests.helpers import booking as bk
 from tests.helpers.stripe_fake import run_localstripe
 from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
@@ -64,31 +63,8 @@ def test_kill_9_at_random_moments_creates_each_intent_and_refund_once(
         monkeypatch.setenv("STRIPE_API_BASE", proxy.url)
         stripe_direct = cp.client(ls.url)
 
-        # paid bookings to refund: intents created by an undisturbed worker, then charged
-        paid = cp.make_bookings(db, n_paid)
-        paid_ids = [b["id"] for b in paid]
-        with WorkerProcess(url, *WORKER_ARGS) as w:
-            until(lambda: cp.unrecorded_intents(db, paid_ids) == 0, 60, "the first intents")
-            w.terminate()
-            w.wait(30)
-        refund_ids: list[str] = []
-        for i, b in enumerate(paid):
-            row = db.execute(
-                "select stripe_payment_intent_id from app.payments where booking_id = %s",
-                (b["id"],),
-            ).fetchone()
-            assert row is not None
-            pi = cp.charge(stripe_direct, row[0])
-            assert bk.apply_event(db, "payment_intent.succeeded", pi) == "booking confirmed"
-            amount = int(b["payment"]["amount_cents"])
-            parts = [amount] if i % 2 else [amount // 2, amount - amount // 2]
-            for part in parts:
-                r = db.execute(
-                    "select internal.request_refund(%s, %s, 'chaos', null, 'system')",
-                    (b["id"], part),
-                ).fetchone()
-                assert r is not None
-                refund_ids.append(str(r[0]))
+        # paid bookings with refunds requested (their messages wait in the queue)
+        paid_ids, refund_ids = cp.paid_with_refunds(db, url, n_paid, WORKER_ARGS, stripe_direct)
 
         # the batch: bookings awaiting their PaymentIntent (half at once, the rest in a wave
         # before each start, so that every kill finds work), and the refunds above
