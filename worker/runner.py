@@ -9,8 +9,8 @@ already pools (one per handler, so a handler's own SQL and its transaction are
 plain psycopg), and the worker needs no second database driver stack.
 
 One main thread owns the queue bookkeeping on its own connection: it reads a
-batch (``--batch-size``, with visibility timeout ``--vt``) when fewer than
-``--concurrency`` messages are in hand, hands the messages to that many handler
+batch (at most ``--batch-size``, and no more than the free handler slots, with
+visibility timeout ``--vt``) when fewer than ``--concurrency`` messages are in hand, hands the messages to that many handler
 threads (each handler on its own pooled connection, in one transaction),
 archives the successes of each round in one ``pgmq.archive`` call per queue,
 schedules retries with ``pgmq.set_vt`` (worker/retry.py), and dead-letters
@@ -262,10 +262,16 @@ class Runner:
     def _read(self, conn: psycopg.Connection[Any]) -> int:
         total = 0
         for q in self._queues_in_turn():
-            if total and len(self._in_hand) >= self.opts.concurrency:
+            # read no more than the free handler slots: every message in hand is running, so
+            # a crash (kill -9, OOM) charges an attempt (pgmq's read_ct) only to messages that
+            # were being handled, never to ones waiting in hand - those used to reach
+            # --max-attempts and be dead-lettered after a few crashes without ever running
+            free = self.opts.concurrency - len(self._in_hand)
+            if free <= 0:
                 break
             rows = conn.execute(
-                query("read"), {"queue": q, "vt": self.opts.vt, "qty": self.opts.batch_size}
+                query("read"),
+                {"queue": q, "vt": self.opts.vt, "qty": min(self.opts.batch_size, free)},
             ).fetchall()
             total += len(rows)
             for row in rows:

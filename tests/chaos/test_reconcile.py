@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -22,7 +24,7 @@ from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
 from tests.helpers.webhook_dropper import WebhookDropper
 from tests.helpers.worker_proc import WorkerProcess
-from worker import config, stripe_client
+from worker import config, reconcile, stripe_client
 from worker.config import ROOT
 
 WORKER_ARGS = ("--import", "worker.tasks", "--queues", "payments", "--sweep-interval", "0")
@@ -155,3 +157,37 @@ def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
         f"{repaired_payments} payments and {repaired_refunds} refunds repaired, "
         "0 differences on the second run"
     )
+
+
+def test_reconciliation_reports_what_it_cannot_repair(db: psycopg.Connection[Any]) -> None:
+    """Two intents for one booking, an intent for a booking the database does not know, an
+    intent the database recorded that Stripe does not have: reported, never repaired."""
+    with run_localstripe() as ls:
+        sc = cp.client(ls.url)
+        twice, missing = cp.make_bookings(db, 2)
+        params = {"amount": 2500, "currency": str(twice["payment"]["currency"]).lower()}
+        for _ in range(2):
+            sc.v1.payment_intents.create(
+                params={**params, "metadata": {"booking_id": twice["id"]}}  # type: ignore[typeddict-item]
+            )
+        stranger = str(uuid.uuid4())
+        sc.v1.payment_intents.create(params={**params, "metadata": {"booking_id": stranger}})  # type: ignore[typeddict-item]
+        db.execute(
+            "select internal.record_payment_intent(%s, 'pi_notinstripe', 'pi_notinstripe_secret_x')",
+            (missing["payment"]["id"],),
+        )
+        with psycopg.connect(cp.worker_url(db), autocommit=True) as conn:
+            report = reconcile.reconcile(conn, sc, grace=timedelta(0))
+    found = sorted((d.kind, d.subject) for d in report.differences)
+    assert found == sorted(
+        [
+            ("duplicate_intents", twice["id"]),
+            ("intent_not_recorded", twice["id"]),
+            ("intent_missing_in_stripe", missing["id"]),
+            ("unknown_intent", stranger),
+        ]
+    )
+    assert report.repaired == 0
+    assert db.execute(
+        "select status from app.bookings where id = %s", (twice["id"],)
+    ).fetchone() == ("pending_payment",)
