@@ -93,7 +93,7 @@ def test_kill_9_at_random_moments_creates_each_intent_and_refund_once(
                     scale.seconds("CRASH_SETTLE", 90),
                     "the worker to finish the batch",
                 )
-            finally:
+            except AssertionError:
                 print(w.output()[-6000:])
                 print(
                     "unrecorded",
@@ -107,6 +107,7 @@ def test_kill_9_at_random_moments_creates_each_intent_and_refund_once(
                     "dlq",
                     db.execute("select message from pgmq.q_payments_dlq").fetchall()[:3],
                 )
+                raise
             w.terminate()
             assert w.wait(30) == 0
         elapsed = time.monotonic() - started
