@@ -9,6 +9,7 @@ help:
 	@echo "make up        install what is missing, start the whole stack (Ctrl-C stops it)"
 	@echo "make test      install what is missing, lint, run the test suite"
 	@echo "make down      stop the stack and the embedded cluster"
+	@echo "make chaos     the chaos tests at 3x size (kill -9, Stripe outage, Postgres restart, reconcile)"
 	@echo "make lint      sqlfluff, ruff, mypy, plpgsql_check"
 	@echo "make fuzz     schemathesis, 100 examples per operation x 4 roles"
 	@echo "make db-reset  drop and rebuild the development database"
@@ -39,6 +40,9 @@ fmt: bootstrap
 
 bench: bootstrap
 	@$(BOOKIJI) bench
+
+chaos: bootstrap
+	@scripts/chaos.sh
 
 db-start: bootstrap
 	@$(BOOKIJI) db start

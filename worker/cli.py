@@ -325,6 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     dlq.add_parser(sub)
 
+    from worker import reconcile
+
+    reconcile.add_parser(sub)
+
     bn = sub.add_parser("bench", help="run the benchmarks (bookiji bench --help)", add_help=False)
     bn.add_argument("rest", nargs=argparse.REMAINDER)
     bn.set_defaults(func=cmd_bench)

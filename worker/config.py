@@ -57,6 +57,8 @@ DEFAULTS: dict[str, str] = {
     "WORKER_PURGE_INTERVAL_SECONDS": "3600",
     "WORKER_ARCHIVE_RETENTION_DAYS": "7",
     "WORKER_SWEEP_SECONDS": "15",
+    "WORKER_RECONCILE_SECONDS": "600",
+    "RECONCILE_WINDOW_DAYS": "7",
 }
 
 # Optional settings with no default: SMS goes out through Twilio only when all
@@ -272,6 +274,7 @@ class WorkerDefaults:
     archive_retention_days: int
     metrics_port: int
     sweep_seconds: float
+    reconcile_seconds: float
 
 
 def worker_defaults() -> WorkerDefaults:
@@ -286,6 +289,7 @@ def worker_defaults() -> WorkerDefaults:
         archive_retention_days=int(_env("WORKER_ARCHIVE_RETENTION_DAYS")),
         metrics_port=int(_env("WORKER_METRICS_PORT")),
         sweep_seconds=float(_env("WORKER_SWEEP_SECONDS")),
+        reconcile_seconds=float(_env("WORKER_RECONCILE_SECONDS")),
     )
 
 

@@ -9,8 +9,8 @@ already pools (one per handler, so a handler's own SQL and its transaction are
 plain psycopg), and the worker needs no second database driver stack.
 
 One main thread owns the queue bookkeeping on its own connection: it reads a
-batch (``--batch-size``, with visibility timeout ``--vt``) when fewer than
-``--concurrency`` messages are in hand, hands the messages to that many handler
+batch (at most ``--batch-size``, and no more than the free handler slots, with
+visibility timeout ``--vt``) when fewer than ``--concurrency`` messages are in hand, hands the messages to that many handler
 threads (each handler on its own pooled connection, in one transaction),
 archives the successes of each round in one ``pgmq.archive`` call per queue,
 schedules retries with ``pgmq.set_vt`` (worker/retry.py), and dead-letters
@@ -85,6 +85,7 @@ class Options:
     shutdown_timeout: float | None = None  # default: the vt
     stats_interval_seconds: float = 15.0
     sweep_seconds: float = 15.0  # 0: no sweep (holds expire, bookings complete)
+    reconcile_seconds: float = 0.0  # 0: no reconciliation with Stripe (worker/reconcile.py)
 
     def __post_init__(self) -> None:
         if not self.queues:
@@ -261,10 +262,16 @@ class Runner:
     def _read(self, conn: psycopg.Connection[Any]) -> int:
         total = 0
         for q in self._queues_in_turn():
-            if total and len(self._in_hand) >= self.opts.concurrency:
+            # read no more than the free handler slots: every message in hand is running, so
+            # a crash (kill -9, OOM) charges an attempt (pgmq's read_ct) only to messages that
+            # were being handled, never to ones waiting in hand - those used to reach
+            # --max-attempts and be dead-lettered after a few crashes without ever running
+            free = self.opts.concurrency - len(self._in_hand)
+            if free <= 0:
                 break
             rows = conn.execute(
-                query("read"), {"queue": q, "vt": self.opts.vt, "qty": self.opts.batch_size}
+                query("read"),
+                {"queue": q, "vt": self.opts.vt, "qty": min(self.opts.batch_size, free)},
             ).fetchall()
             total += len(rows)
             for row in rows:
@@ -442,9 +449,25 @@ class Runner:
 
     # --- the loop --------------------------------------------------------------------------
 
+    def _reconcile_loop(self) -> None:
+        """Every ``reconcile_seconds``: compare with Stripe and repair (worker/reconcile.py)."""
+        from worker import reconcile
+
+        while not self._stopping.wait(self.opts.reconcile_seconds):
+            try:
+                reconcile.run(self.url)
+            except Exception as exc:  # the next round tries again
+                log.warning("reconcile failed: %s: %s", type(exc).__name__, exc)
+
     def run(self) -> int:
         """Serve until stopped (or, with ``once``, until the queues are drained)."""
         self._start_workers()
+        if (
+            self.opts.reconcile_seconds > 0
+            and "payments" in self.opts.queues
+            and not self.opts.once
+        ):
+            threading.Thread(target=self._reconcile_loop, name="reconcile", daemon=True).start()
         backoff = 0.5
         try:
             while True:
@@ -649,6 +672,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between sweeps; 0: none",
     )
     p.add_argument(
+        "--reconcile-interval",
+        type=float,
+        default=d.reconcile_seconds,
+        help="seconds between reconciliations with Stripe; 0: none",
+    )
+    p.add_argument(
         "--archive-retention-days", type=_positive_int(1, 3650), default=d.archive_retention_days
     )
     p.add_argument("--metrics-port", type=int, default=d.metrics_port, help="0 disables /metrics")
@@ -677,6 +706,7 @@ def options_from(args: argparse.Namespace) -> Options:
         ),
         purge_interval_seconds=args.purge_interval,
         sweep_seconds=args.sweep_interval,
+        reconcile_seconds=args.reconcile_interval,
         archive_retention_days=args.archive_retention_days,
         shutdown_timeout=args.shutdown_timeout,
     )

@@ -19,7 +19,9 @@ internal.record_payment_failure(uuid, text),
 internal.refund_request(uuid),
 internal.record_refund(uuid, text, text, text),
 internal.sweep(integer),
-internal.reminder_still_due(uuid, timestamptz)
+internal.reminder_still_due(uuid, timestamptz),
+internal.reconcile_snapshot(timestamptz),
+internal.reconcile_apply(jsonb)
 to bookiji_worker;
 
 -- Ops (and the command line) can ask the database to check its own promises.

@@ -17,6 +17,10 @@ documents, so tests that count Stripe objects see Stripe's behaviour:
 ``created`` counts the objects created per collection path (a non-replayed
 successful POST to ``/v1/<objects>``); ``forget_keys()`` expires every key, as
 Stripe does after 24 hours.
+
+``go_down()`` makes Stripe unreachable: the port stops listening (new
+connections are refused) and a request on a connection kept alive is cut
+without an answer; ``come_back()`` listens on the same port again.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ class StripeProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
+        self._site: web.BaseSite | None = None
+        self._sock = socket.socket()
+        self.down = False
+        self.refused = 0  # requests cut while down
         self.port = 0
 
     @property
@@ -80,9 +88,36 @@ class StripeProxy:
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = int(sock.getsockname()[1])
-        await web.SockSite(self._runner, sock).start()
+        self._sock = sock
+        self._site = web.SockSite(self._runner, sock)
+        await self._site.start()
+
+    def go_down(self) -> None:
+        async def _down() -> None:
+            self.down = True
+            if self._site is not None:
+                await self._site.stop()
+                self._site = None
+            self._sock.close()  # refuse new connections now
+
+        asyncio.run_coroutine_threadsafe(_down(), self._loop).result(30)
+
+    def come_back(self) -> None:
+        async def _up() -> None:
+            assert self._runner is not None
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", self.port))
+            self._sock = sock
+            site = web.SockSite(self._runner, sock)
+            await site.start()
+            self._site = site
+            self.down = False
+
+        asyncio.run_coroutine_threadsafe(_up(), self._loop).result(30)
 
     def stop(self) -> None:
         async def _stop() -> None:
@@ -118,6 +153,11 @@ class StripeProxy:
             return resp.status, await resp.read(), resp.headers.get("Content-Type", "")
 
     async def _handle(self, request: web.Request) -> web.Response:
+        if self.down:
+            self.refused += 1
+            if request.transport is not None:
+                request.transport.close()
+            raise ConnectionResetError("Stripe is down (test)")
         body = await request.read()
         key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or not key:
