@@ -28,6 +28,7 @@ from tests.helpers import catalog, stack
 from tests.helpers.auth import bearer, mint
 from tests.helpers.factories import create_user
 from tests.helpers.stripe_fake import LocalStripe, run_localstripe
+from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
 from tests.helpers.worker_proc import WorkerProcess
 from worker import config
@@ -41,6 +42,14 @@ def localstripe(api: stack.PostgREST) -> Iterator[LocalStripe]:
     with run_localstripe() as fake:
         fake.register_webhook(f"{api.url}/rpc/stripe_webhook", config.load().stripe_webhook_secret)
         yield fake
+
+
+@pytest.fixture
+def stripe_for_worker(localstripe: LocalStripe) -> Iterator[StripeProxy]:
+    """localstripe ignores Idempotency-Key; Stripe does not. The worker talks to Stripe
+    through a pass-through that honours the header as Stripe documents, as in production."""
+    with StripeProxy(localstripe.url) as proxy:
+        yield proxy
 
 
 def _worker(api: stack.PostgREST) -> WorkerProcess:
@@ -65,9 +74,12 @@ def _worker(api: stack.PostgREST) -> WorkerProcess:
 
 @pytest.mark.slow
 def test_nemesis_finds_no_broken_promise(
-    api: stack.PostgREST, localstripe: LocalStripe, monkeypatch: pytest.MonkeyPatch
+    api: stack.PostgREST,
+    localstripe: LocalStripe,
+    stripe_for_worker: StripeProxy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("STRIPE_API_BASE", localstripe.url)
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_for_worker.url)
     rng = random.Random(7)
     admin = psycopg.connect(api.db_url, autocommit=True)
     shops = [
@@ -228,11 +240,30 @@ def test_nemesis_finds_no_broken_promise(
         def drained() -> bool:
             row = admin.execute(
                 "select (select count(*) from pgmq.q_payments) "
-                "+ (select count(*) from app.refunds where status = 'pending')"
+                "+ (select count(*) from app.refunds where status = 'pending'), "
+                "(select count(*) from pgmq.q_payments_dlq)"
             ).fetchone()
-            return row is not None and row[0] == 0
+            assert row is not None
+            if row[1]:  # a dead letter never drains: fail now, showing it
+                raise AssertionError(
+                    admin.execute("select message from pgmq.q_payments_dlq").fetchall()
+                )
+            return bool(row[0] == 0)
 
-        until(drained, timeout=120, what="the payment queue and pending refunds to drain")
+        try:
+            until(drained, timeout=180, what="the payment queue and pending refunds to drain")
+        except AssertionError:
+            print(
+                admin.execute("select msg_id, read_ct, vt, message from pgmq.q_payments").fetchall()
+            )
+            print(
+                admin.execute(
+                    "select id, booking_id, status, stripe_refund_id from app.refunds "
+                    "where status = 'pending'"
+                ).fetchall()
+            )
+            print(worker.output()[-5000:])
+            raise
     finally:
         worker.kill()
         http.close()
