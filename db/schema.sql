@@ -876,6 +876,7 @@ CREATE TABLE app.services (
     is_active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    search_key extensions.geometry(PointZM,4326),
     CONSTRAINT services_buffer_after_minutes_check CHECK (((buffer_after_minutes >= 0) AND (buffer_after_minutes <= 240))),
     CONSTRAINT services_buffer_before_minutes_check CHECK (((buffer_before_minutes >= 0) AND (buffer_before_minutes <= 240))),
     CONSTRAINT services_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= GREATEST(price_cents, 0)))),
@@ -898,6 +899,13 @@ ALTER TABLE ONLY app.services FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.services IS 'Services a provider sells: duration, price/deposit (cents), buffers, booking window, cancellation policy.';
+
+
+--
+-- Name: COLUMN services.search_key; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.services.search_key IS 'Quote search key: (lng, lat, rating term, price in cents) of an active offer of an active provider, else null. Kept by triggers.';
 
 
 --
@@ -3948,54 +3956,113 @@ CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.g
     AS $$
 declare
     v_offer record;
+    v_cheap record;
     v_taken uuid[] := '{}'::uuid[];
-    v_seen uuid[] := '{}'::uuid[];
+    v_ahead uuid[];
     v_radius_m double precision := p_radius_km * 1000;
     v_min_price integer;
-    v_within double precision;
-    v_bound double precision;
+    v_theta double precision;
+    v_above double precision := 'infinity'::double precision;
+    v_step double precision := 0.01;
     v_next double precision;
-    v_ahead uuid[];
+    v_checked integer := 0;
+    v_t double precision;
+    v_to double precision;
+    v_from double precision;
+    v_within double precision;
+    v_froms double precision[];
+    v_tos double precision[];
+    v_prices double precision[];
+    v_price double precision;
+    v_withins double precision[];
 begin
     rank := 0;
     -- The cheapest active offer of the category within the radius (the P of
     -- the score): services in price order (services_category_id_price_cents_idx),
-    -- the first one within the radius ends the scan.
-    select s.price_cents into v_min_price
-    from app.services as s
-    inner join app.providers as p on s.provider_id = p.id
-    where
-        s.category_id = p_category_id
-        and s.is_active
-        and p.is_active
-        and extensions.st_dwithin(p.location, p_point, v_radius_m)
-    order by s.price_cents
-    limit 1;
-    if not found then
+    -- the first one within the radius ends the scan. A loop, so that the scan
+    -- is in price order whatever the planner thinks of the radius (as one
+    -- query it would sort the whole category: 60 ms at 100k).
+    for v_cheap in
+        select s.price_cents, s.provider_id
+        from app.services as s
+        where s.category_id = p_category_id and s.is_active
+        order by s.price_cents
+    loop
+        if exists (
+            select
+            from app.providers as p
+            where
+                p.id = v_cheap.provider_id
+                and p.is_active
+                and extensions.st_dwithin(p.location, p_point, v_radius_m)
+        ) then
+            v_min_price := v_cheap.price_cents;
+            exit;
+        end if;
+    end loop;
+    if v_min_price is null then
         return;
     end if;
 
-    -- Growing circles: D = 1 - d / radius, and R < 1, P <= 1, so an offer
-    -- farther than v_within scores below 1 - 0.5 * v_within / radius (the
-    -- bound, taken 1 m closer and rounded as the score is). The offers within
-    -- v_within are taken in score order while they score above the bound:
-    -- nothing farther can come before them. At the first one that does not,
-    -- the scan restarts over a wider circle, skipping the offers already taken
-    -- or found busy; the last circle is the whole radius, without bound. The
-    -- order of the offers is that of one sort over the whole radius.
-    --
-    -- The next circle is the one that would settle the offers still missing
-    -- if they were free: with s the score of the n-th best provider left in
-    -- this circle (n offers missing), nothing farther than 2 * radius * (1 - s)
-    -- scores above s; the circle grows by 1.25 to 2 times per round (2 without
-    -- n providers left in it), so the estimate of s improves on the way.
-    v_within := v_radius_m / 64;
+    -- Falling thresholds. score = 0.5 * D + rt + 0.2 * P with D = 1 - d / radius,
+    -- rt the rating term (< 0.3) and P = cheapest / price <= 1, so an offer
+    -- scores at least theta only if rt >= theta - 0.7, d <= 2 * radius *
+    -- (0.7 + rt - theta) and price <= 0.2 * cheapest / (theta - 0.5 - rt). For
+    -- each threshold the offers that can reach it are read through the search
+    -- key index (app.services.search_key: longitude, latitude, rating term,
+    -- price), in slabs of rating term 0.01 high, each with the distance and the
+    -- price its best rating allows; those that do reach it are taken in score
+    -- order (skipping providers already taken and offers not free), and
+    -- nothing unread can come before them. Offers scoring at or above the
+    -- previous threshold were settled by an earlier round. The next threshold
+    -- is about the score of the offer that would complete the quote at the
+    -- rate of free offers seen so far, at least one step lower and at most
+    -- four (the step doubles each round); past 0.2 the whole radius is read.
+    -- The order of the offers is that of one sort over the whole radius
+    -- (score, then distance, provider and service).
+    v_theta := 1 - v_step;
     loop
-        if v_within >= v_radius_m then
-            v_within := v_radius_m;
-            v_bound := '-infinity';
+        v_froms := '{}'::double precision[];
+        v_tos := '{}'::double precision[];
+        v_prices := '{}'::double precision[];
+        v_withins := '{}'::double precision[];
+        if v_theta = '-infinity' then
+            v_froms := array[-1]::double precision[];
+            v_tos := array[2]::double precision[];
+            v_prices := array['infinity']::double precision[];
+            v_withins := array[v_radius_m];
         else
-            v_bound := pg_catalog.round((1 - 0.5 * (v_within - 1) / v_radius_m)::numeric, 4);
+            -- the score is rounded to 4 decimals: an offer rounded up to theta
+            -- is above theta - 0.00005
+            v_t := v_theta - 0.0001;
+            v_to := 2;
+            v_from := 0.3;
+            -- rating terms are in [0, 0.3): the top slab is open above, the
+            -- last one below
+            while v_to > v_t - 0.7 and v_to > -1 loop
+                v_within := least(v_radius_m, 2 * v_radius_m * (0.7 + least(v_to, 0.3) - v_t));
+                v_price := case
+                    when v_t - 0.5 - least(v_to, 0.3) > 0
+                        then 0.2 * v_min_price / (v_t - 0.5 - least(v_to, 0.3))
+                    else 'infinity'::double precision
+                end;
+                v_from := greatest(v_t - 0.7, least(v_to, 0.3) - 0.01);
+                if v_from <= 0 then
+                    v_from := -1;
+                end if;
+                if v_within >= v_radius_m and pg_catalog.cardinality(v_withins) > 0
+                    and v_withins[pg_catalog.cardinality(v_withins)] >= v_radius_m then
+                    -- the slab above already reaches the whole radius (at any
+                    -- price): widen it
+                    v_froms[pg_catalog.cardinality(v_froms)] := v_from;
+                else
+                    v_froms := v_froms || v_from;
+                    v_tos := v_tos || v_to;
+                    v_prices := v_prices || v_price;
+                    v_withins := v_withins || v_within;
+                end if;
+                v_to := v_from;
+            end loop;
         end if;
         v_next := null;
         v_ahead := '{}'::uuid[];
@@ -4003,25 +4070,26 @@ begin
         -- only until max_results offers are found.
         for v_offer in
             select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
-            from internal.quote_candidates_near(
-                p_category_id, p_point, p_starts_at, p_radius_km, v_within, v_min_price, p_now
+            from internal.quote_candidates_in(
+                p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
+                case when v_theta = '-infinity' then '-infinity'::double precision else v_t end,
+                v_froms, v_tos, v_prices, v_withins, p_now
             ) as c
+            where c.score < v_above
             order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
         loop
-            if v_offer.score <= v_bound then
-                -- past the settled offers: look ahead for the next circle
-                continue when v_offer.service_id = any(v_seen) or v_offer.provider_id = any(v_taken)
-                or v_offer.provider_id = any(v_ahead);
+            if v_offer.score < v_theta then
+                -- below this round's threshold: look ahead for the next one
+                continue when v_offer.provider_id = any(v_taken) or v_offer.provider_id = any(v_ahead);
                 v_ahead := v_ahead || v_offer.provider_id;
-                if pg_catalog.cardinality(v_ahead) >= p_max_results - rank then
-                    v_next := 2 * v_radius_m * (1 - v_offer.score) + 2;
+                if pg_catalog.cardinality(v_ahead) >= (p_max_results - rank) * v_checked / greatest(rank, 1) then
+                    v_next := v_offer.score;
                     exit;
                 end if;
                 continue;
             end if;
-            continue when v_offer.service_id = any(v_seen);
-            v_seen := v_seen || v_offer.service_id;
             continue when v_offer.provider_id = any(v_taken);
+            v_checked := v_checked + 1;
             continue when not internal.slot_is_free(
                 v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
             );
@@ -4036,8 +4104,13 @@ begin
                 return;
             end if;
         end loop;
-        exit when v_within >= v_radius_m;
-        v_within := greatest(least(coalesce(v_next, 2 * v_within), 2 * v_within), 1.25 * v_within);
+        exit when v_theta = '-infinity';
+        v_above := v_theta;
+        v_theta := least(greatest(coalesce(v_next, v_theta - v_step), v_theta - 4 * v_step), v_theta - v_step);
+        v_step := 2 * v_step;
+        if v_theta <= 0.2 then
+            v_theta := '-infinity'::double precision;
+        end if;
     end loop;
 end
 $$;
@@ -4693,6 +4766,32 @@ COMMENT ON FUNCTION internal.provider_lock(p_provider_id uuid) IS 'Serialise the
 
 
 --
+-- Name: provider_search_keys(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_search_keys() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- the services' own trigger computes the value (from the updated provider)
+    update app.services as s
+    set search_key = null
+    where s.provider_id = new.id;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION provider_search_keys(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_search_keys() IS 'Trigger: recompute the search keys of a provider''s services when its location, rating or activity changes.
+Definer: the caller (ops changing a rating, say) need not have rights on the services.';
+
+
+--
 -- Name: purge_archives(interval); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4901,6 +5000,105 @@ COMMENT ON FUNCTION internal.quote_candidates(p_category_id integer, p_point ext
 
 
 --
+-- Name: quote_candidates_in(integer, extensions.geography, timestamp with time zone, double precision, integer, double precision, double precision[], double precision[], double precision[], double precision[], timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
+    LANGUAGE sql STABLE
+    AS $$
+    -- The candidates whose search key lies in one of the slabs: rating term in
+    -- [from, to) (half-open, so that an offer is read once) and within the
+    -- slab's distance, scored like internal.quote_candidates_near.
+    select
+        c.provider_id,
+        c.service_id,
+        c.time_zone,
+        c.blocked,
+        c.distance_m,
+        pg_catalog.round((
+            0.5 * greatest(0, 1 - c.distance_m / (p_radius_km * 1000))
+            + 0.3 * ((5 * 4.0 + c.rating_count * coalesce(c.rating_avg, 0)) / (5 + c.rating_count) - 1) / 4
+            + 0.2 * (case when c.price_cents = 0 then 1 else p_min_price_cents::numeric / c.price_cents end)
+        )::numeric, 4)::double precision
+    from (
+        select
+            p.id as provider_id,
+            s.id as service_id,
+            p.time_zone,
+            p.rating_count,
+            p.rating_avg,
+            p.service_radius_km,
+            s.price_cents,
+            s.min_notice_minutes,
+            s.max_days_ahead,
+            k.within_m,
+            extensions.st_distance(p.location, p_point) as distance_m,
+            pg_catalog.tstzrange(
+                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
+            ) as blocked
+        from rows from (
+            pg_catalog.unnest(p_rating_from),
+            pg_catalog.unnest(p_rating_to),
+            pg_catalog.unnest(p_price_to),
+            pg_catalog.unnest(p_within_m)
+        ) as k (rating_from, rating_to, price_to, within_m)
+        cross join lateral (
+            select
+                s.id,
+                s.provider_id,
+                extensions.st_z(s.search_key) as rating_term,
+                s.price_cents,
+                s.min_notice_minutes,
+                s.max_days_ahead,
+                s.buffer_before_minutes,
+                s.buffer_after_minutes,
+                s.duration_minutes
+            from app.services as s
+            where
+                s.category_id = p_category_id
+                and s.search_key is not null
+                and s.search_key operator(extensions.&&&) internal.search_box(
+                    extensions.st_y(p_point::extensions.geometry),
+                    extensions.st_x(p_point::extensions.geometry),
+                    k.within_m, k.rating_from, k.rating_to, k.price_to
+                )
+                -- The offer's own bound, from its key alone (before the
+                -- provider is read): the distance on a sphere, less 1% (the
+                -- spheroid's geodesic differs by under 0.6%), is a lower bound.
+                and 0.5 * (1 - 0.99 * 2 * 6371008.8 * pg_catalog.asin(least(1, pg_catalog.sqrt(
+                    pg_catalog.sin(pg_catalog.radians(extensions.st_y(s.search_key) - extensions.st_y(p_point::extensions.geometry)) / 2) ^ 2
+                    + pg_catalog.cosd(extensions.st_y(s.search_key)) * pg_catalog.cosd(extensions.st_y(p_point::extensions.geometry))
+                    * pg_catalog.sin(pg_catalog.radians(extensions.st_x(s.search_key) - extensions.st_x(p_point::extensions.geometry)) / 2) ^ 2
+                ))) / (p_radius_km * 1000))
+                + extensions.st_z(s.search_key)
+                + 0.2 * (case when s.price_cents = 0 then 1 else p_min_price_cents::double precision / s.price_cents end)
+                >= p_threshold
+        ) as s
+        inner join app.providers as p on s.provider_id = p.id
+        where
+            s.rating_term >= k.rating_from
+            and s.rating_term < k.rating_to
+        offset 0
+    ) as c
+    where
+        c.distance_m <= c.within_m
+        and c.distance_m <= p_radius_km * 1000
+        and c.distance_m <= c.service_radius_km::double precision * 1000
+        and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
+        and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
+$$;
+
+
+--
+-- Name: FUNCTION quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone) IS 'Scored (provider, service) offers in the search-key slabs (rating term range,
+price cap, distance) that may score p_threshold, before the free-slot check.';
+
+
+--
 -- Name: quote_candidates_near(integer, extensions.geography, timestamp with time zone, double precision, double precision, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4962,6 +5160,25 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone) IS 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
+
+
+--
+-- Name: rating_term(integer, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.rating_term(p_rating_count integer, p_rating_avg numeric) RETURNS double precision
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select (0.3 * ((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1) / 4)::double precision
+$$;
+
+
+--
+-- Name: FUNCTION rating_term(p_rating_count integer, p_rating_avg numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.rating_term(p_rating_count integer, p_rating_avg numeric) IS 'The rating part of the quote score, 0.3 * R (R from the Bayesian rating, see 40_quote.sql): the third coordinate of the search key.';
 
 
 --
@@ -5572,6 +5789,116 @@ COMMENT ON FUNCTION internal.schedule_booking_reminder(p_booking_id uuid) IS 'Qu
 
 
 --
+-- Name: search_box(double precision, double precision, double precision, double precision, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.search_box(p_lat double precision, p_lng double precision, p_within_m double precision, p_rating_from double precision, p_rating_to double precision, p_price_to double precision) RETURNS extensions.geometry
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- A box in (longitude, latitude, rating term, price) around the point that holds
+    -- every point within p_within_m of it on the spheroid: a geodesic of length
+    -- r moves at most r / M latitude (M >= 6,335,439 m, the meridional radius
+    -- at the equator) and r / (a cos(phi)) longitude (a = 6,378,137 m, phi the
+    -- latitude farthest from the equator it can reach), plus 0.1%. Near a pole
+    -- or across the antimeridian, every longitude.
+    select extensions.st_setsrid(
+        extensions.st_makeline(
+            extensions.st_makepoint(
+                case when b.full_lng then -180 else p_lng - b.dlng end, p_lat - b.dlat, p_rating_from, -1
+            ),
+            extensions.st_makepoint(
+                case when b.full_lng then 180 else p_lng + b.dlng end, p_lat + b.dlat, p_rating_to, p_price_to
+            )
+        ),
+        4326
+    )
+    from (
+        select
+            a.dlat,
+            a.dlng,
+            a.dlng is null or p_lng - a.dlng < -180 or p_lng + a.dlng > 180 as full_lng
+        from (
+            select
+                pg_catalog.degrees(p_within_m / 6335439.0) * 1.001 + 1e-9 as dlat,
+                case
+                    when pg_catalog.abs(p_lat) + pg_catalog.degrees(p_within_m / 6335439.0) * 1.001 < 89.9
+                        then pg_catalog.degrees(
+                            p_within_m / (
+                                6378137.0 * pg_catalog.cosd(
+                                    pg_catalog.abs(p_lat) + pg_catalog.degrees(p_within_m / 6335439.0) * 1.001
+                                )
+                            )
+                        ) * 1.001 + 1e-9
+                end as dlng
+        ) as a
+    ) as b
+$$;
+
+
+--
+-- Name: FUNCTION search_box(p_lat double precision, p_lng double precision, p_within_m double precision, p_rating_from double precision, p_rating_to double precision, p_price_to double precision); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.search_box(p_lat double precision, p_lng double precision, p_within_m double precision, p_rating_from double precision, p_rating_to double precision, p_price_to double precision) IS 'The search-key box holding every offer within p_within_m of the point whose
+rating term is in [p_rating_from, p_rating_to] and price at most p_price_to.';
+
+
+--
+-- Name: search_key(double precision, double precision, integer, numeric, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.search_key(p_lng double precision, p_lat double precision, p_rating_count integer, p_rating_avg numeric, p_price_cents integer) RETURNS extensions.geometry
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select extensions.st_setsrid(
+        extensions.st_makepoint(
+            p_lng, p_lat, internal.rating_term(p_rating_count, p_rating_avg), p_price_cents
+        ),
+        4326
+    )
+$$;
+
+
+--
+-- Name: FUNCTION search_key(p_lng double precision, p_lat double precision, p_rating_count integer, p_rating_avg numeric, p_price_cents integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.search_key(p_lng double precision, p_lat double precision, p_rating_count integer, p_rating_avg numeric, p_price_cents integer) IS 'The search key of an offer: (longitude, latitude, rating term, price in cents).';
+
+
+--
+-- Name: service_search_key(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.service_search_key() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    select
+        case
+            when new.is_active and p.is_active
+                then internal.search_key(p.lng, p.lat, p.rating_count, p.rating_avg, new.price_cents)
+        end
+    into new.search_key
+    from app.providers as p
+    where p.id = new.provider_id;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION service_search_key(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.service_search_key() IS 'Trigger: compute a service''s search key from its provider (null when either is inactive).
+Definer: the key must be right whoever writes the row, whatever that caller may read.';
+
+
+--
 -- Name: service_slots(uuid, timestamp with time zone, timestamp with time zone, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5693,8 +6020,40 @@ CREATE FUNCTION internal.slot_is_free(p_provider_id uuid, p_time_zone text, p_bl
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
+    -- Working time, cheaply first: one interval of the start's local day (or
+    -- the day before, for zones that change clocks at midnight) that holds the
+    -- whole slot settles it, no interval holding the start rules it out; only a slot that runs from one interval into the next (09:00-12:00
+    -- then 12:00-17:00) needs the merged working time.
     select
-        internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
+        case
+            when exists (
+                select
+                from app.weekly_hours as h
+                cross join lateral (
+                    select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
+                    from pg_catalog.generate_series(0, 1) as g (i)
+                ) as d
+                where
+                    h.provider_id = p_provider_id
+                    and h.day_of_week = extract(dow from d.day)
+                    and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
+                    and (d.day + h.end_time) at time zone p_time_zone >= pg_catalog.upper(p_blocked)
+            ) then true
+            when not exists (
+                select
+                from app.weekly_hours as h
+                cross join lateral (
+                    select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
+                    from pg_catalog.generate_series(0, 1) as g (i)
+                ) as d
+                where
+                    h.provider_id = p_provider_id
+                    and h.day_of_week = extract(dow from d.day)
+                    and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
+                    and (d.day + h.end_time) at time zone p_time_zone > pg_catalog.lower(p_blocked)
+            ) then false
+            else internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
+        end
         and not exists (
             select
             from app.time_off as t
@@ -10359,6 +10718,13 @@ CREATE INDEX services_category_id_price_cents_idx ON app.services USING btree (c
 
 
 --
+-- Name: services_category_id_search_key_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX services_category_id_search_key_idx ON app.services USING gist (category_id, search_key extensions.gist_geometry_ops_nd) WHERE (search_key IS NOT NULL);
+
+
+--
 -- Name: services_is_active_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -10548,6 +10914,13 @@ CREATE TRIGGER _050_default_owner BEFORE INSERT ON app.providers FOR EACH ROW EX
 
 
 --
+-- Name: services _050_search_key; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _050_search_key BEFORE INSERT OR UPDATE OF provider_id, is_active, price_cents, search_key ON app.services FOR EACH ROW EXECUTE FUNCTION internal.service_search_key();
+
+
+--
 -- Name: bookings _100_check_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -10601,6 +10974,13 @@ CREATE TRIGGER _200_check_time_zones_inserted AFTER INSERT ON app.providers REFE
 --
 
 CREATE TRIGGER _200_check_time_zones_updated AFTER UPDATE ON app.providers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.check_time_zones_updated();
+
+
+--
+-- Name: providers _300_search_keys; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _300_search_keys AFTER UPDATE OF lat, lng, rating_count, rating_avg, is_active ON app.providers FOR EACH ROW WHEN ((((((old.lat IS DISTINCT FROM new.lat) OR (old.lng IS DISTINCT FROM new.lng)) OR (old.rating_count IS DISTINCT FROM new.rating_count)) OR (old.rating_avg IS DISTINCT FROM new.rating_avg)) OR (old.is_active IS DISTINCT FROM new.is_active))) EXECUTE FUNCTION internal.provider_search_keys();
 
 
 --
@@ -11790,4 +12170,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124049800'),
     ('20261124049900'),
     ('20261124080000'),
-    ('20261124090000');
+    ('20261124090000'),
+    ('20261125000000');

@@ -109,6 +109,92 @@ create or replace trigger _100_touch_updated_at
 before update on app.bookings
 for each row execute function internal.touch_updated_at();
 
+-- The quote's search key (app.services.search_key; see the migration and
+-- internal.find_offers): kept on every change of what it is made of.
+
+create or replace function internal.rating_term(p_rating_count integer, p_rating_avg numeric)
+returns double precision
+language sql
+immutable
+set search_path = ''
+as $$
+    select (0.3 * ((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1) / 4)::double precision
+$$;
+comment on function internal.rating_term(integer, numeric) is
+'The rating part of the quote score, 0.3 * R (R from the Bayesian rating, see 40_quote.sql): the third coordinate of the search key.';
+
+create or replace function internal.search_key(
+    p_lng double precision, p_lat double precision, p_rating_count integer, p_rating_avg numeric,
+    p_price_cents integer
+)
+returns extensions.geometry
+language sql
+immutable
+set search_path = ''
+as $$
+    select extensions.st_setsrid(
+        extensions.st_makepoint(
+            p_lng, p_lat, internal.rating_term(p_rating_count, p_rating_avg), p_price_cents
+        ),
+        4326
+    )
+$$;
+comment on function internal.search_key(double precision, double precision, integer, numeric, integer) is
+'The search key of an offer: (longitude, latitude, rating term, price in cents).';
+
+create or replace function internal.service_search_key()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    select
+        case
+            when new.is_active and p.is_active
+                then internal.search_key(p.lng, p.lat, p.rating_count, p.rating_avg, new.price_cents)
+        end
+    into new.search_key
+    from app.providers as p
+    where p.id = new.provider_id;
+    return new;
+end
+$$;
+comment on function internal.service_search_key() is
+$$Trigger: compute a service's search key from its provider (null when either is inactive).
+Definer: the key must be right whoever writes the row, whatever that caller may read.$$;
+
+create or replace function internal.provider_search_keys()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    -- the services' own trigger computes the value (from the updated provider)
+    update app.services as s
+    set search_key = null
+    where s.provider_id = new.id;
+    return null;
+end
+$$;
+comment on function internal.provider_search_keys() is
+$$Trigger: recompute the search keys of a provider's services when its location, rating or activity changes.
+Definer: the caller (ops changing a rating, say) need not have rights on the services.$$;
+
+create or replace trigger _050_search_key
+before insert or update of provider_id, is_active, price_cents, search_key on app.services
+for each row execute function internal.service_search_key();
+
+create or replace trigger _300_search_keys
+after update of lat, lng, rating_count, rating_avg, is_active on app.providers
+for each row
+when (
+    (old.lat, old.lng, old.rating_count, old.rating_avg, old.is_active)
+    is distinct from (new.lat, new.lng, new.rating_count, new.rating_avg, new.is_active)
+)
+execute function internal.provider_search_keys();
+
 create or replace trigger _200_check_time_zones_inserted
 after insert on app.providers
 referencing new table as new_rows

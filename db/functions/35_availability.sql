@@ -90,8 +90,40 @@ language sql
 stable
 set search_path = ''
 as $$
+    -- Working time, cheaply first: one interval of the start's local day (or
+    -- the day before, for zones that change clocks at midnight) that holds the
+    -- whole slot settles it, no interval holding the start rules it out; only a slot that runs from one interval into the next (09:00-12:00
+    -- then 12:00-17:00) needs the merged working time.
     select
-        internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
+        case
+            when exists (
+                select
+                from app.weekly_hours as h
+                cross join lateral (
+                    select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
+                    from pg_catalog.generate_series(0, 1) as g (i)
+                ) as d
+                where
+                    h.provider_id = p_provider_id
+                    and h.day_of_week = extract(dow from d.day)
+                    and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
+                    and (d.day + h.end_time) at time zone p_time_zone >= pg_catalog.upper(p_blocked)
+            ) then true
+            when not exists (
+                select
+                from app.weekly_hours as h
+                cross join lateral (
+                    select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
+                    from pg_catalog.generate_series(0, 1) as g (i)
+                ) as d
+                where
+                    h.provider_id = p_provider_id
+                    and h.day_of_week = extract(dow from d.day)
+                    and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
+                    and (d.day + h.end_time) at time zone p_time_zone > pg_catalog.lower(p_blocked)
+            ) then false
+            else internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
+        end
         and not exists (
             select
             from app.time_off as t

@@ -136,6 +136,178 @@ comment on function internal.quote_candidates(
 ) is
 'Every scored (provider, service) offer of a quote before the free-slot check; the score formula is in 40_quote.sql.';
 
+create or replace function internal.search_box(
+    p_lat double precision,
+    p_lng double precision,
+    p_within_m double precision,
+    p_rating_from double precision,
+    p_rating_to double precision,
+    p_price_to double precision
+)
+returns extensions.geometry
+language sql
+immutable
+set search_path = ''
+as $$
+    -- A box in (longitude, latitude, rating term, price) around the point that holds
+    -- every point within p_within_m of it on the spheroid: a geodesic of length
+    -- r moves at most r / M latitude (M >= 6,335,439 m, the meridional radius
+    -- at the equator) and r / (a cos(phi)) longitude (a = 6,378,137 m, phi the
+    -- latitude farthest from the equator it can reach), plus 0.1%. Near a pole
+    -- or across the antimeridian, every longitude.
+    select extensions.st_setsrid(
+        extensions.st_makeline(
+            extensions.st_makepoint(
+                case when b.full_lng then -180 else p_lng - b.dlng end, p_lat - b.dlat, p_rating_from, -1
+            ),
+            extensions.st_makepoint(
+                case when b.full_lng then 180 else p_lng + b.dlng end, p_lat + b.dlat, p_rating_to, p_price_to
+            )
+        ),
+        4326
+    )
+    from (
+        select
+            a.dlat,
+            a.dlng,
+            a.dlng is null or p_lng - a.dlng < -180 or p_lng + a.dlng > 180 as full_lng
+        from (
+            select
+                pg_catalog.degrees(p_within_m / 6335439.0) * 1.001 + 1e-9 as dlat,
+                case
+                    when pg_catalog.abs(p_lat) + pg_catalog.degrees(p_within_m / 6335439.0) * 1.001 < 89.9
+                        then pg_catalog.degrees(
+                            p_within_m / (
+                                6378137.0 * pg_catalog.cosd(
+                                    pg_catalog.abs(p_lat) + pg_catalog.degrees(p_within_m / 6335439.0) * 1.001
+                                )
+                            )
+                        ) * 1.001 + 1e-9
+                end as dlng
+        ) as a
+    ) as b
+$$;
+comment on function internal.search_box(
+    double precision, double precision, double precision, double precision, double precision, double precision
+) is
+$$The search-key box holding every offer within p_within_m of the point whose
+rating term is in [p_rating_from, p_rating_to] and price at most p_price_to.$$;
+
+create or replace function internal.quote_candidates_in(
+    p_category_id integer,
+    p_point extensions.geography,
+    p_starts_at timestamptz,
+    p_radius_km double precision,
+    p_min_price_cents integer,
+    p_threshold double precision,
+    p_rating_from double precision[],
+    p_rating_to double precision[],
+    p_price_to double precision[],
+    p_within_m double precision[],
+    p_now timestamptz
+)
+returns table (
+    provider_id uuid,
+    service_id uuid,
+    time_zone text,
+    blocked tstzrange,
+    distance_m double precision,
+    score double precision
+)
+language sql
+stable
+-- No `set search_path` (every name is qualified): a set clause would stop the
+-- planner from inlining this function into find_offers' query.
+as $$
+    -- The candidates whose search key lies in one of the slabs: rating term in
+    -- [from, to) (half-open, so that an offer is read once) and within the
+    -- slab's distance, scored like internal.quote_candidates_near.
+    select
+        c.provider_id,
+        c.service_id,
+        c.time_zone,
+        c.blocked,
+        c.distance_m,
+        pg_catalog.round((
+            0.5 * greatest(0, 1 - c.distance_m / (p_radius_km * 1000))
+            + 0.3 * ((5 * 4.0 + c.rating_count * coalesce(c.rating_avg, 0)) / (5 + c.rating_count) - 1) / 4
+            + 0.2 * (case when c.price_cents = 0 then 1 else p_min_price_cents::numeric / c.price_cents end)
+        )::numeric, 4)::double precision
+    from (
+        select
+            p.id as provider_id,
+            s.id as service_id,
+            p.time_zone,
+            p.rating_count,
+            p.rating_avg,
+            p.service_radius_km,
+            s.price_cents,
+            s.min_notice_minutes,
+            s.max_days_ahead,
+            k.within_m,
+            extensions.st_distance(p.location, p_point) as distance_m,
+            pg_catalog.tstzrange(
+                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
+            ) as blocked
+        from rows from (
+            pg_catalog.unnest(p_rating_from),
+            pg_catalog.unnest(p_rating_to),
+            pg_catalog.unnest(p_price_to),
+            pg_catalog.unnest(p_within_m)
+        ) as k (rating_from, rating_to, price_to, within_m)
+        cross join lateral (
+            select
+                s.id,
+                s.provider_id,
+                extensions.st_z(s.search_key) as rating_term,
+                s.price_cents,
+                s.min_notice_minutes,
+                s.max_days_ahead,
+                s.buffer_before_minutes,
+                s.buffer_after_minutes,
+                s.duration_minutes
+            from app.services as s
+            where
+                s.category_id = p_category_id
+                and s.search_key is not null
+                and s.search_key operator(extensions.&&&) internal.search_box(
+                    extensions.st_y(p_point::extensions.geometry),
+                    extensions.st_x(p_point::extensions.geometry),
+                    k.within_m, k.rating_from, k.rating_to, k.price_to
+                )
+                -- The offer's own bound, from its key alone (before the
+                -- provider is read): the distance on a sphere, less 1% (the
+                -- spheroid's geodesic differs by under 0.6%), is a lower bound.
+                and 0.5 * (1 - 0.99 * 2 * 6371008.8 * pg_catalog.asin(least(1, pg_catalog.sqrt(
+                    pg_catalog.sin(pg_catalog.radians(extensions.st_y(s.search_key) - extensions.st_y(p_point::extensions.geometry)) / 2) ^ 2
+                    + pg_catalog.cosd(extensions.st_y(s.search_key)) * pg_catalog.cosd(extensions.st_y(p_point::extensions.geometry))
+                    * pg_catalog.sin(pg_catalog.radians(extensions.st_x(s.search_key) - extensions.st_x(p_point::extensions.geometry)) / 2) ^ 2
+                ))) / (p_radius_km * 1000))
+                + extensions.st_z(s.search_key)
+                + 0.2 * (case when s.price_cents = 0 then 1 else p_min_price_cents::double precision / s.price_cents end)
+                >= p_threshold
+        ) as s
+        inner join app.providers as p on s.provider_id = p.id
+        where
+            s.rating_term >= k.rating_from
+            and s.rating_term < k.rating_to
+        offset 0
+    ) as c
+    where
+        c.distance_m <= c.within_m
+        and c.distance_m <= p_radius_km * 1000
+        and c.distance_m <= c.service_radius_km::double precision * 1000
+        and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
+        and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
+$$;
+comment on function internal.quote_candidates_in(
+    integer, extensions.geography, timestamptz, double precision, integer, double precision,
+    double precision[], double precision[], double precision[], double precision[], timestamptz
+) is
+$$Scored (provider, service) offers in the search-key slabs (rating term range,
+price cap, distance) that may score p_threshold, before the free-slot check.$$;
+
 create or replace function internal.find_offers(
     p_category_id integer,
     p_point extensions.geography,
@@ -154,60 +326,119 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
--- The circle's query is planned for its radius each time: a generic plan,
--- blind to it, starts from the category's services (5x slower at 100k).
+-- Custom plans: a generic plan of the cheapest-offer query, blind to the
+-- radius, starts from the category's services (5x slower at 100k).
 set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_offer record;
+    v_cheap record;
     v_taken uuid[] := '{}'::uuid[];
-    v_seen uuid[] := '{}'::uuid[];
+    v_ahead uuid[];
     v_radius_m double precision := p_radius_km * 1000;
     v_min_price integer;
-    v_within double precision;
-    v_bound double precision;
+    v_theta double precision;
+    v_above double precision := 'infinity'::double precision;
+    v_step double precision := 0.01;
     v_next double precision;
-    v_ahead uuid[];
+    v_checked integer := 0;
+    v_t double precision;
+    v_to double precision;
+    v_from double precision;
+    v_within double precision;
+    v_froms double precision[];
+    v_tos double precision[];
+    v_prices double precision[];
+    v_price double precision;
+    v_withins double precision[];
 begin
     rank := 0;
     -- The cheapest active offer of the category within the radius (the P of
     -- the score): services in price order (services_category_id_price_cents_idx),
-    -- the first one within the radius ends the scan.
-    select s.price_cents into v_min_price
-    from app.services as s
-    inner join app.providers as p on s.provider_id = p.id
-    where
-        s.category_id = p_category_id
-        and s.is_active
-        and p.is_active
-        and extensions.st_dwithin(p.location, p_point, v_radius_m)
-    order by s.price_cents
-    limit 1;
-    if not found then
+    -- the first one within the radius ends the scan. A loop, so that the scan
+    -- is in price order whatever the planner thinks of the radius (as one
+    -- query it would sort the whole category: 60 ms at 100k).
+    for v_cheap in
+        select s.price_cents, s.provider_id
+        from app.services as s
+        where s.category_id = p_category_id and s.is_active
+        order by s.price_cents
+    loop
+        if exists (
+            select
+            from app.providers as p
+            where
+                p.id = v_cheap.provider_id
+                and p.is_active
+                and extensions.st_dwithin(p.location, p_point, v_radius_m)
+        ) then
+            v_min_price := v_cheap.price_cents;
+            exit;
+        end if;
+    end loop;
+    if v_min_price is null then
         return;
     end if;
 
-    -- Growing circles: D = 1 - d / radius, and R < 1, P <= 1, so an offer
-    -- farther than v_within scores below 1 - 0.5 * v_within / radius (the
-    -- bound, taken 1 m closer and rounded as the score is). The offers within
-    -- v_within are taken in score order while they score above the bound:
-    -- nothing farther can come before them. At the first one that does not,
-    -- the scan restarts over a wider circle, skipping the offers already taken
-    -- or found busy; the last circle is the whole radius, without bound. The
-    -- order of the offers is that of one sort over the whole radius.
-    --
-    -- The next circle is the one that would settle the offers still missing
-    -- if they were free: with s the score of the n-th best provider left in
-    -- this circle (n offers missing), nothing farther than 2 * radius * (1 - s)
-    -- scores above s; the circle grows by 1.25 to 2 times per round (2 without
-    -- n providers left in it), so the estimate of s improves on the way.
-    v_within := v_radius_m / 64;
+    -- Falling thresholds. score = 0.5 * D + rt + 0.2 * P with D = 1 - d / radius,
+    -- rt the rating term (< 0.3) and P = cheapest / price <= 1, so an offer
+    -- scores at least theta only if rt >= theta - 0.7, d <= 2 * radius *
+    -- (0.7 + rt - theta) and price <= 0.2 * cheapest / (theta - 0.5 - rt). For
+    -- each threshold the offers that can reach it are read through the search
+    -- key index (app.services.search_key: longitude, latitude, rating term,
+    -- price), in slabs of rating term 0.01 high, each with the distance and the
+    -- price its best rating allows; those that do reach it are taken in score
+    -- order (skipping providers already taken and offers not free), and
+    -- nothing unread can come before them. Offers scoring at or above the
+    -- previous threshold were settled by an earlier round. The next threshold
+    -- is about the score of the offer that would complete the quote at the
+    -- rate of free offers seen so far, at least one step lower and at most
+    -- four (the step doubles each round); past 0.2 the whole radius is read.
+    -- The order of the offers is that of one sort over the whole radius
+    -- (score, then distance, provider and service).
+    v_theta := 1 - v_step;
     loop
-        if v_within >= v_radius_m then
-            v_within := v_radius_m;
-            v_bound := '-infinity';
+        v_froms := '{}'::double precision[];
+        v_tos := '{}'::double precision[];
+        v_prices := '{}'::double precision[];
+        v_withins := '{}'::double precision[];
+        if v_theta = '-infinity' then
+            v_froms := array[-1]::double precision[];
+            v_tos := array[2]::double precision[];
+            v_prices := array['infinity']::double precision[];
+            v_withins := array[v_radius_m];
         else
-            v_bound := pg_catalog.round((1 - 0.5 * (v_within - 1) / v_radius_m)::numeric, 4);
+            -- the score is rounded to 4 decimals: an offer rounded up to theta
+            -- is above theta - 0.00005
+            v_t := v_theta - 0.0001;
+            v_to := 2;
+            v_from := 0.3;
+            -- rating terms are in [0, 0.3): the top slab is open above, the
+            -- last one below
+            while v_to > v_t - 0.7 and v_to > -1 loop
+                v_within := least(v_radius_m, 2 * v_radius_m * (0.7 + least(v_to, 0.3) - v_t));
+                v_price := case
+                    when v_t - 0.5 - least(v_to, 0.3) > 0
+                        then 0.2 * v_min_price / (v_t - 0.5 - least(v_to, 0.3))
+                    else 'infinity'::double precision
+                end;
+                v_from := greatest(v_t - 0.7, least(v_to, 0.3) - 0.01);
+                if v_from <= 0 then
+                    v_from := -1;
+                end if;
+                if v_within >= v_radius_m and pg_catalog.cardinality(v_withins) > 0
+                    and v_withins[pg_catalog.cardinality(v_withins)] >= v_radius_m then
+                    -- the slab above already reaches the whole radius (at any
+                    -- price): widen it
+                    v_froms[pg_catalog.cardinality(v_froms)] := v_from;
+                else
+                    v_froms := v_froms || v_from;
+                    v_tos := v_tos || v_to;
+                    v_prices := v_prices || v_price;
+                    v_withins := v_withins || v_within;
+                end if;
+                v_to := v_from;
+            end loop;
         end if;
         v_next := null;
         v_ahead := '{}'::uuid[];
@@ -215,25 +446,26 @@ begin
         -- only until max_results offers are found.
         for v_offer in
             select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
-            from internal.quote_candidates_near(
-                p_category_id, p_point, p_starts_at, p_radius_km, v_within, v_min_price, p_now
+            from internal.quote_candidates_in(
+                p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
+                case when v_theta = '-infinity' then '-infinity'::double precision else v_t end,
+                v_froms, v_tos, v_prices, v_withins, p_now
             ) as c
+            where c.score < v_above
             order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
         loop
-            if v_offer.score <= v_bound then
-                -- past the settled offers: look ahead for the next circle
-                continue when v_offer.service_id = any(v_seen) or v_offer.provider_id = any(v_taken)
-                or v_offer.provider_id = any(v_ahead);
+            if v_offer.score < v_theta then
+                -- below this round's threshold: look ahead for the next one
+                continue when v_offer.provider_id = any(v_taken) or v_offer.provider_id = any(v_ahead);
                 v_ahead := v_ahead || v_offer.provider_id;
-                if pg_catalog.cardinality(v_ahead) >= p_max_results - rank then
-                    v_next := 2 * v_radius_m * (1 - v_offer.score) + 2;
+                if pg_catalog.cardinality(v_ahead) >= (p_max_results - rank) * v_checked / greatest(rank, 1) then
+                    v_next := v_offer.score;
                     exit;
                 end if;
                 continue;
             end if;
-            continue when v_offer.service_id = any(v_seen);
-            v_seen := v_seen || v_offer.service_id;
             continue when v_offer.provider_id = any(v_taken);
+            v_checked := v_checked + 1;
             continue when not internal.slot_is_free(
                 v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
             );
@@ -248,8 +480,13 @@ begin
                 return;
             end if;
         end loop;
-        exit when v_within >= v_radius_m;
-        v_within := greatest(least(coalesce(v_next, 2 * v_within), 2 * v_within), 1.25 * v_within);
+        exit when v_theta = '-infinity';
+        v_above := v_theta;
+        v_theta := least(greatest(coalesce(v_next, v_theta - v_step), v_theta - 4 * v_step), v_theta - v_step);
+        v_step := 2 * v_step;
+        if v_theta <= 0.2 then
+            v_theta := '-infinity'::double precision;
+        end if;
     end loop;
 end
 $$;

@@ -5,6 +5,10 @@
 -- Functions
 revoke all on function
 internal.touch_updated_at(),
+internal.rating_term(integer, numeric),
+internal.search_key(double precision, double precision, integer, numeric, integer),
+internal.service_search_key(),
+internal.provider_search_keys(),
 internal.check_time_zones_inserted(),
 internal.check_time_zones_updated(),
 internal.make_point(double precision, double precision),
@@ -17,6 +21,13 @@ api.available_slots(uuid, timestamptz, timestamptz, integer),
 internal.quote_candidates(integer, extensions.geography, timestamptz, double precision, timestamptz),
 internal.quote_candidates_near(
     integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz
+),
+internal.search_box(
+    double precision, double precision, double precision, double precision, double precision, double precision
+),
+internal.quote_candidates_in(
+    integer, extensions.geography, timestamptz, double precision, integer, double precision,
+    double precision[], double precision[], double precision[], double precision[], timestamptz
 ),
 internal.find_offers(integer, extensions.geography, timestamptz, double precision, integer, timestamptz),
 internal.quote(text, double precision, double precision, timestamptz, double precision, integer),
