@@ -3864,7 +3864,11 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
         ('internal_error', 500, 'An unexpected failure; nothing was written.'),
-        ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.')
+        ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.'),
+        (
+            'statement_timeout', 503,
+            'The request ran past the API roles'' statement timeout and was cancelled; nothing was written.'
+        )
     ) as v (code, http_status, description)
 $$;
 

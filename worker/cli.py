@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -145,7 +146,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_localstripe(args: argparse.Namespace) -> int:
     from worker import services
 
-    services.run_localstripe(args.host, args.port)
+    services.run_localstripe(args.host, args.port, Path(args.state) if args.state else None)
     return 0
 
 
@@ -159,8 +160,6 @@ def cmd_smtp_sink(args: argparse.Namespace) -> int:
 
 
 def cmd_access_log(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from worker import access_log
 
     s = _settings()
@@ -171,8 +170,6 @@ def cmd_access_log(args: argparse.Namespace) -> int:
 
 
 def cmd_gateway_config(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from worker import gateway
 
     s = _settings()
@@ -276,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)"
     )
     ls.add_argument("--port", type=int, default=12111)
+    ls.add_argument(
+        "--state",
+        default=None,
+        help="keep the fake's objects in this file across restarts (default: memory only)",
+    )
     ls.set_defaults(func=cmd_localstripe)
 
     sm = sub.add_parser("smtp-sink", help="run the SMTP sink (on 127.0.0.1 unless --host)")

@@ -3,7 +3,8 @@
 localstripe's own command line listens on every interface; here its aiohttp app
 is started on 127.0.0.1 unless the command line names another address (inside a
 container: `--host 0.0.0.0`). The SMTP sink is aiosmtpd, saving each received
-message as an ``.eml`` file under ``.data/mail/``.
+message as an ``.eml`` file under ``.data/mail/``. The development stack keeps
+localstripe's objects in ``.data/stripe/`` across restarts.
 """
 
 from __future__ import annotations
@@ -11,18 +12,62 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import pickle
 import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("bookiji.services")
 
 
-def run_localstripe(host: str, port: int) -> None:
+def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
+    """localstripe keeps its objects in memory and, as shipped, pickles the whole store
+    to one fixed file in /tmp on every write (shared by every instance, and slower with
+    each object). Here: with ``state``, the store is loaded from that file at start and
+    written back (atomically) at most every 2 s and at shutdown, so that the development
+    stack's payments survive `make down` / `make up`; without it, nothing is written."""
     from aiohttp import web
+    from localstripe.resources import store
     from localstripe.server import app
 
+    dirty = False
+
+    def mark_dirty() -> None:
+        nonlocal dirty
+        dirty = True
+
+    def save() -> None:
+        nonlocal dirty
+        if state is None or not dirty:
+            return
+        tmp = state.with_name(state.name + ".tmp")
+        with tmp.open("wb") as out:
+            pickle.dump(dict(store), out, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(state)
+        dirty = False
+
+    store.dump_to_disk = mark_dirty  # the store calls it after every change
+    if state is not None:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        if state.exists():
+            with state.open("rb") as f:
+                store.update(pickle.load(f))  # noqa: S301 - our own file, under .data/
+            log.info("localstripe: %d objects loaded from %s", len(store), state)
+
+        async def saver(_: web.Application) -> AsyncIterator[None]:
+            async def loop() -> None:
+                while True:
+                    await asyncio.sleep(2)
+                    save()
+
+            task = asyncio.create_task(loop())
+            yield
+            task.cancel()
+            save()
+
+        app.cleanup_ctx.append(saver)
     web.run_app(app, host=host, port=port, access_log=None, print=None)
 
 

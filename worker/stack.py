@@ -104,7 +104,10 @@ def procfile(settings: Settings, conf: Path) -> dict[str, str]:
     }
     if stripe_setup.is_local(settings):
         # the Stripe fake, only when STRIPE_API_BASE points at this machine
-        procs["stripe"] = f"{py} -m worker.cli localstripe --port {_stripe_port(settings)}"
+        procs["stripe"] = (
+            f"{py} -m worker.cli localstripe --port {_stripe_port(settings)} "
+            f"--state {settings.data_dir / 'stripe' / 'localstripe.pickle'}"
+        )
     return procs
 
 

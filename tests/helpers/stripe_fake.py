@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -27,10 +28,11 @@ class LocalStripe:
 
 
 @contextmanager
-def run_localstripe() -> Iterator[LocalStripe]:
+def run_localstripe(state: Path | None = None) -> Iterator[LocalStripe]:
     port = free_port()
+    keep = ["--state", str(state)] if state is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(port)],
+        [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(port), *keep],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -191,13 +191,13 @@ def test_50_simultaneous_holds_by_one_customer_give_5_holds_and_45_too_many_hold
     assert row is not None and row[0] == 5
 
 
-def test_a_statement_over_5_s_is_cancelled_and_answered_with_the_documented_57014(
+def test_a_statement_over_5_s_is_cancelled_and_answered_with_a_503_that_says_so(
     world: World,
 ) -> None:
     """The backstop behind the input bounds above: a statement that runs too long is
-    cancelled at the API roles' statement_timeout and answered at once, HTTP 500 with
-    code 57014 (PostgREST's fixed mapping of SQLSTATE class 57; docs/errors.md,
-    "Statement timeout"). Every expensive api call found is bounded by its input, so
+    cancelled at the API roles' statement_timeout and answered at once with
+    503 statement_timeout (PostgREST's own answer is a 500 with code 57014, which the
+    gateway corrects; docs/errors.md, "Statement timeout"). Every expensive api call found is bounded by its input, so
     the slow statement is stood in for, in this test's own database, by pg_sleep."""
     world.db.execute(
         "create function api.zz_slow_for_test() returns integer language sql stable "
@@ -216,8 +216,10 @@ def test_a_statement_over_5_s_is_cancelled_and_answered_with_the_documented_5701
         started = time.monotonic()
         resp = httpx.get(f"{world.url}/rpc/zz_slow_for_test", timeout=30)
         elapsed = time.monotonic() - started
-        assert resp.status_code == 500, resp.text
-        assert resp.json()["code"] == "57014"
+        assert resp.status_code == 503, resp.text
+        assert resp.json()["code"] == "PT503"
+        assert resp.json()["hint"] == "statement_timeout"
+        assert resp.headers["Retry-After"] == "5"
         assert elapsed < 15
     finally:
         world.db.execute("drop function api.zz_slow_for_test()")

@@ -28,8 +28,9 @@ class GatewayConfig:
     rate_per_token: int = 50  # requests per second per bearer token
     burst_per_token: int = 100
     max_body: str = "1m"
+    max_answer: str = "16m"  # the largest PostgREST answer the gateway reads in memory
     upstream_host: str = "127.0.0.1"
-    js_dir: Path | None = None  # where jwt.js is; default: inside this package
+    js_dir: Path | None = None  # where jwt.js and upstream.js are; default: this package
     user: str | None = None  # nginx's `user` for its workers; default: www-data when root
 
     @property
@@ -72,6 +73,7 @@ http {{
     js_import jwt from jwt.js;
     js_set $jwt_sub jwt.sub;
     js_set $jwt_role jwt.role;
+    js_import upstream from upstream.js;
 
     client_body_temp_path {tmp / "body"};
     proxy_temp_path {tmp / "proxy"};
@@ -101,7 +103,16 @@ http {{
         location / {{
             limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
             limit_req zone=per_token burst={cfg.burst_per_token} nodelay;
-            proxy_pass http://postgrest;
+            # upstream.js reads PostgREST's whole answer (a subrequest) and corrects
+            # the two it gets wrong for clients (docs/errors.md, "Gateway").
+            js_content upstream.pass;
+            add_header X-Request-Id $request_id always;
+            error_page 429 = @rate_limited;
+            error_page 413 = @too_large;
+        }}
+        location = /_postgrest {{
+            internal;
+            proxy_pass http://postgrest$request_uri;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
@@ -114,10 +125,8 @@ http {{
             # 4k/8k default, or nginx fails it as a 502 ("upstream sent too big header").
             proxy_buffer_size 16k;
             proxy_buffers 8 16k;
-            add_header X-Request-Id $request_id always;
-            error_page 429 = @rate_limited;
-            error_page 413 = @too_large;
-            error_page 502 504 = @unavailable;
+            # the largest answer (db-max-rows rows, the OpenAPI document) fits in memory
+            subrequest_output_buffer_size {cfg.max_answer};
         }}
         location @rate_limited {{
             add_header Retry-After 1 always;
@@ -127,11 +136,6 @@ http {{
         location @too_large {{
             add_header X-Request-Id $request_id always;
             return 413 '{_error_body("413:payload_too_large", "the request body is too large (limit " + cfg.max_body + "B)")}';
-        }}
-        location @unavailable {{
-            add_header Retry-After 2 always;
-            add_header X-Request-Id $request_id always;
-            return 503 '{_error_body("503:unavailable", "the API is restarting; retry shortly")}';
         }}
     }}
 }}
@@ -153,10 +157,11 @@ def prepare(cfg: GatewayConfig) -> Path:
     tmp.mkdir(exist_ok=True)
     if cfg.js_dir is not None:
         cfg.js_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(
-            Path(str(resources.files("worker").joinpath("gateway", "jwt.js"))),
-            cfg.js_dir / "jwt.js",
-        )
+        for name in ("jwt.js", "upstream.js"):
+            shutil.copyfile(
+                Path(str(resources.files("worker").joinpath("gateway", name))),
+                cfg.js_dir / name,
+            )
     if cfg.user is not None:
         tmp.chmod(0o777)  # another image's nginx user writes its temp files here
     elif os.geteuid() == 0:
