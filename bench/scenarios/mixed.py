@@ -213,15 +213,16 @@ def measure(
 ) -> Sample:
     """One run of the mix at ``connections``; the queues drained and checked after."""
     env.worker_for(url)
-    # enough offers for every connection to confirm for the whole run at ~5 requests/s
-    per_thread = max(4, math.ceil(duration * 5 * 0.09 * 2))
-    batch = offers.take(per_thread * connections)
-    by_thread: list[list[str]] = [[] for _ in range(connections)]
-    for who, quote_id, provider_id in batch:
-        threads = [t for t in range(connections) if t % len(tokens) == who]
-        if threads:
-            t = min(threads, key=lambda k: len(by_thread[k]))
-            by_thread[t].append(json.dumps({"quote_id": quote_id, "provider_id": provider_id}))
+    # enough offers for every connection to confirm for the whole run at ~20 requests/s,
+    # each quoted by that connection's customer
+    per_thread = math.ceil(duration * 20 * 0.09) + 4
+    by_thread = [
+        [
+            json.dumps({"quote_id": q, "provider_id": p})
+            for _, q, p in offers.take(per_thread, who=t % len(tokens))
+        ]
+        for t in range(connections)
+    ]
     text = script(
         [json.dumps(b) for b in quote_scenario.requests()],
         tokens,
