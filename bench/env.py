@@ -12,7 +12,9 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from functools import cached_property
@@ -20,11 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import psycopg
 from psycopg import sql
 
 from bench.tools import PGBENCH, CpuProbe, pgbench_init
-from worker import config, demo, deploy, gateway, procs, seed, stack
+from worker import config, demo, deploy, gateway, procs, seed, stack, stripe_setup
 from worker.config import Settings
 
 BENCH_DB = "bookiji_bench"
@@ -44,6 +47,16 @@ class Account:
     session_id: str
 
 
+@dataclasses.dataclass(frozen=True)
+class Worker:
+    """``python -m worker`` over one database, with its own localstripe and SMTP sink."""
+
+    db_url: str
+    stripe_url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+
 class BenchEnv:
     def __init__(
         self, settings: Settings, db_url: str, home: Path, stack_: ExitStack, fresh: bool
@@ -54,6 +67,7 @@ class BenchEnv:
         self._stack = stack_
         self._fresh = fresh
         self._apis: dict[str, procs.ApiServer] = {}
+        self._workers: dict[str, Worker] = {}
 
     # --- the database ------------------------------------------------------
 
@@ -65,18 +79,25 @@ class BenchEnv:
         _make_accounts(self.db_url)
 
     def dataset(self, providers: int) -> str:
-        """A database of ``providers`` seeded Montreal providers and the benchmark
-        accounts (``bookiji_bench_p<N>`` on the same server, kept between runs:
-        100k take ~40 s to seed)."""
+        """A database of ``providers`` seeded Montreal providers, their next two
+        weeks (time off, bookings: ``seed.load_activity``) and the benchmark
+        accounts (``bookiji_bench_p<N>`` on the same server, kept between runs;
+        the two weeks are made again when the dataset is used on another day)."""
         name = f"bookiji_bench_p{providers}"
         url = self.server_url(name)
         deploy.ensure_database(self.server_url("postgres"), name)
         deploy.deploy(self.settings, url=url)
         _make_accounts(url)
         with psycopg.connect(url) as conn:
-            seed.load(conn, providers)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("vacuum analyze app.providers, app.services, app.weekly_hours")
+            loaded = seed.load(conn, providers)
+            activity = seed.load_activity(conn, providers)
+        print(f"    {loaded.summary()}\n    {activity.summary()}", flush=True)
+        if not (loaded.skipped and activity.skipped):
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    "vacuum analyze app.providers, app.services, app.weekly_hours, "
+                    "app.time_off, app.bookings, app.payments"
+                )
         return url
 
     def accounts_of(
@@ -98,6 +119,92 @@ class BenchEnv:
             name = "api-" + config.dbname_of(url)
             self._apis[url] = self._run_api(name, pre_request=True, with_nginx=True, db_url=url)
         return self._apis[url]
+
+    def worker_for(self, url: str) -> Worker:
+        """The worker over the database at ``url``, with localstripe and an SMTP sink
+        of its own on free loopback ports, localstripe's webhook pointed at that
+        database's API (started once; stopped when the environment closes)."""
+        if url not in self._workers:
+            self._workers[url] = self._stack.enter_context(self._run_worker(url))
+        return self._workers[url]
+
+    @contextmanager
+    def _run_worker(self, url: str) -> Iterator[Worker]:
+        name = "worker-" + config.dbname_of(url)
+        home = self.home / name
+        home.mkdir(parents=True, exist_ok=True)
+        stripe_port, smtp_port = procs.free_port(), procs.free_port()
+        stripe_url = f"http://127.0.0.1:{stripe_port}"
+        started: list[subprocess.Popen[bytes]] = []
+        logs: list[Any] = []
+
+        def spawn(cmd: list[str], log_name: str, env: dict[str, str] | None = None) -> None:
+            log = (home / log_name).open("wb")
+            logs.append(log)
+            started.append(
+                subprocess.Popen(
+                    cmd, cwd=config.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                )
+            )
+
+        try:
+            spawn(
+                [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(stripe_port)],
+                "localstripe.log",
+            )
+            spawn(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from pathlib import Path; from worker import services; "
+                    "services.run_smtp_sink('127.0.0.1', int(sys.argv[1]), Path(sys.argv[2]))",
+                    str(smtp_port),
+                    str(home / "mail"),
+                ],
+                "smtp.log",
+            )
+            stripe_settings = dataclasses.replace(self.settings, stripe_api_base=stripe_url)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    stripe_setup.register_webhook(
+                        stripe_settings, f"{self.api_for(url).url}/rpc/stripe_webhook"
+                    )
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline or started[0].poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            worker_env = dict(
+                os.environ,
+                WORKER_DATABASE_URL=config.with_credentials(
+                    url, "bookiji_worker", self.settings.worker_db_password, config.dbname_of(url)
+                ),
+                STRIPE_API_BASE=stripe_url,
+                SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
+                PYTHONUNBUFFERED="1",
+            )
+            spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "worker",
+                    "--metrics-port",
+                    "0",
+                    "--reconcile-interval",
+                    "0",
+                    "--log-level",
+                    "WARNING",
+                ],
+                "worker.log",
+                worker_env,
+            )
+            yield Worker(url, stripe_url, home / "worker.log", started[-1])
+        finally:
+            for proc in reversed(started):
+                procs.stop(proc)
+            for log in logs:
+                log.close()
 
     @cached_property
     def accounts(self) -> list[Account]:

@@ -165,8 +165,7 @@ def measured(probes: list[CpuProbe], run: Callable[[], Sample]) -> Sample:
 
 # --- wrk: closed loop, HTTP/1.1 keep-alive ----------------------------------
 
-_WRK_DONE = r"""
-done = function(summary, latency, requests)
+WRK_SUMMARY = r"""
   local e = summary.errors
   io.write(string.format(
     "BENCH_JSON {\"requests\":%d,\"duration_us\":%d,\"connect\":%d,\"read\":%d," ..
@@ -174,8 +173,8 @@ done = function(summary, latency, requests)
     "\"max_us\":%d,\"mean_us\":%.1f}\n",
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(99), latency.max, latency.mean))
-end
 """
+_WRK_DONE = "done = function(summary, latency, requests)" + WRK_SUMMARY + "end\n"
 
 
 def lua_string(value: str) -> str:
@@ -227,6 +226,27 @@ def wrk(
 ) -> Sample:
     """Closed loop: ``connections`` keep-alive connections each send their next
     request when the previous answer arrives."""
+    sample, _ = wrk_output(
+        url,
+        connections=connections,
+        duration=duration,
+        script=script,
+        threads=threads,
+        timeout_s=timeout_s,
+    )
+    return sample
+
+
+def wrk_output(
+    url: str,
+    *,
+    connections: int,
+    duration: float,
+    script: str,
+    threads: int = 1,
+    timeout_s: float = 5.0,
+) -> tuple[Sample, str]:
+    """:func:`wrk`, and what wrk printed (a script's ``done`` may print more)."""
     with tempfile.TemporaryDirectory(prefix="bookiji-wrk-") as tmp:
         path = Path(tmp) / "script.lua"
         path.write_text(script)
@@ -241,7 +261,7 @@ def wrk(
             url,
         ]
         out = _run(cmd, duration + MARGIN)
-    return parse_wrk(out, shlex.join([*cmd[:-2], "<script>", url]))
+    return parse_wrk(out, shlex.join([*cmd[:-2], "<script>", url])), out
 
 
 def parse_wrk(out: str, command: str = "") -> Sample:

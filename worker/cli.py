@@ -139,7 +139,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
         raise BookijiError(f"cannot connect to PostgreSQL: {str(exc).strip()}") from exc
     with conn:
         result = seed.load(conn, args.providers, seed=args.seed)
-    print(result.summary())
+        print(result.summary(), flush=True)
+        if args.activity:
+            print(seed.load_activity(conn, args.providers, seed=args.seed).summary())
     return 0
 
 
@@ -266,6 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     sd.add_argument("--providers", type=int, required=True, help="how many (1 to 1,000,000)")
     sd.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     sd.add_argument("--database-url", default=None, help="default: DATABASE_URL")
+    sd.add_argument(
+        "--activity",
+        action="store_true",
+        help="also the next two weeks: customers, time off and bookings (as the benchmark has)",
+    )
     sd.set_defaults(func=cmd_seed)
 
     ls = sub.add_parser("localstripe", help="run localstripe (on 127.0.0.1 unless --host)")

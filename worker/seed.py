@@ -12,6 +12,13 @@ Every generated account, and the three demo accounts, share one password,
 ``bookiji-demo-2026`` (its bcrypt hash is precomputed below, so seeding never
 pays for bcrypt).
 
+``load_activity(conn, providers, seed=...)`` gives a loaded set its next two
+weeks: seeded customers, time off for a few percent of the providers, and
+bookings (most confirmed and paid, a few cancelled) filling roughly a third of
+the working time, more of it in the popular hours. It is set-based SQL (one
+``insert ... select`` per table and chunk of providers), deterministic for a
+seed and a start date, and consistent with ``internal.check_invariants()``.
+
 ``ensure_demo(settings)`` loads the 200-provider demo set once and makes sure
 the demo accounts exist: demo.customer@bookiji.test (customer),
 demo.provider@bookiji.test (provider, owner of one of the demo providers) and
@@ -25,9 +32,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -554,3 +562,426 @@ def ensure_demo(settings: Settings) -> SeedResult:
         if conn.execute("select to_regclass('app.providers')").fetchone() == (None,):
             raise ConfigError("the catalog tables are missing: run `bookiji deploy` first")
         return load_demo(conn)
+
+
+# --- the next two weeks: customers, time off, bookings ----------------------
+
+ACTIVITY_DAYS = 14
+BOOKED_SHARE = 0.3  # chance that a slot of a provider of average busyness is taken (hour weight 1)
+TIME_OFF_SHARE = 0.03  # providers with a block of time off in the window
+CANCELLED_SHARE = 0.06  # bookings made and cancelled (they block nothing)
+CUSTOMERS_PER_PROVIDER = 0.2
+ACTIVITY_CHUNK = 20_000  # providers per statement: bounds the trigger queue of one insert
+ACTIVITY_KEY = "seed_activity."  # + tag, in internal.settings: the window's first day
+ACTOR = "seed"  # the actor the audit trail records for generated bookings
+
+
+@dataclass
+class ActivityResult:
+    tag: str = ""
+    first_day: date | None = None
+    days: int = ACTIVITY_DAYS
+    customers: int = 0
+    time_off: int = 0
+    confirmed: int = 0
+    cancelled: int = 0
+    payments: int = 0
+    booked_share: float = 0.0  # of the window's working time, by confirmed bookings (buffers in)
+    replaced: int = 0  # bookings of an earlier window, deleted
+    seconds: float = 0.0
+    skipped: bool = False
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"seed {self.tag} activity: already there for {self.first_day}, nothing to do"
+        return (
+            f"seed {self.tag} activity, {self.days} days from {self.first_day}: "
+            f"{self.customers} customers, {self.time_off} time off blocks, "
+            f"{self.confirmed} confirmed bookings ({self.booked_share:.0%} of working time), "
+            f"{self.cancelled} cancelled, {self.payments} payments"
+            + (f", {self.replaced} old bookings replaced" if self.replaced else "")
+            + f" in {self.seconds:.1f} s"
+        )
+
+
+def customer_email(tag: str, index: int) -> str:
+    return f"customer{index:07d}.{tag}@seed.bookiji.test"
+
+
+def _u(*parts: str) -> str:
+    """SQL: a deterministic uniform number in [0, 1) from the seed and ``parts``."""
+    key = " || ':' || ".join(parts)
+    return f"((pg_catalog.hashtextextended({key}, %(seed)s) & 2147483647) / 2147483648.0)"
+
+
+def _u_key(key: str, salt: int) -> str:
+    """SQL: like ``_u``, from one key hashed with the seed plus ``salt`` (cheaper)."""
+    return f"((pg_catalog.hashtextextended({key}, %(seed)s + {salt}) & 2147483647) / 2147483648.0)"
+
+
+# The set's providers, numbered, with their active services as arrays and the
+# length of their slot grid: the longest service with its buffers, in quarter
+# hours. Bookings sit on that grid inside each weekly interval, one slot each,
+# so that two bookings of a provider can never overlap.
+_ACTIVITY_PROVIDERS = f"""
+create temporary table seed_providers on commit drop as
+select
+    p.id,
+    p.time_zone,
+    row_number() over (order by p.id) as n,
+    0.4 + 1.2 * {_u("p.id::text", "'busy'")} as busy,
+    array_agg(s.id order by s.id) as service_ids,
+    array_agg(s.duration_minutes order by s.id) as durations,
+    array_agg(s.buffer_before_minutes order by s.id) as befores,
+    array_agg(s.buffer_after_minutes order by s.id) as afters,
+    array_agg(s.price_cents order by s.id) as prices,
+    array_agg(s.deposit_cents order by s.id) as deposits,
+    array_agg(s.cancel_notice_hours order by s.id) as notices,
+    array_agg(s.cancel_fee_cents order by s.id) as fees,
+    (ceil(max(s.buffer_before_minutes + s.duration_minutes + s.buffer_after_minutes) / 15.0) * 15)::integer
+        as slot_minutes
+from app.providers as p
+inner join app.services as s on s.provider_id = p.id and s.is_active
+where p.contact_email like %(pattern)s and p.is_active
+group by p.id, p.time_zone
+"""
+
+_ACTIVITY_CUSTOMERS = """
+insert into app.users (id, email, role, full_name, locale, email_confirmed_at)
+select
+    pg_catalog.md5(%(tag)s::text || ':customer:' || i)::uuid,
+    'customer' || pg_catalog.lpad(i::text, 7, '0') || '.' || %(tag)s::text || '@seed.bookiji.test',
+    'customer',
+    'Seed Customer ' || i,
+    case when i %% 5 < 3 then 'fr' else 'en' end,
+    %(confirmed_at)s
+from pg_catalog.generate_series(0, %(customers)s - 1) as i
+on conflict (email) do nothing
+"""
+
+_ACTIVITY_CUSTOMER_IDS = """
+create temporary table seed_customers on commit drop as
+select pg_catalog.md5(%(tag)s::text || ':customer:' || i)::uuid as id
+from pg_catalog.generate_series(0, %(customers)s - 1) as i
+"""
+
+_ACTIVITY_CREDENTIALS = """
+insert into auth.credentials (user_id, password_hash)
+select pg_catalog.md5(%(tag)s::text || ':customer:' || i)::uuid, %(hash)s
+from pg_catalog.generate_series(0, %(customers)s - 1) as i
+on conflict (user_id) do nothing
+"""
+
+# A block of time off for a few percent of the providers: a vacation of one to
+# five whole local days, or an afternoon off.
+_ACTIVITY_TIME_OFF = f"""
+insert into app.time_off (id, provider_id, during, reason)
+select
+    pg_catalog.md5(%(seed)s::text || ':' || %(first)s::text || ':off:' || p.id)::uuid,
+    p.id,
+    case when k.vacation
+        then pg_catalog.tstzrange(
+            (k.day)::timestamp at time zone p.time_zone,
+            (k.day + k.length)::timestamp at time zone p.time_zone, '[)')
+        else pg_catalog.tstzrange(
+            (k.day + time '12:00') at time zone p.time_zone,
+            (k.day + time '18:00') at time zone p.time_zone, '[)')
+    end,
+    case when k.vacation then 'Vacances' else 'Rendez-vous' end || ' (seed ' || %(tag)s::text || ')'
+from seed_providers as p
+cross join lateral (
+    select
+        {_u("p.id::text", "'off'")} < %(time_off)s as chosen,
+        {_u("p.id::text", "'off-kind'")} < 0.6 as vacation,
+        %(first)s::date + (floor({_u("p.id::text", "'off-day'")} * %(days)s))::integer as day,
+        1 + (floor({_u("p.id::text", "'off-length'")} * 5))::integer as length
+) as k
+where k.chosen
+"""
+
+# Bookings of one chunk of providers: every slot of the grid in the window's
+# working intervals, taken with a chance that grows with the provider's
+# busyness and the hour's popularity; never in time off, never over a live
+# booking already there (one the benchmark made, say). A taken slot books one
+# of the provider's services at its start (buffers included); a few were
+# cancelled (they block nothing), the rest are confirmed, and paid when they cost
+# anything (deposit, else price): the payment succeeded, captured in full.
+_ACTIVITY_BOOKINGS = f"""
+with slots as (
+    select
+        p.*,
+        d.day,
+        w.id as hours_id,
+        k.k,
+        ((d.day + w.start_time) + pg_catalog.make_interval(mins => k.k * p.slot_minutes))
+            as local_start
+        ,
+        p.id::text || ':' || (d.day - %(first)s::date) || ':' || w.id::text || ':' || k.k as slot_key
+    from seed_providers as p
+    inner join app.weekly_hours as w on w.provider_id = p.id
+    cross join lateral (
+        select %(first)s::date + i as day from pg_catalog.generate_series(0, %(days)s - 1) as i
+    ) as d
+    cross join lateral pg_catalog.generate_series(
+        0,
+        floor(extract(epoch from w.end_time - w.start_time) / 60 / p.slot_minutes)::integer - 1
+    ) as k (k)
+    where p.n between %(lo)s and %(hi)s and extract(dow from d.day) = w.day_of_week
+),
+taken as (
+    select
+        s.*,
+        s.local_start at time zone s.time_zone as starts,
+        1 + (floor({_u_key("s.slot_key", 1)}
+            * pg_catalog.cardinality(s.service_ids)))::integer as j,
+        pg_catalog.md5(%(tag)s::text || ':customer:' || (floor(
+            {_u_key("s.slot_key", 2)}
+            * %(customers)s))::integer)::uuid as customer_id,
+        {_u_key("s.slot_key", 3)}
+            < %(cancelled)s as was_cancelled,
+        %(first)s::date::timestamp at time zone 'UTC' - pg_catalog.make_interval(days => 8 + (floor(
+            {_u_key("s.slot_key", 4)} * 20
+        ))::integer) as made_at
+    from slots as s
+    where {_u_key("s.slot_key", 5)}
+        < %(booked)s * s.busy * case
+            when extract(hour from s.local_start) between 10 and 12 then 1.4
+            when extract(hour from s.local_start) between 16 and 18 then 1.3
+            when extract(hour from s.local_start) < 9 then 0.5
+            when extract(hour from s.local_start) >= 19 then 0.6
+            else 1.0
+        end
+),
+rows as materialized (
+    select
+        pg_catalog.md5(%(seed)s::text || ':' || %(first)s::text || ':booking:' || t.id || ':' || t.day
+            || ':' || t.hours_id || ':' || t.k)::uuid as id,
+        t.customer_id,
+        t.id as provider_id,
+        t.service_ids[t.j] as service_id,
+        pg_catalog.tstzrange(
+            t.starts + pg_catalog.make_interval(mins => t.befores[t.j]),
+            t.starts + pg_catalog.make_interval(mins => t.befores[t.j] + t.durations[t.j]),
+            '[)'
+        ) as during,
+        pg_catalog.tstzrange(
+            t.starts,
+            t.starts + pg_catalog.make_interval(mins => t.befores[t.j] + t.durations[t.j] + t.afters[t.j]),
+            '[)'
+        ) as blocked,
+        case when t.was_cancelled then 'cancelled' else 'confirmed' end as status,
+        t.prices[t.j] as price_cents,
+        t.deposits[t.j] as deposit_cents,
+        t.notices[t.j] as cancel_notice_hours,
+        least(t.fees[t.j], t.prices[t.j]) as cancel_fee_cents,
+        t.was_cancelled,
+        t.made_at
+    from taken as t
+),
+inserted as (
+    insert into app.bookings (
+        id, customer_id, provider_id, service_id, during, blocked, status, price_cents,
+        deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, cancelled_at,
+        cancelled_by, cancelled_by_role, cancel_reason, created_at, updated_at
+    )
+    select
+        r.id, r.customer_id, r.provider_id, r.service_id, r.during, r.blocked, r.status,
+        r.price_cents, r.deposit_cents, 'CAD', r.cancel_notice_hours, r.cancel_fee_cents,
+        case when r.was_cancelled then r.made_at + interval '1 day' end,
+        case when r.was_cancelled then r.customer_id end,
+        case when r.was_cancelled then 'customer' end,
+        case when r.was_cancelled then 'Plans changed' end,
+        r.made_at,
+        case when r.was_cancelled then r.made_at + interval '1 day' else r.made_at end
+    from rows as r
+    where
+        not exists (
+            select from app.time_off as o
+            where o.provider_id = r.provider_id and o.during && r.blocked
+        )
+        and not exists (
+            select from seed_live as l
+            where l.provider_id = r.provider_id and l.blocked && r.blocked
+        )
+    returning *
+),
+trail as (
+    -- what the audit trigger (disabled for this insert) writes for each new booking
+    insert into audit.action_log (actor_role, action, table_name, row_id, after)
+    select %(actor)s, 'booking.created', 'app.bookings', i.id::text, pg_catalog.to_jsonb(i)
+    from inserted as i
+),
+paid as (
+    insert into app.payments (
+        id, booking_id, amount_cents, currency, status, stripe_payment_intent_id,
+        captured_cents, created_at, updated_at
+    )
+    select
+        pg_catalog.md5(i.id::text || ':payment')::uuid,
+        i.id,
+        a.amount,
+        'CAD',
+        'succeeded',
+        'pi_seed_' || pg_catalog.replace(i.id::text, '-', ''),
+        a.amount,
+        i.created_at,
+        i.created_at
+    from inserted as i
+    cross join lateral (
+        select case when i.deposit_cents > 0 then i.deposit_cents else i.price_cents end as amount
+    ) as a
+    where i.status = 'confirmed' and a.amount > 0
+    returning 1
+)
+select
+    (select count(*) from inserted where status = 'confirmed'),
+    (select count(*) from inserted where status = 'cancelled'),
+    (select count(*) from paid)
+"""
+
+# Live bookings that were already there (not generated: the benchmark's own):
+# generated ones must not overlap them.
+_ACTIVITY_LIVE = """
+create temporary table seed_live on commit drop as
+select b.provider_id, b.blocked
+from app.bookings as b
+where b.status in ('pending_payment', 'confirmed')
+    and b.blocked && pg_catalog.tstzrange(%(first)s::timestamptz - interval '1 day',
+                                          %(first)s::timestamptz + make_interval(days => %(days)s + 1))
+"""
+
+# The share of the window's working time that the confirmed bookings block.
+_ACTIVITY_SHARE = """
+select
+    coalesce((
+        select sum(extract(epoch from upper(b.blocked) - lower(b.blocked)))
+        from app.bookings as b
+        inner join seed_providers as p on p.id = b.provider_id
+        where b.status = 'confirmed' and b.customer_id in (select id from seed_customers)
+    ), 0)
+    / nullif((
+        select sum(extract(epoch from w.end_time - w.start_time))
+        from seed_providers as p
+        inner join app.weekly_hours as w on w.provider_id = p.id
+        cross join pg_catalog.generate_series(0, %(days)s - 1) as i
+        where extract(dow from %(first)s::date + i) = w.day_of_week
+    ), 0)
+"""
+
+
+def _customers_for(providers: int) -> int:
+    return max(8, int(providers * CUSTOMERS_PER_PROVIDER))
+
+
+def activity_first_day(today: date | None = None) -> date:
+    """The window's first day: tomorrow in Montreal (whole days, all of them ahead)."""
+    return (today or datetime.now(ZoneInfo(TIME_ZONE)).date()) + timedelta(days=1)
+
+
+def load_activity(
+    conn: psycopg.Connection[Any],
+    providers: int,
+    *,
+    seed: int = DEMO_SEED,
+    tag: str | None = None,
+    first_day: date | None = None,
+    days: int = ACTIVITY_DAYS,
+    booked: float = BOOKED_SHARE,
+    time_off: float = TIME_OFF_SHARE,
+    cancelled: float = CANCELLED_SHARE,
+    chunk: int = ACTIVITY_CHUNK,
+) -> ActivityResult:
+    """Customers, time off and bookings over ``days`` days from ``first_day``
+    (default: tomorrow) for the set loaded by ``load(conn, providers, seed=seed)``.
+
+    Deterministic for (seed, set, first day). Idempotent: when this window is
+    already there, nothing is written; a window of another first day is deleted
+    (its bookings, payments, audit rows and time off) and replaced. One transaction.
+    """
+    tag = tag or tag_for(providers, seed)
+    first = first_day or activity_first_day()
+    result = ActivityResult(tag=tag, first_day=first, days=days)
+    started = time.perf_counter()
+    n_customers = _customers_for(providers)
+    params: dict[str, Any] = {
+        "seed": seed,
+        "tag": tag,
+        "first": first.isoformat(),
+        "days": days,
+        "booked": booked,
+        "time_off": time_off,
+        "cancelled": cancelled,
+        "customers": n_customers,
+        "confirmed_at": CONFIRMED_AT,
+        "hash": PASSWORD_HASH,
+        "pattern": f"contact%.{tag}@seed.bookiji.test",
+        "actor": ACTOR,
+    }
+    key = ACTIVITY_KEY + tag
+    with conn.transaction():
+        row = conn.execute("select value from internal.settings where key = %s", (key,)).fetchone()
+        if row is not None and row[0] == first.isoformat():
+            result.skipped = True
+            return result
+        conn.execute("select set_config('bookiji.actor', %s, true)", (ACTOR,))
+        conn.execute(_ACTIVITY_CUSTOMER_IDS, params)
+        if row is not None:
+            result.replaced = _delete_activity(conn, tag)
+        conn.execute(_ACTIVITY_CUSTOMERS, params)
+        conn.execute(_ACTIVITY_CREDENTIALS, params)
+        result.customers = n_customers
+        conn.execute(_ACTIVITY_PROVIDERS, params)
+        conn.execute("create index on seed_providers (n)")
+        conn.execute("analyze seed_providers")
+        count = conn.execute("select count(*) from seed_providers").fetchone()
+        total = int(count[0]) if count else 0
+        result.time_off = conn.execute(_ACTIVITY_TIME_OFF, params).rowcount
+        conn.execute(_ACTIVITY_LIVE, params)
+        conn.execute("create index on seed_live (provider_id)")
+        conn.execute("analyze seed_live")
+        # The audit trigger runs a plpgsql function and a nested insert per row (more
+        # than half of the time); each statement below writes the very same rows
+        # itself, set-based (tests/bench/test_seed_activity.py compares them). The
+        # ALTER is transactional: an error rolls it back with everything else.
+        conn.execute("alter table app.bookings disable trigger _900_audit")
+        for lo in range(1, total + 1, chunk):
+            got = conn.execute(
+                _ACTIVITY_BOOKINGS, {**params, "lo": lo, "hi": lo + chunk - 1}
+            ).fetchone()
+            assert got is not None
+            result.confirmed += int(got[0])
+            result.cancelled += int(got[1])
+            result.payments += int(got[2])
+        conn.execute("alter table app.bookings enable trigger _900_audit")
+        share = conn.execute(_ACTIVITY_SHARE, params).fetchone()
+        result.booked_share = float(share[0]) if share and share[0] is not None else 0.0
+        conn.execute(
+            "insert into internal.settings (key, value) values (%s, %s) "
+            "on conflict (key) do update set value = excluded.value",
+            (key, first.isoformat()),
+        )
+    for table in ("app.users", "app.time_off", "app.bookings", "app.payments"):
+        conn.execute(f"analyze {table}")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _delete_activity(conn: psycopg.Connection[Any], tag: str) -> int:
+    """Delete an earlier window of the set: its bookings (payments follow), their
+    audit rows and the time off. Returns how many bookings went."""
+    row = conn.execute(
+        """
+        with gone as (
+            delete from app.bookings where customer_id in (select id from seed_customers)
+            returning id
+        ),
+        trail as (
+            delete from audit.action_log as l
+            using gone
+            where l.table_name = 'app.bookings' and l.row_id = gone.id::text
+        )
+        select count(*) from gone
+        """
+    ).fetchone()
+    conn.execute("delete from app.time_off where reason like %s", (f"% (seed {tag})",))
+    return int(row[0]) if row else 0

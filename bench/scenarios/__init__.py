@@ -8,6 +8,7 @@ from bench.scenarios.calibration import Calibration
 from bench.scenarios.confirm import Confirm
 from bench.scenarios.hook_sql import HookSql
 from bench.scenarios.login import Login
+from bench.scenarios.mixed import Mixed
 from bench.scenarios.open_loop import OpenLoop
 from bench.scenarios.overhead import Overhead
 from bench.scenarios.queue import QueueScenario
@@ -22,5 +23,6 @@ SCENARIOS: list[Scenario] = [
     QueueScenario(),
     Quote(),
     Confirm(),
+    Mixed(),
 ]
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}

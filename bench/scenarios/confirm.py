@@ -92,19 +92,20 @@ class _Offers:
         self.next_slot = 0
         self.used: dict[str, list[datetime]] = {}
 
-    def take(self, count: int) -> list[tuple[int, str, str]]:
-        """(customer index, quote id, provider id), count of them, each on its own slot."""
+    def take(self, count: int, who: int | None = None) -> list[tuple[int, str, str]]:
+        """(customer index, quote id, provider id), count of them, each on its own slot;
+        all of customer ``who`` when given, else the customers in turn, slot by slot."""
         out: list[tuple[int, str, str]] = []
         with psycopg.connect(self.url) as conn:
             while len(out) < count and self.next_slot < 4000:
                 starts = _slot(self.next_slot)
-                who = self.next_slot % len(self.claims)
+                customer = self.next_slot % len(self.claims) if who is None else who
                 self.next_slot += 1
                 # every category and neighbourhood in turn: many providers, few overlaps
                 category = CATEGORIES[self.next_slot % len(CATEGORIES)]
                 _, lat, lng, _ = NEIGHBOURHOODS[self.next_slot % len(NEIGHBOURHOODS)]
                 with conn.transaction():
-                    _as_customer(conn, self.claims[who])
+                    _as_customer(conn, self.claims[customer])
                     rows = conn.execute(
                         "select quote_id, provider_id from api.quote(%s, %s, %s, %s, 3, 50)",
                         (category, lat, lng, starts),
@@ -114,7 +115,7 @@ class _Offers:
                     # a slot and its buffers stay under 4 hours: no overlap
                     if all(abs(starts - t) >= timedelta(hours=4) for t in taken):
                         taken.append(starts)
-                        out.append((who, str(quote_id), str(provider_id)))
+                        out.append((customer, str(quote_id), str(provider_id)))
         return out[:count]
 
 

@@ -1,0 +1,240 @@
+"""The benchmark's two weeks of activity (worker/seed.py ``load_activity``): time off
+and bookings that keep every promise of ``internal.check_invariants()``, that
+availability sees, written exactly as the audit trigger would have written them;
+and the mixed scenario end to end at a tiny size. Never about time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.helpers import stack
+from worker import seed
+
+PROVIDERS = 60
+FIRST_DAY = date(2030, 3, 4)  # a Monday, far from today: the window is all ahead
+
+
+def _load(db: psycopg.Connection[Any], first: date = FIRST_DAY) -> seed.ActivityResult:
+    seed.load(db, PROVIDERS)
+    # a higher share of time off than the default, so that a tiny set has some
+    return seed.load_activity(db, PROVIDERS, first_day=first, time_off=0.2)
+
+
+def _violations(db: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+    return [r for r in db.execute("select * from internal.check_invariants()") if r[1] != 0]
+
+
+def test_the_two_weeks_have_time_off_and_bookings_that_keep_every_invariant(
+    db: psycopg.Connection[Any],
+) -> None:
+    result = _load(db)
+
+    assert result.customers > 0 and result.time_off > 0
+    assert result.confirmed > 0 and result.cancelled > 0 and result.payments > 0
+    assert 0.1 < result.booked_share < 0.6
+    assert "confirmed bookings" in result.summary()
+    assert _violations(db) == []
+    row = db.execute(
+        "select count(*) filter (where status = 'confirmed'), count(*) filter (where status = "
+        "'cancelled'), min(lower(blocked)), max(upper(blocked)) from app.bookings"
+    ).fetchone()
+    assert row is not None
+    assert (row[0], row[1]) == (result.confirmed, result.cancelled)
+    window_start = row[2].astimezone(seed.ZoneInfo(seed.TIME_ZONE)).date()
+    window_end = row[3].astimezone(seed.ZoneInfo(seed.TIME_ZONE)).date()
+    assert window_start >= FIRST_DAY and window_end < FIRST_DAY + timedelta(days=seed.ACTIVITY_DAYS)
+    # every paid booking's payment succeeded for what it cost (the deposit, else the price)
+    assert db.execute(
+        """
+        select count(*) from app.bookings b join app.payments p on p.booking_id = b.id
+        where b.status <> 'confirmed' or p.status <> 'succeeded' or p.captured_cents <> p.amount_cents
+           or p.amount_cents <> case when b.deposit_cents > 0 then b.deposit_cents else b.price_cents end
+        """
+    ).fetchone() == (0,)
+    # no booking in time off, none outside the provider's services
+    assert db.execute(
+        """
+        select count(*) from app.bookings b
+        where exists (select from app.time_off o where o.provider_id = b.provider_id
+                      and o.during && b.blocked)
+           or not exists (select from app.services s where s.id = b.service_id
+                          and s.provider_id = b.provider_id)
+        """
+    ).fetchone() == (0,)
+
+
+def test_the_audit_rows_are_what_the_trigger_writes(db: psycopg.Connection[Any]) -> None:
+    result = _load(db)
+    rows = db.execute(
+        """
+        select l.action, l.actor_role, l.actor_id, l.after = to_jsonb(b), l.before
+        from app.bookings b
+        join audit.action_log l on l.table_name = 'app.bookings' and l.row_id = b.id::text
+        """
+    ).fetchall()
+    assert len(rows) == result.confirmed + result.cancelled
+    assert set(rows) == {("booking.created", seed.ACTOR, None, True, None)}
+    # the trigger is back on: a booking inserted now is audited by it, in the same shape
+    booking = db.execute("select * from app.bookings limit 1").fetchone()
+    assert booking is not None
+    with db.transaction():
+        db.execute("select set_config('bookiji.actor', %s, true)", (seed.ACTOR,))
+        new = db.execute(
+            """
+            insert into app.bookings (customer_id, provider_id, service_id, during, blocked,
+                status, price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents)
+            select customer_id, provider_id, service_id, during, blocked, 'cancelled',
+                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents
+            from app.bookings where id = %s
+            returning id
+            """,
+            (booking[0],),
+        ).fetchone()
+    assert new is not None
+    assert db.execute(
+        """
+        select l.action, l.actor_role, l.after = to_jsonb(b) from app.bookings b
+        join audit.action_log l on l.row_id = b.id::text where b.id = %s
+        """,
+        (new[0],),
+    ).fetchall() == [("booking.created", seed.ACTOR, True)]
+
+
+def test_availability_sees_the_bookings_and_the_time_off(db: psycopg.Connection[Any]) -> None:
+    _load(db)
+    booked = db.execute(
+        """
+        select b.service_id, b.during, b.blocked, p.time_zone,
+               internal.slot_is_free(b.provider_id, p.time_zone, b.blocked, %s::timestamptz)
+        from app.bookings b join app.providers p on p.id = b.provider_id
+        where b.status = 'confirmed' order by b.id limit 50
+        """,
+        (FIRST_DAY - timedelta(days=1),),
+    ).fetchall()
+    assert booked and not any(r[4] for r in booked)
+    # the start of a booking is not offered, while other starts of that day are
+    now = FIRST_DAY - timedelta(days=1)
+    offered = 0
+    for service_id, during, _blocked, _tz, _free in booked[:10]:
+        starts = {
+            r[0]
+            for r in db.execute(
+                "select starts_at from internal.service_slots(%s, %s, %s, 15, %s::timestamptz)",
+                (
+                    service_id,
+                    during.lower - timedelta(hours=12),
+                    during.upper + timedelta(hours=12),
+                    now,
+                ),
+            )
+        }
+        offered += len(starts)
+        assert during.lower not in starts
+    assert offered > 0
+    off = db.execute(
+        """
+        select o.provider_id, o.during, p.time_zone from app.time_off o
+        join app.providers p on p.id = o.provider_id
+        """
+    ).fetchall()
+    assert off
+    for provider_id, during, tz in off:
+        assert db.execute(
+            "select internal.slot_is_free(%s, %s, tstzrange(%s, %s), %s::timestamptz)",
+            (provider_id, tz, during.lower, during.lower + timedelta(minutes=30), FIRST_DAY),
+        ).fetchone() == (False,)
+
+
+def test_the_window_is_deterministic_kept_and_replaced_on_another_day(
+    db: psycopg.Connection[Any],
+) -> None:
+    first = _load(db)
+    ids = db.execute("select array_agg(id order by id) from app.bookings").fetchone()
+    again = seed.load_activity(db, PROVIDERS, first_day=FIRST_DAY, time_off=0.2)
+    assert again.skipped
+    later = seed.load_activity(db, PROVIDERS, first_day=FIRST_DAY + timedelta(days=1), time_off=0.2)
+    assert later.replaced == first.confirmed + first.cancelled
+    assert _violations(db) == []
+    back = seed.load_activity(db, PROVIDERS, first_day=FIRST_DAY, time_off=0.2)
+    assert (back.confirmed, back.cancelled, back.time_off) == (
+        first.confirmed,
+        first.cancelled,
+        first.time_off,
+    )
+    assert db.execute("select array_agg(id order by id) from app.bookings").fetchone() == ids
+    left = db.execute(
+        "select count(*) from audit.action_log l where l.table_name = 'app.bookings' "
+        "and not exists (select from app.bookings b where b.id::text = l.row_id)"
+    ).fetchone()
+    assert left == (0,)
+
+
+@pytest.fixture
+def bench_db(template_db: str) -> Iterator[str]:
+    name = f"bookiji_bench_{uuid.uuid4().hex[:8]}"
+    url = stack.create_db(name, template_db)
+    try:
+        yield url
+    finally:
+        stack.drop_db(name)
+        stack.drop_db("bookiji_bench_p30")  # the scenario's dataset, next to it
+
+
+def test_the_mixed_scenario_runs_with_the_worker_and_counts_each_operation(
+    bench_db: str, tmp_path: Path
+) -> None:
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "worker.cli",
+            "bench",
+            "--quick",
+            "--duration",
+            "2",
+            "--concurrency",
+            "2",
+            "--sizes",
+            "30",
+            "--scenarios",
+            "mixed",
+            "--database-url",
+            bench_db,
+            "--results-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "activity, 14 days" in res.stdout  # the dataset's summary
+    assert "quote" in res.stdout and "drained" in res.stdout
+    (json_file,) = tmp_path.glob("*.json")
+    doc = json.loads(json_file.read_text())
+    (scenario,) = doc["scenarios"]
+    assert scenario["name"] == "mixed"
+    (result,) = scenario["results"]
+    assert result["requests"] > 0
+    for figure in ("throughput", "p50_ms", "p99_ms", "max_ms"):
+        assert isinstance(result[figure], int | float), figure
+    extra = result["extra"]
+    for op in ("quote", "confirm", "cancel"):
+        for kind in ("sent", "2xx", "409", "other", "errors"):
+            assert isinstance(extra[f"{op}_{kind}"], int | float), (op, kind)
+    assert extra["quote_sent"] > 0
+    assert extra["quote_2xx"] + extra["quote_409"] + extra["quote_other"] > 0
+    assert extra["overlapping_live_bookings"] == 0
+    assert extra["queue_left_payments"] == 0 and extra["queue_left_notifications"] == 0
+    assert extra["dlq_new_payments"] == 0 and extra["dlq_new_notifications"] == 0
