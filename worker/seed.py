@@ -567,7 +567,7 @@ def ensure_demo(settings: Settings) -> SeedResult:
 # --- the next two weeks: customers, time off, bookings ----------------------
 
 ACTIVITY_DAYS = 14
-BOOKED_SHARE = 0.3  # chance that a slot of a provider of average busyness is taken (hour weight 1)
+BOOKED_SHARE = 0.15  # chance that a slot of a provider of average busyness is taken (hour weight 1)
 TIME_OFF_SHARE = 0.03  # providers with a block of time off in the window
 CANCELLED_SHARE = 0.06  # bookings made and cancelled (they block nothing)
 CUSTOMERS_PER_PROVIDER = 0.2

@@ -7,8 +7,13 @@
   batch 50 (target ≥ 0.80);
 * the same raw read+archive after 500,000 consumed messages left dead rows behind
   (target ≥ 0.80 of the fresh figure; autovacuum is tuned on the queue tables);
+* the worker with 10% failing handlers (half succeed on the retry, half are
+  dead-lettered after 3 attempts), and the worker making one PaymentIntent at
+  localstripe per message (÷ no-op, no target: they show what retries and a
+  Stripe call cost);
 * wake-up latency: single messages enqueued (``internal.enqueue`` sends NOTIFY)
-  while the worker idles with a 30-second poll; enqueue-to-archive p50/p99.
+  while the worker idles with a 30-second poll, and behind a backlog of queued
+  messages; enqueue-to-archive p50/p99.
 
 Throughput is counted from the archive (rows that really moved), never from
 pgbench's transaction count, which would also count reads of an empty queue.
@@ -16,18 +21,22 @@ pgbench's transaction count, which would also count reads of an empty queue.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import psycopg
 
 from bench.model import Context, Plan, Ratio, Sample, Variant
 from bench.tools import pgbench
-from worker import config
+from worker import config, procs
 from worker.config import ROOT
 
 QUEUE = "bench_q"
@@ -35,6 +44,9 @@ RAW = "raw read+archive"
 WORKER = "worker, no-op handler"
 AFTER = "raw read+archive after 500k consumed"
 WAKE = "enqueue -> archived, idle worker"
+FLAKY = "worker, 10% failing (retries, dead letters)"
+STRIPE = "worker, a PaymentIntent at localstripe each"
+BACKLOG = "enqueue -> archived, behind a backlog"
 
 
 def _admin(url: str) -> psycopg.Connection[tuple[Any, ...]]:
@@ -51,9 +63,12 @@ def _reset(url: str) -> None:
                 "autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_limit = 2000, "
                 "autovacuum_vacuum_cost_delay = 1)"
             )
-            conn.execute(
-                "grant select, insert, update, delete on pgmq.q_bench_q, pgmq.a_bench_q to bookiji_worker"
-            )
+        # pgmq.create is a no-op for a queue that exists
+        conn.execute("select pgmq.create(%s)", (f"{QUEUE}_dlq",))
+        conn.execute(
+            "grant select, insert, update, delete on pgmq.q_bench_q, pgmq.a_bench_q, "
+            "pgmq.q_bench_q_dlq, pgmq.a_bench_q_dlq to bookiji_worker"
+        )
         conn.execute("select pgmq.purge_queue(%s)", (QUEUE,))
         conn.execute("truncate pgmq.a_bench_q")
         conn.execute("vacuum analyze pgmq.q_bench_q")
@@ -96,37 +111,43 @@ def _raw(url: str, batch: int, clients: int, duration: float) -> Sample:
     )
 
 
-def _worker(settings: config.Settings, url: str, n: int) -> Sample:
-    _reset(url)
-    _fill(url, n)
+def _worker_env(settings: config.Settings, url: str, **extra: str) -> dict[str, str]:
     dbname = config.dbname_of(url)
-    env = dict(
+    return dict(
         os.environ,
         WORKER_DATABASE_URL=settings.url_for("bookiji_worker", settings.worker_db_password, dbname),
         PYTHONUNBUFFERED="1",
+        **extra,
     )
-    cmd = [
+
+
+def _worker_cmd(queue: str, *options: str) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "worker",
         "--queues",
-        QUEUE,
+        queue,
         "--import",
         "bench.noop",
-        "--batch-size",
-        "50",
-        "--concurrency",
-        "4",
-        "--once",
         "--metrics-port",
         "0",
         "--sweep-interval",
         "0",
         "--log-level",
         "WARNING",
+        *options,
     ]
+
+
+def _worker(settings: config.Settings, url: str, n: int) -> Sample:
+    _reset(url)
+    _fill(url, n)
+    cmd = _worker_cmd(QUEUE, "--batch-size", "50", "--concurrency", "4", "--once")
     started = time.monotonic()
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        cmd, cwd=ROOT, env=_worker_env(settings, url), check=True, capture_output=True, timeout=300
+    )
     elapsed = time.monotonic() - started
     moved, span = _archived(url)
     seconds = span if span and span > 0 else elapsed
@@ -135,6 +156,120 @@ def _worker(settings: config.Settings, url: str, n: int) -> Sample:
         seconds=seconds,
         throughput=moved / seconds,
         errors=n - moved,
+        command=" ".join(cmd),
+    )
+
+
+def _send(url: str, queue: str, bodies: list[str]) -> None:
+    with _admin(url) as conn:
+        for i in range(0, len(bodies), 50_000):
+            conn.execute("select pgmq.send_batch(%s, %s::jsonb[])", (queue, bodies[i : i + 50_000]))
+
+
+def _wait_archived(url: str, n: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _archived(url)[0] < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _flaky(settings: config.Settings, url: str, n: int) -> Sample:
+    """10% of the messages fail: half once (the retry succeeds), half on every attempt
+    (dead-lettered after 3). Throughput counts every message settled either way."""
+    _reset(url)
+    with _admin(url) as conn:
+        conn.execute("select pgmq.purge_queue(%s)", (f"{QUEUE}_dlq",))
+    bodies = [
+        json.dumps({"type": "bench.flaky", "fail": "once" if i % 20 == 0 else "always"})
+        if i % 10 == 0
+        else '{"type": "bench.flaky"}'
+        for i in range(n)
+    ]
+    _send(url, QUEUE, bodies)
+    cmd = _worker_cmd(
+        QUEUE,
+        *("--batch-size", "50", "--concurrency", "4", "--poll", "0.05"),
+        *("--max-attempts", "3", "--retry-base", "0.05", "--retry-cap", "0.2"),
+    )
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=_worker_env(settings, url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_archived(url, n, 300)
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    moved, span = _archived(url)
+    with _admin(url) as conn:
+        row = conn.execute(
+            f"select (select count(*) from pgmq.q_{QUEUE}_dlq), "
+            f"(select count(*) from pgmq.a_{QUEUE} where read_ct > 1)"
+        ).fetchone()
+    assert row is not None
+    dead, retried = int(row[0]), int(row[1])
+    seconds = span if span and span > 0 else 1.0
+    return Sample(
+        requests=moved,
+        seconds=seconds,
+        throughput=moved / seconds,
+        errors=n - moved,
+        extra={"dead_letters": dead, "retried": retried, "expected_dead": n // 20},
+        command=" ".join(cmd),
+    )
+
+
+@contextmanager
+def _localstripe() -> Iterator[str]:
+    port = procs.free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/v1/customers", headers={"Authorization": "Bearer sk_test_x"})
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("localstripe did not start") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def _stripe(settings: config.Settings, url: str, n: int) -> Sample:
+    """One PaymentIntent per message at localstripe: the worker as the payments queue
+    uses it (the fake answers in a few ms; real Stripe takes a few hundred)."""
+    _reset(url)
+    _send(url, QUEUE, ['{"type": "bench.stripe"}'] * n)
+    with _localstripe() as stripe_url:
+        cmd = _worker_cmd(QUEUE, "--batch-size", "50", "--concurrency", "4", "--once")
+        env = _worker_env(settings, url, STRIPE_API_BASE=stripe_url)
+        started = time.monotonic()
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
+        elapsed = time.monotonic() - started
+        made = httpx.get(
+            f"{stripe_url}/v1/payment_intents",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {settings.stripe_secret_key}"},
+        )
+    moved, span = _archived(url)
+    seconds = span if span and span > 0 else elapsed
+    return Sample(
+        requests=moved,
+        seconds=seconds,
+        throughput=moved / seconds,
+        errors=n - moved + (0 if made.status_code == 200 else 1),
         command=" ".join(cmd),
     )
 
@@ -167,43 +302,30 @@ def _after(url: str, batch: int, clients: int, duration: float) -> Sample:
     )
 
 
-def _wake(settings: config.Settings, url: str, messages: int) -> Sample:
-    """enqueue-to-archive latency of single messages sent to an idle worker."""
-    dbname = config.dbname_of(url)
-    env = dict(
-        os.environ,
-        WORKER_DATABASE_URL=settings.url_for("bookiji_worker", settings.worker_db_password, dbname),
-        PYTHONUNBUFFERED="1",
-    )
-    cmd = [
-        sys.executable,
-        "-m",
-        "worker",
-        "--queues",
-        "notifications",
-        "--import",
-        "bench.noop",
-        "--poll",
-        "30",
-        "--metrics-port",
-        "0",
-        "--sweep-interval",
-        "0",
-        "--log-level",
-        "WARNING",
-    ]
+def _wake(settings: config.Settings, url: str, messages: int, backlog: int = 0) -> Sample:
+    """enqueue-to-archive latency of single messages sent to the worker: idle (it sleeps
+    on a 30-second poll and wakes on NOTIFY), or behind ``backlog`` queued messages."""
+    with _admin(url) as conn:
+        conn.execute("select pgmq.purge_queue('notifications')")
+    if backlog:
+        _send(url, "notifications", ['{"type": "bench.noop"}'] * backlog)
+    cmd = _worker_cmd("notifications", "--batch-size", "50", "--concurrency", "4", "--poll", "30")
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd,
+        cwd=ROOT,
+        env=_worker_env(settings, url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     latencies: list[float] = []
     try:
-        time.sleep(1.0)  # let it start and go idle
+        time.sleep(0 if backlog else 1.0)  # idle: let it start and go to sleep
         with _admin(url) as conn:
             for _ in range(messages):
                 (msg_id,) = conn.execute(
                     "select internal.enqueue('notifications', '{\"type\": \"bench.noop\"}'::jsonb)"
                 ).fetchone()  # type: ignore[misc]
-                deadline = time.monotonic() + 10
+                deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:
                     row = conn.execute(
                         "select extract(epoch from archived_at - enqueued_at) * 1000 "
@@ -215,6 +337,9 @@ def _wake(settings: config.Settings, url: str, messages: int) -> Sample:
                         break
                     time.sleep(0.002)
                 time.sleep(0.05)
+                if backlog:
+                    # the next probe behind a fresh backlog of the same size
+                    _send(url, "notifications", ['{"type": "bench.noop"}'] * backlog)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -229,12 +354,13 @@ def _wake(settings: config.Settings, url: str, messages: int) -> Sample:
         p99_ms=latencies[min(n - 1, int(n * 0.99))] if latencies else None,
         max_ms=latencies[-1] if latencies else None,
         errors=messages - n,
+        extra={"backlog": float(backlog)},
     )
 
 
 class QueueScenario:
     name = "queue"
-    title = "pgmq read+archive vs the worker (no-op), after 500k consumed, and wake-up latency"
+    title = "pgmq read+archive vs the worker (no-op, failing, Stripe), after 500k consumed, latency"
 
     def plan(self, ctx: Context) -> Plan:
         env = ctx.env
@@ -261,13 +387,28 @@ class QueueScenario:
         variants.append(
             Variant(f"{AFTER} (batch 50)", 4, lambda d: _after(url, 50, 4, d), unit="msg/s")
         )
+        n_side = 2_000 if ctx.options.quick else 10_000
+        variants.append(Variant(FLAKY, 4, lambda d: _flaky(s, url, n_side), unit="msg/s"))
+        n_stripe = 200 if ctx.options.quick else 1_000
+        variants.append(Variant(STRIPE, 4, lambda d: _stripe(s, url, n_stripe), unit="msg/s"))
         variants.append(
             Variant(WAKE, 1, lambda d: _wake(s, url, 10 if ctx.options.quick else 30), unit="msg")
+        )
+        backlog = 1_000 if ctx.options.quick else 5_000
+        variants.append(
+            Variant(
+                BACKLOG,
+                1,
+                lambda d: _wake(s, url, 3 if ctx.options.quick else 5, backlog),
+                unit="msg",
+            )
         )
         return Plan(
             variants,
             [
                 Ratio("worker ÷ raw read+archive", (WORKER, 4), (f"{RAW} (batch 50)", 4), 0.80),
+                Ratio("worker, 10% failing ÷ no-op", (FLAKY, 4), (WORKER, 4), None),
+                Ratio("worker against localstripe ÷ no-op", (STRIPE, 4), (WORKER, 4), None),
                 Ratio(
                     "after 500k consumed ÷ fresh",
                     (f"{AFTER} (batch 50)", 4),
