@@ -115,7 +115,10 @@ def _worker_env(settings: config.Settings, url: str, **extra: str) -> dict[str, 
     dbname = config.dbname_of(url)
     return dict(
         os.environ,
-        WORKER_DATABASE_URL=settings.url_for("bookiji_worker", settings.worker_db_password, dbname),
+        # the benchmark database's server, whichever it is (--database-url)
+        WORKER_DATABASE_URL=config.with_credentials(
+            url, "bookiji_worker", settings.worker_db_password, dbname
+        ),
         PYTHONUNBUFFERED="1",
         **extra,
     )
@@ -166,9 +169,11 @@ def _send(url: str, queue: str, bodies: list[str]) -> None:
             conn.execute("select pgmq.send_batch(%s, %s::jsonb[])", (queue, bodies[i : i + 50_000]))
 
 
-def _wait_archived(url: str, n: int, timeout: float) -> None:
+def _wait_archived(url: str, n: int, timeout: float, worker: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while _archived(url)[0] < n and time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited ({worker.returncode}) before the queue drained")
         time.sleep(0.1)
 
 
@@ -198,7 +203,7 @@ def _flaky(settings: config.Settings, url: str, n: int) -> Sample:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_archived(url, n, 300)
+        _wait_archived(url, n, 300, proc)
     finally:
         proc.terminate()
         proc.wait(60)

@@ -128,3 +128,19 @@ def test_hey_errors_and_non_2xx_are_counted_apart() -> None:
     assert sample.requests == 100
     assert sample.p50_ms == pytest.approx(2.5)
     assert sample.p99_ms == pytest.approx(20.0)
+
+
+def test_the_queue_scenarios_failing_and_stripe_workers_settle_every_message(
+    bench_db: str,
+) -> None:
+    """The worker variants of the queue scenario at a tiny size: every message settles,
+    10% fail (half once, then succeed; half until dead-lettered), one PaymentIntent each."""
+    from bench.scenarios import queue
+
+    settings = stack.settings()
+    flaky = queue._flaky(settings, bench_db, 200)
+    assert flaky.requests == 200 and flaky.errors == 0
+    assert flaky.extra["dead_letters"] == 10 == flaky.extra["expected_dead"]
+    assert flaky.extra["retried"] == 20  # the 10 that fail once and the 10 dead letters
+    made = queue._stripe(settings, bench_db, 20)
+    assert made.requests == 20 and made.errors == 0
