@@ -43,14 +43,37 @@ def _scalar(ctx: registry.Context, name: str, params: dict[str, Any]) -> Any:
     return row[0] if isinstance(row, tuple) else next(iter(row.values()))
 
 
+def _maybe_made_before(ctx: registry.Context, req: dict[str, Any]) -> bool:
+    """Whether an earlier attempt at this message may have created an intent that the
+    database never recorded: a redelivery, no intent recorded, and no failure recorded."""
+    return (
+        ctx.attempt > 1
+        and req["stripe_payment_intent_id"] is None
+        and req["payment_status"] in ("pending", "cancelled")
+    )
+
+
 @registry.handler("payment.create_intent")
 def create_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
     req = _row(ctx, "payment_intent_request", {"payment_id": body.get("payment_id")})
     if req is None:
         raise PermanentError(f"no such payment: {body.get('payment_id')!r}")
     if not req["wanted"]:
-        log.info("booking %s no longer awaits payment: no intent created", req["booking_id"])
-        return
+        if not _maybe_made_before(ctx, req):
+            log.info("booking %s no longer awaits payment: no intent created", req["booking_id"])
+            return
+        # An earlier attempt may have made the intent in Stripe and then died before its
+        # transaction committed (worker killed, database restarted): ask again with the same
+        # key - Stripe answers with that intent if it exists - and record it, which requests
+        # its cancellation, the booking having ended. Left alone it would stay live in Stripe,
+        # unknown here. (Had no earlier attempt reached Stripe, this makes the booking's one
+        # intent, cancelled at once.)
+        log.info(
+            "booking %s no longer awaits payment; attempt %s: recording (and so cancelling) "
+            "any intent an earlier attempt made",
+            req["booking_id"],
+            ctx.attempt,
+        )
     try:
         pi = stripe_client.create_payment_intent(
             stripe_client.client(),
