@@ -218,3 +218,60 @@ def test_an_intent_made_by_an_attempt_that_never_committed_is_recorded_and_cance
             with conn.transaction():
                 tasks.cancel_intent(registry.Context(conn, message, 8), c_body)
     assert client_for(localstripe).v1.payment_intents.retrieve(pi).status == "canceled"
+
+
+def test_cancelling_an_intent_the_customer_pays_at_that_very_moment_is_not_a_dead_letter(
+    db: psycopg.Connection[Any],
+    proxy: StripeProxy,
+    localstripe: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the nemesis: the booking ended, the cancel handler looked at the intent
+    (awaiting payment), the customer paid, and Stripe refused the cancel (400) - a permanent
+    error, dead-lettered. The paid intent is the webhook's to refund, as when the look
+    already shows it paid."""
+    monkeypatch.setenv("STRIPE_API_BASE", proxy.url)
+    stripe_client.client.cache_clear()
+    booking = cp.make_bookings(db, 1)[0]
+    msg_id, body, at = db.execute(
+        "select msg_id, message, enqueued_at from pgmq.q_payments "
+        "where message ->> 'booking_id' = %s",
+        (booking["id"],),
+    ).fetchone() or (None, None, None)
+    with psycopg.connect(cp.worker_url(db)) as conn, conn.transaction():
+        tasks.create_intent(
+            registry.Context(conn, Message("payments", msg_id, 1, at, at, body), 8), body
+        )
+    customer = db.execute(
+        "select customer_id from app.bookings where id = %s", (booking["id"],)
+    ).fetchone()
+    assert customer is not None
+    with as_user(db, "customer", customer[0]):
+        db.execute("select internal.cancel_booking(%s, 'changed my mind')", (booking["id"],))
+    [cancel] = db.execute(
+        "select msg_id, message, enqueued_at from pgmq.q_payments "
+        "where message ->> 'booking_id' = %s and message ->> 'type' = 'payment.cancel_intent'",
+        (booking["id"],),
+    ).fetchall()
+    sc = stripe_client.client()
+    look = sc.v1.payment_intents.retrieve
+
+    paid: list[str] = []
+
+    def look_then_the_customer_pays(intent_id: str) -> Any:
+        seen = look(intent_id)
+        if not paid:  # at that very moment, once
+            paid.append(cp.charge(client_for(localstripe), intent_id)["id"])
+        return seen
+
+    monkeypatch.setattr(sc.v1.payment_intents, "retrieve", look_then_the_customer_pays)
+    c_id, c_body, c_at = cancel
+    with psycopg.connect(cp.worker_url(db)) as conn, conn.transaction():
+        tasks.cancel_intent(
+            registry.Context(conn, Message("payments", c_id, 1, c_at, c_at, c_body), 8), c_body
+        )
+    assert intents_upstream(localstripe, booking["id"]) == paid
+    status = db.execute(
+        "select status from app.payments where booking_id = %s", (booking["id"],)
+    ).fetchone()
+    assert status == ("requires_payment",)  # not cancelled: the webhook settles it

@@ -17,7 +17,7 @@ from typing import Any
 import stripe
 
 from worker import registry, stripe_client
-from worker.errors import PermanentError
+from worker.errors import PermanentError, RetryableError
 from worker.queries import query
 
 log = logging.getLogger("bookiji.tasks.payments")
@@ -110,18 +110,33 @@ def cancel_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
         return
     sc = stripe_client.client()
     pi = sc.v1.payment_intents.retrieve(intent_id)
-    if pi.status in ("succeeded", "canceled"):
-        # succeeded: the webhook refunds a payment that arrived after the booking ended
-        if pi.status == "canceled":
-            _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+    if _settled(ctx, req, str(pi.status)):
         return
-    sc.v1.payment_intents.cancel(
-        intent_id,
-        options={
-            "idempotency_key": stripe_client.effect_key("payment", req["payment_id"], "cancel")
-        },
-    )
+    try:
+        sc.v1.payment_intents.cancel(
+            intent_id,
+            options={
+                "idempotency_key": stripe_client.effect_key("payment", req["payment_id"], "cancel")
+            },
+        )
+    except stripe.InvalidRequestError:
+        # the customer paid (or something cancelled it) between the look and the cancel:
+        # Stripe refuses to cancel an intent in that state (payment_intent_unexpected_state)
+        status = str(sc.v1.payment_intents.retrieve(intent_id).status)
+        if _settled(ctx, req, status):
+            return
+        if status == "processing":
+            raise RetryableError(f"{intent_id} is processing: cancel once it settles") from None
+        raise
     _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+
+
+def _settled(ctx: registry.Context, req: dict[str, Any], status: str) -> bool:
+    """Nothing to cancel: the intent succeeded (the webhook refunds a payment that arrived
+    after the booking ended) or is cancelled already (recorded here)."""
+    if status == "canceled":
+        _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+    return status in ("succeeded", "canceled")
 
 
 @registry.handler("payment.refund")
