@@ -397,11 +397,12 @@ def test_nemesis_finds_no_broken_promise(
             time.sleep(max(0.0, t0 + f.at - time.monotonic()))
             f.started = time.monotonic()
             stripe_proxy.go_down()
-            time.sleep(fault_rng_outage[id(f)])
+            time.sleep(lengths[id(f)])
             stripe_proxy.come_back()
             f.ended = time.monotonic()
 
-    fault_rng_outage = {id(f): fault_rng.uniform(*STRIPE_OUTAGE_SECONDS) for f in faults}
+    # how long each fault lasts: Stripe down for 2-5 s, a killed postmaster down for a quarter
+    lengths = {id(f): fault_rng.uniform(*STRIPE_OUTAGE_SECONDS) for f in faults}
     worker = _worker(throwaway)
     workers = [worker]
     stop = threading.Event()
@@ -438,7 +439,7 @@ def test_nemesis_finds_no_broken_promise(
                     pid = throwaway.cluster.postmaster_pid()
                     assert pid is not None
                     os.kill(pid, signal.SIGKILL)
-                    time.sleep(fault_rng_outage[id(f)] / 4)  # down a moment, as after a crash
+                    time.sleep(lengths[id(f)] / 4)  # down a moment, as after a crash
                     throwaway.start_after_crash(pid)
                 f.ended = time.monotonic()
                 after_db_fault(f, worker, readies)
@@ -543,7 +544,7 @@ def test_nemesis_finds_no_broken_promise(
             [
                 (b, new, bookings[b][2])
                 for b, new in led.moved.items()
-                if new is not None and bookings[b][2] != new
+                if new is not None and bookings.get(b, (None, None, None))[2] != new
             ],
         )
         ledger = {r[0]: r[1] for r in rows("select id::text, amount_cents from app.refunds")}
