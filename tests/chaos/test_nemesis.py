@@ -667,7 +667,7 @@ def test_nemesis_finds_no_broken_promise(
         "worker's reconciliation (a webhook lost or not yet there); "
         f"PostgREST's empty 400: {sum(led.empty_400.values())} {dict(led.empty_400)}"
     )
-    for f in faults:
+    for f in sorted(faults, key=lambda f: f.started):
         print(
             f"  {f.started - t0:5.1f}s {f.kind}: {f.ended - f.started:.1f}s"
             + (
