@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,78 +23,16 @@ import pytest
 
 from tests.chaos import scale
 from tests.helpers import booking as bk
-from tests.helpers import catalog, stack
+from tests.helpers import catalog
 from tests.helpers.api import signup
 from tests.helpers.stripe_fake import run_localstripe
+from tests.helpers.throwaway import Throwaway
 from tests.helpers.waiting import until
 from tests.helpers.worker_proc import WorkerProcess
-from worker import config, deploy, procs
-from worker.cluster import Cluster
-from worker.errors import ConfigError
+from worker import procs
 
 RECOVERY_SECONDS = 10.0
 SHOPS = 8
-
-
-class Throwaway:
-    def __init__(self) -> None:
-        s = config.load()
-        self.settings = s
-        self.password = config.load_secrets(s.data_dir)["POSTGRES_PASSWORD"]
-        self.cluster = Cluster(
-            data_dir=s.data_dir,
-            name=f"pg-chaos-{uuid.uuid4().hex[:6]}",
-            port=stack.free_port(),
-            password=self.password,
-            fast=True,
-        )
-
-    def url(self, role: str = "postgres", password: str | None = None) -> str:
-        return config.with_credentials(
-            f"postgresql://127.0.0.1:{self.cluster.port}/bookiji",
-            role,
-            password or self.password,
-            "bookiji",
-        )
-
-    def one(self, sql: str, *args: Any) -> Any:
-        """One value, on a new connection (the restarts end the old ones)."""
-        with psycopg.connect(self.url(), autocommit=True) as conn:
-            row = conn.execute(sql, args).fetchone()
-        return None if row is None else row[0]
-
-    def start_after_crash(self, pid: int, timeout: float = 30.0) -> None:
-        """Start again once the killed postmaster is gone (reaped: `pg_ctl status` believes a
-        zombie is a running server) and its backends have released the shared memory."""
-        until(lambda: not os.path.exists(f"/proc/{pid}"), timeout, "the postmaster to be reaped")
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.cluster.start()
-                self.cluster.wait_ready(5)
-                return
-            except ConfigError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-
-
-@pytest.fixture
-def throwaway() -> Iterator[Throwaway]:
-    t = Throwaway()
-    t.cluster.start()
-    try:
-        t.cluster.wait_ready()
-        deploy.deploy(t.settings, url=t.url())
-        # the product's commit durability: the fast test cluster's synchronous_commit=off
-        # loses the last commits when the postmaster dies (2 of 261 2xx confirmations in
-        # one run); fsync and full_page_writes off only matter if the machine crashes
-        with psycopg.connect(t.url(), autocommit=True) as conn:
-            conn.execute("alter system set synchronous_commit = on")
-            conn.execute("select pg_reload_conf()")
-        yield t
-    finally:
-        t.cluster.destroy()
 
 
 class Traffic:

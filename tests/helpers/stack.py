@@ -83,12 +83,17 @@ def run_postgrest(
     rate_per_address: int = 10000,
     rate_per_token: int = 10000,
     max_body: str = "1m",
+    db_url: str | None = None,
+    authenticator_url: str | None = None,
 ) -> Iterator[PostgREST]:
+    """PostgREST and nginx over ``dbname`` on the test cluster, or over the database that
+    ``db_url`` (superuser) and ``authenticator_url`` name on another cluster."""
     s = settings()
     with procs.run_api(
         s,
-        db_url=admin_url(dbname),
-        authenticator_url=role_url(dbname, "authenticator", s.authenticator_password),
+        db_url=db_url or admin_url(dbname),
+        authenticator_url=authenticator_url
+        or role_url(dbname, "authenticator", s.authenticator_password),
         home=s.data_dir / "test" / f"api-{dbname}-{uuid.uuid4().hex[:8]}",
         pre_request=pre_request,
         rate_per_address=rate_per_address,

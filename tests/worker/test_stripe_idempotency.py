@@ -7,15 +7,21 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import psycopg
 import pytest
 import stripe
 
+from tests.chaos import payments as cp
 from tests.helpers import stack, waiting
+from tests.helpers.db import as_user
 from tests.helpers.stripe_proxy import StripeProxy
-from worker import config, retry, stripe_client
+from worker import config, registry, retry, stripe_client
 from worker.cluster import port_in_use
 from worker.config import ROOT
+from worker.messages import Message
+from worker.tasks import payments as tasks
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +162,116 @@ def test_a_refund_is_made_once_per_ledger_entry_even_after_the_key_expired(
     assert first.id == second.id == third.id
     assert proxy.created["/v1/refunds"] == 1
     assert first.metadata["refund_ledger_id"] == ledger
+
+
+def test_an_intent_made_by_an_attempt_that_never_committed_is_recorded_and_cancelled_when_the_booking_ended_meanwhile(
+    db: psycopg.Connection[Any],
+    proxy: StripeProxy,
+    localstripe: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the nemesis (a database restart between the Stripe call and the commit): the
+    redelivered message found the booking cancelled and skipped, leaving a live PaymentIntent
+    in Stripe that the database never heard of and nobody cancelled."""
+    monkeypatch.setenv("STRIPE_API_BASE", proxy.url)
+    stripe_client.client.cache_clear()
+    booking = cp.make_bookings(db, 1)[0]
+    row = db.execute(
+        "select msg_id, message, enqueued_at from pgmq.q_payments "
+        "where message ->> 'booking_id' = %s",
+        (booking["id"],),
+    ).fetchone()
+    assert row is not None
+    msg_id, body, enqueued_at = row
+    with psycopg.connect(cp.worker_url(db)) as conn:
+
+        def deliver(read_ct: int, commit: bool) -> None:
+            message = Message("payments", msg_id, read_ct, enqueued_at, enqueued_at, body)
+            with conn.transaction(force_rollback=not commit):
+                tasks.create_intent(registry.Context(conn, message, 8), body)
+
+        deliver(1, commit=False)  # Stripe made the intent; the commit never happened
+        assert len(intents_upstream(localstripe, booking["id"])) == 1
+        customer = db.execute(
+            "select customer_id from app.bookings where id = %s", (booking["id"],)
+        ).fetchone()
+        assert customer is not None
+        with as_user(db, "customer", customer[0]):
+            db.execute("select internal.cancel_booking(%s, 'changed my mind')", (booking["id"],))
+        deliver(2, commit=True)  # the message again, after its visibility timeout
+    [pi] = intents_upstream(localstripe, booking["id"])
+    assert proxy.created["/v1/payment_intents"] == 1
+    recorded = db.execute(
+        "select stripe_payment_intent_id from app.payments where booking_id = %s", (booking["id"],)
+    ).fetchone()
+    assert recorded == (pi,)
+    # recording it asked for its cancellation: the booking has ended
+    cancels = db.execute(
+        "select msg_id, message, enqueued_at from pgmq.q_payments "
+        "where message ->> 'booking_id' = %s and message ->> 'type' = 'payment.cancel_intent'",
+        (booking["id"],),
+    ).fetchall()
+    assert cancels
+    with psycopg.connect(cp.worker_url(db)) as conn:
+        for c_id, c_body, c_at in cancels:
+            message = Message("payments", c_id, 1, c_at, c_at, c_body)
+            with conn.transaction():
+                tasks.cancel_intent(registry.Context(conn, message, 8), c_body)
+    assert client_for(localstripe).v1.payment_intents.retrieve(pi).status == "canceled"
+
+
+def test_cancelling_an_intent_the_customer_pays_at_that_very_moment_is_not_a_dead_letter(
+    db: psycopg.Connection[Any],
+    proxy: StripeProxy,
+    localstripe: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the nemesis: the booking ended, the cancel handler looked at the intent
+    (awaiting payment), the customer paid, and Stripe refused the cancel (400) - a permanent
+    error, dead-lettered. The paid intent is the webhook's to refund, as when the look
+    already shows it paid."""
+    monkeypatch.setenv("STRIPE_API_BASE", proxy.url)
+    stripe_client.client.cache_clear()
+    booking = cp.make_bookings(db, 1)[0]
+    msg_id, body, at = db.execute(
+        "select msg_id, message, enqueued_at from pgmq.q_payments "
+        "where message ->> 'booking_id' = %s",
+        (booking["id"],),
+    ).fetchone() or (None, None, None)
+    with psycopg.connect(cp.worker_url(db)) as conn, conn.transaction():
+        tasks.create_intent(
+            registry.Context(conn, Message("payments", msg_id, 1, at, at, body), 8), body
+        )
+    customer = db.execute(
+        "select customer_id from app.bookings where id = %s", (booking["id"],)
+    ).fetchone()
+    assert customer is not None
+    with as_user(db, "customer", customer[0]):
+        db.execute("select internal.cancel_booking(%s, 'changed my mind')", (booking["id"],))
+    [cancel] = db.execute(
+        "select msg_id, message, enqueued_at from pgmq.q_payments "
+        "where message ->> 'booking_id' = %s and message ->> 'type' = 'payment.cancel_intent'",
+        (booking["id"],),
+    ).fetchall()
+    sc = stripe_client.client()
+    look = sc.v1.payment_intents.retrieve
+
+    paid: list[str] = []
+
+    def look_then_the_customer_pays(intent_id: str) -> Any:
+        seen = look(intent_id)
+        if not paid:  # at that very moment, once
+            paid.append(cp.charge(client_for(localstripe), intent_id)["id"])
+        return seen
+
+    monkeypatch.setattr(sc.v1.payment_intents, "retrieve", look_then_the_customer_pays)
+    c_id, c_body, c_at = cancel
+    with psycopg.connect(cp.worker_url(db)) as conn, conn.transaction():
+        tasks.cancel_intent(
+            registry.Context(conn, Message("payments", c_id, 1, c_at, c_at, c_body), 8), c_body
+        )
+    assert intents_upstream(localstripe, booking["id"]) == paid
+    status = db.execute(
+        "select status from app.payments where booking_id = %s", (booking["id"],)
+    ).fetchone()
+    assert status == ("requires_payment",)  # not cancelled: the webhook settles it

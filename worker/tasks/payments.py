@@ -17,7 +17,7 @@ from typing import Any
 import stripe
 
 from worker import registry, stripe_client
-from worker.errors import PermanentError
+from worker.errors import PermanentError, RetryableError
 from worker.queries import query
 
 log = logging.getLogger("bookiji.tasks.payments")
@@ -43,14 +43,37 @@ def _scalar(ctx: registry.Context, name: str, params: dict[str, Any]) -> Any:
     return row[0] if isinstance(row, tuple) else next(iter(row.values()))
 
 
+def _maybe_made_before(ctx: registry.Context, req: dict[str, Any]) -> bool:
+    """Whether an earlier attempt at this message may have created an intent that the
+    database never recorded: a redelivery, no intent recorded, and no failure recorded."""
+    return (
+        ctx.attempt > 1
+        and req["stripe_payment_intent_id"] is None
+        and req["payment_status"] in ("pending", "cancelled")
+    )
+
+
 @registry.handler("payment.create_intent")
 def create_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
     req = _row(ctx, "payment_intent_request", {"payment_id": body.get("payment_id")})
     if req is None:
         raise PermanentError(f"no such payment: {body.get('payment_id')!r}")
     if not req["wanted"]:
-        log.info("booking %s no longer awaits payment: no intent created", req["booking_id"])
-        return
+        if not _maybe_made_before(ctx, req):
+            log.info("booking %s no longer awaits payment: no intent created", req["booking_id"])
+            return
+        # An earlier attempt may have made the intent in Stripe and then died before its
+        # transaction committed (worker killed, database restarted): ask again with the same
+        # key - Stripe answers with that intent if it exists - and record it, which requests
+        # its cancellation, the booking having ended. Left alone it would stay live in Stripe,
+        # unknown here. (Had no earlier attempt reached Stripe, this makes the booking's one
+        # intent, cancelled at once.)
+        log.info(
+            "booking %s no longer awaits payment; attempt %s: recording (and so cancelling) "
+            "any intent an earlier attempt made",
+            req["booking_id"],
+            ctx.attempt,
+        )
     try:
         pi = stripe_client.create_payment_intent(
             stripe_client.client(),
@@ -87,18 +110,33 @@ def cancel_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
         return
     sc = stripe_client.client()
     pi = sc.v1.payment_intents.retrieve(intent_id)
-    if pi.status in ("succeeded", "canceled"):
-        # succeeded: the webhook refunds a payment that arrived after the booking ended
-        if pi.status == "canceled":
-            _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+    if _settled(ctx, req, str(pi.status)):
         return
-    sc.v1.payment_intents.cancel(
-        intent_id,
-        options={
-            "idempotency_key": stripe_client.effect_key("payment", req["payment_id"], "cancel")
-        },
-    )
+    try:
+        sc.v1.payment_intents.cancel(
+            intent_id,
+            options={
+                "idempotency_key": stripe_client.effect_key("payment", req["payment_id"], "cancel")
+            },
+        )
+    except stripe.InvalidRequestError:
+        # the customer paid (or something cancelled it) between the look and the cancel:
+        # Stripe refuses to cancel an intent in that state (payment_intent_unexpected_state)
+        status = str(sc.v1.payment_intents.retrieve(intent_id).status)
+        if _settled(ctx, req, status):
+            return
+        if status == "processing":
+            raise RetryableError(f"{intent_id} is processing: cancel once it settles") from None
+        raise
     _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+
+
+def _settled(ctx: registry.Context, req: dict[str, Any], status: str) -> bool:
+    """Nothing to cancel: the intent succeeded (the webhook refunds a payment that arrived
+    after the booking ended) or is cancelled already (recorded here)."""
+    if status == "canceled":
+        _scalar(ctx, "record_payment_intent_cancelled", {"payment_id": req["payment_id"]})
+    return status in ("succeeded", "canceled")
 
 
 @registry.handler("payment.refund")
