@@ -10,8 +10,8 @@ checked to still be true, PostgREST and the worker must have come back by themse
 queue must drain with nothing dead-lettered, and every Stripe effect must have happened
 exactly once (counted by the proxy and in Stripe itself).
 
-Only 2xx answers are promises. A request that got no answer (a connection error), a 503 or
-PostgREST's empty 400 during a restart has an unknown outcome (it may have committed): the
+Only 2xx answers are promises. A request that got no answer (a connection error) or a 503
+during a restart has an unknown outcome (it may have committed): the
 client asks again where the API makes that safe (confirm with the same Idempotency-Key, the
 same reschedule), and otherwise promises nothing. A 503 or a lost connection is expected only
 while the database is down or PostgREST reconnects; anywhere else it is a violation.
@@ -235,9 +235,10 @@ def test_nemesis_finds_no_broken_promise(
                     led.unexpected.append(f"{name} 503 not JSON: {r.text[:200]}")
                 return None
             if r.status_code == 400 and r.text.strip() == EMPTY_400:
-                # PostgREST 12's answer when its pooled connection died in a restart (the
-                # gateway is to turn it into a 503): no promise, counted and reported
+                # PostgREST 12's answer when its pooled connection died in a restart: the
+                # gateway turns it into a 503 (worker/gateway/upstream.js); none may get out
                 led.empty_400[name] += 1
+                led.unexpected.append(f"{name}: PostgREST's empty 400 reached the client")
                 return None
             if r.status_code >= 500 or (
                 r.status_code >= 300 and r.status_code not in EXPECTED_4XX[name]
