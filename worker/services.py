@@ -14,10 +14,18 @@ import itertools
 import logging
 import pickle
 import signal
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import httpx
+
+from worker import config
+from worker.procs import free_port, stop
 
 log = logging.getLogger("bookiji.services")
 
@@ -69,6 +77,36 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
 
         app.cleanup_ctx.append(saver)
     web.run_app(app, host=host, port=port, access_log=None, print=None)
+
+
+@contextmanager
+def localstripe_process(state: Path | None = None, timeout: float = 30) -> Iterator[str]:
+    """A localstripe process on a free loopback port (``bookiji localstripe``), ready to
+    answer: its URL. Stopped on exit."""
+    port = free_port()
+    keep = ["--state", str(state)] if state is not None else []
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(port), *keep],
+        cwd=config.ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                httpx.get(
+                    f"{url}/v1/customers", headers={"Authorization": "Bearer sk_test_x"}, timeout=1
+                )
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("localstripe did not start") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        stop(proc)
 
 
 class MailboxHandler:

@@ -27,8 +27,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -36,7 +34,7 @@ import psycopg
 
 from bench.model import Context, Plan, Ratio, Sample, Variant
 from bench.tools import pgbench
-from worker import config, procs
+from worker import config, services
 from worker.config import ROOT
 
 QUEUE = "bench_q"
@@ -226,38 +224,12 @@ def _flaky(settings: config.Settings, url: str, n: int) -> Sample:
     )
 
 
-@contextmanager
-def _localstripe() -> Iterator[str]:
-    port = procs.free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/v1/customers", headers={"Authorization": "Bearer sk_test_x"})
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("localstripe did not start") from None
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(30)
-
-
 def _stripe(settings: config.Settings, url: str, n: int) -> Sample:
     """One PaymentIntent per message at localstripe: the worker as the payments queue
     uses it (the fake answers in a few ms; real Stripe takes a few hundred)."""
     _reset(url)
     _send(url, QUEUE, ['{"type": "bench.stripe"}'] * n)
-    with _localstripe() as stripe_url:
+    with services.localstripe_process() as stripe_url:
         cmd = _worker_cmd(QUEUE, "--batch-size", "50", "--concurrency", "4", "--once")
         env = _worker_env(settings, url, STRIPE_API_BASE=stripe_url)
         started = time.monotonic()

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +37,6 @@ Error distribution:
   [3]\tGet http://127.0.0.1:1/rpc/ping: dial tcp 127.0.0.1:1: connect: connection refused
   [1]\tGet http://127.0.0.1:1/rpc/ping: context deadline exceeded
 """
-
-
-@pytest.fixture
-def bench_db(template_db: str) -> Iterator[str]:
-    name = f"bookiji_bench_{uuid.uuid4().hex[:8]}"
-    url = stack.create_db(name, template_db)
-    try:
-        yield url
-    finally:
-        stack.drop_db(name)
 
 
 def _run_bench(db_url: str, out: Path, *args: str) -> dict[str, Any]:

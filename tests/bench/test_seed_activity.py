@@ -8,16 +8,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 
-from tests.helpers import stack
 from worker import seed
 
 PROVIDERS = 60
@@ -177,17 +173,6 @@ def test_the_window_is_deterministic_kept_and_replaced_on_another_day(
         "and not exists (select from app.bookings b where b.id::text = l.row_id)"
     ).fetchone()
     assert left == (0,)
-
-
-@pytest.fixture
-def bench_db(template_db: str) -> Iterator[str]:
-    name = f"bookiji_bench_{uuid.uuid4().hex[:8]}"
-    url = stack.create_db(name, template_db)
-    try:
-        yield url
-    finally:
-        stack.drop_db(name)
-        stack.drop_db("bookiji_bench_p30")  # the scenario's dataset, next to it
 
 
 def test_the_mixed_scenario_runs_with_the_worker_and_counts_each_operation(
