@@ -18,6 +18,7 @@ internal.busy_ranges(uuid, tstzrange, timestamptz),
 internal.slot_is_free(uuid, text, tstzrange, timestamptz),
 internal.service_slots(uuid, timestamptz, timestamptz, integer, timestamptz),
 api.available_slots(uuid, timestamptz, timestamptz, integer),
+internal.offer_score(double precision, double precision, double precision, integer, integer),
 internal.quote_candidates(integer, extensions.geography, timestamptz, double precision, timestamptz),
 internal.quote_candidates_near(
     integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz
