@@ -92,6 +92,8 @@ class BenchEnv:
             loaded = seed.load(conn, providers)
             activity = seed.load_activity(conn, providers)
         print(f"    {loaded.summary()}\n    {activity.summary()}", flush=True)
+        with psycopg.connect(url, autocommit=True) as conn:
+            print(f"    {seed.cluster_services(conn, force=not loaded.skipped)}", flush=True)
         if not (loaded.skipped and activity.skipped):
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(

@@ -142,6 +142,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(result.summary(), flush=True)
         if args.activity:
             print(seed.load_activity(conn, args.providers, seed=args.seed).summary())
+    if not result.skipped:
+        with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+            print(seed.cluster_services(conn, force=True), flush=True)
     return 0
 
 

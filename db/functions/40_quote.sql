@@ -350,7 +350,7 @@ set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_offer record;
-    v_cheap record;
+    v_level integer;
     v_taken uuid[] := '{}'::uuid[];
     v_ahead uuid[];
     v_radius_m double precision := p_radius_km * 1000;
@@ -373,28 +373,53 @@ declare
 begin
     rank := 0;
     -- The cheapest active offer of the category within the radius (the P of
-    -- the score): services in price order (services_category_id_price_cents_idx),
-    -- the first one within the radius ends the scan. A loop, so that the scan
-    -- is in price order whatever the planner thinks of the radius (as one
-    -- query it would sort the whole category: 60 ms at 100k).
-    for v_cheap in
-        select s.price_cents, s.provider_id
+    -- the score): the category's prices in increasing order (a skip scan of
+    -- services_category_id_price_cents_idx), each probed through the search
+    -- key's index (a key is there only while offer and provider are active)
+    -- for an offer at that price or less within the radius; the first price
+    -- that has one ends the loop, usually the first. Many offers share the
+    -- lowest price, so walking the offers themselves in price order would
+    -- depend on where the ties happen to lie (on a table clustered by
+    -- location, 200 offers at price 0 all outside the circle). After 20 prices
+    -- without one, the cheapest offer within the radius is read directly.
+    v_price := -1;
+    for v_level in 1..20 loop
+        select min(s.price_cents) into v_price
         from app.services as s
-        where s.category_id = p_category_id and s.is_active
-        order by s.price_cents
-    loop
+        where s.category_id = p_category_id and s.is_active and s.price_cents > v_price;
+        exit when v_price is null;
         if exists (
             select
-            from app.providers as p
+            from app.services as s
+            inner join app.providers as p on s.provider_id = p.id
             where
-                p.id = v_cheap.provider_id
-                and p.is_active
+                s.category_id = p_category_id
+                and s.search_key is not null
+                and s.search_key operator(extensions.&&&) internal.search_box(
+                    extensions.st_y(p_point::extensions.geometry),
+                    extensions.st_x(p_point::extensions.geometry),
+                    v_radius_m, -1, 2, v_price
+                )
                 and extensions.st_dwithin(p.location, p_point, v_radius_m)
         ) then
-            v_min_price := v_cheap.price_cents;
+            v_min_price := v_price;
             exit;
         end if;
     end loop;
+    if v_min_price is null and v_price is not null then
+        select min(s.price_cents) into v_min_price
+        from app.services as s
+        inner join app.providers as p on s.provider_id = p.id
+        where
+            s.category_id = p_category_id
+            and s.search_key is not null
+            and s.search_key operator(extensions.&&&) internal.search_box(
+                extensions.st_y(p_point::extensions.geometry),
+                extensions.st_x(p_point::extensions.geometry),
+                v_radius_m, -1, 2, 'infinity'
+            )
+            and extensions.st_dwithin(p.location, p_point, v_radius_m);
+    end if;
     if v_min_price is null then
         return;
     end if;

@@ -118,3 +118,43 @@ def test_the_seed_command_loads_n_providers_once(
     assert "already loaded" in capsys.readouterr().out
     assert db.execute("select count(*) from app.providers").fetchone() == (120,)
     assert cli.main(["seed", "--providers", "0", "--database-url", db_url]) == 2
+
+
+def _heap_order_breaks(db: psycopg.Connection[Any]) -> int:
+    """How often the next row in the heap has a lower category than the one before."""
+    row = db.execute(
+        "select count(*) from (select category_id < lag(category_id) over (order by ctid) as back "
+        "from app.services) as s where back"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_the_seed_command_puts_services_in_category_and_location_order(
+    db: psycopg.Connection[Any], db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quote = (
+        "select array_agg(provider_id order by rank) from internal.find_offers("
+        "(select id from app.service_categories where slug = %s), internal.make_point(45.52, -73.58), "
+        "date_trunc('day', now()) + interval '3 days 15 hours', 10, 10, now())"
+    )
+    seed.load(db, 150, seed=4)
+    assert _heap_order_breaks(db) > 0  # as generated: provider by provider
+    before = [db.execute(quote, (c,)).fetchone() for c in ("haircut", "massage", "tattoo")]
+
+    out = seed.cluster_services(db)
+    assert "order in" in out
+    assert _heap_order_breaks(db) == 0
+    assert db.execute(
+        "select 1 from internal.settings where key = %s", (seed.LAYOUT_KEY,)
+    ).fetchone()
+    assert db.execute(
+        "select count(*) from pg_indexes where indexname = 'services_layout_tmp'"
+    ).fetchone() == (0,)
+    assert [db.execute(quote, (c,)).fetchone() for c in ("haircut", "massage", "tattoo")] == before
+    assert any(b is not None and b[0] for b in before)
+    assert "nothing to do" in seed.cluster_services(db)
+
+    assert cli.main(["seed", "--providers", "40", "--seed", "5", "--database-url", db_url]) == 0
+    assert "category and location order" in capsys.readouterr().out
+    assert _heap_order_breaks(db) == 0
