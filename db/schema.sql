@@ -3960,7 +3960,6 @@ CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.g
     AS $$
 declare
     v_offer record;
-    v_level integer;
     v_taken uuid[] := '{}'::uuid[];
     v_ahead uuid[];
     v_radius_m double precision := p_radius_km * 1000;

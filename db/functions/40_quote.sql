@@ -350,7 +350,6 @@ set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_offer record;
-    v_level integer;
     v_taken uuid[] := '{}'::uuid[];
     v_ahead uuid[];
     v_radius_m double precision := p_radius_km * 1000;
