@@ -59,9 +59,16 @@ class Result:
     note: str = ""
     series: str = ""  # the chart joins the points of one series (default: the variant)
     label: str = ""  # the chart's label for this point (default: c=<concurrency>)
+    p99_target_ms: float | None = None  # p99 must stay under this (a latency target)
+
+    @property
+    def p99_met(self) -> bool | None:
+        if self.p99_target_ms is None or self.p99_ms is None:
+            return None
+        return self.p99_ms < self.p99_target_ms
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "p99_met": self.p99_met}
 
 
 @dataclass
@@ -97,6 +104,7 @@ class Variant:
     note: str = ""
     series: str = ""  # chart: the line this point belongs to (default: the name)
     label: str = ""  # chart: the point's label (default: c=<concurrency>)
+    p99_target_ms: float | None = None  # printed beside the p99: met or MISSED
 
     @property
     def key(self) -> tuple[str, int]:
@@ -182,6 +190,7 @@ def aggregate(scenario: str, variant: Variant, samples: list[Sample]) -> Result:
         note=variant.note,
         series=variant.series or variant.name,
         label=variant.label or f"c={variant.concurrency}",
+        p99_target_ms=variant.p99_target_ms,
     )
 
 

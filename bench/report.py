@@ -37,6 +37,13 @@ def _ratio_text(r: RatioResult) -> str:
     return text
 
 
+def _p99_text(r: Result) -> str:
+    if r.p99_target_ms is None:
+        return ""
+    verdict = "-" if r.p99_met is None else "met" if r.p99_met else "MISSED"
+    return f"p99 target < {r.p99_target_ms:g} ms: {verdict}"
+
+
 HEADER = (
     "scenario",
     "variant",
@@ -70,7 +77,7 @@ def table_rows(scenarios: list[dict[str, Any]]) -> list[tuple[str, ...]]:
                     _num(res.p99_ms),
                     _num(res.max_ms, 1),
                     f"{res.errors}/{res.non_2xx}",
-                    "",
+                    _p99_text(res),
                     _cpu(res.extra),
                 )
             )
@@ -122,7 +129,8 @@ def load(path: Path) -> dict[str, Any]:
         results = []
         for r in sc["results"]:
             r["samples"] = [Sample(**{"mean_ms": None, **s}) for s in r["samples"]]
-            results.append(Result(**{"mean_ms": None, **r}))
+            fields = {k: v for k, v in r.items() if k != "p99_met"}
+            results.append(Result(**{"mean_ms": None, **fields}))
         sc["results"] = results
         sc["ratios"] = [
             RatioResult(**{k: v for k, v in q.items() if k != "met"}) for q in sc["ratios"]

@@ -13,12 +13,14 @@ import re
 import resource
 import shlex
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bench.model import Sample
@@ -349,6 +351,61 @@ def parse_hey(out: str, command: str = "") -> Sample:
         max_ms=slowest * 1000 if slowest is not None else None,
         errors=errors,
         non_2xx=sum(n for code, n in statuses.items() if not 200 <= code < 300),
+        command=command,
+    )
+
+
+# --- fixed rate, rotating requests (bench.fixed_rate) ------------------------
+
+
+def fixed_rate(
+    url: str,
+    *,
+    rate: float,
+    duration: float,
+    connections: int,
+    requests: Sequence[Mapping[str, Any]],
+) -> Sample:
+    """Open loop: ``rate`` requests per second taken in turn from ``requests``
+    (``method``, ``headers``, ``body``), latency counted from each one's due time;
+    see :mod:`bench.fixed_rate`."""
+    spec = {
+        "url": url,
+        "rate": rate,
+        "duration": duration,
+        "connections": connections,
+        "timeout": 10.0,
+        "requests": list(requests),
+    }
+    with tempfile.TemporaryDirectory(prefix="bookiji-rate-") as tmp:
+        path = Path(tmp) / "spec.json"
+        path.write_text(json.dumps(spec))
+        cmd = [sys.executable, "-m", "bench.fixed_rate", str(path)]
+        out = _run(cmd, duration + MARGIN)
+    command = f"python -m bench.fixed_rate (rate {rate:.0f}/s, {len(requests)} requests, " + (
+        f"{connections} connections, {duration:.0f} s) {url}"
+    )
+    return parse_fixed_rate(out, command)
+
+
+def parse_fixed_rate(out: str, command: str = "") -> Sample:
+    try:
+        d = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError) as exc:
+        raise ToolError(f"bench.fixed_rate printed no summary:\n{out[-2000:]}") from exc
+    statuses = {int(k): v for k, v in d["statuses"].items()}
+    errors = sum(d["errors"].values())
+    return Sample(
+        requests=d["answered"] + errors,
+        seconds=d["seconds"],
+        throughput=d["answered"] / d["seconds"] if d["seconds"] else 0.0,
+        mean_ms=d["mean_ms"],
+        p50_ms=d["p50_ms"],
+        p99_ms=d["p99_ms"],
+        max_ms=d["max_ms"],
+        errors=errors,
+        non_2xx=sum(n for code, n in statuses.items() if not 200 <= code < 300),
+        extra={"asked_rate": d["asked_rate"], "generator_late_ms": d["generator_late_ms"]},
         command=command,
     )
 

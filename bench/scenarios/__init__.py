@@ -13,6 +13,7 @@ from bench.scenarios.open_loop import OpenLoop
 from bench.scenarios.overhead import Overhead
 from bench.scenarios.queue import QueueScenario
 from bench.scenarios.quote import Quote
+from bench.scenarios.quote_open_loop import QuoteOpenLoop
 
 SCENARIOS: list[Scenario] = [
     Calibration(),
@@ -22,6 +23,7 @@ SCENARIOS: list[Scenario] = [
     Login(),
     QueueScenario(),
     Quote(),
+    QuoteOpenLoop(),
     Confirm(),
     Mixed(),
 ]

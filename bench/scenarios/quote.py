@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -107,43 +108,82 @@ def transaction(bodies: list[dict[str, object]], claims: list[dict[str, object]]
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """One size's database, its PostgREST, and the 64 requests with their tokens."""
+
+    size: int
+    url: str
+    api: ApiServer
+    bodies: list[dict[str, object]]
+    tokens: list[str]
+
+    @property
+    def claims(self) -> list[dict[str, object]]:
+        return [jwt.decode(t, options={"verify_signature": False}) for t in self.tokens]
+
+    def token(self, i: int) -> str:
+        return self.tokens[i % len(self.tokens)]
+
+    def wrk_script(self) -> str:
+        return wrk_script(
+            method="POST",
+            headers={"Content-Type": "application/json"},
+            bodies=[json.dumps(b) for b in self.bodies],
+            header_sets=[
+                {"Authorization": f"Bearer {self.token(i)}"} for i in range(len(self.bodies))
+            ],
+        )
+
+    def http_requests(self) -> list[dict[str, object]]:
+        """The same requests for :func:`bench.tools.fixed_rate`."""
+        return [
+            {
+                "method": "POST",
+                "headers": {
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {self.token(i)}",
+                },
+                "body": json.dumps(b),
+            }
+            for i, b in enumerate(self.bodies)
+        ]
+
+
+def dataset(ctx: Context, size: int) -> Dataset:
+    env = ctx.env
+    url = env.dataset(size)
+    tokens = [env.token_for(a) for a in env.accounts_of(url)]
+    return Dataset(size, url, env.api_for(url), requests(), tokens)
+
+
+def http_name(size: int) -> str:
+    return f"{HTTP} {size:,}"
+
+
 class Quote:
     name = "quote"
     title = "POST /rpc/quote through nginx → PostgREST vs api.quote by pgbench, per dataset size"
 
     def plan(self, ctx: Context) -> Plan:
         env = ctx.env
-        bodies = requests()
         variants: list[Variant] = []
         ratios: list[Ratio] = []
         for size in ctx.options.sizes:
-            url = env.dataset(size)
-            accounts = env.accounts_of(url)
-            tokens = [env.token_for(a) for a in accounts]
-            claims = [jwt.decode(t, options={"verify_signature": False}) for t in tokens]
-            api = env.api_for(url)
-            script = wrk_script(
-                method="POST",
-                headers={"Content-Type": "application/json"},
-                bodies=[json.dumps(b) for b in bodies],
-                header_sets=[
-                    {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
-                    for i in range(len(bodies))
-                ],
-            )
-            sql = transaction(bodies, claims)
-            http_name, direct_name = f"{HTTP} {size:,}", f"{DIRECT} {size:,}"
+            d = dataset(ctx, size)
+            script, sql = d.wrk_script(), transaction(d.bodies, d.claims)
+            http_label, direct_name = http_name(size), f"{DIRECT} {size:,}"
             for c in ctx.options.concurrency:
 
                 def http(
-                    duration: float, c: int = c, a: ApiServer = api, s: str = script
+                    duration: float, c: int = c, a: ApiServer = d.api, s: str = script
                 ) -> Sample:
                     return measured(
                         env.probes(a, nginx=True),
                         lambda: wrk(a.url + PATH, connections=c, duration=duration, script=s),
                     )
 
-                def direct(duration: float, c: int = c, u: str = url, s: str = sql) -> Sample:
+                def direct(duration: float, c: int = c, u: str = d.url, s: str = sql) -> Sample:
                     return measured(
                         env.probes(),
                         lambda: pgbench(u, clients=c, duration=duration, script=s),
@@ -152,12 +192,12 @@ class Quote:
                 label = f"{size // 1000}k c={c}"
                 variants += [
                     Variant(direct_name, c, direct, unit="tx/s", series=DIRECT, label=label),
-                    Variant(http_name, c, http, series=HTTP, label=label),
+                    Variant(http_label, c, http, series=HTTP, label=label),
                 ]
                 ratios.append(
                     Ratio(
                         f"PostgREST ÷ direct SQL, {size:,} providers",
-                        (http_name, c),
+                        (http_label, c),
                         (direct_name, c),
                         TARGET,
                     )

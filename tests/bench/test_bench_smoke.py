@@ -4,15 +4,18 @@ there and that errors and non-2xx answers are counted."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from bench import tools
+from bench import report, tools
+from bench.model import Sample, Variant, aggregate
 from tests.helpers import stack
 
 HEY_OUTPUT = """
@@ -100,6 +103,43 @@ def test_a_quick_run_writes_every_figure_with_its_machine_and_counts(
     assert ratios["hook ÷ no hook"]["met"] in (True, False)
 
 
+def test_the_quote_is_measured_closed_loop_then_at_fixed_rates_of_its_maximum(
+    bench_db: str, tmp_path: Path
+) -> None:
+    doc = _run_bench(
+        bench_db,
+        tmp_path,
+        "--scenarios",
+        "quote,quote-open-loop",
+        "--concurrency",
+        "2",
+        "--sizes",
+        "30",
+    )
+    closed, fixed = doc["scenarios"]
+    assert [closed["name"], fixed["name"]] == ["quote", "quote-open-loop"]
+    (http,) = [r for r in closed["results"] if r["variant"].startswith("nginx")]
+    assert http["errors"] == 0 and http["non_2xx"] == 0
+    asked = [r["extra"]["asked_rate"] for r in fixed["results"]]
+    assert asked == pytest.approx([http["throughput"] * 0.5, http["throughput"] * 0.8])
+    for r in fixed["results"]:
+        assert r["note"] == f"max {http['throughput']:.0f} req/s (from the quote scenario)"
+        assert r["requests"] > 0 and r["errors"] == 0 and r["non_2xx"] == 0
+        assert r["p50_ms"] <= r["p99_ms"] <= r["max_ms"]
+        assert r["p99_target_ms"] is None and r["p99_met"] is None  # targets: 100k and 1M
+
+
+@pytest.mark.parametrize(("p99", "verdict"), [(24.9, "met"), (25.0, "MISSED"), (None, "-")])
+def test_a_latency_target_is_printed_beside_the_p99(p99: float | None, verdict: str) -> None:
+    sample = Sample(requests=10, seconds=1.0, throughput=10.0, p50_ms=1.0, p99_ms=p99)
+    variant = Variant("q", 32, lambda _: sample, p99_target_ms=25.0)
+    result = aggregate("quote-open-loop", variant, [sample])
+    assert result.p99_met is {"met": True, "MISSED": False, "-": None}[verdict]
+    (row,) = report.table_rows([{"results": [result], "ratios": []}])
+    assert row[9] == f"p99 target < 25 ms: {verdict}"
+    assert result.to_json()["p99_met"] is result.p99_met
+
+
 def test_answers_that_are_not_a_success_are_counted(api: stack.PostgREST) -> None:
     sample = tools.wrk(
         f"{api.url}/rpc/no_such_function", connections=1, duration=1, script=tools.wrk_script()
@@ -107,6 +147,54 @@ def test_answers_that_are_not_a_success_are_counted(api: stack.PostgREST) -> Non
     assert sample.requests > 0
     assert sample.non_2xx == sample.requests
     assert sample.errors == 0
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers 200, or 503 when the body says so; keeps every body it was sent."""
+
+    bodies: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.bodies.append(f"{self.headers['Authorization']} {body}")
+        self.send_response(503 if body == "fail" else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_fixed_rate_generator_rotates_its_requests_and_counts_every_answer() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        requests = [
+            {"method": "POST", "headers": {"Authorization": f"Bearer t{i}"}, "body": body}
+            for i, body in enumerate(["a", "b", "c", "fail"])
+        ]
+        url = f"http://127.0.0.1:{server.server_address[1]}/rpc/quote"
+        sample = tools.fixed_rate(url, rate=40, duration=1, connections=4, requests=requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sample.requests == 40 and sample.errors == 0
+    assert sample.non_2xx == 10  # every fourth request
+    assert sorted(set(_Recorder.bodies)) == [
+        "Bearer t0 a",
+        "Bearer t1 b",
+        "Bearer t2 c",
+        "Bearer t3 fail",
+    ]
+    assert len(_Recorder.bodies) == 40
+    assert sample.extra["asked_rate"] == 40
+    assert sample.p50_ms is not None and sample.p99_ms is not None and sample.max_ms is not None
+    assert sample.p50_ms <= sample.p99_ms <= sample.max_ms
+
+    # nothing listens there: every request is an error, none an answer
+    dead = tools.fixed_rate(url, rate=20, duration=1, connections=2, requests=requests)
+    assert dead.requests == dead.errors == 20
+    assert dead.non_2xx == 0 and dead.p99_ms is None
 
 
 def test_hey_errors_and_non_2xx_are_counted_apart() -> None:
