@@ -3299,6 +3299,7 @@ declare
     v_during tstzrange;
     v_blocked tstzrange;
     v_amount integer;
+    v_max_holds integer;
     v_result jsonb;
 begin
     if v_customer is null then
@@ -3372,10 +3373,17 @@ begin
         if v_quote.expires_at <= pg_catalog.now() then
             perform internal.fail('quote_expired', 'the quote has expired; ask for a new quote');
         end if;
+        v_max_holds := greatest(coalesce(internal.setting('max_live_holds_per_customer')::integer, 5), 0);
+        -- counted up to the limit only: the answer is the same, the cost bounded
         if (
-            select count(*) from app.bookings as b
-            where b.customer_id = v_customer and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
-        ) >= coalesce(internal.setting('max_live_holds_per_customer')::integer, 5) then
+            select count(*) from (
+                select from app.bookings as b
+                where
+                    b.customer_id = v_customer and b.status = 'pending_payment'
+                    and b.hold_expires_at > pg_catalog.now()
+                limit v_max_holds
+            ) as live
+        ) >= v_max_holds then
             perform internal.fail(
                 'too_many_holds', 'you have too many bookings awaiting payment; pay for one or let it expire'
             );
@@ -10653,6 +10661,13 @@ CREATE INDEX bookings_cancelled_by_idx ON app.bookings USING btree (cancelled_by
 
 
 --
+-- Name: bookings_customer_id_hold_expires_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_customer_id_hold_expires_at_idx ON app.bookings USING btree (customer_id, hold_expires_at) WHERE (status = 'pending_payment'::text);
+
+
+--
 -- Name: bookings_customer_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -12239,4 +12254,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124049900'),
     ('20261124080000'),
     ('20261124090000'),
-    ('20261125000000');
+    ('20261125000000'),
+    ('20261126000000');
