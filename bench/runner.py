@@ -1,6 +1,6 @@
 """`bookiji bench` (`make bench`): run the scenarios, print a table, write JSON and a chart.
 
-    bookiji bench                               every scenario, 5 s samples, 3 repeats
+    bookiji bench                               every scenario, 3 s samples, 3 repeats
     bookiji bench --scenarios overhead,login    some of them
     bookiji bench --quick                       1 repeat, 2 s, one concurrency: a look, not a figure
 
@@ -37,7 +37,7 @@ from worker.config import ROOT
 RESULTS_DIR = ROOT / "bench" / "results"
 MAX_DURATION = 15.0
 # duration (s), repeat, concurrency: the defaults, and those of --quick
-DEFAULTS: tuple[float, int, str] = (5.0, 3, "4,10")
+DEFAULTS: tuple[float, int, str] = (3.0, 3, "4,10")
 QUICK: tuple[float, int, str] = (2.0, 1, "4")
 WARMUP = 1.0  # seconds per variant before the first round (not in --quick)
 
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--duration",
         type=float,
-        help=f"seconds per sample, at most {MAX_DURATION:g} (default 5; --quick 2)",
+        help=f"seconds per sample, at most {MAX_DURATION:g} (default 3; --quick 2)",
     )
     p.add_argument(
         "--repeat",
@@ -159,6 +159,7 @@ def run_scenarios(ctx: Context) -> list[dict[str, Any]]:
                 samples[v.key].append(s)
                 print(_progress(v, s), flush=True)
         results: list[Result] = [aggregate(name, v, samples[v.key]) for v in plan.variants]
+        print(f"   ({time.monotonic() - started:.0f} s)", flush=True)
         ctx.results.extend(results)
         done.append(
             {

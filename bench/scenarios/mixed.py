@@ -202,6 +202,16 @@ def _lift_hold_limit(url: str) -> None:
         )
 
 
+def _purge_leftovers(url: str) -> None:
+    """Empty the payments and notifications queues of what earlier scenarios left
+    with no worker running (the confirm scenario's holds, expired by its sweeps:
+    a PaymentIntent and its cancellation, notifications, for tens of thousands):
+    this scenario drains and counts what its own requests make."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for q in QUEUES:
+            conn.execute("select pgmq.purge_queue(%s)", (q,))
+
+
 def measure(
     env: BenchEnv,
     url: str,
@@ -212,6 +222,7 @@ def measure(
     duration: float,
 ) -> Sample:
     """One run of the mix at ``connections``; the queues drained and checked after."""
+    _purge_leftovers(url)
     env.worker_for(url)
     # enough offers for every connection to confirm for the whole run at ~20 requests/s,
     # each quoted by that connection's customer

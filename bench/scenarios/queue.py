@@ -193,13 +193,7 @@ def _flaky(settings: config.Settings, url: str, n: int) -> Sample:
         *("--batch-size", "50", "--concurrency", "4", "--poll", "0.05"),
         *("--max-attempts", "3", "--retry-base", "0.05", "--retry-cap", "0.2"),
     )
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=_worker_env(settings, url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _start_worker(settings, url, cmd)
     try:
         _wait_archived(url, n, 300, proc)
     finally:
@@ -221,6 +215,16 @@ def _flaky(settings: config.Settings, url: str, n: int) -> Sample:
         errors=n - moved,
         extra={"dead_letters": dead, "retried": retried, "expected_dead": n // 20},
         command=" ".join(cmd),
+    )
+
+
+def _start_worker(settings: config.Settings, url: str, cmd: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=_worker_env(settings, url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -287,13 +291,7 @@ def _wake(settings: config.Settings, url: str, messages: int, backlog: int = 0) 
     if backlog:
         _send(url, "notifications", ['{"type": "bench.noop"}'] * backlog)
     cmd = _worker_cmd("notifications", "--batch-size", "50", "--concurrency", "4", "--poll", "30")
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=_worker_env(settings, url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _start_worker(settings, url, cmd)
     latencies: list[float] = []
     try:
         time.sleep(0 if backlog else 1.0)  # idle: let it start and go to sleep

@@ -5,9 +5,6 @@ there and that errors and non-2xx answers are counted."""
 from __future__ import annotations
 
 import http.server
-import json
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,6 +14,7 @@ import pytest
 from bench import report, tools
 from bench.model import Sample, Variant, aggregate
 from tests.helpers import stack
+from tests.helpers.bench_run import run_bench
 
 HEY_OUTPUT = """
 Summary:
@@ -43,32 +41,7 @@ Error distribution:
 
 
 def _run_bench(db_url: str, out: Path, *args: str) -> dict[str, Any]:
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "worker.cli",
-            "bench",
-            "--quick",
-            "--duration",
-            "1",
-            "--database-url",
-            db_url,
-            "--results-dir",
-            str(out),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
-    (json_file,) = out.glob("*.json")
-    assert json_file.with_suffix(".png").stat().st_size > 0
-    assert "err/non-2xx" in res.stdout  # the table
-    doc: dict[str, Any] = json.loads(json_file.read_text())
-    return doc
+    return run_bench(db_url, out, *args)[0]
 
 
 def test_a_quick_run_writes_every_figure_with_its_machine_and_counts(

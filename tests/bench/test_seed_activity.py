@@ -5,15 +5,13 @@ and the mixed scenario end to end at a tiny size. Never about time."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from tests.helpers.bench_run import run_bench
 from worker import seed
 
 PROVIDERS = 60
@@ -178,36 +176,20 @@ def test_the_window_is_deterministic_kept_and_replaced_on_another_day(
 def test_the_mixed_scenario_runs_with_the_worker_and_counts_each_operation(
     bench_db: str, tmp_path: Path
 ) -> None:
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "worker.cli",
-            "bench",
-            "--quick",
-            "--duration",
-            "2",
-            "--concurrency",
-            "2",
-            "--sizes",
-            "30",
-            "--scenarios",
-            "mixed",
-            "--database-url",
-            bench_db,
-            "--results-dir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
+    doc, printed = run_bench(
+        bench_db,
+        tmp_path,
+        "--concurrency",
+        "2",
+        "--sizes",
+        "30",
+        "--scenarios",
+        "mixed",
+        duration=2,
         timeout=300,
-        check=False,
     )
-    assert res.returncode == 0, res.stdout + res.stderr
-    assert "activity, 14 days" in res.stdout  # the dataset's summary
-    assert "quote" in res.stdout and "drained" in res.stdout
-    (json_file,) = tmp_path.glob("*.json")
-    doc = json.loads(json_file.read_text())
+    assert "activity, 14 days" in printed  # the dataset's summary
+    assert "quote" in printed and "drained" in printed
     (scenario,) = doc["scenarios"]
     assert scenario["name"] == "mixed"
     (result,) = scenario["results"]

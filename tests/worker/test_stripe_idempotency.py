@@ -68,6 +68,15 @@ def intents_upstream(localstripe: str, booking_id: str) -> list[str]:
     ]
 
 
+def _cancel_as_its_customer(db: psycopg.Connection[Any], booking_id: str) -> None:
+    customer = db.execute(
+        "select customer_id from app.bookings where id = %s", (booking_id,)
+    ).fetchone()
+    assert customer is not None
+    with as_user(db, "customer", customer[0]):
+        db.execute("select internal.cancel_booking(%s, 'changed my mind')", (booking_id,))
+
+
 def test_the_client_never_retries_on_its_own_and_talks_to_the_configured_base(
     proxy: StripeProxy,
 ) -> None:
@@ -192,12 +201,7 @@ def test_an_intent_made_by_an_attempt_that_never_committed_is_recorded_and_cance
 
         deliver(1, commit=False)  # Stripe made the intent; the commit never happened
         assert len(intents_upstream(localstripe, booking["id"])) == 1
-        customer = db.execute(
-            "select customer_id from app.bookings where id = %s", (booking["id"],)
-        ).fetchone()
-        assert customer is not None
-        with as_user(db, "customer", customer[0]):
-            db.execute("select internal.cancel_booking(%s, 'changed my mind')", (booking["id"],))
+        _cancel_as_its_customer(db, booking["id"])
         deliver(2, commit=True)  # the message again, after its visibility timeout
     [pi] = intents_upstream(localstripe, booking["id"])
     assert proxy.created["/v1/payment_intents"] == 1
@@ -242,12 +246,7 @@ def test_cancelling_an_intent_the_customer_pays_at_that_very_moment_is_not_a_dea
         tasks.create_intent(
             registry.Context(conn, Message("payments", msg_id, 1, at, at, body), 8), body
         )
-    customer = db.execute(
-        "select customer_id from app.bookings where id = %s", (booking["id"],)
-    ).fetchone()
-    assert customer is not None
-    with as_user(db, "customer", customer[0]):
-        db.execute("select internal.cancel_booking(%s, 'changed my mind')", (booking["id"],))
+    _cancel_as_its_customer(db, booking["id"])
     [cancel] = db.execute(
         "select msg_id, message, enqueued_at from pgmq.q_payments "
         "where message ->> 'booking_id' = %s and message ->> 'type' = 'payment.cancel_intent'",
