@@ -127,6 +127,10 @@ class Plan:
     ratios: list[Ratio] = field(default_factory=list)
     # a variant may be measured for a shorter time than --duration (login is slow)
     max_duration: float | None = None
+    # fewer samples than --repeat, and no warm-up: for scenarios whose every sample
+    # is a whole workload from a reset state (tens of thousands of queue messages)
+    max_repeat: int | None = None
+    warm_up: bool = True
 
 
 @dataclass

@@ -147,11 +147,11 @@ def run_scenarios(ctx: Context) -> list[dict[str, Any]]:
         started = time.monotonic()
         plan = scenario.plan(ctx)
         duration = min(opts.duration, plan.max_duration or opts.duration)
-        if not opts.quick:
+        if not opts.quick and plan.warm_up:
             for v in plan.variants:
                 _sample(v, min(WARMUP, duration))
         samples: dict[tuple[str, int], list[Sample]] = {v.key: [] for v in plan.variants}
-        for round_no in range(opts.repeat):
+        for round_no in range(min(opts.repeat, plan.max_repeat or opts.repeat)):
             # A B C, then C B A, then A B C: drift on a shared machine hits every side alike
             order = plan.variants if round_no % 2 == 0 else list(reversed(plan.variants))
             for v in order:
