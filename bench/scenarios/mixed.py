@@ -34,7 +34,7 @@ import psycopg
 from bench.env import BenchEnv
 from bench.model import Context, Plan, Sample, Variant
 from bench.scenarios import quote as quote_scenario
-from bench.scenarios.confirm import _claims, _Offers
+from bench.scenarios.confirm import _claims, _Offers, lift_hold_limit
 from bench.tools import WRK_SUMMARY, lua_string, measured, wrk_output
 from worker.procs import ApiServer
 
@@ -193,15 +193,6 @@ def _drain(url: str, timeout: float = DRAIN_SECONDS) -> tuple[float, dict[str, i
             time.sleep(0.2)
 
 
-def _lift_hold_limit(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "insert into internal.settings (key, value) values "
-            "('max_live_holds_per_customer', '1000000') "
-            "on conflict (key) do update set value = excluded.value"
-        )
-
-
 def _purge_leftovers(url: str) -> None:
     """Empty the payments and notifications queues of what earlier scenarios left
     with no worker running (the confirm scenario's holds, expired by its sweeps:
@@ -302,7 +293,7 @@ class Mixed:
     def plan(self, ctx: Context) -> Plan:
         env = ctx.env
         url = env.dataset(min(ctx.options.sizes))
-        _lift_hold_limit(url)
+        lift_hold_limit(url)
         tokens, claims = _claims(env, env.accounts_of(url))
         offers = _Offers(url, claims)
         api = env.api_for(url)

@@ -139,6 +139,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 
 def test_the_fixed_rate_generator_rotates_its_requests_and_counts_every_answer() -> None:
+    _Recorder.bodies.clear()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
