@@ -42,7 +42,9 @@ def test_every_variable_is_in_the_configuration_page() -> None:
     documented = configuration_table()
     expected = {*config.DEFAULTS, *config.SECRET_NAMES, *config.OPTIONAL_NAMES, *OTHER_VARIABLES}
     assert expected - set(documented) == set(), "add these to docs/configuration.md's table"
-    assert set(documented) - expected == set(), "docs/configuration.md documents variables nothing reads"
+    assert set(documented) - expected == set(), (
+        "docs/configuration.md documents variables nothing reads"
+    )
 
 
 def test_the_configuration_page_gives_each_default_as_the_code_has_it() -> None:
@@ -105,7 +107,9 @@ def test_the_readme_points_at_every_doc_and_each_exists() -> None:
 
 @pytest.mark.parametrize(
     "doc",
-    sorted(p.relative_to(ROOT).as_posix() for p in [*ROOT.glob("docs/*.md"), ROOT / "db" / "README.md"]),
+    sorted(
+        p.relative_to(ROOT).as_posix() for p in [*ROOT.glob("docs/*.md"), ROOT / "db" / "README.md"]
+    ),
 )
 def test_every_link_between_the_docs_resolves(doc: str) -> None:
     path = ROOT / doc
@@ -149,7 +153,9 @@ def section_of_yaml(text: str, key: str) -> str:
 # (/work/..., /tmp/...), a home directory (/home/..., /root/..., /Users/...), a mount.
 # System paths of the packages the code runs (/usr/..., /etc/..., /var/..., /proc/...,
 # /var/tmp/... under /var) are the same on every Debian machine and are fine.
-MACHINE_PATH = re.compile(r"(?<![\w.~/-])/(?:work|home|root|tmp|Users|mnt|media|scratch)/[\w.~-][\w.~/-]*")
+MACHINE_PATH = re.compile(
+    r"(?<![\w.~/-])/(?:work|home|root|tmp|Users|mnt|media|scratch)/[\w.~-][\w.~/-]*"
+)
 # The team's notes live next to the repository, not in it: the product never points there.
 SHARED_NOTES = re.compile(r"\.\./shared\b|(?<![\w.-])shared/(?:DESIGN|STYLE)\.md")
 EXEMPT = ("tests/", ".ci/")
