@@ -87,22 +87,47 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
 def local_links(path: Path) -> list[str]:
-    """The relative targets of a markdown file's links (no URL, no pure anchor)."""
-    targets = []
-    for target in LINK.findall(path.read_text()):
-        if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+    """The relative targets of a markdown file's links, anchors included (no URL)."""
+    return [t for t in LINK.findall(path.read_text()) if not re.match(r"[a-z][a-z0-9+.-]*:", t)]
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives a markdown file's headings (lowercased, punctuation dropped,
+    spaces to dashes, repeats numbered), outside fenced code."""
+    found: set[str] = set()
+    seen: dict[str, int] = {}
+    fenced = False
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
             continue
-        targets.append(target.split("#", 1)[0])
-    return targets
+        heading = None if fenced else re.match(r"#+ (.*)", line)
+        if heading:
+            slug = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-")
+            n = seen.get(slug, 0)
+            seen[slug] = n + 1
+            found.add(slug if n == 0 else f"{slug}-{n}")
+    return found
+
+
+def broken_links(path: Path) -> list[str]:
+    broken = []
+    for target in local_links(path):
+        file, _, fragment = target.partition("#")
+        linked = (path.parent / file) if file else path
+        if not linked.exists() or (
+            fragment and linked.suffix == ".md" and fragment not in anchors(linked)
+        ):
+            broken.append(target)
+    return broken
 
 
 def test_the_readme_points_at_every_doc_and_each_exists() -> None:
     readme = ROOT / "README.md"
-    targets = local_links(readme)
+    targets = [t.partition("#")[0] for t in local_links(readme)]
     for doc in ("architecture", "configuration", "api", "operations", "performance", "decisions"):
         assert f"docs/{doc}.md" in targets, f"the README does not link docs/{doc}.md"
-    missing = [t for t in targets if not (readme.parent / t).exists()]
-    assert missing == [], f"README.md links to missing files: {missing}"
+    assert broken_links(readme) == [], "README.md links to missing files or headings"
 
 
 @pytest.mark.parametrize(
@@ -112,9 +137,17 @@ def test_the_readme_points_at_every_doc_and_each_exists() -> None:
     ),
 )
 def test_every_link_between_the_docs_resolves(doc: str) -> None:
-    path = ROOT / doc
-    missing = [t for t in local_links(path) if not (path.parent / t).exists()]
-    assert missing == [], f"{doc} links to missing files: {missing}"
+    assert broken_links(ROOT / doc) == [], f"{doc} links to missing files or headings"
+
+
+def test_the_link_checker_finds_a_missing_file_and_a_missing_heading(tmp_path: Path) -> None:
+    (tmp_path / "other.md").write_text("# Title\n\n## The deploy path (`bookiji/deploy.py`)\n")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "[ok](other.md#the-deploy-path-bookijideploypy) [ok](#here) [ok](https://x.test/a)\n"
+        "## Here\n[gone](missing.md) [no heading](other.md#the-deploy-path)\n"
+    )
+    assert broken_links(page) == ["missing.md", "other.md#the-deploy-path"]
 
 
 def test_the_docs_that_moved_out_of_the_readme_have_their_homes() -> None:
