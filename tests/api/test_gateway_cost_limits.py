@@ -36,7 +36,7 @@ LOCK = threading.Lock()
 class _Upstream(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - the handler's name
+    def do_GET(self) -> None:
         with LOCK:
             SEEN.append(self.path)
         if self.path.startswith("/hold"):
@@ -170,7 +170,9 @@ def _hold_until_seen(
     futures = []
     for i, (source, headers) in enumerate(paths):
 
-        def go(source: str = source, headers: dict[str, str] = headers, i: int = i) -> httpx.Response:
+        def go(
+            source: str = source, headers: dict[str, str] = headers, i: int = i
+        ) -> httpx.Response:
             with client(url, source=source) as http:
                 return http.get(f"/hold?select=*,providers(*)&n={i}", headers=headers)
 
@@ -209,9 +211,7 @@ def test_anonymous_expensive_requests_in_flight_are_capped_together_and_signed_i
 ) -> None:
     RELEASE.clear()
     with ThreadPoolExecutor(4) as pool:
-        held = _hold_until_seen(
-            pool, gateway_url, [(f"127.0.0.{71 + i}", {}) for i in range(3)]
-        )
+        held = _hold_until_seen(pool, gateway_url, [(f"127.0.0.{71 + i}", {}) for i in range(3)])
         try:
             with client(gateway_url, source="127.0.0.75") as http:
                 refused = http.get("/rpc/available_slots?service_id=x")
