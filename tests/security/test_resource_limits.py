@@ -256,7 +256,8 @@ FINDING_DEPTH_6 = "*," + "providers(*,services(" * 3 + "*" + "))" * 3
 def _deep(levels: int) -> str:
     select = "*"
     for i in range(levels):
-        select = f"*,{'providers' if i % 2 == 0 else 'services'}({select})"
+        # from /services: providers outermost, then services, providers...
+        select = f"*,{'providers' if (levels - i) % 2 == 1 else 'services'}({select})"
     return select
 
 
