@@ -267,6 +267,8 @@ class BenchEnv:
                 with_nginx=with_nginx,
                 rate_per_address=NO_LIMIT,
                 rate_per_token=NO_LIMIT,
+                costly_per_address=NO_LIMIT,
+                costly_anonymous=NO_LIMIT,
             )
         )
 

@@ -194,7 +194,8 @@ minimum notice and the maximum days ahead. Starts step by step_minutes (5 to 240
 default 15) from the opening of each working stretch.
 
 Errors: 400 invalid_input when to <= from, the range exceeds 31 days, or a
-parameter is missing or out of range; 404 not_found for an unknown or inactive
+parameter is missing or out of range; 400 too_costly when the range holds more
+than 3000 steps (31 days at 15 minutes is 2,976); 404 not_found for an unknown or inactive
 service. Open to everyone. GET /rpc/available_slots?service_id=...&from=...&to=...';
 
 
@@ -3855,6 +3856,10 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         values
         ('invalid_input', 400, 'A parameter is missing, malformed or out of range; the message names it.'),
         ('invalid_signature', 400, 'A webhook''s signature is missing, wrong or stale; nothing was stored.'),
+        (
+            'too_costly', 400,
+            'The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit.'
+        ),
         ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
@@ -6009,6 +6014,19 @@ begin
     end if;
     if p_step_minutes is null or not p_step_minutes between 5 and 240 then
         perform internal.fail('invalid_input', 'step_minutes must be between 5 and 240');
+    end if;
+    -- The work is one candidate start per step: bound their number, not only the
+    -- range (31 days at 5 minutes is 8,928 candidates, 31 days at 15 is 2,976).
+    if extract(epoch from p_to - p_from) / 60 / p_step_minutes > 3000 then
+        perform internal.fail(
+            'too_costly',
+            pg_catalog.format(
+                'from and to at step_minutes %s give %s candidate starts, over the limit of 3000: '
+                'narrow the range or raise step_minutes',
+                p_step_minutes,
+                pg_catalog.ceil(extract(epoch from p_to - p_from) / 60 / p_step_minutes)
+            )
+        );
     end if;
 
     select

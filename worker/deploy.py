@@ -7,7 +7,8 @@
     4. ``dbmate up`` over db/migrations
     5. db/functions/*.sql then db/policies/*.sql, in lexical order, in one
        transaction through psql (which names the file and line of a failure)
-    6. deploy-time settings, then ``notify pgrst, 'reload schema'``
+    6. deploy-time settings, then ``notify pgrst, 'reload schema'`` and
+       ``'reload config'`` (which rereads the API roles' settings)
 
 Running it twice changes nothing.
 """
@@ -215,6 +216,8 @@ def write_settings(url: str, settings: Settings, pgmq_version: str) -> None:
                 (key, value),
             )
         conn.execute("notify pgrst, 'reload schema'")
+        # the API roles' settings (statement_timeout) are read with the config
+        conn.execute("notify pgrst, 'reload config'")
 
 
 def deploy(settings: Settings, url: str | None = None) -> None:

@@ -92,6 +92,8 @@ def run_api(
     rate_per_address: int = 10000,
     rate_per_token: int = 10000,
     max_body: str = "1m",
+    costly_per_address: int = 4,
+    costly_anonymous: int = 6,
 ) -> Iterator[ApiServer]:
     """Start PostgREST over ``authenticator_url`` (and nginx in front), yield, stop both.
 
@@ -139,6 +141,8 @@ def run_api(
                 rate_per_token=rate_per_token,
                 burst_per_token=rate_per_token * 2,
                 max_body=max_body,
+                costly_per_address=costly_per_address,
+                costly_anonymous=costly_anonymous,
             )
             gateway.prepare(gw)
             nginx = subprocess.Popen(

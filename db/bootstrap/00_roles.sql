@@ -33,8 +33,12 @@ $$;
 -- impersonated-role settings in each request's transaction, so a query that
 -- would scan for minutes is cancelled (SQLSTATE 57014, see docs/errors.md)
 -- instead of holding a connection of the pool. Idempotent: alter role set
--- replaces the value.
-alter role anon set statement_timeout = '5s';
+-- replaces the value. Anonymous callers, who cost an attacker nothing, get a
+-- fifth of the others' budget: nothing anonymous needs more (login's bcrypt,
+-- 31 days of availability: tens of milliseconds), and each of them holds one of
+-- PostgREST's pool connections for at most 1 s (docs/security.md, "Cost").
+-- deploy tells PostgREST to reload its config, which rereads these settings.
+alter role anon set statement_timeout = '1s';
 alter role customer set statement_timeout = '5s';
 alter role provider set statement_timeout = '5s';
 alter role ops set statement_timeout = '5s';

@@ -15,6 +15,10 @@ as $$
         values
         ('invalid_input', 400, 'A parameter is missing, malformed or out of range; the message names it.'),
         ('invalid_signature', 400, 'A webhook''s signature is missing, wrong or stale; nothing was stored.'),
+        (
+            'too_costly', 400,
+            'The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit.'
+        ),
         ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),

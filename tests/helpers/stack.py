@@ -83,6 +83,8 @@ def run_postgrest(
     rate_per_address: int = 10000,
     rate_per_token: int = 10000,
     max_body: str = "1m",
+    costly_per_address: int = 4,
+    costly_anonymous: int = 6,
     db_url: str | None = None,
     authenticator_url: str | None = None,
 ) -> Iterator[PostgREST]:
@@ -99,5 +101,7 @@ def run_postgrest(
         rate_per_address=rate_per_address,
         rate_per_token=rate_per_token,
         max_body=max_body,
+        costly_per_address=costly_per_address,
+        costly_anonymous=costly_anonymous,
     ) as server:
         yield server

@@ -3,6 +3,7 @@ never a timeout or a 500."""
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,6 +14,7 @@ import psycopg
 import pytest
 
 from tests.helpers import booking, catalog, stack, waiting
+from tests.helpers.api import client as api_client
 from tests.helpers.auth import bearer, mint
 from tests.helpers.factories import create_user
 from tests.security.conftest import World
@@ -226,7 +228,9 @@ def test_a_statement_over_5_s_is_cancelled_and_answered_with_a_503_that_says_so(
         world.db.execute("notify pgrst, 'reload schema'")
 
 
-def test_every_api_role_has_a_statement_timeout(db: psycopg.Connection[Any]) -> None:
+def test_every_api_role_has_a_statement_timeout_anonymous_callers_a_fifth_of_the_others(
+    db: psycopg.Connection[Any],
+) -> None:
     rows = dict(
         db.execute(
             """
@@ -239,4 +243,215 @@ def test_every_api_role_has_a_statement_timeout(db: psycopg.Connection[Any]) -> 
     )
     assert set(rows) == {"anon", "customer", "provider", "ops"}
     for role, settings in rows.items():
-        assert settings and "statement_timeout=5s" in settings, role
+        expected = "statement_timeout=1s" if role == "anon" else "statement_timeout=5s"
+        assert settings and expected in settings, role
+
+
+# --- Cost: requests whose price is not bounded by their size (docs/security.md) ------
+
+# The finding: 164 characters that answered 10.8 MB anonymously (depth 6).
+FINDING_DEPTH_6 = "*," + "providers(*,services(" * 3 + "*" + "))" * 3
+
+
+def _deep(levels: int) -> str:
+    select = "*"
+    for i in range(levels):
+        # from /services: providers outermost, then services, providers...
+        select = f"*,{'providers' if (levels - i) % 2 == 1 else 'services'}({select})"
+    return select
+
+
+def test_the_findings_nested_embedding_is_refused_with_400_too_costly(world: World) -> None:
+    resp = httpx.get(f"{world.url}/services", params={"select": FINDING_DEPTH_6}, timeout=30)
+    assert resp.status_code == 400, (resp.status_code, len(resp.content))
+    assert _hint(resp) == "too_costly"
+    assert "levels deep" in resp.json()["message"]
+    one_level = httpx.get(f"{world.url}/services", params={"select": "id,providers(business_name)"})
+    assert one_level.status_code == 200, one_level.text
+    assert one_level.json() and all("providers" in row for row in one_level.json())
+
+
+def test_an_exact_count_and_a_deep_offset_are_refused_and_a_planned_count_answered(
+    world: World,
+) -> None:
+    exact = httpx.get(f"{world.url}/providers", headers={"Prefer": "count=exact"})
+    assert exact.status_code == 400 and _hint(exact) == "too_costly", exact.text
+    planned = httpx.get(f"{world.url}/providers", headers={"Prefer": "count=planned"})
+    assert planned.status_code in (200, 206), planned.text
+    assert "/" in planned.headers["Content-Range"]
+    for params, headers in (({"offset": "1000000"}, {}), ({}, {"Range": "1000000-1000009"})):
+        resp = httpx.get(f"{world.url}/providers", params=params, headers=headers)
+        assert resp.status_code == 400 and _hint(resp) == "too_costly", resp.text
+
+
+def test_availability_over_3000_candidate_starts_is_refused_with_400_too_costly(
+    world: World,
+) -> None:
+    """31 days at 5-minute steps (8,928 candidates; 115 ms each, anonymously, in the
+    finding) is refused; 31 days at the default 15 minutes (2,976) is answered."""
+    params = {
+        "service_id": str(world.p1.service_id),
+        "from": "2030-01-01T00:00:00Z",
+        "to": "2030-02-01T00:00:00Z",
+    }
+    resp = httpx.get(f"{world.url}/rpc/available_slots", params={**params, "step_minutes": 5})
+    assert resp.status_code == 400, resp.text
+    assert _hint(resp) == "too_costly"
+    assert "8928 candidate starts, over the limit of 3000" in resp.json()["message"]
+    ok = httpx.get(f"{world.url}/rpc/available_slots", params=params)
+    assert ok.status_code == 200, ok.text
+
+
+def test_an_anonymous_statement_is_cancelled_after_1_s_and_a_customers_runs_to_5_s(
+    world: World,
+) -> None:
+    """PostgREST 12 applies the impersonated role's settings: the same 2-second
+    statement is cancelled for anon (503 statement_timeout) and answered for a customer."""
+    world.db.execute(
+        "create function api.zz_two_seconds_for_test() returns integer language sql stable "
+        "as 'select 1 from pg_sleep(2)'"
+    )
+    world.db.execute("grant execute on function api.zz_two_seconds_for_test() to anon, customer")
+    world.db.execute("notify pgrst, 'reload schema'")
+    try:
+        waiting.until(
+            lambda: httpx.head(f"{world.url}/rpc/zz_two_seconds_for_test").status_code != 404,
+            what="PostgREST to see the function",
+        )
+        anon = httpx.get(f"{world.url}/rpc/zz_two_seconds_for_test", timeout=30)
+        assert anon.status_code == 503, anon.text
+        assert _hint(anon) == "statement_timeout"
+        customer = httpx.get(
+            f"{world.url}/rpc/zz_two_seconds_for_test", headers=world.a.headers, timeout=30
+        )
+        assert customer.status_code == 200, customer.text
+    finally:
+        world.db.execute("drop function api.zz_two_seconds_for_test()")
+        world.db.execute("notify pgrst, 'reload schema'")
+
+
+def _attacks(world: World) -> list[tuple[str, str, dict[str, str], dict[str, str]]]:
+    """The costliest anonymous requests found: (name, path, params, headers)."""
+    month = {
+        "service_id": str(world.p1.service_id),
+        "from": "2030-01-01T00:00:00Z",
+        "to": "2030-02-01T00:00:00Z",
+    }
+    return [
+        ("embed depth 6 (the finding)", "/services", {"select": FINDING_DEPTH_6}, {}),
+        ("embed depth 10", "/services", {"select": _deep(10)}, {}),
+        ("embed depth 1", "/providers", {"select": "*,services(*)"}, {}),
+        (
+            "aliased embeds",
+            "/services",
+            {"select": ",".join(f"p{i}:providers(*)" for i in range(30))},
+            {},
+        ),
+        (
+            "wide select",
+            "/providers",
+            {"select": ",".join(f"d{i}:description" for i in range(300))},
+            {},
+        ),
+        (
+            "or tree",
+            "/services",
+            {"or": "(" + ",".join(f"name.ilike.*{i}*" for i in range(200)) + ")"},
+            {},
+        ),
+        ("deep or", "/services", {"or": "(" + "or(" * 50 + "name.eq.x" + ")" * 51}, {}),
+        ("like pattern", "/services", {"description": "like." + "*a" * 1500 + "*"}, {}),
+        ("offset", "/services", {"offset": "5000000"}, {}),
+        ("exact count", "/providers", {}, {"Prefer": "count=exact"}),
+        ("slots 31 d / 5 min", "/rpc/available_slots", {**month, "step_minutes": "5"}, {}),
+        ("slots 31 d / 15 min", "/rpc/available_slots", month, {}),
+    ]
+
+
+def test_the_costliest_anonymous_requests_in_parallel_leave_a_customers_quote_answering(
+    world: World,
+) -> None:
+    """The sweep of the class: a dozen threads fire the costliest anonymous requests
+    found, again and again, while a customer quotes and pings. The quote and ping must
+    answer 200; every attack request is refused (400 too_costly, 429 over the
+    concurrency caps) or bounded (answered, or cancelled at anon's 1 s as a 503).
+    Latencies are printed, not asserted (run with -s to see them)."""
+    attacks = _attacks(world)
+    # a provider with many services, so that what is embedded is not trivially small
+    world.db.execute(
+        "insert into app.services (provider_id, category_id, name, description, "
+        "duration_minutes, price_cents, deposit_cents) "
+        "select %s, c.id, 'Service ' || g, repeat('abcdefghij', 300), 30, 1000, 0 "
+        "from generate_series(1, 300) as g, "
+        "(select id from app.service_categories order by id limit 1) as c",
+        (world.p1.provider_id,),
+    )
+    stop = threading.Event()
+    seen: dict[str, list[int]] = {name: [] for name, *_ in attacks}
+    lock = threading.Lock()
+
+    def attack(i: int) -> None:
+        with api_client(world.url) as http:
+            n = i
+            while not stop.is_set():
+                name, path, params, headers = attacks[n % len(attacks)]
+                n += 1
+                try:
+                    status = http.get(path, params=params, headers=headers).status_code
+                except httpx.TransportError:
+                    status = -1
+                with lock:
+                    seen[name].append(status)
+
+    quote_body = {
+        "category": "haircut",
+        "lat": catalog.PLATEAU[0],
+        "lng": catalog.PLATEAU[1],
+        "radius_km": 5,
+    }
+    quotes: list[tuple[int, float]] = []
+    pings: list[tuple[int, float]] = []
+    with ThreadPoolExecutor(12) as pool:
+        workers = [pool.submit(attack, i) for i in range(12)]
+        try:
+            waiting.until(
+                lambda: sum(len(v) for v in seen.values()) >= 24, what="the attack to start"
+            )
+            with api_client(world.url, source="127.0.0.91") as http:
+                for i in range(10):
+                    starts = catalog.next_weekday(2, at="10:00") + timedelta(days=7 * (i + 1))
+                    t0 = time.monotonic()
+                    q = http.post(
+                        "/rpc/quote",
+                        json={**quote_body, "starts_at": starts.isoformat()},
+                        headers=world.a.headers,
+                    )
+                    quotes.append((q.status_code, time.monotonic() - t0))
+                    t0 = time.monotonic()
+                    p = http.get("/rpc/ping")
+                    pings.append((p.status_code, time.monotonic() - t0))
+        finally:
+            stop.set()
+        for w in workers:
+            w.result()
+    for name, statuses in seen.items():
+        print(f"attack {name!r}: {len(statuses)} requests, statuses {sorted(set(statuses))}")
+    print("quote latencies under attack (s):", [round(t, 3) for _, t in quotes])
+    print("ping latencies under attack (s):", [round(t, 3) for _, t in pings])
+    assert [s for s, _ in quotes] == [200] * 10, quotes
+    assert [s for s, _ in pings] == [200] * 10, pings
+    refused = {
+        "embed depth 6 (the finding)",
+        "embed depth 10",
+        "aliased embeds",
+        "wide select",
+        "or tree",
+        "deep or",
+        "offset",
+        "exact count",
+        "slots 31 d / 5 min",
+    }
+    for name, statuses in seen.items():
+        assert statuses, name
+        allowed = {400, 429} if name in refused else {200, 206, 429, 503}
+        assert set(statuses) <= allowed, (name, sorted(set(statuses)))

@@ -27,6 +27,11 @@ class GatewayConfig:
     burst_per_address: int = 400
     rate_per_token: int = 50  # requests per second per bearer token
     burst_per_token: int = 100
+    # expensive requests (quote, availability, embedding, or=/and= trees) in flight at
+    # once: per client address, and for all anonymous callers together (PostgREST's
+    # pool has 10 connections: anonymous callers can never hold more than this many)
+    costly_per_address: int = 4
+    costly_anonymous: int = 6
     max_body: str = "1m"
     max_answer: str = "16m"  # the largest PostgREST answer the gateway reads in memory
     upstream_host: str = "127.0.0.1"
@@ -73,7 +78,10 @@ http {{
     js_import jwt from jwt.js;
     js_set $jwt_sub jwt.sub;
     js_set $jwt_role jwt.role;
+    js_set $jwt_token jwt.token;
     js_import upstream from upstream.js;
+    js_set $costly_address upstream.costlyAddress;
+    js_set $costly_anon upstream.costlyAnon;
 
     client_body_temp_path {tmp / "body"};
     proxy_temp_path {tmp / "proxy"};
@@ -88,8 +96,11 @@ http {{
     keepalive_requests 10000;
 
     limit_req_zone $binary_remote_addr zone=per_address:10m rate={cfg.rate_per_address}r/s;
-    limit_req_zone $http_authorization zone=per_token:20m rate={cfg.rate_per_token}r/s;
+    limit_req_zone $jwt_token zone=per_token:20m rate={cfg.rate_per_token}r/s;
     limit_req_status 429;
+    limit_conn_zone $costly_address zone=costly_per_address:10m;
+    limit_conn_zone $costly_anon zone=costly_anonymous:64k;
+    limit_conn_status 429;
 
     upstream postgrest {{
         server {cfg.upstream_host}:{cfg.upstream_port};
@@ -103,6 +114,8 @@ http {{
         location / {{
             limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
             limit_req zone=per_token burst={cfg.burst_per_token} nodelay;
+            limit_conn costly_per_address {min(cfg.costly_per_address, 65535)};
+            limit_conn costly_anonymous {min(cfg.costly_anonymous, 65535)};
             # upstream.js reads PostgREST's whole answer (a subrequest) and corrects
             # the two it gets wrong for clients (docs/errors.md, "Gateway").
             js_content upstream.pass;

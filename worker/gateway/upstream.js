@@ -89,10 +89,219 @@ function unreadable(r) {
     return null;
 }
 
+// --- Cost: what a request may ask for (docs/security.md, "Cost") -------------------
+//
+// PostgREST 12 cannot be told to bound embedding, select width, or= trees, offsets or
+// exact counts, and each of those makes a short URL cost the database a great deal
+// (an anonymous 164-character select nesting services and providers six deep answered
+// 10.8 MB; ten deep ran to the statement timeout, holding one of the pool's ten
+// connections all along). The API needs none of it beyond one level of embedding
+// (a service with its provider, a provider with its services), so the gateway refuses
+// the rest with 400 too_costly and a message that names the limit.
+
+var LIMITS = {
+    embedDepth: 1, // select=*,providers(*) but not *,providers(*,services(*))
+    embeds: 2, // embedded resources in one select, aliases included
+    selectItems: 40, // columns and embeds in one select, all levels
+    logicDepth: 3, // or=(a,and(b,or(c,d))): groups nested in one or=/and=
+    logicTerms: 20, // conditions in one or=/and=
+    offset: 10000, // offset=, <embed>.offset=, Range: <first>-
+};
+
+// One query-string key or value as PostgREST reads it: '+' is a space, a stray '%'
+// is literal (unreadable() has already refused what is not UTF-8).
+function queryText(text) {
+    try {
+        return decodeURIComponent(
+            text.replace(/\+/g, ' ').replace(/%(?![0-9A-Fa-f]{2})/g, '%25'));
+    } catch (e) {
+        return text;
+    }
+}
+
+function queryPairs(r) {
+    var uri = r.variables.request_uri || '';
+    var at = uri.indexOf('?');
+    var pairs = [];
+    if (at < 0) {
+        return pairs;
+    }
+    var parts = uri.slice(at + 1).split('&');
+    for (var i = 0; i < parts.length; i++) {
+        if (parts[i] === '') {
+            continue;
+        }
+        var eq = parts[i].indexOf('=');
+        var key = eq < 0 ? parts[i] : parts[i].slice(0, eq);
+        var value = eq < 0 ? '' : parts[i].slice(eq + 1);
+        pairs.push([queryText(key), queryText(value)]);
+    }
+    return pairs;
+}
+
+// select=a,b:rel!hint(c,...other(d)): parentheses are embedded resources (quoted
+// identifiers aside), commas separate items at every level.
+function selectShape(text) {
+    var shape = {depth: 0, embeds: 0, items: 1};
+    var depth = 0;
+    var quoted = false;
+    for (var i = 0; i < text.length; i++) {
+        var c = text.charAt(i);
+        if (c === '"') {
+            quoted = !quoted;
+        } else if (quoted) {
+            continue;
+        } else if (c === '(') {
+            depth++;
+            shape.embeds++;
+            shape.depth = Math.max(shape.depth, depth);
+        } else if (c === ')') {
+            depth--;
+        } else if (c === ',') {
+            shape.items++;
+        }
+    }
+    return shape;
+}
+
+// or=(a.eq.1,and(b.eq.2,c.in.(3,4))): a parenthesis opens a group when it follows
+// nothing, or, and, not.or or not.and; any other (in.(...), ov.(...)) is a value list,
+// whose commas are not conditions.
+function logicShape(text) {
+    var shape = {depth: 0, terms: 1};
+    var depth = 0;
+    var lists = 0;
+    var token = '';
+    var quoted = false;
+    for (var i = 0; i < text.length; i++) {
+        var c = text.charAt(i);
+        if (c === '"') {
+            quoted = !quoted;
+        } else if (quoted) {
+            continue;
+        } else if (c === '(') {
+            if (lists === 0 && (token === '' || /(^|\.)(or|and)$/.test(token))) {
+                depth++;
+                shape.depth = Math.max(shape.depth, depth);
+            } else {
+                lists++;
+            }
+            token = '';
+        } else if (c === ')') {
+            if (lists > 0) {
+                lists--;
+            } else {
+                depth--;
+            }
+            token = '';
+        } else if (c === ',') {
+            if (lists === 0) {
+                shape.terms++;
+            }
+            token = '';
+        } else {
+            token += c;
+        }
+    }
+    return shape;
+}
+
+var LOGIC_KEY = /^(.*\.)?(not\.)?(or|and)$/;
+var OFFSET_KEY = /^(.*\.)?offset$/;
+
+// Why this request costs more than the API allows, or null.
+function tooCostly(r) {
+    var pairs = queryPairs(r);
+    var embeds = 0;
+    for (var i = 0; i < pairs.length; i++) {
+        var key = pairs[i][0];
+        var value = pairs[i][1];
+        if (key === 'select') {
+            var s = selectShape(value);
+            embeds += s.embeds;
+            if (s.depth > LIMITS.embedDepth) {
+                return 'select nests embedded resources ' + s.depth + ' levels deep; the API '
+                    + 'allows at most ' + LIMITS.embedDepth + ' (e.g. select=*,providers(*))';
+            }
+            if (embeds > LIMITS.embeds) {
+                return 'select embeds ' + embeds + ' resources; the API allows at most '
+                    + LIMITS.embeds;
+            }
+            if (s.items > LIMITS.selectItems) {
+                return 'select lists ' + s.items + ' columns and embedded resources; the API '
+                    + 'allows at most ' + LIMITS.selectItems;
+            }
+        } else if (LOGIC_KEY.test(key)) {
+            var l = logicShape(value);
+            if (l.depth > LIMITS.logicDepth) {
+                return key + '= nests groups ' + l.depth + ' levels deep; the API allows at most '
+                    + LIMITS.logicDepth;
+            }
+            if (l.terms > LIMITS.logicTerms) {
+                return key + '= holds ' + l.terms + ' conditions; the API allows at most '
+                    + LIMITS.logicTerms;
+            }
+        } else if (OFFSET_KEY.test(key) && /^\s*\d+\s*$/.test(value)
+                   && Number(value) > LIMITS.offset) {
+            return key + '=' + value.trim().slice(0, 20) + ' is over the API\'s limit of '
+                + LIMITS.offset + '; filter on a column instead (e.g. id=gt.<last id seen>)';
+        }
+    }
+    var raw = r.rawHeadersIn;
+    for (var j = 0; j < raw.length; j++) {
+        var name = raw[j][0].toLowerCase();
+        var header = raw[j][1];
+        var range = /^\s*(\d+)\s*-/.exec(header);
+        if (name === 'range' && range && Number(range[1]) > LIMITS.offset) {
+            return 'the Range header starts at row ' + range[1].slice(0, 20) + ', over the '
+                + 'API\'s limit of ' + LIMITS.offset + '; filter on a column instead';
+        }
+        if (name === 'prefer' && /(^|[\s,;])count\s*=\s*exact/i.test(header)) {
+            return 'Prefer: count=exact counts every matching row and is not offered; use '
+                + 'count=planned or count=estimated';
+        }
+    }
+    return null;
+}
+
+// The expensive paths: the quote, availability, and reads that embed, filter with
+// or=/and= trees or match text (like, ilike, regular expressions, full text: a scan
+// that no index serves). nginx counts them per client address (and, for anonymous
+// callers, all together) with limit_conn: an empty key is not counted.
+var EXPENSIVE_PATH = /^\/rpc\/(quote|available_slots)\/?$/;
+var TEXT_MATCH = /^(not\.)?(like|ilike|match|imatch|fts|plfts|phfts|wfts)[.(]/;
+
+function expensive(r) {
+    if (EXPENSIVE_PATH.test(r.uri)) {
+        return true;
+    }
+    var pairs = queryPairs(r);
+    for (var i = 0; i < pairs.length; i++) {
+        if ((pairs[i][0] === 'select' && pairs[i][1].indexOf('(') >= 0)
+            || LOGIC_KEY.test(pairs[i][0]) || TEXT_MATCH.test(pairs[i][1])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+function costlyAddress(r) {
+    return expensive(r) ? r.variables.remote_addr : '';
+}
+
+function costlyAnon(r) {
+    return !r.headersIn['Authorization'] && expensive(r) ? 'anon' : '';
+}
+
 async function pass(r) {
     var refusal = unreadable(r);
     if (refusal) {
         problem(r, 400, 'PT400', 'invalid_input', refusal, 0);
+        return;
+    }
+    var cost = tooCostly(r);
+    if (cost) {
+        problem(r, 400, 'PT400', 'too_costly', cost, 0);
         return;
     }
     var reply;
@@ -127,4 +336,4 @@ async function pass(r) {
     }
 }
 
-export default { pass };
+export default { pass, costlyAddress, costlyAnon };
