@@ -275,10 +275,10 @@ def test_a_bad_profile_is_a_400_naming_the_field_and_nothing_is_written(
         ("my_services", {"duration_minutes": "long"}, "integer"),
         ("my_weekly_hours", {"day_of_week": 2, "start_time": "17:00", "end_time": "09:00"}, "end_time"),
         ("my_weekly_hours", {"day_of_week": 9, "start_time": "09:00", "end_time": "10:00"}, "day_of_week"),
-        ("my_weekly_hours", {"day_of_week": 3, "start_time": "16:00", "end_time": "18:00"}, "weekly_hours_provider_id_day_of_week_excl"),
+        ("my_weekly_hours", {"day_of_week": 3, "start_time": "16:00", "end_time": "18:00"}, "overlap"),
         ("my_weekly_hours", {"day_of_week": 3, "start_time": "25:00", "end_time": "26:00"}, "out of range"),
-        ("my_time_off", {"during": '["2027-01-01 12:00-05","2027-01-03 00:00-05")'}, "time_off_provider_id_during_excl"),
-        ("my_time_off", {"during": "empty"}, "time_off_during_check"),
+        ("my_time_off", {"during": '["2027-01-01 12:00-05","2027-01-03 00:00-05")'}, "overlap"),
+        ("my_time_off", {"during": "empty"}, "during"),
         ("my_time_off", {"during": "tomorrow"}, "range literal"),
     ],
 )  # fmt: skip
