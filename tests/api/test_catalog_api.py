@@ -111,11 +111,12 @@ def test_the_openapi_document_describes_the_catalog(
         "/providers",
         "/services",
         "/service_categories",
-        "/rpc/quote",
         "/rpc/available_slots",
     ):
         assert path in public, path
-    assert "Ranked providers" in str(public["/rpc/quote"])
+    assert "/rpc/quote" not in public  # customers only
+    customer = httpx.get(f"{api_url}/", headers=bearer(mint("customer"))).json()["paths"]
+    assert "Ranked providers" in str(customer["/rpc/quote"])
     assert "Bookable start times" in str(public["/rpc/available_slots"])
     _, headers = _provider_token(api_db)
     own = httpx.get(f"{api_url}/", headers=headers).json()["paths"]
