@@ -29,7 +29,7 @@ class _Echo(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         asked = json.loads(self.rfile.read(length) or b"{}")
         payload = json.dumps(asked.get("body", {})).encode()
@@ -142,7 +142,7 @@ def test_an_ambiguous_embedding_keeps_its_message_but_not_the_foreign_key_names(
 @pytest.mark.parametrize(
     ("status", "message"),
     [
-        (500, 'permission denied for table users'),
+        (500, "permission denied for table users"),
         (500, "function internal.quote_candidates(integer) does not exist"),
         (400, 'null value in column "x" of relation "providers" violates not-null constraint'),
         (404, 'relation "api.users" does not exist'),

@@ -14,23 +14,14 @@ import httpx
 import psycopg
 import pytest
 
-from tests.helpers import stack
 from tests.helpers import booking as bk
+from tests.helpers import stack
 from tests.helpers.auth import bearer, mint
 from tests.helpers.catalog import PLATEAU, next_weekday
 from tests.helpers.factories import create_user
+from tests.helpers.leaks import names_private
 from worker import seed
 
-# What an error answer must never contain: a name in a private schema, a quoted
-# relation, table or constraint, or a constraint's name by the house convention.
-LEAK = re.compile(
-    r"\b(app|auth|audit|internal|pgmq|public|extensions)\.[a-z_]"
-    r'|\b(relation|constraint|table|index|schema) "'
-    r"|[a-z0-9]_(pkey|fkey|key|check|excl)\b"
-    r"|permission denied for"
-    r"|Perhaps you meant",
-    re.I,
-)
 REPRESENTATION = {"Prefer": "return=representation"}
 NIL = "00000000-0000-0000-0000-000000000000"
 
@@ -74,7 +65,7 @@ def provider(api_url: str, api_db: psycopg.Connection[Any]) -> dict[str, Any]:
 
 def assert_shows_nothing_private(resp: httpx.Response) -> dict[str, Any]:
     assert resp.status_code >= 400, resp.text
-    assert not LEAK.search(resp.text), resp.text
+    assert not names_private(resp), resp.text
     body: dict[str, Any] = resp.json()
     return body
 

@@ -199,9 +199,7 @@ def test_every_api_function_is_executable_by_exactly_the_roles_listed_for_it(
 
 def test_ops_functions_are_executable_by_ops_alone(db: psycopg.Connection[Any]) -> None:
     ops_named = [
-        name
-        for name in lint.API_EXECUTE
-        if name.startswith(("api.ops_", "api.dlq_", "api.queue_"))
+        name for name in lint.API_EXECUTE if name.startswith(("api.ops_", "api.dlq_", "api.queue_"))
     ]
     assert len(ops_named) == 7
     assert all(lint.API_EXECUTE[name] == {"ops"} for name in ops_named)

@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 PRIVATE = ["app", "auth", "audit", "internal"]
+APP = ["app"]
 OURS = ["app", "api", "auth", "audit", "internal"]
 
 # What anonymous callers may reach in api, on purpose.
@@ -263,7 +264,7 @@ CONSTRAINT_KINDS = ("c", "f", "u", "x", "p")  # check, foreign key, unique, excl
 
 
 def constraints_without_registered_error(
-    conn: psycopg.Connection[Any], schemas: list[str] = ["app"]
+    conn: psycopg.Connection[Any], schemas: list[str] = APP
 ) -> list[str]:
     """Constraints a write can break whose error internal.constraint_errors() does not map
     (the gateway would answer them with a neutral message per SQLSTATE)."""
