@@ -223,3 +223,20 @@ def test_the_lint_flags_a_grant_to_public_and_an_unlisted_function(
         "api.oops(): not listed in API_EXECUTE (executable by [])",
         "api.ping(): executable by PUBLIC",
     ]
+
+
+def test_every_api_view_grants_exactly_the_privileges_listed_for_it(
+    db: psycopg.Connection[Any],
+) -> None:
+    assert lint.api_views_off_their_privilege_list(db) == []
+
+
+def test_the_lint_flags_a_view_privilege_nobody_listed(db: psycopg.Connection[Any]) -> None:
+    db.execute("grant select on api.my_bookings to anon")
+    db.execute("grant update (name) on api.my_services to customer")
+    db.execute("create view api.stray as select 1 as one")
+    assert lint.api_views_off_their_privilege_list(db) == [
+        "api.my_bookings: anon has ['select'], listed []",
+        "api.my_services: customer has ['update'], listed []",
+        "api.stray: not listed in API_VIEW_PRIVILEGES",
+    ]

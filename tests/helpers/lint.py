@@ -312,3 +312,52 @@ def constraint_errors_out_of_step(conn: psycopg.Connection[Any]) -> list[str]:
         """,
         (),
     )
+
+
+# The same for the api views: which role may do what on each (insert and update
+# count when granted on any column). The OpenAPI lists a view, and each of its
+# methods, to the roles with the privilege.
+_READ = frozenset({"select"})
+_OWN = frozenset({"select", "insert", "update", "delete"})
+API_VIEW_PRIVILEGES: dict[str, dict[str, frozenset[str]]] = {
+    "api.providers": dict.fromkeys(EVERYONE, _READ),
+    "api.services": dict.fromkeys(EVERYONE, _READ),
+    "api.service_categories": dict.fromkeys(EVERYONE, _READ),
+    "api.my_provider": {"provider": frozenset({"select", "insert", "update"})},
+    "api.my_services": {"provider": _OWN},
+    "api.my_weekly_hours": {"provider": _OWN},
+    "api.my_time_off": {"provider": _OWN},
+    "api.my_quote_offers": {"customer": _READ},
+    "api.my_bookings": dict.fromkeys(SIGNED_IN, _READ),
+}
+
+
+def api_views_off_their_privilege_list(
+    conn: psycopg.Connection[Any],
+    listed: dict[str, dict[str, frozenset[str]]] = API_VIEW_PRIVILEGES,
+) -> list[str]:
+    """Each api view whose privileges, per API role, differ from ``listed``."""
+    rows = conn.execute(
+        """
+        select c.oid::regclass::text, r,
+               array_remove(array[
+                   case when has_table_privilege(r, c.oid, 'select') then 'select' end,
+                   case when has_any_column_privilege(r, c.oid, 'insert') then 'insert' end,
+                   case when has_any_column_privilege(r, c.oid, 'update') then 'update' end,
+                   case when has_table_privilege(r, c.oid, 'delete') then 'delete' end
+               ], null)
+        from pg_class as c, unnest(%s::text[]) as r
+        where c.relnamespace = 'api'::regnamespace and c.relkind in ('v', 'm')
+        order by 1, 2
+        """,
+        (API_ROLES,),
+    ).fetchall()
+    problems = []
+    for view, role, privileges in rows:
+        if view not in listed:
+            problems.append(f"{view}: not listed in API_VIEW_PRIVILEGES")
+            continue
+        want = listed[view].get(role, frozenset())
+        if set(privileges) != set(want):
+            problems.append(f"{view}: {role} has {sorted(privileges)}, listed {sorted(want)}")
+    return sorted(set(problems))
