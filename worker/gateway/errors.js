@@ -78,7 +78,7 @@ function leaks(err) {
 
 function constraintError(err) {
     var m = /constraint "([^"]+)"/.exec(err.message || '');
-    var known = m && CONSTRAINTS[m[1]];
+    var known = m && Object.prototype.hasOwnProperty.call(CONSTRAINTS, m[1]) && CONSTRAINTS[m[1]];
     if (known) {
         return [known[0], known[1], known[2]];
     }
