@@ -16,7 +16,12 @@ def render_config(
     port: int | None = None,
     admin_port: int | None = None,
     pre_request: bool = True,
+    public_url: str | None = None,
 ) -> str:
+    """``public_url``: the address clients use (the gateway), which the OpenAPI
+    document names as its host; default ``settings.api_url``. PostgREST would
+    otherwise name its own private listening address."""
+
     def q(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -38,6 +43,7 @@ def render_config(
         ),
         "log-level": q(settings.pgrst_log_level),
         "openapi-mode": q("follow-privileges"),
+        "openapi-server-proxy-uri": q(public_url or settings.api_url),
     }
     if pre_request:
         lines["db-pre-request"] = q(PRE_REQUEST)

@@ -100,6 +100,7 @@ def run_api(
     Everything the processes write (config, logs, nginx's temp files) goes under ``home``.
     """
     port, admin_port = free_port(), free_port()
+    api_port = free_port() if with_nginx else port
     home.mkdir(parents=True, exist_ok=True)
     conf = postgrest.write_config(
         home / "postgrest.conf",
@@ -109,6 +110,7 @@ def run_api(
             port=port,
             admin_port=admin_port,
             pre_request=pre_request,
+            public_url=f"http://127.0.0.1:{api_port}",
         ),
     )
     log = home / "postgrest.log"
@@ -130,7 +132,6 @@ def run_api(
         )
         wait_ready(f"{server.admin_url}/ready", proc, log, "PostgREST")
         if with_nginx:
-            api_port = free_port()
             gw = gateway.GatewayConfig(
                 listen_host="127.0.0.1",
                 listen_port=api_port,

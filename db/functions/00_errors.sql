@@ -74,3 +74,162 @@ end
 $$;
 comment on function internal.fail(text, text, text) is
 'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint.';
+
+-- The constraint registry: every constraint of app (check, unique, primary and
+-- foreign key, exclusion) with the registered code and the message clients get
+-- when a write breaks it. PostgreSQL's own message names the table and the
+-- constraint ("... violates unique constraint "providers_owner_id_key"") and its
+-- detail the row; neither reaches a client. Writes through the api views break
+-- constraints outside any function, so the gateway makes the substitution
+-- (worker/gateway/errors.js) from a copy of this table, worker/gateway/
+-- constraint_errors.js, which `make db-dump` writes from a fresh deploy (a test
+-- fails when it is stale). A constraint missing here is answered with a neutral
+-- message per SQLSTATE; tests/db/test_security_lint.py fails the suite first.
+-- Constraints only the definers' own writes can break are internal_error: a
+-- client reaching one has found a bug.
+create or replace function internal.constraint_errors()
+returns table (constraint_name text, code text, message text)
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    select v.constraint_name, v.code, v.message
+    from (
+        values
+        -- users
+        ('users_pkey', 'conflict', 'this account already exists'),
+        ('users_email_key', 'email_taken', 'an account with this email already exists'),
+        ('users_email_check', 'invalid_input', 'email must be an address (at most 254 characters)'),
+        ('users_full_name_check', 'invalid_input', 'full_name must be 1 to 200 characters'),
+        ('users_locale_check', 'invalid_input', 'locale must be en or fr'),
+        ('users_phone_check', 'invalid_input', 'phone must be in E.164 form (+15145550123)'),
+        ('users_role_check', 'invalid_input', 'role must be customer or provider'),
+        -- service categories
+        ('service_categories_pkey', 'conflict', 'this category already exists'),
+        ('service_categories_slug_key', 'conflict', 'a category with this slug already exists'),
+        ('service_categories_slug_check', 'invalid_input', 'slug must be 2 to 40 lowercase letters, digits or dashes'),
+        ('service_categories_name_en_check', 'invalid_input', 'name_en must be 1 to 80 characters'),
+        ('service_categories_name_fr_check', 'invalid_input', 'name_fr must be 1 to 80 characters'),
+        -- providers
+        ('providers_pkey', 'conflict', 'this provider profile already exists'),
+        ('providers_owner_id_key', 'conflict', 'you already have a provider profile; update it instead (PATCH /my_provider)'),
+        ('providers_owner_id_fkey', 'not_found', 'the owner account does not exist'),
+        ('providers_business_name_check', 'invalid_input', 'business_name must be 1 to 200 characters'),
+        ('providers_contact_email_check', 'invalid_input', 'contact_email must be an address (at most 254 characters)'),
+        ('providers_contact_phone_check', 'invalid_input', 'contact_phone must be in E.164 form (+15145550123)'),
+        ('providers_description_check', 'invalid_input', 'description must be at most 4000 characters'),
+        ('providers_lat_check', 'invalid_input', 'lat must be between -90 and 90'),
+        ('providers_lng_check', 'invalid_input', 'lng must be between -180 and 180'),
+        ('providers_service_radius_km_check', 'invalid_input', 'service_radius_km must be more than 0 and at most 200'),
+        ('providers_time_zone_check', 'invalid_input', 'time_zone must be 1 to 64 characters'),
+        ('providers_rating_avg_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_rating_count_check', 'internal_error', 'the rating could not be recorded'),
+        -- services
+        ('services_pkey', 'conflict', 'this service already exists'),
+        ('services_provider_id_fkey', 'invalid_input', 'provider_id must be your provider profile''s id'),
+        ('services_category_id_fkey', 'invalid_input', 'category_id must be one of GET /service_categories'),
+        ('services_buffer_after_minutes_check', 'invalid_input', 'buffer_after_minutes must be between 0 and 240'),
+        ('services_buffer_before_minutes_check', 'invalid_input', 'buffer_before_minutes must be between 0 and 240'),
+        ('services_cancel_fee_cents_check', 'invalid_input', 'cancel_fee_cents must be between 0 and price_cents'),
+        ('services_cancel_notice_hours_check', 'invalid_input', 'cancel_notice_hours must be between 0 and 720'),
+        ('services_currency_check', 'invalid_input', 'currency must be CAD'),
+        ('services_deposit_cents_check', 'invalid_input', 'deposit_cents must be between 0 and price_cents'),
+        ('services_description_check', 'invalid_input', 'description must be at most 4000 characters'),
+        ('services_duration_minutes_check', 'invalid_input', 'duration_minutes must be between 5 and 1440'),
+        ('services_max_days_ahead_check', 'invalid_input', 'max_days_ahead must be between 1 and 730'),
+        ('services_min_notice_minutes_check', 'invalid_input', 'min_notice_minutes must be between 0 and 43200'),
+        ('services_name_check', 'invalid_input', 'name must be 1 to 200 characters'),
+        ('services_price_cents_check', 'invalid_input', 'price_cents must be between 0 and 100000000'),
+        -- weekly hours and time off
+        ('weekly_hours_pkey', 'conflict', 'these hours already exist'),
+        ('weekly_hours_provider_id_fkey', 'invalid_input', 'provider_id must be your provider profile''s id'),
+        ('weekly_hours_day_of_week_check', 'invalid_input', 'day_of_week must be between 0 (Sunday) and 6'),
+        ('weekly_hours_end_time_check', 'invalid_input', 'end_time must be after start_time'),
+        (
+            'weekly_hours_provider_id_day_of_week_excl', 'conflict',
+            'these hours (day_of_week, start_time to end_time) overlap hours you already have that day'
+        ),
+        ('time_off_pkey', 'conflict', 'this time off already exists'),
+        ('time_off_provider_id_fkey', 'invalid_input', 'provider_id must be your provider profile''s id'),
+        ('time_off_during_check', 'invalid_input', 'during must be a non-empty range with a start and an end'),
+        ('time_off_reason_check', 'invalid_input', 'reason must be at most 500 characters'),
+        ('time_off_provider_id_during_excl', 'conflict', 'this time off (during) overlaps time off you already have'),
+        -- quotes
+        ('quotes_pkey', 'conflict', 'this quote already exists'),
+        ('quotes_customer_id_fkey', 'not_found', 'the customer account does not exist'),
+        ('quotes_category_id_fkey', 'invalid_input', 'category must be one of GET /service_categories'),
+        ('quotes_expires_at_check', 'internal_error', 'the quote could not be recorded'),
+        ('quotes_radius_km_check', 'invalid_input', 'radius_km must be more than 0 and at most 100'),
+        ('quote_items_pkey', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_quote_id_rank_key', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_quote_id_fkey', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_provider_id_fkey', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_service_id_fkey', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_cancel_fee_cents_check', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_deposit_cents_check', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_distance_m_check', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_duration_minutes_check', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_price_cents_check', 'internal_error', 'the quote could not be recorded'),
+        ('quote_items_rank_check', 'internal_error', 'the quote could not be recorded'),
+        -- bookings
+        ('bookings_pkey', 'conflict', 'this booking already exists'),
+        ('bookings_provider_id_blocked_excl', 'slot_unavailable', 'the slot (with its buffers) is taken'),
+        ('bookings_customer_id_fkey', 'conflict', 'the account has bookings and cannot be deleted'),
+        ('bookings_provider_id_fkey', 'conflict', 'the provider has bookings and cannot be deleted; set is_active to false instead'),
+        ('bookings_service_id_fkey', 'conflict', 'the service has bookings and cannot be deleted; set is_active to false instead'),
+        ('bookings_quote_id_fkey', 'not_found', 'the quote does not exist'),
+        ('bookings_cancelled_by_fkey', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_blocked_check', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_cancel_fee_cents_check', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_cancel_notice_hours_check', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_cancelled_by_role_check', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_deposit_cents_check', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_during_check', 'invalid_input', 'starts_at must give a booking with a start and an end'),
+        ('bookings_price_cents_check', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_status_check', 'internal_error', 'the booking could not be recorded'),
+        ('booking_fees_pkey', 'internal_error', 'the fee could not be recorded'),
+        ('booking_fees_booking_id_kind_key', 'conflict', 'this booking''s fee is already recorded'),
+        ('booking_fees_booking_id_fkey', 'not_found', 'the booking does not exist'),
+        ('booking_fees_payment_id_fkey', 'not_found', 'the payment does not exist'),
+        ('booking_fees_amount_cents_check', 'internal_error', 'the fee could not be recorded'),
+        ('booking_fees_kind_check', 'internal_error', 'the fee could not be recorded'),
+        ('idempotency_keys_pkey', 'idempotency_key_reused', 'this Idempotency-Key was already used'),
+        ('idempotency_keys_customer_id_fkey', 'not_found', 'the customer account does not exist'),
+        ('idempotency_keys_key_check', 'invalid_input', 'the Idempotency-Key header must be 1 to 255 characters'),
+        -- payments and refunds
+        ('payments_pkey', 'internal_error', 'the payment could not be recorded'),
+        ('payments_booking_id_key', 'conflict', 'this booking already has a payment'),
+        ('payments_booking_id_fkey', 'not_found', 'the booking does not exist'),
+        ('payments_stripe_payment_intent_id_key', 'conflict', 'this PaymentIntent belongs to another payment'),
+        ('payments_amount_cents_check', 'internal_error', 'the payment could not be recorded'),
+        ('payments_captured_cents_check', 'internal_error', 'the payment could not be recorded'),
+        ('payments_status_check', 'internal_error', 'the payment could not be recorded'),
+        ('refunds_pkey', 'internal_error', 'the refund could not be recorded'),
+        ('refunds_stripe_refund_id_key', 'conflict', 'this Stripe refund belongs to another refund'),
+        ('refunds_booking_id_fkey', 'not_found', 'the booking does not exist'),
+        ('refunds_payment_id_fkey', 'not_found', 'the payment does not exist'),
+        ('refunds_requested_by_fkey', 'not_found', 'the requesting account does not exist'),
+        ('refunds_amount_cents_check', 'invalid_input', 'amount_cents must be more than 0'),
+        ('refunds_reason_check', 'invalid_input', 'reason must be 1 to 500 characters'),
+        ('refunds_status_check', 'internal_error', 'the refund could not be recorded'),
+        ('stripe_events_pkey', 'conflict', 'this event was already received'),
+        ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
+        -- notifications
+        ('notifications_pkey', 'internal_error', 'the notification could not be recorded'),
+        ('notifications_event_key_recipient_id_channel_key', 'conflict', 'this notification was already recorded'),
+        ('notifications_recipient_id_fkey', 'not_found', 'the recipient account does not exist'),
+        ('notifications_attempts_check', 'internal_error', 'the notification could not be recorded'),
+        ('notifications_channel_check', 'invalid_input', 'channel must be email or sms'),
+        ('notifications_data_check', 'internal_error', 'the notification could not be recorded'),
+        ('notifications_delivery_unknown_check', 'internal_error', 'the notification could not be recorded'),
+        ('notifications_event_key_check', 'internal_error', 'the notification could not be recorded'),
+        ('notifications_sent_at_check', 'internal_error', 'the notification could not be recorded'),
+        ('notifications_status_check', 'internal_error', 'the notification could not be recorded'),
+        ('notification_preferences_pkey', 'conflict', 'this preference already exists'),
+        ('notification_preferences_user_id_fkey', 'not_found', 'the account does not exist'),
+        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates')
+    ) as v (constraint_name, code, message)
+$$;
+comment on function internal.constraint_errors() is
+'Each app constraint with the registered code and the message a client gets when a write breaks it.';

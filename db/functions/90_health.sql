@@ -28,16 +28,26 @@ comment on function internal.health() is
 
 create or replace function api.health()
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select internal.health()
+begin
+    -- Versions tell an attacker which published bugs to try: only ops see them.
+    -- plpgsql, so that internal.health() (granted to ops alone) is only looked
+    -- up, and its privilege checked, when the branch runs.
+    if current_user = 'ops' then
+        return internal.health();
+    end if;
+    return pg_catalog.jsonb_build_object('status', 'ok');
+end
 $$;
 comment on function api.health() is
-$$Health check: versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the latest migration.
+$$Health check: {"status": "ok"} when the API and its database answer.
 
-Open to anonymous callers. GET /rpc/health.$$;
+Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
+versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
+latest migration; every other caller gets the status alone.$$;
 
 create or replace function api.ping()
 returns integer

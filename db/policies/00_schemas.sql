@@ -2,6 +2,12 @@
 revoke all on schema app, auth, audit, internal, extensions from public;
 revoke all on schema api from public;
 revoke all on all functions in schema api, auth, internal from public;
+-- Execute on functions starts from nothing on every deploy, as on a fresh one:
+-- each later file grants by name to the roles that may call each function, so
+-- a grant deleted from a file really disappears (tests/helpers/lint.py,
+-- API_EXECUTE, lists who may execute each api function).
+revoke all on all functions in schema api, auth, internal
+from anon, customer, provider, ops, bookiji_worker, authenticator;
 
 grant usage on schema api to anon, customer, provider, ops;
 -- API roles reach private schemas only through functions and views that need
@@ -13,7 +19,8 @@ grant usage on schema internal to anon, customer, provider, ops, bookiji_worker;
 -- Foundation functions
 grant execute on function api.health() to anon, customer, provider, ops;
 grant execute on function api.ping() to anon, customer, provider, ops;
-grant execute on function internal.health() to anon, customer, provider, ops;
+-- the versions behind api.health: ops only (everyone else gets the bare status)
+grant execute on function internal.health() to ops;
 
 -- Request identity helpers and the pre-request hook
 grant execute on function auth.jwt(), auth.uid(), auth.role() to anon, customer, provider, ops;

@@ -5,8 +5,9 @@ internal.confirm_booking(uuid, uuid),
 api.booking_payment(uuid),
 internal.booking_payment(uuid)
 to customer;
--- others reach the wrappers only to be refused with a registered code
-grant execute on function api.confirm_booking(uuid, uuid), internal.confirm_booking(uuid, uuid) to provider, ops;
+-- The definer refuses other roles with 403 forbidden itself; the api wrapper is
+-- the customers' alone (others get 403 from PostgREST, and no endpoint in their OpenAPI).
+grant execute on function internal.confirm_booking(uuid, uuid) to provider, ops;
 
 grant select on api.my_bookings to customer, provider, ops;
 

@@ -41,14 +41,16 @@ to anon, customer, provider, ops;
 grant execute on function api.available_slots(uuid, timestamptz, timestamptz, integer)
 to anon, customer, provider, ops;
 
--- Quote: callable by every API role so that internal.quote answers anonymous
--- callers with 401 and providers/ops with 403 (registered codes), customers only succeed.
+-- Quote: customers only. internal.quote stays callable by every API role (it
+-- answers anonymous callers with 401 and providers/ops with 403 itself); the api
+-- wrapper is granted to customers alone, so the others get 401/403 from PostgREST
+-- (the gateway gives them the registered code) and no /rpc/quote in their OpenAPI.
 grant execute on function
 internal.quote(text, double precision, double precision, timestamptz, double precision, integer)
 to anon, customer, provider, ops;
 grant execute on function
 api.quote(text, double precision, double precision, timestamptz, double precision, integer)
-to anon, customer, provider, ops;
+to customer;
 
 -- Views
 revoke all on

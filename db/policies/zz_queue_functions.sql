@@ -26,9 +26,9 @@ grant execute on function internal.enqueue(text, jsonb, integer) to bookiji_work
 grant execute on function internal.purge_archives(interval) to bookiji_worker;
 grant execute on function internal.queue_stats() to bookiji_worker, ops;
 
--- The ops tools: signed-in roles may call the api wrappers, which refuse all
--- but ops with 403 forbidden; only ops reaches the definer functions behind.
--- Anonymous callers get no grant at all (401, and nothing in their OpenAPI).
+-- The ops tools: ops only. Every other role gets 401/403 from PostgREST (the
+-- gateway gives them the registered code) and sees none of them in its OpenAPI;
+-- the wrappers still check internal.require_ops() themselves.
 grant execute on function internal.request_id() to anon, customer, provider, ops;
 grant execute on function
 internal.require_ops(),
@@ -37,7 +37,7 @@ api.dlq_list(text, text, integer),
 api.dlq_show(text, bigint),
 api.dlq_replay(text, bigint),
 api.dlq_discard(text, bigint, text)
-to customer, provider, ops;
+to ops;
 grant execute on function
 internal.dlq_list(text, text, integer),
 internal.dlq_show(text, bigint),

@@ -19,8 +19,8 @@ def test_the_root_serves_the_openapi_document(api_url: str) -> None:
     assert "Health check" in json.dumps(doc["paths"]["/rpc/health"])
 
 
-def test_health_reports_every_version_and_the_latest_migration(api_url: str) -> None:
-    resp = httpx.get(f"{api_url}/rpc/health")
+def test_health_reports_every_version_and_the_latest_migration_to_ops(api_url: str) -> None:
+    resp = httpx.get(f"{api_url}/rpc/health", headers=bearer(mint("ops")))
     assert resp.status_code == 200
     body = resp.json()
     assert body["status"] == "ok"

@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from worker import deploy
 from worker.config import ROOT
 
 
@@ -38,3 +39,12 @@ def test_fail_raises_the_pt_status_with_the_code_in_hint(db: psycopg.Connection[
 def test_an_unregistered_code_is_a_bug_not_a_client_error(db: psycopg.Connection[Any]) -> None:
     with pytest.raises(psycopg.errors.RaiseException):
         db.execute("select internal.fail('no_such_code', 'x')")
+
+
+def test_the_gateways_copy_of_the_constraint_registry_is_fresh(db_url: str) -> None:
+    # db/schema.sql (which this database is loaded from) is itself checked against a
+    # fresh deploy in tests/db/test_deploy.py
+    committed = deploy.CONSTRAINT_ERRORS_JS.read_text()
+    assert deploy.constraint_errors_js(db_url) == committed, (
+        "worker/gateway/constraint_errors.js is stale: run `make db-dump` and commit it"
+    )

@@ -129,3 +129,114 @@ def test_the_lint_flags_a_function_made_by_hand(db: psycopg.Connection[Any]) -> 
     db.execute("create function internal.stray() returns int language sql as 'select 1'")
     with pytest.raises(AssertionError, match="functions in the database"):
         test_no_function_or_policy_exists_that_no_file_under_db_defines(db)
+
+
+# --- What errors show: every constraint maps to a registered error ------------------
+
+
+def test_every_app_constraint_maps_to_a_registered_error(db: psycopg.Connection[Any]) -> None:
+    assert lint.constraints_without_registered_error(db) == []
+
+
+def test_the_lint_flags_a_constraint_the_registry_does_not_map(
+    db: psycopg.Connection[Any],
+) -> None:
+    db.execute("create schema scratch")
+    db.execute(
+        "create table scratch.t (id int constraint t_pkey primary key, "
+        "n int constraint t_n_check check (n > 0), "
+        "parent int constraint t_parent_fkey references scratch.t (id), "
+        "u int constraint t_u_key unique)"
+    )
+    assert lint.constraints_without_registered_error(db, ["scratch"]) == [
+        "scratch.t t_n_check",
+        "scratch.t t_parent_fkey",
+        "scratch.t t_pkey",
+        "scratch.t t_u_key",
+    ]
+
+
+def test_every_registry_entry_names_an_app_constraint_and_a_registered_code(
+    db: psycopg.Connection[Any],
+) -> None:
+    assert lint.constraint_errors_out_of_step(db) == []
+
+
+def test_the_lint_flags_a_stale_or_leaky_registry_entry(db: psycopg.Connection[Any]) -> None:
+    db.execute("alter function internal.constraint_errors() rename to real_constraint_errors")
+    db.execute(
+        """
+        create function internal.constraint_errors()
+        returns table (constraint_name text, code text, message text)
+        language sql as $$
+            select * from internal.real_constraint_errors()
+            union all values
+            ('gone_check', 'invalid_input', 'x'),
+            ('users_email_check', 'nonsense', 'x'),
+            ('users_phone_check', 'invalid_input', 'users_phone_check failed')
+        $$
+        """
+    )
+    assert lint.constraint_errors_out_of_step(db) == [
+        "gone_check: no such constraint in app",
+        "users_email_check: listed twice",
+        "users_email_check: listed twice",
+        "users_email_check: unregistered code nonsense",
+        "users_phone_check: listed twice",
+        "users_phone_check: listed twice",
+        "users_phone_check: names the constraint in its message",
+    ]
+
+
+# --- Grants: each api function is executable by the roles listed for it, no others --
+
+
+def test_every_api_function_is_executable_by_exactly_the_roles_listed_for_it(
+    db: psycopg.Connection[Any],
+) -> None:
+    assert lint.api_functions_off_their_execute_list(db) == []
+
+
+def test_ops_functions_are_executable_by_ops_alone(db: psycopg.Connection[Any]) -> None:
+    ops_named = [
+        name for name in lint.API_EXECUTE if name.startswith(("api.ops_", "api.dlq_", "api.queue_"))
+    ]
+    assert len(ops_named) == 7
+    assert all(lint.API_EXECUTE[name] == {"ops"} for name in ops_named)
+
+
+def test_the_lint_flags_an_ops_function_granted_to_customers(
+    db: psycopg.Connection[Any],
+) -> None:
+    db.execute("grant execute on function api.dlq_list(text, text, integer) to customer")
+    assert lint.api_functions_off_their_execute_list(db) == [
+        "api.dlq_list(text,text,integer): executable by ['customer', 'ops'], listed ['ops']"
+    ]
+
+
+def test_the_lint_flags_a_grant_to_public_and_an_unlisted_function(
+    db: psycopg.Connection[Any],
+) -> None:
+    db.execute("create function api.oops() returns int language sql as 'select 1'")
+    db.execute("grant execute on function api.ping() to public")
+    assert lint.api_functions_off_their_execute_list(db) == [
+        "api.oops(): not listed in API_EXECUTE (executable by [])",
+        "api.ping(): executable by PUBLIC",
+    ]
+
+
+def test_every_api_view_grants_exactly_the_privileges_listed_for_it(
+    db: psycopg.Connection[Any],
+) -> None:
+    assert lint.api_views_off_their_privilege_list(db) == []
+
+
+def test_the_lint_flags_a_view_privilege_nobody_listed(db: psycopg.Connection[Any]) -> None:
+    db.execute("grant select on api.my_bookings to anon")
+    db.execute("grant update (name) on api.my_services to customer")
+    db.execute("create view api.stray as select 1 as one")
+    assert lint.api_views_off_their_privilege_list(db) == [
+        "api.my_bookings: anon has ['select'], listed []",
+        "api.my_services: customer has ['update'], listed []",
+        "api.stray: not listed in API_VIEW_PRIVILEGES",
+    ]

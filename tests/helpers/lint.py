@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 PRIVATE = ["app", "auth", "audit", "internal"]
+APP = ["app"]
 OURS = ["app", "api", "auth", "audit", "internal"]
 
 # What anonymous callers may reach in api, on purpose.
@@ -26,8 +27,60 @@ ANON_ALLOWED = {
     "api.services",
     "api.service_categories",
     "api.available_slots(uuid,timestampwithtimezone,timestampwithtimezone,integer)",
-    # refuses anon itself with 401 not_authenticated (a registered code)
-    "api.quote(text,doubleprecision,doubleprecision,timestampwithtimezone,doubleprecision,integer)",
+}
+
+# Who may execute each api function, and nobody else (PUBLIC included): the grants in
+# db/policies/ must say exactly this. A role that may not call a function does not
+# see it in its OpenAPI (openapi-mode follow-privileges), and PostgREST answers it
+# 401/403 (the gateway adds the registered code). A new api function fails the lint
+# until it is listed here.
+EVERYONE = frozenset({"anon", "customer", "provider", "ops"})
+SIGNED_IN = frozenset({"customer", "provider", "ops"})
+CUSTOMER = frozenset({"customer"})
+PARTIES = frozenset({"customer", "provider"})
+OPS = frozenset({"ops"})
+API_ROLES = ["anon", "customer", "provider", "ops", "bookiji_worker", "authenticator"]
+API_EXECUTE: dict[str, frozenset[str]] = {
+    # probes; api.health shows versions to ops alone
+    "api.health()": EVERYONE,
+    "api.ping()": EVERYONE,
+    # accounts
+    "api.signup(text,text,text,text,text)": EVERYONE,
+    "api.login(text,text)": EVERYONE,
+    "api.refresh(text)": EVERYONE,
+    "api.confirm_email(text)": EVERYONE,
+    "api.request_password_reset(text)": EVERYONE,
+    "api.reset_password(text,text)": EVERYONE,
+    "api.logout()": SIGNED_IN,
+    "api.me()": SIGNED_IN,
+    "api.update_me(text,text,text)": SIGNED_IN,
+    # Stripe calls without a token; the signature is the credential
+    "api.stripe_webhook(json)": frozenset({"anon"}),
+    # the public catalogue, and booking
+    "api.available_slots(uuid,timestampwithtimezone,timestampwithtimezone,integer)": EVERYONE,
+    "api.quote(text,doubleprecision,doubleprecision,timestampwithtimezone,doubleprecision,integer)": (
+        CUSTOMER
+    ),
+    "api.confirm_booking(uuid,uuid)": CUSTOMER,
+    "api.booking_payment(uuid)": CUSTOMER,
+    # after booking: the parties; the outcome is the provider's; the balance ops too
+    "api.cancel_booking(uuid,text)": PARTIES,
+    "api.cancellation_preview(uuid)": PARTIES,
+    "api.reschedule_booking(uuid,timestampwithtimezone)": PARTIES,
+    "api.mark_booking(uuid,text)": frozenset({"provider"}),
+    "api.booking_balance(uuid)": SIGNED_IN,
+    # notifications: each signed-in person's own
+    "api.my_notifications(integer)": SIGNED_IN,
+    "api.notification_preferences()": SIGNED_IN,
+    "api.set_notification_preference(text,boolean,boolean)": SIGNED_IN,
+    # ops only
+    "api.ops_refund(uuid,integer,text)": OPS,
+    "api.ops_force_cancel(uuid,text,boolean)": OPS,
+    "api.queue_stats()": OPS,
+    "api.dlq_list(text,text,integer)": OPS,
+    "api.dlq_show(text,bigint)": OPS,
+    "api.dlq_replay(text,bigint)": OPS,
+    "api.dlq_discard(text,bigint,text)": OPS,
 }
 
 
@@ -172,3 +225,139 @@ def functions_executable_by_public(
         """,
         (schemas,),
     )
+
+
+def api_functions_off_their_execute_list(
+    conn: psycopg.Connection[Any], listed: dict[str, frozenset[str]] = API_EXECUTE
+) -> list[str]:
+    """Each api function whose executors (among the API roles, PUBLIC included) are
+    not exactly the roles ``listed`` for it, or that is not listed at all."""
+    rows = conn.execute(
+        """
+        select replace(p.oid::regprocedure::text, ' ', ''),
+               array(
+                   select r from unnest(%s::text[]) as r
+                   where has_function_privilege(r, p.oid, 'execute')
+               ),
+               exists (
+                   select from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) as a
+                   where a.grantee = 0 and a.privilege_type = 'EXECUTE'
+               )
+        from pg_proc as p
+        where p.pronamespace = 'api'::regnamespace
+        order by 1
+        """,
+        (API_ROLES,),
+    ).fetchall()
+    problems = []
+    for name, roles, public in rows:
+        if name not in listed:
+            problems.append(f"{name}: not listed in API_EXECUTE (executable by {sorted(roles)})")
+        elif public:
+            problems.append(f"{name}: executable by PUBLIC")
+        elif set(roles) != set(listed[name]):
+            problems.append(f"{name}: executable by {sorted(roles)}, listed {sorted(listed[name])}")
+    return problems
+
+
+CONSTRAINT_KINDS = ("c", "f", "u", "x", "p")  # check, foreign key, unique, exclusion, primary
+
+
+def constraints_without_registered_error(
+    conn: psycopg.Connection[Any], schemas: list[str] = APP
+) -> list[str]:
+    """Constraints a write can break whose error internal.constraint_errors() does not map
+    (the gateway would answer them with a neutral message per SQLSTATE)."""
+    return _rows(
+        conn,
+        """
+        select c.conrelid::regclass::text || ' ' || c.conname from pg_constraint as c
+        where c.connamespace::regnamespace::text = any(%s) and c.contype = any(%s)
+          and not exists (
+            select from internal.constraint_errors() as e where e.constraint_name = c.conname
+          )
+        order by 1
+        """,
+        (schemas, list(CONSTRAINT_KINDS)),
+    )
+
+
+def constraint_errors_out_of_step(conn: psycopg.Connection[Any]) -> list[str]:
+    """Registry entries that name no app constraint (or one twice), or an unregistered code."""
+    return _rows(
+        conn,
+        """
+        select e.constraint_name || ': ' || problem
+        from internal.constraint_errors() as e,
+        lateral (
+            select 'no such constraint in app' as problem
+            where not exists (
+                select from pg_constraint as c
+                where c.connamespace = 'app'::regnamespace and c.conname = e.constraint_name
+            )
+            union all
+            select 'unregistered code ' || e.code
+            where not exists (select from internal.error_codes() as r where r.code = e.code)
+            union all
+            select 'listed twice'
+            where (
+                select count(*) from internal.constraint_errors() as d
+                where d.constraint_name = e.constraint_name
+            ) > 1
+            union all
+            select 'names the constraint in its message'
+            where strpos(e.message, e.constraint_name) > 0
+        ) as p
+        order by 1
+        """,
+        (),
+    )
+
+
+# The same for the api views: which role may do what on each (insert and update
+# count when granted on any column). The OpenAPI lists a view, and each of its
+# methods, to the roles with the privilege.
+_READ = frozenset({"select"})
+_OWN = frozenset({"select", "insert", "update", "delete"})
+API_VIEW_PRIVILEGES: dict[str, dict[str, frozenset[str]]] = {
+    "api.providers": dict.fromkeys(EVERYONE, _READ),
+    "api.services": dict.fromkeys(EVERYONE, _READ),
+    "api.service_categories": dict.fromkeys(EVERYONE, _READ),
+    "api.my_provider": {"provider": frozenset({"select", "insert", "update"})},
+    "api.my_services": {"provider": _OWN},
+    "api.my_weekly_hours": {"provider": _OWN},
+    "api.my_time_off": {"provider": _OWN},
+    "api.my_quote_offers": {"customer": _READ},
+    "api.my_bookings": dict.fromkeys(SIGNED_IN, _READ),
+}
+
+
+def api_views_off_their_privilege_list(
+    conn: psycopg.Connection[Any],
+    listed: dict[str, dict[str, frozenset[str]]] = API_VIEW_PRIVILEGES,
+) -> list[str]:
+    """Each api view whose privileges, per API role, differ from ``listed``."""
+    rows = conn.execute(
+        """
+        select c.oid::regclass::text, r,
+               array_remove(array[
+                   case when has_table_privilege(r, c.oid, 'select') then 'select' end,
+                   case when has_any_column_privilege(r, c.oid, 'insert') then 'insert' end,
+                   case when has_any_column_privilege(r, c.oid, 'update') then 'update' end,
+                   case when has_table_privilege(r, c.oid, 'delete') then 'delete' end
+               ], null)
+        from pg_class as c, unnest(%s::text[]) as r
+        where c.relnamespace = 'api'::regnamespace and c.relkind in ('v', 'm')
+        order by 1, 2
+        """,
+        (API_ROLES,),
+    ).fetchall()
+    problems = []
+    for view, role, privileges in rows:
+        if view not in listed:
+            problems.append(f"{view}: not listed in API_VIEW_PRIVILEGES")
+            continue
+        want = listed[view].get(role, frozenset())
+        if set(privileges) != set(want):
+            problems.append(f"{view}: {role} has {sorted(privileges)}, listed {sorted(want)}")
+    return sorted(set(problems))

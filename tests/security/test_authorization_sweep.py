@@ -14,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.helpers.leaks import names_private
 from tests.security.conftest import World
 
 SNAPSHOT_TABLES = [
@@ -187,6 +188,8 @@ def test_no_api_function_gives_another_partys_data_to(world: World, persona: str
             problems.append(f"{fn.name}: {resp.status_code} {resp.text[:200]}")
         if found := leaks(resp.text, sent, secrets):
             problems.append(f"{fn.name}: {resp.status_code} leaks {found}")
+        if names_private(resp):
+            problems.append(f"{fn.name}: {resp.status_code} names the schema: {resp.text[:200]}")
         if not can_execute(world.db, role_of(name), fn.oid) and resp.status_code not in (
             401,
             403,
@@ -265,6 +268,8 @@ def test_no_party_can_patch_or_delete_another_partys_rows_through_any_view(world
                         timeout=30,
                     )
                     calls += 1
+                    if names_private(resp):
+                        problems.append(f"{name} {method} {view}: names the schema: {resp.text}")
                     if resp.status_code >= 500:
                         problems.append(
                             f"{name} {method} {view} {filt}: {resp.status_code} {resp.text[:200]}"
@@ -280,6 +285,8 @@ def test_posting_to_any_view_never_fails_with_a_server_error(world: World) -> No
     for name, headers, _ in personas(world):
         for view in api_views(world.db):
             resp = httpx.post(f"{world.url}/{view}", json={}, headers=headers, timeout=30)
+            if names_private(resp):
+                problems.append(f"{name} POST {view}: names the schema: {resp.text[:200]}")
             if resp.status_code >= 500:
                 problems.append(f"{name} POST {view}: {resp.status_code} {resp.text[:200]}")
     assert not problems, "\n".join(problems)

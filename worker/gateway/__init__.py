@@ -170,7 +170,7 @@ def prepare(cfg: GatewayConfig) -> Path:
     tmp.mkdir(exist_ok=True)
     if cfg.js_dir is not None:
         cfg.js_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("jwt.js", "upstream.js"):
+        for name in ("jwt.js", "upstream.js", "errors.js", "constraint_errors.js"):
             shutil.copyfile(
                 Path(str(resources.files("worker").joinpath("gateway", name))),
                 cfg.js_dir / name,

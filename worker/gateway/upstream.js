@@ -10,12 +10,17 @@
 //   PostgREST maps all of class 57 to 500. The request was too expensive to finish
 //   in time; nothing was written (the transaction rolled back): a 503 that says so.
 //
+// An error that would name the private schema (a table, a constraint, a function
+// the caller may not see) is replaced by a registered one: errors.js.
+//
 // Every other answer passes through unchanged: status, headers and body.
 //
 // Before that, a request PostgREST 12 cannot read is refused here with a 400 that
 // names the problem: a header value or a query string that is not valid UTF-8 (after
 // percent-decoding) makes PostgREST fail with a bare 500 "Something went wrong", or
 // drop the connection (Accept).
+
+import errors from 'errors.js';
 
 var DROP = {
     'connection': 1,
@@ -320,6 +325,16 @@ async function pass(r) {
     if (fix) {
         r.warn('corrected PostgREST ' + reply.status + ' ' + reply.responseText + ' to ' + fix[0]);
         problem(r, fix[0], fix[1], fix[2], fix[3], fix[4]);
+        return;
+    }
+    // an error that would name a table, constraint or function (errors.js)
+    var red = errors.redaction(reply);
+    if (red) {
+        r.warn('redacted PostgREST ' + reply.status + ' ' + reply.responseText.slice(0, 500));
+        if (red[0] === 401) {
+            r.headersOut['WWW-Authenticate'] = 'Bearer';
+        }
+        problem(r, red[0], 'PT' + red[0], red[1], red[2], 0);
         return;
     }
     var h = reply.headersOut;
