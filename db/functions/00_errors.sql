@@ -25,6 +25,10 @@ as $$
         ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
         ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),
         ('too_late', 409, 'The booking''s notice period for this change has passed.'),
+        (
+            'booking_started', 409,
+            'The booking has started: it can no longer be cancelled or moved (the provider marks it completed or no_show).'
+        ),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         ('too_many_holds', 429, 'Too many bookings awaiting payment at once; pay or let one expire.'),
