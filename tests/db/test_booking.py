@@ -299,7 +299,9 @@ def test_a_payment_that_arrives_after_the_hold_expired_is_refunded(
     )
     db.execute("select internal.sweep()")
     outcome = bk.apply_event(
-        db, "payment_intent.succeeded", {"id": "pi_late1", "amount": 1000, "amount_received": 1000}
+        db,
+        "payment_intent.succeeded",
+        {"id": "pi_late1", "amount": 1000, "amount_received": 1000, "currency": "cad"},
     )
     assert outcome == "late payment refunded"
     assert bk.status(db, b["id"]) == "expired"
@@ -308,6 +310,73 @@ def test_a_payment_that_arrives_after_the_hold_expired_is_refunded(
     ).fetchall()
     assert refunds == [(1000, "pending")]
     assert [m["refund_id"] for m in _queue(db, "payment.refund")]
+
+
+@pytest.mark.parametrize(
+    ("amount_received", "currency"),
+    [(1, "cad"), (999, "cad"), (1001, "cad"), (1000, "usd"), (1000, None), (None, "cad")],
+    ids=["lowered to 1 cent", "one cent short", "over-paid", "wrong currency", "no currency", "no amount"],
+)
+def test_a_payment_that_does_not_match_the_booking_never_confirms_it_and_is_refunded(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any, amount_received: Any, currency: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    db.execute("select internal.record_payment_intent(%s, 'pi_odd1', 's')", (b["payment"]["id"],))
+    intent: dict[str, Any] = {"id": "pi_odd1", "object": "payment_intent"}
+    if amount_received is not None:
+        intent |= {"amount": amount_received, "amount_received": amount_received}
+    if currency is not None:
+        intent["currency"] = currency
+    assert bk.apply_event(db, "payment_intent.succeeded", intent) == "mismatched payment refunded"
+    assert bk.status(db, b["id"]) == "cancelled", "never confirmed; the slot is freed"
+    received = amount_received or 0
+    payment = db.execute(
+        "select status, captured_cents from app.payments where booking_id = %s", (b["id"],)
+    ).fetchone()
+    assert payment == ("succeeded", received), "the ledger holds what Stripe really captured"
+    refunds = db.execute(
+        "select amount_cents, requested_role from app.refunds where booking_id = %s", (b["id"],)
+    ).fetchall()
+    assert refunds == ([(received, "system")] if received else [])
+    assert len(_queue(db, "payment.refund")) == (1 if received else 0)
+    flag = db.execute(
+        "select expected_cents, expected_currency, received_cents, received_currency, "
+        "stripe_payment_intent_id from app.payment_mismatches where booking_id = %s",
+        (b["id"],),
+    ).fetchall()
+    assert flag == [(1000, "cad", amount_received, currency, "pi_odd1")]
+    audited = db.execute(
+        "select actor_role from audit.action_log where action = 'payment.mismatch' and row_id = %s",
+        (b["payment"]["id"],),
+    ).fetchall()
+    assert audited == [("stripe",)]
+    ops = create_user(db, "ops")
+    with acting_as(db, "ops", ops):
+        listed = db.execute(
+            "select booking_id::text from api.payment_mismatches where booking_id = %s", (b["id"],)
+        ).fetchall()
+    assert listed == [(b["id"],)]
+    with acting_as(db, "customer", b["customer_id"]), pytest.raises(psycopg.Error) as err:
+        db.execute("select * from api.payment_mismatches")
+    assert err.value.sqlstate == "42501", "ops only"
+    assert db.execute("select count(*) from internal.check_invariants() where violations > 0").fetchone() == (0,)
+
+
+def test_a_mismatched_payment_after_the_hold_ended_is_refunded_in_full_too(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    db.execute("select internal.record_payment_intent(%s, 'pi_odd2', 's')", (b["payment"]["id"],))
+    db.execute(
+        "update app.bookings set hold_expires_at = now() - interval '1 second' where id = %s",
+        (b["id"],),
+    )
+    db.execute("select internal.sweep()")
+    intent = {"id": "pi_odd2", "amount": 5000, "amount_received": 5000, "currency": "cad"}
+    assert bk.apply_event(db, "payment_intent.succeeded", intent) == "mismatched payment refunded"
+    assert bk.status(db, b["id"]) == "expired"
+    refunds = db.execute("select amount_cents from app.refunds where booking_id = %s", (b["id"],))
+    assert refunds.fetchall() == [(5000,)]
 
 
 def test_the_webhook_can_outrun_the_workers_record_of_the_intent(
@@ -321,6 +390,7 @@ def test_the_webhook_can_outrun_the_workers_record_of_the_intent(
             "id": "pi_fast1",
             "amount": 1000,
             "amount_received": 1000,
+            "currency": "cad",
             "metadata": {"booking_id": b["id"]},
         },
     )

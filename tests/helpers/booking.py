@@ -110,6 +110,7 @@ def pay(db: psycopg.Connection[Any], booking: dict[str, Any], intent_id: str | N
             "object": "payment_intent",
             "amount": booking["payment"]["amount_cents"],
             "amount_received": booking["payment"]["amount_cents"],
+            "currency": str(booking["payment"]["currency"]).lower(),
             "metadata": {"booking_id": booking["id"]},
         },
     )
