@@ -31,7 +31,10 @@ as $$
         ),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
-        ('too_many_holds', 429, 'Too many bookings awaiting payment at once; pay or let one expire.'),
+        (
+            'too_many_holds', 429,
+            'Too many bookings awaiting payment at once, for the account or from its network; pay or let one expire.'
+        ),
         ('email_taken', 409, 'An account with this email already exists.'),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),

@@ -4,6 +4,7 @@ no double booking, holds that expire, a state machine, events that never go back
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -166,6 +167,85 @@ def test_a_customer_cannot_hold_more_than_five_slots_at_once(
     with pytest.raises(psycopg.Error) as err:
         bk.book(db, shop, start.replace(hour=14, minute=0), customer)
     assert _sqlstate(err) == ("PT429", "too_many_holds")
+
+
+# --- slot hoarding (docs/security.md) ----------------------------------------------------
+
+
+def _unconfirmed(db: psycopg.Connection[Any]) -> uuid.UUID:
+    """A customer who signed up and has not confirmed the email address yet."""
+    customer = create_user(db, "customer")
+    db.execute("update app.users set email_confirmed_at = null where id = %s", (customer,))
+    return customer
+
+
+def test_an_unconfirmed_account_holds_one_slot_for_five_minutes(
+    db: psycopg.Connection[Any], start: Any
+) -> None:
+    shop = bk.open_shop(db)
+    customer = _unconfirmed(db)
+    first = bk.book(db, shop, start.replace(hour=9, minute=0), customer)
+    lasts = db.execute(
+        "select hold_expires_at - created_at from app.bookings where id = %s", (first["id"],)
+    ).fetchone()
+    assert lasts is not None and lasts[0].total_seconds() == 300
+    with pytest.raises(psycopg.Error) as err:
+        bk.book(db, shop, start.replace(hour=10, minute=0), customer)
+    assert _sqlstate(err) == ("PT429", "too_many_holds")
+    assert "confirm your email" in str(err.value)
+    # confirmed, the account has the usual five, held fifteen minutes
+    db.execute("update app.users set email_confirmed_at = now() where id = %s", (customer,))
+    second = bk.book(db, shop, start.replace(hour=10, minute=0), customer)
+    lasts = db.execute(
+        "select hold_expires_at - created_at from app.bookings where id = %s", (second["id"],)
+    ).fetchone()
+    assert lasts is not None and lasts[0].total_seconds() == 900
+
+
+def test_one_address_holds_at_most_ten_slots_whatever_the_number_of_accounts(
+    db: psycopg.Connection[Any], start: Any
+) -> None:
+    shop = bk.open_shop(db)  # no buffers: back-to-back hours, 09:00-17:00 over two days
+    slots = [start.replace(hour=h, minute=0) for h in range(9, 17)]
+    slots += [s + timedelta(days=7) for s in slots]
+    held = []
+    for n, slot in enumerate(slots[:10]):
+        customer = create_user(db, "customer")  # a fresh, confirmed account each time
+        q = bk.quote(db, customer, shop, slot)
+        held.append(bk.confirm(db, customer, q, shop.provider_id, client_addr="203.0.113.7"))
+        assert held[-1]["status"] == "pending_payment", n
+    hoarder = create_user(db, "customer")
+    q = bk.quote(db, hoarder, shop, slots[10])
+    with pytest.raises(psycopg.Error) as err:
+        bk.confirm(db, hoarder, q, shop.provider_id, client_addr="203.0.113.7")
+    assert _sqlstate(err) == ("PT429", "too_many_holds")
+    assert "your network" in str(err.value)
+    # another address is not affected; a paid hold frees its place
+    neighbour = create_user(db, "customer")
+    q2 = bk.quote(db, neighbour, shop, slots[11])
+    assert bk.confirm(db, neighbour, q2, shop.provider_id, client_addr="198.51.100.9")["id"]
+    bk.pay(db, held[0])
+    assert bk.confirm(db, hoarder, q, shop.provider_id, client_addr="203.0.113.7")["id"]
+
+
+def test_ipv6_addresses_of_one_64_count_as_one_address(
+    db: psycopg.Connection[Any], start: Any
+) -> None:
+    db.execute(
+        "insert into internal.settings (key, value) values ('max_live_holds_per_address', '2') "
+        "on conflict (key) do update set value = excluded.value"
+    )
+    shop = bk.open_shop(db)
+    for n, hour in enumerate((9, 10)):
+        customer = create_user(db, "customer")
+        q = bk.quote(db, customer, shop, start.replace(hour=hour, minute=0))
+        bk.confirm(db, customer, q, shop.provider_id, client_addr=f"2001:db8:1:2::{n + 1}")
+    hoarder = create_user(db, "customer")
+    q = bk.quote(db, hoarder, shop, start.replace(hour=11, minute=0))
+    with pytest.raises(psycopg.Error) as err:
+        bk.confirm(db, hoarder, q, shop.provider_id, client_addr="2001:db8:1:2:ffff::9")
+    assert _sqlstate(err) == ("PT429", "too_many_holds")
+    assert bk.confirm(db, hoarder, q, shop.provider_id, client_addr="2001:db8:1:3::1")["id"]
 
 
 def test_only_customers_confirm(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> None:
