@@ -131,7 +131,7 @@ def lift_hold_limit(url: str) -> None:
         conn.execute(
             "insert into internal.settings (key, value) values "
             "('max_live_holds_per_customer', '1000000'), ('max_live_holds_unconfirmed', '1000000'), "
-            "('max_live_holds_per_address', '1000000') "
+            "('max_live_holds_per_address', 'off') "
             "on conflict (key) do update set value = excluded.value"
         )
 
