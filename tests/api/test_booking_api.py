@@ -189,9 +189,7 @@ def test_many_new_accounts_behind_one_address_hold_at_most_ten_slots(
     day = catalog.next_weekday(2, at="09:00", min_days=3)
     slots = [day + timedelta(days=d, hours=h) for d in range(3) for h in range(8)]
     accounts = [create_user(admin, "customer") for _ in range(12)]
-    admin.execute(
-        "update app.users set email_confirmed_at = null where id = any(%s)", (accounts,)
-    )
+    admin.execute("update app.users set email_confirmed_at = null where id = any(%s)", (accounts,))
     answers: list[httpx.Response] = []
     with client(api.url, source="127.0.0.61") as http:
         for n, customer in enumerate(accounts):

@@ -320,7 +320,11 @@ def test_a_customer_may_still_cancel_a_minute_before_the_start(
     _, b = free_to_cancel
     _starts_in(db, b["id"], "1 minute")
     preview = _call(db, "customer", b["customer_id"], PREVIEW, b["id"])
-    assert (preview["can_cancel"], preview["refusal"], preview["refund_cents"]) == (True, None, 1000)
+    assert (preview["can_cancel"], preview["refusal"], preview["refund_cents"]) == (
+        True,
+        None,
+        1000,
+    )
     done = _call(db, "customer", b["customer_id"], CANCEL, b["id"], "running late")
     assert (done["status"], done["refund_cents"]) == ("cancelled", 1000)
 

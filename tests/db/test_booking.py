@@ -247,7 +247,9 @@ def test_ipv6_addresses_of_one_64_count_as_one_address(
     assert _sqlstate(err) == ("PT429", "too_many_holds")
     assert bk.confirm(db, hoarder, q, shop.provider_id, client_addr="2001:db8:1:3::1")["id"]
     # 'off' lifts it (benchmarks, whose clients all share one address)
-    db.execute("update internal.settings set value = 'off' where key = 'max_live_holds_per_address'")
+    db.execute(
+        "update internal.settings set value = 'off' where key = 'max_live_holds_per_address'"
+    )
     third = create_user(db, "customer")
     q = bk.quote(db, third, shop, start.replace(hour=12, minute=0))
     assert bk.confirm(db, third, q, shop.provider_id, client_addr="2001:db8:1:2::7")["id"]
@@ -400,7 +402,14 @@ def test_a_payment_that_arrives_after_the_hold_expired_is_refunded(
 @pytest.mark.parametrize(
     ("amount_received", "currency"),
     [(1, "cad"), (999, "cad"), (1001, "cad"), (1000, "usd"), (1000, None), (None, "cad")],
-    ids=["lowered to 1 cent", "one cent short", "over-paid", "wrong currency", "no currency", "no amount"],
+    ids=[
+        "lowered to 1 cent",
+        "one cent short",
+        "over-paid",
+        "wrong currency",
+        "no currency",
+        "no amount",
+    ],
 )
 def test_a_payment_that_does_not_match_the_booking_never_confirms_it_and_is_refunded(
     db: psycopg.Connection[Any], shop: bk.Shop, start: Any, amount_received: Any, currency: Any
@@ -444,7 +453,9 @@ def test_a_payment_that_does_not_match_the_booking_never_confirms_it_and_is_refu
     with acting_as(db, "customer", b["customer_id"]), pytest.raises(psycopg.Error) as err:
         db.execute("select * from api.payment_mismatches")
     assert err.value.sqlstate == "42501", "ops only"
-    assert db.execute("select count(*) from internal.check_invariants() where violations > 0").fetchone() == (0,)
+    assert db.execute(
+        "select count(*) from internal.check_invariants() where violations > 0"
+    ).fetchone() == (0,)
 
 
 def test_a_mismatched_payment_after_the_hold_ended_is_refunded_in_full_too(

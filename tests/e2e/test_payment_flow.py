@@ -274,8 +274,9 @@ def test_a_payment_intent_whose_amount_was_lowered_never_confirms_and_is_refunde
     ).fetchone()
     assert outcome == ("mismatched payment refunded",)
     until(
-        lambda: [r.amount for r in sc.v1.refunds.list(params={"payment_intent": intent_id}).data]
-        == [1],
+        lambda: (
+            [r.amount for r in sc.v1.refunds.list(params={"payment_intent": intent_id}).data] == [1]
+        ),
         what="the worker to refund the cent in Stripe",
     )
     flagged = admin.execute(
