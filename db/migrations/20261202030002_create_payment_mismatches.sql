@@ -25,4 +25,5 @@ create index payment_mismatches_refund_id_idx on app.payment_mismatches (refund_
 create index payment_mismatches_created_at_idx on app.payment_mismatches (created_at);
 
 -- migrate:down
-drop table app.payment_mismatches;
+-- cascade: the declarative api view depends on the table; deploy recreates it.
+drop table app.payment_mismatches cascade;
