@@ -263,9 +263,9 @@ $$;
 
 COMMENT ON FUNCTION api.cancel_booking(booking_id uuid, reason text) IS 'Cancel a booking (its customer, or the owner of its provider), with a reason.
 
-A customer cancelling at least cancel_notice_hours before the start gets back everything paid; later, what was paid minus cancel_fee_cents (never below 0). A provider cancelling refunds in full. An unpaid booking''s payment is cancelled. Both parties are notified.
+A customer cancelling at least cancel_notice_hours before the start gets back everything paid; later, what was paid minus cancel_fee_cents (never below 0). A provider cancelling refunds in full. Neither may cancel once the booking has started: the provider then marks it completed or no_show (POST /rpc/mark_booking); only ops can still cancel it. An unpaid booking''s payment is cancelled. Both parties are notified.
 Returns the booking with refund_cents, fee_cents and cancelled_by. See GET /rpc/cancellation_preview first.
-Errors: 400 invalid_input (missing booking_id or reason); 404 not_found (not your booking); 409 invalid_transition (already cancelled, expired, completed or no_show). Not idempotent: a second call is a 409.';
+Errors: 400 invalid_input (missing booking_id or reason); 404 not_found (not your booking); 409 invalid_transition (already cancelled, expired, completed or no_show), booking_started (the start time has passed). Not idempotent: a second call is a 409.';
 
 
 --
@@ -286,7 +286,8 @@ $$;
 
 COMMENT ON FUNCTION api.cancellation_preview(booking_id uuid) IS 'What you would get back if you cancelled this booking now, and when that changes.
 
-Returns refund_cents and fee_cents now, captured_cents, already_refunded_cents, deadline (start minus cancel_notice_hours), and changes_at / refund_after_change_cents when waiting past the deadline would lower the refund (customers only); can_cancel is false for a booking that has ended.
+Returns refund_cents and fee_cents now, captured_cents, already_refunded_cents, deadline (start minus cancel_notice_hours), and changes_at / refund_after_change_cents when waiting past the deadline would lower the refund (customers only).
+can_cancel is false, refund_cents and fee_cents 0, and refusal names the error cancel_booking would give (invalid_transition: the booking has ended; booking_started: its start has passed, for the customer and the provider) when cancelling now would be refused; cancellable_until is the start for them (null for ops, who may cancel at any time).
 Errors: 400 invalid_input; 404 not_found (not your booking).';
 
 
@@ -308,9 +309,11 @@ $$;
 
 COMMENT ON FUNCTION api.confirm_booking(quote_id uuid, provider_id uuid) IS 'Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
 
+Holds are limited: 5 at once per account (1, held 5 minutes, until the account''s email is confirmed), and 10 at once from one client network (an IPv4 address or an IPv6 /64), whichever accounts made them. Paying for a hold, or its lapse, frees its place.
+
 Inputs: quote_id and provider_id (one of the quote''s offers). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
 Returns the booking (status pending_payment, hold_expires_at) and its payment; the PaymentIntent''s client_secret appears in GET /rpc/booking_payment once the worker has created it. Confirming again while you hold the same slot returns that same booking.
-Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds.';
+Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds (per account or per network).';
 
 
 --
@@ -1180,8 +1183,8 @@ $$;
 
 COMMENT ON FUNCTION api.reschedule_booking(booking_id uuid, new_starts_at timestamp with time zone) IS 'Move a booking to another start time (its customer, or the owner of its provider).
 
-The booking keeps its duration, price, policy and payment: nothing is charged again. The old slot is released only if the new one is won. A customer may reschedule only until cancel_notice_hours before the current start; the provider at any time. Only pending_payment and confirmed bookings move.
-Errors: 400 invalid_input; 404 not_found (not your booking); 409 slot_unavailable (the new slot, with buffers, is taken or outside hours), invalid_transition (the booking has ended), too_late (inside the notice window). Repeating the same move returns the booking unchanged.';
+The booking keeps its duration, price, policy and payment: nothing is charged again. The old slot is released only if the new one is won. A customer may reschedule only until cancel_notice_hours before the current start; the provider until the start. Only pending_payment and confirmed bookings move, and none once started.
+Errors: 400 invalid_input; 404 not_found (not your booking); 409 slot_unavailable (the new slot, with buffers, is taken or outside hours), invalid_transition (the booking has ended), booking_started (its start has passed), too_late (inside the notice window). Repeating the same move returns the booking unchanged.';
 
 
 --
@@ -2236,6 +2239,9 @@ declare
     v_payment app.payments;
     v_booking app.bookings;
     v_captured integer;
+    v_received bigint;
+    v_currency text;
+    v_refund_id uuid;
 begin
     select * into v_payment from app.payments as p
     where p.stripe_payment_intent_id = p_intent ->> 'id'
@@ -2258,10 +2264,57 @@ begin
         if v_payment.status = 'succeeded' then
             return 'already succeeded';
         end if;
-        v_captured := least(
-            coalesce((p_intent ->> 'amount_received')::integer, (p_intent ->> 'amount')::integer),
-            v_payment.amount_cents
-        );
+        v_received := coalesce(p_intent ->> 'amount_received', p_intent ->> 'amount')::bigint;
+        v_currency := pg_catalog.lower(p_intent ->> 'currency');
+        if v_received is distinct from v_payment.amount_cents::bigint
+            or v_currency is distinct from pg_catalog.lower(v_payment.currency) then
+            -- Stripe keeps clients from changing an intent's amount, but this side never
+            -- relies on it: a payment that is not exactly what the booking is due (less,
+            -- more, another currency) confirms nothing, is refunded in full and is
+            -- flagged for ops (api.payment_mismatches)
+            v_captured := least(greatest(coalesce(v_received, 0), 0), 2147483647)::integer;
+            update app.payments as p
+            set
+                status = 'succeeded', captured_cents = v_captured, updated_at = pg_catalog.now(),
+                failure_reason = pg_catalog.format(
+                    'paid %s %s for a booking due %s %s: refunded', coalesce(v_received::text, 'no amount'),
+                    coalesce(v_currency, 'no currency'), v_payment.amount_cents, pg_catalog.lower(v_payment.currency)
+                )
+            where p.id = v_payment.id;
+            if v_captured > 0 then
+                v_refund_id := internal.request_refund(
+                    v_booking.id, v_captured, 'the payment did not match the booking''s amount or currency',
+                    null, 'system'
+                );
+            end if;
+            insert into app.payment_mismatches (
+                payment_id, booking_id, refund_id, stripe_payment_intent_id,
+                expected_cents, expected_currency, received_cents, received_currency
+            )
+            values (
+                v_payment.id, v_booking.id, v_refund_id, p_intent ->> 'id',
+                v_payment.amount_cents, pg_catalog.lower(v_payment.currency), v_received, v_currency
+            );
+            perform internal.audit(
+                'payment.mismatch', 'app.payments', v_payment.id::text, null,
+                pg_catalog.jsonb_build_object(
+                    'stripe_payment_intent_id', p_intent ->> 'id', 'refund_id', v_refund_id,
+                    'expected_cents', v_payment.amount_cents, 'expected_currency', pg_catalog.lower(v_payment.currency),
+                    'received_cents', v_received, 'received_currency', v_currency
+                ),
+                'the payment did not match the booking'
+            );
+            if v_booking.status = 'pending_payment' then
+                -- the hold ends now: nothing else can pay it (the booking's one intent is spent)
+                update app.bookings as b
+                set
+                    status = 'cancelled', cancelled_at = pg_catalog.now(), cancelled_by_role = 'system',
+                    cancel_reason = 'the payment did not match the booking''s amount or currency; it was refunded'
+                where b.id = v_booking.id;
+            end if;
+            return 'mismatched payment refunded';
+        end if;
+        v_captured := v_received::integer;
         update app.payments as p
         set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
         where p.id = v_payment.id;
@@ -2847,6 +2900,17 @@ begin
             'invalid_transition', pg_catalog.format('a %s booking cannot be cancelled', v_booking.status)
         );
     end if;
+    -- After the start the customer has had (or missed) the service: never a refund by
+    -- default. The provider marks it completed or no_show (mark_booking); ops can still
+    -- force-cancel. cancellation_terms says the same to the preview.
+    if p_party <> 'ops' and pg_catalog.now() >= pg_catalog.lower(v_booking.during) then
+        perform internal.fail(
+            'booking_started',
+            'the booking has started, so it can no longer be cancelled; '
+            || case when p_party = 'provider' then 'mark it completed or no_show instead'
+                else 'ask the provider or support' end
+        );
+    end if;
     v_terms := internal.cancellation_terms(p_booking_id, p_party, pg_catalog.now());
     v_refund := case when p_refund then (v_terms ->> 'refund_cents')::integer else 0 end;
     v_fee := case when p_party = 'customer' then (v_terms ->> 'fee_cents')::integer else 0 end;
@@ -2938,6 +3002,7 @@ declare
     v_late integer;
     v_deadline timestamptz;
     v_in_time boolean;
+    v_refusal text;
     v_refund integer;
 begin
     select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
@@ -2947,17 +3012,29 @@ begin
     v_late := greatest(0, least(v_left, v_money.captured_cents - v_booking.cancel_fee_cents));
     v_deadline := pg_catalog.lower(v_booking.during) - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours);
     v_in_time := p_now <= v_deadline;
-    v_refund := case when p_party = 'customer' and not v_in_time then v_late else v_left end;
+    -- what cancel_booking_as would refuse, with the same code (null: it would cancel)
+    v_refusal := case
+        when v_booking.status not in ('pending_payment', 'confirmed') then 'invalid_transition'
+        when p_party <> 'ops' and p_now >= pg_catalog.lower(v_booking.during) then 'booking_started'
+    end;
+    v_refund := case
+        when v_refusal is not null then 0
+        when p_party = 'customer' and not v_in_time then v_late
+        else v_left
+    end;
     return pg_catalog.jsonb_build_object(
         'booking_id', v_booking.id,
         'status', v_booking.status,
-        'can_cancel', v_booking.status in ('pending_payment', 'confirmed'),
+        'can_cancel', v_refusal is null,
+        'refusal', v_refusal,
+        -- customers and providers cancel only before the start; ops at any time
+        'cancellable_until', case when p_party <> 'ops' then pg_catalog.lower(v_booking.during) end,
         'cancelled_by', p_party,
         'currency', v_booking.currency,
         'captured_cents', v_money.captured_cents,
         'already_refunded_cents', v_money.refund_pending_cents + v_money.refund_succeeded_cents,
         'refund_cents', v_refund,
-        'fee_cents', v_left - v_refund,
+        'fee_cents', case when v_refusal is null then v_left - v_refund else 0 end,
         'cancel_notice_hours', v_booking.cancel_notice_hours,
         'cancel_fee_cents', v_booking.cancel_fee_cents,
         'deadline', v_deadline,
@@ -3248,6 +3325,44 @@ COMMENT ON FUNCTION internal.checked_queue(p_queue text, p_field text) IS 'Retur
 
 
 --
+-- Name: client_network(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.client_network() RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    -- nginx overwrites X-Real-IP with the connection's address (auth.client_addr);
+    -- outside HTTP (the worker, the CLI, tests in SQL) there is none: null
+    v_addr text := nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-real-ip';
+    v_inet inet;
+begin
+    if v_addr is null then
+        return null;
+    end if;
+    begin
+        v_inet := v_addr::inet;
+    exception when invalid_text_representation then
+        return pg_catalog.left(v_addr, 100);
+    end;
+    -- one IPv6 subscriber gets a whole /64: count it as one address
+    if pg_catalog.family(v_inet) = 6 then
+        return pg_catalog.network(pg_catalog.set_masklen(v_inet, 64))::text;
+    end if;
+    return pg_catalog.host(v_inet);
+end
+$$;
+
+
+--
+-- Name: FUNCTION client_network(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.client_network() IS 'The client''s network for per-address limits: its IPv4 address or IPv6 /64 (from X-Real-IP), null outside HTTP.';
+
+
+--
 -- Name: complete_due_bookings(integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -3311,6 +3426,11 @@ declare
     v_blocked tstzrange;
     v_amount integer;
     v_max_holds integer;
+    v_email_confirmed boolean;
+    -- 'off' lifts the per-address limit (benchmarks, whose clients share one address)
+    v_network text := case when internal.setting('max_live_holds_per_address') is distinct from 'off'
+        then internal.client_network() end;
+    v_max_network_holds integer;
     v_result jsonb;
 begin
     if v_customer is null then
@@ -3372,6 +3492,10 @@ begin
     -- serialise it: one customer's confirmations take turns here (always after
     -- the provider lock, never before one, so no two orders can deadlock).
     perform internal.customer_lock(v_customer);
+    -- and one network's confirmations, for the per-address limit (always last)
+    if v_network is not null then
+        perform internal.network_lock(v_network);
+    end if;
 
     -- A customer who confirms again while holding this very slot gets that hold back.
     select * into v_booking from app.bookings as b
@@ -3384,7 +3508,18 @@ begin
         if v_quote.expires_at <= pg_catalog.now() then
             perform internal.fail('quote_expired', 'the quote has expired; ask for a new quote');
         end if;
-        v_max_holds := greatest(coalesce(internal.setting('max_live_holds_per_customer')::integer, 5), 0);
+        -- Slot hoarding (docs/security.md): holds are free and so are accounts. An
+        -- account whose email is not confirmed holds fewer slots, for less time; and
+        -- one client network holds at most so many, whichever accounts it uses.
+        select u.email_confirmed_at is not null into v_email_confirmed from app.users as u where u.id = v_customer;
+        v_email_confirmed := coalesce(v_email_confirmed, false);
+        v_max_holds := greatest(coalesce(
+            case when v_email_confirmed
+                then internal.setting('max_live_holds_per_customer')::integer
+                else internal.setting('max_live_holds_unconfirmed')::integer
+            end,
+            case when v_email_confirmed then 5 else 1 end
+        ), 0);
         -- counted up to the limit only: the answer is the same, the cost bounded
         if (
             select count(*) from (
@@ -3396,8 +3531,34 @@ begin
             ) as live
         ) >= v_max_holds then
             perform internal.fail(
-                'too_many_holds', 'you have too many bookings awaiting payment; pay for one or let it expire'
+                'too_many_holds',
+                case when v_email_confirmed
+                    then 'you have too many bookings awaiting payment; pay for one or let it expire'
+                    else pg_catalog.format(
+                        'until your email address is confirmed you can hold %s booking(s) awaiting payment at once; '
+                        || 'pay for it or let it expire, and confirm your email', v_max_holds
+                    )
+                end
             );
+        end if;
+        if v_network is not null then
+            v_max_network_holds := greatest(
+                coalesce(internal.setting('max_live_holds_per_address')::integer, 10), 0
+            );
+            if (
+                select count(*) from (
+                    select from app.bookings as b
+                    where
+                        b.held_from = v_network and b.status = 'pending_payment'
+                        and b.hold_expires_at > pg_catalog.now()
+                    limit v_max_network_holds
+                ) as live
+            ) >= v_max_network_holds then
+                perform internal.fail(
+                    'too_many_holds',
+                    'too many bookings are awaiting payment from your network; pay for one or let it expire'
+                );
+            end if;
         end if;
         -- Holds whose time is up no longer block, even before the sweep has run.
         perform internal.expire_hold(b.id)
@@ -3422,17 +3583,20 @@ begin
         begin
             insert into app.bookings (
                 customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
-                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents
+                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, held_from
             )
             values (
                 v_customer, p_provider_id, v_item.service_id, p_quote_id, v_during, v_blocked,
                 case when v_amount > 0 then 'pending_payment' else 'confirmed' end,
                 case when v_amount > 0 then
                     pg_catalog.now()
-                    + pg_catalog.make_interval(secs => coalesce(internal.setting('hold_seconds')::integer, 900))
+                    + pg_catalog.make_interval(secs => case when v_email_confirmed
+                        then coalesce(internal.setting('hold_seconds')::integer, 900)
+                        else coalesce(internal.setting('hold_seconds_unconfirmed')::integer, 300)
+                    end)
                 end,
                 v_item.price_cents, v_item.deposit_cents, v_item.currency,
-                v_item.cancel_notice_hours, v_item.cancel_fee_cents
+                v_item.cancel_notice_hours, v_item.cancel_fee_cents, v_network
             )
             returning * into v_booking;
         exception when exclusion_violation then
@@ -4034,9 +4198,16 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
         ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),
         ('too_late', 409, 'The booking''s notice period for this change has passed.'),
+        (
+            'booking_started', 409,
+            'The booking has started: it can no longer be cancelled or moved (the provider marks it completed or no_show).'
+        ),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
-        ('too_many_holds', 429, 'Too many bookings awaiting payment at once; pay or let one expire.'),
+        (
+            'too_many_holds', 429,
+            'Too many bookings awaiting payment at once, for the account or from its network; pay or let one expire.'
+        ),
         ('email_taken', 409, 'An account with this email already exists.'),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
@@ -4456,6 +4627,25 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.mark_booking(p_booking_id uuid, p_outcome text) IS 'Mark a started, confirmed booking completed or no_show (its provider''s owner). Definer: writes bookings.';
+
+
+--
+-- Name: network_lock(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.network_lock(p_network text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.network:' || p_network, 0))
+$$;
+
+
+--
+-- Name: FUNCTION network_lock(p_network text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.network_lock(p_network text) IS 'Serialise the confirmations from one client network for this transaction, so the per-address hold limit cannot be raced past.';
 
 
 --
@@ -5932,6 +6122,10 @@ begin
         perform internal.fail(
             'invalid_transition', pg_catalog.format('a %s booking cannot be moved', v_booking.status)
         );
+    end if;
+    -- a started booking stays where it happened, whoever asks (the provider included)
+    if pg_catalog.now() >= pg_catalog.lower(v_booking.during) then
+        perform internal.fail('booking_started', 'the booking has started, so it can no longer be moved');
     end if;
     if v_party = 'customer'
         and pg_catalog.now() > pg_catalog.lower(v_booking.during)
@@ -8779,6 +8973,7 @@ CREATE TABLE app.bookings (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     cancelled_by_role text,
+    held_from text,
     CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
     CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
     CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
@@ -8804,6 +8999,13 @@ COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot
 --
 
 COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
+
+
+--
+-- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
 
 
 --
@@ -9355,6 +9557,74 @@ COMMENT ON COLUMN api.my_weekly_hours.created_at IS 'Creation time (read-only).'
 
 
 --
+-- Name: payment_mismatches; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.payment_mismatches (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    payment_id uuid NOT NULL,
+    booking_id uuid NOT NULL,
+    refund_id uuid,
+    stripe_payment_intent_id text NOT NULL,
+    expected_cents integer NOT NULL,
+    expected_currency text NOT NULL,
+    received_cents bigint,
+    received_currency text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY app.payment_mismatches FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE payment_mismatches; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.payment_mismatches IS 'Succeeded payments whose amount or currency differed from the booking''s: never confirmed, refunded, for ops.';
+
+
+--
+-- Name: payment_mismatches; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.payment_mismatches WITH (security_invoker='true') AS
+ SELECT m.id,
+    m.booking_id,
+    m.payment_id,
+    m.refund_id,
+    m.stripe_payment_intent_id,
+    m.expected_cents,
+    m.expected_currency,
+    m.received_cents,
+    m.received_currency,
+    m.created_at
+   FROM app.payment_mismatches m;
+
+
+--
+-- Name: VIEW payment_mismatches; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.payment_mismatches IS 'Payments Stripe reported succeeded for another amount or currency than their booking was due (ops only).
+
+Such a payment never confirms its booking: the booking is cancelled (if it was still awaiting payment), everything received is refunded (refund_id, in the refund ledger), and the event is written to the audit log (payment.mismatch). Look into each: a client that altered its PaymentIntent, or a bug.';
+
+
+--
+-- Name: COLUMN payment_mismatches.expected_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.payment_mismatches.expected_cents IS 'What the booking was due, in cents of expected_currency.';
+
+
+--
+-- Name: COLUMN payment_mismatches.received_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.payment_mismatches.received_cents IS 'What Stripe captured (amount_received), in cents of received_currency; null if the event carried none.';
+
+
+--
 -- Name: providers; Type: VIEW; Schema: api; Owner: -
 --
 
@@ -9805,7 +10075,7 @@ CREATE TABLE app.payments (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT payments_amount_cents_check CHECK ((amount_cents > 0)),
-    CONSTRAINT payments_captured_cents_check CHECK (((captured_cents >= 0) AND (captured_cents <= amount_cents))),
+    CONSTRAINT payments_captured_cents_check CHECK ((captured_cents >= 0)),
     CONSTRAINT payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'requires_payment'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])))
 );
 
@@ -10478,6 +10748,22 @@ ALTER TABLE ONLY app.notifications
 
 
 --
+-- Name: payment_mismatches payment_mismatches_payment_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payment_mismatches
+    ADD CONSTRAINT payment_mismatches_payment_id_key UNIQUE (payment_id);
+
+
+--
+-- Name: payment_mismatches payment_mismatches_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payment_mismatches
+    ADD CONSTRAINT payment_mismatches_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: payments payments_booking_id_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -10857,6 +11143,13 @@ CREATE INDEX bookings_customer_id_idx ON app.bookings USING btree (customer_id);
 
 
 --
+-- Name: bookings_held_from_hold_expires_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_held_from_hold_expires_at_idx ON app.bookings USING btree (held_from, hold_expires_at) WHERE ((status = 'pending_payment'::text) AND (held_from IS NOT NULL));
+
+
+--
 -- Name: bookings_provider_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -10903,6 +11196,27 @@ CREATE INDEX idempotency_keys_created_at_idx ON app.idempotency_keys USING btree
 --
 
 CREATE INDEX notifications_recipient_id_created_at_idx ON app.notifications USING btree (recipient_id, created_at);
+
+
+--
+-- Name: payment_mismatches_booking_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX payment_mismatches_booking_id_idx ON app.payment_mismatches USING btree (booking_id);
+
+
+--
+-- Name: payment_mismatches_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX payment_mismatches_created_at_idx ON app.payment_mismatches USING btree (created_at);
+
+
+--
+-- Name: payment_mismatches_refund_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX payment_mismatches_refund_id_idx ON app.payment_mismatches USING btree (refund_id);
 
 
 --
@@ -11336,6 +11650,30 @@ ALTER TABLE ONLY app.notifications
 
 
 --
+-- Name: payment_mismatches payment_mismatches_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payment_mismatches
+    ADD CONSTRAINT payment_mismatches_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: payment_mismatches payment_mismatches_payment_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payment_mismatches
+    ADD CONSTRAINT payment_mismatches_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES app.payments(id) ON DELETE CASCADE;
+
+
+--
+-- Name: payment_mismatches payment_mismatches_refund_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payment_mismatches
+    ADD CONSTRAINT payment_mismatches_refund_id_fkey FOREIGN KEY (refund_id) REFERENCES app.refunds(id) ON DELETE SET NULL;
+
+
+--
 -- Name: payments payments_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -11658,6 +11996,12 @@ ALTER TABLE app.notification_preferences ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.notifications ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: payment_mismatches; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.payment_mismatches ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: payments; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -11727,6 +12071,20 @@ CREATE POLICY select_ops ON app.bookings FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.bookings IS 'Ops staff read every booking.';
+
+
+--
+-- Name: payment_mismatches select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.payment_mismatches FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON payment_mismatches; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.payment_mismatches IS 'Ops staff read every payment that did not match its booking.';
 
 
 --
@@ -12437,4 +12795,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124080000'),
     ('20261124090000'),
     ('20261125000000'),
-    ('20261126000000');
+    ('20261126000000'),
+    ('20261202030001'),
+    ('20261202030002'),
+    ('20261202030003');

@@ -125,12 +125,13 @@ class _Offers:
 
 
 def lift_hold_limit(url: str) -> None:
-    """The per-customer limit on live holds out of the way: a benchmark customer
-    confirms hundreds of times a sample."""
+    """The limits on live holds (per customer, per unconfirmed customer, per client
+    network) out of the way: a benchmark customer confirms hundreds of times a sample."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "insert into internal.settings (key, value) values "
-            "('max_live_holds_per_customer', '1000000') "
+            "('max_live_holds_per_customer', '1000000'), ('max_live_holds_unconfirmed', '1000000'), "
+            "('max_live_holds_per_address', 'off') "
             "on conflict (key) do update set value = excluded.value"
         )
 

@@ -29,9 +29,16 @@ as $$
         ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
         ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),
         ('too_late', 409, 'The booking''s notice period for this change has passed.'),
+        (
+            'booking_started', 409,
+            'The booking has started: it can no longer be cancelled or moved (the provider marks it completed or no_show).'
+        ),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
-        ('too_many_holds', 429, 'Too many bookings awaiting payment at once; pay or let one expire.'),
+        (
+            'too_many_holds', 429,
+            'Too many bookings awaiting payment at once, for the account or from its network; pay or let one expire.'
+        ),
         ('email_taken', 409, 'An account with this email already exists.'),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),

@@ -107,6 +107,47 @@ $$;
 comment on function internal.customer_lock(uuid) is
 'Serialise one customer''s confirmations for this transaction, so the live-hold limit cannot be raced past.';
 
+create or replace function internal.client_network()
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    -- nginx overwrites X-Real-IP with the connection's address (auth.client_addr);
+    -- outside HTTP (the worker, the CLI, tests in SQL) there is none: null
+    v_addr text := nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-real-ip';
+    v_inet inet;
+begin
+    if v_addr is null then
+        return null;
+    end if;
+    begin
+        v_inet := v_addr::inet;
+    exception when invalid_text_representation then
+        return pg_catalog.left(v_addr, 100);
+    end;
+    -- one IPv6 subscriber gets a whole /64: count it as one address
+    if pg_catalog.family(v_inet) = 6 then
+        return pg_catalog.network(pg_catalog.set_masklen(v_inet, 64))::text;
+    end if;
+    return pg_catalog.host(v_inet);
+end
+$$;
+comment on function internal.client_network() is
+'The client''s network for per-address limits: its IPv4 address or IPv6 /64 (from X-Real-IP), null outside HTTP.';
+
+create or replace function internal.network_lock(p_network text)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.network:' || p_network, 0))
+$$;
+comment on function internal.network_lock(text) is
+'Serialise the confirmations from one client network for this transaction, so the per-address hold limit cannot be raced past.';
+
 create or replace function internal.booking_json(p_booking_id uuid, p_with_secret boolean default false)
 returns jsonb
 language sql
@@ -237,6 +278,11 @@ declare
     v_blocked tstzrange;
     v_amount integer;
     v_max_holds integer;
+    v_email_confirmed boolean;
+    -- 'off' lifts the per-address limit (benchmarks, whose clients share one address)
+    v_network text := case when internal.setting('max_live_holds_per_address') is distinct from 'off'
+        then internal.client_network() end;
+    v_max_network_holds integer;
     v_result jsonb;
 begin
     if v_customer is null then
@@ -298,6 +344,10 @@ begin
     -- serialise it: one customer's confirmations take turns here (always after
     -- the provider lock, never before one, so no two orders can deadlock).
     perform internal.customer_lock(v_customer);
+    -- and one network's confirmations, for the per-address limit (always last)
+    if v_network is not null then
+        perform internal.network_lock(v_network);
+    end if;
 
     -- A customer who confirms again while holding this very slot gets that hold back.
     select * into v_booking from app.bookings as b
@@ -310,7 +360,18 @@ begin
         if v_quote.expires_at <= pg_catalog.now() then
             perform internal.fail('quote_expired', 'the quote has expired; ask for a new quote');
         end if;
-        v_max_holds := greatest(coalesce(internal.setting('max_live_holds_per_customer')::integer, 5), 0);
+        -- Slot hoarding (docs/security.md): holds are free and so are accounts. An
+        -- account whose email is not confirmed holds fewer slots, for less time; and
+        -- one client network holds at most so many, whichever accounts it uses.
+        select u.email_confirmed_at is not null into v_email_confirmed from app.users as u where u.id = v_customer;
+        v_email_confirmed := coalesce(v_email_confirmed, false);
+        v_max_holds := greatest(coalesce(
+            case when v_email_confirmed
+                then internal.setting('max_live_holds_per_customer')::integer
+                else internal.setting('max_live_holds_unconfirmed')::integer
+            end,
+            case when v_email_confirmed then 5 else 1 end
+        ), 0);
         -- counted up to the limit only: the answer is the same, the cost bounded
         if (
             select count(*) from (
@@ -322,8 +383,34 @@ begin
             ) as live
         ) >= v_max_holds then
             perform internal.fail(
-                'too_many_holds', 'you have too many bookings awaiting payment; pay for one or let it expire'
+                'too_many_holds',
+                case when v_email_confirmed
+                    then 'you have too many bookings awaiting payment; pay for one or let it expire'
+                    else pg_catalog.format(
+                        'until your email address is confirmed you can hold %s booking(s) awaiting payment at once; '
+                        || 'pay for it or let it expire, and confirm your email', v_max_holds
+                    )
+                end
             );
+        end if;
+        if v_network is not null then
+            v_max_network_holds := greatest(
+                coalesce(internal.setting('max_live_holds_per_address')::integer, 10), 0
+            );
+            if (
+                select count(*) from (
+                    select from app.bookings as b
+                    where
+                        b.held_from = v_network and b.status = 'pending_payment'
+                        and b.hold_expires_at > pg_catalog.now()
+                    limit v_max_network_holds
+                ) as live
+            ) >= v_max_network_holds then
+                perform internal.fail(
+                    'too_many_holds',
+                    'too many bookings are awaiting payment from your network; pay for one or let it expire'
+                );
+            end if;
         end if;
         -- Holds whose time is up no longer block, even before the sweep has run.
         perform internal.expire_hold(b.id)
@@ -348,17 +435,20 @@ begin
         begin
             insert into app.bookings (
                 customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
-                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents
+                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, held_from
             )
             values (
                 v_customer, p_provider_id, v_item.service_id, p_quote_id, v_during, v_blocked,
                 case when v_amount > 0 then 'pending_payment' else 'confirmed' end,
                 case when v_amount > 0 then
                     pg_catalog.now()
-                    + pg_catalog.make_interval(secs => coalesce(internal.setting('hold_seconds')::integer, 900))
+                    + pg_catalog.make_interval(secs => case when v_email_confirmed
+                        then coalesce(internal.setting('hold_seconds')::integer, 900)
+                        else coalesce(internal.setting('hold_seconds_unconfirmed')::integer, 300)
+                    end)
                 end,
                 v_item.price_cents, v_item.deposit_cents, v_item.currency,
-                v_item.cancel_notice_hours, v_item.cancel_fee_cents
+                v_item.cancel_notice_hours, v_item.cancel_fee_cents, v_network
             )
             returning * into v_booking;
         exception when exclusion_violation then
@@ -397,9 +487,11 @@ $$;
 comment on function api.confirm_booking(uuid, uuid) is
 $$Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
 
+Holds are limited: 5 at once per account (1, held 5 minutes, until the account's email is confirmed), and 10 at once from one client network (an IPv4 address or an IPv6 /64), whichever accounts made them. Paying for a hold, or its lapse, frees its place.
+
 Inputs: quote_id and provider_id (one of the quote's offers). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
 Returns the booking (status pending_payment, hold_expires_at) and its payment; the PaymentIntent's client_secret appears in GET /rpc/booking_payment once the worker has created it. Confirming again while you hold the same slot returns that same booking.
-Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds.$$;
+Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds (per account or per network).$$;
 
 create or replace function internal.booking_payment(p_booking_id uuid)
 returns jsonb

@@ -285,6 +285,9 @@ declare
     v_payment app.payments;
     v_booking app.bookings;
     v_captured integer;
+    v_received bigint;
+    v_currency text;
+    v_refund_id uuid;
 begin
     select * into v_payment from app.payments as p
     where p.stripe_payment_intent_id = p_intent ->> 'id'
@@ -307,10 +310,57 @@ begin
         if v_payment.status = 'succeeded' then
             return 'already succeeded';
         end if;
-        v_captured := least(
-            coalesce((p_intent ->> 'amount_received')::integer, (p_intent ->> 'amount')::integer),
-            v_payment.amount_cents
-        );
+        v_received := coalesce(p_intent ->> 'amount_received', p_intent ->> 'amount')::bigint;
+        v_currency := pg_catalog.lower(p_intent ->> 'currency');
+        if v_received is distinct from v_payment.amount_cents::bigint
+            or v_currency is distinct from pg_catalog.lower(v_payment.currency) then
+            -- Stripe keeps clients from changing an intent's amount, but this side never
+            -- relies on it: a payment that is not exactly what the booking is due (less,
+            -- more, another currency) confirms nothing, is refunded in full and is
+            -- flagged for ops (api.payment_mismatches)
+            v_captured := least(greatest(coalesce(v_received, 0), 0), 2147483647)::integer;
+            update app.payments as p
+            set
+                status = 'succeeded', captured_cents = v_captured, updated_at = pg_catalog.now(),
+                failure_reason = pg_catalog.format(
+                    'paid %s %s for a booking due %s %s: refunded', coalesce(v_received::text, 'no amount'),
+                    coalesce(v_currency, 'no currency'), v_payment.amount_cents, pg_catalog.lower(v_payment.currency)
+                )
+            where p.id = v_payment.id;
+            if v_captured > 0 then
+                v_refund_id := internal.request_refund(
+                    v_booking.id, v_captured, 'the payment did not match the booking''s amount or currency',
+                    null, 'system'
+                );
+            end if;
+            insert into app.payment_mismatches (
+                payment_id, booking_id, refund_id, stripe_payment_intent_id,
+                expected_cents, expected_currency, received_cents, received_currency
+            )
+            values (
+                v_payment.id, v_booking.id, v_refund_id, p_intent ->> 'id',
+                v_payment.amount_cents, pg_catalog.lower(v_payment.currency), v_received, v_currency
+            );
+            perform internal.audit(
+                'payment.mismatch', 'app.payments', v_payment.id::text, null,
+                pg_catalog.jsonb_build_object(
+                    'stripe_payment_intent_id', p_intent ->> 'id', 'refund_id', v_refund_id,
+                    'expected_cents', v_payment.amount_cents, 'expected_currency', pg_catalog.lower(v_payment.currency),
+                    'received_cents', v_received, 'received_currency', v_currency
+                ),
+                'the payment did not match the booking'
+            );
+            if v_booking.status = 'pending_payment' then
+                -- the hold ends now: nothing else can pay it (the booking's one intent is spent)
+                update app.bookings as b
+                set
+                    status = 'cancelled', cancelled_at = pg_catalog.now(), cancelled_by_role = 'system',
+                    cancel_reason = 'the payment did not match the booking''s amount or currency; it was refunded'
+                where b.id = v_booking.id;
+            end if;
+            return 'mismatched payment refunded';
+        end if;
+        v_captured := v_received::integer;
         update app.payments as p
         set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
         where p.id = v_payment.id;
@@ -422,3 +472,26 @@ end
 $$;
 comment on function internal.process_stripe_event(jsonb) is
 'Apply a verified Stripe event to payments, bookings and refunds; returns the outcome. Definer: called for anon.';
+
+create or replace view api.payment_mismatches
+with (security_invoker = true)
+as
+select
+    m.id,
+    m.booking_id,
+    m.payment_id,
+    m.refund_id,
+    m.stripe_payment_intent_id,
+    m.expected_cents,
+    m.expected_currency,
+    m.received_cents,
+    m.received_currency,
+    m.created_at
+from app.payment_mismatches as m;
+comment on view api.payment_mismatches is
+$$Payments Stripe reported succeeded for another amount or currency than their booking was due (ops only).
+
+Such a payment never confirms its booking: the booking is cancelled (if it was still awaiting payment), everything received is refunded (refund_id, in the refund ledger), and the event is written to the audit log (payment.mismatch). Look into each: a client that altered its PaymentIntent, or a bug.$$;
+comment on column api.payment_mismatches.expected_cents is 'What the booking was due, in cents of expected_currency.';
+comment on column api.payment_mismatches.received_cents is
+'What Stripe captured (amount_received), in cents of received_currency; null if the event carried none.';

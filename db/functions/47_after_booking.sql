@@ -7,6 +7,9 @@
 -- before the start gets back everything still refundable; later, the captured
 -- amount minus cancel_fee_cents (never below 0). A provider or ops cancelling
 -- refunds in full. A customer may reschedule only before that same deadline.
+-- Once the booking has started neither the customer nor the provider may cancel
+-- or move it (booking_started): the provider marks it completed or no_show, the
+-- sweep completes it, and only ops can still force-cancel it.
 --
 -- Locks, in the order the Stripe webhook takes them (internal.apply_payment_intent_event),
 -- so that a cancellation racing a payment event waits instead of deadlocking: the
@@ -113,6 +116,7 @@ declare
     v_late integer;
     v_deadline timestamptz;
     v_in_time boolean;
+    v_refusal text;
     v_refund integer;
 begin
     select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
@@ -122,17 +126,29 @@ begin
     v_late := greatest(0, least(v_left, v_money.captured_cents - v_booking.cancel_fee_cents));
     v_deadline := pg_catalog.lower(v_booking.during) - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours);
     v_in_time := p_now <= v_deadline;
-    v_refund := case when p_party = 'customer' and not v_in_time then v_late else v_left end;
+    -- what cancel_booking_as would refuse, with the same code (null: it would cancel)
+    v_refusal := case
+        when v_booking.status not in ('pending_payment', 'confirmed') then 'invalid_transition'
+        when p_party <> 'ops' and p_now >= pg_catalog.lower(v_booking.during) then 'booking_started'
+    end;
+    v_refund := case
+        when v_refusal is not null then 0
+        when p_party = 'customer' and not v_in_time then v_late
+        else v_left
+    end;
     return pg_catalog.jsonb_build_object(
         'booking_id', v_booking.id,
         'status', v_booking.status,
-        'can_cancel', v_booking.status in ('pending_payment', 'confirmed'),
+        'can_cancel', v_refusal is null,
+        'refusal', v_refusal,
+        -- customers and providers cancel only before the start; ops at any time
+        'cancellable_until', case when p_party <> 'ops' then pg_catalog.lower(v_booking.during) end,
         'cancelled_by', p_party,
         'currency', v_booking.currency,
         'captured_cents', v_money.captured_cents,
         'already_refunded_cents', v_money.refund_pending_cents + v_money.refund_succeeded_cents,
         'refund_cents', v_refund,
-        'fee_cents', v_left - v_refund,
+        'fee_cents', case when v_refusal is null then v_left - v_refund else 0 end,
         'cancel_notice_hours', v_booking.cancel_notice_hours,
         'cancel_fee_cents', v_booking.cancel_fee_cents,
         'deadline', v_deadline,
@@ -170,6 +186,17 @@ begin
     if v_booking.status not in ('pending_payment', 'confirmed') then
         perform internal.fail(
             'invalid_transition', pg_catalog.format('a %s booking cannot be cancelled', v_booking.status)
+        );
+    end if;
+    -- After the start the customer has had (or missed) the service: never a refund by
+    -- default. The provider marks it completed or no_show (mark_booking); ops can still
+    -- force-cancel. cancellation_terms says the same to the preview.
+    if p_party <> 'ops' and pg_catalog.now() >= pg_catalog.lower(v_booking.during) then
+        perform internal.fail(
+            'booking_started',
+            'the booking has started, so it can no longer be cancelled; '
+            || case when p_party = 'provider' then 'mark it completed or no_show instead'
+                else 'ask the provider or support' end
         );
     end if;
     v_terms := internal.cancellation_terms(p_booking_id, p_party, pg_catalog.now());
@@ -261,9 +288,9 @@ $$;
 comment on function api.cancel_booking(uuid, text) is
 $$Cancel a booking (its customer, or the owner of its provider), with a reason.
 
-A customer cancelling at least cancel_notice_hours before the start gets back everything paid; later, what was paid minus cancel_fee_cents (never below 0). A provider cancelling refunds in full. An unpaid booking's payment is cancelled. Both parties are notified.
+A customer cancelling at least cancel_notice_hours before the start gets back everything paid; later, what was paid minus cancel_fee_cents (never below 0). A provider cancelling refunds in full. Neither may cancel once the booking has started: the provider then marks it completed or no_show (POST /rpc/mark_booking); only ops can still cancel it. An unpaid booking's payment is cancelled. Both parties are notified.
 Returns the booking with refund_cents, fee_cents and cancelled_by. See GET /rpc/cancellation_preview first.
-Errors: 400 invalid_input (missing booking_id or reason); 404 not_found (not your booking); 409 invalid_transition (already cancelled, expired, completed or no_show). Not idempotent: a second call is a 409.$$;
+Errors: 400 invalid_input (missing booking_id or reason); 404 not_found (not your booking); 409 invalid_transition (already cancelled, expired, completed or no_show), booking_started (the start time has passed). Not idempotent: a second call is a 409.$$;
 
 create or replace function internal.cancellation_preview(p_booking_id uuid)
 returns jsonb
@@ -299,7 +326,8 @@ $$;
 comment on function api.cancellation_preview(uuid) is
 $$What you would get back if you cancelled this booking now, and when that changes.
 
-Returns refund_cents and fee_cents now, captured_cents, already_refunded_cents, deadline (start minus cancel_notice_hours), and changes_at / refund_after_change_cents when waiting past the deadline would lower the refund (customers only); can_cancel is false for a booking that has ended.
+Returns refund_cents and fee_cents now, captured_cents, already_refunded_cents, deadline (start minus cancel_notice_hours), and changes_at / refund_after_change_cents when waiting past the deadline would lower the refund (customers only).
+can_cancel is false, refund_cents and fee_cents 0, and refusal names the error cancel_booking would give (invalid_transition: the booking has ended; booking_started: its start has passed, for the customer and the provider) when cancelling now would be refused; cancellable_until is the start for them (null for ops, who may cancel at any time).
 Errors: 400 invalid_input; 404 not_found (not your booking).$$;
 
 -- --- reschedule -----------------------------------------------------------------------
@@ -411,6 +439,10 @@ begin
             'invalid_transition', pg_catalog.format('a %s booking cannot be moved', v_booking.status)
         );
     end if;
+    -- a started booking stays where it happened, whoever asks (the provider included)
+    if pg_catalog.now() >= pg_catalog.lower(v_booking.during) then
+        perform internal.fail('booking_started', 'the booking has started, so it can no longer be moved');
+    end if;
     if v_party = 'customer'
         and pg_catalog.now() > pg_catalog.lower(v_booking.during)
         - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours) then
@@ -480,8 +512,8 @@ $$;
 comment on function api.reschedule_booking(uuid, timestamptz) is
 $$Move a booking to another start time (its customer, or the owner of its provider).
 
-The booking keeps its duration, price, policy and payment: nothing is charged again. The old slot is released only if the new one is won. A customer may reschedule only until cancel_notice_hours before the current start; the provider at any time. Only pending_payment and confirmed bookings move.
-Errors: 400 invalid_input; 404 not_found (not your booking); 409 slot_unavailable (the new slot, with buffers, is taken or outside hours), invalid_transition (the booking has ended), too_late (inside the notice window). Repeating the same move returns the booking unchanged.$$;
+The booking keeps its duration, price, policy and payment: nothing is charged again. The old slot is released only if the new one is won. A customer may reschedule only until cancel_notice_hours before the current start; the provider until the start. Only pending_payment and confirmed bookings move, and none once started.
+Errors: 400 invalid_input; 404 not_found (not your booking); 409 slot_unavailable (the new slot, with buffers, is taken or outside hours), invalid_transition (the booking has ended), booking_started (its start has passed), too_late (inside the notice window). Repeating the same move returns the booking unchanged.$$;
 
 -- --- ops -----------------------------------------------------------------------------
 

@@ -76,6 +76,27 @@ def test_a_customer_previews_then_cancels_over_http_and_strangers_get_404(
     assert row[3] == done.headers["X-Request-Id"]
 
 
+def test_cancelling_a_started_booking_over_http_is_a_409_booking_started_and_refunds_nothing(
+    api: stack.PostgREST, admin: psycopg.Connection[Any]
+) -> None:
+    _, b, _ = _paid_booking(admin)
+    admin.execute(
+        "update app.bookings set during = tstzrange(now() - interval '5 minutes', "
+        "now() + interval '25 minutes'), blocked = tstzrange(now() - interval '5 minutes', "
+        "now() + interval '40 minutes') where id = %s",
+        (b["id"],),
+    )
+    customer, booking = b["customer_id"], {"booking_id": b["id"]}
+    preview = _rpc(api.url, "cancellation_preview", "customer", customer, booking, get=True)
+    assert preview.status_code == 200, preview.text
+    assert (preview.json()["can_cancel"], preview.json()["refusal"]) == (False, "booking_started")
+    cancel = _rpc(api.url, "cancel_booking", "customer", customer, {**booking, "reason": "meh"})
+    assert (cancel.status_code, cancel.json()["hint"]) == (409, "booking_started")
+    assert "started" in cancel.json()["message"]
+    refunds = admin.execute("select count(*) from app.refunds where booking_id = %s", (b["id"],))
+    assert refunds.fetchone() == (0,)
+
+
 def test_reschedule_over_http_moves_to_a_free_slot_and_refuses_a_taken_one(
     api: stack.PostgREST, admin: psycopg.Connection[Any]
 ) -> None:

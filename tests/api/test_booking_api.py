@@ -16,6 +16,7 @@ import pytest
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
+from tests.helpers.api import client
 from tests.helpers.auth import bearer, mint
 from tests.helpers.factories import create_user
 
@@ -172,3 +173,59 @@ def test_fifty_customers_racing_for_one_slot_leave_exactly_one_winner(
         f"race ({'overlapping' if overlapping else 'same slot'}): {rounds} rounds x {clients} clients, "
         f"{statuses.count(200)} won, {statuses.count(409)} x 409, slowest {slowest * 1000:.0f} ms"
     )
+
+
+# --- slot hoarding (docs/security.md) ---------------------------------------------------------
+
+
+def test_many_new_accounts_behind_one_address_hold_at_most_ten_slots(
+    api: stack.PostgREST, admin: psycopg.Connection[Any]
+) -> None:
+    """The hoarder's script, measured: 12 fresh accounts (emails unconfirmed) behind one
+    address each try to hold 2 of 24 free slots. Before the limits: all 24 held, 15
+    minutes each and renewable. Now: 10 (one per unconfirmed account, then the address
+    is full); a neighbour at another address still books."""
+    shop = _remote_shop(admin)  # no buffers: 8 back-to-back hours a day
+    day = catalog.next_weekday(2, at="09:00", min_days=3)
+    slots = [day + timedelta(days=d, hours=h) for d in range(3) for h in range(8)]
+    accounts = [create_user(admin, "customer") for _ in range(12)]
+    admin.execute("update app.users set email_confirmed_at = null where id = any(%s)", (accounts,))
+    answers: list[httpx.Response] = []
+    with client(api.url, source="127.0.0.61") as http:
+        for n, customer in enumerate(accounts):
+            for slot in slots[2 * n : 2 * n + 2]:
+                q = bk.quote(admin, customer, shop, slot)
+                answers.append(
+                    http.post(
+                        "/rpc/confirm_booking",
+                        json={"quote_id": str(q), "provider_id": str(shop.provider_id)},
+                        headers=bearer(mint("customer", customer)),
+                    )
+                )
+    held = admin.execute(
+        "select count(*) from app.bookings where provider_id = %s and status = 'pending_payment'",
+        (shop.provider_id,),
+    ).fetchone()
+    print(f"one address, 12 new accounts, 24 attempts: {held[0] if held else None} slots held")
+    assert held == (10,)
+    assert [r.status_code for r in answers].count(200) == 10
+    refused = [r.json() for r in answers if r.status_code != 200]
+    assert {(r["hint"]) for r in refused} == {"too_many_holds"}
+    assert any("confirm your email" in r["message"] for r in refused), "the account's own limit"
+    assert any("your network" in r["message"] for r in refused), "the address's limit"
+    lasts = admin.execute(
+        "select distinct hold_expires_at - created_at from app.bookings "
+        "where provider_id = %s and status = 'pending_payment'",
+        (shop.provider_id,),
+    ).fetchall()
+    assert [r[0].total_seconds() for r in lasts] == [300.0], "unconfirmed: five-minute holds"
+
+    neighbour = create_user(admin, "customer")
+    q = bk.quote(admin, neighbour, shop, slots[-1])
+    with client(api.url, source="127.0.0.62") as http:
+        ok = http.post(
+            "/rpc/confirm_booking",
+            json={"quote_id": str(q), "provider_id": str(shop.provider_id)},
+            headers=bearer(mint("customer", neighbour)),
+        )
+    assert ok.status_code == 200, ok.text

@@ -16,7 +16,10 @@ import psycopg
 import pytest
 import stripe
 
-from tests.helpers import stack
+from tests.helpers import booking as bk
+from tests.helpers import catalog, stack
+from tests.helpers.auth import bearer, mint
+from tests.helpers.factories import create_user
 from tests.helpers.stripe_fake import LocalStripe, run_localstripe
 from worker import config
 
@@ -144,3 +147,69 @@ def test_real_signed_deliveries_from_localstripe_are_accepted(
             break
         time.sleep(0.2)
     assert rows == [("customer.created", "ignored")]
+
+
+# --- what a payment must match (docs/security.md) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [(1, "cad"), (1000, "usd"), (2500, "cad")],
+    ids=["amount lowered to 1 cent", "wrong currency", "over-payment"],
+)
+def test_a_signed_payment_that_does_not_match_the_booking_never_confirms_it(
+    api: stack.PostgREST, amount: int, currency: str
+) -> None:
+    with psycopg.connect(api.db_url, autocommit=True) as db:
+        lat, lng = 45.0 + (uuid.uuid4().int % 1000) / 1000, -72.5 + (uuid.uuid4().int % 1000) / 1000
+        shop = bk.open_shop(db, lat=lat, lng=lng)
+        b = bk.book(db, shop, catalog.next_weekday(3, at="10:00"))
+        intent_id = f"pi_{uuid.uuid4().hex[:24]}"
+        db.execute(
+            "select internal.record_payment_intent(%s, %s, 's')", (b["payment"]["id"], intent_id)
+        )
+        ops = create_user(db, "ops")
+    assert b["payment"]["amount_cents"] == 1000
+    event = {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "amount_received": amount,
+                "currency": currency,
+                "status": "succeeded",
+                "metadata": {"booking_id": b["id"]},
+            }
+        },
+    }
+    body = json.dumps(event).encode()
+    resp = _post(api.url, body, _sign(body))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["outcome"] == "mismatched payment refunded"
+    with psycopg.connect(api.db_url) as db:
+        row = db.execute(
+            "select b.status, p.captured_cents, "
+            "(select array_agg(r.amount_cents) from app.refunds as r where r.booking_id = b.id) "
+            "from app.bookings as b join app.payments as p on p.booking_id = b.id where b.id = %s",
+            (b["id"],),
+        ).fetchone()
+    assert row == ("cancelled", amount, [amount]), "not confirmed; everything received refunded"
+    listed = httpx.get(
+        f"{api.url}/payment_mismatches",
+        params={"booking_id": f"eq.{b['id']}"},
+        headers=bearer(mint("ops", ops)),
+    )
+    assert listed.status_code == 200, listed.text
+    assert [
+        (m["expected_cents"], m["expected_currency"], m["received_cents"], m["received_currency"])
+        for m in listed.json()
+    ] == [(1000, "cad", amount, currency)]
+    customer = httpx.get(
+        f"{api.url}/payment_mismatches", headers=bearer(mint("customer", b["customer_id"]))
+    )
+    assert customer.status_code in (401, 403), customer.text

@@ -283,6 +283,84 @@ def test_ended_bookings_refuse_every_change_by_any_route(
     assert set(owner_refusals) == {("PT409", "invalid_transition")}
 
 
+# --- after the start: no cancellation, no move (docs/security.md) -------------------------------
+
+
+@pytest.fixture
+def free_to_cancel(db: psycopg.Connection[Any], start: Any) -> tuple[bk.Shop, dict[str, Any]]:
+    """The attacker's terms: no notice, no fee, so a cancellation refunds everything."""
+    lenient = bk.open_shop(db, cancel_notice_hours=0, cancel_fee_cents=0)
+    b = bk.book(db, lenient, start + timedelta(days=1))
+    bk.pay(db, b)
+    return lenient, b
+
+
+@pytest.mark.parametrize("offset", ["-1 minute", "-2 hours"], ids=["started", "ended"])
+def test_a_customer_cannot_cancel_a_started_or_ended_booking_and_the_preview_says_so(
+    db: psycopg.Connection[Any], free_to_cancel: tuple[bk.Shop, dict[str, Any]], offset: str
+) -> None:
+    _, b = free_to_cancel
+    _starts_in(db, b["id"], offset)
+    customer = b["customer_id"]
+    preview = _call(db, "customer", customer, PREVIEW, b["id"])
+    assert (preview["can_cancel"], preview["refusal"]) == (False, "booking_started")
+    assert (preview["refund_cents"], preview["fee_cents"]) == (0, 0)
+    assert _refused(db, "customer", customer, CANCEL, b["id"], "changed my mind") == (
+        "PT409",
+        "booking_started",
+    )
+    assert bk.status(db, b["id"]) == "confirmed"
+    assert _refunds(db, b["id"]) == []
+    assert _queue(db, "payment.refund") == []
+
+
+def test_a_customer_may_still_cancel_a_minute_before_the_start(
+    db: psycopg.Connection[Any], free_to_cancel: tuple[bk.Shop, dict[str, Any]]
+) -> None:
+    _, b = free_to_cancel
+    _starts_in(db, b["id"], "1 minute")
+    preview = _call(db, "customer", b["customer_id"], PREVIEW, b["id"])
+    assert (preview["can_cancel"], preview["refusal"], preview["refund_cents"]) == (
+        True,
+        None,
+        1000,
+    )
+    done = _call(db, "customer", b["customer_id"], CANCEL, b["id"], "running late")
+    assert (done["status"], done["refund_cents"]) == ("cancelled", 1000)
+
+
+def test_after_the_start_the_provider_cannot_cancel_or_move_but_marks_it_and_ops_can_cancel(
+    db: psycopg.Connection[Any], free_to_cancel: tuple[bk.Shop, dict[str, Any]], start: Any
+) -> None:
+    lenient, b = free_to_cancel
+    _starts_in(db, b["id"], "-10 minutes")
+    owner, customer = lenient.owner_id, b["customer_id"]
+    later = start + timedelta(days=2)
+    assert _call(db, "provider", owner, PREVIEW, b["id"])["refusal"] == "booking_started"
+    refusals = [
+        _refused(db, "provider", owner, CANCEL, b["id"], "customer did not come"),
+        _refused(db, "provider", owner, RESCHEDULE, b["id"], later),
+        _refused(db, "customer", customer, RESCHEDULE, b["id"], later),
+    ]
+    assert set(refusals) == {("PT409", "booking_started")}
+    assert bk.status(db, b["id"]) == "confirmed"
+    # ops still can (a dispute settled by a person), and the preview says so to ops
+    ops = create_user(db, "ops")
+    ops_preview = _call(db, "ops", ops, PREVIEW, b["id"])
+    assert (ops_preview["can_cancel"], ops_preview["refund_cents"]) == (True, 1000)
+    done = _call(db, "ops", ops, FORCE_CANCEL, b["id"], "service not delivered", True)
+    assert (done["status"], done["refund_cents"]) == ("cancelled", 1000)
+
+
+def test_the_provider_marks_a_no_show_after_the_start_and_nothing_is_refunded(
+    db: psycopg.Connection[Any], free_to_cancel: tuple[bk.Shop, dict[str, Any]]
+) -> None:
+    lenient, b = free_to_cancel
+    _starts_in(db, b["id"], "-10 minutes")
+    assert _call(db, "provider", lenient.owner_id, MARK, b["id"], "no_show")["status"] == "no_show"
+    assert _refunds(db, b["id"]) == []
+
+
 # --- reschedule -----------------------------------------------------------------------------------
 
 
@@ -547,7 +625,13 @@ def test_a_cancellation_racing_the_payment_webhook_ends_cancelled_and_fully_refu
             return bk.apply_event(
                 conn,
                 "payment_intent.succeeded",
-                {"id": intent, "amount": 1000, "amount_received": 1000, "metadata": {}},
+                {
+                    "id": intent,
+                    "amount": 1000,
+                    "amount_received": 1000,
+                    "currency": "cad",
+                    "metadata": {},
+                },
             )
 
     for _ in range(5):

@@ -4,6 +4,7 @@ no double booking, holds that expire, a state machine, events that never go back
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -168,6 +169,92 @@ def test_a_customer_cannot_hold_more_than_five_slots_at_once(
     assert _sqlstate(err) == ("PT429", "too_many_holds")
 
 
+# --- slot hoarding (docs/security.md) ----------------------------------------------------
+
+
+def _unconfirmed(db: psycopg.Connection[Any]) -> uuid.UUID:
+    """A customer who signed up and has not confirmed the email address yet."""
+    customer = create_user(db, "customer")
+    db.execute("update app.users set email_confirmed_at = null where id = %s", (customer,))
+    return customer
+
+
+def test_an_unconfirmed_account_holds_one_slot_for_five_minutes(
+    db: psycopg.Connection[Any], start: Any
+) -> None:
+    shop = bk.open_shop(db)
+    customer = _unconfirmed(db)
+    first = bk.book(db, shop, start.replace(hour=9, minute=0), customer)
+    lasts = db.execute(
+        "select hold_expires_at - created_at from app.bookings where id = %s", (first["id"],)
+    ).fetchone()
+    assert lasts is not None and lasts[0].total_seconds() == 300
+    with pytest.raises(psycopg.Error) as err:
+        bk.book(db, shop, start.replace(hour=10, minute=0), customer)
+    assert _sqlstate(err) == ("PT429", "too_many_holds")
+    assert "confirm your email" in str(err.value)
+    # confirmed, the account has the usual five, held fifteen minutes
+    db.execute("update app.users set email_confirmed_at = now() where id = %s", (customer,))
+    second = bk.book(db, shop, start.replace(hour=10, minute=0), customer)
+    lasts = db.execute(
+        "select hold_expires_at - created_at from app.bookings where id = %s", (second["id"],)
+    ).fetchone()
+    assert lasts is not None and lasts[0].total_seconds() == 900
+
+
+def test_one_address_holds_at_most_ten_slots_whatever_the_number_of_accounts(
+    db: psycopg.Connection[Any], start: Any
+) -> None:
+    shop = bk.open_shop(db)  # no buffers: back-to-back hours, 09:00-17:00 over two days
+    slots = [start.replace(hour=h, minute=0) for h in range(9, 17)]
+    slots += [s + timedelta(days=7) for s in slots]
+    held = []
+    for n, slot in enumerate(slots[:10]):
+        customer = create_user(db, "customer")  # a fresh, confirmed account each time
+        q = bk.quote(db, customer, shop, slot)
+        held.append(bk.confirm(db, customer, q, shop.provider_id, client_addr="203.0.113.7"))
+        assert held[-1]["status"] == "pending_payment", n
+    hoarder = create_user(db, "customer")
+    q = bk.quote(db, hoarder, shop, slots[10])
+    with pytest.raises(psycopg.Error) as err:
+        bk.confirm(db, hoarder, q, shop.provider_id, client_addr="203.0.113.7")
+    assert _sqlstate(err) == ("PT429", "too_many_holds")
+    assert "your network" in str(err.value)
+    # another address is not affected; a paid hold frees its place
+    neighbour = create_user(db, "customer")
+    q2 = bk.quote(db, neighbour, shop, slots[11])
+    assert bk.confirm(db, neighbour, q2, shop.provider_id, client_addr="198.51.100.9")["id"]
+    bk.pay(db, held[0])
+    assert bk.confirm(db, hoarder, q, shop.provider_id, client_addr="203.0.113.7")["id"]
+
+
+def test_ipv6_addresses_of_one_64_count_as_one_address(
+    db: psycopg.Connection[Any], start: Any
+) -> None:
+    db.execute(
+        "insert into internal.settings (key, value) values ('max_live_holds_per_address', '2') "
+        "on conflict (key) do update set value = excluded.value"
+    )
+    shop = bk.open_shop(db)
+    for n, hour in enumerate((9, 10)):
+        customer = create_user(db, "customer")
+        q = bk.quote(db, customer, shop, start.replace(hour=hour, minute=0))
+        bk.confirm(db, customer, q, shop.provider_id, client_addr=f"2001:db8:1:2::{n + 1}")
+    hoarder = create_user(db, "customer")
+    q = bk.quote(db, hoarder, shop, start.replace(hour=11, minute=0))
+    with pytest.raises(psycopg.Error) as err:
+        bk.confirm(db, hoarder, q, shop.provider_id, client_addr="2001:db8:1:2:ffff::9")
+    assert _sqlstate(err) == ("PT429", "too_many_holds")
+    assert bk.confirm(db, hoarder, q, shop.provider_id, client_addr="2001:db8:1:3::1")["id"]
+    # 'off' lifts it (benchmarks, whose clients all share one address)
+    db.execute(
+        "update internal.settings set value = 'off' where key = 'max_live_holds_per_address'"
+    )
+    third = create_user(db, "customer")
+    q = bk.quote(db, third, shop, start.replace(hour=12, minute=0))
+    assert bk.confirm(db, third, q, shop.provider_id, client_addr="2001:db8:1:2::7")["id"]
+
+
 def test_only_customers_confirm(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> None:
     customer = create_user(db, "customer")
     q = bk.quote(db, customer, shop, start)
@@ -299,7 +386,9 @@ def test_a_payment_that_arrives_after_the_hold_expired_is_refunded(
     )
     db.execute("select internal.sweep()")
     outcome = bk.apply_event(
-        db, "payment_intent.succeeded", {"id": "pi_late1", "amount": 1000, "amount_received": 1000}
+        db,
+        "payment_intent.succeeded",
+        {"id": "pi_late1", "amount": 1000, "amount_received": 1000, "currency": "cad"},
     )
     assert outcome == "late payment refunded"
     assert bk.status(db, b["id"]) == "expired"
@@ -308,6 +397,82 @@ def test_a_payment_that_arrives_after_the_hold_expired_is_refunded(
     ).fetchall()
     assert refunds == [(1000, "pending")]
     assert [m["refund_id"] for m in _queue(db, "payment.refund")]
+
+
+@pytest.mark.parametrize(
+    ("amount_received", "currency"),
+    [(1, "cad"), (999, "cad"), (1001, "cad"), (1000, "usd"), (1000, None), (None, "cad")],
+    ids=[
+        "lowered to 1 cent",
+        "one cent short",
+        "over-paid",
+        "wrong currency",
+        "no currency",
+        "no amount",
+    ],
+)
+def test_a_payment_that_does_not_match_the_booking_never_confirms_it_and_is_refunded(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any, amount_received: Any, currency: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    db.execute("select internal.record_payment_intent(%s, 'pi_odd1', 's')", (b["payment"]["id"],))
+    intent: dict[str, Any] = {"id": "pi_odd1", "object": "payment_intent"}
+    if amount_received is not None:
+        intent |= {"amount": amount_received, "amount_received": amount_received}
+    if currency is not None:
+        intent["currency"] = currency
+    assert bk.apply_event(db, "payment_intent.succeeded", intent) == "mismatched payment refunded"
+    assert bk.status(db, b["id"]) == "cancelled", "never confirmed; the slot is freed"
+    received = amount_received or 0
+    payment = db.execute(
+        "select status, captured_cents from app.payments where booking_id = %s", (b["id"],)
+    ).fetchone()
+    assert payment == ("succeeded", received), "the ledger holds what Stripe really captured"
+    refunds = db.execute(
+        "select amount_cents, requested_role from app.refunds where booking_id = %s", (b["id"],)
+    ).fetchall()
+    assert refunds == ([(received, "system")] if received else [])
+    assert len(_queue(db, "payment.refund")) == (1 if received else 0)
+    flag = db.execute(
+        "select expected_cents, expected_currency, received_cents, received_currency, "
+        "stripe_payment_intent_id from app.payment_mismatches where booking_id = %s",
+        (b["id"],),
+    ).fetchall()
+    assert flag == [(1000, "cad", amount_received, currency, "pi_odd1")]
+    audited = db.execute(
+        "select actor_role from audit.action_log where action = 'payment.mismatch' and row_id = %s",
+        (b["payment"]["id"],),
+    ).fetchall()
+    assert audited == [("stripe",)]
+    ops = create_user(db, "ops")
+    with acting_as(db, "ops", ops):
+        listed = db.execute(
+            "select booking_id::text from api.payment_mismatches where booking_id = %s", (b["id"],)
+        ).fetchall()
+    assert listed == [(b["id"],)]
+    with acting_as(db, "customer", b["customer_id"]), pytest.raises(psycopg.Error) as err:
+        db.execute("select * from api.payment_mismatches")
+    assert err.value.sqlstate == "42501", "ops only"
+    assert db.execute(
+        "select count(*) from internal.check_invariants() where violations > 0"
+    ).fetchone() == (0,)
+
+
+def test_a_mismatched_payment_after_the_hold_ended_is_refunded_in_full_too(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    b = bk.book(db, shop, start)
+    db.execute("select internal.record_payment_intent(%s, 'pi_odd2', 's')", (b["payment"]["id"],))
+    db.execute(
+        "update app.bookings set hold_expires_at = now() - interval '1 second' where id = %s",
+        (b["id"],),
+    )
+    db.execute("select internal.sweep()")
+    intent = {"id": "pi_odd2", "amount": 5000, "amount_received": 5000, "currency": "cad"}
+    assert bk.apply_event(db, "payment_intent.succeeded", intent) == "mismatched payment refunded"
+    assert bk.status(db, b["id"]) == "expired"
+    refunds = db.execute("select amount_cents from app.refunds where booking_id = %s", (b["id"],))
+    assert refunds.fetchall() == [(5000,)]
 
 
 def test_the_webhook_can_outrun_the_workers_record_of_the_intent(
@@ -321,6 +486,7 @@ def test_the_webhook_can_outrun_the_workers_record_of_the_intent(
             "id": "pi_fast1",
             "amount": 1000,
             "amount_received": 1000,
+            "currency": "cad",
             "metadata": {"booking_id": b["id"]},
         },
     )

@@ -239,3 +239,48 @@ def test_a_cancelled_paid_booking_is_refunded_in_stripe_by_the_worker(
     refunds = sc.v1.refunds.list(params={"payment_intent": intent_id}).data
     assert [r.amount for r in refunds] == [1000]
     assert balance()["net_cents"] == 0
+
+
+def test_a_payment_intent_whose_amount_was_lowered_never_confirms_and_is_refunded_in_stripe(
+    api: stack.PostgREST,
+    admin: psycopg.Connection[Any],
+    localstripe: LocalStripe,
+    worker: WorkerProcess,
+) -> None:
+    """The attacker's move (docs/security.md): the client lowers its PaymentIntent's amount
+    to 1 cent before confirming it. Real Stripe refuses that from a client; the server
+    does not rely on it."""
+    customer, _, booking = _book_over_http(api, admin)
+    pay = until(
+        lambda: (
+            _payment(api, customer, booking["id"])["payment"]["client_secret"]
+            and _payment(api, customer, booking["id"])["payment"]
+        ),
+        what="the PaymentIntent",
+    )
+    assert pay["amount_cents"] == 1000
+    intent_id = pay["client_secret"].split("_secret_")[0]
+    sc = _stripe(localstripe)
+    sc.v1.payment_intents.update(intent_id, params={"amount": 1, "payment_method": "pm_card_visa"})
+    assert sc.v1.payment_intents.confirm(intent_id).status == "succeeded"
+    until(
+        lambda: _status(api, customer, booking["id"]) == "cancelled",
+        what="the webhook to refuse the payment",
+    )
+    outcome = admin.execute(
+        "select outcome from app.stripe_events where type = 'payment_intent.succeeded' "
+        "and payload->'data'->'object'->>'id' = %s",
+        (intent_id,),
+    ).fetchone()
+    assert outcome == ("mismatched payment refunded",)
+    until(
+        lambda: (
+            [r.amount for r in sc.v1.refunds.list(params={"payment_intent": intent_id}).data] == [1]
+        ),
+        what="the worker to refund the cent in Stripe",
+    )
+    flagged = admin.execute(
+        "select expected_cents, received_cents from app.payment_mismatches where booking_id = %s",
+        (booking["id"],),
+    ).fetchall()
+    assert flagged == [(1000, 1)]

@@ -62,13 +62,16 @@ def confirm(
     quote_id: uuid.UUID,
     provider_id: uuid.UUID,
     idempotency_key: str | None = None,
+    client_addr: str | None = None,
 ) -> dict[str, Any]:
+    """Confirm as the customer; ``client_addr`` is the X-Real-IP nginx would pass on."""
+    headers = {
+        **({"idempotency-key": idempotency_key} if idempotency_key else {}),
+        **({"x-real-ip": client_addr} if client_addr else {}),
+    }
     with as_user(db, "customer", customer):
-        if idempotency_key:
-            db.execute(
-                "select set_config('request.headers', %s, true)",
-                (json.dumps({"idempotency-key": idempotency_key}),),
-            )
+        if headers:
+            db.execute("select set_config('request.headers', %s, true)", (json.dumps(headers),))
         row = db.execute(
             "select internal.confirm_booking(%s, %s)", (quote_id, provider_id)
         ).fetchone()
@@ -110,6 +113,7 @@ def pay(db: psycopg.Connection[Any], booking: dict[str, Any], intent_id: str | N
             "object": "payment_intent",
             "amount": booking["payment"]["amount_cents"],
             "amount_received": booking["payment"]["amount_cents"],
+            "currency": str(booking["payment"]["currency"]).lower(),
             "metadata": {"booking_id": booking["id"]},
         },
     )

@@ -222,6 +222,7 @@ PATCHES = {
     "my_time_off": {"reason": "pwned"},
     "my_weekly_hours": {"end_time": "18:00"},
     "my_quote_offers": {"price_cents": 1},
+    "payment_mismatches": {"received_cents": 1000},
     "providers": {"business_name": "pwned"},
     "services": {"name": "pwned"},
     "service_categories": {"name_en": "pwned"},
