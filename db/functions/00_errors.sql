@@ -220,6 +220,11 @@ as $$
         ('refunds_amount_cents_check', 'invalid_input', 'amount_cents must be more than 0'),
         ('refunds_reason_check', 'invalid_input', 'reason must be 1 to 500 characters'),
         ('refunds_status_check', 'internal_error', 'the refund could not be recorded'),
+        ('payment_mismatches_pkey', 'internal_error', 'the payment mismatch could not be recorded'),
+        ('payment_mismatches_payment_id_key', 'internal_error', 'the payment mismatch could not be recorded'),
+        ('payment_mismatches_payment_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
+        ('payment_mismatches_booking_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
+        ('payment_mismatches_refund_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('stripe_events_pkey', 'conflict', 'this event was already received'),
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
         -- notifications

@@ -329,6 +329,7 @@ API_VIEW_PRIVILEGES: dict[str, dict[str, frozenset[str]]] = {
     "api.my_time_off": {"provider": _OWN},
     "api.my_quote_offers": {"customer": _READ},
     "api.my_bookings": dict.fromkeys(SIGNED_IN, _READ),
+    "api.payment_mismatches": {"ops": _READ},
 }
 
 
