@@ -482,7 +482,9 @@ $$;
 COMMENT ON FUNCTION api.login(email text, password text) IS 'Sign in with email and password.
 
 Returns access_token (15 minutes), refresh_token and the user.
-Errors: 401 invalid_credentials (the same for an unknown email and a wrong password); 429 rate_limited with Retry-After after repeated failures for one email or one client address.';
+Errors: 401 invalid_credentials (the same for an unknown email and a wrong password); 405 method_not_allowed for GET/HEAD.
+429 rate_limited with Retry-After: after 5 failures for one email from one client address each further attempt from that address waits 30 s, then 1, 2, 4, 8 minutes (a success resets it);
+after 50 failures for one email from all addresses in 15 minutes; after 30 failures from one address in 15 minutes.';
 
 
 --
@@ -1148,7 +1150,10 @@ $$;
 -- Name: FUNCTION request_password_reset(email text); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.request_password_reset(email text) IS 'Ask for a password reset email. The answer is the same whether or not the account exists.';
+COMMENT ON FUNCTION api.request_password_reset(email text) IS 'Ask for a password reset email. The answer is the same whether or not the account exists.
+
+At most 3 reset emails an hour go to one account; further requests get the same answer and send nothing.
+Errors: 400 invalid_input for a malformed email; 405 method_not_allowed for GET/HEAD.';
 
 
 --
@@ -1462,6 +1467,8 @@ declare
     v_now numeric := extract(epoch from pg_catalog.now());
     v_aud text;
     v_method text := pg_catalog.current_setting('request.method', true);
+    v_path text;
+    v_name bytea;
     -- without a token PostgREST sets only {"role": "anon"}; any token Bookiji
     -- issues carries exp, so a claim set without it and for anon is no token
     v_anonymous boolean := coalesce(v_claims ->> 'role', 'anon') = 'anon' and not v_claims ? 'exp';
@@ -1497,6 +1504,49 @@ begin
             perform internal.fail('invalid_token', 'the session has ended; sign in again');
         end if;
     end if;
+    -- GET and HEAD on a function that writes: PostgREST would run it in a
+    -- read-only transaction, do all its work (bcrypt, for login and sign-up)
+    -- and only fail at its first write, outside every write limit. Refuse
+    -- before any work. One catalogue probe, and only for GET/HEAD on /rpc/.
+    if v_method in ('GET', 'HEAD') then
+        v_path := pg_catalog.current_setting('request.path', true);
+        if v_path like '/rpc/%' then
+            -- request.path is the raw path and PostgREST percent-decodes the
+            -- name (/rpc/log%69n is login): decode it too, as bytes, so that
+            -- an invalid sequence compares unequal instead of failing
+            v_name := pg_catalog.convert_to(pg_catalog.substr(v_path, 6), 'UTF8');
+            if pg_catalog.strpos(v_path, '%') > 0 then
+                select pg_catalog.string_agg(
+                    case when m.part[1] is not null
+                        then pg_catalog.decode(pg_catalog.substr(m.part[1], 2), 'hex')
+                        else pg_catalog.convert_to(m.part[2], 'UTF8')
+                    end, ''::bytea order by m.ord
+                ) into v_name
+                from pg_catalog.regexp_matches(
+                    pg_catalog.substr(v_path, 6), '(%[0-9A-Fa-f]{2})|([^%]+|%)', 'g'
+                ) with ordinality as m (part, ord);
+            end if;
+        end if;
+        if v_name is not null and exists (
+            select from pg_catalog.pg_proc as p
+            where p.pronamespace = 'api'::regnamespace
+                and pg_catalog.convert_to(p.proname::text, 'UTF8') = v_name
+                and p.provolatile = 'v'
+        ) then
+            -- the registry's method_not_allowed, raised as PGRST so that the
+            -- 405 carries the Allow header HTTP requires
+            raise sqlstate 'PGRST' using
+                message = pg_catalog.jsonb_build_object(
+                    'code', 'PT405', 'hint', 'method_not_allowed', 'details', null,
+                    'message', pg_catalog.format(
+                        '%s %s is not allowed: this function changes data; call it with POST', v_method, v_path
+                    )
+                )::text,
+                detail = pg_catalog.jsonb_build_object(
+                    'status', 405, 'headers', pg_catalog.jsonb_build_object('Allow', 'POST')
+                )::text;
+        end if;
+    end if;
     -- Per-identity write limits. GET and HEAD, and POST to a stable function,
     -- run in read-only transactions and cannot count: nginx limits those (per
     -- address and per token) in front of PostgREST.
@@ -1527,7 +1577,7 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.check_request() IS 'PostgREST db-pre-request hook: refuse tokens without exp/iat, with the wrong aud or a revoked session;
-limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.';
+refuse GET/HEAD on a volatile api function (405) before it runs; limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.';
 
 
 --
@@ -1729,8 +1779,15 @@ declare
     v_window interval := pg_catalog.make_interval(
         secs => coalesce(internal.setting('login_window_seconds')::integer, 900)
     );
-    v_max_email integer := coalesce(internal.setting('login_max_failures_per_email')::integer, 5);
+    -- failures one address may make for one email before the delays start
+    v_free integer := coalesce(internal.setting('login_free_failures_per_email_and_address')::integer, 5);
+    -- the first delay; it doubles with each further failure, up to the window
+    v_delay integer := coalesce(internal.setting('login_delay_seconds')::integer, 30);
+    -- across every address: far above v_free, so that a stranger cannot lock the owner out
+    v_max_email integer := coalesce(internal.setting('login_max_failures_per_email')::integer, 50);
     v_max_addr integer := coalesce(internal.setting('login_max_failures_per_address')::integer, 30);
+    v_pair_failures integer;
+    v_pair_last timestamptz;
     v_user app.users;
     v_hash text;
     v_ok boolean;
@@ -1745,15 +1802,45 @@ begin
     -- one login at a time per email, so concurrent guesses cannot slip past the count
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('login:' || v_email));
 
-    select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
-    into v_retry_after
-    from (
-        select la.attempted_at from auth.login_attempts as la
-        where la.email = v_email and not la.succeeded and la.attempted_at > pg_catalog.now() - v_window
-        order by la.attempted_at desc
-        limit v_max_email
-    ) as a
-    having count(*) >= v_max_email;
+    -- 1. this address and this email: failures since the pair's last success;
+    -- past v_free, each further attempt waits v_delay * 2^(failures - v_free)
+    -- after the last failure (30 s, 1, 2, 4, 8 min, then the window)
+    select count(*), max(la.attempted_at) into v_pair_failures, v_pair_last
+    from auth.login_attempts as la
+    where la.email = v_email and la.client_addr = v_addr and not la.succeeded
+        and la.attempted_at > pg_catalog.now() - v_window
+        and la.attempted_at > coalesce((
+            select max(ok.attempted_at) from auth.login_attempts as ok
+            where ok.email = v_email and ok.client_addr = v_addr and ok.succeeded
+                and ok.attempted_at > pg_catalog.now() - v_window
+        ), '-infinity');
+    if v_pair_failures >= v_free then
+        v_retry_after := ceil(extract(epoch from (
+            v_pair_last
+            + pg_catalog.make_interval(secs => least(
+                v_delay * power(2, least(v_pair_failures - v_free, 30)),
+                extract(epoch from v_window)
+            ))
+            - pg_catalog.now()
+        )))::integer;
+        if v_retry_after <= 0 then
+            v_retry_after := null;
+        end if;
+    end if;
+    -- 2. this email from every address: a cap far above v_free
+    if v_retry_after is null then
+        select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
+        into v_retry_after
+        from (
+            select la.attempted_at from auth.login_attempts as la
+            where la.email = v_email and not la.succeeded
+                and la.attempted_at > pg_catalog.now() - v_window
+            order by la.attempted_at desc
+            limit v_max_email
+        ) as a
+        having count(*) >= v_max_email;
+    end if;
+    -- 3. this address, whatever the email
     if v_retry_after is null then
         select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
         into v_retry_after
@@ -1803,7 +1890,8 @@ $_$;
 -- Name: FUNCTION login(p_email text, p_password text); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.login(p_email text, p_password text) IS 'Check a password and start a session; throttled per email and per client address. Definer: reads credentials.';
+COMMENT ON FUNCTION auth.login(p_email text, p_password text) IS 'Check a password and start a session. Throttled per (email, client address) with doubling delays after 5
+failures, per email across all addresses (50 failures in 15 minutes) and per address (30). Definer: reads credentials.';
 
 
 --
@@ -1979,10 +2067,24 @@ CREATE FUNCTION auth.request_password_reset(p_email text) RETURNS jsonb
 declare
     v_user_id uuid;
     v_token text;
+    v_max integer := coalesce(internal.setting('password_reset_emails_per_hour')::integer, 3);
+    v_recent integer;
 begin
     perform auth.check_email(auth.normalize_email(p_email));
     select u.id into v_user_id from app.users as u
     where u.email = auth.normalize_email(p_email)::extensions.citext;
+    if v_user_id is not null then
+        -- at most v_max reset emails an hour per recipient; past that the
+        -- answer is the same but nothing is sent (one request at a time per
+        -- account, so concurrent requests cannot slip past the count)
+        perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('password_reset:' || v_user_id::text));
+        select count(*) into v_recent from auth.one_time_tokens as t
+        where t.user_id = v_user_id and t.purpose = 'reset_password'
+            and t.created_at > pg_catalog.now() - interval '1 hour';
+        if v_recent >= v_max then
+            v_user_id := null;
+        end if;
+    end if;
     if v_user_id is not null then
         v_token := auth.issue_one_time_token(v_user_id, 'reset_password', interval '1 hour');
         perform internal.notify(
@@ -2001,7 +2103,7 @@ $$;
 -- Name: FUNCTION request_password_reset(p_email text); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.request_password_reset(p_email text) IS 'Email a single-use password reset token if the account exists. Definer: anon requests it.';
+COMMENT ON FUNCTION auth.request_password_reset(p_email text) IS 'Email a single-use password reset token if the account exists, at most 3 an hour per account. Definer: anon requests it.';
 
 
 --
@@ -3861,6 +3963,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
         ('not_found', 404, 'No such object visible to the caller.'),
+        ('method_not_allowed', 405, 'GET or HEAD on a function that changes data; call it with POST.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
         ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
         ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),

@@ -80,6 +80,8 @@ declare
     v_now numeric := extract(epoch from pg_catalog.now());
     v_aud text;
     v_method text := pg_catalog.current_setting('request.method', true);
+    v_path text;
+    v_name bytea;
     -- without a token PostgREST sets only {"role": "anon"}; any token Bookiji
     -- issues carries exp, so a claim set without it and for anon is no token
     v_anonymous boolean := coalesce(v_claims ->> 'role', 'anon') = 'anon' and not v_claims ? 'exp';
@@ -115,6 +117,49 @@ begin
             perform internal.fail('invalid_token', 'the session has ended; sign in again');
         end if;
     end if;
+    -- GET and HEAD on a function that writes: PostgREST would run it in a
+    -- read-only transaction, do all its work (bcrypt, for login and sign-up)
+    -- and only fail at its first write, outside every write limit. Refuse
+    -- before any work. One catalogue probe, and only for GET/HEAD on /rpc/.
+    if v_method in ('GET', 'HEAD') then
+        v_path := pg_catalog.current_setting('request.path', true);
+        if v_path like '/rpc/%' then
+            -- request.path is the raw path and PostgREST percent-decodes the
+            -- name (/rpc/log%69n is login): decode it too, as bytes, so that
+            -- an invalid sequence compares unequal instead of failing
+            v_name := pg_catalog.convert_to(pg_catalog.substr(v_path, 6), 'UTF8');
+            if pg_catalog.strpos(v_path, '%') > 0 then
+                select pg_catalog.string_agg(
+                    case when m.part[1] is not null
+                        then pg_catalog.decode(pg_catalog.substr(m.part[1], 2), 'hex')
+                        else pg_catalog.convert_to(m.part[2], 'UTF8')
+                    end, ''::bytea order by m.ord
+                ) into v_name
+                from pg_catalog.regexp_matches(
+                    pg_catalog.substr(v_path, 6), '(%[0-9A-Fa-f]{2})|([^%]+|%)', 'g'
+                ) with ordinality as m (part, ord);
+            end if;
+        end if;
+        if v_name is not null and exists (
+            select from pg_catalog.pg_proc as p
+            where p.pronamespace = 'api'::regnamespace
+                and pg_catalog.convert_to(p.proname::text, 'UTF8') = v_name
+                and p.provolatile = 'v'
+        ) then
+            -- the registry's method_not_allowed, raised as PGRST so that the
+            -- 405 carries the Allow header HTTP requires
+            raise sqlstate 'PGRST' using
+                message = pg_catalog.jsonb_build_object(
+                    'code', 'PT405', 'hint', 'method_not_allowed', 'details', null,
+                    'message', pg_catalog.format(
+                        '%s %s is not allowed: this function changes data; call it with POST', v_method, v_path
+                    )
+                )::text,
+                detail = pg_catalog.jsonb_build_object(
+                    'status', 405, 'headers', pg_catalog.jsonb_build_object('Allow', 'POST')
+                )::text;
+        end if;
+    end if;
     -- Per-identity write limits. GET and HEAD, and POST to a stable function,
     -- run in read-only transactions and cannot count: nginx limits those (per
     -- address and per token) in front of PostgREST.
@@ -140,4 +185,4 @@ end
 $$;
 comment on function auth.check_request() is
 $$PostgREST db-pre-request hook: refuse tokens without exp/iat, with the wrong aud or a revoked session;
-limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.$$;
+refuse GET/HEAD on a volatile api function (405) before it runs; limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.$$;
