@@ -234,13 +234,17 @@ begin
     -- 1. this address and this email: failures since the pair's last success;
     -- past v_free, each further attempt waits v_delay * 2^(failures - v_free)
     -- after the last failure (30 s, 1, 2, 4, 8 min, then the window)
+    -- (citext's own operator, named: with search_path '' a plain = compares
+    -- as text and cannot use the email indexes)
     select count(*), max(la.attempted_at) into v_pair_failures, v_pair_last
     from auth.login_attempts as la
-    where la.email = v_email and la.client_addr = v_addr and not la.succeeded
+    where la.email operator(extensions.=) v_email::extensions.citext
+        and la.client_addr = v_addr and not la.succeeded
         and la.attempted_at > pg_catalog.now() - v_window
         and la.attempted_at > coalesce((
             select max(ok.attempted_at) from auth.login_attempts as ok
-            where ok.email = v_email and ok.client_addr = v_addr and ok.succeeded
+            where ok.email operator(extensions.=) v_email::extensions.citext
+                and ok.client_addr = v_addr and ok.succeeded
                 and ok.attempted_at > pg_catalog.now() - v_window
         ), '-infinity');
     if v_pair_failures >= v_free then
@@ -262,7 +266,7 @@ begin
         into v_retry_after
         from (
             select la.attempted_at from auth.login_attempts as la
-            where la.email = v_email and not la.succeeded
+            where la.email operator(extensions.=) v_email::extensions.citext and not la.succeeded
                 and la.attempted_at > pg_catalog.now() - v_window
             order by la.attempted_at desc
             limit v_max_email
@@ -296,7 +300,8 @@ begin
         );
     end if;
 
-    select * into v_user from app.users as u where u.email = v_email::extensions.citext;
+    select * into v_user from app.users as u
+    where u.email operator(extensions.=) v_email::extensions.citext;  -- users_email_key
     select c.password_hash into v_hash from auth.credentials as c where c.user_id = v_user.id;
     -- the same bcrypt work whether or not the account exists
     v_ok := extensions.crypt(p_password, coalesce(v_hash, '$2a$10$0000000000000000000000uSyvAtVHnQiXKdtuxqvlOmfi.fGbhwO'))
@@ -441,7 +446,7 @@ declare
 begin
     perform auth.check_email(auth.normalize_email(p_email));
     select u.id into v_user_id from app.users as u
-    where u.email = auth.normalize_email(p_email)::extensions.citext;
+    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext;
     if v_user_id is not null then
         -- at most v_max reset emails an hour per recipient; past that the
         -- answer is the same but nothing is sent (one request at a time per
