@@ -208,3 +208,34 @@ def test_fifty_failures_for_one_email_across_addresses_lock_it_for_everyone(
     assert capped.status_code == 429, "the 50th failure in 15 minutes locks the email everywhere"
     assert capped.json()["hint"] == "rate_limited"
     assert 800 <= int(capped.headers["Retry-After"]) <= 900
+
+
+def _scans(db: psycopg.Connection[Any]) -> dict[str, int]:
+    db.execute("select pg_stat_clear_snapshot()")
+    rows = db.execute(
+        "select schemaname || '.' || relname, seq_scan from pg_stat_user_tables "
+        "where (schemaname, relname) in (('app', 'users'), ('auth', 'login_attempts'))"
+    ).fetchall()
+    return {str(name): int(n) for name, n in rows}
+
+
+def test_login_and_reset_find_the_email_by_index_not_by_scanning(
+    db: psycopg.Connection[Any],
+) -> None:
+    db.execute(
+        "insert into app.users (email, role, full_name) "
+        "select 'user' || i || '@example.test', 'customer', 'U' from generate_series(1, 20000) as i"
+    )
+    db.execute(
+        "insert into auth.login_attempts (email, client_addr, succeeded) "
+        "select 'user' || i || '@example.test', '10.0.' || (i % 250) || '.1', false "
+        "from generate_series(1, 20000) as i"
+    )
+    db.execute("analyze app.users, auth.login_attempts")
+    db.execute("select pg_stat_force_next_flush()")
+    before = _scans(db)
+    db.execute("select auth.login('  USER77@example.test', 'wrong password!')")
+    db.execute("select auth.request_password_reset('user78@example.test')")
+    db.execute("select pg_stat_force_next_flush()")
+    db.execute("select 1")
+    assert _scans(db) == before, "an account lookup read a whole table"
