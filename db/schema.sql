@@ -1273,7 +1273,8 @@ COMMENT ON FUNCTION api.signup(email text, password text, full_name text, role t
 
 Inputs: email (unique, normalised), password (10+ characters, at most 72 bytes, not the email), full_name, role (''customer'' or ''provider''; ops accounts are made with the command line), locale (''en'' or ''fr'').
 Returns the user and a session (access_token, refresh_token). A confirmation email is queued.
-Errors: 400 invalid_input naming the field; 409 email_taken.';
+Errors: 400 invalid_input naming the field; 409 email_taken; 405 method_not_allowed for GET/HEAD;
+429 rate_limited with Retry-After for a minute after 5 email_taken answers to one client address (whatever the email).';
 
 
 --
@@ -2256,6 +2257,11 @@ declare
     v_email text := auth.normalize_email(p_email);
     v_user_id uuid;
     v_token text;
+    -- 409 email_taken tells whether an address has an account: at most this
+    -- many a minute per client address, then every sign-up from it waits
+    v_max_taken integer := coalesce(internal.setting('signup_taken_per_minute_per_address')::integer, 5);
+    v_bucket text := 'signup_taken:' || auth.client_addr();
+    v_retry_after integer;
 begin
     perform auth.check_email(v_email);
     perform auth.check_password(p_password, v_email);
@@ -2263,13 +2269,39 @@ begin
     if coalesce(p_role, 'customer') not in ('customer', 'provider') then
         perform internal.fail('invalid_input', 'role must be ''customer'' or ''provider''');
     end if;
+    -- before bcrypt, and for a new email too, so that the 429 itself tells nothing
+    select ceil(extract(epoch from (min(e.at) + interval '1 minute' - pg_catalog.now())))::integer
+    into v_retry_after
+    from auth.rate_events as e
+    where e.bucket = v_bucket and e.at > pg_catalog.now() - interval '1 minute'
+    having count(*) >= v_max_taken;
+    if v_retry_after is not null then
+        perform pg_catalog.set_config('response.status', '429', true);
+        perform pg_catalog.set_config(
+            'response.headers',
+            pg_catalog.jsonb_build_array(
+                pg_catalog.jsonb_build_object('Retry-After', greatest(v_retry_after, 1)::text)
+            )::text,
+            true
+        );
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many sign-ups; retry in %s seconds', greatest(v_retry_after, 1))
+        );
+    end if;
     begin
         insert into app.users (email, role, full_name, locale)
         values (v_email, coalesce(p_role, 'customer'), pg_catalog.btrim(p_full_name), coalesce(p_locale, 'en'))
         returning id into v_user_id;
     exception when unique_violation then
-        -- never echo the constraint's detail (it would repeat the address)
-        perform internal.fail('email_taken', 'an account with this email already exists');
+        -- counted, so returned rather than raised (a raise would roll the count
+        -- back); never echo the constraint's detail (it would repeat the address)
+        insert into auth.rate_events (bucket) values (v_bucket);
+        perform pg_catalog.set_config('response.status', '409', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT409', 'hint', 'email_taken', 'details', null,
+            'message', 'an account with this email already exists'
+        );
     end;
     insert into auth.credentials (user_id, password_hash)
     values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
@@ -2291,7 +2323,8 @@ $$;
 -- Name: FUNCTION signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text) IS 'Create a customer or provider account and its first session. Definer: writes app.users and auth tables for anon.';
+COMMENT ON FUNCTION auth.signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text) IS 'Create a customer or provider account and its first session; at most 5 email_taken answers a minute per
+client address. Definer: writes app.users and auth tables for anon.';
 
 
 --

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.helpers import stack
-from tests.helpers.api import PASSWORD, client, signup
+from tests.helpers.api import PASSWORD, client, signup, unique_email
 
 WRONG = "wrong password!"
 
@@ -239,3 +239,31 @@ def test_login_and_reset_find_the_email_by_index_not_by_scanning(
     db.execute("select pg_stat_force_next_flush()")
     db.execute("select 1")
     assert _scans(db) == before, "an account lookup read a whole table"
+
+
+def test_sign_up_answers_email_taken_five_times_a_minute_per_address_then_waits_for_any_email(
+    api_url: str,
+) -> None:
+    taken = [signup(api_url).email for _ in range(6)]
+    with client(api_url, source="127.0.1.41") as prober:
+        answers = [
+            prober.post(
+                "/rpc/signup", json={"email": e.upper(), "password": PASSWORD, "full_name": "P"}
+            )
+            for e in taken
+        ]
+        assert [a.status_code for a in answers] == [409] * 5 + [429]
+        assert answers[0].json()["hint"] == "email_taken"
+        assert taken[0] not in answers[0].text
+        assert answers[5].json()["hint"] == "rate_limited"
+        assert 1 <= int(answers[5].headers["Retry-After"]) <= 60
+        fresh = prober.post(
+            "/rpc/signup",
+            json={"email": unique_email(), "password": PASSWORD, "full_name": "P"},
+        )
+        assert fresh.status_code == 429, "a new email gets the same answer: the 429 tells nothing"
+    with client(api_url, source="127.0.1.42") as elsewhere:
+        ok = elsewhere.post(
+            "/rpc/signup", json={"email": unique_email(), "password": PASSWORD, "full_name": "Q"}
+        )
+    assert ok.status_code == 200, ok.text
