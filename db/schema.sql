@@ -496,7 +496,9 @@ $$;
 COMMENT ON FUNCTION api.login(email text, password text) IS 'Sign in with email and password.
 
 Returns access_token (15 minutes), refresh_token and the user.
-Errors: 401 invalid_credentials (the same for an unknown email and a wrong password); 429 rate_limited with Retry-After after repeated failures for one email or one client address.';
+Errors: 401 invalid_credentials (the same for an unknown email and a wrong password); 405 method_not_allowed for GET/HEAD.
+429 rate_limited with Retry-After: after 5 failures for one email from one client address each further attempt from that address waits 30 s, then 1, 2, 4, 8 minutes (a success resets it);
+after 50 failures for one email from all addresses in 15 minutes; after 30 failures from one address in 15 minutes.';
 
 
 --
@@ -1162,7 +1164,10 @@ $$;
 -- Name: FUNCTION request_password_reset(email text); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.request_password_reset(email text) IS 'Ask for a password reset email. The answer is the same whether or not the account exists.';
+COMMENT ON FUNCTION api.request_password_reset(email text) IS 'Ask for a password reset email. The answer is the same whether or not the account exists.
+
+At most 3 reset emails an hour go to one account; further requests get the same answer and send nothing.
+Errors: 400 invalid_input for a malformed email; 405 method_not_allowed for GET/HEAD.';
 
 
 --
@@ -1282,7 +1287,8 @@ COMMENT ON FUNCTION api.signup(email text, password text, full_name text, role t
 
 Inputs: email (unique, normalised), password (10+ characters, at most 72 bytes, not the email), full_name, role (''customer'' or ''provider''; ops accounts are made with the command line), locale (''en'' or ''fr'').
 Returns the user and a session (access_token, refresh_token). A confirmation email is queued.
-Errors: 400 invalid_input naming the field; 409 email_taken.';
+Errors: 400 invalid_input naming the field; 409 email_taken; 405 method_not_allowed for GET/HEAD;
+429 rate_limited with Retry-After for a minute after 5 email_taken answers to one client address (whatever the email).';
 
 
 --
@@ -1476,6 +1482,8 @@ declare
     v_now numeric := extract(epoch from pg_catalog.now());
     v_aud text;
     v_method text := pg_catalog.current_setting('request.method', true);
+    v_path text;
+    v_name text;
     -- without a token PostgREST sets only {"role": "anon"}; any token Bookiji
     -- issues carries exp, so a claim set without it and for anon is no token
     v_anonymous boolean := coalesce(v_claims ->> 'role', 'anon') = 'anon' and not v_claims ? 'exp';
@@ -1511,6 +1519,40 @@ begin
             perform internal.fail('invalid_token', 'the session has ended; sign in again');
         end if;
     end if;
+    -- GET and HEAD on a function that writes: PostgREST would run it in a
+    -- read-only transaction, do all its work (bcrypt, for login and sign-up)
+    -- and only fail at its first write, outside every write limit. Refuse
+    -- before any work: one index probe of pg_proc, for GET/HEAD on /rpc/ only.
+    if v_method in ('GET', 'HEAD') then
+        v_path := pg_catalog.current_setting('request.path', true);
+        if v_path like '/rpc/%' then
+            v_name := pg_catalog.substr(v_path, 6);
+            if pg_catalog.strpos(v_name, '%') > 0 then
+                -- request.path is raw, and PostgREST decodes the name (/rpc/log%69n is login)
+                v_name := auth.percent_decode(v_name);
+            end if;
+            if exists (
+                select from pg_catalog.pg_proc as p
+                where p.proname = v_name::name
+                    and p.pronamespace = 'api'::regnamespace
+                    and p.provolatile = 'v'
+            ) then
+                -- the registry's method_not_allowed, raised as PGRST so that the
+                -- 405 carries the Allow header HTTP requires
+                raise sqlstate 'PGRST' using
+                    message = pg_catalog.jsonb_build_object(
+                        'code', 'PT405', 'hint', 'method_not_allowed', 'details', null,
+                        'message', pg_catalog.format(
+                            '%s %s is not allowed: this function changes data; call it with POST',
+                            v_method, v_path
+                        )
+                    )::text,
+                    detail = pg_catalog.jsonb_build_object(
+                        'status', 405, 'headers', pg_catalog.jsonb_build_object('Allow', 'POST')
+                    )::text;
+            end if;
+        end if;
+    end if;
     -- Per-identity write limits. GET and HEAD, and POST to a stable function,
     -- run in read-only transactions and cannot count: nginx limits those (per
     -- address and per token) in front of PostgREST.
@@ -1541,7 +1583,7 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.check_request() IS 'PostgREST db-pre-request hook: refuse tokens without exp/iat, with the wrong aud or a revoked session;
-limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.';
+refuse GET/HEAD on a volatile api function (405) before it runs; limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.';
 
 
 --
@@ -1743,8 +1785,15 @@ declare
     v_window interval := pg_catalog.make_interval(
         secs => coalesce(internal.setting('login_window_seconds')::integer, 900)
     );
-    v_max_email integer := coalesce(internal.setting('login_max_failures_per_email')::integer, 5);
+    -- failures one address may make for one email before the delays start
+    v_free integer := coalesce(internal.setting('login_free_failures_per_email_and_address')::integer, 5);
+    -- the first delay; it doubles with each further failure, up to the window
+    v_delay integer := coalesce(internal.setting('login_delay_seconds')::integer, 30);
+    -- across every address: far above v_free, so that a stranger cannot lock the owner out
+    v_max_email integer := coalesce(internal.setting('login_max_failures_per_email')::integer, 50);
     v_max_addr integer := coalesce(internal.setting('login_max_failures_per_address')::integer, 30);
+    v_pair_failures integer;
+    v_pair_last timestamptz;
     v_user app.users;
     v_hash text;
     v_ok boolean;
@@ -1759,15 +1808,49 @@ begin
     -- one login at a time per email, so concurrent guesses cannot slip past the count
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('login:' || v_email));
 
-    select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
-    into v_retry_after
-    from (
-        select la.attempted_at from auth.login_attempts as la
-        where la.email = v_email and not la.succeeded and la.attempted_at > pg_catalog.now() - v_window
-        order by la.attempted_at desc
-        limit v_max_email
-    ) as a
-    having count(*) >= v_max_email;
+    -- 1. this address and this email: failures since the pair's last success;
+    -- past v_free, each further attempt waits v_delay * 2^(failures - v_free)
+    -- after the last failure (30 s, 1, 2, 4, 8 min, then the window)
+    -- (citext's own operator, named: with search_path '' a plain = compares
+    -- as text and cannot use the email indexes)
+    select count(*), max(la.attempted_at) into v_pair_failures, v_pair_last
+    from auth.login_attempts as la
+    where la.email operator(extensions.=) v_email::extensions.citext
+        and la.client_addr = v_addr and not la.succeeded
+        and la.attempted_at > pg_catalog.now() - v_window
+        and la.attempted_at > coalesce((
+            select max(ok.attempted_at) from auth.login_attempts as ok
+            where ok.email operator(extensions.=) v_email::extensions.citext
+                and ok.client_addr = v_addr and ok.succeeded
+                and ok.attempted_at > pg_catalog.now() - v_window
+        ), '-infinity');
+    if v_pair_failures >= v_free then
+        v_retry_after := ceil(extract(epoch from (
+            v_pair_last
+            + pg_catalog.make_interval(secs => least(
+                v_delay * power(2, least(v_pair_failures - v_free, 30)),
+                extract(epoch from v_window)
+            ))
+            - pg_catalog.now()
+        )))::integer;
+        if v_retry_after <= 0 then
+            v_retry_after := null;
+        end if;
+    end if;
+    -- 2. this email from every address: a cap far above v_free
+    if v_retry_after is null then
+        select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
+        into v_retry_after
+        from (
+            select la.attempted_at from auth.login_attempts as la
+            where la.email operator(extensions.=) v_email::extensions.citext and not la.succeeded
+                and la.attempted_at > pg_catalog.now() - v_window
+            order by la.attempted_at desc
+            limit v_max_email
+        ) as a
+        having count(*) >= v_max_email;
+    end if;
+    -- 3. this address, whatever the email
     if v_retry_after is null then
         select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
         into v_retry_after
@@ -1794,7 +1877,8 @@ begin
         );
     end if;
 
-    select * into v_user from app.users as u where u.email = v_email::extensions.citext;
+    select * into v_user from app.users as u
+    where u.email operator(extensions.=) v_email::extensions.citext;  -- users_email_key
     select c.password_hash into v_hash from auth.credentials as c where c.user_id = v_user.id;
     -- the same bcrypt work whether or not the account exists
     v_ok := extensions.crypt(p_password, coalesce(v_hash, '$2a$10$0000000000000000000000uSyvAtVHnQiXKdtuxqvlOmfi.fGbhwO'))
@@ -1817,7 +1901,8 @@ $_$;
 -- Name: FUNCTION login(p_email text, p_password text); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.login(p_email text, p_password text) IS 'Check a password and start a session; throttled per email and per client address. Definer: reads credentials.';
+COMMENT ON FUNCTION auth.login(p_email text, p_password text) IS 'Check a password and start a session. Throttled per (email, client address) with doubling delays after 5
+failures, per email across all addresses (50 failures in 15 minutes) and per address (30). Definer: reads credentials.';
 
 
 --
@@ -1885,6 +1970,38 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.normalize_email(p_email text) IS 'Emails are compared trimmed and lower-cased.';
+
+
+--
+-- Name: percent_decode(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.percent_decode(p_text text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+declare
+    v_decoded text;
+begin
+    select pg_catalog.convert_from(pg_catalog.string_agg(
+        case when m.part[1] is not null
+            then pg_catalog.decode(pg_catalog.substr(m.part[1], 2), 'hex')
+            else pg_catalog.convert_to(m.part[2], 'UTF8')
+        end, ''::bytea order by m.ord
+    ), 'UTF8') into v_decoded
+    from pg_catalog.regexp_matches(p_text, '(%[0-9A-Fa-f]{2})|([^%]+|%)', 'g') with ordinality as m (part, ord);
+    return v_decoded;
+exception when character_not_in_repertoire or untranslatable_character then
+    return null;  -- not UTF-8 once decoded (the gateway refuses such a path before PostgREST)
+end
+$$;
+
+
+--
+-- Name: FUNCTION percent_decode(p_text text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.percent_decode(p_text text) IS 'Decode %XX sequences of a URL path as UTF-8 (null if the bytes are not UTF-8).';
 
 
 --
@@ -1993,10 +2110,24 @@ CREATE FUNCTION auth.request_password_reset(p_email text) RETURNS jsonb
 declare
     v_user_id uuid;
     v_token text;
+    v_max integer := coalesce(internal.setting('password_reset_emails_per_hour')::integer, 3);
+    v_recent integer;
 begin
     perform auth.check_email(auth.normalize_email(p_email));
     select u.id into v_user_id from app.users as u
-    where u.email = auth.normalize_email(p_email)::extensions.citext;
+    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext;
+    if v_user_id is not null then
+        -- at most v_max reset emails an hour per recipient; past that the
+        -- answer is the same but nothing is sent (one request at a time per
+        -- account, so concurrent requests cannot slip past the count)
+        perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('password_reset:' || v_user_id::text));
+        select count(*) into v_recent from auth.one_time_tokens as t
+        where t.user_id = v_user_id and t.purpose = 'reset_password'
+            and t.created_at > pg_catalog.now() - interval '1 hour';
+        if v_recent >= v_max then
+            v_user_id := null;
+        end if;
+    end if;
     if v_user_id is not null then
         v_token := auth.issue_one_time_token(v_user_id, 'reset_password', interval '1 hour');
         perform internal.notify(
@@ -2015,7 +2146,7 @@ $$;
 -- Name: FUNCTION request_password_reset(p_email text); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.request_password_reset(p_email text) IS 'Email a single-use password reset token if the account exists. Definer: anon requests it.';
+COMMENT ON FUNCTION auth.request_password_reset(p_email text) IS 'Email a single-use password reset token if the account exists, at most 3 an hour per account. Definer: anon requests it.';
 
 
 --
@@ -2140,6 +2271,11 @@ declare
     v_email text := auth.normalize_email(p_email);
     v_user_id uuid;
     v_token text;
+    -- 409 email_taken tells whether an address has an account: at most this
+    -- many a minute per client address, then every sign-up from it waits
+    v_max_taken integer := coalesce(internal.setting('signup_taken_per_minute_per_address')::integer, 5);
+    v_bucket text := 'signup_taken:' || auth.client_addr();
+    v_retry_after integer;
 begin
     perform auth.check_email(v_email);
     perform auth.check_password(p_password, v_email);
@@ -2147,13 +2283,39 @@ begin
     if coalesce(p_role, 'customer') not in ('customer', 'provider') then
         perform internal.fail('invalid_input', 'role must be ''customer'' or ''provider''');
     end if;
+    -- before bcrypt, and for a new email too, so that the 429 itself tells nothing
+    select ceil(extract(epoch from (min(e.at) + interval '1 minute' - pg_catalog.now())))::integer
+    into v_retry_after
+    from auth.rate_events as e
+    where e.bucket = v_bucket and e.at > pg_catalog.now() - interval '1 minute'
+    having count(*) >= v_max_taken;
+    if v_retry_after is not null then
+        perform pg_catalog.set_config('response.status', '429', true);
+        perform pg_catalog.set_config(
+            'response.headers',
+            pg_catalog.jsonb_build_array(
+                pg_catalog.jsonb_build_object('Retry-After', greatest(v_retry_after, 1)::text)
+            )::text,
+            true
+        );
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many sign-ups; retry in %s seconds', greatest(v_retry_after, 1))
+        );
+    end if;
     begin
         insert into app.users (email, role, full_name, locale)
         values (v_email, coalesce(p_role, 'customer'), pg_catalog.btrim(p_full_name), coalesce(p_locale, 'en'))
         returning id into v_user_id;
     exception when unique_violation then
-        -- never echo the constraint's detail (it would repeat the address)
-        perform internal.fail('email_taken', 'an account with this email already exists');
+        -- counted, so returned rather than raised (a raise would roll the count
+        -- back); never echo the constraint's detail (it would repeat the address)
+        insert into auth.rate_events (bucket) values (v_bucket);
+        perform pg_catalog.set_config('response.status', '409', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT409', 'hint', 'email_taken', 'details', null,
+            'message', 'an account with this email already exists'
+        );
     end;
     insert into auth.credentials (user_id, password_hash)
     values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
@@ -2175,7 +2337,8 @@ $$;
 -- Name: FUNCTION signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text) IS 'Create a customer or provider account and its first session. Definer: writes app.users and auth tables for anon.';
+COMMENT ON FUNCTION auth.signup(p_email text, p_password text, p_full_name text, p_role text, p_locale text) IS 'Create a customer or provider account and its first session; at most 5 email_taken answers a minute per
+client address. Definer: writes app.users and auth tables for anon.';
 
 
 --
@@ -4199,6 +4362,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
         ('not_found', 404, 'No such object visible to the caller.'),
+        ('method_not_allowed', 405, 'GET or HEAD on a function that changes data; call it with POST.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
         ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
         ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),

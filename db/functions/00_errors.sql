@@ -25,6 +25,7 @@ as $$
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
         ('not_found', 404, 'No such object visible to the caller.'),
+        ('method_not_allowed', 405, 'GET or HEAD on a function that changes data; call it with POST.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
         ('slot_unavailable', 409, 'The slot (with its buffers) is taken, or outside the provider''s hours.'),
         ('invalid_transition', 409, 'The booking''s current state does not allow this change.'),

@@ -68,6 +68,32 @@ $$;
 comment on function auth.rate_limited(text, integer) is
 'Count one write in a sliding minute; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.';
 
+create or replace function auth.percent_decode(p_text text)
+returns text
+language plpgsql
+immutable
+strict
+parallel safe
+set search_path = ''
+as $$
+declare
+    v_decoded text;
+begin
+    select pg_catalog.convert_from(pg_catalog.string_agg(
+        case when m.part[1] is not null
+            then pg_catalog.decode(pg_catalog.substr(m.part[1], 2), 'hex')
+            else pg_catalog.convert_to(m.part[2], 'UTF8')
+        end, ''::bytea order by m.ord
+    ), 'UTF8') into v_decoded
+    from pg_catalog.regexp_matches(p_text, '(%[0-9A-Fa-f]{2})|([^%]+|%)', 'g') with ordinality as m (part, ord);
+    return v_decoded;
+exception when character_not_in_repertoire or untranslatable_character then
+    return null;  -- not UTF-8 once decoded (the gateway refuses such a path before PostgREST)
+end
+$$;
+comment on function auth.percent_decode(text) is
+'Decode %XX sequences of a URL path as UTF-8 (null if the bytes are not UTF-8).';
+
 create or replace function auth.check_request()
 returns void
 language plpgsql
@@ -80,6 +106,8 @@ declare
     v_now numeric := extract(epoch from pg_catalog.now());
     v_aud text;
     v_method text := pg_catalog.current_setting('request.method', true);
+    v_path text;
+    v_name text;
     -- without a token PostgREST sets only {"role": "anon"}; any token Bookiji
     -- issues carries exp, so a claim set without it and for anon is no token
     v_anonymous boolean := coalesce(v_claims ->> 'role', 'anon') = 'anon' and not v_claims ? 'exp';
@@ -115,6 +143,40 @@ begin
             perform internal.fail('invalid_token', 'the session has ended; sign in again');
         end if;
     end if;
+    -- GET and HEAD on a function that writes: PostgREST would run it in a
+    -- read-only transaction, do all its work (bcrypt, for login and sign-up)
+    -- and only fail at its first write, outside every write limit. Refuse
+    -- before any work: one index probe of pg_proc, for GET/HEAD on /rpc/ only.
+    if v_method in ('GET', 'HEAD') then
+        v_path := pg_catalog.current_setting('request.path', true);
+        if v_path like '/rpc/%' then
+            v_name := pg_catalog.substr(v_path, 6);
+            if pg_catalog.strpos(v_name, '%') > 0 then
+                -- request.path is raw, and PostgREST decodes the name (/rpc/log%69n is login)
+                v_name := auth.percent_decode(v_name);
+            end if;
+            if exists (
+                select from pg_catalog.pg_proc as p
+                where p.proname = v_name::name
+                    and p.pronamespace = 'api'::regnamespace
+                    and p.provolatile = 'v'
+            ) then
+                -- the registry's method_not_allowed, raised as PGRST so that the
+                -- 405 carries the Allow header HTTP requires
+                raise sqlstate 'PGRST' using
+                    message = pg_catalog.jsonb_build_object(
+                        'code', 'PT405', 'hint', 'method_not_allowed', 'details', null,
+                        'message', pg_catalog.format(
+                            '%s %s is not allowed: this function changes data; call it with POST',
+                            v_method, v_path
+                        )
+                    )::text,
+                    detail = pg_catalog.jsonb_build_object(
+                        'status', 405, 'headers', pg_catalog.jsonb_build_object('Allow', 'POST')
+                    )::text;
+            end if;
+        end if;
+    end if;
     -- Per-identity write limits. GET and HEAD, and POST to a stable function,
     -- run in read-only transactions and cannot count: nginx limits those (per
     -- address and per token) in front of PostgREST.
@@ -140,4 +202,4 @@ end
 $$;
 comment on function auth.check_request() is
 $$PostgREST db-pre-request hook: refuse tokens without exp/iat, with the wrong aud or a revoked session;
-limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.$$;
+refuse GET/HEAD on a volatile api function (405) before it runs; limit writes per identity (per address for anon). Definer: reads settings and sessions, writes counters.$$;

@@ -163,6 +163,11 @@ declare
     v_email text := auth.normalize_email(p_email);
     v_user_id uuid;
     v_token text;
+    -- 409 email_taken tells whether an address has an account: at most this
+    -- many a minute per client address, then every sign-up from it waits
+    v_max_taken integer := coalesce(internal.setting('signup_taken_per_minute_per_address')::integer, 5);
+    v_bucket text := 'signup_taken:' || auth.client_addr();
+    v_retry_after integer;
 begin
     perform auth.check_email(v_email);
     perform auth.check_password(p_password, v_email);
@@ -170,13 +175,39 @@ begin
     if coalesce(p_role, 'customer') not in ('customer', 'provider') then
         perform internal.fail('invalid_input', 'role must be ''customer'' or ''provider''');
     end if;
+    -- before bcrypt, and for a new email too, so that the 429 itself tells nothing
+    select ceil(extract(epoch from (min(e.at) + interval '1 minute' - pg_catalog.now())))::integer
+    into v_retry_after
+    from auth.rate_events as e
+    where e.bucket = v_bucket and e.at > pg_catalog.now() - interval '1 minute'
+    having count(*) >= v_max_taken;
+    if v_retry_after is not null then
+        perform pg_catalog.set_config('response.status', '429', true);
+        perform pg_catalog.set_config(
+            'response.headers',
+            pg_catalog.jsonb_build_array(
+                pg_catalog.jsonb_build_object('Retry-After', greatest(v_retry_after, 1)::text)
+            )::text,
+            true
+        );
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many sign-ups; retry in %s seconds', greatest(v_retry_after, 1))
+        );
+    end if;
     begin
         insert into app.users (email, role, full_name, locale)
         values (v_email, coalesce(p_role, 'customer'), pg_catalog.btrim(p_full_name), coalesce(p_locale, 'en'))
         returning id into v_user_id;
     exception when unique_violation then
-        -- never echo the constraint's detail (it would repeat the address)
-        perform internal.fail('email_taken', 'an account with this email already exists');
+        -- counted, so returned rather than raised (a raise would roll the count
+        -- back); never echo the constraint's detail (it would repeat the address)
+        insert into auth.rate_events (bucket) values (v_bucket);
+        perform pg_catalog.set_config('response.status', '409', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT409', 'hint', 'email_taken', 'details', null,
+            'message', 'an account with this email already exists'
+        );
     end;
     insert into auth.credentials (user_id, password_hash)
     values (v_user_id, extensions.crypt(p_password, extensions.gen_salt('bf', 10)));
@@ -193,7 +224,8 @@ begin
 end
 $$;
 comment on function auth.signup(text, text, text, text, text) is
-'Create a customer or provider account and its first session. Definer: writes app.users and auth tables for anon.';
+$$Create a customer or provider account and its first session; at most 5 email_taken answers a minute per
+client address. Definer: writes app.users and auth tables for anon.$$;
 
 create or replace function auth.login(p_email text, p_password text)
 returns jsonb
@@ -208,8 +240,15 @@ declare
     v_window interval := pg_catalog.make_interval(
         secs => coalesce(internal.setting('login_window_seconds')::integer, 900)
     );
-    v_max_email integer := coalesce(internal.setting('login_max_failures_per_email')::integer, 5);
+    -- failures one address may make for one email before the delays start
+    v_free integer := coalesce(internal.setting('login_free_failures_per_email_and_address')::integer, 5);
+    -- the first delay; it doubles with each further failure, up to the window
+    v_delay integer := coalesce(internal.setting('login_delay_seconds')::integer, 30);
+    -- across every address: far above v_free, so that a stranger cannot lock the owner out
+    v_max_email integer := coalesce(internal.setting('login_max_failures_per_email')::integer, 50);
     v_max_addr integer := coalesce(internal.setting('login_max_failures_per_address')::integer, 30);
+    v_pair_failures integer;
+    v_pair_last timestamptz;
     v_user app.users;
     v_hash text;
     v_ok boolean;
@@ -224,15 +263,49 @@ begin
     -- one login at a time per email, so concurrent guesses cannot slip past the count
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('login:' || v_email));
 
-    select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
-    into v_retry_after
-    from (
-        select la.attempted_at from auth.login_attempts as la
-        where la.email = v_email and not la.succeeded and la.attempted_at > pg_catalog.now() - v_window
-        order by la.attempted_at desc
-        limit v_max_email
-    ) as a
-    having count(*) >= v_max_email;
+    -- 1. this address and this email: failures since the pair's last success;
+    -- past v_free, each further attempt waits v_delay * 2^(failures - v_free)
+    -- after the last failure (30 s, 1, 2, 4, 8 min, then the window)
+    -- (citext's own operator, named: with search_path '' a plain = compares
+    -- as text and cannot use the email indexes)
+    select count(*), max(la.attempted_at) into v_pair_failures, v_pair_last
+    from auth.login_attempts as la
+    where la.email operator(extensions.=) v_email::extensions.citext
+        and la.client_addr = v_addr and not la.succeeded
+        and la.attempted_at > pg_catalog.now() - v_window
+        and la.attempted_at > coalesce((
+            select max(ok.attempted_at) from auth.login_attempts as ok
+            where ok.email operator(extensions.=) v_email::extensions.citext
+                and ok.client_addr = v_addr and ok.succeeded
+                and ok.attempted_at > pg_catalog.now() - v_window
+        ), '-infinity');
+    if v_pair_failures >= v_free then
+        v_retry_after := ceil(extract(epoch from (
+            v_pair_last
+            + pg_catalog.make_interval(secs => least(
+                v_delay * power(2, least(v_pair_failures - v_free, 30)),
+                extract(epoch from v_window)
+            ))
+            - pg_catalog.now()
+        )))::integer;
+        if v_retry_after <= 0 then
+            v_retry_after := null;
+        end if;
+    end if;
+    -- 2. this email from every address: a cap far above v_free
+    if v_retry_after is null then
+        select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
+        into v_retry_after
+        from (
+            select la.attempted_at from auth.login_attempts as la
+            where la.email operator(extensions.=) v_email::extensions.citext and not la.succeeded
+                and la.attempted_at > pg_catalog.now() - v_window
+            order by la.attempted_at desc
+            limit v_max_email
+        ) as a
+        having count(*) >= v_max_email;
+    end if;
+    -- 3. this address, whatever the email
     if v_retry_after is null then
         select ceil(extract(epoch from (min(a.attempted_at) + v_window - pg_catalog.now())))::integer
         into v_retry_after
@@ -259,7 +332,8 @@ begin
         );
     end if;
 
-    select * into v_user from app.users as u where u.email = v_email::extensions.citext;
+    select * into v_user from app.users as u
+    where u.email operator(extensions.=) v_email::extensions.citext;  -- users_email_key
     select c.password_hash into v_hash from auth.credentials as c where c.user_id = v_user.id;
     -- the same bcrypt work whether or not the account exists
     v_ok := extensions.crypt(p_password, coalesce(v_hash, '$2a$10$0000000000000000000000uSyvAtVHnQiXKdtuxqvlOmfi.fGbhwO'))
@@ -277,7 +351,8 @@ begin
 end
 $$;
 comment on function auth.login(text, text) is
-'Check a password and start a session; throttled per email and per client address. Definer: reads credentials.';
+$$Check a password and start a session. Throttled per (email, client address) with doubling delays after 5
+failures, per email across all addresses (50 failures in 15 minutes) and per address (30). Definer: reads credentials.$$;
 
 create or replace function auth.refresh(p_refresh_token text)
 returns jsonb
@@ -398,10 +473,24 @@ as $$
 declare
     v_user_id uuid;
     v_token text;
+    v_max integer := coalesce(internal.setting('password_reset_emails_per_hour')::integer, 3);
+    v_recent integer;
 begin
     perform auth.check_email(auth.normalize_email(p_email));
     select u.id into v_user_id from app.users as u
-    where u.email = auth.normalize_email(p_email)::extensions.citext;
+    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext;
+    if v_user_id is not null then
+        -- at most v_max reset emails an hour per recipient; past that the
+        -- answer is the same but nothing is sent (one request at a time per
+        -- account, so concurrent requests cannot slip past the count)
+        perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('password_reset:' || v_user_id::text));
+        select count(*) into v_recent from auth.one_time_tokens as t
+        where t.user_id = v_user_id and t.purpose = 'reset_password'
+            and t.created_at > pg_catalog.now() - interval '1 hour';
+        if v_recent >= v_max then
+            v_user_id := null;
+        end if;
+    end if;
     if v_user_id is not null then
         v_token := auth.issue_one_time_token(v_user_id, 'reset_password', interval '1 hour');
         perform internal.notify(
@@ -415,7 +504,7 @@ begin
 end
 $$;
 comment on function auth.request_password_reset(text) is
-'Email a single-use password reset token if the account exists. Definer: anon requests it.';
+'Email a single-use password reset token if the account exists, at most 3 an hour per account. Definer: anon requests it.';
 
 create or replace function auth.reset_password(p_token text, p_new_password text)
 returns jsonb
@@ -488,7 +577,8 @@ $$Create an account and sign in.
 
 Inputs: email (unique, normalised), password (10+ characters, at most 72 bytes, not the email), full_name, role ('customer' or 'provider'; ops accounts are made with the command line), locale ('en' or 'fr').
 Returns the user and a session (access_token, refresh_token). A confirmation email is queued.
-Errors: 400 invalid_input naming the field; 409 email_taken.$$;
+Errors: 400 invalid_input naming the field; 409 email_taken; 405 method_not_allowed for GET/HEAD;
+429 rate_limited with Retry-After for a minute after 5 email_taken answers to one client address (whatever the email).$$;
 
 create or replace function api.login(email text default null, password text default null)
 returns jsonb
@@ -502,7 +592,9 @@ comment on function api.login(text, text) is
 $$Sign in with email and password.
 
 Returns access_token (15 minutes), refresh_token and the user.
-Errors: 401 invalid_credentials (the same for an unknown email and a wrong password); 429 rate_limited with Retry-After after repeated failures for one email or one client address.$$;
+Errors: 401 invalid_credentials (the same for an unknown email and a wrong password); 405 method_not_allowed for GET/HEAD.
+429 rate_limited with Retry-After: after 5 failures for one email from one client address each further attempt from that address waits 30 s, then 1, 2, 4, 8 minutes (a success resets it);
+after 50 failures for one email from all addresses in 15 minutes; after 30 failures from one address in 15 minutes.$$;
 
 create or replace function api.refresh(refresh_token text default null)
 returns jsonb
@@ -551,7 +643,10 @@ as $$
     select auth.request_password_reset(email)
 $$;
 comment on function api.request_password_reset(text) is
-$$Ask for a password reset email. The answer is the same whether or not the account exists.$$;
+$$Ask for a password reset email. The answer is the same whether or not the account exists.
+
+At most 3 reset emails an hour go to one account; further requests get the same answer and send nothing.
+Errors: 400 invalid_input for a malformed email; 405 method_not_allowed for GET/HEAD.$$;
 
 create or replace function api.reset_password(token text default null, new_password text default null)
 returns jsonb

@@ -94,3 +94,20 @@ def test_sign_up_and_password_reset_mail_reach_a_french_speaking_customer_and_wo
             ("password_reset", "sent"),
             ("email_confirmation", "sent"),
         ]
+
+
+def test_reset_emails_to_one_inbox_stop_at_three_an_hour_with_the_same_answer(
+    db: psycopg.Connection[Any], mailbox: Mailbox
+) -> None:
+    dbname = db.info.dbname
+    with stack.run_postgrest(dbname) as server:
+        acct = signup(server.url)
+        spellings = [acct.email, acct.email.upper(), f" {acct.email} ", acct.email, acct.email]
+        answers = [
+            httpx.post(f"{server.url}/rpc/request_password_reset", json={"email": e})
+            for e in spellings
+        ]
+        assert [(a.status_code, a.json()) for a in answers] == [(200, {"requested": True})] * 5
+        run_worker_once(dbname, mailbox.url)
+        subjects = sorted(m["Subject"] for m in mailbox.to(acct.email))
+        assert subjects == ["Confirm your email address"] + ["Reset your Bookiji password"] * 3
