@@ -12,8 +12,8 @@ import uuid
 
 import psycopg
 
+from bookiji import config, deploy
 from tests.helpers import stack
-from worker import config, deploy
 
 SCHEMAS = ("app", "api", "auth", "audit", "internal")
 

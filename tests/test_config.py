@@ -19,8 +19,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from bookiji import cli, config, deploy
 from tests.helpers import stack
-from worker import cli, config, deploy
 from worker.errors import ConfigError
 
 BOOKIJI = Path(sys.executable).parent / "bookiji"

@@ -1,11 +1,11 @@
-"""The README's configuration table lists every variable worker/config.py reads, with its default."""
+"""The README's configuration table lists every variable bookiji/config.py reads, with its default."""
 
 from __future__ import annotations
 
 import re
 
-from worker import config
-from worker.config import ROOT
+from bookiji import config
+from bookiji.config import ROOT
 
 # Not in DEFAULTS or SECRET_NAMES, but read from the environment all the same.
 OTHER_VARIABLES = ("DATABASE_URL", "WORKER_DATABASE_URL", "BOOKIJI_TEST_PG_PORT")

@@ -36,7 +36,8 @@ from typing import Any
 import psycopg
 import stripe
 
-from worker import config, stripe_client
+from bookiji import config
+from worker import stripe_client
 
 log = logging.getLogger("bookiji.reconcile")
 

@@ -57,7 +57,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from worker import config, metrics, registry
+from bookiji import config
+from worker import metrics, registry
 from worker.errors import ConfigError, PermanentError
 from worker.messages import Message
 from worker.queries import query

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import stripe
 
-from worker import config
+from bookiji import config
 from worker.errors import PermanentError
 
 TIMEOUT_SECONDS = 30

@@ -16,9 +16,9 @@ import psycopg
 import pytest
 import stripe
 
+from bookiji import config
 from tests.helpers import stack
 from tests.helpers.stripe_fake import LocalStripe, run_localstripe
-from worker import config
 
 SECRET = config.load().stripe_webhook_secret
 

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from worker.config import ROOT
+from bookiji.config import ROOT
 
 
 def _documented() -> dict[str, int]:

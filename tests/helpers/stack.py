@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
-from worker import config, procs
-from worker.cluster import Cluster
+from bookiji import config, procs
+from bookiji.cluster import Cluster
 
 TEST_PG_PORT = int(os.environ.get("BOOKIJI_TEST_PG_PORT", "54323"))
 TEMPLATE_DB = "bookiji_tmpl"
@@ -71,7 +71,7 @@ def drop_db(name: str) -> None:
         )
 
 
-# A PostgREST process and nginx in front of it, as in the real stack (worker/procs.py).
+# A PostgREST process and nginx in front of it, as in the real stack (bookiji/procs.py).
 PostgREST = procs.ApiServer
 
 

@@ -21,7 +21,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from worker.config import SmtpServer
+from bookiji.config import SmtpServer
 from worker.errors import ConfigError, PermanentError
 from worker.notifications import invitation
 from worker.notifications.records import Notification

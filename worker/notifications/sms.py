@@ -11,7 +11,7 @@ wrong credentials) are permanent.
 
 from __future__ import annotations
 
-from worker.config import TwilioAccount
+from bookiji.config import TwilioAccount
 from worker.errors import PermanentError
 from worker.notifications.records import is_e164
 

@@ -38,7 +38,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from worker import config, registry
+from bookiji import config
+from worker import registry
 from worker.errors import PermanentError, RetryableError
 from worker.notifications import mail, render, sms
 from worker.notifications.records import Notification

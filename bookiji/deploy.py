@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from worker.config import ROOT, Settings, dbname_of
+from bookiji.config import ROOT, Settings, dbname_of
 from worker.errors import ConfigError, DeployError
 
 DB_DIR = ROOT / "db"
