@@ -6,7 +6,8 @@ bookiji up | down                              the whole development stack
 bookiji token --email E                        mint an access token (development)
 bookiji seed --providers N                     load generated Montreal providers (demo data)
 bookiji localstripe | smtp-sink                the development side services
-bookiji worker                                 the pgmq consumer (also: python -m worker)
+bookiji worker                                 the pgmq consumer (python -m worker, logged in
+                                               as bookiji_worker on the embedded cluster)
 bookiji dlq list|show|replay|discard           the dead-letter queues (actor 'cli')
 bookiji bench [--quick] [--scenarios ...]      benchmarks (bench/): a table, JSON and a chart
 """
@@ -349,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["worker"], ["reconcile"]):
+        # the worker reads only worker/settings.py's variables: where to log in comes from
+        # the embedded defaults here (WORKER_DATABASE_URL, when set, wins)
+        os.environ["WORKER_DATABASE_URL"] = _settings().worker_url
     if argv[:1] == ["worker"]:
         # the worker has its own options (argparse's REMAINDER drops leading --options)
         from worker import runner

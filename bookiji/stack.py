@@ -160,7 +160,8 @@ def up(settings: Settings, demo_token: str | None) -> int:
     (settings.run_dir / "stack.pid").write_text(str(os.getpid()))
 
     manager = Manager(Printer(sys.stdout))
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # the worker reads only its own settings (worker/settings.py): tell it where to log in
+    env = dict(os.environ, PYTHONUNBUFFERED="1", WORKER_DATABASE_URL=settings.worker_url)
     for name, cmd in procfile(settings, conf).items():
         manager.add_process(name, cmd, env=env)
 
