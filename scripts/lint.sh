@@ -13,4 +13,4 @@ $BIN/ruff format --check worker bookiji db/seed bench scripts tests
 echo "== mypy (worker/ bookiji/ db/seed/ bench/)"
 $BIN/mypy
 echo "== plpgsql_check"
-PYTHONPATH=. $BIN/python scripts/plpgsql_check.py
+$BIN/python scripts/plpgsql_check.py

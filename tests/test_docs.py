@@ -38,7 +38,7 @@ def test_the_readme_gives_each_default_as_the_code_has_it() -> None:
 
 
 def test_the_readme_gives_the_test_clusters_default_port() -> None:
-    source = (ROOT / "tests" / "helpers" / "stack.py").read_text()
+    source = (ROOT / "bookiji" / "scratch.py").read_text()
     default = re.search(r'os\.environ\.get\("BOOKIJI_TEST_PG_PORT", "(\d+)"\)', source)
     assert default is not None
     assert readme_table()["BOOKIJI_TEST_PG_PORT"] == f"`{default.group(1)}`"
