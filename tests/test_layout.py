@@ -4,11 +4,15 @@
   the seed generator, the benchmarks or the tests.
 - Nothing outside tests/ imports tests: not the product, not bench/, not scripts/.
 - bench/ has no import cycle between its modules.
+- What runs in production imports only the runtime lock, and the image installs only that.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +104,60 @@ def test_bench_has_no_import_cycle() -> None:
 
     cycles = [c for c in (cycle_from(n) for n in sorted(edges)) if c]
     assert cycles == [], " ; ".join(" -> ".join(c) for c in cycles)
+
+
+def runtime_lock() -> set[str]:
+    """The distributions of requirements.lock (the runtime set the image installs)."""
+    names = re.findall(r"^([A-Za-z0-9_.-]+)==", (ROOT / "requirements.lock").read_text(), re.M)
+    return {n.lower().replace("_", "-") for n in names}
+
+
+def third_party(path: Path, *, lazy: bool) -> Iterator[tuple[int, str]]:
+    """(line, top-level module) of the imports outside the project and the standard library."""
+    tree = ast.parse(path.read_text())
+    nodes = ast.walk(tree) if lazy else iter(tree.body)
+    for node in nodes:
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        for name in names:
+            top = name.split(".")[0]
+            if top not in sys.stdlib_module_names and top not in PROJECT:
+                yield node.lineno, top
+
+
+PROJECT = {"worker", "bookiji", "bookiji_seed", "bench", "tests", "__future__"}
+
+
+def test_what_runs_in_production_needs_only_the_runtime_lock() -> None:
+    """Every import of the worker (lazy ones too), and every module-level import of the
+    command line, comes from requirements.lock; the dev-only side services (localstripe,
+    the SMTP sink, honcho) are imported inside the commands that start them."""
+    dists = importlib.metadata.packages_distributions()
+    lock = runtime_lock()
+    missing = []
+    for d, lazy in (("worker", True), ("bookiji", False), ("db/seed", False)):
+        for path in sources(d):
+            for line, top in third_party(path, lazy=lazy):
+                owners = {n.lower().replace("_", "-") for n in dists.get(top, [top])}
+                if not owners & lock:
+                    missing.append(f"{path.relative_to(ROOT)}:{line}: {top}")
+    assert missing == []
+
+
+def test_the_image_installs_only_the_runtime_lock() -> None:
+    dockerfile = (ROOT / "docker" / "app" / "Dockerfile").read_text()
+    default = dockerfile.rsplit("\nFROM ", 1)[1]
+    assert default.startswith("runtime AS app"), "the last stage (the default target) is runtime"
+    runtime = dockerfile.split("AS runtime\n", 1)[1].split("\nFROM ", 1)[0]
+    assert "--require-hashes -r requirements.lock" in runtime
+    assert "-r requirements-dev.lock" not in runtime
+
+
+def test_the_dev_lock_holds_the_runtime_lock_at_the_same_versions() -> None:
+    def pins(name: str) -> set[str]:
+        return set(re.findall(r"^([A-Za-z0-9_.-]+==\S+)", (ROOT / name).read_text(), re.M))
+
+    assert pins("requirements.lock") <= pins("requirements-dev.lock")
