@@ -730,15 +730,15 @@ def main(argv: list[str]) -> int:
         except ConfigError as exc:
             print(f"bookiji worker: {exc}", file=sys.stderr)
             return 2
-    for module in args.imports or ["worker.tasks"]:
-        importlib.import_module(module)
-    if args.metrics_port:
-        metrics.serve(args.metrics_port)
     try:
         url = settings.database_url()
     except ConfigError as exc:
         print(f"bookiji worker: {exc}", file=sys.stderr)
         return 2
+    for module in args.imports or ["worker.tasks"]:
+        importlib.import_module(module)
+    if args.metrics_port:
+        metrics.serve(args.metrics_port)
     runner = Runner(url, opts)
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)
