@@ -13,6 +13,7 @@ import ast
 import importlib.metadata
 import re
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,3 +162,15 @@ def test_the_dev_lock_holds_the_runtime_lock_at_the_same_versions() -> None:
         return set(re.findall(r"^([A-Za-z0-9_.-]+==\S+)", (ROOT / name).read_text(), re.M))
 
     assert pins("requirements.lock") <= pins("requirements-dev.lock")
+
+
+def test_every_package_is_in_pyprojects_list() -> None:
+    """[tool.setuptools] lists the packages by hand (bookiji_seed is mapped to db/seed)."""
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("worker", "bookiji", "bench")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert setup["package-dir"] == {"bookiji_seed": "db/seed"}
+    assert set(setup["packages"]) == {*found, "bookiji_seed"}
