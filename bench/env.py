@@ -26,9 +26,10 @@ import httpx
 import psycopg
 from psycopg import sql
 
+import bookiji_seed as seed
 from bench.tools import PGBENCH, CpuProbe, pgbench_init
-from worker import config, demo, deploy, gateway, procs, seed, stack, stripe_setup
-from worker.config import Settings
+from bookiji import config, demo, deploy, gateway, procs, stack, stripe_setup
+from bookiji.config import Settings
 
 BENCH_DB = "bookiji_bench"
 PGBENCH_DB = "bookiji_pgbench"
@@ -151,7 +152,7 @@ class BenchEnv:
 
         try:
             spawn(
-                [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(stripe_port)],
+                [sys.executable, "-m", "bookiji.cli", "localstripe", "--port", str(stripe_port)],
                 "localstripe.log",
             )
             spawn(

@@ -16,26 +16,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+# Sample lives in bench/sample.py so that the tools (which make samples) need not import
+# this module, which names the environment (bench.env imports the tools).
+from bench.sample import Sample as Sample
+
 if TYPE_CHECKING:
     from bench.env import BenchEnv
-
-
-@dataclass
-class Sample:
-    """One measurement: one run of one load tool."""
-
-    requests: int  # completed requests (or transactions), whatever their status
-    seconds: float  # how long the tool measured
-    throughput: float  # per second, as the tool reports it
-    mean_ms: float | None = None
-    p50_ms: float | None = None
-    p99_ms: float | None = None
-    max_ms: float | None = None
-    errors: int = 0  # no answer: connect/read/write errors, timeouts, failed transactions
-    non_2xx: int = 0  # an answer, but not a success
-    # CPU seconds per request of each process group, the machine's busy share, ...
-    extra: dict[str, float] = field(default_factory=dict)
-    command: str = ""  # what ran, for the record
 
 
 @dataclass

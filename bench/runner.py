@@ -32,7 +32,7 @@ from bench.model import (
 )
 from bench.scenarios import BY_NAME, SCENARIOS
 from bench.tools import ToolError
-from worker.config import ROOT
+from bookiji.config import ROOT
 
 RESULTS_DIR = ROOT / "bench" / "results"
 MAX_DURATION = 15.0

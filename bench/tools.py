@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bench.model import Sample
+from bench.sample import Sample
 
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 MARGIN = 30.0  # seconds a tool may overrun its duration before it is killed

@@ -33,13 +33,15 @@ for tool in python3 node npm; do
   command -v "$tool" >/dev/null || { echo "bootstrap: $tool is required (Python 3.11, Node 20)" >&2; exit 1; }
 done
 
-# Python: a venv with the locked dependencies and the project (editable).
+# Python: a venv with the locked dependencies and the project (editable). A developer's
+# machine gets the runtime set and the dev extra (requirements-dev.lock holds both);
+# the container image installs requirements.lock, the runtime set, only.
 stamp=.venv/.bookiji-lock.sha256
-want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements-dev.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "bootstrap: installing the Python environment (.venv)"
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
   .venv/bin/pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e .
   echo "$want" > "$stamp"
 fi

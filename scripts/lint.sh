@@ -7,10 +7,10 @@ BIN=.venv/bin
 echo "== sqlfluff (db/)"
 $BIN/sqlfluff lint db/
 echo "== ruff check"
-$BIN/ruff check worker tests bench scripts
+$BIN/ruff check worker bookiji db/seed bench scripts tests
 echo "== ruff format --check"
-$BIN/ruff format --check worker tests bench scripts
-echo "== mypy (worker/)"
+$BIN/ruff format --check worker bookiji db/seed bench scripts tests
+echo "== mypy (worker/ bookiji/ db/seed/ bench/)"
 $BIN/mypy
 echo "== plpgsql_check"
-PYTHONPATH=. $BIN/python scripts/plpgsql_check.py
+$BIN/python scripts/plpgsql_check.py

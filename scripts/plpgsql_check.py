@@ -12,18 +12,17 @@ import uuid
 
 import psycopg
 
-from tests.helpers import stack
-from worker import config, deploy
+from bookiji import config, deploy, scratch
 
 SCHEMAS = ("app", "api", "auth", "audit", "internal")
 
 
 def main() -> int:
-    cluster = stack.test_cluster()
+    cluster = scratch.test_cluster()
     cluster.start()
     cluster.wait_ready()
     name = f"bookiji_lint_{uuid.uuid4().hex[:8]}"
-    url = stack.create_db(name, template=None)
+    url = scratch.create_db(name, template=None)
     problems = 0
     try:
         deploy.deploy(config.load(), url=url)
@@ -61,7 +60,7 @@ def main() -> int:
                     )
             print(f"plpgsql_check: {len(funcs)} functions checked, {problems} problems")
     finally:
-        stack.drop_db(name)
+        scratch.drop_db(name)
     return 1 if problems else 0
 
 

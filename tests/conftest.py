@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from pytest_postgresql import factories
 
+from bookiji import config, deploy
 from tests.helpers import mailbox as mailbox_helper
 from tests.helpers import stack
 from tests.helpers.mailbox import Mailbox
-from worker import config, deploy
 
 # The shared test API must not throttle the suite itself; the rate-limit tests
 # lower these limits for their own identities and addresses.

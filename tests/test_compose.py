@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from worker import cli, config, postgrest
-from worker.config import ROOT
+from bookiji import cli, config, postgrest
+from bookiji.config import ROOT
 
 APP_SERVICES = ("migrate", "worker", "stripe", "smtp", "gateway-config", "accesslog")
 KNOWN_VARIABLES = {
@@ -164,7 +164,7 @@ def test_app_services_use_only_variables_worker_config_knows(
 ) -> None:
     for name in APP_SERVICES:
         unknown = set(env_of(services[name])) - KNOWN_VARIABLES
-        assert not unknown, f"{name} sets variables worker/config.py does not read: {unknown}"
+        assert not unknown, f"{name} sets variables bookiji/config.py does not read: {unknown}"
 
 
 def test_every_interpolated_variable_is_one_worker_config_knows() -> None:

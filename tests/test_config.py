@@ -19,8 +19,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from bookiji import cli, config, deploy
 from tests.helpers import stack
-from worker import cli, config, deploy
 from worker.errors import ConfigError
 
 BOOKIJI = Path(sys.executable).parent / "bookiji"
@@ -51,6 +51,17 @@ def run_cli(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProce
         and k not in ("DATABASE_URL", "WORKER_DATABASE_URL")
     }
     base["BOOKIJI_DATA_DIR"] = str(data_dir)
+    # every port the stack would listen on is a free one unless the test names it: the
+    # defaults (3000, 54322, ...) may belong to the developer's own `make up`
+    base.update(
+        BOOKIJI_PG_PORT=str(closed_port()),
+        API_PORT=str(closed_port()),
+        PGRST_PORT=str(closed_port()),
+        PGRST_ADMIN_PORT=str(closed_port()),
+        WORKER_METRICS_PORT=str(closed_port()),
+        STRIPE_API_BASE=f"http://127.0.0.1:{closed_port()}",
+        SMTP_URL=f"smtp://127.0.0.1:{closed_port()}",
+    )
     return subprocess.run(
         [str(BOOKIJI), *args],
         env={**base, **env},
@@ -84,17 +95,9 @@ def test_db_start_on_a_port_in_use_says_so_and_creates_no_cluster(
 def test_up_with_the_postgrest_port_in_use_stops_before_starting_anything(
     tmp_path: Path, listening: int
 ) -> None:
-    # The ports are checked before the cluster starts: the other ports are free ones,
-    # and no cluster appears under the temporary data dir.
-    res = run_cli(
-        "up",
-        data_dir=tmp_path,
-        BOOKIJI_PG_PORT=str(closed_port()),
-        PGRST_PORT=str(listening),
-        PGRST_ADMIN_PORT=str(closed_port()),
-        STRIPE_API_BASE=f"http://127.0.0.1:{closed_port()}",
-        SMTP_URL=f"smtp://127.0.0.1:{closed_port()}",
-    )
+    # The ports are checked before the cluster starts: the other ports are free ones
+    # (run_cli's), and no cluster appears under the temporary data dir.
+    res = run_cli("up", data_dir=tmp_path, PGRST_PORT=str(listening))
     assert res.returncode != 0
     assert f"port {listening} on 127.0.0.1 (for PostgREST) is already in use" in res.stderr
     assert "PGRST_PORT" in res.stderr

@@ -1,4 +1,4 @@
-"""The docs hold to the code: docs/configuration.md lists every variable worker/config.py reads,
+"""The docs hold to the code: docs/configuration.md lists every variable bookiji/config.py reads,
 with its default; the README stays short and every doc it points at exists; no tracked file names
 an absolute path of one machine (a checkout, a home directory) or the team's notes outside the
 repository."""
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from worker import config
-from worker.config import ROOT
+from bookiji import config
+from bookiji.config import ROOT
 
 # Not in DEFAULTS or SECRET_NAMES, but read from the environment all the same.
 OTHER_VARIABLES = ("DATABASE_URL", "WORKER_DATABASE_URL", "BOOKIJI_TEST_PG_PORT")
@@ -60,7 +60,7 @@ def test_the_configuration_page_gives_each_default_as_the_code_has_it() -> None:
 
 
 def test_the_configuration_page_gives_the_test_clusters_default_port() -> None:
-    source = (ROOT / "tests" / "helpers" / "stack.py").read_text()
+    source = (ROOT / "bookiji" / "scratch.py").read_text()
     default = re.search(r'os\.environ\.get\("BOOKIJI_TEST_PG_PORT", "(\d+)"\)', source)
     assert default is not None
     assert configuration_table()["BOOKIJI_TEST_PG_PORT"] == f"`{default.group(1)}`"

@@ -16,7 +16,7 @@ from tests.helpers.api import PASSWORD, signup
 def _bookiji(api: stack.PostgREST, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, DATABASE_URL=api.db_url)
     return subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args],
+        [sys.executable, "-m", "bookiji.cli", *args],
         env=env,
         capture_output=True,
         text=True,

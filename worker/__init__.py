@@ -1,1 +1,1 @@
-"""Bookiji: the pgmq worker and the project's command line (``bookiji``)."""
+"""Bookiji's pgmq worker: the queue consumer that runs in production (``python -m worker``)."""

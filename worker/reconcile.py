@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 import stripe
 
-from worker import config, stripe_client
+from worker import settings, stripe_client
 
 log = logging.getLogger("bookiji.reconcile")
 
@@ -257,7 +257,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--window-days",
         type=float,
-        default=float(config._env("RECONCILE_WINDOW_DAYS")),
+        default=float(settings.env("RECONCILE_WINDOW_DAYS")),
         help="look at objects created in the last N days (default 7)",
     )
     p.add_argument(
@@ -272,7 +272,7 @@ def add_parser(sub: Any) -> None:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     report = run(
-        config.load().worker_url,
+        settings.database_url(),
         repair=not args.dry_run,
         window_days=args.window_days,
         grace_minutes=args.grace_minutes,

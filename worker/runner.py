@@ -57,7 +57,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from worker import config, metrics, registry
+from worker import metrics, registry, settings
 from worker.errors import ConfigError, PermanentError
 from worker.messages import Message
 from worker.queries import query
@@ -633,7 +633,7 @@ def _positive_int(lo: int, hi: int) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = config.worker_defaults()
+    d = settings.worker_defaults()
     p = argparse.ArgumentParser(
         prog="bookiji worker",
         description="Run the pgmq worker (payments and notifications).",
@@ -726,15 +726,20 @@ def main(argv: list[str]) -> int:
         parser.error(str(exc))
     if "notifications" in opts.queues:
         try:
-            config.delivery()  # a bad SMTP_URL or MAIL_FROM stops the worker here, not per message
+            settings.delivery()  # a bad SMTP_URL or MAIL_FROM stops the worker here, not per message
         except ConfigError as exc:
             print(f"bookiji worker: {exc}", file=sys.stderr)
             return 2
+    try:
+        url = settings.database_url()
+    except ConfigError as exc:
+        print(f"bookiji worker: {exc}", file=sys.stderr)
+        return 2
     for module in args.imports or ["worker.tasks"]:
         importlib.import_module(module)
     if args.metrics_port:
         metrics.serve(args.metrics_port)
-    runner = Runner(config.load().worker_url, opts)
+    runner = Runner(url, opts)
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)
     rc = runner.run()

@@ -21,15 +21,15 @@ from typing import Any, cast
 
 import stripe
 
-from worker import config
+from worker import settings as settings_mod
 from worker.errors import PermanentError
 
 TIMEOUT_SECONDS = 30
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
-def make_client(settings: config.Settings | None = None) -> stripe.StripeClient:
-    s = settings or config.load()
+def make_client(settings: settings_mod.StripeSettings | None = None) -> stripe.StripeClient:
+    s = settings or settings_mod.stripe_account()
     return stripe.StripeClient(
         s.stripe_secret_key,
         base_addresses={"api": s.stripe_api_base.rstrip("/")},

@@ -39,8 +39,8 @@ from bench.env import Account, BenchEnv
 from bench.model import Context, Plan, Ratio, Sample, Variant
 from bench.scenarios.quote import CATEGORIES, MONTREAL
 from bench.tools import measured, pgbench, wrk, wrk_script
-from worker.procs import ApiServer
-from worker.seed import NEIGHBOURHOODS
+from bookiji.procs import ApiServer
+from bookiji_seed import NEIGHBOURHOODS
 
 PATH = "/rpc/confirm_booking"
 HTTP = "nginx → PostgREST confirm"

@@ -36,7 +36,7 @@ from bench.model import Context, Plan, Sample, Variant
 from bench.scenarios import quote as quote_scenario
 from bench.scenarios.confirm import _claims, _Offers, lift_hold_limit
 from bench.tools import WRK_SUMMARY, lua_string, measured, wrk_output
-from worker.procs import ApiServer
+from bookiji.procs import ApiServer
 
 NAME = "mixed: 90% quote, 9% confirm, 1% cancel"
 OPS = ("quote", "confirm", "cancel")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bench.model import Context, Measure, Plan, Ratio, Sample, Variant
 from bench.tools import measured, pgbench, wrk, wrk_script
-from worker.procs import ApiServer
+from bookiji.procs import ApiServer
 
 PATH = "/rpc/ping"
 HOOK = "PostgREST + hook"

@@ -34,8 +34,8 @@ import psycopg
 
 from bench.model import Context, Plan, Ratio, Sample, Variant
 from bench.tools import pgbench
-from worker import config, services
-from worker.config import ROOT
+from bookiji import config, services
+from bookiji.config import ROOT
 
 QUEUE = "bench_q"
 RAW = "raw read+archive"

@@ -27,8 +27,8 @@ import jwt
 
 from bench.model import Context, Plan, Ratio, Sample, Variant
 from bench.tools import measured, pgbench, wrk, wrk_script
-from worker.procs import ApiServer
-from worker.seed import NEIGHBOURHOODS
+from bookiji.procs import ApiServer
+from bookiji_seed import NEIGHBOURHOODS
 
 PATH = "/rpc/quote"
 HTTP = "nginx → PostgREST quote"

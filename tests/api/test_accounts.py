@@ -9,9 +9,9 @@ import jwt
 import psycopg
 import pytest
 
+from bookiji import config
 from tests.helpers import stack
 from tests.helpers.api import PASSWORD, signup, unique_email
-from worker import config
 
 
 def _db(api: stack.PostgREST) -> psycopg.Connection[Any]:

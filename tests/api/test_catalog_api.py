@@ -13,11 +13,11 @@ import httpx
 import psycopg
 import pytest
 
+import bookiji_seed as seed
 from tests.helpers import stack
 from tests.helpers.auth import bearer, mint
 from tests.helpers.catalog import PLATEAU, next_weekday
 from tests.helpers.factories import create_user
-from worker import seed
 
 REPRESENTATION = {"Prefer": "return=representation"}
 

@@ -1,4 +1,4 @@
-"""The gateway (nginx + worker/gateway/upstream.js) reads PostgREST's whole answer and
+"""The gateway (nginx + gateway/upstream.js) reads PostgREST's whole answer and
 corrects the two PostgREST 12 gets wrong for clients; everything else passes through
 byte for byte, with its status, headers, method, query string and body.
 
@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
+from bookiji import gateway
+from bookiji.procs import free_port, stop
 from tests.helpers import stack
 from tests.helpers.waiting import until
-from worker import gateway
-from worker.procs import free_port, stop
 
 EMPTY_400 = b'{"code":"","details":null,"hint":null,"message":""}'
 TIMEOUT_500 = (

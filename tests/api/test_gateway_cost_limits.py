@@ -1,4 +1,4 @@
-"""The gateway's cost limits (worker/gateway/upstream.js, docs/security.md "Cost"): what
+"""The gateway's cost limits (gateway/upstream.js, docs/security.md "Cost"): what
 PostgREST 12 cannot be told to bound is refused before it reaches PostgREST with
 400 too_costly; expensive requests in flight are capped per address and for all
 anonymous callers together; the per-token rate limit keys on the token itself.
@@ -24,8 +24,8 @@ import pytest
 from tests.helpers import stack
 from tests.helpers.api import client
 from tests.helpers.waiting import until
-from worker import gateway
-from worker.procs import free_port, stop
+from bookiji import gateway
+from bookiji.procs import free_port, stop
 
 SEEN: list[str] = []  # the paths that reached the upstream
 HELD: list[str] = []  # the /hold requests waiting now

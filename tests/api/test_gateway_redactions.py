@@ -1,4 +1,4 @@
-"""The gateway's last line (worker/gateway/errors.js): whatever error PostgREST
+"""The gateway's last line (gateway/errors.js): whatever error PostgREST
 answers, the client never reads a table, constraint or relation name. The real
 database cannot produce every case on demand (a constraint the gateway's copy of
 the registry does not know yet, an embedding ambiguity, a stray internal name), so
@@ -20,8 +20,8 @@ import pytest
 
 from tests.helpers import stack
 from tests.helpers.waiting import until
-from worker import gateway
-from worker.procs import free_port, stop
+from bookiji import gateway
+from bookiji.procs import free_port, stop
 
 
 class _Echo(BaseHTTPRequestHandler):

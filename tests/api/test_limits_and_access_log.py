@@ -11,10 +11,10 @@ import httpx
 import psycopg
 import pytest
 
+from bookiji import access_log, config
 from tests.helpers import stack
 from tests.helpers.api import PASSWORD, client, signup, unique_email
 from tests.helpers.auth import bearer, mint
-from worker import access_log, config
 
 
 def _db(api: stack.PostgREST) -> psycopg.Connection[Any]:

@@ -16,12 +16,12 @@ import psycopg
 import pytest
 import stripe
 
+from bookiji import config
 from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
 from tests.helpers.auth import bearer, mint
 from tests.helpers.factories import create_user
 from tests.helpers.stripe_fake import LocalStripe, run_localstripe
-from worker import config
 
 SECRET = config.load().stripe_webhook_secret
 

@@ -20,7 +20,7 @@ from tests.helpers.auth import bearer, mint
 from tests.helpers.catalog import PLATEAU, next_weekday
 from tests.helpers.factories import create_user
 from tests.helpers.leaks import names_private
-from worker import seed
+import bookiji_seed as seed
 
 REPRESENTATION = {"Prefer": "return=representation"}
 NIL = "00000000-0000-0000-0000-000000000000"

@@ -1,4 +1,4 @@
-"""The benchmark's two weeks of activity (worker/seed.py ``load_activity``): time off
+"""The benchmark's two weeks of activity (db/seed/ ``load_activity``): time off
 and bookings that keep every promise of ``internal.check_invariants()``, that
 availability sees, written exactly as the audit trigger would have written them;
 and the mixed scenario end to end at a tiny size. Never about time."""
@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg
 
+import bookiji_seed as seed
 from tests.helpers.bench_run import run_bench
-from worker import seed
 
 PROVIDERS = 60
 FIRST_DAY = date(2030, 3, 4)  # a Monday, far from today: the window is all ahead

@@ -10,9 +10,9 @@ from typing import Any
 import psycopg
 import stripe
 
+from bookiji import config
 from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
-from worker import config
 
 SLOTS_PER_SHOP = 8  # 09:00-16:00 (open 09:00-17:00)
 

@@ -39,6 +39,7 @@ import psycopg
 import pytest
 import stripe
 
+from bookiji import config
 from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
 from tests.helpers.auth import bearer, mint
@@ -48,7 +49,6 @@ from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.throwaway import Throwaway
 from tests.helpers.waiting import until
 from tests.helpers.worker_proc import WorkerProcess
-from worker import config
 
 SECONDS = float(os.environ.get("NEMESIS_SECONDS", "20"))
 CLIENTS = 20
@@ -236,7 +236,7 @@ def test_nemesis_finds_no_broken_promise(
                 return None
             if r.status_code == 400 and r.text.strip() == EMPTY_400:
                 # PostgREST 12's answer when its pooled connection died in a restart: the
-                # gateway turns it into a 503 (worker/gateway/upstream.js); none may get out
+                # gateway turns it into a 503 (gateway/upstream.js); none may get out
                 led.empty_400[name] += 1
                 led.unexpected.append(f"{name}: PostgREST's empty 400 reached the client")
                 return None

@@ -21,6 +21,7 @@ import httpx
 import psycopg
 import pytest
 
+from bookiji import procs
 from tests.chaos import scale
 from tests.helpers import booking as bk
 from tests.helpers import catalog
@@ -29,7 +30,6 @@ from tests.helpers.stripe_fake import run_localstripe
 from tests.helpers.throwaway import Throwaway
 from tests.helpers.waiting import until
 from tests.helpers.worker_proc import WorkerProcess
-from worker import procs
 
 RECOVERY_SECONDS = 10.0
 SHOPS = 8
@@ -224,5 +224,5 @@ def test_postgres_restart_and_postmaster_kill_under_load(
     assert intents == len(confirmed)
     assert max(api_restart, api_kill, worker_restart, worker_kill) <= RECOVERY_SECONDS
     # PostgREST 12 answers a request whose pooled connection died with an empty 400;
-    # the gateway turns it into a 503 (worker/gateway/upstream.js): no client sees it.
+    # the gateway turns it into a 503 (gateway/upstream.js): no client sees it.
     assert traffic.unexpected == [], traffic.unexpected[:10]

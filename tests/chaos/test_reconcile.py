@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from bookiji import config
+from bookiji.config import ROOT
 from tests.chaos import payments as cp
 from tests.chaos import scale
 from tests.helpers import stack
@@ -24,8 +26,7 @@ from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
 from tests.helpers.webhook_dropper import WebhookDropper
 from tests.helpers.worker_proc import WorkerProcess
-from worker import config, reconcile, stripe_client
-from worker.config import ROOT
+from worker import reconcile, stripe_client
 
 WORKER_ARGS = ("--import", "worker.tasks", "--queues", "payments", "--sweep-interval", "0")
 
@@ -33,7 +34,7 @@ WORKER_ARGS = ("--import", "worker.tasks", "--queues", "payments", "--sweep-inte
 def _reconcile(url: str, stripe_base: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, WORKER_DATABASE_URL=url, STRIPE_API_BASE=stripe_base)
     return subprocess.run(
-        [sys.executable, "-m", "worker.cli", "reconcile", "--grace-minutes", "0"],
+        [sys.executable, "-m", "bookiji.cli", "reconcile", "--grace-minutes", "0"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bookiji import config, deploy
 from tests.helpers import stack
-from worker import config, deploy
 from worker.errors import DeployError
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from worker import deploy
-from worker.config import ROOT
+from bookiji import deploy
+from bookiji.config import ROOT
 
 
 def _documented() -> dict[str, int]:
@@ -46,5 +46,5 @@ def test_the_gateways_copy_of_the_constraint_registry_is_fresh(db_url: str) -> N
     # fresh deploy in tests/db/test_deploy.py
     committed = deploy.CONSTRAINT_ERRORS_JS.read_text()
     assert deploy.constraint_errors_js(db_url) == committed, (
-        "worker/gateway/constraint_errors.js is stale: run `make db-dump` and commit it"
+        "gateway/constraint_errors.js is stale: run `make db-dump` and commit it"
     )

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+import bookiji_seed as seed
 from tests.helpers.catalog import (
     PLATEAU,
     add_booking,
@@ -28,7 +29,6 @@ from tests.helpers.catalog import (
 )
 from tests.helpers.db import acting_as
 from tests.helpers.factories import create_user
-from worker import seed
 
 QUEBEC = (46.8139, -71.2080)  # far from the demo data: a clean slate
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+import bookiji_seed as seed
 from tests.helpers.catalog import add_booking, add_time_off
-from worker import seed
 
 MONTREAL = ZoneInfo("America/Toronto")
 # The free-slot check as first written (merged working time, then busy time):

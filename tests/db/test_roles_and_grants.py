@@ -7,9 +7,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from bookiji import config
 from tests.helpers import stack
 from tests.helpers.db import acting_as
-from worker import config
 
 PRIVATE_SCHEMAS = ["app", "auth", "audit", "internal", "pgmq"]
 

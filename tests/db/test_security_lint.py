@@ -85,7 +85,7 @@ def _defined_in_files() -> tuple[set[str], set[str]]:
     """Function and policy names that some file under db/ creates."""
     import re
 
-    from worker.config import ROOT
+    from bookiji.config import ROOT
 
     text = "\n".join(p.read_text() for p in (ROOT / "db").rglob("*.sql") if p.name != "schema.sql")
     funcs = {

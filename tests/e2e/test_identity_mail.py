@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import psycopg
 
+from bookiji import config
 from tests.helpers import stack
 from tests.helpers.api import PASSWORD, signup
 from tests.helpers.mailbox import Mailbox, text_of
-from worker import config
 
 CODE = re.compile(r"^    ([A-Za-z0-9_-]{20,})$", re.M)
 

@@ -15,13 +15,13 @@ import psycopg
 import pytest
 import stripe
 
+from bookiji import config
 from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
 from tests.helpers.api import signup
 from tests.helpers.stripe_fake import LocalStripe, run_localstripe
 from tests.helpers.waiting import until
 from tests.helpers.worker_proc import WorkerProcess
-from worker import config
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from worker import config
+from bookiji import config
 
 
 def mint(

@@ -18,7 +18,7 @@ def run_bench(
         [
             sys.executable,
             "-m",
-            "worker.cli",
+            "bookiji.cli",
             "bench",
             "--quick",
             "--duration",

@@ -1,6 +1,6 @@
 """A real SMTP server for the tests: aiosmtpd on a free loopback port, keeping every message.
 
-It is the development SMTP sink's handler (worker/services.MailboxHandler),
+It is the development SMTP sink's handler (bookiji/services.MailboxHandler),
 optionally answering the first DATA commands with scripted replies (a 4xx to
 test retries, a 5xx to test dead letters).
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from bookiji.services import MailboxHandler
 from tests.helpers import stack
-from worker.services import MailboxHandler
 
 
 class ScriptedMailbox(MailboxHandler):

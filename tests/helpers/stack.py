@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
-from psycopg import sql
+from bookiji import config, procs
 
-from worker import config, procs
-from worker.cluster import Cluster
-
-TEST_PG_PORT = int(os.environ.get("BOOKIJI_TEST_PG_PORT", "54323"))
-TEMPLATE_DB = "bookiji_tmpl"
+# The test cluster and its scratch databases (bookiji/scratch.py, shared with lint).
+from bookiji.scratch import TEMPLATE_DB as TEMPLATE_DB
+from bookiji.scratch import TEST_PG_PORT as TEST_PG_PORT
+from bookiji.scratch import admin_url as admin_url
+from bookiji.scratch import create_db as create_db
+from bookiji.scratch import drop_db as drop_db
+from bookiji.scratch import role_url as role_url
+from bookiji.scratch import test_cluster as test_cluster
 
 
 def free_port() -> int:
@@ -25,53 +26,7 @@ def settings() -> config.Settings:
     return config.load()
 
 
-def test_cluster() -> Cluster:
-    s = settings()
-    return Cluster(
-        data_dir=s.data_dir,
-        name="pg-test",
-        port=TEST_PG_PORT,
-        password=config.load_secrets(s.data_dir)["POSTGRES_PASSWORD"],
-        fast=True,
-    )
-
-
-def admin_url(dbname: str) -> str:
-    """Superuser URL of a database on the test cluster (or TEST_DATABASE_URL's server)."""
-    pw = config.load_secrets(settings().data_dir)["POSTGRES_PASSWORD"]
-    return config.with_credentials(
-        f"postgresql://127.0.0.1:{TEST_PG_PORT}/x", "postgres", pw, dbname
-    )
-
-
-def role_url(dbname: str, role: str, password: str) -> str:
-    return config.with_credentials(admin_url(dbname), role, password, dbname)
-
-
-def create_db(name: str, template: str | None = TEMPLATE_DB) -> str:
-    with psycopg.connect(admin_url("postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
-        if template:
-            conn.execute(
-                sql.SQL("create database {} template {}").format(
-                    sql.Identifier(name), sql.Identifier(template)
-                )
-            )
-        else:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    return admin_url(name)
-
-
-def drop_db(name: str) -> None:
-    with psycopg.connect(admin_url("postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
-
-
-# A PostgREST process and nginx in front of it, as in the real stack (worker/procs.py).
+# A PostgREST process and nginx in front of it, as in the real stack (bookiji/procs.py).
 PostgREST = procs.ApiServer
 
 

@@ -1,4 +1,4 @@
-"""A real localstripe process for tests, on a free loopback port (worker.services)."""
+"""A real localstripe process for tests, on a free loopback port (bookiji.services)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from worker import services
+from bookiji import services
 
 
 @dataclass

@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 
+from bookiji import config, deploy
+from bookiji.cluster import Cluster
 from tests.helpers import stack
 from tests.helpers.waiting import until
-from worker import config, deploy
-from worker.cluster import Cluster
 from worker.errors import ConfigError
 
 

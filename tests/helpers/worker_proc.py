@@ -16,7 +16,7 @@ import threading
 import time
 from types import TracebackType
 
-from worker.config import ROOT
+from bookiji.config import ROOT
 
 
 class WorkerProcess:

@@ -13,12 +13,12 @@ import httpx
 import psycopg
 import pytest
 
+from bookiji import config
 from tests.helpers import booking, catalog, stack, waiting
 from tests.helpers.api import client as api_client
 from tests.helpers.auth import bearer, mint
 from tests.helpers.factories import create_user
 from tests.security.conftest import World
-from worker import config
 
 
 def _hint(resp: httpx.Response) -> str:

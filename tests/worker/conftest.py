@@ -9,9 +9,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from bookiji import config
 from tests.helpers import stack
 from tests.worker import handlers
-from worker import config
 from worker.retry import RetryPolicy
 from worker.runner import Options, Runner
 

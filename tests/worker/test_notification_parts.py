@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from worker import config
+from bookiji import config
 from worker.errors import ConfigError, PermanentError
 from worker.notifications import render, sms
 from worker.notifications.records import is_e164

@@ -12,9 +12,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from bookiji.config import ROOT
 from tests.helpers.db import acting_as
 from tests.worker.conftest import dlq_messages, enqueue, queue_row
-from worker.config import ROOT
 from worker.runner import Runner
 
 
@@ -129,7 +129,7 @@ def test_queue_stats_reports_every_queue_and_its_dead_letter_twin(
 
 def bookiji(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args],
+        [sys.executable, "-m", "bookiji.cli", *args],
         cwd=ROOT,
         env=dict(os.environ, DATABASE_URL=db_url),
         capture_output=True,

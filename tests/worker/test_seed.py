@@ -10,7 +10,8 @@ import jwt
 import psycopg
 import pytest
 
-from worker import cli, config, demo, seed
+import bookiji_seed as seed
+from bookiji import cli, config, demo
 
 
 def test_the_same_seed_generates_the_same_rows_and_another_seed_does_not() -> None:

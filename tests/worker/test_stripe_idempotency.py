@@ -13,13 +13,14 @@ import psycopg
 import pytest
 import stripe
 
+from bookiji import config
+from bookiji.cluster import port_in_use
+from bookiji.config import ROOT
 from tests.chaos import payments as cp
 from tests.helpers import stack, waiting
 from tests.helpers.db import as_user
 from tests.helpers.stripe_proxy import StripeProxy
-from worker import config, registry, retry, stripe_client
-from worker.cluster import port_in_use
-from worker.config import ROOT
+from worker import registry, retry, stripe_client
 from worker.messages import Message
 from worker.tasks import payments as tasks
 
@@ -28,7 +29,7 @@ from worker.tasks import payments as tasks
 def localstripe() -> Iterator[str]:
     port = stack.free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(port)],
+        [sys.executable, "-m", "bookiji.cli", "localstripe", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

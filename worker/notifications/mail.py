@@ -21,11 +21,11 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from worker.config import SmtpServer
 from worker.errors import ConfigError, PermanentError
 from worker.notifications import invitation
 from worker.notifications.records import Notification
 from worker.notifications.render import RenderedEmail
+from worker.settings import SmtpServer
 
 TIMEOUT_SECONDS = 30.0
 

@@ -11,9 +11,9 @@ wrong credentials) are permanent.
 
 from __future__ import annotations
 
-from worker.config import TwilioAccount
 from worker.errors import PermanentError
 from worker.notifications.records import is_e164
+from worker.settings import TwilioAccount
 
 NOT_CONFIGURED = "SMS not configured (TWILIO_* unset)"
 TIMEOUT_SECONDS = 30.0

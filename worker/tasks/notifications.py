@@ -38,7 +38,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from worker import config, registry
+from worker import registry, settings
 from worker.errors import PermanentError, RetryableError
 from worker.notifications import mail, render, sms
 from worker.notifications.records import Notification
@@ -70,7 +70,7 @@ def _record(conn: psycopg.Connection[Any], nid: uuid.UUID, outcome: str, detail:
 
 
 def _skip_reason(
-    conn: psycopg.Connection[Any], n: Notification, delivery: config.Delivery
+    conn: psycopg.Connection[Any], n: Notification, delivery: settings.Delivery
 ) -> str | None:
     """Why this notification must not be sent now, or None."""
     if n.channel == "sms" and delivery.twilio is None:
@@ -82,7 +82,7 @@ def _skip_reason(
     return None
 
 
-def _send(n: Notification, delivery: config.Delivery) -> str:
+def _send(n: Notification, delivery: settings.Delivery) -> str:
     """Render and send; return the provider's message id."""
     if n.channel == "email":
         msg = mail.build(n, render.email(n), delivery.mail_from)
@@ -103,7 +103,7 @@ def _describe(exc: BaseException) -> str:
 
 def _deliver(ctx: registry.Context, nid: uuid.UUID) -> None:
     conn = ctx.conn
-    delivery = config.delivery()
+    delivery = settings.delivery()
     with conn.transaction():
         context = _one(conn, "notification_context", {"id": nid})["context"]
         if context is None:

@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 
-from worker import config
-from worker.procs import free_port, stop
+from bookiji import config
+from bookiji.procs import free_port, stop
 
 log = logging.getLogger("bookiji.services")
 
@@ -86,7 +86,7 @@ def localstripe_process(state: Path | None = None, timeout: float = 30) -> Itera
     port = free_port()
     keep = ["--state", str(state)] if state is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "localstripe", "--port", str(port), *keep],
+        [sys.executable, "-m", "bookiji.cli", "localstripe", "--port", str(port), *keep],
         cwd=config.ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from worker.config import Settings
+from bookiji.config import Settings
 from worker.errors import ConfigError
 
 # Public by design: the documented password of every demo and generated account.

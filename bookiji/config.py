@@ -1,10 +1,11 @@
-"""Typed configuration read from the environment, with the embedded defaults in one place.
+"""The tooling's configuration, read from the environment, with the embedded defaults in one place.
 
 Every setting has an environment variable. When a variable is unset the embedded
 development stack is used: a PostgreSQL cluster under ``.data/pg``, PostgREST on
 127.0.0.1:3000, localstripe on 127.0.0.1:12111 and an SMTP sink on 127.0.0.1:1025.
 Secrets that are not given are generated once into ``.data/secrets.json``
-(mode 0600, never committed).
+(mode 0600, never committed). What the worker itself reads is worker/settings.py's;
+its names and defaults are part of DEFAULTS here too.
 """
 
 from __future__ import annotations
@@ -13,16 +14,26 @@ import json
 import os
 import secrets
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from worker.errors import ConfigError
+from worker import settings
+
+# The consumer's settings, for the tooling and the tests that name them through here.
+from worker.settings import OPTIONAL_NAMES as OPTIONAL_NAMES
+from worker.settings import Delivery as Delivery
+from worker.settings import SmtpServer as SmtpServer
+from worker.settings import TwilioAccount as TwilioAccount
+from worker.settings import WorkerDefaults as WorkerDefaults
+from worker.settings import delivery as delivery
+from worker.settings import parse_smtp_url as parse_smtp_url
+from worker.settings import with_credentials as with_credentials
+from worker.settings import worker_defaults as worker_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The embedded defaults, in one place.
+# The embedded defaults, in one place: the development stack's, then the consumer's
+# (worker/settings.py).
 DEFAULTS: dict[str, str] = {
     "BOOKIJI_ENV": "development",
     "BOOKIJI_DATA_DIR": str(ROOT / ".data"),
@@ -43,27 +54,8 @@ DEFAULTS: dict[str, str] = {
     "PGRST_LOG_LEVEL": "error",
     "JWT_AUD": "bookiji",
     "JWT_TTL_SECONDS": "900",
-    "STRIPE_SECRET_KEY": "sk_test_bookiji_local",
-    "STRIPE_API_BASE": "http://127.0.0.1:12111",
-    "SMTP_URL": "smtp://127.0.0.1:1025",
-    "MAIL_FROM": "Bookiji <no-reply@bookiji.test>",
-    "WORKER_METRICS_PORT": "9464",
-    "WORKER_QUEUES": "payments,notifications",
-    "WORKER_BATCH_SIZE": "20",
-    "WORKER_VT_SECONDS": "60",
-    "WORKER_CONCURRENCY": "4",
-    "WORKER_POLL_SECONDS": "5",
-    "WORKER_MAX_ATTEMPTS": "8",
-    "WORKER_PURGE_INTERVAL_SECONDS": "3600",
-    "WORKER_ARCHIVE_RETENTION_DAYS": "7",
-    "WORKER_SWEEP_SECONDS": "15",
-    "WORKER_RECONCILE_SECONDS": "600",
-    "RECONCILE_WINDOW_DAYS": "7",
+    **settings.DEFAULTS,
 }
-
-# Optional settings with no default: SMS goes out through Twilio only when all
-# three are set; otherwise SMS notifications are recorded `skipped`.
-OPTIONAL_NAMES = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
 
 SECRET_NAMES = (
     "POSTGRES_PASSWORD",
@@ -82,7 +74,7 @@ def _env(name: str) -> str:
 
 
 def _optional(name: str) -> str | None:
-    return os.environ.get(name) or None
+    return settings.optional(name)
 
 
 def _generate(name: str) -> str:
@@ -109,19 +101,6 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
         tmp.chmod(0o600)
         tmp.replace(path)
     return {name: os.environ.get(name) or stored[name] for name in SECRET_NAMES}
-
-
-def with_credentials(url: str, user: str, password: str, dbname: str | None = None) -> str:
-    """The same server as ``url``, logged in as another role (and optionally another database)."""
-    parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    path = f"/{dbname}" if dbname is not None else parts.path
-    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
 
 
 def dbname_of(url: str) -> str:
@@ -258,115 +237,3 @@ def load() -> Settings:
         twilio_auth_token=_optional("TWILIO_AUTH_TOKEN"),
         twilio_from=_optional("TWILIO_FROM"),
     )
-
-
-@dataclass(frozen=True)
-class WorkerDefaults:
-    """The worker's tunables; each is also a command-line option of `bookiji worker`."""
-
-    queues: tuple[str, ...]
-    batch_size: int
-    vt_seconds: int
-    concurrency: int
-    poll_seconds: float
-    max_attempts: int
-    purge_interval_seconds: float
-    archive_retention_days: int
-    metrics_port: int
-    sweep_seconds: float
-    reconcile_seconds: float
-
-
-def worker_defaults() -> WorkerDefaults:
-    return WorkerDefaults(
-        queues=tuple(q.strip() for q in _env("WORKER_QUEUES").split(",") if q.strip()),
-        batch_size=int(_env("WORKER_BATCH_SIZE")),
-        vt_seconds=int(_env("WORKER_VT_SECONDS")),
-        concurrency=int(_env("WORKER_CONCURRENCY")),
-        poll_seconds=float(_env("WORKER_POLL_SECONDS")),
-        max_attempts=int(_env("WORKER_MAX_ATTEMPTS")),
-        purge_interval_seconds=float(_env("WORKER_PURGE_INTERVAL_SECONDS")),
-        archive_retention_days=int(_env("WORKER_ARCHIVE_RETENTION_DAYS")),
-        metrics_port=int(_env("WORKER_METRICS_PORT")),
-        sweep_seconds=float(_env("WORKER_SWEEP_SECONDS")),
-        reconcile_seconds=float(_env("WORKER_RECONCILE_SECONDS")),
-    )
-
-
-# --- delivery: where notifications go ---------------------------------------------------
-
-SmtpSecurity = Literal["plain", "starttls", "tls"]
-
-# scheme -> (security, default port)
-SMTP_SCHEMES: dict[str, tuple[SmtpSecurity, int]] = {
-    "smtp": ("plain", 25),
-    "smtp+starttls": ("starttls", 587),
-    "smtps": ("tls", 465),
-}
-
-
-@dataclass(frozen=True)
-class SmtpServer:
-    """An SMTP server parsed from SMTP_URL."""
-
-    security: SmtpSecurity
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-
-def parse_smtp_url(url: str) -> SmtpServer:
-    """``smtp://host:port`` (plain), ``smtp+starttls://user:pass@host:587``, ``smtps://user:pass@host:465``.
-
-    User and password are percent-decoded; the port defaults to 25, 587 and 465.
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise ConfigError(f"SMTP_URL is not a valid URL: {exc}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in SMTP_SCHEMES:
-        raise ConfigError(
-            f"SMTP_URL must start with {', '.join(s + '://' for s in SMTP_SCHEMES)} "
-            f"(got {scheme + '://' if scheme else 'no scheme'})"
-        )
-    if not parts.hostname:
-        raise ConfigError("SMTP_URL names no host (smtp://host:port)")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ConfigError("SMTP_URL takes no path or query (smtp://user:pass@host:port)")
-    security, default_port = SMTP_SCHEMES[scheme]
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password is not None else None
-    if (username is None) != (password is None):
-        raise ConfigError("SMTP_URL needs both a user and a password, or neither")
-    return SmtpServer(security, parts.hostname, port or default_port, username, password)
-
-
-@dataclass(frozen=True)
-class TwilioAccount:
-    account_sid: str
-    auth_token: str = field(repr=False)
-    sender: str
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """Where the notification worker sends: SMTP always, Twilio only when configured."""
-
-    smtp: SmtpServer
-    mail_from: str
-    twilio: TwilioAccount | None
-
-
-def delivery() -> Delivery:
-    """The delivery settings, read from the environment now (no secrets file involved)."""
-    sid, token, sender = (_optional(name) for name in OPTIONAL_NAMES)
-    twilio = TwilioAccount(sid, token, sender) if sid is not None and token and sender else None
-    mail_from = _env("MAIL_FROM")
-    if "@" not in parseaddr(mail_from)[1]:
-        raise ConfigError(
-            f"MAIL_FROM must be an address, as in 'Bookiji <no-reply@example.com>' (got {mail_from!r})"
-        )
-    return Delivery(smtp=parse_smtp_url(_env("SMTP_URL")), mail_from=mail_from, twilio=twilio)

@@ -6,7 +6,8 @@ bookiji up | down                              the whole development stack
 bookiji token --email E                        mint an access token (development)
 bookiji seed --providers N                     load generated Montreal providers (demo data)
 bookiji localstripe | smtp-sink                the development side services
-bookiji worker                                 the pgmq consumer (also: python -m worker)
+bookiji worker                                 the pgmq consumer (python -m worker, logged in
+                                               as bookiji_worker on the embedded cluster)
 bookiji dlq list|show|replay|discard           the dead-letter queues (actor 'cli')
 bookiji bench [--quick] [--scenarios ...]      benchmarks (bench/): a table, JSON and a chart
 """
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from worker import config, deploy
+from bookiji import config, deploy
 from worker.errors import BookijiError
 
 
@@ -33,7 +34,7 @@ def _settings() -> config.Settings:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from worker import stack
+    from bookiji import stack
 
     s = _settings()
     if args.action == "psql":
@@ -41,7 +42,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "dump":
         stack.ensure_database_server(s)
         deploy.dump_fresh(s, deploy.DB_DIR / "schema.sql", deploy.CONSTRAINT_ERRORS_JS)
-        print("wrote db/schema.sql and worker/gateway/constraint_errors.js from a fresh deploy")
+        print("wrote db/schema.sql and gateway/constraint_errors.js from a fresh deploy")
         return 0
     if not s.embedded:
         if args.action == "reset":
@@ -82,7 +83,7 @@ def _reset(s: config.Settings) -> None:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from worker import stack
+    from bookiji import stack
 
     s = _settings()
     stack.ensure_database_server(s)
@@ -92,7 +93,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from worker import stack
+    from bookiji import stack
 
     s = _settings()
     stack.check_ports(s)  # before the cluster starts or anything is deployed
@@ -100,7 +101,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     deploy.deploy(s)
     token = None
     try:
-        from worker import demo
+        from bookiji import demo
 
         token = demo.ensure_demo(s)
     except BookijiError as exc:
@@ -113,7 +114,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from worker import stack
+    from bookiji import stack
 
     stack.down(_settings())
     print("stack stopped")
@@ -121,7 +122,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from worker import demo
+    from bookiji import demo
 
     print(demo.token_for_email(_settings(), args.email))
     return 0
@@ -130,7 +131,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     import psycopg
 
-    from worker import seed
+    import bookiji_seed as seed
 
     url = args.database_url or _settings().database_url
     try:
@@ -149,14 +150,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_localstripe(args: argparse.Namespace) -> int:
-    from worker import services
+    from bookiji import services
 
     services.run_localstripe(args.host, args.port, Path(args.state) if args.state else None)
     return 0
 
 
 def cmd_smtp_sink(args: argparse.Namespace) -> int:
-    from worker import services
+    from bookiji import services
 
     s = _settings()
     port = (urlsplit(s.smtp_url).port or 25) if args.port is None else args.port
@@ -165,7 +166,7 @@ def cmd_smtp_sink(args: argparse.Namespace) -> int:
 
 
 def cmd_access_log(args: argparse.Namespace) -> int:
-    from worker import access_log
+    from bookiji import access_log
 
     s = _settings()
     path = Path(args.file) if args.file else s.data_dir / "nginx" / "access.jsonl"
@@ -175,7 +176,7 @@ def cmd_access_log(args: argparse.Namespace) -> int:
 
 
 def cmd_gateway_config(args: argparse.Namespace) -> int:
-    from worker import gateway
+    from bookiji import gateway
 
     s = _settings()
     host, _, port = args.listen.rpartition(":")
@@ -224,7 +225,7 @@ def cmd_ops(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from worker import simulate
+    from bench import simulate
 
     return simulate.main(args.rate, args.duration, args.customers, args.seed)
 
@@ -333,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument("rest", nargs=argparse.REMAINDER)
     wk.set_defaults(func=cmd_worker)
 
-    from worker import dlq
+    from bookiji import dlq
 
     dlq.add_parser(sub)
 
@@ -349,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["worker"], ["reconcile"]):
+        # the worker reads only worker/settings.py's variables: where to log in comes from
+        # the embedded defaults here (WORKER_DATABASE_URL, when set, wins)
+        os.environ["WORKER_DATABASE_URL"] = _settings().worker_url
     if argv[:1] == ["worker"]:
         # the worker has its own options (argparse's REMAINDER drops leading --options)
         from worker import runner

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from worker.config import Settings
+from bookiji.config import Settings
 
 
 def is_local(settings: Settings) -> bool:

@@ -16,9 +16,9 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from worker import cluster as cluster_mod
-from worker import deploy, gateway, postgrest, stripe_setup
-from worker.config import Settings
+from bookiji import cluster as cluster_mod
+from bookiji import deploy, gateway, postgrest, stripe_setup
+from bookiji.config import Settings
 from worker.errors import ConfigError
 
 
@@ -35,7 +35,7 @@ def embedded_cluster(
 
 
 def _postgres_password(settings: Settings) -> str:
-    from worker.config import load_secrets
+    from bookiji.config import load_secrets
 
     return load_secrets(settings.data_dir)["POSTGRES_PASSWORD"]
 
@@ -98,14 +98,14 @@ def procfile(settings: Settings, conf: Path) -> dict[str, str]:
     procs = {
         "postgrest": f"{deploy.POSTGREST} {conf}",
         "nginx": " ".join(gateway.command(gw)),
-        "accesslog": f"{py} -m worker.cli access-log --file {gw.access_log}",
-        "smtp": f"{py} -m worker.cli smtp-sink",
+        "accesslog": f"{py} -m bookiji.cli access-log --file {gw.access_log}",
+        "smtp": f"{py} -m bookiji.cli smtp-sink",
         "worker": f"{py} -m worker",
     }
     if stripe_setup.is_local(settings):
         # the Stripe fake, only when STRIPE_API_BASE points at this machine
         procs["stripe"] = (
-            f"{py} -m worker.cli localstripe --port {_stripe_port(settings)} "
+            f"{py} -m bookiji.cli localstripe --port {_stripe_port(settings)} "
             f"--state {settings.data_dir / 'stripe' / 'localstripe.pickle'}"
         )
     return procs
@@ -160,7 +160,8 @@ def up(settings: Settings, demo_token: str | None) -> int:
     (settings.run_dir / "stack.pid").write_text(str(os.getpid()))
 
     manager = Manager(Printer(sys.stdout))
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # the worker reads only its own settings (worker/settings.py): tell it where to log in
+    env = dict(os.environ, PYTHONUNBUFFERED="1", WORKER_DATABASE_URL=settings.worker_url)
     for name, cmd in procfile(settings, conf).items():
         manager.add_process(name, cmd, env=env)
 

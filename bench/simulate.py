@@ -24,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import psycopg
 
-from worker import config, seed
+import bookiji_seed as seed
+from bookiji import config
 
 PASSWORD = "simulated customer 2026"  # noqa: S105 - throwaway accounts of a simulation
 

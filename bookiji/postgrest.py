@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from worker.config import Settings
+from bookiji.config import Settings
 
 PRE_REQUEST = "auth.check_request"
 

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from worker import config
+from bookiji import config
 from worker.errors import BookijiError
 from worker.queries import query
 

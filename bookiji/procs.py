@@ -2,7 +2,7 @@
 
 The tests and `bookiji bench` both start their own API over a database of their
 own; this module is the one place that knows how. `bookiji up` runs the same two
-programs under honcho instead (worker/stack.py).
+programs under honcho instead (bookiji/stack.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker import deploy, gateway, postgrest
-from worker.config import Settings
+from bookiji import deploy, gateway, postgrest
+from bookiji.config import Settings
 from worker.errors import StartError
 
 

@@ -8,7 +8,7 @@ import uuid
 import jwt
 import psycopg
 
-from worker.config import Settings
+from bookiji.config import Settings
 from worker.errors import ConfigError
 
 DEMO_CUSTOMER = "demo.customer@bookiji.test"
@@ -50,7 +50,7 @@ def token_for_email(settings: Settings, email: str) -> str:
 
 def ensure_demo(settings: Settings) -> str | None:
     """Load the Montreal demo data once; return a demo customer token if accounts exist."""
-    from worker import seed
+    import bookiji_seed as seed
 
     seed.ensure_demo(settings)
     try:

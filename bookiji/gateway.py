@@ -10,11 +10,12 @@ import os
 import pwd
 import shutil
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
+# the njs files, in the top-level gateway/ of the checkout (the image copies it too)
+JS_DIR = Path(__file__).resolve().parent.parent / "gateway"
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class GatewayConfig:
     max_body: str = "1m"
     max_answer: str = "16m"  # the largest PostgREST answer the gateway reads in memory
     upstream_host: str = "127.0.0.1"
-    js_dir: Path | None = None  # where jwt.js and upstream.js are; default: this package
+    js_dir: Path | None = None  # where jwt.js and upstream.js are; default: gateway/
     user: str | None = None  # nginx's `user` for its workers; default: www-data when root
 
     @property
@@ -60,7 +61,7 @@ def _error_body(code: str, message: str) -> str:
 
 
 def render(cfg: GatewayConfig) -> str:
-    js_dir = cfg.js_dir or resources.files("worker").joinpath("gateway")
+    js_dir = cfg.js_dir or JS_DIR
     tmp = cfg.home / "tmp"
     user = f"user {cfg.user};" if cfg.user else ""
     if cfg.user is None and os.geteuid() == 0:
@@ -172,7 +173,7 @@ def prepare(cfg: GatewayConfig) -> Path:
         cfg.js_dir.mkdir(parents=True, exist_ok=True)
         for name in ("jwt.js", "upstream.js", "errors.js", "constraint_errors.js"):
             shutil.copyfile(
-                Path(str(resources.files("worker").joinpath("gateway", name))),
+                JS_DIR / name,
                 cfg.js_dir / name,
             )
     if cfg.user is not None:
