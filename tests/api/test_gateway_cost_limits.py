@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
+from bookiji import gateway
+from bookiji.procs import free_port, stop
 from tests.helpers import stack
 from tests.helpers.api import client
 from tests.helpers.waiting import until
-from bookiji import gateway
-from bookiji.procs import free_port, stop
 
 SEEN: list[str] = []  # the paths that reached the upstream
 HELD: list[str] = []  # the /hold requests waiting now

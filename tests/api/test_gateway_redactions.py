@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import stack
-from tests.helpers.waiting import until
 from bookiji import gateway
 from bookiji.procs import free_port, stop
+from tests.helpers import stack
+from tests.helpers.waiting import until
 
 
 class _Echo(BaseHTTPRequestHandler):

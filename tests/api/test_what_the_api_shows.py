@@ -14,13 +14,13 @@ import httpx
 import psycopg
 import pytest
 
+import bookiji_seed as seed
 from tests.helpers import booking as bk
 from tests.helpers import stack
 from tests.helpers.auth import bearer, mint
 from tests.helpers.catalog import PLATEAU, next_weekday
 from tests.helpers.factories import create_user
 from tests.helpers.leaks import names_private
-import bookiji_seed as seed
 
 REPRESENTATION = {"Prefer": "return=representation"}
 NIL = "00000000-0000-0000-0000-000000000000"
