@@ -25,6 +25,17 @@ from urllib.parse import unquote, urlsplit
 
 from bench.sample import Sample
 
+
+def shown(cmd: Sequence[str]) -> str:
+    """A command line as a benchmark result records it: the interpreter named by its
+    path inside the checkout (``.venv/bin/python3``), never by this machine's path."""
+    exe = Path(cmd[0])
+    root = Path(__file__).resolve().parent.parent
+    if exe.is_absolute() and exe.is_relative_to(root):
+        exe = exe.relative_to(root)
+    return " ".join([str(exe), *cmd[1:]])
+
+
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 MARGIN = 30.0  # seconds a tool may overrun its duration before it is killed
 CLK_TCK = os.sysconf("SC_CLK_TCK")

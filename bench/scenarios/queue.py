@@ -33,7 +33,7 @@ import httpx
 import psycopg
 
 from bench.model import Context, Plan, Ratio, Sample, Variant
-from bench.tools import pgbench
+from bench.tools import pgbench, shown
 from bookiji import config, services
 from bookiji.config import ROOT
 
@@ -162,7 +162,7 @@ def _worker(settings: config.Settings, url: str, n: int) -> Sample:
         seconds=seconds,
         throughput=moved / seconds,
         errors=n - moved,
-        command=" ".join(cmd),
+        command=shown(cmd),
     )
 
 
@@ -219,7 +219,7 @@ def _flaky(settings: config.Settings, url: str, n: int) -> Sample:
         throughput=moved / seconds,
         errors=n - moved,
         extra={"dead_letters": dead, "retried": retried, "expected_dead": n // 20},
-        command=" ".join(cmd),
+        command=shown(cmd),
     )
 
 
@@ -256,7 +256,7 @@ def _stripe(settings: config.Settings, url: str, n: int) -> Sample:
         seconds=seconds,
         throughput=moved / seconds,
         errors=n - moved + (0 if made.status_code == 200 else 1),
-        command=" ".join(cmd),
+        command=shown(cmd),
     )
 
 

@@ -5,6 +5,7 @@ there and that errors and non-2xx answers are counted."""
 from __future__ import annotations
 
 import http.server
+import sys
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -194,3 +195,12 @@ def test_the_queue_scenarios_failing_and_stripe_workers_settle_every_message(
     assert flaky.extra["retried"] == 20  # the 10 that fail once and the 10 dead letters
     made = queue._stripe(settings, bench_db, 20)
     assert made.requests == 20 and made.errors == 0
+
+
+def test_a_recorded_command_names_the_interpreter_by_its_path_inside_the_checkout() -> None:
+    from bench.tools import shown
+
+    line = shown([sys.executable, "-m", "worker", "--once"])
+    assert line.endswith(" -m worker --once")
+    assert not line.startswith("/"), line
+    assert shown(["/usr/bin/pgbench", "-n"]) == "/usr/bin/pgbench -n"
