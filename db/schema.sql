@@ -9500,7 +9500,8 @@ COMMENT ON COLUMN api.events.ends_at IS 'availability_changed: end of the time t
 -- Name: COLUMN events.payload; Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON COLUMN api.events.payload IS 'Small details: status from/to and cancelled_by; starts_at/ends_at (and previous_*) of a booking; refund_id, refund_cents, currency; notification_id, event, channel.';
+COMMENT ON COLUMN api.events.payload IS 'Small details: status from/to and cancelled_by; a booking''s starts_at/ends_at (and previous_*);
+refund_id, refund_cents, currency; notification_id, event, channel.';
 
 
 --

@@ -283,4 +283,5 @@ comment on column api.events.recipient_id is 'The notification''s recipient (not
 comment on column api.events.starts_at is 'availability_changed: start of the time taken or freed (with buffers).';
 comment on column api.events.ends_at is 'availability_changed: end of the time taken or freed (with buffers).';
 comment on column api.events.payload is
-$$Small details: status from/to and cancelled_by; starts_at/ends_at (and previous_*) of a booking; refund_id, refund_cents, currency; notification_id, event, channel.$$;
+$$Small details: status from/to and cancelled_by; a booking's starts_at/ends_at (and previous_*);
+refund_id, refund_cents, currency; notification_id, event, channel.$$;

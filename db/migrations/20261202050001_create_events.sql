@@ -36,12 +36,14 @@ create table app.events (
     -- booking and no customer, a notification event only its recipient
     constraint events_audience_check check (
         case
-            when kind = 'availability_changed' then
-                provider_id is not null and during is not null
-                and booking_id is null and customer_id is null and recipient_id is null
-                and payload = '{}'::jsonb
-            when kind = 'notification_created' then
-                recipient_id is not null and booking_id is null and provider_id is null and customer_id is null
+            when kind = 'availability_changed'
+                then
+                    provider_id is not null and during is not null
+                    and booking_id is null and customer_id is null and recipient_id is null
+                    and payload = '{}'::jsonb
+            when kind = 'notification_created'
+                then
+                    recipient_id is not null and booking_id is null and provider_id is null and customer_id is null
             else
                 booking_id is not null and provider_id is not null and customer_id is not null
                 and recipient_id is null

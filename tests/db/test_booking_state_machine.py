@@ -87,7 +87,11 @@ def _quoted_free(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> dict
     """Not a booking yet: the quote of a free service, which the act confirms."""
     free = bk.open_shop(db, price_cents=0, deposit_cents=0)
     customer = create_user(db, "customer")
-    return {"shop": free, "customer_id": str(customer), "quote_id": bk.quote(db, customer, free, start)}
+    return {
+        "shop": free,
+        "customer_id": str(customer),
+        "quote_id": bk.quote(db, customer, free, start),
+    }
 
 
 def _pay(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str, Any]) -> None:
@@ -148,7 +152,9 @@ def _payment_mismatches(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str,
 
 def _mark(outcome: str) -> Callable[[psycopg.Connection[Any], bk.Shop, dict[str, Any]], None]:
     def act(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str, Any]) -> None:
-        _call(db, "provider", shop.owner_id, "select internal.mark_booking(%s, %s)", b["id"], outcome)
+        _call(
+            db, "provider", shop.owner_id, "select internal.mark_booking(%s, %s)", b["id"], outcome
+        )
 
     return act
 
@@ -173,42 +179,105 @@ class Case:
 
 CASES = [
     Case(
-        "a payment confirms a hold", "pending_payment", "confirmed", _hold, _pay,
-        {("booking_confirmed", "customer"), ("booking_new", "provider"), ("booking_reminder", "customer")},
+        "a payment confirms a hold",
+        "pending_payment",
+        "confirmed",
+        _hold,
+        _pay,
+        {
+            ("booking_confirmed", "customer"),
+            ("booking_new", "provider"),
+            ("booking_reminder", "customer"),
+        },
     ),
     Case(
-        "a free service is confirmed at once", "pending_payment", "confirmed", _quoted_free, _confirm_free,
-        {("booking_confirmed", "customer"), ("booking_new", "provider"), ("booking_reminder", "customer")},
+        "a free service is confirmed at once",
+        "pending_payment",
+        "confirmed",
+        _quoted_free,
+        _confirm_free,
+        {
+            ("booking_confirmed", "customer"),
+            ("booking_new", "provider"),
+            ("booking_reminder", "customer"),
+        },
     ),
     Case(
-        "the sweep expires a lapsed hold", "pending_payment", "expired", _hold, _expire,
-        {("hold_expired", "customer")}, ["payment.cancel_intent"],
+        "the sweep expires a lapsed hold",
+        "pending_payment",
+        "expired",
+        _hold,
+        _expire,
+        {("hold_expired", "customer")},
+        ["payment.cancel_intent"],
     ),
     Case(
-        "the customer cancels a hold", "pending_payment", "cancelled", _hold, _customer_cancels,
-        {("booking_cancelled", "customer"), ("booking_cancelled", "provider")}, ["payment.cancel_intent"],
+        "the customer cancels a hold",
+        "pending_payment",
+        "cancelled",
+        _hold,
+        _customer_cancels,
+        {("booking_cancelled", "customer"), ("booking_cancelled", "provider")},
+        ["payment.cancel_intent"],
         "customer",
     ),
     Case(
-        "a payment that cannot be set up cancels the hold", "pending_payment", "cancelled", _hold,
-        _payment_fails, {("booking_cancelled", "customer"), ("booking_cancelled", "provider")}, [], "system",
+        "a payment that cannot be set up cancels the hold",
+        "pending_payment",
+        "cancelled",
+        _hold,
+        _payment_fails,
+        {("booking_cancelled", "customer"), ("booking_cancelled", "provider")},
+        [],
+        "system",
     ),
     Case(
-        "a payment that does not match cancels the hold", "pending_payment", "cancelled", _hold,
-        _payment_mismatches, {("booking_cancelled", "customer"), ("booking_cancelled", "provider")},
-        ["payment.refund"], "system",
+        "a payment that does not match cancels the hold",
+        "pending_payment",
+        "cancelled",
+        _hold,
+        _payment_mismatches,
+        {("booking_cancelled", "customer"), ("booking_cancelled", "provider")},
+        ["payment.refund"],
+        "system",
     ),
     Case(
-        "the provider cancels a confirmed booking", "confirmed", "cancelled", _confirmed, _provider_cancels,
-        {("booking_cancelled", "customer"), ("booking_cancelled", "provider")}, ["payment.refund"], "provider",
+        "the provider cancels a confirmed booking",
+        "confirmed",
+        "cancelled",
+        _confirmed,
+        _provider_cancels,
+        {("booking_cancelled", "customer"), ("booking_cancelled", "provider")},
+        ["payment.refund"],
+        "provider",
     ),
     Case(
-        "ops force-cancel a confirmed booking", "confirmed", "cancelled", _confirmed, _ops_cancel,
-        {("booking_cancelled", "customer"), ("booking_cancelled", "provider")}, ["payment.refund"], "ops",
+        "ops force-cancel a confirmed booking",
+        "confirmed",
+        "cancelled",
+        _confirmed,
+        _ops_cancel,
+        {("booking_cancelled", "customer"), ("booking_cancelled", "provider")},
+        ["payment.refund"],
+        "ops",
     ),
-    Case("the provider marks it completed", "confirmed", "completed", _started, _mark("completed"), set()),
+    Case(
+        "the provider marks it completed",
+        "confirmed",
+        "completed",
+        _started,
+        _mark("completed"),
+        set(),
+    ),
     Case("the provider marks a no-show", "confirmed", "no_show", _started, _mark("no_show"), set()),
-    Case("the sweep completes an ended booking", "confirmed", "completed", _ended_long_ago, _sweep_completes, set()),
+    Case(
+        "the sweep completes an ended booking",
+        "confirmed",
+        "completed",
+        _ended_long_ago,
+        _sweep_completes,
+        set(),
+    ),
 ]
 
 
@@ -216,7 +285,8 @@ def test_the_cases_cover_every_transition_of_the_diagram(db: psycopg.Connection[
     allowed = {
         (a, b)
         for a, b in product(STATUSES, STATUSES)
-        if db.execute("select internal.booking_transition_allowed(%s, %s)", (a, b)).fetchone() == (True,)
+        if db.execute("select internal.booking_transition_allowed(%s, %s)", (a, b)).fetchone()
+        == (True,)
     }
     assert {(c.before, c.after) for c in CASES} == allowed
 
@@ -252,11 +322,14 @@ def test_every_transition_emits_exactly_one_event_and_its_notifications(
         (mark,),
     ).fetchall()
     assert {(r[0], parties[r[1]]) for r in rows} == case.notified
-    assert len(rows) == len(case.notified), "one email each (SMS is off by default), each with its event"
+    assert len(rows) == len(case.notified), (
+        "one email each (SMS is off by default), each with its event"
+    )
     if case.cancelled_by:
         assert {r[2] for r in rows} == {case.cancelled_by}
     messages = db.execute(
-        "select message->>'type' from pgmq.q_payments where msg_id > %s order by msg_id", (queued[0],)
+        "select message->>'type' from pgmq.q_payments where msg_id > %s order by msg_id",
+        (queued[0],),
     ).fetchall()
     assert [m[0] for m in messages] == case.payments
 
@@ -336,10 +409,9 @@ def test_the_api_roles_cannot_update_a_bookings_status_at_all(
     ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege), acting_as(db, role, sub):
             db.execute("update app.bookings set status = 'cancelled'")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        with db.transaction(force_rollback=True):
-            db.execute("set local role bookiji_worker")
-            db.execute("update app.bookings set status = 'cancelled'")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), db.transaction(force_rollback=True):
+        db.execute("set local role bookiji_worker")
+        db.execute("update app.bookings set status = 'cancelled'")
 
 
 def test_the_transition_flag_opens_one_update_of_one_booking_only(

@@ -82,13 +82,18 @@ def test_a_move_writes_booking_rescheduled_with_the_time_freed_and_taken(
     before = _blocked(db, b["id"])
     mark = _last_event(db)
     with as_user(db, "customer", b["customer_id"]):
-        db.execute("select internal.reschedule_booking(%s, %s)", (b["id"], start + timedelta(hours=3)))
+        db.execute(
+            "select internal.reschedule_booking(%s, %s)", (b["id"], start + timedelta(hours=3))
+        )
     events = _events(db, mark)
     kinds = [e[0] for e in events]
     assert kinds.count("booking_rescheduled") == 1
     moved = events[kinds.index("booking_rescheduled")]
     assert moved[6]["previous_starts_at"] != moved[6]["starts_at"]
-    assert {e[5] for e in events if e[0] == "availability_changed"} == {before, _blocked(db, b["id"])}
+    assert {e[5] for e in events if e[0] == "availability_changed"} == {
+        before,
+        _blocked(db, b["id"]),
+    }
 
 
 def test_a_refund_that_succeeds_writes_booking_refunded_once(
@@ -173,7 +178,9 @@ def test_event_ids_grow_and_each_is_notified_with_its_id_alone_at_commit(
             db.execute("set local role customer")
             db.execute("select internal.confirm_booking(%s, %s)", (q, shop.provider_id))
             assert list(listener.notifies(timeout=0)) == [], "nothing before commit"
-        ids = [r[0] for r in db.execute("select id from app.events where id > %s order by id", (mark,))]
+        ids = [
+            r[0] for r in db.execute("select id from app.events where id > %s order by id", (mark,))
+        ]
         assert len(ids) == 2 and ids[0] < ids[1]
         notes = list(listener.notifies(timeout=5, stop_after=len(ids)))
     assert [(n.channel, n.payload) for n in notes] == [("bookiji_events", str(i)) for i in ids]
@@ -225,7 +232,11 @@ def test_a_customer_reads_its_own_bookings_and_notifications_and_public_availabi
     a, b, _ = two_customers
     me = uuid.UUID(a["customer_id"])
     seen = _visible(db, "customer", me)
-    assert {r[1] for r in seen} >= {"booking_created", "booking_status_changed", "notification_created"}
+    assert {r[1] for r in seen} >= {
+        "booking_created",
+        "booking_status_changed",
+        "notification_created",
+    }
     for _, kind, booking, _provider, customer, recipient in seen:
         if kind == "availability_changed":
             assert (booking, customer, recipient) == (None, None, None)
@@ -247,7 +258,10 @@ def test_a_provider_reads_its_own_providers_bookings_and_its_own_notifications(
     booking_events = [r for r in seen if r[1].startswith("booking_")]
     assert booking_events and {r[2] for r in booking_events} == {uuid.UUID(a["id"])}
     assert {r[5] for r in seen if r[1] == "notification_created"} == {shop.owner_id}
-    assert {r[3] for r in seen if r[1] == "availability_changed"} == {shop.provider_id, other.provider_id}
+    assert {r[3] for r in seen if r[1] == "availability_changed"} == {
+        shop.provider_id,
+        other.provider_id,
+    }
     assert uuid.UUID(b["id"]) not in {r[2] for r in seen}
 
 
@@ -305,15 +319,16 @@ def test_delivery_is_checked_event_by_event_under_the_subscribers_claims(
     """What the real-time service will do: for a NOTIFYed id, may this subscriber read it?"""
     a, b, _ = two_customers
     row = db.execute(
-        "select id from app.events where kind = 'booking_status_changed' and booking_id = %s", (b["id"],)
+        "select id from app.events where kind = 'booking_status_changed' and booking_id = %s",
+        (b["id"],),
     ).fetchone()
     assert row is not None
 
     def delivered(role: str, sub: Any) -> bool:
         with acting_as(db, role, sub):
-            return db.execute("select exists (select from api.events where id = %s)", row).fetchone() == (
-                True,
-            )
+            return db.execute(
+                "select exists (select from api.events where id = %s)", row
+            ).fetchone() == (True,)
 
     assert delivered("customer", b["customer_id"])
     assert not delivered("customer", a["customer_id"])
