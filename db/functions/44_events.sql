@@ -59,61 +59,76 @@ $$;
 comment on function internal.append_availability_event(uuid, tstzrange) is
 'Append availability_changed for a provider and a range (only the provider and the range: no booking, no customer).';
 
-create or replace function internal.booking_is_live(p_status text)
-returns boolean
-language sql
-immutable
-parallel safe
-set search_path = ''
-as $$
-    -- the statuses that hold a provider's time (bookings_provider_id_blocked_excl)
-    select p_status in ('pending_payment', 'confirmed')
-$$;
-comment on function internal.booking_is_live(text) is
-'Whether a booking in this status holds its provider''s time (pending_payment, confirmed).';
-
 create or replace function internal.bookings_append_events()
 returns trigger
 language plpgsql
 set search_path = ''
 as $$
+declare
+    -- live: the statuses that hold the provider's time (bookings_provider_id_blocked_excl);
+    -- time that has passed can be neither booked nor freed, so nobody hears of it
+    v_now timestamptz := pg_catalog.now();
+    v_id bigint;
 begin
+    -- This is confirm's path: one insert statement and no nested function calls
+    -- (each call of a function with a pinned search_path costs a save and restore).
     if tg_op = 'INSERT' then
-        perform internal.append_event(
-            'booking_created', new.id, new.provider_id, new.customer_id, null, null,
-            pg_catalog.jsonb_build_object(
-                'status', new.status, 'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during)
-            )
-        );
-        if internal.booking_is_live(new.status) then
-            perform internal.append_availability_event(new.provider_id, new.blocked);
-        end if;
+        for v_id in
+            insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
+            select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
+            from (
+                values
+                (1, 'booking_created', new.id, new.customer_id, null::tstzrange, pg_catalog.jsonb_build_object(
+                    'status', new.status,
+                    'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during)
+                ), true),
+                (2, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
+                    new.status in ('pending_payment', 'confirmed') and pg_catalog.upper(new.blocked) > v_now)
+            ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
+            where e.wanted
+            order by e.n
+            returning id
+        loop
+            perform pg_catalog.pg_notify('bookiji_events', v_id::text);
+        end loop;
         return null;
     end if;
-    if new.status is distinct from old.status then
-        perform internal.append_event(
-            'booking_status_changed', new.id, new.provider_id, new.customer_id, null, null,
-            pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                'from', old.status, 'to', new.status, 'cancelled_by', new.cancelled_by_role
-            ))
-        );
-        if internal.booking_is_live(old.status) and not internal.booking_is_live(new.status) then
-            perform internal.append_availability_event(new.provider_id, old.blocked);
-        end if;
-    end if;
-    if new.during is distinct from old.during or new.blocked is distinct from old.blocked then
-        perform internal.append_event(
-            'booking_rescheduled', new.id, new.provider_id, new.customer_id, null, null,
-            pg_catalog.jsonb_build_object(
+    for v_id in
+        insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
+        select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
+        from (
+            values
+            (1, 'booking_status_changed', new.id, new.customer_id, null::tstzrange,
+                pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                    'from', old.status, 'to', new.status, 'cancelled_by', new.cancelled_by_role
+                )),
+                new.status is distinct from old.status),
+            -- a booking that ends frees its time
+            (2, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
+                new.status is distinct from old.status
+                and old.status in ('pending_payment', 'confirmed')
+                and new.status not in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(old.blocked) > v_now),
+            (3, 'booking_rescheduled', new.id, new.customer_id, null, pg_catalog.jsonb_build_object(
                 'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during),
                 'previous_starts_at', pg_catalog.lower(old.during), 'previous_ends_at', pg_catalog.upper(old.during)
-            )
-        );
-        if internal.booking_is_live(new.status) then
-            perform internal.append_availability_event(new.provider_id, old.blocked);
-            perform internal.append_availability_event(new.provider_id, new.blocked);
-        end if;
-    end if;
+            ), new.during is distinct from old.during or new.blocked is distinct from old.blocked),
+            -- a live booking that moves frees its old time and takes the new
+            (4, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
+                new.blocked is distinct from old.blocked
+                and new.status in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(old.blocked) > v_now),
+            (5, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
+                new.blocked is distinct from old.blocked
+                and new.status in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(new.blocked) > v_now)
+        ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
+        where e.wanted
+        order by e.n
+        returning id
+    loop
+        perform pg_catalog.pg_notify('bookiji_events', v_id::text);
+    end loop;
     return null;
 end
 $$;

@@ -327,6 +327,14 @@ def test_every_transition_emits_exactly_one_event_and_its_notifications(
     )
     if case.cancelled_by:
         assert {r[2] for r in rows} == {case.cancelled_by}
+    # the time a free booking takes, or an ending one frees (unless it is all past)
+    moved = db.execute(
+        "select e.during = b.blocked from app.events as e, app.bookings as b "
+        "where e.id > %s and e.kind = 'availability_changed' and b.id = %s",
+        (mark, b["id"]),
+    ).fetchall()
+    quiet = {"a payment confirms a hold", "the sweep completes an ended booking"}
+    assert moved == ([] if case.name in quiet else [(True,)])
     messages = db.execute(
         "select message->>'type' from pgmq.q_payments where msg_id > %s order by msg_id",
         (queued[0],),
