@@ -2391,6 +2391,57 @@ COMMENT ON FUNCTION auth.user_json(p_user_id uuid) IS 'The public shape of an ac
 
 
 --
+-- Name: append_availability_event(uuid, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.append_availability_event(p_provider_id uuid, p_during tstzrange) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- time that has passed can be neither booked nor freed: nobody needs to hear of it
+    if p_during is not null and pg_catalog.upper(p_during) > pg_catalog.now() then
+        perform internal.append_event('availability_changed', null, p_provider_id, null, null, p_during, '{}');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION append_availability_event(p_provider_id uuid, p_during tstzrange); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.append_availability_event(p_provider_id uuid, p_during tstzrange) IS 'Append availability_changed for a provider and a range (only the provider and the range: no booking, no customer).';
+
+
+--
+-- Name: append_event(text, uuid, uuid, uuid, uuid, tstzrange, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.append_event(p_kind text, p_booking_id uuid, p_provider_id uuid, p_customer_id uuid, p_recipient_id uuid, p_during tstzrange, p_payload jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_id bigint;
+begin
+    insert into app.events (kind, booking_id, provider_id, customer_id, recipient_id, during, payload)
+    values (p_kind, p_booking_id, p_provider_id, p_customer_id, p_recipient_id, p_during, coalesce(p_payload, '{}'))
+    returning id into v_id;
+    perform pg_catalog.pg_notify('bookiji_events', v_id::text);
+    return v_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION append_event(p_kind text, p_booking_id uuid, p_provider_id uuid, p_customer_id uuid, p_recipient_id uuid, p_during tstzrange, p_payload jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.append_event(p_kind text, p_booking_id uuid, p_provider_id uuid, p_customer_id uuid, p_recipient_id uuid, p_during tstzrange, p_payload jsonb) IS 'Append one event to app.events and NOTIFY bookiji_events with its id only, in the caller''s transaction.';
+
+
+--
 -- Name: apply_payment_intent_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2469,11 +2520,11 @@ begin
             );
             if v_booking.status = 'pending_payment' then
                 -- the hold ends now: nothing else can pay it (the booking's one intent is spent)
-                update app.bookings as b
-                set
-                    status = 'cancelled', cancelled_at = pg_catalog.now(), cancelled_by_role = 'system',
-                    cancel_reason = 'the payment did not match the booking''s amount or currency; it was refunded'
-                where b.id = v_booking.id;
+                perform internal.transition_booking(
+                    v_booking.id, 'cancelled', 'system',
+                    'the payment did not match the booking''s amount or currency; it was refunded',
+                    pg_catalog.jsonb_build_object('refund_cents', v_captured)
+                );
             end if;
             return 'mismatched payment refunded';
         end if;
@@ -2482,8 +2533,7 @@ begin
         set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
         where p.id = v_payment.id;
         if v_booking.status = 'pending_payment' then
-            update app.bookings as b set status = 'confirmed', hold_expires_at = null where b.id = v_booking.id;
-            perform internal.emit_booking_event(v_booking.id, 'booking_confirmed');
+            perform internal.transition_booking(v_booking.id, 'confirmed', 'system');
             return 'booking confirmed';
         end if;
         -- paid after the booking ended (expired or cancelled): give the money back
@@ -2898,6 +2948,91 @@ COMMENT ON FUNCTION internal.booking_transition_allowed(p_from text, p_to text) 
 
 
 --
+-- Name: bookings_append_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_append_events() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    -- live: the statuses that hold the provider's time (bookings_provider_id_blocked_excl);
+    -- time that has passed can be neither booked nor freed, so nobody hears of it
+    v_now timestamptz := pg_catalog.now();
+    v_id bigint;
+begin
+    -- This is confirm's path: one insert statement and no nested function calls
+    -- (each call of a function with a pinned search_path costs a save and restore).
+    if tg_op = 'INSERT' then
+        for v_id in
+            insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
+            select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
+            from (
+                values
+                (1, 'booking_created', new.id, new.customer_id, null::tstzrange, pg_catalog.jsonb_build_object(
+                    'status', new.status,
+                    'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during)
+                ), true),
+                (2, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
+                    new.status in ('pending_payment', 'confirmed') and pg_catalog.upper(new.blocked) > v_now)
+            ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
+            where e.wanted
+            order by e.n
+            returning id
+        loop
+            perform pg_catalog.pg_notify('bookiji_events', v_id::text);
+        end loop;
+        return null;
+    end if;
+    for v_id in
+        insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
+        select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
+        from (
+            values
+            (1, 'booking_status_changed', new.id, new.customer_id, null::tstzrange,
+                pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                    'from', old.status, 'to', new.status, 'cancelled_by', new.cancelled_by_role
+                )),
+                new.status is distinct from old.status),
+            -- a booking that ends frees its time
+            (2, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
+                new.status is distinct from old.status
+                and old.status in ('pending_payment', 'confirmed')
+                and new.status not in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(old.blocked) > v_now),
+            (3, 'booking_rescheduled', new.id, new.customer_id, null, pg_catalog.jsonb_build_object(
+                'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during),
+                'previous_starts_at', pg_catalog.lower(old.during), 'previous_ends_at', pg_catalog.upper(old.during)
+            ), new.during is distinct from old.during or new.blocked is distinct from old.blocked),
+            -- a live booking that moves frees its old time and takes the new
+            (4, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
+                new.blocked is distinct from old.blocked
+                and new.status in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(old.blocked) > v_now),
+            (5, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
+                new.blocked is distinct from old.blocked
+                and new.status in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(new.blocked) > v_now)
+        ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
+        where e.wanted
+        order by e.n
+        returning id
+    loop
+        perform pg_catalog.pg_notify('bookiji_events', v_id::text);
+    end loop;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_append_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_append_events() IS 'Trigger: a booking''s creation, status change and move go to the event log, with the time they take or free.';
+
+
+--
 -- Name: bookings_audit(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2935,12 +3070,20 @@ CREATE FUNCTION internal.bookings_check_update() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-    if new.status is distinct from old.status
-        and not internal.booking_transition_allowed(old.status, new.status) then
-        perform internal.fail(
-            'invalid_transition',
-            pg_catalog.format('a %s booking cannot become %s', old.status, new.status)
-        );
+    if new.status is distinct from old.status then
+        if not internal.booking_transition_allowed(old.status, new.status) then
+            perform internal.fail(
+                'invalid_transition',
+                pg_catalog.format('a %s booking cannot become %s', old.status, new.status)
+            );
+        end if;
+        -- set by internal.transition_booking around its own update of this row, and nowhere else
+        if pg_catalog.current_setting('bookiji.booking_transition', true) is distinct from old.id::text then
+            perform internal.fail(
+                'invalid_transition',
+                'a booking''s status changes only through internal.transition_booking, with its event and notifications'
+            );
+        end if;
     end if;
     if new.customer_id is distinct from old.customer_id
         or new.provider_id is distinct from old.provider_id
@@ -2962,7 +3105,8 @@ $$;
 -- Name: FUNCTION bookings_check_update(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.bookings_check_update() IS 'Trigger: refuse illegal status transitions and changes to a booking''s parties, price and policy.';
+COMMENT ON FUNCTION internal.bookings_check_update() IS 'Trigger: refuse illegal status transitions, any status change not made by internal.transition_booking,
+and changes to a booking''s parties, price and policy.';
 
 
 --
@@ -3078,21 +3222,11 @@ begin
     v_refund := case when p_refund then (v_terms ->> 'refund_cents')::integer else 0 end;
     v_fee := case when p_party = 'customer' then (v_terms ->> 'fee_cents')::integer else 0 end;
 
-    update app.bookings as b
-    set
-        status = 'cancelled',
-        cancelled_at = pg_catalog.now(),
-        cancelled_by = v_actor,
-        cancelled_by_role = p_party,
-        cancel_reason = p_reason
-    where b.id = p_booking_id;
-
-    if v_payment.id is not null and v_payment.status in ('pending', 'requires_payment') then
-        -- unpaid: cancel the PaymentIntent (a payment that still arrives is refunded by the webhook)
-        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-            'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
-        ));
-    end if;
+    -- the state machine writes it, tells both parties and cancels an unpaid PaymentIntent
+    perform internal.transition_booking(
+        p_booking_id, 'cancelled', p_party, p_reason,
+        pg_catalog.jsonb_build_object('refund_cents', v_refund, 'cancelled_by_user', v_actor)
+    );
     if v_refund > 0 then
         perform internal.request_refund(
             p_booking_id, v_refund, pg_catalog.left('cancelled by ' || p_party || ': ' || p_reason, 500),
@@ -3103,10 +3237,6 @@ begin
         insert into app.booking_fees (booking_id, payment_id, kind, amount_cents)
         values (p_booking_id, v_payment.id, 'cancellation', v_fee);
     end if;
-    perform internal.emit_booking_event(
-        p_booking_id, 'booking_cancelled',
-        pg_catalog.jsonb_build_object('refund_cents', v_refund, 'cancelled_by', p_party, 'ics_sequence', 1)
-    );
     return internal.booking_json(p_booking_id)
         || pg_catalog.jsonb_build_object('refund_cents', v_refund, 'fee_cents', v_fee, 'cancelled_by', p_party);
 end
@@ -3370,8 +3500,11 @@ begin
     if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
         perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
     end if;
-    if p_data ? 'cancelled_by' and coalesce(p_data ->> 'cancelled_by', '') not in ('customer', 'provider', 'ops') then
-        perform internal.fail('invalid_input', 'data.cancelled_by must be ''customer'', ''provider'' or ''ops''');
+    if p_data ? 'cancelled_by'
+        and coalesce(p_data ->> 'cancelled_by', '') not in ('customer', 'provider', 'ops', 'system') then
+        perform internal.fail(
+            'invalid_input', 'data.cancelled_by must be ''customer'', ''provider'', ''ops'' or ''system'''
+        );
     end if;
 end
 $_$;
@@ -3534,10 +3667,11 @@ CREATE FUNCTION internal.complete_due_bookings(p_limit integer) RETURNS integer
     SET search_path TO ''
     AS $$
 declare
-    v_count integer;
+    v_id uuid;
+    v_count integer := 0;
 begin
     -- skip locked: a booking another transaction is changing is left for the next sweep
-    with due as (
+    for v_id in
         select b.id from app.bookings as b
         where
             b.status = 'confirmed'
@@ -3547,12 +3681,10 @@ begin
         order by pg_catalog.upper(b.during)
         limit p_limit
         for no key update skip locked
-    )
-
-    update app.bookings as b set status = 'completed'
-    from due
-    where b.id = due.id;
-    get diagnostics v_count = row_count;
+    loop
+        perform internal.transition_booking(v_id, 'completed', 'system');
+        v_count := v_count + 1;
+    end loop;
     return v_count;
 end
 $$;
@@ -3750,7 +3882,7 @@ begin
             )
             values (
                 v_customer, p_provider_id, v_item.service_id, p_quote_id, v_during, v_blocked,
-                case when v_amount > 0 then 'pending_payment' else 'confirmed' end,
+                'pending_payment',
                 case when v_amount > 0 then
                     pg_catalog.now()
                     + pg_catalog.make_interval(secs => case when v_email_confirmed
@@ -3765,7 +3897,11 @@ begin
         exception when exclusion_violation then
             perform internal.fail('slot_unavailable', 'this slot was just taken');
         end;
-        if v_amount > 0 then
+        if v_amount = 0 then
+            -- nothing to pay: the hold is confirmed at once, through the state machine
+            -- (its event and notifications with it)
+            perform internal.transition_booking(v_booking.id, 'confirmed', 'customer');
+        else
             insert into app.payments (booking_id, amount_cents, currency)
             values (v_booking.id, v_amount, v_item.currency)
             returning id into v_payment_id;
@@ -3927,6 +4063,11 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('payment_mismatches_refund_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('stripe_events_pkey', 'conflict', 'this event was already received'),
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
+        -- the event log (written by definers only)
+        ('events_pkey', 'internal_error', 'the event could not be recorded'),
+        ('events_kind_check', 'internal_error', 'the event could not be recorded'),
+        ('events_audience_check', 'internal_error', 'the event could not be recorded'),
+        ('events_payload_check', 'internal_error', 'the event could not be recorded'),
         -- notifications
         ('notifications_pkey', 'internal_error', 'the notification could not be recorded'),
         ('notifications_event_key_recipient_id_channel_key', 'conflict', 'this notification was already recorded'),
@@ -4398,6 +4539,27 @@ COMMENT ON FUNCTION internal.error_codes() IS 'The registry of machine error cod
 
 
 --
+-- Name: events_refuse_update(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.events_refuse_update() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    raise exception 'app.events is append-only: an event is never changed';
+end
+$$;
+
+
+--
+-- Name: FUNCTION events_refuse_update(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.events_refuse_update() IS 'Trigger: the event log is append-only, for its owner too (rows leave only by age, internal.purge_events).';
+
+
+--
 -- Name: expire_hold(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4405,22 +4567,15 @@ CREATE FUNCTION internal.expire_hold(p_booking_id uuid) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-    v_payment app.payments;
 begin
-    update app.bookings as b
-    set status = 'expired', hold_expires_at = b.hold_expires_at
-    where b.id = p_booking_id and b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now();
+    -- locked first, then checked again: a hold paid meanwhile is left alone
+    perform from app.bookings as b
+    where b.id = p_booking_id and b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now()
+    for no key update;
     if not found then
         return false;
     end if;
-    perform internal.emit_booking_event(p_booking_id, 'hold_expired');
-    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
-    if found and v_payment.status in ('pending', 'requires_payment') then
-        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-            'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
-        ));
-    end if;
+    perform internal.transition_booking(p_booking_id, 'expired', 'system');
     return true;
 end
 $$;
@@ -4785,7 +4940,7 @@ begin
     if pg_catalog.now() < pg_catalog.lower(v_booking.during) then
         perform internal.fail('invalid_transition', 'a booking can be marked only once it has started');
     end if;
-    update app.bookings as b set status = p_outcome where b.id = p_booking_id;
+    perform internal.transition_booking(p_booking_id, p_outcome, 'provider');
     return internal.booking_json(p_booking_id);
 end
 $$;
@@ -5057,6 +5212,31 @@ COMMENT ON FUNCTION internal.notification_record(p_id uuid, p_outcome text, p_de
 detail: the error), ''failed'' (detail: the error) - each from `sending` only - or ''skipped'' (detail: the
 reason) from queued. A one-time token in the data is dropped once it can no longer be sent.
 Definer: the worker has no rights on app.notifications.';
+
+
+--
+-- Name: notifications_append_event(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notifications_append_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_event(
+        'notification_created', null, null, null, new.recipient_id, null,
+        pg_catalog.jsonb_build_object('notification_id', new.id, 'event', new.event, 'channel', new.channel)
+    );
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION notifications_append_event(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notifications_append_event() IS 'Trigger: a notification row goes to the event log for its recipient (its id, event, channel; never its data).';
 
 
 --
@@ -5439,6 +5619,43 @@ $_$;
 
 COMMENT ON FUNCTION internal.purge_archives(older_than interval) IS 'Delete pgmq archive rows (work and dead-letter queues) archived longer ago than older_than; returns how many.
 Definer: an administrative delete on pgmq''s archive tables, granted to the worker as this one bounded operation.';
+
+
+--
+-- Name: purge_events(interval, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.purge_events(p_older_than interval DEFAULT NULL::interval, p_limit integer DEFAULT 10000) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_cutoff timestamptz := pg_catalog.now() - coalesce(
+        p_older_than,
+        pg_catalog.make_interval(hours => coalesce(internal.setting('event_retention_hours')::integer, 24))
+    );
+    v_count integer;
+begin
+    -- oldest first, a bounded batch: the sweep calls this every few seconds
+    delete from app.events as e
+    where e.id in (
+        select o.id from app.events as o
+        where o.created_at < v_cutoff
+        order by o.created_at
+        limit greatest(coalesce(p_limit, 10000), 0)
+    );
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+
+--
+-- Name: FUNCTION purge_events(p_older_than interval, p_limit integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.purge_events(p_older_than interval, p_limit integer) IS 'Delete events older than p_older_than (default: the event_retention_hours setting, else 24 hours), at most p_limit.
+Definer: nobody else may delete from the append-only log; the sweep calls it.';
 
 
 --
@@ -5937,12 +6154,16 @@ begin
     update app.payments as p
     set status = 'failed', failure_reason = pg_catalog.left(p_reason, 500), updated_at = pg_catalog.now()
     where p.id = p_payment_id;
-    -- a booking that cannot be paid cannot be kept: free the slot
-    update app.bookings as b
-    set
-        status = 'cancelled', cancelled_at = pg_catalog.now(),
-        cancel_reason = 'the payment could not be set up: ' || pg_catalog.left(p_reason, 200)
-    where b.id = v_payment.booking_id and b.status = 'pending_payment';
+    -- a booking that cannot be paid cannot be kept: free the slot, and say so
+    perform from app.bookings as b
+    where b.id = v_payment.booking_id and b.status = 'pending_payment'
+    for no key update;
+    if found then
+        perform internal.transition_booking(
+            v_payment.booking_id, 'cancelled', 'system',
+            'the payment could not be set up: ' || pg_catalog.left(p_reason, 200)
+        );
+    end if;
     return 'failed';
 end
 $$;
@@ -5952,7 +6173,7 @@ $$;
 -- Name: FUNCTION record_payment_failure(p_payment_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.record_payment_failure(p_payment_id uuid, p_reason text) IS 'Worker entry point: Stripe refused to set up the payment for good; the booking is released (idempotent).';
+COMMENT ON FUNCTION internal.record_payment_failure(p_payment_id uuid, p_reason text) IS 'Worker entry point: Stripe refused to set up the payment for good; the booking is cancelled and both parties told (idempotent).';
 
 
 --
@@ -6111,6 +6332,34 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refund_request(p_refund_id uuid) IS 'What the worker needs to perform a ledger refund. Definer: as above.';
+
+
+--
+-- Name: refunds_append_event(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_append_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+begin
+    select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
+    perform internal.append_event(
+        'booking_refunded', v_booking.id, v_booking.provider_id, v_booking.customer_id, null, null,
+        pg_catalog.jsonb_build_object('refund_id', new.id, 'refund_cents', new.amount_cents, 'currency', v_booking.currency)
+    );
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_append_event(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_append_event() IS 'Trigger: a refund that succeeded goes to the event log (booking_refunded).';
 
 
 --
@@ -6800,6 +7049,7 @@ declare
     v_id uuid;
     v_expired integer := 0;
     v_completed integer;
+    v_purged integer;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -6820,7 +7070,9 @@ begin
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
-    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed);
+    -- the event log keeps event_retention_hours (db/functions/44_events.sql)
+    v_purged := internal.purge_events();
+    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed, 'events_purged', v_purged);
 end
 $$;
 
@@ -6829,7 +7081,39 @@ $$;
 -- Name: FUNCTION sweep(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings. Safe to run concurrently.';
+COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events. Safe to run concurrently.';
+
+
+--
+-- Name: time_off_append_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.time_off_append_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') then
+        if tg_op = 'DELETE' or old.during is distinct from new.during or old.provider_id is distinct from new.provider_id then
+            perform internal.append_availability_event(old.provider_id, old.during);
+        end if;
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') then
+        if tg_op = 'INSERT' or old.during is distinct from new.during or old.provider_id is distinct from new.provider_id then
+            perform internal.append_availability_event(new.provider_id, new.during);
+        end if;
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION time_off_append_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.time_off_append_events() IS 'Trigger: time off added, moved or removed changes the provider''s availability (event log).
+Definer: providers write their time off, and may not write the log.';
 
 
 --
@@ -6852,6 +7136,148 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.touch_updated_at() IS 'Trigger: stamp updated_at on every update of the row.';
+
+
+--
+-- Name: bookings; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.bookings (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    quote_id uuid,
+    during tstzrange NOT NULL,
+    blocked tstzrange NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    hold_expires_at timestamp with time zone,
+    price_cents integer NOT NULL,
+    deposit_cents integer NOT NULL,
+    currency text NOT NULL,
+    cancel_notice_hours integer NOT NULL,
+    cancel_fee_cents integer NOT NULL,
+    cancelled_at timestamp with time zone,
+    cancelled_by uuid,
+    cancel_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancelled_by_role text,
+    held_from text,
+    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
+    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
+    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
+    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
+    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
+    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
+    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
+    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text])))
+);
+
+ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+
+
+--
+-- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
+
+
+--
+-- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
+
+
+--
+-- Name: transition_booking(uuid, text, text, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.transition_booking(p_booking_id uuid, p_to text, p_by text, p_reason text DEFAULT NULL::text, p_extra jsonb DEFAULT '{}'::jsonb) RETURNS app.bookings
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.bookings;
+    v_new app.bookings;
+    v_payment app.payments;
+begin
+    if p_by is null or p_by not in ('customer', 'provider', 'ops', 'system') then
+        raise exception 'internal.transition_booking: p_by must be customer, provider, ops or system, not %', p_by;
+    end if;
+    select * into v_old from app.bookings as b where b.id = p_booking_id for no key update;
+    if not found then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    if not internal.booking_transition_allowed(v_old.status, p_to) then
+        perform internal.fail(
+            'invalid_transition', pg_catalog.format('a %s booking cannot become %s', v_old.status, p_to)
+        );
+    end if;
+
+    -- the row (its triggers write the audit row and the event log)
+    perform pg_catalog.set_config('bookiji.booking_transition', p_booking_id::text, true);
+    update app.bookings as b
+    set
+        status = p_to,
+        hold_expires_at = case when p_to = 'confirmed' then null else b.hold_expires_at end,
+        cancelled_at = case when p_to = 'cancelled' then pg_catalog.now() else b.cancelled_at end,
+        cancelled_by = case when p_to = 'cancelled' then (p_extra ->> 'cancelled_by_user')::uuid else b.cancelled_by end,
+        cancelled_by_role = case when p_to = 'cancelled' then p_by else b.cancelled_by_role end,
+        cancel_reason = case when p_to = 'cancelled' then p_reason else b.cancel_reason end
+    where b.id = p_booking_id
+    returning * into v_new;
+    perform pg_catalog.set_config('bookiji.booking_transition', '', true);
+
+    -- the notifications (docs/notifications.md); completed and no_show notify nobody
+    if p_to = 'confirmed' then
+        perform internal.emit_booking_event(p_booking_id, 'booking_confirmed');
+    elsif p_to = 'expired' then
+        perform internal.emit_booking_event(p_booking_id, 'hold_expired');
+    elsif p_to = 'cancelled' then
+        perform internal.emit_booking_event(
+            p_booking_id, 'booking_cancelled',
+            pg_catalog.jsonb_build_object(
+                'refund_cents', coalesce((p_extra ->> 'refund_cents')::integer, 0),
+                'cancelled_by', p_by,
+                'ics_sequence', 1
+            )
+        );
+    end if;
+
+    -- the payment effects: an unpaid booking that ends cancels its PaymentIntent
+    -- (a payment that still arrives is refunded by the webhook). Refunds and fees
+    -- follow the cancelling party's policy: internal.cancel_booking_as.
+    if p_to in ('expired', 'cancelled') then
+        select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+        if found and v_payment.status in ('pending', 'requires_payment') then
+            perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+                'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
+            ));
+        end if;
+    end if;
+    return v_new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION transition_booking(p_booking_id uuid, p_to text, p_by text, p_reason text, p_extra jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.transition_booking(p_booking_id uuid, p_to text, p_by text, p_reason text, p_extra jsonb) IS 'The one path of every booking status change: refuse an illegal one (invalid_transition), write it (with its
+audit row and event), queue its notifications and cancel the PaymentIntent of an unpaid booking that ends.
+p_by: customer, provider, ops or system (cancelled_by_role, and cancelled_by in the notification);
+p_reason: the cancel reason; p_extra: refund_cents (for the notification) and cancelled_by_user (a user id).';
 
 
 --
@@ -9118,63 +9544,136 @@ $_$;
 
 
 --
--- Name: bookings; Type: TABLE; Schema: app; Owner: -
+-- Name: events; Type: TABLE; Schema: app; Owner: -
 --
 
-CREATE TABLE app.bookings (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    service_id uuid NOT NULL,
-    quote_id uuid,
-    during tstzrange NOT NULL,
-    blocked tstzrange NOT NULL,
-    status text DEFAULT 'pending_payment'::text NOT NULL,
-    hold_expires_at timestamp with time zone,
-    price_cents integer NOT NULL,
-    deposit_cents integer NOT NULL,
-    currency text NOT NULL,
-    cancel_notice_hours integer NOT NULL,
-    cancel_fee_cents integer NOT NULL,
-    cancelled_at timestamp with time zone,
-    cancelled_by uuid,
-    cancel_reason text,
+CREATE TABLE app.events (
+    id bigint NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    cancelled_by_role text,
-    held_from text,
-    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
-    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
-    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
-    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
-    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
-    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
-    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
-    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text])))
+    kind text NOT NULL,
+    booking_id uuid,
+    provider_id uuid,
+    customer_id uuid,
+    recipient_id uuid,
+    during tstzrange,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT events_audience_check CHECK (
+CASE
+    WHEN (kind = 'availability_changed'::text) THEN ((provider_id IS NOT NULL) AND (during IS NOT NULL) AND (booking_id IS NULL) AND (customer_id IS NULL) AND (recipient_id IS NULL) AND (payload = '{}'::jsonb))
+    WHEN (kind = 'notification_created'::text) THEN ((recipient_id IS NOT NULL) AND (booking_id IS NULL) AND (provider_id IS NULL) AND (customer_id IS NULL))
+    ELSE ((booking_id IS NOT NULL) AND (provider_id IS NOT NULL) AND (customer_id IS NOT NULL) AND (recipient_id IS NULL))
+END),
+    CONSTRAINT events_kind_check CHECK ((kind = ANY (ARRAY['booking_created'::text, 'booking_status_changed'::text, 'booking_rescheduled'::text, 'booking_refunded'::text, 'availability_changed'::text, 'notification_created'::text]))),
+    CONSTRAINT events_payload_check CHECK (((jsonb_typeof(payload) = 'object'::text) AND (pg_column_size(payload) <= 2000)))
 );
 
-ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY app.events FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
+-- Name: TABLE events; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
-
-
---
--- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
+COMMENT ON TABLE app.events IS 'Append-only event log (booking changes, availability, notifications) with a monotonic id; read under RLS.';
 
 
 --
--- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
+-- Name: events; Type: VIEW; Schema: api; Owner: -
 --
 
-COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
+CREATE VIEW api.events WITH (security_invoker='true') AS
+ SELECT e.id,
+    e.created_at,
+    e.kind,
+    e.booking_id,
+    e.provider_id,
+    e.customer_id,
+    e.recipient_id,
+    lower(e.during) AS starts_at,
+    upper(e.during) AS ends_at,
+    e.payload
+   FROM app.events e;
+
+
+--
+-- Name: VIEW events; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.events IS 'The events you may see, with a monotonic id: replay with ?id=gt.<last id seen>&order=id (row-level security decides).
+
+Kinds: booking_created, booking_status_changed (payload from, to), booking_rescheduled, booking_refunded (for the booking''s customer, its provider''s owner and ops); availability_changed (a provider and a time range only, for everyone, anonymous callers included); notification_created (for its recipient only).
+Events are kept for 24 hours. NOTIFY bookiji_events carries each new id, nothing else.';
+
+
+--
+-- Name: COLUMN events.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.id IS 'Event id: grows with every event (replay from the last one you saw).';
+
+
+--
+-- Name: COLUMN events.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.created_at IS 'When the change happened (its transaction''s time).';
+
+
+--
+-- Name: COLUMN events.kind; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.kind IS 'booking_created, booking_status_changed, booking_rescheduled, booking_refunded, availability_changed or notification_created.';
+
+
+--
+-- Name: COLUMN events.booking_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.booking_id IS 'The booking the event is about (booking events only).';
+
+
+--
+-- Name: COLUMN events.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.provider_id IS 'The booking''s provider, or the provider whose availability changed.';
+
+
+--
+-- Name: COLUMN events.customer_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.customer_id IS 'The booking''s customer (booking events only).';
+
+
+--
+-- Name: COLUMN events.recipient_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.recipient_id IS 'The notification''s recipient (notification_created only).';
+
+
+--
+-- Name: COLUMN events.starts_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.starts_at IS 'availability_changed: start of the time taken or freed (with buffers).';
+
+
+--
+-- Name: COLUMN events.ends_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.ends_at IS 'availability_changed: end of the time taken or freed (with buffers).';
+
+
+--
+-- Name: COLUMN events.payload; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.events.payload IS 'Small details: status from/to and cancelled_by; a booking''s starts_at/ends_at (and previous_*);
+refund_id, refund_cents, currency; notification_id, event, channel.';
 
 
 --
@@ -10124,6 +10623,20 @@ COMMENT ON TABLE app.booking_fees IS 'Fees a booking keeps from its charge (the 
 
 
 --
+-- Name: events_id_seq; Type: SEQUENCE; Schema: app; Owner: -
+--
+
+ALTER TABLE app.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -10885,6 +11398,14 @@ ALTER TABLE ONLY app.bookings
 
 
 --
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -11354,6 +11875,41 @@ CREATE INDEX bookings_status_hold_expires_at_idx ON app.bookings USING btree (ho
 
 
 --
+-- Name: events_availability_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX events_availability_idx ON app.events USING btree (id) WHERE (kind = 'availability_changed'::text);
+
+
+--
+-- Name: events_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX events_created_at_idx ON app.events USING btree (created_at);
+
+
+--
+-- Name: events_customer_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX events_customer_id_idx ON app.events USING btree (customer_id) WHERE (customer_id IS NOT NULL);
+
+
+--
+-- Name: events_provider_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX events_provider_id_idx ON app.events USING btree (provider_id) WHERE (provider_id IS NOT NULL);
+
+
+--
+-- Name: events_recipient_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX events_recipient_id_idx ON app.events USING btree (recipient_id) WHERE (recipient_id IS NOT NULL);
+
+
+--
 -- Name: idempotency_keys_created_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -11669,6 +12225,13 @@ CREATE TRIGGER _050_search_key BEFORE INSERT OR UPDATE OF provider_id, is_active
 
 
 --
+-- Name: events _100_append_only; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_append_only BEFORE UPDATE ON app.events FOR EACH STATEMENT EXECUTE FUNCTION internal.events_refuse_update();
+
+
+--
 -- Name: bookings _100_check_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -11729,6 +12292,41 @@ CREATE TRIGGER _200_check_time_zones_updated AFTER UPDATE ON app.providers REFER
 --
 
 CREATE TRIGGER _300_search_keys AFTER UPDATE OF lat, lng, rating_count, rating_avg, is_active ON app.providers FOR EACH ROW WHEN ((((((old.lat IS DISTINCT FROM new.lat) OR (old.lng IS DISTINCT FROM new.lng)) OR (old.rating_count IS DISTINCT FROM new.rating_count)) OR (old.rating_avg IS DISTINCT FROM new.rating_avg)) OR (old.is_active IS DISTINCT FROM new.is_active))) EXECUTE FUNCTION internal.provider_search_keys();
+
+
+--
+-- Name: time_off _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability AFTER INSERT OR DELETE OR UPDATE ON app.time_off FOR EACH ROW EXECUTE FUNCTION internal.time_off_append_events();
+
+
+--
+-- Name: bookings _500_event_changed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_changed AFTER UPDATE ON app.bookings FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.during IS DISTINCT FROM new.during) OR (old.blocked IS DISTINCT FROM new.blocked))) EXECUTE FUNCTION internal.bookings_append_events();
+
+
+--
+-- Name: bookings _500_event_created; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_created AFTER INSERT ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_append_events();
+
+
+--
+-- Name: notifications _500_event_created; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_created AFTER INSERT ON app.notifications FOR EACH ROW EXECUTE FUNCTION internal.notifications_append_event();
+
+
+--
+-- Name: refunds _500_event_refunded; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_refunded AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((old.status IS DISTINCT FROM 'succeeded'::text) AND (new.status = 'succeeded'::text))) EXECUTE FUNCTION internal.refunds_append_event();
 
 
 --
@@ -12071,6 +12669,12 @@ COMMENT ON POLICY delete_provider_own ON app.weekly_hours IS 'A provider account
 
 
 --
+-- Name: events; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.events ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: idempotency_keys; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -12201,6 +12805,34 @@ ALTER TABLE app.quotes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.refunds ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: events select_anon; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_anon ON app.events FOR SELECT TO anon USING ((kind = 'availability_changed'::text));
+
+
+--
+-- Name: POLICY select_anon ON events; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_anon ON app.events IS 'Anonymous callers read public availability events only.';
+
+
+--
+-- Name: events select_customer; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_customer ON app.events FOR SELECT TO customer USING (((kind = 'availability_changed'::text) OR (customer_id = ( SELECT auth.uid() AS uid)) OR (recipient_id = ( SELECT auth.uid() AS uid))));
+
+
+--
+-- Name: POLICY select_customer ON events; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_customer ON app.events IS 'A customer reads availability, the events of its own bookings and of its own notifications.';
+
+
+--
 -- Name: service_categories select_everyone; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -12240,6 +12872,20 @@ CREATE POLICY select_ops ON app.bookings FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.bookings IS 'Ops staff read every booking.';
+
+
+--
+-- Name: events select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.events FOR SELECT TO ops USING (((kind <> 'notification_created'::text) OR (recipient_id = ( SELECT auth.uid() AS uid))));
+
+
+--
+-- Name: POLICY select_ops ON events; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.events IS 'Ops staff read every booking and availability event, and the events of their own notifications.';
 
 
 --
@@ -12528,6 +13174,22 @@ CREATE POLICY select_own ON app.users FOR SELECT TO customer, provider, ops USIN
 --
 
 COMMENT ON POLICY select_own ON app.users IS 'A signed-in user reads their own account.';
+
+
+--
+-- Name: events select_provider; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider ON app.events FOR SELECT TO provider USING (((kind = 'availability_changed'::text) OR (recipient_id = ( SELECT auth.uid() AS uid)) OR (provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid))))));
+
+
+--
+-- Name: POLICY select_provider ON events; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider ON app.events IS 'A provider account reads availability, the events of its own provider''s bookings and of its own notifications.';
 
 
 --
@@ -12967,4 +13629,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126000000'),
     ('20261202030001'),
     ('20261202030002'),
-    ('20261202030003');
+    ('20261202030003'),
+    ('20261202050001');

@@ -228,6 +228,11 @@ as $$
         ('payment_mismatches_refund_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('stripe_events_pkey', 'conflict', 'this event was already received'),
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
+        -- the event log (written by definers only)
+        ('events_pkey', 'internal_error', 'the event could not be recorded'),
+        ('events_kind_check', 'internal_error', 'the event could not be recorded'),
+        ('events_audience_check', 'internal_error', 'the event could not be recorded'),
+        ('events_payload_check', 'internal_error', 'the event could not be recorded'),
         -- notifications
         ('notifications_pkey', 'internal_error', 'the notification could not be recorded'),
         ('notifications_event_key_recipient_id_channel_key', 'conflict', 'this notification was already recorded'),

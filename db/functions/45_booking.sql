@@ -1,10 +1,24 @@
 -- Booking: confirm a quoted offer into a hold that awaits payment, never a
 -- double booking; the state machine; holds that expire.
 --
--- States: pending_payment -> confirmed -> completed | no_show
---         pending_payment -> expired | cancelled
---         confirmed -> cancelled
--- Any other change of status, by any route, is refused (invalid_transition).
+-- The state machine. Every booking is born pending_payment (a hold; a free
+-- service's is confirmed at once, in the same transaction), and every status
+-- change after that goes through internal.transition_booking, the one path:
+--
+--   pending_payment -> confirmed    paid (the webhook), or nothing to pay (confirm)
+--   pending_payment -> expired      the hold lapsed (the sweep, or a confirm that needs the slot)
+--   pending_payment -> cancelled    a party or ops cancelled, the payment could not be
+--                                   set up, or it did not match the booking
+--   confirmed -> completed | no_show   the provider marks it, or the sweep completes it
+--   confirmed -> cancelled          a party or ops cancelled
+--
+-- transition_booking refuses any other change (invalid_transition), writes the
+-- row, and with it (in the same transaction) the audit row (_900_audit), the
+-- event log (_500_event_changed, db/functions/44_events.sql), the
+-- notifications (internal.emit_booking_event) and the payment effects (an
+-- unpaid booking that ends cancels its PaymentIntent). The _100_check_update
+-- trigger refuses a status change made any other way, whoever makes it (the
+-- owner and the definers included): no status change without its event.
 
 create or replace function internal.booking_transition_allowed(p_from text, p_to text)
 returns boolean
@@ -31,12 +45,20 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-    if new.status is distinct from old.status
-        and not internal.booking_transition_allowed(old.status, new.status) then
-        perform internal.fail(
-            'invalid_transition',
-            pg_catalog.format('a %s booking cannot become %s', old.status, new.status)
-        );
+    if new.status is distinct from old.status then
+        if not internal.booking_transition_allowed(old.status, new.status) then
+            perform internal.fail(
+                'invalid_transition',
+                pg_catalog.format('a %s booking cannot become %s', old.status, new.status)
+            );
+        end if;
+        -- set by internal.transition_booking around its own update of this row, and nowhere else
+        if pg_catalog.current_setting('bookiji.booking_transition', true) is distinct from old.id::text then
+            perform internal.fail(
+                'invalid_transition',
+                'a booking''s status changes only through internal.transition_booking, with its event and notifications'
+            );
+        end if;
     end if;
     if new.customer_id is distinct from old.customer_id
         or new.provider_id is distinct from old.provider_id
@@ -53,7 +75,8 @@ begin
 end
 $$;
 comment on function internal.bookings_check_update() is
-'Trigger: refuse illegal status transitions and changes to a booking''s parties, price and policy.';
+$$Trigger: refuse illegal status transitions, any status change not made by internal.transition_booking,
+and changes to a booking's parties, price and policy.$$;
 
 create or replace function internal.bookings_audit()
 returns trigger
@@ -82,6 +105,86 @@ for each row execute function internal.bookings_check_update();
 drop trigger if exists _900_audit on app.bookings;
 create trigger _900_audit after insert or update on app.bookings
 for each row execute function internal.bookings_audit();
+
+create or replace function internal.transition_booking(
+    p_booking_id uuid,
+    p_to text,
+    p_by text,
+    p_reason text default null,
+    p_extra jsonb default '{}'::jsonb
+)
+returns app.bookings
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_old app.bookings;
+    v_new app.bookings;
+    v_payment app.payments;
+begin
+    if p_by is null or p_by not in ('customer', 'provider', 'ops', 'system') then
+        raise exception 'internal.transition_booking: p_by must be customer, provider, ops or system, not %', p_by;
+    end if;
+    select * into v_old from app.bookings as b where b.id = p_booking_id for no key update;
+    if not found then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    if not internal.booking_transition_allowed(v_old.status, p_to) then
+        perform internal.fail(
+            'invalid_transition', pg_catalog.format('a %s booking cannot become %s', v_old.status, p_to)
+        );
+    end if;
+
+    -- the row (its triggers write the audit row and the event log)
+    perform pg_catalog.set_config('bookiji.booking_transition', p_booking_id::text, true);
+    update app.bookings as b
+    set
+        status = p_to,
+        hold_expires_at = case when p_to = 'confirmed' then null else b.hold_expires_at end,
+        cancelled_at = case when p_to = 'cancelled' then pg_catalog.now() else b.cancelled_at end,
+        cancelled_by = case when p_to = 'cancelled' then (p_extra ->> 'cancelled_by_user')::uuid else b.cancelled_by end,
+        cancelled_by_role = case when p_to = 'cancelled' then p_by else b.cancelled_by_role end,
+        cancel_reason = case when p_to = 'cancelled' then p_reason else b.cancel_reason end
+    where b.id = p_booking_id
+    returning * into v_new;
+    perform pg_catalog.set_config('bookiji.booking_transition', '', true);
+
+    -- the notifications (docs/notifications.md); completed and no_show notify nobody
+    if p_to = 'confirmed' then
+        perform internal.emit_booking_event(p_booking_id, 'booking_confirmed');
+    elsif p_to = 'expired' then
+        perform internal.emit_booking_event(p_booking_id, 'hold_expired');
+    elsif p_to = 'cancelled' then
+        perform internal.emit_booking_event(
+            p_booking_id, 'booking_cancelled',
+            pg_catalog.jsonb_build_object(
+                'refund_cents', coalesce((p_extra ->> 'refund_cents')::integer, 0),
+                'cancelled_by', p_by,
+                'ics_sequence', 1
+            )
+        );
+    end if;
+
+    -- the payment effects: an unpaid booking that ends cancels its PaymentIntent
+    -- (a payment that still arrives is refunded by the webhook). Refunds and fees
+    -- follow the cancelling party's policy: internal.cancel_booking_as.
+    if p_to in ('expired', 'cancelled') then
+        select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+        if found and v_payment.status in ('pending', 'requires_payment') then
+            perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+                'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
+            ));
+        end if;
+    end if;
+    return v_new;
+end
+$$;
+comment on function internal.transition_booking(uuid, text, text, text, jsonb) is
+$$The one path of every booking status change: refuse an illegal one (invalid_transition), write it (with its
+audit row and event), queue its notifications and cancel the PaymentIntent of an unpaid booking that ends.
+p_by: customer, provider, ops or system (cancelled_by_role, and cancelled_by in the notification);
+p_reason: the cancel reason; p_extra: refund_cents (for the notification) and cancelled_by_user (a user id).$$;
 
 create or replace function internal.provider_lock(p_provider_id uuid)
 returns void
@@ -196,22 +299,15 @@ volatile
 security definer
 set search_path = ''
 as $$
-declare
-    v_payment app.payments;
 begin
-    update app.bookings as b
-    set status = 'expired', hold_expires_at = b.hold_expires_at
-    where b.id = p_booking_id and b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now();
+    -- locked first, then checked again: a hold paid meanwhile is left alone
+    perform from app.bookings as b
+    where b.id = p_booking_id and b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now()
+    for no key update;
     if not found then
         return false;
     end if;
-    perform internal.emit_booking_event(p_booking_id, 'hold_expired');
-    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
-    if found and v_payment.status in ('pending', 'requires_payment') then
-        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-            'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
-        ));
-    end if;
+    perform internal.transition_booking(p_booking_id, 'expired', 'system');
     return true;
 end
 $$;
@@ -229,6 +325,7 @@ declare
     v_id uuid;
     v_expired integer := 0;
     v_completed integer;
+    v_purged integer;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -249,11 +346,13 @@ begin
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
-    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed);
+    -- the event log keeps event_retention_hours (db/functions/44_events.sql)
+    v_purged := internal.purge_events();
+    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed, 'events_purged', v_purged);
 end
 $$;
 comment on function internal.sweep(integer) is
-'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings. Safe to run concurrently.';
+'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events. Safe to run concurrently.';
 
 create or replace function internal.confirm_booking(p_quote_id uuid, p_provider_id uuid)
 returns jsonb
@@ -439,7 +538,7 @@ begin
             )
             values (
                 v_customer, p_provider_id, v_item.service_id, p_quote_id, v_during, v_blocked,
-                case when v_amount > 0 then 'pending_payment' else 'confirmed' end,
+                'pending_payment',
                 case when v_amount > 0 then
                     pg_catalog.now()
                     + pg_catalog.make_interval(secs => case when v_email_confirmed
@@ -454,7 +553,11 @@ begin
         exception when exclusion_violation then
             perform internal.fail('slot_unavailable', 'this slot was just taken');
         end;
-        if v_amount > 0 then
+        if v_amount = 0 then
+            -- nothing to pay: the hold is confirmed at once, through the state machine
+            -- (its event and notifications with it)
+            perform internal.transition_booking(v_booking.id, 'confirmed', 'customer');
+        else
             insert into app.payments (booking_id, amount_cents, currency)
             values (v_booking.id, v_amount, v_item.currency)
             returning id into v_payment_id;

@@ -119,17 +119,21 @@ begin
     update app.payments as p
     set status = 'failed', failure_reason = pg_catalog.left(p_reason, 500), updated_at = pg_catalog.now()
     where p.id = p_payment_id;
-    -- a booking that cannot be paid cannot be kept: free the slot
-    update app.bookings as b
-    set
-        status = 'cancelled', cancelled_at = pg_catalog.now(),
-        cancel_reason = 'the payment could not be set up: ' || pg_catalog.left(p_reason, 200)
-    where b.id = v_payment.booking_id and b.status = 'pending_payment';
+    -- a booking that cannot be paid cannot be kept: free the slot, and say so
+    perform from app.bookings as b
+    where b.id = v_payment.booking_id and b.status = 'pending_payment'
+    for no key update;
+    if found then
+        perform internal.transition_booking(
+            v_payment.booking_id, 'cancelled', 'system',
+            'the payment could not be set up: ' || pg_catalog.left(p_reason, 200)
+        );
+    end if;
     return 'failed';
 end
 $$;
 comment on function internal.record_payment_failure(uuid, text) is
-'Worker entry point: Stripe refused to set up the payment for good; the booking is released (idempotent).';
+'Worker entry point: Stripe refused to set up the payment for good; the booking is cancelled and both parties told (idempotent).';
 
 create or replace function internal.refund_request(p_refund_id uuid)
 returns jsonb
@@ -352,11 +356,11 @@ begin
             );
             if v_booking.status = 'pending_payment' then
                 -- the hold ends now: nothing else can pay it (the booking's one intent is spent)
-                update app.bookings as b
-                set
-                    status = 'cancelled', cancelled_at = pg_catalog.now(), cancelled_by_role = 'system',
-                    cancel_reason = 'the payment did not match the booking''s amount or currency; it was refunded'
-                where b.id = v_booking.id;
+                perform internal.transition_booking(
+                    v_booking.id, 'cancelled', 'system',
+                    'the payment did not match the booking''s amount or currency; it was refunded',
+                    pg_catalog.jsonb_build_object('refund_cents', v_captured)
+                );
             end if;
             return 'mismatched payment refunded';
         end if;
@@ -365,8 +369,7 @@ begin
         set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
         where p.id = v_payment.id;
         if v_booking.status = 'pending_payment' then
-            update app.bookings as b set status = 'confirmed', hold_expires_at = null where b.id = v_booking.id;
-            perform internal.emit_booking_event(v_booking.id, 'booking_confirmed');
+            perform internal.transition_booking(v_booking.id, 'confirmed', 'system');
             return 'booking confirmed';
         end if;
         -- paid after the booking ended (expired or cancelled): give the money back

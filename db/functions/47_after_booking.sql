@@ -203,21 +203,11 @@ begin
     v_refund := case when p_refund then (v_terms ->> 'refund_cents')::integer else 0 end;
     v_fee := case when p_party = 'customer' then (v_terms ->> 'fee_cents')::integer else 0 end;
 
-    update app.bookings as b
-    set
-        status = 'cancelled',
-        cancelled_at = pg_catalog.now(),
-        cancelled_by = v_actor,
-        cancelled_by_role = p_party,
-        cancel_reason = p_reason
-    where b.id = p_booking_id;
-
-    if v_payment.id is not null and v_payment.status in ('pending', 'requires_payment') then
-        -- unpaid: cancel the PaymentIntent (a payment that still arrives is refunded by the webhook)
-        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-            'type', 'payment.cancel_intent', 'booking_id', p_booking_id, 'payment_id', v_payment.id
-        ));
-    end if;
+    -- the state machine writes it, tells both parties and cancels an unpaid PaymentIntent
+    perform internal.transition_booking(
+        p_booking_id, 'cancelled', p_party, p_reason,
+        pg_catalog.jsonb_build_object('refund_cents', v_refund, 'cancelled_by_user', v_actor)
+    );
     if v_refund > 0 then
         perform internal.request_refund(
             p_booking_id, v_refund, pg_catalog.left('cancelled by ' || p_party || ': ' || p_reason, 500),
@@ -228,10 +218,6 @@ begin
         insert into app.booking_fees (booking_id, payment_id, kind, amount_cents)
         values (p_booking_id, v_payment.id, 'cancellation', v_fee);
     end if;
-    perform internal.emit_booking_event(
-        p_booking_id, 'booking_cancelled',
-        pg_catalog.jsonb_build_object('refund_cents', v_refund, 'cancelled_by', p_party, 'ics_sequence', 1)
-    );
     return internal.booking_json(p_booking_id)
         || pg_catalog.jsonb_build_object('refund_cents', v_refund, 'fee_cents', v_fee, 'cancelled_by', p_party);
 end
@@ -671,7 +657,7 @@ begin
     if pg_catalog.now() < pg_catalog.lower(v_booking.during) then
         perform internal.fail('invalid_transition', 'a booking can be marked only once it has started');
     end if;
-    update app.bookings as b set status = p_outcome where b.id = p_booking_id;
+    perform internal.transition_booking(p_booking_id, p_outcome, 'provider');
     return internal.booking_json(p_booking_id);
 end
 $$;
@@ -699,10 +685,11 @@ volatile
 set search_path = ''
 as $$
 declare
-    v_count integer;
+    v_id uuid;
+    v_count integer := 0;
 begin
     -- skip locked: a booking another transaction is changing is left for the next sweep
-    with due as (
+    for v_id in
         select b.id from app.bookings as b
         where
             b.status = 'confirmed'
@@ -712,12 +699,10 @@ begin
         order by pg_catalog.upper(b.during)
         limit p_limit
         for no key update skip locked
-    )
-
-    update app.bookings as b set status = 'completed'
-    from due
-    where b.id = due.id;
-    get diagnostics v_count = row_count;
+    loop
+        perform internal.transition_booking(v_id, 'completed', 'system');
+        v_count := v_count + 1;
+    end loop;
     return v_count;
 end
 $$;

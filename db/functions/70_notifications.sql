@@ -146,8 +146,11 @@ begin
     if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
         perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
     end if;
-    if p_data ? 'cancelled_by' and coalesce(p_data ->> 'cancelled_by', '') not in ('customer', 'provider', 'ops') then
-        perform internal.fail('invalid_input', 'data.cancelled_by must be ''customer'', ''provider'' or ''ops''');
+    if p_data ? 'cancelled_by'
+        and coalesce(p_data ->> 'cancelled_by', '') not in ('customer', 'provider', 'ops', 'system') then
+        perform internal.fail(
+            'invalid_input', 'data.cancelled_by must be ''customer'', ''provider'', ''ops'' or ''system'''
+        );
     end if;
 end
 $$;

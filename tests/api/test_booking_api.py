@@ -149,7 +149,8 @@ def test_fifty_customers_racing_for_one_slot_leave_exactly_one_winner(
             assert live == (1,), f"round {rnd}: {live} live bookings"
             # the winner pays, so that no customer runs into the cap on unpaid holds
             admin.execute(
-                "update app.bookings set status = 'confirmed' where provider_id = %s and status = 'pending_payment'",
+                "select internal.transition_booking(id, 'confirmed', 'system') from app.bookings "
+                "where provider_id = %s and status = 'pending_payment'",
                 (shop.provider_id,),
             )
     finally:

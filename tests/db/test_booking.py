@@ -371,7 +371,9 @@ def test_a_declined_payment_keeps_the_hold_and_never_confirms(
         "update app.bookings set hold_expires_at = now() - interval '1 second' where id = %s",
         (b["id"],),
     )
-    assert db.execute("select internal.sweep()").fetchone() == ({"expired": 1, "completed": 0},)
+    assert db.execute("select internal.sweep()").fetchone() == (
+        {"expired": 1, "completed": 0, "events_purged": 0},
+    )
     assert bk.status(db, b["id"]) == "expired"
 
 

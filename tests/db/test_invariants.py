@@ -42,5 +42,5 @@ def test_a_planted_over_refund_is_found(db: psycopg.Connection[Any]) -> None:
 def test_a_confirmation_without_payment_is_found(db: psycopg.Connection[Any]) -> None:
     shop = bk.open_shop(db)
     held = bk.book(db, shop, catalog.next_weekday(2, at="10:00"))
-    db.execute("update app.bookings set status = 'confirmed' where id = %s", (held["id"],))
+    db.execute("select internal.transition_booking(%s, 'confirmed', 'system')", (held["id"],))
     assert _violations(db)["no booking is confirmed without a payment"] == 1

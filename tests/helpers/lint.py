@@ -27,6 +27,8 @@ ANON_ALLOWED = {
     "api.services",
     "api.service_categories",
     "api.available_slots(uuid,timestampwithtimezone,timestampwithtimezone,integer)",
+    # the event log: row-level security shows anonymous callers availability only
+    "api.events",
 }
 
 # Who may execute each api function, and nobody else (PUBLIC included): the grants in
@@ -330,6 +332,7 @@ API_VIEW_PRIVILEGES: dict[str, dict[str, frozenset[str]]] = {
     "api.my_quote_offers": {"customer": _READ},
     "api.my_bookings": dict.fromkeys(SIGNED_IN, _READ),
     "api.payment_mismatches": {"ops": _READ},
+    "api.events": dict.fromkeys(EVERYONE, _READ),
 }
 
 

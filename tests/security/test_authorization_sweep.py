@@ -30,6 +30,7 @@ SNAPSHOT_TABLES = [
     "app.refunds",
     "app.notifications",
     "app.notification_preferences",
+    "app.events",
 ]
 
 
@@ -216,6 +217,7 @@ def test_no_api_view_shows_another_partys_rows_to(world: World, persona: str) ->
 
 # A body per view that would change a row if the filter reached one.
 PATCHES = {
+    "events": {"payload": {"pwned": True}},
     "my_bookings": {"status": "cancelled"},
     "my_provider": {"business_name": "pwned"},
     "my_services": {"name": "pwned"},

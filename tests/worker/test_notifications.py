@@ -213,6 +213,23 @@ def test_a_cancellation_sends_method_cancel_with_the_same_uid_who_cancelled_and_
     assert ev["UID"] == event(first[1])[1]["UID"] == f"booking-{data['booking_id']}@bookiji"
 
 
+def test_a_cancellation_the_payment_forced_says_so_in_english_and_french(
+    db: psycopg.Connection[Any], drain: Callable[..., Runner], mailbox: Mailbox
+) -> None:
+    # record_payment_failure and a mismatched payment cancel with cancelled_by system
+    english, french = create_user(db, "customer"), create_user(db, "customer", locale="fr")
+    data = booking_data(refund_cents=0, cancelled_by="system", ics_sequence=1)
+    for who in (english, french):
+        notify(db, "booking_cancelled", who, f"booking_cancelled:{data['booking_id']}", data)
+    drain()
+    bodies = {m["Content-Language"]: text_of(m) for m in mailbox.messages()}
+    assert "This booking was cancelled because its payment could not be completed." in bodies["en"]
+    assert "Nothing was charged." in bodies["en"]
+    assert "No refund applies" not in bodies["en"]
+    assert "annulée parce que son paiement n'a pas pu aboutir" in bodies["fr"]
+    assert "Rien n'a été débité." in bodies["fr"]
+
+
 def test_a_french_speaking_customer_gets_french_text_and_amounts(
     db: psycopg.Connection[Any], drain: Callable[..., Runner], mailbox: Mailbox
 ) -> None:
