@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import smtplib
 import uuid
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from twilio.base.exceptions import TwilioRestException
 
 from worker import registry, settings
 from worker.errors import PermanentError, RetryableError
@@ -49,6 +51,22 @@ log = logging.getLogger("bookiji.worker.notifications")
 
 INTERRUPTED = "delivery state unknown after an interrupted send"
 REMINDER_NOT_DUE = "reminder no longer due: the booking is not confirmed at that time any more"
+
+
+@registry.classifier
+def delivery_verdict(exc: BaseException) -> registry.Verdict | None:
+    """An SMTP 4xx reply (or every recipient refused with one) or a lost connection is
+    retryable, a 5xx reply permanent; Twilio's 429 and 5xx are retryable, its other 4xx not."""
+    if isinstance(exc, TwilioRestException):
+        return "retry" if exc.status == 429 or exc.status >= 500 else "permanent"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return "retry" if 400 <= exc.smtp_code < 500 else "permanent"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return "retry" if codes and all(400 <= c < 500 for c in codes) else "permanent"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "retry"
+    return None
 
 
 def _notification_id(body: dict[str, Any]) -> uuid.UUID:

@@ -14,6 +14,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import stripe
 
 from worker import registry, stripe_client
@@ -22,6 +23,34 @@ from worker.queries import query
 
 log = logging.getLogger("bookiji.tasks.payments")
 KEY_LIFETIME = timedelta(hours=23)  # Stripe keeps keys 24 h; leave a margin
+
+
+@registry.classifier
+def stripe_verdict(exc: BaseException) -> registry.Verdict | None:
+    """Stripe's connection errors, 429 and 5xx are retryable; its refusals are permanent
+    (a ``CardError`` a handler let escape is a bug: declines are recorded outcomes)."""
+    if isinstance(exc, httpx.TransportError):
+        return "retry"
+    if not isinstance(exc, stripe.StripeError):
+        return None
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
+        return "retry"
+    if isinstance(
+        exc,
+        stripe.CardError
+        | stripe.InvalidRequestError
+        | stripe.IdempotencyError
+        | stripe.AuthenticationError
+        | stripe.PermissionError
+        | stripe.SignatureVerificationError,
+    ):
+        return "permanent"
+    status = exc.http_status or 0
+    return (
+        "retry"
+        if status == 429 or status >= 500 or isinstance(exc, stripe.APIError)
+        else "permanent"
+    )
 
 
 def _replayed_late(ctx: registry.Context) -> bool:
