@@ -42,6 +42,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from worker import registry, settings
 from worker.errors import PermanentError, RetryableError
+from worker.messages import NotifyMessage
 from worker.notifications import mail, render, sms
 from worker.notifications.records import Notification
 from worker.queries import query
@@ -67,13 +68,6 @@ def delivery_verdict(exc: BaseException) -> registry.Verdict | None:
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return "retry"
     return None
-
-
-def _notification_id(body: dict[str, Any]) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(body["notification_id"]))
-    except (KeyError, ValueError):
-        raise PermanentError("a notify message needs a notification_id (uuid)") from None
 
 
 def _one(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +155,7 @@ def _deliver(ctx: registry.Context, nid: uuid.UUID) -> None:
 @registry.handler("notify", transaction=False)
 def notify(ctx: registry.Context, body: dict[str, Any]) -> None:
     """Deliver the notification row named by the message (see the module's docstring)."""
-    nid = _notification_id(body)
+    nid = NotifyMessage.parse(body).notification_id
     conn = ctx.conn
     if not _one(conn, "notification_lock", {"id": nid})["locked"]:
         raise RetryableError(f"notification {nid} is being handled by another worker")
