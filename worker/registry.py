@@ -5,7 +5,13 @@ A handler is a function ``(ctx, body) -> None`` registered for one message
 
     @registry.handler("payment.create_intent")
     def create_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
+        msg = PaymentMessage.parse(body)  # worker/messages.py
         ...
+
+A handler parses its body into its message class first (a malformed body
+raises ``PermanentError``: dead-lettered at once), then asks SQL what to do
+(an explicit action in the answer) and carries that out; it decides nothing
+from the row's fields itself.
 
 It runs in ``ctx.conn``'s transaction, which commits when it returns and rolls
 back when it raises. Returning means done (the message is archived). Raising
