@@ -2584,12 +2584,7 @@ CREATE FUNCTION internal.apply_refund_object(p_refund jsonb) RETURNS text
     SET search_path TO ''
     AS $$
 declare
-    v_status text := case p_refund ->> 'status'
-        when 'succeeded' then 'succeeded'
-        when 'failed' then 'failed'
-        when 'canceled' then 'failed'
-        else 'pending'
-    end;
+    v_status text := internal.stripe_refund_status(p_refund ->> 'status');
     v_refund app.refunds;
 begin
     select * into v_refund from app.refunds as r
@@ -5430,6 +5425,95 @@ Definer: writes the refund ledger, the queue and the audit log.';
 
 
 --
+-- Name: payment_cancel_action(uuid, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payment_cancel_action(p_payment_id uuid, p_stripe_status text DEFAULT NULL::text, p_cancel_refused boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select r.request || case
+        when r.request ->> 'stripe_payment_intent_id' is null then
+            -- never created (the create handler skips ended bookings)
+            pg_catalog.jsonb_build_object(
+                'action', 'record_cancelled', 'reason', 'no intent was created: nothing to cancel in Stripe'
+            )
+        when p_stripe_status is null then
+            pg_catalog.jsonb_build_object('action', 'retrieve', 'reason', 'look at the intent in Stripe first')
+        when p_stripe_status = 'canceled' then
+            pg_catalog.jsonb_build_object('action', 'record_cancelled', 'reason', 'already canceled in Stripe')
+        when internal.stripe_intent_settled(p_stripe_status) then
+            -- the webhook refunds a payment that arrived after the booking ended
+            pg_catalog.jsonb_build_object(
+                'action', 'skip', 'reason', pg_catalog.format('the intent is %s: nothing to cancel', p_stripe_status)
+            )
+        when p_cancel_refused and p_stripe_status = 'processing' then
+            pg_catalog.jsonb_build_object('action', 'retry', 'reason', 'the intent is processing: cancel once it settles')
+        when p_cancel_refused then
+            pg_catalog.jsonb_build_object(
+                'action', 'fail', 'reason', pg_catalog.format('Stripe refused to cancel an intent in status %s', p_stripe_status)
+            )
+        else
+            pg_catalog.jsonb_build_object(
+                'action', 'cancel_intent', 'reason', pg_catalog.format('the intent is %s in Stripe', p_stripe_status)
+            )
+    end
+    from (select internal.payment_intent_request(p_payment_id) as request) as r
+    where r.request is not null
+$$;
+
+
+--
+-- Name: FUNCTION payment_cancel_action(p_payment_id uuid, p_stripe_status text, p_cancel_refused boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payment_cancel_action(p_payment_id uuid, p_stripe_status text, p_cancel_refused boolean) IS 'payment.cancel_intent: retrieve (look at the intent first), cancel_intent, record_cancelled, skip, retry or fail, given the intent''s Stripe status (and whether Stripe refused a cancel). Definer: as above.';
+
+
+--
+-- Name: payment_intent_action(uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payment_intent_action(p_payment_id uuid, p_attempt integer) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select r.request || case
+        when (r.request ->> 'wanted')::boolean then
+            pg_catalog.jsonb_build_object('action', 'create_intent', 'reason', 'the booking awaits payment')
+        -- An earlier attempt (a redelivery, no intent recorded, no failure recorded) may have
+        -- made the intent in Stripe and died before its transaction committed: ask again with
+        -- the same key (Stripe answers with that intent if it exists) and record it, which
+        -- requests its cancellation, the booking having ended. Left alone it would stay live
+        -- in Stripe, unknown here.
+        when p_attempt > 1
+            and r.request ->> 'stripe_payment_intent_id' is null
+            and r.request ->> 'payment_status' in ('pending', 'cancelled') then
+            pg_catalog.jsonb_build_object(
+                'action', 'create_intent',
+                'reason', pg_catalog.format(
+                    'the booking no longer awaits payment; attempt %s: recording (and so cancelling) '
+                    'any intent an earlier attempt made', p_attempt
+                )
+            )
+        else
+            pg_catalog.jsonb_build_object(
+                'action', 'skip', 'reason', 'the booking no longer awaits payment: no intent created'
+            )
+    end
+    from (select internal.payment_intent_request(p_payment_id) as request) as r
+    where r.request is not null
+$$;
+
+
+--
+-- Name: FUNCTION payment_intent_action(p_payment_id uuid, p_attempt integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payment_intent_action(p_payment_id uuid, p_attempt integer) IS 'payment.create_intent: create_intent or skip (with the reason), and what the intent is made of. p_attempt: the message''s read count (a redelivery may have to recover an intent an earlier attempt made). Definer: as above.';
+
+
+--
 -- Name: payment_intent_request(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6051,6 +6135,205 @@ COMMENT ON FUNCTION internal.receive_stripe_webhook(p_body json) IS 'Verify, sto
 
 
 --
+-- Name: reconcile(jsonb, jsonb, timestamp with time zone, interval, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reconcile(p_intents jsonb, p_refunds jsonb, p_since timestamp with time zone, p_grace interval, p_repair boolean DEFAULT true) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_snap jsonb := internal.reconcile_snapshot(p_since);
+    v_since bigint := pg_catalog.floor(extract(epoch from p_since))::bigint;
+    v_cutoff timestamptz := pg_catalog.now() - p_grace;
+    v_diffs jsonb := '[]'::jsonb;
+    v_intents jsonb;
+    v_refunds jsonb;
+    v_row jsonb;
+    v_found jsonb;
+    v_obj jsonb;
+    v_subject text;
+    v_recorded text;
+    v_status text;
+    v_here text;
+    v_old boolean;
+    v_kind text;
+    v_detail text;
+    v_event text;
+    v_outcome text;
+begin
+    -- Stripe's objects created in the window, in Stripe's order (newest first), with their key
+    select coalesce(pg_catalog.jsonb_agg(o.obj || pg_catalog.jsonb_build_object(
+        '_key', coalesce(o.obj -> 'metadata' ->> 'booking_id', '')
+    ) order by o.n), '[]'::jsonb)
+    into v_intents
+    from pg_catalog.jsonb_array_elements(coalesce(p_intents, '[]'::jsonb)) with ordinality as o (obj, n)
+    where coalesce((o.obj ->> 'created')::bigint, v_since) >= v_since;
+    select coalesce(pg_catalog.jsonb_agg(o.obj || pg_catalog.jsonb_build_object(
+        '_key', coalesce(o.obj -> 'metadata' ->> 'refund_ledger_id', '')
+    ) order by o.n), '[]'::jsonb)
+    into v_refunds
+    from pg_catalog.jsonb_array_elements(coalesce(p_refunds, '[]'::jsonb)) with ordinality as o (obj, n)
+    where coalesce((o.obj ->> 'created')::bigint, v_since) >= v_since;
+
+    for v_row in select * from pg_catalog.jsonb_array_elements(v_snap -> 'payments') loop
+        v_subject := v_row ->> 'booking_id';
+        v_recorded := v_row ->> 'stripe_payment_intent_id';
+        v_here := v_row ->> 'status';
+        v_old := (v_row ->> 'created_at')::timestamptz < v_cutoff;
+        select coalesce(pg_catalog.jsonb_agg(i.obj order by i.n), '[]'::jsonb) into v_found
+        from pg_catalog.jsonb_array_elements(v_intents) with ordinality as i (obj, n)
+        where i.obj ->> '_key' = v_subject;
+        v_kind := null;
+        if pg_catalog.jsonb_array_length(v_found) > 1 then
+            v_diffs := v_diffs || pg_catalog.jsonb_build_object(
+                'kind', 'duplicate_intents', 'subject', v_subject,
+                'detail', pg_catalog.format('%s intents: %s', pg_catalog.jsonb_array_length(v_found), (
+                    select pg_catalog.string_agg(f.obj ->> 'id', ', ' order by f.obj ->> 'id')
+                    from pg_catalog.jsonb_array_elements(v_found) as f (obj)
+                ))
+            );
+        end if;
+        if v_recorded is not null and not v_found @> pg_catalog.jsonb_build_array(
+            pg_catalog.jsonb_build_object('id', v_recorded)
+        ) then
+            v_kind := 'intent_missing_in_stripe';
+            v_detail := v_recorded || ' is not in Stripe';
+        elsif pg_catalog.jsonb_array_length(v_found) = 0 then
+            if v_here = 'pending' and v_row ->> 'booking_status' = 'pending_payment' and v_old then
+                v_kind := 'intent_never_created';
+                v_detail := 'no PaymentIntent in Stripe';
+            end if;
+        else
+            select f.obj into v_obj
+            from pg_catalog.jsonb_array_elements(v_found) with ordinality as f (obj, n)
+            order by (f.obj ->> 'id') is not distinct from v_recorded desc, f.n
+            limit 1;
+            v_status := v_obj ->> 'status';
+            v_event := null;
+            if v_status = 'succeeded' and v_here <> 'succeeded' then
+                v_kind := 'missed_payment_succeeded';
+                v_event := 'payment_intent.succeeded';
+                v_detail := pg_catalog.format('%s succeeded in Stripe, payment %s here', v_obj ->> 'id', v_here);
+            elsif v_status = 'canceled' and v_here in ('pending', 'requires_payment') then
+                v_kind := 'missed_payment_canceled';
+                v_event := 'payment_intent.canceled';
+                v_detail := pg_catalog.format('%s canceled in Stripe, payment %s here', v_obj ->> 'id', v_here);
+            elsif v_here = 'succeeded' and v_status is distinct from 'succeeded' then
+                v_kind := 'paid_here_not_in_stripe';
+                v_detail := pg_catalog.format('%s is %s in Stripe', v_obj ->> 'id', v_status);
+            elsif v_recorded is null and v_old then
+                v_kind := 'intent_not_recorded';
+                v_detail := pg_catalog.format('%s (%s) is not recorded', v_obj ->> 'id', v_status);
+            end if;
+            if v_event is not null then
+                v_outcome := case when p_repair then internal.reconcile_repair(v_event, v_obj - '_key') end;
+                v_diffs := v_diffs || pg_catalog.jsonb_build_object(
+                    'kind', v_kind, 'subject', v_subject, 'detail', v_detail, 'repaired', v_outcome
+                );
+                v_kind := null;
+            end if;
+        end if;
+        if v_kind is not null then
+            v_diffs := v_diffs || pg_catalog.jsonb_build_object('kind', v_kind, 'subject', v_subject, 'detail', v_detail);
+        end if;
+    end loop;
+    v_diffs := v_diffs || coalesce((
+        select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'kind', 'unknown_intent', 'subject', u.key, 'detail', 'no payment for ' || u.ids
+        ) order by u.first)
+        from (
+            select i.obj ->> '_key' as key, pg_catalog.string_agg(i.obj ->> 'id', ', ' order by i.n) as ids, min(i.n) as first
+            from pg_catalog.jsonb_array_elements(v_intents) with ordinality as i (obj, n)
+            where i.obj ->> '_key' <> ''
+                and not (v_snap -> 'payments') @> pg_catalog.jsonb_build_array(
+                    pg_catalog.jsonb_build_object('booking_id', i.obj ->> '_key')
+                )
+            group by i.obj ->> '_key'
+        ) as u
+    ), '[]'::jsonb);
+
+    for v_row in select * from pg_catalog.jsonb_array_elements(v_snap -> 'refunds') loop
+        v_subject := v_row ->> 'refund_id';
+        v_recorded := v_row ->> 'stripe_refund_id';
+        v_here := v_row ->> 'status';
+        select coalesce(pg_catalog.jsonb_agg(i.obj order by i.n), '[]'::jsonb) into v_found
+        from pg_catalog.jsonb_array_elements(v_refunds) with ordinality as i (obj, n)
+        where i.obj ->> '_key' = v_subject;
+        v_kind := null;
+        if pg_catalog.jsonb_array_length(v_found) > 1 then
+            v_diffs := v_diffs || pg_catalog.jsonb_build_object(
+                'kind', 'duplicate_refunds', 'subject', v_subject,
+                'detail', pg_catalog.format('%s refunds: %s', pg_catalog.jsonb_array_length(v_found), (
+                    select pg_catalog.string_agg(f.obj ->> 'id', ', ' order by f.obj ->> 'id')
+                    from pg_catalog.jsonb_array_elements(v_found) as f (obj)
+                ))
+            );
+        end if;
+        if pg_catalog.jsonb_array_length(v_found) = 0 then
+            if v_recorded is not null then
+                v_kind := 'refund_missing_in_stripe';
+                v_detail := v_recorded || ' is not in Stripe';
+            elsif v_here = 'pending' and (v_row ->> 'created_at')::timestamptz < v_cutoff then
+                v_kind := 'refund_never_performed';
+                v_detail := 'no refund in Stripe';
+            end if;
+        else
+            select f.obj into v_obj
+            from pg_catalog.jsonb_array_elements(v_found) with ordinality as f (obj, n)
+            order by (f.obj ->> 'id') is not distinct from v_recorded desc, f.n
+            limit 1;
+            v_status := internal.stripe_refund_status(v_obj ->> 'status');
+            if v_here = 'pending' and (v_status <> 'pending' or v_recorded is null) then
+                v_outcome := case when p_repair then internal.reconcile_repair('refund.updated', v_obj - '_key') end;
+                v_diffs := v_diffs || pg_catalog.jsonb_build_object(
+                    'kind', 'missed_refund_update', 'subject', v_subject,
+                    'detail', pg_catalog.format('%s %s in Stripe, refund pending here', v_obj ->> 'id', v_obj ->> 'status'),
+                    'repaired', v_outcome
+                );
+            elsif v_here <> v_status and v_status <> 'pending' then
+                v_kind := 'refund_status_differs';
+                v_detail := pg_catalog.format('%s here, %s in Stripe', v_here, v_obj ->> 'status');
+            end if;
+        end if;
+        if v_kind is not null then
+            v_diffs := v_diffs || pg_catalog.jsonb_build_object('kind', v_kind, 'subject', v_subject, 'detail', v_detail);
+        end if;
+    end loop;
+    v_diffs := v_diffs || coalesce((
+        select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'kind', 'unknown_refund', 'subject', u.key, 'detail', 'no ledger entry for ' || u.ids
+        ) order by u.first)
+        from (
+            select i.obj ->> '_key' as key, pg_catalog.string_agg(i.obj ->> 'id', ', ' order by i.n) as ids, min(i.n) as first
+            from pg_catalog.jsonb_array_elements(v_refunds) with ordinality as i (obj, n)
+            where i.obj ->> '_key' <> ''
+                and not (v_snap -> 'refunds') @> pg_catalog.jsonb_build_array(
+                    pg_catalog.jsonb_build_object('refund_id', i.obj ->> '_key')
+                )
+            group by i.obj ->> '_key'
+        ) as u
+    ), '[]'::jsonb);
+
+    return pg_catalog.jsonb_build_object(
+        'payments', pg_catalog.jsonb_array_length(v_snap -> 'payments'),
+        'refunds', pg_catalog.jsonb_array_length(v_snap -> 'refunds'),
+        'intents', pg_catalog.jsonb_array_length(v_intents),
+        'stripe_refunds', pg_catalog.jsonb_array_length(v_refunds),
+        'differences', v_diffs
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION reconcile(p_intents jsonb, p_refunds jsonb, p_since timestamp with time zone, p_grace interval, p_repair boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reconcile(p_intents jsonb, p_refunds jsonb, p_since timestamp with time zone, p_grace interval, p_repair boolean) IS 'Reconciliation with Stripe in one call: p_intents and p_refunds are Stripe''s PaymentIntents and Refunds as it lists them; compares them with the payments and refunds created since p_since (matched by metadata.booking_id and metadata.refund_ledger_id), repairs what Stripe settled (with p_repair; internal.reconcile_repair) and returns the counts and every difference (kind, subject, detail, repaired). Work not done after p_grace is reported. Definer: the worker role.';
+
+
+--
 -- Name: reconcile_apply(jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6081,6 +6364,31 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.reconcile_apply(p_event jsonb) IS 'Reconciliation repair: apply a synthesized Stripe event (evt_reconcile_..., payment_intent.succeeded/canceled or refund.updated) with the webhook''s logic, and audit it. Definer: the worker role.';
+
+
+--
+-- Name: reconcile_repair(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reconcile_repair(p_type text, p_object jsonb) RETURNS text
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    -- the event Stripe would have sent about the object as it is now
+    select internal.reconcile_apply(pg_catalog.jsonb_build_object(
+        'id', pg_catalog.format('evt_reconcile_%s_%s', p_object ->> 'id', coalesce(p_object ->> 'status', '')),
+        'object', 'event',
+        'type', p_type,
+        'data', pg_catalog.jsonb_build_object('object', p_object)
+    ))
+$$;
+
+
+--
+-- Name: FUNCTION reconcile_repair(p_type text, p_object jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reconcile_repair(p_type text, p_object jsonb) IS 'Reconciliation''s repair of one object: synthesize the event Stripe would have sent (evt_reconcile_<id>_<status>) and apply it (internal.reconcile_apply).';
 
 
 --
@@ -6302,6 +6610,34 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.record_refund(p_refund_id uuid, p_stripe_refund_id text, p_status text, p_failure text) IS 'Worker entry point: store a Stripe refund''s id and status (idempotent). Definer: as above.';
+
+
+--
+-- Name: refund_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refund_action(p_refund_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select r.request || case
+        when not (r.request ->> 'wanted')::boolean then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the refund is performed or settled already')
+        when coalesce(r.request ->> 'stripe_payment_intent_id', '') = '' then
+            pg_catalog.jsonb_build_object('action', 'fail', 'reason', 'the refund has no PaymentIntent to refund')
+        else
+            pg_catalog.jsonb_build_object('action', 'create_refund', 'reason', 'the ledger asks for it')
+    end
+    from (select internal.refund_request(p_refund_id) as request) as r
+    where r.request is not null
+$$;
+
+
+--
+-- Name: FUNCTION refund_action(p_refund_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refund_action(p_refund_id uuid) IS 'payment.refund: create_refund, skip or fail (with the reason), and what the refund is made of. Definer: as above.';
 
 
 --
@@ -6982,6 +7318,49 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.slot_is_free_except(p_booking_id uuid, p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) IS 'Whether p_blocked is free for booking p_booking_id: slot_is_free, ignoring that booking itself.';
+
+
+--
+-- Name: stripe_intent_settled(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.stripe_intent_settled(p_status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select p_status in ('succeeded', 'canceled')
+$$;
+
+
+--
+-- Name: FUNCTION stripe_intent_settled(p_status text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.stripe_intent_settled(p_status text) IS 'Whether a PaymentIntent''s Stripe status is final (succeeded or canceled): nothing is left to cancel.';
+
+
+--
+-- Name: stripe_refund_status(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.stripe_refund_status(p_status text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select case p_status
+        when 'succeeded' then 'succeeded'
+        when 'failed' then 'failed'
+        when 'canceled' then 'failed'
+        else 'pending'  -- pending, requires_action, or a status Stripe adds later
+    end
+$$;
+
+
+--
+-- Name: FUNCTION stripe_refund_status(p_status text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.stripe_refund_status(p_status text) IS 'A Stripe refund''s status as the refund ledger''s: succeeded, failed (failed or canceled) or pending.';
 
 
 --

@@ -174,3 +174,22 @@ def test_every_package_is_in_pyprojects_list() -> None:
     }
     assert setup["package-dir"] == {"bookiji_seed": "db/seed"}
     assert set(setup["packages"]) == {*found, "bookiji_seed"}
+
+
+RUNTIME = ("worker/retry.py", "worker/runner.py", "worker/registry.py")
+VENDORS = ("stripe", "twilio", "smtplib")
+
+
+def vendor_imports(paths: tuple[str, ...]) -> list[str]:
+    found = []
+    for rel in paths:
+        for line, module in imported(ROOT / rel):
+            if any(module == v or module.startswith(v + ".") for v in VENDORS):
+                found.append(f"{rel}:{line}: {module}")
+    return found
+
+
+def test_the_worker_runtime_imports_no_vendor_sdk() -> None:
+    """Each task family brings its vendor's retry classifier (registry.classifier): the
+    runtime (the loop, the retry verdict, the registry) imports no Stripe, Twilio or smtplib."""
+    assert vendor_imports(RUNTIME) == []

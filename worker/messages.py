@@ -1,10 +1,14 @@
-"""Typed records read from pgmq rows: a queue message, and the outcome of handling one."""
+"""Typed records at the worker's boundary: a queue message, each message kind's body, and the
+rows the database answers with (what to do, and what it concerns)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from worker.errors import PermanentError
 
 
 @dataclass(frozen=True)
@@ -37,4 +41,115 @@ class Message:
             enqueued_at=row["enqueued_at"],
             vt=row["vt"],
             body=body if isinstance(body, dict) else {"type": "", "payload": body},
+        )
+
+
+# --- message bodies and the rows the worker reads, parsed at the boundary ---------------------
+# A malformed body raises PermanentError: retrying cannot fix it, so it is dead-lettered.
+
+
+def _uuid(data: dict[str, Any], key: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(data[key]))
+    except (KeyError, ValueError):
+        raise PermanentError(f"{what} needs a {key} (uuid), got {data.get(key)!r}") from None
+
+
+def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...], what: str) -> str:
+    value = data.get(key)
+    if value not in allowed:
+        raise PermanentError(f"{what}: {key} {value!r} is not one of {', '.join(allowed)}")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class PaymentMessage:
+    """``payment.create_intent`` and ``payment.cancel_intent``: which payment."""
+
+    payment_id: uuid.UUID
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> PaymentMessage:
+        return cls(_uuid(body, "payment_id", f"a {body.get('type')} message"))
+
+
+@dataclass(frozen=True)
+class RefundMessage:
+    """``payment.refund``: which ledger refund."""
+
+    refund_id: uuid.UUID
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> RefundMessage:
+        return cls(_uuid(body, "refund_id", "a payment.refund message"))
+
+
+@dataclass(frozen=True)
+class NotifyMessage:
+    """``notify``: which notification row."""
+
+    notification_id: uuid.UUID
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> NotifyMessage:
+        return cls(_uuid(body, "notification_id", "a notify message"))
+
+
+INTENT_ACTIONS = ("create_intent", "skip")
+CANCEL_ACTIONS = ("retrieve", "cancel_intent", "record_cancelled", "skip", "retry", "fail")
+REFUND_ACTIONS = ("create_refund", "skip", "fail")
+
+
+@dataclass(frozen=True)
+class PaymentStep:
+    """What the database asks of a payment message (internal.payment_intent_action,
+    internal.payment_cancel_action): the action, why, and the payment it concerns."""
+
+    action: str
+    reason: str
+    payment_id: uuid.UUID
+    booking_id: uuid.UUID
+    customer_id: uuid.UUID
+    amount_cents: int
+    currency: str
+    stripe_payment_intent_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], actions: tuple[str, ...]) -> PaymentStep:
+        what = "a payment step"
+        intent = row.get("stripe_payment_intent_id")
+        return cls(
+            action=_choice(row, "action", actions, what),
+            reason=str(row.get("reason") or ""),
+            payment_id=_uuid(row, "payment_id", what),
+            booking_id=_uuid(row, "booking_id", what),
+            customer_id=_uuid(row, "customer_id", what),
+            amount_cents=int(row["amount_cents"]),
+            currency=str(row["currency"]),
+            stripe_payment_intent_id=None if intent is None else str(intent),
+        )
+
+
+@dataclass(frozen=True)
+class RefundStep:
+    """What the database asks of a ``payment.refund`` message (internal.refund_action)."""
+
+    action: str
+    reason: str
+    refund_id: uuid.UUID
+    booking_id: uuid.UUID
+    amount_cents: int
+    stripe_payment_intent_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> RefundStep:
+        what = "a refund step"
+        intent = row.get("stripe_payment_intent_id")
+        return cls(
+            action=_choice(row, "action", REFUND_ACTIONS, what),
+            reason=str(row.get("reason") or ""),
+            refund_id=_uuid(row, "refund_id", what),
+            booking_id=_uuid(row, "booking_id", what),
+            amount_cents=int(row["amount_cents"]),
+            stripe_payment_intent_id=None if intent is None else str(intent),
         )

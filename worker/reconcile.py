@@ -1,20 +1,22 @@
-"""Reconciliation: compare the database's payments and refunds with Stripe's objects.
+"""Reconciliation: hand Stripe's payments and refunds to the database, which compares and repairs.
 
 ``bookiji reconcile`` (and the worker, every ``--reconcile-interval`` seconds)
-reads the payments and refunds created in the last ``--window-days`` days
-(``internal.reconcile_snapshot``) and every PaymentIntent and Refund Stripe
-lists, matches them (PaymentIntents by ``metadata.booking_id``, refunds by
+lists every PaymentIntent and Refund Stripe holds from the last
+``--window-days`` days and hands them, as Stripe returns them, to
+``internal.reconcile`` (db/functions/47_reconcile.sql) in one call. The
+database matches them with its payments and refunds of the window
+(PaymentIntents by ``metadata.booking_id``, refunds by
 ``metadata.refund_ledger_id``, the metadata the worker gives every object it
-creates) and reports each difference.
+creates), and answers with each difference; this module only prints them.
 
-Where Stripe is the truth it repairs the database the way the webhook would
-have: it synthesizes the event Stripe would have sent (``evt_reconcile_<object
-id>_<status>``, type ``payment_intent.succeeded``, ``payment_intent.canceled``
-or ``refund.updated``, ``data.object`` the object as Stripe returns it now)
-and applies it through ``internal.reconcile_apply``, which calls
-``internal.process_stripe_event`` (the webhook's own logic, idempotent, never
-moving anything backwards) and writes ``audit.action_log`` (action
-``stripe.reconciled``). A second run finds nothing to repair.
+Where Stripe is the truth the database repairs itself the way the webhook
+would have: it synthesizes the event Stripe would have sent
+(``evt_reconcile_<object id>_<status>``, ``payment_intent.succeeded``,
+``payment_intent.canceled`` or ``refund.updated``) and applies it through
+``internal.reconcile_apply`` (the webhook's own logic, idempotent, never moving
+anything backwards; audited as ``stripe.reconciled``). The run is one
+transaction: a repair that fails rolls the run back, and the next run tries
+again. A second run finds nothing to repair.
 
 What it reports without repairing (a person decides): an intent Stripe does
 not know, two intents for one booking, a payment the database counts as
@@ -31,14 +33,18 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import psycopg
 import stripe
+from psycopg.types.json import Jsonb
 
 from worker import settings, stripe_client
+from worker.queries import query
 
 log = logging.getLogger("bookiji.reconcile")
+_dumps = partial(json.dumps, default=str)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,30 @@ class Difference:
     def line(self) -> str:
         repaired = f" -> repaired: {self.repaired}" if self.repaired is not None else ""
         return f"{self.kind} {self.subject}: {self.detail}{repaired}"
+
+
+@dataclass(frozen=True)
+class ReconcileAnswer:
+    """What ``internal.reconcile`` answers: the counts and the differences."""
+
+    payments: int
+    refunds: int
+    intents: int
+    stripe_refunds: int
+    differences: tuple[Difference, ...]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ReconcileAnswer:
+        return cls(
+            payments=int(row["payments"]),
+            refunds=int(row["refunds"]),
+            intents=int(row["intents"]),
+            stripe_refunds=int(row["stripe_refunds"]),
+            differences=tuple(
+                Difference(str(d["kind"]), str(d["subject"]), str(d["detail"]), d.get("repaired"))
+                for d in row["differences"]
+            ),
+        )
 
 
 @dataclass
@@ -77,25 +107,14 @@ def _plain(obj: Any) -> dict[str, Any]:
     return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
 
 
-def _event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": f"evt_reconcile_{obj['id']}_{obj.get('status', '')}",
-        "object": "event",
-        "type": kind,
-        "data": {"object": obj},
-    }
-
-
-def _apply(conn: psycopg.Connection[Any], kind: str, obj: dict[str, Any]) -> str:
-    row = conn.execute(
-        "select internal.reconcile_apply(%s::jsonb)", (json.dumps(_event(kind, obj), default=str),)
-    ).fetchone()
-    return str(row[0]) if row else ""
-
-
-def _snapshot(conn: psycopg.Connection[Any], since: datetime) -> dict[str, Any]:
-    row = conn.execute("select internal.reconcile_snapshot(%s)", (since,)).fetchone()
-    return dict(row[0]) if row else {"payments": [], "refunds": []}
+def _listed(page: Any, created_gte: int) -> list[dict[str, Any]]:
+    """Every object of a Stripe list (all pages), created at or after ``created_gte`` (or
+    undated). internal.reconcile applies the window again: it is the one that compares."""
+    return [
+        obj
+        for obj in (_plain(o) for o in page(params={"limit": 100}).auto_paging_iter())
+        if int(obj.get("created") or created_gte) >= created_gte
+    ]
 
 
 def reconcile(
@@ -106,130 +125,29 @@ def reconcile(
     window: timedelta = timedelta(days=7),
     grace: timedelta = timedelta(minutes=15),
 ) -> Report:
-    """Compare and (with ``repair``) repair; ``conn`` is autocommit (each repair commits alone)."""
-    now = datetime.now(UTC)
-    since = now - window
-    snap = _snapshot(conn, since)
-    report = Report(payments=len(snap["payments"]), refunds=len(snap["refunds"]))
-    diffs = report.differences
+    """Fetch Stripe's objects and hand them to ``internal.reconcile``, which compares and
+    (with ``repair``) repairs in one transaction; this only reports what it answers."""
+    since = datetime.now(UTC) - window
     created_gte = int(since.timestamp())
-
-    intents: dict[str, list[dict[str, Any]]] = {}
-    for intent in sc.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter():
-        obj = _plain(intent)
-        if int(obj.get("created") or created_gte) < created_gte:
-            continue
-        report.intents += 1
-        bid = stripe_client.metadata(intent).get("booking_id")
-        if bid:
-            intents.setdefault(bid, []).append(obj)
-    refunds: dict[str, list[dict[str, Any]]] = {}
-    for refund in sc.v1.refunds.list(params={"limit": 100}).auto_paging_iter():
-        obj = _plain(refund)
-        if int(obj.get("created") or created_gte) < created_gte:
-            continue
-        report.stripe_refunds += 1
-        lid = stripe_client.metadata(refund).get("refund_ledger_id")
-        if lid:
-            refunds.setdefault(lid, []).append(obj)
-
-    def fix(kind: str, subject: str, detail: str, event: str, obj: dict[str, Any]) -> None:
-        outcome = _apply(conn, event, obj) if repair else None
-        diffs.append(Difference(kind, subject, detail, outcome))
-
-    known_bookings = set()
-    for p in snap["payments"]:
-        bid = str(p["booking_id"])
-        known_bookings.add(bid)
-        found = intents.get(bid, [])
-        recorded = p["stripe_payment_intent_id"]
-        old = datetime.fromisoformat(p["created_at"]) < now - grace
-        if len(found) > 1:
-            ids = ", ".join(sorted(str(o["id"]) for o in found))
-            diffs.append(Difference("duplicate_intents", bid, f"{len(found)} intents: {ids}"))
-        if recorded and recorded not in {o["id"] for o in found}:
-            diffs.append(
-                Difference("intent_missing_in_stripe", bid, f"{recorded} is not in Stripe")
-            )
-            continue
-        if not found:
-            if p["status"] == "pending" and p["booking_status"] == "pending_payment" and old:
-                diffs.append(Difference("intent_never_created", bid, "no PaymentIntent in Stripe"))
-            continue
-        pi = next((o for o in found if o["id"] == recorded), found[0])
-        st = pi.get("status")
-        if st == "succeeded" and p["status"] != "succeeded":
-            fix(
-                "missed_payment_succeeded",
-                bid,
-                f"{pi['id']} succeeded in Stripe, payment {p['status']} here",
-                "payment_intent.succeeded",
-                pi,
-            )
-        elif st == "canceled" and p["status"] in ("pending", "requires_payment"):
-            fix(
-                "missed_payment_canceled",
-                bid,
-                f"{pi['id']} canceled in Stripe, payment {p['status']} here",
-                "payment_intent.canceled",
-                pi,
-            )
-        elif p["status"] == "succeeded" and st != "succeeded":
-            diffs.append(
-                Difference("paid_here_not_in_stripe", bid, f"{pi['id']} is {st} in Stripe")
-            )
-        elif recorded is None and old:
-            diffs.append(
-                Difference("intent_not_recorded", bid, f"{pi['id']} ({st}) is not recorded")
-            )
-    for bid, found in intents.items():
-        if bid not in known_bookings:
-            ids = ", ".join(str(o["id"]) for o in found)
-            diffs.append(Difference("unknown_intent", bid, f"no payment for {ids}"))
-
-    known_refunds = set()
-    for r in snap["refunds"]:
-        lid = str(r["refund_id"])
-        known_refunds.add(lid)
-        found = refunds.get(lid, [])
-        if len(found) > 1:
-            ids = ", ".join(sorted(str(o["id"]) for o in found))
-            diffs.append(Difference("duplicate_refunds", lid, f"{len(found)} refunds: {ids}"))
-        if not found:
-            if r["stripe_refund_id"]:
-                diffs.append(
-                    Difference(
-                        "refund_missing_in_stripe", lid, f"{r['stripe_refund_id']} is not in Stripe"
-                    )
-                )
-            elif r["status"] == "pending" and datetime.fromisoformat(r["created_at"]) < now - grace:
-                diffs.append(Difference("refund_never_performed", lid, "no refund in Stripe"))
-            continue
-        sr = next((o for o in found if o["id"] == r["stripe_refund_id"]), found[0])
-        st = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}.get(
-            str(sr.get("status")), "pending"
-        )
-        if r["status"] == "pending" and (st != "pending" or not r["stripe_refund_id"]):
-            fix(
-                "missed_refund_update",
-                lid,
-                f"{sr['id']} {sr.get('status')} in Stripe, refund pending here",
-                "refund.updated",
-                sr,
-            )
-        elif r["status"] != st and st != "pending":
-            diffs.append(
-                Difference(
-                    "refund_status_differs",
-                    lid,
-                    f"{r['status']} here, {sr.get('status')} in Stripe",
-                )
-            )
-    for lid, found in refunds.items():
-        if lid not in known_refunds:
-            ids = ", ".join(str(o["id"]) for o in found)
-            diffs.append(Difference("unknown_refund", lid, f"no ledger entry for {ids}"))
-    for d in diffs:
+    params = {
+        "intents": Jsonb(_listed(sc.v1.payment_intents.list, created_gte), _dumps),
+        "refunds": Jsonb(_listed(sc.v1.refunds.list, created_gte), _dumps),
+        "since": since,
+        "grace": grace,
+        "repair": repair,
+    }
+    with conn.transaction():
+        row = conn.execute(query("reconcile"), params).fetchone()
+    assert row is not None
+    answer = ReconcileAnswer.from_row(row[0] if isinstance(row, tuple) else row["report"])
+    report = Report(
+        payments=answer.payments,
+        refunds=answer.refunds,
+        intents=answer.intents,
+        stripe_refunds=answer.stripe_refunds,
+        differences=list(answer.differences),
+    )
+    for d in report.differences:
         log.warning("reconcile: %s", d.line())
     log.info("%s", report.summary())
     return report

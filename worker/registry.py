@@ -5,14 +5,20 @@ A handler is a function ``(ctx, body) -> None`` registered for one message
 
     @registry.handler("payment.create_intent")
     def create_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
+        msg = PaymentMessage.parse(body)  # worker/messages.py
         ...
+
+A handler parses its body into its message class first (a malformed body
+raises ``PermanentError``: dead-lettered at once), then asks SQL what to do
+(an explicit action in the answer) and carries that out; it decides nothing
+from the row's fields itself.
 
 It runs in ``ctx.conn``'s transaction, which commits when it returns and rolls
 back when it raises. Returning means done (the message is archived). Raising
-``RetryableError`` (or a transient error: network, Stripe 5xx/429, lock
-timeout, serialization failure, deadlock) means try again later with backoff;
-raising ``PermanentError`` or anything else means dead-letter now (see
-worker/retry.py). Delivery is at least once, so a handler must be idempotent:
+``RetryableError`` (or a transient error: network, lock timeout, serialization
+failure, deadlock, or what the task family's classifier calls retryable) means
+try again later with backoff; raising ``PermanentError`` or anything else means
+dead-letter now (see worker/retry.py). Delivery is at least once, so a handler must be idempotent:
 Stripe calls pass an idempotency key derived from the effect, SQL callbacks
 check their state transition.
 
@@ -22,19 +28,26 @@ between is never followed by a second send) registers with
 ``transaction=False``: ``ctx.conn`` is then in autocommit mode, and the handler
 opens its own short transactions with ``ctx.conn.transaction()``. What it
 committed stays committed when it raises; the verdict rules are the same.
+
+A task family whose vendor raises its own exceptions (Stripe, SMTP, Twilio)
+registers a classifier for them: ``(exc) -> "retry" | "permanent" | None``,
+None for an exception it does not know. worker/retry.py asks each in turn, so
+the runtime itself imports no vendor SDK.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 
 from worker.messages import Message
 
 Handler = Callable[["Context", dict[str, Any]], None]
+Verdict = Literal["retry", "permanent"]
+Classifier = Callable[[BaseException], Verdict | None]
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,7 @@ class Context:
 
 _HANDLERS: dict[str, Handler] = {}
 _OWN_TRANSACTIONS: set[str] = set()
+_CLASSIFIERS: list[Classifier] = []
 
 
 def register(kind: str, fn: Handler, *, transaction: bool = True) -> Handler:
@@ -108,3 +122,14 @@ def wants_transaction(kind: str) -> bool:
 
 def kinds() -> list[str]:
     return sorted(_HANDLERS)
+
+
+def classifier(fn: Classifier) -> Classifier:
+    """Decorator: register a task family's verdict on its vendor's exceptions."""
+    if fn not in _CLASSIFIERS:
+        _CLASSIFIERS.append(fn)
+    return fn
+
+
+def classifiers() -> tuple[Classifier, ...]:
+    return tuple(_CLASSIFIERS)

@@ -1,35 +1,35 @@
 """Retry policy as data, and the one place that decides retry versus dead letter.
 
 A failed attempt is *retryable* when waiting can fix it: ``RetryableError``,
-network errors, Stripe connection errors, 5xx and 429 (``RateLimitError``),
-and PostgreSQL's transient failures (lock timeout, serialization failure,
-deadlock, a lost connection: psycopg's ``OperationalError`` family). Anything
-else is *permanent* and goes to the dead-letter queue at once:
-``PermanentError``, Stripe's ``InvalidRequestError``, ``IdempotencyError``,
-authentication errors, a ``CardError`` that a handler let escape (declines are
-business outcomes a handler records, so one that escapes is a bug), SQL
-refusals (``PT4xx``), and any other exception (a bug: retrying will not fix it).
+network errors, and PostgreSQL's transient failures (lock timeout,
+serialization failure, deadlock, a lost connection: psycopg's
+``OperationalError`` family). Anything else is *permanent* and goes to the
+dead-letter queue at once: ``PermanentError``, SQL refusals (``PT4xx``), and
+any other exception (a bug: retrying will not fix it).
 
-Mail and SMS: an SMTP 4xx reply or a lost connection is retryable, a 5xx reply
-permanent; Twilio's 429 and 5xx are retryable, its other 4xx permanent.
+Vendors' exceptions are judged by the task family that calls the vendor: it
+registers a classifier (``registry.classifier``), asked before the rules
+above. Payments (worker/tasks/payments.py): Stripe's connection errors, 5xx
+and 429 are retryable; ``InvalidRequestError``, ``IdempotencyError``,
+authentication errors and a ``CardError`` a handler let escape are permanent.
+Notifications (worker/tasks/notifications.py): an SMTP 4xx reply or a lost
+connection is retryable, a 5xx reply permanent; Twilio's 429 and 5xx are
+retryable, its other 4xx permanent. This module imports no vendor SDK.
 """
 
 from __future__ import annotations
 
 import random
-import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
-import httpx
 import psycopg
-import stripe
-from twilio.base.exceptions import TwilioRestException
 
+from worker import registry
 from worker.errors import PermanentError, RetryableError
+from worker.registry import Verdict
 
-Verdict = Literal["retry", "permanent"]
+__all__ = ["RetryPolicy", "Verdict", "classify"]
 
 
 @dataclass(frozen=True)
@@ -72,33 +72,16 @@ class RetryPolicy:
         return attempt >= self.max_attempts
 
 
-def _stripe_verdict(exc: stripe.StripeError) -> Verdict:
-    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
-        return "retry"
-    if isinstance(
-        exc,
-        stripe.CardError
-        | stripe.InvalidRequestError
-        | stripe.IdempotencyError
-        | stripe.AuthenticationError
-        | stripe.PermissionError
-        | stripe.SignatureVerificationError,
-    ):
-        return "permanent"
-    status = exc.http_status or 0
-    if status == 429 or status >= 500 or isinstance(exc, stripe.APIError):
-        return "retry"
-    return "permanent"
-
-
 def classify(exc: BaseException) -> Verdict:
     """Retry or dead-letter: the verdict for an exception a handler raised."""
     if isinstance(exc, PermanentError):
         return "permanent"
     if isinstance(exc, RetryableError):
         return "retry"
-    if isinstance(exc, stripe.StripeError):
-        return _stripe_verdict(exc)
+    for family in registry.classifiers():
+        verdict = family(exc)
+        if verdict is not None:
+            return verdict
     if isinstance(exc, psycopg.errors.ProgramLimitExceeded):
         return "permanent"
     if isinstance(exc, psycopg.OperationalError):
@@ -107,13 +90,6 @@ def classify(exc: BaseException) -> Verdict:
         return "retry"
     if isinstance(exc, psycopg.Error):
         return "permanent"  # refusals (PT4xx), constraint violations, bugs in SQL
-    if isinstance(exc, TwilioRestException):
-        return "retry" if exc.status == 429 or exc.status >= 500 else "permanent"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return "retry" if 400 <= exc.smtp_code < 500 else "permanent"
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return "retry" if codes and all(400 <= c < 500 for c in codes) else "permanent"
-    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError | OSError):
+    if isinstance(exc, ConnectionError | TimeoutError | OSError):
         return "retry"
     return "permanent"

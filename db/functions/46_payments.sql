@@ -412,12 +412,7 @@ volatile
 set search_path = ''
 as $$
 declare
-    v_status text := case p_refund ->> 'status'
-        when 'succeeded' then 'succeeded'
-        when 'failed' then 'failed'
-        when 'canceled' then 'failed'
-        else 'pending'
-    end;
+    v_status text := internal.stripe_refund_status(p_refund ->> 'status');
     v_refund app.refunds;
 begin
     select * into v_refund from app.refunds as r

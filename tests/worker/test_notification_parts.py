@@ -21,6 +21,7 @@ from worker.errors import ConfigError, PermanentError
 from worker.notifications import render, sms
 from worker.notifications.records import is_e164
 from worker.retry import classify
+from worker.tasks import notifications  # noqa: F401  (its classifier)
 
 
 @pytest.mark.parametrize(

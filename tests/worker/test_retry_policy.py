@@ -11,6 +11,7 @@ import stripe
 
 from worker.errors import PermanentError, RetryableError
 from worker.retry import RetryPolicy, classify
+from worker.tasks import notifications, payments  # noqa: F401  (their classifiers)
 
 
 def test_delays_grow_exponentially_up_to_the_cap() -> None:

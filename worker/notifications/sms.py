@@ -4,9 +4,9 @@ When any of the three is unset the handler records the SMS ``skipped`` with
 ``NOT_CONFIGURED`` as the reason and never calls this module. TWILIO_FROM is a
 phone number in E.164 form or a Messaging Service SID (``MG...``).
 
-Failures are left to worker/retry.py: Twilio's 429 and 5xx answers and network
-errors are retryable; other 4xx answers (a bad number, an unverified sender,
-wrong credentials) are permanent.
+Failures are judged by the notifications classifier (worker/tasks/notifications.py):
+Twilio's 429 and 5xx answers and network errors are retryable; other 4xx answers
+(a bad number, an unverified sender, wrong credentials) are permanent.
 """
 
 from __future__ import annotations

@@ -32,14 +32,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import smtplib
 import uuid
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from twilio.base.exceptions import TwilioRestException
 
 from worker import registry, settings
 from worker.errors import PermanentError, RetryableError
+from worker.messages import NotifyMessage
 from worker.notifications import mail, render, sms
 from worker.notifications.records import Notification
 from worker.queries import query
@@ -51,11 +54,20 @@ INTERRUPTED = "delivery state unknown after an interrupted send"
 REMINDER_NOT_DUE = "reminder no longer due: the booking is not confirmed at that time any more"
 
 
-def _notification_id(body: dict[str, Any]) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(body["notification_id"]))
-    except (KeyError, ValueError):
-        raise PermanentError("a notify message needs a notification_id (uuid)") from None
+@registry.classifier
+def delivery_verdict(exc: BaseException) -> registry.Verdict | None:
+    """An SMTP 4xx reply (or every recipient refused with one) or a lost connection is
+    retryable, a 5xx reply permanent; Twilio's 429 and 5xx are retryable, its other 4xx not."""
+    if isinstance(exc, TwilioRestException):
+        return "retry" if exc.status == 429 or exc.status >= 500 else "permanent"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return "retry" if 400 <= exc.smtp_code < 500 else "permanent"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return "retry" if codes and all(400 <= c < 500 for c in codes) else "permanent"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "retry"
+    return None
 
 
 def _one(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +155,7 @@ def _deliver(ctx: registry.Context, nid: uuid.UUID) -> None:
 @registry.handler("notify", transaction=False)
 def notify(ctx: registry.Context, body: dict[str, Any]) -> None:
     """Deliver the notification row named by the message (see the module's docstring)."""
-    nid = _notification_id(body)
+    nid = NotifyMessage.parse(body).notification_id
     conn = ctx.conn
     if not _one(conn, "notification_lock", {"id": nid})["locked"]:
         raise RetryableError(f"notification {nid} is being handled by another worker")

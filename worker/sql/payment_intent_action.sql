@@ -1,0 +1,1 @@
+select internal.payment_intent_action(%(payment_id)s::uuid, %(attempt)s::integer) as step

@@ -1,0 +1,1 @@
+select internal.refund_action(%(refund_id)s::uuid) as step

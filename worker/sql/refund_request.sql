@@ -1,1 +1,0 @@
-select internal.refund_request(%(refund_id)s::uuid) as request
