@@ -8,7 +8,9 @@ bookiji seed --providers N                     load generated Montreal providers
 bookiji localstripe | smtp-sink                the development side services
 bookiji worker                                 the pgmq consumer (python -m worker, logged in
                                                as bookiji_worker on the embedded cluster)
-bookiji dlq list|show|replay|discard           the dead-letter queues (actor 'cli')
+bookiji ops create-user|revoke-sessions       ops accounts and sessions (admin DATABASE_URL)
+bookiji ops refund|force-cancel|queue-stats    ops actions over HTTP with an ops token
+bookiji ops dlq list|show|replay|discard       the dead-letter queues, over HTTP
 bookiji bench [--quick] [--scenarios ...]      benchmarks (bench/): a table, JSON and a chart
 """
 
@@ -310,16 +312,20 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--user", default="nginx", help="the user nginx's workers run as in its image")
     gc.set_defaults(func=cmd_gateway_config)
 
-    ops = sub.add_parser("ops", help="ops accounts and sessions")
+    ops = sub.add_parser("ops", help="ops accounts and sessions; ops actions over HTTP")
     ops_sub = ops.add_subparsers(dest="action", required=True)
     cu = ops_sub.add_parser("create-user", help="create an ops account (never possible over HTTP)")
+    cu.set_defaults(func=cmd_ops)
     cu.add_argument("--email", required=True)
     cu.add_argument("--name", required=True)
     cu.add_argument("--password", default=None, help="prompted for when omitted")
     rs = ops_sub.add_parser("revoke-sessions", help="sign a user out everywhere")
     rs.add_argument("--email", required=True)
     rs.add_argument("--reason", default="revoked by ops")
-    ops.set_defaults(func=cmd_ops)
+    rs.set_defaults(func=cmd_ops)
+    from bookiji import ops_api
+
+    ops_api.add_parsers(ops_sub)
 
     sim = sub.add_parser(
         "simulate", help="a day of traffic against the running stack, then an audit"
@@ -333,10 +339,6 @@ def build_parser() -> argparse.ArgumentParser:
     wk = sub.add_parser("worker", help="run the pgmq worker")
     wk.add_argument("rest", nargs=argparse.REMAINDER)
     wk.set_defaults(func=cmd_worker)
-
-    from bookiji import dlq
-
-    dlq.add_parser(sub)
 
     from worker import reconcile
 

@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from postgrest import APIError
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
+from tests.helpers.api import pgrst
 from tests.helpers.auth import bearer, mint
 from tests.helpers.factories import create_user
 
@@ -86,13 +88,13 @@ def test_cancelling_a_started_booking_over_http_is_a_409_booking_started_and_ref
         "now() + interval '40 minutes') where id = %s",
         (b["id"],),
     )
-    customer, booking = b["customer_id"], {"booking_id": b["id"]}
-    preview = _rpc(api.url, "cancellation_preview", "customer", customer, booking, get=True)
-    assert preview.status_code == 200, preview.text
-    assert (preview.json()["can_cancel"], preview.json()["refusal"]) == (False, "booking_started")
-    cancel = _rpc(api.url, "cancel_booking", "customer", customer, {**booking, "reason": "meh"})
-    assert (cancel.status_code, cancel.json()["hint"]) == (409, "booking_started")
-    assert "started" in cancel.json()["message"]
+    client, booking = pgrst(api.url, mint("customer", b["customer_id"])), {"booking_id": b["id"]}
+    preview = client.rpc("cancellation_preview", booking, get=True).execute().data
+    assert (preview["can_cancel"], preview["refusal"]) == (False, "booking_started")
+    with pytest.raises(APIError) as cancel:
+        client.rpc("cancel_booking", {**booking, "reason": "meh"}).execute()
+    assert (cancel.value.code, cancel.value.hint) == ("PT409", "booking_started")
+    assert "started" in str(cancel.value.message)
     refunds = admin.execute("select count(*) from app.refunds where booking_id = %s", (b["id"],))
     assert refunds.fetchone() == (0,)
 
@@ -102,24 +104,20 @@ def test_reschedule_over_http_moves_to_a_free_slot_and_refuses_a_taken_one(
 ) -> None:
     shop, b, start = _paid_booking(admin)
     bk.book(admin, shop, start + timedelta(hours=3))
-    customer = b["customer_id"]
-    taken = _rpc(
-        api.url,
-        "reschedule_booking",
-        "customer",
-        customer,
-        {"booking_id": b["id"], "new_starts_at": (start + timedelta(hours=3)).isoformat()},
-    )
-    assert (taken.status_code, taken.json()["hint"]) == (409, "slot_unavailable")
-    free = _rpc(
-        api.url,
-        "reschedule_booking",
-        "provider",
-        shop.owner_id,
-        {"booking_id": b["id"], "new_starts_at": (start + timedelta(hours=5)).isoformat()},
-    )
-    assert free.status_code == 200, free.text
-    assert free.json()["payment"]["id"] == b["payment"]["id"]
+    customer = pgrst(api.url, mint("customer", b["customer_id"]))
+    provider = pgrst(api.url, mint("provider", shop.owner_id))
+
+    def to(hours: int) -> dict[str, Any]:
+        return {
+            "booking_id": b["id"],
+            "new_starts_at": (start + timedelta(hours=hours)).isoformat(),
+        }
+
+    with pytest.raises(APIError) as taken:
+        customer.rpc("reschedule_booking", to(3)).execute()
+    assert (taken.value.code, taken.value.hint) == ("PT409", "slot_unavailable")
+    moved = provider.rpc("reschedule_booking", to(5)).execute().data
+    assert moved["payment"]["id"] == b["payment"]["id"]
     row = admin.execute(
         "select lower(during) from app.bookings where id = %s", (b["id"],)
     ).fetchone()

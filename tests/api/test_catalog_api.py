@@ -15,6 +15,7 @@ import pytest
 
 import bookiji_seed as seed
 from tests.helpers import stack
+from tests.helpers.api import pgrst
 from tests.helpers.auth import bearer, mint
 from tests.helpers.catalog import PLATEAU, next_weekday
 from tests.helpers.factories import create_user
@@ -131,25 +132,25 @@ def test_the_openapi_document_describes_the_catalog(
 def test_a_provider_sets_itself_up_and_sees_only_its_own_rows(
     api_url: str, owner: dict[str, Any]
 ) -> None:
-    h = owner["headers"]
-    assert [r["id"] for r in httpx.get(f"{api_url}/my_provider", headers=h).json()] == [
-        owner["provider_id"]
-    ]
-    services = httpx.get(f"{api_url}/my_services", headers=h).json()
-    assert [s["id"] for s in services] == [owner["service_id"]]
-    assert len(httpx.get(f"{api_url}/my_weekly_hours", headers=h).json()) == 7
-    off = httpx.get(f"{api_url}/my_time_off", headers=h).json()
-    assert [o["reason"] for o in off] == ["New Year"]
+    client = pgrst(api_url, mint("provider", owner["user"]))
+    assert client.from_("my_provider").select("id").execute().data == [{"id": owner["provider_id"]}]
+    services = client.from_("my_services").select("id").execute().data
+    assert services == [{"id": owner["service_id"]}]
+    assert len(client.from_("my_weekly_hours").select("day_of_week").execute().data) == 7
+    off = client.from_("my_time_off").select("reason").execute().data
+    assert off == [{"reason": "New Year"}]
 
 
 def test_a_provider_edits_its_service_with_patch(api_url: str, owner: dict[str, Any]) -> None:
-    resp = httpx.patch(
-        f"{api_url}/my_services?id=eq.{owner['service_id']}",
-        json={"price_cents": 6000},
-        headers={**owner["headers"], **REPRESENTATION},
+    client = pgrst(api_url, mint("provider", owner["user"]))
+    edited = (
+        client.from_("my_services")
+        .update({"price_cents": 6000})
+        .eq("id", owner["service_id"])
+        .execute()
+        .data
     )
-    assert resp.status_code == 200, resp.text
-    assert resp.json()[0]["price_cents"] == 6000
+    assert [s["price_cents"] for s in edited] == [6000]
 
 
 @pytest.mark.parametrize(

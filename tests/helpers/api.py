@@ -1,4 +1,5 @@
-"""HTTP helpers for API tests: sign up real accounts through the API, call RPCs."""
+"""HTTP helpers for API tests: sign up real accounts through the API, call RPCs, and a
+postgrest-py client for the tests where it reads better than raw HTTP."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from postgrest import SyncPostgrestClient
 
 PASSWORD = "a long enough password"
 
@@ -15,6 +17,14 @@ def client(base_url: str, source: str | None = None) -> httpx.Client:
     """An HTTP client; ``source`` picks the loopback address it connects from (127.x.y.z)."""
     transport = httpx.HTTPTransport(local_address=source) if source else None
     return httpx.Client(base_url=base_url, transport=transport, timeout=30)
+
+
+def pgrst(base_url: str, token: str | None = None) -> SyncPostgrestClient:
+    """A postgrest-py client on schema `api` (its default, `public`, is answered PGRST106),
+    as the bearer of ``token`` when given. A refusal raises ``postgrest.APIError`` with the
+    status in ``code`` (``PT409``) and the registry's code in ``hint``."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return SyncPostgrestClient(base_url, schema="api", headers=headers)
 
 
 def unique_email(prefix: str = "user") -> str:
