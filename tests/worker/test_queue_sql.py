@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
 
-from bookiji.config import ROOT
 from tests.helpers.db import acting_as
 from tests.worker.conftest import dlq_messages, enqueue, queue_row
 from worker.runner import Runner
@@ -127,42 +123,33 @@ def test_queue_stats_reports_every_queue_and_its_dead_letter_twin(
     ]
 
 
-def bookiji(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bookiji.cli", *args],
-        cwd=ROOT,
-        env=dict(os.environ, DATABASE_URL=db_url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 @pytest.mark.usefixtures("effects")
-def test_the_dlq_command_line_lists_shows_discards_and_replays_as_actor_cli(
-    db: psycopg.Connection[Any], db_url: str, drain: Callable[..., Runner]
+def test_an_operator_at_psql_lists_shows_discards_and_replays_dead_letters_as_actor_cli(
+    db: psycopg.Connection[Any], drain: Callable[..., Runner]
 ) -> None:
+    """When the API is down, ops call internal.dlq_* from `bookiji db psql`
+    (docs/operations.md); such calls are audited as the actor 'cli'."""
     enqueue(db, "payments", {"type": "test.bug", "key": "c1"})
     enqueue(db, "payments", {"type": "test.until_fixed", "key": "c2"})
     drain()
     by_key = {m["original"]["key"]: msg_id for msg_id, m in dlq_messages(db, "payments")}
     first, second = by_key["c1"], by_key["c2"]
 
-    listed = bookiji(db_url, "dlq", "list", "payments", "--error-class", "ZeroDivisionError")
-    assert listed.returncode == 0, listed.stderr
-    assert [r["msg_id"] for r in json.loads(listed.stdout)] == [first]
+    listed = db.execute(
+        "select msg_id from internal.dlq_list('payments', 'ZeroDivisionError', 50)"
+    ).fetchall()
+    assert listed == [(first,)]
 
-    shown = bookiji(db_url, "dlq", "show", "payments", str(second))
-    assert json.loads(shown.stdout)["message"]["original"]["key"] == "c2"
+    row = db.execute("select internal.dlq_show('payments', %s)", (second,)).fetchone()
+    assert row is not None and row[0]["message"]["original"]["key"] == "c2"
 
-    discarded = bookiji(db_url, "dlq", "discard", "payments", str(first), "--reason", "test")
-    assert discarded.returncode == 0, discarded.stderr
+    db.execute("select internal.dlq_discard('payments', %s, 'test', null, 'cli', null)", (first,))
 
     db.execute("insert into public.test_fixes values ('c2')")
-    replayed = bookiji(db_url, "dlq", "replay", "payments", "--all")
-    ((row),) = json.loads(replayed.stdout)
-    assert row["dlq_msg_id"] == second
+    replayed = db.execute(
+        "select dlq_msg_id from internal.dlq_replay('payments', null, null, 'cli', null)"
+    ).fetchall()
+    assert replayed == [(second,)]
     drain()
     assert db.execute("select key from public.test_effects").fetchall() == [("c2",)]
 
@@ -174,6 +161,7 @@ def test_the_dlq_command_line_lists_shows_discards_and_replays_as_actor_cli(
         ("dlq_replay", None, "cli", str(second)),
     ]
 
-    bad = bookiji(db_url, "dlq", "list", "bookings")
-    assert bad.returncode == 2
-    assert "queue must be one of: payments, notifications (invalid_input)" in bad.stderr
+    with pytest.raises(psycopg.Error) as err:
+        db.execute("select * from internal.dlq_list('bookings', null, 50)")
+    assert err.value.diag.message_primary == "queue must be one of: payments, notifications"
+    assert err.value.diag.message_hint == "invalid_input"

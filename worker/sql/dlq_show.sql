@@ -1,1 +1,0 @@
-select internal.dlq_show(%(queue)s, %(msg_id)s) as entry
