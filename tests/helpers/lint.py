@@ -15,6 +15,7 @@ OURS = ["app", "api", "auth", "audit", "internal"]
 ANON_ALLOWED = {
     "api.health()",
     "api.ping()",
+    "api.openapi()",
     "api.signup(text,text,text,text,text)",
     "api.login(text,text)",
     "api.refresh(text)",
@@ -44,6 +45,8 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     # probes; api.health shows versions to ops alone
     "api.health()": EVERYONE,
     "api.ping()": EVERYONE,
+    # the OpenAPI 3.1 document: each role gets the one that lists what it may call
+    "api.openapi()": EVERYONE,
     # accounts
     "api.signup(text,text,text,text,text)": EVERYONE,
     "api.login(text,text)": EVERYONE,
@@ -78,6 +81,7 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.ops_force_cancel(uuid,text,boolean)": OPS,
     "api.queue_stats()": OPS,
     "api.dlq_list(text,text,integer)": OPS,
+    "api.ops_audit_trail(uuid,uuid,timestampwithtimezone,timestampwithtimezone,integer,bigint)": OPS,
     "api.dlq_show(text,bigint)": OPS,
     "api.dlq_replay(text,bigint)": OPS,
     "api.dlq_discard(text,bigint,text)": OPS,
