@@ -118,7 +118,7 @@ parallel safe
 set search_path = ''
 as $$
     select case
-        when pg_catalog.jsonb_typeof(p_schema -> 'type') <> 'string' then p_schema
+        when coalesce(pg_catalog.jsonb_typeof(p_schema -> 'type'), '') <> 'string' then p_schema
         when p_schema ? 'enum' then p_schema || pg_catalog.jsonb_build_object(
             'type', pg_catalog.jsonb_build_array(p_schema -> 'type', 'null'),
             'enum', (p_schema -> 'enum') || 'null'::jsonb
