@@ -366,3 +366,50 @@ def api_views_off_their_privilege_list(
         if set(privileges) != set(want):
             problems.append(f"{view}: {role} has {sorted(privileges)}, listed {sorted(want)}")
     return sorted(set(problems))
+
+
+def api_arguments_without_default(
+    conn: psycopg.Connection[Any], schemas: list[str] = ["api"]  # noqa: B006
+) -> list[str]:
+    """Each input argument of an api function that has no default: PostgREST answers a
+    call that omits it 404 PGRST202 ("no such function"), not a 400 naming it. Give it
+    ``default null`` and let the function refuse null with invalid_input. The single
+    unnamed json/jsonb argument that takes the whole body (stripe_webhook) is exempt."""
+    return _rows(
+        conn,
+        """
+        select replace(p.oid::regprocedure::text, ' ', '') || ' ' || coalesce(nullif(a.name, ''), '$' || a.pos)
+        from pg_proc as p,
+            lateral unnest(p.proargtypes::oid[], (coalesce(p.proargnames, '{}'::text[]))[1:p.pronargs])
+                with ordinality as a (type, name, pos)
+        where p.pronamespace::regnamespace::text = any(%s)
+          and a.pos <= p.pronargs - p.pronargdefaults
+          and not (
+              p.pronargs = 1 and coalesce(a.name, '') = ''
+              and a.type in ('json'::regtype, 'jsonb'::regtype)
+          )
+        order by 1
+        """,
+        (schemas,),
+    )
+
+
+def optional_arguments_out_of_step(conn: psycopg.Connection[Any]) -> list[str]:
+    """Entries of internal.openapi_optional_arguments() that name no api argument with a
+    null default (the OpenAPI would call a required or missing argument optional)."""
+    return _rows(
+        conn,
+        """
+        select o.function_name || '.' || o.argument_name
+        from internal.openapi_optional_arguments() as o
+        where not exists (
+            select from pg_proc as p,
+                lateral unnest(p.proargnames) with ordinality as a (name, pos)
+            where p.pronamespace = 'api'::regnamespace and p.proname = o.function_name
+              and a.name = o.argument_name and a.pos <= p.pronargs
+              and pg_get_function_arg_default(p.oid, a.pos::int) like 'NULL::%%'
+        )
+        order by 1
+        """,
+        (),
+    )
