@@ -325,6 +325,8 @@ begin
         from internal.error_codes() as e
         where
             e.code = any(c_everywhere)
+            -- a key that names no argument: PostgREST finds no such function (PGRST202)
+            or e.code = 'not_found'
             or (e.code = 'not_authenticated' and not v_fn.for_anon)
             or v_errors ~ ('\m' || e.code || '\M');
         v_security := case when v_fn.for_anon
@@ -466,7 +468,11 @@ begin
                     'description', v_view.doc,
                     'parameters', v_filters,
                     'security', v_security,
-                    'responses', v_success || pg_catalog.jsonb_build_object('200', pg_catalog.jsonb_build_object(
+                    'responses', v_success || pg_catalog.jsonb_build_object('416', pg_catalog.jsonb_build_object(
+                        'description',
+                        'PostgREST''s own refusal PGRST103 (hint null): a negative limit, or an offset past the rows.',
+                        'content', '{"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}'::jsonb
+                    )) || pg_catalog.jsonb_build_object('200', pg_catalog.jsonb_build_object(
                         'description', 'The rows visible to the caller',
                         'content', pg_catalog.jsonb_build_object('application/json', pg_catalog.jsonb_build_object(
                             'schema', pg_catalog.jsonb_build_object(
