@@ -5078,7 +5078,7 @@ declare
         'select', 'order', 'limit', 'offset', 'on_conflict', 'columns', 'and', 'or', 'not'
     ];
     v_info jsonb := internal.openapi_info();
-    v_paths jsonb := '{}';
+    v_paths jsonb := '{}'::jsonb;
     v_schemas jsonb;
     v_fn record;
     v_view record;
@@ -5132,9 +5132,9 @@ begin
         order by p.proname
     loop
         -- the arguments, and the JSON body / query parameters they make
-        v_props := '{}';
-        v_required := '{}';
-        v_query := '[]';
+        v_props := '{}'::jsonb;
+        v_required := '{}'::text [];
+        v_query := '[]'::jsonb;
         v_body := null;
         for v_arg in
             select
@@ -5160,9 +5160,17 @@ begin
                 continue;
             end if;
             v_schema := internal.openapi_type(v_arg.type);
-            v_default := null;
-            if v_arg.def is not null and v_arg.def not like 'NULL::%' then
-                execute pg_catalog.format('select pg_catalog.to_jsonb(%s)', v_arg.def) into v_default;
+            -- a default that is a literal (50, true, 'en'::text) becomes the schema's default
+            if v_arg.def ~ '^(-?[0-9.]+|true|false)$' then
+                v_default := v_arg.def::jsonb;
+            elsif v_arg.def ~ '^''.*''::[a-z ]+$' then
+                v_default := pg_catalog.to_jsonb(pg_catalog.replace(
+                    pg_catalog.substring(v_arg.def, '^''(.*)''::[a-z ]+$'), '''''', ''''
+                ));
+            else
+                v_default := null;
+            end if;
+            if v_default is not null then
                 v_schema := v_schema || pg_catalog.jsonb_build_object('default', v_default);
             end if;
             if v_arg.def is null or (
@@ -5309,7 +5317,7 @@ begin
             and pg_catalog.has_table_privilege(p_role, c.oid, 'select, insert, update, delete')
         order by c.relname
     loop
-        v_props := '{}';
+        v_props := '{}'::jsonb;
         v_filters := pg_catalog.jsonb_build_array(
             '{"name": "select", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Columns to return (PostgREST select=)"}'::jsonb,
             '{"name": "order", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Ordering (PostgREST order=)"}'::jsonb,

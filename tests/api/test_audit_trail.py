@@ -32,7 +32,8 @@ def trail(api: stack.PostgREST) -> dict[str, Any]:
         ids = [
             r[0]
             for r in db.execute(
-                "select id from audit.action_log where row_id = %s order by id desc", (str(booking),)
+                "select id from audit.action_log where row_id = %s order by id desc",
+                (str(booking),),
             )
         ]
     return {"booking": str(booking), "actor": str(actor), "other": str(other), "ids": ids}
@@ -64,12 +65,19 @@ def test_ops_filter_the_trail_by_actor(api_url: str, trail: dict[str, Any]) -> N
 def test_ops_filter_the_trail_by_time_range(api_url: str, trail: dict[str, Any]) -> None:
     now = datetime.now(UTC)
     recent = _call(
-        api_url, "ops", booking_id=trail["booking"],
-        **{"from": (now - timedelta(minutes=5)).isoformat(), "to": (now + timedelta(minutes=5)).isoformat()},
+        api_url,
+        "ops",
+        booking_id=trail["booking"],
+        **{
+            "from": (now - timedelta(minutes=5)).isoformat(),
+            "to": (now + timedelta(minutes=5)).isoformat(),
+        },
     ).json()
     assert len(recent) == 6
     past = _call(
-        api_url, "ops", booking_id=trail["booking"],
+        api_url,
+        "ops",
+        booking_id=trail["booking"],
         **{"to": (now - timedelta(days=1)).isoformat()},
     ).json()
     assert past == []
@@ -91,11 +99,14 @@ def test_ops_page_through_the_trail_with_before_id(api_url: str, trail: dict[str
     assert seen == trail["ids"]
 
 
-@pytest.mark.parametrize(("role", "status", "hint"), [
-    ("customer", 403, "forbidden"),
-    ("provider", 403, "forbidden"),
-    ("anon", 401, "not_authenticated"),
-])
+@pytest.mark.parametrize(
+    ("role", "status", "hint"),
+    [
+        ("customer", 403, "forbidden"),
+        ("provider", 403, "forbidden"),
+        ("anon", 401, "not_authenticated"),
+    ],
+)
 def test_only_ops_may_read_the_trail(
     api_url: str, trail: dict[str, Any], role: str, status: int, hint: str
 ) -> None:

@@ -79,7 +79,12 @@ def test_anonymous_callers_see_only_the_open_endpoints(api_url: str) -> None:
 def test_a_customers_document_lists_no_ops_tool(api_url: str) -> None:
     paths = set(_doc(api_url, "customer")["paths"])
     assert "/rpc/quote" in paths
-    for ops_only in ("/rpc/dlq_list", "/rpc/ops_refund", "/rpc/ops_audit_trail", "/payment_mismatches"):
+    for ops_only in (
+        "/rpc/dlq_list",
+        "/rpc/ops_refund",
+        "/rpc/ops_audit_trail",
+        "/payment_mismatches",
+    ):
         assert ops_only not in paths
     assert "/rpc/ops_audit_trail" in _doc(api_url, "ops")["paths"]
 

@@ -369,7 +369,8 @@ def api_views_off_their_privilege_list(
 
 
 def api_arguments_without_default(
-    conn: psycopg.Connection[Any], schemas: list[str] = ["api"]  # noqa: B006
+    conn: psycopg.Connection[Any],
+    schemas: list[str] = ["api"],  # noqa: B006
 ) -> list[str]:
     """Each input argument of an api function that has no default: PostgREST answers a
     call that omits it 404 PGRST202 ("no such function"), not a 400 naming it. Give it

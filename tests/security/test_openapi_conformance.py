@@ -83,12 +83,21 @@ def _run(
     path = workdir / f"openapi-{role}.json"
     path.write_text(json.dumps(doc))
     cmd = [
-        str(ST), "run", str(path), "--url", base_url,
-        "--checks", ",".join(CHECKS),
-        "--max-examples", str(EXAMPLES),
-        "--phases", "examples,coverage,fuzzing",
-        "--workers", "1",
-        "--request-timeout", "20",
+        str(ST),
+        "run",
+        str(path),
+        "--url",
+        base_url,
+        "--checks",
+        ",".join(CHECKS),
+        "--max-examples",
+        str(EXAMPLES),
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "20",
         "--no-color",
     ]
     if token:
@@ -108,7 +117,9 @@ def test_every_answer_conforms_to_the_roles_own_openapi_document(
     tokens = fuzz.tokens(conformance_api.url, conformance_api.db_url)
     code, operations, out = _run(conformance_api.url, role, tokens[role], tmp_path)
     cases = re.search(r"(\d+) generated", out)
-    print(f"{role}: {operations} operations x {EXAMPLES} examples, {cases and cases.group(1)} cases")
+    print(
+        f"{role}: {operations} operations x {EXAMPLES} examples, {cases and cases.group(1)} cases"
+    )
     assert operations > 0, out[-3000:]
     assert code == 0, out[-15000:]
 
