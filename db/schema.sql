@@ -5119,6 +5119,10 @@ begin
         )
     );
 
+    v_schemas := v_schemas || (
+        select pg_catalog.jsonb_object_agg(c.name, c.schema) from internal.openapi_components() as c
+    );
+
     -- functions: /rpc/<name>
     for v_fn in
         select
@@ -5231,6 +5235,10 @@ begin
             then pg_catalog.jsonb_build_object('type', 'array', 'items', v_item)
             else v_item
         end;
+        v_result := coalesce(
+            (select r.schema from internal.openapi_result_schemas() as r where r.function_name = v_fn.name),
+            v_result
+        );
         if v_fn.prorettype = 'pg_catalog.void'::pg_catalog.regtype then
             v_success := '{"204": {"description": "Done; no content"}}';
         else
@@ -5498,6 +5506,59 @@ COMMENT ON FUNCTION internal.openapi(p_role name) IS 'The OpenAPI 3.1 document o
 
 
 --
+-- Name: openapi_components(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi_components() RETURNS TABLE(name text, schema jsonb)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+    select v.name, v.schema::jsonb
+    from (
+        values
+        (
+            'User', $j${
+                "type": "object",
+                "description": "An account, as the caller may see it",
+                "required": ["id", "email", "role", "full_name", "locale", "phone", "email_confirmed", "created_at"],
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "email": {"type": "string"},
+                    "role": {"type": "string", "enum": ["customer", "provider", "ops"]},
+                    "full_name": {"type": "string"},
+                    "locale": {"type": "string", "enum": ["en", "fr"]},
+                    "phone": {"type": ["string", "null"]},
+                    "email_confirmed": {"type": "boolean"},
+                    "created_at": {"type": "string", "format": "date-time"}
+                }
+            }$j$
+        ),
+        (
+            'Session', $j${
+                "type": "object",
+                "description": "A session: send access_token as a bearer token; exchange refresh_token at POST /rpc/refresh",
+                "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
+                "properties": {
+                    "access_token": {"type": "string", "description": "A JWT, valid expires_in seconds"},
+                    "token_type": {"type": "string", "const": "bearer"},
+                    "expires_in": {"type": "integer"},
+                    "refresh_token": {"type": "string"},
+                    "user": {"$ref": "#/components/schemas/User"}
+                }
+            }$j$
+        )
+    ) as v (name, schema)
+$_$;
+
+
+--
+-- Name: FUNCTION openapi_components(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi_components() IS 'Named JSON Schemas of json results (the OpenAPI document''s components), for internal.openapi_result_schemas().';
+
+
+--
 -- Name: openapi_info(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5579,6 +5640,32 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.openapi_optional_arguments() IS 'The api arguments that default to null and are optional (null means not given); every other null-defaulted argument is required.';
+
+
+--
+-- Name: openapi_result_schemas(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi_result_schemas() RETURNS TABLE(function_name text, schema jsonb)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+    select v.function_name, v.schema::jsonb
+    from (
+        values
+        ('signup', '{"$ref": "#/components/schemas/Session"}'),
+        ('login', '{"$ref": "#/components/schemas/Session"}'),
+        ('refresh', '{"$ref": "#/components/schemas/Session"}'),
+        ('me', '{"anyOf": [{"$ref": "#/components/schemas/User"}, {"type": "null"}]}')
+    ) as v (function_name, schema)
+$_$;
+
+
+--
+-- Name: FUNCTION openapi_result_schemas(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi_result_schemas() IS 'The JSON Schema of the answer of api functions that return json, where the catalogue cannot tell it.';
 
 
 --

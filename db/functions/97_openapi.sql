@@ -131,6 +131,74 @@ $$;
 comment on function internal.openapi_nullable(jsonb) is
 'A JSON Schema that also allows null (a type array), as PostgREST writes a null column.';
 
+-- The shapes of json results: a jsonb function's answer is any JSON to the catalogue,
+-- so the ones clients read first are described here, as named schemas and the results
+-- that use them. tests/api/test_openapi.py checks real answers against them.
+create or replace function internal.openapi_components()
+returns table (name text, schema jsonb)
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    select v.name, v.schema::jsonb
+    from (
+        values
+        (
+            'User', $j${
+                "type": "object",
+                "description": "An account, as the caller may see it",
+                "required": ["id", "email", "role", "full_name", "locale", "phone", "email_confirmed", "created_at"],
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "email": {"type": "string"},
+                    "role": {"type": "string", "enum": ["customer", "provider", "ops"]},
+                    "full_name": {"type": "string"},
+                    "locale": {"type": "string", "enum": ["en", "fr"]},
+                    "phone": {"type": ["string", "null"]},
+                    "email_confirmed": {"type": "boolean"},
+                    "created_at": {"type": "string", "format": "date-time"}
+                }
+            }$j$
+        ),
+        (
+            'Session', $j${
+                "type": "object",
+                "description": "A session: send access_token as a bearer token; exchange refresh_token at POST /rpc/refresh",
+                "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
+                "properties": {
+                    "access_token": {"type": "string", "description": "A JWT, valid expires_in seconds"},
+                    "token_type": {"type": "string", "const": "bearer"},
+                    "expires_in": {"type": "integer"},
+                    "refresh_token": {"type": "string"},
+                    "user": {"$ref": "#/components/schemas/User"}
+                }
+            }$j$
+        )
+    ) as v (name, schema)
+$$;
+comment on function internal.openapi_components() is
+'Named JSON Schemas of json results (the OpenAPI document''s components), for internal.openapi_result_schemas().';
+
+create or replace function internal.openapi_result_schemas()
+returns table (function_name text, schema jsonb)
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    select v.function_name, v.schema::jsonb
+    from (
+        values
+        ('signup', '{"$ref": "#/components/schemas/Session"}'),
+        ('login', '{"$ref": "#/components/schemas/Session"}'),
+        ('refresh', '{"$ref": "#/components/schemas/Session"}'),
+        ('me', '{"anyOf": [{"$ref": "#/components/schemas/User"}, {"type": "null"}]}')
+    ) as v (function_name, schema)
+$$;
+comment on function internal.openapi_result_schemas() is
+'The JSON Schema of the answer of api functions that return json, where the catalogue cannot tell it.';
+
 -- The deploy-time facts the document names: the public URL and the schema version.
 create or replace function internal.openapi_info()
 returns jsonb
@@ -203,6 +271,10 @@ begin
                 )
             )
         )
+    );
+
+    v_schemas := v_schemas || (
+        select pg_catalog.jsonb_object_agg(c.name, c.schema) from internal.openapi_components() as c
     );
 
     -- functions: /rpc/<name>
@@ -317,6 +389,10 @@ begin
             then pg_catalog.jsonb_build_object('type', 'array', 'items', v_item)
             else v_item
         end;
+        v_result := coalesce(
+            (select r.schema from internal.openapi_result_schemas() as r where r.function_name = v_fn.name),
+            v_result
+        );
         if v_fn.prorettype = 'pg_catalog.void'::pg_catalog.regtype then
             v_success := '{"204": {"description": "Done; no content"}}';
         else

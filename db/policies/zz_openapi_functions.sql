@@ -3,6 +3,8 @@
 revoke all on function
 api.ops_audit_trail(uuid, uuid, timestamptz, timestamptz, integer, bigint),
 internal.openapi_optional_arguments(),
+internal.openapi_components(),
+internal.openapi_result_schemas(),
 internal.openapi_type(oid),
 internal.openapi_nullable(jsonb),
 internal.openapi_info(),
@@ -18,6 +20,8 @@ to ops;
 -- The document: every API role gets the one that lists what it may call.
 grant execute on function
 internal.openapi_optional_arguments(),
+internal.openapi_components(),
+internal.openapi_result_schemas(),
 internal.openapi_type(oid),
 internal.openapi_nullable(jsonb),
 internal.openapi_info(),

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from openapi_spec_validator import validate
 
 from tests.helpers import api as api_helper
@@ -219,3 +220,41 @@ def test_a_call_missing_a_required_argument_is_a_400_naming_it_for_every_rpc(
     assert "/rpc/dlq_list" in checked
     assert "/rpc/quote" in checked
     assert "/rpc/available_slots" in checked
+
+
+def _result_validator(doc: dict[str, Any], path: str) -> Draft202012Validator:
+    op = doc["paths"][path].get("post") or doc["paths"][path]["get"]
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    return Draft202012Validator(
+        {**schema, "components": doc["components"]}, format_checker=FormatChecker()
+    )
+
+
+def test_session_and_profile_answers_match_their_documented_schemas(api_url: str) -> None:
+    anon = _doc(api_url, "anon")
+    assert anon["paths"]["/rpc/login"]["post"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/Session"}
+    email = api_helper.unique_email("oas")
+    signup = httpx.post(
+        f"{api_url}/rpc/signup",
+        json={"email": email, "password": api_helper.PASSWORD, "full_name": "Oa S"},
+        timeout=30,
+    ).json()
+    _result_validator(anon, "/rpc/signup").validate(signup)
+    login = httpx.post(
+        f"{api_url}/rpc/login", json={"email": email, "password": api_helper.PASSWORD}, timeout=30
+    ).json()
+    _result_validator(anon, "/rpc/login").validate(login)
+    refreshed = httpx.post(
+        f"{api_url}/rpc/refresh", json={"refresh_token": login["refresh_token"]}, timeout=30
+    ).json()
+    _result_validator(anon, "/rpc/refresh").validate(refreshed)
+    customer = _doc(api_url, "customer")
+    me = httpx.get(
+        f"{api_url}/rpc/me", headers=bearer(refreshed["access_token"]), timeout=30
+    ).json()
+    _result_validator(customer, "/rpc/me").validate(me)
+    _result_validator(customer, "/rpc/me").validate(None)
+    with pytest.raises(ValidationError):
+        _result_validator(customer, "/rpc/me").validate({**me, "role": "admin"})
