@@ -5656,7 +5656,16 @@ CREATE FUNCTION internal.openapi_result_schemas() RETURNS TABLE(function_name te
         ('signup', '{"$ref": "#/components/schemas/Session"}'),
         ('login', '{"$ref": "#/components/schemas/Session"}'),
         ('refresh', '{"$ref": "#/components/schemas/Session"}'),
-        ('me', '{"anyOf": [{"$ref": "#/components/schemas/User"}, {"type": "null"}]}')
+        ('me', '{"anyOf": [{"$ref": "#/components/schemas/User"}, {"type": "null"}]}'),
+        (
+            'health',
+            '{"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}'
+        ),
+        (
+            'openapi',
+            '{"type": "object", "required": ["openapi", "info", "paths"], '
+            '"properties": {"openapi": {"const": "3.1.0"}}}'
+        )
     ) as v (function_name, schema)
 $_$;
 
