@@ -203,6 +203,7 @@ def write_settings(url: str, settings: Settings, pgmq_version: str) -> None:
         "jwt_ttl_seconds": str(settings.jwt_ttl_seconds),
         "stripe_webhook_secret": settings.stripe_webhook_secret,
         "environment": settings.env,
+        "public_api_url": settings.api_url,  # the servers of api.openapi()
         "rate_limit_writes_per_minute": str(settings.rate_limit_writes_per_minute),
         "rate_limit_anon_writes_per_minute": str(settings.rate_limit_anon_writes_per_minute),
         "pgmq_version": pgmq_version,

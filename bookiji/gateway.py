@@ -124,6 +124,18 @@ http {{
             error_page 429 = @rate_limited;
             error_page 413 = @too_large;
         }}
+        # the OpenAPI 3.1 document (api.openapi(), docs/api.md) at a stable path
+        location = /openapi.json {{
+            limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
+            limit_req zone=per_token burst={cfg.burst_per_token} nodelay;
+            proxy_pass http://postgrest/rpc/openapi;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Request-Id $request_id;
+            add_header X-Request-Id $request_id always;
+            error_page 429 = @rate_limited;
+        }}
         location = /_postgrest {{
             internal;
             proxy_pass http://postgrest$request_uri;

@@ -166,7 +166,7 @@ CREATE TYPE pgmq.queue_record AS (
 -- Name: available_slots(uuid, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.available_slots(service_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, step_minutes integer DEFAULT 15) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
+CREATE FUNCTION api.available_slots(service_id uuid DEFAULT NULL::uuid, "from" timestamp with time zone DEFAULT NULL::timestamp with time zone, "to" timestamp with time zone DEFAULT NULL::timestamp with time zone, step_minutes integer DEFAULT 15) RETURNS TABLE(starts_at timestamp with time zone, ends_at timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -341,7 +341,7 @@ Errors: 400 invalid_one_time_token (unknown, used or expired).';
 -- Name: dlq_discard(text, bigint, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.dlq_discard(queue text, msg_id bigint, reason text) RETURNS jsonb
+CREATE FUNCTION api.dlq_discard(queue text DEFAULT NULL::text, msg_id bigint DEFAULT NULL::bigint, reason text DEFAULT NULL::text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -369,7 +369,7 @@ Errors: 400 invalid_input naming queue, msg_id or reason; 403 forbidden; 404 not
 -- Name: dlq_list(text, text, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.dlq_list(queue text, error_class text DEFAULT NULL::text, "limit" integer DEFAULT 50) RETURNS TABLE(msg_id bigint, dead_lettered_at timestamp with time zone, original_msg_id bigint, type text, error_class text, error text, attempts integer)
+CREATE FUNCTION api.dlq_list(queue text DEFAULT NULL::text, error_class text DEFAULT NULL::text, "limit" integer DEFAULT 50) RETURNS TABLE(msg_id bigint, dead_lettered_at timestamp with time zone, original_msg_id bigint, type text, error_class text, error text, attempts integer)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -392,7 +392,7 @@ Errors: 400 invalid_input naming queue or limit; 403 forbidden for any role but 
 -- Name: dlq_replay(text, bigint); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.dlq_replay(queue text, msg_id bigint DEFAULT NULL::bigint) RETURNS TABLE(dlq_msg_id bigint, new_msg_id bigint)
+CREATE FUNCTION api.dlq_replay(queue text DEFAULT NULL::text, msg_id bigint DEFAULT NULL::bigint) RETURNS TABLE(dlq_msg_id bigint, new_msg_id bigint)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -424,7 +424,7 @@ Idempotency: a replayed message is no longer in the DLQ, so replaying it again a
 -- Name: dlq_show(text, bigint); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.dlq_show(queue text, msg_id bigint) RETURNS jsonb
+CREATE FUNCTION api.dlq_show(queue text DEFAULT NULL::text, msg_id bigint DEFAULT NULL::bigint) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
@@ -631,6 +631,85 @@ Categories: security (email confirmation, password reset: always email, not edit
 booking_updates (confirmations, cancellations, refunds, payment failures, expired holds),
 reminders (before a booking). Defaults: email on, SMS off. SMS is only sent with a phone number
 in the profile (api.update_me).';
+
+
+--
+-- Name: openapi(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.openapi() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.openapi(current_user)
+$$;
+
+
+--
+-- Name: FUNCTION openapi(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.openapi() IS 'The API''s own description: an OpenAPI 3.1 document of what the caller''s role may call.
+
+Generated from the database: function signatures and results, view columns, the comment
+on each, required arguments, the registered error codes each operation can answer, a
+bearer JWT security scheme and the public URL. Anonymous callers get the operations open
+to everyone; a token''s role gets its own. Also at GET /openapi.json.
+Errors: none of its own.';
+
+
+--
+-- Name: ops_audit_trail(uuid, uuid, timestamp with time zone, timestamp with time zone, integer, bigint); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_audit_trail(booking_id uuid DEFAULT NULL::uuid, actor_id uuid DEFAULT NULL::uuid, "from" timestamp with time zone DEFAULT NULL::timestamp with time zone, "to" timestamp with time zone DEFAULT NULL::timestamp with time zone, "limit" integer DEFAULT 50, before_id bigint DEFAULT NULL::bigint) RETURNS TABLE(id bigint, occurred_at timestamp with time zone, actor_id uuid, actor_role text, action text, table_name text, row_id text, reason text, before jsonb, after jsonb, request_id text)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.fail('forbidden', 'only ops staff may read the audit trail')
+    where auth.role() is distinct from 'ops';
+    select internal.fail('invalid_input', 'limit must be between 1 and 500')
+    where ops_audit_trail."limit" is null or ops_audit_trail."limit" not between 1 and 500;
+    select internal.fail('invalid_input', 'to must be after from')
+    where ops_audit_trail."to" <= ops_audit_trail."from";
+    select
+        a.id, a.occurred_at, a.actor_id, a.actor_role, a.action, a.table_name, a.row_id,
+        a.reason, a.before, a.after, a.request_id
+    from audit.action_log as a
+    where
+        (
+            ops_audit_trail.booking_id is null
+            or (a.table_name = 'app.bookings' and a.row_id = ops_audit_trail.booking_id::text)
+            or (
+                a.table_name = 'app.payments'
+                and a.row_id in (
+                    select p.id::text from app.payments as p
+                    where p.booking_id = ops_audit_trail.booking_id
+                )
+            )
+        )
+        and (ops_audit_trail.actor_id is null or a.actor_id = ops_audit_trail.actor_id)
+        and (ops_audit_trail."from" is null or a.occurred_at >= ops_audit_trail."from")
+        and (ops_audit_trail."to" is null or a.occurred_at < ops_audit_trail."to")
+        and (ops_audit_trail.before_id is null or a.id < ops_audit_trail.before_id)
+    order by a.id desc
+    limit ops_audit_trail."limit"
+$$;
+
+
+--
+-- Name: FUNCTION ops_audit_trail(booking_id uuid, actor_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, "limit" integer, before_id bigint); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_audit_trail(booking_id uuid, actor_id uuid, "from" timestamp with time zone, "to" timestamp with time zone, "limit" integer, before_id bigint) IS 'The audit trail, newest first (ops only): who did what to which row, before and after, and why.
+
+Inputs (each optional; given ones all apply): booking_id (the booking''s own entries and its
+payment''s), actor_id (the account that acted), from and to (occurred_at in [from, to)),
+limit (1-500, default 50), before_id (keyset pagination: pass the id of the last entry of
+the previous page to get the next, older one).
+Over HTTP, GET /rpc/ops_audit_trail?booking_id=...: in a query string limit is PostgREST''s own
+row limit, with the same effect; POST the arguments as JSON to use it as an argument.
+Errors: 400 invalid_input naming limit, or to not after from; 403 forbidden for any role but ops.';
 
 
 --
@@ -1086,7 +1165,7 @@ COMMENT ON COLUMN api.my_quote_offers.cancel_fee_cents IS 'Locked-in policy: fee
 -- Name: quote(text, double precision, double precision, timestamp with time zone, double precision, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.quote(category text, lat double precision, lng double precision, starts_at timestamp with time zone, radius_km double precision DEFAULT 10, max_results integer DEFAULT 10) RETURNS SETOF api.my_quote_offers
+CREATE FUNCTION api.quote(category text DEFAULT NULL::text, lat double precision DEFAULT NULL::double precision, lng double precision DEFAULT NULL::double precision, starts_at timestamp with time zone DEFAULT NULL::timestamp with time zone, radius_km double precision DEFAULT 10, max_results integer DEFAULT 10) RETURNS SETOF api.my_quote_offers
     LANGUAGE sql
     SET search_path TO ''
     AS $$
@@ -1217,7 +1296,7 @@ Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.';
 -- Name: set_notification_preference(text, boolean, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.set_notification_preference(category text, email boolean DEFAULT NULL::boolean, sms boolean DEFAULT NULL::boolean) RETURNS jsonb
+CREATE FUNCTION api.set_notification_preference(category text DEFAULT NULL::text, email boolean DEFAULT NULL::boolean, sms boolean DEFAULT NULL::boolean) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -5318,6 +5397,686 @@ $$;
 
 COMMENT ON FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_rating_term double precision, p_price_cents integer, p_min_price_cents integer) IS 'The score of an offer (formula above), rounded to 4 decimals: p_rating_term is
 internal.rating_term, p_min_price_cents the cheapest offer within the radius.';
+
+
+--
+-- Name: openapi(name); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi(p_role name) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    -- what any request may be answered, whatever the operation
+    c_everywhere constant text [] := array[
+        'invalid_input', 'invalid_token', 'payload_too_large', 'rate_limited', 'internal_error',
+        'unavailable', 'statement_timeout'
+    ];
+    c_reserved constant text [] := array[
+        'select', 'order', 'limit', 'offset', 'on_conflict', 'columns', 'and', 'or', 'not'
+    ];
+    v_info jsonb := internal.openapi_info();
+    v_paths jsonb := '{}'::jsonb;
+    v_schemas jsonb;
+    v_fn record;
+    v_view record;
+    v_arg record;
+    v_codes text [];
+    v_errors text;
+    v_props jsonb;
+    v_required text [];
+    v_query jsonb;
+    v_result jsonb;
+    v_success jsonb;
+    v_security jsonb;
+    v_default jsonb;
+    v_schema jsonb;
+    v_item jsonb;
+    v_filters jsonb;
+    v_body jsonb;
+    v_cols jsonb;
+begin
+    v_schemas := pg_catalog.jsonb_build_object(
+        'Error', pg_catalog.jsonb_build_object(
+            'type', 'object',
+            'description',
+            'A refusal. hint carries the machine code of the error registry (docs/errors.md) '
+            || 'when the API refused; PostgREST''s own refusals (a malformed request) leave it null '
+            || 'and put their code (PGRSTnnn or an SQLSTATE) in code.',
+            'required', pg_catalog.jsonb_build_array('code', 'message'),
+            'properties', pg_catalog.jsonb_build_object(
+                'code', '{"type": "string", "description": "PT<status> for a registered refusal"}'::jsonb,
+                'message', '{"type": "string", "description": "For people: names the field or the problem"}'::jsonb,
+                'details', '{"type": ["string", "null"]}'::jsonb,
+                'hint', pg_catalog.jsonb_build_object(
+                    'type', pg_catalog.jsonb_build_array('string', 'null'),
+                    'description', 'The registered machine code',
+                    'examples', (select pg_catalog.jsonb_agg(e.code) from internal.error_codes() as e)
+                )
+            )
+        )
+    );
+
+    v_schemas := v_schemas || (
+        select pg_catalog.jsonb_object_agg(c.name, c.schema) from internal.openapi_components() as c
+    );
+
+    -- functions: /rpc/<name>
+    for v_fn in
+        select
+            p.oid, p.proname::text as name, p.provolatile, p.proretset, p.prorettype,
+            coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), p.proname::text) as doc,
+            pg_catalog.has_function_privilege('anon', p.oid, 'execute') as for_anon
+        from pg_catalog.pg_proc as p
+        where
+            p.pronamespace = 'api'::regnamespace
+            and pg_catalog.has_function_privilege(p_role, p.oid, 'execute')
+        order by p.proname
+    loop
+        -- the arguments, and the JSON body / query parameters they make
+        v_props := '{}'::jsonb;
+        v_required := '{}'::text [];
+        v_query := '[]'::jsonb;
+        v_body := null;
+        for v_arg in
+            select
+                a.name, a.type, a.pos,
+                pg_catalog.pg_get_function_arg_default(v_fn.oid, a.pos::integer) as def
+            from pg_catalog.pg_proc as p,
+                lateral unnest(
+                    coalesce(p.proallargtypes, p.proargtypes::oid []),
+                    p.proargmodes,
+                    p.proargnames
+                ) with ordinality as a (type, mode, name, pos)
+            where p.oid = v_fn.oid and coalesce(a.mode, 'i') in ('i', 'b', 'v')
+            order by a.pos
+        loop
+            if coalesce(v_arg.name, '') = '' then
+                -- a single unnamed json argument: the whole body
+                v_body := pg_catalog.jsonb_build_object(
+                    'required', true,
+                    'content', pg_catalog.jsonb_build_object(
+                        'application/json', pg_catalog.jsonb_build_object('schema', '{}'::jsonb)
+                    )
+                );
+                continue;
+            end if;
+            v_schema := internal.openapi_type(v_arg.type);
+            -- a default that is a literal (50, true, 'en'::text) becomes the schema's default
+            if v_arg.def ~ '^(-?[0-9.]+|true|false)$' then
+                v_default := v_arg.def::jsonb;
+            elsif v_arg.def ~ '^''.*''::[a-z ]+$' then
+                v_default := pg_catalog.to_jsonb(pg_catalog.replace(
+                    pg_catalog.substring(v_arg.def, '^''(.*)''::[a-z ]+$'), '''''', ''''
+                ));
+            else
+                v_default := null;
+            end if;
+            if v_default is not null then
+                v_schema := v_schema || pg_catalog.jsonb_build_object('default', v_default);
+            end if;
+            if v_arg.def is null or (
+                v_arg.def like 'NULL::%' and not exists (
+                    select from internal.openapi_optional_arguments() as o
+                    where o.function_name = v_fn.name and o.argument_name = v_arg.name
+                )
+            ) then
+                v_required := v_required || v_arg.name;
+            end if;
+            v_props := v_props || pg_catalog.jsonb_build_object(v_arg.name, v_schema);
+            if not v_arg.name = any(c_reserved) then
+                v_query := v_query || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                    'name', v_arg.name,
+                    'in', 'query',
+                    'required', v_arg.name = any(v_required),
+                    'schema', v_schema
+                ));
+            end if;
+        end loop;
+        if v_body is null then
+            v_body := pg_catalog.jsonb_build_object(
+                'required', true,
+                'content', pg_catalog.jsonb_build_object(
+                    'application/json', pg_catalog.jsonb_build_object(
+                        'schema', pg_catalog.jsonb_build_object(
+                            'type', 'object',
+                            'properties', v_props,
+                            'required', pg_catalog.to_jsonb(v_required),
+                            'additionalProperties', false
+                        )
+                    )
+                )
+            );
+        end if;
+
+        -- the result
+        select pg_catalog.jsonb_object_agg(a.name, internal.openapi_nullable(internal.openapi_type(a.type)))
+        into v_cols
+        from pg_catalog.pg_proc as p,
+            lateral unnest(p.proallargtypes, p.proargmodes, p.proargnames) as a (type, mode, name)
+        where p.oid = v_fn.oid and a.mode = 't';
+        if v_cols is null then
+            select pg_catalog.jsonb_object_agg(
+                att.attname, internal.openapi_nullable(internal.openapi_type(att.atttypid))
+            )
+            into v_cols
+            from pg_catalog.pg_type as t
+            join pg_catalog.pg_attribute as att on att.attrelid = t.typrelid
+            where t.oid = v_fn.prorettype and t.typrelid <> 0 and att.attnum > 0 and not att.attisdropped;
+        end if;
+        if v_cols is not null then
+            v_item := pg_catalog.jsonb_build_object('type', 'object', 'properties', v_cols);
+        else
+            v_item := internal.openapi_nullable(internal.openapi_type(v_fn.prorettype));
+        end if;
+        v_result := case when v_fn.proretset
+            then pg_catalog.jsonb_build_object('type', 'array', 'items', v_item)
+            else v_item
+        end;
+        v_result := coalesce(
+            (select r.schema from internal.openapi_result_schemas() as r where r.function_name = v_fn.name),
+            v_result
+        );
+        if v_fn.prorettype = 'pg_catalog.void'::pg_catalog.regtype then
+            v_success := '{"204": {"description": "Done; no content"}}';
+        else
+            v_success := pg_catalog.jsonb_build_object('200', pg_catalog.jsonb_build_object(
+                'description', 'OK',
+                'content', pg_catalog.jsonb_build_object(
+                    'application/json', pg_catalog.jsonb_build_object('schema', v_result)
+                )
+            ));
+        end if;
+
+        -- the errors: the codes the comment's "Errors:" part names, and everyone's
+        v_errors := pg_catalog.substring(v_fn.doc, 'Errors:(.*)$');
+        select pg_catalog.array_agg(e.code) into v_codes
+        from internal.error_codes() as e
+        where
+            e.code = any(c_everywhere)
+            -- a key that names no argument: PostgREST finds no such function (PGRST202)
+            or e.code = 'not_found'
+            or (e.code = 'not_authenticated' and not v_fn.for_anon)
+            or v_errors ~ ('\m' || e.code || '\M');
+        v_security := case when v_fn.for_anon
+            then '[{}, {"bearerAuth": []}]'::jsonb
+            else '[{"bearerAuth": []}]'::jsonb
+        end;
+        v_success := v_success || (
+            select pg_catalog.jsonb_object_agg(
+                s.http_status::text,
+                pg_catalog.jsonb_build_object(
+                    'description', s.description,
+                    'x-error-codes', s.codes,
+                    'content', '{"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}'::jsonb
+                )
+            )
+            from (
+                select
+                    e.http_status,
+                    pg_catalog.string_agg(e.code || ': ' || e.description, ' ' order by e.code) as description,
+                    pg_catalog.jsonb_agg(e.code order by e.code) as codes
+                from internal.error_codes() as e
+                where e.code = any(v_codes)
+                group by e.http_status
+            ) as s
+        );
+
+        v_paths := v_paths || pg_catalog.jsonb_build_object(
+            '/rpc/' || v_fn.name,
+            pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                'get', case when v_fn.provolatile in ('s', 'i') and pg_catalog.jsonb_typeof(v_body #> '{content,application/json,schema,properties}') = 'object' then
+                    pg_catalog.jsonb_build_object(
+                        'operationId', v_fn.name,
+                        'summary', pg_catalog.split_part(v_fn.doc, e'\n', 1),
+                        'description', v_fn.doc,
+                        'parameters', v_query,
+                        'security', v_security,
+                        'responses', v_success
+                    )
+                end,
+                'post', pg_catalog.jsonb_build_object(
+                    'operationId', v_fn.name || case when v_fn.provolatile in ('s', 'i') then '_post' else '' end,
+                    'summary', pg_catalog.split_part(v_fn.doc, e'\n', 1),
+                    'description', v_fn.doc,
+                    'requestBody', v_body,
+                    'security', v_security,
+                    'responses', v_success
+                )
+            ))
+        );
+    end loop;
+
+    -- views: /<name>
+    for v_view in
+        select
+            c.oid, c.relname::text as name,
+            coalesce(pg_catalog.obj_description(c.oid, 'pg_class'), c.relname::text) as doc,
+            pg_catalog.has_table_privilege(p_role, c.oid, 'select') as can_read,
+            pg_catalog.has_any_column_privilege(p_role, c.oid, 'insert') as can_insert,
+            pg_catalog.has_any_column_privilege(p_role, c.oid, 'update') as can_update,
+            pg_catalog.has_table_privilege(p_role, c.oid, 'delete') as can_delete,
+            pg_catalog.has_table_privilege('anon', c.oid, 'select, insert, update, delete') as for_anon
+        from pg_catalog.pg_class as c
+        where
+            c.relnamespace = 'api'::regnamespace and c.relkind in ('v', 'm')
+            and pg_catalog.has_table_privilege(p_role, c.oid, 'select, insert, update, delete')
+        order by c.relname
+    loop
+        v_props := '{}'::jsonb;
+        v_filters := pg_catalog.jsonb_build_array(
+            '{"name": "select", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Columns to return (PostgREST select=)"}'::jsonb,
+            '{"name": "order", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Ordering (PostgREST order=)"}'::jsonb,
+            '{"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}}'::jsonb,
+            '{"name": "offset", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 10000}}'::jsonb
+        );
+        for v_arg in
+            select
+                att.attname::text as name, att.atttypid as type,
+                pg_catalog.col_description(c.oid, att.attnum) as doc,
+                pg_catalog.has_column_privilege(p_role, c.oid, att.attnum, 'insert') as can_insert,
+                pg_catalog.has_column_privilege(p_role, c.oid, att.attnum, 'update') as can_update
+            from pg_catalog.pg_class as c
+            join pg_catalog.pg_attribute as att on att.attrelid = c.oid
+            where c.oid = v_view.oid and att.attnum > 0 and not att.attisdropped
+            order by att.attnum
+        loop
+            v_schema := internal.openapi_nullable(internal.openapi_type(v_arg.type));
+            if v_arg.doc is not null then
+                v_schema := v_schema || pg_catalog.jsonb_build_object('description', v_arg.doc);
+            end if;
+            v_props := v_props || pg_catalog.jsonb_build_object(v_arg.name, v_schema);
+            v_filters := v_filters || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                'name', v_arg.name, 'in', 'query', 'required', false,
+                'schema', '{"type": "string"}'::jsonb,
+                'description', 'A PostgREST filter on ' || v_arg.name || ': <operator>.<value>, such as eq.x'
+            ));
+        end loop;
+        v_schemas := v_schemas || pg_catalog.jsonb_build_object(v_view.name, pg_catalog.jsonb_build_object(
+            'type', 'object', 'description', v_view.doc, 'properties', v_props
+        ));
+        -- writes break constraints: the codes the constraint registry answers with
+        select pg_catalog.array_agg(e.code) into v_codes
+        from internal.error_codes() as e
+        where
+            e.code = any(c_everywhere) or e.code in ('too_costly', 'forbidden', 'not_found')
+            or (e.code = 'not_authenticated' and not v_view.for_anon)
+            or (
+                (v_view.can_insert or v_view.can_update or v_view.can_delete)
+                and e.code in (select r.code from internal.constraint_errors() as r)
+            );
+        v_success := (
+            select pg_catalog.jsonb_object_agg(
+                s.http_status::text,
+                pg_catalog.jsonb_build_object(
+                    'description', s.description,
+                    'x-error-codes', s.codes,
+                    'content', '{"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}'::jsonb
+                )
+            )
+            from (
+                select
+                    e.http_status,
+                    pg_catalog.string_agg(e.code || ': ' || e.description, ' ' order by e.code) as description,
+                    pg_catalog.jsonb_agg(e.code order by e.code) as codes
+                from internal.error_codes() as e
+                where e.code = any(v_codes)
+                group by e.http_status
+            ) as s
+        );
+        v_security := case when v_view.for_anon
+            then '[{}, {"bearerAuth": []}]'::jsonb
+            else '[{"bearerAuth": []}]'::jsonb
+        end;
+        v_paths := v_paths || pg_catalog.jsonb_build_object(
+            '/' || v_view.name,
+            pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                'get', case when v_view.can_read then pg_catalog.jsonb_build_object(
+                    'operationId', 'list_' || v_view.name,
+                    'summary', pg_catalog.split_part(v_view.doc, e'\n', 1),
+                    'description', v_view.doc,
+                    'parameters', v_filters,
+                    'security', v_security,
+                    'responses', v_success || pg_catalog.jsonb_build_object('416', pg_catalog.jsonb_build_object(
+                        'description',
+                        'PostgREST''s own refusal PGRST103 (hint null): a negative limit, or an offset past the rows.',
+                        'content', '{"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}'::jsonb
+                    )) || pg_catalog.jsonb_build_object('200', pg_catalog.jsonb_build_object(
+                        'description', 'The rows visible to the caller',
+                        'content', pg_catalog.jsonb_build_object('application/json', pg_catalog.jsonb_build_object(
+                            'schema', pg_catalog.jsonb_build_object(
+                                'type', 'array',
+                                'items', pg_catalog.jsonb_build_object('$ref', '#/components/schemas/' || v_view.name)
+                            )
+                        ))
+                    ))
+                ) end,
+                'post', case when v_view.can_insert then pg_catalog.jsonb_build_object(
+                    'operationId', 'create_' || v_view.name,
+                    'summary', 'Add a row to ' || v_view.name,
+                    'description', v_view.doc,
+                    'requestBody', pg_catalog.jsonb_build_object(
+                        'required', true,
+                        'content', pg_catalog.jsonb_build_object('application/json', pg_catalog.jsonb_build_object(
+                            'schema', pg_catalog.jsonb_build_object(
+                                'type', 'object',
+                                'properties', (
+                                    select coalesce(pg_catalog.jsonb_object_agg(k.key, k.value), '{}')
+                                    from pg_catalog.jsonb_each(v_props) as k
+                                    where pg_catalog.has_column_privilege(p_role, v_view.oid, k.key, 'insert')
+                                ),
+                                'additionalProperties', false
+                            )
+                        ))
+                    ),
+                    'security', v_security,
+                    'responses', v_success || '{"201": {"description": "Created"}}'::jsonb
+                ) end,
+                'patch', case when v_view.can_update then pg_catalog.jsonb_build_object(
+                    'operationId', 'update_' || v_view.name,
+                    'summary', 'Change the rows of ' || v_view.name || ' the filters select',
+                    'description', v_view.doc,
+                    'parameters', v_filters - 0 - 0 - 0 - 0,
+                    'requestBody', pg_catalog.jsonb_build_object(
+                        'required', true,
+                        'content', pg_catalog.jsonb_build_object('application/json', pg_catalog.jsonb_build_object(
+                            'schema', pg_catalog.jsonb_build_object(
+                                'type', 'object',
+                                'properties', (
+                                    select coalesce(pg_catalog.jsonb_object_agg(k.key, k.value), '{}')
+                                    from pg_catalog.jsonb_each(v_props) as k
+                                    where pg_catalog.has_column_privilege(p_role, v_view.oid, k.key, 'update')
+                                ),
+                                'additionalProperties', false
+                            )
+                        ))
+                    ),
+                    'security', v_security,
+                    'responses', v_success || '{"204": {"description": "Done"}}'::jsonb
+                ) end,
+                'delete', case when v_view.can_delete then pg_catalog.jsonb_build_object(
+                    'operationId', 'delete_' || v_view.name,
+                    'summary', 'Delete the rows of ' || v_view.name || ' the filters select',
+                    'description', v_view.doc,
+                    'parameters', v_filters - 0 - 0 - 0 - 0,
+                    'security', v_security,
+                    'responses', v_success || '{"204": {"description": "Done"}}'::jsonb
+                ) end
+            ))
+        );
+    end loop;
+
+    return pg_catalog.jsonb_build_object(
+        'openapi', '3.1.0',
+        'info', pg_catalog.jsonb_build_object(
+            'title', 'Bookiji API',
+            'version', v_info ->> 'version',
+            'description',
+            'Bookings near you: the catalogue, quotes, bookings and payments, and the tools of ops. '
+            || 'This document is generated from the database for the role ' || p_role
+            || ' and lists only what that role may call; call GET /rpc/openapi (or /openapi.json) '
+            || 'with another role''s token for its document. Errors carry a machine code in hint '
+            || '(docs/errors.md).'
+        ),
+        'servers', pg_catalog.jsonb_build_array(
+            pg_catalog.jsonb_build_object('url', v_info ->> 'server_url')
+        ),
+        'paths', v_paths,
+        'components', pg_catalog.jsonb_build_object(
+            'schemas', v_schemas,
+            'securitySchemes', pg_catalog.jsonb_build_object(
+                'bearerAuth', pg_catalog.jsonb_build_object(
+                    'type', 'http', 'scheme', 'bearer', 'bearerFormat', 'JWT',
+                    'description', 'An access token from POST /rpc/login or /rpc/signup'
+                )
+            )
+        )
+    );
+end
+$_$;
+
+
+--
+-- Name: FUNCTION openapi(p_role name); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi(p_role name) IS 'The OpenAPI 3.1 document of the api schema as the role p_role may use it (see the header of db/functions/97_openapi.sql).';
+
+
+--
+-- Name: openapi_components(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi_components() RETURNS TABLE(name text, schema jsonb)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+    select v.name, v.schema::jsonb
+    from (
+        values
+        (
+            'User', $j${
+                "type": "object",
+                "description": "An account, as the caller may see it",
+                "required": ["id", "email", "role", "full_name", "locale", "phone", "email_confirmed", "created_at"],
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "email": {"type": "string"},
+                    "role": {"type": "string", "enum": ["customer", "provider", "ops"]},
+                    "full_name": {"type": "string"},
+                    "locale": {"type": "string", "enum": ["en", "fr"]},
+                    "phone": {"type": ["string", "null"]},
+                    "email_confirmed": {"type": "boolean"},
+                    "created_at": {"type": "string", "format": "date-time"}
+                }
+            }$j$
+        ),
+        (
+            'Session', $j${
+                "type": "object",
+                "description": "A session: send access_token as a bearer token; exchange refresh_token at POST /rpc/refresh",
+                "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
+                "properties": {
+                    "access_token": {"type": "string", "description": "A JWT, valid expires_in seconds"},
+                    "token_type": {"type": "string", "const": "bearer"},
+                    "expires_in": {"type": "integer"},
+                    "refresh_token": {"type": "string"},
+                    "user": {"$ref": "#/components/schemas/User"}
+                }
+            }$j$
+        )
+    ) as v (name, schema)
+$_$;
+
+
+--
+-- Name: FUNCTION openapi_components(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi_components() IS 'Named JSON Schemas of json results (the OpenAPI document''s components), for internal.openapi_result_schemas().';
+
+
+--
+-- Name: openapi_info(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi_info() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'server_url', coalesce(nullif(internal.setting('public_api_url'), ''), '/'),
+        'version', coalesce((select max(m.version) from public.schema_migrations as m), '0')
+    )
+$$;
+
+
+--
+-- Name: FUNCTION openapi_info(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi_info() IS 'The public API URL (internal.settings public_api_url, else "/") and the latest migration. Definer: both are in tables the API roles cannot read.';
+
+
+--
+-- Name: openapi_nullable(jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi_nullable(p_schema jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select case
+        when coalesce(pg_catalog.jsonb_typeof(p_schema -> 'type'), '') <> 'string' then p_schema
+        when p_schema ? 'enum' then p_schema || pg_catalog.jsonb_build_object(
+            'type', pg_catalog.jsonb_build_array(p_schema -> 'type', 'null'),
+            'enum', (p_schema -> 'enum') || 'null'::jsonb
+        )
+        else p_schema || pg_catalog.jsonb_build_object(
+            'type', pg_catalog.jsonb_build_array(p_schema -> 'type', 'null')
+        )
+    end
+$$;
+
+
+--
+-- Name: FUNCTION openapi_nullable(p_schema jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi_nullable(p_schema jsonb) IS 'A JSON Schema that also allows null (a type array), as PostgREST writes a null column.';
+
+
+--
+-- Name: openapi_optional_arguments(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_name text, argument_name text)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select v.function_name, v.argument_name
+    from (
+        values
+        ('dlq_list', 'error_class'),
+        ('dlq_replay', 'msg_id'),
+        ('ops_audit_trail', 'booking_id'),
+        ('ops_audit_trail', 'actor_id'),
+        ('ops_audit_trail', 'from'),
+        ('ops_audit_trail', 'to'),
+        ('ops_audit_trail', 'before_id'),
+        ('set_notification_preference', 'email'),
+        ('set_notification_preference', 'sms'),
+        ('update_me', 'full_name'),
+        ('update_me', 'locale'),
+        ('update_me', 'phone')
+    ) as v (function_name, argument_name)
+$$;
+
+
+--
+-- Name: FUNCTION openapi_optional_arguments(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi_optional_arguments() IS 'The api arguments that default to null and are optional (null means not given); every other null-defaulted argument is required.';
+
+
+--
+-- Name: openapi_result_schemas(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi_result_schemas() RETURNS TABLE(function_name text, schema jsonb)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+    select v.function_name, v.schema::jsonb
+    from (
+        values
+        ('signup', '{"$ref": "#/components/schemas/Session"}'),
+        ('login', '{"$ref": "#/components/schemas/Session"}'),
+        ('refresh', '{"$ref": "#/components/schemas/Session"}'),
+        ('me', '{"anyOf": [{"$ref": "#/components/schemas/User"}, {"type": "null"}]}'),
+        (
+            'health',
+            '{"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}'
+        ),
+        (
+            'openapi',
+            '{"type": "object", "required": ["openapi", "info", "paths"], '
+            '"properties": {"openapi": {"const": "3.1.0"}}}'
+        )
+    ) as v (function_name, schema)
+$_$;
+
+
+--
+-- Name: FUNCTION openapi_result_schemas(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi_result_schemas() IS 'The JSON Schema of the answer of api functions that return json, where the catalogue cannot tell it.';
+
+
+--
+-- Name: openapi_type(oid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.openapi_type(p_type oid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_oid oid := p_type;
+    v_kind "char";
+    v_category "char";
+    v_elem oid;
+    v_base oid;
+    v_name text;
+begin
+    loop
+        select t.typtype, t.typcategory, t.typelem, t.typbasetype, t.typname::text
+        into v_kind, v_category, v_elem, v_base, v_name
+        from pg_catalog.pg_type as t
+        where t.oid = v_oid;
+        exit when v_kind is distinct from 'd';
+        v_oid := v_base;
+    end loop;
+    if v_category = 'A' and v_elem <> 0 then
+        return pg_catalog.jsonb_build_object('type', 'array', 'items', internal.openapi_type(v_elem));
+    end if;
+    if v_kind = 'e' then
+        return pg_catalog.jsonb_build_object(
+            'type', 'string',
+            'enum', (
+                select pg_catalog.jsonb_agg(e.enumlabel order by e.enumsortorder)
+                from pg_catalog.pg_enum as e where e.enumtypid = v_oid
+            )
+        );
+    end if;
+    return case v_name
+        when 'int2' then '{"type": "integer", "minimum": -32768, "maximum": 32767}'
+        when 'int4' then
+            '{"type": "integer", "format": "int32", "minimum": -2147483648, "maximum": 2147483647}'
+        when 'int8' then '{"type": "integer", "format": "int64"}'
+        when 'float4' then '{"type": "number", "format": "float"}'
+        when 'float8' then '{"type": "number", "format": "double"}'
+        when 'numeric' then '{"type": "number"}'
+        when 'bool' then '{"type": "boolean"}'
+        when 'uuid' then '{"type": "string", "format": "uuid"}'
+        when 'timestamptz' then '{"type": "string", "format": "date-time"}'
+        when 'date' then '{"type": "string", "format": "date"}'
+        when 'json' then '{}'
+        when 'jsonb' then '{}'
+        else '{"type": "string"}'
+    end::jsonb;
+end
+$$;
+
+
+--
+-- Name: FUNCTION openapi_type(p_type oid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.openapi_type(p_type oid) IS 'The JSON Schema of a PostgreSQL type as PostgREST writes it (domains resolved, arrays, enums; json is any JSON).';
 
 
 --

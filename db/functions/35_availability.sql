@@ -250,9 +250,9 @@ Definer: availability must see every booking and time off of the provider,
 which the caller (anonymous or a customer) may not read.$$;
 
 create or replace function api.available_slots(
-    service_id uuid,
-    "from" timestamptz,
-    "to" timestamptz,
+    service_id uuid default null,
+    "from" timestamptz default null,
+    "to" timestamptz default null,
     step_minutes integer default 15
 )
 returns table (starts_at timestamptz, ends_at timestamptz)

@@ -701,10 +701,10 @@ Definer: the search reads every provider's bookings and time off, and the
 quote is written for the caller (auth.uid()), who has no insert rights.$$;
 
 create or replace function api.quote(
-    category text,
-    lat double precision,
-    lng double precision,
-    starts_at timestamptz,
+    category text default null,
+    lat double precision default null,
+    lng double precision default null,
+    starts_at timestamptz default null,
     radius_km double precision default 10,
     max_results integer default 10
 )

@@ -407,7 +407,7 @@ Errors: 403 forbidden for any role but ops. GET /rpc/queue_stats.$$;
 -- language sql: plpgsql refuses an input and an output column that share a
 -- name (error_class); the two statements run in order, the check first.
 create or replace function api.dlq_list(
-    queue text,
+    queue text default null,
     error_class text default null,
     "limit" integer default 50
 )
@@ -433,7 +433,7 @@ $$List dead letters of a queue, oldest first (ops only).
 Inputs: queue (payments or notifications), error_class (optional, exact class name such as PermanentError or CardError), limit (1-1000, default 50).
 Errors: 400 invalid_input naming queue or limit; 403 forbidden for any role but ops.$$;
 
-create or replace function api.dlq_show(queue text, msg_id bigint)
+create or replace function api.dlq_show(queue text default null, msg_id bigint default null)
 returns jsonb
 language plpgsql
 stable
@@ -451,7 +451,7 @@ The original message, its queue and id, error, error class, attempts and the las
 
 Errors: 400 invalid_input naming queue or msg_id; 403 forbidden; 404 not_found.$$;
 
-create or replace function api.dlq_replay(queue text, msg_id bigint default null)
+create or replace function api.dlq_replay(queue text default null, msg_id bigint default null)
 returns table (dlq_msg_id bigint, new_msg_id bigint)
 language plpgsql
 volatile
@@ -475,7 +475,9 @@ Returns the dead letter's id and the new message's id for each message replayed.
 Errors: 400 invalid_input naming queue; 403 forbidden; 404 not_found when msg_id is given and absent.
 Idempotency: a replayed message is no longer in the DLQ, so replaying it again answers 404.$$;
 
-create or replace function api.dlq_discard(queue text, msg_id bigint, reason text)
+create or replace function api.dlq_discard(
+    queue text default null, msg_id bigint default null, reason text default null
+)
 returns jsonb
 language plpgsql
 volatile

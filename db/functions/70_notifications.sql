@@ -464,7 +464,7 @@ reminders (before a booking). Defaults: email on, SMS off. SMS is only sent with
 in the profile (api.update_me).$$;
 
 create or replace function api.set_notification_preference(
-    category text,
+    category text default null,
     email boolean default null,
     sms boolean default null
 )

@@ -201,7 +201,7 @@ def test_ops_functions_are_executable_by_ops_alone(db: psycopg.Connection[Any]) 
     ops_named = [
         name for name in lint.API_EXECUTE if name.startswith(("api.ops_", "api.dlq_", "api.queue_"))
     ]
-    assert len(ops_named) == 7
+    assert len(ops_named) == 8  # ops_audit_trail among them
     assert all(lint.API_EXECUTE[name] == {"ops"} for name in ops_named)
 
 
@@ -240,3 +240,40 @@ def test_the_lint_flags_a_view_privilege_nobody_listed(db: psycopg.Connection[An
         "api.my_services: customer has ['update'], listed []",
         "api.stray: not listed in API_VIEW_PRIVILEGES",
     ]
+
+
+# --- Every api argument has a default: a missing one is a 400, never a 404 ---------
+
+
+def test_every_api_argument_has_a_default(db: psycopg.Connection[Any]) -> None:
+    assert lint.api_arguments_without_default(db) == []
+
+
+def test_the_lint_flags_an_api_argument_without_a_default(db: psycopg.Connection[Any]) -> None:
+    db.execute(
+        "create function api.oops(queue text, n int default null) returns int "
+        "language sql as 'select 1'"
+    )
+    db.execute("create function api.whole_body(jsonb) returns int language sql as 'select 1'")
+    db.execute("create function api.two_bodies(json, json) returns int language sql as 'select 1'")
+    assert lint.api_arguments_without_default(db) == [
+        "api.oops(text,integer) queue",
+        "api.two_bodies(json,json) $1",
+        "api.two_bodies(json,json) $2",
+    ]
+
+
+def test_every_registered_optional_argument_defaults_to_null(db: psycopg.Connection[Any]) -> None:
+    assert lint.optional_arguments_out_of_step(db) == []
+
+
+def test_the_lint_flags_an_optional_argument_that_does_not_default_to_null(
+    db: psycopg.Connection[Any],
+) -> None:
+    # dlq_list's limit defaults to 50: the registry may not list it, nor a missing name
+    db.execute(
+        "create or replace function internal.openapi_optional_arguments() "
+        "returns table (function_name text, argument_name text) language sql as "
+        "$$ values ('dlq_list', 'error_class'), ('dlq_list', 'limit'), ('nope', 'x') $$"
+    )
+    assert lint.optional_arguments_out_of_step(db) == ["dlq_list.limit", "nope.x"]

@@ -12,7 +12,8 @@ which carry no body and so no Content-Type, as RFC 9110 allows), ``unsupported_m
 (it wants an ``Allow`` header on nginx's built-in 405 for TRACE, not a safety issue),
 ``status_code_conformance`` and ``response_schema_conformance``
 (PostgREST's generated Swagger documents only its 2xx answers, so every refusal would
-be "undocumented"; our refusals are documented in docs/errors.md instead),
+be "undocumented"; tests/security/test_openapi_conformance.py runs them against the
+API's own OpenAPI 3.1 document, api.openapi(), which documents the refusals),
 ``negative_data_rejection``/``positive_data_acceptance`` (the generated schema types
 filters and RPC arguments loosely as strings and declares no constraints, so the
 validity it assumes is not the API's), the stateful checks (PostgREST publishes no

@@ -15,6 +15,7 @@ OURS = ["app", "api", "auth", "audit", "internal"]
 ANON_ALLOWED = {
     "api.health()",
     "api.ping()",
+    "api.openapi()",
     "api.signup(text,text,text,text,text)",
     "api.login(text,text)",
     "api.refresh(text)",
@@ -46,6 +47,8 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     # probes; api.health shows versions to ops alone
     "api.health()": EVERYONE,
     "api.ping()": EVERYONE,
+    # the OpenAPI 3.1 document: each role gets the one that lists what it may call
+    "api.openapi()": EVERYONE,
     # accounts
     "api.signup(text,text,text,text,text)": EVERYONE,
     "api.login(text,text)": EVERYONE,
@@ -80,6 +83,7 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.ops_force_cancel(uuid,text,boolean)": OPS,
     "api.queue_stats()": OPS,
     "api.dlq_list(text,text,integer)": OPS,
+    "api.ops_audit_trail(uuid,uuid,timestampwithtimezone,timestampwithtimezone,integer,bigint)": OPS,
     "api.dlq_show(text,bigint)": OPS,
     "api.dlq_replay(text,bigint)": OPS,
     "api.dlq_discard(text,bigint,text)": OPS,
@@ -365,3 +369,51 @@ def api_views_off_their_privilege_list(
         if set(privileges) != set(want):
             problems.append(f"{view}: {role} has {sorted(privileges)}, listed {sorted(want)}")
     return sorted(set(problems))
+
+
+def api_arguments_without_default(
+    conn: psycopg.Connection[Any],
+    schemas: list[str] = ["api"],  # noqa: B006
+) -> list[str]:
+    """Each input argument of an api function that has no default: PostgREST answers a
+    call that omits it 404 PGRST202 ("no such function"), not a 400 naming it. Give it
+    ``default null`` and let the function refuse null with invalid_input. The single
+    unnamed json/jsonb argument that takes the whole body (stripe_webhook) is exempt."""
+    return _rows(
+        conn,
+        """
+        select replace(p.oid::regprocedure::text, ' ', '') || ' ' || coalesce(nullif(a.name, ''), '$' || a.pos)
+        from pg_proc as p,
+            lateral unnest(p.proargtypes::oid[], (coalesce(p.proargnames, '{}'::text[]))[1:p.pronargs])
+                with ordinality as a (type, name, pos)
+        where p.pronamespace::regnamespace::text = any(%s)
+          and a.pos <= p.pronargs - p.pronargdefaults
+          and not (
+              p.pronargs = 1 and coalesce(a.name, '') = ''
+              and a.type in ('json'::regtype, 'jsonb'::regtype)
+          )
+        order by 1
+        """,
+        (schemas,),
+    )
+
+
+def optional_arguments_out_of_step(conn: psycopg.Connection[Any]) -> list[str]:
+    """Entries of internal.openapi_optional_arguments() that name no api argument with a
+    null default (the OpenAPI would call a required or missing argument optional)."""
+    return _rows(
+        conn,
+        """
+        select o.function_name || '.' || o.argument_name
+        from internal.openapi_optional_arguments() as o
+        where not exists (
+            select from pg_proc as p,
+                lateral unnest(p.proargnames) with ordinality as a (name, pos)
+            where p.pronamespace = 'api'::regnamespace and p.proname = o.function_name
+              and a.name = o.argument_name and a.pos <= p.pronargs
+              and pg_get_function_arg_default(p.oid, a.pos::int) like 'NULL::%%'
+        )
+        order by 1
+        """,
+        (),
+    )
