@@ -173,11 +173,20 @@ def parse_counts(out: str) -> dict[str, dict[str, int]]:
 
 
 def _queue_state(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Messages left per queue, and dead letters. A message sent with a delay and not
+    read yet (a booking's reminder, due a day before its start) is scheduled, not left:
+    it is counted apart (``scheduled_<queue>``)."""
     out: dict[str, int] = {}
     for q in QUEUES:
-        for table, key in ((f"q_{q}", f"queue_left_{q}"), (f"q_{q}_dlq", f"dlq_{q}")):
-            row = conn.execute(f"select count(*) from pgmq.{table}").fetchone()
-            out[key] = int(row[0]) if row else 0
+        row = conn.execute(
+            f"select count(*) filter (where read_ct > 0 or vt <= now()),"
+            f" count(*) filter (where read_ct = 0 and vt > now()) from pgmq.q_{q}"
+        ).fetchone()
+        out[f"queue_left_{q}"], out[f"scheduled_{q}"] = (
+            (int(row[0]), int(row[1])) if row else (0, 0)
+        )
+        dlq = conn.execute(f"select count(*) from pgmq.q_{q}_dlq").fetchone()
+        out[f"dlq_{q}"] = int(dlq[0]) if dlq else 0
     return out
 
 
@@ -261,6 +270,7 @@ def measure(
     sample.extra["drain_s"] = drain_s
     for q in QUEUES:
         sample.extra[f"queue_left_{q}"] = float(state[f"queue_left_{q}"])
+        sample.extra[f"scheduled_{q}"] = float(state[f"scheduled_{q}"])
         sample.extra[f"dlq_new_{q}"] = float(state[f"dlq_{q}"] - dlq_before[f"dlq_{q}"])
     sample.extra["overlapping_live_bookings"] = float(overlaps)
     print("      " + describe(sample.extra), flush=True)

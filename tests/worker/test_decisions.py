@@ -66,7 +66,7 @@ def test_the_payment_handlers_get_an_explicit_action(db: psycopg.Connection[Any]
     assert cancel(None) == "record_cancelled"  # no intent yet: nothing to cancel in Stripe
     assert _one(db, "select internal.payment_intent_action(%s, 1)", uuid.uuid4()) is None
 
-    db.execute("update app.bookings set status = 'expired' where id = %s", (b["id"],))
+    db.execute("select internal.transition_booking(%s, 'expired', 'system')", (b["id"],))
     assert intent(1)["action"] == "skip"
     # a redelivery with nothing recorded: an earlier attempt may have made the intent
     assert intent(2)["action"] == "create_intent"
