@@ -352,15 +352,18 @@ class Hub:
             if isinstance(result, BaseException):
                 raise result
 
-    async def replay(self, client: Client, sub: Subscription, after: int) -> None:
-        """The events after ``after`` still in the log, then what arrived meanwhile, once each."""
-        assert client.identity is not None
+    async def check_window(self, after: int) -> None:
+        """Refuse a resume from an id whose successors have been purged."""
         oldest, last = await self.log_bounds()
         if after < last and (oldest is None or oldest > after + 1):
             raise Refused(
                 "resume_window_passed",
                 "events after this id have been purged from the log: start again without 'after'",
             )
+
+    async def replay(self, client: Client, sub: Subscription, after: int) -> None:
+        """The events after ``after`` still in the log, then what arrived meanwhile, once each."""
+        assert client.identity is not None
         kinds = list(CHANNELS[sub.channel])
         where: sql.Composable = sql.SQL(" where e.id > %s and e.kind = any(%s::text[])")
         params: tuple[Any, ...] = (after, kinds)
@@ -441,6 +444,7 @@ class Session:
             )
             if client.closing is not None:
                 code, reason = client.closing
+                log.info("closing a connection from %s: %s %s", client.address, code, reason)
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                     await writer
@@ -600,6 +604,7 @@ class Session:
             return
         sub.replaying = True  # live events wait in sub.pending while the log is read
         try:
+            await self.hub.check_window(after)
             reply["after"] = after
             client.offer(reply)
             await self.hub.replay(client, sub, after)

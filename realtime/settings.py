@@ -20,6 +20,7 @@ DEFAULTS: dict[str, str] = {
     "REALTIME_PING_SECONDS": "10",
     "REALTIME_GAP_SECONDS": "2",
     "REALTIME_REPLAY_MAX": "10000",
+    "REALTIME_RECHECK_SECONDS": "30",
 }
 
 
@@ -81,4 +82,5 @@ def load() -> Settings:
         ping_seconds=_int("REALTIME_PING_SECONDS"),
         gap_seconds=float(_int("REALTIME_GAP_SECONDS", 0)),
         replay_max=_int("REALTIME_REPLAY_MAX"),
+        recheck_seconds=float(_int("REALTIME_RECHECK_SECONDS")),
     )
