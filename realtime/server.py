@@ -63,6 +63,7 @@ CLOSE_SLOW = 4009  # slow_consumer
 CLOSE_POLICY = 1008  # too many bad frames
 CLOSE_UNAVAILABLE = 1013  # the database cannot be reached
 
+BATCH = 100  # ids read and fanned out at a time
 SEND_BUFFER_BYTES = 64 * 1024  # per client socket
 SEEN_PER_SUBSCRIPTION = 4096  # ids remembered per subscription to drop duplicates
 
@@ -160,6 +161,11 @@ class Client:
             self.close(CLOSE_SLOW, "slow_consumer: the client does not read its events fast enough")
             return False
 
+    async def put(self, frame: dict[str, Any]) -> None:
+        """Queue a frame, waiting for room (a replay, which only this client waits for)."""
+        if self.closing is None:
+            await self.queue.put(json.dumps(frame, separators=(",", ":"), default=str))
+
     def close(self, code: int, reason: str) -> None:
         if self.closing is None:
             self.closing = (code, reason)
@@ -168,6 +174,8 @@ class Client:
     def deliver(self, sub: Subscription, event_id: int, kind: str, data: dict[str, Any]) -> None:
         if sub.replaying:
             sub.pending.append((event_id, kind, data))
+            if len(sub.pending) > self.queue.maxsize:
+                self.close(CLOSE_SLOW, "slow_consumer: too many events arrived during the replay")
         elif sub.first_time(event_id):
             self.offer(
                 {
@@ -318,9 +326,13 @@ class Hub:
             self.wake.clear()
             ids = self.releasable()
             while ids:
+                # in slices, so that the writers drain between them: a client that keeps
+                # up never holds more than a slice or so in its queue
+                batch = ids[:BATCH]
                 try:
-                    await self.dispatch(ids)
-                    ids = []
+                    await self.dispatch(batch)
+                    ids = ids[BATCH:]
+                    await asyncio.sleep(0)
                 except (psycopg.Error, OSError) as exc:
                     log.warning("delivery read failed (%s); retrying in 1 s", exc)
                     await asyncio.sleep(1)
@@ -379,7 +391,8 @@ class Hub:
             )
         for row in rows:
             sub.first_time(int(row["id"]))
-            client.offer(
+            # paced by this client alone: a long replay waits for its own reader
+            await client.put(
                 {
                     "type": "event",
                     "channel": sub.channel,
@@ -739,6 +752,9 @@ class Service:
             max_queue=4,
             write_limit=2**16,
             close_timeout=2,
+            # no permessage-deflate: compressing every frame once per client costs CPU
+            # on each fan-out, and it would hide a stalled reader behind small frames
+            compression=None,
         ):
             log.info("real-time service on ws://%s:%s%s", self.cfg.host, self.cfg.port, PATH)
             await stop.wait()

@@ -12,7 +12,12 @@ import pytest
 from tests.helpers import stack
 
 # small enough that a client that never reads overflows soon
-REALTIME_ENV = {"REALTIME_QUEUE_SIZE": "100", "REALTIME_GAP_SECONDS": "1"}
+REALTIME_ENV = {
+    "REALTIME_QUEUE_SIZE": "200",
+    "REALTIME_GAP_SECONDS": "1",
+    # revoked sessions are noticed within this (30 s in production)
+    "REALTIME_RECHECK_SECONDS": "2",
+}
 
 
 @pytest.fixture(scope="module")
