@@ -203,7 +203,6 @@ class Hub:
             open=False,
             kwargs={"autocommit": True},
             check=AsyncConnectionPool.check_connection,
-            reconnect_timeout=0,
         )
         self.next_id: int | None = None  # the lowest id not yet released
         self.pending: dict[int, float] = {}  # id NOTIFYed and not released -> when heard
