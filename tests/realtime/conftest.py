@@ -21,11 +21,13 @@ REALTIME_ENV = {
 
 
 @pytest.fixture(scope="module")
-def rt_api(template_db: str) -> Iterator[stack.PostgREST]:
+def rt_api(template_db: str, request: pytest.FixtureRequest) -> Iterator[stack.PostgREST]:
+    """The processes for one test module (a module may set REALTIME_ENV of its own)."""
+    env = getattr(request.module, "REALTIME_ENV", REALTIME_ENV)
     name = f"bookiji_rt_{uuid.uuid4().hex[:8]}"
     stack.create_db(name, template_db)
     try:
-        with stack.run_postgrest(name, realtime_env=REALTIME_ENV) as server:
+        with stack.run_postgrest(name, realtime_env=env) as server:
             yield server
     finally:
         stack.drop_db(name)
