@@ -275,3 +275,14 @@ def test_nginx_proxies_the_real_time_service_by_its_service_name(
     assert argv[argv.index("--realtime") + 1] == f"realtime:{env['REALTIME_PORT']}"
     assert env["REALTIME_HOST"] == "0.0.0.0"  # noqa: S104 - inside its container
     assert services["api"]["depends_on"]["realtime"]["condition"] == "service_started"
+
+
+def test_the_image_holds_every_python_package() -> None:
+    """pip install -e . in the image needs every package pyproject lists (realtime too)."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    tops = {p.split(".")[0] for p in setup["packages"]} - set(setup["package-dir"])
+    app = (ROOT / "docker" / "app" / "Dockerfile").read_text()
+    for top in sorted(tops):
+        assert re.search(rf"^COPY {top} \./{top}$", app, re.M), top
