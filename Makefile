@@ -35,8 +35,8 @@ lint: bootstrap
 	@scripts/lint.sh
 
 fmt: bootstrap
-	@$(BIN)/ruff format worker bookiji db/seed bench scripts tests
-	@$(BIN)/ruff check --fix worker bookiji db/seed bench scripts tests
+	@$(BIN)/ruff format worker realtime bookiji db/seed bench scripts tests
+	@$(BIN)/ruff check --fix worker realtime bookiji db/seed bench scripts tests
 
 bench: bootstrap
 	@$(BOOKIJI) bench

@@ -183,6 +183,7 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
     s = _settings()
     host, _, port = args.listen.rpartition(":")
     up_host, _, up_port = args.upstream.rpartition(":")
+    rt_host, _, rt_port = (args.realtime or "").rpartition(":")
     cfg = gateway.GatewayConfig(
         listen_host=host,
         listen_port=int(port),
@@ -196,6 +197,8 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
         rate_per_token=s.rate_limit_per_token,
         burst_per_token=s.rate_limit_per_token * 2,
         max_body=s.max_body,
+        realtime_host=rt_host or "127.0.0.1",
+        realtime_port=int(rt_port) if rt_port else None,
     )
     print(f"wrote {gateway.prepare(cfg)}")
     return 0
@@ -308,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     gc = sub.add_parser("gateway-config", help="write nginx's config (for containers)")
     gc.add_argument("--listen", default="0.0.0.0:3000")
     gc.add_argument("--upstream", default="postgrest:3000")
+    gc.add_argument(
+        "--realtime", default=None, help="host:port of the real-time service (/realtime)"
+    )
     gc.add_argument("--home", default="/var/lib/bookiji/gateway")
     gc.add_argument("--user", default="nginx", help="the user nginx's workers run as in its image")
     gc.set_defaults(func=cmd_gateway_config)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from realtime import settings as realtime_settings
 from worker import settings
 
 # The consumer's settings, for the tooling and the tests that name them through here.
@@ -55,6 +56,7 @@ DEFAULTS: dict[str, str] = {
     "JWT_AUD": "bookiji",
     "JWT_TTL_SECONDS": "900",
     **settings.DEFAULTS,
+    **realtime_settings.DEFAULTS,
 }
 
 SECRET_NAMES = (
@@ -139,6 +141,8 @@ class Settings:
     rate_limit_writes_per_minute: int
     rate_limit_anon_writes_per_minute: int
     max_body: str
+    realtime_host: str
+    realtime_port: int
     extra: dict[str, str] = field(default_factory=dict)
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = field(default=None, repr=False)
@@ -182,6 +186,16 @@ class Settings:
         return os.environ.get("WORKER_DATABASE_URL") or self.url_for(
             "bookiji_worker", self.worker_db_password
         )
+
+    @property
+    def realtime_url(self) -> str:
+        """The real-time service through nginx (docs/realtime.md)."""
+        return f"ws://{self.api_host}:{self.api_port}/realtime"
+
+    @property
+    def realtime_database_url(self) -> str:
+        """The real-time service logs in as authenticator, as PostgREST does."""
+        return os.environ.get("REALTIME_DATABASE_URL") or self.authenticator_url
 
     def admin_url(self, dbname: str | None = None) -> str:
         """The administrative URL, optionally pointed at another database on the same server."""
@@ -233,6 +247,8 @@ def load() -> Settings:
         rate_limit_writes_per_minute=int(_env("RATE_LIMIT_WRITES_PER_MINUTE")),
         rate_limit_anon_writes_per_minute=int(_env("RATE_LIMIT_ANON_WRITES_PER_MINUTE")),
         max_body=_env("MAX_BODY"),
+        realtime_host=_env("REALTIME_HOST"),
+        realtime_port=int(_env("REALTIME_PORT")),
         twilio_account_sid=_optional("TWILIO_ACCOUNT_SID"),
         twilio_auth_token=_optional("TWILIO_AUTH_TOKEN"),
         twilio_from=_optional("TWILIO_FROM"),

@@ -38,6 +38,10 @@ class GatewayConfig:
     upstream_host: str = "127.0.0.1"
     js_dir: Path | None = None  # where jwt.js and upstream.js are; default: gateway/
     user: str | None = None  # nginx's `user` for its workers; default: www-data when root
+    # the real-time service (realtime/, docs/realtime.md) behind /realtime; none: no route
+    realtime_port: int | None = None
+    realtime_host: str = "127.0.0.1"
+    realtime_per_address: int = 500  # open WebSocket connections per client address
 
     @property
     def access_log(self) -> Path:
@@ -58,6 +62,48 @@ LOG_FORMAT = (
 def _error_body(code: str, message: str) -> str:
     status, hint = code.split(":")
     return json.dumps({"code": f"PT{status}", "message": message, "details": None, "hint": hint})
+
+
+def _realtime_upstream(cfg: GatewayConfig) -> str:
+    if cfg.realtime_port is None:
+        return ""
+    return f"""
+    upstream realtime {{
+        server {cfg.realtime_host}:{cfg.realtime_port};
+    }}
+    map $http_upgrade $connection_upgrade {{
+        default upgrade;
+        '' close;
+    }}
+    limit_conn_zone $binary_remote_addr zone=realtime_per_address:10m;
+"""
+
+
+def _realtime_location(cfg: GatewayConfig) -> str:
+    if cfg.realtime_port is None:
+        return ""
+    # The WebSocket upgrade, under the per-address request limit (each connection is
+    # one request) and a cap on open connections per address; the service applies its
+    # own limits (per token, subscriptions, frame size) and pings every
+    # REALTIME_PING_SECONDS, well inside the read timeout below.
+    return f"""
+        location = /realtime {{
+            limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
+            limit_conn realtime_per_address {min(cfg.realtime_per_address, 65535)};
+            proxy_pass http://realtime;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Request-Id $request_id;
+            proxy_buffering off;
+            proxy_read_timeout 75s;
+            proxy_send_timeout 75s;
+            add_header X-Request-Id $request_id always;
+            error_page 429 = @rate_limited;
+        }}
+"""
 
 
 def render(cfg: GatewayConfig) -> str:
@@ -107,7 +153,7 @@ http {{
         server {cfg.upstream_host}:{cfg.upstream_port};
         keepalive 64;
     }}
-
+{_realtime_upstream(cfg)}
     server {{
         listen {cfg.listen_host}:{cfg.listen_port};
         default_type application/json;
@@ -124,6 +170,7 @@ http {{
             error_page 429 = @rate_limited;
             error_page 413 = @too_large;
         }}
+{_realtime_location(cfg)}
         # the OpenAPI 3.1 document (api.openapi(), docs/api.md) at a stable path
         location = /openapi.json {{
             limit_req zone=per_address burst={cfg.burst_per_address} nodelay;

@@ -7,8 +7,10 @@ programs under honcho instead (bookiji/stack.py).
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -75,6 +77,48 @@ class ApiServer:
     log: Path  # PostgREST's output
     gateway: gateway.GatewayConfig | None
     nginx: subprocess.Popen[bytes] | None = None
+    realtime: RealtimeServer | None = None
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@dataclass
+class RealtimeServer:
+    """The real-time service (`python -m realtime`) as a child process."""
+
+    port: int
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def direct_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/realtime"
+
+    def start(self, timeout: float = 30) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "realtime"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_ready(
+            f"http://127.0.0.1:{self.port}/healthz",
+            self.process,
+            self.log,
+            "the real-time service",
+            timeout,
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -94,9 +138,12 @@ def run_api(
     max_body: str = "1m",
     costly_per_address: int = 4,
     costly_anonymous: int = 6,
+    realtime_env: dict[str, str] | None = None,
 ) -> Iterator[ApiServer]:
     """Start PostgREST over ``authenticator_url`` (and nginx in front), yield, stop both.
 
+    With ``realtime_env`` (REALTIME_* settings, possibly none) the real-time service
+    runs too, logged in as authenticator, behind nginx's /realtime.
     Everything the processes write (config, logs, nginx's temp files) goes under ``home``.
     """
     port, admin_port = free_port(), free_port()
@@ -131,6 +178,22 @@ def run_api(
             gateway=None,
         )
         wait_ready(f"{server.admin_url}/ready", proc, log, "PostgREST")
+        if realtime_env is not None:
+            rt_port = free_port()
+            rt = RealtimeServer(
+                port=rt_port,
+                env={
+                    **os.environ,
+                    "REALTIME_DATABASE_URL": authenticator_url,
+                    "REALTIME_HOST": "127.0.0.1",
+                    **realtime_env,
+                    "REALTIME_PORT": str(rt_port),
+                },
+                log=home / "realtime.log",
+            )
+            rt.start()
+            stack.callback(rt.stop)
+            server.realtime = rt
         if with_nginx:
             gw = gateway.GatewayConfig(
                 listen_host="127.0.0.1",
@@ -144,6 +207,7 @@ def run_api(
                 max_body=max_body,
                 costly_per_address=costly_per_address,
                 costly_anonymous=costly_anonymous,
+                realtime_port=server.realtime.port if server.realtime else None,
             )
             gateway.prepare(gw)
             nginx = subprocess.Popen(

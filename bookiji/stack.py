@@ -1,7 +1,8 @@
 """`bookiji up`: the whole development stack, supervised together by honcho.
 
 PostgreSQL is started (and deployed to) first, then honcho runs PostgREST,
-localstripe, the SMTP sink and the worker. Ctrl-C (or `make down`) stops all of
+localstripe, the SMTP sink and the worker. The real-time service
+(`python -m realtime`) runs beside them, behind nginx's /realtime. Ctrl-C (or `make down`) stops all of
 them and then the cluster.
 """
 
@@ -88,6 +89,8 @@ def gateway_config(settings: Settings) -> gateway.GatewayConfig:
         rate_per_token=settings.rate_limit_per_token,
         burst_per_token=settings.rate_limit_per_token * 2,
         max_body=settings.max_body,
+        realtime_host=settings.realtime_host,
+        realtime_port=settings.realtime_port,
     )
 
 
@@ -101,6 +104,7 @@ def procfile(settings: Settings, conf: Path) -> dict[str, str]:
         "accesslog": f"{py} -m bookiji.cli access-log --file {gw.access_log}",
         "smtp": f"{py} -m bookiji.cli smtp-sink",
         "worker": f"{py} -m worker",
+        "realtime": f"{py} -m realtime",
     }
     if stripe_setup.is_local(settings):
         # the Stripe fake, only when STRIPE_API_BASE points at this machine
@@ -121,6 +125,7 @@ def banner(settings: Settings, token: str | None) -> str:
         f"  Stripe fake       {settings.stripe_api_base}  (localstripe)",
         f"  SMTP sink         {settings.smtp_url}  (mail kept in {settings.mail_dir})",
         f"  worker metrics    http://127.0.0.1:{settings.worker_metrics_port}/metrics",
+        f"  real-time         {settings.realtime_url}  (docs/realtime.md)",
     ]
     if token:
         lines += [
@@ -142,6 +147,7 @@ def check_ports(settings: Settings) -> None:
     _free(settings.api_port, "the API (nginx)", "API_PORT")
     _free(settings.pgrst_port, "PostgREST", "PGRST_PORT")
     _free(settings.pgrst_admin_port, "PostgREST's admin server", "PGRST_ADMIN_PORT")
+    _free(settings.realtime_port, "the real-time service", "REALTIME_PORT")
     if stripe_setup.is_local(settings):
         _free(_stripe_port(settings), "localstripe", "STRIPE_API_BASE")
     smtp_port = urlsplit(settings.smtp_url).port or 25
@@ -160,8 +166,14 @@ def up(settings: Settings, demo_token: str | None) -> int:
     (settings.run_dir / "stack.pid").write_text(str(os.getpid()))
 
     manager = Manager(Printer(sys.stdout))
-    # the worker reads only its own settings (worker/settings.py): tell it where to log in
-    env = dict(os.environ, PYTHONUNBUFFERED="1", WORKER_DATABASE_URL=settings.worker_url)
+    # the worker and the real-time service read only their own settings
+    # (worker/settings.py, realtime/settings.py): tell them where to log in
+    env = dict(
+        os.environ,
+        PYTHONUNBUFFERED="1",
+        WORKER_DATABASE_URL=settings.worker_url,
+        REALTIME_DATABASE_URL=settings.realtime_database_url,
+    )
     for name, cmd in procfile(settings, conf).items():
         manager.add_process(name, cmd, env=env)
 

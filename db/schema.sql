@@ -1454,6 +1454,32 @@ COMMENT ON FUNCTION auth.base64url(p_data bytea) IS 'base64url without padding (
 
 
 --
+-- Name: base64url_decode(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.base64url_decode(p_text text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.decode(
+        pg_catalog.rpad(
+            pg_catalog.translate(p_text, '-_', '+/'),
+            (pg_catalog.length(p_text) + 3) / 4 * 4,
+            '='
+        ),
+        'base64'
+    )
+$$;
+
+
+--
+-- Name: FUNCTION base64url_decode(p_text text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.base64url_decode(p_text text) IS 'Decode base64url without padding (RFC 7515), as JWTs use.';
+
+
+--
 -- Name: check_email(text); Type: FUNCTION; Schema: auth; Owner: -
 --
 
@@ -1748,6 +1774,30 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.consume_one_time_token(p_token text, p_purpose text) IS 'Use a single-use token once; refuse unknown, used or expired ones. Definer: reads auth.one_time_tokens.';
+
+
+--
+-- Name: event_log_bounds(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.event_log_bounds() RETURNS TABLE(oldest_id bigint, last_id bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select
+        (select e.id from app.events as e order by e.id limit 1),
+        coalesce(pg_catalog.pg_sequence_last_value(
+            pg_catalog.pg_get_serial_sequence('app.events', 'id')::regclass
+        ), 0)
+$$;
+
+
+--
+-- Name: FUNCTION event_log_bounds(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.event_log_bounds() IS 'The oldest event id still in the log (null when empty) and the newest id, whoever may read them:
+the real-time service tells a resume that is too old (resume_window_passed). Definer: reads past row-level security.';
 
 
 --
@@ -2467,6 +2517,61 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.user_json(p_user_id uuid) IS 'The public shape of an account, for session responses. Definer: called before the caller has a token.';
+
+
+--
+-- Name: verify_token(text); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.verify_token(p_token text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_parts text[] := pg_catalog.string_to_array(coalesce(p_token, ''), '.');
+    v_header jsonb;
+    v_claims jsonb;
+    v_expected text;
+begin
+    if pg_catalog.array_length(v_parts, 1) is distinct from 3
+        or pg_catalog.length(p_token) > 8192 then
+        perform internal.fail('invalid_token', 'the access token is not a JWT');
+    end if;
+    begin
+        v_header := pg_catalog.convert_from(auth.base64url_decode(v_parts[1]), 'utf8')::jsonb;
+        v_claims := pg_catalog.convert_from(auth.base64url_decode(v_parts[2]), 'utf8')::jsonb;
+    exception when others then
+        perform internal.fail('invalid_token', 'the access token is not a JWT');
+    end;
+    if pg_catalog.jsonb_typeof(v_header) is distinct from 'object'
+        or pg_catalog.jsonb_typeof(v_claims) is distinct from 'object'
+        or v_header ->> 'alg' is distinct from 'HS256' then
+        perform internal.fail('invalid_token', 'the access token is not an HS256 JWT');
+    end if;
+    v_expected := auth.base64url(extensions.hmac(
+        pg_catalog.convert_to(v_parts[1] || '.' || v_parts[2], 'utf8'),
+        pg_catalog.convert_to(internal.setting('jwt_secret'), 'utf8'),
+        'sha256'
+    ));
+    if v_expected is distinct from v_parts[3] then
+        perform internal.fail('invalid_token', 'the access token''s signature is not valid');
+    end if;
+    -- the very hook PostgREST runs before every request, as for a read (no write limit)
+    perform pg_catalog.set_config('request.jwt.claims', v_claims::text, true);
+    perform pg_catalog.set_config('request.method', 'GET', true);
+    perform auth.check_request();
+    return v_claims;
+end
+$$;
+
+
+--
+-- Name: FUNCTION verify_token(p_token text); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.verify_token(p_token text) IS 'The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret,
+then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
+Definer: reads the JWT secret and the sessions. For the real-time service (authenticator) only.';
 
 
 --

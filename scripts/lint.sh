@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # The lint, and only what runs here counts: sqlfluff on db/, ruff (check and
-# format), mypy on worker/, plpgsql_check over every plpgsql function.
+# format), mypy on worker/ and realtime/, plpgsql_check over every plpgsql function.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 echo "== sqlfluff (db/)"
 $BIN/sqlfluff lint db/
 echo "== ruff check"
-$BIN/ruff check worker bookiji db/seed bench scripts tests
+$BIN/ruff check worker realtime bookiji db/seed bench scripts tests
 echo "== ruff format --check"
-$BIN/ruff format --check worker bookiji db/seed bench scripts tests
-echo "== mypy (worker/ bookiji/ db/seed/ bench/)"
+$BIN/ruff format --check worker realtime bookiji db/seed bench scripts tests
+echo "== mypy (worker/ realtime/ bookiji/ db/seed/ bench/)"
 $BIN/mypy
 echo "== plpgsql_check"
 $BIN/python scripts/plpgsql_check.py

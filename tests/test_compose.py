@@ -20,13 +20,22 @@ import yaml
 from bookiji import cli, config, postgrest
 from bookiji.config import ROOT
 
-APP_SERVICES = ("migrate", "worker", "stripe", "smtp", "gateway-config", "accesslog")
+APP_SERVICES = (
+    "migrate",
+    "worker",
+    "realtime",
+    "stripe",
+    "smtp",
+    "gateway-config",
+    "accesslog",
+)
 KNOWN_VARIABLES = {
     *config.DEFAULTS,
     *config.SECRET_NAMES,
     *config.OPTIONAL_NAMES,
     "DATABASE_URL",
     "WORKER_DATABASE_URL",
+    "REALTIME_DATABASE_URL",
 }
 # Interpolations as compose writes them: ${NAME}, ${NAME:-default}, ${NAME:?message}.
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
@@ -98,6 +107,7 @@ def test_the_stack_has_the_same_services(services: dict[str, Any]) -> None:
         "accesslog",
         "postgrest",
         "worker",
+        "realtime",
         "stripe",
         "smtp",
     }
@@ -126,6 +136,7 @@ def test_only_the_four_side_doors_are_published_and_all_on_loopback(
         for ip, _, _ in published(service):
             assert ip == "127.0.0.1", f"{name} publishes a port beyond loopback"
     assert not published(services["migrate"]) and not published(services["worker"])
+    assert not published(services["realtime"])  # reached through nginx only
 
 
 def test_postgrest_is_the_version_package_json_pins(services: dict[str, Any]) -> None:
@@ -188,9 +199,11 @@ def test_every_service_reaches_the_same_database(
     admin = urlsplit(resolve(env_of(services["migrate"])["DATABASE_URL"]))
     worker = urlsplit(resolve(env_of(services["worker"])["WORKER_DATABASE_URL"]))
     api = urlsplit(resolve(env_of(services["postgrest"])["PGRST_DB_URI"]))
+    realtime = urlsplit(resolve(env_of(services["realtime"])["REALTIME_DATABASE_URL"]))
+    assert (realtime.username, realtime.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
     assert (admin.username, admin.password) == ("postgres", "<POSTGRES_PASSWORD>")
     assert (worker.username, worker.password) == ("bookiji_worker", "<WORKER_DB_PASSWORD>")
-    for url in (admin, worker, api):
+    for url in (admin, worker, api, realtime):
         assert (url.hostname, url.port, url.path) == ("db", 5432, "/" + embedded_defaults.db_name)
     assert env_of(services["db"]) == {
         "POSTGRES_PASSWORD": env_of(services["db"])["POSTGRES_PASSWORD"]
@@ -210,6 +223,7 @@ def test_the_deploy_and_the_api_share_the_jwt_settings(services: dict[str, Any])
     [
         ("migrate", "bookiji deploy"),
         ("worker", "python -m worker"),
+        ("realtime", "python -m realtime"),
         ("stripe", "bookiji localstripe --host 0.0.0.0 --port 12111"),
         ("smtp", "bookiji smtp-sink --host 0.0.0.0 --port 1025"),
     ],
@@ -236,7 +250,7 @@ def test_the_worker_talks_to_the_side_services_by_their_service_names(
 
 def test_the_start_order_is_db_then_migrate_then_the_rest(services: dict[str, Any]) -> None:
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
-    for name in ("postgrest", "worker"):
+    for name in ("postgrest", "worker", "realtime"):
         condition = services[name]["depends_on"]["migrate"]["condition"]
         assert condition == "service_completed_successfully"
 
@@ -251,3 +265,24 @@ def test_the_images_are_built_as_the_design_says(services: dict[str, Any]) -> No
     assert re.search(r"^FROM python:3\.11-slim", app, re.M)
     assert "--require-hashes -r requirements.lock" in app
     assert "npm ci" in app
+
+
+def test_nginx_proxies_the_real_time_service_by_its_service_name(
+    services: dict[str, Any],
+) -> None:
+    argv = services["gateway-config"]["command"]
+    env = env_of(services["realtime"])
+    assert argv[argv.index("--realtime") + 1] == f"realtime:{env['REALTIME_PORT']}"
+    assert env["REALTIME_HOST"] == "0.0.0.0"  # noqa: S104 - inside its container
+    assert services["api"]["depends_on"]["realtime"]["condition"] == "service_started"
+
+
+def test_the_image_holds_every_python_package() -> None:
+    """pip install -e . in the image needs every package pyproject lists (realtime too)."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    tops = {p.split(".")[0] for p in setup["packages"]} - set(setup["package-dir"])
+    app = (ROOT / "docker" / "app" / "Dockerfile").read_text()
+    for top in sorted(tops):
+        assert re.search(rf"^COPY {top} \./{top}$", app, re.M), top

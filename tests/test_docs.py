@@ -15,7 +15,12 @@ from bookiji import config
 from bookiji.config import ROOT
 
 # Not in DEFAULTS or SECRET_NAMES, but read from the environment all the same.
-OTHER_VARIABLES = ("DATABASE_URL", "WORKER_DATABASE_URL", "BOOKIJI_TEST_PG_PORT")
+OTHER_VARIABLES = (
+    "DATABASE_URL",
+    "WORKER_DATABASE_URL",
+    "REALTIME_DATABASE_URL",
+    "BOOKIJI_TEST_PG_PORT",
+)
 
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 README_MAX_LINES = 300

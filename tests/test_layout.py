@@ -51,8 +51,15 @@ def test_the_worker_imports_nothing_from_the_tooling() -> None:
     assert offenders(("worker",), ("bookiji", "bookiji_seed", "bench", "tests")) == []
 
 
+def test_the_realtime_service_imports_nothing_from_the_tooling_or_the_worker() -> None:
+    assert offenders(("realtime",), ("bookiji", "bookiji_seed", "bench", "tests", "worker")) == []
+
+
 def test_nothing_outside_the_tests_imports_the_tests() -> None:
-    assert offenders(("worker", "bookiji", "db/seed", "bench", "scripts"), ("tests",)) == []
+    assert (
+        offenders(("worker", "realtime", "bookiji", "db/seed", "bench", "scripts"), ("tests",))
+        == []
+    )
 
 
 def test_the_check_sees_imports_at_any_depth(tmp_path: Path) -> None:
@@ -129,7 +136,7 @@ def third_party(path: Path, *, lazy: bool) -> Iterator[tuple[int, str]]:
                 yield node.lineno, top
 
 
-PROJECT = {"worker", "bookiji", "bookiji_seed", "bench", "tests", "__future__"}
+PROJECT = {"worker", "realtime", "bookiji", "bookiji_seed", "bench", "tests", "__future__"}
 
 
 def test_what_runs_in_production_needs_only_the_runtime_lock() -> None:
@@ -139,7 +146,7 @@ def test_what_runs_in_production_needs_only_the_runtime_lock() -> None:
     dists = importlib.metadata.packages_distributions()
     lock = runtime_lock()
     missing = []
-    for d, lazy in (("worker", True), ("bookiji", False), ("db/seed", False)):
+    for d, lazy in (("worker", True), ("realtime", True), ("bookiji", False), ("db/seed", False)):
         for path in sources(d):
             for line, top in third_party(path, lazy=lazy):
                 owners = {n.lower().replace("_", "-") for n in dists.get(top, [top])}
@@ -169,7 +176,7 @@ def test_every_package_is_in_pyprojects_list() -> None:
     setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("worker", "bookiji", "bench")
+        for top in ("worker", "realtime", "bookiji", "bench")
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert setup["package-dir"] == {"bookiji_seed": "db/seed"}

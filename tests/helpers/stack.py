@@ -42,6 +42,7 @@ def run_postgrest(
     costly_anonymous: int = 6,
     db_url: str | None = None,
     authenticator_url: str | None = None,
+    realtime_env: dict[str, str] | None = None,
 ) -> Iterator[PostgREST]:
     """PostgREST and nginx over ``dbname`` on the test cluster, or over the database that
     ``db_url`` (superuser) and ``authenticator_url`` name on another cluster."""
@@ -58,5 +59,6 @@ def run_postgrest(
         max_body=max_body,
         costly_per_address=costly_per_address,
         costly_anonymous=costly_anonymous,
+        realtime_env=realtime_env,
     ) as server:
         yield server

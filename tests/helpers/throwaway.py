@@ -63,7 +63,9 @@ class Throwaway:
                 time.sleep(0.2)
 
     @contextmanager
-    def run_postgrest(self) -> Iterator[stack.PostgREST]:
+    def run_postgrest(
+        self, realtime_env: dict[str, str] | None = None
+    ) -> Iterator[stack.PostgREST]:
         """PostgREST and nginx over this cluster's database, as stack.run_postgrest starts them."""
         with stack.run_postgrest(
             "bookiji",
@@ -74,6 +76,7 @@ class Throwaway:
             # concurrent quotes 429, which is not the fault under test
             costly_per_address=10000,
             costly_anonymous=10000,
+            realtime_env=realtime_env,
         ) as server:
             yield server
 

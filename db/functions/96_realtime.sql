@@ -1,0 +1,95 @@
+-- The real-time service (realtime/, docs/realtime.md) logs in as authenticator,
+-- exactly as PostgREST does, and switches to each subscriber's role with its
+-- claims to read api.events: row-level security decides every delivery. These
+-- two definers are all it needs beyond that; execute is granted to
+-- authenticator alone (db/policies/zz_realtime_functions.sql).
+--
+--   auth.verify_token     a token checked as PostgREST and its pre-request hook
+--                         check it: HS256 signature with the JWT secret, then
+--                         auth.check_request (exp, iat, aud, role, revoked session)
+--   auth.event_log_bounds the oldest event still kept and the last id allocated,
+--                         whoever may read them: resume decides with them
+
+create or replace function auth.verify_token(p_token text)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_parts text[] := pg_catalog.string_to_array(coalesce(p_token, ''), '.');
+    v_header jsonb;
+    v_claims jsonb;
+    v_expected text;
+begin
+    if pg_catalog.array_length(v_parts, 1) is distinct from 3
+        or pg_catalog.length(p_token) > 8192 then
+        perform internal.fail('invalid_token', 'the access token is not a JWT');
+    end if;
+    begin
+        v_header := pg_catalog.convert_from(auth.base64url_decode(v_parts[1]), 'utf8')::jsonb;
+        v_claims := pg_catalog.convert_from(auth.base64url_decode(v_parts[2]), 'utf8')::jsonb;
+    exception when others then
+        perform internal.fail('invalid_token', 'the access token is not a JWT');
+    end;
+    if pg_catalog.jsonb_typeof(v_header) is distinct from 'object'
+        or pg_catalog.jsonb_typeof(v_claims) is distinct from 'object'
+        or v_header ->> 'alg' is distinct from 'HS256' then
+        perform internal.fail('invalid_token', 'the access token is not an HS256 JWT');
+    end if;
+    v_expected := auth.base64url(extensions.hmac(
+        pg_catalog.convert_to(v_parts[1] || '.' || v_parts[2], 'utf8'),
+        pg_catalog.convert_to(internal.setting('jwt_secret'), 'utf8'),
+        'sha256'
+    ));
+    if v_expected is distinct from v_parts[3] then
+        perform internal.fail('invalid_token', 'the access token''s signature is not valid');
+    end if;
+    -- the very hook PostgREST runs before every request, as for a read (no write limit)
+    perform pg_catalog.set_config('request.jwt.claims', v_claims::text, true);
+    perform pg_catalog.set_config('request.method', 'GET', true);
+    perform auth.check_request();
+    return v_claims;
+end
+$$;
+comment on function auth.verify_token(text) is
+$$The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret,
+then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
+Definer: reads the JWT secret and the sessions. For the real-time service (authenticator) only.$$;
+
+create or replace function auth.base64url_decode(p_text text)
+returns bytea
+language sql
+immutable
+strict
+parallel safe
+set search_path = ''
+as $$
+    select pg_catalog.decode(
+        pg_catalog.rpad(
+            pg_catalog.translate(p_text, '-_', '+/'),
+            (pg_catalog.length(p_text) + 3) / 4 * 4,
+            '='
+        ),
+        'base64'
+    )
+$$;
+comment on function auth.base64url_decode(text) is 'Decode base64url without padding (RFC 7515), as JWTs use.';
+
+create or replace function auth.event_log_bounds()
+returns table (oldest_id bigint, last_id bigint)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select
+        (select e.id from app.events as e order by e.id limit 1),
+        coalesce(pg_catalog.pg_sequence_last_value(
+            pg_catalog.pg_get_serial_sequence('app.events', 'id')::regclass
+        ), 0)
+$$;
+comment on function auth.event_log_bounds() is
+$$The oldest event id still in the log (null when empty) and the newest id, whoever may read them:
+the real-time service tells a resume that is too old (resume_window_passed). Definer: reads past row-level security.$$;
