@@ -1,0 +1,67 @@
+"""docs/extending.md's guides, followed as written: the SQL blocks of "Add an endpoint" applied
+to a fresh database as deploy applies functions and policies, then the endpoint called over
+HTTP as the guide says (a number; 400 invalid_input without its argument) and found in the
+OpenAPI document with its argument required."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from bookiji.config import ROOT
+from tests.helpers import stack
+from tests.test_docs import section
+
+GUIDE = ROOT / "docs" / "extending.md"
+
+
+def blocks(heading: str, lang: str) -> list[str]:
+    return re.findall(rf"^```{lang}\n(.*?)^```", section(GUIDE.read_text(), heading), re.M | re.S)
+
+
+@pytest.fixture(scope="module")
+def extended_api(template_db: str) -> Iterator[stack.PostgREST]:
+    name = f"bookiji_extend_{uuid.uuid4().hex[:8]}"
+    stack.create_db(name, template_db)
+    try:
+        with psycopg.connect(stack.admin_url(name), autocommit=True) as conn:
+            for sql in blocks("Add an endpoint", "sql"):
+                conn.execute(sql)  # type: ignore[arg-type]  # the guide's text, as written
+        with stack.run_postgrest(name) as server:
+            yield server
+    finally:
+        stack.drop_db(name)
+
+
+def test_the_guide_has_its_function_and_grant() -> None:
+    sql = blocks("Add an endpoint", "sql")
+    assert len(sql) == 2
+    assert "default null" in sql[0] and sql[1].startswith("grant execute")
+
+
+def test_the_new_endpoint_answers_as_the_guide_says(extended_api: stack.PostgREST) -> None:
+    url = f"{extended_api.url}/rpc/category_provider_count"
+    ok = httpx.get(url, params={"category": "haircut"})
+    assert ok.status_code == 200, ok.text
+    assert isinstance(ok.json(), int)
+    missing = httpx.get(url)
+    assert missing.status_code == 400, missing.text
+    assert missing.json()["hint"] == "invalid_input"
+    assert "category" in missing.json()["message"]
+    assert httpx.post(url, json={}).status_code == 400
+
+
+def test_the_new_endpoint_is_in_each_granted_roles_openapi_with_its_argument_required(
+    extended_api: stack.PostgREST,
+) -> None:
+    doc = httpx.get(f"{extended_api.url}/rpc/openapi").json()
+    op = doc["paths"]["/rpc/category_provider_count"]["post"]
+    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["category"]
+    assert op["summary"] == "How many active providers offer a category."
+    assert "invalid_input" in op["responses"]["400"]["x-error-codes"]
