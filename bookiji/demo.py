@@ -11,6 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import jwt
 import psycopg
 
@@ -155,9 +156,16 @@ def run_walkthrough(settings: Settings) -> int:
     """`bookiji demo`: the README's walk-through against the running stack, every command and
     its answer printed; stops at the first block that fails."""
     blocks = walkthrough_blocks()
+    env = walkthrough_env(settings)
+    try:
+        httpx.get(f"{env['API']}/rpc/health", timeout=5)
+    except httpx.HTTPError as exc:
+        raise ConfigError(
+            f"no API answers at {env['API']} ({exc}): start the stack with `make up` "
+            "in another shell (or point API at one)"
+        ) from exc
     with tempfile.TemporaryDirectory(prefix="bookiji-demo-") as tmp:
         state = Path(tmp) / "state.sh"
-        env = walkthrough_env(settings)
         for n, block in enumerate(blocks, 1):
             print(f"\n### README walk-through, block {n} of {len(blocks)}\n", flush=True)
             code = run_block(block, state, env, echo=True).returncode

@@ -147,3 +147,17 @@ def test_bookiji_demo_prints_each_command_with_its_answer(
     assert '{"status": "ok"}' in res.stdout  # and its answer
     assert re.search(r"^booking \S+: confirmed$", res.stdout, re.M), res.stdout
     assert "### README walk-through, block 2 of 2" in res.stdout
+
+
+def test_bookiji_demo_without_a_stack_says_to_start_one() -> None:
+    port = stack.free_port()
+    res = subprocess.run(
+        [sys.executable, "-m", "bookiji.cli", "demo"],
+        env=dict(os.environ, API=f"http://127.0.0.1:{port}"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 2
+    assert f"no API answers at http://127.0.0.1:{port}" in res.stderr
+    assert "make up" in res.stderr
