@@ -3,11 +3,13 @@ SHELL := /bin/bash
 BIN := .venv/bin
 BOOKIJI := $(BIN)/bookiji
 
-.PHONY: help bootstrap up down deploy test lint fmt bench chaos db-start db-stop db-status db-reset db-psql db-dump seed fuzz
+.PHONY: help bootstrap up down demo clients deploy test lint fmt bench chaos db-start db-stop db-status db-reset db-psql db-dump seed fuzz
 
 help:
 	@echo "make up        install what is missing, start the whole stack (Ctrl-C stops it)"
 	@echo "make test      install what is missing, lint, run the test suite"
+	@echo "make demo      the README's walk-through against the running stack (make up first)"
+	@echo "make clients   regenerate the typed clients in clients/ from a fresh deploy's OpenAPI"
 	@echo "make down      stop the stack and the embedded cluster"
 	@echo "make chaos     the chaos tests at 3x size (kill -9, Stripe outage, Postgres restart, reconcile)"
 	@echo "make lint      sqlfluff, ruff, mypy, plpgsql_check"
@@ -21,6 +23,12 @@ bootstrap:
 
 up: bootstrap
 	@$(BOOKIJI) up
+
+demo: bootstrap
+	@$(BOOKIJI) demo
+
+clients: bootstrap
+	@$(BOOKIJI) clients
 
 down: bootstrap
 	@$(BOOKIJI) down

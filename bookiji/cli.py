@@ -3,7 +3,10 @@
 bookiji db start|stop|status|reset|psql|dump   the embedded PostgreSQL cluster
 bookiji deploy                                 migrations + functions + policies
 bookiji up | down                              the whole development stack
-bookiji token --email E                        mint an access token (development)
+bookiji token --email E                        an access token, minted by the database (development)
+bookiji demo                                   the README's walk-through against the running stack
+bookiji clients                                clients/ and docs/api.md's endpoint reference,
+                                               regenerated from a fresh deploy's OpenAPI documents
 bookiji seed --providers N                     load generated Montreal providers (demo data)
 bookiji localstripe | smtp-sink                the development side services
 bookiji worker                                 the pgmq consumer (python -m worker, logged in
@@ -127,6 +130,21 @@ def cmd_token(args: argparse.Namespace) -> int:
     from bookiji import demo
 
     print(demo.token_for_email(_settings(), args.email))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bookiji import demo
+
+    return demo.run_walkthrough(_settings())
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    from bookiji import clients
+    from bookiji.config import ROOT
+
+    for path in clients.regenerate():
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 
@@ -272,6 +290,14 @@ def build_parser() -> argparse.ArgumentParser:
     tok = sub.add_parser("token", help="mint an access token for a user (development)")
     tok.add_argument("--email", default="demo.customer@bookiji.test")
     tok.set_defaults(func=cmd_token)
+
+    sub.add_parser(
+        "demo", help="run the README's walk-through against the running stack, printing each step"
+    ).set_defaults(func=cmd_demo)
+
+    sub.add_parser(
+        "clients", help="regenerate clients/ and docs/api.md's endpoint reference (OpenAPI)"
+    ).set_defaults(func=cmd_clients)
 
     sd = sub.add_parser("seed", help="load generated Montreal providers (deterministic)")
     sd.add_argument("--providers", type=int, required=True, help="how many (1 to 1,000,000)")
