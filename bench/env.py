@@ -159,7 +159,7 @@ class BenchEnv:
                 [
                     sys.executable,
                     "-c",
-                    "import sys; from pathlib import Path; from worker import services; "
+                    "import sys; from pathlib import Path; from bookiji import services; "
                     "services.run_smtp_sink('127.0.0.1', int(sys.argv[1]), Path(sys.argv[2]))",
                     str(smtp_port),
                     str(home / "mail"),
