@@ -3,7 +3,6 @@ and the access log of every request, reads included."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from bookiji import access_log, config
 from tests.helpers import stack
 from tests.helpers.api import PASSWORD, client, signup, unique_email
 from tests.helpers.auth import bearer, mint
+from tests.helpers.waiting import until
 
 
 def _db(api: stack.PostgREST) -> psycopg.Connection[Any]:
@@ -108,13 +108,10 @@ def test_writes_are_limited_per_identity_with_retry_after(
 
 @pytest.fixture(scope="module")
 def strict_api(template_db: str) -> Iterator[stack.PostgREST]:
-    name = f"bookiji_strict_{uuid.uuid4().hex[:8]}"
-    stack.create_db(name, template_db)
-    try:
-        with stack.run_postgrest(name, rate_per_address=5, rate_per_token=5) as server:
-            yield server
-    finally:
-        stack.drop_db(name)
+    with stack.api_over_scratch(
+        "bookiji_strict", template_db, rate_per_address=5, rate_per_token=5
+    ) as server:
+        yield server
 
 
 def test_reads_are_limited_per_address_by_nginx(strict_api: stack.PostgREST) -> None:
@@ -152,26 +149,25 @@ def test_every_request_reads_included_lands_in_the_access_log(api: stack.PostgRE
         config.load().worker_db_password,
     )
     shipper = access_log.Shipper(worker_url, api.gateway.access_log)
-    deadline_rows: list[tuple[Any, ...]] = []
-    for _ in range(50):  # nginx flushes its buffer within a second
+
+    def shipped() -> list[tuple[Any, ...]]:
+        """Both lines, once shipped (nginx flushes its buffer within a second)."""
         with psycopg.connect(worker_url, autocommit=True) as wconn:
             shipper.ship_once(wconn)
         with psycopg.connect(api.db_url, autocommit=True) as conn:
-            deadline_rows = conn.execute(
+            rows = conn.execute(
                 "select request_id, method, path, status, role, sub, client_addr from audit.access_log "
                 "where request_id = any(%s) order by status",
                 ([read.headers["X-Request-Id"], refused.headers["X-Request-Id"]],),
             ).fetchall()
-        if len(deadline_rows) == 2:
-            break
-        import time
+        return rows if len(rows) == 2 else []
 
-        time.sleep(0.1)
-    assert [(r[1], r[2], r[3], r[4], r[6]) for r in deadline_rows] == [
+    rows = until(shipped, 10, "the access log lines to be shipped")
+    assert [(r[1], r[2], r[3], r[4], r[6]) for r in rows] == [
         ("GET", "/rpc/me", 200, "customer", "127.0.0.51"),
         ("GET", "/rpc/me", 401, "customer", "127.0.0.51"),
     ]
-    assert deadline_rows[0][5] == acct.id
+    assert rows[0][5] == acct.id
 
 
 def test_the_request_id_reaches_the_audit_trail(api: stack.PostgREST) -> None:
