@@ -5,7 +5,6 @@ deployed through the real deploy path, destroyed afterwards."""
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,16 +50,13 @@ class Throwaway:
         """Start again once the killed postmaster is gone (reaped: `pg_ctl status` believes a
         zombie is a running server) and its backends have released the shared memory."""
         until(lambda: not os.path.exists(f"/proc/{pid}"), timeout, "the postmaster to be reaped")
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.cluster.start()
-                self.cluster.wait_ready(5)
-                return
-            except ConfigError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+
+        def started() -> bool:
+            self.cluster.start()
+            self.cluster.wait_ready(5)
+            return True
+
+        until(started, timeout, "the cluster to start again", ignoring=(ConfigError,), every=0.2)
 
     @contextmanager
     def run_postgrest(self) -> Iterator[stack.PostgREST]:
