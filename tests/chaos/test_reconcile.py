@@ -21,6 +21,7 @@ from bookiji.config import ROOT
 from tests.chaos import payments as cp
 from tests.chaos import scale
 from tests.helpers import stack
+from tests.helpers.db import one
 from tests.helpers.stripe_fake import run_localstripe
 from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
@@ -42,12 +43,6 @@ def _reconcile(url: str, stripe_base: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-def _count(db: psycopg.Connection[Any], sql: str, *args: Any) -> int:
-    row = db.execute(sql, args).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 @pytest.mark.slow
@@ -87,7 +82,7 @@ def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
         assert len(lost) == n // 10 + (n % 10 > 3)
         until(
             lambda: (
-                _count(db, "select count(*) from app.bookings where status = 'confirmed'")
+                one(db, "select count(*) from app.bookings where status = 'confirmed'")
                 == n - len(lost)
             ),
             30,
@@ -129,9 +124,9 @@ def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
         assert all(bid in first.stdout for bid in lost)
         assert "0 differences, 0 repaired" in second.stdout, second.stdout
         assert second.returncode == 0
-        assert _count(db, "select count(*) from app.bookings where status = 'confirmed'") == n
+        assert one(db, "select count(*) from app.bookings where status = 'confirmed'") == n
         assert (
-            _count(
+            one(
                 db,
                 "select count(*) from app.refunds where id = any(%s::uuid[]) "
                 "and status = 'succeeded' and stripe_refund_id is not null",
@@ -139,7 +134,7 @@ def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
             )
             == 2
         )
-        assert _count(
+        assert one(
             db, "select count(*) from audit.action_log where action = 'stripe.reconciled'"
         ) == len(lost) + len(settled)
 
