@@ -17,10 +17,6 @@ from tests.helpers.auth import bearer, mint
 from tests.helpers.waiting import until
 
 
-def _db(api: stack.PostgREST) -> psycopg.Connection[Any]:
-    return psycopg.connect(api.db_url, autocommit=True)
-
-
 def test_repeated_failures_for_one_email_are_throttled_with_retry_after(api_url: str) -> None:
     victim = signup(api_url)
     with client(api_url, source="127.0.0.21") as http:
@@ -67,14 +63,14 @@ def test_a_burst_of_bad_logins_from_one_address_is_throttled_without_locking_out
 
 @pytest.fixture
 def low_write_limit(api: stack.PostgREST) -> Iterator[None]:
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         conn.execute(
             "update internal.settings set value = '3' where key = 'rate_limit_writes_per_minute'"
         )
     try:
         yield
     finally:
-        with _db(api) as conn:
+        with stack.admin_connection(api) as conn:
             conn.execute(
                 "update internal.settings set value = %s where key = 'rate_limit_writes_per_minute'",
                 (str(config.load().rate_limit_writes_per_minute),),
@@ -143,11 +139,7 @@ def test_every_request_reads_included_lands_in_the_access_log(api: stack.PostgRE
         read = http.get("/rpc/me", headers=acct.headers)
         refused = http.get("/rpc/me", headers=bearer(mint("customer", omit=("exp",))))
     assert read.status_code == 200 and refused.status_code == 401
-    worker_url = stack.role_url(
-        psycopg.conninfo.conninfo_to_dict(api.db_url)["dbname"],
-        "bookiji_worker",
-        config.load().worker_db_password,
-    )
+    worker_url = stack.worker_url(psycopg.conninfo.conninfo_to_dict(api.db_url)["dbname"])
     shipper = access_log.Shipper(worker_url, api.gateway.access_log)
 
     def shipped() -> list[tuple[Any, ...]]:
@@ -172,7 +164,7 @@ def test_every_request_reads_included_lands_in_the_access_log(api: stack.PostgRE
 
 def test_the_request_id_reaches_the_audit_trail(api: stack.PostgREST) -> None:
     acct = signup(api.url)
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         row = conn.execute(
             "select request_id from audit.action_log where action = 'signup' and row_id = %s",
             (acct.id,),

@@ -133,7 +133,6 @@ def test_postgres_restart_and_postmaster_kill_under_load(
     throwaway: Throwaway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     duration = scale.seconds("RESTART_SECONDS", 20)
-    s = throwaway.settings
     with run_localstripe() as ls:
         monkeypatch.setenv("STRIPE_API_BASE", ls.url)
         with (
@@ -145,7 +144,7 @@ def test_postgres_restart_and_postmaster_kill_under_load(
                 bk.open_shop(admin, lat=44.0 + (base + i) * 0.05, lng=-72.0) for i in range(SHOPS)
             ]
             customers = [signup(api.url, "customer") for _ in range(6)]
-            worker_url = throwaway.url("bookiji_worker", s.worker_db_password)
+            worker_url = throwaway.worker_url()
             args = ("--import", "worker.tasks", "--queues", "payments", "--sweep-interval", "0")
             with WorkerProcess(worker_url, *args, "--poll", "1") as w:
                 w.wait_for("worker ready", 60)

@@ -50,7 +50,7 @@ def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
     db: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     n = scale.count("RECONCILE_BOOKINGS", 40)
-    url = cp.worker_url(db)
+    url = stack.worker_url(db.info.dbname)
     with (
         stack.run_postgrest(db.info.dbname) as api,
         run_localstripe() as ls,
@@ -172,7 +172,7 @@ def test_reconciliation_reports_what_it_cannot_repair(db: psycopg.Connection[Any
             "select internal.record_payment_intent(%s, 'pi_notinstripe', 'pi_notinstripe_secret_x')",
             (missing["payment"]["id"],),
         )
-        with psycopg.connect(cp.worker_url(db), autocommit=True) as conn:
+        with psycopg.connect(stack.worker_url(db.info.dbname), autocommit=True) as conn:
             report = reconcile.reconcile(conn, sc, grace=timedelta(0))
     found = sorted((d.kind, d.subject) for d in report.differences)
     assert found == sorted(

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+
 from bookiji import config, procs
 
 # The test cluster and its scratch databases (bookiji/scratch.py, shared with lint).
@@ -19,6 +21,16 @@ from bookiji.scratch import drop_db as drop_db
 from bookiji.scratch import role_url as role_url
 from bookiji.scratch import scratch_database as scratch_database
 from bookiji.scratch import test_cluster as test_cluster
+
+
+def worker_url(dbname: str) -> str:
+    """The worker's role (bookiji_worker) on a database of the test cluster."""
+    return role_url(dbname, "bookiji_worker", config.load().worker_db_password)
+
+
+def admin_connection(server: PostgREST) -> psycopg.Connection[Any]:
+    """A superuser connection (autocommit) to the database under ``server``."""
+    return psycopg.connect(server.db_url, autocommit=True)
 
 
 def free_port() -> int:

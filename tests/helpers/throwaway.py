@@ -40,6 +40,9 @@ class Throwaway:
             "bookiji",
         )
 
+    def worker_url(self) -> str:
+        return self.url("bookiji_worker", self.settings.worker_db_password)
+
     def one(self, sql: str, *args: Any) -> Any:
         """One value, on a new connection (the restarts end the old ones)."""
         with psycopg.connect(self.url(), autocommit=True) as conn:

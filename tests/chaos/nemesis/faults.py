@@ -78,8 +78,7 @@ class Nemesis:
         return self.workers[-1]
 
     def start_worker(self) -> WorkerProcess:
-        t = self.throwaway
-        proc = WorkerProcess(t.url("bookiji_worker", t.settings.worker_db_password), *WORKER_ARGS)
+        proc = WorkerProcess(self.throwaway.worker_url(), *WORKER_ARGS)
         self.workers.append(proc)
         proc.wait_for("worker ready|idle")
         return proc
