@@ -1,5 +1,6 @@
 """The test cluster: a second embedded cluster (``pg-test``, on BOOKIJI_TEST_PG_PORT) whose
 scratch databases the tests clone from a template, and where lint's plpgsql_check deploys.
+``scratch_database`` is the one way a test gets a database of its own there.
 
 Both the tests (tests/helpers/stack.py) and scripts/plpgsql_check.py use it; it lives
 here so that nothing outside tests/ imports tests.
@@ -8,6 +9,10 @@ here so that nothing outside tests/ imports tests.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
@@ -63,3 +68,24 @@ def drop_db(name: str) -> None:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
         )
+
+
+@dataclass(frozen=True)
+class Scratch:
+    name: str
+    url: str  # the superuser's
+
+
+@contextmanager
+def scratch_database(
+    prefix: str, template: str | None = TEMPLATE_DB, *, create: bool = True
+) -> Iterator[Scratch]:
+    """A database of its own on the test cluster, named ``<prefix>_<8 hex>``: cloned from
+    ``template`` (None: empty), or with ``create=False`` only named, for a test whose subject
+    is creating it; dropped on the way out, whatever happened in the block."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = create_db(name, template) if create else admin_url(name)
+    try:
+        yield Scratch(name, url)
+    finally:
+        drop_db(name)

@@ -5,7 +5,6 @@ PostgREST process over a database of its own."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,13 +65,8 @@ def template_db(postgresql_proc: Any) -> str:
 @pytest.fixture(scope="session")
 def api(template_db: str) -> Iterator[stack.PostgREST]:
     """One PostgREST for the session over its own database cloned from the template."""
-    name = f"bookiji_api_{uuid.uuid4().hex[:8]}"
-    stack.create_db(name, template_db)
-    try:
-        with stack.run_postgrest(name) as server:
-            yield server
-    finally:
-        stack.drop_db(name)
+    with stack.api_over_scratch("bookiji_api", template_db) as server:
+        yield server
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,9 +119,8 @@ def test_a_server_without_postgis_is_refused_with_the_package_to_install(db_url:
 
 @pytest.fixture
 def missing_db() -> Iterator[str]:
-    name = f"bookiji_nopostgis_{uuid.uuid4().hex[:8]}"
-    yield name
-    stack.drop_db(name)
+    with stack.scratch_database("bookiji_nopostgis", create=False) as db:
+        yield db.name
 
 
 def test_deploy_without_postgis_stops_before_writing_anything(

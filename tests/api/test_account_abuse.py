@@ -15,14 +15,10 @@ from tests.helpers.api import PASSWORD, client, signup, unique_email
 WRONG = "wrong password!"
 
 
-def _db(api: stack.PostgREST) -> psycopg.Connection[Any]:
-    return psycopg.connect(api.db_url, autocommit=True)
-
-
 def _volatile_api_functions(api: stack.PostgREST) -> list[tuple[str, list[str], bool]]:
     """Every volatile function in schema api: its name, the names of its input arguments,
     and whether one input is unnamed (a raw-body function such as stripe_webhook(json))."""
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         rows = conn.execute(
             "select p.proname, p.proargnames, p.proargmodes, p.pronargs from pg_proc as p "
             "where p.pronamespace = 'api'::regnamespace and p.provolatile = 'v' order by p.proname"
@@ -127,7 +123,7 @@ def test_a_stranger_is_throttled_for_an_email_while_its_owner_logs_in_from_anoth
 
 def _age_failures(api: stack.PostgREST, email: str, addr: str, seconds: int) -> None:
     """Move the pair's attempts into the past, as if the caller had waited (no sleeping)."""
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         conn.execute(
             "update auth.login_attempts set attempted_at = attempted_at - make_interval(secs => %s) "
             "where email = %s and client_addr = %s",

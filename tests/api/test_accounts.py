@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import jwt
-import psycopg
 import pytest
 
 from bookiji import config
@@ -14,12 +13,8 @@ from tests.helpers import stack
 from tests.helpers.api import PASSWORD, signup, unique_email
 
 
-def _db(api: stack.PostgREST) -> psycopg.Connection[Any]:
-    return psycopg.connect(api.db_url, autocommit=True)
-
-
 def _count_users(api: stack.PostgREST, email: str) -> int:
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         row = conn.execute("select count(*) from app.users where email = %s", (email,)).fetchone()
         return int(row[0]) if row else 0
 
@@ -115,7 +110,7 @@ def test_a_duplicate_email_is_a_409_that_does_not_echo_the_address(api: stack.Po
 
 def test_signup_queues_a_confirmation_email(api: stack.PostgREST) -> None:
     acct = signup(api.url)
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         rows = conn.execute(
             "select n.event, n.channel, n.status, q.message->>'type' from app.notifications n "
             "join pgmq.q_notifications q on q.message->>'notification_id' = n.id::text "
@@ -148,7 +143,7 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_401(api: stack.Postg
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.json()["hint"] == "invalid_credentials"
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         failures = conn.execute(
             "select count(*) from auth.login_attempts where email = %s and not succeeded",
             (acct.email,),
@@ -205,7 +200,7 @@ def test_a_forged_or_malformed_refresh_token_is_refused(api_url: str, token: str
 
 def test_an_expired_refresh_token_is_refused(api: stack.PostgREST) -> None:
     acct = signup(api.url)
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         conn.execute(
             "update auth.refresh_tokens set expires_at = now() - interval '1 second' where user_id = %s",
             (acct.id,),
@@ -232,7 +227,7 @@ def test_logout_without_a_token_is_refused(api_url: str) -> None:
 
 
 def _latest_token(api: stack.PostgREST, user_id: str, kind: str) -> str:
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         row = conn.execute(
             "select data->>'token' from app.notifications "
             "where recipient_id = %s and event = %s order by created_at desc limit 1",
@@ -256,7 +251,7 @@ def test_a_forged_or_expired_confirmation_token_is_refused(api: stack.PostgREST)
     assert httpx.post(f"{api.url}/rpc/confirm_email", json={"token": "nope"}).status_code == 400
     acct = signup(api.url)
     token = _latest_token(api, acct.id, "email_confirmation")
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         conn.execute(
             "update auth.one_time_tokens set expires_at = now() - interval '1 second' where user_id = %s",
             (acct.id,),

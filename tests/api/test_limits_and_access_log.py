@@ -3,7 +3,6 @@ and the access log of every request, reads included."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +14,7 @@ from bookiji import access_log, config
 from tests.helpers import stack
 from tests.helpers.api import PASSWORD, client, signup, unique_email
 from tests.helpers.auth import bearer, mint
-
-
-def _db(api: stack.PostgREST) -> psycopg.Connection[Any]:
-    return psycopg.connect(api.db_url, autocommit=True)
+from tests.helpers.waiting import until
 
 
 def test_repeated_failures_for_one_email_are_throttled_with_retry_after(api_url: str) -> None:
@@ -67,14 +63,14 @@ def test_a_burst_of_bad_logins_from_one_address_is_throttled_without_locking_out
 
 @pytest.fixture
 def low_write_limit(api: stack.PostgREST) -> Iterator[None]:
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         conn.execute(
             "update internal.settings set value = '3' where key = 'rate_limit_writes_per_minute'"
         )
     try:
         yield
     finally:
-        with _db(api) as conn:
+        with stack.admin_connection(api) as conn:
             conn.execute(
                 "update internal.settings set value = %s where key = 'rate_limit_writes_per_minute'",
                 (str(config.load().rate_limit_writes_per_minute),),
@@ -108,13 +104,10 @@ def test_writes_are_limited_per_identity_with_retry_after(
 
 @pytest.fixture(scope="module")
 def strict_api(template_db: str) -> Iterator[stack.PostgREST]:
-    name = f"bookiji_strict_{uuid.uuid4().hex[:8]}"
-    stack.create_db(name, template_db)
-    try:
-        with stack.run_postgrest(name, rate_per_address=5, rate_per_token=5) as server:
-            yield server
-    finally:
-        stack.drop_db(name)
+    with stack.api_over_scratch(
+        "bookiji_strict", template_db, rate_per_address=5, rate_per_token=5
+    ) as server:
+        yield server
 
 
 def test_reads_are_limited_per_address_by_nginx(strict_api: stack.PostgREST) -> None:
@@ -146,37 +139,32 @@ def test_every_request_reads_included_lands_in_the_access_log(api: stack.PostgRE
         read = http.get("/rpc/me", headers=acct.headers)
         refused = http.get("/rpc/me", headers=bearer(mint("customer", omit=("exp",))))
     assert read.status_code == 200 and refused.status_code == 401
-    worker_url = stack.role_url(
-        psycopg.conninfo.conninfo_to_dict(api.db_url)["dbname"],
-        "bookiji_worker",
-        config.load().worker_db_password,
-    )
+    worker_url = stack.worker_url(psycopg.conninfo.conninfo_to_dict(api.db_url)["dbname"])
     shipper = access_log.Shipper(worker_url, api.gateway.access_log)
-    deadline_rows: list[tuple[Any, ...]] = []
-    for _ in range(50):  # nginx flushes its buffer within a second
+
+    def shipped() -> list[tuple[Any, ...]]:
+        """Both lines, once shipped (nginx flushes its buffer within a second)."""
         with psycopg.connect(worker_url, autocommit=True) as wconn:
             shipper.ship_once(wconn)
         with psycopg.connect(api.db_url, autocommit=True) as conn:
-            deadline_rows = conn.execute(
+            rows = conn.execute(
                 "select request_id, method, path, status, role, sub, client_addr from audit.access_log "
                 "where request_id = any(%s) order by status",
                 ([read.headers["X-Request-Id"], refused.headers["X-Request-Id"]],),
             ).fetchall()
-        if len(deadline_rows) == 2:
-            break
-        import time
+        return rows if len(rows) == 2 else []
 
-        time.sleep(0.1)
-    assert [(r[1], r[2], r[3], r[4], r[6]) for r in deadline_rows] == [
+    rows = until(shipped, 10, "the access log lines to be shipped")
+    assert [(r[1], r[2], r[3], r[4], r[6]) for r in rows] == [
         ("GET", "/rpc/me", 200, "customer", "127.0.0.51"),
         ("GET", "/rpc/me", 401, "customer", "127.0.0.51"),
     ]
-    assert deadline_rows[0][5] == acct.id
+    assert rows[0][5] == acct.id
 
 
 def test_the_request_id_reaches_the_audit_trail(api: stack.PostgREST) -> None:
     acct = signup(api.url)
-    with _db(api) as conn:
+    with stack.admin_connection(api) as conn:
         row = conn.execute(
             "select request_id from audit.action_log where action = 'signup' and row_id = %s",
             (acct.id,),

@@ -22,6 +22,7 @@ from tests.helpers import catalog, stack
 from tests.helpers.auth import bearer, mint
 from tests.helpers.factories import create_user
 from tests.helpers.stripe_fake import LocalStripe, run_localstripe
+from tests.helpers.waiting import until
 
 SECRET = config.load().stripe_webhook_secret
 
@@ -135,18 +136,15 @@ def test_real_signed_deliveries_from_localstripe_are_accepted(
     customer = client.v1.customers.create(
         params={"name": "Ünïcödé Customer", "email": "c@example.test"}
     )
-    deadline = time.monotonic() + 20
-    rows: list[tuple[Any, ...]] = []
-    while time.monotonic() < deadline:
+
+    def recorded() -> list[tuple[Any, ...]]:
         with psycopg.connect(api.db_url) as conn:
-            rows = conn.execute(
+            return conn.execute(
                 "select type, outcome from app.stripe_events where payload->'data'->'object'->>'id' = %s",
                 (customer.id,),
             ).fetchall()
-        if rows:
-            break
-        time.sleep(0.2)
-    assert rows == [("customer.created", "ignored")]
+
+    assert until(recorded, 20, "the delivery") == [("customer.created", "ignored")]
 
 
 # --- what a payment must match (docs/security.md) -------------------------------------------

@@ -3,7 +3,6 @@ the scenario datasets a test may have made next to it."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,10 +12,8 @@ from tests.helpers import stack
 
 @pytest.fixture
 def bench_db(template_db: str) -> Iterator[str]:
-    name = f"bookiji_bench_{uuid.uuid4().hex[:8]}"
-    url = stack.create_db(name, template_db)
     try:
-        yield url
+        with stack.scratch_database("bookiji_bench", template_db) as db:
+            yield db.url
     finally:
-        stack.drop_db(name)
         stack.drop_db("bookiji_bench_p30")  # the mixed scenario's dataset (if any)

@@ -10,15 +10,10 @@ from typing import Any
 import psycopg
 import stripe
 
-from bookiji import config
 from tests.helpers import booking as bk
-from tests.helpers import catalog, stack
+from tests.helpers import catalog
 
 SLOTS_PER_SHOP = 8  # 09:00-16:00 (open 09:00-17:00)
-
-
-def worker_url(db: psycopg.Connection[Any]) -> str:
-    return stack.role_url(db.info.dbname, "bookiji_worker", config.load().worker_db_password)
 
 
 def make_bookings(db: psycopg.Connection[Any], n: int) -> list[dict[str, Any]]:

@@ -21,11 +21,10 @@ import httpx
 import psycopg
 import pytest
 
-from bookiji import procs
 from tests.chaos import scale
 from tests.helpers import booking as bk
 from tests.helpers import catalog
-from tests.helpers.api import signup
+from tests.helpers.api import answers, signup
 from tests.helpers.stripe_fake import run_localstripe
 from tests.helpers.throwaway import Throwaway
 from tests.helpers.waiting import until
@@ -125,14 +124,7 @@ class Traffic:
 
 def _recovered(url: str, since: float) -> float:
     """Seconds from ``since`` until PostgREST answers a database call again."""
-
-    def ok() -> bool:
-        try:
-            return httpx.get(f"{url}/rpc/ping", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    until(ok, 30, "PostgREST to answer again")
+    until(lambda: answers(url), 30, "PostgREST to answer again")
     return time.monotonic() - since
 
 
@@ -141,16 +133,10 @@ def test_postgres_restart_and_postmaster_kill_under_load(
     throwaway: Throwaway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     duration = scale.seconds("RESTART_SECONDS", 20)
-    s = throwaway.settings
     with run_localstripe() as ls:
         monkeypatch.setenv("STRIPE_API_BASE", ls.url)
         with (
-            procs.run_api(
-                s,
-                db_url=throwaway.url(),
-                authenticator_url=throwaway.url("authenticator", s.authenticator_password),
-                home=s.data_dir / "test" / f"api-{throwaway.cluster.name}",
-            ) as api,
+            throwaway.run_postgrest() as api,
             psycopg.connect(throwaway.url(), autocommit=True) as admin,
         ):
             base = uuid.uuid4().int % 100
@@ -158,7 +144,7 @@ def test_postgres_restart_and_postmaster_kill_under_load(
                 bk.open_shop(admin, lat=44.0 + (base + i) * 0.05, lng=-72.0) for i in range(SHOPS)
             ]
             customers = [signup(api.url, "customer") for _ in range(6)]
-            worker_url = throwaway.url("bookiji_worker", s.worker_db_password)
+            worker_url = throwaway.worker_url()
             args = ("--import", "worker.tasks", "--queues", "payments", "--sweep-interval", "0")
             with WorkerProcess(worker_url, *args, "--poll", "1") as w:
                 w.wait_for("worker ready", 60)

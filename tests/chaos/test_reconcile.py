@@ -21,6 +21,7 @@ from bookiji.config import ROOT
 from tests.chaos import payments as cp
 from tests.chaos import scale
 from tests.helpers import stack
+from tests.helpers.db import one
 from tests.helpers.stripe_fake import run_localstripe
 from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
@@ -44,18 +45,12 @@ def _reconcile(url: str, stripe_base: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _count(db: psycopg.Connection[Any], sql: str, *args: Any) -> int:
-    row = db.execute(sql, args).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 @pytest.mark.slow
 def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
     db: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     n = scale.count("RECONCILE_BOOKINGS", 40)
-    url = cp.worker_url(db)
+    url = stack.worker_url(db.info.dbname)
     with (
         stack.run_postgrest(db.info.dbname) as api,
         run_localstripe() as ls,
@@ -87,7 +82,7 @@ def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
         assert len(lost) == n // 10 + (n % 10 > 3)
         until(
             lambda: (
-                _count(db, "select count(*) from app.bookings where status = 'confirmed'")
+                one(db, "select count(*) from app.bookings where status = 'confirmed'")
                 == n - len(lost)
             ),
             30,
@@ -129,9 +124,9 @@ def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
         assert all(bid in first.stdout for bid in lost)
         assert "0 differences, 0 repaired" in second.stdout, second.stdout
         assert second.returncode == 0
-        assert _count(db, "select count(*) from app.bookings where status = 'confirmed'") == n
+        assert one(db, "select count(*) from app.bookings where status = 'confirmed'") == n
         assert (
-            _count(
+            one(
                 db,
                 "select count(*) from app.refunds where id = any(%s::uuid[]) "
                 "and status = 'succeeded' and stripe_refund_id is not null",
@@ -139,7 +134,7 @@ def test_reconciliation_repairs_every_lost_webhook_and_then_finds_nothing(
             )
             == 2
         )
-        assert _count(
+        assert one(
             db, "select count(*) from audit.action_log where action = 'stripe.reconciled'"
         ) == len(lost) + len(settled)
 
@@ -177,7 +172,7 @@ def test_reconciliation_reports_what_it_cannot_repair(db: psycopg.Connection[Any
             "select internal.record_payment_intent(%s, 'pi_notinstripe', 'pi_notinstripe_secret_x')",
             (missing["payment"]["id"],),
         )
-        with psycopg.connect(cp.worker_url(db), autocommit=True) as conn:
+        with psycopg.connect(stack.worker_url(db.info.dbname), autocommit=True) as conn:
             report = reconcile.reconcile(conn, sc, grace=timedelta(0))
     found = sorted((d.kind, d.subject) for d in report.differences)
     assert found == sorted(

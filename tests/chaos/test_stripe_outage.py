@@ -14,6 +14,7 @@ import pytest
 
 from tests.chaos import payments as cp
 from tests.chaos import scale
+from tests.helpers import stack
 from tests.helpers.stripe_fake import run_localstripe
 from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
@@ -44,7 +45,7 @@ def test_stripe_down_for_a_while_the_worker_backs_off_then_succeeds_once(
 ) -> None:
     n_bookings = scale.count("OUTAGE_BOOKINGS", 40)
     outage = scale.seconds("OUTAGE_SECONDS", 8)
-    url = cp.worker_url(db)
+    url = stack.worker_url(db.info.dbname)
     with run_localstripe() as ls, StripeProxy(ls.url) as proxy:
         monkeypatch.setenv("STRIPE_API_BASE", proxy.url)
         stripe_direct = cp.client(ls.url)

@@ -17,6 +17,7 @@ import pytest
 
 from tests.chaos import payments as cp
 from tests.chaos import scale
+from tests.helpers import stack
 from tests.helpers.stripe_fake import run_localstripe
 from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
@@ -58,7 +59,7 @@ def test_kill_9_at_random_moments_creates_each_intent_and_refund_once(
     n_paid = scale.count("CRASH_PAID", 16)
     kills = scale.count("CRASH_KILLS", 20)
     rng = random.Random(scale.count("SEED", 7))
-    url = cp.worker_url(db)
+    url = stack.worker_url(db.info.dbname)
     with run_localstripe() as ls, StripeProxy(ls.url) as proxy:
         monkeypatch.setenv("STRIPE_API_BASE", proxy.url)
         stripe_direct = cp.client(ls.url)

@@ -14,7 +14,7 @@ import pytest
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog
-from tests.helpers.db import as_user
+from tests.helpers.db import call_as
 from tests.helpers.factories import create_user
 
 
@@ -37,40 +37,12 @@ def paid(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> dict[str, An
     return b
 
 
-def _call(db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *params: Any) -> Any:
-    with as_user(db, role, sub):
-        row = db.execute(sql, params).fetchone()
-    assert row is not None
-    return row[0]
-
-
 def _refused(
     db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *params: Any
 ) -> tuple[str | None, str | None]:
     with pytest.raises(psycopg.Error) as err:
-        _call(db, role, sub, sql, *params)
+        call_as(db, role, sub, sql, *params)
     return err.value.sqlstate, err.value.diag.message_hint
-
-
-def _starts_in(db: psycopg.Connection[Any], booking_id: Any, offset: str) -> None:
-    """Owner-level: move a booking (during and blocked together) to start at now() + offset."""
-    db.execute(
-        """
-        update app.bookings as b
-        set during = tstzrange(lower(b.during) + s.d, upper(b.during) + s.d, '[)'),
-            blocked = tstzrange(lower(b.blocked) + s.d, upper(b.blocked) + s.d, '[)')
-        from (select now() + %s::interval - lower(during) as d from app.bookings where id = %s) as s
-        where b.id = %s
-        """,
-        (offset, booking_id, booking_id),
-    )
-
-
-def _queue(db: psycopg.Connection[Any], kind: str) -> list[dict[str, Any]]:
-    rows = db.execute(
-        "select message from pgmq.q_payments where message->>'type' = %s order by msg_id", (kind,)
-    )
-    return [r[0] for r in rows]
 
 
 def _refunds(db: psycopg.Connection[Any], booking_id: Any) -> list[int]:
@@ -96,16 +68,16 @@ BALANCE = "select internal.booking_balance(%s)"
 def test_a_customer_cancelling_just_before_the_notice_limit_gets_everything_back(
     db: psycopg.Connection[Any], paid: dict[str, Any]
 ) -> None:
-    _starts_in(db, paid["id"], "24 hours 1 minute")
+    bk.starts_in(db, paid["id"], "24 hours 1 minute")
     customer = paid["customer_id"]
-    preview = _call(db, "customer", customer, PREVIEW, paid["id"])
+    preview = call_as(db, "customer", customer, PREVIEW, paid["id"])
     assert (preview["refund_cents"], preview["fee_cents"]) == (1000, 0)
     assert preview["refund_after_change_cents"] == 700, "the preview says what waiting would cost"
     assert preview["changes_at"] is not None
-    done = _call(db, "customer", customer, CANCEL, paid["id"], "plans changed")
+    done = call_as(db, "customer", customer, CANCEL, paid["id"], "plans changed")
     assert (done["status"], done["refund_cents"], done["fee_cents"]) == ("cancelled", 1000, 0)
     assert _refunds(db, paid["id"]) == [1000]
-    assert [m["booking_id"] for m in _queue(db, "payment.refund")] == [paid["id"]]
+    assert [m["booking_id"] for m in bk.payment_messages(db, "payment.refund")] == [paid["id"]]
     row = db.execute(
         "select cancelled_by, cancelled_by_role, cancel_reason, cancelled_at is not null "
         "from app.bookings where id = %s",
@@ -117,21 +89,21 @@ def test_a_customer_cancelling_just_before_the_notice_limit_gets_everything_back
 def test_a_customer_cancelling_just_after_the_notice_limit_pays_the_fee(
     db: psycopg.Connection[Any], paid: dict[str, Any]
 ) -> None:
-    _starts_in(db, paid["id"], "23 hours 59 minutes")
+    bk.starts_in(db, paid["id"], "23 hours 59 minutes")
     customer = paid["customer_id"]
-    preview = _call(db, "customer", customer, PREVIEW, paid["id"])
+    preview = call_as(db, "customer", customer, PREVIEW, paid["id"])
     assert (preview["refund_cents"], preview["fee_cents"], preview["changes_at"]) == (
         700,
         300,
         None,
     )
-    done = _call(db, "customer", customer, CANCEL, paid["id"], "plans changed")
+    done = call_as(db, "customer", customer, CANCEL, paid["id"], "plans changed")
     assert (done["refund_cents"], done["fee_cents"]) == (
         preview["refund_cents"],
         preview["fee_cents"],
     )
     assert _refunds(db, paid["id"]) == [700]
-    balance = _call(db, "customer", customer, BALANCE, paid["id"])
+    balance = call_as(db, "customer", customer, BALANCE, paid["id"])
     assert (balance["charged_cents"], balance["refunded_cents"], balance["fee_cents"]) == (
         1000,
         700,
@@ -146,8 +118,8 @@ def test_a_fee_above_the_charge_refunds_nothing_and_keeps_only_the_charge(
     shop = bk.open_shop(db, cancel_notice_hours=24, cancel_fee_cents=1500)  # deposit 1000
     b = bk.book(db, shop, start)
     bk.pay(db, b)
-    _starts_in(db, b["id"], "1 hour")
-    done = _call(db, "customer", b["customer_id"], CANCEL, b["id"], "sick")
+    bk.starts_in(db, b["id"], "1 hour")
+    done = call_as(db, "customer", b["customer_id"], CANCEL, b["id"], "sick")
     assert (done["refund_cents"], done["fee_cents"]) == (0, 1000)
     assert _refunds(db, b["id"]) == []
 
@@ -155,12 +127,12 @@ def test_a_fee_above_the_charge_refunds_nothing_and_keeps_only_the_charge(
 def test_changing_the_services_policy_after_booking_does_not_change_the_bookings_terms(
     db: psycopg.Connection[Any], shop: bk.Shop, paid: dict[str, Any]
 ) -> None:
-    _starts_in(db, paid["id"], "30 hours")
+    bk.starts_in(db, paid["id"], "30 hours")
     db.execute(
         "update app.services set cancel_notice_hours = 72, cancel_fee_cents = 1000 where id = %s",
         (shop.service_id,),
     )
-    preview = _call(db, "customer", paid["customer_id"], PREVIEW, paid["id"])
+    preview = call_as(db, "customer", paid["customer_id"], PREVIEW, paid["id"])
     assert (preview["cancel_notice_hours"], preview["cancel_fee_cents"]) == (24, 300)
     assert (preview["refund_cents"], preview["refund_after_change_cents"]) == (1000, 700)
 
@@ -168,8 +140,8 @@ def test_changing_the_services_policy_after_booking_does_not_change_the_bookings
 def test_a_provider_cancelling_late_refunds_in_full_and_both_parties_hear_of_it(
     db: psycopg.Connection[Any], shop: bk.Shop, paid: dict[str, Any]
 ) -> None:
-    _starts_in(db, paid["id"], "2 hours")
-    done = _call(db, "provider", shop.owner_id, CANCEL, paid["id"], "the barber is ill")
+    bk.starts_in(db, paid["id"], "2 hours")
+    done = call_as(db, "provider", shop.owner_id, CANCEL, paid["id"], "the barber is ill")
     assert (done["refund_cents"], done["cancelled_by"]) == (1000, "provider")
     rows = db.execute(
         "select recipient_id, data->>'refund_cents', data->>'cancelled_by', data->>'ics_sequence' "
@@ -183,9 +155,11 @@ def test_cancelling_an_unpaid_booking_cancels_its_payment_intent_and_refunds_not
     db: psycopg.Connection[Any], shop: bk.Shop, start: Any
 ) -> None:
     b = bk.book(db, shop, start)
-    done = _call(db, "customer", b["customer_id"], CANCEL, b["id"], "found another slot")
+    done = call_as(db, "customer", b["customer_id"], CANCEL, b["id"], "found another slot")
     assert (done["status"], done["refund_cents"]) == ("cancelled", 0)
-    assert [m["payment_id"] for m in _queue(db, "payment.cancel_intent")] == [b["payment"]["id"]]
+    assert [m["payment_id"] for m in bk.payment_messages(db, "payment.cancel_intent")] == [
+        b["payment"]["id"]
+    ]
     assert _refunds(db, b["id"]) == []
     # the slot is free again
     other = create_user(db, "customer")
@@ -219,7 +193,7 @@ def test_only_the_bookings_customer_or_provider_may_cancel_reschedule_or_see_it(
         assert _refused(db, role, sub, BALANCE, paid["id"]) == ("PT404", "not_found")
     ops = create_user(db, "ops")
     assert _refused(db, "ops", ops, CANCEL, paid["id"], "x") == ("PT403", "forbidden")
-    assert _call(db, "ops", ops, BALANCE, paid["id"])["charged_cents"] == 1000
+    assert call_as(db, "ops", ops, BALANCE, paid["id"])["charged_cents"] == 1000
     assert bk.status(db, paid["id"]) == "confirmed"
 
 
@@ -255,7 +229,7 @@ def test_ended_bookings_refuse_every_change_by_any_route(
     db: psycopg.Connection[Any], shop: bk.Shop, paid: dict[str, Any], start: Any
 ) -> None:
     customer = paid["customer_id"]
-    _call(db, "customer", customer, CANCEL, paid["id"], "plans changed")
+    call_as(db, "customer", customer, CANCEL, paid["id"], "plans changed")
     ops = create_user(db, "ops")
     refusals = [
         _refused(db, "customer", customer, CANCEL, paid["id"], "again"),
@@ -300,9 +274,9 @@ def test_a_customer_cannot_cancel_a_started_or_ended_booking_and_the_preview_say
     db: psycopg.Connection[Any], free_to_cancel: tuple[bk.Shop, dict[str, Any]], offset: str
 ) -> None:
     _, b = free_to_cancel
-    _starts_in(db, b["id"], offset)
+    bk.starts_in(db, b["id"], offset)
     customer = b["customer_id"]
-    preview = _call(db, "customer", customer, PREVIEW, b["id"])
+    preview = call_as(db, "customer", customer, PREVIEW, b["id"])
     assert (preview["can_cancel"], preview["refusal"]) == (False, "booking_started")
     assert (preview["refund_cents"], preview["fee_cents"]) == (0, 0)
     assert _refused(db, "customer", customer, CANCEL, b["id"], "changed my mind") == (
@@ -311,21 +285,21 @@ def test_a_customer_cannot_cancel_a_started_or_ended_booking_and_the_preview_say
     )
     assert bk.status(db, b["id"]) == "confirmed"
     assert _refunds(db, b["id"]) == []
-    assert _queue(db, "payment.refund") == []
+    assert bk.payment_messages(db, "payment.refund") == []
 
 
 def test_a_customer_may_still_cancel_a_minute_before_the_start(
     db: psycopg.Connection[Any], free_to_cancel: tuple[bk.Shop, dict[str, Any]]
 ) -> None:
     _, b = free_to_cancel
-    _starts_in(db, b["id"], "1 minute")
-    preview = _call(db, "customer", b["customer_id"], PREVIEW, b["id"])
+    bk.starts_in(db, b["id"], "1 minute")
+    preview = call_as(db, "customer", b["customer_id"], PREVIEW, b["id"])
     assert (preview["can_cancel"], preview["refusal"], preview["refund_cents"]) == (
         True,
         None,
         1000,
     )
-    done = _call(db, "customer", b["customer_id"], CANCEL, b["id"], "running late")
+    done = call_as(db, "customer", b["customer_id"], CANCEL, b["id"], "running late")
     assert (done["status"], done["refund_cents"]) == ("cancelled", 1000)
 
 
@@ -333,10 +307,10 @@ def test_after_the_start_the_provider_cannot_cancel_or_move_but_marks_it_and_ops
     db: psycopg.Connection[Any], free_to_cancel: tuple[bk.Shop, dict[str, Any]], start: Any
 ) -> None:
     lenient, b = free_to_cancel
-    _starts_in(db, b["id"], "-10 minutes")
+    bk.starts_in(db, b["id"], "-10 minutes")
     owner, customer = lenient.owner_id, b["customer_id"]
     later = start + timedelta(days=2)
-    assert _call(db, "provider", owner, PREVIEW, b["id"])["refusal"] == "booking_started"
+    assert call_as(db, "provider", owner, PREVIEW, b["id"])["refusal"] == "booking_started"
     refusals = [
         _refused(db, "provider", owner, CANCEL, b["id"], "customer did not come"),
         _refused(db, "provider", owner, RESCHEDULE, b["id"], later),
@@ -346,9 +320,9 @@ def test_after_the_start_the_provider_cannot_cancel_or_move_but_marks_it_and_ops
     assert bk.status(db, b["id"]) == "confirmed"
     # ops still can (a dispute settled by a person), and the preview says so to ops
     ops = create_user(db, "ops")
-    ops_preview = _call(db, "ops", ops, PREVIEW, b["id"])
+    ops_preview = call_as(db, "ops", ops, PREVIEW, b["id"])
     assert (ops_preview["can_cancel"], ops_preview["refund_cents"]) == (True, 1000)
-    done = _call(db, "ops", ops, FORCE_CANCEL, b["id"], "service not delivered", True)
+    done = call_as(db, "ops", ops, FORCE_CANCEL, b["id"], "service not delivered", True)
     assert (done["status"], done["refund_cents"]) == ("cancelled", 1000)
 
 
@@ -356,8 +330,10 @@ def test_the_provider_marks_a_no_show_after_the_start_and_nothing_is_refunded(
     db: psycopg.Connection[Any], free_to_cancel: tuple[bk.Shop, dict[str, Any]]
 ) -> None:
     lenient, b = free_to_cancel
-    _starts_in(db, b["id"], "-10 minutes")
-    assert _call(db, "provider", lenient.owner_id, MARK, b["id"], "no_show")["status"] == "no_show"
+    bk.starts_in(db, b["id"], "-10 minutes")
+    assert (
+        call_as(db, "provider", lenient.owner_id, MARK, b["id"], "no_show")["status"] == "no_show"
+    )
     assert _refunds(db, b["id"]) == []
 
 
@@ -368,10 +344,10 @@ def test_rescheduling_to_a_free_slot_moves_the_booking_and_keeps_its_payment(
     db: psycopg.Connection[Any], shop: bk.Shop, paid: dict[str, Any], start: Any
 ) -> None:
     new_start = start + timedelta(hours=4)
-    moved = _call(db, "customer", paid["customer_id"], RESCHEDULE, paid["id"], new_start)
+    moved = call_as(db, "customer", paid["customer_id"], RESCHEDULE, paid["id"], new_start)
     assert moved["id"] == paid["id"] and moved["status"] == "confirmed"
     assert moved["payment"]["id"] == paid["payment"]["id"], "the same payment"
-    assert len(_queue(db, "payment.create_intent")) == 1, "no second charge"
+    assert len(bk.payment_messages(db, "payment.create_intent")) == 1, "no second charge"
     row = db.execute(
         "select lower(during), upper(during) - lower(during), upper(blocked) - upper(during) "
         "from app.bookings where id = %s",
@@ -411,7 +387,7 @@ def test_rescheduling_into_a_taken_slot_is_a_409_and_the_booking_stays(
 def test_moving_a_booking_by_less_than_its_length_does_not_collide_with_itself(
     db: psycopg.Connection[Any], shop: bk.Shop, paid: dict[str, Any], start: Any
 ) -> None:
-    moved = _call(
+    moved = call_as(
         db, "provider", shop.owner_id, RESCHEDULE, paid["id"], start + timedelta(minutes=30)
     )
     assert moved["starts_at"] is not None
@@ -424,13 +400,13 @@ def test_moving_a_booking_by_less_than_its_length_does_not_collide_with_itself(
 def test_a_customer_cannot_reschedule_inside_the_notice_window_but_the_provider_can(
     db: psycopg.Connection[Any], shop: bk.Shop, paid: dict[str, Any], start: Any
 ) -> None:
-    _starts_in(db, paid["id"], "23 hours")
+    bk.starts_in(db, paid["id"], "23 hours")
     target = start + timedelta(hours=2)
     assert _refused(db, "customer", paid["customer_id"], RESCHEDULE, paid["id"], target) == (
         "PT409",
         "too_late",
     )
-    moved = _call(db, "provider", shop.owner_id, RESCHEDULE, paid["id"], target)
+    moved = call_as(db, "provider", shop.owner_id, RESCHEDULE, paid["id"], target)
     assert moved["status"] == "confirmed"
 
 
@@ -446,7 +422,7 @@ def test_concurrent_reschedules_of_two_bookings_into_one_slot_leave_exactly_one_
         with psycopg.connect(db_url, autocommit=True) as conn:
             barrier.wait()
             try:
-                _call(conn, "customer", booking["customer_id"], RESCHEDULE, booking["id"], target)
+                call_as(conn, "customer", booking["customer_id"], RESCHEDULE, booking["id"], target)
                 return "moved"
             except psycopg.Error as exc:
                 return str(exc.diag.message_hint)
@@ -485,9 +461,9 @@ def test_partial_ops_refunds_add_up_and_never_exceed_the_charge(
     db: psycopg.Connection[Any], paid: dict[str, Any]
 ) -> None:
     ops = create_user(db, "ops")
-    first = _call(db, "ops", ops, OPS_REFUND, paid["id"], 400, "late start")
+    first = call_as(db, "ops", ops, OPS_REFUND, paid["id"], 400, "late start")
     assert (first["refunded_cents"], first["net_cents"]) == (400, 600)
-    second = _call(db, "ops", ops, OPS_REFUND, paid["id"], 600, "goodwill")
+    second = call_as(db, "ops", ops, OPS_REFUND, paid["id"], 600, "goodwill")
     assert second["refundable_cents"] == 0
     assert _refused(db, "ops", ops, OPS_REFUND, paid["id"], 1, "more") == ("PT409", "conflict")
     assert _refunds(db, paid["id"]) == [400, 600]
@@ -510,7 +486,7 @@ def test_twenty_concurrent_ops_refunds_cannot_over_refund(
         with psycopg.connect(db_url, autocommit=True) as conn:
             barrier.wait()
             try:
-                _call(conn, "ops", ops, OPS_REFUND, paid["id"], 300, "goodwill")
+                call_as(conn, "ops", ops, OPS_REFUND, paid["id"], 300, "goodwill")
                 return "refunded"
             except psycopg.Error as exc:
                 return f"{exc.sqlstate} {exc.diag.message_hint}"
@@ -526,9 +502,9 @@ def test_ops_force_cancel_refunds_everything_left_and_is_audited(
     db: psycopg.Connection[Any], paid: dict[str, Any]
 ) -> None:
     ops = create_user(db, "ops")
-    _starts_in(db, paid["id"], "1 hour")  # inside the notice window: ops refund in full anyway
-    _call(db, "ops", ops, OPS_REFUND, paid["id"], 250, "late start")
-    done = _call(db, "ops", ops, FORCE_CANCEL, paid["id"], "provider closed", True)
+    bk.starts_in(db, paid["id"], "1 hour")  # inside the notice window: ops refund in full anyway
+    call_as(db, "ops", ops, OPS_REFUND, paid["id"], 250, "late start")
+    done = call_as(db, "ops", ops, FORCE_CANCEL, paid["id"], "provider closed", True)
     assert (done["status"], done["refund_cents"], done["cancelled_by"]) == ("cancelled", 750, "ops")
     assert _refunds(db, paid["id"]) == [250, 750]
     row = db.execute(
@@ -543,10 +519,10 @@ def test_ops_force_cancel_without_refund_keeps_the_money(
     db: psycopg.Connection[Any], paid: dict[str, Any]
 ) -> None:
     ops = create_user(db, "ops")
-    done = _call(db, "ops", ops, FORCE_CANCEL, paid["id"], "fraud", False)
+    done = call_as(db, "ops", ops, FORCE_CANCEL, paid["id"], "fraud", False)
     assert done["refund_cents"] == 0
     assert _refunds(db, paid["id"]) == []
-    balance = _call(db, "ops", ops, BALANCE, paid["id"])
+    balance = call_as(db, "ops", ops, BALANCE, paid["id"])
     assert (balance["charged_cents"], balance["net_cents"]) == (1000, 1000)
 
 
@@ -561,13 +537,13 @@ def test_the_provider_marks_a_started_booking_completed_or_no_show(
         "PT409",
         "invalid_transition",
     ), "not before it starts"
-    _starts_in(db, paid["id"], "-30 minutes")
+    bk.starts_in(db, paid["id"], "-30 minutes")
     assert _refused(db, "provider", owner, MARK, paid["id"], "done") == ("PT400", "invalid_input")
     assert _refused(db, "customer", paid["customer_id"], MARK, paid["id"], "completed") == (
         "PT403",
         "forbidden",
     )
-    assert _call(db, "provider", owner, MARK, paid["id"], "no_show")["status"] == "no_show"
+    assert call_as(db, "provider", owner, MARK, paid["id"], "no_show")["status"] == "no_show"
     assert _refused(db, "provider", owner, MARK, paid["id"], "completed") == (
         "PT409",
         "invalid_transition",
@@ -579,8 +555,8 @@ def test_the_sweep_completes_bookings_past_their_end_by_the_margin(
 ) -> None:
     long_ago = catalog.add_booking(db, shop.service_id, start)
     recent = catalog.add_booking(db, shop.service_id, start + timedelta(hours=2))
-    _starts_in(db, long_ago, "-4 hours")  # ended 3 hours ago
-    _starts_in(db, recent, "-90 minutes")  # ended 30 minutes ago
+    bk.starts_in(db, long_ago, "-4 hours")  # ended 3 hours ago
+    bk.starts_in(db, recent, "-90 minutes")  # ended 30 minutes ago
     result = db.execute("select internal.sweep()").fetchone()
     assert result is not None and result[0]["completed"] == 1
     assert (bk.status(db, long_ago), bk.status(db, recent)) == ("completed", "confirmed")
@@ -617,7 +593,7 @@ def test_a_cancellation_racing_the_payment_webhook_ends_cancelled_and_fully_refu
     def cancel(b: dict[str, Any], barrier: threading.Barrier) -> str:
         with psycopg.connect(db_url, autocommit=True) as conn:
             barrier.wait()
-            return str(_call(conn, "customer", b["customer_id"], CANCEL, b["id"], "no")["status"])
+            return str(call_as(conn, "customer", b["customer_id"], CANCEL, b["id"], "no")["status"])
 
     def webhook(intent: str, barrier: threading.Barrier) -> str:
         with psycopg.connect(db_url, autocommit=True) as conn:

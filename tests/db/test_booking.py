@@ -26,13 +26,6 @@ def start() -> Any:
     return catalog.next_weekday(2, at="10:00")
 
 
-def _queue(db: psycopg.Connection[Any], kind: str) -> list[dict[str, Any]]:
-    rows = db.execute(
-        "select message from pgmq.q_payments where message->>'type' = %s order by msg_id", (kind,)
-    )
-    return [r[0] for r in rows]
-
-
 def _sqlstate(exc: pytest.ExceptionInfo[psycopg.Error]) -> tuple[str | None, str | None]:
     return exc.value.sqlstate, exc.value.diag.message_hint
 
@@ -49,7 +42,7 @@ def test_confirming_holds_the_slot_and_asks_the_worker_for_a_payment_intent(
     assert b["hold_expires_at"] is not None
     assert b["payment"]["status"] == "pending"
     assert b["payment"]["amount_cents"] == 1000, "the deposit is charged"
-    assert [m["booking_id"] for m in _queue(db, "payment.create_intent")] == [b["id"]]
+    assert [m["booking_id"] for m in bk.payment_messages(db, "payment.create_intent")] == [b["id"]]
     actor = db.execute(
         "select actor_id, actor_role from audit.action_log where action = 'booking.created' and row_id = %s",
         (b["id"],),
@@ -107,7 +100,9 @@ def test_an_expired_hold_frees_the_slot_at_once_even_before_the_sweep(
     won = bk.confirm(db, bob, qb, shop.provider_id)
     assert won["status"] == "pending_payment"
     assert bk.status(db, held["id"]) == "expired"
-    assert [m["booking_id"] for m in _queue(db, "payment.cancel_intent")] == [held["id"]]
+    assert [m["booking_id"] for m in bk.payment_messages(db, "payment.cancel_intent")] == [
+        held["id"]
+    ]
 
 
 def test_overlap_through_the_buffers_is_refused_too(
@@ -398,7 +393,7 @@ def test_a_payment_that_arrives_after_the_hold_expired_is_refunded(
         "select amount_cents, status from app.refunds where booking_id = %s", (b["id"],)
     ).fetchall()
     assert refunds == [(1000, "pending")]
-    assert [m["refund_id"] for m in _queue(db, "payment.refund")]
+    assert [m["refund_id"] for m in bk.payment_messages(db, "payment.refund")]
 
 
 @pytest.mark.parametrize(
@@ -434,7 +429,7 @@ def test_a_payment_that_does_not_match_the_booking_never_confirms_it_and_is_refu
         "select amount_cents, requested_role from app.refunds where booking_id = %s", (b["id"],)
     ).fetchall()
     assert refunds == ([(received, "system")] if received else [])
-    assert len(_queue(db, "payment.refund")) == (1 if received else 0)
+    assert len(bk.payment_messages(db, "payment.refund")) == (1 if received else 0)
     flag = db.execute(
         "select expected_cents, expected_currency, received_cents, received_currency, "
         "stripe_payment_intent_id from app.payment_mismatches where booking_id = %s",
@@ -549,7 +544,7 @@ def test_the_sweep_is_safe_to_run_concurrently(
     assert first is not None and second is not None
     assert first[0]["expired"] + second[0]["expired"] == 3
     assert {bk.status(db, i) for i in ids} == {"expired"}
-    assert len(_queue(db, "payment.cancel_intent")) == 3
+    assert len(bk.payment_messages(db, "payment.cancel_intent")) == 3
 
 
 # --- who sees what ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog
-from tests.helpers.db import acting_as, as_user
+from tests.helpers.db import acting_as, call_as
 from tests.helpers.factories import create_user
 
 STATUSES = ["pending_payment", "confirmed", "completed", "no_show", "cancelled", "expired"]
@@ -29,33 +29,6 @@ def shop(db: psycopg.Connection[Any]) -> bk.Shop:
 @pytest.fixture
 def start() -> Any:
     return catalog.next_weekday(2, at="10:00")
-
-
-def _last_event(db: psycopg.Connection[Any]) -> int:
-    row = db.execute("select coalesce(max(id), 0) from app.events").fetchone()
-    assert row is not None
-    return int(row[0])
-
-
-def _starts_in(db: psycopg.Connection[Any], booking_id: Any, offset: str) -> None:
-    """Owner-level: move a booking (during and blocked together) to start at now() + offset."""
-    db.execute(
-        """
-        update app.bookings as b
-        set during = tstzrange(lower(b.during) + s.d, upper(b.during) + s.d, '[)'),
-            blocked = tstzrange(lower(b.blocked) + s.d, upper(b.blocked) + s.d, '[)')
-        from (select now() + %s::interval - lower(during) as d from app.bookings where id = %s) as s
-        where b.id = %s
-        """,
-        (offset, booking_id, booking_id),
-    )
-
-
-def _call(db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *params: Any) -> Any:
-    with as_user(db, role, sub):
-        row = db.execute(sql, params).fetchone()
-    assert row is not None
-    return row[0]
 
 
 # --- the routes: how each booking reaches a state, and how each transition is made ---------
@@ -73,13 +46,13 @@ def _confirmed(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> dict[s
 
 def _started(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> dict[str, Any]:
     b = _confirmed(db, shop, start)
-    _starts_in(db, b["id"], "-10 minutes")
+    bk.starts_in(db, b["id"], "-10 minutes")
     return b
 
 
 def _ended_long_ago(db: psycopg.Connection[Any], shop: bk.Shop, start: Any) -> dict[str, Any]:
     b = _confirmed(db, shop, start)
-    _starts_in(db, b["id"], "-4 hours")
+    bk.starts_in(db, b["id"], "-4 hours")
     return b
 
 
@@ -113,16 +86,20 @@ def _expire(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str, Any]) -> No
 
 
 def _customer_cancels(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str, Any]) -> None:
-    _call(db, "customer", b["customer_id"], "select internal.cancel_booking(%s, %s)", b["id"], "no")
+    call_as(
+        db, "customer", b["customer_id"], "select internal.cancel_booking(%s, %s)", b["id"], "no"
+    )
 
 
 def _provider_cancels(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str, Any]) -> None:
-    _call(db, "provider", shop.owner_id, "select internal.cancel_booking(%s, %s)", b["id"], "ill")
+    call_as(db, "provider", shop.owner_id, "select internal.cancel_booking(%s, %s)", b["id"], "ill")
 
 
 def _ops_cancel(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str, Any]) -> None:
     ops = create_user(db, "ops")
-    _call(db, "ops", ops, "select internal.ops_force_cancel(%s, %s, %s)", b["id"], "dispute", True)
+    call_as(
+        db, "ops", ops, "select internal.ops_force_cancel(%s, %s, %s)", b["id"], "dispute", True
+    )
 
 
 def _payment_fails(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str, Any]) -> None:
@@ -152,7 +129,7 @@ def _payment_mismatches(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str,
 
 def _mark(outcome: str) -> Callable[[psycopg.Connection[Any], bk.Shop, dict[str, Any]], None]:
     def act(db: psycopg.Connection[Any], shop: bk.Shop, b: dict[str, Any]) -> None:
-        _call(
+        call_as(
             db, "provider", shop.owner_id, "select internal.mark_booking(%s, %s)", b["id"], outcome
         )
 
@@ -298,7 +275,7 @@ def test_every_transition_emits_exactly_one_event_and_its_notifications(
     b = case.arrange(db, shop, start)
     if "id" in b:
         assert bk.status(db, b["id"]) == case.before
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     queued = db.execute("select coalesce(max(msg_id), 0) from pgmq.q_payments").fetchone()
     assert queued is not None
 
@@ -362,12 +339,12 @@ def test_every_other_transition_is_refused_and_emits_nothing(
     db: psycopg.Connection[Any], shop: bk.Shop, start: Any, before: str, after: str
 ) -> None:
     booking = catalog.add_booking(db, shop.service_id, start, status=before)
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     with pytest.raises(psycopg.Error) as err:
         db.execute("select internal.transition_booking(%s, %s, 'ops')", (booking, after))
     assert (err.value.sqlstate, err.value.diag.message_hint) == ("PT409", "invalid_transition")
     assert bk.status(db, booking) == before
-    assert _last_event(db) == mark
+    assert bk.last_event(db) == mark
 
 
 # --- no other path -----------------------------------------------------------------------------
@@ -388,7 +365,7 @@ def test_a_legal_status_change_made_directly_is_refused_even_for_the_owner(
     db: psycopg.Connection[Any], shop: bk.Shop, start: Any, before: str, after: str
 ) -> None:
     booking = catalog.add_booking(db, shop.service_id, start, status=before)
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     # the superuser (owner) connection, then a definer-like block without the function
     for stmt in (
         "update app.bookings set status = %(after)s where id = %(id)s",
@@ -402,7 +379,7 @@ def test_a_legal_status_change_made_directly_is_refused_even_for_the_owner(
         assert (err.value.sqlstate, err.value.diag.message_hint) == ("PT409", "invalid_transition")
         assert "only through internal.transition_booking" in err.value.diag.message_primary
     assert bk.status(db, booking) == before
-    assert _last_event(db) == mark
+    assert bk.last_event(db) == mark
 
 
 def test_the_api_roles_cannot_update_a_bookings_status_at_all(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -14,11 +14,9 @@ from worker.errors import DeployError
 
 
 @pytest.fixture
-def empty_db() -> str:
-    name = f"bookiji_deploy_{uuid.uuid4().hex[:8]}"
-    url = stack.create_db(name, template=None)
-    yield url
-    stack.drop_db(name)
+def empty_db() -> Iterator[str]:
+    with stack.scratch_database("bookiji_deploy", template=None) as db:
+        yield db.url
 
 
 def _dump(url: str, tmp_path: Path, name: str) -> str:

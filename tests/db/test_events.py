@@ -28,12 +28,6 @@ def start() -> Any:
     return catalog.next_weekday(2, at="10:00")
 
 
-def _last_event(db: psycopg.Connection[Any]) -> int:
-    row = db.execute("select coalesce(max(id), 0) from app.events").fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def _events(db: psycopg.Connection[Any], after: int) -> list[tuple[Any, ...]]:
     """(kind, booking_id, provider_id, customer_id, recipient_id, during, payload) after an id."""
     return db.execute(
@@ -63,7 +57,7 @@ def _blocked(db: psycopg.Connection[Any], booking_id: Any) -> Any:
 def test_a_hold_writes_booking_created_and_the_time_it_takes(
     db: psycopg.Connection[Any], shop: bk.Shop, start: Any
 ) -> None:
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     b = bk.book(db, shop, start)
     events = _events(db, mark)
     assert [e[0] for e in events] == ["booking_created", "availability_changed"]
@@ -80,7 +74,7 @@ def test_a_move_writes_booking_rescheduled_with_the_time_freed_and_taken(
     b = bk.book(db, shop, start)
     bk.pay(db, b)
     before = _blocked(db, b["id"])
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     with as_user(db, "customer", b["customer_id"]):
         db.execute(
             "select internal.reschedule_booking(%s, %s)", (b["id"], start + timedelta(hours=3))
@@ -105,7 +99,7 @@ def test_a_refund_that_succeeds_writes_booking_refunded_once(
         db.execute("select internal.cancel_booking(%s, 'closed')", (b["id"],))
     row = db.execute("select id from app.refunds where booking_id = %s", (b["id"],)).fetchone()
     assert row is not None
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     for _ in range(2):  # a repeated report changes nothing
         db.execute("select internal.record_refund(%s, 're_1', 'succeeded')", (row[0],))
     refunded = [e for e in _events(db, mark) if e[0] == "booking_refunded"]
@@ -118,7 +112,7 @@ def test_time_off_added_moved_and_removed_changes_availability(
 ) -> None:
     first = (start, start + timedelta(hours=2))
     second = (start + timedelta(days=1), start + timedelta(days=1, hours=2))
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     with as_user(db, "provider", shop.owner_id):
         db.execute(
             "insert into api.my_time_off (provider_id, during) values (%s, tstzrange(%s, %s))",
@@ -137,7 +131,7 @@ def test_each_notification_row_writes_one_event_for_its_recipient(
     db: psycopg.Connection[Any], shop: bk.Shop, start: Any
 ) -> None:
     b = bk.book(db, shop, start)
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     bk.pay(db, b)
     rows = db.execute("select id, recipient_id, event, channel from app.notifications").fetchall()
     events = [e for e in _events(db, mark) if e[0] == "notification_created"]
@@ -152,11 +146,11 @@ def test_a_rolled_back_change_writes_no_event(
     db: psycopg.Connection[Any], shop: bk.Shop, start: Any
 ) -> None:
     b = bk.book(db, shop, start)
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     with pytest.raises(psycopg.Error), as_user(db, "customer", b["customer_id"]):
         db.execute("select internal.cancel_booking(%s, 'changed my mind')", (b["id"],))
         db.execute("select 1 / 0")
-    assert _last_event(db) == mark
+    assert bk.last_event(db) == mark
 
 
 # --- ids and NOTIFY ------------------------------------------------------------------------------
@@ -165,7 +159,7 @@ def test_a_rolled_back_change_writes_no_event(
 def test_event_ids_grow_and_each_is_notified_with_its_id_alone_at_commit(
     db: psycopg.Connection[Any], db_url: str, shop: bk.Shop, start: Any
 ) -> None:
-    mark = _last_event(db)
+    mark = bk.last_event(db)
     with psycopg.connect(db_url, autocommit=True) as listener:
         listener.execute("listen bookiji_events")
         customer = create_user(db, "customer")

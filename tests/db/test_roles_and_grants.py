@@ -7,7 +7,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from bookiji import config
 from tests.helpers import stack
 from tests.helpers.db import acting_as
 
@@ -64,8 +63,7 @@ def test_anon_has_no_usage_on_pgmq_or_audit(db: psycopg.Connection[Any]) -> None
 
 
 def test_the_worker_role_sends_reads_and_archives(db: psycopg.Connection[Any]) -> None:
-    s = config.load()
-    url = stack.role_url(db.info.dbname, "bookiji_worker", s.worker_db_password)
+    url = stack.worker_url(db.info.dbname)
     with psycopg.connect(url, autocommit=True) as w:
         (msg_id,) = w.execute(
             "select pgmq.send('payments', '{\"type\": \"probe\"}'::jsonb)"

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import psycopg
 
-from bookiji import config
 from tests.helpers import stack
 from tests.helpers.api import PASSWORD, signup
 from tests.helpers.mailbox import Mailbox, text_of
@@ -23,9 +22,7 @@ CODE = re.compile(r"^    ([A-Za-z0-9_-]{20,})$", re.M)
 def run_worker_once(dbname: str, smtp_url: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "WORKER_DATABASE_URL": stack.role_url(
-            dbname, "bookiji_worker", config.load().worker_db_password
-        ),
+        "WORKER_DATABASE_URL": stack.worker_url(dbname),
         "SMTP_URL": smtp_url,
     }
     proc = subprocess.run(

@@ -37,7 +37,7 @@ def worker(
 ) -> Iterator[WorkerProcess]:
     monkeypatch.setenv("STRIPE_API_BASE", localstripe.url)
     dbname = psycopg.conninfo.conninfo_to_dict(api.db_url)["dbname"]
-    url = stack.role_url(str(dbname), "bookiji_worker", config.load().worker_db_password)
+    url = stack.worker_url(str(dbname))
     with WorkerProcess(
         url, "--import", "worker.tasks", "--sweep-interval", "0.5", "--poll", "1"
     ) as proc:

@@ -19,6 +19,15 @@ def client(base_url: str, source: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=base_url, transport=transport, timeout=30)
 
 
+def answers(base_url: str) -> bool:
+    """Whether PostgREST answers a database call (/rpc/ping) now: after a restart, once
+    it has its connections back."""
+    try:
+        return httpx.get(f"{base_url}/rpc/ping", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def pgrst(base_url: str, token: str | None = None) -> SyncPostgrestClient:
     """A postgrest-py client on schema `api` (its default, `public`, is answered PGRST106),
     as the bearer of ``token`` when given. A refusal raises ``postgrest.APIError`` with the

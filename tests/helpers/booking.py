@@ -123,3 +123,32 @@ def status(db: psycopg.Connection[Any], booking_id: Any) -> str:
     row = db.execute("select status from app.bookings where id = %s", (booking_id,)).fetchone()
     assert row is not None
     return str(row[0])
+
+
+def starts_in(db: psycopg.Connection[Any], booking_id: Any, offset: str) -> None:
+    """Owner-level: move a booking (during and blocked together) to start at now() + offset."""
+    db.execute(
+        """
+        update app.bookings as b
+        set during = tstzrange(lower(b.during) + s.d, upper(b.during) + s.d, '[)'),
+            blocked = tstzrange(lower(b.blocked) + s.d, upper(b.blocked) + s.d, '[)')
+        from (select now() + %s::interval - lower(during) as d from app.bookings where id = %s) as s
+        where b.id = %s
+        """,
+        (offset, booking_id, booking_id),
+    )
+
+
+def payment_messages(db: psycopg.Connection[Any], kind: str) -> list[dict[str, Any]]:
+    """The messages of type ``kind`` waiting in the payments queue, oldest first."""
+    rows = db.execute(
+        "select message from pgmq.q_payments where message->>'type' = %s order by msg_id", (kind,)
+    )
+    return [r[0] for r in rows]
+
+
+def last_event(db: psycopg.Connection[Any]) -> int:
+    """The id of the newest row in app.events (0 if none)."""
+    row = db.execute("select coalesce(max(id), 0) from app.events").fetchone()
+    assert row is not None
+    return int(row[0])

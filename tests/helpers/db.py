@@ -1,4 +1,4 @@
-"""Acting as a user inside one transaction, the way PostgREST does it."""
+"""Acting as a user inside one transaction, the way PostgREST does it; one value of a query."""
 
 from __future__ import annotations
 
@@ -37,3 +37,18 @@ def as_user(
         conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(body),))
         conn.execute(psycopg.sql.SQL("set local role {}").format(psycopg.sql.Identifier(role)))
         yield conn
+
+
+def one(conn: psycopg.Connection[Any], sql: str, *args: Any) -> Any:
+    """The first column of the first row ``sql`` returns (there must be one)."""
+    row = conn.execute(sql, args).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def call_as(
+    conn: psycopg.Connection[Any], role: str, sub: uuid.UUID | str | None, sql: str, *args: Any
+) -> Any:
+    """``one`` as ``role`` (``as_user``: the transaction commits)."""
+    with as_user(conn, role, sub):
+        return one(conn, sql, *args)

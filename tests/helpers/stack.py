@@ -5,17 +5,32 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+import psycopg
 
 from bookiji import config, procs
 
 # The test cluster and its scratch databases (bookiji/scratch.py, shared with lint).
 from bookiji.scratch import TEMPLATE_DB as TEMPLATE_DB
 from bookiji.scratch import TEST_PG_PORT as TEST_PG_PORT
+from bookiji.scratch import Scratch as Scratch
 from bookiji.scratch import admin_url as admin_url
 from bookiji.scratch import create_db as create_db
 from bookiji.scratch import drop_db as drop_db
 from bookiji.scratch import role_url as role_url
+from bookiji.scratch import scratch_database as scratch_database
 from bookiji.scratch import test_cluster as test_cluster
+
+
+def worker_url(dbname: str) -> str:
+    """The worker's role (bookiji_worker) on a database of the test cluster."""
+    return role_url(dbname, "bookiji_worker", config.load().worker_db_password)
+
+
+def admin_connection(server: PostgREST) -> psycopg.Connection[Any]:
+    """A superuser connection (autocommit) to the database under ``server``."""
+    return psycopg.connect(server.db_url, autocommit=True)
 
 
 def free_port() -> int:
@@ -61,4 +76,12 @@ def run_postgrest(
         costly_anonymous=costly_anonymous,
         realtime_env=realtime_env,
     ) as server:
+        yield server
+
+
+@contextmanager
+def api_over_scratch(prefix: str, template: str, **options: Any) -> Iterator[PostgREST]:
+    """PostgREST and nginx over a scratch database of their own cloned from ``template``
+    (for tests that write junk or change limits); ``options`` as ``run_postgrest`` takes them."""
+    with scratch_database(prefix, template) as db, run_postgrest(db.name, **options) as server:
         yield server

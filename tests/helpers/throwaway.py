@@ -5,7 +5,6 @@ deployed through the real deploy path, destroyed afterwards."""
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +40,9 @@ class Throwaway:
             "bookiji",
         )
 
+    def worker_url(self) -> str:
+        return self.url("bookiji_worker", self.settings.worker_db_password)
+
     def one(self, sql: str, *args: Any) -> Any:
         """One value, on a new connection (the restarts end the old ones)."""
         with psycopg.connect(self.url(), autocommit=True) as conn:
@@ -51,16 +53,13 @@ class Throwaway:
         """Start again once the killed postmaster is gone (reaped: `pg_ctl status` believes a
         zombie is a running server) and its backends have released the shared memory."""
         until(lambda: not os.path.exists(f"/proc/{pid}"), timeout, "the postmaster to be reaped")
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.cluster.start()
-                self.cluster.wait_ready(5)
-                return
-            except ConfigError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+
+        def started() -> bool:
+            self.cluster.start()
+            self.cluster.wait_ready(5)
+            return True
+
+        until(started, timeout, "the cluster to start again", ignoring=(ConfigError,), every=0.2)
 
     @contextmanager
     def run_postgrest(

@@ -9,13 +9,27 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def until(check: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+def until(
+    check: Callable[[], T],
+    timeout: float = 30.0,
+    what: str = "condition",
+    *,
+    ignoring: tuple[type[Exception], ...] = (),
+    every: float = 0.05,
+) -> T:
+    """Poll ``check`` every ``every`` seconds until it returns something truthy; fail after
+    ``timeout`` seconds. An exception in ``ignoring`` counts as not yet, and is raised if
+    the last attempt before the deadline raised it."""
     deadline = time.monotonic() + timeout
     while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
+        try:
+            result = check()
+        except ignoring:
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(every)

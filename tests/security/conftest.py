@@ -77,16 +77,11 @@ def _customer(db: psycopg.Connection[Any]) -> Party:
 
 @pytest.fixture(scope="module")
 def world(template_db: str) -> Iterator[World]:
-    name = f"bookiji_sec_{uuid.uuid4().hex[:8]}"
-    stack.create_db(name, template_db)
-    try:
-        with (
-            stack.run_postgrest(name) as server,
-            psycopg.connect(server.db_url, autocommit=True) as db,
-        ):
-            yield _populate(server, db)
-    finally:
-        stack.drop_db(name)
+    with (
+        stack.api_over_scratch("bookiji_sec", template_db) as server,
+        psycopg.connect(server.db_url, autocommit=True) as db,
+    ):
+        yield _populate(server, db)
 
 
 def _populate(server: stack.PostgREST, db: psycopg.Connection[Any]) -> World:

@@ -6,7 +6,6 @@ CI size by default (BOOKIJI_FUZZ_EXAMPLES=20 per operation); ``make fuzz``
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -19,13 +18,8 @@ EXAMPLES = int(os.environ.get("BOOKIJI_FUZZ_EXAMPLES", "20"))
 @pytest.fixture(scope="module")
 def fuzz_api(template_db: str) -> Iterator[stack.PostgREST]:
     """A PostgREST and nginx over a database of their own: the fuzzer writes junk."""
-    name = f"bookiji_fuzz_{uuid.uuid4().hex[:8]}"
-    stack.create_db(name, template_db)
-    try:
-        with stack.run_postgrest(name) as server:
-            yield server
-    finally:
-        stack.drop_db(name)
+    with stack.api_over_scratch("bookiji_fuzz", template_db) as server:
+        yield server
 
 
 @pytest.mark.timeout(3600)

@@ -29,7 +29,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,13 +53,8 @@ ST = Path(sys.executable).with_name("st")
 @pytest.fixture(scope="module")
 def conformance_api(template_db: str) -> Iterator[stack.PostgREST]:
     """A PostgREST and nginx over a database of their own: the run writes junk."""
-    name = f"bookiji_oas_{uuid.uuid4().hex[:8]}"
-    stack.create_db(name, template_db)
-    try:
-        with stack.run_postgrest(name) as server:
-            yield server
-    finally:
-        stack.drop_db(name)
+    with stack.api_over_scratch("bookiji_oas", template_db) as server:
+        yield server
 
 
 def _document(base_url: str, token: str | None) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from bookiji import config
 from tests.helpers import stack
 from tests.worker import handlers
 from worker.retry import RetryPolicy
@@ -27,7 +26,7 @@ def effects(db: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
 
 @pytest.fixture
 def worker_url(db: psycopg.Connection[Any]) -> str:
-    return stack.role_url(db.info.dbname, "bookiji_worker", config.load().worker_db_password)
+    return stack.worker_url(db.info.dbname)
 
 
 def enqueue(

@@ -15,15 +15,10 @@ import pytest
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog
+from tests.helpers.db import one
 from tests.worker.conftest import dlq_messages, enqueue
 from worker.errors import PermanentError
 from worker.messages import NotifyMessage, PaymentMessage, PaymentStep, RefundMessage
-
-
-def _one(db: psycopg.Connection[Any], sql: str, *args: Any) -> Any:
-    row = db.execute(sql, args).fetchone()
-    assert row is not None
-    return row[0]
 
 
 def _booking(db: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -47,7 +42,7 @@ def _booking(db: psycopg.Connection[Any]) -> dict[str, Any]:
 def test_one_stripe_refund_status_map_in_sql(
     db: psycopg.Connection[Any], stripe: str | None, ledger: str
 ) -> None:
-    assert _one(db, "select internal.stripe_refund_status(%s)", stripe) == ledger
+    assert one(db, "select internal.stripe_refund_status(%s)", stripe) == ledger
 
 
 def test_the_payment_handlers_get_an_explicit_action(db: psycopg.Connection[Any]) -> None:
@@ -55,16 +50,16 @@ def test_the_payment_handlers_get_an_explicit_action(db: psycopg.Connection[Any]
     pid = b["payment"]["id"]
 
     def intent(attempt: int) -> dict[str, Any]:
-        return dict(_one(db, "select internal.payment_intent_action(%s, %s)", pid, attempt))
+        return dict(one(db, "select internal.payment_intent_action(%s, %s)", pid, attempt))
 
     def cancel(status: str | None, refused: bool = False) -> str:
         sql = "select internal.payment_cancel_action(%s, %s, %s)"
-        return str(_one(db, sql, pid, status, refused)["action"])
+        return str(one(db, sql, pid, status, refused)["action"])
 
     step = PaymentStep.from_row(intent(1), ("create_intent", "skip"))
     assert (step.action, str(step.booking_id)) == ("create_intent", b["id"])
     assert cancel(None) == "record_cancelled"  # no intent yet: nothing to cancel in Stripe
-    assert _one(db, "select internal.payment_intent_action(%s, 1)", uuid.uuid4()) is None
+    assert one(db, "select internal.payment_intent_action(%s, 1)", uuid.uuid4()) is None
 
     db.execute("select internal.transition_booking(%s, 'expired', 'system')", (b["id"],))
     assert intent(1)["action"] == "skip"
@@ -91,9 +86,9 @@ def test_record_refund_maps_the_stripe_status_in_sql(
 ) -> None:
     b = _booking(db)
     bk.pay(db, b)
-    rid = _one(db, "select internal.request_refund(%s, 100, 'test', null, 'system')", b["id"])
+    rid = one(db, "select internal.request_refund(%s, 100, 'test', null, 'system')", b["id"])
     with psycopg.connect(worker_url, autocommit=True) as conn:
-        action = _one(conn, "select internal.refund_action(%s)", rid)["action"]
+        action = one(conn, "select internal.refund_action(%s)", rid)["action"]
         assert action == "create_refund"
         from worker.queries import query
 
@@ -106,8 +101,8 @@ def test_record_refund_maps_the_stripe_status_in_sql(
                 "failure": None,
             },
         )
-        assert _one(conn, "select internal.refund_action(%s)", rid)["action"] == "skip"
-    assert _one(db, "select status from app.refunds where id = %s", rid) == "failed"
+        assert one(conn, "select internal.refund_action(%s)", rid)["action"] == "skip"
+    assert one(db, "select status from app.refunds where id = %s", rid) == "failed"
 
 
 def test_reconcile_compares_and_repairs_in_one_sql_call(db: psycopg.Connection[Any]) -> None:
@@ -115,7 +110,7 @@ def test_reconcile_compares_and_repairs_in_one_sql_call(db: psycopg.Connection[A
     (through the one status map), a duplicate and an unknown object are only reported."""
     paid, stranger = _booking(db), str(uuid.uuid4())
     bk.pay(db, paid, "pi_paid")
-    rid = str(_one(db, "select internal.request_refund(%s, 100, 't', null, 'system')", paid["id"]))
+    rid = str(one(db, "select internal.request_refund(%s, 100, 't', null, 'system')", paid["id"]))
     now = int(time.time())
     cur = str(paid["payment"]["currency"]).lower()
     intents = [
@@ -157,7 +152,7 @@ def test_reconcile_compares_and_repairs_in_one_sql_call(db: psycopg.Connection[A
 
     def run(repair: bool) -> dict[str, Any]:
         return dict(
-            _one(
+            one(
                 db,
                 "select internal.reconcile(%s::jsonb, %s::jsonb, now() - interval '7 days', "
                 "interval '0', %s)",
@@ -168,7 +163,7 @@ def test_reconcile_compares_and_repairs_in_one_sql_call(db: psycopg.Connection[A
         )
 
     dry = run(False)
-    assert _one(db, "select status from app.refunds where id = %s", rid) == "pending"
+    assert one(db, "select status from app.refunds where id = %s", rid) == "pending"
     report = run(True)
     assert (report["intents"], report["stripe_refunds"]) == (3, 1)
     found = {(d["kind"], d["subject"], d.get("repaired")) for d in report["differences"]}
@@ -178,7 +173,7 @@ def test_reconcile_compares_and_repairs_in_one_sql_call(db: psycopg.Connection[A
         ("missed_refund_update", rid, "refund failed"),
     }
     assert {d["kind"] for d in dry["differences"]} == {k for k, _, _ in found}
-    assert _one(db, "select status from app.refunds where id = %s", rid) == "failed"
+    assert one(db, "select status from app.refunds where id = %s", rid) == "failed"
     assert {d["kind"] for d in run(True)["differences"]} == {"duplicate_intents", "unknown_intent"}
 
 
@@ -212,7 +207,7 @@ def test_a_malformed_payment_message_is_dead_lettered_as_permanent(
 
 def test_window_is_applied_in_sql(db: psycopg.Connection[Any]) -> None:
     old = int(time.time() - timedelta(days=30).total_seconds())
-    report = _one(
+    report = one(
         db,
         "select internal.reconcile(%s::jsonb, '[]', now() - interval '7 days', interval '0', false)",
         json.dumps(

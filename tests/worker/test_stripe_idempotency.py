@@ -193,7 +193,7 @@ def test_an_intent_made_by_an_attempt_that_never_committed_is_recorded_and_cance
     ).fetchone()
     assert row is not None
     msg_id, body, enqueued_at = row
-    with psycopg.connect(cp.worker_url(db)) as conn:
+    with psycopg.connect(stack.worker_url(db.info.dbname)) as conn:
 
         def deliver(read_ct: int, commit: bool) -> None:
             message = Message("payments", msg_id, read_ct, enqueued_at, enqueued_at, body)
@@ -217,7 +217,7 @@ def test_an_intent_made_by_an_attempt_that_never_committed_is_recorded_and_cance
         (booking["id"],),
     ).fetchall()
     assert cancels
-    with psycopg.connect(cp.worker_url(db)) as conn:
+    with psycopg.connect(stack.worker_url(db.info.dbname)) as conn:
         for c_id, c_body, c_at in cancels:
             message = Message("payments", c_id, 1, c_at, c_at, c_body)
             with conn.transaction():
@@ -243,7 +243,7 @@ def test_cancelling_an_intent_the_customer_pays_at_that_very_moment_is_not_a_dea
         "where message ->> 'booking_id' = %s",
         (booking["id"],),
     ).fetchone() or (None, None, None)
-    with psycopg.connect(cp.worker_url(db)) as conn, conn.transaction():
+    with psycopg.connect(stack.worker_url(db.info.dbname)) as conn, conn.transaction():
         tasks.create_intent(
             registry.Context(conn, Message("payments", msg_id, 1, at, at, body), 8), body
         )
@@ -266,7 +266,7 @@ def test_cancelling_an_intent_the_customer_pays_at_that_very_moment_is_not_a_dea
 
     monkeypatch.setattr(sc.v1.payment_intents, "retrieve", look_then_the_customer_pays)
     c_id, c_body, c_at = cancel
-    with psycopg.connect(cp.worker_url(db)) as conn, conn.transaction():
+    with psycopg.connect(stack.worker_url(db.info.dbname)) as conn, conn.transaction():
         tasks.cancel_intent(
             registry.Context(conn, Message("payments", c_id, 1, c_at, c_at, c_body), 8), c_body
         )
