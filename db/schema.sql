@@ -8203,7 +8203,7 @@ begin
             v_expired := v_expired + 1;
         end if;
     end loop;
-    -- confirmed bookings past their end (db/functions/47_after_booking.sql)
+    -- confirmed bookings past their end (above)
     v_completed := internal.complete_due_bookings(p_limit);
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';

@@ -314,46 +314,6 @@ $$;
 comment on function internal.expire_hold(uuid) is
 'Expire one pending hold whose time is up and ask the worker to cancel its PaymentIntent.';
 
-create or replace function internal.sweep(p_limit integer default 500)
-returns jsonb
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-    v_id uuid;
-    v_expired integer := 0;
-    v_completed integer;
-    v_purged integer;
-begin
-    perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
-    -- skip locked: safe to run concurrently and often; a hold another
-    -- transaction is handling is left to it
-    for v_id in
-        select b.id from app.bookings as b
-        where b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now()
-        order by b.hold_expires_at
-        limit p_limit
-        for update skip locked
-    loop
-        if internal.expire_hold(v_id) then
-            v_expired := v_expired + 1;
-        end if;
-    end loop;
-    -- confirmed bookings past their end (db/functions/47_after_booking.sql)
-    v_completed := internal.complete_due_bookings(p_limit);
-    -- throttle bookkeeping older than any window that reads it
-    delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
-    delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
-    -- the event log keeps event_retention_hours (db/functions/44_events.sql)
-    v_purged := internal.purge_events();
-    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed, 'events_purged', v_purged);
-end
-$$;
-comment on function internal.sweep(integer) is
-'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events. Safe to run concurrently.';
-
 create or replace function internal.confirm_booking(p_quote_id uuid, p_provider_id uuid)
 returns jsonb
 language plpgsql

@@ -1,4 +1,4 @@
--- Execute grants for the queue functions (db/functions/60_queue.sql).
+-- Execute grants for the queue functions (db/functions/20_queue.sql).
 -- Grants start from revoke; each role gets what it calls by name.
 revoke all on function
 internal.queue_names(),
