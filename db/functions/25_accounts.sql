@@ -66,9 +66,7 @@ immutable
 set search_path = ''
 as $$
 begin
-    if p_full_name is null or pg_catalog.btrim(p_full_name) = '' then
-        perform internal.fail('invalid_input', 'full_name is required');
-    end if;
+    perform internal.require_text(p_full_name, 'full_name');
     if pg_catalog.char_length(p_full_name) > 200 then
         perform internal.fail('invalid_input', 'full_name must be at most 200 characters');
     end if;

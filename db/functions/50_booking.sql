@@ -344,18 +344,11 @@ declare
     v_max_network_holds integer;
     v_result jsonb;
 begin
-    if v_customer is null then
-        perform internal.fail('not_authenticated', 'confirming a booking needs a signed-in customer');
-    end if;
-    if auth.role() <> 'customer' then
-        perform internal.fail('forbidden', 'only customers can confirm bookings');
-    end if;
-    if p_quote_id is null then
-        perform internal.fail('invalid_input', 'quote_id is required');
-    end if;
-    if p_provider_id is null then
-        perform internal.fail('invalid_input', 'provider_id is required');
-    end if;
+    perform internal.require_role(
+        'customer', 'only customers can confirm bookings', 'confirming a booking needs a signed-in customer'
+    );
+    perform internal.require(p_quote_id, 'quote_id');
+    perform internal.require(p_provider_id, 'provider_id');
 
     -- Idempotency-Key: the same key and body return the first answer; the same
     -- key with another body is refused. A concurrent twin waits here for the
@@ -564,9 +557,7 @@ security definer
 set search_path = ''
 as $$
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     if not exists (
         select from app.bookings as b where b.id = p_booking_id and b.customer_id = auth.uid()
     ) then

@@ -115,9 +115,7 @@ security definer
 set search_path = ''
 as $$
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     if internal.booking_party(p_booking_id) is null then
         perform internal.fail('not_found', 'no such booking');
     end if;

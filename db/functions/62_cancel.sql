@@ -139,12 +139,8 @@ begin
     if auth.uid() is null then
         perform internal.fail('not_authenticated', 'cancelling a booking needs a signed-in user');
     end if;
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
-    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
-        perform internal.fail('invalid_input', 'reason is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
+    perform internal.require_text(p_reason, 'reason');
     if pg_catalog.length(p_reason) > 500 then
         perform internal.fail('invalid_input', 'reason must be at most 500 characters');
     end if;
@@ -187,9 +183,7 @@ as $$
 declare
     v_party text;
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     v_party := internal.booking_party(p_booking_id);
     if v_party is null then
         perform internal.fail('not_found', 'no such booking');

@@ -85,12 +85,8 @@ begin
     if auth.uid() is null then
         perform internal.fail('not_authenticated', 'rescheduling a booking needs a signed-in user');
     end if;
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
-    if p_new_starts_at is null or p_new_starts_at in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'new_starts_at is required (a timestamp with time zone)');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
+    perform internal.require_time(p_new_starts_at, 'new_starts_at');
     v_party := internal.booking_party(p_booking_id);
     if v_party is null then
         perform internal.fail('not_found', 'no such booking');

@@ -8,15 +8,9 @@ stable
 set search_path = ''
 as $$
 begin
-    if auth.role() <> 'ops' then
-        perform internal.fail('forbidden', 'only ops staff can do this');
-    end if;
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
-    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
-        perform internal.fail('invalid_input', 'reason is required');
-    end if;
+    perform internal.require_role('ops', 'only ops staff can do this');
+    perform internal.require(p_booking_id, 'booking_id');
+    perform internal.require_text(p_reason, 'reason');
     if pg_catalog.length(p_reason) > 500 then
         perform internal.fail('invalid_input', 'reason must be at most 500 characters');
     end if;

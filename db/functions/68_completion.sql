@@ -13,9 +13,7 @@ declare
     v_party text;
     v_booking app.bookings;
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     if p_outcome is null or p_outcome not in ('completed', 'no_show') then
         perform internal.fail('invalid_input', 'outcome must be completed or no_show');
     end if;
