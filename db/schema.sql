@@ -346,7 +346,7 @@ CREATE FUNCTION api.dlq_discard(queue text DEFAULT NULL::text, msg_id bigint DEF
     SET search_path TO ''
     AS $$
 begin
-    perform internal.require_ops();
+    perform internal.require_role('ops', 'only ops staff may use the queue tools');
     return internal.dlq_discard(
         dlq_discard.queue, dlq_discard.msg_id, dlq_discard.reason, auth.uid(), 'ops',
         internal.request_id()
@@ -373,7 +373,7 @@ CREATE FUNCTION api.dlq_list(queue text DEFAULT NULL::text, error_class text DEF
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    select internal.require_ops();
+    select internal.require_role('ops', 'only ops staff may use the queue tools');
     select * from internal.dlq_list(dlq_list.queue, dlq_list.error_class, dlq_list."limit");
 $$;
 
@@ -397,7 +397,7 @@ CREATE FUNCTION api.dlq_replay(queue text DEFAULT NULL::text, msg_id bigint DEFA
     SET search_path TO ''
     AS $$
 begin
-    perform internal.require_ops();
+    perform internal.require_role('ops', 'only ops staff may use the queue tools');
     return query select * from internal.dlq_replay(
         dlq_replay.queue, dlq_replay.msg_id, auth.uid(), 'ops', internal.request_id()
     );
@@ -429,7 +429,7 @@ CREATE FUNCTION api.dlq_show(queue text DEFAULT NULL::text, msg_id bigint DEFAUL
     SET search_path TO ''
     AS $$
 begin
-    perform internal.require_ops();
+    perform internal.require_role('ops', 'only ops staff may use the queue tools');
     return internal.dlq_show(dlq_show.queue, dlq_show.msg_id);
 end
 $$;
@@ -666,8 +666,7 @@ CREATE FUNCTION api.ops_audit_trail(booking_id uuid DEFAULT NULL::uuid, actor_id
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    select internal.fail('forbidden', 'only ops staff may read the audit trail')
-    where auth.role() is distinct from 'ops';
+    select internal.require_role('ops', 'only ops staff may read the audit trail');
     select internal.fail('invalid_input', 'limit must be between 1 and 500')
     where ops_audit_trail."limit" is null or ops_audit_trail."limit" not between 1 and 500;
     select internal.fail('invalid_input', 'to must be after from')
@@ -788,7 +787,7 @@ CREATE FUNCTION api.queue_stats() RETURNS TABLE(queue_name text, queue_length bi
     SET search_path TO ''
     AS $$
 begin
-    perform internal.require_ops();
+    perform internal.require_role('ops', 'only ops staff may use the queue tools');
     return query select * from internal.queue_stats();
 end
 $$;
@@ -1551,9 +1550,7 @@ CREATE FUNCTION auth.check_profile(p_full_name text, p_locale text, p_phone text
     SET search_path TO ''
     AS $_$
 begin
-    if p_full_name is null or pg_catalog.btrim(p_full_name) = '' then
-        perform internal.fail('invalid_input', 'full_name is required');
-    end if;
+    perform internal.require_text(p_full_name, 'full_name');
     if pg_catalog.char_length(p_full_name) > 200 then
         perform internal.fail('invalid_input', 'full_name must be at most 200 characters');
     end if;
@@ -2879,9 +2876,7 @@ CREATE FUNCTION internal.booking_balance(p_booking_id uuid) RETURNS jsonb
     SET search_path TO ''
     AS $$
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     if internal.booking_party(p_booking_id) is null then
         perform internal.fail('not_found', 'no such booking');
     end if;
@@ -3080,9 +3075,7 @@ CREATE FUNCTION internal.booking_payment(p_booking_id uuid) RETURNS jsonb
     SET search_path TO ''
     AS $$
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     if not exists (
         select from app.bookings as b where b.id = p_booking_id and b.customer_id = auth.uid()
     ) then
@@ -3334,12 +3327,8 @@ begin
     if auth.uid() is null then
         perform internal.fail('not_authenticated', 'cancelling a booking needs a signed-in user');
     end if;
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
-    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
-        perform internal.fail('invalid_input', 'reason is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
+    perform internal.require_text(p_reason, 'reason');
     if pg_catalog.length(p_reason) > 500 then
         perform internal.fail('invalid_input', 'reason must be at most 500 characters');
     end if;
@@ -3440,9 +3429,7 @@ CREATE FUNCTION internal.cancellation_preview(p_booking_id uuid) RETURNS jsonb
 declare
     v_party text;
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     v_party := internal.booking_party(p_booking_id);
     if v_party is null then
         perform internal.fail('not_found', 'no such booking');
@@ -3907,18 +3894,11 @@ declare
     v_max_network_holds integer;
     v_result jsonb;
 begin
-    if v_customer is null then
-        perform internal.fail('not_authenticated', 'confirming a booking needs a signed-in customer');
-    end if;
-    if auth.role() <> 'customer' then
-        perform internal.fail('forbidden', 'only customers can confirm bookings');
-    end if;
-    if p_quote_id is null then
-        perform internal.fail('invalid_input', 'quote_id is required');
-    end if;
-    if p_provider_id is null then
-        perform internal.fail('invalid_input', 'provider_id is required');
-    end if;
+    perform internal.require_role(
+        'customer', 'only customers can confirm bookings', 'confirming a booking needs a signed-in customer'
+    );
+    perform internal.require(p_quote_id, 'quote_id');
+    perform internal.require(p_provider_id, 'provider_id');
 
     -- Idempotency-Key: the same key and body return the first answer; the same
     -- key with another body is refused. A concurrent twin waits here for the
@@ -4384,18 +4364,12 @@ declare
     v_table text := pgmq.format_table_name(v_dlq, 'q');
     v_message jsonb;
 begin
-    if p_msg_id is null then
-        perform internal.fail('invalid_input', 'msg_id is required');
-    end if;
-    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
-        perform internal.fail('invalid_input', 'reason is required');
-    end if;
+    perform internal.require(p_msg_id, 'msg_id');
+    perform internal.require_text(p_reason, 'reason');
     if pg_catalog.length(p_reason) > 1000 then
         perform internal.fail('invalid_input', 'reason must be at most 1000 characters');
     end if;
-    if p_actor_role is null then
-        perform internal.fail('invalid_input', 'actor_role is required');
-    end if;
+    perform internal.require(p_actor_role, 'actor_role');
     execute pg_catalog.format(
         'delete from pgmq.%I as d where d.msg_id = $1 returning d.message', v_table
     ) into v_message using p_msg_id;
@@ -4479,9 +4453,7 @@ declare
     v_id bigint;
     v_message jsonb;
 begin
-    if p_actor_role is null then
-        perform internal.fail('invalid_input', 'actor_role is required');
-    end if;
+    perform internal.require(p_actor_role, 'actor_role');
     for v_id, v_message in execute pg_catalog.format(
         $q$
         select d.msg_id, d.message
@@ -4534,9 +4506,7 @@ declare
     v_dlq text := internal.checked_queue(p_queue) || '_dlq';
     v_result jsonb;
 begin
-    if p_msg_id is null then
-        perform internal.fail('invalid_input', 'msg_id is required');
-    end if;
+    perform internal.require(p_msg_id, 'msg_id');
     execute pg_catalog.format(
         $q$
         select jsonb_build_object(
@@ -5097,9 +5067,7 @@ declare
     v_party text;
     v_booking app.bookings;
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     if p_outcome is null or p_outcome not in ('completed', 'no_show') then
         perform internal.fail('invalid_input', 'outcome must be completed or no_show');
     end if;
@@ -5434,9 +5402,7 @@ declare
     v_queued integer := 0;
 begin
     perform internal.check_notification_data(notify.event, notify.data);
-    if notify.recipient is null then
-        perform internal.fail('invalid_input', 'recipient is required');
-    end if;
+    perform internal.require(notify.recipient, 'recipient');
     if notify.event_key is null or pg_catalog.btrim(notify.event_key) = ''
         or pg_catalog.char_length(notify.event_key) > 200 then
         perform internal.fail('invalid_input', 'event_key is required (at most 200 characters)');
@@ -6193,15 +6159,9 @@ CREATE FUNCTION internal.ops_check(p_booking_id uuid, p_reason text) RETURNS voi
     SET search_path TO ''
     AS $$
 begin
-    if auth.role() <> 'ops' then
-        perform internal.fail('forbidden', 'only ops staff can do this');
-    end if;
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
-    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
-        perform internal.fail('invalid_input', 'reason is required');
-    end if;
+    perform internal.require_role('ops', 'only ops staff can do this');
+    perform internal.require(p_booking_id, 'booking_id');
+    perform internal.require_text(p_reason, 'reason');
     if pg_catalog.length(p_reason) > 500 then
         perform internal.fail('invalid_input', 'reason must be at most 500 characters');
     end if;
@@ -6669,21 +6629,16 @@ declare
     v_point extensions.geography;
     v_quote_id uuid;
 begin
-    if auth.role() = 'anon' or v_customer_id is null then
-        perform internal.fail('not_authenticated', 'asking for a quote needs a signed-in customer');
-    end if;
-    if auth.role() <> 'customer' then
-        perform internal.fail('forbidden', 'only customers can ask for quotes');
-    end if;
+    perform internal.require_role(
+        'customer', 'only customers can ask for quotes', 'asking for a quote needs a signed-in customer'
+    );
     if not exists (
         select from app.users as u where u.id = v_customer_id and u.role = 'customer'
     ) then
         perform internal.fail('forbidden', 'the token''s subject is not a customer account');
     end if;
 
-    if p_category is null then
-        perform internal.fail('invalid_input', 'category is required (a category slug)');
-    end if;
+    perform internal.require(p_category, 'category', 'a category slug');
     select c.id into v_category_id from app.service_categories as c where c.slug = p_category;
     if not found then
         perform internal.fail(
@@ -6691,9 +6646,7 @@ begin
         );
     end if;
     v_point := internal.make_point(p_lat, p_lng);
-    if p_starts_at is null or p_starts_at in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'starts_at is required (a timestamp with time zone)');
-    end if;
+    perform internal.require_time(p_starts_at, 'starts_at');
     if p_starts_at <= pg_catalog.now() then
         perform internal.fail('invalid_input', 'starts_at must be in the future');
     end if;
@@ -7676,26 +7629,103 @@ COMMENT ON FUNCTION internal.request_refund(p_booking_id uuid, p_amount_cents in
 
 
 --
--- Name: require_ops(); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: require(anyelement, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.require_ops() RETURNS void
+CREATE FUNCTION internal.require(p_value anyelement, p_name text, p_hint text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
 begin
-    if auth.role() is distinct from 'ops' then
-        perform internal.fail('forbidden', 'only ops staff may use the queue tools');
+    if p_value is null then
+        perform internal.fail(
+            'invalid_input', p_name || ' is required' || coalesce(' (' || p_hint || ')', '')
+        );
     end if;
 end
 $$;
 
 
 --
--- Name: FUNCTION require_ops(); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION require(p_value anyelement, p_name text, p_hint text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.require_ops() IS 'Refuse the caller with 403 forbidden unless its role claim is ops.';
+COMMENT ON FUNCTION internal.require(p_value anyelement, p_name text, p_hint text) IS 'Refuse a null argument with 400 invalid_input "<name> is required" (and "(<hint>)" when given).';
+
+
+--
+-- Name: require_role(text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.require_role(p_role text, p_refusal text, p_anonymous text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    -- an anonymous caller (no role claim or no subject) gets 401 when the
+    -- caller says what signing in would allow; otherwise the role check's 403
+    if p_anonymous is not null and (auth.role() = 'anon' or auth.uid() is null) then
+        perform internal.fail('not_authenticated', p_anonymous);
+    end if;
+    if auth.role() is distinct from p_role then
+        perform internal.fail('forbidden', p_refusal);
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION require_role(p_role text, p_refusal text, p_anonymous text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.require_role(p_role text, p_refusal text, p_anonymous text) IS 'Refuse a caller whose role claim is not p_role: 403 forbidden with p_refusal.
+With p_anonymous, an anonymous caller (role anon, or no subject) gets 401 not_authenticated with that message first.';
+
+
+--
+-- Name: require_text(text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.require_text(p_value text, p_name text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_value is null or pg_catalog.btrim(p_value) = '' then
+        perform internal.fail('invalid_input', p_name || ' is required');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION require_text(p_value text, p_name text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.require_text(p_value text, p_name text) IS 'Refuse a null or blank text argument with 400 invalid_input "<name> is required".';
+
+
+--
+-- Name: require_time(timestamp with time zone, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.require_time(p_value timestamp with time zone, p_name text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_value is null or p_value in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', p_name || ' is required (a timestamp with time zone)');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION require_time(p_value timestamp with time zone, p_name text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.require_time(p_value timestamp with time zone, p_name text) IS 'Refuse a null or infinite timestamp argument with 400 invalid_input "<name> is required (a timestamp with time zone)".';
 
 
 --
@@ -7717,12 +7747,8 @@ begin
     if auth.uid() is null then
         perform internal.fail('not_authenticated', 'rescheduling a booking needs a signed-in user');
     end if;
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
-    if p_new_starts_at is null or p_new_starts_at in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'new_starts_at is required (a timestamp with time zone)');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
+    perform internal.require_time(p_new_starts_at, 'new_starts_at');
     v_party := internal.booking_party(p_booking_id);
     if v_party is null then
         perform internal.fail('not_found', 'no such booking');
@@ -7973,15 +7999,9 @@ declare
     v_latest timestamptz;
     v_span tstzrange;
 begin
-    if p_service_id is null then
-        perform internal.fail('invalid_input', 'service_id is required');
-    end if;
-    if p_from is null or p_from in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'from is required (a timestamp with time zone)');
-    end if;
-    if p_to is null or p_to in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'to is required (a timestamp with time zone)');
-    end if;
+    perform internal.require(p_service_id, 'service_id');
+    perform internal.require_time(p_from, 'from');
+    perform internal.require_time(p_to, 'to');
     if p_to <= p_from then
         perform internal.fail('invalid_input', 'to must be after from');
     end if;
@@ -8308,7 +8328,7 @@ begin
             v_expired := v_expired + 1;
         end if;
     end loop;
-    -- confirmed bookings past their end (db/functions/47_after_booking.sql)
+    -- confirmed bookings past their end (above)
     v_completed := internal.complete_due_bookings(p_limit);
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';

@@ -3,7 +3,7 @@
 ``bookiji reconcile`` (and the worker, every ``--reconcile-interval`` seconds)
 lists every PaymentIntent and Refund Stripe holds from the last
 ``--window-days`` days and hands them, as Stripe returns them, to
-``internal.reconcile`` (db/functions/47_reconcile.sql) in one call. The
+``internal.reconcile`` (db/functions/58_reconcile.sql) in one call. The
 database matches them with its payments and refunds of the window
 (PaymentIntents by ``metadata.booking_id``, refunds by
 ``metadata.refund_ledger_id``, the metadata the worker gives every object it

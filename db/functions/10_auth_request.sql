@@ -32,6 +32,21 @@ as $$
 $$;
 comment on function auth.role() is 'The caller''s role claim (anon without a token).';
 
+create or replace function auth.client_addr()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+    -- nginx overwrites X-Real-IP with the connection's address; without nginx
+    -- there is no trustworthy address and every client shares one bucket.
+    select coalesce(
+        nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-real-ip',
+        'unknown'
+    )
+$$;
+comment on function auth.client_addr() is 'The client''s address as nginx reports it (X-Real-IP), or ''unknown''.';
+
 create or replace function auth.rate_limited(p_bucket text, p_limit integer)
 returns void
 language plpgsql

@@ -2,21 +2,6 @@
 -- logout, email confirmation, password reset, profile. The definer bodies live
 -- in auth; api holds thin invoker wrappers that PostgREST exposes.
 
-create or replace function auth.client_addr()
-returns text
-language sql
-stable
-set search_path = ''
-as $$
-    -- nginx overwrites X-Real-IP with the connection's address; without nginx
-    -- there is no trustworthy address and every client shares one bucket.
-    select coalesce(
-        nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb ->> 'x-real-ip',
-        'unknown'
-    )
-$$;
-comment on function auth.client_addr() is 'The client''s address as nginx reports it (X-Real-IP), or ''unknown''.';
-
 create or replace function auth.normalize_email(p_email text)
 returns text
 language sql
@@ -81,9 +66,7 @@ immutable
 set search_path = ''
 as $$
 begin
-    if p_full_name is null or pg_catalog.btrim(p_full_name) = '' then
-        perform internal.fail('invalid_input', 'full_name is required');
-    end if;
+    perform internal.require_text(p_full_name, 'full_name');
     if pg_catalog.char_length(p_full_name) > 200 then
         perform internal.fail('invalid_input', 'full_name must be at most 200 characters');
     end if;

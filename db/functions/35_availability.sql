@@ -165,15 +165,9 @@ declare
     v_latest timestamptz;
     v_span tstzrange;
 begin
-    if p_service_id is null then
-        perform internal.fail('invalid_input', 'service_id is required');
-    end if;
-    if p_from is null or p_from in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'from is required (a timestamp with time zone)');
-    end if;
-    if p_to is null or p_to in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'to is required (a timestamp with time zone)');
-    end if;
+    perform internal.require(p_service_id, 'service_id');
+    perform internal.require_time(p_from, 'from');
+    perform internal.require_time(p_to, 'to');
     if p_to <= p_from then
         perform internal.fail('invalid_input', 'to must be after from');
     end if;

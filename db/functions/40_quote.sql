@@ -633,21 +633,16 @@ declare
     v_point extensions.geography;
     v_quote_id uuid;
 begin
-    if auth.role() = 'anon' or v_customer_id is null then
-        perform internal.fail('not_authenticated', 'asking for a quote needs a signed-in customer');
-    end if;
-    if auth.role() <> 'customer' then
-        perform internal.fail('forbidden', 'only customers can ask for quotes');
-    end if;
+    perform internal.require_role(
+        'customer', 'only customers can ask for quotes', 'asking for a quote needs a signed-in customer'
+    );
     if not exists (
         select from app.users as u where u.id = v_customer_id and u.role = 'customer'
     ) then
         perform internal.fail('forbidden', 'the token''s subject is not a customer account');
     end if;
 
-    if p_category is null then
-        perform internal.fail('invalid_input', 'category is required (a category slug)');
-    end if;
+    perform internal.require(p_category, 'category', 'a category slug');
     select c.id into v_category_id from app.service_categories as c where c.slug = p_category;
     if not found then
         perform internal.fail(
@@ -655,9 +650,7 @@ begin
         );
     end if;
     v_point := internal.make_point(p_lat, p_lng);
-    if p_starts_at is null or p_starts_at in ('infinity', '-infinity') then
-        perform internal.fail('invalid_input', 'starts_at is required (a timestamp with time zone)');
-    end if;
+    perform internal.require_time(p_starts_at, 'starts_at');
     if p_starts_at <= pg_catalog.now() then
         perform internal.fail('invalid_input', 'starts_at must be in the future');
     end if;

@@ -27,3 +27,10 @@ grant execute on function auth.jwt(), auth.uid(), auth.role() to anon, customer,
 grant execute on function auth.check_request() to anon, customer, provider, ops;
 grant execute on function internal.fail(text, text, text) to anon, customer, provider, ops, bookiji_worker;
 grant execute on function internal.error_codes() to anon, customer, provider, ops, bookiji_worker;
+-- The guards (db/functions/12_guards.sql): invoker functions that only refuse
+grant execute on function
+internal.require_role(text, text, text),
+internal.require(anyelement, text, text),
+internal.require_text(text, text),
+internal.require_time(timestamptz, text)
+to anon, customer, provider, ops, bookiji_worker;

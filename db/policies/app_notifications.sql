@@ -1,5 +1,5 @@
 -- app.notifications: written only by the definer functions of
--- db/functions/70_notifications.sql (internal.notify and the worker's
+-- db/functions/22_notifications.sql (internal.notify and the worker's
 -- transitions). A signed-in person reads their own rows, through
 -- api.my_notifications; the data column (it may hold a one-time token until
 -- delivery) is granted to nobody.

@@ -1,4 +1,4 @@
--- Execute grants for the notification functions (db/functions/70_notifications.sql).
+-- Execute grants for the notification functions (db/functions/22_notifications.sql).
 -- Grants start from revoke; each role gets what it calls by name.
 revoke all on function
 internal.notification_events(),

@@ -1,4 +1,4 @@
--- Execute grants for the audit trail (db/functions/65_audit_trail.sql) and the
+-- Execute grants for the audit trail (db/functions/16_audit_trail.sql) and the
 -- OpenAPI 3.1 document (db/functions/97_openapi.sql).
 revoke all on function
 api.ops_audit_trail(uuid, uuid, timestamptz, timestamptz, integer, bigint),

@@ -1,9 +1,8 @@
--- Execute grants for the queue functions (db/functions/60_queue.sql).
+-- Execute grants for the queue functions (db/functions/20_queue.sql).
 -- Grants start from revoke; each role gets what it calls by name.
 revoke all on function
 internal.queue_names(),
 internal.checked_queue(text, text),
-internal.require_ops(),
 internal.request_id(),
 internal.enqueue(text, jsonb, integer),
 internal.purge_archives(interval),
@@ -28,10 +27,9 @@ grant execute on function internal.queue_stats() to bookiji_worker, ops;
 
 -- The ops tools: ops only. Every other role gets 401/403 from PostgREST (the
 -- gateway gives them the registered code) and sees none of them in its OpenAPI;
--- the wrappers still check internal.require_ops() themselves.
+-- the wrappers still check internal.require_role('ops', ...) themselves.
 grant execute on function internal.request_id() to anon, customer, provider, ops;
 grant execute on function
-internal.require_ops(),
 api.queue_stats(),
 api.dlq_list(text, text, integer),
 api.dlq_show(text, bigint),

@@ -4,7 +4,7 @@ grant execute on function api.stripe_webhook(json), internal.receive_stripe_webh
 -- Payments that did not match their booking: ops only (row-level security on the table agrees).
 grant select on api.payment_mismatches to ops;
 
--- The worker asks what to do (47_payment_actions.sql) and hands Stripe's objects to reconciliation.
+-- The worker asks what to do (56_payment_actions.sql) and hands Stripe's objects to reconciliation.
 grant execute on function
 internal.payment_intent_action(uuid, integer),
 internal.payment_cancel_action(uuid, text, boolean),

@@ -8,9 +8,17 @@
 --   internal.queue_stats    pgmq metrics of our queues (api.queue_stats, the
 --                           worker's Prometheus gauges)
 --
+-- The api wrappers refuse every role but ops themselves (internal.require_role,
+-- 12_guards.sql), so that anon, customer and provider all get the same
+-- registered refusal (a missing execute grant would answer 401 or 403 without a
+-- machine code).
+--
 -- Queue names come from callers: every function validates them against
 -- internal.queue_names() first, and dynamic SQL only ever names a validated
 -- queue's table through pgmq.format_table_name and format('%I').
+
+-- internal.require_ops() became internal.require_role('ops', ...) (12_guards.sql).
+drop function if exists internal.require_ops();
 
 -- queue_names: the work queues. Each has a dead-letter twin <name>_dlq
 -- (migration 20261124000002).
@@ -50,25 +58,6 @@ end
 $$;
 comment on function internal.checked_queue(text, text) is
 'Return the queue name when it is a known work queue; refuse anything else (invalid_input naming the field).';
-
--- require_ops: refuse every role but ops with 403 forbidden. Used by the
--- api wrappers so that anon, customer and provider all get the same
--- registered refusal (a missing execute grant would answer 401 or 403
--- without a machine code).
-create or replace function internal.require_ops()
-returns void
-language plpgsql
-stable
-set search_path = ''
-as $$
-begin
-    if auth.role() is distinct from 'ops' then
-        perform internal.fail('forbidden', 'only ops staff may use the queue tools');
-    end if;
-end
-$$;
-comment on function internal.require_ops() is
-'Refuse the caller with 403 forbidden unless its role claim is ops.';
 
 -- enqueue: send a message and wake the worker, in the caller's transaction.
 create or replace function internal.enqueue(
@@ -203,9 +192,7 @@ declare
     v_dlq text := internal.checked_queue(p_queue) || '_dlq';
     v_result jsonb;
 begin
-    if p_msg_id is null then
-        perform internal.fail('invalid_input', 'msg_id is required');
-    end if;
+    perform internal.require(p_msg_id, 'msg_id');
     execute pg_catalog.format(
         $q$
         select jsonb_build_object(
@@ -253,9 +240,7 @@ declare
     v_id bigint;
     v_message jsonb;
 begin
-    if p_actor_role is null then
-        perform internal.fail('invalid_input', 'actor_role is required');
-    end if;
+    perform internal.require(p_actor_role, 'actor_role');
     for v_id, v_message in execute pg_catalog.format(
         $q$
         select d.msg_id, d.message
@@ -311,18 +296,12 @@ declare
     v_table text := pgmq.format_table_name(v_dlq, 'q');
     v_message jsonb;
 begin
-    if p_msg_id is null then
-        perform internal.fail('invalid_input', 'msg_id is required');
-    end if;
-    if p_reason is null or pg_catalog.btrim(p_reason) = '' then
-        perform internal.fail('invalid_input', 'reason is required');
-    end if;
+    perform internal.require(p_msg_id, 'msg_id');
+    perform internal.require_text(p_reason, 'reason');
     if pg_catalog.length(p_reason) > 1000 then
         perform internal.fail('invalid_input', 'reason must be at most 1000 characters');
     end if;
-    if p_actor_role is null then
-        perform internal.fail('invalid_input', 'actor_role is required');
-    end if;
+    perform internal.require(p_actor_role, 'actor_role');
     execute pg_catalog.format(
         'delete from pgmq.%I as d where d.msg_id = $1 returning d.message', v_table
     ) into v_message using p_msg_id;
@@ -393,7 +372,7 @@ stable
 set search_path = ''
 as $$
 begin
-    perform internal.require_ops();
+    perform internal.require_role('ops', 'only ops staff may use the queue tools');
     return query select * from internal.queue_stats();
 end
 $$;
@@ -424,7 +403,7 @@ language sql
 stable
 set search_path = ''
 as $$
-    select internal.require_ops();
+    select internal.require_role('ops', 'only ops staff may use the queue tools');
     select * from internal.dlq_list(dlq_list.queue, dlq_list.error_class, dlq_list."limit");
 $$;
 comment on function api.dlq_list(text, text, integer) is
@@ -440,7 +419,7 @@ stable
 set search_path = ''
 as $$
 begin
-    perform internal.require_ops();
+    perform internal.require_role('ops', 'only ops staff may use the queue tools');
     return internal.dlq_show(dlq_show.queue, dlq_show.msg_id);
 end
 $$;
@@ -458,7 +437,7 @@ volatile
 set search_path = ''
 as $$
 begin
-    perform internal.require_ops();
+    perform internal.require_role('ops', 'only ops staff may use the queue tools');
     return query select * from internal.dlq_replay(
         dlq_replay.queue, dlq_replay.msg_id, auth.uid(), 'ops', internal.request_id()
     );
@@ -484,7 +463,7 @@ volatile
 set search_path = ''
 as $$
 begin
-    perform internal.require_ops();
+    perform internal.require_role('ops', 'only ops staff may use the queue tools');
     return internal.dlq_discard(
         dlq_discard.queue, dlq_discard.msg_id, dlq_discard.reason, auth.uid(), 'ops',
         internal.request_id()

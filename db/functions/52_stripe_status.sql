@@ -1,6 +1,6 @@
 -- Stripe's statuses, mapped once to the ledger's: used by the webhook's
--- functions (46_payments.sql), the worker's callbacks (worker/sql) and
--- reconciliation (47_reconcile.sql). No other copy of these maps exists.
+-- functions (54_payments.sql), the worker's callbacks (worker/sql) and
+-- reconciliation (58_reconcile.sql). No other copy of these maps exists.
 
 create or replace function internal.stripe_refund_status(p_status text)
 returns text

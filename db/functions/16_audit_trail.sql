@@ -29,8 +29,7 @@ language sql
 stable
 set search_path = ''
 as $$
-    select internal.fail('forbidden', 'only ops staff may read the audit trail')
-    where auth.role() is distinct from 'ops';
+    select internal.require_role('ops', 'only ops staff may read the audit trail');
     select internal.fail('invalid_input', 'limit must be between 1 and 500')
     where ops_audit_trail."limit" is null or ops_audit_trail."limit" not between 1 and 500;
     select internal.fail('invalid_input', 'to must be after from')

@@ -314,46 +314,6 @@ $$;
 comment on function internal.expire_hold(uuid) is
 'Expire one pending hold whose time is up and ask the worker to cancel its PaymentIntent.';
 
-create or replace function internal.sweep(p_limit integer default 500)
-returns jsonb
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-    v_id uuid;
-    v_expired integer := 0;
-    v_completed integer;
-    v_purged integer;
-begin
-    perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
-    -- skip locked: safe to run concurrently and often; a hold another
-    -- transaction is handling is left to it
-    for v_id in
-        select b.id from app.bookings as b
-        where b.status = 'pending_payment' and b.hold_expires_at <= pg_catalog.now()
-        order by b.hold_expires_at
-        limit p_limit
-        for update skip locked
-    loop
-        if internal.expire_hold(v_id) then
-            v_expired := v_expired + 1;
-        end if;
-    end loop;
-    -- confirmed bookings past their end (db/functions/47_after_booking.sql)
-    v_completed := internal.complete_due_bookings(p_limit);
-    -- throttle bookkeeping older than any window that reads it
-    delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
-    delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
-    -- the event log keeps event_retention_hours (db/functions/44_events.sql)
-    v_purged := internal.purge_events();
-    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed, 'events_purged', v_purged);
-end
-$$;
-comment on function internal.sweep(integer) is
-'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events. Safe to run concurrently.';
-
 create or replace function internal.confirm_booking(p_quote_id uuid, p_provider_id uuid)
 returns jsonb
 language plpgsql
@@ -384,18 +344,11 @@ declare
     v_max_network_holds integer;
     v_result jsonb;
 begin
-    if v_customer is null then
-        perform internal.fail('not_authenticated', 'confirming a booking needs a signed-in customer');
-    end if;
-    if auth.role() <> 'customer' then
-        perform internal.fail('forbidden', 'only customers can confirm bookings');
-    end if;
-    if p_quote_id is null then
-        perform internal.fail('invalid_input', 'quote_id is required');
-    end if;
-    if p_provider_id is null then
-        perform internal.fail('invalid_input', 'provider_id is required');
-    end if;
+    perform internal.require_role(
+        'customer', 'only customers can confirm bookings', 'confirming a booking needs a signed-in customer'
+    );
+    perform internal.require(p_quote_id, 'quote_id');
+    perform internal.require(p_provider_id, 'provider_id');
 
     -- Idempotency-Key: the same key and body return the first answer; the same
     -- key with another body is refused. A concurrent twin waits here for the
@@ -604,9 +557,7 @@ security definer
 set search_path = ''
 as $$
 begin
-    if p_booking_id is null then
-        perform internal.fail('invalid_input', 'booking_id is required');
-    end if;
+    perform internal.require(p_booking_id, 'booking_id');
     if not exists (
         select from app.bookings as b where b.id = p_booking_id and b.customer_id = auth.uid()
     ) then

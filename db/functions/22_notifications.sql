@@ -206,9 +206,7 @@ declare
     v_queued integer := 0;
 begin
     perform internal.check_notification_data(notify.event, notify.data);
-    if notify.recipient is null then
-        perform internal.fail('invalid_input', 'recipient is required');
-    end if;
+    perform internal.require(notify.recipient, 'recipient');
     if notify.event_key is null or pg_catalog.btrim(notify.event_key) = ''
         or pg_catalog.char_length(notify.event_key) > 200 then
         perform internal.fail('invalid_input', 'event_key is required (at most 200 characters)');

@@ -1,6 +1,6 @@
 -- What the worker should do for a payments message: the database decides, the
 -- worker performs the one Stripe call named by 'action' and reports back
--- through the record_* entry points (46_payments.sql). Each answer is the
+-- through the record_* entry points (54_payments.sql). Each answer is the
 -- request row (internal.payment_intent_request, internal.refund_request) plus
 -- 'action' and 'reason' (why, for the worker's log line).
 
