@@ -95,28 +95,8 @@ def upstream() -> Iterator[ThreadingHTTPServer]:
 
 @pytest.fixture(scope="module")
 def gateway_url(upstream: ThreadingHTTPServer) -> Iterator[str]:
-    home = _home()
-    port = free_port()
-    cfg = gateway.GatewayConfig(
-        listen_host="127.0.0.1",
-        listen_port=port,
-        upstream_port=upstream.server_address[1],
-        home=home,
-        rate_per_address=10000,
-        burst_per_address=20000,
-        rate_per_token=10000,
-        burst_per_token=20000,
-    )
-    gateway.prepare(cfg)
-    nginx = subprocess.Popen(
-        gateway.command(cfg), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        until(lambda: _answers(url), 20, "nginx to answer")
+    with stack.gateway_before(upstream.server_address[1], _answers) as url:
         yield url
-    finally:
-        stop(nginx)
 
 
 def _home() -> Path:

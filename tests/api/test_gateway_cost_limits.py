@@ -10,7 +10,6 @@ counted without timing. The real nginx and the real njs code run."""
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
@@ -21,8 +20,6 @@ from typing import Any
 import httpx
 import pytest
 
-from bookiji import gateway
-from bookiji.procs import free_port, stop
 from tests.helpers import stack
 from tests.helpers.api import client
 from tests.helpers.waiting import until
@@ -72,29 +69,15 @@ def upstream() -> Iterator[ThreadingHTTPServer]:
 
 @pytest.fixture(scope="module")
 def gateway_url(upstream: ThreadingHTTPServer) -> Iterator[str]:
-    port = free_port()
-    cfg = gateway.GatewayConfig(
-        listen_host="127.0.0.1",
-        listen_port=port,
-        upstream_port=upstream.server_address[1],
-        home=stack.settings().data_dir / "test" / f"gateway-{uuid.uuid4().hex[:8]}",
-        rate_per_address=10000,
-        burst_per_address=20000,
+    with stack.gateway_before(
+        upstream.server_address[1],
+        _answers,
         rate_per_token=5,
         burst_per_token=10,
         costly_per_address=2,
         costly_anonymous=3,
-    )
-    gateway.prepare(cfg)
-    nginx = subprocess.Popen(
-        gateway.command(cfg), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        until(lambda: _answers(url), 20, "nginx to answer")
+    ) as url:
         yield url
-    finally:
-        stop(nginx)
 
 
 def _answers(url: str) -> bool:

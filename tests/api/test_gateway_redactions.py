@@ -8,9 +8,7 @@ the real nginx and the real njs code run."""
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,10 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bookiji import gateway
-from bookiji.procs import free_port, stop
 from tests.helpers import stack
-from tests.helpers.waiting import until
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -47,27 +42,10 @@ class _Echo(BaseHTTPRequestHandler):
 def gateway_url() -> Iterator[str]:
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    port = free_port()
-    cfg = gateway.GatewayConfig(
-        listen_host="127.0.0.1",
-        listen_port=port,
-        upstream_port=upstream.server_address[1],
-        home=stack.settings().data_dir / "test" / f"gateway-{uuid.uuid4().hex[:8]}",
-        rate_per_address=10000,
-        burst_per_address=20000,
-        rate_per_token=10000,
-        burst_per_token=20000,
-    )
-    gateway.prepare(cfg)
-    nginx = subprocess.Popen(
-        gateway.command(cfg), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        until(lambda: _answers(url), 20, "nginx to answer")
-        yield url
+        with stack.gateway_before(upstream.server_address[1], _answers) as url:
+            yield url
     finally:
-        stop(nginx)
         upstream.shutdown()
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -85,3 +86,40 @@ def api_over_scratch(prefix: str, template: str, **options: Any) -> Iterator[Pos
     (for tests that write junk or change limits); ``options`` as ``run_postgrest`` takes them."""
     with scratch_database(prefix, template) as db, run_postgrest(db.name, **options) as server:
         yield server
+
+
+@contextmanager
+def gateway_before(
+    upstream_port: int, ready: Callable[[str], bool], **limits: Any
+) -> Iterator[str]:
+    """The real nginx + njs gateway, on a free port, in front of a test upstream on
+    ``upstream_port``; rate limits lifted unless ``limits`` set them. Yields its URL once
+    ``ready(url)`` holds; nginx is stopped on the way out."""
+    from bookiji import gateway
+    from tests.helpers.waiting import until
+
+    port = procs.free_port()
+    options: dict[str, Any] = {
+        "rate_per_address": 10000,
+        "burst_per_address": 20000,
+        "rate_per_token": 10000,
+        "burst_per_token": 20000,
+        **limits,
+    }
+    cfg = gateway.GatewayConfig(
+        listen_host="127.0.0.1",
+        listen_port=port,
+        upstream_port=upstream_port,
+        home=settings().data_dir / "test" / f"gateway-{uuid.uuid4().hex[:8]}",
+        **options,
+    )
+    gateway.prepare(cfg)
+    nginx = subprocess.Popen(
+        gateway.command(cfg), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        until(lambda: ready(url), 20, "nginx to answer")
+        yield url
+    finally:
+        procs.stop(nginx)
