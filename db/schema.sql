@@ -4754,9 +4754,16 @@ begin
     if v_status is null then
         raise exception 'unknown error code %', p_code;
     end if;
+    -- PostgREST sends a PT error's message as the HTTP reason phrase too, so a
+    -- line break in it (an echoed input such as a category "a\nb") ends the
+    -- status line and the client gets a broken response. Line breaks are
+    -- shown escaped, other control characters as '?'.
     raise exception using
         errcode = 'PT' || v_status::text,
-        message = p_message,
+        message = pg_catalog.regexp_replace(
+            pg_catalog.replace(pg_catalog.replace(p_message, E'\r', '\r'), E'\n', '\n'),
+            '[\x01-\x08\x0b-\x1f\x7f]', '?', 'g'
+        ),
         detail = coalesce(p_detail, ''),
         hint = p_code;
 end
@@ -4767,7 +4774,7 @@ $$;
 -- Name: FUNCTION fail(p_code text, p_message text, p_detail text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.fail(p_code text, p_message text, p_detail text) IS 'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint.';
+COMMENT ON FUNCTION internal.fail(p_code text, p_message text, p_detail text) IS 'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint; control characters in the message are escaped (it is also the HTTP reason phrase).';
 
 
 --

@@ -73,15 +73,22 @@ begin
     if v_status is null then
         raise exception 'unknown error code %', p_code;
     end if;
+    -- PostgREST sends a PT error's message as the HTTP reason phrase too, so a
+    -- line break in it (an echoed input such as a category "a\nb") ends the
+    -- status line and the client gets a broken response. Line breaks are
+    -- shown escaped, other control characters as '?'.
     raise exception using
         errcode = 'PT' || v_status::text,
-        message = p_message,
+        message = pg_catalog.regexp_replace(
+            pg_catalog.replace(pg_catalog.replace(p_message, E'\r', '\r'), E'\n', '\n'),
+            '[\x01-\x08\x0b-\x1f\x7f]', '?', 'g'
+        ),
         detail = coalesce(p_detail, ''),
         hint = p_code;
 end
 $$;
 comment on function internal.fail(text, text, text) is
-'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint.';
+'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint; control characters in the message are escaped (it is also the HTTP reason phrase).';
 
 -- The constraint registry: every constraint of app (check, unique, primary and
 -- foreign key, exclusion) with the registered code and the message clients get
