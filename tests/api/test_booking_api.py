@@ -90,7 +90,9 @@ def test_control_characters_echoed_in_an_error_keep_the_response_whole(
         assert r.status_code == 400, (base, r.status_code, r.text)
         error = r.json()
         assert error["hint"] == "invalid_input"
-        assert error["message"].startswith("category ") and "not a known category" in error["message"]
+        assert (
+            error["message"].startswith("category ") and "not a known category" in error["message"]
+        )
         assert not any(ord(c) < 32 for c in error["message"]), error["message"]
 
 
