@@ -4774,7 +4774,9 @@ $$;
 -- Name: FUNCTION fail(p_code text, p_message text, p_detail text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.fail(p_code text, p_message text, p_detail text) IS 'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint; control characters in the message are escaped (it is also the HTTP reason phrase).';
+COMMENT ON FUNCTION internal.fail(p_code text, p_message text, p_detail text) IS 'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that
+status), code in hint; control characters in the message are escaped (it is
+also the HTTP reason phrase).';
 
 
 --

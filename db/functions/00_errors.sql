@@ -88,7 +88,9 @@ begin
 end
 $$;
 comment on function internal.fail(text, text, text) is
-'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint; control characters in the message are escaped (it is also the HTTP reason phrase).';
+$$Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that
+status), code in hint; control characters in the message are escaped (it is
+also the HTTP reason phrase).$$;
 
 -- The constraint registry: every constraint of app (check, unique, primary and
 -- foreign key, exclusion) with the registered code and the message clients get
