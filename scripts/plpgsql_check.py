@@ -8,7 +8,6 @@ schemas, failing on any error or warning it reports (performance hints are shown
 from __future__ import annotations
 
 import sys
-import uuid
 
 import psycopg
 
@@ -21,12 +20,10 @@ def main() -> int:
     cluster = scratch.test_cluster()
     cluster.start()
     cluster.wait_ready()
-    name = f"bookiji_lint_{uuid.uuid4().hex[:8]}"
-    url = scratch.create_db(name, template=None)
     problems = 0
-    try:
-        deploy.deploy(config.load(), url=url)
-        with psycopg.connect(url, autocommit=True) as conn:
+    with scratch.scratch_database("bookiji_lint", template=None) as db:
+        deploy.deploy(config.load(), url=db.url)
+        with psycopg.connect(db.url, autocommit=True) as conn:
             conn.execute("create extension if not exists plpgsql_check")
             funcs = conn.execute(
                 """
@@ -59,8 +56,6 @@ def main() -> int:
                         f"plpgsql_check: {signature}:{lineno}: {level}: {message} ({statement}) {hint or ''}"
                     )
             print(f"plpgsql_check: {len(funcs)} functions checked, {problems} problems")
-    finally:
-        scratch.drop_db(name)
     return 1 if problems else 0
 
 
