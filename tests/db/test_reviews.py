@@ -4,7 +4,7 @@ quote ranks with; the provider's reliability figures. Organised by persona."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -20,7 +20,7 @@ EDIT = "select internal.edit_review(%s, %s, %s)"
 REPLY = "select internal.reply_to_review(%s, %s)"
 HIDE = "select internal.hide_review(%s, %s)"
 HALF_LIFE_DAYS = 730
-REFERENCE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+REFERENCE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _refused(
@@ -32,7 +32,7 @@ def _refused(
 
 
 def _past(days: int = 2) -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=days)
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(days=days)
 
 
 @pytest.fixture
@@ -271,7 +271,12 @@ def test_the_public_list_shows_a_first_name_and_initial_and_nothing_identifying(
 
 @pytest.mark.parametrize(
     ("full_name", "public"),
-    [("Jean Dupont", "Jean D."), ("Cher", "Cher"), ("anne marie de la tour", "anne T."), ("  ", "A customer")],
+    [
+        ("Jean Dupont", "Jean D."),
+        ("Cher", "Cher"),
+        ("anne marie de la tour", "anne T."),
+        ("  ", "A customer"),
+    ],
 )
 def test_the_public_name_is_the_first_name_and_the_last_initial(
     db: psycopg.Connection[Any], full_name: str, public: str
@@ -382,13 +387,13 @@ def test_reliability_figures_equal_a_recount_of_the_bookings(
         completed(db, shop, create_user(db, "customer"), days_ago=2 + i)
     gone = catalog.add_booking(db, shop.service_id, _past(6))
     db.execute("select internal.transition_booking(%s, 'no_show', 'provider')", (gone,))
-    live = [
-        catalog.add_booking(db, shop.service_id, start + timedelta(hours=i)) for i in range(4)
-    ]
+    live = [catalog.add_booking(db, shop.service_id, start + timedelta(hours=i)) for i in range(4)]
     db.execute(
         "select internal.transition_booking(%s, 'cancelled', 'provider', 'sick')", (live[0],)
     )
-    db.execute("select internal.transition_booking(%s, 'cancelled', 'provider', 'sick')", (live[1],))
+    db.execute(
+        "select internal.transition_booking(%s, 'cancelled', 'provider', 'sick')", (live[1],)
+    )
     db.execute("select internal.transition_booking(%s, 'cancelled', 'customer')", (live[2],))
     stored = db.execute(
         """
@@ -420,15 +425,21 @@ def test_customers_and_anonymous_callers_see_the_reliability_facts(
     db: psycopg.Connection[Any], shop: bk.Shop, customer: uuid.UUID
 ) -> None:
     fresh = call_as(
-        db, "anon", None,
-        "select to_jsonb(p) from api.providers as p where id = %s", shop.provider_id,
+        db,
+        "anon",
+        None,
+        "select to_jsonb(p) from api.providers as p where id = %s",
+        shop.provider_id,
     )
     assert (fresh["ended_bookings"], fresh["provider_cancellation_rate"]) == (0, 0.02)
     b = catalog.add_booking(db, shop.service_id, catalog.next_weekday(2, at="10:00"))
     db.execute("select internal.transition_booking(%s, 'cancelled', 'provider', 'sick')", (b,))
     seen = call_as(
-        db, "customer", customer,
-        "select to_jsonb(p) from api.providers as p where id = %s", shop.provider_id,
+        db,
+        "customer",
+        customer,
+        "select to_jsonb(p) from api.providers as p where id = %s",
+        shop.provider_id,
     )
     assert (seen["ended_bookings"], seen["provider_cancellations"]) == (1, 1)
     assert seen["provider_cancellation_rate"] == pytest.approx(round(1.4 / 21, 4))
