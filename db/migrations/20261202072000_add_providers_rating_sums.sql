@@ -19,11 +19,17 @@ comment on column app.providers.rating_weighted_stars is
 'Sum of weight * stars over the provider''s ratings; rating_avg = this / rating_weight. Kept by triggers.';
 
 -- the ratings providers already have count as given today
-update app.providers
+update app.providers as p
 set
-    rating_weight = rating_count * round(power(2::numeric, extract(epoch from now() - timestamptz '2026-01-01 00:00:00+00')::numeric / (730 * 86400)), 12),
-    rating_weighted_stars = rating_count * coalesce(rating_avg, 0) * round(power(2::numeric, extract(epoch from now() - timestamptz '2026-01-01 00:00:00+00')::numeric / (730 * 86400)), 12)
-where rating_count > 0;
+    rating_weight = p.rating_count * w.weight,
+    rating_weighted_stars = p.rating_count * coalesce(p.rating_avg, 0) * w.weight
+from (
+    select round(
+        power(2::numeric, extract(epoch from now() - timestamptz '2026-01-01 00:00:00+00')::numeric / (730 * 86400)),
+        12
+    ) as weight
+) as w
+where p.rating_count > 0;
 
 -- migrate:down
 alter table app.providers drop column rating_weighted_stars;
