@@ -34,6 +34,13 @@ as $$
             'booking_started', 409,
             'The booking has started: it can no longer be cancelled or moved (the provider marks it completed or no_show).'
         ),
+        (
+            'booking_not_completed', 409,
+            'Only a completed booking can be reviewed; this one has not been completed (yet).'
+        ),
+        ('already_reviewed', 409, 'The booking already has a review; change it with edit_review.'),
+        ('edit_window_closed', 409, 'The review was written more than 14 days ago and can no longer be changed.'),
+        ('already_replied', 409, 'The review already has the provider''s reply (one reply per review).'),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         (
@@ -42,6 +49,7 @@ as $$
         ),
         ('email_taken', 409, 'An account with this email already exists.'),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
+        ('too_many_reviews', 429, 'More than 10 reviews in 24 hours from one customer; try again later.'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
         ('internal_error', 500, 'An unexpected failure; nothing was written.'),
         ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.'),
@@ -255,7 +263,25 @@ as $$
         ('notifications_status_check', 'internal_error', 'the notification could not be recorded'),
         ('notification_preferences_pkey', 'conflict', 'this preference already exists'),
         ('notification_preferences_user_id_fkey', 'not_found', 'the account does not exist'),
-        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates')
+        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates'),
+        -- reviews (written by definers only) and the ratings and reliability they keep
+        ('reviews_pkey', 'internal_error', 'the review could not be recorded'),
+        ('reviews_booking_id_key', 'already_reviewed', 'this booking has already been reviewed'),
+        ('reviews_booking_id_fkey', 'not_found', 'the booking does not exist'),
+        ('reviews_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        ('reviews_customer_id_fkey', 'not_found', 'the customer account does not exist'),
+        ('reviews_hidden_by_fkey', 'internal_error', 'the review could not be recorded'),
+        ('reviews_stars_check', 'invalid_input', 'stars must be a whole number from 1 to 5'),
+        ('reviews_body_check', 'invalid_input', 'body must be 1 to 2000 characters'),
+        ('reviews_author_name_check', 'internal_error', 'the review could not be recorded'),
+        ('reviews_weight_check', 'internal_error', 'the review could not be recorded'),
+        ('reviews_reply_check', 'invalid_input', 'reply must be 1 to 2000 characters'),
+        ('reviews_replied_at_check', 'internal_error', 'the reply could not be recorded'),
+        ('reviews_hidden_reason_check', 'invalid_input', 'reason must be 1 to 500 characters'),
+        ('providers_rating_weight_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_rating_weighted_stars_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_reliability_counts_check', 'internal_error', 'the reliability figures could not be recorded'),
+        ('providers_reliability_rates_check', 'internal_error', 'the reliability figures could not be recorded')
     ) as v (constraint_name, code, message)
 $$;
 comment on function internal.constraint_errors() is

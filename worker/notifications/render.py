@@ -137,6 +137,7 @@ def variables(n: Notification) -> dict[str, Any]:
         "name": n.recipient.full_name,
         "recipient_role": n.recipient.role,
         "token": n.data.get("token"),
+        "stars": n.data.get("stars"),
         "b": booking_view(n.booking, locale) if n.booking is not None else None,
     }
 
