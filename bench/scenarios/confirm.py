@@ -63,7 +63,7 @@ where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_pay
 
 
 def _claims(env: BenchEnv, accounts: list[Account]) -> tuple[list[str], list[str]]:
-    tokens = [env.token_for(a) for a in accounts]
+    tokens = env.tokens_for(accounts)
     claims = [json.dumps(jwt.decode(t, options={"verify_signature": False})) for t in tokens]
     return tokens, claims
 
