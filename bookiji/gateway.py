@@ -230,7 +230,13 @@ def prepare(cfg: GatewayConfig) -> Path:
     tmp.mkdir(exist_ok=True)
     if cfg.js_dir is not None:
         cfg.js_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("jwt.js", "upstream.js", "errors.js", "constraint_errors.js"):
+        for name in (
+            "jwt.js",
+            "upstream.js",
+            "errors.js",
+            "constraint_errors.js",
+            "rpc_arguments.js",
+        ):
             shutil.copyfile(
                 JS_DIR / name,
                 cfg.js_dir / name,

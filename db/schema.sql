@@ -1578,7 +1578,7 @@ COMMENT ON FUNCTION auth.check_profile(p_full_name text, p_locale text, p_phone 
 CREATE FUNCTION auth.check_request() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
     v_claims jsonb := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
     v_now numeric := extract(epoch from pg_catalog.now());
@@ -1614,7 +1614,15 @@ begin
         if v_claims ->> 'role' is null or v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
             perform internal.fail('invalid_token', 'the access token has an unknown role');
         end if;
-        if v_claims ? 'sid' and exists (
+        -- every access token names its session (auth.issue_session): one without
+        -- could not be ended by logout or a revocation, so it is no token
+        if jsonb_typeof(v_claims -> 'sid') is distinct from 'string' then
+            perform internal.fail('invalid_token', 'the access token carries no session (sid claim); sign in (rpc/login) for one');
+        end if;
+        if v_claims ->> 'sid' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+            perform internal.fail('invalid_token', 'the access token''s session (sid claim) is not a session id');
+        end if;
+        if exists (
             select from auth.sessions as s
             where s.id = (v_claims ->> 'sid')::uuid and s.revoked_at is not null
         ) then
@@ -1677,7 +1685,7 @@ begin
         end if;
     end if;
 end
-$$;
+$_$;
 
 
 --
@@ -2623,6 +2631,37 @@ COMMENT ON FUNCTION internal.append_event(p_kind text, p_booking_id uuid, p_prov
 
 
 --
+-- Name: append_horizon_events(uuid[]); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.append_horizon_events(p_provider_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+begin
+    for v_provider_id in
+        select distinct i.id
+        from pg_catalog.unnest(p_provider_ids) as i (id)
+        -- a provider deleted with its hours (on delete cascade) has nothing left to book
+        where exists (select from app.providers as p where p.id = i.id)
+        order by 1
+    loop
+        perform internal.append_availability_event(v_provider_id, internal.availability_horizon(v_provider_id));
+    end loop;
+end
+$$;
+
+
+--
+-- Name: FUNCTION append_horizon_events(p_provider_ids uuid[]); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.append_horizon_events(p_provider_ids uuid[]) IS 'Append availability_changed over its booking horizon for each distinct provider (still existing) of the list.';
+
+
+--
 -- Name: apply_payment_intent_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2831,6 +2870,31 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text) IS 'Append one row to audit.action_log (actor from the JWT unless given). Definer: audit is append-only for everyone else.';
+
+
+--
+-- Name: availability_horizon(uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer DEFAULT NULL::integer) RETURNS tstzrange
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.tstzrange(
+        pg_catalog.now(),
+        pg_catalog.now() + pg_catalog.make_interval(days => 1 + greatest(
+            coalesce(p_days, 0),
+            coalesce((select max(s.max_days_ahead) from app.services as s where s.provider_id = p_provider_id), 60)
+        ))
+    )
+$$;
+
+
+--
+-- Name: FUNCTION availability_horizon(p_provider_id uuid, p_days integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer) IS 'The window a provider''s recurring availability can be booked in: now to now + its largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
 
 
 --
@@ -4648,7 +4712,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ),
         ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
-        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
+        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
         ('not_found', 404, 'No such object visible to the caller.'),
@@ -6490,6 +6554,31 @@ Definer: the caller (ops changing a rating, say) need not have rights on the ser
 
 
 --
+-- Name: providers_append_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.providers_append_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- the weekly hours are wall-clock times in the provider's zone: a new zone moves
+    -- them all; a provider switched off (or on) offers nothing (or everything again)
+    perform internal.append_availability_event(new.id, internal.availability_horizon(new.id));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION providers_append_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.providers_append_events() IS 'Trigger: a provider''s time zone or active flag changed moves or hides its weekly hours: availability_changed over its horizon.
+Definer: providers write their own row, and may not write the log.';
+
+
+--
 -- Name: purge_archives(interval); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -8084,6 +8173,47 @@ which the caller (anonymous or a customer) may not read.';
 
 
 --
+-- Name: services_append_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.services_append_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- the horizon covers the old reach too: a shorter max_days_ahead frees the days beyond it
+    if tg_op = 'DELETE' then
+        -- a provider deleted with its services (on delete cascade) has nothing left to book
+        if old.is_active and exists (select from app.providers as p where p.id = old.provider_id) then
+            perform internal.append_availability_event(
+                old.provider_id, internal.availability_horizon(old.provider_id, old.max_days_ahead)
+            );
+        end if;
+        return null;
+    end if;
+    if tg_op = 'INSERT' then
+        if new.is_active then
+            perform internal.append_availability_event(new.provider_id, internal.availability_horizon(new.provider_id));
+        end if;
+        return null;
+    end if;
+    perform internal.append_availability_event(
+        new.provider_id, internal.availability_horizon(new.provider_id, old.max_days_ahead)
+    );
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION services_append_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.services_append_events() IS 'Trigger: a service added, removed, or changed in what it takes (duration, buffers, notice, horizon, active) changes when it can be booked: availability_changed over the provider''s horizon.
+Definer: providers write their services, and may not write the log.';
+
+
+--
 -- Name: setting(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -8541,6 +8671,85 @@ COMMENT ON FUNCTION internal.transition_booking(p_booking_id uuid, p_to text, p_
 audit row and event), queue its notifications and cancel the PaymentIntent of an unpaid booking that ends.
 p_by: customer, provider, ops or system (cancelled_by_role, and cancelled_by in the notification);
 p_reason: the cancel reason; p_extra: refund_cents (for the notification) and cancelled_by_user (a user id).';
+
+
+--
+-- Name: weekly_hours_delete_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_delete_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(select o.provider_id from old_rows as o));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_delete_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_delete_events() IS 'Trigger: weekly hours removed change the provider''s availability over its booking horizon (one event per provider and statement).
+Definer: providers write their hours, and may not write the log.';
+
+
+--
+-- Name: weekly_hours_insert_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_insert_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(select n.provider_id from new_rows as n));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_insert_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_insert_events() IS 'Trigger: weekly hours added change the provider''s availability over its booking horizon (one event per provider and statement).
+Definer: providers write their hours, and may not write the log.';
+
+
+--
+-- Name: weekly_hours_update_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_update_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(
+        select n.provider_id
+        from new_rows as n
+        inner join old_rows as o on o.id = n.id
+        where (o.day_of_week, o.start_time, o.end_time, o.provider_id) is distinct from (n.day_of_week, n.start_time, n.end_time, n.provider_id)
+        union all
+        select o.provider_id
+        from new_rows as n
+        inner join old_rows as o on o.id = n.id
+        where o.provider_id is distinct from n.provider_id
+    ));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_update_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_update_events() IS 'Trigger: weekly hours changed change the provider''s availability over its booking horizon (one event per provider and statement; a no-op update writes none).
+Definer: providers write their hours, and may not write the log.';
 
 
 --
@@ -13558,10 +13767,52 @@ CREATE TRIGGER _300_search_keys AFTER UPDATE OF lat, lng, rating_count, rating_a
 
 
 --
+-- Name: providers _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability AFTER UPDATE OF time_zone, is_active ON app.providers FOR EACH ROW WHEN (((old.time_zone IS DISTINCT FROM new.time_zone) OR (old.is_active IS DISTINCT FROM new.is_active))) EXECUTE FUNCTION internal.providers_append_events();
+
+
+--
+-- Name: services _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability AFTER INSERT OR DELETE ON app.services FOR EACH ROW EXECUTE FUNCTION internal.services_append_events();
+
+
+--
 -- Name: time_off _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
 --
 
 CREATE TRIGGER _500_event_availability AFTER INSERT OR DELETE OR UPDATE ON app.time_off FOR EACH ROW EXECUTE FUNCTION internal.time_off_append_events();
+
+
+--
+-- Name: services _500_event_availability_changed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_changed AFTER UPDATE ON app.services FOR EACH ROW WHEN ((((((((old.duration_minutes IS DISTINCT FROM new.duration_minutes) OR (old.buffer_before_minutes IS DISTINCT FROM new.buffer_before_minutes)) OR (old.buffer_after_minutes IS DISTINCT FROM new.buffer_after_minutes)) OR (old.min_notice_minutes IS DISTINCT FROM new.min_notice_minutes)) OR (old.max_days_ahead IS DISTINCT FROM new.max_days_ahead)) OR (old.is_active IS DISTINCT FROM new.is_active)) OR (old.provider_id IS DISTINCT FROM new.provider_id))) EXECUTE FUNCTION internal.services_append_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_delete AFTER DELETE ON app.weekly_hours REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_delete_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_insert AFTER INSERT ON app.weekly_hours REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_insert_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_update AFTER UPDATE ON app.weekly_hours REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_update_events();
 
 
 --
