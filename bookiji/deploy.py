@@ -321,7 +321,7 @@ def rpc_arguments_js(url: str) -> str:
         "// gateway/errors.js answers a call whose argument keys match no signature",
         "// (PostgREST's PGRST202) with a 400 naming the keys not in this list.",
         "export default {",
-        *(f"    {json.dumps(name)}: {json.dumps(list(args))}," for name, args in rows),
+        *(f"    {json.dumps(name)}: {json.dumps(args)}," for name, args in rows),
         "};",
         "",
     ]

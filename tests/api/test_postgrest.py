@@ -7,9 +7,8 @@ import json
 import time
 
 import httpx
-import pytest
-
 import psycopg
+import pytest
 
 from tests.helpers import stack
 from tests.helpers.auth import bearer, mint, session_token

@@ -25,7 +25,10 @@ PRIVATE = ("booking_id", "customer_id", "recipient_id")
 def shop_at(admin: psycopg.Connection[Any]) -> bk.Shop:
     n = uuid.uuid4().int
     return bk.open_shop(
-        admin, lat=44.0 + (n % 1000) / 1000, lng=-76.0 + (n // 1000 % 1000) / 1000, max_days_ahead=60
+        admin,
+        lat=44.0 + (n % 1000) / 1000,
+        lng=-76.0 + (n // 1000 % 1000) / 1000,
+        max_days_ahead=60,
     )
 
 
@@ -120,9 +123,13 @@ def test_a_service_reshaped_or_a_zone_moved_changes_availability(
             == 204
         )
         # a new name or price takes no time
-        assert http.patch("/my_services", params=where, json={"name": "Long cut"}).status_code == 204
+        assert (
+            http.patch("/my_services", params=where, json={"name": "Long cut"}).status_code == 204
+        )
         # back to 30 days: the days it no longer offers are freed too (the old horizon)
-        assert http.patch("/my_services", params=where, json={"max_days_ahead": 30}).status_code == 204
+        assert (
+            http.patch("/my_services", params=where, json={"max_days_ahead": 30}).status_code == 204
+        )
         assert (
             http.patch("/my_provider", json={"time_zone": "America/Vancouver"}).status_code == 204
         )
