@@ -142,6 +142,34 @@ class BenchEnv:
             self._apis[url] = self._run_api(name, pre_request=True, with_nginx=True, db_url=url)
         return self._apis[url]
 
+    def realtime_api_for(self, url: str, clients: int) -> procs.ApiServer:
+        """nginx → PostgREST and the real-time service over another database, for
+        ``clients`` WebSocket clients from 127.0.0.1: the per-address caps (nginx's
+        limit_conn, the service's own) lifted, nginx's worker and file limits raised."""
+        key = f"{url}#realtime"
+        if key not in self._apis:
+            name = "api-rt-" + config.dbname_of(url)
+            db_url = url
+            dbname = config.dbname_of(db_url)
+            self._apis[key] = self._stack.enter_context(
+                procs.run_api(
+                    self.settings,
+                    db_url=db_url,
+                    authenticator_url=config.with_credentials(
+                        db_url, "authenticator", self.settings.authenticator_password, dbname
+                    ),
+                    home=self.home / name,
+                    rate_per_address=NO_LIMIT,
+                    rate_per_token=NO_LIMIT,
+                    costly_per_address=NO_LIMIT,
+                    costly_anonymous=NO_LIMIT,
+                    realtime_env={"REALTIME_MAX_CONNECTIONS_PER_ADDRESS": str(NO_LIMIT)},
+                    realtime_per_address=65535,
+                    worker_connections=max(2048, 2 * clients + 512),
+                )
+            )
+        return self._apis[key]
+
     def worker_for(self, url: str) -> Worker:
         """The worker over the database at ``url``, with localstripe and an SMTP sink
         of its own on free loopback ports, localstripe's webhook pointed at that

@@ -42,6 +42,9 @@ class GatewayConfig:
     realtime_port: int | None = None
     realtime_host: str = "127.0.0.1"
     realtime_per_address: int = 500  # open WebSocket connections per client address
+    # connections nginx's one worker holds (a WebSocket client holds two: its own and
+    # the upstream's); above 2048 the worker's file limit is raised to match
+    worker_connections: int = 2048
 
     @property
     def access_log(self) -> Path:
@@ -62,6 +65,13 @@ LOG_FORMAT = (
 def _error_body(code: str, message: str) -> str:
     status, hint = code.split(":")
     return json.dumps({"code": f"PT{status}", "message": message, "details": None, "hint": hint})
+
+
+def _worker_limits(cfg: GatewayConfig) -> str:
+    events = f"events {{ worker_connections {cfg.worker_connections}; }}"
+    if cfg.worker_connections <= 2048:
+        return events
+    return f"worker_rlimit_nofile {cfg.worker_connections * 2};\n{events}"
 
 
 def _realtime_upstream(cfg: GatewayConfig) -> str:
@@ -119,7 +129,7 @@ daemon off;
 worker_processes 1;
 pid {cfg.home / "nginx.pid"};
 error_log {cfg.home / "error.log"} warn;
-events {{ worker_connections 2048; }}
+{_worker_limits(cfg)}
 http {{
     js_path "{js_dir}";
     js_import jwt from jwt.js;
