@@ -8,7 +8,8 @@ this process lifts its own file limit (``RLIMIT_NOFILE``) as far as the hard lim
 - **fan-out, N clients** (``--clients``, default 1,000 and 5,000): N WebSocket
   clients (the ``websockets`` library, one asyncio loop in this process) connect
   through nginx, authenticate anonymously and each subscribe to the availability of
-  one of the providers the sample books (round robin). Then bookings are confirmed at
+  one of the providers the sample books (round robin; up to 10 each when there are
+  more providers than clients). Then bookings are confirmed at
   a steady ``RATE`` a second (``api.confirm_booking`` as PostgREST calls it, from one
   thread); each commit writes an ``availability_changed`` event, which the service
   delivers to that provider's subscribers. Latency is from the moment the confirm's
@@ -98,18 +99,27 @@ class _Subscriber:
             return
 
 
-async def _open(url: str, provider: str) -> _Subscriber:
+def subscriptions(i: int, clients: int, providers: list[str]) -> list[str]:
+    """Client ``i``'s providers: one each while there are more clients than providers,
+    else every ``clients``-th from its own (at most 10, the service's limit): every
+    provider booked has a subscriber when it can."""
+    per = max(1, min(10, -(-len(providers) // clients)))
+    return sorted({providers[(i + k * clients) % len(providers)] for k in range(per)})
+
+
+async def _open(url: str, provider_ids: list[str]) -> _Subscriber:
     ws = await connect(url, open_timeout=60, max_size=2**20, ping_interval=None)
     await ws.send(json.dumps({"type": "auth", "token": None}))
     ready = json.loads(await ws.recv())
     if ready.get("type") != "ready":
         raise RuntimeError(f"auth answered {ready}")
-    await ws.send(
-        json.dumps({"type": "subscribe", "channel": "availability", "provider_id": provider})
-    )
-    reply = json.loads(await ws.recv())
-    if reply.get("type") != "subscribed":
-        raise RuntimeError(f"subscribe answered {reply}")
+    for provider in provider_ids:
+        await ws.send(
+            json.dumps({"type": "subscribe", "channel": "availability", "provider_id": provider})
+        )
+        reply = json.loads(await ws.recv())
+        if reply.get("type") != "subscribed":
+            raise RuntimeError(f"subscribe answered {reply}")
     return _Subscriber(ws)
 
 
@@ -171,7 +181,7 @@ def fan_out_sample(
 
         async def one(i: int) -> _Subscriber:
             async with gate:
-                return await _open(ws_url, providers[i % len(providers)])
+                return await _open(ws_url, subscriptions(i, clients, providers))
 
         subs = await asyncio.gather(*(one(i) for i in range(clients)))
         await asyncio.sleep(1)
@@ -207,9 +217,9 @@ def fan_out_sample(
         latencies: list[float] = []
         expected = delivered = 0
         for i, s in enumerate(subs):
-            mine = providers[i % len(providers)]
+            mine = set(subscriptions(i, clients, providers))
             for event_id, (provider, booking) in event_booking.items():
-                if provider != mine:
+                if provider not in mine:
                     continue
                 expected += 1
                 got = s.received.get(event_id)
@@ -272,9 +282,17 @@ class Realtime:
 
             return measure
 
+        # the two confirm variants share each batch of offers half and half (alternate
+        # offers: the same customers, neighbourhoods and days), so that neither uses
+        # up the slots of a small dataset before the other runs
+        pending: dict[bool, list[tuple[int, str, str]]] = {}
+
         def confirm(on: bool) -> Any:
             def measure(duration: float) -> Sample:
-                batch = offers.take(max(1500, int(1.6 * 1000 * duration)))
+                if on not in pending:
+                    both = offers.take(2 * max(1500, int(1.6 * 1000 * duration)))
+                    pending[True], pending[False] = both[0::2], both[1::2]
+                batch = pending.pop(on)
                 sweep(url, customers)
                 set_event_log(url, on)
                 try:
