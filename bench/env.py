@@ -165,7 +165,9 @@ class BenchEnv:
                     costly_anonymous=NO_LIMIT,
                     realtime_env={"REALTIME_MAX_CONNECTIONS_PER_ADDRESS": str(NO_LIMIT)},
                     realtime_per_address=65535,
-                    worker_connections=max(2048, 2 * clients + 512),
+                    # two per client (its own and the upstream's), and room: nginx warned
+                    # "worker_connections are not enough" at 2 per client + 512 with 5,000
+                    worker_connections=max(2048, 3 * clients + 1024),
                 )
             )
         return self._apis[key]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import pwd
 import shutil
 from dataclasses import dataclass
@@ -71,7 +72,10 @@ def _worker_limits(cfg: GatewayConfig) -> str:
     events = f"events {{ worker_connections {cfg.worker_connections}; }}"
     if cfg.worker_connections <= 2048:
         return events
-    return f"worker_rlimit_nofile {cfg.worker_connections * 2};\n{events}"
+    # as far as this process may raise it (nginx's master runs as the caller)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    files = cfg.worker_connections * 2 if hard == resource.RLIM_INFINITY else hard
+    return f"worker_rlimit_nofile {min(cfg.worker_connections * 2, files)};\n{events}"
 
 
 def _realtime_upstream(cfg: GatewayConfig) -> str:
