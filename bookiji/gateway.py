@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import pwd
+import resource
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
