@@ -2894,7 +2894,8 @@ $$;
 -- Name: FUNCTION availability_horizon(p_provider_id uuid, p_days integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer) IS 'The window a provider''s recurring availability can be booked in: now to now + its largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
+COMMENT ON FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer) IS 'The window a provider''s recurring availability can be booked in: now to now + its
+largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
 
 
 --
@@ -8209,7 +8210,8 @@ $$;
 -- Name: FUNCTION services_append_events(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.services_append_events() IS 'Trigger: a service added, removed, or changed in what it takes (duration, buffers, notice, horizon, active) changes when it can be booked: availability_changed over the provider''s horizon.
+COMMENT ON FUNCTION internal.services_append_events() IS 'Trigger: a service added, removed, or changed in what it takes (duration, buffers, notice,
+horizon, active) changes when it can be booked: availability_changed over the provider''s horizon.
 Definer: providers write their services, and may not write the log.';
 
 
@@ -8748,7 +8750,8 @@ $$;
 -- Name: FUNCTION weekly_hours_update_events(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.weekly_hours_update_events() IS 'Trigger: weekly hours changed change the provider''s availability over its booking horizon (one event per provider and statement; a no-op update writes none).
+COMMENT ON FUNCTION internal.weekly_hours_update_events() IS 'Trigger: weekly hours changed change the provider''s availability over its booking horizon
+(one event per provider and statement; a no-op update writes none).
 Definer: providers write their hours, and may not write the log.';
 
 
@@ -13791,7 +13794,7 @@ CREATE TRIGGER _500_event_availability AFTER INSERT OR DELETE OR UPDATE ON app.t
 -- Name: services _500_event_availability_changed; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _500_event_availability_changed AFTER UPDATE ON app.services FOR EACH ROW WHEN ((((((((old.duration_minutes IS DISTINCT FROM new.duration_minutes) OR (old.buffer_before_minutes IS DISTINCT FROM new.buffer_before_minutes)) OR (old.buffer_after_minutes IS DISTINCT FROM new.buffer_after_minutes)) OR (old.min_notice_minutes IS DISTINCT FROM new.min_notice_minutes)) OR (old.max_days_ahead IS DISTINCT FROM new.max_days_ahead)) OR (old.is_active IS DISTINCT FROM new.is_active)) OR (old.provider_id IS DISTINCT FROM new.provider_id))) EXECUTE FUNCTION internal.services_append_events();
+CREATE TRIGGER _500_event_availability_changed AFTER UPDATE ON app.services FOR EACH ROW WHEN (((old.duration_minutes IS DISTINCT FROM new.duration_minutes) OR (old.buffer_before_minutes IS DISTINCT FROM new.buffer_before_minutes) OR (old.buffer_after_minutes IS DISTINCT FROM new.buffer_after_minutes) OR (old.min_notice_minutes IS DISTINCT FROM new.min_notice_minutes) OR (old.max_days_ahead IS DISTINCT FROM new.max_days_ahead) OR (old.is_active IS DISTINCT FROM new.is_active) OR (old.provider_id IS DISTINCT FROM new.provider_id))) EXECUTE FUNCTION internal.services_append_events();
 
 
 --

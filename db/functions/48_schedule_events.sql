@@ -30,7 +30,8 @@ as $$
     )
 $$;
 comment on function internal.availability_horizon(uuid, integer) is
-'The window a provider''s recurring availability can be booked in: now to now + its largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
+$$The window a provider's recurring availability can be booked in: now to now + its
+largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.$$;
 
 create or replace function internal.append_horizon_events(p_provider_ids uuid[])
 returns void
@@ -92,7 +93,8 @@ begin
 end
 $$;
 comment on function internal.weekly_hours_update_events() is
-$$Trigger: weekly hours changed change the provider's availability over its booking horizon (one event per provider and statement; a no-op update writes none).
+$$Trigger: weekly hours changed change the provider's availability over its booking horizon
+(one event per provider and statement; a no-op update writes none).
 Definer: providers write their hours, and may not write the log.$$;
 
 create or replace function internal.weekly_hours_delete_events()
@@ -156,7 +158,8 @@ begin
 end
 $$;
 comment on function internal.services_append_events() is
-$$Trigger: a service added, removed, or changed in what it takes (duration, buffers, notice, horizon, active) changes when it can be booked: availability_changed over the provider's horizon.
+$$Trigger: a service added, removed, or changed in what it takes (duration, buffers, notice,
+horizon, active) changes when it can be booked: availability_changed over the provider's horizon.
 Definer: providers write their services, and may not write the log.$$;
 
 drop trigger if exists _500_event_availability on app.services;
@@ -167,11 +170,13 @@ drop trigger if exists _500_event_availability_changed on app.services;
 create trigger _500_event_availability_changed after update on app.services
 for each row
 when (
-    (old.duration_minutes, old.buffer_before_minutes, old.buffer_after_minutes, old.min_notice_minutes,
-        old.max_days_ahead, old.is_active, old.provider_id)
-    is distinct from
-    (new.duration_minutes, new.buffer_before_minutes, new.buffer_after_minutes, new.min_notice_minutes,
-        new.max_days_ahead, new.is_active, new.provider_id)
+    old.duration_minutes is distinct from new.duration_minutes
+    or old.buffer_before_minutes is distinct from new.buffer_before_minutes
+    or old.buffer_after_minutes is distinct from new.buffer_after_minutes
+    or old.min_notice_minutes is distinct from new.min_notice_minutes
+    or old.max_days_ahead is distinct from new.max_days_ahead
+    or old.is_active is distinct from new.is_active
+    or old.provider_id is distinct from new.provider_id
 )
 execute function internal.services_append_events();
 
