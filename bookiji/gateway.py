@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import resource
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,9 @@ class GatewayConfig:
     realtime_port: int | None = None
     realtime_host: str = "127.0.0.1"
     realtime_per_address: int = 500  # open WebSocket connections per client address
+    # connections nginx's one worker holds (a WebSocket client holds two: its own and
+    # the upstream's); above 2048 the worker's file limit is raised to match
+    worker_connections: int = 2048
 
     @property
     def access_log(self) -> Path:
@@ -62,6 +66,16 @@ LOG_FORMAT = (
 def _error_body(code: str, message: str) -> str:
     status, hint = code.split(":")
     return json.dumps({"code": f"PT{status}", "message": message, "details": None, "hint": hint})
+
+
+def _worker_limits(cfg: GatewayConfig) -> str:
+    events = f"events {{ worker_connections {cfg.worker_connections}; }}"
+    if cfg.worker_connections <= 2048:
+        return events
+    # as far as this process may raise it (nginx's master runs as the caller)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    files = cfg.worker_connections * 2 if hard == resource.RLIM_INFINITY else hard
+    return f"worker_rlimit_nofile {min(cfg.worker_connections * 2, files)};\n{events}"
 
 
 def _realtime_upstream(cfg: GatewayConfig) -> str:
@@ -119,7 +133,7 @@ daemon off;
 worker_processes 1;
 pid {cfg.home / "nginx.pid"};
 error_log {cfg.home / "error.log"} warn;
-events {{ worker_connections 2048; }}
+{_worker_limits(cfg)}
 http {{
     js_path "{js_dir}";
     js_import jwt from jwt.js;
@@ -230,7 +244,13 @@ def prepare(cfg: GatewayConfig) -> Path:
     tmp.mkdir(exist_ok=True)
     if cfg.js_dir is not None:
         cfg.js_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("jwt.js", "upstream.js", "errors.js", "constraint_errors.js"):
+        for name in (
+            "jwt.js",
+            "upstream.js",
+            "errors.js",
+            "constraint_errors.js",
+            "rpc_arguments.js",
+        ):
             shutil.copyfile(
                 JS_DIR / name,
                 cfg.js_dir / name,

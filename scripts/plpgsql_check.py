@@ -27,11 +27,13 @@ def main() -> int:
             conn.execute("create extension if not exists plpgsql_check")
             funcs = conn.execute(
                 """
-                select p.oid, p.oid::regprocedure::text, t.tgrelid
+                select p.oid, p.oid::regprocedure::text, t.tgrelid, t.tgoldtable, t.tgnewtable
                 from pg_proc p
                 join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
                 left join lateral (
-                    select tg.tgrelid from pg_trigger tg where tg.tgfoid = p.oid limit 1
+                    -- a statement trigger's transition tables (referencing old/new table)
+                    select tg.tgrelid, tg.tgoldtable, tg.tgnewtable
+                    from pg_trigger tg where tg.tgfoid = p.oid limit 1
                 ) t on true
                 where p.pronamespace::regnamespace::text = any(%s)
                   and p.prorettype <> 'event_trigger'::regtype
@@ -39,16 +41,17 @@ def main() -> int:
                 """,
                 (list(SCHEMAS),),
             ).fetchall()
-            for oid, signature, relid in funcs:
+            for oid, signature, relid, oldtable, newtable in funcs:
                 if relid is None and conn.execute(
                     "select prorettype = 'trigger'::regtype from pg_proc where oid = %s", (oid,)
                 ).fetchone() == (True,):
                     continue  # a trigger function with no trigger yet
                 rows = conn.execute(
                     "select level, message, lineno, statement, hint from plpgsql_check_function_tb("
-                    "%s, relid => coalesce(%s, 0)::oid, extra_warnings => false, "
-                    "performance_warnings => false, security_warnings => true)",
-                    (oid, relid),
+                    "%s, relid => coalesce(%s, 0)::oid, oldtable => %s, newtable => %s, "
+                    "extra_warnings => false, performance_warnings => false, "
+                    "security_warnings => true)",
+                    (oid, relid, oldtable, newtable),
                 ).fetchall()
                 for level, message, lineno, statement, hint in rows:
                     problems += 1

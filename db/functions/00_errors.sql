@@ -21,7 +21,7 @@ as $$
         ),
         ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
-        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
+        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
         ('not_found', 404, 'No such object visible to the caller.'),
