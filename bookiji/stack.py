@@ -91,6 +91,8 @@ def gateway_config(settings: Settings) -> gateway.GatewayConfig:
         max_body=settings.max_body,
         realtime_host=settings.realtime_host,
         realtime_port=settings.realtime_port,
+        web_dir=gateway.WEB_DIST,
+        app_config=settings.app_config(),
     )
 
 
@@ -119,6 +121,7 @@ def banner(settings: Settings, token: str | None) -> str:
     lines = [
         "",
         "Bookiji is up:",
+        f"  web app           {settings.app_url}   (docs/web.md)",
         f"  API (nginx → PostgREST)  {settings.api_url}   OpenAPI: GET {settings.api_url}/",
         f"  health            curl {settings.api_url}/rpc/health",
         f"  PostgreSQL        {settings.database_url.split('@')[-1]}   (bookiji db psql)",
