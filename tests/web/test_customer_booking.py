@@ -77,3 +77,73 @@ def test_a_customer_books_and_pays_and_sees_it_confirmed_live(
     expect(page.get_by_role("heading", name="My bookings")).to_be_visible()
     expect(page.get_by_role("cell", name="confirmed")).to_be_visible()
     shoot(page, "history")
+
+
+def focused_name(page: Page) -> str:
+    """The accessible name of the focused element: its label, aria-label or text."""
+    return str(
+        page.evaluate(
+            """() => {
+              const el = document.activeElement;
+              if (!el) return "";
+              if (el.getAttribute("aria-label")) return el.getAttribute("aria-label");
+              if (el.labels && el.labels.length) return el.labels[0].textContent.trim();
+              return (el.textContent || "").trim();
+            }"""
+        )
+    )
+
+
+def tab_to(page: Page, name: str | re.Pattern[str], most: int = 60) -> None:
+    """Press Tab until the focused element's accessible name is ``name``."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        current = focused_name(page)
+        if name.search(current) if isinstance(name, re.Pattern) else current == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
+def test_the_booking_works_with_the_keyboard_only(
+    page: Page, web: WebStack, plateau_shop: bk.Shop
+) -> None:
+    email = fresh_email("keyboard")
+    page.goto(web.app + "signup")
+    tab_to(page, "Full name")
+    page.keyboard.type("Keyboard Customer")
+    tab_to(page, "Email address")
+    page.keyboard.type(email)
+    tab_to(page, "Password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Book a service", level=1)).to_be_visible()
+
+    tab_to(page, "Find offers")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Offers")).to_be_focused()
+    tab_to(page, re.compile("^Book with"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("booking-status")).to_have_text("awaiting payment")
+    expect(page.get_by_label("Card number")).to_be_visible(timeout=LIVE)
+
+    tab_to(page, "Card number")
+    # the card element moves the focus on by itself once a part is complete
+    page.keyboard.type("4242424242424242")
+    page.keyboard.type("12")
+    page.keyboard.type("34")
+    page.keyboard.type("123")
+    page.keyboard.type("H2T1S6")
+    tab_to(page, re.compile("^Pay "))
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("booking-status")).to_have_text("confirmed", timeout=LIVE)
+
+    # then the cancellation, previewed first
+    tab_to(page, "See what cancelling would refund")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(re.compile("If you cancel now you get"))).to_be_visible()
+    tab_to(page, "Why are you cancelling?")
+    page.keyboard.type("plans changed")
+    shoot(page, "cancel-preview")
+    tab_to(page, "Cancel the booking")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("booking-status")).to_have_text("cancelled", timeout=LIVE)

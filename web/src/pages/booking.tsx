@@ -184,7 +184,7 @@ function CancelPanel({ booking, onDone }: { booking: Booking; onDone: () => void
             {preview.changes_at &&
               ` ${t("cancel.changes", { time: when(preview.changes_at, TIME_ZONE), amount: money(preview.refund_after_change_cents, booking.currency) })}`}
           </p>
-          <Field id="cancel-reason" label={t("cancel.reason")} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          <Field id="cancel-reason" label={t("cancel.reason")} required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           <button type="submit" class="danger" disabled={busy}>
             {t("cancel.button")}
           </button>

@@ -104,7 +104,7 @@ export function SearchPage(): JSX.Element {
           <h2 id="offers-title" tabIndex={-1} ref={results}>
             {t("search.offers")}
           </h2>
-          <p role="status">{offers.length ? t("search.count", { count: offers.length }) : t("search.none")}</p>
+          <p role="status">{offers.length === 0 ? t("search.none") : offers.length === 1 ? t("search.countOne") : t("search.count", { count: offers.length })}</p>
           <ol class="offers">
             {offers.map((o) => (
               <li key={o.quote_id + (o.provider_id ?? "")} class="offer">
