@@ -11,7 +11,7 @@ import { ForgotPassword, ResetPassword, SignIn, SignUp } from "./pages/auth";
 import { HistoryPage } from "./pages/history";
 import { ProviderPage } from "./pages/provider";
 import { SearchPage } from "./pages/search";
-import { navigate, onLinkClick, usePath } from "./router";
+import { href, navigate, onLinkClick, usePath } from "./router";
 
 function NotFound(): JSX.Element {
   return (
@@ -30,8 +30,9 @@ const PUBLIC = new Set(["/signin", "/signup", "/forgot-password", "/reset-passwo
 function route(path: string, user: User | null): JSX.Element {
   const bare = path.split("?")[0];
   if (!user && !PUBLIC.has(bare)) {
-    queueMicrotask(() => navigate(`/signin?next=${encodeURIComponent(path)}`, true));
-    return <p role="status">{t("auth.needSignIn")}</p>;
+    // sign in here, then come back: the address says where (idempotent, no re-render)
+    history.replaceState(null, "", href(`/signin?next=${encodeURIComponent(path)}`));
+    return <SignIn />;
   }
   const booking = /^\/bookings\/([^/]+)$/.exec(bare);
   if (booking) return <BookingPage id={booking[1]} />;

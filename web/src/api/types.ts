@@ -24,6 +24,8 @@ export type QuoteRequest = Body<"quote">;
 export type SignupRequest = Body<"signup">;
 export type ProviderProfile = components["schemas"]["my_provider"];
 export type Service = components["schemas"]["my_services"];
+export type WeeklyHours = components["schemas"]["my_weekly_hours"];
+export type TimeOff = components["schemas"]["my_time_off"];
 
 // Answers the OpenAPI document types as "any JSON" (their shape is in the SQL comments).
 export interface PaymentInfo {

@@ -12,7 +12,7 @@ interface FieldProps {
   id: string;
   value: string;
   onInput: (e: { currentTarget: HTMLInputElement }) => void;
-  type?: "text" | "email" | "password" | "date" | "time" | "number";
+  type?: "text" | "email" | "password" | "date" | "time" | "number" | "datetime-local";
   autocomplete?: string;
   required?: boolean;
   inputMode?: "decimal" | "numeric" | "text";

@@ -82,3 +82,8 @@ export function errorText(err: unknown): string {
   }
   return t("error.internal_error");
 }
+
+/** The name of a day of the week, 0 = Sunday (PostgreSQL's dow). */
+export function weekday(dow: number): string {
+  return new Intl.DateTimeFormat(tag(), { weekday: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2023, 0, 1 + dow)));
+}
