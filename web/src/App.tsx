@@ -1,9 +1,9 @@
 // The shell: skip link, header with navigation and the language switch, the routed page.
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { logOut } from "./api/auth";
+import { logOut, saveLocale } from "./api/auth";
 import { session } from "./api/session";
-import type { User } from "./api/types";
+import type { Locale, User } from "./api/types";
 import { Link } from "./components/ui";
 import { locale, onLocale, setLocale, t } from "./i18n";
 import { BookingPage } from "./pages/booking";
@@ -69,6 +69,12 @@ export function App(): JSX.Element {
     document.title = `${main.current?.querySelector("h1")?.textContent ?? ""} · ${t("app.name")}`;
   }, [path]);
 
+  const changeLanguage = (l: Locale): void => {
+    setLocale(l);
+    // signed in: the profile keeps it, so emails and the next sign-in follow
+    if (user) void saveLocale(l).catch(() => undefined);
+  };
+
   const signOut = (): void => {
     void logOut().finally(() => navigate("/signin"));
   };
@@ -114,7 +120,7 @@ export function App(): JSX.Element {
         <div class="tools">
           {user && <span class="who">{t("nav.signedInAs", { name: user.full_name })}</span>}
           <label for="language">{t("nav.language")}</label>
-          <select id="language" value={locale()} onChange={(e) => setLocale(e.currentTarget.value === "fr" ? "fr" : "en")}>
+          <select id="language" value={locale()} onChange={(e) => changeLanguage(e.currentTarget.value === "fr" ? "fr" : "en")}>
             <option value="en" lang="en">
               English
             </option>

@@ -1,7 +1,7 @@
 // Sign-up, login, logout, password reset, the profile: api.signup, api.login, ...
 import { call } from "./client";
 import { session } from "./session";
-import type { Session, SignupRequest, User } from "./types";
+import type { Locale, Session, SignupRequest, User } from "./types";
 
 export async function signUp(body: SignupRequest): Promise<Session> {
   const s = await call<Session>("/rpc/signup", { method: "POST", body, anonymous: true });
@@ -30,3 +30,7 @@ export const resetPassword = (token: string, newPassword: string): Promise<unkno
   call("/rpc/reset_password", { method: "POST", body: { token, new_password: newPassword }, anonymous: true });
 
 export const me = (): Promise<User | null> => call<User | null>("/rpc/me");
+
+/** The caller's language, kept in the profile (emails follow it). */
+export const saveLocale = (locale: Locale): Promise<User> =>
+  call<User>("/rpc/update_me", { method: "POST", body: { locale } });
