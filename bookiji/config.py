@@ -109,6 +109,17 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
     return {name: os.environ.get(name) or stored[name] for name in SECRET_NAMES}
 
 
+def _stripe_js_url() -> str:
+    """STRIPE_JS_URL; unset, localstripe's stand-in beside a local STRIPE_API_BASE (a fake
+    moved to another port takes its Stripe.js along), else the default."""
+    if os.environ.get("STRIPE_JS_URL"):
+        return os.environ["STRIPE_JS_URL"]
+    base = _env("STRIPE_API_BASE")
+    if (urlsplit(base).hostname or "") in ("127.0.0.1", "localhost", "::1"):
+        return base.rstrip("/") + "/js.stripe.com/v3/"
+    return DEFAULTS["STRIPE_JS_URL"]
+
+
 def dbname_of(url: str) -> str:
     return urlsplit(url).path.lstrip("/") or "postgres"
 
@@ -258,7 +269,7 @@ def load() -> Settings:
         stripe_secret_key=_env("STRIPE_SECRET_KEY"),
         stripe_api_base=_env("STRIPE_API_BASE"),
         stripe_webhook_secret=sec["STRIPE_WEBHOOK_SECRET"],
-        stripe_js_url=_env("STRIPE_JS_URL"),
+        stripe_js_url=_stripe_js_url(),
         stripe_publishable_key=_env("STRIPE_PUBLISHABLE_KEY"),
         smtp_url=_env("SMTP_URL"),
         mail_from=_env("MAIL_FROM"),

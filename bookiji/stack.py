@@ -176,6 +176,8 @@ def up(settings: Settings, demo_token: str | None) -> int:
         PYTHONUNBUFFERED="1",
         WORKER_DATABASE_URL=settings.worker_url,
         REALTIME_DATABASE_URL=settings.realtime_database_url,
+        # the links in emails point at this stack's web app unless told otherwise
+        APP_URL=os.environ.get("APP_URL") or settings.app_url.rstrip("/"),
     )
     for name, cmd in procfile(settings, conf).items():
         manager.add_process(name, cmd, env=env)

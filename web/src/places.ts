@@ -2,7 +2,8 @@
 // the marketplace's time zone (the seed's TIME_ZONE): where and when a search happens.
 export const TIME_ZONE = "America/Toronto";
 
-export const NEIGHBOURHOODS: ReadonlyArray<{ name: string; lat: number; lng: number }> = [
+// `fr`: the French name where it differs.
+export const NEIGHBOURHOODS: ReadonlyArray<{ name: string; fr?: string; lat: number; lng: number }> = [
   { name: "Plateau-Mont-Royal", lat: 45.5225, lng: -73.581 },
   { name: "Mile End", lat: 45.5245, lng: -73.599 },
   { name: "Rosemont", lat: 45.544, lng: -73.58 },
@@ -12,14 +13,14 @@ export const NEIGHBOURHOODS: ReadonlyArray<{ name: string; lat: number; lng: num
   { name: "Verdun", lat: 45.459, lng: -73.571 },
   { name: "Saint-Henri", lat: 45.477, lng: -73.586 },
   { name: "Griffintown", lat: 45.492, lng: -73.56 },
-  { name: "Old Montreal", lat: 45.5075, lng: -73.5545 },
-  { name: "Downtown", lat: 45.5017, lng: -73.57 },
+  { name: "Old Montreal", fr: "Vieux-Montréal", lat: 45.5075, lng: -73.5545 },
+  { name: "Downtown", fr: "Centre-ville", lat: 45.5017, lng: -73.57 },
   { name: "Côte-des-Neiges", lat: 45.496, lng: -73.624 },
   { name: "Notre-Dame-de-Grâce", lat: 45.473, lng: -73.615 },
   { name: "Outremont", lat: 45.519, lng: -73.608 },
   { name: "Westmount", lat: 45.485, lng: -73.598 },
   { name: "Ahuntsic", lat: 45.556, lng: -73.66 },
-  { name: "Little Burgundy", lat: 45.487, lng: -73.573 },
+  { name: "Little Burgundy", fr: "Petite-Bourgogne", lat: 45.487, lng: -73.573 },
   { name: "Centre-Sud", lat: 45.519, lng: -73.554 },
 ];
 

@@ -98,7 +98,7 @@ function CreateProfile({ onCreated }: { onCreated: (p: ProviderProfile) => void 
           <select id="profile-place" value={place} onChange={(e) => setPlace(e.currentTarget.value)}>
             {NEIGHBOURHOODS.map((n) => (
               <option key={n.name} value={n.name}>
-                {n.name}
+                {locale() === "fr" ? (n.fr ?? n.name) : n.name}
               </option>
             ))}
           </select>

@@ -77,7 +77,7 @@ export function SearchPage(): JSX.Element {
           <select id="search-place" value={place} onChange={(e) => setPlace(e.currentTarget.value)}>
             {NEIGHBOURHOODS.map((n) => (
               <option key={n.name} value={n.name}>
-                {n.name}
+                {locale() === "fr" ? (n.fr ?? n.name) : n.name}
               </option>
             ))}
             <option value={CUSTOM}>{t("search.placeCustom")}</option>
