@@ -9,7 +9,6 @@ import { locale, onLocale, setLocale, t } from "./i18n";
 import { BookingPage } from "./pages/booking";
 import { ForgotPassword, ResetPassword, SignIn, SignUp } from "./pages/auth";
 import { HistoryPage } from "./pages/history";
-import { ProviderPage } from "./pages/provider";
 import { SearchPage } from "./pages/search";
 import { href, navigate, onLinkClick, usePath } from "./router";
 
@@ -23,6 +22,15 @@ function NotFound(): JSX.Element {
       </p>
     </section>
   );
+}
+
+/** The provider's dashboard, a chunk of its own: customers never download it. */
+function ProviderPage(): JSX.Element {
+  const [Page, setPage] = useState<(() => JSX.Element) | null>(null);
+  useEffect(() => {
+    void import("./pages/provider").then((m) => setPage(() => m.ProviderPage));
+  }, []);
+  return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
 }
 
 const PUBLIC = new Set(["/signin", "/signup", "/forgot-password", "/reset-password"]);
