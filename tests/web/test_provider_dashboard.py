@@ -151,3 +151,31 @@ def test_a_forgotten_password_is_reset_from_the_emailed_link(page: Page, web: We
     page.get_by_label("Password").fill("a-brand-new-password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Book a service", level=1)).to_be_visible()
+
+
+def test_the_tokens_are_rotated_silently_before_the_access_token_expires(
+    page: Page, web: WebStack
+) -> None:
+    page.clock.install()  # the page's timers, fast-forwarded below
+    page.goto(web.app + "signup")
+    page.get_by_label("Full name").fill("Rotation Watcher")
+    page.get_by_label("Email address").fill(fresh_email("rotation"))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Signed in as Rotation Watcher")).to_be_visible()
+    before = page.evaluate("sessionStorage.getItem('bookiji.refresh')")
+    assert before
+
+    # the access token lives 15 minutes; the app rotates at 80 % of that, unasked
+    with page.expect_response("**/rpc/refresh") as answer:
+        page.clock.fast_forward("13:00")
+    assert answer.value.status == 200
+    after = page.evaluate("sessionStorage.getItem('bookiji.refresh')")
+    assert after and after != before
+
+    # the new session works, and the old refresh token is spent
+    page.get_by_role("link", name="My bookings").click()
+    expect(page.get_by_role("heading", name="My bookings")).to_be_visible()
+    expect(page.get_by_text("No bookings yet.")).to_be_visible()
+    spent = httpx.post(f"{web.url}/rpc/refresh", json={"refresh_token": before})
+    assert spent.status_code == 401, spent.text
