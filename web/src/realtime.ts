@@ -24,11 +24,13 @@ export function followBookings(onEvent: Handler, onReady?: () => void): () => vo
     const url = new URL(config().realtime_path, window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     ws = new WebSocket(url);
+    let subscribed = false; // a re-auth (rotated token) answers "ready" again
     ws.onopen = () => ws?.send(JSON.stringify({ type: "auth", token: session.accessToken() }));
     ws.onmessage = (msg) => {
       const frame = JSON.parse(String(msg.data)) as { type: string; code?: string } & LiveEvent;
-      if (frame.type === "ready") {
+      if (frame.type === "ready" && !subscribed) {
         retry = 500;
+        subscribed = true;
         ws?.send(JSON.stringify({ type: "subscribe", channel: "bookings", ...(last ? { after: last } : {}) }));
       } else if (frame.type === "subscribed") {
         onReady?.();
