@@ -7,7 +7,7 @@ import type { Locale, User } from "./api/types";
 import { Link } from "./components/ui";
 import { locale, onLocale, setLocale, t } from "./i18n";
 import { BookingPage } from "./pages/booking";
-import { ForgotPassword, ResetPassword, SignIn, SignUp } from "./pages/auth";
+import { ConfirmEmail, ForgotPassword, ResetPassword, SignIn, SignUp } from "./pages/auth";
 import { HistoryPage } from "./pages/history";
 import { SearchPage } from "./pages/search";
 import { href, navigate, onLinkClick, usePath } from "./router";
@@ -33,7 +33,7 @@ function ProviderPage(): JSX.Element {
   return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
 }
 
-const PUBLIC = new Set(["/signin", "/signup", "/forgot-password", "/reset-password"]);
+const PUBLIC = new Set(["/signin", "/signup", "/forgot-password", "/reset-password", "/confirm-email"]);
 
 function route(path: string, user: User | null): JSX.Element {
   const bare = path.split("?")[0];
@@ -55,6 +55,8 @@ function route(path: string, user: User | null): JSX.Element {
       return <ForgotPassword />;
     case "/reset-password":
       return <ResetPassword />;
+    case "/confirm-email":
+      return <ConfirmEmail />;
     case "/bookings":
       return <HistoryPage />;
     case "/provider":

@@ -29,6 +29,9 @@ export const requestPasswordReset = (email: string): Promise<unknown> =>
 export const resetPassword = (token: string, newPassword: string): Promise<unknown> =>
   call("/rpc/reset_password", { method: "POST", body: { token, new_password: newPassword }, anonymous: true });
 
+export const confirmEmail = (token: string): Promise<unknown> =>
+  call("/rpc/confirm_email", { method: "POST", body: { token }, anonymous: true });
+
 export const me = (): Promise<User | null> => call<User | null>("/rpc/me");
 
 /** The caller's language, kept in the profile (emails follow it). */

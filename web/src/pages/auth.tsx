@@ -1,7 +1,7 @@
 // Sign in, sign up, forgotten password, reset: one question block per page, labels visible.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
-import { logIn, requestPasswordReset, resetPassword, signUp } from "../api/auth";
+import { confirmEmail, logIn, requestPasswordReset, resetPassword, signUp } from "../api/auth";
 import { ErrorAlert, Field, Link, Notice } from "../components/ui";
 import { locale, t } from "../i18n";
 import { navigate } from "../router";
@@ -141,6 +141,31 @@ export function ResetPassword(): JSX.Element {
           <Field id="reset-password" label={t("auth.newPassword")} hint={t("auth.passwordHint")} type="password" autocomplete="new-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
           <button type="submit" disabled={busy}>
             {t("auth.resetButton")}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+export function ConfirmEmail(): JSX.Element {
+  const [token, setToken] = useState(new URLSearchParams(window.location.search).get("token") ?? "");
+  const [done, setDone] = useState(false);
+  const [busy, error, submit] = useSubmit(async () => {
+    await confirmEmail(token.trim());
+    setDone(true);
+  });
+  return (
+    <section class="narrow">
+      <h1>{t("auth.confirmTitle")}</h1>
+      <ErrorAlert error={error} />
+      {done ? (
+        <Notice>{t("auth.confirmDone")}</Notice>
+      ) : (
+        <form onSubmit={submit} noValidate>
+          <Field id="confirm-token" label={t("auth.confirmCode")} required value={token} autocomplete="one-time-code" onInput={(e) => setToken(e.currentTarget.value)} />
+          <button type="submit" disabled={busy}>
+            {t("auth.confirmButton")}
           </button>
         </form>
       )}
