@@ -44,6 +44,7 @@ def walk(page: Page, web: WebStack, visit: Callable[[str, Page], None]) -> None:
         ("signin", "signin"),
         ("forgot-password", "forgot"),
         ("reset-password", "reset"),
+        ("confirm-email", "confirm-email"),
     ):
         page.goto(web.app + path)
         expect(page.locator("main h1")).to_be_visible()
