@@ -17,6 +17,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 # the njs files, in the top-level gateway/ of the checkout (the image copies it too)
 JS_DIR = Path(__file__).resolve().parent.parent / "gateway"
+# the built web app (web/, `npm run build`), served at /app/
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+_MIME_TYPES = "/etc/nginx/mime.types"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class GatewayConfig:
     # connections nginx's one worker holds (a WebSocket client holds two: its own and
     # the upstream's); above 2048 the worker's file limit is raised to match
     worker_connections: int = 2048
+    # the web app (web/, docs/web.md): its built files served at /app/, and the runtime
+    # configuration it reads at /app/config.json (no rebuild per environment); none: no app
+    web_dir: Path | None = None
+    app_config: dict[str, str] | None = None
 
     @property
     def access_log(self) -> Path:
@@ -120,6 +127,53 @@ def _realtime_location(cfg: GatewayConfig) -> str:
 """
 
 
+def _nginx_string(text: str) -> str:
+    """``text`` as one single-quoted nginx string (no variables expanded)."""
+    if "$" in text or "\\" in text:
+        raise ValueError(f"the web app's configuration cannot hold '$' or a backslash: {text!r}")
+    return "'" + text.replace("'", "\\'") + "'"
+
+
+def _app_locations(cfg: GatewayConfig) -> str:
+    if cfg.web_dir is None:
+        return ""
+    dist = str(cfg.web_dir).rstrip("/")
+    config = _nginx_string(json.dumps(cfg.app_config or {}, sort_keys=True))
+    # Hashed assets never change under one name: cached for a year. index.html and every
+    # route of the single-page app (the fallback) are revalidated on each visit, so a
+    # new build is seen at once. The configuration is rendered here, per environment.
+    return f"""
+        location = /app {{
+            return 301 /app/;
+        }}
+        location = /app/config.json {{
+            limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
+            add_header Cache-Control "no-store" always;
+            add_header X-Request-Id $request_id always;
+            return 200 {config};
+        }}
+        location /app/assets/ {{
+            limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
+            alias {dist}/assets/;
+            default_type application/octet-stream;
+            add_header Cache-Control "public, max-age=31536000, immutable" always;
+            add_header X-Content-Type-Options nosniff always;
+            error_page 429 = @rate_limited;
+        }}
+        location /app/ {{
+            limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
+            alias {dist}/;
+            default_type text/html;
+            try_files $uri /app/index.html;
+            add_header Cache-Control "no-cache" always;
+            add_header X-Content-Type-Options nosniff always;
+            add_header X-Frame-Options DENY always;
+            add_header Referrer-Policy same-origin always;
+            error_page 429 = @rate_limited;
+        }}
+"""
+
+
 def render(cfg: GatewayConfig) -> str:
     js_dir = cfg.js_dir or JS_DIR
     tmp = cfg.home / "tmp"
@@ -150,6 +204,7 @@ http {{
     uwsgi_temp_path {tmp / "uwsgi"};
     scgi_temp_path {tmp / "scgi"};
 
+    include {_MIME_TYPES};
     log_format bookiji escape=json '{LOG_FORMAT}';
     access_log {cfg.access_log} bookiji buffer=64k flush=1s;
     server_tokens off;
@@ -184,7 +239,7 @@ http {{
             error_page 429 = @rate_limited;
             error_page 413 = @too_large;
         }}
-{_realtime_location(cfg)}
+{_realtime_location(cfg)}{_app_locations(cfg)}
         # the OpenAPI 3.1 document (api.openapi(), docs/api.md) at a stable path
         location = /openapi.json {{
             limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
