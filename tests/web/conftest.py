@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import pytest
+from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
 from bookiji import config, gateway
 from tests.helpers import booking as bk
@@ -33,6 +34,49 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "executable_path": "/usr/bin/chromium",
         "args": ["--no-sandbox"],
     }
+
+
+# pytest-playwright keeps one Playwright (and its asyncio loop, running on the main
+# thread) for the whole session, so every later test's asyncio.run() would fail
+# ("cannot be called from a running event loop": the real-time tests). Here the
+# Playwright, and the browser on it, live for one module and stop with it.
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    pw = sync_playwright().start()
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    return cast(BrowserType, getattr(playwright, browser_name))
+
+
+@pytest.fixture(scope="module")
+def launch_browser(
+    browser_type_launch_args: dict[str, Any], browser_type: BrowserType
+) -> Callable[..., Browser]:
+    def launch(**kwargs: Any) -> Browser:
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="module")
+def browser_context_args(
+    playwright: Playwright, device: str | None, base_url: str | None
+) -> dict[str, Any]:
+    args: dict[str, Any] = dict(playwright.devices[device]) if device else {}
+    if base_url:
+        args["base_url"] = base_url
+    return args
+
+
+@pytest.fixture(scope="module")
+def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
+    b = launch_browser()
+    yield b
+    b.close()
 
 
 @pytest.fixture(scope="session")
