@@ -1,0 +1,36 @@
+-- The analytics rollups (db/functions/80_analytics_rollups.sql): derived rows,
+-- written only by the definer triggers. A provider reads its own provider's
+-- rows, ops read all; app.analytics_category_hours (across providers) is ops'
+-- only; the per-booking facts are read by nobody through the API.
+alter table app.analytics_booking_facts enable row level security;
+alter table app.analytics_booking_facts force row level security;
+alter table app.analytics_provider_hours enable row level security;
+alter table app.analytics_provider_hours force row level security;
+alter table app.analytics_category_hours enable row level security;
+alter table app.analytics_category_hours force row level security;
+
+drop policy if exists select_provider_own on app.analytics_provider_hours;
+drop policy if exists select_ops on app.analytics_provider_hours;
+drop policy if exists select_ops on app.analytics_category_hours;
+
+revoke all on app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_category_hours
+from public, anon, customer, provider, ops, bookiji_worker;
+
+create policy select_provider_own on app.analytics_provider_hours for select
+to provider
+using (provider_id in (select p.id from app.providers as p where p.owner_id = (select auth.uid())));
+comment on policy select_provider_own on app.analytics_provider_hours is
+'A provider account reads the rollup rows of its own provider only.';
+
+create policy select_ops on app.analytics_provider_hours for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_provider_hours is 'Ops staff read every provider''s rollup rows.';
+
+create policy select_ops on app.analytics_category_hours for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_category_hours is 'Ops staff read the rollup across providers.';
+
+grant select on app.analytics_provider_hours to provider, ops;
+grant select on app.analytics_category_hours to ops;
