@@ -35,10 +35,10 @@ select
     pg_catalog.floor(
         extract(epoch from pg_catalog.lower(b.during) - b.created_at) / 60
     )::bigint as lead_minutes,
-    (b.status = 'cancelled' and b.cancelled_by_role = 'customer')::integer as cancelled_by_customer,
-    (b.status = 'cancelled' and b.cancelled_by_role = 'provider')::integer as cancelled_by_provider,
-    (b.status = 'cancelled' and b.cancelled_by_role = 'ops')::integer as cancelled_by_ops,
-    (b.status = 'cancelled' and b.cancelled_by_role = 'system')::integer as cancelled_by_system,
+    coalesce(b.status = 'cancelled' and b.cancelled_by_role = 'customer', false)::integer as cancelled_by_customer,
+    coalesce(b.status = 'cancelled' and b.cancelled_by_role = 'provider', false)::integer as cancelled_by_provider,
+    coalesce(b.status = 'cancelled' and b.cancelled_by_role = 'ops', false)::integer as cancelled_by_ops,
+    coalesce(b.status = 'cancelled' and b.cancelled_by_role = 'system', false)::integer as cancelled_by_system,
     coalesce(
         b.status = 'cancelled'
         and b.cancelled_at >= pg_catalog.lower(b.during) - pg_catalog.make_interval(hours => b.cancel_notice_hours),

@@ -3,7 +3,8 @@
 --
 --   internal.analytics_window     checks from, to, tz and group_by; the range as instants
 --   internal.analytics_subject    whose figures a provider-level read may show
---   internal.analytics_series     the rollup rows of the range, grouped into buckets
+--   internal.analytics_rows       the rollup rows of a range (one provider's, or all)
+--   internal.analytics_series     those rows grouped into buckets
 --   internal.analytics_peer_ranks a provider's percentiles among its category's providers
 --                                 in its area (definer: reads the peers' rows, returns
 --                                 only ranks)
@@ -111,6 +112,36 @@ $$;
 comment on function internal.analytics_subject(uuid, boolean) is
 'The provider whose analytics a caller may read: its own for a provider (another provider_id is 403), the one named for ops.';
 
+-- The rollup rows of a range: one provider's (read under its row-level security),
+-- or with a null provider the rollup across providers (ops only).
+create or replace function internal.analytics_rows(
+    p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz
+)
+returns setof app.analytics_category_hours
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if p_provider_id is null then
+        return query
+        select c.*
+        from app.analytics_category_hours as c
+        where c.hour >= p_from_ts and c.hour < p_to_ts;
+    else
+        return query
+        select
+            h.hour, h.category_id, h.status, h.currency, h.bookings, h.booked_cents, h.lead_minutes,
+            h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system,
+            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+        from app.analytics_provider_hours as h
+        where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts;
+    end if;
+end
+$$;
+comment on function internal.analytics_rows(uuid, timestamptz, timestamptz) is
+'The rollup rows of [from_ts, to_ts): one provider''s (under row-level security), or across providers for a null provider.';
+
 create or replace function internal.analytics_series(
     p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz, p_tz text, p_grain text
 )
@@ -144,31 +175,14 @@ language sql
 stable
 set search_path = ''
 as $$
-    with source_rows as (
-        select
-            h.hour, h.category_id, h.status, h.currency, h.bookings, h.booked_cents, h.lead_minutes,
-            h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system,
-            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
-        from app.analytics_provider_hours as h
-        where
-            p_provider_id is not null and h.provider_id = p_provider_id
-            and h.hour >= p_from_ts and h.hour < p_to_ts
-        union all
-        select
-            c.hour, c.category_id, c.status, c.currency, c.bookings, c.booked_cents, c.lead_minutes,
-            c.cancelled_by_customer, c.cancelled_by_provider, c.cancelled_by_ops, c.cancelled_by_system,
-            c.cancelled_late, c.captured_cents, c.refunded_cents, c.fees_kept_cents, c.outstanding_cents
-        from app.analytics_category_hours as c
-        where p_provider_id is null and c.hour >= p_from_ts and c.hour < p_to_ts
-    ),
-    bucketed as (
+    with bucketed as (
         select
             case
                 when p_grain = 'hour' then r.hour
                 else pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) at time zone p_tz
             end as b,
             r.*
-        from source_rows as r
+        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r
     )
     select
         x.b,

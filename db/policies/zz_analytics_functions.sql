@@ -9,6 +9,7 @@ internal.analytics_rebuild(),
 internal.analytics_drift(),
 internal.analytics_window(date, date, text, text, integer),
 internal.analytics_subject(uuid, boolean),
+internal.analytics_rows(uuid, timestamptz, timestamptz),
 internal.analytics_series(uuid, timestamptz, timestamptz, text, text),
 internal.analytics_peer_ranks(uuid, timestamptz, timestamptz),
 api.analytics_overview(date, date, text, text),
@@ -22,6 +23,7 @@ from public, anon, customer, provider, ops, bookiji_worker;
 grant execute on function
 internal.analytics_window(date, date, text, text, integer),
 internal.analytics_subject(uuid, boolean),
+internal.analytics_rows(uuid, timestamptz, timestamptz),
 internal.analytics_series(uuid, timestamptz, timestamptz, text, text),
 internal.analytics_peer_ranks(uuid, timestamptz, timestamptz)
 to provider, ops;
