@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -973,6 +974,302 @@ class PaymentMismatchesGetResponse(RootModel[list[PaymentMismatches]]):
 
 class ProvidersGetResponse(RootModel[list[Providers]]):
     root: list[Providers]
+
+
+class RpcAnalyticsCohortsGetResponseItem(BaseModel):
+    active_customers: int | None = None
+    cohort_week: date | None = None
+    customers: int | None = None
+    retention: float | None = None
+    week_offset: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
+class RpcAnalyticsCohortsGetResponse(
+    RootModel[list[RpcAnalyticsCohortsGetResponseItem]]
+):
+    root: list[RpcAnalyticsCohortsGetResponseItem]
+
+
+class RpcAnalyticsCohortsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    to: date
+    tz: str | None = 'UTC'
+    weeks: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 8
+
+
+class RpcAnalyticsCohortsPostResponseItem(BaseModel):
+    active_customers: int | None = None
+    cohort_week: date | None = None
+    customers: int | None = None
+    retention: float | None = None
+    week_offset: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
+class RpcAnalyticsCohortsPostResponse(
+    RootModel[list[RpcAnalyticsCohortsPostResponseItem]]
+):
+    root: list[RpcAnalyticsCohortsPostResponseItem]
+
+
+class RpcAnalyticsFunnelGetResponseItem(BaseModel):
+    drop_off: int | None = None
+    median_minutes_from_previous: float | None = None
+    name: str | None = None
+    quotes: int | None = None
+    share_of_previous: float | None = None
+    share_of_quotes: float | None = None
+    step: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
+class RpcAnalyticsFunnelGetResponse(RootModel[list[RpcAnalyticsFunnelGetResponseItem]]):
+    root: list[RpcAnalyticsFunnelGetResponseItem]
+
+
+class RpcAnalyticsFunnelPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    category: str | None = None
+    from_: Annotated[date, Field(alias='from')]
+    to: date
+    tz: str | None = 'UTC'
+
+
+class RpcAnalyticsFunnelPostResponseItem(BaseModel):
+    drop_off: int | None = None
+    median_minutes_from_previous: float | None = None
+    name: str | None = None
+    quotes: int | None = None
+    share_of_previous: float | None = None
+    share_of_quotes: float | None = None
+    step: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
+class RpcAnalyticsFunnelPostResponse(
+    RootModel[list[RpcAnalyticsFunnelPostResponseItem]]
+):
+    root: list[RpcAnalyticsFunnelPostResponseItem]
+
+
+class RpcAnalyticsOverviewGetResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    cancelled: int | None = None
+    cancelled_by_customer: int | None = None
+    cancelled_by_ops: int | None = None
+    cancelled_by_provider: int | None = None
+    cancelled_by_system: int | None = None
+    cancelled_late: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    confirmed: int | None = None
+    currency: str | None = None
+    expired: int | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    pending_payment: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsOverviewGetResponse(
+    RootModel[list[RpcAnalyticsOverviewGetResponseItem]]
+):
+    root: list[RpcAnalyticsOverviewGetResponseItem]
+
+
+class RpcAnalyticsOverviewPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    to: date
+    tz: str | None = 'UTC'
+
+
+class RpcAnalyticsOverviewPostResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    cancelled: int | None = None
+    cancelled_by_customer: int | None = None
+    cancelled_by_ops: int | None = None
+    cancelled_by_provider: int | None = None
+    cancelled_by_system: int | None = None
+    cancelled_late: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    confirmed: int | None = None
+    currency: str | None = None
+    expired: int | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    pending_payment: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsOverviewPostResponse(
+    RootModel[list[RpcAnalyticsOverviewPostResponseItem]]
+):
+    root: list[RpcAnalyticsOverviewPostResponseItem]
+
+
+class RpcAnalyticsProviderGetResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bookings_percentile: float | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    cancelled: int | None = None
+    cancelled_by_customer: int | None = None
+    cancelled_by_ops: int | None = None
+    cancelled_by_provider: int | None = None
+    cancelled_by_system: int | None = None
+    cancelled_late: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    completion_rate_percentile: float | None = None
+    confirmed: int | None = None
+    currency: str | None = None
+    expired: int | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    net_percentile: float | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    peer_area: str | None = None
+    peer_category: str | None = None
+    peer_providers: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    pending_payment: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsProviderGetResponse(
+    RootModel[list[RpcAnalyticsProviderGetResponseItem]]
+):
+    root: list[RpcAnalyticsProviderGetResponseItem]
+
+
+class RpcAnalyticsProviderPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    provider_id: UUID | None = None
+    to: date
+    tz: str | None = None
+
+
+class RpcAnalyticsProviderPostResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bookings_percentile: float | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    cancelled: int | None = None
+    cancelled_by_customer: int | None = None
+    cancelled_by_ops: int | None = None
+    cancelled_by_provider: int | None = None
+    cancelled_by_system: int | None = None
+    cancelled_late: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    completion_rate_percentile: float | None = None
+    confirmed: int | None = None
+    currency: str | None = None
+    expired: int | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    net_percentile: float | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    peer_area: str | None = None
+    peer_category: str | None = None
+    peer_providers: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    pending_payment: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsProviderPostResponse(
+    RootModel[list[RpcAnalyticsProviderPostResponseItem]]
+):
+    root: list[RpcAnalyticsProviderPostResponseItem]
+
+
+class RpcAnalyticsRevenueGetResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    currency: str | None = None
+    fees_kept_cents: int | None = None
+    net_cents: int | None = None
+    outstanding_cents: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsRevenueGetResponse(
+    RootModel[list[RpcAnalyticsRevenueGetResponseItem]]
+):
+    root: list[RpcAnalyticsRevenueGetResponseItem]
+
+
+class RpcAnalyticsRevenuePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    provider_id: UUID | None = None
+    to: date
+    tz: str | None = None
+
+
+class RpcAnalyticsRevenuePostResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    currency: str | None = None
+    fees_kept_cents: int | None = None
+    net_cents: int | None = None
+    outstanding_cents: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsRevenuePostResponse(
+    RootModel[list[RpcAnalyticsRevenuePostResponseItem]]
+):
+    root: list[RpcAnalyticsRevenuePostResponseItem]
 
 
 class RpcAvailableSlotsGetResponseItem(BaseModel):

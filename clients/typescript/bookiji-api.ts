@@ -297,6 +297,228 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/analytics_cohorts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customer retention by sign-up week (ops only).
+         * @description Customer retention by sign-up week (ops only).
+         *
+         *     Inputs: from and to (local dates in tz, both included, at most 183 days: customers who signed up then),
+         *     tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
+         *     Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
+         *     from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
+         *     did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
+         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.
+         */
+        get: operations["analytics_cohorts"];
+        put?: never;
+        /**
+         * Customer retention by sign-up week (ops only).
+         * @description Customer retention by sign-up week (ops only).
+         *
+         *     Inputs: from and to (local dates in tz, both included, at most 183 days: customers who signed up then),
+         *     tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
+         *     Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
+         *     from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
+         *     did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
+         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_cohorts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+         * @description The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+         *
+         *     Inputs: from and to (local dates in tz, both included, at most 92 days), tz (default UTC; offsets in
+         *     whole hours), category (a category slug; default all).
+         *     Steps: quote (quotes created in the range), confirm (of those, quotes that became a booking), paid
+         *     (that booking's payment succeeded, or it was free and confirmed at once), completed (it was then
+         *     completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
+         *     drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
+         *     payment, its last change; payment to completion, the booking's last change). Counted live from the
+         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.
+         */
+        get: operations["analytics_funnel"];
+        put?: never;
+        /**
+         * The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+         * @description The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+         *
+         *     Inputs: from and to (local dates in tz, both included, at most 92 days), tz (default UTC; offsets in
+         *     whole hours), category (a category slug; default all).
+         *     Steps: quote (quotes created in the range), confirm (of those, quotes that became a booking), paid
+         *     (that booking's payment succeeded, or it was free and confirmed at once), completed (it was then
+         *     completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
+         *     drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
+         *     payment, its last change; payment to completion, the booking's last change). Counted live from the
+         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_funnel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+         * @description Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+         *     (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+         *     default day). A booking counts in the bucket where its appointment starts, in its current status.
+         *     Each row: bucket_start and bucket_end (instants; a DST day lasts 23 or 25 hours), bucket_local (the
+         *     bucket's local start), category (slug), currency, bookings and the count per status, cancellations by
+         *     who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
+         *     lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
+         *     (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
+         *     (captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+         *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
+         */
+        get: operations["analytics_overview"];
+        put?: never;
+        /**
+         * Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+         * @description Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+         *     (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+         *     default day). A booking counts in the bucket where its appointment starts, in its current status.
+         *     Each row: bucket_start and bucket_end (instants; a DST day lasts 23 or 25 hours), bucket_local (the
+         *     bucket's local start), category (slug), currency, bookings and the count per status, cancellations by
+         *     who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
+         *     lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
+         *     (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
+         *     (captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+         *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_overview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+         * @description A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), group_by
+         *     (hour, day, week, month; default day), tz (default the provider's own zone; offsets in whole hours),
+         *     provider_id (a provider: omit it or give its own; ops: required).
+         *     Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
+         *     range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
+         *     providers of that category in that cell, itself included), and its percentiles among them for bookings,
+         *     net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
+         *     another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
+         *     provider's id, or a customer); 404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_provider"];
+        put?: never;
+        /**
+         * A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+         * @description A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), group_by
+         *     (hour, day, week, month; default day), tz (default the provider's own zone; offsets in whole hours),
+         *     provider_id (a provider: omit it or give its own; ops: required).
+         *     Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
+         *     range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
+         *     providers of that category in that cell, itself included), and its percentiles among them for bookings,
+         *     net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
+         *     another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
+         *     provider's id, or a customer); 404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_provider_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_revenue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+         * @description Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+         *     the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+         *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+         *     Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
+         *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
+         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+         *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_revenue"];
+        put?: never;
+        /**
+         * Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+         * @description Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+         *     the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+         *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+         *     Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
+         *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
+         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+         *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_revenue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/available_slots": {
         parameters: {
             query?: never;
@@ -4694,6 +4916,1306 @@ export interface operations {
             };
             /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
             416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_cohorts: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                weeks?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        active_customers?: number | null;
+                        /** Format: date */
+                        cohort_week?: string | null;
+                        /** Format: int64 */
+                        customers?: number | null;
+                        retention?: number | null;
+                        /** Format: int32 */
+                        week_offset?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_cohorts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                    /**
+                     * Format: int32
+                     * @default 8
+                     */
+                    weeks?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        active_customers?: number | null;
+                        /** Format: date */
+                        cohort_week?: string | null;
+                        /** Format: int64 */
+                        customers?: number | null;
+                        retention?: number | null;
+                        /** Format: int32 */
+                        week_offset?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_funnel: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                category?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        drop_off?: number | null;
+                        median_minutes_from_previous?: number | null;
+                        name?: string | null;
+                        /** Format: int64 */
+                        quotes?: number | null;
+                        share_of_previous?: number | null;
+                        share_of_quotes?: number | null;
+                        /** Format: int32 */
+                        step?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_funnel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    category?: string;
+                    /** Format: date */
+                    from: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        drop_off?: number | null;
+                        median_minutes_from_previous?: number | null;
+                        name?: string | null;
+                        /** Format: int64 */
+                        quotes?: number | null;
+                        share_of_previous?: number | null;
+                        share_of_quotes?: number | null;
+                        /** Format: int32 */
+                        step?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_overview: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                group_by?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_customer?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_ops?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_provider?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_system?: number | null;
+                        /** Format: int64 */
+                        cancelled_late?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        /** Format: int64 */
+                        confirmed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        expired?: number | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        pending_payment?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_overview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_customer?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_ops?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_provider?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_system?: number | null;
+                        /** Format: int64 */
+                        cancelled_late?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        /** Format: int64 */
+                        confirmed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        expired?: number | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        pending_payment?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_provider: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                group_by?: string;
+                tz?: string;
+                provider_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        bookings_percentile?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_customer?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_ops?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_provider?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_system?: number | null;
+                        /** Format: int64 */
+                        cancelled_late?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        completion_rate_percentile?: number | null;
+                        /** Format: int64 */
+                        confirmed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        expired?: number | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        net_percentile?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        peer_area?: string | null;
+                        peer_category?: string | null;
+                        /** Format: int32 */
+                        peer_providers?: number | null;
+                        /** Format: int64 */
+                        pending_payment?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_provider_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: uuid */
+                    provider_id?: string;
+                    /** Format: date */
+                    to: string;
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        bookings_percentile?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_customer?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_ops?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_provider?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_system?: number | null;
+                        /** Format: int64 */
+                        cancelled_late?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        completion_rate_percentile?: number | null;
+                        /** Format: int64 */
+                        confirmed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        expired?: number | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        net_percentile?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        peer_area?: string | null;
+                        peer_category?: string | null;
+                        /** Format: int32 */
+                        peer_providers?: number | null;
+                        /** Format: int64 */
+                        pending_payment?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_revenue: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                group_by?: string;
+                provider_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_revenue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: uuid */
+                    provider_id?: string;
+                    /** Format: date */
+                    to: string;
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
