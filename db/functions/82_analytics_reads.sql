@@ -402,6 +402,9 @@ language sql
 stable
 set search_path = ''
 as $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_revenue."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_revenue."to", 'to', 'a date, YYYY-MM-DD');
     with subject as (
         select internal.analytics_subject(analytics_revenue.provider_id, false) as id
     ),
@@ -476,6 +479,9 @@ language sql
 stable
 set search_path = ''
 as $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_provider."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_provider."to", 'to', 'a date, YYYY-MM-DD');
     with subject as (
         select internal.analytics_subject(analytics_provider.provider_id, true) as id
     ),
