@@ -372,6 +372,9 @@ CREATE FUNCTION api.analytics_provider("from" date DEFAULT NULL::date, "to" date
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_provider."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_provider."to", 'to', 'a date, YYYY-MM-DD');
     with subject as (
         select internal.analytics_subject(analytics_provider.provider_id, true) as id
     ),
@@ -421,6 +424,9 @@ CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date 
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_revenue."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_revenue."to", 'to', 'a date, YYYY-MM-DD');
     with subject as (
         select internal.analytics_subject(analytics_revenue.provider_id, false) as id
     ),
@@ -2907,9 +2913,11 @@ COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contrib
 --
 
 CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
+begin
+    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
     with d as (
         select 1 as sign, (p_new).* where (p_new).booking_id is not null
         union all
@@ -2975,7 +2983,8 @@ CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_ne
         captured_cents = h.captured_cents + excluded.captured_cents,
         refunded_cents = h.refunded_cents + excluded.refunded_cents,
         fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
-        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
+        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+end
 $$;
 
 
@@ -3385,52 +3394,57 @@ CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestam
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
+    -- grouped by the local bucket first: a local time back to an instant (at time zone)
+    -- is then computed once per bucket, not once per row
     with bucketed as (
         select
-            case
-                when p_grain = 'hour' then r.hour
-                else pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) at time zone p_tz
-            end as b,
+            case when p_grain = 'hour' then r.hour end as h,
+            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end as lb,
             r.*
         from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r
+    ),
+    grouped as (
+        select
+            x.h, x.lb, x.category_id, x.currency,
+            pg_catalog.sum(x.bookings)::bigint as bookings,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'pending_payment'))::bigint as pending_payment,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'confirmed'))::bigint as confirmed,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'completed'))::bigint as completed,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'no_show'))::bigint as no_show,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'cancelled'))::bigint as cancelled,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'expired'))::bigint as expired,
+            pg_catalog.sum(x.cancelled_by_customer)::bigint as cancelled_by_customer,
+            pg_catalog.sum(x.cancelled_by_provider)::bigint as cancelled_by_provider,
+            pg_catalog.sum(x.cancelled_by_ops)::bigint as cancelled_by_ops,
+            pg_catalog.sum(x.cancelled_by_system)::bigint as cancelled_by_system,
+            pg_catalog.sum(x.cancelled_late)::bigint as cancelled_late,
+            pg_catalog.sum(x.lead_minutes)::bigint as lead_minutes,
+            pg_catalog.sum(x.booked_cents)::bigint as booked_cents,
+            pg_catalog.sum(x.captured_cents)::bigint as captured_cents,
+            pg_catalog.sum(x.refunded_cents)::bigint as refunded_cents,
+            pg_catalog.sum(x.fees_kept_cents)::bigint as fees_kept_cents,
+            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents
+        from bucketed as x
+        group by x.h, x.lb, x.category_id, x.currency
+    ),
+    instants as (
+        select
+            coalesce(g.h, g.lb at time zone p_tz) as bucket_start,
+            coalesce(g.h + interval '1 hour', (g.lb + ('1 ' || p_grain)::interval) at time zone p_tz) as bucket_end,
+            g.*
+        from grouped as g
     )
     select
-        x.b,
-        case
-            when p_grain = 'hour' then x.b + interval '1 hour'
-            else
-                (pg_catalog.date_trunc(p_grain, x.b at time zone p_tz) + ('1 ' || p_grain)::interval)
-                at time zone p_tz
-        end,
-        x.b at time zone p_tz,
-        k.slug,
-        x.currency,
-        pg_catalog.sum(x.bookings)::bigint,
-        (pg_catalog.sum(x.bookings) filter (where x.status = 'pending_payment'))::bigint,
-        (pg_catalog.sum(x.bookings) filter (where x.status = 'confirmed'))::bigint,
-        (pg_catalog.sum(x.bookings) filter (where x.status = 'completed'))::bigint,
-        (pg_catalog.sum(x.bookings) filter (where x.status = 'no_show'))::bigint,
-        (pg_catalog.sum(x.bookings) filter (where x.status = 'cancelled'))::bigint,
-        (pg_catalog.sum(x.bookings) filter (where x.status = 'expired'))::bigint,
-        pg_catalog.sum(x.cancelled_by_customer)::bigint,
-        pg_catalog.sum(x.cancelled_by_provider)::bigint,
-        pg_catalog.sum(x.cancelled_by_ops)::bigint,
-        pg_catalog.sum(x.cancelled_by_system)::bigint,
-        pg_catalog.sum(x.cancelled_late)::bigint,
-        pg_catalog.sum(x.lead_minutes)::bigint,
-        pg_catalog.sum(x.booked_cents)::bigint,
-        pg_catalog.sum(x.captured_cents)::bigint,
-        pg_catalog.sum(x.refunded_cents)::bigint,
-        pg_catalog.sum(x.fees_kept_cents)::bigint,
-        (pg_catalog.sum(x.captured_cents) - pg_catalog.sum(x.refunded_cents))::bigint,
-        pg_catalog.sum(x.outstanding_cents)::bigint
-    from bucketed as x
-    inner join app.service_categories as k on x.category_id = k.id
-    group by x.b, k.slug, x.currency
-    having
-        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
-        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0
-    order by x.b, k.slug, x.currency
+        i.bucket_start, i.bucket_end, i.bucket_start at time zone p_tz, k.slug, i.currency,
+        i.bookings, i.pending_payment, i.confirmed, i.completed, i.no_show, i.cancelled, i.expired,
+        i.cancelled_by_customer, i.cancelled_by_provider, i.cancelled_by_ops, i.cancelled_by_system,
+        i.cancelled_late, i.lead_minutes, i.booked_cents, i.captured_cents, i.refunded_cents,
+        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents
+    from instants as i
+    inner join app.service_categories as k on i.category_id = k.id
+    where
+        i.bookings <> 0 or i.captured_cents <> 0 or i.refunded_cents <> 0 or i.outstanding_cents <> 0
+    order by i.bucket_start, k.slug, i.currency
 $$;
 
 

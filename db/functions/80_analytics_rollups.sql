@@ -68,10 +68,12 @@ create or replace function internal.analytics_apply(
     p_old app.analytics_booking_facts, p_new app.analytics_booking_facts
 )
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
+begin
+    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
     with d as (
         select 1 as sign, (p_new).* where (p_new).booking_id is not null
         union all
@@ -137,7 +139,8 @@ as $$
         captured_cents = h.captured_cents + excluded.captured_cents,
         refunded_cents = h.refunded_cents + excluded.refunded_cents,
         fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
-        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
+        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+end
 $$;
 comment on function internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts) is
 'Move one booking''s contribution in both rollups: add the new vector, subtract the old (rows in key order).';
