@@ -3004,16 +3004,7 @@ CREATE FUNCTION internal.analytics_booking_changed() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-    if tg_table_name = 'bookings' then
-        perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
-    elsif tg_op = 'DELETE' then
-        perform internal.analytics_refresh_booking(old.booking_id);
-    else
-        perform internal.analytics_refresh_booking(new.booking_id);
-        if tg_op = 'UPDATE' and old.booking_id is distinct from new.booking_id then
-            perform internal.analytics_refresh_booking(old.booking_id);
-        end if;
-    end if;
+    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
     return null;
 end
 $$;
@@ -3023,7 +3014,36 @@ $$;
 -- Name: FUNCTION analytics_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_booking_changed() IS 'Trigger: a booking, payment, refund or fee changed what a booking contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+COMMENT ON FUNCTION internal.analytics_booking_changed() IS 'Trigger: a booking changed what it contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+
+
+--
+-- Name: analytics_booking_row_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_booking_row_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if tg_op = 'DELETE' then
+        perform internal.analytics_refresh_booking(old.booking_id);
+        return null;
+    end if;
+    perform internal.analytics_refresh_booking(new.booking_id);
+    if tg_op = 'UPDATE' and old.booking_id is distinct from new.booking_id then
+        perform internal.analytics_refresh_booking(old.booking_id);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_booking_row_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
 
 
 --
@@ -14751,63 +14771,63 @@ CREATE TRIGGER _500_event_refunded AFTER UPDATE OF status ON app.refunds FOR EAC
 -- Name: services _510_analytics_category; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_category AFTER UPDATE ON app.services FOR EACH ROW WHEN ((old.category_id IS DISTINCT FROM new.category_id)) EXECUTE FUNCTION internal.analytics_service_category_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_category AFTER UPDATE ON app.services DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((old.category_id IS DISTINCT FROM new.category_id)) EXECUTE FUNCTION internal.analytics_service_category_changed();
 
 
 --
 -- Name: booking_fees _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.booking_fees FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.booking_fees DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: bookings _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.bookings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
 
 
 --
 -- Name: payments _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.payments DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: refunds _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.refunds DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: booking_fees _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.booking_fees FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_update AFTER UPDATE ON app.booking_fees DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: bookings _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.bookings FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.during IS DISTINCT FROM new.during) OR (old.service_id IS DISTINCT FROM new.service_id) OR (old.provider_id IS DISTINCT FROM new.provider_id) OR (old.price_cents IS DISTINCT FROM new.price_cents) OR (old.currency IS DISTINCT FROM new.currency) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.cancelled_at IS DISTINCT FROM new.cancelled_at) OR (old.cancelled_by_role IS DISTINCT FROM new.cancelled_by_role) OR (old.cancel_notice_hours IS DISTINCT FROM new.cancel_notice_hours))) EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_update AFTER UPDATE ON app.bookings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.during IS DISTINCT FROM new.during) OR (old.service_id IS DISTINCT FROM new.service_id) OR (old.provider_id IS DISTINCT FROM new.provider_id) OR (old.price_cents IS DISTINCT FROM new.price_cents) OR (old.currency IS DISTINCT FROM new.currency) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.cancelled_at IS DISTINCT FROM new.cancelled_at) OR (old.cancelled_by_role IS DISTINCT FROM new.cancelled_by_role) OR (old.cancel_notice_hours IS DISTINCT FROM new.cancel_notice_hours))) EXECUTE FUNCTION internal.analytics_booking_changed();
 
 
 --
 -- Name: payments _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.payments FOR EACH ROW WHEN (((old.captured_cents IS DISTINCT FROM new.captured_cents) OR (old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_update AFTER UPDATE ON app.payments DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.captured_cents IS DISTINCT FROM new.captured_cents) OR (old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: refunds _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE CONSTRAINT TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --

@@ -54,9 +54,7 @@ def _tokens(url: str) -> tuple[str, str]:
                 "select internal.create_ops_user(%s, %s, %s)",
                 (OPS_EMAIL, "bench ops password 0123", "Bench Ops"),
             )
-            row = conn.execute(
-                "select id from app.users where email = %s", (OPS_EMAIL,)
-            ).fetchone()
+            row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
         assert row is not None
         ops = _token(conn, row[0])
         owner = conn.execute(

@@ -13,6 +13,10 @@
 --                                    (`bookiji analytics rebuild`)
 --   internal.analytics_drift()       where the rollups and a live recount differ
 --
+-- The triggers are deferred to the commit: a confirm (a booking, then its payment)
+-- or a cancellation (the status, a refund, a fee) recomputes the booking once with
+-- all its rows, and the later calls find nothing left to move. Rollups therefore
+-- show a transaction's writes from its commit on, when everyone else sees them.
 -- One booking's contribution changes under a transaction-scoped advisory lock on
 -- that booking, and each change recomputes it from what is committed when the lock
 -- is granted: two transactions that touch the same booking (a refund settling while
@@ -196,28 +200,43 @@ security definer
 set search_path = ''
 as $$
 begin
-    if tg_table_name = 'bookings' then
-        perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
-    elsif tg_op = 'DELETE' then
-        perform internal.analytics_refresh_booking(old.booking_id);
-    else
-        perform internal.analytics_refresh_booking(new.booking_id);
-        if tg_op = 'UPDATE' and old.booking_id is distinct from new.booking_id then
-            perform internal.analytics_refresh_booking(old.booking_id);
-        end if;
-    end if;
+    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
     return null;
 end
 $$;
 comment on function internal.analytics_booking_changed() is
-'Trigger: a booking, payment, refund or fee changed what a booking contributes to the analytics rollups. '
+'Trigger: a booking changed what it contributes to the analytics rollups. '
+'Definer: as internal.analytics_refresh_booking.';
+
+create or replace function internal.analytics_booking_row_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op = 'DELETE' then
+        perform internal.analytics_refresh_booking(old.booking_id);
+        return null;
+    end if;
+    perform internal.analytics_refresh_booking(new.booking_id);
+    if tg_op = 'UPDATE' and old.booking_id is distinct from new.booking_id then
+        perform internal.analytics_refresh_booking(old.booking_id);
+    end if;
+    return null;
+end
+$$;
+comment on function internal.analytics_booking_row_changed() is
+'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. '
 'Definer: as internal.analytics_refresh_booking.';
 
 drop trigger if exists _510_analytics_insert on app.bookings;
-create trigger _510_analytics_insert after insert or delete on app.bookings
+create constraint trigger _510_analytics_insert after insert or delete on app.bookings
+deferrable initially deferred
 for each row execute function internal.analytics_booking_changed();
 drop trigger if exists _510_analytics_update on app.bookings;
-create trigger _510_analytics_update after update on app.bookings
+create constraint trigger _510_analytics_update after update on app.bookings
+deferrable initially deferred
 for each row
 when (
     old.status is distinct from new.status
@@ -234,10 +253,12 @@ when (
 execute function internal.analytics_booking_changed();
 
 drop trigger if exists _510_analytics_insert on app.payments;
-create trigger _510_analytics_insert after insert or delete on app.payments
-for each row execute function internal.analytics_booking_changed();
+create constraint trigger _510_analytics_insert after insert or delete on app.payments
+deferrable initially deferred
+for each row execute function internal.analytics_booking_row_changed();
 drop trigger if exists _510_analytics_update on app.payments;
-create trigger _510_analytics_update after update on app.payments
+create constraint trigger _510_analytics_update after update on app.payments
+deferrable initially deferred
 for each row
 when (
     old.captured_cents is distinct from new.captured_cents
@@ -245,29 +266,33 @@ when (
     or old.status is distinct from new.status
     or old.booking_id is distinct from new.booking_id
 )
-execute function internal.analytics_booking_changed();
+execute function internal.analytics_booking_row_changed();
 
 drop trigger if exists _510_analytics_insert on app.refunds;
-create trigger _510_analytics_insert after insert or delete on app.refunds
-for each row execute function internal.analytics_booking_changed();
+create constraint trigger _510_analytics_insert after insert or delete on app.refunds
+deferrable initially deferred
+for each row execute function internal.analytics_booking_row_changed();
 drop trigger if exists _510_analytics_update on app.refunds;
-create trigger _510_analytics_update after update on app.refunds
+create constraint trigger _510_analytics_update after update on app.refunds
+deferrable initially deferred
 for each row
 when (
     old.amount_cents is distinct from new.amount_cents
     or old.status is distinct from new.status
     or old.booking_id is distinct from new.booking_id
 )
-execute function internal.analytics_booking_changed();
+execute function internal.analytics_booking_row_changed();
 
 drop trigger if exists _510_analytics_insert on app.booking_fees;
-create trigger _510_analytics_insert after insert or delete on app.booking_fees
-for each row execute function internal.analytics_booking_changed();
+create constraint trigger _510_analytics_insert after insert or delete on app.booking_fees
+deferrable initially deferred
+for each row execute function internal.analytics_booking_row_changed();
 drop trigger if exists _510_analytics_update on app.booking_fees;
-create trigger _510_analytics_update after update on app.booking_fees
+create constraint trigger _510_analytics_update after update on app.booking_fees
+deferrable initially deferred
 for each row
 when (old.amount_cents is distinct from new.amount_cents or old.booking_id is distinct from new.booking_id)
-execute function internal.analytics_booking_changed();
+execute function internal.analytics_booking_row_changed();
 
 create or replace function internal.analytics_service_category_changed()
 returns trigger
@@ -289,7 +314,8 @@ comment on function internal.analytics_service_category_changed() is
 'Definer: a provider edits its own services and may not write the rollups.';
 
 drop trigger if exists _510_analytics_category on app.services;
-create trigger _510_analytics_category after update on app.services
+create constraint trigger _510_analytics_category after update on app.services
+deferrable initially deferred
 for each row
 when (old.category_id is distinct from new.category_id)
 execute function internal.analytics_service_category_changed();

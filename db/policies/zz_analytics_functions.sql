@@ -4,6 +4,7 @@ revoke all on function
 internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts),
 internal.analytics_refresh_booking(uuid),
 internal.analytics_booking_changed(),
+internal.analytics_booking_row_changed(),
 internal.analytics_service_category_changed(),
 internal.analytics_rebuild(),
 internal.analytics_drift(),

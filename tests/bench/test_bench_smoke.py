@@ -204,3 +204,21 @@ def test_a_recorded_command_names_the_interpreter_by_its_path_inside_the_checkou
     assert line.endswith(" -m worker --once")
     assert not line.startswith("/"), line
     assert shown(["/usr/bin/pgbench", "-n"]) == "/usr/bin/pgbench -n"
+
+
+def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
+    bench_db: str, tmp_path: Path
+) -> None:
+    doc = _run_bench(
+        bench_db, tmp_path, "--scenarios", "analytics", "--concurrency", "2", "--sizes", "30"
+    )
+    (scenario,) = doc["scenarios"]
+    variants = {r["variant"]: r for r in scenario["results"]}
+    for fn in ("overview", "revenue", "provider", "funnel", "cohorts"):
+        r = variants[f"GET /rpc/analytics_{fn}"]
+        assert r["requests"] > 0 and r["errors"] == 0 and r["non_2xx"] == 0, fn
+        assert r["p99_target_ms"] == 50.0
+    for name in ("confirm, rollups kept (pgbench)", "confirm, rollups off (pgbench)"):
+        assert variants[name]["requests"] > 0 and variants[name]["errors"] == 0
+    (ratio,) = scenario["ratios"]
+    assert ratio["name"] == "confirm with rollups ÷ without" and isinstance(ratio["value"], float)

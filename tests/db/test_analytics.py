@@ -121,14 +121,18 @@ def reported(rows: list[dict[str, Any]], bucket: Any) -> dict[tuple[Any, ...], d
     return out
 
 
-def same(expected: dict[tuple[Any, ...], dict[str, int]], got: dict[tuple[Any, ...], dict[str, int]]) -> None:
+def same(
+    expected: dict[tuple[Any, ...], dict[str, int]], got: dict[tuple[Any, ...], dict[str, int]]
+) -> None:
     assert set(got) == set(expected), f"buckets differ: {set(got) ^ set(expected)}"
     for key, figures in got.items():
         want = {k: expected[key].get(k, 0) for k in figures}
         assert figures == want, f"{key}: reported {figures}, recounted {want}"
 
 
-def rows_of(db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: Any) -> list[dict[str, Any]]:
+def rows_of(
+    db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: Any
+) -> list[dict[str, Any]]:
     with acting_as(db, role, sub):
         cur = db.execute(sql, args)
         names = [d.name for d in cur.description or []]
@@ -172,7 +176,9 @@ class Run:
         self.booked: list[dict[str, Any]] = []
         self.day = 3
         # owner-level writes go to slots of their own, five hours apart: never an overlap
-        self.slot = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=50)
+        self.slot = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
+            days=50
+        )
 
     def _next_slot(self) -> datetime:
         self.slot += timedelta(hours=5)
@@ -180,8 +186,20 @@ class Run:
 
     def step(self) -> str:
         action = self.rng.choice(
-            ["book", "book", "insert", "insert", "pay", "cancel", "settle", "refund", "move", "outcome",
-             "delete", "category"]
+            [
+                "book",
+                "book",
+                "insert",
+                "insert",
+                "pay",
+                "cancel",
+                "settle",
+                "refund",
+                "move",
+                "outcome",
+                "delete",
+                "category",
+            ]
         )
         getattr(self, action)()
         return action
@@ -193,7 +211,9 @@ class Run:
     def book(self) -> None:
         shop = self.rng.choice(self.shops[:2] if self.rng.random() < 0.7 else self.shops)
         self.day += 1
-        start = catalog.next_weekday(self.day % 7, at=f"{self.rng.randint(10, 15)}:00", min_days=self.day)
+        start = catalog.next_weekday(
+            self.day % 7, at=f"{self.rng.randint(10, 15)}:00", min_days=self.day
+        )
         b = bk.book(self.db, shop, start)
         b["customer"] = self.db.execute(
             "select customer_id from app.bookings where id = %s", (b["id"],)
@@ -202,7 +222,11 @@ class Run:
 
     def insert(self) -> None:
         shop = self.rng.choice(self.shops)
-        service = self.extra_service if shop is self.shops[0] and self.rng.random() < 0.5 else shop.service_id
+        service = (
+            self.extra_service
+            if shop is self.shops[0] and self.rng.random() < 0.5
+            else shop.service_id
+        )
         start = self._next_slot()
         status = self.rng.choice(STATUS_COLUMNS)
         bid = catalog.add_booking(self.db, service, start, status=status)
@@ -226,7 +250,14 @@ class Run:
         if b is None or "customer" not in b:
             return
         if self.rng.random() < 0.5:
-            call_as(self.db, "customer", b["customer"], "select internal.cancel_booking(%s, %s)", b["id"], "changed plans")
+            call_as(
+                self.db,
+                "customer",
+                b["customer"],
+                "select internal.cancel_booking(%s, %s)",
+                b["id"],
+                "changed plans",
+            )
         else:
             self.db.execute(
                 "select internal.transition_booking(%s, 'cancelled', %s, 'random')",
@@ -253,7 +284,15 @@ class Run:
             """
         ).fetchone()
         if row:
-            call_as(self.db, "ops", self.ops, "select internal.ops_refund(%s, %s, %s)", row[0], 100, "goodwill")
+            call_as(
+                self.db,
+                "ops",
+                self.ops,
+                "select internal.ops_refund(%s, %s, %s)",
+                row[0],
+                100,
+                "goodwill",
+            )
 
     def move(self) -> None:
         b = self.rng.choice(self.booked) if self.booked else None
@@ -315,7 +354,9 @@ def test_the_random_run_wrote_every_kind_of_row(db: psycopg.Connection[Any], run
     assert counts[0] >= 5 and counts[1] > 0 and counts[2] > 0 and counts[3] > 0
 
 
-def test_rollups_equal_a_live_recount_after_a_random_run(db: psycopg.Connection[Any], run: Run) -> None:
+def test_rollups_equal_a_live_recount_after_a_random_run(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
     assert drift(db) == []
 
 
@@ -354,8 +395,12 @@ def test_the_overview_by_local_day_equals_a_brute_force_recount_to_the_cent(
     bookings = raw_bookings(db)
     first, last = span(bookings, TORONTO)
     rows = rows_of(
-        db, "ops", run.ops, "select * from api.analytics_overview(%s, %s, 'America/Toronto', 'day')",
-        first, last,
+        db,
+        "ops",
+        run.ops,
+        "select * from api.analytics_overview(%s, %s, 'America/Toronto', 'day')",
+        first,
+        last,
     )
     assert rows
     same(
@@ -370,7 +415,12 @@ def test_revenue_by_utc_week_and_a_providers_own_figures_equal_the_recount(
     bookings = raw_bookings(db)
     first, last = span(bookings, ZoneInfo("UTC"))
     rows = rows_of(
-        db, "ops", run.ops, "select * from api.analytics_revenue(%s, %s, 'UTC', 'week')", first, last
+        db,
+        "ops",
+        run.ops,
+        "select * from api.analytics_revenue(%s, %s, 'UTC', 'week')",
+        first,
+        last,
     )
 
     def monday(t: datetime) -> date:
@@ -381,7 +431,12 @@ def test_revenue_by_utc_week_and_a_providers_own_figures_equal_the_recount(
     shop = run.shops[0]
     first, last = span(bookings, TORONTO)
     mine = rows_of(
-        db, "provider", shop.owner_id, "select * from api.analytics_provider(%s, %s, 'month')", first, last
+        db,
+        "provider",
+        shop.owner_id,
+        "select * from api.analytics_provider(%s, %s, 'month')",
+        first,
+        last,
     )
     assert mine
     same(
@@ -390,15 +445,21 @@ def test_revenue_by_utc_week_and_a_providers_own_figures_equal_the_recount(
     )
 
 
-def test_a_rebuild_writes_the_very_rows_the_triggers_kept(db: psycopg.Connection[Any], run: Run) -> None:
+def test_a_rebuild_writes_the_very_rows_the_triggers_kept(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
     before = stored_rollups(db)
     got = db.execute("select * from internal.analytics_rebuild()").fetchone()
-    assert got is not None and got[0] == db.execute("select count(*) from app.bookings").fetchone()[0]  # type: ignore[index]
+    assert (
+        got is not None and got[0] == db.execute("select count(*) from app.bookings").fetchone()[0]
+    )  # type: ignore[index]
     assert stored_rollups(db) == before
     assert drift(db) == []
 
 
-def test_a_rebuild_repairs_rollups_written_behind_the_triggers_back(db: psycopg.Connection[Any], run: Run) -> None:
+def test_a_rebuild_repairs_rollups_written_behind_the_triggers_back(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
     db.execute("update app.analytics_provider_hours set captured_cents = captured_cents + 1")
     db.execute("delete from app.analytics_category_hours")
     assert drift(db)
@@ -418,7 +479,9 @@ def test_a_booking_that_changes_nothing_counted_leaves_the_rollups_alone(
     db: psycopg.Connection[Any], run: Run
 ) -> None:
     before = stored_rollups(db)
-    db.execute("update app.bookings set cancel_reason = 'a note' where id = %s", (run.booked[0]["id"],))
+    db.execute(
+        "update app.bookings set cancel_reason = 'a note' where id = %s", (run.booked[0]["id"],)
+    )
     db.execute("update app.payments set failure_reason = 'a note'")
     assert stored_rollups(db) == before
 
@@ -431,12 +494,25 @@ def shop(db: psycopg.Connection[Any]) -> bk.Shop:
     return bk.open_shop(db)
 
 
-def _overview(db: psycopg.Connection[Any], first: str, last: str, tz: str, group_by: str) -> list[dict[str, Any]]:
+def _overview(
+    db: psycopg.Connection[Any], first: str, last: str, tz: str, group_by: str
+) -> list[dict[str, Any]]:
     ops = create_user(db, "ops")
-    return rows_of(db, "ops", ops, "select * from api.analytics_overview(%s, %s, %s, %s)", first, last, tz, group_by)
+    return rows_of(
+        db,
+        "ops",
+        ops,
+        "select * from api.analytics_overview(%s, %s, %s, %s)",
+        first,
+        last,
+        tz,
+        group_by,
+    )
 
 
-def test_a_booking_at_2330_local_counts_on_its_local_day(db: psycopg.Connection[Any], shop: bk.Shop) -> None:
+def test_a_booking_at_2330_local_counts_on_its_local_day(
+    db: psycopg.Connection[Any], shop: bk.Shop
+) -> None:
     catalog.add_booking(db, shop.service_id, datetime(2026, 6, 10, 23, 30, tzinfo=TORONTO))
     local = _overview(db, "2026-06-09", "2026-06-12", "America/Toronto", "day")
     assert [(r["bucket_local"].date(), r["bookings"]) for r in local] == [(date(2026, 6, 10), 1)]
@@ -446,10 +522,20 @@ def test_a_booking_at_2330_local_counts_on_its_local_day(db: psycopg.Connection[
 
 def test_dst_days_last_23_and_25_hours(db: psycopg.Connection[Any], shop: bk.Shop) -> None:
     for day in (date(2026, 3, 7), date(2026, 3, 8), date(2026, 10, 31), date(2026, 11, 1)):
-        catalog.add_booking(db, shop.service_id, datetime(day.year, day.month, day.day, 12, tzinfo=TORONTO))
+        catalog.add_booking(
+            db, shop.service_id, datetime(day.year, day.month, day.day, 12, tzinfo=TORONTO)
+        )
     rows = _overview(db, "2026-03-01", "2026-11-30", "America/Toronto", "day")
-    hours = {r["bucket_local"].date(): (r["bucket_end"] - r["bucket_start"]) / timedelta(hours=1) for r in rows}
-    assert hours == {date(2026, 3, 7): 24, date(2026, 3, 8): 23, date(2026, 10, 31): 24, date(2026, 11, 1): 25}
+    hours = {
+        r["bucket_local"].date(): (r["bucket_end"] - r["bucket_start"]) / timedelta(hours=1)
+        for r in rows
+    }
+    assert hours == {
+        date(2026, 3, 7): 24,
+        date(2026, 3, 8): 23,
+        date(2026, 10, 31): 24,
+        date(2026, 11, 1): 25,
+    }
 
 
 def test_the_repeated_hour_of_a_fall_back_night_is_two_hourly_buckets(
@@ -459,7 +545,10 @@ def test_the_repeated_hour_of_a_fall_back_night_is_two_hourly_buckets(
     for utc_hour in (5, 6):
         catalog.add_booking(db, shop.service_id, datetime(2026, 11, 1, utc_hour, 30, tzinfo=UTC))
     rows = _overview(db, "2026-11-01", "2026-11-01", "America/Toronto", "hour")
-    assert [(r["bucket_local"].hour, r["bucket_start"].astimezone(UTC).hour, r["bookings"]) for r in rows] == [
+    assert [
+        (r["bucket_local"].hour, r["bucket_start"].astimezone(UTC).hour, r["bookings"])
+        for r in rows
+    ] == [
         (1, 5, 1),
         (1, 6, 1),
     ]
@@ -474,14 +563,22 @@ def test_the_repeated_hour_of_a_fall_back_night_is_two_hourly_buckets(
         (("2026-06-01", "2026-06-10", "UTC", "year"), "group_by must be hour, day, week or month"),
         (("2026-06-01", "2026-06-10", "Mars/Olympus", "day"), "tz must be a time zone name"),
         (("2026-06-01", "2026-06-10", "UTC'; select 1; --", "day"), "tz must be a time zone name"),
-        (("2026-06-01", "2026-06-10", "Asia/Kolkata", "day"), "tz: Asia/Kolkata is not a whole number of hours"),
-        (("2024-01-01", "2026-06-10", "UTC", "day"), "to: the range from 2024-01-01 to 2026-06-10 covers"),
+        (
+            ("2026-06-01", "2026-06-10", "Asia/Kolkata", "day"),
+            "tz: Asia/Kolkata is not a whole number of hours",
+        ),
+        (
+            ("2024-01-01", "2026-06-10", "UTC", "day"),
+            "to: the range from 2024-01-01 to 2026-06-10 covers",
+        ),
         (("2026-01-01", "2026-03-01", "UTC", "hour"), "at most 31 with group_by hour"),
         ((None, "2026-03-01", "UTC", "day"), "from is required"),
         (("2026-01-01", "infinity", "UTC", "day"), "to must be a calendar date"),
     ],
 )
-def test_a_bad_range_is_refused_naming_the_argument(db: psycopg.Connection[Any], args: tuple[Any, ...], names: str) -> None:
+def test_a_bad_range_is_refused_naming_the_argument(
+    db: psycopg.Connection[Any], args: tuple[Any, ...], names: str
+) -> None:
     ops = create_user(db, "ops")
     with pytest.raises(psycopg.Error) as err:
         rows_of(db, "ops", ops, "select * from api.analytics_overview(%s, %s, %s, %s)", *args)
@@ -500,30 +597,65 @@ def two(db: psycopg.Connection[Any]) -> tuple[bk.Shop, bk.Shop]:
     return a, b
 
 
-def _refusal(db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: Any) -> tuple[str | None, str]:
+def _refusal(
+    db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: Any
+) -> tuple[str | None, str]:
     with pytest.raises(psycopg.Error) as err:
         rows_of(db, role, sub, sql, *args)
     return err.value.sqlstate, str(err.value.diag.message_primary)
 
 
-def test_a_provider_reads_only_its_own_rollup_rows(db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]) -> None:
-    a, b = two
-    rows = rows_of(db, "provider", a.owner_id, "select distinct provider_id from app.analytics_provider_hours")
+def test_a_provider_reads_only_its_own_rollup_rows(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]
+) -> None:
+    a, _b = two
+    rows = rows_of(
+        db, "provider", a.owner_id, "select distinct provider_id from app.analytics_provider_hours"
+    )
     assert [r["provider_id"] for r in rows] == [a.provider_id]
-    assert _refusal(db, "provider", a.owner_id, "select * from app.analytics_category_hours")[0] == "42501"
-    assert _refusal(db, "provider", a.owner_id, "select * from app.analytics_booking_facts")[0] == "42501"
+    assert (
+        _refusal(db, "provider", a.owner_id, "select * from app.analytics_category_hours")[0]
+        == "42501"
+    )
+    assert (
+        _refusal(db, "provider", a.owner_id, "select * from app.analytics_booking_facts")[0]
+        == "42501"
+    )
 
 
-@pytest.mark.parametrize("fn", ["analytics_provider(%s, %s, 'day', null, %s)", "analytics_revenue(%s, %s, null, 'day', %s)"])
-def test_a_provider_cannot_name_another_provider(db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop], fn: str) -> None:
+@pytest.mark.parametrize(
+    "fn",
+    ["analytics_provider(%s, %s, 'day', null, %s)", "analytics_revenue(%s, %s, null, 'day', %s)"],
+)
+def test_a_provider_cannot_name_another_provider(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop], fn: str
+) -> None:
     a, b = two
-    state, message = _refusal(db, "provider", a.owner_id, f"select * from api.{fn}", "2026-06-01", "2026-06-30", b.provider_id)
+    state, message = _refusal(
+        db,
+        "provider",
+        a.owner_id,
+        f"select * from api.{fn}",
+        "2026-06-01",
+        "2026-06-30",
+        b.provider_id,
+    )
     assert (state, message) == ("PT403", "provider_id: a provider may read only its own figures")
-    own = rows_of(db, "provider", a.owner_id, f"select * from api.{fn}", "2026-06-01", "2026-06-30", a.provider_id)
+    own = rows_of(
+        db,
+        "provider",
+        a.owner_id,
+        f"select * from api.{fn}",
+        "2026-06-01",
+        "2026-06-30",
+        a.provider_id,
+    )
     assert [r["bookings"] for r in own] == [1]
 
 
-def test_the_peer_ranks_refuse_anyone_but_the_provider_and_ops(db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]) -> None:
+def test_the_peer_ranks_refuse_anyone_but_the_provider_and_ops(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]
+) -> None:
     a, b = two
     sql = "select * from internal.analytics_peer_ranks(%s, '2026-06-01', '2026-07-01')"
     assert _refusal(db, "provider", a.owner_id, sql, b.provider_id)[0] == "PT403"
@@ -538,20 +670,34 @@ def test_the_peer_ranks_refuse_anyone_but_the_provider_and_ops(db: psycopg.Conne
         "select * from api.analytics_cohorts('2026-06-01', '2026-06-30')",
     ],
 )
-def test_a_provider_is_refused_ops_analytics(db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop], sql: str) -> None:
+def test_a_provider_is_refused_ops_analytics(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop], sql: str
+) -> None:
     a, _b = two
     assert _refusal(db, "provider", a.owner_id, sql)[0] in ("PT403", "42501")
 
 
-def test_ops_must_name_the_provider_whose_figures_they_read(db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]) -> None:
+def test_ops_must_name_the_provider_whose_figures_they_read(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]
+) -> None:
     ops = create_user(db, "ops")
-    state, message = _refusal(db, "ops", ops, "select * from api.analytics_provider('2026-06-01', '2026-06-30')")
+    state, message = _refusal(
+        db, "ops", ops, "select * from api.analytics_provider('2026-06-01', '2026-06-30')"
+    )
     assert state == "PT400" and message.startswith("provider_id is required")
-    rows = rows_of(db, "ops", ops, "select * from api.analytics_provider('2026-06-01', '2026-06-30', provider_id => %s)", two[1].provider_id)
+    rows = rows_of(
+        db,
+        "ops",
+        ops,
+        "select * from api.analytics_provider('2026-06-01', '2026-06-30', provider_id => %s)",
+        two[1].provider_id,
+    )
     assert [r["bookings"] for r in rows] == [1]
 
 
-def test_a_providers_percentiles_rank_it_among_its_category_in_its_area(db: psycopg.Connection[Any]) -> None:
+def test_a_providers_percentiles_rank_it_among_its_category_in_its_area(
+    db: psycopg.Connection[Any],
+) -> None:
     shops = [bk.open_shop(db) for _ in range(4)]
     for i, s in enumerate(shops):
         for h in range(i):
@@ -559,17 +705,25 @@ def test_a_providers_percentiles_rank_it_among_its_category_in_its_area(db: psyc
     far = bk.open_shop(db, lat=46.8, lng=-71.2)  # Quebec City: another area
     for h in range(9):
         catalog.add_booking(db, far.service_id, datetime(2026, 6, 10, 8 + h, tzinfo=TORONTO))
-    rows = rows_of(db, "provider", shops[2].owner_id, "select * from api.analytics_provider('2026-06-01', '2026-06-30', 'month')")
-    assert [(r["bookings"], r["peer_providers"], float(r["bookings_percentile"]), r["peer_category"]) for r in rows] == [
-        (2, 4, pytest.approx(66.7), "haircut")
-    ]
+    rows = rows_of(
+        db,
+        "provider",
+        shops[2].owner_id,
+        "select * from api.analytics_provider('2026-06-01', '2026-06-30', 'month')",
+    )
+    assert [
+        (r["bookings"], r["peer_providers"], float(r["bookings_percentile"]), r["peer_category"])
+        for r in rows
+    ] == [(2, 4, pytest.approx(66.7), "haircut")]
     assert "business_name" not in rows[0] and str(shops[3].provider_id) not in str(rows)
 
 
 # --- the funnel and the cohorts --------------------------------------------------------------
 
 
-def test_the_funnel_counts_each_step_from_the_base_rows(db: psycopg.Connection[Any], shop: bk.Shop) -> None:
+def test_the_funnel_counts_each_step_from_the_base_rows(
+    db: psycopg.Connection[Any], shop: bk.Shop
+) -> None:
     customer = create_user(db, "customer")
     starts = [catalog.next_weekday(d, at="11:00", min_days=3 + d) for d in range(4)]
     quoted = [bk.quote(db, customer, shop, s) for s in starts]
@@ -578,7 +732,14 @@ def test_the_funnel_counts_each_step_from_the_base_rows(db: psycopg.Connection[A
     bk.confirm(db, customer, quoted[1], shop.provider_id)  # left unpaid
     db.execute("select internal.transition_booking(%s, 'completed', 'provider')", (paid["id"],))
     today = datetime.now(UTC).date()
-    rows = rows_of(db, "ops", create_user(db, "ops"), "select * from api.analytics_funnel(%s, %s)", today - timedelta(days=1), today + timedelta(days=1))
+    rows = rows_of(
+        db,
+        "ops",
+        create_user(db, "ops"),
+        "select * from api.analytics_funnel(%s, %s)",
+        today - timedelta(days=1),
+        today + timedelta(days=1),
+    )
     assert [(r["name"], r["quotes"], r["drop_off"]) for r in rows] == [
         ("quote", 4, None),
         ("confirm", 2, 2),
@@ -588,15 +749,29 @@ def test_the_funnel_counts_each_step_from_the_base_rows(db: psycopg.Connection[A
     assert rows[1]["share_of_quotes"] == pytest.approx(0.5)
 
 
-def test_cohorts_count_who_booked_again_in_each_week(db: psycopg.Connection[Any], shop: bk.Shop) -> None:
+def test_cohorts_count_who_booked_again_in_each_week(
+    db: psycopg.Connection[Any], shop: bk.Shop
+) -> None:
     monday = datetime(2026, 6, 1, 12, tzinfo=UTC)
     people = [create_user(db, "customer") for _ in range(4)]
     db.execute("update app.users set created_at = %s where id = any(%s)", (monday, people))
     for i, who in enumerate(people[:2]):
-        bid = catalog.add_booking(db, shop.service_id, datetime(2026, 7, 1 + i, 15, tzinfo=UTC), customer_id=who)
-        db.execute("update app.bookings set created_at = %s where id = %s", (monday + timedelta(days=7), bid))
-    rows = rows_of(db, "ops", create_user(db, "ops"), "select * from api.analytics_cohorts('2026-06-01', '2026-06-07', 'UTC', 2)")
-    assert [(r["cohort_week"], r["customers"], r["week_offset"], r["active_customers"]) for r in rows] == [
+        bid = catalog.add_booking(
+            db, shop.service_id, datetime(2026, 7, 1 + i, 15, tzinfo=UTC), customer_id=who
+        )
+        db.execute(
+            "update app.bookings set created_at = %s where id = %s",
+            (monday + timedelta(days=7), bid),
+        )
+    rows = rows_of(
+        db,
+        "ops",
+        create_user(db, "ops"),
+        "select * from api.analytics_cohorts('2026-06-01', '2026-06-07', 'UTC', 2)",
+    )
+    assert [
+        (r["cohort_week"], r["customers"], r["week_offset"], r["active_customers"]) for r in rows
+    ] == [
         (date(2026, 6, 1), 4, 0, 0),
         (date(2026, 6, 1), 4, 1, 2),
         (date(2026, 6, 1), 4, 2, 0),
