@@ -14771,63 +14771,63 @@ CREATE TRIGGER _500_event_refunded AFTER UPDATE OF status ON app.refunds FOR EAC
 -- Name: services _510_analytics_category; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_category AFTER UPDATE ON app.services DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((old.category_id IS DISTINCT FROM new.category_id)) EXECUTE FUNCTION internal.analytics_service_category_changed();
+CREATE TRIGGER _510_analytics_category AFTER UPDATE ON app.services FOR EACH ROW WHEN ((old.category_id IS DISTINCT FROM new.category_id)) EXECUTE FUNCTION internal.analytics_service_category_changed();
 
 
 --
 -- Name: booking_fees _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.booking_fees DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.booking_fees FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: bookings _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.bookings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
 
 
 --
 -- Name: payments _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.payments DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: refunds _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.refunds DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: booking_fees _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_update AFTER UPDATE ON app.booking_fees DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.booking_fees FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: bookings _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_update AFTER UPDATE ON app.bookings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.during IS DISTINCT FROM new.during) OR (old.service_id IS DISTINCT FROM new.service_id) OR (old.provider_id IS DISTINCT FROM new.provider_id) OR (old.price_cents IS DISTINCT FROM new.price_cents) OR (old.currency IS DISTINCT FROM new.currency) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.cancelled_at IS DISTINCT FROM new.cancelled_at) OR (old.cancelled_by_role IS DISTINCT FROM new.cancelled_by_role) OR (old.cancel_notice_hours IS DISTINCT FROM new.cancel_notice_hours))) EXECUTE FUNCTION internal.analytics_booking_changed();
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.bookings FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.during IS DISTINCT FROM new.during) OR (old.service_id IS DISTINCT FROM new.service_id) OR (old.provider_id IS DISTINCT FROM new.provider_id) OR (old.price_cents IS DISTINCT FROM new.price_cents) OR (old.currency IS DISTINCT FROM new.currency) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.cancelled_at IS DISTINCT FROM new.cancelled_at) OR (old.cancelled_by_role IS DISTINCT FROM new.cancelled_by_role) OR (old.cancel_notice_hours IS DISTINCT FROM new.cancel_notice_hours))) EXECUTE FUNCTION internal.analytics_booking_changed();
 
 
 --
 -- Name: payments _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_update AFTER UPDATE ON app.payments DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.captured_cents IS DISTINCT FROM new.captured_cents) OR (old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.payments FOR EACH ROW WHEN (((old.captured_cents IS DISTINCT FROM new.captured_cents) OR (old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
 -- Name: refunds _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE CONSTRAINT TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --

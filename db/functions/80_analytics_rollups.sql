@@ -13,10 +13,10 @@
 --                                    (`bookiji analytics rebuild`)
 --   internal.analytics_drift()       where the rollups and a live recount differ
 --
--- The triggers are deferred to the commit: a confirm (a booking, then its payment)
--- or a cancellation (the status, a refund, a fee) recomputes the booking once with
--- all its rows, and the later calls find nothing left to move. Rollups therefore
--- show a transaction's writes from its commit on, when everyone else sees them.
+-- The triggers are not deferred to the commit (which would recompute a confirm's
+-- booking once instead of twice): a deferred trigger leaves "pending trigger
+-- events" that make a later ALTER TABLE in the same transaction fail (the seed's
+-- bulk load disables the audit trigger that way).
 -- One booking's contribution changes under a transaction-scoped advisory lock on
 -- that booking, and each change recomputes it from what is committed when the lock
 -- is granted: two transactions that touch the same booking (a refund settling while
@@ -231,12 +231,10 @@ comment on function internal.analytics_booking_row_changed() is
 'Definer: as internal.analytics_refresh_booking.';
 
 drop trigger if exists _510_analytics_insert on app.bookings;
-create constraint trigger _510_analytics_insert after insert or delete on app.bookings
-deferrable initially deferred
+create trigger _510_analytics_insert after insert or delete on app.bookings
 for each row execute function internal.analytics_booking_changed();
 drop trigger if exists _510_analytics_update on app.bookings;
-create constraint trigger _510_analytics_update after update on app.bookings
-deferrable initially deferred
+create trigger _510_analytics_update after update on app.bookings
 for each row
 when (
     old.status is distinct from new.status
@@ -253,12 +251,10 @@ when (
 execute function internal.analytics_booking_changed();
 
 drop trigger if exists _510_analytics_insert on app.payments;
-create constraint trigger _510_analytics_insert after insert or delete on app.payments
-deferrable initially deferred
+create trigger _510_analytics_insert after insert or delete on app.payments
 for each row execute function internal.analytics_booking_row_changed();
 drop trigger if exists _510_analytics_update on app.payments;
-create constraint trigger _510_analytics_update after update on app.payments
-deferrable initially deferred
+create trigger _510_analytics_update after update on app.payments
 for each row
 when (
     old.captured_cents is distinct from new.captured_cents
@@ -269,12 +265,10 @@ when (
 execute function internal.analytics_booking_row_changed();
 
 drop trigger if exists _510_analytics_insert on app.refunds;
-create constraint trigger _510_analytics_insert after insert or delete on app.refunds
-deferrable initially deferred
+create trigger _510_analytics_insert after insert or delete on app.refunds
 for each row execute function internal.analytics_booking_row_changed();
 drop trigger if exists _510_analytics_update on app.refunds;
-create constraint trigger _510_analytics_update after update on app.refunds
-deferrable initially deferred
+create trigger _510_analytics_update after update on app.refunds
 for each row
 when (
     old.amount_cents is distinct from new.amount_cents
@@ -284,12 +278,10 @@ when (
 execute function internal.analytics_booking_row_changed();
 
 drop trigger if exists _510_analytics_insert on app.booking_fees;
-create constraint trigger _510_analytics_insert after insert or delete on app.booking_fees
-deferrable initially deferred
+create trigger _510_analytics_insert after insert or delete on app.booking_fees
 for each row execute function internal.analytics_booking_row_changed();
 drop trigger if exists _510_analytics_update on app.booking_fees;
-create constraint trigger _510_analytics_update after update on app.booking_fees
-deferrable initially deferred
+create trigger _510_analytics_update after update on app.booking_fees
 for each row
 when (old.amount_cents is distinct from new.amount_cents or old.booking_id is distinct from new.booking_id)
 execute function internal.analytics_booking_row_changed();
@@ -314,8 +306,7 @@ comment on function internal.analytics_service_category_changed() is
 'Definer: a provider edits its own services and may not write the rollups.';
 
 drop trigger if exists _510_analytics_category on app.services;
-create constraint trigger _510_analytics_category after update on app.services
-deferrable initially deferred
+create trigger _510_analytics_category after update on app.services
 for each row
 when (old.category_id is distinct from new.category_id)
 execute function internal.analytics_service_category_changed();

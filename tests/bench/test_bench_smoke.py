@@ -209,8 +209,17 @@ def test_a_recorded_command_names_the_interpreter_by_its_path_inside_the_checkou
 def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
     bench_db: str, tmp_path: Path
 ) -> None:
-    doc = _run_bench(
-        bench_db, tmp_path, "--scenarios", "analytics", "--concurrency", "2", "--sizes", "30"
+    # the confirm variants quote their offers first: longer than the default timeout
+    doc, _ = run_bench(
+        bench_db,
+        tmp_path,
+        "--scenarios",
+        "analytics",
+        "--concurrency",
+        "2",
+        "--sizes",
+        "30",
+        timeout=400,
     )
     (scenario,) = doc["scenarios"]
     variants = {r["variant"]: r for r in scenario["results"]}
