@@ -122,21 +122,28 @@ class Analytics:
                 f"create table if not exists {POOL_TABLE} "
                 "(id bigserial primary key, claims text, quote_id uuid, provider_id uuid)"
             )
+            conn.execute(f"truncate {POOL_TABLE}")
         accounts = env.accounts_of(url)
         _, claims = _claims(env, accounts)
         offers = _Offers(url, claims)
 
         def confirm(duration: float, rollups: bool) -> Sample:
-            # --quick (tests, a look): fewer offers to quote beforehand
-            batch = offers.take(600 if ctx.options.quick else PER_SAMPLE)
-            sweep(url, [a.id for a in accounts])
+            # offers left over from the previous sample stay in the pool: top it up
+            # (--quick, tests and a look: a smaller pool)
+            want = 600 if ctx.options.quick else PER_SAMPLE
             with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f"truncate {POOL_TABLE}")
-                with conn.cursor().copy(
+                row = conn.execute(f"select count(*) from {POOL_TABLE}").fetchone()
+                left = int(row[0]) if row else 0
+            batch = offers.take(max(want - left, 0)) if want > left else []
+            sweep(url, [a.id for a in accounts])
+            with (
+                psycopg.connect(url, autocommit=True) as conn,
+                conn.cursor().copy(
                     f"copy {POOL_TABLE} (claims, quote_id, provider_id) from stdin"
-                ) as cp:
-                    for w, q, p in batch:
-                        cp.write_row((claims[w], q, p))
+                ) as cp,
+            ):
+                for w, q, p in batch:
+                    cp.write_row((claims[w], q, p))
             script = (
                 "begin;\n"
                 f"delete from {POOL_TABLE} where id = (select id from {POOL_TABLE} "
@@ -158,7 +165,7 @@ class Analytics:
                     _set_triggers(url, True)
                     with psycopg.connect(url, autocommit=True) as conn:
                         conn.execute("select internal.analytics_rebuild()")
-            sample.extra["offers_prepared"] = len(batch)
+            sample.extra["offers_prepared"] = len(batch) + left
             return sample
 
         variants += [

@@ -87,8 +87,15 @@ create index quotes_created_at_idx on app.quotes (created_at);
 create index users_created_at_idx on app.users (created_at) where role = 'customer';
 
 -- migrate:down
+-- the declarative view over bookings, services, payments, refunds and fees
+-- (db/functions/80_analytics_rollups.sql) would hold back the earlier
+-- migrations' downs (a dropped column, a dropped table); deploy recreates it
+drop view if exists internal.analytics_live_facts;
 drop index app.users_created_at_idx;
 drop index app.quotes_created_at_idx;
-drop table app.analytics_category_hours;
-drop table app.analytics_provider_hours;
-drop table app.analytics_booking_facts;
+-- cascade: the policies, and the functions whose arguments or results are these
+-- tables' row types (internal.analytics_apply, internal.analytics_rows); deploy
+-- recreates them.
+drop table app.analytics_category_hours cascade;
+drop table app.analytics_provider_hours cascade;
+drop table app.analytics_booking_facts cascade;
