@@ -91,6 +91,16 @@ create index users_created_at_idx on app.users (created_at) where role = 'custom
 -- (db/functions/80_analytics_rollups.sql) would hold back the earlier
 -- migrations' downs (a dropped column, a dropped table); deploy recreates it
 drop view if exists internal.analytics_live_facts;
+-- and so would the triggers' WHEN clauses (they name columns); deploy recreates them
+drop trigger if exists _510_analytics_insert on app.bookings;
+drop trigger if exists _510_analytics_update on app.bookings;
+drop trigger if exists _510_analytics_insert on app.payments;
+drop trigger if exists _510_analytics_update on app.payments;
+drop trigger if exists _510_analytics_insert on app.refunds;
+drop trigger if exists _510_analytics_update on app.refunds;
+drop trigger if exists _510_analytics_insert on app.booking_fees;
+drop trigger if exists _510_analytics_update on app.booking_fees;
+drop trigger if exists _510_analytics_category on app.services;
 drop index app.users_created_at_idx;
 drop index app.quotes_created_at_idx;
 -- cascade: the policies, and the functions whose arguments or results are these
