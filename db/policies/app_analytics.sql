@@ -32,5 +32,14 @@ to ops
 using (true);
 comment on policy select_ops on app.analytics_category_hours is 'Ops staff read the rollup across providers.';
 
-grant select on app.analytics_provider_hours to provider, ops;
-grant select on app.analytics_category_hours to ops;
+-- column grants, as on every app table (no API role holds a table-wide select)
+grant select (
+    provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider,
+    cancelled_by_ops, cancelled_by_system, cancelled_late, captured_cents, refunded_cents,
+    fees_kept_cents, outstanding_cents
+) on app.analytics_provider_hours to provider, ops;
+grant select (
+    hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider,
+    cancelled_by_ops, cancelled_by_system, cancelled_late, captured_cents, refunded_cents,
+    fees_kept_cents, outstanding_cents
+) on app.analytics_category_hours to ops;
