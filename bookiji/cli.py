@@ -255,9 +255,7 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         if args.action == "rebuild":
             row = conn.execute("select * from internal.analytics_rebuild()").fetchone()
             assert row is not None
-            print(
-                f"analytics rebuilt: {row[0]} bookings, {row[1]} provider rows, {row[2]} category rows"
-            )
+            print(f"analytics rebuilt: {row[0]} bookings, {row[1]} provider rows")
             return 0
         drift = conn.execute("select rollup, key from internal.analytics_drift()").fetchall()
         for rollup, key in drift[:20]:

@@ -2922,46 +2922,14 @@ begin
         select 1 as sign, (p_new).* where (p_new).booking_id is not null
         union all
         select -1 as sign, (p_old).* where (p_old).booking_id is not null
-    ),
-    by_provider as (
-        insert into app.analytics_provider_hours as h (
-            provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-            cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-            cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
-        )
-        select
-            d.provider_id, d.hour, d.category_id, d.status, d.currency,
-            pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
-            pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
-            pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
-            pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
-            pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
-            pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
-        from d
-        group by d.provider_id, d.hour, d.category_id, d.status, d.currency
-        order by d.provider_id, d.hour, d.category_id, d.status, d.currency
-        on conflict (provider_id, hour, category_id, status, currency) do update set
-            bookings = h.bookings + excluded.bookings,
-            booked_cents = h.booked_cents + excluded.booked_cents,
-            lead_minutes = h.lead_minutes + excluded.lead_minutes,
-            cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
-            cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
-            cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
-            cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
-            cancelled_late = h.cancelled_late + excluded.cancelled_late,
-            captured_cents = h.captured_cents + excluded.captured_cents,
-            refunded_cents = h.refunded_cents + excluded.refunded_cents,
-            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
-            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
-        returning 1
     )
-    insert into app.analytics_category_hours as h (
-        hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+    insert into app.analytics_provider_hours as h (
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
     )
     select
-        d.hour, d.category_id, d.status, d.currency,
+        d.provider_id, d.hour, d.category_id, d.status, d.currency,
         pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
         pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
         pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
@@ -2969,9 +2937,9 @@ begin
         pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
         pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
     from d
-    group by d.hour, d.category_id, d.status, d.currency
-    order by d.hour, d.category_id, d.status, d.currency
-    on conflict (hour, category_id, status, currency) do update set
+    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
         booked_cents = h.booked_cents + excluded.booked_cents,
         lead_minutes = h.lead_minutes + excluded.lead_minutes,
@@ -2992,7 +2960,7 @@ $$;
 -- Name: FUNCTION analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) IS 'Move one booking''s contribution in both rollups: add the new vector, subtract the old (rows in key order).';
+COMMENT ON FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) IS 'Move one booking''s contribution in the provider rollup: add the new vector, subtract the old (rows in key order).';
 
 
 --
@@ -3068,20 +3036,6 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         from internal.analytics_live_facts as l
         group by l.provider_id, l.hour, l.category_id, l.status, l.currency
     ),
-    live_category as (
-        select
-            l.hour, l.category_id, l.status, l.currency,
-            array[
-                pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.lead_minutes),
-                pg_catalog.sum(l.cancelled_by_customer), pg_catalog.sum(l.cancelled_by_provider),
-                pg_catalog.sum(l.cancelled_by_ops), pg_catalog.sum(l.cancelled_by_system),
-                pg_catalog.sum(l.cancelled_late), pg_catalog.sum(l.captured_cents),
-                pg_catalog.sum(l.refunded_cents), pg_catalog.sum(l.fees_kept_cents),
-                pg_catalog.sum(l.outstanding_cents)
-            ]::bigint[] as v
-        from internal.analytics_live_facts as l
-        group by l.hour, l.category_id, l.status, l.currency
-    ),
     stored as (
         select
             h.provider_id, h.hour, h.category_id, h.status, h.currency,
@@ -3091,18 +3045,6 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
                 h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
             ] as v
         from app.analytics_provider_hours as h
-        where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
-            or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
-    ),
-    stored_category as (
-        select
-            h.hour, h.category_id, h.status, h.currency,
-            array[
-                h.bookings, h.booked_cents, h.lead_minutes, h.cancelled_by_customer,
-                h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
-            ] as v
-        from app.analytics_category_hours as h
         where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
             or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
     )
@@ -3115,18 +3057,6 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
     full join live as l
         on
             s.provider_id = l.provider_id and s.hour = l.hour and s.category_id = l.category_id
-            and s.status = l.status and s.currency = l.currency
-    where s.v is distinct from l.v
-    union all
-    select
-        'category_hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour),
-            coalesce(s.category_id, l.category_id), coalesce(s.status, l.status),
-            coalesce(s.currency, l.currency)),
-        s.v, l.v
-    from stored_category as s
-    full join live_category as l
-        on
-            s.hour = l.hour and s.category_id = l.category_id
             and s.status = l.status and s.currency = l.currency
     where s.v is distinct from l.v
 $$;
@@ -3233,17 +3163,15 @@ COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts 
 -- Name: analytics_rebuild(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, provider_rows bigint, category_rows bigint)
+CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, provider_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
-    lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_category_hours
-    in exclusive mode;
+    lock table app.analytics_booking_facts, app.analytics_provider_hours in exclusive mode;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
-    delete from app.analytics_category_hours;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
@@ -3260,25 +3188,9 @@ begin
         pg_catalog.sum(f.outstanding_cents)
     from app.analytics_booking_facts as f
     group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
-    insert into app.analytics_category_hours (
-        hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
-    )
-    select
-        h.hour, h.category_id, h.status, h.currency,
-        pg_catalog.sum(h.bookings), pg_catalog.sum(h.booked_cents), pg_catalog.sum(h.lead_minutes),
-        pg_catalog.sum(h.cancelled_by_customer), pg_catalog.sum(h.cancelled_by_provider),
-        pg_catalog.sum(h.cancelled_by_ops), pg_catalog.sum(h.cancelled_by_system),
-        pg_catalog.sum(h.cancelled_late), pg_catalog.sum(h.captured_cents),
-        pg_catalog.sum(h.refunded_cents), pg_catalog.sum(h.fees_kept_cents),
-        pg_catalog.sum(h.outstanding_cents)
-    from app.analytics_provider_hours as h
-    group by h.hour, h.category_id, h.status, h.currency;
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
-        (select pg_catalog.count(*) from app.analytics_provider_hours),
-        (select pg_catalog.count(*) from app.analytics_category_hours);
+        (select pg_catalog.count(*) from app.analytics_provider_hours);
 end
 $$;
 
@@ -3340,52 +3252,27 @@ COMMENT ON FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) IS 'Re
 
 
 --
--- Name: analytics_category_hours; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.analytics_category_hours (
-    hour timestamp with time zone NOT NULL,
-    category_id integer NOT NULL,
-    status text NOT NULL,
-    currency text NOT NULL,
-    bookings bigint DEFAULT 0 NOT NULL,
-    booked_cents bigint DEFAULT 0 NOT NULL,
-    lead_minutes bigint DEFAULT 0 NOT NULL,
-    cancelled_by_customer bigint DEFAULT 0 NOT NULL,
-    cancelled_by_provider bigint DEFAULT 0 NOT NULL,
-    cancelled_by_ops bigint DEFAULT 0 NOT NULL,
-    cancelled_by_system bigint DEFAULT 0 NOT NULL,
-    cancelled_late bigint DEFAULT 0 NOT NULL,
-    captured_cents bigint DEFAULT 0 NOT NULL,
-    refunded_cents bigint DEFAULT 0 NOT NULL,
-    fees_kept_cents bigint DEFAULT 0 NOT NULL,
-    outstanding_cents bigint DEFAULT 0 NOT NULL
-);
-
-ALTER TABLE ONLY app.analytics_category_hours FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE analytics_category_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.analytics_category_hours IS 'Rollup: the sums of app.analytics_booking_facts per UTC start hour, category, status and currency (all providers).';
-
-
---
 -- Name: analytics_rows(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS SETOF app.analytics_category_hours
+CREATE FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
 begin
     if p_provider_id is null then
         return query
-        select c.*
-        from app.analytics_category_hours as c
-        where c.hour >= p_from_ts and c.hour < p_to_ts;
+        select
+            h.hour, h.category_id, h.status, h.currency, pg_catalog.sum(h.bookings)::bigint,
+            pg_catalog.sum(h.booked_cents)::bigint, pg_catalog.sum(h.lead_minutes)::bigint,
+            pg_catalog.sum(h.cancelled_by_customer)::bigint, pg_catalog.sum(h.cancelled_by_provider)::bigint,
+            pg_catalog.sum(h.cancelled_by_ops)::bigint, pg_catalog.sum(h.cancelled_by_system)::bigint,
+            pg_catalog.sum(h.cancelled_late)::bigint, pg_catalog.sum(h.captured_cents)::bigint,
+            pg_catalog.sum(h.refunded_cents)::bigint, pg_catalog.sum(h.fees_kept_cents)::bigint,
+            pg_catalog.sum(h.outstanding_cents)::bigint
+        from app.analytics_provider_hours as h
+        where h.hour >= p_from_ts and h.hour < p_to_ts
+        group by h.hour, h.category_id, h.status, h.currency;
     else
         return query
         select
@@ -5265,7 +5152,6 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         -- analytics rollups (derived rows, written by definer triggers only)
         ('analytics_booking_facts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
-        ('analytics_category_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -13760,14 +13646,6 @@ ALTER TABLE ONLY app.analytics_booking_facts
 
 
 --
--- Name: analytics_category_hours analytics_category_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.analytics_category_hours
-    ADD CONSTRAINT analytics_category_hours_pkey PRIMARY KEY (hour, category_id, status, currency);
-
-
---
 -- Name: analytics_provider_hours analytics_provider_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -14219,6 +14097,13 @@ CREATE INDEX analytics_booking_facts_hour_idx ON app.analytics_booking_facts USI
 --
 
 CREATE INDEX analytics_booking_facts_provider_id_hour_idx ON app.analytics_booking_facts USING btree (provider_id, hour);
+
+
+--
+-- Name: analytics_provider_hours_hour_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_provider_hours_hour_idx ON app.analytics_provider_hours USING btree (hour);
 
 
 --
@@ -15116,12 +15001,6 @@ ALTER TABLE ONLY pgmq.topic_bindings
 ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: analytics_category_hours; Type: ROW SECURITY; Schema: app; Owner: -
---
-
-ALTER TABLE app.analytics_category_hours ENABLE ROW LEVEL SECURITY;
-
---
 -- Name: analytics_provider_hours; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -15363,20 +15242,6 @@ CREATE POLICY select_everyone ON app.service_categories FOR SELECT TO anon, cust
 --
 
 COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonymous callers included, reads every category.';
-
-
---
--- Name: analytics_category_hours select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.analytics_category_hours FOR SELECT TO ops USING (true);
-
-
---
--- Name: POLICY select_ops ON analytics_category_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.analytics_category_hours IS 'Ops staff read the rollup across providers.';
 
 
 --

@@ -82,7 +82,7 @@ class Analytics:
         _set_triggers(url, True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("select internal.analytics_rebuild()")
-            conn.execute("analyze app.analytics_provider_hours, app.analytics_category_hours")
+            conn.execute("analyze app.analytics_provider_hours")
         ops_token, provider_token = _tokens(url)
         api = env.api_for(url)
         c = min(ctx.options.concurrency)

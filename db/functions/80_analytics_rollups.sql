@@ -67,7 +67,7 @@ inner join app.services as s on b.service_id = s.id;
 comment on view internal.analytics_live_facts is
 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
 
--- Add p_new and subtract p_old in both rollups (either may be null), in key order.
+-- Add p_new and subtract p_old in the provider rollup (either may be null), in key order.
 create or replace function internal.analytics_apply(
     p_old app.analytics_booking_facts, p_new app.analytics_booking_facts
 )
@@ -82,46 +82,14 @@ begin
         select 1 as sign, (p_new).* where (p_new).booking_id is not null
         union all
         select -1 as sign, (p_old).* where (p_old).booking_id is not null
-    ),
-    by_provider as (
-        insert into app.analytics_provider_hours as h (
-            provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-            cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-            cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
-        )
-        select
-            d.provider_id, d.hour, d.category_id, d.status, d.currency,
-            pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
-            pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
-            pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
-            pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
-            pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
-            pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
-        from d
-        group by d.provider_id, d.hour, d.category_id, d.status, d.currency
-        order by d.provider_id, d.hour, d.category_id, d.status, d.currency
-        on conflict (provider_id, hour, category_id, status, currency) do update set
-            bookings = h.bookings + excluded.bookings,
-            booked_cents = h.booked_cents + excluded.booked_cents,
-            lead_minutes = h.lead_minutes + excluded.lead_minutes,
-            cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
-            cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
-            cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
-            cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
-            cancelled_late = h.cancelled_late + excluded.cancelled_late,
-            captured_cents = h.captured_cents + excluded.captured_cents,
-            refunded_cents = h.refunded_cents + excluded.refunded_cents,
-            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
-            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
-        returning 1
     )
-    insert into app.analytics_category_hours as h (
-        hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+    insert into app.analytics_provider_hours as h (
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
     )
     select
-        d.hour, d.category_id, d.status, d.currency,
+        d.provider_id, d.hour, d.category_id, d.status, d.currency,
         pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
         pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
         pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
@@ -129,9 +97,9 @@ begin
         pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
         pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
     from d
-    group by d.hour, d.category_id, d.status, d.currency
-    order by d.hour, d.category_id, d.status, d.currency
-    on conflict (hour, category_id, status, currency) do update set
+    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
         booked_cents = h.booked_cents + excluded.booked_cents,
         lead_minutes = h.lead_minutes + excluded.lead_minutes,
@@ -147,7 +115,7 @@ begin
 end
 $$;
 comment on function internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts) is
-'Move one booking''s contribution in both rollups: add the new vector, subtract the old (rows in key order).';
+'Move one booking''s contribution in the provider rollup: add the new vector, subtract the old (rows in key order).';
 
 create or replace function internal.analytics_refresh_booking(p_booking_id uuid)
 returns void
@@ -312,7 +280,7 @@ when (old.category_id is distinct from new.category_id)
 execute function internal.analytics_service_category_changed();
 
 create or replace function internal.analytics_rebuild()
-returns table (bookings bigint, provider_rows bigint, category_rows bigint)
+returns table (bookings bigint, provider_rows bigint)
 language plpgsql
 volatile
 security definer
@@ -320,11 +288,9 @@ set search_path = ''
 as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
-    lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_category_hours
-    in exclusive mode;
+    lock table app.analytics_booking_facts, app.analytics_provider_hours in exclusive mode;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
-    delete from app.analytics_category_hours;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
@@ -341,25 +307,9 @@ begin
         pg_catalog.sum(f.outstanding_cents)
     from app.analytics_booking_facts as f
     group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
-    insert into app.analytics_category_hours (
-        hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
-    )
-    select
-        h.hour, h.category_id, h.status, h.currency,
-        pg_catalog.sum(h.bookings), pg_catalog.sum(h.booked_cents), pg_catalog.sum(h.lead_minutes),
-        pg_catalog.sum(h.cancelled_by_customer), pg_catalog.sum(h.cancelled_by_provider),
-        pg_catalog.sum(h.cancelled_by_ops), pg_catalog.sum(h.cancelled_by_system),
-        pg_catalog.sum(h.cancelled_late), pg_catalog.sum(h.captured_cents),
-        pg_catalog.sum(h.refunded_cents), pg_catalog.sum(h.fees_kept_cents),
-        pg_catalog.sum(h.outstanding_cents)
-    from app.analytics_provider_hours as h
-    group by h.hour, h.category_id, h.status, h.currency;
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
-        (select pg_catalog.count(*) from app.analytics_provider_hours),
-        (select pg_catalog.count(*) from app.analytics_category_hours);
+        (select pg_catalog.count(*) from app.analytics_provider_hours);
 end
 $$;
 comment on function internal.analytics_rebuild() is
@@ -388,20 +338,6 @@ as $$
         from internal.analytics_live_facts as l
         group by l.provider_id, l.hour, l.category_id, l.status, l.currency
     ),
-    live_category as (
-        select
-            l.hour, l.category_id, l.status, l.currency,
-            array[
-                pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.lead_minutes),
-                pg_catalog.sum(l.cancelled_by_customer), pg_catalog.sum(l.cancelled_by_provider),
-                pg_catalog.sum(l.cancelled_by_ops), pg_catalog.sum(l.cancelled_by_system),
-                pg_catalog.sum(l.cancelled_late), pg_catalog.sum(l.captured_cents),
-                pg_catalog.sum(l.refunded_cents), pg_catalog.sum(l.fees_kept_cents),
-                pg_catalog.sum(l.outstanding_cents)
-            ]::bigint[] as v
-        from internal.analytics_live_facts as l
-        group by l.hour, l.category_id, l.status, l.currency
-    ),
     stored as (
         select
             h.provider_id, h.hour, h.category_id, h.status, h.currency,
@@ -411,18 +347,6 @@ as $$
                 h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
             ] as v
         from app.analytics_provider_hours as h
-        where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
-            or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
-    ),
-    stored_category as (
-        select
-            h.hour, h.category_id, h.status, h.currency,
-            array[
-                h.bookings, h.booked_cents, h.lead_minutes, h.cancelled_by_customer,
-                h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
-            ] as v
-        from app.analytics_category_hours as h
         where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
             or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
     )
@@ -435,18 +359,6 @@ as $$
     full join live as l
         on
             s.provider_id = l.provider_id and s.hour = l.hour and s.category_id = l.category_id
-            and s.status = l.status and s.currency = l.currency
-    where s.v is distinct from l.v
-    union all
-    select
-        'category_hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour),
-            coalesce(s.category_id, l.category_id), coalesce(s.status, l.status),
-            coalesce(s.currency, l.currency)),
-        s.v, l.v
-    from stored_category as s
-    full join live_category as l
-        on
-            s.hour = l.hour and s.category_id = l.category_id
             and s.status = l.status and s.currency = l.currency
     where s.v is distinct from l.v
 $$;

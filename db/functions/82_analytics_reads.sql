@@ -113,11 +113,32 @@ comment on function internal.analytics_subject(uuid, boolean) is
 'The provider whose analytics a caller may read: its own for a provider (another provider_id is 403), the one named for ops.';
 
 -- The rollup rows of a range: one provider's (read under its row-level security),
--- or with a null provider the rollup across providers (ops only).
+-- or with a null provider the sums across providers (ops only), added up here at
+-- read time: a rollup across providers kept on write was one row that every
+-- booking of a category and hour updated, so concurrent confirms queued on it
+-- and a transaction writing several providers' bookings (the sweep) could
+-- deadlock with them.
 create or replace function internal.analytics_rows(
     p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz
 )
-returns setof app.analytics_category_hours
+returns table (
+    hour timestamptz,
+    category_id integer,
+    status text,
+    currency text,
+    bookings bigint,
+    booked_cents bigint,
+    lead_minutes bigint,
+    cancelled_by_customer bigint,
+    cancelled_by_provider bigint,
+    cancelled_by_ops bigint,
+    cancelled_by_system bigint,
+    cancelled_late bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    outstanding_cents bigint
+)
 language plpgsql
 stable
 set search_path = ''
@@ -125,9 +146,17 @@ as $$
 begin
     if p_provider_id is null then
         return query
-        select c.*
-        from app.analytics_category_hours as c
-        where c.hour >= p_from_ts and c.hour < p_to_ts;
+        select
+            h.hour, h.category_id, h.status, h.currency, pg_catalog.sum(h.bookings)::bigint,
+            pg_catalog.sum(h.booked_cents)::bigint, pg_catalog.sum(h.lead_minutes)::bigint,
+            pg_catalog.sum(h.cancelled_by_customer)::bigint, pg_catalog.sum(h.cancelled_by_provider)::bigint,
+            pg_catalog.sum(h.cancelled_by_ops)::bigint, pg_catalog.sum(h.cancelled_by_system)::bigint,
+            pg_catalog.sum(h.cancelled_late)::bigint, pg_catalog.sum(h.captured_cents)::bigint,
+            pg_catalog.sum(h.refunded_cents)::bigint, pg_catalog.sum(h.fees_kept_cents)::bigint,
+            pg_catalog.sum(h.outstanding_cents)::bigint
+        from app.analytics_provider_hours as h
+        where h.hour >= p_from_ts and h.hour < p_to_ts
+        group by h.hour, h.category_id, h.status, h.currency;
     else
         return query
         select

@@ -60,27 +60,8 @@ create table app.analytics_provider_hours (
 comment on table app.analytics_provider_hours is
 'Rollup: the sums of app.analytics_booking_facts per provider, UTC start hour, category, status and currency.';
 
-create table app.analytics_category_hours (
-    hour timestamptz not null,
-    category_id integer not null,
-    status text not null,
-    currency text not null,
-    bookings bigint not null default 0,
-    booked_cents bigint not null default 0,
-    lead_minutes bigint not null default 0,
-    cancelled_by_customer bigint not null default 0,
-    cancelled_by_provider bigint not null default 0,
-    cancelled_by_ops bigint not null default 0,
-    cancelled_by_system bigint not null default 0,
-    cancelled_late bigint not null default 0,
-    captured_cents bigint not null default 0,
-    refunded_cents bigint not null default 0,
-    fees_kept_cents bigint not null default 0,
-    outstanding_cents bigint not null default 0,
-    constraint analytics_category_hours_pkey primary key (hour, category_id, status, currency)
-);
-comment on table app.analytics_category_hours is
-'Rollup: the sums of app.analytics_booking_facts per UTC start hour, category, status and currency (all providers).';
+-- ops' figures across providers add up the provider rows of a time range at read time
+create index analytics_provider_hours_hour_idx on app.analytics_provider_hours (hour);
 
 -- the funnel and the cohorts read quotes and customers by creation time
 create index quotes_created_at_idx on app.quotes (created_at);
@@ -101,11 +82,11 @@ drop trigger if exists _510_analytics_update on app.refunds;
 drop trigger if exists _510_analytics_insert on app.booking_fees;
 drop trigger if exists _510_analytics_update on app.booking_fees;
 drop trigger if exists _510_analytics_category on app.services;
+drop index app.analytics_provider_hours_hour_idx;
 drop index app.users_created_at_idx;
 drop index app.quotes_created_at_idx;
 -- cascade: the policies, and the functions whose arguments or results are these
 -- tables' row types (internal.analytics_apply, internal.analytics_rows); deploy
 -- recreates them.
-drop table app.analytics_category_hours cascade;
 drop table app.analytics_provider_hours cascade;
 drop table app.analytics_booking_facts cascade;

@@ -461,7 +461,7 @@ def test_a_rebuild_repairs_rollups_written_behind_the_triggers_back(
     db: psycopg.Connection[Any], run: Run
 ) -> None:
     db.execute("update app.analytics_provider_hours set captured_cents = captured_cents + 1")
-    db.execute("delete from app.analytics_category_hours")
+    db.execute("delete from app.analytics_provider_hours where status = 'cancelled'")
     assert drift(db)
     db.execute("select internal.analytics_rebuild()")
     assert drift(db) == []
@@ -614,7 +614,7 @@ def test_a_provider_reads_only_its_own_rollup_rows(
     )
     assert [r["provider_id"] for r in rows] == [a.provider_id]
     assert (
-        _refusal(db, "provider", a.owner_id, "select * from app.analytics_category_hours")[0]
+        _refusal(db, "provider", a.owner_id, "select * from app.analytics_booking_facts")[0]
         == "42501"
     )
     assert (
