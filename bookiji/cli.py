@@ -252,6 +252,23 @@ def cmd_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analytics(args: argparse.Namespace) -> int:
+    import psycopg
+
+    s = _settings()
+    with psycopg.connect(s.database_url, autocommit=True) as conn:
+        if args.action == "rebuild":
+            row = conn.execute("select * from internal.analytics_rebuild()").fetchone()
+            assert row is not None
+            print(f"analytics rebuilt: {row[0]} bookings, {row[1]} provider rows")
+            return 0
+        drift = conn.execute("select rollup, key from internal.analytics_drift()").fetchall()
+        for rollup, key in drift[:20]:
+            print(f"drift: {rollup} {key}")
+        print(f"analytics check: {len(drift)} rollup row(s) differ from a live recount")
+        return 1 if drift else 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from bench import simulate
 
@@ -363,6 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
     from bookiji import ops_api
 
     ops_api.add_parsers(ops_sub)
+
+    an = sub.add_parser("analytics", help="the analytics rollups (docs/analytics.md)")
+    an_sub = an.add_subparsers(dest="action", required=True)
+    an_sub.add_parser("rebuild", help="recompute the rollups from the base tables (backfill)")
+    an_sub.add_parser("check", help="compare the rollups with a live recount (exit 1 on drift)")
+    an.set_defaults(func=cmd_analytics)
 
     sim = sub.add_parser(
         "simulate", help="a day of traffic against the running stack, then an audit"

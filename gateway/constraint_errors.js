@@ -2,6 +2,8 @@
 // (db/functions/00_errors.sql): do not edit. gateway/errors.js answers a
 // broken constraint with its entry: [HTTP status, registered code, message].
 export default {
+    "analytics_booking_facts_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_provider_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "booking_fees_amount_cents_check": [500, "internal_error", "the fee could not be recorded"],
     "booking_fees_booking_id_fkey": [404, "not_found", "the booking does not exist"],
     "booking_fees_booking_id_kind_key": [409, "conflict", "this booking's fee is already recorded"],

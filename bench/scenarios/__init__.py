@@ -4,6 +4,7 @@ object that satisfies :class:`bench.model.Scenario`, added to ``SCENARIOS``."""
 from __future__ import annotations
 
 from bench.model import Scenario
+from bench.scenarios.analytics import Analytics
 from bench.scenarios.calibration import Calibration
 from bench.scenarios.confirm import Confirm
 from bench.scenarios.hook_sql import HookSql
@@ -26,6 +27,7 @@ SCENARIOS: list[Scenario] = [
     Quote(),
     QuoteOpenLoop(),
     Confirm(),
+    Analytics(),
     Mixed(),
     Realtime(),
 ]

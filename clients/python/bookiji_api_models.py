@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -32,16 +33,11 @@ class Error(BaseModel):
                 'invalid_transition',
                 'too_late',
                 'booking_started',
-                'booking_not_completed',
-                'already_reviewed',
-                'edit_window_closed',
-                'already_replied',
                 'quote_expired',
                 'idempotency_key_reused',
                 'too_many_holds',
                 'email_taken',
                 'payload_too_large',
-                'too_many_reviews',
                 'rate_limited',
                 'internal_error',
                 'unavailable',
@@ -292,46 +288,6 @@ class MyQuoteOffers(BaseModel):
     ] = None
 
 
-class MyReviews(BaseModel):
-    body: Annotated[
-        str | None, Field(description="The review's text (null: stars only).")
-    ] = None
-    booking_id: Annotated[UUID | None, Field(description='The reviewed booking.')] = (
-        None
-    )
-    created_at: Annotated[
-        AwareDatetime | None, Field(description='When the review was written.')
-    ] = None
-    editable_until: Annotated[
-        AwareDatetime | None,
-        Field(description='Until when edit_review accepts a change.'),
-    ] = None
-    edited_at: Annotated[
-        AwareDatetime | None,
-        Field(description='When the review was last edited (null: never).'),
-    ] = None
-    hidden: Annotated[
-        bool | None,
-        Field(description='Whether moderation hid the review from the public.'),
-    ] = None
-    hidden_reason: Annotated[
-        str | None, Field(description='Why moderation hid it (null: not hidden).')
-    ] = None
-    id: Annotated[UUID | None, Field(description='Review id.')] = None
-    provider_id: Annotated[UUID | None, Field(description='The reviewed provider.')] = (
-        None
-    )
-    replied_at: Annotated[
-        AwareDatetime | None, Field(description='When the provider replied.')
-    ] = None
-    reply: Annotated[
-        str | None, Field(description="The provider's reply (null: none).")
-    ] = None
-    stars: Annotated[
-        int | None, Field(description='Stars, 1 to 5.', ge=-32768, le=32767)
-    ] = None
-
-
 class MyServices(BaseModel):
     buffer_after_minutes: Annotated[
         int | None,
@@ -511,14 +467,6 @@ class Providers(BaseModel):
     description: Annotated[str | None, Field(description='Free-text description.')] = (
         None
     )
-    ended_bookings: Annotated[
-        int | None,
-        Field(
-            description='Bookings with this provider that ended (completed, no_show or cancelled).',
-            ge=-2147483648,
-            le=2147483647,
-        ),
-    ] = None
     id: Annotated[UUID | None, Field(description='Provider id.')] = None
     lat: Annotated[
         float | None, Field(description="Latitude of the provider's location (WGS 84).")
@@ -527,47 +475,13 @@ class Providers(BaseModel):
         float | None,
         Field(description="Longitude of the provider's location (WGS 84)."),
     ] = None
-    no_show_rate: Annotated[
-        float | None,
-        Field(
-            description='Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings).'
-        ),
-    ] = None
-    no_shows: Annotated[
-        int | None,
-        Field(
-            description='Of those, how many ended as no_show.',
-            ge=-2147483648,
-            le=2147483647,
-        ),
-    ] = None
-    provider_cancellation_rate: Annotated[
-        float | None,
-        Field(
-            description='Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings".'
-        ),
-    ] = None
-    provider_cancellations: Annotated[
-        int | None,
-        Field(
-            description='Of those, how many the provider cancelled.',
-            ge=-2147483648,
-            le=2147483647,
-        ),
-    ] = None
     rating_avg: Annotated[
         float | None,
-        Field(
-            description='Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years.'
-        ),
+        Field(description='Average rating (1 to 5), null without ratings.'),
     ] = None
     rating_count: Annotated[
         int | None,
-        Field(
-            description='Number of ratings received (published reviews, see api.reviews).',
-            ge=-2147483648,
-            le=2147483647,
-        ),
+        Field(description='Number of ratings received.', ge=-2147483648, le=2147483647),
     ] = None
     service_radius_km: Annotated[
         float | None,
@@ -577,36 +491,6 @@ class Providers(BaseModel):
     ] = None
     time_zone: Annotated[
         str | None, Field(description="IANA time zone of the provider's working hours.")
-    ] = None
-
-
-class Reviews(BaseModel):
-    author_name: Annotated[
-        str | None,
-        Field(description='The customer\'s first name and last initial ("Marie T.").'),
-    ] = None
-    body: Annotated[
-        str | None, Field(description="The review's text (null: stars only).")
-    ] = None
-    created_at: Annotated[
-        AwareDatetime | None, Field(description='When the review was written.')
-    ] = None
-    edited_at: Annotated[
-        AwareDatetime | None,
-        Field(description='When the review was last edited (null: never).'),
-    ] = None
-    id: Annotated[UUID | None, Field(description='Review id.')] = None
-    provider_id: Annotated[UUID | None, Field(description='The reviewed provider.')] = (
-        None
-    )
-    replied_at: Annotated[
-        AwareDatetime | None, Field(description='When the provider replied.')
-    ] = None
-    reply: Annotated[
-        str | None, Field(description="The provider's reply (null: none).")
-    ] = None
-    stars: Annotated[
-        int | None, Field(description='Stars, 1 to 5.', ge=-32768, le=32767)
     ] = None
 
 
@@ -814,10 +698,6 @@ class MyProviderPostRequest(BaseModel):
 
 class MyQuoteOffersGetResponse(RootModel[list[MyQuoteOffers]]):
     root: list[MyQuoteOffers]
-
-
-class MyReviewsGetResponse(RootModel[list[MyReviews]]):
-    root: list[MyReviews]
 
 
 class MyServicesGetResponse(RootModel[list[MyServices]]):
@@ -1096,8 +976,300 @@ class ProvidersGetResponse(RootModel[list[Providers]]):
     root: list[Providers]
 
 
-class ReviewsGetResponse(RootModel[list[Reviews]]):
-    root: list[Reviews]
+class RpcAnalyticsCohortsGetResponseItem(BaseModel):
+    active_customers: int | None = None
+    cohort_week: date | None = None
+    customers: int | None = None
+    retention: float | None = None
+    week_offset: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
+class RpcAnalyticsCohortsGetResponse(
+    RootModel[list[RpcAnalyticsCohortsGetResponseItem]]
+):
+    root: list[RpcAnalyticsCohortsGetResponseItem]
+
+
+class RpcAnalyticsCohortsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    to: date
+    tz: str | None = 'UTC'
+    weeks: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 8
+
+
+class RpcAnalyticsCohortsPostResponseItem(BaseModel):
+    active_customers: int | None = None
+    cohort_week: date | None = None
+    customers: int | None = None
+    retention: float | None = None
+    week_offset: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
+class RpcAnalyticsCohortsPostResponse(
+    RootModel[list[RpcAnalyticsCohortsPostResponseItem]]
+):
+    root: list[RpcAnalyticsCohortsPostResponseItem]
+
+
+class RpcAnalyticsFunnelGetResponseItem(BaseModel):
+    drop_off: int | None = None
+    median_minutes_from_previous: float | None = None
+    name: str | None = None
+    quotes: int | None = None
+    share_of_previous: float | None = None
+    share_of_quotes: float | None = None
+    step: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
+class RpcAnalyticsFunnelGetResponse(RootModel[list[RpcAnalyticsFunnelGetResponseItem]]):
+    root: list[RpcAnalyticsFunnelGetResponseItem]
+
+
+class RpcAnalyticsFunnelPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    category: str | None = None
+    from_: Annotated[date, Field(alias='from')]
+    to: date
+    tz: str | None = 'UTC'
+
+
+class RpcAnalyticsFunnelPostResponseItem(BaseModel):
+    drop_off: int | None = None
+    median_minutes_from_previous: float | None = None
+    name: str | None = None
+    quotes: int | None = None
+    share_of_previous: float | None = None
+    share_of_quotes: float | None = None
+    step: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
+class RpcAnalyticsFunnelPostResponse(
+    RootModel[list[RpcAnalyticsFunnelPostResponseItem]]
+):
+    root: list[RpcAnalyticsFunnelPostResponseItem]
+
+
+class RpcAnalyticsOverviewGetResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    cancelled: int | None = None
+    cancelled_by_customer: int | None = None
+    cancelled_by_ops: int | None = None
+    cancelled_by_provider: int | None = None
+    cancelled_by_system: int | None = None
+    cancelled_late: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    confirmed: int | None = None
+    currency: str | None = None
+    expired: int | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    pending_payment: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsOverviewGetResponse(
+    RootModel[list[RpcAnalyticsOverviewGetResponseItem]]
+):
+    root: list[RpcAnalyticsOverviewGetResponseItem]
+
+
+class RpcAnalyticsOverviewPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    to: date
+    tz: str | None = 'UTC'
+
+
+class RpcAnalyticsOverviewPostResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    cancelled: int | None = None
+    cancelled_by_customer: int | None = None
+    cancelled_by_ops: int | None = None
+    cancelled_by_provider: int | None = None
+    cancelled_by_system: int | None = None
+    cancelled_late: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    confirmed: int | None = None
+    currency: str | None = None
+    expired: int | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    pending_payment: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsOverviewPostResponse(
+    RootModel[list[RpcAnalyticsOverviewPostResponseItem]]
+):
+    root: list[RpcAnalyticsOverviewPostResponseItem]
+
+
+class RpcAnalyticsProviderGetResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bookings_percentile: float | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    cancelled: int | None = None
+    cancelled_by_customer: int | None = None
+    cancelled_by_ops: int | None = None
+    cancelled_by_provider: int | None = None
+    cancelled_by_system: int | None = None
+    cancelled_late: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    completion_rate_percentile: float | None = None
+    confirmed: int | None = None
+    currency: str | None = None
+    expired: int | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    net_percentile: float | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    peer_area: str | None = None
+    peer_category: str | None = None
+    peer_providers: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    pending_payment: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsProviderGetResponse(
+    RootModel[list[RpcAnalyticsProviderGetResponseItem]]
+):
+    root: list[RpcAnalyticsProviderGetResponseItem]
+
+
+class RpcAnalyticsProviderPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    provider_id: UUID | None = None
+    to: date
+    tz: str | None = None
+
+
+class RpcAnalyticsProviderPostResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bookings_percentile: float | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    cancelled: int | None = None
+    cancelled_by_customer: int | None = None
+    cancelled_by_ops: int | None = None
+    cancelled_by_provider: int | None = None
+    cancelled_by_system: int | None = None
+    cancelled_late: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    completion_rate_percentile: float | None = None
+    confirmed: int | None = None
+    currency: str | None = None
+    expired: int | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    net_percentile: float | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    peer_area: str | None = None
+    peer_category: str | None = None
+    peer_providers: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    pending_payment: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsProviderPostResponse(
+    RootModel[list[RpcAnalyticsProviderPostResponseItem]]
+):
+    root: list[RpcAnalyticsProviderPostResponseItem]
+
+
+class RpcAnalyticsRevenueGetResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    currency: str | None = None
+    fees_kept_cents: int | None = None
+    net_cents: int | None = None
+    outstanding_cents: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsRevenueGetResponse(
+    RootModel[list[RpcAnalyticsRevenueGetResponseItem]]
+):
+    root: list[RpcAnalyticsRevenueGetResponseItem]
+
+
+class RpcAnalyticsRevenuePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    provider_id: UUID | None = None
+    to: date
+    tz: str | None = None
+
+
+class RpcAnalyticsRevenuePostResponseItem(BaseModel):
+    booked_cents: int | None = None
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    currency: str | None = None
+    fees_kept_cents: int | None = None
+    net_cents: int | None = None
+    outstanding_cents: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsRevenuePostResponse(
+    RootModel[list[RpcAnalyticsRevenuePostResponseItem]]
+):
+    root: list[RpcAnalyticsRevenuePostResponseItem]
 
 
 class RpcAvailableSlotsGetResponseItem(BaseModel):
@@ -1243,15 +1415,6 @@ class RpcDlqShowPostRequest(BaseModel):
     queue: str
 
 
-class RpcEditReviewPostRequest(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    body: str | None = None
-    review_id: UUID
-    stars: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
-
-
 class RpcHealthGetResponse(BaseModel):
     status: Literal['ok']
 
@@ -1264,14 +1427,6 @@ class RpcHealthPostRequest(BaseModel):
 
 class RpcHealthPostResponse(BaseModel):
     status: Literal['ok']
-
-
-class RpcHideReviewPostRequest(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    reason: str
-    review_id: UUID
 
 
 class RpcLoginPostRequest(BaseModel):
@@ -1550,14 +1705,6 @@ class RpcRefreshPostRequest(BaseModel):
     refresh_token: str
 
 
-class RpcReplyToReviewPostRequest(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    reply: str
-    review_id: UUID
-
-
 class RpcRequestPasswordResetPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1579,15 +1726,6 @@ class RpcResetPasswordPostRequest(BaseModel):
     )
     new_password: str
     token: str
-
-
-class RpcReviewBookingPostRequest(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    body: str | None = None
-    booking_id: UUID
-    stars: Annotated[int, Field(ge=-2147483648, le=2147483647)]
 
 
 class RpcSetNotificationPreferencePostRequest(BaseModel):

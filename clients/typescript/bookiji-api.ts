@@ -113,26 +113,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/my_reviews": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Your own reviews (role customer), hidden ones included with the moderator's reason.
-         * @description Your own reviews (role customer), hidden ones included with the moderator's reason.
-         */
-        get: operations["list_my_reviews"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/my_services": {
         parameters: {
             query?: never;
@@ -317,7 +297,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/reviews": {
+    "/rpc/analytics_cohorts": {
         parameters: {
             query?: never;
             header?: never;
@@ -325,14 +305,214 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
-         * @description Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         * Customer retention by sign-up week (ops only).
+         * @description Customer retention by sign-up week (ops only).
          *
-         *     Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.
+         *     Inputs: from and to (local dates in tz, both included, at most 183 days: customers who signed up then),
+         *     tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
+         *     Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
+         *     from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
+         *     did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
+         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.
          */
-        get: operations["list_reviews"];
+        get: operations["analytics_cohorts"];
         put?: never;
-        post?: never;
+        /**
+         * Customer retention by sign-up week (ops only).
+         * @description Customer retention by sign-up week (ops only).
+         *
+         *     Inputs: from and to (local dates in tz, both included, at most 183 days: customers who signed up then),
+         *     tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
+         *     Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
+         *     from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
+         *     did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
+         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_cohorts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+         * @description The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+         *
+         *     Inputs: from and to (local dates in tz, both included, at most 92 days), tz (default UTC; offsets in
+         *     whole hours), category (a category slug; default all).
+         *     Steps: quote (quotes created in the range), confirm (of those, quotes that became a booking), paid
+         *     (that booking's payment succeeded, or it was free and confirmed at once), completed (it was then
+         *     completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
+         *     drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
+         *     payment, its last change; payment to completion, the booking's last change). Counted live from the
+         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.
+         */
+        get: operations["analytics_funnel"];
+        put?: never;
+        /**
+         * The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+         * @description The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+         *
+         *     Inputs: from and to (local dates in tz, both included, at most 92 days), tz (default UTC; offsets in
+         *     whole hours), category (a category slug; default all).
+         *     Steps: quote (quotes created in the range), confirm (of those, quotes that became a booking), paid
+         *     (that booking's payment succeeded, or it was free and confirmed at once), completed (it was then
+         *     completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
+         *     drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
+         *     payment, its last change; payment to completion, the booking's last change). Counted live from the
+         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_funnel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+         * @description Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+         *     (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+         *     default day). A booking counts in the bucket where its appointment starts, in its current status.
+         *     Each row: bucket_start and bucket_end (instants; a DST day lasts 23 or 25 hours), bucket_local (the
+         *     bucket's local start), category (slug), currency, bookings and the count per status, cancellations by
+         *     who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
+         *     lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
+         *     (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
+         *     (captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+         *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
+         */
+        get: operations["analytics_overview"];
+        put?: never;
+        /**
+         * Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+         * @description Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+         *     (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+         *     default day). A booking counts in the bucket where its appointment starts, in its current status.
+         *     Each row: bucket_start and bucket_end (instants; a DST day lasts 23 or 25 hours), bucket_local (the
+         *     bucket's local start), category (slug), currency, bookings and the count per status, cancellations by
+         *     who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
+         *     lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
+         *     (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
+         *     (captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+         *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_overview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+         * @description A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), group_by
+         *     (hour, day, week, month; default day), tz (default the provider's own zone; offsets in whole hours),
+         *     provider_id (a provider: omit it or give its own; ops: required).
+         *     Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
+         *     range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
+         *     providers of that category in that cell, itself included), and its percentiles among them for bookings,
+         *     net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
+         *     another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
+         *     provider's id, or a customer); 404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_provider"];
+        put?: never;
+        /**
+         * A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+         * @description A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), group_by
+         *     (hour, day, week, month; default day), tz (default the provider's own zone; offsets in whole hours),
+         *     provider_id (a provider: omit it or give its own; ops: required).
+         *     Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
+         *     range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
+         *     providers of that category in that cell, itself included), and its percentiles among them for bookings,
+         *     net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
+         *     another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
+         *     provider's id, or a customer); 404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_provider_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_revenue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+         * @description Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+         *     the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+         *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+         *     Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
+         *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
+         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+         *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_revenue"];
+        put?: never;
+        /**
+         * Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+         * @description Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+         *     the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+         *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+         *     Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
+         *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
+         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+         *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_revenue_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -666,30 +846,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/rpc/edit_review": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Change your review's stars or text, within 14 days of writing it.
-         * @description Change your review's stars or text, within 14 days of writing it.
-         *
-         *     Role customer, own reviews only. Give stars, body or both; an empty body removes the text.
-         *     Errors: 400 invalid_input (nothing to change, stars outside 1..5, body too long); 404 not_found;
-         *     409 edit_window_closed (written more than 14 days ago); 409 conflict (hidden by moderation).
-         */
-        post: operations["edit_review"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/rpc/health": {
         parameters: {
             query?: never;
@@ -716,30 +872,6 @@ export interface paths {
          *     latest migration; every other caller gets the status alone.
          */
         post: operations["health_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/rpc/hide_review": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Hide an abusive review (ops only), with a reason (at most 500 characters).
-         * @description Hide an abusive review (ops only), with a reason (at most 500 characters).
-         *
-         *     The review leaves the public list and the provider's rating; its author still sees it, marked hidden, with the reason.
-         *     The action is written to the audit log (actor, before, after, reason, request id).
-         *     Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_found; 409 conflict (already hidden).
-         */
-        post: operations["hide_review"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1158,30 +1290,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/rpc/reply_to_review": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
-         * @description Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
-         *
-         *     Role provider, reviews of the provider it owns only.
-         *     Errors: 400 invalid_input (reply missing, blank or too long); 403 forbidden (another provider's review);
-         *     404 not_found (no such visible review); 409 already_replied.
-         */
-        post: operations["reply_to_review"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/rpc/request_password_reset": {
         parameters: {
             query?: never;
@@ -1244,33 +1352,6 @@ export interface paths {
          *     Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.
          */
         post: operations["reset_password"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/rpc/review_booking": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
-         * @description Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
-         *
-         *     Role customer, own bookings only. One review per booking; change it with edit_review for 14 days.
-         *     Publicly the review shows your first name and last initial, never your account.
-         *     The provider is notified. The provider's rating (rating_count, rating_avg) is updated at once.
-         *     Errors: 400 invalid_input (stars missing or outside 1..5, body too long); 404 not_found (not your booking);
-         *     409 booking_not_completed (the booking has not been completed); 409 already_reviewed;
-         *     429 too_many_reviews (more than 10 reviews in a day).
-         */
-        post: operations["review_booking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1442,16 +1523,11 @@ export interface components {
              * @example invalid_transition
              * @example too_late
              * @example booking_started
-             * @example booking_not_completed
-             * @example already_reviewed
-             * @example edit_window_closed
-             * @example already_replied
              * @example quote_expired
              * @example idempotency_key_reused
              * @example too_many_holds
              * @example email_taken
              * @example payload_too_large
-             * @example too_many_reviews
              * @example rate_limited
              * @example internal_error
              * @example unavailable
@@ -1716,54 +1792,6 @@ export interface components {
              */
             starts_at?: string | null;
         };
-        /** @description Your own reviews (role customer), hidden ones included with the moderator's reason. */
-        my_reviews: {
-            /** @description The review's text (null: stars only). */
-            body?: string | null;
-            /**
-             * Format: uuid
-             * @description The reviewed booking.
-             */
-            booking_id?: string | null;
-            /**
-             * Format: date-time
-             * @description When the review was written.
-             */
-            created_at?: string | null;
-            /**
-             * Format: date-time
-             * @description Until when edit_review accepts a change.
-             */
-            editable_until?: string | null;
-            /**
-             * Format: date-time
-             * @description When the review was last edited (null: never).
-             */
-            edited_at?: string | null;
-            /** @description Whether moderation hid the review from the public. */
-            hidden?: boolean | null;
-            /** @description Why moderation hid it (null: not hidden). */
-            hidden_reason?: string | null;
-            /**
-             * Format: uuid
-             * @description Review id.
-             */
-            id?: string | null;
-            /**
-             * Format: uuid
-             * @description The reviewed provider.
-             */
-            provider_id?: string | null;
-            /**
-             * Format: date-time
-             * @description When the provider replied.
-             */
-            replied_at?: string | null;
-            /** @description The provider's reply (null: none). */
-            reply?: string | null;
-            /** @description Stars, 1 to 5. */
-            stars?: number | null;
-        };
         /**
          * @description The caller's own services (role provider): read, create (POST), edit (PATCH), delete.
          *
@@ -1959,11 +1987,6 @@ export interface components {
             /** @description Free-text description. */
             description?: string | null;
             /**
-             * Format: int32
-             * @description Bookings with this provider that ended (completed, no_show or cancelled).
-             */
-            ended_bookings?: number | null;
-            /**
              * Format: uuid
              * @description Provider id.
              */
@@ -1978,71 +2001,17 @@ export interface components {
              * @description Longitude of the provider's location (WGS 84).
              */
             lng?: number | null;
-            /** @description Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings). */
-            no_show_rate?: number | null;
-            /**
-             * Format: int32
-             * @description Of those, how many ended as no_show.
-             */
-            no_shows?: number | null;
-            /** @description Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings". */
-            provider_cancellation_rate?: number | null;
-            /**
-             * Format: int32
-             * @description Of those, how many the provider cancelled.
-             */
-            provider_cancellations?: number | null;
-            /** @description Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years. */
+            /** @description Average rating (1 to 5), null without ratings. */
             rating_avg?: number | null;
             /**
              * Format: int32
-             * @description Number of ratings received (published reviews, see api.reviews).
+             * @description Number of ratings received.
              */
             rating_count?: number | null;
             /** @description How far from its location the provider serves customers (km). */
             service_radius_km?: number | null;
             /** @description IANA time zone of the provider's working hours. */
             time_zone?: string | null;
-        };
-        /**
-         * @description Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
-         *
-         *     Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.
-         */
-        reviews: {
-            /** @description The customer's first name and last initial ("Marie T."). */
-            author_name?: string | null;
-            /** @description The review's text (null: stars only). */
-            body?: string | null;
-            /**
-             * Format: date-time
-             * @description When the review was written.
-             */
-            created_at?: string | null;
-            /**
-             * Format: date-time
-             * @description When the review was last edited (null: never).
-             */
-            edited_at?: string | null;
-            /**
-             * Format: uuid
-             * @description Review id.
-             */
-            id?: string | null;
-            /**
-             * Format: uuid
-             * @description The reviewed provider.
-             */
-            provider_id?: string | null;
-            /**
-             * Format: date-time
-             * @description When the provider replied.
-             */
-            replied_at?: string | null;
-            /** @description The provider's reply (null: none). */
-            reply?: string | null;
-            /** @description Stars, 1 to 5. */
-            stars?: number | null;
         };
         /**
          * @description Service categories: the slug a quote asks for, with English and French names.
@@ -2195,7 +2164,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2337,7 +2306,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2473,7 +2442,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2500,7 +2469,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2619,7 +2588,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2646,7 +2615,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2785,7 +2754,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2812,7 +2781,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2936,139 +2905,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description forbidden: The caller's role may not do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found: No such object visible to the caller. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: The request body is over the size limit (nginx). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
-            416: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error: An unexpected failure; nothing was written. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    list_my_reviews: {
-        parameters: {
-            query?: {
-                /** @description Columns to return (PostgREST select=) */
-                select?: string;
-                /** @description Ordering (PostgREST order=) */
-                order?: string;
-                limit?: number;
-                offset?: number;
-                /** @description A PostgREST filter on id: <operator>.<value>, such as eq.x */
-                id?: string;
-                /** @description A PostgREST filter on booking_id: <operator>.<value>, such as eq.x */
-                booking_id?: string;
-                /** @description A PostgREST filter on provider_id: <operator>.<value>, such as eq.x */
-                provider_id?: string;
-                /** @description A PostgREST filter on stars: <operator>.<value>, such as eq.x */
-                stars?: string;
-                /** @description A PostgREST filter on body: <operator>.<value>, such as eq.x */
-                body?: string;
-                /** @description A PostgREST filter on reply: <operator>.<value>, such as eq.x */
-                reply?: string;
-                /** @description A PostgREST filter on replied_at: <operator>.<value>, such as eq.x */
-                replied_at?: string;
-                /** @description A PostgREST filter on created_at: <operator>.<value>, such as eq.x */
-                created_at?: string;
-                /** @description A PostgREST filter on edited_at: <operator>.<value>, such as eq.x */
-                edited_at?: string;
-                /** @description A PostgREST filter on editable_until: <operator>.<value>, such as eq.x */
-                editable_until?: string;
-                /** @description A PostgREST filter on hidden: <operator>.<value>, such as eq.x */
-                hidden?: string;
-                /** @description A PostgREST filter on hidden_reason: <operator>.<value>, such as eq.x */
-                hidden_reason?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The rows visible to the caller */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["my_reviews"][];
-                };
-            };
-            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. too_costly: The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3212,7 +3049,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3239,7 +3076,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3395,7 +3232,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3422,7 +3259,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3540,7 +3377,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3567,7 +3404,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3746,7 +3583,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3773,7 +3610,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3877,7 +3714,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3904,7 +3741,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4008,7 +3845,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4035,7 +3872,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4131,7 +3968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4158,7 +3995,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4263,7 +4100,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4290,7 +4127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4392,7 +4229,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4419,7 +4256,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4525,7 +4362,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4552,7 +4389,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4646,7 +4483,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4673,7 +4510,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4778,7 +4615,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4805,7 +4642,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4915,7 +4752,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5016,16 +4853,6 @@ export interface operations {
                 rating_count?: string;
                 /** @description A PostgREST filter on rating_avg: <operator>.<value>, such as eq.x */
                 rating_avg?: string;
-                /** @description A PostgREST filter on ended_bookings: <operator>.<value>, such as eq.x */
-                ended_bookings?: string;
-                /** @description A PostgREST filter on provider_cancellations: <operator>.<value>, such as eq.x */
-                provider_cancellations?: string;
-                /** @description A PostgREST filter on no_shows: <operator>.<value>, such as eq.x */
-                no_shows?: string;
-                /** @description A PostgREST filter on provider_cancellation_rate: <operator>.<value>, such as eq.x */
-                provider_cancellation_rate?: string;
-                /** @description A PostgREST filter on no_show_rate: <operator>.<value>, such as eq.x */
-                no_show_rate?: string;
             };
             header?: never;
             path?: never;
@@ -5051,7 +4878,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5125,33 +4952,13 @@ export interface operations {
             };
         };
     };
-    list_reviews: {
+    analytics_cohorts: {
         parameters: {
-            query?: {
-                /** @description Columns to return (PostgREST select=) */
-                select?: string;
-                /** @description Ordering (PostgREST order=) */
-                order?: string;
-                limit?: number;
-                offset?: number;
-                /** @description A PostgREST filter on id: <operator>.<value>, such as eq.x */
-                id?: string;
-                /** @description A PostgREST filter on provider_id: <operator>.<value>, such as eq.x */
-                provider_id?: string;
-                /** @description A PostgREST filter on author_name: <operator>.<value>, such as eq.x */
-                author_name?: string;
-                /** @description A PostgREST filter on stars: <operator>.<value>, such as eq.x */
-                stars?: string;
-                /** @description A PostgREST filter on body: <operator>.<value>, such as eq.x */
-                body?: string;
-                /** @description A PostgREST filter on reply: <operator>.<value>, such as eq.x */
-                reply?: string;
-                /** @description A PostgREST filter on replied_at: <operator>.<value>, such as eq.x */
-                replied_at?: string;
-                /** @description A PostgREST filter on created_at: <operator>.<value>, such as eq.x */
-                created_at?: string;
-                /** @description A PostgREST filter on edited_at: <operator>.<value>, such as eq.x */
-                edited_at?: string;
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                weeks?: number;
             };
             header?: never;
             path?: never;
@@ -5159,16 +4966,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The rows visible to the caller */
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["reviews"][];
+                    "application/json": {
+                        /** Format: int64 */
+                        active_customers?: number | null;
+                        /** Format: date */
+                        cohort_week?: string | null;
+                        /** Format: int64 */
+                        customers?: number | null;
+                        retention?: number | null;
+                        /** Format: int32 */
+                        week_offset?: number | null;
+                    }[];
                 };
             };
-            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. too_costly: The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit. */
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5177,7 +4994,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5213,8 +5030,1192 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
-            416: {
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_cohorts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                    /**
+                     * Format: int32
+                     * @default 8
+                     */
+                    weeks?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        active_customers?: number | null;
+                        /** Format: date */
+                        cohort_week?: string | null;
+                        /** Format: int64 */
+                        customers?: number | null;
+                        retention?: number | null;
+                        /** Format: int32 */
+                        week_offset?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_funnel: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                category?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        drop_off?: number | null;
+                        median_minutes_from_previous?: number | null;
+                        name?: string | null;
+                        /** Format: int64 */
+                        quotes?: number | null;
+                        share_of_previous?: number | null;
+                        share_of_quotes?: number | null;
+                        /** Format: int32 */
+                        step?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_funnel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    category?: string;
+                    /** Format: date */
+                    from: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        drop_off?: number | null;
+                        median_minutes_from_previous?: number | null;
+                        name?: string | null;
+                        /** Format: int64 */
+                        quotes?: number | null;
+                        share_of_previous?: number | null;
+                        share_of_quotes?: number | null;
+                        /** Format: int32 */
+                        step?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_overview: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                group_by?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_customer?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_ops?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_provider?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_system?: number | null;
+                        /** Format: int64 */
+                        cancelled_late?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        /** Format: int64 */
+                        confirmed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        expired?: number | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        pending_payment?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_overview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_customer?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_ops?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_provider?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_system?: number | null;
+                        /** Format: int64 */
+                        cancelled_late?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        /** Format: int64 */
+                        confirmed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        expired?: number | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        pending_payment?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_provider: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                group_by?: string;
+                tz?: string;
+                provider_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        bookings_percentile?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_customer?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_ops?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_provider?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_system?: number | null;
+                        /** Format: int64 */
+                        cancelled_late?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        completion_rate_percentile?: number | null;
+                        /** Format: int64 */
+                        confirmed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        expired?: number | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        net_percentile?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        peer_area?: string | null;
+                        peer_category?: string | null;
+                        /** Format: int32 */
+                        peer_providers?: number | null;
+                        /** Format: int64 */
+                        pending_payment?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_provider_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: uuid */
+                    provider_id?: string;
+                    /** Format: date */
+                    to: string;
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        bookings_percentile?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_customer?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_ops?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_provider?: number | null;
+                        /** Format: int64 */
+                        cancelled_by_system?: number | null;
+                        /** Format: int64 */
+                        cancelled_late?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        completion_rate_percentile?: number | null;
+                        /** Format: int64 */
+                        confirmed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        expired?: number | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        net_percentile?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        peer_area?: string | null;
+                        peer_category?: string | null;
+                        /** Format: int32 */
+                        peer_providers?: number | null;
+                        /** Format: int64 */
+                        pending_payment?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_revenue: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                group_by?: string;
+                provider_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_revenue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: uuid */
+                    provider_id?: string;
+                    /** Format: date */
+                    to: string;
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5288,7 +6289,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5392,7 +6393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5477,7 +6478,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5567,7 +6568,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5652,7 +6653,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5742,7 +6743,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5833,7 +6834,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5927,7 +6928,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6017,7 +7018,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6109,7 +7110,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6225,7 +7226,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6317,7 +7318,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6424,7 +7425,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6540,7 +7541,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6645,7 +7646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6740,7 +7741,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6840,7 +7841,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6860,108 +7861,6 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: The request body is over the size limit (nginx). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error: An unexpected failure; nothing was written. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    edit_review: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    body?: string;
-                    /** Format: uuid */
-                    review_id: string;
-                    /** Format: int32 */
-                    stars?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found: No such object visible to the caller. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description conflict: The request conflicts with the current state. edit_window_closed: The review was written more than 14 days ago and can no longer be changed. */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7037,7 +7936,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7127,7 +8026,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7138,115 +8037,6 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: The request body is over the size limit (nginx). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error: An unexpected failure; nothing was written. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    hide_review: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    reason: string;
-                    /** Format: uuid */
-                    review_id: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description forbidden: The caller's role may not do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found: No such object visible to the caller. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description conflict: The request conflicts with the current state. */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7326,7 +8116,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_credentials: Wrong email or password. invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_credentials: Wrong email or password. invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7422,7 +8212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7513,7 +8303,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7614,7 +8404,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7701,7 +8491,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7794,7 +8584,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7897,7 +8687,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7985,7 +8775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8077,7 +8867,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8163,7 +8953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8253,7 +9043,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8357,7 +9147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8484,7 +9274,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8586,7 +9376,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8697,7 +9487,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8798,7 +9588,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8885,7 +9675,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8982,7 +9772,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9092,7 +9882,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9237,7 +10027,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9326,7 +10116,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9337,115 +10127,6 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: The request body is over the size limit (nginx). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error: An unexpected failure; nothing was written. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    reply_to_review: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    reply: string;
-                    /** Format: uuid */
-                    review_id: string;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description forbidden: The caller's role may not do this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found: No such object visible to the caller. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description already_replied: The review already has the provider's reply (one reply per review). */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9524,7 +10205,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9625,7 +10306,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9724,7 +10405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9752,108 +10433,6 @@ export interface operations {
                 };
             };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description internal_error: An unexpected failure; nothing was written. */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    review_booking: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    body?: string;
-                    /** Format: uuid */
-                    booking_id: string;
-                    /** Format: int32 */
-                    stars: number;
-                };
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description not_found: No such object visible to the caller. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. booking_not_completed: Only a completed booking can be reviewed; this one has not been completed (yet). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description payload_too_large: The request body is over the size limit (nginx). */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. too_many_reviews: More than 10 reviews in 24 hours from one customer; try again later. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -9917,7 +10496,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10012,7 +10591,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10117,7 +10696,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10208,7 +10787,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10306,7 +10885,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10444,7 +11023,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -247,6 +247,9 @@ as $$
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
         -- the event log (written by definers only)
         ('events_pkey', 'internal_error', 'the event could not be recorded'),
+        -- analytics rollups (derived rows, written by definer triggers only)
+        ('analytics_booking_facts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),

@@ -36,6 +36,11 @@ as $$
     select v.function_name, v.argument_name
     from (
         values
+        ('analytics_funnel', 'category'),
+        ('analytics_provider', 'provider_id'),
+        ('analytics_provider', 'tz'),
+        ('analytics_revenue', 'provider_id'),
+        ('analytics_revenue', 'tz'),
         ('dlq_list', 'error_class'),
         ('edit_review', 'stars'),
         ('edit_review', 'body'),

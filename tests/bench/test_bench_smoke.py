@@ -244,3 +244,30 @@ def test_the_realtime_scenario_fans_out_to_its_clients_and_weighs_the_event_log(
     assert ratio["name"] == "confirm with ÷ without the event log" and ratio["target"] == 0.95
     assert isinstance(ratio["value"], float)
     assert "fan-out to 20 clients" in out
+
+
+def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
+    bench_db: str, tmp_path: Path
+) -> None:
+    # the confirm variants quote their offers first: longer than the default timeout
+    doc, _ = run_bench(
+        bench_db,
+        tmp_path,
+        "--scenarios",
+        "analytics",
+        "--concurrency",
+        "2",
+        "--sizes",
+        "30",
+        timeout=400,
+    )
+    (scenario,) = doc["scenarios"]
+    variants = {r["variant"]: r for r in scenario["results"]}
+    for fn in ("overview", "revenue", "provider", "funnel", "cohorts"):
+        r = variants[f"GET /rpc/analytics_{fn}"]
+        assert r["requests"] > 0 and r["errors"] == 0 and r["non_2xx"] == 0, fn
+        assert r["p99_target_ms"] == 50.0
+    for name in ("confirm, rollups kept (pgbench)", "confirm, rollups off (pgbench)"):
+        assert variants[name]["requests"] > 0 and variants[name]["errors"] == 0
+    (ratio,) = scenario["ratios"]
+    assert ratio["name"] == "confirm with rollups ÷ without" and isinstance(ratio["value"], float)

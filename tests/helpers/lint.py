@@ -94,6 +94,12 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.dlq_show(text,bigint)": OPS,
     "api.dlq_replay(text,bigint)": OPS,
     "api.dlq_discard(text,bigint,text)": OPS,
+    # analytics: ops across providers; a provider its own figures
+    "api.analytics_overview(date,date,text,text)": OPS,
+    "api.analytics_funnel(date,date,text,text)": OPS,
+    "api.analytics_cohorts(date,date,text,integer)": OPS,
+    "api.analytics_revenue(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
+    "api.analytics_provider(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
 }
 
 

@@ -101,6 +101,9 @@ def value_for(w: World, name: str, type_: str) -> Any:
         "from": "2030-01-01T00:00:00Z",
         "to": "2030-01-02T00:00:00Z",
         "starts_at": "2030-01-01T15:00:00Z",
+        # analytics: a valid range, so that the call reaches the figures
+        "tz": "America/Toronto",
+        "group_by": "day",
     }
     if name in by_name:
         return by_name[name]
@@ -331,8 +334,29 @@ def test_ops_only_functions_refuse_every_other_role(world: World) -> None:
         "dlq_replay",
         "dlq_discard",
         "queue_stats",
+        "analytics_overview",
+        "analytics_funnel",
+        "analytics_cohorts",
     }
     for name, headers, _ in personas(world):
         for fn in ops_only:
             resp, _ = call(world, fn, headers)
             assert resp.status_code in (401, 403, 404), f"{name} {fn.name}: {resp.status_code}"
+
+
+def test_no_analytics_rpc_shows_provider_p2s_figures_to_provider_p1(world: World) -> None:
+    """Every provider-level analytics RPC, with P2's id or none: P1 gets a refusal or its own."""
+    fns = [f for f in api_functions(world.db) if f.name.startswith("analytics_")]
+    assert {f.name for f in fns} >= {"analytics_provider", "analytics_revenue"}
+    own = {"from": "2020-01-01", "to": "2020-12-31", "tz": "America/Toronto", "group_by": "month"}
+    for fn in fns:
+        named = httpx.get(
+            f"{world.url}/rpc/{fn.name}",
+            params={**own, "provider_id": str(world.p2.provider_id)},
+            headers=world.p1.headers,
+            timeout=30,
+        )
+        assert named.status_code in (403, 404), f"{fn.name}: {named.status_code} {named.text}"
+        for persona, headers in (("customer A", world.a.headers), ("anonymous", {})):
+            resp = httpx.get(f"{world.url}/rpc/{fn.name}", params=own, headers=headers, timeout=30)
+            assert resp.status_code in (401, 403, 404), f"{persona} {fn.name}: {resp.status_code}"

@@ -1,0 +1,175 @@
+"""Analytics: each dashboard RPC through nginx → PostgREST, and what the rollups cost a confirm.
+
+On the smallest ``--sizes`` dataset (seeded providers and their next two weeks of
+bookings; the rollups are rebuilt first, ``internal.analytics_rebuild``):
+
+- **dashboards**: GET /rpc/analytics_overview, analytics_revenue (ops, every provider),
+  analytics_provider (the provider with the most bookings, its own figures and
+  percentiles), analytics_funnel and analytics_cohorts (ops), over the next 31 days
+  (the funnel and the cohorts: the last 31 days), closed loop with each role's
+  token. Target p99 < 50 ms.
+- **maintenance on confirm**: ``api.confirm_booking`` through pgbench (as the confirm
+  scenario's direct variant) with the analytics triggers on, then off (ALTER TABLE ...
+  DISABLE TRIGGER on bookings and payments, in the same run); the ratio on ÷ off is
+  what keeping the rollups costs a confirm (target ≥ 0.90). The rollups are rebuilt
+  after the run without them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+
+from bench.model import Context, Plan, Ratio, Sample, Variant
+from bench.scenarios.confirm import _claims, _Offers, lift_hold_limit, sweep
+from bench.tools import measured, pgbench, wrk, wrk_script
+
+POOL_TABLE = "public.bench_analytics_pool"
+ON = "confirm, rollups kept (pgbench)"
+OFF = "confirm, rollups off (pgbench)"
+PER_SAMPLE = 1500
+TRIGGERS = [
+    ("app.bookings", "_510_analytics_insert"),
+    ("app.bookings", "_510_analytics_update"),
+    ("app.payments", "_510_analytics_insert"),
+    ("app.payments", "_510_analytics_update"),
+]
+OPS_EMAIL = "bench-ops@bookiji.test"
+
+
+def _token(conn: psycopg.Connection[Any], user_id: Any) -> str:
+    row = conn.execute("select auth.issue_session(%s) ->> 'access_token'", (user_id,)).fetchone()
+    assert row is not None and row[0]
+    return str(row[0])
+
+
+def _tokens(url: str) -> tuple[str, str]:
+    """An ops account's token, and the token of the busiest provider's owner."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
+        if row is None:
+            conn.execute(
+                "select internal.create_ops_user(%s, %s, %s)",
+                (OPS_EMAIL, "bench ops password 0123", "Bench Ops"),
+            )
+            row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
+        assert row is not None
+        ops = _token(conn, row[0])
+        owner = conn.execute(
+            "select p.owner_id from app.providers p join app.bookings b on b.provider_id = p.id "
+            "group by p.owner_id order by count(*) desc limit 1"
+        ).fetchone()
+        assert owner is not None, "the dataset has no bookings"
+        return ops, _token(conn, owner[0])
+
+
+def _set_triggers(url: str, enabled: bool) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table, trigger in TRIGGERS:
+            verb = "enable" if enabled else "disable"
+            conn.execute(f"alter table {table} {verb} trigger {trigger}")
+
+
+class Analytics:
+    name = "analytics"
+    title = "analytics: each dashboard RPC through PostgREST, and the rollups' cost on confirm"
+
+    def plan(self, ctx: Context) -> Plan:
+        env = ctx.env
+        url = env.dataset(min(ctx.options.sizes))
+        _set_triggers(url, True)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("select internal.analytics_rebuild()")
+            conn.execute("analyze app.analytics_provider_hours")
+        ops_token, provider_token = _tokens(url)
+        api = env.api_for(url)
+        c = min(ctx.options.concurrency)
+        today = date.today()
+        ahead = {"from": str(today), "to": str(today + timedelta(days=30))}
+        behind = {"from": str(today - timedelta(days=30)), "to": str(today)}
+        calls = [
+            ("analytics_overview", ops_token, {**ahead, "tz": "America/Toronto"}),
+            ("analytics_revenue", ops_token, {**ahead, "tz": "America/Toronto"}),
+            ("analytics_provider", provider_token, ahead),
+            ("analytics_funnel", ops_token, {**behind, "tz": "America/Toronto"}),
+            ("analytics_cohorts", ops_token, {**behind, "tz": "America/Toronto"}),
+        ]
+        variants = []
+        for fn, token, params in calls:
+            query = "&".join(f"{k}={v}" for k, v in params.items())
+            script = wrk_script("GET", {"Authorization": f"Bearer {token}"})
+
+            def dashboard(
+                duration: float, fn: str = fn, query: str = query, script: str = script
+            ) -> Sample:
+                return measured(
+                    env.probes(api, nginx=True),
+                    lambda: wrk(
+                        f"{api.url}/rpc/{fn}?{query}",
+                        connections=c,
+                        duration=duration,
+                        script=script,
+                    ),
+                )
+
+            variants.append(Variant(f"GET /rpc/{fn}", c, dashboard, p99_target_ms=50.0))
+
+        lift_hold_limit(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                f"create table if not exists {POOL_TABLE} "
+                "(id bigserial primary key, claims text, quote_id uuid, provider_id uuid)"
+            )
+            conn.execute(f"truncate {POOL_TABLE}")
+        accounts = env.accounts_of(url)
+        _, claims = _claims(env, accounts)
+        offers = _Offers(url, claims)
+
+        def confirm(duration: float, rollups: bool) -> Sample:
+            # offers left over from the previous sample stay in the pool: top it up
+            # (--quick, tests and a look: a smaller pool)
+            want = 600 if ctx.options.quick else PER_SAMPLE
+            with psycopg.connect(url, autocommit=True) as conn:
+                row = conn.execute(f"select count(*) from {POOL_TABLE}").fetchone()
+                left = int(row[0]) if row else 0
+            batch = offers.take(max(want - left, 0)) if want > left else []
+            sweep(url, [a.id for a in accounts])
+            with (
+                psycopg.connect(url, autocommit=True) as conn,
+                conn.cursor().copy(
+                    f"copy {POOL_TABLE} (claims, quote_id, provider_id) from stdin"
+                ) as cp,
+            ):
+                for w, q, p in batch:
+                    cp.write_row((claims[w], q, p))
+            script = (
+                "begin;\n"
+                f"delete from {POOL_TABLE} where id = (select id from {POOL_TABLE} "
+                "order by id limit 1 for update skip locked) "
+                "returning claims, quote_id, provider_id \\gset\n"
+                "select set_config('role', 'customer', true), "
+                "set_config('request.jwt.claims', :claims, true);\n"
+                "select api.confirm_booking(:quote_id, :provider_id);\n"
+                "commit;\n"
+            )
+            _set_triggers(url, rollups)
+            try:
+                sample = measured(
+                    env.probes(),
+                    lambda: pgbench(url, clients=c, duration=duration, script=script),
+                )
+            finally:
+                if not rollups:
+                    _set_triggers(url, True)
+                    with psycopg.connect(url, autocommit=True) as conn:
+                        conn.execute("select internal.analytics_rebuild()")
+            sample.extra["offers_prepared"] = len(batch) + left
+            return sample
+
+        variants += [
+            Variant(ON, c, lambda d: confirm(d, True), unit="tx/s"),
+            Variant(OFF, c, lambda d: confirm(d, False), unit="tx/s"),
+        ]
+        return Plan(variants, [Ratio("confirm with rollups ÷ without", (ON, c), (OFF, c), 0.90)])

@@ -1,0 +1,367 @@
+-- Analytics rollups, kept exact on write (docs/analytics.md, docs/decisions.md).
+--
+--   internal.analytics_live_facts   view: every booking's contribution, recounted from
+--                                    the base tables (bookings, services, payments,
+--                                    refunds, booking_fees); the one definition of
+--                                    every figure
+--   internal.analytics_refresh_booking(id)
+--                                    recompute one booking's contribution and move the
+--                                    difference into both rollups
+--   triggers (_510_analytics_*)      bookings, payments, refunds, booking_fees, and a
+--                                    service whose category changes
+--   internal.analytics_rebuild()     recompute everything from the base tables
+--                                    (`bookiji analytics rebuild`)
+--   internal.analytics_drift()       where the rollups and a live recount differ
+--
+-- The triggers are not deferred to the commit (which would recompute a confirm's
+-- booking once instead of twice): a deferred trigger leaves "pending trigger
+-- events" that make a later ALTER TABLE in the same transaction fail (the seed's
+-- bulk load disables the audit trigger that way).
+-- One booking's contribution changes under a transaction-scoped advisory lock on
+-- that booking, and each change recomputes it from what is committed when the lock
+-- is granted: two transactions that touch the same booking (a refund settling while
+-- the booking is rescheduled) queue, and the second sees the first's rows. The rows
+-- of a rollup are written in key order, so two moves never wait on each other in a
+-- cycle.
+
+create or replace view internal.analytics_live_facts
+with (security_barrier = true)
+as
+select
+    b.id as booking_id,
+    b.provider_id,
+    s.category_id,
+    pg_catalog.date_trunc('hour', pg_catalog.lower(b.during), 'UTC') as hour,
+    b.status,
+    b.currency,
+    1 as bookings,
+    b.price_cents::bigint as booked_cents,
+    pg_catalog.floor(
+        extract(epoch from pg_catalog.lower(b.during) - b.created_at) / 60
+    )::bigint as lead_minutes,
+    coalesce(b.status = 'cancelled' and b.cancelled_by_role = 'customer', false)::integer as cancelled_by_customer,
+    coalesce(b.status = 'cancelled' and b.cancelled_by_role = 'provider', false)::integer as cancelled_by_provider,
+    coalesce(b.status = 'cancelled' and b.cancelled_by_role = 'ops', false)::integer as cancelled_by_ops,
+    coalesce(b.status = 'cancelled' and b.cancelled_by_role = 'system', false)::integer as cancelled_by_system,
+    coalesce(
+        b.status = 'cancelled'
+        and b.cancelled_at >= pg_catalog.lower(b.during) - pg_catalog.make_interval(hours => b.cancel_notice_hours),
+        false
+    )::integer as cancelled_late,
+    coalesce((
+        select pg_catalog.sum(p.captured_cents) from app.payments as p where p.booking_id = b.id
+    ), 0)::bigint as captured_cents,
+    coalesce((
+        select pg_catalog.sum(r.amount_cents) from app.refunds as r
+        where r.booking_id = b.id and r.status = 'succeeded'
+    ), 0)::bigint as refunded_cents,
+    coalesce((
+        select pg_catalog.sum(f.amount_cents) from app.booking_fees as f where f.booking_id = b.id
+    ), 0)::bigint as fees_kept_cents,
+    coalesce((
+        select pg_catalog.sum(p.amount_cents) from app.payments as p
+        where p.booking_id = b.id and p.status in ('pending', 'requires_payment')
+    ), 0)::bigint as outstanding_cents
+from app.bookings as b
+inner join app.services as s on b.service_id = s.id;
+comment on view internal.analytics_live_facts is
+'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
+
+-- Add p_new and subtract p_old in the provider rollup (either may be null), in key order.
+create or replace function internal.analytics_apply(
+    p_old app.analytics_booking_facts, p_new app.analytics_booking_facts
+)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
+    with d as (
+        select 1 as sign, (p_new).* where (p_new).booking_id is not null
+        union all
+        select -1 as sign, (p_old).* where (p_old).booking_id is not null
+    )
+    insert into app.analytics_provider_hours as h (
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        d.provider_id, d.hour, d.category_id, d.status, d.currency,
+        pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
+        pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
+        pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
+        pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
+        pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
+        pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
+    from d
+    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    on conflict (provider_id, hour, category_id, status, currency) do update set
+        bookings = h.bookings + excluded.bookings,
+        booked_cents = h.booked_cents + excluded.booked_cents,
+        lead_minutes = h.lead_minutes + excluded.lead_minutes,
+        cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
+        cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
+        cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
+        cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
+        cancelled_late = h.cancelled_late + excluded.cancelled_late,
+        captured_cents = h.captured_cents + excluded.captured_cents,
+        refunded_cents = h.refunded_cents + excluded.refunded_cents,
+        fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+end
+$$;
+comment on function internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts) is
+'Move one booking''s contribution in the provider rollup: add the new vector, subtract the old (rows in key order).';
+
+create or replace function internal.analytics_refresh_booking(p_booking_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_old app.analytics_booking_facts;
+    v_new app.analytics_booking_facts;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:' || p_booking_id::text, 0)
+    );
+    select * into v_old from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
+    select * into v_new from internal.analytics_live_facts as l where l.booking_id = p_booking_id;
+    if v_old is not distinct from v_new then
+        return;
+    end if;
+    perform internal.analytics_apply(v_old, v_new);
+    if v_new.booking_id is null then
+        delete from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
+    elsif v_old.booking_id is null then
+        insert into app.analytics_booking_facts values (v_new.*);
+    else
+        update app.analytics_booking_facts as f set
+            provider_id = v_new.provider_id, category_id = v_new.category_id, hour = v_new.hour,
+            status = v_new.status, currency = v_new.currency, bookings = v_new.bookings,
+            booked_cents = v_new.booked_cents, lead_minutes = v_new.lead_minutes,
+            cancelled_by_customer = v_new.cancelled_by_customer,
+            cancelled_by_provider = v_new.cancelled_by_provider,
+            cancelled_by_ops = v_new.cancelled_by_ops, cancelled_by_system = v_new.cancelled_by_system,
+            cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
+            refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
+            outstanding_cents = v_new.outstanding_cents
+        where f.booking_id = p_booking_id;
+    end if;
+end
+$$;
+comment on function internal.analytics_refresh_booking(uuid) is
+'Recompute one booking''s analytics contribution from the base tables and move the difference into the rollups. '
+'Definer: called from triggers of writes by any role, and the rollups are written by nobody else.';
+
+-- The triggers: one function per table, each naming the booking it touched.
+create or replace function internal.analytics_booking_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+    return null;
+end
+$$;
+comment on function internal.analytics_booking_changed() is
+'Trigger: a booking changed what it contributes to the analytics rollups. '
+'Definer: as internal.analytics_refresh_booking.';
+
+create or replace function internal.analytics_booking_row_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op = 'DELETE' then
+        perform internal.analytics_refresh_booking(old.booking_id);
+        return null;
+    end if;
+    perform internal.analytics_refresh_booking(new.booking_id);
+    if tg_op = 'UPDATE' and old.booking_id is distinct from new.booking_id then
+        perform internal.analytics_refresh_booking(old.booking_id);
+    end if;
+    return null;
+end
+$$;
+comment on function internal.analytics_booking_row_changed() is
+'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. '
+'Definer: as internal.analytics_refresh_booking.';
+
+drop trigger if exists _510_analytics_insert on app.bookings;
+create trigger _510_analytics_insert after insert or delete on app.bookings
+for each row execute function internal.analytics_booking_changed();
+drop trigger if exists _510_analytics_update on app.bookings;
+create trigger _510_analytics_update after update on app.bookings
+for each row
+when (
+    old.status is distinct from new.status
+    or old.during is distinct from new.during
+    or old.service_id is distinct from new.service_id
+    or old.provider_id is distinct from new.provider_id
+    or old.price_cents is distinct from new.price_cents
+    or old.currency is distinct from new.currency
+    or old.created_at is distinct from new.created_at
+    or old.cancelled_at is distinct from new.cancelled_at
+    or old.cancelled_by_role is distinct from new.cancelled_by_role
+    or old.cancel_notice_hours is distinct from new.cancel_notice_hours
+)
+execute function internal.analytics_booking_changed();
+
+drop trigger if exists _510_analytics_insert on app.payments;
+create trigger _510_analytics_insert after insert or delete on app.payments
+for each row execute function internal.analytics_booking_row_changed();
+drop trigger if exists _510_analytics_update on app.payments;
+create trigger _510_analytics_update after update on app.payments
+for each row
+when (
+    old.captured_cents is distinct from new.captured_cents
+    or old.amount_cents is distinct from new.amount_cents
+    or old.status is distinct from new.status
+    or old.booking_id is distinct from new.booking_id
+)
+execute function internal.analytics_booking_row_changed();
+
+drop trigger if exists _510_analytics_insert on app.refunds;
+create trigger _510_analytics_insert after insert or delete on app.refunds
+for each row execute function internal.analytics_booking_row_changed();
+drop trigger if exists _510_analytics_update on app.refunds;
+create trigger _510_analytics_update after update on app.refunds
+for each row
+when (
+    old.amount_cents is distinct from new.amount_cents
+    or old.status is distinct from new.status
+    or old.booking_id is distinct from new.booking_id
+)
+execute function internal.analytics_booking_row_changed();
+
+drop trigger if exists _510_analytics_insert on app.booking_fees;
+create trigger _510_analytics_insert after insert or delete on app.booking_fees
+for each row execute function internal.analytics_booking_row_changed();
+drop trigger if exists _510_analytics_update on app.booking_fees;
+create trigger _510_analytics_update after update on app.booking_fees
+for each row
+when (old.amount_cents is distinct from new.amount_cents or old.booking_id is distinct from new.booking_id)
+execute function internal.analytics_booking_row_changed();
+
+create or replace function internal.analytics_service_category_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_booking_id uuid;
+begin
+    for v_booking_id in select b.id from app.bookings as b where b.service_id = new.id order by b.id loop
+        perform internal.analytics_refresh_booking(v_booking_id);
+    end loop;
+    return null;
+end
+$$;
+comment on function internal.analytics_service_category_changed() is
+'Trigger: a service moved to another category; its bookings move with it in the rollups. '
+'Definer: a provider edits its own services and may not write the rollups.';
+
+drop trigger if exists _510_analytics_category on app.services;
+create trigger _510_analytics_category after update on app.services
+for each row
+when (old.category_id is distinct from new.category_id)
+execute function internal.analytics_service_category_changed();
+
+create or replace function internal.analytics_rebuild()
+returns table (bookings bigint, provider_rows bigint)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    -- writers that would touch the rollups wait until the rebuild commits
+    lock table app.analytics_booking_facts, app.analytics_provider_hours in exclusive mode;
+    delete from app.analytics_booking_facts;
+    delete from app.analytics_provider_hours;
+    insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
+    insert into app.analytics_provider_hours (
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        f.provider_id, f.hour, f.category_id, f.status, f.currency,
+        pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer), pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops), pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late), pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_booking_facts as f
+    group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
+    return query select
+        (select pg_catalog.count(*) from app.analytics_booking_facts),
+        (select pg_catalog.count(*) from app.analytics_provider_hours);
+end
+$$;
+comment on function internal.analytics_rebuild() is
+'Recompute the analytics rollups from the base tables (backfill, or after a bulk load with the triggers off). '
+'Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+
+-- Where the rollups and a live recount differ: no rows means they agree.
+create or replace function internal.analytics_drift()
+returns table (rollup text, key text, stored bigint[], live bigint[])
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    with live as (
+        select
+            l.provider_id, l.hour, l.category_id, l.status, l.currency,
+            array[
+                pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer), pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops), pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late), pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents), pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by l.provider_id, l.hour, l.category_id, l.status, l.currency
+    ),
+    stored as (
+        select
+            h.provider_id, h.hour, h.category_id, h.status, h.currency,
+            array[
+                h.bookings, h.booked_cents, h.lead_minutes, h.cancelled_by_customer,
+                h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
+                h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+            ] as v
+        from app.analytics_provider_hours as h
+        where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
+            or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
+    )
+    select
+        'provider_hours', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id),
+            coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id),
+            coalesce(s.status, l.status), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from stored as s
+    full join live as l
+        on
+            s.provider_id = l.provider_id and s.hour = l.hour and s.category_id = l.category_id
+            and s.status = l.status and s.currency = l.currency
+    where s.v is distinct from l.v
+$$;
+comment on function internal.analytics_drift() is
+'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). '
+'Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';

@@ -1,0 +1,552 @@
+-- Analytics reads over the rollups (docs/analytics.md): bookings by status and
+-- money, per hour, local day, week or month in a chosen time zone.
+--
+--   internal.analytics_window     checks from, to, tz and group_by; the range as instants
+--   internal.analytics_subject    whose figures a provider-level read may show
+--   internal.analytics_rows       the rollup rows of a range (one provider's, or all)
+--   internal.analytics_series     those rows grouped into buckets
+--   internal.analytics_peer_ranks a provider's percentiles among its category's providers
+--                                 in its area (definer: reads the peers' rows, returns
+--                                 only ranks)
+--   api.analytics_overview        ops: every provider, per category
+--   api.analytics_revenue         ops (all or one provider) and providers (their own)
+--   api.analytics_provider        a provider's own figures and anonymised percentiles
+--
+-- The rollups hold whole UTC hours, so a local day is a set of whole hours only in
+-- a zone whose offset is a whole number of hours: another zone (Asia/Kolkata,
+-- America/St_Johns) is refused with 400 naming tz rather than answered wrongly.
+
+create or replace function internal.analytics_window(
+    p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer default 366
+)
+returns table (from_ts timestamptz, to_ts timestamptz, tz text, grain text)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_days integer;
+    v_max integer := case when p_group_by = 'hour' then 31 else p_max_days end;
+begin
+    perform internal.require(p_from, 'from', 'a date, YYYY-MM-DD');
+    perform internal.require(p_to, 'to', 'a date, YYYY-MM-DD');
+    if not pg_catalog.isfinite(p_from) then
+        perform internal.fail('invalid_input', 'from must be a calendar date');
+    end if;
+    if not pg_catalog.isfinite(p_to) then
+        perform internal.fail('invalid_input', 'to must be a calendar date');
+    end if;
+    if p_group_by is null or p_group_by not in ('hour', 'day', 'week', 'month') then
+        perform internal.fail('invalid_input', 'group_by must be hour, day, week or month');
+    end if;
+    if p_from > p_to then
+        perform internal.fail('invalid_input', 'from must be on or before to');
+    end if;
+    v_days := p_to - p_from + 1;
+    if v_days > v_max then
+        perform internal.fail('invalid_input', pg_catalog.format(
+            'to: the range from %s to %s covers %s days; at most %s%s',
+            p_from, p_to, v_days, v_max, case when p_group_by = 'hour' then ' with group_by hour' else '' end
+        ));
+    end if;
+    if p_tz is null or p_tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$' or pg_catalog.length(p_tz) > 64 then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end if;
+    begin
+        from_ts := p_from::timestamp at time zone p_tz;
+    exception when invalid_parameter_value then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end;
+    to_ts := (p_to + 1)::timestamp at time zone p_tz;
+    -- whole-hour offsets everywhere in the range (sampled daily: no zone changes twice a day)
+    if exists (
+        select from pg_catalog.generate_series(from_ts, to_ts, interval '1 day') as g (t)
+        where extract(minute from (g.t at time zone p_tz) - (g.t at time zone 'UTC')) <> 0
+    ) then
+        perform internal.fail('invalid_input', pg_catalog.format(
+            'tz: %s is not a whole number of hours from UTC in this range; the rollups hold whole hours',
+            p_tz
+        ));
+    end if;
+    tz := p_tz;
+    grain := p_group_by;
+    return next;
+end
+$$;
+comment on function internal.analytics_window(date, date, text, text, integer) is
+'Check an analytics range (from and to: local dates, both included; tz; group_by) and return it as instants [from_ts, to_ts).';
+
+-- Whose figures a provider-level read shows: a provider's own (another id is
+-- refused), or for ops the provider named.
+create or replace function internal.analytics_subject(p_provider_id uuid, p_required boolean)
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_own uuid;
+begin
+    if auth.role() = 'ops' then
+        if p_provider_id is null and p_required then
+            perform internal.fail('invalid_input', 'provider_id is required (ops read one provider''s figures)');
+        end if;
+        if p_provider_id is not null
+            and not exists (select from app.providers as p where p.id = p_provider_id) then
+            perform internal.fail('not_found', 'provider_id: no such provider');
+        end if;
+        return p_provider_id;
+    end if;
+    perform internal.require_role('provider', 'only providers and ops staff may read these figures',
+        'analytics need a signed-in provider or ops account');
+    select p.id into v_own from app.providers as p where p.owner_id = (select auth.uid());
+    if v_own is null then
+        perform internal.fail('not_found', 'you have no provider profile yet');
+    end if;
+    if p_provider_id is not null and p_provider_id <> v_own then
+        perform internal.fail('forbidden', 'provider_id: a provider may read only its own figures');
+    end if;
+    return v_own;
+end
+$$;
+comment on function internal.analytics_subject(uuid, boolean) is
+'The provider whose analytics a caller may read: its own for a provider (another provider_id is 403), the one named for ops.';
+
+-- The rollup rows of a range: one provider's (read under its row-level security),
+-- or with a null provider the sums across providers (ops only), added up here at
+-- read time: a rollup across providers kept on write was one row that every
+-- booking of a category and hour updated, so concurrent confirms queued on it
+-- and a transaction writing several providers' bookings (the sweep) could
+-- deadlock with them.
+create or replace function internal.analytics_rows(
+    p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz
+)
+returns table (
+    hour timestamptz,
+    category_id integer,
+    status text,
+    currency text,
+    bookings bigint,
+    booked_cents bigint,
+    lead_minutes bigint,
+    cancelled_by_customer bigint,
+    cancelled_by_provider bigint,
+    cancelled_by_ops bigint,
+    cancelled_by_system bigint,
+    cancelled_late bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    outstanding_cents bigint
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if p_provider_id is null then
+        return query
+        select
+            h.hour, h.category_id, h.status, h.currency, pg_catalog.sum(h.bookings)::bigint,
+            pg_catalog.sum(h.booked_cents)::bigint, pg_catalog.sum(h.lead_minutes)::bigint,
+            pg_catalog.sum(h.cancelled_by_customer)::bigint, pg_catalog.sum(h.cancelled_by_provider)::bigint,
+            pg_catalog.sum(h.cancelled_by_ops)::bigint, pg_catalog.sum(h.cancelled_by_system)::bigint,
+            pg_catalog.sum(h.cancelled_late)::bigint, pg_catalog.sum(h.captured_cents)::bigint,
+            pg_catalog.sum(h.refunded_cents)::bigint, pg_catalog.sum(h.fees_kept_cents)::bigint,
+            pg_catalog.sum(h.outstanding_cents)::bigint
+        from app.analytics_provider_hours as h
+        where h.hour >= p_from_ts and h.hour < p_to_ts
+        group by h.hour, h.category_id, h.status, h.currency;
+    else
+        return query
+        select
+            h.hour, h.category_id, h.status, h.currency, h.bookings, h.booked_cents, h.lead_minutes,
+            h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system,
+            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+        from app.analytics_provider_hours as h
+        where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts;
+    end if;
+end
+$$;
+comment on function internal.analytics_rows(uuid, timestamptz, timestamptz) is
+'The rollup rows of [from_ts, to_ts): one provider''s (under row-level security), or across providers for a null provider.';
+
+create or replace function internal.analytics_series(
+    p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz, p_tz text, p_grain text
+)
+returns table (
+    bucket_start timestamptz,
+    bucket_end timestamptz,
+    bucket_local timestamp,
+    category text,
+    currency text,
+    bookings bigint,
+    pending_payment bigint,
+    confirmed bigint,
+    completed bigint,
+    no_show bigint,
+    cancelled bigint,
+    expired bigint,
+    cancelled_by_customer bigint,
+    cancelled_by_provider bigint,
+    cancelled_by_ops bigint,
+    cancelled_by_system bigint,
+    cancelled_late bigint,
+    lead_minutes bigint,
+    booked_cents bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    net_cents bigint,
+    outstanding_cents bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    -- grouped by the local bucket first: a local time back to an instant (at time zone)
+    -- is then computed once per bucket, not once per row
+    with bucketed as (
+        select
+            case when p_grain = 'hour' then r.hour end as h,
+            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end as lb,
+            r.*
+        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r
+    ),
+    grouped as (
+        select
+            x.h, x.lb, x.category_id, x.currency,
+            pg_catalog.sum(x.bookings)::bigint as bookings,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'pending_payment'))::bigint as pending_payment,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'confirmed'))::bigint as confirmed,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'completed'))::bigint as completed,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'no_show'))::bigint as no_show,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'cancelled'))::bigint as cancelled,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'expired'))::bigint as expired,
+            pg_catalog.sum(x.cancelled_by_customer)::bigint as cancelled_by_customer,
+            pg_catalog.sum(x.cancelled_by_provider)::bigint as cancelled_by_provider,
+            pg_catalog.sum(x.cancelled_by_ops)::bigint as cancelled_by_ops,
+            pg_catalog.sum(x.cancelled_by_system)::bigint as cancelled_by_system,
+            pg_catalog.sum(x.cancelled_late)::bigint as cancelled_late,
+            pg_catalog.sum(x.lead_minutes)::bigint as lead_minutes,
+            pg_catalog.sum(x.booked_cents)::bigint as booked_cents,
+            pg_catalog.sum(x.captured_cents)::bigint as captured_cents,
+            pg_catalog.sum(x.refunded_cents)::bigint as refunded_cents,
+            pg_catalog.sum(x.fees_kept_cents)::bigint as fees_kept_cents,
+            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents
+        from bucketed as x
+        group by x.h, x.lb, x.category_id, x.currency
+    ),
+    instants as (
+        select
+            coalesce(g.h, g.lb at time zone p_tz) as bucket_start,
+            coalesce(g.h + interval '1 hour', (g.lb + ('1 ' || p_grain)::interval) at time zone p_tz) as bucket_end,
+            g.*
+        from grouped as g
+    )
+    select
+        i.bucket_start, i.bucket_end, i.bucket_start at time zone p_tz, k.slug, i.currency,
+        i.bookings, i.pending_payment, i.confirmed, i.completed, i.no_show, i.cancelled, i.expired,
+        i.cancelled_by_customer, i.cancelled_by_provider, i.cancelled_by_ops, i.cancelled_by_system,
+        i.cancelled_late, i.lead_minutes, i.booked_cents, i.captured_cents, i.refunded_cents,
+        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents
+    from instants as i
+    inner join app.service_categories as k on i.category_id = k.id
+    where
+        i.bookings <> 0 or i.captured_cents <> 0 or i.refunded_cents <> 0 or i.outstanding_cents <> 0
+    order by i.bucket_start, k.slug, i.currency
+$$;
+comment on function internal.analytics_series(uuid, timestamptz, timestamptz, text, text) is
+'The rollup rows of [from_ts, to_ts) grouped by bucket (start hour, or local day, week or month in tz), category and currency; '
+'one provider''s (under its row-level security) or, with a null provider, every provider''s.';
+
+create or replace function internal.analytics_peer_ranks(
+    p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz
+)
+returns table (
+    peer_category text,
+    peer_area text,
+    peer_providers integer,
+    bookings_percentile numeric,
+    net_percentile numeric,
+    completion_rate_percentile numeric
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_category integer;
+    v_lat double precision;
+    v_lng double precision;
+begin
+    -- only the provider's owner and ops: this function reads every peer's rows
+    if not (
+        auth.role() = 'ops'
+        or (auth.role() = 'provider' and exists (
+            select from app.providers as p where p.id = p_provider_id and p.owner_id = auth.uid()
+        ))
+    ) then
+        perform internal.fail('forbidden', 'only the provider itself and ops staff may read its ranks');
+    end if;
+    select p.lat, p.lng into v_lat, v_lng from app.providers as p where p.id = p_provider_id;
+    -- its category: where most of its bookings of the range are, else its first service's
+    select h.category_id into v_category
+    from app.analytics_provider_hours as h
+    where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts
+    group by h.category_id
+    order by pg_catalog.sum(h.bookings) desc, h.category_id
+    limit 1;
+    if v_category is null then
+        select s.category_id into v_category from app.services as s
+        where s.provider_id = p_provider_id order by s.created_at, s.id limit 1;
+    end if;
+    peer_category := (select k.slug from app.service_categories as k where k.id = v_category);
+    peer_area := pg_catalog.format('%s,%s', pg_catalog.floor(v_lat * 10) / 10, pg_catalog.floor(v_lng * 10) / 10);
+    return query
+    with peers as (
+        select p.id
+        from app.providers as p
+        where
+            pg_catalog.floor(p.lat * 10) = pg_catalog.floor(v_lat * 10)
+            and pg_catalog.floor(p.lng * 10) = pg_catalog.floor(v_lng * 10)
+            and exists (select from app.services as s where s.provider_id = p.id and s.category_id = v_category)
+    ),
+    figures as (
+        select
+            peers.id,
+            coalesce(pg_catalog.sum(h.bookings), 0) as bookings,
+            coalesce(pg_catalog.sum(h.captured_cents - h.refunded_cents), 0) as net,
+            coalesce(
+                (pg_catalog.sum(h.bookings) filter (where h.status = 'completed'))::numeric
+                / nullif(pg_catalog.sum(h.bookings) filter (where h.status in ('completed', 'no_show', 'cancelled')), 0),
+                0
+            ) as completion
+        from peers
+        left join app.analytics_provider_hours as h
+            on
+                h.provider_id = peers.id and h.category_id = v_category
+                and h.hour >= p_from_ts and h.hour < p_to_ts
+        group by peers.id
+    ),
+    ranked as (
+        select
+            f.id,
+            pg_catalog.count(*) over () as n,
+            pg_catalog.percent_rank() over (order by f.bookings) as rb,
+            pg_catalog.percent_rank() over (order by f.net) as rn,
+            pg_catalog.percent_rank() over (order by f.completion) as rc
+        from figures as f
+    )
+    select
+        peer_category, peer_area, coalesce(max(r.n), 0)::integer,
+        -- fewer than 3 peers would give a rank that names the other one
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rb)::numeric * 100, 1) end,
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rn)::numeric * 100, 1) end,
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rc)::numeric * 100, 1) end
+    from ranked as r
+    where r.id = p_provider_id;
+end
+$$;
+comment on function internal.analytics_peer_ranks(uuid, timestamptz, timestamptz) is
+'A provider''s percentiles (bookings, net revenue, completion rate) among the providers of its category in its 0.1-degree '
+'area over [from_ts, to_ts): ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). '
+'Definer: it reads the peers'' rollup rows, which the provider itself may not.';
+
+create or replace function api.analytics_overview(
+    "from" date default null,
+    "to" date default null,
+    tz text default 'UTC',
+    group_by text default 'day'
+)
+returns table (
+    bucket_start timestamptz,
+    bucket_end timestamptz,
+    bucket_local timestamp,
+    category text,
+    currency text,
+    bookings bigint,
+    pending_payment bigint,
+    confirmed bigint,
+    completed bigint,
+    no_show bigint,
+    cancelled bigint,
+    expired bigint,
+    cancelled_by_customer bigint,
+    cancelled_by_provider bigint,
+    cancelled_by_ops bigint,
+    cancelled_by_system bigint,
+    cancelled_late bigint,
+    lead_minutes bigint,
+    booked_cents bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    net_cents bigint,
+    outstanding_cents bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.require_role('ops', 'only ops staff may read the analytics overview');
+    select s.*
+    from internal.analytics_window(analytics_overview."from", analytics_overview."to",
+        analytics_overview.tz, analytics_overview.group_by) as w,
+    lateral internal.analytics_series(null, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+comment on function api.analytics_overview(date, date, text, text) is
+$$Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+
+Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+(an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+default day). A booking counts in the bucket where its appointment starts, in its current status.
+Each row: bucket_start and bucket_end (instants; a DST day lasts 23 or 25 hours), bucket_local (the
+bucket's local start), category (slug), currency, bookings and the count per status, cancellations by
+who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
+lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
+(list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
+(captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.$$;
+
+create or replace function api.analytics_revenue(
+    "from" date default null,
+    "to" date default null,
+    tz text default null,
+    group_by text default 'day',
+    provider_id uuid default null
+)
+returns table (
+    bucket_start timestamptz,
+    bucket_end timestamptz,
+    bucket_local timestamp,
+    category text,
+    currency text,
+    bookings bigint,
+    booked_cents bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    net_cents bigint,
+    outstanding_cents bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_revenue."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_revenue."to", 'to', 'a date, YYYY-MM-DD');
+    with subject as (
+        select internal.analytics_subject(analytics_revenue.provider_id, false) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_revenue.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        ) as tz
+    )
+    select
+        s.bucket_start, s.bucket_end, s.bucket_local, s.category, s.currency, s.bookings, s.booked_cents,
+        s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents
+    from subject, zone,
+    lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
+        analytics_revenue.group_by) as w,
+    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+comment on function api.analytics_revenue(date, date, text, text, uuid) is
+$$Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
+captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
+net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+customer); 404 not_found (no such provider, or no provider profile).$$;
+
+create or replace function api.analytics_provider(
+    "from" date default null,
+    "to" date default null,
+    group_by text default 'day',
+    tz text default null,
+    provider_id uuid default null
+)
+returns table (
+    bucket_start timestamptz,
+    bucket_end timestamptz,
+    bucket_local timestamp,
+    category text,
+    currency text,
+    bookings bigint,
+    pending_payment bigint,
+    confirmed bigint,
+    completed bigint,
+    no_show bigint,
+    cancelled bigint,
+    expired bigint,
+    cancelled_by_customer bigint,
+    cancelled_by_provider bigint,
+    cancelled_by_ops bigint,
+    cancelled_by_system bigint,
+    cancelled_late bigint,
+    lead_minutes bigint,
+    booked_cents bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    net_cents bigint,
+    outstanding_cents bigint,
+    peer_category text,
+    peer_area text,
+    peer_providers integer,
+    bookings_percentile numeric,
+    net_percentile numeric,
+    completion_rate_percentile numeric
+)
+language sql
+stable
+set search_path = ''
+as $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_provider."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_provider."to", 'to', 'a date, YYYY-MM-DD');
+    with subject as (
+        select internal.analytics_subject(analytics_provider.provider_id, true) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_provider.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id)
+        ) as tz
+    ),
+    w as (
+        select w.*
+        from zone, lateral internal.analytics_window(analytics_provider."from", analytics_provider."to",
+            zone.tz, analytics_provider.group_by) as w
+    ),
+    ranks as (
+        select r.* from subject, w, lateral internal.analytics_peer_ranks(subject.id, w.from_ts, w.to_ts) as r
+    )
+    select s.*, ranks.*
+    from subject, w, ranks,
+    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+comment on function api.analytics_provider(date, date, text, text, uuid) is
+$$A provider's own figures per bucket, category and currency, with its anonymised rank among its peers.
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), group_by
+(hour, day, week, month; default day), tz (default the provider's own zone; offsets in whole hours),
+provider_id (a provider: omit it or give its own; ops: required).
+Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
+range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
+providers of that category in that cell, itself included), and its percentiles among them for bookings,
+net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
+another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
+provider's id, or a customer); 404 not_found (no such provider, or no provider profile).$$;

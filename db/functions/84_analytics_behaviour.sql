@@ -1,0 +1,184 @@
+-- Customer behaviour (docs/analytics.md), for ops: the funnel from quote to
+-- completed booking, and retention by sign-up week. Both are counted live from
+-- the base tables over a bounded range (92 and 183 days), through indexes on
+-- quotes.created_at and the customers' users.created_at: they are not rollups.
+--
+--   api.analytics_funnel    quote -> confirm -> paid -> completed: counts, drop-off,
+--                           median minutes between steps
+--   api.analytics_cohorts   customers by sign-up week, and the share who booked in
+--                           each later week
+
+create or replace function api.analytics_funnel(
+    "from" date default null,
+    "to" date default null,
+    tz text default 'UTC',
+    category text default null
+)
+returns table (
+    step integer,
+    name text,
+    quotes bigint,
+    share_of_quotes numeric,
+    share_of_previous numeric,
+    drop_off bigint,
+    median_minutes_from_previous numeric
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.require_role('ops', 'only ops staff may read the booking funnel');
+    select internal.fail('invalid_input', 'category: no such category')
+    where
+        analytics_funnel.category is not null
+        and not exists (select from app.service_categories as k where k.slug = analytics_funnel.category);
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_funnel."from", analytics_funnel."to", analytics_funnel.tz,
+            'day', 92) as w
+    ),
+    q as (
+        select q.id, q.created_at
+        from app.quotes as q, w
+        where
+            q.created_at >= w.from_ts and q.created_at < w.to_ts
+            and (
+                analytics_funnel.category is null
+                or q.category_id = (select k.id from app.service_categories as k where k.slug = analytics_funnel.category)
+            )
+    ),
+    -- a quote's booking: the first one made from it
+    b as (
+        select distinct on (b.quote_id)
+            b.quote_id, b.id, b.created_at, b.status, b.updated_at, q.created_at as quoted_at
+        from app.bookings as b
+        inner join q on b.quote_id = q.id
+        order by b.quote_id, b.created_at, b.id
+    ),
+    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once
+    paid as (
+        select
+            b.*,
+            coalesce(
+                (
+                    select pg_catalog.max(p.updated_at) from app.payments as p
+                    where p.booking_id = b.id and p.status = 'succeeded'
+                ),
+                case
+                    when
+                        b.status not in ('pending_payment', 'expired')
+                        and not exists (select from app.payments as p where p.booking_id = b.id)
+                        then b.created_at
+                end
+            ) as paid_at
+        from b
+    ),
+    steps as (
+        select 1 as step, 'quote' as name, pg_catalog.count(*) as n, null::double precision as median
+        from q
+        union all
+        select
+            2, 'confirm', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from b.created_at - b.quoted_at) / 60)
+        from b
+        union all
+        select
+            3, 'paid', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.paid_at - p.created_at) / 60)
+        from paid as p
+        where p.paid_at is not null
+        union all
+        select
+            4, 'completed', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.updated_at - p.paid_at) / 60)
+        from paid as p
+        where p.paid_at is not null and p.status = 'completed'
+    )
+    select
+        s.step,
+        s.name,
+        s.n,
+        pg_catalog.round(s.n::numeric / nullif(pg_catalog.first_value(s.n) over (order by s.step), 0), 4),
+        pg_catalog.round(s.n::numeric / nullif(pg_catalog.lag(s.n) over (order by s.step), 0), 4),
+        pg_catalog.lag(s.n) over (order by s.step) - s.n,
+        pg_catalog.round(s.median::numeric, 1)
+    from steps as s
+    order by s.step
+$$;
+comment on function api.analytics_funnel(date, date, text, text) is
+$$The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+
+Inputs: from and to (local dates in tz, both included, at most 92 days), tz (default UTC; offsets in
+whole hours), category (a category slug; default all).
+Steps: quote (quotes created in the range), confirm (of those, quotes that became a booking), paid
+(that booking's payment succeeded, or it was free and confirmed at once), completed (it was then
+completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
+drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
+payment, its last change; payment to completion, the booking's last change). Counted live from the
+base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.$$;
+
+create or replace function api.analytics_cohorts(
+    "from" date default null,
+    "to" date default null,
+    tz text default 'UTC',
+    weeks integer default 8
+)
+returns table (
+    cohort_week date,
+    customers bigint,
+    week_offset integer,
+    active_customers bigint,
+    retention numeric
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.require_role('ops', 'only ops staff may read customer cohorts');
+    select internal.fail('invalid_input', 'weeks must be between 1 and 26')
+    where analytics_cohorts.weeks is null or analytics_cohorts.weeks not between 1 and 26;
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_cohorts."from", analytics_cohorts."to", analytics_cohorts.tz,
+            'week', 183) as w
+    ),
+    c as (
+        select u.id, pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week
+        from app.users as u, w
+        where u.role = 'customer' and u.created_at >= w.from_ts and u.created_at < w.to_ts
+    ),
+    sizes as (
+        select c.cohort_week, pg_catalog.count(*) as n from c group by c.cohort_week
+    ),
+    active as (
+        select
+            c.cohort_week,
+            ((pg_catalog.date_trunc('week', b.created_at at time zone w.tz)::date - c.cohort_week) / 7) as k,
+            pg_catalog.count(distinct c.id) as a
+        from c
+        inner join app.bookings as b on b.customer_id = c.id
+        cross join w
+        where
+            b.status <> 'expired'
+            and b.created_at >= (c.cohort_week::timestamp at time zone w.tz)
+            and b.created_at < ((c.cohort_week + 7 * (analytics_cohorts.weeks + 1))::timestamp at time zone w.tz)
+        group by 1, 2
+    )
+    select
+        s.cohort_week, s.n, k.k, coalesce(a.a, 0), pg_catalog.round(coalesce(a.a, 0)::numeric / s.n, 4)
+    from sizes as s
+    cross join pg_catalog.generate_series(0, analytics_cohorts.weeks) as k (k)
+    left join active as a on s.cohort_week = a.cohort_week and k.k = a.k
+    order by s.cohort_week, k.k
+$$;
+comment on function api.analytics_cohorts(date, date, text, integer) is
+$$Customer retention by sign-up week (ops only).
+
+Inputs: from and to (local dates in tz, both included, at most 183 days: customers who signed up then),
+tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
+Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
+from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
+did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
+base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.$$;

@@ -1,0 +1,42 @@
+-- Analytics (db/functions/80-84): who may call what. The api functions check the
+-- role again (403 forbidden) and read under the caller's row-level security.
+revoke all on function
+internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts),
+internal.analytics_refresh_booking(uuid),
+internal.analytics_booking_changed(),
+internal.analytics_booking_row_changed(),
+internal.analytics_service_category_changed(),
+internal.analytics_rebuild(),
+internal.analytics_drift(),
+internal.analytics_window(date, date, text, text, integer),
+internal.analytics_subject(uuid, boolean),
+internal.analytics_rows(uuid, timestamptz, timestamptz),
+internal.analytics_series(uuid, timestamptz, timestamptz, text, text),
+internal.analytics_peer_ranks(uuid, timestamptz, timestamptz),
+api.analytics_overview(date, date, text, text),
+api.analytics_revenue(date, date, text, text, uuid),
+api.analytics_provider(date, date, text, text, uuid),
+api.analytics_funnel(date, date, text, text),
+api.analytics_cohorts(date, date, text, integer)
+from public, anon, customer, provider, ops, bookiji_worker;
+
+-- the helpers the invoker api functions call
+grant execute on function
+internal.analytics_window(date, date, text, text, integer),
+internal.analytics_subject(uuid, boolean),
+internal.analytics_rows(uuid, timestamptz, timestamptz),
+internal.analytics_series(uuid, timestamptz, timestamptz, text, text),
+internal.analytics_peer_ranks(uuid, timestamptz, timestamptz)
+to provider, ops;
+
+-- ops only
+grant execute on function
+api.analytics_overview(date, date, text, text),
+api.analytics_funnel(date, date, text, text),
+api.analytics_cohorts(date, date, text, integer)
+to ops;
+-- a provider its own, ops any
+grant execute on function
+api.analytics_revenue(date, date, text, text, uuid),
+api.analytics_provider(date, date, text, text, uuid)
+to provider, ops;

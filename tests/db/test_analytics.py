@@ -1,0 +1,779 @@
+"""Analytics: the rollups stay equal to a brute-force recount of the base tables, to the
+cent, through a seeded random run of bookings, payments, cancellations, refunds, moves,
+outcomes, deletions and a rebuild; local days and DST; bad inputs; who reads what."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from tests.helpers import booking as bk
+from tests.helpers import catalog
+from tests.helpers.db import acting_as, call_as
+from tests.helpers.factories import create_user
+
+TORONTO = ZoneInfo("America/Toronto")
+STATUS_COLUMNS = ["pending_payment", "confirmed", "completed", "no_show", "cancelled", "expired"]
+FIGURES = [
+    "bookings",
+    "cancelled_by_customer",
+    "cancelled_by_provider",
+    "cancelled_by_ops",
+    "cancelled_by_system",
+    "cancelled_late",
+    "lead_minutes",
+    "booked_cents",
+    "captured_cents",
+    "refunded_cents",
+    "fees_kept_cents",
+    "outstanding_cents",
+]
+
+
+# --- the brute-force recount: raw rows, summed in Python ------------------------------------
+
+
+def raw_bookings(db: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """Every booking with its money, read table by table and summed here."""
+    rows = db.execute(
+        """
+        select b.id, b.provider_id, k.slug, lower(b.during), b.status, b.currency, b.price_cents,
+               b.created_at, b.cancelled_at, b.cancelled_by_role, b.cancel_notice_hours
+        from app.bookings b join app.services s on s.id = b.service_id
+        join app.service_categories k on k.id = s.category_id
+        """
+    ).fetchall()
+    captured: dict[Any, int] = defaultdict(int)
+    outstanding: dict[Any, int] = defaultdict(int)
+    for booking_id, cents, amount, status in db.execute(
+        "select booking_id, captured_cents, amount_cents, status from app.payments"
+    ):
+        captured[booking_id] += cents
+        if status in ("pending", "requires_payment"):
+            outstanding[booking_id] += amount
+    refunded: dict[Any, int] = defaultdict(int)
+    for booking_id, cents in db.execute(
+        "select booking_id, amount_cents from app.refunds where status = 'succeeded'"
+    ):
+        refunded[booking_id] += cents
+    fees: dict[Any, int] = defaultdict(int)
+    for booking_id, cents in db.execute("select booking_id, amount_cents from app.booking_fees"):
+        fees[booking_id] += cents
+    out = []
+    for bid, provider, slug, start, status, currency, price, created, c_at, c_by, notice in rows:
+        cancelled = status == "cancelled"
+        out.append(
+            {
+                "id": bid,
+                "provider_id": provider,
+                "category": slug,
+                "start": start,
+                "status": status,
+                "currency": currency,
+                "bookings": 1,
+                "booked_cents": price,
+                "lead_minutes": int((start - created).total_seconds() // 60),
+                "cancelled_by_customer": int(cancelled and c_by == "customer"),
+                "cancelled_by_provider": int(cancelled and c_by == "provider"),
+                "cancelled_by_ops": int(cancelled and c_by == "ops"),
+                "cancelled_by_system": int(cancelled and c_by == "system"),
+                "cancelled_late": int(
+                    cancelled and c_at is not None and c_at >= start - timedelta(hours=notice)
+                ),
+                "captured_cents": captured[bid],
+                "refunded_cents": refunded[bid],
+                "fees_kept_cents": fees[bid],
+                "outstanding_cents": outstanding[bid],
+            }
+        )
+    return out
+
+
+def recount(
+    bookings: list[dict[str, Any]], bucket: Any, provider: Any = None
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Figures per (bucket(start), category, currency), as the API reports them."""
+    out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for b in bookings:
+        if provider is not None and b["provider_id"] != provider:
+            continue
+        row = out[(bucket(b["start"]), b["category"], b["currency"])]
+        for f in FIGURES:
+            row[f] += b[f]
+        row[b["status"]] += 1
+        row["net_cents"] += b["captured_cents"] - b["refunded_cents"]
+    return out
+
+
+def reported(rows: list[dict[str, Any]], bucket: Any) -> dict[tuple[Any, ...], dict[str, int]]:
+    out: dict[tuple[Any, ...], dict[str, int]] = {}
+    for r in rows:
+        out[(bucket(r), r["category"], r["currency"])] = {
+            k: int(r[k] or 0) for k in [*FIGURES, *STATUS_COLUMNS, "net_cents"] if k in r
+        }
+    return out
+
+
+def same(
+    expected: dict[tuple[Any, ...], dict[str, int]], got: dict[tuple[Any, ...], dict[str, int]]
+) -> None:
+    assert set(got) == set(expected), f"buckets differ: {set(got) ^ set(expected)}"
+    for key, figures in got.items():
+        want = {k: expected[key].get(k, 0) for k in figures}
+        assert figures == want, f"{key}: reported {figures}, recounted {want}"
+
+
+def rows_of(
+    db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: Any
+) -> list[dict[str, Any]]:
+    with acting_as(db, role, sub):
+        cur = db.execute(sql, args)
+        names = [d.name for d in cur.description or []]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def drift(db: psycopg.Connection[Any]) -> list[Any]:
+    return db.execute("select * from internal.analytics_drift()").fetchall()
+
+
+def stored_rollups(db: psycopg.Connection[Any]) -> list[Any]:
+    return db.execute(
+        """
+        select * from app.analytics_provider_hours
+        where bookings <> 0 or captured_cents <> 0 or refunded_cents <> 0 or outstanding_cents <> 0
+        order by provider_id, hour, category_id, status, currency
+        """
+    ).fetchall()
+
+
+# --- a seeded random run --------------------------------------------------------------------
+
+
+class Run:
+    """Bookings through the real functions (quote, confirm, pay, cancel, refunds, outcomes)
+    and owner-level writes the API never makes (any status, any hour, moves, deletions)."""
+
+    def __init__(self, db: psycopg.Connection[Any], seed: int) -> None:
+        self.db = db
+        self.rng = random.Random(seed)
+        self.shops = [
+            bk.open_shop(db, cancel_notice_hours=24, cancel_fee_cents=300),
+            bk.open_shop(db, cancel_notice_hours=48, cancel_fee_cents=500, price_cents=8000),
+            bk.open_shop(db, deposit_cents=0, price_cents=4000),
+        ]
+        self.extra_service = catalog.create_service(
+            db, self.shops[0].provider_id, category="nails", name="Nails", price_cents=3000
+        )
+        self.ops = create_user(db, "ops")
+        self.customers = [create_user(db, "customer") for _ in range(4)]
+        self.booked: list[dict[str, Any]] = []
+        self.day = 3
+        # owner-level writes go to slots of their own, five hours apart: never an overlap
+        self.slot = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
+            days=50
+        )
+
+    def _next_slot(self) -> datetime:
+        self.slot += timedelta(hours=5)
+        return self.slot + timedelta(minutes=self.rng.choice([0, 30]))
+
+    def step(self) -> str:
+        action = self.rng.choice(
+            [
+                "book",
+                "book",
+                "insert",
+                "insert",
+                "pay",
+                "cancel",
+                "settle",
+                "refund",
+                "move",
+                "outcome",
+                "delete",
+                "category",
+            ]
+        )
+        getattr(self, action)()
+        return action
+
+    def _pick(self, status: str) -> dict[str, Any] | None:
+        ids = [b for b in self.booked if bk.status(self.db, b["id"]) == status]
+        return self.rng.choice(ids) if ids else None
+
+    def book(self) -> None:
+        shop = self.rng.choice(self.shops[:2] if self.rng.random() < 0.7 else self.shops)
+        self.day += 1
+        start = catalog.next_weekday(
+            self.day % 7, at=f"{self.rng.randint(10, 15)}:00", min_days=self.day
+        )
+        b = bk.book(self.db, shop, start)
+        b["customer"] = self.db.execute(
+            "select customer_id from app.bookings where id = %s", (b["id"],)
+        ).fetchone()[0]  # type: ignore[index]
+        self.booked.append(b)
+
+    def insert(self) -> None:
+        shop = self.rng.choice(self.shops)
+        service = (
+            self.extra_service
+            if shop is self.shops[0] and self.rng.random() < 0.5
+            else shop.service_id
+        )
+        start = self._next_slot()
+        status = self.rng.choice(STATUS_COLUMNS)
+        bid = catalog.add_booking(self.db, service, start, status=status)
+        if status != "expired" and self.rng.random() < 0.7:
+            amount = self.rng.randint(100, 5000)
+            paid = status in ("confirmed", "completed", "no_show", "cancelled")
+            self.db.execute(
+                "insert into app.payments (booking_id, amount_cents, currency, status, captured_cents) "
+                "values (%s, %s, 'CAD', %s, %s)",
+                (bid, amount, "succeeded" if paid else "pending", amount if paid else 0),
+            )
+        self.booked.append({"id": str(bid), "inserted": True})
+
+    def pay(self) -> None:
+        b = self._pick("pending_payment")
+        if b and "payment" in b and b["payment"]:
+            bk.pay(self.db, b)
+
+    def cancel(self) -> None:
+        b = self._pick("confirmed") or self._pick("pending_payment")
+        if b is None or "customer" not in b:
+            return
+        if self.rng.random() < 0.5:
+            call_as(
+                self.db,
+                "customer",
+                b["customer"],
+                "select internal.cancel_booking(%s, %s)",
+                b["id"],
+                "changed plans",
+            )
+        else:
+            self.db.execute(
+                "select internal.transition_booking(%s, 'cancelled', %s, 'random')",
+                (b["id"], self.rng.choice(["provider", "ops", "system"])),
+            )
+
+    def settle(self) -> None:
+        for (refund_id,) in self.db.execute(
+            "select id from app.refunds where status = 'pending' order by created_at, id"
+        ).fetchall():
+            outcome = self.rng.choice(["succeeded", "succeeded", "failed"])
+            self.db.execute(
+                "select internal.record_refund(%s, %s, %s)",
+                (refund_id, f"re_{uuid.uuid4().hex[:12]}", outcome),
+            )
+
+    def refund(self) -> None:
+        row = self.db.execute(
+            """
+            select p.booking_id from app.payments p
+            where p.captured_cents - coalesce((select sum(r.amount_cents) from app.refunds r
+                where r.payment_id = p.id and r.status <> 'failed'), 0) >= 200
+            order by p.booking_id limit 1
+            """
+        ).fetchone()
+        if row:
+            call_as(
+                self.db,
+                "ops",
+                self.ops,
+                "select internal.ops_refund(%s, %s, %s)",
+                row[0],
+                100,
+                "goodwill",
+            )
+
+    def move(self) -> None:
+        b = self.rng.choice(self.booked) if self.booked else None
+        if b:
+            offset = self._next_slot() - datetime.now(UTC)
+            bk.starts_in(self.db, b["id"], f"{int(offset.total_seconds())} seconds")
+
+    def outcome(self) -> None:
+        b = self._pick("confirmed")
+        if b:
+            self.db.execute(
+                "select internal.transition_booking(%s, %s, 'provider')",
+                (b["id"], self.rng.choice(["completed", "no_show"])),
+            )
+
+    def delete(self) -> None:
+        b = next((b for b in self.booked if b.get("inserted")), None)
+        if b:
+            self.db.execute("delete from app.bookings where id = %s", (b["id"],))
+            self.booked.remove(b)
+
+    def category(self) -> None:
+        slug = self.rng.choice(["nails", "esthetics"])
+        self.db.execute(
+            "update app.services set category_id = (select id from app.service_categories where slug = %s) "
+            "where id = %s",
+            (slug, self.extra_service),
+        )
+
+
+@pytest.fixture
+def run(db: psycopg.Connection[Any]) -> Run:
+    r = Run(db, seed=20)
+    for _ in range(4):
+        r.book()
+    actions = [r.step() for _ in range(70)]
+    assert {"book", "insert", "cancel", "move"} <= set(actions)
+    return r
+
+
+def span(bookings: list[dict[str, Any]], zone: ZoneInfo) -> tuple[date, date]:
+    days = [b["start"].astimezone(zone).date() for b in bookings]
+    return min(days), max(days)
+
+
+# --- the rollups against the recount --------------------------------------------------------
+
+
+def test_the_random_run_wrote_every_kind_of_row(db: psycopg.Connection[Any], run: Run) -> None:
+    counts = db.execute(
+        """
+        select (select count(distinct status) from app.bookings),
+               (select count(*) from app.payments where captured_cents > 0),
+               (select count(*) from app.refunds where status = 'succeeded'),
+               (select count(*) from app.bookings where status = 'cancelled')
+        """
+    ).fetchone()
+    assert counts is not None
+    assert counts[0] >= 5 and counts[1] > 0 and counts[2] > 0 and counts[3] > 0
+
+
+def test_rollups_equal_a_live_recount_after_a_random_run(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    assert drift(db) == []
+
+
+def test_every_rollup_row_equals_a_brute_force_recount_per_utc_hour(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    expected: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for b in raw_bookings(db):
+        key = (
+            b["provider_id"],
+            b["start"].astimezone(UTC).replace(minute=0, second=0, microsecond=0),
+            b["category"],
+            b["status"],
+            b["currency"],
+        )
+        for f in FIGURES:
+            expected[key][f] += b[f]
+    got = {}
+    for row in db.execute(
+        """
+        select h.provider_id, h.hour, k.slug, h.status, h.currency, h.bookings,
+               h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops,
+               h.cancelled_by_system, h.cancelled_late, h.lead_minutes, h.booked_cents,
+               h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+        from app.analytics_provider_hours h join app.service_categories k on k.id = h.category_id
+        where h.bookings <> 0
+        """
+    ):
+        got[tuple(row[:5])] = dict(zip(FIGURES, row[5:], strict=True))
+    assert got == {k: dict(v) for k, v in expected.items()}
+
+
+def test_the_overview_by_local_day_equals_a_brute_force_recount_to_the_cent(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    bookings = raw_bookings(db)
+    first, last = span(bookings, TORONTO)
+    rows = rows_of(
+        db,
+        "ops",
+        run.ops,
+        "select * from api.analytics_overview(%s, %s, 'America/Toronto', 'day')",
+        first,
+        last,
+    )
+    assert rows
+    same(
+        recount(bookings, lambda t: t.astimezone(TORONTO).date()),
+        reported(rows, lambda r: r["bucket_local"].date()),
+    )
+
+
+def test_revenue_by_utc_week_and_a_providers_own_figures_equal_the_recount(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    bookings = raw_bookings(db)
+    first, last = span(bookings, ZoneInfo("UTC"))
+    rows = rows_of(
+        db,
+        "ops",
+        run.ops,
+        "select * from api.analytics_revenue(%s, %s, 'UTC', 'week')",
+        first,
+        last,
+    )
+
+    def monday(t: datetime) -> date:
+        d = t.astimezone(UTC).date()
+        return d - timedelta(days=d.weekday())
+
+    same(recount(bookings, monday), reported(rows, lambda r: r["bucket_local"].date()))
+    shop = run.shops[0]
+    first, last = span(bookings, TORONTO)
+    mine = rows_of(
+        db,
+        "provider",
+        shop.owner_id,
+        "select * from api.analytics_provider(%s, %s, 'month')",
+        first,
+        last,
+    )
+    assert mine
+    same(
+        recount(bookings, lambda t: t.astimezone(TORONTO).date().replace(day=1), shop.provider_id),
+        reported(mine, lambda r: r["bucket_local"].date()),
+    )
+
+
+def test_a_rebuild_writes_the_very_rows_the_triggers_kept(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    before = stored_rollups(db)
+    got = db.execute("select * from internal.analytics_rebuild()").fetchone()
+    assert (
+        got is not None and got[0] == db.execute("select count(*) from app.bookings").fetchone()[0]
+    )  # type: ignore[index]
+    assert stored_rollups(db) == before
+    assert drift(db) == []
+
+
+def test_a_rebuild_repairs_rollups_written_behind_the_triggers_back(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    db.execute("update app.analytics_provider_hours set captured_cents = captured_cents + 1")
+    db.execute("delete from app.analytics_provider_hours where status = 'cancelled'")
+    assert drift(db)
+    db.execute("select internal.analytics_rebuild()")
+    assert drift(db) == []
+
+
+def test_the_drift_check_can_fail(db: psycopg.Connection[Any], run: Run) -> None:
+    db.execute(
+        "update app.analytics_provider_hours set refunded_cents = refunded_cents + 1 "
+        "where ctid = (select ctid from app.analytics_provider_hours where bookings > 0 limit 1)"
+    )
+    assert len(drift(db)) == 1
+
+
+def test_a_booking_that_changes_nothing_counted_leaves_the_rollups_alone(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    before = stored_rollups(db)
+    db.execute(
+        "update app.bookings set cancel_reason = 'a note' where id = %s", (run.booked[0]["id"],)
+    )
+    db.execute("update app.payments set failure_reason = 'a note'")
+    assert stored_rollups(db) == before
+
+
+# --- time zones -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shop(db: psycopg.Connection[Any]) -> bk.Shop:
+    return bk.open_shop(db)
+
+
+def _overview(
+    db: psycopg.Connection[Any], first: str, last: str, tz: str, group_by: str
+) -> list[dict[str, Any]]:
+    ops = create_user(db, "ops")
+    return rows_of(
+        db,
+        "ops",
+        ops,
+        "select * from api.analytics_overview(%s, %s, %s, %s)",
+        first,
+        last,
+        tz,
+        group_by,
+    )
+
+
+def test_a_booking_at_2330_local_counts_on_its_local_day(
+    db: psycopg.Connection[Any], shop: bk.Shop
+) -> None:
+    catalog.add_booking(db, shop.service_id, datetime(2026, 6, 10, 23, 30, tzinfo=TORONTO))
+    local = _overview(db, "2026-06-09", "2026-06-12", "America/Toronto", "day")
+    assert [(r["bucket_local"].date(), r["bookings"]) for r in local] == [(date(2026, 6, 10), 1)]
+    utc = _overview(db, "2026-06-09", "2026-06-12", "UTC", "day")
+    assert [(r["bucket_local"].date(), r["bookings"]) for r in utc] == [(date(2026, 6, 11), 1)]
+
+
+def test_dst_days_last_23_and_25_hours(db: psycopg.Connection[Any], shop: bk.Shop) -> None:
+    for day in (date(2026, 3, 7), date(2026, 3, 8), date(2026, 10, 31), date(2026, 11, 1)):
+        catalog.add_booking(
+            db, shop.service_id, datetime(day.year, day.month, day.day, 12, tzinfo=TORONTO)
+        )
+    rows = _overview(db, "2026-03-01", "2026-11-30", "America/Toronto", "day")
+    hours = {
+        r["bucket_local"].date(): (r["bucket_end"] - r["bucket_start"]) / timedelta(hours=1)
+        for r in rows
+    }
+    assert hours == {
+        date(2026, 3, 7): 24,
+        date(2026, 3, 8): 23,
+        date(2026, 10, 31): 24,
+        date(2026, 11, 1): 25,
+    }
+
+
+def test_the_repeated_hour_of_a_fall_back_night_is_two_hourly_buckets(
+    db: psycopg.Connection[Any], shop: bk.Shop
+) -> None:
+    # 01:30 EDT (05:30 UTC) and 01:30 EST (06:30 UTC) on 1 November 2026
+    for utc_hour in (5, 6):
+        catalog.add_booking(db, shop.service_id, datetime(2026, 11, 1, utc_hour, 30, tzinfo=UTC))
+    rows = _overview(db, "2026-11-01", "2026-11-01", "America/Toronto", "hour")
+    assert [
+        (r["bucket_local"].hour, r["bucket_start"].astimezone(UTC).hour, r["bookings"])
+        for r in rows
+    ] == [
+        (1, 5, 1),
+        (1, 6, 1),
+    ]
+    day = _overview(db, "2026-11-01", "2026-11-01", "America/Toronto", "day")
+    assert [r["bookings"] for r in day] == [2]
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("2026-06-10", "2026-06-01", "UTC", "day"), "from must be on or before to"),
+        (("2026-06-01", "2026-06-10", "UTC", "year"), "group_by must be hour, day, week or month"),
+        (("2026-06-01", "2026-06-10", "Mars/Olympus", "day"), "tz must be a time zone name"),
+        (("2026-06-01", "2026-06-10", "UTC'; select 1; --", "day"), "tz must be a time zone name"),
+        (
+            ("2026-06-01", "2026-06-10", "Asia/Kolkata", "day"),
+            "tz: Asia/Kolkata is not a whole number of hours",
+        ),
+        (
+            ("2024-01-01", "2026-06-10", "UTC", "day"),
+            "to: the range from 2024-01-01 to 2026-06-10 covers",
+        ),
+        (("2026-01-01", "2026-03-01", "UTC", "hour"), "at most 31 with group_by hour"),
+        ((None, "2026-03-01", "UTC", "day"), "from is required"),
+        (("2026-01-01", "infinity", "UTC", "day"), "to must be a calendar date"),
+    ],
+)
+def test_a_bad_range_is_refused_naming_the_argument(
+    db: psycopg.Connection[Any], args: tuple[Any, ...], names: str
+) -> None:
+    ops = create_user(db, "ops")
+    with pytest.raises(psycopg.Error) as err:
+        rows_of(db, "ops", ops, "select * from api.analytics_overview(%s, %s, %s, %s)", *args)
+    assert err.value.sqlstate == "PT400"
+    assert names in str(err.value.diag.message_primary)
+
+
+# --- who reads what ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two(db: psycopg.Connection[Any]) -> tuple[bk.Shop, bk.Shop]:
+    a, b = bk.open_shop(db), bk.open_shop(db)
+    for s in (a, b):
+        catalog.add_booking(db, s.service_id, datetime(2026, 6, 10, 15, tzinfo=TORONTO))
+    return a, b
+
+
+def _refusal(
+    db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: Any
+) -> tuple[str | None, str]:
+    with pytest.raises(psycopg.Error) as err:
+        rows_of(db, role, sub, sql, *args)
+    return err.value.sqlstate, str(err.value.diag.message_primary)
+
+
+def test_a_provider_reads_only_its_own_rollup_rows(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]
+) -> None:
+    a, _b = two
+    rows = rows_of(
+        db, "provider", a.owner_id, "select distinct provider_id from app.analytics_provider_hours"
+    )
+    assert [r["provider_id"] for r in rows] == [a.provider_id]
+    assert (
+        _refusal(db, "provider", a.owner_id, "select * from app.analytics_booking_facts")[0]
+        == "42501"
+    )
+    assert (
+        _refusal(db, "provider", a.owner_id, "select * from app.analytics_booking_facts")[0]
+        == "42501"
+    )
+
+
+@pytest.mark.parametrize(
+    "fn",
+    ["analytics_provider(%s, %s, 'day', null, %s)", "analytics_revenue(%s, %s, null, 'day', %s)"],
+)
+def test_a_provider_cannot_name_another_provider(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop], fn: str
+) -> None:
+    a, b = two
+    state, message = _refusal(
+        db,
+        "provider",
+        a.owner_id,
+        f"select * from api.{fn}",
+        "2026-06-01",
+        "2026-06-30",
+        b.provider_id,
+    )
+    assert (state, message) == ("PT403", "provider_id: a provider may read only its own figures")
+    own = rows_of(
+        db,
+        "provider",
+        a.owner_id,
+        f"select * from api.{fn}",
+        "2026-06-01",
+        "2026-06-30",
+        a.provider_id,
+    )
+    assert [r["bookings"] for r in own] == [1]
+
+
+def test_the_peer_ranks_refuse_anyone_but_the_provider_and_ops(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]
+) -> None:
+    a, b = two
+    sql = "select * from internal.analytics_peer_ranks(%s, '2026-06-01', '2026-07-01')"
+    assert _refusal(db, "provider", a.owner_id, sql, b.provider_id)[0] == "PT403"
+    assert rows_of(db, "ops", create_user(db, "ops"), sql, b.provider_id)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from api.analytics_overview('2026-06-01', '2026-06-30')",
+        "select * from api.analytics_funnel('2026-06-01', '2026-06-30')",
+        "select * from api.analytics_cohorts('2026-06-01', '2026-06-30')",
+    ],
+)
+def test_a_provider_is_refused_ops_analytics(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop], sql: str
+) -> None:
+    a, _b = two
+    assert _refusal(db, "provider", a.owner_id, sql)[0] in ("PT403", "42501")
+
+
+def test_ops_must_name_the_provider_whose_figures_they_read(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]
+) -> None:
+    ops = create_user(db, "ops")
+    state, message = _refusal(
+        db, "ops", ops, "select * from api.analytics_provider('2026-06-01', '2026-06-30')"
+    )
+    assert state == "PT400" and message.startswith("provider_id is required")
+    rows = rows_of(
+        db,
+        "ops",
+        ops,
+        "select * from api.analytics_provider('2026-06-01', '2026-06-30', provider_id => %s)",
+        two[1].provider_id,
+    )
+    assert [r["bookings"] for r in rows] == [1]
+
+
+def test_a_providers_percentiles_rank_it_among_its_category_in_its_area(
+    db: psycopg.Connection[Any],
+) -> None:
+    shops = [bk.open_shop(db) for _ in range(4)]
+    for i, s in enumerate(shops):
+        for h in range(i):
+            catalog.add_booking(db, s.service_id, datetime(2026, 6, 10, 10 + 2 * h, tzinfo=TORONTO))
+    far = bk.open_shop(db, lat=46.8, lng=-71.2)  # Quebec City: another area
+    for h in range(9):
+        catalog.add_booking(db, far.service_id, datetime(2026, 6, 10, 8 + h, tzinfo=TORONTO))
+    rows = rows_of(
+        db,
+        "provider",
+        shops[2].owner_id,
+        "select * from api.analytics_provider('2026-06-01', '2026-06-30', 'month')",
+    )
+    assert [
+        (r["bookings"], r["peer_providers"], float(r["bookings_percentile"]), r["peer_category"])
+        for r in rows
+    ] == [(2, 4, pytest.approx(66.7), "haircut")]
+    assert "business_name" not in rows[0] and str(shops[3].provider_id) not in str(rows)
+
+
+# --- the funnel and the cohorts --------------------------------------------------------------
+
+
+def test_the_funnel_counts_each_step_from_the_base_rows(
+    db: psycopg.Connection[Any], shop: bk.Shop
+) -> None:
+    customer = create_user(db, "customer")
+    starts = [catalog.next_weekday(d, at="11:00", min_days=3 + d) for d in range(4)]
+    quoted = [bk.quote(db, customer, shop, s) for s in starts]
+    paid = bk.confirm(db, customer, quoted[0], shop.provider_id)
+    bk.pay(db, paid)
+    bk.confirm(db, customer, quoted[1], shop.provider_id)  # left unpaid
+    db.execute("select internal.transition_booking(%s, 'completed', 'provider')", (paid["id"],))
+    today = datetime.now(UTC).date()
+    rows = rows_of(
+        db,
+        "ops",
+        create_user(db, "ops"),
+        "select * from api.analytics_funnel(%s, %s)",
+        today - timedelta(days=1),
+        today + timedelta(days=1),
+    )
+    assert [(r["name"], r["quotes"], r["drop_off"]) for r in rows] == [
+        ("quote", 4, None),
+        ("confirm", 2, 2),
+        ("paid", 1, 1),
+        ("completed", 1, 0),
+    ]
+    assert rows[1]["share_of_quotes"] == pytest.approx(0.5)
+
+
+def test_cohorts_count_who_booked_again_in_each_week(
+    db: psycopg.Connection[Any], shop: bk.Shop
+) -> None:
+    monday = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    people = [create_user(db, "customer") for _ in range(4)]
+    db.execute("update app.users set created_at = %s where id = any(%s)", (monday, people))
+    for i, who in enumerate(people[:2]):
+        bid = catalog.add_booking(
+            db, shop.service_id, datetime(2026, 7, 1 + i, 15, tzinfo=UTC), customer_id=who
+        )
+        db.execute(
+            "update app.bookings set created_at = %s where id = %s",
+            (monday + timedelta(days=7), bid),
+        )
+    rows = rows_of(
+        db,
+        "ops",
+        create_user(db, "ops"),
+        "select * from api.analytics_cohorts('2026-06-01', '2026-06-07', 'UTC', 2)",
+    )
+    assert [
+        (r["cohort_week"], r["customers"], r["week_offset"], r["active_customers"]) for r in rows
+    ] == [
+        (date(2026, 6, 1), 4, 0, 0),
+        (date(2026, 6, 1), 4, 1, 2),
+        (date(2026, 6, 1), 4, 2, 0),
+    ]
+    assert rows[1]["retention"] == pytest.approx(0.5)
