@@ -2,6 +2,11 @@
 // gateway/errors.js answers a call whose argument keys match no signature
 // (PostgREST's PGRST202) with a 400 naming the keys not in this list.
 export default {
+    "analytics_cohorts": ["from", "to", "tz", "weeks"],
+    "analytics_funnel": ["category", "from", "to", "tz"],
+    "analytics_overview": ["from", "group_by", "to", "tz"],
+    "analytics_provider": ["from", "group_by", "provider_id", "to", "tz"],
+    "analytics_revenue": ["from", "group_by", "provider_id", "to", "tz"],
     "available_slots": ["from", "service_id", "step_minutes", "to"],
     "booking_balance": ["booking_id"],
     "booking_payment": ["booking_id"],

@@ -113,6 +113,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/my_reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your own reviews (role customer), hidden ones included with the moderator's reason.
+         * @description Your own reviews (role customer), hidden ones included with the moderator's reason.
+         */
+        get: operations["list_my_reviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/my_services": {
         parameters: {
             query?: never;
@@ -289,6 +309,28 @@ export interface paths {
          *     Open to everyone. A provider account sees only its own profile here.
          */
         get: operations["list_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         * @description Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         *
+         *     Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.
+         */
+        get: operations["list_reviews"];
         put?: never;
         post?: never;
         delete?: never;
@@ -846,6 +888,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/edit_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your review's stars or text, within 14 days of writing it.
+         * @description Change your review's stars or text, within 14 days of writing it.
+         *
+         *     Role customer, own reviews only. Give stars, body or both; an empty body removes the text.
+         *     Errors: 400 invalid_input (nothing to change, stars outside 1..5, body too long); 404 not_found;
+         *     409 edit_window_closed (written more than 14 days ago); 409 conflict (hidden by moderation).
+         */
+        post: operations["edit_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/health": {
         parameters: {
             query?: never;
@@ -872,6 +938,30 @@ export interface paths {
          *     latest migration; every other caller gets the status alone.
          */
         post: operations["health_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/hide_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hide an abusive review (ops only), with a reason (at most 500 characters).
+         * @description Hide an abusive review (ops only), with a reason (at most 500 characters).
+         *
+         *     The review leaves the public list and the provider's rating; its author still sees it, marked hidden, with the reason.
+         *     The action is written to the audit log (actor, before, after, reason, request id).
+         *     Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_found; 409 conflict (already hidden).
+         */
+        post: operations["hide_review"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1290,6 +1380,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/reply_to_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
+         * @description Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
+         *
+         *     Role provider, reviews of the provider it owns only.
+         *     Errors: 400 invalid_input (reply missing, blank or too long); 403 forbidden (another provider's review);
+         *     404 not_found (no such visible review); 409 already_replied.
+         */
+        post: operations["reply_to_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/request_password_reset": {
         parameters: {
             query?: never;
@@ -1352,6 +1466,33 @@ export interface paths {
          *     Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.
          */
         post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/review_booking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
+         * @description Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
+         *
+         *     Role customer, own bookings only. One review per booking; change it with edit_review for 14 days.
+         *     Publicly the review shows your first name and last initial, never your account.
+         *     The provider is notified. The provider's rating (rating_count, rating_avg) is updated at once.
+         *     Errors: 400 invalid_input (stars missing or outside 1..5, body too long); 404 not_found (not your booking);
+         *     409 booking_not_completed (the booking has not been completed); 409 already_reviewed;
+         *     429 too_many_reviews (more than 10 reviews in a day).
+         */
+        post: operations["review_booking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1523,11 +1664,16 @@ export interface components {
              * @example invalid_transition
              * @example too_late
              * @example booking_started
+             * @example booking_not_completed
+             * @example already_reviewed
+             * @example edit_window_closed
+             * @example already_replied
              * @example quote_expired
              * @example idempotency_key_reused
              * @example too_many_holds
              * @example email_taken
              * @example payload_too_large
+             * @example too_many_reviews
              * @example rate_limited
              * @example internal_error
              * @example unavailable
@@ -1792,6 +1938,54 @@ export interface components {
              */
             starts_at?: string | null;
         };
+        /** @description Your own reviews (role customer), hidden ones included with the moderator's reason. */
+        my_reviews: {
+            /** @description The review's text (null: stars only). */
+            body?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed booking.
+             */
+            booking_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was written.
+             */
+            created_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Until when edit_review accepts a change.
+             */
+            editable_until?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was last edited (null: never).
+             */
+            edited_at?: string | null;
+            /** @description Whether moderation hid the review from the public. */
+            hidden?: boolean | null;
+            /** @description Why moderation hid it (null: not hidden). */
+            hidden_reason?: string | null;
+            /**
+             * Format: uuid
+             * @description Review id.
+             */
+            id?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed provider.
+             */
+            provider_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the provider replied.
+             */
+            replied_at?: string | null;
+            /** @description The provider's reply (null: none). */
+            reply?: string | null;
+            /** @description Stars, 1 to 5. */
+            stars?: number | null;
+        };
         /**
          * @description The caller's own services (role provider): read, create (POST), edit (PATCH), delete.
          *
@@ -1987,6 +2181,11 @@ export interface components {
             /** @description Free-text description. */
             description?: string | null;
             /**
+             * Format: int32
+             * @description Bookings with this provider that ended (completed, no_show or cancelled).
+             */
+            ended_bookings?: number | null;
+            /**
              * Format: uuid
              * @description Provider id.
              */
@@ -2001,17 +2200,71 @@ export interface components {
              * @description Longitude of the provider's location (WGS 84).
              */
             lng?: number | null;
-            /** @description Average rating (1 to 5), null without ratings. */
+            /** @description Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings). */
+            no_show_rate?: number | null;
+            /**
+             * Format: int32
+             * @description Of those, how many ended as no_show.
+             */
+            no_shows?: number | null;
+            /** @description Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings". */
+            provider_cancellation_rate?: number | null;
+            /**
+             * Format: int32
+             * @description Of those, how many the provider cancelled.
+             */
+            provider_cancellations?: number | null;
+            /** @description Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years. */
             rating_avg?: number | null;
             /**
              * Format: int32
-             * @description Number of ratings received.
+             * @description Number of ratings received (published reviews, see api.reviews).
              */
             rating_count?: number | null;
             /** @description How far from its location the provider serves customers (km). */
             service_radius_km?: number | null;
             /** @description IANA time zone of the provider's working hours. */
             time_zone?: string | null;
+        };
+        /**
+         * @description Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         *
+         *     Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.
+         */
+        reviews: {
+            /** @description The customer's first name and last initial ("Marie T."). */
+            author_name?: string | null;
+            /** @description The review's text (null: stars only). */
+            body?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was written.
+             */
+            created_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was last edited (null: never).
+             */
+            edited_at?: string | null;
+            /**
+             * Format: uuid
+             * @description Review id.
+             */
+            id?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed provider.
+             */
+            provider_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the provider replied.
+             */
+            replied_at?: string | null;
+            /** @description The provider's reply (null: none). */
+            reply?: string | null;
+            /** @description Stars, 1 to 5. */
+            stars?: number | null;
         };
         /**
          * @description Service categories: the slug a quote asks for, with English and French names.
@@ -2164,7 +2417,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2306,7 +2559,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2442,7 +2695,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2469,7 +2722,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2588,7 +2841,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2615,7 +2868,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2754,7 +3007,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2781,7 +3034,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2905,7 +3158,139 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_my_reviews: {
+        parameters: {
+            query?: {
+                /** @description Columns to return (PostgREST select=) */
+                select?: string;
+                /** @description Ordering (PostgREST order=) */
+                order?: string;
+                limit?: number;
+                offset?: number;
+                /** @description A PostgREST filter on id: <operator>.<value>, such as eq.x */
+                id?: string;
+                /** @description A PostgREST filter on booking_id: <operator>.<value>, such as eq.x */
+                booking_id?: string;
+                /** @description A PostgREST filter on provider_id: <operator>.<value>, such as eq.x */
+                provider_id?: string;
+                /** @description A PostgREST filter on stars: <operator>.<value>, such as eq.x */
+                stars?: string;
+                /** @description A PostgREST filter on body: <operator>.<value>, such as eq.x */
+                body?: string;
+                /** @description A PostgREST filter on reply: <operator>.<value>, such as eq.x */
+                reply?: string;
+                /** @description A PostgREST filter on replied_at: <operator>.<value>, such as eq.x */
+                replied_at?: string;
+                /** @description A PostgREST filter on created_at: <operator>.<value>, such as eq.x */
+                created_at?: string;
+                /** @description A PostgREST filter on edited_at: <operator>.<value>, such as eq.x */
+                edited_at?: string;
+                /** @description A PostgREST filter on editable_until: <operator>.<value>, such as eq.x */
+                editable_until?: string;
+                /** @description A PostgREST filter on hidden: <operator>.<value>, such as eq.x */
+                hidden?: string;
+                /** @description A PostgREST filter on hidden_reason: <operator>.<value>, such as eq.x */
+                hidden_reason?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows visible to the caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["my_reviews"][];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. too_costly: The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3049,7 +3434,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3076,7 +3461,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3232,7 +3617,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3259,7 +3644,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3377,7 +3762,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3404,7 +3789,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3583,7 +3968,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3610,7 +3995,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3714,7 +4099,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3741,7 +4126,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3845,7 +4230,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3872,7 +4257,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3968,7 +4353,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3995,7 +4380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4100,7 +4485,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4127,7 +4512,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4229,7 +4614,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4256,7 +4641,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4362,7 +4747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4389,7 +4774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4483,7 +4868,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4510,7 +4895,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4615,7 +5000,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4642,7 +5027,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4752,7 +5137,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4853,6 +5238,16 @@ export interface operations {
                 rating_count?: string;
                 /** @description A PostgREST filter on rating_avg: <operator>.<value>, such as eq.x */
                 rating_avg?: string;
+                /** @description A PostgREST filter on ended_bookings: <operator>.<value>, such as eq.x */
+                ended_bookings?: string;
+                /** @description A PostgREST filter on provider_cancellations: <operator>.<value>, such as eq.x */
+                provider_cancellations?: string;
+                /** @description A PostgREST filter on no_shows: <operator>.<value>, such as eq.x */
+                no_shows?: string;
+                /** @description A PostgREST filter on provider_cancellation_rate: <operator>.<value>, such as eq.x */
+                provider_cancellation_rate?: string;
+                /** @description A PostgREST filter on no_show_rate: <operator>.<value>, such as eq.x */
+                no_show_rate?: string;
             };
             header?: never;
             path?: never;
@@ -4878,7 +5273,133 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_reviews: {
+        parameters: {
+            query?: {
+                /** @description Columns to return (PostgREST select=) */
+                select?: string;
+                /** @description Ordering (PostgREST order=) */
+                order?: string;
+                limit?: number;
+                offset?: number;
+                /** @description A PostgREST filter on id: <operator>.<value>, such as eq.x */
+                id?: string;
+                /** @description A PostgREST filter on provider_id: <operator>.<value>, such as eq.x */
+                provider_id?: string;
+                /** @description A PostgREST filter on author_name: <operator>.<value>, such as eq.x */
+                author_name?: string;
+                /** @description A PostgREST filter on stars: <operator>.<value>, such as eq.x */
+                stars?: string;
+                /** @description A PostgREST filter on body: <operator>.<value>, such as eq.x */
+                body?: string;
+                /** @description A PostgREST filter on reply: <operator>.<value>, such as eq.x */
+                reply?: string;
+                /** @description A PostgREST filter on replied_at: <operator>.<value>, such as eq.x */
+                replied_at?: string;
+                /** @description A PostgREST filter on created_at: <operator>.<value>, such as eq.x */
+                created_at?: string;
+                /** @description A PostgREST filter on edited_at: <operator>.<value>, such as eq.x */
+                edited_at?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows visible to the caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["reviews"][];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. too_costly: The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4994,7 +5515,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5112,7 +5633,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5220,7 +5741,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5335,7 +5856,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5478,7 +5999,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5629,7 +6150,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5780,7 +6301,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5939,7 +6460,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6059,7 +6580,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6187,7 +6708,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6289,7 +6810,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6393,7 +6914,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6478,7 +6999,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6568,7 +7089,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6653,7 +7174,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6743,7 +7264,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6834,7 +7355,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6928,7 +7449,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7018,7 +7539,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7110,7 +7631,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7226,7 +7747,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7318,7 +7839,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7425,7 +7946,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7541,7 +8062,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7646,7 +8167,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7741,7 +8262,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7841,7 +8362,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7861,6 +8382,108 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edit_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    /** Format: uuid */
+                    review_id: string;
+                    /** Format: int32 */
+                    stars?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. edit_window_closed: The review was written more than 14 days ago and can no longer be changed. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7936,7 +8559,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8026,7 +8649,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8037,6 +8660,115 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    hide_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                    /** Format: uuid */
+                    review_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8116,7 +8848,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_credentials: Wrong email or password. invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_credentials: Wrong email or password. invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8212,7 +8944,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8303,7 +9035,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8404,7 +9136,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8491,7 +9223,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8584,7 +9316,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8687,7 +9419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8775,7 +9507,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8867,7 +9599,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8953,7 +9685,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9043,7 +9775,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9147,7 +9879,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9274,7 +10006,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9376,7 +10108,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9487,7 +10219,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9588,7 +10320,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9675,7 +10407,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9772,7 +10504,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9882,7 +10614,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10027,7 +10759,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10116,7 +10848,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10127,6 +10859,115 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reply_to_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reply: string;
+                    /** Format: uuid */
+                    review_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_replied: The review already has the provider's reply (one reply per review). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10205,7 +11046,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10306,7 +11147,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10405,7 +11246,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10433,6 +11274,108 @@ export interface operations {
                 };
             };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    review_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    /** Format: uuid */
+                    booking_id: string;
+                    /** Format: int32 */
+                    stars: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. booking_not_completed: Only a completed booking can be reviewed; this one has not been completed (yet). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. too_many_reviews: More than 10 reviews in 24 hours from one customer; try again later. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -10496,7 +11439,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10591,7 +11534,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10696,7 +11639,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10787,7 +11730,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10885,7 +11828,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11023,7 +11966,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
