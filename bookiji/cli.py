@@ -101,7 +101,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from bookiji import stack
 
     s = _settings()
-    stack.check_ports(s)  # before the cluster starts or anything is deployed
+    scale = stack.Scale.parse(args.scale)
+    stack.check_ports(s, scale)  # before the cluster starts or anything is deployed
     stack.ensure_database_server(s)
     deploy.deploy(s)
     token = None
@@ -112,7 +113,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     except BookijiError as exc:
         print(f"warning: demo data not loaded: {exc}")
     try:
-        return stack.up(s, token)
+        return stack.up(s, token, scale)
     finally:
         if s.embedded and not args.keep_db:
             stack.embedded_cluster(s).stop()
@@ -284,6 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="run the whole development stack (Ctrl-C stops it)")
     up.add_argument("--keep-db", action="store_true", help="leave PostgreSQL running afterwards")
+    up.add_argument(
+        "--scale",
+        metavar="api=N,worker=M",
+        help="N PostgREST behind nginx and M competing workers (default api=1,worker=1)",
+    )
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop the stack and the cluster").set_defaults(func=cmd_down)
 
