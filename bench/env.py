@@ -123,6 +123,22 @@ class BenchEnv:
             self._apis[url] = self._run_api(name, pre_request=True, with_nginx=True, db_url=url)
         return self._apis[url]
 
+    def api_variant(self, url: str, *, pooled: bool, replicas: int = 1) -> procs.ApiServer:
+        """nginx → ``replicas`` PostgREST (with the hook) over the database at ``url``,
+        through PgBouncer (transaction mode) when ``pooled``; started once."""
+        key = f"{url}#pooled={pooled}#replicas={replicas}"
+        if key not in self._apis:
+            name = f"api-{config.dbname_of(url)}-{'pgb' if pooled else 'direct'}-{replicas}"
+            self._apis[key] = self._run_api(
+                name,
+                pre_request=True,
+                with_nginx=True,
+                db_url=url,
+                pooled=pooled,
+                replicas=replicas,
+            )
+        return self._apis[key]
+
     def worker_for(self, url: str) -> Worker:
         """The worker over the database at ``url``, with localstripe and an SMTP sink
         of its own on free loopback ports, localstripe's webhook pointed at that
@@ -252,7 +268,14 @@ class BenchEnv:
     # --- processes -----------------------------------------------------------
 
     def _run_api(
-        self, name: str, *, pre_request: bool, with_nginx: bool, db_url: str | None = None
+        self,
+        name: str,
+        *,
+        pre_request: bool,
+        with_nginx: bool,
+        db_url: str | None = None,
+        pooled: bool = False,
+        replicas: int = 1,
     ) -> procs.ApiServer:
         db_url = db_url or self.db_url
         dbname = config.dbname_of(db_url)
@@ -270,6 +293,8 @@ class BenchEnv:
                 rate_per_token=NO_LIMIT,
                 costly_per_address=NO_LIMIT,
                 costly_anonymous=NO_LIMIT,
+                pooled=pooled,
+                replicas=replicas,
             )
         )
 

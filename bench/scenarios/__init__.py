@@ -11,6 +11,7 @@ from bench.scenarios.login import Login
 from bench.scenarios.mixed import Mixed
 from bench.scenarios.open_loop import OpenLoop
 from bench.scenarios.overhead import Overhead
+from bench.scenarios.pooling import Pooling
 from bench.scenarios.queue import QueueScenario
 from bench.scenarios.quote import Quote
 from bench.scenarios.quote_open_loop import QuoteOpenLoop
@@ -25,6 +26,7 @@ SCENARIOS: list[Scenario] = [
     Quote(),
     QuoteOpenLoop(),
     Confirm(),
+    Pooling(),
     Mixed(),
 ]
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}
