@@ -460,7 +460,7 @@ class Runner:
 
         while not self._stopping.wait(self.opts.reconcile_seconds):
             try:
-                reconcile.run(self.url)
+                reconcile.run(self.direct_url)  # Stripe calls: not through a pooler
             except Exception as exc:  # the next round tries again
                 log.warning("reconcile failed: %s: %s", type(exc).__name__, exc)
 

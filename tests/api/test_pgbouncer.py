@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import stripe
 
-from bookiji import config
+from bookiji import access_log, config
 from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
 from tests.helpers.api import Account, signup
@@ -119,6 +119,30 @@ def test_role_and_claims_are_reset_after_each_transaction_on_the_shared_connecti
     assert row[0] == "authenticator"
     assert row[1] == ""
     assert _backends(api) == {row[2]}, "PostgREST's requests ran on another server connection"
+
+
+def test_the_access_log_shipper_prepares_nothing_through_the_pooler(
+    one_connection: stack.PostgREST,
+) -> None:
+    """`make up` ships nginx's access log through PgBouncer: two shippers in turn, each
+    inserting more rows than psycopg's prepare threshold, on the one server connection
+    (a statement one prepared would clash with the other's or be missing)."""
+    api = one_connection
+    assert api.gateway is not None
+    url = api.pooler_url("bookiji_worker", config.load().worker_db_password)
+    for _ in range(3):
+        with httpx.Client(base_url=api.url, timeout=30) as http:
+            ids = [http.get("/rpc/health").headers["X-Request-Id"] for _ in range(8)]
+
+        def shipped(ids: list[str] = ids) -> bool:
+            access_log.Shipper(url, api.gateway.access_log).run(once=True)  # type: ignore[union-attr]
+            with stack.admin_connection(api) as conn:
+                row = conn.execute(
+                    "select count(*) from audit.access_log where request_id = any(%s)", (ids,)
+                ).fetchone()
+            return row == (len(ids),)
+
+        until(shipped, 10, "the access log lines to be shipped through PgBouncer")
 
 
 @pytest.fixture(scope="module")
