@@ -25,6 +25,7 @@ def two(template_db: str) -> Iterator[stack.PostgREST]:
         "bookiji_two",
         template_db,
         replicas=2,
+        pooled=True,  # as `make up` runs them
         costly_per_address=1000,
         costly_anonymous=1000,
     ) as api:
