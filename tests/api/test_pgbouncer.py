@@ -9,8 +9,10 @@ LISTEN through it); and what needs a session of its own (LISTEN) connects direct
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,6 +24,9 @@ from bookiji import access_log, config
 from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
 from tests.helpers.api import Account, signup
+from tests.helpers.auth import mint
+from tests.helpers.factories import create_user
+from tests.helpers.realtime import Client
 from tests.helpers.stripe_fake import LocalStripe, run_localstripe
 from tests.helpers.waiting import until
 from tests.helpers.worker_proc import WorkerProcess
@@ -143,6 +148,39 @@ def test_the_access_log_shipper_prepares_nothing_through_the_pooler(
             return row == (len(ids),)
 
         until(shipped, 10, "the access log lines to be shipped through PgBouncer")
+
+
+def test_real_time_deliveries_through_the_pooler_reach_only_their_subscriber(
+    pooled: stack.PostgREST,
+) -> None:
+    """The real-time service reads each event as its subscriber (set local role, local
+    claims) on PgBouncer's connections, and hears NOTIFY on its direct one."""
+    rt_url = pooled.url.replace("http://", "ws://") + "/realtime"
+    with stack.admin_connection(pooled) as admin:
+        customers = [create_user(admin, "customer") for _ in range(2)]
+        shops = [bk.open_shop(admin, lat=45.2 + i / 10, lng=-74.2) for i in range(2)]
+
+        async def run() -> list[list[str]]:
+            clients = [await Client.open(rt_url, mint("customer", c)) for c in customers]
+            for client in clients:
+                await client.subscribe("bookings")
+            booked = []
+            for _ in range(3):  # alternating, so that the pool's connections are shared
+                for c, shop in zip(customers, shops, strict=True):
+                    start = catalog.next_weekday(2, at="10:00") + timedelta(hours=len(booked))
+                    booked.append(bk.book(admin, shop, start, c)["id"])
+            seen = []
+            for client in clients:
+                events = await client.collect(
+                    lambda ev: len({e["data"]["booking_id"] for e in ev}) >= 3, timeout=30
+                )
+                seen.append(sorted({str(e["data"]["booking_id"]) for e in events}))
+                await client.ws.close()
+            return [sorted(booked[0::2]), sorted(booked[1::2]), *seen]
+
+        mine0, mine1, seen0, seen1 = asyncio.run(run())
+    assert seen0 == mine0
+    assert seen1 == mine1
 
 
 @pytest.fixture(scope="module")
