@@ -144,6 +144,8 @@ def gateway_config(settings: Settings, scale: Scale | None = None) -> gateway.Ga
         max_body=settings.max_body,
         realtime_host=settings.realtime_host,
         realtime_port=settings.realtime_port,
+        web_dir=gateway.WEB_DIST,
+        app_config=settings.app_config(),
     )
 
 
@@ -211,6 +213,7 @@ def banner(settings: Settings, token: str | None, scale: Scale | None = None) ->
     lines = [
         "",
         "Bookiji is up:",
+        f"  web app           {settings.app_url}   (docs/web.md)",
         f"  API (nginx → {scale.api} PostgREST)  {settings.api_url}   "
         f"OpenAPI: GET {settings.api_url}/",
         f"  health            curl {settings.api_url}/rpc/health",
@@ -308,6 +311,8 @@ def up(settings: Settings, demo_token: str | None, scale: Scale | None = None) -
         WORKER_DIRECT_DATABASE_URL=settings.worker_url,
         REALTIME_DATABASE_URL=settings.pooled_url(settings.realtime_database_url),
         REALTIME_LISTEN_DATABASE_URL=settings.realtime_database_url,
+        # the links in emails point at this stack's web app unless told otherwise
+        APP_URL=os.environ.get("APP_URL") or settings.app_url.rstrip("/"),
     )
     for name, cmd in procfile(settings, confs, scale).items():
         manager.add_process(name, cmd, env=env)

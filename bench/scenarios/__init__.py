@@ -15,6 +15,7 @@ from bench.scenarios.pooling import Pooling
 from bench.scenarios.queue import QueueScenario
 from bench.scenarios.quote import Quote
 from bench.scenarios.quote_open_loop import QuoteOpenLoop
+from bench.scenarios.realtime import Realtime
 
 SCENARIOS: list[Scenario] = [
     Calibration(),
@@ -28,5 +29,6 @@ SCENARIOS: list[Scenario] = [
     Confirm(),
     Pooling(),
     Mixed(),
+    Realtime(),
 ]
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}

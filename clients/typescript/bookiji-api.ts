@@ -113,6 +113,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/my_reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your own reviews (role customer), hidden ones included with the moderator's reason.
+         * @description Your own reviews (role customer), hidden ones included with the moderator's reason.
+         */
+        get: operations["list_my_reviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/my_services": {
         parameters: {
             query?: never;
@@ -289,6 +309,28 @@ export interface paths {
          *     Open to everyone. A provider account sees only its own profile here.
          */
         get: operations["list_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         * @description Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         *
+         *     Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.
+         */
+        get: operations["list_reviews"];
         put?: never;
         post?: never;
         delete?: never;
@@ -624,6 +666,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/edit_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your review's stars or text, within 14 days of writing it.
+         * @description Change your review's stars or text, within 14 days of writing it.
+         *
+         *     Role customer, own reviews only. Give stars, body or both; an empty body removes the text.
+         *     Errors: 400 invalid_input (nothing to change, stars outside 1..5, body too long); 404 not_found;
+         *     409 edit_window_closed (written more than 14 days ago); 409 conflict (hidden by moderation).
+         */
+        post: operations["edit_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/health": {
         parameters: {
             query?: never;
@@ -650,6 +716,30 @@ export interface paths {
          *     latest migration; every other caller gets the status alone.
          */
         post: operations["health_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/hide_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hide an abusive review (ops only), with a reason (at most 500 characters).
+         * @description Hide an abusive review (ops only), with a reason (at most 500 characters).
+         *
+         *     The review leaves the public list and the provider's rating; its author still sees it, marked hidden, with the reason.
+         *     The action is written to the audit log (actor, before, after, reason, request id).
+         *     Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_found; 409 conflict (already hidden).
+         */
+        post: operations["hide_review"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1068,6 +1158,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/reply_to_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
+         * @description Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
+         *
+         *     Role provider, reviews of the provider it owns only.
+         *     Errors: 400 invalid_input (reply missing, blank or too long); 403 forbidden (another provider's review);
+         *     404 not_found (no such visible review); 409 already_replied.
+         */
+        post: operations["reply_to_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/request_password_reset": {
         parameters: {
             query?: never;
@@ -1130,6 +1244,33 @@ export interface paths {
          *     Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.
          */
         post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/review_booking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
+         * @description Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
+         *
+         *     Role customer, own bookings only. One review per booking; change it with edit_review for 14 days.
+         *     Publicly the review shows your first name and last initial, never your account.
+         *     The provider is notified. The provider's rating (rating_count, rating_avg) is updated at once.
+         *     Errors: 400 invalid_input (stars missing or outside 1..5, body too long); 404 not_found (not your booking);
+         *     409 booking_not_completed (the booking has not been completed); 409 already_reviewed;
+         *     429 too_many_reviews (more than 10 reviews in a day).
+         */
+        post: operations["review_booking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1301,11 +1442,16 @@ export interface components {
              * @example invalid_transition
              * @example too_late
              * @example booking_started
+             * @example booking_not_completed
+             * @example already_reviewed
+             * @example edit_window_closed
+             * @example already_replied
              * @example quote_expired
              * @example idempotency_key_reused
              * @example too_many_holds
              * @example email_taken
              * @example payload_too_large
+             * @example too_many_reviews
              * @example rate_limited
              * @example internal_error
              * @example unavailable
@@ -1570,6 +1716,54 @@ export interface components {
              */
             starts_at?: string | null;
         };
+        /** @description Your own reviews (role customer), hidden ones included with the moderator's reason. */
+        my_reviews: {
+            /** @description The review's text (null: stars only). */
+            body?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed booking.
+             */
+            booking_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was written.
+             */
+            created_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Until when edit_review accepts a change.
+             */
+            editable_until?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was last edited (null: never).
+             */
+            edited_at?: string | null;
+            /** @description Whether moderation hid the review from the public. */
+            hidden?: boolean | null;
+            /** @description Why moderation hid it (null: not hidden). */
+            hidden_reason?: string | null;
+            /**
+             * Format: uuid
+             * @description Review id.
+             */
+            id?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed provider.
+             */
+            provider_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the provider replied.
+             */
+            replied_at?: string | null;
+            /** @description The provider's reply (null: none). */
+            reply?: string | null;
+            /** @description Stars, 1 to 5. */
+            stars?: number | null;
+        };
         /**
          * @description The caller's own services (role provider): read, create (POST), edit (PATCH), delete.
          *
@@ -1765,6 +1959,11 @@ export interface components {
             /** @description Free-text description. */
             description?: string | null;
             /**
+             * Format: int32
+             * @description Bookings with this provider that ended (completed, no_show or cancelled).
+             */
+            ended_bookings?: number | null;
+            /**
              * Format: uuid
              * @description Provider id.
              */
@@ -1779,17 +1978,71 @@ export interface components {
              * @description Longitude of the provider's location (WGS 84).
              */
             lng?: number | null;
-            /** @description Average rating (1 to 5), null without ratings. */
+            /** @description Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings). */
+            no_show_rate?: number | null;
+            /**
+             * Format: int32
+             * @description Of those, how many ended as no_show.
+             */
+            no_shows?: number | null;
+            /** @description Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings". */
+            provider_cancellation_rate?: number | null;
+            /**
+             * Format: int32
+             * @description Of those, how many the provider cancelled.
+             */
+            provider_cancellations?: number | null;
+            /** @description Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years. */
             rating_avg?: number | null;
             /**
              * Format: int32
-             * @description Number of ratings received.
+             * @description Number of ratings received (published reviews, see api.reviews).
              */
             rating_count?: number | null;
             /** @description How far from its location the provider serves customers (km). */
             service_radius_km?: number | null;
             /** @description IANA time zone of the provider's working hours. */
             time_zone?: string | null;
+        };
+        /**
+         * @description Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         *
+         *     Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.
+         */
+        reviews: {
+            /** @description The customer's first name and last initial ("Marie T."). */
+            author_name?: string | null;
+            /** @description The review's text (null: stars only). */
+            body?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was written.
+             */
+            created_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was last edited (null: never).
+             */
+            edited_at?: string | null;
+            /**
+             * Format: uuid
+             * @description Review id.
+             */
+            id?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed provider.
+             */
+            provider_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the provider replied.
+             */
+            replied_at?: string | null;
+            /** @description The provider's reply (null: none). */
+            reply?: string | null;
+            /** @description Stars, 1 to 5. */
+            stars?: number | null;
         };
         /**
          * @description Service categories: the slug a quote asks for, with English and French names.
@@ -1942,7 +2195,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2084,7 +2337,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2220,7 +2473,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2247,7 +2500,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2366,7 +2619,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2393,7 +2646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2532,7 +2785,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2559,7 +2812,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2683,7 +2936,139 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_my_reviews: {
+        parameters: {
+            query?: {
+                /** @description Columns to return (PostgREST select=) */
+                select?: string;
+                /** @description Ordering (PostgREST order=) */
+                order?: string;
+                limit?: number;
+                offset?: number;
+                /** @description A PostgREST filter on id: <operator>.<value>, such as eq.x */
+                id?: string;
+                /** @description A PostgREST filter on booking_id: <operator>.<value>, such as eq.x */
+                booking_id?: string;
+                /** @description A PostgREST filter on provider_id: <operator>.<value>, such as eq.x */
+                provider_id?: string;
+                /** @description A PostgREST filter on stars: <operator>.<value>, such as eq.x */
+                stars?: string;
+                /** @description A PostgREST filter on body: <operator>.<value>, such as eq.x */
+                body?: string;
+                /** @description A PostgREST filter on reply: <operator>.<value>, such as eq.x */
+                reply?: string;
+                /** @description A PostgREST filter on replied_at: <operator>.<value>, such as eq.x */
+                replied_at?: string;
+                /** @description A PostgREST filter on created_at: <operator>.<value>, such as eq.x */
+                created_at?: string;
+                /** @description A PostgREST filter on edited_at: <operator>.<value>, such as eq.x */
+                edited_at?: string;
+                /** @description A PostgREST filter on editable_until: <operator>.<value>, such as eq.x */
+                editable_until?: string;
+                /** @description A PostgREST filter on hidden: <operator>.<value>, such as eq.x */
+                hidden?: string;
+                /** @description A PostgREST filter on hidden_reason: <operator>.<value>, such as eq.x */
+                hidden_reason?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows visible to the caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["my_reviews"][];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. too_costly: The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2827,7 +3212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2854,7 +3239,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3010,7 +3395,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3037,7 +3422,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3155,7 +3540,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3182,7 +3567,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3361,7 +3746,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3388,7 +3773,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3492,7 +3877,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3519,7 +3904,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3623,7 +4008,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3650,7 +4035,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3746,7 +4131,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3773,7 +4158,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3878,7 +4263,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3905,7 +4290,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4007,7 +4392,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4034,7 +4419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4140,7 +4525,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4167,7 +4552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4261,7 +4646,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4288,7 +4673,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4393,7 +4778,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4420,7 +4805,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4530,7 +4915,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4631,6 +5016,16 @@ export interface operations {
                 rating_count?: string;
                 /** @description A PostgREST filter on rating_avg: <operator>.<value>, such as eq.x */
                 rating_avg?: string;
+                /** @description A PostgREST filter on ended_bookings: <operator>.<value>, such as eq.x */
+                ended_bookings?: string;
+                /** @description A PostgREST filter on provider_cancellations: <operator>.<value>, such as eq.x */
+                provider_cancellations?: string;
+                /** @description A PostgREST filter on no_shows: <operator>.<value>, such as eq.x */
+                no_shows?: string;
+                /** @description A PostgREST filter on provider_cancellation_rate: <operator>.<value>, such as eq.x */
+                provider_cancellation_rate?: string;
+                /** @description A PostgREST filter on no_show_rate: <operator>.<value>, such as eq.x */
+                no_show_rate?: string;
             };
             header?: never;
             path?: never;
@@ -4656,7 +5051,133 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_reviews: {
+        parameters: {
+            query?: {
+                /** @description Columns to return (PostgREST select=) */
+                select?: string;
+                /** @description Ordering (PostgREST order=) */
+                order?: string;
+                limit?: number;
+                offset?: number;
+                /** @description A PostgREST filter on id: <operator>.<value>, such as eq.x */
+                id?: string;
+                /** @description A PostgREST filter on provider_id: <operator>.<value>, such as eq.x */
+                provider_id?: string;
+                /** @description A PostgREST filter on author_name: <operator>.<value>, such as eq.x */
+                author_name?: string;
+                /** @description A PostgREST filter on stars: <operator>.<value>, such as eq.x */
+                stars?: string;
+                /** @description A PostgREST filter on body: <operator>.<value>, such as eq.x */
+                body?: string;
+                /** @description A PostgREST filter on reply: <operator>.<value>, such as eq.x */
+                reply?: string;
+                /** @description A PostgREST filter on replied_at: <operator>.<value>, such as eq.x */
+                replied_at?: string;
+                /** @description A PostgREST filter on created_at: <operator>.<value>, such as eq.x */
+                created_at?: string;
+                /** @description A PostgREST filter on edited_at: <operator>.<value>, such as eq.x */
+                edited_at?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows visible to the caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["reviews"][];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. too_costly: The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4767,7 +5288,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4871,7 +5392,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4956,7 +5477,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5046,7 +5567,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5131,7 +5652,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5221,7 +5742,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5312,7 +5833,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5406,7 +5927,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5496,7 +6017,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5588,7 +6109,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5704,7 +6225,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5796,7 +6317,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5903,7 +6424,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6019,7 +6540,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6124,7 +6645,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6219,7 +6740,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6319,7 +6840,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6339,6 +6860,108 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edit_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    /** Format: uuid */
+                    review_id: string;
+                    /** Format: int32 */
+                    stars?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. edit_window_closed: The review was written more than 14 days ago and can no longer be changed. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6414,7 +7037,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6504,7 +7127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6515,6 +7138,115 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    hide_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                    /** Format: uuid */
+                    review_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6594,7 +7326,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_credentials: Wrong email or password. invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_credentials: Wrong email or password. invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6690,7 +7422,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6781,7 +7513,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6882,7 +7614,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6969,7 +7701,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7062,7 +7794,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7165,7 +7897,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7253,7 +7985,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7345,7 +8077,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7431,7 +8163,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7521,7 +8253,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7625,7 +8357,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7752,7 +8484,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7854,7 +8586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7965,7 +8697,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8066,7 +8798,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8153,7 +8885,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8250,7 +8982,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8360,7 +9092,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8505,7 +9237,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8594,7 +9326,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8605,6 +9337,115 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reply_to_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reply: string;
+                    /** Format: uuid */
+                    review_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_replied: The review already has the provider's reply (one reply per review). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8683,7 +9524,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8784,7 +9625,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8883,7 +9724,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8911,6 +9752,108 @@ export interface operations {
                 };
             };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    review_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    /** Format: uuid */
+                    booking_id: string;
+                    /** Format: int32 */
+                    stars: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. booking_not_completed: Only a completed booking can be reviewed; this one has not been completed (yet). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. too_many_reviews: More than 10 reviews in 24 hours from one customer; try again later. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8974,7 +9917,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9069,7 +10012,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9174,7 +10117,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9265,7 +10208,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9363,7 +10306,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9501,7 +10444,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -37,12 +37,15 @@ as $$
     from (
         values
         ('dlq_list', 'error_class'),
+        ('edit_review', 'stars'),
+        ('edit_review', 'body'),
         ('dlq_replay', 'msg_id'),
         ('ops_audit_trail', 'booking_id'),
         ('ops_audit_trail', 'actor_id'),
         ('ops_audit_trail', 'from'),
         ('ops_audit_trail', 'to'),
         ('ops_audit_trail', 'before_id'),
+        ('review_booking', 'body'),
         ('set_notification_preference', 'email'),
         ('set_notification_preference', 'sms'),
         ('update_me', 'full_name'),

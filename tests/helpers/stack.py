@@ -7,6 +7,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -63,6 +64,8 @@ def run_postgrest(
     pooled: bool | None = None,
     pool_size: int = 20,
     replicas: int = 1,
+    web_dir: Path | None = None,
+    app_config: dict[str, str] | None = None,
 ) -> Iterator[PostgREST]:
     """PostgREST and nginx over ``dbname`` on the test cluster, or over the database that
     ``db_url`` (superuser) and ``authenticator_url`` name on another cluster.
@@ -90,6 +93,8 @@ def run_postgrest(
         pooled=pooled,
         pool_size=pool_size,
         replicas=replicas,
+        web_dir=web_dir,
+        app_config=app_config,
     ) as server:
         yield server
 
