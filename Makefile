@@ -6,7 +6,7 @@ BOOKIJI := $(BIN)/bookiji
 .PHONY: help bootstrap up down demo clients deploy test lint fmt bench chaos db-start db-stop db-status db-reset db-psql db-dump seed fuzz
 
 help:
-	@echo "make up        install what is missing, start the whole stack (Ctrl-C stops it)"
+	@echo "make up        install what is missing, start the whole stack (Ctrl-C stops it); SCALE=api=2,worker=2"
 	@echo "make test      install what is missing, lint, run the test suite"
 	@echo "make demo      the README's walk-through against the running stack (make up first)"
 	@echo "make clients   regenerate the typed clients in clients/ from a fresh deploy's OpenAPI"
@@ -23,7 +23,7 @@ bootstrap:
 
 up: bootstrap
 	@scripts/build-web.sh
-	@$(BOOKIJI) up
+	@$(BOOKIJI) up $(if $(SCALE),--scale $(SCALE))
 
 demo: bootstrap
 	@$(BOOKIJI) demo

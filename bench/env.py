@@ -142,6 +142,22 @@ class BenchEnv:
             self._apis[url] = self._run_api(name, pre_request=True, with_nginx=True, db_url=url)
         return self._apis[url]
 
+    def api_variant(self, url: str, *, pooled: bool, replicas: int = 1) -> procs.ApiServer:
+        """nginx → ``replicas`` PostgREST (with the hook) over the database at ``url``,
+        through PgBouncer (transaction mode) when ``pooled``; started once."""
+        key = f"{url}#pooled={pooled}#replicas={replicas}"
+        if key not in self._apis:
+            name = f"api-{config.dbname_of(url)}-{'pgb' if pooled else 'direct'}-{replicas}"
+            self._apis[key] = self._run_api(
+                name,
+                pre_request=True,
+                with_nginx=True,
+                db_url=url,
+                pooled=pooled,
+                replicas=replicas,
+            )
+        return self._apis[key]
+
     def realtime_api_for(self, url: str, clients: int) -> procs.ApiServer:
         """nginx → PostgREST and the real-time service over another database, for
         ``clients`` WebSocket clients from 127.0.0.1: the per-address caps (nginx's
@@ -301,7 +317,14 @@ class BenchEnv:
     # --- processes -----------------------------------------------------------
 
     def _run_api(
-        self, name: str, *, pre_request: bool, with_nginx: bool, db_url: str | None = None
+        self,
+        name: str,
+        *,
+        pre_request: bool,
+        with_nginx: bool,
+        db_url: str | None = None,
+        pooled: bool = False,
+        replicas: int = 1,
     ) -> procs.ApiServer:
         db_url = db_url or self.db_url
         dbname = config.dbname_of(db_url)
@@ -319,6 +342,8 @@ class BenchEnv:
                 rate_per_token=NO_LIMIT,
                 costly_per_address=NO_LIMIT,
                 costly_anonymous=NO_LIMIT,
+                pooled=pooled,
+                replicas=replicas,
             )
         )
 

@@ -101,7 +101,8 @@ class Shipper:
         total = 0
         while True:
             try:
-                with psycopg.connect(self.url) as conn:
+                # no server-side prepared statements: the URL may be PgBouncer's
+                with psycopg.connect(self.url, prepare_threshold=None) as conn:
                     while True:
                         n = self.ship_once(conn)
                         total += n

@@ -106,7 +106,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from bookiji import stack
 
     s = _settings()
-    stack.check_ports(s)  # before the cluster starts or anything is deployed
+    scale = stack.Scale.parse(args.scale)
+    stack.check_ports(s, scale)  # before the cluster starts or anything is deployed
     stack.ensure_database_server(s)
     deploy.deploy(s)
     token = None
@@ -117,7 +118,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     except BookijiError as exc:
         print(f"warning: demo data not loaded: {exc}")
     try:
-        return stack.up(s, token)
+        return stack.up(s, token, scale)
     finally:
         if s.embedded and not args.keep_db:
             stack.embedded_cluster(s).stop()
@@ -227,6 +228,34 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pgbouncer(args: argparse.Namespace) -> int:
+    """Render PgBouncer's config (transaction mode, bookiji/pgbouncer.py) and become it."""
+    from bookiji import pgbouncer
+
+    s = _settings()
+    host, _, port = args.listen.rpartition(":")
+    server_host, _, server_port = args.server.rpartition(":")
+    cfg = pgbouncer.PoolerConfig(
+        home=Path(args.home),
+        listen_host=host,
+        listen_port=int(port),
+        server_host=server_host,
+        server_port=int(server_port),
+        users={
+            "authenticator": s.authenticator_password,
+            "bookiji_worker": s.worker_db_password,
+        },
+        pool_size=s.pgbouncer_pool_size,
+        database=s.db_name,
+    )
+    pgbouncer.prepare(cfg)
+    argv = pgbouncer.command(cfg)
+    if args.render_only:
+        print(f"wrote {cfg.ini}")
+        return 0
+    os.execv(argv[0], argv)  # PgBouncer itself, in the foreground
+
+
 def cmd_ops(args: argparse.Namespace) -> int:
     import getpass
 
@@ -306,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="run the whole development stack (Ctrl-C stops it)")
     up.add_argument("--keep-db", action="store_true", help="leave PostgreSQL running afterwards")
+    up.add_argument(
+        "--scale",
+        metavar="api=N,worker=M",
+        help="N PostgREST behind nginx and M competing workers (default api=1,worker=1)",
+    )
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop the stack and the cluster").set_defaults(func=cmd_down)
 
@@ -365,6 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--home", default="/var/lib/bookiji/gateway")
     gc.add_argument("--user", default="nginx", help="the user nginx's workers run as in its image")
     gc.set_defaults(func=cmd_gateway_config)
+
+    pb = sub.add_parser(
+        "pgbouncer", help="run PgBouncer (transaction mode) in front of a server (for containers)"
+    )
+    pb.add_argument("--listen", default="0.0.0.0:6432")
+    pb.add_argument("--server", default="db:5432", help="host:port of PostgreSQL")
+    pb.add_argument("--home", default="/var/lib/bookiji/pgbouncer")
+    pb.add_argument("--render-only", action="store_true", help="write the config and stop")
+    pb.set_defaults(func=cmd_pgbouncer)
 
     ops = sub.add_parser("ops", help="ops accounts and sessions; ops actions over HTTP")
     ops_sub = ops.add_subparsers(dest="action", required=True)

@@ -51,6 +51,9 @@ DEFAULTS: dict[str, str] = {
     "RATE_LIMIT_ANON_WRITES_PER_MINUTE": "60",
     "MAX_BODY": "1m",
     "PGRST_DB_POOL": "10",
+    "BOOKIJI_PGBOUNCER": "1",
+    "PGBOUNCER_PORT": "6432",
+    "PGBOUNCER_POOL_SIZE": "20",
     "PGRST_DB_MAX_ROWS": "1000",
     "PGRST_LOG_LEVEL": "error",
     "JWT_AUD": "bookiji",
@@ -143,6 +146,9 @@ class Settings:
     pgrst_port: int
     pgrst_admin_port: int
     pgrst_db_pool: int
+    pgbouncer: bool  # PgBouncer (transaction mode) in front of the embedded cluster
+    pgbouncer_port: int
+    pgbouncer_pool_size: int
     pgrst_db_max_rows: int
     pgrst_log_level: str
     stripe_secret_key: str
@@ -205,6 +211,21 @@ class Settings:
         )
 
     @property
+    def pooled(self) -> bool:
+        """PgBouncer runs: on by default for the embedded cluster (BOOKIJI_PGBOUNCER=0:
+        off); with DATABASE_URL, the server's own pooler is the operator's business."""
+        return self.pgbouncer and self.embedded
+
+    def pooled_url(self, url: str) -> str:
+        """``url`` through PgBouncer when it runs, else ``url`` itself."""
+        if not self.pooled:
+            return url
+        parts = urlsplit(url)
+        userinfo = parts.netloc.rpartition("@")[0]
+        netloc = f"{userinfo}@127.0.0.1:{self.pgbouncer_port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+    @property
     def realtime_url(self) -> str:
         """The real-time service through nginx (docs/realtime.md)."""
         return f"ws://{self.api_host}:{self.api_port}/realtime"
@@ -264,6 +285,9 @@ def load() -> Settings:
         pgrst_port=int(_env("PGRST_PORT")),
         pgrst_admin_port=int(_env("PGRST_ADMIN_PORT")),
         pgrst_db_pool=int(_env("PGRST_DB_POOL")),
+        pgbouncer=_env("BOOKIJI_PGBOUNCER") not in ("0", "false", "no", "off"),
+        pgbouncer_port=int(_env("PGBOUNCER_PORT")),
+        pgbouncer_pool_size=int(_env("PGBOUNCER_POOL_SIZE")),
         pgrst_db_max_rows=int(_env("PGRST_DB_MAX_ROWS")),
         pgrst_log_level=_env("PGRST_LOG_LEVEL"),
         stripe_secret_key=_env("STRIPE_SECRET_KEY"),

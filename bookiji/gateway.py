@@ -40,6 +40,12 @@ class GatewayConfig:
     max_body: str = "1m"
     max_answer: str = "16m"  # the largest PostgREST answer the gateway reads in memory
     upstream_host: str = "127.0.0.1"
+    # further PostgREST processes (`bookiji up --scale api=N`), beside upstream_port
+    extra_upstream_ports: tuple[int, ...] = ()
+    # passive health checks: a PostgREST that failed max_fails times (refused or reset
+    # connection, timeout) within fail_timeout seconds gets no request for fail_timeout
+    upstream_max_fails: int = 1
+    upstream_fail_timeout: int = 5
     js_dir: Path | None = None  # where jwt.js and upstream.js are; default: gateway/
     user: str | None = None  # nginx's `user` for its workers; default: www-data when root
     # the real-time service (realtime/, docs/realtime.md) behind /realtime; none: no route
@@ -73,6 +79,24 @@ LOG_FORMAT = (
 def _error_body(code: str, message: str) -> str:
     status, hint = code.split(":")
     return json.dumps({"code": f"PT{status}", "message": message, "details": None, "hint": hint})
+
+
+def _postgrest_upstream(cfg: GatewayConfig) -> str:
+    # One PostgREST or several. nginx passes a request to the next server after `error`
+    # or `timeout` (proxy_next_upstream's default) only while nothing was sent, or for
+    # an idempotent method: a POST whose PostgREST died after receiving it is not
+    # replayed (nginx's default leaves out `non_idempotent`); the client gets the
+    # gateway's 503 `unavailable` (docs/errors.md) and retries it with its own key.
+    servers = "".join(
+        f"        server {cfg.upstream_host}:{port} max_fails={cfg.upstream_max_fails}"
+        f" fail_timeout={cfg.upstream_fail_timeout}s;\n"
+        for port in (cfg.upstream_port, *cfg.extra_upstream_ports)
+    )
+    return f"""
+    upstream postgrest {{
+{servers}        keepalive 64;
+    }}
+"""
 
 
 def _worker_limits(cfg: GatewayConfig) -> str:
@@ -217,12 +241,7 @@ http {{
     limit_conn_zone $costly_address zone=costly_per_address:10m;
     limit_conn_zone $costly_anon zone=costly_anonymous:64k;
     limit_conn_status 429;
-
-    upstream postgrest {{
-        server {cfg.upstream_host}:{cfg.upstream_port};
-        keepalive 64;
-    }}
-{_realtime_upstream(cfg)}
+{_postgrest_upstream(cfg)}{_realtime_upstream(cfg)}
     server {{
         listen {cfg.listen_host}:{cfg.listen_port};
         default_type application/json;
@@ -262,6 +281,9 @@ http {{
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Request-Id $request_id;
             proxy_read_timeout 60s;
+            # a dead PostgREST: the next one, for idempotent requests (see the upstream)
+            proxy_next_upstream error timeout;
+            proxy_next_upstream_tries 3;
             # PostgREST echoes the query string in Content-Location: a request line
             # near nginx's 8k limit needs a response-header buffer larger than the
             # 4k/8k default, or nginx fails it as a 502 ("upstream sent too big header").

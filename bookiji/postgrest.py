@@ -17,10 +17,17 @@ def render_config(
     admin_port: int | None = None,
     pre_request: bool = True,
     public_url: str | None = None,
+    pooled: bool = False,
 ) -> str:
     """``public_url``: the address clients use (the gateway), which the OpenAPI
     document names as its host; default ``settings.api_url``. PostgREST would
-    otherwise name its own private listening address."""
+    otherwise name its own private listening address.
+
+    ``pooled``: ``db_uri`` is PgBouncer in transaction mode (bookiji/pgbouncer.py).
+    PostgREST then prepares no statements (PgBouncer 1.18 cannot route them) and does
+    not LISTEN for ``NOTIFY pgrst`` (a LISTEN through transaction pooling hears
+    nothing): the schema cache is reloaded by SIGUSR1 instead, which `bookiji up`
+    sends when it hears that NOTIFY on a direct connection."""
 
     def q(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -31,7 +38,8 @@ def render_config(
         "db-anon-role": q("anon"),
         "db-pool": str(settings.pgrst_db_pool),
         "db-max-rows": str(settings.pgrst_db_max_rows),
-        "db-channel-enabled": "true",
+        "db-channel-enabled": "false" if pooled else "true",
+        "db-prepared-statements": "false" if pooled else "true",
         "db-plan-enabled": "false",
         "jwt-secret": q(settings.jwt_secret),
         "jwt-aud": q(settings.jwt_aud),

@@ -16,10 +16,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-from bookiji import deploy, gateway, postgrest
+from bookiji import deploy, gateway, pgbouncer, postgrest
 from bookiji.config import Settings
 from worker.errors import StartError
 
@@ -78,6 +79,14 @@ class ApiServer:
     gateway: gateway.GatewayConfig | None
     nginx: subprocess.Popen[bytes] | None = None
     realtime: RealtimeServer | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)  # every PostgREST
+    postgrest_urls: list[str] = field(default_factory=list)
+    pooler: pgbouncer.PoolerConfig | None = None  # PgBouncer, when pooled
+
+    def pooler_url(self, user: str, password: str) -> str:
+        """``user`` on this server's database through PgBouncer (started ``pooled``)."""
+        assert self.pooler is not None, "this API was started without PgBouncer"
+        return self.pooler.url(user, password, urlsplit(self.db_url).path.lstrip("/"))
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -124,6 +133,51 @@ class RealtimeServer:
         return self.log.read_text(errors="replace")
 
 
+def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if proc.poll() is not None or time.monotonic() > deadline:
+            text = log.read_text(errors="replace") if log.exists() else "(no log)"
+            raise StartError(f"{what} did not listen on 127.0.0.1:{port}:\n{text[-4000:]}")
+        time.sleep(0.05)
+
+
+def with_address(url: str, host: str, port: int) -> str:
+    """``url`` with its host and port replaced (credentials and database kept)."""
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}:{port}" if userinfo else f"{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def start_pooler(
+    settings: Settings, stack: ExitStack, home: Path, server_url: str, pool_size: int = 20
+) -> tuple[pgbouncer.PoolerConfig, subprocess.Popen[bytes]]:
+    """PgBouncer (transaction mode) on a free port in front of ``server_url``'s server,
+    knowing the authenticator's and the worker's passwords; stopped with ``stack``."""
+    cfg = pgbouncer.PoolerConfig(
+        home=home,
+        listen_port=free_port(),
+        server_port=urlsplit(server_url).port or 5432,
+        users={
+            "authenticator": settings.authenticator_password,
+            "bookiji_worker": settings.worker_db_password,
+        },
+        pool_size=pool_size,
+    )
+    pgbouncer.prepare(cfg)
+    proc = subprocess.Popen(
+        pgbouncer.command(cfg), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    stack.callback(stop, proc)
+    _wait_port(cfg.listen_port, proc, cfg.log_file, "PgBouncer")
+    return cfg, proc
+
+
 @contextmanager
 def run_api(
     settings: Settings,
@@ -139,6 +193,9 @@ def run_api(
     costly_per_address: int = 4,
     costly_anonymous: int = 6,
     realtime_env: dict[str, str] | None = None,
+    pooled: bool = False,
+    pool_size: int = 20,
+    replicas: int = 1,
     realtime_per_address: int = 500,
     worker_connections: int = 2048,
     web_dir: Path | None = None,
@@ -148,47 +205,78 @@ def run_api(
 
     With ``realtime_env`` (REALTIME_* settings, possibly none) the real-time service
     runs too, logged in as authenticator, behind nginx's /realtime.
+    With ``pooled``, PgBouncer (transaction mode) runs between PostgREST (and the
+    real-time service's delivery pool) and PostgreSQL; ``server.pooler_url(...)`` names
+    it, with ``pool_size`` server connections per role. ``replicas`` PostgREST processes run behind nginx's upstream.
     Everything the processes write (config, logs, nginx's temp files) goes under ``home``.
     """
-    port, admin_port = free_port(), free_port()
-    api_port = free_port() if with_nginx else port
     home.mkdir(parents=True, exist_ok=True)
-    conf = postgrest.write_config(
-        home / "postgrest.conf",
-        postgrest.render_config(
-            settings,
-            db_uri=authenticator_url,
-            port=port,
-            admin_port=admin_port,
-            pre_request=pre_request,
-            public_url=f"http://127.0.0.1:{api_port}",
-        ),
-    )
-    log = home / "postgrest.log"
     with ExitStack() as stack:
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [str(deploy.POSTGREST), str(conf)], stdout=out, stderr=subprocess.STDOUT
+        pooler: pgbouncer.PoolerConfig | None = None
+        pgrst_db_url = authenticator_url
+        if pooled:
+            pooler, _ = start_pooler(
+                settings, stack, home / "pgbouncer", authenticator_url, pool_size
             )
-        stack.callback(stop, proc)
-        pgrst_url = f"http://127.0.0.1:{port}"
+            pgrst_db_url = with_address(authenticator_url, pooler.listen_host, pooler.listen_port)
+        ports = [free_port() for _ in range(max(1, replicas))]
+        api_port = free_port() if with_nginx else ports[0]
+        processes: list[subprocess.Popen[bytes]] = []
+        admin_urls: list[str] = []
+        for n, port in enumerate(ports):
+            admin_port = free_port()
+            suffix = "" if n == 0 else f"-{n + 1}"
+            conf = postgrest.write_config(
+                home / f"postgrest{suffix}.conf",
+                postgrest.render_config(
+                    settings,
+                    db_uri=pgrst_db_url,
+                    port=port,
+                    admin_port=admin_port,
+                    pre_request=pre_request,
+                    public_url=f"http://127.0.0.1:{api_port}",
+                    pooled=pooled,
+                ),
+            )
+            log = home / f"postgrest{suffix}.log"
+            with log.open("wb") as out:
+                proc = subprocess.Popen(
+                    [str(deploy.POSTGREST), str(conf)], stdout=out, stderr=subprocess.STDOUT
+                )
+            stack.callback(stop, proc)
+            processes.append(proc)
+            admin_urls.append(f"http://127.0.0.1:{admin_port}")
+        for n, proc in enumerate(processes):
+            suffix = "" if n == 0 else f"-{n + 1}"
+            wait_ready(f"{admin_urls[n]}/ready", proc, home / f"postgrest{suffix}.log", "PostgREST")
+        pgrst_url = f"http://127.0.0.1:{ports[0]}"
         server = ApiServer(
             url=pgrst_url,
             postgrest_url=pgrst_url,
-            admin_url=f"http://127.0.0.1:{admin_port}",
+            admin_url=admin_urls[0],
             db_url=db_url,
-            process=proc,
-            log=log,
+            process=processes[0],
+            log=home / "postgrest.log",
             gateway=None,
+            processes=processes,
+            postgrest_urls=[f"http://127.0.0.1:{p}" for p in ports],
+            pooler=pooler,
         )
-        wait_ready(f"{server.admin_url}/ready", proc, log, "PostgREST")
         if realtime_env is not None:
             rt_port = free_port()
+            # LISTEN cannot go through transaction pooling: the real-time service
+            # listens on a direct connection and delivers through the pooler
+            rt_db = {"REALTIME_DATABASE_URL": authenticator_url}
+            if pooled:
+                rt_db = {
+                    "REALTIME_DATABASE_URL": pgrst_db_url,
+                    "REALTIME_LISTEN_DATABASE_URL": authenticator_url,
+                }
             rt = RealtimeServer(
                 port=rt_port,
                 env={
                     **os.environ,
-                    "REALTIME_DATABASE_URL": authenticator_url,
+                    **rt_db,
                     "REALTIME_HOST": "127.0.0.1",
                     **realtime_env,
                     "REALTIME_PORT": str(rt_port),
@@ -202,7 +290,8 @@ def run_api(
             gw = gateway.GatewayConfig(
                 listen_host="127.0.0.1",
                 listen_port=api_port,
-                upstream_port=port,
+                upstream_port=ports[0],
+                extra_upstream_ports=tuple(ports[1:]),
                 home=home,
                 rate_per_address=rate_per_address,
                 burst_per_address=rate_per_address * 2,

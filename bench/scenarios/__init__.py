@@ -12,6 +12,7 @@ from bench.scenarios.login import Login
 from bench.scenarios.mixed import Mixed
 from bench.scenarios.open_loop import OpenLoop
 from bench.scenarios.overhead import Overhead
+from bench.scenarios.pooling import Pooling
 from bench.scenarios.queue import QueueScenario
 from bench.scenarios.quote import Quote
 from bench.scenarios.quote_open_loop import QuoteOpenLoop
@@ -28,6 +29,7 @@ SCENARIOS: list[Scenario] = [
     QuoteOpenLoop(),
     Confirm(),
     Analytics(),
+    Pooling(),
     Mixed(),
     Realtime(),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -60,12 +61,22 @@ def run_postgrest(
     db_url: str | None = None,
     authenticator_url: str | None = None,
     realtime_env: dict[str, str] | None = None,
+    pooled: bool | None = None,
+    pool_size: int = 20,
+    replicas: int = 1,
     web_dir: Path | None = None,
     app_config: dict[str, str] | None = None,
 ) -> Iterator[PostgREST]:
     """PostgREST and nginx over ``dbname`` on the test cluster, or over the database that
-    ``db_url`` (superuser) and ``authenticator_url`` name on another cluster."""
+    ``db_url`` (superuser) and ``authenticator_url`` name on another cluster.
+
+    ``pooled``: PgBouncer (transaction mode) between PostgREST and PostgreSQL; by
+    default when BOOKIJI_TEST_PGBOUNCER=1 (the suite's API otherwise connects directly;
+    tests/api/test_pgbouncer.py always goes through it). ``replicas``: that many
+    PostgREST processes behind nginx."""
     s = settings()
+    if pooled is None:
+        pooled = os.environ.get("BOOKIJI_TEST_PGBOUNCER", "0") == "1"
     with procs.run_api(
         s,
         db_url=db_url or admin_url(dbname),
@@ -79,6 +90,9 @@ def run_postgrest(
         costly_per_address=costly_per_address,
         costly_anonymous=costly_anonymous,
         realtime_env=realtime_env,
+        pooled=pooled,
+        pool_size=pool_size,
+        replicas=replicas,
         web_dir=web_dir,
         app_config=app_config,
     ) as server:
