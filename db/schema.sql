@@ -338,6 +338,30 @@ Errors: 400 invalid_one_time_token (unknown, used or expired).';
 
 
 --
+-- Name: delete_my_account(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.delete_my_account(password text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.delete_my_account(password)
+$$;
+
+
+--
+-- Name: FUNCTION delete_my_account(password text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.delete_my_account(password text) IS 'Delete your account (customer or provider), confirming with your password. It cannot be undone.
+
+Sign-in ends at once: every session, access token and refresh token is revoked and the password is erased, so login fails. Your email, name and phone are replaced ("Deleted user"); your notification preferences, the notifications sent to you, your quotes and other personal data are erased; a provider''s business name, contact, hours and time off are erased and it leaves the catalogue.
+Kept, because the law requires financial records: bookings, payments, refunds, fees and the audit log, pointing at the anonymised account (which docs/security.md, "Deleting an account", explains, with how long).
+Refused while you have upcoming confirmed bookings, bookings awaiting payment or refunds in progress: the message names them, and details lists them as JSON.
+Errors: 400 invalid_input (missing password); 401 not_authenticated; 403 wrong_password; 403 forbidden (an ops account); 409 account_not_deletable; 429 rate_limited with Retry-After after 5 wrong passwords (logins included) in 15 minutes; 405 method_not_allowed for GET/HEAD.';
+
+
+--
 -- Name: dlq_discard(text, bigint, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -444,6 +468,28 @@ COMMENT ON FUNCTION api.dlq_show(queue text, msg_id bigint) IS 'One dead letter 
 The original message, its queue and id, error, error class, attempts and the last traceback.
 
 Errors: 400 invalid_input naming queue or msg_id; 403 forbidden; 404 not_found.';
+
+
+--
+-- Name: export_my_data(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.export_my_data() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.export_my_data()
+$$;
+
+
+--
+-- Name: FUNCTION export_my_data(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.export_my_data() IS 'Everything Bookiji holds about the caller, as one JSON document (a download for the account page).
+
+Keys: format ("bookiji-export-1"), exported_at, account (profile), notification_preferences, sessions (when signed in, refreshed, revoked), notifications (each message sent, its data without one-time tokens), quotes (where and when you searched), bookings, payments (with their refunds and fees, Stripe PaymentIntent ids), provider (for a provider account: the profile, services, weekly hours, time off, and its bookings with each customer''s name and balance; null otherwise), activity (what you did, from the audit log: action, row, reason, request id).
+Errors: 401 not_authenticated.';
 
 
 --
@@ -600,6 +646,34 @@ Errors: 400 invalid_input naming limit; 401 not_authenticated.';
 
 
 --
+-- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_provider_bookings("from" timestamp with time zone DEFAULT NULL::timestamp with time zone, "to" timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT NULL::text, service_id uuid DEFAULT NULL::uuid, customer_id uuid DEFAULT NULL::uuid, booking_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 100, after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, service_id uuid, service_name text, customer_id uuid, customer_name text, customer_email text, customer_phone text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.my_provider_bookings(
+        my_provider_bookings."from", my_provider_bookings."to", my_provider_bookings.status,
+        my_provider_bookings.service_id, my_provider_bookings.customer_id, my_provider_bookings.booking_id,
+        my_provider_bookings."limit", my_provider_bookings.after_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION my_provider_bookings("from" timestamp with time zone, "to" timestamp with time zone, status text, service_id uuid, customer_id uuid, booking_id uuid, "limit" integer, after_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_provider_bookings("from" timestamp with time zone, "to" timestamp with time zone, status text, service_id uuid, customer_id uuid, booking_id uuid, "limit" integer, after_id uuid) IS 'The calling provider''s bookings with who booked: the calendar of the provider dashboard, oldest start first.
+
+Only the bookings of the caller''s own provider profile, whatever the filters say: another provider''s booking, service or customer id simply matches nothing.
+Each row: the booking (status, starts_at, ends_at, time_zone: the provider''s, for display), the service, the amounts (price, deposit; charged_cents captured, refunded_cents pending and succeeded, fee_cents kept), and the customer: customer_name always; customer_email and customer_phone only for a confirmed booking, or a completed or no_show one that ended less than 30 days ago (null otherwise, and for a deleted account).
+Inputs (each optional; given ones all apply): from and to (starts_at in [from, to)), status, service_id, customer_id, booking_id, limit (1-500, default 100), after_id (keyset pagination: the id of the last row of the previous page).
+Errors: 400 invalid_input naming limit, status, or to not after from; 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (after_id is not one of your bookings).';
+
+
+--
 -- Name: notification_preferences(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -712,6 +786,54 @@ Errors: 400 invalid_input naming limit, or to not after from; 403 forbidden for 
 
 
 --
+-- Name: ops_booking_story(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_booking_story(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.ops_booking_story(booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION ops_booking_story(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_booking_story(booking_id uuid) IS 'A booking''s full story as one JSON document (ops only): what happened, who did it, what was paid and sent.
+
+Keys: booking (every field, times, hold, cancellation), customer and provider (accounts and contact; the provider''s suspension), service, balance (as booking_balance), payment (status, amounts, Stripe PaymentIntent id; never the client secret), refunds (each with its Stripe refund id), fees, payment_mismatches, status_history (every status change and move from the audit log: from, to, actor, reason, request id), audit_trail (every audit entry about the booking, its payment and refunds), events (the event log''s, while it keeps them: event_retention_hours), notifications (recipient, channel, status, attempts, errors), stripe (PaymentIntent id, refund ids, the Stripe events received about the intent). Lists are oldest first.
+Errors: 400 invalid_input (missing booking_id); 403 forbidden (not ops); 404 not_found.';
+
+
+--
+-- Name: ops_bookings(text, uuid, text, timestamp with time zone, timestamp with time zone, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_bookings(customer_email text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid, status text DEFAULT NULL::text, "from" timestamp with time zone DEFAULT NULL::timestamp with time zone, "to" timestamp with time zone DEFAULT NULL::timestamp with time zone, customer_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 50, before_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, created_at timestamp with time zone, customer_id uuid, customer_email text, customer_name text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, stripe_payment_intent_id text, charged_cents integer, refunded_cents integer)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.ops_bookings(
+        ops_bookings.customer_email, ops_bookings.provider_id, ops_bookings.status, ops_bookings."from",
+        ops_bookings."to", ops_bookings.customer_id, ops_bookings."limit", ops_bookings.before_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION ops_bookings(customer_email text, provider_id uuid, status text, "from" timestamp with time zone, "to" timestamp with time zone, customer_id uuid, "limit" integer, before_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_bookings(customer_email text, provider_id uuid, status text, "from" timestamp with time zone, "to" timestamp with time zone, customer_id uuid, "limit" integer, before_id uuid) IS 'Search bookings (ops only): by customer email, provider, status and start time, latest start first.
+
+Inputs (each optional; given ones all apply): customer_email (the whole address, any case), provider_id, status, from and to (starts_at in [from, to)), customer_id, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page gives the next, earlier one).
+Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment''s status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
+Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).';
+
+
+--
 -- Name: ops_force_cancel(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -735,6 +857,30 @@ Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_fou
 
 
 --
+-- Name: ops_providers(text, boolean, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_providers(search text DEFAULT NULL::text, suspended boolean DEFAULT NULL::boolean, "limit" integer DEFAULT 50, after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, business_name text, owner_id uuid, owner_email text, owner_name text, contact_email text, contact_phone text, time_zone text, is_active boolean, suspended_at timestamp with time zone, suspended_by uuid, suspension_reason text, rating_count integer, rating_avg numeric, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.ops_providers(
+        ops_providers.search, ops_providers.suspended, ops_providers."limit", ops_providers.after_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION ops_providers(search text, suspended boolean, "limit" integer, after_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_providers(search text, suspended boolean, "limit" integer, after_id uuid) IS 'Every provider, active, inactive or suspended, with its owner''s account and private contact (ops only), by business name.
+
+Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
+Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).';
+
+
+--
 -- Name: ops_refund(uuid, integer, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -754,6 +900,52 @@ COMMENT ON FUNCTION api.ops_refund(booking_id uuid, amount_cents integer, reason
 
 The refund is queued for Stripe and counts at once. Returns the booking''s balance after it, with refund_id. Every call is written to the audit log with the balance before and after.
 Errors: 400 invalid_input (missing reason, amount not positive); 403 forbidden (not ops); 404 not_found; 409 conflict (more than is still refundable, or nothing captured). Not idempotent: each call is a new refund.';
+
+
+--
+-- Name: ops_reinstate_provider(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_reinstate_provider(provider_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_reinstate_provider(provider_id, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_reinstate_provider(provider_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_reinstate_provider(provider_id uuid, reason text) IS 'Lift a provider''s suspension (ops only), with a reason: is_active is restored to what it was before.
+
+Written to the audit log with the reason and the request id.
+Errors: 400 invalid_input (missing provider_id or reason); 403 forbidden (not ops); 404 not_found; 409 conflict (not suspended).';
+
+
+--
+-- Name: ops_suspend_provider(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_suspend_provider(provider_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_suspend_provider(provider_id, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_suspend_provider(provider_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_suspend_provider(provider_id uuid, reason text) IS 'Suspend a provider (ops only), with a reason: it stops being offered at once.
+
+The provider becomes inactive: it leaves the quote, available_slots and the public catalogue (providers, services), and cannot make itself active again (409 provider_suspended) until ops reinstate it; it still signs in and sees the reason in my_provider.
+Its existing bookings are kept (holds may still be paid, confirmed appointments still happen): ops force-cancel those that must not (ops_force_cancel, refunding in full). The answer counts them (live_bookings).
+Written to the audit log with the reason and the request id.
+Errors: 400 invalid_input (missing provider_id or reason, reason over 500 characters); 403 forbidden (not ops); 404 not_found; 409 conflict (already suspended).';
 
 
 --
@@ -847,6 +1039,10 @@ CREATE TABLE app.providers (
     is_active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    suspended_at timestamp with time zone,
+    suspended_by uuid,
+    suspension_reason text,
+    active_before_suspension boolean,
     CONSTRAINT providers_business_name_check CHECK (((length(btrim(business_name)) >= 1) AND (length(btrim(business_name)) <= 200))),
     CONSTRAINT providers_contact_email_check CHECK (((length((contact_email)::text) <= 254) AND ((contact_email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT providers_contact_phone_check CHECK ((contact_phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
@@ -856,6 +1052,8 @@ CREATE TABLE app.providers (
     CONSTRAINT providers_rating_avg_check CHECK ((((rating_count = 0) AND (rating_avg IS NULL)) OR ((rating_count > 0) AND ((rating_avg >= (1)::numeric) AND (rating_avg <= (5)::numeric))))),
     CONSTRAINT providers_rating_count_check CHECK ((rating_count >= 0)),
     CONSTRAINT providers_service_radius_km_check CHECK (((service_radius_km > (0)::numeric) AND (service_radius_km <= (200)::numeric))),
+    CONSTRAINT providers_suspended_inactive_check CHECK (((suspended_at IS NULL) OR (NOT is_active))),
+    CONSTRAINT providers_suspension_check CHECK ((((suspended_at IS NULL) = (suspension_reason IS NULL)) AND ((suspended_at IS NULL) = (active_before_suspension IS NULL)) AND ((suspension_reason IS NULL) OR ((length(btrim(suspension_reason)) >= 1) AND (length(btrim(suspension_reason)) <= 500))))),
     CONSTRAINT providers_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64)))
 );
 
@@ -881,6 +1079,34 @@ COMMENT ON COLUMN app.providers.service_radius_km IS 'How far from its location 
 --
 
 COMMENT ON COLUMN app.providers.time_zone IS 'IANA time zone of the weekly hours (a name in pg_timezone_names).';
+
+
+--
+-- Name: COLUMN providers.suspended_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspended_at IS 'When ops suspended the provider (null: not suspended).';
+
+
+--
+-- Name: COLUMN providers.suspended_by; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspended_by IS 'The ops account that suspended it.';
+
+
+--
+-- Name: COLUMN providers.suspension_reason; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspension_reason IS 'Why ops suspended it (shown to the provider).';
+
+
+--
+-- Name: COLUMN providers.active_before_suspension; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.active_before_suspension IS 'is_active before the suspension: reinstatement restores it.';
 
 
 --
@@ -2240,8 +2466,10 @@ declare
     v_recent integer;
 begin
     perform auth.check_email(auth.normalize_email(p_email));
+    -- a deleted account (api.delete_my_account) has no password to reset
     select u.id into v_user_id from app.users as u
-    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext;
+    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext
+        and u.deleted_at is null;
     if v_user_id is not null then
         -- at most v_max reset emails an hour per recipient; past that the
         -- answer is the same but nothing is sent (one request at a time per
@@ -2569,6 +2797,57 @@ $$;
 COMMENT ON FUNCTION auth.verify_token(p_token text) IS 'The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret,
 then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
 Definer: reads the JWT secret and the sessions. For the real-time service (authenticator) only.';
+
+
+--
+-- Name: account_open_business(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.account_open_business(p_user_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- as a customer or as the provider's owner: bookings still to happen (confirmed,
+    -- not ended), awaiting payment, and refunds Stripe has not settled
+    select pg_catalog.jsonb_build_object(
+        'bookings', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during)
+            ) order by pg_catalog.lower(b.during), b.id)
+            from app.bookings as b
+            where
+                (
+                    b.customer_id = p_user_id
+                    or b.provider_id in (select p.id from app.providers as p where p.owner_id = p_user_id)
+                )
+                and (
+                    b.status = 'pending_payment'
+                    or (b.status = 'confirmed' and pg_catalog.upper(b.during) > pg_catalog.now())
+                )
+        ), '[]'::jsonb),
+        'refunds', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', r.id, 'booking_id', r.booking_id, 'amount_cents', r.amount_cents
+            ) order by r.created_at, r.id)
+            from app.refunds as r
+            inner join app.bookings as b on r.booking_id = b.id
+            where
+                r.status = 'pending'
+                and (
+                    b.customer_id = p_user_id
+                    or b.provider_id in (select p.id from app.providers as p where p.owner_id = p_user_id)
+                )
+        ), '[]'::jsonb)
+    )
+$$;
+
+
+--
+-- Name: FUNCTION account_open_business(p_user_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.account_open_business(p_user_id uuid) IS 'What keeps an account from being deleted: its upcoming confirmed bookings and its bookings awaiting
+payment (as the customer or the provider), and its refunds in progress.';
 
 
 --
@@ -4126,6 +4405,12 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('providers_service_radius_km_check', 'invalid_input', 'service_radius_km must be more than 0 and at most 200'),
         ('providers_time_zone_check', 'invalid_input', 'time_zone must be 1 to 64 characters'),
         ('providers_rating_avg_check', 'internal_error', 'the rating could not be recorded'),
+        (
+            'providers_suspended_inactive_check', 'provider_suspended',
+            'is_active cannot be set: Bookiji suspended this provider; only Bookiji staff can reinstate it'
+        ),
+        ('providers_suspension_check', 'internal_error', 'the suspension could not be recorded'),
+        ('providers_suspended_by_fkey', 'internal_error', 'the suspension could not be recorded'),
         ('providers_rating_count_check', 'internal_error', 'the rating could not be recorded'),
         -- services
         ('services_pkey', 'conflict', 'this service already exists'),
@@ -4349,6 +4634,189 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.default_owner() IS 'Trigger: a new provider without owner_id belongs to the caller (auth.uid()).';
+
+
+--
+-- Name: delete_my_account(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.delete_my_account(p_password text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user app.users;
+    v_hash text;
+    v_open jsonb;
+    v_window interval := pg_catalog.make_interval(
+        secs => coalesce(internal.setting('login_window_seconds')::integer, 900)
+    );
+    v_free integer := coalesce(internal.setting('login_free_failures_per_email_and_address')::integer, 5);
+    v_failures integer;
+    v_first timestamptz;
+    v_retry_after integer;
+    v_provider_id uuid;
+    v_bookings uuid[];
+    v_deleted_name constant text := 'Deleted user';
+begin
+    perform internal.require_role(
+        case when auth.role() = 'provider' then 'provider' else 'customer' end,
+        'only customer and provider accounts can be deleted here (ops accounts: the command line)',
+        'sign in to delete your account'
+    );
+    perform internal.require_text(p_password, 'password');
+    if pg_catalog.length(p_password) > 1000 then
+        perform internal.fail('invalid_input', 'password is too long');
+    end if;
+    select * into v_user from app.users as u where u.id = auth.uid() for update;
+    if not found or v_user.deleted_at is not null then
+        perform internal.fail('not_authenticated', 'this account no longer exists');
+    end if;
+
+    -- the password, throttled with the login's own record of failures for this email:
+    -- a stolen access token cannot be turned into a deletion by guessing
+    select count(*), min(la.attempted_at) into v_failures, v_first
+    from auth.login_attempts as la
+    where la.email operator(extensions.=) v_user.email and not la.succeeded
+        and la.attempted_at > pg_catalog.now() - v_window;
+    if v_failures >= v_free then
+        v_retry_after := greatest(1, ceil(extract(epoch from (v_first + v_window - pg_catalog.now())))::integer);
+        perform pg_catalog.set_config('response.status', '429', true);
+        perform pg_catalog.set_config(
+            'response.headers',
+            pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('Retry-After', v_retry_after::text))::text,
+            true
+        );
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many wrong passwords; retry in %s seconds', v_retry_after)
+        );
+    end if;
+    select c.password_hash into v_hash from auth.credentials as c where c.user_id = v_user.id;
+    if v_hash is null or extensions.crypt(p_password, v_hash) <> v_hash then
+        insert into auth.login_attempts (email, client_addr, succeeded)
+        values (v_user.email, auth.client_addr(), false);
+        -- returned, not raised: a raise would roll back the failure just counted
+        perform pg_catalog.set_config('response.status', '403', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT403', 'hint', 'wrong_password', 'details', null,
+            'message', 'password is not this account''s password'
+        );
+    end if;
+
+    -- nothing may be left half-done: bookings to happen or to be paid, money moving
+    v_open := internal.account_open_business(v_user.id);
+    if pg_catalog.jsonb_array_length(v_open -> 'bookings') > 0
+        or pg_catalog.jsonb_array_length(v_open -> 'refunds') > 0 then
+        perform internal.fail(
+            'account_not_deletable',
+            pg_catalog.format(
+                'the account cannot be deleted yet: %s%s; cancel them or wait until they end, then try again',
+                coalesce((
+                    select 'bookings ' || pg_catalog.string_agg(
+                        pg_catalog.format('%s (%s, starts %s)', e ->> 'id', e ->> 'status', e ->> 'starts_at'),
+                        ', '
+                    )
+                    from pg_catalog.jsonb_array_elements(v_open -> 'bookings') as e
+                ), ''),
+                coalesce((
+                    select case when pg_catalog.jsonb_array_length(v_open -> 'bookings') > 0 then '; ' else '' end
+                        || 'refunds in progress ' || pg_catalog.string_agg(e ->> 'id', ', ')
+                    from pg_catalog.jsonb_array_elements(v_open -> 'refunds') as e
+                ), '')
+            ),
+            v_open::text
+        );
+    end if;
+
+    select pg_catalog.array_agg(b.id) into v_bookings from app.bookings as b where b.customer_id = v_user.id;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = v_user.id;
+
+    -- sign-in ends: every session (so every access and refresh token), the password, one-time tokens
+    update auth.sessions as s
+    set revoked_at = pg_catalog.now(), revoked_reason = 'account deleted'
+    where s.user_id = v_user.id and s.revoked_at is null;
+    update auth.refresh_tokens as r
+    set revoked_at = pg_catalog.now()
+    where r.user_id = v_user.id and r.revoked_at is null;
+    delete from auth.credentials as c where c.user_id = v_user.id;
+    delete from auth.one_time_tokens as t where t.user_id = v_user.id;
+    delete from auth.login_attempts as la where la.email operator(extensions.=) v_user.email;
+
+    -- what was only about the person
+    delete from app.notification_preferences as np where np.user_id = v_user.id;
+    delete from app.notifications as n where n.recipient_id = v_user.id;
+    delete from app.quotes as q where q.customer_id = v_user.id;
+    delete from app.idempotency_keys as k where k.customer_id = v_user.id;
+    -- their name in what the providers of their bookings were sent
+    update app.notifications as n
+    set data = pg_catalog.jsonb_set(n.data, '{customer_name}', pg_catalog.to_jsonb(v_deleted_name))
+    where
+        n.recipient_id in (
+            select pr.owner_id from app.bookings as b
+            inner join app.providers as pr on b.provider_id = pr.id
+            where b.customer_id = v_user.id
+        )
+        and n.data ? 'customer_name'
+        and (n.data ->> 'booking_id')::uuid = any(v_bookings);
+
+    -- a provider: out of the catalogue for good, its private and identifying data gone
+    if v_provider_id is not null then
+        delete from app.weekly_hours as h where h.provider_id = v_provider_id;
+        delete from app.time_off as t where t.provider_id = v_provider_id;
+        update app.services as s set is_active = false where s.provider_id = v_provider_id;
+        update app.providers as p
+        set
+            business_name = 'Deleted provider',
+            description = '',
+            contact_email = null,
+            contact_phone = null,
+            is_active = false,
+            -- about a kilometre: where the business was, not where someone lives
+            lat = pg_catalog.round(p.lat::numeric, 2)::double precision,
+            lng = pg_catalog.round(p.lng::numeric, 2)::double precision
+        where p.id = v_provider_id;
+    end if;
+
+    -- the account row stays (the financial records point at it), anonymised
+    update app.users as u
+    set
+        email = 'deleted-' || u.id::text || '@deleted.invalid',
+        full_name = v_deleted_name,
+        phone = null,
+        email_confirmed_at = null,
+        deleted_at = pg_catalog.now(),
+        updated_at = pg_catalog.now()
+    where u.id = v_user.id;
+    -- the audit log keeps what was done, not who the person was
+    update audit.action_log as a
+    set
+        before = a.before - array['email', 'full_name', 'phone'],
+        after = a.after - array['email', 'full_name', 'phone']
+    where a.table_name = 'app.users' and a.row_id = v_user.id::text;
+
+    perform internal.audit(
+        'account.deleted', 'app.users', v_user.id::text, null,
+        pg_catalog.jsonb_build_object('role', v_user.role, 'provider_id', v_provider_id),
+        null, v_user.id, v_user.role
+    );
+    return pg_catalog.jsonb_build_object(
+        'deleted', true,
+        'kept', pg_catalog.jsonb_build_array(
+            'bookings', 'payments', 'refunds', 'fees', 'stripe_events', 'audit_log'
+        )
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION delete_my_account(p_password text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.delete_my_account(p_password text) IS 'Delete the caller''s account after checking its password: sign-in ends, personal data is erased or
+replaced, financial records are kept (see this file''s header and docs/security.md).
+Definer: writes auth tables, other people''s notification data and the audit log.';
 
 
 --
@@ -4651,6 +5119,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
+        ('wrong_password', 403, 'The password given to confirm a sensitive action (deleting the account) is wrong.'),
         ('not_found', 404, 'No such object visible to the caller.'),
         ('method_not_allowed', 405, 'GET or HEAD on a function that changes data; call it with POST.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
@@ -4668,6 +5137,14 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
             'Too many bookings awaiting payment at once, for the account or from its network; pay or let one expire.'
         ),
         ('email_taken', 409, 'An account with this email already exists.'),
+        (
+            'provider_suspended', 409,
+            'Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it.'
+        ),
+        (
+            'account_not_deletable', 409,
+            'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
+        ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
         ('internal_error', 500, 'An unexpected failure; nothing was written.'),
@@ -4735,6 +5212,169 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.expire_hold(p_booking_id uuid) IS 'Expire one pending hold whose time is up and ask the worker to cancel its PaymentIntent.';
+
+
+--
+-- Name: export_my_data(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.export_my_data() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user app.users;
+    v_provider_id uuid;
+begin
+    if auth.uid() is null or auth.role() not in ('customer', 'provider', 'ops') then
+        perform internal.fail('not_authenticated', 'sign in to export your data');
+    end if;
+    select * into v_user from app.users as u where u.id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'no account for this token');
+    end if;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = v_user.id;
+    return pg_catalog.jsonb_build_object(
+        'format', 'bookiji-export-1',
+        'exported_at', pg_catalog.now(),
+        'account', pg_catalog.jsonb_build_object(
+            'id', v_user.id, 'email', v_user.email, 'role', v_user.role, 'full_name', v_user.full_name,
+            'locale', v_user.locale, 'phone', v_user.phone, 'email_confirmed_at', v_user.email_confirmed_at,
+            'created_at', v_user.created_at, 'updated_at', v_user.updated_at
+        ),
+        'notification_preferences', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'category', np.category, 'email', np.email, 'sms', np.sms, 'updated_at', np.updated_at
+            ) order by np.category)
+            from app.notification_preferences as np where np.user_id = v_user.id
+        ), '[]'::jsonb),
+        'sessions', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', s.id, 'created_at', s.created_at, 'last_refreshed_at', s.last_refreshed_at,
+                'revoked_at', s.revoked_at, 'revoked_reason', s.revoked_reason
+            ) order by s.created_at, s.id)
+            from auth.sessions as s where s.user_id = v_user.id
+        ), '[]'::jsonb),
+        -- the notifications sent to the person (a one-time token is never part of an export)
+        'notifications', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', n.id, 'event', n.event, 'channel', n.channel, 'status', n.status,
+                'data', n.data - 'token', 'created_at', n.created_at, 'sent_at', n.sent_at
+            ) order by n.created_at, n.id)
+            from app.notifications as n where n.recipient_id = v_user.id
+        ), '[]'::jsonb),
+        -- as a customer: the quotes asked for (where and when), the bookings and their money
+        'quotes', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', q.id, 'category', c.slug,
+                'lat', extensions.st_y(q.location::extensions.geometry),
+                'lng', extensions.st_x(q.location::extensions.geometry),
+                'starts_at', q.starts_at, 'radius_km', q.radius_km, 'created_at', q.created_at
+            ) order by q.created_at, q.id)
+            from app.quotes as q
+            inner join app.service_categories as c on q.category_id = c.id
+            where q.customer_id = v_user.id
+        ), '[]'::jsonb),
+        'bookings', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during),
+                'ends_at', pg_catalog.upper(b.during), 'provider_id', b.provider_id,
+                'provider_name', pr.business_name, 'service_id', b.service_id, 'service_name', s.name,
+                'price_cents', b.price_cents, 'deposit_cents', b.deposit_cents, 'currency', b.currency,
+                'cancel_notice_hours', b.cancel_notice_hours, 'cancel_fee_cents', b.cancel_fee_cents,
+                'cancelled_at', b.cancelled_at, 'cancelled_by_role', b.cancelled_by_role,
+                'cancel_reason', b.cancel_reason, 'created_at', b.created_at
+            ) order by pg_catalog.lower(b.during), b.id)
+            from app.bookings as b
+            inner join app.providers as pr on b.provider_id = pr.id
+            inner join app.services as s on b.service_id = s.id
+            where b.customer_id = v_user.id
+        ), '[]'::jsonb),
+        'payments', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', p.id, 'booking_id', p.booking_id, 'status', p.status, 'amount_cents', p.amount_cents,
+                'captured_cents', p.captured_cents, 'currency', p.currency,
+                'stripe_payment_intent_id', p.stripe_payment_intent_id, 'created_at', p.created_at,
+                'refunds', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'id', r.id, 'amount_cents', r.amount_cents, 'status', r.status, 'reason', r.reason,
+                        'requested_role', r.requested_role, 'created_at', r.created_at
+                    ) order by r.created_at, r.id)
+                    from app.refunds as r where r.payment_id = p.id
+                ), '[]'::jsonb),
+                'fees', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'kind', f.kind, 'amount_cents', f.amount_cents, 'created_at', f.created_at
+                    ) order by f.created_at)
+                    from app.booking_fees as f where f.payment_id = p.id
+                ), '[]'::jsonb)
+            ) order by p.created_at, p.id)
+            from app.payments as p
+            inner join app.bookings as b on p.booking_id = b.id
+            where b.customer_id = v_user.id
+        ), '[]'::jsonb),
+        -- as a provider: the profile, what it sells, when it works, and its bookings (the
+        -- customers' own data is theirs: only their name is part of the provider's records)
+        'provider', case when v_provider_id is not null then (
+            select pg_catalog.jsonb_build_object(
+                'id', p.id, 'business_name', p.business_name, 'description', p.description,
+                'lat', p.lat, 'lng', p.lng, 'service_radius_km', p.service_radius_km, 'time_zone', p.time_zone,
+                'contact_email', p.contact_email, 'contact_phone', p.contact_phone, 'is_active', p.is_active,
+                'suspended_at', p.suspended_at, 'suspension_reason', p.suspension_reason,
+                'rating_count', p.rating_count, 'rating_avg', p.rating_avg, 'created_at', p.created_at,
+                'services', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) - 'search_key' order by s.created_at, s.id)
+                    from app.services as s where s.provider_id = p.id
+                ), '[]'::jsonb),
+                'weekly_hours', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'day_of_week', h.day_of_week, 'start_time', h.start_time, 'end_time', h.end_time
+                    ) order by h.day_of_week, h.start_time)
+                    from app.weekly_hours as h where h.provider_id = p.id
+                ), '[]'::jsonb),
+                'time_off', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'starts_at', pg_catalog.lower(t.during), 'ends_at', pg_catalog.upper(t.during),
+                        'reason', t.reason
+                    ) order by pg_catalog.lower(t.during))
+                    from app.time_off as t where t.provider_id = p.id
+                ), '[]'::jsonb),
+                'bookings', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during),
+                        'ends_at', pg_catalog.upper(b.during), 'service_id', b.service_id,
+                        'customer_id', b.customer_id, 'customer_name', u.full_name,
+                        'price_cents', b.price_cents, 'deposit_cents', b.deposit_cents, 'currency', b.currency,
+                        'cancelled_at', b.cancelled_at, 'cancelled_by_role', b.cancelled_by_role,
+                        'cancel_reason', b.cancel_reason, 'balance', internal.balance_json(b.id)
+                    ) order by pg_catalog.lower(b.during), b.id)
+                    from app.bookings as b
+                    inner join app.users as u on b.customer_id = u.id
+                    where b.provider_id = p.id
+                ), '[]'::jsonb)
+            )
+            from app.providers as p where p.id = v_provider_id
+        ) end,
+        -- what the person did, from the audit log (the entries' before and after are
+        -- about the rows acted on, which may be other people's: left out)
+        'activity', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'occurred_at', a.occurred_at, 'action', a.action, 'table_name', a.table_name,
+                'row_id', a.row_id, 'reason', a.reason, 'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a where a.actor_id = v_user.id
+        ), '[]'::jsonb)
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION export_my_data(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.export_my_data() IS 'The caller''s own data as one JSON document.
+Definer: reads the caller''s sessions, notifications and audit entries, which no API role reads directly.';
 
 
 --
@@ -5098,6 +5738,114 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.mark_booking(p_booking_id uuid, p_outcome text) IS 'Mark a started, confirmed booking completed or no_show (its provider''s owner). Definer: writes bookings.';
+
+
+--
+-- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, service_id uuid, service_name text, customer_id uuid, customer_name text, customer_email text, customer_phone text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+    v_after_start timestamptz;
+begin
+    perform internal.require_role(
+        'provider', 'only provider accounts have provider bookings', 'sign in as a provider first'
+    );
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_from in ('infinity', '-infinity') or p_to in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'from and to must be finite timestamps');
+    end if;
+    if p_to <= p_from then
+        perform internal.fail('invalid_input', 'to must be after from');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = auth.uid();
+    if v_provider_id is null then
+        -- no profile yet: no bookings either
+        return;
+    end if;
+    if p_after_id is not null then
+        select pg_catalog.lower(b.during) into v_after_start
+        from app.bookings as b
+        where b.id = p_after_id and b.provider_id = v_provider_id;
+        if v_after_start is null then
+            -- the same answer for another provider's booking and for none
+            perform internal.fail('not_found', 'after_id is not one of your bookings');
+        end if;
+    end if;
+    return query
+    select
+        b.id,
+        b.status,
+        pg_catalog.lower(b.during),
+        pg_catalog.upper(b.during),
+        pr.time_zone,
+        b.service_id,
+        s.name,
+        b.customer_id,
+        u.full_name,
+        case
+            when u.deleted_at is null and internal.provider_may_contact(b.status, pg_catalog.upper(b.during))
+                then u.email::text
+        end,
+        case
+            when u.deleted_at is null and internal.provider_may_contact(b.status, pg_catalog.upper(b.during))
+                then u.phone
+        end,
+        b.price_cents,
+        b.deposit_cents,
+        b.currency,
+        pay.status,
+        m.captured_cents,
+        m.refund_pending_cents + m.refund_succeeded_cents,
+        m.fee_cents,
+        case when b.status = 'pending_payment' then b.hold_expires_at end,
+        b.cancelled_at,
+        b.cancel_reason,
+        b.created_at
+    from app.bookings as b
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    inner join app.users as u on b.customer_id = u.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        b.provider_id = v_provider_id
+        and (p_from is null or pg_catalog.lower(b.during) >= p_from)
+        and (p_to is null or pg_catalog.lower(b.during) < p_to)
+        and (p_status is null or b.status = p_status)
+        and (p_service_id is null or b.service_id = p_service_id)
+        and (p_customer_id is null or b.customer_id = p_customer_id)
+        and (p_booking_id is null or b.id = p_booking_id)
+        and (
+            v_after_start is null
+            or (pg_catalog.lower(b.during), b.id) > (v_after_start, p_after_id)
+        )
+    order by pg_catalog.lower(b.during), b.id
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid) IS 'The caller''s provider''s bookings with the customer''s name and, while needed, contact; oldest start first.
+Definer: a provider may not read app.users; this reads the customers of its own bookings only.';
 
 
 --
@@ -6031,11 +6779,28 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
         values
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
-        ('ops_audit_trail', 'booking_id'),
+        ('my_provider_bookings', 'after_id'),
+        ('my_provider_bookings', 'booking_id'),
+        ('my_provider_bookings', 'customer_id'),
+        ('my_provider_bookings', 'from'),
+        ('my_provider_bookings', 'service_id'),
+        ('my_provider_bookings', 'status'),
+        ('my_provider_bookings', 'to'),
         ('ops_audit_trail', 'actor_id'),
+        ('ops_audit_trail', 'before_id'),
+        ('ops_audit_trail', 'booking_id'),
         ('ops_audit_trail', 'from'),
         ('ops_audit_trail', 'to'),
-        ('ops_audit_trail', 'before_id'),
+        ('ops_bookings', 'before_id'),
+        ('ops_bookings', 'customer_email'),
+        ('ops_bookings', 'customer_id'),
+        ('ops_bookings', 'from'),
+        ('ops_bookings', 'provider_id'),
+        ('ops_bookings', 'status'),
+        ('ops_bookings', 'to'),
+        ('ops_providers', 'after_id'),
+        ('ops_providers', 'search'),
+        ('ops_providers', 'suspended'),
         ('set_notification_preference', 'email'),
         ('set_notification_preference', 'sms'),
         ('update_me', 'full_name'),
@@ -6151,6 +6916,283 @@ COMMENT ON FUNCTION internal.openapi_type(p_type oid) IS 'The JSON Schema of a P
 
 
 --
+-- Name: ops_booking_story(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_booking_story(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+    v_payment app.payments;
+    v_owner_id uuid;
+    v_story jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff may read a booking''s story');
+    perform internal.require(p_booking_id, 'booking_id');
+    select * into v_booking from app.bookings as b where b.id = p_booking_id;
+    if not found then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id;
+    select pr.owner_id into v_owner_id from app.providers as pr where pr.id = v_booking.provider_id;
+
+    v_story := pg_catalog.jsonb_build_object(
+        'booking', pg_catalog.jsonb_build_object(
+            'id', v_booking.id,
+            'status', v_booking.status,
+            'starts_at', pg_catalog.lower(v_booking.during),
+            'ends_at', pg_catalog.upper(v_booking.during),
+            'blocked_from', pg_catalog.lower(v_booking.blocked),
+            'blocked_to', pg_catalog.upper(v_booking.blocked),
+            'hold_expires_at', v_booking.hold_expires_at,
+            'held_from', v_booking.held_from,
+            'quote_id', v_booking.quote_id,
+            'price_cents', v_booking.price_cents,
+            'deposit_cents', v_booking.deposit_cents,
+            'currency', v_booking.currency,
+            'cancel_notice_hours', v_booking.cancel_notice_hours,
+            'cancel_fee_cents', v_booking.cancel_fee_cents,
+            'cancelled_at', v_booking.cancelled_at,
+            'cancelled_by', v_booking.cancelled_by,
+            'cancelled_by_role', v_booking.cancelled_by_role,
+            'cancel_reason', v_booking.cancel_reason,
+            'created_at', v_booking.created_at,
+            'updated_at', v_booking.updated_at
+        ),
+        'customer', (
+            select pg_catalog.jsonb_build_object(
+                'id', u.id, 'email', u.email, 'full_name', u.full_name, 'phone', u.phone,
+                'locale', u.locale, 'deleted_at', u.deleted_at
+            )
+            from app.users as u where u.id = v_booking.customer_id
+        ),
+        'provider', (
+            select pg_catalog.jsonb_build_object(
+                'id', pr.id, 'business_name', pr.business_name, 'owner_id', pr.owner_id,
+                'owner_email', u.email, 'contact_email', pr.contact_email, 'contact_phone', pr.contact_phone,
+                'time_zone', pr.time_zone, 'is_active', pr.is_active, 'suspended_at', pr.suspended_at,
+                'suspension_reason', pr.suspension_reason
+            )
+            from app.providers as pr
+            inner join app.users as u on pr.owner_id = u.id
+            where pr.id = v_booking.provider_id
+        ),
+        'service', (
+            select pg_catalog.jsonb_build_object(
+                'id', s.id, 'name', s.name, 'category', c.slug, 'duration_minutes', s.duration_minutes
+            )
+            from app.services as s
+            inner join app.service_categories as c on s.category_id = c.id
+            where s.id = v_booking.service_id
+        ),
+        'balance', internal.balance_json(p_booking_id),
+        -- never the client secret: it lets its holder pay
+        'payment', case when v_payment.id is not null then pg_catalog.jsonb_build_object(
+            'id', v_payment.id,
+            'status', v_payment.status,
+            'amount_cents', v_payment.amount_cents,
+            'captured_cents', v_payment.captured_cents,
+            'currency', v_payment.currency,
+            'stripe_payment_intent_id', v_payment.stripe_payment_intent_id,
+            'failure_reason', v_payment.failure_reason,
+            'created_at', v_payment.created_at,
+            'updated_at', v_payment.updated_at
+        ) end,
+        'refunds', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', r.id, 'amount_cents', r.amount_cents, 'status', r.status, 'reason', r.reason,
+                'requested_by', r.requested_by, 'requested_role', r.requested_role,
+                'stripe_refund_id', r.stripe_refund_id, 'failure_reason', r.failure_reason,
+                'created_at', r.created_at, 'updated_at', r.updated_at
+            ) order by r.created_at, r.id)
+            from app.refunds as r where r.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        'fees', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', f.id, 'kind', f.kind, 'amount_cents', f.amount_cents, 'created_at', f.created_at
+            ) order by f.created_at, f.id)
+            from app.booking_fees as f where f.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        'payment_mismatches', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', pm.id, 'stripe_payment_intent_id', pm.stripe_payment_intent_id,
+                'expected_cents', pm.expected_cents, 'expected_currency', pm.expected_currency,
+                'received_cents', pm.received_cents, 'received_currency', pm.received_currency,
+                'refund_id', pm.refund_id, 'created_at', pm.created_at
+            ) order by pm.created_at)
+            from app.payment_mismatches as pm where pm.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        -- the status changes and moves, oldest first, from the audit log (kept for good)
+        'status_history', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'at', a.occurred_at, 'action', a.action,
+                'from', a.before ->> 'status', 'to', a.after ->> 'status',
+                'actor_id', a.actor_id, 'actor_role', a.actor_role, 'reason', a.reason,
+                'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a
+            where a.table_name = 'app.bookings' and a.row_id = p_booking_id::text
+                and a.action like 'booking.%'
+        ), '[]'::jsonb),
+        -- every audit entry about the booking, its payment and its refunds, oldest first
+        'audit_trail', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', a.id, 'occurred_at', a.occurred_at, 'actor_id', a.actor_id, 'actor_role', a.actor_role,
+                'action', a.action, 'table_name', a.table_name, 'row_id', a.row_id, 'reason', a.reason,
+                'before', a.before, 'after', a.after, 'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a
+            where
+                (a.table_name = 'app.bookings' and a.row_id = p_booking_id::text)
+                or (a.table_name = 'app.payments' and a.row_id = v_payment.id::text)
+                or (
+                    a.table_name = 'app.refunds'
+                    and a.row_id in (select r.id::text from app.refunds as r where r.booking_id = p_booking_id)
+                )
+        ), '[]'::jsonb),
+        -- the event log keeps event_retention_hours only: older bookings have none left
+        'events', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', e.id, 'created_at', e.created_at, 'kind', e.kind, 'payload', e.payload
+            ) order by e.id)
+            from app.events as e
+            where e.customer_id = v_booking.customer_id and e.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        -- what was sent to whom about it (the data, which may hold a one-time token, is left out)
+        'notifications', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', n.id, 'event', n.event, 'event_key', n.event_key, 'recipient_id', n.recipient_id,
+                'recipient', case when n.recipient_id = v_booking.customer_id then 'customer' else 'provider' end,
+                'channel', n.channel, 'status', n.status, 'attempts', n.attempts, 'last_error', n.last_error,
+                'delivery_unknown', n.delivery_unknown, 'provider_message_id', n.provider_message_id,
+                'created_at', n.created_at, 'sent_at', n.sent_at
+            ) order by n.created_at, n.id)
+            from app.notifications as n
+            where n.recipient_id in (v_booking.customer_id, v_owner_id)
+                and n.data ->> 'booking_id' = p_booking_id::text
+        ), '[]'::jsonb),
+        'stripe', pg_catalog.jsonb_build_object(
+            'payment_intent_id', v_payment.stripe_payment_intent_id,
+            'refund_ids', coalesce((
+                select pg_catalog.jsonb_agg(r.stripe_refund_id order by r.created_at, r.id)
+                from app.refunds as r where r.booking_id = p_booking_id and r.stripe_refund_id is not null
+            ), '[]'::jsonb),
+            'events', coalesce((
+                select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                    'id', se.id, 'type', se.type, 'received_at', se.received_at,
+                    'processed_at', se.processed_at, 'outcome', se.outcome
+                ) order by se.received_at, se.id)
+                from app.stripe_events as se
+                where v_payment.stripe_payment_intent_id is not null
+                    and coalesce(se.payload #>> '{data,object,payment_intent}', se.payload #>> '{data,object,id}')
+                    = v_payment.stripe_payment_intent_id
+            ), '[]'::jsonb)
+        )
+    );
+    return v_story;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_booking_story(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_booking_story(p_booking_id uuid) IS 'A booking''s full story as one JSON document (ops only).
+Definer: reads accounts, notifications, Stripe events and the audit log together.';
+
+
+--
+-- Name: ops_bookings(text, uuid, text, timestamp with time zone, timestamp with time zone, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, created_at timestamp with time zone, customer_id uuid, customer_email text, customer_name text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, stripe_payment_intent_id text, charged_cents integer, refunded_cents integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_email text := auth.normalize_email(p_customer_email);
+    v_customer_id uuid := p_customer_id;
+    v_before_start timestamptz;
+begin
+    perform internal.require_role('ops', 'only ops staff may search bookings');
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_from in ('infinity', '-infinity') or p_to in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'from and to must be finite timestamps');
+    end if;
+    if p_to <= p_from then
+        perform internal.fail('invalid_input', 'to must be after from');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    if v_email = '' then
+        v_email := null;
+    end if;
+    if pg_catalog.char_length(v_email) > 254 then
+        perform internal.fail('invalid_input', 'customer_email must be at most 254 characters');
+    end if;
+    if v_email is not null then
+        select u.id into v_customer_id
+        from app.users as u
+        where u.email operator(extensions.=) v_email::extensions.citext
+            and (p_customer_id is null or u.id = p_customer_id);
+        if v_customer_id is null then
+            return;  -- nobody with that email: no bookings
+        end if;
+    end if;
+    if p_before_id is not null then
+        select pg_catalog.lower(b.during) into v_before_start from app.bookings as b where b.id = p_before_id;
+        if v_before_start is null then
+            perform internal.fail('not_found', 'before_id is not a booking');
+        end if;
+    end if;
+    return query
+    select
+        b.id, b.status, pg_catalog.lower(b.during), pg_catalog.upper(b.during), b.created_at,
+        b.customer_id, u.email::text, u.full_name, b.provider_id, pr.business_name, b.service_id, s.name,
+        b.price_cents, b.deposit_cents, b.currency, pay.status, pay.stripe_payment_intent_id,
+        m.captured_cents, m.refund_pending_cents + m.refund_succeeded_cents
+    from app.bookings as b
+    inner join app.users as u on b.customer_id = u.id
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        (v_customer_id is null or b.customer_id = v_customer_id)
+        and (p_provider_id is null or b.provider_id = p_provider_id)
+        and (p_status is null or b.status = p_status)
+        and (p_from is null or pg_catalog.lower(b.during) >= p_from)
+        and (p_to is null or pg_catalog.lower(b.during) < p_to)
+        and (
+            v_before_start is null
+            or (pg_catalog.lower(b.during), b.id) < (v_before_start, p_before_id)
+        )
+    order by pg_catalog.lower(b.during) desc, b.id desc
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid) IS 'Bookings by customer email, provider, status and start, latest start first (ops only).
+Definer: joins the customers'' and providers'' accounts.';
+
+
+--
 -- Name: ops_check(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6207,6 +7249,89 @@ Definer: writes bookings, refunds and the queue.';
 
 
 --
+-- Name: ops_provider_check(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_provider_check(p_provider_id uuid, p_reason text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff can suspend or reinstate a provider');
+    perform internal.require(p_provider_id, 'provider_id');
+    perform internal.require_text(p_reason, 'reason');
+    if pg_catalog.char_length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_provider_check(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_provider_check(p_provider_id uuid, p_reason text) IS 'Refuse a provider action by a non-ops caller, without a provider_id or a reason (400 naming it).';
+
+
+--
+-- Name: ops_providers(text, boolean, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid) RETURNS TABLE(id uuid, business_name text, owner_id uuid, owner_email text, owner_name text, contact_email text, contact_phone text, time_zone text, is_active boolean, suspended_at timestamp with time zone, suspended_by uuid, suspension_reason text, rating_count integer, rating_avg numeric, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_after_name text;
+    v_search text := nullif(pg_catalog.btrim(p_search), '');
+begin
+    perform internal.require_role('ops', 'only ops staff may list providers');
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if pg_catalog.char_length(v_search) > 200 then
+        perform internal.fail('invalid_input', 'search must be at most 200 characters');
+    end if;
+    if p_after_id is not null then
+        select p.business_name into v_after_name from app.providers as p where p.id = p_after_id;
+        if v_after_name is null then
+            perform internal.fail('not_found', 'after_id is not a provider');
+        end if;
+    end if;
+    return query
+    select
+        p.id, p.business_name, p.owner_id, u.email::text, u.full_name, p.contact_email::text,
+        p.contact_phone, p.time_zone, p.is_active, p.suspended_at, p.suspended_by,
+        p.suspension_reason, p.rating_count, p.rating_avg, p.created_at
+    from app.providers as p
+    inner join app.users as u on p.owner_id = u.id
+    where
+        (p_suspended is null or (p.suspended_at is not null) = p_suspended)
+        and (
+            v_search is null
+            -- a name part (case-insensitive; % and _ match themselves), or an exact email or id
+            or pg_catalog.strpos(pg_catalog.lower(p.business_name), pg_catalog.lower(v_search)) > 0
+            or u.email::text = pg_catalog.lower(v_search)
+            or p.contact_email::text = pg_catalog.lower(v_search)
+            or p.id::text = pg_catalog.lower(v_search)
+        )
+        and (v_after_name is null or (p.business_name, p.id) > (v_after_name, p_after_id))
+    order by p.business_name, p.id
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid) IS 'Providers with their owner and suspension, by name (ops only).
+Definer: joins the owners'' accounts.';
+
+
+--
 -- Name: ops_refund(uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6246,6 +7371,100 @@ $$;
 
 COMMENT ON FUNCTION internal.ops_refund(p_booking_id uuid, p_amount_cents integer, p_reason text) IS 'Refund part or all of a booking''s charge (ops only), never past what was captured; audited.
 Definer: writes the refund ledger, the queue and the audit log.';
+
+
+--
+-- Name: ops_reinstate_provider(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_reinstate_provider(p_provider_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before jsonb;
+    v_old app.providers;
+begin
+    perform internal.ops_provider_check(p_provider_id, p_reason);
+    select * into v_old from app.providers as p where p.id = p_provider_id for no key update;
+    if not found then
+        perform internal.fail('not_found', 'no such provider');
+    end if;
+    if v_old.suspended_at is null then
+        perform internal.fail('conflict', 'the provider is not suspended');
+    end if;
+    v_before := internal.provider_suspension_json(p_provider_id);
+    update app.providers as p
+    set
+        is_active = p.active_before_suspension,
+        active_before_suspension = null,
+        suspended_at = null,
+        suspended_by = null,
+        suspension_reason = null
+    where p.id = p_provider_id;
+    perform internal.audit(
+        'provider.reinstated', 'app.providers', p_provider_id::text,
+        v_before, internal.provider_suspension_json(p_provider_id), pg_catalog.btrim(p_reason)
+    );
+    return internal.provider_suspension_json(p_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_reinstate_provider(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_reinstate_provider(p_provider_id uuid, p_reason text) IS 'Lift a provider''s suspension (ops only): is_active as it was before; audited with the reason and request id.
+Definer: writes the providers'' private columns and the audit log.';
+
+
+--
+-- Name: ops_suspend_provider(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_suspend_provider(p_provider_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.providers;
+begin
+    perform internal.ops_provider_check(p_provider_id, p_reason);
+    select * into v_old from app.providers as p where p.id = p_provider_id for no key update;
+    if not found then
+        perform internal.fail('not_found', 'no such provider');
+    end if;
+    if v_old.suspended_at is not null then
+        perform internal.fail(
+            'conflict', pg_catalog.format('the provider is already suspended (since %s)', v_old.suspended_at)
+        );
+    end if;
+    -- the providers' trigger (_300_search_keys) takes its services out of the quote
+    update app.providers as p
+    set
+        active_before_suspension = p.is_active,
+        is_active = false,
+        suspended_at = pg_catalog.now(),
+        suspended_by = internal.current_user_id(),
+        suspension_reason = pg_catalog.btrim(p_reason)
+    where p.id = p_provider_id;
+    perform internal.audit(
+        'provider.suspended', 'app.providers', p_provider_id::text,
+        pg_catalog.jsonb_build_object('is_active', v_old.is_active, 'suspended_at', null),
+        internal.provider_suspension_json(p_provider_id), pg_catalog.btrim(p_reason)
+    );
+    return internal.provider_suspension_json(p_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_suspend_provider(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_suspend_provider(p_provider_id uuid, p_reason text) IS 'Suspend a provider (ops only): inactive, with who, when and why; audited with the reason and request id.
+Definer: writes the providers'' private columns and the audit log.';
 
 
 --
@@ -6464,6 +7683,27 @@ COMMENT ON FUNCTION internal.provider_lock(p_provider_id uuid) IS 'Serialise the
 
 
 --
+-- Name: provider_may_contact(text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_may_contact(p_status text, p_ends_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select p_status = 'confirmed'
+        or (p_status in ('completed', 'no_show') and p_ends_at > pg_catalog.now() - interval '30 days')
+$$;
+
+
+--
+-- Name: FUNCTION provider_may_contact(p_status text, p_ends_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_may_contact(p_status text, p_ends_at timestamp with time zone) IS 'Whether a provider is shown a customer''s email and phone for a booking: confirmed, or
+completed/no_show and ended less than 30 days ago.';
+
+
+--
 -- Name: provider_search_keys(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6487,6 +7727,71 @@ $$;
 
 COMMENT ON FUNCTION internal.provider_search_keys() IS 'Trigger: recompute the search keys of a provider''s services when its location, rating or activity changes.
 Definer: the caller (ops changing a rating, say) need not have rights on the services.';
+
+
+--
+-- Name: provider_suspension_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_suspension_json(p_provider_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'is_active', p.is_active,
+        'suspended', p.suspended_at is not null,
+        'suspended_at', p.suspended_at,
+        'suspended_by', p.suspended_by,
+        'suspension_reason', p.suspension_reason,
+        -- bookings still to happen or to be paid: kept by a suspension
+        'live_bookings', (
+            select count(*) from app.bookings as b
+            where
+                b.provider_id = p.id and b.status in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(b.during) > pg_catalog.now()
+        )
+    )
+    from app.providers as p
+    where p.id = p_provider_id
+$$;
+
+
+--
+-- Name: FUNCTION provider_suspension_json(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_suspension_json(p_provider_id uuid) IS 'A provider''s activity and suspension, with the count of its live bookings (pending_payment or confirmed, not ended).';
+
+
+--
+-- Name: providers_refuse_while_suspended(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.providers_refuse_while_suspended() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if new.is_active and new.suspended_at is not null then
+        perform internal.fail(
+            'provider_suspended',
+            pg_catalog.format(
+                'is_active cannot be set: Bookiji suspended this provider (%s); only Bookiji staff can reinstate it',
+                new.suspension_reason
+            )
+        );
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION providers_refuse_while_suspended(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.providers_refuse_while_suspended() IS 'Trigger: refuse making a suspended provider active (409 provider_suspended, with the suspension''s reason).';
 
 
 --
@@ -11006,7 +12311,9 @@ CREATE VIEW api.my_provider WITH (security_invoker='true') AS
     p.rating_count,
     p.rating_avg,
     p.created_at,
-    p.updated_at
+    p.updated_at,
+    p.suspended_at,
+    p.suspension_reason
    FROM app.providers p
   WHERE (p.owner_id = ( SELECT auth.uid() AS uid))
   WITH LOCAL CHECK OPTION;
@@ -11019,6 +12326,8 @@ CREATE VIEW api.my_provider WITH (security_invoker='true') AS
 COMMENT ON VIEW api.my_provider IS 'The caller''s own provider profile (role provider): read, create (POST) and edit (PATCH).
 
 One profile per account (the owner is the caller); a second POST is a 409.
+While Bookiji staff suspend it (suspended_at, suspension_reason), setting
+is_active to true is a 409 provider_suspended.
 lat/lng out of range are 400 (check constraint providers_lat_check /
 providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
 and id cannot be written.';
@@ -11120,6 +12429,20 @@ COMMENT ON COLUMN api.my_provider.created_at IS 'Creation time (read-only).';
 --
 
 COMMENT ON COLUMN api.my_provider.updated_at IS 'Last update time (read-only).';
+
+
+--
+-- Name: COLUMN my_provider.suspended_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.suspended_at IS 'When Bookiji staff suspended the profile (read-only; null: not suspended). While suspended it is not offered and is_active cannot be set.';
+
+
+--
+-- Name: COLUMN my_provider.suspension_reason; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.suspension_reason IS 'Why Bookiji staff suspended the profile (read-only).';
 
 
 --
@@ -12104,6 +13427,7 @@ CREATE TABLE app.users (
     email_confirmed_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
     CONSTRAINT users_email_check CHECK (((length((email)::text) <= 254) AND ((email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT users_full_name_check CHECK (((length(btrim(full_name)) >= 1) AND (length(btrim(full_name)) <= 200))),
     CONSTRAINT users_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'fr'::text]))),
@@ -12119,6 +13443,13 @@ ALTER TABLE ONLY app.users FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.users IS 'Accounts: one row per person (customer, provider or ops), with the editable profile.';
+
+
+--
+-- Name: COLUMN users.deleted_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.users.deleted_at IS 'When the person deleted the account: email, name and phone were replaced, sign-in ended (null: live).';
 
 
 --
@@ -13110,6 +14441,13 @@ CREATE INDEX bookings_provider_id_idx ON app.bookings USING btree (provider_id);
 
 
 --
+-- Name: bookings_provider_id_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_provider_id_starts_at_idx ON app.bookings USING btree (provider_id, lower(during), id);
+
+
+--
 -- Name: bookings_quote_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -13121,6 +14459,13 @@ CREATE INDEX bookings_quote_id_idx ON app.bookings USING btree (quote_id);
 --
 
 CREATE INDEX bookings_service_id_idx ON app.bookings USING btree (service_id);
+
+
+--
+-- Name: bookings_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_starts_at_idx ON app.bookings USING btree (lower(during), id);
 
 
 --
@@ -13222,6 +14567,20 @@ CREATE INDEX providers_location_idx ON app.providers USING gist (location);
 
 
 --
+-- Name: providers_suspended_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_suspended_at_idx ON app.providers USING btree (suspended_at) WHERE (suspended_at IS NOT NULL);
+
+
+--
+-- Name: providers_suspended_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_suspended_by_idx ON app.providers USING btree (suspended_by);
+
+
+--
 -- Name: quote_items_provider_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -13303,6 +14662,13 @@ CREATE INDEX services_is_active_idx ON app.services USING btree (is_active);
 --
 
 CREATE INDEX services_provider_id_category_id_idx ON app.services USING btree (provider_id, category_id);
+
+
+--
+-- Name: stripe_events_payment_intent_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX stripe_events_payment_intent_idx ON app.stripe_events USING btree (COALESCE((payload #>> '{data,object,payment_intent}'::text[]), (payload #>> '{data,object,id}'::text[])));
 
 
 --
@@ -13471,6 +14837,13 @@ CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.my_qu
 --
 
 CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.services FOR EACH ROW EXECUTE FUNCTION internal.refuse_view_write();
+
+
+--
+-- Name: providers _010_refuse_while_suspended; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _010_refuse_while_suspended BEFORE UPDATE OF is_active ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.providers_refuse_while_suspended();
 
 
 --
@@ -13717,6 +15090,14 @@ ALTER TABLE ONLY app.payments
 
 ALTER TABLE ONLY app.providers
     ADD CONSTRAINT providers_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: providers providers_suspended_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.providers
+    ADD CONSTRAINT providers_suspended_by_fkey FOREIGN KEY (suspended_by) REFERENCES app.users(id) ON DELETE SET NULL;
 
 
 --
@@ -14893,4 +16274,8 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202030001'),
     ('20261202030002'),
     ('20261202030003'),
-    ('20261202050001');
+    ('20261202050001'),
+    ('20261202070000'),
+    ('20261202070100'),
+    ('20261202070200'),
+    ('20261202070300');

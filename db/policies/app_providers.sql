@@ -48,7 +48,8 @@ grant select (
 ) on app.providers to anon, customer;
 grant select (
     id, owner_id, business_name, description, lat, lng, location, service_radius_km, time_zone,
-    rating_count, rating_avg, contact_email, contact_phone, is_active, created_at, updated_at
+    rating_count, rating_avg, contact_email, contact_phone, is_active, created_at, updated_at,
+    suspended_at, suspension_reason
 ) on app.providers to provider, ops;
 grant insert (
     business_name, description, lat, lng, service_radius_km, time_zone,

@@ -87,6 +87,18 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.dlq_show(text,bigint)": OPS,
     "api.dlq_replay(text,bigint)": OPS,
     "api.dlq_discard(text,bigint,text)": OPS,
+    # the web app: the provider's calendar with its customers, the ops console
+    "api.my_provider_bookings(timestampwithtimezone,timestampwithtimezone,text,uuid,uuid,uuid,integer,uuid)": (
+        frozenset({"provider"})
+    ),
+    "api.ops_providers(text,boolean,integer,uuid)": OPS,
+    "api.ops_suspend_provider(uuid,text)": OPS,
+    "api.ops_reinstate_provider(uuid,text)": OPS,
+    "api.ops_bookings(text,uuid,text,timestampwithtimezone,timestampwithtimezone,uuid,integer,uuid)": OPS,
+    "api.ops_booking_story(uuid)": OPS,
+    # each person's own data; deletion for customers and providers (ops: the command line)
+    "api.export_my_data()": SIGNED_IN,
+    "api.delete_my_account(text)": PARTIES,
 }
 
 
