@@ -31,7 +31,7 @@ def start() -> Any:
 def _search(db: psycopg.Connection[Any], ops: uuid.UUID, **args: Any) -> list[dict[str, Any]]:
     names = ", ".join(f'"{k}" => %({k})s' for k in args)
     with acting_as(db, "ops", ops), db.cursor(row_factory=dict_row) as cur:
-        return cur.execute(f"select * from api.ops_bookings({names})", args).fetchall()  # noqa: S608
+        return cur.execute(f"select * from api.ops_bookings({names})", args).fetchall()
 
 
 def _email(db: psycopg.Connection[Any], user_id: Any) -> str:
@@ -111,7 +111,9 @@ def test_ops_filter_by_provider_status_and_start(
     day_one = _search(db, ops, **{"from": start, "to": start + timedelta(hours=1)})
     assert {str(r["id"]) for r in day_one} >= {world["a1"]["id"], world["b1"]["id"]}
     assert world["a2"]["id"] not in {str(r["id"]) for r in day_one}
-    both = _search(db, ops, customer_email=_email(db, world["ben"]), provider_id=world["s1"].provider_id)
+    both = _search(
+        db, ops, customer_email=_email(db, world["ben"]), provider_id=world["s1"].provider_id
+    )
     assert both == []
 
 
@@ -158,7 +160,11 @@ def test_an_unknown_cursor_is_a_404(db: psycopg.Connection[Any], ops: uuid.UUID)
 def test_only_ops_search_bookings_or_read_a_story(
     db: psycopg.Connection[Any], world: dict[str, Any]
 ) -> None:
-    for role, sub in (("customer", world["ann"]), ("provider", world["s1"].owner_id), ("anon", None)):
+    for role, sub in (
+        ("customer", world["ann"]),
+        ("provider", world["s1"].owner_id),
+        ("anon", None),
+    ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege), acting_as(db, role, sub):
             db.execute("select * from api.ops_bookings()")
         with pytest.raises(psycopg.errors.InsufficientPrivilege), acting_as(db, role, sub):

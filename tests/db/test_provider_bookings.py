@@ -20,9 +20,7 @@ from tests.helpers.factories import create_user
 LIST = "select * from api.my_provider_bookings({})"
 
 
-def _list(
-    db: psycopg.Connection[Any], role: str, sub: Any, **args: Any
-) -> list[dict[str, Any]]:
+def _list(db: psycopg.Connection[Any], role: str, sub: Any, **args: Any) -> list[dict[str, Any]]:
     """api.my_provider_bookings as ``role`` with named arguments."""
     names = ", ".join(f'"{k}" => %({k})s' for k in args)
     with acting_as(db, role, sub), db.cursor(row_factory=dict_row) as cur:
@@ -58,7 +56,15 @@ def two_shops(db: psycopg.Connection[Any], start: Any) -> dict[str, Any]:
     hold = bk.book(db, p1, start + timedelta(hours=2), bob)
     theirs = bk.book(db, p2, start, bob)
     bk.pay(db, theirs)
-    return {"p1": p1, "p2": p2, "alice": alice, "bob": bob, "paid": paid, "hold": hold, "theirs": theirs}
+    return {
+        "p1": p1,
+        "p2": p2,
+        "alice": alice,
+        "bob": bob,
+        "paid": paid,
+        "hold": hold,
+        "theirs": theirs,
+    }
 
 
 def test_a_provider_sees_its_confirmed_booking_with_the_customers_name_and_contact(
@@ -146,7 +152,9 @@ def test_another_provider_sees_none_of_those_bookings_through_any_filter(
     ):
         seen = {r["id"] for r in _list(db, "provider", p2.owner_id, **filters)}
         assert seen <= mine, filters
-        assert not any(b in seen for b in (uuid.UUID(paid["id"]), uuid.UUID(two_shops["hold"]["id"])))
+        assert not any(
+            b in seen for b in (uuid.UUID(paid["id"]), uuid.UUID(two_shops["hold"]["id"]))
+        )
     # a cursor on another provider's booking is refused like one on no booking at all
     foreign = _refused(db, "provider", p2.owner_id, after_id=paid["id"])
     unknown = _refused(db, "provider", p2.owner_id, after_id=uuid.uuid4())
@@ -160,10 +168,14 @@ def test_a_provider_without_a_profile_has_no_bookings(db: psycopg.Connection[Any
 def test_customers_and_ops_are_refused_and_anonymous_callers_asked_to_sign_in(
     db: psycopg.Connection[Any], two_shops: dict[str, Any]
 ) -> None:
-    db.execute("grant execute on function internal.my_provider_bookings"
-               "(timestamptz, timestamptz, text, uuid, uuid, uuid, integer, uuid) to customer, anon")
-    db.execute("grant execute on function api.my_provider_bookings"
-               "(timestamptz, timestamptz, text, uuid, uuid, uuid, integer, uuid) to customer, anon")
+    db.execute(
+        "grant execute on function internal.my_provider_bookings"
+        "(timestamptz, timestamptz, text, uuid, uuid, uuid, integer, uuid) to customer, anon"
+    )
+    db.execute(
+        "grant execute on function api.my_provider_bookings"
+        "(timestamptz, timestamptz, text, uuid, uuid, uuid, integer, uuid) to customer, anon"
+    )
     # with the grants forced open, the definer's own check still refuses
     assert _refused(db, "customer", two_shops["alice"])[:2] == ("PT403", "forbidden")
     assert _refused(db, "anon", None)[:2] == ("PT401", "not_authenticated")
@@ -214,9 +226,7 @@ def test_from_and_to_select_by_start(
     db: psycopg.Connection[Any], two_shops: dict[str, Any], start: Any
 ) -> None:
     p1 = two_shops["p1"]
-    first = _list(
-        db, "provider", p1.owner_id, **{"from": start, "to": start + timedelta(hours=1)}
-    )
+    first = _list(db, "provider", p1.owner_id, **{"from": start, "to": start + timedelta(hours=1)})
     assert [r["id"] for r in first] == [uuid.UUID(two_shops["paid"]["id"])]
     later = _list(db, "provider", p1.owner_id, **{"from": start + timedelta(minutes=1)})
     assert [r["id"] for r in later] == [uuid.UUID(two_shops["hold"]["id"])]

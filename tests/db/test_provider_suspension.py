@@ -111,8 +111,11 @@ def test_the_provider_cannot_lift_its_own_suspension(
     assert "fraud check" in str(err.value.diag.message_primary)
     # nor can it write the suspension's columns at all
     for column in ("suspended_at", "suspension_reason"):
-        with pytest.raises(psycopg.errors.InsufficientPrivilege), as_user(db, "provider", shop.owner_id):
-            db.execute(f"update api.my_provider set {column} = null")  # noqa: S608
+        with (
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+            as_user(db, "provider", shop.owner_id),
+        ):
+            db.execute(f"update api.my_provider set {column} = null")
     # other edits still work, and it stays inactive
     with as_user(db, "provider", shop.owner_id):
         db.execute("update api.my_provider set description = 'still here', is_active = false")
@@ -129,8 +132,12 @@ def test_the_database_refuses_an_active_suspended_provider_even_to_its_owner(
     call_as(db, "ops", ops, SUSPEND, shop.provider_id, "fraud check")
     db.execute("alter table app.providers disable trigger _010_refuse_while_suspended")
     try:
-        with pytest.raises(psycopg.errors.CheckViolation, match="providers_suspended_inactive_check"):
-            db.execute("update app.providers set is_active = true where id = %s", (shop.provider_id,))
+        with pytest.raises(
+            psycopg.errors.CheckViolation, match="providers_suspended_inactive_check"
+        ):
+            db.execute(
+                "update app.providers set is_active = true where id = %s", (shop.provider_id,)
+            )
     finally:
         db.execute("alter table app.providers enable trigger _010_refuse_while_suspended")
 
@@ -153,7 +160,12 @@ def test_existing_bookings_are_kept_and_counted_and_ops_may_still_force_cancel_t
     assert done["live_bookings"] == 1
     assert bk.status(db, b["id"]) == "confirmed"
     cancelled = call_as(
-        db, "ops", ops, "select internal.ops_force_cancel(%s, %s, true)", b["id"], "provider suspended"
+        db,
+        "ops",
+        ops,
+        "select internal.ops_force_cancel(%s, %s, true)",
+        b["id"],
+        "provider suspended",
     )
     assert cancelled["status"] == "cancelled"
 
@@ -239,7 +251,7 @@ def test_only_ops_may_suspend_or_reinstate(
 def _providers(db: psycopg.Connection[Any], ops: uuid.UUID, **args: Any) -> list[dict[str, Any]]:
     names = ", ".join(f'"{k}" => %({k})s' for k in args)
     with acting_as(db, "ops", ops), db.cursor(row_factory=dict_row) as cur:
-        return cur.execute(f"select * from api.ops_providers({names})", args).fetchall()  # noqa: S608
+        return cur.execute(f"select * from api.ops_providers({names})", args).fetchall()
 
 
 def test_ops_list_every_provider_with_its_owner_search_and_page(
@@ -255,10 +267,14 @@ def test_ops_list_every_provider_with_its_owner_search_and_page(
     owner = db.execute("select email from app.users where id = %s", (shop.owner_id,)).fetchone()
     assert owner is not None
     assert suspended[0]["owner_email"] == owner[0]
-    assert [r["id"] for r in _providers(db, ops, search=str(owner[0]).upper())] == [shop.provider_id]
+    assert [r["id"] for r in _providers(db, ops, search=str(owner[0]).upper())] == [
+        shop.provider_id
+    ]
     assert [r["id"] for r in _providers(db, ops, search="sleeping")] == [inactive]
     assert _providers(db, ops, search="%") == []  # a pattern character is only itself
-    assert shop.provider_id not in {r["id"] for r in _providers(db, ops, suspended=False, limit=500)}
+    assert shop.provider_id not in {
+        r["id"] for r in _providers(db, ops, suspended=False, limit=500)
+    }
     seen, after = [], None
     while True:
         page = _providers(db, ops, limit=2, **({"after_id": after} if after else {}))
@@ -280,5 +296,8 @@ def test_the_provider_list_refuses_bad_input_and_other_roles(
     with pytest.raises(psycopg.Error) as err:
         _providers(db, ops, after_id=uuid.uuid4())
     assert err.value.diag.message_hint == "not_found"
-    with pytest.raises(psycopg.errors.InsufficientPrivilege), acting_as(db, "provider", uuid.uuid4()):
+    with (
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+        acting_as(db, "provider", uuid.uuid4()),
+    ):
         db.execute("select * from api.ops_providers()")
