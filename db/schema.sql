@@ -7035,6 +7035,12 @@ begin
             from audit.action_log as a
             where a.table_name = 'app.bookings' and a.row_id = p_booking_id::text
                 and a.action like 'booking.%'
+                -- creation, status changes and moves (not the refunds, which keep the status)
+                and (
+                    a.before is null
+                    or a.action = 'booking.moved'
+                    or a.before ->> 'status' is distinct from a.after ->> 'status'
+                )
         ), '[]'::jsonb),
         -- every audit entry about the booking, its payment and its refunds, oldest first
         'audit_trail', coalesce((
