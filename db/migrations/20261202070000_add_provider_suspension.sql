@@ -27,12 +27,17 @@ create index providers_suspended_by_idx on app.providers (suspended_by);
 create index providers_suspended_at_idx on app.providers (suspended_at) where suspended_at is not null;
 
 -- migrate:down
+-- cascade: the declarative api view that shows the suspension (api.my_provider)
+-- depends on the columns; deploy recreates it. The trigger that reads them
+-- (db/functions/75_provider_suspension.sql) goes too: code older than this
+-- migration does not know it.
+drop trigger if exists _010_refuse_while_suspended on app.providers;
 drop index app.providers_suspended_at_idx;
 drop index app.providers_suspended_by_idx;
 alter table app.providers
 drop constraint providers_suspended_inactive_check,
 drop constraint providers_suspension_check,
-drop column active_before_suspension,
-drop column suspension_reason,
-drop column suspended_by,
-drop column suspended_at;
+drop column active_before_suspension cascade,
+drop column suspension_reason cascade,
+drop column suspended_by cascade,
+drop column suspended_at cascade;
