@@ -857,6 +857,7 @@ export interface paths {
          *     Only the bookings of the caller's own provider profile, whatever the filters say: another provider's booking, service or customer id simply matches nothing.
          *     Each row: the booking (status, starts_at, ends_at, time_zone: the provider's, for display), the service, the amounts (price, deposit; charged_cents captured, refunded_cents pending and succeeded, fee_cents kept), and the customer: customer_name always; customer_email and customer_phone only for a confirmed booking, or a completed or no_show one that ended less than 30 days ago (null otherwise, and for a deleted account).
          *     Inputs (each optional; given ones all apply): from and to (starts_at in [from, to)), status, service_id, customer_id, booking_id, limit (1-500, default 100), after_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Errors: 400 invalid_input naming limit, status, or to not after from; 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (after_id is not one of your bookings).
          */
         get: operations["my_provider_bookings"];
@@ -868,6 +869,7 @@ export interface paths {
          *     Only the bookings of the caller's own provider profile, whatever the filters say: another provider's booking, service or customer id simply matches nothing.
          *     Each row: the booking (status, starts_at, ends_at, time_zone: the provider's, for display), the service, the amounts (price, deposit; charged_cents captured, refunded_cents pending and succeeded, fee_cents kept), and the customer: customer_name always; customer_email and customer_phone only for a confirmed booking, or a completed or no_show one that ended less than 30 days ago (null otherwise, and for a deleted account).
          *     Inputs (each optional; given ones all apply): from and to (starts_at in [from, to)), status, service_id, customer_id, booking_id, limit (1-500, default 100), after_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Errors: 400 invalid_input naming limit, status, or to not after from; 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (after_id is not one of your bookings).
          */
         post: operations["my_provider_bookings_post"];
@@ -1029,6 +1031,7 @@ export interface paths {
          * @description Search bookings (ops only): by customer email, provider, status and start time, latest start first.
          *
          *     Inputs (each optional; given ones all apply): customer_email (the whole address, any case), provider_id, status, from and to (starts_at in [from, to)), customer_id, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page gives the next, earlier one).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment's status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
          *     Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).
          */
@@ -1039,6 +1042,7 @@ export interface paths {
          * @description Search bookings (ops only): by customer email, provider, status and start time, latest start first.
          *
          *     Inputs (each optional; given ones all apply): customer_email (the whole address, any case), provider_id, status, from and to (starts_at in [from, to)), customer_id, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page gives the next, earlier one).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment's status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
          *     Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).
          */
@@ -1085,6 +1089,7 @@ export interface paths {
          * @description Every provider, active, inactive or suspended, with its owner's account and private contact (ops only), by business name.
          *
          *     Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).
          */
         get: operations["ops_providers"];
@@ -1094,6 +1099,7 @@ export interface paths {
          * @description Every provider, active, inactive or suspended, with its owner's account and private contact (ops only), by business name.
          *
          *     Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).
          */
         post: operations["ops_providers_post"];

@@ -304,4 +304,5 @@ comment on function api.ops_providers(text, boolean, integer, uuid) is
 $$Every provider, active, inactive or suspended, with its owner's account and private contact (ops only), by business name.
 
 Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
+Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
 Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).$$;

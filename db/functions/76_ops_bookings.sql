@@ -157,6 +157,7 @@ comment on function api.ops_bookings(text, uuid, text, timestamptz, timestamptz,
 $$Search bookings (ops only): by customer email, provider, status and start time, latest start first.
 
 Inputs (each optional; given ones all apply): customer_email (the whole address, any case), provider_id, status, from and to (starts_at in [from, to)), customer_id, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page gives the next, earlier one).
+Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
 Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment's status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
 Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).$$;
 
