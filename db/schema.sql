@@ -4715,17 +4715,24 @@ begin
             'account_not_deletable',
             pg_catalog.format(
                 'the account cannot be deleted yet: %s%s; cancel them or wait until they end, then try again',
+                -- the first ten of each named (the message is also the HTTP reason
+                -- phrase); details lists them all
                 coalesce((
                     select 'bookings ' || pg_catalog.string_agg(
                         pg_catalog.format('%s (%s, starts %s)', e ->> 'id', e ->> 'status', e ->> 'starts_at'),
-                        ', '
-                    )
-                    from pg_catalog.jsonb_array_elements(v_open -> 'bookings') as e
+                        ', ' order by n
+                    ) || case when max(t.total) > 10 then pg_catalog.format(' and %s more', max(t.total) - 10) else '' end
+                    from pg_catalog.jsonb_array_elements(v_open -> 'bookings') with ordinality as x (e, n)
+                    cross join (select pg_catalog.jsonb_array_length(v_open -> 'bookings') as total) as t
+                    where x.n <= 10
                 ), ''),
                 coalesce((
                     select case when pg_catalog.jsonb_array_length(v_open -> 'bookings') > 0 then '; ' else '' end
-                        || 'refunds in progress ' || pg_catalog.string_agg(e ->> 'id', ', ')
-                    from pg_catalog.jsonb_array_elements(v_open -> 'refunds') as e
+                        || 'refunds in progress ' || pg_catalog.string_agg(e ->> 'id', ', ' order by n)
+                        || case when max(t.total) > 10 then pg_catalog.format(' and %s more', max(t.total) - 10) else '' end
+                    from pg_catalog.jsonb_array_elements(v_open -> 'refunds') with ordinality as x (e, n)
+                    cross join (select pg_catalog.jsonb_array_length(v_open -> 'refunds') as total) as t
+                    where x.n <= 10
                 ), '')
             ),
             v_open::text
@@ -7783,12 +7790,12 @@ CREATE FUNCTION internal.providers_refuse_while_suspended() RETURNS trigger
     AS $$
 begin
     if new.is_active and new.suspended_at is not null then
+        -- the reason is not echoed: ops wrote it freely, and a message is also the
+        -- HTTP reason phrase (the provider reads it in my_provider.suspension_reason)
         perform internal.fail(
             'provider_suspended',
-            pg_catalog.format(
-                'is_active cannot be set: Bookiji suspended this provider (%s); only Bookiji staff can reinstate it',
-                new.suspension_reason
-            )
+            'is_active cannot be set: Bookiji suspended this provider (see suspension_reason); '
+            || 'only Bookiji staff can reinstate it'
         );
     end if;
     return new;
@@ -7800,7 +7807,7 @@ $$;
 -- Name: FUNCTION providers_refuse_while_suspended(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.providers_refuse_while_suspended() IS 'Trigger: refuse making a suspended provider active (409 provider_suspended, with the suspension''s reason).';
+COMMENT ON FUNCTION internal.providers_refuse_while_suspended() IS 'Trigger: refuse making a suspended provider active (409 provider_suspended).';
 
 
 --

@@ -21,19 +21,19 @@ set search_path = ''
 as $$
 begin
     if new.is_active and new.suspended_at is not null then
+        -- the reason is not echoed: ops wrote it freely, and a message is also the
+        -- HTTP reason phrase (the provider reads it in my_provider.suspension_reason)
         perform internal.fail(
             'provider_suspended',
-            pg_catalog.format(
-                'is_active cannot be set: Bookiji suspended this provider (%s); only Bookiji staff can reinstate it',
-                new.suspension_reason
-            )
+            'is_active cannot be set: Bookiji suspended this provider (see suspension_reason); '
+            || 'only Bookiji staff can reinstate it'
         );
     end if;
     return new;
 end
 $$;
 comment on function internal.providers_refuse_while_suspended() is
-'Trigger: refuse making a suspended provider active (409 provider_suspended, with the suspension''s reason).';
+'Trigger: refuse making a suspended provider active (409 provider_suspended).';
 
 create or replace trigger _010_refuse_while_suspended
 before update of is_active on app.providers

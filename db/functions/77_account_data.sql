@@ -307,17 +307,24 @@ begin
             'account_not_deletable',
             pg_catalog.format(
                 'the account cannot be deleted yet: %s%s; cancel them or wait until they end, then try again',
+                -- the first ten of each named (the message is also the HTTP reason
+                -- phrase); details lists them all
                 coalesce((
                     select 'bookings ' || pg_catalog.string_agg(
                         pg_catalog.format('%s (%s, starts %s)', e ->> 'id', e ->> 'status', e ->> 'starts_at'),
-                        ', '
-                    )
-                    from pg_catalog.jsonb_array_elements(v_open -> 'bookings') as e
+                        ', ' order by n
+                    ) || case when max(t.total) > 10 then pg_catalog.format(' and %s more', max(t.total) - 10) else '' end
+                    from pg_catalog.jsonb_array_elements(v_open -> 'bookings') with ordinality as x (e, n)
+                    cross join (select pg_catalog.jsonb_array_length(v_open -> 'bookings') as total) as t
+                    where x.n <= 10
                 ), ''),
                 coalesce((
                     select case when pg_catalog.jsonb_array_length(v_open -> 'bookings') > 0 then '; ' else '' end
-                        || 'refunds in progress ' || pg_catalog.string_agg(e ->> 'id', ', ')
-                    from pg_catalog.jsonb_array_elements(v_open -> 'refunds') as e
+                        || 'refunds in progress ' || pg_catalog.string_agg(e ->> 'id', ', ' order by n)
+                        || case when max(t.total) > 10 then pg_catalog.format(' and %s more', max(t.total) - 10) else '' end
+                    from pg_catalog.jsonb_array_elements(v_open -> 'refunds') with ordinality as x (e, n)
+                    cross join (select pg_catalog.jsonb_array_length(v_open -> 'refunds') as total) as t
+                    where x.n <= 10
                 ), '')
             ),
             v_open::text

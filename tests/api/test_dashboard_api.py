@@ -190,7 +190,7 @@ def test_a_suspended_provider_leaves_a_customers_quote_until_ops_reinstate_it(
         f"{api_url}/my_provider", json={"is_active": True}, headers=bearer(provider), timeout=30
     )
     assert _error(patch) == (409, "provider_suspended")
-    assert "chargebacks" in patch.json()["message"]
+    assert "suspended" in patch.json()["message"]
     lift = _rpc(
         api_url,
         "ops_reinstate_provider",

@@ -363,3 +363,22 @@ def test_a_password_reset_for_a_deleted_account_sends_nothing(db: psycopg.Connec
     _delete(db, "customer", ann, DEFAULT_PASSWORD)
     db.execute("select auth.request_password_reset(%s)", (f"deleted-{ann}@deleted.invalid",))
     assert one(db, "select count(*) from auth.one_time_tokens where user_id = %s", ann) == 0
+
+
+def test_the_refusal_names_the_first_ten_bookings_and_counts_the_rest(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    ann = create_user(db, "customer")
+    day = start.replace(hour=9)
+    booked = []
+    for i in range(12):
+        b = bk.book(db, shop, day + timedelta(days=i // 6, hours=i % 6), ann)
+        bk.pay(db, b)
+        booked.append(b["id"])
+    with pytest.raises(psycopg.Error) as err:
+        _delete(db, "customer", ann, DEFAULT_PASSWORD)
+    message = str(err.value.diag.message_primary)
+    assert message.endswith("and 2 more; cancel them or wait until they end, then try again")
+    assert sum(b in message for b in booked) == 10
+    details = json.loads(str(err.value.diag.message_detail))
+    assert {b["id"] for b in details["bookings"]} == set(booked)
