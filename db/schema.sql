@@ -614,6 +614,33 @@ COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token
 
 
 --
+-- Name: my_booking_history(text, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_booking_history(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, before_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.my_booking_history(
+        my_booking_history.status, my_booking_history."limit", my_booking_history.before_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION my_booking_history(status text, "limit" integer, before_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_booking_history(status text, "limit" integer, before_id uuid) IS 'The calling customer''s booking history: each booking with its provider''s and service''s names and its money, latest start first.
+
+Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
+Each row: status, starts_at, ends_at, time_zone (the provider''s, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).';
+
+
+--
 -- Name: my_notifications(integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -5751,6 +5778,72 @@ COMMENT ON FUNCTION internal.mark_booking(p_booking_id uuid, p_outcome text) IS 
 
 
 --
+-- Name: my_booking_history(text, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before_start timestamptz;
+begin
+    perform internal.require_role(
+        'customer', 'only customer accounts have a booking history', 'sign in to see your bookings'
+    );
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    if p_before_id is not null then
+        select pg_catalog.lower(b.during) into v_before_start
+        from app.bookings as b
+        where b.id = p_before_id and b.customer_id = auth.uid();
+        if v_before_start is null then
+            perform internal.fail('not_found', 'before_id is not one of your bookings');
+        end if;
+    end if;
+    return query
+    select
+        b.id, b.status, pg_catalog.lower(b.during), pg_catalog.upper(b.during), pr.time_zone,
+        b.provider_id, pr.business_name, b.service_id, s.name, b.price_cents, b.deposit_cents, b.currency,
+        pay.status, m.captured_cents, m.refund_pending_cents + m.refund_succeeded_cents, m.fee_cents,
+        case when b.status = 'pending_payment' then b.hold_expires_at end,
+        b.cancelled_at, b.cancelled_by_role, b.cancel_reason, b.created_at
+    from app.bookings as b
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        b.customer_id = auth.uid()
+        and (p_status is null or b.status = p_status)
+        and (
+            v_before_start is null
+            or (pg_catalog.lower(b.during), b.id) < (v_before_start, p_before_id)
+        )
+    order by pg_catalog.lower(b.during) desc, b.id desc
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_booking_history(p_status text, p_limit integer, p_before_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid) IS 'The caller''s own bookings (customer) with provider and service names and the money, latest start first.
+Definer: the public catalogue hides inactive providers and services, whose names a past booking still needs.';
+
+
+--
 -- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6789,6 +6882,8 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
         values
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
+        ('my_booking_history', 'before_id'),
+        ('my_booking_history', 'status'),
         ('my_provider_bookings', 'after_id'),
         ('my_provider_bookings', 'booking_id'),
         ('my_provider_bookings', 'customer_id'),

@@ -1194,6 +1194,75 @@ class RpcMePostResponse(RootModel[User | None]):
     root: User | None
 
 
+class RpcMyBookingHistoryGetResponseItem(BaseModel):
+    cancel_reason: str | None = None
+    cancelled_at: AwareDatetime | None = None
+    cancelled_by_role: str | None = None
+    charged_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    created_at: AwareDatetime | None = None
+    currency: str | None = None
+    deposit_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ends_at: AwareDatetime | None = None
+    fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    hold_expires_at: AwareDatetime | None = None
+    id: UUID | None = None
+    payment_status: str | None = None
+    price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    provider_id: UUID | None = None
+    provider_name: str | None = None
+    refunded_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    service_id: UUID | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    status: str | None = None
+    time_zone: str | None = None
+
+
+class RpcMyBookingHistoryGetResponse(
+    RootModel[list[RpcMyBookingHistoryGetResponseItem]]
+):
+    root: list[RpcMyBookingHistoryGetResponseItem]
+
+
+class RpcMyBookingHistoryPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    before_id: UUID | None = None
+    limit: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 50
+    status: str | None = None
+
+
+class RpcMyBookingHistoryPostResponseItem(BaseModel):
+    cancel_reason: str | None = None
+    cancelled_at: AwareDatetime | None = None
+    cancelled_by_role: str | None = None
+    charged_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    created_at: AwareDatetime | None = None
+    currency: str | None = None
+    deposit_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ends_at: AwareDatetime | None = None
+    fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    hold_expires_at: AwareDatetime | None = None
+    id: UUID | None = None
+    payment_status: str | None = None
+    price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    provider_id: UUID | None = None
+    provider_name: str | None = None
+    refunded_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    service_id: UUID | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    status: str | None = None
+    time_zone: str | None = None
+
+
+class RpcMyBookingHistoryPostResponse(
+    RootModel[list[RpcMyBookingHistoryPostResponseItem]]
+):
+    root: list[RpcMyBookingHistoryPostResponseItem]
+
+
 class RpcMyNotificationsGetResponseItem(BaseModel):
     channel: str | None = None
     created_at: AwareDatetime | None = None

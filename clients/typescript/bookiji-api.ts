@@ -809,6 +809,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/my_booking_history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
+         * @description The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
+         *
+         *     Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
+         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+         *     Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).
+         */
+        get: operations["my_booking_history"];
+        put?: never;
+        /**
+         * The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
+         * @description The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
+         *
+         *     Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
+         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+         *     Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).
+         */
+        post: operations["my_booking_history_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/my_notifications": {
         parameters: {
             query?: never;
@@ -7518,6 +7554,276 @@ export interface operations {
             };
             /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_booking_history: {
+        parameters: {
+            query?: {
+                status?: string;
+                before_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cancel_reason?: string | null;
+                        /** Format: date-time */
+                        cancelled_at?: string | null;
+                        cancelled_by_role?: string | null;
+                        /** Format: int32 */
+                        charged_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        currency?: string | null;
+                        /** Format: int32 */
+                        deposit_cents?: number | null;
+                        /** Format: date-time */
+                        ends_at?: string | null;
+                        /** Format: int32 */
+                        fee_cents?: number | null;
+                        /** Format: date-time */
+                        hold_expires_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        payment_status?: string | null;
+                        /** Format: int32 */
+                        price_cents?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        provider_name?: string | null;
+                        /** Format: int32 */
+                        refunded_cents?: number | null;
+                        /** Format: uuid */
+                        service_id?: string | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        status?: string | null;
+                        time_zone?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_booking_history_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    before_id?: string;
+                    /**
+                     * Format: int32
+                     * @default 50
+                     */
+                    limit?: number;
+                    status?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cancel_reason?: string | null;
+                        /** Format: date-time */
+                        cancelled_at?: string | null;
+                        cancelled_by_role?: string | null;
+                        /** Format: int32 */
+                        charged_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        currency?: string | null;
+                        /** Format: int32 */
+                        deposit_cents?: number | null;
+                        /** Format: date-time */
+                        ends_at?: string | null;
+                        /** Format: int32 */
+                        fee_cents?: number | null;
+                        /** Format: date-time */
+                        hold_expires_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        payment_status?: string | null;
+                        /** Format: int32 */
+                        price_cents?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        provider_name?: string | null;
+                        /** Format: int32 */
+                        refunded_cents?: number | null;
+                        /** Format: uuid */
+                        service_id?: string | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        status?: string | null;
+                        time_zone?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

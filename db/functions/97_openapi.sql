@@ -38,6 +38,8 @@ as $$
         values
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
+        ('my_booking_history', 'before_id'),
+        ('my_booking_history', 'status'),
         ('my_provider_bookings', 'after_id'),
         ('my_provider_bookings', 'booking_id'),
         ('my_provider_bookings', 'customer_id'),

@@ -1,5 +1,5 @@
 -- The web app's provider dashboard, ops console and account page
--- (db/functions/74_provider_bookings.sql .. 77_account_data.sql): who may call
+-- (db/functions/74_provider_bookings.sql .. 78_customer_bookings.sql): who may call
 -- what. The definers behind the api wrappers check the role claim again and
 -- refuse everyone else with a registered code. Their helpers
 -- (provider_may_contact, ops_provider_check, provider_suspension_json,
@@ -32,3 +32,9 @@ grant execute on function
 internal.delete_my_account(text),
 api.delete_my_account(text)
 to customer, provider;
+
+-- a customer's booking history with names and money
+grant execute on function
+internal.my_booking_history(text, integer, uuid),
+api.my_booking_history(text, integer, uuid)
+to customer;

@@ -188,3 +188,36 @@ def test_the_export_and_deletion_are_in_the_openapi_of_those_who_may_call_them(
     assert {"/rpc/export_my_data", "/rpc/delete_my_account"} <= set(doc["paths"])
     assert "/rpc/ops_booking_story" not in doc["paths"]
     assert "/rpc/my_provider_bookings" not in doc["paths"]
+
+
+def test_a_customers_history_over_http_is_hers_alone(
+    api_url: str, admin: psycopg.Connection[Any]
+) -> None:
+    shop = _shop(admin)
+    ann = api_helper.signup(api_url, "customer")
+    bea = api_helper.signup(api_url, "customer")
+    mine = _past_booking(admin, shop, ann.id)
+    hers = _past_booking(admin, shop, bea.id)
+    resp = httpx.get(f"{api_url}/rpc/my_booking_history", headers=ann.headers, timeout=30)
+    assert resp.status_code == 200, resp.text
+    assert [(r["id"], r["service_name"], r["charged_cents"]) for r in resp.json()] == [
+        (mine["id"], "Cut", 1000)
+    ]
+    assert hers["id"] not in resp.text
+    foreign = httpx.post(
+        f"{api_url}/rpc/my_booking_history",
+        json={"before_id": hers["id"]},
+        headers=ann.headers,
+        timeout=30,
+    )
+    assert (foreign.status_code, foreign.json()["hint"]) == (404, "not_found")
+    bad = httpx.post(
+        f"{api_url}/rpc/my_booking_history", json={"limit": 0}, headers=ann.headers, timeout=30
+    )
+    assert (bad.status_code, bad.json()["hint"]) == (400, "invalid_input")
+    assert "limit" in bad.json()["message"]
+    provider = httpx.get(
+        f"{api_url}/rpc/my_booking_history", headers=bearer(mint("provider")), timeout=30
+    )
+    assert (provider.status_code, provider.json()["hint"]) == (403, "forbidden")
+    assert httpx.get(f"{api_url}/rpc/my_booking_history", timeout=30).status_code == 401

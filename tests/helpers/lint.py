@@ -99,6 +99,8 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     # each person's own data; deletion for customers and providers (ops: the command line)
     "api.export_my_data()": SIGNED_IN,
     "api.delete_my_account(text)": PARTIES,
+    # a customer's history with names and money
+    "api.my_booking_history(text,integer,uuid)": CUSTOMER,
 }
 
 
