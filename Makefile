@@ -22,6 +22,7 @@ bootstrap:
 	@scripts/bootstrap.sh
 
 up: bootstrap
+	@scripts/build-web.sh
 	@$(BOOKIJI) up
 
 demo: bootstrap

@@ -28,7 +28,7 @@ from psycopg import sql
 
 import bookiji_seed as seed
 from bench.tools import PGBENCH, CpuProbe, pgbench_init
-from bookiji import config, demo, deploy, gateway, procs, stack, stripe_setup
+from bookiji import config, deploy, gateway, procs, stack, stripe_setup
 from bookiji.config import Settings
 
 BENCH_DB = "bookiji_bench"
@@ -45,7 +45,8 @@ NO_LIMIT = 1_000_000
 class Account:
     id: str
     email: str
-    session_id: str
+    session_id: str | None
+    url: str  # the database it lives in
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,9 +113,27 @@ class BenchEnv:
         return _accounts(url, prefix)[:count]
 
     def token_for(self, account: Account) -> str:
-        return demo.mint_token(
-            self.settings, account.id, "customer", account.email, ttl=3600, sid=account.session_id
-        )
+        return self.tokens_for([account])[0]
+
+    def tokens_for(self, accounts: list[Account]) -> list[str]:
+        """Access tokens as api.login issues them: signed by the database
+        (auth.issue_session), each carrying its account's session (a new one if it has none),
+        valid for the bench's jwt_ttl_seconds."""
+        tokens: list[str] = []
+        by_url: dict[str, list[Account]] = {}
+        for a in accounts:
+            by_url.setdefault(a.url, []).append(a)
+        issued: dict[str, str] = {}
+        for url, group in by_url.items():
+            with psycopg.connect(url, autocommit=True) as conn:
+                for a in group:
+                    row = conn.execute(
+                        "select auth.issue_session(%s, %s) ->> 'access_token'", (a.id, a.session_id)
+                    ).fetchone()
+                    assert row is not None and row[0]
+                    issued[a.id] = str(row[0])
+        tokens = [issued[a.id] for a in accounts]
+        return tokens
 
     def api_for(self, url: str) -> procs.ApiServer:
         """nginx → PostgREST (with the hook) over another database of the server."""
@@ -122,6 +141,36 @@ class BenchEnv:
             name = "api-" + config.dbname_of(url)
             self._apis[url] = self._run_api(name, pre_request=True, with_nginx=True, db_url=url)
         return self._apis[url]
+
+    def realtime_api_for(self, url: str, clients: int) -> procs.ApiServer:
+        """nginx → PostgREST and the real-time service over another database, for
+        ``clients`` WebSocket clients from 127.0.0.1: the per-address caps (nginx's
+        limit_conn, the service's own) lifted, nginx's worker and file limits raised."""
+        key = f"{url}#realtime"
+        if key not in self._apis:
+            name = "api-rt-" + config.dbname_of(url)
+            db_url = url
+            dbname = config.dbname_of(db_url)
+            self._apis[key] = self._stack.enter_context(
+                procs.run_api(
+                    self.settings,
+                    db_url=db_url,
+                    authenticator_url=config.with_credentials(
+                        db_url, "authenticator", self.settings.authenticator_password, dbname
+                    ),
+                    home=self.home / name,
+                    rate_per_address=NO_LIMIT,
+                    rate_per_token=NO_LIMIT,
+                    costly_per_address=NO_LIMIT,
+                    costly_anonymous=NO_LIMIT,
+                    realtime_env={"REALTIME_MAX_CONNECTIONS_PER_ADDRESS": str(NO_LIMIT)},
+                    realtime_per_address=65535,
+                    # two per client (its own and the upstream's), and room: nginx warned
+                    # "worker_connections are not enough" at 2 per client + 512 with 5,000
+                    worker_connections=max(2048, 3 * clients + 1024),
+                )
+            )
+        return self._apis[key]
 
     def worker_for(self, url: str) -> Worker:
         """The worker over the database at ``url``, with localstripe and an SMTP sink
@@ -384,7 +433,7 @@ def _accounts(url: str, prefix: str = "bench") -> list[Account]:
             """,
             (f"{prefix}-%@bookiji.test",),
         ).fetchall()
-    return [Account(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+    return [Account(str(r[0]), str(r[1]), str(r[2]) if r[2] else None, url) for r in rows]
 
 
 def _drop(settings: Settings, dbname: str) -> None:
@@ -400,6 +449,8 @@ def bench_settings() -> Settings:
         config.load(),
         rate_limit_writes_per_minute=NO_LIMIT,
         rate_limit_anon_writes_per_minute=NO_LIMIT,
+        # tokens (signed by the database, auth.issue_session) outlive a long run
+        jwt_ttl_seconds=3600,
     )
 
 

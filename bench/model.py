@@ -128,6 +128,8 @@ class Options:
     quick: bool
     # dataset sizes (providers) for the quote scenario
     sizes: list[int] = field(default_factory=lambda: [10_000, 100_000])
+    # WebSocket clients of the realtime scenario
+    clients: list[int] = field(default_factory=lambda: [1_000, 5_000])
 
 
 @dataclass

@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 10000,100000; --quick 1000; each is seeded once with two weeks of bookings and kept;"
         " 1000000 takes ~40 min and ~20 GB to build)",
     )
+    p.add_argument(
+        "--clients",
+        help="comma-separated WebSocket client counts of the realtime scenario (default 1000,5000)",
+    )
     p.add_argument("--quick", action="store_true", help="one short sample per variant, no warm-up")
     p.add_argument(
         "--database-url",
@@ -107,13 +111,19 @@ def parse_options(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
         p.error(f"--sizes: not a list of numbers: {args.sizes}")
     if not sizes or not 1 <= min(sizes) <= max(sizes) <= 1_000_000:
         p.error("--sizes must be between 1 and 1,000,000")
+    try:
+        clients = sorted({int(n) for n in (args.clients or "1000,5000").split(",") if n.strip()})
+    except ValueError:
+        p.error(f"--clients: not a list of numbers: {args.clients}")
+    if not clients or min(clients) < 1:
+        p.error("--clients must be positive")
     names = [s.name for s in SCENARIOS] if args.scenarios == "all" else args.scenarios.split(",")
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
         p.error(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
     # always in the registry's order: later scenarios may use earlier results
     ordered = [s.name for s in SCENARIOS if s.name in names]
-    return Options(ordered, duration, repeat, concurrency, args.quick, sizes), args
+    return Options(ordered, duration, repeat, concurrency, args.quick, sizes, clients), args
 
 
 def _sample(variant: Variant, duration: float) -> Sample:
@@ -206,6 +216,7 @@ def run(opts: Options, *, database_url: str | None, results_dir: Path) -> Path:
             "duration_s": opts.duration,
             "repeat": opts.repeat,
             "concurrency": opts.concurrency,
+            "clients": opts.clients,
             "quick": opts.quick,
         },
         "machine": machine,

@@ -46,8 +46,13 @@ def cmd_db(args: argparse.Namespace) -> int:
         os.execv(deploy.PSQL, [deploy.PSQL, "-X", s.database_url, *args.rest])
     if args.action == "dump":
         stack.ensure_database_server(s)
-        deploy.dump_fresh(s, deploy.DB_DIR / "schema.sql", deploy.CONSTRAINT_ERRORS_JS)
-        print("wrote db/schema.sql and gateway/constraint_errors.js from a fresh deploy")
+        deploy.dump_fresh(
+            s, deploy.DB_DIR / "schema.sql", deploy.CONSTRAINT_ERRORS_JS, deploy.RPC_ARGUMENTS_JS
+        )
+        print(
+            "wrote db/schema.sql, gateway/constraint_errors.js and gateway/rpc_arguments.js"
+            " from a fresh deploy"
+        )
         return 0
     if not s.embedded:
         if args.action == "reset":

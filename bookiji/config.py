@@ -55,6 +55,10 @@ DEFAULTS: dict[str, str] = {
     "PGRST_LOG_LEVEL": "error",
     "JWT_AUD": "bookiji",
     "JWT_TTL_SECONDS": "900",
+    # the web app's Stripe.js and publishable key (docs/web.md): localstripe's stand-in in
+    # development; in production Stripe's own script and your account's pk_live_ key
+    "STRIPE_JS_URL": "http://127.0.0.1:12111/js.stripe.com/v3/",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_bookiji_local",
     **settings.DEFAULTS,
     **realtime_settings.DEFAULTS,
 }
@@ -105,6 +109,17 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
     return {name: os.environ.get(name) or stored[name] for name in SECRET_NAMES}
 
 
+def _stripe_js_url() -> str:
+    """STRIPE_JS_URL; unset, localstripe's stand-in beside a local STRIPE_API_BASE (a fake
+    moved to another port takes its Stripe.js along), else the default."""
+    if os.environ.get("STRIPE_JS_URL"):
+        return os.environ["STRIPE_JS_URL"]
+    base = _env("STRIPE_API_BASE")
+    if (urlsplit(base).hostname or "") in ("127.0.0.1", "localhost", "::1"):
+        return base.rstrip("/") + "/js.stripe.com/v3/"
+    return DEFAULTS["STRIPE_JS_URL"]
+
+
 def dbname_of(url: str) -> str:
     return urlsplit(url).path.lstrip("/") or "postgres"
 
@@ -133,6 +148,8 @@ class Settings:
     stripe_secret_key: str
     stripe_api_base: str
     stripe_webhook_secret: str
+    stripe_js_url: str
+    stripe_publishable_key: str
     smtp_url: str
     mail_from: str
     worker_metrics_port: int
@@ -197,6 +214,19 @@ class Settings:
         """The real-time service logs in as authenticator, as PostgREST does."""
         return os.environ.get("REALTIME_DATABASE_URL") or self.authenticator_url
 
+    def app_config(self, stripe_js_url: str | None = None) -> dict[str, str]:
+        """What the web app reads at /app/config.json (the API is the page's own origin)."""
+        return {
+            "realtime_path": "/realtime",
+            "stripe_js_url": stripe_js_url or self.stripe_js_url,
+            "stripe_publishable_key": self.stripe_publishable_key,
+        }
+
+    @property
+    def app_url(self) -> str:
+        """The web app, served by nginx (docs/web.md)."""
+        return f"{self.api_url}/app/"
+
     def admin_url(self, dbname: str | None = None) -> str:
         """The administrative URL, optionally pointed at another database on the same server."""
         if dbname is None:
@@ -239,6 +269,8 @@ def load() -> Settings:
         stripe_secret_key=_env("STRIPE_SECRET_KEY"),
         stripe_api_base=_env("STRIPE_API_BASE"),
         stripe_webhook_secret=sec["STRIPE_WEBHOOK_SECRET"],
+        stripe_js_url=_stripe_js_url(),
+        stripe_publishable_key=_env("STRIPE_PUBLISHABLE_KEY"),
         smtp_url=_env("SMTP_URL"),
         mail_from=_env("MAIL_FROM"),
         worker_metrics_port=int(_env("WORKER_METRICS_PORT")),

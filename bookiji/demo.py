@@ -7,42 +7,15 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
 from pathlib import Path
 
 import httpx
-import jwt
 import psycopg
 
 from bookiji.config import ROOT, Settings
 from worker.errors import ConfigError
 
 DEMO_CUSTOMER = "demo.customer@bookiji.test"
-
-
-def mint_token(
-    settings: Settings,
-    sub: uuid.UUID | str,
-    role: str,
-    email: str,
-    ttl: int | None = None,
-    *,
-    sid: uuid.UUID | str | None = None,
-) -> str:
-    """An access token as api.login issues it; ``sid`` names the session (auth.sessions)."""
-    now = int(time.time())
-    claims: dict[str, str | int] = {
-        "sub": str(sub),
-        "role": role,
-        "email": email,
-        "aud": settings.jwt_aud,
-        "iat": now,
-        "exp": now + (ttl or settings.jwt_ttl_seconds),
-    }
-    if sid is not None:
-        claims["sid"] = str(sid)
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
 def token_for_email(settings: Settings, email: str) -> str:

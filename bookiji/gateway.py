@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import resource
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NJS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
 # the njs files, in the top-level gateway/ of the checkout (the image copies it too)
 JS_DIR = Path(__file__).resolve().parent.parent / "gateway"
+# the built web app (web/, `npm run build`), served at /app/
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+_MIME_TYPES = "/etc/nginx/mime.types"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,13 @@ class GatewayConfig:
     realtime_port: int | None = None
     realtime_host: str = "127.0.0.1"
     realtime_per_address: int = 500  # open WebSocket connections per client address
+    # connections nginx's one worker holds (a WebSocket client holds two: its own and
+    # the upstream's); above 2048 the worker's file limit is raised to match
+    worker_connections: int = 2048
+    # the web app (web/, docs/web.md): its built files served at /app/, and the runtime
+    # configuration it reads at /app/config.json (no rebuild per environment); none: no app
+    web_dir: Path | None = None
+    app_config: dict[str, str] | None = None
 
     @property
     def access_log(self) -> Path:
@@ -62,6 +73,16 @@ LOG_FORMAT = (
 def _error_body(code: str, message: str) -> str:
     status, hint = code.split(":")
     return json.dumps({"code": f"PT{status}", "message": message, "details": None, "hint": hint})
+
+
+def _worker_limits(cfg: GatewayConfig) -> str:
+    events = f"events {{ worker_connections {cfg.worker_connections}; }}"
+    if cfg.worker_connections <= 2048:
+        return events
+    # as far as this process may raise it (nginx's master runs as the caller)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    files = cfg.worker_connections * 2 if hard == resource.RLIM_INFINITY else hard
+    return f"worker_rlimit_nofile {min(cfg.worker_connections * 2, files)};\n{events}"
 
 
 def _realtime_upstream(cfg: GatewayConfig) -> str:
@@ -106,6 +127,53 @@ def _realtime_location(cfg: GatewayConfig) -> str:
 """
 
 
+def _nginx_string(text: str) -> str:
+    """``text`` as one single-quoted nginx string (no variables expanded)."""
+    if "$" in text or "\\" in text:
+        raise ValueError(f"the web app's configuration cannot hold '$' or a backslash: {text!r}")
+    return "'" + text.replace("'", "\\'") + "'"
+
+
+def _app_locations(cfg: GatewayConfig) -> str:
+    if cfg.web_dir is None:
+        return ""
+    dist = str(cfg.web_dir).rstrip("/")
+    config = _nginx_string(json.dumps(cfg.app_config or {}, sort_keys=True))
+    # Hashed assets never change under one name: cached for a year. index.html and every
+    # route of the single-page app (the fallback) are revalidated on each visit, so a
+    # new build is seen at once. The configuration is rendered here, per environment.
+    return f"""
+        location = /app {{
+            return 301 /app/;
+        }}
+        location = /app/config.json {{
+            limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
+            add_header Cache-Control "no-store" always;
+            add_header X-Request-Id $request_id always;
+            return 200 {config};
+        }}
+        location /app/assets/ {{
+            limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
+            alias {dist}/assets/;
+            default_type application/octet-stream;
+            add_header Cache-Control "public, max-age=31536000, immutable" always;
+            add_header X-Content-Type-Options nosniff always;
+            error_page 429 = @rate_limited;
+        }}
+        location /app/ {{
+            limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
+            alias {dist}/;
+            default_type text/html;
+            try_files $uri /app/index.html;
+            add_header Cache-Control "no-cache" always;
+            add_header X-Content-Type-Options nosniff always;
+            add_header X-Frame-Options DENY always;
+            add_header Referrer-Policy same-origin always;
+            error_page 429 = @rate_limited;
+        }}
+"""
+
+
 def render(cfg: GatewayConfig) -> str:
     js_dir = cfg.js_dir or JS_DIR
     tmp = cfg.home / "tmp"
@@ -119,7 +187,7 @@ daemon off;
 worker_processes 1;
 pid {cfg.home / "nginx.pid"};
 error_log {cfg.home / "error.log"} warn;
-events {{ worker_connections 2048; }}
+{_worker_limits(cfg)}
 http {{
     js_path "{js_dir}";
     js_import jwt from jwt.js;
@@ -136,6 +204,7 @@ http {{
     uwsgi_temp_path {tmp / "uwsgi"};
     scgi_temp_path {tmp / "scgi"};
 
+    include {_MIME_TYPES};
     log_format bookiji escape=json '{LOG_FORMAT}';
     access_log {cfg.access_log} bookiji buffer=64k flush=1s;
     server_tokens off;
@@ -170,7 +239,7 @@ http {{
             error_page 429 = @rate_limited;
             error_page 413 = @too_large;
         }}
-{_realtime_location(cfg)}
+{_realtime_location(cfg)}{_app_locations(cfg)}
         # the OpenAPI 3.1 document (api.openapi(), docs/api.md) at a stable path
         location = /openapi.json {{
             limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
@@ -230,7 +299,13 @@ def prepare(cfg: GatewayConfig) -> Path:
     tmp.mkdir(exist_ok=True)
     if cfg.js_dir is not None:
         cfg.js_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("jwt.js", "upstream.js", "errors.js", "constraint_errors.js"):
+        for name in (
+            "jwt.js",
+            "upstream.js",
+            "errors.js",
+            "constraint_errors.js",
+            "rpc_arguments.js",
+        ):
             shutil.copyfile(
                 JS_DIR / name,
                 cfg.js_dir / name,

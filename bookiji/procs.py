@@ -139,6 +139,10 @@ def run_api(
     costly_per_address: int = 4,
     costly_anonymous: int = 6,
     realtime_env: dict[str, str] | None = None,
+    realtime_per_address: int = 500,
+    worker_connections: int = 2048,
+    web_dir: Path | None = None,
+    app_config: dict[str, str] | None = None,
 ) -> Iterator[ApiServer]:
     """Start PostgREST over ``authenticator_url`` (and nginx in front), yield, stop both.
 
@@ -208,6 +212,10 @@ def run_api(
                 costly_per_address=costly_per_address,
                 costly_anonymous=costly_anonymous,
                 realtime_port=server.realtime.port if server.realtime else None,
+                realtime_per_address=realtime_per_address,
+                worker_connections=worker_connections,
+                web_dir=web_dir,
+                app_config=app_config,
             )
             gateway.prepare(gw)
             nginx = subprocess.Popen(

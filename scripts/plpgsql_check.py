@@ -8,7 +8,6 @@ schemas, failing on any error or warning it reports (performance hints are shown
 from __future__ import annotations
 
 import sys
-import uuid
 
 import psycopg
 
@@ -21,20 +20,20 @@ def main() -> int:
     cluster = scratch.test_cluster()
     cluster.start()
     cluster.wait_ready()
-    name = f"bookiji_lint_{uuid.uuid4().hex[:8]}"
-    url = scratch.create_db(name, template=None)
     problems = 0
-    try:
-        deploy.deploy(config.load(), url=url)
-        with psycopg.connect(url, autocommit=True) as conn:
+    with scratch.scratch_database("bookiji_lint", template=None) as db:
+        deploy.deploy(config.load(), url=db.url)
+        with psycopg.connect(db.url, autocommit=True) as conn:
             conn.execute("create extension if not exists plpgsql_check")
             funcs = conn.execute(
                 """
-                select p.oid, p.oid::regprocedure::text, t.tgrelid
+                select p.oid, p.oid::regprocedure::text, t.tgrelid, t.tgoldtable, t.tgnewtable
                 from pg_proc p
                 join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
                 left join lateral (
-                    select tg.tgrelid from pg_trigger tg where tg.tgfoid = p.oid limit 1
+                    -- a statement trigger's transition tables (referencing old/new table)
+                    select tg.tgrelid, tg.tgoldtable, tg.tgnewtable
+                    from pg_trigger tg where tg.tgfoid = p.oid limit 1
                 ) t on true
                 where p.pronamespace::regnamespace::text = any(%s)
                   and p.prorettype <> 'event_trigger'::regtype
@@ -42,16 +41,17 @@ def main() -> int:
                 """,
                 (list(SCHEMAS),),
             ).fetchall()
-            for oid, signature, relid in funcs:
+            for oid, signature, relid, oldtable, newtable in funcs:
                 if relid is None and conn.execute(
                     "select prorettype = 'trigger'::regtype from pg_proc where oid = %s", (oid,)
                 ).fetchone() == (True,):
                     continue  # a trigger function with no trigger yet
                 rows = conn.execute(
                     "select level, message, lineno, statement, hint from plpgsql_check_function_tb("
-                    "%s, relid => coalesce(%s, 0)::oid, extra_warnings => false, "
-                    "performance_warnings => false, security_warnings => true)",
-                    (oid, relid),
+                    "%s, relid => coalesce(%s, 0)::oid, oldtable => %s, newtable => %s, "
+                    "extra_warnings => false, performance_warnings => false, "
+                    "security_warnings => true)",
+                    (oid, relid, oldtable, newtable),
                 ).fetchall()
                 for level, message, lineno, statement, hint in rows:
                     problems += 1
@@ -59,8 +59,6 @@ def main() -> int:
                         f"plpgsql_check: {signature}:{lineno}: {level}: {message} ({statement}) {hint or ''}"
                     )
             print(f"plpgsql_check: {len(funcs)} functions checked, {problems} problems")
-    finally:
-        scratch.drop_db(name)
     return 1 if problems else 0
 
 

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/lint.sh
+scripts/build-web.sh --force  # the browser tests (tests/web/) serve web/dist
 echo "== pytest"
 set +e
 .venv/bin/pytest "$@" ${ARGS:-}

@@ -37,6 +37,8 @@ DEFAULTS: dict[str, str] = {
     "WORKER_SWEEP_SECONDS": "15",
     "WORKER_RECONCILE_SECONDS": "600",
     "RECONCILE_WINDOW_DAYS": "7",
+    # the web app's address, for links in emails (the password reset page)
+    "APP_URL": "http://127.0.0.1:3000/app",
 }
 
 # Optional settings with no default: SMS goes out through Twilio only when all

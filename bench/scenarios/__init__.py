@@ -14,6 +14,7 @@ from bench.scenarios.overhead import Overhead
 from bench.scenarios.queue import QueueScenario
 from bench.scenarios.quote import Quote
 from bench.scenarios.quote_open_loop import QuoteOpenLoop
+from bench.scenarios.realtime import Realtime
 
 SCENARIOS: list[Scenario] = [
     Calibration(),
@@ -26,5 +27,6 @@ SCENARIOS: list[Scenario] = [
     QuoteOpenLoop(),
     Confirm(),
     Mixed(),
+    Realtime(),
 ]
 BY_NAME: dict[str, Scenario] = {s.name: s for s in SCENARIOS}

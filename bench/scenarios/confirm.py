@@ -63,7 +63,7 @@ where a.status in ('pending_payment', 'confirmed') and b.status in ('pending_pay
 
 
 def _claims(env: BenchEnv, accounts: list[Account]) -> tuple[list[str], list[str]]:
-    tokens = [env.token_for(a) for a in accounts]
+    tokens = env.tokens_for(accounts)
     claims = [json.dumps(jwt.decode(t, options={"verify_signature": False})) for t in tokens]
     return tokens, claims
 
@@ -167,6 +167,47 @@ def sweep(url: str, customers: list[str]) -> None:
                 return
 
 
+def direct_sample(
+    env: BenchEnv,
+    url: str,
+    claims: list[str],
+    batch: list[tuple[int, str, str]],
+    clients: int,
+    duration: float,
+) -> Sample:
+    """pgbench confirming ``batch``'s offers (popped from a table) as PostgREST would
+    call api.confirm_booking: set role and claims, then the call, in one transaction."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"truncate {POOL_TABLE}")
+        with conn.cursor().copy(
+            f"copy {POOL_TABLE} (claims, quote_id, provider_id) from stdin"
+        ) as cp:
+            for w, q, p in batch:
+                cp.write_row((claims[w], q, p))
+    script = (
+        "begin;\n"
+        f"delete from {POOL_TABLE} where id = (select id from {POOL_TABLE} "
+        "order by id limit 1 for update skip locked) "
+        "returning claims, quote_id, provider_id \\gset\n"
+        "select set_config('role', 'customer', true), "
+        "set_config('request.jwt.claims', :claims, true);\n"
+        "select api.confirm_booking(:quote_id, :provider_id);\n"
+        "commit;\n"
+    )
+    return measured(
+        env.probes(), lambda: pgbench(url, clients=clients, duration=duration, script=script)
+    )
+
+
+def make_pool(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            f"create table if not exists {POOL_TABLE} "
+            "(id bigserial primary key, claims text, quote_id uuid, provider_id uuid)"
+        )
+        conn.execute(f"truncate {POOL_TABLE}")
+
+
 def _post(api_url: str, token: str, body: str, results: list[int], go: threading.Event) -> None:
     parts = urlsplit(api_url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
@@ -194,12 +235,7 @@ class Confirm:
         env = ctx.env
         url = env.dataset(min(ctx.options.sizes))
         lift_hold_limit(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                f"create table if not exists {POOL_TABLE} "
-                "(id bigserial primary key, claims text, quote_id uuid, provider_id uuid)"
-            )
-            conn.execute(f"truncate {POOL_TABLE}")
+        make_pool(url)
         accounts = env.accounts_of(url)
         tokens, claims = _claims(env, accounts)
         racers = env.accounts_of(url, RACERS, "race")
@@ -241,30 +277,7 @@ class Confirm:
 
         def direct(duration: float) -> Sample:
             batch = enough(duration)
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f"truncate {POOL_TABLE}")
-                with conn.cursor().copy(
-                    f"copy {POOL_TABLE} (claims, quote_id, provider_id) from stdin"
-                ) as cp:
-                    for w, q, p in batch:
-                        cp.write_row((claims[w], q, p))
-            script = (
-                "begin;\n"
-                f"delete from {POOL_TABLE} where id = (select id from {POOL_TABLE} "
-                "order by id limit 1 for update skip locked) "
-                "returning claims, quote_id, provider_id \\gset\n"
-                "select set_config('role', 'customer', true), "
-                "set_config('request.jwt.claims', :claims, true);\n"
-                "select api.confirm_booking(:quote_id, :provider_id);\n"
-                "commit;\n"
-            )
-            return counted(
-                measured(
-                    env.probes(),
-                    lambda: pgbench(url, clients=c, duration=duration, script=script),
-                ),
-                batch,
-            )
+            return counted(direct_sample(env, url, claims, batch, c, duration), batch)
 
         def race(duration: float, a: ApiServer = api) -> Sample:
             del duration  # one round, however long it takes

@@ -153,7 +153,7 @@ class Dataset:
 def dataset(ctx: Context, size: int) -> Dataset:
     env = ctx.env
     url = env.dataset(size)
-    tokens = [env.token_for(a) for a in env.accounts_of(url)]
+    tokens = env.tokens_for(env.accounts_of(url))
     return Dataset(size, url, env.api_for(url), requests(), tokens)
 
 

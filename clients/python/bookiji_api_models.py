@@ -33,6 +33,10 @@ class Error(BaseModel):
                 'invalid_transition',
                 'too_late',
                 'booking_started',
+                'booking_not_completed',
+                'already_reviewed',
+                'edit_window_closed',
+                'already_replied',
                 'quote_expired',
                 'idempotency_key_reused',
                 'too_many_holds',
@@ -40,6 +44,7 @@ class Error(BaseModel):
                 'provider_suspended',
                 'account_not_deletable',
                 'payload_too_large',
+                'too_many_reviews',
                 'rate_limited',
                 'internal_error',
                 'unavailable',
@@ -300,6 +305,46 @@ class MyQuoteOffers(BaseModel):
     ] = None
 
 
+class MyReviews(BaseModel):
+    body: Annotated[
+        str | None, Field(description="The review's text (null: stars only).")
+    ] = None
+    booking_id: Annotated[UUID | None, Field(description='The reviewed booking.')] = (
+        None
+    )
+    created_at: Annotated[
+        AwareDatetime | None, Field(description='When the review was written.')
+    ] = None
+    editable_until: Annotated[
+        AwareDatetime | None,
+        Field(description='Until when edit_review accepts a change.'),
+    ] = None
+    edited_at: Annotated[
+        AwareDatetime | None,
+        Field(description='When the review was last edited (null: never).'),
+    ] = None
+    hidden: Annotated[
+        bool | None,
+        Field(description='Whether moderation hid the review from the public.'),
+    ] = None
+    hidden_reason: Annotated[
+        str | None, Field(description='Why moderation hid it (null: not hidden).')
+    ] = None
+    id: Annotated[UUID | None, Field(description='Review id.')] = None
+    provider_id: Annotated[UUID | None, Field(description='The reviewed provider.')] = (
+        None
+    )
+    replied_at: Annotated[
+        AwareDatetime | None, Field(description='When the provider replied.')
+    ] = None
+    reply: Annotated[
+        str | None, Field(description="The provider's reply (null: none).")
+    ] = None
+    stars: Annotated[
+        int | None, Field(description='Stars, 1 to 5.', ge=-32768, le=32767)
+    ] = None
+
+
 class MyServices(BaseModel):
     buffer_after_minutes: Annotated[
         int | None,
@@ -479,6 +524,14 @@ class Providers(BaseModel):
     description: Annotated[str | None, Field(description='Free-text description.')] = (
         None
     )
+    ended_bookings: Annotated[
+        int | None,
+        Field(
+            description='Bookings with this provider that ended (completed, no_show or cancelled).',
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
     id: Annotated[UUID | None, Field(description='Provider id.')] = None
     lat: Annotated[
         float | None, Field(description="Latitude of the provider's location (WGS 84).")
@@ -487,13 +540,47 @@ class Providers(BaseModel):
         float | None,
         Field(description="Longitude of the provider's location (WGS 84)."),
     ] = None
+    no_show_rate: Annotated[
+        float | None,
+        Field(
+            description='Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings).'
+        ),
+    ] = None
+    no_shows: Annotated[
+        int | None,
+        Field(
+            description='Of those, how many ended as no_show.',
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
+    provider_cancellation_rate: Annotated[
+        float | None,
+        Field(
+            description='Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings".'
+        ),
+    ] = None
+    provider_cancellations: Annotated[
+        int | None,
+        Field(
+            description='Of those, how many the provider cancelled.',
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
     rating_avg: Annotated[
         float | None,
-        Field(description='Average rating (1 to 5), null without ratings.'),
+        Field(
+            description='Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years.'
+        ),
     ] = None
     rating_count: Annotated[
         int | None,
-        Field(description='Number of ratings received.', ge=-2147483648, le=2147483647),
+        Field(
+            description='Number of ratings received (published reviews, see api.reviews).',
+            ge=-2147483648,
+            le=2147483647,
+        ),
     ] = None
     service_radius_km: Annotated[
         float | None,
@@ -503,6 +590,36 @@ class Providers(BaseModel):
     ] = None
     time_zone: Annotated[
         str | None, Field(description="IANA time zone of the provider's working hours.")
+    ] = None
+
+
+class Reviews(BaseModel):
+    author_name: Annotated[
+        str | None,
+        Field(description='The customer\'s first name and last initial ("Marie T.").'),
+    ] = None
+    body: Annotated[
+        str | None, Field(description="The review's text (null: stars only).")
+    ] = None
+    created_at: Annotated[
+        AwareDatetime | None, Field(description='When the review was written.')
+    ] = None
+    edited_at: Annotated[
+        AwareDatetime | None,
+        Field(description='When the review was last edited (null: never).'),
+    ] = None
+    id: Annotated[UUID | None, Field(description='Review id.')] = None
+    provider_id: Annotated[UUID | None, Field(description='The reviewed provider.')] = (
+        None
+    )
+    replied_at: Annotated[
+        AwareDatetime | None, Field(description='When the provider replied.')
+    ] = None
+    reply: Annotated[
+        str | None, Field(description="The provider's reply (null: none).")
+    ] = None
+    stars: Annotated[
+        int | None, Field(description='Stars, 1 to 5.', ge=-32768, le=32767)
     ] = None
 
 
@@ -710,6 +827,10 @@ class MyProviderPostRequest(BaseModel):
 
 class MyQuoteOffersGetResponse(RootModel[list[MyQuoteOffers]]):
     root: list[MyQuoteOffers]
+
+
+class MyReviewsGetResponse(RootModel[list[MyReviews]]):
+    root: list[MyReviews]
 
 
 class MyServicesGetResponse(RootModel[list[MyServices]]):
@@ -988,6 +1109,10 @@ class ProvidersGetResponse(RootModel[list[Providers]]):
     root: list[Providers]
 
 
+class ReviewsGetResponse(RootModel[list[Reviews]]):
+    root: list[Reviews]
+
+
 class RpcAvailableSlotsGetResponseItem(BaseModel):
     ends_at: AwareDatetime | None = None
     starts_at: AwareDatetime | None = None
@@ -1138,6 +1263,15 @@ class RpcDlqShowPostRequest(BaseModel):
     queue: str
 
 
+class RpcEditReviewPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    body: str | None = None
+    review_id: UUID
+    stars: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+
+
 class RpcExportMyDataPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1156,6 +1290,14 @@ class RpcHealthPostRequest(BaseModel):
 
 class RpcHealthPostResponse(BaseModel):
     status: Literal['ok']
+
+
+class RpcHideReviewPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    reason: str
+    review_id: UUID
 
 
 class RpcLoginPostRequest(BaseModel):
@@ -1722,6 +1864,14 @@ class RpcRefreshPostRequest(BaseModel):
     refresh_token: str
 
 
+class RpcReplyToReviewPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    reply: str
+    review_id: UUID
+
+
 class RpcRequestPasswordResetPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1743,6 +1893,15 @@ class RpcResetPasswordPostRequest(BaseModel):
     )
     new_password: str
     token: str
+
+
+class RpcReviewBookingPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    body: str | None = None
+    booking_id: UUID
+    stars: Annotated[int, Field(ge=-2147483648, le=2147483647)]
 
 
 class RpcSetNotificationPreferencePostRequest(BaseModel):

@@ -119,6 +119,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/my_reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your own reviews (role customer), hidden ones included with the moderator's reason.
+         * @description Your own reviews (role customer), hidden ones included with the moderator's reason.
+         */
+        get: operations["list_my_reviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/my_services": {
         parameters: {
             query?: never;
@@ -295,6 +315,28 @@ export interface paths {
          *     Open to everyone. A provider account sees only its own profile here.
          */
         get: operations["list_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         * @description Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         *
+         *     Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.
+         */
+        get: operations["list_reviews"];
         put?: never;
         post?: never;
         delete?: never;
@@ -655,6 +697,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/edit_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your review's stars or text, within 14 days of writing it.
+         * @description Change your review's stars or text, within 14 days of writing it.
+         *
+         *     Role customer, own reviews only. Give stars, body or both; an empty body removes the text.
+         *     Errors: 400 invalid_input (nothing to change, stars outside 1..5, body too long); 404 not_found;
+         *     409 edit_window_closed (written more than 14 days ago); 409 conflict (hidden by moderation).
+         */
+        post: operations["edit_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/export_my_data": {
         parameters: {
             query?: never;
@@ -711,6 +777,30 @@ export interface paths {
          *     latest migration; every other caller gets the status alone.
          */
         post: operations["health_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/hide_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hide an abusive review (ops only), with a reason (at most 500 characters).
+         * @description Hide an abusive review (ops only), with a reason (at most 500 characters).
+         *
+         *     The review leaves the public list and the provider's rating; its author still sees it, marked hidden, with the reason.
+         *     The action is written to the audit log (actor, before, after, reason, request id).
+         *     Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_found; 409 conflict (already hidden).
+         */
+        post: operations["hide_review"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1345,6 +1435,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/reply_to_review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
+         * @description Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
+         *
+         *     Role provider, reviews of the provider it owns only.
+         *     Errors: 400 invalid_input (reply missing, blank or too long); 403 forbidden (another provider's review);
+         *     404 not_found (no such visible review); 409 already_replied.
+         */
+        post: operations["reply_to_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/request_password_reset": {
         parameters: {
             query?: never;
@@ -1407,6 +1521,33 @@ export interface paths {
          *     Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.
          */
         post: operations["reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/review_booking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
+         * @description Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
+         *
+         *     Role customer, own bookings only. One review per booking; change it with edit_review for 14 days.
+         *     Publicly the review shows your first name and last initial, never your account.
+         *     The provider is notified. The provider's rating (rating_count, rating_avg) is updated at once.
+         *     Errors: 400 invalid_input (stars missing or outside 1..5, body too long); 404 not_found (not your booking);
+         *     409 booking_not_completed (the booking has not been completed); 409 already_reviewed;
+         *     429 too_many_reviews (more than 10 reviews in a day).
+         */
+        post: operations["review_booking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1579,6 +1720,10 @@ export interface components {
              * @example invalid_transition
              * @example too_late
              * @example booking_started
+             * @example booking_not_completed
+             * @example already_reviewed
+             * @example edit_window_closed
+             * @example already_replied
              * @example quote_expired
              * @example idempotency_key_reused
              * @example too_many_holds
@@ -1586,6 +1731,7 @@ export interface components {
              * @example provider_suspended
              * @example account_not_deletable
              * @example payload_too_large
+             * @example too_many_reviews
              * @example rate_limited
              * @example internal_error
              * @example unavailable
@@ -1859,6 +2005,54 @@ export interface components {
              */
             starts_at?: string | null;
         };
+        /** @description Your own reviews (role customer), hidden ones included with the moderator's reason. */
+        my_reviews: {
+            /** @description The review's text (null: stars only). */
+            body?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed booking.
+             */
+            booking_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was written.
+             */
+            created_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Until when edit_review accepts a change.
+             */
+            editable_until?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was last edited (null: never).
+             */
+            edited_at?: string | null;
+            /** @description Whether moderation hid the review from the public. */
+            hidden?: boolean | null;
+            /** @description Why moderation hid it (null: not hidden). */
+            hidden_reason?: string | null;
+            /**
+             * Format: uuid
+             * @description Review id.
+             */
+            id?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed provider.
+             */
+            provider_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the provider replied.
+             */
+            replied_at?: string | null;
+            /** @description The provider's reply (null: none). */
+            reply?: string | null;
+            /** @description Stars, 1 to 5. */
+            stars?: number | null;
+        };
         /**
          * @description The caller's own services (role provider): read, create (POST), edit (PATCH), delete.
          *
@@ -2054,6 +2248,11 @@ export interface components {
             /** @description Free-text description. */
             description?: string | null;
             /**
+             * Format: int32
+             * @description Bookings with this provider that ended (completed, no_show or cancelled).
+             */
+            ended_bookings?: number | null;
+            /**
              * Format: uuid
              * @description Provider id.
              */
@@ -2068,17 +2267,71 @@ export interface components {
              * @description Longitude of the provider's location (WGS 84).
              */
             lng?: number | null;
-            /** @description Average rating (1 to 5), null without ratings. */
+            /** @description Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings). */
+            no_show_rate?: number | null;
+            /**
+             * Format: int32
+             * @description Of those, how many ended as no_show.
+             */
+            no_shows?: number | null;
+            /** @description Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings". */
+            provider_cancellation_rate?: number | null;
+            /**
+             * Format: int32
+             * @description Of those, how many the provider cancelled.
+             */
+            provider_cancellations?: number | null;
+            /** @description Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years. */
             rating_avg?: number | null;
             /**
              * Format: int32
-             * @description Number of ratings received.
+             * @description Number of ratings received (published reviews, see api.reviews).
              */
             rating_count?: number | null;
             /** @description How far from its location the provider serves customers (km). */
             service_radius_km?: number | null;
             /** @description IANA time zone of the provider's working hours. */
             time_zone?: string | null;
+        };
+        /**
+         * @description Published reviews of providers: stars, text, the provider's reply; the author as first name and last initial.
+         *
+         *     Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.
+         */
+        reviews: {
+            /** @description The customer's first name and last initial ("Marie T."). */
+            author_name?: string | null;
+            /** @description The review's text (null: stars only). */
+            body?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was written.
+             */
+            created_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the review was last edited (null: never).
+             */
+            edited_at?: string | null;
+            /**
+             * Format: uuid
+             * @description Review id.
+             */
+            id?: string | null;
+            /**
+             * Format: uuid
+             * @description The reviewed provider.
+             */
+            provider_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When the provider replied.
+             */
+            replied_at?: string | null;
+            /** @description The provider's reply (null: none). */
+            reply?: string | null;
+            /** @description Stars, 1 to 5. */
+            stars?: number | null;
         };
         /**
          * @description Service categories: the slug a quote asks for, with English and French names.
@@ -2231,7 +2484,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2373,7 +2626,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2513,7 +2766,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2540,7 +2793,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2659,7 +2912,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2686,7 +2939,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2829,7 +3082,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2856,7 +3109,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2980,7 +3233,139 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_my_reviews: {
+        parameters: {
+            query?: {
+                /** @description Columns to return (PostgREST select=) */
+                select?: string;
+                /** @description Ordering (PostgREST order=) */
+                order?: string;
+                limit?: number;
+                offset?: number;
+                /** @description A PostgREST filter on id: <operator>.<value>, such as eq.x */
+                id?: string;
+                /** @description A PostgREST filter on booking_id: <operator>.<value>, such as eq.x */
+                booking_id?: string;
+                /** @description A PostgREST filter on provider_id: <operator>.<value>, such as eq.x */
+                provider_id?: string;
+                /** @description A PostgREST filter on stars: <operator>.<value>, such as eq.x */
+                stars?: string;
+                /** @description A PostgREST filter on body: <operator>.<value>, such as eq.x */
+                body?: string;
+                /** @description A PostgREST filter on reply: <operator>.<value>, such as eq.x */
+                reply?: string;
+                /** @description A PostgREST filter on replied_at: <operator>.<value>, such as eq.x */
+                replied_at?: string;
+                /** @description A PostgREST filter on created_at: <operator>.<value>, such as eq.x */
+                created_at?: string;
+                /** @description A PostgREST filter on edited_at: <operator>.<value>, such as eq.x */
+                edited_at?: string;
+                /** @description A PostgREST filter on editable_until: <operator>.<value>, such as eq.x */
+                editable_until?: string;
+                /** @description A PostgREST filter on hidden: <operator>.<value>, such as eq.x */
+                hidden?: string;
+                /** @description A PostgREST filter on hidden_reason: <operator>.<value>, such as eq.x */
+                hidden_reason?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows visible to the caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["my_reviews"][];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. too_costly: The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3124,7 +3509,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3151,7 +3536,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3307,7 +3692,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3334,7 +3719,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3452,7 +3837,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3479,7 +3864,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3658,7 +4043,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3685,7 +4070,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3789,7 +4174,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3816,7 +4201,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3920,7 +4305,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3947,7 +4332,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4043,7 +4428,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4070,7 +4455,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4175,7 +4560,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4202,7 +4587,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4304,7 +4689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4331,7 +4716,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4437,7 +4822,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4464,7 +4849,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4558,7 +4943,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4585,7 +4970,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4690,7 +5075,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4717,7 +5102,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4827,7 +5212,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4928,6 +5313,16 @@ export interface operations {
                 rating_count?: string;
                 /** @description A PostgREST filter on rating_avg: <operator>.<value>, such as eq.x */
                 rating_avg?: string;
+                /** @description A PostgREST filter on ended_bookings: <operator>.<value>, such as eq.x */
+                ended_bookings?: string;
+                /** @description A PostgREST filter on provider_cancellations: <operator>.<value>, such as eq.x */
+                provider_cancellations?: string;
+                /** @description A PostgREST filter on no_shows: <operator>.<value>, such as eq.x */
+                no_shows?: string;
+                /** @description A PostgREST filter on provider_cancellation_rate: <operator>.<value>, such as eq.x */
+                provider_cancellation_rate?: string;
+                /** @description A PostgREST filter on no_show_rate: <operator>.<value>, such as eq.x */
+                no_show_rate?: string;
             };
             header?: never;
             path?: never;
@@ -4953,7 +5348,133 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_reviews: {
+        parameters: {
+            query?: {
+                /** @description Columns to return (PostgREST select=) */
+                select?: string;
+                /** @description Ordering (PostgREST order=) */
+                order?: string;
+                limit?: number;
+                offset?: number;
+                /** @description A PostgREST filter on id: <operator>.<value>, such as eq.x */
+                id?: string;
+                /** @description A PostgREST filter on provider_id: <operator>.<value>, such as eq.x */
+                provider_id?: string;
+                /** @description A PostgREST filter on author_name: <operator>.<value>, such as eq.x */
+                author_name?: string;
+                /** @description A PostgREST filter on stars: <operator>.<value>, such as eq.x */
+                stars?: string;
+                /** @description A PostgREST filter on body: <operator>.<value>, such as eq.x */
+                body?: string;
+                /** @description A PostgREST filter on reply: <operator>.<value>, such as eq.x */
+                reply?: string;
+                /** @description A PostgREST filter on replied_at: <operator>.<value>, such as eq.x */
+                replied_at?: string;
+                /** @description A PostgREST filter on created_at: <operator>.<value>, such as eq.x */
+                created_at?: string;
+                /** @description A PostgREST filter on edited_at: <operator>.<value>, such as eq.x */
+                edited_at?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows visible to the caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["reviews"][];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. too_costly: The request asks for more work than the API allows (embedding, select width, or= tree, offset, exact count); the message names the limit. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5064,7 +5585,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5168,7 +5689,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5253,7 +5774,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5343,7 +5864,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5428,7 +5949,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5518,7 +6039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5609,7 +6130,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5703,7 +6224,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5793,7 +6314,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5885,7 +6406,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6001,7 +6522,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6090,7 +6611,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6209,7 +6730,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6316,7 +6837,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6432,7 +6953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6537,7 +7058,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6632,7 +7153,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6732,7 +7253,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6752,6 +7273,108 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edit_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    /** Format: uuid */
+                    review_id: string;
+                    /** Format: int32 */
+                    stars?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. edit_window_closed: The review was written more than 14 days ago and can no longer be changed. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6824,7 +7447,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6911,7 +7534,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6997,7 +7620,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7087,7 +7710,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7098,6 +7721,115 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    hide_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                    /** Format: uuid */
+                    review_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7177,7 +7909,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_credentials: Wrong email or password. invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_credentials: Wrong email or password. invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7273,7 +8005,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7364,7 +8096,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7465,7 +8197,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7552,7 +8284,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7673,7 +8405,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7813,7 +8545,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7915,7 +8647,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8018,7 +8750,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8145,7 +8877,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8296,7 +9028,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8393,7 +9125,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8485,7 +9217,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8571,7 +9303,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8661,7 +9393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8765,7 +9497,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8892,7 +9624,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8986,7 +9718,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9085,7 +9817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9216,7 +9948,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9361,7 +10093,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9463,7 +10195,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9590,7 +10322,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9718,7 +10450,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9820,7 +10552,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9929,7 +10661,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10038,7 +10770,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10139,7 +10871,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10226,7 +10958,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10323,7 +11055,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10433,7 +11165,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10578,7 +11310,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10667,7 +11399,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10678,6 +11410,115 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reply_to_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reply: string;
+                    /** Format: uuid */
+                    review_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_replied: The review already has the provider's reply (one reply per review). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10756,7 +11597,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10857,7 +11698,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10956,7 +11797,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10984,6 +11825,108 @@ export interface operations {
                 };
             };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    review_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    body?: string;
+                    /** Format: uuid */
+                    booking_id: string;
+                    /** Format: int32 */
+                    stars: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. booking_not_completed: Only a completed booking can be reviewed; this one has not been completed (yet). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. too_many_reviews: More than 10 reviews in 24 hours from one customer; try again later. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -11047,7 +11990,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11142,7 +12085,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11247,7 +12190,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11338,7 +12281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. not_authenticated: The request needs a valid access token. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11436,7 +12379,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11574,7 +12517,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description invalid_token: The token is expired, lacks exp/iat/aud, or has the wrong audience. */
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. */
             401: {
                 headers: {
                     [name: string]: unknown;

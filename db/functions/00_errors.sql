@@ -21,7 +21,7 @@ as $$
         ),
         ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
-        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
+        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
         ('wrong_password', 403, 'The password given to confirm a sensitive action (deleting the account) is wrong.'),
@@ -35,6 +35,13 @@ as $$
             'booking_started', 409,
             'The booking has started: it can no longer be cancelled or moved (the provider marks it completed or no_show).'
         ),
+        (
+            'booking_not_completed', 409,
+            'Only a completed booking can be reviewed; this one has not been completed (yet).'
+        ),
+        ('already_reviewed', 409, 'The booking already has a review; change it with edit_review.'),
+        ('edit_window_closed', 409, 'The review was written more than 14 days ago and can no longer be changed.'),
+        ('already_replied', 409, 'The review already has the provider''s reply (one reply per review).'),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         (
@@ -51,6 +58,7 @@ as $$
             'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
         ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
+        ('too_many_reviews', 429, 'More than 10 reviews in 24 hours from one customer; try again later.'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
         ('internal_error', 500, 'An unexpected failure; nothing was written.'),
         ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.'),
@@ -82,15 +90,24 @@ begin
     if v_status is null then
         raise exception 'unknown error code %', p_code;
     end if;
+    -- PostgREST sends a PT error's message as the HTTP reason phrase too, so a
+    -- line break in it (an echoed input such as a category "a\nb") ends the
+    -- status line and the client gets a broken response. Line breaks are
+    -- shown escaped, other control characters as '?'.
     raise exception using
         errcode = 'PT' || v_status::text,
-        message = p_message,
+        message = pg_catalog.regexp_replace(
+            pg_catalog.replace(pg_catalog.replace(p_message, E'\r', '\r'), E'\n', '\n'),
+            '[\x01-\x08\x0b-\x1f\x7f]', '?', 'g'
+        ),
         detail = coalesce(p_detail, ''),
         hint = p_code;
 end
 $$;
 comment on function internal.fail(text, text, text) is
-'Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that status), code in hint.';
+$$Raise a registered error: SQLSTATE PT<status> (PostgREST answers with that
+status), code in hint; control characters in the message are escaped (it is
+also the HTTP reason phrase).$$;
 
 -- The constraint registry: every constraint of app (check, unique, primary and
 -- foreign key, exclusion) with the registered code and the message clients get
@@ -261,7 +278,25 @@ as $$
         ('notifications_status_check', 'internal_error', 'the notification could not be recorded'),
         ('notification_preferences_pkey', 'conflict', 'this preference already exists'),
         ('notification_preferences_user_id_fkey', 'not_found', 'the account does not exist'),
-        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates')
+        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates'),
+        -- reviews (written by definers only) and the ratings and reliability they keep
+        ('reviews_pkey', 'internal_error', 'the review could not be recorded'),
+        ('reviews_booking_id_key', 'already_reviewed', 'this booking has already been reviewed'),
+        ('reviews_booking_id_fkey', 'not_found', 'the booking does not exist'),
+        ('reviews_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        ('reviews_customer_id_fkey', 'not_found', 'the customer account does not exist'),
+        ('reviews_hidden_by_fkey', 'internal_error', 'the review could not be recorded'),
+        ('reviews_stars_check', 'invalid_input', 'stars must be a whole number from 1 to 5'),
+        ('reviews_body_check', 'invalid_input', 'body must be 1 to 2000 characters'),
+        ('reviews_author_name_check', 'internal_error', 'the review could not be recorded'),
+        ('reviews_weight_check', 'internal_error', 'the review could not be recorded'),
+        ('reviews_reply_check', 'invalid_input', 'reply must be 1 to 2000 characters'),
+        ('reviews_replied_at_check', 'internal_error', 'the reply could not be recorded'),
+        ('reviews_hidden_reason_check', 'invalid_input', 'reason must be 1 to 500 characters'),
+        ('providers_rating_weight_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_rating_weighted_stars_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_reliability_counts_check', 'internal_error', 'the reliability figures could not be recorded'),
+        ('providers_reliability_rates_check', 'internal_error', 'the reliability figures could not be recorded')
     ) as v (constraint_name, code, message)
 $$;
 comment on function internal.constraint_errors() is

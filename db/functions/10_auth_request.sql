@@ -151,7 +151,15 @@ begin
         if v_claims ->> 'role' is null or v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
             perform internal.fail('invalid_token', 'the access token has an unknown role');
         end if;
-        if v_claims ? 'sid' and exists (
+        -- every access token names its session (auth.issue_session): one without
+        -- could not be ended by logout or a revocation, so it is no token
+        if jsonb_typeof(v_claims -> 'sid') is distinct from 'string' then
+            perform internal.fail('invalid_token', 'the access token carries no session (sid claim); sign in (rpc/login) for one');
+        end if;
+        if v_claims ->> 'sid' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+            perform internal.fail('invalid_token', 'the access token''s session (sid claim) is not a session id');
+        end if;
+        if exists (
             select from auth.sessions as s
             where s.id = (v_claims ->> 'sid')::uuid and s.revoked_at is not null
         ) then

@@ -45,7 +45,8 @@ as $$
         ('booking_refunded', 'booking_updates', b.keys || array['refund_cents']),
         ('payment_failed', 'booking_updates', b.keys),
         ('hold_expired', 'booking_updates', b.keys),
-        ('booking_reminder', 'reminders', b.keys)
+        ('booking_reminder', 'reminders', b.keys),
+        ('review_received', 'booking_updates', b.keys || array['stars'])
     ) as v (event, category, required_keys)
 $$;
 comment on function internal.notification_events() is
@@ -143,6 +144,12 @@ begin
             );
         end if;
     end loop;
+    if p_data ? 'stars' and (
+        pg_catalog.jsonb_typeof(p_data -> 'stars') <> 'number'
+        or (p_data ->> 'stars') not in ('1', '2', '3', '4', '5')
+    ) then
+        perform internal.fail('invalid_input', 'data.stars must be a whole number from 1 to 5');
+    end if;
     if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
         perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
     end if;

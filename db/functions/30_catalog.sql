@@ -277,7 +277,12 @@ select
     p.service_radius_km,
     p.time_zone,
     p.rating_count,
-    p.rating_avg
+    p.rating_avg,
+    p.ended_bookings,
+    p.provider_cancellations,
+    p.no_shows,
+    p.provider_cancellation_rate,
+    p.no_show_rate
 from app.providers as p
 where p.is_active;
 comment on view api.providers is
@@ -291,8 +296,16 @@ comment on column api.providers.lat is 'Latitude of the provider''s location (WG
 comment on column api.providers.lng is 'Longitude of the provider''s location (WGS 84).';
 comment on column api.providers.service_radius_km is 'How far from its location the provider serves customers (km).';
 comment on column api.providers.time_zone is 'IANA time zone of the provider''s working hours.';
-comment on column api.providers.rating_count is 'Number of ratings received.';
-comment on column api.providers.rating_avg is 'Average rating (1 to 5), null without ratings.';
+comment on column api.providers.rating_count is 'Number of ratings received (published reviews, see api.reviews).';
+comment on column api.providers.rating_avg is
+'Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years.';
+comment on column api.providers.ended_bookings is 'Bookings with this provider that ended (completed, no_show or cancelled).';
+comment on column api.providers.provider_cancellations is 'Of those, how many the provider cancelled.';
+comment on column api.providers.no_shows is 'Of those, how many ended as no_show.';
+comment on column api.providers.provider_cancellation_rate is
+'Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings".';
+comment on column api.providers.no_show_rate is
+'Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings).';
 
 create or replace view api.services
 with (security_invoker = true) as

@@ -38,6 +38,8 @@ as $$
         values
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
+        ('edit_review', 'body'),
+        ('edit_review', 'stars'),
         ('my_booking_history', 'before_id'),
         ('my_booking_history', 'status'),
         ('my_provider_bookings', 'after_id'),
@@ -62,6 +64,7 @@ as $$
         ('ops_providers', 'after_id'),
         ('ops_providers', 'search'),
         ('ops_providers', 'suspended'),
+        ('review_booking', 'body'),
         ('set_notification_preference', 'email'),
         ('set_notification_preference', 'sms'),
         ('update_me', 'full_name'),

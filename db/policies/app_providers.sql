@@ -1,7 +1,8 @@
 -- app.providers: public profile for everyone, private fields (owner_id,
 -- contact_email, contact_phone) for the owner and ops only. Column grants keep
 -- the private fields from anon and customers; rows a provider can reach are
--- only its own. Rating aggregates and the owner are never writable by a provider.
+-- only its own. Rating aggregates (and their sums), the reliability counts and
+-- the owner are never writable by a provider.
 alter table app.providers enable row level security;
 alter table app.providers force row level security;
 drop policy if exists select_public on app.providers;
@@ -44,11 +45,13 @@ comment on policy select_ops on app.providers is 'Ops staff read every provider.
 
 grant select (
     id, business_name, description, lat, lng, location, service_radius_km, time_zone,
-    rating_count, rating_avg, is_active, created_at, updated_at
+    rating_count, rating_avg, is_active, created_at, updated_at,
+    ended_bookings, provider_cancellations, no_shows, provider_cancellation_rate, no_show_rate
 ) on app.providers to anon, customer;
 grant select (
     id, owner_id, business_name, description, lat, lng, location, service_radius_km, time_zone,
     rating_count, rating_avg, contact_email, contact_phone, is_active, created_at, updated_at,
+    ended_bookings, provider_cancellations, no_shows, provider_cancellation_rate, no_show_rate,
     suspended_at, suspension_reason
 ) on app.providers to provider, ops;
 grant insert (

@@ -395,6 +395,8 @@ def _generate(
             chunk.credentials.append((owner_id, PASSWORD_HASH))
         lat = round(hood[1] + rng.gauss(0, 0.006), 6)
         lng = round(hood[2] + rng.gauss(0, 0.008), 6)
+        # ratings given before the provider's first review: a trigger keeps them as
+        # ratings dated at the load, and reviews add to them (docs/reviews.md)
         rating_count = min(500, int(rng.expovariate(1 / 40)))
         rating_avg = (
             round(min(5.0, max(1.0, rng.gauss(4.4, 0.35))), 2) if rating_count > 0 else None

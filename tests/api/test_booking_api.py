@@ -76,6 +76,26 @@ def test_missing_and_malformed_fields_are_4xx_naming_them(
     assert malformed.status_code == 400
 
 
+@pytest.mark.parametrize("category", ["a\nb", "a\r\nb", "\np\U000e1c7b\u008d\u00f31", "a\x01\x1fb"])
+def test_control_characters_echoed_in_an_error_keep_the_response_whole(
+    api: stack.PostgREST, admin: psycopg.Connection[Any], category: str
+) -> None:
+    # PostgREST sends a PT error's message as the HTTP reason phrase as well: a
+    # line break echoed from the input used to end the status line, so PostgREST's
+    # answer was unreadable and the gateway said 503 (found by the conformance run).
+    headers = bearer(mint("customer", create_user(admin, "customer")))
+    body = {"category": category, "lat": 45.5, "lng": -73.6, "starts_at": "2030-01-07T15:00:00Z"}
+    for base in (api.postgrest_url, api.url):
+        r = httpx.post(f"{base}/rpc/quote", json=body, headers=headers, timeout=30)
+        assert r.status_code == 400, (base, r.status_code, r.text)
+        error = r.json()
+        assert error["hint"] == "invalid_input"
+        assert (
+            error["message"].startswith("category ") and "not a known category" in error["message"]
+        )
+        assert not any(ord(c) < 32 for c in error["message"]), error["message"]
+
+
 def test_anon_and_providers_cannot_confirm(
     api: stack.PostgREST, admin: psycopg.Connection[Any]
 ) -> None:

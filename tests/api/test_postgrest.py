@@ -7,9 +7,12 @@ import json
 import time
 
 import httpx
+import psycopg
 import pytest
 
-from tests.helpers.auth import bearer, mint
+from tests.helpers import stack
+from tests.helpers.auth import bearer, mint, session_token
+from tests.helpers.factories import create_user
 
 
 def test_the_root_serves_the_openapi_document(api_url: str) -> None:
@@ -66,6 +69,9 @@ def _none_alg_token() -> str:
         ("without exp", lambda: mint("customer", omit=("exp",))),
         ("without iat", lambda: mint("customer", omit=("iat",))),
         ("without aud", lambda: mint("customer", omit=("aud",))),
+        ("without sid", lambda: mint("customer", omit=("sid",))),
+        ("sid not a session id", lambda: mint("customer", sid="1; drop table x")),
+        ("sid not a string", lambda: mint("customer", sid=42)),
         ("for another audience", lambda: mint("customer", aud="someone-else")),
         ("tampered role claim", lambda: _tamper(mint("customer"))),
     ],
@@ -73,6 +79,31 @@ def _none_alg_token() -> str:
 def test_a_bad_token_is_refused_with_401(api_url: str, case: str, token: object) -> None:
     resp = httpx.get(f"{api_url}/rpc/health", headers=bearer(token()))  # type: ignore[operator]
     assert resp.status_code == 401, f"{case}: {resp.status_code} {resp.text}"
+
+
+def test_a_token_without_a_session_is_refused_naming_the_sid_claim(api_url: str) -> None:
+    """Signed with the right secret, every other claim right, no ``sid``: logout could
+    never end it, so the hook refuses it, on every kind of request."""
+    token = mint("customer", omit=("sid",))
+    for method, path in (("GET", "/rpc/health"), ("GET", "/services"), ("POST", "/rpc/me")):
+        resp = httpx.request(method, f"{api_url}{path}", headers=bearer(token), json={})
+        assert resp.status_code == 401, (method, path, resp.text)
+        body = resp.json()
+        assert body["hint"] == "invalid_token", body
+        assert "session (sid claim)" in body["message"], body
+
+
+def test_a_database_issued_token_works_until_its_session_is_revoked(api: stack.PostgREST) -> None:
+    with psycopg.connect(api.db_url, autocommit=True) as db:
+        user = create_user(db, "customer")
+        token = session_token(db, user)
+        me = httpx.post(f"{api.url}/rpc/me", headers=bearer(token))
+        assert me.status_code == 200, me.text
+        assert me.json()["id"] == str(user)
+        db.execute("update auth.sessions set revoked_at = now() where user_id = %s", (user,))
+    refused = httpx.post(f"{api.url}/rpc/me", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.json()["message"] == "the session has ended; sign in again"
 
 
 def _tamper(token: str) -> str:

@@ -204,3 +204,43 @@ def test_a_recorded_command_names_the_interpreter_by_its_path_inside_the_checkou
     assert line.endswith(" -m worker --once")
     assert not line.startswith("/"), line
     assert shown(["/usr/bin/pgbench", "-n"]) == "/usr/bin/pgbench -n"
+
+
+def test_the_realtime_scenario_fans_out_to_its_clients_and_weighs_the_event_log(
+    bench_db: str, tmp_path: Path
+) -> None:
+    """20 WebSocket clients through nginx, confirms at a steady rate: every event reaches
+    every client subscribed to its provider (none missing), with a latency, a memory per
+    connection and the service's CPU; confirm measured with and without the event log."""
+    doc, out = run_bench(
+        bench_db,
+        tmp_path,
+        "--scenarios",
+        "realtime",
+        "--concurrency",
+        "2",
+        "--sizes",
+        "30",
+        "--clients",
+        "20",
+        timeout=300,
+    )
+    assert doc["options"]["clients"] == [20]
+    (scenario,) = doc["scenarios"]
+    by_name = {r["variant"]: r for r in scenario["results"]}
+    fan = by_name["fan-out to 20 clients"]
+    extra = fan["extra"]
+    assert extra["clients"] == 20
+    assert extra["events"] > 0 and extra["confirms_failed"] == 0
+    assert extra["deliveries_expected"] >= extra["events"]  # every provider has a subscriber
+    assert extra["deliveries_missing"] == 0 and fan["errors"] == 0
+    assert fan["requests"] == extra["deliveries_expected"]
+    assert fan["p50_ms"] <= fan["p99_ms"] <= fan["max_ms"]
+    assert isinstance(extra["rss_per_connection_kb"], float)
+    assert extra["realtime_cpu_ms_per_delivery"] > 0
+    for name in ("confirm (pgbench), event log on", "confirm (pgbench), event log off"):
+        assert by_name[name]["requests"] > 0 and by_name[name]["errors"] == 0, by_name[name]
+    (ratio,) = scenario["ratios"]
+    assert ratio["name"] == "confirm with ÷ without the event log" and ratio["target"] == 0.95
+    assert isinstance(ratio["value"], float)
+    assert "fan-out to 20 clients" in out

@@ -48,3 +48,10 @@ def test_the_gateways_copy_of_the_constraint_registry_is_fresh(db_url: str) -> N
     assert deploy.constraint_errors_js(db_url) == committed, (
         "gateway/constraint_errors.js is stale: run `make db-dump` and commit it"
     )
+
+
+def test_the_gateways_list_of_rpc_arguments_is_fresh(db_url: str) -> None:
+    committed = deploy.RPC_ARGUMENTS_JS.read_text()
+    assert deploy.rpc_arguments_js(db_url) == committed, (
+        "gateway/rpc_arguments.js is stale: run `make db-dump` and commit it"
+    )

@@ -1,4 +1,11 @@
-"""Access tokens for tests: real HS256 JWTs signed with the secret PostgREST verifies."""
+"""Access tokens for tests: real HS256 JWTs signed with the secret PostgREST verifies.
+
+``mint`` is the test-only signing path: it signs in Python, for any ``sub`` and role,
+with a made-up session id (``sid``) that names no row of auth.sessions. The hook
+requires a well-formed ``sid`` and refuses a revoked session; it does not look the
+session up further, so a test may act as a user it created in SQL. Code outside
+tests/ gets its tokens from the database (``auth.issue_session``, as api.login):
+``session_token`` does the same here when a test needs a real, revocable session."""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import uuid
 from typing import Any
 
 import jwt
+import psycopg
 
 from bookiji import config
 
@@ -30,11 +38,20 @@ def mint(
         "iat": now,
         "exp": now + 900,
         "email": f"{role}@example.test",
+        "sid": str(uuid.uuid4()),
     }
     body.update(claims)
     for name in omit:
         body.pop(name, None)
     return jwt.encode(body, secret or s.jwt_secret, algorithm=algorithm)
+
+
+def session_token(db: psycopg.Connection[Any], user_id: uuid.UUID | str) -> str:
+    """An access token issued by the database for a new session of ``user_id``, as
+    api.login issues it (signed in SQL, its ``sid`` a row of auth.sessions)."""
+    row = db.execute("select auth.issue_session(%s) ->> 'access_token'", (str(user_id),)).fetchone()
+    assert row is not None and row[0]
+    return str(row[0])
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -30,6 +30,8 @@ ANON_ALLOWED = {
     "api.available_slots(uuid,timestampwithtimezone,timestampwithtimezone,integer)",
     # the event log: row-level security shows anonymous callers availability only
     "api.events",
+    # published reviews, without the customer's identity
+    "api.reviews",
 }
 
 # Who may execute each api function, and nobody else (PUBLIC included): the grants in
@@ -78,6 +80,11 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.my_notifications(integer)": SIGNED_IN,
     "api.notification_preferences()": SIGNED_IN,
     "api.set_notification_preference(text,boolean,boolean)": SIGNED_IN,
+    # reviews: the booking's customer writes, the reviewed provider replies, ops hide
+    "api.review_booking(uuid,integer,text)": CUSTOMER,
+    "api.edit_review(uuid,integer,text)": CUSTOMER,
+    "api.reply_to_review(uuid,text)": frozenset({"provider"}),
+    "api.hide_review(uuid,text)": OPS,
     # ops only
     "api.ops_refund(uuid,integer,text)": OPS,
     "api.ops_force_cancel(uuid,text,boolean)": OPS,
@@ -351,6 +358,8 @@ API_VIEW_PRIVILEGES: dict[str, dict[str, frozenset[str]]] = {
     "api.my_bookings": dict.fromkeys(SIGNED_IN, _READ),
     "api.payment_mismatches": {"ops": _READ},
     "api.events": dict.fromkeys(EVERYONE, _READ),
+    "api.reviews": dict.fromkeys(EVERYONE, _READ),
+    "api.my_reviews": {"customer": _READ},
 }
 
 

@@ -6,6 +6,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -59,6 +60,8 @@ def run_postgrest(
     db_url: str | None = None,
     authenticator_url: str | None = None,
     realtime_env: dict[str, str] | None = None,
+    web_dir: Path | None = None,
+    app_config: dict[str, str] | None = None,
 ) -> Iterator[PostgREST]:
     """PostgREST and nginx over ``dbname`` on the test cluster, or over the database that
     ``db_url`` (superuser) and ``authenticator_url`` name on another cluster."""
@@ -76,6 +79,8 @@ def run_postgrest(
         costly_per_address=costly_per_address,
         costly_anonymous=costly_anonymous,
         realtime_env=realtime_env,
+        web_dir=web_dir,
+        app_config=app_config,
     ) as server:
         yield server
 

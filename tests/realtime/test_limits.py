@@ -44,6 +44,7 @@ async def still_alive(c: Client) -> None:
         ("wrong secret", mint("customer", secret="x" * 40)),
         ("expired", mint("customer", exp=int(time.time()) - 10)),
         ("no exp", mint("customer", omit=("exp",))),
+        ("no session", mint("customer", omit=("sid",))),
         ("wrong audience", mint("customer", aud="someone-else")),
         ("unknown role", mint("authenticator")),
         ("alg none", "eyJhbGciOiJub25lIn0.eyJyb2xlIjoib3BzIn0."),

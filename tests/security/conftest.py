@@ -1,7 +1,8 @@
 """Two of every party in one API database, for the authorization sweep and the limits.
 
 Customer A books at provider P1, customer B at provider P2; B also holds an open
-quote, a pending payment (with a client secret) and notifications; P2 has time off.
+quote, a pending payment (with a client secret), notifications and a review of a
+completed booking that ops hid; P2 has time off.
 Tokens are minted for these real users (no session id, so ``logout`` in the sweep
 ends nothing the other tests use)."""
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -18,6 +19,7 @@ import pytest
 
 from tests.helpers import booking, catalog, stack
 from tests.helpers.auth import mint
+from tests.helpers.db import call_as
 from tests.helpers.factories import create_user
 
 
@@ -107,6 +109,16 @@ def _populate(server: stack.PostgREST, db: psycopg.Connection[Any]) -> World:
     time_off = catalog.add_time_off(
         db, p2.provider_id, when + timedelta(days=1), when + timedelta(days=2)
     )  # type: ignore[arg-type]
+    # B reviewed a completed booking at P2, and ops hid the review: nobody else may see it
+    b_done = catalog.add_booking(
+        db, p2.service_id, datetime.now(UTC) - timedelta(days=3), customer_id=b.user_id
+    )  # type: ignore[arg-type]
+    db.execute("select internal.transition_booking(%s, 'completed', 'provider')", (b_done,))
+    b_review = call_as(
+        db, "customer", b.user_id, "select internal.review_booking(%s, 2, 'private words')", b_done
+    )
+    hidden_reason = f"hidden-{uuid.uuid4().hex}"
+    call_as(db, "ops", ops_id, "select internal.hide_review(%s, %s)", b_review["id"], hidden_reason)
     a.private.update(booking=str(a_booking["id"]), payment=str(a_booking["payment"]["id"]))
     b.private.update(
         booking=str(b_booking["id"]),
@@ -118,6 +130,9 @@ def _populate(server: stack.PostgREST, db: psycopg.Connection[Any]) -> World:
         client_secret=intent + "_secret_x",
         user=str(b.user_id),
         email=b.email,
+        reviewed_booking=str(b_done),
+        review=str(b_review["id"]),
+        review_hidden_reason=hidden_reason,
     )
     for party in (a, b, p1, p2):
         rows = db.execute(

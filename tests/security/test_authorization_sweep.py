@@ -31,6 +31,7 @@ SNAPSHOT_TABLES = [
     "app.notifications",
     "app.notification_preferences",
     "app.events",
+    "app.reviews",
 ]
 
 
@@ -87,6 +88,7 @@ def value_for(w: World, name: str, type_: str) -> Any:
     """An argument aimed at the other parties: B's and P2's ids wherever an id is asked."""
     by_name: dict[str, Any] = {
         "booking_id": w.b.private["booking"],
+        "review_id": w.b.private["review"],
         "quote_id": w.b.private["quote"],
         "provider_id": str(w.p2.provider_id),
         "service_id": str(w.p2.service_id),
@@ -228,6 +230,8 @@ PATCHES = {
     "providers": {"business_name": "pwned"},
     "services": {"name": "pwned"},
     "service_categories": {"name_en": "pwned"},
+    "reviews": {"stars": 1},
+    "my_reviews": {"stars": 1},
 }
 
 

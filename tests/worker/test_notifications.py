@@ -262,6 +262,41 @@ def test_names_are_escaped_in_html_and_left_alone_in_plain_text(
     assert "Hello Jo <b>O'Brien</b>," in text_of(msg)
 
 
+def test_a_new_review_reaches_the_provider_in_english_and_french(
+    db: psycopg.Connection[Any], drain: Callable[..., Runner], mailbox: Mailbox
+) -> None:
+    data = booking_data(customer_name="Marie Tremblay", stars=4)
+    del data["ics_sequence"]
+    for locale in ("en", "fr"):
+        provider = create_user(db, "provider", locale=locale)
+        notify(db, "review_received", provider, f"review_received:{locale}", data)
+    drain()
+    by_language = {m["Content-Language"]: m for m in mailbox.messages()}
+    assert by_language["en"]["Subject"] == (
+        "New review: 4 of 5 stars for Haircut on Monday, November 2, 2026"
+    )
+    assert "Marie Tremblay reviewed the booking below: 4 of 5 stars." in text_of(by_language["en"])
+    assert by_language["fr"]["Subject"] == (
+        "Nouvel avis : 4 étoiles sur 5 pour Haircut le lundi 2 novembre 2026"
+    )
+    assert "a donné son avis sur la réservation ci-dessous : 4 étoiles sur 5" in text_of(
+        by_language["fr"]
+    )
+    assert all(calendar_of(m) is None for m in by_language.values()), "no invitation"
+
+
+def test_a_review_notification_without_valid_stars_is_refused_at_the_source(
+    db: psycopg.Connection[Any],
+) -> None:
+    provider = create_user(db, "provider")
+    for stars in (None, 0, 6, "5", 4.5):
+        data = booking_data(stars=stars)
+        with pytest.raises(psycopg.Error) as err:
+            notify(db, "review_received", provider, f"r:{stars}", data)
+        assert err.value.diag.message_hint == "invalid_input"
+        assert "data.stars" in str(err.value.diag.message_primary)
+
+
 # --- exactly once -------------------------------------------------------------------
 
 

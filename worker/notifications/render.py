@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from worker import settings
 from worker.errors import PermanentError
 from worker.notifications.records import Booking, Notification
 
@@ -137,6 +138,8 @@ def variables(n: Notification) -> dict[str, Any]:
         "name": n.recipient.full_name,
         "recipient_role": n.recipient.role,
         "token": n.data.get("token"),
+        "stars": n.data.get("stars"),
+        "app_url": settings.env("APP_URL").rstrip("/"),
         "b": booking_view(n.booking, locale) if n.booking is not None else None,
     }
 

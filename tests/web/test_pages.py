@@ -1,0 +1,173 @@
+"""Every page: no serious or critical axe-core violation, the French pages show no English
+string of the catalogue, a customer who opens another customer's booking by URL gets a
+clear page (the API refuses), a 429 shows the wait, and an unknown path a not-found page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import psycopg
+from playwright.sync_api import Page, expect
+
+from tests.helpers import booking as bk
+from tests.helpers import catalog
+from tests.helpers.browser import (
+    PASSWORD,
+    WebStack,
+    axe_violations,
+    catalogue,
+    describe,
+    fresh_email,
+    shoot,
+)
+from tests.helpers.factories import create_user
+
+LIVE = 30_000
+
+
+def sign_up(page: Page, web: WebStack, email: str) -> None:
+    page.goto(web.app + "signup")
+    page.locator("#signup-name").fill("Page Walker")
+    page.locator("#signup-email").fill(email)
+    page.locator("#signup-password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("#search-category")).to_be_visible()
+
+
+def walk(page: Page, web: WebStack, visit: Callable[[str, Page], None]) -> None:
+    """Every main page in turn, calling ``visit(name, page)`` on each once it is shown."""
+    for path, name in (
+        ("signin", "signin"),
+        ("forgot-password", "forgot"),
+        ("reset-password", "reset"),
+        ("confirm-email", "confirm-email"),
+    ):
+        page.goto(web.app + path)
+        expect(page.locator("main h1")).to_be_visible()
+        visit(name, page)
+    page.goto(web.app + "signup")
+    expect(page.locator("main h1")).to_be_visible()
+    visit("signup", page)
+    sign_up(page, web, fresh_email("walker"))
+    expect(page.locator("#search-category")).to_have_value("haircut")
+    visit("search", page)
+    page.locator("form.search button[type=submit]").click()
+    expect(page.locator(".offer").first).to_be_visible()
+    visit("offers", page)
+    page.locator(".offer button").first.click()
+    expect(page.locator(".card-element input").first).to_be_visible(timeout=LIVE)
+    visit("booking", page)
+    page.locator(".panel button.secondary").click()
+    expect(page.locator("#cancel-reason")).to_be_visible()
+    visit("cancel", page)
+    page.goto(web.app + "bookings")
+    expect(page.locator("table")).to_be_visible()
+    visit("history", page)
+    page.goto(web.app + "no/such/page")
+    expect(page.locator("main h1")).to_be_visible()
+    visit("not-found", page)
+
+
+def test_no_page_has_a_serious_or_critical_accessibility_violation(
+    page: Page, web: WebStack, plateau_shop: bk.Shop
+) -> None:
+    found: dict[str, str] = {}
+
+    def check(name: str, p: Page) -> None:
+        violations = axe_violations(p)
+        if violations:
+            found[name] = describe(violations)
+
+    walk(page, web, check)
+    assert found == {}
+
+
+def english_fragments() -> set[str]:
+    """Every English string (its parts between placeholders) that French does not share."""
+    en, fr = catalogue("en"), catalogue("fr")
+    french_text = " ".join(fr.values())
+    out = set()
+    for key, text in en.items():
+        if text == fr[key]:
+            continue
+        for part in re.split(r"\{\w+\}", text):
+            part = part.strip(" .,:;()#/")
+            if len(part) >= 4 and part not in french_text:
+                out.add(part)
+    return out
+
+
+def test_in_french_no_english_string_shows(
+    page: Page, web: WebStack, plateau_shop: bk.Shop
+) -> None:
+    english = english_fragments() | {"Old Montreal", "Downtown", "Little Burgundy"}
+    assert "Book a service" in english and "Find offers" in english  # the check can fail
+    page.goto(web.app + "signin")
+    page.get_by_label("Language").select_option("fr")
+    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+    seen: dict[str, list[str]] = {}
+
+    def check(name: str, p: Page) -> None:
+        text = p.locator("body").inner_text()
+        shown = sorted(s for s in english if s in text)
+        if shown:
+            seen[name] = shown
+        shoot(p, f"fr-{name}")
+
+    walk(page, web, check)
+    assert seen == {}
+    assert page.evaluate("document.documentElement.lang") == "fr"
+
+
+def test_a_customer_cannot_open_another_customers_booking(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], plateau_shop: bk.Shop
+) -> None:
+    owner = create_user(admin, "customer")
+    theirs = bk.book(admin, plateau_shop, catalog.next_weekday(2, at="11:00"), owner)
+    email = fresh_email("stranger")
+    sign_up(page, web, email)
+
+    token = httpx.post(f"{web.url}/rpc/login", json={"email": email, "password": PASSWORD}).json()[
+        "access_token"
+    ]
+    refused = httpx.get(
+        f"{web.url}/rpc/booking_payment",
+        params={"booking_id": theirs["id"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status_code == 404, refused.text
+
+    page.goto(web.app + f"bookings/{theirs['id']}")
+    expect(page.get_by_role("heading", name="Booking not found")).to_be_visible()
+    body = page.locator("body").inner_text()
+    assert theirs["id"] not in body and "{" not in body
+    shoot(page, "not-yours")
+    # a made-up id and a malformed one: the same clear page
+    for other in (str(uuid.uuid4()), "not-a-uuid"):
+        page.goto(web.app + f"bookings/{other}")
+        expect(page.get_by_role("heading", name="Booking not found")).to_be_visible()
+
+
+def test_a_wrong_password_is_a_sentence_and_a_429_shows_the_wait(page: Page, web: WebStack) -> None:
+    page.goto(web.app + "signin")
+    page.get_by_label("Email address").fill(fresh_email("nobody"))
+    page.get_by_label("Password").fill("not-the-password-1")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong email address or password.")
+
+    # the gateway's answer to too many requests, as the browser would get it
+    page.route(
+        "**/rpc/login",
+        lambda route: route.fulfill(
+            status=429,
+            headers={"Retry-After": "30", "Content-Type": "application/json"},
+            body='{"code": "PT429", "message": "too many requests", "details": null, "hint": "rate_limited"}',
+        ),
+    )
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Too many attempts. Try again in 30 s.")
+    assert "PT429" not in page.locator("body").inner_text()

@@ -1,0 +1,32 @@
+// The provider's own business: api.my_provider, api.my_services, api.my_weekly_hours,
+// api.my_time_off, its bookings (api.my_bookings) and api.mark_booking.
+import { call } from "./client";
+import type { Booking, ProviderProfile, Service, TimeOff, WeeklyHours } from "./types";
+
+const RETURN = { Prefer: "return=representation" };
+
+export const myProvider = (): Promise<ProviderProfile[]> => call<ProviderProfile[]>("/my_provider");
+export const createProvider = (body: ProviderProfile): Promise<ProviderProfile[]> =>
+  call<ProviderProfile[]>("/my_provider", { method: "POST", body, headers: RETURN });
+
+export const myServices = (): Promise<Service[]> => call<Service[]>("/my_services", { query: { order: "name" } });
+export const createService = (body: Service): Promise<Service[]> =>
+  call<Service[]>("/my_services", { method: "POST", body, headers: RETURN });
+
+export const weeklyHours = (): Promise<WeeklyHours[]> =>
+  call<WeeklyHours[]>("/my_weekly_hours", { query: { order: "day_of_week,start_time" } });
+export const addHours = (body: WeeklyHours): Promise<WeeklyHours[]> =>
+  call<WeeklyHours[]>("/my_weekly_hours", { method: "POST", body, headers: RETURN });
+export const removeHours = (id: string): Promise<unknown> =>
+  call("/my_weekly_hours", { method: "DELETE", query: { id: `eq.${id}` } });
+
+export const timeOff = (): Promise<TimeOff[]> => call<TimeOff[]>("/my_time_off", { query: { order: "starts_at" } });
+export const addTimeOff = (body: TimeOff): Promise<TimeOff[]> =>
+  call<TimeOff[]>("/my_time_off", { method: "POST", body, headers: RETURN });
+export const removeTimeOff = (id: string): Promise<unknown> =>
+  call("/my_time_off", { method: "DELETE", query: { id: `eq.${id}` } });
+
+export const providerBookings = (): Promise<Booking[]> =>
+  call<Booking[]>("/my_bookings", { query: { order: "starts_at.desc", limit: "100" } });
+export const markBooking = (id: string, outcome: "completed" | "no_show"): Promise<unknown> =>
+  call("/rpc/mark_booking", { method: "POST", body: { booking_id: id, outcome } });

@@ -1,0 +1,70 @@
+// Small shared pieces: a labelled field, an alert for errors, a link inside the app.
+import type { ComponentChildren, InputHTMLAttributes, JSX } from "preact";
+import { href } from "../router";
+import { errorText } from "../i18n";
+
+let seq = 0;
+export const uid = (prefix: string): string => `${prefix}-${++seq}`;
+
+interface FieldProps {
+  label: string;
+  hint?: string;
+  id: string;
+  value: string;
+  onInput: (e: { currentTarget: HTMLInputElement }) => void;
+  type?: "text" | "email" | "password" | "date" | "time" | "number" | "datetime-local";
+  autocomplete?: string;
+  required?: boolean;
+  inputMode?: "decimal" | "numeric" | "text";
+  min?: number;
+  max?: number;
+  step?: number;
+}
+
+export function Field({ label, hint, id, autocomplete, inputMode, ...input }: FieldProps): JSX.Element {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      <input
+        {...({
+          id,
+          name: id,
+          autoComplete: autocomplete,
+          inputMode,
+          "aria-describedby": hint ? `${id}-hint` : undefined,
+          ...input,
+        } as InputHTMLAttributes<HTMLInputElement>)}
+      />
+    </div>
+  );
+}
+
+export function ErrorAlert({ error }: { error: unknown }): JSX.Element | null {
+  if (!error) return null;
+  return (
+    <div class="alert error" role="alert">
+      {errorText(error)}
+    </div>
+  );
+}
+
+export function Notice({ children }: { children: ComponentChildren }): JSX.Element {
+  return (
+    <div class="alert info" role="status">
+      {children}
+    </div>
+  );
+}
+
+export function Link({ to, children, class: cls }: { to: string; children: ComponentChildren; class?: string }): JSX.Element {
+  return (
+    <a href={href(to)} class={cls}>
+      {children}
+    </a>
+  );
+}

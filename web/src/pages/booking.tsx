@@ -1,0 +1,197 @@
+// One booking: its status (live over /realtime), paying it through Stripe.js, cancelling it.
+import type { JSX } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { booking as readBooking, cancelBooking, cancellationPreview, payment } from "../api/bookings";
+import type { Booking, CancellationPreview } from "../api/types";
+import { ErrorAlert, Field, Link, Notice } from "../components/ui";
+import { money, t, when, type MessageKey } from "../i18n";
+import { TIME_ZONE } from "../places";
+import { followBookings } from "../realtime";
+import { stripe, type CardElement, type StripeClient } from "../stripe";
+
+export const statusText = (status: string | null | undefined): string =>
+  t(`booking.status.${status ?? "pending_payment"}` as MessageKey);
+
+export function BookingPage({ id }: { id: string }): JSX.Element {
+  const [b, setB] = useState<Booking | null | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const reload = (): void => {
+    readBooking(id).then(setB, setError);
+  };
+  useEffect(() => {
+    reload();
+    return followBookings(
+      (e) => {
+        if (e.data.booking_id === id) reload();
+      },
+      reload,
+    );
+  }, [id]);
+
+  if (error && b === undefined) return <ErrorAlert error={error} />;
+  if (b === undefined) return <p role="status">{t("common.loading")}</p>;
+  if (b === null)
+    return (
+      <section>
+        <h1>{t("booking.notFoundTitle")}</h1>
+        <p>{t("booking.notFound")}</p>
+        <p>
+          <Link to="/bookings">{t("nav.bookings")}</Link>
+        </p>
+      </section>
+    );
+  return (
+    <section>
+      <h1>{t("booking.title")}</h1>
+      <dl class="summary">
+        <dt>{t("booking.status")}</dt>
+        <dd>
+          <strong class={`status status-${b.status}`} data-testid="booking-status" aria-live="polite">
+            {statusText(b.status)}
+          </strong>
+        </dd>
+        <dt>{t("booking.when")}</dt>
+        <dd>{when(b.starts_at, TIME_ZONE)}</dd>
+        <dt>{t("booking.price")}</dt>
+        <dd>{money(b.price_cents, b.currency)}</dd>
+        <dt>{t("booking.reference")}</dt>
+        <dd>
+          <code>{b.id}</code>
+        </dd>
+      </dl>
+      <p class="hint">{t("booking.live")}</p>
+      <ErrorAlert error={error} />
+      {b.status === "pending_payment" && <PaymentForm booking={b} />}
+      {b.status === "confirmed" && <Notice>{t("booking.confirmedNote")}</Notice>}
+      {(b.status === "pending_payment" || b.status === "confirmed") && <CancelPanel booking={b} onDone={reload} />}
+    </section>
+  );
+}
+
+function PaymentForm({ booking }: { booking: Booking }): JSX.Element {
+  const [secret, setSecret] = useState<string | null>(null);
+  const [amount, setAmount] = useState<string>("");
+  const [state, setState] = useState<"preparing" | "ready" | "paying" | "paid">("preparing");
+  const [failure, setFailure] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const mountAt = useRef<HTMLDivElement>(null);
+  const card = useRef<CardElement | null>(null);
+  const client = useRef<StripeClient | null>(null);
+
+  useEffect(() => {
+    let stopped = false;
+    let tries = 0;
+    // the worker creates the PaymentIntent a moment after the confirmation
+    const poll = async (): Promise<void> => {
+      while (!stopped && tries++ < 60) {
+        const p = await payment(booking.id ?? "");
+        const s = p.payment?.client_secret;
+        if (s) {
+          setSecret(s);
+          setAmount(money(p.payment?.amount_cents, p.payment?.currency ?? booking.currency));
+          return;
+        }
+        await new Promise((r) => window.setTimeout(r, 500));
+      }
+    };
+    poll().catch(setError);
+    return () => {
+      stopped = true;
+    };
+  }, [booking.id]);
+
+  useEffect(() => {
+    if (!secret || !mountAt.current) return;
+    stripe()
+      .then((s) => {
+        client.current = s;
+        card.current = s.elements().create("card", { hidePostalCode: false });
+        if (mountAt.current) card.current.mount(mountAt.current);
+        setState("ready");
+      })
+      .catch(() => setFailure(t("pay.unavailable")));
+    return () => card.current?.destroy();
+  }, [secret]);
+
+  const pay = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    if (!client.current || !card.current || !secret) return;
+    setState("paying");
+    setFailure(null);
+    const result = await client.current.confirmCardPayment(secret, { payment_method: { card: card.current } });
+    if (result.error) {
+      setFailure(t("pay.failed", { reason: result.error.message ?? "" }));
+      setState("ready");
+    } else {
+      setState("paid");
+    }
+  };
+
+  return (
+    <section aria-labelledby="pay-title" class="panel">
+      <h2 id="pay-title">{t("pay.title")}</h2>
+      {booking.hold_expires_at && <p>{t("booking.holdUntil", { time: when(booking.hold_expires_at, TIME_ZONE) })}</p>}
+      <ErrorAlert error={error} />
+      {failure && (
+        <div class="alert error" role="alert">
+          {failure}
+        </div>
+      )}
+      {state === "preparing" && !failure && <p role="status">{t("pay.preparing")}</p>}
+      <form onSubmit={(e) => void pay(e)} hidden={!secret || state === "paid"}>
+        <fieldset>
+          <legend>{t("pay.card")}</legend>
+          <div class="card-element" ref={mountAt} />
+        </fieldset>
+        <button type="submit" disabled={state !== "ready"}>
+          {state === "paying" ? t("pay.processing") : t("pay.button", { amount })}
+        </button>
+      </form>
+      {state === "paid" && <Notice>{t("pay.done")}</Notice>}
+    </section>
+  );
+}
+
+function CancelPanel({ booking, onDone }: { booking: Booking; onDone: () => void }): JSX.Element {
+  const [preview, setPreview] = useState<CancellationPreview | null>(null);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const id = booking.id ?? "";
+  const show = (): void => {
+    setError(null);
+    cancellationPreview(id).then(setPreview, setError);
+  };
+  const cancel = (e: Event): void => {
+    e.preventDefault();
+    setBusy(true);
+    cancelBooking(id, reason)
+      .then(onDone, setError)
+      .finally(() => setBusy(false));
+  };
+  return (
+    <section aria-labelledby="cancel-title" class="panel">
+      <h2 id="cancel-title">{t("cancel.title")}</h2>
+      <ErrorAlert error={error} />
+      {!preview ? (
+        <button type="button" class="secondary" onClick={show}>
+          {t("cancel.preview")}
+        </button>
+      ) : preview.can_cancel ? (
+        <form onSubmit={cancel}>
+          <p role="status">
+            {t("cancel.refund", { refund: money(preview.refund_cents, booking.currency), fee: money(preview.fee_cents, booking.currency) })}
+            {preview.changes_at &&
+              ` ${t("cancel.changes", { time: when(preview.changes_at, TIME_ZONE), amount: money(preview.refund_after_change_cents, booking.currency) })}`}
+          </p>
+          <Field id="cancel-reason" label={t("cancel.reason")} required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          <button type="submit" class="danger" disabled={busy}>
+            {t("cancel.button")}
+          </button>
+        </form>
+      ) : (
+        <p role="status">{t("cancel.cannot")}</p>
+      )}
+    </section>
+  );
+}

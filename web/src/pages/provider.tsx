@@ -1,0 +1,391 @@
+// The provider's dashboard: profile, services, weekly hours, time off and bookings (with
+// mark completed / no-show), over the provider's own API views.
+import type { JSX } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { categories } from "../api/bookings";
+import {
+  addHours,
+  addTimeOff,
+  createProvider,
+  createService,
+  markBooking,
+  myProvider,
+  myServices,
+  providerBookings,
+  removeHours,
+  removeTimeOff,
+  timeOff,
+  weeklyHours,
+} from "../api/provider";
+import type { Booking, Category, ProviderProfile, Service, TimeOff, WeeklyHours } from "../api/types";
+import { ErrorAlert, Field } from "../components/ui";
+import { locale, money, number, t, weekday, when } from "../i18n";
+import { NEIGHBOURHOODS, TIME_ZONE, zonedInstant } from "../places";
+import { statusText } from "./booking";
+
+const hhmm = (s: string | null | undefined): string => (s ?? "").slice(0, 5);
+const cents = (dollars: string): number => Math.round(Number(dollars) * 100);
+
+export function ProviderPage(): JSX.Element {
+  const [profile, setProfile] = useState<ProviderProfile | null | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    myProvider().then((rows) => setProfile(rows[0] ?? null), setError);
+  }, []);
+  return (
+    <section>
+      <h1>{t("provider.title")}</h1>
+      <ErrorAlert error={error} />
+      {profile === undefined && !error && <p role="status">{t("common.loading")}</p>}
+      {profile === null && <CreateProfile onCreated={setProfile} />}
+      {profile && (
+        <>
+          <Profile profile={profile} />
+          <Services providerId={profile.id ?? ""} />
+          <Hours providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} />
+          <Absences providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} />
+          <Bookings zone={profile.time_zone ?? TIME_ZONE} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function useAction(): [boolean, unknown, (work: () => Promise<unknown>) => void] {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = (work: () => Promise<unknown>): void => {
+    setBusy(true);
+    setError(null);
+    work()
+      .catch((e: unknown) => setError(e))
+      .finally(() => setBusy(false));
+  };
+  return [busy, error, run];
+}
+
+function CreateProfile({ onCreated }: { onCreated: (p: ProviderProfile) => void }): JSX.Element {
+  const [name, setName] = useState("");
+  const [place, setPlace] = useState(NEIGHBOURHOODS[0].name);
+  const [radius, setRadius] = useState("5");
+  const [email, setEmail] = useState("");
+  const [busy, error, run] = useAction();
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    const where = NEIGHBOURHOODS.find((n) => n.name === place) ?? NEIGHBOURHOODS[0];
+    run(async () => {
+      const rows = await createProvider({
+        business_name: name,
+        lat: where.lat,
+        lng: where.lng,
+        time_zone: TIME_ZONE,
+        service_radius_km: Number(radius),
+        contact_email: email || null,
+      });
+      onCreated(rows[0]);
+    });
+  };
+  return (
+    <section aria-labelledby="profile-title" class="panel">
+      <h2 id="profile-title">{t("provider.profile")}</h2>
+      <p>{t("provider.none")}</p>
+      <p>{t("provider.createIntro")}</p>
+      <ErrorAlert error={error} />
+      <form onSubmit={submit} noValidate>
+        <Field id="profile-name" label={t("provider.businessName")} required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <div class="field">
+          <label for="profile-place">{t("provider.place")}</label>
+          <select id="profile-place" value={place} onChange={(e) => setPlace(e.currentTarget.value)}>
+            {NEIGHBOURHOODS.map((n) => (
+              <option key={n.name} value={n.name}>
+                {locale() === "fr" ? (n.fr ?? n.name) : n.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <Field id="profile-radius" label={t("provider.radiusKm")} type="number" min={1} max={100} value={radius} onInput={(e) => setRadius(e.currentTarget.value)} />
+        <Field id="profile-email" label={t("provider.contactEmail")} type="email" autocomplete="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+        <button type="submit" disabled={busy}>
+          {t("provider.create")}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Profile({ profile }: { profile: ProviderProfile }): JSX.Element {
+  return (
+    <section aria-labelledby="profile-title" class="panel">
+      <h2 id="profile-title">{t("provider.profile")}</h2>
+      <dl>
+        <dt>{t("provider.businessName")}</dt>
+        <dd>{profile.business_name}</dd>
+        <dt>{t("provider.radiusKm")}</dt>
+        <dd>{number(profile.service_radius_km ?? 0)}</dd>
+        <dt>{t("provider.timeZone")}</dt>
+        <dd>{profile.time_zone}</dd>
+        <dt>{t("provider.rating")}</dt>
+        <dd>{profile.rating_count ? `${number(profile.rating_avg ?? 0)} / 5 (${profile.rating_count})` : t("offer.noRating")}</dd>
+      </dl>
+    </section>
+  );
+}
+
+function Services({ providerId }: { providerId: string }): JSX.Element {
+  const [rows, setRows] = useState<Service[]>([]);
+  const [cats, setCats] = useState<Category[]>([]);
+  const [name, setName] = useState("");
+  const [category, setCategory] = useState("");
+  const [duration, setDuration] = useState("45");
+  const [price, setPrice] = useState("");
+  const [deposit, setDeposit] = useState("0");
+  const [busy, error, run] = useAction();
+  const load = (): void => run(async () => setRows(await myServices()));
+  useEffect(() => {
+    load();
+    categories().then((c) => {
+      setCats(c);
+      setCategory(String(c[0]?.id ?? ""));
+    });
+  }, []);
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    run(async () => {
+      await createService({
+        provider_id: providerId,
+        category_id: Number(category),
+        name,
+        duration_minutes: Number(duration),
+        price_cents: cents(price),
+        deposit_cents: cents(deposit),
+      });
+      setName("");
+      setRows(await myServices());
+    });
+  };
+  return (
+    <section aria-labelledby="services-title" class="panel">
+      <h2 id="services-title">{t("provider.services")}</h2>
+      {rows.length === 0 ? (
+        <p>{t("provider.noServices")}</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("provider.serviceName")}</th>
+              <th scope="col">{t("provider.durationMinutes")}</th>
+              <th scope="col">{t("offer.price")}</th>
+              <th scope="col">{t("offer.deposit")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((s) => (
+              <tr key={s.id}>
+                <td>{s.name}</td>
+                <td>{t("provider.duration", { minutes: s.duration_minutes ?? 0 })}</td>
+                <td>{money(s.price_cents, s.currency)}</td>
+                <td>{money(s.deposit_cents, s.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <ErrorAlert error={error} />
+      <form onSubmit={submit} noValidate>
+        <div class="row">
+          <Field id="service-name" label={t("provider.serviceName")} required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          <div class="field">
+            <label for="service-category">{t("provider.category")}</label>
+            <select id="service-category" value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
+              {cats.map((c) => (
+                <option key={c.id} value={String(c.id)}>
+                  {(locale() === "fr" ? c.name_fr : c.name_en) ?? c.slug}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        <div class="row">
+          <Field id="service-duration" label={t("provider.durationMinutes")} type="number" min={5} max={480} step={5} value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />
+          <Field id="service-price" label={t("provider.priceDollars")} type="number" min={0} step={0.01} required value={price} onInput={(e) => setPrice(e.currentTarget.value)} />
+          <Field id="service-deposit" label={t("provider.depositDollars")} type="number" min={0} step={0.01} value={deposit} onInput={(e) => setDeposit(e.currentTarget.value)} />
+        </div>
+        <button type="submit" disabled={busy}>
+          {t("provider.addService")}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Hours({ providerId, zone }: { providerId: string; zone: string }): JSX.Element {
+  const [rows, setRows] = useState<WeeklyHours[]>([]);
+  const [day, setDay] = useState("1");
+  const [from, setFrom] = useState("09:00");
+  const [to, setTo] = useState("17:00");
+  const [busy, error, run] = useAction();
+  useEffect(() => run(async () => setRows(await weeklyHours())), []);
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    run(async () => {
+      await addHours({ provider_id: providerId, day_of_week: Number(day), start_time: from, end_time: to });
+      setRows(await weeklyHours());
+    });
+  };
+  const remove = (id: string): void =>
+    run(async () => {
+      await removeHours(id);
+      setRows(await weeklyHours());
+    });
+  return (
+    <section aria-labelledby="hours-title" class="panel">
+      <h2 id="hours-title">{t("provider.hours")}</h2>
+      <p class="hint">{t("provider.timesIn", { zone })}</p>
+      {rows.length === 0 ? (
+        <p>{t("provider.noHours")}</p>
+      ) : (
+        <ul class="plain">
+          {rows.map((h) => {
+            const label = { day: weekday(h.day_of_week ?? 0), from: hhmm(h.start_time), to: hhmm(h.end_time) };
+            return (
+              <li key={h.id}>
+                {label.day} {label.from}–{label.to}{" "}
+                <button type="button" class="secondary small" aria-label={t("provider.removeHours", label)} onClick={() => remove(h.id ?? "")} disabled={busy}>
+                  ×
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <ErrorAlert error={error} />
+      <form onSubmit={submit} noValidate>
+        <div class="row">
+          <div class="field">
+            <label for="hours-day">{t("provider.day")}</label>
+            <select id="hours-day" value={day} onChange={(e) => setDay(e.currentTarget.value)}>
+              {[1, 2, 3, 4, 5, 6, 0].map((d) => (
+                <option key={d} value={String(d)}>
+                  {weekday(d)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <Field id="hours-from" label={t("provider.from")} type="time" step={900} value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
+          <Field id="hours-to" label={t("provider.to")} type="time" step={900} value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+        </div>
+        <button type="submit" disabled={busy}>
+          {t("provider.addHours")}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Absences({ providerId, zone }: { providerId: string; zone: string }): JSX.Element {
+  const [rows, setRows] = useState<TimeOff[]>([]);
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [reason, setReason] = useState("");
+  const [busy, error, run] = useAction();
+  useEffect(() => run(async () => setRows(await timeOff())), []);
+  const instant = (local: string): string => {
+    const [date, time] = local.split("T");
+    return zonedInstant(date, time ?? "00:00", zone).toISOString();
+  };
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    run(async () => {
+      await addTimeOff({ provider_id: providerId, during: `[${instant(from)},${instant(to)})`, reason: reason || null });
+      setRows(await timeOff());
+    });
+  };
+  const remove = (id: string): void =>
+    run(async () => {
+      await removeTimeOff(id);
+      setRows(await timeOff());
+    });
+  return (
+    <section aria-labelledby="off-title" class="panel">
+      <h2 id="off-title">{t("provider.timeOff")}</h2>
+      <p class="hint">{t("provider.timesIn", { zone })}</p>
+      {rows.length === 0 ? (
+        <p>{t("provider.noTimeOff")}</p>
+      ) : (
+        <ul class="plain">
+          {rows.map((o) => (
+            <li key={o.id}>
+              {when(o.starts_at, zone)} – {when(o.ends_at, zone)} {o.reason ? `(${o.reason})` : ""}{" "}
+              <button type="button" class="secondary small" aria-label={t("provider.removeTimeOff", { when: when(o.starts_at, zone) })} onClick={() => remove(o.id ?? "")} disabled={busy}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorAlert error={error} />
+      <form onSubmit={submit} noValidate>
+        <div class="row">
+          <Field id="off-from" label={t("provider.offFrom")} type="datetime-local" required value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
+          <Field id="off-to" label={t("provider.offTo")} type="datetime-local" required value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+        </div>
+        <Field id="off-reason" label={t("provider.offReason")} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+        <button type="submit" disabled={busy || !from || !to}>
+          {t("provider.addTimeOff")}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Bookings({ zone }: { zone: string }): JSX.Element {
+  const [rows, setRows] = useState<Booking[]>([]);
+  const [busy, error, run] = useAction();
+  useEffect(() => run(async () => setRows(await providerBookings())), []);
+  const mark = (id: string, outcome: "completed" | "no_show"): void =>
+    run(async () => {
+      await markBooking(id, outcome);
+      setRows(await providerBookings());
+    });
+  return (
+    <section aria-labelledby="bookings-title" class="panel">
+      <h2 id="bookings-title">{t("provider.bookings")}</h2>
+      <ErrorAlert error={error} />
+      {rows.length === 0 ? (
+        <p>{t("provider.noBookings")}</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("history.when")}</th>
+              <th scope="col">{t("history.status")}</th>
+              <th scope="col">{t("history.price")}</th>
+              <th scope="col">{t("provider.actions")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((b) => (
+              <tr key={b.id}>
+                <td>{when(b.starts_at, zone)}</td>
+                <td>{statusText(b.status)}</td>
+                <td>{money(b.price_cents, b.currency)}</td>
+                <td>
+                  {b.status === "confirmed" && (
+                    <span class="actions">
+                      <button type="button" class="small" disabled={busy} onClick={() => mark(b.id ?? "", "completed")}>
+                        {t("provider.markCompleted")}
+                      </button>
+                      <button type="button" class="secondary small" disabled={busy} onClick={() => mark(b.id ?? "", "no_show")}>
+                        {t("provider.markNoShow")}
+                      </button>
+                    </span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

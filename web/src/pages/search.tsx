@@ -1,0 +1,142 @@
+// Find a service (category, place, date and time) and book one of the ranked offers.
+import type { JSX } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { categories, confirmBooking, quote } from "../api/bookings";
+import type { Category, Offer } from "../api/types";
+import { ErrorAlert, Field } from "../components/ui";
+import { distance, locale, money, number, t, when } from "../i18n";
+import { NEIGHBOURHOODS, TIME_ZONE, tomorrow, zonedInstant } from "../places";
+import { navigate } from "../router";
+
+const CUSTOM = "custom";
+
+export function SearchPage(): JSX.Element {
+  const [cats, setCats] = useState<Category[]>([]);
+  const [category, setCategory] = useState("haircut");
+  const [place, setPlace] = useState(NEIGHBOURHOODS[0].name);
+  const [lat, setLat] = useState("45.5225");
+  const [lng, setLng] = useState("-73.5810");
+  const [date, setDate] = useState(tomorrow(TIME_ZONE));
+  const [time, setTime] = useState("10:00");
+  const [radius, setRadius] = useState("5");
+  const [offers, setOffers] = useState<Offer[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const results = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    categories().then(setCats, setError);
+  }, []);
+
+  const search = (e: Event): void => {
+    e.preventDefault();
+    const where = NEIGHBOURHOODS.find((n) => n.name === place);
+    setBusy(true);
+    setError(null);
+    quote({
+      category,
+      lat: where ? where.lat : Number(lat),
+      lng: where ? where.lng : Number(lng),
+      starts_at: zonedInstant(date, time, TIME_ZONE).toISOString(),
+      radius_km: Number(radius),
+    })
+      .then((o) => {
+        setOffers(o);
+        window.setTimeout(() => results.current?.focus(), 0);
+      }, setError)
+      .finally(() => setBusy(false));
+  };
+
+  const book = (offer: Offer): void => {
+    setBusy(true);
+    setError(null);
+    confirmBooking(offer, crypto.randomUUID())
+      .then((b) => navigate(`/bookings/${b.id}`), setError)
+      .finally(() => setBusy(false));
+  };
+
+  const catName = (c: Category): string => (locale() === "fr" ? c.name_fr : c.name_en) ?? c.slug ?? "";
+
+  return (
+    <section>
+      <h1>{t("search.title")}</h1>
+      <p>{t("search.intro")}</p>
+      <form class="search" onSubmit={search} noValidate>
+        <div class="field">
+          <label for="search-category">{t("search.category")}</label>
+          <select id="search-category" value={category} onChange={(e) => setCategory(e.currentTarget.value)}>
+            {cats.map((c) => (
+              <option key={c.slug} value={c.slug ?? ""}>
+                {catName(c)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="search-place">{t("search.place")}</label>
+          <select id="search-place" value={place} onChange={(e) => setPlace(e.currentTarget.value)}>
+            {NEIGHBOURHOODS.map((n) => (
+              <option key={n.name} value={n.name}>
+                {locale() === "fr" ? (n.fr ?? n.name) : n.name}
+              </option>
+            ))}
+            <option value={CUSTOM}>{t("search.placeCustom")}</option>
+          </select>
+        </div>
+        {place === CUSTOM && (
+          <div class="row">
+            <Field id="search-lat" label={t("search.lat")} inputMode="decimal" value={lat} onInput={(e) => setLat(e.currentTarget.value)} />
+            <Field id="search-lng" label={t("search.lng")} inputMode="decimal" value={lng} onInput={(e) => setLng(e.currentTarget.value)} />
+          </div>
+        )}
+        <div class="row">
+          <Field id="search-date" label={t("search.date")} type="date" required value={date} onInput={(e) => setDate(e.currentTarget.value)} />
+          <Field id="search-time" label={t("search.time")} hint={t("search.timeZone", { zone: TIME_ZONE })} type="time" step={900} required value={time} onInput={(e) => setTime(e.currentTarget.value)} />
+          <Field id="search-radius" label={t("search.radius")} type="number" min={1} max={50} value={radius} onInput={(e) => setRadius(e.currentTarget.value)} />
+        </div>
+        <button type="submit" disabled={busy}>
+          {t("search.button")}
+        </button>
+      </form>
+      <ErrorAlert error={error} />
+      {offers && (
+        <section aria-labelledby="offers-title">
+          <h2 id="offers-title" tabIndex={-1} ref={results}>
+            {t("search.offers")}
+          </h2>
+          <p role="status">{offers.length === 0 ? t("search.none") : offers.length === 1 ? t("search.countOne") : t("search.count", { count: offers.length })}</p>
+          <ol class="offers">
+            {offers.map((o) => (
+              <li key={o.quote_id + (o.provider_id ?? "")} class="offer">
+                <h3>
+                  <span class="rank">{t("offer.rank", { rank: o.rank ?? 0 })}</span> {o.provider_name}
+                </h3>
+                <p class="service">{o.service_name}</p>
+                <dl>
+                  <dt>{t("offer.when")}</dt>
+                  <dd>{when(o.starts_at, TIME_ZONE)}</dd>
+                  <dt>{t("offer.price")}</dt>
+                  <dd>{money(o.price_cents, o.currency)}</dd>
+                  {!!o.deposit_cents && (
+                    <>
+                      <dt>{t("offer.deposit")}</dt>
+                      <dd>{money(o.deposit_cents, o.currency)}</dd>
+                    </>
+                  )}
+                  <dt>{t("offer.distance")}</dt>
+                  <dd>{distance(o.distance_m)}</dd>
+                  <dt>{t("offer.rating")}</dt>
+                  <dd>{o.rating ? `${number(o.rating)} / 5` : t("offer.noRating")}</dd>
+                </dl>
+                <p class="why">{t("offer.why", { score: number(o.score ?? 0, 2) })}</p>
+                <button type="button" disabled={busy} onClick={() => book(o)}>
+                  {t("offer.book", { name: o.provider_name ?? "" })}
+                </button>
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,64 @@
+// The live stream (/realtime, docs/realtime.md): auth with the access token, subscribe to
+// the bookings channel, resume with `after` on reconnect, re-auth when the token rotates.
+import { config } from "./config";
+import { session } from "./api/session";
+
+export interface LiveEvent {
+  id: number;
+  event: string;
+  channel: string;
+  data: { booking_id?: string | null; payload?: Record<string, unknown> | null };
+}
+type Handler = (e: LiveEvent) => void;
+
+export function followBookings(onEvent: Handler, onReady?: () => void): () => void {
+  let ws: WebSocket | null = null;
+  let last: number | undefined;
+  let closed = false;
+  let retry = 500;
+  let timer: number | undefined;
+
+  const open = (): void => {
+    const token = session.accessToken();
+    if (closed || !token) return;
+    const url = new URL(config().realtime_path, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    ws = new WebSocket(url);
+    let subscribed = false; // a re-auth (rotated token) answers "ready" again
+    ws.onopen = () => ws?.send(JSON.stringify({ type: "auth", token: session.accessToken() }));
+    ws.onmessage = (msg) => {
+      const frame = JSON.parse(String(msg.data)) as { type: string; code?: string } & LiveEvent;
+      if (frame.type === "ready" && !subscribed) {
+        retry = 500;
+        subscribed = true;
+        ws?.send(JSON.stringify({ type: "subscribe", channel: "bookings", ...(last ? { after: last } : {}) }));
+      } else if (frame.type === "subscribed") {
+        onReady?.();
+      } else if (frame.type === "event") {
+        last = frame.id;
+        onEvent(frame);
+      } else if (frame.type === "error" && frame.code === "resume_window_passed") {
+        last = undefined;
+        onReady?.(); // the caller re-reads the state
+      }
+    };
+    ws.onclose = () => {
+      ws = null;
+      if (closed) return;
+      timer = window.setTimeout(open, retry);
+      retry = Math.min(retry * 2, 15000);
+    };
+  };
+  // a rotated token: authenticate the open stream again before the old one expires
+  const unsubscribe = session.subscribe(() => {
+    const token = session.accessToken();
+    if (ws && ws.readyState === WebSocket.OPEN && token) ws.send(JSON.stringify({ type: "auth", token }));
+  });
+  open();
+  return () => {
+    closed = true;
+    unsubscribe();
+    window.clearTimeout(timer);
+    ws?.close();
+  };
+}
