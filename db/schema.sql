@@ -163,308 +163,6 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
--- Name: analytics_cohorts(date, date, text, integer); Type: FUNCTION; Schema: api; Owner: -
---
-
-CREATE FUNCTION api.analytics_cohorts("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, weeks integer DEFAULT 8) RETURNS TABLE(cohort_week date, customers bigint, week_offset integer, active_customers bigint, retention numeric)
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    select internal.require_role('ops', 'only ops staff may read customer cohorts');
-    select internal.fail('invalid_input', 'weeks must be between 1 and 26')
-    where analytics_cohorts.weeks is null or analytics_cohorts.weeks not between 1 and 26;
-    with w as (
-        select w.*
-        from internal.analytics_window(analytics_cohorts."from", analytics_cohorts."to", analytics_cohorts.tz,
-            'week', 183) as w
-    ),
-    c as (
-        select u.id, pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week
-        from app.users as u, w
-        where u.role = 'customer' and u.created_at >= w.from_ts and u.created_at < w.to_ts
-    ),
-    sizes as (
-        select c.cohort_week, pg_catalog.count(*) as n from c group by c.cohort_week
-    ),
-    active as (
-        select
-            c.cohort_week,
-            ((pg_catalog.date_trunc('week', b.created_at at time zone w.tz)::date - c.cohort_week) / 7) as k,
-            pg_catalog.count(distinct c.id) as a
-        from c
-        inner join app.bookings as b on b.customer_id = c.id
-        cross join w
-        where
-            b.status <> 'expired'
-            and b.created_at >= (c.cohort_week::timestamp at time zone w.tz)
-            and b.created_at < ((c.cohort_week + 7 * (analytics_cohorts.weeks + 1))::timestamp at time zone w.tz)
-        group by 1, 2
-    )
-    select
-        s.cohort_week, s.n, k.k, coalesce(a.a, 0), pg_catalog.round(coalesce(a.a, 0)::numeric / s.n, 4)
-    from sizes as s
-    cross join pg_catalog.generate_series(0, analytics_cohorts.weeks) as k (k)
-    left join active as a on s.cohort_week = a.cohort_week and k.k = a.k
-    order by s.cohort_week, k.k
-$$;
-
-
---
--- Name: FUNCTION analytics_cohorts("from" date, "to" date, tz text, weeks integer); Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON FUNCTION api.analytics_cohorts("from" date, "to" date, tz text, weeks integer) IS 'Customer retention by sign-up week (ops only).
-
-Inputs: from and to (local dates in tz, both included, at most 183 days: customers who signed up then),
-tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
-Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
-from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
-did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
-base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.';
-
-
---
--- Name: analytics_funnel(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
---
-
-CREATE FUNCTION api.analytics_funnel("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, category text DEFAULT NULL::text) RETURNS TABLE(step integer, name text, quotes bigint, share_of_quotes numeric, share_of_previous numeric, drop_off bigint, median_minutes_from_previous numeric)
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    select internal.require_role('ops', 'only ops staff may read the booking funnel');
-    select internal.fail('invalid_input', 'category: no such category')
-    where
-        analytics_funnel.category is not null
-        and not exists (select from app.service_categories as k where k.slug = analytics_funnel.category);
-    with w as (
-        select w.*
-        from internal.analytics_window(analytics_funnel."from", analytics_funnel."to", analytics_funnel.tz,
-            'day', 92) as w
-    ),
-    q as (
-        select q.id, q.created_at
-        from app.quotes as q, w
-        where
-            q.created_at >= w.from_ts and q.created_at < w.to_ts
-            and (
-                analytics_funnel.category is null
-                or q.category_id = (select k.id from app.service_categories as k where k.slug = analytics_funnel.category)
-            )
-    ),
-    -- a quote's booking: the first one made from it
-    b as (
-        select distinct on (b.quote_id)
-            b.quote_id, b.id, b.created_at, b.status, b.updated_at, q.created_at as quoted_at
-        from app.bookings as b
-        inner join q on b.quote_id = q.id
-        order by b.quote_id, b.created_at, b.id
-    ),
-    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once
-    paid as (
-        select
-            b.*,
-            coalesce(
-                (
-                    select pg_catalog.max(p.updated_at) from app.payments as p
-                    where p.booking_id = b.id and p.status = 'succeeded'
-                ),
-                case
-                    when
-                        b.status not in ('pending_payment', 'expired')
-                        and not exists (select from app.payments as p where p.booking_id = b.id)
-                        then b.created_at
-                end
-            ) as paid_at
-        from b
-    ),
-    steps as (
-        select 1 as step, 'quote' as name, pg_catalog.count(*) as n, null::double precision as median
-        from q
-        union all
-        select
-            2, 'confirm', pg_catalog.count(*),
-            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from b.created_at - b.quoted_at) / 60)
-        from b
-        union all
-        select
-            3, 'paid', pg_catalog.count(*),
-            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.paid_at - p.created_at) / 60)
-        from paid as p
-        where p.paid_at is not null
-        union all
-        select
-            4, 'completed', pg_catalog.count(*),
-            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.updated_at - p.paid_at) / 60)
-        from paid as p
-        where p.paid_at is not null and p.status = 'completed'
-    )
-    select
-        s.step,
-        s.name,
-        s.n,
-        pg_catalog.round(s.n::numeric / nullif(pg_catalog.first_value(s.n) over (order by s.step), 0), 4),
-        pg_catalog.round(s.n::numeric / nullif(pg_catalog.lag(s.n) over (order by s.step), 0), 4),
-        pg_catalog.lag(s.n) over (order by s.step) - s.n,
-        pg_catalog.round(s.median::numeric, 1)
-    from steps as s
-    order by s.step
-$$;
-
-
---
--- Name: FUNCTION analytics_funnel("from" date, "to" date, tz text, category text); Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON FUNCTION api.analytics_funnel("from" date, "to" date, tz text, category text) IS 'The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
-
-Inputs: from and to (local dates in tz, both included, at most 92 days), tz (default UTC; offsets in
-whole hours), category (a category slug; default all).
-Steps: quote (quotes created in the range), confirm (of those, quotes that became a booking), paid
-(that booking''s payment succeeded, or it was free and confirmed at once), completed (it was then
-completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
-drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
-payment, its last change; payment to completion, the booking''s last change). Counted live from the
-base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.';
-
-
---
--- Name: analytics_overview(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
---
-
-CREATE FUNCTION api.analytics_overview("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, group_by text DEFAULT 'day'::text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    select internal.require_role('ops', 'only ops staff may read the analytics overview');
-    select s.*
-    from internal.analytics_window(analytics_overview."from", analytics_overview."to",
-        analytics_overview.tz, analytics_overview.group_by) as w,
-    lateral internal.analytics_series(null, w.from_ts, w.to_ts, w.tz, w.grain) as s
-$$;
-
-
---
--- Name: FUNCTION analytics_overview("from" date, "to" date, tz text, group_by text); Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON FUNCTION api.analytics_overview("from" date, "to" date, tz text, group_by text) IS 'Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
-
-Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
-(an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
-default day). A booking counts in the bucket where its appointment starts, in its current status.
-Each row: bucket_start and bucket_end (instants; a DST day lasts 23 or 25 hours), bucket_local (the
-bucket''s local start), category (slug), currency, bookings and the count per status, cancellations by
-who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
-lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
-(list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
-(captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
-Definitions: docs/analytics.md. Accept: text/csv gives CSV.
-Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.';
-
-
---
--- Name: analytics_provider(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
---
-
-CREATE FUNCTION api.analytics_provider("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, group_by text DEFAULT 'day'::text, tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    -- the required arguments first, whoever calls
-    select internal.require(analytics_provider."from", 'from', 'a date, YYYY-MM-DD');
-    select internal.require(analytics_provider."to", 'to', 'a date, YYYY-MM-DD');
-    with subject as (
-        select internal.analytics_subject(analytics_provider.provider_id, true) as id
-    ),
-    zone as (
-        select coalesce(
-            analytics_provider.tz,
-            (select p.time_zone from app.providers as p, subject where p.id = subject.id)
-        ) as tz
-    ),
-    w as (
-        select w.*
-        from zone, lateral internal.analytics_window(analytics_provider."from", analytics_provider."to",
-            zone.tz, analytics_provider.group_by) as w
-    ),
-    ranks as (
-        select r.* from subject, w, lateral internal.analytics_peer_ranks(subject.id, w.from_ts, w.to_ts) as r
-    )
-    select s.*, ranks.*
-    from subject, w, ranks,
-    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
-$$;
-
-
---
--- Name: FUNCTION analytics_provider("from" date, "to" date, group_by text, tz text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON FUNCTION api.analytics_provider("from" date, "to" date, group_by text, tz text, provider_id uuid) IS 'A provider''s own figures per bucket, category and currency, with its anonymised rank among its peers.
-
-Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), group_by
-(hour, day, week, month; default day), tz (default the provider''s own zone; offsets in whole hours),
-provider_id (a provider: omit it or give its own; ops: required).
-Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
-range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
-providers of that category in that cell, itself included), and its percentiles among them for bookings,
-net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
-another provider''s figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
-provider''s id, or a customer); 404 not_found (no such provider, or no provider profile).';
-
-
---
--- Name: analytics_revenue(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
---
-
-CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-    -- the required arguments first, whoever calls
-    select internal.require(analytics_revenue."from", 'from', 'a date, YYYY-MM-DD');
-    select internal.require(analytics_revenue."to", 'to', 'a date, YYYY-MM-DD');
-    with subject as (
-        select internal.analytics_subject(analytics_revenue.provider_id, false) as id
-    ),
-    zone as (
-        select coalesce(
-            analytics_revenue.tz,
-            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
-            'UTC'
-        ) as tz
-    )
-    select
-        s.bucket_start, s.bucket_end, s.bucket_local, s.category, s.currency, s.bookings, s.booked_cents,
-        s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents
-    from subject, zone,
-    lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
-        analytics_revenue.group_by) as w,
-    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
-$$;
-
-
---
--- Name: FUNCTION analytics_revenue("from" date, "to" date, tz text, group_by text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
---
-
-COMMENT ON FUNCTION api.analytics_revenue("from" date, "to" date, tz text, group_by text, provider_id uuid) IS 'Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
-
-Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
-the provider''s own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
-week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
-Money is counted in the bucket where the booking''s appointment starts: captured_cents (what its payments
-captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
-net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
-Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
-customer); 404 not_found (no such provider, or no provider profile).';
-
-
---
 -- Name: available_slots(uuid, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -640,6 +338,30 @@ Errors: 400 invalid_one_time_token (unknown, used or expired).';
 
 
 --
+-- Name: delete_my_account(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.delete_my_account(password text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.delete_my_account(password)
+$$;
+
+
+--
+-- Name: FUNCTION delete_my_account(password text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.delete_my_account(password text) IS 'Delete your account (customer or provider), confirming with your password. It cannot be undone.
+
+Sign-in ends at once: every session, access token and refresh token is revoked and the password is erased, so login fails. Your email, name and phone are replaced ("Deleted user"); your notification preferences, the notifications sent to you, your quotes and other personal data are erased; a provider''s business name, contact, hours and time off are erased and it leaves the catalogue.
+Kept, because the law requires financial records: bookings, payments, refunds, fees and the audit log, pointing at the anonymised account (which docs/security.md, "Deleting an account", explains, with how long).
+Refused while you have upcoming confirmed bookings, bookings awaiting payment or refunds in progress: the message names them, and details lists them as JSON.
+Errors: 400 invalid_input (missing password); 401 not_authenticated; 403 wrong_password; 403 forbidden (an ops account); 409 account_not_deletable; 429 rate_limited with Retry-After after 5 wrong passwords (logins included) in 15 minutes; 405 method_not_allowed for GET/HEAD.';
+
+
+--
 -- Name: dlq_discard(text, bigint, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -769,6 +491,28 @@ COMMENT ON FUNCTION api.edit_review(review_id uuid, stars integer, body text) IS
 Role customer, own reviews only. Give stars, body or both; an empty body removes the text.
 Errors: 400 invalid_input (nothing to change, stars outside 1..5, body too long); 404 not_found;
 409 edit_window_closed (written more than 14 days ago); 409 conflict (hidden by moderation).';
+
+
+--
+-- Name: export_my_data(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.export_my_data() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.export_my_data()
+$$;
+
+
+--
+-- Name: FUNCTION export_my_data(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.export_my_data() IS 'Everything Bookiji holds about the caller, as one JSON document (a download for the account page).
+
+Keys: format ("bookiji-export-1"), exported_at, account (profile), notification_preferences, sessions (when signed in, refreshed, revoked), notifications (each message sent, its data without one-time tokens), quotes (where and when you searched), bookings, payments (with their refunds and fees, Stripe PaymentIntent ids), provider (for a provider account: the profile, services, weekly hours, time off, and its bookings with each customer''s name and balance; null otherwise), activity (what you did, from the audit log: action, row, reason, request id).
+Errors: 401 not_authenticated.';
 
 
 --
@@ -916,6 +660,33 @@ COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token
 
 
 --
+-- Name: my_booking_history(text, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_booking_history(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, before_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.my_booking_history(
+        my_booking_history.status, my_booking_history."limit", my_booking_history.before_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION my_booking_history(status text, "limit" integer, before_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_booking_history(status text, "limit" integer, before_id uuid) IS 'The calling customer''s booking history: each booking with its provider''s and service''s names and its money, latest start first.
+
+Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
+Each row: status, starts_at, ends_at, time_zone (the provider''s, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).';
+
+
+--
 -- Name: my_notifications(integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -945,6 +716,35 @@ Status: queued, sending, sent, failed or skipped.
 Inputs: limit (1-500, default 50). Over HTTP, GET /rpc/my_notifications?limit=n: in a query string
 limit is PostgREST''s own row limit, with the same effect.
 Errors: 400 invalid_input naming limit; 401 not_authenticated.';
+
+
+--
+-- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_provider_bookings("from" timestamp with time zone DEFAULT NULL::timestamp with time zone, "to" timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT NULL::text, service_id uuid DEFAULT NULL::uuid, customer_id uuid DEFAULT NULL::uuid, booking_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 100, after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, service_id uuid, service_name text, customer_id uuid, customer_name text, customer_email text, customer_phone text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.my_provider_bookings(
+        my_provider_bookings."from", my_provider_bookings."to", my_provider_bookings.status,
+        my_provider_bookings.service_id, my_provider_bookings.customer_id, my_provider_bookings.booking_id,
+        my_provider_bookings."limit", my_provider_bookings.after_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION my_provider_bookings("from" timestamp with time zone, "to" timestamp with time zone, status text, service_id uuid, customer_id uuid, booking_id uuid, "limit" integer, after_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_provider_bookings("from" timestamp with time zone, "to" timestamp with time zone, status text, service_id uuid, customer_id uuid, booking_id uuid, "limit" integer, after_id uuid) IS 'The calling provider''s bookings with who booked: the calendar of the provider dashboard, oldest start first.
+
+Only the bookings of the caller''s own provider profile, whatever the filters say: another provider''s booking, service or customer id simply matches nothing.
+Each row: the booking (status, starts_at, ends_at, time_zone: the provider''s, for display), the service, the amounts (price, deposit; charged_cents captured, refunded_cents pending and succeeded, fee_cents kept), and the customer: customer_name always; customer_email and customer_phone only for a confirmed booking, or a completed or no_show one that ended less than 30 days ago (null otherwise, and for a deleted account).
+Inputs (each optional; given ones all apply): from and to (starts_at in [from, to)), status, service_id, customer_id, booking_id, limit (1-500, default 100), after_id (keyset pagination: the id of the last row of the previous page).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Errors: 400 invalid_input naming limit, status, or to not after from; 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (after_id is not one of your bookings).';
 
 
 --
@@ -1060,6 +860,55 @@ Errors: 400 invalid_input naming limit, or to not after from; 403 forbidden for 
 
 
 --
+-- Name: ops_booking_story(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_booking_story(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.ops_booking_story(booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION ops_booking_story(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_booking_story(booking_id uuid) IS 'A booking''s full story as one JSON document (ops only): what happened, who did it, what was paid and sent.
+
+Keys: booking (every field, times, hold, cancellation), customer and provider (accounts and contact; the provider''s suspension), service, balance (as booking_balance), payment (status, amounts, Stripe PaymentIntent id; never the client secret), refunds (each with its Stripe refund id), fees, payment_mismatches, status_history (every status change and move from the audit log: from, to, actor, reason, request id), audit_trail (every audit entry about the booking, its payment and refunds), events (the event log''s, while it keeps them: event_retention_hours), notifications (recipient, channel, status, attempts, errors), stripe (PaymentIntent id, refund ids, the Stripe events received about the intent). Lists are oldest first.
+Errors: 400 invalid_input (missing booking_id); 403 forbidden (not ops); 404 not_found.';
+
+
+--
+-- Name: ops_bookings(text, uuid, text, timestamp with time zone, timestamp with time zone, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_bookings(customer_email text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid, status text DEFAULT NULL::text, "from" timestamp with time zone DEFAULT NULL::timestamp with time zone, "to" timestamp with time zone DEFAULT NULL::timestamp with time zone, customer_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 50, before_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, created_at timestamp with time zone, customer_id uuid, customer_email text, customer_name text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, stripe_payment_intent_id text, charged_cents integer, refunded_cents integer)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.ops_bookings(
+        ops_bookings.customer_email, ops_bookings.provider_id, ops_bookings.status, ops_bookings."from",
+        ops_bookings."to", ops_bookings.customer_id, ops_bookings."limit", ops_bookings.before_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION ops_bookings(customer_email text, provider_id uuid, status text, "from" timestamp with time zone, "to" timestamp with time zone, customer_id uuid, "limit" integer, before_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_bookings(customer_email text, provider_id uuid, status text, "from" timestamp with time zone, "to" timestamp with time zone, customer_id uuid, "limit" integer, before_id uuid) IS 'Search bookings (ops only): by customer email, provider, status and start time, latest start first.
+
+Inputs (each optional; given ones all apply): customer_email (the whole address, any case), provider_id, status, from and to (starts_at in [from, to)), customer_id, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page gives the next, earlier one).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment''s status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
+Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).';
+
+
+--
 -- Name: ops_force_cancel(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1083,6 +932,31 @@ Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_fou
 
 
 --
+-- Name: ops_providers(text, boolean, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_providers(search text DEFAULT NULL::text, suspended boolean DEFAULT NULL::boolean, "limit" integer DEFAULT 50, after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, business_name text, owner_id uuid, owner_email text, owner_name text, contact_email text, contact_phone text, time_zone text, is_active boolean, suspended_at timestamp with time zone, suspended_by uuid, suspension_reason text, rating_count integer, rating_avg numeric, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.ops_providers(
+        ops_providers.search, ops_providers.suspended, ops_providers."limit", ops_providers.after_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION ops_providers(search text, suspended boolean, "limit" integer, after_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_providers(search text, suspended boolean, "limit" integer, after_id uuid) IS 'Every provider, active, inactive or suspended, with its owner''s account and private contact (ops only), by business name.
+
+Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).';
+
+
+--
 -- Name: ops_refund(uuid, integer, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1102,6 +976,52 @@ COMMENT ON FUNCTION api.ops_refund(booking_id uuid, amount_cents integer, reason
 
 The refund is queued for Stripe and counts at once. Returns the booking''s balance after it, with refund_id. Every call is written to the audit log with the balance before and after.
 Errors: 400 invalid_input (missing reason, amount not positive); 403 forbidden (not ops); 404 not_found; 409 conflict (more than is still refundable, or nothing captured). Not idempotent: each call is a new refund.';
+
+
+--
+-- Name: ops_reinstate_provider(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_reinstate_provider(provider_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_reinstate_provider(provider_id, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_reinstate_provider(provider_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_reinstate_provider(provider_id uuid, reason text) IS 'Lift a provider''s suspension (ops only), with a reason: is_active is restored to what it was before.
+
+Written to the audit log with the reason and the request id.
+Errors: 400 invalid_input (missing provider_id or reason); 403 forbidden (not ops); 404 not_found; 409 conflict (not suspended).';
+
+
+--
+-- Name: ops_suspend_provider(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_suspend_provider(provider_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_suspend_provider(provider_id, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_suspend_provider(provider_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_suspend_provider(provider_id uuid, reason text) IS 'Suspend a provider (ops only), with a reason: it stops being offered at once.
+
+The provider becomes inactive: it leaves the quote, available_slots and the public catalogue (providers, services), and cannot make itself active again (409 provider_suspended) until ops reinstate it; it still signs in and sees the reason in my_provider.
+Its existing bookings are kept (holds may still be paid, confirmed appointments still happen): ops force-cancel those that must not (ops_force_cancel, refunding in full). The answer counts them (live_bookings).
+Written to the audit log with the reason and the request id.
+Errors: 400 invalid_input (missing provider_id or reason, reason over 500 characters); 403 forbidden (not ops); 404 not_found; 409 conflict (already suspended).';
 
 
 --
@@ -1195,6 +1115,10 @@ CREATE TABLE app.providers (
     is_active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    suspended_at timestamp with time zone,
+    suspended_by uuid,
+    suspension_reason text,
+    active_before_suspension boolean,
     rating_weight numeric DEFAULT 0 NOT NULL,
     rating_weighted_stars numeric DEFAULT 0 NOT NULL,
     ended_bookings integer DEFAULT 0 NOT NULL,
@@ -1215,6 +1139,8 @@ CREATE TABLE app.providers (
     CONSTRAINT providers_reliability_counts_check CHECK (((provider_cancellations >= 0) AND (no_shows >= 0) AND ((provider_cancellations + no_shows) <= ended_bookings))),
     CONSTRAINT providers_reliability_rates_check CHECK ((((provider_cancellation_rate >= (0)::numeric) AND (provider_cancellation_rate <= (1)::numeric)) AND ((no_show_rate >= (0)::numeric) AND (no_show_rate <= (1)::numeric)))),
     CONSTRAINT providers_service_radius_km_check CHECK (((service_radius_km > (0)::numeric) AND (service_radius_km <= (200)::numeric))),
+    CONSTRAINT providers_suspended_inactive_check CHECK (((suspended_at IS NULL) OR (NOT is_active))),
+    CONSTRAINT providers_suspension_check CHECK ((((suspended_at IS NULL) = (suspension_reason IS NULL)) AND ((suspended_at IS NULL) = (active_before_suspension IS NULL)) AND ((suspension_reason IS NULL) OR ((length(btrim(suspension_reason)) >= 1) AND (length(btrim(suspension_reason)) <= 500))))),
     CONSTRAINT providers_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64)))
 );
 
@@ -1240,6 +1166,34 @@ COMMENT ON COLUMN app.providers.service_radius_km IS 'How far from its location 
 --
 
 COMMENT ON COLUMN app.providers.time_zone IS 'IANA time zone of the weekly hours (a name in pg_timezone_names).';
+
+
+--
+-- Name: COLUMN providers.suspended_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspended_at IS 'When ops suspended the provider (null: not suspended).';
+
+
+--
+-- Name: COLUMN providers.suspended_by; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspended_by IS 'The ops account that suspended it.';
+
+
+--
+-- Name: COLUMN providers.suspension_reason; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspension_reason IS 'Why ops suspended it (shown to the provider).';
+
+
+--
+-- Name: COLUMN providers.active_before_suspension; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.active_before_suspension IS 'is_active before the suspension: reinstatement restores it.';
 
 
 --
@@ -2705,8 +2659,10 @@ declare
     v_recent integer;
 begin
     perform auth.check_email(auth.normalize_email(p_email));
+    -- a deleted account (api.delete_my_account) has no password to reset
     select u.id into v_user_id from app.users as u
-    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext;
+    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext
+        and u.deleted_at is null;
     if v_user_id is not null then
         -- at most v_max reset emails an hour per recipient; past that the
         -- answer is the same but nothing is sent (one request at a time per
@@ -3037,626 +2993,54 @@ Definer: reads the JWT secret and the sessions. For the real-time service (authe
 
 
 --
--- Name: analytics_booking_facts; Type: TABLE; Schema: app; Owner: -
+-- Name: account_open_business(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE TABLE app.analytics_booking_facts (
-    booking_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    category_id integer NOT NULL,
-    hour timestamp with time zone NOT NULL,
-    status text NOT NULL,
-    currency text NOT NULL,
-    bookings integer NOT NULL,
-    booked_cents bigint NOT NULL,
-    lead_minutes bigint NOT NULL,
-    cancelled_by_customer integer NOT NULL,
-    cancelled_by_provider integer NOT NULL,
-    cancelled_by_ops integer NOT NULL,
-    cancelled_by_system integer NOT NULL,
-    cancelled_late integer NOT NULL,
-    captured_cents bigint NOT NULL,
-    refunded_cents bigint NOT NULL,
-    fees_kept_cents bigint NOT NULL,
-    outstanding_cents bigint NOT NULL
-);
-
-ALTER TABLE ONLY app.analytics_booking_facts FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE analytics_booking_facts; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contribution to the analytics rollups (derived; rewritten by internal.analytics_rebuild).';
-
-
---
--- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-begin
-    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
-    with d as (
-        select 1 as sign, (p_new).* where (p_new).booking_id is not null
-        union all
-        select -1 as sign, (p_old).* where (p_old).booking_id is not null
-    )
-    insert into app.analytics_provider_hours as h (
-        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
-    )
-    select
-        d.provider_id, d.hour, d.category_id, d.status, d.currency,
-        pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
-        pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
-        pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
-        pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
-        pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
-        pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
-    from d
-    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
-    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
-    on conflict (provider_id, hour, category_id, status, currency) do update set
-        bookings = h.bookings + excluded.bookings,
-        booked_cents = h.booked_cents + excluded.booked_cents,
-        lead_minutes = h.lead_minutes + excluded.lead_minutes,
-        cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
-        cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
-        cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
-        cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
-        cancelled_late = h.cancelled_late + excluded.cancelled_late,
-        captured_cents = h.captured_cents + excluded.captured_cents,
-        refunded_cents = h.refunded_cents + excluded.refunded_cents,
-        fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
-        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) IS 'Move one booking''s contribution in the provider rollup: add the new vector, subtract the old (rows in key order).';
-
-
---
--- Name: analytics_booking_changed(); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_booking_changed() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-begin
-    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
-    return null;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_booking_changed() IS 'Trigger: a booking changed what it contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
-
-
---
--- Name: analytics_booking_row_changed(); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_booking_row_changed() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-begin
-    if tg_op = 'DELETE' then
-        perform internal.analytics_refresh_booking(old.booking_id);
-        return null;
-    end if;
-    perform internal.analytics_refresh_booking(new.booking_id);
-    if tg_op = 'UPDATE' and old.booking_id is distinct from new.booking_id then
-        perform internal.analytics_refresh_booking(old.booking_id);
-    end if;
-    return null;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_booking_row_changed(); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
-
-
---
--- Name: analytics_drift(); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, stored bigint[], live bigint[])
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-    with live as (
-        select
-            l.provider_id, l.hour, l.category_id, l.status, l.currency,
-            array[
-                pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.lead_minutes),
-                pg_catalog.sum(l.cancelled_by_customer), pg_catalog.sum(l.cancelled_by_provider),
-                pg_catalog.sum(l.cancelled_by_ops), pg_catalog.sum(l.cancelled_by_system),
-                pg_catalog.sum(l.cancelled_late), pg_catalog.sum(l.captured_cents),
-                pg_catalog.sum(l.refunded_cents), pg_catalog.sum(l.fees_kept_cents),
-                pg_catalog.sum(l.outstanding_cents)
-            ]::bigint[] as v
-        from internal.analytics_live_facts as l
-        group by l.provider_id, l.hour, l.category_id, l.status, l.currency
-    ),
-    stored as (
-        select
-            h.provider_id, h.hour, h.category_id, h.status, h.currency,
-            array[
-                h.bookings, h.booked_cents, h.lead_minutes, h.cancelled_by_customer,
-                h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
-            ] as v
-        from app.analytics_provider_hours as h
-        where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
-            or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
-    )
-    select
-        'provider_hours', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id),
-            coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id),
-            coalesce(s.status, l.status), coalesce(s.currency, l.currency)),
-        s.v, l.v
-    from stored as s
-    full join live as l
-        on
-            s.provider_id = l.provider_id and s.hour = l.hour and s.category_id = l.category_id
-            and s.status = l.status and s.currency = l.currency
-    where s.v is distinct from l.v
-$$;
-
-
---
--- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
-
-
---
--- Name: analytics_peer_ranks(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-    v_category integer;
-    v_lat double precision;
-    v_lng double precision;
-begin
-    -- only the provider's owner and ops: this function reads every peer's rows
-    if not (
-        auth.role() = 'ops'
-        or (auth.role() = 'provider' and exists (
-            select from app.providers as p where p.id = p_provider_id and p.owner_id = auth.uid()
-        ))
-    ) then
-        perform internal.fail('forbidden', 'only the provider itself and ops staff may read its ranks');
-    end if;
-    select p.lat, p.lng into v_lat, v_lng from app.providers as p where p.id = p_provider_id;
-    -- its category: where most of its bookings of the range are, else its first service's
-    select h.category_id into v_category
-    from app.analytics_provider_hours as h
-    where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts
-    group by h.category_id
-    order by pg_catalog.sum(h.bookings) desc, h.category_id
-    limit 1;
-    if v_category is null then
-        select s.category_id into v_category from app.services as s
-        where s.provider_id = p_provider_id order by s.created_at, s.id limit 1;
-    end if;
-    peer_category := (select k.slug from app.service_categories as k where k.id = v_category);
-    peer_area := pg_catalog.format('%s,%s', pg_catalog.floor(v_lat * 10) / 10, pg_catalog.floor(v_lng * 10) / 10);
-    return query
-    with peers as (
-        select p.id
-        from app.providers as p
-        where
-            pg_catalog.floor(p.lat * 10) = pg_catalog.floor(v_lat * 10)
-            and pg_catalog.floor(p.lng * 10) = pg_catalog.floor(v_lng * 10)
-            and exists (select from app.services as s where s.provider_id = p.id and s.category_id = v_category)
-    ),
-    figures as (
-        select
-            peers.id,
-            coalesce(pg_catalog.sum(h.bookings), 0) as bookings,
-            coalesce(pg_catalog.sum(h.captured_cents - h.refunded_cents), 0) as net,
-            coalesce(
-                (pg_catalog.sum(h.bookings) filter (where h.status = 'completed'))::numeric
-                / nullif(pg_catalog.sum(h.bookings) filter (where h.status in ('completed', 'no_show', 'cancelled')), 0),
-                0
-            ) as completion
-        from peers
-        left join app.analytics_provider_hours as h
-            on
-                h.provider_id = peers.id and h.category_id = v_category
-                and h.hour >= p_from_ts and h.hour < p_to_ts
-        group by peers.id
-    ),
-    ranked as (
-        select
-            f.id,
-            pg_catalog.count(*) over () as n,
-            pg_catalog.percent_rank() over (order by f.bookings) as rb,
-            pg_catalog.percent_rank() over (order by f.net) as rn,
-            pg_catalog.percent_rank() over (order by f.completion) as rc
-        from figures as f
-    )
-    select
-        peer_category, peer_area, coalesce(max(r.n), 0)::integer,
-        -- fewer than 3 peers would give a rank that names the other one
-        case when max(r.n) >= 3 then pg_catalog.round(max(r.rb)::numeric * 100, 1) end,
-        case when max(r.n) >= 3 then pg_catalog.round(max(r.rn)::numeric * 100, 1) end,
-        case when max(r.n) >= 3 then pg_catalog.round(max(r.rc)::numeric * 100, 1) end
-    from ranked as r
-    where r.id = p_provider_id;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'A provider''s percentiles (bookings, net revenue, completion rate) among the providers of its category in its 0.1-degree area over [from_ts, to_ts): ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). Definer: it reads the peers'' rollup rows, which the provider itself may not.';
-
-
---
--- Name: analytics_rebuild(); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, provider_rows bigint)
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-begin
-    -- writers that would touch the rollups wait until the rebuild commits
-    lock table app.analytics_booking_facts, app.analytics_provider_hours in exclusive mode;
-    delete from app.analytics_booking_facts;
-    delete from app.analytics_provider_hours;
-    insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
-    insert into app.analytics_provider_hours (
-        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
-    )
-    select
-        f.provider_id, f.hour, f.category_id, f.status, f.currency,
-        pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.lead_minutes),
-        pg_catalog.sum(f.cancelled_by_customer), pg_catalog.sum(f.cancelled_by_provider),
-        pg_catalog.sum(f.cancelled_by_ops), pg_catalog.sum(f.cancelled_by_system),
-        pg_catalog.sum(f.cancelled_late), pg_catalog.sum(f.captured_cents),
-        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents),
-        pg_catalog.sum(f.outstanding_cents)
-    from app.analytics_booking_facts as f
-    group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
-    return query select
-        (select pg_catalog.count(*) from app.analytics_booking_facts),
-        (select pg_catalog.count(*) from app.analytics_provider_hours);
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute the analytics rollups from the base tables (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
-
-
---
--- Name: analytics_refresh_booking(uuid); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-    v_old app.analytics_booking_facts;
-    v_new app.analytics_booking_facts;
-begin
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('bookiji.analytics:' || p_booking_id::text, 0)
-    );
-    select * into v_old from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
-    select * into v_new from internal.analytics_live_facts as l where l.booking_id = p_booking_id;
-    if v_old is not distinct from v_new then
-        return;
-    end if;
-    perform internal.analytics_apply(v_old, v_new);
-    if v_new.booking_id is null then
-        delete from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
-    elsif v_old.booking_id is null then
-        insert into app.analytics_booking_facts values (v_new.*);
-    else
-        update app.analytics_booking_facts as f set
-            provider_id = v_new.provider_id, category_id = v_new.category_id, hour = v_new.hour,
-            status = v_new.status, currency = v_new.currency, bookings = v_new.bookings,
-            booked_cents = v_new.booked_cents, lead_minutes = v_new.lead_minutes,
-            cancelled_by_customer = v_new.cancelled_by_customer,
-            cancelled_by_provider = v_new.cancelled_by_provider,
-            cancelled_by_ops = v_new.cancelled_by_ops, cancelled_by_system = v_new.cancelled_by_system,
-            cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
-            refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
-            outstanding_cents = v_new.outstanding_cents
-        where f.booking_id = p_booking_id;
-    end if;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_refresh_booking(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) IS 'Recompute one booking''s analytics contribution from the base tables and move the difference into the rollups. Definer: called from triggers of writes by any role, and the rollups are written by nobody else.';
-
-
---
--- Name: analytics_rows(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-begin
-    if p_provider_id is null then
-        return query
-        select
-            h.hour, h.category_id, h.status, h.currency, pg_catalog.sum(h.bookings)::bigint,
-            pg_catalog.sum(h.booked_cents)::bigint, pg_catalog.sum(h.lead_minutes)::bigint,
-            pg_catalog.sum(h.cancelled_by_customer)::bigint, pg_catalog.sum(h.cancelled_by_provider)::bigint,
-            pg_catalog.sum(h.cancelled_by_ops)::bigint, pg_catalog.sum(h.cancelled_by_system)::bigint,
-            pg_catalog.sum(h.cancelled_late)::bigint, pg_catalog.sum(h.captured_cents)::bigint,
-            pg_catalog.sum(h.refunded_cents)::bigint, pg_catalog.sum(h.fees_kept_cents)::bigint,
-            pg_catalog.sum(h.outstanding_cents)::bigint
-        from app.analytics_provider_hours as h
-        where h.hour >= p_from_ts and h.hour < p_to_ts
-        group by h.hour, h.category_id, h.status, h.currency;
-    else
-        return query
-        select
-            h.hour, h.category_id, h.status, h.currency, h.bookings, h.booked_cents, h.lead_minutes,
-            h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system,
-            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
-        from app.analytics_provider_hours as h
-        where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts;
-    end if;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'The rollup rows of [from_ts, to_ts): one provider''s (under row-level security), or across providers for a null provider.';
-
-
---
--- Name: analytics_series(uuid, timestamp with time zone, timestamp with time zone, text, text); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+CREATE FUNCTION internal.account_open_business(p_user_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    -- grouped by the local bucket first: a local time back to an instant (at time zone)
-    -- is then computed once per bucket, not once per row
-    with bucketed as (
-        select
-            case when p_grain = 'hour' then r.hour end as h,
-            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end as lb,
-            r.*
-        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r
-    ),
-    grouped as (
-        select
-            x.h, x.lb, x.category_id, x.currency,
-            pg_catalog.sum(x.bookings)::bigint as bookings,
-            (pg_catalog.sum(x.bookings) filter (where x.status = 'pending_payment'))::bigint as pending_payment,
-            (pg_catalog.sum(x.bookings) filter (where x.status = 'confirmed'))::bigint as confirmed,
-            (pg_catalog.sum(x.bookings) filter (where x.status = 'completed'))::bigint as completed,
-            (pg_catalog.sum(x.bookings) filter (where x.status = 'no_show'))::bigint as no_show,
-            (pg_catalog.sum(x.bookings) filter (where x.status = 'cancelled'))::bigint as cancelled,
-            (pg_catalog.sum(x.bookings) filter (where x.status = 'expired'))::bigint as expired,
-            pg_catalog.sum(x.cancelled_by_customer)::bigint as cancelled_by_customer,
-            pg_catalog.sum(x.cancelled_by_provider)::bigint as cancelled_by_provider,
-            pg_catalog.sum(x.cancelled_by_ops)::bigint as cancelled_by_ops,
-            pg_catalog.sum(x.cancelled_by_system)::bigint as cancelled_by_system,
-            pg_catalog.sum(x.cancelled_late)::bigint as cancelled_late,
-            pg_catalog.sum(x.lead_minutes)::bigint as lead_minutes,
-            pg_catalog.sum(x.booked_cents)::bigint as booked_cents,
-            pg_catalog.sum(x.captured_cents)::bigint as captured_cents,
-            pg_catalog.sum(x.refunded_cents)::bigint as refunded_cents,
-            pg_catalog.sum(x.fees_kept_cents)::bigint as fees_kept_cents,
-            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents
-        from bucketed as x
-        group by x.h, x.lb, x.category_id, x.currency
-    ),
-    instants as (
-        select
-            coalesce(g.h, g.lb at time zone p_tz) as bucket_start,
-            coalesce(g.h + interval '1 hour', (g.lb + ('1 ' || p_grain)::interval) at time zone p_tz) as bucket_end,
-            g.*
-        from grouped as g
+    -- as a customer or as the provider's owner: bookings still to happen (confirmed,
+    -- not ended), awaiting payment, and refunds Stripe has not settled
+    select pg_catalog.jsonb_build_object(
+        'bookings', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during)
+            ) order by pg_catalog.lower(b.during), b.id)
+            from app.bookings as b
+            where
+                (
+                    b.customer_id = p_user_id
+                    or b.provider_id in (select p.id from app.providers as p where p.owner_id = p_user_id)
+                )
+                and (
+                    b.status = 'pending_payment'
+                    or (b.status = 'confirmed' and pg_catalog.upper(b.during) > pg_catalog.now())
+                )
+        ), '[]'::jsonb),
+        'refunds', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', r.id, 'booking_id', r.booking_id, 'amount_cents', r.amount_cents
+            ) order by r.created_at, r.id)
+            from app.refunds as r
+            inner join app.bookings as b on r.booking_id = b.id
+            where
+                r.status = 'pending'
+                and (
+                    b.customer_id = p_user_id
+                    or b.provider_id in (select p.id from app.providers as p where p.owner_id = p_user_id)
+                )
+        ), '[]'::jsonb)
     )
-    select
-        i.bucket_start, i.bucket_end, i.bucket_start at time zone p_tz, k.slug, i.currency,
-        i.bookings, i.pending_payment, i.confirmed, i.completed, i.no_show, i.cancelled, i.expired,
-        i.cancelled_by_customer, i.cancelled_by_provider, i.cancelled_by_ops, i.cancelled_by_system,
-        i.cancelled_late, i.lead_minutes, i.booked_cents, i.captured_cents, i.refunded_cents,
-        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents
-    from instants as i
-    inner join app.service_categories as k on i.category_id = k.id
-    where
-        i.bookings <> 0 or i.captured_cents <> 0 or i.refunded_cents <> 0 or i.outstanding_cents <> 0
-    order by i.bucket_start, k.slug, i.currency
 $$;
 
 
 --
--- Name: FUNCTION analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION account_open_business(p_user_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) IS 'The rollup rows of [from_ts, to_ts) grouped by bucket (start hour, or local day, week or month in tz), category and currency; one provider''s (under its row-level security) or, with a null provider, every provider''s.';
-
-
---
--- Name: analytics_service_category_changed(); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_service_category_changed() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-    v_booking_id uuid;
-begin
-    for v_booking_id in select b.id from app.bookings as b where b.service_id = new.id order by b.id loop
-        perform internal.analytics_refresh_booking(v_booking_id);
-    end loop;
-    return null;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_service_category_changed(); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_service_category_changed() IS 'Trigger: a service moved to another category; its bookings move with it in the rollups. Definer: a provider edits its own services and may not write the rollups.';
-
-
---
--- Name: analytics_subject(uuid, boolean); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_subject(p_provider_id uuid, p_required boolean) RETURNS uuid
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-declare
-    v_own uuid;
-begin
-    if auth.role() = 'ops' then
-        if p_provider_id is null and p_required then
-            perform internal.fail('invalid_input', 'provider_id is required (ops read one provider''s figures)');
-        end if;
-        if p_provider_id is not null
-            and not exists (select from app.providers as p where p.id = p_provider_id) then
-            perform internal.fail('not_found', 'provider_id: no such provider');
-        end if;
-        return p_provider_id;
-    end if;
-    perform internal.require_role('provider', 'only providers and ops staff may read these figures',
-        'analytics need a signed-in provider or ops account');
-    select p.id into v_own from app.providers as p where p.owner_id = (select auth.uid());
-    if v_own is null then
-        perform internal.fail('not_found', 'you have no provider profile yet');
-    end if;
-    if p_provider_id is not null and p_provider_id <> v_own then
-        perform internal.fail('forbidden', 'provider_id: a provider may read only its own figures');
-    end if;
-    return v_own;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_subject(p_provider_id uuid, p_required boolean); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_subject(p_provider_id uuid, p_required boolean) IS 'The provider whose analytics a caller may read: its own for a provider (another provider_id is 403), the one named for ops.';
-
-
---
--- Name: analytics_window(date, date, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer DEFAULT 366) RETURNS TABLE(from_ts timestamp with time zone, to_ts timestamp with time zone, tz text, grain text)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $_$
-declare
-    v_days integer;
-    v_max integer := case when p_group_by = 'hour' then 31 else p_max_days end;
-begin
-    perform internal.require(p_from, 'from', 'a date, YYYY-MM-DD');
-    perform internal.require(p_to, 'to', 'a date, YYYY-MM-DD');
-    if not pg_catalog.isfinite(p_from) then
-        perform internal.fail('invalid_input', 'from must be a calendar date');
-    end if;
-    if not pg_catalog.isfinite(p_to) then
-        perform internal.fail('invalid_input', 'to must be a calendar date');
-    end if;
-    if p_group_by is null or p_group_by not in ('hour', 'day', 'week', 'month') then
-        perform internal.fail('invalid_input', 'group_by must be hour, day, week or month');
-    end if;
-    if p_from > p_to then
-        perform internal.fail('invalid_input', 'from must be on or before to');
-    end if;
-    v_days := p_to - p_from + 1;
-    if v_days > v_max then
-        perform internal.fail('invalid_input', pg_catalog.format(
-            'to: the range from %s to %s covers %s days; at most %s%s',
-            p_from, p_to, v_days, v_max, case when p_group_by = 'hour' then ' with group_by hour' else '' end
-        ));
-    end if;
-    if p_tz is null or p_tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$' or pg_catalog.length(p_tz) > 64 then
-        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
-    end if;
-    begin
-        from_ts := p_from::timestamp at time zone p_tz;
-    exception when invalid_parameter_value then
-        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
-    end;
-    to_ts := (p_to + 1)::timestamp at time zone p_tz;
-    -- whole-hour offsets everywhere in the range (sampled daily: no zone changes twice a day)
-    if exists (
-        select from pg_catalog.generate_series(from_ts, to_ts, interval '1 day') as g (t)
-        where extract(minute from (g.t at time zone p_tz) - (g.t at time zone 'UTC')) <> 0
-    ) then
-        perform internal.fail('invalid_input', pg_catalog.format(
-            'tz: %s is not a whole number of hours from UTC in this range; the rollups hold whole hours',
-            p_tz
-        ));
-    end if;
-    tz := p_tz;
-    grain := p_group_by;
-    return next;
-end
-$_$;
-
-
---
--- Name: FUNCTION analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer) IS 'Check an analytics range (from and to: local dates, both included; tz; group_by) and return it as instants [from_ts, to_ts).';
+COMMENT ON FUNCTION internal.account_open_business(p_user_id uuid) IS 'What keeps an account from being deleted: its upcoming confirmed bookings and its bookings awaiting
+payment (as the customer or the provider), and its refunds in progress.';
 
 
 --
@@ -5371,6 +4755,12 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('providers_service_radius_km_check', 'invalid_input', 'service_radius_km must be more than 0 and at most 200'),
         ('providers_time_zone_check', 'invalid_input', 'time_zone must be 1 to 64 characters'),
         ('providers_rating_avg_check', 'internal_error', 'the rating could not be recorded'),
+        (
+            'providers_suspended_inactive_check', 'provider_suspended',
+            'is_active cannot be set: Bookiji suspended this provider; only Bookiji staff can reinstate it'
+        ),
+        ('providers_suspension_check', 'internal_error', 'the suspension could not be recorded'),
+        ('providers_suspended_by_fkey', 'internal_error', 'the suspension could not be recorded'),
         ('providers_rating_count_check', 'internal_error', 'the rating could not be recorded'),
         -- services
         ('services_pkey', 'conflict', 'this service already exists'),
@@ -5469,9 +4859,6 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
         -- the event log (written by definers only)
         ('events_pkey', 'internal_error', 'the event could not be recorded'),
-        -- analytics rollups (derived rows, written by definer triggers only)
-        ('analytics_booking_facts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
-        ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -5615,6 +5002,196 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.default_owner() IS 'Trigger: a new provider without owner_id belongs to the caller (auth.uid()).';
+
+
+--
+-- Name: delete_my_account(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.delete_my_account(p_password text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user app.users;
+    v_hash text;
+    v_open jsonb;
+    v_window interval := pg_catalog.make_interval(
+        secs => coalesce(internal.setting('login_window_seconds')::integer, 900)
+    );
+    v_free integer := coalesce(internal.setting('login_free_failures_per_email_and_address')::integer, 5);
+    v_failures integer;
+    v_first timestamptz;
+    v_retry_after integer;
+    v_provider_id uuid;
+    v_bookings uuid[];
+    v_deleted_name constant text := 'Deleted user';
+begin
+    perform internal.require_role(
+        case when auth.role() = 'provider' then 'provider' else 'customer' end,
+        'only customer and provider accounts can be deleted here (ops accounts: the command line)',
+        'sign in to delete your account'
+    );
+    perform internal.require_text(p_password, 'password');
+    if pg_catalog.length(p_password) > 1000 then
+        perform internal.fail('invalid_input', 'password is too long');
+    end if;
+    select * into v_user from app.users as u where u.id = auth.uid() for update;
+    if not found or v_user.deleted_at is not null then
+        perform internal.fail('not_authenticated', 'this account no longer exists');
+    end if;
+
+    -- the password, throttled with the login's own record of failures for this email:
+    -- a stolen access token cannot be turned into a deletion by guessing
+    select count(*), min(la.attempted_at) into v_failures, v_first
+    from auth.login_attempts as la
+    where la.email operator(extensions.=) v_user.email and not la.succeeded
+        and la.attempted_at > pg_catalog.now() - v_window;
+    if v_failures >= v_free then
+        v_retry_after := greatest(1, ceil(extract(epoch from (v_first + v_window - pg_catalog.now())))::integer);
+        perform pg_catalog.set_config('response.status', '429', true);
+        perform pg_catalog.set_config(
+            'response.headers',
+            pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('Retry-After', v_retry_after::text))::text,
+            true
+        );
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many wrong passwords; retry in %s seconds', v_retry_after)
+        );
+    end if;
+    select c.password_hash into v_hash from auth.credentials as c where c.user_id = v_user.id;
+    if v_hash is null or extensions.crypt(p_password, v_hash) <> v_hash then
+        insert into auth.login_attempts (email, client_addr, succeeded)
+        values (v_user.email, auth.client_addr(), false);
+        -- returned, not raised: a raise would roll back the failure just counted
+        perform pg_catalog.set_config('response.status', '403', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT403', 'hint', 'wrong_password', 'details', null,
+            'message', 'password is not this account''s password'
+        );
+    end if;
+
+    -- nothing may be left half-done: bookings to happen or to be paid, money moving
+    v_open := internal.account_open_business(v_user.id);
+    if pg_catalog.jsonb_array_length(v_open -> 'bookings') > 0
+        or pg_catalog.jsonb_array_length(v_open -> 'refunds') > 0 then
+        perform internal.fail(
+            'account_not_deletable',
+            pg_catalog.format(
+                'the account cannot be deleted yet: %s%s; cancel them or wait until they end, then try again',
+                -- the first ten of each named (the message is also the HTTP reason
+                -- phrase); details lists them all
+                coalesce((
+                    select 'bookings ' || pg_catalog.string_agg(
+                        pg_catalog.format('%s (%s, starts %s)', e ->> 'id', e ->> 'status', e ->> 'starts_at'),
+                        ', ' order by n
+                    ) || case when max(t.total) > 10 then pg_catalog.format(' and %s more', max(t.total) - 10) else '' end
+                    from pg_catalog.jsonb_array_elements(v_open -> 'bookings') with ordinality as x (e, n)
+                    cross join (select pg_catalog.jsonb_array_length(v_open -> 'bookings') as total) as t
+                    where x.n <= 10
+                ), ''),
+                coalesce((
+                    select case when pg_catalog.jsonb_array_length(v_open -> 'bookings') > 0 then '; ' else '' end
+                        || 'refunds in progress ' || pg_catalog.string_agg(e ->> 'id', ', ' order by n)
+                        || case when max(t.total) > 10 then pg_catalog.format(' and %s more', max(t.total) - 10) else '' end
+                    from pg_catalog.jsonb_array_elements(v_open -> 'refunds') with ordinality as x (e, n)
+                    cross join (select pg_catalog.jsonb_array_length(v_open -> 'refunds') as total) as t
+                    where x.n <= 10
+                ), '')
+            ),
+            v_open::text
+        );
+    end if;
+
+    select pg_catalog.array_agg(b.id) into v_bookings from app.bookings as b where b.customer_id = v_user.id;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = v_user.id;
+
+    -- sign-in ends: every session (so every access and refresh token), the password, one-time tokens
+    update auth.sessions as s
+    set revoked_at = pg_catalog.now(), revoked_reason = 'account deleted'
+    where s.user_id = v_user.id and s.revoked_at is null;
+    update auth.refresh_tokens as r
+    set revoked_at = pg_catalog.now()
+    where r.user_id = v_user.id and r.revoked_at is null;
+    delete from auth.credentials as c where c.user_id = v_user.id;
+    delete from auth.one_time_tokens as t where t.user_id = v_user.id;
+    delete from auth.login_attempts as la where la.email operator(extensions.=) v_user.email;
+
+    -- what was only about the person
+    delete from app.notification_preferences as np where np.user_id = v_user.id;
+    delete from app.notifications as n where n.recipient_id = v_user.id;
+    delete from app.quotes as q where q.customer_id = v_user.id;
+    delete from app.idempotency_keys as k where k.customer_id = v_user.id;
+    -- their name in what the providers of their bookings were sent
+    update app.notifications as n
+    set data = pg_catalog.jsonb_set(n.data, '{customer_name}', pg_catalog.to_jsonb(v_deleted_name))
+    where
+        n.recipient_id in (
+            select pr.owner_id from app.bookings as b
+            inner join app.providers as pr on b.provider_id = pr.id
+            where b.customer_id = v_user.id
+        )
+        and n.data ? 'customer_name'
+        and (n.data ->> 'booking_id')::uuid = any(v_bookings);
+
+    -- a provider: out of the catalogue for good, its private and identifying data gone
+    if v_provider_id is not null then
+        delete from app.weekly_hours as h where h.provider_id = v_provider_id;
+        delete from app.time_off as t where t.provider_id = v_provider_id;
+        update app.services as s set is_active = false where s.provider_id = v_provider_id;
+        update app.providers as p
+        set
+            business_name = 'Deleted provider',
+            description = '',
+            contact_email = null,
+            contact_phone = null,
+            is_active = false,
+            -- about a kilometre: where the business was, not where someone lives
+            lat = pg_catalog.round(p.lat::numeric, 2)::double precision,
+            lng = pg_catalog.round(p.lng::numeric, 2)::double precision
+        where p.id = v_provider_id;
+    end if;
+
+    -- the account row stays (the financial records point at it), anonymised
+    update app.users as u
+    set
+        email = 'deleted-' || u.id::text || '@deleted.invalid',
+        full_name = v_deleted_name,
+        phone = null,
+        email_confirmed_at = null,
+        deleted_at = pg_catalog.now(),
+        updated_at = pg_catalog.now()
+    where u.id = v_user.id;
+    -- the audit log keeps what was done, not who the person was
+    update audit.action_log as a
+    set
+        before = a.before - array['email', 'full_name', 'phone'],
+        after = a.after - array['email', 'full_name', 'phone']
+    where a.table_name = 'app.users' and a.row_id = v_user.id::text;
+
+    perform internal.audit(
+        'account.deleted', 'app.users', v_user.id::text, null,
+        pg_catalog.jsonb_build_object('role', v_user.role, 'provider_id', v_provider_id),
+        null, v_user.id, v_user.role
+    );
+    return pg_catalog.jsonb_build_object(
+        'deleted', true,
+        'kept', pg_catalog.jsonb_build_array(
+            'bookings', 'payments', 'refunds', 'fees', 'stripe_events', 'audit_log'
+        )
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION delete_my_account(p_password text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.delete_my_account(p_password text) IS 'Delete the caller''s account after checking its password: sign-in ends, personal data is erased or
+replaced, financial records are kept (see this file''s header and docs/security.md).
+Definer: writes auth tables, other people''s notification data and the audit log.';
 
 
 --
@@ -5966,6 +5543,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
+        ('wrong_password', 403, 'The password given to confirm a sensitive action (deleting the account) is wrong.'),
         ('not_found', 404, 'No such object visible to the caller.'),
         ('method_not_allowed', 405, 'GET or HEAD on a function that changes data; call it with POST.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
@@ -5990,6 +5568,14 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
             'Too many bookings awaiting payment at once, for the account or from its network; pay or let one expire.'
         ),
         ('email_taken', 409, 'An account with this email already exists.'),
+        (
+            'provider_suspended', 409,
+            'Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it.'
+        ),
+        (
+            'account_not_deletable', 409,
+            'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
+        ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('too_many_reviews', 429, 'More than 10 reviews in 24 hours from one customer; try again later.'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
@@ -6058,6 +5644,169 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.expire_hold(p_booking_id uuid) IS 'Expire one pending hold whose time is up and ask the worker to cancel its PaymentIntent.';
+
+
+--
+-- Name: export_my_data(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.export_my_data() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user app.users;
+    v_provider_id uuid;
+begin
+    if auth.uid() is null or auth.role() not in ('customer', 'provider', 'ops') then
+        perform internal.fail('not_authenticated', 'sign in to export your data');
+    end if;
+    select * into v_user from app.users as u where u.id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'no account for this token');
+    end if;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = v_user.id;
+    return pg_catalog.jsonb_build_object(
+        'format', 'bookiji-export-1',
+        'exported_at', pg_catalog.now(),
+        'account', pg_catalog.jsonb_build_object(
+            'id', v_user.id, 'email', v_user.email, 'role', v_user.role, 'full_name', v_user.full_name,
+            'locale', v_user.locale, 'phone', v_user.phone, 'email_confirmed_at', v_user.email_confirmed_at,
+            'created_at', v_user.created_at, 'updated_at', v_user.updated_at
+        ),
+        'notification_preferences', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'category', np.category, 'email', np.email, 'sms', np.sms, 'updated_at', np.updated_at
+            ) order by np.category)
+            from app.notification_preferences as np where np.user_id = v_user.id
+        ), '[]'::jsonb),
+        'sessions', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', s.id, 'created_at', s.created_at, 'last_refreshed_at', s.last_refreshed_at,
+                'revoked_at', s.revoked_at, 'revoked_reason', s.revoked_reason
+            ) order by s.created_at, s.id)
+            from auth.sessions as s where s.user_id = v_user.id
+        ), '[]'::jsonb),
+        -- the notifications sent to the person (a one-time token is never part of an export)
+        'notifications', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', n.id, 'event', n.event, 'channel', n.channel, 'status', n.status,
+                'data', n.data - 'token', 'created_at', n.created_at, 'sent_at', n.sent_at
+            ) order by n.created_at, n.id)
+            from app.notifications as n where n.recipient_id = v_user.id
+        ), '[]'::jsonb),
+        -- as a customer: the quotes asked for (where and when), the bookings and their money
+        'quotes', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', q.id, 'category', c.slug,
+                'lat', extensions.st_y(q.location::extensions.geometry),
+                'lng', extensions.st_x(q.location::extensions.geometry),
+                'starts_at', q.starts_at, 'radius_km', q.radius_km, 'created_at', q.created_at
+            ) order by q.created_at, q.id)
+            from app.quotes as q
+            inner join app.service_categories as c on q.category_id = c.id
+            where q.customer_id = v_user.id
+        ), '[]'::jsonb),
+        'bookings', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during),
+                'ends_at', pg_catalog.upper(b.during), 'provider_id', b.provider_id,
+                'provider_name', pr.business_name, 'service_id', b.service_id, 'service_name', s.name,
+                'price_cents', b.price_cents, 'deposit_cents', b.deposit_cents, 'currency', b.currency,
+                'cancel_notice_hours', b.cancel_notice_hours, 'cancel_fee_cents', b.cancel_fee_cents,
+                'cancelled_at', b.cancelled_at, 'cancelled_by_role', b.cancelled_by_role,
+                'cancel_reason', b.cancel_reason, 'created_at', b.created_at
+            ) order by pg_catalog.lower(b.during), b.id)
+            from app.bookings as b
+            inner join app.providers as pr on b.provider_id = pr.id
+            inner join app.services as s on b.service_id = s.id
+            where b.customer_id = v_user.id
+        ), '[]'::jsonb),
+        'payments', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', p.id, 'booking_id', p.booking_id, 'status', p.status, 'amount_cents', p.amount_cents,
+                'captured_cents', p.captured_cents, 'currency', p.currency,
+                'stripe_payment_intent_id', p.stripe_payment_intent_id, 'created_at', p.created_at,
+                'refunds', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'id', r.id, 'amount_cents', r.amount_cents, 'status', r.status, 'reason', r.reason,
+                        'requested_role', r.requested_role, 'created_at', r.created_at
+                    ) order by r.created_at, r.id)
+                    from app.refunds as r where r.payment_id = p.id
+                ), '[]'::jsonb),
+                'fees', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'kind', f.kind, 'amount_cents', f.amount_cents, 'created_at', f.created_at
+                    ) order by f.created_at)
+                    from app.booking_fees as f where f.payment_id = p.id
+                ), '[]'::jsonb)
+            ) order by p.created_at, p.id)
+            from app.payments as p
+            inner join app.bookings as b on p.booking_id = b.id
+            where b.customer_id = v_user.id
+        ), '[]'::jsonb),
+        -- as a provider: the profile, what it sells, when it works, and its bookings (the
+        -- customers' own data is theirs: only their name is part of the provider's records)
+        'provider', case when v_provider_id is not null then (
+            select pg_catalog.jsonb_build_object(
+                'id', p.id, 'business_name', p.business_name, 'description', p.description,
+                'lat', p.lat, 'lng', p.lng, 'service_radius_km', p.service_radius_km, 'time_zone', p.time_zone,
+                'contact_email', p.contact_email, 'contact_phone', p.contact_phone, 'is_active', p.is_active,
+                'suspended_at', p.suspended_at, 'suspension_reason', p.suspension_reason,
+                'rating_count', p.rating_count, 'rating_avg', p.rating_avg, 'created_at', p.created_at,
+                'services', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) - 'search_key' order by s.created_at, s.id)
+                    from app.services as s where s.provider_id = p.id
+                ), '[]'::jsonb),
+                'weekly_hours', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'day_of_week', h.day_of_week, 'start_time', h.start_time, 'end_time', h.end_time
+                    ) order by h.day_of_week, h.start_time)
+                    from app.weekly_hours as h where h.provider_id = p.id
+                ), '[]'::jsonb),
+                'time_off', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'starts_at', pg_catalog.lower(t.during), 'ends_at', pg_catalog.upper(t.during),
+                        'reason', t.reason
+                    ) order by pg_catalog.lower(t.during))
+                    from app.time_off as t where t.provider_id = p.id
+                ), '[]'::jsonb),
+                'bookings', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during),
+                        'ends_at', pg_catalog.upper(b.during), 'service_id', b.service_id,
+                        'customer_id', b.customer_id, 'customer_name', u.full_name,
+                        'price_cents', b.price_cents, 'deposit_cents', b.deposit_cents, 'currency', b.currency,
+                        'cancelled_at', b.cancelled_at, 'cancelled_by_role', b.cancelled_by_role,
+                        'cancel_reason', b.cancel_reason, 'balance', internal.balance_json(b.id)
+                    ) order by pg_catalog.lower(b.during), b.id)
+                    from app.bookings as b
+                    inner join app.users as u on b.customer_id = u.id
+                    where b.provider_id = p.id
+                ), '[]'::jsonb)
+            )
+            from app.providers as p where p.id = v_provider_id
+        ) end,
+        -- what the person did, from the audit log (the entries' before and after are
+        -- about the rows acted on, which may be other people's: left out)
+        'activity', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'occurred_at', a.occurred_at, 'action', a.action, 'table_name', a.table_name,
+                'row_id', a.row_id, 'reason', a.reason, 'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a where a.actor_id = v_user.id
+        ), '[]'::jsonb)
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION export_my_data(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.export_my_data() IS 'The caller''s own data as one JSON document.
+Definer: reads the caller''s sessions, notifications and audit entries, which no API role reads directly.';
 
 
 --
@@ -6479,6 +6228,180 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.mark_booking(p_booking_id uuid, p_outcome text) IS 'Mark a started, confirmed booking completed or no_show (its provider''s owner). Definer: writes bookings.';
+
+
+--
+-- Name: my_booking_history(text, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before_start timestamptz;
+begin
+    perform internal.require_role(
+        'customer', 'only customer accounts have a booking history', 'sign in to see your bookings'
+    );
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    if p_before_id is not null then
+        select pg_catalog.lower(b.during) into v_before_start
+        from app.bookings as b
+        where b.id = p_before_id and b.customer_id = auth.uid();
+        if v_before_start is null then
+            perform internal.fail('not_found', 'before_id is not one of your bookings');
+        end if;
+    end if;
+    return query
+    select
+        b.id, b.status, pg_catalog.lower(b.during), pg_catalog.upper(b.during), pr.time_zone,
+        b.provider_id, pr.business_name, b.service_id, s.name, b.price_cents, b.deposit_cents, b.currency,
+        pay.status, m.captured_cents, m.refund_pending_cents + m.refund_succeeded_cents, m.fee_cents,
+        case when b.status = 'pending_payment' then b.hold_expires_at end,
+        b.cancelled_at, b.cancelled_by_role, b.cancel_reason, b.created_at
+    from app.bookings as b
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        b.customer_id = auth.uid()
+        and (p_status is null or b.status = p_status)
+        and (
+            v_before_start is null
+            or (pg_catalog.lower(b.during), b.id) < (v_before_start, p_before_id)
+        )
+    order by pg_catalog.lower(b.during) desc, b.id desc
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_booking_history(p_status text, p_limit integer, p_before_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid) IS 'The caller''s own bookings (customer) with provider and service names and the money, latest start first.
+Definer: the public catalogue hides inactive providers and services, whose names a past booking still needs.';
+
+
+--
+-- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, service_id uuid, service_name text, customer_id uuid, customer_name text, customer_email text, customer_phone text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+    v_after_start timestamptz;
+begin
+    perform internal.require_role(
+        'provider', 'only provider accounts have provider bookings', 'sign in as a provider first'
+    );
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_from in ('infinity', '-infinity') or p_to in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'from and to must be finite timestamps');
+    end if;
+    if p_to <= p_from then
+        perform internal.fail('invalid_input', 'to must be after from');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = auth.uid();
+    if v_provider_id is null then
+        -- no profile yet: no bookings either
+        return;
+    end if;
+    if p_after_id is not null then
+        select pg_catalog.lower(b.during) into v_after_start
+        from app.bookings as b
+        where b.id = p_after_id and b.provider_id = v_provider_id;
+        if v_after_start is null then
+            -- the same answer for another provider's booking and for none
+            perform internal.fail('not_found', 'after_id is not one of your bookings');
+        end if;
+    end if;
+    return query
+    select
+        b.id,
+        b.status,
+        pg_catalog.lower(b.during),
+        pg_catalog.upper(b.during),
+        pr.time_zone,
+        b.service_id,
+        s.name,
+        b.customer_id,
+        u.full_name,
+        case
+            when u.deleted_at is null and internal.provider_may_contact(b.status, pg_catalog.upper(b.during))
+                then u.email::text
+        end,
+        case
+            when u.deleted_at is null and internal.provider_may_contact(b.status, pg_catalog.upper(b.during))
+                then u.phone
+        end,
+        b.price_cents,
+        b.deposit_cents,
+        b.currency,
+        pay.status,
+        m.captured_cents,
+        m.refund_pending_cents + m.refund_succeeded_cents,
+        m.fee_cents,
+        case when b.status = 'pending_payment' then b.hold_expires_at end,
+        b.cancelled_at,
+        b.cancel_reason,
+        b.created_at
+    from app.bookings as b
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    inner join app.users as u on b.customer_id = u.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        b.provider_id = v_provider_id
+        and (p_from is null or pg_catalog.lower(b.during) >= p_from)
+        and (p_to is null or pg_catalog.lower(b.during) < p_to)
+        and (p_status is null or b.status = p_status)
+        and (p_service_id is null or b.service_id = p_service_id)
+        and (p_customer_id is null or b.customer_id = p_customer_id)
+        and (p_booking_id is null or b.id = p_booking_id)
+        and (
+            v_after_start is null
+            or (pg_catalog.lower(b.during), b.id) > (v_after_start, p_after_id)
+        )
+    order by pg_catalog.lower(b.during), b.id
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid) IS 'The caller''s provider''s bookings with the customer''s name and, while needed, contact; oldest start first.
+Definer: a provider may not read app.users; this reads the customers of its own bookings only.';
 
 
 --
@@ -7411,20 +7334,34 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
     select v.function_name, v.argument_name
     from (
         values
-        ('analytics_funnel', 'category'),
-        ('analytics_provider', 'provider_id'),
-        ('analytics_provider', 'tz'),
-        ('analytics_revenue', 'provider_id'),
-        ('analytics_revenue', 'tz'),
         ('dlq_list', 'error_class'),
-        ('edit_review', 'stars'),
-        ('edit_review', 'body'),
         ('dlq_replay', 'msg_id'),
-        ('ops_audit_trail', 'booking_id'),
+        ('edit_review', 'body'),
+        ('edit_review', 'stars'),
+        ('my_booking_history', 'before_id'),
+        ('my_booking_history', 'status'),
+        ('my_provider_bookings', 'after_id'),
+        ('my_provider_bookings', 'booking_id'),
+        ('my_provider_bookings', 'customer_id'),
+        ('my_provider_bookings', 'from'),
+        ('my_provider_bookings', 'service_id'),
+        ('my_provider_bookings', 'status'),
+        ('my_provider_bookings', 'to'),
         ('ops_audit_trail', 'actor_id'),
+        ('ops_audit_trail', 'before_id'),
+        ('ops_audit_trail', 'booking_id'),
         ('ops_audit_trail', 'from'),
         ('ops_audit_trail', 'to'),
-        ('ops_audit_trail', 'before_id'),
+        ('ops_bookings', 'before_id'),
+        ('ops_bookings', 'customer_email'),
+        ('ops_bookings', 'customer_id'),
+        ('ops_bookings', 'from'),
+        ('ops_bookings', 'provider_id'),
+        ('ops_bookings', 'status'),
+        ('ops_bookings', 'to'),
+        ('ops_providers', 'after_id'),
+        ('ops_providers', 'search'),
+        ('ops_providers', 'suspended'),
         ('review_booking', 'body'),
         ('set_notification_preference', 'email'),
         ('set_notification_preference', 'sms'),
@@ -7541,6 +7478,289 @@ COMMENT ON FUNCTION internal.openapi_type(p_type oid) IS 'The JSON Schema of a P
 
 
 --
+-- Name: ops_booking_story(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_booking_story(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+    v_payment app.payments;
+    v_owner_id uuid;
+    v_story jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff may read a booking''s story');
+    perform internal.require(p_booking_id, 'booking_id');
+    select * into v_booking from app.bookings as b where b.id = p_booking_id;
+    if not found then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id;
+    select pr.owner_id into v_owner_id from app.providers as pr where pr.id = v_booking.provider_id;
+
+    v_story := pg_catalog.jsonb_build_object(
+        'booking', pg_catalog.jsonb_build_object(
+            'id', v_booking.id,
+            'status', v_booking.status,
+            'starts_at', pg_catalog.lower(v_booking.during),
+            'ends_at', pg_catalog.upper(v_booking.during),
+            'blocked_from', pg_catalog.lower(v_booking.blocked),
+            'blocked_to', pg_catalog.upper(v_booking.blocked),
+            'hold_expires_at', v_booking.hold_expires_at,
+            'held_from', v_booking.held_from,
+            'quote_id', v_booking.quote_id,
+            'price_cents', v_booking.price_cents,
+            'deposit_cents', v_booking.deposit_cents,
+            'currency', v_booking.currency,
+            'cancel_notice_hours', v_booking.cancel_notice_hours,
+            'cancel_fee_cents', v_booking.cancel_fee_cents,
+            'cancelled_at', v_booking.cancelled_at,
+            'cancelled_by', v_booking.cancelled_by,
+            'cancelled_by_role', v_booking.cancelled_by_role,
+            'cancel_reason', v_booking.cancel_reason,
+            'created_at', v_booking.created_at,
+            'updated_at', v_booking.updated_at
+        ),
+        'customer', (
+            select pg_catalog.jsonb_build_object(
+                'id', u.id, 'email', u.email, 'full_name', u.full_name, 'phone', u.phone,
+                'locale', u.locale, 'deleted_at', u.deleted_at
+            )
+            from app.users as u where u.id = v_booking.customer_id
+        ),
+        'provider', (
+            select pg_catalog.jsonb_build_object(
+                'id', pr.id, 'business_name', pr.business_name, 'owner_id', pr.owner_id,
+                'owner_email', u.email, 'contact_email', pr.contact_email, 'contact_phone', pr.contact_phone,
+                'time_zone', pr.time_zone, 'is_active', pr.is_active, 'suspended_at', pr.suspended_at,
+                'suspension_reason', pr.suspension_reason
+            )
+            from app.providers as pr
+            inner join app.users as u on pr.owner_id = u.id
+            where pr.id = v_booking.provider_id
+        ),
+        'service', (
+            select pg_catalog.jsonb_build_object(
+                'id', s.id, 'name', s.name, 'category', c.slug, 'duration_minutes', s.duration_minutes
+            )
+            from app.services as s
+            inner join app.service_categories as c on s.category_id = c.id
+            where s.id = v_booking.service_id
+        ),
+        'balance', internal.balance_json(p_booking_id),
+        -- never the client secret: it lets its holder pay
+        'payment', case when v_payment.id is not null then pg_catalog.jsonb_build_object(
+            'id', v_payment.id,
+            'status', v_payment.status,
+            'amount_cents', v_payment.amount_cents,
+            'captured_cents', v_payment.captured_cents,
+            'currency', v_payment.currency,
+            'stripe_payment_intent_id', v_payment.stripe_payment_intent_id,
+            'failure_reason', v_payment.failure_reason,
+            'created_at', v_payment.created_at,
+            'updated_at', v_payment.updated_at
+        ) end,
+        'refunds', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', r.id, 'amount_cents', r.amount_cents, 'status', r.status, 'reason', r.reason,
+                'requested_by', r.requested_by, 'requested_role', r.requested_role,
+                'stripe_refund_id', r.stripe_refund_id, 'failure_reason', r.failure_reason,
+                'created_at', r.created_at, 'updated_at', r.updated_at
+            ) order by r.created_at, r.id)
+            from app.refunds as r where r.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        'fees', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', f.id, 'kind', f.kind, 'amount_cents', f.amount_cents, 'created_at', f.created_at
+            ) order by f.created_at, f.id)
+            from app.booking_fees as f where f.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        'payment_mismatches', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', pm.id, 'stripe_payment_intent_id', pm.stripe_payment_intent_id,
+                'expected_cents', pm.expected_cents, 'expected_currency', pm.expected_currency,
+                'received_cents', pm.received_cents, 'received_currency', pm.received_currency,
+                'refund_id', pm.refund_id, 'created_at', pm.created_at
+            ) order by pm.created_at)
+            from app.payment_mismatches as pm where pm.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        -- the status changes and moves, oldest first, from the audit log (kept for good)
+        'status_history', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'at', a.occurred_at, 'action', a.action,
+                'from', a.before ->> 'status', 'to', a.after ->> 'status',
+                'actor_id', a.actor_id, 'actor_role', a.actor_role, 'reason', a.reason,
+                'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a
+            where a.table_name = 'app.bookings' and a.row_id = p_booking_id::text
+                and a.action like 'booking.%'
+                -- creation, status changes and moves (not the refunds, which keep the status)
+                and (
+                    a.before is null
+                    or a.action = 'booking.moved'
+                    or a.before ->> 'status' is distinct from a.after ->> 'status'
+                )
+        ), '[]'::jsonb),
+        -- every audit entry about the booking, its payment and its refunds, oldest first
+        'audit_trail', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', a.id, 'occurred_at', a.occurred_at, 'actor_id', a.actor_id, 'actor_role', a.actor_role,
+                'action', a.action, 'table_name', a.table_name, 'row_id', a.row_id, 'reason', a.reason,
+                'before', a.before, 'after', a.after, 'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a
+            where
+                (a.table_name = 'app.bookings' and a.row_id = p_booking_id::text)
+                or (a.table_name = 'app.payments' and a.row_id = v_payment.id::text)
+                or (
+                    a.table_name = 'app.refunds'
+                    and a.row_id in (select r.id::text from app.refunds as r where r.booking_id = p_booking_id)
+                )
+        ), '[]'::jsonb),
+        -- the event log keeps event_retention_hours only: older bookings have none left
+        'events', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', e.id, 'created_at', e.created_at, 'kind', e.kind, 'payload', e.payload
+            ) order by e.id)
+            from app.events as e
+            where e.customer_id = v_booking.customer_id and e.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        -- what was sent to whom about it (the data, which may hold a one-time token, is left out)
+        'notifications', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', n.id, 'event', n.event, 'event_key', n.event_key, 'recipient_id', n.recipient_id,
+                'recipient', case when n.recipient_id = v_booking.customer_id then 'customer' else 'provider' end,
+                'channel', n.channel, 'status', n.status, 'attempts', n.attempts, 'last_error', n.last_error,
+                'delivery_unknown', n.delivery_unknown, 'provider_message_id', n.provider_message_id,
+                'created_at', n.created_at, 'sent_at', n.sent_at
+            ) order by n.created_at, n.id)
+            from app.notifications as n
+            where n.recipient_id in (v_booking.customer_id, v_owner_id)
+                and n.data ->> 'booking_id' = p_booking_id::text
+        ), '[]'::jsonb),
+        'stripe', pg_catalog.jsonb_build_object(
+            'payment_intent_id', v_payment.stripe_payment_intent_id,
+            'refund_ids', coalesce((
+                select pg_catalog.jsonb_agg(r.stripe_refund_id order by r.created_at, r.id)
+                from app.refunds as r where r.booking_id = p_booking_id and r.stripe_refund_id is not null
+            ), '[]'::jsonb),
+            'events', coalesce((
+                select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                    'id', se.id, 'type', se.type, 'received_at', se.received_at,
+                    'processed_at', se.processed_at, 'outcome', se.outcome
+                ) order by se.received_at, se.id)
+                from app.stripe_events as se
+                where v_payment.stripe_payment_intent_id is not null
+                    and coalesce(se.payload #>> '{data,object,payment_intent}', se.payload #>> '{data,object,id}')
+                    = v_payment.stripe_payment_intent_id
+            ), '[]'::jsonb)
+        )
+    );
+    return v_story;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_booking_story(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_booking_story(p_booking_id uuid) IS 'A booking''s full story as one JSON document (ops only).
+Definer: reads accounts, notifications, Stripe events and the audit log together.';
+
+
+--
+-- Name: ops_bookings(text, uuid, text, timestamp with time zone, timestamp with time zone, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, created_at timestamp with time zone, customer_id uuid, customer_email text, customer_name text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, stripe_payment_intent_id text, charged_cents integer, refunded_cents integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_email text := auth.normalize_email(p_customer_email);
+    v_customer_id uuid := p_customer_id;
+    v_before_start timestamptz;
+begin
+    perform internal.require_role('ops', 'only ops staff may search bookings');
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_from in ('infinity', '-infinity') or p_to in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'from and to must be finite timestamps');
+    end if;
+    if p_to <= p_from then
+        perform internal.fail('invalid_input', 'to must be after from');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    if v_email = '' then
+        v_email := null;
+    end if;
+    if pg_catalog.char_length(v_email) > 254 then
+        perform internal.fail('invalid_input', 'customer_email must be at most 254 characters');
+    end if;
+    if v_email is not null then
+        select u.id into v_customer_id
+        from app.users as u
+        where u.email operator(extensions.=) v_email::extensions.citext
+            and (p_customer_id is null or u.id = p_customer_id);
+        if v_customer_id is null then
+            return;  -- nobody with that email: no bookings
+        end if;
+    end if;
+    if p_before_id is not null then
+        select pg_catalog.lower(b.during) into v_before_start from app.bookings as b where b.id = p_before_id;
+        if v_before_start is null then
+            perform internal.fail('not_found', 'before_id is not a booking');
+        end if;
+    end if;
+    return query
+    select
+        b.id, b.status, pg_catalog.lower(b.during), pg_catalog.upper(b.during), b.created_at,
+        b.customer_id, u.email::text, u.full_name, b.provider_id, pr.business_name, b.service_id, s.name,
+        b.price_cents, b.deposit_cents, b.currency, pay.status, pay.stripe_payment_intent_id,
+        m.captured_cents, m.refund_pending_cents + m.refund_succeeded_cents
+    from app.bookings as b
+    inner join app.users as u on b.customer_id = u.id
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        (v_customer_id is null or b.customer_id = v_customer_id)
+        and (p_provider_id is null or b.provider_id = p_provider_id)
+        and (p_status is null or b.status = p_status)
+        and (p_from is null or pg_catalog.lower(b.during) >= p_from)
+        and (p_to is null or pg_catalog.lower(b.during) < p_to)
+        and (
+            v_before_start is null
+            or (pg_catalog.lower(b.during), b.id) < (v_before_start, p_before_id)
+        )
+    order by pg_catalog.lower(b.during) desc, b.id desc
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid) IS 'Bookings by customer email, provider, status and start, latest start first (ops only).
+Definer: joins the customers'' and providers'' accounts.';
+
+
+--
 -- Name: ops_check(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -7597,6 +7817,89 @@ Definer: writes bookings, refunds and the queue.';
 
 
 --
+-- Name: ops_provider_check(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_provider_check(p_provider_id uuid, p_reason text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff can suspend or reinstate a provider');
+    perform internal.require(p_provider_id, 'provider_id');
+    perform internal.require_text(p_reason, 'reason');
+    if pg_catalog.char_length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_provider_check(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_provider_check(p_provider_id uuid, p_reason text) IS 'Refuse a provider action by a non-ops caller, without a provider_id or a reason (400 naming it).';
+
+
+--
+-- Name: ops_providers(text, boolean, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid) RETURNS TABLE(id uuid, business_name text, owner_id uuid, owner_email text, owner_name text, contact_email text, contact_phone text, time_zone text, is_active boolean, suspended_at timestamp with time zone, suspended_by uuid, suspension_reason text, rating_count integer, rating_avg numeric, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_after_name text;
+    v_search text := nullif(pg_catalog.btrim(p_search), '');
+begin
+    perform internal.require_role('ops', 'only ops staff may list providers');
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if pg_catalog.char_length(v_search) > 200 then
+        perform internal.fail('invalid_input', 'search must be at most 200 characters');
+    end if;
+    if p_after_id is not null then
+        select p.business_name into v_after_name from app.providers as p where p.id = p_after_id;
+        if v_after_name is null then
+            perform internal.fail('not_found', 'after_id is not a provider');
+        end if;
+    end if;
+    return query
+    select
+        p.id, p.business_name, p.owner_id, u.email::text, u.full_name, p.contact_email::text,
+        p.contact_phone, p.time_zone, p.is_active, p.suspended_at, p.suspended_by,
+        p.suspension_reason, p.rating_count, p.rating_avg, p.created_at
+    from app.providers as p
+    inner join app.users as u on p.owner_id = u.id
+    where
+        (p_suspended is null or (p.suspended_at is not null) = p_suspended)
+        and (
+            v_search is null
+            -- a name part (case-insensitive; % and _ match themselves), or an exact email or id
+            or pg_catalog.strpos(pg_catalog.lower(p.business_name), pg_catalog.lower(v_search)) > 0
+            or u.email::text = pg_catalog.lower(v_search)
+            or p.contact_email::text = pg_catalog.lower(v_search)
+            or p.id::text = pg_catalog.lower(v_search)
+        )
+        and (v_after_name is null or (p.business_name, p.id) > (v_after_name, p_after_id))
+    order by p.business_name, p.id
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid) IS 'Providers with their owner and suspension, by name (ops only).
+Definer: joins the owners'' accounts.';
+
+
+--
 -- Name: ops_refund(uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -7636,6 +7939,100 @@ $$;
 
 COMMENT ON FUNCTION internal.ops_refund(p_booking_id uuid, p_amount_cents integer, p_reason text) IS 'Refund part or all of a booking''s charge (ops only), never past what was captured; audited.
 Definer: writes the refund ledger, the queue and the audit log.';
+
+
+--
+-- Name: ops_reinstate_provider(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_reinstate_provider(p_provider_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before jsonb;
+    v_old app.providers;
+begin
+    perform internal.ops_provider_check(p_provider_id, p_reason);
+    select * into v_old from app.providers as p where p.id = p_provider_id for no key update;
+    if not found then
+        perform internal.fail('not_found', 'no such provider');
+    end if;
+    if v_old.suspended_at is null then
+        perform internal.fail('conflict', 'the provider is not suspended');
+    end if;
+    v_before := internal.provider_suspension_json(p_provider_id);
+    update app.providers as p
+    set
+        is_active = p.active_before_suspension,
+        active_before_suspension = null,
+        suspended_at = null,
+        suspended_by = null,
+        suspension_reason = null
+    where p.id = p_provider_id;
+    perform internal.audit(
+        'provider.reinstated', 'app.providers', p_provider_id::text,
+        v_before, internal.provider_suspension_json(p_provider_id), pg_catalog.btrim(p_reason)
+    );
+    return internal.provider_suspension_json(p_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_reinstate_provider(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_reinstate_provider(p_provider_id uuid, p_reason text) IS 'Lift a provider''s suspension (ops only): is_active as it was before; audited with the reason and request id.
+Definer: writes the providers'' private columns and the audit log.';
+
+
+--
+-- Name: ops_suspend_provider(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_suspend_provider(p_provider_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.providers;
+begin
+    perform internal.ops_provider_check(p_provider_id, p_reason);
+    select * into v_old from app.providers as p where p.id = p_provider_id for no key update;
+    if not found then
+        perform internal.fail('not_found', 'no such provider');
+    end if;
+    if v_old.suspended_at is not null then
+        perform internal.fail(
+            'conflict', pg_catalog.format('the provider is already suspended (since %s)', v_old.suspended_at)
+        );
+    end if;
+    -- the providers' trigger (_300_search_keys) takes its services out of the quote
+    update app.providers as p
+    set
+        active_before_suspension = p.is_active,
+        is_active = false,
+        suspended_at = pg_catalog.now(),
+        suspended_by = internal.current_user_id(),
+        suspension_reason = pg_catalog.btrim(p_reason)
+    where p.id = p_provider_id;
+    perform internal.audit(
+        'provider.suspended', 'app.providers', p_provider_id::text,
+        pg_catalog.jsonb_build_object('is_active', v_old.is_active, 'suspended_at', null),
+        internal.provider_suspension_json(p_provider_id), pg_catalog.btrim(p_reason)
+    );
+    return internal.provider_suspension_json(p_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_suspend_provider(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_suspend_provider(p_provider_id uuid, p_reason text) IS 'Suspend a provider (ops only): inactive, with who, when and why; audited with the reason and request id.
+Definer: writes the providers'' private columns and the audit log.';
 
 
 --
@@ -7854,6 +8251,27 @@ COMMENT ON FUNCTION internal.provider_lock(p_provider_id uuid) IS 'Serialise the
 
 
 --
+-- Name: provider_may_contact(text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_may_contact(p_status text, p_ends_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select p_status = 'confirmed'
+        or (p_status in ('completed', 'no_show') and p_ends_at > pg_catalog.now() - interval '30 days')
+$$;
+
+
+--
+-- Name: FUNCTION provider_may_contact(p_status text, p_ends_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_may_contact(p_status text, p_ends_at timestamp with time zone) IS 'Whether a provider is shown a customer''s email and phone for a booking: confirmed, or
+completed/no_show and ended less than 30 days ago.';
+
+
+--
 -- Name: provider_search_keys(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -7877,6 +8295,41 @@ $$;
 
 COMMENT ON FUNCTION internal.provider_search_keys() IS 'Trigger: recompute the search keys of a provider''s services when its location, rating or activity changes.
 Definer: the caller (ops changing a rating, say) need not have rights on the services.';
+
+
+--
+-- Name: provider_suspension_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_suspension_json(p_provider_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'is_active', p.is_active,
+        'suspended', p.suspended_at is not null,
+        'suspended_at', p.suspended_at,
+        'suspended_by', p.suspended_by,
+        'suspension_reason', p.suspension_reason,
+        -- bookings still to happen or to be paid: kept by a suspension
+        'live_bookings', (
+            select count(*) from app.bookings as b
+            where
+                b.provider_id = p.id and b.status in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(b.during) > pg_catalog.now()
+        )
+    )
+    from app.providers as p
+    where p.id = p_provider_id
+$$;
+
+
+--
+-- Name: FUNCTION provider_suspension_json(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_suspension_json(p_provider_id uuid) IS 'A provider''s activity and suspension, with the count of its live bookings (pending_payment or confirmed, not ended).';
 
 
 --
@@ -7929,6 +8382,36 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.providers_initial_rating() IS 'Trigger: ratings a provider is created with count as ratings given at its creation (rating_weight, rating_weighted_stars).';
+
+
+--
+-- Name: providers_refuse_while_suspended(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.providers_refuse_while_suspended() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if new.is_active and new.suspended_at is not null then
+        -- the reason is not echoed: ops wrote it freely, and a message is also the
+        -- HTTP reason phrase (the provider reads it in my_provider.suspension_reason)
+        perform internal.fail(
+            'provider_suspended',
+            'is_active cannot be set: Bookiji suspended this provider (see suspension_reason); '
+            || 'only Bookiji staff can reinstate it'
+        );
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION providers_refuse_while_suspended(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.providers_refuse_while_suspended() IS 'Trigger: refuse making a suspended provider active (409 provider_suspended).';
 
 
 --
@@ -12907,7 +13390,9 @@ CREATE VIEW api.my_provider WITH (security_invoker='true') AS
     p.rating_count,
     p.rating_avg,
     p.created_at,
-    p.updated_at
+    p.updated_at,
+    p.suspended_at,
+    p.suspension_reason
    FROM app.providers p
   WHERE (p.owner_id = ( SELECT auth.uid() AS uid))
   WITH LOCAL CHECK OPTION;
@@ -12920,6 +13405,8 @@ CREATE VIEW api.my_provider WITH (security_invoker='true') AS
 COMMENT ON VIEW api.my_provider IS 'The caller''s own provider profile (role provider): read, create (POST) and edit (PATCH).
 
 One profile per account (the owner is the caller); a second POST is a 409.
+While Bookiji staff suspend it (suspended_at, suspension_reason), setting
+is_active to true is a 409 provider_suspended.
 lat/lng out of range are 400 (check constraint providers_lat_check /
 providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
 and id cannot be written.';
@@ -13021,6 +13508,20 @@ COMMENT ON COLUMN api.my_provider.created_at IS 'Creation time (read-only).';
 --
 
 COMMENT ON COLUMN api.my_provider.updated_at IS 'Last update time (read-only).';
+
+
+--
+-- Name: COLUMN my_provider.suspended_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.suspended_at IS 'When Bookiji staff suspended the profile (read-only; null: not suspended). While suspended it is not offered and is_active cannot be set.';
+
+
+--
+-- Name: COLUMN my_provider.suspension_reason; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.suspension_reason IS 'Why Bookiji staff suspended the profile (read-only).';
 
 
 --
@@ -14058,40 +14559,6 @@ COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling lat
 
 
 --
--- Name: analytics_provider_hours; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.analytics_provider_hours (
-    provider_id uuid NOT NULL,
-    hour timestamp with time zone NOT NULL,
-    category_id integer NOT NULL,
-    status text NOT NULL,
-    currency text NOT NULL,
-    bookings bigint DEFAULT 0 NOT NULL,
-    booked_cents bigint DEFAULT 0 NOT NULL,
-    lead_minutes bigint DEFAULT 0 NOT NULL,
-    cancelled_by_customer bigint DEFAULT 0 NOT NULL,
-    cancelled_by_provider bigint DEFAULT 0 NOT NULL,
-    cancelled_by_ops bigint DEFAULT 0 NOT NULL,
-    cancelled_by_system bigint DEFAULT 0 NOT NULL,
-    cancelled_late bigint DEFAULT 0 NOT NULL,
-    captured_cents bigint DEFAULT 0 NOT NULL,
-    refunded_cents bigint DEFAULT 0 NOT NULL,
-    fees_kept_cents bigint DEFAULT 0 NOT NULL,
-    outstanding_cents bigint DEFAULT 0 NOT NULL
-);
-
-ALTER TABLE ONLY app.analytics_provider_hours FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.analytics_provider_hours IS 'Rollup: the sums of app.analytics_booking_facts per provider, UTC start hour, category, status and currency.';
-
-
---
 -- Name: booking_fees; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -14335,6 +14802,7 @@ CREATE TABLE app.users (
     email_confirmed_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
     CONSTRAINT users_email_check CHECK (((length((email)::text) <= 254) AND ((email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT users_full_name_check CHECK (((length(btrim(full_name)) >= 1) AND (length(btrim(full_name)) <= 200))),
     CONSTRAINT users_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'fr'::text]))),
@@ -14350,6 +14818,13 @@ ALTER TABLE ONLY app.users FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.users IS 'Accounts: one row per person (customer, provider or ops), with the editable profile.';
+
+
+--
+-- Name: COLUMN users.deleted_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.users.deleted_at IS 'When the person deleted the account: email, name and phone were replaced, sign-in ended (null: live).';
 
 
 --
@@ -14614,48 +15089,6 @@ COMMENT ON TABLE auth.sessions IS 'One row per login; access tokens carry its id
 
 
 --
--- Name: analytics_live_facts; Type: VIEW; Schema: internal; Owner: -
---
-
-CREATE VIEW internal.analytics_live_facts WITH (security_barrier='true') AS
- SELECT b.id AS booking_id,
-    b.provider_id,
-    s.category_id,
-    date_trunc('hour'::text, lower(b.during), 'UTC'::text) AS hour,
-    b.status,
-    b.currency,
-    1 AS bookings,
-    (b.price_cents)::bigint AS booked_cents,
-    (floor((EXTRACT(epoch FROM (lower(b.during) - b.created_at)) / (60)::numeric)))::bigint AS lead_minutes,
-    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'customer'::text)), false))::integer AS cancelled_by_customer,
-    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'provider'::text)), false))::integer AS cancelled_by_provider,
-    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'ops'::text)), false))::integer AS cancelled_by_ops,
-    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'system'::text)), false))::integer AS cancelled_by_system,
-    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_at >= (lower(b.during) - make_interval(hours => b.cancel_notice_hours)))), false))::integer AS cancelled_late,
-    COALESCE(( SELECT sum(p.captured_cents) AS sum
-           FROM app.payments p
-          WHERE (p.booking_id = b.id)), (0)::bigint) AS captured_cents,
-    COALESCE(( SELECT sum(r.amount_cents) AS sum
-           FROM app.refunds r
-          WHERE ((r.booking_id = b.id) AND (r.status = 'succeeded'::text))), (0)::bigint) AS refunded_cents,
-    COALESCE(( SELECT sum(f.amount_cents) AS sum
-           FROM app.booking_fees f
-          WHERE (f.booking_id = b.id)), (0)::bigint) AS fees_kept_cents,
-    COALESCE(( SELECT sum(p.amount_cents) AS sum
-           FROM app.payments p
-          WHERE ((p.booking_id = b.id) AND (p.status = ANY (ARRAY['pending'::text, 'requires_payment'::text])))), (0)::bigint) AS outstanding_cents
-   FROM (app.bookings b
-     JOIN app.services s ON ((b.service_id = s.id)));
-
-
---
--- Name: VIEW analytics_live_facts; Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON VIEW internal.analytics_live_facts IS 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
-
-
---
 -- Name: settings; Type: TABLE; Schema: internal; Owner: -
 --
 
@@ -14899,22 +15332,6 @@ CREATE TABLE pgmq.topic_bindings (
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
 );
-
-
---
--- Name: analytics_booking_facts analytics_booking_facts_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.analytics_booking_facts
-    ADD CONSTRAINT analytics_booking_facts_pkey PRIMARY KEY (booking_id);
-
-
---
--- Name: analytics_provider_hours analytics_provider_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
---
-
-ALTER TABLE ONLY app.analytics_provider_hours
-    ADD CONSTRAINT analytics_provider_hours_pkey PRIMARY KEY (provider_id, hour, category_id, status, currency);
 
 
 --
@@ -15366,27 +15783,6 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
--- Name: analytics_booking_facts_hour_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX analytics_booking_facts_hour_idx ON app.analytics_booking_facts USING btree (hour);
-
-
---
--- Name: analytics_booking_facts_provider_id_hour_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX analytics_booking_facts_provider_id_hour_idx ON app.analytics_booking_facts USING btree (provider_id, hour);
-
-
---
--- Name: analytics_provider_hours_hour_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX analytics_provider_hours_hour_idx ON app.analytics_provider_hours USING btree (hour);
-
-
---
 -- Name: booking_fees_booking_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -15436,6 +15832,13 @@ CREATE INDEX bookings_provider_id_idx ON app.bookings USING btree (provider_id);
 
 
 --
+-- Name: bookings_provider_id_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_provider_id_starts_at_idx ON app.bookings USING btree (provider_id, lower(during), id);
+
+
+--
 -- Name: bookings_quote_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -15447,6 +15850,13 @@ CREATE INDEX bookings_quote_id_idx ON app.bookings USING btree (quote_id);
 --
 
 CREATE INDEX bookings_service_id_idx ON app.bookings USING btree (service_id);
+
+
+--
+-- Name: bookings_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_starts_at_idx ON app.bookings USING btree (lower(during), id);
 
 
 --
@@ -15548,6 +15958,20 @@ CREATE INDEX providers_location_idx ON app.providers USING gist (location);
 
 
 --
+-- Name: providers_suspended_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_suspended_at_idx ON app.providers USING btree (suspended_at) WHERE (suspended_at IS NOT NULL);
+
+
+--
+-- Name: providers_suspended_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_suspended_by_idx ON app.providers USING btree (suspended_by);
+
+
+--
 -- Name: quote_items_provider_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -15566,13 +15990,6 @@ CREATE INDEX quote_items_service_id_idx ON app.quote_items USING btree (service_
 --
 
 CREATE INDEX quotes_category_id_idx ON app.quotes USING btree (category_id);
-
-
---
--- Name: quotes_created_at_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX quotes_created_at_idx ON app.quotes USING btree (created_at);
 
 
 --
@@ -15660,17 +16077,17 @@ CREATE INDEX services_provider_id_category_id_idx ON app.services USING btree (p
 
 
 --
+-- Name: stripe_events_payment_intent_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX stripe_events_payment_intent_idx ON app.stripe_events USING btree (COALESCE((payload #>> '{data,object,payment_intent}'::text[]), (payload #>> '{data,object,id}'::text[])));
+
+
+--
 -- Name: stripe_events_type_received_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
 CREATE INDEX stripe_events_type_received_at_idx ON app.stripe_events USING btree (type, received_at);
-
-
---
--- Name: users_created_at_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX users_created_at_idx ON app.users USING btree (created_at) WHERE (role = 'customer'::text);
 
 
 --
@@ -15832,6 +16249,13 @@ CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.my_qu
 --
 
 CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.services FOR EACH ROW EXECUTE FUNCTION internal.refuse_view_write();
+
+
+--
+-- Name: providers _010_refuse_while_suspended; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _010_refuse_while_suspended BEFORE UPDATE OF is_active ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.providers_refuse_while_suspended();
 
 
 --
@@ -16031,69 +16455,6 @@ CREATE TRIGGER _500_reliability AFTER INSERT OR DELETE OR UPDATE OF status, prov
 
 
 --
--- Name: services _510_analytics_category; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_category AFTER UPDATE ON app.services FOR EACH ROW WHEN ((old.category_id IS DISTINCT FROM new.category_id)) EXECUTE FUNCTION internal.analytics_service_category_changed();
-
-
---
--- Name: booking_fees _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.booking_fees FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
-
-
---
--- Name: bookings _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
-
-
---
--- Name: payments _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
-
-
---
--- Name: refunds _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
-
-
---
--- Name: booking_fees _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.booking_fees FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
-
-
---
--- Name: bookings _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.bookings FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.during IS DISTINCT FROM new.during) OR (old.service_id IS DISTINCT FROM new.service_id) OR (old.provider_id IS DISTINCT FROM new.provider_id) OR (old.price_cents IS DISTINCT FROM new.price_cents) OR (old.currency IS DISTINCT FROM new.currency) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.cancelled_at IS DISTINCT FROM new.cancelled_at) OR (old.cancelled_by_role IS DISTINCT FROM new.cancelled_by_role) OR (old.cancel_notice_hours IS DISTINCT FROM new.cancel_notice_hours))) EXECUTE FUNCTION internal.analytics_booking_changed();
-
-
---
--- Name: payments _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.payments FOR EACH ROW WHEN (((old.captured_cents IS DISTINCT FROM new.captured_cents) OR (old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
-
-
---
--- Name: refunds _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
-
-
---
 -- Name: bookings _900_audit; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -16218,6 +16579,14 @@ ALTER TABLE ONLY app.payments
 
 ALTER TABLE ONLY app.providers
     ADD CONSTRAINT providers_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: providers providers_suspended_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.providers
+    ADD CONSTRAINT providers_suspended_by_fkey FOREIGN KEY (suspended_by) REFERENCES app.users(id) ON DELETE SET NULL;
 
 
 --
@@ -16403,18 +16772,6 @@ ALTER TABLE ONLY pgmq.notify_insert_throttle
 ALTER TABLE ONLY pgmq.topic_bindings
     ADD CONSTRAINT topic_bindings_meta_queue_name_fk FOREIGN KEY (queue_name) REFERENCES pgmq.meta(queue_name) ON DELETE CASCADE;
 
-
---
--- Name: analytics_booking_facts; Type: ROW SECURITY; Schema: app; Owner: -
---
-
-ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
-
---
--- Name: analytics_provider_hours; Type: ROW SECURITY; Schema: app; Owner: -
---
-
-ALTER TABLE app.analytics_provider_hours ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: booking_fees; Type: ROW SECURITY; Schema: app; Owner: -
@@ -16672,20 +17029,6 @@ CREATE POLICY select_everyone ON app.service_categories FOR SELECT TO anon, cust
 --
 
 COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonymous callers included, reads every category.';
-
-
---
--- Name: analytics_provider_hours select_ops; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_ops ON app.analytics_provider_hours FOR SELECT TO ops USING (true);
-
-
---
--- Name: POLICY select_ops ON analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_ops ON app.analytics_provider_hours IS 'Ops staff read every provider''s rollup rows.';
 
 
 --
@@ -17060,22 +17403,6 @@ CREATE POLICY select_provider ON app.reviews FOR SELECT TO provider USING ((hidd
 --
 
 COMMENT ON POLICY select_provider ON app.reviews IS 'A provider account reads the published reviews.';
-
-
---
--- Name: analytics_provider_hours select_provider_own; Type: POLICY; Schema: app; Owner: -
---
-
-CREATE POLICY select_provider_own ON app.analytics_provider_hours FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
-   FROM app.providers p
-  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
-
-
---
--- Name: POLICY select_provider_own ON analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON POLICY select_provider_own ON app.analytics_provider_hours IS 'A provider account reads the rollup rows of its own provider only.';
 
 
 --
@@ -17531,7 +17858,10 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202030002'),
     ('20261202030003'),
     ('20261202050001'),
+    ('20261202070000'),
+    ('20261202070100'),
+    ('20261202070200'),
+    ('20261202070300'),
     ('20261202072000'),
     ('20261202072100'),
-    ('20261202072200'),
-    ('20261202080000');
+    ('20261202072200');

@@ -26,6 +26,7 @@ class Error(BaseModel):
                 'invalid_token',
                 'invalid_credentials',
                 'forbidden',
+                'wrong_password',
                 'not_found',
                 'method_not_allowed',
                 'conflict',
@@ -41,6 +42,8 @@ class Error(BaseModel):
                 'idempotency_key_reused',
                 'too_many_holds',
                 'email_taken',
+                'provider_suspended',
+                'account_not_deletable',
                 'payload_too_large',
                 'too_many_reviews',
                 'rate_limited',
@@ -207,6 +210,16 @@ class MyProvider(BaseModel):
         Field(
             description='How far the provider travels or serves, in km (0 < r <= 200; default 10).'
         ),
+    ] = None
+    suspended_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description='When Bookiji staff suspended the profile (read-only; null: not suspended). While suspended it is not offered and is_active cannot be set.'
+        ),
+    ] = None
+    suspension_reason: Annotated[
+        str | None,
+        Field(description='Why Bookiji staff suspended the profile (read-only).'),
     ] = None
     time_zone: Annotated[
         str | None,
@@ -1469,6 +1482,13 @@ class RpcConfirmEmailPostRequest(BaseModel):
     token: str
 
 
+class RpcDeleteMyAccountPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    password: str
+
+
 class RpcDlqDiscardPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1549,6 +1569,12 @@ class RpcEditReviewPostRequest(BaseModel):
     stars: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
 
 
+class RpcExportMyDataPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+
+
 class RpcHealthGetResponse(BaseModel):
     status: Literal['ok']
 
@@ -1607,6 +1633,75 @@ class RpcMePostResponse(RootModel[User | None]):
     root: User | None
 
 
+class RpcMyBookingHistoryGetResponseItem(BaseModel):
+    cancel_reason: str | None = None
+    cancelled_at: AwareDatetime | None = None
+    cancelled_by_role: str | None = None
+    charged_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    created_at: AwareDatetime | None = None
+    currency: str | None = None
+    deposit_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ends_at: AwareDatetime | None = None
+    fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    hold_expires_at: AwareDatetime | None = None
+    id: UUID | None = None
+    payment_status: str | None = None
+    price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    provider_id: UUID | None = None
+    provider_name: str | None = None
+    refunded_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    service_id: UUID | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    status: str | None = None
+    time_zone: str | None = None
+
+
+class RpcMyBookingHistoryGetResponse(
+    RootModel[list[RpcMyBookingHistoryGetResponseItem]]
+):
+    root: list[RpcMyBookingHistoryGetResponseItem]
+
+
+class RpcMyBookingHistoryPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    before_id: UUID | None = None
+    limit: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 50
+    status: str | None = None
+
+
+class RpcMyBookingHistoryPostResponseItem(BaseModel):
+    cancel_reason: str | None = None
+    cancelled_at: AwareDatetime | None = None
+    cancelled_by_role: str | None = None
+    charged_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    created_at: AwareDatetime | None = None
+    currency: str | None = None
+    deposit_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ends_at: AwareDatetime | None = None
+    fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    hold_expires_at: AwareDatetime | None = None
+    id: UUID | None = None
+    payment_status: str | None = None
+    price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    provider_id: UUID | None = None
+    provider_name: str | None = None
+    refunded_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    service_id: UUID | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    status: str | None = None
+    time_zone: str | None = None
+
+
+class RpcMyBookingHistoryPostResponse(
+    RootModel[list[RpcMyBookingHistoryPostResponseItem]]
+):
+    root: list[RpcMyBookingHistoryPostResponseItem]
+
+
 class RpcMyNotificationsGetResponseItem(BaseModel):
     channel: str | None = None
     created_at: AwareDatetime | None = None
@@ -1640,6 +1735,82 @@ class RpcMyNotificationsPostResponse(
     RootModel[list[RpcMyNotificationsPostResponseItem]]
 ):
     root: list[RpcMyNotificationsPostResponseItem]
+
+
+class RpcMyProviderBookingsGetResponseItem(BaseModel):
+    cancel_reason: str | None = None
+    cancelled_at: AwareDatetime | None = None
+    charged_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    created_at: AwareDatetime | None = None
+    currency: str | None = None
+    customer_email: str | None = None
+    customer_id: UUID | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    deposit_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ends_at: AwareDatetime | None = None
+    fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    hold_expires_at: AwareDatetime | None = None
+    id: UUID | None = None
+    payment_status: str | None = None
+    price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    refunded_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    service_id: UUID | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    status: str | None = None
+    time_zone: str | None = None
+
+
+class RpcMyProviderBookingsGetResponse(
+    RootModel[list[RpcMyProviderBookingsGetResponseItem]]
+):
+    root: list[RpcMyProviderBookingsGetResponseItem]
+
+
+class RpcMyProviderBookingsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    after_id: UUID | None = None
+    booking_id: UUID | None = None
+    customer_id: UUID | None = None
+    from_: Annotated[AwareDatetime | None, Field(alias='from')] = None
+    limit: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 100
+    service_id: UUID | None = None
+    status: str | None = None
+    to: AwareDatetime | None = None
+
+
+class RpcMyProviderBookingsPostResponseItem(BaseModel):
+    cancel_reason: str | None = None
+    cancelled_at: AwareDatetime | None = None
+    charged_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    created_at: AwareDatetime | None = None
+    currency: str | None = None
+    customer_email: str | None = None
+    customer_id: UUID | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    deposit_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ends_at: AwareDatetime | None = None
+    fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    hold_expires_at: AwareDatetime | None = None
+    id: UUID | None = None
+    payment_status: str | None = None
+    price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    refunded_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    service_id: UUID | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    status: str | None = None
+    time_zone: str | None = None
+
+
+class RpcMyProviderBookingsPostResponse(
+    RootModel[list[RpcMyProviderBookingsPostResponseItem]]
+):
+    root: list[RpcMyProviderBookingsPostResponseItem]
 
 
 class RpcNotificationPreferencesGetResponseItem(BaseModel):
@@ -1736,6 +1907,79 @@ class RpcOpsAuditTrailPostResponse(RootModel[list[RpcOpsAuditTrailPostResponseIt
     root: list[RpcOpsAuditTrailPostResponseItem]
 
 
+class RpcOpsBookingStoryPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    booking_id: UUID
+
+
+class RpcOpsBookingsGetResponseItem(BaseModel):
+    charged_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    created_at: AwareDatetime | None = None
+    currency: str | None = None
+    customer_email: str | None = None
+    customer_id: UUID | None = None
+    customer_name: str | None = None
+    deposit_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ends_at: AwareDatetime | None = None
+    id: UUID | None = None
+    payment_status: str | None = None
+    price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    provider_id: UUID | None = None
+    provider_name: str | None = None
+    refunded_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    service_id: UUID | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    status: str | None = None
+    stripe_payment_intent_id: str | None = None
+
+
+class RpcOpsBookingsGetResponse(RootModel[list[RpcOpsBookingsGetResponseItem]]):
+    root: list[RpcOpsBookingsGetResponseItem]
+
+
+class RpcOpsBookingsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    before_id: UUID | None = None
+    customer_email: str | None = None
+    customer_id: UUID | None = None
+    from_: Annotated[AwareDatetime | None, Field(alias='from')] = None
+    limit: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 50
+    provider_id: UUID | None = None
+    status: str | None = None
+    to: AwareDatetime | None = None
+
+
+class RpcOpsBookingsPostResponseItem(BaseModel):
+    charged_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    created_at: AwareDatetime | None = None
+    currency: str | None = None
+    customer_email: str | None = None
+    customer_id: UUID | None = None
+    customer_name: str | None = None
+    deposit_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ends_at: AwareDatetime | None = None
+    id: UUID | None = None
+    payment_status: str | None = None
+    price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    provider_id: UUID | None = None
+    provider_name: str | None = None
+    refunded_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    service_id: UUID | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    status: str | None = None
+    stripe_payment_intent_id: str | None = None
+
+
+class RpcOpsBookingsPostResponse(RootModel[list[RpcOpsBookingsPostResponseItem]]):
+    root: list[RpcOpsBookingsPostResponseItem]
+
+
 class RpcOpsForceCancelPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1745,12 +1989,82 @@ class RpcOpsForceCancelPostRequest(BaseModel):
     refund: bool | None = True
 
 
+class RpcOpsProvidersGetResponseItem(BaseModel):
+    business_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    created_at: AwareDatetime | None = None
+    id: UUID | None = None
+    is_active: bool | None = None
+    owner_email: str | None = None
+    owner_id: UUID | None = None
+    owner_name: str | None = None
+    rating_avg: float | None = None
+    rating_count: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    suspended_at: AwareDatetime | None = None
+    suspended_by: UUID | None = None
+    suspension_reason: str | None = None
+    time_zone: str | None = None
+
+
+class RpcOpsProvidersGetResponse(RootModel[list[RpcOpsProvidersGetResponseItem]]):
+    root: list[RpcOpsProvidersGetResponseItem]
+
+
+class RpcOpsProvidersPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    after_id: UUID | None = None
+    limit: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 50
+    search: str | None = None
+    suspended: bool | None = None
+
+
+class RpcOpsProvidersPostResponseItem(BaseModel):
+    business_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    created_at: AwareDatetime | None = None
+    id: UUID | None = None
+    is_active: bool | None = None
+    owner_email: str | None = None
+    owner_id: UUID | None = None
+    owner_name: str | None = None
+    rating_avg: float | None = None
+    rating_count: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    suspended_at: AwareDatetime | None = None
+    suspended_by: UUID | None = None
+    suspension_reason: str | None = None
+    time_zone: str | None = None
+
+
+class RpcOpsProvidersPostResponse(RootModel[list[RpcOpsProvidersPostResponseItem]]):
+    root: list[RpcOpsProvidersPostResponseItem]
+
+
 class RpcOpsRefundPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
     amount_cents: Annotated[int, Field(ge=-2147483648, le=2147483647)]
     booking_id: UUID
+    reason: str
+
+
+class RpcOpsReinstateProviderPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    provider_id: UUID
+    reason: str
+
+
+class RpcOpsSuspendProviderPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    provider_id: UUID
     reason: str
 
 

@@ -59,6 +59,8 @@ export interface paths {
          * @description The caller's own provider profile (role provider): read, create (POST) and edit (PATCH).
          *
          *     One profile per account (the owner is the caller); a second POST is a 409.
+         *     While Bookiji staff suspend it (suspended_at, suspension_reason), setting
+         *     is_active to true is a 409 provider_suspended.
          *     lat/lng out of range are 400 (check constraint providers_lat_check /
          *     providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
          *     and id cannot be written.
@@ -70,6 +72,8 @@ export interface paths {
          * @description The caller's own provider profile (role provider): read, create (POST) and edit (PATCH).
          *
          *     One profile per account (the owner is the caller); a second POST is a 409.
+         *     While Bookiji staff suspend it (suspended_at, suspension_reason), setting
+         *     is_active to true is a 409 provider_suspended.
          *     lat/lng out of range are 400 (check constraint providers_lat_check /
          *     providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
          *     and id cannot be written.
@@ -83,6 +87,8 @@ export interface paths {
          * @description The caller's own provider profile (role provider): read, create (POST) and edit (PATCH).
          *
          *     One profile per account (the owner is the caller); a second POST is a 409.
+         *     While Bookiji staff suspend it (suspended_at, suspension_reason), setting
+         *     is_active to true is a 409 provider_suspended.
          *     lat/lng out of range are 400 (check constraint providers_lat_check /
          *     providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
          *     and id cannot be written.
@@ -775,6 +781,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/delete_my_account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete your account (customer or provider), confirming with your password. It cannot be undone.
+         * @description Delete your account (customer or provider), confirming with your password. It cannot be undone.
+         *
+         *     Sign-in ends at once: every session, access token and refresh token is revoked and the password is erased, so login fails. Your email, name and phone are replaced ("Deleted user"); your notification preferences, the notifications sent to you, your quotes and other personal data are erased; a provider's business name, contact, hours and time off are erased and it leaves the catalogue.
+         *     Kept, because the law requires financial records: bookings, payments, refunds, fees and the audit log, pointing at the anonymised account (which docs/security.md, "Deleting an account", explains, with how long).
+         *     Refused while you have upcoming confirmed bookings, bookings awaiting payment or refunds in progress: the message names them, and details lists them as JSON.
+         *     Errors: 400 invalid_input (missing password); 401 not_authenticated; 403 wrong_password; 403 forbidden (an ops account); 409 account_not_deletable; 429 rate_limited with Retry-After after 5 wrong passwords (logins included) in 15 minutes; 405 method_not_allowed for GET/HEAD.
+         */
+        post: operations["delete_my_account"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/dlq_discard": {
         parameters: {
             query?: never;
@@ -906,6 +937,36 @@ export interface paths {
          *     409 edit_window_closed (written more than 14 days ago); 409 conflict (hidden by moderation).
          */
         post: operations["edit_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/export_my_data": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything Bookiji holds about the caller, as one JSON document (a download for the account page).
+         * @description Everything Bookiji holds about the caller, as one JSON document (a download for the account page).
+         *
+         *     Keys: format ("bookiji-export-1"), exported_at, account (profile), notification_preferences, sessions (when signed in, refreshed, revoked), notifications (each message sent, its data without one-time tokens), quotes (where and when you searched), bookings, payments (with their refunds and fees, Stripe PaymentIntent ids), provider (for a provider account: the profile, services, weekly hours, time off, and its bookings with each customer's name and balance; null otherwise), activity (what you did, from the audit log: action, row, reason, request id).
+         *     Errors: 401 not_authenticated.
+         */
+        get: operations["export_my_data"];
+        put?: never;
+        /**
+         * Everything Bookiji holds about the caller, as one JSON document (a download for the account page).
+         * @description Everything Bookiji holds about the caller, as one JSON document (a download for the account page).
+         *
+         *     Keys: format ("bookiji-export-1"), exported_at, account (profile), notification_preferences, sessions (when signed in, refreshed, revoked), notifications (each message sent, its data without one-time tokens), quotes (where and when you searched), bookings, payments (with their refunds and fees, Stripe PaymentIntent ids), provider (for a provider account: the profile, services, weekly hours, time off, and its bookings with each customer's name and balance; null otherwise), activity (what you did, from the audit log: action, row, reason, request id).
+         *     Errors: 401 not_authenticated.
+         */
+        post: operations["export_my_data_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1060,6 +1121,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/my_booking_history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
+         * @description The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
+         *
+         *     Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
+         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+         *     Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).
+         */
+        get: operations["my_booking_history"];
+        put?: never;
+        /**
+         * The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
+         * @description The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
+         *
+         *     Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
+         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+         *     Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).
+         */
+        post: operations["my_booking_history_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/my_notifications": {
         parameters: {
             query?: never;
@@ -1088,6 +1185,42 @@ export interface paths {
          *     Errors: 400 invalid_input naming limit; 401 not_authenticated.
          */
         post: operations["my_notifications_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/my_provider_bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The calling provider's bookings with who booked: the calendar of the provider dashboard, oldest start first.
+         * @description The calling provider's bookings with who booked: the calendar of the provider dashboard, oldest start first.
+         *
+         *     Only the bookings of the caller's own provider profile, whatever the filters say: another provider's booking, service or customer id simply matches nothing.
+         *     Each row: the booking (status, starts_at, ends_at, time_zone: the provider's, for display), the service, the amounts (price, deposit; charged_cents captured, refunded_cents pending and succeeded, fee_cents kept), and the customer: customer_name always; customer_email and customer_phone only for a confirmed booking, or a completed or no_show one that ended less than 30 days ago (null otherwise, and for a deleted account).
+         *     Inputs (each optional; given ones all apply): from and to (starts_at in [from, to)), status, service_id, customer_id, booking_id, limit (1-500, default 100), after_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Errors: 400 invalid_input naming limit, status, or to not after from; 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (after_id is not one of your bookings).
+         */
+        get: operations["my_provider_bookings"];
+        put?: never;
+        /**
+         * The calling provider's bookings with who booked: the calendar of the provider dashboard, oldest start first.
+         * @description The calling provider's bookings with who booked: the calendar of the provider dashboard, oldest start first.
+         *
+         *     Only the bookings of the caller's own provider profile, whatever the filters say: another provider's booking, service or customer id simply matches nothing.
+         *     Each row: the booking (status, starts_at, ends_at, time_zone: the provider's, for display), the service, the amounts (price, deposit; charged_cents captured, refunded_cents pending and succeeded, fee_cents kept), and the customer: customer_name always; customer_email and customer_phone only for a confirmed booking, or a completed or no_show one that ended less than 30 days ago (null otherwise, and for a deleted account).
+         *     Inputs (each optional; given ones all apply): from and to (starts_at in [from, to)), status, service_id, customer_id, booking_id, limit (1-500, default 100), after_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Errors: 400 invalid_input naming limit, status, or to not after from; 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (after_id is not one of your bookings).
+         */
+        post: operations["my_provider_bookings_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1204,6 +1337,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/ops_booking_story": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A booking's full story as one JSON document (ops only): what happened, who did it, what was paid and sent.
+         * @description A booking's full story as one JSON document (ops only): what happened, who did it, what was paid and sent.
+         *
+         *     Keys: booking (every field, times, hold, cancellation), customer and provider (accounts and contact; the provider's suspension), service, balance (as booking_balance), payment (status, amounts, Stripe PaymentIntent id; never the client secret), refunds (each with its Stripe refund id), fees, payment_mismatches, status_history (every status change and move from the audit log: from, to, actor, reason, request id), audit_trail (every audit entry about the booking, its payment and refunds), events (the event log's, while it keeps them: event_retention_hours), notifications (recipient, channel, status, attempts, errors), stripe (PaymentIntent id, refund ids, the Stripe events received about the intent). Lists are oldest first.
+         *     Errors: 400 invalid_input (missing booking_id); 403 forbidden (not ops); 404 not_found.
+         */
+        get: operations["ops_booking_story"];
+        put?: never;
+        /**
+         * A booking's full story as one JSON document (ops only): what happened, who did it, what was paid and sent.
+         * @description A booking's full story as one JSON document (ops only): what happened, who did it, what was paid and sent.
+         *
+         *     Keys: booking (every field, times, hold, cancellation), customer and provider (accounts and contact; the provider's suspension), service, balance (as booking_balance), payment (status, amounts, Stripe PaymentIntent id; never the client secret), refunds (each with its Stripe refund id), fees, payment_mismatches, status_history (every status change and move from the audit log: from, to, actor, reason, request id), audit_trail (every audit entry about the booking, its payment and refunds), events (the event log's, while it keeps them: event_retention_hours), notifications (recipient, channel, status, attempts, errors), stripe (PaymentIntent id, refund ids, the Stripe events received about the intent). Lists are oldest first.
+         *     Errors: 400 invalid_input (missing booking_id); 403 forbidden (not ops); 404 not_found.
+         */
+        post: operations["ops_booking_story_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/ops_bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search bookings (ops only): by customer email, provider, status and start time, latest start first.
+         * @description Search bookings (ops only): by customer email, provider, status and start time, latest start first.
+         *
+         *     Inputs (each optional; given ones all apply): customer_email (the whole address, any case), provider_id, status, from and to (starts_at in [from, to)), customer_id, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page gives the next, earlier one).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment's status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
+         *     Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).
+         */
+        get: operations["ops_bookings"];
+        put?: never;
+        /**
+         * Search bookings (ops only): by customer email, provider, status and start time, latest start first.
+         * @description Search bookings (ops only): by customer email, provider, status and start time, latest start first.
+         *
+         *     Inputs (each optional; given ones all apply): customer_email (the whole address, any case), provider_id, status, from and to (starts_at in [from, to)), customer_id, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page gives the next, earlier one).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment's status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
+         *     Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).
+         */
+        post: operations["ops_bookings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/ops_force_cancel": {
         parameters: {
             query?: never;
@@ -1228,6 +1425,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/ops_providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every provider, active, inactive or suspended, with its owner's account and private contact (ops only), by business name.
+         * @description Every provider, active, inactive or suspended, with its owner's account and private contact (ops only), by business name.
+         *
+         *     Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).
+         */
+        get: operations["ops_providers"];
+        put?: never;
+        /**
+         * Every provider, active, inactive or suspended, with its owner's account and private contact (ops only), by business name.
+         * @description Every provider, active, inactive or suspended, with its owner's account and private contact (ops only), by business name.
+         *
+         *     Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
+         *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+         *     Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).
+         */
+        post: operations["ops_providers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/ops_refund": {
         parameters: {
             query?: never;
@@ -1245,6 +1474,54 @@ export interface paths {
          *     Errors: 400 invalid_input (missing reason, amount not positive); 403 forbidden (not ops); 404 not_found; 409 conflict (more than is still refundable, or nothing captured). Not idempotent: each call is a new refund.
          */
         post: operations["ops_refund"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/ops_reinstate_provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a provider's suspension (ops only), with a reason: is_active is restored to what it was before.
+         * @description Lift a provider's suspension (ops only), with a reason: is_active is restored to what it was before.
+         *
+         *     Written to the audit log with the reason and the request id.
+         *     Errors: 400 invalid_input (missing provider_id or reason); 403 forbidden (not ops); 404 not_found; 409 conflict (not suspended).
+         */
+        post: operations["ops_reinstate_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/ops_suspend_provider": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend a provider (ops only), with a reason: it stops being offered at once.
+         * @description Suspend a provider (ops only), with a reason: it stops being offered at once.
+         *
+         *     The provider becomes inactive: it leaves the quote, available_slots and the public catalogue (providers, services), and cannot make itself active again (409 provider_suspended) until ops reinstate it; it still signs in and sees the reason in my_provider.
+         *     Its existing bookings are kept (holds may still be paid, confirmed appointments still happen): ops force-cancel those that must not (ops_force_cancel, refunding in full). The answer counts them (live_bookings).
+         *     Written to the audit log with the reason and the request id.
+         *     Errors: 400 invalid_input (missing provider_id or reason, reason over 500 characters); 403 forbidden (not ops); 404 not_found; 409 conflict (already suspended).
+         */
+        post: operations["ops_suspend_provider"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1657,6 +1934,7 @@ export interface components {
              * @example invalid_token
              * @example invalid_credentials
              * @example forbidden
+             * @example wrong_password
              * @example not_found
              * @example method_not_allowed
              * @example conflict
@@ -1672,6 +1950,8 @@ export interface components {
              * @example idempotency_key_reused
              * @example too_many_holds
              * @example email_taken
+             * @example provider_suspended
+             * @example account_not_deletable
              * @example payload_too_large
              * @example too_many_reviews
              * @example rate_limited
@@ -1805,6 +2085,8 @@ export interface components {
          * @description The caller's own provider profile (role provider): read, create (POST) and edit (PATCH).
          *
          *     One profile per account (the owner is the caller); a second POST is a 409.
+         *     While Bookiji staff suspend it (suspended_at, suspension_reason), setting
+         *     is_active to true is a 409 provider_suspended.
          *     lat/lng out of range are 400 (check constraint providers_lat_check /
          *     providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
          *     and id cannot be written.
@@ -1849,6 +2131,13 @@ export interface components {
             rating_count?: number | null;
             /** @description How far the provider travels or serves, in km (0 < r <= 200; default 10). */
             service_radius_km?: number | null;
+            /**
+             * Format: date-time
+             * @description When Bookiji staff suspended the profile (read-only; null: not suspended). While suspended it is not offered and is_active cannot be set.
+             */
+            suspended_at?: string | null;
+            /** @description Why Bookiji staff suspended the profile (read-only). */
+            suspension_reason?: string | null;
             /** @description IANA time zone of the weekly hours (default America/Toronto). */
             time_zone?: string | null;
             /**
@@ -2670,6 +2959,10 @@ export interface operations {
                 created_at?: string;
                 /** @description A PostgREST filter on updated_at: <operator>.<value>, such as eq.x */
                 updated_at?: string;
+                /** @description A PostgREST filter on suspended_at: <operator>.<value>, such as eq.x */
+                suspended_at?: string;
+                /** @description A PostgREST filter on suspension_reason: <operator>.<value>, such as eq.x */
+                suspension_reason?: string;
             };
             header?: never;
             path?: never;
@@ -2722,7 +3015,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2868,7 +3161,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2955,6 +3248,10 @@ export interface operations {
                 created_at?: string;
                 /** @description A PostgREST filter on updated_at: <operator>.<value>, such as eq.x */
                 updated_at?: string;
+                /** @description A PostgREST filter on suspended_at: <operator>.<value>, such as eq.x */
+                suspended_at?: string;
+                /** @description A PostgREST filter on suspension_reason: <operator>.<value>, such as eq.x */
+                suspension_reason?: string;
             };
             header?: never;
             path?: never;
@@ -3034,7 +3331,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3461,7 +3758,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3644,7 +3941,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3789,7 +4086,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3995,7 +4292,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4126,7 +4423,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4257,7 +4554,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4380,7 +4677,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4512,7 +4809,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4641,7 +4938,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4774,7 +5071,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4895,7 +5192,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5027,7 +5324,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
+            /** @description already_reviewed: The booking already has a review; change it with edit_review. conflict: The request conflicts with the current state. email_taken: An account with this email already exists. provider_suspended: Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it. slot_unavailable: The slot (with its buffers) is taken, or outside the provider's hours. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7803,6 +8100,122 @@ export interface operations {
             };
         };
     };
+    delete_my_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. wrong_password: The password given to confirm a sensitive action (deleting the account) is wrong. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description method_not_allowed: GET or HEAD on a function that changes data; call it with POST. */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description account_not_deletable: The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     dlq_discard: {
         parameters: {
             query?: never;
@@ -8484,6 +8897,176 @@ export interface operations {
             };
             /** @description conflict: The request conflicts with the current state. edit_window_closed: The review was written more than 14 days ago and can no longer be changed. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    export_my_data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    export_my_data_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9279,6 +9862,276 @@ export interface operations {
             };
         };
     };
+    my_booking_history: {
+        parameters: {
+            query?: {
+                status?: string;
+                before_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cancel_reason?: string | null;
+                        /** Format: date-time */
+                        cancelled_at?: string | null;
+                        cancelled_by_role?: string | null;
+                        /** Format: int32 */
+                        charged_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        currency?: string | null;
+                        /** Format: int32 */
+                        deposit_cents?: number | null;
+                        /** Format: date-time */
+                        ends_at?: string | null;
+                        /** Format: int32 */
+                        fee_cents?: number | null;
+                        /** Format: date-time */
+                        hold_expires_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        payment_status?: string | null;
+                        /** Format: int32 */
+                        price_cents?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        provider_name?: string | null;
+                        /** Format: int32 */
+                        refunded_cents?: number | null;
+                        /** Format: uuid */
+                        service_id?: string | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        status?: string | null;
+                        time_zone?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_booking_history_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    before_id?: string;
+                    /**
+                     * Format: int32
+                     * @default 50
+                     */
+                    limit?: number;
+                    status?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cancel_reason?: string | null;
+                        /** Format: date-time */
+                        cancelled_at?: string | null;
+                        cancelled_by_role?: string | null;
+                        /** Format: int32 */
+                        charged_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        currency?: string | null;
+                        /** Format: int32 */
+                        deposit_cents?: number | null;
+                        /** Format: date-time */
+                        ends_at?: string | null;
+                        /** Format: int32 */
+                        fee_cents?: number | null;
+                        /** Format: date-time */
+                        hold_expires_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        payment_status?: string | null;
+                        /** Format: int32 */
+                        price_cents?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        provider_name?: string | null;
+                        /** Format: int32 */
+                        refunded_cents?: number | null;
+                        /** Format: uuid */
+                        service_id?: string | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        status?: string | null;
+                        time_zone?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     my_notifications: {
         parameters: {
             query?: never;
@@ -9421,6 +10274,293 @@ export interface operations {
             };
             /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_provider_bookings: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                status?: string;
+                service_id?: string;
+                customer_id?: string;
+                booking_id?: string;
+                after_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cancel_reason?: string | null;
+                        /** Format: date-time */
+                        cancelled_at?: string | null;
+                        /** Format: int32 */
+                        charged_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        currency?: string | null;
+                        customer_email?: string | null;
+                        /** Format: uuid */
+                        customer_id?: string | null;
+                        customer_name?: string | null;
+                        customer_phone?: string | null;
+                        /** Format: int32 */
+                        deposit_cents?: number | null;
+                        /** Format: date-time */
+                        ends_at?: string | null;
+                        /** Format: int32 */
+                        fee_cents?: number | null;
+                        /** Format: date-time */
+                        hold_expires_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        payment_status?: string | null;
+                        /** Format: int32 */
+                        price_cents?: number | null;
+                        /** Format: int32 */
+                        refunded_cents?: number | null;
+                        /** Format: uuid */
+                        service_id?: string | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        status?: string | null;
+                        time_zone?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_provider_bookings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    after_id?: string;
+                    /** Format: uuid */
+                    booking_id?: string;
+                    /** Format: uuid */
+                    customer_id?: string;
+                    /** Format: date-time */
+                    from?: string;
+                    /**
+                     * Format: int32
+                     * @default 100
+                     */
+                    limit?: number;
+                    /** Format: uuid */
+                    service_id?: string;
+                    status?: string;
+                    /** Format: date-time */
+                    to?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        cancel_reason?: string | null;
+                        /** Format: date-time */
+                        cancelled_at?: string | null;
+                        /** Format: int32 */
+                        charged_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        currency?: string | null;
+                        customer_email?: string | null;
+                        /** Format: uuid */
+                        customer_id?: string | null;
+                        customer_name?: string | null;
+                        customer_phone?: string | null;
+                        /** Format: int32 */
+                        deposit_cents?: number | null;
+                        /** Format: date-time */
+                        ends_at?: string | null;
+                        /** Format: int32 */
+                        fee_cents?: number | null;
+                        /** Format: date-time */
+                        hold_expires_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        payment_status?: string | null;
+                        /** Format: int32 */
+                        price_cents?: number | null;
+                        /** Format: int32 */
+                        refunded_cents?: number | null;
+                        /** Format: uuid */
+                        service_id?: string | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        status?: string | null;
+                        time_zone?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10071,6 +11211,475 @@ export interface operations {
             };
         };
     };
+    ops_booking_story: {
+        parameters: {
+            query: {
+                booking_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_booking_story_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    booking_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_bookings: {
+        parameters: {
+            query?: {
+                customer_email?: string;
+                provider_id?: string;
+                status?: string;
+                from?: string;
+                to?: string;
+                customer_id?: string;
+                before_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int32 */
+                        charged_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        currency?: string | null;
+                        customer_email?: string | null;
+                        /** Format: uuid */
+                        customer_id?: string | null;
+                        customer_name?: string | null;
+                        /** Format: int32 */
+                        deposit_cents?: number | null;
+                        /** Format: date-time */
+                        ends_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        payment_status?: string | null;
+                        /** Format: int32 */
+                        price_cents?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        provider_name?: string | null;
+                        /** Format: int32 */
+                        refunded_cents?: number | null;
+                        /** Format: uuid */
+                        service_id?: string | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        status?: string | null;
+                        stripe_payment_intent_id?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_bookings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    before_id?: string;
+                    customer_email?: string;
+                    /** Format: uuid */
+                    customer_id?: string;
+                    /** Format: date-time */
+                    from?: string;
+                    /**
+                     * Format: int32
+                     * @default 50
+                     */
+                    limit?: number;
+                    /** Format: uuid */
+                    provider_id?: string;
+                    status?: string;
+                    /** Format: date-time */
+                    to?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int32 */
+                        charged_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        currency?: string | null;
+                        customer_email?: string | null;
+                        /** Format: uuid */
+                        customer_id?: string | null;
+                        customer_name?: string | null;
+                        /** Format: int32 */
+                        deposit_cents?: number | null;
+                        /** Format: date-time */
+                        ends_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        payment_status?: string | null;
+                        /** Format: int32 */
+                        price_cents?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        provider_name?: string | null;
+                        /** Format: int32 */
+                        refunded_cents?: number | null;
+                        /** Format: uuid */
+                        service_id?: string | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        status?: string | null;
+                        stripe_payment_intent_id?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     ops_force_cancel: {
         parameters: {
             query?: never;
@@ -10182,6 +11791,252 @@ export interface operations {
             };
         };
     };
+    ops_providers: {
+        parameters: {
+            query?: {
+                search?: string;
+                suspended?: boolean;
+                after_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        business_name?: string | null;
+                        contact_email?: string | null;
+                        contact_phone?: string | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        is_active?: boolean | null;
+                        owner_email?: string | null;
+                        /** Format: uuid */
+                        owner_id?: string | null;
+                        owner_name?: string | null;
+                        rating_avg?: number | null;
+                        /** Format: int32 */
+                        rating_count?: number | null;
+                        /** Format: date-time */
+                        suspended_at?: string | null;
+                        /** Format: uuid */
+                        suspended_by?: string | null;
+                        suspension_reason?: string | null;
+                        time_zone?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_providers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    after_id?: string;
+                    /**
+                     * Format: int32
+                     * @default 50
+                     */
+                    limit?: number;
+                    search?: string;
+                    suspended?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        business_name?: string | null;
+                        contact_email?: string | null;
+                        contact_phone?: string | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        /** Format: uuid */
+                        id?: string | null;
+                        is_active?: boolean | null;
+                        owner_email?: string | null;
+                        /** Format: uuid */
+                        owner_id?: string | null;
+                        owner_name?: string | null;
+                        rating_avg?: number | null;
+                        /** Format: int32 */
+                        rating_count?: number | null;
+                        /** Format: date-time */
+                        suspended_at?: string | null;
+                        /** Format: uuid */
+                        suspended_by?: string | null;
+                        suspension_reason?: string | null;
+                        time_zone?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     ops_refund: {
         parameters: {
             query?: never;
@@ -10196,6 +12051,224 @@ export interface operations {
                     amount_cents: number;
                     /** Format: uuid */
                     booking_id: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_reinstate_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    provider_id: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_suspend_provider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    provider_id: string;
                     reason: string;
                 };
             };

@@ -24,6 +24,7 @@ as $$
         ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
+        ('wrong_password', 403, 'The password given to confirm a sensitive action (deleting the account) is wrong.'),
         ('not_found', 404, 'No such object visible to the caller.'),
         ('method_not_allowed', 405, 'GET or HEAD on a function that changes data; call it with POST.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
@@ -48,6 +49,14 @@ as $$
             'Too many bookings awaiting payment at once, for the account or from its network; pay or let one expire.'
         ),
         ('email_taken', 409, 'An account with this email already exists.'),
+        (
+            'provider_suspended', 409,
+            'Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it.'
+        ),
+        (
+            'account_not_deletable', 409,
+            'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
+        ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
         ('too_many_reviews', 429, 'More than 10 reviews in 24 hours from one customer; try again later.'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
@@ -149,6 +158,12 @@ as $$
         ('providers_service_radius_km_check', 'invalid_input', 'service_radius_km must be more than 0 and at most 200'),
         ('providers_time_zone_check', 'invalid_input', 'time_zone must be 1 to 64 characters'),
         ('providers_rating_avg_check', 'internal_error', 'the rating could not be recorded'),
+        (
+            'providers_suspended_inactive_check', 'provider_suspended',
+            'is_active cannot be set: Bookiji suspended this provider; only Bookiji staff can reinstate it'
+        ),
+        ('providers_suspension_check', 'internal_error', 'the suspension could not be recorded'),
+        ('providers_suspended_by_fkey', 'internal_error', 'the suspension could not be recorded'),
         ('providers_rating_count_check', 'internal_error', 'the rating could not be recorded'),
         -- services
         ('services_pkey', 'conflict', 'this service already exists'),

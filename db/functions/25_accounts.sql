@@ -460,8 +460,10 @@ declare
     v_recent integer;
 begin
     perform auth.check_email(auth.normalize_email(p_email));
+    -- a deleted account (api.delete_my_account) has no password to reset
     select u.id into v_user_id from app.users as u
-    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext;
+    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext
+        and u.deleted_at is null;
     if v_user_id is not null then
         -- at most v_max reset emails an hour per recipient; past that the
         -- answer is the same but nothing is sent (one request at a time per

@@ -372,7 +372,9 @@ select
     p.rating_count,
     p.rating_avg,
     p.created_at,
-    p.updated_at
+    p.updated_at,
+    p.suspended_at,
+    p.suspension_reason
 from app.providers as p
 where p.owner_id = (select auth.uid())
 with local check option;
@@ -380,6 +382,8 @@ comment on view api.my_provider is
 $$The caller's own provider profile (role provider): read, create (POST) and edit (PATCH).
 
 One profile per account (the owner is the caller); a second POST is a 409.
+While Bookiji staff suspend it (suspended_at, suspension_reason), setting
+is_active to true is a 409 provider_suspended.
 lat/lng out of range are 400 (check constraint providers_lat_check /
 providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
 and id cannot be written.$$;
@@ -398,6 +402,9 @@ comment on column api.my_provider.rating_count is 'Number of ratings (read-only)
 comment on column api.my_provider.rating_avg is 'Average rating (read-only).';
 comment on column api.my_provider.created_at is 'Creation time (read-only).';
 comment on column api.my_provider.updated_at is 'Last update time (read-only).';
+comment on column api.my_provider.suspended_at is
+'When Bookiji staff suspended the profile (read-only; null: not suspended). While suspended it is not offered and is_active cannot be set.';
+comment on column api.my_provider.suspension_reason is 'Why Bookiji staff suspended the profile (read-only).';
 
 create or replace view api.my_services
 with (security_invoker = true) as

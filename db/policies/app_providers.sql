@@ -51,7 +51,8 @@ grant select (
 grant select (
     id, owner_id, business_name, description, lat, lng, location, service_radius_km, time_zone,
     rating_count, rating_avg, contact_email, contact_phone, is_active, created_at, updated_at,
-    ended_bookings, provider_cancellations, no_shows, provider_cancellation_rate, no_show_rate
+    ended_bookings, provider_cancellations, no_shows, provider_cancellation_rate, no_show_rate,
+    suspended_at, suspension_reason
 ) on app.providers to provider, ops;
 grant insert (
     business_name, description, lat, lng, service_radius_km, time_zone,

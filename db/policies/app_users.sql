@@ -21,6 +21,8 @@ create policy select_ops on app.users for select to ops using (true);
 comment on policy select_ops on app.users is 'Ops staff read every account.';
 
 grant usage on schema app to customer, provider, ops, bookiji_worker;
-grant select (id, email, role, full_name, locale, phone, email_confirmed_at, created_at, updated_at)
+-- every column (update_me reads its own row whole; deleted_at is only ever null
+-- for a caller, whose token a deletion revoked)
+grant select (id, email, role, full_name, locale, phone, email_confirmed_at, created_at, updated_at, deleted_at)
 on app.users to customer, provider, ops;
 grant update (full_name, locale, phone, updated_at) on app.users to customer, provider, ops;

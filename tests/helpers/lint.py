@@ -100,6 +100,20 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.analytics_cohorts(date,date,text,integer)": OPS,
     "api.analytics_revenue(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
     "api.analytics_provider(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
+    # the web app: the provider's calendar with its customers, the ops console
+    "api.my_provider_bookings(timestampwithtimezone,timestampwithtimezone,text,uuid,uuid,uuid,integer,uuid)": (
+        frozenset({"provider"})
+    ),
+    "api.ops_providers(text,boolean,integer,uuid)": OPS,
+    "api.ops_suspend_provider(uuid,text)": OPS,
+    "api.ops_reinstate_provider(uuid,text)": OPS,
+    "api.ops_bookings(text,uuid,text,timestampwithtimezone,timestampwithtimezone,uuid,integer,uuid)": OPS,
+    "api.ops_booking_story(uuid)": OPS,
+    # each person's own data; deletion for customers and providers (ops: the command line)
+    "api.export_my_data()": SIGNED_IN,
+    "api.delete_my_account(text)": PARTIES,
+    # a customer's history with names and money
+    "api.my_booking_history(text,integer,uuid)": CUSTOMER,
 }
 
 
