@@ -163,6 +163,308 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
+-- Name: analytics_cohorts(date, date, text, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_cohorts("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, weeks integer DEFAULT 8) RETURNS TABLE(cohort_week date, customers bigint, week_offset integer, active_customers bigint, retention numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read customer cohorts');
+    select internal.fail('invalid_input', 'weeks must be between 1 and 26')
+    where analytics_cohorts.weeks is null or analytics_cohorts.weeks not between 1 and 26;
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_cohorts."from", analytics_cohorts."to", analytics_cohorts.tz,
+            'week', 183) as w
+    ),
+    c as (
+        select u.id, pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week
+        from app.users as u, w
+        where u.role = 'customer' and u.created_at >= w.from_ts and u.created_at < w.to_ts
+    ),
+    sizes as (
+        select c.cohort_week, pg_catalog.count(*) as n from c group by c.cohort_week
+    ),
+    active as (
+        select
+            c.cohort_week,
+            ((pg_catalog.date_trunc('week', b.created_at at time zone w.tz)::date - c.cohort_week) / 7) as k,
+            pg_catalog.count(distinct c.id) as a
+        from c
+        inner join app.bookings as b on b.customer_id = c.id
+        cross join w
+        where
+            b.status <> 'expired'
+            and b.created_at >= (c.cohort_week::timestamp at time zone w.tz)
+            and b.created_at < ((c.cohort_week + 7 * (analytics_cohorts.weeks + 1))::timestamp at time zone w.tz)
+        group by 1, 2
+    )
+    select
+        s.cohort_week, s.n, k.k, coalesce(a.a, 0), pg_catalog.round(coalesce(a.a, 0)::numeric / s.n, 4)
+    from sizes as s
+    cross join pg_catalog.generate_series(0, analytics_cohorts.weeks) as k (k)
+    left join active as a on s.cohort_week = a.cohort_week and k.k = a.k
+    order by s.cohort_week, k.k
+$$;
+
+
+--
+-- Name: FUNCTION analytics_cohorts("from" date, "to" date, tz text, weeks integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_cohorts("from" date, "to" date, tz text, weeks integer) IS 'Customer retention by sign-up week (ops only).
+
+Inputs: from and to (local dates in tz, both included, at most 183 days: customers who signed up then),
+tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
+Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
+from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
+did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
+base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: analytics_funnel(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_funnel("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, category text DEFAULT NULL::text) RETURNS TABLE(step integer, name text, quotes bigint, share_of_quotes numeric, share_of_previous numeric, drop_off bigint, median_minutes_from_previous numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read the booking funnel');
+    select internal.fail('invalid_input', 'category: no such category')
+    where
+        analytics_funnel.category is not null
+        and not exists (select from app.service_categories as k where k.slug = analytics_funnel.category);
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_funnel."from", analytics_funnel."to", analytics_funnel.tz,
+            'day', 92) as w
+    ),
+    q as (
+        select q.id, q.created_at
+        from app.quotes as q, w
+        where
+            q.created_at >= w.from_ts and q.created_at < w.to_ts
+            and (
+                analytics_funnel.category is null
+                or q.category_id = (select k.id from app.service_categories as k where k.slug = analytics_funnel.category)
+            )
+    ),
+    -- a quote's booking: the first one made from it
+    b as (
+        select distinct on (b.quote_id)
+            b.quote_id, b.id, b.created_at, b.status, b.updated_at, q.created_at as quoted_at
+        from app.bookings as b
+        inner join q on b.quote_id = q.id
+        order by b.quote_id, b.created_at, b.id
+    ),
+    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once
+    paid as (
+        select
+            b.*,
+            coalesce(
+                (
+                    select pg_catalog.max(p.updated_at) from app.payments as p
+                    where p.booking_id = b.id and p.status = 'succeeded'
+                ),
+                case
+                    when
+                        b.status not in ('pending_payment', 'expired')
+                        and not exists (select from app.payments as p where p.booking_id = b.id)
+                        then b.created_at
+                end
+            ) as paid_at
+        from b
+    ),
+    steps as (
+        select 1 as step, 'quote' as name, pg_catalog.count(*) as n, null::double precision as median
+        from q
+        union all
+        select
+            2, 'confirm', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from b.created_at - b.quoted_at) / 60)
+        from b
+        union all
+        select
+            3, 'paid', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.paid_at - p.created_at) / 60)
+        from paid as p
+        where p.paid_at is not null
+        union all
+        select
+            4, 'completed', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.updated_at - p.paid_at) / 60)
+        from paid as p
+        where p.paid_at is not null and p.status = 'completed'
+    )
+    select
+        s.step,
+        s.name,
+        s.n,
+        pg_catalog.round(s.n::numeric / nullif(pg_catalog.first_value(s.n) over (order by s.step), 0), 4),
+        pg_catalog.round(s.n::numeric / nullif(pg_catalog.lag(s.n) over (order by s.step), 0), 4),
+        pg_catalog.lag(s.n) over (order by s.step) - s.n,
+        pg_catalog.round(s.median::numeric, 1)
+    from steps as s
+    order by s.step
+$$;
+
+
+--
+-- Name: FUNCTION analytics_funnel("from" date, "to" date, tz text, category text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_funnel("from" date, "to" date, tz text, category text) IS 'The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+
+Inputs: from and to (local dates in tz, both included, at most 92 days), tz (default UTC; offsets in
+whole hours), category (a category slug; default all).
+Steps: quote (quotes created in the range), confirm (of those, quotes that became a booking), paid
+(that booking''s payment succeeded, or it was free and confirmed at once), completed (it was then
+completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
+drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
+payment, its last change; payment to completion, the booking''s last change). Counted live from the
+base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: analytics_overview(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_overview("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, group_by text DEFAULT 'day'::text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read the analytics overview');
+    select s.*
+    from internal.analytics_window(analytics_overview."from", analytics_overview."to",
+        analytics_overview.tz, analytics_overview.group_by) as w,
+    lateral internal.analytics_series(null, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+
+
+--
+-- Name: FUNCTION analytics_overview("from" date, "to" date, tz text, group_by text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_overview("from" date, "to" date, tz text, group_by text) IS 'Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+
+Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+(an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+default day). A booking counts in the bucket where its appointment starts, in its current status.
+Each row: bucket_start and bucket_end (instants; a DST day lasts 23 or 25 hours), bucket_local (the
+bucket''s local start), category (slug), currency, bookings and the count per status, cancellations by
+who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
+lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
+(list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
+(captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: analytics_provider(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_provider("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, group_by text DEFAULT 'day'::text, tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_provider."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_provider."to", 'to', 'a date, YYYY-MM-DD');
+    with subject as (
+        select internal.analytics_subject(analytics_provider.provider_id, true) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_provider.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id)
+        ) as tz
+    ),
+    w as (
+        select w.*
+        from zone, lateral internal.analytics_window(analytics_provider."from", analytics_provider."to",
+            zone.tz, analytics_provider.group_by) as w
+    ),
+    ranks as (
+        select r.* from subject, w, lateral internal.analytics_peer_ranks(subject.id, w.from_ts, w.to_ts) as r
+    )
+    select s.*, ranks.*
+    from subject, w, ranks,
+    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+
+
+--
+-- Name: FUNCTION analytics_provider("from" date, "to" date, group_by text, tz text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_provider("from" date, "to" date, group_by text, tz text, provider_id uuid) IS 'A provider''s own figures per bucket, category and currency, with its anonymised rank among its peers.
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), group_by
+(hour, day, week, month; default day), tz (default the provider''s own zone; offsets in whole hours),
+provider_id (a provider: omit it or give its own; ops: required).
+Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
+range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
+providers of that category in that cell, itself included), and its percentiles among them for bookings,
+net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
+another provider''s figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
+provider''s id, or a customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
+-- Name: analytics_revenue(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_revenue."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_revenue."to", 'to', 'a date, YYYY-MM-DD');
+    with subject as (
+        select internal.analytics_subject(analytics_revenue.provider_id, false) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_revenue.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        ) as tz
+    )
+    select
+        s.bucket_start, s.bucket_end, s.bucket_local, s.category, s.currency, s.bookings, s.booked_cents,
+        s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents
+    from subject, zone,
+    lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
+        analytics_revenue.group_by) as w,
+    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+
+
+--
+-- Name: FUNCTION analytics_revenue("from" date, "to" date, tz text, group_by text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_revenue("from" date, "to" date, tz text, group_by text, provider_id uuid) IS 'Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+the provider''s own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+Money is counted in the bucket where the booking''s appointment starts: captured_cents (what its payments
+captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
+net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
+customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
 -- Name: available_slots(uuid, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -3044,6 +3346,629 @@ payment (as the customer or the provider), and its refunds in progress.';
 
 
 --
+-- Name: analytics_booking_facts; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_booking_facts (
+    booking_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    category_id integer NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    status text NOT NULL,
+    currency text NOT NULL,
+    bookings integer NOT NULL,
+    booked_cents bigint NOT NULL,
+    lead_minutes bigint NOT NULL,
+    cancelled_by_customer integer NOT NULL,
+    cancelled_by_provider integer NOT NULL,
+    cancelled_by_ops integer NOT NULL,
+    cancelled_by_system integer NOT NULL,
+    cancelled_late integer NOT NULL,
+    captured_cents bigint NOT NULL,
+    refunded_cents bigint NOT NULL,
+    fees_kept_cents bigint NOT NULL,
+    outstanding_cents bigint NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_booking_facts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_booking_facts; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contribution to the analytics rollups (derived; rewritten by internal.analytics_rebuild).';
+
+
+--
+-- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
+    with d as (
+        select 1 as sign, (p_new).* where (p_new).booking_id is not null
+        union all
+        select -1 as sign, (p_old).* where (p_old).booking_id is not null
+    )
+    insert into app.analytics_provider_hours as h (
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        d.provider_id, d.hour, d.category_id, d.status, d.currency,
+        pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
+        pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
+        pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
+        pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
+        pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
+        pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
+    from d
+    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    on conflict (provider_id, hour, category_id, status, currency) do update set
+        bookings = h.bookings + excluded.bookings,
+        booked_cents = h.booked_cents + excluded.booked_cents,
+        lead_minutes = h.lead_minutes + excluded.lead_minutes,
+        cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
+        cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
+        cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
+        cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
+        cancelled_late = h.cancelled_late + excluded.cancelled_late,
+        captured_cents = h.captured_cents + excluded.captured_cents,
+        refunded_cents = h.refunded_cents + excluded.refunded_cents,
+        fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) IS 'Move one booking''s contribution in the provider rollup: add the new vector, subtract the old (rows in key order).';
+
+
+--
+-- Name: analytics_booking_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_booking_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_booking_changed() IS 'Trigger: a booking changed what it contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+
+
+--
+-- Name: analytics_booking_row_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_booking_row_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if tg_op = 'DELETE' then
+        perform internal.analytics_refresh_booking(old.booking_id);
+        return null;
+    end if;
+    perform internal.analytics_refresh_booking(new.booking_id);
+    if tg_op = 'UPDATE' and old.booking_id is distinct from new.booking_id then
+        perform internal.analytics_refresh_booking(old.booking_id);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_booking_row_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+
+
+--
+-- Name: analytics_drift(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, stored bigint[], live bigint[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    with live as (
+        select
+            l.provider_id, l.hour, l.category_id, l.status, l.currency,
+            array[
+                pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer), pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops), pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late), pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents), pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by l.provider_id, l.hour, l.category_id, l.status, l.currency
+    ),
+    stored as (
+        select
+            h.provider_id, h.hour, h.category_id, h.status, h.currency,
+            array[
+                h.bookings, h.booked_cents, h.lead_minutes, h.cancelled_by_customer,
+                h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
+                h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+            ] as v
+        from app.analytics_provider_hours as h
+        where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
+            or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
+    )
+    select
+        'provider_hours', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id),
+            coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id),
+            coalesce(s.status, l.status), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from stored as s
+    full join live as l
+        on
+            s.provider_id = l.provider_id and s.hour = l.hour and s.category_id = l.category_id
+            and s.status = l.status and s.currency = l.currency
+    where s.v is distinct from l.v
+$$;
+
+
+--
+-- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+
+
+--
+-- Name: analytics_peer_ranks(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_category integer;
+    v_lat double precision;
+    v_lng double precision;
+begin
+    -- only the provider's owner and ops: this function reads every peer's rows
+    if not (
+        auth.role() = 'ops'
+        or (auth.role() = 'provider' and exists (
+            select from app.providers as p where p.id = p_provider_id and p.owner_id = auth.uid()
+        ))
+    ) then
+        perform internal.fail('forbidden', 'only the provider itself and ops staff may read its ranks');
+    end if;
+    select p.lat, p.lng into v_lat, v_lng from app.providers as p where p.id = p_provider_id;
+    -- its category: where most of its bookings of the range are, else its first service's
+    select h.category_id into v_category
+    from app.analytics_provider_hours as h
+    where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts
+    group by h.category_id
+    order by pg_catalog.sum(h.bookings) desc, h.category_id
+    limit 1;
+    if v_category is null then
+        select s.category_id into v_category from app.services as s
+        where s.provider_id = p_provider_id order by s.created_at, s.id limit 1;
+    end if;
+    peer_category := (select k.slug from app.service_categories as k where k.id = v_category);
+    peer_area := pg_catalog.format('%s,%s', pg_catalog.floor(v_lat * 10) / 10, pg_catalog.floor(v_lng * 10) / 10);
+    return query
+    with peers as (
+        select p.id
+        from app.providers as p
+        where
+            pg_catalog.floor(p.lat * 10) = pg_catalog.floor(v_lat * 10)
+            and pg_catalog.floor(p.lng * 10) = pg_catalog.floor(v_lng * 10)
+            and exists (select from app.services as s where s.provider_id = p.id and s.category_id = v_category)
+    ),
+    figures as (
+        select
+            peers.id,
+            coalesce(pg_catalog.sum(h.bookings), 0) as bookings,
+            coalesce(pg_catalog.sum(h.captured_cents - h.refunded_cents), 0) as net,
+            coalesce(
+                (pg_catalog.sum(h.bookings) filter (where h.status = 'completed'))::numeric
+                / nullif(pg_catalog.sum(h.bookings) filter (where h.status in ('completed', 'no_show', 'cancelled')), 0),
+                0
+            ) as completion
+        from peers
+        left join app.analytics_provider_hours as h
+            on
+                h.provider_id = peers.id and h.category_id = v_category
+                and h.hour >= p_from_ts and h.hour < p_to_ts
+        group by peers.id
+    ),
+    ranked as (
+        select
+            f.id,
+            pg_catalog.count(*) over () as n,
+            pg_catalog.percent_rank() over (order by f.bookings) as rb,
+            pg_catalog.percent_rank() over (order by f.net) as rn,
+            pg_catalog.percent_rank() over (order by f.completion) as rc
+        from figures as f
+    )
+    select
+        peer_category, peer_area, coalesce(max(r.n), 0)::integer,
+        -- fewer than 3 peers would give a rank that names the other one
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rb)::numeric * 100, 1) end,
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rn)::numeric * 100, 1) end,
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rc)::numeric * 100, 1) end
+    from ranked as r
+    where r.id = p_provider_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'A provider''s percentiles (bookings, net revenue, completion rate) among the providers of its category in its 0.1-degree area over [from_ts, to_ts): ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). Definer: it reads the peers'' rollup rows, which the provider itself may not.';
+
+
+--
+-- Name: analytics_rebuild(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, provider_rows bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- writers that would touch the rollups wait until the rebuild commits
+    lock table app.analytics_booking_facts, app.analytics_provider_hours in exclusive mode;
+    delete from app.analytics_booking_facts;
+    delete from app.analytics_provider_hours;
+    insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
+    insert into app.analytics_provider_hours (
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        f.provider_id, f.hour, f.category_id, f.status, f.currency,
+        pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer), pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops), pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late), pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_booking_facts as f
+    group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
+    return query select
+        (select pg_catalog.count(*) from app.analytics_booking_facts),
+        (select pg_catalog.count(*) from app.analytics_provider_hours);
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute the analytics rollups from the base tables (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+
+
+--
+-- Name: analytics_refresh_booking(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.analytics_booking_facts;
+    v_new app.analytics_booking_facts;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:' || p_booking_id::text, 0)
+    );
+    select * into v_old from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
+    select * into v_new from internal.analytics_live_facts as l where l.booking_id = p_booking_id;
+    if v_old is not distinct from v_new then
+        return;
+    end if;
+    perform internal.analytics_apply(v_old, v_new);
+    if v_new.booking_id is null then
+        delete from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
+    elsif v_old.booking_id is null then
+        insert into app.analytics_booking_facts values (v_new.*);
+    else
+        update app.analytics_booking_facts as f set
+            provider_id = v_new.provider_id, category_id = v_new.category_id, hour = v_new.hour,
+            status = v_new.status, currency = v_new.currency, bookings = v_new.bookings,
+            booked_cents = v_new.booked_cents, lead_minutes = v_new.lead_minutes,
+            cancelled_by_customer = v_new.cancelled_by_customer,
+            cancelled_by_provider = v_new.cancelled_by_provider,
+            cancelled_by_ops = v_new.cancelled_by_ops, cancelled_by_system = v_new.cancelled_by_system,
+            cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
+            refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
+            outstanding_cents = v_new.outstanding_cents
+        where f.booking_id = p_booking_id;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_refresh_booking(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) IS 'Recompute one booking''s analytics contribution from the base tables and move the difference into the rollups. Definer: called from triggers of writes by any role, and the rollups are written by nobody else.';
+
+
+--
+-- Name: analytics_rows(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_provider_id is null then
+        return query
+        select
+            h.hour, h.category_id, h.status, h.currency, pg_catalog.sum(h.bookings)::bigint,
+            pg_catalog.sum(h.booked_cents)::bigint, pg_catalog.sum(h.lead_minutes)::bigint,
+            pg_catalog.sum(h.cancelled_by_customer)::bigint, pg_catalog.sum(h.cancelled_by_provider)::bigint,
+            pg_catalog.sum(h.cancelled_by_ops)::bigint, pg_catalog.sum(h.cancelled_by_system)::bigint,
+            pg_catalog.sum(h.cancelled_late)::bigint, pg_catalog.sum(h.captured_cents)::bigint,
+            pg_catalog.sum(h.refunded_cents)::bigint, pg_catalog.sum(h.fees_kept_cents)::bigint,
+            pg_catalog.sum(h.outstanding_cents)::bigint
+        from app.analytics_provider_hours as h
+        where h.hour >= p_from_ts and h.hour < p_to_ts
+        group by h.hour, h.category_id, h.status, h.currency;
+    else
+        return query
+        select
+            h.hour, h.category_id, h.status, h.currency, h.bookings, h.booked_cents, h.lead_minutes,
+            h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system,
+            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+        from app.analytics_provider_hours as h
+        where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'The rollup rows of [from_ts, to_ts): one provider''s (under row-level security), or across providers for a null provider.';
+
+
+--
+-- Name: analytics_series(uuid, timestamp with time zone, timestamp with time zone, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- grouped by the local bucket first: a local time back to an instant (at time zone)
+    -- is then computed once per bucket, not once per row
+    with bucketed as (
+        select
+            case when p_grain = 'hour' then r.hour end as h,
+            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end as lb,
+            r.*
+        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r
+    ),
+    grouped as (
+        select
+            x.h, x.lb, x.category_id, x.currency,
+            pg_catalog.sum(x.bookings)::bigint as bookings,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'pending_payment'))::bigint as pending_payment,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'confirmed'))::bigint as confirmed,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'completed'))::bigint as completed,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'no_show'))::bigint as no_show,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'cancelled'))::bigint as cancelled,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'expired'))::bigint as expired,
+            pg_catalog.sum(x.cancelled_by_customer)::bigint as cancelled_by_customer,
+            pg_catalog.sum(x.cancelled_by_provider)::bigint as cancelled_by_provider,
+            pg_catalog.sum(x.cancelled_by_ops)::bigint as cancelled_by_ops,
+            pg_catalog.sum(x.cancelled_by_system)::bigint as cancelled_by_system,
+            pg_catalog.sum(x.cancelled_late)::bigint as cancelled_late,
+            pg_catalog.sum(x.lead_minutes)::bigint as lead_minutes,
+            pg_catalog.sum(x.booked_cents)::bigint as booked_cents,
+            pg_catalog.sum(x.captured_cents)::bigint as captured_cents,
+            pg_catalog.sum(x.refunded_cents)::bigint as refunded_cents,
+            pg_catalog.sum(x.fees_kept_cents)::bigint as fees_kept_cents,
+            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents
+        from bucketed as x
+        group by x.h, x.lb, x.category_id, x.currency
+    ),
+    instants as (
+        select
+            coalesce(g.h, g.lb at time zone p_tz) as bucket_start,
+            coalesce(g.h + interval '1 hour', (g.lb + ('1 ' || p_grain)::interval) at time zone p_tz) as bucket_end,
+            g.*
+        from grouped as g
+    )
+    select
+        i.bucket_start, i.bucket_end, i.bucket_start at time zone p_tz, k.slug, i.currency,
+        i.bookings, i.pending_payment, i.confirmed, i.completed, i.no_show, i.cancelled, i.expired,
+        i.cancelled_by_customer, i.cancelled_by_provider, i.cancelled_by_ops, i.cancelled_by_system,
+        i.cancelled_late, i.lead_minutes, i.booked_cents, i.captured_cents, i.refunded_cents,
+        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents
+    from instants as i
+    inner join app.service_categories as k on i.category_id = k.id
+    where
+        i.bookings <> 0 or i.captured_cents <> 0 or i.refunded_cents <> 0 or i.outstanding_cents <> 0
+    order by i.bucket_start, k.slug, i.currency
+$$;
+
+
+--
+-- Name: FUNCTION analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) IS 'The rollup rows of [from_ts, to_ts) grouped by bucket (start hour, or local day, week or month in tz), category and currency; one provider''s (under its row-level security) or, with a null provider, every provider''s.';
+
+
+--
+-- Name: analytics_service_category_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_service_category_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking_id uuid;
+begin
+    for v_booking_id in select b.id from app.bookings as b where b.service_id = new.id order by b.id loop
+        perform internal.analytics_refresh_booking(v_booking_id);
+    end loop;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_service_category_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_service_category_changed() IS 'Trigger: a service moved to another category; its bookings move with it in the rollups. Definer: a provider edits its own services and may not write the rollups.';
+
+
+--
+-- Name: analytics_subject(uuid, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_subject(p_provider_id uuid, p_required boolean) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_own uuid;
+begin
+    if auth.role() = 'ops' then
+        if p_provider_id is null and p_required then
+            perform internal.fail('invalid_input', 'provider_id is required (ops read one provider''s figures)');
+        end if;
+        if p_provider_id is not null
+            and not exists (select from app.providers as p where p.id = p_provider_id) then
+            perform internal.fail('not_found', 'provider_id: no such provider');
+        end if;
+        return p_provider_id;
+    end if;
+    perform internal.require_role('provider', 'only providers and ops staff may read these figures',
+        'analytics need a signed-in provider or ops account');
+    select p.id into v_own from app.providers as p where p.owner_id = (select auth.uid());
+    if v_own is null then
+        perform internal.fail('not_found', 'you have no provider profile yet');
+    end if;
+    if p_provider_id is not null and p_provider_id <> v_own then
+        perform internal.fail('forbidden', 'provider_id: a provider may read only its own figures');
+    end if;
+    return v_own;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_subject(p_provider_id uuid, p_required boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_subject(p_provider_id uuid, p_required boolean) IS 'The provider whose analytics a caller may read: its own for a provider (another provider_id is 403), the one named for ops.';
+
+
+--
+-- Name: analytics_window(date, date, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer DEFAULT 366) RETURNS TABLE(from_ts timestamp with time zone, to_ts timestamp with time zone, tz text, grain text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    v_days integer;
+    v_max integer := case when p_group_by = 'hour' then 31 else p_max_days end;
+begin
+    perform internal.require(p_from, 'from', 'a date, YYYY-MM-DD');
+    perform internal.require(p_to, 'to', 'a date, YYYY-MM-DD');
+    if not pg_catalog.isfinite(p_from) then
+        perform internal.fail('invalid_input', 'from must be a calendar date');
+    end if;
+    if not pg_catalog.isfinite(p_to) then
+        perform internal.fail('invalid_input', 'to must be a calendar date');
+    end if;
+    if p_group_by is null or p_group_by not in ('hour', 'day', 'week', 'month') then
+        perform internal.fail('invalid_input', 'group_by must be hour, day, week or month');
+    end if;
+    if p_from > p_to then
+        perform internal.fail('invalid_input', 'from must be on or before to');
+    end if;
+    v_days := p_to - p_from + 1;
+    if v_days > v_max then
+        perform internal.fail('invalid_input', pg_catalog.format(
+            'to: the range from %s to %s covers %s days; at most %s%s',
+            p_from, p_to, v_days, v_max, case when p_group_by = 'hour' then ' with group_by hour' else '' end
+        ));
+    end if;
+    if p_tz is null or p_tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$' or pg_catalog.length(p_tz) > 64 then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end if;
+    begin
+        from_ts := p_from::timestamp at time zone p_tz;
+    exception when invalid_parameter_value then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end;
+    to_ts := (p_to + 1)::timestamp at time zone p_tz;
+    -- whole-hour offsets everywhere in the range (sampled daily: no zone changes twice a day)
+    if exists (
+        select from pg_catalog.generate_series(from_ts, to_ts, interval '1 day') as g (t)
+        where extract(minute from (g.t at time zone p_tz) - (g.t at time zone 'UTC')) <> 0
+    ) then
+        perform internal.fail('invalid_input', pg_catalog.format(
+            'tz: %s is not a whole number of hours from UTC in this range; the rollups hold whole hours',
+            p_tz
+        ));
+    end if;
+    tz := p_tz;
+    grain := p_group_by;
+    return next;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer) IS 'Check an analytics range (from and to: local dates, both included; tz; group_by) and return it as instants [from_ts, to_ts).';
+
+
+--
 -- Name: append_availability_event(uuid, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4859,6 +5784,9 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
         -- the event log (written by definers only)
         ('events_pkey', 'internal_error', 'the event could not be recorded'),
+        -- analytics rollups (derived rows, written by definer triggers only)
+        ('analytics_booking_facts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -7334,6 +8262,11 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
     select v.function_name, v.argument_name
     from (
         values
+        ('analytics_funnel', 'category'),
+        ('analytics_provider', 'provider_id'),
+        ('analytics_provider', 'tz'),
+        ('analytics_revenue', 'provider_id'),
+        ('analytics_revenue', 'tz'),
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
         ('edit_review', 'body'),
@@ -14559,6 +15492,40 @@ COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling lat
 
 
 --
+-- Name: analytics_provider_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_provider_hours (
+    provider_id uuid NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    status text NOT NULL,
+    currency text NOT NULL,
+    bookings bigint DEFAULT 0 NOT NULL,
+    booked_cents bigint DEFAULT 0 NOT NULL,
+    lead_minutes bigint DEFAULT 0 NOT NULL,
+    cancelled_by_customer bigint DEFAULT 0 NOT NULL,
+    cancelled_by_provider bigint DEFAULT 0 NOT NULL,
+    cancelled_by_ops bigint DEFAULT 0 NOT NULL,
+    cancelled_by_system bigint DEFAULT 0 NOT NULL,
+    cancelled_late bigint DEFAULT 0 NOT NULL,
+    captured_cents bigint DEFAULT 0 NOT NULL,
+    refunded_cents bigint DEFAULT 0 NOT NULL,
+    fees_kept_cents bigint DEFAULT 0 NOT NULL,
+    outstanding_cents bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_provider_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_provider_hours IS 'Rollup: the sums of app.analytics_booking_facts per provider, UTC start hour, category, status and currency.';
+
+
+--
 -- Name: booking_fees; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -15089,6 +16056,48 @@ COMMENT ON TABLE auth.sessions IS 'One row per login; access tokens carry its id
 
 
 --
+-- Name: analytics_live_facts; Type: VIEW; Schema: internal; Owner: -
+--
+
+CREATE VIEW internal.analytics_live_facts WITH (security_barrier='true') AS
+ SELECT b.id AS booking_id,
+    b.provider_id,
+    s.category_id,
+    date_trunc('hour'::text, lower(b.during), 'UTC'::text) AS hour,
+    b.status,
+    b.currency,
+    1 AS bookings,
+    (b.price_cents)::bigint AS booked_cents,
+    (floor((EXTRACT(epoch FROM (lower(b.during) - b.created_at)) / (60)::numeric)))::bigint AS lead_minutes,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'customer'::text)), false))::integer AS cancelled_by_customer,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'provider'::text)), false))::integer AS cancelled_by_provider,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'ops'::text)), false))::integer AS cancelled_by_ops,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'system'::text)), false))::integer AS cancelled_by_system,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_at >= (lower(b.during) - make_interval(hours => b.cancel_notice_hours)))), false))::integer AS cancelled_late,
+    COALESCE(( SELECT sum(p.captured_cents) AS sum
+           FROM app.payments p
+          WHERE (p.booking_id = b.id)), (0)::bigint) AS captured_cents,
+    COALESCE(( SELECT sum(r.amount_cents) AS sum
+           FROM app.refunds r
+          WHERE ((r.booking_id = b.id) AND (r.status = 'succeeded'::text))), (0)::bigint) AS refunded_cents,
+    COALESCE(( SELECT sum(f.amount_cents) AS sum
+           FROM app.booking_fees f
+          WHERE (f.booking_id = b.id)), (0)::bigint) AS fees_kept_cents,
+    COALESCE(( SELECT sum(p.amount_cents) AS sum
+           FROM app.payments p
+          WHERE ((p.booking_id = b.id) AND (p.status = ANY (ARRAY['pending'::text, 'requires_payment'::text])))), (0)::bigint) AS outstanding_cents
+   FROM (app.bookings b
+     JOIN app.services s ON ((b.service_id = s.id)));
+
+
+--
+-- Name: VIEW analytics_live_facts; Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON VIEW internal.analytics_live_facts IS 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
+
+
+--
 -- Name: settings; Type: TABLE; Schema: internal; Owner: -
 --
 
@@ -15332,6 +16341,22 @@ CREATE TABLE pgmq.topic_bindings (
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
 );
+
+
+--
+-- Name: analytics_booking_facts analytics_booking_facts_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_booking_facts
+    ADD CONSTRAINT analytics_booking_facts_pkey PRIMARY KEY (booking_id);
+
+
+--
+-- Name: analytics_provider_hours analytics_provider_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_provider_hours
+    ADD CONSTRAINT analytics_provider_hours_pkey PRIMARY KEY (provider_id, hour, category_id, status, currency);
 
 
 --
@@ -15783,6 +16808,27 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: analytics_booking_facts_hour_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_booking_facts_hour_idx ON app.analytics_booking_facts USING btree (hour);
+
+
+--
+-- Name: analytics_booking_facts_provider_id_hour_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_booking_facts_provider_id_hour_idx ON app.analytics_booking_facts USING btree (provider_id, hour);
+
+
+--
+-- Name: analytics_provider_hours_hour_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_provider_hours_hour_idx ON app.analytics_provider_hours USING btree (hour);
+
+
+--
 -- Name: booking_fees_booking_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -15993,6 +17039,13 @@ CREATE INDEX quotes_category_id_idx ON app.quotes USING btree (category_id);
 
 
 --
+-- Name: quotes_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX quotes_created_at_idx ON app.quotes USING btree (created_at);
+
+
+--
 -- Name: quotes_customer_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -16088,6 +17141,13 @@ CREATE INDEX stripe_events_payment_intent_idx ON app.stripe_events USING btree (
 --
 
 CREATE INDEX stripe_events_type_received_at_idx ON app.stripe_events USING btree (type, received_at);
+
+
+--
+-- Name: users_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX users_created_at_idx ON app.users USING btree (created_at) WHERE (role = 'customer'::text);
 
 
 --
@@ -16455,6 +17515,69 @@ CREATE TRIGGER _500_reliability AFTER INSERT OR DELETE OR UPDATE OF status, prov
 
 
 --
+-- Name: services _510_analytics_category; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_category AFTER UPDATE ON app.services FOR EACH ROW WHEN ((old.category_id IS DISTINCT FROM new.category_id)) EXECUTE FUNCTION internal.analytics_service_category_changed();
+
+
+--
+-- Name: booking_fees _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.booking_fees FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: bookings _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
+
+
+--
+-- Name: payments _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: refunds _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: booking_fees _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.booking_fees FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: bookings _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.bookings FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.during IS DISTINCT FROM new.during) OR (old.service_id IS DISTINCT FROM new.service_id) OR (old.provider_id IS DISTINCT FROM new.provider_id) OR (old.price_cents IS DISTINCT FROM new.price_cents) OR (old.currency IS DISTINCT FROM new.currency) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.cancelled_at IS DISTINCT FROM new.cancelled_at) OR (old.cancelled_by_role IS DISTINCT FROM new.cancelled_by_role) OR (old.cancel_notice_hours IS DISTINCT FROM new.cancel_notice_hours))) EXECUTE FUNCTION internal.analytics_booking_changed();
+
+
+--
+-- Name: payments _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.payments FOR EACH ROW WHEN (((old.captured_cents IS DISTINCT FROM new.captured_cents) OR (old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: refunds _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
 -- Name: bookings _900_audit; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -16774,6 +17897,18 @@ ALTER TABLE ONLY pgmq.topic_bindings
 
 
 --
+-- Name: analytics_booking_facts; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_provider_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_provider_hours ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: booking_fees; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -17029,6 +18164,20 @@ CREATE POLICY select_everyone ON app.service_categories FOR SELECT TO anon, cust
 --
 
 COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonymous callers included, reads every category.';
+
+
+--
+-- Name: analytics_provider_hours select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_provider_hours FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_provider_hours IS 'Ops staff read every provider''s rollup rows.';
 
 
 --
@@ -17403,6 +18552,22 @@ CREATE POLICY select_provider ON app.reviews FOR SELECT TO provider USING ((hidd
 --
 
 COMMENT ON POLICY select_provider ON app.reviews IS 'A provider account reads the published reviews.';
+
+
+--
+-- Name: analytics_provider_hours select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.analytics_provider_hours FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.analytics_provider_hours IS 'A provider account reads the rollup rows of its own provider only.';
 
 
 --
@@ -17864,4 +19029,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202070300'),
     ('20261202072000'),
     ('20261202072100'),
-    ('20261202072200');
+    ('20261202072200'),
+    ('20261202080000');
