@@ -3875,23 +3875,15 @@ declare
     v_customer uuid := auth.uid();
     v_headers jsonb := coalesce(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb, '{}');
     v_key text := nullif(pg_catalog.btrim(coalesce(v_headers ->> 'idempotency-key', '')), '');
-    v_hash bytea;
-    v_idem app.idempotency_keys;
     v_quote app.quotes;
     v_item app.quote_items;
-    v_service app.services;
-    v_provider app.providers;
-    v_booking app.bookings;
-    v_payment_id uuid;
+    v_booking_id uuid;
     v_during tstzrange;
     v_blocked tstzrange;
-    v_amount integer;
-    v_max_holds integer;
     v_email_confirmed boolean;
     -- 'off' lifts the per-address limit (benchmarks, whose clients share one address)
     v_network text := case when internal.setting('max_live_holds_per_address') is distinct from 'off'
         then internal.client_network() end;
-    v_max_network_holds integer;
     v_result jsonb;
 begin
     perform internal.require_role(
@@ -3900,30 +3892,15 @@ begin
     perform internal.require(p_quote_id, 'quote_id');
     perform internal.require(p_provider_id, 'provider_id');
 
-    -- Idempotency-Key: the same key and body return the first answer; the same
-    -- key with another body is refused. A concurrent twin waits here for the
-    -- first to commit (the primary key), then reads its answer.
+    -- step 1: the same key and body return the first answer
     if v_key is not null then
-        if pg_catalog.length(v_key) > 255 then
-            perform internal.fail('invalid_input', 'the Idempotency-Key header must be at most 255 characters');
-        end if;
-        v_hash := extensions.digest(p_quote_id::text || ':' || p_provider_id::text, 'sha256');
-        insert into app.idempotency_keys (customer_id, key, request_hash)
-        values (v_customer, v_key, v_hash)
-        on conflict (customer_id, key) do nothing;
-        select * into strict v_idem from app.idempotency_keys as k
-        where k.customer_id = v_customer and k.key = v_key
-        for update;
-        if v_idem.request_hash <> v_hash then
-            perform internal.fail(
-                'idempotency_key_reused', 'this Idempotency-Key was already used for a different request'
-            );
-        end if;
-        if v_idem.response is not null then
-            return v_idem.response;
+        v_result := internal.idempotency_claim(v_customer, v_key, p_quote_id::text || ':' || p_provider_id::text);
+        if v_result is not null then
+            return v_result;
         end if;
     end if;
 
+    -- step 2: the quoted offer (the caller's own quote) and its slot
     select * into v_quote from app.quotes as q where q.id = p_quote_id and q.customer_id = v_customer;
     if not found then
         perform internal.fail('not_found', 'no such quote');
@@ -3941,139 +3918,28 @@ begin
         '[)'
     );
 
-    perform internal.provider_lock(p_provider_id);
-    -- The hold limit counts across providers, so the provider lock does not
-    -- serialise it: one customer's confirmations take turns here (always after
-    -- the provider lock, never before one, so no two orders can deadlock).
-    perform internal.customer_lock(v_customer);
-    -- and one network's confirmations, for the per-address limit (always last)
-    if v_network is not null then
-        perform internal.network_lock(v_network);
-    end if;
+    -- step 3: everything below runs under the provider, customer and network locks
+    perform internal.confirm_lock(p_provider_id, v_customer, v_network);
 
-    -- A customer who confirms again while holding this very slot gets that hold back.
-    select * into v_booking from app.bookings as b
-    where
-        b.customer_id = v_customer and b.provider_id = p_provider_id and b.during = v_during
-        and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now();
-    if found then
-        v_result := internal.booking_json(v_booking.id, true);
-    else
+    -- step 4: a customer who confirms again while holding this very slot gets that hold back
+    v_booking_id := internal.live_hold_of(v_customer, p_provider_id, v_during);
+    if v_booking_id is null then
         if v_quote.expires_at <= pg_catalog.now() then
             perform internal.fail('quote_expired', 'the quote has expired; ask for a new quote');
         end if;
-        -- Slot hoarding (docs/security.md): holds are free and so are accounts. An
-        -- account whose email is not confirmed holds fewer slots, for less time; and
-        -- one client network holds at most so many, whichever accounts it uses.
-        select u.email_confirmed_at is not null into v_email_confirmed from app.users as u where u.id = v_customer;
-        v_email_confirmed := coalesce(v_email_confirmed, false);
-        v_max_holds := greatest(coalesce(
-            case when v_email_confirmed
-                then internal.setting('max_live_holds_per_customer')::integer
-                else internal.setting('max_live_holds_unconfirmed')::integer
-            end,
-            case when v_email_confirmed then 5 else 1 end
-        ), 0);
-        -- counted up to the limit only: the answer is the same, the cost bounded
-        if (
-            select count(*) from (
-                select from app.bookings as b
-                where
-                    b.customer_id = v_customer and b.status = 'pending_payment'
-                    and b.hold_expires_at > pg_catalog.now()
-                limit v_max_holds
-            ) as live
-        ) >= v_max_holds then
-            perform internal.fail(
-                'too_many_holds',
-                case when v_email_confirmed
-                    then 'you have too many bookings awaiting payment; pay for one or let it expire'
-                    else pg_catalog.format(
-                        'until your email address is confirmed you can hold %s booking(s) awaiting payment at once; '
-                        || 'pay for it or let it expire, and confirm your email', v_max_holds
-                    )
-                end
-            );
-        end if;
-        if v_network is not null then
-            v_max_network_holds := greatest(
-                coalesce(internal.setting('max_live_holds_per_address')::integer, 10), 0
-            );
-            if (
-                select count(*) from (
-                    select from app.bookings as b
-                    where
-                        b.held_from = v_network and b.status = 'pending_payment'
-                        and b.hold_expires_at > pg_catalog.now()
-                    limit v_max_network_holds
-                ) as live
-            ) >= v_max_network_holds then
-                perform internal.fail(
-                    'too_many_holds',
-                    'too many bookings are awaiting payment from your network; pay for one or let it expire'
-                );
-            end if;
-        end if;
-        -- Holds whose time is up no longer block, even before the sweep has run.
-        perform internal.expire_hold(b.id)
-        from app.bookings as b
-        where
-            b.provider_id = p_provider_id and b.status = 'pending_payment'
-            and b.hold_expires_at <= pg_catalog.now() and b.blocked && v_blocked;
-
-        select * into v_provider from app.providers as p where p.id = p_provider_id;
-        select * into v_service from app.services as s where s.id = v_item.service_id;
-        if not v_provider.is_active or not v_service.is_active then
-            perform internal.fail('slot_unavailable', 'this provider no longer offers the service');
-        end if;
-        if v_quote.starts_at < pg_catalog.now() + pg_catalog.make_interval(mins => v_service.min_notice_minutes) then
-            perform internal.fail('slot_unavailable', 'it is now too late to book this slot');
-        end if;
-        if not internal.slot_is_free(p_provider_id, v_provider.time_zone, v_blocked, pg_catalog.now()) then
-            perform internal.fail('slot_unavailable', 'this slot is no longer available');
-        end if;
-
-        v_amount := case when v_item.deposit_cents > 0 then v_item.deposit_cents else v_item.price_cents end;
-        begin
-            insert into app.bookings (
-                customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
-                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, held_from
-            )
-            values (
-                v_customer, p_provider_id, v_item.service_id, p_quote_id, v_during, v_blocked,
-                'pending_payment',
-                case when v_amount > 0 then
-                    pg_catalog.now()
-                    + pg_catalog.make_interval(secs => case when v_email_confirmed
-                        then coalesce(internal.setting('hold_seconds')::integer, 900)
-                        else coalesce(internal.setting('hold_seconds_unconfirmed')::integer, 300)
-                    end)
-                end,
-                v_item.price_cents, v_item.deposit_cents, v_item.currency,
-                v_item.cancel_notice_hours, v_item.cancel_fee_cents, v_network
-            )
-            returning * into v_booking;
-        exception when exclusion_violation then
-            perform internal.fail('slot_unavailable', 'this slot was just taken');
-        end;
-        if v_amount = 0 then
-            -- nothing to pay: the hold is confirmed at once, through the state machine
-            -- (its event and notifications with it)
-            perform internal.transition_booking(v_booking.id, 'confirmed', 'customer');
-        else
-            insert into app.payments (booking_id, amount_cents, currency)
-            values (v_booking.id, v_amount, v_item.currency)
-            returning id into v_payment_id;
-            perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-                'type', 'payment.create_intent', 'booking_id', v_booking.id, 'payment_id', v_payment_id
-            ));
-        end if;
-        v_result := internal.booking_json(v_booking.id, true);
+        -- steps 5 to 8: the limits, the slot, the hold, its payment
+        v_email_confirmed := internal.confirm_check_hold_limits(v_customer, v_network);
+        perform internal.confirm_check_slot(p_provider_id, v_item.service_id, v_quote.starts_at, v_blocked);
+        v_booking_id := internal.confirm_insert_hold(
+            v_customer, v_item, v_during, v_blocked, v_email_confirmed, v_network
+        );
+        perform internal.confirm_start_payment(v_booking_id, v_item);
     end if;
+    v_result := internal.booking_json(v_booking_id, true);
 
+    -- step 9
     if v_key is not null then
-        update app.idempotency_keys as k set response = v_result
-        where k.customer_id = v_customer and k.key = v_key;
+        perform internal.idempotency_store(v_customer, v_key, v_result);
     end if;
     return v_result;
 end
@@ -4086,6 +3952,247 @@ $$;
 
 COMMENT ON FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid) IS 'Turn a quoted offer into a hold awaiting payment (and its payment request), serialised per provider.
 Definer: writes bookings, payments and the queue for a customer who may do none of that directly.';
+
+
+--
+-- Name: confirm_check_hold_limits(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.confirm_check_hold_limits(p_customer_id uuid, p_network text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+-- Decides whether one more hold is allowed (too_many_holds if not), and
+-- answers whether the customer's email is confirmed (it sets the hold's
+-- length). Slot hoarding (docs/security.md): holds are free and so are
+-- accounts. An account whose email is not confirmed holds fewer slots, for
+-- less time; and one client network holds at most so many, whichever accounts
+-- it uses. Each count stops at its limit: the answer is the same, the cost
+-- bounded.
+declare
+    v_email_confirmed boolean;
+    v_max_holds integer;
+    v_max_network_holds integer;
+begin
+    select u.email_confirmed_at is not null into v_email_confirmed from app.users as u where u.id = p_customer_id;
+    v_email_confirmed := coalesce(v_email_confirmed, false);
+    v_max_holds := greatest(coalesce(
+        case when v_email_confirmed
+            then internal.setting('max_live_holds_per_customer')::integer
+            else internal.setting('max_live_holds_unconfirmed')::integer
+        end,
+        case when v_email_confirmed then 5 else 1 end
+    ), 0);
+    if (
+        select count(*) from (
+            select from app.bookings as b
+            where
+                b.customer_id = p_customer_id and b.status = 'pending_payment'
+                and b.hold_expires_at > pg_catalog.now()
+            limit v_max_holds
+        ) as live
+    ) >= v_max_holds then
+        perform internal.fail(
+            'too_many_holds',
+            case when v_email_confirmed
+                then 'you have too many bookings awaiting payment; pay for one or let it expire'
+                else pg_catalog.format(
+                    'until your email address is confirmed you can hold %s booking(s) awaiting payment at once; '
+                    || 'pay for it or let it expire, and confirm your email', v_max_holds
+                )
+            end
+        );
+    end if;
+    if p_network is not null then
+        v_max_network_holds := greatest(
+            coalesce(internal.setting('max_live_holds_per_address')::integer, 10), 0
+        );
+        if (
+            select count(*) from (
+                select from app.bookings as b
+                where
+                    b.held_from = p_network and b.status = 'pending_payment'
+                    and b.hold_expires_at > pg_catalog.now()
+                limit v_max_network_holds
+            ) as live
+        ) >= v_max_network_holds then
+            perform internal.fail(
+                'too_many_holds',
+                'too many bookings are awaiting payment from your network; pay for one or let it expire'
+            );
+        end if;
+    end if;
+    return v_email_confirmed;
+end
+$$;
+
+
+--
+-- Name: FUNCTION confirm_check_hold_limits(p_customer_id uuid, p_network text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.confirm_check_hold_limits(p_customer_id uuid, p_network text) IS 'Step 5 of internal.confirm_booking: refuse a hold past the account''s or the network''s limit; true if the email is confirmed.';
+
+
+--
+-- Name: confirm_check_slot(uuid, uuid, timestamp with time zone, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.confirm_check_slot(p_provider_id uuid, p_service_id uuid, p_starts_at timestamp with time zone, p_blocked tstzrange) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- Decides whether the quoted offer can still be held (slot_unavailable if
+-- not): provider and service still active, the minimum notice still met, the
+-- blocked range free. Holds whose time is up no longer block, even before the
+-- sweep has run: those overlapping the range are expired first.
+declare
+    v_provider app.providers;
+    v_service app.services;
+begin
+    perform internal.expire_hold(b.id)
+    from app.bookings as b
+    where
+        b.provider_id = p_provider_id and b.status = 'pending_payment'
+        and b.hold_expires_at <= pg_catalog.now() and b.blocked && p_blocked;
+
+    select * into v_provider from app.providers as p where p.id = p_provider_id;
+    select * into v_service from app.services as s where s.id = p_service_id;
+    if not v_provider.is_active or not v_service.is_active then
+        perform internal.fail('slot_unavailable', 'this provider no longer offers the service');
+    end if;
+    if p_starts_at < pg_catalog.now() + pg_catalog.make_interval(mins => v_service.min_notice_minutes) then
+        perform internal.fail('slot_unavailable', 'it is now too late to book this slot');
+    end if;
+    if not internal.slot_is_free(p_provider_id, v_provider.time_zone, p_blocked, pg_catalog.now()) then
+        perform internal.fail('slot_unavailable', 'this slot is no longer available');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION confirm_check_slot(p_provider_id uuid, p_service_id uuid, p_starts_at timestamp with time zone, p_blocked tstzrange); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.confirm_check_slot(p_provider_id uuid, p_service_id uuid, p_starts_at timestamp with time zone, p_blocked tstzrange) IS 'Step 6 of internal.confirm_booking: refuse (slot_unavailable) an offer withdrawn, too late, or no longer free.';
+
+
+--
+-- Name: confirm_insert_hold(uuid, app.quote_items, tstzrange, tstzrange, boolean, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.confirm_insert_hold(p_customer_id uuid, p_item app.quote_items, p_during tstzrange, p_blocked tstzrange, p_email_confirmed boolean, p_network text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- Decides the hold: a booking awaiting payment at the quoted price and policy,
+-- held for hold_seconds (hold_seconds_unconfirmed until the email is
+-- confirmed), or with no time limit when there is nothing to pay. A race lost
+-- to another booking under the exclusion constraint is slot_unavailable.
+declare
+    v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
+    v_booking_id uuid;
+begin
+    insert into app.bookings (
+        customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
+        price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, held_from
+    )
+    values (
+        p_customer_id, p_item.provider_id, p_item.service_id, p_item.quote_id, p_during, p_blocked,
+        'pending_payment',
+        case when v_amount > 0 then
+            pg_catalog.now()
+            + pg_catalog.make_interval(secs => case when p_email_confirmed
+                then coalesce(internal.setting('hold_seconds')::integer, 900)
+                else coalesce(internal.setting('hold_seconds_unconfirmed')::integer, 300)
+            end)
+        end,
+        p_item.price_cents, p_item.deposit_cents, p_item.currency,
+        p_item.cancel_notice_hours, p_item.cancel_fee_cents, p_network
+    )
+    returning id into v_booking_id;
+    return v_booking_id;
+exception when exclusion_violation then
+    perform internal.fail('slot_unavailable', 'this slot was just taken');
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION confirm_insert_hold(p_customer_id uuid, p_item app.quote_items, p_during tstzrange, p_blocked tstzrange, p_email_confirmed boolean, p_network text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.confirm_insert_hold(p_customer_id uuid, p_item app.quote_items, p_during tstzrange, p_blocked tstzrange, p_email_confirmed boolean, p_network text) IS 'Step 7 of internal.confirm_booking: insert the hold for the quoted offer; a lost race is slot_unavailable.';
+
+
+--
+-- Name: confirm_lock(uuid, uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.confirm_lock(p_provider_id uuid, p_customer_id uuid, p_network text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- Decides the order of confirm's advisory locks, the only one there is:
+-- provider, then customer, then network.
+begin
+    perform internal.provider_lock(p_provider_id);
+    -- The hold limit counts across providers, so the provider lock does not
+    -- serialise it: one customer's confirmations take turns here (always after
+    -- the provider lock, never before one, so no two orders can deadlock).
+    perform internal.customer_lock(p_customer_id);
+    -- and one network's confirmations, for the per-address limit (always last)
+    if p_network is not null then
+        perform internal.network_lock(p_network);
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION confirm_lock(p_provider_id uuid, p_customer_id uuid, p_network text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.confirm_lock(p_provider_id uuid, p_customer_id uuid, p_network text) IS 'Step 3 of internal.confirm_booking: take the provider, customer and network locks, in that order.';
+
+
+--
+-- Name: confirm_start_payment(uuid, app.quote_items); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.confirm_start_payment(p_booking_id uuid, p_item app.quote_items) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- Decides what follows the hold: nothing to pay (no deposit, free service)
+-- confirms it at once, through the state machine (its event and
+-- notifications with it); otherwise a payment of the deposit (or the price)
+-- and a request to the worker to create its PaymentIntent.
+declare
+    v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
+    v_payment_id uuid;
+begin
+    if v_amount = 0 then
+        perform internal.transition_booking(p_booking_id, 'confirmed', 'customer');
+        return;
+    end if;
+    insert into app.payments (booking_id, amount_cents, currency)
+    values (p_booking_id, v_amount, p_item.currency)
+    returning id into v_payment_id;
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'payment.create_intent', 'booking_id', p_booking_id, 'payment_id', v_payment_id
+    ));
+end
+$$;
+
+
+--
+-- Name: FUNCTION confirm_start_payment(p_booking_id uuid, p_item app.quote_items); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.confirm_start_payment(p_booking_id uuid, p_item app.quote_items) IS 'Step 8 of internal.confirm_booking: confirm a booking with nothing to pay, or record its payment and queue its PaymentIntent.';
 
 
 --
@@ -4788,160 +4895,55 @@ CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.g
     SET search_path TO ''
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
+-- Rounds of falling thresholds. For each threshold the offers that can reach
+-- it are read through the search-key index (app.services.search_key:
+-- longitude, latitude, rating term, price); those that do reach it are taken
+-- in score order (skipping providers already taken and offers not free), and
+-- nothing unread can come before them. Offers scoring at or above the previous
+-- threshold were settled by an earlier round. The thresholds only decide how
+-- much each round reads: the order of the offers is that of one sort over the
+-- whole radius (score, then distance, provider and service) whatever they are.
 declare
     v_offer record;
     v_taken uuid[] := '{}'::uuid[];
     v_ahead uuid[];
-    v_radius_m double precision := p_radius_km * 1000;
     v_min_price integer;
     v_theta double precision;
-    v_above double precision := 'infinity'::double precision;
     v_step double precision := 0.01;
+    v_above double precision := 'infinity'::double precision;
     v_next double precision;
     v_top double precision;
     v_checked integer := 0;
-    v_t double precision;
-    v_to double precision;
-    v_from double precision;
-    v_within double precision;
+    v_min_score double precision;
     v_froms double precision[];
     v_tos double precision[];
     v_prices double precision[];
-    v_price double precision;
     v_withins double precision[];
 begin
     rank := 0;
-    -- The cheapest active offer of the category within the radius (the P of
-    -- the score): the category's prices in increasing order (a skip scan of
-    -- services_category_id_price_cents_idx), each probed through the search
-    -- key's index (a key is there only while offer and provider are active)
-    -- for an offer at that price or less within the radius; the first price
-    -- that has one ends the loop, usually the first. Many offers share the
-    -- lowest price, so walking the offers themselves in price order would
-    -- depend on where the ties happen to lie (on a table clustered by
-    -- location, 200 offers at price 0 all outside the circle). After 20 prices
-    -- without one, the cheapest offer within the radius is read directly.
-    -- The probe stays an `exists` apart from that last query: as min() it is
-    -- planned as the price index's ordered scan of the whole category (7x
-    -- slower at 1M, measured).
-    v_price := -1;
-    for v_level in 1..20 loop
-        select min(s.price_cents) into v_price
-        from app.services as s
-        where s.category_id = p_category_id and s.is_active and s.price_cents > v_price;
-        exit when v_price is null;
-        if exists (
-            select
-            from app.services as s
-            inner join app.providers as p on s.provider_id = p.id
-            where
-                s.category_id = p_category_id
-                and s.search_key is not null
-                and s.search_key operator(extensions.&&&) internal.search_box(
-                    extensions.st_y(p_point::extensions.geometry),
-                    extensions.st_x(p_point::extensions.geometry),
-                    v_radius_m, -1, 2, v_price
-                )
-                and extensions.st_dwithin(p.location, p_point, v_radius_m)
-        ) then
-            v_min_price := v_price;
-            exit;
-        end if;
-    end loop;
-    if v_min_price is null and v_price is not null then
-        select min(s.price_cents) into v_min_price
-        from app.services as s
-        inner join app.providers as p on s.provider_id = p.id
-        where
-            s.category_id = p_category_id
-            and s.search_key is not null
-            and s.search_key operator(extensions.&&&) internal.search_box(
-                extensions.st_y(p_point::extensions.geometry),
-                extensions.st_x(p_point::extensions.geometry),
-                v_radius_m, -1, 2, 'infinity'
-            )
-            and extensions.st_dwithin(p.location, p_point, v_radius_m);
-    end if;
+    -- step 1: the cheapest offer within the radius (none: no offers)
+    v_min_price := internal.quote_cheapest_price(p_category_id, p_point, p_radius_km * 1000);
     if v_min_price is null then
         return;
     end if;
 
-    -- Falling thresholds. score = 0.5 * D + rt + 0.2 * P with D = 1 - d / radius,
-    -- rt the rating term (< 0.3) and P = cheapest / price <= 1, so an offer
-    -- scores at least theta only if rt >= theta - 0.7, d <= 2 * radius *
-    -- (0.7 + rt - theta) and price <= 0.2 * cheapest / (theta - 0.5 - rt). For
-    -- each threshold the offers that can reach it are read through the search
-    -- key index (app.services.search_key: longitude, latitude, rating term,
-    -- price), in slabs of rating term 0.03 high, each with the distance and the
-    -- price its best rating allows; those that do reach it are taken in score
-    -- order (skipping providers already taken and offers not free), and
-    -- nothing unread can come before them. Offers scoring at or above the
-    -- previous threshold were settled by an earlier round. The next threshold
-    -- aims at the offers still needed at the rate of free offers seen so far:
-    -- the score of the offer that many rows down the look-ahead (the rows below
-    -- the threshold that the round read anyway) or, if higher, the score above
-    -- which the count so far predicts twice that many, the number of offers
-    -- scoring above s growing as (top - s)^4 below the best score seen (the
-    -- distance counts twice, the rating and the price once). While nothing at
-    -- all has been seen, the threshold falls by a step that doubles each round.
-    -- Past 0.2 the whole radius is read. The thresholds only decide how much
-    -- each round reads: the order of the offers is that of one sort over the
-    -- whole radius (score, then distance, provider and service) whatever they
-    -- are.
     v_theta := 1 - v_step;
     loop
-        v_froms := '{}'::double precision[];
-        v_tos := '{}'::double precision[];
-        v_prices := '{}'::double precision[];
-        v_withins := '{}'::double precision[];
-        if v_theta = '-infinity' then
-            v_froms := array[-1]::double precision[];
-            v_tos := array[2]::double precision[];
-            v_prices := array['infinity']::double precision[];
-            v_withins := array[v_radius_m];
-        else
-            -- the score is rounded to 4 decimals: an offer rounded up to theta
-            -- is above theta - 0.00005
-            v_t := v_theta - 0.0001;
-            v_to := 2;
-            v_from := 0.3;
-            -- rating terms are in [0, 0.3): the top slab is open above, the
-            -- last one below
-            while v_to > v_t - 0.7 and v_to > -1 loop
-                v_within := least(v_radius_m, 2 * v_radius_m * (0.7 + least(v_to, 0.3) - v_t));
-                v_price := case
-                    when v_t - 0.5 - least(v_to, 0.3) > 0
-                        then 0.2 * v_min_price / (v_t - 0.5 - least(v_to, 0.3))
-                    else 'infinity'::double precision
-                end;
-                v_from := greatest(v_t - 0.7, least(v_to, 0.3) - 0.03);
-                if v_from <= 0 then
-                    v_from := -1;
-                end if;
-                if v_within >= v_radius_m and pg_catalog.cardinality(v_withins) > 0
-                    and v_withins[pg_catalog.cardinality(v_withins)] >= v_radius_m then
-                    -- the slab above already reaches the whole radius (at any
-                    -- price): widen it
-                    v_froms[pg_catalog.cardinality(v_froms)] := v_from;
-                else
-                    v_froms := v_froms || v_from;
-                    v_tos := v_tos || v_to;
-                    v_prices := v_prices || v_price;
-                    v_withins := v_withins || v_within;
-                end if;
-                v_to := v_from;
-            end loop;
-        end if;
+        -- step 2: the slabs holding every offer that can reach this threshold
+        select s.min_score, s.rating_from, s.rating_to, s.price_to, s.within_m
+        into v_min_score, v_froms, v_tos, v_prices, v_withins
+        from internal.quote_slabs(v_theta, p_radius_km * 1000, v_min_price) as s;
+
+        -- step 3: the round. The loop reads the sorted candidates lazily: the
+        -- free-slot check runs only until max_results offers are found. Offers
+        -- below the threshold are the look-ahead that step 4 aims with.
         v_next := null;
         v_ahead := '{}'::uuid[];
-        -- The loop reads the sorted candidates lazily: the free-slot check runs
-        -- only until max_results offers are found.
         for v_offer in
             select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
             from internal.quote_candidates_in(
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
-                case when v_theta = '-infinity' then '-infinity'::double precision else v_t end,
-                v_froms, v_tos, v_prices, v_withins, p_now
+                v_min_score, v_froms, v_tos, v_prices, v_withins, p_now
             ) as c
             where c.score < v_above
             order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
@@ -4975,23 +4977,10 @@ begin
         end loop;
         exit when v_theta = '-infinity';
         v_above := v_theta;
-        if v_checked > 0 then
-            v_next := greatest(
-                v_next,
-                v_top - greatest(v_top - v_theta, 0.005) * pg_catalog.power(
-                    (v_checked + 2.0 * (p_max_results - rank) * v_checked / greatest(rank, 1)) / v_checked, 0.25
-                )
-            );
-        end if;
-        if v_next is null then
-            v_theta := v_theta - v_step;
-            v_step := 2 * v_step;
-        else
-            v_theta := least(v_next, v_theta - 0.001);
-        end if;
-        if v_theta <= 0.2 then
-            v_theta := '-infinity'::double precision;
-        end if;
+
+        -- step 4: the next threshold
+        select n.theta, n.step into v_theta, v_step
+        from internal.quote_next_threshold(v_theta, v_step, v_next, v_top, v_checked, rank, p_max_results) as n;
     end loop;
 end
 $$;
@@ -5035,6 +5024,95 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer: reads schema_migrations and settings that anon cannot.';
+
+
+--
+-- Name: idempotency_claim(uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.idempotency_claim(p_customer_id uuid, p_key text, p_request text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- Decides whether a request under an Idempotency-Key is new (null: go on, the
+-- key is now claimed and row-locked until this transaction ends), a replay
+-- (the first answer) or a misuse (the same key with another body:
+-- idempotency_key_reused). A concurrent twin waits here for the first to
+-- commit (the primary key), then reads its answer.
+declare
+    v_hash bytea;
+    v_idem app.idempotency_keys;
+begin
+    if pg_catalog.length(p_key) > 255 then
+        perform internal.fail('invalid_input', 'the Idempotency-Key header must be at most 255 characters');
+    end if;
+    v_hash := extensions.digest(p_request, 'sha256');
+    insert into app.idempotency_keys (customer_id, key, request_hash)
+    values (p_customer_id, p_key, v_hash)
+    on conflict (customer_id, key) do nothing;
+    select * into strict v_idem from app.idempotency_keys as k
+    where k.customer_id = p_customer_id and k.key = p_key
+    for update;
+    if v_idem.request_hash <> v_hash then
+        perform internal.fail(
+            'idempotency_key_reused', 'this Idempotency-Key was already used for a different request'
+        );
+    end if;
+    return v_idem.response;
+end
+$$;
+
+
+--
+-- Name: FUNCTION idempotency_claim(p_customer_id uuid, p_key text, p_request text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.idempotency_claim(p_customer_id uuid, p_key text, p_request text) IS 'Step 1 of internal.confirm_booking: claim an Idempotency-Key for this request (null) or return its first answer.';
+
+
+--
+-- Name: idempotency_store(uuid, text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.idempotency_store(p_customer_id uuid, p_key text, p_response jsonb) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    -- Decides nothing: keeps the answer for the key claimed by internal.idempotency_claim.
+    update app.idempotency_keys as k set response = p_response
+    where k.customer_id = p_customer_id and k.key = p_key
+$$;
+
+
+--
+-- Name: FUNCTION idempotency_store(p_customer_id uuid, p_key text, p_response jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.idempotency_store(p_customer_id uuid, p_key text, p_response jsonb) IS 'Step 9 of internal.confirm_booking: the answer a retry under the same Idempotency-Key gets.';
+
+
+--
+-- Name: live_hold_of(uuid, uuid, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.live_hold_of(p_customer_id uuid, p_provider_id uuid, p_during tstzrange) RETURNS uuid
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- Decides whether a confirm repeats one that still holds this very slot:
+    -- that hold's booking is the answer again.
+    select b.id from app.bookings as b
+    where
+        b.customer_id = p_customer_id and b.provider_id = p_provider_id and b.during = p_during
+        and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+$$;
+
+
+--
+-- Name: FUNCTION live_hold_of(p_customer_id uuid, p_provider_id uuid, p_during tstzrange); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.live_hold_of(p_customer_id uuid, p_provider_id uuid, p_during tstzrange) IS 'Step 4 of internal.confirm_booking: the customer''s unexpired hold of this provider at exactly p_during, or null.';
 
 
 --
@@ -6895,6 +6973,209 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone) IS 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
+
+
+--
+-- Name: quote_cheapest_price(integer, extensions.geography, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quote_cheapest_price(p_category_id integer, p_point extensions.geography, p_radius_m double precision) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+-- Decides the P of the score: the cheapest active offer of the category within
+-- the radius (null when there is none: the quote is empty). The category's
+-- prices in increasing order (a skip scan of
+-- services_category_id_price_cents_idx), each probed through the search key's
+-- index (a key is there only while offer and provider are active) for an offer
+-- at that price or less within the radius; the first price that has one ends
+-- the loop, usually the first. Many offers share the lowest price, so walking
+-- the offers themselves in price order would depend on where the ties happen
+-- to lie (on a table clustered by location, 200 offers at price 0 all outside
+-- the circle). After 20 prices without one, the cheapest offer within the
+-- radius is read directly. The probe stays an `exists` apart from that last
+-- query: as min() it is planned as the price index's ordered scan of the whole
+-- category (7x slower at 1M, measured).
+declare
+    -- double precision, as the probe's bound has always been (the plans are
+    -- those measured with it)
+    v_price double precision := -1;
+    v_min_price integer;
+begin
+    for v_level in 1..20 loop
+        select min(s.price_cents) into v_price
+        from app.services as s
+        where s.category_id = p_category_id and s.is_active and s.price_cents > v_price;
+        exit when v_price is null;
+        if exists (
+            select
+            from app.services as s
+            inner join app.providers as p on s.provider_id = p.id
+            where
+                s.category_id = p_category_id
+                and s.search_key is not null
+                and s.search_key operator(extensions.&&&) internal.search_box(
+                    extensions.st_y(p_point::extensions.geometry),
+                    extensions.st_x(p_point::extensions.geometry),
+                    p_radius_m, -1, 2, v_price
+                )
+                and extensions.st_dwithin(p.location, p_point, p_radius_m)
+        ) then
+            return v_price;
+        end if;
+    end loop;
+    if v_price is not null then
+        select min(s.price_cents) into v_min_price
+        from app.services as s
+        inner join app.providers as p on s.provider_id = p.id
+        where
+            s.category_id = p_category_id
+            and s.search_key is not null
+            and s.search_key operator(extensions.&&&) internal.search_box(
+                extensions.st_y(p_point::extensions.geometry),
+                extensions.st_x(p_point::extensions.geometry),
+                p_radius_m, -1, 2, 'infinity'
+            )
+            and extensions.st_dwithin(p.location, p_point, p_radius_m);
+    end if;
+    return v_min_price;
+end
+$$;
+
+
+--
+-- Name: FUNCTION quote_cheapest_price(p_category_id integer, p_point extensions.geography, p_radius_m double precision); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quote_cheapest_price(p_category_id integer, p_point extensions.geography, p_radius_m double precision) IS 'Step 1 of internal.find_offers: the cheapest active offer of the category within p_radius_m of the point, null if none.';
+
+
+--
+-- Name: quote_next_threshold(double precision, double precision, double precision, double precision, integer, integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quote_next_threshold(p_theta double precision, p_step double precision, p_next double precision, p_top double precision, p_checked integer, p_found integer, p_max_results integer, OUT theta double precision, OUT step double precision) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+-- Decides the next round's threshold. It aims at the offers still needed at
+-- the rate of free offers seen so far (p_checked offers checked, p_found of
+-- them free): the score of the offer that many rows down the look-ahead
+-- (p_next, the rows below the threshold that the round read anyway) or, if
+-- higher, the score above which the count so far predicts twice that many, the
+-- number of offers scoring above s growing as (top - s)^4 below the best score
+-- seen (the distance counts twice, the rating and the price once). While
+-- nothing at all has been seen, the threshold falls by a step that doubles
+-- each round. Past 0.2 the whole radius is read (-infinity).
+declare
+    v_next double precision := p_next;
+begin
+    step := p_step;
+    if p_checked > 0 then
+        v_next := greatest(
+            v_next,
+            p_top - greatest(p_top - p_theta, 0.005) * pg_catalog.power(
+                (p_checked + 2.0 * (p_max_results - p_found) * p_checked / greatest(p_found, 1)) / p_checked, 0.25
+            )
+        );
+    end if;
+    if v_next is null then
+        theta := p_theta - p_step;
+        step := 2 * p_step;
+    else
+        theta := least(v_next, p_theta - 0.001);
+    end if;
+    if theta <= 0.2 then
+        theta := '-infinity'::double precision;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION quote_next_threshold(p_theta double precision, p_step double precision, p_next double precision, p_top double precision, p_checked integer, p_found integer, p_max_results integer, OUT theta double precision, OUT step double precision); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quote_next_threshold(p_theta double precision, p_step double precision, p_next double precision, p_top double precision, p_checked integer, p_found integer, p_max_results integer, OUT theta double precision, OUT step double precision) IS 'Step 4 of internal.find_offers: the next round''s threshold (and step) from what the last round saw.';
+
+
+--
+-- Name: quote_slabs(double precision, double precision, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+-- Decides what one round of find_offers reads: the offers that can score
+-- p_theta. score = 0.5 * D + rt + 0.2 * P with D = 1 - d / radius, rt the
+-- rating term (< 0.3) and P = cheapest / price <= 1, so an offer scores at
+-- least theta only if rt >= theta - 0.7, d <= 2 * radius * (0.7 + rt - theta)
+-- and price <= 0.2 * cheapest / (theta - 0.5 - rt). The answer is slabs of
+-- rating term 0.03 high (rating_from, rating_to), each with the distance
+-- (within_m) and the price (price_to) its best rating allows, and the score
+-- below which an offer cannot reach theta (min_score). At theta -infinity:
+-- one slab, the whole radius at any price.
+declare
+    v_t double precision;
+    v_to double precision := 2;
+    v_from double precision;
+    v_price double precision;
+    v_within double precision;
+begin
+    if p_theta = '-infinity' then
+        min_score := '-infinity'::double precision;
+        rating_from := array[-1]::double precision[];
+        rating_to := array[2]::double precision[];
+        price_to := array['infinity']::double precision[];
+        within_m := array[p_radius_m];
+        return;
+    end if;
+    rating_from := '{}'::double precision[];
+    rating_to := '{}'::double precision[];
+    price_to := '{}'::double precision[];
+    within_m := '{}'::double precision[];
+    -- the score is rounded to 4 decimals: an offer rounded up to theta is
+    -- above theta - 0.00005
+    v_t := p_theta - 0.0001;
+    min_score := v_t;
+    -- rating terms are in [0, 0.3): the top slab is open above, the last one
+    -- below
+    while v_to > v_t - 0.7 and v_to > -1 loop
+        v_within := least(p_radius_m, 2 * p_radius_m * (0.7 + least(v_to, 0.3) - v_t));
+        v_price := case
+            when v_t - 0.5 - least(v_to, 0.3) > 0
+                then 0.2 * p_min_price / (v_t - 0.5 - least(v_to, 0.3))
+            else 'infinity'::double precision
+        end;
+        v_from := greatest(v_t - 0.7, least(v_to, 0.3) - 0.03);
+        if v_from <= 0 then
+            v_from := -1;
+        end if;
+        if v_within >= p_radius_m and pg_catalog.cardinality(within_m) > 0
+            and within_m[pg_catalog.cardinality(within_m)] >= p_radius_m then
+            -- the slab above already reaches the whole radius (at any price):
+            -- widen it
+            rating_from[pg_catalog.cardinality(rating_from)] := v_from;
+        else
+            rating_from := rating_from || v_from;
+            rating_to := rating_to || v_to;
+            price_to := price_to || v_price;
+            within_m := within_m || v_within;
+        end if;
+        v_to := v_from;
+    end loop;
+end
+$$;
+
+
+--
+-- Name: FUNCTION quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]) IS 'Step 2 of internal.find_offers: the search-key slabs (rating term range, price cap,
+distance) holding every offer that can score p_theta, and the score below which none can.';
 
 
 --
