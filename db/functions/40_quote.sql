@@ -326,6 +326,220 @@ comment on function internal.quote_candidates_in(
 $$Scored (provider, service) offers in the search-key slabs (rating term range,
 price cap, distance) that may score p_threshold, before the free-slot check.$$;
 
+-- find_offers, in named steps:
+--   1. internal.quote_cheapest_price   the cheapest offer within the radius (P's numerator)
+--   2. internal.quote_slabs            for one threshold, the search-key slabs that can reach it
+--   3. the round in find_offers        read those slabs' candidates in score order, take the free ones
+--   4. internal.quote_next_threshold   how far the next round's threshold falls
+-- Steps 1, 2 and 4 are PL/pgSQL helpers; step 3 stays in find_offers, whose
+-- cursor loop reads the candidates lazily (the free-slot check runs only until
+-- max_results offers are found). The candidate query itself is unchanged: the
+-- SQL functions it inlines carry no `set` clause.
+
+create or replace function internal.quote_cheapest_price(
+    p_category_id integer,
+    p_point extensions.geography,
+    p_radius_m double precision
+)
+returns integer
+language plpgsql
+stable
+set search_path = ''
+-- Custom plans: a generic plan of the cheapest-offer query, blind to the
+-- radius, starts from the category's services (5x slower at 100k).
+set plan_cache_mode = force_custom_plan
+as $$
+-- Decides the P of the score: the cheapest active offer of the category within
+-- the radius (null when there is none: the quote is empty). The category's
+-- prices in increasing order (a skip scan of
+-- services_category_id_price_cents_idx), each probed through the search key's
+-- index (a key is there only while offer and provider are active) for an offer
+-- at that price or less within the radius; the first price that has one ends
+-- the loop, usually the first. Many offers share the lowest price, so walking
+-- the offers themselves in price order would depend on where the ties happen
+-- to lie (on a table clustered by location, 200 offers at price 0 all outside
+-- the circle). After 20 prices without one, the cheapest offer within the
+-- radius is read directly. The probe stays an `exists` apart from that last
+-- query: as min() it is planned as the price index's ordered scan of the whole
+-- category (7x slower at 1M, measured).
+declare
+    -- double precision, as the probe's bound has always been (the plans are
+    -- those measured with it)
+    v_price double precision := -1;
+    v_min_price integer;
+begin
+    for v_level in 1..20 loop
+        select min(s.price_cents) into v_price
+        from app.services as s
+        where s.category_id = p_category_id and s.is_active and s.price_cents > v_price;
+        exit when v_price is null;
+        if exists (
+            select
+            from app.services as s
+            inner join app.providers as p on s.provider_id = p.id
+            where
+                s.category_id = p_category_id
+                and s.search_key is not null
+                and s.search_key operator(extensions.&&&) internal.search_box(
+                    extensions.st_y(p_point::extensions.geometry),
+                    extensions.st_x(p_point::extensions.geometry),
+                    p_radius_m, -1, 2, v_price
+                )
+                and extensions.st_dwithin(p.location, p_point, p_radius_m)
+        ) then
+            return v_price;
+        end if;
+    end loop;
+    if v_price is not null then
+        select min(s.price_cents) into v_min_price
+        from app.services as s
+        inner join app.providers as p on s.provider_id = p.id
+        where
+            s.category_id = p_category_id
+            and s.search_key is not null
+            and s.search_key operator(extensions.&&&) internal.search_box(
+                extensions.st_y(p_point::extensions.geometry),
+                extensions.st_x(p_point::extensions.geometry),
+                p_radius_m, -1, 2, 'infinity'
+            )
+            and extensions.st_dwithin(p.location, p_point, p_radius_m);
+    end if;
+    return v_min_price;
+end
+$$;
+comment on function internal.quote_cheapest_price(integer, extensions.geography, double precision) is
+'Step 1 of internal.find_offers: the cheapest active offer of the category within p_radius_m of the point, null if none.';
+
+create or replace function internal.quote_slabs(
+    p_theta double precision,
+    p_radius_m double precision,
+    p_min_price integer,
+    out min_score double precision,
+    out rating_from double precision[],
+    out rating_to double precision[],
+    out price_to double precision[],
+    out within_m double precision[]
+)
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- Decides what one round of find_offers reads: the offers that can score
+-- p_theta. score = 0.5 * D + rt + 0.2 * P with D = 1 - d / radius, rt the
+-- rating term (< 0.3) and P = cheapest / price <= 1, so an offer scores at
+-- least theta only if rt >= theta - 0.7, d <= 2 * radius * (0.7 + rt - theta)
+-- and price <= 0.2 * cheapest / (theta - 0.5 - rt). The answer is slabs of
+-- rating term 0.03 high (rating_from, rating_to), each with the distance
+-- (within_m) and the price (price_to) its best rating allows, and the score
+-- below which an offer cannot reach theta (min_score). At theta -infinity:
+-- one slab, the whole radius at any price.
+declare
+    v_t double precision;
+    v_to double precision := 2;
+    v_from double precision;
+    v_price double precision;
+    v_within double precision;
+begin
+    if p_theta = '-infinity' then
+        min_score := '-infinity'::double precision;
+        rating_from := array[-1]::double precision[];
+        rating_to := array[2]::double precision[];
+        price_to := array['infinity']::double precision[];
+        within_m := array[p_radius_m];
+        return;
+    end if;
+    rating_from := '{}'::double precision[];
+    rating_to := '{}'::double precision[];
+    price_to := '{}'::double precision[];
+    within_m := '{}'::double precision[];
+    -- the score is rounded to 4 decimals: an offer rounded up to theta is
+    -- above theta - 0.00005
+    v_t := p_theta - 0.0001;
+    min_score := v_t;
+    -- rating terms are in [0, 0.3): the top slab is open above, the last one
+    -- below
+    while v_to > v_t - 0.7 and v_to > -1 loop
+        v_within := least(p_radius_m, 2 * p_radius_m * (0.7 + least(v_to, 0.3) - v_t));
+        v_price := case
+            when v_t - 0.5 - least(v_to, 0.3) > 0
+                then 0.2 * p_min_price / (v_t - 0.5 - least(v_to, 0.3))
+            else 'infinity'::double precision
+        end;
+        v_from := greatest(v_t - 0.7, least(v_to, 0.3) - 0.03);
+        if v_from <= 0 then
+            v_from := -1;
+        end if;
+        if v_within >= p_radius_m and pg_catalog.cardinality(within_m) > 0
+            and within_m[pg_catalog.cardinality(within_m)] >= p_radius_m then
+            -- the slab above already reaches the whole radius (at any price):
+            -- widen it
+            rating_from[pg_catalog.cardinality(rating_from)] := v_from;
+        else
+            rating_from := rating_from || v_from;
+            rating_to := rating_to || v_to;
+            price_to := price_to || v_price;
+            within_m := within_m || v_within;
+        end if;
+        v_to := v_from;
+    end loop;
+end
+$$;
+comment on function internal.quote_slabs(double precision, double precision, integer) is
+$$Step 2 of internal.find_offers: the search-key slabs (rating term range, price cap,
+distance) holding every offer that can score p_theta, and the score below which none can.$$;
+
+create or replace function internal.quote_next_threshold(
+    p_theta double precision,
+    p_step double precision,
+    p_next double precision,
+    p_top double precision,
+    p_checked integer,
+    p_found integer,
+    p_max_results integer,
+    out theta double precision,
+    out step double precision
+)
+language plpgsql
+immutable
+set search_path = ''
+as $$
+-- Decides the next round's threshold. It aims at the offers still needed at
+-- the rate of free offers seen so far (p_checked offers checked, p_found of
+-- them free): the score of the offer that many rows down the look-ahead
+-- (p_next, the rows below the threshold that the round read anyway) or, if
+-- higher, the score above which the count so far predicts twice that many, the
+-- number of offers scoring above s growing as (top - s)^4 below the best score
+-- seen (the distance counts twice, the rating and the price once). While
+-- nothing at all has been seen, the threshold falls by a step that doubles
+-- each round. Past 0.2 the whole radius is read (-infinity).
+declare
+    v_next double precision := p_next;
+begin
+    step := p_step;
+    if p_checked > 0 then
+        v_next := greatest(
+            v_next,
+            p_top - greatest(p_top - p_theta, 0.005) * pg_catalog.power(
+                (p_checked + 2.0 * (p_max_results - p_found) * p_checked / greatest(p_found, 1)) / p_checked, 0.25
+            )
+        );
+    end if;
+    if v_next is null then
+        theta := p_theta - p_step;
+        step := 2 * p_step;
+    else
+        theta := least(v_next, p_theta - 0.001);
+    end if;
+    if theta <= 0.2 then
+        theta := '-infinity'::double precision;
+    end if;
+end
+$$;
+comment on function internal.quote_next_threshold(
+    double precision, double precision, double precision, double precision, integer, integer, integer
+) is
+'Step 4 of internal.find_offers: the next round''s threshold (and step) from what the last round saw.';
+
 create or replace function internal.find_offers(
     p_category_id integer,
     p_point extensions.geography,
@@ -344,164 +558,58 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
--- Custom plans: a generic plan of the cheapest-offer query, blind to the
--- radius, starts from the category's services (5x slower at 100k).
+-- Custom plans: the candidate query's plan depends on the slabs and the point.
 set plan_cache_mode = force_custom_plan
 as $$
+-- Rounds of falling thresholds. For each threshold the offers that can reach
+-- it are read through the search-key index (app.services.search_key:
+-- longitude, latitude, rating term, price); those that do reach it are taken
+-- in score order (skipping providers already taken and offers not free), and
+-- nothing unread can come before them. Offers scoring at or above the previous
+-- threshold were settled by an earlier round. The thresholds only decide how
+-- much each round reads: the order of the offers is that of one sort over the
+-- whole radius (score, then distance, provider and service) whatever they are.
 declare
     v_offer record;
     v_taken uuid[] := '{}'::uuid[];
     v_ahead uuid[];
-    v_radius_m double precision := p_radius_km * 1000;
     v_min_price integer;
     v_theta double precision;
-    v_above double precision := 'infinity'::double precision;
     v_step double precision := 0.01;
+    v_above double precision := 'infinity'::double precision;
     v_next double precision;
     v_top double precision;
     v_checked integer := 0;
-    v_t double precision;
-    v_to double precision;
-    v_from double precision;
-    v_within double precision;
+    v_min_score double precision;
     v_froms double precision[];
     v_tos double precision[];
     v_prices double precision[];
-    v_price double precision;
     v_withins double precision[];
 begin
     rank := 0;
-    -- The cheapest active offer of the category within the radius (the P of
-    -- the score): the category's prices in increasing order (a skip scan of
-    -- services_category_id_price_cents_idx), each probed through the search
-    -- key's index (a key is there only while offer and provider are active)
-    -- for an offer at that price or less within the radius; the first price
-    -- that has one ends the loop, usually the first. Many offers share the
-    -- lowest price, so walking the offers themselves in price order would
-    -- depend on where the ties happen to lie (on a table clustered by
-    -- location, 200 offers at price 0 all outside the circle). After 20 prices
-    -- without one, the cheapest offer within the radius is read directly.
-    -- The probe stays an `exists` apart from that last query: as min() it is
-    -- planned as the price index's ordered scan of the whole category (7x
-    -- slower at 1M, measured).
-    v_price := -1;
-    for v_level in 1..20 loop
-        select min(s.price_cents) into v_price
-        from app.services as s
-        where s.category_id = p_category_id and s.is_active and s.price_cents > v_price;
-        exit when v_price is null;
-        if exists (
-            select
-            from app.services as s
-            inner join app.providers as p on s.provider_id = p.id
-            where
-                s.category_id = p_category_id
-                and s.search_key is not null
-                and s.search_key operator(extensions.&&&) internal.search_box(
-                    extensions.st_y(p_point::extensions.geometry),
-                    extensions.st_x(p_point::extensions.geometry),
-                    v_radius_m, -1, 2, v_price
-                )
-                and extensions.st_dwithin(p.location, p_point, v_radius_m)
-        ) then
-            v_min_price := v_price;
-            exit;
-        end if;
-    end loop;
-    if v_min_price is null and v_price is not null then
-        select min(s.price_cents) into v_min_price
-        from app.services as s
-        inner join app.providers as p on s.provider_id = p.id
-        where
-            s.category_id = p_category_id
-            and s.search_key is not null
-            and s.search_key operator(extensions.&&&) internal.search_box(
-                extensions.st_y(p_point::extensions.geometry),
-                extensions.st_x(p_point::extensions.geometry),
-                v_radius_m, -1, 2, 'infinity'
-            )
-            and extensions.st_dwithin(p.location, p_point, v_radius_m);
-    end if;
+    -- step 1: the cheapest offer within the radius (none: no offers)
+    v_min_price := internal.quote_cheapest_price(p_category_id, p_point, p_radius_km * 1000);
     if v_min_price is null then
         return;
     end if;
 
-    -- Falling thresholds. score = 0.5 * D + rt + 0.2 * P with D = 1 - d / radius,
-    -- rt the rating term (< 0.3) and P = cheapest / price <= 1, so an offer
-    -- scores at least theta only if rt >= theta - 0.7, d <= 2 * radius *
-    -- (0.7 + rt - theta) and price <= 0.2 * cheapest / (theta - 0.5 - rt). For
-    -- each threshold the offers that can reach it are read through the search
-    -- key index (app.services.search_key: longitude, latitude, rating term,
-    -- price), in slabs of rating term 0.03 high, each with the distance and the
-    -- price its best rating allows; those that do reach it are taken in score
-    -- order (skipping providers already taken and offers not free), and
-    -- nothing unread can come before them. Offers scoring at or above the
-    -- previous threshold were settled by an earlier round. The next threshold
-    -- aims at the offers still needed at the rate of free offers seen so far:
-    -- the score of the offer that many rows down the look-ahead (the rows below
-    -- the threshold that the round read anyway) or, if higher, the score above
-    -- which the count so far predicts twice that many, the number of offers
-    -- scoring above s growing as (top - s)^4 below the best score seen (the
-    -- distance counts twice, the rating and the price once). While nothing at
-    -- all has been seen, the threshold falls by a step that doubles each round.
-    -- Past 0.2 the whole radius is read. The thresholds only decide how much
-    -- each round reads: the order of the offers is that of one sort over the
-    -- whole radius (score, then distance, provider and service) whatever they
-    -- are.
     v_theta := 1 - v_step;
     loop
-        v_froms := '{}'::double precision[];
-        v_tos := '{}'::double precision[];
-        v_prices := '{}'::double precision[];
-        v_withins := '{}'::double precision[];
-        if v_theta = '-infinity' then
-            v_froms := array[-1]::double precision[];
-            v_tos := array[2]::double precision[];
-            v_prices := array['infinity']::double precision[];
-            v_withins := array[v_radius_m];
-        else
-            -- the score is rounded to 4 decimals: an offer rounded up to theta
-            -- is above theta - 0.00005
-            v_t := v_theta - 0.0001;
-            v_to := 2;
-            v_from := 0.3;
-            -- rating terms are in [0, 0.3): the top slab is open above, the
-            -- last one below
-            while v_to > v_t - 0.7 and v_to > -1 loop
-                v_within := least(v_radius_m, 2 * v_radius_m * (0.7 + least(v_to, 0.3) - v_t));
-                v_price := case
-                    when v_t - 0.5 - least(v_to, 0.3) > 0
-                        then 0.2 * v_min_price / (v_t - 0.5 - least(v_to, 0.3))
-                    else 'infinity'::double precision
-                end;
-                v_from := greatest(v_t - 0.7, least(v_to, 0.3) - 0.03);
-                if v_from <= 0 then
-                    v_from := -1;
-                end if;
-                if v_within >= v_radius_m and pg_catalog.cardinality(v_withins) > 0
-                    and v_withins[pg_catalog.cardinality(v_withins)] >= v_radius_m then
-                    -- the slab above already reaches the whole radius (at any
-                    -- price): widen it
-                    v_froms[pg_catalog.cardinality(v_froms)] := v_from;
-                else
-                    v_froms := v_froms || v_from;
-                    v_tos := v_tos || v_to;
-                    v_prices := v_prices || v_price;
-                    v_withins := v_withins || v_within;
-                end if;
-                v_to := v_from;
-            end loop;
-        end if;
+        -- step 2: the slabs holding every offer that can reach this threshold
+        select s.min_score, s.rating_from, s.rating_to, s.price_to, s.within_m
+        into v_min_score, v_froms, v_tos, v_prices, v_withins
+        from internal.quote_slabs(v_theta, p_radius_km * 1000, v_min_price) as s;
+
+        -- step 3: the round. The loop reads the sorted candidates lazily: the
+        -- free-slot check runs only until max_results offers are found. Offers
+        -- below the threshold are the look-ahead that step 4 aims with.
         v_next := null;
         v_ahead := '{}'::uuid[];
-        -- The loop reads the sorted candidates lazily: the free-slot check runs
-        -- only until max_results offers are found.
         for v_offer in
             select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
             from internal.quote_candidates_in(
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
-                case when v_theta = '-infinity' then '-infinity'::double precision else v_t end,
-                v_froms, v_tos, v_prices, v_withins, p_now
+                v_min_score, v_froms, v_tos, v_prices, v_withins, p_now
             ) as c
             where c.score < v_above
             order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
@@ -535,23 +643,10 @@ begin
         end loop;
         exit when v_theta = '-infinity';
         v_above := v_theta;
-        if v_checked > 0 then
-            v_next := greatest(
-                v_next,
-                v_top - greatest(v_top - v_theta, 0.005) * pg_catalog.power(
-                    (v_checked + 2.0 * (p_max_results - rank) * v_checked / greatest(rank, 1)) / v_checked, 0.25
-                )
-            );
-        end if;
-        if v_next is null then
-            v_theta := v_theta - v_step;
-            v_step := 2 * v_step;
-        else
-            v_theta := least(v_next, v_theta - 0.001);
-        end if;
-        if v_theta <= 0.2 then
-            v_theta := '-infinity'::double precision;
-        end if;
+
+        -- step 4: the next threshold
+        select n.theta, n.step into v_theta, v_step
+        from internal.quote_next_threshold(v_theta, v_step, v_next, v_top, v_checked, rank, p_max_results) as n;
     end loop;
 end
 $$;

@@ -314,6 +314,296 @@ $$;
 comment on function internal.expire_hold(uuid) is
 'Expire one pending hold whose time is up and ask the worker to cancel its PaymentIntent.';
 
+-- confirm_booking, in named steps (each helper runs with confirm_booking's
+-- definer rights; none is granted to anyone):
+--   1. internal.idempotency_claim          claim the Idempotency-Key, or replay its answer
+--   2. (in confirm_booking)                the quoted offer, its slot and blocked range
+--   3. internal.confirm_lock               the advisory locks, in their one order
+--   4. internal.live_hold_of               the caller's own live hold of this slot, if any
+--   5. internal.confirm_check_hold_limits  the per-account and per-network hold limits
+--   6. internal.confirm_check_slot         the offer still stands and the slot is free
+--   7. internal.confirm_insert_hold        the hold itself (a lost race is slot_unavailable)
+--   8. internal.confirm_start_payment      confirm a free booking, or ask for its payment
+--   9. internal.idempotency_store          the answer kept under the Idempotency-Key
+
+create or replace function internal.idempotency_claim(p_customer_id uuid, p_key text, p_request text)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+-- Decides whether a request under an Idempotency-Key is new (null: go on, the
+-- key is now claimed and row-locked until this transaction ends), a replay
+-- (the first answer) or a misuse (the same key with another body:
+-- idempotency_key_reused). A concurrent twin waits here for the first to
+-- commit (the primary key), then reads its answer.
+declare
+    v_hash bytea;
+    v_idem app.idempotency_keys;
+begin
+    if pg_catalog.length(p_key) > 255 then
+        perform internal.fail('invalid_input', 'the Idempotency-Key header must be at most 255 characters');
+    end if;
+    v_hash := extensions.digest(p_request, 'sha256');
+    insert into app.idempotency_keys (customer_id, key, request_hash)
+    values (p_customer_id, p_key, v_hash)
+    on conflict (customer_id, key) do nothing;
+    select * into strict v_idem from app.idempotency_keys as k
+    where k.customer_id = p_customer_id and k.key = p_key
+    for update;
+    if v_idem.request_hash <> v_hash then
+        perform internal.fail(
+            'idempotency_key_reused', 'this Idempotency-Key was already used for a different request'
+        );
+    end if;
+    return v_idem.response;
+end
+$$;
+comment on function internal.idempotency_claim(uuid, text, text) is
+'Step 1 of internal.confirm_booking: claim an Idempotency-Key for this request (null) or return its first answer.';
+
+create or replace function internal.idempotency_store(p_customer_id uuid, p_key text, p_response jsonb)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+    -- Decides nothing: keeps the answer for the key claimed by internal.idempotency_claim.
+    update app.idempotency_keys as k set response = p_response
+    where k.customer_id = p_customer_id and k.key = p_key
+$$;
+comment on function internal.idempotency_store(uuid, text, jsonb) is
+'Step 9 of internal.confirm_booking: the answer a retry under the same Idempotency-Key gets.';
+
+create or replace function internal.confirm_lock(p_provider_id uuid, p_customer_id uuid, p_network text)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+-- Decides the order of confirm's advisory locks, the only one there is:
+-- provider, then customer, then network.
+begin
+    perform internal.provider_lock(p_provider_id);
+    -- The hold limit counts across providers, so the provider lock does not
+    -- serialise it: one customer's confirmations take turns here (always after
+    -- the provider lock, never before one, so no two orders can deadlock).
+    perform internal.customer_lock(p_customer_id);
+    -- and one network's confirmations, for the per-address limit (always last)
+    if p_network is not null then
+        perform internal.network_lock(p_network);
+    end if;
+end
+$$;
+comment on function internal.confirm_lock(uuid, uuid, text) is
+'Step 3 of internal.confirm_booking: take the provider, customer and network locks, in that order.';
+
+create or replace function internal.live_hold_of(p_customer_id uuid, p_provider_id uuid, p_during tstzrange)
+returns uuid
+language sql
+stable
+set search_path = ''
+as $$
+    -- Decides whether a confirm repeats one that still holds this very slot:
+    -- that hold's booking is the answer again.
+    select b.id from app.bookings as b
+    where
+        b.customer_id = p_customer_id and b.provider_id = p_provider_id and b.during = p_during
+        and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+$$;
+comment on function internal.live_hold_of(uuid, uuid, tstzrange) is
+'Step 4 of internal.confirm_booking: the customer''s unexpired hold of this provider at exactly p_during, or null.';
+
+create or replace function internal.confirm_check_hold_limits(p_customer_id uuid, p_network text)
+returns boolean
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- Decides whether one more hold is allowed (too_many_holds if not), and
+-- answers whether the customer's email is confirmed (it sets the hold's
+-- length). Slot hoarding (docs/security.md): holds are free and so are
+-- accounts. An account whose email is not confirmed holds fewer slots, for
+-- less time; and one client network holds at most so many, whichever accounts
+-- it uses. Each count stops at its limit: the answer is the same, the cost
+-- bounded.
+declare
+    v_email_confirmed boolean;
+    v_max_holds integer;
+    v_max_network_holds integer;
+begin
+    select u.email_confirmed_at is not null into v_email_confirmed from app.users as u where u.id = p_customer_id;
+    v_email_confirmed := coalesce(v_email_confirmed, false);
+    v_max_holds := greatest(coalesce(
+        case when v_email_confirmed
+            then internal.setting('max_live_holds_per_customer')::integer
+            else internal.setting('max_live_holds_unconfirmed')::integer
+        end,
+        case when v_email_confirmed then 5 else 1 end
+    ), 0);
+    if (
+        select count(*) from (
+            select from app.bookings as b
+            where
+                b.customer_id = p_customer_id and b.status = 'pending_payment'
+                and b.hold_expires_at > pg_catalog.now()
+            limit v_max_holds
+        ) as live
+    ) >= v_max_holds then
+        perform internal.fail(
+            'too_many_holds',
+            case when v_email_confirmed
+                then 'you have too many bookings awaiting payment; pay for one or let it expire'
+                else pg_catalog.format(
+                    'until your email address is confirmed you can hold %s booking(s) awaiting payment at once; '
+                    || 'pay for it or let it expire, and confirm your email', v_max_holds
+                )
+            end
+        );
+    end if;
+    if p_network is not null then
+        v_max_network_holds := greatest(
+            coalesce(internal.setting('max_live_holds_per_address')::integer, 10), 0
+        );
+        if (
+            select count(*) from (
+                select from app.bookings as b
+                where
+                    b.held_from = p_network and b.status = 'pending_payment'
+                    and b.hold_expires_at > pg_catalog.now()
+                limit v_max_network_holds
+            ) as live
+        ) >= v_max_network_holds then
+            perform internal.fail(
+                'too_many_holds',
+                'too many bookings are awaiting payment from your network; pay for one or let it expire'
+            );
+        end if;
+    end if;
+    return v_email_confirmed;
+end
+$$;
+comment on function internal.confirm_check_hold_limits(uuid, text) is
+'Step 5 of internal.confirm_booking: refuse a hold past the account''s or the network''s limit; true if the email is confirmed.';
+
+create or replace function internal.confirm_check_slot(
+    p_provider_id uuid,
+    p_service_id uuid,
+    p_starts_at timestamptz,
+    p_blocked tstzrange
+)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+-- Decides whether the quoted offer can still be held (slot_unavailable if
+-- not): provider and service still active, the minimum notice still met, the
+-- blocked range free. Holds whose time is up no longer block, even before the
+-- sweep has run: those overlapping the range are expired first.
+declare
+    v_provider app.providers;
+    v_service app.services;
+begin
+    perform internal.expire_hold(b.id)
+    from app.bookings as b
+    where
+        b.provider_id = p_provider_id and b.status = 'pending_payment'
+        and b.hold_expires_at <= pg_catalog.now() and b.blocked && p_blocked;
+
+    select * into v_provider from app.providers as p where p.id = p_provider_id;
+    select * into v_service from app.services as s where s.id = p_service_id;
+    if not v_provider.is_active or not v_service.is_active then
+        perform internal.fail('slot_unavailable', 'this provider no longer offers the service');
+    end if;
+    if p_starts_at < pg_catalog.now() + pg_catalog.make_interval(mins => v_service.min_notice_minutes) then
+        perform internal.fail('slot_unavailable', 'it is now too late to book this slot');
+    end if;
+    if not internal.slot_is_free(p_provider_id, v_provider.time_zone, p_blocked, pg_catalog.now()) then
+        perform internal.fail('slot_unavailable', 'this slot is no longer available');
+    end if;
+end
+$$;
+comment on function internal.confirm_check_slot(uuid, uuid, timestamptz, tstzrange) is
+'Step 6 of internal.confirm_booking: refuse (slot_unavailable) an offer withdrawn, too late, or no longer free.';
+
+create or replace function internal.confirm_insert_hold(
+    p_customer_id uuid,
+    p_item app.quote_items,
+    p_during tstzrange,
+    p_blocked tstzrange,
+    p_email_confirmed boolean,
+    p_network text
+)
+returns uuid
+language plpgsql
+volatile
+set search_path = ''
+as $$
+-- Decides the hold: a booking awaiting payment at the quoted price and policy,
+-- held for hold_seconds (hold_seconds_unconfirmed until the email is
+-- confirmed), or with no time limit when there is nothing to pay. A race lost
+-- to another booking under the exclusion constraint is slot_unavailable.
+declare
+    v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
+    v_booking_id uuid;
+begin
+    insert into app.bookings (
+        customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
+        price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, held_from
+    )
+    values (
+        p_customer_id, p_item.provider_id, p_item.service_id, p_item.quote_id, p_during, p_blocked,
+        'pending_payment',
+        case when v_amount > 0 then
+            pg_catalog.now()
+            + pg_catalog.make_interval(secs => case when p_email_confirmed
+                then coalesce(internal.setting('hold_seconds')::integer, 900)
+                else coalesce(internal.setting('hold_seconds_unconfirmed')::integer, 300)
+            end)
+        end,
+        p_item.price_cents, p_item.deposit_cents, p_item.currency,
+        p_item.cancel_notice_hours, p_item.cancel_fee_cents, p_network
+    )
+    returning id into v_booking_id;
+    return v_booking_id;
+exception when exclusion_violation then
+    perform internal.fail('slot_unavailable', 'this slot was just taken');
+    return null;
+end
+$$;
+comment on function internal.confirm_insert_hold(uuid, app.quote_items, tstzrange, tstzrange, boolean, text) is
+'Step 7 of internal.confirm_booking: insert the hold for the quoted offer; a lost race is slot_unavailable.';
+
+create or replace function internal.confirm_start_payment(p_booking_id uuid, p_item app.quote_items)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+-- Decides what follows the hold: nothing to pay (no deposit, free service)
+-- confirms it at once, through the state machine (its event and
+-- notifications with it); otherwise a payment of the deposit (or the price)
+-- and a request to the worker to create its PaymentIntent.
+declare
+    v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
+    v_payment_id uuid;
+begin
+    if v_amount = 0 then
+        perform internal.transition_booking(p_booking_id, 'confirmed', 'customer');
+        return;
+    end if;
+    insert into app.payments (booking_id, amount_cents, currency)
+    values (p_booking_id, v_amount, p_item.currency)
+    returning id into v_payment_id;
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'payment.create_intent', 'booking_id', p_booking_id, 'payment_id', v_payment_id
+    ));
+end
+$$;
+comment on function internal.confirm_start_payment(uuid, app.quote_items) is
+'Step 8 of internal.confirm_booking: confirm a booking with nothing to pay, or record its payment and queue its PaymentIntent.';
+
 create or replace function internal.confirm_booking(p_quote_id uuid, p_provider_id uuid)
 returns jsonb
 language plpgsql
@@ -325,23 +615,15 @@ declare
     v_customer uuid := auth.uid();
     v_headers jsonb := coalesce(nullif(pg_catalog.current_setting('request.headers', true), '')::jsonb, '{}');
     v_key text := nullif(pg_catalog.btrim(coalesce(v_headers ->> 'idempotency-key', '')), '');
-    v_hash bytea;
-    v_idem app.idempotency_keys;
     v_quote app.quotes;
     v_item app.quote_items;
-    v_service app.services;
-    v_provider app.providers;
-    v_booking app.bookings;
-    v_payment_id uuid;
+    v_booking_id uuid;
     v_during tstzrange;
     v_blocked tstzrange;
-    v_amount integer;
-    v_max_holds integer;
     v_email_confirmed boolean;
     -- 'off' lifts the per-address limit (benchmarks, whose clients share one address)
     v_network text := case when internal.setting('max_live_holds_per_address') is distinct from 'off'
         then internal.client_network() end;
-    v_max_network_holds integer;
     v_result jsonb;
 begin
     perform internal.require_role(
@@ -350,30 +632,15 @@ begin
     perform internal.require(p_quote_id, 'quote_id');
     perform internal.require(p_provider_id, 'provider_id');
 
-    -- Idempotency-Key: the same key and body return the first answer; the same
-    -- key with another body is refused. A concurrent twin waits here for the
-    -- first to commit (the primary key), then reads its answer.
+    -- step 1: the same key and body return the first answer
     if v_key is not null then
-        if pg_catalog.length(v_key) > 255 then
-            perform internal.fail('invalid_input', 'the Idempotency-Key header must be at most 255 characters');
-        end if;
-        v_hash := extensions.digest(p_quote_id::text || ':' || p_provider_id::text, 'sha256');
-        insert into app.idempotency_keys (customer_id, key, request_hash)
-        values (v_customer, v_key, v_hash)
-        on conflict (customer_id, key) do nothing;
-        select * into strict v_idem from app.idempotency_keys as k
-        where k.customer_id = v_customer and k.key = v_key
-        for update;
-        if v_idem.request_hash <> v_hash then
-            perform internal.fail(
-                'idempotency_key_reused', 'this Idempotency-Key was already used for a different request'
-            );
-        end if;
-        if v_idem.response is not null then
-            return v_idem.response;
+        v_result := internal.idempotency_claim(v_customer, v_key, p_quote_id::text || ':' || p_provider_id::text);
+        if v_result is not null then
+            return v_result;
         end if;
     end if;
 
+    -- step 2: the quoted offer (the caller's own quote) and its slot
     select * into v_quote from app.quotes as q where q.id = p_quote_id and q.customer_id = v_customer;
     if not found then
         perform internal.fail('not_found', 'no such quote');
@@ -391,139 +658,28 @@ begin
         '[)'
     );
 
-    perform internal.provider_lock(p_provider_id);
-    -- The hold limit counts across providers, so the provider lock does not
-    -- serialise it: one customer's confirmations take turns here (always after
-    -- the provider lock, never before one, so no two orders can deadlock).
-    perform internal.customer_lock(v_customer);
-    -- and one network's confirmations, for the per-address limit (always last)
-    if v_network is not null then
-        perform internal.network_lock(v_network);
-    end if;
+    -- step 3: everything below runs under the provider, customer and network locks
+    perform internal.confirm_lock(p_provider_id, v_customer, v_network);
 
-    -- A customer who confirms again while holding this very slot gets that hold back.
-    select * into v_booking from app.bookings as b
-    where
-        b.customer_id = v_customer and b.provider_id = p_provider_id and b.during = v_during
-        and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now();
-    if found then
-        v_result := internal.booking_json(v_booking.id, true);
-    else
+    -- step 4: a customer who confirms again while holding this very slot gets that hold back
+    v_booking_id := internal.live_hold_of(v_customer, p_provider_id, v_during);
+    if v_booking_id is null then
         if v_quote.expires_at <= pg_catalog.now() then
             perform internal.fail('quote_expired', 'the quote has expired; ask for a new quote');
         end if;
-        -- Slot hoarding (docs/security.md): holds are free and so are accounts. An
-        -- account whose email is not confirmed holds fewer slots, for less time; and
-        -- one client network holds at most so many, whichever accounts it uses.
-        select u.email_confirmed_at is not null into v_email_confirmed from app.users as u where u.id = v_customer;
-        v_email_confirmed := coalesce(v_email_confirmed, false);
-        v_max_holds := greatest(coalesce(
-            case when v_email_confirmed
-                then internal.setting('max_live_holds_per_customer')::integer
-                else internal.setting('max_live_holds_unconfirmed')::integer
-            end,
-            case when v_email_confirmed then 5 else 1 end
-        ), 0);
-        -- counted up to the limit only: the answer is the same, the cost bounded
-        if (
-            select count(*) from (
-                select from app.bookings as b
-                where
-                    b.customer_id = v_customer and b.status = 'pending_payment'
-                    and b.hold_expires_at > pg_catalog.now()
-                limit v_max_holds
-            ) as live
-        ) >= v_max_holds then
-            perform internal.fail(
-                'too_many_holds',
-                case when v_email_confirmed
-                    then 'you have too many bookings awaiting payment; pay for one or let it expire'
-                    else pg_catalog.format(
-                        'until your email address is confirmed you can hold %s booking(s) awaiting payment at once; '
-                        || 'pay for it or let it expire, and confirm your email', v_max_holds
-                    )
-                end
-            );
-        end if;
-        if v_network is not null then
-            v_max_network_holds := greatest(
-                coalesce(internal.setting('max_live_holds_per_address')::integer, 10), 0
-            );
-            if (
-                select count(*) from (
-                    select from app.bookings as b
-                    where
-                        b.held_from = v_network and b.status = 'pending_payment'
-                        and b.hold_expires_at > pg_catalog.now()
-                    limit v_max_network_holds
-                ) as live
-            ) >= v_max_network_holds then
-                perform internal.fail(
-                    'too_many_holds',
-                    'too many bookings are awaiting payment from your network; pay for one or let it expire'
-                );
-            end if;
-        end if;
-        -- Holds whose time is up no longer block, even before the sweep has run.
-        perform internal.expire_hold(b.id)
-        from app.bookings as b
-        where
-            b.provider_id = p_provider_id and b.status = 'pending_payment'
-            and b.hold_expires_at <= pg_catalog.now() and b.blocked && v_blocked;
-
-        select * into v_provider from app.providers as p where p.id = p_provider_id;
-        select * into v_service from app.services as s where s.id = v_item.service_id;
-        if not v_provider.is_active or not v_service.is_active then
-            perform internal.fail('slot_unavailable', 'this provider no longer offers the service');
-        end if;
-        if v_quote.starts_at < pg_catalog.now() + pg_catalog.make_interval(mins => v_service.min_notice_minutes) then
-            perform internal.fail('slot_unavailable', 'it is now too late to book this slot');
-        end if;
-        if not internal.slot_is_free(p_provider_id, v_provider.time_zone, v_blocked, pg_catalog.now()) then
-            perform internal.fail('slot_unavailable', 'this slot is no longer available');
-        end if;
-
-        v_amount := case when v_item.deposit_cents > 0 then v_item.deposit_cents else v_item.price_cents end;
-        begin
-            insert into app.bookings (
-                customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
-                price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, held_from
-            )
-            values (
-                v_customer, p_provider_id, v_item.service_id, p_quote_id, v_during, v_blocked,
-                'pending_payment',
-                case when v_amount > 0 then
-                    pg_catalog.now()
-                    + pg_catalog.make_interval(secs => case when v_email_confirmed
-                        then coalesce(internal.setting('hold_seconds')::integer, 900)
-                        else coalesce(internal.setting('hold_seconds_unconfirmed')::integer, 300)
-                    end)
-                end,
-                v_item.price_cents, v_item.deposit_cents, v_item.currency,
-                v_item.cancel_notice_hours, v_item.cancel_fee_cents, v_network
-            )
-            returning * into v_booking;
-        exception when exclusion_violation then
-            perform internal.fail('slot_unavailable', 'this slot was just taken');
-        end;
-        if v_amount = 0 then
-            -- nothing to pay: the hold is confirmed at once, through the state machine
-            -- (its event and notifications with it)
-            perform internal.transition_booking(v_booking.id, 'confirmed', 'customer');
-        else
-            insert into app.payments (booking_id, amount_cents, currency)
-            values (v_booking.id, v_amount, v_item.currency)
-            returning id into v_payment_id;
-            perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-                'type', 'payment.create_intent', 'booking_id', v_booking.id, 'payment_id', v_payment_id
-            ));
-        end if;
-        v_result := internal.booking_json(v_booking.id, true);
+        -- steps 5 to 8: the limits, the slot, the hold, its payment
+        v_email_confirmed := internal.confirm_check_hold_limits(v_customer, v_network);
+        perform internal.confirm_check_slot(p_provider_id, v_item.service_id, v_quote.starts_at, v_blocked);
+        v_booking_id := internal.confirm_insert_hold(
+            v_customer, v_item, v_during, v_blocked, v_email_confirmed, v_network
+        );
+        perform internal.confirm_start_payment(v_booking_id, v_item);
     end if;
+    v_result := internal.booking_json(v_booking_id, true);
 
+    -- step 9
     if v_key is not null then
-        update app.idempotency_keys as k set response = v_result
-        where k.customer_id = v_customer and k.key = v_key;
+        perform internal.idempotency_store(v_customer, v_key, v_result);
     end if;
     return v_result;
 end
