@@ -163,6 +163,308 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
+-- Name: analytics_cohorts(date, date, text, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_cohorts("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, weeks integer DEFAULT 8) RETURNS TABLE(cohort_week date, customers bigint, week_offset integer, active_customers bigint, retention numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read customer cohorts');
+    select internal.fail('invalid_input', 'weeks must be between 1 and 26')
+    where analytics_cohorts.weeks is null or analytics_cohorts.weeks not between 1 and 26;
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_cohorts."from", analytics_cohorts."to", analytics_cohorts.tz,
+            'week', 183) as w
+    ),
+    c as (
+        select u.id, pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week
+        from app.users as u, w
+        where u.role = 'customer' and u.created_at >= w.from_ts and u.created_at < w.to_ts
+    ),
+    sizes as (
+        select c.cohort_week, pg_catalog.count(*) as n from c group by c.cohort_week
+    ),
+    active as (
+        select
+            c.cohort_week,
+            ((pg_catalog.date_trunc('week', b.created_at at time zone w.tz)::date - c.cohort_week) / 7) as k,
+            pg_catalog.count(distinct c.id) as a
+        from c
+        inner join app.bookings as b on b.customer_id = c.id
+        cross join w
+        where
+            b.status <> 'expired'
+            and b.created_at >= (c.cohort_week::timestamp at time zone w.tz)
+            and b.created_at < ((c.cohort_week + 7 * (analytics_cohorts.weeks + 1))::timestamp at time zone w.tz)
+        group by 1, 2
+    )
+    select
+        s.cohort_week, s.n, k.k, coalesce(a.a, 0), pg_catalog.round(coalesce(a.a, 0)::numeric / s.n, 4)
+    from sizes as s
+    cross join pg_catalog.generate_series(0, analytics_cohorts.weeks) as k (k)
+    left join active as a on s.cohort_week = a.cohort_week and k.k = a.k
+    order by s.cohort_week, k.k
+$$;
+
+
+--
+-- Name: FUNCTION analytics_cohorts("from" date, "to" date, tz text, weeks integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_cohorts("from" date, "to" date, tz text, weeks integer) IS 'Customer retention by sign-up week (ops only).
+
+Inputs: from and to (local dates in tz, both included, at most 183 days: customers who signed up then),
+tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
+Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
+from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
+did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
+base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: analytics_funnel(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_funnel("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, category text DEFAULT NULL::text) RETURNS TABLE(step integer, name text, quotes bigint, share_of_quotes numeric, share_of_previous numeric, drop_off bigint, median_minutes_from_previous numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read the booking funnel');
+    select internal.fail('invalid_input', 'category: no such category')
+    where
+        analytics_funnel.category is not null
+        and not exists (select from app.service_categories as k where k.slug = analytics_funnel.category);
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_funnel."from", analytics_funnel."to", analytics_funnel.tz,
+            'day', 92) as w
+    ),
+    q as (
+        select q.id, q.created_at
+        from app.quotes as q, w
+        where
+            q.created_at >= w.from_ts and q.created_at < w.to_ts
+            and (
+                analytics_funnel.category is null
+                or q.category_id = (select k.id from app.service_categories as k where k.slug = analytics_funnel.category)
+            )
+    ),
+    -- a quote's booking: the first one made from it
+    b as (
+        select distinct on (b.quote_id)
+            b.quote_id, b.id, b.created_at, b.status, b.updated_at, q.created_at as quoted_at
+        from app.bookings as b
+        inner join q on b.quote_id = q.id
+        order by b.quote_id, b.created_at, b.id
+    ),
+    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once
+    paid as (
+        select
+            b.*,
+            coalesce(
+                (
+                    select pg_catalog.max(p.updated_at) from app.payments as p
+                    where p.booking_id = b.id and p.status = 'succeeded'
+                ),
+                case
+                    when
+                        b.status not in ('pending_payment', 'expired')
+                        and not exists (select from app.payments as p where p.booking_id = b.id)
+                        then b.created_at
+                end
+            ) as paid_at
+        from b
+    ),
+    steps as (
+        select 1 as step, 'quote' as name, pg_catalog.count(*) as n, null::double precision as median
+        from q
+        union all
+        select
+            2, 'confirm', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from b.created_at - b.quoted_at) / 60)
+        from b
+        union all
+        select
+            3, 'paid', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.paid_at - p.created_at) / 60)
+        from paid as p
+        where p.paid_at is not null
+        union all
+        select
+            4, 'completed', pg_catalog.count(*),
+            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.updated_at - p.paid_at) / 60)
+        from paid as p
+        where p.paid_at is not null and p.status = 'completed'
+    )
+    select
+        s.step,
+        s.name,
+        s.n,
+        pg_catalog.round(s.n::numeric / nullif(pg_catalog.first_value(s.n) over (order by s.step), 0), 4),
+        pg_catalog.round(s.n::numeric / nullif(pg_catalog.lag(s.n) over (order by s.step), 0), 4),
+        pg_catalog.lag(s.n) over (order by s.step) - s.n,
+        pg_catalog.round(s.median::numeric, 1)
+    from steps as s
+    order by s.step
+$$;
+
+
+--
+-- Name: FUNCTION analytics_funnel("from" date, "to" date, tz text, category text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_funnel("from" date, "to" date, tz text, category text) IS 'The booking funnel (ops only): quotes asked in the range, and how many went on to each step.
+
+Inputs: from and to (local dates in tz, both included, at most 92 days), tz (default UTC; offsets in
+whole hours), category (a category slug; default all).
+Steps: quote (quotes created in the range), confirm (of those, quotes that became a booking), paid
+(that booking''s payment succeeded, or it was free and confirmed at once), completed (it was then
+completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
+drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
+payment, its last change; payment to completion, the booking''s last change). Counted live from the
+base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: analytics_overview(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_overview("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, group_by text DEFAULT 'day'::text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read the analytics overview');
+    select s.*
+    from internal.analytics_window(analytics_overview."from", analytics_overview."to",
+        analytics_overview.tz, analytics_overview.group_by) as w,
+    lateral internal.analytics_series(null, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+
+
+--
+-- Name: FUNCTION analytics_overview("from" date, "to" date, tz text, group_by text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_overview("from" date, "to" date, tz text, group_by text) IS 'Bookings and money across every provider (ops only), per bucket, category and currency, from the rollups.
+
+Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+(an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+default day). A booking counts in the bucket where its appointment starts, in its current status.
+Each row: bucket_start and bucket_end (instants; a DST day lasts 23 or 25 hours), bucket_local (the
+bucket''s local start), category (slug), currency, bookings and the count per status, cancellations by
+who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
+lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
+(list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
+(captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: analytics_provider(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_provider("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, group_by text DEFAULT 'day'::text, tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_provider."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_provider."to", 'to', 'a date, YYYY-MM-DD');
+    with subject as (
+        select internal.analytics_subject(analytics_provider.provider_id, true) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_provider.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id)
+        ) as tz
+    ),
+    w as (
+        select w.*
+        from zone, lateral internal.analytics_window(analytics_provider."from", analytics_provider."to",
+            zone.tz, analytics_provider.group_by) as w
+    ),
+    ranks as (
+        select r.* from subject, w, lateral internal.analytics_peer_ranks(subject.id, w.from_ts, w.to_ts) as r
+    )
+    select s.*, ranks.*
+    from subject, w, ranks,
+    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+
+
+--
+-- Name: FUNCTION analytics_provider("from" date, "to" date, group_by text, tz text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_provider("from" date, "to" date, group_by text, tz text, provider_id uuid) IS 'A provider''s own figures per bucket, category and currency, with its anonymised rank among its peers.
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), group_by
+(hour, day, week, month; default day), tz (default the provider''s own zone; offsets in whole hours),
+provider_id (a provider: omit it or give its own; ops: required).
+Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
+range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
+providers of that category in that cell, itself included), and its percentiles among them for bookings,
+net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
+another provider''s figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
+provider''s id, or a customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
+-- Name: analytics_revenue(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- the required arguments first, whoever calls
+    select internal.require(analytics_revenue."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_revenue."to", 'to', 'a date, YYYY-MM-DD');
+    with subject as (
+        select internal.analytics_subject(analytics_revenue.provider_id, false) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_revenue.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        ) as tz
+    )
+    select
+        s.bucket_start, s.bucket_end, s.bucket_local, s.category, s.currency, s.bookings, s.booked_cents,
+        s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents
+    from subject, zone,
+    lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
+        analytics_revenue.group_by) as w,
+    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+$$;
+
+
+--
+-- Name: FUNCTION analytics_revenue("from" date, "to" date, tz text, group_by text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_revenue("from" date, "to" date, tz text, group_by text, provider_id uuid) IS 'Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+the provider''s own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+Money is counted in the bucket where the booking''s appointment starts: captured_cents (what its payments
+captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
+net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
+customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
 -- Name: available_slots(uuid, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -338,6 +640,30 @@ Errors: 400 invalid_one_time_token (unknown, used or expired).';
 
 
 --
+-- Name: delete_my_account(text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.delete_my_account(password text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.delete_my_account(password)
+$$;
+
+
+--
+-- Name: FUNCTION delete_my_account(password text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.delete_my_account(password text) IS 'Delete your account (customer or provider), confirming with your password. It cannot be undone.
+
+Sign-in ends at once: every session, access token and refresh token is revoked and the password is erased, so login fails. Your email, name and phone are replaced ("Deleted user"); your notification preferences, the notifications sent to you, your quotes and other personal data are erased; a provider''s business name, contact, hours and time off are erased and it leaves the catalogue.
+Kept, because the law requires financial records: bookings, payments, refunds, fees and the audit log, pointing at the anonymised account (which docs/security.md, "Deleting an account", explains, with how long).
+Refused while you have upcoming confirmed bookings, bookings awaiting payment or refunds in progress: the message names them, and details lists them as JSON.
+Errors: 400 invalid_input (missing password); 401 not_authenticated; 403 wrong_password; 403 forbidden (an ops account); 409 account_not_deletable; 429 rate_limited with Retry-After after 5 wrong passwords (logins included) in 15 minutes; 405 method_not_allowed for GET/HEAD.';
+
+
+--
 -- Name: dlq_discard(text, bigint, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -447,6 +773,51 @@ Errors: 400 invalid_input naming queue or msg_id; 403 forbidden; 404 not_found.'
 
 
 --
+-- Name: edit_review(uuid, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.edit_review(review_id uuid DEFAULT NULL::uuid, stars integer DEFAULT NULL::integer, body text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.edit_review(edit_review.review_id, edit_review.stars, edit_review.body)
+$$;
+
+
+--
+-- Name: FUNCTION edit_review(review_id uuid, stars integer, body text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.edit_review(review_id uuid, stars integer, body text) IS 'Change your review''s stars or text, within 14 days of writing it.
+
+Role customer, own reviews only. Give stars, body or both; an empty body removes the text.
+Errors: 400 invalid_input (nothing to change, stars outside 1..5, body too long); 404 not_found;
+409 edit_window_closed (written more than 14 days ago); 409 conflict (hidden by moderation).';
+
+
+--
+-- Name: export_my_data(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.export_my_data() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.export_my_data()
+$$;
+
+
+--
+-- Name: FUNCTION export_my_data(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.export_my_data() IS 'Everything Bookiji holds about the caller, as one JSON document (a download for the account page).
+
+Keys: format ("bookiji-export-1"), exported_at, account (profile), notification_preferences, sessions (when signed in, refreshed, revoked), notifications (each message sent, its data without one-time tokens), quotes (where and when you searched), bookings, payments (with their refunds and fees, Stripe PaymentIntent ids), provider (for a provider account: the profile, services, weekly hours, time off, and its bookings with each customer''s name and balance; null otherwise), activity (what you did, from the audit log: action, row, reason, request id).
+Errors: 401 not_authenticated.';
+
+
+--
 -- Name: health(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -475,6 +846,29 @@ COMMENT ON FUNCTION api.health() IS 'Health check: {"status": "ok"} when the API
 Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
 versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
 latest migration; every other caller gets the status alone.';
+
+
+--
+-- Name: hide_review(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.hide_review(review_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.hide_review(hide_review.review_id, hide_review.reason)
+$$;
+
+
+--
+-- Name: FUNCTION hide_review(review_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.hide_review(review_id uuid, reason text) IS 'Hide an abusive review (ops only), with a reason (at most 500 characters).
+
+The review leaves the public list and the provider''s rating; its author still sees it, marked hidden, with the reason.
+The action is written to the audit log (actor, before, after, reason, request id).
+Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_found; 409 conflict (already hidden).';
 
 
 --
@@ -568,6 +962,33 @@ COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token
 
 
 --
+-- Name: my_booking_history(text, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_booking_history(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, before_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.my_booking_history(
+        my_booking_history.status, my_booking_history."limit", my_booking_history.before_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION my_booking_history(status text, "limit" integer, before_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_booking_history(status text, "limit" integer, before_id uuid) IS 'The calling customer''s booking history: each booking with its provider''s and service''s names and its money, latest start first.
+
+Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
+Each row: status, starts_at, ends_at, time_zone (the provider''s, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).';
+
+
+--
 -- Name: my_notifications(integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -597,6 +1018,35 @@ Status: queued, sending, sent, failed or skipped.
 Inputs: limit (1-500, default 50). Over HTTP, GET /rpc/my_notifications?limit=n: in a query string
 limit is PostgREST''s own row limit, with the same effect.
 Errors: 400 invalid_input naming limit; 401 not_authenticated.';
+
+
+--
+-- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_provider_bookings("from" timestamp with time zone DEFAULT NULL::timestamp with time zone, "to" timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT NULL::text, service_id uuid DEFAULT NULL::uuid, customer_id uuid DEFAULT NULL::uuid, booking_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 100, after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, service_id uuid, service_name text, customer_id uuid, customer_name text, customer_email text, customer_phone text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.my_provider_bookings(
+        my_provider_bookings."from", my_provider_bookings."to", my_provider_bookings.status,
+        my_provider_bookings.service_id, my_provider_bookings.customer_id, my_provider_bookings.booking_id,
+        my_provider_bookings."limit", my_provider_bookings.after_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION my_provider_bookings("from" timestamp with time zone, "to" timestamp with time zone, status text, service_id uuid, customer_id uuid, booking_id uuid, "limit" integer, after_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_provider_bookings("from" timestamp with time zone, "to" timestamp with time zone, status text, service_id uuid, customer_id uuid, booking_id uuid, "limit" integer, after_id uuid) IS 'The calling provider''s bookings with who booked: the calendar of the provider dashboard, oldest start first.
+
+Only the bookings of the caller''s own provider profile, whatever the filters say: another provider''s booking, service or customer id simply matches nothing.
+Each row: the booking (status, starts_at, ends_at, time_zone: the provider''s, for display), the service, the amounts (price, deposit; charged_cents captured, refunded_cents pending and succeeded, fee_cents kept), and the customer: customer_name always; customer_email and customer_phone only for a confirmed booking, or a completed or no_show one that ended less than 30 days ago (null otherwise, and for a deleted account).
+Inputs (each optional; given ones all apply): from and to (starts_at in [from, to)), status, service_id, customer_id, booking_id, limit (1-500, default 100), after_id (keyset pagination: the id of the last row of the previous page).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Errors: 400 invalid_input naming limit, status, or to not after from; 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (after_id is not one of your bookings).';
 
 
 --
@@ -712,6 +1162,55 @@ Errors: 400 invalid_input naming limit, or to not after from; 403 forbidden for 
 
 
 --
+-- Name: ops_booking_story(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_booking_story(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.ops_booking_story(booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION ops_booking_story(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_booking_story(booking_id uuid) IS 'A booking''s full story as one JSON document (ops only): what happened, who did it, what was paid and sent.
+
+Keys: booking (every field, times, hold, cancellation), customer and provider (accounts and contact; the provider''s suspension), service, balance (as booking_balance), payment (status, amounts, Stripe PaymentIntent id; never the client secret), refunds (each with its Stripe refund id), fees, payment_mismatches, status_history (every status change and move from the audit log: from, to, actor, reason, request id), audit_trail (every audit entry about the booking, its payment and refunds), events (the event log''s, while it keeps them: event_retention_hours), notifications (recipient, channel, status, attempts, errors), stripe (PaymentIntent id, refund ids, the Stripe events received about the intent). Lists are oldest first.
+Errors: 400 invalid_input (missing booking_id); 403 forbidden (not ops); 404 not_found.';
+
+
+--
+-- Name: ops_bookings(text, uuid, text, timestamp with time zone, timestamp with time zone, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_bookings(customer_email text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid, status text DEFAULT NULL::text, "from" timestamp with time zone DEFAULT NULL::timestamp with time zone, "to" timestamp with time zone DEFAULT NULL::timestamp with time zone, customer_id uuid DEFAULT NULL::uuid, "limit" integer DEFAULT 50, before_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, created_at timestamp with time zone, customer_id uuid, customer_email text, customer_name text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, stripe_payment_intent_id text, charged_cents integer, refunded_cents integer)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.ops_bookings(
+        ops_bookings.customer_email, ops_bookings.provider_id, ops_bookings.status, ops_bookings."from",
+        ops_bookings."to", ops_bookings.customer_id, ops_bookings."limit", ops_bookings.before_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION ops_bookings(customer_email text, provider_id uuid, status text, "from" timestamp with time zone, "to" timestamp with time zone, customer_id uuid, "limit" integer, before_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_bookings(customer_email text, provider_id uuid, status text, "from" timestamp with time zone, "to" timestamp with time zone, customer_id uuid, "limit" integer, before_id uuid) IS 'Search bookings (ops only): by customer email, provider, status and start time, latest start first.
+
+Inputs (each optional; given ones all apply): customer_email (the whole address, any case), provider_id, status, from and to (starts_at in [from, to)), customer_id, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page gives the next, earlier one).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment''s status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
+Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).';
+
+
+--
 -- Name: ops_force_cancel(uuid, text, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -735,6 +1234,31 @@ Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_fou
 
 
 --
+-- Name: ops_providers(text, boolean, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_providers(search text DEFAULT NULL::text, suspended boolean DEFAULT NULL::boolean, "limit" integer DEFAULT 50, after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, business_name text, owner_id uuid, owner_email text, owner_name text, contact_email text, contact_phone text, time_zone text, is_active boolean, suspended_at timestamp with time zone, suspended_by uuid, suspension_reason text, rating_count integer, rating_avg numeric, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.ops_providers(
+        ops_providers.search, ops_providers.suspended, ops_providers."limit", ops_providers.after_id
+    )
+$$;
+
+
+--
+-- Name: FUNCTION ops_providers(search text, suspended boolean, "limit" integer, after_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_providers(search text, suspended boolean, "limit" integer, after_id uuid) IS 'Every provider, active, inactive or suspended, with its owner''s account and private contact (ops only), by business name.
+
+Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
+Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
+Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).';
+
+
+--
 -- Name: ops_refund(uuid, integer, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -754,6 +1278,52 @@ COMMENT ON FUNCTION api.ops_refund(booking_id uuid, amount_cents integer, reason
 
 The refund is queued for Stripe and counts at once. Returns the booking''s balance after it, with refund_id. Every call is written to the audit log with the balance before and after.
 Errors: 400 invalid_input (missing reason, amount not positive); 403 forbidden (not ops); 404 not_found; 409 conflict (more than is still refundable, or nothing captured). Not idempotent: each call is a new refund.';
+
+
+--
+-- Name: ops_reinstate_provider(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_reinstate_provider(provider_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_reinstate_provider(provider_id, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_reinstate_provider(provider_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_reinstate_provider(provider_id uuid, reason text) IS 'Lift a provider''s suspension (ops only), with a reason: is_active is restored to what it was before.
+
+Written to the audit log with the reason and the request id.
+Errors: 400 invalid_input (missing provider_id or reason); 403 forbidden (not ops); 404 not_found; 409 conflict (not suspended).';
+
+
+--
+-- Name: ops_suspend_provider(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_suspend_provider(provider_id uuid DEFAULT NULL::uuid, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_suspend_provider(provider_id, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_suspend_provider(provider_id uuid, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_suspend_provider(provider_id uuid, reason text) IS 'Suspend a provider (ops only), with a reason: it stops being offered at once.
+
+The provider becomes inactive: it leaves the quote, available_slots and the public catalogue (providers, services), and cannot make itself active again (409 provider_suspended) until ops reinstate it; it still signs in and sees the reason in my_provider.
+Its existing bookings are kept (holds may still be paid, confirmed appointments still happen): ops force-cancel those that must not (ops_force_cancel, refunding in full). The answer counts them (live_bookings).
+Written to the audit log with the reason and the request id.
+Errors: 400 invalid_input (missing provider_id or reason, reason over 500 characters); 403 forbidden (not ops); 404 not_found; 409 conflict (already suspended).';
 
 
 --
@@ -847,6 +1417,17 @@ CREATE TABLE app.providers (
     is_active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    suspended_at timestamp with time zone,
+    suspended_by uuid,
+    suspension_reason text,
+    active_before_suspension boolean,
+    rating_weight numeric DEFAULT 0 NOT NULL,
+    rating_weighted_stars numeric DEFAULT 0 NOT NULL,
+    ended_bookings integer DEFAULT 0 NOT NULL,
+    provider_cancellations integer DEFAULT 0 NOT NULL,
+    no_shows integer DEFAULT 0 NOT NULL,
+    provider_cancellation_rate numeric(5,4) DEFAULT 0.02 NOT NULL,
+    no_show_rate numeric(5,4) DEFAULT 0.02 NOT NULL,
     CONSTRAINT providers_business_name_check CHECK (((length(btrim(business_name)) >= 1) AND (length(btrim(business_name)) <= 200))),
     CONSTRAINT providers_contact_email_check CHECK (((length((contact_email)::text) <= 254) AND ((contact_email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT providers_contact_phone_check CHECK ((contact_phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
@@ -855,7 +1436,13 @@ CREATE TABLE app.providers (
     CONSTRAINT providers_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision))),
     CONSTRAINT providers_rating_avg_check CHECK ((((rating_count = 0) AND (rating_avg IS NULL)) OR ((rating_count > 0) AND ((rating_avg >= (1)::numeric) AND (rating_avg <= (5)::numeric))))),
     CONSTRAINT providers_rating_count_check CHECK ((rating_count >= 0)),
+    CONSTRAINT providers_rating_weight_check CHECK ((rating_weight >= (0)::numeric)),
+    CONSTRAINT providers_rating_weighted_stars_check CHECK ((rating_weighted_stars >= (0)::numeric)),
+    CONSTRAINT providers_reliability_counts_check CHECK (((provider_cancellations >= 0) AND (no_shows >= 0) AND ((provider_cancellations + no_shows) <= ended_bookings))),
+    CONSTRAINT providers_reliability_rates_check CHECK ((((provider_cancellation_rate >= (0)::numeric) AND (provider_cancellation_rate <= (1)::numeric)) AND ((no_show_rate >= (0)::numeric) AND (no_show_rate <= (1)::numeric)))),
     CONSTRAINT providers_service_radius_km_check CHECK (((service_radius_km > (0)::numeric) AND (service_radius_km <= (200)::numeric))),
+    CONSTRAINT providers_suspended_inactive_check CHECK (((suspended_at IS NULL) OR (NOT is_active))),
+    CONSTRAINT providers_suspension_check CHECK ((((suspended_at IS NULL) = (suspension_reason IS NULL)) AND ((suspended_at IS NULL) = (active_before_suspension IS NULL)) AND ((suspension_reason IS NULL) OR ((length(btrim(suspension_reason)) >= 1) AND (length(btrim(suspension_reason)) <= 500))))),
     CONSTRAINT providers_time_zone_check CHECK (((length(time_zone) >= 1) AND (length(time_zone) <= 64)))
 );
 
@@ -881,6 +1468,83 @@ COMMENT ON COLUMN app.providers.service_radius_km IS 'How far from its location 
 --
 
 COMMENT ON COLUMN app.providers.time_zone IS 'IANA time zone of the weekly hours (a name in pg_timezone_names).';
+
+
+--
+-- Name: COLUMN providers.suspended_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspended_at IS 'When ops suspended the provider (null: not suspended).';
+
+
+--
+-- Name: COLUMN providers.suspended_by; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspended_by IS 'The ops account that suspended it.';
+
+
+--
+-- Name: COLUMN providers.suspension_reason; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.suspension_reason IS 'Why ops suspended it (shown to the provider).';
+
+
+--
+-- Name: COLUMN providers.active_before_suspension; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.active_before_suspension IS 'is_active before the suspension: reinstatement restores it.';
+
+
+--
+-- Name: COLUMN providers.rating_weight; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.rating_weight IS 'Sum of the decay weights of the provider''s ratings (2^((rated_at - 2026-01-01) / 730 days)); kept by triggers.';
+
+
+--
+-- Name: COLUMN providers.rating_weighted_stars; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.rating_weighted_stars IS 'Sum of weight * stars over the provider''s ratings; rating_avg = this / rating_weight. Kept by triggers.';
+
+
+--
+-- Name: COLUMN providers.ended_bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.ended_bookings IS 'Bookings of this provider that ended: completed, no_show or cancelled. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.provider_cancellations; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.provider_cancellations IS 'Ended bookings the provider cancelled. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.no_shows; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.no_shows IS 'Ended bookings marked no_show. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.provider_cancellation_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.provider_cancellation_rate IS '(provider_cancellations + 0.4) / (ended_bookings + 20): shrunk towards 2%. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.no_show_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.no_show_rate IS '(no_shows + 0.4) / (ended_bookings + 20): shrunk towards 2%. Kept by a trigger.';
 
 
 --
@@ -1227,6 +1891,29 @@ Errors: 401 invalid_token.';
 
 
 --
+-- Name: reply_to_review(uuid, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.reply_to_review(review_id uuid DEFAULT NULL::uuid, reply text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.reply_to_review(reply_to_review.review_id, reply_to_review.reply)
+$$;
+
+
+--
+-- Name: FUNCTION reply_to_review(review_id uuid, reply text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.reply_to_review(review_id uuid, reply text) IS 'Reply, once, to a review of your provider (at most 2000 characters); the reply is public.
+
+Role provider, reviews of the provider it owns only.
+Errors: 400 invalid_input (reply missing, blank or too long); 403 forbidden (another provider''s review);
+404 not_found (no such visible review); 409 already_replied.';
+
+
+--
 -- Name: request_password_reset(text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1289,6 +1976,32 @@ $$;
 COMMENT ON FUNCTION api.reset_password(token text, new_password text) IS 'Set a new password with the single-use token from the reset email; every session is signed out.
 
 Errors: 400 invalid_one_time_token; 400 invalid_input for a weak password.';
+
+
+--
+-- Name: review_booking(uuid, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.review_booking(booking_id uuid DEFAULT NULL::uuid, stars integer DEFAULT NULL::integer, body text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.review_booking(review_booking.booking_id, review_booking.stars, review_booking.body)
+$$;
+
+
+--
+-- Name: FUNCTION review_booking(booking_id uuid, stars integer, body text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.review_booking(booking_id uuid, stars integer, body text) IS 'Review one of your completed bookings: 1 to 5 stars and an optional text (at most 2000 characters).
+
+Role customer, own bookings only. One review per booking; change it with edit_review for 14 days.
+Publicly the review shows your first name and last initial, never your account.
+The provider is notified. The provider''s rating (rating_count, rating_avg) is updated at once.
+Errors: 400 invalid_input (stars missing or outside 1..5, body too long); 404 not_found (not your booking);
+409 booking_not_completed (the booking has not been completed); 409 already_reviewed;
+429 too_many_reviews (more than 10 reviews in a day).';
 
 
 --
@@ -1578,7 +2291,7 @@ COMMENT ON FUNCTION auth.check_profile(p_full_name text, p_locale text, p_phone 
 CREATE FUNCTION auth.check_request() RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
     v_claims jsonb := coalesce(nullif(pg_catalog.current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
     v_now numeric := extract(epoch from pg_catalog.now());
@@ -1614,7 +2327,15 @@ begin
         if v_claims ->> 'role' is null or v_claims ->> 'role' not in ('customer', 'provider', 'ops') then
             perform internal.fail('invalid_token', 'the access token has an unknown role');
         end if;
-        if v_claims ? 'sid' and exists (
+        -- every access token names its session (auth.issue_session): one without
+        -- could not be ended by logout or a revocation, so it is no token
+        if jsonb_typeof(v_claims -> 'sid') is distinct from 'string' then
+            perform internal.fail('invalid_token', 'the access token carries no session (sid claim); sign in (rpc/login) for one');
+        end if;
+        if v_claims ->> 'sid' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+            perform internal.fail('invalid_token', 'the access token''s session (sid claim) is not a session id');
+        end if;
+        if exists (
             select from auth.sessions as s
             where s.id = (v_claims ->> 'sid')::uuid and s.revoked_at is not null
         ) then
@@ -1677,7 +2398,7 @@ begin
         end if;
     end if;
 end
-$$;
+$_$;
 
 
 --
@@ -2240,8 +2961,10 @@ declare
     v_recent integer;
 begin
     perform auth.check_email(auth.normalize_email(p_email));
+    -- a deleted account (api.delete_my_account) has no password to reset
     select u.id into v_user_id from app.users as u
-    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext;
+    where u.email operator(extensions.=) auth.normalize_email(p_email)::extensions.citext
+        and u.deleted_at is null;
     if v_user_id is not null then
         -- at most v_max reset emails an hour per recipient; past that the
         -- answer is the same but nothing is sent (one request at a time per
@@ -2572,6 +3295,680 @@ Definer: reads the JWT secret and the sessions. For the real-time service (authe
 
 
 --
+-- Name: account_open_business(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.account_open_business(p_user_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- as a customer or as the provider's owner: bookings still to happen (confirmed,
+    -- not ended), awaiting payment, and refunds Stripe has not settled
+    select pg_catalog.jsonb_build_object(
+        'bookings', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during)
+            ) order by pg_catalog.lower(b.during), b.id)
+            from app.bookings as b
+            where
+                (
+                    b.customer_id = p_user_id
+                    or b.provider_id in (select p.id from app.providers as p where p.owner_id = p_user_id)
+                )
+                and (
+                    b.status = 'pending_payment'
+                    or (b.status = 'confirmed' and pg_catalog.upper(b.during) > pg_catalog.now())
+                )
+        ), '[]'::jsonb),
+        'refunds', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', r.id, 'booking_id', r.booking_id, 'amount_cents', r.amount_cents
+            ) order by r.created_at, r.id)
+            from app.refunds as r
+            inner join app.bookings as b on r.booking_id = b.id
+            where
+                r.status = 'pending'
+                and (
+                    b.customer_id = p_user_id
+                    or b.provider_id in (select p.id from app.providers as p where p.owner_id = p_user_id)
+                )
+        ), '[]'::jsonb)
+    )
+$$;
+
+
+--
+-- Name: FUNCTION account_open_business(p_user_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.account_open_business(p_user_id uuid) IS 'What keeps an account from being deleted: its upcoming confirmed bookings and its bookings awaiting
+payment (as the customer or the provider), and its refunds in progress.';
+
+
+--
+-- Name: analytics_booking_facts; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_booking_facts (
+    booking_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    category_id integer NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    status text NOT NULL,
+    currency text NOT NULL,
+    bookings integer NOT NULL,
+    booked_cents bigint NOT NULL,
+    lead_minutes bigint NOT NULL,
+    cancelled_by_customer integer NOT NULL,
+    cancelled_by_provider integer NOT NULL,
+    cancelled_by_ops integer NOT NULL,
+    cancelled_by_system integer NOT NULL,
+    cancelled_late integer NOT NULL,
+    captured_cents bigint NOT NULL,
+    refunded_cents bigint NOT NULL,
+    fees_kept_cents bigint NOT NULL,
+    outstanding_cents bigint NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_booking_facts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_booking_facts; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contribution to the analytics rollups (derived; rewritten by internal.analytics_rebuild).';
+
+
+--
+-- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
+    with d as (
+        select 1 as sign, (p_new).* where (p_new).booking_id is not null
+        union all
+        select -1 as sign, (p_old).* where (p_old).booking_id is not null
+    )
+    insert into app.analytics_provider_hours as h (
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        d.provider_id, d.hour, d.category_id, d.status, d.currency,
+        pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
+        pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
+        pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
+        pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
+        pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
+        pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
+    from d
+    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
+    on conflict (provider_id, hour, category_id, status, currency) do update set
+        bookings = h.bookings + excluded.bookings,
+        booked_cents = h.booked_cents + excluded.booked_cents,
+        lead_minutes = h.lead_minutes + excluded.lead_minutes,
+        cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
+        cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
+        cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
+        cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
+        cancelled_late = h.cancelled_late + excluded.cancelled_late,
+        captured_cents = h.captured_cents + excluded.captured_cents,
+        refunded_cents = h.refunded_cents + excluded.refunded_cents,
+        fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) IS 'Move one booking''s contribution in the provider rollup: add the new vector, subtract the old (rows in key order).';
+
+
+--
+-- Name: analytics_booking_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_booking_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_booking_changed() IS 'Trigger: a booking changed what it contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+
+
+--
+-- Name: analytics_booking_row_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_booking_row_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if tg_op = 'DELETE' then
+        perform internal.analytics_refresh_booking(old.booking_id);
+        return null;
+    end if;
+    perform internal.analytics_refresh_booking(new.booking_id);
+    if tg_op = 'UPDATE' and old.booking_id is distinct from new.booking_id then
+        perform internal.analytics_refresh_booking(old.booking_id);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_booking_row_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+
+
+--
+-- Name: analytics_drift(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, stored bigint[], live bigint[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    with live as (
+        select
+            l.provider_id, l.hour, l.category_id, l.status, l.currency,
+            array[
+                pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer), pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops), pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late), pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents), pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by l.provider_id, l.hour, l.category_id, l.status, l.currency
+    ),
+    stored as (
+        select
+            h.provider_id, h.hour, h.category_id, h.status, h.currency,
+            array[
+                h.bookings, h.booked_cents, h.lead_minutes, h.cancelled_by_customer,
+                h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
+                h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+            ] as v
+        from app.analytics_provider_hours as h
+        where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
+            or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
+    )
+    select
+        'provider_hours', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id),
+            coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id),
+            coalesce(s.status, l.status), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from stored as s
+    full join live as l
+        on
+            s.provider_id = l.provider_id and s.hour = l.hour and s.category_id = l.category_id
+            and s.status = l.status and s.currency = l.currency
+    where s.v is distinct from l.v
+$$;
+
+
+--
+-- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+
+
+--
+-- Name: analytics_peer_ranks(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_category integer;
+    v_lat double precision;
+    v_lng double precision;
+begin
+    -- only the provider's owner and ops: this function reads every peer's rows
+    if not (
+        auth.role() = 'ops'
+        or (auth.role() = 'provider' and exists (
+            select from app.providers as p where p.id = p_provider_id and p.owner_id = auth.uid()
+        ))
+    ) then
+        perform internal.fail('forbidden', 'only the provider itself and ops staff may read its ranks');
+    end if;
+    select p.lat, p.lng into v_lat, v_lng from app.providers as p where p.id = p_provider_id;
+    -- its category: where most of its bookings of the range are, else its first service's
+    select h.category_id into v_category
+    from app.analytics_provider_hours as h
+    where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts
+    group by h.category_id
+    order by pg_catalog.sum(h.bookings) desc, h.category_id
+    limit 1;
+    if v_category is null then
+        select s.category_id into v_category from app.services as s
+        where s.provider_id = p_provider_id order by s.created_at, s.id limit 1;
+    end if;
+    peer_category := (select k.slug from app.service_categories as k where k.id = v_category);
+    peer_area := pg_catalog.format('%s,%s', pg_catalog.floor(v_lat * 10) / 10, pg_catalog.floor(v_lng * 10) / 10);
+    return query
+    with peers as (
+        select p.id
+        from app.providers as p
+        where
+            pg_catalog.floor(p.lat * 10) = pg_catalog.floor(v_lat * 10)
+            and pg_catalog.floor(p.lng * 10) = pg_catalog.floor(v_lng * 10)
+            and exists (select from app.services as s where s.provider_id = p.id and s.category_id = v_category)
+    ),
+    figures as (
+        select
+            peers.id,
+            coalesce(pg_catalog.sum(h.bookings), 0) as bookings,
+            coalesce(pg_catalog.sum(h.captured_cents - h.refunded_cents), 0) as net,
+            coalesce(
+                (pg_catalog.sum(h.bookings) filter (where h.status = 'completed'))::numeric
+                / nullif(pg_catalog.sum(h.bookings) filter (where h.status in ('completed', 'no_show', 'cancelled')), 0),
+                0
+            ) as completion
+        from peers
+        left join app.analytics_provider_hours as h
+            on
+                h.provider_id = peers.id and h.category_id = v_category
+                and h.hour >= p_from_ts and h.hour < p_to_ts
+        group by peers.id
+    ),
+    ranked as (
+        select
+            f.id,
+            pg_catalog.count(*) over () as n,
+            pg_catalog.percent_rank() over (order by f.bookings) as rb,
+            pg_catalog.percent_rank() over (order by f.net) as rn,
+            pg_catalog.percent_rank() over (order by f.completion) as rc
+        from figures as f
+    )
+    select
+        peer_category, peer_area, coalesce(max(r.n), 0)::integer,
+        -- fewer than 3 peers would give a rank that names the other one
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rb)::numeric * 100, 1) end,
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rn)::numeric * 100, 1) end,
+        case when max(r.n) >= 3 then pg_catalog.round(max(r.rc)::numeric * 100, 1) end
+    from ranked as r
+    where r.id = p_provider_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'A provider''s percentiles (bookings, net revenue, completion rate) among the providers of its category in its 0.1-degree area over [from_ts, to_ts): ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). Definer: it reads the peers'' rollup rows, which the provider itself may not.';
+
+
+--
+-- Name: analytics_rebuild(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, provider_rows bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- writers that would touch the rollups wait until the rebuild commits
+    lock table app.analytics_booking_facts, app.analytics_provider_hours in exclusive mode;
+    delete from app.analytics_booking_facts;
+    delete from app.analytics_provider_hours;
+    insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
+    insert into app.analytics_provider_hours (
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        f.provider_id, f.hour, f.category_id, f.status, f.currency,
+        pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer), pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops), pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late), pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_booking_facts as f
+    group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
+    return query select
+        (select pg_catalog.count(*) from app.analytics_booking_facts),
+        (select pg_catalog.count(*) from app.analytics_provider_hours);
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute the analytics rollups from the base tables (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+
+
+--
+-- Name: analytics_refresh_booking(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.analytics_booking_facts;
+    v_new app.analytics_booking_facts;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:' || p_booking_id::text, 0)
+    );
+    select * into v_old from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
+    select * into v_new from internal.analytics_live_facts as l where l.booking_id = p_booking_id;
+    if v_old is not distinct from v_new then
+        return;
+    end if;
+    perform internal.analytics_apply(v_old, v_new);
+    if v_new.booking_id is null then
+        delete from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
+    elsif v_old.booking_id is null then
+        insert into app.analytics_booking_facts values (v_new.*);
+    else
+        update app.analytics_booking_facts as f set
+            provider_id = v_new.provider_id, category_id = v_new.category_id, hour = v_new.hour,
+            status = v_new.status, currency = v_new.currency, bookings = v_new.bookings,
+            booked_cents = v_new.booked_cents, lead_minutes = v_new.lead_minutes,
+            cancelled_by_customer = v_new.cancelled_by_customer,
+            cancelled_by_provider = v_new.cancelled_by_provider,
+            cancelled_by_ops = v_new.cancelled_by_ops, cancelled_by_system = v_new.cancelled_by_system,
+            cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
+            refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
+            outstanding_cents = v_new.outstanding_cents
+        where f.booking_id = p_booking_id;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_refresh_booking(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) IS 'Recompute one booking''s analytics contribution from the base tables and move the difference into the rollups. Definer: called from triggers of writes by any role, and the rollups are written by nobody else.';
+
+
+--
+-- Name: analytics_rows(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_provider_id is null then
+        return query
+        select
+            h.hour, h.category_id, h.status, h.currency, pg_catalog.sum(h.bookings)::bigint,
+            pg_catalog.sum(h.booked_cents)::bigint, pg_catalog.sum(h.lead_minutes)::bigint,
+            pg_catalog.sum(h.cancelled_by_customer)::bigint, pg_catalog.sum(h.cancelled_by_provider)::bigint,
+            pg_catalog.sum(h.cancelled_by_ops)::bigint, pg_catalog.sum(h.cancelled_by_system)::bigint,
+            pg_catalog.sum(h.cancelled_late)::bigint, pg_catalog.sum(h.captured_cents)::bigint,
+            pg_catalog.sum(h.refunded_cents)::bigint, pg_catalog.sum(h.fees_kept_cents)::bigint,
+            pg_catalog.sum(h.outstanding_cents)::bigint
+        from app.analytics_provider_hours as h
+        where h.hour >= p_from_ts and h.hour < p_to_ts
+        group by h.hour, h.category_id, h.status, h.currency;
+    else
+        return query
+        select
+            h.hour, h.category_id, h.status, h.currency, h.bookings, h.booked_cents, h.lead_minutes,
+            h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system,
+            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+        from app.analytics_provider_hours as h
+        where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'The rollup rows of [from_ts, to_ts): one provider''s (under row-level security), or across providers for a null provider.';
+
+
+--
+-- Name: analytics_series(uuid, timestamp with time zone, timestamp with time zone, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- grouped by the local bucket first: a local time back to an instant (at time zone)
+    -- is then computed once per bucket, not once per row
+    with bucketed as (
+        select
+            case when p_grain = 'hour' then r.hour end as h,
+            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end as lb,
+            r.*
+        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r
+    ),
+    grouped as (
+        select
+            x.h, x.lb, x.category_id, x.currency,
+            pg_catalog.sum(x.bookings)::bigint as bookings,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'pending_payment'))::bigint as pending_payment,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'confirmed'))::bigint as confirmed,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'completed'))::bigint as completed,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'no_show'))::bigint as no_show,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'cancelled'))::bigint as cancelled,
+            (pg_catalog.sum(x.bookings) filter (where x.status = 'expired'))::bigint as expired,
+            pg_catalog.sum(x.cancelled_by_customer)::bigint as cancelled_by_customer,
+            pg_catalog.sum(x.cancelled_by_provider)::bigint as cancelled_by_provider,
+            pg_catalog.sum(x.cancelled_by_ops)::bigint as cancelled_by_ops,
+            pg_catalog.sum(x.cancelled_by_system)::bigint as cancelled_by_system,
+            pg_catalog.sum(x.cancelled_late)::bigint as cancelled_late,
+            pg_catalog.sum(x.lead_minutes)::bigint as lead_minutes,
+            pg_catalog.sum(x.booked_cents)::bigint as booked_cents,
+            pg_catalog.sum(x.captured_cents)::bigint as captured_cents,
+            pg_catalog.sum(x.refunded_cents)::bigint as refunded_cents,
+            pg_catalog.sum(x.fees_kept_cents)::bigint as fees_kept_cents,
+            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents
+        from bucketed as x
+        group by x.h, x.lb, x.category_id, x.currency
+    ),
+    instants as (
+        select
+            coalesce(g.h, g.lb at time zone p_tz) as bucket_start,
+            coalesce(g.h + interval '1 hour', (g.lb + ('1 ' || p_grain)::interval) at time zone p_tz) as bucket_end,
+            g.*
+        from grouped as g
+    )
+    select
+        i.bucket_start, i.bucket_end, i.bucket_start at time zone p_tz, k.slug, i.currency,
+        i.bookings, i.pending_payment, i.confirmed, i.completed, i.no_show, i.cancelled, i.expired,
+        i.cancelled_by_customer, i.cancelled_by_provider, i.cancelled_by_ops, i.cancelled_by_system,
+        i.cancelled_late, i.lead_minutes, i.booked_cents, i.captured_cents, i.refunded_cents,
+        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents
+    from instants as i
+    inner join app.service_categories as k on i.category_id = k.id
+    where
+        i.bookings <> 0 or i.captured_cents <> 0 or i.refunded_cents <> 0 or i.outstanding_cents <> 0
+    order by i.bucket_start, k.slug, i.currency
+$$;
+
+
+--
+-- Name: FUNCTION analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) IS 'The rollup rows of [from_ts, to_ts) grouped by bucket (start hour, or local day, week or month in tz), category and currency; one provider''s (under its row-level security) or, with a null provider, every provider''s.';
+
+
+--
+-- Name: analytics_service_category_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_service_category_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking_id uuid;
+begin
+    for v_booking_id in select b.id from app.bookings as b where b.service_id = new.id order by b.id loop
+        perform internal.analytics_refresh_booking(v_booking_id);
+    end loop;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_service_category_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_service_category_changed() IS 'Trigger: a service moved to another category; its bookings move with it in the rollups. Definer: a provider edits its own services and may not write the rollups.';
+
+
+--
+-- Name: analytics_subject(uuid, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_subject(p_provider_id uuid, p_required boolean) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_own uuid;
+begin
+    if auth.role() = 'ops' then
+        if p_provider_id is null and p_required then
+            perform internal.fail('invalid_input', 'provider_id is required (ops read one provider''s figures)');
+        end if;
+        if p_provider_id is not null
+            and not exists (select from app.providers as p where p.id = p_provider_id) then
+            perform internal.fail('not_found', 'provider_id: no such provider');
+        end if;
+        return p_provider_id;
+    end if;
+    perform internal.require_role('provider', 'only providers and ops staff may read these figures',
+        'analytics need a signed-in provider or ops account');
+    select p.id into v_own from app.providers as p where p.owner_id = (select auth.uid());
+    if v_own is null then
+        perform internal.fail('not_found', 'you have no provider profile yet');
+    end if;
+    if p_provider_id is not null and p_provider_id <> v_own then
+        perform internal.fail('forbidden', 'provider_id: a provider may read only its own figures');
+    end if;
+    return v_own;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_subject(p_provider_id uuid, p_required boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_subject(p_provider_id uuid, p_required boolean) IS 'The provider whose analytics a caller may read: its own for a provider (another provider_id is 403), the one named for ops.';
+
+
+--
+-- Name: analytics_window(date, date, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer DEFAULT 366) RETURNS TABLE(from_ts timestamp with time zone, to_ts timestamp with time zone, tz text, grain text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    v_days integer;
+    v_max integer := case when p_group_by = 'hour' then 31 else p_max_days end;
+begin
+    perform internal.require(p_from, 'from', 'a date, YYYY-MM-DD');
+    perform internal.require(p_to, 'to', 'a date, YYYY-MM-DD');
+    if not pg_catalog.isfinite(p_from) then
+        perform internal.fail('invalid_input', 'from must be a calendar date');
+    end if;
+    if not pg_catalog.isfinite(p_to) then
+        perform internal.fail('invalid_input', 'to must be a calendar date');
+    end if;
+    if p_group_by is null or p_group_by not in ('hour', 'day', 'week', 'month') then
+        perform internal.fail('invalid_input', 'group_by must be hour, day, week or month');
+    end if;
+    if p_from > p_to then
+        perform internal.fail('invalid_input', 'from must be on or before to');
+    end if;
+    v_days := p_to - p_from + 1;
+    if v_days > v_max then
+        perform internal.fail('invalid_input', pg_catalog.format(
+            'to: the range from %s to %s covers %s days; at most %s%s',
+            p_from, p_to, v_days, v_max, case when p_group_by = 'hour' then ' with group_by hour' else '' end
+        ));
+    end if;
+    if p_tz is null or p_tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$' or pg_catalog.length(p_tz) > 64 then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end if;
+    begin
+        from_ts := p_from::timestamp at time zone p_tz;
+    exception when invalid_parameter_value then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end;
+    to_ts := (p_to + 1)::timestamp at time zone p_tz;
+    -- whole-hour offsets everywhere in the range (sampled daily: no zone changes twice a day)
+    if exists (
+        select from pg_catalog.generate_series(from_ts, to_ts, interval '1 day') as g (t)
+        where extract(minute from (g.t at time zone p_tz) - (g.t at time zone 'UTC')) <> 0
+    ) then
+        perform internal.fail('invalid_input', pg_catalog.format(
+            'tz: %s is not a whole number of hours from UTC in this range; the rollups hold whole hours',
+            p_tz
+        ));
+    end if;
+    tz := p_tz;
+    grain := p_group_by;
+    return next;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_window(p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer) IS 'Check an analytics range (from and to: local dates, both included; tz; group_by) and return it as instants [from_ts, to_ts).';
+
+
+--
 -- Name: append_availability_event(uuid, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2620,6 +4017,37 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.append_event(p_kind text, p_booking_id uuid, p_provider_id uuid, p_customer_id uuid, p_recipient_id uuid, p_during tstzrange, p_payload jsonb) IS 'Append one event to app.events and NOTIFY bookiji_events with its id only, in the caller''s transaction.';
+
+
+--
+-- Name: append_horizon_events(uuid[]); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.append_horizon_events(p_provider_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+begin
+    for v_provider_id in
+        select distinct i.id
+        from pg_catalog.unnest(p_provider_ids) as i (id)
+        -- a provider deleted with its hours (on delete cascade) has nothing left to book
+        where exists (select from app.providers as p where p.id = i.id)
+        order by 1
+    loop
+        perform internal.append_availability_event(v_provider_id, internal.availability_horizon(v_provider_id));
+    end loop;
+end
+$$;
+
+
+--
+-- Name: FUNCTION append_horizon_events(p_provider_ids uuid[]); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.append_horizon_events(p_provider_ids uuid[]) IS 'Append availability_changed over its booking horizon for each distinct provider (still existing) of the list.';
 
 
 --
@@ -2831,6 +4259,32 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.audit(p_action text, p_table text, p_row_id text, p_before jsonb, p_after jsonb, p_reason text, p_actor_id uuid, p_actor_role text) IS 'Append one row to audit.action_log (actor from the JWT unless given). Definer: audit is append-only for everyone else.';
+
+
+--
+-- Name: availability_horizon(uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer DEFAULT NULL::integer) RETURNS tstzrange
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.tstzrange(
+        pg_catalog.now(),
+        pg_catalog.now() + pg_catalog.make_interval(days => 1 + greatest(
+            coalesce(p_days, 0),
+            coalesce((select max(s.max_days_ahead) from app.services as s where s.provider_id = p_provider_id), 60)
+        ))
+    )
+$$;
+
+
+--
+-- Name: FUNCTION availability_horizon(p_provider_id uuid, p_days integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer) IS 'The window a provider''s recurring availability can be booked in: now to now + its
+largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
 
 
 --
@@ -3282,6 +4736,77 @@ and changes to a booking''s parties, price and policy.';
 
 
 --
+-- Name: bookings_reliability(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_reliability() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    -- what the old row counted for (provider, ended, provider-cancelled, no_show), and the new one
+    v_old_provider uuid;
+    v_old_ended integer := 0;
+    v_old_cancelled integer := 0;
+    v_old_no_show integer := 0;
+    v_new_provider uuid;
+    v_new_ended integer := 0;
+    v_new_cancelled integer := 0;
+    v_new_no_show integer := 0;
+begin
+    if tg_op in ('UPDATE', 'DELETE') and old.status in ('completed', 'no_show', 'cancelled') then
+        v_old_provider := old.provider_id;
+        v_old_ended := 1;
+        v_old_cancelled := (old.status = 'cancelled' and old.cancelled_by_role is not distinct from 'provider')::integer;
+        v_old_no_show := (old.status = 'no_show')::integer;
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') and new.status in ('completed', 'no_show', 'cancelled') then
+        v_new_provider := new.provider_id;
+        v_new_ended := 1;
+        v_new_cancelled := (new.status = 'cancelled' and new.cancelled_by_role is not distinct from 'provider')::integer;
+        v_new_no_show := (new.status = 'no_show')::integer;
+    end if;
+    if (v_old_provider, v_old_cancelled, v_old_no_show) is not distinct from (v_new_provider, v_new_cancelled, v_new_no_show) then
+        return null;
+    end if;
+    if v_old_ended = 1 then
+        update app.providers as p
+        set
+            ended_bookings = p.ended_bookings - 1,
+            provider_cancellations = p.provider_cancellations - v_old_cancelled,
+            no_shows = p.no_shows - v_old_no_show,
+            provider_cancellation_rate = internal.shrunk_rate(
+                p.provider_cancellations - v_old_cancelled, p.ended_bookings - 1
+            ),
+            no_show_rate = internal.shrunk_rate(p.no_shows - v_old_no_show, p.ended_bookings - 1)
+        where p.id = v_old_provider;
+    end if;
+    if v_new_ended = 1 then
+        update app.providers as p
+        set
+            ended_bookings = p.ended_bookings + 1,
+            provider_cancellations = p.provider_cancellations + v_new_cancelled,
+            no_shows = p.no_shows + v_new_no_show,
+            provider_cancellation_rate = internal.shrunk_rate(
+                p.provider_cancellations + v_new_cancelled, p.ended_bookings + 1
+            ),
+            no_show_rate = internal.shrunk_rate(p.no_shows + v_new_no_show, p.ended_bookings + 1)
+        where p.id = v_new_provider;
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_reliability(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_reliability() IS 'Trigger: keep the provider''s reliability counts and rates as its bookings reach an end (or are deleted).
+Definer: whoever changes the booking (a customer cancelling) has no rights on the provider''s row.';
+
+
+--
 -- Name: busy_ranges(uuid, tstzrange, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -3663,6 +5188,12 @@ begin
             );
         end if;
     end loop;
+    if p_data ? 'stars' and (
+        pg_catalog.jsonb_typeof(p_data -> 'stars') <> 'number'
+        or (p_data ->> 'stars') not in ('1', '2', '3', '4', '5')
+    ) then
+        perform internal.fail('invalid_input', 'data.stars must be a whole number from 1 to 5');
+    end if;
     if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
         perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
     end if;
@@ -3681,6 +5212,29 @@ $_$;
 --
 
 COMMENT ON FUNCTION internal.check_notification_data(p_event text, p_data jsonb) IS 'Refuse an unknown notification event or data that breaks its contract (400 invalid_input naming data.<key>).';
+
+
+--
+-- Name: check_stars(integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.check_stars(p_stars integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_stars is not null and p_stars not between 1 and 5 then
+        perform internal.fail('invalid_input', 'stars must be a whole number from 1 to 5');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION check_stars(p_stars integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.check_stars(p_stars integer) IS 'Refuse stars outside 1..5 (400 invalid_input).';
 
 
 --
@@ -4233,6 +5787,12 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('providers_service_radius_km_check', 'invalid_input', 'service_radius_km must be more than 0 and at most 200'),
         ('providers_time_zone_check', 'invalid_input', 'time_zone must be 1 to 64 characters'),
         ('providers_rating_avg_check', 'internal_error', 'the rating could not be recorded'),
+        (
+            'providers_suspended_inactive_check', 'provider_suspended',
+            'is_active cannot be set: Bookiji suspended this provider; only Bookiji staff can reinstate it'
+        ),
+        ('providers_suspension_check', 'internal_error', 'the suspension could not be recorded'),
+        ('providers_suspended_by_fkey', 'internal_error', 'the suspension could not be recorded'),
         ('providers_rating_count_check', 'internal_error', 'the rating could not be recorded'),
         -- services
         ('services_pkey', 'conflict', 'this service already exists'),
@@ -4331,6 +5891,9 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
         -- the event log (written by definers only)
         ('events_pkey', 'internal_error', 'the event could not be recorded'),
+        -- analytics rollups (derived rows, written by definer triggers only)
+        ('analytics_booking_facts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -4347,7 +5910,25 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('notifications_status_check', 'internal_error', 'the notification could not be recorded'),
         ('notification_preferences_pkey', 'conflict', 'this preference already exists'),
         ('notification_preferences_user_id_fkey', 'not_found', 'the account does not exist'),
-        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates')
+        ('notification_preferences_category_check', 'invalid_input', 'category must be reminders or booking_updates'),
+        -- reviews (written by definers only) and the ratings and reliability they keep
+        ('reviews_pkey', 'internal_error', 'the review could not be recorded'),
+        ('reviews_booking_id_key', 'already_reviewed', 'this booking has already been reviewed'),
+        ('reviews_booking_id_fkey', 'not_found', 'the booking does not exist'),
+        ('reviews_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        ('reviews_customer_id_fkey', 'not_found', 'the customer account does not exist'),
+        ('reviews_hidden_by_fkey', 'internal_error', 'the review could not be recorded'),
+        ('reviews_stars_check', 'invalid_input', 'stars must be a whole number from 1 to 5'),
+        ('reviews_body_check', 'invalid_input', 'body must be 1 to 2000 characters'),
+        ('reviews_author_name_check', 'internal_error', 'the review could not be recorded'),
+        ('reviews_weight_check', 'internal_error', 'the review could not be recorded'),
+        ('reviews_reply_check', 'invalid_input', 'reply must be 1 to 2000 characters'),
+        ('reviews_replied_at_check', 'internal_error', 'the reply could not be recorded'),
+        ('reviews_hidden_reason_check', 'invalid_input', 'reason must be 1 to 500 characters'),
+        ('providers_rating_weight_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_rating_weighted_stars_check', 'internal_error', 'the rating could not be recorded'),
+        ('providers_reliability_counts_check', 'internal_error', 'the reliability figures could not be recorded'),
+        ('providers_reliability_rates_check', 'internal_error', 'the reliability figures could not be recorded')
     ) as v (constraint_name, code, message)
 $$;
 
@@ -4456,6 +6037,196 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.default_owner() IS 'Trigger: a new provider without owner_id belongs to the caller (auth.uid()).';
+
+
+--
+-- Name: delete_my_account(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.delete_my_account(p_password text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user app.users;
+    v_hash text;
+    v_open jsonb;
+    v_window interval := pg_catalog.make_interval(
+        secs => coalesce(internal.setting('login_window_seconds')::integer, 900)
+    );
+    v_free integer := coalesce(internal.setting('login_free_failures_per_email_and_address')::integer, 5);
+    v_failures integer;
+    v_first timestamptz;
+    v_retry_after integer;
+    v_provider_id uuid;
+    v_bookings uuid[];
+    v_deleted_name constant text := 'Deleted user';
+begin
+    perform internal.require_role(
+        case when auth.role() = 'provider' then 'provider' else 'customer' end,
+        'only customer and provider accounts can be deleted here (ops accounts: the command line)',
+        'sign in to delete your account'
+    );
+    perform internal.require_text(p_password, 'password');
+    if pg_catalog.length(p_password) > 1000 then
+        perform internal.fail('invalid_input', 'password is too long');
+    end if;
+    select * into v_user from app.users as u where u.id = auth.uid() for update;
+    if not found or v_user.deleted_at is not null then
+        perform internal.fail('not_authenticated', 'this account no longer exists');
+    end if;
+
+    -- the password, throttled with the login's own record of failures for this email:
+    -- a stolen access token cannot be turned into a deletion by guessing
+    select count(*), min(la.attempted_at) into v_failures, v_first
+    from auth.login_attempts as la
+    where la.email operator(extensions.=) v_user.email and not la.succeeded
+        and la.attempted_at > pg_catalog.now() - v_window;
+    if v_failures >= v_free then
+        v_retry_after := greatest(1, ceil(extract(epoch from (v_first + v_window - pg_catalog.now())))::integer);
+        perform pg_catalog.set_config('response.status', '429', true);
+        perform pg_catalog.set_config(
+            'response.headers',
+            pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object('Retry-After', v_retry_after::text))::text,
+            true
+        );
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many wrong passwords; retry in %s seconds', v_retry_after)
+        );
+    end if;
+    select c.password_hash into v_hash from auth.credentials as c where c.user_id = v_user.id;
+    if v_hash is null or extensions.crypt(p_password, v_hash) <> v_hash then
+        insert into auth.login_attempts (email, client_addr, succeeded)
+        values (v_user.email, auth.client_addr(), false);
+        -- returned, not raised: a raise would roll back the failure just counted
+        perform pg_catalog.set_config('response.status', '403', true);
+        return pg_catalog.jsonb_build_object(
+            'code', 'PT403', 'hint', 'wrong_password', 'details', null,
+            'message', 'password is not this account''s password'
+        );
+    end if;
+
+    -- nothing may be left half-done: bookings to happen or to be paid, money moving
+    v_open := internal.account_open_business(v_user.id);
+    if pg_catalog.jsonb_array_length(v_open -> 'bookings') > 0
+        or pg_catalog.jsonb_array_length(v_open -> 'refunds') > 0 then
+        perform internal.fail(
+            'account_not_deletable',
+            pg_catalog.format(
+                'the account cannot be deleted yet: %s%s; cancel them or wait until they end, then try again',
+                -- the first ten of each named (the message is also the HTTP reason
+                -- phrase); details lists them all
+                coalesce((
+                    select 'bookings ' || pg_catalog.string_agg(
+                        pg_catalog.format('%s (%s, starts %s)', e ->> 'id', e ->> 'status', e ->> 'starts_at'),
+                        ', ' order by n
+                    ) || case when max(t.total) > 10 then pg_catalog.format(' and %s more', max(t.total) - 10) else '' end
+                    from pg_catalog.jsonb_array_elements(v_open -> 'bookings') with ordinality as x (e, n)
+                    cross join (select pg_catalog.jsonb_array_length(v_open -> 'bookings') as total) as t
+                    where x.n <= 10
+                ), ''),
+                coalesce((
+                    select case when pg_catalog.jsonb_array_length(v_open -> 'bookings') > 0 then '; ' else '' end
+                        || 'refunds in progress ' || pg_catalog.string_agg(e ->> 'id', ', ' order by n)
+                        || case when max(t.total) > 10 then pg_catalog.format(' and %s more', max(t.total) - 10) else '' end
+                    from pg_catalog.jsonb_array_elements(v_open -> 'refunds') with ordinality as x (e, n)
+                    cross join (select pg_catalog.jsonb_array_length(v_open -> 'refunds') as total) as t
+                    where x.n <= 10
+                ), '')
+            ),
+            v_open::text
+        );
+    end if;
+
+    select pg_catalog.array_agg(b.id) into v_bookings from app.bookings as b where b.customer_id = v_user.id;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = v_user.id;
+
+    -- sign-in ends: every session (so every access and refresh token), the password, one-time tokens
+    update auth.sessions as s
+    set revoked_at = pg_catalog.now(), revoked_reason = 'account deleted'
+    where s.user_id = v_user.id and s.revoked_at is null;
+    update auth.refresh_tokens as r
+    set revoked_at = pg_catalog.now()
+    where r.user_id = v_user.id and r.revoked_at is null;
+    delete from auth.credentials as c where c.user_id = v_user.id;
+    delete from auth.one_time_tokens as t where t.user_id = v_user.id;
+    delete from auth.login_attempts as la where la.email operator(extensions.=) v_user.email;
+
+    -- what was only about the person
+    delete from app.notification_preferences as np where np.user_id = v_user.id;
+    delete from app.notifications as n where n.recipient_id = v_user.id;
+    delete from app.quotes as q where q.customer_id = v_user.id;
+    delete from app.idempotency_keys as k where k.customer_id = v_user.id;
+    -- their name in what the providers of their bookings were sent
+    update app.notifications as n
+    set data = pg_catalog.jsonb_set(n.data, '{customer_name}', pg_catalog.to_jsonb(v_deleted_name))
+    where
+        n.recipient_id in (
+            select pr.owner_id from app.bookings as b
+            inner join app.providers as pr on b.provider_id = pr.id
+            where b.customer_id = v_user.id
+        )
+        and n.data ? 'customer_name'
+        and (n.data ->> 'booking_id')::uuid = any(v_bookings);
+
+    -- a provider: out of the catalogue for good, its private and identifying data gone
+    if v_provider_id is not null then
+        delete from app.weekly_hours as h where h.provider_id = v_provider_id;
+        delete from app.time_off as t where t.provider_id = v_provider_id;
+        update app.services as s set is_active = false where s.provider_id = v_provider_id;
+        update app.providers as p
+        set
+            business_name = 'Deleted provider',
+            description = '',
+            contact_email = null,
+            contact_phone = null,
+            is_active = false,
+            -- about a kilometre: where the business was, not where someone lives
+            lat = pg_catalog.round(p.lat::numeric, 2)::double precision,
+            lng = pg_catalog.round(p.lng::numeric, 2)::double precision
+        where p.id = v_provider_id;
+    end if;
+
+    -- the account row stays (the financial records point at it), anonymised
+    update app.users as u
+    set
+        email = 'deleted-' || u.id::text || '@deleted.invalid',
+        full_name = v_deleted_name,
+        phone = null,
+        email_confirmed_at = null,
+        deleted_at = pg_catalog.now(),
+        updated_at = pg_catalog.now()
+    where u.id = v_user.id;
+    -- the audit log keeps what was done, not who the person was
+    update audit.action_log as a
+    set
+        before = a.before - array['email', 'full_name', 'phone'],
+        after = a.after - array['email', 'full_name', 'phone']
+    where a.table_name = 'app.users' and a.row_id = v_user.id::text;
+
+    perform internal.audit(
+        'account.deleted', 'app.users', v_user.id::text, null,
+        pg_catalog.jsonb_build_object('role', v_user.role, 'provider_id', v_provider_id),
+        null, v_user.id, v_user.role
+    );
+    return pg_catalog.jsonb_build_object(
+        'deleted', true,
+        'kept', pg_catalog.jsonb_build_array(
+            'bookings', 'payments', 'refunds', 'fees', 'stripe_events', 'audit_log'
+        )
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION delete_my_account(p_password text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.delete_my_account(p_password text) IS 'Delete the caller''s account after checking its password: sign-in ends, personal data is erased or
+replaced, financial records are kept (see this file''s header and docs/security.md).
+Definer: writes auth tables, other people''s notification data and the audit log.';
 
 
 --
@@ -4646,6 +6417,55 @@ COMMENT ON FUNCTION internal.dlq_show(p_queue text, p_msg_id bigint) IS 'One dea
 
 
 --
+-- Name: edit_review(uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.edit_review(p_review_id uuid, p_stars integer, p_body text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_review app.reviews;
+begin
+    perform internal.require_role(
+        'customer', 'only the customer who wrote a review can edit it', 'editing a review needs a signed-in customer'
+    );
+    perform internal.require(p_review_id, 'review_id');
+    perform internal.check_stars(p_stars);
+    if p_stars is null and p_body is null then
+        perform internal.fail('invalid_input', 'stars or body is required (the change to make)');
+    end if;
+    select * into v_review from app.reviews as r
+    where r.id = p_review_id and r.customer_id = auth.uid()
+    for update;
+    if not found then
+        perform internal.fail('not_found', 'no such review');
+    end if;
+    if v_review.hidden_at is not null then
+        perform internal.fail('conflict', 'this review was hidden by moderation and cannot be edited');
+    end if;
+    if pg_catalog.now() > v_review.created_at + pg_catalog.make_interval(days => 14) then
+        perform internal.fail('edit_window_closed', 'a review can be edited for 14 days after it was written');
+    end if;
+    update app.reviews as r
+    set
+        stars = coalesce(p_stars, r.stars),
+        body = case when p_body is null then r.body else internal.review_text(p_body, 'body', 2000) end,
+        edited_at = pg_catalog.now()
+    where r.id = p_review_id;
+    return internal.review_json(p_review_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION edit_review(p_review_id uuid, p_stars integer, p_body text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.edit_review(p_review_id uuid, p_stars integer, p_body text) IS 'Change one''s own review within 14 days of writing it. Definer: writes the review and the provider''s rating.';
+
+
+--
 -- Name: emit_booking_event(uuid, text, jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4755,9 +6575,10 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ),
         ('invalid_one_time_token', 400, 'The email confirmation or password reset token is unknown, used or expired.'),
         ('not_authenticated', 401, 'The request needs a valid access token.'),
-        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud, or has the wrong audience.'),
+        ('invalid_token', 401, 'The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended.'),
         ('invalid_credentials', 401, 'Wrong email or password.'),
         ('forbidden', 403, 'The caller''s role may not do this.'),
+        ('wrong_password', 403, 'The password given to confirm a sensitive action (deleting the account) is wrong.'),
         ('not_found', 404, 'No such object visible to the caller.'),
         ('method_not_allowed', 405, 'GET or HEAD on a function that changes data; call it with POST.'),
         ('conflict', 409, 'The request conflicts with the current state.'),
@@ -4768,6 +6589,13 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
             'booking_started', 409,
             'The booking has started: it can no longer be cancelled or moved (the provider marks it completed or no_show).'
         ),
+        (
+            'booking_not_completed', 409,
+            'Only a completed booking can be reviewed; this one has not been completed (yet).'
+        ),
+        ('already_reviewed', 409, 'The booking already has a review; change it with edit_review.'),
+        ('edit_window_closed', 409, 'The review was written more than 14 days ago and can no longer be changed.'),
+        ('already_replied', 409, 'The review already has the provider''s reply (one reply per review).'),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         (
@@ -4775,7 +6603,16 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
             'Too many bookings awaiting payment at once, for the account or from its network; pay or let one expire.'
         ),
         ('email_taken', 409, 'An account with this email already exists.'),
+        (
+            'provider_suspended', 409,
+            'Bookiji staff suspended this provider: it is not offered and cannot make itself active until they reinstate it.'
+        ),
+        (
+            'account_not_deletable', 409,
+            'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
+        ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
+        ('too_many_reviews', 429, 'More than 10 reviews in 24 hours from one customer; try again later.'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
         ('internal_error', 500, 'An unexpected failure; nothing was written.'),
         ('unavailable', 503, 'The API or its database is restarting; retry after Retry-After seconds.'),
@@ -4842,6 +6679,169 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.expire_hold(p_booking_id uuid) IS 'Expire one pending hold whose time is up and ask the worker to cancel its PaymentIntent.';
+
+
+--
+-- Name: export_my_data(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.export_my_data() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_user app.users;
+    v_provider_id uuid;
+begin
+    if auth.uid() is null or auth.role() not in ('customer', 'provider', 'ops') then
+        perform internal.fail('not_authenticated', 'sign in to export your data');
+    end if;
+    select * into v_user from app.users as u where u.id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'no account for this token');
+    end if;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = v_user.id;
+    return pg_catalog.jsonb_build_object(
+        'format', 'bookiji-export-1',
+        'exported_at', pg_catalog.now(),
+        'account', pg_catalog.jsonb_build_object(
+            'id', v_user.id, 'email', v_user.email, 'role', v_user.role, 'full_name', v_user.full_name,
+            'locale', v_user.locale, 'phone', v_user.phone, 'email_confirmed_at', v_user.email_confirmed_at,
+            'created_at', v_user.created_at, 'updated_at', v_user.updated_at
+        ),
+        'notification_preferences', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'category', np.category, 'email', np.email, 'sms', np.sms, 'updated_at', np.updated_at
+            ) order by np.category)
+            from app.notification_preferences as np where np.user_id = v_user.id
+        ), '[]'::jsonb),
+        'sessions', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', s.id, 'created_at', s.created_at, 'last_refreshed_at', s.last_refreshed_at,
+                'revoked_at', s.revoked_at, 'revoked_reason', s.revoked_reason
+            ) order by s.created_at, s.id)
+            from auth.sessions as s where s.user_id = v_user.id
+        ), '[]'::jsonb),
+        -- the notifications sent to the person (a one-time token is never part of an export)
+        'notifications', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', n.id, 'event', n.event, 'channel', n.channel, 'status', n.status,
+                'data', n.data - 'token', 'created_at', n.created_at, 'sent_at', n.sent_at
+            ) order by n.created_at, n.id)
+            from app.notifications as n where n.recipient_id = v_user.id
+        ), '[]'::jsonb),
+        -- as a customer: the quotes asked for (where and when), the bookings and their money
+        'quotes', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', q.id, 'category', c.slug,
+                'lat', extensions.st_y(q.location::extensions.geometry),
+                'lng', extensions.st_x(q.location::extensions.geometry),
+                'starts_at', q.starts_at, 'radius_km', q.radius_km, 'created_at', q.created_at
+            ) order by q.created_at, q.id)
+            from app.quotes as q
+            inner join app.service_categories as c on q.category_id = c.id
+            where q.customer_id = v_user.id
+        ), '[]'::jsonb),
+        'bookings', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during),
+                'ends_at', pg_catalog.upper(b.during), 'provider_id', b.provider_id,
+                'provider_name', pr.business_name, 'service_id', b.service_id, 'service_name', s.name,
+                'price_cents', b.price_cents, 'deposit_cents', b.deposit_cents, 'currency', b.currency,
+                'cancel_notice_hours', b.cancel_notice_hours, 'cancel_fee_cents', b.cancel_fee_cents,
+                'cancelled_at', b.cancelled_at, 'cancelled_by_role', b.cancelled_by_role,
+                'cancel_reason', b.cancel_reason, 'created_at', b.created_at
+            ) order by pg_catalog.lower(b.during), b.id)
+            from app.bookings as b
+            inner join app.providers as pr on b.provider_id = pr.id
+            inner join app.services as s on b.service_id = s.id
+            where b.customer_id = v_user.id
+        ), '[]'::jsonb),
+        'payments', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', p.id, 'booking_id', p.booking_id, 'status', p.status, 'amount_cents', p.amount_cents,
+                'captured_cents', p.captured_cents, 'currency', p.currency,
+                'stripe_payment_intent_id', p.stripe_payment_intent_id, 'created_at', p.created_at,
+                'refunds', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'id', r.id, 'amount_cents', r.amount_cents, 'status', r.status, 'reason', r.reason,
+                        'requested_role', r.requested_role, 'created_at', r.created_at
+                    ) order by r.created_at, r.id)
+                    from app.refunds as r where r.payment_id = p.id
+                ), '[]'::jsonb),
+                'fees', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'kind', f.kind, 'amount_cents', f.amount_cents, 'created_at', f.created_at
+                    ) order by f.created_at)
+                    from app.booking_fees as f where f.payment_id = p.id
+                ), '[]'::jsonb)
+            ) order by p.created_at, p.id)
+            from app.payments as p
+            inner join app.bookings as b on p.booking_id = b.id
+            where b.customer_id = v_user.id
+        ), '[]'::jsonb),
+        -- as a provider: the profile, what it sells, when it works, and its bookings (the
+        -- customers' own data is theirs: only their name is part of the provider's records)
+        'provider', case when v_provider_id is not null then (
+            select pg_catalog.jsonb_build_object(
+                'id', p.id, 'business_name', p.business_name, 'description', p.description,
+                'lat', p.lat, 'lng', p.lng, 'service_radius_km', p.service_radius_km, 'time_zone', p.time_zone,
+                'contact_email', p.contact_email, 'contact_phone', p.contact_phone, 'is_active', p.is_active,
+                'suspended_at', p.suspended_at, 'suspension_reason', p.suspension_reason,
+                'rating_count', p.rating_count, 'rating_avg', p.rating_avg, 'created_at', p.created_at,
+                'services', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) - 'search_key' order by s.created_at, s.id)
+                    from app.services as s where s.provider_id = p.id
+                ), '[]'::jsonb),
+                'weekly_hours', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'day_of_week', h.day_of_week, 'start_time', h.start_time, 'end_time', h.end_time
+                    ) order by h.day_of_week, h.start_time)
+                    from app.weekly_hours as h where h.provider_id = p.id
+                ), '[]'::jsonb),
+                'time_off', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'starts_at', pg_catalog.lower(t.during), 'ends_at', pg_catalog.upper(t.during),
+                        'reason', t.reason
+                    ) order by pg_catalog.lower(t.during))
+                    from app.time_off as t where t.provider_id = p.id
+                ), '[]'::jsonb),
+                'bookings', coalesce((
+                    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'id', b.id, 'status', b.status, 'starts_at', pg_catalog.lower(b.during),
+                        'ends_at', pg_catalog.upper(b.during), 'service_id', b.service_id,
+                        'customer_id', b.customer_id, 'customer_name', u.full_name,
+                        'price_cents', b.price_cents, 'deposit_cents', b.deposit_cents, 'currency', b.currency,
+                        'cancelled_at', b.cancelled_at, 'cancelled_by_role', b.cancelled_by_role,
+                        'cancel_reason', b.cancel_reason, 'balance', internal.balance_json(b.id)
+                    ) order by pg_catalog.lower(b.during), b.id)
+                    from app.bookings as b
+                    inner join app.users as u on b.customer_id = u.id
+                    where b.provider_id = p.id
+                ), '[]'::jsonb)
+            )
+            from app.providers as p where p.id = v_provider_id
+        ) end,
+        -- what the person did, from the audit log (the entries' before and after are
+        -- about the rows acted on, which may be other people's: left out)
+        'activity', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'occurred_at', a.occurred_at, 'action', a.action, 'table_name', a.table_name,
+                'row_id', a.row_id, 'reason', a.reason, 'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a where a.actor_id = v_user.id
+        ), '[]'::jsonb)
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION export_my_data(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.export_my_data() IS 'The caller''s own data as one JSON document.
+Definer: reads the caller''s sessions, notifications and audit entries, which no API role reads directly.';
 
 
 --
@@ -5027,6 +7027,55 @@ COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer:
 
 
 --
+-- Name: hide_review(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.hide_review(p_review_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before jsonb;
+    v_after jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff can hide a review');
+    perform internal.require(p_review_id, 'review_id');
+    perform internal.require_text(p_reason, 'reason');
+    if pg_catalog.char_length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+    perform from app.reviews as r where r.id = p_review_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such review');
+    end if;
+    v_before := internal.review_json(p_review_id);
+    if (v_before ->> 'hidden')::boolean then
+        perform internal.fail('conflict', 'this review is already hidden');
+    end if;
+    update app.reviews as r
+    set
+        hidden_at = pg_catalog.now(),
+        hidden_by = internal.current_user_id(),
+        hidden_reason = pg_catalog.btrim(p_reason)
+    where r.id = p_review_id;
+    v_after := internal.review_json(p_review_id);
+    perform internal.audit(
+        'review.hidden', 'app.reviews', p_review_id::text, v_before, v_after, pg_catalog.btrim(p_reason)
+    );
+    return v_after;
+end
+$$;
+
+
+--
+-- Name: FUNCTION hide_review(p_review_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.hide_review(p_review_id uuid, p_reason text) IS 'Hide an abusive review (ops only), with a reason; audited. The provider''s rating drops it at once.
+Definer: writes the review, the rating and the audit log.';
+
+
+--
 -- Name: idempotency_claim(uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5185,6 +7234,180 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.mark_booking(p_booking_id uuid, p_outcome text) IS 'Mark a started, confirmed booking completed or no_show (its provider''s owner). Definer: writes bookings.';
+
+
+--
+-- Name: my_booking_history(text, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before_start timestamptz;
+begin
+    perform internal.require_role(
+        'customer', 'only customer accounts have a booking history', 'sign in to see your bookings'
+    );
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    if p_before_id is not null then
+        select pg_catalog.lower(b.during) into v_before_start
+        from app.bookings as b
+        where b.id = p_before_id and b.customer_id = auth.uid();
+        if v_before_start is null then
+            perform internal.fail('not_found', 'before_id is not one of your bookings');
+        end if;
+    end if;
+    return query
+    select
+        b.id, b.status, pg_catalog.lower(b.during), pg_catalog.upper(b.during), pr.time_zone,
+        b.provider_id, pr.business_name, b.service_id, s.name, b.price_cents, b.deposit_cents, b.currency,
+        pay.status, m.captured_cents, m.refund_pending_cents + m.refund_succeeded_cents, m.fee_cents,
+        case when b.status = 'pending_payment' then b.hold_expires_at end,
+        b.cancelled_at, b.cancelled_by_role, b.cancel_reason, b.created_at
+    from app.bookings as b
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        b.customer_id = auth.uid()
+        and (p_status is null or b.status = p_status)
+        and (
+            v_before_start is null
+            or (pg_catalog.lower(b.during), b.id) < (v_before_start, p_before_id)
+        )
+    order by pg_catalog.lower(b.during) desc, b.id desc
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_booking_history(p_status text, p_limit integer, p_before_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid) IS 'The caller''s own bookings (customer) with provider and service names and the money, latest start first.
+Definer: the public catalogue hides inactive providers and services, whose names a past booking still needs.';
+
+
+--
+-- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, service_id uuid, service_name text, customer_id uuid, customer_name text, customer_email text, customer_phone text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancel_reason text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+    v_after_start timestamptz;
+begin
+    perform internal.require_role(
+        'provider', 'only provider accounts have provider bookings', 'sign in as a provider first'
+    );
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_from in ('infinity', '-infinity') or p_to in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'from and to must be finite timestamps');
+    end if;
+    if p_to <= p_from then
+        perform internal.fail('invalid_input', 'to must be after from');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    select p.id into v_provider_id from app.providers as p where p.owner_id = auth.uid();
+    if v_provider_id is null then
+        -- no profile yet: no bookings either
+        return;
+    end if;
+    if p_after_id is not null then
+        select pg_catalog.lower(b.during) into v_after_start
+        from app.bookings as b
+        where b.id = p_after_id and b.provider_id = v_provider_id;
+        if v_after_start is null then
+            -- the same answer for another provider's booking and for none
+            perform internal.fail('not_found', 'after_id is not one of your bookings');
+        end if;
+    end if;
+    return query
+    select
+        b.id,
+        b.status,
+        pg_catalog.lower(b.during),
+        pg_catalog.upper(b.during),
+        pr.time_zone,
+        b.service_id,
+        s.name,
+        b.customer_id,
+        u.full_name,
+        case
+            when u.deleted_at is null and internal.provider_may_contact(b.status, pg_catalog.upper(b.during))
+                then u.email::text
+        end,
+        case
+            when u.deleted_at is null and internal.provider_may_contact(b.status, pg_catalog.upper(b.during))
+                then u.phone
+        end,
+        b.price_cents,
+        b.deposit_cents,
+        b.currency,
+        pay.status,
+        m.captured_cents,
+        m.refund_pending_cents + m.refund_succeeded_cents,
+        m.fee_cents,
+        case when b.status = 'pending_payment' then b.hold_expires_at end,
+        b.cancelled_at,
+        b.cancel_reason,
+        b.created_at
+    from app.bookings as b
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    inner join app.users as u on b.customer_id = u.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        b.provider_id = v_provider_id
+        and (p_from is null or pg_catalog.lower(b.during) >= p_from)
+        and (p_to is null or pg_catalog.lower(b.during) < p_to)
+        and (p_status is null or b.status = p_status)
+        and (p_service_id is null or b.service_id = p_service_id)
+        and (p_customer_id is null or b.customer_id = p_customer_id)
+        and (p_booking_id is null or b.id = p_booking_id)
+        and (
+            v_after_start is null
+            or (pg_catalog.lower(b.during), b.id) > (v_after_start, p_after_id)
+        )
+    order by pg_catalog.lower(b.during), b.id
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid) IS 'The caller''s provider''s bookings with the customer''s name and, while needed, contact; oldest start first.
+Definer: a provider may not read app.users; this reads the customers of its own bookings only.';
 
 
 --
@@ -5382,7 +7605,8 @@ CREATE FUNCTION internal.notification_events() RETURNS TABLE(event text, categor
         ('booking_refunded', 'booking_updates', b.keys || array['refund_cents']),
         ('payment_failed', 'booking_updates', b.keys),
         ('hold_expired', 'booking_updates', b.keys),
-        ('booking_reminder', 'reminders', b.keys)
+        ('booking_reminder', 'reminders', b.keys),
+        ('review_received', 'booking_updates', b.keys || array['stars'])
     ) as v (event, category, required_keys)
 $$;
 
@@ -6116,13 +8340,40 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
     select v.function_name, v.argument_name
     from (
         values
+        ('analytics_funnel', 'category'),
+        ('analytics_provider', 'provider_id'),
+        ('analytics_provider', 'tz'),
+        ('analytics_revenue', 'provider_id'),
+        ('analytics_revenue', 'tz'),
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
-        ('ops_audit_trail', 'booking_id'),
+        ('edit_review', 'body'),
+        ('edit_review', 'stars'),
+        ('my_booking_history', 'before_id'),
+        ('my_booking_history', 'status'),
+        ('my_provider_bookings', 'after_id'),
+        ('my_provider_bookings', 'booking_id'),
+        ('my_provider_bookings', 'customer_id'),
+        ('my_provider_bookings', 'from'),
+        ('my_provider_bookings', 'service_id'),
+        ('my_provider_bookings', 'status'),
+        ('my_provider_bookings', 'to'),
         ('ops_audit_trail', 'actor_id'),
+        ('ops_audit_trail', 'before_id'),
+        ('ops_audit_trail', 'booking_id'),
         ('ops_audit_trail', 'from'),
         ('ops_audit_trail', 'to'),
-        ('ops_audit_trail', 'before_id'),
+        ('ops_bookings', 'before_id'),
+        ('ops_bookings', 'customer_email'),
+        ('ops_bookings', 'customer_id'),
+        ('ops_bookings', 'from'),
+        ('ops_bookings', 'provider_id'),
+        ('ops_bookings', 'status'),
+        ('ops_bookings', 'to'),
+        ('ops_providers', 'after_id'),
+        ('ops_providers', 'search'),
+        ('ops_providers', 'suspended'),
+        ('review_booking', 'body'),
         ('set_notification_preference', 'email'),
         ('set_notification_preference', 'sms'),
         ('update_me', 'full_name'),
@@ -6238,6 +8489,289 @@ COMMENT ON FUNCTION internal.openapi_type(p_type oid) IS 'The JSON Schema of a P
 
 
 --
+-- Name: ops_booking_story(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_booking_story(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+    v_payment app.payments;
+    v_owner_id uuid;
+    v_story jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff may read a booking''s story');
+    perform internal.require(p_booking_id, 'booking_id');
+    select * into v_booking from app.bookings as b where b.id = p_booking_id;
+    if not found then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id;
+    select pr.owner_id into v_owner_id from app.providers as pr where pr.id = v_booking.provider_id;
+
+    v_story := pg_catalog.jsonb_build_object(
+        'booking', pg_catalog.jsonb_build_object(
+            'id', v_booking.id,
+            'status', v_booking.status,
+            'starts_at', pg_catalog.lower(v_booking.during),
+            'ends_at', pg_catalog.upper(v_booking.during),
+            'blocked_from', pg_catalog.lower(v_booking.blocked),
+            'blocked_to', pg_catalog.upper(v_booking.blocked),
+            'hold_expires_at', v_booking.hold_expires_at,
+            'held_from', v_booking.held_from,
+            'quote_id', v_booking.quote_id,
+            'price_cents', v_booking.price_cents,
+            'deposit_cents', v_booking.deposit_cents,
+            'currency', v_booking.currency,
+            'cancel_notice_hours', v_booking.cancel_notice_hours,
+            'cancel_fee_cents', v_booking.cancel_fee_cents,
+            'cancelled_at', v_booking.cancelled_at,
+            'cancelled_by', v_booking.cancelled_by,
+            'cancelled_by_role', v_booking.cancelled_by_role,
+            'cancel_reason', v_booking.cancel_reason,
+            'created_at', v_booking.created_at,
+            'updated_at', v_booking.updated_at
+        ),
+        'customer', (
+            select pg_catalog.jsonb_build_object(
+                'id', u.id, 'email', u.email, 'full_name', u.full_name, 'phone', u.phone,
+                'locale', u.locale, 'deleted_at', u.deleted_at
+            )
+            from app.users as u where u.id = v_booking.customer_id
+        ),
+        'provider', (
+            select pg_catalog.jsonb_build_object(
+                'id', pr.id, 'business_name', pr.business_name, 'owner_id', pr.owner_id,
+                'owner_email', u.email, 'contact_email', pr.contact_email, 'contact_phone', pr.contact_phone,
+                'time_zone', pr.time_zone, 'is_active', pr.is_active, 'suspended_at', pr.suspended_at,
+                'suspension_reason', pr.suspension_reason
+            )
+            from app.providers as pr
+            inner join app.users as u on pr.owner_id = u.id
+            where pr.id = v_booking.provider_id
+        ),
+        'service', (
+            select pg_catalog.jsonb_build_object(
+                'id', s.id, 'name', s.name, 'category', c.slug, 'duration_minutes', s.duration_minutes
+            )
+            from app.services as s
+            inner join app.service_categories as c on s.category_id = c.id
+            where s.id = v_booking.service_id
+        ),
+        'balance', internal.balance_json(p_booking_id),
+        -- never the client secret: it lets its holder pay
+        'payment', case when v_payment.id is not null then pg_catalog.jsonb_build_object(
+            'id', v_payment.id,
+            'status', v_payment.status,
+            'amount_cents', v_payment.amount_cents,
+            'captured_cents', v_payment.captured_cents,
+            'currency', v_payment.currency,
+            'stripe_payment_intent_id', v_payment.stripe_payment_intent_id,
+            'failure_reason', v_payment.failure_reason,
+            'created_at', v_payment.created_at,
+            'updated_at', v_payment.updated_at
+        ) end,
+        'refunds', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', r.id, 'amount_cents', r.amount_cents, 'status', r.status, 'reason', r.reason,
+                'requested_by', r.requested_by, 'requested_role', r.requested_role,
+                'stripe_refund_id', r.stripe_refund_id, 'failure_reason', r.failure_reason,
+                'created_at', r.created_at, 'updated_at', r.updated_at
+            ) order by r.created_at, r.id)
+            from app.refunds as r where r.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        'fees', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', f.id, 'kind', f.kind, 'amount_cents', f.amount_cents, 'created_at', f.created_at
+            ) order by f.created_at, f.id)
+            from app.booking_fees as f where f.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        'payment_mismatches', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', pm.id, 'stripe_payment_intent_id', pm.stripe_payment_intent_id,
+                'expected_cents', pm.expected_cents, 'expected_currency', pm.expected_currency,
+                'received_cents', pm.received_cents, 'received_currency', pm.received_currency,
+                'refund_id', pm.refund_id, 'created_at', pm.created_at
+            ) order by pm.created_at)
+            from app.payment_mismatches as pm where pm.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        -- the status changes and moves, oldest first, from the audit log (kept for good)
+        'status_history', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'at', a.occurred_at, 'action', a.action,
+                'from', a.before ->> 'status', 'to', a.after ->> 'status',
+                'actor_id', a.actor_id, 'actor_role', a.actor_role, 'reason', a.reason,
+                'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a
+            where a.table_name = 'app.bookings' and a.row_id = p_booking_id::text
+                and a.action like 'booking.%'
+                -- creation, status changes and moves (not the refunds, which keep the status)
+                and (
+                    a.before is null
+                    or a.action = 'booking.moved'
+                    or a.before ->> 'status' is distinct from a.after ->> 'status'
+                )
+        ), '[]'::jsonb),
+        -- every audit entry about the booking, its payment and its refunds, oldest first
+        'audit_trail', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', a.id, 'occurred_at', a.occurred_at, 'actor_id', a.actor_id, 'actor_role', a.actor_role,
+                'action', a.action, 'table_name', a.table_name, 'row_id', a.row_id, 'reason', a.reason,
+                'before', a.before, 'after', a.after, 'request_id', a.request_id
+            ) order by a.id)
+            from audit.action_log as a
+            where
+                (a.table_name = 'app.bookings' and a.row_id = p_booking_id::text)
+                or (a.table_name = 'app.payments' and a.row_id = v_payment.id::text)
+                or (
+                    a.table_name = 'app.refunds'
+                    and a.row_id in (select r.id::text from app.refunds as r where r.booking_id = p_booking_id)
+                )
+        ), '[]'::jsonb),
+        -- the event log keeps event_retention_hours only: older bookings have none left
+        'events', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', e.id, 'created_at', e.created_at, 'kind', e.kind, 'payload', e.payload
+            ) order by e.id)
+            from app.events as e
+            where e.customer_id = v_booking.customer_id and e.booking_id = p_booking_id
+        ), '[]'::jsonb),
+        -- what was sent to whom about it (the data, which may hold a one-time token, is left out)
+        'notifications', coalesce((
+            select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'id', n.id, 'event', n.event, 'event_key', n.event_key, 'recipient_id', n.recipient_id,
+                'recipient', case when n.recipient_id = v_booking.customer_id then 'customer' else 'provider' end,
+                'channel', n.channel, 'status', n.status, 'attempts', n.attempts, 'last_error', n.last_error,
+                'delivery_unknown', n.delivery_unknown, 'provider_message_id', n.provider_message_id,
+                'created_at', n.created_at, 'sent_at', n.sent_at
+            ) order by n.created_at, n.id)
+            from app.notifications as n
+            where n.recipient_id in (v_booking.customer_id, v_owner_id)
+                and n.data ->> 'booking_id' = p_booking_id::text
+        ), '[]'::jsonb),
+        'stripe', pg_catalog.jsonb_build_object(
+            'payment_intent_id', v_payment.stripe_payment_intent_id,
+            'refund_ids', coalesce((
+                select pg_catalog.jsonb_agg(r.stripe_refund_id order by r.created_at, r.id)
+                from app.refunds as r where r.booking_id = p_booking_id and r.stripe_refund_id is not null
+            ), '[]'::jsonb),
+            'events', coalesce((
+                select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                    'id', se.id, 'type', se.type, 'received_at', se.received_at,
+                    'processed_at', se.processed_at, 'outcome', se.outcome
+                ) order by se.received_at, se.id)
+                from app.stripe_events as se
+                where v_payment.stripe_payment_intent_id is not null
+                    and coalesce(se.payload #>> '{data,object,payment_intent}', se.payload #>> '{data,object,id}')
+                    = v_payment.stripe_payment_intent_id
+            ), '[]'::jsonb)
+        )
+    );
+    return v_story;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_booking_story(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_booking_story(p_booking_id uuid) IS 'A booking''s full story as one JSON document (ops only).
+Definer: reads accounts, notifications, Stripe events and the audit log together.';
+
+
+--
+-- Name: ops_bookings(text, uuid, text, timestamp with time zone, timestamp with time zone, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, created_at timestamp with time zone, customer_id uuid, customer_email text, customer_name text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, stripe_payment_intent_id text, charged_cents integer, refunded_cents integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_email text := auth.normalize_email(p_customer_email);
+    v_customer_id uuid := p_customer_id;
+    v_before_start timestamptz;
+begin
+    perform internal.require_role('ops', 'only ops staff may search bookings');
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if p_from in ('infinity', '-infinity') or p_to in ('infinity', '-infinity') then
+        perform internal.fail('invalid_input', 'from and to must be finite timestamps');
+    end if;
+    if p_to <= p_from then
+        perform internal.fail('invalid_input', 'to must be after from');
+    end if;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail(
+            'invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired'
+        );
+    end if;
+    if v_email = '' then
+        v_email := null;
+    end if;
+    if pg_catalog.char_length(v_email) > 254 then
+        perform internal.fail('invalid_input', 'customer_email must be at most 254 characters');
+    end if;
+    if v_email is not null then
+        select u.id into v_customer_id
+        from app.users as u
+        where u.email operator(extensions.=) v_email::extensions.citext
+            and (p_customer_id is null or u.id = p_customer_id);
+        if v_customer_id is null then
+            return;  -- nobody with that email: no bookings
+        end if;
+    end if;
+    if p_before_id is not null then
+        select pg_catalog.lower(b.during) into v_before_start from app.bookings as b where b.id = p_before_id;
+        if v_before_start is null then
+            perform internal.fail('not_found', 'before_id is not a booking');
+        end if;
+    end if;
+    return query
+    select
+        b.id, b.status, pg_catalog.lower(b.during), pg_catalog.upper(b.during), b.created_at,
+        b.customer_id, u.email::text, u.full_name, b.provider_id, pr.business_name, b.service_id, s.name,
+        b.price_cents, b.deposit_cents, b.currency, pay.status, pay.stripe_payment_intent_id,
+        m.captured_cents, m.refund_pending_cents + m.refund_succeeded_cents
+    from app.bookings as b
+    inner join app.users as u on b.customer_id = u.id
+    inner join app.providers as pr on b.provider_id = pr.id
+    inner join app.services as s on b.service_id = s.id
+    left join app.payments as pay on b.id = pay.booking_id
+    cross join lateral internal.booking_money(b.id) as m
+    where
+        (v_customer_id is null or b.customer_id = v_customer_id)
+        and (p_provider_id is null or b.provider_id = p_provider_id)
+        and (p_status is null or b.status = p_status)
+        and (p_from is null or pg_catalog.lower(b.during) >= p_from)
+        and (p_to is null or pg_catalog.lower(b.during) < p_to)
+        and (
+            v_before_start is null
+            or (pg_catalog.lower(b.during), b.id) < (v_before_start, p_before_id)
+        )
+    order by pg_catalog.lower(b.during) desc, b.id desc
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid) IS 'Bookings by customer email, provider, status and start, latest start first (ops only).
+Definer: joins the customers'' and providers'' accounts.';
+
+
+--
 -- Name: ops_check(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6294,6 +8828,89 @@ Definer: writes bookings, refunds and the queue.';
 
 
 --
+-- Name: ops_provider_check(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_provider_check(p_provider_id uuid, p_reason text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff can suspend or reinstate a provider');
+    perform internal.require(p_provider_id, 'provider_id');
+    perform internal.require_text(p_reason, 'reason');
+    if pg_catalog.char_length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_provider_check(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_provider_check(p_provider_id uuid, p_reason text) IS 'Refuse a provider action by a non-ops caller, without a provider_id or a reason (400 naming it).';
+
+
+--
+-- Name: ops_providers(text, boolean, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid) RETURNS TABLE(id uuid, business_name text, owner_id uuid, owner_email text, owner_name text, contact_email text, contact_phone text, time_zone text, is_active boolean, suspended_at timestamp with time zone, suspended_by uuid, suspension_reason text, rating_count integer, rating_avg numeric, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_after_name text;
+    v_search text := nullif(pg_catalog.btrim(p_search), '');
+begin
+    perform internal.require_role('ops', 'only ops staff may list providers');
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    if pg_catalog.char_length(v_search) > 200 then
+        perform internal.fail('invalid_input', 'search must be at most 200 characters');
+    end if;
+    if p_after_id is not null then
+        select p.business_name into v_after_name from app.providers as p where p.id = p_after_id;
+        if v_after_name is null then
+            perform internal.fail('not_found', 'after_id is not a provider');
+        end if;
+    end if;
+    return query
+    select
+        p.id, p.business_name, p.owner_id, u.email::text, u.full_name, p.contact_email::text,
+        p.contact_phone, p.time_zone, p.is_active, p.suspended_at, p.suspended_by,
+        p.suspension_reason, p.rating_count, p.rating_avg, p.created_at
+    from app.providers as p
+    inner join app.users as u on p.owner_id = u.id
+    where
+        (p_suspended is null or (p.suspended_at is not null) = p_suspended)
+        and (
+            v_search is null
+            -- a name part (case-insensitive; % and _ match themselves), or an exact email or id
+            or pg_catalog.strpos(pg_catalog.lower(p.business_name), pg_catalog.lower(v_search)) > 0
+            or u.email::text = pg_catalog.lower(v_search)
+            or p.contact_email::text = pg_catalog.lower(v_search)
+            or p.id::text = pg_catalog.lower(v_search)
+        )
+        and (v_after_name is null or (p.business_name, p.id) > (v_after_name, p_after_id))
+    order by p.business_name, p.id
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_providers(p_search text, p_suspended boolean, p_limit integer, p_after_id uuid) IS 'Providers with their owner and suspension, by name (ops only).
+Definer: joins the owners'' accounts.';
+
+
+--
 -- Name: ops_refund(uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6333,6 +8950,100 @@ $$;
 
 COMMENT ON FUNCTION internal.ops_refund(p_booking_id uuid, p_amount_cents integer, p_reason text) IS 'Refund part or all of a booking''s charge (ops only), never past what was captured; audited.
 Definer: writes the refund ledger, the queue and the audit log.';
+
+
+--
+-- Name: ops_reinstate_provider(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_reinstate_provider(p_provider_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_before jsonb;
+    v_old app.providers;
+begin
+    perform internal.ops_provider_check(p_provider_id, p_reason);
+    select * into v_old from app.providers as p where p.id = p_provider_id for no key update;
+    if not found then
+        perform internal.fail('not_found', 'no such provider');
+    end if;
+    if v_old.suspended_at is null then
+        perform internal.fail('conflict', 'the provider is not suspended');
+    end if;
+    v_before := internal.provider_suspension_json(p_provider_id);
+    update app.providers as p
+    set
+        is_active = p.active_before_suspension,
+        active_before_suspension = null,
+        suspended_at = null,
+        suspended_by = null,
+        suspension_reason = null
+    where p.id = p_provider_id;
+    perform internal.audit(
+        'provider.reinstated', 'app.providers', p_provider_id::text,
+        v_before, internal.provider_suspension_json(p_provider_id), pg_catalog.btrim(p_reason)
+    );
+    return internal.provider_suspension_json(p_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_reinstate_provider(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_reinstate_provider(p_provider_id uuid, p_reason text) IS 'Lift a provider''s suspension (ops only): is_active as it was before; audited with the reason and request id.
+Definer: writes the providers'' private columns and the audit log.';
+
+
+--
+-- Name: ops_suspend_provider(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_suspend_provider(p_provider_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.providers;
+begin
+    perform internal.ops_provider_check(p_provider_id, p_reason);
+    select * into v_old from app.providers as p where p.id = p_provider_id for no key update;
+    if not found then
+        perform internal.fail('not_found', 'no such provider');
+    end if;
+    if v_old.suspended_at is not null then
+        perform internal.fail(
+            'conflict', pg_catalog.format('the provider is already suspended (since %s)', v_old.suspended_at)
+        );
+    end if;
+    -- the providers' trigger (_300_search_keys) takes its services out of the quote
+    update app.providers as p
+    set
+        active_before_suspension = p.is_active,
+        is_active = false,
+        suspended_at = pg_catalog.now(),
+        suspended_by = internal.current_user_id(),
+        suspension_reason = pg_catalog.btrim(p_reason)
+    where p.id = p_provider_id;
+    perform internal.audit(
+        'provider.suspended', 'app.providers', p_provider_id::text,
+        pg_catalog.jsonb_build_object('is_active', v_old.is_active, 'suspended_at', null),
+        internal.provider_suspension_json(p_provider_id), pg_catalog.btrim(p_reason)
+    );
+    return internal.provider_suspension_json(p_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_suspend_provider(p_provider_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_suspend_provider(p_provider_id uuid, p_reason text) IS 'Suspend a provider (ops only): inactive, with who, when and why; audited with the reason and request id.
+Definer: writes the providers'' private columns and the audit log.';
 
 
 --
@@ -6551,6 +9262,27 @@ COMMENT ON FUNCTION internal.provider_lock(p_provider_id uuid) IS 'Serialise the
 
 
 --
+-- Name: provider_may_contact(text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_may_contact(p_status text, p_ends_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select p_status = 'confirmed'
+        or (p_status in ('completed', 'no_show') and p_ends_at > pg_catalog.now() - interval '30 days')
+$$;
+
+
+--
+-- Name: FUNCTION provider_may_contact(p_status text, p_ends_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_may_contact(p_status text, p_ends_at timestamp with time zone) IS 'Whether a provider is shown a customer''s email and phone for a booking: confirmed, or
+completed/no_show and ended less than 30 days ago.';
+
+
+--
 -- Name: provider_search_keys(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6574,6 +9306,156 @@ $$;
 
 COMMENT ON FUNCTION internal.provider_search_keys() IS 'Trigger: recompute the search keys of a provider''s services when its location, rating or activity changes.
 Definer: the caller (ops changing a rating, say) need not have rights on the services.';
+
+
+--
+-- Name: provider_suspension_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_suspension_json(p_provider_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'is_active', p.is_active,
+        'suspended', p.suspended_at is not null,
+        'suspended_at', p.suspended_at,
+        'suspended_by', p.suspended_by,
+        'suspension_reason', p.suspension_reason,
+        -- bookings still to happen or to be paid: kept by a suspension
+        'live_bookings', (
+            select count(*) from app.bookings as b
+            where
+                b.provider_id = p.id and b.status in ('pending_payment', 'confirmed')
+                and pg_catalog.upper(b.during) > pg_catalog.now()
+        )
+    )
+    from app.providers as p
+    where p.id = p_provider_id
+$$;
+
+
+--
+-- Name: FUNCTION provider_suspension_json(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_suspension_json(p_provider_id uuid) IS 'A provider''s activity and suspension, with the count of its live bookings (pending_payment or confirmed, not ended).';
+
+
+--
+-- Name: providers_append_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.providers_append_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- the weekly hours are wall-clock times in the provider's zone: a new zone moves
+    -- them all; a provider switched off (or on) offers nothing (or everything again)
+    perform internal.append_availability_event(new.id, internal.availability_horizon(new.id));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION providers_append_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.providers_append_events() IS 'Trigger: a provider''s time zone or active flag changed moves or hides its weekly hours: availability_changed over its horizon.
+Definer: providers write their own row, and may not write the log.';
+
+
+--
+-- Name: providers_initial_rating(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.providers_initial_rating() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- a provider created with ratings (the demo seed, an import) holds them as
+    -- ratings given now: reviews then add to them
+    if new.rating_count > 0 and new.rating_weight = 0 and new.rating_avg is not null then
+        new.rating_weight := new.rating_count * internal.rating_weight(pg_catalog.now());
+        new.rating_weighted_stars := new.rating_weight * new.rating_avg;
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION providers_initial_rating(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.providers_initial_rating() IS 'Trigger: ratings a provider is created with count as ratings given at its creation (rating_weight, rating_weighted_stars).';
+
+
+--
+-- Name: providers_refuse_while_suspended(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.providers_refuse_while_suspended() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if new.is_active and new.suspended_at is not null then
+        -- the reason is not echoed: ops wrote it freely, and a message is also the
+        -- HTTP reason phrase (the provider reads it in my_provider.suspension_reason)
+        perform internal.fail(
+            'provider_suspended',
+            'is_active cannot be set: Bookiji suspended this provider (see suspension_reason); '
+            || 'only Bookiji staff can reinstate it'
+        );
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION providers_refuse_while_suspended(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.providers_refuse_while_suspended() IS 'Trigger: refuse making a suspended provider active (409 provider_suspended).';
+
+
+--
+-- Name: public_name(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.public_name(p_full_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- "Marie-Ève Tremblay" -> "Marie-Ève T."; one word stays as it is; blank -> "A customer"
+    select coalesce(
+        nullif(
+            pg_catalog.left(pg_catalog.split_part(pg_catalog.btrim(p_full_name), ' ', 1), 40)
+            || case
+                when pg_catalog.btrim(p_full_name) ~ '\s'
+                    then ' ' || pg_catalog.upper(pg_catalog.left(
+                        pg_catalog.regexp_replace(pg_catalog.btrim(p_full_name), '^.*\s', ''), 1
+                    )) || '.'
+                else ''
+            end,
+            ''
+        ),
+        'A customer'
+    )
+$$;
+
+
+--
+-- Name: FUNCTION public_name(p_full_name text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.public_name(p_full_name text) IS 'The public form of a customer''s name: the first name and the initial of the last word ("Marie T.").';
 
 
 --
@@ -7194,6 +10076,32 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.rating_term(p_rating_count integer, p_rating_avg numeric) IS 'The rating part of the quote score, 0.3 * R (R from the Bayesian rating, see 40_quote.sql): the third coordinate of the search key.';
+
+
+--
+-- Name: rating_weight(timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.rating_weight(p_at timestamp with time zone) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- 12 decimals: a rating from 1970 still weighs 3.7e-9, not 0
+    select pg_catalog.round(
+        pg_catalog.power(
+            2::numeric,
+            extract(epoch from p_at - '2026-01-01 00:00:00+00'::timestamptz)::numeric / (730 * 86400)
+        ),
+        12
+    )
+$$;
+
+
+--
+-- Name: FUNCTION rating_weight(p_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.rating_weight(p_at timestamp with time zone) IS 'The decay weight of a rating given at p_at: 2^((p_at - 2026-01-01) / 730 days), a half-life of two years.';
 
 
 --
@@ -7853,6 +10761,51 @@ COMMENT ON FUNCTION internal.reminder_still_due(p_booking_id uuid, p_starts_at t
 
 
 --
+-- Name: reply_to_review(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reply_to_review(p_review_id uuid, p_reply text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_review app.reviews;
+    v_reply text;
+begin
+    perform internal.require_role(
+        'provider', 'only the reviewed provider can reply to a review', 'replying needs a signed-in provider'
+    );
+    perform internal.require(p_review_id, 'review_id');
+    v_reply := internal.review_text(p_reply, 'reply', 2000);
+    perform internal.require(v_reply, 'reply', 'at most 2000 characters');
+    select * into v_review from app.reviews as r where r.id = p_review_id and r.hidden_at is null for update;
+    if not found then
+        perform internal.fail('not_found', 'no such review');
+    end if;
+    if not exists (
+        select from app.providers as p where p.id = v_review.provider_id and p.owner_id = auth.uid()
+    ) then
+        perform internal.fail('forbidden', 'only the reviewed provider can reply to this review');
+    end if;
+    if v_review.reply is not null then
+        perform internal.fail('already_replied', 'this review already has a reply');
+    end if;
+    update app.reviews as r
+    set reply = v_reply, replied_at = pg_catalog.now()
+    where r.id = p_review_id;
+    return internal.review_json(p_review_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION reply_to_review(p_review_id uuid, p_reply text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reply_to_review(p_review_id uuid, p_reply text) IS 'The reviewed provider''s one reply to a visible review. Definer: writes the review.';
+
+
+--
 -- Name: request_id(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -8126,6 +11079,220 @@ Definer: writes bookings and notifications, which no API role may write directly
 
 
 --
+-- Name: review_booking(uuid, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.review_booking(p_booking_id uuid, p_stars integer, p_body text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_customer uuid := auth.uid();
+    v_booking app.bookings;
+    v_body text;
+    v_review_id uuid;
+    v_owner uuid;
+    -- the spam limit: new reviews per customer in any 24 hours
+    v_limit constant integer := 10;
+begin
+    perform internal.require_role(
+        'customer', 'only customers can review a booking', 'reviewing a booking needs a signed-in customer'
+    );
+    perform internal.require(p_booking_id, 'booking_id');
+    perform internal.require(p_stars, 'stars', 'a whole number from 1 to 5');
+    perform internal.check_stars(p_stars);
+    v_body := internal.review_text(p_body, 'body', 2000);
+
+    select * into v_booking from app.bookings as b
+    where b.id = p_booking_id and b.customer_id = v_customer;
+    if not found then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    if v_booking.status <> 'completed' then
+        perform internal.fail(
+            'booking_not_completed',
+            pg_catalog.format('only a completed booking can be reviewed, and this one is %s', v_booking.status)
+        );
+    end if;
+
+    -- one customer's reviews take turns, so the daily limit cannot be raced past
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.reviews:' || v_customer::text, 0));
+    if exists (select from app.reviews as r where r.booking_id = p_booking_id) then
+        perform internal.fail(
+            'already_reviewed', 'this booking has already been reviewed; change the review with edit_review'
+        );
+    end if;
+    if (
+        select pg_catalog.count(*) from app.reviews as r
+        where r.customer_id = v_customer and r.created_at > pg_catalog.now() - '1 day'::interval
+    ) >= v_limit then
+        perform internal.fail(
+            'too_many_reviews', pg_catalog.format('at most %s reviews a day; try again tomorrow', v_limit)
+        );
+    end if;
+
+    insert into app.reviews as r (booking_id, provider_id, customer_id, author_name, stars, body)
+    select v_booking.id, v_booking.provider_id, v_customer, internal.public_name(u.full_name), p_stars, v_body
+    from app.users as u
+    where u.id = v_customer
+    returning r.id into v_review_id;
+
+    select p.owner_id into v_owner from app.providers as p where p.id = v_booking.provider_id;
+    perform internal.notify(
+        'review_received', v_owner, 'review_received:' || v_review_id::text,
+        internal.booking_event_data(v_booking.id) || pg_catalog.jsonb_build_object('stars', p_stars)
+    );
+    return internal.review_json(v_review_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION review_booking(p_booking_id uuid, p_stars integer, p_body text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.review_booking(p_booking_id uuid, p_stars integer, p_body text) IS 'Review one of the caller''s completed bookings, once; notify the provider.
+Definer: writes the review, the provider''s rating and the notification.';
+
+
+--
+-- Name: review_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.review_json(p_review_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', r.id,
+        'booking_id', r.booking_id,
+        'provider_id', r.provider_id,
+        'author_name', r.author_name,
+        'stars', r.stars,
+        'body', r.body,
+        'reply', r.reply,
+        'replied_at', r.replied_at,
+        'created_at', r.created_at,
+        'edited_at', r.edited_at,
+        'editable_until', r.created_at + pg_catalog.make_interval(days => 14),
+        'hidden', r.hidden_at is not null,
+        'hidden_reason', r.hidden_reason
+    )
+    from app.reviews as r
+    where r.id = p_review_id
+$$;
+
+
+--
+-- Name: FUNCTION review_json(p_review_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.review_json(p_review_id uuid) IS 'A review as the review functions return it. Definer: called after writes the caller cannot read back.';
+
+
+--
+-- Name: review_text(text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.review_text(p_text text, p_name text, p_max integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    -- trimmed; blank is no text
+    if pg_catalog.char_length(p_text) > p_max then
+        perform internal.fail('invalid_input', pg_catalog.format('%s must be at most %s characters', p_name, p_max));
+    end if;
+    return nullif(pg_catalog.btrim(p_text), '');
+end
+$$;
+
+
+--
+-- Name: FUNCTION review_text(p_text text, p_name text, p_max integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.review_text(p_text text, p_name text, p_max integer) IS 'A review''s or reply''s text, trimmed (blank: null); longer than p_max characters: 400 invalid_input naming it.';
+
+
+--
+-- Name: reviews_apply_rating(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reviews_apply_rating() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider uuid;
+    v_count integer := 0;
+    v_weight numeric := 0;
+    v_stars numeric := 0;
+begin
+    -- what the old row counted for (if visible) goes, what the new one counts for comes
+    if tg_op in ('UPDATE', 'DELETE') and old.hidden_at is null then
+        v_count := v_count - 1;
+        v_weight := v_weight - old.weight;
+        v_stars := v_stars - old.weight * old.stars;
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') and new.hidden_at is null then
+        v_count := v_count + 1;
+        v_weight := v_weight + new.weight;
+        v_stars := v_stars + new.weight * new.stars;
+    end if;
+    v_provider := case when tg_op = 'DELETE' then old.provider_id else new.provider_id end;
+    if v_count = 0 and v_weight = 0 and v_stars = 0 then
+        return null;
+    end if;
+    update app.providers as p
+    set
+        rating_count = p.rating_count + v_count,
+        rating_weight = p.rating_weight + v_weight,
+        rating_weighted_stars = p.rating_weighted_stars + v_stars,
+        rating_avg = case
+            when p.rating_count + v_count > 0
+                then coalesce(
+                    pg_catalog.round((p.rating_weighted_stars + v_stars) / nullif(p.rating_weight + v_weight, 0), 2),
+                    p.rating_avg
+                )
+        end
+    where p.id = v_provider;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION reviews_apply_rating(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reviews_apply_rating() IS 'Trigger: keep the provider''s rating (rating_count, rating_avg and their sums) as reviews are written, edited, hidden or deleted.
+Definer: the caller (a customer reviewing) has no rights on the provider''s row.';
+
+
+--
+-- Name: reviews_set_weight(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.reviews_set_weight() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    new.weight := internal.rating_weight(new.created_at);
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION reviews_set_weight(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.reviews_set_weight() IS 'Trigger: a review''s decay weight follows its created_at.';
+
+
+--
 -- Name: schedule_booking_reminder(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -8374,6 +11541,48 @@ which the caller (anonymous or a customer) may not read.';
 
 
 --
+-- Name: services_append_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.services_append_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- the horizon covers the old reach too: a shorter max_days_ahead frees the days beyond it
+    if tg_op = 'DELETE' then
+        -- a provider deleted with its services (on delete cascade) has nothing left to book
+        if old.is_active and exists (select from app.providers as p where p.id = old.provider_id) then
+            perform internal.append_availability_event(
+                old.provider_id, internal.availability_horizon(old.provider_id, old.max_days_ahead)
+            );
+        end if;
+        return null;
+    end if;
+    if tg_op = 'INSERT' then
+        if new.is_active then
+            perform internal.append_availability_event(new.provider_id, internal.availability_horizon(new.provider_id));
+        end if;
+        return null;
+    end if;
+    perform internal.append_availability_event(
+        new.provider_id, internal.availability_horizon(new.provider_id, old.max_days_ahead)
+    );
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION services_append_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.services_append_events() IS 'Trigger: a service added, removed, or changed in what it takes (duration, buffers, notice,
+horizon, active) changes when it can be booked: availability_changed over the provider''s horizon.
+Definer: providers write their services, and may not write the log.';
+
+
+--
 -- Name: setting(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -8390,6 +11599,25 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.setting(p_key text) IS 'Read one deploy-time setting. Definer: internal.settings holds secrets no API role may read.';
+
+
+--
+-- Name: shrunk_rate(integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.shrunk_rate(p_events integer, p_bookings integer) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.round((p_events + 20 * 0.02) / (p_bookings + 20), 4)
+$$;
+
+
+--
+-- Name: FUNCTION shrunk_rate(p_events integer, p_bookings integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.shrunk_rate(p_events integer, p_bookings integer) IS 'A reliability rate shrunk towards a prior of 20 bookings at 2%: (events + 0.4) / (bookings + 20), 4 decimals.';
 
 
 --
@@ -8831,6 +12059,86 @@ COMMENT ON FUNCTION internal.transition_booking(p_booking_id uuid, p_to text, p_
 audit row and event), queue its notifications and cancel the PaymentIntent of an unpaid booking that ends.
 p_by: customer, provider, ops or system (cancelled_by_role, and cancelled_by in the notification);
 p_reason: the cancel reason; p_extra: refund_cents (for the notification) and cancelled_by_user (a user id).';
+
+
+--
+-- Name: weekly_hours_delete_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_delete_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(select o.provider_id from old_rows as o));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_delete_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_delete_events() IS 'Trigger: weekly hours removed change the provider''s availability over its booking horizon (one event per provider and statement).
+Definer: providers write their hours, and may not write the log.';
+
+
+--
+-- Name: weekly_hours_insert_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_insert_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(select n.provider_id from new_rows as n));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_insert_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_insert_events() IS 'Trigger: weekly hours added change the provider''s availability over its booking horizon (one event per provider and statement).
+Definer: providers write their hours, and may not write the log.';
+
+
+--
+-- Name: weekly_hours_update_events(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.weekly_hours_update_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.append_horizon_events(array(
+        select n.provider_id
+        from new_rows as n
+        inner join old_rows as o on o.id = n.id
+        where (o.day_of_week, o.start_time, o.end_time, o.provider_id) is distinct from (n.day_of_week, n.start_time, n.end_time, n.provider_id)
+        union all
+        select o.provider_id
+        from new_rows as n
+        inner join old_rows as o on o.id = n.id
+        where o.provider_id is distinct from n.provider_id
+    ));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION weekly_hours_update_events(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.weekly_hours_update_events() IS 'Trigger: weekly hours changed change the provider''s availability over its booking horizon
+(one event per provider and statement; a no-op update writes none).
+Definer: providers write their hours, and may not write the log.';
 
 
 --
@@ -11296,7 +14604,9 @@ CREATE VIEW api.my_provider WITH (security_invoker='true') AS
     p.rating_count,
     p.rating_avg,
     p.created_at,
-    p.updated_at
+    p.updated_at,
+    p.suspended_at,
+    p.suspension_reason
    FROM app.providers p
   WHERE (p.owner_id = ( SELECT auth.uid() AS uid))
   WITH LOCAL CHECK OPTION;
@@ -11309,6 +14619,8 @@ CREATE VIEW api.my_provider WITH (security_invoker='true') AS
 COMMENT ON VIEW api.my_provider IS 'The caller''s own provider profile (role provider): read, create (POST) and edit (PATCH).
 
 One profile per account (the owner is the caller); a second POST is a 409.
+While Bookiji staff suspend it (suspended_at, suspension_reason), setting
+is_active to true is a 409 provider_suspended.
 lat/lng out of range are 400 (check constraint providers_lat_check /
 providers_lng_check); an unknown time_zone is 400 invalid_input. Ratings, owner
 and id cannot be written.';
@@ -11410,6 +14722,186 @@ COMMENT ON COLUMN api.my_provider.created_at IS 'Creation time (read-only).';
 --
 
 COMMENT ON COLUMN api.my_provider.updated_at IS 'Last update time (read-only).';
+
+
+--
+-- Name: COLUMN my_provider.suspended_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.suspended_at IS 'When Bookiji staff suspended the profile (read-only; null: not suspended). While suspended it is not offered and is_active cannot be set.';
+
+
+--
+-- Name: COLUMN my_provider.suspension_reason; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_provider.suspension_reason IS 'Why Bookiji staff suspended the profile (read-only).';
+
+
+--
+-- Name: reviews; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.reviews (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    booking_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    author_name text NOT NULL,
+    stars smallint NOT NULL,
+    body text,
+    weight numeric NOT NULL,
+    reply text,
+    replied_at timestamp with time zone,
+    hidden_at timestamp with time zone,
+    hidden_by uuid,
+    hidden_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    edited_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reviews_author_name_check CHECK (((char_length(author_name) >= 1) AND (char_length(author_name) <= 60))),
+    CONSTRAINT reviews_body_check CHECK (((char_length(body) >= 1) AND (char_length(body) <= 2000))),
+    CONSTRAINT reviews_hidden_reason_check CHECK ((((hidden_at IS NULL) AND (hidden_reason IS NULL)) OR ((hidden_at IS NOT NULL) AND ((char_length(hidden_reason) >= 1) AND (char_length(hidden_reason) <= 500))))),
+    CONSTRAINT reviews_replied_at_check CHECK (((reply IS NULL) = (replied_at IS NULL))),
+    CONSTRAINT reviews_reply_check CHECK (((char_length(reply) >= 1) AND (char_length(reply) <= 2000))),
+    CONSTRAINT reviews_stars_check CHECK (((stars >= 1) AND (stars <= 5))),
+    CONSTRAINT reviews_weight_check CHECK ((weight > (0)::numeric))
+);
+
+ALTER TABLE ONLY app.reviews FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.reviews IS 'Verified reviews of completed bookings: stars, text, the provider''s reply, moderation. Written by definers only.';
+
+
+--
+-- Name: COLUMN reviews.author_name; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.reviews.author_name IS 'The customer''s first name and last initial, as shown publicly.';
+
+
+--
+-- Name: COLUMN reviews.weight; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.reviews.weight IS 'Decay weight, 2^((created_at - 2026-01-01) / 730 days); set by a trigger.';
+
+
+--
+-- Name: my_reviews; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.my_reviews WITH (security_invoker='true') AS
+ SELECT r.id,
+    r.booking_id,
+    r.provider_id,
+    r.stars,
+    r.body,
+    r.reply,
+    r.replied_at,
+    r.created_at,
+    r.edited_at,
+    (r.created_at + make_interval(days => 14)) AS editable_until,
+    (r.hidden_at IS NOT NULL) AS hidden,
+    r.hidden_reason
+   FROM app.reviews r
+  WHERE (r.customer_id = ( SELECT auth.uid() AS uid));
+
+
+--
+-- Name: VIEW my_reviews; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.my_reviews IS 'Your own reviews (role customer), hidden ones included with the moderator''s reason.';
+
+
+--
+-- Name: COLUMN my_reviews.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.id IS 'Review id.';
+
+
+--
+-- Name: COLUMN my_reviews.booking_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.booking_id IS 'The reviewed booking.';
+
+
+--
+-- Name: COLUMN my_reviews.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.provider_id IS 'The reviewed provider.';
+
+
+--
+-- Name: COLUMN my_reviews.stars; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.stars IS 'Stars, 1 to 5.';
+
+
+--
+-- Name: COLUMN my_reviews.body; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.body IS 'The review''s text (null: stars only).';
+
+
+--
+-- Name: COLUMN my_reviews.reply; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.reply IS 'The provider''s reply (null: none).';
+
+
+--
+-- Name: COLUMN my_reviews.replied_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.replied_at IS 'When the provider replied.';
+
+
+--
+-- Name: COLUMN my_reviews.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.created_at IS 'When the review was written.';
+
+
+--
+-- Name: COLUMN my_reviews.edited_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.edited_at IS 'When the review was last edited (null: never).';
+
+
+--
+-- Name: COLUMN my_reviews.editable_until; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.editable_until IS 'Until when edit_review accepts a change.';
+
+
+--
+-- Name: COLUMN my_reviews.hidden; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.hidden IS 'Whether moderation hid the review from the public.';
+
+
+--
+-- Name: COLUMN my_reviews.hidden_reason; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_reviews.hidden_reason IS 'Why moderation hid it (null: not hidden).';
 
 
 --
@@ -11858,7 +15350,12 @@ CREATE VIEW api.providers WITH (security_invoker='true') AS
     p.service_radius_km,
     p.time_zone,
     p.rating_count,
-    p.rating_avg
+    p.rating_avg,
+    p.ended_bookings,
+    p.provider_cancellations,
+    p.no_shows,
+    p.provider_cancellation_rate,
+    p.no_show_rate
    FROM app.providers p
   WHERE p.is_active;
 
@@ -11925,14 +15422,139 @@ COMMENT ON COLUMN api.providers.time_zone IS 'IANA time zone of the provider''s 
 -- Name: COLUMN providers.rating_count; Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON COLUMN api.providers.rating_count IS 'Number of ratings received.';
+COMMENT ON COLUMN api.providers.rating_count IS 'Number of ratings received (published reviews, see api.reviews).';
 
 
 --
 -- Name: COLUMN providers.rating_avg; Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON COLUMN api.providers.rating_avg IS 'Average rating (1 to 5), null without ratings.';
+COMMENT ON COLUMN api.providers.rating_avg IS 'Average rating (1 to 5), null without ratings; time-decayed: a rating weighs half as much every two years.';
+
+
+--
+-- Name: COLUMN providers.ended_bookings; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.ended_bookings IS 'Bookings with this provider that ended (completed, no_show or cancelled).';
+
+
+--
+-- Name: COLUMN providers.provider_cancellations; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.provider_cancellations IS 'Of those, how many the provider cancelled.';
+
+
+--
+-- Name: COLUMN providers.no_shows; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.no_shows IS 'Of those, how many ended as no_show.';
+
+
+--
+-- Name: COLUMN providers.provider_cancellation_rate; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.provider_cancellation_rate IS 'Share of ended bookings the provider cancelled, shrunk towards 2% (a prior of 20 bookings): "cancels 1% of bookings".';
+
+
+--
+-- Name: COLUMN providers.no_show_rate; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.providers.no_show_rate IS 'Share of ended bookings that ended as no_show, shrunk towards 2% (a prior of 20 bookings).';
+
+
+--
+-- Name: reviews; Type: VIEW; Schema: api; Owner: -
+--
+
+CREATE VIEW api.reviews WITH (security_invoker='true') AS
+ SELECT r.id,
+    r.provider_id,
+    r.author_name,
+    r.stars,
+    r.body,
+    r.reply,
+    r.replied_at,
+    r.created_at,
+    r.edited_at
+   FROM app.reviews r
+  WHERE (r.hidden_at IS NULL);
+
+
+--
+-- Name: VIEW reviews; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON VIEW api.reviews IS 'Published reviews of providers: stars, text, the provider''s reply; the author as first name and last initial.
+
+Open to everyone. Hidden reviews are left out. Filter by provider: ?provider_id=eq.<id>&order=created_at.desc.';
+
+
+--
+-- Name: COLUMN reviews.id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.id IS 'Review id.';
+
+
+--
+-- Name: COLUMN reviews.provider_id; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.provider_id IS 'The reviewed provider.';
+
+
+--
+-- Name: COLUMN reviews.author_name; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.author_name IS 'The customer''s first name and last initial ("Marie T.").';
+
+
+--
+-- Name: COLUMN reviews.stars; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.stars IS 'Stars, 1 to 5.';
+
+
+--
+-- Name: COLUMN reviews.body; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.body IS 'The review''s text (null: stars only).';
+
+
+--
+-- Name: COLUMN reviews.reply; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.reply IS 'The provider''s reply (null: none).';
+
+
+--
+-- Name: COLUMN reviews.replied_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.replied_at IS 'When the provider replied.';
+
+
+--
+-- Name: COLUMN reviews.created_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.created_at IS 'When the review was written.';
+
+
+--
+-- Name: COLUMN reviews.edited_at; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.reviews.edited_at IS 'When the review was last edited (null: never).';
 
 
 --
@@ -12148,6 +15770,40 @@ COMMENT ON COLUMN api.services.cancel_notice_hours IS 'Cancelling at least this 
 --
 
 COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling later than cancel_notice_hours.';
+
+
+--
+-- Name: analytics_provider_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_provider_hours (
+    provider_id uuid NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    status text NOT NULL,
+    currency text NOT NULL,
+    bookings bigint DEFAULT 0 NOT NULL,
+    booked_cents bigint DEFAULT 0 NOT NULL,
+    lead_minutes bigint DEFAULT 0 NOT NULL,
+    cancelled_by_customer bigint DEFAULT 0 NOT NULL,
+    cancelled_by_provider bigint DEFAULT 0 NOT NULL,
+    cancelled_by_ops bigint DEFAULT 0 NOT NULL,
+    cancelled_by_system bigint DEFAULT 0 NOT NULL,
+    cancelled_late bigint DEFAULT 0 NOT NULL,
+    captured_cents bigint DEFAULT 0 NOT NULL,
+    refunded_cents bigint DEFAULT 0 NOT NULL,
+    fees_kept_cents bigint DEFAULT 0 NOT NULL,
+    outstanding_cents bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_provider_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_provider_hours IS 'Rollup: the sums of app.analytics_booking_facts per provider, UTC start hour, category, status and currency.';
 
 
 --
@@ -12394,6 +16050,7 @@ CREATE TABLE app.users (
     email_confirmed_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
     CONSTRAINT users_email_check CHECK (((length((email)::text) <= 254) AND ((email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT users_full_name_check CHECK (((length(btrim(full_name)) >= 1) AND (length(btrim(full_name)) <= 200))),
     CONSTRAINT users_locale_check CHECK ((locale = ANY (ARRAY['en'::text, 'fr'::text]))),
@@ -12409,6 +16066,13 @@ ALTER TABLE ONLY app.users FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.users IS 'Accounts: one row per person (customer, provider or ops), with the editable profile.';
+
+
+--
+-- Name: COLUMN users.deleted_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.users.deleted_at IS 'When the person deleted the account: email, name and phone were replaced, sign-in ended (null: live).';
 
 
 --
@@ -12673,6 +16337,48 @@ COMMENT ON TABLE auth.sessions IS 'One row per login; access tokens carry its id
 
 
 --
+-- Name: analytics_live_facts; Type: VIEW; Schema: internal; Owner: -
+--
+
+CREATE VIEW internal.analytics_live_facts WITH (security_barrier='true') AS
+ SELECT b.id AS booking_id,
+    b.provider_id,
+    s.category_id,
+    date_trunc('hour'::text, lower(b.during), 'UTC'::text) AS hour,
+    b.status,
+    b.currency,
+    1 AS bookings,
+    (b.price_cents)::bigint AS booked_cents,
+    (floor((EXTRACT(epoch FROM (lower(b.during) - b.created_at)) / (60)::numeric)))::bigint AS lead_minutes,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'customer'::text)), false))::integer AS cancelled_by_customer,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'provider'::text)), false))::integer AS cancelled_by_provider,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'ops'::text)), false))::integer AS cancelled_by_ops,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_by_role = 'system'::text)), false))::integer AS cancelled_by_system,
+    (COALESCE(((b.status = 'cancelled'::text) AND (b.cancelled_at >= (lower(b.during) - make_interval(hours => b.cancel_notice_hours)))), false))::integer AS cancelled_late,
+    COALESCE(( SELECT sum(p.captured_cents) AS sum
+           FROM app.payments p
+          WHERE (p.booking_id = b.id)), (0)::bigint) AS captured_cents,
+    COALESCE(( SELECT sum(r.amount_cents) AS sum
+           FROM app.refunds r
+          WHERE ((r.booking_id = b.id) AND (r.status = 'succeeded'::text))), (0)::bigint) AS refunded_cents,
+    COALESCE(( SELECT sum(f.amount_cents) AS sum
+           FROM app.booking_fees f
+          WHERE (f.booking_id = b.id)), (0)::bigint) AS fees_kept_cents,
+    COALESCE(( SELECT sum(p.amount_cents) AS sum
+           FROM app.payments p
+          WHERE ((p.booking_id = b.id) AND (p.status = ANY (ARRAY['pending'::text, 'requires_payment'::text])))), (0)::bigint) AS outstanding_cents
+   FROM (app.bookings b
+     JOIN app.services s ON ((b.service_id = s.id)));
+
+
+--
+-- Name: VIEW analytics_live_facts; Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON VIEW internal.analytics_live_facts IS 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
+
+
+--
 -- Name: settings; Type: TABLE; Schema: internal; Owner: -
 --
 
@@ -12919,6 +16625,22 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: analytics_booking_facts analytics_booking_facts_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_booking_facts
+    ADD CONSTRAINT analytics_booking_facts_pkey PRIMARY KEY (booking_id);
+
+
+--
+-- Name: analytics_provider_hours analytics_provider_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_provider_hours
+    ADD CONSTRAINT analytics_provider_hours_pkey PRIMARY KEY (provider_id, hour, category_id, status, currency);
+
+
+--
 -- Name: booking_fees booking_fees_booking_id_kind_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -13084,6 +16806,22 @@ ALTER TABLE ONLY app.refunds
 
 ALTER TABLE ONLY app.refunds
     ADD CONSTRAINT refunds_stripe_refund_id_key UNIQUE (stripe_refund_id);
+
+
+--
+-- Name: reviews reviews_booking_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_booking_id_key UNIQUE (booking_id);
+
+
+--
+-- Name: reviews reviews_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_pkey PRIMARY KEY (id);
 
 
 --
@@ -13351,6 +17089,27 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
+-- Name: analytics_booking_facts_hour_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_booking_facts_hour_idx ON app.analytics_booking_facts USING btree (hour);
+
+
+--
+-- Name: analytics_booking_facts_provider_id_hour_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_booking_facts_provider_id_hour_idx ON app.analytics_booking_facts USING btree (provider_id, hour);
+
+
+--
+-- Name: analytics_provider_hours_hour_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_provider_hours_hour_idx ON app.analytics_provider_hours USING btree (hour);
+
+
+--
 -- Name: booking_fees_booking_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -13400,6 +17159,13 @@ CREATE INDEX bookings_provider_id_idx ON app.bookings USING btree (provider_id);
 
 
 --
+-- Name: bookings_provider_id_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_provider_id_starts_at_idx ON app.bookings USING btree (provider_id, lower(during), id);
+
+
+--
 -- Name: bookings_quote_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -13411,6 +17177,13 @@ CREATE INDEX bookings_quote_id_idx ON app.bookings USING btree (quote_id);
 --
 
 CREATE INDEX bookings_service_id_idx ON app.bookings USING btree (service_id);
+
+
+--
+-- Name: bookings_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_starts_at_idx ON app.bookings USING btree (lower(during), id);
 
 
 --
@@ -13512,6 +17285,20 @@ CREATE INDEX providers_location_idx ON app.providers USING gist (location);
 
 
 --
+-- Name: providers_suspended_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_suspended_at_idx ON app.providers USING btree (suspended_at) WHERE (suspended_at IS NOT NULL);
+
+
+--
+-- Name: providers_suspended_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_suspended_by_idx ON app.providers USING btree (suspended_by);
+
+
+--
 -- Name: quote_items_provider_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -13530,6 +17317,13 @@ CREATE INDEX quote_items_service_id_idx ON app.quote_items USING btree (service_
 --
 
 CREATE INDEX quotes_category_id_idx ON app.quotes USING btree (category_id);
+
+
+--
+-- Name: quotes_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX quotes_created_at_idx ON app.quotes USING btree (created_at);
 
 
 --
@@ -13558,6 +17352,27 @@ CREATE INDEX refunds_payment_id_idx ON app.refunds USING btree (payment_id);
 --
 
 CREATE INDEX refunds_requested_by_idx ON app.refunds USING btree (requested_by);
+
+
+--
+-- Name: reviews_customer_id_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX reviews_customer_id_created_at_idx ON app.reviews USING btree (customer_id, created_at);
+
+
+--
+-- Name: reviews_hidden_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX reviews_hidden_by_idx ON app.reviews USING btree (hidden_by);
+
+
+--
+-- Name: reviews_provider_id_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX reviews_provider_id_created_at_idx ON app.reviews USING btree (provider_id, created_at DESC);
 
 
 --
@@ -13596,10 +17411,24 @@ CREATE INDEX services_provider_id_category_id_idx ON app.services USING btree (p
 
 
 --
+-- Name: stripe_events_payment_intent_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX stripe_events_payment_intent_idx ON app.stripe_events USING btree (COALESCE((payload #>> '{data,object,payment_intent}'::text[]), (payload #>> '{data,object,id}'::text[])));
+
+
+--
 -- Name: stripe_events_type_received_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
 CREATE INDEX stripe_events_type_received_at_idx ON app.stripe_events USING btree (type, received_at);
+
+
+--
+-- Name: users_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX users_created_at_idx ON app.users USING btree (created_at) WHERE (role = 'customer'::text);
 
 
 --
@@ -13764,6 +17593,13 @@ CREATE TRIGGER _010_read_only INSTEAD OF INSERT OR DELETE OR UPDATE ON api.servi
 
 
 --
+-- Name: providers _010_refuse_while_suspended; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _010_refuse_while_suspended BEFORE UPDATE OF is_active ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.providers_refuse_while_suspended();
+
+
+--
 -- Name: providers _050_default_owner; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -13771,10 +17607,24 @@ CREATE TRIGGER _050_default_owner BEFORE INSERT ON app.providers FOR EACH ROW EX
 
 
 --
+-- Name: providers _050_initial_rating; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _050_initial_rating BEFORE INSERT ON app.providers FOR EACH ROW EXECUTE FUNCTION internal.providers_initial_rating();
+
+
+--
 -- Name: services _050_search_key; Type: TRIGGER; Schema: app; Owner: -
 --
 
 CREATE TRIGGER _050_search_key BEFORE INSERT OR UPDATE OF provider_id, is_active, price_cents, search_key ON app.services FOR EACH ROW EXECUTE FUNCTION internal.service_search_key();
+
+
+--
+-- Name: reviews _050_weight; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _050_weight BEFORE INSERT OR UPDATE OF created_at ON app.reviews FOR EACH ROW EXECUTE FUNCTION internal.reviews_set_weight();
 
 
 --
@@ -13820,6 +17670,13 @@ CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.providers FOR EACH ROW
 
 
 --
+-- Name: reviews _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.reviews FOR EACH ROW EXECUTE FUNCTION internal.touch_updated_at();
+
+
+--
 -- Name: services _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -13848,10 +17705,52 @@ CREATE TRIGGER _300_search_keys AFTER UPDATE OF lat, lng, rating_count, rating_a
 
 
 --
+-- Name: providers _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability AFTER UPDATE OF time_zone, is_active ON app.providers FOR EACH ROW WHEN (((old.time_zone IS DISTINCT FROM new.time_zone) OR (old.is_active IS DISTINCT FROM new.is_active))) EXECUTE FUNCTION internal.providers_append_events();
+
+
+--
+-- Name: services _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability AFTER INSERT OR DELETE ON app.services FOR EACH ROW EXECUTE FUNCTION internal.services_append_events();
+
+
+--
 -- Name: time_off _500_event_availability; Type: TRIGGER; Schema: app; Owner: -
 --
 
 CREATE TRIGGER _500_event_availability AFTER INSERT OR DELETE OR UPDATE ON app.time_off FOR EACH ROW EXECUTE FUNCTION internal.time_off_append_events();
+
+
+--
+-- Name: services _500_event_availability_changed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_changed AFTER UPDATE ON app.services FOR EACH ROW WHEN (((old.duration_minutes IS DISTINCT FROM new.duration_minutes) OR (old.buffer_before_minutes IS DISTINCT FROM new.buffer_before_minutes) OR (old.buffer_after_minutes IS DISTINCT FROM new.buffer_after_minutes) OR (old.min_notice_minutes IS DISTINCT FROM new.min_notice_minutes) OR (old.max_days_ahead IS DISTINCT FROM new.max_days_ahead) OR (old.is_active IS DISTINCT FROM new.is_active) OR (old.provider_id IS DISTINCT FROM new.provider_id))) EXECUTE FUNCTION internal.services_append_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_delete AFTER DELETE ON app.weekly_hours REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_delete_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_insert AFTER INSERT ON app.weekly_hours REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_insert_events();
+
+
+--
+-- Name: weekly_hours _500_event_availability_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_event_availability_update AFTER UPDATE ON app.weekly_hours REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.weekly_hours_update_events();
 
 
 --
@@ -13880,6 +17779,83 @@ CREATE TRIGGER _500_event_created AFTER INSERT ON app.notifications FOR EACH ROW
 --
 
 CREATE TRIGGER _500_event_refunded AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((old.status IS DISTINCT FROM 'succeeded'::text) AND (new.status = 'succeeded'::text))) EXECUTE FUNCTION internal.refunds_append_event();
+
+
+--
+-- Name: reviews _500_rating; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_rating AFTER INSERT OR DELETE OR UPDATE OF stars, weight, created_at, hidden_at, provider_id ON app.reviews FOR EACH ROW EXECUTE FUNCTION internal.reviews_apply_rating();
+
+
+--
+-- Name: bookings _500_reliability; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_reliability AFTER INSERT OR DELETE OR UPDATE OF status, provider_id ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_reliability();
+
+
+--
+-- Name: services _510_analytics_category; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_category AFTER UPDATE ON app.services FOR EACH ROW WHEN ((old.category_id IS DISTINCT FROM new.category_id)) EXECUTE FUNCTION internal.analytics_service_category_changed();
+
+
+--
+-- Name: booking_fees _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.booking_fees FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: bookings _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_changed();
+
+
+--
+-- Name: payments _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: refunds _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: booking_fees _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.booking_fees FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: bookings _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.bookings FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.during IS DISTINCT FROM new.during) OR (old.service_id IS DISTINCT FROM new.service_id) OR (old.provider_id IS DISTINCT FROM new.provider_id) OR (old.price_cents IS DISTINCT FROM new.price_cents) OR (old.currency IS DISTINCT FROM new.currency) OR (old.created_at IS DISTINCT FROM new.created_at) OR (old.cancelled_at IS DISTINCT FROM new.cancelled_at) OR (old.cancelled_by_role IS DISTINCT FROM new.cancelled_by_role) OR (old.cancel_notice_hours IS DISTINCT FROM new.cancel_notice_hours))) EXECUTE FUNCTION internal.analytics_booking_changed();
+
+
+--
+-- Name: payments _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.payments FOR EACH ROW WHEN (((old.captured_cents IS DISTINCT FROM new.captured_cents) OR (old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: refunds _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
 
 
 --
@@ -14010,6 +17986,14 @@ ALTER TABLE ONLY app.providers
 
 
 --
+-- Name: providers providers_suspended_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.providers
+    ADD CONSTRAINT providers_suspended_by_fkey FOREIGN KEY (suspended_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
 -- Name: quote_items quote_items_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -14071,6 +18055,38 @@ ALTER TABLE ONLY app.refunds
 
 ALTER TABLE ONLY app.refunds
     ADD CONSTRAINT refunds_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: reviews reviews_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: reviews reviews_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: reviews reviews_hidden_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_hidden_by_fkey FOREIGN KEY (hidden_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: reviews reviews_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.reviews
+    ADD CONSTRAINT reviews_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
 
 
 --
@@ -14160,6 +18176,18 @@ ALTER TABLE ONLY pgmq.notify_insert_throttle
 ALTER TABLE ONLY pgmq.topic_bindings
     ADD CONSTRAINT topic_bindings_meta_queue_name_fk FOREIGN KEY (queue_name) REFERENCES pgmq.meta(queue_name) ON DELETE CASCADE;
 
+
+--
+-- Name: analytics_booking_facts; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_provider_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_provider_hours ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: booking_fees; Type: ROW SECURITY; Schema: app; Owner: -
@@ -14358,6 +18386,12 @@ ALTER TABLE app.quotes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.refunds ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: reviews; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.reviews ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: events select_anon; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -14386,6 +18420,20 @@ COMMENT ON POLICY select_customer ON app.events IS 'A customer reads availabilit
 
 
 --
+-- Name: reviews select_customer; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_customer ON app.reviews FOR SELECT TO customer USING (((hidden_at IS NULL) OR (customer_id = ( SELECT auth.uid() AS uid))));
+
+
+--
+-- Name: POLICY select_customer ON reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_customer ON app.reviews IS 'A customer reads the published reviews, and its own reviews even when hidden.';
+
+
+--
 -- Name: service_categories select_everyone; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -14397,6 +18445,20 @@ CREATE POLICY select_everyone ON app.service_categories FOR SELECT TO anon, cust
 --
 
 COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonymous callers included, reads every category.';
+
+
+--
+-- Name: analytics_provider_hours select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_provider_hours FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_provider_hours IS 'Ops staff read every provider''s rollup rows.';
 
 
 --
@@ -14523,6 +18585,20 @@ CREATE POLICY select_ops ON app.refunds FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.refunds IS 'Ops staff read every refund.';
+
+
+--
+-- Name: reviews select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.reviews FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.reviews IS 'Ops staff read every review, hidden ones included.';
 
 
 --
@@ -14746,6 +18822,36 @@ COMMENT ON POLICY select_provider ON app.events IS 'A provider account reads ava
 
 
 --
+-- Name: reviews select_provider; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider ON app.reviews FOR SELECT TO provider USING ((hidden_at IS NULL));
+
+
+--
+-- Name: POLICY select_provider ON reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider ON app.reviews IS 'A provider account reads the published reviews.';
+
+
+--
+-- Name: analytics_provider_hours select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.analytics_provider_hours FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON analytics_provider_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.analytics_provider_hours IS 'A provider account reads the rollup rows of its own provider only.';
+
+
+--
 -- Name: booking_fees select_provider_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -14886,6 +18992,20 @@ CREATE POLICY select_public ON app.providers FOR SELECT TO anon, customer USING 
 --
 
 COMMENT ON POLICY select_public ON app.providers IS 'Anonymous callers and customers read active providers (and only their public columns, by grant).';
+
+
+--
+-- Name: reviews select_public; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_public ON app.reviews FOR SELECT TO anon USING ((hidden_at IS NULL));
+
+
+--
+-- Name: POLICY select_public ON reviews; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_public ON app.reviews IS 'Anonymous callers read the reviews moderation has not hidden.';
 
 
 --
@@ -15183,4 +19303,12 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202030001'),
     ('20261202030002'),
     ('20261202030003'),
-    ('20261202050001');
+    ('20261202050001'),
+    ('20261202070000'),
+    ('20261202070100'),
+    ('20261202070200'),
+    ('20261202070300'),
+    ('20261202072000'),
+    ('20261202072100'),
+    ('20261202072200'),
+    ('20261202080000');
