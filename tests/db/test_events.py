@@ -356,4 +356,9 @@ def test_the_purge_removes_only_events_older_than_the_retention(
     )
     fresh = plant("0 seconds")
     assert db.execute("select internal.purge_events()").fetchone() == (1,)
-    assert {r[0] for r in db.execute("select id from app.events")} == {fresh}
+    # the shop's own events (its hours, written just now) are fresh too and stay
+    remaining = {r[0] for r in db.execute("select id from app.events")}
+    assert fresh in remaining and recent not in remaining and old not in remaining
+    assert db.execute(
+        "select count(*) from app.events where created_at < now() - interval '1 hour'"
+    ).fetchone() == (0,)
