@@ -41,6 +41,8 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
     from localstripe.resources import store
     from localstripe.server import app
 
+    from bookiji import stripe_connect
+
     dirty = False
 
     def mark_dirty() -> None:
@@ -59,6 +61,7 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
 
     store.dump_to_disk = mark_dirty  # the store calls it after every change
     app.middlewares.insert(0, web.middleware(_stripe_js_additions))
+    stripe_connect.install(app)  # Stripe Connect, which localstripe lacks
     if state is not None:
         state.parent.mkdir(parents=True, exist_ok=True)
         if state.exists():
