@@ -567,3 +567,31 @@ def test_a_separate_transfer_and_its_reversal(client: stripe.StripeClient) -> No
             params={"amount": 1, "currency": "cad", "destination": "acct_nobody"}
         )
     assert nobody.value.param == "destination"
+
+
+def test_confirm_takes_the_payment_method_and_an_account_can_be_deleted(
+    client: stripe.StripeClient,
+) -> None:
+    account = onboard(client)
+    customer, method = saved_card(client, "4242424242424242")
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": 3000,
+            "currency": "cad",
+            "customer": customer,
+            "transfer_data": {"destination": account.id},
+        }
+    )
+    confirmed = client.v1.payment_intents.confirm(
+        intent.id, params={"payment_method": method, "off_session": True}
+    )
+    assert confirmed.status == "succeeded"
+    charge = client.v1.charges.retrieve(charge_id(confirmed))
+    assert client.v1.transfers.retrieve(charge.transfer).amount == 3000  # no fee: all of it
+    assert charge.application_fee is None
+
+    deleted = client.v1.accounts.delete(account.id)
+    assert deleted.deleted is True
+    with pytest.raises(stripe.InvalidRequestError) as gone:
+        client.v1.accounts.retrieve(account.id)
+    assert gone.value.code == "resource_missing"
