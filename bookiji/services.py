@@ -4,7 +4,8 @@ localstripe's own command line listens on every interface; here its aiohttp app
 is started on 127.0.0.1 unless the command line names another address (inside a
 container: `--host 0.0.0.0`). The SMTP sink is aiosmtpd, saving each received
 message as an ``.eml`` file under ``.data/mail/``. The development stack keeps
-localstripe's objects in ``.data/stripe/`` across restarts.
+localstripe's objects in ``.data/stripe/`` across restarts. localstripe gets Stripe
+Connect from bookiji/stripe_connect.py (docs/operations.md).
 """
 
 from __future__ import annotations
