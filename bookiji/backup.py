@@ -30,6 +30,7 @@ from worker.errors import ConfigError
 
 MANIFEST = "bookiji-backup.json"
 # PostgreSQL's words when the archive ends before the recovery target (PG 13 and later)
+RECOVERY_SETTINGS = ("restore_command", "recovery_target_time", "recovery_target_action")
 TARGET_NOT_REACHED = "recovery ended before configured recovery target was reached"
 
 
@@ -85,7 +86,7 @@ def _one(url: str, sql: str, *args: Any) -> Any:
 def _run_as_server(cmd: list[str], password: str) -> subprocess.CompletedProcess[str]:
     # the password goes through the environment (runuser keeps it), never the command line
     return subprocess.run(
-        cluster_mod._as_server_user(cmd),
+        cluster_mod.as_server_user(cmd),
         capture_output=True,
         text=True,
         check=False,
@@ -135,7 +136,7 @@ def take(
     label = label or f"bookiji {stamp}"
     target = base / stamp
     target.mkdir()
-    cluster_mod._chown_to_server_user(target)
+    cluster_mod.chown_to_server_user(target)
     try:
         res = _run_as_server(
             [
@@ -277,7 +278,7 @@ def _lay_down(c: Cluster, backup: BaseBackup, wal: Path, to: datetime) -> None:
     c.data_dir.mkdir(parents=True, exist_ok=True)
     cluster_mod.server_owned_dir(c.link, c.name)
     res = subprocess.run(
-        cluster_mod._as_server_user(["cp", "-a", str(backup.data.resolve()), str(c.pgdata)]),
+        cluster_mod.as_server_user(["cp", "-a", str(backup.data.resolve()), str(c.pgdata)]),
         capture_output=True,
         text=True,
         check=False,
@@ -285,18 +286,18 @@ def _lay_down(c: Cluster, backup: BaseBackup, wal: Path, to: datetime) -> None:
     if res.returncode != 0:
         raise ConfigError(f"copying the base backup failed: {res.stderr.strip()}")
     c.socket_dir.mkdir(mode=0o700, exist_ok=True)
-    cluster_mod._chown_to_server_user(c.socket_dir)
+    cluster_mod.chown_to_server_user(c.socket_dir)
     wal_quoted = str(wal).replace("'", "")
     with (c.pgdata / "postgresql.auto.conf").open("a") as f:
         f.write(
             "# bookiji restore (reset once promoted)\n"
-            f"restore_command = 'cp \"{wal_quoted}/%f\" \"%p\"'\n"
+            f'restore_command = \'cp "{wal_quoted}/%f" "%p"\'\n'
             f"recovery_target_time = '{to.isoformat()}'\n"
             "recovery_target_action = 'promote'\n"
         )
     signal = c.pgdata / "recovery.signal"
     signal.touch()
-    cluster_mod._chown_to_server_user(signal)
+    cluster_mod.chown_to_server_user(signal)
 
 
 def _recover(c: Cluster, password: str, to: datetime, wal: Path, timeout: float) -> None:
@@ -308,12 +309,15 @@ def _recover(c: Cluster, password: str, to: datetime, wal: Path, timeout: float)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with psycopg.connect(url, password=password, autocommit=True, connect_timeout=5) as conn:
+            with psycopg.connect(
+                url, password=password, autocommit=True, connect_timeout=5
+            ) as conn:
                 row = conn.execute("select pg_is_in_recovery()").fetchone()
                 if row is not None and not row[0]:
-                    for name in ("restore_command", "recovery_target_time", "recovery_target_action"):
+                    # read only when a recovery starts: out of postgresql.auto.conf, they
+                    # cannot come back if this cluster is ever started in recovery again
+                    for name in RECOVERY_SETTINGS:
                         conn.execute(f"alter system reset {name}")
-                    conn.execute("select pg_reload_conf()")
                     return
         except psycopg.OperationalError:
             pass

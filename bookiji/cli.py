@@ -116,7 +116,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     c = stack.embedded_cluster(s)
     if not c.running():
         raise ConfigError("the embedded cluster is not running: start it (bookiji db start)")
-    password = stack._postgres_password(s)
+    password = config.load_secrets(s.data_dir)["POSTGRES_PASSWORD"]
     b = backup.take(c, s.admin_url("postgres"), s.backup_dir, password, args.label)
     print(f"base backup {b.path.name} taken: WAL {b.start_lsn}..{b.end_lsn}, label {b.label!r}")
     print(f"in {b.path}")
@@ -139,10 +139,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     into = Path(args.into).absolute() if args.into else s.data_dir / "restores" / stamp
     port = args.port or free_port()
-    password = stack._postgres_password(s)
+    password = config.load_secrets(s.data_dir)["POSTGRES_PASSWORD"]
     r = backup.restore(s.backup_dir, to, into, port, password)
     print(f"restored base backup {r.backup.path.name} and the WAL archive up to {to.isoformat()}")
-    print(f"the new cluster is promoted and running on 127.0.0.1:{port} (data in {r.cluster.pgdata})")
+    print(
+        f"the new cluster is promoted and running on 127.0.0.1:{port} (data in {r.cluster.pgdata})"
+    )
     print(f"connect:  psql 'postgresql://postgres@127.0.0.1:{port}/{s.db_name}'")
     print("          (the password is POSTGRES_PASSWORD of .data/secrets.json, as for the source)")
     print(f"stop it:  {' '.join(r.cluster.stop_command())}")

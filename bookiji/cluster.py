@@ -64,11 +64,11 @@ def _postgres_user() -> pwd.struct_passwd:
         ) from exc
 
 
-def _as_server_user(cmd: list[str]) -> list[str]:
+def as_server_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if _is_root() else cmd
 
 
-def _chown_to_server_user(path: Path) -> None:
+def chown_to_server_user(path: Path) -> None:
     if _is_root():
         pw = _postgres_user()
         os.chown(path, pw.pw_uid, pw.pw_gid)
@@ -88,7 +88,7 @@ def server_owned_dir(link: Path, tag: str) -> Path:
             target.mkdir(mode=0o700, exist_ok=True)
             link.symlink_to(target)
     home = link.resolve() if link.is_symlink() else link
-    _chown_to_server_user(home)
+    chown_to_server_user(home)
     home.chmod(0o700)
     return home
 
@@ -193,14 +193,14 @@ class Cluster:
         self._prepare_home()
         for sub in (self.pgdata, self.socket_dir):
             sub.mkdir(mode=0o700, exist_ok=True)
-            _chown_to_server_user(sub)
+            chown_to_server_user(sub)
         pwfile = self.home / "pwfile"
         pwfile.write_text(self.password + "\n")
         pwfile.chmod(0o600)
-        _chown_to_server_user(pwfile)
+        chown_to_server_user(pwfile)
         try:
             subprocess.run(
-                _as_server_user(
+                as_server_user(
                     [
                         str(PG_BIN / "initdb"),
                         "-D",
@@ -249,13 +249,13 @@ class Cluster:
             lines += ["archive_mode = off"]
         port_conf = self.pgdata / "bookiji.port.conf"
         port_conf.write_text("\n".join(lines) + "\n")
-        _chown_to_server_user(port_conf)
+        chown_to_server_user(port_conf)
 
     def running(self) -> bool:
         if not self.initialized():
             return False
         res = subprocess.run(
-            _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "status"]),
+            as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "status"]),
             capture_output=True,
             check=False,
         )
@@ -274,9 +274,9 @@ class Cluster:
         self._write_port()
         if not self.log_file.exists():
             self.log_file.touch()
-            _chown_to_server_user(self.log_file)
+            chown_to_server_user(self.log_file)
         res = subprocess.run(
-            _as_server_user(
+            as_server_user(
                 [
                     str(PG_BIN / "pg_ctl"),
                     "-D",
@@ -301,7 +301,7 @@ class Cluster:
         if not self.running():
             return
         subprocess.run(
-            _as_server_user(
+            as_server_user(
                 [str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-m", mode, "-w", "stop"]
             ),
             check=True,
@@ -310,11 +310,11 @@ class Cluster:
 
     def stop_command(self) -> list[str]:
         """How an operator stops this cluster by hand (printed by bookiji restore)."""
-        return _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "stop"])
+        return as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "stop"])
 
     def restart(self, mode: str = "fast") -> None:
         subprocess.run(
-            _as_server_user(
+            as_server_user(
                 [
                     str(PG_BIN / "pg_ctl"),
                     "-D",
