@@ -198,6 +198,18 @@ def take(
     return backup
 
 
+def verify(b: BaseBackup) -> str | None:
+    """Check ``b`` against its manifest (pg_verifybackup: every file's size and checksum,
+    and that the WAL it needs parses); None when it is sound, else what is wrong."""
+    res = subprocess.run(
+        cluster_mod.as_server_user([str(PG_BIN / "pg_verifybackup"), str(b.data.resolve())]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return None if res.returncode == 0 else (res.stderr or res.stdout).strip()
+
+
 def parse_time(text: str) -> datetime:
     """An ISO 8601 time; without an offset it is UTC."""
     try:

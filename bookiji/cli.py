@@ -112,6 +112,15 @@ def cmd_backup(args: argparse.Namespace) -> int:
             print(b.summary())
         print(f"{len(backups)} base backup(s) under {s.backup_dir / 'base'}")
         return 0
+    if args.verify:
+        bad = 0
+        for b in backup.list_backups(s.backup_dir):
+            problem = backup.verify(b)
+            bad += problem is not None
+            print(f"{b.path.name}: {'ok' if problem is None else 'BROKEN'}")
+            if problem:
+                print(f"  {problem}")
+        return 1 if bad else 0
     _embedded_or_refuse(s, "backup")
     c = stack.embedded_cluster(s)
     if not c.running():
@@ -394,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bk = sub.add_parser("backup", help="a base backup of the embedded cluster (pg_basebackup)")
     bk.add_argument("--list", action="store_true", help="list the base backups instead")
+    bk.add_argument(
+        "--verify", action="store_true", help="check every backup against its manifest instead"
+    )
     bk.add_argument("--label", default=None, help="a label stored with the backup")
     bk.set_defaults(func=cmd_backup)
 

@@ -9,6 +9,7 @@ own through bookiji/cluster.py, on free ports, under the test's temporary direct
 
 from __future__ import annotations
 
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -138,6 +139,16 @@ def test_a_time_before_every_backup_is_refused_and_leaves_nothing(
             source.backups, datetime(2001, 1, 1, tzinfo=UTC), restored_dir, free_port(), "x"
         )
     assert not restored_dir.exists()
+
+
+def test_verify_passes_a_sound_backup_and_names_the_damaged_file(source: Source) -> None:
+    taken = backup.take(source.cluster, source.url, source.backups, source.password)
+    assert backup.verify(taken) is None
+    version = taken.data.resolve() / "PG_VERSION"
+    version.write_text(version.read_text() + "damaged\n")
+    problem = backup.verify(taken)
+    assert problem is not None and '"PG_VERSION"' in problem
+    shutil.rmtree(taken.path.resolve())  # the other tests restore from sound backups only
 
 
 def test_a_time_in_the_future_is_refused_and_leaves_nothing(
