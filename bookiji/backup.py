@@ -96,7 +96,12 @@ def _run_as_server(cmd: list[str], password: str) -> subprocess.CompletedProcess
 
 def archive_current_wal(url: str, timeout: float = 60.0) -> str:
     """Close the current WAL segment and wait until the archiver has copied it; its name.
-    Without this the newest commits sit in ``pg_wal`` until the segment fills."""
+    Without this the newest commits sit in ``pg_wal`` until the segment fills.
+
+    A recovery stops at the first commit after its target time and fails when the
+    archive ends before one: an empty transaction with an xid first leaves a commit
+    record stamped now, so any target up to now is reached even on a quiet database."""
+    _one(url, "select pg_current_xact_id()")
     name = str(_one(url, "select pg_walfile_name(pg_switch_wal())"))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -130,6 +130,21 @@ def test_a_restore_to_a_time_holds_every_row_committed_before_it_and_none_after(
         assert rows(conn) == after
 
 
+def test_a_time_after_the_last_commit_is_reached_once_the_segment_is_archived(
+    source: Source, restored_dir: Path
+) -> None:
+    backup.take(source.cluster, source.url, source.backups, source.password)
+    with psycopg.connect(source.url, autocommit=True) as conn:
+        write_bookings(conn, 1, day=4)
+        at_t = rows(conn)
+        t = one(conn, "select clock_timestamp()")
+    # nothing is committed after T but archive_current_wal's own marker
+    backup.archive_current_wal(source.url)
+    r = backup.restore(source.backups, t, restored_dir, free_port(), source.password)
+    with psycopg.connect(r.url(source.password), autocommit=True) as conn:
+        assert rows(conn) == at_t
+
+
 def test_a_time_before_every_backup_is_refused_and_leaves_nothing(
     source: Source, restored_dir: Path
 ) -> None:
