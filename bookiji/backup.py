@@ -215,6 +215,37 @@ def verify(b: BaseBackup) -> str | None:
     return None if res.returncode == 0 else (res.stderr or res.stdout).strip()
 
 
+def prune(backup_dir: Path, keep: int) -> tuple[list[BaseBackup], str | None]:
+    """Keep the ``keep`` newest base backups and the archived WAL they need: remove the
+    older backups, then every archived segment before the oldest kept backup's start
+    (pg_archivecleanup; timeline history files stay). The removed backups, and the first
+    segment kept (None when there is no backup, and then nothing is removed)."""
+    if keep < 1:
+        raise ConfigError(f"--prune {keep}: keep at least one base backup")
+    backups = list_backups(backup_dir)
+    if not backups:
+        return [], None
+    gone, kept = backups[:-keep], backups[-keep:]
+    for b in gone:
+        (b.path / MANIFEST).unlink()  # first: a half-removed directory is no backup
+        shutil.rmtree(b.path.resolve())
+    res = subprocess.run(
+        cluster_mod.as_server_user(
+            [
+                str(PG_BIN / "pg_archivecleanup"),
+                str((backup_dir / "wal").resolve()),
+                kept[0].start_wal,
+            ]
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if res.returncode != 0:
+        raise ConfigError(f"pg_archivecleanup failed: {res.stderr.strip()}")
+    return gone, kept[0].start_wal
+
+
 def parse_time(text: str) -> datetime:
     """An ISO 8601 time; without an offset it is UTC."""
     try:

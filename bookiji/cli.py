@@ -112,6 +112,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
             print(b.summary())
         print(f"{len(backups)} base backup(s) under {s.backup_dir / 'base'}")
         return 0
+    if args.prune is not None:
+        gone, first = backup.prune(s.backup_dir, args.prune)
+        for b in gone:
+            print(f"removed {b.path.name}")
+        kept = f"; the archive now starts at {first}" if first else ""
+        print(f"removed {len(gone)} base backup(s){kept}")
+        return 0
     if args.verify:
         bad = 0
         for b in backup.list_backups(s.backup_dir):
@@ -405,6 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
     bk.add_argument("--list", action="store_true", help="list the base backups instead")
     bk.add_argument(
         "--verify", action="store_true", help="check every backup against its manifest instead"
+    )
+    bk.add_argument(
+        "--prune",
+        type=int,
+        metavar="N",
+        default=None,
+        help="keep the N newest backups and the WAL they need, remove the rest",
     )
     bk.add_argument("--label", default=None, help="a label stored with the backup")
     bk.set_defaults(func=cmd_backup)

@@ -166,6 +166,37 @@ def test_verify_passes_a_sound_backup_and_names_the_damaged_file(source: Source)
     shutil.rmtree(taken.path.resolve())  # the other tests restore from sound backups only
 
 
+def test_pruning_keeps_the_newest_backups_and_the_wal_they_need(
+    source: Source, restored_dir: Path
+) -> None:
+    backup.take(source.cluster, source.url, source.backups, source.password)
+    backup.archive_current_wal(source.url)
+    newest = backup.take(source.cluster, source.url, source.backups, source.password)
+    before = backup.list_backups(source.backups)
+    wal = (source.backups / "wal").resolve()
+    segments_before = sorted(p.name for p in wal.iterdir())
+    assert min(segments_before) < newest.start_wal
+
+    gone, first = backup.prune(source.backups, 1)
+    assert [b.path for b in gone] == [b.path for b in before[:-1]]
+    assert [b.path for b in backup.list_backups(source.backups)] == [newest.path]
+    assert first == newest.start_wal
+    left = sorted(p.name for p in wal.iterdir() if len(p.name) == 24)
+    assert left and min(left) == newest.start_wal, "the WAL the kept backup needs is gone"
+
+    # what is kept still restores
+    with psycopg.connect(source.url, autocommit=True) as conn:
+        write_bookings(conn, 1, day=5)
+        at_t = rows(conn)
+        t = one(conn, "select clock_timestamp()")
+    backup.archive_current_wal(source.url)
+    r = backup.restore(source.backups, t, restored_dir, free_port(), source.password)
+    with psycopg.connect(r.url(source.password), autocommit=True) as conn:
+        assert rows(conn) == at_t
+    with pytest.raises(ConfigError, match="keep at least one"):
+        backup.prune(source.backups, 0)
+
+
 def test_a_time_in_the_future_is_refused_and_leaves_nothing(
     source: Source, restored_dir: Path
 ) -> None:
