@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -159,7 +160,7 @@ def test_ops_see_the_figures_the_api_answers(
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download CSV: Revenue").click()
     path = dl.value.path()
-    lines = open(path).read().splitlines()
+    lines = Path(path).read_text().splitlines()
     assert lines[0].startswith("bucket_start,bucket_end,bucket_local,category,currency,bookings")
     assert len(lines) == len(revenue) + 1
 
