@@ -33,6 +33,26 @@ function ProviderPage(): JSX.Element {
   return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
 }
 
+/** Analytics (ops and providers), a chunk of its own: no other page downloads it. */
+function AnalyticsPage({ user }: { user: User }): JSX.Element {
+  const [Page, setPage] = useState<((p: { user: User }) => JSX.Element) | null>(null);
+  useEffect(() => {
+    if (user.role !== "customer") void import("./pages/analytics/analytics").then((m) => setPage(() => m.AnalyticsPage));
+  }, [user.role]);
+  if (user.role === "customer") {
+    return (
+      <section>
+        <h1>{t("analytics.notAllowedTitle")}</h1>
+        <p role="alert">{t("analytics.notAllowedBody")}</p>
+        <p>
+          <Link to="/">{t("notFound.home")}</Link>
+        </p>
+      </section>
+    );
+  }
+  return Page ? <Page user={user} /> : <p role="status">{t("common.loading")}</p>;
+}
+
 const PUBLIC = new Set(["/signin", "/signup", "/forgot-password", "/reset-password", "/confirm-email"]);
 
 function route(path: string, user: User | null): JSX.Element {
@@ -61,6 +81,8 @@ function route(path: string, user: User | null): JSX.Element {
       return <HistoryPage />;
     case "/provider":
       return <ProviderPage />;
+    case "/analytics":
+      return user ? <AnalyticsPage user={user} /> : <NotFound />;
     default:
       return <NotFound />;
   }
@@ -113,6 +135,11 @@ export function App(): JSX.Element {
             {user?.role === "provider" && (
               <li>
                 <Link to="/provider">{t("nav.provider")}</Link>
+              </li>
+            )}
+            {(user?.role === "provider" || user?.role === "ops") && (
+              <li>
+                <Link to="/analytics">{t("nav.analytics")}</Link>
               </li>
             )}
             {!user && (
