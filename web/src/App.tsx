@@ -33,6 +33,24 @@ function ProviderPage(): JSX.Element {
   return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
 }
 
+/** The ops console, a chunk of its own (only ops staff need it; the API refuses anyone else). */
+function OpsPage({ path }: { path: string }): JSX.Element {
+  const [Page, setPage] = useState<((p: { path: string }) => JSX.Element) | null>(null);
+  useEffect(() => {
+    void import("./pages/ops").then((m) => setPage(() => m.OpsPage));
+  }, []);
+  return Page ? <Page path={path} /> : <p role="status">{t("common.loading")}</p>;
+}
+
+/** The account page (preferences, export, deletion), a chunk of its own. */
+function AccountPage(): JSX.Element {
+  const [Page, setPage] = useState<(() => JSX.Element) | null>(null);
+  useEffect(() => {
+    void import("./pages/account").then((m) => setPage(() => m.AccountPage));
+  }, []);
+  return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
+}
+
 const PUBLIC = new Set(["/signin", "/signup", "/forgot-password", "/reset-password", "/confirm-email"]);
 
 function route(path: string, user: User | null): JSX.Element {
@@ -44,8 +62,10 @@ function route(path: string, user: User | null): JSX.Element {
   }
   const booking = /^\/bookings\/([^/]+)$/.exec(bare);
   if (booking) return <BookingPage id={booking[1]} />;
+  if (bare === "/ops" || bare.startsWith("/ops/")) return <OpsPage path={bare} />;
   switch (bare) {
     case "/":
+      if (user?.role === "ops") return <OpsPage path="/ops" />;
       return user?.role === "provider" ? <ProviderPage /> : <SearchPage />;
     case "/signin":
       return <SignIn />;
@@ -61,6 +81,8 @@ function route(path: string, user: User | null): JSX.Element {
       return <HistoryPage />;
     case "/provider":
       return <ProviderPage />;
+    case "/account":
+      return <AccountPage />;
     default:
       return <NotFound />;
   }
@@ -113,6 +135,16 @@ export function App(): JSX.Element {
             {user?.role === "provider" && (
               <li>
                 <Link to="/provider">{t("nav.provider")}</Link>
+              </li>
+            )}
+            {user?.role === "ops" && (
+              <li>
+                <Link to="/ops">{t("nav.ops")}</Link>
+              </li>
+            )}
+            {(user?.role === "customer" || user?.role === "provider") && (
+              <li>
+                <Link to="/account">{t("nav.account")}</Link>
               </li>
             )}
             {!user && (
