@@ -14,7 +14,15 @@ from playwright.sync_api import Page, expect
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog
-from tests.helpers.browser import PASSWORD, WebStack, axe_violations, describe, fresh_email, shoot
+from tests.helpers.browser import (
+    PASSWORD,
+    WebStack,
+    axe_violations,
+    describe,
+    fresh_email,
+    pay_when_ready,
+    shoot,
+)
 from tests.helpers.factories import create_user
 
 
@@ -35,17 +43,17 @@ def test_a_provider_sees_its_customers_name_and_marks_the_booking_completed(
     catalog.add_hours(admin, provider, range(7), "09:00", "17:00")
     service = catalog.create_service(admin, provider)
     shop = bk.Shop(provider, owner, service, catalog.PLATEAU[0], catalog.PLATEAU[1])
-    customer = create_user(
-        admin, "customer", email=fresh_email("named"), full_name="Noémie Nommée"
-    )
+    customer = create_user(admin, "customer", email=fresh_email("named"), full_name="Noémie Nommée")
     booking = bk.book(admin, shop, catalog.next_weekday(2, at="11:00"), customer)
-    bk.pay(admin, booking)
+    pay_when_ready(admin, booking)
     # started a few minutes ago (owner-level move): it can be marked
     bk.starts_in(admin, booking["id"], "-5 minutes")
 
     sign_in(page, web, owner_email)
     expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()
-    expect(page.get_by_text("Times are in your business's time zone (America/Toronto).").last).to_be_visible()
+    expect(
+        page.get_by_text("Times are in your business's time zone (America/Toronto).").last
+    ).to_be_visible()
     row = page.locator("tr.provider-booking").filter(has_text="Noémie Nommée")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Contact:")  # confirmed: the contact is given
@@ -69,7 +77,7 @@ def test_a_customer_reschedules_exports_its_data_and_deletes_its_account(
     )
     starts = catalog.next_weekday(4, at="11:00", min_days=5)
     booking = bk.book(admin, plateau_shop, starts, customer)
-    bk.pay(admin, booking)
+    pay_when_ready(admin, booking)
     sign_in(page, web, email)
 
     # history: the booking, what was paid; move it one day later at 14:00
@@ -105,7 +113,7 @@ def test_a_customer_reschedules_exports_its_data_and_deletes_its_account(
     with page.expect_download() as download:
         page.get_by_role("button", name="Download my data").click()
     assert download.value.suggested_filename == "bookiji-data.json"
-    exported = json.loads(open(download.value.path()).read())
+    exported = json.loads(download.value.path().read_text())
     assert email in json.dumps(exported) and str(booking["id"]) in json.dumps(exported)
     shoot(page, "account")
     assert axe_violations(page) == [], describe(axe_violations(page))
@@ -128,5 +136,7 @@ def test_a_customer_reschedules_exports_its_data_and_deletes_its_account(
     expect(page.get_by_role("alert")).to_have_text("Wrong email address or password.")
     login = httpx.post(f"{web.url}/rpc/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 401
-    kept = admin.execute("select email, full_name from app.users where id = %s", (customer,)).fetchone()
+    kept = admin.execute(
+        "select email, full_name from app.users where id = %s", (customer,)
+    ).fetchone()
     assert kept is not None and email not in kept  # kept for the records, anonymised

@@ -13,7 +13,15 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog
-from tests.helpers.browser import PASSWORD, WebStack, axe_violations, describe, fresh_email, shoot
+from tests.helpers.browser import (
+    PASSWORD,
+    WebStack,
+    axe_violations,
+    describe,
+    fresh_email,
+    pay_when_ready,
+    shoot,
+)
 from tests.helpers.factories import create_user
 
 
@@ -35,7 +43,7 @@ def paid_booking(
     admin: psycopg.Connection[Any], shop: bk.Shop, at: str, customer: uuid.UUID
 ) -> dict[str, Any]:
     b = bk.book(admin, shop, catalog.next_weekday(3, at=at), customer)
-    bk.pay(admin, b)
+    pay_when_ready(admin, b)
     assert bk.status(admin, b["id"]) == "confirmed"
     return b
 
@@ -67,7 +75,9 @@ def test_ops_refunds_part_of_a_payment_and_force_cancels_another_booking(
     page.get_by_label("Amount to refund ($)").fill("4")
     page.get_by_label("Reason", exact=True).first.fill("late start")
     page.get_by_role("button", name="Review the refund").click()
-    expect(page.get_by_text('Refund $4.00 to the customer\'s card, with the reason "late start"?')).to_be_visible()
+    expect(
+        page.get_by_text('Refund $4.00 to the customer\'s card, with the reason "late start"?')
+    ).to_be_visible()
     assert bk.status(admin, first["id"]) == "confirmed"  # nothing happened before confirming
     with page.expect_response("**/rpc/ops_refund") as answer:
         page.get_by_role("button", name="Yes, refund $4.00").click()
@@ -168,7 +178,9 @@ def test_the_queues_page_shows_the_depth_and_the_dead_letters(
     page.get_by_role("button", name=f"Discard message {msg[0]}").click()
     page.get_by_label("Reason").fill("test message")
     page.get_by_role("button", name=f"Confirm: discard message {msg[0]} for good").click()
-    expect(page.get_by_role("status").filter(has_text=f"Message {msg[0]} is discarded.")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text=f"Message {msg[0]} is discarded.")
+    ).to_be_visible()
     expect(page.get_by_role("button", name=f"Inspect message {msg[0]}")).to_have_count(0)
 
 

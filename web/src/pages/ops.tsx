@@ -3,7 +3,7 @@
 // the dead-letter queues and queue depth. Whether the caller is ops is the API's call: its
 // 403 becomes the "not allowed" page.
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import {
   bookingStory,
@@ -131,9 +131,14 @@ function SearchPage(): JSX.Element {
     before_id: before,
     limit: String(PAGE),
   });
+  const latest = useRef(0);
   const load = (stack: (string | undefined)[]): void =>
     run(async () => {
-      setRows(await searchBookings(query(stack[stack.length - 1])));
+      // only the latest search counts (an earlier, slower answer is dropped)
+      const ticket = ++latest.current;
+      const found = await searchBookings(query(stack[stack.length - 1]));
+      if (ticket !== latest.current) return;
+      setRows(found);
       setCursors(stack);
     });
   useEffect(() => load([undefined]), []);
@@ -175,7 +180,7 @@ function SearchPage(): JSX.Element {
           <Field id="ops-from" label={t("ops.from")} hint={t("ops.datesIn")} type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
           <Field id="ops-to" label={t("ops.to")} type="date" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
         </div>
-        <button type="submit" disabled={busy}>
+        <button type="submit">
           {t("ops.search")}
         </button>
       </form>
@@ -285,7 +290,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
           <dt>{t("ops.refundable")}</dt>
           <dd>{money(refundable, story.balance.currency)}</dd>
           <dt>{t("ops.paymentStatus")}</dt>
-          <dd>{story.payment?.status ?? t("ops.none")}</dd>
+          <dd>{story.payment?.status ? <code>{story.payment.status}</code> : t("ops.none")}</dd>
           <dt>{t("ops.paymentIntent")}</dt>
           <dd>
             <code>{story.stripe.payment_intent_id ?? t("ops.none")}</code>
@@ -310,7 +315,9 @@ function StoryPage({ id }: { id: string }): JSX.Element {
                 <tr key={r.id}>
                   <td>{when(r.created_at, zone)}</td>
                   <td>{money(r.amount_cents, story.balance.currency)}</td>
-                  <td>{r.status}</td>
+                  <td>
+                    <code>{r.status}</code>
+                  </td>
                   <td>{r.reason}</td>
                   <td>
                     <code>{r.stripe_refund_id ?? "—"}</code>
@@ -342,7 +349,9 @@ function StoryPage({ id }: { id: string }): JSX.Element {
                 <td>
                   <code>{a.action}</code>
                 </td>
-                <td>{a.actor_role ?? "—"}</td>
+                <td>
+                  <code>{a.actor_role ?? "—"}</code>
+                </td>
                 <td>{a.reason ?? ""}</td>
                 <td>
                   <code>{a.request_id ?? "—"}</code>
@@ -375,8 +384,12 @@ function StoryPage({ id }: { id: string }): JSX.Element {
                     <code>{n.event}</code>
                   </td>
                   <td>{n.recipient === "customer" ? t("ops.customer") : t("ops.provider")}</td>
-                  <td>{n.channel}</td>
-                  <td>{n.status}</td>
+                  <td>
+                    <code>{n.channel}</code>
+                  </td>
+                  <td>
+                    <code>{n.status}</code>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -527,7 +540,13 @@ function ProvidersPage(): JSX.Element {
   const [chosen, setChosen] = useState<OpsProvider | null>(null);
   const [reason, setReason] = useState("");
   const [busy, error, run] = useAction();
-  const load = (): void => run(async () => setRows(await providers(search.trim())));
+  const latest = useRef(0);
+  const load = (): void =>
+    run(async () => {
+      const ticket = ++latest.current;
+      const found = await providers(search.trim());
+      if (ticket === latest.current) setRows(found);
+    });
   useEffect(load, []);
   const act = (e: Event): void => {
     e.preventDefault();
@@ -552,7 +571,7 @@ function ProvidersPage(): JSX.Element {
         }}
       >
         <Field id="providers-search" label={t("ops.providerSearch")} value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-        <button type="submit" disabled={busy}>
+        <button type="submit">
           {t("ops.search")}
         </button>
       </form>

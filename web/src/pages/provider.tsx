@@ -1,7 +1,7 @@
 // The provider's dashboard: profile, services, weekly hours, time off and bookings (with
 // mark completed / no-show), over the provider's own API views.
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { categories } from "../api/bookings";
 import {
   addHours,
@@ -369,13 +369,16 @@ function Bookings({ zone }: { zone: string }): JSX.Element {
   const first = view === "day" ? anchor : addDays(anchor, -weekday0);
   const days = Array.from({ length: view === "day" ? 1 : 7 }, (_, i) => addDays(first, i));
   const last = days[days.length - 1];
-  const reload = async (): Promise<void> =>
-    setRows(
-      await bookingsWithCustomers(
-        zonedInstant(first, "00:00", zone).toISOString(),
-        zonedInstant(addDays(last, 1), "00:00", zone).toISOString(),
-      ),
+  const latest = useRef(0);
+  const reload = async (): Promise<void> => {
+    // only the answer for the period shown now counts (an earlier, slower one is dropped)
+    const ticket = ++latest.current;
+    const found = await bookingsWithCustomers(
+      zonedInstant(first, "00:00", zone).toISOString(),
+      zonedInstant(addDays(last, 1), "00:00", zone).toISOString(),
     );
+    if (ticket === latest.current) setRows(found);
+  };
   useEffect(() => run(reload), [first, last]);
   const mark = (id: string, outcome: "completed" | "no_show"): void =>
     run(async () => {
