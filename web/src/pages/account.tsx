@@ -3,6 +3,7 @@
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { deleteAccount, exportData, type Preference, preferences, setPreference } from "../api/account";
+import { session } from "../api/session";
 import { ErrorAlert, Field, Link, Notice } from "../components/ui";
 import { type MessageKey, t } from "../i18n";
 import { navigate } from "../router";
@@ -16,9 +17,11 @@ export function AccountPage(): JSX.Element {
   return (
     <section>
       <h1>{t("account.title")}</h1>
-      <p>
-        <Link to="/bookings">{t("account.history")}</Link>
-      </p>
+      {session.user()?.role === "customer" && (
+        <p>
+          <Link to="/bookings">{t("account.history")}</Link>
+        </p>
+      )}
       <Preferences />
       <Export />
       <Delete />
