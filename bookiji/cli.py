@@ -2,6 +2,8 @@
 
 bookiji db start|stop|status|reset|psql|dump   the embedded PostgreSQL cluster
 bookiji deploy                                 migrations + functions + policies
+bookiji backup [--list] [--label L]            a base backup of the embedded cluster
+bookiji restore --to TIME [--into D] [--port N] point-in-time restore into a NEW cluster
 bookiji up | down                              the whole development stack
 bookiji token --email E                        an access token, minted by the database (development)
 bookiji demo                                   the README's walk-through against the running stack
@@ -31,7 +33,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from bookiji import config, deploy
-from worker.errors import BookijiError
+from worker.errors import BookijiError, ConfigError
 
 
 def _settings() -> config.Settings:
@@ -90,6 +92,79 @@ def _reset(s: config.Settings) -> None:
         )
     deploy.deploy(s)
     print(f"database {s.db_name} dropped and rebuilt")
+
+
+def _embedded_or_refuse(s: config.Settings, what: str) -> None:
+    if not s.embedded:
+        raise ConfigError(
+            f"DATABASE_URL is set: bookiji {what} works on the embedded cluster only; "
+            "back up your own server with its own tools (docs/operations.md, Backups)"
+        )
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from bookiji import backup, stack
+
+    s = _settings()
+    if args.list:
+        backups = backup.list_backups(s.backup_dir)
+        for b in backups:
+            print(b.summary())
+        print(f"{len(backups)} base backup(s) under {s.backup_dir / 'base'}")
+        return 0
+    if args.prune is not None:
+        gone, first = backup.prune(s.backup_dir, args.prune)
+        for b in gone:
+            print(f"removed {b.path.name}")
+        kept = f"; the archive now starts at {first}" if first else ""
+        print(f"removed {len(gone)} base backup(s){kept}")
+        return 0
+    if args.verify:
+        bad = 0
+        for b in backup.list_backups(s.backup_dir):
+            problem = backup.verify(b)
+            bad += problem is not None
+            print(f"{b.path.name}: {'ok' if problem is None else 'BROKEN'}")
+            if problem:
+                print(f"  {problem}")
+        return 1 if bad else 0
+    _embedded_or_refuse(s, "backup")
+    c = stack.embedded_cluster(s)
+    if not c.running():
+        raise ConfigError("the embedded cluster is not running: start it (bookiji db start)")
+    password = config.load_secrets(s.data_dir)["POSTGRES_PASSWORD"]
+    b = backup.take(c, s.admin_url("postgres"), s.backup_dir, password, args.label)
+    print(f"base backup {b.path.name} taken: WAL {b.start_lsn}..{b.end_lsn}, label {b.label!r}")
+    print(f"in {b.path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bookiji import backup, stack
+    from bookiji.cluster import free_port
+
+    s = _settings()
+    _embedded_or_refuse(s, "restore")
+    to = backup.parse_time(args.to)
+    c = stack.embedded_cluster(s)
+    if c.running() and c.archive_dir is not None:
+        # the newest commits are in the current WAL segment until it is archived
+        backup.archive_current_wal(s.admin_url("postgres"))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    into = Path(args.into).absolute() if args.into else s.data_dir / "restores" / stamp
+    port = args.port or free_port()
+    password = config.load_secrets(s.data_dir)["POSTGRES_PASSWORD"]
+    r = backup.restore(s.backup_dir, to, into, port, password)
+    print(f"restored base backup {r.backup.path.name} and the WAL archive up to {to.isoformat()}")
+    print(
+        f"the new cluster is promoted and running on 127.0.0.1:{port} (data in {r.cluster.pgdata})"
+    )
+    print(f"connect:  psql 'postgresql://postgres@127.0.0.1:{port}/{s.db_name}'")
+    print("          (the password is POSTGRES_PASSWORD of .data/secrets.json, as for the source)")
+    print(f"stop it:  {' '.join(r.cluster.stop_command())}")
+    return 0
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -332,6 +407,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("deploy", help="apply migrations, functions and policies").set_defaults(
         func=cmd_deploy
     )
+
+    bk = sub.add_parser("backup", help="a base backup of the embedded cluster (pg_basebackup)")
+    bk.add_argument("--list", action="store_true", help="list the base backups instead")
+    bk.add_argument(
+        "--verify", action="store_true", help="check every backup against its manifest instead"
+    )
+    bk.add_argument(
+        "--prune",
+        type=int,
+        metavar="N",
+        default=None,
+        help="keep the N newest backups and the WAL they need, remove the rest",
+    )
+    bk.add_argument("--label", default=None, help="a label stored with the backup")
+    bk.set_defaults(func=cmd_backup)
+
+    rs_ = sub.add_parser(
+        "restore", help="restore the embedded cluster as it was at a time, into a NEW cluster"
+    )
+    rs_.add_argument("--to", required=True, help="the time, ISO 8601 (UTC without an offset)")
+    rs_.add_argument("--into", default=None, help="a new directory (default .data/restores/<now>)")
+    rs_.add_argument("--port", type=int, default=None, help="default: a free port")
+    rs_.set_defaults(func=cmd_restore)
 
     up = sub.add_parser("up", help="run the whole development stack (Ctrl-C stops it)")
     up.add_argument("--keep-db", action="store_true", help="leave PostgreSQL running afterwards")

@@ -64,14 +64,73 @@ def _postgres_user() -> pwd.struct_passwd:
         ) from exc
 
 
-def _as_server_user(cmd: list[str]) -> list[str]:
+def as_server_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if _is_root() else cmd
 
 
-def _chown_to_server_user(path: Path) -> None:
+def chown_to_server_user(path: Path) -> None:
     if _is_root():
         pw = _postgres_user()
         os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def server_owned_dir(link: Path, tag: str) -> Path:
+    """``link`` as a directory the server user owns (mode 0700), made on first use; its real
+    path. When the server user cannot reach ``link``'s parent (a checkout under /root, a
+    test's tmp_path), the directory lives under /var/tmp and ``link`` points at it."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        if _server_can_reach(link.parent):
+            link.mkdir()
+        else:
+            digest = hashlib.sha256(str(link).encode()).hexdigest()[:12]
+            target = Path("/var/tmp") / f"bookiji-{tag}-{digest}"  # noqa: S108 - mode 0700, owned by postgres
+            target.mkdir(mode=0o700, exist_ok=True)
+            link.symlink_to(target)
+    home = link.resolve() if link.is_symlink() else link
+    chown_to_server_user(home)
+    home.chmod(0o700)
+    return home
+
+
+def _server_can_reach(path: Path) -> bool:
+    if not _is_root():
+        return True
+    probe = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+def remove_server_owned_dir(link: Path) -> None:
+    """Undo ``server_owned_dir``: the directory, and the link to it if there is one."""
+    home = link.resolve() if link.is_symlink() else link
+    if link.is_symlink():
+        link.unlink()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def archive_command(wal_dir: Path) -> str:
+    """The shell command that archives one WAL segment (%p) into ``wal_dir`` as %f.
+
+    Copied under a temporary name and renamed, so a crash never leaves a partial segment
+    under the real name; a segment already archived with the same bytes is a success (the
+    server retries after a crash between the copy and its own bookkeeping), with other bytes
+    a failure (never overwrite the archive)."""
+    d = str(wal_dir).replace("'", "")
+    return (
+        f'f="{d}/%f"; if [ -f "$f" ]; then cmp -s "%p" "$f"; '
+        f'else cp "%p" "$f.part" && mv "$f.part" "$f"; fi'
+    )
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -89,6 +148,8 @@ class Cluster:
     port: int
     password: str
     fast: bool = False
+    # where archive_command copies each finished WAL segment (None: no archiving)
+    archive_dir: Path | None = None
 
     @property
     def link(self) -> Path:
@@ -112,31 +173,10 @@ class Cluster:
     def log_file(self) -> Path:
         return self.home / "postgres.log"
 
-    def _server_can_reach(self, path: Path) -> bool:
-        if not _is_root():
-            return True
-        probe = subprocess.run(
-            ["runuser", "-u", "postgres", "--", "test", "-x", str(path)],
-            capture_output=True,
-            check=False,
-        )
-        return probe.returncode == 0
-
     def _prepare_home(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.link.exists():
-            return
-        if self._server_can_reach(self.data_dir):
-            self.link.mkdir()
-        else:
-            # The checkout sits where the postgres user cannot go (for example under
-            # /root): keep the cluster in /var/tmp and link it from .data/.
-            digest = hashlib.sha256(str(self.link).encode()).hexdigest()[:12]
-            target = Path("/var/tmp") / f"bookiji-{self.name}-{digest}"  # noqa: S108 - mode 0700, owned by postgres
-            target.mkdir(mode=0o700, exist_ok=True)
-            self.link.symlink_to(target)
-        _chown_to_server_user(self.home)
-        self.home.chmod(0o700)
+        if not self.link.exists():
+            server_owned_dir(self.link, self.name)
 
     def initialized(self) -> bool:
         return (self.pgdata / "PG_VERSION").exists()
@@ -153,14 +193,14 @@ class Cluster:
         self._prepare_home()
         for sub in (self.pgdata, self.socket_dir):
             sub.mkdir(mode=0o700, exist_ok=True)
-            _chown_to_server_user(sub)
+            chown_to_server_user(sub)
         pwfile = self.home / "pwfile"
         pwfile.write_text(self.password + "\n")
         pwfile.chmod(0o600)
-        _chown_to_server_user(pwfile)
+        chown_to_server_user(pwfile)
         try:
             subprocess.run(
-                _as_server_user(
+                as_server_user(
                     [
                         str(PG_BIN / "initdb"),
                         "-D",
@@ -193,15 +233,29 @@ class Cluster:
             f.write("include_if_exists = 'bookiji.port.conf'\n")
 
     def _write_port(self) -> None:
+        """The settings decided at each start (postgresql.conf includes this file last):
+        the port, the socket directory (a restored copy must not keep its source's) and
+        WAL archiving (``archive_mode`` only changes on a restart, which this is)."""
+        lines = [
+            f"port = {self.port}",
+            f"unix_socket_directories = '{self.socket_dir}'",
+            "wal_level = replica",
+        ]
+        if self.archive_dir is not None:
+            server_owned_dir(self.archive_dir, f"{self.name}-wal")
+            command = archive_command(self.archive_dir.resolve()).replace("'", "''")
+            lines += ["archive_mode = on", f"archive_command = '{command}'"]
+        else:
+            lines += ["archive_mode = off"]
         port_conf = self.pgdata / "bookiji.port.conf"
-        port_conf.write_text(f"port = {self.port}\n")
-        _chown_to_server_user(port_conf)
+        port_conf.write_text("\n".join(lines) + "\n")
+        chown_to_server_user(port_conf)
 
     def running(self) -> bool:
         if not self.initialized():
             return False
         res = subprocess.run(
-            _as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "status"]),
+            as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "status"]),
             capture_output=True,
             check=False,
         )
@@ -220,9 +274,9 @@ class Cluster:
         self._write_port()
         if not self.log_file.exists():
             self.log_file.touch()
-            _chown_to_server_user(self.log_file)
+            chown_to_server_user(self.log_file)
         res = subprocess.run(
-            _as_server_user(
+            as_server_user(
                 [
                     str(PG_BIN / "pg_ctl"),
                     "-D",
@@ -247,16 +301,20 @@ class Cluster:
         if not self.running():
             return
         subprocess.run(
-            _as_server_user(
+            as_server_user(
                 [str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-m", mode, "-w", "stop"]
             ),
             check=True,
             capture_output=True,
         )
 
+    def stop_command(self) -> list[str]:
+        """How an operator stops this cluster by hand (printed by bookiji restore)."""
+        return as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "stop"])
+
     def restart(self, mode: str = "fast") -> None:
         subprocess.run(
-            _as_server_user(
+            as_server_user(
                 [
                     str(PG_BIN / "pg_ctl"),
                     "-D",

@@ -54,6 +54,7 @@ DEFAULTS: dict[str, str] = {
     "BOOKIJI_PGBOUNCER": "1",
     "PGBOUNCER_PORT": "6432",
     "PGBOUNCER_POOL_SIZE": "20",
+    "BOOKIJI_WAL_ARCHIVE": "1",
     "PGRST_DB_MAX_ROWS": "1000",
     "PGRST_LOG_LEVEL": "error",
     "JWT_AUD": "bookiji",
@@ -149,6 +150,7 @@ class Settings:
     pgbouncer: bool  # PgBouncer (transaction mode) in front of the embedded cluster
     pgbouncer_port: int
     pgbouncer_pool_size: int
+    wal_archive: bool  # the embedded cluster archives its WAL into .data/backups/wal
     pgrst_db_max_rows: int
     pgrst_log_level: str
     stripe_secret_key: str
@@ -174,6 +176,12 @@ class Settings:
     @property
     def pg_dir(self) -> Path:
         return self.data_dir / "pg"
+
+    @property
+    def backup_dir(self) -> Path:
+        """Base backups (``base/<time>/``) and the WAL archive (``wal/``) of the embedded
+        cluster: bookiji/backup.py."""
+        return self.data_dir / "backups"
 
     @property
     def run_dir(self) -> Path:
@@ -288,6 +296,7 @@ def load() -> Settings:
         pgbouncer=_env("BOOKIJI_PGBOUNCER") not in ("0", "false", "no", "off"),
         pgbouncer_port=int(_env("PGBOUNCER_PORT")),
         pgbouncer_pool_size=int(_env("PGBOUNCER_POOL_SIZE")),
+        wal_archive=_env("BOOKIJI_WAL_ARCHIVE") not in ("0", "false", "no", "off"),
         pgrst_db_max_rows=int(_env("PGRST_DB_MAX_ROWS")),
         pgrst_log_level=_env("PGRST_LOG_LEVEL"),
         stripe_secret_key=_env("STRIPE_SECRET_KEY"),

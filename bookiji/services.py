@@ -4,7 +4,8 @@ localstripe's own command line listens on every interface; here its aiohttp app
 is started on 127.0.0.1 unless the command line names another address (inside a
 container: `--host 0.0.0.0`). The SMTP sink is aiosmtpd, saving each received
 message as an ``.eml`` file under ``.data/mail/``. The development stack keeps
-localstripe's objects in ``.data/stripe/`` across restarts.
+localstripe's objects in ``.data/stripe/`` across restarts. localstripe gets Stripe
+Connect from bookiji/stripe_connect.py (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
     from localstripe.resources import store
     from localstripe.server import app
 
+    from bookiji import stripe_connect
+
     dirty = False
 
     def mark_dirty() -> None:
@@ -59,6 +62,7 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
 
     store.dump_to_disk = mark_dirty  # the store calls it after every change
     app.middlewares.insert(0, web.middleware(_stripe_js_additions))
+    stripe_connect.install(app)  # Stripe Connect, which localstripe lacks
     if state is not None:
         state.parent.mkdir(parents=True, exist_ok=True)
         if state.exists():

@@ -40,6 +40,7 @@ def embedded_cluster(
         port=port or settings.pg_port,
         password=_postgres_password(settings),
         fast=name != "pg",
+        archive_dir=settings.backup_dir / "wal" if name == "pg" and settings.wal_archive else None,
     )
 
 

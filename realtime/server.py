@@ -64,6 +64,7 @@ CLOSE_POLICY = 1008  # too many bad frames
 CLOSE_UNAVAILABLE = 1013  # the database cannot be reached
 
 BATCH = 100  # ids read and fanned out at a time
+READS_PER_TRANSACTION = 50  # identities read in one pipelined transaction
 SEND_BUFFER_BYTES = 64 * 1024  # per client socket
 SEEN_PER_SUBSCRIPTION = 4096  # ids remembered per subscription to drop duplicates
 
@@ -125,10 +126,10 @@ class Subscription:
     def key(self) -> str:
         return f"{self.channel}:{self.provider_id or '*'}"
 
-    def matches(self, kind: str, data: dict[str, Any]) -> bool:
-        if KIND_CHANNEL.get(kind) != self.channel:
-            return False
-        return self.provider_id is None or data.get("provider_id") == self.provider_id
+    @property
+    def slot(self) -> tuple[str, str | None]:
+        """Where the index files it: the channel and the provider (None: every provider)."""
+        return self.channel, self.provider_id
 
     def first_time(self, event_id: int) -> bool:
         if event_id in self.seen:
@@ -150,12 +151,13 @@ class Client:
         self.closing: tuple[int, str] | None = None
         self.wake = asyncio.Event()
 
-    def offer(self, frame: dict[str, Any]) -> bool:
-        """Queue a frame without ever waiting: a full queue drops the client (slow consumer)."""
+    def offer(self, frame: dict[str, Any] | str) -> bool:
+        """Queue a frame (or its text) without ever waiting: a full queue drops the client
+        (slow consumer)."""
         if self.closing is not None:
             return False
         try:
-            self.queue.put_nowait(json.dumps(frame, separators=(",", ":"), default=str))
+            self.queue.put_nowait(frame if isinstance(frame, str) else encode(frame))
             return True
         except asyncio.QueueFull:
             self.close(CLOSE_SLOW, "slow_consumer: the client does not read its events fast enough")
@@ -164,28 +166,102 @@ class Client:
     async def put(self, frame: dict[str, Any]) -> None:
         """Queue a frame, waiting for room (a replay, which only this client waits for)."""
         if self.closing is None:
-            await self.queue.put(json.dumps(frame, separators=(",", ":"), default=str))
+            await self.queue.put(encode(frame))
 
     def close(self, code: int, reason: str) -> None:
         if self.closing is None:
             self.closing = (code, reason)
             self.wake.set()
 
-    def deliver(self, sub: Subscription, event_id: int, kind: str, data: dict[str, Any]) -> None:
+    def deliver(
+        self,
+        sub: Subscription,
+        event_id: int,
+        kind: str,
+        data: dict[str, Any],
+        text: str | None = None,
+    ) -> None:
+        """One event through ``sub`` (``text``: the frame already encoded, shared by every
+        receiver of the row)."""
         if sub.replaying:
             sub.pending.append((event_id, kind, data))
             if len(sub.pending) > self.queue.maxsize:
                 self.close(CLOSE_SLOW, "slow_consumer: too many events arrived during the replay")
         elif sub.first_time(event_id):
-            self.offer(
-                {
-                    "type": "event",
-                    "channel": sub.channel,
-                    "id": event_id,
-                    "event": kind,
-                    "data": data,
-                }
-            )
+            self.offer(text if text is not None else event_frame(sub.channel, event_id, kind, data))
+
+
+class Index:
+    """Who could receive an event, so that a released slice costs what it delivers.
+
+    The subscriptions by the identity they read as (``Identity.key``: the same claims,
+    the same rows under row-level security), then by (channel, provider_id): an event of
+    channel C about provider P can reach only the subscriptions filed under (C, P) and
+    (C, None), and only through a read as their identity. Kept on subscribe,
+    unsubscribe, re-auth (the claims change) and close; nothing here decides what a
+    subscriber may read: that stays the read of api.events as the subscriber.
+    """
+
+    def __init__(self) -> None:
+        self.groups: dict[str, dict[tuple[str, str | None], dict[Client, Subscription]]] = {}
+        self.identities: dict[str, Identity] = {}  # one member's identity for each key
+        # client -> the identity key it is filed under and its slots there
+        self.filed: dict[Client, tuple[str, set[tuple[str, str | None]]]] = {}
+
+    def add(self, client: Client, sub: Subscription) -> None:
+        """File ``sub`` (already in ``client.subs``) under the client's identity."""
+        assert client.identity is not None
+        key = client.identity.key
+        was = self.filed.get(client)
+        if was is not None and was[0] != key:
+            self.refile(client)  # filed under former claims: move every subscription
+            return
+        slots = was[1] if was is not None else set()
+        self.filed[client] = (key, slots)
+        slots.add(sub.slot)
+        self.identities.setdefault(key, client.identity)
+        self.groups.setdefault(key, {}).setdefault(sub.slot, {})[client] = sub
+
+    def remove(self, client: Client, sub: Subscription) -> None:
+        was = self.filed.get(client)
+        if was is None or sub.slot not in was[1]:
+            return
+        key, slots = was
+        group = self.groups[key]
+        members = group[sub.slot]
+        if members.get(client) is not sub:
+            return
+        del members[client]
+        slots.discard(sub.slot)
+        if not members:
+            del group[sub.slot]
+        if not slots:
+            del self.filed[client]
+        if not group:
+            del self.groups[key]
+            del self.identities[key]
+
+    def drop(self, client: Client) -> None:
+        """Every subscription of ``client`` (it closed, or its claims changed)."""
+        was = self.filed.pop(client, None)
+        if was is None:
+            return
+        key, slots = was
+        group = self.groups[key]
+        for slot in slots:
+            members = group[slot]
+            members.pop(client, None)
+            if not members:
+                del group[slot]
+        if not group:
+            del self.groups[key]
+            del self.identities[key]
+
+    def refile(self, client: Client) -> None:
+        """After a re-auth: file ``client``'s subscriptions under its new claims."""
+        self.drop(client)
+        for sub in client.subs.values():
+            self.add(client, sub)
 
 
 class Hub:
@@ -196,6 +272,7 @@ class Hub:
         self.clients: set[Client] = set()
         self.per_token: dict[str, int] = {}
         self.per_address: dict[str, int] = {}
+        self.index = Index()
         self.pool = AsyncConnectionPool(
             cfg.database_url,
             min_size=1,
@@ -228,6 +305,32 @@ class Hub:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(query, params)
             return await cur.fetchall()
+
+    async def as_subscribers(
+        self, reads: list[tuple[Identity, sql.Composed, tuple[Any, ...]]]
+    ) -> list[list[dict[str, Any]]]:
+        """Several reads, each as ``as_subscriber`` runs it (its role, its claims, its
+        budget), in one transaction and one round trip (a pipeline): a slice costs one
+        exchange per READS_PER_TRANSACTION identities, not one per identity."""
+        if len(reads) == 1:
+            return [await self.as_subscriber(*reads[0])]
+        async with self.pool.connection() as conn, conn.transaction():
+            cursors = []
+            async with conn.pipeline():
+                for identity, query, params in reads:
+                    await conn.execute(
+                        "select set_config('request.jwt.claims', %s, true), "
+                        "set_config('statement_timeout', %s, true)",
+                        (json.dumps(identity.claims), "1s" if identity.role == "anon" else "5s"),
+                    )
+                    await conn.execute(
+                        sql.SQL("set local role {}").format(sql.Identifier(identity.role))
+                    )
+                    cur = conn.cursor(row_factory=dict_row)
+                    await cur.execute(query, params)
+                    cursors.append(cur)
+                    await conn.execute("reset role")
+            return [await cur.fetchall() for cur in cursors]
 
     async def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, checked by the database as PostgREST's are; Fatal otherwise."""
@@ -338,28 +441,37 @@ class Hub:
                     await asyncio.sleep(1)
 
     async def dispatch(self, ids: list[int]) -> None:
-        """Read ``ids`` once per distinct identity among the subscribers; fan the rows out."""
-        groups: dict[str, list[Client]] = {}
-        for client in self.clients:
-            if client.identity is not None and client.subs and client.closing is None:
-                groups.setdefault(client.identity.key, []).append(client)
-        if not groups:
+        """Read ``ids`` once per distinct identity among the subscribers (only the kinds and
+        providers its subscriptions could take); hand each row to the subscriptions the
+        index files under its channel and provider: the cost is the audience's, not the
+        number of clients connected."""
+        keys = list(self.index.groups)
+        if not keys:
             return
-        query = EVENT_COLUMNS + sql.SQL(" where e.id = any(%s::bigint[]) order by e.id")
         limit = asyncio.Semaphore(4)
 
-        async def one(members: list[Client]) -> None:
-            identity = members[0].identity
-            assert identity is not None
+        async def some(chunk: list[str]) -> None:
+            reads: list[tuple[str, Identity, sql.Composed, tuple[Any, ...]]] = []
+            for key in chunk:
+                group = self.index.groups.get(key)
+                identity = self.index.identities.get(key)
+                if group and identity is not None:
+                    reads.append((key, identity, *audience_query(group, ids)))
+            if not reads:
+                return
             async with limit:
-                rows = await self.as_subscriber(identity, query, (ids,))
-            for row in rows:
-                for client in members:
-                    for sub in list(client.subs.values()):
-                        if sub.matches(row["kind"], row["data"]):
-                            client.deliver(sub, int(row["id"]), row["kind"], row["data"])
+                results = await self.as_subscribers([(i, q, p) for _, i, q, p in reads])
+            for (key, _, _, _), rows in zip(reads, results, strict=True):
+                # the group as it is now (a client may have subscribed or left meanwhile;
+                # the rows were read under exactly these claims)
+                group = self.index.groups.get(key)
+                if group and rows:
+                    fan_out(group, rows)
 
-        results = await asyncio.gather(*(one(m) for m in groups.values()), return_exceptions=True)
+        chunks = [
+            keys[k : k + READS_PER_TRANSACTION] for k in range(0, len(keys), READS_PER_TRANSACTION)
+        ]
+        results = await asyncio.gather(*(some(c) for c in chunks), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -390,17 +502,12 @@ class Hub:
                 f"more than {self.cfg.replay_max} events to replay: start again without 'after'",
             )
         for row in rows:
-            sub.first_time(int(row["id"]))
+            event_id = int(row["id"])
+            sub.first_time(event_id)
+            if any(event_id in other.seen for other in client.subs.values() if other is not sub):
+                continue  # sent live through another subscription of this client already
             # paced by this client alone: a long replay waits for its own reader
-            await client.put(
-                {
-                    "type": "event",
-                    "channel": sub.channel,
-                    "id": int(row["id"]),
-                    "event": row["kind"],
-                    "data": row["data"],
-                }
-            )
+            await client.put(event_frame(sub.channel, event_id, row["kind"], row["data"]))
 
     # -- limits ----------------------------------------------------------------------
 
@@ -427,6 +534,7 @@ class Hub:
 
     def leave(self, client: Client) -> None:
         self.clients.discard(client)
+        self.index.drop(client)
         n = self.per_address.get(client.address, 1) - 1
         if n <= 0:
             self.per_address.pop(client.address, None)
@@ -527,6 +635,7 @@ class Session:
                 sub = client.subs.pop(subscription_key(frame), None)
                 if sub is None:
                     raise Refused("not_subscribed", "no such subscription")
+                self.hub.index.remove(client, sub)
                 client.offer(
                     {"type": "unsubscribed", "channel": sub.channel, "provider_id": sub.provider_id}
                 )
@@ -577,6 +686,8 @@ class Session:
             if previous is not None:
                 self.hub.count_token(previous.token_key, -1)
         client.identity = identity
+        if client.subs:
+            self.hub.index.refile(client)  # new claims (a fresh exp): a new read group
         self.auth_changed.set()
 
     async def subscribe(self, frame: dict[str, Any]) -> None:
@@ -607,6 +718,7 @@ class Session:
                 "too_many_subscriptions", f"at most {self.cfg.max_subscriptions} subscriptions"
             )
         client.subs[sub.key] = sub
+        self.hub.index.add(client, sub)
         reply: dict[str, Any] = {
             "type": "subscribed",
             "channel": channel,
@@ -623,9 +735,11 @@ class Session:
             await self.hub.replay(client, sub, after)
         except Refused:
             client.subs.pop(sub.key, None)
+            self.hub.index.remove(client, sub)
             raise
         except (psycopg.Error, OSError) as exc:
             client.subs.pop(sub.key, None)
+            self.hub.index.remove(client, sub)
             log.warning("replay failed: %s", exc)
             raise Refused("unavailable", "the event log cannot be read now; retry") from None
         finally:
@@ -667,6 +781,65 @@ class Session:
                     client.offer(error(exc.code, exc.message))
                     client.close(CLOSE_AUTH, exc.code)
                     return
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), default=str)
+
+
+def event_frame(channel: str, event_id: int, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "event", "channel": channel, "id": event_id, "event": kind, "data": data}
+
+
+def audience_query(
+    group: dict[tuple[str, str | None], dict[Client, Subscription]], ids: list[int]
+) -> tuple[sql.Composed, tuple[Any, ...]]:
+    """The read of ``ids`` for one identity, narrowed to what its subscriptions could take
+    (their channels' kinds; their providers when every one names a provider). A narrowing
+    only: row-level security still decides every row under the subscriber's claims."""
+    kinds = sorted({kind for channel, _ in group for kind in CHANNELS[channel]})
+    where: sql.Composable = sql.SQL(" where e.id = any(%s::bigint[]) and e.kind = any(%s::text[])")
+    params: tuple[Any, ...] = (ids, kinds)
+    providers = sorted({p for _, p in group if p is not None})
+    if all(p is not None for _, p in group):
+        where += sql.SQL(" and e.provider_id = any(%s::uuid[])")
+        params += (providers,)
+    return EVENT_COLUMNS + where + sql.SQL(" order by e.id"), params
+
+
+def fan_out(
+    group: dict[tuple[str, str | None], dict[Client, Subscription]], rows: list[dict[str, Any]]
+) -> None:
+    """Each row to the subscriptions filed under its channel and provider (and under its
+    channel for every provider), once per client, its frame encoded once for all."""
+    for row in rows:
+        kind, data = row["kind"], row["data"]
+        channel = KIND_CHANNEL.get(kind)
+        if channel is None:
+            continue
+        provider = data.get("provider_id")
+        specific = group.get((channel, provider)) if provider is not None else None
+        general = group.get((channel, None))
+        if not specific and not general:
+            continue
+        event_id = int(row["id"])
+        text = encode(event_frame(channel, event_id, kind, data))
+        if specific:
+            for client, sub in specific.items():
+                if client.closing is not None:
+                    continue
+                if general and not sub.replaying:
+                    # subscribed to this provider and to all: once, through the one
+                    # replaying if either is (its replay keeps the order)
+                    other = general.get(client)
+                    if other is not None and other.replaying:
+                        sub = other
+                client.deliver(sub, event_id, kind, data, text)
+        if general:
+            for client, sub in general.items():
+                if client.closing is not None or (specific and client in specific):
+                    continue
+                client.deliver(sub, event_id, kind, data, text)
 
 
 def error(code: str, message: str) -> dict[str, Any]:

@@ -6,7 +6,9 @@ own) and nginx's worker raised to hold every connection twice (client and upstre
 this process lifts its own file limit (``RLIMIT_NOFILE``) as far as the hard limit.
 
 - **fan-out, N clients** (``--clients``, default 1,000 and 5,000): N WebSocket
-  clients (the ``websockets`` library, one asyncio loop in this process) connect
+  clients (the ``websockets`` library; one asyncio loop in each of ``CLIENT_PROCESSES``
+  child processes, so that neither the confirming thread nor the measured service
+  shares a Python process, a GIL, with the clients' loop) connect
   through nginx, authenticate anonymously and each subscribe to the availability of
   one of the providers the sample books (round robin; up to 10 each when there are
   more providers than clients). Then bookings are confirmed at
@@ -26,9 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import resource
 import statistics
 import time
+from multiprocessing.connection import Connection
 from typing import Any
 
 import psycopg
@@ -48,7 +52,8 @@ from bench.tools import cpu_seconds, machine_ticks
 
 RATE = 100.0  # confirms a second during a fan-out sample (the issue's target load)
 SETTLE = 5.0  # seconds to wait for the last deliveries (the service holds a gap up to 2 s)
-OPENING = 200  # connections opened at once
+OPENING = 200  # connections opened at once (per client process)
+CLIENT_PROCESSES = 2  # processes the clients are spread over (the machine's cores)
 WITH_LOG = "confirm (pgbench), event log on"
 WITHOUT_LOG = "confirm (pgbench), event log off"
 EVENT_TRIGGERS = ("_500_event_created", "_500_event_changed")
@@ -123,6 +128,38 @@ async def _open(url: str, provider_ids: list[str]) -> _Subscriber:
     return _Subscriber(ws)
 
 
+def _clients_process(pipe: Connection, ws_url: str, plan: list[tuple[int, list[str]]]) -> None:
+    """A child process: open ``plan``'s clients (index, providers), answer "ready"; read
+    events from "go" to "stop"; answer {index: {event id: wall clock at receipt}}."""
+    lift_file_limit()
+
+    async def main() -> dict[int, dict[int, float]]:
+        gate = asyncio.Semaphore(OPENING)
+
+        async def one(providers: list[str]) -> _Subscriber:
+            async with gate:
+                return await _open(ws_url, providers)
+
+        subs = await asyncio.gather(*(one(p) for _, p in plan))
+        pipe.send("ready")
+        if await asyncio.to_thread(pipe.recv) != "go":
+            return {}
+        for s in subs:
+            s.task = asyncio.ensure_future(s.read())
+        await asyncio.to_thread(pipe.recv)  # "stop"
+        for s in subs:
+            await s.ws.close()
+        await asyncio.gather(*(s.task for s in subs if s.task))
+        return {i: s.received for (i, _), s in zip(plan, subs, strict=True)}
+
+    try:
+        pipe.send(asyncio.run(main()))
+    except Exception as exc:
+        pipe.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        pipe.close()
+
+
 def _confirm_at_rate(
     url: str,
     claims: list[str],
@@ -175,36 +212,56 @@ def fan_out_sample(
 
     cpu: dict[str, float] = {}
 
-    async def run() -> tuple[list[_Subscriber], dict[str, float], float, float, int]:
+    def run() -> tuple[list[dict[int, float]], dict[str, float], float, float, int]:
         before = rss_kb(pid)
-        gate = asyncio.Semaphore(OPENING)
-
-        async def one(i: int) -> _Subscriber:
-            async with gate:
-                return await _open(ws_url, subscriptions(i, clients, providers))
-
-        subs = await asyncio.gather(*(one(i) for i in range(clients)))
-        await asyncio.sleep(1)
-        after = rss_kb(pid)
-        for s in subs:
-            s.task = asyncio.ensure_future(s.read())
-        committed: dict[str, float] = {}
-        # the service's CPU while it fans out (not while clients connect)
-        cpu["before"] = cpu_seconds(pid)
-        busy, total = machine_ticks()
-        failed = await asyncio.to_thread(_confirm_at_rate, url, claims, batch, RATE, committed)
-        await asyncio.sleep(SETTLE)
-        cpu["seconds"] = cpu_seconds(pid) - cpu["before"]
-        busy_after, total_after = machine_ticks()
-        cpu["busy_pct"] = 100 * (busy_after - busy) / max(total_after - total, 1)
-        for s in subs:
-            await s.ws.close()
-        await asyncio.gather(*(s.task for s in subs if s.task))
-        return subs, committed, before, after, failed
+        ctx = multiprocessing.get_context("spawn")
+        shares = [list(range(k, clients, CLIENT_PROCESSES)) for k in range(CLIENT_PROCESSES)]
+        pipes: list[Connection] = []
+        children = []
+        try:
+            for share in shares:
+                mine, theirs = ctx.Pipe()
+                plan = [(i, subscriptions(i, clients, providers)) for i in share]
+                child = ctx.Process(target=_clients_process, args=(theirs, ws_url, plan))
+                child.start()
+                theirs.close()
+                pipes.append(mine)
+                children.append(child)
+            for pipe in pipes:
+                ready = pipe.recv()
+                if ready != "ready":
+                    raise RuntimeError(f"a client process failed: {ready}")
+            time.sleep(1)
+            after = rss_kb(pid)
+            for pipe in pipes:
+                pipe.send("go")
+            committed: dict[str, float] = {}
+            # the service's CPU while it fans out (not while clients connect)
+            cpu["before"] = cpu_seconds(pid)
+            busy, total = machine_ticks()
+            failed = _confirm_at_rate(url, claims, batch, RATE, committed)
+            time.sleep(SETTLE)
+            cpu["seconds"] = cpu_seconds(pid) - cpu["before"]
+            busy_after, total_after = machine_ticks()
+            cpu["busy_pct"] = 100 * (busy_after - busy) / max(total_after - total, 1)
+            received: dict[int, dict[int, float]] = {}
+            for pipe in pipes:
+                pipe.send("stop")
+            for pipe in pipes:
+                got = pipe.recv()
+                if not isinstance(got, dict):
+                    raise RuntimeError(f"a client process failed: {got}")
+                received.update(got)
+        finally:
+            for child in children:
+                child.join(timeout=60)
+                if child.is_alive():
+                    child.kill()
+        return [received.get(i, {}) for i in range(clients)], committed, before, after, failed
 
     def sample() -> Sample:
         started = time.monotonic()
-        subs, committed, before, after, failed = asyncio.run(run())
+        subs, committed, before, after, failed = run()
         seconds = time.monotonic() - started
         with psycopg.connect(url) as conn:
             rows = conn.execute(
@@ -222,7 +279,7 @@ def fan_out_sample(
                 if provider not in mine:
                     continue
                 expected += 1
-                got = s.received.get(event_id)
+                got = s.get(event_id)
                 if got is not None:
                     delivered += 1
                     latencies.append((got - committed[booking]) * 1000)

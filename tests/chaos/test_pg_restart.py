@@ -2,8 +2,9 @@
 worker: clients quote and confirm over HTTP while the worker creates PaymentIntents; the
 cluster is restarted (`pg_ctl restart -m fast`), later its postmaster is SIGKILLed and
 started again. Clients see only 503s (JSON) or connection errors in the gaps, PostgREST and
-the worker recover by themselves within 10 s, every confirmation that got a 2xx is still
-there afterwards, and the payments queue drains."""
+the worker recover by themselves (waited for with a generous hang guard, BACK_TIMEOUT; how
+long they took is printed, not asserted: tests never assert on time), every confirmation
+that got a 2xx is still there afterwards, and the payments queue drains."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ from tests.helpers.throwaway import Throwaway
 from tests.helpers.waiting import until
 from tests.helpers.worker_proc import WorkerProcess
 
-RECOVERY_SECONDS = 10.0
+# how long to wait for PostgREST or the worker to come back before calling it gone: a hang
+# guard (a loaded machine takes seconds to start a process), not a limit on recovery time
+BACK_TIMEOUT = 120.0
 SHOPS = 8
 
 
@@ -124,7 +127,7 @@ class Traffic:
 
 def _recovered(url: str, since: float) -> float:
     """Seconds from ``since`` until PostgREST answers a database call again."""
-    until(lambda: answers(url), 30, "PostgREST to answer again")
+    until(lambda: answers(url), BACK_TIMEOUT, "PostgREST to answer again")
     return time.monotonic() - since
 
 
@@ -159,8 +162,12 @@ def test_postgres_restart_and_postmaster_kill_under_load(
                     throwaway.cluster.restart("fast")
                     up = time.monotonic()
                     api_restart = _recovered(api.url, up)
-                    w.wait_for("database unavailable", 30)
-                    until(lambda: w.count("worker ready") > readies, 30, "the worker to reconnect")
+                    w.wait_for("database unavailable", BACK_TIMEOUT)
+                    until(
+                        lambda: w.count("worker ready") > readies,
+                        BACK_TIMEOUT,
+                        "the worker to reconnect",
+                    )
                     worker_restart = time.monotonic() - up
                     gap_restart = up - t0
 
@@ -174,7 +181,11 @@ def test_postgres_restart_and_postmaster_kill_under_load(
                     throwaway.start_after_crash(pid)
                     up = time.monotonic()
                     api_kill = _recovered(api.url, up)
-                    until(lambda: w.count("worker ready") > readies, 30, "the worker to reconnect")
+                    until(
+                        lambda: w.count("worker ready") > readies,
+                        BACK_TIMEOUT,
+                        "the worker to reconnect",
+                    )
                     worker_kill = time.monotonic() - up
                     gap_kill = up - t0
                     time.sleep(duration * 0.4)
@@ -208,7 +219,6 @@ def test_postgres_restart_and_postmaster_kill_under_load(
     assert confirmed, "no confirmation got through"
     assert kept == len(confirmed)
     assert intents == len(confirmed)
-    assert max(api_restart, api_kill, worker_restart, worker_kill) <= RECOVERY_SECONDS
     # PostgREST 12 answers a request whose pooled connection died with an empty 400;
     # the gateway turns it into a 503 (gateway/upstream.js): no client sees it.
     assert traffic.unexpected == [], traffic.unexpected[:10]

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from playwright.sync_api import Page
 
 from bookiji.config import ROOT
+from tests.helpers import booking as bk
 from tests.helpers.mailbox import Mailbox
 from tests.helpers.stripe_fake import LocalStripe
+from tests.helpers.waiting import until
 
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
@@ -69,3 +72,29 @@ def catalogue(locale: str) -> dict[str, str]:
         m.group(1): json.loads(f'"{m.group(2)}"')
         for m in re.finditer(r'^\s*"([a-zA-Z_.]+)": "((?:[^"\\]|\\.)*)",$', text, re.M)
     }
+
+
+def pay_when_ready(db: psycopg.Connection[Any], booking: dict[str, Any]) -> str:
+    """Stripe reports a booking paid, with the PaymentIntent the stack's worker created (it
+    races any intent a test would record itself): for tests that book in the database."""
+
+    def intent() -> str | None:
+        row = db.execute(
+            "select stripe_payment_intent_id from app.payments where booking_id = %s",
+            (booking["id"],),
+        ).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    intent_id = until(intent, what="the worker's PaymentIntent")
+    return bk.apply_event(
+        db,
+        "payment_intent.succeeded",
+        {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": booking["payment"]["amount_cents"],
+            "amount_received": booking["payment"]["amount_cents"],
+            "currency": str(booking["payment"]["currency"]).lower(),
+            "metadata": {"booking_id": booking["id"]},
+        },
+    )

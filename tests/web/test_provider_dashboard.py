@@ -17,7 +17,15 @@ from playwright.sync_api import Page, expect
 from tests.helpers import booking as bk
 from tests.helpers import catalog
 from tests.helpers.api import signup
-from tests.helpers.browser import PASSWORD, WebStack, axe_violations, describe, fresh_email, shoot
+from tests.helpers.browser import (
+    PASSWORD,
+    WebStack,
+    axe_violations,
+    describe,
+    fresh_email,
+    pay_when_ready,
+    shoot,
+)
 
 TORONTO = ZoneInfo("America/Toronto")
 
@@ -89,7 +97,7 @@ def test_a_provider_sets_up_its_business_and_marks_a_booking_completed(
     assert row is not None
     shop = bk.Shop(row[0], row[1], row[2], catalog.PLATEAU[0], catalog.PLATEAU[1])
     booking = bk.book(admin, shop, starts, uuid.UUID(customer.id))
-    bk.pay(admin, booking)
+    pay_when_ready(admin, booking)
     bk.starts_in(admin, booking["id"], "-1 hour")
 
     page.reload()

@@ -33,6 +33,44 @@ function ProviderPage(): JSX.Element {
   return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
 }
 
+/** Analytics (ops and providers), a chunk of its own: no other page downloads it. */
+function AnalyticsPage({ user }: { user: User }): JSX.Element {
+  const [Page, setPage] = useState<((p: { user: User }) => JSX.Element) | null>(null);
+  useEffect(() => {
+    if (user.role !== "customer") void import("./pages/analytics/analytics").then((m) => setPage(() => m.AnalyticsPage));
+  }, [user.role]);
+  if (user.role === "customer") {
+    return (
+      <section>
+        <h1>{t("analytics.notAllowedTitle")}</h1>
+        <p role="alert">{t("analytics.notAllowedBody")}</p>
+        <p>
+          <Link to="/">{t("notFound.home")}</Link>
+        </p>
+      </section>
+    );
+  }
+  return Page ? <Page user={user} /> : <p role="status">{t("common.loading")}</p>;
+}
+
+/** The ops console, a chunk of its own (only ops staff need it; the API refuses anyone else). */
+function OpsPage({ path }: { path: string }): JSX.Element {
+  const [Page, setPage] = useState<((p: { path: string }) => JSX.Element) | null>(null);
+  useEffect(() => {
+    void import("./pages/ops").then((m) => setPage(() => m.OpsPage));
+  }, []);
+  return Page ? <Page path={path} /> : <p role="status">{t("common.loading")}</p>;
+}
+
+/** The account page (preferences, export, deletion), a chunk of its own. */
+function AccountPage(): JSX.Element {
+  const [Page, setPage] = useState<(() => JSX.Element) | null>(null);
+  useEffect(() => {
+    void import("./pages/account").then((m) => setPage(() => m.AccountPage));
+  }, []);
+  return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
+}
+
 const PUBLIC = new Set(["/signin", "/signup", "/forgot-password", "/reset-password", "/confirm-email"]);
 
 function route(path: string, user: User | null): JSX.Element {
@@ -44,8 +82,10 @@ function route(path: string, user: User | null): JSX.Element {
   }
   const booking = /^\/bookings\/([^/]+)$/.exec(bare);
   if (booking) return <BookingPage id={booking[1]} />;
+  if (bare === "/ops" || bare.startsWith("/ops/")) return <OpsPage path={bare} />;
   switch (bare) {
     case "/":
+      if (user?.role === "ops") return <OpsPage path="/ops" />;
       return user?.role === "provider" ? <ProviderPage /> : <SearchPage />;
     case "/signin":
       return <SignIn />;
@@ -61,6 +101,10 @@ function route(path: string, user: User | null): JSX.Element {
       return <HistoryPage />;
     case "/provider":
       return <ProviderPage />;
+    case "/analytics":
+      return user ? <AnalyticsPage user={user} /> : <NotFound />;
+    case "/account":
+      return <AccountPage />;
     default:
       return <NotFound />;
   }
@@ -113,6 +157,21 @@ export function App(): JSX.Element {
             {user?.role === "provider" && (
               <li>
                 <Link to="/provider">{t("nav.provider")}</Link>
+              </li>
+            )}
+            {(user?.role === "provider" || user?.role === "ops") && (
+              <li>
+                <Link to="/analytics">{t("nav.analytics")}</Link>
+              </li>
+            )}
+            {user?.role === "ops" && (
+              <li>
+                <Link to="/ops">{t("nav.ops")}</Link>
+              </li>
+            )}
+            {(user?.role === "customer" || user?.role === "provider") && (
+              <li>
+                <Link to="/account">{t("nav.account")}</Link>
               </li>
             )}
             {!user && (

@@ -8,7 +8,9 @@ nothing found is an empty list.
 - Every 2xx answer is still true: confirmations, cancellations, reschedules, refunds.
 - A 503 or a lost connection came only while the database was down or PostgREST
   reconnected; no other answer came that no fault explains.
-- PostgREST and the worker came back by themselves within RECOVERY_SECONDS.
+- PostgREST and the worker came back by themselves after every fault (the nemesis waits for
+  them with a generous hang guard, faults.BACK_TIMEOUT; one not back by then is a violation;
+  how long each took is reported, not judged: tests never assert on time).
 - Every Stripe effect happened exactly once (counted by the proxy and in Stripe itself).
 """
 
@@ -25,13 +27,14 @@ import stripe
 
 from tests.chaos.nemesis.clients import Ledger
 from tests.chaos.nemesis.faults import Applied
-from tests.chaos.nemesis.schedule import DATABASE_FAULTS
+from tests.chaos.nemesis.schedule import DATABASE_FAULTS, STRIPE_OUTAGE
 from tests.helpers.stripe_proxy import StripeProxy
 from tests.helpers.waiting import until
 from tests.helpers.worker_proc import WorkerProcess
 
-# PostgREST and the worker answer again within this many seconds of the database being back;
-# until then 503s and lost connections are expected
+# a 503 or a lost connection sent within this many seconds of the database being back (or
+# until PostgREST answered again, if that took longer) is explained by the fault: PostgREST's
+# other pooled connections may die on their first use after the restart
 RECOVERY_SECONDS = 10.0
 
 
@@ -204,7 +207,7 @@ def refunds_lost(o: Outcome) -> list[Any]:
 
 def outages_outside_database_faults(o: Outcome) -> list[Any]:
     windows = [
-        (a.started, a.ended + max(a.api_back, RECOVERY_SECONDS))
+        (a.started, a.ended + max(a.api_back or 0.0, RECOVERY_SECONDS))
         for a in o.faults
         if a.kind in DATABASE_FAULTS
     ]
@@ -219,11 +222,14 @@ def unexpected_answers(o: Outcome) -> list[Any]:
     return o.ledger.unexpected
 
 
-def slow_recoveries(o: Outcome) -> list[Any]:
+def not_back(o: Outcome) -> list[Any]:
+    """Faults after which PostgREST or the worker was not seen back within the nemesis's
+    hang guard (faults.BACK_TIMEOUT): it did not recover by itself."""
     return [
-        (a.kind, round(a.api_back, 1), round(a.worker_back, 1))
+        a.kind
         for a in o.faults
-        if max(a.api_back, a.worker_back) > RECOVERY_SECONDS
+        if a.kind != STRIPE_OUTAGE
+        and (a.worker_back is None or (a.kind in DATABASE_FAULTS and a.api_back is None))
     ]
 
 
@@ -289,7 +295,7 @@ CHECKS: dict[str, Callable[[Outcome], list[Any]]] = {
     "2xx refunds lost": refunds_lost,
     "503s or lost connections outside a database fault": outages_outside_database_faults,
     "unexpected answers": unexpected_answers,
-    "slow recoveries (s)": slow_recoveries,
+    "PostgREST or the worker not back after a fault": not_back,
     "PaymentIntents not exactly once per booking": intents_not_once_per_booking,
     "bookings awaiting payment without a PaymentIntent": awaiting_payment_without_intent,
     "PaymentIntents the database does not know": intents_the_database_does_not_know,

@@ -53,13 +53,17 @@ def summary(
         "worker's reconciliation (a webhook lost or not yet there); "
         f"PostgREST's empty 400: {sum(led.empty_400.values())} {dict(led.empty_400)}"
     )
+
+    def back(seconds: float | None) -> str:
+        return "never (past the hang guard)" if seconds is None else f"{seconds:.1f}s after"
+
     for a in sorted(o.faults, key=lambda a: a.started):
         print(
             f"  {a.started - o.t0:5.1f}s {a.kind}: {a.ended - a.started:.1f}s"
             + (
-                f", PostgREST back {a.api_back:.1f}s and worker {a.worker_back:.1f}s after"
+                f", PostgREST back {back(a.api_back)}, worker back {back(a.worker_back)}"
                 if a.kind in DATABASE_FAULTS
-                else f", worker back {a.worker_back:.1f}s after"
+                else f", worker back {back(a.worker_back)}"
                 if a.kind == WORKER_KILL
                 else ""
             )

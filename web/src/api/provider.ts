@@ -1,7 +1,8 @@
 // The provider's own business: api.my_provider, api.my_services, api.my_weekly_hours,
-// api.my_time_off, its bookings (api.my_bookings) and api.mark_booking.
+// api.my_time_off, its bookings with customers (api.my_provider_bookings), api.mark_booking
+// and api.cancel_booking.
 import { call } from "./client";
-import type { Booking, ProviderProfile, Service, TimeOff, WeeklyHours } from "./types";
+import type { ProviderProfile, Service, TimeOff, WeeklyHours } from "./types";
 
 const RETURN = { Prefer: "return=representation" };
 
@@ -26,7 +27,24 @@ export const addTimeOff = (body: TimeOff): Promise<TimeOff[]> =>
 export const removeTimeOff = (id: string): Promise<unknown> =>
   call("/my_time_off", { method: "DELETE", query: { id: `eq.${id}` } });
 
-export const providerBookings = (): Promise<Booking[]> =>
-  call<Booking[]>("/my_bookings", { query: { order: "starts_at.desc", limit: "100" } });
 export const markBooking = (id: string, outcome: "completed" | "no_show"): Promise<unknown> =>
   call("/rpc/mark_booking", { method: "POST", body: { booking_id: id, outcome } });
+
+/** A provider's booking with who booked (api.my_provider_bookings): contact only while needed. */
+export interface ProviderBooking {
+  id: string;
+  status: string;
+  starts_at: string;
+  ends_at: string;
+  currency: string;
+  price_cents: number;
+  service_name: string | null;
+  customer_name: string | null;
+  customer_email: string | null;
+  customer_phone: string | null;
+}
+
+export const bookingsWithCustomers = (from: string, to: string): Promise<ProviderBooking[]> =>
+  call<ProviderBooking[]>("/rpc/my_provider_bookings", { query: { from, to, limit: "500" } });
+export const cancelAsProvider = (id: string, reason: string): Promise<unknown> =>
+  call("/rpc/cancel_booking", { method: "POST", body: { booking_id: id, reason } });

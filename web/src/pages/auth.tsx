@@ -38,6 +38,7 @@ export function SignIn(): JSX.Element {
   return (
     <section class="narrow">
       <h1>{t("auth.signInTitle")}</h1>
+      {new URLSearchParams(window.location.search).get("deleted") && <Notice>{t("account.deleted")}</Notice>}
       <ErrorAlert error={error} />
       <form onSubmit={submit} noValidate>
         <Field id="signin-email" label={t("auth.email")} type="email" autocomplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />

@@ -1,7 +1,7 @@
 // The provider's dashboard: profile, services, weekly hours, time off and bookings (with
 // mark completed / no-show), over the provider's own API views.
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { categories } from "../api/bookings";
 import {
   addHours,
@@ -11,13 +11,15 @@ import {
   markBooking,
   myProvider,
   myServices,
-  providerBookings,
+  bookingsWithCustomers,
+  cancelAsProvider,
+  type ProviderBooking,
   removeHours,
   removeTimeOff,
   timeOff,
   weeklyHours,
 } from "../api/provider";
-import type { Booking, Category, ProviderProfile, Service, TimeOff, WeeklyHours } from "../api/types";
+import type { Category, ProviderProfile, Service, TimeOff, WeeklyHours } from "../api/types";
 import { ErrorAlert, Field } from "../components/ui";
 import { locale, money, number, t, weekday, when } from "../i18n";
 import { NEIGHBOURHOODS, TIME_ZONE, zonedInstant } from "../places";
@@ -338,54 +340,175 @@ function Absences({ providerId, zone }: { providerId: string; zone: string }): J
   );
 }
 
+/** YYYY-MM-DD of an instant in ``zone``. */
+const dayIn = (d: Date, zone: string): string =>
+  new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
+/** A calendar date moved by ``n`` days (no time zone involved). */
+const addDays = (date: string, n: number): string => {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+};
+const dayTitle = (date: string): string => {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Intl.DateTimeFormat(locale() === "fr" ? "fr-CA" : "en-CA", { timeZone: "UTC", weekday: "long", month: "long", day: "numeric", year: "numeric" }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+};
+const timeIn = (iso: string, zone: string): string =>
+  new Intl.DateTimeFormat(locale() === "fr" ? "fr-CA" : "en-CA", { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+
+/** The bookings of a day or a week (Monday first), grouped by day in the business's zone. */
 function Bookings({ zone }: { zone: string }): JSX.Element {
-  const [rows, setRows] = useState<Booking[]>([]);
+  const [view, setView] = useState<"day" | "week">("week");
+  const [anchor, setAnchor] = useState(dayIn(new Date(), zone));
+  const [rows, setRows] = useState<ProviderBooking[]>([]);
+  const [cancelling, setCancelling] = useState<ProviderBooking | null>(null);
+  const [reason, setReason] = useState("");
   const [busy, error, run] = useAction();
-  useEffect(() => run(async () => setRows(await providerBookings())), []);
+  const weekday0 = (new Date(`${anchor}T12:00:00Z`).getUTCDay() + 6) % 7; // Monday = 0
+  const first = view === "day" ? anchor : addDays(anchor, -weekday0);
+  const days = Array.from({ length: view === "day" ? 1 : 7 }, (_, i) => addDays(first, i));
+  const last = days[days.length - 1];
+  const latest = useRef(0);
+  const reload = async (): Promise<void> => {
+    // only the answer for the period shown now counts (an earlier, slower one is dropped)
+    const ticket = ++latest.current;
+    const found = await bookingsWithCustomers(
+      zonedInstant(first, "00:00", zone).toISOString(),
+      zonedInstant(addDays(last, 1), "00:00", zone).toISOString(),
+    );
+    if (ticket === latest.current) setRows(found);
+  };
+  useEffect(() => run(reload), [first, last]);
   const mark = (id: string, outcome: "completed" | "no_show"): void =>
     run(async () => {
       await markBooking(id, outcome);
-      setRows(await providerBookings());
+      await reload();
     });
+  const cancel = (e: Event): void => {
+    e.preventDefault();
+    const b = cancelling;
+    if (!b || !reason.trim()) return;
+    run(async () => {
+      await cancelAsProvider(b.id, reason.trim());
+      setCancelling(null);
+      setReason("");
+      await reload();
+    });
+  };
+  const step = view === "day" ? 1 : 7;
   return (
     <section aria-labelledby="bookings-title" class="panel">
       <h2 id="bookings-title">{t("provider.bookings")}</h2>
+      <p class="hint">{t("provider.timesIn", { zone })}</p>
+      <div class="row calendar-tools">
+        <div class="field">
+          <label for="bookings-view">{t("provider.view")}</label>
+          <select id="bookings-view" value={view} onChange={(e) => setView(e.currentTarget.value === "day" ? "day" : "week")}>
+            <option value="day">{t("provider.dayView")}</option>
+            <option value="week">{t("provider.weekView")}</option>
+          </select>
+        </div>
+        <Field id="bookings-date" label={t("search.date")} type="date" value={anchor} onInput={(e) => e.currentTarget.value && setAnchor(e.currentTarget.value)} />
+        <p class="actions">
+          <button type="button" class="secondary small" onClick={() => setAnchor(addDays(anchor, -step))}>
+            {t("provider.previous")}
+          </button>
+          <button type="button" class="secondary small" onClick={() => setAnchor(addDays(anchor, step))}>
+            {t("provider.next")}
+          </button>
+        </p>
+      </div>
+      <p id="bookings-period" aria-live="polite">
+        {view === "day" ? dayTitle(first) : t("provider.period", { from: dayTitle(first), to: dayTitle(last) })}
+      </p>
       <ErrorAlert error={error} />
-      {rows.length === 0 ? (
-        <p>{t("provider.noBookings")}</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("history.when")}</th>
-              <th scope="col">{t("history.status")}</th>
-              <th scope="col">{t("history.price")}</th>
-              <th scope="col">{t("provider.actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((b) => (
-              <tr key={b.id}>
-                <td>{when(b.starts_at, zone)}</td>
-                <td>{statusText(b.status)}</td>
-                <td>{money(b.price_cents, b.currency)}</td>
-                <td>
-                  {b.status === "confirmed" && (
-                    <span class="actions">
-                      <button type="button" class="small" disabled={busy} onClick={() => mark(b.id ?? "", "completed")}>
-                        {t("provider.markCompleted")}
-                      </button>
-                      <button type="button" class="secondary small" disabled={busy} onClick={() => mark(b.id ?? "", "no_show")}>
-                        {t("provider.markNoShow")}
-                      </button>
-                    </span>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      {cancelling && (
+        <form class="panel" onSubmit={cancel} noValidate aria-labelledby="pcancel-title">
+          <h3 id="pcancel-title">{t("provider.cancel", { name: cancelling.customer_name ?? "" })}</h3>
+          <Field id="pcancel-reason" label={t("provider.cancelReason")} required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          <p class="actions">
+            <button type="submit" class="danger" disabled={busy || !reason.trim()}>
+              {t("provider.cancelYes", { name: cancelling.customer_name ?? "" })}
+            </button>
+            <button type="button" class="secondary" onClick={() => setCancelling(null)}>
+              {t("common.back")}
+            </button>
+          </p>
+        </form>
       )}
+      {rows.length === 0 && <p>{t("provider.noBookingsThen")}</p>}
+      {days.map((day) => {
+        const today = rows.filter((b) => dayIn(new Date(b.starts_at), zone) === day);
+        if (today.length === 0) return null;
+        return (
+          <section key={day} aria-labelledby={`day-${day}`} class="day">
+            <h3 id={`day-${day}`}>{dayTitle(day)}</h3>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t("history.when")}</th>
+                  <th scope="col">{t("provider.customer")}</th>
+                  <th scope="col">{t("provider.serviceName")}</th>
+                  <th scope="col">{t("history.status")}</th>
+                  <th scope="col">{t("history.price")}</th>
+                  <th scope="col">{t("provider.actions")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {today.map((b) => (
+                  <tr key={b.id} class="provider-booking">
+                    <td>
+                      {timeIn(b.starts_at, zone)}–{timeIn(b.ends_at, zone)}
+                    </td>
+                    <td>
+                      <span class="customer-name">{b.customer_name}</span>
+                      {(b.customer_email || b.customer_phone) && (
+                        <>
+                          <br />
+                          <span class="hint">
+                            {t("provider.contact")}: {[b.customer_email, b.customer_phone].filter(Boolean).join(", ")}
+                          </span>
+                        </>
+                      )}
+                    </td>
+                    <td>{b.service_name}</td>
+                    <td>{statusText(b.status)}</td>
+                    <td>{money(b.price_cents, b.currency)}</td>
+                    <td>
+                      <span class="actions">
+                        {b.status === "confirmed" && new Date(b.starts_at).getTime() <= Date.now() && (
+                          <>
+                            <button type="button" class="small" disabled={busy} onClick={() => mark(b.id, "completed")}>
+                              {t("provider.markCompleted")}
+                            </button>
+                            <button type="button" class="secondary small" disabled={busy} onClick={() => mark(b.id, "no_show")}>
+                              {t("provider.markNoShow")}
+                            </button>
+                          </>
+                        )}
+                        {(b.status === "confirmed" || b.status === "pending_payment") && new Date(b.starts_at).getTime() > Date.now() && (
+                          <button
+                            type="button"
+                            class="secondary small"
+                            disabled={busy}
+                            onClick={() => {
+                              setReason("");
+                              setCancelling(b);
+                            }}
+                          >
+                            {t("provider.cancel", { name: b.customer_name ?? "" })}
+                          </button>
+                        )}
+                      </span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        );
+      })}
     </section>
   );
 }

@@ -1,0 +1,267 @@
+"""The analytics page (/analytics) in the browser: ops see every provider's figures and the
+table cells equal what the API answers for the same range; a provider sees only its own,
+with its rank; a customer gets a clear not-allowed page; each table downloads as CSV; a
+count lists the bookings behind it; axe-core finds no serious or critical violation; the
+French page shows no English string; the analytics chunk loads on no other page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import psycopg
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.helpers import booking as bk
+from tests.helpers.auth import bearer, session_token
+from tests.helpers.browser import (
+    PASSWORD,
+    WebStack,
+    axe_violations,
+    catalogue,
+    describe,
+    fresh_email,
+    shoot,
+)
+from tests.helpers.factories import DEFAULT_PASSWORD, create_user
+
+TORONTO = ZoneInfo("America/Toronto")
+STATUSES = ["pending_payment", "confirmed", "completed", "no_show", "cancelled", "expired"]
+MONEY = ["captured_cents", "refunded_cents", "fees_kept_cents", "net_cents"]
+
+
+def sign_in(page: Page, web: WebStack, email: str, password: str) -> None:
+    page.goto(web.app + "signin")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def show_range(page: Page, first: date, last: date) -> None:
+    page.get_by_label("From", exact=True).fill(first.isoformat())
+    page.get_by_label("To (included)").fill(last.isoformat())
+    page.get_by_label("Time zone").select_option("America/Toronto")
+    page.get_by_label("Group by").select_option("day")
+    page.get_by_role("button", name="Show the figures").click()
+
+
+def rpc(web: WebStack, token: str, name: str, **query: str) -> list[dict[str, Any]]:
+    resp = httpx.get(f"{web.url}/rpc/{name}", params=query, headers=bearer(token), timeout=30)
+    assert resp.status_code == 200, resp.text
+    return list(resp.json())
+
+
+def status_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The API's rows summed per bucket (over categories and currencies), as the table shows
+    them: the count per status, then the total."""
+    sums: dict[str, list[int]] = defaultdict(lambda: [0] * 7)
+    for r in rows:
+        line = sums[r["bucket_start"]]
+        for i, s in enumerate(STATUSES):
+            line[i] += r[s] or 0
+        line[6] += r["bookings"] or 0
+    return [[str(n) for n in sums[k]] for k in sorted(sums)]
+
+
+def money_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 4)
+    for r in rows:
+        line = sums[(r["bucket_start"], r["currency"])]
+        for i, m in enumerate(MONEY):
+            line[i] += r[m] or 0
+    return [[f"${c / 100:,.2f}" for c in sums[k]] for k in sorted(sums)]
+
+
+def table(page: Page, selector: str) -> list[list[str]]:
+    """The body cells of a table (the row header left out)."""
+    rows = page.locator(f"{selector} tbody tr")
+    return [
+        [c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
+        for i in range(rows.count())
+    ]
+
+
+def email_of(db: psycopg.Connection[Any], user_id: uuid.UUID) -> str:
+    row = db.execute("select email from app.users where id = %s", (user_id,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+@pytest.fixture
+def scene(admin: psycopg.Connection[Any], plateau_shop: bk.Shop) -> dict[str, Any]:
+    """Tomorrow in Montreal: two bookings at the Plateau shop (one paid), one at another shop."""
+    tomorrow = (datetime.now(TORONTO) + timedelta(days=1)).date()
+
+    def at(hour: int) -> datetime:
+        return datetime(tomorrow.year, tomorrow.month, tomorrow.day, hour, tzinfo=TORONTO)
+
+    other = bk.open_shop(admin)
+    paid = bk.book(admin, plateau_shop, at(10))
+    bk.pay(admin, paid)
+    bk.book(admin, plateau_shop, at(12))
+    bk.book(admin, other, at(14))
+    today = datetime.now(TORONTO).date()
+    return {"shop": plateau_shop, "other": other, "first": today, "last": today + timedelta(days=2)}
+
+
+def test_ops_see_the_figures_the_api_answers(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]
+) -> None:
+    email = fresh_email("ops")
+    ops_id = create_user(admin, "ops", email=email, password=PASSWORD, full_name="Olive Ops")
+    token = session_token(admin, ops_id)
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    sign_in(page, web, email, PASSWORD)
+    assert not any("/assets/analytics-" in u for u in requested), "analytics loaded before use"
+
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", name="Analytics", level=1)).to_be_visible()
+    assert any("/assets/analytics-" in u for u in requested)  # its own chunk
+    first, last = scene["first"], scene["last"]
+    show_range(page, first, last)
+    expect(page.locator("#status-table")).to_be_visible()
+    expect(page.locator("#funnel-table")).to_be_visible()
+    expect(page.locator("#cohort-table")).to_be_visible()
+
+    q = {"from": first.isoformat(), "to": last.isoformat(), "tz": "America/Toronto"}
+    overview = rpc(web, token, "analytics_overview", **q, group_by="day")
+    assert sum(r["bookings"] for r in overview) >= 3  # the check can fail: there are figures
+    assert table(page, "#status-table") == status_lines(overview)
+    revenue = rpc(web, token, "analytics_revenue", **q, group_by="day")
+    assert sum(r["captured_cents"] for r in revenue) > 0
+    assert table(page, "#money-table") == money_lines(revenue)
+    funnel = rpc(web, token, "analytics_funnel", **q)
+    assert [row[0] for row in table(page, "#funnel-table")] == [str(r["quotes"]) for r in funnel]
+    cohorts = rpc(web, token, "analytics_cohorts", **q)
+    weeks = {r["cohort_week"] for r in cohorts}
+    assert page.locator("#cohort-table tbody tr").count() == len(weeks) >= 1
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-ops")
+
+    # drill-down: the pending bookings of tomorrow, listed from api.ops_bookings
+    pending = sum(r["pending_payment"] for r in overview)
+    page.get_by_role("button", name=f"List the {pending} bookings: awaiting payment").first.click()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(pending)
+    expect(page.locator("#drill-table")).to_contain_text("Test business")
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-ops-drill")
+
+    # CSV: the same RPC with Accept: text/csv
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download CSV: Revenue").click()
+    path = dl.value.path()
+    lines = Path(path).read_text().splitlines()
+    assert lines[0].startswith("bucket_start,bucket_end,bucket_local,category,currency,bookings")
+    assert len(lines) == len(revenue) + 1
+
+
+def test_a_provider_sees_only_its_own_figures_and_its_rank(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]
+) -> None:
+    shop: bk.Shop = scene["shop"]
+    token = session_token(admin, shop.owner_id)
+    sign_in(page, web, email_of(admin, shop.owner_id), DEFAULT_PASSWORD)
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", name="My figures", level=1)).to_be_visible()
+    first, last = scene["first"], scene["last"]
+    show_range(page, first, last)
+    expect(page.locator("#status-table")).to_be_visible()
+    mine = rpc(
+        web,
+        token,
+        "analytics_provider",
+        **{"from": first.isoformat(), "to": last.isoformat(), "tz": "America/Toronto"},
+        group_by="day",
+    )
+    assert sum(r["bookings"] for r in mine) == 2  # its two, not the other shop's
+    assert table(page, "#status-table") == status_lines(mine)
+    assert table(page, "#money-table") == money_lines(mine)
+    expect(page.get_by_role("heading", name="Compared with providers nearby")).to_be_visible()
+    peers = mine[0]["peer_providers"]
+    if mine[0]["bookings_percentile"] is None:
+        expect(page.get_by_text("Fewer than 3 haircut providers work near you")).to_be_visible()
+    else:
+        expect(page.get_by_text(f"Compared with {peers} haircut providers")).to_be_visible()
+        expect(page.get_by_text("haircut providers nearby for bookings")).to_be_visible()
+    page.get_by_role("button", name="List the 2 bookings: total").first.click()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(2)
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-provider")
+
+
+def test_a_provider_in_a_crowd_reads_its_rank_in_plain_words(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], plateau_shop: bk.Shop
+) -> None:
+    """Four haircut shops in the Plateau: the one with the most bookings is in the top."""
+    tomorrow = (datetime.now(TORONTO) + timedelta(days=1)).date()
+    shops = [plateau_shop] + [bk.open_shop(admin) for _ in range(3)]
+    for n, shop in enumerate(shops):
+        for hour in range(9, 9 + n + 1):
+            start = datetime(tomorrow.year, tomorrow.month, tomorrow.day, hour, tzinfo=TORONTO)
+            bk.book(admin, shop, start)
+    second = shops[2]  # 3 bookings: one shop has more, at least two fewer
+    token = session_token(admin, second.owner_id)
+    q = {"from": tomorrow.isoformat(), "to": tomorrow.isoformat(), "tz": "America/Toronto"}
+    rank = rpc(web, token, "analytics_provider", **q)[0]
+    assert rank["peer_providers"] >= 4
+    assert 50 <= float(rank["bookings_percentile"]) < 100
+    top = max(1, round(100 - float(rank["bookings_percentile"])))
+    sign_in(page, web, email_of(admin, second.owner_id), DEFAULT_PASSWORD)
+    page.goto(web.app + "analytics")
+    show_range(page, tomorrow, tomorrow)
+    expect(
+        page.get_by_text(f"You are in the top {top}% of haircut providers nearby for bookings.")
+    ).to_be_visible()
+
+    page.get_by_label("Language").select_option("fr")
+    expect(page.get_by_role("heading", name="Mes chiffres", level=1)).to_be_visible()
+    expect(page.locator("#status-table")).to_be_visible()
+    en, fr = catalogue("analytics-en"), catalogue("analytics-fr")
+    # every English message, or the fixed parts of one with placeholders
+    english = {
+        part.strip()
+        for k, v in en.items()
+        if v != fr[k]
+        for part in re.split(r"\{\w+\}", v)
+        if len(part.strip()) > 4
+    }
+    assert "Bookings by status" in english and "Download CSV:" in english  # the check can fail
+    text = page.locator("main").inner_text()
+    assert sorted(s for s in english if s in text) == []
+    assert "Vous êtes dans les" in text
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-provider-fr")
+
+
+def test_a_customer_is_told_the_page_is_not_for_them(page: Page, web: WebStack) -> None:
+    email = fresh_email("customer")
+    page.goto(web.app + "signup")
+    page.get_by_label("Full name").fill("Curious Customer")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    expect(page.get_by_role("link", name="Analytics")).to_have_count(0)
+    page.goto(web.app + "analytics")
+    expect(page.get_by_role("heading", name="Not allowed", level=1)).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("customer account")
+    assert not any("/assets/analytics-" in u for u in requested)
+    assert not any("/rpc/analytics_" in u for u in requested)
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-customer")

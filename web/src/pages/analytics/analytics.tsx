@@ -1,0 +1,584 @@
+// /analytics: ops see every provider's bookings, revenue, the funnel and the cohorts; a
+// provider sees its own figures and its anonymised rank among its peers. A chunk of its
+// own (App.tsx loads it on this route only). Each chart has its data table beside it,
+// each table a CSV download (the same RPC, Accept: text/csv), and a count in the bookings
+// table lists the bookings behind it (api.ops_bookings / api.my_provider_bookings).
+import type { JSX } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import * as api from "../../api/analytics";
+import type { Grain, Range, Rpc } from "../../api/analytics";
+import { categories } from "../../api/bookings";
+import type { Category, User } from "../../api/types";
+import { ErrorAlert, Field } from "../../components/ui";
+import { locale, money, onLocale, when } from "../../i18n";
+import { TIME_ZONE } from "../../places";
+import { statusText } from "../booking";
+import { Bars, FunnelBars, type Series } from "./charts";
+import { at, type AnalyticsKey } from "./strings";
+import "./analytics.css";
+
+const STATUSES = ["pending_payment", "confirmed", "completed", "no_show", "cancelled", "expired"] as const;
+type Status = (typeof STATUSES)[number];
+const STATUS_COLORS: Record<Status, string> = {
+  pending_payment: "#b35900",
+  confirmed: "#0b5cad",
+  completed: "#1b6b3a",
+  no_show: "#6a3d9a",
+  cancelled: "#a4161a",
+  expired: "#5c6370",
+};
+const MONEY = ["captured_cents", "refunded_cents", "fees_kept_cents", "net_cents"] as const;
+type MoneyKey = (typeof MONEY)[number];
+const MONEY_COLORS: Record<MoneyKey, string> = {
+  captured_cents: "#0b5cad",
+  refunded_cents: "#a4161a",
+  fees_kept_cents: "#b35900",
+  net_cents: "#1b6b3a",
+};
+const ZONES = ["America/Toronto", "America/Vancouver", "America/Edmonton", "America/Winnipeg", "America/Halifax", "UTC", "Europe/Paris"];
+
+const tag = (): string => (locale() === "fr" ? "fr-CA" : "en-CA");
+const isoDay = (d: Date): string => d.toISOString().slice(0, 10);
+const count = (n: number): string => new Intl.NumberFormat(tag()).format(n);
+const percent = (share: number | null | undefined): string =>
+  share === null || share === undefined ? "—" : new Intl.NumberFormat(tag(), { style: "percent", maximumFractionDigits: 1 }).format(share);
+
+/** A bucket's local start ("2026-12-02T00:00:00", no zone) as a date in this language. */
+export function bucketLabel(local: string, grain: Grain, short = false): string {
+  const d = new Date(`${local.slice(0, 10)}T00:00:00Z`);
+  if (grain === "month") return new Intl.DateTimeFormat(tag(), { year: "numeric", month: short ? "short" : "long", timeZone: "UTC" }).format(d);
+  const day = new Intl.DateTimeFormat(tag(), { year: short ? undefined : "numeric", month: "short", day: "numeric", timeZone: "UTC" }).format(d);
+  if (short) return day;
+  return grain === "week" ? at("range.weekOf", { day }) : day;
+}
+
+/** The local start of the period holding a local date: itself, its Monday, or the 1st. */
+export function periodKey(local: string, grain: Grain): string {
+  const d = new Date(`${local.slice(0, 10)}T00:00:00Z`);
+  if (grain === "week") d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  if (grain === "month") d.setUTCDate(1);
+  return isoDay(d);
+}
+
+/** Every period of the range, empty ones included (the charts' axis). */
+export function periods(r: Range): string[] {
+  const out: string[] = [];
+  const d = new Date(`${periodKey(r.from, r.group_by)}T00:00:00Z`);
+  for (let i = 0; i < 400 && isoDay(d) <= r.to; i++) {
+    out.push(isoDay(d));
+    if (r.group_by === "day") d.setUTCDate(d.getUTCDate() + 1);
+    else if (r.group_by === "week") d.setUTCDate(d.getUTCDate() + 7);
+    else d.setUTCMonth(d.getUTCMonth() + 1);
+  }
+  return out;
+}
+
+interface Bucket {
+  local: string;
+  start: string;
+  end: string;
+}
+interface StatusBucket extends Bucket {
+  counts: Record<Status, number>;
+  total: number;
+}
+interface MoneyBucket extends Bucket {
+  currency: string;
+  sums: Record<MoneyKey, number>;
+}
+type FigureRow = api.OverviewRow | api.ProviderRow;
+type MoneyRow = api.RevenueRow | api.ProviderRow;
+
+/** Rows per bucket × category × currency → one line a bucket (counts summed over both). */
+export function byStatus(rows: FigureRow[]): StatusBucket[] {
+  const out = new Map<string, StatusBucket>();
+  for (const r of rows) {
+    const local = r.bucket_local ?? "";
+    let b = out.get(local);
+    if (!b) {
+      b = { local, start: r.bucket_start ?? "", end: r.bucket_end ?? "", total: 0, counts: Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number> };
+      out.set(local, b);
+    }
+    for (const s of STATUSES) b.counts[s] += Number(r[s] ?? 0);
+    b.total += Number(r.bookings ?? 0);
+  }
+  return [...out.values()].sort((a, b) => a.start.localeCompare(b.start));
+}
+
+/** Money rows → one line a bucket and currency (summed over categories). */
+export function byMoney(rows: MoneyRow[]): MoneyBucket[] {
+  const out = new Map<string, MoneyBucket>();
+  for (const r of rows) {
+    const key = `${r.bucket_local ?? ""}|${r.currency ?? ""}`;
+    let b = out.get(key);
+    if (!b) {
+      b = { local: r.bucket_local ?? "", start: r.bucket_start ?? "", end: r.bucket_end ?? "", currency: r.currency ?? "CAD", sums: Object.fromEntries(MONEY.map((m) => [m, 0])) as Record<MoneyKey, number> };
+      out.set(key, b);
+    }
+    for (const m of MONEY) b.sums[m] += Number(r[m] ?? 0);
+  }
+  return [...out.values()].sort((a, b) => a.start.localeCompare(b.start) || a.currency.localeCompare(b.currency));
+}
+
+function defaultRange(): Range {
+  const now = Date.now();
+  return { from: isoDay(new Date(now - 30 * 86_400_000)), to: isoDay(new Date(now + 30 * 86_400_000)), tz: TIME_ZONE, group_by: "day" };
+}
+
+function RangeForm({ value, onChange }: { value: Range; onChange: (r: Range) => void }): JSX.Element {
+  const [r, setR] = useState(value);
+  return (
+    <form
+      class="range"
+      aria-label={at("range.title")}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onChange(r);
+      }}
+    >
+      <Field id="range-from" type="date" label={at("range.from")} value={r.from} required onInput={(e) => setR({ ...r, from: e.currentTarget.value })} />
+      <Field id="range-to" type="date" label={at("range.to")} value={r.to} required onInput={(e) => setR({ ...r, to: e.currentTarget.value })} />
+      <div class="field">
+        <label for="range-tz">{at("range.tz")}</label>
+        <select id="range-tz" value={r.tz} onChange={(e) => setR({ ...r, tz: e.currentTarget.value })}>
+          {ZONES.map((z) => (
+            <option key={z} value={z}>
+              {z}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="range-group">{at("range.group")}</label>
+        <select id="range-group" value={r.group_by} onChange={(e) => setR({ ...r, group_by: e.currentTarget.value as Grain })}>
+          {(["day", "week", "month"] as const).map((g) => (
+            <option key={g} value={g}>
+              {at(`range.${g}`)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="submit">{at("range.show")}</button>
+    </form>
+  );
+}
+
+function CsvButton({ rpc, range, name }: { rpc: Rpc; range: Range; name: string }): JSX.Element {
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <p class="csv">
+      <button
+        type="button"
+        class="secondary"
+        onClick={() => {
+          setError(null);
+          api.downloadCsv(rpc, range, `${rpc}_${range.from}_${range.to}.csv`).catch(setError);
+        }}
+      >
+        {at("csv.download", { name })}
+      </button>
+      <ErrorAlert error={error} />
+    </p>
+  );
+}
+
+interface Pick {
+  bucket: StatusBucket;
+  status: Status | null;
+}
+
+function StatusSection({ buckets, grain, range, rpc, onPick }: { buckets: StatusBucket[]; grain: Grain; range: Range; rpc: Rpc; onPick: (p: Pick) => void }): JSX.Element {
+  const series: Series[] = STATUSES.map((s) => ({ key: s, label: statusText(s), color: STATUS_COLORS[s] }));
+  const labels = buckets.map((b) => bucketLabel(b.local, grain));
+  const axis = periods(range);
+  const at_ = new Map(buckets.map((b) => [periodKey(b.local, grain), b]));
+  const shown = axis.map((k) => at_.get(k));
+  return (
+    <section aria-labelledby="status-title">
+      <h2 id="status-title">{at("status.title")}</h2>
+      <p class="hint">{at("status.hint")}</p>
+      {buckets.length === 0 ? (
+        <p>{at("common.noBookings")}</p>
+      ) : (
+        <>
+          <Bars
+            labels={axis.map((k) => bucketLabel(k, grain, true))}
+            series={series}
+            values={shown.map((b) => STATUSES.map((s) => b?.counts[s] ?? 0))}
+            stacked
+            minStep={1}
+            format={(n) => count(Math.round(n))}
+            onPick={(i, s) => {
+              const b = shown[i];
+              if (b) onPick({ bucket: b, status: STATUSES[s] });
+            }}
+          />
+          <div class="scroll">
+            <table id="status-table">
+              <caption>{at("status.caption")}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{at("table.period")}</th>
+                  {STATUSES.map((s) => (
+                    <th scope="col" key={s}>
+                      {statusText(s)}
+                    </th>
+                  ))}
+                  <th scope="col">{at("table.total")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {buckets.map((b, i) => (
+                  <tr key={b.local}>
+                    <th scope="row">{labels[i]}</th>
+                    {[...STATUSES, null].map((s) => {
+                      const n = s ? b.counts[s] : b.total;
+                      const what = s ? statusText(s) : at("table.total").toLowerCase();
+                      return (
+                        <td key={s ?? "total"} class="num">
+                          {n === 0 ? (
+                            "0"
+                          ) : (
+                            <button type="button" class="link" aria-label={at("drill.open", { n: count(n), status: what, period: labels[i] })} onClick={() => onPick({ bucket: b, status: s })}>
+                              {count(n)}
+                            </button>
+                          )}
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      <CsvButton rpc={rpc} range={range} name={at("status.title")} />
+    </section>
+  );
+}
+
+function MoneySection({ buckets, grain, range, rpc }: { buckets: MoneyBucket[]; grain: Grain; range: Range; rpc: Rpc }): JSX.Element {
+  const series: Series[] = MONEY.map((m) => ({ key: m, label: at(`money.${m}`), color: MONEY_COLORS[m] }));
+  const labels = buckets.map((b) => bucketLabel(b.local, grain));
+  const currency = buckets[0]?.currency ?? "CAD";
+  // the chart shows one currency (the first; the catalogue has CAD only), the table all
+  const axis = periods(range);
+  const at_ = new Map(buckets.filter((b) => b.currency === currency).map((b) => [periodKey(b.local, grain), b]));
+  return (
+    <section aria-labelledby="money-title">
+      <h2 id="money-title">{at("money.title")}</h2>
+      <p class="hint">{at("money.hint")}</p>
+      {buckets.length === 0 ? (
+        <p>{at("common.noBookings")}</p>
+      ) : (
+        <>
+          <Bars labels={axis.map((k) => bucketLabel(k, grain, true))} series={series} values={axis.map((k) => MONEY.map((m) => at_.get(k)?.sums[m] ?? 0))} stacked={false} minStep={500} format={(n) => money(Math.round(n), currency)} />
+          <div class="scroll">
+            <table id="money-table">
+              <caption>{at("money.caption")}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{at("table.period")}</th>
+                  {MONEY.map((m) => (
+                    <th scope="col" key={m}>
+                      {at(`money.${m}`)}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {buckets.map((b, i) => (
+                  <tr key={`${b.local}|${b.currency}`}>
+                    <th scope="row">{labels[i]}</th>
+                    {MONEY.map((m) => (
+                      <td key={m} class="num">
+                        {money(b.sums[m], b.currency)}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      <CsvButton rpc={rpc} range={range} name={at("money.title")} />
+    </section>
+  );
+}
+
+function FunnelSection({ range }: { range: Range }): JSX.Element {
+  const [rows, setRows] = useState<api.FunnelRow[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setRows(null);
+    setError(null);
+    api.funnel(range).then(setRows, setError);
+  }, [range]);
+  const name = (r: api.FunnelRow): string => at(`funnel.${(r.name ?? "quote") as "quote"}`);
+  return (
+    <section aria-labelledby="funnel-title">
+      <h2 id="funnel-title">{at("funnel.title")}</h2>
+      <p class="hint">{at("funnel.hint")}</p>
+      <ErrorAlert error={error} />
+      {rows === null && !error && <p role="status">{at("common.loading")}</p>}
+      {rows && (
+        <>
+          <FunnelBars steps={rows.map((r) => ({ label: name(r), value: Number(r.quotes ?? 0), share: Number(r.share_of_quotes ?? 0) }))} />
+          <div class="scroll">
+            <table id="funnel-table">
+              <caption>{at("funnel.caption")}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{at("funnel.step")}</th>
+                  <th scope="col">{at("funnel.quotes")}</th>
+                  <th scope="col">{at("funnel.shareOfQuotes")}</th>
+                  <th scope="col">{at("funnel.shareOfPrevious")}</th>
+                  <th scope="col">{at("funnel.dropOff")}</th>
+                  <th scope="col">{at("funnel.median")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.step}>
+                    <th scope="row">{name(r)}</th>
+                    <td class="num">{count(Number(r.quotes ?? 0))}</td>
+                    <td class="num">{percent(r.share_of_quotes)}</td>
+                    <td class="num">{percent(r.share_of_previous)}</td>
+                    <td class="num">{r.drop_off === null || r.drop_off === undefined ? "—" : count(r.drop_off)}</td>
+                    <td class="num">{r.median_minutes_from_previous === null || r.median_minutes_from_previous === undefined ? "—" : new Intl.NumberFormat(tag(), { maximumFractionDigits: 1 }).format(r.median_minutes_from_previous)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      <CsvButton rpc="analytics_funnel" range={range} name={at("funnel.title")} />
+    </section>
+  );
+}
+
+function CohortSection({ range }: { range: Range }): JSX.Element {
+  const [rows, setRows] = useState<api.CohortRow[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setRows(null);
+    setError(null);
+    api.cohorts(range).then(setRows, setError);
+  }, [range]);
+  const weeks = [...new Set((rows ?? []).map((r) => r.cohort_week ?? ""))].sort();
+  const offsets = [...new Set((rows ?? []).map((r) => r.week_offset ?? 0))].sort((a, b) => a - b);
+  const cell = (w: string, o: number): api.CohortRow | undefined => rows?.find((r) => r.cohort_week === w && r.week_offset === o);
+  return (
+    <section aria-labelledby="cohort-title">
+      <h2 id="cohort-title">{at("cohort.title")}</h2>
+      <p class="hint">{at("cohort.hint")}</p>
+      <ErrorAlert error={error} />
+      {rows === null && !error && <p role="status">{at("common.loading")}</p>}
+      {rows?.length === 0 && <p>{at("cohort.none")}</p>}
+      {!!rows?.length && (
+        <div class="scroll">
+          <table id="cohort-table" class="heat">
+            <caption>{at("cohort.caption")}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{at("cohort.week")}</th>
+                <th scope="col">{at("cohort.customers")}</th>
+                {offsets.map((o) => (
+                  <th scope="col" key={o}>
+                    {at("cohort.offset", { n: o })}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {weeks.map((w) => (
+                <tr key={w}>
+                  <th scope="row">{bucketLabel(w, "week")}</th>
+                  <td class="num">{count(Number(cell(w, offsets[0])?.customers ?? 0))}</td>
+                  {offsets.map((o) => {
+                    const c = cell(w, o);
+                    const share = Number(c?.retention ?? 0);
+                    return (
+                      <td key={o} class="num" style={{ background: `rgba(11, 92, 173, ${(share * 0.85).toFixed(3)})`, color: share > 0.5 ? "#fff" : "#1b1f24" }}>
+                        {c ? `${percent(c.retention)} (${count(Number(c.active_customers ?? 0))})` : "—"}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <CsvButton rpc="analytics_cohorts" range={range} name={at("cohort.title")} />
+    </section>
+  );
+}
+
+/** The bookings behind a figure: the drill-down. */
+function DrillDown({ pick, grain, ops, onClose }: { pick: Pick; grain: Grain; ops: boolean; onClose: () => void }): JSX.Element {
+  const [rows, setRows] = useState<(api.OpsBooking | api.ProviderBooking)[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    setRows(null);
+    setError(null);
+    (ops ? api.opsBookings : api.providerBookings)(pick.bucket.start, pick.bucket.end, pick.status).then(setRows, setError);
+    heading.current?.focus();
+  }, [pick]);
+  const period = bucketLabel(pick.bucket.local, grain);
+  const title = pick.status ? at("drill.title", { status: statusText(pick.status), period }) : at("drill.titleAll", { period });
+  return (
+    <section aria-labelledby="drill-title" class="drill">
+      <h2 id="drill-title" tabIndex={-1} ref={heading}>
+        {title}
+      </h2>
+      <ErrorAlert error={error} />
+      {rows === null && !error && <p role="status">{at("common.loading")}</p>}
+      {rows?.length === 0 && <p>{at("common.noBookings")}</p>}
+      {!!rows?.length && (
+        <div class="scroll">
+          <table id="drill-table">
+            <caption>{title}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{at("drill.starts")}</th>
+                <th scope="col">{at("drill.status")}</th>
+                {ops && <th scope="col">{at("drill.provider")}</th>}
+                <th scope="col">{at("drill.service")}</th>
+                <th scope="col">{at("drill.customer")}</th>
+                <th scope="col">{at("drill.price")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((b) => (
+                <tr key={b.id}>
+                  <td>{when(b.starts_at, "time_zone" in b && b.time_zone ? b.time_zone : TIME_ZONE)}</td>
+                  <td>{statusText(b.status)}</td>
+                  {ops && <td>{"provider_name" in b ? b.provider_name : ""}</td>}
+                  <td>{b.service_name}</td>
+                  <td>{b.customer_name ?? ""}</td>
+                  <td class="num">{money(b.price_cents, b.currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <button type="button" class="secondary" onClick={onClose}>
+        {at("drill.close")}
+      </button>
+    </section>
+  );
+}
+
+function OpsView({ range }: { range: Range }): JSX.Element {
+  const [status, setStatus] = useState<StatusBucket[] | null>(null);
+  const [cash, setCash] = useState<MoneyBucket[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [pick, setPick] = useState<Pick | null>(null);
+  useEffect(() => {
+    setStatus(null);
+    setCash(null);
+    setError(null);
+    setPick(null);
+    api.overview(range).then((rows) => setStatus(byStatus(rows)), setError);
+    api.revenue(range).then((rows) => setCash(byMoney(rows)), setError);
+  }, [range]);
+  return (
+    <>
+      <ErrorAlert error={error} />
+      {(status === null || cash === null) && !error && <p role="status">{at("common.loading")}</p>}
+      {status && <StatusSection buckets={status} grain={range.group_by} range={range} rpc="analytics_overview" onPick={setPick} />}
+      {pick && <DrillDown pick={pick} grain={range.group_by} ops onClose={() => setPick(null)} />}
+      {cash && <MoneySection buckets={cash} grain={range.group_by} range={range} rpc="analytics_revenue" />}
+      <FunnelSection range={range} />
+      <CohortSection range={range} />
+    </>
+  );
+}
+
+/** "You are in the top 30% of haircut providers nearby for bookings." */
+export function rankSentence(metric: "bookings" | "net" | "completion", p: number, category: string): string {
+  // the top one, the middle and above, below the middle, and nobody below (ties included)
+  const key: AnalyticsKey =
+    p >= 100 ? `rank.best.${metric}` : p >= 50 ? `rank.top.${metric}` : p > 0 ? `rank.above.${metric}` : `rank.noneBelow.${metric}`;
+  return at(key, { top: Math.max(1, Math.round(100 - p)), share: Math.round(p), category });
+}
+
+function PeerSection({ row, cats }: { row: api.ProviderRow | undefined; cats: Category[] }): JSX.Element {
+  const cat = cats.find((c) => c.slug === row?.peer_category);
+  const category = (locale() === "fr" ? cat?.name_fr : cat?.name_en)?.toLowerCase() ?? row?.peer_category ?? "";
+  const ranks: ["bookings" | "net" | "completion", number | null | undefined][] = row
+    ? [
+        ["bookings", row.bookings_percentile],
+        ["net", row.net_percentile],
+        ["completion", row.completion_rate_percentile],
+      ]
+    : [];
+  return (
+    <section aria-labelledby="peer-title">
+      <h2 id="peer-title">{at("rank.title")}</h2>
+      {!row ? (
+        <p>{at("rank.noRange")}</p>
+      ) : ranks.every(([, p]) => p === null || p === undefined) ? (
+        <p>{at("rank.fewPeers", { category, n: row.peer_providers ?? 0 })}</p>
+      ) : (
+        <>
+          <ul class="ranks">
+            {ranks.map(([m, p]) => (p === null || p === undefined ? null : <li key={m}>{rankSentence(m, Number(p), category)}</li>))}
+          </ul>
+          <p class="hint">{at("rank.peers", { n: row.peer_providers ?? 0, category })}</p>
+        </>
+      )}
+    </section>
+  );
+}
+
+function ProviderView({ range }: { range: Range }): JSX.Element {
+  const [rows, setRows] = useState<api.ProviderRow[] | null>(null);
+  const [cats, setCats] = useState<Category[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [pick, setPick] = useState<Pick | null>(null);
+  useEffect(() => {
+    categories().then(setCats, () => undefined);
+  }, []);
+  useEffect(() => {
+    setRows(null);
+    setError(null);
+    setPick(null);
+    api.providerFigures(range).then(setRows, setError);
+  }, [range]);
+  return (
+    <>
+      <ErrorAlert error={error} />
+      {rows === null && !error && <p role="status">{at("common.loading")}</p>}
+      {rows && (
+        <>
+          <PeerSection row={rows[0]} cats={cats} />
+          <StatusSection buckets={byStatus(rows)} grain={range.group_by} range={range} rpc="analytics_provider" onPick={setPick} />
+          {pick && <DrillDown pick={pick} grain={range.group_by} ops={false} onClose={() => setPick(null)} />}
+          <MoneySection buckets={byMoney(rows)} grain={range.group_by} range={range} rpc="analytics_provider" />
+        </>
+      )}
+    </>
+  );
+}
+
+export function AnalyticsPage({ user }: { user: User }): JSX.Element {
+  const [range, setRange] = useState<Range>(defaultRange);
+  const [, setLang] = useState(locale());
+  useEffect(() => onLocale(setLang), []);
+  const ops = user.role === "ops";
+  return (
+    <section class="analytics">
+      <h1>{ops ? at("title.ops") : at("title.provider")}</h1>
+      <p>{ops ? at("intro.ops") : at("intro.provider")}</p>
+      <RangeForm value={range} onChange={setRange} />
+      {ops ? <OpsView range={range} /> : <ProviderView range={range} />}
+    </section>
+  );
+}
