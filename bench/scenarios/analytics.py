@@ -127,14 +127,19 @@ class Analytics:
         _, claims = _claims(env, accounts)
         offers = _Offers(url, claims)
 
+        # the two variants share each batch of offers half and half (alternate offers:
+        # the same customers, neighbourhoods and days), so that the first cannot use up
+        # a small dataset's slots before the second runs
+        pending: dict[bool, list[tuple[int, str, str]]] = {}
+
         def confirm(duration: float, rollups: bool) -> Sample:
-            # offers left over from the previous sample stay in the pool: top it up
-            # (--quick, tests and a look: a smaller pool)
-            want = 600 if ctx.options.quick else PER_SAMPLE
+            want = 600 if ctx.options.quick else PER_SAMPLE  # --quick, tests: a smaller pool
+            if rollups not in pending:
+                both = offers.take(2 * want)
+                pending[True], pending[False] = both[0::2], both[1::2]
+            batch = pending.pop(rollups)
             with psycopg.connect(url, autocommit=True) as conn:
-                row = conn.execute(f"select count(*) from {POOL_TABLE}").fetchone()
-                left = int(row[0]) if row else 0
-            batch = offers.take(max(want - left, 0)) if want > left else []
+                conn.execute(f"truncate {POOL_TABLE}")
             sweep(url, [a.id for a in accounts])
             with (
                 psycopg.connect(url, autocommit=True) as conn,
@@ -158,14 +163,16 @@ class Analytics:
             try:
                 sample = measured(
                     env.probes(),
-                    lambda: pgbench(url, clients=c, duration=duration, script=script),
+                    lambda: pgbench(
+                        url, clients=c, duration=duration, script=script, until_empty=True
+                    ),
                 )
             finally:
                 if not rollups:
                     _set_triggers(url, True)
                     with psycopg.connect(url, autocommit=True) as conn:
                         conn.execute("select internal.analytics_rebuild()")
-            sample.extra["offers_prepared"] = len(batch) + left
+            sample.extra["offers_prepared"] = len(batch)
             return sample
 
         variants += [

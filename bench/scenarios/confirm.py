@@ -195,7 +195,8 @@ def direct_sample(
         "commit;\n"
     )
     return measured(
-        env.probes(), lambda: pgbench(url, clients=clients, duration=duration, script=script)
+        env.probes(),
+        lambda: pgbench(url, clients=clients, duration=duration, script=script, until_empty=True),
     )
 
 

@@ -239,7 +239,7 @@ def test_the_realtime_scenario_fans_out_to_its_clients_and_weighs_the_event_log(
     assert isinstance(extra["rss_per_connection_kb"], float)
     assert extra["realtime_cpu_ms_per_delivery"] > 0
     for name in ("confirm (pgbench), event log on", "confirm (pgbench), event log off"):
-        assert by_name[name]["requests"] > 0 and by_name[name]["errors"] == 0, by_name[name]
+        assert by_name[name]["requests"] > 0 and by_name[name]["errors"] == 0, (by_name[name], out)
     (ratio,) = scenario["ratios"]
     assert ratio["name"] == "confirm with ÷ without the event log" and ratio["target"] == 0.95
     assert isinstance(ratio["value"], float)
@@ -250,7 +250,7 @@ def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
     bench_db: str, tmp_path: Path
 ) -> None:
     # the confirm variants quote their offers first: longer than the default timeout
-    doc, _ = run_bench(
+    doc, _out = run_bench(
         bench_db,
         tmp_path,
         "--scenarios",
@@ -268,6 +268,9 @@ def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
         assert r["requests"] > 0 and r["errors"] == 0 and r["non_2xx"] == 0, fn
         assert r["p99_target_ms"] == 50.0
     for name in ("confirm, rollups kept (pgbench)", "confirm, rollups off (pgbench)"):
-        assert variants[name]["requests"] > 0 and variants[name]["errors"] == 0
+        assert variants[name]["requests"] > 0 and variants[name]["errors"] == 0, (
+            variants[name],
+            _out,
+        )
     (ratio,) = scenario["ratios"]
     assert ratio["name"] == "confirm with rollups ÷ without" and isinstance(ratio["value"], float)

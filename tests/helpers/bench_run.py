@@ -39,4 +39,4 @@ def run_bench(
     assert json_file.with_suffix(".png").stat().st_size > 0
     assert "err/non-2xx" in res.stdout  # the table
     doc: dict[str, Any] = json.loads(json_file.read_text())
-    return doc, res.stdout
+    return doc, res.stdout + res.stderr
