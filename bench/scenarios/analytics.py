@@ -23,10 +23,16 @@ from typing import Any
 import psycopg
 
 from bench.model import Context, Plan, Ratio, Sample, Variant
-from bench.scenarios.confirm import _claims, _Offers, lift_hold_limit, sweep
-from bench.tools import measured, pgbench, wrk, wrk_script
+from bench.scenarios.confirm import (
+    _claims,
+    _Offers,
+    direct_sample,
+    lift_hold_limit,
+    make_pool,
+    sweep,
+)
+from bench.tools import measured, wrk, wrk_script
 
-POOL_TABLE = "public.bench_analytics_pool"
 ON = "confirm, rollups kept (pgbench)"
 OFF = "confirm, rollups off (pgbench)"
 PER_SAMPLE = 1500
@@ -117,12 +123,7 @@ class Analytics:
             variants.append(Variant(f"GET /rpc/{fn}", c, dashboard, p99_target_ms=50.0))
 
         lift_hold_limit(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                f"create table if not exists {POOL_TABLE} "
-                "(id bigserial primary key, claims text, quote_id uuid, provider_id uuid)"
-            )
-            conn.execute(f"truncate {POOL_TABLE}")
+        make_pool(url)
         accounts = env.accounts_of(url)
         _, claims = _claims(env, accounts)
         offers = _Offers(url, claims)
@@ -138,35 +139,10 @@ class Analytics:
                 both = offers.take(2 * want)
                 pending[True], pending[False] = both[0::2], both[1::2]
             batch = pending.pop(rollups)
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(f"truncate {POOL_TABLE}")
             sweep(url, [a.id for a in accounts])
-            with (
-                psycopg.connect(url, autocommit=True) as conn,
-                conn.cursor().copy(
-                    f"copy {POOL_TABLE} (claims, quote_id, provider_id) from stdin"
-                ) as cp,
-            ):
-                for w, q, p in batch:
-                    cp.write_row((claims[w], q, p))
-            script = (
-                "begin;\n"
-                f"delete from {POOL_TABLE} where id = (select id from {POOL_TABLE} "
-                "order by id limit 1 for update skip locked) "
-                "returning claims, quote_id, provider_id \\gset\n"
-                "select set_config('role', 'customer', true), "
-                "set_config('request.jwt.claims', :claims, true);\n"
-                "select api.confirm_booking(:quote_id, :provider_id);\n"
-                "commit;\n"
-            )
             _set_triggers(url, rollups)
             try:
-                sample = measured(
-                    env.probes(),
-                    lambda: pgbench(
-                        url, clients=c, duration=duration, script=script, until_empty=True
-                    ),
-                )
+                sample = direct_sample(env, url, claims, batch, c, duration)
             finally:
                 if not rollups:
                     _set_triggers(url, True)
