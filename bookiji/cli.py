@@ -185,6 +185,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     stack.check_ports(s, scale)  # before the cluster starts or anything is deployed
     stack.ensure_database_server(s)
     deploy.deploy(s)
+    stack.ensure_replica(s)
     token = None
     try:
         from bookiji import demo
@@ -196,6 +197,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         return stack.up(s, token, scale)
     finally:
         if s.embedded and not args.keep_db:
+            stack.replica_cluster(s).stop()
             stack.embedded_cluster(s).stop()
 
 
@@ -300,6 +302,23 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
         realtime_port=int(rt_port) if rt_port else None,
     )
     print(f"wrote {gateway.prepare(cfg)}")
+    return 0
+
+
+def cmd_read_router(args: argparse.Namespace) -> int:
+    """The read router of the public catalog (bookiji/readpath.py) until SIGTERM/SIGINT."""
+    import signal
+    import threading
+
+    from bookiji import readpath
+
+    s = _settings()
+    router = readpath.router_for(s)
+    router.serve_metrics(s.read_router_metrics_port)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    router.run(stop)
     return 0
 
 
@@ -497,6 +516,11 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--home", default="/var/lib/bookiji/gateway")
     gc.add_argument("--user", default="nginx", help="the user nginx's workers run as in its image")
     gc.set_defaults(func=cmd_gateway_config)
+
+    sub.add_parser(
+        "read-router",
+        help="route the public catalog's reads (replica lag, cache versions; `bookiji up` runs it)",
+    ).set_defaults(func=cmd_read_router)
 
     pb = sub.add_parser(
         "pgbouncer", help="run PgBouncer (transaction mode) in front of a server (for containers)"
