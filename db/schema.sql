@@ -844,8 +844,9 @@ $$;
 COMMENT ON FUNCTION api.health() IS 'Health check: {"status": "ok"} when the API and its database answer.
 
 Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
-versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
-latest migration; every other caller gets the status alone.';
+versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state, the
+latest migration and the streaming replicas'' lag (replicas: name, state,
+replay_lag_bytes, replay_lag_seconds); every other caller gets the status alone.';
 
 
 --
@@ -7014,6 +7015,17 @@ CREATE FUNCTION internal.health() RETURNS jsonb
             'deployed_at', internal.setting('deployed_at')
         ),
         'migration', (select max(m.version) from public.schema_migrations as m),
+        -- the streaming replicas this server feeds (docs/operations.md, "Read replica"):
+        -- how far each is behind, in bytes of WAL and in time (null once caught up and idle)
+        'replicas', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'name', r.application_name,
+                'state', r.state,
+                'replay_lag_bytes', pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), r.replay_lsn),
+                'replay_lag_seconds', extract(epoch from r.replay_lag)
+            ) order by r.application_name)
+            from pg_catalog.pg_stat_replication as r
+        ), '[]'::jsonb),
         'time', pg_catalog.now()
     )
 $$;
@@ -7023,7 +7035,8 @@ $$;
 -- Name: FUNCTION health(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer: reads schema_migrations and settings that anon cannot.';
+COMMENT ON FUNCTION internal.health() IS 'Versions, migration state and the streaming replicas'' lag. Definer: reads schema_migrations,
+settings and pg_stat_replication''s positions, which anon cannot.';
 
 
 --
@@ -7756,6 +7769,29 @@ exists for (event_key, recipient, channel), and queue {"type":"notify","notifica
 each row inserted, visible after delay_seconds. Returns how many were queued (0: a repeat, or every
 channel turned off). Refuses an unknown event or data that breaks its contract (400 naming data.<key>).
 Definer: producers (sign-up, booking transitions) hold no rights on app.notifications or the queues.';
+
+
+--
+-- Name: notify_cache_change(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notify_cache_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform pg_catalog.pg_notify('bookiji_cache', tg_argv[0]);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION notify_cache_change(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notify_cache_change() IS 'Statement trigger: NOTIFY bookiji_cache with the scope named by the trigger''s argument
+(''catalog'' or ''slots''); the read router purges nginx''s cached catalog reads of that scope.';
 
 
 --
@@ -17779,6 +17815,48 @@ CREATE TRIGGER _500_event_created AFTER INSERT ON app.notifications FOR EACH ROW
 --
 
 CREATE TRIGGER _500_event_refunded AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((old.status IS DISTINCT FROM 'succeeded'::text) AND (new.status = 'succeeded'::text))) EXECUTE FUNCTION internal.refunds_append_event();
+
+
+--
+-- Name: bookings _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.bookings FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('slots');
+
+
+--
+-- Name: providers _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.providers FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('catalog');
+
+
+--
+-- Name: service_categories _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.service_categories FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('catalog');
+
+
+--
+-- Name: services _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.services FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('catalog');
+
+
+--
+-- Name: time_off _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.time_off FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('slots');
+
+
+--
+-- Name: weekly_hours _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.weekly_hours FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('slots');
 
 
 --

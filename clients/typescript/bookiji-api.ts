@@ -985,8 +985,9 @@ export interface paths {
          * @description Health check: {"status": "ok"} when the API and its database answer.
          *
          *     Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
-         *     versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
-         *     latest migration; every other caller gets the status alone.
+         *     versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state, the
+         *     latest migration and the streaming replicas' lag (replicas: name, state,
+         *     replay_lag_bytes, replay_lag_seconds); every other caller gets the status alone.
          */
         get: operations["health"];
         put?: never;
@@ -995,8 +996,9 @@ export interface paths {
          * @description Health check: {"status": "ok"} when the API and its database answer.
          *
          *     Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
-         *     versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
-         *     latest migration; every other caller gets the status alone.
+         *     versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state, the
+         *     latest migration and the streaming replicas' lag (replicas: name, state,
+         *     replay_lag_bytes, replay_lag_seconds); every other caller gets the status alone.
          */
         post: operations["health_post"];
         delete?: never;
