@@ -240,6 +240,9 @@ class Cluster:
             f"port = {self.port}",
             f"unix_socket_directories = '{self.socket_dir}'",
             "wal_level = replica",
+            # a replication slot (the read replica's, bookiji/readpath.py) keeps WAL for a
+            # stopped replica; past this much the slot is invalidated instead of the disk filled
+            "max_slot_wal_keep_size = '2GB'",
         ]
         if self.archive_dir is not None:
             server_owned_dir(self.archive_dir, f"{self.name}-wal")

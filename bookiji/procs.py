@@ -333,7 +333,9 @@ def run_api(
                 )
             stack.callback(stop, proc)
             server.replica_process = proc
-            wait_ready(f"http://127.0.0.1:{replica_admin}/ready", proc, log, "the replica's PostgREST")
+            wait_ready(
+                f"http://127.0.0.1:{replica_admin}/ready", proc, log, "the replica's PostgREST"
+            )
         if read_path is not None:
             from bookiji import readpath
 

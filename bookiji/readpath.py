@@ -252,7 +252,9 @@ class Router:
     def _observe(self, primary: psycopg.Connection[Any]) -> int:
         """Sample the primary's position and the replica's, decide the routing; the
         primary's position."""
-        row = primary.execute("select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").fetchone()
+        row = primary.execute(
+            "select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+        ).fetchone()
         assert row is not None
         lsn = int(row[0])
         now = time.monotonic()

@@ -227,7 +227,9 @@ def procfile(settings: Settings, confs: list[Path], scale: Scale | None = None) 
         procs["pgbouncer"] = " ".join(pgbouncer.command(pool))
     for i, conf in enumerate(confs):
         # exec: the relay signals PostgREST itself (bookiji/stack.py's docstring)
-        name = "postgrest-replica" if conf.stem == "postgrest-replica" else _numbered("postgrest", i)
+        name = (
+            "postgrest-replica" if conf.stem == "postgrest-replica" else _numbered("postgrest", i)
+        )
         procs[name] = f"exec {deploy.POSTGREST} {conf}"
     if read_path_on(settings):
         procs["readrouter"] = f"{py} -m bookiji.cli read-router"

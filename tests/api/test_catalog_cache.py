@@ -19,8 +19,8 @@ import pytest
 
 from bookiji import procs
 from tests.helpers import catalog, stack
-from tests.helpers.factories import create_user
 from tests.helpers.auth import bearer, mint
+from tests.helpers.factories import create_user
 from tests.helpers.waiting import until
 
 TTL = 300

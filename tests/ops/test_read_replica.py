@@ -90,7 +90,8 @@ def _get(server: stack.PostgREST, path: str, **headers: str) -> httpx.Response:
 
 
 def _read_from(server: stack.PostgREST, path: str) -> str | None:
-    return _get(server, path).headers.get("X-Read-From")
+    source = _get(server, path).headers.get("X-Read-From")
+    return None if source is None else str(source)
 
 
 def _one(url: str, sql: str, *args: Any) -> Any:
@@ -128,8 +129,10 @@ def test_a_providers_change_reaches_the_anonymous_reads_and_a_lagging_replica_st
     assert own.json() == [{"business_name": "New name"}]  # read-your-writes
     assert "X-Read-From" not in own.headers  # a user's own rows: the primary
     seen = until(
-        lambda: (r := _get(api, path)).json() == [{"business_name": "New name"}]
-        and r.headers["X-Read-From"] == "replica",
+        lambda: (
+            (r := _get(api, path)).json() == [{"business_name": "New name"}]
+            and r.headers["X-Read-From"] == "replica"
+        ),
         30,
         "the change on the replica",
     )
@@ -160,8 +163,10 @@ def test_a_providers_change_reaches_the_anonymous_reads_and_a_lagging_replica_st
     finally:
         _one(replica_admin, "select pg_wal_replay_resume()")
     until(
-        lambda: (r := _get(api, path)).headers["X-Read-From"] == "replica"
-        and r.json() == [{"business_name": "Paused name"}],
+        lambda: (
+            (r := _get(api, path)).headers["X-Read-From"] == "replica"
+            and r.json() == [{"business_name": "Paused name"}]
+        ),
         30,
         "the replica to catch up and serve again",
     )
