@@ -307,7 +307,12 @@ class Router:
                     self._observe(conn)
                     self.state.write(self.state_file)
                     while not stop.is_set():
-                        scopes = {n.payload for n in conn.notifies(timeout=self.interval)}
+                        # at once on the first notification (then whatever else is queued)
+                        scopes = {
+                            n.payload for n in conn.notifies(timeout=self.interval, stop_after=1)
+                        }
+                        if scopes:
+                            scopes |= {n.payload for n in conn.notifies(timeout=0.001)}
                         lsn = self._observe(conn)
                         if scopes:
                             # the change is committed at or before lsn: once the replica has

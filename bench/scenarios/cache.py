@@ -13,6 +13,8 @@ No target: the ratios say what a hit saves on this machine.
 
 from __future__ import annotations
 
+import urllib.request
+
 from bench.model import Context, Plan, Ratio, Sample, Variant
 from bench.tools import measured, wrk, wrk_script
 from bookiji.procs import ApiServer
@@ -33,6 +35,8 @@ class Cache:
         cached = env.cached_api(url)
         plain = env.api_variant(url, pooled=False)
         script = wrk_script()
+        with urllib.request.urlopen(cached.url + PATH, timeout=30) as warm:  # noqa: S310
+            assert warm.status == 200  # the first answer stored: every request a hit
         variants: list[Variant] = []
         ratios: list[Ratio] = []
         for c in ctx.options.concurrency:
