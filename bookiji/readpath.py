@@ -118,6 +118,27 @@ def create_replica(primary: Cluster, replica: Cluster, primary_url: str) -> bool
     return True
 
 
+def wait_replayed(replica_url: str, primary_url: str, timeout: float = 5.0) -> bool:
+    """Until the replica has replayed what the primary has written now (a schema change
+    before its PostgREST reloads); False when it did not within ``timeout``."""
+    try:
+        target = int(
+            _one(primary_url, "select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")
+        )
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(replica_url, autocommit=True, connect_timeout=2) as conn:
+            while time.monotonic() < deadline:
+                row = conn.execute(
+                    "select pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint"
+                ).fetchone()
+                if row is not None and row[0] is not None and int(row[0]) >= target:
+                    return True
+                time.sleep(0.02)
+    except psycopg.Error:
+        pass
+    return False
+
+
 def drop_replica(replica: Cluster, primary_url: str) -> None:
     """Stop and remove the replica, and its slot on the primary (which would otherwise keep
     WAL for it up to max_slot_wal_keep_size)."""

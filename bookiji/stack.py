@@ -344,9 +344,13 @@ def postgrest_pids(confs: list[Path]) -> list[int]:
 
 
 def relay_reloads(settings: Settings, confs: list[Path], stop: threading.Event) -> None:
-    """Behind PgBouncer PostgREST does not LISTEN: hear ``NOTIFY pgrst`` on a direct
-    connection and pass it on as the signal PostgREST reloads on."""
+    """Behind PgBouncer PostgREST does not LISTEN, nor on the read replica (a standby
+    refuses it): hear ``NOTIFY pgrst`` on a direct connection and pass it on as the signal
+    PostgREST reloads on."""
     import psycopg
+
+    replicas = [c for c in confs if c.stem == "postgrest-replica"]
+    primaries = [c for c in confs if c not in replicas] if settings.pooled else []
 
     while not stop.is_set():
         try:
@@ -355,8 +359,13 @@ def relay_reloads(settings: Settings, confs: list[Path], stop: threading.Event) 
                 while not stop.is_set():
                     for note in conn.notifies(timeout=1):
                         sig = signal.SIGUSR2 if note.payload == "reload config" else signal.SIGUSR1
-                        for pid in postgrest_pids(confs):
+                        for pid in postgrest_pids(primaries):
                             os.kill(pid, sig)
+                        if replicas:
+                            # the replica's PostgREST reloads once the replica has the change
+                            readpath.wait_replayed(settings.replica_url, settings.authenticator_url)
+                            for pid in postgrest_pids(replicas):
+                                os.kill(pid, sig)
         except (psycopg.Error, OSError):
             stop.wait(1)
 
