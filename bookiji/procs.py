@@ -86,6 +86,7 @@ class ApiServer:
     pooler: pgbouncer.PoolerConfig | None = None  # PgBouncer, when pooled
     replica_process: subprocess.Popen[bytes] | None = None  # the replica's PostgREST
     router: Any = None  # the read router (bookiji/readpath.py), with a read path
+    router_stop: threading.Event | None = None  # set: the router ends
 
     def pooler_url(self, user: str, password: str) -> str:
         """``user`` on this server's database through PgBouncer (started ``pooled``)."""
@@ -350,7 +351,7 @@ def run_api(
             thread.start()
             stack.callback(thread.join, 10)
             stack.callback(halt.set)
-            server.router = router
+            server.router, server.router_stop = router, halt
         if with_nginx:
             gw = gateway.GatewayConfig(
                 listen_host="127.0.0.1",
