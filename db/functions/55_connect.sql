@@ -326,9 +326,9 @@ as $$
             then m.captured - p.application_fee_cents else 0 end,
         'transfer_reversed_cents', u.reversed,
         'fee_refunded_cents', u.fee_refunded,
-        'platform_fee_net_cents', case when m.captured > 0 and p.transfer_destination is not null
+        'fee_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
             then p.application_fee_cents - u.fee_refunded else 0 end,
-        'provider_net_cents', case when m.captured > 0 and p.transfer_destination is not null
+        'transfer_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
             then m.captured - p.application_fee_cents - u.reversed else 0 end,
         -- the platform collected a charge that should have gone to the provider: what it owes
         'payout_owed_cents', case when m.captured > 0 and p.transfer_destination is null
@@ -387,7 +387,7 @@ $$;
 comment on function api.booking_payout(uuid) is
 $$A booking's split between the provider and the platform (its provider's owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), platform_fee_net_cents, provider_net_cents.
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals).
 Errors: 400 invalid_input; 404 not_found (not your provider's booking).$$;
 
 -- --- onboarding -----------------------------------------------------------------------------
