@@ -130,17 +130,19 @@ def book_and_pay(
         provider_id=offer["provider_id"],
     )
     secret = until(
-        lambda: read(api, "booking_payment", customer.headers, booking_id=booking["id"])[
-            "payment"
-        ]["client_secret"],
+        lambda: read(api, "booking_payment", customer.headers, booking_id=booking["id"])["payment"][
+            "client_secret"
+        ],
         what="the PaymentIntent",
     )
     intent_id = secret.split("_secret_")[0]
     sc.v1.payment_intents.update(intent_id, params={"payment_method": "pm_card_visa"})
     assert sc.v1.payment_intents.confirm(intent_id).status == "succeeded"
     until(
-        lambda: read(api, "booking_payment", customer.headers, booking_id=booking["id"])["status"]
-        == "confirmed",
+        lambda: (
+            read(api, "booking_payment", customer.headers, booking_id=booking["id"])["status"]
+            == "confirmed"
+        ),
         what="the webhook to confirm the booking",
     )
     return customer, booking, intent_id
@@ -159,10 +161,10 @@ def set_rate(api: stack.PostgREST, admin: psycopg.Connection[Any], bp: int, mini
 
 def settled(api: stack.PostgREST, headers: dict[str, str], booking_id: str, cents: int) -> None:
     until(
-        lambda: read(api, "booking_balance", headers, booking_id=booking_id)[
-            "refund_succeeded_cents"
-        ]
-        == cents,
+        lambda: (
+            read(api, "booking_balance", headers, booking_id=booking_id)["refund_succeeded_cents"]
+            == cents
+        ),
         what=f"the worker to perform the refunds ({cents} cents)",
     )
 

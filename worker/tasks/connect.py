@@ -55,7 +55,9 @@ def onboard(ctx: registry.Context, body: dict[str, Any]) -> None:
             find_existing=_replayed_late(ctx),
         )
         _value(
-            ctx, "record_payout_account", {"provider_id": step.provider_id, "account_id": account.id}
+            ctx,
+            "record_payout_account",
+            {"provider_id": step.provider_id, "account_id": account.id},
         )
         account_id = account.id
     assert account_id is not None  # create_link: SQL saw the account
