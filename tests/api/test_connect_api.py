@@ -149,11 +149,11 @@ def test_only_ops_set_the_commission_and_every_change_is_audited(
     done = _rpc(api.url, "ops_set_commission_rate", "ops", ops, body)
     assert done.status_code == 200, done.text
     rates = _rpc(api.url, "commission_rates", "ops", ops, {}, get=True).json()
-    assert {"category": "barber", "rate_bp": 1500, "minimum_cents": 250} == {
+    assert {
         k: v
         for k, v in next(r for r in rates if r["category"] == "barber").items()
         if k != "updated_at"
-    }
+    } == {"category": "barber", "rate_bp": 1500, "minimum_cents": 250}
     audit = admin.execute(
         "select actor_id, reason, after ->> 'rate_bp' from audit.action_log"
         " where action = 'commission.set' and reason = 'new deal' order by id desc limit 1"
