@@ -9810,7 +9810,8 @@ $$;
 -- Name: FUNCTION payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid) IS 'connect.onboard: create_account, create_link or skip (with the reason), and what the account is made of. Definer: the worker reads no app table.';
+COMMENT ON FUNCTION internal.payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid) IS 'connect.onboard: create_account, create_link or skip (with the reason), and what the account is made of.
+Definer: the worker reads no app table.';
 
 
 --

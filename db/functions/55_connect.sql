@@ -547,7 +547,8 @@ as $$
     where p.id = p_provider_id
 $$;
 comment on function internal.payout_onboarding_action(uuid, uuid) is
-'connect.onboard: create_account, create_link or skip (with the reason), and what the account is made of. Definer: the worker reads no app table.';
+$$connect.onboard: create_account, create_link or skip (with the reason), and what the account is made of.
+Definer: the worker reads no app table.$$;
 
 create or replace function internal.record_payout_account(p_provider_id uuid, p_account_id text)
 returns text

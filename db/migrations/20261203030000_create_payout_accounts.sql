@@ -17,7 +17,7 @@ create table app.payout_accounts (
     charges_enabled boolean not null default false,
     payouts_enabled boolean not null default false,
     capabilities jsonb not null default '{}'::jsonb,
-    requirements_due text [] not null default '{}'::text [],
+    requirements_due text[] not null default '{}'::text[],
     stripe_event_at timestamptz,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),

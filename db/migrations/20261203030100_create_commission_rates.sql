@@ -18,7 +18,11 @@ comment on table app.commission_rates is
 create index commission_rates_updated_by_idx on app.commission_rates (updated_by);
 
 insert into app.commission_rates (category_id, rate_bp, minimum_cents)
-select c.id, 1000, 100 from app.service_categories as c;
+select
+    c.id,
+    1000 as rate_bp,
+    100 as minimum_cents
+from app.service_categories as c;
 
 -- migrate:down
 drop table app.commission_rates cascade;
