@@ -548,6 +548,28 @@ Errors: 404 not_found (not your booking).';
 
 
 --
+-- Name: booking_payout(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.booking_payout(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.booking_payout(booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION booking_payout(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.booking_payout(booking_id uuid) IS 'A booking''s split between the provider and the platform (its provider''s owner and ops).
+
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+Errors: 400 invalid_input; 404 not_found (not your provider''s booking).';
+
+
+--
 -- Name: cancel_booking(uuid, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -591,6 +613,27 @@ COMMENT ON FUNCTION api.cancellation_preview(booking_id uuid) IS 'What you would
 Returns refund_cents and fee_cents now, captured_cents, already_refunded_cents, deadline (start minus cancel_notice_hours), and changes_at / refund_after_change_cents when waiting past the deadline would lower the refund (customers only).
 can_cancel is false, refund_cents and fee_cents 0, and refusal names the error cancel_booking would give (invalid_transition: the booking has ended; booking_started: its start has passed, for the customer and the provider) when cancelling now would be refused; cancellable_until is the start for them (null for ops, who may cancel at any time).
 Errors: 400 invalid_input; 404 not_found (not your booking).';
+
+
+--
+-- Name: commission_rates(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.commission_rates() RETURNS TABLE(category text, rate_bp integer, minimum_cents integer, updated_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.commission_rates()
+$$;
+
+
+--
+-- Name: FUNCTION commission_rates(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.commission_rates() IS 'The platform''s commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+
+Errors: 403 forbidden (not ops).';
 
 
 --
@@ -1022,6 +1065,28 @@ Errors: 400 invalid_input naming limit; 401 not_authenticated.';
 
 
 --
+-- Name: my_payout_account(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_payout_account() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.my_payout_account()
+$$;
+
+
+--
+-- Name: FUNCTION my_payout_account(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_payout_account() IS 'Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+
+stripe_account_id (null until created), onboarding_url and onboarding_url_expires_at (null once used or expired), details_submitted, charges_enabled, payouts_enabled, capabilities, requirements_due, destination_charges (true: your bookings'' payments go to your account, less the commission).
+Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).';
+
+
+--
 -- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1301,6 +1366,28 @@ COMMENT ON FUNCTION api.ops_reinstate_provider(provider_id uuid, reason text) IS
 
 Written to the audit log with the reason and the request id.
 Errors: 400 invalid_input (missing provider_id or reason); 403 forbidden (not ops); 404 not_found; 409 conflict (not suspended).';
+
+
+--
+-- Name: ops_set_commission_rate(text, integer, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_set_commission_rate(category text DEFAULT NULL::text, rate_bp integer DEFAULT NULL::integer, minimum_cents integer DEFAULT NULL::integer, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_set_commission_rate(category, rate_bp, minimum_cents, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_set_commission_rate(category text, rate_bp integer, minimum_cents integer, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_set_commission_rate(category text, rate_bp integer, minimum_cents integer, reason text) IS 'Set the platform''s commission for a service category (ops only), with a reason.
+
+rate_bp: basis points of the service''s price (1000 is 10 %); minimum_cents: the least commission per booking. The commission of a booking is max(price x rate, minimum), at most the price, fixed when the booking is confirmed: a change applies to later bookings only. Every change is written to the audit log with the rate before and after.
+Errors: 400 invalid_input (missing or out-of-range argument, missing reason); 403 forbidden (not ops); 404 not_found (no such category).';
 
 
 --
@@ -2081,6 +2168,28 @@ Inputs: email (unique, normalised), password (10+ characters, at most 72 bytes, 
 Returns the user and a session (access_token, refresh_token). A confirmation email is queued.
 Errors: 400 invalid_input naming the field; 409 email_taken; 405 method_not_allowed for GET/HEAD;
 429 rate_limited with Retry-After for a minute after 5 email_taken answers to one client address (whatever the email).';
+
+
+--
+-- Name: start_payout_onboarding(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.start_payout_onboarding() RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.start_payout_onboarding()
+$$;
+
+
+--
+-- Name: FUNCTION start_payout_onboarding(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.start_payout_onboarding() IS 'Start (or resume) getting paid through Stripe: a fresh onboarding link to your Stripe Express account (providers only).
+
+The worker creates your Express account (once) and a Stripe onboarding link: poll GET /rpc/my_payout_account until onboarding_url appears, and open it. Stripe sends you back to the app when you are done (or to ask for a new link when it has expired: call this again). charges_enabled, payouts_enabled and capabilities follow Stripe''s account.updated. Until your account can take transfers (destination_charges true), customers still book and pay you, and the platform collects and owes you your share.
+Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet). Each call asks for a new link.';
 
 
 --
@@ -4052,6 +4161,83 @@ COMMENT ON FUNCTION internal.append_horizon_events(p_provider_ids uuid[]) IS 'Ap
 
 
 --
+-- Name: apply_account_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.apply_account_event(p_event jsonb) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_account jsonb := p_event -> 'data' -> 'object';
+    v_at timestamptz := pg_catalog.to_timestamp(coalesce((p_event ->> 'created')::double precision, 0));
+    v_provider_id uuid;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
+    if p_event ->> 'type' <> 'account.updated' then
+        return 'ignored';
+    end if;
+    select a.provider_id into v_provider_id
+    from app.payout_accounts as a
+    where a.stripe_account_id = v_account ->> 'id'
+    for update;
+    if not found then
+        -- the webhook can outrun the worker's record of the account: match by metadata
+        select a.provider_id into v_provider_id
+        from app.payout_accounts as a
+        where a.provider_id::text = v_account -> 'metadata' ->> 'provider_id' and a.stripe_account_id is null
+        for update;
+        if not found then
+            return 'unknown account';
+        end if;
+        update app.payout_accounts as a set stripe_account_id = v_account ->> 'id' where a.provider_id = v_provider_id;
+    end if;
+    -- events can arrive out of order: an older snapshot never overwrites a newer one
+    update app.payout_accounts as a
+    set
+        details_submitted = coalesce((v_account ->> 'details_submitted')::boolean, false),
+        charges_enabled = coalesce((v_account ->> 'charges_enabled')::boolean, false),
+        payouts_enabled = coalesce((v_account ->> 'payouts_enabled')::boolean, false),
+        capabilities = case
+            when pg_catalog.jsonb_typeof(v_account -> 'capabilities') = 'object' then v_account -> 'capabilities'
+            else '{}'::jsonb
+        end,
+        requirements_due = coalesce(
+            (select pg_catalog.array_agg(d.value) from pg_catalog.jsonb_array_elements_text(
+                case when pg_catalog.jsonb_typeof(v_account -> 'requirements' -> 'currently_due') = 'array'
+                    then v_account -> 'requirements' -> 'currently_due' else '[]'::jsonb end
+            ) as d (value)),
+            '{}'::text []
+        ),
+        -- a completed onboarding uses up the link
+        onboarding_url = case when (v_account ->> 'details_submitted')::boolean then null else a.onboarding_url end,
+        onboarding_url_expires_at = case
+            when (v_account ->> 'details_submitted')::boolean then null else a.onboarding_url_expires_at
+        end,
+        stripe_event_at = v_at,
+        updated_at = pg_catalog.now()
+    where a.provider_id = v_provider_id and (a.stripe_event_at is null or a.stripe_event_at <= v_at);
+    if not found then
+        return 'older than the account''s last update: ignored';
+    end if;
+    perform internal.audit('payout.account_updated', 'app.payout_accounts', v_provider_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'charges_enabled', v_account -> 'charges_enabled', 'payouts_enabled', v_account -> 'payouts_enabled',
+            'capabilities', v_account -> 'capabilities'
+        ));
+    return 'account updated';
+end
+$$;
+
+
+--
+-- Name: FUNCTION apply_account_event(p_event jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.apply_account_event(p_event jsonb) IS 'Apply an account.updated event to the provider''s payout account (never an older one over a newer). Definer: Stripe calls as anon.';
+
+
+--
 -- Name: apply_payment_intent_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4549,6 +4735,37 @@ COMMENT ON FUNCTION internal.booking_payment(p_booking_id uuid) IS 'The booking 
 
 
 --
+-- Name: booking_payout(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_payout(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require(p_booking_id, 'booking_id');
+    if not exists (
+        select from app.bookings as b
+        inner join app.providers as pr on b.provider_id = pr.id
+        where
+            b.id = p_booking_id
+            and (auth.role() = 'ops' or (auth.role() = 'provider' and pr.owner_id = auth.uid()))
+    ) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return internal.payout_json(p_booking_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION booking_payout(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_payout(p_booking_id uuid) IS 'A booking''s split between provider and platform, for its provider''s owner and ops. Definer: reads the ledger.';
+
+
+--
 -- Name: booking_transition_allowed(text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4734,6 +4951,44 @@ $$;
 
 COMMENT ON FUNCTION internal.bookings_check_update() IS 'Trigger: refuse illegal status transitions, any status change not made by internal.transition_booking,
 and changes to a booking''s parties, price and policy.';
+
+
+--
+-- Name: bookings_commission_snapshot(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_commission_snapshot() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_rate app.commission_rates;
+begin
+    if tg_op = 'INSERT' then
+        select r.* into v_rate
+        from app.services as s
+        inner join app.commission_rates as r on s.category_id = r.category_id
+        where s.id = new.service_id;
+        new.commission_rate_bp := coalesce(v_rate.rate_bp, 0);
+        new.commission_minimum_cents := coalesce(v_rate.minimum_cents, 0);
+        new.commission_cents := internal.commission_cents(
+            new.price_cents, new.commission_rate_bp, new.commission_minimum_cents
+        );
+    elsif new.commission_rate_bp is distinct from old.commission_rate_bp
+        or new.commission_minimum_cents is distinct from old.commission_minimum_cents
+        or new.commission_cents is distinct from old.commission_cents then
+        perform internal.fail('invalid_input', 'a booking''s commission never changes');
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_commission_snapshot(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_commission_snapshot() IS 'Trigger: a new booking keeps its category''s commission (rate, minimum, cents); it never changes after.';
 
 
 --
@@ -5380,6 +5635,55 @@ COMMENT ON FUNCTION internal.client_network() IS 'The client''s network for per-
 
 
 --
+-- Name: commission_cents(integer, integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.commission_cents(p_price_cents integer, p_rate_bp integer, p_minimum_cents integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    -- price x rate, rounded half up to the cent; never below the minimum, never above the price
+    select least(
+        p_price_cents,
+        greatest(p_minimum_cents, ((p_price_cents::bigint * p_rate_bp * 2 + 10000) / 20000)::integer)
+    )
+$$;
+
+
+--
+-- Name: FUNCTION commission_cents(p_price_cents integer, p_rate_bp integer, p_minimum_cents integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.commission_cents(p_price_cents integer, p_rate_bp integer, p_minimum_cents integer) IS 'The commission on a price: price x rate_bp / 10000 rounded half up, at least the minimum, at most the price.';
+
+
+--
+-- Name: commission_rates(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.commission_rates() RETURNS TABLE(category text, rate_bp integer, minimum_cents integer, updated_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff can read the commission rates');
+    return query
+    select c.slug, r.rate_bp, r.minimum_cents, r.updated_at
+    from app.service_categories as c
+    inner join app.commission_rates as r on c.id = r.category_id
+    order by c.sort_order, c.slug;
+end
+$$;
+
+
+--
+-- Name: FUNCTION commission_rates(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.commission_rates() IS 'Every category''s commission (ops only). Definer: app.commission_rates is read by nobody else.';
+
+
+--
 -- Name: complete_due_bookings(integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5888,6 +6192,20 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('payment_mismatches_payment_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('payment_mismatches_booking_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('payment_mismatches_refund_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
+        -- Stripe Connect (55_connect.sql; written by definers only)
+        ('payout_accounts_pkey', 'internal_error', 'the payout account could not be recorded'),
+        ('payout_accounts_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        ('payout_accounts_stripe_account_id_key', 'internal_error', 'the payout account could not be recorded'),
+        ('payout_accounts_stripe_account_id_check', 'internal_error', 'the payout account could not be recorded'),
+        ('payout_accounts_capabilities_check', 'internal_error', 'the payout account could not be recorded'),
+        ('commission_rates_pkey', 'internal_error', 'the commission could not be recorded'),
+        ('commission_rates_category_id_fkey', 'not_found', 'the category does not exist'),
+        ('commission_rates_updated_by_fkey', 'internal_error', 'the commission could not be recorded'),
+        ('commission_rates_rate_bp_check', 'invalid_input', 'rate_bp must be between 0 and 10000'),
+        ('commission_rates_minimum_cents_check', 'invalid_input', 'minimum_cents must be between 0 and 1000000'),
+        ('bookings_commission_check', 'internal_error', 'the booking''s commission could not be recorded'),
+        ('payments_application_fee_cents_check', 'internal_error', 'the payment could not be recorded'),
+        ('refunds_unwind_check', 'internal_error', 'the refund could not be recorded'),
         ('stripe_events_pkey', 'conflict', 'this event was already received'),
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
         -- the event log (written by definers only)
@@ -7316,6 +7634,27 @@ Definer: the public catalogue hides inactive providers and services, whose names
 
 
 --
+-- Name: my_payout_account(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_payout_account() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    return internal.payout_account_json(internal.my_provider_id());
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_payout_account(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_payout_account() IS 'The signed-in provider''s payout account. Definer: app.payout_accounts is read by nobody else.';
+
+
+--
 -- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -7421,6 +7760,36 @@ $$;
 
 COMMENT ON FUNCTION internal.my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid) IS 'The caller''s provider''s bookings with the customer''s name and, while needed, contact; oldest start first.
 Definer: a provider may not read app.users; this reads the customers of its own bookings only.';
+
+
+--
+-- Name: my_provider_id(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_provider_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+begin
+    perform internal.require_role(
+        'provider', 'only providers have payout accounts', 'a payout account needs a signed-in provider'
+    );
+    select p.id into v_provider_id from app.providers as p where p.owner_id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'you have no provider profile yet: create it first (POST /my_provider)');
+    end if;
+    return v_provider_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_provider_id(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_provider_id() IS 'The signed-in provider''s own provider id (403 for other roles, 404 without a profile).';
 
 
 --
@@ -9035,6 +9404,62 @@ Definer: writes the providers'' private columns and the audit log.';
 
 
 --
+-- Name: ops_set_commission_rate(text, integer, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_set_commission_rate(p_category text, p_rate_bp integer, p_minimum_cents integer, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_category_id integer;
+    v_before jsonb;
+    v_after jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff can change the commission');
+    perform internal.require_text(p_category, 'category');
+    perform internal.require(p_rate_bp, 'rate_bp');
+    perform internal.require(p_minimum_cents, 'minimum_cents');
+    perform internal.require_text(p_reason, 'reason');
+    if p_rate_bp not between 0 and 10000 then
+        perform internal.fail('invalid_input', 'rate_bp must be between 0 and 10000 (basis points: 1000 is 10 %)');
+    end if;
+    if p_minimum_cents not between 0 and 1000000 then
+        perform internal.fail('invalid_input', 'minimum_cents must be between 0 and 1000000');
+    end if;
+    if pg_catalog.length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+    select c.id into v_category_id from app.service_categories as c where c.slug = p_category;
+    if not found then
+        perform internal.fail('not_found', 'no such category');
+    end if;
+    select pg_catalog.to_jsonb(r) into v_before
+    from app.commission_rates as r where r.category_id = v_category_id for update;
+    insert into app.commission_rates as r (category_id, rate_bp, minimum_cents, updated_by, updated_at)
+    values (v_category_id, p_rate_bp, p_minimum_cents, (select u.id from app.users as u where u.id = auth.uid()), pg_catalog.now())
+    on conflict (category_id) do update
+    set rate_bp = excluded.rate_bp, minimum_cents = excluded.minimum_cents,
+        updated_by = excluded.updated_by, updated_at = excluded.updated_at;
+    select pg_catalog.to_jsonb(r) into v_after from app.commission_rates as r where r.category_id = v_category_id;
+    perform internal.audit(
+        'commission.set', 'app.commission_rates', v_category_id::text, v_before, v_after, pg_catalog.btrim(p_reason)
+    );
+    return pg_catalog.jsonb_build_object(
+        'category', p_category, 'rate_bp', p_rate_bp, 'minimum_cents', p_minimum_cents
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_set_commission_rate(p_category text, p_rate_bp integer, p_minimum_cents integer, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_set_commission_rate(p_category text, p_rate_bp integer, p_minimum_cents integer, p_reason text) IS 'Set a category''s commission (ops only), audited with before and after. Definer: writes app.commission_rates and the audit log.';
+
+
+--
 -- Name: ops_suspend_provider(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9188,6 +9613,9 @@ CREATE FUNCTION internal.payment_intent_request(p_payment_id uuid) RETURNS jsonb
         'payment_status', p.status,
         'booking_status', b.status,
         'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- a destination charge (55_connect.sql): the provider's account and the commission
+        'transfer_destination', p.transfer_destination,
+        'application_fee_cents', p.application_fee_cents,
         -- create an intent only for a booking still awaiting payment
         'wanted', b.status = 'pending_payment' and p.status = 'pending'
     )
@@ -9239,6 +9667,190 @@ COMMENT ON FUNCTION internal.payments_check_refund_total() IS 'Constraint trigge
 
 
 --
+-- Name: payments_destination_snapshot(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payments_destination_snapshot() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+begin
+    select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
+    new.transfer_destination := internal.payout_destination(v_booking.provider_id);
+    new.application_fee_cents := case
+        when new.transfer_destination is null then 0
+        else least(v_booking.commission_cents, new.amount_cents)
+    end;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION payments_destination_snapshot(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payments_destination_snapshot() IS 'Trigger: a new payment goes to the provider''s connected account (if it can take transfers) with the commission as its fee.';
+
+
+--
+-- Name: payout_account_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_account_json(p_provider_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'stripe_account_id', a.stripe_account_id,
+        'onboarding_url', case when a.onboarding_url_expires_at > pg_catalog.now() then a.onboarding_url end,
+        'onboarding_url_expires_at',
+        case when a.onboarding_url_expires_at > pg_catalog.now() then a.onboarding_url_expires_at end,
+        'link_requested_at', a.link_requested_at,
+        'details_submitted', coalesce(a.details_submitted, false),
+        'charges_enabled', coalesce(a.charges_enabled, false),
+        'payouts_enabled', coalesce(a.payouts_enabled, false),
+        'capabilities', coalesce(a.capabilities, '{}'::jsonb),
+        'requirements_due', pg_catalog.to_jsonb(coalesce(a.requirements_due, '{}'::text [])),
+        'destination_charges', internal.payout_destination(p.id) is not null
+    )
+    from app.providers as p
+    left join app.payout_accounts as a on p.id = a.provider_id
+    where p.id = p_provider_id
+$$;
+
+
+--
+-- Name: FUNCTION payout_account_json(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_account_json(p_provider_id uuid) IS 'A provider''s payout account as the API returns it.';
+
+
+--
+-- Name: payout_destination(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_destination(p_provider_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- a destination charge needs the account's transfers capability active (Stripe refuses it otherwise)
+    select a.stripe_account_id
+    from app.payout_accounts as a
+    where
+        a.provider_id = p_provider_id
+        and a.charges_enabled
+        and a.capabilities ->> 'transfers' = 'active'
+$$;
+
+
+--
+-- Name: FUNCTION payout_destination(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_destination(p_provider_id uuid) IS 'The provider''s connected account if a destination charge can go to it now, else null (the platform collects).';
+
+
+--
+-- Name: payout_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- refunds still pending count: the ledger counts a refund when it is asked for
+    select pg_catalog.jsonb_build_object(
+        'booking_id', b.id,
+        'currency', b.currency,
+        'commission_rate_bp', b.commission_rate_bp,
+        'commission_minimum_cents', b.commission_minimum_cents,
+        'commission_cents', b.commission_cents,
+        'transfer_destination', p.transfer_destination,
+        'collected_by', case when p.transfer_destination is null then 'platform' else 'provider_account' end,
+        'charged_cents', m.captured,
+        'refunded_cents', u.refunded,
+        'application_fee_cents', case when m.captured > 0 then p.application_fee_cents else 0 end,
+        'transfer_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then m.captured - p.application_fee_cents else 0 end,
+        'transfer_reversed_cents', u.reversed,
+        'fee_refunded_cents', u.fee_refunded,
+        'fee_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then p.application_fee_cents - u.fee_refunded else 0 end,
+        'transfer_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then m.captured - p.application_fee_cents - u.reversed else 0 end,
+        -- the platform collected a charge that should have gone to the provider: what it owes
+        'payout_owed_cents', case when m.captured > 0 and p.transfer_destination is null
+            then greatest(m.captured - u.refunded - least(b.commission_cents, m.captured), 0) else 0 end
+    )
+    from app.bookings as b
+    left join app.payments as p on b.id = p.booking_id
+    cross join lateral (
+        select coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured
+    ) as m
+    cross join lateral (
+        select
+            coalesce(sum(r.amount_cents), 0)::integer as refunded,
+            coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
+            coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded
+        from app.refunds as r
+        where r.booking_id = b.id and r.status <> 'failed'
+    ) as u
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION payout_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider, reversals and fee refunds, what each side nets.';
+
+
+--
+-- Name: payout_onboarding_action(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'link_request_id', p_link_request_id,
+        'email', coalesce(p.contact_email::text, u.email::text),
+        'business_name', p.business_name,
+        'stripe_account_id', a.stripe_account_id
+    ) || case
+        when a.link_request_id is distinct from p_link_request_id then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'a newer onboarding link was asked for')
+        when a.onboarding_url is not null then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'this link is already recorded')
+        when a.stripe_account_id is null then
+            pg_catalog.jsonb_build_object('action', 'create_account', 'reason', 'the provider has no account yet')
+        else
+            pg_catalog.jsonb_build_object('action', 'create_link', 'reason', 'the account exists: make its link')
+    end
+    from app.providers as p
+    inner join app.users as u on p.owner_id = u.id
+    left join app.payout_accounts as a on p.id = a.provider_id
+    where p.id = p_provider_id
+$$;
+
+
+--
+-- Name: FUNCTION payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid) IS 'connect.onboard: create_account, create_link or skip (with the reason), and what the account is made of.
+Definer: the worker reads no app table.';
+
+
+--
 -- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9274,6 +9886,31 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to payments, bookings and refunds; returns the outcome. Definer: called for anon.';
+
+
+--
+-- Name: proportional_cents(bigint, bigint, bigint, bigint, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.proportional_cents(p_part bigint, p_whole bigint, p_base bigint, p_already bigint, p_completes boolean) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    -- base x part / whole rounded half up, never past what is left of base; the part that
+    -- completes the whole takes what is left, so the shares add up to base exactly
+    select case
+        when p_whole <= 0 then 0
+        when p_completes then greatest(p_base - p_already, 0)
+        else least(greatest(p_base - p_already, 0), (2 * p_part * p_base + p_whole) / (2 * p_whole))
+    end::integer
+$$;
+
+
+--
+-- Name: FUNCTION proportional_cents(p_part bigint, p_whole bigint, p_base bigint, p_already bigint, p_completes boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.proportional_cents(p_part bigint, p_whole bigint, p_base bigint, p_already bigint, p_completes boolean) IS 'A refund''s share of a transfer or fee: base x part / whole half up; the completing refund takes the rest.';
 
 
 --
@@ -10171,7 +10808,11 @@ begin
     if not found then
         return pg_catalog.jsonb_build_object('received', true, 'duplicate', true);
     end if;
-    v_outcome := internal.process_stripe_event(v_event);
+    -- Connect's account events (55_connect.sql); everything else: payments and refunds
+    v_outcome := case
+        when v_event ->> 'type' like 'account.%' then internal.apply_account_event(v_event)
+        else internal.process_stripe_event(v_event)
+    end;
     update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;
     return pg_catalog.jsonb_build_object('received', true, 'duplicate', false, 'outcome', v_outcome);
 end
@@ -10616,6 +11257,76 @@ COMMENT ON FUNCTION internal.record_payment_intent_cancelled(p_payment_id uuid) 
 
 
 --
+-- Name: record_payout_account(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_payout_account(p_provider_id uuid, p_account_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_current text;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_account_id is null or p_account_id !~ '^acct_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_account_id must be a Stripe account id (acct_...)');
+    end if;
+    select a.stripe_account_id into v_current from app.payout_accounts as a where a.provider_id = p_provider_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no payout account was asked for this provider');
+    end if;
+    if v_current = p_account_id then
+        return 'already recorded';
+    end if;
+    if v_current is not null then
+        perform internal.fail('conflict', 'this provider already has another Stripe account');
+    end if;
+    update app.payout_accounts as a
+    set stripe_account_id = p_account_id, updated_at = pg_catalog.now()
+    where a.provider_id = p_provider_id;
+    perform internal.audit('payout.account_created', 'app.payout_accounts', p_provider_id::text,
+        null, pg_catalog.jsonb_build_object('stripe_account_id', p_account_id));
+    return 'recorded';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION record_payout_account(p_provider_id uuid, p_account_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_payout_account(p_provider_id uuid, p_account_id text) IS 'Worker entry point: store a provider''s created Express account (idempotent). Definer: the worker writes no app table.';
+
+
+--
+-- Name: record_payout_link(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_payout_link(p_provider_id uuid, p_link_request_id uuid, p_url text, p_expires_at timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_url is null or p_url !~ '^https?://' then
+        perform internal.fail('invalid_input', 'p_url must be an http(s) URL');
+    end if;
+    update app.payout_accounts as a
+    set onboarding_url = p_url, onboarding_url_expires_at = p_expires_at, updated_at = pg_catalog.now()
+    where a.provider_id = p_provider_id and a.link_request_id = p_link_request_id;
+    return case when found then 'recorded' else 'superseded: a newer link was asked for' end;
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_payout_link(p_provider_id uuid, p_link_request_id uuid, p_url text, p_expires_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_payout_link(p_provider_id uuid, p_link_request_id uuid, p_url text, p_expires_at timestamp with time zone) IS 'Worker entry point: store the onboarding link made for a link request (a superseded one is ignored). Definer: as above.';
+
+
+--
 -- Name: record_refund(uuid, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -10706,6 +11417,9 @@ CREATE FUNCTION internal.refund_request(p_refund_id uuid) RETURNS jsonb
         'status', r.status,
         'stripe_refund_id', r.stripe_refund_id,
         'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- how a destination charge's refund unwinds (55_connect.sql)
+        'reverse_transfer', r.reverse_transfer,
+        'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )
     from app.refunds as r
@@ -10747,6 +11461,66 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refunds_append_event() IS 'Trigger: a refund that succeeded goes to the event log (booking_refunded).';
+
+
+--
+-- Name: refunds_unwind(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_unwind() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+    v_booking app.bookings;
+    v_refunded bigint;
+    v_reversed bigint;
+    v_fee_refunded bigint;
+    v_completes boolean;
+    v_transfer integer;
+begin
+    select * into strict v_payment from app.payments as p where p.id = new.payment_id;
+    if v_payment.transfer_destination is null then
+        return new;  -- the platform's own charge: nothing to unwind
+    end if;
+    select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
+    select
+        coalesce(sum(r.amount_cents), 0),
+        coalesce(sum(r.transfer_reversal_cents), 0),
+        coalesce(sum(r.fee_refund_cents), 0)
+    into v_refunded, v_reversed, v_fee_refunded
+    from app.refunds as r
+    where r.payment_id = new.payment_id and r.status <> 'failed';
+    v_completes := v_refunded + new.amount_cents >= v_payment.captured_cents;
+    v_transfer := v_payment.captured_cents - v_payment.application_fee_cents;
+    new.reverse_transfer := true;
+    -- the platform keeps its fee when the customer cancelled late (the provider keeps
+    -- the cancellation fee's share); a provider's or ops' cancellation, an in-time
+    -- cancellation or an ops refund gives the fee back with the rest
+    new.refund_application_fee := v_payment.application_fee_cents > 0 and not (
+        new.requested_role = 'customer'
+        and v_booking.cancelled_by_role = 'customer'
+        and v_booking.cancelled_at > pg_catalog.lower(v_booking.during)
+        - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours)
+    );
+    new.transfer_reversal_cents := internal.proportional_cents(
+        new.amount_cents, v_payment.captured_cents, v_transfer, v_reversed, v_completes
+    );
+    new.fee_refund_cents := case when new.refund_application_fee then internal.proportional_cents(
+        new.amount_cents, v_payment.captured_cents, v_payment.application_fee_cents, v_fee_refunded, v_completes
+    ) else 0 end;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_unwind(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_unwind() IS 'Trigger: a refund of a destination charge reverses the transfer proportionally and refunds the fee
+(but on a late customer cancellation), with the cents of each as Stripe computes them.';
 
 
 --
@@ -11759,6 +12533,46 @@ COMMENT ON FUNCTION internal.slot_is_free_except(p_booking_id uuid, p_provider_i
 
 
 --
+-- Name: start_payout_onboarding(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.start_payout_onboarding() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid := internal.my_provider_id();
+    v_link_request uuid := extensions.gen_random_uuid();
+begin
+    insert into app.payout_accounts as a (provider_id, link_request_id, link_requested_at)
+    values (v_provider_id, v_link_request, pg_catalog.now())
+    on conflict (provider_id) do update
+    set
+        link_request_id = excluded.link_request_id,
+        link_requested_at = excluded.link_requested_at,
+        onboarding_url = null,
+        onboarding_url_expires_at = null,
+        updated_at = pg_catalog.now();
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'connect.onboard', 'provider_id', v_provider_id, 'link_request_id', v_link_request
+    ));
+    perform internal.audit(
+        'payout.onboarding_requested', 'app.payout_accounts', v_provider_id::text, null,
+        pg_catalog.jsonb_build_object('link_request_id', v_link_request)
+    );
+    return internal.payout_account_json(v_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION start_payout_onboarding(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.start_payout_onboarding() IS 'Ask for a Stripe onboarding link (creating the Express account first if needed). Definer: writes payout_accounts and the queue.';
+
+
+--
 -- Name: stripe_intent_settled(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -11981,10 +12795,14 @@ CREATE TABLE app.bookings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     cancelled_by_role text,
     held_from text,
+    commission_rate_bp integer DEFAULT 0 NOT NULL,
+    commission_minimum_cents integer DEFAULT 0 NOT NULL,
+    commission_cents integer DEFAULT 0 NOT NULL,
     CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
     CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
     CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
     CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
+    CONSTRAINT bookings_commission_check CHECK ((((commission_rate_bp >= 0) AND (commission_rate_bp <= 10000)) AND (commission_minimum_cents >= 0) AND ((commission_cents >= 0) AND (commission_cents <= price_cents)))),
     CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
     CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
     CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
@@ -12013,6 +12831,13 @@ COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled th
 --
 
 COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
+
+
+--
+-- Name: COLUMN bookings.commission_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.commission_cents IS 'The platform''s commission on this booking, fixed at confirmation: max(price x rate, minimum), at most the price.';
 
 
 --
@@ -15868,6 +16693,30 @@ COMMENT ON TABLE app.booking_fees IS 'Fees a booking keeps from its charge (the 
 
 
 --
+-- Name: commission_rates; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.commission_rates (
+    category_id integer NOT NULL,
+    rate_bp integer NOT NULL,
+    minimum_cents integer DEFAULT 0 NOT NULL,
+    updated_by uuid,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT commission_rates_minimum_cents_check CHECK (((minimum_cents >= 0) AND (minimum_cents <= 1000000))),
+    CONSTRAINT commission_rates_rate_bp_check CHECK (((rate_bp >= 0) AND (rate_bp <= 10000)))
+);
+
+ALTER TABLE ONLY app.commission_rates FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE commission_rates; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.commission_rates IS 'The platform''s commission per category: rate_bp (basis points of the price) with a minimum in cents.';
+
+
+--
 -- Name: events_id_seq; Type: SEQUENCE; Schema: app; Owner: -
 --
 
@@ -16001,7 +16850,10 @@ CREATE TABLE app.payments (
     failure_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    transfer_destination text,
+    application_fee_cents integer DEFAULT 0 NOT NULL,
     CONSTRAINT payments_amount_cents_check CHECK ((amount_cents > 0)),
+    CONSTRAINT payments_application_fee_cents_check CHECK ((((application_fee_cents >= 0) AND (application_fee_cents <= amount_cents)) AND ((transfer_destination IS NOT NULL) OR (application_fee_cents = 0)))),
     CONSTRAINT payments_captured_cents_check CHECK ((captured_cents >= 0)),
     CONSTRAINT payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'requires_payment'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])))
 );
@@ -16014,6 +16866,67 @@ ALTER TABLE ONLY app.payments FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.payments IS 'The charge of a booking: its Stripe PaymentIntent, client secret, amount, captured amount and status.';
+
+
+--
+-- Name: COLUMN payments.transfer_destination; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.transfer_destination IS 'The provider''s connected account the charge goes to (transfer_data.destination); null: the platform collects.';
+
+
+--
+-- Name: COLUMN payments.application_fee_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.application_fee_cents IS 'The platform''s commission taken from this charge (application_fee_amount).';
+
+
+--
+-- Name: payout_accounts; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.payout_accounts (
+    provider_id uuid NOT NULL,
+    stripe_account_id text,
+    link_request_id uuid,
+    link_requested_at timestamp with time zone,
+    onboarding_url text,
+    onboarding_url_expires_at timestamp with time zone,
+    details_submitted boolean DEFAULT false NOT NULL,
+    charges_enabled boolean DEFAULT false NOT NULL,
+    payouts_enabled boolean DEFAULT false NOT NULL,
+    capabilities jsonb DEFAULT '{}'::jsonb NOT NULL,
+    requirements_due text[] DEFAULT '{}'::text[] NOT NULL,
+    stripe_event_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payout_accounts_capabilities_check CHECK ((jsonb_typeof(capabilities) = 'object'::text)),
+    CONSTRAINT payout_accounts_stripe_account_id_check CHECK ((stripe_account_id ~ '^acct_[A-Za-z0-9]+$'::text))
+);
+
+ALTER TABLE ONLY app.payout_accounts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE payout_accounts; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.payout_accounts IS 'Providers'' Stripe Express accounts: the onboarding link, and what the account may do (from account.updated).';
+
+
+--
+-- Name: COLUMN payout_accounts.link_request_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payout_accounts.link_request_id IS 'The latest onboarding link asked for: the worker''s idempotency key for its AccountLink.';
+
+
+--
+-- Name: COLUMN payout_accounts.stripe_event_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payout_accounts.stripe_event_at IS 'When Stripe created the latest account.updated applied: an older event changes nothing.';
 
 
 --
@@ -16033,9 +16946,14 @@ CREATE TABLE app.refunds (
     failure_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    reverse_transfer boolean DEFAULT false NOT NULL,
+    refund_application_fee boolean DEFAULT false NOT NULL,
+    transfer_reversal_cents integer DEFAULT 0 NOT NULL,
+    fee_refund_cents integer DEFAULT 0 NOT NULL,
     CONSTRAINT refunds_amount_cents_check CHECK ((amount_cents > 0)),
     CONSTRAINT refunds_reason_check CHECK (((length(btrim(reason)) >= 1) AND (length(btrim(reason)) <= 500))),
-    CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text])))
+    CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
+    CONSTRAINT refunds_unwind_check CHECK (((transfer_reversal_cents >= 0) AND (fee_refund_cents >= 0) AND (reverse_transfer OR (transfer_reversal_cents = 0)) AND (refund_application_fee OR (fee_refund_cents = 0))))
 );
 
 ALTER TABLE ONLY app.refunds FORCE ROW LEVEL SECURITY;
@@ -16046,6 +16964,20 @@ ALTER TABLE ONLY app.refunds FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.refunds IS 'The refund ledger: each row is one refund of a booking''s payment (pending until Stripe settles it).';
+
+
+--
+-- Name: COLUMN refunds.transfer_reversal_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes back from the provider''s transfer (reverse_transfer, proportional).';
+
+
+--
+-- Name: COLUMN refunds.fee_refund_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.fee_refund_cents IS 'What this refund gives back of the platform''s fee (refund_application_fee, proportional).';
 
 
 --
@@ -16709,6 +17641,14 @@ ALTER TABLE ONLY app.bookings
 
 
 --
+-- Name: commission_rates commission_rates_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.commission_rates
+    ADD CONSTRAINT commission_rates_pkey PRIMARY KEY (category_id);
+
+
+--
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -16786,6 +17726,22 @@ ALTER TABLE ONLY app.payments
 
 ALTER TABLE ONLY app.payments
     ADD CONSTRAINT payments_stripe_payment_intent_id_key UNIQUE (stripe_payment_intent_id);
+
+
+--
+-- Name: payout_accounts payout_accounts_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payout_accounts
+    ADD CONSTRAINT payout_accounts_pkey PRIMARY KEY (provider_id);
+
+
+--
+-- Name: payout_accounts payout_accounts_stripe_account_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payout_accounts
+    ADD CONSTRAINT payout_accounts_stripe_account_id_key UNIQUE (stripe_account_id);
 
 
 --
@@ -17234,6 +18190,13 @@ CREATE INDEX bookings_status_during_idx ON app.bookings USING btree (upper(durin
 --
 
 CREATE INDEX bookings_status_hold_expires_at_idx ON app.bookings USING btree (hold_expires_at) WHERE (status = 'pending_payment'::text);
+
+
+--
+-- Name: commission_rates_updated_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX commission_rates_updated_by_idx ON app.commission_rates USING btree (updated_by);
 
 
 --
@@ -17720,6 +18683,27 @@ CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.services FOR EACH ROW 
 
 
 --
+-- Name: bookings _110_commission; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _110_commission BEFORE INSERT OR UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_commission_snapshot();
+
+
+--
+-- Name: payments _110_destination; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _110_destination BEFORE INSERT ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.payments_destination_snapshot();
+
+
+--
+-- Name: refunds _110_unwind; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _110_unwind BEFORE INSERT ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.refunds_unwind();
+
+
+--
 -- Name: providers _200_check_time_zones_inserted; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -18000,6 +18984,22 @@ ALTER TABLE ONLY app.bookings
 
 
 --
+-- Name: commission_rates commission_rates_category_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.commission_rates
+    ADD CONSTRAINT commission_rates_category_id_fkey FOREIGN KEY (category_id) REFERENCES app.service_categories(id) ON DELETE CASCADE;
+
+
+--
+-- Name: commission_rates commission_rates_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.commission_rates
+    ADD CONSTRAINT commission_rates_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
 -- Name: idempotency_keys idempotency_keys_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -18053,6 +19053,14 @@ ALTER TABLE ONLY app.payment_mismatches
 
 ALTER TABLE ONLY app.payments
     ADD CONSTRAINT payments_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: payout_accounts payout_accounts_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payout_accounts
+    ADD CONSTRAINT payout_accounts_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
 
 
 --
@@ -18280,6 +19288,12 @@ ALTER TABLE app.booking_fees ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.bookings ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: commission_rates; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.commission_rates ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: services delete_provider_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -18438,6 +19452,12 @@ ALTER TABLE app.payment_mismatches ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.payments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payout_accounts; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.payout_accounts ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: providers; Type: ROW SECURITY; Schema: app; Owner: -
@@ -19389,4 +20409,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202072000'),
     ('20261202072100'),
     ('20261202072200'),
-    ('20261202080000');
+    ('20261202080000'),
+    ('20261203030000'),
+    ('20261203030100'),
+    ('20261203030200');

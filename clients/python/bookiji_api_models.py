@@ -1452,6 +1452,13 @@ class RpcBookingPaymentPostRequest(BaseModel):
     booking_id: UUID
 
 
+class RpcBookingPayoutPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    booking_id: UUID
+
+
 class RpcCancelBookingPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1465,6 +1472,36 @@ class RpcCancellationPreviewPostRequest(BaseModel):
         extra='forbid',
     )
     booking_id: UUID
+
+
+class RpcCommissionRatesGetResponseItem(BaseModel):
+    category: str | None = None
+    minimum_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    rate_bp: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    updated_at: AwareDatetime | None = None
+
+
+class RpcCommissionRatesGetResponse(RootModel[list[RpcCommissionRatesGetResponseItem]]):
+    root: list[RpcCommissionRatesGetResponseItem]
+
+
+class RpcCommissionRatesPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+
+
+class RpcCommissionRatesPostResponseItem(BaseModel):
+    category: str | None = None
+    minimum_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    rate_bp: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    updated_at: AwareDatetime | None = None
+
+
+class RpcCommissionRatesPostResponse(
+    RootModel[list[RpcCommissionRatesPostResponseItem]]
+):
+    root: list[RpcCommissionRatesPostResponseItem]
 
 
 class RpcConfirmBookingPostRequest(BaseModel):
@@ -1735,6 +1772,12 @@ class RpcMyNotificationsPostResponse(
     RootModel[list[RpcMyNotificationsPostResponseItem]]
 ):
     root: list[RpcMyNotificationsPostResponseItem]
+
+
+class RpcMyPayoutAccountPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
 
 
 class RpcMyProviderBookingsGetResponseItem(BaseModel):
@@ -2060,6 +2103,16 @@ class RpcOpsReinstateProviderPostRequest(BaseModel):
     reason: str
 
 
+class RpcOpsSetCommissionRatePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    category: str
+    minimum_cents: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    rate_bp: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    reason: str
+
+
 class RpcOpsSuspendProviderPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -2219,6 +2272,12 @@ class RpcSignupPostRequest(BaseModel):
     locale: str | None = 'en'
     password: str
     role: str | None = 'customer'
+
+
+class RpcStartPayoutOnboardingPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
 
 
 class RpcUpdateMePostRequest(BaseModel):

@@ -677,6 +677,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/booking_payout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A booking's split between the provider and the platform (its provider's owner and ops).
+         * @description A booking's split between the provider and the platform (its provider's owner and ops).
+         *
+         *     commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+         *     Errors: 400 invalid_input; 404 not_found (not your provider's booking).
+         */
+        get: operations["booking_payout"];
+        put?: never;
+        /**
+         * A booking's split between the provider and the platform (its provider's owner and ops).
+         * @description A booking's split between the provider and the platform (its provider's owner and ops).
+         *
+         *     commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+         *     Errors: 400 invalid_input; 404 not_found (not your provider's booking).
+         */
+        post: operations["booking_payout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/cancel_booking": {
         parameters: {
             query?: never;
@@ -727,6 +757,34 @@ export interface paths {
          *     Errors: 400 invalid_input; 404 not_found (not your booking).
          */
         post: operations["cancellation_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/commission_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+         * @description The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+         *
+         *     Errors: 403 forbidden (not ops).
+         */
+        get: operations["commission_rates"];
+        put?: never;
+        /**
+         * The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+         * @description The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+         *
+         *     Errors: 403 forbidden (not ops).
+         */
+        post: operations["commission_rates_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1193,6 +1251,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/my_payout_account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+         * @description Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+         *
+         *     stripe_account_id (null until created), onboarding_url and onboarding_url_expires_at (null once used or expired), details_submitted, charges_enabled, payouts_enabled, capabilities, requirements_due, destination_charges (true: your bookings' payments go to your account, less the commission).
+         *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
+         */
+        get: operations["my_payout_account"];
+        put?: never;
+        /**
+         * Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+         * @description Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+         *
+         *     stripe_account_id (null until created), onboarding_url and onboarding_url_expires_at (null once used or expired), details_submitted, charges_enabled, payouts_enabled, capabilities, requirements_due, destination_charges (true: your bookings' payments go to your account, less the commission).
+         *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
+         */
+        post: operations["my_payout_account_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/my_provider_bookings": {
         parameters: {
             query?: never;
@@ -1499,6 +1587,29 @@ export interface paths {
          *     Errors: 400 invalid_input (missing provider_id or reason); 403 forbidden (not ops); 404 not_found; 409 conflict (not suspended).
          */
         post: operations["ops_reinstate_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/ops_set_commission_rate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set the platform's commission for a service category (ops only), with a reason.
+         * @description Set the platform's commission for a service category (ops only), with a reason.
+         *
+         *     rate_bp: basis points of the service's price (1000 is 10 %); minimum_cents: the least commission per booking. The commission of a booking is max(price x rate, minimum), at most the price, fixed when the booking is confirmed: a change applies to later bookings only. Every change is written to the audit log with the rate before and after.
+         *     Errors: 400 invalid_input (missing or out-of-range argument, missing reason); 403 forbidden (not ops); 404 not_found (no such category).
+         */
+        post: operations["ops_set_commission_rate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1822,6 +1933,29 @@ export interface paths {
          *     429 rate_limited with Retry-After for a minute after 5 email_taken answers to one client address (whatever the email).
          */
         post: operations["signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/start_payout_onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start (or resume) getting paid through Stripe: a fresh onboarding link to your Stripe Express account (providers only).
+         * @description Start (or resume) getting paid through Stripe: a fresh onboarding link to your Stripe Express account (providers only).
+         *
+         *     The worker creates your Express account (once) and a Stripe onboarding link: poll GET /rpc/my_payout_account until onboarding_url appears, and open it. Stripe sends you back to the app when you are done (or to ask for a new link when it has expired: call this again). charges_enabled, payouts_enabled and capabilities follow Stripe's account.updated. Until your account can take transfers (destination_charges true), customers still book and pay you, and the platform collects and owes you your share.
+         *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet). Each call asks for a new link.
+         */
+        post: operations["start_payout_onboarding"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7619,6 +7753,181 @@ export interface operations {
             };
         };
     };
+    booking_payout: {
+        parameters: {
+            query: {
+                booking_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    booking_payout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    booking_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     cancel_booking: {
         parameters: {
             query?: never;
@@ -7840,6 +8149,210 @@ export interface operations {
             };
             /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    commission_rates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        category?: string | null;
+                        /** Format: int32 */
+                        minimum_cents?: number | null;
+                        /** Format: int32 */
+                        rate_bp?: number | null;
+                        /** Format: date-time */
+                        updated_at?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    commission_rates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        category?: string | null;
+                        /** Format: int32 */
+                        minimum_cents?: number | null;
+                        /** Format: int32 */
+                        rate_bp?: number | null;
+                        /** Format: date-time */
+                        updated_at?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10330,6 +10843,194 @@ export interface operations {
             };
         };
     };
+    my_payout_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_payout_account_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     my_provider_bookings: {
         parameters: {
             query?: {
@@ -12259,6 +12960,109 @@ export interface operations {
             };
         };
     };
+    ops_set_commission_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    category: string;
+                    /** Format: int32 */
+                    minimum_cents: number;
+                    /** Format: int32 */
+                    rate_bp: number;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     ops_suspend_provider: {
         parameters: {
             query?: never;
@@ -13638,6 +14442,102 @@ export interface operations {
             };
             /** @description email_taken: An account with this email already exists. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    start_payout_onboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

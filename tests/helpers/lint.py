@@ -114,6 +114,12 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.delete_my_account(text)": PARTIES,
     # a customer's history with names and money
     "api.my_booking_history(text,integer,uuid)": CUSTOMER,
+    # Stripe Connect: a provider's payout account, a booking's split, the commission (ops)
+    "api.start_payout_onboarding()": frozenset({"provider"}),
+    "api.my_payout_account()": frozenset({"provider"}),
+    "api.booking_payout(uuid)": frozenset({"provider", "ops"}),
+    "api.commission_rates()": OPS,
+    "api.ops_set_commission_rate(text,integer,integer,text)": OPS,
 }
 
 
