@@ -22,6 +22,7 @@ from tests.helpers.browser import (
     fresh_email,
     pay_when_ready,
     shoot,
+    show_week_of,
 )
 from tests.helpers.factories import create_user
 
@@ -51,6 +52,7 @@ def test_a_provider_sees_its_customers_name_and_marks_the_booking_completed(
 
     sign_in(page, web, owner_email)
     expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()
+    show_week_of(page, admin, booking["id"])
     expect(
         page.get_by_text("Times are in your business's time zone (America/Toronto).").last
     ).to_be_visible()

@@ -25,6 +25,7 @@ from tests.helpers.browser import (
     fresh_email,
     pay_when_ready,
     shoot,
+    show_week_of,
 )
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -102,6 +103,7 @@ def test_a_provider_sets_up_its_business_and_marks_a_booking_completed(
 
     page.reload()
     expect(page.get_by_role("heading", name="Bookings")).to_be_visible()
+    show_week_of(page, admin, booking["id"])
     page.get_by_role("button", name="Mark completed").click()
     expect(page.get_by_role("cell", name="completed", exact=True)).to_be_visible()
     assert bk.status(admin, booking["id"]) == "completed"
