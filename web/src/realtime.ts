@@ -62,3 +62,29 @@ export function followBookings(onEvent: Handler, onReady?: () => void): () => vo
     ws?.close();
   };
 }
+
+/** Follow the bookings channel and call ``refresh`` once per burst of events (a confirm
+ *  writes two or three at once), and when the stream is (re)subscribed: a page that shows
+ *  bookings re-reads them over HTTP instead of patching rows from the event's payload.
+ *  ``wanted`` picks the events that concern the page (all by default). Returns the stop. */
+export function refreshOnBookings(refresh: () => void, onLive: (live: boolean) => void, wanted: (e: LiveEvent) => boolean = () => true): () => void {
+  let timer: number | undefined;
+  const soon = (): void => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, 150);
+  };
+  const stop = followBookings(
+    (e) => {
+      if (wanted(e)) soon();
+    },
+    () => {
+      onLive(true);
+      soon();
+    },
+  );
+  return () => {
+    window.clearTimeout(timer);
+    onLive(false);
+    stop();
+  };
+}

@@ -71,12 +71,21 @@ export function number(n: number, digits = 1): string {
   return new Intl.NumberFormat(tag(), { maximumFractionDigits: digits }).format(n);
 }
 
+/** What an invalid_input message adds: the API's own sentence in English; in French the
+ *  field it names ("contact_phone must be ...": the column comes first), when known. */
+function fieldText(detail: string): string {
+  if (current === "en") return ` (${detail})`;
+  const column = /^([a-z_]+) /.exec(detail)?.[1];
+  const key = `field.${column}` as MessageKey;
+  return column && key in en ? ` ${t("error.invalidField", { field: t(key) })}` : "";
+}
+
 /** A human sentence for any failure: the registry's code in this language, never raw JSON. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
     const key = `error.${err.code}` as MessageKey;
     const base = key in en ? t(key) : t(err.status >= 500 ? "error.unavailable" : "error.invalid_input");
-    const field = err.code === "invalid_input" && err.detail && current === "en" ? ` (${err.detail})` : "";
+    const field = err.code === "invalid_input" && err.detail ? fieldText(err.detail) : "";
     const wait = err.retryAfter !== null ? ` ${t("error.retryIn", { seconds: err.retryAfter })}` : "";
     return base + field + wait;
   }

@@ -25,13 +25,15 @@ import {
   type Story,
   suspend,
 } from "../api/ops";
-import { ErrorAlert, Field, Link, Notice } from "../components/ui";
+import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
 import { money, t, when } from "../i18n";
 import { TIME_ZONE, zonedInstant } from "../places";
 import { href } from "../router";
+import { refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
 
 const PAGE = 20;
+const QUEUE_POLL_MS = 5000;
 const STATUSES = ["pending_payment", "confirmed", "completed", "cancelled", "expired", "no_show"] as const;
 const forbidden = (e: unknown): boolean => e instanceof ApiError && e.status === 403;
 
@@ -121,35 +123,43 @@ function SearchPage(): JSX.Element {
   useEffect(() => {
     providers("").then(setShops, () => undefined);
   }, []);
-  const query = (before?: string): OpsSearch => ({
+  const query = (): OpsSearch => ({
     customer_email: email.trim(),
     provider_id: provider,
     status,
     from: startOf(from),
     // the end day is included: up to the next day's midnight
     to: to ? new Date(zonedInstant(to, "00:00", TIME_ZONE).getTime() + 86_400_000).toISOString() : "",
-    before_id: before,
     limit: String(PAGE),
   });
+  // the search last run (the form may hold edits not yet searched for) and its page
+  const applied = useRef<OpsSearch>({ limit: String(PAGE) });
+  const shown = useRef<(string | undefined)[]>([undefined]);
   const latest = useRef(0);
-  const load = (stack: (string | undefined)[]): void =>
-    run(async () => {
-      // only the latest search counts (an earlier, slower answer is dropped)
-      const ticket = ++latest.current;
-      const found = await searchBookings(query(stack[stack.length - 1]));
-      if (ticket !== latest.current) return;
-      setRows(found);
-      setCursors(stack);
-    });
-  useEffect(() => load([undefined]), []);
+  const fetchPage = async (stack: (string | undefined)[], q: OpsSearch): Promise<void> => {
+    // only the latest search counts (an earlier, slower answer is dropped)
+    const ticket = ++latest.current;
+    const found = await searchBookings({ ...q, before_id: stack[stack.length - 1] });
+    if (ticket !== latest.current) return;
+    applied.current = q;
+    shown.current = stack;
+    setRows(found);
+    setCursors(stack);
+  };
+  const load = (stack: (string | undefined)[], q: OpsSearch = applied.current): void => run(() => fetchPage(stack, q));
+  useEffect(() => load([undefined], query()), []);
+  // live: any booking's change re-reads the page shown, with the search last run
+  const [live, setLive] = useState(false);
+  useEffect(() => refreshOnBookings(() => void fetchPage(shown.current, applied.current).catch(() => undefined), setLive), []);
   const submit = (e: Event): void => {
     e.preventDefault();
-    load([undefined]);
+    load([undefined], query());
   };
   const page = cursors.length;
   return (
     <section aria-labelledby="ops-title">
       <h1 id="ops-title">{t("ops.title")}</h1>
+      <LiveState live={live} />
       <form onSubmit={submit} noValidate class="panel" aria-label={t("ops.searchForm")}>
         <div class="row">
           <Field id="ops-email" label={t("ops.customerEmail")} type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
@@ -238,6 +248,17 @@ function StoryPage({ id }: { id: string }): JSX.Element {
   const [busy, error, run] = useAction();
   const load = (): void => run(async () => setStory(await bookingStory(id)));
   useEffect(load, [id]);
+  // live: this booking's events (paid, cancelled, moved, refunded) re-read its story
+  const [live, setLive] = useState(false);
+  useEffect(
+    () =>
+      refreshOnBookings(
+        () => void bookingStory(id).then(setStory, () => undefined),
+        setLive,
+        (e) => e.data.booking_id === id,
+      ),
+    [id],
+  );
   if (!story)
     return (
       <section>
@@ -251,6 +272,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
   return (
     <section aria-labelledby="story-title">
       <h1 id="story-title">{t("ops.story")}</h1>
+      <LiveState live={live} />
       <ErrorAlert error={error} />
       <div class="panel">
         <dl>
@@ -651,6 +673,19 @@ function QueuesPage(): JSX.Element {
     setLetters(await deadLetters(q));
   };
   useEffect(() => run(() => reload(queue)), [queue]);
+  // live: queue depth moves with every booking's messages (payments, notifications) and
+  // with the worker draining them, which sends no event: re-read on each booking event
+  // and every QUEUE_POLL_MS while the page is open
+  const [live, setLive] = useState(false);
+  const refreshStats = (): void => void queueStats().then(setStats, () => undefined);
+  useEffect(() => {
+    const stop = refreshOnBookings(refreshStats, setLive);
+    const timer = window.setInterval(refreshStats, QUEUE_POLL_MS);
+    return () => {
+      stop();
+      window.clearInterval(timer);
+    };
+  }, []);
   const doReplay = (id: number): void =>
     run(async () => {
       await replay(queue, id);
@@ -678,6 +713,7 @@ function QueuesPage(): JSX.Element {
       {note && <Notice>{note}</Notice>}
       <section aria-labelledby="depth-title" class="panel">
         <h2 id="depth-title">{t("ops.depth")}</h2>
+        <LiveState live={live} />
         <table>
           <thead>
             <tr>
