@@ -144,6 +144,6 @@ def test_a_bad_value_shows_the_apis_message_and_changes_nothing(
     page.get_by_label("Téléphone de contact").fill("514-555")
     page.get_by_role("button", name="Enregistrer le profil").click()
     expect(page.get_by_role("alert").first).to_have_text(
-        "Une information manque ou n’est pas valide. Valeur non valide : "
+        "Une information manque ou n\u2019est pas valide. Valeur non valide : "
         "Téléphone de contact (forme internationale, p. ex. +15145550123)."
     )

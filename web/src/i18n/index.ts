@@ -92,6 +92,14 @@ export function errorText(err: unknown): string {
   return t("error.internal_error");
 }
 
+/** A machine code of the API (a status, an event kind, an audit action) in words:
+ *  ``prefix + code`` in the catalogue, else "other (code)" so that nothing is hidden. */
+export function coded(prefix: string, code: string | null | undefined): string {
+  if (!code) return "—";
+  const key = `${prefix}${code}` as MessageKey;
+  return key in en ? t(key) : t("ops.unknownCode", { code });
+}
+
 /** The name of a day of the week, 0 = Sunday (PostgreSQL's dow). */
 export function weekday(dow: number): string {
   return new Intl.DateTimeFormat(tag(), { weekday: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2023, 0, 1 + dow)));

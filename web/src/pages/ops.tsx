@@ -26,7 +26,7 @@ import {
   suspend,
 } from "../api/ops";
 import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
-import { money, t, when } from "../i18n";
+import { coded, money, t, when } from "../i18n";
 import { TIME_ZONE, zonedInstant } from "../places";
 import { href } from "../router";
 import { refreshOnBookings } from "../realtime";
@@ -138,11 +138,12 @@ function SearchPage(): JSX.Element {
   const latest = useRef(0);
   const fetchPage = async (stack: (string | undefined)[], q: OpsSearch): Promise<void> => {
     // only the latest search counts (an earlier, slower answer is dropped)
+    // (a live refresh asked meanwhile re-reads this search, not the one it replaces)
     const ticket = ++latest.current;
-    const found = await searchBookings({ ...q, before_id: stack[stack.length - 1] });
-    if (ticket !== latest.current) return;
     applied.current = q;
     shown.current = stack;
+    const found = await searchBookings({ ...q, before_id: stack[stack.length - 1] });
+    if (ticket !== latest.current) return;
     setRows(found);
     setCursors(stack);
   };
@@ -312,10 +313,10 @@ function StoryPage({ id }: { id: string }): JSX.Element {
           <dt>{t("ops.refundable")}</dt>
           <dd>{money(refundable, story.balance.currency)}</dd>
           <dt>{t("ops.paymentStatus")}</dt>
-          <dd>{story.payment?.status ? <code>{story.payment.status}</code> : t("ops.none")}</dd>
+          <dd>{story.payment?.status ? coded("payment.status.", story.payment.status) : t("ops.none")}</dd>
           <dt>{t("ops.paymentIntent")}</dt>
           <dd>
-            <code>{story.stripe.payment_intent_id ?? t("ops.none")}</code>
+            {story.stripe.payment_intent_id ? <code>{story.stripe.payment_intent_id}</code> : t("ops.none")}
           </dd>
         </dl>
         <h3>{t("ops.refunds")}</h3>
@@ -337,9 +338,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
                 <tr key={r.id}>
                   <td>{when(r.created_at, zone)}</td>
                   <td>{money(r.amount_cents, story.balance.currency)}</td>
-                  <td>
-                    <code>{r.status}</code>
-                  </td>
+                  <td>{coded("refund.status.", r.status)}</td>
                   <td>{r.reason}</td>
                   <td>
                     <code>{r.stripe_refund_id ?? "—"}</code>
@@ -368,12 +367,8 @@ function StoryPage({ id }: { id: string }): JSX.Element {
             {story.audit_trail.map((a) => (
               <tr key={a.id}>
                 <td>{when(a.occurred_at, zone)}</td>
-                <td>
-                  <code>{a.action}</code>
-                </td>
-                <td>
-                  <code>{a.actor_role ?? "—"}</code>
-                </td>
+                <td>{coded("audit.", a.action)}</td>
+                <td>{coded("actor.", a.actor_role)}</td>
                 <td>{a.reason ?? ""}</td>
                 <td>
                   <code>{a.request_id ?? "—"}</code>
@@ -402,16 +397,35 @@ function StoryPage({ id }: { id: string }): JSX.Element {
               {story.notifications.map((n) => (
                 <tr key={n.id}>
                   <td>{when(n.created_at, zone)}</td>
-                  <td>
-                    <code>{n.event}</code>
-                  </td>
+                  <td>{coded("notification.event.", n.event)}</td>
                   <td>{n.recipient === "customer" ? t("ops.customer") : t("ops.provider")}</td>
-                  <td>
-                    <code>{n.channel}</code>
-                  </td>
-                  <td>
-                    <code>{n.status}</code>
-                  </td>
+                  <td>{coded("notification.channel.", n.channel)}</td>
+                  <td>{coded("notification.status.", n.status)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section aria-labelledby="events-title" class="panel">
+        <h2 id="events-title">{t("ops.events")}</h2>
+        {story.events.length === 0 ? (
+          <p>{t("ops.noEvents")}</p>
+        ) : (
+          <table class="events">
+            <thead>
+              <tr>
+                <th scope="col">{t("ops.at")}</th>
+                <th scope="col">{t("ops.kind")}</th>
+                <th scope="col">{t("history.status")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {story.events.map((e) => (
+                <tr key={e.id}>
+                  <td>{when(e.created_at, zone)}</td>
+                  <td>{coded("event.kind.", e.kind)}</td>
+                  <td>{eventDetail(e.kind, e.payload ?? {}, story.balance.currency)}</td>
                 </tr>
               ))}
             </tbody>
@@ -422,7 +436,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
         <h2 id="stripe-title">{t("ops.stripe")}</h2>
         <ul class="plain">
           <li>
-            {t("ops.paymentIntent")}: <code>{story.stripe.payment_intent_id ?? t("ops.none")}</code>
+            {t("ops.paymentIntent")}: {story.stripe.payment_intent_id ? <code>{story.stripe.payment_intent_id}</code> : t("ops.none")}
           </li>
           {story.stripe.refund_ids.map((r) => (
             <li key={r}>
@@ -431,7 +445,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
           ))}
           {story.stripe.events.map((e) => (
             <li key={e.id}>
-              <code>{e.id}</code> <code>{e.type}</code> {e.outcome ?? ""}
+              <code>{e.id}</code> <code>{e.type}</code> {e.outcome && <code>{e.outcome}</code>}
             </li>
           ))}
         </ul>
@@ -439,6 +453,15 @@ function StoryPage({ id }: { id: string }): JSX.Element {
       {busy && <p role="status">{t("common.loading")}</p>}
     </section>
   );
+}
+
+/** What an event of the log says, in words: the status it went to, the refund's amount. */
+function eventDetail(kind: string, payload: Record<string, unknown>, currency: string): string {
+  const text = (v: unknown): string => (typeof v === "string" ? v : "");
+  if (kind === "booking_created") return statusText(text(payload.status));
+  if (kind === "booking_status_changed") return `${statusText(text(payload.from))} → ${statusText(text(payload.to))}`;
+  if (kind === "booking_refunded") return money(Number(payload.refund_cents ?? 0), text(payload.currency) || currency);
+  return "";
 }
 
 function RefundForm({ bookingId, refundable, currency, onDone }: { bookingId: string; refundable: number; currency: string; onDone: () => void }): JSX.Element {

@@ -382,6 +382,8 @@ function ServiceEditor({ service, onClose, onSaved }: { service: Service; onClos
     });
   };
   const id = `service-edit-${service.id ?? ""}`;
+  // opened from its row's button: the keyboard goes on in the form
+  useEffect(() => document.getElementById("edit-name")?.focus(), []);
   return (
     <form class="panel" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>{t("provider.editServiceTitle", { name: service.name ?? "" })}</h3>
