@@ -55,7 +55,7 @@ def test_a_provider_sets_up_its_business_and_marks_a_booking_completed(
     page.get_by_label("Price ($)").fill("55")
     page.get_by_label("Deposit ($, paid when booking)").fill("10")
     page.get_by_role("button", name="Add the service").click()
-    expect(page.get_by_role("cell", name="Coupe du Plateau")).to_be_visible()
+    expect(page.get_by_role("cell", name="Coupe du Plateau", exact=True)).to_be_visible()
 
     tomorrow = (datetime.now(TORONTO) + timedelta(days=1)).date()
     dow = tomorrow.isoweekday() % 7  # PostgreSQL's dow: 0 = Sunday

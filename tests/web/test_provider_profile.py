@@ -68,8 +68,11 @@ def test_a_provider_edits_its_profile_and_a_service_and_sees_them_after_a_reload
     )
 
     # a service: price, duration, buffer, notice, paused
-    page.get_by_role("button", name="Edit Coupe simple").click()
+    # with the keyboard: the row's button opens the editor and puts the focus in it
+    page.get_by_role("button", name="Edit Coupe simple").focus()
+    page.keyboard.press("Enter")
     editor = page.get_by_role("form", name="Edit the service Coupe simple")
+    expect(editor.get_by_label("Service name")).to_be_focused()
     editor.get_by_label("Price ($)").fill("62.50")
     editor.get_by_label("Duration (minutes)").fill("50")
     editor.get_by_label("Free time after (minutes)").fill("10")
@@ -77,7 +80,7 @@ def test_a_provider_edits_its_profile_and_a_service_and_sees_them_after_a_reload
     editor.get_by_label("Offered: customers can book this service").uncheck()
     shoot(page, "provider-edit")
     assert axe_violations(page) == [], describe(axe_violations(page))
-    editor.get_by_role("button", name="Save the service").click()
+    editor.get_by_label("Price ($)").press("Enter")  # Enter in a field saves
     expect(editor.get_by_role("status")).to_have_text("The service is saved.")
     service = admin.execute(
         "select price_cents, duration_minutes, buffer_after_minutes, min_notice_minutes, is_active "
