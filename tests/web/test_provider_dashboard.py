@@ -59,7 +59,7 @@ def test_a_provider_sets_up_its_business_and_marks_a_booking_completed(
 
     tomorrow = (datetime.now(TORONTO) + timedelta(days=1)).date()
     dow = tomorrow.isoweekday() % 7  # PostgreSQL's dow: 0 = Sunday
-    page.get_by_label("Day").select_option(str(dow))
+    page.get_by_label("Day", exact=True).select_option(str(dow))
     page.get_by_label("From", exact=True).fill("09:00")
     page.get_by_label("To", exact=True).fill("17:00")
     page.get_by_role("button", name="Add these hours").click()

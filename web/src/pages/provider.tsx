@@ -34,6 +34,9 @@ const cents = (dollars: string): number => Math.round(Number(dollars) * 100);
 export function ProviderPage(): JSX.Element {
   const [profile, setProfile] = useState<ProviderProfile | null | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
+  // hours or time off changed: the calendar below re-reads them
+  const [schedule, setSchedule] = useState(0);
+  const scheduleChanged = (): void => setSchedule((n) => n + 1);
   useEffect(() => {
     myProvider().then((rows) => setProfile(rows[0] ?? null), setError);
   }, []);
@@ -47,9 +50,9 @@ export function ProviderPage(): JSX.Element {
         <>
           <Profile profile={profile} onSaved={setProfile} />
           <Services providerId={profile.id ?? ""} />
-          <Hours providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} />
-          <Absences providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} />
-          <Bookings zone={profile.time_zone ?? TIME_ZONE} />
+          <Hours providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} onChange={scheduleChanged} />
+          <Absences providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} onChange={scheduleChanged} />
+          <Bookings zone={profile.time_zone ?? TIME_ZONE} schedule={schedule} />
         </>
       )}
     </section>
@@ -425,7 +428,7 @@ function ServiceEditor({ service, onClose, onSaved }: { service: Service; onClos
   );
 }
 
-function Hours({ providerId, zone }: { providerId: string; zone: string }): JSX.Element {
+function Hours({ providerId, zone, onChange }: { providerId: string; zone: string; onChange: () => void }): JSX.Element {
   const [rows, setRows] = useState<WeeklyHours[]>([]);
   const [day, setDay] = useState("1");
   const [from, setFrom] = useState("09:00");
@@ -436,12 +439,14 @@ function Hours({ providerId, zone }: { providerId: string; zone: string }): JSX.
     e.preventDefault();
     run(async () => {
       await addHours({ provider_id: providerId, day_of_week: Number(day), start_time: from, end_time: to });
+      onChange();
       setRows(await weeklyHours());
     });
   };
   const remove = (id: string): void =>
     run(async () => {
       await removeHours(id);
+      onChange();
       setRows(await weeklyHours());
     });
   return (
@@ -489,7 +494,7 @@ function Hours({ providerId, zone }: { providerId: string; zone: string }): JSX.
   );
 }
 
-function Absences({ providerId, zone }: { providerId: string; zone: string }): JSX.Element {
+function Absences({ providerId, zone, onChange }: { providerId: string; zone: string; onChange: () => void }): JSX.Element {
   const [rows, setRows] = useState<TimeOff[]>([]);
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
@@ -504,12 +509,14 @@ function Absences({ providerId, zone }: { providerId: string; zone: string }): J
     e.preventDefault();
     run(async () => {
       await addTimeOff({ provider_id: providerId, during: `[${instant(from)},${instant(to)})`, reason: reason || null });
+      onChange();
       setRows(await timeOff());
     });
   };
   const remove = (id: string): void =>
     run(async () => {
       await removeTimeOff(id);
+      onChange();
       setRows(await timeOff());
     });
   return (
@@ -563,10 +570,12 @@ const timeIn = (iso: string, zone: string): string =>
   new Intl.DateTimeFormat(locale() === "fr" ? "fr-CA" : "en-CA", { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
 /** The bookings of a day or a week (Monday first), grouped by day in the business's zone. */
-function Bookings({ zone }: { zone: string }): JSX.Element {
+function Bookings({ zone, schedule }: { zone: string; schedule: number }): JSX.Element {
   const [view, setView] = useState<"day" | "week">("week");
   const [anchor, setAnchor] = useState(dayIn(new Date(), zone));
   const [rows, setRows] = useState<ProviderBooking[]>([]);
+  const [hours, setHours] = useState<WeeklyHours[]>([]);
+  const [absences, setAbsences] = useState<TimeOff[]>([]);
   const [cancelling, setCancelling] = useState<ProviderBooking | null>(null);
   const [reason, setReason] = useState("");
   const [busy, error, run] = useAction();
@@ -578,13 +587,17 @@ function Bookings({ zone }: { zone: string }): JSX.Element {
   const reload = async (): Promise<void> => {
     // only the answer for the period shown now counts (an earlier, slower one is dropped)
     const ticket = ++latest.current;
-    const found = await bookingsWithCustomers(
-      zonedInstant(first, "00:00", zone).toISOString(),
-      zonedInstant(addDays(last, 1), "00:00", zone).toISOString(),
-    );
-    if (ticket === latest.current) setRows(found);
+    const [found, open, away] = await Promise.all([
+      bookingsWithCustomers(zonedInstant(first, "00:00", zone).toISOString(), zonedInstant(addDays(last, 1), "00:00", zone).toISOString()),
+      weeklyHours(),
+      timeOff(),
+    ]);
+    if (ticket !== latest.current) return;
+    setRows(found);
+    setHours(open);
+    setAbsences(away);
   };
-  useEffect(() => run(reload), [first, last]);
+  useEffect(() => run(reload), [first, last, schedule]);
   // live: a booking made, paid, cancelled or moved by anyone re-reads the period shown
   const current = useRef(reload);
   current.current = reload;
@@ -651,10 +664,22 @@ function Bookings({ zone }: { zone: string }): JSX.Element {
       {rows.length === 0 && <p>{t("provider.noBookingsThen")}</p>}
       {days.map((day) => {
         const today = rows.filter((b) => dayIn(new Date(b.starts_at), zone) === day);
-        if (today.length === 0) return null;
+        // the day's opening hours (PostgreSQL's dow: 0 = Sunday) and the time off that overlaps it
+        const dow = new Date(`${day}T12:00:00Z`).getUTCDay();
+        const open = hours.filter((h) => h.day_of_week === dow).map((h) => `${hhmm(h.start_time)}–${hhmm(h.end_time)}`);
+        const dayStart = zonedInstant(day, "00:00", zone).getTime();
+        const dayEnd = zonedInstant(addDays(day, 1), "00:00", zone).getTime();
+        const away = absences.filter((o) => new Date(o.starts_at ?? "").getTime() < dayEnd && new Date(o.ends_at ?? "").getTime() > dayStart);
         return (
           <section key={day} aria-labelledby={`day-${day}`} class="day">
             <h3 id={`day-${day}`}>{dayTitle(day)}</h3>
+            <p class="day-hours">{open.length ? t("provider.openHours", { hours: open.join(", ") }) : t("provider.closed")}</p>
+            {away.map((o) => (
+              <p key={o.id} class="day-away">
+                {t("provider.away", { from: when(o.starts_at, zone), to: when(o.ends_at, zone) })}
+              </p>
+            ))}
+            {today.length > 0 && (
             <table>
               <thead>
                 <tr>
@@ -717,6 +742,7 @@ function Bookings({ zone }: { zone: string }): JSX.Element {
                 ))}
               </tbody>
             </table>
+            )}
           </section>
         );
       })}
