@@ -148,3 +148,37 @@ def test_the_ops_console_follows_a_booking_live(
     expect(payments.locator("td").nth(4)).not_to_have_text(str(before), timeout=LIVE)
     assert int(payments.locator("td").nth(4).inner_text()) > before
     assert axe_violations(page) == [], describe(axe_violations(page))
+
+
+def test_a_customers_history_shows_the_providers_cancellation_without_a_reload(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any]
+) -> None:
+    owner_email = fresh_email("live-canceller")
+    at = shop(admin, owner_email)
+    email = fresh_email("live-customer")
+    customer = create_user(
+        admin, "customer", email=email, full_name="Carla Suivie", password=PASSWORD
+    )
+    booking = bk.book(admin, at, catalog.next_weekday(4, at="15:00"), customer)
+    pay_when_ready(admin, booking)
+    sign_in(page, web, email)
+    page.get_by_role("link", name="My bookings").click()
+    row = page.locator("main table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.get_by_role("cell", name="confirmed", exact=True)).to_be_visible()
+    expect_live(page)
+
+    # the provider cancels through the API, as its own app would
+    login = httpx.post(
+        f"{web.url}/rpc/login", json={"email": owner_email, "password": PASSWORD}, timeout=30
+    )
+    assert login.status_code == 200, login.text
+    cancelled = httpx.post(
+        f"{web.url}/rpc/cancel_booking",
+        json={"booking_id": booking["id"], "reason": "burst pipe"},
+        headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        timeout=30,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    expect(row.get_by_role("cell", name="cancelled", exact=True)).to_be_visible(timeout=LIVE)
+    shoot(page, "live-history")
