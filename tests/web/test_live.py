@@ -97,6 +97,9 @@ def test_the_provider_calendar_shows_a_new_booking_and_its_payment_without_a_rel
     row = page.locator("tr.provider-booking").filter(has_text="Lina Directe")
     expect(row).to_have_count(1, timeout=LIVE)
     expect(row.get_by_role("cell", name="awaiting payment", exact=True)).to_be_visible()
+    # a screen reader hears it: the page's live status (a polite region) says so
+    live = page.get_by_role("status").filter(has_text="change(s) shown as they happened")
+    expect(live).to_have_count(1)
 
     pay_when_ready(admin, booking)
     expect(row.get_by_role("cell", name="confirmed", exact=True)).to_be_visible(timeout=LIVE)

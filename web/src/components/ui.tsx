@@ -2,6 +2,7 @@
 import type { ComponentChildren, InputHTMLAttributes, JSX } from "preact";
 import { href } from "../router";
 import { errorText, t } from "../i18n";
+import type { Live } from "../realtime";
 
 let seq = 0;
 export const uid = (prefix: string): string => `${prefix}-${++seq}`;
@@ -69,11 +70,12 @@ export function Link({ to, children, class: cls }: { to: string; children: Compo
   );
 }
 
-/** Whether the page is following the live stream (/realtime) now, in words. */
-export function LiveState({ live }: { live: boolean }): JSX.Element {
+/** Whether the page is following the live stream (/realtime) now, in words; a polite
+ *  status, so a screen reader hears when a live change has been shown. */
+export function LiveState({ live }: { live: Live }): JSX.Element {
   return (
-    <p class="hint live-state" data-live={live ? "on" : "off"}>
-      {live ? t("live.on") : t("live.off")}
+    <p class="hint live-state" role="status" data-live={live.on ? "on" : "off"}>
+      {!live.on ? t("live.off") : live.changes ? t("live.changed", { count: live.changes }) : t("live.on")}
     </p>
   );
 }

@@ -322,6 +322,7 @@ export const en = {
   "provider.newService": "Add a service",
   "live.on": "Live: changes show here as they happen.",
   "live.off": "Connecting to live updates…",
+  "live.changed": "Live: {count} change(s) shown as they happened.",
   "provider.suspendedNote": "Bookiji staff suspended this business: customers cannot find or book it. Reason: {reason}",
   "provider.profileSaved": "The profile is saved.",
   "provider.contactPhone": "Contact phone",

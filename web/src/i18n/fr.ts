@@ -323,6 +323,7 @@ export const fr: Record<MessageKey, string> = {
   "provider.newService": "Ajouter un service",
   "live.on": "En direct : les changements s’affichent ici dès qu’ils arrivent.",
   "live.off": "Connexion aux mises à jour en direct…",
+  "live.changed": "En direct : {count} changement(s) affiché(s) dès leur arrivée.",
   "provider.suspendedNote": "Le personnel de Bookiji a suspendu ce commerce : les clients ne peuvent ni le trouver ni le réserver. Motif : {reason}",
   "provider.profileSaved": "Le profil est enregistré.",
   "provider.contactPhone": "Téléphone de contact",

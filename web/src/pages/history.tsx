@@ -6,7 +6,7 @@ import { bookingHistory, type HistoryRow, reschedule } from "../api/account";
 import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
 import { money, t, when } from "../i18n";
 import { TIME_ZONE, tomorrow, zonedInstant } from "../places";
-import { refreshOnBookings } from "../realtime";
+import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
 
 const movable = (b: HistoryRow): boolean =>
@@ -22,7 +22,7 @@ export function HistoryPage(): JSX.Element {
   };
   useEffect(load, []);
   // live: a booking paid, cancelled by the provider, moved or refunded shows at once
-  const [live, setLive] = useState(false);
+  const [live, setLive] = useState<Live>(LIVE_OFF);
   useEffect(() => refreshOnBookings(() => void bookingHistory().then(setRows, () => undefined), setLive), []);
   return (
     <section>

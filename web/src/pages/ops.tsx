@@ -29,7 +29,7 @@ import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
 import { coded, money, t, when } from "../i18n";
 import { TIME_ZONE, zonedInstant } from "../places";
 import { href } from "../router";
-import { refreshOnBookings } from "../realtime";
+import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
 
 const PAGE = 20;
@@ -150,7 +150,7 @@ function SearchPage(): JSX.Element {
   const load = (stack: (string | undefined)[], q: OpsSearch = applied.current): void => run(() => fetchPage(stack, q));
   useEffect(() => load([undefined], query()), []);
   // live: any booking's change re-reads the page shown, with the search last run
-  const [live, setLive] = useState(false);
+  const [live, setLive] = useState<Live>(LIVE_OFF);
   useEffect(() => refreshOnBookings(() => void fetchPage(shown.current, applied.current).catch(() => undefined), setLive), []);
   const submit = (e: Event): void => {
     e.preventDefault();
@@ -250,7 +250,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
   const load = (): void => run(async () => setStory(await bookingStory(id)));
   useEffect(load, [id]);
   // live: this booking's events (paid, cancelled, moved, refunded) re-read its story
-  const [live, setLive] = useState(false);
+  const [live, setLive] = useState<Live>(LIVE_OFF);
   useEffect(
     () =>
       refreshOnBookings(
@@ -699,7 +699,7 @@ function QueuesPage(): JSX.Element {
   // live: queue depth moves with every booking's messages (payments, notifications) and
   // with the worker draining them, which sends no event: re-read on each booking event
   // and every QUEUE_POLL_MS while the page is open
-  const [live, setLive] = useState(false);
+  const [live, setLive] = useState<Live>(LIVE_OFF);
   const refreshStats = (): void => void queueStats().then(setStats, () => undefined);
   useEffect(() => {
     const stop = refreshOnBookings(refreshStats, setLive);

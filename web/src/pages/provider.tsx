@@ -25,7 +25,7 @@ import type { Category, ProviderProfile, Service, TimeOff, WeeklyHours } from ".
 import { ErrorAlert, Field, LiveState, Notice } from "../components/ui";
 import { locale, money, number, t, weekday, when } from "../i18n";
 import { NEIGHBOURHOODS, TIME_ZONE, zonedInstant } from "../places";
-import { refreshOnBookings } from "../realtime";
+import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
 
 const hhmm = (s: string | null | undefined): string => (s ?? "").slice(0, 5);
@@ -601,7 +601,7 @@ function Bookings({ zone, schedule }: { zone: string; schedule: number }): JSX.E
   // live: a booking made, paid, cancelled or moved by anyone re-reads the period shown
   const current = useRef(reload);
   current.current = reload;
-  const [live, setLive] = useState(false);
+  const [live, setLive] = useState<Live>(LIVE_OFF);
   useEffect(() => refreshOnBookings(() => void current.current().catch(() => undefined), setLive), []);
   const mark = (id: string, outcome: "completed" | "no_show"): void =>
     run(async () => {
