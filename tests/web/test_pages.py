@@ -153,6 +153,9 @@ def walk_staff(
     page.locator("#bookings-date").fill(booking["starts_at"][:10])
     expect(page.locator("tr.provider-booking").first).to_be_visible()
     visit("provider-calendar", page)
+    page.locator("section[aria-labelledby=services-title] tbody button").first.click()
+    expect(page.locator("#edit-name")).to_be_focused()
+    visit("provider-service-editor", page)
 
 
 def test_no_page_has_a_serious_or_critical_accessibility_violation(
