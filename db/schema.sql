@@ -16590,7 +16590,7 @@ CREATE TABLE pgmq.q_notifications (
     message jsonb,
     headers jsonb
 )
-WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='1');
+WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='0');
 
 
 --
@@ -16649,7 +16649,7 @@ CREATE TABLE pgmq.q_payments (
     message jsonb,
     headers jsonb
 )
-WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='1');
+WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='0');
 
 
 --
@@ -19418,4 +19418,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202072100'),
     ('20261202072200'),
     ('20261202080000'),
-    ('20261203080000');
+    ('20261203080000'),
+    ('20261203080100');

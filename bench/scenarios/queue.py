@@ -58,12 +58,13 @@ def _reset(url: str) -> None:
     with _admin(url) as conn:
         if not conn.execute("select 1 from pgmq.meta where queue_name = %s", (QUEUE,)).fetchone():
             conn.execute("select pgmq.create(%s)", (QUEUE,))
-            # the same autovacuum settings as the real queues (migration 20261124000002)
-            conn.execute(
-                "alter table pgmq.q_bench_q set (autovacuum_vacuum_scale_factor = 0.0, "
-                "autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_limit = 2000, "
-                "autovacuum_vacuum_cost_delay = 1)"
-            )
+        # the same autovacuum settings as the real queues (migrations 20261124000002
+        # and 20261203080100)
+        conn.execute(
+            "alter table pgmq.q_bench_q set (autovacuum_vacuum_scale_factor = 0.0, "
+            "autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_limit = 2000, "
+            "autovacuum_vacuum_cost_delay = 0)"
+        )
         # pgmq.create is a no-op for a queue that exists
         conn.execute("select pgmq.create(%s)", (f"{QUEUE}_dlq",))
         conn.execute(
