@@ -147,6 +147,10 @@ def batched(kind: str) -> bool:
     return kind in _BATCHED
 
 
+def batched_kinds() -> list[str]:
+    return sorted(_BATCHED)
+
+
 def kinds() -> list[str]:
     return sorted(_HANDLERS)
 

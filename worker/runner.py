@@ -19,9 +19,9 @@ messages are in hand it extends their visibility every third of the vt (the
 heartbeat), so a long handler is never picked up by a second worker.
 
 Messages of a batched type (``registry.register(..., batch=True)``: idempotent,
-cheap, pure SQL) go together: when a read brings one, the loop reads up to
-``--batch-size`` more of that type at once (pgmq.read's condition on the body)
-and hands them all to one handler slot, which runs them in one transaction that
+cheap, pure SQL) go together: when a read brings one, the same statement reads
+up to ``--batch-size`` of that type in all (pgmq.read's condition on the body)
+and the loop hands them all to one handler slot, which runs them in one transaction that
 also archives them. Every message read is still started at once, so a crash
 charges an attempt only to messages being handled.
 
@@ -319,33 +319,34 @@ class Runner:
             free = self.opts.concurrency - self._busy
             if free <= 0:
                 break
-            rows = conn.execute(
-                query("read"),
-                {"queue": q, "vt": self.opts.vt, "qty": min(self.opts.batch_size, free)},
-            ).fetchall()
-            messages = self._usable(conn, q, rows)
+            qty = min(self.opts.batch_size, free)
+            batched = registry.batched_kinds()
+            if batched:
+                # one statement: the read, then up to a batch of each batched type it brought
+                rows = conn.execute(
+                    query("read_batched"),
+                    {
+                        "queue": q,
+                        "vt": self.opts.vt,
+                        "qty": qty,
+                        "batched": batched,
+                        "batch": self.opts.batch_size,
+                    },
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    query("read"), {"queue": q, "vt": self.opts.vt, "qty": qty}
+                ).fetchall()
             groups: dict[str, list[Message]] = {}
-            for message in messages:
+            for message in self._usable(conn, q, rows):
                 if registry.batched(message.type):
                     groups.setdefault(message.type, []).append(message)
                 else:
                     self._dispatch([message])
-            for kind, group in groups.items():
-                # a batched type: read up to a batch of it now; the group takes one slot
-                more = self.opts.batch_size - len(group)
-                if more > 0:
-                    extra = conn.execute(
-                        query("read_type"),
-                        {
-                            "queue": q,
-                            "vt": self.opts.vt,
-                            "qty": more,
-                            "condition": json.dumps({"type": kind}),
-                        },
-                    ).fetchall()
-                    group += self._usable(conn, q, extra)
-                    rows += extra
-                self._dispatch(group)
+            for group in groups.values():
+                # a slot each batch: one transaction for each (read_batched.sql sized them)
+                for start in range(0, len(group), self.opts.batch_size):
+                    self._dispatch(group[start : start + self.opts.batch_size])
             total += len(rows)
         return total
 
