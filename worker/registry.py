@@ -32,8 +32,8 @@ committed stays committed when it raises; the verdict rules are the same.
 A handler that is idempotent, cheap and pure SQL (no call out of the database:
 bookkeeping, a no-op) may register with ``batch=True``: the runner then runs the
 messages of that type it reads together, up to ``--batch-size`` of them in one
-transaction on one connection (one handler slot), and archives them in that same
-transaction, so their effects and their archive commit together. If one of them
+transaction on one connection (one handler slot; a read may fill several), and
+archives them in that same transaction, so their effects and their archive commit together. If one of them
 raises, the group's transaction rolls back and each message of the group runs
 again alone, in its own transaction, within the same attempt (nothing of the
 group was committed); only the ones that fail alone are retried or

@@ -20,10 +20,11 @@ heartbeat), so a long handler is never picked up by a second worker.
 
 Messages of a batched type (``registry.register(..., batch=True)``: idempotent,
 cheap, pure SQL) go together: when a read brings one, the same statement reads
-up to ``--batch-size`` of that type in all (pgmq.read's condition on the body)
-and the loop hands them all to one handler slot, which runs them in one transaction that
-also archives them. Every message read is still started at once, so a crash
-charges an attempt only to messages being handled.
+more of that type (pgmq.read's condition on the body), up to ``--batch-size``
+for each slot the read left free (worker/sql/read_batched.sql), and the loop
+hands each batch to one handler slot, which runs it in one transaction that also
+archives it. Every message read is still started at once, so a crash charges an
+attempt only to messages being handled.
 
 It wakes at once on ``NOTIFY bookiji_queue`` (internal.enqueue sends it in the
 same transaction as the message), when one of its own retries falls due, and
