@@ -35,6 +35,10 @@ SERVER_SETTINGS: dict[str, str] = {
     # selectivity is guessed low) for ~700 ms of a 1.8 s call; see README.
     "jit": "off",
     "deadlock_timeout": "'1s'",
+    # autovacuum looks at each database every 10 s instead of every minute: a
+    # queue table's dead rows (consumed messages) slow every read until vacuumed
+    # (docs/operations.md#maintenance)
+    "autovacuum_naptime": "'10s'",
     "log_min_messages": "warning",
     "log_min_error_statement": "panic",
     "timezone": "'UTC'",

@@ -2494,7 +2494,7 @@ begin
         if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
             return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
         elsif v_anonymous then
-            perform auth.rate_limited(
+            perform auth.rate_limited_address(
                 'addr:' || auth.client_addr(),
                 coalesce((select s.value::integer from internal.settings as s
                           where s.key = 'rate_limit_anon_writes_per_minute'), 60)
@@ -2970,29 +2970,25 @@ CREATE FUNCTION auth.rate_limited(p_bucket text, p_limit integer) RETURNS void
     SET search_path TO ''
     AS $$
 declare
-    v_hits integer;
-    v_oldest timestamptz;
-    v_retry integer;
+    -- GCRA: a write is due every v_step; a burst of p_limit is let through at once,
+    -- then one every v_step, so that no more than p_limit pass in any minute from idle
+    -- and p_limit a minute at most in the long run
+    v_step interval := interval '1 minute' / greatest(p_limit, 1);
+    v_tat timestamptz;
 begin
-    -- a sliding one-minute window; the request is counted only if it is let
-    -- through (a refused one rolls back with its transaction)
-    select count(*), min(e.at) into v_hits, v_oldest
-    from auth.rate_events as e
-    where e.bucket = p_bucket and e.at > pg_catalog.now() - interval '1 minute';
-    if v_hits >= p_limit then
-        v_retry := greatest(1, ceil(extract(epoch from (v_oldest + interval '1 minute' - pg_catalog.now())))::integer);
-        -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
-        raise sqlstate 'PGRST' using
-            message = pg_catalog.jsonb_build_object(
-                'code', 'PT429', 'hint', 'rate_limited', 'details', null,
-                'message', pg_catalog.format('too many requests: at most %s writes a minute; retry in %s seconds',
-                    p_limit, v_retry)
-            )::text,
-            detail = pg_catalog.jsonb_build_object(
-                'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', v_retry::text)
-            )::text;
+    insert into auth.rate_limits as r (bucket, tat)
+    values (p_bucket, pg_catalog.now() + v_step)
+    on conflict (bucket) do update
+        set tat = greatest(r.tat, pg_catalog.now()) + v_step
+        where greatest(r.tat, pg_catalog.now()) + v_step <= pg_catalog.now() + interval '1 minute'
+    returning r.tat into v_tat;
+    if v_tat is null then
+        -- refused (the row is unchanged, and locked by the upsert until the rollback)
+        select r.tat into v_tat from auth.rate_limits as r where r.bucket = p_bucket;
+        perform auth.too_many_requests(p_limit, greatest(1, ceil(extract(epoch from (
+            v_tat + v_step - interval '1 minute' - pg_catalog.now()
+        )))::integer));
     end if;
-    insert into auth.rate_events (bucket) values (p_bucket);
 end
 $$;
 
@@ -3001,7 +2997,45 @@ $$;
 -- Name: FUNCTION rate_limited(p_bucket text, p_limit integer); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.rate_limited(p_bucket text, p_limit integer) IS 'Count one write in a sliding minute; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.';
+COMMENT ON FUNCTION auth.rate_limited(p_bucket text, p_limit integer) IS 'Count one write of an identity (GCRA: p_limit at once, then p_limit a minute; one row per bucket, O(1));
+refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_limits.';
+
+
+--
+-- Name: rate_limited_address(text, integer); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.rate_limited_address(p_bucket text, p_limit integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_hits integer;
+    v_oldest timestamptz;
+begin
+    -- a sliding one-minute window of inserted rows, which never wait on each other:
+    -- an anonymous write (login, sign-up) runs bcrypt inside its transaction, and a
+    -- counter row locked until commit would serialise every login from one address.
+    -- The request is counted only if it is let through (a refused one rolls back).
+    select count(*), min(e.at) into v_hits, v_oldest
+    from auth.rate_events as e
+    where e.bucket = p_bucket and e.at > pg_catalog.now() - interval '1 minute';
+    if v_hits >= p_limit then
+        perform auth.too_many_requests(p_limit, greatest(1, ceil(extract(epoch from (
+            v_oldest + interval '1 minute' - pg_catalog.now()
+        )))::integer));
+    end if;
+    insert into auth.rate_events (bucket) values (p_bucket);
+end
+$$;
+
+
+--
+-- Name: FUNCTION rate_limited_address(p_bucket text, p_limit integer); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.rate_limited_address(p_bucket text, p_limit integer) IS 'Count one anonymous write in a sliding minute (lock-free rows);
+refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.';
 
 
 --
@@ -3317,6 +3351,36 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.token_hash(p_token text) IS 'SHA-256 of an opaque token: only this is ever stored.';
+
+
+--
+-- Name: too_many_requests(integer, integer); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.too_many_requests(p_limit integer, p_retry integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
+    raise sqlstate 'PGRST' using
+        message = pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many requests: at most %s writes a minute; retry in %s seconds',
+                p_limit, p_retry)
+        )::text,
+        detail = pg_catalog.jsonb_build_object(
+            'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', p_retry::text)
+        )::text;
+end
+$$;
+
+
+--
+-- Name: FUNCTION too_many_requests(p_limit integer, p_retry integer); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.too_many_requests(p_limit integer, p_retry integer) IS 'Raise the write limiters'' 429 (PT429 rate_limited) with its Retry-After, in seconds.';
 
 
 --
@@ -12700,6 +12764,14 @@ begin
     v_completed := internal.complete_due_bookings(p_limit);
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
+    -- a limit row locked by a request in flight is left to the next sweep: waiting
+    -- for it while holding the bookings expired above could deadlock with that request
+    delete from auth.rate_limits as r
+    where r.bucket in (
+        select l.bucket from auth.rate_limits as l
+        where l.tat < pg_catalog.now()
+        for update skip locked
+    );
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
     -- the event log keeps event_retention_hours (db/functions/44_events.sql)
     v_purged := internal.purge_events();
@@ -17243,6 +17315,26 @@ COMMENT ON TABLE auth.rate_events IS 'One row per counted write request (bucket 
 
 
 --
+-- Name: rate_limits; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.rate_limits (
+    bucket text NOT NULL,
+    tat timestamp with time zone NOT NULL
+)
+WITH (fillfactor='70', autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='5000');
+
+ALTER TABLE ONLY auth.rate_limits FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE rate_limits; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.rate_limits IS 'GCRA state per identity (bucket = sub:<uuid>): the theoretical arrival time of its next write; rows in the past are swept.';
+
+
+--
 -- Name: refresh_tokens; Type: TABLE; Schema: auth; Owner: -
 --
 
@@ -17466,7 +17558,7 @@ CREATE TABLE pgmq.q_notifications (
     message jsonb,
     headers jsonb
 )
-WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='1');
+WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='0');
 
 
 --
@@ -17525,7 +17617,7 @@ CREATE TABLE pgmq.q_payments (
     message jsonb,
     headers jsonb
 )
-WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='1');
+WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='0');
 
 
 --
@@ -17950,6 +18042,14 @@ ALTER TABLE ONLY auth.one_time_tokens
 
 ALTER TABLE ONLY auth.one_time_tokens
     ADD CONSTRAINT one_time_tokens_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: rate_limits rate_limits_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.rate_limits
+    ADD CONSTRAINT rate_limits_pkey PRIMARY KEY (bucket);
 
 
 --
@@ -20347,6 +20447,12 @@ ALTER TABLE auth.one_time_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.rate_events ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: rate_limits; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.rate_limits ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: refresh_tokens; Type: ROW SECURITY; Schema: auth; Owner: -
 --
 
@@ -20412,4 +20518,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202080000'),
     ('20261203030000'),
     ('20261203030100'),
-    ('20261203030200');
+    ('20261203030200'),
+    ('20261203080000'),
+    ('20261203080100');

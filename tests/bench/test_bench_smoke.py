@@ -195,6 +195,10 @@ def test_the_queue_scenarios_failing_and_stripe_workers_settle_every_message(
     assert flaky.extra["retried"] == 20  # the 10 that fail once and the 10 dead letters
     made = queue._stripe(settings, bench_db, 20)
     assert made.requests == 20 and made.errors == 0
+    batched = queue._worker(settings, bench_db, 500)
+    assert batched.requests == 500 and batched.errors == 0
+    single = queue._worker(settings, bench_db, 50, "bench.noop_single")
+    assert single.requests == 50 and single.errors == 0
 
 
 def test_a_recorded_command_names_the_interpreter_by_its_path_inside_the_checkout() -> None:
