@@ -3662,36 +3662,35 @@ COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contrib
 
 
 --
--- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: analytics_add(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
+CREATE FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 begin
-    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
-    with d as (
-        select 1 as sign, (p_new).* where (p_new).booking_id is not null
-        union all
-        select -1 as sign, (p_old).* where (p_old).booking_id is not null
-    )
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    ) values (
+        coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
+        coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
+        coalesce((p_new).currency, (p_old).currency),
+        coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0),
+        coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0),
+        coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0),
+        coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0),
+        coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0),
+        coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0),
+        coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0),
+        coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0),
+        coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
+        coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
+        coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
+        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0)
     )
-    select
-        d.provider_id, d.hour, d.category_id, d.status, d.currency,
-        pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
-        pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
-        pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
-        pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
-        pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
-        pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
-    from d
-    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
-    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
     on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
         booked_cents = h.booked_cents + excluded.booked_cents,
@@ -3705,6 +3704,43 @@ begin
         refunded_cents = h.refunded_cents + excluded.refunded_cents,
         fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
         outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) IS 'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row.';
+
+
+--
+-- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if (p_old).booking_id is null or (p_new).booking_id is null or (
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+    ) = (
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+    ) then
+        perform internal.analytics_add(p_new, p_old);
+    elsif (
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+    ) < (
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+    ) then
+        perform internal.analytics_add(p_new, null);
+        perform internal.analytics_add(null, p_old);
+    else
+        perform internal.analytics_add(null, p_old);
+        perform internal.analytics_add(p_new, null);
+    end if;
 end
 $$;
 

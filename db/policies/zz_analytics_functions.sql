@@ -2,6 +2,7 @@
 -- role again (403 forbidden) and read under the caller's row-level security.
 revoke all on function
 internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts),
+internal.analytics_add(app.analytics_booking_facts, app.analytics_booking_facts),
 internal.analytics_refresh_booking(uuid),
 internal.analytics_booking_changed(),
 internal.analytics_booking_row_changed(),
