@@ -144,7 +144,9 @@ def test_the_rating_and_its_change_from_the_period_before(db: psycopg.Connection
             (at(date(2026, 4, 1), 9), 1),  # too early for either period
         ]
     ):
-        bid = catalog.add_booking(db, shop.service_id, at(date(2026, 3, 1), 9 + i), status="completed")
+        bid = catalog.add_booking(
+            db, shop.service_id, at(date(2026, 3, 1), 9 + i), status="completed"
+        )
         review(db, bid, stars, written)
     db.execute(
         "update app.reviews set hidden_at = now(), hidden_reason = 'spam' where stars = 1 "
@@ -295,7 +297,11 @@ def test_refunds_by_reason_add_up_to_the_refunded_cents_of_the_revenue(
         ("ops", "cancelled by ops: fraud", "ops_cancellation"),
         ("ops", "goodwill", "ops_refund"),
         ("system", "payment arrived after the booking had ended", "late_payment"),
-        ("system", "the payment did not match the booking's amount or currency", "payment_mismatch"),
+        (
+            "system",
+            "the payment did not match the booking's amount or currency",
+            "payment_mismatch",
+        ),
         ("system", "something new", "other"),
     ],
 )
@@ -325,7 +331,9 @@ def test_todays_counters_count_what_was_made_today_and_the_live_holds(
     )
     catalog.add_booking(db, b.service_id, later, status="confirmed")
     old = catalog.add_booking(db, b.service_id, later + timedelta(hours=2), status="confirmed")
-    db.execute("update app.bookings set created_at = now() - interval '3 days' where id = %s", (old,))
+    db.execute(
+        "update app.bookings set created_at = now() - interval '3 days' where id = %s", (old,)
+    )
     db.execute(
         "insert into app.payments (booking_id, amount_cents, currency, status, captured_cents) "
         "select id, 1000, 'CAD', 'succeeded', 1000 from app.bookings where provider_id = %s "
@@ -351,7 +359,9 @@ def test_todays_counters_count_what_was_made_today_and_the_live_holds(
 # --- bad inputs and who reads what ----------------------------------------------------------
 
 
-def _refusal(db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: Any) -> tuple[Any, str]:
+def _refusal(
+    db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: Any
+) -> tuple[Any, str]:
     with pytest.raises(psycopg.Error) as err:
         rows_of(db, role, sub, sql, *args)
     return err.value.sqlstate, str(err.value.diag.message_primary)
@@ -360,18 +370,38 @@ def _refusal(db: psycopg.Connection[Any], role: str, sub: Any, sql: str, *args: 
 @pytest.mark.parametrize(
     ("sql", "args", "message"),
     [
-        ("api.analytics_performance(%s, %s)", ("2026-06-10", "2026-06-01"), "from must be on or before to"),
-        ("api.analytics_performance(%s, %s)", ("2026-06-01", "2026-07-10"), "covers 40 days; at most 31"),
+        (
+            "api.analytics_performance(%s, %s)",
+            ("2026-06-10", "2026-06-01"),
+            "from must be on or before to",
+        ),
+        (
+            "api.analytics_performance(%s, %s)",
+            ("2026-06-01", "2026-07-10"),
+            "covers 40 days; at most 31",
+        ),
         ("api.analytics_performance(%s, %s)", (None, "2026-07-10"), "from is required"),
         (
             "api.analytics_performance(%s, %s, cell_deg => 0)",
             ("2026-06-01", "2026-06-10"),
             "cell_deg must be",
         ),
-        ("api.analytics_areas(%s, %s, cell_deg => 5)", ("2026-06-01", "2026-06-10"), "cell_deg must be"),
-        ("api.analytics_areas(%s, %s, category => 'x')", ("2026-06-01", "2026-06-10"), "category: no such"),
+        (
+            "api.analytics_areas(%s, %s, cell_deg => 5)",
+            ("2026-06-01", "2026-06-10"),
+            "cell_deg must be",
+        ),
+        (
+            "api.analytics_areas(%s, %s, category => 'x')",
+            ("2026-06-01", "2026-06-10"),
+            "category: no such",
+        ),
         ("api.analytics_areas(%s, %s, 'Mars/Base')", ("2026-06-01", "2026-06-10"), "tz must be"),
-        ("api.analytics_refunds(%s, %s, 'UTC', 'year')", ("2026-06-01", "2026-06-10"), "group_by must be"),
+        (
+            "api.analytics_refunds(%s, %s, 'UTC', 'year')",
+            ("2026-06-01", "2026-06-10"),
+            "group_by must be",
+        ),
         ("api.analytics_today(%s)", ("Mars/Base",), "tz must be a time zone name"),
         ("api.analytics_today(%s)", ("UTC'; select 1; --",), "tz must be a time zone name"),
     ],
