@@ -3808,8 +3808,35 @@ CREATE FUNCTION internal.analytics_booking_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+    v_new app.analytics_booking_facts;
 begin
-    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+    if tg_op <> 'INSERT' then
+        perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+        return null;
+    end if;
+    -- a booking being inserted: no payment, refund or fee can name it yet and no other
+    -- transaction can see it, so its vector is its own row's (analytics_live_facts' formulas
+    -- with zero money), without the lock, the old vector or the recount (a confirm's cost)
+    select
+        new.id, new.provider_id, s.category_id, pg_catalog.date_trunc('hour', pg_catalog.lower(new.during), 'UTC'),
+        new.status, new.currency, 1, new.price_cents::bigint,
+        pg_catalog.floor(extract(epoch from pg_catalog.lower(new.during) - new.created_at) / 60)::bigint,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'customer', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'provider', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'ops', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'system', false)::integer,
+        coalesce(
+            new.status = 'cancelled'
+            and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
+            false
+        )::integer,
+        0, 0, 0, 0
+    into v_new
+    from app.services as s
+    where s.id = new.service_id;
+    perform internal.analytics_apply(null, v_new);
+    insert into app.analytics_booking_facts values (v_new.*);
     return null;
 end
 $$;
@@ -3831,6 +3858,23 @@ CREATE FUNCTION internal.analytics_booking_row_changed() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
+    if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
+        and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
+        if tg_op = 'INSERT' then
+            if internal.analytics_payment_delta(
+                new.booking_id, new.captured_cents::bigint,
+                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+            ) then
+                return null;
+            end if;
+        elsif internal.analytics_payment_delta(
+            new.booking_id, new.captured_cents::bigint - old.captured_cents,
+            case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+            - case when old.status in ('pending', 'requires_payment') then old.amount_cents else 0 end
+        ) then
+            return null;
+        end if;
+    end if;
     if tg_op = 'DELETE' then
         perform internal.analytics_refresh_booking(old.booking_id);
         return null;
@@ -3951,6 +3995,45 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_minutes(p_ranges tstzmultirange) IS 'The whole minutes a multirange covers (its ranges never overlap).';
+
+
+--
+-- Name: analytics_payment_delta(uuid, bigint, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.analytics_booking_facts;
+    v_new app.analytics_booking_facts;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:' || p_booking_id::text, 0)
+    );
+    update app.analytics_booking_facts as f set
+        captured_cents = f.captured_cents + p_captured,
+        outstanding_cents = f.outstanding_cents + p_outstanding
+    where f.booking_id = p_booking_id
+    returning f.* into v_new;
+    if v_new.booking_id is null then
+        return false;
+    end if;
+    v_old := v_new;
+    v_old.captured_cents := v_new.captured_cents - p_captured;
+    v_old.outstanding_cents := v_new.outstanding_cents - p_outstanding;
+    perform internal.analytics_apply(v_old, v_new);
+    return true;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint) IS 'Move a payment''s own change (captured and outstanding cents) into its booking''s analytics vector and rollup row; false when the booking has no vector yet.';
 
 
 --

@@ -4,6 +4,7 @@ revoke all on function
 internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts),
 internal.analytics_add(app.analytics_booking_facts, app.analytics_booking_facts),
 internal.analytics_refresh_booking(uuid),
+internal.analytics_payment_delta(uuid, bigint, bigint),
 internal.analytics_booking_changed(),
 internal.analytics_booking_row_changed(),
 internal.analytics_service_category_changed(),
