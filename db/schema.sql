@@ -163,6 +163,87 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
+-- Name: analytics_areas(date, date, text, numeric, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, cell_deg numeric DEFAULT 0.02, category text DEFAULT NULL::text) RETURNS TABLE(area text, category text, currency text, providers bigint, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read the figures by area');
+    select internal.analytics_cell(analytics_areas.cell_deg);
+    select internal.fail('invalid_input', 'category: no such category')
+    where
+        analytics_areas.category is not null
+        and not exists (select from app.service_categories as k where k.slug = analytics_areas.category);
+    select from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day');
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day') as w
+    ),
+    -- summed per provider first, so that each provider's cell is computed once
+    per_provider as (
+        select
+            h.provider_id, h.category_id, h.currency,
+            pg_catalog.sum(h.bookings) as bookings,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
+            pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
+            pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(h.outstanding_cents) as outstanding_cents
+        from w
+        inner join app.analytics_provider_hours as h on h.hour >= w.from_ts and h.hour < w.to_ts
+        where
+            analytics_areas.category is null
+            or h.category_id = (select k.id from app.service_categories as k where k.slug = analytics_areas.category)
+        group by h.provider_id, h.category_id, h.currency
+    )
+    select
+        -- internal.analytics_area written out: a function with a pinned search_path is never
+        -- inlined, and a call per provider cost a thousand providers about 20 ms
+        pg_catalog.format(
+            '%s,%s',
+            pg_catalog.floor(p.lat::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg,
+            pg_catalog.floor(p.lng::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg
+        ) as area,
+        k.slug, x.currency,
+        pg_catalog.count(*) filter (where x.bookings <> 0),
+        pg_catalog.sum(x.bookings)::bigint,
+        coalesce(pg_catalog.sum(x.completed), 0)::bigint,
+        coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
+        coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
+        pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
+        pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
+        pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
+    from per_provider as x
+    inner join app.providers as p on x.provider_id = p.id
+    inner join app.service_categories as k on x.category_id = k.id
+    group by 1, k.slug, x.currency
+    having
+        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
+        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0
+    order by 1, k.slug, x.currency
+$$;
+
+
+--
+-- Name: FUNCTION analytics_areas("from" date, "to" date, tz text, cell_deg numeric, category text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_areas("from" date, "to" date, tz text, cell_deg numeric, category text) IS 'Bookings and money per area (a grid cell of the providers'' locations), category and currency (ops only).
+
+Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
+whole hours), cell_deg (the cell''s size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell''s south-west corner),
+category, currency, providers (with bookings there in the range), bookings, completed, no_show,
+cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
+the figures of analytics_overview summed over the range, from the rollups, placed where each provider
+is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.';
+
+
+--
 -- Name: analytics_cohorts(date, date, text, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -365,6 +446,61 @@ Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any
 
 
 --
+-- Name: analytics_performance(date, date, uuid, numeric); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_performance("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, provider_id uuid DEFAULT NULL::uuid, cell_deg numeric DEFAULT 0.02) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require(analytics_performance."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_performance."to", 'to', 'a date, YYYY-MM-DD');
+    select internal.analytics_cell(analytics_performance.cell_deg);
+    -- the range checked in a statement of its own: in the query below, a join order that reads an
+    -- empty side first would never call it
+    select
+    from internal.analytics_window(analytics_performance."from", analytics_performance."to", 'UTC', 'day',
+        case when internal.analytics_subject(analytics_performance.provider_id, false) is null then 31 else 366 end);
+    with subject as (
+        select internal.analytics_subject(analytics_performance.provider_id, false) as id
+    ),
+    w as (
+        select w.*
+        from subject, lateral internal.analytics_window(analytics_performance."from", analytics_performance."to",
+            'UTC', 'day', case when subject.id is null then 31 else 366 end) as w
+    )
+    select x.*
+    from subject, w,
+    lateral internal.analytics_performance(subject.id, analytics_performance."from", analytics_performance."to",
+        analytics_performance.cell_deg) as x
+$$;
+
+
+--
+-- Name: FUNCTION analytics_performance("from" date, "to" date, provider_id uuid, cell_deg numeric); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_performance("from" date, "to" date, provider_id uuid, cell_deg numeric) IS 'Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+
+Inputs: from and to (local dates in each provider''s own zone, both included; at most 366 days for one
+provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
+or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
+offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
+them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
+(booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
+completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
+neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
+twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
+written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
+before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
+Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider''s id, or a
+customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
 -- Name: analytics_provider(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -389,7 +525,9 @@ CREATE FUNCTION api.analytics_provider("from" date DEFAULT NULL::date, "to" date
         from zone, lateral internal.analytics_window(analytics_provider."from", analytics_provider."to",
             zone.tz, analytics_provider.group_by) as w
     ),
-    ranks as (
+    -- materialized: inlined, the planner put the ranks on the inner side of a nested loop and
+    -- computed them again for every row of the series (12 rows: 12 times 16 ms)
+    ranks as materialized (
         select r.* from subject, w, lateral internal.analytics_peer_ranks(subject.id, w.from_ts, w.to_ts) as r
     )
     select s.*, ranks.*
@@ -414,6 +552,86 @@ net revenue and completion rate (share of peers below it, 0-100; null with fewer
 another provider''s figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
 provider''s id, or a customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
+-- Name: analytics_refunds(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_refunds("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, reason text, status text, currency text, refunds bigint, amount_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require(analytics_refunds."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_refunds."to", 'to', 'a date, YYYY-MM-DD');
+    select
+    from internal.analytics_window(analytics_refunds."from", analytics_refunds."to", coalesce(
+        analytics_refunds.tz,
+        (
+            select p.time_zone from app.providers as p
+            where p.id = internal.analytics_subject(analytics_refunds.provider_id, false)
+        ),
+        'UTC'
+    ), analytics_refunds.group_by);
+    with subject as (
+        select internal.analytics_subject(analytics_refunds.provider_id, false) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_refunds.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        ) as tz
+    ),
+    w as (
+        select w.*
+        from zone, lateral internal.analytics_window(analytics_refunds."from", analytics_refunds."to", zone.tz,
+            analytics_refunds.group_by) as w
+    ),
+    r as (
+        select
+            case
+                when w.grain = 'hour' then pg_catalog.date_trunc('hour', pg_catalog.lower(b.during), 'UTC')
+            end as h,
+            case
+                when w.grain <> 'hour' then pg_catalog.date_trunc(w.grain, pg_catalog.lower(b.during) at time zone w.tz)
+            end as lb,
+            internal.refund_reason_kind(f.requested_role, f.reason) as reason,
+            f.status, b.currency, f.amount_cents
+        from subject, w
+        inner join app.bookings as b
+            on pg_catalog.lower(b.during) >= w.from_ts and pg_catalog.lower(b.during) < w.to_ts
+        inner join app.refunds as f on b.id = f.booking_id
+        where subject.id is null or b.provider_id = subject.id
+    )
+    select
+        coalesce(r.h, r.lb at time zone w.tz),
+        coalesce(r.h + interval '1 hour', (r.lb + ('1 ' || w.grain)::interval) at time zone w.tz),
+        coalesce(r.h, r.lb at time zone w.tz) at time zone w.tz,
+        r.reason, r.status, r.currency, pg_catalog.count(*), pg_catalog.sum(r.amount_cents)::bigint
+    from r, w
+    group by r.h, r.lb, w.tz, w.grain, r.reason, r.status, r.currency
+    order by 1, r.reason, r.status, r.currency
+$$;
+
+
+--
+-- Name: FUNCTION analytics_refunds("from" date, "to" date, tz text, group_by text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_refunds("from" date, "to" date, tz text, group_by text, provider_id uuid) IS 'Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+the provider''s own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+A refund counts in the bucket where its booking''s appointment starts, like refunded_cents in
+analytics_revenue (whose refunded_cents equal the succeeded amount_cents here). reason:
+customer_cancellation, provider_cancellation, ops_cancellation (a refund made by a cancellation),
+ops_refund (ops refunded without cancelling), late_payment (paid after the booking ended),
+payment_mismatch (the payment did not match the booking), other. status: pending, succeeded, failed.
+Integer cents. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
+customer); 404 not_found (no such provider, or no provider profile).';
 
 
 --
@@ -462,6 +680,94 @@ net_cents = captured - refunded, outstanding_cents (payments still pending), boo
 Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
 customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
+-- Name: analytics_today(text, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_today(tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(day_start timestamp with time zone, day_end timestamp with time zone, tz text, as_of timestamp with time zone, bookings_made bigint, bookings_paid bigint, bookings_cancelled bigint, booked_cents bigint, captured_cents bigint, refunds_requested bigint, refunded_cents bigint, live_holds bigint, queue_depth bigint, dead_letters bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    with subject as (
+        select internal.analytics_subject(analytics_today.provider_id, false) as id
+    ),
+    zone as (
+        select internal.analytics_today_zone(coalesce(
+            analytics_today.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        )) as tz
+    ),
+    d as (
+        select
+            zone.tz,
+            pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) at time zone zone.tz as day_start,
+            (pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) + interval '1 day')
+            at time zone zone.tz as day_end
+        from zone
+    ),
+    made as (
+        select
+            pg_catalog.count(*) as made,
+            pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')) as paid,
+            pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
+            coalesce(pg_catalog.sum(b.price_cents) filter (
+                where b.status in ('confirmed', 'completed', 'no_show')
+            ), 0)::bigint as booked_cents,
+            coalesce(pg_catalog.sum((
+                select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
+            )), 0)::bigint as captured_cents
+        from subject, d
+        inner join app.bookings as b on b.created_at >= d.day_start and b.created_at < d.day_end
+        where subject.id is null or b.provider_id = subject.id
+    ),
+    refunds as (
+        select
+            pg_catalog.count(*) as requested,
+            coalesce(pg_catalog.sum(f.amount_cents) filter (where f.status = 'succeeded'), 0)::bigint as refunded
+        from subject, d
+        inner join app.refunds as f on f.created_at >= d.day_start and f.created_at < d.day_end
+        where
+            subject.id is null
+            or exists (select from app.bookings as b where b.id = f.booking_id and b.provider_id = subject.id)
+    ),
+    holds as (
+        select pg_catalog.count(*) as live
+        from subject
+        inner join app.bookings as b
+            on b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+        where subject.id is null or b.provider_id = subject.id
+    ),
+    queues as (
+        select q.depth, q.dead from internal.analytics_queue_depth() as q
+    )
+    select
+        d.day_start, d.day_end, d.tz, pg_catalog.now(), made.made, made.paid, made.cancelled,
+        made.booked_cents, made.captured_cents, refunds.requested, refunds.refunded, holds.live,
+        queues.depth, queues.dead
+    from d, made, refunds, holds, queues
+$$;
+
+
+--
+-- Name: FUNCTION analytics_today(tz text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_today(tz text, provider_id uuid) IS 'Today''s counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+
+Inputs: tz (any IANA zone; default the provider''s own zone, or UTC for ops across providers),
+provider_id (ops: optional, one provider''s counters; a provider: omit it or give its own).
+One row: day_start and day_end (today in tz, as instants), as_of (the snapshot''s time), bookings_made
+(created today, every status), bookings_paid (of those, now confirmed, completed or no-show),
+bookings_cancelled, booked_cents (list prices of the paid ones), captured_cents (what their payments
+captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
+succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
+queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
+only, null for a provider). The web app reads it again on every booking event of /realtime.
+Errors: 400 invalid_input naming tz; 403 forbidden (another provider''s id, or a customer); 404
+not_found (no such provider, or no provider profile).';
 
 
 --
@@ -3555,36 +3861,35 @@ COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contrib
 
 
 --
--- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: analytics_add(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
+CREATE FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 begin
-    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
-    with d as (
-        select 1 as sign, (p_new).* where (p_new).booking_id is not null
-        union all
-        select -1 as sign, (p_old).* where (p_old).booking_id is not null
-    )
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    ) values (
+        coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
+        coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
+        coalesce((p_new).currency, (p_old).currency),
+        coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0),
+        coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0),
+        coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0),
+        coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0),
+        coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0),
+        coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0),
+        coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0),
+        coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0),
+        coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
+        coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
+        coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
+        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0)
     )
-    select
-        d.provider_id, d.hour, d.category_id, d.status, d.currency,
-        pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
-        pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
-        pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
-        pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
-        pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
-        pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
-    from d
-    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
-    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
     on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
         booked_cents = h.booked_cents + excluded.booked_cents,
@@ -3603,10 +3908,70 @@ $$;
 
 
 --
+-- Name: FUNCTION analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) IS 'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row.';
+
+
+--
+-- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if (p_old).booking_id is null or (p_new).booking_id is null or (
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+    ) = (
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+    ) then
+        perform internal.analytics_add(p_new, p_old);
+    elsif (
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+    ) < (
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+    ) then
+        perform internal.analytics_add(p_new, null);
+        perform internal.analytics_add(null, p_old);
+    else
+        perform internal.analytics_add(null, p_old);
+        perform internal.analytics_add(p_new, null);
+    end if;
+end
+$$;
+
+
+--
 -- Name: FUNCTION analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
 --
 
 COMMENT ON FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) IS 'Move one booking''s contribution in the provider rollup: add the new vector, subtract the old (rows in key order).';
+
+
+--
+-- Name: analytics_area(double precision, double precision, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_area(p_lat double precision, p_lng double precision, p_cell numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.format(
+        '%s,%s',
+        pg_catalog.floor(p_lat::numeric / p_cell) * p_cell,
+        pg_catalog.floor(p_lng::numeric / p_cell) * p_cell
+    )
+$$;
+
+
+--
+-- Name: FUNCTION analytics_area(p_lat double precision, p_lng double precision, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_area(p_lat double precision, p_lng double precision, p_cell numeric) IS 'The grid cell holding a point, named by its south-west corner ("lat,lng"), for cells of p_cell degrees.';
 
 
 --
@@ -3617,8 +3982,35 @@ CREATE FUNCTION internal.analytics_booking_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+    v_new app.analytics_booking_facts;
 begin
-    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+    if tg_op <> 'INSERT' then
+        perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+        return null;
+    end if;
+    -- a booking being inserted: no payment, refund or fee can name it yet and no other
+    -- transaction can see it, so its vector is its own row's (analytics_live_facts' formulas
+    -- with zero money), without the lock, the old vector or the recount (a confirm's cost)
+    select
+        new.id, new.provider_id, s.category_id, pg_catalog.date_trunc('hour', pg_catalog.lower(new.during), 'UTC'),
+        new.status, new.currency, 1, new.price_cents::bigint,
+        pg_catalog.floor(extract(epoch from pg_catalog.lower(new.during) - new.created_at) / 60)::bigint,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'customer', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'provider', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'ops', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'system', false)::integer,
+        coalesce(
+            new.status = 'cancelled'
+            and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
+            false
+        )::integer,
+        0, 0, 0, 0
+    into v_new
+    from app.services as s
+    where s.id = new.service_id;
+    perform internal.analytics_apply(null, v_new);
+    insert into app.analytics_booking_facts values (v_new.*);
     return null;
 end
 $$;
@@ -3640,6 +4032,23 @@ CREATE FUNCTION internal.analytics_booking_row_changed() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
+    if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
+        and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
+        if tg_op = 'INSERT' then
+            if internal.analytics_payment_delta(
+                new.booking_id, new.captured_cents::bigint,
+                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+            ) then
+                return null;
+            end if;
+        elsif internal.analytics_payment_delta(
+            new.booking_id, new.captured_cents::bigint - old.captured_cents,
+            case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+            - case when old.status in ('pending', 'requires_payment') then old.amount_cents else 0 end
+        ) then
+            return null;
+        end if;
+    end if;
     if tg_op = 'DELETE' then
         perform internal.analytics_refresh_booking(old.booking_id);
         return null;
@@ -3658,6 +4067,30 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+
+
+--
+-- Name: analytics_cell(numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_cell(p_cell numeric) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_cell is null or p_cell < 0.005 or p_cell > 1 then
+        perform internal.fail('invalid_input', 'cell_deg must be a number of degrees from 0.005 to 1');
+    end if;
+    return p_cell;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_cell(p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_cell(p_cell numeric) IS 'Check a grid cell size (degrees, 0.005 to 1) for the area figures.';
 
 
 --
@@ -3713,6 +4146,68 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+
+
+--
+-- Name: analytics_minutes(tstzmultirange); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_minutes(p_ranges tstzmultirange) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select coalesce(
+        pg_catalog.floor(pg_catalog.sum(extract(epoch from pg_catalog.upper(r) - pg_catalog.lower(r))) / 60),
+        0
+    )::bigint
+    from pg_catalog.unnest(p_ranges) as r
+$$;
+
+
+--
+-- Name: FUNCTION analytics_minutes(p_ranges tstzmultirange); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_minutes(p_ranges tstzmultirange) IS 'The whole minutes a multirange covers (its ranges never overlap).';
+
+
+--
+-- Name: analytics_payment_delta(uuid, bigint, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.analytics_booking_facts;
+    v_new app.analytics_booking_facts;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:' || p_booking_id::text, 0)
+    );
+    update app.analytics_booking_facts as f set
+        captured_cents = f.captured_cents + p_captured,
+        outstanding_cents = f.outstanding_cents + p_outstanding
+    where f.booking_id = p_booking_id
+    returning f.* into v_new;
+    if v_new.booking_id is null then
+        return false;
+    end if;
+    v_old := v_new;
+    v_old.captured_cents := v_new.captured_cents - p_captured;
+    v_old.outstanding_cents := v_new.outstanding_cents - p_outstanding;
+    perform internal.analytics_apply(v_old, v_new);
+    return true;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint) IS 'Move a payment''s own change (captured and outstanding cents) into its booking''s analytics vector and rollup row; false when the booking has no vector yet.';
 
 
 --
@@ -3803,6 +4298,176 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'A provider''s percentiles (bookings, net revenue, completion rate) among the providers of its category in its 0.1-degree area over [from_ts, to_ts): ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). Definer: it reads the peers'' rollup rows, which the provider itself may not.';
+
+
+--
+-- Name: analytics_performance(uuid, date, date, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    with p as (
+        select
+            p.id, p.business_name, p.time_zone, p.lat, p.lng,
+            p_from::timestamp at time zone p.time_zone as from_ts,
+            (p_to + 1)::timestamp at time zone p.time_zone as to_ts,
+            (p_from - (p_to - p_from + 1))::timestamp at time zone p.time_zone as previous_ts
+        from app.providers as p
+        where p_provider_id is null or p.id = p_provider_id
+    ),
+    -- weekly hours on each local day of the range, as instants in the provider's zone
+    hours as (
+        select
+            p.id,
+            pg_catalog.range_agg(pg_catalog.tstzrange(
+                (d.day + h.start_time) at time zone p.time_zone,
+                (d.day + h.end_time) at time zone p.time_zone
+            )) as ranges
+        from p
+        cross join pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as d (day)
+        inner join app.weekly_hours as h
+            on h.provider_id = p.id and h.day_of_week = extract(dow from d.day)
+        group by p.id
+    ),
+    off as (
+        select p.id, pg_catalog.range_agg(t.during) as ranges
+        from p
+        inner join app.time_off as t
+            on t.provider_id = p.id and t.during && pg_catalog.tstzrange(p.from_ts, p.to_ts)
+        group by p.id
+    ),
+    b as (
+        select p.id as pid, p.from_ts, b.id, b.customer_id, b.status, b.during
+        from p
+        inner join app.bookings as b
+            on b.provider_id = p.id and pg_catalog.lower(b.during) >= p.from_ts
+            and pg_catalog.lower(b.during) < p.to_ts
+    ),
+    counts as (
+        select
+            b.pid as id,
+            pg_catalog.count(*) as bookings,
+            pg_catalog.count(*) filter (where b.status = 'completed') as completed,
+            pg_catalog.count(*) filter (where b.status = 'no_show') as no_show,
+            pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
+            pg_catalog.count(*) filter (where b.status not in ('pending_payment', 'expired')) as kept_or_cancelled,
+            pg_catalog.range_agg(b.during) filter (where b.status in ('confirmed', 'completed', 'no_show'))
+                as booked,
+            coalesce(pg_catalog.sum(y.captured_cents), 0)::bigint as captured_cents,
+            coalesce(pg_catalog.sum(f.refunded_cents), 0)::bigint as refunded_cents
+        from b
+        -- joined, not a sub-select per booking: a month of every provider is ten thousand bookings
+        left join (
+            select y.booking_id, pg_catalog.sum(y.captured_cents) as captured_cents
+            from app.payments as y where y.booking_id in (select b.id from b) group by y.booking_id
+        ) as y on b.id = y.booking_id
+        left join (
+            select r.booking_id, pg_catalog.sum(r.amount_cents) as refunded_cents
+            from app.refunds as r
+            where r.status = 'succeeded' and r.booking_id in (select b.id from b)
+            group by r.booking_id
+        ) as f on b.id = f.booking_id
+        group by b.pid
+    ),
+    -- a customer of the range is a repeat customer once it has booked this provider at
+    -- least twice up to the end of the range (the earlier booking may be before it)
+    customers as (
+        select
+            c.pid as id,
+            pg_catalog.count(*) as customers,
+            -- twice in the range, or once in it and once before it
+            pg_catalog.count(*) filter (where c.n >= 2 or exists (
+                select from app.bookings as e
+                where
+                    e.provider_id = c.pid and e.customer_id = c.customer_id
+                    and e.status in ('confirmed', 'completed', 'no_show')
+                    and pg_catalog.lower(e.during) < c.from_ts
+            )) as repeat_customers
+        from (
+            select b.pid, b.customer_id, b.from_ts, pg_catalog.count(*) as n
+            from b where b.status in ('confirmed', 'completed', 'no_show')
+            group by b.pid, b.customer_id, b.from_ts
+        ) as c
+        group by c.pid
+    ),
+    ratings as (
+        select
+            p.id,
+            pg_catalog.count(*) filter (where r.created_at >= p.from_ts) as reviews,
+            pg_catalog.round(pg_catalog.avg(r.stars) filter (where r.created_at >= p.from_ts), 2) as rating_avg,
+            pg_catalog.count(*) filter (where r.created_at < p.from_ts) as previous_reviews,
+            pg_catalog.round(pg_catalog.avg(r.stars) filter (where r.created_at < p.from_ts), 2)
+                as previous_rating_avg
+        from p
+        inner join app.reviews as r
+            on r.provider_id = p.id and r.hidden_at is null
+            and r.created_at >= p.previous_ts and r.created_at < p.to_ts
+        group by p.id
+    ),
+    minutes as (
+        select
+            p.id,
+            internal.analytics_minutes(coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}')) as offered,
+            internal.analytics_minutes(
+                coalesce(counts.booked, '{}') * (coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}'))
+            ) as booked
+        from p
+        left join hours on p.id = hours.id
+        left join off on p.id = off.id
+        left join counts on p.id = counts.id
+    )
+    select
+        p.id, p.business_name, p.time_zone, internal.analytics_area(p.lat, p.lng, p_cell),
+        m.offered, m.booked,
+        pg_catalog.round(m.booked::numeric / nullif(m.offered, 0), 4),
+        coalesce(c.bookings, 0), coalesce(c.completed, 0), coalesce(c.no_show, 0), coalesce(c.cancelled, 0),
+        pg_catalog.round(c.cancelled::numeric / nullif(c.kept_or_cancelled, 0), 4),
+        pg_catalog.round(c.no_show::numeric / nullif(c.completed + c.no_show, 0), 4),
+        coalesce(u.customers, 0), coalesce(u.repeat_customers, 0),
+        pg_catalog.round(u.repeat_customers::numeric / nullif(u.customers, 0), 4),
+        coalesce(r.reviews, 0), r.rating_avg, coalesce(r.previous_reviews, 0), r.previous_rating_avg,
+        r.rating_avg - r.previous_rating_avg,
+        coalesce(c.captured_cents, 0), coalesce(c.refunded_cents, 0),
+        coalesce(c.captured_cents, 0) - coalesce(c.refunded_cents, 0)
+    from p
+    inner join minutes as m on p.id = m.id
+    left join counts as c on p.id = c.id
+    left join customers as u on p.id = u.id
+    left join ratings as r on p.id = r.id
+    order by p.id
+$$;
+
+
+--
+-- Name: FUNCTION analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric) IS 'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables under the caller''s row-level security.';
+
+
+--
+-- Name: analytics_queue_depth(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_queue_depth() RETURNS TABLE(depth bigint, dead bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select
+        (pg_catalog.sum(q.queue_length) filter (where q.queue_name not like '%\_dlq'))::bigint,
+        (pg_catalog.sum(q.queue_length) filter (where q.queue_name like '%\_dlq'))::bigint
+    from internal.queue_stats() as q
+    where auth.role() = 'ops'
+$$;
+
+
+--
+-- Name: FUNCTION analytics_queue_depth(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_queue_depth() IS 'Messages waiting in the work queues and in their dead-letter queues, for ops (nulls for another role). Definer: reads pgmq''s metrics, which only ops'' own wrapper may, for today''s counters that providers call too.';
 
 
 --
@@ -4074,6 +4739,33 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_subject(p_provider_id uuid, p_required boolean) IS 'The provider whose analytics a caller may read: its own for a provider (another provider_id is 403), the one named for ops.';
+
+
+--
+-- Name: analytics_today_zone(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_today_zone(p_tz text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+begin
+    if p_tz is null or p_tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$' or pg_catalog.length(p_tz) > 64 then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end if;
+    perform pg_catalog.now() at time zone p_tz;
+    return p_tz;
+exception when invalid_parameter_value then
+    perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+end
+$_$;
+
+
+--
+-- Name: FUNCTION analytics_today_zone(p_tz text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_today_zone(p_tz text) IS 'Check a time zone name for today''s counters (any IANA zone: they read the base tables, not the hourly rollups).';
 
 
 --
@@ -11467,6 +12159,33 @@ COMMENT ON FUNCTION internal.refund_action(p_refund_id uuid) IS 'payment.refund:
 
 
 --
+-- Name: refund_reason_kind(text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refund_reason_kind(p_requested_role text, p_reason text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select case
+        when p_reason like 'cancelled by customer:%' then 'customer_cancellation'
+        when p_reason like 'cancelled by provider:%' then 'provider_cancellation'
+        when p_reason like 'cancelled by ops:%' then 'ops_cancellation'
+        when p_requested_role = 'system' and p_reason like 'payment arrived after%' then 'late_payment'
+        when p_requested_role = 'system' and p_reason like 'the payment did not match%' then 'payment_mismatch'
+        when p_requested_role = 'ops' then 'ops_refund'
+        else 'other'
+    end
+$$;
+
+
+--
+-- Name: FUNCTION refund_reason_kind(p_requested_role text, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refund_reason_kind(p_requested_role text, p_reason text) IS 'A refund''s reason, classified: customer_cancellation, provider_cancellation, ops_cancellation, late_payment, payment_mismatch, ops_refund (a refund ops made without cancelling), other.';
+
+
+--
 -- Name: refund_request(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -18223,6 +18942,13 @@ CREATE INDEX bookings_cancelled_by_idx ON app.bookings USING btree (cancelled_by
 
 
 --
+-- Name: bookings_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_created_at_idx ON app.bookings USING btree (created_at);
+
+
+--
 -- Name: bookings_customer_id_hold_expires_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -18437,6 +19163,13 @@ CREATE INDEX quotes_customer_id_idx ON app.quotes USING btree (customer_id);
 --
 
 CREATE INDEX refunds_booking_id_idx ON app.refunds USING btree (booking_id);
+
+
+--
+-- Name: refunds_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX refunds_created_at_idx ON app.refunds USING btree (created_at);
 
 
 --
@@ -20516,6 +21249,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202072100'),
     ('20261202072200'),
     ('20261202080000'),
+    ('20261203020000'),
     ('20261203030000'),
     ('20261203030100'),
     ('20261203030200'),

@@ -2,11 +2,15 @@
 // gateway/errors.js answers a call whose argument keys match no signature
 // (PostgREST's PGRST202) with a 400 naming the keys not in this list.
 export default {
+    "analytics_areas": ["category", "cell_deg", "from", "to", "tz"],
     "analytics_cohorts": ["from", "to", "tz", "weeks"],
     "analytics_funnel": ["category", "from", "to", "tz"],
     "analytics_overview": ["from", "group_by", "to", "tz"],
+    "analytics_performance": ["cell_deg", "from", "provider_id", "to"],
     "analytics_provider": ["from", "group_by", "provider_id", "to", "tz"],
+    "analytics_refunds": ["from", "group_by", "provider_id", "to", "tz"],
     "analytics_revenue": ["from", "group_by", "provider_id", "to", "tz"],
+    "analytics_today": ["provider_id", "tz"],
     "available_slots": ["from", "service_id", "step_minutes", "to"],
     "booking_balance": ["booking_id"],
     "booking_payment": ["booking_id"],

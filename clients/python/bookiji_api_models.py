@@ -1114,6 +1114,59 @@ class ReviewsGetResponse(RootModel[list[Reviews]]):
     root: list[Reviews]
 
 
+class RpcAnalyticsAreasGetResponseItem(BaseModel):
+    area: str | None = None
+    booked_cents: int | None = None
+    bookings: int | None = None
+    cancelled: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    currency: str | None = None
+    fees_kept_cents: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    providers: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsAreasGetResponse(RootModel[list[RpcAnalyticsAreasGetResponseItem]]):
+    root: list[RpcAnalyticsAreasGetResponseItem]
+
+
+class RpcAnalyticsAreasPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    category: str
+    cell_deg: float | None = 0.02
+    from_: Annotated[date, Field(alias='from')]
+    to: date
+    tz: str | None = 'UTC'
+
+
+class RpcAnalyticsAreasPostResponseItem(BaseModel):
+    area: str | None = None
+    booked_cents: int | None = None
+    bookings: int | None = None
+    cancelled: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    currency: str | None = None
+    fees_kept_cents: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    providers: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsAreasPostResponse(RootModel[list[RpcAnalyticsAreasPostResponseItem]]):
+    root: list[RpcAnalyticsAreasPostResponseItem]
+
+
 class RpcAnalyticsCohortsGetResponseItem(BaseModel):
     active_customers: int | None = None
     cohort_week: date | None = None
@@ -1268,6 +1321,82 @@ class RpcAnalyticsOverviewPostResponse(
     root: list[RpcAnalyticsOverviewPostResponseItem]
 
 
+class RpcAnalyticsPerformanceGetResponseItem(BaseModel):
+    area: str | None = None
+    booked_minutes: int | None = None
+    bookings: int | None = None
+    business_name: str | None = None
+    cancellation_rate: float | None = None
+    cancelled: int | None = None
+    captured_cents: int | None = None
+    completed: int | None = None
+    customers: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    no_show_rate: float | None = None
+    offered_minutes: int | None = None
+    previous_rating_avg: float | None = None
+    previous_reviews: int | None = None
+    provider_id: UUID | None = None
+    rating_avg: float | None = None
+    rating_change: float | None = None
+    refunded_cents: int | None = None
+    repeat_customer_share: float | None = None
+    repeat_customers: int | None = None
+    reviews: int | None = None
+    time_zone: str | None = None
+    utilisation: float | None = None
+
+
+class RpcAnalyticsPerformanceGetResponse(
+    RootModel[list[RpcAnalyticsPerformanceGetResponseItem]]
+):
+    root: list[RpcAnalyticsPerformanceGetResponseItem]
+
+
+class RpcAnalyticsPerformancePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    cell_deg: float | None = 0.02
+    from_: Annotated[date, Field(alias='from')]
+    provider_id: UUID
+    to: date
+
+
+class RpcAnalyticsPerformancePostResponseItem(BaseModel):
+    area: str | None = None
+    booked_minutes: int | None = None
+    bookings: int | None = None
+    business_name: str | None = None
+    cancellation_rate: float | None = None
+    cancelled: int | None = None
+    captured_cents: int | None = None
+    completed: int | None = None
+    customers: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    no_show_rate: float | None = None
+    offered_minutes: int | None = None
+    previous_rating_avg: float | None = None
+    previous_reviews: int | None = None
+    provider_id: UUID | None = None
+    rating_avg: float | None = None
+    rating_change: float | None = None
+    refunded_cents: int | None = None
+    repeat_customer_share: float | None = None
+    repeat_customers: int | None = None
+    reviews: int | None = None
+    time_zone: str | None = None
+    utilisation: float | None = None
+
+
+class RpcAnalyticsPerformancePostResponse(
+    RootModel[list[RpcAnalyticsPerformancePostResponseItem]]
+):
+    root: list[RpcAnalyticsPerformancePostResponseItem]
+
+
 class RpcAnalyticsProviderGetResponseItem(BaseModel):
     booked_cents: int | None = None
     bookings: int | None = None
@@ -1357,6 +1486,51 @@ class RpcAnalyticsProviderPostResponse(
     root: list[RpcAnalyticsProviderPostResponseItem]
 
 
+class RpcAnalyticsRefundsGetResponseItem(BaseModel):
+    amount_cents: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    currency: str | None = None
+    reason: str | None = None
+    refunds: int | None = None
+    status: str | None = None
+
+
+class RpcAnalyticsRefundsGetResponse(
+    RootModel[list[RpcAnalyticsRefundsGetResponseItem]]
+):
+    root: list[RpcAnalyticsRefundsGetResponseItem]
+
+
+class RpcAnalyticsRefundsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    provider_id: UUID
+    to: date
+    tz: str
+
+
+class RpcAnalyticsRefundsPostResponseItem(BaseModel):
+    amount_cents: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    currency: str | None = None
+    reason: str | None = None
+    refunds: int | None = None
+    status: str | None = None
+
+
+class RpcAnalyticsRefundsPostResponse(
+    RootModel[list[RpcAnalyticsRefundsPostResponseItem]]
+):
+    root: list[RpcAnalyticsRefundsPostResponseItem]
+
+
 class RpcAnalyticsRevenueGetResponseItem(BaseModel):
     booked_cents: int | None = None
     bookings: int | None = None
@@ -1408,6 +1582,56 @@ class RpcAnalyticsRevenuePostResponse(
     RootModel[list[RpcAnalyticsRevenuePostResponseItem]]
 ):
     root: list[RpcAnalyticsRevenuePostResponseItem]
+
+
+class RpcAnalyticsTodayGetResponseItem(BaseModel):
+    as_of: AwareDatetime | None = None
+    booked_cents: int | None = None
+    bookings_cancelled: int | None = None
+    bookings_made: int | None = None
+    bookings_paid: int | None = None
+    captured_cents: int | None = None
+    day_end: AwareDatetime | None = None
+    day_start: AwareDatetime | None = None
+    dead_letters: int | None = None
+    live_holds: int | None = None
+    queue_depth: int | None = None
+    refunded_cents: int | None = None
+    refunds_requested: int | None = None
+    tz: str | None = None
+
+
+class RpcAnalyticsTodayGetResponse(RootModel[list[RpcAnalyticsTodayGetResponseItem]]):
+    root: list[RpcAnalyticsTodayGetResponseItem]
+
+
+class RpcAnalyticsTodayPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    provider_id: UUID
+    tz: str
+
+
+class RpcAnalyticsTodayPostResponseItem(BaseModel):
+    as_of: AwareDatetime | None = None
+    booked_cents: int | None = None
+    bookings_cancelled: int | None = None
+    bookings_made: int | None = None
+    bookings_paid: int | None = None
+    captured_cents: int | None = None
+    day_end: AwareDatetime | None = None
+    day_start: AwareDatetime | None = None
+    dead_letters: int | None = None
+    live_holds: int | None = None
+    queue_depth: int | None = None
+    refunded_cents: int | None = None
+    refunds_requested: int | None = None
+    tz: str | None = None
+
+
+class RpcAnalyticsTodayPostResponse(RootModel[list[RpcAnalyticsTodayPostResponseItem]]):
+    root: list[RpcAnalyticsTodayPostResponseItem]
 
 
 class RpcAvailableSlotsGetResponseItem(BaseModel):

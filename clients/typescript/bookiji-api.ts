@@ -345,6 +345,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/analytics_areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         * @description Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
+         *     whole hours), cell_deg (the cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+         *     Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell's south-west corner),
+         *     category, currency, providers (with bookings there in the range), bookings, completed, no_show,
+         *     cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
+         *     the figures of analytics_overview summed over the range, from the rollups, placed where each provider
+         *     is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.
+         */
+        get: operations["analytics_areas"];
+        put?: never;
+        /**
+         * Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         * @description Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
+         *     whole hours), cell_deg (the cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+         *     Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell's south-west corner),
+         *     category, currency, providers (with bookings there in the range), bookings, completed, no_show,
+         *     cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
+         *     the figures of analytics_overview summed over the range, from the rollups, placed where each provider
+         *     is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_areas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/analytics_cohorts": {
         parameters: {
             query?: never;
@@ -477,6 +519,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/analytics_performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+         * @description Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+         *
+         *     Inputs: from and to (local dates in each provider's own zone, both included; at most 366 days for one
+         *     provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
+         *     or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+         *     One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
+         *     offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
+         *     them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
+         *     (booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
+         *     completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
+         *     neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+         *     confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
+         *     twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
+         *     written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
+         *     before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
+         *     Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_performance"];
+        put?: never;
+        /**
+         * Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+         * @description Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+         *
+         *     Inputs: from and to (local dates in each provider's own zone, both included; at most 366 days for one
+         *     provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
+         *     or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+         *     One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
+         *     offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
+         *     them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
+         *     (booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
+         *     completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
+         *     neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+         *     confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
+         *     twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
+         *     written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
+         *     before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
+         *     Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_performance_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/analytics_provider": {
         parameters: {
             query?: never;
@@ -523,6 +623,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/analytics_refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+         * @description Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+         *     the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+         *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+         *     A refund counts in the bucket where its booking's appointment starts, like refunded_cents in
+         *     analytics_revenue (whose refunded_cents equal the succeeded amount_cents here). reason:
+         *     customer_cancellation, provider_cancellation, ops_cancellation (a refund made by a cancellation),
+         *     ops_refund (ops refunded without cancelling), late_payment (paid after the booking ended),
+         *     payment_mismatch (the payment did not match the booking), other. status: pending, succeeded, failed.
+         *     Integer cents. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_refunds"];
+        put?: never;
+        /**
+         * Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+         * @description Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+         *     the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+         *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+         *     A refund counts in the bucket where its booking's appointment starts, like refunded_cents in
+         *     analytics_revenue (whose refunded_cents equal the succeeded amount_cents here). reason:
+         *     customer_cancellation, provider_cancellation, ops_cancellation (a refund made by a cancellation),
+         *     ops_refund (ops refunded without cancelling), late_payment (paid after the booking ended),
+         *     payment_mismatch (the payment did not match the booking), other. status: pending, succeeded, failed.
+         *     Integer cents. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_refunds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/analytics_revenue": {
         parameters: {
             query?: never;
@@ -561,6 +709,54 @@ export interface paths {
          *     customer); 404 not_found (no such provider, or no provider profile).
          */
         post: operations["analytics_revenue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+         * @description Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+         *
+         *     Inputs: tz (any IANA zone; default the provider's own zone, or UTC for ops across providers),
+         *     provider_id (ops: optional, one provider's counters; a provider: omit it or give its own).
+         *     One row: day_start and day_end (today in tz, as instants), as_of (the snapshot's time), bookings_made
+         *     (created today, every status), bookings_paid (of those, now confirmed, completed or no-show),
+         *     bookings_cancelled, booked_cents (list prices of the paid ones), captured_cents (what their payments
+         *     captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
+         *     succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
+         *     queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
+         *     only, null for a provider). The web app reads it again on every booking event of /realtime.
+         *     Errors: 400 invalid_input naming tz; 403 forbidden (another provider's id, or a customer); 404
+         *     not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_today"];
+        put?: never;
+        /**
+         * Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+         * @description Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+         *
+         *     Inputs: tz (any IANA zone; default the provider's own zone, or UTC for ops across providers),
+         *     provider_id (ops: optional, one provider's counters; a provider: omit it or give its own).
+         *     One row: day_start and day_end (today in tz, as instants), as_of (the snapshot's time), bookings_made
+         *     (created today, every status), bookings_paid (of those, now confirmed, completed or no-show),
+         *     bookings_cancelled, booked_cents (list prices of the paid ones), captured_cents (what their payments
+         *     captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
+         *     succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
+         *     queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
+         *     only, null for a provider). The web app reads it again on every booking event of /realtime.
+         *     Errors: 400 invalid_input naming tz; 403 forbidden (another provider's id, or a customer); 404
+         *     not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_today_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5906,6 +6102,262 @@ export interface operations {
             };
         };
     };
+    analytics_areas: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                cell_deg?: number;
+                category: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        providers?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_areas_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    category: string;
+                    /** @default 0.02 */
+                    cell_deg?: number;
+                    /** Format: date */
+                    from: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        providers?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     analytics_cohorts: {
         parameters: {
             query: {
@@ -6648,6 +7100,286 @@ export interface operations {
             };
         };
     };
+    analytics_performance: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                provider_id: string;
+                cell_deg?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area?: string | null;
+                        /** Format: int64 */
+                        booked_minutes?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        business_name?: string | null;
+                        cancellation_rate?: number | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        /** Format: int64 */
+                        customers?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        no_show_rate?: number | null;
+                        /** Format: int64 */
+                        offered_minutes?: number | null;
+                        previous_rating_avg?: number | null;
+                        /** Format: int64 */
+                        previous_reviews?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        rating_avg?: number | null;
+                        rating_change?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        repeat_customer_share?: number | null;
+                        /** Format: int64 */
+                        repeat_customers?: number | null;
+                        /** Format: int64 */
+                        reviews?: number | null;
+                        time_zone?: string | null;
+                        utilisation?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_performance_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default 0.02 */
+                    cell_deg?: number;
+                    /** Format: date */
+                    from: string;
+                    /** Format: uuid */
+                    provider_id: string;
+                    /** Format: date */
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area?: string | null;
+                        /** Format: int64 */
+                        booked_minutes?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        business_name?: string | null;
+                        cancellation_rate?: number | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        /** Format: int64 */
+                        customers?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        no_show_rate?: number | null;
+                        /** Format: int64 */
+                        offered_minutes?: number | null;
+                        previous_rating_avg?: number | null;
+                        /** Format: int64 */
+                        previous_reviews?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        rating_avg?: number | null;
+                        rating_change?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        repeat_customer_share?: number | null;
+                        /** Format: int64 */
+                        repeat_customers?: number | null;
+                        /** Format: int64 */
+                        reviews?: number | null;
+                        time_zone?: string | null;
+                        utilisation?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     analytics_provider: {
         parameters: {
             query: {
@@ -6958,6 +7690,236 @@ export interface operations {
             };
         };
     };
+    analytics_refunds: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz: string;
+                group_by?: string;
+                provider_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        amount_cents?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        currency?: string | null;
+                        reason?: string | null;
+                        /** Format: int64 */
+                        refunds?: number | null;
+                        status?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_refunds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: uuid */
+                    provider_id: string;
+                    /** Format: date */
+                    to: string;
+                    tz: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        amount_cents?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        currency?: string | null;
+                        reason?: string | null;
+                        /** Format: int64 */
+                        refunds?: number | null;
+                        status?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     analytics_revenue: {
         parameters: {
             query: {
@@ -7129,6 +8091,257 @@ export interface operations {
                         outstanding_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_today: {
+        parameters: {
+            query: {
+                tz: string;
+                provider_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        as_of?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings_cancelled?: number | null;
+                        /** Format: int64 */
+                        bookings_made?: number | null;
+                        /** Format: int64 */
+                        bookings_paid?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: date-time */
+                        day_end?: string | null;
+                        /** Format: date-time */
+                        day_start?: string | null;
+                        /** Format: int64 */
+                        dead_letters?: number | null;
+                        /** Format: int64 */
+                        live_holds?: number | null;
+                        /** Format: int64 */
+                        queue_depth?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        /** Format: int64 */
+                        refunds_requested?: number | null;
+                        tz?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_today_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    provider_id: string;
+                    tz: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        as_of?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings_cancelled?: number | null;
+                        /** Format: int64 */
+                        bookings_made?: number | null;
+                        /** Format: int64 */
+                        bookings_paid?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: date-time */
+                        day_end?: string | null;
+                        /** Format: date-time */
+                        day_start?: string | null;
+                        /** Format: int64 */
+                        dead_letters?: number | null;
+                        /** Format: int64 */
+                        live_holds?: number | null;
+                        /** Format: int64 */
+                        queue_depth?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        /** Format: int64 */
+                        refunds_requested?: number | null;
+                        tz?: string | null;
                     }[];
                 };
             };

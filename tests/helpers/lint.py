@@ -100,6 +100,10 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.analytics_cohorts(date,date,text,integer)": OPS,
     "api.analytics_revenue(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
     "api.analytics_provider(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
+    "api.analytics_areas(date,date,text,numeric,text)": OPS,
+    "api.analytics_performance(date,date,uuid,numeric)": frozenset({"provider", "ops"}),
+    "api.analytics_refunds(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
+    "api.analytics_today(text,uuid)": frozenset({"provider", "ops"}),
     # the web app: the provider's calendar with its customers, the ops console
     "api.my_provider_bookings(timestampwithtimezone,timestampwithtimezone,text,uuid,uuid,uuid,integer,uuid)": (
         frozenset({"provider"})
