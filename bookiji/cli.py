@@ -255,7 +255,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_localstripe(args: argparse.Namespace) -> int:
     from bookiji import services
 
-    services.run_localstripe(args.host, args.port, Path(args.state) if args.state else None)
+    webhook = None
+    if args.webhook:
+        secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or ""
+        if not secret:
+            print("localstripe: --webhook needs STRIPE_WEBHOOK_SECRET", file=sys.stderr)
+            return 2
+        webhook = (args.webhook, secret)
+    services.run_localstripe(
+        args.host, args.port, Path(args.state) if args.state else None, webhook
+    )
     return 0
 
 
@@ -300,6 +309,8 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
         max_body=s.max_body,
         realtime_host=rt_host or "127.0.0.1",
         realtime_port=int(rt_port) if rt_port else None,
+        web_dir=Path(args.web) if args.web else None,
+        app_config=s.app_config() if args.web else None,
     )
     print(f"wrote {gateway.prepare(cfg)}")
     return 0
@@ -493,6 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="keep the fake's objects in this file across restarts (default: memory only)",
     )
+    ls.add_argument(
+        "--webhook",
+        default=None,
+        metavar="URL",
+        help="send the signed webhook events to URL (with STRIPE_WEBHOOK_SECRET), from the start",
+    )
     ls.set_defaults(func=cmd_localstripe)
 
     sm = sub.add_parser("smtp-sink", help="run the SMTP sink (on 127.0.0.1 unless --host)")
@@ -514,7 +531,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--realtime", default=None, help="host:port of the real-time service (/realtime)"
     )
     gc.add_argument("--home", default="/var/lib/bookiji/gateway")
-    gc.add_argument("--user", default="nginx", help="the user nginx's workers run as in its image")
+    gc.add_argument(
+        "--user",
+        default=None,
+        help="the user nginx's workers run as when nginx starts as root (default: none, "
+        "nginx runs as the image's user, bookiji)",
+    )
+    gc.add_argument(
+        "--web", default=None, help="the built web app (web/dist) to serve at /app/; default: none"
+    )
     gc.set_defaults(func=cmd_gateway_config)
 
     sub.add_parser(
