@@ -184,7 +184,7 @@ its offers as shown (rank = position, terms = the features) and which one was ch
 
 create or replace function internal.add_ranking_version(
     p_weights jsonb,
-    p_position_bias double precision [],
+    p_position_bias double precision[],
     p_metrics jsonb,
     p_note text
 )
@@ -218,7 +218,7 @@ begin
     return v_version;
 end
 $$;
-comment on function internal.add_ranking_version(jsonb, double precision [], jsonb, text) is
+comment on function internal.add_ranking_version(jsonb, double precision[], jsonb, text) is
 'Record a trained ranking version (inactive) with its offline metrics; returns its number. Used by `bookiji rank train`.';
 
 create or replace function internal.ranking_version_json(p_version app.ranking_versions)

@@ -34,7 +34,7 @@ drop function if exists internal.quote_candidates_near(
 );
 drop function if exists internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
-    double precision [], double precision [], double precision [], double precision [], timestamptz
+    double precision[], double precision[], double precision[], double precision[], timestamptz
 );
 drop function if exists internal.quote_slabs(double precision, double precision, integer);
 drop function if exists internal.find_offers(
@@ -84,8 +84,8 @@ create or replace function internal.quote_candidates_near(
     p_w_rating double precision,
     p_w_price double precision,
     p_w_reliability double precision,
-    p_personal_ids uuid [],
-    p_personal_terms double precision []
+    p_personal_ids uuid[],
+    p_personal_terms double precision[]
 )
 returns table (
     provider_id uuid,
@@ -156,7 +156,7 @@ as $$
 $$;
 comment on function internal.quote_candidates_near(
     integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz,
-    double precision, double precision, double precision, double precision, uuid [], double precision []
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
 ) is
 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
 
@@ -277,17 +277,17 @@ create or replace function internal.quote_candidates_in(
     p_radius_km double precision,
     p_min_price_cents integer,
     p_threshold double precision,
-    p_rating_from double precision [],
-    p_rating_to double precision [],
-    p_price_to double precision [],
-    p_within_m double precision [],
+    p_rating_from double precision[],
+    p_rating_to double precision[],
+    p_price_to double precision[],
+    p_within_m double precision[],
     p_now timestamptz,
     p_w_distance double precision,
     p_w_rating double precision,
     p_w_price double precision,
     p_w_reliability double precision,
-    p_personal_ids uuid [],
-    p_personal_terms double precision []
+    p_personal_ids uuid[],
+    p_personal_terms double precision[]
 )
 returns table (
     provider_id uuid,
@@ -437,8 +437,8 @@ as $$
 $$;
 comment on function internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
-    double precision [], double precision [], double precision [], double precision [], timestamptz,
-    double precision, double precision, double precision, double precision, uuid [], double precision []
+    double precision[], double precision[], double precision[], double precision[], timestamptz,
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
 ) is
 $$Scored (provider, service) offers in the search-key slabs (quality term range,
 price cap, distance) that may score p_threshold, and every offer of the

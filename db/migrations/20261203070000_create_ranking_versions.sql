@@ -15,7 +15,7 @@ create table app.ranking_versions (
     w_price double precision not null,
     w_reliability double precision not null,
     w_personal double precision not null,
-    position_bias double precision [] not null default '{}',
+    position_bias double precision[] not null default '{}',
     is_active boolean not null default false,
     source text not null,
     metrics jsonb not null default '{}',
@@ -66,15 +66,16 @@ begin
 end
 $$;
 update app.services as s
-set search_key = extensions.st_setsrid(
-    extensions.st_makepoint(
-        p.lng, p.lat,
-        (0.2 * ((5 * 4.0 + p.rating_count * coalesce(p.rating_avg, 0)) / (5 + p.rating_count) - 1) / 4)::double precision
-        + 0.1 * greatest(0, 1 - p.provider_cancellation_rate - p.no_show_rate)::double precision,
-        s.price_cents
-    ),
-    4326
-)
+set
+    search_key = extensions.st_setsrid(
+        extensions.st_makepoint(
+            p.lng, p.lat,
+            (0.2 * ((5 * 4.0 + p.rating_count * coalesce(p.rating_avg, 0)) / (5 + p.rating_count) - 1) / 4)::double precision
+            + 0.1 * greatest(0, 1 - p.provider_cancellation_rate - p.no_show_rate)::double precision,
+            s.price_cents
+        ),
+        4326
+    )
 from app.providers as p
 where s.provider_id = p.id and s.search_key is not null;
 do $$
@@ -94,14 +95,15 @@ begin
 end
 $$;
 update app.services as s
-set search_key = extensions.st_setsrid(
-    extensions.st_makepoint(
-        p.lng, p.lat,
-        (0.3 * ((5 * 4.0 + p.rating_count * coalesce(p.rating_avg, 0)) / (5 + p.rating_count) - 1) / 4)::double precision,
-        s.price_cents
-    ),
-    4326
-)
+set
+    search_key = extensions.st_setsrid(
+        extensions.st_makepoint(
+            p.lng, p.lat,
+            (0.3 * ((5 * 4.0 + p.rating_count * coalesce(p.rating_avg, 0)) / (5 + p.rating_count) - 1) / 4)::double precision,
+            s.price_cents
+        ),
+        4326
+    )
 from app.providers as p
 where s.provider_id = p.id and s.search_key is not null;
 do $$

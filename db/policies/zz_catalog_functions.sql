@@ -25,15 +25,15 @@ internal.offer_score(
 internal.quote_candidates(integer, extensions.geography, timestamptz, double precision, timestamptz, uuid),
 internal.quote_candidates_near(
     integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz,
-    double precision, double precision, double precision, double precision, uuid [], double precision []
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
 ),
 internal.search_box(
     double precision, double precision, double precision, double precision, double precision, double precision
 ),
 internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
-    double precision [], double precision [], double precision [], double precision [], timestamptz,
-    double precision, double precision, double precision, double precision, uuid [], double precision []
+    double precision[], double precision[], double precision[], double precision[], timestamptz,
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
 ),
 internal.find_offers(integer, extensions.geography, timestamptz, double precision, integer, timestamptz, uuid),
 internal.quote(text, double precision, double precision, timestamptz, double precision, integer),

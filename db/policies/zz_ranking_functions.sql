@@ -8,7 +8,7 @@ internal.offer_explanation(
     integer, integer, double precision, integer, integer, double precision
 ),
 internal.ranking_choice_sets(timestamptz, timestamptz),
-internal.add_ranking_version(jsonb, double precision [], jsonb, text),
+internal.add_ranking_version(jsonb, double precision[], jsonb, text),
 internal.ranking_version_json(app.ranking_versions),
 internal.activate_ranking_version(integer, text),
 internal.ranking_versions(),
