@@ -118,7 +118,9 @@ def ndcg_at_5(data: ChoiceSets, weights: Array, propensity: Array) -> float:
     rows = np.arange(len(data))
     mine = score[rows, data.chosen][:, None]
     # rank of the chosen offer; ties count against it (no credit for a tie)
-    rank = 1 + ((score > mine) | ((score == mine) & (np.arange(score.shape[1]) != data.chosen[:, None]))).sum(axis=1)
+    rank = 1 + (
+        (score > mine) | ((score == mine) & (np.arange(score.shape[1]) != data.chosen[:, None]))
+    ).sum(axis=1)
     gain = np.where(rank <= 5, 1 / np.log2(1 + rank), 0.0)
     pos = np.minimum(data.position[rows, data.chosen], POSITIONS)
     ips = 1 / np.maximum(propensity[pos - 1], 0.05)
@@ -215,12 +217,16 @@ def load(conn: Any, days: float) -> ChoiceSets | None:
     return build(sets) if sets else None
 
 
-def run(conn: Any, days: float, holdout: float, min_choices: int, activate: bool, note: str | None) -> int:
+def run(
+    conn: Any, days: float, holdout: float, min_choices: int, activate: bool, note: str | None
+) -> int:
     """The command: load, train, record the version, activate it if asked and better."""
     data = load(conn, days)
     n = 0 if data is None else len(data)
     if data is None or n < min_choices:
-        print(f"rank train: {n} logged choices in the last {days:g} days, fewer than {min_choices}; nothing trained")
+        print(
+            f"rank train: {n} logged choices in the last {days:g} days, fewer than {min_choices}; nothing trained"
+        )
         return 1
     row = conn.execute(
         "select version, w_distance, w_rating, w_price, w_reliability, w_personal "
@@ -235,17 +241,31 @@ def run(conn: Any, days: float, holdout: float, min_choices: int, activate: bool
     metrics = dict(result["metrics"], baseline_version=active)
     version = conn.execute(
         "select internal.add_ranking_version(%s, %s, %s, %s)",
-        (json.dumps(result["weights"]), result["position_bias"], json.dumps(metrics), note or "bookiji rank train"),
+        (
+            json.dumps(result["weights"]),
+            result["position_bias"],
+            json.dumps(metrics),
+            note or "bookiji rank train",
+        ),
     ).fetchone()[0]
     c, b = metrics["candidate"], metrics["baseline"]
-    print(f"rank train: {n} choices ({metrics['train_choices']} to fit, {metrics['heldout_choices']} held out)")
+    print(
+        f"rank train: {n} choices ({metrics['train_choices']} to fit, {metrics['heldout_choices']} held out)"
+    )
     print("  weights: " + ", ".join(f"{k} {v:.3f}" for k, v in result["weights"].items()))
-    print(f"  held-out log-likelihood: {c['log_likelihood']:.4f} (active version {active}: {b['log_likelihood']:.4f})")
-    print(f"  held-out NDCG@5 (IPS): {c['ndcg_at_5']:.4f} (active version {active}: {b['ndcg_at_5']:.4f})")
+    print(
+        f"  held-out log-likelihood: {c['log_likelihood']:.4f} (active version {active}: {b['log_likelihood']:.4f})"
+    )
+    print(
+        f"  held-out NDCG@5 (IPS): {c['ndcg_at_5']:.4f} (active version {active}: {b['ndcg_at_5']:.4f})"
+    )
     verdict = "better" if better(metrics) else "not better"
     print(f"  recorded as version {version}: {verdict} than version {active} offline")
     if activate and better(metrics):
-        conn.execute("select internal.activate_ranking_version(%s, 'bookiji rank train --activate')", (version,))
+        conn.execute(
+            "select internal.activate_ranking_version(%s, 'bookiji rank train --activate')",
+            (version,),
+        )
         print(f"  version {version} is now active")
     elif activate:
         print(f"  version {version} stays inactive")
