@@ -144,7 +144,7 @@ def _vector(weights: dict[str, float]) -> Array:
 
 def train(data: ChoiceSets, baseline: dict[str, float], holdout: float = 0.25) -> dict[str, Any]:
     """Fit on the older choices, evaluate both on the newest; the weights and the metrics."""
-    cut = int(round(len(data) * (1 - holdout)))
+    cut = round(len(data) * (1 - holdout))
     if cut < 1 or cut >= len(data):
         raise ValueError(f"{len(data)} choices cannot be split into training and held-out sets")
     fit_set, held = data.take(slice(0, cut)), data.take(slice(cut, None))

@@ -172,7 +172,7 @@ def test_find_offers_matches_the_reference_for_a_customer_with_a_history(
 def test_the_log_holds_the_offers_as_shown_and_the_one_chosen(
     db: psycopg.Connection[Any], two_shops: tuple[bk.Shop, bk.Shop]
 ) -> None:
-    near, far = two_shops
+    _near, far = two_shops
     customer = create_user(db, "customer")
     offers = _quote(db, customer, *catalog.PLATEAU)
     quote_id = offers[0]["quote_id"]
