@@ -113,6 +113,10 @@ begin
     end if;
 end
 $$;
+-- the declarative view over both new columns, and the functions taking a version row
+-- (db/functions/36_ranking.sql, 40_quote.sql) would hold the drops back; deploy
+-- recreates what the code defines
+drop view if exists api.my_quote_offers cascade;
 alter table app.quote_items drop column explanation;
 alter table app.quotes drop column ranking_version;
-drop table app.ranking_versions;
+drop table app.ranking_versions cascade;
