@@ -403,6 +403,16 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         return 1 if drift else 0
 
 
+def cmd_rank(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from bookiji import rank
+
+    s = _settings()
+    with psycopg.connect(s.database_url, autocommit=True) as conn:
+        return rank.run(conn, args.days, args.holdout, args.min_choices, args.activate, args.note)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from bench import simulate
 
@@ -576,6 +586,18 @@ def build_parser() -> argparse.ArgumentParser:
     an_sub.add_parser("rebuild", help="recompute the rollups from the base tables (backfill)")
     an_sub.add_parser("check", help="compare the rollups with a live recount (exit 1 on drift)")
     an.set_defaults(func=cmd_analytics)
+
+    rk = sub.add_parser("rank", help="the quote's ranking versions (docs/ranking.md)")
+    rk_sub = rk.add_subparsers(dest="action", required=True)
+    tr = rk_sub.add_parser(
+        "train", help="fit weights on the logged choices, evaluate against the active version"
+    )
+    tr.add_argument("--days", type=float, default=28.0, help="choices of the last N days")
+    tr.add_argument("--holdout", type=float, default=0.25, help="newest share held out")
+    tr.add_argument("--min-choices", type=int, default=200)
+    tr.add_argument("--activate", action="store_true", help="activate it if it beat the active one")
+    tr.add_argument("--note", default=None)
+    rk.set_defaults(func=cmd_rank)
 
     sim = sub.add_parser(
         "simulate", help="a day of traffic against the running stack, then an audit"

@@ -1481,6 +1481,38 @@ Errors: none of its own.';
 
 
 --
+-- Name: ops_activate_ranking_version(integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_activate_ranking_version(version integer DEFAULT NULL::integer, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff may activate a ranking version');
+    return internal.activate_ranking_version(ops_activate_ranking_version.version, ops_activate_ranking_version.reason);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_activate_ranking_version(version integer, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_activate_ranking_version(version integer, reason text) IS 'Make a ranking version the one the quote ranks with (ops only): roll back to an earlier one, or ship a trained one.
+
+POST /rpc/ops_activate_ranking_version {"version": 1, "reason": "..."}. A
+version that was active before may always come back; a trained version that
+never was must have beaten the active version offline (held-out
+log-likelihood and NDCG@5, recorded by `bookiji rank train`). Every search key
+is rewritten in the same transaction; audited (ranking.activated). Activating
+the active version changes nothing.
+
+Errors: 400 invalid_input (version missing), 401 not_authenticated, 403
+forbidden, 404 not_found (no such version), 409 conflict (not better offline).';
+
+
+--
 -- Name: ops_audit_trail(uuid, uuid, timestamp with time zone, timestamp with time zone, integer, bigint); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1628,6 +1660,38 @@ COMMENT ON FUNCTION api.ops_providers(search text, suspended boolean, "limit" in
 Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
 Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
 Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).';
+
+
+--
+-- Name: ops_ranking_versions(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_ranking_versions() RETURNS SETOF jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff may see the ranking versions');
+    return query
+    select internal.ranking_version_json(v)
+    from internal.ranking_versions() as v
+    order by v.version desc;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_ranking_versions(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_ranking_versions() IS 'The quote''s ranking versions, newest first: weights, position effects, offline metrics, which is active.
+
+Role ops only (others: 401/403). GET /rpc/ops_ranking_versions. Each element:
+{version, is_active, source (''fixed'' or ''trained''), weights {distance, rating,
+price, reliability, personal}, position_bias, metrics, note, created_at,
+activated_at}; see docs/ranking.md.
+
+Errors: 401 not_authenticated, 403 forbidden.';
 
 
 --
@@ -1960,6 +2024,7 @@ CREATE TABLE app.quote_items (
     score double precision NOT NULL,
     cancel_notice_hours integer NOT NULL,
     cancel_fee_cents integer NOT NULL,
+    explanation jsonb,
     CONSTRAINT quote_items_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
     CONSTRAINT quote_items_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
     CONSTRAINT quote_items_distance_m_check CHECK ((distance_m >= (0)::double precision)),
@@ -1979,6 +2044,13 @@ COMMENT ON TABLE app.quote_items IS 'One ranked candidate of a quote, with the p
 
 
 --
+-- Name: COLUMN quote_items.explanation; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.quote_items.explanation IS 'Why this offer ranks where it does: each term''s feature, weight and contribution (the features the learnt ranking is fitted on).';
+
+
+--
 -- Name: quotes; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -1991,6 +2063,7 @@ CREATE TABLE app.quotes (
     radius_km double precision NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone DEFAULT (now() + '00:15:00'::interval) NOT NULL,
+    ranking_version integer,
     CONSTRAINT quotes_expires_at_check CHECK ((expires_at > created_at)),
     CONSTRAINT quotes_radius_km_check CHECK (((radius_km > (0)::double precision) AND (radius_km <= (100)::double precision)))
 );
@@ -2003,6 +2076,13 @@ ALTER TABLE ONLY app.quotes FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.quotes IS 'A customer''s quote request (category, point, start, radius); expires.';
+
+
+--
+-- Name: COLUMN quotes.ranking_version; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.quotes.ranking_version IS 'The ranking version that ordered this quote''s offers.';
 
 
 --
@@ -2081,7 +2161,9 @@ CREATE VIEW api.my_quote_offers WITH (security_invoker='true') AS
     q.expires_at,
     i.rank,
     i.cancel_notice_hours,
-    i.cancel_fee_cents
+    i.cancel_fee_cents,
+    q.ranking_version,
+    i.explanation
    FROM (((app.quote_items i
      JOIN app.quotes q ON ((i.quote_id = q.id)))
      JOIN app.providers p ON ((i.provider_id = p.id)))
@@ -2219,6 +2301,21 @@ COMMENT ON COLUMN api.my_quote_offers.cancel_fee_cents IS 'Locked-in policy: fee
 
 
 --
+-- Name: COLUMN my_quote_offers.ranking_version; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.ranking_version IS 'The ranking version that ordered the quote (see api.quote).';
+
+
+--
+-- Name: COLUMN my_quote_offers.explanation; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.explanation IS 'Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,
+personal}}, each term with its feature, weight, contribution (they add up to the score) and facts.';
+
+
+--
 -- Name: quote(text, double precision, double precision, timestamp with time zone, double precision, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -2251,11 +2348,17 @@ provider (the best-scoring free service). The quote and its offers are stored
 (app.quotes, app.quote_items) with the price and cancellation policy in force,
 and expire after 15 minutes.
 
-Score = 0.5 * D + 0.3 * R + 0.2 * P, rounded to 4 decimals, ties to the nearer:
-D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4 with the Bayesian
-rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5 ratings at 4.0);
-P = the cheapest price among the category''s active offers within radius_km /
-this price.
+Score = wD * D + wR * R + wP * P + wQ * Q + wU * U, rounded to 4 decimals,
+ties to the nearer, with the weights of the active ranking version
+(ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15; version 1 was 0.5 * D +
+0.3 * R + 0.2 * P): D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4
+with the Bayesian rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5
+ratings at 4.0); P = the cheapest price among the category''s active offers
+within radius_km / this price; Q = 1 - the provider''s cancellation rate - its
+no-show rate (both shrunk towards 2%); U = the caller''s own history with the
+provider, in [-1, 1] (completed bookings, its own latest review; 0 for a
+provider it never booked, and never seen by another customer). Each offer''s
+explanation gives every term''s contribution (docs/ranking.md).
 
 Errors (400 invalid_input, nothing stored): unknown category, lat outside
 [-90, 90], lng outside [-180, 180], starts_at missing or not in the future,
@@ -3823,6 +3926,115 @@ $$;
 
 COMMENT ON FUNCTION internal.account_open_business(p_user_id uuid) IS 'What keeps an account from being deleted: its upcoming confirmed bookings and its bookings awaiting
 payment (as the customer or the provider), and its refunds in progress.';
+
+
+--
+-- Name: activate_ranking_version(integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.activate_ranking_version(p_version integer, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+-- Decides whether a version may rank the quotes, and makes it so. A version
+-- that was active before may come back (a rollback); a trained one that never
+-- was must have been evaluated against the version active now and beaten it
+-- offline on both the held-out log-likelihood and NDCG@5 (its metrics).
+-- Every search key is then rewritten under the new weights (the services'
+-- trigger), in this transaction.
+declare
+    v_target app.ranking_versions;
+    v_active app.ranking_versions;
+begin
+    perform internal.require(p_version, 'version');
+    select * into v_target from app.ranking_versions as v where v.version = p_version for update;
+    if not found then
+        perform internal.fail('not_found', pg_catalog.format('ranking version %s does not exist', p_version));
+    end if;
+    select * into v_active from app.ranking_versions as v where v.is_active for update;
+    if v_target.is_active then
+        return internal.ranking_version_json(v_target);
+    end if;
+    if v_target.activated_at is null and v_target.source = 'trained' and not (
+        (v_target.metrics ->> 'baseline_version')::integer is not distinct from v_active.version
+        and (v_target.metrics -> 'candidate' ->> 'log_likelihood')::double precision
+        > (v_target.metrics -> 'baseline' ->> 'log_likelihood')::double precision
+        and (v_target.metrics -> 'candidate' ->> 'ndcg_at_5')::double precision
+        > (v_target.metrics -> 'baseline' ->> 'ndcg_at_5')::double precision
+    ) then
+        perform internal.fail(
+            'conflict',
+            pg_catalog.format(
+                'ranking version %s did not beat the active version %s offline (held-out log-likelihood and NDCG@5); it cannot be activated',
+                p_version, v_active.version
+            )
+        );
+    end if;
+    update app.ranking_versions as v set is_active = false where v.is_active;
+    update app.ranking_versions as v
+    set is_active = true, activated_at = pg_catalog.now()
+    where v.version = p_version
+    returning * into v_target;
+    update app.services as s set search_key = null where s.search_key is not null;
+    perform internal.audit(
+        'ranking.activated', 'app.ranking_versions', p_version::text,
+        internal.ranking_version_json(v_active), internal.ranking_version_json(v_target),
+        nullif(pg_catalog.btrim(p_reason), '')
+    );
+    return internal.ranking_version_json(v_target);
+end
+$$;
+
+
+--
+-- Name: FUNCTION activate_ranking_version(p_version integer, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.activate_ranking_version(p_version integer, p_reason text) IS 'Make a ranking version the active one: a rollback to one active before, or a trained one that beat
+the active version offline (409 conflict otherwise); rewrites every search key; audited.
+Definer: the keys of every provider''s services are rewritten.';
+
+
+--
+-- Name: add_ranking_version(jsonb, double precision[], jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.add_ranking_version(p_weights jsonb, p_position_bias double precision[], p_metrics jsonb, p_note text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- Records a trained version, inactive: the weights (distance, rating, price,
+-- reliability scaled to sum 1; personal), the position effects fitted with
+-- them and the offline metrics against the version that was active.
+declare
+    v_version integer;
+begin
+    select coalesce(pg_catalog.max(v.version), 0) + 1 into v_version from app.ranking_versions as v;
+    insert into app.ranking_versions (
+        version, w_distance, w_rating, w_price, w_reliability, w_personal, position_bias, source, metrics, note
+    )
+    values (
+        v_version,
+        (p_weights ->> 'distance')::double precision,
+        (p_weights ->> 'rating')::double precision,
+        (p_weights ->> 'price')::double precision,
+        (p_weights ->> 'reliability')::double precision,
+        (p_weights ->> 'personal')::double precision,
+        coalesce(p_position_bias, '{}'),
+        'trained',
+        coalesce(p_metrics, '{}'),
+        p_note
+    );
+    return v_version;
+end
+$$;
+
+
+--
+-- Name: FUNCTION add_ranking_version(p_weights jsonb, p_position_bias double precision[], p_metrics jsonb, p_note text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.add_ranking_version(p_weights jsonb, p_position_bias double precision[], p_metrics jsonb, p_note text) IS 'Record a trained ranking version (inactive) with its offline metrics; returns its number. Used by `bookiji rank train`.';
 
 
 --
@@ -6891,6 +7103,15 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('quotes_category_id_fkey', 'invalid_input', 'category must be one of GET /service_categories'),
         ('quotes_expires_at_check', 'internal_error', 'the quote could not be recorded'),
         ('quotes_radius_km_check', 'invalid_input', 'radius_km must be more than 0 and at most 100'),
+        ('quotes_ranking_version_fkey', 'internal_error', 'the quote could not be recorded'),
+        ('ranking_versions_pkey', 'conflict', 'this ranking version already exists'),
+        ('ranking_versions_version_check', 'invalid_input', 'a ranking version is a number from 1'),
+        ('ranking_versions_weights_check', 'invalid_input',
+            'ranking weights must be at least 0 (distance above 0, personal at most 1)'),
+        ('ranking_versions_weights_sum_check', 'invalid_input',
+            'the distance, rating, price and reliability weights must add up to 1'),
+        ('ranking_versions_source_check', 'invalid_input', 'a ranking version''s source is fixed or trained'),
+        ('ranking_versions_note_check', 'invalid_input', 'a ranking version''s note has at most 500 characters'),
         ('quote_items_pkey', 'internal_error', 'the quote could not be recorded'),
         ('quote_items_quote_id_rank_key', 'internal_error', 'the quote could not be recorded'),
         ('quote_items_quote_id_fkey', 'internal_error', 'the quote could not be recorded'),
@@ -7962,10 +8183,10 @@ also the HTTP reason phrase).';
 
 
 --
--- Name: find_offers(integer, extensions.geography, timestamp with time zone, double precision, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: find_offers(integer, extensions.geography, timestamp with time zone, double precision, integer, timestamp with time zone, uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, rank integer, distance_m double precision, score double precision)
+CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone, p_customer_id uuid DEFAULT NULL::uuid) RETURNS TABLE(provider_id uuid, service_id uuid, rank integer, distance_m double precision, score double precision, explanation jsonb)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     SET plan_cache_mode TO 'force_custom_plan'
@@ -7978,7 +8199,16 @@ CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.g
 -- threshold were settled by an earlier round. The thresholds only decide how
 -- much each round reads: the order of the offers is that of one sort over the
 -- whole radius (score, then distance, provider and service) whatever they are.
+-- The weights are the active ranking version's, read once; a customer's
+-- personal providers (p_customer_id) are read once too, and apart in each round.
 declare
+    v_version app.ranking_versions;
+    v_personal_ids uuid[] := '{}'::uuid[];
+    v_personal_terms double precision[] := '{}'::double precision[];
+    v_personal_u double precision[];
+    v_completed integer[];
+    v_stars integer[];
+    v_i integer;
     v_offer record;
     v_taken uuid[] := '{}'::uuid[];
     v_ahead uuid[];
@@ -8001,13 +8231,28 @@ begin
     if v_min_price is null then
         return;
     end if;
+    -- the weights, and the customer's personal terms (wU * U)
+    select * into v_version from app.ranking_versions as v where v.is_active;
+    if p_customer_id is not null and v_version.w_personal > 0 then
+        select
+            coalesce(pg_catalog.array_agg(t.provider_id), '{}'),
+            coalesce(pg_catalog.array_agg(v_version.w_personal * t.term), '{}'),
+            pg_catalog.array_agg(t.term),
+            pg_catalog.array_agg(t.completed),
+            pg_catalog.array_agg(t.stars)
+        into v_personal_ids, v_personal_terms, v_personal_u, v_completed, v_stars
+        from internal.personal_terms(p_customer_id, p_category_id) as t;
+    end if;
 
     v_theta := 1 - v_step;
     loop
         -- step 2: the slabs holding every offer that can reach this threshold
         select s.min_score, s.rating_from, s.rating_to, s.price_to, s.within_m
         into v_min_score, v_froms, v_tos, v_prices, v_withins
-        from internal.quote_slabs(v_theta, p_radius_km * 1000, v_min_price) as s;
+        from internal.quote_slabs(
+            v_theta, p_radius_km * 1000, v_min_price, v_version.w_distance, v_version.w_price,
+            v_version.w_rating + v_version.w_reliability
+        ) as s;
 
         -- step 3: the round. The loop reads the sorted candidates lazily: the
         -- free-slot check runs only until max_results offers are found. Offers
@@ -8015,10 +8260,12 @@ begin
         v_next := null;
         v_ahead := '{}'::uuid[];
         for v_offer in
-            select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
+            select c.*
             from internal.quote_candidates_in(
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
-                v_min_score, v_froms, v_tos, v_prices, v_withins, p_now
+                v_min_score, v_froms, v_tos, v_prices, v_withins, p_now,
+                v_version.w_distance, v_version.w_rating, v_version.w_price, v_version.w_reliability,
+                v_personal_ids, v_personal_terms
             ) as c
             where c.score < v_above
             order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
@@ -8045,6 +8292,12 @@ begin
             service_id := v_offer.service_id;
             distance_m := v_offer.distance_m;
             score := v_offer.score;
+            v_i := pg_catalog.array_position(v_personal_ids, v_offer.provider_id);
+            explanation := internal.offer_explanation(
+                v_version, v_offer.distance_m, p_radius_km, v_offer.rating_count, v_offer.rating_avg,
+                v_offer.cancellation_rate, v_offer.no_show_rate, v_offer.price_cents, v_min_price,
+                v_personal_u[v_i], v_completed[v_i], v_stars[v_i], v_offer.score
+            );
             return next;
             if rank >= p_max_results then
                 return;
@@ -8062,10 +8315,11 @@ $$;
 
 
 --
--- Name: FUNCTION find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone, p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone) IS 'The ranked, genuinely free offers of a quote (one per provider), as seen at p_now.';
+COMMENT ON FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone, p_customer_id uuid) IS 'The ranked, genuinely free offers of a quote (one per provider), as seen at p_now, for
+p_customer_id (personal terms; null: none), each with its explanation.';
 
 
 --
@@ -8920,26 +9174,128 @@ COMMENT ON FUNCTION internal.notify_cache_change() IS 'Statement trigger: NOTIFY
 
 
 --
--- Name: offer_score(double precision, double precision, double precision, integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: ranking_versions; Type: TABLE; Schema: app; Owner: -
 --
 
-CREATE FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_rating_term double precision, p_price_cents integer, p_min_price_cents integer) RETURNS double precision
+CREATE TABLE app.ranking_versions (
+    version integer NOT NULL,
+    w_distance double precision NOT NULL,
+    w_rating double precision NOT NULL,
+    w_price double precision NOT NULL,
+    w_reliability double precision NOT NULL,
+    w_personal double precision NOT NULL,
+    position_bias double precision[] DEFAULT '{}'::double precision[] NOT NULL,
+    is_active boolean DEFAULT false NOT NULL,
+    source text NOT NULL,
+    metrics jsonb DEFAULT '{}'::jsonb NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    activated_at timestamp with time zone,
+    CONSTRAINT ranking_versions_note_check CHECK ((char_length(note) <= 500)),
+    CONSTRAINT ranking_versions_source_check CHECK ((source = ANY (ARRAY['fixed'::text, 'trained'::text]))),
+    CONSTRAINT ranking_versions_version_check CHECK ((version >= 1)),
+    CONSTRAINT ranking_versions_weights_check CHECK (((w_distance > (0)::double precision) AND (w_rating >= (0)::double precision) AND (w_price >= (0)::double precision) AND (w_reliability >= (0)::double precision) AND ((w_personal >= (0)::double precision) AND (w_personal <= (1)::double precision)))),
+    CONSTRAINT ranking_versions_weights_sum_check CHECK ((abs(((((w_distance + w_rating) + w_price) + w_reliability) - (1)::double precision)) < (0.000000001)::double precision))
+);
+
+ALTER TABLE ONLY app.ranking_versions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE ranking_versions; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.ranking_versions IS 'The quote''s ranking weights, one row per version; exactly one active (internal.activate_ranking_version).';
+
+
+--
+-- Name: offer_explanation(app.ranking_versions, double precision, double precision, integer, numeric, numeric, numeric, integer, integer, double precision, integer, integer, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- Each term: its feature (in [0, 1], U in [-1, 1]), the version's weight,
+    -- their product rounded to 4 decimals (the contributions add up to the
+    -- score within rounding), and the plain facts behind it.
+    select pg_catalog.jsonb_build_object(
+        'version', (p_version).version,
+        'score', p_score,
+        'terms', pg_catalog.jsonb_build_object(
+            'distance', pg_catalog.jsonb_build_object(
+                'feature', f.d, 'weight', (p_version).w_distance,
+                'contribution', pg_catalog.round(((p_version).w_distance * f.d)::numeric, 4),
+                'distance_m', pg_catalog.round(p_distance_m::numeric), 'radius_km', p_radius_km
+            ),
+            'rating', pg_catalog.jsonb_build_object(
+                'feature', f.r, 'weight', (p_version).w_rating,
+                'contribution', pg_catalog.round(((p_version).w_rating * f.r)::numeric, 4),
+                'rating_avg', p_rating_avg, 'rating_count', p_rating_count
+            ),
+            'reliability', pg_catalog.jsonb_build_object(
+                'feature', f.q, 'weight', (p_version).w_reliability,
+                'contribution', pg_catalog.round(((p_version).w_reliability * f.q)::numeric, 4),
+                'cancellation_rate', p_cancellation_rate, 'no_show_rate', p_no_show_rate
+            ),
+            'price', pg_catalog.jsonb_build_object(
+                'feature', f.p, 'weight', (p_version).w_price,
+                'contribution', pg_catalog.round(((p_version).w_price * f.p)::numeric, 4),
+                'price_cents', p_price_cents, 'cheapest_cents', p_min_price_cents
+            ),
+            'personal', pg_catalog.jsonb_build_object(
+                'feature', f.u, 'weight', (p_version).w_personal,
+                'contribution', pg_catalog.round(((p_version).w_personal * f.u)::numeric, 4),
+                'completed', p_completed, 'stars', p_stars
+            )
+        )
+    )
+    from (
+        select
+            pg_catalog.round(greatest(0, 1 - p_distance_m / (p_radius_km * 1000))::numeric, 6) as d,
+            pg_catalog.round(
+                (((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1) / 4)::numeric, 6
+            ) as r,
+            pg_catalog.round(greatest(0, 1 - p_cancellation_rate - p_no_show_rate), 6) as q,
+            pg_catalog.round(
+                (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end), 6
+            ) as p,
+            pg_catalog.round(coalesce(p_personal, 0)::numeric, 6) as u
+    ) as f
+$$;
+
+
+--
+-- Name: FUNCTION offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision) IS 'Why an offer ranks where it does: each term''s feature, weight and contribution to the score, with
+the facts behind it (app.quote_items.explanation, api.quote''s explanation).';
+
+
+--
+-- Name: offer_score(double precision, double precision, double precision, integer, integer, double precision, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision) RETURNS double precision
     LANGUAGE sql IMMUTABLE
     AS $$
     select pg_catalog.round((
-        0.5 * greatest(0, 1 - p_distance_m / (p_radius_km * 1000))
-        + p_rating_term
-        + 0.2 * (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end)
+        p_w_distance * greatest(0, 1 - p_distance_m / (p_radius_km * 1000))
+        + p_quality
+        + p_w_price * (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end)
+        + p_personal
     )::numeric, 4)::double precision
 $$;
 
 
 --
--- Name: FUNCTION offer_score(p_distance_m double precision, p_radius_km double precision, p_rating_term double precision, p_price_cents integer, p_min_price_cents integer); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_rating_term double precision, p_price_cents integer, p_min_price_cents integer) IS 'The score of an offer (formula above), rounded to 4 decimals: p_rating_term is
-internal.rating_term, p_min_price_cents the cheapest offer within the radius.';
+COMMENT ON FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision) IS 'The score of an offer (formula above), rounded to 4 decimals: p_quality is
+internal.quality_term, p_min_price_cents the cheapest offer within the radius,
+p_personal the customer''s weighted personal term (wU * U).';
 
 
 --
@@ -10607,6 +10963,66 @@ Definer: the worker reads no app table.';
 
 
 --
+-- Name: personal_terms(uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.personal_terms(p_customer_id uuid, p_category_id integer) RETURNS TABLE(provider_id uuid, term double precision, completed integer, stars integer, same_category boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- U from the customer's completed bookings with a provider (any category) and
+    -- its latest review of it: (stars - 3) / 2 when reviewed (5 stars 1, 1 star
+    -- -1), else min(completed, 3) / 3; halved when none of those bookings was
+    -- in this category. The 50 providers booked most recently; U = 0 left out.
+    select h.provider_id, h.term, h.completed, h.stars, h.same_category
+    from (
+        select
+            b.provider_id,
+            b.completed,
+            r.stars,
+            b.same_category,
+            b.last_at,
+            (
+                case
+                    when r.stars is not null then (r.stars - 3) / 2.0
+                    else least(b.completed, 3) / 3.0
+                end
+                * case when b.same_category then 1 else 0.5 end
+            )::double precision as term
+        from (
+            select
+                k.provider_id,
+                pg_catalog.count(*)::integer as completed,
+                pg_catalog.bool_or(s.category_id = p_category_id) as same_category,
+                pg_catalog.max(pg_catalog.lower(k.during)) as last_at
+            from app.bookings as k
+            inner join app.services as s on k.service_id = s.id
+            where k.customer_id = p_customer_id and k.status = 'completed'
+            group by k.provider_id
+        ) as b
+        left join lateral (
+            select v.stars::integer as stars
+            from app.reviews as v
+            where v.customer_id = p_customer_id and v.provider_id = b.provider_id
+            order by v.created_at desc
+            limit 1
+        ) as r on true
+    ) as h
+    where h.term <> 0
+    order by h.last_at desc, h.provider_id
+    limit 50
+$$;
+
+
+--
+-- Name: FUNCTION personal_terms(p_customer_id uuid, p_category_id integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.personal_terms(p_customer_id uuid, p_category_id integer) IS 'The personal term U of each provider the customer has completed bookings with (docs/ranking.md):
+what the quote adds, times w_personal, for this customer only.';
+
+
+--
 -- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -10733,7 +11149,7 @@ $$;
 -- Name: FUNCTION provider_search_keys(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.provider_search_keys() IS 'Trigger: recompute the search keys of a provider''s services when its location, rating or activity changes.
+COMMENT ON FUNCTION internal.provider_search_keys() IS 'Trigger: recompute the search keys of a provider''s services when its location, rating, reliability or activity changes.
 Definer: the caller (ops changing a rating, say) need not have rights on the services.';
 
 
@@ -10965,6 +11381,28 @@ Definer: nobody else may delete from the append-only log; the sweep calls it.';
 
 
 --
+-- Name: quality_term(integer, numeric, numeric, numeric, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_term(p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_w_rating double precision, p_w_reliability double precision) RETURNS double precision
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    select
+        p_w_rating * ((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1)::double precision / 4
+        + p_w_reliability * greatest(0, 1 - p_cancellation_rate - p_no_show_rate)::double precision
+$$;
+
+
+--
+-- Name: FUNCTION quality_term(p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_w_rating double precision, p_w_reliability double precision); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_term(p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_w_rating double precision, p_w_reliability double precision) IS 'The provider''s part of the quote score, w_rating * R + w_reliability * Q (R the Bayesian
+rating, Q = 1 - cancellation rate - no-show rate; see 40_quote.sql and docs/ranking.md):
+the third coordinate of the search key, under the active ranking version''s weights.';
+
+
+--
 -- Name: queue_names(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -11026,6 +11464,7 @@ declare
     v_category_id integer;
     v_point extensions.geography;
     v_quote_id uuid;
+    v_version integer;
 begin
     perform internal.require_role(
         'customer', 'only customers can ask for quotes', 'asking for a quote needs a signed-in customer'
@@ -11055,8 +11494,9 @@ begin
         perform internal.fail('invalid_input', 'max_results must be between 1 and 50');
     end if;
 
-    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km)
-    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km)
+    select v.version into v_version from app.ranking_versions as v where v.is_active;
+    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km, ranking_version)
+    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km, v_version)
     returning q.id into v_quote_id;
 
     -- The price and the cancellation policy in force now are copied into the
@@ -11064,14 +11504,16 @@ begin
     insert into app.quote_items (
         quote_id, provider_id, service_id, rank, price_cents, deposit_cents, currency,
         duration_minutes, buffer_before_minutes, buffer_after_minutes, distance_m, score,
-        cancel_notice_hours, cancel_fee_cents
+        cancel_notice_hours, cancel_fee_cents,
+        explanation
     )
     select
         v_quote_id, o.provider_id, o.service_id, o.rank, s.price_cents, s.deposit_cents, s.currency,
         s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, o.distance_m, o.score,
-        s.cancel_notice_hours, s.cancel_fee_cents
+        s.cancel_notice_hours, s.cancel_fee_cents,
+        o.explanation
     from internal.find_offers(
-        v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now()
+        v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now(), v_customer_id
     ) as o
     inner join app.services as s on o.service_id = s.id;
 
@@ -11094,14 +11536,16 @@ quote is written for the caller (auth.uid()), who has no insert rights.';
 
 
 --
--- Name: quote_candidates(integer, extensions.geography, timestamp with time zone, double precision, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: quote_candidates(integer, extensions.geography, timestamp with time zone, double precision, timestamp with time zone, uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
+CREATE FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone, p_customer_id uuid DEFAULT NULL::uuid) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
     LANGUAGE sql STABLE
     AS $$
+    -- the active version's weights, and the customer's personal terms
     select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
-    from internal.quote_candidates_near(
+    from app.ranking_versions as v
+    cross join lateral internal.quote_candidates_near(
         p_category_id, p_point, p_starts_at, p_radius_km, p_radius_km * 1000,
         (
             select min(s.price_cents)
@@ -11113,28 +11557,43 @@ CREATE FUNCTION internal.quote_candidates(p_category_id integer, p_point extensi
                 and s.category_id = p_category_id
                 and extensions.st_dwithin(p.location, p_point, p_radius_km * 1000)
         ),
-        p_now
+        p_now, v.w_distance, v.w_rating, v.w_price, v.w_reliability,
+        coalesce(
+            (select pg_catalog.array_agg(t.provider_id order by t.provider_id)
+            from internal.personal_terms(p_customer_id, p_category_id) as t),
+            '{}'
+        ),
+        coalesce(
+            (select pg_catalog.array_agg(v.w_personal * t.term order by t.provider_id)
+            from internal.personal_terms(p_customer_id, p_category_id) as t),
+            '{}'
+        )
     ) as c
+    where v.is_active
 $$;
 
 
 --
--- Name: FUNCTION quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone, p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone) IS 'Every scored (provider, service) offer of a quote before the free-slot check; the score formula is in 40_quote.sql.';
+COMMENT ON FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone, p_customer_id uuid) IS 'Every scored (provider, service) offer of a quote before the free-slot check, under the active
+ranking version and for p_customer_id''s personal terms (the reference ranking internal.find_offers
+is tested against); the score formula is in 40_quote.sql.';
 
 
 --
--- Name: quote_candidates_in(integer, extensions.geography, timestamp with time zone, double precision, integer, double precision, double precision[], double precision[], double precision[], double precision[], timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: quote_candidates_in(integer, extensions.geography, timestamp with time zone, double precision, integer, double precision, double precision[], double precision[], double precision[], double precision[], timestamp with time zone, double precision, double precision, double precision, double precision, uuid[], double precision[]); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
+CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision, rating_count integer, rating_avg numeric, cancellation_rate numeric, no_show_rate numeric, price_cents integer, personal double precision)
     LANGUAGE sql STABLE
     AS $$
-    -- The candidates whose search key lies in one of the slabs: rating term in
-    -- [from, to) (half-open, so that an offer is read once) and within the
-    -- slab's distance, scored by internal.offer_score.
+    -- The candidates whose search key lies in one of the slabs: quality term
+    -- in [from, to) (half-open, so that an offer is read once) and within the
+    -- slab's distance, scored by internal.offer_score. The customer's personal
+    -- providers (p_personal_ids, a few) are read apart, by provider, whatever
+    -- their key: their personal term (p_personal_terms, weighted) is not in it.
     select
         c.provider_id,
         c.service_id,
@@ -11142,69 +11601,113 @@ CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point exte
         c.blocked,
         c.distance_m,
         internal.offer_score(
-            c.distance_m, p_radius_km, internal.rating_term(c.rating_count, c.rating_avg), c.price_cents,
-            p_min_price_cents
-        )
+            c.distance_m, p_radius_km,
+            internal.quality_term(
+                c.rating_count, c.rating_avg, c.provider_cancellation_rate, c.no_show_rate, p_w_rating, p_w_reliability
+            ),
+            c.price_cents, p_min_price_cents, p_w_distance, p_w_price, c.personal
+        ),
+        c.rating_count,
+        c.rating_avg,
+        c.provider_cancellation_rate,
+        c.no_show_rate,
+        c.price_cents,
+        c.personal
     from (
-        select
-            p.id as provider_id,
-            s.id as service_id,
-            p.time_zone,
-            p.rating_count,
-            p.rating_avg,
-            p.service_radius_km,
-            s.price_cents,
-            s.min_notice_minutes,
-            s.max_days_ahead,
-            k.within_m,
-            extensions.st_distance(p.location, p_point) as distance_m,
-            pg_catalog.tstzrange(
-                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
-                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
-            ) as blocked
-        from rows from (
-            pg_catalog.unnest(p_rating_from),
-            pg_catalog.unnest(p_rating_to),
-            pg_catalog.unnest(p_price_to),
-            pg_catalog.unnest(p_within_m)
-        ) as k (rating_from, rating_to, price_to, within_m)
-        cross join lateral (
+        (
             select
-                s.id,
-                s.provider_id,
-                extensions.st_z(s.search_key) as rating_term,
+                p.id as provider_id,
+                s.id as service_id,
+                p.time_zone,
+                p.rating_count,
+                p.rating_avg,
+                p.provider_cancellation_rate,
+                p.no_show_rate,
+                p.service_radius_km,
                 s.price_cents,
                 s.min_notice_minutes,
                 s.max_days_ahead,
-                s.buffer_before_minutes,
-                s.buffer_after_minutes,
-                s.duration_minutes
-            from app.services as s
+                k.within_m,
+                0::double precision as personal,
+                extensions.st_distance(p.location, p_point) as distance_m,
+                pg_catalog.tstzrange(
+                    p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                    p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
+                ) as blocked
+            from rows from (
+                pg_catalog.unnest(p_rating_from),
+                pg_catalog.unnest(p_rating_to),
+                pg_catalog.unnest(p_price_to),
+                pg_catalog.unnest(p_within_m)
+            ) as k (rating_from, rating_to, price_to, within_m)
+            cross join lateral (
+                select
+                    s.id,
+                    s.provider_id,
+                    extensions.st_z(s.search_key) as quality,
+                    s.price_cents,
+                    s.min_notice_minutes,
+                    s.max_days_ahead,
+                    s.buffer_before_minutes,
+                    s.buffer_after_minutes,
+                    s.duration_minutes
+                from app.services as s
+                where
+                    s.category_id = p_category_id
+                    and s.search_key is not null
+                    and s.search_key operator(extensions.&&&) internal.search_box(
+                        extensions.st_y(p_point::extensions.geometry),
+                        extensions.st_x(p_point::extensions.geometry),
+                        k.within_m, k.rating_from, k.rating_to, k.price_to
+                    )
+                    -- The offer's own bound, from its key alone (before the
+                    -- provider is read): the distance on a sphere, less 1% (the
+                    -- spheroid's geodesic differs by under 0.6%), is a lower bound.
+                    and p_w_distance * (1 - 0.99 * 2 * 6371008.8 * pg_catalog.asin(least(1, pg_catalog.sqrt(
+                        pg_catalog.sin(pg_catalog.radians(extensions.st_y(s.search_key) - extensions.st_y(p_point::extensions.geometry)) / 2) ^ 2
+                        + pg_catalog.cosd(extensions.st_y(s.search_key)) * pg_catalog.cosd(extensions.st_y(p_point::extensions.geometry))
+                        * pg_catalog.sin(pg_catalog.radians(extensions.st_x(s.search_key) - extensions.st_x(p_point::extensions.geometry)) / 2) ^ 2
+                    ))) / (p_radius_km * 1000))
+                    + extensions.st_z(s.search_key)
+                    + p_w_price * (case when s.price_cents = 0 then 1 else p_min_price_cents::double precision / s.price_cents end)
+                    >= p_threshold
+                    and s.provider_id <> all(p_personal_ids)
+            ) as s
+            inner join app.providers as p on s.provider_id = p.id
             where
-                s.category_id = p_category_id
-                and s.search_key is not null
-                and s.search_key operator(extensions.&&&) internal.search_box(
-                    extensions.st_y(p_point::extensions.geometry),
-                    extensions.st_x(p_point::extensions.geometry),
-                    k.within_m, k.rating_from, k.rating_to, k.price_to
+                s.quality >= k.rating_from
+                and s.quality < k.rating_to
+            offset 0
+        )
+        union all
+        (
+            select
+                p.id,
+                s.id,
+                p.time_zone,
+                p.rating_count,
+                p.rating_avg,
+                p.provider_cancellation_rate,
+                p.no_show_rate,
+                p.service_radius_km,
+                s.price_cents,
+                s.min_notice_minutes,
+                s.max_days_ahead,
+                p_radius_km * 1000,
+                t.term,
+                extensions.st_distance(p.location, p_point),
+                pg_catalog.tstzrange(
+                    p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                    p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
                 )
-                -- The offer's own bound, from its key alone (before the
-                -- provider is read): the distance on a sphere, less 1% (the
-                -- spheroid's geodesic differs by under 0.6%), is a lower bound.
-                and 0.5 * (1 - 0.99 * 2 * 6371008.8 * pg_catalog.asin(least(1, pg_catalog.sqrt(
-                    pg_catalog.sin(pg_catalog.radians(extensions.st_y(s.search_key) - extensions.st_y(p_point::extensions.geometry)) / 2) ^ 2
-                    + pg_catalog.cosd(extensions.st_y(s.search_key)) * pg_catalog.cosd(extensions.st_y(p_point::extensions.geometry))
-                    * pg_catalog.sin(pg_catalog.radians(extensions.st_x(s.search_key) - extensions.st_x(p_point::extensions.geometry)) / 2) ^ 2
-                ))) / (p_radius_km * 1000))
-                + extensions.st_z(s.search_key)
-                + 0.2 * (case when s.price_cents = 0 then 1 else p_min_price_cents::double precision / s.price_cents end)
-                >= p_threshold
-        ) as s
-        inner join app.providers as p on s.provider_id = p.id
-        where
-            s.rating_term >= k.rating_from
-            and s.rating_term < k.rating_to
-        offset 0
+            from rows from (
+                pg_catalog.unnest(p_personal_ids), pg_catalog.unnest(p_personal_terms)
+            ) as t (provider_id, term)
+            inner join app.services as s on t.provider_id = s.provider_id
+            inner join app.providers as p on s.provider_id = p.id
+            where s.category_id = p_category_id and s.search_key is not null
+            offset 0
+        )
     ) as c
     where
         c.distance_m <= c.within_m
@@ -11216,18 +11719,20 @@ $$;
 
 
 --
--- Name: FUNCTION quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone) IS 'Scored (provider, service) offers in the search-key slabs (rating term range,
-price cap, distance) that may score p_threshold, before the free-slot check.';
+COMMENT ON FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]) IS 'Scored (provider, service) offers in the search-key slabs (quality term range,
+price cap, distance) that may score p_threshold, and every offer of the
+customer''s personal providers, before the free-slot check; with the facts the
+explanation is made of.';
 
 
 --
--- Name: quote_candidates_near(integer, extensions.geography, timestamp with time zone, double precision, double precision, integer, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: quote_candidates_near(integer, extensions.geography, timestamp with time zone, double precision, double precision, integer, timestamp with time zone, double precision, double precision, double precision, double precision, uuid[], double precision[]); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
+CREATE FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
     LANGUAGE sql STABLE
     AS $$
     -- The offers within p_within_m (at most radius_km) of the point, scored
@@ -11244,8 +11749,12 @@ CREATE FUNCTION internal.quote_candidates_near(p_category_id integer, p_point ex
         c.blocked,
         c.distance_m,
         internal.offer_score(
-            c.distance_m, p_radius_km, internal.rating_term(c.rating_count, c.rating_avg), c.price_cents,
-            p_min_price_cents
+            c.distance_m, p_radius_km,
+            internal.quality_term(
+                c.rating_count, c.rating_avg, c.provider_cancellation_rate, c.no_show_rate, p_w_rating, p_w_reliability
+            ),
+            c.price_cents, p_min_price_cents, p_w_distance, p_w_price,
+            coalesce(p_personal_terms[pg_catalog.array_position(p_personal_ids, c.provider_id)], 0)
         )
     from (
         select
@@ -11254,6 +11763,8 @@ CREATE FUNCTION internal.quote_candidates_near(p_category_id integer, p_point ex
             p.time_zone,
             p.rating_count,
             p.rating_avg,
+            p.provider_cancellation_rate,
+            p.no_show_rate,
             p.service_radius_km,
             s.price_cents,
             s.min_notice_minutes,
@@ -11280,10 +11791,10 @@ $$;
 
 
 --
--- Name: FUNCTION quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone) IS 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
+COMMENT ON FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]) IS 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
 
 
 --
@@ -11412,23 +11923,28 @@ COMMENT ON FUNCTION internal.quote_next_threshold(p_theta double precision, p_st
 
 
 --
--- Name: quote_slabs(double precision, double precision, integer); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: quote_slabs(double precision, double precision, integer, double precision, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]) RETURNS record
+CREATE FUNCTION internal.quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, p_w_distance double precision, p_w_price double precision, p_quality_max double precision, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]) RETURNS record
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
 -- Decides what one round of find_offers reads: the offers that can score
--- p_theta. score = 0.5 * D + rt + 0.2 * P with D = 1 - d / radius, rt the
--- rating term (< 0.3) and P = cheapest / price <= 1, so an offer scores at
--- least theta only if rt >= theta - 0.7, d <= 2 * radius * (0.7 + rt - theta)
--- and price <= 0.2 * cheapest / (theta - 0.5 - rt). The answer is slabs of
--- rating term 0.03 high (rating_from, rating_to), each with the distance
--- (within_m) and the price (price_to) its best rating allows, and the score
--- below which an offer cannot reach theta (min_score). At theta -infinity:
--- one slab, the whole radius at any price.
+-- p_theta. score = wD * D + z + wP * P with D = 1 - d / radius, z the quality
+-- term (< p_quality_max = wR + wQ) and P = cheapest / price <= 1, so an offer
+-- scores at least theta only if z >= theta - (wD + wP),
+-- d <= radius * (wD + wP + z - theta) / wD and
+-- price <= wP * cheapest / (theta - wD - z). The answer is slabs of quality
+-- term a tenth of p_quality_max high (rating_from, rating_to), each with the
+-- distance (within_m) and the price (price_to) its best quality allows, and
+-- the score below which an offer cannot reach theta (min_score). At theta
+-- -infinity: one slab, the whole radius at any price. (Version 1's weights,
+-- 0.5, 0.2 and 0.3, give the slabs as they were before versions.) A personal
+-- term is not in the key: those offers are read apart.
 declare
+    v_span double precision := p_w_distance + p_w_price;
+    v_slab double precision := p_quality_max / 10;
     v_t double precision;
     v_to double precision := 2;
     v_from double precision;
@@ -11451,16 +11967,16 @@ begin
     -- above theta - 0.00005
     v_t := p_theta - 0.0001;
     min_score := v_t;
-    -- rating terms are in [0, 0.3): the top slab is open above, the last one
-    -- below
-    while v_to > v_t - 0.7 and v_to > -1 loop
-        v_within := least(p_radius_m, 2 * p_radius_m * (0.7 + least(v_to, 0.3) - v_t));
+    -- quality terms are in [0, p_quality_max): the top slab is open above, the
+    -- last one below
+    while v_to > v_t - v_span and v_to > -1 loop
+        v_within := least(p_radius_m, p_radius_m * (v_span + least(v_to, p_quality_max) - v_t) / p_w_distance);
         v_price := case
-            when v_t - 0.5 - least(v_to, 0.3) > 0
-                then 0.2 * p_min_price / (v_t - 0.5 - least(v_to, 0.3))
+            when v_t - p_w_distance - least(v_to, p_quality_max) > 0
+                then p_w_price * p_min_price / (v_t - p_w_distance - least(v_to, p_quality_max))
             else 'infinity'::double precision
         end;
-        v_from := greatest(v_t - 0.7, least(v_to, 0.3) - 0.03);
+        v_from := greatest(v_t - v_span, least(v_to, p_quality_max) - v_slab);
         if v_from <= 0 then
             v_from := -1;
         end if;
@@ -11482,29 +11998,97 @@ $$;
 
 
 --
--- Name: FUNCTION quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, p_w_distance double precision, p_w_price double precision, p_quality_max double precision, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]) IS 'Step 2 of internal.find_offers: the search-key slabs (rating term range, price cap,
+COMMENT ON FUNCTION internal.quote_slabs(p_theta double precision, p_radius_m double precision, p_min_price integer, p_w_distance double precision, p_w_price double precision, p_quality_max double precision, OUT min_score double precision, OUT rating_from double precision[], OUT rating_to double precision[], OUT price_to double precision[], OUT within_m double precision[]) IS 'Step 2 of internal.find_offers: the search-key slabs (rating term range, price cap,
 distance) holding every offer that can score p_theta, and the score below which none can.';
 
 
 --
--- Name: rating_term(integer, numeric); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: ranking_choice_sets(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.rating_term(p_rating_count integer, p_rating_avg numeric) RETURNS double precision
-    LANGUAGE sql IMMUTABLE
+CREATE FUNCTION internal.ranking_choice_sets(p_since timestamp with time zone, p_until timestamp with time zone) RETURNS TABLE(quote_id uuid, created_at timestamp with time zone, ranking_version integer, rank integer, terms jsonb, chosen boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
     AS $$
-    select (0.3 * ((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1) / 4)::double precision
+    -- Quotes with exactly one booking made from them (the choice) and their
+    -- offers as shown: rank is the position, terms the features logged then.
+    select q.id, q.created_at, q.ranking_version, i.rank, i.explanation -> 'terms', i.provider_id = c.provider_id
+    from app.quotes as q
+    inner join lateral (
+        select pg_catalog.min(b.provider_id::text)::uuid as provider_id
+        from app.bookings as b
+        where b.quote_id = q.id
+        having pg_catalog.count(*) = 1
+    ) as c on true
+    inner join app.quote_items as i on q.id = i.quote_id
+    where
+        q.created_at >= p_since and q.created_at < p_until
+        and i.explanation is not null
+    order by q.created_at, q.id, i.rank
 $$;
 
 
 --
--- Name: FUNCTION rating_term(p_rating_count integer, p_rating_avg numeric); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION ranking_choice_sets(p_since timestamp with time zone, p_until timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.rating_term(p_rating_count integer, p_rating_avg numeric) IS 'The rating part of the quote score, 0.3 * R (R from the Bayesian rating, see 40_quote.sql): the third coordinate of the search key.';
+COMMENT ON FUNCTION internal.ranking_choice_sets(p_since timestamp with time zone, p_until timestamp with time zone) IS 'The learning log: each quote made in [p_since, p_until) from which exactly one booking was made,
+its offers as shown (rank = position, terms = the features) and which one was chosen.';
+
+
+--
+-- Name: ranking_version_json(app.ranking_versions); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ranking_version_json(p_version app.ranking_versions) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'version', (p_version).version,
+        'is_active', (p_version).is_active,
+        'source', (p_version).source,
+        'weights', pg_catalog.jsonb_build_object(
+            'distance', (p_version).w_distance, 'rating', (p_version).w_rating, 'price', (p_version).w_price,
+            'reliability', (p_version).w_reliability, 'personal', (p_version).w_personal
+        ),
+        'position_bias', pg_catalog.to_jsonb((p_version).position_bias),
+        'metrics', (p_version).metrics,
+        'note', (p_version).note,
+        'created_at', (p_version).created_at,
+        'activated_at', (p_version).activated_at
+    )
+$$;
+
+
+--
+-- Name: FUNCTION ranking_version_json(p_version app.ranking_versions); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ranking_version_json(p_version app.ranking_versions) IS 'A ranking version as the ops API shows it.';
+
+
+--
+-- Name: ranking_versions(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ranking_versions() RETURNS SETOF app.ranking_versions
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select v.* from app.ranking_versions as v where auth.role() = 'ops'
+$$;
+
+
+--
+-- Name: FUNCTION ranking_versions(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ranking_versions() IS 'Every ranking version, for ops callers only (none for others).
+Definer: app.ranking_versions has no grant to any API role.';
 
 
 --
@@ -12978,27 +13562,22 @@ rating term is in [p_rating_from, p_rating_to] and price at most p_price_to.';
 
 
 --
--- Name: search_key(double precision, double precision, integer, numeric, integer); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: search_key(double precision, double precision, double precision, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.search_key(p_lng double precision, p_lat double precision, p_rating_count integer, p_rating_avg numeric, p_price_cents integer) RETURNS extensions.geometry
+CREATE FUNCTION internal.search_key(p_lng double precision, p_lat double precision, p_quality double precision, p_price_cents integer) RETURNS extensions.geometry
     LANGUAGE sql IMMUTABLE
     SET search_path TO ''
     AS $$
-    select extensions.st_setsrid(
-        extensions.st_makepoint(
-            p_lng, p_lat, internal.rating_term(p_rating_count, p_rating_avg), p_price_cents
-        ),
-        4326
-    )
+    select extensions.st_setsrid(extensions.st_makepoint(p_lng, p_lat, p_quality, p_price_cents), 4326)
 $$;
 
 
 --
--- Name: FUNCTION search_key(p_lng double precision, p_lat double precision, p_rating_count integer, p_rating_avg numeric, p_price_cents integer); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION search_key(p_lng double precision, p_lat double precision, p_quality double precision, p_price_cents integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.search_key(p_lng double precision, p_lat double precision, p_rating_count integer, p_rating_avg numeric, p_price_cents integer) IS 'The search key of an offer: (longitude, latitude, rating term, price in cents).';
+COMMENT ON FUNCTION internal.search_key(p_lng double precision, p_lat double precision, p_quality double precision, p_price_cents integer) IS 'The search key of an offer: (longitude, latitude, quality term, price in cents).';
 
 
 --
@@ -13010,13 +13589,23 @@ CREATE FUNCTION internal.service_search_key() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
+    -- the quality term under the active ranking version's weights (none
+    -- active: the key stays null and the offer out of the quote)
     select
         case
             when new.is_active and p.is_active
-                then internal.search_key(p.lng, p.lat, p.rating_count, p.rating_avg, new.price_cents)
+                then internal.search_key(
+                    p.lng, p.lat,
+                    internal.quality_term(
+                        p.rating_count, p.rating_avg, p.provider_cancellation_rate, p.no_show_rate,
+                        v.w_rating, v.w_reliability
+                    ),
+                    new.price_cents
+                )
         end
     into new.search_key
     from app.providers as p
+    inner join app.ranking_versions as v on v.is_active
     where p.id = new.provider_id;
     return new;
 end
@@ -18596,6 +19185,14 @@ ALTER TABLE ONLY app.quotes
 
 
 --
+-- Name: ranking_versions ranking_versions_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.ranking_versions
+    ADD CONSTRAINT ranking_versions_pkey PRIMARY KEY (version);
+
+
+--
 -- Name: refunds refunds_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -19159,6 +19756,20 @@ CREATE INDEX quotes_customer_id_idx ON app.quotes USING btree (customer_id);
 
 
 --
+-- Name: quotes_ranking_version_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX quotes_ranking_version_idx ON app.quotes USING btree (ranking_version);
+
+
+--
+-- Name: ranking_versions_is_active_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE UNIQUE INDEX ranking_versions_is_active_idx ON app.ranking_versions USING btree (is_active) WHERE is_active;
+
+
+--
 -- Name: refunds_booking_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -19554,7 +20165,7 @@ CREATE TRIGGER _200_check_time_zones_updated AFTER UPDATE ON app.providers REFER
 -- Name: providers _300_search_keys; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _300_search_keys AFTER UPDATE OF lat, lng, rating_count, rating_avg, is_active ON app.providers FOR EACH ROW WHEN ((((((old.lat IS DISTINCT FROM new.lat) OR (old.lng IS DISTINCT FROM new.lng)) OR (old.rating_count IS DISTINCT FROM new.rating_count)) OR (old.rating_avg IS DISTINCT FROM new.rating_avg)) OR (old.is_active IS DISTINCT FROM new.is_active))) EXECUTE FUNCTION internal.provider_search_keys();
+CREATE TRIGGER _300_search_keys AFTER UPDATE OF lat, lng, rating_count, rating_avg, provider_cancellation_rate, no_show_rate, is_active ON app.providers FOR EACH ROW WHEN ((((((((old.lat IS DISTINCT FROM new.lat) OR (old.lng IS DISTINCT FROM new.lng)) OR (old.rating_count IS DISTINCT FROM new.rating_count)) OR (old.rating_avg IS DISTINCT FROM new.rating_avg)) OR (old.provider_cancellation_rate IS DISTINCT FROM new.provider_cancellation_rate)) OR (old.no_show_rate IS DISTINCT FROM new.no_show_rate)) OR (old.is_active IS DISTINCT FROM new.is_active))) EXECUTE FUNCTION internal.provider_search_keys();
 
 
 --
@@ -19953,6 +20564,14 @@ ALTER TABLE ONLY app.quotes
 
 
 --
+-- Name: quotes quotes_ranking_version_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quotes
+    ADD CONSTRAINT quotes_ranking_version_fkey FOREIGN KEY (ranking_version) REFERENCES app.ranking_versions(version) ON DELETE RESTRICT;
+
+
+--
 -- Name: refunds refunds_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -20309,6 +20928,12 @@ ALTER TABLE app.quote_items ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.quotes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: ranking_versions; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.ranking_versions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: refunds; Type: ROW SECURITY; Schema: app; Owner: -
@@ -21253,5 +21878,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203030000'),
     ('20261203030100'),
     ('20261203030200'),
+    ('20261203070000'),
     ('20261203080000'),
     ('20261203080100');

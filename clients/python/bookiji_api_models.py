@@ -269,6 +269,12 @@ class MyQuoteOffers(BaseModel):
     expires_at: Annotated[
         AwareDatetime | None, Field(description='When the quote expires.')
     ] = None
+    explanation: Annotated[
+        Any | None,
+        Field(
+            description='Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,\npersonal}}, each term with its feature, weight, contribution (they add up to the score) and facts.'
+        ),
+    ] = None
     price_cents: Annotated[
         int | None,
         Field(description='Locked-in price, in cents.', ge=-2147483648, le=2147483647),
@@ -287,6 +293,14 @@ class MyQuoteOffers(BaseModel):
         int | None,
         Field(
             description='Position in the quote, 1 = best.',
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
+    ranking_version: Annotated[
+        int | None,
+        Field(
+            description='The ranking version that ordered the quote (see api.quote).',
             ge=-2147483648,
             le=2147483647,
         ),
@@ -2126,6 +2140,14 @@ class RpcOpenapiPostResponse(BaseModel):
     openapi: Literal['3.1.0']
 
 
+class RpcOpsActivateRankingVersionPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    reason: str
+    version: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+
+
 class RpcOpsAuditTrailGetResponseItem(BaseModel):
     action: str | None = None
     actor_id: UUID | None = None
@@ -2310,6 +2332,20 @@ class RpcOpsProvidersPostResponse(RootModel[list[RpcOpsProvidersPostResponseItem
     root: list[RpcOpsProvidersPostResponseItem]
 
 
+class RpcOpsRankingVersionsGetResponse(RootModel[list[Any]]):
+    root: list[Any]
+
+
+class RpcOpsRankingVersionsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+
+
+class RpcOpsRankingVersionsPostResponse(RootModel[list[Any]]):
+    root: list[Any]
+
+
 class RpcOpsRefundPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -2415,11 +2451,13 @@ class RpcQuotePostResponseItem(BaseModel):
     distance_m: float | None = None
     ends_at: AwareDatetime | None = None
     expires_at: AwareDatetime | None = None
+    explanation: Any | None = None
     price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     provider_id: UUID | None = None
     provider_name: str | None = None
     quote_id: UUID | None = None
     rank: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    ranking_version: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     rating: float | None = None
     score: float | None = None
     service_id: UUID | None = None

@@ -1583,6 +1583,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/ops_activate_ranking_version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a ranking version the one the quote ranks with (ops only): roll back to an earlier one, or ship a trained one.
+         * @description Make a ranking version the one the quote ranks with (ops only): roll back to an earlier one, or ship a trained one.
+         *
+         *     POST /rpc/ops_activate_ranking_version {"version": 1, "reason": "..."}. A
+         *     version that was active before may always come back; a trained version that
+         *     never was must have beaten the active version offline (held-out
+         *     log-likelihood and NDCG@5, recorded by `bookiji rank train`). Every search key
+         *     is rewritten in the same transaction; audited (ranking.activated). Activating
+         *     the active version changes nothing.
+         *
+         *     Errors: 400 invalid_input (version missing), 401 not_authenticated, 403
+         *     forbidden, 404 not_found (no such version), 409 conflict (not better offline).
+         */
+        post: operations["ops_activate_ranking_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/ops_audit_trail": {
         parameters: {
             query?: never;
@@ -1737,6 +1767,44 @@ export interface paths {
          *     Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).
          */
         post: operations["ops_providers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/ops_ranking_versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The quote's ranking versions, newest first: weights, position effects, offline metrics, which is active.
+         * @description The quote's ranking versions, newest first: weights, position effects, offline metrics, which is active.
+         *
+         *     Role ops only (others: 401/403). GET /rpc/ops_ranking_versions. Each element:
+         *     {version, is_active, source ('fixed' or 'trained'), weights {distance, rating,
+         *     price, reliability, personal}, position_bias, metrics, note, created_at,
+         *     activated_at}; see docs/ranking.md.
+         *
+         *     Errors: 401 not_authenticated, 403 forbidden.
+         */
+        get: operations["ops_ranking_versions"];
+        put?: never;
+        /**
+         * The quote's ranking versions, newest first: weights, position effects, offline metrics, which is active.
+         * @description The quote's ranking versions, newest first: weights, position effects, offline metrics, which is active.
+         *
+         *     Role ops only (others: 401/403). GET /rpc/ops_ranking_versions. Each element:
+         *     {version, is_active, source ('fixed' or 'trained'), weights {distance, rating,
+         *     price, reliability, personal}, position_bias, metrics, note, created_at,
+         *     activated_at}; see docs/ranking.md.
+         *
+         *     Errors: 401 not_authenticated, 403 forbidden.
+         */
+        post: operations["ops_ranking_versions_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1926,11 +1994,17 @@ export interface paths {
          *     (app.quotes, app.quote_items) with the price and cancellation policy in force,
          *     and expire after 15 minutes.
          *
-         *     Score = 0.5 * D + 0.3 * R + 0.2 * P, rounded to 4 decimals, ties to the nearer:
-         *     D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4 with the Bayesian
-         *     rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5 ratings at 4.0);
-         *     P = the cheapest price among the category's active offers within radius_km /
-         *     this price.
+         *     Score = wD * D + wR * R + wP * P + wQ * Q + wU * U, rounded to 4 decimals,
+         *     ties to the nearer, with the weights of the active ranking version
+         *     (ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15; version 1 was 0.5 * D +
+         *     0.3 * R + 0.2 * P): D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4
+         *     with the Bayesian rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5
+         *     ratings at 4.0); P = the cheapest price among the category's active offers
+         *     within radius_km / this price; Q = 1 - the provider's cancellation rate - its
+         *     no-show rate (both shrunk towards 2%); U = the caller's own history with the
+         *     provider, in [-1, 1] (completed bookings, its own latest review; 0 for a
+         *     provider it never booked, and never seen by another customer). Each offer's
+         *     explanation gives every term's contribution (docs/ranking.md).
          *
          *     Errors (400 invalid_input, nothing stored): unknown category, lat outside
          *     [-90, 90], lng outside [-180, 180], starts_at missing or not in the future,
@@ -2518,6 +2592,11 @@ export interface components {
              */
             expires_at?: string | null;
             /**
+             * @description Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,
+             *     personal}}, each term with its feature, weight, contribution (they add up to the score) and facts.
+             */
+            explanation?: unknown;
+            /**
              * Format: int32
              * @description Locked-in price, in cents.
              */
@@ -2539,6 +2618,11 @@ export interface components {
              * @description Position in the quote, 1 = best.
              */
             rank?: number | null;
+            /**
+             * Format: int32
+             * @description The ranking version that ordered the quote (see api.quote).
+             */
+            ranking_version?: number | null;
             /** @description The provider's average rating (null without ratings). */
             rating?: number | null;
             /**
@@ -3762,6 +3846,10 @@ export interface operations {
                 cancel_notice_hours?: string;
                 /** @description A PostgREST filter on cancel_fee_cents: <operator>.<value>, such as eq.x */
                 cancel_fee_cents?: string;
+                /** @description A PostgREST filter on ranking_version: <operator>.<value>, such as eq.x */
+                ranking_version?: string;
+                /** @description A PostgREST filter on explanation: <operator>.<value>, such as eq.x */
+                explanation?: string;
             };
             header?: never;
             path?: never;
@@ -12887,6 +12975,115 @@ export interface operations {
             };
         };
     };
+    ops_activate_ranking_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                    /** Format: int32 */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     ops_audit_trail: {
         parameters: {
             query?: {
@@ -13953,6 +14150,194 @@ export interface operations {
             };
         };
     };
+    ops_ranking_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_ranking_versions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     ops_refund: {
         parameters: {
             query?: never;
@@ -14822,6 +15207,7 @@ export interface operations {
                         ends_at?: string | null;
                         /** Format: date-time */
                         expires_at?: string | null;
+                        explanation?: unknown;
                         /** Format: int32 */
                         price_cents?: number | null;
                         /** Format: uuid */
@@ -14831,6 +15217,8 @@ export interface operations {
                         quote_id?: string | null;
                         /** Format: int32 */
                         rank?: number | null;
+                        /** Format: int32 */
+                        ranking_version?: number | null;
                         rating?: number | null;
                         /** Format: double */
                         score?: number | null;

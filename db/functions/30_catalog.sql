@@ -112,7 +112,17 @@ for each row execute function internal.touch_updated_at();
 -- The quote's search key (app.services.search_key; see the migration and
 -- internal.find_offers): kept on every change of what it is made of.
 
-create or replace function internal.rating_term(p_rating_count integer, p_rating_avg numeric)
+drop function if exists internal.rating_term(integer, numeric);
+drop function if exists internal.search_key(double precision, double precision, integer, numeric, integer);
+
+create or replace function internal.quality_term(
+    p_rating_count integer,
+    p_rating_avg numeric,
+    p_cancellation_rate numeric,
+    p_no_show_rate numeric,
+    p_w_rating double precision,
+    p_w_reliability double precision
+)
 returns double precision
 language sql
 immutable
@@ -120,29 +130,27 @@ immutable
 -- clause would stop the planner from inlining it into the quote's candidate
 -- queries, which score every row with it (internal.offer_score).
 as $$
-    select (0.3 * ((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1) / 4)::double precision
+    select
+        p_w_rating * ((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1)::double precision / 4
+        + p_w_reliability * greatest(0, 1 - p_cancellation_rate - p_no_show_rate)::double precision
 $$;
-comment on function internal.rating_term(integer, numeric) is
-'The rating part of the quote score, 0.3 * R (R from the Bayesian rating, see 40_quote.sql): the third coordinate of the search key.';
+comment on function internal.quality_term(integer, numeric, numeric, numeric, double precision, double precision) is
+$$The provider's part of the quote score, w_rating * R + w_reliability * Q (R the Bayesian
+rating, Q = 1 - cancellation rate - no-show rate; see 40_quote.sql and docs/ranking.md):
+the third coordinate of the search key, under the active ranking version's weights.$$;
 
 create or replace function internal.search_key(
-    p_lng double precision, p_lat double precision, p_rating_count integer, p_rating_avg numeric,
-    p_price_cents integer
+    p_lng double precision, p_lat double precision, p_quality double precision, p_price_cents integer
 )
 returns extensions.geometry
 language sql
 immutable
 set search_path = ''
 as $$
-    select extensions.st_setsrid(
-        extensions.st_makepoint(
-            p_lng, p_lat, internal.rating_term(p_rating_count, p_rating_avg), p_price_cents
-        ),
-        4326
-    )
+    select extensions.st_setsrid(extensions.st_makepoint(p_lng, p_lat, p_quality, p_price_cents), 4326)
 $$;
-comment on function internal.search_key(double precision, double precision, integer, numeric, integer) is
-'The search key of an offer: (longitude, latitude, rating term, price in cents).';
+comment on function internal.search_key(double precision, double precision, double precision, integer) is
+'The search key of an offer: (longitude, latitude, quality term, price in cents).';
 
 create or replace function internal.service_search_key()
 returns trigger
@@ -151,13 +159,23 @@ security definer
 set search_path = ''
 as $$
 begin
+    -- the quality term under the active ranking version's weights (none
+    -- active: the key stays null and the offer out of the quote)
     select
         case
             when new.is_active and p.is_active
-                then internal.search_key(p.lng, p.lat, p.rating_count, p.rating_avg, new.price_cents)
+                then internal.search_key(
+                    p.lng, p.lat,
+                    internal.quality_term(
+                        p.rating_count, p.rating_avg, p.provider_cancellation_rate, p.no_show_rate,
+                        v.w_rating, v.w_reliability
+                    ),
+                    new.price_cents
+                )
         end
     into new.search_key
     from app.providers as p
+    inner join app.ranking_versions as v on v.is_active
     where p.id = new.provider_id;
     return new;
 end
@@ -181,7 +199,7 @@ begin
 end
 $$;
 comment on function internal.provider_search_keys() is
-$$Trigger: recompute the search keys of a provider's services when its location, rating or activity changes.
+$$Trigger: recompute the search keys of a provider's services when its location, rating, reliability or activity changes.
 Definer: the caller (ops changing a rating, say) need not have rights on the services.$$;
 
 create or replace trigger _050_search_key
@@ -189,11 +207,14 @@ before insert or update of provider_id, is_active, price_cents, search_key on ap
 for each row execute function internal.service_search_key();
 
 create or replace trigger _300_search_keys
-after update of lat, lng, rating_count, rating_avg, is_active on app.providers
+after update of
+lat, lng, rating_count, rating_avg, provider_cancellation_rate, no_show_rate, is_active
+on app.providers
 for each row
 when (
-    (old.lat, old.lng, old.rating_count, old.rating_avg, old.is_active)
-    is distinct from (new.lat, new.lng, new.rating_count, new.rating_avg, new.is_active)
+    (old.lat, old.lng, old.rating_count, old.rating_avg, old.provider_cancellation_rate, old.no_show_rate, old.is_active)
+    is distinct from
+    (new.lat, new.lng, new.rating_count, new.rating_avg, new.provider_cancellation_rate, new.no_show_rate, new.is_active)
 )
 execute function internal.provider_search_keys();
 

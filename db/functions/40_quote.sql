@@ -6,8 +6,10 @@
 -- service radius covers the customer, and for whom starts_at respects the
 -- service's minimum notice and maximum days ahead.
 --
--- Score (higher is better, rounded to 4 decimals; ties go to the nearer):
---   score = 0.5 * D + 0.3 * R + 0.2 * P
+-- Score (higher is better, rounded to 4 decimals; ties go to the nearer), with
+-- the weights of the active ranking version (app.ranking_versions, 36_ranking.sql):
+--   score = wD * D + wR * R + wP * P + wQ * Q + wU * U
+--   (version 1: 0.5 * D + 0.3 * R + 0.2 * P, the formula before versions)
 --   D = 1 - distance_m / (radius_km * 1000)         1 at the point, 0 at the edge
 --   R = (B - 1) / 4,  B = (5 * 4.0 + n * avg) / (5 + n)
 --       the Bayesian average rating: a prior of 5 ratings at 4.0 stars, so a
@@ -15,17 +17,39 @@
 --       hundreds of 4.8s
 --   P = cheapest price / this price                  1 for the cheapest (or free);
 --       the cheapest among the category's active offers within radius_km
+--   Q = 1 - provider cancellation rate - no-show rate (73_reliability.sql)
+--   U = the signed-in customer's own history with the provider, in [-1, 1]
+--       (internal.personal_terms), 0 for everyone else
+-- wR * R + wQ * Q is the offer's quality term, the search key's third
+-- coordinate (internal.quality_term); wD + wR + wP + wQ = 1.
 --
 -- Candidates are then taken in score order, each checked for being free for
 -- the whole slot (service duration plus buffers, see 35_availability.sql),
 -- one offer per provider, until max_results are found.
 
+drop function if exists internal.offer_score(double precision, double precision, double precision, integer, integer);
+drop function if exists internal.quote_candidates(integer, extensions.geography, timestamptz, double precision, timestamptz);
+drop function if exists internal.quote_candidates_near(
+    integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz
+);
+drop function if exists internal.quote_candidates_in(
+    integer, extensions.geography, timestamptz, double precision, integer, double precision,
+    double precision[], double precision[], double precision[], double precision[], timestamptz
+);
+drop function if exists internal.quote_slabs(double precision, double precision, integer);
+drop function if exists internal.find_offers(
+    integer, extensions.geography, timestamptz, double precision, integer, timestamptz
+);
+
 create or replace function internal.offer_score(
     p_distance_m double precision,
     p_radius_km double precision,
-    p_rating_term double precision,
+    p_quality double precision,
     p_price_cents integer,
-    p_min_price_cents integer
+    p_min_price_cents integer,
+    p_w_distance double precision,
+    p_w_price double precision,
+    p_personal double precision
 )
 returns double precision
 language sql
@@ -34,14 +58,19 @@ immutable
 -- into the candidate queries below.
 as $$
     select pg_catalog.round((
-        0.5 * greatest(0, 1 - p_distance_m / (p_radius_km * 1000))
-        + p_rating_term
-        + 0.2 * (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end)
+        p_w_distance * greatest(0, 1 - p_distance_m / (p_radius_km * 1000))
+        + p_quality
+        + p_w_price * (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end)
+        + p_personal
     )::numeric, 4)::double precision
 $$;
-comment on function internal.offer_score(double precision, double precision, double precision, integer, integer) is
-$$The score of an offer (formula above), rounded to 4 decimals: p_rating_term is
-internal.rating_term, p_min_price_cents the cheapest offer within the radius.$$;
+comment on function internal.offer_score(
+    double precision, double precision, double precision, integer, integer, double precision, double precision,
+    double precision
+) is
+$$The score of an offer (formula above), rounded to 4 decimals: p_quality is
+internal.quality_term, p_min_price_cents the cheapest offer within the radius,
+p_personal the customer's weighted personal term (wU * U).$$;
 
 create or replace function internal.quote_candidates_near(
     p_category_id integer,
@@ -50,7 +79,13 @@ create or replace function internal.quote_candidates_near(
     p_radius_km double precision,
     p_within_m double precision,
     p_min_price_cents integer,
-    p_now timestamptz
+    p_now timestamptz,
+    p_w_distance double precision,
+    p_w_rating double precision,
+    p_w_price double precision,
+    p_w_reliability double precision,
+    p_personal_ids uuid[],
+    p_personal_terms double precision[]
 )
 returns table (
     provider_id uuid,
@@ -80,8 +115,12 @@ as $$
         c.blocked,
         c.distance_m,
         internal.offer_score(
-            c.distance_m, p_radius_km, internal.rating_term(c.rating_count, c.rating_avg), c.price_cents,
-            p_min_price_cents
+            c.distance_m, p_radius_km,
+            internal.quality_term(
+                c.rating_count, c.rating_avg, c.provider_cancellation_rate, c.no_show_rate, p_w_rating, p_w_reliability
+            ),
+            c.price_cents, p_min_price_cents, p_w_distance, p_w_price,
+            coalesce(p_personal_terms[pg_catalog.array_position(p_personal_ids, c.provider_id)], 0)
         )
     from (
         select
@@ -90,6 +129,8 @@ as $$
             p.time_zone,
             p.rating_count,
             p.rating_avg,
+            p.provider_cancellation_rate,
+            p.no_show_rate,
             p.service_radius_km,
             s.price_cents,
             s.min_notice_minutes,
@@ -114,7 +155,8 @@ as $$
         and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
 $$;
 comment on function internal.quote_candidates_near(
-    integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz
+    integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz,
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
 ) is
 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
 
@@ -123,7 +165,8 @@ create or replace function internal.quote_candidates(
     p_point extensions.geography,
     p_starts_at timestamptz,
     p_radius_km double precision,
-    p_now timestamptz
+    p_now timestamptz,
+    p_customer_id uuid default null
 )
 returns table (
     provider_id uuid,
@@ -137,8 +180,10 @@ language sql
 stable
 -- No `set search_path`: see internal.quote_candidates_near.
 as $$
+    -- the active version's weights, and the customer's personal terms
     select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
-    from internal.quote_candidates_near(
+    from app.ranking_versions as v
+    cross join lateral internal.quote_candidates_near(
         p_category_id, p_point, p_starts_at, p_radius_km, p_radius_km * 1000,
         (
             select min(s.price_cents)
@@ -150,13 +195,26 @@ as $$
                 and s.category_id = p_category_id
                 and extensions.st_dwithin(p.location, p_point, p_radius_km * 1000)
         ),
-        p_now
+        p_now, v.w_distance, v.w_rating, v.w_price, v.w_reliability,
+        coalesce(
+            (select pg_catalog.array_agg(t.provider_id order by t.provider_id)
+            from internal.personal_terms(p_customer_id, p_category_id) as t),
+            '{}'
+        ),
+        coalesce(
+            (select pg_catalog.array_agg(v.w_personal * t.term order by t.provider_id)
+            from internal.personal_terms(p_customer_id, p_category_id) as t),
+            '{}'
+        )
     ) as c
+    where v.is_active
 $$;
 comment on function internal.quote_candidates(
-    integer, extensions.geography, timestamptz, double precision, timestamptz
+    integer, extensions.geography, timestamptz, double precision, timestamptz, uuid
 ) is
-'Every scored (provider, service) offer of a quote before the free-slot check; the score formula is in 40_quote.sql.';
+$$Every scored (provider, service) offer of a quote before the free-slot check, under the active
+ranking version and for p_customer_id's personal terms (the reference ranking internal.find_offers
+is tested against); the score formula is in 40_quote.sql.$$;
 
 create or replace function internal.search_box(
     p_lat double precision,
@@ -223,7 +281,13 @@ create or replace function internal.quote_candidates_in(
     p_rating_to double precision[],
     p_price_to double precision[],
     p_within_m double precision[],
-    p_now timestamptz
+    p_now timestamptz,
+    p_w_distance double precision,
+    p_w_rating double precision,
+    p_w_price double precision,
+    p_w_reliability double precision,
+    p_personal_ids uuid[],
+    p_personal_terms double precision[]
 )
 returns table (
     provider_id uuid,
@@ -231,16 +295,24 @@ returns table (
     time_zone text,
     blocked tstzrange,
     distance_m double precision,
-    score double precision
+    score double precision,
+    rating_count integer,
+    rating_avg numeric,
+    cancellation_rate numeric,
+    no_show_rate numeric,
+    price_cents integer,
+    personal double precision
 )
 language sql
 stable
 -- No `set search_path` (every name is qualified): a set clause would stop the
 -- planner from inlining this function into find_offers' query.
 as $$
-    -- The candidates whose search key lies in one of the slabs: rating term in
-    -- [from, to) (half-open, so that an offer is read once) and within the
-    -- slab's distance, scored by internal.offer_score.
+    -- The candidates whose search key lies in one of the slabs: quality term
+    -- in [from, to) (half-open, so that an offer is read once) and within the
+    -- slab's distance, scored by internal.offer_score. The customer's personal
+    -- providers (p_personal_ids, a few) are read apart, by provider, whatever
+    -- their key: their personal term (p_personal_terms, weighted) is not in it.
     select
         c.provider_id,
         c.service_id,
@@ -248,69 +320,113 @@ as $$
         c.blocked,
         c.distance_m,
         internal.offer_score(
-            c.distance_m, p_radius_km, internal.rating_term(c.rating_count, c.rating_avg), c.price_cents,
-            p_min_price_cents
-        )
+            c.distance_m, p_radius_km,
+            internal.quality_term(
+                c.rating_count, c.rating_avg, c.provider_cancellation_rate, c.no_show_rate, p_w_rating, p_w_reliability
+            ),
+            c.price_cents, p_min_price_cents, p_w_distance, p_w_price, c.personal
+        ),
+        c.rating_count,
+        c.rating_avg,
+        c.provider_cancellation_rate,
+        c.no_show_rate,
+        c.price_cents,
+        c.personal
     from (
-        select
-            p.id as provider_id,
-            s.id as service_id,
-            p.time_zone,
-            p.rating_count,
-            p.rating_avg,
-            p.service_radius_km,
-            s.price_cents,
-            s.min_notice_minutes,
-            s.max_days_ahead,
-            k.within_m,
-            extensions.st_distance(p.location, p_point) as distance_m,
-            pg_catalog.tstzrange(
-                p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
-                p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
-            ) as blocked
-        from rows from (
-            pg_catalog.unnest(p_rating_from),
-            pg_catalog.unnest(p_rating_to),
-            pg_catalog.unnest(p_price_to),
-            pg_catalog.unnest(p_within_m)
-        ) as k (rating_from, rating_to, price_to, within_m)
-        cross join lateral (
+        (
             select
-                s.id,
-                s.provider_id,
-                extensions.st_z(s.search_key) as rating_term,
+                p.id as provider_id,
+                s.id as service_id,
+                p.time_zone,
+                p.rating_count,
+                p.rating_avg,
+                p.provider_cancellation_rate,
+                p.no_show_rate,
+                p.service_radius_km,
                 s.price_cents,
                 s.min_notice_minutes,
                 s.max_days_ahead,
-                s.buffer_before_minutes,
-                s.buffer_after_minutes,
-                s.duration_minutes
-            from app.services as s
+                k.within_m,
+                0::double precision as personal,
+                extensions.st_distance(p.location, p_point) as distance_m,
+                pg_catalog.tstzrange(
+                    p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                    p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
+                ) as blocked
+            from rows from (
+                pg_catalog.unnest(p_rating_from),
+                pg_catalog.unnest(p_rating_to),
+                pg_catalog.unnest(p_price_to),
+                pg_catalog.unnest(p_within_m)
+            ) as k (rating_from, rating_to, price_to, within_m)
+            cross join lateral (
+                select
+                    s.id,
+                    s.provider_id,
+                    extensions.st_z(s.search_key) as quality,
+                    s.price_cents,
+                    s.min_notice_minutes,
+                    s.max_days_ahead,
+                    s.buffer_before_minutes,
+                    s.buffer_after_minutes,
+                    s.duration_minutes
+                from app.services as s
+                where
+                    s.category_id = p_category_id
+                    and s.search_key is not null
+                    and s.search_key operator(extensions.&&&) internal.search_box(
+                        extensions.st_y(p_point::extensions.geometry),
+                        extensions.st_x(p_point::extensions.geometry),
+                        k.within_m, k.rating_from, k.rating_to, k.price_to
+                    )
+                    -- The offer's own bound, from its key alone (before the
+                    -- provider is read): the distance on a sphere, less 1% (the
+                    -- spheroid's geodesic differs by under 0.6%), is a lower bound.
+                    and p_w_distance * (1 - 0.99 * 2 * 6371008.8 * pg_catalog.asin(least(1, pg_catalog.sqrt(
+                        pg_catalog.sin(pg_catalog.radians(extensions.st_y(s.search_key) - extensions.st_y(p_point::extensions.geometry)) / 2) ^ 2
+                        + pg_catalog.cosd(extensions.st_y(s.search_key)) * pg_catalog.cosd(extensions.st_y(p_point::extensions.geometry))
+                        * pg_catalog.sin(pg_catalog.radians(extensions.st_x(s.search_key) - extensions.st_x(p_point::extensions.geometry)) / 2) ^ 2
+                    ))) / (p_radius_km * 1000))
+                    + extensions.st_z(s.search_key)
+                    + p_w_price * (case when s.price_cents = 0 then 1 else p_min_price_cents::double precision / s.price_cents end)
+                    >= p_threshold
+                    and s.provider_id <> all(p_personal_ids)
+            ) as s
+            inner join app.providers as p on s.provider_id = p.id
             where
-                s.category_id = p_category_id
-                and s.search_key is not null
-                and s.search_key operator(extensions.&&&) internal.search_box(
-                    extensions.st_y(p_point::extensions.geometry),
-                    extensions.st_x(p_point::extensions.geometry),
-                    k.within_m, k.rating_from, k.rating_to, k.price_to
+                s.quality >= k.rating_from
+                and s.quality < k.rating_to
+            offset 0
+        )
+        union all
+        (
+            select
+                p.id,
+                s.id,
+                p.time_zone,
+                p.rating_count,
+                p.rating_avg,
+                p.provider_cancellation_rate,
+                p.no_show_rate,
+                p.service_radius_km,
+                s.price_cents,
+                s.min_notice_minutes,
+                s.max_days_ahead,
+                p_radius_km * 1000,
+                t.term,
+                extensions.st_distance(p.location, p_point),
+                pg_catalog.tstzrange(
+                    p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
+                    p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
                 )
-                -- The offer's own bound, from its key alone (before the
-                -- provider is read): the distance on a sphere, less 1% (the
-                -- spheroid's geodesic differs by under 0.6%), is a lower bound.
-                and 0.5 * (1 - 0.99 * 2 * 6371008.8 * pg_catalog.asin(least(1, pg_catalog.sqrt(
-                    pg_catalog.sin(pg_catalog.radians(extensions.st_y(s.search_key) - extensions.st_y(p_point::extensions.geometry)) / 2) ^ 2
-                    + pg_catalog.cosd(extensions.st_y(s.search_key)) * pg_catalog.cosd(extensions.st_y(p_point::extensions.geometry))
-                    * pg_catalog.sin(pg_catalog.radians(extensions.st_x(s.search_key) - extensions.st_x(p_point::extensions.geometry)) / 2) ^ 2
-                ))) / (p_radius_km * 1000))
-                + extensions.st_z(s.search_key)
-                + 0.2 * (case when s.price_cents = 0 then 1 else p_min_price_cents::double precision / s.price_cents end)
-                >= p_threshold
-        ) as s
-        inner join app.providers as p on s.provider_id = p.id
-        where
-            s.rating_term >= k.rating_from
-            and s.rating_term < k.rating_to
-        offset 0
+            from rows from (
+                pg_catalog.unnest(p_personal_ids), pg_catalog.unnest(p_personal_terms)
+            ) as t (provider_id, term)
+            inner join app.services as s on t.provider_id = s.provider_id
+            inner join app.providers as p on s.provider_id = p.id
+            where s.category_id = p_category_id and s.search_key is not null
+            offset 0
+        )
     ) as c
     where
         c.distance_m <= c.within_m
@@ -321,10 +437,13 @@ as $$
 $$;
 comment on function internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
-    double precision[], double precision[], double precision[], double precision[], timestamptz
+    double precision[], double precision[], double precision[], double precision[], timestamptz,
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
 ) is
-$$Scored (provider, service) offers in the search-key slabs (rating term range,
-price cap, distance) that may score p_threshold, before the free-slot check.$$;
+$$Scored (provider, service) offers in the search-key slabs (quality term range,
+price cap, distance) that may score p_threshold, and every offer of the
+customer's personal providers, before the free-slot check; with the facts the
+explanation is made of.$$;
 
 -- find_offers, in named steps:
 --   1. internal.quote_cheapest_price   the cheapest offer within the radius (P's numerator)
@@ -414,6 +533,9 @@ create or replace function internal.quote_slabs(
     p_theta double precision,
     p_radius_m double precision,
     p_min_price integer,
+    p_w_distance double precision,
+    p_w_price double precision,
+    p_quality_max double precision,
     out min_score double precision,
     out rating_from double precision[],
     out rating_to double precision[],
@@ -425,15 +547,20 @@ immutable
 set search_path = ''
 as $$
 -- Decides what one round of find_offers reads: the offers that can score
--- p_theta. score = 0.5 * D + rt + 0.2 * P with D = 1 - d / radius, rt the
--- rating term (< 0.3) and P = cheapest / price <= 1, so an offer scores at
--- least theta only if rt >= theta - 0.7, d <= 2 * radius * (0.7 + rt - theta)
--- and price <= 0.2 * cheapest / (theta - 0.5 - rt). The answer is slabs of
--- rating term 0.03 high (rating_from, rating_to), each with the distance
--- (within_m) and the price (price_to) its best rating allows, and the score
--- below which an offer cannot reach theta (min_score). At theta -infinity:
--- one slab, the whole radius at any price.
+-- p_theta. score = wD * D + z + wP * P with D = 1 - d / radius, z the quality
+-- term (< p_quality_max = wR + wQ) and P = cheapest / price <= 1, so an offer
+-- scores at least theta only if z >= theta - (wD + wP),
+-- d <= radius * (wD + wP + z - theta) / wD and
+-- price <= wP * cheapest / (theta - wD - z). The answer is slabs of quality
+-- term a tenth of p_quality_max high (rating_from, rating_to), each with the
+-- distance (within_m) and the price (price_to) its best quality allows, and
+-- the score below which an offer cannot reach theta (min_score). At theta
+-- -infinity: one slab, the whole radius at any price. (Version 1's weights,
+-- 0.5, 0.2 and 0.3, give the slabs as they were before versions.) A personal
+-- term is not in the key: those offers are read apart.
 declare
+    v_span double precision := p_w_distance + p_w_price;
+    v_slab double precision := p_quality_max / 10;
     v_t double precision;
     v_to double precision := 2;
     v_from double precision;
@@ -456,16 +583,16 @@ begin
     -- above theta - 0.00005
     v_t := p_theta - 0.0001;
     min_score := v_t;
-    -- rating terms are in [0, 0.3): the top slab is open above, the last one
-    -- below
-    while v_to > v_t - 0.7 and v_to > -1 loop
-        v_within := least(p_radius_m, 2 * p_radius_m * (0.7 + least(v_to, 0.3) - v_t));
+    -- quality terms are in [0, p_quality_max): the top slab is open above, the
+    -- last one below
+    while v_to > v_t - v_span and v_to > -1 loop
+        v_within := least(p_radius_m, p_radius_m * (v_span + least(v_to, p_quality_max) - v_t) / p_w_distance);
         v_price := case
-            when v_t - 0.5 - least(v_to, 0.3) > 0
-                then 0.2 * p_min_price / (v_t - 0.5 - least(v_to, 0.3))
+            when v_t - p_w_distance - least(v_to, p_quality_max) > 0
+                then p_w_price * p_min_price / (v_t - p_w_distance - least(v_to, p_quality_max))
             else 'infinity'::double precision
         end;
-        v_from := greatest(v_t - 0.7, least(v_to, 0.3) - 0.03);
+        v_from := greatest(v_t - v_span, least(v_to, p_quality_max) - v_slab);
         if v_from <= 0 then
             v_from := -1;
         end if;
@@ -484,7 +611,9 @@ begin
     end loop;
 end
 $$;
-comment on function internal.quote_slabs(double precision, double precision, integer) is
+comment on function internal.quote_slabs(
+    double precision, double precision, integer, double precision, double precision, double precision
+) is
 $$Step 2 of internal.find_offers: the search-key slabs (rating term range, price cap,
 distance) holding every offer that can score p_theta, and the score below which none can.$$;
 
@@ -546,14 +675,16 @@ create or replace function internal.find_offers(
     p_starts_at timestamptz,
     p_radius_km double precision,
     p_max_results integer,
-    p_now timestamptz
+    p_now timestamptz,
+    p_customer_id uuid default null
 )
 returns table (
     provider_id uuid,
     service_id uuid,
     rank integer,
     distance_m double precision,
-    score double precision
+    score double precision,
+    explanation jsonb
 )
 language plpgsql
 stable
@@ -569,7 +700,16 @@ as $$
 -- threshold were settled by an earlier round. The thresholds only decide how
 -- much each round reads: the order of the offers is that of one sort over the
 -- whole radius (score, then distance, provider and service) whatever they are.
+-- The weights are the active ranking version's, read once; a customer's
+-- personal providers (p_customer_id) are read once too, and apart in each round.
 declare
+    v_version app.ranking_versions;
+    v_personal_ids uuid[] := '{}'::uuid[];
+    v_personal_terms double precision[] := '{}'::double precision[];
+    v_personal_u double precision[];
+    v_completed integer[];
+    v_stars integer[];
+    v_i integer;
     v_offer record;
     v_taken uuid[] := '{}'::uuid[];
     v_ahead uuid[];
@@ -592,13 +732,28 @@ begin
     if v_min_price is null then
         return;
     end if;
+    -- the weights, and the customer's personal terms (wU * U)
+    select * into v_version from app.ranking_versions as v where v.is_active;
+    if p_customer_id is not null and v_version.w_personal > 0 then
+        select
+            coalesce(pg_catalog.array_agg(t.provider_id), '{}'),
+            coalesce(pg_catalog.array_agg(v_version.w_personal * t.term), '{}'),
+            pg_catalog.array_agg(t.term),
+            pg_catalog.array_agg(t.completed),
+            pg_catalog.array_agg(t.stars)
+        into v_personal_ids, v_personal_terms, v_personal_u, v_completed, v_stars
+        from internal.personal_terms(p_customer_id, p_category_id) as t;
+    end if;
 
     v_theta := 1 - v_step;
     loop
         -- step 2: the slabs holding every offer that can reach this threshold
         select s.min_score, s.rating_from, s.rating_to, s.price_to, s.within_m
         into v_min_score, v_froms, v_tos, v_prices, v_withins
-        from internal.quote_slabs(v_theta, p_radius_km * 1000, v_min_price) as s;
+        from internal.quote_slabs(
+            v_theta, p_radius_km * 1000, v_min_price, v_version.w_distance, v_version.w_price,
+            v_version.w_rating + v_version.w_reliability
+        ) as s;
 
         -- step 3: the round. The loop reads the sorted candidates lazily: the
         -- free-slot check runs only until max_results offers are found. Offers
@@ -606,10 +761,12 @@ begin
         v_next := null;
         v_ahead := '{}'::uuid[];
         for v_offer in
-            select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
+            select c.*
             from internal.quote_candidates_in(
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
-                v_min_score, v_froms, v_tos, v_prices, v_withins, p_now
+                v_min_score, v_froms, v_tos, v_prices, v_withins, p_now,
+                v_version.w_distance, v_version.w_rating, v_version.w_price, v_version.w_reliability,
+                v_personal_ids, v_personal_terms
             ) as c
             where c.score < v_above
             order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
@@ -636,6 +793,12 @@ begin
             service_id := v_offer.service_id;
             distance_m := v_offer.distance_m;
             score := v_offer.score;
+            v_i := pg_catalog.array_position(v_personal_ids, v_offer.provider_id);
+            explanation := internal.offer_explanation(
+                v_version, v_offer.distance_m, p_radius_km, v_offer.rating_count, v_offer.rating_avg,
+                v_offer.cancellation_rate, v_offer.no_show_rate, v_offer.price_cents, v_min_price,
+                v_personal_u[v_i], v_completed[v_i], v_stars[v_i], v_offer.score
+            );
             return next;
             if rank >= p_max_results then
                 return;
@@ -651,9 +814,10 @@ begin
 end
 $$;
 comment on function internal.find_offers(
-    integer, extensions.geography, timestamptz, double precision, integer, timestamptz
+    integer, extensions.geography, timestamptz, double precision, integer, timestamptz, uuid
 ) is
-'The ranked, genuinely free offers of a quote (one per provider), as seen at p_now.';
+$$The ranked, genuinely free offers of a quote (one per provider), as seen at p_now, for
+p_customer_id (personal terms; null: none), each with its explanation.$$;
 
 create or replace view api.my_quote_offers
 with (security_invoker = true) as
@@ -674,7 +838,9 @@ select
     q.expires_at,
     i.rank,
     i.cancel_notice_hours,
-    i.cancel_fee_cents
+    i.cancel_fee_cents,
+    q.ranking_version,
+    i.explanation
 from app.quote_items as i
 inner join app.quotes as q on i.quote_id = q.id
 inner join app.providers as p on i.provider_id = p.id
@@ -703,6 +869,10 @@ comment on column api.my_quote_offers.rank is 'Position in the quote, 1 = best.'
 comment on column api.my_quote_offers.cancel_notice_hours is
 'Locked-in policy: free cancellation up to this many hours before.';
 comment on column api.my_quote_offers.cancel_fee_cents is 'Locked-in policy: fee for a later cancellation, in cents.';
+comment on column api.my_quote_offers.ranking_version is 'The ranking version that ordered the quote (see api.quote).';
+comment on column api.my_quote_offers.explanation is
+$$Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,
+personal}}, each term with its feature, weight, contribution (they add up to the score) and facts.$$;
 
 create or replace trigger _010_read_only
 instead of insert or update or delete on api.my_quote_offers
@@ -727,6 +897,7 @@ declare
     v_category_id integer;
     v_point extensions.geography;
     v_quote_id uuid;
+    v_version integer;
 begin
     perform internal.require_role(
         'customer', 'only customers can ask for quotes', 'asking for a quote needs a signed-in customer'
@@ -756,8 +927,9 @@ begin
         perform internal.fail('invalid_input', 'max_results must be between 1 and 50');
     end if;
 
-    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km)
-    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km)
+    select v.version into v_version from app.ranking_versions as v where v.is_active;
+    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km, ranking_version)
+    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km, v_version)
     returning q.id into v_quote_id;
 
     -- The price and the cancellation policy in force now are copied into the
@@ -765,14 +937,16 @@ begin
     insert into app.quote_items (
         quote_id, provider_id, service_id, rank, price_cents, deposit_cents, currency,
         duration_minutes, buffer_before_minutes, buffer_after_minutes, distance_m, score,
-        cancel_notice_hours, cancel_fee_cents
+        cancel_notice_hours, cancel_fee_cents,
+        explanation
     )
     select
         v_quote_id, o.provider_id, o.service_id, o.rank, s.price_cents, s.deposit_cents, s.currency,
         s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, o.distance_m, o.score,
-        s.cancel_notice_hours, s.cancel_fee_cents
+        s.cancel_notice_hours, s.cancel_fee_cents,
+        o.explanation
     from internal.find_offers(
-        v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now()
+        v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now(), v_customer_id
     ) as o
     inner join app.services as s on o.service_id = s.id;
 
@@ -821,11 +995,17 @@ provider (the best-scoring free service). The quote and its offers are stored
 (app.quotes, app.quote_items) with the price and cancellation policy in force,
 and expire after 15 minutes.
 
-Score = 0.5 * D + 0.3 * R + 0.2 * P, rounded to 4 decimals, ties to the nearer:
-D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4 with the Bayesian
-rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5 ratings at 4.0);
-P = the cheapest price among the category's active offers within radius_km /
-this price.
+Score = wD * D + wR * R + wP * P + wQ * Q + wU * U, rounded to 4 decimals,
+ties to the nearer, with the weights of the active ranking version
+(ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15; version 1 was 0.5 * D +
+0.3 * R + 0.2 * P): D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4
+with the Bayesian rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5
+ratings at 4.0); P = the cheapest price among the category's active offers
+within radius_km / this price; Q = 1 - the provider's cancellation rate - its
+no-show rate (both shrunk towards 2%); U = the caller's own history with the
+provider, in [-1, 1] (completed bookings, its own latest review; 0 for a
+provider it never booked, and never seen by another customer). Each offer's
+explanation gives every term's contribution (docs/ranking.md).
 
 Errors (400 invalid_input, nothing stored): unknown category, lat outside
 [-90, 90], lng outside [-180, 180], starts_at missing or not in the future,

@@ -12,7 +12,7 @@
 -- reaches an end, and stops counting if it is deleted): app.providers'
 -- ended_bookings, provider_cancellations, no_shows and the two rates. The
 -- rates depend on the counts only, so nothing needs a periodic refresh.
--- Not yet a term of the quote's score.
+-- The quote's score uses Q = 1 - both rates (internal.quality_term, 36_ranking.sql).
 
 create or replace function internal.shrunk_rate(p_events integer, p_bookings integer)
 returns numeric

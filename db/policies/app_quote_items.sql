@@ -18,5 +18,6 @@ comment on policy select_ops on app.quote_items is 'Ops staff read every offer.'
 
 grant select (
     quote_id, provider_id, service_id, rank, price_cents, deposit_cents, currency, duration_minutes,
-    buffer_before_minutes, buffer_after_minutes, distance_m, score, cancel_notice_hours, cancel_fee_cents
+    buffer_before_minutes, buffer_after_minutes, distance_m, score, cancel_notice_hours, cancel_fee_cents,
+    explanation
 ) on app.quote_items to customer, ops;

@@ -17,5 +17,5 @@ to ops
 using (true);
 comment on policy select_ops on app.quotes is 'Ops staff read every quote.';
 
-grant select (id, customer_id, category_id, location, starts_at, radius_km, created_at, expires_at)
+grant select (id, customer_id, category_id, location, starts_at, radius_km, created_at, expires_at, ranking_version)
 on app.quotes to customer, ops;

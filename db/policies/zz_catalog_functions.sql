@@ -5,8 +5,8 @@
 -- Functions
 revoke all on function
 internal.touch_updated_at(),
-internal.rating_term(integer, numeric),
-internal.search_key(double precision, double precision, integer, numeric, integer),
+internal.quality_term(integer, numeric, numeric, numeric, double precision, double precision),
+internal.search_key(double precision, double precision, double precision, integer),
 internal.service_search_key(),
 internal.provider_search_keys(),
 internal.check_time_zones_inserted(),
@@ -18,19 +18,24 @@ internal.busy_ranges(uuid, tstzrange, timestamptz),
 internal.slot_is_free(uuid, text, tstzrange, timestamptz),
 internal.service_slots(uuid, timestamptz, timestamptz, integer, timestamptz),
 api.available_slots(uuid, timestamptz, timestamptz, integer),
-internal.offer_score(double precision, double precision, double precision, integer, integer),
-internal.quote_candidates(integer, extensions.geography, timestamptz, double precision, timestamptz),
+internal.offer_score(
+    double precision, double precision, double precision, integer, integer, double precision, double precision,
+    double precision
+),
+internal.quote_candidates(integer, extensions.geography, timestamptz, double precision, timestamptz, uuid),
 internal.quote_candidates_near(
-    integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz
+    integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz,
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
 ),
 internal.search_box(
     double precision, double precision, double precision, double precision, double precision, double precision
 ),
 internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
-    double precision[], double precision[], double precision[], double precision[], timestamptz
+    double precision[], double precision[], double precision[], double precision[], timestamptz,
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
 ),
-internal.find_offers(integer, extensions.geography, timestamptz, double precision, integer, timestamptz),
+internal.find_offers(integer, extensions.geography, timestamptz, double precision, integer, timestamptz, uuid),
 internal.quote(text, double precision, double precision, timestamptz, double precision, integer),
 api.quote(text, double precision, double precision, timestamptz, double precision, integer)
 from public, anon, customer, provider, ops, bookiji_worker;

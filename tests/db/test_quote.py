@@ -304,10 +304,36 @@ def test_the_score_follows_the_documented_formula(
     for provider, n, avg, price in [(near, 0, 0.0, 8000), (far, 20, 4.8, 10000)]:
         o = offers[provider]
         bayes = (5 * 4.0 + n * avg) / (5 + n)
+        # version 2 (active): reliability Q = 1 - 2% - 2% for a provider without history
+        expected = (
+            0.5 * (1 - o["distance_m"] / 10_000)
+            + 0.2 * (bayes - 1) / 4
+            + 0.2 * (8000 / price)
+            + 0.1 * 0.96
+        )
+        assert o["score"] == pytest.approx(expected, abs=1e-4)
+        assert o["ranking_version"] == 2
+        terms = o["explanation"]["terms"]
+        total = sum(float(t["contribution"]) for t in terms.values())
+        assert total == pytest.approx(o["score"], abs=3e-4)  # the contributions add up to it
+
+
+def test_version_1_is_the_formula_before_versions(
+    db: psycopg.Connection[Any], customer: uuid.UUID
+) -> None:
+    near = _quebec_provider(db, 1, price_cents=8000)
+    far = _quebec_provider(db, 4, price_cents=10000)
+    db.execute("update app.providers set rating_count = 20, rating_avg = 4.8 where id = %s", (far,))
+    db.execute("select internal.activate_ranking_version(1, 'back to the old formula')")
+    offers = {o["provider_id"]: o for o in _quebec_quote(db, customer)}
+    for provider, n, avg, price in [(near, 0, 0.0, 8000), (far, 20, 4.8, 10000)]:
+        o = offers[provider]
+        bayes = (5 * 4.0 + n * avg) / (5 + n)
         expected = (
             0.5 * (1 - o["distance_m"] / 10_000) + 0.3 * (bayes - 1) / 4 + 0.2 * (8000 / price)
         )
         assert o["score"] == pytest.approx(expected, abs=1e-4)
+        assert o["ranking_version"] == 1
 
 
 def test_equal_scores_go_to_the_nearer_provider(

@@ -147,7 +147,8 @@ def test_the_search_uses_the_search_key_index(db: psycopg.Connection[Any], busy_
             for r in db.execute(
                 "explain select * from internal.quote_candidates_in(1, internal.make_point(45.52, "
                 "-73.58), now() + interval '2 days', 10, 1000, 0.9, array[0.2], array[2], "
-                "array['infinity']::float8[], array[1000], now())"
+                "array['infinity']::float8[], array[1000], now(), 0.5, 0.2, 0.2, 0.1, '{}'::uuid[], "
+                "'{}'::float8[])"
             )
         )
     assert "services_category_id_search_key_idx" in plan, plan
@@ -159,9 +160,17 @@ def _stale_keys(db: psycopg.Connection[Any]) -> int:
         select count(*)
         from app.services as s
         inner join app.providers as p on s.provider_id = p.id
+        inner join app.ranking_versions as v on v.is_active
         where s.search_key::text is distinct from (
             case when s.is_active and p.is_active then
-                internal.search_key(p.lng, p.lat, p.rating_count, p.rating_avg, s.price_cents)
+                internal.search_key(
+                    p.lng, p.lat,
+                    internal.quality_term(
+                        p.rating_count, p.rating_avg, p.provider_cancellation_rate, p.no_show_rate,
+                        v.w_rating, v.w_reliability
+                    ),
+                    s.price_cents
+                )
             end
         )::text
         """
@@ -180,6 +189,11 @@ def test_search_keys_follow_providers_and_services(
     steps = [
         ("update app.providers set lat = lat + 0.01, lng = lng - 0.02 where id = %s", provider_id),
         ("update app.providers set rating_count = 90, rating_avg = 4.9 where id = %s", provider_id),
+        (
+            "update app.providers set provider_cancellation_rate = 0.1, no_show_rate = 0.05 "
+            "where id = %s",
+            provider_id,
+        ),
         ("update app.providers set is_active = false where id = %s", provider_id),
         ("update app.providers set is_active = true where id = %s", provider_id),
         ("update app.services set price_cents = price_cents + 500 where id = %s", service_id),
@@ -196,7 +210,9 @@ def test_search_keys_follow_providers_and_services(
         "where id = %s",
         (service_id,),
     ).fetchone()
-    assert key is not None and key[0] == pytest.approx(0.3 * ((20 + 90 * 4.9) / 95 - 1) / 4)
+    # version 2: 0.2 * R + 0.1 * Q
+    expected = 0.2 * ((20 + 90 * 4.9) / 95 - 1) / 4 + 0.1 * (1 - 0.1 - 0.05)
+    assert key is not None and key[0] == pytest.approx(expected)
     new = uuid.uuid4()
     db.execute(
         "insert into app.services (id, provider_id, category_id, name, duration_minutes, "

@@ -110,6 +110,9 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     ),
     "api.ops_providers(text,boolean,integer,uuid)": OPS,
     "api.ops_suspend_provider(uuid,text)": OPS,
+    # the quote's ranking versions (db/functions/36_ranking.sql)
+    "api.ops_ranking_versions()": OPS,
+    "api.ops_activate_ranking_version(integer,text)": OPS,
     "api.ops_reinstate_provider(uuid,text)": OPS,
     "api.ops_bookings(text,uuid,text,timestampwithtimezone,timestampwithtimezone,uuid,integer,uuid)": OPS,
     "api.ops_booking_story(uuid)": OPS,

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { categories, confirmBooking, quote } from "../api/bookings";
 import type { Category, Offer } from "../api/types";
 import { ErrorAlert, Field } from "../components/ui";
+import { OfferWhy } from "../components/why";
 import { distance, locale, money, number, t, when } from "../i18n";
 import { NEIGHBOURHOODS, TIME_ZONE, tomorrow, zonedInstant } from "../places";
 import { navigate } from "../router";
@@ -128,7 +129,7 @@ export function SearchPage(): JSX.Element {
                   <dt>{t("offer.rating")}</dt>
                   <dd>{o.rating ? `${number(o.rating)} / 5` : t("offer.noRating")}</dd>
                 </dl>
-                <p class="why">{t("offer.why", { score: number(o.score ?? 0, 2) })}</p>
+                <OfferWhy explanation={o.explanation} score={o.score ?? 0} />
                 <button type="button" disabled={busy} onClick={() => book(o)}>
                   {t("offer.book", { name: o.provider_name ?? "" })}
                 </button>
