@@ -674,11 +674,17 @@ select
     q.expires_at,
     i.rank,
     i.cancel_notice_hours,
-    i.cancel_fee_cents
+    i.cancel_fee_cents,
+    t.gst_cents,
+    t.qst_cents,
+    i.price_cents + t.gst_cents + t.qst_cents as total_cents,
+    t.gst_number,
+    t.qst_number
 from app.quote_items as i
 inner join app.quotes as q on i.quote_id = q.id
 inner join app.providers as p on i.provider_id = p.id
 inner join app.services as s on i.service_id = s.id
+cross join lateral internal.provider_taxes(i.provider_id, i.price_cents) as t
 where q.customer_id = (select auth.uid());
 comment on view api.my_quote_offers is
 $$The offers of the caller's own quotes (role customer), with the locked-in price and cancellation policy.
@@ -703,6 +709,13 @@ comment on column api.my_quote_offers.rank is 'Position in the quote, 1 = best.'
 comment on column api.my_quote_offers.cancel_notice_hours is
 'Locked-in policy: free cancellation up to this many hours before.';
 comment on column api.my_quote_offers.cancel_fee_cents is 'Locked-in policy: fee for a later cancellation, in cents.';
+comment on column api.my_quote_offers.gst_cents is
+'GST on the price (5%, half up to the cent; 0 if the provider is not GST-registered), see api.set_tax_registration.';
+comment on column api.my_quote_offers.qst_cents is
+'QST on the price (9.975%, half up to the cent; 0 if the provider is not QST-registered).';
+comment on column api.my_quote_offers.total_cents is 'price_cents + gst_cents + qst_cents: what the service costs, taxes included.';
+comment on column api.my_quote_offers.gst_number is 'The provider''s GST registration number (null: charges no GST).';
+comment on column api.my_quote_offers.qst_number is 'The provider''s QST registration number (null: charges no QST).';
 
 create or replace trigger _010_read_only
 instead of insert or update or delete on api.my_quote_offers
