@@ -269,6 +269,20 @@ class MyQuoteOffers(BaseModel):
     expires_at: Annotated[
         AwareDatetime | None, Field(description='When the quote expires.')
     ] = None
+    gst_cents: Annotated[
+        int | None,
+        Field(
+            description='GST on the price (5%, half up to the cent; 0 if the provider is not GST-registered), see api.set_tax_registration.',
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
+    gst_number: Annotated[
+        str | None,
+        Field(
+            description="The provider's GST registration number (null: charges no GST)."
+        ),
+    ] = None
     price_cents: Annotated[
         int | None,
         Field(description='Locked-in price, in cents.', ge=-2147483648, le=2147483647),
@@ -278,6 +292,20 @@ class MyQuoteOffers(BaseModel):
     )
     provider_name: Annotated[
         str | None, Field(description="The provider's business name.")
+    ] = None
+    qst_cents: Annotated[
+        int | None,
+        Field(
+            description='QST on the price (9.975%, half up to the cent; 0 if the provider is not QST-registered).',
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
+    qst_number: Annotated[
+        str | None,
+        Field(
+            description="The provider's QST registration number (null: charges no QST)."
+        ),
     ] = None
     quote_id: Annotated[
         UUID | None,
@@ -303,6 +331,14 @@ class MyQuoteOffers(BaseModel):
     service_name: Annotated[str | None, Field(description="The service's name.")] = None
     starts_at: Annotated[
         AwareDatetime | None, Field(description='Start of the appointment.')
+    ] = None
+    total_cents: Annotated[
+        int | None,
+        Field(
+            description='price_cents + gst_cents + qst_cents: what the service costs, taxes included.',
+            ge=-2147483648,
+            le=2147483647,
+        ),
     ] = None
 
 
@@ -1452,6 +1488,13 @@ class RpcBookingPaymentPostRequest(BaseModel):
     booking_id: UUID
 
 
+class RpcBookingReceiptPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    booking_id: UUID
+
+
 class RpcCancelBookingPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1813,6 +1856,12 @@ class RpcMyProviderBookingsPostResponse(
     root: list[RpcMyProviderBookingsPostResponseItem]
 
 
+class RpcMyTaxRegistrationPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+
+
 class RpcNotificationPreferencesGetResponseItem(BaseModel):
     category: str | None = None
     editable: bool | None = None
@@ -1980,6 +2029,53 @@ class RpcOpsBookingsPostResponse(RootModel[list[RpcOpsBookingsPostResponseItem]]
     root: list[RpcOpsBookingsPostResponseItem]
 
 
+class RpcOpsDisputesGetResponseItem(BaseModel):
+    amount_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    booking_id: UUID | None = None
+    closed_at: AwareDatetime | None = None
+    currency: str | None = None
+    evidence_due_by: AwareDatetime | None = None
+    id: str | None = None
+    opened_at: AwareDatetime | None = None
+    outcome: str | None = None
+    payment_id: UUID | None = None
+    reason: str | None = None
+    status: str | None = None
+    stripe_charge_id: str | None = None
+    stripe_payment_intent_id: str | None = None
+
+
+class RpcOpsDisputesGetResponse(RootModel[list[RpcOpsDisputesGetResponseItem]]):
+    root: list[RpcOpsDisputesGetResponseItem]
+
+
+class RpcOpsDisputesPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    open_only: bool | None = False
+
+
+class RpcOpsDisputesPostResponseItem(BaseModel):
+    amount_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    booking_id: UUID | None = None
+    closed_at: AwareDatetime | None = None
+    currency: str | None = None
+    evidence_due_by: AwareDatetime | None = None
+    id: str | None = None
+    opened_at: AwareDatetime | None = None
+    outcome: str | None = None
+    payment_id: UUID | None = None
+    reason: str | None = None
+    status: str | None = None
+    stripe_charge_id: str | None = None
+    stripe_payment_intent_id: str | None = None
+
+
+class RpcOpsDisputesPostResponse(RootModel[list[RpcOpsDisputesPostResponseItem]]):
+    root: list[RpcOpsDisputesPostResponseItem]
+
+
 class RpcOpsForceCancelPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -2074,6 +2170,14 @@ class RpcPingPostRequest(BaseModel):
     )
 
 
+class RpcProviderStatementPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    period_from: date
+    period_to: date
+
+
 class RpcQueueStatsGetResponseItem(BaseModel):
     newest_msg_age_sec: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = (
         None
@@ -2138,9 +2242,13 @@ class RpcQuotePostResponseItem(BaseModel):
     distance_m: float | None = None
     ends_at: AwareDatetime | None = None
     expires_at: AwareDatetime | None = None
+    gst_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    gst_number: str | None = None
     price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     provider_id: UUID | None = None
     provider_name: str | None = None
+    qst_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    qst_number: str | None = None
     quote_id: UUID | None = None
     rank: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     rating: float | None = None
@@ -2148,6 +2256,7 @@ class RpcQuotePostResponseItem(BaseModel):
     service_id: UUID | None = None
     service_name: str | None = None
     starts_at: AwareDatetime | None = None
+    total_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
 
 
 class RpcQuotePostResponse(RootModel[list[RpcQuotePostResponseItem]]):
@@ -2208,6 +2317,14 @@ class RpcSetNotificationPreferencePostRequest(BaseModel):
     category: str
     email: bool | None = None
     sms: bool | None = None
+
+
+class RpcSetTaxRegistrationPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    gst_number: str
+    qst_number: str
 
 
 class RpcSignupPostRequest(BaseModel):
