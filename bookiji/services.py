@@ -42,7 +42,7 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
     from localstripe.resources import store
     from localstripe.server import app
 
-    from bookiji import stripe_connect
+    from bookiji import stripe_connect, stripe_disputes
 
     dirty = False
 
@@ -63,6 +63,7 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
     store.dump_to_disk = mark_dirty  # the store calls it after every change
     app.middlewares.insert(0, web.middleware(_stripe_js_additions))
     stripe_connect.install(app)  # Stripe Connect, which localstripe lacks
+    stripe_disputes.install(app)  # card disputes and Stripe's dispute test cards
     if state is not None:
         state.parent.mkdir(parents=True, exist_ok=True)
         if state.exists():
