@@ -1,4 +1,4 @@
-"""Card disputes for the development Stripe fake (localstripe has none; docs/disputes.md).
+"""Card disputes for the development Stripe fake (localstripe has none; docs/money.md).
 
 Installed on localstripe's aiohttp app by ``bookiji localstripe`` (bookiji/services.py),
 next to bookiji/stripe_connect.py. It follows Stripe's test mode, so that the product's

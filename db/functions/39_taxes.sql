@@ -1,7 +1,7 @@
 -- Quebec's sales taxes: GST (federal, 5%) and QST (Quebec, 9.975%) on the
 -- service price, charged by a provider only while it is registered for them
 -- (a small supplier below the $30,000 threshold need not register and
--- charges none). docs/taxes.md is the reader's version.
+-- charges none). docs/money.md is the reader's version.
 --
 -- Rounding: per line (one booking is one line), each tax separately, half up
 -- to the cent: gst_cents = round(price_cents * 0.05), qst_cents =

@@ -1,4 +1,4 @@
--- Receipts and statements (docs/taxes.md).
+-- Receipts and statements (docs/money.md).
 --
 --   internal.booking_receipt_json   a booking's receipt: price, each tax with the provider's
 --                                   registration number, the total, the deposit, what was paid,

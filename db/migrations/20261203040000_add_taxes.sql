@@ -1,6 +1,6 @@
 -- migrate:up
 -- Quebec's sales taxes (GST 5%, QST 9.975%; db/functions/39_taxes.sql,
--- docs/taxes.md). A provider charges a tax only while registered for it: its
+-- docs/money.md). A provider charges a tax only while registered for it: its
 -- registration numbers live in their own table (one row per provider, either
 -- number may be null: a small supplier below the threshold is registered for
 -- neither and charges none). The format is checked here; the GST number's

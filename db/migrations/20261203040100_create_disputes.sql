@@ -1,6 +1,6 @@
 -- migrate:up
 -- Card disputes (chargebacks): Stripe's charge.dispute.created / .updated /
--- .closed events (db/functions/54_payments.sql, docs/disputes.md). One row per
+-- .closed events (db/functions/54_payments.sql, docs/money.md). One row per
 -- Stripe Dispute, keyed by its id, with Stripe's reason and status as
 -- received; `outcome` is set when it closes (won, lost, or warning_closed for
 -- an inquiry that never became a chargeback). The booking carries the flag
