@@ -185,4 +185,3 @@ def install(app: web.Application) -> None:
     app.router.add_get("/v1/disputes/{id}", retrieve_dispute)
     app.router.add_post("/v1/disputes/{id}", update_dispute)
     app.router.add_post("/v1/disputes/{id}/close", close_dispute)
-

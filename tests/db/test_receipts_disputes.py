@@ -85,7 +85,13 @@ def test_the_statement_sums_charges_taxes_and_refunds_of_the_period(
     second = _paid(db, shop, 3)
     unpaid = bk.book(db, shop, catalog.next_weekday(4, at="10:00"))
     call_as(
-        db, "ops", uuid.uuid4(), "select internal.ops_refund(%s, %s, %s)", second["id"], 500, "goodwill"
+        db,
+        "ops",
+        uuid.uuid4(),
+        "select internal.ops_refund(%s, %s, %s)",
+        second["id"],
+        500,
+        "goodwill",
     )
     starts = [
         one(db, "select lower(during) from app.bookings where id = %s", x["id"])
@@ -124,7 +130,12 @@ def test_the_statement_sums_charges_taxes_and_refunds_of_the_period(
 
 @pytest.mark.parametrize(
     ("period_from", "period_to"),
-    [(None, "2027-01-01"), ("2027-01-01", None), ("2027-01-02", "2027-01-01"), ("2026-01-01", "2027-06-01")],
+    [
+        (None, "2027-01-01"),
+        ("2027-01-01", None),
+        ("2027-01-02", "2027-01-01"),
+        ("2026-01-01", "2027-06-01"),
+    ],
 )
 def test_a_bad_statement_period_is_refused(
     db: psycopg.Connection[Any], shop: bk.Shop, period_from: Any, period_to: Any
@@ -165,11 +176,14 @@ def test_a_dispute_flags_the_booking_notifies_ops_and_blocks_refunds(
         "dispute opened"
     )
     assert one(db, "select dispute_status from app.bookings where id = %s", b["id"]) == "open"
-    assert one(
-        db,
-        "select count(*) from app.notifications where event = 'dispute_opened' and recipient_id = %s",
-        ops,
-    ) == 1
+    assert (
+        one(
+            db,
+            "select count(*) from app.notifications where event = 'dispute_opened' and recipient_id = %s",
+            ops,
+        )
+        == 1
+    )
     with pytest.raises(psycopg.Error) as err:
         call_as(db, "ops", ops, "select internal.ops_refund(%s, %s, %s)", b["id"], 100, "sorry")
     assert err.value.diag.message_hint == "conflict"
@@ -185,7 +199,9 @@ def test_a_dispute_flags_the_booking_notifies_ops_and_blocks_refunds(
     assert row == ("lost", "lost", 1162, "fraudulent")
     assert one(db, "select dispute_status from app.bookings where id = %s", b["id"]) == "lost"
     assert one(db, "select count(*) from app.notifications where event like 'dispute_%%'") == 2
-    receipt = call_as(db, "customer", _customer(db, b), "select internal.booking_receipt(%s)", b["id"])
+    receipt = call_as(
+        db, "customer", _customer(db, b), "select internal.booking_receipt(%s)", b["id"]
+    )
     assert (receipt["disputed_lost_cents"], receipt["dispute_status"]) == (1162, "lost")
     actions = [
         r[0]
