@@ -127,7 +127,8 @@ def receipt_view(data: Any, locale: str) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise PermanentError("notification data: receipt must be an object")
     currency = str(data.get("currency") or "CAD")
-    charge = data.get("charge") if isinstance(data.get("charge"), dict) else {}
+    found = data.get("charge")
+    charge: dict[str, Any] = found if isinstance(found, dict) else {}
 
     def m(cents: int) -> str:
         return money(cents, currency, locale)
