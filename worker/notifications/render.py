@@ -116,7 +116,7 @@ def _cents(data: dict[str, Any], key: str) -> int:
 
 def _rate(value: Any, locale: str) -> str:
     """A tax rate as a percentage: ``9.975%`` / ``9,975 %``."""
-    text = f"{Decimal(str(value)) * 100:f}".rstrip("0").rstrip(".")
+    text = f"{(Decimal(str(value)) * 100).normalize():f}"
     return f"{text.replace('.', ',')}{NNBSP}%" if locale == "fr" else f"{text}%"
 
 
