@@ -26,7 +26,9 @@ QST = "1234567890TQ0001"
 def _paid(db: psycopg.Connection[Any], locale: str, *, registered: bool) -> tuple[Any, str, str]:
     shop = bk.open_shop(db, price_cents=4500, deposit_cents=1010)
     if registered:
-        call_as(db, "provider", shop.owner_id, "select internal.set_tax_registration(%s, %s)", GST, QST)
+        call_as(
+            db, "provider", shop.owner_id, "select internal.set_tax_registration(%s, %s)", GST, QST
+        )
     customer = create_user(db, "customer", locale=locale)
     start = catalog.next_weekday(2, at="10:00")
     b = bk.confirm(db, customer, bk.quote(db, customer, shop, start), shop.provider_id)
@@ -61,9 +63,7 @@ def test_the_customer_gets_an_html_receipt_with_the_taxes_and_the_numbers(
     ):
         assert part in html, part
     assert "GST no. 123456782RT0001" in text_of(msg)
-    assert one(
-        db, "select status from app.notifications where event = 'payment_receipt'"
-    ) == "sent"
+    assert one(db, "select status from app.notifications where event = 'payment_receipt'") == "sent"
 
 
 def test_a_french_customer_of_an_unregistered_provider_gets_a_receipt_without_tax(
@@ -105,4 +105,3 @@ def test_ops_are_emailed_when_a_dispute_opens_and_closes(
     opened = [m for m in mailbox.to(address) if "opened" in str(m["Subject"])][0]
     assert dispute["id"] in html_of(opened) and "fraudulent" in text_of(opened)
     assert str(b["id"]) in text_of(opened)
-
