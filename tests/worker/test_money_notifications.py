@@ -102,6 +102,6 @@ def test_ops_are_emailed_when_a_dispute_opens_and_closes(
         f"Dispute closed ({outcome}): $11.62 CAD for Cut",
         "Dispute opened: $11.62 CAD for Cut",
     ]
-    opened = [m for m in mailbox.to(address) if "opened" in str(m["Subject"])][0]
+    opened = next(m for m in mailbox.to(address) if "opened" in str(m["Subject"]))
     assert dispute["id"] in html_of(opened) and "fraudulent" in text_of(opened)
     assert str(b["id"]) in text_of(opened)
