@@ -140,7 +140,10 @@ PROJECT = {"worker", "realtime", "bookiji", "bookiji_seed", "bench", "tests", "_
 # Development tooling built on a dev-only package at module level (localstripe's classes
 # are subclassed): allowed only while no module of the command line imports it at module
 # level (checked below), so that it loads only inside the command that starts the service.
-DEV_ONLY_MODULES = {"bookiji/stripe_connect.py": "bookiji.stripe_connect"}
+DEV_ONLY_MODULES = {
+    "bookiji/stripe_connect.py": "bookiji.stripe_connect",
+    "bookiji/stripe_disputes.py": "bookiji.stripe_disputes",
+}
 
 
 def test_what_runs_in_production_needs_only_the_runtime_lock() -> None:
@@ -165,6 +168,8 @@ def test_dev_only_modules_are_imported_only_inside_commands() -> None:
     eager = []
     for d in ("worker", "realtime", "bookiji", "db/seed"):
         for path in sources(d):
+            if path.relative_to(ROOT).as_posix() in DEV_ONLY_MODULES:
+                continue  # one dev-only module may build on another (disputes on Connect's helpers)
             for node in ast.parse(path.read_text()).body:
                 names: list[str] = []
                 if isinstance(node, ast.Import):

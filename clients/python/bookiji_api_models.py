@@ -2323,8 +2323,8 @@ class RpcSetTaxRegistrationPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    gst_number: str
-    qst_number: str
+    gst_number: str | None = None
+    qst_number: str | None = None
 
 
 class RpcSignupPostRequest(BaseModel):

@@ -14601,8 +14601,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    gst_number: string;
-                    qst_number: string;
+                    gst_number?: string;
+                    qst_number?: string;
                 };
             };
         };
