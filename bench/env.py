@@ -158,6 +158,27 @@ class BenchEnv:
             )
         return self._apis[key]
 
+    def cached_api(self, url: str, ttl: int = 60) -> procs.ApiServer:
+        """nginx (with the catalog cache and the read router, no replica) → PostgREST over
+        the database at ``url``; started once."""
+        key = f"{url}#cached"
+        if key not in self._apis:
+            dbname = config.dbname_of(url)
+            read_path = procs.ReadPath(
+                primary_url=config.with_credentials(
+                    url, "authenticator", self.settings.authenticator_password, dbname
+                ),
+                cache_ttl=ttl,
+            )
+            self._apis[key] = self._run_api(
+                f"api-{dbname}-cached",
+                pre_request=True,
+                with_nginx=True,
+                db_url=url,
+                read_path=read_path,
+            )
+        return self._apis[key]
+
     def realtime_api_for(self, url: str, clients: int) -> procs.ApiServer:
         """nginx → PostgREST and the real-time service over another database, for
         ``clients`` WebSocket clients from 127.0.0.1: the per-address caps (nginx's
@@ -325,6 +346,7 @@ class BenchEnv:
         db_url: str | None = None,
         pooled: bool = False,
         replicas: int = 1,
+        read_path: procs.ReadPath | None = None,
     ) -> procs.ApiServer:
         db_url = db_url or self.db_url
         dbname = config.dbname_of(db_url)
@@ -344,6 +366,7 @@ class BenchEnv:
                 costly_anonymous=NO_LIMIT,
                 pooled=pooled,
                 replicas=replicas,
+                read_path=read_path,
             )
         )
 

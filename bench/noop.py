@@ -8,9 +8,15 @@ from worker import registry, stripe_client
 from worker.errors import RetryableError
 
 
-@registry.handler("bench.noop")
+@registry.handler("bench.noop", batch=True)
 def noop(ctx: registry.Context, body: dict[str, Any]) -> None:
-    """Do nothing: what is left is the worker's own cost per message."""
+    """Do nothing: what is left is the worker's own cost per message. Batched (idempotent,
+    cheap, pure SQL): the messages of one read run and are archived in one transaction."""
+
+
+@registry.handler("bench.noop_single")
+def noop_single(ctx: registry.Context, body: dict[str, Any]) -> None:
+    """Do nothing, one message per transaction: the cost of a handler that is not batched."""
 
 
 @registry.handler("bench.flaky")

@@ -185,6 +185,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     stack.check_ports(s, scale)  # before the cluster starts or anything is deployed
     stack.ensure_database_server(s)
     deploy.deploy(s)
+    stack.ensure_replica(s)
     token = None
     try:
         from bookiji import demo
@@ -196,6 +197,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         return stack.up(s, token, scale)
     finally:
         if s.embedded and not args.keep_db:
+            stack.replica_cluster(s).stop()
             stack.embedded_cluster(s).stop()
 
 
@@ -253,7 +255,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_localstripe(args: argparse.Namespace) -> int:
     from bookiji import services
 
-    services.run_localstripe(args.host, args.port, Path(args.state) if args.state else None)
+    webhook = None
+    if args.webhook:
+        secret = os.environ.get("STRIPE_WEBHOOK_SECRET") or ""
+        if not secret:
+            print("localstripe: --webhook needs STRIPE_WEBHOOK_SECRET", file=sys.stderr)
+            return 2
+        webhook = (args.webhook, secret)
+    services.run_localstripe(
+        args.host, args.port, Path(args.state) if args.state else None, webhook
+    )
     return 0
 
 
@@ -298,8 +309,27 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
         max_body=s.max_body,
         realtime_host=rt_host or "127.0.0.1",
         realtime_port=int(rt_port) if rt_port else None,
+        web_dir=Path(args.web) if args.web else None,
+        app_config=s.app_config() if args.web else None,
     )
     print(f"wrote {gateway.prepare(cfg)}")
+    return 0
+
+
+def cmd_read_router(args: argparse.Namespace) -> int:
+    """The read router of the public catalog (bookiji/readpath.py) until SIGTERM/SIGINT."""
+    import signal
+    import threading
+
+    from bookiji import readpath
+
+    s = _settings()
+    router = readpath.router_for(s)
+    router.serve_metrics(s.read_router_metrics_port)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    router.run(stop)
     return 0
 
 
@@ -474,6 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="keep the fake's objects in this file across restarts (default: memory only)",
     )
+    ls.add_argument(
+        "--webhook",
+        default=None,
+        metavar="URL",
+        help="send the signed webhook events to URL (with STRIPE_WEBHOOK_SECRET), from the start",
+    )
     ls.set_defaults(func=cmd_localstripe)
 
     sm = sub.add_parser("smtp-sink", help="run the SMTP sink (on 127.0.0.1 unless --host)")
@@ -495,8 +531,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--realtime", default=None, help="host:port of the real-time service (/realtime)"
     )
     gc.add_argument("--home", default="/var/lib/bookiji/gateway")
-    gc.add_argument("--user", default="nginx", help="the user nginx's workers run as in its image")
+    gc.add_argument(
+        "--user",
+        default=None,
+        help="the user nginx's workers run as when nginx starts as root (default: none, "
+        "nginx runs as the image's user, bookiji)",
+    )
+    gc.add_argument(
+        "--web", default=None, help="the built web app (web/dist) to serve at /app/; default: none"
+    )
     gc.set_defaults(func=cmd_gateway_config)
+
+    sub.add_parser(
+        "read-router",
+        help="route the public catalog's reads (replica lag, cache versions; `bookiji up` runs it)",
+    ).set_defaults(func=cmd_read_router)
 
     pb = sub.add_parser(
         "pgbouncer", help="run PgBouncer (transaction mode) in front of a server (for containers)"

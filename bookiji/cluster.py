@@ -35,6 +35,10 @@ SERVER_SETTINGS: dict[str, str] = {
     # selectivity is guessed low) for ~700 ms of a 1.8 s call; see README.
     "jit": "off",
     "deadlock_timeout": "'1s'",
+    # autovacuum looks at each database every 10 s instead of every minute: a
+    # queue table's dead rows (consumed messages) slow every read until vacuumed
+    # (docs/operations.md#maintenance)
+    "autovacuum_naptime": "'10s'",
     "log_min_messages": "warning",
     "log_min_error_statement": "panic",
     "timezone": "'UTC'",
@@ -240,6 +244,9 @@ class Cluster:
             f"port = {self.port}",
             f"unix_socket_directories = '{self.socket_dir}'",
             "wal_level = replica",
+            # a replication slot (the read replica's, bookiji/readpath.py) keeps WAL for a
+            # stopped replica; past this much the slot is invalidated instead of the disk filled
+            "max_slot_wal_keep_size = '2GB'",
         ]
         if self.archive_dir is not None:
             server_owned_dir(self.archive_dir, f"{self.name}-wal")

@@ -55,6 +55,15 @@ DEFAULTS: dict[str, str] = {
     "PGBOUNCER_PORT": "6432",
     "PGBOUNCER_POOL_SIZE": "20",
     "BOOKIJI_WAL_ARCHIVE": "1",
+    # the read replica and the catalog cache (docs/operations.md, "Read replica", "Caching")
+    "BOOKIJI_REPLICA": "0",
+    "BOOKIJI_REPLICA_PG_PORT": "54324",
+    "REPLICA_PGRST_PORT": "3004",
+    "REPLICA_PGRST_ADMIN_PORT": "3005",
+    "REPLICA_MAX_LAG_SECONDS": "2",
+    "BOOKIJI_CACHE": "1",
+    "CACHE_TTL_SECONDS": "5",
+    "READ_ROUTER_METRICS_PORT": "9465",
     "PGRST_DB_MAX_ROWS": "1000",
     "PGRST_LOG_LEVEL": "error",
     "JWT_AUD": "bookiji",
@@ -151,6 +160,14 @@ class Settings:
     pgbouncer_port: int
     pgbouncer_pool_size: int
     wal_archive: bool  # the embedded cluster archives its WAL into .data/backups/wal
+    replica: bool  # a streaming replica of the embedded cluster serves the public catalog
+    replica_pg_port: int
+    replica_pgrst_port: int
+    replica_pgrst_admin_port: int
+    replica_max_lag: float  # seconds behind the primary past which reads go to the primary
+    cache: bool  # nginx caches anonymous catalog reads (bookiji/readpath.py)
+    cache_ttl: int
+    read_router_metrics_port: int
     pgrst_db_max_rows: int
     pgrst_log_level: str
     stripe_secret_key: str
@@ -234,6 +251,19 @@ class Settings:
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
     @property
+    def replicated(self) -> bool:
+        """The read replica runs: BOOKIJI_REPLICA=1, for the embedded cluster only."""
+        return self.replica and self.embedded
+
+    @property
+    def replica_url(self) -> str:
+        """The authenticator on the replica (read-only: a hot standby)."""
+        parts = urlsplit(self.authenticator_url)
+        userinfo = parts.netloc.rpartition("@")[0]
+        netloc = f"{userinfo}@127.0.0.1:{self.replica_pg_port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+    @property
     def realtime_url(self) -> str:
         """The real-time service through nginx (docs/realtime.md)."""
         return f"ws://{self.api_host}:{self.api_port}/realtime"
@@ -297,6 +327,14 @@ def load() -> Settings:
         pgbouncer_port=int(_env("PGBOUNCER_PORT")),
         pgbouncer_pool_size=int(_env("PGBOUNCER_POOL_SIZE")),
         wal_archive=_env("BOOKIJI_WAL_ARCHIVE") not in ("0", "false", "no", "off"),
+        replica=_env("BOOKIJI_REPLICA") not in ("0", "false", "no", "off"),
+        replica_pg_port=int(_env("BOOKIJI_REPLICA_PG_PORT")),
+        replica_pgrst_port=int(_env("REPLICA_PGRST_PORT")),
+        replica_pgrst_admin_port=int(_env("REPLICA_PGRST_ADMIN_PORT")),
+        replica_max_lag=float(_env("REPLICA_MAX_LAG_SECONDS")),
+        cache=_env("BOOKIJI_CACHE") not in ("0", "false", "no", "off"),
+        cache_ttl=int(_env("CACHE_TTL_SECONDS")),
+        read_router_metrics_port=int(_env("READ_ROUTER_METRICS_PORT")),
         pgrst_db_max_rows=int(_env("PGRST_DB_MAX_ROWS")),
         pgrst_log_level=_env("PGRST_LOG_LEVEL"),
         stripe_secret_key=_env("STRIPE_SECRET_KEY"),

@@ -59,6 +59,13 @@ class GatewayConfig:
     # configuration it reads at /app/config.json (no rebuild per environment); none: no app
     web_dir: Path | None = None
     app_config: dict[str, str] | None = None
+    # the public catalog's read path (bookiji/readpath.py, docs/operations.md "Read
+    # replica", "Caching"): anonymous GETs of the catalog go where the read router's state
+    # file says (the replica's PostgREST on replica_port, or the primary's), through
+    # nginx's cache for cache_ttl seconds (0: no cache). None: no read path at all.
+    read_state: Path | None = None
+    replica_port: int | None = None
+    cache_ttl: int = 0
 
     @property
     def access_log(self) -> Path:
@@ -96,6 +103,77 @@ def _postgrest_upstream(cfg: GatewayConfig) -> str:
     upstream postgrest {{
 {servers}        keepalive 64;
     }}
+"""
+
+
+def _read_path_http(cfg: GatewayConfig) -> str:
+    if cfg.read_state is None:
+        return ""
+    # the replica's PostgREST, and the primary's as backups: a refused connection, a
+    # timeout or a 502/503/504 from the replica's (its database stopped) goes on to the
+    # primary's; every request here is an anonymous GET, safe to send again
+    replica = ""
+    if cfg.replica_port is not None:
+        backups = "".join(
+            f"        server {cfg.upstream_host}:{port} backup;\n"
+            for port in (cfg.upstream_port, *cfg.extra_upstream_ports)
+        )
+        replica = f"""    upstream postgrest_replica {{
+        server {cfg.upstream_host}:{cfg.replica_port} max_fails=1 fail_timeout=2s;
+{backups}        keepalive 16;
+    }}
+"""
+    cache = (
+        f"    proxy_cache_path {cfg.home / 'cache'} levels=1:2 keys_zone=catalog:10m"
+        " max_size=256m inactive=10m use_temp_path=off;\n"
+        if cfg.cache_ttl > 0
+        else ""
+    )
+    return f"""
+    js_var $read_state_file {cfg.read_state};
+    js_var $catalog_ttl {cfg.cache_ttl};
+    js_var $catalog_upstream postgrest;
+    js_var $catalog_key;
+{cache}{replica}"""
+
+
+def _read_path_location(cfg: GatewayConfig) -> str:
+    if cfg.read_state is None:
+        return ""
+    cache = ""
+    if cfg.cache_ttl > 0:
+        # The key: the scope's version (bumped by the read router when the catalog
+        # changes: every older entry becomes unreachable), the URL and each header the
+        # answer depends on. Nothing personal: upstream.js sends only requests without
+        # Authorization here, and a request with credentials would neither read nor fill it.
+        cache = f"""            proxy_cache catalog;
+            proxy_cache_key "$catalog_key|$request_uri|$http_accept|$http_prefer|$http_range|$http_accept_profile";
+            proxy_cache_valid 200 {cfg.cache_ttl}s;
+            # no proxy_cache_lock: its waiters poll every 500 ms (a 0.5 s tail on every
+            # purge); concurrent misses go to PostgREST as they would without a cache. An
+            # expired entry being refreshed is served to the others meanwhile.
+            proxy_cache_use_stale updating;
+            proxy_cache_bypass $http_authorization $http_cookie;
+            proxy_no_cache $http_authorization $http_cookie;
+"""
+    return f"""
+        # anonymous reads of the public catalog (upstream.js, readRoute)
+        location = /_catalog {{
+            internal;
+            proxy_pass http://$catalog_upstream$request_uri;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Request-Id $request_id;
+            proxy_read_timeout 60s;
+            proxy_next_upstream error timeout http_502 http_503 http_504;
+            proxy_next_upstream_tries 3;
+            proxy_buffer_size 16k;
+            proxy_buffers 8 16k;
+            subrequest_output_buffer_size {cfg.max_answer};
+{cache}        }}
 """
 
 
@@ -241,7 +319,7 @@ http {{
     limit_conn_zone $costly_address zone=costly_per_address:10m;
     limit_conn_zone $costly_anon zone=costly_anonymous:64k;
     limit_conn_status 429;
-{_postgrest_upstream(cfg)}{_realtime_upstream(cfg)}
+{_postgrest_upstream(cfg)}{_realtime_upstream(cfg)}{_read_path_http(cfg)}
     server {{
         listen {cfg.listen_host}:{cfg.listen_port};
         default_type application/json;
@@ -258,7 +336,7 @@ http {{
             error_page 429 = @rate_limited;
             error_page 413 = @too_large;
         }}
-{_realtime_location(cfg)}{_app_locations(cfg)}
+{_realtime_location(cfg)}{_app_locations(cfg)}{_read_path_location(cfg)}
         # the OpenAPI 3.1 document (api.openapi(), docs/api.md) at a stable path
         location = /openapi.json {{
             limit_req zone=per_address burst={cfg.burst_per_address} nodelay;

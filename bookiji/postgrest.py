@@ -18,6 +18,7 @@ def render_config(
     pre_request: bool = True,
     public_url: str | None = None,
     pooled: bool = False,
+    read_only: bool = False,
 ) -> str:
     """``public_url``: the address clients use (the gateway), which the OpenAPI
     document names as its host; default ``settings.api_url``. PostgREST would
@@ -27,7 +28,10 @@ def render_config(
     PostgREST then prepares no statements (PgBouncer 1.18 cannot route them) and does
     not LISTEN for ``NOTIFY pgrst`` (a LISTEN through transaction pooling hears
     nothing): the schema cache is reloaded by SIGUSR1 instead, which `bookiji up`
-    sends when it hears that NOTIFY on a direct connection."""
+    sends when it hears that NOTIFY on a direct connection.
+
+    ``read_only``: ``db_uri`` is the read replica, a hot standby (bookiji/readpath.py),
+    where LISTEN is refused: no channel either, reloads by SIGUSR1 as above."""
 
     def q(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -38,7 +42,7 @@ def render_config(
         "db-anon-role": q("anon"),
         "db-pool": str(settings.pgrst_db_pool),
         "db-max-rows": str(settings.pgrst_db_max_rows),
-        "db-channel-enabled": "false" if pooled else "true",
+        "db-channel-enabled": "false" if pooled or read_only else "true",
         "db-prepared-statements": "false" if pooled else "true",
         "db-plan-enabled": "false",
         "jwt-secret": q(settings.jwt_secret),

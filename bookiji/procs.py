@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bookiji import deploy, gateway, pgbouncer, postgrest
@@ -82,6 +84,9 @@ class ApiServer:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)  # every PostgREST
     postgrest_urls: list[str] = field(default_factory=list)
     pooler: pgbouncer.PoolerConfig | None = None  # PgBouncer, when pooled
+    replica_process: subprocess.Popen[bytes] | None = None  # the replica's PostgREST
+    router: Any = None  # the read router (bookiji/readpath.py), with a read path
+    router_stop: threading.Event | None = None  # set: the router ends
 
     def pooler_url(self, user: str, password: str) -> str:
         """``user`` on this server's database through PgBouncer (started ``pooled``)."""
@@ -90,6 +95,22 @@ class ApiServer:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+@dataclass(frozen=True)
+class ReadPath:
+    """The public catalog's read path of ``run_api`` (bookiji/readpath.py)."""
+
+    primary_url: str  # the read router's LISTEN connection (authenticator, direct)
+    replica_url: str | None = None  # authenticator on the replica; None: no replica
+    cache_ttl: int = 5  # seconds; 0: no cache
+    max_lag: float = 2.0
+
+
+def readpath_state(home: Path) -> Path:
+    from bookiji import readpath
+
+    return readpath.state_file(home)
 
 
 @dataclass
@@ -200,6 +221,7 @@ def run_api(
     worker_connections: int = 2048,
     web_dir: Path | None = None,
     app_config: dict[str, str] | None = None,
+    read_path: ReadPath | None = None,
 ) -> Iterator[ApiServer]:
     """Start PostgREST over ``authenticator_url`` (and nginx in front), yield, stop both.
 
@@ -209,6 +231,9 @@ def run_api(
     real-time service's delivery pool) and PostgreSQL; ``server.pooler_url(...)`` names
     it, with ``pool_size`` server connections per role. ``replicas`` PostgREST processes run behind nginx's upstream.
     Everything the processes write (config, logs, nginx's temp files) goes under ``home``.
+    With ``read_path``, the public catalog's read path (bookiji/readpath.py): a read-only
+    PostgREST over its replica, if it names one, nginx's catalog cache, and the read router
+    in a thread of this process (``server.router``).
     """
     home.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
@@ -286,6 +311,47 @@ def run_api(
             rt.start()
             stack.callback(rt.stop)
             server.realtime = rt
+        replica_port: int | None = None
+        if read_path is not None and read_path.replica_url is not None:
+            replica_port = free_port()
+            replica_admin = free_port()
+            conf = postgrest.write_config(
+                home / "postgrest-replica.conf",
+                postgrest.render_config(
+                    settings,
+                    db_uri=read_path.replica_url,
+                    port=replica_port,
+                    admin_port=replica_admin,
+                    pre_request=pre_request,
+                    public_url=f"http://127.0.0.1:{api_port}",
+                    read_only=True,
+                ),
+            )
+            log = home / "postgrest-replica.log"
+            with log.open("wb") as out:
+                proc = subprocess.Popen(
+                    [str(deploy.POSTGREST), str(conf)], stdout=out, stderr=subprocess.STDOUT
+                )
+            stack.callback(stop, proc)
+            server.replica_process = proc
+            wait_ready(
+                f"http://127.0.0.1:{replica_admin}/ready", proc, log, "the replica's PostgREST"
+            )
+        if read_path is not None:
+            from bookiji import readpath
+
+            router = readpath.Router(
+                read_path.primary_url,
+                read_path.replica_url,
+                readpath.state_file(home),
+                max_lag=read_path.max_lag,
+            )
+            halt = threading.Event()
+            thread = threading.Thread(target=router.run, args=(halt,), daemon=True)
+            thread.start()
+            stack.callback(thread.join, 10)
+            stack.callback(halt.set)
+            server.router, server.router_stop = router, halt
         if with_nginx:
             gw = gateway.GatewayConfig(
                 listen_host="127.0.0.1",
@@ -305,6 +371,9 @@ def run_api(
                 worker_connections=worker_connections,
                 web_dir=web_dir,
                 app_config=app_config,
+                read_state=readpath_state(home) if read_path is not None else None,
+                replica_port=replica_port,
+                cache_ttl=read_path.cache_ttl if read_path is not None else 0,
             )
             gateway.prepare(gw)
             nginx = subprocess.Popen(

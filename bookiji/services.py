@@ -32,15 +32,22 @@ from bookiji.procs import free_port, stop
 log = logging.getLogger("bookiji.services")
 
 
-def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
+def run_localstripe(
+    host: str, port: int, state: Path | None = None, webhook: tuple[str, str] | None = None
+) -> None:
     """localstripe keeps its objects in memory and, as shipped, pickles the whole store
     to one fixed file in /tmp on every write (shared by every instance, and slower with
     each object). Here: with ``state``, the store is loaded from that file at start and
     written back (atomically) at most every 2 s and at shutdown, so that the development
-    stack's payments survive `make down` / `make up`; without it, nothing is written."""
+    stack's payments survive `make down` / `make up`; without it, nothing is written.
+
+    ``webhook`` (url, secret): registered before the first request, as the webhook
+    endpoint localstripe signs its events for (a container's fake, whose registration
+    must survive its restarts; `make up` registers over HTTP instead)."""
     from aiohttp import web
     from localstripe.resources import store
     from localstripe.server import app
+    from localstripe.webhooks import register_webhook
 
     from bookiji import stripe_connect, stripe_disputes
 
@@ -61,6 +68,9 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
         dirty = False
 
     store.dump_to_disk = mark_dirty  # the store calls it after every change
+    if webhook is not None:
+        register_webhook(WEBHOOK_ID, webhook[0], webhook[1], None)
+        log.info("localstripe: webhook events go to %s", webhook[0])
     app.middlewares.insert(0, web.middleware(_stripe_js_additions))
     stripe_connect.install(app)  # Stripe Connect, which localstripe lacks
     stripe_disputes.install(app)  # card disputes and Stripe's dispute test cards
@@ -86,6 +96,8 @@ def run_localstripe(host: str, port: int, state: Path | None = None) -> None:
     web.run_app(app, host=host, port=port, access_log=None, print=None)
 
 
+# the id `make up` registers its webhook under (bookiji/stripe_setup.py): one endpoint
+WEBHOOK_ID = "bookiji"
 EXTRA_JS = Path(__file__).resolve().parent / "localstripe_extra.js"
 _CONFIRM_PATH = re.compile(r"^/v1/payment_intents/(pi_\w+)/confirm$")
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bookiji import cluster as cluster_mod
-from bookiji import deploy, gateway, pgbouncer, postgrest, stripe_setup
+from bookiji import deploy, gateway, pgbouncer, postgrest, readpath, stripe_setup
 from bookiji.config import Settings
 from worker.errors import ConfigError
 
@@ -56,6 +56,33 @@ def ensure_database_server(settings: Settings) -> None:
         c = embedded_cluster(settings)
         c.start()
         c.wait_ready()
+
+
+def replica_cluster(settings: Settings) -> cluster_mod.Cluster:
+    """The read replica of the embedded cluster (``.data/pg-replica``, bookiji/readpath.py)."""
+    return cluster_mod.Cluster(
+        data_dir=settings.data_dir,
+        name="pg-replica",
+        port=settings.replica_pg_port,
+        password=_postgres_password(settings),
+    )
+
+
+def ensure_replica(settings: Settings) -> None:
+    """With BOOKIJI_REPLICA=1: copy the running primary into the replica on first use
+    (pg_basebackup), then start it; it catches up by streaming."""
+    if not settings.replicated:
+        return
+    r = replica_cluster(settings)
+    if readpath.create_replica(embedded_cluster(settings), r, settings.database_url):
+        print(f"created the read replica in {r.link} (pg_basebackup)", flush=True)
+    r.start()
+    r.wait_ready()
+
+
+def read_path_on(settings: Settings) -> bool:
+    """nginx routes and caches the public catalog reads (the read router runs)."""
+    return settings.cache or settings.replicated
 
 
 def _free(port: int, what: str, variable: str) -> None:
@@ -147,6 +174,11 @@ def gateway_config(settings: Settings, scale: Scale | None = None) -> gateway.Ga
         realtime_port=settings.realtime_port,
         web_dir=gateway.WEB_DIST,
         app_config=settings.app_config(),
+        read_state=readpath.state_file(settings.data_dir / "nginx")
+        if read_path_on(settings)
+        else None,
+        replica_port=settings.replica_pgrst_port if settings.replicated else None,
+        cache_ttl=settings.cache_ttl if settings.cache else 0,
     )
 
 
@@ -167,6 +199,18 @@ def postgrest_configs(settings: Settings, scale: Scale) -> list[Path]:
     return confs
 
 
+def replica_postgrest_config(settings: Settings) -> Path:
+    """The read-only PostgREST over the replica (direct: one small pool, no PgBouncer)."""
+    text = postgrest.render_config(
+        settings,
+        db_uri=settings.replica_url,
+        port=settings.replica_pgrst_port,
+        admin_port=settings.replica_pgrst_admin_port,
+        read_only=True,
+    )
+    return postgrest.write_config(settings.data_dir / "postgrest-replica.conf", text)
+
+
 def _numbered(name: str, i: int) -> str:
     return name if i == 0 else f"{name}{i + 1}"
 
@@ -183,7 +227,12 @@ def procfile(settings: Settings, confs: list[Path], scale: Scale | None = None) 
         procs["pgbouncer"] = " ".join(pgbouncer.command(pool))
     for i, conf in enumerate(confs):
         # exec: the relay signals PostgREST itself (bookiji/stack.py's docstring)
-        procs[_numbered("postgrest", i)] = f"exec {deploy.POSTGREST} {conf}"
+        name = (
+            "postgrest-replica" if conf.stem == "postgrest-replica" else _numbered("postgrest", i)
+        )
+        procs[name] = f"exec {deploy.POSTGREST} {conf}"
+    if read_path_on(settings):
+        procs["readrouter"] = f"{py} -m bookiji.cli read-router"
     procs |= {
         "nginx": " ".join(gateway.command(gw)),
         "accesslog": f"{py} -m bookiji.cli access-log --file {gw.access_log}",
@@ -225,6 +274,19 @@ def banner(settings: Settings, token: str | None, scale: Scale | None = None) ->
         f"  worker metrics    http://127.0.0.1:{settings.worker_metrics_port}/metrics"
         + (f" (+{scale.worker - 1} more on the next ports)" if scale.worker > 1 else ""),
         f"  real-time         {settings.realtime_url}  (docs/realtime.md)",
+        "  read replica      "
+        + (
+            f"127.0.0.1:{settings.replica_pg_port} (catalog reads; lag at "
+            f"http://127.0.0.1:{settings.read_router_metrics_port}/metrics)"
+            if settings.replicated
+            else "off (BOOKIJI_REPLICA=1 turns it on)"
+        ),
+        "  catalog cache     "
+        + (
+            f"{settings.cache_ttl} s, purged on change (BOOKIJI_CACHE=0 turns it off)"
+            if settings.cache
+            else "off (BOOKIJI_CACHE=0)"
+        ),
     ]
     if token:
         lines += [
@@ -250,6 +312,15 @@ def check_ports(settings: Settings, scale: Scale | None = None) -> None:
     _free(settings.realtime_port, "the real-time service", "REALTIME_PORT")
     if settings.pooled:
         _free(settings.pgbouncer_port, "PgBouncer", "PGBOUNCER_PORT")
+    if settings.replicated:
+        _free(settings.replica_pgrst_port, "the replica's PostgREST", "REPLICA_PGRST_PORT")
+        _free(
+            settings.replica_pgrst_admin_port,
+            "the replica's PostgREST admin server",
+            "REPLICA_PGRST_ADMIN_PORT",
+        )
+    if read_path_on(settings):
+        _free(settings.read_router_metrics_port, "the read router", "READ_ROUTER_METRICS_PORT")
     if stripe_setup.is_local(settings):
         _free(_stripe_port(settings), "localstripe", "STRIPE_API_BASE")
     smtp_port = urlsplit(settings.smtp_url).port or 25
@@ -273,9 +344,13 @@ def postgrest_pids(confs: list[Path]) -> list[int]:
 
 
 def relay_reloads(settings: Settings, confs: list[Path], stop: threading.Event) -> None:
-    """Behind PgBouncer PostgREST does not LISTEN: hear ``NOTIFY pgrst`` on a direct
-    connection and pass it on as the signal PostgREST reloads on."""
+    """Behind PgBouncer PostgREST does not LISTEN, nor on the read replica (a standby
+    refuses it): hear ``NOTIFY pgrst`` on a direct connection and pass it on as the signal
+    PostgREST reloads on."""
     import psycopg
+
+    replicas = [c for c in confs if c.stem == "postgrest-replica"]
+    primaries = [c for c in confs if c not in replicas] if settings.pooled else []
 
     while not stop.is_set():
         try:
@@ -284,8 +359,13 @@ def relay_reloads(settings: Settings, confs: list[Path], stop: threading.Event) 
                 while not stop.is_set():
                     for note in conn.notifies(timeout=1):
                         sig = signal.SIGUSR2 if note.payload == "reload config" else signal.SIGUSR1
-                        for pid in postgrest_pids(confs):
+                        for pid in postgrest_pids(primaries):
                             os.kill(pid, sig)
+                        if replicas:
+                            # the replica's PostgREST reloads once the replica has the change
+                            readpath.wait_replayed(settings.replica_url, settings.authenticator_url)
+                            for pid in postgrest_pids(replicas):
+                                os.kill(pid, sig)
         except (psycopg.Error, OSError):
             stop.wait(1)
 
@@ -297,6 +377,8 @@ def up(settings: Settings, demo_token: str | None, scale: Scale | None = None) -
     scale = scale or Scale()
     check_ports(settings, scale)  # again: the deploy took a while
     confs = postgrest_configs(settings, scale)
+    if settings.replicated:
+        confs.append(replica_postgrest_config(settings))
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     (settings.run_dir / "stack.pid").write_text(str(os.getpid()))
 
@@ -332,7 +414,7 @@ def up(settings: Settings, demo_token: str | None, scale: Scale | None = None) -
 
     threading.Thread(target=announce, daemon=True).start()
     stop_relay = threading.Event()
-    if settings.pooled:
+    if settings.pooled or settings.replicated:
         threading.Thread(
             target=relay_reloads, args=(settings, confs, stop_relay), daemon=True
         ).start()
@@ -358,4 +440,5 @@ def down(settings: Settings) -> None:
             pass
         pidfile.unlink(missing_ok=True)
     if settings.embedded:
+        replica_cluster(settings).stop()
         embedded_cluster(settings).stop()

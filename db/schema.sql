@@ -163,6 +163,87 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
+-- Name: analytics_areas(date, date, text, numeric, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, cell_deg numeric DEFAULT 0.02, category text DEFAULT NULL::text) RETURNS TABLE(area text, category text, currency text, providers bigint, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read the figures by area');
+    select internal.analytics_cell(analytics_areas.cell_deg);
+    select internal.fail('invalid_input', 'category: no such category')
+    where
+        analytics_areas.category is not null
+        and not exists (select from app.service_categories as k where k.slug = analytics_areas.category);
+    select from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day');
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day') as w
+    ),
+    -- summed per provider first, so that each provider's cell is computed once
+    per_provider as (
+        select
+            h.provider_id, h.category_id, h.currency,
+            pg_catalog.sum(h.bookings) as bookings,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
+            pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
+            pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(h.outstanding_cents) as outstanding_cents
+        from w
+        inner join app.analytics_provider_hours as h on h.hour >= w.from_ts and h.hour < w.to_ts
+        where
+            analytics_areas.category is null
+            or h.category_id = (select k.id from app.service_categories as k where k.slug = analytics_areas.category)
+        group by h.provider_id, h.category_id, h.currency
+    )
+    select
+        -- internal.analytics_area written out: a function with a pinned search_path is never
+        -- inlined, and a call per provider cost a thousand providers about 20 ms
+        pg_catalog.format(
+            '%s,%s',
+            pg_catalog.floor(p.lat::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg,
+            pg_catalog.floor(p.lng::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg
+        ) as area,
+        k.slug, x.currency,
+        pg_catalog.count(*) filter (where x.bookings <> 0),
+        pg_catalog.sum(x.bookings)::bigint,
+        coalesce(pg_catalog.sum(x.completed), 0)::bigint,
+        coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
+        coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
+        pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
+        pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
+        pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
+    from per_provider as x
+    inner join app.providers as p on x.provider_id = p.id
+    inner join app.service_categories as k on x.category_id = k.id
+    group by 1, k.slug, x.currency
+    having
+        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
+        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0
+    order by 1, k.slug, x.currency
+$$;
+
+
+--
+-- Name: FUNCTION analytics_areas("from" date, "to" date, tz text, cell_deg numeric, category text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_areas("from" date, "to" date, tz text, cell_deg numeric, category text) IS 'Bookings and money per area (a grid cell of the providers'' locations), category and currency (ops only).
+
+Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
+whole hours), cell_deg (the cell''s size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell''s south-west corner),
+category, currency, providers (with bookings there in the range), bookings, completed, no_show,
+cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
+the figures of analytics_overview summed over the range, from the rollups, placed where each provider
+is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.';
+
+
+--
 -- Name: analytics_cohorts(date, date, text, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -365,6 +446,61 @@ Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any
 
 
 --
+-- Name: analytics_performance(date, date, uuid, numeric); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_performance("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, provider_id uuid DEFAULT NULL::uuid, cell_deg numeric DEFAULT 0.02) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require(analytics_performance."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_performance."to", 'to', 'a date, YYYY-MM-DD');
+    select internal.analytics_cell(analytics_performance.cell_deg);
+    -- the range checked in a statement of its own: in the query below, a join order that reads an
+    -- empty side first would never call it
+    select
+    from internal.analytics_window(analytics_performance."from", analytics_performance."to", 'UTC', 'day',
+        case when internal.analytics_subject(analytics_performance.provider_id, false) is null then 31 else 366 end);
+    with subject as (
+        select internal.analytics_subject(analytics_performance.provider_id, false) as id
+    ),
+    w as (
+        select w.*
+        from subject, lateral internal.analytics_window(analytics_performance."from", analytics_performance."to",
+            'UTC', 'day', case when subject.id is null then 31 else 366 end) as w
+    )
+    select x.*
+    from subject, w,
+    lateral internal.analytics_performance(subject.id, analytics_performance."from", analytics_performance."to",
+        analytics_performance.cell_deg) as x
+$$;
+
+
+--
+-- Name: FUNCTION analytics_performance("from" date, "to" date, provider_id uuid, cell_deg numeric); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_performance("from" date, "to" date, provider_id uuid, cell_deg numeric) IS 'Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+
+Inputs: from and to (local dates in each provider''s own zone, both included; at most 366 days for one
+provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
+or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
+offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
+them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
+(booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
+completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
+neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
+twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
+written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
+before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
+Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider''s id, or a
+customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
 -- Name: analytics_provider(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -389,7 +525,9 @@ CREATE FUNCTION api.analytics_provider("from" date DEFAULT NULL::date, "to" date
         from zone, lateral internal.analytics_window(analytics_provider."from", analytics_provider."to",
             zone.tz, analytics_provider.group_by) as w
     ),
-    ranks as (
+    -- materialized: inlined, the planner put the ranks on the inner side of a nested loop and
+    -- computed them again for every row of the series (12 rows: 12 times 16 ms)
+    ranks as materialized (
         select r.* from subject, w, lateral internal.analytics_peer_ranks(subject.id, w.from_ts, w.to_ts) as r
     )
     select s.*, ranks.*
@@ -414,6 +552,86 @@ net revenue and completion rate (share of peers below it, 0-100; null with fewer
 another provider''s figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
 provider''s id, or a customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
+-- Name: analytics_refunds(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_refunds("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, reason text, status text, currency text, refunds bigint, amount_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require(analytics_refunds."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_refunds."to", 'to', 'a date, YYYY-MM-DD');
+    select
+    from internal.analytics_window(analytics_refunds."from", analytics_refunds."to", coalesce(
+        analytics_refunds.tz,
+        (
+            select p.time_zone from app.providers as p
+            where p.id = internal.analytics_subject(analytics_refunds.provider_id, false)
+        ),
+        'UTC'
+    ), analytics_refunds.group_by);
+    with subject as (
+        select internal.analytics_subject(analytics_refunds.provider_id, false) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_refunds.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        ) as tz
+    ),
+    w as (
+        select w.*
+        from zone, lateral internal.analytics_window(analytics_refunds."from", analytics_refunds."to", zone.tz,
+            analytics_refunds.group_by) as w
+    ),
+    r as (
+        select
+            case
+                when w.grain = 'hour' then pg_catalog.date_trunc('hour', pg_catalog.lower(b.during), 'UTC')
+            end as h,
+            case
+                when w.grain <> 'hour' then pg_catalog.date_trunc(w.grain, pg_catalog.lower(b.during) at time zone w.tz)
+            end as lb,
+            internal.refund_reason_kind(f.requested_role, f.reason) as reason,
+            f.status, b.currency, f.amount_cents
+        from subject, w
+        inner join app.bookings as b
+            on pg_catalog.lower(b.during) >= w.from_ts and pg_catalog.lower(b.during) < w.to_ts
+        inner join app.refunds as f on b.id = f.booking_id
+        where subject.id is null or b.provider_id = subject.id
+    )
+    select
+        coalesce(r.h, r.lb at time zone w.tz),
+        coalesce(r.h + interval '1 hour', (r.lb + ('1 ' || w.grain)::interval) at time zone w.tz),
+        coalesce(r.h, r.lb at time zone w.tz) at time zone w.tz,
+        r.reason, r.status, r.currency, pg_catalog.count(*), pg_catalog.sum(r.amount_cents)::bigint
+    from r, w
+    group by r.h, r.lb, w.tz, w.grain, r.reason, r.status, r.currency
+    order by 1, r.reason, r.status, r.currency
+$$;
+
+
+--
+-- Name: FUNCTION analytics_refunds("from" date, "to" date, tz text, group_by text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_refunds("from" date, "to" date, tz text, group_by text, provider_id uuid) IS 'Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+the provider''s own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+A refund counts in the bucket where its booking''s appointment starts, like refunded_cents in
+analytics_revenue (whose refunded_cents equal the succeeded amount_cents here). reason:
+customer_cancellation, provider_cancellation, ops_cancellation (a refund made by a cancellation),
+ops_refund (ops refunded without cancelling), late_payment (paid after the booking ended),
+payment_mismatch (the payment did not match the booking), other. status: pending, succeeded, failed.
+Integer cents. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
+customer); 404 not_found (no such provider, or no provider profile).';
 
 
 --
@@ -462,6 +680,94 @@ net_cents = captured - refunded, outstanding_cents (payments still pending), boo
 Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
 customer); 404 not_found (no such provider, or no provider profile).';
+
+
+--
+-- Name: analytics_today(text, uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_today(tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(day_start timestamp with time zone, day_end timestamp with time zone, tz text, as_of timestamp with time zone, bookings_made bigint, bookings_paid bigint, bookings_cancelled bigint, booked_cents bigint, captured_cents bigint, refunds_requested bigint, refunded_cents bigint, live_holds bigint, queue_depth bigint, dead_letters bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    with subject as (
+        select internal.analytics_subject(analytics_today.provider_id, false) as id
+    ),
+    zone as (
+        select internal.analytics_today_zone(coalesce(
+            analytics_today.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        )) as tz
+    ),
+    d as (
+        select
+            zone.tz,
+            pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) at time zone zone.tz as day_start,
+            (pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) + interval '1 day')
+            at time zone zone.tz as day_end
+        from zone
+    ),
+    made as (
+        select
+            pg_catalog.count(*) as made,
+            pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')) as paid,
+            pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
+            coalesce(pg_catalog.sum(b.price_cents) filter (
+                where b.status in ('confirmed', 'completed', 'no_show')
+            ), 0)::bigint as booked_cents,
+            coalesce(pg_catalog.sum((
+                select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
+            )), 0)::bigint as captured_cents
+        from subject, d
+        inner join app.bookings as b on b.created_at >= d.day_start and b.created_at < d.day_end
+        where subject.id is null or b.provider_id = subject.id
+    ),
+    refunds as (
+        select
+            pg_catalog.count(*) as requested,
+            coalesce(pg_catalog.sum(f.amount_cents) filter (where f.status = 'succeeded'), 0)::bigint as refunded
+        from subject, d
+        inner join app.refunds as f on f.created_at >= d.day_start and f.created_at < d.day_end
+        where
+            subject.id is null
+            or exists (select from app.bookings as b where b.id = f.booking_id and b.provider_id = subject.id)
+    ),
+    holds as (
+        select pg_catalog.count(*) as live
+        from subject
+        inner join app.bookings as b
+            on b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+        where subject.id is null or b.provider_id = subject.id
+    ),
+    queues as (
+        select q.depth, q.dead from internal.analytics_queue_depth() as q
+    )
+    select
+        d.day_start, d.day_end, d.tz, pg_catalog.now(), made.made, made.paid, made.cancelled,
+        made.booked_cents, made.captured_cents, refunds.requested, refunds.refunded, holds.live,
+        queues.depth, queues.dead
+    from d, made, refunds, holds, queues
+$$;
+
+
+--
+-- Name: FUNCTION analytics_today(tz text, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_today(tz text, provider_id uuid) IS 'Today''s counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+
+Inputs: tz (any IANA zone; default the provider''s own zone, or UTC for ops across providers),
+provider_id (ops: optional, one provider''s counters; a provider: omit it or give its own).
+One row: day_start and day_end (today in tz, as instants), as_of (the snapshot''s time), bookings_made
+(created today, every status), bookings_paid (of those, now confirmed, completed or no-show),
+bookings_cancelled, booked_cents (list prices of the paid ones), captured_cents (what their payments
+captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
+succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
+queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
+only, null for a provider). The web app reads it again on every booking event of /realtime.
+Errors: 400 invalid_input naming tz; 403 forbidden (another provider''s id, or a customer); 404
+not_found (no such provider, or no provider profile).';
 
 
 --
@@ -548,6 +854,28 @@ Errors: 404 not_found (not your booking).';
 
 
 --
+-- Name: booking_payout(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.booking_payout(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.booking_payout(booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION booking_payout(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.booking_payout(booking_id uuid) IS 'A booking''s split between the provider and the platform (its provider''s owner and ops).
+
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+Errors: 400 invalid_input; 404 not_found (not your provider''s booking).';
+
+
+--
 -- Name: booking_receipt(uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -618,6 +946,27 @@ COMMENT ON FUNCTION api.cancellation_preview(booking_id uuid) IS 'What you would
 Returns refund_cents and fee_cents now, captured_cents, already_refunded_cents, deadline (start minus cancel_notice_hours), and changes_at / refund_after_change_cents when waiting past the deadline would lower the refund (customers only).
 can_cancel is false, refund_cents and fee_cents 0, and refusal names the error cancel_booking would give (invalid_transition: the booking has ended; booking_started: its start has passed, for the customer and the provider) when cancelling now would be refused; cancellable_until is the start for them (null for ops, who may cancel at any time).
 Errors: 400 invalid_input; 404 not_found (not your booking).';
+
+
+--
+-- Name: commission_rates(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.commission_rates() RETURNS TABLE(category text, rate_bp integer, minimum_cents integer, updated_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.commission_rates()
+$$;
+
+
+--
+-- Name: FUNCTION commission_rates(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.commission_rates() IS 'The platform''s commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+
+Errors: 403 forbidden (not ops).';
 
 
 --
@@ -871,8 +1220,9 @@ $$;
 COMMENT ON FUNCTION api.health() IS 'Health check: {"status": "ok"} when the API and its database answer.
 
 Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
-versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
-latest migration; every other caller gets the status alone.';
+versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state, the
+latest migration and the streaming replicas'' lag (replicas: name, state,
+replay_lag_bytes, replay_lag_seconds); every other caller gets the status alone.';
 
 
 --
@@ -1045,6 +1395,28 @@ Status: queued, sending, sent, failed or skipped.
 Inputs: limit (1-500, default 50). Over HTTP, GET /rpc/my_notifications?limit=n: in a query string
 limit is PostgREST''s own row limit, with the same effect.
 Errors: 400 invalid_input naming limit; 401 not_authenticated.';
+
+
+--
+-- Name: my_payout_account(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_payout_account() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.my_payout_account()
+$$;
+
+
+--
+-- Name: FUNCTION my_payout_account(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_payout_account() IS 'Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+
+stripe_account_id (null until created), onboarding_url and onboarding_url_expires_at (null once used or expired), details_submitted, charges_enabled, payouts_enabled, capabilities, requirements_due, destination_charges (true: your bookings'' payments go to your account, less the commission).
+Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).';
 
 
 --
@@ -1380,6 +1752,28 @@ COMMENT ON FUNCTION api.ops_reinstate_provider(provider_id uuid, reason text) IS
 
 Written to the audit log with the reason and the request id.
 Errors: 400 invalid_input (missing provider_id or reason); 403 forbidden (not ops); 404 not_found; 409 conflict (not suspended).';
+
+
+--
+-- Name: ops_set_commission_rate(text, integer, integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_set_commission_rate(category text DEFAULT NULL::text, rate_bp integer DEFAULT NULL::integer, minimum_cents integer DEFAULT NULL::integer, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.ops_set_commission_rate(category, rate_bp, minimum_cents, reason)
+$$;
+
+
+--
+-- Name: FUNCTION ops_set_commission_rate(category text, rate_bp integer, minimum_cents integer, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_set_commission_rate(category text, rate_bp integer, minimum_cents integer, reason text) IS 'Set the platform''s commission for a service category (ops only), with a reason.
+
+rate_bp: basis points of the service''s price (1000 is 10 %); minimum_cents: the least commission per booking. The commission of a booking is max(price x rate, minimum), at most the price, fixed when the booking is confirmed: a change applies to later bookings only. Every change is written to the audit log with the rate before and after.
+Errors: 400 invalid_input (missing or out-of-range argument, missing reason); 403 forbidden (not ops); 404 not_found (no such category).';
 
 
 --
@@ -2289,6 +2683,28 @@ Errors: 400 invalid_input naming the field; 409 email_taken; 405 method_not_allo
 
 
 --
+-- Name: start_payout_onboarding(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.start_payout_onboarding() RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.start_payout_onboarding()
+$$;
+
+
+--
+-- Name: FUNCTION start_payout_onboarding(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.start_payout_onboarding() IS 'Start (or resume) getting paid through Stripe: a fresh onboarding link to your Stripe Express account (providers only).
+
+The worker creates your Express account (once) and a Stripe onboarding link: poll GET /rpc/my_payout_account until onboarding_url appears, and open it. Stripe sends you back to the app when you are done (or to ask for a new link when it has expired: call this again). charges_enabled, payouts_enabled and capabilities follow Stripe''s account.updated. Until your account can take transfers (destination_charges true), customers still book and pay you, and the platform collects and owes you your share.
+Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet). Each call asks for a new link.';
+
+
+--
 -- Name: stripe_webhook(json); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -2590,7 +3006,7 @@ begin
         if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
             return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
         elsif v_anonymous then
-            perform auth.rate_limited(
+            perform auth.rate_limited_address(
                 'addr:' || auth.client_addr(),
                 coalesce((select s.value::integer from internal.settings as s
                           where s.key = 'rate_limit_anon_writes_per_minute'), 60)
@@ -3066,29 +3482,25 @@ CREATE FUNCTION auth.rate_limited(p_bucket text, p_limit integer) RETURNS void
     SET search_path TO ''
     AS $$
 declare
-    v_hits integer;
-    v_oldest timestamptz;
-    v_retry integer;
+    -- GCRA: a write is due every v_step; a burst of p_limit is let through at once,
+    -- then one every v_step, so that no more than p_limit pass in any minute from idle
+    -- and p_limit a minute at most in the long run
+    v_step interval := interval '1 minute' / greatest(p_limit, 1);
+    v_tat timestamptz;
 begin
-    -- a sliding one-minute window; the request is counted only if it is let
-    -- through (a refused one rolls back with its transaction)
-    select count(*), min(e.at) into v_hits, v_oldest
-    from auth.rate_events as e
-    where e.bucket = p_bucket and e.at > pg_catalog.now() - interval '1 minute';
-    if v_hits >= p_limit then
-        v_retry := greatest(1, ceil(extract(epoch from (v_oldest + interval '1 minute' - pg_catalog.now())))::integer);
-        -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
-        raise sqlstate 'PGRST' using
-            message = pg_catalog.jsonb_build_object(
-                'code', 'PT429', 'hint', 'rate_limited', 'details', null,
-                'message', pg_catalog.format('too many requests: at most %s writes a minute; retry in %s seconds',
-                    p_limit, v_retry)
-            )::text,
-            detail = pg_catalog.jsonb_build_object(
-                'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', v_retry::text)
-            )::text;
+    insert into auth.rate_limits as r (bucket, tat)
+    values (p_bucket, pg_catalog.now() + v_step)
+    on conflict (bucket) do update
+        set tat = greatest(r.tat, pg_catalog.now()) + v_step
+        where greatest(r.tat, pg_catalog.now()) + v_step <= pg_catalog.now() + interval '1 minute'
+    returning r.tat into v_tat;
+    if v_tat is null then
+        -- refused (the row is unchanged, and locked by the upsert until the rollback)
+        select r.tat into v_tat from auth.rate_limits as r where r.bucket = p_bucket;
+        perform auth.too_many_requests(p_limit, greatest(1, ceil(extract(epoch from (
+            v_tat + v_step - interval '1 minute' - pg_catalog.now()
+        )))::integer));
     end if;
-    insert into auth.rate_events (bucket) values (p_bucket);
 end
 $$;
 
@@ -3097,7 +3509,45 @@ $$;
 -- Name: FUNCTION rate_limited(p_bucket text, p_limit integer); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.rate_limited(p_bucket text, p_limit integer) IS 'Count one write in a sliding minute; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.';
+COMMENT ON FUNCTION auth.rate_limited(p_bucket text, p_limit integer) IS 'Count one write of an identity (GCRA: p_limit at once, then p_limit a minute; one row per bucket, O(1));
+refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_limits.';
+
+
+--
+-- Name: rate_limited_address(text, integer); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.rate_limited_address(p_bucket text, p_limit integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_hits integer;
+    v_oldest timestamptz;
+begin
+    -- a sliding one-minute window of inserted rows, which never wait on each other:
+    -- an anonymous write (login, sign-up) runs bcrypt inside its transaction, and a
+    -- counter row locked until commit would serialise every login from one address.
+    -- The request is counted only if it is let through (a refused one rolls back).
+    select count(*), min(e.at) into v_hits, v_oldest
+    from auth.rate_events as e
+    where e.bucket = p_bucket and e.at > pg_catalog.now() - interval '1 minute';
+    if v_hits >= p_limit then
+        perform auth.too_many_requests(p_limit, greatest(1, ceil(extract(epoch from (
+            v_oldest + interval '1 minute' - pg_catalog.now()
+        )))::integer));
+    end if;
+    insert into auth.rate_events (bucket) values (p_bucket);
+end
+$$;
+
+
+--
+-- Name: FUNCTION rate_limited_address(p_bucket text, p_limit integer); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.rate_limited_address(p_bucket text, p_limit integer) IS 'Count one anonymous write in a sliding minute (lock-free rows);
+refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.';
 
 
 --
@@ -3416,6 +3866,36 @@ COMMENT ON FUNCTION auth.token_hash(p_token text) IS 'SHA-256 of an opaque token
 
 
 --
+-- Name: too_many_requests(integer, integer); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.too_many_requests(p_limit integer, p_retry integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
+    raise sqlstate 'PGRST' using
+        message = pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many requests: at most %s writes a minute; retry in %s seconds',
+                p_limit, p_retry)
+        )::text,
+        detail = pg_catalog.jsonb_build_object(
+            'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', p_retry::text)
+        )::text;
+end
+$$;
+
+
+--
+-- Name: FUNCTION too_many_requests(p_limit integer, p_retry integer); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.too_many_requests(p_limit integer, p_retry integer) IS 'Raise the write limiters'' 429 (PT429 rate_limited) with its Retry-After, in seconds.';
+
+
+--
 -- Name: user_json(uuid); Type: FUNCTION; Schema: auth; Owner: -
 --
 
@@ -3587,36 +4067,35 @@ COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contrib
 
 
 --
--- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: analytics_add(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
+CREATE FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 begin
-    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
-    with d as (
-        select 1 as sign, (p_new).* where (p_new).booking_id is not null
-        union all
-        select -1 as sign, (p_old).* where (p_old).booking_id is not null
-    )
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    ) values (
+        coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
+        coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
+        coalesce((p_new).currency, (p_old).currency),
+        coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0),
+        coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0),
+        coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0),
+        coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0),
+        coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0),
+        coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0),
+        coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0),
+        coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0),
+        coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
+        coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
+        coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
+        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0)
     )
-    select
-        d.provider_id, d.hour, d.category_id, d.status, d.currency,
-        pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
-        pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
-        pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
-        pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
-        pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
-        pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
-    from d
-    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
-    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
     on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
         booked_cents = h.booked_cents + excluded.booked_cents,
@@ -3635,10 +4114,70 @@ $$;
 
 
 --
+-- Name: FUNCTION analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) IS 'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row.';
+
+
+--
+-- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if (p_old).booking_id is null or (p_new).booking_id is null or (
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+    ) = (
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+    ) then
+        perform internal.analytics_add(p_new, p_old);
+    elsif (
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+    ) < (
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+    ) then
+        perform internal.analytics_add(p_new, null);
+        perform internal.analytics_add(null, p_old);
+    else
+        perform internal.analytics_add(null, p_old);
+        perform internal.analytics_add(p_new, null);
+    end if;
+end
+$$;
+
+
+--
 -- Name: FUNCTION analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
 --
 
 COMMENT ON FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_new app.analytics_booking_facts) IS 'Move one booking''s contribution in the provider rollup: add the new vector, subtract the old (rows in key order).';
+
+
+--
+-- Name: analytics_area(double precision, double precision, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_area(p_lat double precision, p_lng double precision, p_cell numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.format(
+        '%s,%s',
+        pg_catalog.floor(p_lat::numeric / p_cell) * p_cell,
+        pg_catalog.floor(p_lng::numeric / p_cell) * p_cell
+    )
+$$;
+
+
+--
+-- Name: FUNCTION analytics_area(p_lat double precision, p_lng double precision, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_area(p_lat double precision, p_lng double precision, p_cell numeric) IS 'The grid cell holding a point, named by its south-west corner ("lat,lng"), for cells of p_cell degrees.';
 
 
 --
@@ -3649,8 +4188,35 @@ CREATE FUNCTION internal.analytics_booking_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+    v_new app.analytics_booking_facts;
 begin
-    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+    if tg_op <> 'INSERT' then
+        perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+        return null;
+    end if;
+    -- a booking being inserted: no payment, refund or fee can name it yet and no other
+    -- transaction can see it, so its vector is its own row's (analytics_live_facts' formulas
+    -- with zero money), without the lock, the old vector or the recount (a confirm's cost)
+    select
+        new.id, new.provider_id, s.category_id, pg_catalog.date_trunc('hour', pg_catalog.lower(new.during), 'UTC'),
+        new.status, new.currency, 1, new.price_cents::bigint,
+        pg_catalog.floor(extract(epoch from pg_catalog.lower(new.during) - new.created_at) / 60)::bigint,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'customer', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'provider', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'ops', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'system', false)::integer,
+        coalesce(
+            new.status = 'cancelled'
+            and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
+            false
+        )::integer,
+        0, 0, 0, 0
+    into v_new
+    from app.services as s
+    where s.id = new.service_id;
+    perform internal.analytics_apply(null, v_new);
+    insert into app.analytics_booking_facts values (v_new.*);
     return null;
 end
 $$;
@@ -3672,6 +4238,23 @@ CREATE FUNCTION internal.analytics_booking_row_changed() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
+    if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
+        and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
+        if tg_op = 'INSERT' then
+            if internal.analytics_payment_delta(
+                new.booking_id, new.captured_cents::bigint,
+                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+            ) then
+                return null;
+            end if;
+        elsif internal.analytics_payment_delta(
+            new.booking_id, new.captured_cents::bigint - old.captured_cents,
+            case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+            - case when old.status in ('pending', 'requires_payment') then old.amount_cents else 0 end
+        ) then
+            return null;
+        end if;
+    end if;
     if tg_op = 'DELETE' then
         perform internal.analytics_refresh_booking(old.booking_id);
         return null;
@@ -3690,6 +4273,30 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+
+
+--
+-- Name: analytics_cell(numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_cell(p_cell numeric) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_cell is null or p_cell < 0.005 or p_cell > 1 then
+        perform internal.fail('invalid_input', 'cell_deg must be a number of degrees from 0.005 to 1');
+    end if;
+    return p_cell;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_cell(p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_cell(p_cell numeric) IS 'Check a grid cell size (degrees, 0.005 to 1) for the area figures.';
 
 
 --
@@ -3745,6 +4352,68 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+
+
+--
+-- Name: analytics_minutes(tstzmultirange); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_minutes(p_ranges tstzmultirange) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select coalesce(
+        pg_catalog.floor(pg_catalog.sum(extract(epoch from pg_catalog.upper(r) - pg_catalog.lower(r))) / 60),
+        0
+    )::bigint
+    from pg_catalog.unnest(p_ranges) as r
+$$;
+
+
+--
+-- Name: FUNCTION analytics_minutes(p_ranges tstzmultirange); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_minutes(p_ranges tstzmultirange) IS 'The whole minutes a multirange covers (its ranges never overlap).';
+
+
+--
+-- Name: analytics_payment_delta(uuid, bigint, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_old app.analytics_booking_facts;
+    v_new app.analytics_booking_facts;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:' || p_booking_id::text, 0)
+    );
+    update app.analytics_booking_facts as f set
+        captured_cents = f.captured_cents + p_captured,
+        outstanding_cents = f.outstanding_cents + p_outstanding
+    where f.booking_id = p_booking_id
+    returning f.* into v_new;
+    if v_new.booking_id is null then
+        return false;
+    end if;
+    v_old := v_new;
+    v_old.captured_cents := v_new.captured_cents - p_captured;
+    v_old.outstanding_cents := v_new.outstanding_cents - p_outstanding;
+    perform internal.analytics_apply(v_old, v_new);
+    return true;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint) IS 'Move a payment''s own change (captured and outstanding cents) into its booking''s analytics vector and rollup row; false when the booking has no vector yet.';
 
 
 --
@@ -3835,6 +4504,176 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'A provider''s percentiles (bookings, net revenue, completion rate) among the providers of its category in its 0.1-degree area over [from_ts, to_ts): ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). Definer: it reads the peers'' rollup rows, which the provider itself may not.';
+
+
+--
+-- Name: analytics_performance(uuid, date, date, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    with p as (
+        select
+            p.id, p.business_name, p.time_zone, p.lat, p.lng,
+            p_from::timestamp at time zone p.time_zone as from_ts,
+            (p_to + 1)::timestamp at time zone p.time_zone as to_ts,
+            (p_from - (p_to - p_from + 1))::timestamp at time zone p.time_zone as previous_ts
+        from app.providers as p
+        where p_provider_id is null or p.id = p_provider_id
+    ),
+    -- weekly hours on each local day of the range, as instants in the provider's zone
+    hours as (
+        select
+            p.id,
+            pg_catalog.range_agg(pg_catalog.tstzrange(
+                (d.day + h.start_time) at time zone p.time_zone,
+                (d.day + h.end_time) at time zone p.time_zone
+            )) as ranges
+        from p
+        cross join pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as d (day)
+        inner join app.weekly_hours as h
+            on h.provider_id = p.id and h.day_of_week = extract(dow from d.day)
+        group by p.id
+    ),
+    off as (
+        select p.id, pg_catalog.range_agg(t.during) as ranges
+        from p
+        inner join app.time_off as t
+            on t.provider_id = p.id and t.during && pg_catalog.tstzrange(p.from_ts, p.to_ts)
+        group by p.id
+    ),
+    b as (
+        select p.id as pid, p.from_ts, b.id, b.customer_id, b.status, b.during
+        from p
+        inner join app.bookings as b
+            on b.provider_id = p.id and pg_catalog.lower(b.during) >= p.from_ts
+            and pg_catalog.lower(b.during) < p.to_ts
+    ),
+    counts as (
+        select
+            b.pid as id,
+            pg_catalog.count(*) as bookings,
+            pg_catalog.count(*) filter (where b.status = 'completed') as completed,
+            pg_catalog.count(*) filter (where b.status = 'no_show') as no_show,
+            pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
+            pg_catalog.count(*) filter (where b.status not in ('pending_payment', 'expired')) as kept_or_cancelled,
+            pg_catalog.range_agg(b.during) filter (where b.status in ('confirmed', 'completed', 'no_show'))
+                as booked,
+            coalesce(pg_catalog.sum(y.captured_cents), 0)::bigint as captured_cents,
+            coalesce(pg_catalog.sum(f.refunded_cents), 0)::bigint as refunded_cents
+        from b
+        -- joined, not a sub-select per booking: a month of every provider is ten thousand bookings
+        left join (
+            select y.booking_id, pg_catalog.sum(y.captured_cents) as captured_cents
+            from app.payments as y where y.booking_id in (select b.id from b) group by y.booking_id
+        ) as y on b.id = y.booking_id
+        left join (
+            select r.booking_id, pg_catalog.sum(r.amount_cents) as refunded_cents
+            from app.refunds as r
+            where r.status = 'succeeded' and r.booking_id in (select b.id from b)
+            group by r.booking_id
+        ) as f on b.id = f.booking_id
+        group by b.pid
+    ),
+    -- a customer of the range is a repeat customer once it has booked this provider at
+    -- least twice up to the end of the range (the earlier booking may be before it)
+    customers as (
+        select
+            c.pid as id,
+            pg_catalog.count(*) as customers,
+            -- twice in the range, or once in it and once before it
+            pg_catalog.count(*) filter (where c.n >= 2 or exists (
+                select from app.bookings as e
+                where
+                    e.provider_id = c.pid and e.customer_id = c.customer_id
+                    and e.status in ('confirmed', 'completed', 'no_show')
+                    and pg_catalog.lower(e.during) < c.from_ts
+            )) as repeat_customers
+        from (
+            select b.pid, b.customer_id, b.from_ts, pg_catalog.count(*) as n
+            from b where b.status in ('confirmed', 'completed', 'no_show')
+            group by b.pid, b.customer_id, b.from_ts
+        ) as c
+        group by c.pid
+    ),
+    ratings as (
+        select
+            p.id,
+            pg_catalog.count(*) filter (where r.created_at >= p.from_ts) as reviews,
+            pg_catalog.round(pg_catalog.avg(r.stars) filter (where r.created_at >= p.from_ts), 2) as rating_avg,
+            pg_catalog.count(*) filter (where r.created_at < p.from_ts) as previous_reviews,
+            pg_catalog.round(pg_catalog.avg(r.stars) filter (where r.created_at < p.from_ts), 2)
+                as previous_rating_avg
+        from p
+        inner join app.reviews as r
+            on r.provider_id = p.id and r.hidden_at is null
+            and r.created_at >= p.previous_ts and r.created_at < p.to_ts
+        group by p.id
+    ),
+    minutes as (
+        select
+            p.id,
+            internal.analytics_minutes(coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}')) as offered,
+            internal.analytics_minutes(
+                coalesce(counts.booked, '{}') * (coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}'))
+            ) as booked
+        from p
+        left join hours on p.id = hours.id
+        left join off on p.id = off.id
+        left join counts on p.id = counts.id
+    )
+    select
+        p.id, p.business_name, p.time_zone, internal.analytics_area(p.lat, p.lng, p_cell),
+        m.offered, m.booked,
+        pg_catalog.round(m.booked::numeric / nullif(m.offered, 0), 4),
+        coalesce(c.bookings, 0), coalesce(c.completed, 0), coalesce(c.no_show, 0), coalesce(c.cancelled, 0),
+        pg_catalog.round(c.cancelled::numeric / nullif(c.kept_or_cancelled, 0), 4),
+        pg_catalog.round(c.no_show::numeric / nullif(c.completed + c.no_show, 0), 4),
+        coalesce(u.customers, 0), coalesce(u.repeat_customers, 0),
+        pg_catalog.round(u.repeat_customers::numeric / nullif(u.customers, 0), 4),
+        coalesce(r.reviews, 0), r.rating_avg, coalesce(r.previous_reviews, 0), r.previous_rating_avg,
+        r.rating_avg - r.previous_rating_avg,
+        coalesce(c.captured_cents, 0), coalesce(c.refunded_cents, 0),
+        coalesce(c.captured_cents, 0) - coalesce(c.refunded_cents, 0)
+    from p
+    inner join minutes as m on p.id = m.id
+    left join counts as c on p.id = c.id
+    left join customers as u on p.id = u.id
+    left join ratings as r on p.id = r.id
+    order by p.id
+$$;
+
+
+--
+-- Name: FUNCTION analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric) IS 'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables under the caller''s row-level security.';
+
+
+--
+-- Name: analytics_queue_depth(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_queue_depth() RETURNS TABLE(depth bigint, dead bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select
+        (pg_catalog.sum(q.queue_length) filter (where q.queue_name not like '%\_dlq'))::bigint,
+        (pg_catalog.sum(q.queue_length) filter (where q.queue_name like '%\_dlq'))::bigint
+    from internal.queue_stats() as q
+    where auth.role() = 'ops'
+$$;
+
+
+--
+-- Name: FUNCTION analytics_queue_depth(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_queue_depth() IS 'Messages waiting in the work queues and in their dead-letter queues, for ops (nulls for another role). Definer: reads pgmq''s metrics, which only ops'' own wrapper may, for today''s counters that providers call too.';
 
 
 --
@@ -4109,6 +4948,33 @@ COMMENT ON FUNCTION internal.analytics_subject(p_provider_id uuid, p_required bo
 
 
 --
+-- Name: analytics_today_zone(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_today_zone(p_tz text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+begin
+    if p_tz is null or p_tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$' or pg_catalog.length(p_tz) > 64 then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end if;
+    perform pg_catalog.now() at time zone p_tz;
+    return p_tz;
+exception when invalid_parameter_value then
+    perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+end
+$_$;
+
+
+--
+-- Name: FUNCTION analytics_today_zone(p_tz text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_today_zone(p_tz text) IS 'Check a time zone name for today''s counters (any IANA zone: they read the base tables, not the hourly rollups).';
+
+
+--
 -- Name: analytics_window(date, date, text, text, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4254,6 +5120,83 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.append_horizon_events(p_provider_ids uuid[]) IS 'Append availability_changed over its booking horizon for each distinct provider (still existing) of the list.';
+
+
+--
+-- Name: apply_account_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.apply_account_event(p_event jsonb) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_account jsonb := p_event -> 'data' -> 'object';
+    v_at timestamptz := pg_catalog.to_timestamp(coalesce((p_event ->> 'created')::double precision, 0));
+    v_provider_id uuid;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
+    if p_event ->> 'type' <> 'account.updated' then
+        return 'ignored';
+    end if;
+    select a.provider_id into v_provider_id
+    from app.payout_accounts as a
+    where a.stripe_account_id = v_account ->> 'id'
+    for update;
+    if not found then
+        -- the webhook can outrun the worker's record of the account: match by metadata
+        select a.provider_id into v_provider_id
+        from app.payout_accounts as a
+        where a.provider_id::text = v_account -> 'metadata' ->> 'provider_id' and a.stripe_account_id is null
+        for update;
+        if not found then
+            return 'unknown account';
+        end if;
+        update app.payout_accounts as a set stripe_account_id = v_account ->> 'id' where a.provider_id = v_provider_id;
+    end if;
+    -- events can arrive out of order: an older snapshot never overwrites a newer one
+    update app.payout_accounts as a
+    set
+        details_submitted = coalesce((v_account ->> 'details_submitted')::boolean, false),
+        charges_enabled = coalesce((v_account ->> 'charges_enabled')::boolean, false),
+        payouts_enabled = coalesce((v_account ->> 'payouts_enabled')::boolean, false),
+        capabilities = case
+            when pg_catalog.jsonb_typeof(v_account -> 'capabilities') = 'object' then v_account -> 'capabilities'
+            else '{}'::jsonb
+        end,
+        requirements_due = coalesce(
+            (select pg_catalog.array_agg(d.value) from pg_catalog.jsonb_array_elements_text(
+                case when pg_catalog.jsonb_typeof(v_account -> 'requirements' -> 'currently_due') = 'array'
+                    then v_account -> 'requirements' -> 'currently_due' else '[]'::jsonb end
+            ) as d (value)),
+            '{}'::text []
+        ),
+        -- a completed onboarding uses up the link
+        onboarding_url = case when (v_account ->> 'details_submitted')::boolean then null else a.onboarding_url end,
+        onboarding_url_expires_at = case
+            when (v_account ->> 'details_submitted')::boolean then null else a.onboarding_url_expires_at
+        end,
+        stripe_event_at = v_at,
+        updated_at = pg_catalog.now()
+    where a.provider_id = v_provider_id and (a.stripe_event_at is null or a.stripe_event_at <= v_at);
+    if not found then
+        return 'older than the account''s last update: ignored';
+    end if;
+    perform internal.audit('payout.account_updated', 'app.payout_accounts', v_provider_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'charges_enabled', v_account -> 'charges_enabled', 'payouts_enabled', v_account -> 'payouts_enabled',
+            'capabilities', v_account -> 'capabilities'
+        ));
+    return 'account updated';
+end
+$$;
+
+
+--
+-- Name: FUNCTION apply_account_event(p_event jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.apply_account_event(p_event jsonb) IS 'Apply an account.updated event to the provider''s payout account (never an older one over a newer). Definer: Stripe calls as anon.';
 
 
 --
@@ -4750,6 +5693,9 @@ CREATE TABLE app.bookings (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     cancelled_by_role text,
     held_from text,
+    commission_rate_bp integer DEFAULT 0 NOT NULL,
+    commission_minimum_cents integer DEFAULT 0 NOT NULL,
+    commission_cents integer DEFAULT 0 NOT NULL,
     gst_rate numeric(6,5) DEFAULT 0 NOT NULL,
     qst_rate numeric(6,5) DEFAULT 0 NOT NULL,
     gst_number text,
@@ -4761,6 +5707,7 @@ CREATE TABLE app.bookings (
     CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
     CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
     CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
+    CONSTRAINT bookings_commission_check CHECK ((((commission_rate_bp >= 0) AND (commission_rate_bp <= 10000)) AND (commission_minimum_cents >= 0) AND ((commission_cents >= 0) AND (commission_cents <= price_cents)))),
     CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
     CONSTRAINT bookings_dispute_status_check CHECK ((dispute_status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
     CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
@@ -4791,6 +5738,13 @@ COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled th
 --
 
 COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
+
+
+--
+-- Name: COLUMN bookings.commission_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.commission_cents IS 'The platform''s commission on this booking, fixed at confirmation: max(price x rate, minimum), at most the price.';
 
 
 --
@@ -5027,6 +5981,37 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.booking_payment(p_booking_id uuid) IS 'The booking with its payment and client secret, for its own customer only. Definer: the secret is column-restricted.';
+
+
+--
+-- Name: booking_payout(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_payout(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require(p_booking_id, 'booking_id');
+    if not exists (
+        select from app.bookings as b
+        inner join app.providers as pr on b.provider_id = pr.id
+        where
+            b.id = p_booking_id
+            and (auth.role() = 'ops' or (auth.role() = 'provider' and pr.owner_id = auth.uid()))
+    ) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return internal.payout_json(p_booking_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION booking_payout(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_payout(p_booking_id uuid) IS 'A booking''s split between provider and platform, for its provider''s owner and ops. Definer: reads the ledger.';
 
 
 --
@@ -5323,6 +6308,44 @@ $$;
 
 COMMENT ON FUNCTION internal.bookings_check_update() IS 'Trigger: refuse illegal status transitions, any status change not made by internal.transition_booking,
 and changes to a booking''s parties, price and policy.';
+
+
+--
+-- Name: bookings_commission_snapshot(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_commission_snapshot() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_rate app.commission_rates;
+begin
+    if tg_op = 'INSERT' then
+        select r.* into v_rate
+        from app.services as s
+        inner join app.commission_rates as r on s.category_id = r.category_id
+        where s.id = new.service_id;
+        new.commission_rate_bp := coalesce(v_rate.rate_bp, 0);
+        new.commission_minimum_cents := coalesce(v_rate.minimum_cents, 0);
+        new.commission_cents := internal.commission_cents(
+            new.price_cents, new.commission_rate_bp, new.commission_minimum_cents
+        );
+    elsif new.commission_rate_bp is distinct from old.commission_rate_bp
+        or new.commission_minimum_cents is distinct from old.commission_minimum_cents
+        or new.commission_cents is distinct from old.commission_cents then
+        perform internal.fail('invalid_input', 'a booking''s commission never changes');
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_commission_snapshot(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_commission_snapshot() IS 'Trigger: a new booking keeps its category''s commission (rate, minimum, cents); it never changes after.';
 
 
 --
@@ -6027,6 +7050,55 @@ COMMENT ON FUNCTION internal.client_network() IS 'The client''s network for per-
 
 
 --
+-- Name: commission_cents(integer, integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.commission_cents(p_price_cents integer, p_rate_bp integer, p_minimum_cents integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    -- price x rate, rounded half up to the cent; never below the minimum, never above the price
+    select least(
+        p_price_cents,
+        greatest(p_minimum_cents, ((p_price_cents::bigint * p_rate_bp * 2 + 10000) / 20000)::integer)
+    )
+$$;
+
+
+--
+-- Name: FUNCTION commission_cents(p_price_cents integer, p_rate_bp integer, p_minimum_cents integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.commission_cents(p_price_cents integer, p_rate_bp integer, p_minimum_cents integer) IS 'The commission on a price: price x rate_bp / 10000 rounded half up, at least the minimum, at most the price.';
+
+
+--
+-- Name: commission_rates(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.commission_rates() RETURNS TABLE(category text, rate_bp integer, minimum_cents integer, updated_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff can read the commission rates');
+    return query
+    select c.slug, r.rate_bp, r.minimum_cents, r.updated_at
+    from app.service_categories as c
+    inner join app.commission_rates as r on c.id = r.category_id
+    order by c.sort_order, c.slug;
+end
+$$;
+
+
+--
+-- Name: FUNCTION commission_rates(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.commission_rates() IS 'Every category''s commission (ops only). Definer: app.commission_rates is read by nobody else.';
+
+
+--
 -- Name: complete_due_bookings(integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6556,6 +7628,20 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('disputes_reason_check', 'internal_error', 'the dispute could not be recorded'),
         ('disputes_status_check', 'internal_error', 'the dispute could not be recorded'),
         ('disputes_outcome_check', 'internal_error', 'the dispute could not be recorded'),
+        -- Stripe Connect (55_connect.sql; written by definers only)
+        ('payout_accounts_pkey', 'internal_error', 'the payout account could not be recorded'),
+        ('payout_accounts_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        ('payout_accounts_stripe_account_id_key', 'internal_error', 'the payout account could not be recorded'),
+        ('payout_accounts_stripe_account_id_check', 'internal_error', 'the payout account could not be recorded'),
+        ('payout_accounts_capabilities_check', 'internal_error', 'the payout account could not be recorded'),
+        ('commission_rates_pkey', 'internal_error', 'the commission could not be recorded'),
+        ('commission_rates_category_id_fkey', 'not_found', 'the category does not exist'),
+        ('commission_rates_updated_by_fkey', 'internal_error', 'the commission could not be recorded'),
+        ('commission_rates_rate_bp_check', 'invalid_input', 'rate_bp must be between 0 and 10000'),
+        ('commission_rates_minimum_cents_check', 'invalid_input', 'minimum_cents must be between 0 and 1000000'),
+        ('bookings_commission_check', 'internal_error', 'the booking''s commission could not be recorded'),
+        ('payments_application_fee_cents_check', 'internal_error', 'the payment could not be recorded'),
+        ('refunds_unwind_check', 'internal_error', 'the refund could not be recorded'),
         ('stripe_events_pkey', 'conflict', 'this event was already received'),
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
         -- the event log (written by definers only)
@@ -7722,6 +8808,17 @@ CREATE FUNCTION internal.health() RETURNS jsonb
             'deployed_at', internal.setting('deployed_at')
         ),
         'migration', (select max(m.version) from public.schema_migrations as m),
+        -- the streaming replicas this server feeds (docs/operations.md, "Read replica"):
+        -- how far each is behind, in bytes of WAL and in time (null once caught up and idle)
+        'replicas', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'name', r.application_name,
+                'state', r.state,
+                'replay_lag_bytes', pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), r.replay_lsn),
+                'replay_lag_seconds', extract(epoch from r.replay_lag)
+            ) order by r.application_name)
+            from pg_catalog.pg_stat_replication as r
+        ), '[]'::jsonb),
         'time', pg_catalog.now()
     )
 $$;
@@ -7731,7 +8828,8 @@ $$;
 -- Name: FUNCTION health(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.health() IS 'Versions and migration state. Definer: reads schema_migrations and settings that anon cannot.';
+COMMENT ON FUNCTION internal.health() IS 'Versions, migration state and the streaming replicas'' lag. Definer: reads schema_migrations,
+settings and pg_stat_replication''s positions, which anon cannot.';
 
 
 --
@@ -8011,6 +9109,27 @@ Definer: the public catalogue hides inactive providers and services, whose names
 
 
 --
+-- Name: my_payout_account(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_payout_account() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    return internal.payout_account_json(internal.my_provider_id());
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_payout_account(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_payout_account() IS 'The signed-in provider''s payout account. Definer: app.payout_accounts is read by nobody else.';
+
+
+--
 -- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -8116,6 +9235,36 @@ $$;
 
 COMMENT ON FUNCTION internal.my_provider_bookings(p_from timestamp with time zone, p_to timestamp with time zone, p_status text, p_service_id uuid, p_customer_id uuid, p_booking_id uuid, p_limit integer, p_after_id uuid) IS 'The caller''s provider''s bookings with the customer''s name and, while needed, contact; oldest start first.
 Definer: a provider may not read app.users; this reads the customers of its own bookings only.';
+
+
+--
+-- Name: my_provider_id(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_provider_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+begin
+    perform internal.require_role(
+        'provider', 'only providers have payout accounts', 'a payout account needs a signed-in provider'
+    );
+    select p.id into v_provider_id from app.providers as p where p.owner_id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'you have no provider profile yet: create it first (POST /my_provider)');
+    end if;
+    return v_provider_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_provider_id(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_provider_id() IS 'The signed-in provider''s own provider id (403 for other roles, 404 without a profile).';
 
 
 --
@@ -8497,6 +9646,29 @@ exists for (event_key, recipient, channel), and queue {"type":"notify","notifica
 each row inserted, visible after delay_seconds. Returns how many were queued (0: a repeat, or every
 channel turned off). Refuses an unknown event or data that breaks its contract (400 naming data.<key>).
 Definer: producers (sign-up, booking transitions) hold no rights on app.notifications or the queues.';
+
+
+--
+-- Name: notify_cache_change(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notify_cache_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform pg_catalog.pg_notify('bookiji_cache', tg_argv[0]);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION notify_cache_change(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notify_cache_change() IS 'Statement trigger: NOTIFY bookiji_cache with the scope named by the trigger''s argument
+(''catalog'' or ''slots''); the read router purges nginx''s cached catalog reads of that scope.';
 
 
 --
@@ -9742,6 +10914,62 @@ Definer: writes the providers'' private columns and the audit log.';
 
 
 --
+-- Name: ops_set_commission_rate(text, integer, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_set_commission_rate(p_category text, p_rate_bp integer, p_minimum_cents integer, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_category_id integer;
+    v_before jsonb;
+    v_after jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff can change the commission');
+    perform internal.require_text(p_category, 'category');
+    perform internal.require(p_rate_bp, 'rate_bp');
+    perform internal.require(p_minimum_cents, 'minimum_cents');
+    perform internal.require_text(p_reason, 'reason');
+    if p_rate_bp not between 0 and 10000 then
+        perform internal.fail('invalid_input', 'rate_bp must be between 0 and 10000 (basis points: 1000 is 10 %)');
+    end if;
+    if p_minimum_cents not between 0 and 1000000 then
+        perform internal.fail('invalid_input', 'minimum_cents must be between 0 and 1000000');
+    end if;
+    if pg_catalog.length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+    select c.id into v_category_id from app.service_categories as c where c.slug = p_category;
+    if not found then
+        perform internal.fail('not_found', 'no such category');
+    end if;
+    select pg_catalog.to_jsonb(r) into v_before
+    from app.commission_rates as r where r.category_id = v_category_id for update;
+    insert into app.commission_rates as r (category_id, rate_bp, minimum_cents, updated_by, updated_at)
+    values (v_category_id, p_rate_bp, p_minimum_cents, (select u.id from app.users as u where u.id = auth.uid()), pg_catalog.now())
+    on conflict (category_id) do update
+    set rate_bp = excluded.rate_bp, minimum_cents = excluded.minimum_cents,
+        updated_by = excluded.updated_by, updated_at = excluded.updated_at;
+    select pg_catalog.to_jsonb(r) into v_after from app.commission_rates as r where r.category_id = v_category_id;
+    perform internal.audit(
+        'commission.set', 'app.commission_rates', v_category_id::text, v_before, v_after, pg_catalog.btrim(p_reason)
+    );
+    return pg_catalog.jsonb_build_object(
+        'category', p_category, 'rate_bp', p_rate_bp, 'minimum_cents', p_minimum_cents
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_set_commission_rate(p_category text, p_rate_bp integer, p_minimum_cents integer, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_set_commission_rate(p_category text, p_rate_bp integer, p_minimum_cents integer, p_reason text) IS 'Set a category''s commission (ops only), audited with before and after. Definer: writes app.commission_rates and the audit log.';
+
+
+--
 -- Name: ops_suspend_provider(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9895,6 +11123,9 @@ CREATE FUNCTION internal.payment_intent_request(p_payment_id uuid) RETURNS jsonb
         'payment_status', p.status,
         'booking_status', b.status,
         'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- a destination charge (55_connect.sql): the provider's account and the commission
+        'transfer_destination', p.transfer_destination,
+        'application_fee_cents', p.application_fee_cents,
         -- create an intent only for a booking still awaiting payment
         'wanted', b.status = 'pending_payment' and p.status = 'pending'
     )
@@ -9946,6 +11177,190 @@ COMMENT ON FUNCTION internal.payments_check_refund_total() IS 'Constraint trigge
 
 
 --
+-- Name: payments_destination_snapshot(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payments_destination_snapshot() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking app.bookings;
+begin
+    select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
+    new.transfer_destination := internal.payout_destination(v_booking.provider_id);
+    new.application_fee_cents := case
+        when new.transfer_destination is null then 0
+        else least(v_booking.commission_cents, new.amount_cents)
+    end;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION payments_destination_snapshot(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payments_destination_snapshot() IS 'Trigger: a new payment goes to the provider''s connected account (if it can take transfers) with the commission as its fee.';
+
+
+--
+-- Name: payout_account_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_account_json(p_provider_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'stripe_account_id', a.stripe_account_id,
+        'onboarding_url', case when a.onboarding_url_expires_at > pg_catalog.now() then a.onboarding_url end,
+        'onboarding_url_expires_at',
+        case when a.onboarding_url_expires_at > pg_catalog.now() then a.onboarding_url_expires_at end,
+        'link_requested_at', a.link_requested_at,
+        'details_submitted', coalesce(a.details_submitted, false),
+        'charges_enabled', coalesce(a.charges_enabled, false),
+        'payouts_enabled', coalesce(a.payouts_enabled, false),
+        'capabilities', coalesce(a.capabilities, '{}'::jsonb),
+        'requirements_due', pg_catalog.to_jsonb(coalesce(a.requirements_due, '{}'::text [])),
+        'destination_charges', internal.payout_destination(p.id) is not null
+    )
+    from app.providers as p
+    left join app.payout_accounts as a on p.id = a.provider_id
+    where p.id = p_provider_id
+$$;
+
+
+--
+-- Name: FUNCTION payout_account_json(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_account_json(p_provider_id uuid) IS 'A provider''s payout account as the API returns it.';
+
+
+--
+-- Name: payout_destination(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_destination(p_provider_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- a destination charge needs the account's transfers capability active (Stripe refuses it otherwise)
+    select a.stripe_account_id
+    from app.payout_accounts as a
+    where
+        a.provider_id = p_provider_id
+        and a.charges_enabled
+        and a.capabilities ->> 'transfers' = 'active'
+$$;
+
+
+--
+-- Name: FUNCTION payout_destination(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_destination(p_provider_id uuid) IS 'The provider''s connected account if a destination charge can go to it now, else null (the platform collects).';
+
+
+--
+-- Name: payout_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- refunds still pending count: the ledger counts a refund when it is asked for
+    select pg_catalog.jsonb_build_object(
+        'booking_id', b.id,
+        'currency', b.currency,
+        'commission_rate_bp', b.commission_rate_bp,
+        'commission_minimum_cents', b.commission_minimum_cents,
+        'commission_cents', b.commission_cents,
+        'transfer_destination', p.transfer_destination,
+        'collected_by', case when p.transfer_destination is null then 'platform' else 'provider_account' end,
+        'charged_cents', m.captured,
+        'refunded_cents', u.refunded,
+        'application_fee_cents', case when m.captured > 0 then p.application_fee_cents else 0 end,
+        'transfer_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then m.captured - p.application_fee_cents else 0 end,
+        'transfer_reversed_cents', u.reversed,
+        'fee_refunded_cents', u.fee_refunded,
+        'fee_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then p.application_fee_cents - u.fee_refunded else 0 end,
+        'transfer_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then m.captured - p.application_fee_cents - u.reversed else 0 end,
+        -- the platform collected a charge that should have gone to the provider: what it owes
+        'payout_owed_cents', case when m.captured > 0 and p.transfer_destination is null
+            then greatest(m.captured - u.refunded - least(b.commission_cents, m.captured), 0) else 0 end
+    )
+    from app.bookings as b
+    left join app.payments as p on b.id = p.booking_id
+    cross join lateral (
+        select coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured
+    ) as m
+    cross join lateral (
+        select
+            coalesce(sum(r.amount_cents), 0)::integer as refunded,
+            coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
+            coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded
+        from app.refunds as r
+        where r.booking_id = b.id and r.status <> 'failed'
+    ) as u
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION payout_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider, reversals and fee refunds, what each side nets.';
+
+
+--
+-- Name: payout_onboarding_action(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'link_request_id', p_link_request_id,
+        'email', coalesce(p.contact_email::text, u.email::text),
+        'business_name', p.business_name,
+        'stripe_account_id', a.stripe_account_id
+    ) || case
+        when a.link_request_id is distinct from p_link_request_id then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'a newer onboarding link was asked for')
+        when a.onboarding_url is not null then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'this link is already recorded')
+        when a.stripe_account_id is null then
+            pg_catalog.jsonb_build_object('action', 'create_account', 'reason', 'the provider has no account yet')
+        else
+            pg_catalog.jsonb_build_object('action', 'create_link', 'reason', 'the account exists: make its link')
+    end
+    from app.providers as p
+    inner join app.users as u on p.owner_id = u.id
+    left join app.payout_accounts as a on p.id = a.provider_id
+    where p.id = p_provider_id
+$$;
+
+
+--
+-- Name: FUNCTION payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid) IS 'connect.onboard: create_account, create_link or skip (with the reason), and what the account is made of.
+Definer: the worker reads no app table.';
+
+
+--
 -- Name: process_stripe_event(jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9983,6 +11398,31 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.process_stripe_event(p_event jsonb) IS 'Apply a verified Stripe event to payments, bookings and refunds; returns the outcome. Definer: called for anon.';
+
+
+--
+-- Name: proportional_cents(bigint, bigint, bigint, bigint, boolean); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.proportional_cents(p_part bigint, p_whole bigint, p_base bigint, p_already bigint, p_completes boolean) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    -- base x part / whole rounded half up, never past what is left of base; the part that
+    -- completes the whole takes what is left, so the shares add up to base exactly
+    select case
+        when p_whole <= 0 then 0
+        when p_completes then greatest(p_base - p_already, 0)
+        else least(greatest(p_base - p_already, 0), (2 * p_part * p_base + p_whole) / (2 * p_whole))
+    end::integer
+$$;
+
+
+--
+-- Name: FUNCTION proportional_cents(p_part bigint, p_whole bigint, p_base bigint, p_already bigint, p_completes boolean); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.proportional_cents(p_part bigint, p_whole bigint, p_base bigint, p_already bigint, p_completes boolean) IS 'A refund''s share of a transfer or fee: base x part / whole half up; the completing refund takes the rest.';
 
 
 --
@@ -10990,7 +12430,11 @@ begin
     if not found then
         return pg_catalog.jsonb_build_object('received', true, 'duplicate', true);
     end if;
-    v_outcome := internal.process_stripe_event(v_event);
+    -- Connect's account events (55_connect.sql); everything else: payments and refunds
+    v_outcome := case
+        when v_event ->> 'type' like 'account.%' then internal.apply_account_event(v_event)
+        else internal.process_stripe_event(v_event)
+    end;
     update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;
     return pg_catalog.jsonb_build_object('received', true, 'duplicate', false, 'outcome', v_outcome);
 end
@@ -11435,6 +12879,76 @@ COMMENT ON FUNCTION internal.record_payment_intent_cancelled(p_payment_id uuid) 
 
 
 --
+-- Name: record_payout_account(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_payout_account(p_provider_id uuid, p_account_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_current text;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_account_id is null or p_account_id !~ '^acct_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_account_id must be a Stripe account id (acct_...)');
+    end if;
+    select a.stripe_account_id into v_current from app.payout_accounts as a where a.provider_id = p_provider_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no payout account was asked for this provider');
+    end if;
+    if v_current = p_account_id then
+        return 'already recorded';
+    end if;
+    if v_current is not null then
+        perform internal.fail('conflict', 'this provider already has another Stripe account');
+    end if;
+    update app.payout_accounts as a
+    set stripe_account_id = p_account_id, updated_at = pg_catalog.now()
+    where a.provider_id = p_provider_id;
+    perform internal.audit('payout.account_created', 'app.payout_accounts', p_provider_id::text,
+        null, pg_catalog.jsonb_build_object('stripe_account_id', p_account_id));
+    return 'recorded';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION record_payout_account(p_provider_id uuid, p_account_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_payout_account(p_provider_id uuid, p_account_id text) IS 'Worker entry point: store a provider''s created Express account (idempotent). Definer: the worker writes no app table.';
+
+
+--
+-- Name: record_payout_link(uuid, uuid, text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_payout_link(p_provider_id uuid, p_link_request_id uuid, p_url text, p_expires_at timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_url is null or p_url !~ '^https?://' then
+        perform internal.fail('invalid_input', 'p_url must be an http(s) URL');
+    end if;
+    update app.payout_accounts as a
+    set onboarding_url = p_url, onboarding_url_expires_at = p_expires_at, updated_at = pg_catalog.now()
+    where a.provider_id = p_provider_id and a.link_request_id = p_link_request_id;
+    return case when found then 'recorded' else 'superseded: a newer link was asked for' end;
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_payout_link(p_provider_id uuid, p_link_request_id uuid, p_url text, p_expires_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_payout_link(p_provider_id uuid, p_link_request_id uuid, p_url text, p_expires_at timestamp with time zone) IS 'Worker entry point: store the onboarding link made for a link request (a superseded one is ignored). Definer: as above.';
+
+
+--
 -- Name: record_refund(uuid, text, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -11511,6 +13025,33 @@ COMMENT ON FUNCTION internal.refund_action(p_refund_id uuid) IS 'payment.refund:
 
 
 --
+-- Name: refund_reason_kind(text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refund_reason_kind(p_requested_role text, p_reason text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select case
+        when p_reason like 'cancelled by customer:%' then 'customer_cancellation'
+        when p_reason like 'cancelled by provider:%' then 'provider_cancellation'
+        when p_reason like 'cancelled by ops:%' then 'ops_cancellation'
+        when p_requested_role = 'system' and p_reason like 'payment arrived after%' then 'late_payment'
+        when p_requested_role = 'system' and p_reason like 'the payment did not match%' then 'payment_mismatch'
+        when p_requested_role = 'ops' then 'ops_refund'
+        else 'other'
+    end
+$$;
+
+
+--
+-- Name: FUNCTION refund_reason_kind(p_requested_role text, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refund_reason_kind(p_requested_role text, p_reason text) IS 'A refund''s reason, classified: customer_cancellation, provider_cancellation, ops_cancellation, late_payment, payment_mismatch, ops_refund (a refund ops made without cancelling), other.';
+
+
+--
 -- Name: refund_request(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -11525,6 +13066,9 @@ CREATE FUNCTION internal.refund_request(p_refund_id uuid) RETURNS jsonb
         'status', r.status,
         'stripe_refund_id', r.stripe_refund_id,
         'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- how a destination charge's refund unwinds (55_connect.sql)
+        'reverse_transfer', r.reverse_transfer,
+        'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )
     from app.refunds as r
@@ -11566,6 +13110,66 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refunds_append_event() IS 'Trigger: a refund that succeeded goes to the event log (booking_refunded).';
+
+
+--
+-- Name: refunds_unwind(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_unwind() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+    v_booking app.bookings;
+    v_refunded bigint;
+    v_reversed bigint;
+    v_fee_refunded bigint;
+    v_completes boolean;
+    v_transfer integer;
+begin
+    select * into strict v_payment from app.payments as p where p.id = new.payment_id;
+    if v_payment.transfer_destination is null then
+        return new;  -- the platform's own charge: nothing to unwind
+    end if;
+    select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
+    select
+        coalesce(sum(r.amount_cents), 0),
+        coalesce(sum(r.transfer_reversal_cents), 0),
+        coalesce(sum(r.fee_refund_cents), 0)
+    into v_refunded, v_reversed, v_fee_refunded
+    from app.refunds as r
+    where r.payment_id = new.payment_id and r.status <> 'failed';
+    v_completes := v_refunded + new.amount_cents >= v_payment.captured_cents;
+    v_transfer := v_payment.captured_cents - v_payment.application_fee_cents;
+    new.reverse_transfer := true;
+    -- the platform keeps its fee when the customer cancelled late (the provider keeps
+    -- the cancellation fee's share); a provider's or ops' cancellation, an in-time
+    -- cancellation or an ops refund gives the fee back with the rest
+    new.refund_application_fee := v_payment.application_fee_cents > 0 and not (
+        new.requested_role = 'customer'
+        and v_booking.cancelled_by_role = 'customer'
+        and v_booking.cancelled_at > pg_catalog.lower(v_booking.during)
+        - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours)
+    );
+    new.transfer_reversal_cents := internal.proportional_cents(
+        new.amount_cents, v_payment.captured_cents, v_transfer, v_reversed, v_completes
+    );
+    new.fee_refund_cents := case when new.refund_application_fee then internal.proportional_cents(
+        new.amount_cents, v_payment.captured_cents, v_payment.application_fee_cents, v_fee_refunded, v_completes
+    ) else 0 end;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_unwind(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_unwind() IS 'Trigger: a refund of a destination charge reverses the transfer proportionally and refunds the fee
+(but on a late customer cancellation), with the cents of each as Stripe computes them.';
 
 
 --
@@ -12644,6 +14248,46 @@ COMMENT ON FUNCTION internal.slot_is_free_except(p_booking_id uuid, p_provider_i
 
 
 --
+-- Name: start_payout_onboarding(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.start_payout_onboarding() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid := internal.my_provider_id();
+    v_link_request uuid := extensions.gen_random_uuid();
+begin
+    insert into app.payout_accounts as a (provider_id, link_request_id, link_requested_at)
+    values (v_provider_id, v_link_request, pg_catalog.now())
+    on conflict (provider_id) do update
+    set
+        link_request_id = excluded.link_request_id,
+        link_requested_at = excluded.link_requested_at,
+        onboarding_url = null,
+        onboarding_url_expires_at = null,
+        updated_at = pg_catalog.now();
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'connect.onboard', 'provider_id', v_provider_id, 'link_request_id', v_link_request
+    ));
+    perform internal.audit(
+        'payout.onboarding_requested', 'app.payout_accounts', v_provider_id::text, null,
+        pg_catalog.jsonb_build_object('link_request_id', v_link_request)
+    );
+    return internal.payout_account_json(v_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION start_payout_onboarding(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.start_payout_onboarding() IS 'Ask for a Stripe onboarding link (creating the Express account first if needed). Definer: writes payout_accounts and the queue.';
+
+
+--
 -- Name: stripe_intent_settled(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -12771,6 +14415,14 @@ begin
     v_completed := internal.complete_due_bookings(p_limit);
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
+    -- a limit row locked by a request in flight is left to the next sweep: waiting
+    -- for it while holding the bookings expired above could deadlock with that request
+    delete from auth.rate_limits as r
+    where r.bucket in (
+        select l.bucket from auth.rate_limits as l
+        where l.tat < pg_catalog.now()
+        for update skip locked
+    );
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
     -- the event log keeps event_retention_hours (db/functions/44_events.sql)
     v_purged := internal.purge_events();
@@ -16780,6 +18432,30 @@ COMMENT ON TABLE app.booking_fees IS 'Fees a booking keeps from its charge (the 
 
 
 --
+-- Name: commission_rates; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.commission_rates (
+    category_id integer NOT NULL,
+    rate_bp integer NOT NULL,
+    minimum_cents integer DEFAULT 0 NOT NULL,
+    updated_by uuid,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT commission_rates_minimum_cents_check CHECK (((minimum_cents >= 0) AND (minimum_cents <= 1000000))),
+    CONSTRAINT commission_rates_rate_bp_check CHECK (((rate_bp >= 0) AND (rate_bp <= 10000)))
+);
+
+ALTER TABLE ONLY app.commission_rates FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE commission_rates; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.commission_rates IS 'The platform''s commission per category: rate_bp (basis points of the price) with a minimum in cents.';
+
+
+--
 -- Name: disputes; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -16949,7 +18625,10 @@ CREATE TABLE app.payments (
     failure_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    transfer_destination text,
+    application_fee_cents integer DEFAULT 0 NOT NULL,
     CONSTRAINT payments_amount_cents_check CHECK ((amount_cents > 0)),
+    CONSTRAINT payments_application_fee_cents_check CHECK ((((application_fee_cents >= 0) AND (application_fee_cents <= amount_cents)) AND ((transfer_destination IS NOT NULL) OR (application_fee_cents = 0)))),
     CONSTRAINT payments_captured_cents_check CHECK ((captured_cents >= 0)),
     CONSTRAINT payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'requires_payment'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])))
 );
@@ -16962,6 +18641,67 @@ ALTER TABLE ONLY app.payments FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.payments IS 'The charge of a booking: its Stripe PaymentIntent, client secret, amount, captured amount and status.';
+
+
+--
+-- Name: COLUMN payments.transfer_destination; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.transfer_destination IS 'The provider''s connected account the charge goes to (transfer_data.destination); null: the platform collects.';
+
+
+--
+-- Name: COLUMN payments.application_fee_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.application_fee_cents IS 'The platform''s commission taken from this charge (application_fee_amount).';
+
+
+--
+-- Name: payout_accounts; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.payout_accounts (
+    provider_id uuid NOT NULL,
+    stripe_account_id text,
+    link_request_id uuid,
+    link_requested_at timestamp with time zone,
+    onboarding_url text,
+    onboarding_url_expires_at timestamp with time zone,
+    details_submitted boolean DEFAULT false NOT NULL,
+    charges_enabled boolean DEFAULT false NOT NULL,
+    payouts_enabled boolean DEFAULT false NOT NULL,
+    capabilities jsonb DEFAULT '{}'::jsonb NOT NULL,
+    requirements_due text[] DEFAULT '{}'::text[] NOT NULL,
+    stripe_event_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payout_accounts_capabilities_check CHECK ((jsonb_typeof(capabilities) = 'object'::text)),
+    CONSTRAINT payout_accounts_stripe_account_id_check CHECK ((stripe_account_id ~ '^acct_[A-Za-z0-9]+$'::text))
+);
+
+ALTER TABLE ONLY app.payout_accounts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE payout_accounts; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.payout_accounts IS 'Providers'' Stripe Express accounts: the onboarding link, and what the account may do (from account.updated).';
+
+
+--
+-- Name: COLUMN payout_accounts.link_request_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payout_accounts.link_request_id IS 'The latest onboarding link asked for: the worker''s idempotency key for its AccountLink.';
+
+
+--
+-- Name: COLUMN payout_accounts.stripe_event_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payout_accounts.stripe_event_at IS 'When Stripe created the latest account.updated applied: an older event changes nothing.';
 
 
 --
@@ -17005,9 +18745,14 @@ CREATE TABLE app.refunds (
     failure_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    reverse_transfer boolean DEFAULT false NOT NULL,
+    refund_application_fee boolean DEFAULT false NOT NULL,
+    transfer_reversal_cents integer DEFAULT 0 NOT NULL,
+    fee_refund_cents integer DEFAULT 0 NOT NULL,
     CONSTRAINT refunds_amount_cents_check CHECK ((amount_cents > 0)),
     CONSTRAINT refunds_reason_check CHECK (((length(btrim(reason)) >= 1) AND (length(btrim(reason)) <= 500))),
-    CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text])))
+    CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
+    CONSTRAINT refunds_unwind_check CHECK (((transfer_reversal_cents >= 0) AND (fee_refund_cents >= 0) AND (reverse_transfer OR (transfer_reversal_cents = 0)) AND (refund_application_fee OR (fee_refund_cents = 0))))
 );
 
 ALTER TABLE ONLY app.refunds FORCE ROW LEVEL SECURITY;
@@ -17018,6 +18763,20 @@ ALTER TABLE ONLY app.refunds FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.refunds IS 'The refund ledger: each row is one refund of a booking''s payment (pending until Stripe settles it).';
+
+
+--
+-- Name: COLUMN refunds.transfer_reversal_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes back from the provider''s transfer (reverse_transfer, proportional).';
+
+
+--
+-- Name: COLUMN refunds.fee_refund_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.fee_refund_cents IS 'What this refund gives back of the platform''s fee (refund_application_fee, proportional).';
 
 
 --
@@ -17283,6 +19042,26 @@ COMMENT ON TABLE auth.rate_events IS 'One row per counted write request (bucket 
 
 
 --
+-- Name: rate_limits; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.rate_limits (
+    bucket text NOT NULL,
+    tat timestamp with time zone NOT NULL
+)
+WITH (fillfactor='70', autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='5000');
+
+ALTER TABLE ONLY auth.rate_limits FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE rate_limits; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.rate_limits IS 'GCRA state per identity (bucket = sub:<uuid>): the theoretical arrival time of its next write; rows in the past are swept.';
+
+
+--
 -- Name: refresh_tokens; Type: TABLE; Schema: auth; Owner: -
 --
 
@@ -17506,7 +19285,7 @@ CREATE TABLE pgmq.q_notifications (
     message jsonb,
     headers jsonb
 )
-WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='1');
+WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='0');
 
 
 --
@@ -17565,7 +19344,7 @@ CREATE TABLE pgmq.q_payments (
     message jsonb,
     headers jsonb
 )
-WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='1');
+WITH (autovacuum_vacuum_scale_factor='0.0', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_limit='2000', autovacuum_vacuum_cost_delay='0');
 
 
 --
@@ -17681,6 +19460,14 @@ ALTER TABLE ONLY app.bookings
 
 
 --
+-- Name: commission_rates commission_rates_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.commission_rates
+    ADD CONSTRAINT commission_rates_pkey PRIMARY KEY (category_id);
+
+
+--
 -- Name: disputes disputes_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -17766,6 +19553,22 @@ ALTER TABLE ONLY app.payments
 
 ALTER TABLE ONLY app.payments
     ADD CONSTRAINT payments_stripe_payment_intent_id_key UNIQUE (stripe_payment_intent_id);
+
+
+--
+-- Name: payout_accounts payout_accounts_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payout_accounts
+    ADD CONSTRAINT payout_accounts_pkey PRIMARY KEY (provider_id);
+
+
+--
+-- Name: payout_accounts payout_accounts_stripe_account_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payout_accounts
+    ADD CONSTRAINT payout_accounts_stripe_account_id_key UNIQUE (stripe_account_id);
 
 
 --
@@ -17985,6 +19788,14 @@ ALTER TABLE ONLY auth.one_time_tokens
 
 
 --
+-- Name: rate_limits rate_limits_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.rate_limits
+    ADD CONSTRAINT rate_limits_pkey PRIMARY KEY (bucket);
+
+
+--
 -- Name: refresh_tokens refresh_tokens_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
 --
 
@@ -18155,6 +19966,13 @@ CREATE INDEX bookings_cancelled_by_idx ON app.bookings USING btree (cancelled_by
 
 
 --
+-- Name: bookings_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_created_at_idx ON app.bookings USING btree (created_at);
+
+
+--
 -- Name: bookings_customer_id_hold_expires_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -18222,6 +20040,13 @@ CREATE INDEX bookings_status_during_idx ON app.bookings USING btree (upper(durin
 --
 
 CREATE INDEX bookings_status_hold_expires_at_idx ON app.bookings USING btree (hold_expires_at) WHERE (status = 'pending_payment'::text);
+
+
+--
+-- Name: commission_rates_updated_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX commission_rates_updated_by_idx ON app.commission_rates USING btree (updated_by);
 
 
 --
@@ -18383,6 +20208,13 @@ CREATE INDEX quotes_customer_id_idx ON app.quotes USING btree (customer_id);
 --
 
 CREATE INDEX refunds_booking_id_idx ON app.refunds USING btree (booking_id);
+
+
+--
+-- Name: refunds_created_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX refunds_created_at_idx ON app.refunds USING btree (created_at);
 
 
 --
@@ -18743,6 +20575,27 @@ CREATE TRIGGER _100_touch_updated_at BEFORE UPDATE ON app.services FOR EACH ROW 
 
 
 --
+-- Name: bookings _110_commission; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _110_commission BEFORE INSERT OR UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_commission_snapshot();
+
+
+--
+-- Name: payments _110_destination; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _110_destination BEFORE INSERT ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.payments_destination_snapshot();
+
+
+--
+-- Name: refunds _110_unwind; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _110_unwind BEFORE INSERT ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.refunds_unwind();
+
+
+--
 -- Name: providers _200_check_time_zones_inserted; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -18838,6 +20691,48 @@ CREATE TRIGGER _500_event_created AFTER INSERT ON app.notifications FOR EACH ROW
 --
 
 CREATE TRIGGER _500_event_refunded AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((old.status IS DISTINCT FROM 'succeeded'::text) AND (new.status = 'succeeded'::text))) EXECUTE FUNCTION internal.refunds_append_event();
+
+
+--
+-- Name: bookings _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.bookings FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('slots');
+
+
+--
+-- Name: providers _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.providers FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('catalog');
+
+
+--
+-- Name: service_categories _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.service_categories FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('catalog');
+
+
+--
+-- Name: services _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.services FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('catalog');
+
+
+--
+-- Name: time_off _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.time_off FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('slots');
+
+
+--
+-- Name: weekly_hours _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.weekly_hours FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('slots');
 
 
 --
@@ -18988,6 +20883,22 @@ ALTER TABLE ONLY app.bookings
 
 
 --
+-- Name: commission_rates commission_rates_category_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.commission_rates
+    ADD CONSTRAINT commission_rates_category_id_fkey FOREIGN KEY (category_id) REFERENCES app.service_categories(id) ON DELETE CASCADE;
+
+
+--
+-- Name: commission_rates commission_rates_updated_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.commission_rates
+    ADD CONSTRAINT commission_rates_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
 -- Name: disputes disputes_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -19057,6 +20968,14 @@ ALTER TABLE ONLY app.payment_mismatches
 
 ALTER TABLE ONLY app.payments
     ADD CONSTRAINT payments_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: payout_accounts payout_accounts_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.payout_accounts
+    ADD CONSTRAINT payout_accounts_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
 
 
 --
@@ -19292,6 +21211,12 @@ ALTER TABLE app.booking_fees ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.bookings ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: commission_rates; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.commission_rates ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: services delete_provider_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -19456,6 +21381,12 @@ ALTER TABLE app.payment_mismatches ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.payments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payout_accounts; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.payout_accounts ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: provider_tax_registrations; Type: ROW SECURITY; Schema: app; Owner: -
@@ -20379,6 +22310,12 @@ ALTER TABLE auth.one_time_tokens ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.rate_events ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: rate_limits; Type: ROW SECURITY; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.rate_limits ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: refresh_tokens; Type: ROW SECURITY; Schema: auth; Owner: -
 --
 
@@ -20442,5 +22379,11 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202072100'),
     ('20261202072200'),
     ('20261202080000'),
+    ('20261203020000'),
+    ('20261203030000'),
+    ('20261203030100'),
+    ('20261203030200'),
     ('20261203040000'),
-    ('20261203040100');
+    ('20261203040100'),
+    ('20261203080000'),
+    ('20261203080100');

@@ -21,6 +21,8 @@
 // drop the connection (Accept).
 
 import errors from 'errors.js';
+import fs from 'fs';
+import crypto from 'crypto';
 
 var DROP = {
     'connection': 1,
@@ -298,6 +300,103 @@ function costlyAnon(r) {
     return !r.headersIn['Authorization'] && expensive(r) ? 'anon' : '';
 }
 
+// --- The public catalog's read path (docs/operations.md, "Read replica", "Caching") --
+//
+// An anonymous GET or HEAD of the public catalog gets the same answer whoever asks: it
+// may be read from the replica and from nginx's cache (location /_catalog). The read
+// router (bookiji/readpath.py) writes, several times a second, whether the replica is
+// within its lag bound and the versions of the cache's two scopes; a state file older
+// than STALE_AFTER seconds (no router) sends the read to the primary, uncached. Anything
+// with an Authorization header (a user's own view: a provider sees only its own profile
+// in /providers) and every other path and method go to the primary, never cached.
+
+var CATALOG = /^\/(providers|services|service_categories|rpc\/available_slots)\/?$/;
+var SLOTS = /^\/rpc\/available_slots\/?$/;
+var STALE_AFTER = 3;
+
+function readState(r) {
+    var path = r.variables.read_state_file;
+    if (!path) {
+        return null;
+    }
+    try {
+        var state = JSON.parse(fs.readFileSync(path, 'utf8'));
+        if (typeof state.at !== 'number' || Math.abs(Date.now() / 1000 - state.at) > STALE_AFTER) {
+            return null;
+        }
+        return state;
+    } catch (e) {
+        return null;
+    }
+}
+
+function readRoute(r) {
+    if ((r.method !== 'GET' && r.method !== 'HEAD') || r.headersIn['Authorization']
+        || !CATALOG.test(r.uri)) {
+        return null;
+    }
+    return readState(r);
+}
+
+function etagOf(body) {
+    return '"' + crypto.createHash('sha1').update(body).digest('base64url') + '"';
+}
+
+function matches(header, etag) {
+    if (!header) {
+        return false;
+    }
+    var tags = header.split(',');
+    for (var i = 0; i < tags.length; i++) {
+        var t = tags[i].trim().replace(/^W\//, '');
+        if (t === etag || t === '*') {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The answer of a public read: from the replica, else the primary (a failed replica
+// read is sent again to the primary, so the client never sees the replica's failure).
+async function publicRead(r, route) {
+    r.variables.catalog_upstream = route.replica ? 'postgrest_replica' : 'postgrest';
+    r.variables.catalog_key = String(SLOTS.test(r.uri) ? route.slots : route.catalog);
+    var reply = await r.subrequest('/_catalog', {method: r.method});
+    if (route.replica && (reply.status >= 500 || correction(reply))) {
+        r.warn('replica read failed (' + reply.status + '): read from the primary');
+        reply = await r.subrequest('/_postgrest', {method: r.method});
+    }
+    return reply;
+}
+
+// Cache headers for a catalog path: public with an ETag for an anonymous 200 (the answer
+// is the same for everyone), never stored for a caller with credentials.
+function cacheHeaders(r, reply, route) {
+    if (!CATALOG.test(r.uri)) {
+        return false;
+    }
+    r.headersOut['Vary'] = 'Authorization, Accept, Prefer, Range, Accept-Profile';
+    if (!route) {
+        if (r.headersIn['Authorization']) {
+            r.headersOut['Cache-Control'] = 'private, no-store';
+        }
+        return false;
+    }
+    r.headersOut['X-Cache-Status'] = reply.variables.upstream_cache_status || 'BYPASS';
+    r.headersOut['X-Read-From'] = route.replica ? 'replica' : 'primary';
+    var ttl = Number(r.variables.catalog_ttl) || 0;
+    if (reply.status !== 200 || ttl <= 0) {
+        return false;
+    }
+    r.headersOut['Cache-Control'] = 'public, max-age=' + ttl;
+    if (r.method !== 'GET' || reply.responseBuffer === undefined) {
+        return false;
+    }
+    var etag = etagOf(reply.responseBuffer);
+    r.headersOut['ETag'] = etag;
+    return matches(r.headersIn['If-None-Match'], etag);
+}
+
 async function pass(r) {
     var refusal = unreadable(r);
     if (refusal) {
@@ -310,8 +409,10 @@ async function pass(r) {
         return;
     }
     var reply;
+    var route = readRoute(r);
     try {
-        reply = await r.subrequest('/_postgrest', {method: r.method});
+        reply = route ? await publicRead(r, route)
+            : await r.subrequest('/_postgrest', {method: r.method});
     } catch (e) {
         r.error('PostgREST subrequest failed: ' + e);
         problem(r, 503, 'PT503', 'unavailable', 'the API is restarting; retry shortly', 2);
@@ -342,6 +443,10 @@ async function pass(r) {
         if (!DROP[name.toLowerCase()]) {
             r.headersOut[name] = h[name];
         }
+    }
+    if (cacheHeaders(r, reply, route)) {
+        r.return(304);
+        return;
     }
     var body = reply.responseBuffer;
     if (body === undefined || body === null) {

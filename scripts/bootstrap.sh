@@ -22,6 +22,32 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# `make test` (scripts/test.sh passes --containers) also installs what the compose test
+# needs to build the images and start docker-compose.yml (tests/test_compose_up.py): podman
+# and its recommended helpers (networking, overlay storage), podman-compose, runc (the
+# runtime docker/containers.conf picks), mmdebstrap (the base image).
+CONTAINER_PACKAGES=(podman podman-compose runc mmdebstrap uidmap slirp4netns fuse-overlayfs)
+if [ "${1:-}" = "--containers" ]; then
+  cmissing=()
+  for pkg in "${CONTAINER_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || cmissing+=("$pkg")
+  done
+  if ((${#cmissing[@]})); then
+    if [ "$(id -u)" -eq 0 ]; then CSUDO=""
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then CSUDO="sudo -n"
+    else CSUDO=none
+    fi
+    if [ "$CSUDO" = none ]; then
+      echo "bootstrap: the compose test will be skipped: install ${cmissing[*]} to run it" >&2
+    else
+      echo "bootstrap: installing ${cmissing[*]} (the compose test)"
+      $CSUDO apt-get update -qq
+      # with their recommends: podman's networking (netavark, aardvark-dns) and storage helpers
+      DEBIAN_FRONTEND=noninteractive $CSUDO apt-get install -y -qq "${cmissing[@]}" >/dev/null
+    fi
+  fi
+  exit 0
+fi
 # The Debian package starts a system cluster on 5432 that the project does not use.
 if [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null; then
   pg_lsclusters -h 2>/dev/null | awk '$4=="online"{print $1, $2}' | while read -r ver name; do

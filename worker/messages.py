@@ -85,6 +85,19 @@ class RefundMessage:
 
 
 @dataclass(frozen=True)
+class OnboardMessage:
+    """``connect.onboard``: which provider, and which onboarding link request."""
+
+    provider_id: uuid.UUID
+    link_request_id: uuid.UUID
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> OnboardMessage:
+        what = "a connect.onboard message"
+        return cls(_uuid(body, "provider_id", what), _uuid(body, "link_request_id", what))
+
+
+@dataclass(frozen=True)
 class NotifyMessage:
     """``notify``: which notification row."""
 
@@ -98,6 +111,7 @@ class NotifyMessage:
 INTENT_ACTIONS = ("create_intent", "skip")
 CANCEL_ACTIONS = ("retrieve", "cancel_intent", "record_cancelled", "skip", "retry", "fail")
 REFUND_ACTIONS = ("create_refund", "skip", "fail")
+ONBOARD_ACTIONS = ("create_account", "create_link", "skip")
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,8 @@ class PaymentStep:
     amount_cents: int
     currency: str
     stripe_payment_intent_id: str | None
+    transfer_destination: str | None = None
+    application_fee_cents: int = 0
 
     @classmethod
     def from_row(cls, row: dict[str, Any], actions: tuple[str, ...]) -> PaymentStep:
@@ -127,7 +143,14 @@ class PaymentStep:
             amount_cents=int(row["amount_cents"]),
             currency=str(row["currency"]),
             stripe_payment_intent_id=None if intent is None else str(intent),
+            transfer_destination=_optional_text(row, "transfer_destination"),
+            application_fee_cents=int(row.get("application_fee_cents") or 0),
         )
+
+
+def _optional_text(row: dict[str, Any], key: str) -> str | None:
+    value = row.get(key)
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -140,6 +163,8 @@ class RefundStep:
     booking_id: uuid.UUID
     amount_cents: int
     stripe_payment_intent_id: str | None
+    reverse_transfer: bool = False
+    refund_application_fee: bool = False
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RefundStep:
@@ -152,4 +177,32 @@ class RefundStep:
             booking_id=_uuid(row, "booking_id", what),
             amount_cents=int(row["amount_cents"]),
             stripe_payment_intent_id=None if intent is None else str(intent),
+            reverse_transfer=bool(row.get("reverse_transfer")),
+            refund_application_fee=bool(row.get("refund_application_fee")),
+        )
+
+
+@dataclass(frozen=True)
+class OnboardStep:
+    """What the database asks of a ``connect.onboard`` message (internal.payout_onboarding_action)."""
+
+    action: str
+    reason: str
+    provider_id: uuid.UUID
+    link_request_id: uuid.UUID
+    email: str | None
+    business_name: str | None
+    stripe_account_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OnboardStep:
+        what = "an onboarding step"
+        return cls(
+            action=_choice(row, "action", ONBOARD_ACTIONS, what),
+            reason=str(row.get("reason") or ""),
+            provider_id=_uuid(row, "provider_id", what),
+            link_request_id=_uuid(row, "link_request_id", what),
+            email=_optional_text(row, "email"),
+            business_name=_optional_text(row, "business_name"),
+            stripe_account_id=_optional_text(row, "stripe_account_id"),
         )

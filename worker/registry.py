@@ -29,6 +29,17 @@ between is never followed by a second send) registers with
 opens its own short transactions with ``ctx.conn.transaction()``. What it
 committed stays committed when it raises; the verdict rules are the same.
 
+A handler that is idempotent, cheap and pure SQL (no call out of the database:
+bookkeeping, a no-op) may register with ``batch=True``: the runner then runs the
+messages of that type it reads together, up to ``--batch-size`` of them in one
+transaction on one connection (one handler slot; a read may fill several), and
+archives them in that same transaction, so their effects and their archive commit together. If one of them
+raises, the group's transaction rolls back and each message of the group runs
+again alone, in its own transaction, within the same attempt (nothing of the
+group was committed); only the ones that fail alone are retried or
+dead-lettered. A crash charges one attempt to each message of a running group:
+they were all being handled.
+
 A task family whose vendor raises its own exceptions (Stripe, SMTP, Twilio)
 registers a classifier for them: ``(exc) -> "retry" | "permanent" | None``,
 None for an exception it does not know. worker/retry.py asks each in turn, so
@@ -81,17 +92,22 @@ class Context:
 
 _HANDLERS: dict[str, Handler] = {}
 _OWN_TRANSACTIONS: set[str] = set()
+_BATCHED: set[str] = set()
 _CLASSIFIERS: list[Classifier] = []
 
 
-def register(kind: str, fn: Handler, *, transaction: bool = True) -> Handler:
+def register(kind: str, fn: Handler, *, transaction: bool = True, batch: bool = False) -> Handler:
     """Register ``fn`` as the handler of messages whose ``type`` is ``kind``.
 
     With ``transaction=False`` the runner does not wrap the handler in a
     transaction: ``ctx.conn`` is in autocommit mode and the handler opens its own.
+    With ``batch=True`` (idempotent, cheap, pure SQL) messages of ``kind`` read
+    together run in one transaction that also archives them.
     """
     if not kind:
         raise ValueError("a message type must not be empty")
+    if batch and not transaction:
+        raise ValueError("a batched handler runs in the runner's transaction (transaction=True)")
     if _HANDLERS.get(kind, fn) is not fn:
         raise ValueError(f"a handler for {kind!r} is already registered")
     _HANDLERS[kind] = fn
@@ -99,14 +115,20 @@ def register(kind: str, fn: Handler, *, transaction: bool = True) -> Handler:
         _OWN_TRANSACTIONS.discard(kind)
     else:
         _OWN_TRANSACTIONS.add(kind)
+    if batch:
+        _BATCHED.add(kind)
+    else:
+        _BATCHED.discard(kind)
     return fn
 
 
-def handler(kind: str, *, transaction: bool = True) -> Callable[[Handler], Handler]:
+def handler(
+    kind: str, *, transaction: bool = True, batch: bool = False
+) -> Callable[[Handler], Handler]:
     """Decorator: register the function as the handler of messages of type ``kind``."""
 
     def decorate(fn: Handler) -> Handler:
-        return register(kind, fn, transaction=transaction)
+        return register(kind, fn, transaction=transaction, batch=batch)
 
     return decorate
 
@@ -118,6 +140,15 @@ def lookup(kind: str) -> Handler | None:
 def wants_transaction(kind: str) -> bool:
     """False when the handler of ``kind`` manages its own transactions (``transaction=False``)."""
     return kind not in _OWN_TRANSACTIONS
+
+
+def batched(kind: str) -> bool:
+    """True when messages of ``kind`` may share one transaction (``batch=True``)."""
+    return kind in _BATCHED
+
+
+def batched_kinds() -> list[str]:
+    return sorted(_BATCHED)
 
 
 def kinds() -> list[str]:

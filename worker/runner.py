@@ -10,13 +10,21 @@ plain psycopg), and the worker needs no second database driver stack.
 
 One main thread owns the queue bookkeeping on its own connection: it reads a
 batch (at most ``--batch-size``, and no more than the free handler slots, with
-visibility timeout ``--vt``) when fewer than ``--concurrency`` messages are in hand, hands the messages to that many handler
+visibility timeout ``--vt``) when fewer than ``--concurrency`` handler slots are busy, hands the messages to that many handler
 threads (each handler on its own pooled connection, in one transaction),
 archives the successes of each round in one ``pgmq.archive`` call per queue,
 schedules retries with ``pgmq.set_vt`` (worker/retry.py), and dead-letters
 (``<queue>_dlq`` plus archive of the original, in one transaction). While
 messages are in hand it extends their visibility every third of the vt (the
 heartbeat), so a long handler is never picked up by a second worker.
+
+Messages of a batched type (``registry.register(..., batch=True)``: idempotent,
+cheap, pure SQL) go together: when a read brings one, the same statement reads
+more of that type (pgmq.read's condition on the body), up to ``--batch-size``
+for each slot the read left free (worker/sql/read_batched.sql), and the loop
+hands each batch to one handler slot, which runs it in one transaction that also
+archives it. Every message read is still started at once, so a crash charges an
+attempt only to messages being handled.
 
 It wakes at once on ``NOTIFY bookiji_queue`` (internal.enqueue sends it in the
 same transaction as the message), when one of its own retries falls due, and
@@ -127,6 +135,16 @@ class Outcome:
     traceback: str = ""
 
 
+@dataclass(frozen=True)
+class Done:
+    """What one handler slot came to: one outcome, or one per message of a batched group;
+    ``archived`` when the group's transaction archived its messages itself."""
+
+    generation: int
+    outcomes: list[Outcome]
+    archived: bool = False
+
+
 def dead_letter_payload(
     message: Message, attempts: int, error: BaseException | None, tb: str, reason: str = ""
 ) -> dict[str, Any]:
@@ -161,10 +179,14 @@ class Runner:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._todo: queue_mod.SimpleQueue[tuple[int, Message] | None] = queue_mod.SimpleQueue()
-        self._done: queue_mod.SimpleQueue[Outcome] = queue_mod.SimpleQueue()
+        # one item per handler slot: a message, or a group of batched messages
+        self._todo: queue_mod.SimpleQueue[tuple[int, list[Message]] | None] = (
+            queue_mod.SimpleQueue()
+        )
+        self._done: queue_mod.SimpleQueue[Done] = queue_mod.SimpleQueue()
         self._generation = 0
         self._in_hand: dict[tuple[str, int], Message] = {}
+        self._busy = 0  # handler slots taken: items in self._todo or running
         self._retry_due: list[float] = []
         self._rotation = 0
         self._pool: ConnectionPool | None = None
@@ -226,11 +248,35 @@ class Runner:
             item = self._todo.get()
             if item is None:
                 return
-            generation, message = item
+            generation, messages = item
             if generation != self._generation:
                 continue  # the connection was lost since: the message reappears after its vt
-            self._done.put(self._execute(generation, message))
+            if len(messages) == 1 and not registry.batched(messages[0].type):
+                done = Done(generation, [self._execute(generation, messages[0])])
+            else:
+                done = self._execute_group(generation, messages)
+            self._done.put(done)
             self._wake()
+
+    def _execute_group(self, generation: int, messages: list[Message]) -> Done:
+        """Batched messages of one queue: every handler and the archive in one transaction.
+        If anything raises, that transaction is rolled back and each message runs alone."""
+        started = time.monotonic()
+        assert self._pool is not None
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                for m in messages:
+                    fn = registry.lookup(m.type)
+                    assert fn is not None
+                    fn(registry.Context(conn, m, self.opts.retry.max_attempts), m.body)
+                conn.execute(
+                    query("archive"),
+                    {"queue": messages[0].queue, "ids": [m.msg_id for m in messages]},
+                )
+        except Exception:
+            return Done(generation, [self._execute(generation, m) for m in messages])
+        each = (time.monotonic() - started) / len(messages)
+        return Done(generation, [Outcome(m, generation, "done", each) for m in messages], True)
 
     def _execute(self, generation: int, message: Message) -> Outcome:
         started = time.monotonic()
@@ -271,33 +317,69 @@ class Runner:
             # a crash (kill -9, OOM) charges an attempt (pgmq's read_ct) only to messages that
             # were being handled, never to ones waiting in hand - those used to reach
             # --max-attempts and be dead-lettered after a few crashes without ever running
-            free = self.opts.concurrency - len(self._in_hand)
+            free = self.opts.concurrency - self._busy
             if free <= 0:
                 break
-            rows = conn.execute(
-                query("read"),
-                {"queue": q, "vt": self.opts.vt, "qty": min(self.opts.batch_size, free)},
-            ).fetchall()
+            qty = min(self.opts.batch_size, free)
+            batched = registry.batched_kinds()
+            if batched:
+                # one statement: the read, then up to a batch of each batched type it brought
+                rows = conn.execute(
+                    query("read_batched"),
+                    {
+                        "queue": q,
+                        "vt": self.opts.vt,
+                        "qty": qty,
+                        "batched": batched,
+                        "batch": self.opts.batch_size,
+                    },
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    query("read"), {"queue": q, "vt": self.opts.vt, "qty": qty}
+                ).fetchall()
+            groups: dict[str, list[Message]] = {}
+            for message in self._usable(conn, q, rows):
+                if registry.batched(message.type):
+                    groups.setdefault(message.type, []).append(message)
+                else:
+                    self._dispatch([message])
+            for group in groups.values():
+                # a slot each batch: one transaction for each (read_batched.sql sized them)
+                for start in range(0, len(group), self.opts.batch_size):
+                    self._dispatch(group[start : start + self.opts.batch_size])
             total += len(rows)
-            for row in rows:
-                message = Message.from_row(q, row)
-                if message.read_ct > self.opts.retry.max_attempts:
-                    # read that often without an outcome: the worker crashed or was stopped
-                    # while handling it each time (a poison message) - do not run it again
-                    self._dead_letter(
-                        conn,
-                        message,
-                        None,
-                        "",
-                        f"read {message.read_ct} times without an outcome (the worker crashed "
-                        "or was stopped while handling it)",
-                    )
-                    self._log(message, "dead-lettered", 0.0, error_class="AttemptsExhausted")
-                    metrics.DEAD_LETTERED.labels(q, metrics.type_label(message.type)).inc()
-                    continue
-                self._in_hand[message.key] = message
-                self._todo.put((self._generation, message))
         return total
+
+    def _dispatch(self, messages: list[Message]) -> None:
+        for m in messages:
+            self._in_hand[m.key] = m
+        self._busy += 1
+        self._todo.put((self._generation, messages))
+
+    def _usable(
+        self, conn: psycopg.Connection[Any], q: str, rows: list[dict[str, Any]]
+    ) -> list[Message]:
+        """The messages of ``rows``, less the poison ones (dead-lettered here)."""
+        usable: list[Message] = []
+        for row in rows:
+            message = Message.from_row(q, row)
+            if message.read_ct > self.opts.retry.max_attempts:
+                # read that often without an outcome: the worker crashed or was stopped
+                # while handling it each time (a poison message) - do not run it again
+                self._dead_letter(
+                    conn,
+                    message,
+                    None,
+                    "",
+                    f"read {message.read_ct} times without an outcome (the worker crashed "
+                    "or was stopped while handling it)",
+                )
+                self._log(message, "dead-lettered", 0.0, error_class="AttemptsExhausted")
+                metrics.DEAD_LETTERED.labels(q, metrics.type_label(message.type)).inc()
+                continue
+            usable.append(message)
+        return usable
 
     def _by_queue(self, messages: Iterator[Message] | list[Message]) -> dict[str, list[int]]:
         grouped: dict[str, list[int]] = {}
@@ -318,9 +400,10 @@ class Runner:
                 break
             if item is None:
                 continue
-            generation, message = item
+            generation, messages = item
             if generation == self._generation:
-                unstarted.append(message)
+                unstarted.extend(messages)
+                self._busy -= 1
         for q, ids in self._by_queue(unstarted).items():
             conn.execute(query("release"), {"queue": q, "ids": ids})
         for m in unstarted:
@@ -350,45 +433,53 @@ class Runner:
         applied = 0
         while True:
             try:
-                out = self._done.get_nowait()
+                done = self._done.get_nowait()
             except queue_mod.Empty:
                 break
-            if out.generation != self._generation:
+            if done.generation != self._generation:
                 continue
-            applied += 1
-            m = out.message
-            self._in_hand.pop(m.key, None)
-            label = metrics.type_label(m.type)
-            metrics.LATENCY.labels(m.queue, label).observe(out.duration)
-            if out.verdict == "done":
-                successes.append(m)
-                metrics.PROCESSED.labels(m.queue, label).inc()
-                self._log(m, "done", out.duration)
-                continue
-            metrics.FAILED.labels(m.queue, label).inc()
-            error_class = type(out.error).__name__
-            if out.verdict == "retry" and not self.opts.retry.exhausted(m.read_ct):
-                delay = self.opts.retry.delay(m.read_ct)
-                conn.execute(query("set_vt"), {"queue": m.queue, "id": m.msg_id, "seconds": delay})
-                heapq.heappush(self._retry_due, time.monotonic() + delay)
-                metrics.RETRIED.labels(m.queue, label).inc()
-                self._log(
-                    m,
-                    "retry",
-                    out.duration,
-                    retry_in=delay,
-                    error_class=error_class,
-                    error=out.error,
-                )
-            else:
-                self._dead_letter(conn, m, out.error, out.traceback)
-                metrics.DEAD_LETTERED.labels(m.queue, label).inc()
-                self._log(
-                    m, "dead-lettered", out.duration, error_class=error_class, error=out.error
-                )
+            self._busy -= 1
+            for out in done.outcomes:
+                applied += 1
+                self._apply(conn, out, None if done.archived else successes)
         for q, ids in self._by_queue(successes).items():
             conn.execute(query("archive"), {"queue": q, "ids": ids})
         return applied
+
+    def _apply(
+        self, conn: psycopg.Connection[Any], out: Outcome, successes: list[Message] | None
+    ) -> None:
+        """One message's outcome: count and log it; a success goes to ``successes`` to be
+        archived (None: archived already); a failure is retried or dead-lettered now."""
+        m = out.message
+        self._in_hand.pop(m.key, None)
+        label = metrics.type_label(m.type)
+        metrics.LATENCY.labels(m.queue, label).observe(out.duration)
+        if out.verdict == "done":
+            if successes is not None:
+                successes.append(m)
+            metrics.PROCESSED.labels(m.queue, label).inc()
+            self._log(m, "done", out.duration)
+            return
+        metrics.FAILED.labels(m.queue, label).inc()
+        error_class = type(out.error).__name__
+        if out.verdict == "retry" and not self.opts.retry.exhausted(m.read_ct):
+            delay = self.opts.retry.delay(m.read_ct)
+            conn.execute(query("set_vt"), {"queue": m.queue, "id": m.msg_id, "seconds": delay})
+            heapq.heappush(self._retry_due, time.monotonic() + delay)
+            metrics.RETRIED.labels(m.queue, label).inc()
+            self._log(
+                m,
+                "retry",
+                out.duration,
+                retry_in=delay,
+                error_class=error_class,
+                error=out.error,
+            )
+        else:
+            self._dead_letter(conn, m, out.error, out.traceback)
+            metrics.DEAD_LETTERED.labels(m.queue, label).inc()
+            self._log(m, "dead-lettered", out.duration, error_class=error_class, error=out.error)
 
     def _log(
         self,
@@ -507,6 +598,7 @@ class Runner:
             except queue_mod.Empty:
                 break
         self._in_hand.clear()
+        self._busy = 0
         self._retry_due.clear()
 
     def _serve(self, connected: threading.Event) -> int:
@@ -603,7 +695,7 @@ class Runner:
                 self._wait(None, min(stop_deadline - now, max(0.0, next_heartbeat - now), opts.vt))
                 continue
 
-            if read_now and len(self._in_hand) < opts.concurrency:
+            if read_now and self._busy < opts.concurrency:
                 if self._read(conn):
                     idle_announced = False
                     continue

@@ -69,6 +69,71 @@ def refund_key(ledger_id: object) -> str:
     return effect_key("refund", ledger_id)
 
 
+def account_key(provider_id: object) -> str:
+    return effect_key("provider", provider_id, "create_account")
+
+
+def account_link_key(link_request_id: object) -> str:
+    return effect_key("payout_link", link_request_id)
+
+
+def find_account(sc: stripe.StripeClient, provider_id: object) -> stripe.Account | None:
+    """The Express account an earlier attempt created for this provider, if any."""
+    pid = _checked_id("provider_id", provider_id)
+    for account in sc.v1.accounts.list(params={"limit": 100}).auto_paging_iter():
+        if metadata(account).get("provider_id") == pid:
+            return account
+    return None
+
+
+def create_account(
+    sc: stripe.StripeClient,
+    *,
+    provider_id: object,
+    email: str | None,
+    business_name: str | None,
+    find_existing: bool = True,
+) -> stripe.Account:
+    """Create the provider's Express account once (card payments and transfers requested)."""
+    pid = _checked_id("provider_id", provider_id)
+    key = account_key(pid)
+    if find_existing:
+        existing = find_account(sc, pid)
+        if existing is not None:
+            return existing
+    params: dict[str, Any] = {
+        "type": "express",
+        "country": "CA",
+        "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+        "metadata": {"provider_id": pid, "effect": key},
+    }
+    if email:
+        params["email"] = email
+    if business_name:
+        params["business_profile"] = {"name": business_name}
+    return sc.v1.accounts.create(params=cast(Any, params), options={"idempotency_key": key})
+
+
+def create_account_link(
+    sc: stripe.StripeClient,
+    *,
+    account: str,
+    link_request_id: object,
+    return_url: str,
+    refresh_url: str,
+) -> stripe.AccountLink:
+    """The onboarding link of one link request (a retry gets the same link back)."""
+    return sc.v1.account_links.create(
+        params={
+            "account": _checked_id("account", account),
+            "type": "account_onboarding",
+            "return_url": return_url,
+            "refresh_url": refresh_url,
+        },
+        options={"idempotency_key": account_link_key(link_request_id)},
+    )
+
+
 def metadata(obj: Any) -> dict[str, str]:
     """An object's metadata as a plain dict (the SDK's StripeObject is not one)."""
     meta = getattr(obj, "metadata", None)
@@ -109,8 +174,14 @@ def create_payment_intent(
     customer: str | None = None,
     metadata: dict[str, str] | None = None,
     find_existing: bool = True,
+    destination: str | None = None,
+    application_fee: int = 0,
 ) -> stripe.PaymentIntent:
-    """Create the booking's PaymentIntent once, whatever the number of attempts or replays."""
+    """Create the booking's PaymentIntent once, whatever the number of attempts or replays.
+
+    With ``destination`` it is a destination charge: ``transfer_data[destination]`` is the
+    provider's connected account and ``application_fee_amount`` the platform's commission
+    (sent only when positive: Stripe takes no fee of 0 on a charge without one)."""
     bid = _checked_id("booking_id", booking_id)
     key = intent_key(bid)
     if find_existing:
@@ -124,6 +195,10 @@ def create_payment_intent(
     }
     if customer is not None:
         params["customer"] = customer
+    if destination is not None:
+        params["transfer_data"] = {"destination": _checked_id("destination", destination)}
+        if application_fee > 0:
+            params["application_fee_amount"] = application_fee
     return sc.v1.payment_intents.create(params=cast(Any, params), options={"idempotency_key": key})
 
 
@@ -147,8 +222,14 @@ def create_refund(
     amount: int | None = None,
     metadata: dict[str, str] | None = None,
     find_existing: bool = True,
+    reverse_transfer: bool = False,
+    refund_application_fee: bool = False,
 ) -> stripe.Refund:
-    """Refund once per ledger entry, whatever the number of attempts or replays."""
+    """Refund once per ledger entry, whatever the number of attempts or replays.
+
+    A destination charge's refund says how it unwinds: ``reverse_transfer`` takes the
+    provider's share back, ``refund_application_fee`` gives the platform's fee back
+    (each proportionally, at Stripe)."""
     lid = _checked_id("ledger_id", ledger_id)
     key = refund_key(lid)
     if find_existing:
@@ -161,4 +242,8 @@ def create_refund(
     }
     if amount is not None:
         params["amount"] = amount
+    if reverse_transfer:
+        params["reverse_transfer"] = True
+    if refund_application_fee:
+        params["refund_application_fee"] = True
     return sc.v1.refunds.create(params=cast(Any, params), options={"idempotency_key": key})

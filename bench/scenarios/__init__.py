@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bench.model import Scenario
 from bench.scenarios.analytics import Analytics
+from bench.scenarios.cache import Cache
 from bench.scenarios.calibration import Calibration
 from bench.scenarios.confirm import Confirm
 from bench.scenarios.hook_sql import HookSql
@@ -30,6 +31,7 @@ SCENARIOS: list[Scenario] = [
     Confirm(),
     Analytics(),
     Pooling(),
+    Cache(),
     Mixed(),
     Realtime(),
 ]

@@ -5,7 +5,9 @@ bookings; the rollups are rebuilt first, ``internal.analytics_rebuild``):
 
 - **dashboards**: GET /rpc/analytics_overview, analytics_revenue (ops, every provider),
   analytics_provider (the provider with the most bookings, its own figures and
-  percentiles), analytics_funnel and analytics_cohorts (ops), over the next 31 days
+  percentiles), analytics_funnel and analytics_cohorts (ops), analytics_performance (the
+  provider's own, and ops' every provider), analytics_areas, analytics_refunds and
+  analytics_today (ops and the provider), over the next 31 days
   (the funnel and the cohorts: the last 31 days), closed loop with each role's
   token. Target p99 < 50 ms.
 - **maintenance on confirm**: ``api.confirm_booking`` through pgbench (as the confirm
@@ -101,6 +103,12 @@ class Analytics:
             ("analytics_provider", provider_token, ahead),
             ("analytics_funnel", ops_token, {**behind, "tz": "America/Toronto"}),
             ("analytics_cohorts", ops_token, {**behind, "tz": "America/Toronto"}),
+            ("analytics_performance", provider_token, ahead),
+            ("analytics_performance", ops_token, ahead),  # every provider, 31 days
+            ("analytics_areas", ops_token, {**ahead, "tz": "America/Toronto"}),
+            ("analytics_refunds", ops_token, {**ahead, "tz": "America/Toronto"}),
+            ("analytics_today", ops_token, {"tz": "America/Toronto"}),
+            ("analytics_today", provider_token, {}),
         ]
         variants = []
         for fn, token, params in calls:
@@ -120,7 +128,11 @@ class Analytics:
                     ),
                 )
 
-            variants.append(Variant(f"GET /rpc/{fn}", c, dashboard, p99_target_ms=50.0))
+            # the RPCs read both as ops (every provider) and as a provider say which
+            who = ""
+            if fn in ("analytics_performance", "analytics_today"):
+                who = " (ops)" if token == ops_token else " (provider)"
+            variants.append(Variant(f"GET /rpc/{fn}{who}", c, dashboard, p99_target_ms=50.0))
 
         lift_hold_limit(url)
         make_pool(url)

@@ -4,7 +4,9 @@
   read, at batch 1, 10 and 50 — the limit the worker can approach;
 * the worker with a no-op handler (a real ``python -m worker`` process, batch 50):
   messages per second from its first archive to its last, ÷ raw read+archive at
-  batch 50 (target ≥ 0.80);
+  batch 50 (target ≥ 0.80); the no-op is batched (``batch=True``: up to 50 messages
+  and their archive in one transaction); the same no-op registered without it (one
+  transaction per message, as the Stripe and email handlers run) is measured too;
 * the same raw read+archive after 500,000 consumed messages left dead rows behind
   (target ≥ 0.80 of the fresh figure; autovacuum is tuned on the queue tables);
 * the worker with 10% failing handlers (half succeed on the retry, half are
@@ -40,6 +42,7 @@ from bookiji.config import ROOT
 QUEUE = "bench_q"
 RAW = "raw read+archive"
 WORKER = "worker, no-op handler"
+SINGLE = "worker, no-op handler not batched"
 AFTER = "raw read+archive after 500k consumed"
 WAKE = "enqueue -> archived, idle worker"
 FLAKY = "worker, 10% failing (retries, dead letters)"
@@ -55,12 +58,13 @@ def _reset(url: str) -> None:
     with _admin(url) as conn:
         if not conn.execute("select 1 from pgmq.meta where queue_name = %s", (QUEUE,)).fetchone():
             conn.execute("select pgmq.create(%s)", (QUEUE,))
-            # the same autovacuum settings as the real queues (migration 20261124000002)
-            conn.execute(
-                "alter table pgmq.q_bench_q set (autovacuum_vacuum_scale_factor = 0.0, "
-                "autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_limit = 2000, "
-                "autovacuum_vacuum_cost_delay = 1)"
-            )
+        # the same autovacuum settings as the real queues (migrations 20261124000002
+        # and 20261203080100)
+        conn.execute(
+            "alter table pgmq.q_bench_q set (autovacuum_vacuum_scale_factor = 0.0, "
+            "autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_limit = 2000, "
+            "autovacuum_vacuum_cost_delay = 0)"
+        )
         # pgmq.create is a no-op for a queue that exists
         conn.execute("select pgmq.create(%s)", (f"{QUEUE}_dlq",))
         conn.execute(
@@ -72,15 +76,15 @@ def _reset(url: str) -> None:
         conn.execute("vacuum analyze pgmq.q_bench_q")
 
 
-def _fill(url: str, n: int) -> None:
+def _fill(url: str, n: int, kind: str = "bench.noop") -> None:
     with _admin(url) as conn:
         left = n
         while left > 0:
             k = min(left, 50_000)
             conn.execute(
-                'select pgmq.send_batch(%s, array(select \'{"type": "bench.noop"}\'::jsonb '
+                "select pgmq.send_batch(%s, array(select jsonb_build_object('type', %s::text) "
                 "from generate_series(1, %s)))",
-                (QUEUE, k),
+                (QUEUE, kind, k),
             )
             left -= k
 
@@ -146,9 +150,9 @@ def _worker_cmd(queue: str, *options: str) -> list[str]:
     ]
 
 
-def _worker(settings: config.Settings, url: str, n: int) -> Sample:
+def _worker(settings: config.Settings, url: str, n: int, kind: str = "bench.noop") -> Sample:
     _reset(url)
-    _fill(url, n)
+    _fill(url, n, kind)
     cmd = _worker_cmd(QUEUE, "--batch-size", "50", "--concurrency", "4", "--once")
     started = time.monotonic()
     subprocess.run(
@@ -365,6 +369,14 @@ class QueueScenario:
         n_worker = 5_000 if ctx.options.quick else 10_000
         variants.append(Variant(WORKER, 4, lambda d: _worker(s, url, n_worker), unit="msg/s"))
         variants.append(
+            Variant(
+                SINGLE,
+                4,
+                lambda d: _worker(s, url, n_worker // 5, "bench.noop_single"),
+                unit="msg/s",
+            )
+        )
+        variants.append(
             Variant(f"{AFTER} (batch 50)", 4, lambda d: _after(url, 50, 4, d), unit="msg/s")
         )
         n_side = 2_000 if ctx.options.quick else 3_000
@@ -391,6 +403,7 @@ class QueueScenario:
             warm_up=False,
             ratios=[
                 Ratio("worker ÷ raw read+archive", (WORKER, 4), (f"{RAW} (batch 50)", 4), 0.80),
+                Ratio("worker, not batched ÷ batched", (SINGLE, 4), (WORKER, 4), None),
                 Ratio("worker, 10% failing ÷ no-op", (FLAKY, 4), (WORKER, 4), None),
                 Ratio("worker against localstripe ÷ no-op", (STRIPE, 4), (WORKER, 4), None),
                 Ratio(

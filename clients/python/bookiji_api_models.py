@@ -1150,6 +1150,59 @@ class ReviewsGetResponse(RootModel[list[Reviews]]):
     root: list[Reviews]
 
 
+class RpcAnalyticsAreasGetResponseItem(BaseModel):
+    area: str | None = None
+    booked_cents: int | None = None
+    bookings: int | None = None
+    cancelled: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    currency: str | None = None
+    fees_kept_cents: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    providers: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsAreasGetResponse(RootModel[list[RpcAnalyticsAreasGetResponseItem]]):
+    root: list[RpcAnalyticsAreasGetResponseItem]
+
+
+class RpcAnalyticsAreasPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    category: str
+    cell_deg: float | None = 0.02
+    from_: Annotated[date, Field(alias='from')]
+    to: date
+    tz: str | None = 'UTC'
+
+
+class RpcAnalyticsAreasPostResponseItem(BaseModel):
+    area: str | None = None
+    booked_cents: int | None = None
+    bookings: int | None = None
+    cancelled: int | None = None
+    captured_cents: int | None = None
+    category: str | None = None
+    completed: int | None = None
+    currency: str | None = None
+    fees_kept_cents: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    outstanding_cents: int | None = None
+    providers: int | None = None
+    refunded_cents: int | None = None
+
+
+class RpcAnalyticsAreasPostResponse(RootModel[list[RpcAnalyticsAreasPostResponseItem]]):
+    root: list[RpcAnalyticsAreasPostResponseItem]
+
+
 class RpcAnalyticsCohortsGetResponseItem(BaseModel):
     active_customers: int | None = None
     cohort_week: date | None = None
@@ -1304,6 +1357,82 @@ class RpcAnalyticsOverviewPostResponse(
     root: list[RpcAnalyticsOverviewPostResponseItem]
 
 
+class RpcAnalyticsPerformanceGetResponseItem(BaseModel):
+    area: str | None = None
+    booked_minutes: int | None = None
+    bookings: int | None = None
+    business_name: str | None = None
+    cancellation_rate: float | None = None
+    cancelled: int | None = None
+    captured_cents: int | None = None
+    completed: int | None = None
+    customers: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    no_show_rate: float | None = None
+    offered_minutes: int | None = None
+    previous_rating_avg: float | None = None
+    previous_reviews: int | None = None
+    provider_id: UUID | None = None
+    rating_avg: float | None = None
+    rating_change: float | None = None
+    refunded_cents: int | None = None
+    repeat_customer_share: float | None = None
+    repeat_customers: int | None = None
+    reviews: int | None = None
+    time_zone: str | None = None
+    utilisation: float | None = None
+
+
+class RpcAnalyticsPerformanceGetResponse(
+    RootModel[list[RpcAnalyticsPerformanceGetResponseItem]]
+):
+    root: list[RpcAnalyticsPerformanceGetResponseItem]
+
+
+class RpcAnalyticsPerformancePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    cell_deg: float | None = 0.02
+    from_: Annotated[date, Field(alias='from')]
+    provider_id: UUID
+    to: date
+
+
+class RpcAnalyticsPerformancePostResponseItem(BaseModel):
+    area: str | None = None
+    booked_minutes: int | None = None
+    bookings: int | None = None
+    business_name: str | None = None
+    cancellation_rate: float | None = None
+    cancelled: int | None = None
+    captured_cents: int | None = None
+    completed: int | None = None
+    customers: int | None = None
+    net_cents: int | None = None
+    no_show: int | None = None
+    no_show_rate: float | None = None
+    offered_minutes: int | None = None
+    previous_rating_avg: float | None = None
+    previous_reviews: int | None = None
+    provider_id: UUID | None = None
+    rating_avg: float | None = None
+    rating_change: float | None = None
+    refunded_cents: int | None = None
+    repeat_customer_share: float | None = None
+    repeat_customers: int | None = None
+    reviews: int | None = None
+    time_zone: str | None = None
+    utilisation: float | None = None
+
+
+class RpcAnalyticsPerformancePostResponse(
+    RootModel[list[RpcAnalyticsPerformancePostResponseItem]]
+):
+    root: list[RpcAnalyticsPerformancePostResponseItem]
+
+
 class RpcAnalyticsProviderGetResponseItem(BaseModel):
     booked_cents: int | None = None
     bookings: int | None = None
@@ -1393,6 +1522,51 @@ class RpcAnalyticsProviderPostResponse(
     root: list[RpcAnalyticsProviderPostResponseItem]
 
 
+class RpcAnalyticsRefundsGetResponseItem(BaseModel):
+    amount_cents: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    currency: str | None = None
+    reason: str | None = None
+    refunds: int | None = None
+    status: str | None = None
+
+
+class RpcAnalyticsRefundsGetResponse(
+    RootModel[list[RpcAnalyticsRefundsGetResponseItem]]
+):
+    root: list[RpcAnalyticsRefundsGetResponseItem]
+
+
+class RpcAnalyticsRefundsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    provider_id: UUID
+    to: date
+    tz: str
+
+
+class RpcAnalyticsRefundsPostResponseItem(BaseModel):
+    amount_cents: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    currency: str | None = None
+    reason: str | None = None
+    refunds: int | None = None
+    status: str | None = None
+
+
+class RpcAnalyticsRefundsPostResponse(
+    RootModel[list[RpcAnalyticsRefundsPostResponseItem]]
+):
+    root: list[RpcAnalyticsRefundsPostResponseItem]
+
+
 class RpcAnalyticsRevenueGetResponseItem(BaseModel):
     booked_cents: int | None = None
     bookings: int | None = None
@@ -1446,6 +1620,56 @@ class RpcAnalyticsRevenuePostResponse(
     root: list[RpcAnalyticsRevenuePostResponseItem]
 
 
+class RpcAnalyticsTodayGetResponseItem(BaseModel):
+    as_of: AwareDatetime | None = None
+    booked_cents: int | None = None
+    bookings_cancelled: int | None = None
+    bookings_made: int | None = None
+    bookings_paid: int | None = None
+    captured_cents: int | None = None
+    day_end: AwareDatetime | None = None
+    day_start: AwareDatetime | None = None
+    dead_letters: int | None = None
+    live_holds: int | None = None
+    queue_depth: int | None = None
+    refunded_cents: int | None = None
+    refunds_requested: int | None = None
+    tz: str | None = None
+
+
+class RpcAnalyticsTodayGetResponse(RootModel[list[RpcAnalyticsTodayGetResponseItem]]):
+    root: list[RpcAnalyticsTodayGetResponseItem]
+
+
+class RpcAnalyticsTodayPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    provider_id: UUID
+    tz: str
+
+
+class RpcAnalyticsTodayPostResponseItem(BaseModel):
+    as_of: AwareDatetime | None = None
+    booked_cents: int | None = None
+    bookings_cancelled: int | None = None
+    bookings_made: int | None = None
+    bookings_paid: int | None = None
+    captured_cents: int | None = None
+    day_end: AwareDatetime | None = None
+    day_start: AwareDatetime | None = None
+    dead_letters: int | None = None
+    live_holds: int | None = None
+    queue_depth: int | None = None
+    refunded_cents: int | None = None
+    refunds_requested: int | None = None
+    tz: str | None = None
+
+
+class RpcAnalyticsTodayPostResponse(RootModel[list[RpcAnalyticsTodayPostResponseItem]]):
+    root: list[RpcAnalyticsTodayPostResponseItem]
+
+
 class RpcAvailableSlotsGetResponseItem(BaseModel):
     ends_at: AwareDatetime | None = None
     starts_at: AwareDatetime | None = None
@@ -1488,6 +1712,13 @@ class RpcBookingPaymentPostRequest(BaseModel):
     booking_id: UUID
 
 
+class RpcBookingPayoutPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    booking_id: UUID
+
+
 class RpcBookingReceiptPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1508,6 +1739,36 @@ class RpcCancellationPreviewPostRequest(BaseModel):
         extra='forbid',
     )
     booking_id: UUID
+
+
+class RpcCommissionRatesGetResponseItem(BaseModel):
+    category: str | None = None
+    minimum_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    rate_bp: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    updated_at: AwareDatetime | None = None
+
+
+class RpcCommissionRatesGetResponse(RootModel[list[RpcCommissionRatesGetResponseItem]]):
+    root: list[RpcCommissionRatesGetResponseItem]
+
+
+class RpcCommissionRatesPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+
+
+class RpcCommissionRatesPostResponseItem(BaseModel):
+    category: str | None = None
+    minimum_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    rate_bp: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    updated_at: AwareDatetime | None = None
+
+
+class RpcCommissionRatesPostResponse(
+    RootModel[list[RpcCommissionRatesPostResponseItem]]
+):
+    root: list[RpcCommissionRatesPostResponseItem]
 
 
 class RpcConfirmBookingPostRequest(BaseModel):
@@ -1778,6 +2039,12 @@ class RpcMyNotificationsPostResponse(
     RootModel[list[RpcMyNotificationsPostResponseItem]]
 ):
     root: list[RpcMyNotificationsPostResponseItem]
+
+
+class RpcMyPayoutAccountPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
 
 
 class RpcMyProviderBookingsGetResponseItem(BaseModel):
@@ -2156,6 +2423,16 @@ class RpcOpsReinstateProviderPostRequest(BaseModel):
     reason: str
 
 
+class RpcOpsSetCommissionRatePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    category: str
+    minimum_cents: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    rate_bp: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+    reason: str
+
+
 class RpcOpsSuspendProviderPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -2336,6 +2613,12 @@ class RpcSignupPostRequest(BaseModel):
     locale: str | None = 'en'
     password: str
     role: str | None = 'customer'
+
+
+class RpcStartPayoutOnboardingPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
 
 
 class RpcUpdateMePostRequest(BaseModel):

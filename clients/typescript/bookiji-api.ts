@@ -345,6 +345,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/analytics_areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         * @description Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
+         *     whole hours), cell_deg (the cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+         *     Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell's south-west corner),
+         *     category, currency, providers (with bookings there in the range), bookings, completed, no_show,
+         *     cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
+         *     the figures of analytics_overview summed over the range, from the rollups, placed where each provider
+         *     is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.
+         */
+        get: operations["analytics_areas"];
+        put?: never;
+        /**
+         * Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         * @description Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
+         *     whole hours), cell_deg (the cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+         *     Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell's south-west corner),
+         *     category, currency, providers (with bookings there in the range), bookings, completed, no_show,
+         *     cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
+         *     the figures of analytics_overview summed over the range, from the rollups, placed where each provider
+         *     is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_areas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/analytics_cohorts": {
         parameters: {
             query?: never;
@@ -477,6 +519,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/analytics_performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+         * @description Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+         *
+         *     Inputs: from and to (local dates in each provider's own zone, both included; at most 366 days for one
+         *     provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
+         *     or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+         *     One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
+         *     offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
+         *     them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
+         *     (booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
+         *     completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
+         *     neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+         *     confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
+         *     twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
+         *     written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
+         *     before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
+         *     Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_performance"];
+        put?: never;
+        /**
+         * Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+         * @description Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+         *
+         *     Inputs: from and to (local dates in each provider's own zone, both included; at most 366 days for one
+         *     provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
+         *     or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+         *     One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
+         *     offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
+         *     them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
+         *     (booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
+         *     completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
+         *     neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+         *     confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
+         *     twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
+         *     written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
+         *     before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
+         *     Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_performance_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/analytics_provider": {
         parameters: {
             query?: never;
@@ -523,6 +623,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/analytics_refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+         * @description Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+         *     the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+         *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+         *     A refund counts in the bucket where its booking's appointment starts, like refunded_cents in
+         *     analytics_revenue (whose refunded_cents equal the succeeded amount_cents here). reason:
+         *     customer_cancellation, provider_cancellation, ops_cancellation (a refund made by a cancellation),
+         *     ops_refund (ops refunded without cancelling), late_payment (paid after the booking ended),
+         *     payment_mismatch (the payment did not match the booking), other. status: pending, succeeded, failed.
+         *     Integer cents. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_refunds"];
+        put?: never;
+        /**
+         * Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+         * @description Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+         *
+         *     Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+         *     the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+         *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+         *     A refund counts in the bucket where its booking's appointment starts, like refunded_cents in
+         *     analytics_revenue (whose refunded_cents equal the succeeded amount_cents here). reason:
+         *     customer_cancellation, provider_cancellation, ops_cancellation (a refund made by a cancellation),
+         *     ops_refund (ops refunded without cancelling), late_payment (paid after the booking ended),
+         *     payment_mismatch (the payment did not match the booking), other. status: pending, succeeded, failed.
+         *     Integer cents. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+         *     customer); 404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_refunds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/analytics_revenue": {
         parameters: {
             query?: never;
@@ -561,6 +709,54 @@ export interface paths {
          *     customer); 404 not_found (no such provider, or no provider profile).
          */
         post: operations["analytics_revenue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+         * @description Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+         *
+         *     Inputs: tz (any IANA zone; default the provider's own zone, or UTC for ops across providers),
+         *     provider_id (ops: optional, one provider's counters; a provider: omit it or give its own).
+         *     One row: day_start and day_end (today in tz, as instants), as_of (the snapshot's time), bookings_made
+         *     (created today, every status), bookings_paid (of those, now confirmed, completed or no-show),
+         *     bookings_cancelled, booked_cents (list prices of the paid ones), captured_cents (what their payments
+         *     captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
+         *     succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
+         *     queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
+         *     only, null for a provider). The web app reads it again on every booking event of /realtime.
+         *     Errors: 400 invalid_input naming tz; 403 forbidden (another provider's id, or a customer); 404
+         *     not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_today"];
+        put?: never;
+        /**
+         * Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+         * @description Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+         *
+         *     Inputs: tz (any IANA zone; default the provider's own zone, or UTC for ops across providers),
+         *     provider_id (ops: optional, one provider's counters; a provider: omit it or give its own).
+         *     One row: day_start and day_end (today in tz, as instants), as_of (the snapshot's time), bookings_made
+         *     (created today, every status), bookings_paid (of those, now confirmed, completed or no-show),
+         *     bookings_cancelled, booked_cents (list prices of the paid ones), captured_cents (what their payments
+         *     captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
+         *     succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
+         *     queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
+         *     only, null for a provider). The web app reads it again on every booking event of /realtime.
+         *     Errors: 400 invalid_input naming tz; 403 forbidden (another provider's id, or a customer); 404
+         *     not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_today_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -677,6 +873,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/booking_payout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A booking's split between the provider and the platform (its provider's owner and ops).
+         * @description A booking's split between the provider and the platform (its provider's owner and ops).
+         *
+         *     commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+         *     Errors: 400 invalid_input; 404 not_found (not your provider's booking).
+         */
+        get: operations["booking_payout"];
+        put?: never;
+        /**
+         * A booking's split between the provider and the platform (its provider's owner and ops).
+         * @description A booking's split between the provider and the platform (its provider's owner and ops).
+         *
+         *     commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+         *     Errors: 400 invalid_input; 404 not_found (not your provider's booking).
+         */
+        post: operations["booking_payout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/booking_receipt": {
         parameters: {
             query?: never;
@@ -767,6 +993,34 @@ export interface paths {
          *     Errors: 400 invalid_input; 404 not_found (not your booking).
          */
         post: operations["cancellation_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/commission_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+         * @description The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+         *
+         *     Errors: 403 forbidden (not ops).
+         */
+        get: operations["commission_rates"];
+        put?: never;
+        /**
+         * The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+         * @description The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+         *
+         *     Errors: 403 forbidden (not ops).
+         */
+        post: operations["commission_rates_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1025,8 +1279,9 @@ export interface paths {
          * @description Health check: {"status": "ok"} when the API and its database answer.
          *
          *     Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
-         *     versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
-         *     latest migration; every other caller gets the status alone.
+         *     versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state, the
+         *     latest migration and the streaming replicas' lag (replicas: name, state,
+         *     replay_lag_bytes, replay_lag_seconds); every other caller gets the status alone.
          */
         get: operations["health"];
         put?: never;
@@ -1035,8 +1290,9 @@ export interface paths {
          * @description Health check: {"status": "ok"} when the API and its database answer.
          *
          *     Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
-         *     versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
-         *     latest migration; every other caller gets the status alone.
+         *     versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state, the
+         *     latest migration and the streaming replicas' lag (replicas: name, state,
+         *     replay_lag_bytes, replay_lag_seconds); every other caller gets the status alone.
          */
         post: operations["health_post"];
         delete?: never;
@@ -1225,6 +1481,36 @@ export interface paths {
          *     Errors: 400 invalid_input naming limit; 401 not_authenticated.
          */
         post: operations["my_notifications_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/my_payout_account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+         * @description Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+         *
+         *     stripe_account_id (null until created), onboarding_url and onboarding_url_expires_at (null once used or expired), details_submitted, charges_enabled, payouts_enabled, capabilities, requirements_due, destination_charges (true: your bookings' payments go to your account, less the commission).
+         *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
+         */
+        get: operations["my_payout_account"];
+        put?: never;
+        /**
+         * Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+         * @description Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+         *
+         *     stripe_account_id (null until created), onboarding_url and onboarding_url_expires_at (null once used or expired), details_submitted, charges_enabled, payouts_enabled, capabilities, requirements_due, destination_charges (true: your bookings' payments go to your account, less the commission).
+         *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
+         */
+        post: operations["my_payout_account_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1601,6 +1887,29 @@ export interface paths {
          *     Errors: 400 invalid_input (missing provider_id or reason); 403 forbidden (not ops); 404 not_found; 409 conflict (not suspended).
          */
         post: operations["ops_reinstate_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/ops_set_commission_rate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set the platform's commission for a service category (ops only), with a reason.
+         * @description Set the platform's commission for a service category (ops only), with a reason.
+         *
+         *     rate_bp: basis points of the service's price (1000 is 10 %); minimum_cents: the least commission per booking. The commission of a booking is max(price x rate, minimum), at most the price, fixed when the booking is confirmed: a change applies to later bookings only. Every change is written to the audit log with the rate before and after.
+         *     Errors: 400 invalid_input (missing or out-of-range argument, missing reason); 403 forbidden (not ops); 404 not_found (no such category).
+         */
+        post: operations["ops_set_commission_rate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1996,6 +2305,29 @@ export interface paths {
          *     429 rate_limited with Retry-After for a minute after 5 email_taken answers to one client address (whatever the email).
          */
         post: operations["signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/start_payout_onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start (or resume) getting paid through Stripe: a fresh onboarding link to your Stripe Express account (providers only).
+         * @description Start (or resume) getting paid through Stripe: a fresh onboarding link to your Stripe Express account (providers only).
+         *
+         *     The worker creates your Express account (once) and a Stripe onboarding link: poll GET /rpc/my_payout_account until onboarding_url appears, and open it. Stripe sends you back to the app when you are done (or to ask for a new link when it has expired: call this again). charges_enabled, payouts_enabled and capabilities follow Stripe's account.updated. Until your account can take transfers (destination_charges true), customers still book and pay you, and the platform collects and owes you your share.
+         *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet). Each call asks for a new link.
+         */
+        post: operations["start_payout_onboarding"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5975,6 +6307,262 @@ export interface operations {
             };
         };
     };
+    analytics_areas: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                cell_deg?: number;
+                category: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        providers?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_areas_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    category: string;
+                    /** @default 0.02 */
+                    cell_deg?: number;
+                    /** Format: date */
+                    from: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        category?: string | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        currency?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        providers?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     analytics_cohorts: {
         parameters: {
             query: {
@@ -6717,6 +7305,286 @@ export interface operations {
             };
         };
     };
+    analytics_performance: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                provider_id: string;
+                cell_deg?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area?: string | null;
+                        /** Format: int64 */
+                        booked_minutes?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        business_name?: string | null;
+                        cancellation_rate?: number | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        /** Format: int64 */
+                        customers?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        no_show_rate?: number | null;
+                        /** Format: int64 */
+                        offered_minutes?: number | null;
+                        previous_rating_avg?: number | null;
+                        /** Format: int64 */
+                        previous_reviews?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        rating_avg?: number | null;
+                        rating_change?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        repeat_customer_share?: number | null;
+                        /** Format: int64 */
+                        repeat_customers?: number | null;
+                        /** Format: int64 */
+                        reviews?: number | null;
+                        time_zone?: string | null;
+                        utilisation?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_performance_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default 0.02 */
+                    cell_deg?: number;
+                    /** Format: date */
+                    from: string;
+                    /** Format: uuid */
+                    provider_id: string;
+                    /** Format: date */
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area?: string | null;
+                        /** Format: int64 */
+                        booked_minutes?: number | null;
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        business_name?: string | null;
+                        cancellation_rate?: number | null;
+                        /** Format: int64 */
+                        cancelled?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: int64 */
+                        completed?: number | null;
+                        /** Format: int64 */
+                        customers?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        no_show?: number | null;
+                        no_show_rate?: number | null;
+                        /** Format: int64 */
+                        offered_minutes?: number | null;
+                        previous_rating_avg?: number | null;
+                        /** Format: int64 */
+                        previous_reviews?: number | null;
+                        /** Format: uuid */
+                        provider_id?: string | null;
+                        rating_avg?: number | null;
+                        rating_change?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        repeat_customer_share?: number | null;
+                        /** Format: int64 */
+                        repeat_customers?: number | null;
+                        /** Format: int64 */
+                        reviews?: number | null;
+                        time_zone?: string | null;
+                        utilisation?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     analytics_provider: {
         parameters: {
             query: {
@@ -7027,6 +7895,236 @@ export interface operations {
             };
         };
     };
+    analytics_refunds: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz: string;
+                group_by?: string;
+                provider_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        amount_cents?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        currency?: string | null;
+                        reason?: string | null;
+                        /** Format: int64 */
+                        refunds?: number | null;
+                        status?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_refunds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: uuid */
+                    provider_id: string;
+                    /** Format: date */
+                    to: string;
+                    tz: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        amount_cents?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        currency?: string | null;
+                        reason?: string | null;
+                        /** Format: int64 */
+                        refunds?: number | null;
+                        status?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     analytics_revenue: {
         parameters: {
             query: {
@@ -7198,6 +8296,257 @@ export interface operations {
                         outstanding_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_today: {
+        parameters: {
+            query: {
+                tz: string;
+                provider_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        as_of?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings_cancelled?: number | null;
+                        /** Format: int64 */
+                        bookings_made?: number | null;
+                        /** Format: int64 */
+                        bookings_paid?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: date-time */
+                        day_end?: string | null;
+                        /** Format: date-time */
+                        day_start?: string | null;
+                        /** Format: int64 */
+                        dead_letters?: number | null;
+                        /** Format: int64 */
+                        live_holds?: number | null;
+                        /** Format: int64 */
+                        queue_depth?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        /** Format: int64 */
+                        refunds_requested?: number | null;
+                        tz?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_today_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    provider_id: string;
+                    tz: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        as_of?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        /** Format: int64 */
+                        bookings_cancelled?: number | null;
+                        /** Format: int64 */
+                        bookings_made?: number | null;
+                        /** Format: int64 */
+                        bookings_paid?: number | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: date-time */
+                        day_end?: string | null;
+                        /** Format: date-time */
+                        day_start?: string | null;
+                        /** Format: int64 */
+                        dead_letters?: number | null;
+                        /** Format: int64 */
+                        live_holds?: number | null;
+                        /** Format: int64 */
+                        queue_depth?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        /** Format: int64 */
+                        refunds_requested?: number | null;
+                        tz?: string | null;
                     }[];
                 };
             };
@@ -7822,6 +9171,181 @@ export interface operations {
             };
         };
     };
+    booking_payout: {
+        parameters: {
+            query: {
+                booking_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    booking_payout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    booking_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     booking_receipt: {
         parameters: {
             query: {
@@ -8236,6 +9760,210 @@ export interface operations {
             };
             /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    commission_rates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        category?: string | null;
+                        /** Format: int32 */
+                        minimum_cents?: number | null;
+                        /** Format: int32 */
+                        rate_bp?: number | null;
+                        /** Format: date-time */
+                        updated_at?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    commission_rates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        category?: string | null;
+                        /** Format: int32 */
+                        minimum_cents?: number | null;
+                        /** Format: int32 */
+                        rate_bp?: number | null;
+                        /** Format: date-time */
+                        updated_at?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10726,6 +12454,194 @@ export interface operations {
             };
         };
     };
+    my_payout_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_payout_account_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     my_provider_bookings: {
         parameters: {
             query?: {
@@ -13076,6 +14992,109 @@ export interface operations {
             };
         };
     };
+    ops_set_commission_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    category: string;
+                    /** Format: int32 */
+                    minimum_cents: number;
+                    /** Format: int32 */
+                    rate_bp: number;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     ops_suspend_provider: {
         parameters: {
             query?: never;
@@ -14758,6 +16777,102 @@ export interface operations {
             };
             /** @description email_taken: An account with this email already exists. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    start_payout_onboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

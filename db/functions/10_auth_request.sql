@@ -47,7 +47,62 @@ as $$
 $$;
 comment on function auth.client_addr() is 'The client''s address as nginx reports it (X-Real-IP), or ''unknown''.';
 
+create or replace function auth.too_many_requests(p_limit integer, p_retry integer)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
+    raise sqlstate 'PGRST' using
+        message = pg_catalog.jsonb_build_object(
+            'code', 'PT429', 'hint', 'rate_limited', 'details', null,
+            'message', pg_catalog.format('too many requests: at most %s writes a minute; retry in %s seconds',
+                p_limit, p_retry)
+        )::text,
+        detail = pg_catalog.jsonb_build_object(
+            'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', p_retry::text)
+        )::text;
+end
+$$;
+comment on function auth.too_many_requests(integer, integer) is
+'Raise the write limiters'' 429 (PT429 rate_limited) with its Retry-After, in seconds.';
+
 create or replace function auth.rate_limited(p_bucket text, p_limit integer)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    -- GCRA: a write is due every v_step; a burst of p_limit is let through at once,
+    -- then one every v_step, so that no more than p_limit pass in any minute from idle
+    -- and p_limit a minute at most in the long run
+    v_step interval := interval '1 minute' / greatest(p_limit, 1);
+    v_tat timestamptz;
+begin
+    insert into auth.rate_limits as r (bucket, tat)
+    values (p_bucket, pg_catalog.now() + v_step)
+    on conflict (bucket) do update
+        set tat = greatest(r.tat, pg_catalog.now()) + v_step
+        where greatest(r.tat, pg_catalog.now()) + v_step <= pg_catalog.now() + interval '1 minute'
+    returning r.tat into v_tat;
+    if v_tat is null then
+        -- refused (the row is unchanged, and locked by the upsert until the rollback)
+        select r.tat into v_tat from auth.rate_limits as r where r.bucket = p_bucket;
+        perform auth.too_many_requests(p_limit, greatest(1, ceil(extract(epoch from (
+            v_tat + v_step - interval '1 minute' - pg_catalog.now()
+        )))::integer));
+    end if;
+end
+$$;
+comment on function auth.rate_limited(text, integer) is
+$$Count one write of an identity (GCRA: p_limit at once, then p_limit a minute; one row per bucket, O(1));
+refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_limits.$$;
+
+create or replace function auth.rate_limited_address(p_bucket text, p_limit integer)
 returns void
 language plpgsql
 volatile
@@ -57,31 +112,25 @@ as $$
 declare
     v_hits integer;
     v_oldest timestamptz;
-    v_retry integer;
 begin
-    -- a sliding one-minute window; the request is counted only if it is let
-    -- through (a refused one rolls back with its transaction)
+    -- a sliding one-minute window of inserted rows, which never wait on each other:
+    -- an anonymous write (login, sign-up) runs bcrypt inside its transaction, and a
+    -- counter row locked until commit would serialise every login from one address.
+    -- The request is counted only if it is let through (a refused one rolls back).
     select count(*), min(e.at) into v_hits, v_oldest
     from auth.rate_events as e
     where e.bucket = p_bucket and e.at > pg_catalog.now() - interval '1 minute';
     if v_hits >= p_limit then
-        v_retry := greatest(1, ceil(extract(epoch from (v_oldest + interval '1 minute' - pg_catalog.now())))::integer);
-        -- SQLSTATE PGRST lets the error carry its status and a Retry-After header
-        raise sqlstate 'PGRST' using
-            message = pg_catalog.jsonb_build_object(
-                'code', 'PT429', 'hint', 'rate_limited', 'details', null,
-                'message', pg_catalog.format('too many requests: at most %s writes a minute; retry in %s seconds',
-                    p_limit, v_retry)
-            )::text,
-            detail = pg_catalog.jsonb_build_object(
-                'status', 429, 'headers', pg_catalog.jsonb_build_object('Retry-After', v_retry::text)
-            )::text;
+        perform auth.too_many_requests(p_limit, greatest(1, ceil(extract(epoch from (
+            v_oldest + interval '1 minute' - pg_catalog.now()
+        )))::integer));
     end if;
     insert into auth.rate_events (bucket) values (p_bucket);
 end
 $$;
-comment on function auth.rate_limited(text, integer) is
-'Count one write in a sliding minute; refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.';
+comment on function auth.rate_limited_address(text, integer) is
+$$Count one anonymous write in a sliding minute (lock-free rows);
+refuse with 429 and Retry-After past the limit. Definer: writes auth.rate_events.$$;
 
 create or replace function auth.percent_decode(p_text text)
 returns text
@@ -208,7 +257,7 @@ begin
         if pg_catalog.current_setting('request.path', true) = '/rpc/stripe_webhook' then
             return;  -- Stripe's deliveries: authenticated by signature, limited by nginx per address
         elsif v_anonymous then
-            perform auth.rate_limited(
+            perform auth.rate_limited_address(
                 'addr:' || auth.client_addr(),
                 coalesce((select s.value::integer from internal.settings as s
                           where s.key = 'rate_limit_anon_writes_per_minute'), 60)

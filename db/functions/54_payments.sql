@@ -18,6 +18,9 @@ as $$
         'payment_status', p.status,
         'booking_status', b.status,
         'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- a destination charge (55_connect.sql): the provider's account and the commission
+        'transfer_destination', p.transfer_destination,
+        'application_fee_cents', p.application_fee_cents,
         -- create an intent only for a booking still awaiting payment
         'wanted', b.status = 'pending_payment' and p.status = 'pending'
     )
@@ -149,6 +152,9 @@ as $$
         'status', r.status,
         'stripe_refund_id', r.stripe_refund_id,
         'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- how a destination charge's refund unwinds (55_connect.sql)
+        'reverse_transfer', r.reverse_transfer,
+        'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )
     from app.refunds as r

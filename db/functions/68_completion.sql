@@ -116,6 +116,14 @@ begin
     v_completed := internal.complete_due_bookings(p_limit);
     -- throttle bookkeeping older than any window that reads it
     delete from auth.rate_events as e where e.at < pg_catalog.now() - interval '2 minutes';
+    -- a limit row locked by a request in flight is left to the next sweep: waiting
+    -- for it while holding the bookings expired above could deadlock with that request
+    delete from auth.rate_limits as r
+    where r.bucket in (
+        select l.bucket from auth.rate_limits as l
+        where l.tat < pg_catalog.now()
+        for update skip locked
+    );
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
     -- the event log keeps event_retention_hours (db/functions/44_events.sql)
     v_purged := internal.purge_events();

@@ -84,7 +84,11 @@ begin
     if not found then
         return pg_catalog.jsonb_build_object('received', true, 'duplicate', true);
     end if;
-    v_outcome := internal.process_stripe_event(v_event);
+    -- Connect's account events (55_connect.sql); everything else: payments and refunds
+    v_outcome := case
+        when v_event ->> 'type' like 'account.%' then internal.apply_account_event(v_event)
+        else internal.process_stripe_event(v_event)
+    end;
     update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;
     return pg_catalog.jsonb_build_object('received', true, 'duplicate', false, 'outcome', v_outcome);
 end

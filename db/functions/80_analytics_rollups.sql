@@ -67,9 +67,12 @@ inner join app.services as s on b.service_id = s.id;
 comment on view internal.analytics_live_facts is
 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
 
--- Add p_new and subtract p_old in the provider rollup (either may be null), in key order.
-create or replace function internal.analytics_apply(
-    p_old app.analytics_booking_facts, p_new app.analytics_booking_facts
+-- Add p_new minus p_old to the provider rollup row of their key (both have the same key, or
+-- one of them is null), creating the row if need be. An insert that conflicts rather than an
+-- update: the unique index finds the row whatever the plan (a generic plan of an update on a
+-- small, young table read it sequentially).
+create or replace function internal.analytics_add(
+    p_new app.analytics_booking_facts, p_old app.analytics_booking_facts
 )
 returns void
 language plpgsql
@@ -77,28 +80,27 @@ volatile
 set search_path = ''
 as $$
 begin
-    -- plpgsql, not sql: a trigger calls it on every write, and plpgsql keeps its plan
-    with d as (
-        select 1 as sign, (p_new).* where (p_new).booking_id is not null
-        union all
-        select -1 as sign, (p_old).* where (p_old).booking_id is not null
-    )
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    ) values (
+        coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
+        coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
+        coalesce((p_new).currency, (p_old).currency),
+        coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0),
+        coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0),
+        coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0),
+        coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0),
+        coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0),
+        coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0),
+        coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0),
+        coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0),
+        coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
+        coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
+        coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
+        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0)
     )
-    select
-        d.provider_id, d.hour, d.category_id, d.status, d.currency,
-        pg_catalog.sum(d.sign * d.bookings), pg_catalog.sum(d.sign * d.booked_cents),
-        pg_catalog.sum(d.sign * d.lead_minutes), pg_catalog.sum(d.sign * d.cancelled_by_customer),
-        pg_catalog.sum(d.sign * d.cancelled_by_provider), pg_catalog.sum(d.sign * d.cancelled_by_ops),
-        pg_catalog.sum(d.sign * d.cancelled_by_system), pg_catalog.sum(d.sign * d.cancelled_late),
-        pg_catalog.sum(d.sign * d.captured_cents), pg_catalog.sum(d.sign * d.refunded_cents),
-        pg_catalog.sum(d.sign * d.fees_kept_cents), pg_catalog.sum(d.sign * d.outstanding_cents)
-    from d
-    group by d.provider_id, d.hour, d.category_id, d.status, d.currency
-    order by d.provider_id, d.hour, d.category_id, d.status, d.currency
     on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
         booked_cents = h.booked_cents + excluded.booked_cents,
@@ -112,6 +114,42 @@ begin
         refunded_cents = h.refunded_cents + excluded.refunded_cents,
         fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
         outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+end
+$$;
+comment on function internal.analytics_add(app.analytics_booking_facts, app.analytics_booking_facts) is
+'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row.';
+
+-- Add p_new and subtract p_old in the provider rollup (either may be null), rows in key order.
+-- Most changes keep the key (a payment's capture, a refund, a fee: only amounts move): one
+-- row gets the difference. A moved key (a status change, a reschedule) takes the old vector
+-- from its row and adds the new one to its own, the two rows in key order. Plain statements,
+-- not the grouped upsert of a union this replaced (docs/performance.md#analytics).
+create or replace function internal.analytics_apply(
+    p_old app.analytics_booking_facts, p_new app.analytics_booking_facts
+)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    if (p_old).booking_id is null or (p_new).booking_id is null or (
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+    ) = (
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+    ) then
+        perform internal.analytics_add(p_new, p_old);
+    elsif (
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+    ) < (
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+    ) then
+        perform internal.analytics_add(p_new, null);
+        perform internal.analytics_add(null, p_old);
+    else
+        perform internal.analytics_add(null, p_old);
+        perform internal.analytics_add(p_new, null);
+    end if;
 end
 $$;
 comment on function internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts) is
@@ -167,14 +205,79 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+    v_new app.analytics_booking_facts;
 begin
-    perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+    if tg_op <> 'INSERT' then
+        perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
+        return null;
+    end if;
+    -- a booking being inserted: no payment, refund or fee can name it yet and no other
+    -- transaction can see it, so its vector is its own row's (analytics_live_facts' formulas
+    -- with zero money), without the lock, the old vector or the recount (a confirm's cost)
+    select
+        new.id, new.provider_id, s.category_id, pg_catalog.date_trunc('hour', pg_catalog.lower(new.during), 'UTC'),
+        new.status, new.currency, 1, new.price_cents::bigint,
+        pg_catalog.floor(extract(epoch from pg_catalog.lower(new.during) - new.created_at) / 60)::bigint,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'customer', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'provider', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'ops', false)::integer,
+        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'system', false)::integer,
+        coalesce(
+            new.status = 'cancelled'
+            and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
+            false
+        )::integer,
+        0, 0, 0, 0
+    into v_new
+    from app.services as s
+    where s.id = new.service_id;
+    perform internal.analytics_apply(null, v_new);
+    insert into app.analytics_booking_facts values (v_new.*);
     return null;
 end
 $$;
 comment on function internal.analytics_booking_changed() is
 'Trigger: a booking changed what it contributes to the analytics rollups. '
 'Definer: as internal.analytics_refresh_booking.';
+
+-- A payment's own change to its booking's vector: captured_cents and outstanding_cents move by
+-- the difference of this row, under the booking's lock, without recounting the booking (the
+-- confirm's payment row). False when it cannot (no facts row yet: loaded with the triggers
+-- off), and the caller recounts.
+create or replace function internal.analytics_payment_delta(
+    p_booking_id uuid, p_captured bigint, p_outstanding bigint
+)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_old app.analytics_booking_facts;
+    v_new app.analytics_booking_facts;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:' || p_booking_id::text, 0)
+    );
+    update app.analytics_booking_facts as f set
+        captured_cents = f.captured_cents + p_captured,
+        outstanding_cents = f.outstanding_cents + p_outstanding
+    where f.booking_id = p_booking_id
+    returning f.* into v_new;
+    if v_new.booking_id is null then
+        return false;
+    end if;
+    v_old := v_new;
+    v_old.captured_cents := v_new.captured_cents - p_captured;
+    v_old.outstanding_cents := v_new.outstanding_cents - p_outstanding;
+    perform internal.analytics_apply(v_old, v_new);
+    return true;
+end
+$$;
+comment on function internal.analytics_payment_delta(uuid, bigint, bigint) is
+'Move a payment''s own change (captured and outstanding cents) into its booking''s analytics vector and rollup row; '
+'false when the booking has no vector yet.';
 
 create or replace function internal.analytics_booking_row_changed()
 returns trigger
@@ -183,6 +286,23 @@ security definer
 set search_path = ''
 as $$
 begin
+    if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
+        and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
+        if tg_op = 'INSERT' then
+            if internal.analytics_payment_delta(
+                new.booking_id, new.captured_cents::bigint,
+                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+            ) then
+                return null;
+            end if;
+        elsif internal.analytics_payment_delta(
+            new.booking_id, new.captured_cents::bigint - old.captured_cents,
+            case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+            - case when old.status in ('pending', 'requires_payment') then old.amount_cents else 0 end
+        ) then
+            return null;
+        end if;
+    end if;
     if tg_op = 'DELETE' then
         perform internal.analytics_refresh_booking(old.booking_id);
         return null;

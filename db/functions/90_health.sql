@@ -20,11 +20,23 @@ as $$
             'deployed_at', internal.setting('deployed_at')
         ),
         'migration', (select max(m.version) from public.schema_migrations as m),
+        -- the streaming replicas this server feeds (docs/operations.md, "Read replica"):
+        -- how far each is behind, in bytes of WAL and in time (null once caught up and idle)
+        'replicas', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'name', r.application_name,
+                'state', r.state,
+                'replay_lag_bytes', pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), r.replay_lsn),
+                'replay_lag_seconds', extract(epoch from r.replay_lag)
+            ) order by r.application_name)
+            from pg_catalog.pg_stat_replication as r
+        ), '[]'::jsonb),
         'time', pg_catalog.now()
     )
 $$;
 comment on function internal.health() is
-'Versions and migration state. Definer: reads schema_migrations and settings that anon cannot.';
+$$Versions, migration state and the streaming replicas' lag. Definer: reads schema_migrations,
+settings and pg_stat_replication's positions, which anon cannot.$$;
 
 create or replace function api.health()
 returns jsonb
@@ -46,8 +58,9 @@ comment on function api.health() is
 $$Health check: {"status": "ok"} when the API and its database answer.
 
 Open to anonymous callers. GET /rpc/health. Called with an ops token it adds the
-versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state and the
-latest migration; every other caller gets the status alone.$$;
+versions of PostgreSQL, PostGIS, pgmq and PostgREST, the schema cache state, the
+latest migration and the streaming replicas' lag (replicas: name, state,
+replay_lag_bytes, replay_lag_seconds); every other caller gets the status alone.$$;
 
 create or replace function api.ping()
 returns integer

@@ -5,7 +5,8 @@ declare
     v_table text;
 begin
     foreach v_table in array array[
-        'credentials', 'sessions', 'refresh_tokens', 'one_time_tokens', 'login_attempts', 'rate_events'
+        'credentials', 'sessions', 'refresh_tokens', 'one_time_tokens', 'login_attempts', 'rate_events',
+        'rate_limits'
     ] loop
         execute format('alter table auth.%I enable row level security', v_table);
         execute format('alter table auth.%I force row level security', v_table);

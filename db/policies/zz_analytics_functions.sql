@@ -1,8 +1,10 @@
--- Analytics (db/functions/80-84): who may call what. The api functions check the
+-- Analytics (db/functions/80-85): who may call what. The api functions check the
 -- role again (403 forbidden) and read under the caller's row-level security.
 revoke all on function
 internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts),
+internal.analytics_add(app.analytics_booking_facts, app.analytics_booking_facts),
 internal.analytics_refresh_booking(uuid),
+internal.analytics_payment_delta(uuid, bigint, bigint),
 internal.analytics_booking_changed(),
 internal.analytics_booking_row_changed(),
 internal.analytics_service_category_changed(),
@@ -17,7 +19,18 @@ api.analytics_overview(date, date, text, text),
 api.analytics_revenue(date, date, text, text, uuid),
 api.analytics_provider(date, date, text, text, uuid),
 api.analytics_funnel(date, date, text, text),
-api.analytics_cohorts(date, date, text, integer)
+api.analytics_cohorts(date, date, text, integer),
+internal.analytics_minutes(tstzmultirange),
+internal.analytics_cell(numeric),
+internal.analytics_area(double precision, double precision, numeric),
+internal.refund_reason_kind(text, text),
+internal.analytics_performance(uuid, date, date, numeric),
+internal.analytics_today_zone(text),
+internal.analytics_queue_depth(),
+api.analytics_performance(date, date, uuid, numeric),
+api.analytics_areas(date, date, text, numeric, text),
+api.analytics_refunds(date, date, text, text, uuid),
+api.analytics_today(text, uuid)
 from public, anon, customer, provider, ops, bookiji_worker;
 
 -- the helpers the invoker api functions call
@@ -26,17 +39,28 @@ internal.analytics_window(date, date, text, text, integer),
 internal.analytics_subject(uuid, boolean),
 internal.analytics_rows(uuid, timestamptz, timestamptz),
 internal.analytics_series(uuid, timestamptz, timestamptz, text, text),
-internal.analytics_peer_ranks(uuid, timestamptz, timestamptz)
+internal.analytics_peer_ranks(uuid, timestamptz, timestamptz),
+internal.analytics_minutes(tstzmultirange),
+internal.analytics_cell(numeric),
+internal.analytics_area(double precision, double precision, numeric),
+internal.refund_reason_kind(text, text),
+internal.analytics_performance(uuid, date, date, numeric),
+internal.analytics_today_zone(text),
+internal.analytics_queue_depth()
 to provider, ops;
 
 -- ops only
 grant execute on function
 api.analytics_overview(date, date, text, text),
 api.analytics_funnel(date, date, text, text),
-api.analytics_cohorts(date, date, text, integer)
+api.analytics_cohorts(date, date, text, integer),
+api.analytics_areas(date, date, text, numeric, text)
 to ops;
 -- a provider its own, ops any
 grant execute on function
 api.analytics_revenue(date, date, text, text, uuid),
-api.analytics_provider(date, date, text, text, uuid)
+api.analytics_provider(date, date, text, text, uuid),
+api.analytics_performance(date, date, uuid, numeric),
+api.analytics_refunds(date, date, text, text, uuid),
+api.analytics_today(text, uuid)
 to provider, ops;

@@ -143,3 +143,32 @@ def test_ops_read_one_providers_revenue(api_url: str, shops: tuple[bk.Shop, bk.S
     )
     assert resp.status_code == 200, resp.text
     assert [(r["bookings"], r["booked_cents"]) for r in resp.json()] == [(1, 5000)]
+
+
+def test_performance_areas_and_today_answer_json_and_csv_over_http(
+    api_url: str, shops: tuple[bk.Shop, bk.Shop]
+) -> None:
+    a, _b = shops
+    ops = mint("ops")
+    for fn, params in (
+        ("analytics_areas", RANGE),
+        ("analytics_performance", RANGE),
+        ("analytics_today", {"tz": "America/Toronto"}),
+    ):
+        resp = _get(api_url, fn, ops, "text/csv", **params)
+        assert resp.status_code == 200, f"{fn}: {resp.text}"
+        assert resp.headers["content-type"].startswith("text/csv"), fn
+        # an area's name holds a comma: read the CSV as CSV
+        header, first, *_ = csv.reader(io.StringIO(resp.text))
+        assert len(header) >= 4 and len(first) == len(header), fn
+    every = _get(api_url, "analytics_performance", ops, **RANGE).json()
+    mine = next(r for r in every if r["provider_id"] == str(a.provider_id))
+    # open every day 09:00-17:00 in June: 30 days of 8 hours; three bookings of an hour
+    # at 23:30 fall outside the hours, so none of them is booked time
+    assert (mine["offered_minutes"], mine["booked_minutes"], mine["bookings"]) == (14400, 0, 3)
+    areas = _get(api_url, "analytics_areas", ops, **RANGE).json()
+    assert sum(r["bookings"] for r in areas) >= 4
+    bad = _get(api_url, "analytics_areas", ops, **RANGE, cell_deg="0")
+    assert bad.status_code == 400 and "cell_deg" in bad.json()["message"]
+    wide = _get(api_url, "analytics_performance", ops, **{"from": "2027-01-01", "to": "2027-06-30"})
+    assert wide.status_code == 400 and "at most 31" in wide.json()["message"]

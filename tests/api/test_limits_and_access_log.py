@@ -102,6 +102,31 @@ def test_writes_are_limited_per_identity_with_retry_after(
     )
 
 
+def test_an_identitys_write_limit_is_one_row_however_many_writes_it_counts(
+    api: stack.PostgREST, low_write_limit: None
+) -> None:
+    carol = signup(api.url)
+    statuses = [
+        httpx.post(
+            f"{api.url}/rpc/update_me", json={"locale": "en"}, headers=carol.headers
+        ).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    with stack.admin_connection(api) as conn:
+        rows = conn.execute(
+            "select count(*), min(extract(epoch from tat - now())) from auth.rate_limits "
+            "where bucket = %s",
+            (f"sub:{carol.id}",),
+        ).fetchone()
+        logged = conn.execute(
+            "select count(*) from auth.rate_events where bucket = %s", (f"sub:{carol.id}",)
+        ).fetchone()
+    assert rows is not None and rows[0] == 1, "one row, not one per write"
+    assert 0 < rows[1] <= 60, "three writes at a limit of 3 a minute fill the next minute"
+    assert logged == (0,)
+
+
 @pytest.fixture(scope="module")
 def strict_api(template_db: str) -> Iterator[stack.PostgREST]:
     with stack.api_over_scratch(

@@ -195,6 +195,10 @@ def test_the_queue_scenarios_failing_and_stripe_workers_settle_every_message(
     assert flaky.extra["retried"] == 20  # the 10 that fail once and the 10 dead letters
     made = queue._stripe(settings, bench_db, 20)
     assert made.requests == 20 and made.errors == 0
+    batched = queue._worker(settings, bench_db, 500)
+    assert batched.requests == 500 and batched.errors == 0
+    single = queue._worker(settings, bench_db, 50, "bench.noop_single")
+    assert single.requests == 50 and single.errors == 0
 
 
 def test_a_recorded_command_names_the_interpreter_by_its_path_inside_the_checkout() -> None:
@@ -274,3 +278,22 @@ def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
         )
     (ratio,) = scenario["ratios"]
     assert ratio["name"] == "confirm with rollups ÷ without" and isinstance(ratio["value"], float)
+
+
+def test_the_cache_scenario_measures_the_hit_path_against_postgrest(
+    bench_db: str, tmp_path: Path
+) -> None:
+    doc, out = run_bench(
+        bench_db, tmp_path, "--scenarios", "cache", "--concurrency", "2", "--sizes", "30"
+    )
+    (scenario,) = doc["scenarios"]
+    variants = {r["variant"]: r for r in scenario["results"]}
+    assert set(variants) == {"nginx cache hit", "nginx → PostgREST, no cache", "PostgREST direct"}
+    for name, r in variants.items():
+        assert r["requests"] > 0 and r["errors"] == 0 and r["non_2xx"] == 0, (name, out)
+    ratios = {q["name"]: q["value"] for q in scenario["ratios"]}
+    assert set(ratios) == {
+        "cache hit ÷ nginx → PostgREST, c=2",
+        "cache hit ÷ PostgREST direct, c=2",
+    }
+    assert all(isinstance(v, float) for v in ratios.values())

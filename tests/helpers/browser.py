@@ -98,3 +98,17 @@ def pay_when_ready(db: psycopg.Connection[Any], booking: dict[str, Any]) -> str:
             "metadata": {"booking_id": booking["id"]},
         },
     )
+
+
+def show_week_of(page: Page, db: psycopg.Connection[Any], booking_id: Any) -> str:
+    """The provider calendar shows the week holding the booking's start, in its business's
+    zone (never the week of whenever the test runs: a booking moved an hour back is last
+    week's just after midnight on a Monday). Returns that local date (YYYY-MM-DD)."""
+    row = db.execute(
+        "select (lower(b.during) at time zone p.time_zone)::date::text from app.bookings b "
+        "join app.providers p on p.id = b.provider_id where b.id = %s",
+        (booking_id,),
+    ).fetchone()
+    assert row is not None
+    page.locator("#bookings-date").fill(row[0])
+    return str(row[0])

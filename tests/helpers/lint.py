@@ -107,6 +107,10 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.analytics_cohorts(date,date,text,integer)": OPS,
     "api.analytics_revenue(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
     "api.analytics_provider(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
+    "api.analytics_areas(date,date,text,numeric,text)": OPS,
+    "api.analytics_performance(date,date,uuid,numeric)": frozenset({"provider", "ops"}),
+    "api.analytics_refunds(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
+    "api.analytics_today(text,uuid)": frozenset({"provider", "ops"}),
     # the web app: the provider's calendar with its customers, the ops console
     "api.my_provider_bookings(timestampwithtimezone,timestampwithtimezone,text,uuid,uuid,uuid,integer,uuid)": (
         frozenset({"provider"})
@@ -121,6 +125,12 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.delete_my_account(text)": PARTIES,
     # a customer's history with names and money
     "api.my_booking_history(text,integer,uuid)": CUSTOMER,
+    # Stripe Connect: a provider's payout account, a booking's split, the commission (ops)
+    "api.start_payout_onboarding()": frozenset({"provider"}),
+    "api.my_payout_account()": frozenset({"provider"}),
+    "api.booking_payout(uuid)": frozenset({"provider", "ops"}),
+    "api.commission_rates()": OPS,
+    "api.ops_set_commission_rate(text,integer,integer,text)": OPS,
 }
 
 

@@ -66,6 +66,7 @@ def run_postgrest(
     replicas: int = 1,
     web_dir: Path | None = None,
     app_config: dict[str, str] | None = None,
+    read_path: procs.ReadPath | None = None,
 ) -> Iterator[PostgREST]:
     """PostgREST and nginx over ``dbname`` on the test cluster, or over the database that
     ``db_url`` (superuser) and ``authenticator_url`` name on another cluster.
@@ -95,6 +96,7 @@ def run_postgrest(
         replicas=replicas,
         web_dir=web_dir,
         app_config=app_config,
+        read_path=read_path,
     ) as server:
         yield server
 

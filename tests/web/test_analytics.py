@@ -265,3 +265,26 @@ def test_a_customer_is_told_the_page_is_not_for_them(page: Page, web: WebStack) 
     violations = axe_violations(page)
     assert violations == [], describe(violations)
     shoot(page, "analytics-customer")
+
+
+def test_todays_counters_move_live_when_a_booking_is_made(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]
+) -> None:
+    """A provider's 'Today' counters follow /realtime: a booking made while the page is open
+    shows in 'Bookings made' without a reload; its performance table is on the page."""
+    from tests.helpers import catalog
+
+    shop: bk.Shop = scene["shop"]
+    sign_in(page, web, email_of(admin, shop.owner_id), DEFAULT_PASSWORD)
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", name="Today")).to_contain_text("Live")
+    made = page.locator("[data-counter=bookings_made]")
+    expect(made).to_have_text(re.compile(r"^\d+$"))
+    before = int(made.inner_text())
+    catalog.add_booking(
+        admin, shop.service_id, datetime.now(TORONTO).replace(microsecond=0) + timedelta(days=9)
+    )
+    expect(made).to_have_text(str(before + 1))
+    expect(page.get_by_role("table", name="Performance over the range")).to_be_visible()
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)

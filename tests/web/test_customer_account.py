@@ -22,6 +22,7 @@ from tests.helpers.browser import (
     fresh_email,
     pay_when_ready,
     shoot,
+    show_week_of,
 )
 from tests.helpers.factories import create_user
 
@@ -48,19 +49,33 @@ def test_a_provider_sees_its_customers_name_and_marks_the_booking_completed(
     pay_when_ready(admin, booking)
     # started a few minutes ago (owner-level move): it can be marked
     bk.starts_in(admin, booking["id"], "-5 minutes")
+    # time off later that day (two hours after the booking's start)
+    admin.execute(
+        "insert into app.time_off (provider_id, during, reason) select %s, "
+        "tstzrange(lower(during) + interval '2 hours', lower(during) + interval '3 hours'), "
+        "'dentist' from app.bookings where id = %s",
+        (provider, booking["id"]),
+    )
 
     sign_in(page, web, owner_email)
     expect(page.get_by_role("heading", name="Bookings", exact=True)).to_be_visible()
+    show_week_of(page, admin, booking["id"])
     expect(
         page.get_by_text("Times are in your business's time zone (America/Toronto).").last
     ).to_be_visible()
     row = page.locator("tr.provider-booking").filter(has_text="Noémie Nommée")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Contact:")  # confirmed: the contact is given
-    # the week's days are headed, in the business's zone
-    expect(page.locator("section.day h3")).to_have_count(1)
+    # the week's seven days are headed, in the business's zone, each with its opening
+    # hours and the time off that falls on it
+    expect(page.locator("section.day h3")).to_have_count(7)
+    expect(page.locator("section.day .day-hours")).to_have_count(7)
+    expect(page.locator("section.day .day-hours").first).to_have_text("Open 09:00\u201317:00")
     page.get_by_label("Show").select_option("day")
     expect(row).to_have_count(1)
+    booked_day = page.locator("section.day")
+    expect(booked_day).to_have_count(1)
+    expect(booked_day.locator(".day-away")).to_contain_text("Time off from")
     shoot(page, "provider-calendar")
     assert axe_violations(page) == [], describe(axe_violations(page))
     row.get_by_role("button", name="Mark completed").click()

@@ -85,10 +85,16 @@ def test_ops_refunds_part_of_a_payment_and_force_cancels_another_booking(
     assert answer.value.status == 200
     expect(page.get_by_role("status").filter(has_text="$4.00 refunded.")).to_be_visible()
     expect(page.get_by_text("At most $6.00 (what is still refundable).")).to_be_visible()
-    audit = page.locator("table.audit tbody tr").filter(has_text="booking.ops_refund")
+    audit = page.locator("table.audit tbody tr").filter(has_text="refund by Bookiji staff")
     expect(audit).to_have_count(1)
     expect(audit).to_contain_text(refund_request)
     expect(audit).to_contain_text("late start")
+    expect(audit.get_by_role("cell", name="Bookiji staff", exact=True)).to_be_visible()
+    # the story speaks words, not machine codes: statuses, actions, notifications
+    expect(page.locator("dl").nth(1)).to_contain_text("paid")
+    expect(
+        page.locator("table.audit tbody tr").filter(has_text="booking confirmed (paid)")
+    ).to_have_count(1)
     shoot(page, "ops-story")
     assert axe_violations(page) == [], describe(axe_violations(page))
 

@@ -25,6 +25,7 @@ from tests.helpers.browser import (
     fresh_email,
     pay_when_ready,
     shoot,
+    show_week_of,
 )
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -54,11 +55,11 @@ def test_a_provider_sets_up_its_business_and_marks_a_booking_completed(
     page.get_by_label("Price ($)").fill("55")
     page.get_by_label("Deposit ($, paid when booking)").fill("10")
     page.get_by_role("button", name="Add the service").click()
-    expect(page.get_by_role("cell", name="Coupe du Plateau")).to_be_visible()
+    expect(page.get_by_role("cell", name="Coupe du Plateau", exact=True)).to_be_visible()
 
     tomorrow = (datetime.now(TORONTO) + timedelta(days=1)).date()
     dow = tomorrow.isoweekday() % 7  # PostgreSQL's dow: 0 = Sunday
-    page.get_by_label("Day").select_option(str(dow))
+    page.get_by_label("Day", exact=True).select_option(str(dow))
     page.get_by_label("From", exact=True).fill("09:00")
     page.get_by_label("To", exact=True).fill("17:00")
     page.get_by_role("button", name="Add these hours").click()
@@ -102,6 +103,7 @@ def test_a_provider_sets_up_its_business_and_marks_a_booking_completed(
 
     page.reload()
     expect(page.get_by_role("heading", name="Bookings")).to_be_visible()
+    show_week_of(page, admin, booking["id"])
     page.get_by_role("button", name="Mark completed").click()
     expect(page.get_by_role("cell", name="completed", exact=True)).to_be_visible()
     assert bk.status(admin, booking["id"]) == "completed"

@@ -18,7 +18,8 @@ create table public.test_effects (
     key text not null,
     msg_id bigint not null,
     attempt integer not null,
-    handler text not null
+    handler text not null,
+    xact bigint not null default (pg_current_xact_id()::text::bigint)
 );
 create table public.test_fixes (key text primary key);
 grant select, insert on public.test_effects to bookiji_worker;
@@ -77,3 +78,24 @@ def blocked(ctx: registry.Context, body: dict[str, Any]) -> None:
     """Waits until the test releases the advisory lock it holds, then records."""
     ctx.conn.execute("select pg_advisory_xact_lock_shared(%s)", (int(body["lock"]),))
     _record(ctx, body, "blocked")
+
+
+@registry.handler("test.batched", batch=True)
+def batched(ctx: registry.Context, body: dict[str, Any]) -> None:
+    """Records, batched: messages of one read share one transaction with their archive."""
+    _record(ctx, body, "batched")
+
+
+@registry.handler("test.batched_flaky", batch=True)
+def batched_flaky(ctx: registry.Context, body: dict[str, Any]) -> None:
+    """Batched, and failing (retryably) on the first ``fail_times`` attempts."""
+    if ctx.attempt <= int(body.get("fail_times", 0)):
+        raise RetryableError(f"transient failure on attempt {ctx.attempt}")
+    _record(ctx, body, "batched_flaky")
+
+
+@registry.handler("test.batched_blocked", batch=True)
+def batched_blocked(ctx: registry.Context, body: dict[str, Any]) -> None:
+    """Batched, and waiting until the test releases the advisory lock it holds."""
+    ctx.conn.execute("select pg_advisory_xact_lock_shared(%s)", (int(body["lock"]),))
+    _record(ctx, body, "batched_blocked")

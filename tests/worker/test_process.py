@@ -81,6 +81,38 @@ def test_after_kill_9_the_messages_in_hand_reappear_after_their_vt_and_are_proce
     assert attempts == [(1, 3), (2, 3)], "a crash charged an attempt only to the running ones"
 
 
+def test_after_kill_9_a_batched_group_is_charged_one_attempt_each_and_done_once(
+    db: psycopg.Connection[Any], worker_url: str
+) -> None:
+    db.execute("select pg_advisory_lock(8003)")
+    for i in range(12):
+        enqueue(db, "payments", {"type": "test.batched_blocked", "key": f"g{i}", "lock": 8003})
+    for i in range(4):
+        enqueue(db, "payments", {"type": "test.blocked", "key": f"s{i}", "lock": 8003})
+    args = ("--queues", "payments", "--concurrency", "2", "--batch-size", "10", "--vt", "5")
+    with WorkerProcess(worker_url, *args) as worker:
+        # each slot reads one message, a batched one, and takes up to 10 of its type with it:
+        # a group of 10, then a group of the other 2; no slot is left for the single ones
+        waiting.until(lambda: blocked_handlers(db) == 2, what="two handler slots running")
+        worker.kill()
+    assert visible(db) == 4, "two groups (12 messages) were in hand; the 4 others never read"
+    db.execute("select pg_advisory_unlock(8003)")
+    waiting.until(lambda: visible(db) == 16, what="the messages to reappear after their vt")
+    assert scalar(db, "select count(*) from public.test_effects") == 0
+
+    with WorkerProcess(worker_url, "--queues", "payments", "--once") as restarted:
+        assert restarted.wait(timeout=60) == 0
+    assert effects_per_key(db) == {
+        **{f"g{i}": 1 for i in range(12)},
+        **{f"s{i}": 1 for i in range(4)},
+    }
+    attempts = db.execute(
+        "select attempt, count(*) from public.test_effects group by attempt order by attempt"
+    ).fetchall()
+    assert attempts == [(1, 4), (2, 12)], "a crash charged an attempt only to what was running"
+    assert scalar(db, "select count(*) from pgmq.a_payments") == 16
+
+
 def test_a_notify_wakes_an_idle_worker_long_before_its_poll_interval(
     db: psycopg.Connection[Any], worker_url: str
 ) -> None:

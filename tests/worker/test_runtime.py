@@ -18,6 +18,7 @@ from tests.worker.conftest import (
     enqueue,
     queue_row,
 )
+from worker import registry
 from worker.retry import RetryPolicy
 from worker.runner import Options, Runner
 
@@ -67,6 +68,61 @@ def test_one_log_line_per_message_names_queue_id_type_attempt_outcome_and_durati
         "duration_ms=",
     ):
         assert part in text
+
+
+def xacts(db: psycopg.Connection[Any], handler: str) -> list[int]:
+    """How many effects each transaction of ``handler`` wrote, largest first."""
+    rows = db.execute(
+        "select count(*) from public.test_effects where handler = %s group by xact "
+        "order by count(*) desc",
+        (handler,),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def test_batched_messages_of_one_read_run_and_are_archived_in_one_transaction(
+    db: psycopg.Connection[Any], drain: Callable[..., Runner]
+) -> None:
+    ids = [
+        enqueue(db, "notifications", {"type": "test.batched", "key": f"b{i}"}) for i in range(30)
+    ]
+    single = enqueue(db, "notifications", {"type": "test.record", "key": "alone"})
+    drain(batch_size=20, concurrency=2, queues=("notifications",))
+    assert db.execute(
+        "select count(*), count(distinct key), max(attempt) from public.test_effects "
+        "where handler = 'batched'"
+    ).fetchone() == (30, 30, 1)
+    groups = xacts(db, "batched")
+    assert sum(groups) == 30 and groups[0] > 2, "many messages in one transaction"
+    assert max(groups) <= 20, "no group larger than the batch size"
+    assert effect_rows(db, "alone") == [(single, 1, "record")]
+    archived = db.execute(
+        "select count(*) from pgmq.a_notifications where msg_id = any(%s)", (ids,)
+    ).fetchone()
+    assert archived == (30,)
+    assert db.execute("select count(*) from pgmq.q_notifications").fetchone() == (0,)
+
+
+def test_a_failure_in_a_batch_leaves_the_others_done_once_and_only_it_is_retried(
+    db: psycopg.Connection[Any], drain: Callable[..., Runner], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bookiji.worker")
+    good = [
+        enqueue(db, "payments", {"type": "test.batched_flaky", "key": f"g{i}"}) for i in range(9)
+    ]
+    bad = enqueue(db, "payments", {"type": "test.batched_flaky", "key": "bad", "fail_times": 2})
+    drain(batch_size=10, concurrency=1, queues=("payments",))
+    for i, msg_id in enumerate(good):
+        assert effect_rows(db, f"g{i}") == [(msg_id, 1, "batched_flaky")]
+    assert effect_rows(db, "bad") == [(bad, 3, "batched_flaky")]
+    assert [(r.attempt, r.outcome) for r in outcomes(caplog, bad)] == [  # type: ignore[attr-defined]
+        (1, "retry"),
+        (2, "retry"),
+        (3, "done"),
+    ]
+    assert [(r.attempt, r.outcome) for r in outcomes(caplog, good[0])] == [(1, "done")]  # type: ignore[attr-defined]
+    assert db.execute("select count(*) from pgmq.a_payments").fetchone() == (10,)
+    assert dlq_messages(db, "payments") == []
 
 
 def test_a_retryable_failure_is_retried_with_growing_delays_then_succeeds(
@@ -257,3 +313,11 @@ def vt_of(db: psycopg.Connection[Any], msg_id: int) -> Any:
     row = db.execute("select vt from pgmq.q_payments where msg_id = %s", (msg_id,)).fetchone()
     assert row is not None
     return row[0]
+
+
+def test_a_batched_handler_must_run_in_the_runners_transaction() -> None:
+    with pytest.raises(ValueError, match="transaction=True"):
+        registry.register(
+            "test.batched_own_tx", lambda ctx, body: None, transaction=False, batch=True
+        )
+    assert registry.lookup("test.batched_own_tx") is None

@@ -62,3 +62,48 @@ export function followBookings(onEvent: Handler, onReady?: () => void): () => vo
     ws?.close();
   };
 }
+
+/** Whether a page follows the stream, and how many live refreshes it has shown. */
+export interface Live {
+  on: boolean;
+  changes: number;
+}
+export const LIVE_OFF: Live = { on: false, changes: 0 };
+
+/** Follow the bookings channel and call ``refresh`` once per burst of events (a confirm
+ *  writes two or three at once), and when the stream is (re)subscribed: a page that shows
+ *  bookings re-reads them over HTTP instead of patching rows from the event's payload.
+ *  ``wanted`` picks the events that concern the page (all by default); ``onLive`` hears
+ *  the stream's state and each refresh an event caused. Returns the stop. */
+export function refreshOnBookings(refresh: () => void, onLive: (live: Live) => void, wanted: (e: LiveEvent) => boolean = () => true): () => void {
+  let timer: number | undefined;
+  const state: Live = { on: false, changes: 0 };
+  let changed = false;
+  const soon = (): void => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      refresh();
+      if (changed) {
+        changed = false;
+        state.changes += 1;
+        onLive({ ...state });
+      }
+    }, 150);
+  };
+  const stop = followBookings(
+    (e) => {
+      if (!wanted(e)) return;
+      changed = true;
+      soon();
+    },
+    () => {
+      state.on = true;
+      onLive({ ...state });
+      soon();
+    },
+  );
+  return () => {
+    window.clearTimeout(timer);
+    stop();
+  };
+}

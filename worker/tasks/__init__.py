@@ -1,5 +1,5 @@
 """The task modules: importing this package registers every handler the worker runs."""
 
-from worker.tasks import notifications, payments
+from worker.tasks import connect, notifications, payments
 
-__all__ = ["notifications", "payments"]
+__all__ = ["connect", "notifications", "payments"]

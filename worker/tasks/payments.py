@@ -116,6 +116,8 @@ def create_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
             currency=step.currency,
             metadata={"payment_id": str(step.payment_id), "customer_id": str(step.customer_id)},
             find_existing=_replayed_late(ctx),
+            destination=step.transfer_destination,
+            application_fee=step.application_fee_cents,
         )
     except stripe.InvalidRequestError as exc:
         # Stripe will never accept this request: a business outcome, recorded
@@ -189,6 +191,8 @@ def refund(ctx: registry.Context, body: dict[str, Any]) -> None:
         amount=step.amount_cents,
         metadata={"booking_id": str(step.booking_id)},
         find_existing=_replayed_late(ctx),
+        reverse_transfer=step.reverse_transfer,
+        refund_application_fee=step.refund_application_fee,
     )
     _value(
         ctx,

@@ -16,6 +16,9 @@ export type RevenueRow = Rows<"analytics_revenue">[number];
 export type ProviderRow = Rows<"analytics_provider">[number];
 export type FunnelRow = Rows<"analytics_funnel">[number];
 export type CohortRow = Rows<"analytics_cohorts">[number];
+export type PerformanceRow = Rows<"analytics_performance">[number];
+export type RefundRow = Rows<"analytics_refunds">[number];
+export type TodayRow = Rows<"analytics_today">[number];
 export type OpsBooking = Rows<"ops_bookings">[number];
 export type ProviderBooking = Rows<"my_provider_bookings">[number];
 
@@ -44,6 +47,16 @@ export const funnel = (r: Range): Promise<FunnelRow[]> =>
   call<FunnelRow[]>("/rpc/analytics_funnel", { query: rpcQuery("analytics_funnel", r) });
 export const cohorts = (r: Range): Promise<CohortRow[]> =>
   call<CohortRow[]>("/rpc/analytics_cohorts", { query: rpcQuery("analytics_cohorts", r) });
+
+/** A provider's own performance over local days (utilisation, rates, repeat customers, rating). */
+export const performance = (r: Range): Promise<PerformanceRow[]> =>
+  call<PerformanceRow[]>("/rpc/analytics_performance", { query: { from: r.from, to: r.to } });
+/** Refunds by reason, status and currency, summed over the range. */
+export const refunds = (r: Range): Promise<RefundRow[]> =>
+  call<RefundRow[]>("/rpc/analytics_refunds", { query: { from: r.from, to: r.to, tz: r.tz, group_by: "month" } });
+/** Today's counters; a provider's day in its own zone, ops' in `tz`. */
+export const today = (tz: string | null): Promise<TodayRow[]> =>
+  call<TodayRow[]>("/rpc/analytics_today", { query: tz ? { tz } : {} });
 
 /** The bookings behind one figure: starts in [from, to), one status (POST: limit is the argument). */
 export const opsBookings = (from: string, to: string, status: string | null): Promise<OpsBooking[]> =>

@@ -4,7 +4,8 @@ import { call } from "./client";
 import type { Booking, CancellationPreview, Category, Offer, PaymentInfo, QuoteRequest } from "./types";
 
 export const categories = (): Promise<Category[]> =>
-  call<Category[]>("/service_categories", { query: { select: "id,slug,name_en,name_fr", order: "name_en" } });
+  // anonymous: the same rows for everyone, so the gateway's catalog cache (and the replica) serve it
+  call<Category[]>("/service_categories", { query: { select: "id,slug,name_en,name_fr", order: "name_en" }, anonymous: true });
 
 export const quote = (body: QuoteRequest): Promise<Offer[]> => call<Offer[]>("/rpc/quote", { method: "POST", body });
 

@@ -96,6 +96,7 @@ export interface Story {
     provider_message_id: string | null;
   }[];
   audit_trail: AuditEntry[];
+  events: { id: number; created_at: string; kind: string; payload: Record<string, unknown> | null }[];
   stripe: { payment_intent_id: string | null; refund_ids: string[]; events: { id: string; type: string; received_at: string; outcome: string | null }[] };
 }
 

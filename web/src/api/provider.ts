@@ -10,9 +10,16 @@ export const myProvider = (): Promise<ProviderProfile[]> => call<ProviderProfile
 export const createProvider = (body: ProviderProfile): Promise<ProviderProfile[]> =>
   call<ProviderProfile[]>("/my_provider", { method: "POST", body, headers: RETURN });
 
+/** Edit the caller's profile (PATCH api.my_provider: only the fields sent change). */
+export const updateProvider = (id: string, body: ProviderProfile): Promise<ProviderProfile[]> =>
+  call<ProviderProfile[]>("/my_provider", { method: "PATCH", query: { id: `eq.${id}` }, body, headers: RETURN });
+
 export const myServices = (): Promise<Service[]> => call<Service[]>("/my_services", { query: { order: "name" } });
 export const createService = (body: Service): Promise<Service[]> =>
   call<Service[]>("/my_services", { method: "POST", body, headers: RETURN });
+/** Edit one of the caller's services (PATCH api.my_services). */
+export const updateService = (id: string, body: Service): Promise<Service[]> =>
+  call<Service[]>("/my_services", { method: "PATCH", query: { id: `eq.${id}` }, body, headers: RETURN });
 
 export const weeklyHours = (): Promise<WeeklyHours[]> =>
   call<WeeklyHours[]>("/my_weekly_hours", { query: { order: "day_of_week,start_time" } });

@@ -1,7 +1,8 @@
 // Small shared pieces: a labelled field, an alert for errors, a link inside the app.
 import type { ComponentChildren, InputHTMLAttributes, JSX } from "preact";
 import { href } from "../router";
-import { errorText } from "../i18n";
+import { errorText, t } from "../i18n";
+import type { Live } from "../realtime";
 
 let seq = 0;
 export const uid = (prefix: string): string => `${prefix}-${++seq}`;
@@ -12,7 +13,7 @@ interface FieldProps {
   id: string;
   value: string;
   onInput: (e: { currentTarget: HTMLInputElement }) => void;
-  type?: "text" | "email" | "password" | "date" | "time" | "number" | "datetime-local";
+  type?: "text" | "email" | "tel" | "password" | "date" | "time" | "number" | "datetime-local";
   autocomplete?: string;
   required?: boolean;
   inputMode?: "decimal" | "numeric" | "text";
@@ -66,5 +67,15 @@ export function Link({ to, children, class: cls }: { to: string; children: Compo
     <a href={href(to)} class={cls}>
       {children}
     </a>
+  );
+}
+
+/** Whether the page is following the live stream (/realtime) now, in words; a polite
+ *  status, so a screen reader hears when a live change has been shown. */
+export function LiveState({ live }: { live: Live }): JSX.Element {
+  return (
+    <p class="hint live-state" role="status" data-live={live.on ? "on" : "off"}>
+      {!live.on ? t("live.off") : live.changes ? t("live.changed", { count: live.changes }) : t("live.on")}
+    </p>
   );
 }

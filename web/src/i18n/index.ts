@@ -71,16 +71,33 @@ export function number(n: number, digits = 1): string {
   return new Intl.NumberFormat(tag(), { maximumFractionDigits: digits }).format(n);
 }
 
+/** What an invalid_input message adds: the API's own sentence in English; in French the
+ *  field it names ("contact_phone must be ...": the column comes first), when known. */
+function fieldText(detail: string): string {
+  if (current === "en") return ` (${detail})`;
+  const column = /^([a-z_]+) /.exec(detail)?.[1];
+  const key = `field.${column}` as MessageKey;
+  return column && key in en ? ` ${t("error.invalidField", { field: t(key) })}` : "";
+}
+
 /** A human sentence for any failure: the registry's code in this language, never raw JSON. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
     const key = `error.${err.code}` as MessageKey;
     const base = key in en ? t(key) : t(err.status >= 500 ? "error.unavailable" : "error.invalid_input");
-    const field = err.code === "invalid_input" && err.detail && current === "en" ? ` (${err.detail})` : "";
+    const field = err.code === "invalid_input" && err.detail ? fieldText(err.detail) : "";
     const wait = err.retryAfter !== null ? ` ${t("error.retryIn", { seconds: err.retryAfter })}` : "";
     return base + field + wait;
   }
   return t("error.internal_error");
+}
+
+/** A machine code of the API (a status, an event kind, an audit action) in words:
+ *  ``prefix + code`` in the catalogue, else "other (code)" so that nothing is hidden. */
+export function coded(prefix: string, code: string | null | undefined): string {
+  if (!code) return "—";
+  const key = `${prefix}${code}` as MessageKey;
+  return key in en ? t(key) : t("ops.unknownCode", { code });
 }
 
 /** The name of a day of the week, 0 = Sunday (PostgreSQL's dow). */

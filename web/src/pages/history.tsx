@@ -3,9 +3,10 @@
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { bookingHistory, type HistoryRow, reschedule } from "../api/account";
-import { ErrorAlert, Field, Link, Notice } from "../components/ui";
+import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
 import { money, t, when } from "../i18n";
 import { TIME_ZONE, tomorrow, zonedInstant } from "../places";
+import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
 
 const movable = (b: HistoryRow): boolean =>
@@ -20,9 +21,13 @@ export function HistoryPage(): JSX.Element {
     bookingHistory().then(setRows, setError);
   };
   useEffect(load, []);
+  // live: a booking paid, cancelled by the provider, moved or refunded shows at once
+  const [live, setLive] = useState<Live>(LIVE_OFF);
+  useEffect(() => refreshOnBookings(() => void bookingHistory().then(setRows, () => undefined), setLive), []);
   return (
     <section>
       <h1>{t("history.title")}</h1>
+      <LiveState live={live} />
       <ErrorAlert error={error} />
       {note && <Notice>{note}</Notice>}
       {rows === null && !error && <p role="status">{t("common.loading")}</p>}

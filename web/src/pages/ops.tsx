@@ -25,13 +25,15 @@ import {
   type Story,
   suspend,
 } from "../api/ops";
-import { ErrorAlert, Field, Link, Notice } from "../components/ui";
-import { money, t, when } from "../i18n";
+import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
+import { coded, money, t, when } from "../i18n";
 import { TIME_ZONE, zonedInstant } from "../places";
 import { href } from "../router";
+import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
 
 const PAGE = 20;
+const QUEUE_POLL_MS = 5000;
 const STATUSES = ["pending_payment", "confirmed", "completed", "cancelled", "expired", "no_show"] as const;
 const forbidden = (e: unknown): boolean => e instanceof ApiError && e.status === 403;
 
@@ -121,35 +123,44 @@ function SearchPage(): JSX.Element {
   useEffect(() => {
     providers("").then(setShops, () => undefined);
   }, []);
-  const query = (before?: string): OpsSearch => ({
+  const query = (): OpsSearch => ({
     customer_email: email.trim(),
     provider_id: provider,
     status,
     from: startOf(from),
     // the end day is included: up to the next day's midnight
     to: to ? new Date(zonedInstant(to, "00:00", TIME_ZONE).getTime() + 86_400_000).toISOString() : "",
-    before_id: before,
     limit: String(PAGE),
   });
+  // the search last run (the form may hold edits not yet searched for) and its page
+  const applied = useRef<OpsSearch>({ limit: String(PAGE) });
+  const shown = useRef<(string | undefined)[]>([undefined]);
   const latest = useRef(0);
-  const load = (stack: (string | undefined)[]): void =>
-    run(async () => {
-      // only the latest search counts (an earlier, slower answer is dropped)
-      const ticket = ++latest.current;
-      const found = await searchBookings(query(stack[stack.length - 1]));
-      if (ticket !== latest.current) return;
-      setRows(found);
-      setCursors(stack);
-    });
-  useEffect(() => load([undefined]), []);
+  const fetchPage = async (stack: (string | undefined)[], q: OpsSearch): Promise<void> => {
+    // only the latest search counts (an earlier, slower answer is dropped)
+    // (a live refresh asked meanwhile re-reads this search, not the one it replaces)
+    const ticket = ++latest.current;
+    applied.current = q;
+    shown.current = stack;
+    const found = await searchBookings({ ...q, before_id: stack[stack.length - 1] });
+    if (ticket !== latest.current) return;
+    setRows(found);
+    setCursors(stack);
+  };
+  const load = (stack: (string | undefined)[], q: OpsSearch = applied.current): void => run(() => fetchPage(stack, q));
+  useEffect(() => load([undefined], query()), []);
+  // live: any booking's change re-reads the page shown, with the search last run
+  const [live, setLive] = useState<Live>(LIVE_OFF);
+  useEffect(() => refreshOnBookings(() => void fetchPage(shown.current, applied.current).catch(() => undefined), setLive), []);
   const submit = (e: Event): void => {
     e.preventDefault();
-    load([undefined]);
+    load([undefined], query());
   };
   const page = cursors.length;
   return (
     <section aria-labelledby="ops-title">
       <h1 id="ops-title">{t("ops.title")}</h1>
+      <LiveState live={live} />
       <form onSubmit={submit} noValidate class="panel" aria-label={t("ops.searchForm")}>
         <div class="row">
           <Field id="ops-email" label={t("ops.customerEmail")} type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
@@ -238,6 +249,17 @@ function StoryPage({ id }: { id: string }): JSX.Element {
   const [busy, error, run] = useAction();
   const load = (): void => run(async () => setStory(await bookingStory(id)));
   useEffect(load, [id]);
+  // live: this booking's events (paid, cancelled, moved, refunded) re-read its story
+  const [live, setLive] = useState<Live>(LIVE_OFF);
+  useEffect(
+    () =>
+      refreshOnBookings(
+        () => void bookingStory(id).then(setStory, () => undefined),
+        setLive,
+        (e) => e.data.booking_id === id,
+      ),
+    [id],
+  );
   if (!story)
     return (
       <section>
@@ -251,6 +273,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
   return (
     <section aria-labelledby="story-title">
       <h1 id="story-title">{t("ops.story")}</h1>
+      <LiveState live={live} />
       <ErrorAlert error={error} />
       <div class="panel">
         <dl>
@@ -290,10 +313,10 @@ function StoryPage({ id }: { id: string }): JSX.Element {
           <dt>{t("ops.refundable")}</dt>
           <dd>{money(refundable, story.balance.currency)}</dd>
           <dt>{t("ops.paymentStatus")}</dt>
-          <dd>{story.payment?.status ? <code>{story.payment.status}</code> : t("ops.none")}</dd>
+          <dd>{story.payment?.status ? coded("payment.status.", story.payment.status) : t("ops.none")}</dd>
           <dt>{t("ops.paymentIntent")}</dt>
           <dd>
-            <code>{story.stripe.payment_intent_id ?? t("ops.none")}</code>
+            {story.stripe.payment_intent_id ? <code>{story.stripe.payment_intent_id}</code> : t("ops.none")}
           </dd>
         </dl>
         <h3>{t("ops.refunds")}</h3>
@@ -315,9 +338,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
                 <tr key={r.id}>
                   <td>{when(r.created_at, zone)}</td>
                   <td>{money(r.amount_cents, story.balance.currency)}</td>
-                  <td>
-                    <code>{r.status}</code>
-                  </td>
+                  <td>{coded("refund.status.", r.status)}</td>
                   <td>{r.reason}</td>
                   <td>
                     <code>{r.stripe_refund_id ?? "—"}</code>
@@ -346,12 +367,8 @@ function StoryPage({ id }: { id: string }): JSX.Element {
             {story.audit_trail.map((a) => (
               <tr key={a.id}>
                 <td>{when(a.occurred_at, zone)}</td>
-                <td>
-                  <code>{a.action}</code>
-                </td>
-                <td>
-                  <code>{a.actor_role ?? "—"}</code>
-                </td>
+                <td>{coded("audit.", a.action)}</td>
+                <td>{coded("actor.", a.actor_role)}</td>
                 <td>{a.reason ?? ""}</td>
                 <td>
                   <code>{a.request_id ?? "—"}</code>
@@ -380,16 +397,35 @@ function StoryPage({ id }: { id: string }): JSX.Element {
               {story.notifications.map((n) => (
                 <tr key={n.id}>
                   <td>{when(n.created_at, zone)}</td>
-                  <td>
-                    <code>{n.event}</code>
-                  </td>
+                  <td>{coded("notification.event.", n.event)}</td>
                   <td>{n.recipient === "customer" ? t("ops.customer") : t("ops.provider")}</td>
-                  <td>
-                    <code>{n.channel}</code>
-                  </td>
-                  <td>
-                    <code>{n.status}</code>
-                  </td>
+                  <td>{coded("notification.channel.", n.channel)}</td>
+                  <td>{coded("notification.status.", n.status)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section aria-labelledby="events-title" class="panel">
+        <h2 id="events-title">{t("ops.events")}</h2>
+        {story.events.length === 0 ? (
+          <p>{t("ops.noEvents")}</p>
+        ) : (
+          <table class="events">
+            <thead>
+              <tr>
+                <th scope="col">{t("ops.at")}</th>
+                <th scope="col">{t("ops.kind")}</th>
+                <th scope="col">{t("history.status")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {story.events.map((e) => (
+                <tr key={e.id}>
+                  <td>{when(e.created_at, zone)}</td>
+                  <td>{coded("event.kind.", e.kind)}</td>
+                  <td>{eventDetail(e.kind, e.payload ?? {}, story.balance.currency)}</td>
                 </tr>
               ))}
             </tbody>
@@ -400,7 +436,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
         <h2 id="stripe-title">{t("ops.stripe")}</h2>
         <ul class="plain">
           <li>
-            {t("ops.paymentIntent")}: <code>{story.stripe.payment_intent_id ?? t("ops.none")}</code>
+            {t("ops.paymentIntent")}: {story.stripe.payment_intent_id ? <code>{story.stripe.payment_intent_id}</code> : t("ops.none")}
           </li>
           {story.stripe.refund_ids.map((r) => (
             <li key={r}>
@@ -409,7 +445,7 @@ function StoryPage({ id }: { id: string }): JSX.Element {
           ))}
           {story.stripe.events.map((e) => (
             <li key={e.id}>
-              <code>{e.id}</code> <code>{e.type}</code> {e.outcome ?? ""}
+              <code>{e.id}</code> <code>{e.type}</code> {e.outcome && <code>{e.outcome}</code>}
             </li>
           ))}
         </ul>
@@ -417,6 +453,15 @@ function StoryPage({ id }: { id: string }): JSX.Element {
       {busy && <p role="status">{t("common.loading")}</p>}
     </section>
   );
+}
+
+/** What an event of the log says, in words: the status it went to, the refund's amount. */
+function eventDetail(kind: string, payload: Record<string, unknown>, currency: string): string {
+  const text = (v: unknown): string => (typeof v === "string" ? v : "");
+  if (kind === "booking_created") return statusText(text(payload.status));
+  if (kind === "booking_status_changed") return `${statusText(text(payload.from))} → ${statusText(text(payload.to))}`;
+  if (kind === "booking_refunded") return money(Number(payload.refund_cents ?? 0), text(payload.currency) || currency);
+  return "";
 }
 
 function RefundForm({ bookingId, refundable, currency, onDone }: { bookingId: string; refundable: number; currency: string; onDone: () => void }): JSX.Element {
@@ -651,6 +696,19 @@ function QueuesPage(): JSX.Element {
     setLetters(await deadLetters(q));
   };
   useEffect(() => run(() => reload(queue)), [queue]);
+  // live: queue depth moves with every booking's messages (payments, notifications) and
+  // with the worker draining them, which sends no event: re-read on each booking event
+  // and every QUEUE_POLL_MS while the page is open
+  const [live, setLive] = useState<Live>(LIVE_OFF);
+  const refreshStats = (): void => void queueStats().then(setStats, () => undefined);
+  useEffect(() => {
+    const stop = refreshOnBookings(refreshStats, setLive);
+    const timer = window.setInterval(refreshStats, QUEUE_POLL_MS);
+    return () => {
+      stop();
+      window.clearInterval(timer);
+    };
+  }, []);
   const doReplay = (id: number): void =>
     run(async () => {
       await replay(queue, id);
@@ -678,6 +736,7 @@ function QueuesPage(): JSX.Element {
       {note && <Notice>{note}</Notice>}
       <section aria-labelledby="depth-title" class="panel">
         <h2 id="depth-title">{t("ops.depth")}</h2>
+        <LiveState live={live} />
         <table>
           <thead>
             <tr>

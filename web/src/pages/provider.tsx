@@ -8,6 +8,8 @@ import {
   addTimeOff,
   createProvider,
   createService,
+  updateProvider,
+  updateService,
   markBooking,
   myProvider,
   myServices,
@@ -20,9 +22,10 @@ import {
   weeklyHours,
 } from "../api/provider";
 import type { Category, ProviderProfile, Service, TimeOff, WeeklyHours } from "../api/types";
-import { ErrorAlert, Field } from "../components/ui";
+import { ErrorAlert, Field, LiveState, Notice } from "../components/ui";
 import { locale, money, number, t, weekday, when } from "../i18n";
 import { NEIGHBOURHOODS, TIME_ZONE, zonedInstant } from "../places";
+import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
 
 const hhmm = (s: string | null | undefined): string => (s ?? "").slice(0, 5);
@@ -31,6 +34,9 @@ const cents = (dollars: string): number => Math.round(Number(dollars) * 100);
 export function ProviderPage(): JSX.Element {
   const [profile, setProfile] = useState<ProviderProfile | null | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
+  // hours or time off changed: the calendar below re-reads them
+  const [schedule, setSchedule] = useState(0);
+  const scheduleChanged = (): void => setSchedule((n) => n + 1);
   useEffect(() => {
     myProvider().then((rows) => setProfile(rows[0] ?? null), setError);
   }, []);
@@ -42,11 +48,11 @@ export function ProviderPage(): JSX.Element {
       {profile === null && <CreateProfile onCreated={setProfile} />}
       {profile && (
         <>
-          <Profile profile={profile} />
+          <Profile profile={profile} onSaved={setProfile} />
           <Services providerId={profile.id ?? ""} />
-          <Hours providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} />
-          <Absences providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} />
-          <Bookings zone={profile.time_zone ?? TIME_ZONE} />
+          <Hours providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} onChange={scheduleChanged} />
+          <Absences providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} onChange={scheduleChanged} />
+          <Bookings zone={profile.time_zone ?? TIME_ZONE} schedule={schedule} />
         </>
       )}
     </section>
@@ -115,20 +121,113 @@ function CreateProfile({ onCreated }: { onCreated: (p: ProviderProfile) => void 
   );
 }
 
-function Profile({ profile }: { profile: ProviderProfile }): JSX.Element {
+const OTHER_PLACE = "";
+/** The neighbourhood at exactly these coordinates, or OTHER_PLACE. */
+const placeOf = (lat: number | null | undefined, lng: number | null | undefined): string =>
+  NEIGHBOURHOODS.find((n) => Math.abs(n.lat - (lat ?? NaN)) < 1e-6 && Math.abs(n.lng - (lng ?? NaN)) < 1e-6)?.name ?? OTHER_PLACE;
+/** The browser's IANA zones, with the current one first if the browser does not list it. */
+const zones = (current: string): string[] => {
+  const all = Intl.supportedValuesOf("timeZone");
+  return all.includes(current) ? all : [current, ...all];
+};
+const numberOr = (text: string): number | string => (text.trim() === "" || Number.isNaN(Number(text)) ? text : Number(text));
+
+/** The profile, editable: the API checks every value and names the field it refuses. */
+function Profile({ profile, onSaved }: { profile: ProviderProfile; onSaved: (p: ProviderProfile) => void }): JSX.Element {
+  const [name, setName] = useState(profile.business_name ?? "");
+  const [description, setDescription] = useState(profile.description ?? "");
+  const [place, setPlace] = useState(placeOf(profile.lat, profile.lng));
+  const [lat, setLat] = useState(String(profile.lat ?? ""));
+  const [lng, setLng] = useState(String(profile.lng ?? ""));
+  const [radius, setRadius] = useState(String(profile.service_radius_km ?? ""));
+  const [zone, setZone] = useState(profile.time_zone ?? TIME_ZONE);
+  const [email, setEmail] = useState(profile.contact_email ?? "");
+  const [phone, setPhone] = useState(profile.contact_phone ?? "");
+  const [active, setActive] = useState(profile.is_active ?? true);
+  const [saved, setSaved] = useState(false);
+  const [busy, error, run] = useAction();
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    setSaved(false);
+    const where = NEIGHBOURHOODS.find((n) => n.name === place);
+    run(async () => {
+      const rows = await updateProvider(profile.id ?? "", {
+        business_name: name,
+        description,
+        lat: where ? where.lat : (numberOr(lat) as number),
+        lng: where ? where.lng : (numberOr(lng) as number),
+        service_radius_km: numberOr(radius) as number,
+        time_zone: zone,
+        contact_email: email.trim() || null,
+        contact_phone: phone.trim() || null,
+        is_active: active,
+      });
+      setSaved(true);
+      onSaved(rows[0]);
+    });
+  };
   return (
     <section aria-labelledby="profile-title" class="panel">
       <h2 id="profile-title">{t("provider.profile")}</h2>
+      {profile.suspended_at && (
+        <div class="alert error" role="alert">
+          {t("provider.suspendedNote", { reason: profile.suspension_reason ?? "" })}
+        </div>
+      )}
       <dl>
-        <dt>{t("provider.businessName")}</dt>
-        <dd>{profile.business_name}</dd>
-        <dt>{t("provider.radiusKm")}</dt>
-        <dd>{number(profile.service_radius_km ?? 0)}</dd>
-        <dt>{t("provider.timeZone")}</dt>
-        <dd>{profile.time_zone}</dd>
         <dt>{t("provider.rating")}</dt>
         <dd>{profile.rating_count ? `${number(profile.rating_avg ?? 0)} / 5 (${profile.rating_count})` : t("offer.noRating")}</dd>
       </dl>
+      {saved && <Notice>{t("provider.profileSaved")}</Notice>}
+      <ErrorAlert error={error} />
+      <form onSubmit={submit} noValidate aria-labelledby="profile-title">
+        <div class="row">
+          <Field id="profile-name" label={t("provider.businessName")} required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          <Field id="profile-phone" label={t("provider.contactPhone")} hint={t("provider.phoneHint")} type="tel" autocomplete="tel" value={phone} onInput={(e) => setPhone(e.currentTarget.value)} />
+          <Field id="profile-email" label={t("provider.contactEmail")} type="email" autocomplete="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+        </div>
+        <div class="field">
+          <label for="profile-description">{t("provider.description")}</label>
+          <textarea id="profile-description" name="profile-description" rows={3} maxLength={4000} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        </div>
+        <div class="row">
+          <div class="field">
+            <label for="profile-place">{t("provider.place")}</label>
+            <select id="profile-place" value={place} onChange={(e) => setPlace(e.currentTarget.value)}>
+              {NEIGHBOURHOODS.map((n) => (
+                <option key={n.name} value={n.name}>
+                  {locale() === "fr" ? (n.fr ?? n.name) : n.name}
+                </option>
+              ))}
+              <option value={OTHER_PLACE}>{t("provider.otherPlace")}</option>
+            </select>
+          </div>
+          {place === OTHER_PLACE && (
+            <>
+              <Field id="profile-lat" label={t("search.lat")} type="number" step={0.0001} min={-90} max={90} value={lat} onInput={(e) => setLat(e.currentTarget.value)} />
+              <Field id="profile-lng" label={t("search.lng")} type="number" step={0.0001} min={-180} max={180} value={lng} onInput={(e) => setLng(e.currentTarget.value)} />
+            </>
+          )}
+          <Field id="profile-radius" label={t("provider.radiusKm")} type="number" min={1} max={200} value={radius} onInput={(e) => setRadius(e.currentTarget.value)} />
+          <div class="field">
+            <label for="profile-zone">{t("provider.timeZone")}</label>
+            <select id="profile-zone" value={zone} onChange={(e) => setZone(e.currentTarget.value)}>
+              {zones(zone).map((z) => (
+                <option key={z} value={z}>
+                  {z}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        <div class="field check">
+          <input id="profile-active" type="checkbox" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} />
+          <label for="profile-active">{t("provider.listed")}</label>
+        </div>
+        <button type="submit" disabled={busy}>
+          {t("provider.saveProfile")}
+        </button>
+      </form>
     </section>
   );
 }
@@ -141,6 +240,7 @@ function Services({ providerId }: { providerId: string }): JSX.Element {
   const [duration, setDuration] = useState("45");
   const [price, setPrice] = useState("");
   const [deposit, setDeposit] = useState("0");
+  const [editing, setEditing] = useState<Service | null>(null);
   const [busy, error, run] = useAction();
   const load = (): void => run(async () => setRows(await myServices()));
   useEffect(() => {
@@ -178,6 +278,8 @@ function Services({ providerId }: { providerId: string }): JSX.Element {
               <th scope="col">{t("provider.durationMinutes")}</th>
               <th scope="col">{t("offer.price")}</th>
               <th scope="col">{t("offer.deposit")}</th>
+              <th scope="col">{t("history.status")}</th>
+              <th scope="col">{t("provider.actions")}</th>
             </tr>
           </thead>
           <tbody>
@@ -187,13 +289,30 @@ function Services({ providerId }: { providerId: string }): JSX.Element {
                 <td>{t("provider.duration", { minutes: s.duration_minutes ?? 0 })}</td>
                 <td>{money(s.price_cents, s.currency)}</td>
                 <td>{money(s.deposit_cents, s.currency)}</td>
+                <td>{s.is_active ? t("provider.serviceActive") : t("provider.serviceInactive")}</td>
+                <td>
+                  <button type="button" class="secondary small" onClick={() => setEditing(s)} aria-expanded={editing?.id === s.id}>
+                    {t("provider.editService", { name: s.name ?? "" })}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {editing && (
+        <ServiceEditor
+          key={editing.id}
+          service={editing}
+          onClose={() => setEditing(null)}
+          onSaved={async () => {
+            setRows(await myServices());
+          }}
+        />
+      )}
       <ErrorAlert error={error} />
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate aria-labelledby="service-new-title">
+        <h3 id="service-new-title">{t("provider.newService")}</h3>
         <div class="row">
           <Field id="service-name" label={t("provider.serviceName")} required value={name} onInput={(e) => setName(e.currentTarget.value)} />
           <div class="field">
@@ -220,7 +339,96 @@ function Services({ providerId }: { providerId: string }): JSX.Element {
   );
 }
 
-function Hours({ providerId, zone }: { providerId: string; zone: string }): JSX.Element {
+const dollars = (c: number | null | undefined): string => (c === null || c === undefined ? "" : (c / 100).toFixed(2));
+/** Dollars typed → cents, or what was typed (the API then names the field it refuses). */
+const centsOr = (text: string): number | string => (text.trim() === "" || Number.isNaN(Number(text)) ? text : cents(text));
+
+/** One service's settings, edited in place (PATCH api.my_services). */
+function ServiceEditor({ service, onClose, onSaved }: { service: Service; onClose: () => void; onSaved: () => Promise<void> }): JSX.Element {
+  const [v, setV] = useState({
+    name: service.name ?? "",
+    description: service.description ?? "",
+    duration: String(service.duration_minutes ?? ""),
+    price: dollars(service.price_cents),
+    deposit: dollars(service.deposit_cents),
+    before: String(service.buffer_before_minutes ?? 0),
+    after: String(service.buffer_after_minutes ?? 0),
+    notice: String(service.min_notice_minutes ?? 0),
+    ahead: String(service.max_days_ahead ?? ""),
+    cancelHours: String(service.cancel_notice_hours ?? 0),
+    cancelFee: dollars(service.cancel_fee_cents ?? 0),
+  });
+  const [active, setActive] = useState(service.is_active ?? true);
+  const [saved, setSaved] = useState(false);
+  const [busy, error, run] = useAction();
+  const field = (key: keyof typeof v) => (e: { currentTarget: HTMLInputElement }) => setV({ ...v, [key]: e.currentTarget.value });
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    setSaved(false);
+    run(async () => {
+      await updateService(service.id ?? "", {
+        name: v.name,
+        description: v.description,
+        duration_minutes: numberOr(v.duration) as number,
+        price_cents: centsOr(v.price) as number,
+        deposit_cents: centsOr(v.deposit) as number,
+        buffer_before_minutes: numberOr(v.before) as number,
+        buffer_after_minutes: numberOr(v.after) as number,
+        min_notice_minutes: numberOr(v.notice) as number,
+        max_days_ahead: numberOr(v.ahead) as number,
+        cancel_notice_hours: numberOr(v.cancelHours) as number,
+        cancel_fee_cents: centsOr(v.cancelFee) as number,
+        is_active: active,
+      });
+      setSaved(true);
+      await onSaved();
+    });
+  };
+  const id = `service-edit-${service.id ?? ""}`;
+  // opened from its row's button: the keyboard goes on in the form
+  useEffect(() => document.getElementById("edit-name")?.focus(), []);
+  return (
+    <form class="panel" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>{t("provider.editServiceTitle", { name: service.name ?? "" })}</h3>
+      {saved && <Notice>{t("provider.serviceSaved")}</Notice>}
+      <ErrorAlert error={error} />
+      <div class="row">
+        <Field id="edit-name" label={t("provider.serviceName")} required value={v.name} onInput={field("name")} />
+        <Field id="edit-duration" label={t("provider.durationMinutes")} type="number" min={5} max={1440} step={5} value={v.duration} onInput={field("duration")} />
+        <Field id="edit-price" label={t("provider.priceDollars")} type="number" min={0} step={0.01} value={v.price} onInput={field("price")} />
+        <Field id="edit-deposit" label={t("provider.depositDollars")} type="number" min={0} step={0.01} value={v.deposit} onInput={field("deposit")} />
+      </div>
+      <div class="field">
+        <label for="edit-description">{t("provider.serviceDescription")}</label>
+        <textarea id="edit-description" name="edit-description" rows={2} maxLength={4000} value={v.description} onInput={(e) => setV({ ...v, description: e.currentTarget.value })} />
+      </div>
+      <div class="row">
+        <Field id="edit-before" label={t("provider.bufferBefore")} type="number" min={0} max={240} value={v.before} onInput={field("before")} />
+        <Field id="edit-after" label={t("provider.bufferAfter")} type="number" min={0} max={240} value={v.after} onInput={field("after")} />
+        <Field id="edit-notice" label={t("provider.minNotice")} type="number" min={0} max={43200} value={v.notice} onInput={field("notice")} />
+        <Field id="edit-ahead" label={t("provider.maxDaysAhead")} type="number" min={1} max={730} value={v.ahead} onInput={field("ahead")} />
+      </div>
+      <div class="row">
+        <Field id="edit-cancel-hours" label={t("provider.cancelNoticeHours")} type="number" min={0} max={720} value={v.cancelHours} onInput={field("cancelHours")} />
+        <Field id="edit-cancel-fee" label={t("provider.cancelFeeDollars")} type="number" min={0} step={0.01} value={v.cancelFee} onInput={field("cancelFee")} />
+      </div>
+      <div class="field check">
+        <input id="edit-active" type="checkbox" checked={active} onChange={(e) => setActive(e.currentTarget.checked)} />
+        <label for="edit-active">{t("provider.serviceOffered")}</label>
+      </div>
+      <p class="actions">
+        <button type="submit" disabled={busy}>
+          {t("provider.saveService")}
+        </button>
+        <button type="button" class="secondary" onClick={onClose}>
+          {t("provider.closeEditor")}
+        </button>
+      </p>
+    </form>
+  );
+}
+
+function Hours({ providerId, zone, onChange }: { providerId: string; zone: string; onChange: () => void }): JSX.Element {
   const [rows, setRows] = useState<WeeklyHours[]>([]);
   const [day, setDay] = useState("1");
   const [from, setFrom] = useState("09:00");
@@ -231,12 +439,14 @@ function Hours({ providerId, zone }: { providerId: string; zone: string }): JSX.
     e.preventDefault();
     run(async () => {
       await addHours({ provider_id: providerId, day_of_week: Number(day), start_time: from, end_time: to });
+      onChange();
       setRows(await weeklyHours());
     });
   };
   const remove = (id: string): void =>
     run(async () => {
       await removeHours(id);
+      onChange();
       setRows(await weeklyHours());
     });
   return (
@@ -284,7 +494,7 @@ function Hours({ providerId, zone }: { providerId: string; zone: string }): JSX.
   );
 }
 
-function Absences({ providerId, zone }: { providerId: string; zone: string }): JSX.Element {
+function Absences({ providerId, zone, onChange }: { providerId: string; zone: string; onChange: () => void }): JSX.Element {
   const [rows, setRows] = useState<TimeOff[]>([]);
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
@@ -299,12 +509,14 @@ function Absences({ providerId, zone }: { providerId: string; zone: string }): J
     e.preventDefault();
     run(async () => {
       await addTimeOff({ provider_id: providerId, during: `[${instant(from)},${instant(to)})`, reason: reason || null });
+      onChange();
       setRows(await timeOff());
     });
   };
   const remove = (id: string): void =>
     run(async () => {
       await removeTimeOff(id);
+      onChange();
       setRows(await timeOff());
     });
   return (
@@ -358,10 +570,12 @@ const timeIn = (iso: string, zone: string): string =>
   new Intl.DateTimeFormat(locale() === "fr" ? "fr-CA" : "en-CA", { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
 /** The bookings of a day or a week (Monday first), grouped by day in the business's zone. */
-function Bookings({ zone }: { zone: string }): JSX.Element {
+function Bookings({ zone, schedule }: { zone: string; schedule: number }): JSX.Element {
   const [view, setView] = useState<"day" | "week">("week");
   const [anchor, setAnchor] = useState(dayIn(new Date(), zone));
   const [rows, setRows] = useState<ProviderBooking[]>([]);
+  const [hours, setHours] = useState<WeeklyHours[]>([]);
+  const [absences, setAbsences] = useState<TimeOff[]>([]);
   const [cancelling, setCancelling] = useState<ProviderBooking | null>(null);
   const [reason, setReason] = useState("");
   const [busy, error, run] = useAction();
@@ -373,13 +587,22 @@ function Bookings({ zone }: { zone: string }): JSX.Element {
   const reload = async (): Promise<void> => {
     // only the answer for the period shown now counts (an earlier, slower one is dropped)
     const ticket = ++latest.current;
-    const found = await bookingsWithCustomers(
-      zonedInstant(first, "00:00", zone).toISOString(),
-      zonedInstant(addDays(last, 1), "00:00", zone).toISOString(),
-    );
-    if (ticket === latest.current) setRows(found);
+    const [found, open, away] = await Promise.all([
+      bookingsWithCustomers(zonedInstant(first, "00:00", zone).toISOString(), zonedInstant(addDays(last, 1), "00:00", zone).toISOString()),
+      weeklyHours(),
+      timeOff(),
+    ]);
+    if (ticket !== latest.current) return;
+    setRows(found);
+    setHours(open);
+    setAbsences(away);
   };
-  useEffect(() => run(reload), [first, last]);
+  useEffect(() => run(reload), [first, last, schedule]);
+  // live: a booking made, paid, cancelled or moved by anyone re-reads the period shown
+  const current = useRef(reload);
+  current.current = reload;
+  const [live, setLive] = useState<Live>(LIVE_OFF);
+  useEffect(() => refreshOnBookings(() => void current.current().catch(() => undefined), setLive), []);
   const mark = (id: string, outcome: "completed" | "no_show"): void =>
     run(async () => {
       await markBooking(id, outcome);
@@ -401,6 +624,7 @@ function Bookings({ zone }: { zone: string }): JSX.Element {
     <section aria-labelledby="bookings-title" class="panel">
       <h2 id="bookings-title">{t("provider.bookings")}</h2>
       <p class="hint">{t("provider.timesIn", { zone })}</p>
+      <LiveState live={live} />
       <div class="row calendar-tools">
         <div class="field">
           <label for="bookings-view">{t("provider.view")}</label>
@@ -440,10 +664,22 @@ function Bookings({ zone }: { zone: string }): JSX.Element {
       {rows.length === 0 && <p>{t("provider.noBookingsThen")}</p>}
       {days.map((day) => {
         const today = rows.filter((b) => dayIn(new Date(b.starts_at), zone) === day);
-        if (today.length === 0) return null;
+        // the day's opening hours (PostgreSQL's dow: 0 = Sunday) and the time off that overlaps it
+        const dow = new Date(`${day}T12:00:00Z`).getUTCDay();
+        const open = hours.filter((h) => h.day_of_week === dow).map((h) => `${hhmm(h.start_time)}–${hhmm(h.end_time)}`);
+        const dayStart = zonedInstant(day, "00:00", zone).getTime();
+        const dayEnd = zonedInstant(addDays(day, 1), "00:00", zone).getTime();
+        const away = absences.filter((o) => new Date(o.starts_at ?? "").getTime() < dayEnd && new Date(o.ends_at ?? "").getTime() > dayStart);
         return (
           <section key={day} aria-labelledby={`day-${day}`} class="day">
             <h3 id={`day-${day}`}>{dayTitle(day)}</h3>
+            <p class="day-hours">{open.length ? t("provider.openHours", { hours: open.join(", ") }) : t("provider.closed")}</p>
+            {away.map((o) => (
+              <p key={o.id} class="day-away">
+                {t("provider.away", { from: when(o.starts_at, zone), to: when(o.ends_at, zone) })}
+              </p>
+            ))}
+            {today.length > 0 && (
             <table>
               <thead>
                 <tr>
@@ -506,6 +742,7 @@ function Bookings({ zone }: { zone: string }): JSX.Element {
                 ))}
               </tbody>
             </table>
+            )}
           </section>
         );
       })}

@@ -14,6 +14,7 @@ import { locale, money, onLocale, when } from "../../i18n";
 import { TIME_ZONE } from "../../places";
 import { statusText } from "../booking";
 import { Bars, FunnelBars, type Series } from "./charts";
+import { PerformanceSection, RefundSection, TodaySection } from "./live";
 import { at, type AnalyticsKey } from "./strings";
 import "./analytics.css";
 
@@ -495,6 +496,7 @@ function OpsView({ range }: { range: Range }): JSX.Element {
       {status && <StatusSection buckets={status} grain={range.group_by} range={range} rpc="analytics_overview" onPick={setPick} />}
       {pick && <DrillDown pick={pick} grain={range.group_by} ops onClose={() => setPick(null)} />}
       {cash && <MoneySection buckets={cash} grain={range.group_by} range={range} rpc="analytics_revenue" />}
+      <RefundSection range={range} />
       <FunnelSection range={range} />
       <CohortSection range={range} />
     </>
@@ -559,9 +561,11 @@ function ProviderView({ range }: { range: Range }): JSX.Element {
       {rows && (
         <>
           <PeerSection row={rows[0]} cats={cats} />
+          <PerformanceSection range={range} />
           <StatusSection buckets={byStatus(rows)} grain={range.group_by} range={range} rpc="analytics_provider" onPick={setPick} />
           {pick && <DrillDown pick={pick} grain={range.group_by} ops={false} onClose={() => setPick(null)} />}
           <MoneySection buckets={byMoney(rows)} grain={range.group_by} range={range} rpc="analytics_provider" />
+          <RefundSection range={range} />
         </>
       )}
     </>
@@ -577,6 +581,7 @@ export function AnalyticsPage({ user }: { user: User }): JSX.Element {
     <section class="analytics">
       <h1>{ops ? at("title.ops") : at("title.provider")}</h1>
       <p>{ops ? at("intro.ops") : at("intro.provider")}</p>
+      <TodaySection ops={ops} tz={ops ? TIME_ZONE : null} />
       <RangeForm value={range} onChange={setRange} />
       {ops ? <OpsView range={range} /> : <ProviderView range={range} />}
     </section>

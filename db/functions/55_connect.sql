@@ -1,0 +1,682 @@
+-- Stripe Connect (issue 22): providers' Express accounts, the platform's commission,
+-- destination charges and refunds that unwind them. docs/payments.md tells the story.
+--
+-- - Commission: app.commission_rates per category (ops: api.ops_set_commission_rate,
+--   audited); a booking keeps the commission of its confirmation (_110_commission on
+--   insert), as it keeps its cancellation policy, and nobody changes it after.
+-- - Where the charge goes: a payment is created (confirm) with the provider's connected
+--   account as transfer_destination when its transfers capability is active, and the
+--   commission (at most the amount charged) as its application fee
+--   (_110_destination). Otherwise the platform collects the charge (no transfer) and
+--   owes the provider its share, shown by internal.payout_json: a provider who has not
+--   finished Stripe's onboarding stays bookable (see docs/payments.md, "A provider
+--   who cannot receive payouts").
+-- - Refunds of a destination charge reverse the transfer proportionally, and refund the
+--   application fee except on a late customer cancellation, where the platform keeps it
+--   (_110_unwind). The cents of each are computed here the way Stripe does (half up,
+--   the refund that completes the charge takes what is left), so the ledger and Stripe
+--   agree to the cent.
+-- - Onboarding: api.start_payout_onboarding queues connect.onboard; the worker creates
+--   the account and its AccountLink (keys derived from the effect) and records them
+--   (internal.record_payout_account, internal.record_payout_link); account.updated
+--   (internal.apply_account_event, from 70_stripe_webhook.sql) records what the
+--   account can do.
+
+-- --- commission --------------------------------------------------------------------------
+
+create or replace function internal.commission_cents(p_price_cents integer, p_rate_bp integer, p_minimum_cents integer)
+returns integer
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    -- price x rate, rounded half up to the cent; never below the minimum, never above the price
+    select least(
+        p_price_cents,
+        greatest(p_minimum_cents, ((p_price_cents::bigint * p_rate_bp * 2 + 10000) / 20000)::integer)
+    )
+$$;
+comment on function internal.commission_cents(integer, integer, integer) is
+'The commission on a price: price x rate_bp / 10000 rounded half up, at least the minimum, at most the price.';
+
+create or replace function internal.bookings_commission_snapshot()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_rate app.commission_rates;
+begin
+    if tg_op = 'INSERT' then
+        select r.* into v_rate
+        from app.services as s
+        inner join app.commission_rates as r on s.category_id = r.category_id
+        where s.id = new.service_id;
+        new.commission_rate_bp := coalesce(v_rate.rate_bp, 0);
+        new.commission_minimum_cents := coalesce(v_rate.minimum_cents, 0);
+        new.commission_cents := internal.commission_cents(
+            new.price_cents, new.commission_rate_bp, new.commission_minimum_cents
+        );
+    elsif new.commission_rate_bp is distinct from old.commission_rate_bp
+        or new.commission_minimum_cents is distinct from old.commission_minimum_cents
+        or new.commission_cents is distinct from old.commission_cents then
+        perform internal.fail('invalid_input', 'a booking''s commission never changes');
+    end if;
+    return new;
+end
+$$;
+comment on function internal.bookings_commission_snapshot() is
+'Trigger: a new booking keeps its category''s commission (rate, minimum, cents); it never changes after.';
+
+drop trigger if exists _110_commission on app.bookings;
+create trigger _110_commission before insert or update on app.bookings
+for each row execute function internal.bookings_commission_snapshot();
+
+create or replace function internal.ops_set_commission_rate(
+    p_category text,
+    p_rate_bp integer,
+    p_minimum_cents integer,
+    p_reason text
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_category_id integer;
+    v_before jsonb;
+    v_after jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff can change the commission');
+    perform internal.require_text(p_category, 'category');
+    perform internal.require(p_rate_bp, 'rate_bp');
+    perform internal.require(p_minimum_cents, 'minimum_cents');
+    perform internal.require_text(p_reason, 'reason');
+    if p_rate_bp not between 0 and 10000 then
+        perform internal.fail('invalid_input', 'rate_bp must be between 0 and 10000 (basis points: 1000 is 10 %)');
+    end if;
+    if p_minimum_cents not between 0 and 1000000 then
+        perform internal.fail('invalid_input', 'minimum_cents must be between 0 and 1000000');
+    end if;
+    if pg_catalog.length(p_reason) > 500 then
+        perform internal.fail('invalid_input', 'reason must be at most 500 characters');
+    end if;
+    select c.id into v_category_id from app.service_categories as c where c.slug = p_category;
+    if not found then
+        perform internal.fail('not_found', 'no such category');
+    end if;
+    select pg_catalog.to_jsonb(r) into v_before
+    from app.commission_rates as r where r.category_id = v_category_id for update;
+    insert into app.commission_rates as r (category_id, rate_bp, minimum_cents, updated_by, updated_at)
+    values (v_category_id, p_rate_bp, p_minimum_cents, (select u.id from app.users as u where u.id = auth.uid()), pg_catalog.now())
+    on conflict (category_id) do update
+    set rate_bp = excluded.rate_bp, minimum_cents = excluded.minimum_cents,
+        updated_by = excluded.updated_by, updated_at = excluded.updated_at;
+    select pg_catalog.to_jsonb(r) into v_after from app.commission_rates as r where r.category_id = v_category_id;
+    perform internal.audit(
+        'commission.set', 'app.commission_rates', v_category_id::text, v_before, v_after, pg_catalog.btrim(p_reason)
+    );
+    return pg_catalog.jsonb_build_object(
+        'category', p_category, 'rate_bp', p_rate_bp, 'minimum_cents', p_minimum_cents
+    );
+end
+$$;
+comment on function internal.ops_set_commission_rate(text, integer, integer, text) is
+'Set a category''s commission (ops only), audited with before and after. Definer: writes app.commission_rates and the audit log.';
+
+create or replace function api.ops_set_commission_rate(
+    category text default null,
+    rate_bp integer default null,
+    minimum_cents integer default null,
+    reason text default null
+)
+returns jsonb
+language sql
+volatile
+set search_path = ''
+as $$
+    select internal.ops_set_commission_rate(category, rate_bp, minimum_cents, reason)
+$$;
+comment on function api.ops_set_commission_rate(text, integer, integer, text) is
+$$Set the platform's commission for a service category (ops only), with a reason.
+
+rate_bp: basis points of the service's price (1000 is 10 %); minimum_cents: the least commission per booking. The commission of a booking is max(price x rate, minimum), at most the price, fixed when the booking is confirmed: a change applies to later bookings only. Every change is written to the audit log with the rate before and after.
+Errors: 400 invalid_input (missing or out-of-range argument, missing reason); 403 forbidden (not ops); 404 not_found (no such category).$$;
+
+create or replace function internal.commission_rates()
+returns table (category text, rate_bp integer, minimum_cents integer, updated_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.require_role('ops', 'only ops staff can read the commission rates');
+    return query
+    select c.slug, r.rate_bp, r.minimum_cents, r.updated_at
+    from app.service_categories as c
+    inner join app.commission_rates as r on c.id = r.category_id
+    order by c.sort_order, c.slug;
+end
+$$;
+comment on function internal.commission_rates() is
+'Every category''s commission (ops only). Definer: app.commission_rates is read by nobody else.';
+
+create or replace function api.commission_rates()
+returns table (category text, rate_bp integer, minimum_cents integer, updated_at timestamptz)
+language sql
+stable
+set search_path = ''
+as $$
+    select * from internal.commission_rates()
+$$;
+comment on function api.commission_rates() is
+$$The platform's commission per service category (ops only): rate_bp (basis points of the price) and minimum_cents.
+
+Errors: 403 forbidden (not ops).$$;
+
+-- --- where a charge goes -------------------------------------------------------------------
+
+create or replace function internal.payout_destination(p_provider_id uuid)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+    -- a destination charge needs the account's transfers capability active (Stripe refuses it otherwise)
+    select a.stripe_account_id
+    from app.payout_accounts as a
+    where
+        a.provider_id = p_provider_id
+        and a.charges_enabled
+        and a.capabilities ->> 'transfers' = 'active'
+$$;
+comment on function internal.payout_destination(uuid) is
+'The provider''s connected account if a destination charge can go to it now, else null (the platform collects).';
+
+create or replace function internal.payments_destination_snapshot()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_booking app.bookings;
+begin
+    select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
+    new.transfer_destination := internal.payout_destination(v_booking.provider_id);
+    new.application_fee_cents := case
+        when new.transfer_destination is null then 0
+        else least(v_booking.commission_cents, new.amount_cents)
+    end;
+    return new;
+end
+$$;
+comment on function internal.payments_destination_snapshot() is
+'Trigger: a new payment goes to the provider''s connected account (if it can take transfers) with the commission as its fee.';
+
+drop trigger if exists _110_destination on app.payments;
+create trigger _110_destination before insert on app.payments
+for each row execute function internal.payments_destination_snapshot();
+
+-- --- refunds that unwind ------------------------------------------------------------------
+
+create or replace function internal.proportional_cents(
+    p_part bigint,
+    p_whole bigint,
+    p_base bigint,
+    p_already bigint,
+    p_completes boolean
+)
+returns integer
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    -- base x part / whole rounded half up, never past what is left of base; the part that
+    -- completes the whole takes what is left, so the shares add up to base exactly
+    select case
+        when p_whole <= 0 then 0
+        when p_completes then greatest(p_base - p_already, 0)
+        else least(greatest(p_base - p_already, 0), (2 * p_part * p_base + p_whole) / (2 * p_whole))
+    end::integer
+$$;
+comment on function internal.proportional_cents(bigint, bigint, bigint, bigint, boolean) is
+'A refund''s share of a transfer or fee: base x part / whole half up; the completing refund takes the rest.';
+
+create or replace function internal.refunds_unwind()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+    v_payment app.payments;
+    v_booking app.bookings;
+    v_refunded bigint;
+    v_reversed bigint;
+    v_fee_refunded bigint;
+    v_completes boolean;
+    v_transfer integer;
+begin
+    select * into strict v_payment from app.payments as p where p.id = new.payment_id;
+    if v_payment.transfer_destination is null then
+        return new;  -- the platform's own charge: nothing to unwind
+    end if;
+    select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
+    select
+        coalesce(sum(r.amount_cents), 0),
+        coalesce(sum(r.transfer_reversal_cents), 0),
+        coalesce(sum(r.fee_refund_cents), 0)
+    into v_refunded, v_reversed, v_fee_refunded
+    from app.refunds as r
+    where r.payment_id = new.payment_id and r.status <> 'failed';
+    v_completes := v_refunded + new.amount_cents >= v_payment.captured_cents;
+    v_transfer := v_payment.captured_cents - v_payment.application_fee_cents;
+    new.reverse_transfer := true;
+    -- the platform keeps its fee when the customer cancelled late (the provider keeps
+    -- the cancellation fee's share); a provider's or ops' cancellation, an in-time
+    -- cancellation or an ops refund gives the fee back with the rest
+    new.refund_application_fee := v_payment.application_fee_cents > 0 and not (
+        new.requested_role = 'customer'
+        and v_booking.cancelled_by_role = 'customer'
+        and v_booking.cancelled_at > pg_catalog.lower(v_booking.during)
+        - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours)
+    );
+    new.transfer_reversal_cents := internal.proportional_cents(
+        new.amount_cents, v_payment.captured_cents, v_transfer, v_reversed, v_completes
+    );
+    new.fee_refund_cents := case when new.refund_application_fee then internal.proportional_cents(
+        new.amount_cents, v_payment.captured_cents, v_payment.application_fee_cents, v_fee_refunded, v_completes
+    ) else 0 end;
+    return new;
+end
+$$;
+comment on function internal.refunds_unwind() is
+$$Trigger: a refund of a destination charge reverses the transfer proportionally and refunds the fee
+(but on a late customer cancellation), with the cents of each as Stripe computes them.$$;
+
+drop trigger if exists _110_unwind on app.refunds;
+create trigger _110_unwind before insert on app.refunds
+for each row execute function internal.refunds_unwind();
+
+-- --- a booking's payout ---------------------------------------------------------------------
+
+create or replace function internal.payout_json(p_booking_id uuid)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    -- refunds still pending count: the ledger counts a refund when it is asked for
+    select pg_catalog.jsonb_build_object(
+        'booking_id', b.id,
+        'currency', b.currency,
+        'commission_rate_bp', b.commission_rate_bp,
+        'commission_minimum_cents', b.commission_minimum_cents,
+        'commission_cents', b.commission_cents,
+        'transfer_destination', p.transfer_destination,
+        'collected_by', case when p.transfer_destination is null then 'platform' else 'provider_account' end,
+        'charged_cents', m.captured,
+        'refunded_cents', u.refunded,
+        'application_fee_cents', case when m.captured > 0 then p.application_fee_cents else 0 end,
+        'transfer_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then m.captured - p.application_fee_cents else 0 end,
+        'transfer_reversed_cents', u.reversed,
+        'fee_refunded_cents', u.fee_refunded,
+        'fee_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then p.application_fee_cents - u.fee_refunded else 0 end,
+        'transfer_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
+            then m.captured - p.application_fee_cents - u.reversed else 0 end,
+        -- the platform collected a charge that should have gone to the provider: what it owes
+        'payout_owed_cents', case when m.captured > 0 and p.transfer_destination is null
+            then greatest(m.captured - u.refunded - least(b.commission_cents, m.captured), 0) else 0 end
+    )
+    from app.bookings as b
+    left join app.payments as p on b.id = p.booking_id
+    cross join lateral (
+        select coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured
+    ) as m
+    cross join lateral (
+        select
+            coalesce(sum(r.amount_cents), 0)::integer as refunded,
+            coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
+            coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded
+        from app.refunds as r
+        where r.booking_id = b.id and r.status <> 'failed'
+    ) as u
+    where b.id = p_booking_id
+$$;
+comment on function internal.payout_json(uuid) is
+'A booking''s split: commission, the transfer to the provider, reversals and fee refunds, what each side nets.';
+
+create or replace function internal.booking_payout(p_booking_id uuid)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.require(p_booking_id, 'booking_id');
+    if not exists (
+        select from app.bookings as b
+        inner join app.providers as pr on b.provider_id = pr.id
+        where
+            b.id = p_booking_id
+            and (auth.role() = 'ops' or (auth.role() = 'provider' and pr.owner_id = auth.uid()))
+    ) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return internal.payout_json(p_booking_id);
+end
+$$;
+comment on function internal.booking_payout(uuid) is
+'A booking''s split between provider and platform, for its provider''s owner and ops. Definer: reads the ledger.';
+
+create or replace function api.booking_payout(booking_id uuid default null)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.booking_payout(booking_id)
+$$;
+comment on function api.booking_payout(uuid) is
+$$A booking's split between the provider and the platform (its provider's owner and ops).
+
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+Errors: 400 invalid_input; 404 not_found (not your provider's booking).$$;
+
+-- --- onboarding -----------------------------------------------------------------------------
+
+create or replace function internal.payout_account_json(p_provider_id uuid)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'stripe_account_id', a.stripe_account_id,
+        'onboarding_url', case when a.onboarding_url_expires_at > pg_catalog.now() then a.onboarding_url end,
+        'onboarding_url_expires_at',
+        case when a.onboarding_url_expires_at > pg_catalog.now() then a.onboarding_url_expires_at end,
+        'link_requested_at', a.link_requested_at,
+        'details_submitted', coalesce(a.details_submitted, false),
+        'charges_enabled', coalesce(a.charges_enabled, false),
+        'payouts_enabled', coalesce(a.payouts_enabled, false),
+        'capabilities', coalesce(a.capabilities, '{}'::jsonb),
+        'requirements_due', pg_catalog.to_jsonb(coalesce(a.requirements_due, '{}'::text [])),
+        'destination_charges', internal.payout_destination(p.id) is not null
+    )
+    from app.providers as p
+    left join app.payout_accounts as a on p.id = a.provider_id
+    where p.id = p_provider_id
+$$;
+comment on function internal.payout_account_json(uuid) is
+'A provider''s payout account as the API returns it.';
+
+create or replace function internal.my_provider_id()
+returns uuid
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_provider_id uuid;
+begin
+    perform internal.require_role(
+        'provider', 'only providers have payout accounts', 'a payout account needs a signed-in provider'
+    );
+    select p.id into v_provider_id from app.providers as p where p.owner_id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'you have no provider profile yet: create it first (POST /my_provider)');
+    end if;
+    return v_provider_id;
+end
+$$;
+comment on function internal.my_provider_id() is
+'The signed-in provider''s own provider id (403 for other roles, 404 without a profile).';
+
+create or replace function internal.start_payout_onboarding()
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_provider_id uuid := internal.my_provider_id();
+    v_link_request uuid := extensions.gen_random_uuid();
+begin
+    insert into app.payout_accounts as a (provider_id, link_request_id, link_requested_at)
+    values (v_provider_id, v_link_request, pg_catalog.now())
+    on conflict (provider_id) do update
+    set
+        link_request_id = excluded.link_request_id,
+        link_requested_at = excluded.link_requested_at,
+        onboarding_url = null,
+        onboarding_url_expires_at = null,
+        updated_at = pg_catalog.now();
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'connect.onboard', 'provider_id', v_provider_id, 'link_request_id', v_link_request
+    ));
+    perform internal.audit(
+        'payout.onboarding_requested', 'app.payout_accounts', v_provider_id::text, null,
+        pg_catalog.jsonb_build_object('link_request_id', v_link_request)
+    );
+    return internal.payout_account_json(v_provider_id);
+end
+$$;
+comment on function internal.start_payout_onboarding() is
+'Ask for a Stripe onboarding link (creating the Express account first if needed). Definer: writes payout_accounts and the queue.';
+
+create or replace function api.start_payout_onboarding()
+returns jsonb
+language sql
+volatile
+set search_path = ''
+as $$
+    select internal.start_payout_onboarding()
+$$;
+comment on function api.start_payout_onboarding() is
+$$Start (or resume) getting paid through Stripe: a fresh onboarding link to your Stripe Express account (providers only).
+
+The worker creates your Express account (once) and a Stripe onboarding link: poll GET /rpc/my_payout_account until onboarding_url appears, and open it. Stripe sends you back to the app when you are done (or to ask for a new link when it has expired: call this again). charges_enabled, payouts_enabled and capabilities follow Stripe's account.updated. Until your account can take transfers (destination_charges true), customers still book and pay you, and the platform collects and owes you your share.
+Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet). Each call asks for a new link.$$;
+
+create or replace function internal.my_payout_account()
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    return internal.payout_account_json(internal.my_provider_id());
+end
+$$;
+comment on function internal.my_payout_account() is
+'The signed-in provider''s payout account. Definer: app.payout_accounts is read by nobody else.';
+
+create or replace function api.my_payout_account()
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.my_payout_account()
+$$;
+comment on function api.my_payout_account() is
+$$Your Stripe payout account (providers only): the onboarding link while it is valid, and what Stripe lets the account do.
+
+stripe_account_id (null until created), onboarding_url and onboarding_url_expires_at (null once used or expired), details_submitted, charges_enabled, payouts_enabled, capabilities, requirements_due, destination_charges (true: your bookings' payments go to your account, less the commission).
+Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).$$;
+
+-- --- the worker's side of onboarding ----------------------------------------------------------
+
+create or replace function internal.payout_onboarding_action(p_provider_id uuid, p_link_request_id uuid)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p.id,
+        'link_request_id', p_link_request_id,
+        'email', coalesce(p.contact_email::text, u.email::text),
+        'business_name', p.business_name,
+        'stripe_account_id', a.stripe_account_id
+    ) || case
+        when a.link_request_id is distinct from p_link_request_id then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'a newer onboarding link was asked for')
+        when a.onboarding_url is not null then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'this link is already recorded')
+        when a.stripe_account_id is null then
+            pg_catalog.jsonb_build_object('action', 'create_account', 'reason', 'the provider has no account yet')
+        else
+            pg_catalog.jsonb_build_object('action', 'create_link', 'reason', 'the account exists: make its link')
+    end
+    from app.providers as p
+    inner join app.users as u on p.owner_id = u.id
+    left join app.payout_accounts as a on p.id = a.provider_id
+    where p.id = p_provider_id
+$$;
+comment on function internal.payout_onboarding_action(uuid, uuid) is
+$$connect.onboard: create_account, create_link or skip (with the reason), and what the account is made of.
+Definer: the worker reads no app table.$$;
+
+create or replace function internal.record_payout_account(p_provider_id uuid, p_account_id text)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_current text;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_account_id is null or p_account_id !~ '^acct_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_account_id must be a Stripe account id (acct_...)');
+    end if;
+    select a.stripe_account_id into v_current from app.payout_accounts as a where a.provider_id = p_provider_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no payout account was asked for this provider');
+    end if;
+    if v_current = p_account_id then
+        return 'already recorded';
+    end if;
+    if v_current is not null then
+        perform internal.fail('conflict', 'this provider already has another Stripe account');
+    end if;
+    update app.payout_accounts as a
+    set stripe_account_id = p_account_id, updated_at = pg_catalog.now()
+    where a.provider_id = p_provider_id;
+    perform internal.audit('payout.account_created', 'app.payout_accounts', p_provider_id::text,
+        null, pg_catalog.jsonb_build_object('stripe_account_id', p_account_id));
+    return 'recorded';
+end
+$$;
+comment on function internal.record_payout_account(uuid, text) is
+'Worker entry point: store a provider''s created Express account (idempotent). Definer: the worker writes no app table.';
+
+create or replace function internal.record_payout_link(
+    p_provider_id uuid,
+    p_link_request_id uuid,
+    p_url text,
+    p_expires_at timestamptz
+)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_url is null or p_url !~ '^https?://' then
+        perform internal.fail('invalid_input', 'p_url must be an http(s) URL');
+    end if;
+    update app.payout_accounts as a
+    set onboarding_url = p_url, onboarding_url_expires_at = p_expires_at, updated_at = pg_catalog.now()
+    where a.provider_id = p_provider_id and a.link_request_id = p_link_request_id;
+    return case when found then 'recorded' else 'superseded: a newer link was asked for' end;
+end
+$$;
+comment on function internal.record_payout_link(uuid, uuid, text, timestamptz) is
+'Worker entry point: store the onboarding link made for a link request (a superseded one is ignored). Definer: as above.';
+
+create or replace function internal.apply_account_event(p_event jsonb)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_account jsonb := p_event -> 'data' -> 'object';
+    v_at timestamptz := pg_catalog.to_timestamp(coalesce((p_event ->> 'created')::double precision, 0));
+    v_provider_id uuid;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
+    if p_event ->> 'type' <> 'account.updated' then
+        return 'ignored';
+    end if;
+    select a.provider_id into v_provider_id
+    from app.payout_accounts as a
+    where a.stripe_account_id = v_account ->> 'id'
+    for update;
+    if not found then
+        -- the webhook can outrun the worker's record of the account: match by metadata
+        select a.provider_id into v_provider_id
+        from app.payout_accounts as a
+        where a.provider_id::text = v_account -> 'metadata' ->> 'provider_id' and a.stripe_account_id is null
+        for update;
+        if not found then
+            return 'unknown account';
+        end if;
+        update app.payout_accounts as a set stripe_account_id = v_account ->> 'id' where a.provider_id = v_provider_id;
+    end if;
+    -- events can arrive out of order: an older snapshot never overwrites a newer one
+    update app.payout_accounts as a
+    set
+        details_submitted = coalesce((v_account ->> 'details_submitted')::boolean, false),
+        charges_enabled = coalesce((v_account ->> 'charges_enabled')::boolean, false),
+        payouts_enabled = coalesce((v_account ->> 'payouts_enabled')::boolean, false),
+        capabilities = case
+            when pg_catalog.jsonb_typeof(v_account -> 'capabilities') = 'object' then v_account -> 'capabilities'
+            else '{}'::jsonb
+        end,
+        requirements_due = coalesce(
+            (select pg_catalog.array_agg(d.value) from pg_catalog.jsonb_array_elements_text(
+                case when pg_catalog.jsonb_typeof(v_account -> 'requirements' -> 'currently_due') = 'array'
+                    then v_account -> 'requirements' -> 'currently_due' else '[]'::jsonb end
+            ) as d (value)),
+            '{}'::text []
+        ),
+        -- a completed onboarding uses up the link
+        onboarding_url = case when (v_account ->> 'details_submitted')::boolean then null else a.onboarding_url end,
+        onboarding_url_expires_at = case
+            when (v_account ->> 'details_submitted')::boolean then null else a.onboarding_url_expires_at
+        end,
+        stripe_event_at = v_at,
+        updated_at = pg_catalog.now()
+    where a.provider_id = v_provider_id and (a.stripe_event_at is null or a.stripe_event_at <= v_at);
+    if not found then
+        return 'older than the account''s last update: ignored';
+    end if;
+    perform internal.audit('payout.account_updated', 'app.payout_accounts', v_provider_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'charges_enabled', v_account -> 'charges_enabled', 'payouts_enabled', v_account -> 'payouts_enabled',
+            'capabilities', v_account -> 'capabilities'
+        ));
+    return 'account updated';
+end
+$$;
+comment on function internal.apply_account_event(jsonb) is
+'Apply an account.updated event to the provider''s payout account (never an older one over a newer). Definer: Stripe calls as anon.';

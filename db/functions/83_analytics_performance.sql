@@ -1,0 +1,513 @@
+-- Provider performance, areas and refunds by reason (docs/analytics.md).
+--
+--   internal.analytics_minutes        the minutes a multirange covers
+--   internal.analytics_cell           checks a grid cell size; an area's name
+--   internal.refund_reason_kind       a refund's reason, classified (the reason itself is free text)
+--   internal.analytics_performance    per provider: utilisation (booked / offered minutes), rates,
+--                                     repeat customers, rating and its trend, money
+--   api.analytics_performance         ops (every provider, or one) and a provider (its own)
+--   api.analytics_areas               ops: the rollups per grid cell of the providers' locations
+--   api.analytics_refunds             refunds per bucket, reason, status and currency
+--
+-- Performance is counted live from the base tables of a bounded range (one provider:
+-- 366 days; every provider: 31): offered minutes come from weekly hours and time off,
+-- which no rollup holds. Areas read the rollups (analytics_provider_hours) joined with
+-- the providers' current locations at read time, so a provider that moves takes its
+-- figures with it and nothing is kept per area on write.
+
+create or replace function internal.analytics_minutes(p_ranges tstzmultirange)
+returns bigint
+language sql
+immutable
+set search_path = ''
+as $$
+    select coalesce(
+        pg_catalog.floor(pg_catalog.sum(extract(epoch from pg_catalog.upper(r) - pg_catalog.lower(r))) / 60),
+        0
+    )::bigint
+    from pg_catalog.unnest(p_ranges) as r
+$$;
+comment on function internal.analytics_minutes(tstzmultirange) is
+'The whole minutes a multirange covers (its ranges never overlap).';
+
+-- A grid cell's size in degrees, checked, and the name of the cell holding a point:
+-- its south-west corner, "lat,lng" (0.02 degrees is about 2.2 x 1.6 km in Montreal,
+-- the size of one neighbourhood of the demo data).
+create or replace function internal.analytics_cell(p_cell numeric)
+returns numeric
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_cell is null or p_cell < 0.005 or p_cell > 1 then
+        perform internal.fail('invalid_input', 'cell_deg must be a number of degrees from 0.005 to 1');
+    end if;
+    return p_cell;
+end
+$$;
+comment on function internal.analytics_cell(numeric) is
+'Check a grid cell size (degrees, 0.005 to 1) for the area figures.';
+
+create or replace function internal.analytics_area(p_lat double precision, p_lng double precision, p_cell numeric)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+    select pg_catalog.format(
+        '%s,%s',
+        pg_catalog.floor(p_lat::numeric / p_cell) * p_cell,
+        pg_catalog.floor(p_lng::numeric / p_cell) * p_cell
+    )
+$$;
+comment on function internal.analytics_area(double precision, double precision, numeric) is
+'The grid cell holding a point, named by its south-west corner ("lat,lng"), for cells of p_cell degrees.';
+
+-- What a refund was for. The ledger keeps its reason as text written by the one
+-- place that asked for it (docs/analytics.md lists them), and who asked.
+create or replace function internal.refund_reason_kind(p_requested_role text, p_reason text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+    select case
+        when p_reason like 'cancelled by customer:%' then 'customer_cancellation'
+        when p_reason like 'cancelled by provider:%' then 'provider_cancellation'
+        when p_reason like 'cancelled by ops:%' then 'ops_cancellation'
+        when p_requested_role = 'system' and p_reason like 'payment arrived after%' then 'late_payment'
+        when p_requested_role = 'system' and p_reason like 'the payment did not match%' then 'payment_mismatch'
+        when p_requested_role = 'ops' then 'ops_refund'
+        else 'other'
+    end
+$$;
+comment on function internal.refund_reason_kind(text, text) is
+'A refund''s reason, classified: customer_cancellation, provider_cancellation, ops_cancellation, late_payment, '
+'payment_mismatch, ops_refund (a refund ops made without cancelling), other.';
+
+-- Per provider over its local days [from, to] (each provider in its own zone).
+create or replace function internal.analytics_performance(
+    p_provider_id uuid, p_from date, p_to date, p_cell numeric
+)
+returns table (
+    provider_id uuid,
+    business_name text,
+    time_zone text,
+    area text,
+    offered_minutes bigint,
+    booked_minutes bigint,
+    utilisation numeric,
+    bookings bigint,
+    completed bigint,
+    no_show bigint,
+    cancelled bigint,
+    cancellation_rate numeric,
+    no_show_rate numeric,
+    customers bigint,
+    repeat_customers bigint,
+    repeat_customer_share numeric,
+    reviews bigint,
+    rating_avg numeric,
+    previous_reviews bigint,
+    previous_rating_avg numeric,
+    rating_change numeric,
+    captured_cents bigint,
+    refunded_cents bigint,
+    net_cents bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    with p as (
+        select
+            p.id, p.business_name, p.time_zone, p.lat, p.lng,
+            p_from::timestamp at time zone p.time_zone as from_ts,
+            (p_to + 1)::timestamp at time zone p.time_zone as to_ts,
+            (p_from - (p_to - p_from + 1))::timestamp at time zone p.time_zone as previous_ts
+        from app.providers as p
+        where p_provider_id is null or p.id = p_provider_id
+    ),
+    -- weekly hours on each local day of the range, as instants in the provider's zone
+    hours as (
+        select
+            p.id,
+            pg_catalog.range_agg(pg_catalog.tstzrange(
+                (d.day + h.start_time) at time zone p.time_zone,
+                (d.day + h.end_time) at time zone p.time_zone
+            )) as ranges
+        from p
+        cross join pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as d (day)
+        inner join app.weekly_hours as h
+            on h.provider_id = p.id and h.day_of_week = extract(dow from d.day)
+        group by p.id
+    ),
+    off as (
+        select p.id, pg_catalog.range_agg(t.during) as ranges
+        from p
+        inner join app.time_off as t
+            on t.provider_id = p.id and t.during && pg_catalog.tstzrange(p.from_ts, p.to_ts)
+        group by p.id
+    ),
+    b as (
+        select p.id as pid, p.from_ts, b.id, b.customer_id, b.status, b.during
+        from p
+        inner join app.bookings as b
+            on b.provider_id = p.id and pg_catalog.lower(b.during) >= p.from_ts
+            and pg_catalog.lower(b.during) < p.to_ts
+    ),
+    counts as (
+        select
+            b.pid as id,
+            pg_catalog.count(*) as bookings,
+            pg_catalog.count(*) filter (where b.status = 'completed') as completed,
+            pg_catalog.count(*) filter (where b.status = 'no_show') as no_show,
+            pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
+            pg_catalog.count(*) filter (where b.status not in ('pending_payment', 'expired')) as kept_or_cancelled,
+            pg_catalog.range_agg(b.during) filter (where b.status in ('confirmed', 'completed', 'no_show'))
+                as booked,
+            coalesce(pg_catalog.sum(y.captured_cents), 0)::bigint as captured_cents,
+            coalesce(pg_catalog.sum(f.refunded_cents), 0)::bigint as refunded_cents
+        from b
+        -- joined, not a sub-select per booking: a month of every provider is ten thousand bookings
+        left join (
+            select y.booking_id, pg_catalog.sum(y.captured_cents) as captured_cents
+            from app.payments as y where y.booking_id in (select b.id from b) group by y.booking_id
+        ) as y on b.id = y.booking_id
+        left join (
+            select r.booking_id, pg_catalog.sum(r.amount_cents) as refunded_cents
+            from app.refunds as r
+            where r.status = 'succeeded' and r.booking_id in (select b.id from b)
+            group by r.booking_id
+        ) as f on b.id = f.booking_id
+        group by b.pid
+    ),
+    -- a customer of the range is a repeat customer once it has booked this provider at
+    -- least twice up to the end of the range (the earlier booking may be before it)
+    customers as (
+        select
+            c.pid as id,
+            pg_catalog.count(*) as customers,
+            -- twice in the range, or once in it and once before it
+            pg_catalog.count(*) filter (where c.n >= 2 or exists (
+                select from app.bookings as e
+                where
+                    e.provider_id = c.pid and e.customer_id = c.customer_id
+                    and e.status in ('confirmed', 'completed', 'no_show')
+                    and pg_catalog.lower(e.during) < c.from_ts
+            )) as repeat_customers
+        from (
+            select b.pid, b.customer_id, b.from_ts, pg_catalog.count(*) as n
+            from b where b.status in ('confirmed', 'completed', 'no_show')
+            group by b.pid, b.customer_id, b.from_ts
+        ) as c
+        group by c.pid
+    ),
+    ratings as (
+        select
+            p.id,
+            pg_catalog.count(*) filter (where r.created_at >= p.from_ts) as reviews,
+            pg_catalog.round(pg_catalog.avg(r.stars) filter (where r.created_at >= p.from_ts), 2) as rating_avg,
+            pg_catalog.count(*) filter (where r.created_at < p.from_ts) as previous_reviews,
+            pg_catalog.round(pg_catalog.avg(r.stars) filter (where r.created_at < p.from_ts), 2)
+                as previous_rating_avg
+        from p
+        inner join app.reviews as r
+            on r.provider_id = p.id and r.hidden_at is null
+            and r.created_at >= p.previous_ts and r.created_at < p.to_ts
+        group by p.id
+    ),
+    minutes as (
+        select
+            p.id,
+            internal.analytics_minutes(coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}')) as offered,
+            internal.analytics_minutes(
+                coalesce(counts.booked, '{}') * (coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}'))
+            ) as booked
+        from p
+        left join hours on p.id = hours.id
+        left join off on p.id = off.id
+        left join counts on p.id = counts.id
+    )
+    select
+        p.id, p.business_name, p.time_zone, internal.analytics_area(p.lat, p.lng, p_cell),
+        m.offered, m.booked,
+        pg_catalog.round(m.booked::numeric / nullif(m.offered, 0), 4),
+        coalesce(c.bookings, 0), coalesce(c.completed, 0), coalesce(c.no_show, 0), coalesce(c.cancelled, 0),
+        pg_catalog.round(c.cancelled::numeric / nullif(c.kept_or_cancelled, 0), 4),
+        pg_catalog.round(c.no_show::numeric / nullif(c.completed + c.no_show, 0), 4),
+        coalesce(u.customers, 0), coalesce(u.repeat_customers, 0),
+        pg_catalog.round(u.repeat_customers::numeric / nullif(u.customers, 0), 4),
+        coalesce(r.reviews, 0), r.rating_avg, coalesce(r.previous_reviews, 0), r.previous_rating_avg,
+        r.rating_avg - r.previous_rating_avg,
+        coalesce(c.captured_cents, 0), coalesce(c.refunded_cents, 0),
+        coalesce(c.captured_cents, 0) - coalesce(c.refunded_cents, 0)
+    from p
+    inner join minutes as m on p.id = m.id
+    left join counts as c on p.id = c.id
+    left join customers as u on p.id = u.id
+    left join ratings as r on p.id = r.id
+    order by p.id
+$$;
+comment on function internal.analytics_performance(uuid, date, date, numeric) is
+'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables '
+'under the caller''s row-level security.';
+
+create or replace function api.analytics_performance(
+    "from" date default null,
+    "to" date default null,
+    provider_id uuid default null,
+    cell_deg numeric default 0.02
+)
+returns table (
+    provider_id uuid,
+    business_name text,
+    time_zone text,
+    area text,
+    offered_minutes bigint,
+    booked_minutes bigint,
+    utilisation numeric,
+    bookings bigint,
+    completed bigint,
+    no_show bigint,
+    cancelled bigint,
+    cancellation_rate numeric,
+    no_show_rate numeric,
+    customers bigint,
+    repeat_customers bigint,
+    repeat_customer_share numeric,
+    reviews bigint,
+    rating_avg numeric,
+    previous_reviews bigint,
+    previous_rating_avg numeric,
+    rating_change numeric,
+    captured_cents bigint,
+    refunded_cents bigint,
+    net_cents bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.require(analytics_performance."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_performance."to", 'to', 'a date, YYYY-MM-DD');
+    select internal.analytics_cell(analytics_performance.cell_deg);
+    -- the range checked in a statement of its own: in the query below, a join order that reads an
+    -- empty side first would never call it
+    select
+    from internal.analytics_window(analytics_performance."from", analytics_performance."to", 'UTC', 'day',
+        case when internal.analytics_subject(analytics_performance.provider_id, false) is null then 31 else 366 end);
+    with subject as (
+        select internal.analytics_subject(analytics_performance.provider_id, false) as id
+    ),
+    w as (
+        select w.*
+        from subject, lateral internal.analytics_window(analytics_performance."from", analytics_performance."to",
+            'UTC', 'day', case when subject.id is null then 31 else 366 end) as w
+    )
+    select x.*
+    from subject, w,
+    lateral internal.analytics_performance(subject.id, analytics_performance."from", analytics_performance."to",
+        analytics_performance.cell_deg) as x
+$$;
+comment on function api.analytics_performance(date, date, uuid, numeric) is
+$$Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+
+Inputs: from and to (local dates in each provider's own zone, both included; at most 366 days for one
+provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
+or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
+offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
+them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
+(booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
+completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
+neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
+twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
+written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
+before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
+Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider's id, or a
+customer); 404 not_found (no such provider, or no provider profile).$$;
+
+create or replace function api.analytics_areas(
+    "from" date default null,
+    "to" date default null,
+    tz text default 'UTC',
+    cell_deg numeric default 0.02,
+    category text default null
+)
+returns table (
+    area text,
+    category text,
+    currency text,
+    providers bigint,
+    bookings bigint,
+    completed bigint,
+    no_show bigint,
+    cancelled bigint,
+    booked_cents bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    net_cents bigint,
+    outstanding_cents bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.require_role('ops', 'only ops staff may read the figures by area');
+    select internal.analytics_cell(analytics_areas.cell_deg);
+    select internal.fail('invalid_input', 'category: no such category')
+    where
+        analytics_areas.category is not null
+        and not exists (select from app.service_categories as k where k.slug = analytics_areas.category);
+    select from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day');
+    with w as (
+        select w.*
+        from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day') as w
+    ),
+    -- summed per provider first, so that each provider's cell is computed once
+    per_provider as (
+        select
+            h.provider_id, h.category_id, h.currency,
+            pg_catalog.sum(h.bookings) as bookings,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
+            pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
+            pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(h.outstanding_cents) as outstanding_cents
+        from w
+        inner join app.analytics_provider_hours as h on h.hour >= w.from_ts and h.hour < w.to_ts
+        where
+            analytics_areas.category is null
+            or h.category_id = (select k.id from app.service_categories as k where k.slug = analytics_areas.category)
+        group by h.provider_id, h.category_id, h.currency
+    )
+    select
+        -- internal.analytics_area written out: a function with a pinned search_path is never
+        -- inlined, and a call per provider cost a thousand providers about 20 ms
+        pg_catalog.format(
+            '%s,%s',
+            pg_catalog.floor(p.lat::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg,
+            pg_catalog.floor(p.lng::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg
+        ) as area,
+        k.slug, x.currency,
+        pg_catalog.count(*) filter (where x.bookings <> 0),
+        pg_catalog.sum(x.bookings)::bigint,
+        coalesce(pg_catalog.sum(x.completed), 0)::bigint,
+        coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
+        coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
+        pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
+        pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
+        pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
+    from per_provider as x
+    inner join app.providers as p on x.provider_id = p.id
+    inner join app.service_categories as k on x.category_id = k.id
+    group by 1, k.slug, x.currency
+    having
+        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
+        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0
+    order by 1, k.slug, x.currency
+$$;
+comment on function api.analytics_areas(date, date, text, numeric, text) is
+$$Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+
+Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
+whole hours), cell_deg (the cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell's south-west corner),
+category, currency, providers (with bookings there in the range), bookings, completed, no_show,
+cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
+the figures of analytics_overview summed over the range, from the rollups, placed where each provider
+is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.$$;
+
+create or replace function api.analytics_refunds(
+    "from" date default null,
+    "to" date default null,
+    tz text default null,
+    group_by text default 'day',
+    provider_id uuid default null
+)
+returns table (
+    bucket_start timestamptz,
+    bucket_end timestamptz,
+    bucket_local timestamp,
+    reason text,
+    status text,
+    currency text,
+    refunds bigint,
+    amount_cents bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.require(analytics_refunds."from", 'from', 'a date, YYYY-MM-DD');
+    select internal.require(analytics_refunds."to", 'to', 'a date, YYYY-MM-DD');
+    select
+    from internal.analytics_window(analytics_refunds."from", analytics_refunds."to", coalesce(
+        analytics_refunds.tz,
+        (
+            select p.time_zone from app.providers as p
+            where p.id = internal.analytics_subject(analytics_refunds.provider_id, false)
+        ),
+        'UTC'
+    ), analytics_refunds.group_by);
+    with subject as (
+        select internal.analytics_subject(analytics_refunds.provider_id, false) as id
+    ),
+    zone as (
+        select coalesce(
+            analytics_refunds.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        ) as tz
+    ),
+    w as (
+        select w.*
+        from zone, lateral internal.analytics_window(analytics_refunds."from", analytics_refunds."to", zone.tz,
+            analytics_refunds.group_by) as w
+    ),
+    r as (
+        select
+            case
+                when w.grain = 'hour' then pg_catalog.date_trunc('hour', pg_catalog.lower(b.during), 'UTC')
+            end as h,
+            case
+                when w.grain <> 'hour' then pg_catalog.date_trunc(w.grain, pg_catalog.lower(b.during) at time zone w.tz)
+            end as lb,
+            internal.refund_reason_kind(f.requested_role, f.reason) as reason,
+            f.status, b.currency, f.amount_cents
+        from subject, w
+        inner join app.bookings as b
+            on pg_catalog.lower(b.during) >= w.from_ts and pg_catalog.lower(b.during) < w.to_ts
+        inner join app.refunds as f on b.id = f.booking_id
+        where subject.id is null or b.provider_id = subject.id
+    )
+    select
+        coalesce(r.h, r.lb at time zone w.tz),
+        coalesce(r.h + interval '1 hour', (r.lb + ('1 ' || w.grain)::interval) at time zone w.tz),
+        coalesce(r.h, r.lb at time zone w.tz) at time zone w.tz,
+        r.reason, r.status, r.currency, pg_catalog.count(*), pg_catalog.sum(r.amount_cents)::bigint
+    from r, w
+    group by r.h, r.lb, w.tz, w.grain, r.reason, r.status, r.currency
+    order by 1, r.reason, r.status, r.currency
+$$;
+comment on function api.analytics_refunds(date, date, text, text, uuid) is
+$$Refunds per bucket, reason, status and currency (ops: every provider or the one given; a provider: its own).
+
+Inputs: from and to (local dates, both included; at most 366 days, 31 with group_by hour), tz (default:
+the provider's own zone, or UTC for ops across providers; offsets in whole hours), group_by (hour, day,
+week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
+A refund counts in the bucket where its booking's appointment starts, like refunded_cents in
+analytics_revenue (whose refunded_cents equal the succeeded amount_cents here). reason:
+customer_cancellation, provider_cancellation, ops_cancellation (a refund made by a cancellation),
+ops_refund (ops refunded without cancelling), late_payment (paid after the booking ended),
+payment_mismatch (the payment did not match the booking), other. status: pending, succeeded, failed.
+Integer cents. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
+customer); 404 not_found (no such provider, or no provider profile).$$;

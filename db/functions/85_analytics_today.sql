@@ -1,0 +1,138 @@
+-- Today's counters (docs/analytics.md): a snapshot the dashboard reads again on each
+-- booking event of the real-time stream (docs/realtime.md), so the figures move as
+-- bookings are made, paid, cancelled and refunded, with no job counting them.
+--
+--   api.analytics_today   bookings made since local midnight, their money, refunds asked
+--                         today, live holds; for ops also the queues' depth
+
+create or replace function internal.analytics_today_zone(p_tz text)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if p_tz is null or p_tz !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$' or pg_catalog.length(p_tz) > 64 then
+        perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+    end if;
+    perform pg_catalog.now() at time zone p_tz;
+    return p_tz;
+exception when invalid_parameter_value then
+    perform internal.fail('invalid_input', 'tz must be a time zone name such as America/Toronto');
+end
+$$;
+comment on function internal.analytics_today_zone(text) is
+'Check a time zone name for today''s counters (any IANA zone: they read the base tables, not the hourly rollups).';
+
+-- The work queues' depth and the dead letters, for ops; nulls for anyone else.
+create or replace function internal.analytics_queue_depth()
+returns table (depth bigint, dead bigint)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select
+        (pg_catalog.sum(q.queue_length) filter (where q.queue_name not like '%\_dlq'))::bigint,
+        (pg_catalog.sum(q.queue_length) filter (where q.queue_name like '%\_dlq'))::bigint
+    from internal.queue_stats() as q
+    where auth.role() = 'ops'
+$$;
+comment on function internal.analytics_queue_depth() is
+'Messages waiting in the work queues and in their dead-letter queues, for ops (nulls for another role). '
+'Definer: reads pgmq''s metrics, which only ops'' own wrapper may, for today''s counters that providers call too.';
+
+create or replace function api.analytics_today(tz text default null, provider_id uuid default null)
+returns table (
+    day_start timestamptz,
+    day_end timestamptz,
+    tz text,
+    as_of timestamptz,
+    bookings_made bigint,
+    bookings_paid bigint,
+    bookings_cancelled bigint,
+    booked_cents bigint,
+    captured_cents bigint,
+    refunds_requested bigint,
+    refunded_cents bigint,
+    live_holds bigint,
+    queue_depth bigint,
+    dead_letters bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    with subject as (
+        select internal.analytics_subject(analytics_today.provider_id, false) as id
+    ),
+    zone as (
+        select internal.analytics_today_zone(coalesce(
+            analytics_today.tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        )) as tz
+    ),
+    d as (
+        select
+            zone.tz,
+            pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) at time zone zone.tz as day_start,
+            (pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) + interval '1 day')
+            at time zone zone.tz as day_end
+        from zone
+    ),
+    made as (
+        select
+            pg_catalog.count(*) as made,
+            pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')) as paid,
+            pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
+            coalesce(pg_catalog.sum(b.price_cents) filter (
+                where b.status in ('confirmed', 'completed', 'no_show')
+            ), 0)::bigint as booked_cents,
+            coalesce(pg_catalog.sum((
+                select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
+            )), 0)::bigint as captured_cents
+        from subject, d
+        inner join app.bookings as b on b.created_at >= d.day_start and b.created_at < d.day_end
+        where subject.id is null or b.provider_id = subject.id
+    ),
+    refunds as (
+        select
+            pg_catalog.count(*) as requested,
+            coalesce(pg_catalog.sum(f.amount_cents) filter (where f.status = 'succeeded'), 0)::bigint as refunded
+        from subject, d
+        inner join app.refunds as f on f.created_at >= d.day_start and f.created_at < d.day_end
+        where
+            subject.id is null
+            or exists (select from app.bookings as b where b.id = f.booking_id and b.provider_id = subject.id)
+    ),
+    holds as (
+        select pg_catalog.count(*) as live
+        from subject
+        inner join app.bookings as b
+            on b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+        where subject.id is null or b.provider_id = subject.id
+    ),
+    queues as (
+        select q.depth, q.dead from internal.analytics_queue_depth() as q
+    )
+    select
+        d.day_start, d.day_end, d.tz, pg_catalog.now(), made.made, made.paid, made.cancelled,
+        made.booked_cents, made.captured_cents, refunds.requested, refunds.refunded, holds.live,
+        queues.depth, queues.dead
+    from d, made, refunds, holds, queues
+$$;
+comment on function api.analytics_today(text, uuid) is
+$$Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
+
+Inputs: tz (any IANA zone; default the provider's own zone, or UTC for ops across providers),
+provider_id (ops: optional, one provider's counters; a provider: omit it or give its own).
+One row: day_start and day_end (today in tz, as instants), as_of (the snapshot's time), bookings_made
+(created today, every status), bookings_paid (of those, now confirmed, completed or no-show),
+bookings_cancelled, booked_cents (list prices of the paid ones), captured_cents (what their payments
+captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
+succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
+queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
+only, null for a provider). The web app reads it again on every booking event of /realtime.
+Errors: 400 invalid_input naming tz; 403 forbidden (another provider's id, or a customer); 404
+not_found (no such provider, or no provider profile).$$;

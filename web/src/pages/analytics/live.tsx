@@ -1,0 +1,190 @@
+// Today's counters, live: the snapshot (api.analytics_today) read again a moment after each
+// booking event of /realtime (the bookings channel: ops every booking, a provider its own),
+// and after every reconnection. A provider's performance over the range and the refunds by
+// reason sit here too: small sections of the same page.
+import type { JSX } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import * as api from "../../api/analytics";
+import type { Range } from "../../api/analytics";
+import { ErrorAlert } from "../../components/ui";
+import { locale, money } from "../../i18n";
+import { followBookings } from "../../realtime";
+import { at, type AnalyticsKey } from "./strings";
+
+const tag = (): string => (locale() === "fr" ? "fr-CA" : "en-CA");
+const count = (n: number | null | undefined): string => (n === null || n === undefined ? "—" : new Intl.NumberFormat(tag()).format(n));
+const percent = (share: number | null | undefined): string =>
+  share === null || share === undefined ? "—" : new Intl.NumberFormat(tag(), { style: "percent", maximumFractionDigits: 1 }).format(Number(share));
+const hours = (minutes: number | null | undefined): string => new Intl.NumberFormat(tag(), { maximumFractionDigits: 1 }).format(Number(minutes ?? 0) / 60);
+
+const COUNTS = ["bookings_made", "bookings_paid", "bookings_cancelled", "live_holds"] as const;
+const CENTS = ["booked_cents", "captured_cents", "refunded_cents"] as const;
+const QUEUES = ["queue_depth", "dead_letters"] as const;
+
+/** Today's counters, refreshed on each booking event (debounced: a burst reads once). */
+export function TodaySection({ ops, tz }: { ops: boolean; tz: string | null }): JSX.Element {
+  const [row, setRow] = useState<api.TodayRow | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [live, setLive] = useState(false);
+  useEffect(() => {
+    let timer: number | undefined;
+    let gone = false;
+    const load = (): void => {
+      api.today(tz).then(
+        (rows) => !gone && setRow(rows[0] ?? null),
+        (e: unknown) => !gone && setError(e),
+      );
+    };
+    load();
+    const stop = followBookings(
+      () => {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(load, 250);
+      },
+      () => {
+        setLive(true);
+        load();
+      },
+    );
+    return () => {
+      gone = true;
+      stop();
+      window.clearTimeout(timer);
+    };
+  }, [tz]);
+  const currency = "CAD";
+  return (
+    <section aria-labelledby="today-title" class="today">
+      <h2 id="today-title">
+        {at("today.title")} {live && <span class="badge">{at("today.live")}</span>}
+      </h2>
+      <p class="hint">{live ? at("today.hint", { tz: row?.tz ?? tz ?? "" }) : at("today.connecting")}</p>
+      <ErrorAlert error={error} />
+      {row && (
+        <dl class="counters" aria-live="polite" aria-label={at("today.caption")}>
+          {COUNTS.map((k) => (
+            <div key={k}>
+              <dt>{at(`today.${k}` as AnalyticsKey)}</dt>
+              <dd data-counter={k}>{count(row[k])}</dd>
+            </div>
+          ))}
+          {CENTS.map((k) => (
+            <div key={k}>
+              <dt>{at(`today.${k}` as AnalyticsKey)}</dt>
+              <dd data-counter={k}>{money(Number(row[k] ?? 0), currency)}</dd>
+            </div>
+          ))}
+          {ops &&
+            QUEUES.map((k) => (
+              <div key={k}>
+                <dt>{at(`today.${k}` as AnalyticsKey)}</dt>
+                <dd data-counter={k}>{count(row[k])}</dd>
+              </div>
+            ))}
+        </dl>
+      )}
+    </section>
+  );
+}
+
+/** A provider's own performance over the range: utilisation, rates, repeat customers, rating. */
+export function PerformanceSection({ range }: { range: Range }): JSX.Element {
+  const [row, setRow] = useState<api.PerformanceRow | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setRow(null);
+    setError(null);
+    api.performance(range).then((rows) => setRow(rows[0] ?? null), setError);
+  }, [range]);
+  const change = row?.rating_change === null || row?.rating_change === undefined ? null : Number(row.rating_change);
+  return (
+    <section aria-labelledby="perf-title">
+      <h2 id="perf-title">{at("perf.title")}</h2>
+      <p class="hint">{at("perf.hint")}</p>
+      <ErrorAlert error={error} />
+      {row && (
+        <table>
+          <caption>{at("perf.caption")}</caption>
+          <tbody>
+            <tr>
+              <th scope="row">{at("perf.utilisation")}</th>
+              <td class="num">{percent(row.utilisation)}</td>
+              <td>{at("perf.hours", { booked: hours(row.booked_minutes), offered: hours(row.offered_minutes) })}</td>
+            </tr>
+            <tr>
+              <th scope="row">{at("perf.cancellation_rate")}</th>
+              <td class="num">{percent(row.cancellation_rate)}</td>
+              <td />
+            </tr>
+            <tr>
+              <th scope="row">{at("perf.no_show_rate")}</th>
+              <td class="num">{percent(row.no_show_rate)}</td>
+              <td />
+            </tr>
+            <tr>
+              <th scope="row">{at("perf.repeat_customer_share")}</th>
+              <td class="num">{percent(row.repeat_customer_share)}</td>
+              <td>{at("perf.repeat", { repeat: count(row.repeat_customers), customers: count(row.customers) })}</td>
+            </tr>
+            <tr>
+              <th scope="row">{at("perf.rating")}</th>
+              <td class="num">{row.rating_avg === null || row.rating_avg === undefined ? "—" : at("perf.ratingValue", { avg: Number(row.rating_avg).toLocaleString(tag()), n: count(row.reviews) })}</td>
+              <td>{row.rating_avg === null || row.rating_avg === undefined ? at("perf.noRating") : change === null ? "" : at("perf.ratingChange", { change: (change > 0 ? "+" : "") + change.toLocaleString(tag()) })}</td>
+            </tr>
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** Refunds in the range by reason and status (summed over currencies' rows, one line each). */
+export function RefundSection({ range }: { range: Range }): JSX.Element {
+  const [rows, setRows] = useState<{ reason: string; status: string; currency: string; refunds: number; amount: number }[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setRows(null);
+    setError(null);
+    api.refunds(range).then((raw) => {
+      const sums = new Map<string, { reason: string; status: string; currency: string; refunds: number; amount: number }>();
+      for (const r of raw) {
+        const key = `${r.reason}|${r.status}|${r.currency}`;
+        const s = sums.get(key) ?? { reason: r.reason ?? "other", status: r.status ?? "", currency: r.currency ?? "CAD", refunds: 0, amount: 0 };
+        s.refunds += Number(r.refunds ?? 0);
+        s.amount += Number(r.amount_cents ?? 0);
+        sums.set(key, s);
+      }
+      setRows([...sums.values()].sort((a, b) => a.reason.localeCompare(b.reason) || a.status.localeCompare(b.status)));
+    }, setError);
+  }, [range]);
+  return (
+    <section aria-labelledby="refund-title">
+      <h2 id="refund-title">{at("refund.title")}</h2>
+      <ErrorAlert error={error} />
+      {rows && rows.length === 0 && <p>{at("refund.none")}</p>}
+      {rows && rows.length > 0 && (
+        <table>
+          <caption>{at("refund.caption")}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{at("refund.reason")}</th>
+              <th scope="col">{at("refund.status")}</th>
+              <th scope="col">{at("refund.count")}</th>
+              <th scope="col">{at("refund.amount")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={`${r.reason}|${r.status}|${r.currency}`}>
+                <td>{at(`refund.${r.reason}` as AnalyticsKey)}</td>
+                <td>{at(`refund.${r.status}` as AnalyticsKey)}</td>
+                <td class="num">{count(r.refunds)}</td>
+                <td class="num">{money(r.amount, r.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

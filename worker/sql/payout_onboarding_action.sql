@@ -1,0 +1,1 @@
+select internal.payout_onboarding_action(%(provider_id)s::uuid, %(link_request_id)s::uuid) as step
