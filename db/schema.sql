@@ -1843,9 +1843,12 @@ COMMENT ON FUNCTION api.provider_statement(period_from date, period_to date) IS 
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
 status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
-charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status. Totals: bookings,
-gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents, disputed_lost_cents,
-net_cents (gross - refunded - lost disputes); your gst_number and qst_number.
+charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
+your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
+bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
+disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+gst_number and qst_number.
 Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).';
 
@@ -11539,11 +11542,20 @@ begin
                 'disputed_lost_cents', coalesce((
                     select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
                 ), 0),
-                'dispute_status', b.dispute_status
+                'dispute_status', b.dispute_status,
+                -- Stripe Connect's split (55_connect.sql): what the platform keeps (its
+                -- application fee net of fee refunds, or, on a charge it collected itself,
+                -- the charge less refunds and what it owes the provider) and the payout
+                'fees_cents', case when x.po ->> 'collected_by' = 'provider_account'
+                    then (x.po ->> 'fee_kept_cents')::integer
+                    else (x.po ->> 'charged_cents')::integer - (x.po ->> 'refunded_cents')::integer
+                    - (x.po ->> 'payout_owed_cents')::integer end,
+                'payout_cents', (x.po ->> 'transfer_kept_cents')::integer + (x.po ->> 'payout_owed_cents')::integer
             ) as line
         from app.bookings as b
         inner join app.payments as pay on b.id = pay.booking_id and pay.status = 'succeeded'
         cross join internal.booking_first_charge(b) as c
+        cross join lateral (select internal.payout_json(b.id) as po) as x
         where
             b.provider_id = v_provider.id
             and pg_catalog.lower(b.during) >= (p_from::timestamp at time zone v_provider.time_zone)
@@ -11565,6 +11577,8 @@ begin
         'disputed_lost_cents', (
             select coalesce(sum((e ->> 'disputed_lost_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
         ),
+        'fees_cents', (select coalesce(sum((e ->> 'fees_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'payout_cents', (select coalesce(sum((e ->> 'payout_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
         'lines', v_lines
     ) || pg_catalog.jsonb_build_object(
         'net_cents',

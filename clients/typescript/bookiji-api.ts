@@ -1987,9 +1987,12 @@ export interface paths {
          *     GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
          *     [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
          *     status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
-         *     charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status. Totals: bookings,
-         *     gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents, disputed_lost_cents,
-         *     net_cents (gross - refunded - lost disputes); your gst_number and qst_number.
+         *     charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+         *     Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
+         *     your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
+         *     bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
+         *     disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+         *     gst_number and qst_number.
          *     Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
          *     401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).
          */
@@ -2002,9 +2005,12 @@ export interface paths {
          *     GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
          *     [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
          *     status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
-         *     charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status. Totals: bookings,
-         *     gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents, disputed_lost_cents,
-         *     net_cents (gross - refunded - lost disputes); your gst_number and qst_number.
+         *     charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+         *     Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
+         *     your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
+         *     bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
+         *     disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+         *     gst_number and qst_number.
          *     Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
          *     401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).
          */

@@ -115,6 +115,16 @@ def test_the_statement_sums_charges_taxes_and_refunds_of_the_period(
     )
     assert (st["refunded_cents"], st["net_cents"]) == (500, 1824)
     assert (st["gst_number"], st["qst_number"]) == (GST, QST)
+    # Connect's split, booking by booking: the fee kept plus the payout plus the refunds
+    # is what was charged (the shop has no payout account: the platform collected it)
+    for line in st["lines"]:
+        payout = one(db, "select internal.payout_json(%s)", line["booking_id"])
+        assert line["payout_cents"] == payout["payout_owed_cents"]
+        assert line["fees_cents"] + line["payout_cents"] + line["refunded_cents"] == (
+            line["charged_cents"]
+        )
+    assert st["fees_cents"] + st["payout_cents"] + st["refunded_cents"] == st["gross_cents"]
+    assert st["fees_cents"] > 0
     # another provider's statement holds none of it
     other = bk.open_shop(db)
     theirs = call_as(
