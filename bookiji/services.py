@@ -49,7 +49,7 @@ def run_localstripe(
     from localstripe.server import app
     from localstripe.webhooks import register_webhook
 
-    from bookiji import stripe_connect
+    from bookiji import stripe_connect, stripe_disputes
 
     dirty = False
 
@@ -73,6 +73,7 @@ def run_localstripe(
         log.info("localstripe: webhook events go to %s", webhook[0])
     app.middlewares.insert(0, web.middleware(_stripe_js_additions))
     stripe_connect.install(app)  # Stripe Connect, which localstripe lacks
+    stripe_disputes.install(app)  # card disputes and Stripe's dispute test cards
     if state is not None:
         state.parent.mkdir(parents=True, exist_ok=True)
         if state.exists():

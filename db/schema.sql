@@ -876,6 +876,33 @@ Errors: 400 invalid_input; 404 not_found (not your provider''s booking).';
 
 
 --
+-- Name: booking_receipt(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.booking_receipt(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.booking_receipt(booking_receipt.booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION booking_receipt(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.booking_receipt(booking_id uuid) IS 'Your booking''s receipt (role customer): price, taxes and the provider''s registration numbers, what you paid and what was refunded.
+
+GET /rpc/booking_receipt?booking_id=... Amounts in cents of currency: price_cents, gst_cents and
+qst_cents (5% and 9.975% of the price, each rounded half up to the cent; 0 with a null number when
+the provider is not registered), total_cents; deposit_cents and charge (what the first payment asked
+for: the deposit or the price, with its own taxes); paid_cents, refunded_cents (pending or done),
+fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status.
+Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not a customer);
+404 not_found (not your booking).';
+
+
+--
 -- Name: cancel_booking(uuid, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1422,6 +1449,28 @@ Errors: 400 invalid_input naming limit, status, or to not after from; 401 not_au
 
 
 --
+-- Name: my_tax_registration(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_tax_registration() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.my_tax_registration()
+$$;
+
+
+--
+-- Name: FUNCTION my_tax_registration(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_tax_registration() IS 'Your business''s sales-tax registration (role provider): gst_number, qst_number (null: not registered),
+the rates they make you charge and charges_taxes.
+
+Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).';
+
+
+--
 -- Name: notification_preferences(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1612,6 +1661,37 @@ Inputs (each optional; given ones all apply): customer_email (the whole address,
 Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
 Each row: the booking, its customer (email, name) and provider (business name), the service, the amounts (charged_cents captured, refunded_cents pending and succeeded), the payment''s status and Stripe PaymentIntent id. The whole story of one booking: ops_booking_story.
 Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).';
+
+
+--
+-- Name: ops_disputes(boolean); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_disputes(open_only boolean DEFAULT false) RETURNS TABLE(id text, booking_id uuid, payment_id uuid, stripe_charge_id text, stripe_payment_intent_id text, amount_cents integer, currency text, reason text, status text, outcome text, evidence_due_by timestamp with time zone, opened_at timestamp with time zone, closed_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.fail('forbidden', 'only ops staff see disputes')
+    where auth.role() is distinct from 'ops';
+    select
+        d.id, d.booking_id, d.payment_id, d.stripe_charge_id, d.stripe_payment_intent_id, d.amount_cents,
+        d.currency, d.reason, d.status, d.outcome, d.evidence_due_by, d.opened_at, d.closed_at
+    from app.disputes as d
+    where not coalesce(ops_disputes.open_only, false) or d.outcome is null
+    order by d.opened_at desc, d.id;
+$$;
+
+
+--
+-- Name: FUNCTION ops_disputes(open_only boolean); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_disputes(open_only boolean) IS 'Card disputes of booking payments, newest first (ops only): Stripe''s dispute id, amount, reason and status, and the outcome once closed.
+
+GET /rpc/ops_disputes?open_only=true lists those still open. outcome: won, lost or warning_closed
+(an inquiry that never became a chargeback); null while open. A disputed booking''s payment cannot be
+refunded (409 conflict). Every ops account is emailed when a dispute opens and when it closes.
+Errors: 403 forbidden (not ops).';
 
 
 --
@@ -1807,6 +1887,37 @@ with it. Open to anonymous callers. GET /rpc/ping.';
 
 
 --
+-- Name: provider_statement(date, date); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.provider_statement(period_from date DEFAULT NULL::date, period_to date DEFAULT NULL::date) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.provider_statement(provider_statement.period_from, provider_statement.period_to)
+$$;
+
+
+--
+-- Name: FUNCTION provider_statement(period_from date, period_to date); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.provider_statement(period_from date, period_to date) IS 'Your statement for a period (role provider): the paid bookings, gross, GST and QST collected, refunds and disputes.
+
+GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
+[period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
+status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
+charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
+your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
+bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
+disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+gst_number and qst_number.
+Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
+401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).';
+
+
+--
 -- Name: queue_stats(); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1848,6 +1959,34 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.uid() IS 'The caller''s user id (JWT sub), or null for anon.';
+
+
+--
+-- Name: provider_taxes(uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_taxes(p_provider_id uuid, p_price_cents integer) RETURNS TABLE(gst_rate numeric, qst_rate numeric, gst_number text, qst_number text, gst_cents integer, qst_cents integer)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select
+        case when t.gst_number is not null then r.gst_rate else 0 end,
+        case when t.qst_number is not null then r.qst_rate else 0 end,
+        t.gst_number,
+        t.qst_number,
+        case when t.gst_number is not null then internal.tax_cents(p_price_cents, r.gst_rate) else 0 end,
+        case when t.qst_number is not null then internal.tax_cents(p_price_cents, r.qst_rate) else 0 end
+    from internal.tax_rates() as r
+    left join app.provider_tax_registrations as t on t.provider_id = p_provider_id
+$$;
+
+
+--
+-- Name: FUNCTION provider_taxes(p_provider_id uuid, p_price_cents integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_taxes(p_provider_id uuid, p_price_cents integer) IS 'The taxes a provider charges now on a price: the rates and numbers it is registered for (0 and null
+otherwise) and each tax in cents. Definer: customers see the numbers on quotes and receipts, not the table.';
 
 
 SET default_tablespace = '';
@@ -2163,11 +2302,17 @@ CREATE VIEW api.my_quote_offers WITH (security_invoker='true') AS
     i.cancel_notice_hours,
     i.cancel_fee_cents,
     q.ranking_version,
-    i.explanation
-   FROM (((app.quote_items i
+    i.explanation,
+    t.gst_cents,
+    t.qst_cents,
+    ((i.price_cents + t.gst_cents) + t.qst_cents) AS total_cents,
+    t.gst_number,
+    t.qst_number
+   FROM ((((app.quote_items i
      JOIN app.quotes q ON ((i.quote_id = q.id)))
      JOIN app.providers p ON ((i.provider_id = p.id)))
      JOIN app.services s ON ((i.service_id = s.id)))
+     CROSS JOIN LATERAL internal.provider_taxes(i.provider_id, i.price_cents) t(gst_rate, qst_rate, gst_number, qst_number, gst_cents, qst_cents))
   WHERE (q.customer_id = ( SELECT auth.uid() AS uid));
 
 
@@ -2313,6 +2458,41 @@ COMMENT ON COLUMN api.my_quote_offers.ranking_version IS 'The ranking version th
 
 COMMENT ON COLUMN api.my_quote_offers.explanation IS 'Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,
 personal}}, each term with its feature, weight, contribution (they add up to the score) and facts.';
+
+
+--
+-- Name: COLUMN my_quote_offers.gst_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.gst_cents IS 'GST on the price (5%, half up to the cent; 0 if the provider is not GST-registered), see api.set_tax_registration.';
+
+
+--
+-- Name: COLUMN my_quote_offers.qst_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.qst_cents IS 'QST on the price (9.975%, half up to the cent; 0 if the provider is not QST-registered).';
+
+
+--
+-- Name: COLUMN my_quote_offers.total_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.total_cents IS 'price_cents + gst_cents + qst_cents: what the service costs, taxes included.';
+
+
+--
+-- Name: COLUMN my_quote_offers.gst_number; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.gst_number IS 'The provider''s GST registration number (null: charges no GST).';
+
+
+--
+-- Name: COLUMN my_quote_offers.qst_number; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.qst_number IS 'The provider''s QST registration number (null: charges no QST).';
 
 
 --
@@ -2553,6 +2733,35 @@ Inputs: category (''booking_updates'' or ''reminders''), email, sms (each option
 SMS goes out only while the profile has a phone number. Security mail cannot be turned off.
 Returns the category''s preferences. Idempotent.
 Errors: 400 invalid_input naming category; 401 not_authenticated.';
+
+
+--
+-- Name: set_tax_registration(text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.set_tax_registration(gst_number text DEFAULT NULL::text, qst_number text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.set_tax_registration(set_tax_registration.gst_number, set_tax_registration.qst_number)
+$$;
+
+
+--
+-- Name: FUNCTION set_tax_registration(gst_number text, qst_number text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.set_tax_registration(gst_number text, qst_number text) IS 'Register your business for Quebec''s sales taxes: your GST and QST numbers (role provider).
+
+POST /rpc/set_tax_registration {"gst_number": "123456782RT0001", "qst_number": "1234567890TQ0001"}.
+Send both every time: an omitted, null or empty number means you are not registered for that tax (a
+small supplier registered for neither charges no tax). Spaces and dashes are ignored. From then on
+new quotes and bookings charge GST 5% and QST 9.975% on the price for each tax you are registered for;
+existing bookings keep the taxes they were made with.
+Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes). Idempotent.
+Errors: 400 invalid_input (gst_number not 9 digits of a valid business number + RT + 4 digits,
+qst_number not 10 digits + TQ + 4 digits); 401 not_authenticated; 403 forbidden (not a provider);
+404 not_found (no provider profile yet).';
 
 
 --
@@ -5206,6 +5415,111 @@ COMMENT ON FUNCTION internal.apply_account_event(p_event jsonb) IS 'Apply an acc
 
 
 --
+-- Name: apply_dispute_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.apply_dispute_event(p_type text, p_dispute jsonb) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+-- A card dispute (Stripe Dispute object; charge.dispute.created, .updated,
+-- .funds_withdrawn, .funds_reinstated, .closed): recorded once per dispute id
+-- and kept up to date, the booking flagged (dispute_status), every ops account
+-- emailed when it opens and when it closes, and both moments in the audit log.
+-- A warning (inquiry) that closes without a chargeback counts as won. A
+-- disputed payment cannot be refunded (internal.request_refund).
+declare
+    v_payment app.payments;
+    v_old app.disputes;
+    v_new app.disputes;
+    v_status text := coalesce(nullif(p_dispute ->> 'status', ''), 'needs_response');
+    v_outcome text;
+    v_data jsonb;
+    v_ops uuid;
+begin
+    if coalesce(p_dispute ->> 'id', '') !~ '^dp_[A-Za-z0-9_]+$' then
+        return 'ignored: the dispute has no valid id';
+    end if;
+    select * into v_payment from app.payments as p
+    where p.stripe_payment_intent_id = p_dispute ->> 'payment_intent'
+    for update;
+    if not found then
+        return 'unknown dispute: no payment has its payment_intent';
+    end if;
+    v_outcome := case
+        when v_status in ('won', 'lost', 'warning_closed') then v_status
+        when p_type = 'charge.dispute.closed' then 'won'
+    end;
+    select * into v_old from app.disputes as d where d.id = p_dispute ->> 'id' for update;
+    insert into app.disputes as d (
+        id, booking_id, payment_id, stripe_charge_id, stripe_payment_intent_id, amount_cents, currency,
+        reason, status, outcome, evidence_due_by, closed_at
+    )
+    values (
+        p_dispute ->> 'id', v_payment.booking_id, v_payment.id, p_dispute ->> 'charge', p_dispute ->> 'payment_intent',
+        least(greatest(coalesce((p_dispute ->> 'amount')::bigint, 0), 0), 2147483647)::integer,
+        pg_catalog.lower(coalesce(p_dispute ->> 'currency', v_payment.currency)),
+        pg_catalog.left(coalesce(nullif(p_dispute ->> 'reason', ''), 'general'), 100),
+        pg_catalog.left(v_status, 100),
+        v_outcome,
+        pg_catalog.to_timestamp((p_dispute -> 'evidence_details' ->> 'due_by')::double precision),
+        case when v_outcome is not null then pg_catalog.now() end
+    )
+    on conflict (id) do update
+        set
+            amount_cents = excluded.amount_cents,
+            reason = excluded.reason,
+            -- a closed dispute stays closed (a late .updated changes nothing)
+            status = case when d.outcome is null then excluded.status else d.status end,
+            outcome = coalesce(d.outcome, excluded.outcome),
+            closed_at = coalesce(d.closed_at, excluded.closed_at),
+            evidence_due_by = coalesce(excluded.evidence_due_by, d.evidence_due_by),
+            updated_at = pg_catalog.now()
+    returning * into v_new;
+
+    update app.bookings as b
+    set dispute_status = case when v_new.outcome is null then 'open' when v_new.outcome = 'lost' then 'lost' else 'won' end
+    where b.id = v_payment.booking_id;
+
+    v_data := internal.booking_event_data(v_payment.booking_id) || pg_catalog.jsonb_build_object(
+        'dispute', pg_catalog.jsonb_build_object(
+            'id', v_new.id, 'amount_cents', v_new.amount_cents, 'currency', v_new.currency,
+            'reason', v_new.reason, 'status', v_new.status, 'outcome', v_new.outcome,
+            'evidence_due_by', v_new.evidence_due_by
+        )
+    );
+    if v_old.id is null then
+        perform internal.audit(
+            'payment.dispute_opened', 'app.disputes', v_new.id, null, pg_catalog.to_jsonb(v_new), v_new.reason
+        );
+        for v_ops in select u.id from app.users as u where u.role = 'ops' and u.deleted_at is null loop
+            perform internal.notify('dispute_opened', v_ops, 'dispute_opened:' || v_new.id, v_data);
+        end loop;
+    end if;
+    if v_old.outcome is null and v_new.outcome is not null then
+        perform internal.audit(
+            'payment.dispute_closed', 'app.disputes', v_new.id,
+            case when v_old.id is not null then pg_catalog.to_jsonb(v_old) end, pg_catalog.to_jsonb(v_new),
+            v_new.outcome
+        );
+        for v_ops in select u.id from app.users as u where u.role = 'ops' and u.deleted_at is null loop
+            perform internal.notify('dispute_closed', v_ops, 'dispute_closed:' || v_new.id, v_data);
+        end loop;
+        return 'dispute ' || v_new.outcome;
+    end if;
+    return case when v_old.id is null then 'dispute opened' else 'dispute updated' end;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION apply_dispute_event(p_type text, p_dispute jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.apply_dispute_event(p_type text, p_dispute jsonb) IS 'Record a charge.dispute.* event: the dispute, the booking''s flag, ops emailed when it opens and closes, the audit log.';
+
+
+--
 -- Name: apply_payment_intent_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5569,6 +5883,188 @@ COMMENT ON FUNCTION internal.booking_fees_check_total() IS 'Constraint trigger: 
 
 
 --
+-- Name: bookings; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.bookings (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    quote_id uuid,
+    during tstzrange NOT NULL,
+    blocked tstzrange NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    hold_expires_at timestamp with time zone,
+    price_cents integer NOT NULL,
+    deposit_cents integer NOT NULL,
+    currency text NOT NULL,
+    cancel_notice_hours integer NOT NULL,
+    cancel_fee_cents integer NOT NULL,
+    cancelled_at timestamp with time zone,
+    cancelled_by uuid,
+    cancel_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancelled_by_role text,
+    held_from text,
+    commission_rate_bp integer DEFAULT 0 NOT NULL,
+    commission_minimum_cents integer DEFAULT 0 NOT NULL,
+    commission_cents integer DEFAULT 0 NOT NULL,
+    gst_rate numeric(6,5) DEFAULT 0 NOT NULL,
+    qst_rate numeric(6,5) DEFAULT 0 NOT NULL,
+    gst_number text,
+    qst_number text,
+    gst_cents integer DEFAULT 0 NOT NULL,
+    qst_cents integer DEFAULT 0 NOT NULL,
+    dispute_status text,
+    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
+    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
+    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
+    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
+    CONSTRAINT bookings_commission_check CHECK ((((commission_rate_bp >= 0) AND (commission_rate_bp <= 10000)) AND (commission_minimum_cents >= 0) AND ((commission_cents >= 0) AND (commission_cents <= price_cents)))),
+    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
+    CONSTRAINT bookings_dispute_status_check CHECK ((dispute_status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
+    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
+    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
+    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text]))),
+    CONSTRAINT bookings_taxes_check CHECK (((gst_rate >= (0)::numeric) AND (qst_rate >= (0)::numeric) AND (gst_cents >= 0) AND (qst_cents >= 0) AND ((gst_rate = (0)::numeric) = (gst_number IS NULL)) AND ((qst_rate = (0)::numeric) = (qst_number IS NULL))))
+);
+
+ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+
+
+--
+-- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
+
+
+--
+-- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
+
+
+--
+-- Name: COLUMN bookings.commission_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.commission_cents IS 'The platform''s commission on this booking, fixed at confirmation: max(price x rate, minimum), at most the price.';
+
+
+--
+-- Name: COLUMN bookings.gst_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_rate IS 'GST rate in force when booked (0: the provider was not registered).';
+
+
+--
+-- Name: COLUMN bookings.qst_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_rate IS 'QST rate in force when booked (0: the provider was not registered).';
+
+
+--
+-- Name: COLUMN bookings.gst_number; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_number IS 'The provider''s GST registration number when booked.';
+
+
+--
+-- Name: COLUMN bookings.qst_number; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_number IS 'The provider''s QST registration number when booked.';
+
+
+--
+-- Name: COLUMN bookings.gst_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_cents IS 'GST on price_cents: round half up of price_cents * gst_rate.';
+
+
+--
+-- Name: COLUMN bookings.qst_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_cents IS 'QST on price_cents: round half up of price_cents * qst_rate.';
+
+
+--
+-- Name: COLUMN bookings.dispute_status; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.dispute_status IS 'null: never disputed; open: a card dispute is in progress; won or lost: how the last one closed.';
+
+
+--
+-- Name: booking_first_charge(app.bookings); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_first_charge(p_booking app.bookings) RETURNS TABLE(base_cents integer, gst_cents integer, qst_cents integer, total_cents integer)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- the deposit (with its own taxes) or, without one, the price (with the booking's)
+    select c.base, c.gst, c.qst, c.base + c.gst + c.qst
+    from (
+        select
+            p_booking.deposit_cents as base,
+            internal.tax_cents(p_booking.deposit_cents, p_booking.gst_rate) as gst,
+            internal.tax_cents(p_booking.deposit_cents, p_booking.qst_rate) as qst
+        where p_booking.deposit_cents > 0
+        union all
+        select p_booking.price_cents, p_booking.gst_cents, p_booking.qst_cents
+        where p_booking.deposit_cents = 0
+    ) as c (base, gst, qst)
+$$;
+
+
+--
+-- Name: FUNCTION booking_first_charge(p_booking app.bookings); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_first_charge(p_booking app.bookings) IS 'What a booking charges first: its deposit plus the deposit''s taxes or, without a deposit, its price plus
+its taxes. The balance (price - deposit) carries the booking''s taxes minus the deposit''s.';
+
+
+--
+-- Name: booking_first_charge_cents(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_first_charge_cents(p_booking_id uuid) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select c.total_cents
+    from app.bookings as b
+    cross join internal.booking_first_charge(b) as c
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION booking_first_charge_cents(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_first_charge_cents(p_booking_id uuid) IS 'The amount (taxes included) of a booking''s first payment: what its PaymentIntent asks for.';
+
+
+--
 -- Name: booking_json(uuid, boolean); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5734,6 +6230,89 @@ COMMENT ON FUNCTION internal.booking_payout(p_booking_id uuid) IS 'A booking''s 
 
 
 --
+-- Name: booking_receipt(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_receipt(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('customer', 'only the booking''s customer has its receipt', 'sign in first');
+    perform internal.require(p_booking_id, 'booking_id');
+    if not exists (select from app.bookings as b where b.id = p_booking_id and b.customer_id = auth.uid()) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return internal.booking_receipt_json(p_booking_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION booking_receipt(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_receipt(p_booking_id uuid) IS 'A booking''s receipt for its own customer (anyone else: not_found). Definer: it reads payments, refunds and disputes.';
+
+
+--
+-- Name: booking_receipt_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_receipt_json(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'booking_id', b.id,
+        'status', b.status,
+        'service_name', s.name,
+        'provider_name', p.business_name,
+        'starts_at', pg_catalog.lower(b.during),
+        'ends_at', pg_catalog.upper(b.during),
+        'currency', b.currency,
+        'price_cents', b.price_cents,
+        'gst_cents', b.gst_cents,
+        'qst_cents', b.qst_cents,
+        'gst_rate', b.gst_rate,
+        'qst_rate', b.qst_rate,
+        'gst_number', b.gst_number,
+        'qst_number', b.qst_number,
+        'total_cents', b.price_cents + b.gst_cents + b.qst_cents,
+        'deposit_cents', b.deposit_cents,
+        'charge', pg_catalog.jsonb_build_object(
+            'base_cents', c.base_cents, 'gst_cents', c.gst_cents, 'qst_cents', c.qst_cents,
+            'total_cents', c.total_cents
+        ),
+        'paid_cents', coalesce(case when pay.status = 'succeeded' then pay.captured_cents end, 0),
+        'paid_at', case when pay.status = 'succeeded' then pay.updated_at end,
+        'refunded_cents', coalesce((
+            select sum(r.amount_cents) from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
+        ), 0),
+        'fee_cents', coalesce((select sum(f.amount_cents) from app.booking_fees as f where f.booking_id = b.id), 0),
+        'disputed_lost_cents', coalesce((
+            select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
+        ), 0),
+        'dispute_status', b.dispute_status
+    )
+    from app.bookings as b
+    inner join app.services as s on b.service_id = s.id
+    inner join app.providers as p on b.provider_id = p.id
+    cross join internal.booking_first_charge(b) as c
+    left join app.payments as pay on b.id = pay.booking_id
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION booking_receipt_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_receipt_json(p_booking_id uuid) IS 'A booking''s receipt: price, GST and QST (with the provider''s numbers), total, the deposit, the charge
+(base and its taxes), what was paid, refunded (pending or done), kept as a fee and lost to a dispute.';
+
+
+--
 -- Name: booking_transition_allowed(text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5874,6 +6453,31 @@ COMMENT ON FUNCTION internal.bookings_audit() IS 'Trigger: every booking creatio
 
 
 --
+-- Name: bookings_check_taxes(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_check_taxes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if (new.gst_rate, new.qst_rate, new.gst_number, new.qst_number, new.gst_cents, new.qst_cents)
+        is distinct from (old.gst_rate, old.qst_rate, old.gst_number, old.qst_number, old.gst_cents, old.qst_cents) then
+        perform internal.fail('invalid_input', 'a booking''s taxes never change');
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_check_taxes(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_check_taxes() IS 'Trigger: refuse any change to a booking''s tax snapshot.';
+
+
+--
 -- Name: bookings_check_update(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5960,6 +6564,35 @@ COMMENT ON FUNCTION internal.bookings_commission_snapshot() IS 'Trigger: a new b
 
 
 --
+-- Name: bookings_receipt(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_receipt() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if exists (select from app.payments as p where p.booking_id = new.id and p.status = 'succeeded') then
+        perform internal.notify(
+            'payment_receipt', new.customer_id, 'payment_receipt:' || new.id::text,
+            internal.booking_event_data(new.id)
+            || pg_catalog.jsonb_build_object('receipt', internal.booking_receipt_json(new.id))
+        );
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_receipt(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_receipt() IS 'Trigger: a booking confirmed by its payment emails its customer the receipt (once per booking).
+Definer: it reads the payment and queues the notification for whoever confirmed it.';
+
+
+--
 -- Name: bookings_reliability(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6028,6 +6661,30 @@ $$;
 
 COMMENT ON FUNCTION internal.bookings_reliability() IS 'Trigger: keep the provider''s reliability counts and rates as its bookings reach an end (or are deleted).
 Definer: whoever changes the booking (a customer cancelling) has no rights on the provider''s row.';
+
+
+--
+-- Name: bookings_snapshot_taxes(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.bookings_snapshot_taxes() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    select t.gst_rate, t.qst_rate, t.gst_number, t.qst_number, t.gst_cents, t.qst_cents
+    into new.gst_rate, new.qst_rate, new.gst_number, new.qst_number, new.gst_cents, new.qst_cents
+    from internal.provider_taxes(new.provider_id, new.price_cents) as t;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION bookings_snapshot_taxes(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.bookings_snapshot_taxes() IS 'Trigger: a new booking takes the taxes its provider charges now on its price (rates, numbers, cents).';
 
 
 --
@@ -6418,6 +7075,11 @@ begin
     ) then
         perform internal.fail('invalid_input', 'data.stars must be a whole number from 1 to 5');
     end if;
+    foreach v_key in array array['receipt', 'dispute'] loop
+        if p_data ? v_key and pg_catalog.jsonb_typeof(p_data -> v_key) <> 'object' then
+            perform internal.fail('invalid_input', pg_catalog.format('data.%s must be a JSON object', v_key));
+        end if;
+    end loop;
     if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
         perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
     end if;
@@ -6995,10 +7657,10 @@ CREATE FUNCTION internal.confirm_start_payment(p_booking_id uuid, p_item app.quo
     AS $$
 -- Decides what follows the hold: nothing to pay (no deposit, free service)
 -- confirms it at once, through the state machine (its event and
--- notifications with it); otherwise a payment of the deposit (or the price)
--- and a request to the worker to create its PaymentIntent.
+-- notifications with it); otherwise a payment of the deposit (or the price),
+-- taxes included (39_taxes.sql), and a request to the worker to create its PaymentIntent.
 declare
-    v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
+    v_amount integer := internal.booking_first_charge_cents(p_booking_id);
     v_payment_id uuid;
 begin
     if v_amount = 0 then
@@ -7139,6 +7801,19 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('bookings_during_check', 'invalid_input', 'starts_at must give a booking with a start and an end'),
         ('bookings_price_cents_check', 'internal_error', 'the booking could not be recorded'),
         ('bookings_status_check', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_taxes_check', 'internal_error', 'the booking''s taxes could not be recorded'),
+        ('bookings_dispute_status_check', 'internal_error', 'the dispute could not be recorded'),
+        -- sales-tax registrations
+        ('provider_tax_registrations_pkey', 'conflict', 'this provider''s tax registration already exists'),
+        ('provider_tax_registrations_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        (
+            'provider_tax_registrations_gst_number_check', 'invalid_input',
+            'gst_number must be 9 digits, RT and 4 digits (123456782RT0001)'
+        ),
+        (
+            'provider_tax_registrations_qst_number_check', 'invalid_input',
+            'qst_number must be 10 digits, TQ and 4 digits (1234567890TQ0001)'
+        ),
         ('booking_fees_pkey', 'internal_error', 'the fee could not be recorded'),
         ('booking_fees_booking_id_kind_key', 'conflict', 'this booking''s fee is already recorded'),
         ('booking_fees_booking_id_fkey', 'not_found', 'the booking does not exist'),
@@ -7169,6 +7844,14 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('payment_mismatches_payment_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('payment_mismatches_booking_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('payment_mismatches_refund_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
+        ('disputes_pkey', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_booking_id_fkey', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_payment_id_fkey', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_id_check', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_amount_cents_check', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_reason_check', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_status_check', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_outcome_check', 'internal_error', 'the dispute could not be recorded'),
         -- Stripe Connect (55_connect.sql; written by definers only)
         ('payout_accounts_pkey', 'internal_error', 'the payout account could not be recorded'),
         ('payout_accounts_provider_id_fkey', 'not_found', 'the provider does not exist'),
@@ -8323,6 +9006,45 @@ p_customer_id (personal terms; null: none), each with its explanation.';
 
 
 --
+-- Name: gst_number_valid(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.gst_number_valid(p_number text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+-- 9 digits (the CRA business number), RT (the GST/HST program), a 4-digit
+-- reference; the business number's ninth digit is its Luhn check digit.
+declare
+    v_sum integer := 0;
+    v_digit integer;
+begin
+    if p_number is null or p_number !~ '^[0-9]{9}RT[0-9]{4}$' then
+        return false;
+    end if;
+    for v_i in 1..9 loop
+        v_digit := pg_catalog.substr(p_number, v_i, 1)::integer;
+        if v_i % 2 = 0 then
+            v_digit := v_digit * 2;
+            if v_digit > 9 then
+                v_digit := v_digit - 9;
+            end if;
+        end if;
+        v_sum := v_sum + v_digit;
+    end loop;
+    return v_sum % 10 = 0;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION gst_number_valid(p_number text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.gst_number_valid(p_number text) IS 'Whether a normalised GST number is 9 digits (a Luhn-valid business number), RT and 4 digits.';
+
+
+--
 -- Name: health(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -8803,6 +9525,36 @@ COMMENT ON FUNCTION internal.my_provider_id() IS 'The signed-in provider''s own 
 
 
 --
+-- Name: my_tax_registration(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_tax_registration() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+begin
+    perform internal.require_role(
+        'provider', 'only providers have a tax registration', 'reading a tax registration needs a signed-in provider'
+    );
+    select p.id into v_provider_id from app.providers as p where p.owner_id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'create your provider profile first (POST /my_provider)');
+    end if;
+    return internal.tax_registration_json(v_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_tax_registration(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_tax_registration() IS 'The caller''s provider''s tax registration. Definer: providers have no rights on the table.';
+
+
+--
 -- Name: network_lock(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -8998,7 +9750,10 @@ CREATE FUNCTION internal.notification_events() RETURNS TABLE(event text, categor
         ('payment_failed', 'booking_updates', b.keys),
         ('hold_expired', 'booking_updates', b.keys),
         ('booking_reminder', 'reminders', b.keys),
-        ('review_received', 'booking_updates', b.keys || array['stars'])
+        ('review_received', 'booking_updates', b.keys || array['stars']),
+        ('payment_receipt', 'booking_updates', b.keys || array['receipt']),
+        ('dispute_opened', 'booking_updates', b.keys || array['dispute']),
+        ('dispute_closed', 'booking_updates', b.keys || array['dispute'])
     ) as v (event, category, required_keys)
 $$;
 
@@ -9893,6 +10648,8 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
         ('review_booking', 'body'),
         ('set_notification_preference', 'email'),
         ('set_notification_preference', 'sms'),
+        ('set_tax_registration', 'gst_number'),
+        ('set_tax_registration', 'qst_number'),
         ('update_me', 'full_name'),
         ('update_me', 'locale'),
         ('update_me', 'phone')
@@ -11039,6 +11796,8 @@ begin
     perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
     if v_type like 'payment_intent.%' then
         return internal.apply_payment_intent_event(v_type, v_object);
+    elsif v_type like 'charge.dispute.%' then
+        return internal.apply_dispute_event(v_type, v_object);
     elsif v_type like 'refund.%' or v_type = 'charge.refund.updated' then
         return internal.apply_refund_object(v_object);
     elsif v_type = 'charge.refunded' then
@@ -11151,6 +11910,107 @@ $$;
 
 COMMENT ON FUNCTION internal.provider_search_keys() IS 'Trigger: recompute the search keys of a provider''s services when its location, rating, reliability or activity changes.
 Definer: the caller (ops changing a rating, say) need not have rights on the services.';
+
+
+--
+-- Name: provider_statement(date, date); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.provider_statement(p_from date, p_to date) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+-- Decides a provider's statement: its bookings starting in [from, to) (dates in
+-- the provider's time zone) that took money, and the totals. Gross is what was
+-- charged (taxes included); taxes collected are the taxes of those charges;
+-- refunds are the refunds asked for (pending or done); net = gross - refunds
+-- - lost disputes.
+declare
+    v_provider app.providers;
+    v_lines jsonb;
+begin
+    perform internal.require_role('provider', 'only providers have statements', 'sign in first');
+    perform internal.require(p_from, 'period_from');
+    perform internal.require(p_to, 'period_to');
+    if p_to <= p_from or p_to - p_from > 366 then
+        perform internal.fail('invalid_input', 'period_to must be after period_from, at most 366 days later');
+    end if;
+    select * into v_provider from app.providers as p where p.owner_id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'create your provider profile first (POST /my_provider)');
+    end if;
+    select coalesce(pg_catalog.jsonb_agg(l.line order by l.starts_at, l.id), '[]'::jsonb) into v_lines
+    from (
+        select
+            b.id,
+            pg_catalog.lower(b.during) as starts_at,
+            pg_catalog.jsonb_build_object(
+                'booking_id', b.id,
+                'starts_at', pg_catalog.lower(b.during),
+                'status', b.status,
+                'price_cents', b.price_cents,
+                'charged_cents', pay.captured_cents,
+                'gst_cents', c.gst_cents,
+                'qst_cents', c.qst_cents,
+                'refunded_cents', coalesce((
+                    select sum(r.amount_cents) from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
+                ), 0),
+                'disputed_lost_cents', coalesce((
+                    select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
+                ), 0),
+                'dispute_status', b.dispute_status,
+                -- Stripe Connect's split (55_connect.sql): what the platform keeps (its
+                -- application fee net of fee refunds, or, on a charge it collected itself,
+                -- the charge less refunds and what it owes the provider) and the payout
+                'fees_cents', case when x.po ->> 'collected_by' = 'provider_account'
+                    then (x.po ->> 'fee_kept_cents')::integer
+                    else (x.po ->> 'charged_cents')::integer - (x.po ->> 'refunded_cents')::integer
+                    - (x.po ->> 'payout_owed_cents')::integer end,
+                'payout_cents', (x.po ->> 'transfer_kept_cents')::integer + (x.po ->> 'payout_owed_cents')::integer
+            ) as line
+        from app.bookings as b
+        inner join app.payments as pay on b.id = pay.booking_id and pay.status = 'succeeded'
+        cross join internal.booking_first_charge(b) as c
+        cross join lateral (select internal.payout_json(b.id) as po) as x
+        where
+            b.provider_id = v_provider.id
+            and pg_catalog.lower(b.during) >= (p_from::timestamp at time zone v_provider.time_zone)
+            and pg_catalog.lower(b.during) < (p_to::timestamp at time zone v_provider.time_zone)
+    ) as l;
+    return pg_catalog.jsonb_build_object(
+        'provider_id', v_provider.id,
+        'period_from', p_from,
+        'period_to', p_to,
+        'time_zone', v_provider.time_zone,
+        'currency', 'CAD',
+        'gst_number', (select t.gst_number from app.provider_tax_registrations as t where t.provider_id = v_provider.id),
+        'qst_number', (select t.qst_number from app.provider_tax_registrations as t where t.provider_id = v_provider.id),
+        'bookings', pg_catalog.jsonb_array_length(v_lines),
+        'gross_cents', (select coalesce(sum((e ->> 'charged_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'gst_collected_cents', (select coalesce(sum((e ->> 'gst_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'qst_collected_cents', (select coalesce(sum((e ->> 'qst_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'refunded_cents', (select coalesce(sum((e ->> 'refunded_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'disputed_lost_cents', (
+            select coalesce(sum((e ->> 'disputed_lost_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
+        ),
+        'fees_cents', (select coalesce(sum((e ->> 'fees_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'payout_cents', (select coalesce(sum((e ->> 'payout_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'lines', v_lines
+    ) || pg_catalog.jsonb_build_object(
+        'net_cents',
+        (select coalesce(sum(
+            (e ->> 'charged_cents')::bigint - (e ->> 'refunded_cents')::bigint - (e ->> 'disputed_lost_cents')::bigint
+        ), 0) from pg_catalog.jsonb_array_elements(v_lines) as e)
+    );
+end
+$$;
+
+
+--
+-- Name: FUNCTION provider_statement(p_from date, p_to date); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.provider_statement(p_from date, p_to date) IS 'The caller''s provider''s statement for [p_from, p_to). Definer: it reads payments, refunds and disputes.';
 
 
 --
@@ -11378,6 +12238,26 @@ $$;
 
 COMMENT ON FUNCTION internal.purge_events(p_older_than interval, p_limit integer) IS 'Delete events older than p_older_than (default: the event_retention_hours setting, else 24 hours), at most p_limit.
 Definer: nobody else may delete from the append-only log; the sweep calls it.';
+
+
+--
+-- Name: qst_number_valid(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.qst_number_valid(p_number text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+    -- Revenu Québec publishes no check-digit rule: the form only
+    select coalesce(p_number ~ '^[0-9]{10}TQ[0-9]{4}$', false)
+$_$;
+
+
+--
+-- Name: FUNCTION qst_number_valid(p_number text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.qst_number_valid(p_number text) IS 'Whether a normalised QST number is 10 digits, TQ and 4 digits.';
 
 
 --
@@ -13025,6 +13905,13 @@ begin
     if p_amount_cents is null or p_amount_cents <= 0 then
         perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
     end if;
+    if exists (
+        select from app.disputes as d where d.payment_id = v_payment.id and coalesce(d.outcome, 'lost') = 'lost'
+    ) then
+        perform internal.fail(
+            'conflict', 'the payment is disputed by the cardholder: it cannot be refunded while the dispute is open or once lost'
+        );
+    end if;
     if p_amount_cents > v_left then
         perform internal.fail(
             'conflict', pg_catalog.format('at most %s cents can still be refunded for this booking', v_left)
@@ -13765,6 +14652,65 @@ Definer: providers write their services, and may not write the log.';
 
 
 --
+-- Name: set_tax_registration(text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.set_tax_registration(p_gst_number text, p_qst_number text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider_id uuid;
+    v_gst text := internal.tax_number(p_gst_number);
+    v_qst text := internal.tax_number(p_qst_number);
+    v_before jsonb;
+begin
+    perform internal.require_role(
+        'provider', 'only providers register for sales taxes', 'registering for sales taxes needs a signed-in provider'
+    );
+    select p.id into v_provider_id from app.providers as p where p.owner_id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'create your provider profile first (POST /my_provider)');
+    end if;
+    if v_gst is not null and not internal.gst_number_valid(v_gst) then
+        perform internal.fail(
+            'invalid_input',
+            'gst_number must be a GST registration number: 9 digits of a valid business number, RT and 4 digits '
+            || '(123456782RT0001)'
+        );
+    end if;
+    if v_qst is not null and not internal.qst_number_valid(v_qst) then
+        perform internal.fail(
+            'invalid_input', 'qst_number must be a QST registration number: 10 digits, TQ and 4 digits (1234567890TQ0001)'
+        );
+    end if;
+    v_before := internal.tax_registration_json(v_provider_id);
+    if v_gst is null and v_qst is null then
+        delete from app.provider_tax_registrations as t where t.provider_id = v_provider_id;
+    else
+        insert into app.provider_tax_registrations as t (provider_id, gst_number, qst_number)
+        values (v_provider_id, v_gst, v_qst)
+        on conflict (provider_id) do update
+            set gst_number = excluded.gst_number, qst_number = excluded.qst_number, updated_at = pg_catalog.now();
+    end if;
+    perform internal.audit(
+        'provider.tax_registration', 'app.provider_tax_registrations', v_provider_id::text,
+        v_before, internal.tax_registration_json(v_provider_id)
+    );
+    return internal.tax_registration_json(v_provider_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION set_tax_registration(p_gst_number text, p_qst_number text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.set_tax_registration(p_gst_number text, p_qst_number text) IS 'Record the caller''s provider''s GST and QST registration numbers (null or empty: not registered).
+Definer: providers have no rights on app.provider_tax_registrations; the numbers are checked here.';
+
+
+--
 -- Name: setting(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -14096,6 +15042,93 @@ COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping ru
 
 
 --
+-- Name: tax_cents(integer, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.tax_cents(p_amount_cents integer, p_rate numeric) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.round(p_amount_cents::numeric * coalesce(p_rate, 0))::integer
+$$;
+
+
+--
+-- Name: FUNCTION tax_cents(p_amount_cents integer, p_rate numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.tax_cents(p_amount_cents integer, p_rate numeric) IS 'The tax on an amount at a rate, rounded half up to the cent (one line, one tax).';
+
+
+--
+-- Name: tax_number(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.tax_number(p_number text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    -- written as printed ("123456789 RT 0001", "1234567890-TQ-0001"): no spaces,
+    -- dashes or dots, upper case; empty means none
+    select nullif(pg_catalog.upper(pg_catalog.regexp_replace(p_number, '[\s.-]', '', 'g')), '')
+$$;
+
+
+--
+-- Name: FUNCTION tax_number(p_number text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.tax_number(p_number text) IS 'A registration number normalised: spaces, dashes and dots removed, upper case; null when empty.';
+
+
+--
+-- Name: tax_rates(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.tax_rates() RETURNS TABLE(gst_rate numeric, qst_rate numeric)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    -- GST 5% (Excise Tax Act, since 2008), QST 9.975% (since 2013)
+    select 0.05000::numeric, 0.09975::numeric
+$$;
+
+
+--
+-- Name: FUNCTION tax_rates(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.tax_rates() IS 'The sales-tax rates charged by registered providers: GST 5%, QST 9.975%.';
+
+
+--
+-- Name: tax_registration_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.tax_registration_json(p_provider_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'provider_id', p_provider_id,
+        'gst_number', t.gst_number,
+        'qst_number', t.qst_number,
+        'gst_rate', t.gst_rate,
+        'qst_rate', t.qst_rate,
+        'charges_taxes', t.gst_number is not null or t.qst_number is not null
+    )
+    from internal.provider_taxes(p_provider_id, 0) as t
+$$;
+
+
+--
+-- Name: FUNCTION tax_registration_json(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.tax_registration_json(p_provider_id uuid) IS 'A provider''s registration as the API returns it: numbers, the rates they make it charge, whether it charges any.';
+
+
+--
 -- Name: time_off_append_events(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -14147,77 +15180,6 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.touch_updated_at() IS 'Trigger: stamp updated_at on every update of the row.';
-
-
---
--- Name: bookings; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.bookings (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    service_id uuid NOT NULL,
-    quote_id uuid,
-    during tstzrange NOT NULL,
-    blocked tstzrange NOT NULL,
-    status text DEFAULT 'pending_payment'::text NOT NULL,
-    hold_expires_at timestamp with time zone,
-    price_cents integer NOT NULL,
-    deposit_cents integer NOT NULL,
-    currency text NOT NULL,
-    cancel_notice_hours integer NOT NULL,
-    cancel_fee_cents integer NOT NULL,
-    cancelled_at timestamp with time zone,
-    cancelled_by uuid,
-    cancel_reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    cancelled_by_role text,
-    held_from text,
-    commission_rate_bp integer DEFAULT 0 NOT NULL,
-    commission_minimum_cents integer DEFAULT 0 NOT NULL,
-    commission_cents integer DEFAULT 0 NOT NULL,
-    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
-    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
-    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
-    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
-    CONSTRAINT bookings_commission_check CHECK ((((commission_rate_bp >= 0) AND (commission_rate_bp <= 10000)) AND (commission_minimum_cents >= 0) AND ((commission_cents >= 0) AND (commission_cents <= price_cents)))),
-    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
-    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
-    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
-    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text])))
-);
-
-ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
-
-
---
--- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
-
-
---
--- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
-
-
---
--- Name: COLUMN bookings.commission_cents; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.commission_cents IS 'The platform''s commission on this booking, fixed at confirmation: max(price x rate, minimum), at most the price.';
 
 
 --
@@ -18097,6 +19059,42 @@ COMMENT ON TABLE app.commission_rates IS 'The platform''s commission per categor
 
 
 --
+-- Name: disputes; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.disputes (
+    id text NOT NULL,
+    booking_id uuid NOT NULL,
+    payment_id uuid NOT NULL,
+    stripe_charge_id text,
+    stripe_payment_intent_id text,
+    amount_cents integer NOT NULL,
+    currency text NOT NULL,
+    reason text NOT NULL,
+    status text NOT NULL,
+    outcome text,
+    evidence_due_by timestamp with time zone,
+    opened_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT disputes_amount_cents_check CHECK ((amount_cents >= 0)),
+    CONSTRAINT disputes_id_check CHECK (((id ~ '^dp_[A-Za-z0-9_]+$'::text) AND (length(id) <= 255))),
+    CONSTRAINT disputes_outcome_check CHECK ((((outcome IS NULL) AND (closed_at IS NULL)) OR ((outcome = ANY (ARRAY['won'::text, 'lost'::text, 'warning_closed'::text])) AND (closed_at IS NOT NULL)))),
+    CONSTRAINT disputes_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 100))),
+    CONSTRAINT disputes_status_check CHECK (((length(status) >= 1) AND (length(status) <= 100)))
+);
+
+ALTER TABLE ONLY app.disputes FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE disputes; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.disputes IS 'Card disputes of booking payments (Stripe Dispute objects): amount, reason, status, and the outcome once closed.';
+
+
+--
 -- Name: events_id_seq; Type: SEQUENCE; Schema: app; Owner: -
 --
 
@@ -18307,6 +19305,30 @@ COMMENT ON COLUMN app.payout_accounts.link_request_id IS 'The latest onboarding 
 --
 
 COMMENT ON COLUMN app.payout_accounts.stripe_event_at IS 'When Stripe created the latest account.updated applied: an older event changes nothing.';
+
+
+--
+-- Name: provider_tax_registrations; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.provider_tax_registrations (
+    provider_id uuid NOT NULL,
+    gst_number text,
+    qst_number text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT provider_tax_registrations_gst_number_check CHECK ((gst_number ~ '^[0-9]{9}RT[0-9]{4}$'::text)),
+    CONSTRAINT provider_tax_registrations_qst_number_check CHECK ((qst_number ~ '^[0-9]{10}TQ[0-9]{4}$'::text))
+);
+
+ALTER TABLE ONLY app.provider_tax_registrations FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE provider_tax_registrations; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.provider_tax_registrations IS 'A provider''s sales-tax registrations: GST (123456789RT0001) and QST (1234567890TQ0001); null: not registered.';
 
 
 --
@@ -19049,6 +20071,14 @@ ALTER TABLE ONLY app.commission_rates
 
 
 --
+-- Name: disputes disputes_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.disputes
+    ADD CONSTRAINT disputes_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -19142,6 +20172,14 @@ ALTER TABLE ONLY app.payout_accounts
 
 ALTER TABLE ONLY app.payout_accounts
     ADD CONSTRAINT payout_accounts_stripe_account_id_key UNIQUE (stripe_account_id);
+
+
+--
+-- Name: provider_tax_registrations provider_tax_registrations_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.provider_tax_registrations
+    ADD CONSTRAINT provider_tax_registrations_pkey PRIMARY KEY (provider_id);
 
 
 --
@@ -19623,6 +20661,27 @@ CREATE INDEX commission_rates_updated_by_idx ON app.commission_rates USING btree
 
 
 --
+-- Name: disputes_booking_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX disputes_booking_id_idx ON app.disputes USING btree (booking_id);
+
+
+--
+-- Name: disputes_opened_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX disputes_opened_at_idx ON app.disputes USING btree (opened_at);
+
+
+--
+-- Name: disputes_payment_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX disputes_payment_id_idx ON app.disputes USING btree (payment_id);
+
+
+--
 -- Name: events_availability_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -20099,6 +21158,20 @@ CREATE CONSTRAINT TRIGGER _100_refund_total AFTER INSERT OR UPDATE OF amount_cen
 
 
 --
+-- Name: bookings _100_snapshot_taxes; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_snapshot_taxes BEFORE INSERT ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_snapshot_taxes();
+
+
+--
+-- Name: bookings _100_taxes_fixed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_taxes_fixed BEFORE UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_check_taxes();
+
+
+--
 -- Name: bookings _100_touch_updated_at; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -20295,6 +21368,13 @@ CREATE TRIGGER _500_rating AFTER INSERT OR DELETE OR UPDATE OF stars, weight, cr
 
 
 --
+-- Name: bookings _500_receipt; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _500_receipt AFTER UPDATE OF status ON app.bookings FOR EACH ROW WHEN (((old.status = 'pending_payment'::text) AND (new.status = 'confirmed'::text))) EXECUTE FUNCTION internal.bookings_receipt();
+
+
+--
 -- Name: bookings _500_reliability; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -20444,6 +21524,22 @@ ALTER TABLE ONLY app.commission_rates
 
 
 --
+-- Name: disputes disputes_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.disputes
+    ADD CONSTRAINT disputes_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: disputes disputes_payment_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.disputes
+    ADD CONSTRAINT disputes_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES app.payments(id) ON DELETE CASCADE;
+
+
+--
 -- Name: idempotency_keys idempotency_keys_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -20505,6 +21601,14 @@ ALTER TABLE ONLY app.payments
 
 ALTER TABLE ONLY app.payout_accounts
     ADD CONSTRAINT payout_accounts_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: provider_tax_registrations provider_tax_registrations_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.provider_tax_registrations
+    ADD CONSTRAINT provider_tax_registrations_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
 
 
 --
@@ -20794,6 +21898,12 @@ COMMENT ON POLICY delete_provider_own ON app.weekly_hours IS 'A provider account
 
 
 --
+-- Name: disputes; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.disputes ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: events; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -20910,6 +22020,12 @@ ALTER TABLE app.payments ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.payout_accounts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: provider_tax_registrations; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.provider_tax_registrations ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: providers; Type: ROW SECURITY; Schema: app; Owner: -
@@ -21046,6 +22162,20 @@ COMMENT ON POLICY select_ops ON app.bookings IS 'Ops staff read every booking.';
 
 
 --
+-- Name: disputes select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.disputes FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON disputes; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.disputes IS 'Ops staff read every card dispute.';
+
+
+--
 -- Name: events select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -21085,6 +22215,20 @@ CREATE POLICY select_ops ON app.payments FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.payments IS 'Ops staff read every payment.';
+
+
+--
+-- Name: provider_tax_registrations select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.provider_tax_registrations FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON provider_tax_registrations; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.provider_tax_registrations IS 'Ops staff read every provider''s sales-tax registration.';
 
 
 --
@@ -21878,6 +23022,8 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203030000'),
     ('20261203030100'),
     ('20261203030200'),
+    ('20261203040000'),
+    ('20261203040100'),
     ('20261203070000'),
     ('20261203080000'),
     ('20261203080100');

@@ -144,6 +144,7 @@ PROJECT = {"worker", "realtime", "bookiji", "bookiji_seed", "bench", "tests", "_
 DEV_ONLY_MODULES = {
     "bookiji/stripe_connect.py": "bookiji.stripe_connect",
     "bookiji/rank.py": "bookiji.rank",
+    "bookiji/stripe_disputes.py": "bookiji.stripe_disputes",
 }
 
 
@@ -169,6 +170,8 @@ def test_dev_only_modules_are_imported_only_inside_commands() -> None:
     eager = []
     for d in ("worker", "realtime", "bookiji", "db/seed"):
         for path in sources(d):
+            if path.relative_to(ROOT).as_posix() in DEV_ONLY_MODULES:
+                continue  # one dev-only module may build on another (disputes on Connect's helpers)
             for node in ast.parse(path.read_text()).body:
                 names: list[str] = []
                 if isinstance(node, ast.Import):

@@ -275,6 +275,20 @@ class MyQuoteOffers(BaseModel):
             description='Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,\npersonal}}, each term with its feature, weight, contribution (they add up to the score) and facts.'
         ),
     ] = None
+    gst_cents: Annotated[
+        int | None,
+        Field(
+            description='GST on the price (5%, half up to the cent; 0 if the provider is not GST-registered), see api.set_tax_registration.',
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
+    gst_number: Annotated[
+        str | None,
+        Field(
+            description="The provider's GST registration number (null: charges no GST)."
+        ),
+    ] = None
     price_cents: Annotated[
         int | None,
         Field(description='Locked-in price, in cents.', ge=-2147483648, le=2147483647),
@@ -284,6 +298,20 @@ class MyQuoteOffers(BaseModel):
     )
     provider_name: Annotated[
         str | None, Field(description="The provider's business name.")
+    ] = None
+    qst_cents: Annotated[
+        int | None,
+        Field(
+            description='QST on the price (9.975%, half up to the cent; 0 if the provider is not QST-registered).',
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
+    qst_number: Annotated[
+        str | None,
+        Field(
+            description="The provider's QST registration number (null: charges no QST)."
+        ),
     ] = None
     quote_id: Annotated[
         UUID | None,
@@ -317,6 +345,14 @@ class MyQuoteOffers(BaseModel):
     service_name: Annotated[str | None, Field(description="The service's name.")] = None
     starts_at: Annotated[
         AwareDatetime | None, Field(description='Start of the appointment.')
+    ] = None
+    total_cents: Annotated[
+        int | None,
+        Field(
+            description='price_cents + gst_cents + qst_cents: what the service costs, taxes included.',
+            ge=-2147483648,
+            le=2147483647,
+        ),
     ] = None
 
 
@@ -1697,6 +1733,13 @@ class RpcBookingPayoutPostRequest(BaseModel):
     booking_id: UUID
 
 
+class RpcBookingReceiptPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    booking_id: UUID
+
+
 class RpcCancelBookingPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -2094,6 +2137,12 @@ class RpcMyProviderBookingsPostResponse(
     root: list[RpcMyProviderBookingsPostResponseItem]
 
 
+class RpcMyTaxRegistrationPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+
+
 class RpcNotificationPreferencesGetResponseItem(BaseModel):
     category: str | None = None
     editable: bool | None = None
@@ -2269,6 +2318,53 @@ class RpcOpsBookingsPostResponse(RootModel[list[RpcOpsBookingsPostResponseItem]]
     root: list[RpcOpsBookingsPostResponseItem]
 
 
+class RpcOpsDisputesGetResponseItem(BaseModel):
+    amount_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    booking_id: UUID | None = None
+    closed_at: AwareDatetime | None = None
+    currency: str | None = None
+    evidence_due_by: AwareDatetime | None = None
+    id: str | None = None
+    opened_at: AwareDatetime | None = None
+    outcome: str | None = None
+    payment_id: UUID | None = None
+    reason: str | None = None
+    status: str | None = None
+    stripe_charge_id: str | None = None
+    stripe_payment_intent_id: str | None = None
+
+
+class RpcOpsDisputesGetResponse(RootModel[list[RpcOpsDisputesGetResponseItem]]):
+    root: list[RpcOpsDisputesGetResponseItem]
+
+
+class RpcOpsDisputesPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    open_only: bool | None = False
+
+
+class RpcOpsDisputesPostResponseItem(BaseModel):
+    amount_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    booking_id: UUID | None = None
+    closed_at: AwareDatetime | None = None
+    currency: str | None = None
+    evidence_due_by: AwareDatetime | None = None
+    id: str | None = None
+    opened_at: AwareDatetime | None = None
+    outcome: str | None = None
+    payment_id: UUID | None = None
+    reason: str | None = None
+    status: str | None = None
+    stripe_charge_id: str | None = None
+    stripe_payment_intent_id: str | None = None
+
+
+class RpcOpsDisputesPostResponse(RootModel[list[RpcOpsDisputesPostResponseItem]]):
+    root: list[RpcOpsDisputesPostResponseItem]
+
+
 class RpcOpsForceCancelPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -2387,6 +2483,14 @@ class RpcPingPostRequest(BaseModel):
     )
 
 
+class RpcProviderStatementPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    period_from: date
+    period_to: date
+
+
 class RpcQueueStatsGetResponseItem(BaseModel):
     newest_msg_age_sec: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = (
         None
@@ -2452,9 +2556,13 @@ class RpcQuotePostResponseItem(BaseModel):
     ends_at: AwareDatetime | None = None
     expires_at: AwareDatetime | None = None
     explanation: Any | None = None
+    gst_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    gst_number: str | None = None
     price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     provider_id: UUID | None = None
     provider_name: str | None = None
+    qst_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    qst_number: str | None = None
     quote_id: UUID | None = None
     rank: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     ranking_version: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
@@ -2463,6 +2571,7 @@ class RpcQuotePostResponseItem(BaseModel):
     service_id: UUID | None = None
     service_name: str | None = None
     starts_at: AwareDatetime | None = None
+    total_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
 
 
 class RpcQuotePostResponse(RootModel[list[RpcQuotePostResponseItem]]):
@@ -2523,6 +2632,14 @@ class RpcSetNotificationPreferencePostRequest(BaseModel):
     category: str
     email: bool | None = None
     sms: bool | None = None
+
+
+class RpcSetTaxRegistrationPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    gst_number: str | None = None
+    qst_number: str | None = None
 
 
 class RpcSignupPostRequest(BaseModel):

@@ -903,6 +903,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/booking_receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your booking's receipt (role customer): price, taxes and the provider's registration numbers, what you paid and what was refunded.
+         * @description Your booking's receipt (role customer): price, taxes and the provider's registration numbers, what you paid and what was refunded.
+         *
+         *     GET /rpc/booking_receipt?booking_id=... Amounts in cents of currency: price_cents, gst_cents and
+         *     qst_cents (5% and 9.975% of the price, each rounded half up to the cent; 0 with a null number when
+         *     the provider is not registered), total_cents; deposit_cents and charge (what the first payment asked
+         *     for: the deposit or the price, with its own taxes); paid_cents, refunded_cents (pending or done),
+         *     fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status.
+         *     Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not a customer);
+         *     404 not_found (not your booking).
+         */
+        get: operations["booking_receipt"];
+        put?: never;
+        /**
+         * Your booking's receipt (role customer): price, taxes and the provider's registration numbers, what you paid and what was refunded.
+         * @description Your booking's receipt (role customer): price, taxes and the provider's registration numbers, what you paid and what was refunded.
+         *
+         *     GET /rpc/booking_receipt?booking_id=... Amounts in cents of currency: price_cents, gst_cents and
+         *     qst_cents (5% and 9.975% of the price, each rounded half up to the cent; 0 with a null number when
+         *     the provider is not registered), total_cents; deposit_cents and charge (what the first payment asked
+         *     for: the deposit or the price, with its own taxes); paid_cents, refunded_cents (pending or done),
+         *     fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status.
+         *     Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not a customer);
+         *     404 not_found (not your booking).
+         */
+        post: operations["booking_receipt_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/cancel_booking": {
         parameters: {
             query?: never;
@@ -1513,6 +1553,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/my_tax_registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
+         * @description Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
+         *     the rates they make you charge and charges_taxes.
+         *
+         *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
+         */
+        get: operations["my_tax_registration"];
+        put?: never;
+        /**
+         * Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
+         * @description Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
+         *     the rates they make you charge and charges_taxes.
+         *
+         *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
+         */
+        post: operations["my_tax_registration_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/notification_preferences": {
         parameters: {
             query?: never;
@@ -1711,6 +1781,40 @@ export interface paths {
          *     Errors: 400 invalid_input naming limit, status, customer_email, or to not after from; 403 forbidden (not ops); 404 not_found (before_id is no booking).
          */
         post: operations["ops_bookings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/ops_disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Card disputes of booking payments, newest first (ops only): Stripe's dispute id, amount, reason and status, and the outcome once closed.
+         * @description Card disputes of booking payments, newest first (ops only): Stripe's dispute id, amount, reason and status, and the outcome once closed.
+         *
+         *     GET /rpc/ops_disputes?open_only=true lists those still open. outcome: won, lost or warning_closed
+         *     (an inquiry that never became a chargeback); null while open. A disputed booking's payment cannot be
+         *     refunded (409 conflict). Every ops account is emailed when a dispute opens and when it closes.
+         *     Errors: 403 forbidden (not ops).
+         */
+        get: operations["ops_disputes"];
+        put?: never;
+        /**
+         * Card disputes of booking payments, newest first (ops only): Stripe's dispute id, amount, reason and status, and the outcome once closed.
+         * @description Card disputes of booking payments, newest first (ops only): Stripe's dispute id, amount, reason and status, and the outcome once closed.
+         *
+         *     GET /rpc/ops_disputes?open_only=true lists those still open. outcome: won, lost or warning_closed
+         *     (an inquiry that never became a chargeback); null while open. A disputed booking's payment cannot be
+         *     refunded (409 conflict). Every ops account is emailed when a dispute opens and when it closes.
+         *     Errors: 403 forbidden (not ops).
+         */
+        post: operations["ops_disputes_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1931,6 +2035,54 @@ export interface paths {
          *     with it. Open to anonymous callers. GET /rpc/ping.
          */
         post: operations["ping_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/provider_statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your statement for a period (role provider): the paid bookings, gross, GST and QST collected, refunds and disputes.
+         * @description Your statement for a period (role provider): the paid bookings, gross, GST and QST collected, refunds and disputes.
+         *
+         *     GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
+         *     [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
+         *     status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
+         *     charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+         *     Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
+         *     your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
+         *     bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
+         *     disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+         *     gst_number and qst_number.
+         *     Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
+         *     401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).
+         */
+        get: operations["provider_statement"];
+        put?: never;
+        /**
+         * Your statement for a period (role provider): the paid bookings, gross, GST and QST collected, refunds and disputes.
+         * @description Your statement for a period (role provider): the paid bookings, gross, GST and QST collected, refunds and disputes.
+         *
+         *     GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
+         *     [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
+         *     status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
+         *     charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+         *     Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
+         *     your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
+         *     bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
+         *     disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+         *     gst_number and qst_number.
+         *     Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
+         *     401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).
+         */
+        post: operations["provider_statement_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2178,6 +2330,36 @@ export interface paths {
          *     Errors: 400 invalid_input naming category; 401 not_authenticated.
          */
         post: operations["set_notification_preference"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/set_tax_registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register your business for Quebec's sales taxes: your GST and QST numbers (role provider).
+         * @description Register your business for Quebec's sales taxes: your GST and QST numbers (role provider).
+         *
+         *     POST /rpc/set_tax_registration {"gst_number": "123456782RT0001", "qst_number": "1234567890TQ0001"}.
+         *     Send both every time: an omitted, null or empty number means you are not registered for that tax (a
+         *     small supplier registered for neither charges no tax). Spaces and dashes are ignored. From then on
+         *     new quotes and bookings charge GST 5% and QST 9.975% on the price for each tax you are registered for;
+         *     existing bookings keep the taxes they were made with.
+         *     Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes). Idempotent.
+         *     Errors: 400 invalid_input (gst_number not 9 digits of a valid business number + RT + 4 digits,
+         *     qst_number not 10 digits + TQ + 4 digits); 401 not_authenticated; 403 forbidden (not a provider);
+         *     404 not_found (no provider profile yet).
+         */
+        post: operations["set_tax_registration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2598,6 +2780,13 @@ export interface components {
             explanation?: unknown;
             /**
              * Format: int32
+             * @description GST on the price (5%, half up to the cent; 0 if the provider is not GST-registered), see api.set_tax_registration.
+             */
+            gst_cents?: number | null;
+            /** @description The provider's GST registration number (null: charges no GST). */
+            gst_number?: string | null;
+            /**
+             * Format: int32
              * @description Locked-in price, in cents.
              */
             price_cents?: number | null;
@@ -2608,6 +2797,13 @@ export interface components {
             provider_id?: string | null;
             /** @description The provider's business name. */
             provider_name?: string | null;
+            /**
+             * Format: int32
+             * @description QST on the price (9.975%, half up to the cent; 0 if the provider is not QST-registered).
+             */
+            qst_cents?: number | null;
+            /** @description The provider's QST registration number (null: charges no QST). */
+            qst_number?: string | null;
             /**
              * Format: uuid
              * @description The quote (confirm a booking with it and provider_id).
@@ -2642,6 +2838,11 @@ export interface components {
              * @description Start of the appointment.
              */
             starts_at?: string | null;
+            /**
+             * Format: int32
+             * @description price_cents + gst_cents + qst_cents: what the service costs, taxes included.
+             */
+            total_cents?: number | null;
         };
         /** @description Your own reviews (role customer), hidden ones included with the moderator's reason. */
         my_reviews: {
@@ -3850,6 +4051,16 @@ export interface operations {
                 ranking_version?: string;
                 /** @description A PostgREST filter on explanation: <operator>.<value>, such as eq.x */
                 explanation?: string;
+                /** @description A PostgREST filter on gst_cents: <operator>.<value>, such as eq.x */
+                gst_cents?: string;
+                /** @description A PostgREST filter on qst_cents: <operator>.<value>, such as eq.x */
+                qst_cents?: string;
+                /** @description A PostgREST filter on total_cents: <operator>.<value>, such as eq.x */
+                total_cents?: string;
+                /** @description A PostgREST filter on gst_number: <operator>.<value>, such as eq.x */
+                gst_number?: string;
+                /** @description A PostgREST filter on qst_number: <operator>.<value>, such as eq.x */
+                qst_number?: string;
             };
             header?: never;
             path?: never;
@@ -9229,6 +9440,199 @@ export interface operations {
             };
         };
     };
+    booking_receipt: {
+        parameters: {
+            query: {
+                booking_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    booking_receipt_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    booking_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     cancel_booking: {
         parameters: {
             query?: never;
@@ -12619,6 +13023,194 @@ export interface operations {
             };
         };
     };
+    my_tax_registration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_tax_registration_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     notification_preferences: {
         parameters: {
             query?: never;
@@ -13715,6 +14307,239 @@ export interface operations {
                         /** Format: date-time */
                         starts_at?: string | null;
                         status?: string | null;
+                        stripe_payment_intent_id?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_disputes: {
+        parameters: {
+            query?: {
+                open_only?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int32 */
+                        amount_cents?: number | null;
+                        /** Format: uuid */
+                        booking_id?: string | null;
+                        /** Format: date-time */
+                        closed_at?: string | null;
+                        currency?: string | null;
+                        /** Format: date-time */
+                        evidence_due_by?: string | null;
+                        id?: string | null;
+                        /** Format: date-time */
+                        opened_at?: string | null;
+                        outcome?: string | null;
+                        /** Format: uuid */
+                        payment_id?: string | null;
+                        reason?: string | null;
+                        status?: string | null;
+                        stripe_charge_id?: string | null;
+                        stripe_payment_intent_id?: string | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ops_disputes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @default false */
+                    open_only?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int32 */
+                        amount_cents?: number | null;
+                        /** Format: uuid */
+                        booking_id?: string | null;
+                        /** Format: date-time */
+                        closed_at?: string | null;
+                        currency?: string | null;
+                        /** Format: date-time */
+                        evidence_due_by?: string | null;
+                        id?: string | null;
+                        /** Format: date-time */
+                        opened_at?: string | null;
+                        outcome?: string | null;
+                        /** Format: uuid */
+                        payment_id?: string | null;
+                        reason?: string | null;
+                        status?: string | null;
+                        stripe_charge_id?: string | null;
                         stripe_payment_intent_id?: string | null;
                     }[];
                 };
@@ -14940,6 +15765,202 @@ export interface operations {
             };
         };
     };
+    provider_statement: {
+        parameters: {
+            query: {
+                period_from: string;
+                period_to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    provider_statement_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    period_from: string;
+                    /** Format: date */
+                    period_to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     queue_stats: {
         parameters: {
             query?: never;
@@ -15209,10 +16230,16 @@ export interface operations {
                         expires_at?: string | null;
                         explanation?: unknown;
                         /** Format: int32 */
+                        gst_cents?: number | null;
+                        gst_number?: string | null;
+                        /** Format: int32 */
                         price_cents?: number | null;
                         /** Format: uuid */
                         provider_id?: string | null;
                         provider_name?: string | null;
+                        /** Format: int32 */
+                        qst_cents?: number | null;
+                        qst_number?: string | null;
                         /** Format: uuid */
                         quote_id?: string | null;
                         /** Format: int32 */
@@ -15227,6 +16254,8 @@ export interface operations {
                         service_name?: string | null;
                         /** Format: date-time */
                         starts_at?: string | null;
+                        /** Format: int32 */
+                        total_cents?: number | null;
                     }[];
                 };
             };
@@ -15921,6 +16950,105 @@ export interface operations {
             };
             /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    set_tax_registration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    gst_number?: string;
+                    qst_number?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

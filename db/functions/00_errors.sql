@@ -237,6 +237,19 @@ as $$
         ('bookings_during_check', 'invalid_input', 'starts_at must give a booking with a start and an end'),
         ('bookings_price_cents_check', 'internal_error', 'the booking could not be recorded'),
         ('bookings_status_check', 'internal_error', 'the booking could not be recorded'),
+        ('bookings_taxes_check', 'internal_error', 'the booking''s taxes could not be recorded'),
+        ('bookings_dispute_status_check', 'internal_error', 'the dispute could not be recorded'),
+        -- sales-tax registrations
+        ('provider_tax_registrations_pkey', 'conflict', 'this provider''s tax registration already exists'),
+        ('provider_tax_registrations_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        (
+            'provider_tax_registrations_gst_number_check', 'invalid_input',
+            'gst_number must be 9 digits, RT and 4 digits (123456782RT0001)'
+        ),
+        (
+            'provider_tax_registrations_qst_number_check', 'invalid_input',
+            'qst_number must be 10 digits, TQ and 4 digits (1234567890TQ0001)'
+        ),
         ('booking_fees_pkey', 'internal_error', 'the fee could not be recorded'),
         ('booking_fees_booking_id_kind_key', 'conflict', 'this booking''s fee is already recorded'),
         ('booking_fees_booking_id_fkey', 'not_found', 'the booking does not exist'),
@@ -267,6 +280,14 @@ as $$
         ('payment_mismatches_payment_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('payment_mismatches_booking_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
         ('payment_mismatches_refund_id_fkey', 'internal_error', 'the payment mismatch could not be recorded'),
+        ('disputes_pkey', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_booking_id_fkey', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_payment_id_fkey', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_id_check', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_amount_cents_check', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_reason_check', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_status_check', 'internal_error', 'the dispute could not be recorded'),
+        ('disputes_outcome_check', 'internal_error', 'the dispute could not be recorded'),
         -- Stripe Connect (55_connect.sql; written by definers only)
         ('payout_accounts_pkey', 'internal_error', 'the payout account could not be recorded'),
         ('payout_accounts_provider_id_fkey', 'not_found', 'the provider does not exist'),

@@ -46,7 +46,10 @@ as $$
         ('payment_failed', 'booking_updates', b.keys),
         ('hold_expired', 'booking_updates', b.keys),
         ('booking_reminder', 'reminders', b.keys),
-        ('review_received', 'booking_updates', b.keys || array['stars'])
+        ('review_received', 'booking_updates', b.keys || array['stars']),
+        ('payment_receipt', 'booking_updates', b.keys || array['receipt']),
+        ('dispute_opened', 'booking_updates', b.keys || array['dispute']),
+        ('dispute_closed', 'booking_updates', b.keys || array['dispute'])
     ) as v (event, category, required_keys)
 $$;
 comment on function internal.notification_events() is
@@ -150,6 +153,11 @@ begin
     ) then
         perform internal.fail('invalid_input', 'data.stars must be a whole number from 1 to 5');
     end if;
+    foreach v_key in array array['receipt', 'dispute'] loop
+        if p_data ? v_key and pg_catalog.jsonb_typeof(p_data -> v_key) <> 'object' then
+            perform internal.fail('invalid_input', pg_catalog.format('data.%s must be a JSON object', v_key));
+        end if;
+    end loop;
     if p_data ? 'currency' and coalesce(p_data ->> 'currency', '') !~ '^[A-Za-z]{3}$' then
         perform internal.fail('invalid_input', 'data.currency must be a three-letter ISO 4217 code');
     end if;

@@ -840,11 +840,17 @@ select
     i.cancel_notice_hours,
     i.cancel_fee_cents,
     q.ranking_version,
-    i.explanation
+    i.explanation,
+    t.gst_cents,
+    t.qst_cents,
+    i.price_cents + t.gst_cents + t.qst_cents as total_cents,
+    t.gst_number,
+    t.qst_number
 from app.quote_items as i
 inner join app.quotes as q on i.quote_id = q.id
 inner join app.providers as p on i.provider_id = p.id
 inner join app.services as s on i.service_id = s.id
+cross join lateral internal.provider_taxes(i.provider_id, i.price_cents) as t
 where q.customer_id = (select auth.uid());
 comment on view api.my_quote_offers is
 $$The offers of the caller's own quotes (role customer), with the locked-in price and cancellation policy.
@@ -873,6 +879,13 @@ comment on column api.my_quote_offers.ranking_version is 'The ranking version th
 comment on column api.my_quote_offers.explanation is
 $$Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,
 personal}}, each term with its feature, weight, contribution (they add up to the score) and facts.$$;
+comment on column api.my_quote_offers.gst_cents is
+'GST on the price (5%, half up to the cent; 0 if the provider is not GST-registered), see api.set_tax_registration.';
+comment on column api.my_quote_offers.qst_cents is
+'QST on the price (9.975%, half up to the cent; 0 if the provider is not QST-registered).';
+comment on column api.my_quote_offers.total_cents is 'price_cents + gst_cents + qst_cents: what the service costs, taxes included.';
+comment on column api.my_quote_offers.gst_number is 'The provider''s GST registration number (null: charges no GST).';
+comment on column api.my_quote_offers.qst_number is 'The provider''s QST registration number (null: charges no QST).';
 
 create or replace trigger _010_read_only
 instead of insert or update or delete on api.my_quote_offers

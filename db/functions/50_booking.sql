@@ -583,10 +583,10 @@ set search_path = ''
 as $$
 -- Decides what follows the hold: nothing to pay (no deposit, free service)
 -- confirms it at once, through the state machine (its event and
--- notifications with it); otherwise a payment of the deposit (or the price)
--- and a request to the worker to create its PaymentIntent.
+-- notifications with it); otherwise a payment of the deposit (or the price),
+-- taxes included (39_taxes.sql), and a request to the worker to create its PaymentIntent.
 declare
-    v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
+    v_amount integer := internal.booking_first_charge_cents(p_booking_id);
     v_payment_id uuid;
 begin
     if v_amount = 0 then

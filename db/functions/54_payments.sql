@@ -268,6 +268,13 @@ begin
     if p_amount_cents is null or p_amount_cents <= 0 then
         perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
     end if;
+    if exists (
+        select from app.disputes as d where d.payment_id = v_payment.id and coalesce(d.outcome, 'lost') = 'lost'
+    ) then
+        perform internal.fail(
+            'conflict', 'the payment is disputed by the cardholder: it cannot be refunded while the dispute is open or once lost'
+        );
+    end if;
     if p_amount_cents > v_left then
         perform internal.fail(
             'conflict', pg_catalog.format('at most %s cents can still be refunded for this booking', v_left)
@@ -446,6 +453,103 @@ end
 $$;
 comment on function internal.apply_refund_object(jsonb) is 'Settle a ledger refund from a Stripe refund object.';
 
+create or replace function internal.apply_dispute_event(p_type text, p_dispute jsonb)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+-- A card dispute (Stripe Dispute object; charge.dispute.created, .updated,
+-- .funds_withdrawn, .funds_reinstated, .closed): recorded once per dispute id
+-- and kept up to date, the booking flagged (dispute_status), every ops account
+-- emailed when it opens and when it closes, and both moments in the audit log.
+-- A warning (inquiry) that closes without a chargeback counts as won. A
+-- disputed payment cannot be refunded (internal.request_refund).
+declare
+    v_payment app.payments;
+    v_old app.disputes;
+    v_new app.disputes;
+    v_status text := coalesce(nullif(p_dispute ->> 'status', ''), 'needs_response');
+    v_outcome text;
+    v_data jsonb;
+    v_ops uuid;
+begin
+    if coalesce(p_dispute ->> 'id', '') !~ '^dp_[A-Za-z0-9_]+$' then
+        return 'ignored: the dispute has no valid id';
+    end if;
+    select * into v_payment from app.payments as p
+    where p.stripe_payment_intent_id = p_dispute ->> 'payment_intent'
+    for update;
+    if not found then
+        return 'unknown dispute: no payment has its payment_intent';
+    end if;
+    v_outcome := case
+        when v_status in ('won', 'lost', 'warning_closed') then v_status
+        when p_type = 'charge.dispute.closed' then 'won'
+    end;
+    select * into v_old from app.disputes as d where d.id = p_dispute ->> 'id' for update;
+    insert into app.disputes as d (
+        id, booking_id, payment_id, stripe_charge_id, stripe_payment_intent_id, amount_cents, currency,
+        reason, status, outcome, evidence_due_by, closed_at
+    )
+    values (
+        p_dispute ->> 'id', v_payment.booking_id, v_payment.id, p_dispute ->> 'charge', p_dispute ->> 'payment_intent',
+        least(greatest(coalesce((p_dispute ->> 'amount')::bigint, 0), 0), 2147483647)::integer,
+        pg_catalog.lower(coalesce(p_dispute ->> 'currency', v_payment.currency)),
+        pg_catalog.left(coalesce(nullif(p_dispute ->> 'reason', ''), 'general'), 100),
+        pg_catalog.left(v_status, 100),
+        v_outcome,
+        pg_catalog.to_timestamp((p_dispute -> 'evidence_details' ->> 'due_by')::double precision),
+        case when v_outcome is not null then pg_catalog.now() end
+    )
+    on conflict (id) do update
+        set
+            amount_cents = excluded.amount_cents,
+            reason = excluded.reason,
+            -- a closed dispute stays closed (a late .updated changes nothing)
+            status = case when d.outcome is null then excluded.status else d.status end,
+            outcome = coalesce(d.outcome, excluded.outcome),
+            closed_at = coalesce(d.closed_at, excluded.closed_at),
+            evidence_due_by = coalesce(excluded.evidence_due_by, d.evidence_due_by),
+            updated_at = pg_catalog.now()
+    returning * into v_new;
+
+    update app.bookings as b
+    set dispute_status = case when v_new.outcome is null then 'open' when v_new.outcome = 'lost' then 'lost' else 'won' end
+    where b.id = v_payment.booking_id;
+
+    v_data := internal.booking_event_data(v_payment.booking_id) || pg_catalog.jsonb_build_object(
+        'dispute', pg_catalog.jsonb_build_object(
+            'id', v_new.id, 'amount_cents', v_new.amount_cents, 'currency', v_new.currency,
+            'reason', v_new.reason, 'status', v_new.status, 'outcome', v_new.outcome,
+            'evidence_due_by', v_new.evidence_due_by
+        )
+    );
+    if v_old.id is null then
+        perform internal.audit(
+            'payment.dispute_opened', 'app.disputes', v_new.id, null, pg_catalog.to_jsonb(v_new), v_new.reason
+        );
+        for v_ops in select u.id from app.users as u where u.role = 'ops' and u.deleted_at is null loop
+            perform internal.notify('dispute_opened', v_ops, 'dispute_opened:' || v_new.id, v_data);
+        end loop;
+    end if;
+    if v_old.outcome is null and v_new.outcome is not null then
+        perform internal.audit(
+            'payment.dispute_closed', 'app.disputes', v_new.id,
+            case when v_old.id is not null then pg_catalog.to_jsonb(v_old) end, pg_catalog.to_jsonb(v_new),
+            v_new.outcome
+        );
+        for v_ops in select u.id from app.users as u where u.role = 'ops' and u.deleted_at is null loop
+            perform internal.notify('dispute_closed', v_ops, 'dispute_closed:' || v_new.id, v_data);
+        end loop;
+        return 'dispute ' || v_new.outcome;
+    end if;
+    return case when v_old.id is null then 'dispute opened' else 'dispute updated' end;
+end
+$$;
+comment on function internal.apply_dispute_event(text, jsonb) is
+'Record a charge.dispute.* event: the dispute, the booking''s flag, ops emailed when it opens and closes, the audit log.';
+
 create or replace function internal.process_stripe_event(p_event jsonb)
 returns text
 language plpgsql
@@ -462,6 +566,8 @@ begin
     perform pg_catalog.set_config('bookiji.actor', 'stripe', true);
     if v_type like 'payment_intent.%' then
         return internal.apply_payment_intent_event(v_type, v_object);
+    elsif v_type like 'charge.dispute.%' then
+        return internal.apply_dispute_event(v_type, v_object);
     elsif v_type like 'refund.%' or v_type = 'charge.refund.updated' then
         return internal.apply_refund_object(v_object);
     elsif v_type = 'charge.refunded' then

@@ -72,6 +72,8 @@ as $$
         ('review_booking', 'body'),
         ('set_notification_preference', 'email'),
         ('set_notification_preference', 'sms'),
+        ('set_tax_registration', 'gst_number'),
+        ('set_tax_registration', 'qst_number'),
         ('update_me', 'full_name'),
         ('update_me', 'locale'),
         ('update_me', 'phone')

@@ -165,6 +165,8 @@ CASES = [
             ("booking_confirmed", "customer"),
             ("booking_new", "provider"),
             ("booking_reminder", "customer"),
+            # the payment that confirmed it: its receipt (87_receipts.sql)
+            ("payment_receipt", "customer"),
         },
     ),
     Case(

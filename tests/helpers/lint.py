@@ -70,6 +70,13 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     ),
     "api.confirm_booking(uuid,uuid)": CUSTOMER,
     "api.booking_payment(uuid)": CUSTOMER,
+    # money (issue 22): a provider's sales-tax registration and statement, a customer's
+    # receipt, ops' disputes
+    "api.set_tax_registration(text,text)": frozenset({"provider"}),
+    "api.my_tax_registration()": frozenset({"provider"}),
+    "api.provider_statement(date,date)": frozenset({"provider"}),
+    "api.booking_receipt(uuid)": CUSTOMER,
+    "api.ops_disputes(boolean)": OPS,
     # after booking: the parties; the outcome is the provider's; the balance ops too
     "api.cancel_booking(uuid,text)": PARTIES,
     "api.cancellation_preview(uuid)": PARTIES,

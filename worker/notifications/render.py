@@ -107,6 +107,69 @@ def booking_view(b: Booking, locale: str) -> dict[str, Any]:
     }
 
 
+def _cents(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PermanentError(f"notification data: {key} must be a whole number of cents")
+    return value
+
+
+def _rate(value: Any, locale: str) -> str:
+    """A tax rate as a percentage: ``9.975%`` / ``9,975 %``."""
+    text = f"{(Decimal(str(value)) * 100).normalize():f}"
+    return f"{text.replace('.', ',')}{NNBSP}%" if locale == "fr" else f"{text}%"
+
+
+def receipt_view(data: Any, locale: str) -> dict[str, Any] | None:
+    """The receipt of ``internal.booking_receipt_json``, its amounts written for the locale."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise PermanentError("notification data: receipt must be an object")
+    currency = str(data.get("currency") or "CAD")
+    found = data.get("charge")
+    charge: dict[str, Any] = found if isinstance(found, dict) else {}
+
+    def m(cents: int) -> str:
+        return money(cents, currency, locale)
+
+    return {
+        "price": m(_cents(data, "price_cents")),
+        "gst": m(_cents(data, "gst_cents")),
+        "qst": m(_cents(data, "qst_cents")),
+        "gst_rate": _rate(data.get("gst_rate") or 0, locale),
+        "qst_rate": _rate(data.get("qst_rate") or 0, locale),
+        "gst_number": data.get("gst_number"),
+        "qst_number": data.get("qst_number"),
+        "total": m(_cents(data, "total_cents")),
+        "deposit": m(_cents(data, "deposit_cents")) if _cents(data, "deposit_cents") else None,
+        "charge_base": m(_cents(charge, "base_cents")),
+        "charge_gst": m(_cents(charge, "gst_cents")),
+        "charge_qst": m(_cents(charge, "qst_cents")),
+        "paid": m(_cents(data, "paid_cents")),
+        "refunded": m(_cents(data, "refunded_cents")),
+        "refunded_cents": _cents(data, "refunded_cents"),
+        "balance_due": m(max(_cents(data, "total_cents") - _cents(data, "paid_cents"), 0)),
+        "balance_due_cents": max(_cents(data, "total_cents") - _cents(data, "paid_cents"), 0),
+    }
+
+
+def dispute_view(data: Any, locale: str) -> dict[str, Any] | None:
+    """A dispute of ``internal.apply_dispute_event``: id, amount, reason, status, outcome."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise PermanentError("notification data: dispute must be an object")
+    return {
+        "id": str(data.get("id")),
+        "amount": money(_cents(data, "amount_cents"), str(data.get("currency") or "CAD"), locale),
+        "reason": str(data.get("reason")),
+        "status": str(data.get("status")),
+        "outcome": data.get("outcome"),
+        "evidence_due_by": data.get("evidence_due_by"),
+    }
+
+
 @dataclass(frozen=True)
 class RenderedEmail:
     subject: str
@@ -141,6 +204,8 @@ def variables(n: Notification) -> dict[str, Any]:
         "stars": n.data.get("stars"),
         "app_url": settings.env("APP_URL").rstrip("/"),
         "b": booking_view(n.booking, locale) if n.booking is not None else None,
+        "receipt": receipt_view(n.data.get("receipt"), locale),
+        "dispute": dispute_view(n.data.get("dispute"), locale),
     }
 
 

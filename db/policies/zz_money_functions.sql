@@ -1,0 +1,16 @@
+-- Taxes (39_taxes.sql): a provider registers and reads its own numbers; the
+-- quote's offers (api.my_quote_offers, read by customers) show the taxes.
+grant execute on function
+api.set_tax_registration(text, text),
+internal.set_tax_registration(text, text),
+api.my_tax_registration(),
+internal.my_tax_registration()
+to provider;
+grant execute on function internal.provider_taxes(uuid, integer) to customer;
+
+-- Receipts and statements (87_receipts.sql): a customer's own receipt, a provider's own statement.
+grant execute on function api.booking_receipt(uuid), internal.booking_receipt(uuid) to customer;
+grant execute on function api.provider_statement(date, date), internal.provider_statement(date, date) to provider;
+
+-- Disputes (71_disputes.sql): ops only (row-level security on app.disputes agrees).
+grant execute on function api.ops_disputes(boolean) to ops;
