@@ -1659,8 +1659,8 @@ class RpcAnalyticsTodayPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    provider_id: UUID
-    tz: str
+    provider_id: UUID | None = None
+    tz: str | None = None
 
 
 class RpcAnalyticsTodayPostResponseItem(BaseModel):

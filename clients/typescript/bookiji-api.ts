@@ -8469,9 +8469,9 @@ export interface operations {
     };
     analytics_today: {
         parameters: {
-            query: {
-                tz: string;
-                provider_id: string;
+            query?: {
+                tz?: string;
+                provider_id?: string;
             };
             header?: never;
             path?: never;
@@ -8601,8 +8601,8 @@ export interface operations {
             content: {
                 "application/json": {
                     /** Format: uuid */
-                    provider_id: string;
-                    tz: string;
+                    provider_id?: string;
+                    tz?: string;
                 };
             };
         };

@@ -41,6 +41,8 @@ as $$
         ('analytics_provider', 'tz'),
         ('analytics_revenue', 'provider_id'),
         ('analytics_revenue', 'tz'),
+        ('analytics_today', 'provider_id'),
+        ('analytics_today', 'tz'),
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
         ('edit_review', 'body'),
