@@ -97,13 +97,19 @@ as $$
         'fee_cents', m.fee_cents,
         'net_cents', m.captured_cents - m.refund_pending_cents - m.refund_succeeded_cents,
         'refundable_cents', m.captured_cents - m.refund_pending_cents - m.refund_succeeded_cents
+    ) || x.bal || pg_catalog.jsonb_build_object(
+        -- everything the customer paid: the card charge and the balance after a deposit
+        -- (at the venue or by card: 57_balance.sql)
+        'settled_cents', m.captured_cents + (x.bal ->> 'balance_paid_cents')::integer
     )
     from app.bookings as b
+    cross join lateral (select internal.balance_due_json(b.id) as bal) as x
     cross join internal.booking_money(b.id) as m
     where b.id = p_booking_id
 $$;
 comment on function internal.balance_json(uuid) is
-'A booking''s balance as the API returns it: charged, refunded (pending and succeeded), fee, net.';
+$$A booking's balance as the API returns it: charged, refunded (pending and succeeded), fee, net; the
+balance after a deposit (internal.balance_due_json) and settled_cents (charged + balance paid).$$;
 
 -- --- balance -------------------------------------------------------------------------
 
@@ -137,6 +143,9 @@ comment on function api.booking_balance(uuid) is
 $$A booking's money: what was charged and refunded, the fee kept, and the net.
 
 charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
+After a deposit: balance_cents (price - deposit with its taxes: balance_base_cents, balance_gst_cents,
+balance_qst_cents), balance_status (none, open, charging, due, paid, void), balance_method (venue or
+card), balance_paid_cents, balance_paid_at; settled_cents (charged + balance paid).
 
 For the booking's customer, its provider's owner and ops.
 Errors: 400 invalid_input; 404 not_found (not your booking).$$;

@@ -46,7 +46,7 @@ as $$
             select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
         ), 0),
         'dispute_status', b.dispute_status
-    )
+    ) || internal.balance_due_json(b.id)
     from app.bookings as b
     inner join app.services as s on b.service_id = s.id
     inner join app.providers as p on b.provider_id = p.id
@@ -56,7 +56,8 @@ as $$
 $$;
 comment on function internal.booking_receipt_json(uuid) is
 $$A booking's receipt: price, GST and QST (with the provider's numbers), total, the deposit, the charge
-(base and its taxes), what was paid, refunded (pending or done), kept as a fee and lost to a dispute.$$;
+(base and its taxes), what was paid, refunded (pending or done), kept as a fee and lost to a dispute; the
+balance after a deposit and how it was paid (internal.balance_due_json).$$;
 
 create or replace function internal.booking_receipt(p_booking_id uuid)
 returns jsonb
@@ -92,7 +93,9 @@ GET /rpc/booking_receipt?booking_id=... Amounts in cents of currency: price_cent
 qst_cents (5% and 9.975% of the price, each rounded half up to the cent; 0 with a null number when
 the provider is not registered), total_cents; deposit_cents and charge (what the first payment asked
 for: the deposit or the price, with its own taxes); paid_cents, refunded_cents (pending or done),
-fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status.
+fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status; after a deposit,
+balance_cents (with balance_base_cents, balance_gst_cents, balance_qst_cents), balance_status (none, open,
+charging, due, paid, void), balance_method (venue or card), balance_paid_cents, balance_paid_at.
 Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not a customer);
 404 not_found (not your booking).$$;
 
@@ -159,8 +162,11 @@ begin
                 'status', b.status,
                 'price_cents', b.price_cents,
                 'charged_cents', pay.captured_cents,
-                'gst_cents', c.gst_cents,
-                'qst_cents', c.qst_cents,
+                -- the taxes of what was paid: the charge's and, once settled, the balance's
+                'gst_cents', c.gst_cents + coalesce(bal.gst_cents, 0),
+                'qst_cents', c.qst_cents + coalesce(bal.qst_cents, 0),
+                'balance_cents', coalesce(bal.amount_cents, 0),
+                'balance_method', bal.method,
                 'refunded_cents', coalesce((
                     select sum(r.amount_cents) from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
                 ), 0),
@@ -181,6 +187,7 @@ begin
         inner join app.payments as pay on b.id = pay.booking_id and pay.status = 'succeeded'
         cross join internal.booking_first_charge(b) as c
         cross join lateral (select internal.payout_json(b.id) as po) as x
+        left join app.balance_payments as bal on b.id = bal.booking_id and bal.status = 'succeeded'
         where
             b.provider_id = v_provider.id
             and pg_catalog.lower(b.during) >= (p_from::timestamp at time zone v_provider.time_zone)
@@ -204,6 +211,14 @@ begin
         ),
         'fees_cents', (select coalesce(sum((e ->> 'fees_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
         'payout_cents', (select coalesce(sum((e ->> 'payout_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'balance_venue_cents', (
+            select coalesce(sum((e ->> 'balance_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
+            where e ->> 'balance_method' = 'venue'
+        ),
+        'balance_card_cents', (
+            select coalesce(sum((e ->> 'balance_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
+            where e ->> 'balance_method' = 'card'
+        ),
         'lines', v_lines
     ) || pg_catalog.jsonb_build_object(
         'net_cents',
@@ -230,11 +245,13 @@ $$Your statement for a period (role provider): the paid bookings, gross, GST and
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
 status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
-charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
+paid at the venue or by card, taxes included), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
 Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
 your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
 bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
-disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+disputed_lost_cents, fees_cents, payout_cents, balance_venue_cents (balances you collected at the
+venue), balance_card_cents, net_cents (gross - refunded - lost disputes); your
 gst_number and qst_number.
 Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).$$;

@@ -76,6 +76,7 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.my_tax_registration()": frozenset({"provider"}),
     "api.provider_statement(date,date)": frozenset({"provider"}),
     "api.booking_receipt(uuid)": CUSTOMER,
+    "api.mark_balance_paid_at_venue(uuid)": frozenset({"provider"}),
     "api.ops_disputes(boolean)": OPS,
     # after booking: the parties; the outcome is the provider's; the balance ops too
     "api.cancel_booking(uuid,text)": PARTIES,
