@@ -826,6 +826,9 @@ $$;
 COMMENT ON FUNCTION api.booking_balance(booking_id uuid) IS 'A booking''s money: what was charged and refunded, the fee kept, and the net.
 
 charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
+After a deposit: balance_cents (price - deposit with its taxes: balance_base_cents, balance_gst_cents,
+balance_qst_cents), balance_status (none, open, charging, due, paid, void), balance_method (venue or
+card), balance_paid_cents, balance_paid_at; settled_cents (charged + balance paid).
 
 For the booking''s customer, its provider''s owner and ops.
 Errors: 400 invalid_input; 404 not_found (not your booking).';
@@ -897,7 +900,9 @@ GET /rpc/booking_receipt?booking_id=... Amounts in cents of currency: price_cent
 qst_cents (5% and 9.975% of the price, each rounded half up to the cent; 0 with a null number when
 the provider is not registered), total_cents; deposit_cents and charge (what the first payment asked
 for: the deposit or the price, with its own taxes); paid_cents, refunded_cents (pending or done),
-fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status.
+fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status; after a deposit,
+balance_cents (with balance_base_cents, balance_gst_cents, balance_qst_cents), balance_status (none, open,
+charging, due, paid, void), balance_method (venue or card), balance_paid_cents, balance_paid_at.
 Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not a customer);
 404 not_found (not your booking).';
 
@@ -1289,6 +1294,34 @@ $$;
 --
 
 COMMENT ON FUNCTION api.logout() IS 'Sign out: revoke the caller''s session; its access and refresh tokens stop working at once.';
+
+
+--
+-- Name: mark_balance_paid_at_venue(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.mark_balance_paid_at_venue(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.mark_balance_paid_at_venue(mark_balance_paid_at_venue.booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION mark_balance_paid_at_venue(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.mark_balance_paid_at_venue(booking_id uuid) IS 'Mark the balance of a booking taken with a deposit paid at the venue (role provider, your own bookings).
+
+POST /rpc/mark_balance_paid_at_venue {"booking_id": ...} once the appointment has started (confirmed or
+completed). The balance is price - deposit plus its taxes (the booking''s GST and QST minus the deposit''s).
+Calling it again returns the same answer and changes nothing. Returns booking_id, balance_cents,
+balance_base_cents, balance_gst_cents, balance_qst_cents, balance_status (paid), balance_method (venue),
+balance_paid_cents, balance_paid_at. Audited (payment.balance_paid_at_venue).
+Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not the provider);
+404 not_found (not your booking); 409 invalid_transition (no deposit, not started, cancelled, expired or
+no-show, deposit unpaid); 409 conflict (already charged to the card, or being charged).';
 
 
 --
@@ -1907,11 +1940,13 @@ COMMENT ON FUNCTION api.provider_statement(period_from date, period_to date) IS 
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
 status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
-charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
+paid at the venue or by card, taxes included), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
 Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
 your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
 bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
-disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+disputed_lost_cents, fees_cents, payout_cents, balance_venue_cents (balances you collected at the
+venue), balance_card_cents, net_cents (gross - refunded - lost disputes); your
 gst_number and qst_number.
 Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).';
@@ -5757,6 +5792,47 @@ largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
 
 
 --
+-- Name: balance_due_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.balance_due_json(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'balance_cents', coalesce(r.total_cents, 0),
+        'balance_base_cents', coalesce(r.base_cents, 0),
+        'balance_gst_cents', coalesce(r.gst_cents, 0),
+        'balance_qst_cents', coalesce(r.qst_cents, 0),
+        'balance_status', case
+            when r.total_cents is null then 'none'
+            when bp.status = 'succeeded' then 'paid'
+            when bp.status = 'due' then 'due'
+            when bp.status = 'pending' then 'charging'
+            when b.status in ('cancelled', 'expired', 'no_show') then 'void'
+            else 'open'
+        end,
+        'balance_method', bp.method,
+        'balance_paid_cents', coalesce(case when bp.status = 'succeeded' then bp.amount_cents end, 0),
+        'balance_paid_at', case when bp.status = 'succeeded' then bp.updated_at end
+    )
+    from app.bookings as b
+    left join internal.booking_remainder(b) as r on true
+    left join app.balance_payments as bp on b.id = bp.booking_id
+    where b.id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION balance_due_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.balance_due_json(p_booking_id uuid) IS 'A booking''s balance after its deposit and how it stands: balance_cents (base, gst, qst), balance_status
+(none: no deposit; open: not settled yet; charging; due: the card charge failed, the customer must pay;
+paid; void: cancelled, expired or no-show), balance_method (venue or card), balance_paid_cents and _at.';
+
+
+--
 -- Name: balance_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5776,8 +5852,13 @@ CREATE FUNCTION internal.balance_json(p_booking_id uuid) RETURNS jsonb
         'fee_cents', m.fee_cents,
         'net_cents', m.captured_cents - m.refund_pending_cents - m.refund_succeeded_cents,
         'refundable_cents', m.captured_cents - m.refund_pending_cents - m.refund_succeeded_cents
+    ) || x.bal || pg_catalog.jsonb_build_object(
+        -- everything the customer paid: the card charge and the balance after a deposit
+        -- (at the venue or by card: 57_balance.sql)
+        'settled_cents', m.captured_cents + (x.bal ->> 'balance_paid_cents')::integer
     )
     from app.bookings as b
+    cross join lateral (select internal.balance_due_json(b.id) as bal) as x
     cross join internal.booking_money(b.id) as m
     where b.id = p_booking_id
 $$;
@@ -5787,7 +5868,8 @@ $$;
 -- Name: FUNCTION balance_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.balance_json(p_booking_id uuid) IS 'A booking''s balance as the API returns it: charged, refunded (pending and succeeded), fee, net.';
+COMMENT ON FUNCTION internal.balance_json(p_booking_id uuid) IS 'A booking''s balance as the API returns it: charged, refunded (pending and succeeded), fee, net; the
+balance after a deposit (internal.balance_due_json) and settled_cents (charged + balance paid).';
 
 
 --
@@ -6294,7 +6376,7 @@ CREATE FUNCTION internal.booking_receipt_json(p_booking_id uuid) RETURNS jsonb
             select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
         ), 0),
         'dispute_status', b.dispute_status
-    )
+    ) || internal.balance_due_json(b.id)
     from app.bookings as b
     inner join app.services as s on b.service_id = s.id
     inner join app.providers as p on b.provider_id = p.id
@@ -6309,7 +6391,37 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.booking_receipt_json(p_booking_id uuid) IS 'A booking''s receipt: price, GST and QST (with the provider''s numbers), total, the deposit, the charge
-(base and its taxes), what was paid, refunded (pending or done), kept as a fee and lost to a dispute.';
+(base and its taxes), what was paid, refunded (pending or done), kept as a fee and lost to a dispute; the
+balance after a deposit and how it was paid (internal.balance_due_json).';
+
+
+--
+-- Name: booking_remainder(app.bookings); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_remainder(p_booking app.bookings) RETURNS TABLE(base_cents integer, gst_cents integer, qst_cents integer, total_cents integer)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- no row without a deposit (the first charge was the whole price and its taxes)
+    select r.base, r.gst, r.qst, r.base + r.gst + r.qst
+    from internal.booking_first_charge(p_booking) as f
+    cross join lateral (
+        select
+            p_booking.price_cents - f.base_cents,
+            p_booking.gst_cents - f.gst_cents,
+            p_booking.qst_cents - f.qst_cents
+    ) as r (base, gst, qst)
+    where p_booking.deposit_cents > 0 and r.base > 0
+$$;
+
+
+--
+-- Name: FUNCTION booking_remainder(p_booking app.bookings); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_remainder(p_booking app.bookings) IS 'A booking''s balance after its deposit: price - deposit, and the booking''s GST and QST minus the
+deposit''s (so deposit and balance add up to the booking''s taxes to the cent). No row without a deposit.';
 
 
 --
@@ -9255,6 +9367,86 @@ COMMENT ON FUNCTION internal.make_point(p_lat double precision, p_lng double pre
 
 
 --
+-- Name: mark_balance_paid_at_venue(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.mark_balance_paid_at_venue(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_party text;
+    v_booking app.bookings;
+    v_rem record;
+    v_existing app.balance_payments;
+    v_before jsonb;
+    v_after jsonb;
+begin
+    perform internal.require(p_booking_id, 'booking_id');
+    v_party := internal.booking_party(p_booking_id);
+    if v_party is null then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    if v_party <> 'provider' then
+        perform internal.fail('forbidden', 'only the booking''s provider marks its balance paid at the venue');
+    end if;
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id for no key update;
+    select * into v_existing from app.balance_payments as bp where bp.booking_id = p_booking_id for update;
+    if found and v_existing.method = 'venue' then
+        -- idempotent: marked already; nothing changes, nothing is audited again
+        return pg_catalog.jsonb_build_object('booking_id', p_booking_id) || internal.balance_due_json(p_booking_id);
+    end if;
+    if found and v_existing.status = 'succeeded' then
+        perform internal.fail('conflict', 'the balance was already charged to the customer''s card');
+    end if;
+    if found and v_existing.status = 'pending' then
+        perform internal.fail('conflict', 'the balance is being charged to the customer''s card; look again in a minute');
+    end if;
+    select * into v_rem from internal.booking_remainder(v_booking);
+    if not found then
+        perform internal.fail('invalid_transition', 'this booking has no balance: it was paid in full');
+    end if;
+    if v_booking.status not in ('confirmed', 'completed') then
+        perform internal.fail(
+            'invalid_transition', pg_catalog.format('a %s booking has no balance to collect', v_booking.status)
+        );
+    end if;
+    if pg_catalog.now() < pg_catalog.lower(v_booking.during) then
+        perform internal.fail(
+            'invalid_transition', 'the balance can be marked paid at the venue only once the appointment has started'
+        );
+    end if;
+    if not exists (select from app.payments as p where p.booking_id = p_booking_id and p.status = 'succeeded') then
+        perform internal.fail('invalid_transition', 'the deposit of this booking was not paid');
+    end if;
+    v_before := internal.balance_due_json(p_booking_id);
+    -- a card charge that failed (due) may still be settled at the venue
+    insert into app.balance_payments as bp (
+        booking_id, method, status, base_cents, gst_cents, qst_cents, amount_cents, marked_by
+    )
+    values (
+        p_booking_id, 'venue', 'succeeded', v_rem.base_cents, v_rem.gst_cents, v_rem.qst_cents, v_rem.total_cents,
+        internal.current_user_id()
+    )
+    on conflict (booking_id) do update
+        set method = 'venue', status = 'succeeded', marked_by = excluded.marked_by, updated_at = pg_catalog.now()
+        where bp.status = 'due';
+    v_after := pg_catalog.jsonb_build_object('booking_id', p_booking_id) || internal.balance_due_json(p_booking_id);
+    perform internal.audit('payment.balance_paid_at_venue', 'app.bookings', p_booking_id::text, v_before, v_after);
+    return v_after;
+end
+$$;
+
+
+--
+-- Name: FUNCTION mark_balance_paid_at_venue(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.mark_balance_paid_at_venue(p_booking_id uuid) IS 'The provider''s owner marks a started (confirmed or completed) booking''s balance paid at the venue: once,
+idempotent, audited. Definer: writes app.balance_payments and the audit log.';
+
+
+--
 -- Name: mark_booking(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -11952,8 +12144,11 @@ begin
                 'status', b.status,
                 'price_cents', b.price_cents,
                 'charged_cents', pay.captured_cents,
-                'gst_cents', c.gst_cents,
-                'qst_cents', c.qst_cents,
+                -- the taxes of what was paid: the charge's and, once settled, the balance's
+                'gst_cents', c.gst_cents + coalesce(bal.gst_cents, 0),
+                'qst_cents', c.qst_cents + coalesce(bal.qst_cents, 0),
+                'balance_cents', coalesce(bal.amount_cents, 0),
+                'balance_method', bal.method,
                 'refunded_cents', coalesce((
                     select sum(r.amount_cents) from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
                 ), 0),
@@ -11974,6 +12169,7 @@ begin
         inner join app.payments as pay on b.id = pay.booking_id and pay.status = 'succeeded'
         cross join internal.booking_first_charge(b) as c
         cross join lateral (select internal.payout_json(b.id) as po) as x
+        left join app.balance_payments as bal on b.id = bal.booking_id and bal.status = 'succeeded'
         where
             b.provider_id = v_provider.id
             and pg_catalog.lower(b.during) >= (p_from::timestamp at time zone v_provider.time_zone)
@@ -11997,6 +12193,14 @@ begin
         ),
         'fees_cents', (select coalesce(sum((e ->> 'fees_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
         'payout_cents', (select coalesce(sum((e ->> 'payout_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
+        'balance_venue_cents', (
+            select coalesce(sum((e ->> 'balance_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
+            where e ->> 'balance_method' = 'venue'
+        ),
+        'balance_card_cents', (
+            select coalesce(sum((e ->> 'balance_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
+            where e ->> 'balance_method' = 'card'
+        ),
         'lines', v_lines
     ) || pg_catalog.jsonb_build_object(
         'net_cents',
@@ -19012,6 +19216,59 @@ COMMENT ON TABLE app.analytics_provider_hours IS 'Rollup: the sums of app.analyt
 
 
 --
+-- Name: balance_payments; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.balance_payments (
+    booking_id uuid NOT NULL,
+    method text NOT NULL,
+    status text NOT NULL,
+    base_cents integer NOT NULL,
+    gst_cents integer NOT NULL,
+    qst_cents integer NOT NULL,
+    amount_cents integer NOT NULL,
+    stripe_payment_intent_id text,
+    marked_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT balance_payments_cents_check CHECK (((base_cents > 0) AND (gst_cents >= 0) AND (qst_cents >= 0) AND (amount_cents = ((base_cents + gst_cents) + qst_cents)))),
+    CONSTRAINT balance_payments_method_check CHECK ((method = ANY (ARRAY['venue'::text, 'card'::text]))),
+    CONSTRAINT balance_payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'due'::text, 'succeeded'::text]))),
+    CONSTRAINT balance_payments_venue_check CHECK (((method <> 'venue'::text) OR (status = 'succeeded'::text)))
+);
+
+ALTER TABLE ONLY app.balance_payments FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE balance_payments; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.balance_payments IS 'The balance after a deposit: paid at the venue (marked by the provider) or charged to the saved card; its amount and taxes.';
+
+
+--
+-- Name: COLUMN balance_payments.method; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.method IS 'venue: paid at the venue, marked by the provider; card: charged off-session.';
+
+
+--
+-- Name: COLUMN balance_payments.status; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.status IS 'pending: being charged; due: the charge failed, the customer must pay; succeeded: settled.';
+
+
+--
+-- Name: COLUMN balance_payments.marked_by; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.marked_by IS 'The provider''s owner who marked it paid at the venue.';
+
+
+--
 -- Name: booking_fees; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -20033,6 +20290,22 @@ ALTER TABLE ONLY app.analytics_provider_hours
 
 
 --
+-- Name: balance_payments balance_payments_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.balance_payments
+    ADD CONSTRAINT balance_payments_pkey PRIMARY KEY (booking_id);
+
+
+--
+-- Name: balance_payments balance_payments_stripe_payment_intent_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.balance_payments
+    ADD CONSTRAINT balance_payments_stripe_payment_intent_id_key UNIQUE (stripe_payment_intent_id);
+
+
+--
 -- Name: booking_fees booking_fees_booking_id_kind_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -20555,6 +20828,13 @@ CREATE INDEX analytics_booking_facts_provider_id_hour_idx ON app.analytics_booki
 --
 
 CREATE INDEX analytics_provider_hours_hour_idx ON app.analytics_provider_hours USING btree (hour);
+
+
+--
+-- Name: balance_payments_marked_by_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX balance_payments_marked_by_idx ON app.balance_payments USING btree (marked_by);
 
 
 --
@@ -21454,6 +21734,22 @@ CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON app.bookings FOR EACH ROW EX
 
 
 --
+-- Name: balance_payments balance_payments_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.balance_payments
+    ADD CONSTRAINT balance_payments_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: balance_payments balance_payments_marked_by_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.balance_payments
+    ADD CONSTRAINT balance_payments_marked_by_fkey FOREIGN KEY (marked_by) REFERENCES app.users(id) ON DELETE SET NULL;
+
+
+--
 -- Name: booking_fees booking_fees_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -21834,6 +22130,12 @@ ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_provider_hours ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: balance_payments; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.balance_payments ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: booking_fees; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -22133,6 +22435,20 @@ CREATE POLICY select_ops ON app.analytics_provider_hours FOR SELECT TO ops USING
 --
 
 COMMENT ON POLICY select_ops ON app.analytics_provider_hours IS 'Ops staff read every provider''s rollup rows.';
+
+
+--
+-- Name: balance_payments select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.balance_payments FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON balance_payments; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.balance_payments IS 'Ops staff read every booking''s balance payment.';
 
 
 --
@@ -23028,4 +23344,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203040100'),
     ('20261203070000'),
     ('20261203080000'),
-    ('20261203080100');
+    ('20261203080100'),
+    ('20261203110000');

@@ -32,6 +32,7 @@ export default {
     "hide_review": ["reason", "review_id"],
     "login": ["email", "password"],
     "logout": [],
+    "mark_balance_paid_at_venue": ["booking_id"],
     "mark_booking": ["booking_id", "outcome"],
     "me": [],
     "my_booking_history": ["before_id", "limit", "status"],

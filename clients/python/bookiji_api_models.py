@@ -1929,6 +1929,13 @@ class RpcLogoutPostRequest(BaseModel):
     )
 
 
+class RpcMarkBalancePaidAtVenuePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    booking_id: UUID
+
+
 class RpcMarkBookingPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',

@@ -821,6 +821,9 @@ export interface paths {
          * @description A booking's money: what was charged and refunded, the fee kept, and the net.
          *
          *     charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
+         *     After a deposit: balance_cents (price - deposit with its taxes: balance_base_cents, balance_gst_cents,
+         *     balance_qst_cents), balance_status (none, open, charging, due, paid, void), balance_method (venue or
+         *     card), balance_paid_cents, balance_paid_at; settled_cents (charged + balance paid).
          *
          *     For the booking's customer, its provider's owner and ops.
          *     Errors: 400 invalid_input; 404 not_found (not your booking).
@@ -832,6 +835,9 @@ export interface paths {
          * @description A booking's money: what was charged and refunded, the fee kept, and the net.
          *
          *     charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
+         *     After a deposit: balance_cents (price - deposit with its taxes: balance_base_cents, balance_gst_cents,
+         *     balance_qst_cents), balance_status (none, open, charging, due, paid, void), balance_method (venue or
+         *     card), balance_paid_cents, balance_paid_at; settled_cents (charged + balance paid).
          *
          *     For the booking's customer, its provider's owner and ops.
          *     Errors: 400 invalid_input; 404 not_found (not your booking).
@@ -918,7 +924,9 @@ export interface paths {
          *     qst_cents (5% and 9.975% of the price, each rounded half up to the cent; 0 with a null number when
          *     the provider is not registered), total_cents; deposit_cents and charge (what the first payment asked
          *     for: the deposit or the price, with its own taxes); paid_cents, refunded_cents (pending or done),
-         *     fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status.
+         *     fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status; after a deposit,
+         *     balance_cents (with balance_base_cents, balance_gst_cents, balance_qst_cents), balance_status (none, open,
+         *     charging, due, paid, void), balance_method (venue or card), balance_paid_cents, balance_paid_at.
          *     Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not a customer);
          *     404 not_found (not your booking).
          */
@@ -932,7 +940,9 @@ export interface paths {
          *     qst_cents (5% and 9.975% of the price, each rounded half up to the cent; 0 with a null number when
          *     the provider is not registered), total_cents; deposit_cents and charge (what the first payment asked
          *     for: the deposit or the price, with its own taxes); paid_cents, refunded_cents (pending or done),
-         *     fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status.
+         *     fee_cents (kept on a late cancellation), disputed_lost_cents; dispute_status; after a deposit,
+         *     balance_cents (with balance_base_cents, balance_gst_cents, balance_qst_cents), balance_status (none, open,
+         *     charging, due, paid, void), balance_method (venue or card), balance_paid_cents, balance_paid_at.
          *     Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not a customer);
          *     404 not_found (not your booking).
          */
@@ -1364,6 +1374,35 @@ export interface paths {
          * @description Sign out: revoke the caller's session; its access and refresh tokens stop working at once.
          */
         post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/mark_balance_paid_at_venue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the balance of a booking taken with a deposit paid at the venue (role provider, your own bookings).
+         * @description Mark the balance of a booking taken with a deposit paid at the venue (role provider, your own bookings).
+         *
+         *     POST /rpc/mark_balance_paid_at_venue {"booking_id": ...} once the appointment has started (confirmed or
+         *     completed). The balance is price - deposit plus its taxes (the booking's GST and QST minus the deposit's).
+         *     Calling it again returns the same answer and changes nothing. Returns booking_id, balance_cents,
+         *     balance_base_cents, balance_gst_cents, balance_qst_cents, balance_status (paid), balance_method (venue),
+         *     balance_paid_cents, balance_paid_at. Audited (payment.balance_paid_at_venue).
+         *     Errors: 400 invalid_input (booking_id missing); 401 not_authenticated; 403 forbidden (not the provider);
+         *     404 not_found (not your booking); 409 invalid_transition (no deposit, not started, cancelled, expired or
+         *     no-show, deposit unpaid); 409 conflict (already charged to the card, or being charged).
+         */
+        post: operations["mark_balance_paid_at_venue"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2055,11 +2094,13 @@ export interface paths {
          *     GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
          *     [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
          *     status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
-         *     charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+         *     charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
+         *     paid at the venue or by card, taxes included), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
          *     Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
          *     your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
          *     bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
-         *     disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+         *     disputed_lost_cents, fees_cents, payout_cents, balance_venue_cents (balances you collected at the
+         *     venue), balance_card_cents, net_cents (gross - refunded - lost disputes); your
          *     gst_number and qst_number.
          *     Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
          *     401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).
@@ -2073,11 +2114,13 @@ export interface paths {
          *     GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
          *     [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
          *     status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
-         *     charge), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
+         *     charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
+         *     paid at the venue or by card, taxes included), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
          *     Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
          *     your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
          *     bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
-         *     disputed_lost_cents, fees_cents, payout_cents, net_cents (gross - refunded - lost disputes); your
+         *     disputed_lost_cents, fees_cents, payout_cents, balance_venue_cents (balances you collected at the
+         *     venue), balance_card_cents, net_cents (gross - refunded - lost disputes); your
          *     gst_number and qst_number.
          *     Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
          *     401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).
@@ -11758,6 +11801,114 @@ export interface operations {
             };
             /** @description not_found: No such object visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    mark_balance_paid_at_venue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    booking_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description conflict: The request conflicts with the current state. invalid_transition: The booking's current state does not allow this change. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
