@@ -26,7 +26,8 @@ create table app.balance_payments (
 comment on table app.balance_payments is
 'The balance after a deposit: paid at the venue (marked by the provider) or charged to the saved card; its amount and taxes.';
 comment on column app.balance_payments.method is 'venue: paid at the venue, marked by the provider; card: charged off-session.';
-comment on column app.balance_payments.status is 'pending: being charged; due: the charge failed, the customer must pay; succeeded: settled.';
+comment on column app.balance_payments.status is
+'pending: being charged; due: the charge failed, the customer must pay; succeeded: settled.';
 comment on column app.balance_payments.marked_by is 'The provider''s owner who marked it paid at the venue.';
 create index balance_payments_marked_by_idx on app.balance_payments (marked_by);
 

@@ -40,7 +40,9 @@ def _shop(api: stack.PostgREST, admin: psycopg.Connection[Any], deposit_cents: i
     return shop
 
 
-def _paid_booking(admin: psycopg.Connection[Any], shop: bk.Shop) -> tuple[dict[str, Any], uuid.UUID]:
+def _paid_booking(
+    admin: psycopg.Connection[Any], shop: bk.Shop
+) -> tuple[dict[str, Any], uuid.UUID]:
     customer = create_user(admin, "customer")
     b = bk.book(admin, shop, catalog.next_weekday(2, at="10:00"), customer)
     assert bk.pay(admin, b) == "booking confirmed"
@@ -65,7 +67,9 @@ def test_the_provider_marks_the_balance_paid_at_the_venue_and_every_view_agrees(
     assert b["payment"]["amount_cents"] == 1162
     provider = mint("provider", shop.owner_id)
 
-    before = httpx.get(f"{api.url}/rpc/booking_balance?booking_id={b['id']}", headers=bearer(provider))
+    before = httpx.get(
+        f"{api.url}/rpc/booking_balance?booking_id={b['id']}", headers=bearer(provider)
+    )
     assert before.status_code == 200, before.text
     assert (before.json()["balance_cents"], before.json()["balance_status"]) == (3449, "open")
     assert before.json()["settled_cents"] == 1162
@@ -78,8 +82,16 @@ def test_the_provider_marks_the_balance_paid_at_the_venue_and_every_view_agrees(
     done = _mark(api, provider, b["id"])
     assert done.status_code == 200, done.text
     body = done.json()
-    assert (body["balance_status"], body["balance_method"], body["balance_paid_cents"]) == ("paid", "venue", 3449)
-    assert (body["balance_base_cents"], body["balance_gst_cents"], body["balance_qst_cents"]) == (3000, 150, 299)
+    assert (body["balance_status"], body["balance_method"], body["balance_paid_cents"]) == (
+        "paid",
+        "venue",
+        3449,
+    )
+    assert (body["balance_base_cents"], body["balance_gst_cents"], body["balance_qst_cents"]) == (
+        3000,
+        150,
+        299,
+    )
 
     again = _mark(api, provider, b["id"])
     assert again.status_code == 200, again.text
@@ -90,12 +102,19 @@ def test_the_provider_marks_the_balance_paid_at_the_venue_and_every_view_agrees(
     ).fetchone() or [None]
     assert audits == 1
 
-    money = httpx.get(f"{api.url}/rpc/booking_balance?booking_id={b['id']}", headers=bearer(provider)).json()
+    money = httpx.get(
+        f"{api.url}/rpc/booking_balance?booking_id={b['id']}", headers=bearer(provider)
+    ).json()
     # price + taxes = 4010 + 201 + 400: the deposit by card, the rest at the venue
-    assert (money["charged_cents"], money["balance_paid_cents"], money["settled_cents"]) == (1162, 3449, 4611)
+    assert (money["charged_cents"], money["balance_paid_cents"], money["settled_cents"]) == (
+        1162,
+        3449,
+        4611,
+    )
 
     receipt = httpx.get(
-        f"{api.url}/rpc/booking_receipt?booking_id={b['id']}", headers=bearer(mint("customer", customer))
+        f"{api.url}/rpc/booking_receipt?booking_id={b['id']}",
+        headers=bearer(mint("customer", customer)),
     )
     assert receipt.status_code == 200, receipt.text
     r = receipt.json()
@@ -111,13 +130,19 @@ def test_the_provider_marks_the_balance_paid_at_the_venue_and_every_view_agrees(
     assert statement.status_code == 200, statement.text
     s = statement.json()
     [line] = [x for x in s["lines"] if x["booking_id"] == str(b["id"])]
-    assert (line["charged_cents"], line["balance_cents"], line["balance_method"]) == (1162, 3449, "venue")
+    assert (line["charged_cents"], line["balance_cents"], line["balance_method"]) == (
+        1162,
+        3449,
+        "venue",
+    )
     assert (line["gst_cents"], line["qst_cents"]) == (201, 400)
     assert s["balance_venue_cents"] == 3449 and s["balance_card_cents"] == 0
     assert s["gross_cents"] + s["balance_venue_cents"] == 4611
 
 
-def test_bad_inputs_and_other_people_are_refused(api: stack.PostgREST, admin: psycopg.Connection[Any]) -> None:
+def test_bad_inputs_and_other_people_are_refused(
+    api: stack.PostgREST, admin: psycopg.Connection[Any]
+) -> None:
     shop = _shop(api, admin, deposit_cents=1010)
     b, customer = _paid_booking(admin, shop)
     bk.starts_in(admin, b["id"], "-10 minutes")
@@ -148,6 +173,11 @@ def test_bad_inputs_and_other_people_are_refused(api: stack.PostgREST, admin: ps
     assert resp.status_code == 409, resp.text
     assert resp.json()["hint"] == "invalid_transition"
     money = httpx.get(
-        f"{api.url}/rpc/booking_balance?booking_id={paid['id']}", headers=bearer(mint("provider", full.owner_id))
+        f"{api.url}/rpc/booking_balance?booking_id={paid['id']}",
+        headers=bearer(mint("provider", full.owner_id)),
     ).json()
-    assert (money["balance_status"], money["balance_cents"], money["settled_cents"]) == ("none", 0, 4611)
+    assert (money["balance_status"], money["balance_cents"], money["settled_cents"]) == (
+        "none",
+        0,
+        4611,
+    )

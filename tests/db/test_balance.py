@@ -48,7 +48,11 @@ def test_deposit_and_balance_add_up_to_the_booking(
             "select c.total_cents from app.bookings as b cross join internal.booking_first_charge(b) as c where b.id = %s",
             (b["id"],),
         ).fetchone()
-        taxes = one(db, "select price_cents + gst_cents + qst_cents from app.bookings where id = %s", b["id"])
+        taxes = one(
+            db,
+            "select price_cents + gst_cents + qst_cents from app.bookings where id = %s",
+            b["id"],
+        )
         assert first is not None and first[0] + row[3] == taxes
 
 
@@ -78,8 +82,14 @@ def test_a_failed_card_charge_may_still_be_paid_at_the_venue(
     shop, b = started
     _card_row(db, b["id"], "due")
     assert one(db, "select internal.balance_due_json(%s) ->> 'balance_status'", b["id"]) == "due"
-    out = call_as(db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"])
-    assert (out["balance_status"], out["balance_method"], out["balance_paid_cents"]) == ("paid", "venue", 3449)
+    out = call_as(
+        db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"]
+    )
+    assert (out["balance_status"], out["balance_method"], out["balance_paid_cents"]) == (
+        "paid",
+        "venue",
+        3449,
+    )
 
 
 @pytest.mark.parametrize("status", ["succeeded", "pending"])
@@ -89,9 +99,13 @@ def test_a_balance_charged_or_being_charged_to_the_card_is_not_marked_at_the_ven
     shop, b = started
     _card_row(db, b["id"], status)
     with pytest.raises(psycopg.Error) as err:
-        call_as(db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"])
+        call_as(
+            db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"]
+        )
     assert err.value.diag.message_hint == "conflict"
-    assert one(db, "select method from app.balance_payments where booking_id = %s", b["id"]) == "card"
+    assert (
+        one(db, "select method from app.balance_payments where booking_id = %s", b["id"]) == "card"
+    )
 
 
 def test_a_cancelled_or_no_show_booking_has_no_balance_to_collect(
@@ -100,7 +114,9 @@ def test_a_cancelled_or_no_show_booking_has_no_balance_to_collect(
     shop, b = started
     call_as(db, "provider", shop.owner_id, "select internal.mark_booking(%s, 'no_show')", b["id"])
     with pytest.raises(psycopg.Error) as err:
-        call_as(db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"])
+        call_as(
+            db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"]
+        )
     assert err.value.diag.message_hint == "invalid_transition"
     assert one(db, "select internal.balance_due_json(%s) ->> 'balance_status'", b["id"]) == "void"
 
@@ -110,10 +126,25 @@ def test_a_completed_booking_balance_is_marked_once(
 ) -> None:
     shop, b = started
     call_as(db, "provider", shop.owner_id, "select internal.mark_booking(%s, 'completed')", b["id"])
-    first = call_as(db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"])
-    second = call_as(db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"])
+    first = call_as(
+        db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"]
+    )
+    second = call_as(
+        db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"]
+    )
     assert first == second and first["balance_paid_cents"] == 3449
-    assert one(db, "select count(*) from audit.action_log where action = 'payment.balance_paid_at_venue'") == 1
+    assert (
+        one(
+            db,
+            "select count(*) from audit.action_log where action = 'payment.balance_paid_at_venue'",
+        )
+        == 1
+    )
     with pytest.raises(psycopg.Error) as err:
-        db.execute("update app.balance_payments set amount_cents = 1 where booking_id = %s", (b["id"],))
-    assert "balance_payments_cents_check" in str(err.value) or err.value.diag.message_hint == "invalid_input"
+        db.execute(
+            "update app.balance_payments set amount_cents = 1 where booking_id = %s", (b["id"],)
+        )
+    assert (
+        "balance_payments_cents_check" in str(err.value)
+        or err.value.diag.message_hint == "invalid_input"
+    )
