@@ -288,6 +288,15 @@ as $$
         ('disputes_reason_check', 'internal_error', 'the dispute could not be recorded'),
         ('disputes_status_check', 'internal_error', 'the dispute could not be recorded'),
         ('disputes_outcome_check', 'internal_error', 'the dispute could not be recorded'),
+        -- the balance after a deposit (57_balance.sql; written by definers only)
+        ('balance_payments_pkey', 'conflict', 'the balance of this booking is already settled'),
+        ('balance_payments_booking_id_fkey', 'not_found', 'no such booking'),
+        ('balance_payments_marked_by_fkey', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_stripe_payment_intent_id_key', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_method_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_status_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_venue_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_cents_check', 'internal_error', 'the balance payment could not be recorded'),
         -- Stripe Connect (55_connect.sql; written by definers only)
         ('payout_accounts_pkey', 'internal_error', 'the payout account could not be recorded'),
         ('payout_accounts_provider_id_fkey', 'not_found', 'the provider does not exist'),
