@@ -38,7 +38,9 @@ def _rpc(url: str, name: str, role: str, sub: Any, body: dict[str, Any]) -> http
 
 
 def _day(days: int = 3) -> datetime:
-    return (datetime.now(UTC) + timedelta(days=days)).replace(hour=15, minute=0, second=0, microsecond=0)
+    return (datetime.now(UTC) + timedelta(days=days)).replace(
+        hour=15, minute=0, second=0, microsecond=0
+    )
 
 
 def _window(start: datetime, hours: int = 4) -> dict[str, str]:
@@ -60,7 +62,9 @@ def test_a_cancelled_booking_and_an_expired_hold_notify_the_matching_entries_onc
         db, other, start + timedelta(hours=2), status="pending_payment",
         hold_expires_at=datetime.now(UTC) + timedelta(minutes=10),
     )  # fmt: skip
-    the_booker = db.execute("select customer_id from app.bookings where id = %s", (booked,)).fetchone()
+    the_booker = db.execute(
+        "select customer_id from app.bookings where id = %s", (booked,)
+    ).fetchone()
     assert the_booker is not None
     alice = create_user(db, locale="fr", full_name="Élodie Tremblay")  # the service
     bob = create_user(db, full_name="Bob Stone")  # the provider, a window that misses it
@@ -113,7 +117,9 @@ def test_a_cancelled_booking_and_an_expired_hold_notify_the_matching_entries_onc
 
         mine = httpx.get(f"{server.url}/rpc/my_waitlist", headers=bearer(mint("customer", alice)))
         assert mine.status_code == 200, mine.text
-        assert [(e["status"], e["notified_at"] is not None) for e in mine.json()] == [("notified", True)]
+        assert [(e["status"], e["notified_at"] is not None) for e in mine.json()] == [
+            ("notified", True)
+        ]
         bobs = httpx.get(f"{server.url}/rpc/my_waitlist", headers=bearer(mint("customer", bob)))
         assert [e["status"] for e in bobs.json()] == ["active"]
 
@@ -226,7 +232,9 @@ def test_only_a_signed_in_customer_joins_and_an_unknown_service_is_a_404(
     api: stack.PostgREST, admin: psycopg.Connection[Any]
 ) -> None:
     window = _window(_day())
-    anon = httpx.post(f"{api.url}/rpc/join_waitlist", json={"service_id": str(uuid.uuid4()), **window})
+    anon = httpx.post(
+        f"{api.url}/rpc/join_waitlist", json={"service_id": str(uuid.uuid4()), **window}
+    )
     assert anon.status_code == 401, anon.text
     provider = _rpc(api.url, "join_waitlist", "provider", create_user(admin, "provider"),
                     {"service_id": str(uuid.uuid4()), **window})  # fmt: skip

@@ -182,7 +182,9 @@ def opening_view(data: dict[str, Any], locale: str, app_url: str) -> dict[str, A
     except (KeyError, ValueError, ZoneInfoNotFoundError) as exc:
         raise PermanentError(f"notification data: bad waitlist opening ({exc})") from None
     starts, ends = starts.astimezone(zone), ends.astimezone(zone)
-    query = urlencode({"service_id": str(data.get("service_id")), "starts_at": str(data["starts_at"])})
+    query = urlencode(
+        {"service_id": str(data.get("service_id")), "starts_at": str(data["starts_at"])}
+    )
     return {
         "service": str(data.get("service_name")),
         "provider": str(data.get("provider_name")),
