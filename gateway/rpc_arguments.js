@@ -39,6 +39,7 @@ export default {
     "my_booking_history": ["before_id", "limit", "status"],
     "my_notifications": ["limit"],
     "my_payout_account": [],
+    "my_price_suggestions": ["days"],
     "my_provider_bookings": ["after_id", "booking_id", "customer_id", "from", "limit", "service_id", "status", "to"],
     "my_tax_registration": [],
     "my_waitlist": ["limit"],

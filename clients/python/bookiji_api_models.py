@@ -2083,6 +2083,21 @@ class RpcMyPayoutAccountPostRequest(BaseModel):
     )
 
 
+class RpcMyPriceSuggestionsGetResponse(RootModel[list[Any]]):
+    root: list[Any]
+
+
+class RpcMyPriceSuggestionsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    days: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 30
+
+
+class RpcMyPriceSuggestionsPostResponse(RootModel[list[Any]]):
+    root: list[Any]
+
+
 class RpcMyProviderBookingsGetResponseItem(BaseModel):
     cancel_reason: str | None = None
     cancelled_at: AwareDatetime | None = None

@@ -1570,6 +1570,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/my_price_suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pricing suggestions for your own active services, from the last `days` days (7 to 365, default 30).
+         * @description Pricing suggestions for your own active services, from the last `days` days (7 to 365, default 30).
+         *
+         *     Role provider; only your own services. Each row: service_id, service_name, category, price_cents, currency,
+         *     suggestion (raise, lower or keep), suggested_low_cents, suggested_high_cents, and reasons: a list of
+         *     {kind, text, figures}, kind demand (quotes it appeared in and won, against the win rate of every offer of
+         *     the category in quotes asked within your radius), supply (other providers' prices of the category within
+         *     your radius, scaled to the service's duration: quartiles), fill (booked minutes over your weekly hours'
+         *     open minutes), or no_data.
+         *     Raise: won at least 1.5 times the market's rate over 5 or more appearances, or hours 80% booked or more.
+         *     Lower: priced above the peers' median and passed over (half the market's rate or less, or never chosen,
+         *     over 5 or more appearances) or hours under 20% booked. Otherwise keep (within 5%).
+         *     Errors: 400 invalid_input (days); 401; 403 forbidden (not a provider); 404 not_found (no provider profile).
+         */
+        get: operations["my_price_suggestions"];
+        put?: never;
+        /**
+         * Pricing suggestions for your own active services, from the last `days` days (7 to 365, default 30).
+         * @description Pricing suggestions for your own active services, from the last `days` days (7 to 365, default 30).
+         *
+         *     Role provider; only your own services. Each row: service_id, service_name, category, price_cents, currency,
+         *     suggestion (raise, lower or keep), suggested_low_cents, suggested_high_cents, and reasons: a list of
+         *     {kind, text, figures}, kind demand (quotes it appeared in and won, against the win rate of every offer of
+         *     the category in quotes asked within your radius), supply (other providers' prices of the category within
+         *     your radius, scaled to the service's duration: quartiles), fill (booked minutes over your weekly hours'
+         *     open minutes), or no_data.
+         *     Raise: won at least 1.5 times the market's rate over 5 or more appearances, or hours 80% booked or more.
+         *     Lower: priced above the peers' median and passed over (half the market's rate or less, or never chosen,
+         *     over 5 or more appearances) or hours under 20% booked. Otherwise keep (within 5%).
+         *     Errors: 400 invalid_input (days); 401; 403 forbidden (not a provider); 404 not_found (no provider profile).
+         */
+        post: operations["my_price_suggestions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/my_provider_bookings": {
         parameters: {
             query?: never;
@@ -12943,6 +12989,202 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_price_suggestions: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    my_price_suggestions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: int32
+                     * @default 30
+                     */
+                    days?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown[];
                 };
             };
             /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */

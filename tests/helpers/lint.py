@@ -92,6 +92,7 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.join_waitlist(uuid,uuid,text,doubleprecision,doubleprecision,numeric,timestampwithtimezone,timestampwithtimezone)": CUSTOMER,
     "api.my_waitlist(integer)": CUSTOMER,
     "api.leave_waitlist(uuid)": CUSTOMER,
+    "api.my_price_suggestions(integer)": frozenset({"provider"}),
     "api.edit_review(uuid,integer,text)": CUSTOMER,
     "api.reply_to_review(uuid,text)": frozenset({"provider"}),
     "api.hide_review(uuid,text)": OPS,
