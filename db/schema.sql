@@ -1254,6 +1254,61 @@ Errors: 400 invalid_input (missing reason); 403 forbidden (not ops); 404 not_fou
 
 
 --
+-- Name: join_waitlist(uuid, uuid, text, double precision, double precision, numeric, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.join_waitlist(service_id uuid DEFAULT NULL::uuid, provider_id uuid DEFAULT NULL::uuid, category text DEFAULT NULL::text, lat double precision DEFAULT NULL::double precision, lng double precision DEFAULT NULL::double precision, radius_km numeric DEFAULT NULL::numeric, starts_at timestamp with time zone DEFAULT NULL::timestamp with time zone, ends_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.join_waitlist(
+        join_waitlist.service_id, join_waitlist.provider_id, join_waitlist.category,
+        join_waitlist.lat, join_waitlist.lng, join_waitlist.radius_km,
+        join_waitlist.starts_at, join_waitlist.ends_at
+    )
+$$;
+
+
+--
+-- Name: FUNCTION join_waitlist(service_id uuid, provider_id uuid, category text, lat double precision, lng double precision, radius_km numeric, starts_at timestamp with time zone, ends_at timestamp with time zone); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.join_waitlist(service_id uuid, provider_id uuid, category text, lat double precision, lng double precision, radius_km numeric, starts_at timestamp with time zone, ends_at timestamp with time zone) IS 'Ask to be told when a slot frees up: for one service (service_id), any service of one provider
+(provider_id), or any provider of a category (category slug) within radius_km (default 10) of lat/lng;
+the freed appointment must start at or after starts_at and end by ends_at (a window of at most 90 days ahead).
+
+Role customer. When a booking that matches is cancelled or its hold expires, you get one email
+(waitlist_opening) with a link to a fresh quote, and the entry becomes notified; the slot is not held
+for you. An entry whose window has ended is expired. At most 10 active entries per customer.
+Returns the entry: id, service_id, provider_id, category, lat, lng, radius_km, starts_at, ends_at,
+status, notified_at, created_at.
+Errors: 400 invalid_input (window missing, reversed, past or too far; not exactly one target; unknown
+category; lat/lng/radius out of range); 401 not_authenticated; 403 forbidden (not a customer);
+404 not_found (no such active service or provider); 429 too_many_waitlist_entries.';
+
+
+--
+-- Name: leave_waitlist(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.leave_waitlist(entry_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select internal.leave_waitlist(leave_waitlist.entry_id)
+$$;
+
+
+--
+-- Name: FUNCTION leave_waitlist(entry_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.leave_waitlist(entry_id uuid) IS 'Leave a waitlist: the entry becomes cancelled and is never notified (an entry already notified or
+cancelled is returned unchanged). Role customer; own entries only.
+Errors: 400 invalid_input (entry_id missing); 401; 403; 404 not_found (no such entry of yours).';
+
+
+--
 -- Name: login(text, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1453,6 +1508,36 @@ Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no
 
 
 --
+-- Name: my_price_suggestions(integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_price_suggestions(days integer DEFAULT 30) RETURNS SETOF jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.price_suggestions(my_price_suggestions.days)
+$$;
+
+
+--
+-- Name: FUNCTION my_price_suggestions(days integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_price_suggestions(days integer) IS 'Pricing suggestions for your own active services, from the last `days` days (7 to 365, default 30).
+
+Role provider; only your own services. Each row: service_id, service_name, category, price_cents, currency,
+suggestion (raise, lower or keep), suggested_low_cents, suggested_high_cents, and reasons: a list of
+{kind, text, figures}, kind demand (quotes it appeared in and won, against the win rate of every offer of
+the category in quotes asked within your radius), supply (other providers'' prices of the category within
+your radius, scaled to the service''s duration: quartiles), fill (booked minutes over your weekly hours''
+open minutes), or no_data.
+Raise: won at least 1.5 times the market''s rate over 5 or more appearances, or hours 80% booked or more.
+Lower: priced above the peers'' median and passed over (half the market''s rate or less, or never chosen,
+over 5 or more appearances) or hours under 20% booked. Otherwise keep (within 5%).
+Errors: 400 invalid_input (days); 401; 403 forbidden (not a provider); 404 not_found (no provider profile).';
+
+
+--
 -- Name: my_provider_bookings(timestamp with time zone, timestamp with time zone, text, uuid, uuid, uuid, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1501,6 +1586,27 @@ COMMENT ON FUNCTION api.my_tax_registration() IS 'Your business''s sales-tax reg
 the rates they make you charge and charges_taxes.
 
 Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).';
+
+
+--
+-- Name: my_waitlist(integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.my_waitlist("limit" integer DEFAULT 100) RETURNS SETOF jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.my_waitlist(my_waitlist."limit")
+$$;
+
+
+--
+-- Name: FUNCTION my_waitlist("limit" integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.my_waitlist("limit" integer) IS 'Your waitlist entries, newest first (at most limit, 1 to 500, default 100), each as join_waitlist
+returns it; status is active, notified, cancelled or expired (the window has ended).
+Role customer; only your own entries. Errors: 400 invalid_input (limit); 401; 403.';
 
 
 --
@@ -7133,10 +7239,12 @@ begin
             );
         end if;
     end loop;
-    if p_data ? 'booking_id' and coalesce(p_data ->> 'booking_id', '')
-        !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
-        perform internal.fail('invalid_input', 'data.booking_id must be a uuid');
-    end if;
+    foreach v_key in array array['booking_id', 'entry_id', 'service_id'] loop
+        if p_data ? v_key and coalesce(p_data ->> v_key, '')
+            !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+            perform internal.fail('invalid_input', pg_catalog.format('data.%s must be a uuid', v_key));
+        end if;
+    end loop;
     if p_data ? 'provider_time_zone' then
         if coalesce(p_data ->> 'provider_time_zone', '') !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' then
             perform internal.fail('invalid_input', 'data.provider_time_zone must be an IANA time zone name');
@@ -8025,6 +8133,22 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('reviews_reply_check', 'invalid_input', 'reply must be 1 to 2000 characters'),
         ('reviews_replied_at_check', 'internal_error', 'the reply could not be recorded'),
         ('reviews_hidden_reason_check', 'invalid_input', 'reason must be 1 to 500 characters'),
+        ('waitlist_entries_pkey', 'internal_error', 'the waitlist entry could not be recorded'),
+        ('waitlist_entries_customer_id_fkey', 'not_found', 'the customer account does not exist'),
+        ('waitlist_entries_service_id_fkey', 'not_found', 'the service does not exist'),
+        ('waitlist_entries_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        ('waitlist_entries_category_id_fkey', 'invalid_input', 'category must be a known category slug'),
+        ('waitlist_entries_notified_booking_id_fkey', 'internal_error', 'the waitlist entry could not be recorded'),
+        ('waitlist_entries_status_check', 'internal_error', 'the waitlist entry could not be recorded'),
+        (
+            'waitlist_entries_target_check', 'invalid_input',
+            'give exactly one of service_id, provider_id, or category with lat and lng'
+        ),
+        ('waitlist_entries_lat_check', 'invalid_input', 'lat must be between -90 and 90'),
+        ('waitlist_entries_lng_check', 'invalid_input', 'lng must be between -180 and 180'),
+        ('waitlist_entries_radius_km_check', 'invalid_input', 'radius_km must be more than 0 and at most 200'),
+        ('waitlist_entries_wanted_check', 'invalid_input', 'ends_at must be after starts_at'),
+        ('waitlist_entries_notified_check', 'internal_error', 'the waitlist entry could not be recorded'),
         ('providers_rating_weight_check', 'internal_error', 'the rating could not be recorded'),
         ('providers_rating_weighted_stars_check', 'internal_error', 'the rating could not be recorded'),
         ('providers_reliability_counts_check', 'internal_error', 'the reliability figures could not be recorded'),
@@ -8712,6 +8836,10 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
             'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
         ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
+        (
+            'too_many_waitlist_entries', 429,
+            'The customer already has the most active waitlist entries allowed (10); leave one or let one expire.'
+        ),
         ('too_many_reviews', 429, 'More than 10 reviews in 24 hours from one customer; try again later.'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
         ('internal_error', 500, 'An unexpected failure; nothing was written.'),
@@ -9325,6 +9453,147 @@ COMMENT ON FUNCTION internal.idempotency_store(p_customer_id uuid, p_key text, p
 
 
 --
+-- Name: join_waitlist(uuid, uuid, text, double precision, double precision, numeric, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.join_waitlist(p_service_id uuid, p_provider_id uuid, p_category text, p_lat double precision, p_lng double precision, p_radius_km numeric, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_customer uuid := auth.uid();
+    v_limit constant integer := coalesce(internal.setting('waitlist_max_active')::integer, 10);
+    v_provider uuid := p_provider_id;
+    v_category integer;
+    v_entry app.waitlist_entries;
+begin
+    perform internal.require_role(
+        'customer', 'only customers can join a waitlist', 'joining a waitlist needs a signed-in customer'
+    );
+    perform internal.require(p_starts_at, 'starts_at', 'the start of the window');
+    perform internal.require(p_ends_at, 'ends_at', 'the end of the window');
+    if p_ends_at <= p_starts_at then
+        perform internal.fail('invalid_input', 'ends_at must be after starts_at');
+    end if;
+    if p_ends_at <= pg_catalog.now() then
+        perform internal.fail('invalid_input', 'ends_at must be in the future');
+    end if;
+    if p_ends_at > pg_catalog.now() + '90 days'::interval then
+        perform internal.fail('invalid_input', 'ends_at must be within 90 days');
+    end if;
+    if (p_service_id is not null)::integer + (p_provider_id is not null and p_service_id is null)::integer
+        + (p_category is not null)::integer <> 1 then
+        perform internal.fail(
+            'invalid_input', 'give exactly one of service_id, provider_id, or category with lat and lng'
+        );
+    end if;
+    if p_service_id is not null then
+        select s.provider_id into v_provider
+        from app.services as s
+        inner join app.providers as p on s.provider_id = p.id
+        where s.id = p_service_id and s.is_active and p.is_active;
+        if not found then
+            perform internal.fail('not_found', 'no such service');
+        end if;
+        if p_provider_id is not null and p_provider_id <> v_provider then
+            perform internal.fail('invalid_input', 'provider_id does not offer service_id');
+        end if;
+    elsif p_provider_id is not null then
+        if not exists (select from app.providers as p where p.id = p_provider_id and p.is_active) then
+            perform internal.fail('not_found', 'no such provider');
+        end if;
+    else
+        select c.id into v_category from app.service_categories as c where c.slug = p_category;
+        if not found then
+            perform internal.fail('invalid_input', 'category must be a known category slug');
+        end if;
+        perform internal.require(p_lat, 'lat', 'with category');
+        perform internal.require(p_lng, 'lng', 'with category');
+        if p_lat not between -90 and 90 then
+            perform internal.fail('invalid_input', 'lat must be between -90 and 90');
+        end if;
+        if p_lng not between -180 and 180 then
+            perform internal.fail('invalid_input', 'lng must be between -180 and 180');
+        end if;
+        if coalesce(p_radius_km, 10) <= 0 or coalesce(p_radius_km, 10) > 200 then
+            perform internal.fail('invalid_input', 'radius_km must be more than 0 and at most 200');
+        end if;
+    end if;
+
+    -- one customer's joins take turns, so the limit cannot be raced past
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.waitlist:' || v_customer::text, 0));
+    if (
+        select pg_catalog.count(*) from app.waitlist_entries as w
+        where w.customer_id = v_customer and w.status = 'active' and pg_catalog.upper(w.wanted) > pg_catalog.now()
+    ) >= v_limit then
+        perform internal.fail(
+            'too_many_waitlist_entries',
+            pg_catalog.format('at most %s active waitlist entries; leave one or wait for one to expire', v_limit)
+        );
+    end if;
+
+    insert into app.waitlist_entries as w (
+        customer_id, service_id, provider_id, category_id, lat, lng, radius_km, wanted
+    )
+    values (
+        v_customer, p_service_id, v_provider, v_category,
+        case when v_category is not null then p_lat end,
+        case when v_category is not null then p_lng end,
+        case when v_category is not null then coalesce(p_radius_km, 10) end,
+        pg_catalog.tstzrange(p_starts_at, p_ends_at)
+    )
+    returning * into v_entry;
+    return internal.waitlist_entry_json(v_entry);
+end
+$$;
+
+
+--
+-- Name: FUNCTION join_waitlist(p_service_id uuid, p_provider_id uuid, p_category text, p_lat double precision, p_lng double precision, p_radius_km numeric, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.join_waitlist(p_service_id uuid, p_provider_id uuid, p_category text, p_lat double precision, p_lng double precision, p_radius_km numeric, p_starts_at timestamp with time zone, p_ends_at timestamp with time zone) IS 'Add a waitlist entry for the calling customer, within its limit. Definer: writes app.waitlist_entries.';
+
+
+--
+-- Name: leave_waitlist(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.leave_waitlist(p_entry_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_entry app.waitlist_entries;
+begin
+    perform internal.require_role(
+        'customer', 'only customers have a waitlist', 'leaving a waitlist needs a signed-in customer'
+    );
+    perform internal.require(p_entry_id, 'entry_id');
+    update app.waitlist_entries as w
+    set status = 'cancelled', updated_at = pg_catalog.now()
+    where w.id = p_entry_id and w.customer_id = auth.uid() and w.status = 'active'
+    returning * into v_entry;
+    if not found then
+        select * into v_entry from app.waitlist_entries as w
+        where w.id = p_entry_id and w.customer_id = auth.uid();
+        if not found then
+            perform internal.fail('not_found', 'no such waitlist entry');
+        end if;
+    end if;
+    return internal.waitlist_entry_json(v_entry);
+end
+$$;
+
+
+--
+-- Name: FUNCTION leave_waitlist(p_entry_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.leave_waitlist(p_entry_id uuid) IS 'Cancel one of the calling customer''s active waitlist entries. Definer: writes app.waitlist_entries.';
+
+
+--
 -- Name: live_hold_of(uuid, uuid, tstzrange); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9756,6 +10025,38 @@ COMMENT ON FUNCTION internal.my_tax_registration() IS 'The caller''s provider''s
 
 
 --
+-- Name: my_waitlist(integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.my_waitlist(p_limit integer) RETURNS SETOF jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role(
+        'customer', 'only customers have a waitlist', 'reading a waitlist needs a signed-in customer'
+    );
+    if p_limit is null or p_limit not between 1 and 500 then
+        perform internal.fail('invalid_input', 'limit must be between 1 and 500');
+    end if;
+    return query
+    select internal.waitlist_entry_json(w)
+    from app.waitlist_entries as w
+    where w.customer_id = auth.uid()
+    order by w.created_at desc, w.id
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION my_waitlist(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.my_waitlist(p_limit integer) IS 'The calling customer''s waitlist entries, newest first. Definer: reads app.waitlist_entries for its owner only.';
+
+
+--
 -- Name: network_lock(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9954,7 +10255,15 @@ CREATE FUNCTION internal.notification_events() RETURNS TABLE(event text, categor
         ('review_received', 'booking_updates', b.keys || array['stars']),
         ('payment_receipt', 'booking_updates', b.keys || array['receipt']),
         ('dispute_opened', 'booking_updates', b.keys || array['dispute']),
-        ('dispute_closed', 'booking_updates', b.keys || array['dispute'])
+        ('dispute_closed', 'booking_updates', b.keys || array['dispute']),
+        -- a waitlist opening: not the recipient's booking, so no booking_id
+        (
+            'waitlist_opening', 'booking_updates',
+            array[
+                'entry_id', 'service_id', 'service_name', 'provider_name', 'provider_time_zone',
+                'starts_at', 'ends_at', 'price_cents', 'currency'
+            ]::text []
+        )
     ) as v (event, category, required_keys)
 $$;
 
@@ -11980,6 +12289,191 @@ $$;
 
 COMMENT ON FUNCTION internal.personal_terms(p_customer_id uuid, p_category_id integer) IS 'The personal term U of each provider the customer has completed bookings with (docs/ranking.md):
 what the quote adds, times w_personal, for this customer only.';
+
+
+--
+-- Name: price_suggestions(integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.price_suggestions(p_days integer) RETURNS SETOF jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_provider app.providers;
+    v_since timestamptz;
+    v_open_minutes numeric;
+    v_booked_minutes numeric;
+    v_fill numeric;
+    v_market_appearances bigint;
+    v_market_wins bigint;
+    v_market_rate numeric;
+    r record;
+    v_rate numeric;
+    v_action text;
+    v_low integer;
+    v_high integer;
+    v_reasons jsonb;
+begin
+    perform internal.require_role(
+        'provider', 'only providers get pricing suggestions', 'pricing suggestions need a signed-in provider'
+    );
+    if p_days is null or p_days not between 7 and 365 then
+        perform internal.fail('invalid_input', 'days must be between 7 and 365');
+    end if;
+    select * into v_provider from app.providers as p where p.owner_id = auth.uid();
+    if not found then
+        perform internal.fail('not_found', 'this account has no provider profile');
+    end if;
+    v_since := pg_catalog.now() - pg_catalog.make_interval(days => p_days);
+
+    -- fill: open minutes of the weekly hours over the period against booked minutes in it
+    select coalesce(pg_catalog.sum(extract(epoch from h.end_time - h.start_time) / 60), 0) * p_days / 7.0
+    into v_open_minutes
+    from app.weekly_hours as h where h.provider_id = v_provider.id;
+    select coalesce(pg_catalog.sum(extract(epoch from pg_catalog.upper(b.during) - pg_catalog.lower(b.during)) / 60), 0)
+    into v_booked_minutes
+    from app.bookings as b
+    where b.provider_id = v_provider.id
+        and b.status in ('confirmed', 'completed', 'no_show')
+        and pg_catalog.lower(b.during) >= v_since and pg_catalog.lower(b.during) < pg_catalog.now();
+    v_fill := case when v_open_minutes > 0 then least(v_booked_minutes / v_open_minutes, 1) end;
+
+    for r in
+        select
+            s.id, s.name, s.price_cents, s.currency, s.duration_minutes, s.category_id,
+            c.slug as category,
+            (
+                select pg_catalog.count(*) from app.quote_items as qi
+                inner join app.quotes as q on qi.quote_id = q.id
+                where qi.service_id = s.id and q.created_at >= v_since
+            ) as appeared,
+            (
+                select pg_catalog.count(distinct b.quote_id) from app.bookings as b
+                inner join app.quotes as q on b.quote_id = q.id
+                where b.service_id = s.id and q.created_at >= v_since
+            ) as won,
+            peers.n as peer_count, peers.p25, peers.p50, peers.p75
+        from app.services as s
+        inner join app.service_categories as c on s.category_id = c.id
+        cross join lateral (
+            select
+                pg_catalog.count(*) as n,
+                pg_catalog.round(pg_catalog.percentile_cont(0.25) within group (order by ps.price_cents::numeric / ps.duration_minutes) * s.duration_minutes)::integer as p25,
+                pg_catalog.round(pg_catalog.percentile_cont(0.5) within group (order by ps.price_cents::numeric / ps.duration_minutes) * s.duration_minutes)::integer as p50,
+                pg_catalog.round(pg_catalog.percentile_cont(0.75) within group (order by ps.price_cents::numeric / ps.duration_minutes) * s.duration_minutes)::integer as p75
+            from app.services as ps
+            inner join app.providers as pp on ps.provider_id = pp.id
+            where ps.category_id = s.category_id and ps.is_active and pp.is_active
+                and pp.id <> v_provider.id
+                and extensions.st_dwithin(pp.location, v_provider.location, v_provider.service_radius_km * 1000)
+        ) as peers
+        where s.provider_id = v_provider.id and s.is_active
+        order by s.name, s.id
+    loop
+        -- the market: every appearance in the category's quotes asked within the radius, and the wins
+        select pg_catalog.count(*), pg_catalog.count(*) filter (
+            where exists (
+                select from app.bookings as b
+                where b.quote_id = qi.quote_id and b.provider_id = qi.provider_id
+            )
+        )
+        into v_market_appearances, v_market_wins
+        from app.quotes as q
+        inner join app.quote_items as qi on qi.quote_id = q.id
+        where q.category_id = r.category_id and q.created_at >= v_since
+            and extensions.st_dwithin(q.location, v_provider.location, v_provider.service_radius_km * 1000);
+        v_market_rate := case when v_market_appearances > 0 then v_market_wins::numeric / v_market_appearances end;
+        v_rate := case when r.appeared > 0 then r.won::numeric / r.appeared end;
+        v_reasons := '[]'::jsonb;
+
+        if r.appeared > 0 then
+            v_reasons := v_reasons || pg_catalog.jsonb_build_object(
+                'kind', 'demand',
+                'text', pg_catalog.format(
+                    'chosen in %s of the %s quotes it appeared in (%s%%), against %s%% for %s offers within %s km',
+                    r.won, r.appeared, pg_catalog.round(v_rate * 100),
+                    coalesce(pg_catalog.round(v_market_rate * 100)::text, '?'), r.category,
+                    v_provider.service_radius_km
+                ),
+                'figures', pg_catalog.jsonb_build_object(
+                    'appeared', r.appeared, 'chosen', r.won, 'win_rate', pg_catalog.round(v_rate, 3),
+                    'market_appearances', v_market_appearances, 'market_win_rate', pg_catalog.round(v_market_rate, 3)
+                )
+            );
+        end if;
+        if r.peer_count > 0 then
+            v_reasons := v_reasons || pg_catalog.jsonb_build_object(
+                'kind', 'supply',
+                'text', pg_catalog.format(
+                    '%s other %s services within %s km charge %s to %s (median %s) cents for %s minutes; yours is %s',
+                    r.peer_count, r.category, v_provider.service_radius_km, r.p25, r.p75, r.p50,
+                    r.duration_minutes, r.price_cents
+                ),
+                'figures', pg_catalog.jsonb_build_object(
+                    'peers', r.peer_count, 'p25_cents', r.p25, 'median_cents', r.p50, 'p75_cents', r.p75
+                )
+            );
+        end if;
+        if v_fill is not null then
+            v_reasons := v_reasons || pg_catalog.jsonb_build_object(
+                'kind', 'fill',
+                'text', pg_catalog.format(
+                    'your hours were %s%% booked over the last %s days', pg_catalog.round(v_fill * 100), p_days
+                ),
+                'figures', pg_catalog.jsonb_build_object(
+                    'booked_minutes', pg_catalog.round(v_booked_minutes), 'open_minutes', pg_catalog.round(v_open_minutes),
+                    'fill_rate', pg_catalog.round(v_fill, 3)
+                )
+            );
+        end if;
+
+        -- raise: wanted well above the market, or the hours nearly full
+        if (r.appeared >= 5 and v_market_rate > 0 and v_rate >= 1.5 * v_market_rate) or v_fill >= 0.8 then
+            v_action := 'raise';
+            v_low := r.price_cents;
+            v_high := greatest(pg_catalog.round(r.price_cents * 1.15)::integer, coalesce(r.p75, 0));
+        -- lower: passed over while priced above the median, or the hours nearly empty while above it
+        elsif r.p50 is not null and r.price_cents > r.p50 and (
+            (r.appeared >= 5 and v_rate <= 0.5 * coalesce(v_market_rate, 0))
+            or (r.appeared >= 5 and r.won = 0)
+            or v_fill < 0.2
+        ) then
+            v_action := 'lower';
+            v_low := greatest(r.p50, pg_catalog.round(r.price_cents * 0.85)::integer);
+            v_high := r.price_cents;
+        else
+            v_action := 'keep';
+            v_low := pg_catalog.round(r.price_cents * 0.95)::integer;
+            v_high := pg_catalog.round(r.price_cents * 1.05)::integer;
+        end if;
+        if pg_catalog.jsonb_array_length(v_reasons) = 0 then
+            v_reasons := pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                'kind', 'no_data', 'text', 'not enough quotes, peers or hours in the period to suggest a change',
+                'figures', '{}'::jsonb
+            ));
+        end if;
+        return next pg_catalog.jsonb_build_object(
+            'service_id', r.id,
+            'service_name', r.name,
+            'category', r.category,
+            'price_cents', r.price_cents,
+            'currency', r.currency,
+            'suggestion', v_action,
+            'suggested_low_cents', v_low,
+            'suggested_high_cents', v_high,
+            'reasons', v_reasons
+        );
+    end loop;
+end
+$$;
+
+
+--
+-- Name: FUNCTION price_suggestions(p_days integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.price_suggestions(p_days integer) IS 'The calling provider''s pricing suggestions per active service. Definer: reads quotes, bookings and peers'' prices.';
 
 
 --
@@ -15477,6 +15971,168 @@ COMMENT ON FUNCTION internal.transition_booking(p_booking_id uuid, p_to text, p_
 audit row and event), queue its notifications and cancel the PaymentIntent of an unpaid booking that ends.
 p_by: customer, provider, ops or system (cancelled_by_role, and cancelled_by in the notification);
 p_reason: the cancel reason; p_extra: refund_cents (for the notification) and cancelled_by_user (a user id).';
+
+
+--
+-- Name: waitlist_entries; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.waitlist_entries (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    service_id uuid,
+    provider_id uuid,
+    category_id integer,
+    lat double precision,
+    lng double precision,
+    radius_km numeric(6,2),
+    wanted tstzrange NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    notified_at timestamp with time zone,
+    notified_booking_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT waitlist_entries_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT waitlist_entries_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision))),
+    CONSTRAINT waitlist_entries_notified_check CHECK (((status = 'notified'::text) = (notified_at IS NOT NULL))),
+    CONSTRAINT waitlist_entries_radius_km_check CHECK (((radius_km > (0)::numeric) AND (radius_km <= (200)::numeric))),
+    CONSTRAINT waitlist_entries_status_check CHECK ((status = ANY (ARRAY['active'::text, 'notified'::text, 'cancelled'::text]))),
+    CONSTRAINT waitlist_entries_target_check CHECK ((((service_id IS NOT NULL) AND (provider_id IS NOT NULL) AND (category_id IS NULL) AND (lat IS NULL)) OR ((service_id IS NULL) AND (provider_id IS NOT NULL) AND (category_id IS NULL) AND (lat IS NULL)) OR ((service_id IS NULL) AND (provider_id IS NULL) AND (category_id IS NOT NULL) AND (lat IS NOT NULL) AND (lng IS NOT NULL) AND (radius_km IS NOT NULL)))),
+    CONSTRAINT waitlist_entries_wanted_check CHECK (((NOT isempty(wanted)) AND (NOT lower_inf(wanted)) AND (NOT upper_inf(wanted))))
+);
+
+ALTER TABLE ONLY app.waitlist_entries FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE waitlist_entries; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.waitlist_entries IS 'Waitlist: a customer''s request to be told when a matching slot (service, provider, or category near a point) frees up within a window.';
+
+
+--
+-- Name: COLUMN waitlist_entries.wanted; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.waitlist_entries.wanted IS 'The window the freed appointment must lie in (start and end).';
+
+
+--
+-- Name: COLUMN waitlist_entries.status; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.waitlist_entries.status IS 'active (waiting), notified (told once, done), cancelled (left by the customer); expired = active and the window has ended.';
+
+
+--
+-- Name: waitlist_entry_json(app.waitlist_entries); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.waitlist_entry_json(p_entry app.waitlist_entries) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'id', p_entry.id,
+        'service_id', p_entry.service_id,
+        'provider_id', p_entry.provider_id,
+        'category', (select c.slug from app.service_categories as c where c.id = p_entry.category_id),
+        'lat', p_entry.lat,
+        'lng', p_entry.lng,
+        'radius_km', p_entry.radius_km,
+        'starts_at', pg_catalog.lower(p_entry.wanted),
+        'ends_at', pg_catalog.upper(p_entry.wanted),
+        'status', case
+            when p_entry.status = 'active' and pg_catalog.upper(p_entry.wanted) <= pg_catalog.now() then 'expired'
+            else p_entry.status
+        end,
+        'notified_at', p_entry.notified_at,
+        'created_at', p_entry.created_at
+    )
+$$;
+
+
+--
+-- Name: FUNCTION waitlist_entry_json(p_entry app.waitlist_entries); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.waitlist_entry_json(p_entry app.waitlist_entries) IS 'A waitlist entry as the API shows it: its target, window and status (active, notified, cancelled, expired).';
+
+
+--
+-- Name: waitlist_on_booking_freed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.waitlist_on_booking_freed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_service app.services;
+    v_provider app.providers;
+    v_entry app.waitlist_entries;
+    v_data jsonb;
+begin
+    if pg_catalog.lower(new.during) <= pg_catalog.now() then
+        return null;
+    end if;
+    select * into strict v_service from app.services as s where s.id = new.service_id;
+    select * into strict v_provider from app.providers as p where p.id = new.provider_id;
+    if not (v_service.is_active and v_provider.is_active) then
+        return null;
+    end if;
+    v_data := pg_catalog.jsonb_build_object(
+        'service_id', v_service.id,
+        'service_name', v_service.name,
+        'provider_name', v_provider.business_name,
+        'provider_time_zone', v_provider.time_zone,
+        'starts_at', pg_catalog.to_char(pg_catalog.lower(new.during) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'ends_at', pg_catalog.to_char(pg_catalog.upper(new.during) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        'price_cents', v_service.price_cents,
+        'currency', v_service.currency
+    );
+    for v_entry in
+        select w.* from app.waitlist_entries as w
+        where w.status = 'active'
+            and w.customer_id <> new.customer_id
+            and w.wanted @> new.during
+            and (
+                w.service_id = new.service_id
+                or (w.service_id is null and w.provider_id = new.provider_id)
+                or (
+                    w.category_id = v_service.category_id
+                    and extensions.st_dwithin(
+                        extensions.st_setsrid(extensions.st_makepoint(w.lng, w.lat), 4326)::extensions.geography,
+                        v_provider.location,
+                        w.radius_km * 1000
+                    )
+                )
+            )
+        order by w.created_at, w.id
+        for update of w skip locked
+    loop
+        update app.waitlist_entries as w
+        set status = 'notified', notified_at = pg_catalog.now(), notified_booking_id = new.id,
+            updated_at = pg_catalog.now()
+        where w.id = v_entry.id;
+        perform internal.notify(
+            'waitlist_opening', v_entry.customer_id, 'waitlist_opening:' || v_entry.id::text,
+            v_data || pg_catalog.jsonb_build_object('entry_id', v_entry.id)
+        );
+    end loop;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION waitlist_on_booking_freed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.waitlist_on_booking_freed() IS 'Trigger: a live booking cancelled or expired before its start notifies each matching active waitlist
+entry of other customers once (waitlist_opening: the opening''s service, provider, times, price) and marks
+it notified. Definer: reads the waitlist and writes notifications.';
 
 
 --
@@ -20611,6 +21267,14 @@ ALTER TABLE ONLY app.users
 
 
 --
+-- Name: waitlist_entries waitlist_entries_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.waitlist_entries
+    ADD CONSTRAINT waitlist_entries_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: weekly_hours weekly_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -21225,6 +21889,41 @@ CREATE INDEX users_created_at_idx ON app.users USING btree (created_at) WHERE (r
 
 
 --
+-- Name: waitlist_entries_category_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX waitlist_entries_category_id_idx ON app.waitlist_entries USING btree (category_id) WHERE (status = 'active'::text);
+
+
+--
+-- Name: waitlist_entries_customer_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX waitlist_entries_customer_id_idx ON app.waitlist_entries USING btree (customer_id, created_at DESC);
+
+
+--
+-- Name: waitlist_entries_notified_booking_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX waitlist_entries_notified_booking_id_idx ON app.waitlist_entries USING btree (notified_booking_id);
+
+
+--
+-- Name: waitlist_entries_provider_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX waitlist_entries_provider_id_idx ON app.waitlist_entries USING btree (provider_id) WHERE (status = 'active'::text);
+
+
+--
+-- Name: waitlist_entries_service_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX waitlist_entries_service_id_idx ON app.waitlist_entries USING btree (service_id) WHERE (status = 'active'::text);
+
+
+--
 -- Name: access_log_occurred_at_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
@@ -21736,6 +22435,13 @@ CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WH
 
 
 --
+-- Name: bookings _600_waitlist_freed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _600_waitlist_freed AFTER UPDATE OF status ON app.bookings FOR EACH ROW WHEN (((old.status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text])) AND (new.status = ANY (ARRAY['cancelled'::text, 'expired'::text])))) EXECUTE FUNCTION internal.waitlist_on_booking_freed();
+
+
+--
 -- Name: bookings _900_audit; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -22060,6 +22766,46 @@ ALTER TABLE ONLY app.services
 
 ALTER TABLE ONLY app.time_off
     ADD CONSTRAINT time_off_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: waitlist_entries waitlist_entries_category_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.waitlist_entries
+    ADD CONSTRAINT waitlist_entries_category_id_fkey FOREIGN KEY (category_id) REFERENCES app.service_categories(id) ON DELETE CASCADE;
+
+
+--
+-- Name: waitlist_entries waitlist_entries_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.waitlist_entries
+    ADD CONSTRAINT waitlist_entries_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: waitlist_entries waitlist_entries_notified_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.waitlist_entries
+    ADD CONSTRAINT waitlist_entries_notified_booking_id_fkey FOREIGN KEY (notified_booking_id) REFERENCES app.bookings(id) ON DELETE SET NULL;
+
+
+--
+-- Name: waitlist_entries waitlist_entries_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.waitlist_entries
+    ADD CONSTRAINT waitlist_entries_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: waitlist_entries waitlist_entries_service_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.waitlist_entries
+    ADD CONSTRAINT waitlist_entries_service_id_fkey FOREIGN KEY (service_id) REFERENCES app.services(id) ON DELETE CASCADE;
 
 
 --
@@ -22833,6 +23579,20 @@ COMMENT ON POLICY select_own ON app.users IS 'A signed-in user reads their own a
 
 
 --
+-- Name: waitlist_entries select_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_own ON app.waitlist_entries FOR SELECT TO customer USING ((customer_id = ( SELECT auth.uid() AS uid)));
+
+
+--
+-- Name: POLICY select_own ON waitlist_entries; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_own ON app.waitlist_entries IS 'A customer reads its own waitlist entries, no one else''s.';
+
+
+--
 -- Name: events select_provider; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -23178,6 +23938,12 @@ COMMENT ON POLICY update_provider_own ON app.weekly_hours IS 'A provider account
 ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: waitlist_entries; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.waitlist_entries ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: weekly_hours; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -23354,4 +24120,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203070000'),
     ('20261203080000'),
     ('20261203080100'),
+    ('20261203100000'),
     ('20261203110000');

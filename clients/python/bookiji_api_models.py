@@ -45,6 +45,7 @@ class Error(BaseModel):
                 'provider_suspended',
                 'account_not_deletable',
                 'payload_too_large',
+                'too_many_waitlist_entries',
                 'too_many_reviews',
                 'rate_limited',
                 'internal_error',
@@ -1915,6 +1916,27 @@ class RpcHideReviewPostRequest(BaseModel):
     review_id: UUID
 
 
+class RpcJoinWaitlistPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    category: str
+    ends_at: AwareDatetime
+    lat: float
+    lng: float
+    provider_id: UUID
+    radius_km: float
+    service_id: UUID
+    starts_at: AwareDatetime
+
+
+class RpcLeaveWaitlistPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    entry_id: UUID
+
+
 class RpcLoginPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -2068,6 +2090,21 @@ class RpcMyPayoutAccountPostRequest(BaseModel):
     )
 
 
+class RpcMyPriceSuggestionsGetResponse(RootModel[list[Any]]):
+    root: list[Any]
+
+
+class RpcMyPriceSuggestionsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    days: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 30
+
+
+class RpcMyPriceSuggestionsPostResponse(RootModel[list[Any]]):
+    root: list[Any]
+
+
 class RpcMyProviderBookingsGetResponseItem(BaseModel):
     cancel_reason: str | None = None
     cancelled_at: AwareDatetime | None = None
@@ -2148,6 +2185,21 @@ class RpcMyTaxRegistrationPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
+
+
+class RpcMyWaitlistGetResponse(RootModel[list[Any]]):
+    root: list[Any]
+
+
+class RpcMyWaitlistPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    limit: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 100
+
+
+class RpcMyWaitlistPostResponse(RootModel[list[Any]]):
+    root: list[Any]
 
 
 class RpcNotificationPreferencesGetResponseItem(BaseModel):

@@ -58,6 +58,10 @@ as $$
             'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
         ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
+        (
+            'too_many_waitlist_entries', 429,
+            'The customer already has the most active waitlist entries allowed (10); leave one or let one expire.'
+        ),
         ('too_many_reviews', 429, 'More than 10 reviews in 24 hours from one customer; try again later.'),
         ('rate_limited', 429, 'Too many requests; retry after the number of seconds in Retry-After.'),
         ('internal_error', 500, 'An unexpected failure; nothing was written.'),
@@ -349,6 +353,22 @@ as $$
         ('reviews_reply_check', 'invalid_input', 'reply must be 1 to 2000 characters'),
         ('reviews_replied_at_check', 'internal_error', 'the reply could not be recorded'),
         ('reviews_hidden_reason_check', 'invalid_input', 'reason must be 1 to 500 characters'),
+        ('waitlist_entries_pkey', 'internal_error', 'the waitlist entry could not be recorded'),
+        ('waitlist_entries_customer_id_fkey', 'not_found', 'the customer account does not exist'),
+        ('waitlist_entries_service_id_fkey', 'not_found', 'the service does not exist'),
+        ('waitlist_entries_provider_id_fkey', 'not_found', 'the provider does not exist'),
+        ('waitlist_entries_category_id_fkey', 'invalid_input', 'category must be a known category slug'),
+        ('waitlist_entries_notified_booking_id_fkey', 'internal_error', 'the waitlist entry could not be recorded'),
+        ('waitlist_entries_status_check', 'internal_error', 'the waitlist entry could not be recorded'),
+        (
+            'waitlist_entries_target_check', 'invalid_input',
+            'give exactly one of service_id, provider_id, or category with lat and lng'
+        ),
+        ('waitlist_entries_lat_check', 'invalid_input', 'lat must be between -90 and 90'),
+        ('waitlist_entries_lng_check', 'invalid_input', 'lng must be between -180 and 180'),
+        ('waitlist_entries_radius_km_check', 'invalid_input', 'radius_km must be more than 0 and at most 200'),
+        ('waitlist_entries_wanted_check', 'invalid_input', 'ends_at must be after starts_at'),
+        ('waitlist_entries_notified_check', 'internal_error', 'the waitlist entry could not be recorded'),
         ('providers_rating_weight_check', 'internal_error', 'the rating could not be recorded'),
         ('providers_rating_weighted_stars_check', 'internal_error', 'the rating could not be recorded'),
         ('providers_reliability_counts_check', 'internal_error', 'the reliability figures could not be recorded'),

@@ -49,7 +49,15 @@ as $$
         ('review_received', 'booking_updates', b.keys || array['stars']),
         ('payment_receipt', 'booking_updates', b.keys || array['receipt']),
         ('dispute_opened', 'booking_updates', b.keys || array['dispute']),
-        ('dispute_closed', 'booking_updates', b.keys || array['dispute'])
+        ('dispute_closed', 'booking_updates', b.keys || array['dispute']),
+        -- a waitlist opening: not the recipient's booking, so no booking_id
+        (
+            'waitlist_opening', 'booking_updates',
+            array[
+                'entry_id', 'service_id', 'service_name', 'provider_name', 'provider_time_zone',
+                'starts_at', 'ends_at', 'price_cents', 'currency'
+            ]::text []
+        )
     ) as v (event, category, required_keys)
 $$;
 comment on function internal.notification_events() is
@@ -99,10 +107,12 @@ begin
             );
         end if;
     end loop;
-    if p_data ? 'booking_id' and coalesce(p_data ->> 'booking_id', '')
-        !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
-        perform internal.fail('invalid_input', 'data.booking_id must be a uuid');
-    end if;
+    foreach v_key in array array['booking_id', 'entry_id', 'service_id'] loop
+        if p_data ? v_key and coalesce(p_data ->> v_key, '')
+            !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+            perform internal.fail('invalid_input', pg_catalog.format('data.%s must be a uuid', v_key));
+        end if;
+    end loop;
     if p_data ? 'provider_time_zone' then
         if coalesce(p_data ->> 'provider_time_zone', '') !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' then
             perform internal.fail('invalid_input', 'data.provider_time_zone must be an IANA time zone name');

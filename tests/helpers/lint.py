@@ -90,6 +90,10 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.set_notification_preference(text,boolean,boolean)": SIGNED_IN,
     # reviews: the booking's customer writes, the reviewed provider replies, ops hide
     "api.review_booking(uuid,integer,text)": CUSTOMER,
+    "api.join_waitlist(uuid,uuid,text,doubleprecision,doubleprecision,numeric,timestampwithtimezone,timestampwithtimezone)": CUSTOMER,
+    "api.my_waitlist(integer)": CUSTOMER,
+    "api.leave_waitlist(uuid)": CUSTOMER,
+    "api.my_price_suggestions(integer)": frozenset({"provider"}),
     "api.edit_review(uuid,integer,text)": CUSTOMER,
     "api.reply_to_review(uuid,text)": frozenset({"provider"}),
     "api.hide_review(uuid,text)": OPS,

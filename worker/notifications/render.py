@@ -15,6 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
@@ -170,6 +172,32 @@ def dispute_view(data: Any, locale: str) -> dict[str, Any] | None:
     }
 
 
+def opening_view(data: dict[str, Any], locale: str, app_url: str) -> dict[str, Any]:
+    """A waitlist opening (``waitlist_opening``): the freed slot, in the provider's zone, and the
+    link to a fresh quote for it (the booking page, with the service and the start)."""
+    try:
+        zone = ZoneInfo(str(data["provider_time_zone"]))
+        starts = datetime.fromisoformat(str(data["starts_at"]).replace("Z", "+00:00"))
+        ends = datetime.fromisoformat(str(data["ends_at"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError, ZoneInfoNotFoundError) as exc:
+        raise PermanentError(f"notification data: bad waitlist opening ({exc})") from None
+    starts, ends = starts.astimezone(zone), ends.astimezone(zone)
+    query = urlencode(
+        {"service_id": str(data.get("service_id")), "starts_at": str(data["starts_at"])}
+    )
+    return {
+        "service": str(data.get("service_name")),
+        "provider": str(data.get("provider_name")),
+        "date": day(starts, locale),
+        "short_date": short_day(starts, locale),
+        "start": clock(starts, locale),
+        "end": clock(ends, locale),
+        "zone": zone.key,
+        "price": money(_cents(data, "price_cents"), str(data.get("currency") or "CAD"), locale),
+        "quote_url": f"{app_url}/?{query}",
+    }
+
+
 @dataclass(frozen=True)
 class RenderedEmail:
     subject: str
@@ -195,6 +223,7 @@ def environment(html: bool) -> jinja2.Environment:
 
 def variables(n: Notification) -> dict[str, Any]:
     locale = n.recipient.locale
+    app_url = settings.env("APP_URL").rstrip("/")
     return {
         "locale": locale,
         "event": n.event,
@@ -202,10 +231,13 @@ def variables(n: Notification) -> dict[str, Any]:
         "recipient_role": n.recipient.role,
         "token": n.data.get("token"),
         "stars": n.data.get("stars"),
-        "app_url": settings.env("APP_URL").rstrip("/"),
+        "app_url": app_url,
         "b": booking_view(n.booking, locale) if n.booking is not None else None,
         "receipt": receipt_view(n.data.get("receipt"), locale),
         "dispute": dispute_view(n.data.get("dispute"), locale),
+        "opening": (
+            opening_view(n.data, locale, app_url) if n.event == "waitlist_opening" else None
+        ),
     }
 
 

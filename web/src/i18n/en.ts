@@ -428,6 +428,7 @@ export const en = {
   "error.edit_window_closed": "Reviews can be changed for 14 days after they are written; this one can no longer be changed.",
   "error.already_replied": "You have already replied to this review.",
   "error.too_many_reviews": "You have written many reviews today. Try again tomorrow.",
+  "error.too_many_waitlist_entries": "You are on too many waitlists. Leave one or wait for one to expire.",
   "error.wrong_password": "The password is not right.",
   "error.provider_suspended": "This provider account is suspended by Bookiji staff; contact support.",
   "error.account_not_deletable": "The account cannot be deleted yet: it has upcoming bookings, payments awaiting or refunds in progress.",

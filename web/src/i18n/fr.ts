@@ -429,6 +429,7 @@ export const fr: Record<MessageKey, string> = {
   "error.edit_window_closed": "Un avis peut être modifié pendant 14 jours après sa rédaction ; celui-ci ne peut plus l’être.",
   "error.already_replied": "Vous avez déjà répondu à cet avis.",
   "error.too_many_reviews": "Vous avez écrit beaucoup d’avis aujourd’hui. Réessayez demain.",
+  "error.too_many_waitlist_entries": "Vous êtes sur trop de listes d’attente. Quittez-en une ou attendez qu’une expire.",
   "error.wrong_password": "Le mot de passe n’est pas le bon.",
   "error.provider_suspended": "Ce compte de prestataire est suspendu par l’équipe Bookiji ; contactez le soutien.",
   "error.account_not_deletable": "Le compte ne peut pas encore être supprimé : il a des réservations à venir, des paiements en attente ou des remboursements en cours.",
