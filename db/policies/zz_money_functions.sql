@@ -15,7 +15,7 @@ grant execute on function api.provider_statement(date, date), internal.provider_
 -- Disputes (71_disputes.sql): ops only (row-level security on app.disputes agrees).
 grant execute on function api.ops_disputes(boolean) to ops;
 
--- The balance after a deposit (57_balance.sql): the provider marks it paid at the venue.
+-- The balance after a deposit (57_balance.sql): the provider marks it paid at the venue (61_balance_venue.sql).
 grant execute on function
 api.mark_balance_paid_at_venue(uuid),
 internal.mark_balance_paid_at_venue(uuid)
