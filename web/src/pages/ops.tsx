@@ -25,9 +25,11 @@ import {
   type Story,
   suspend,
 } from "../api/ops";
+import { categories } from "../api/bookings";
+import type { Category } from "../api/types";
 import { commissionRates, opsDisputes, setCommissionRate, type CommissionRate, type Dispute } from "../api/money";
 import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
-import { coded, money, t, when } from "../i18n";
+import { coded, locale, money, number, t, when } from "../i18n";
 import { TIME_ZONE, zonedInstant } from "../places";
 import { href } from "../router";
 import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
@@ -699,6 +701,7 @@ function MoneyPage(): JSX.Element {
 
 function Commissions(): JSX.Element {
   const [rows, setRows] = useState<CommissionRate[]>([]);
+  const [cats, setCats] = useState<Category[]>([]);
   const [chosen, setChosen] = useState<CommissionRate | null>(null);
   const [percent, setPercent] = useState("");
   const [minimum, setMinimum] = useState("");
@@ -706,6 +709,14 @@ function Commissions(): JSX.Element {
   const [saved, setSaved] = useState("");
   const [busy, error, run] = useAction();
   useEffect(() => run(async () => setRows(await commissionRates())), []);
+  useEffect(() => {
+    categories().then(setCats, () => undefined);
+  }, []);
+  /** A category's name in the page's language (its slug until the names are read). */
+  const named = (slug: string): string => {
+    const c = cats.find((k) => k.slug === slug);
+    return (c && (locale() === "fr" ? c.name_fr : c.name_en)) ?? slug;
+  };
   const choose = (r: CommissionRate): void => {
     setChosen(r);
     setSaved("");
@@ -734,10 +745,10 @@ function Commissions(): JSX.Element {
       <h2 id="commission-title">{t("ops.commissions")}</h2>
       <p class="hint">{t("ops.commissionsIntro")}</p>
       <ErrorAlert error={error} />
-      {saved && <Notice>{t("ops.commissionSaved", { category: saved })}</Notice>}
+      {saved && <Notice>{t("ops.commissionSaved", { category: named(saved) })}</Notice>}
       {chosen && (
         <form onSubmit={submit} noValidate aria-labelledby="commission-edit-title">
-          <h3 id="commission-edit-title">{t("ops.commissionEdit", { category: chosen.category })}</h3>
+          <h3 id="commission-edit-title">{t("ops.commissionEdit", { category: named(chosen.category) })}</h3>
           <div class="row">
             <Field id="commission-rate" label={t("ops.commissionRate")} type="number" inputMode="decimal" min={0} max={100} step={0.01} value={percent} onInput={(e) => setPercent(e.currentTarget.value)} />
             <Field id="commission-minimum" label={t("ops.commissionMinimum")} type="number" inputMode="decimal" min={0} step={0.01} value={minimum} onInput={(e) => setMinimum(e.currentTarget.value)} />
@@ -766,13 +777,11 @@ function Commissions(): JSX.Element {
         <tbody>
           {rows.map((r) => (
             <tr key={r.category}>
-              <th scope="row">
-                <code>{r.category}</code>
-              </th>
-              <td class="num">{`${(r.rate_bp / 100).toLocaleString(document.documentElement.lang === "fr" ? "fr-CA" : "en-CA")} %`}</td>
+              <th scope="row">{named(r.category)}</th>
+              <td class="num">{`${number(r.rate_bp / 100, 2)} %`}</td>
               <td class="num">{money(r.minimum_cents, "CAD")}</td>
               <td>
-                <button type="button" class="secondary small" disabled={busy} onClick={() => choose(r)} aria-label={t("ops.commissionChange", { category: r.category })}>
+                <button type="button" class="secondary small" disabled={busy} onClick={() => choose(r)} aria-label={t("ops.commissionChange", { category: named(r.category) })}>
                   {t("ops.change")}
                 </button>
               </td>
