@@ -92,6 +92,9 @@ def test_a_provider_registers_tax_numbers_and_a_bad_one_is_the_apis_400_in_both_
     ).fetchone() == (GST, QST)
     page.reload()
     expect(page.get_by_label("Numéro de TVQ")).to_have_value(QST)
+    page.get_by_label("Langue").select_option("en")
+    expect(page.get_by_role("heading", name="Sales taxes")).to_be_visible()
+    shoot(page, "provider-taxes")
 
 
 def test_the_payouts_page_onboards_with_stripe_and_shows_the_statement(
@@ -129,7 +132,7 @@ def test_the_payouts_page_onboards_with_stripe_and_shows_the_statement(
     page.get_by_label("To", exact=True).fill(str(date.fromisoformat(day) + timedelta(days=1)))
     page.get_by_role("button", name="Show the statement").click()
     totals = page.locator("table.statement-totals")
-    expect(totals.locator("caption")).to_contain_text("1 paid bookings")
+    expect(totals.locator("caption")).to_contain_text("Paid bookings: 1;")
     charged = booking["payment"]["amount_cents"]
     expect(totals.get_by_role("row", name=re.compile("^Gross"))).to_contain_text(
         f"${charged // 100}.{charged % 100:02d}"
@@ -169,7 +172,11 @@ def test_a_customer_sees_the_taxes_on_offers_and_the_receipt_of_a_paid_booking(
     customer = create_user(admin, "customer", email=email, password=PASSWORD)
     sign_in(page, web, email)
     page.get_by_role("button", name="Find offers").click()
-    offer = page.locator(".offer").first
+    name = admin.execute(
+        "select business_name from app.providers where id = %s", (plateau_shop.provider_id,)
+    ).fetchone()
+    assert name is not None
+    offer = page.locator(".offer").filter(has_text=name[0])
     expect(offer).to_contain_text("Total with taxes")
     price = admin.execute(
         "select price_cents from app.services where id = %s", (plateau_shop.service_id,)

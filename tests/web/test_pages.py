@@ -145,6 +145,11 @@ def walk_staff(
     page.goto(web.app + "ops/queues")
     expect(page.locator("#dlq-queue")).to_be_visible()
     visit("ops-queues", page)
+    page.goto(web.app + "ops/money")
+    expect(page.locator("table.commissions tbody tr").first).to_be_visible()
+    page.locator("table.commissions tbody button").first.click()
+    expect(page.locator("#commission-reason")).to_be_visible()
+    visit("ops-money", page)
     page.locator("header button.secondary").click()
     expect(page.locator("#signin-email")).to_be_visible()
     sign_in_as(page, web, owner)
@@ -156,6 +161,10 @@ def walk_staff(
     page.locator("section[aria-labelledby=services-title] tbody button").first.click()
     expect(page.locator("#edit-name")).to_be_focused()
     visit("provider-service-editor", page)
+    page.goto(web.app + "provider/payouts")
+    expect(page.locator("table.statement-totals")).to_be_visible()
+    expect(page.locator(".payout-status")).to_be_visible()
+    visit("provider-payouts", page)
 
 
 def test_no_page_has_a_serious_or_critical_accessibility_violation(

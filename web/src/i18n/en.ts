@@ -476,7 +476,7 @@ export const en = {
   "statement.to": "To",
   "statement.toHint": "The day after the last one (not included).",
   "statement.show": "Show the statement",
-  "statement.totals": "Totals: {count} paid bookings (dates in {zone})",
+  "statement.totals": "Totals. Paid bookings: {count}; dates in {zone}",
   "statement.gross": "Gross (charged, taxes included)",
   "statement.gst": "GST collected",
   "statement.qst": "QST collected",
@@ -549,6 +549,16 @@ export const en = {
   "dispute.outcome.won": "won",
   "dispute.outcome.lost": "lost",
   "dispute.outcome.warning_closed": "inquiry closed, no chargeback",
+  "notification.event.payment_receipt": "payment receipt",
+  "notification.event.dispute_opened": "card dispute opened (to ops)",
+  "notification.event.dispute_closed": "card dispute closed (to ops)",
+  "audit.payout.onboarding_requested": "Stripe onboarding link asked for",
+  "audit.payout.account_created": "Stripe payout account created",
+  "audit.payout.account_updated": "Stripe payout account updated",
+  "audit.commission.set": "commission rate changed",
+  "audit.provider.tax_registration": "sales-tax numbers changed",
+  "audit.payment.dispute_opened": "card dispute opened",
+  "audit.payment.dispute_closed": "card dispute closed",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -775,7 +775,7 @@ function Commissions(): JSX.Element {
           </tr>
         </thead>
         <tbody>
-          {rows.map((r) => (
+          {[...rows].sort((a, b) => named(a.category).localeCompare(named(b.category), locale())).map((r) => (
             <tr key={r.category}>
               <th scope="row">{named(r.category)}</th>
               <td class="num">{`${number(r.rate_bp / 100, 2)} %`}</td>
