@@ -241,11 +241,14 @@ function Taxes(): JSX.Element {
   const [qst, setQst] = useState("");
   const [saved, setSaved] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
+  // the form shows once the numbers are read, so that they never overwrite what is typed
+  const [loaded, setLoaded] = useState(false);
   const [busy, error, run] = useAction();
   useEffect(() => {
     myTaxRegistration().then((r) => {
       setGst(r.gst_number ?? "");
       setQst(r.qst_number ?? "");
+      setLoaded(true);
     }, setLoadError);
   }, []);
   const submit = (e: Event): void => {
@@ -265,6 +268,8 @@ function Taxes(): JSX.Element {
       <ErrorAlert error={loadError} />
       {saved && <Notice>{t(gst || qst ? "taxes.saved" : "taxes.savedNone")}</Notice>}
       <ErrorAlert error={error} />
+      {!loaded && !loadError && <p role="status">{t("common.loading")}</p>}
+      {loaded && (
       <form onSubmit={submit} noValidate aria-labelledby="taxes-title">
         <div class="row">
           <Field id="tax-gst" label={t("taxes.gst")} hint={t("taxes.gstHint")} value={gst} onInput={(e) => setGst(e.currentTarget.value)} />
@@ -274,6 +279,7 @@ function Taxes(): JSX.Element {
           {t("taxes.save")}
         </button>
       </form>
+      )}
     </section>
   );
 }
