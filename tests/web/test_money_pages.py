@@ -230,7 +230,9 @@ def test_ops_change_a_commission_rate_and_list_disputes(
     rates = page.get_by_role("table", name="Commission rates")
     expect(rates.get_by_role("row", name=re.compile("^Haircut"))).to_contain_text("10 %")
 
-    page.get_by_role("button", name="Change the commission of Haircut").click()
+    page.get_by_role("button", name="Change the commission of Haircut").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Rate (%)")).to_be_focused()
     page.get_by_label("Rate (%)").fill("150")
     page.get_by_label("Reason").fill("test")
     page.get_by_role("button", name="Save the commission").click()

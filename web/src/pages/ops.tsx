@@ -709,6 +709,10 @@ function Commissions(): JSX.Element {
   const [saved, setSaved] = useState("");
   const [busy, error, run] = useAction();
   useEffect(() => run(async () => setRows(await commissionRates())), []);
+  // the form opens with the focus in it, for the keyboard
+  useEffect(() => {
+    if (chosen) document.getElementById("commission-rate")?.focus();
+  }, [chosen]);
   useEffect(() => {
     categories().then(setCats, () => undefined);
   }, []);
