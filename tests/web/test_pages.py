@@ -109,7 +109,12 @@ def walk_staff(
     )
     customer_email = fresh_email("walked")
     customer = create_user(
-        admin, "customer", email=customer_email, full_name="Cléo Parcourue", locale=locale
+        admin,
+        "customer",
+        email=customer_email,
+        full_name="Cléo Parcourue",
+        locale=locale,
+        password=PASSWORD,
     )
     booking = bk.book(admin, shop, catalog.next_weekday(1, at="10:00"), customer)
     pay_when_ready(admin, booking)
@@ -165,6 +170,13 @@ def walk_staff(
     expect(page.locator("table.statement-totals")).to_be_visible()
     expect(page.locator(".payout-status")).to_be_visible()
     visit("provider-payouts", page)
+    # the paid booking's receipt, as its customer
+    page.locator("header button.secondary").click()
+    expect(page.locator("#signin-email")).to_be_visible()
+    sign_in_as(page, web, customer_email)
+    page.goto(web.app + f"bookings/{booking['id']}")
+    expect(page.locator("section.receipt table")).to_be_visible()
+    visit("booking-receipt", page)
 
 
 def test_no_page_has_a_serious_or_critical_accessibility_violation(
