@@ -109,7 +109,12 @@ def walk_staff(
     )
     customer_email = fresh_email("walked")
     customer = create_user(
-        admin, "customer", email=customer_email, full_name="Cléo Parcourue", locale=locale
+        admin,
+        "customer",
+        email=customer_email,
+        full_name="Cléo Parcourue",
+        locale=locale,
+        password=PASSWORD,
     )
     booking = bk.book(admin, shop, catalog.next_weekday(1, at="10:00"), customer)
     pay_when_ready(admin, booking)
@@ -145,6 +150,11 @@ def walk_staff(
     page.goto(web.app + "ops/queues")
     expect(page.locator("#dlq-queue")).to_be_visible()
     visit("ops-queues", page)
+    page.goto(web.app + "ops/money")
+    expect(page.locator("table.commissions tbody tr").first).to_be_visible()
+    page.locator("table.commissions tbody button").first.click()
+    expect(page.locator("#commission-reason")).to_be_visible()
+    visit("ops-money", page)
     page.locator("header button.secondary").click()
     expect(page.locator("#signin-email")).to_be_visible()
     sign_in_as(page, web, owner)
@@ -156,6 +166,17 @@ def walk_staff(
     page.locator("section[aria-labelledby=services-title] tbody button").first.click()
     expect(page.locator("#edit-name")).to_be_focused()
     visit("provider-service-editor", page)
+    page.goto(web.app + "provider/payouts")
+    expect(page.locator("table.statement-totals")).to_be_visible()
+    expect(page.locator(".payout-status")).to_be_visible()
+    visit("provider-payouts", page)
+    # the paid booking's receipt, as its customer
+    page.locator("header button.secondary").click()
+    expect(page.locator("#signin-email")).to_be_visible()
+    sign_in_as(page, web, customer_email)
+    page.goto(web.app + f"bookings/{booking['id']}")
+    expect(page.locator("section.receipt table")).to_be_visible()
+    visit("booking-receipt", page)
 
 
 def test_no_page_has_a_serious_or_critical_accessibility_violation(

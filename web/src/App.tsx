@@ -33,6 +33,15 @@ function ProviderPage(): JSX.Element {
   return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
 }
 
+/** The provider's payouts (Stripe onboarding, statement), a chunk of its own. */
+function PayoutsPage({ onboarding }: { onboarding: string | null }): JSX.Element {
+  const [Page, setPage] = useState<((p: { onboarding: string | null }) => JSX.Element) | null>(null);
+  useEffect(() => {
+    void import("./pages/payouts").then((m) => setPage(() => m.PayoutsPage));
+  }, []);
+  return Page ? <Page onboarding={onboarding} /> : <p role="status">{t("common.loading")}</p>;
+}
+
 /** Analytics (ops and providers), a chunk of its own: no other page downloads it. */
 function AnalyticsPage({ user }: { user: User }): JSX.Element {
   const [Page, setPage] = useState<((p: { user: User }) => JSX.Element) | null>(null);
@@ -101,6 +110,8 @@ function route(path: string, user: User | null): JSX.Element {
       return <HistoryPage />;
     case "/provider":
       return <ProviderPage />;
+    case "/provider/payouts":
+      return <PayoutsPage onboarding={new URLSearchParams(path.split("?")[1] ?? "").get("onboarding")} />;
     case "/analytics":
       return user ? <AnalyticsPage user={user} /> : <NotFound />;
     case "/account":
@@ -155,9 +166,14 @@ export function App(): JSX.Element {
               </>
             )}
             {user?.role === "provider" && (
-              <li>
-                <Link to="/provider">{t("nav.provider")}</Link>
-              </li>
+              <>
+                <li>
+                  <Link to="/provider">{t("nav.provider")}</Link>
+                </li>
+                <li>
+                  <Link to="/provider/payouts">{t("nav.payouts")}</Link>
+                </li>
+              </>
             )}
             {(user?.role === "provider" || user?.role === "ops") && (
               <li>

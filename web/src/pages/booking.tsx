@@ -6,6 +6,7 @@ import type { Booking, CancellationPreview } from "../api/types";
 import { ErrorAlert, Field, Link, Notice } from "../components/ui";
 import { money, t, when, type MessageKey } from "../i18n";
 import { TIME_ZONE } from "../places";
+import { bookingReceipt, type Receipt } from "../api/money";
 import { followBookings } from "../realtime";
 import { stripe, type CardElement, type StripeClient } from "../stripe";
 
@@ -64,6 +65,61 @@ export function BookingPage({ id }: { id: string }): JSX.Element {
       {b.status === "pending_payment" && <PaymentForm booking={b} />}
       {b.status === "confirmed" && <Notice>{t("booking.confirmedNote")}</Notice>}
       {(b.status === "pending_payment" || b.status === "confirmed") && <CancelPanel booking={b} onDone={reload} />}
+      {b.status !== "pending_payment" && b.status !== "expired" && <ReceiptPanel key={b.status} id={b.id ?? ""} />}
+    </section>
+  );
+}
+
+/** The booking's receipt (api.booking_receipt): price, GST and QST with the provider's
+ *  numbers, the total, what was paid and refunded; read again when the status changes. */
+function ReceiptPanel({ id }: { id: string }): JSX.Element {
+  const [r, setR] = useState<Receipt | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    bookingReceipt(id).then(setR, setError);
+  }, [id]);
+  const m = (c: number | null | undefined): string => money(c, r?.currency);
+  return (
+    <section aria-labelledby="receipt-title" class="panel receipt">
+      <h2 id="receipt-title">{t("receipt.title")}</h2>
+      <ErrorAlert error={error} />
+      {r && (
+        <table>
+          <caption class="hint">{t("receipt.caption")}</caption>
+          <tbody>
+            <tr>
+              <th scope="row">{t("receipt.price")}</th>
+              <td class="num">{m(r.price_cents)}</td>
+            </tr>
+            <tr>
+              <th scope="row">{r.gst_number ? t("receipt.gstNumber", { number: r.gst_number }) : t("receipt.gst")}</th>
+              <td class="num">{m(r.gst_cents)}</td>
+            </tr>
+            <tr>
+              <th scope="row">{r.qst_number ? t("receipt.qstNumber", { number: r.qst_number }) : t("receipt.qst")}</th>
+              <td class="num">{m(r.qst_cents)}</td>
+            </tr>
+            <tr class="total">
+              <th scope="row">{t("receipt.total")}</th>
+              <td class="num">{m(r.total_cents)}</td>
+            </tr>
+            <tr>
+              <th scope="row">{t("receipt.paid")}</th>
+              <td class="num">{m(r.paid_cents)}</td>
+            </tr>
+            <tr>
+              <th scope="row">{t("receipt.refunded")}</th>
+              <td class="num">{m(r.refunded_cents)}</td>
+            </tr>
+            {r.disputed_lost_cents > 0 && (
+              <tr>
+                <th scope="row">{t("receipt.disputed")}</th>
+                <td class="num">{m(r.disputed_lost_cents)}</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      )}
     </section>
   );
 }

@@ -25,8 +25,11 @@ import {
   type Story,
   suspend,
 } from "../api/ops";
+import { categories } from "../api/bookings";
+import type { Category } from "../api/types";
+import { commissionRates, opsDisputes, setCommissionRate, type CommissionRate, type Dispute } from "../api/money";
 import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
-import { coded, money, t, when } from "../i18n";
+import { coded, locale, money, number, t, when } from "../i18n";
 import { TIME_ZONE, zonedInstant } from "../places";
 import { href } from "../router";
 import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
@@ -84,6 +87,7 @@ export function OpsPage({ path }: { path: string }): JSX.Element {
               ["/ops", "ops.bookings"],
               ["/ops/providers", "ops.providers"],
               ["/ops/queues", "ops.queues"],
+              ["/ops/money", "ops.moneyNav"],
             ] as const
           ).map(([to, key]) => (
             <li key={to}>
@@ -100,6 +104,8 @@ export function OpsPage({ path }: { path: string }): JSX.Element {
         <ProvidersPage />
       ) : path === "/ops/queues" ? (
         <QueuesPage />
+      ) : path === "/ops/money" ? (
+        <MoneyPage />
       ) : (
         <SearchPage />
       )}
@@ -671,6 +677,163 @@ function ProvidersPage(): JSX.Element {
                   >
                     {t(p.suspended_at ? "ops.reinstate" : "ops.suspend", { name: p.business_name })}
                   </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** Commission rates per category (api.commission_rates, changed with a reason through
+ *  api.ops_set_commission_rate) and card disputes (api.ops_disputes). */
+function MoneyPage(): JSX.Element {
+  return (
+    <section aria-labelledby="money-page-title">
+      <h1 id="money-page-title">{t("ops.moneyNav")}</h1>
+      <Commissions />
+      <Disputes />
+    </section>
+  );
+}
+
+function Commissions(): JSX.Element {
+  const [rows, setRows] = useState<CommissionRate[]>([]);
+  const [cats, setCats] = useState<Category[]>([]);
+  const [chosen, setChosen] = useState<CommissionRate | null>(null);
+  const [percent, setPercent] = useState("");
+  const [minimum, setMinimum] = useState("");
+  const [reason, setReason] = useState("");
+  const [saved, setSaved] = useState("");
+  const [busy, error, run] = useAction();
+  useEffect(() => run(async () => setRows(await commissionRates())), []);
+  // the form opens with the focus in it, for the keyboard
+  useEffect(() => {
+    if (chosen) document.getElementById("commission-rate")?.focus();
+  }, [chosen]);
+  useEffect(() => {
+    categories().then(setCats, () => undefined);
+  }, []);
+  /** A category's name in the page's language (its slug until the names are read). */
+  const named = (slug: string): string => {
+    const c = cats.find((k) => k.slug === slug);
+    return (c && (locale() === "fr" ? c.name_fr : c.name_en)) ?? slug;
+  };
+  const choose = (r: CommissionRate): void => {
+    setChosen(r);
+    setSaved("");
+    setPercent(String(r.rate_bp / 100));
+    setMinimum((r.minimum_cents / 100).toFixed(2));
+    setReason("");
+  };
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    const c = chosen;
+    if (!c) return;
+    run(async () => {
+      await setCommissionRate({
+        category: c.category,
+        rate_bp: Math.round(Number(percent) * 100),
+        minimum_cents: Math.round(Number(minimum) * 100),
+        reason: reason.trim(),
+      });
+      setChosen(null);
+      setSaved(c.category);
+      setRows(await commissionRates());
+    });
+  };
+  return (
+    <section aria-labelledby="commission-title" class="panel">
+      <h2 id="commission-title">{t("ops.commissions")}</h2>
+      <p class="hint">{t("ops.commissionsIntro")}</p>
+      <ErrorAlert error={error} />
+      {saved && <Notice>{t("ops.commissionSaved", { category: named(saved) })}</Notice>}
+      {chosen && (
+        <form onSubmit={submit} noValidate aria-labelledby="commission-edit-title">
+          <h3 id="commission-edit-title">{t("ops.commissionEdit", { category: named(chosen.category) })}</h3>
+          <div class="row">
+            <Field id="commission-rate" label={t("ops.commissionRate")} type="number" inputMode="decimal" min={0} max={100} step={0.01} value={percent} onInput={(e) => setPercent(e.currentTarget.value)} />
+            <Field id="commission-minimum" label={t("ops.commissionMinimum")} type="number" inputMode="decimal" min={0} step={0.01} value={minimum} onInput={(e) => setMinimum(e.currentTarget.value)} />
+            <Field id="commission-reason" label={t("ops.reason")} required value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          </div>
+          <p class="actions">
+            <button type="submit" disabled={busy}>
+              {t("ops.commissionSave")}
+            </button>
+            <button type="button" class="secondary" onClick={() => setChosen(null)}>
+              {t("common.back")}
+            </button>
+          </p>
+        </form>
+      )}
+      <table class="commissions">
+        <caption>{t("ops.commissionsCaption")}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t("ops.category")}</th>
+            <th scope="col">{t("ops.commissionRate")}</th>
+            <th scope="col">{t("ops.commissionMinimum")}</th>
+            <th scope="col">{t("provider.actions")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...rows].sort((a, b) => named(a.category).localeCompare(named(b.category), locale())).map((r) => (
+            <tr key={r.category}>
+              <th scope="row">{named(r.category)}</th>
+              <td class="num">{`${number(r.rate_bp / 100, 2)} %`}</td>
+              <td class="num">{money(r.minimum_cents, "CAD")}</td>
+              <td>
+                <button type="button" class="secondary small" disabled={busy} onClick={() => choose(r)} aria-label={t("ops.commissionChange", { category: named(r.category) })}>
+                  {t("ops.change")}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Disputes(): JSX.Element {
+  const [openOnly, setOpenOnly] = useState(false);
+  const [rows, setRows] = useState<Dispute[] | null>(null);
+  const [busy, error, run] = useAction();
+  useEffect(() => run(async () => setRows(await opsDisputes(openOnly))), [openOnly]);
+  return (
+    <section aria-labelledby="disputes-title" class="panel">
+      <h2 id="disputes-title">{t("ops.disputes")}</h2>
+      <div class="field check">
+        <input id="disputes-open" type="checkbox" checked={openOnly} disabled={busy} onChange={(e) => setOpenOnly(e.currentTarget.checked)} />
+        <label for="disputes-open">{t("ops.disputesOpenOnly")}</label>
+      </div>
+      <ErrorAlert error={error} />
+      {rows && rows.length === 0 && <p>{t("ops.noDisputes")}</p>}
+      {rows && rows.length > 0 && (
+        <table class="disputes">
+          <caption>{t("ops.disputesCaption")}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("ops.disputeOpened")}</th>
+              <th scope="col">{t("ops.disputeAmount")}</th>
+              <th scope="col">{t("ops.disputeReason")}</th>
+              <th scope="col">{t("ops.disputeStatus")}</th>
+              <th scope="col">{t("ops.disputeDue")}</th>
+              <th scope="col">{t("ops.disputeBooking")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((d) => (
+              <tr key={d.id}>
+                <td>{when(d.opened_at, TIME_ZONE)}</td>
+                <td class="num">{money(d.amount_cents, d.currency)}</td>
+                <td>{coded("dispute.reason.", d.reason)}</td>
+                <td>{d.outcome ? coded("dispute.outcome.", d.outcome) : coded("dispute.status.", d.status)}</td>
+                <td>{d.closed_at ? "—" : when(d.evidence_due_by, TIME_ZONE)}</td>
+                <td>
+                  <Link to={`/ops/bookings/${d.booking_id}`}>{t("ops.disputeStory")}</Link>
                 </td>
               </tr>
             ))}

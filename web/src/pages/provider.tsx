@@ -21,6 +21,7 @@ import {
   timeOff,
   weeklyHours,
 } from "../api/provider";
+import { myTaxRegistration, setTaxRegistration } from "../api/money";
 import type { Category, ProviderProfile, Service, TimeOff, WeeklyHours } from "../api/types";
 import { ErrorAlert, Field, LiveState, Notice } from "../components/ui";
 import { locale, money, number, t, weekday, when } from "../i18n";
@@ -49,6 +50,7 @@ export function ProviderPage(): JSX.Element {
       {profile && (
         <>
           <Profile profile={profile} onSaved={setProfile} />
+          <Taxes />
           <Services providerId={profile.id ?? ""} />
           <Hours providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} onChange={scheduleChanged} />
           <Absences providerId={profile.id ?? ""} zone={profile.time_zone ?? TIME_ZONE} onChange={scheduleChanged} />
@@ -228,6 +230,56 @@ function Profile({ profile, onSaved }: { profile: ProviderProfile; onSaved: (p: 
           {t("provider.saveProfile")}
         </button>
       </form>
+    </section>
+  );
+}
+
+/** GST and QST registration numbers (api.set_tax_registration): both sent every time, an
+ *  empty one means "not registered"; a malformed one is the API's 400 naming the field. */
+function Taxes(): JSX.Element {
+  const [gst, setGst] = useState("");
+  const [qst, setQst] = useState("");
+  const [saved, setSaved] = useState(false);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  // the form shows once the numbers are read, so that they never overwrite what is typed
+  const [loaded, setLoaded] = useState(false);
+  const [busy, error, run] = useAction();
+  useEffect(() => {
+    myTaxRegistration().then((r) => {
+      setGst(r.gst_number ?? "");
+      setQst(r.qst_number ?? "");
+      setLoaded(true);
+    }, setLoadError);
+  }, []);
+  const submit = (e: Event): void => {
+    e.preventDefault();
+    setSaved(false);
+    run(async () => {
+      const r = await setTaxRegistration({ gst_number: gst.trim() || null, qst_number: qst.trim() || null });
+      setGst(r.gst_number ?? "");
+      setQst(r.qst_number ?? "");
+      setSaved(true);
+    });
+  };
+  return (
+    <section aria-labelledby="taxes-title" class="panel">
+      <h2 id="taxes-title">{t("taxes.title")}</h2>
+      <p class="hint">{t("taxes.intro")}</p>
+      <ErrorAlert error={loadError} />
+      {saved && <Notice>{t(gst || qst ? "taxes.saved" : "taxes.savedNone")}</Notice>}
+      <ErrorAlert error={error} />
+      {!loaded && !loadError && <p role="status">{t("common.loading")}</p>}
+      {loaded && (
+      <form onSubmit={submit} noValidate aria-labelledby="taxes-title">
+        <div class="row">
+          <Field id="tax-gst" label={t("taxes.gst")} hint={t("taxes.gstHint")} value={gst} onInput={(e) => setGst(e.currentTarget.value)} />
+          <Field id="tax-qst" label={t("taxes.qst")} hint={t("taxes.qstHint")} value={qst} onInput={(e) => setQst(e.currentTarget.value)} />
+        </div>
+        <button type="submit" disabled={busy}>
+          {t("taxes.save")}
+        </button>
+      </form>
+      )}
     </section>
   );
 }

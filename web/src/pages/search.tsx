@@ -118,6 +118,20 @@ export function SearchPage(): JSX.Element {
                   <dd>{when(o.starts_at, TIME_ZONE)}</dd>
                   <dt>{t("offer.price")}</dt>
                   <dd>{money(o.price_cents, o.currency)}</dd>
+                  {!!o.gst_cents && (
+                    <>
+                      <dt>{t("offer.gst")}</dt>
+                      <dd>{money(o.gst_cents, o.currency)}</dd>
+                    </>
+                  )}
+                  {!!o.qst_cents && (
+                    <>
+                      <dt>{t("offer.qst")}</dt>
+                      <dd>{money(o.qst_cents, o.currency)}</dd>
+                    </>
+                  )}
+                  <dt>{t("offer.total")}</dt>
+                  <dd class="total">{money(o.total_cents, o.currency)}</dd>
                   {!!o.deposit_cents && (
                     <>
                       <dt>{t("offer.deposit")}</dt>
