@@ -59,4 +59,3 @@ comment on function internal.balance_due_json(uuid) is
 $$A booking's balance after its deposit and how it stands: balance_cents (base, gst, qst), balance_status
 (none: no deposit; open: not settled yet; charging; due: the card charge failed, the customer must pay;
 paid; void: cancelled, expired or no-show), balance_method (venue or card), balance_paid_cents and _at.$$;
-
