@@ -311,8 +311,18 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
         realtime_port=int(rt_port) if rt_port else None,
         web_dir=Path(args.web) if args.web else None,
         app_config=s.app_config() if args.web else None,
+        trusted_proxies=s.trusted_proxies,
     )
     print(f"wrote {gateway.prepare(cfg)}")
+    return 0
+
+
+def cmd_jwt_secret(args: argparse.Namespace) -> int:
+    """PostgREST's jwt-secret from JWT_SECRET and JWT_SECRET_PREVIOUS: the secret alone, or
+    during a rotation the JWKS of both (for a PostgREST configured by PGRST_JWT_SECRET)."""
+    from bookiji import postgrest
+
+    print(postgrest.jwt_secret(_settings()))
     return 0
 
 
@@ -551,6 +561,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--web", default=None, help="the built web app (web/dist) to serve at /app/; default: none"
     )
     gc.set_defaults(func=cmd_gateway_config)
+
+    sub.add_parser(
+        "jwt-secret",
+        help="print PostgREST's jwt-secret (a JWKS of both keys while JWT_SECRET_PREVIOUS is set)",
+    ).set_defaults(func=cmd_jwt_secret)
 
     sub.add_parser(
         "read-router",

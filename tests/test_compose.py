@@ -44,6 +44,8 @@ KNOWN_VARIABLES = {
     "WORKER_DIRECT_DATABASE_URL",
     "REALTIME_DATABASE_URL",
     "REALTIME_LISTEN_DATABASE_URL",
+    "JWT_SECRET_PREVIOUS",
+    "TRUSTED_PROXIES",
     # compose only: the host ports of the two development side services
     "STRIPE_PORT",
     "SMTP_PORT",
