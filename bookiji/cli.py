@@ -312,6 +312,8 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
         web_dir=Path(args.web) if args.web else None,
         app_config=s.app_config() if args.web else None,
         trusted_proxies=s.trusted_proxies,
+        read_state=Path(args.read_state) if args.read_state else None,
+        cache_ttl=s.cache_ttl if s.cache else 0,
     )
     print(f"wrote {gateway.prepare(cfg)}")
     return 0
@@ -334,7 +336,11 @@ def cmd_read_router(args: argparse.Namespace) -> int:
     from bookiji import readpath
 
     s = _settings()
-    router = readpath.router_for(s)
+    router = readpath.router_for(
+        s,
+        primary_url=os.environ.get("READ_ROUTER_DATABASE_URL") or None,
+        state=Path(args.state) if args.state else None,
+    )
     router.serve_metrics(s.read_router_metrics_port)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -560,6 +566,13 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument(
         "--web", default=None, help="the built web app (web/dist) to serve at /app/; default: none"
     )
+    gc.add_argument(
+        "--read-state",
+        default=None,
+        help="the read router's state file (`bookiji read-router --state`): anonymous "
+        "catalog reads go through nginx's cache (BOOKIJI_CACHE, CACHE_TTL_SECONDS); "
+        "default: none, no read path",
+    )
     gc.set_defaults(func=cmd_gateway_config)
 
     sub.add_parser(
@@ -567,10 +580,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="print PostgREST's jwt-secret (a JWKS of both keys while JWT_SECRET_PREVIOUS is set)",
     ).set_defaults(func=cmd_jwt_secret)
 
-    sub.add_parser(
+    rr = sub.add_parser(
         "read-router",
         help="route the public catalog's reads (replica lag, cache versions; `bookiji up` runs it)",
-    ).set_defaults(func=cmd_read_router)
+    )
+    rr.add_argument(
+        "--state",
+        default=None,
+        help="the state file nginx reads (gateway-config's --read-state); "
+        "default: .data/nginx/read-router.json",
+    )
+    rr.set_defaults(func=cmd_read_router)
 
     pb = sub.add_parser(
         "pgbouncer", help="run PgBouncer (transaction mode) in front of a server (for containers)"
