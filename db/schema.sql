@@ -4092,8 +4092,8 @@ $$;
 -- Name: FUNCTION verify_token(p_token text); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.verify_token(p_token text) IS 'The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret (or the previous one during a rotation),
-then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
+COMMENT ON FUNCTION auth.verify_token(p_token text) IS 'The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret
+(or the previous one while a rotation lasts), then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
 Definer: reads the JWT secret and the sessions. For the real-time service (authenticator) only.';
 
 

@@ -66,8 +66,8 @@ begin
 end
 $$;
 comment on function auth.verify_token(text) is
-$$The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret (or the previous one during a rotation),
-then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
+$$The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret
+(or the previous one while a rotation lasts), then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
 Definer: reads the JWT secret and the sessions. For the real-time service (authenticator) only.$$;
 
 create or replace function auth.base64url_decode(p_text text)
