@@ -1,12 +1,13 @@
 """Rotating the JWT secret with two keys valid during the change (docs/operations.md,
 "Rotating the JWT secret"): with JWT_SECRET_PREVIOUS set, PostgREST (given a JWKS of both
-keys) and auth.verify_token (the real-time service's check, in SQL) accept a token signed
-with either; tokens are issued with the current key only; once the previous key is
-removed, its tokens are refused; a token signed with a key never configured is refused
-throughout."""
+keys) and auth.verify_token (the real-time service's check, in SQL, and over its WebSocket)
+accept a token signed with either; tokens are issued with the current key only; once the
+previous key is removed, its tokens are refused; a token signed with a key never
+configured is refused throughout."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -23,6 +24,7 @@ from bookiji import postgrest
 from tests.helpers import stack
 from tests.helpers.auth import bearer, mint, session_token
 from tests.helpers.factories import create_user
+from tests.helpers.realtime import Client
 
 
 def _me(api: stack.PostgREST, token: str) -> httpx.Response:
@@ -40,6 +42,22 @@ def _verify(dbname: str, token: str) -> dict[str, Any] | str:
             return str(exc)
     assert row is not None
     return dict(row[0])
+
+
+def _realtime(api: stack.PostgREST, token: str) -> dict[str, Any]:
+    """The real-time service's first answer to ``token`` (through nginx, as clients reach
+    it): ``ready``, or an ``error`` before it closes the connection."""
+
+    async def run() -> dict[str, Any]:
+        url = api.url.replace("http://", "ws://") + "/realtime"
+        c = await Client.open(url, auth=False)
+        try:
+            await c.send({"type": "auth", "token": token})
+            return await c.next_frame()
+        finally:
+            await c.close()
+
+    return asyncio.run(run())
 
 
 def _set_previous(dbname: str, value: str) -> None:
@@ -87,7 +105,7 @@ def test_a_token_of_the_previous_key_passes_during_the_rotation_and_fails_after(
         with pytest.raises(jwt.InvalidSignatureError):
             jwt.decode(issued, old, algorithms=["HS256"], audience=s.jwt_aud)
 
-        with stack.run_postgrest(db.name, jwt_secret_previous=old) as api:
+        with stack.run_postgrest(db.name, jwt_secret_previous=old, realtime_env={}) as api:
             for token in (current_token, old_token, old_token_with_kid, issued):
                 resp = _me(api, token)
                 assert resp.status_code == 200, resp.text
@@ -95,6 +113,8 @@ def test_a_token_of_the_previous_key_passes_during_the_rotation_and_fails_after(
             refused = _me(api, unknown_token)
             assert refused.status_code == 401, refused.text
             assert refused.json()["code"] == "PGRST301"
+            assert _realtime(api, old_token)["type"] == "ready"
+            assert _realtime(api, unknown_token)["code"] == "invalid_token"
         for token in (current_token, old_token, issued):
             claims = _verify(db.name, token)
             assert isinstance(claims, dict) and claims["sub"] == str(user), claims
@@ -102,11 +122,13 @@ def test_a_token_of_the_previous_key_passes_during_the_rotation_and_fails_after(
 
         # the rotation ends: the previous key leaves the configuration and the database
         _set_previous(db.name, "")
-        with stack.run_postgrest(db.name) as api:
+        with stack.run_postgrest(db.name, realtime_env={}) as api:
             assert _me(api, current_token).status_code == 200
             for token in (old_token, old_token_with_kid, unknown_token):
                 resp = _me(api, token)
                 assert resp.status_code == 401, resp.text
+            assert _realtime(api, current_token)["type"] == "ready"
+            assert _realtime(api, old_token)["code"] == "invalid_token"
         assert isinstance(_verify(db.name, current_token), dict)
         for token in (old_token, unknown_token):
             assert "signature is not valid" in str(_verify(db.name, token))
