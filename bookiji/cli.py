@@ -311,8 +311,20 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
         realtime_port=int(rt_port) if rt_port else None,
         web_dir=Path(args.web) if args.web else None,
         app_config=s.app_config() if args.web else None,
+        trusted_proxies=s.trusted_proxies,
+        read_state=Path(args.read_state) if args.read_state else None,
+        cache_ttl=s.cache_ttl if s.cache else 0,
     )
     print(f"wrote {gateway.prepare(cfg)}")
+    return 0
+
+
+def cmd_jwt_secret(args: argparse.Namespace) -> int:
+    """PostgREST's jwt-secret from JWT_SECRET and JWT_SECRET_PREVIOUS: the secret alone, or
+    during a rotation the JWKS of both (for a PostgREST configured by PGRST_JWT_SECRET)."""
+    from bookiji import postgrest
+
+    print(postgrest.jwt_secret(_settings()))
     return 0
 
 
@@ -324,7 +336,11 @@ def cmd_read_router(args: argparse.Namespace) -> int:
     from bookiji import readpath
 
     s = _settings()
-    router = readpath.router_for(s)
+    router = readpath.router_for(
+        s,
+        primary_url=os.environ.get("READ_ROUTER_DATABASE_URL") or None,
+        state=Path(args.state) if args.state else None,
+    )
     router.serve_metrics(s.read_router_metrics_port)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -550,12 +566,31 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument(
         "--web", default=None, help="the built web app (web/dist) to serve at /app/; default: none"
     )
+    gc.add_argument(
+        "--read-state",
+        default=None,
+        help="the read router's state file (`bookiji read-router --state`): anonymous "
+        "catalog reads go through nginx's cache (BOOKIJI_CACHE, CACHE_TTL_SECONDS); "
+        "default: none, no read path",
+    )
     gc.set_defaults(func=cmd_gateway_config)
 
     sub.add_parser(
+        "jwt-secret",
+        help="print PostgREST's jwt-secret (a JWKS of both keys while JWT_SECRET_PREVIOUS is set)",
+    ).set_defaults(func=cmd_jwt_secret)
+
+    rr = sub.add_parser(
         "read-router",
         help="route the public catalog's reads (replica lag, cache versions; `bookiji up` runs it)",
-    ).set_defaults(func=cmd_read_router)
+    )
+    rr.add_argument(
+        "--state",
+        default=None,
+        help="the state file nginx reads (gateway-config's --read-state); "
+        "default: .data/nginx/read-router.json",
+    )
+    rr.set_defaults(func=cmd_read_router)
 
     pb = sub.add_parser(
         "pgbouncer", help="run PgBouncer (transaction mode) in front of a server (for containers)"

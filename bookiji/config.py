@@ -10,6 +10,7 @@ its names and defaults are part of DEFAULTS here too.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -122,6 +123,20 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
     return {name: os.environ.get(name) or stored[name] for name in SECRET_NAMES}
 
 
+def trusted_proxies(value: str) -> tuple[str, ...]:
+    """TRUSTED_PROXIES: addresses or networks (``10.0.0.0/8``), separated by commas or
+    spaces; a bad one is refused here rather than by nginx at start."""
+    out = []
+    for item in value.replace(",", " ").split():
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"TRUSTED_PROXIES: {item!r} is not an address or a network (CIDR)"
+            ) from None
+    return tuple(out)
+
+
 def _stripe_js_url() -> str:
     """STRIPE_JS_URL; unset, localstripe's stand-in beside a local STRIPE_API_BASE (a fake
     moved to another port takes its Stripe.js along), else the default."""
@@ -189,6 +204,12 @@ class Settings:
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = field(default=None, repr=False)
     twilio_from: str | None = None
+    # JWT_SECRET_PREVIOUS: while a rotation lasts, the secret tokens still out were signed
+    # with; verified (PostgREST, auth.verify_token), never signed with. Empty otherwise.
+    jwt_secret_previous: str = field(default="", repr=False)
+    # TRUSTED_PROXIES: the addresses (CIDR) of the TLS proxies in front of nginx, whose
+    # X-Forwarded-For nginx believes (bookiji/gateway.py); none by default.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def pg_dir(self) -> Path:
@@ -355,4 +376,6 @@ def load() -> Settings:
         twilio_account_sid=_optional("TWILIO_ACCOUNT_SID"),
         twilio_auth_token=_optional("TWILIO_AUTH_TOKEN"),
         twilio_from=_optional("TWILIO_FROM"),
+        jwt_secret_previous=os.environ.get("JWT_SECRET_PREVIOUS", ""),
+        trusted_proxies=trusted_proxies(os.environ.get("TRUSTED_PROXIES", "")),
     )

@@ -200,6 +200,8 @@ def postgrest_version() -> str:
 def write_settings(url: str, settings: Settings, pgmq_version: str) -> None:
     values = {
         "jwt_secret": settings.jwt_secret,
+        # verified beside jwt_secret by auth.verify_token while a rotation lasts; '' after
+        "jwt_secret_previous": settings.jwt_secret_previous,
         "jwt_aud": settings.jwt_aud,
         "jwt_ttl_seconds": str(settings.jwt_ttl_seconds),
         "stripe_webhook_secret": settings.stripe_webhook_secret,

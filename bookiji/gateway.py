@@ -66,6 +66,11 @@ class GatewayConfig:
     read_state: Path | None = None
     replica_port: int | None = None
     cache_ttl: int = 0
+    # TRUSTED_PROXIES (bookiji/config.py): the TLS proxies in front of nginx, whose
+    # X-Forwarded-For nginx believes (the realip module): the client address of the
+    # limits and the access log is then the last address no trusted proxy added. Empty:
+    # the peer's address, whatever X-Forwarded-For a client sends.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def access_log(self) -> Path:
@@ -74,6 +79,16 @@ class GatewayConfig:
     @property
     def conf_file(self) -> Path:
         return self.home / "nginx.conf"
+
+
+def _real_ip(cfg: GatewayConfig) -> str:
+    """The client's address from X-Forwarded-For, when the peer is a trusted proxy:
+    read from the right, skipping every trusted address (real_ip_recursive)."""
+    if not cfg.trusted_proxies:
+        return ""
+    lines = [f"    set_real_ip_from {cidr};" for cidr in cfg.trusted_proxies]
+    lines += ["    real_ip_header X-Forwarded-For;", "    real_ip_recursive on;"]
+    return "\n".join(lines) + "\n"
 
 
 LOG_FORMAT = (
@@ -312,7 +327,7 @@ http {{
     server_tokens off;
     client_max_body_size {cfg.max_body};
     keepalive_requests 10000;
-
+{_real_ip(cfg)}
     limit_req_zone $binary_remote_addr zone=per_address:10m rate={cfg.rate_per_address}r/s;
     limit_req_zone $jwt_token zone=per_token:20m rate={cfg.rate_per_token}r/s;
     limit_req_status 429;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 from bookiji.config import Settings
@@ -45,7 +47,7 @@ def render_config(
         "db-channel-enabled": "false" if pooled or read_only else "true",
         "db-prepared-statements": "false" if pooled else "true",
         "db-plan-enabled": "false",
-        "jwt-secret": q(settings.jwt_secret),
+        "jwt-secret": q(jwt_secret(settings)),
         "jwt-aud": q(settings.jwt_aud),
         "jwt-cache-max-lifetime": "300",
         "server-host": q(settings.pgrst_host),
@@ -60,6 +62,21 @@ def render_config(
     if pre_request:
         lines["db-pre-request"] = q(PRE_REQUEST)
     return "".join(f"{key} = {value}\n" for key, value in lines.items())
+
+
+def jwt_secret(settings: Settings) -> str:
+    """PostgREST's ``jwt-secret``: JWT_SECRET alone, or during a rotation a JWKS of two
+    HS256 keys, JWT_SECRET then JWT_SECRET_PREVIOUS: PostgREST 12 accepts a token whose
+    signature either key verifies (docs/operations.md, "Rotating the JWT secret")."""
+    previous = settings.jwt_secret_previous
+    if not previous or previous == settings.jwt_secret:
+        return settings.jwt_secret
+    return json.dumps({"keys": [_hs256_key(settings.jwt_secret), _hs256_key(previous)]})
+
+
+def _hs256_key(secret: str) -> dict[str, str]:
+    k = base64.urlsafe_b64encode(secret.encode()).decode().rstrip("=")
+    return {"kty": "oct", "alg": "HS256", "k": k}
 
 
 def write_config(path: Path, text: str) -> Path:

@@ -374,6 +374,7 @@ def run_api(
                 read_state=readpath_state(home) if read_path is not None else None,
                 replica_port=replica_port,
                 cache_ttl=read_path.cache_ttl if read_path is not None else 0,
+                trusted_proxies=settings.trusted_proxies,
             )
             gateway.prepare(gw)
             nginx = subprocess.Popen(

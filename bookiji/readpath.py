@@ -345,12 +345,17 @@ class Router:
                 stop.wait(1)
 
 
-def router_for(settings: Any) -> Router:
-    """The read router of `bookiji up` (bookiji/stack.py)."""
+def router_for(
+    settings: Any, *, primary_url: str | None = None, state: Path | None = None
+) -> Router:
+    """The read router of `bookiji up` (bookiji/stack.py): as authenticator on the
+    primary, its state file in nginx's directory. The compose file's gives the primary
+    (``primary_url``, READ_ROUTER_DATABASE_URL: a direct connection, for LISTEN) and the
+    state file nginx reads on their shared volume (``state``)."""
     return Router(
-        settings.authenticator_url,
+        primary_url or settings.authenticator_url,
         settings.replica_url if settings.replicated else None,
-        state_file(settings.data_dir / "nginx"),
+        state or state_file(settings.data_dir / "nginx"),
         max_lag=settings.replica_max_lag,
     )
 

@@ -179,6 +179,7 @@ def gateway_config(settings: Settings, scale: Scale | None = None) -> gateway.Ga
         else None,
         replica_port=settings.replica_pgrst_port if settings.replicated else None,
         cache_ttl=settings.cache_ttl if settings.cache else 0,
+        trusted_proxies=settings.trusted_proxies,
     )
 
 

@@ -4184,7 +4184,8 @@ declare
     v_parts text[] := pg_catalog.string_to_array(coalesce(p_token, ''), '.');
     v_header jsonb;
     v_claims jsonb;
-    v_expected text;
+    v_secret text;
+    v_valid boolean := false;
 begin
     if pg_catalog.array_length(v_parts, 1) is distinct from 3
         or pg_catalog.length(p_token) > 8192 then
@@ -4201,12 +4202,22 @@ begin
         or v_header ->> 'alg' is distinct from 'HS256' then
         perform internal.fail('invalid_token', 'the access token is not an HS256 JWT');
     end if;
-    v_expected := auth.base64url(extensions.hmac(
-        pg_catalog.convert_to(v_parts[1] || '.' || v_parts[2], 'utf8'),
-        pg_catalog.convert_to(internal.setting('jwt_secret'), 'utf8'),
-        'sha256'
-    ));
-    if v_expected is distinct from v_parts[3] then
+    -- the current key, then the previous one while a rotation lasts (deploy writes
+    -- jwt_secret_previous from JWT_SECRET_PREVIOUS, empty otherwise): PostgREST is
+    -- given both as a JWKS meanwhile (bookiji/postgrest.py)
+    foreach v_secret in array array[
+        internal.setting('jwt_secret'), internal.setting('jwt_secret_previous')
+    ] loop
+        if coalesce(v_secret, '') <> ''
+            and auth.base64url(extensions.hmac(
+                pg_catalog.convert_to(v_parts[1] || '.' || v_parts[2], 'utf8'),
+                pg_catalog.convert_to(v_secret, 'utf8'),
+                'sha256'
+            )) = v_parts[3] then
+            v_valid := true;
+        end if;
+    end loop;
+    if not v_valid then
         perform internal.fail('invalid_token', 'the access token''s signature is not valid');
     end if;
     -- the very hook PostgREST runs before every request, as for a read (no write limit)
@@ -4222,8 +4233,8 @@ $$;
 -- Name: FUNCTION verify_token(p_token text); Type: COMMENT; Schema: auth; Owner: -
 --
 
-COMMENT ON FUNCTION auth.verify_token(p_token text) IS 'The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret,
-then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
+COMMENT ON FUNCTION auth.verify_token(p_token text) IS 'The claims of a valid access token, checked as PostgREST checks it: the HS256 signature with the JWT secret
+(or the previous one while a rotation lasts), then auth.check_request (exp, iat, aud, role, revoked session); invalid_token otherwise.
 Definer: reads the JWT secret and the sessions. For the real-time service (authenticator) only.';
 
 

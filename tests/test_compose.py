@@ -34,6 +34,7 @@ APP_SERVICES = (
     "smtp",
     "gateway-config",
     "accesslog",
+    "router",
 )
 KNOWN_VARIABLES = {
     *config.DEFAULTS,
@@ -44,6 +45,9 @@ KNOWN_VARIABLES = {
     "WORKER_DIRECT_DATABASE_URL",
     "REALTIME_DATABASE_URL",
     "REALTIME_LISTEN_DATABASE_URL",
+    "JWT_SECRET_PREVIOUS",
+    "TRUSTED_PROXIES",
+    "READ_ROUTER_DATABASE_URL",
     # compose only: the host ports of the two development side services
     "STRIPE_PORT",
     "SMTP_PORT",
@@ -116,6 +120,7 @@ def test_the_stack_has_the_same_services(services: dict[str, Any]) -> None:
         "pgbouncer",
         "gateway-config",
         "api",
+        "router",
         "accesslog",
         "postgrest",
         "worker",
@@ -227,14 +232,15 @@ def test_every_service_reaches_the_same_database(
     api = url("postgrest", "PGRST_DB_URI")
     realtime = url("realtime", "REALTIME_DATABASE_URL")
     realtime_listen = url("realtime", "REALTIME_LISTEN_DATABASE_URL")
-    for u in (realtime, realtime_listen):
+    router = url("router", "READ_ROUTER_DATABASE_URL")
+    for u in (realtime, realtime_listen, router):
         assert (u.username, u.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
     assert (admin.username, admin.password) == ("postgres", "<POSTGRES_PASSWORD>")
     for u in (worker, worker_direct):
         assert (u.username, u.password) == ("bookiji_worker", "<WORKER_DB_PASSWORD>")
     db = embedded_defaults.db_name
     # what needs a session of its own reaches PostgreSQL directly, the rest PgBouncer
-    for u in (admin, worker_direct, realtime_listen):
+    for u in (admin, worker_direct, realtime_listen, router):
         assert (u.hostname, u.port, u.path) == ("db", 5432, "/" + db)
     pooler = int(config.DEFAULTS["PGBOUNCER_PORT"])
     for u in (worker, api, realtime):
@@ -268,6 +274,7 @@ def test_the_deploy_and_the_api_share_the_jwt_settings(services: dict[str, Any])
             " --webhook http://api:3000/rpc/stripe_webhook",
         ),
         ("smtp", "bookiji smtp-sink --host 0.0.0.0 --port 1025"),
+        ("router", "bookiji read-router --state /var/lib/bookiji/gateway/read-router.json"),
     ],
 )
 def test_app_services_run_the_projects_commands(
@@ -474,15 +481,20 @@ def test_every_named_volume_starts_owned_by_the_user_that_writes_it(
                 db = dockerfile.read_text()
                 assert f"mkdir -p {path}" in db and f"chown postgres:postgres {path}" in db
                 assert user_of(dockerfile) == "postgres"
-    # the gateway volume: written by the renderer, nginx and the shipper, one owner for all
+    # the gateway volume: written by the renderer, nginx, the shipper and the read router
+    # (its state file), one owner for all
     writers = {name for name, s in services.items() if "gateway" in mounts(s)}
-    assert writers == {"gateway-config", "api", "accesslog"}
+    assert writers == {"gateway-config", "api", "accesslog", "router"}
     home = "/var/lib/bookiji/gateway"
     argv = services["gateway-config"]["command"]
     assert argv[argv.index("--home") + 1] == home
     assert "--user" not in argv  # nginx runs as bookiji: no `user` directive to switch to
     assert services["api"]["command"][-1] == f"{home}/nginx.conf"
     assert services["accesslog"]["command"][-1] == f"{home}/access.jsonl"
+    # nginx reads the state file where the router writes it
+    state = services["router"]["command"][-1]
+    assert state == f"{home}/read-router.json"
+    assert argv[argv.index("--read-state") + 1] == state
     assert services["api"]["image"] == services["gateway-config"]["image"]
 
 

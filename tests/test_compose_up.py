@@ -191,6 +191,7 @@ REST = (
     "postgrest",
     "realtime",
     "worker",
+    "router",
     "api",
 )
 
@@ -237,6 +238,20 @@ def test_the_readme_walkthrough_runs_against_the_compose_stack(
     assert {"access.jsonl", "access.jsonl.offset", "nginx.conf"} <= set(files)
     mail = started.podman("exec", started.container("smtp"), "ls", "/var/lib/bookiji/mail")
     assert any(name.endswith(".eml") for name in mail.stdout.split()), mail.stderr
+
+
+def test_anonymous_catalog_reads_are_cached_with_the_read_router_beside_nginx(
+    started: Compose,
+) -> None:
+    """The `router` service keeps the state file nginx reads fresh: without it nginx
+    sends every catalog read to PostgREST uncached (no X-Cache-Status)."""
+
+    def cached() -> bool:
+        httpx.get(f"{started.api}/services?limit=5", timeout=5)
+        resp = httpx.get(f"{started.api}/services?limit=5", timeout=5)
+        return resp.status_code == 200 and resp.headers.get("X-Cache-Status") == "HIT"
+
+    until(cached, timeout=60, what="a cached catalog read", ignoring=(httpx.HTTPError,))
 
 
 def test_the_web_app_and_its_config_are_served(started: Compose) -> None:

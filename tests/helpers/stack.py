@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import uuid
@@ -67,6 +68,8 @@ def run_postgrest(
     web_dir: Path | None = None,
     app_config: dict[str, str] | None = None,
     read_path: procs.ReadPath | None = None,
+    jwt_secret_previous: str = "",
+    trusted_proxies: tuple[str, ...] = (),
 ) -> Iterator[PostgREST]:
     """PostgREST and nginx over ``dbname`` on the test cluster, or over the database that
     ``db_url`` (superuser) and ``authenticator_url`` name on another cluster.
@@ -74,8 +77,11 @@ def run_postgrest(
     ``pooled``: PgBouncer (transaction mode) between PostgREST and PostgreSQL; by
     default when BOOKIJI_TEST_PGBOUNCER=1 (the suite's API otherwise connects directly;
     tests/api/test_pgbouncer.py always goes through it). ``replicas``: that many
-    PostgREST processes behind nginx."""
-    s = settings()
+    PostgREST processes behind nginx. ``jwt_secret_previous``, ``trusted_proxies``: as
+    JWT_SECRET_PREVIOUS and TRUSTED_PROXIES set them (bookiji/config.py)."""
+    s = dataclasses.replace(
+        settings(), jwt_secret_previous=jwt_secret_previous, trusted_proxies=trusted_proxies
+    )
     if pooled is None:
         pooled = os.environ.get("BOOKIJI_TEST_PGBOUNCER", "0") == "1"
     with procs.run_api(
