@@ -1,5 +1,7 @@
--- app.waitlist_entries: a customer reads only its own entries; nobody writes
--- directly: the definer functions of db/functions/41_waitlist.sql do.
+-- app.waitlist_entries: no API role reads or writes it directly (as every app table:
+-- tests/db/test_roles_and_grants.py); the definer functions of
+-- db/functions/41_waitlist.sql do, for the caller's own entries. The policy below
+-- still confines a customer to its own rows should a grant ever be added.
 alter table app.waitlist_entries enable row level security;
 alter table app.waitlist_entries force row level security;
 drop policy if exists select_own on app.waitlist_entries;
@@ -10,5 +12,3 @@ create policy select_own on app.waitlist_entries for select
 to customer
 using (customer_id = (select auth.uid()));
 comment on policy select_own on app.waitlist_entries is 'A customer reads its own waitlist entries, no one else''s.';
-
-grant select on app.waitlist_entries to customer;
