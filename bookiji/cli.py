@@ -294,6 +294,9 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
     host, _, port = args.listen.rpartition(":")
     up_host, _, up_port = args.upstream.rpartition(":")
     rt_host, _, rt_port = (args.realtime or "").rpartition(":")
+    rep_host, _, rep_port = (args.replica or "").rpartition(":")
+    if args.replica and not args.read_state:
+        raise ConfigError("gateway-config: --replica needs --read-state (the read router's file)")
     cfg = gateway.GatewayConfig(
         listen_host=host,
         listen_port=int(port),
@@ -313,6 +316,8 @@ def cmd_gateway_config(args: argparse.Namespace) -> int:
         app_config=s.app_config() if args.web else None,
         trusted_proxies=s.trusted_proxies,
         read_state=Path(args.read_state) if args.read_state else None,
+        replica_host=rep_host or None,
+        replica_port=int(rep_port) if rep_port else None,
         cache_ttl=s.cache_ttl if s.cache else 0,
     )
     print(f"wrote {gateway.prepare(cfg)}")
@@ -339,6 +344,7 @@ def cmd_read_router(args: argparse.Namespace) -> int:
     router = readpath.router_for(
         s,
         primary_url=os.environ.get("READ_ROUTER_DATABASE_URL") or None,
+        replica_url=os.environ.get("READ_ROUTER_REPLICA_URL") or None,
         state=Path(args.state) if args.state else None,
     )
     router.serve_metrics(s.read_router_metrics_port)
@@ -572,6 +578,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the read router's state file (`bookiji read-router --state`): anonymous "
         "catalog reads go through nginx's cache (BOOKIJI_CACHE, CACHE_TTL_SECONDS); "
         "default: none, no read path",
+    )
+    gc.add_argument(
+        "--replica",
+        default=None,
+        help="host:port of the read-only PostgREST on the read replica: anonymous catalog "
+        "reads go there while the read router says it is within REPLICA_MAX_LAG_SECONDS, "
+        "the --upstream PostgREST as its backup (needs --read-state); default: none",
     )
     gc.set_defaults(func=cmd_gateway_config)
 

@@ -65,6 +65,8 @@ class GatewayConfig:
     # nginx's cache for cache_ttl seconds (0: no cache). None: no read path at all.
     read_state: Path | None = None
     replica_port: int | None = None
+    # where that PostgREST is: upstream_host unless given (compose: the rest-replica service)
+    replica_host: str | None = None
     cache_ttl: int = 0
     # TRUSTED_PROXIES (bookiji/config.py): the TLS proxies in front of nginx, whose
     # X-Forwarded-For nginx believes (the realip module): the client address of the
@@ -134,7 +136,7 @@ def _read_path_http(cfg: GatewayConfig) -> str:
             for port in (cfg.upstream_port, *cfg.extra_upstream_ports)
         )
         replica = f"""    upstream postgrest_replica {{
-        server {cfg.upstream_host}:{cfg.replica_port} max_fails=1 fail_timeout=2s;
+        server {cfg.replica_host or cfg.upstream_host}:{cfg.replica_port} max_fails=1 fail_timeout=2s;
 {backups}        keepalive 16;
     }}
 """

@@ -346,15 +346,22 @@ class Router:
 
 
 def router_for(
-    settings: Any, *, primary_url: str | None = None, state: Path | None = None
+    settings: Any,
+    *,
+    primary_url: str | None = None,
+    replica_url: str | None = None,
+    state: Path | None = None,
 ) -> Router:
     """The read router of `bookiji up` (bookiji/stack.py): as authenticator on the
     primary, its state file in nginx's directory. The compose file's gives the primary
-    (``primary_url``, READ_ROUTER_DATABASE_URL: a direct connection, for LISTEN) and the
+    (``primary_url``, READ_ROUTER_DATABASE_URL: a direct connection, for LISTEN), the
+    replica (``replica_url``, READ_ROUTER_REPLICA_URL: the db-replica service) and the
     state file nginx reads on their shared volume (``state``)."""
+    if replica_url is None and settings.replicated:
+        replica_url = settings.replica_url
     return Router(
         primary_url or settings.authenticator_url,
-        settings.replica_url if settings.replicated else None,
+        replica_url,
         state or state_file(settings.data_dir / "nginx"),
         max_lag=settings.replica_max_lag,
     )
