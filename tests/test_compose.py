@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from bookiji import cli, config, gateway, postgrest
+from bookiji import cli, config, gateway, postgrest, readpath
 from bookiji.config import ROOT
 from bookiji.deploy import DBMATE, POSTGREST
 
@@ -48,6 +48,7 @@ KNOWN_VARIABLES = {
     "JWT_SECRET_PREVIOUS",
     "TRUSTED_PROXIES",
     "READ_ROUTER_DATABASE_URL",
+    "READ_ROUTER_REPLICA_URL",
     # compose only: the host ports of the two development side services
     "STRIPE_PORT",
     "SMTP_PORT",
@@ -116,6 +117,7 @@ def postgrest_settings(text: str) -> dict[str, str]:
 def test_the_stack_has_the_same_services(services: dict[str, Any]) -> None:
     assert set(services) == {
         "db",
+        "db-replica",
         "migrate",
         "pgbouncer",
         "gateway-config",
@@ -123,6 +125,7 @@ def test_the_stack_has_the_same_services(services: dict[str, Any]) -> None:
         "router",
         "accesslog",
         "postgrest",
+        "rest-replica",
         "worker",
         "realtime",
         "stripe",
@@ -197,6 +200,28 @@ def test_postgrest_settings_match_the_generated_config(
     assert env["PGRST_DB_CHANNEL_ENABLED"] == "false"
 
 
+def test_the_replicas_postgrest_settings_match_the_embedded_replicas(
+    services: dict[str, Any], embedded_defaults: config.Settings
+) -> None:
+    """rest-replica is the embedded stack's postgrest-replica (bookiji/stack.py): directly
+    on the replica (prepared statements on), no NOTIFY channel (a hot standby refuses
+    LISTEN), otherwise the primary's PostgREST."""
+    generated = postgrest_settings(postgrest.render_config(embedded_defaults, read_only=True))
+    as_env = {"PGRST_" + key.upper().replace("-", "_"): value for key, value in generated.items()}
+    env = {k: resolve(v) for k, v in env_of(services["rest-replica"]).items()}
+    differ = {"PGRST_SERVER_HOST", "PGRST_SERVER_PORT", "PGRST_DB_URI", "PGRST_JWT_SECRET"}
+    assert set(env) == set(as_env)
+    for name in sorted(set(as_env) - differ):
+        assert env[name] == as_env[name], name
+    assert env["PGRST_DB_CHANNEL_ENABLED"] == "false"
+    assert env["PGRST_DB_PREPARED_STATEMENTS"] == "true"
+    primary = {k: resolve(v) for k, v in env_of(services["postgrest"]).items()}
+    for name in differ - {"PGRST_DB_URI"}:
+        assert env[name] == primary[name], name
+    assert services["rest-replica"]["command"] == services["postgrest"]["command"]
+    assert "deploy" not in services["rest-replica"]  # one: a single replica database
+
+
 def test_app_services_use_only_variables_worker_config_knows(
     services: dict[str, Any],
 ) -> None:
@@ -233,7 +258,9 @@ def test_every_service_reaches_the_same_database(
     realtime = url("realtime", "REALTIME_DATABASE_URL")
     realtime_listen = url("realtime", "REALTIME_LISTEN_DATABASE_URL")
     router = url("router", "READ_ROUTER_DATABASE_URL")
-    for u in (realtime, realtime_listen, router):
+    router_replica = url("router", "READ_ROUTER_REPLICA_URL")
+    api_replica = url("rest-replica", "PGRST_DB_URI")
+    for u in (realtime, realtime_listen, router, router_replica, api_replica):
         assert (u.username, u.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
     assert (admin.username, admin.password) == ("postgres", "<POSTGRES_PASSWORD>")
     for u in (worker, worker_direct):
@@ -245,6 +272,9 @@ def test_every_service_reaches_the_same_database(
     pooler = int(config.DEFAULTS["PGBOUNCER_PORT"])
     for u in (worker, api, realtime):
         assert (u.hostname, u.port, u.path) == ("pgbouncer", pooler, "/" + db)
+    # the replica's readers, directly on it (the router compares its WAL position)
+    for u in (router_replica, api_replica):
+        assert (u.hostname, u.port, u.path) == ("db-replica", 5432, "/" + db)
     argv = services["pgbouncer"]["command"]
     assert argv[argv.index("--server") + 1] == "db:5432"
     assert argv[argv.index("--listen") + 1] == f"0.0.0.0:{pooler}"
@@ -362,7 +392,14 @@ APP_DOCKERFILE = ROOT / "docker" / "app" / "Dockerfile"
 
 
 def dockerfile_of(services: dict[str, Any], name: str) -> Path:
-    build = services[name]["build"]
+    """The Dockerfile of a service's image (db-replica runs db's image, built by db)."""
+    builds = [
+        s["build"]
+        for s in services.values()
+        if s["image"] == services[name]["image"] and "build" in s
+    ]
+    assert builds, f"{name}: no service builds {services[name]['image']}"
+    build = builds[0]
     return ROOT / build["context"] / build.get("dockerfile", "Dockerfile")
 
 
@@ -380,6 +417,20 @@ def debian_package_of(path: str) -> str:
     res = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True, check=False)
     assert res.returncode == 0, f"no Debian package installs {path} here: {res.stderr}"
     return res.stdout.split(":")[0]
+
+
+def depends_of(package: str) -> set[str]:
+    """The packages ``package`` depends on (dpkg's Depends, alternatives and versions aside)."""
+    res = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Depends}", package],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    return {
+        dep.split()[0] for alt in res.stdout.split(",") for dep in alt.split("|") if dep.strip()
+    }
 
 
 def user_of(dockerfile: Path, target: str | None = None) -> str:
@@ -404,17 +455,20 @@ def test_every_services_command_is_installed_in_its_image(services: dict[str, An
     assert "python3 -m venv /opt/bookiji" in app and "PATH=/opt/bookiji/bin:" in app
     for name, service in services.items():
         argv = service.get("command") or []
-        if name == "db":
+        if name in ("db", "db-replica"):
+            assert not argv and service["image"] == services["db"]["image"]
             db = DB_DOCKERFILE.read_text()
             assert 'ENTRYPOINT ["bookiji-postgres"]' in db
             assert "COPY entrypoint.sh /usr/local/bin/bookiji-postgres" in db
             entry = (ROOT / "docker" / "postgres" / "entrypoint.sh").read_text()
             assert "exec postgres " in entry and "initdb " in entry
+            assert "pg_basebackup " in entry and "psql " in entry  # the replica's copy
             assert "PATH=/usr/lib/postgresql/15/bin:" in db
-            for program in ("postgres", "initdb"):
-                assert debian_package_of(f"/usr/lib/postgresql/15/bin/{program}") in apt_packages(
-                    DB_DOCKERFILE
-                )
+            # pg_basebackup and psql (db-replica's copy): postgresql-client-15, which
+            # postgresql-15 depends on
+            installed = apt_packages(DB_DOCKERFILE) | depends_of("postgresql-15")
+            for program in ("postgres", "initdb", "pg_basebackup", "psql"):
+                assert debian_package_of(f"/usr/lib/postgresql/15/bin/{program}") in installed
             assert debian_package_of("/usr/bin/pg_isready") in apt_packages(DB_DOCKERFILE) | {
                 "postgresql-client-common"  # a dependency of postgresql-15
             }
@@ -532,9 +586,82 @@ def test_the_web_app_is_in_the_image_and_served(services: dict[str, Any]) -> Non
 def test_nothing_is_published_but_on_loopback_and_the_internals_not_at_all(
     services: dict[str, Any],
 ) -> None:
-    internal = {"pgbouncer", "postgrest", "worker", "realtime", "migrate", "accesslog"}
+    internal = {
+        "pgbouncer",
+        "postgrest",
+        "worker",
+        "realtime",
+        "migrate",
+        "accesslog",
+        "router",
+        "db-replica",
+        "rest-replica",
+    }
     for name in internal | {"gateway-config"}:
         assert not published(services[name]), name
     for name, service in services.items():
         assert "network_mode" not in service, name  # host networking would bypass it all
         assert all(ip == "127.0.0.1" for ip, _, _ in published(service)), name
+
+
+ENTRYPOINT = ROOT / "docker" / "postgres" / "entrypoint.sh"
+
+
+def test_db_replica_is_a_streaming_copy_of_db_made_as_the_embedded_replica(
+    services: dict[str, Any],
+) -> None:
+    """As bookiji/readpath.py's create_replica: pg_basebackup -R (a standby that streams)
+    as postgres through the slot bookiji_replica, made with the copy when the primary has
+    none, then the replica's own settings; a data directory already there is reused; the
+    primary lets postgres replicate over the network whatever its volume's age."""
+    replica = services["db-replica"]
+    env = env_of(replica)
+    assert env["BOOKIJI_REPLICA_OF"] == "db:5432"
+    assert resolve(env["POSTGRES_PASSWORD"]) == resolve(env_of(services["db"])["POSTGRES_PASSWORD"])
+    assert replica["image"] == services["db"]["image"] and "build" not in replica
+    assert mounts(replica) == {"pgreplica": mounts(services["db"])["pgdata"]}
+    assert replica["healthcheck"]["test"] == services["db"]["healthcheck"]["test"]
+    assert replica["depends_on"]["db"]["condition"] == "service_healthy"
+    assert replica["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    entry = ENTRYPOINT.read_text()
+    assert f"slot={readpath.SLOT}" in entry
+    copy = re.search(r"pg_basebackup ([^;]+?); then", entry.replace("\\\n", " "), re.S)
+    assert copy is not None
+    argv = copy.group(1).split()
+    assert {"-R", "-X", "stream", "-U", "postgres", "-S", '"$slot"', "$create"} <= set(argv)
+    assert "create=-C" in entry and "pg_replication_slots where slot_name = '$slot'" in entry
+    # the copy only where there is no cluster yet (a restart reuses the volume)
+    first = entry.index('if [ ! -s "$PGDATA/PG_VERSION" ]; then')
+    assert first < entry.index("copy_primary\n    else") < entry.index("exec postgres ")
+    for key, value in readpath.REPLICA_SETTINGS.items():
+        assert f"{key} = {value}\n" in entry
+    assert "host replication postgres all scram-sha-256" in entry
+    conf = (ROOT / "docker" / "postgres" / "postgresql.conf").read_text()
+    assert "wal_level = replica" in conf and "max_slot_wal_keep_size = '2GB'" in conf
+
+
+def test_nginx_sends_anonymous_catalog_reads_to_rest_replica_backed_by_postgrest(
+    services: dict[str, Any],
+    embedded_defaults: config.Settings,
+    tmp_path: Path,
+) -> None:
+    """gateway-config's command, rendered by the real code: the replica's upstream is
+    rest-replica with every `postgrest` as backup, and the read router measures the
+    same replica within REPLICA_MAX_LAG_SECONDS."""
+    argv = list(services["gateway-config"]["command"])
+    port = resolve(env_of(services["rest-replica"])["PGRST_SERVER_PORT"])
+    assert argv[argv.index("--replica") + 1] == f"rest-replica:{port}"
+    argv[argv.index("--home") + 1] = str(tmp_path)
+    argv[argv.index("--read-state") + 1] = str(tmp_path / "read-router.json")
+    args = cli.build_parser().parse_args(argv[1:])
+    assert args.func(args) == 0
+    nginx = (tmp_path / "nginx.conf").read_text()
+    upstream = re.search(r"upstream postgrest_replica \{(.*?)\}", nginx, re.S)
+    assert upstream is not None
+    servers = re.findall(r"server (\S+)(.*);", upstream.group(1))
+    assert servers[0] == ("rest-replica:3000", " max_fails=1 fail_timeout=2s")
+    assert servers[1:] == [("postgrest:3000", " backup")]
+    router = env_of(services["router"])
+    assert resolve(router["REPLICA_MAX_LAG_SECONDS"]) == config.DEFAULTS["REPLICA_MAX_LAG_SECONDS"]
+    assert services["api"]["depends_on"]["rest-replica"]["condition"] == "service_started"
+    assert services["rest-replica"]["depends_on"]["db-replica"]["condition"] == "service_healthy"
