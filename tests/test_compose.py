@@ -399,7 +399,7 @@ def dockerfile_of(services: dict[str, Any], name: str) -> Path:
         if s["image"] == services[name]["image"] and "build" in s
     ]
     assert builds, f"{name}: no service builds {services[name]['image']}"
-    build = builds[0]
+    build: dict[str, str] = builds[0]
     return ROOT / build["context"] / build.get("dockerfile", "Dockerfile")
 
 

@@ -6,8 +6,8 @@ stack comes up under a project name and host ports of its own (so a developer's 
 and other runs do not collide), the demo data is loaded, the README's ```sh blocks run
 verbatim against the published gateway and Stripe fake, and everything is removed,
 volumes included. podman-compose 1.0 (Debian 12's) ignores `depends_on` conditions, so
-the test starts db, then the one-shot migrate, then the rest, as `docker compose` does
-by itself. `make test` installs the tools (scripts/bootstrap.sh --containers); skipped,
+the test starts db, then the one-shot migrate, then the read replica (db-replica, copied
+from db by pg_basebackup), then the rest, as `docker compose` does by itself. `make test` installs the tools (scripts/bootstrap.sh --containers); skipped,
 saying why, only where they are not installed (no root or sudo) or where this machine's
 kernel refuses to start a container at all.
 """
@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ import bookiji_seed as seed
 from bookiji import config, demo
 from bookiji.config import ROOT
 from bookiji.procs import free_port
+from tests.helpers.auth import bearer, session_token
 from tests.helpers.waiting import until
 
 # the first build of the images takes ~10 minutes here
@@ -160,6 +162,16 @@ def started(compose: Compose) -> Compose:
     assert waited.stdout.strip() == "0", compose.logs()
     with psycopg.connect(compose.db_url) as conn:
         seed.load_demo(conn)
+    # the replica copies db once migrated (its depends_on), then streams; healthy once
+    # the copy runs as a hot standby
+    compose.run("up", "-d", "--no-deps", "db-replica")
+    until(
+        lambda: (
+            compose.podman("healthcheck", "run", compose.container("db-replica")).returncode == 0
+        ),
+        timeout=180,
+        what="db-replica healthy (pg_basebackup of db, then a hot standby)",
+    )
     compose.run("up", "-d", "--no-deps", *REST)
 
     def healthy() -> bool:
@@ -189,6 +201,7 @@ REST = (
     "smtp",
     "accesslog",
     "postgrest",
+    "rest-replica",
     "realtime",
     "worker",
     "router",
@@ -271,3 +284,162 @@ def test_two_postgrest_and_two_workers_run_every_process_as_bookiji(started: Com
                 started.container(service, i),
             )
             assert res.stdout.split() == ["true", "bookiji"], (service, i, res.stdout, res.stderr)
+
+
+# A request with a cookie neither reads nor fills nginx's catalog cache (gateway.py) but is
+# routed as any anonymous read: every such read reaches a PostgREST, the replica's or the
+# primary's, and X-Read-From says which route nginx took.
+UNCACHED = {"Cookie": "test=uncached"}
+
+
+def _read(stack: Compose, path: str) -> httpx.Response:
+    return httpx.get(stack.api + path, headers=UNCACHED, timeout=30)
+
+
+def _replica_sql(stack: Compose, sql: str) -> str:
+    """``sql`` on db-replica, as postgres over its socket (peer authentication)."""
+    res = stack.podman(
+        "exec",
+        stack.container("db-replica"),
+        "psql",
+        "-U",
+        "postgres",
+        "-d",
+        config.DEFAULTS["BOOKIJI_DB_NAME"],
+        "-Atc",
+        sql,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.stdout.strip()
+
+
+def _replica_serves(stack: Compose) -> bool:
+    source = _read(stack, "/services?limit=1").headers.get("X-Read-From")
+    return bool(source == "replica")
+
+
+def test_a_providers_change_through_the_api_reaches_the_catalog_read_from_the_replica(
+    started: Compose,
+) -> None:
+    """db-replica streams from db through the slot; a provider's change written through
+    the gateway (on the primary) is read back anonymously from the replica; with the
+    replica's replay paused, its reads keep what it had until the router, past
+    REPLICA_MAX_LAG_SECONDS, sends them to the primary."""
+    assert _replica_sql(started, "select pg_is_in_recovery()") == "t"
+    with pytest.raises(AssertionError, match="read-only transaction"):
+        _replica_sql(started, "update app.providers set description = description")
+    with psycopg.connect(started.db_url, autocommit=True) as conn:
+        slots = conn.execute("select slot_name, active from pg_replication_slots").fetchall()
+        assert slots == [("bookiji_replica", True)]
+        assert conn.execute("select state from pg_stat_replication").fetchall() == [("streaming",)]
+        row = conn.execute(
+            "select id, owner_id from app.providers order by business_name limit 1"
+        ).fetchone()
+        assert row is not None, "the demo data has providers"
+        provider, owner = row
+        token = bearer(session_token(conn, owner))
+    until(lambda: _replica_serves(started), 120, "catalog reads from the replica")
+
+    path = f"/providers?id=eq.{provider}&select=business_name"
+    name = f"Replicated {uuid.uuid4().hex[:8]}"
+    changed = httpx.patch(
+        f"{started.api}/my_provider?id=eq.{provider}",
+        json={"business_name": name},
+        headers={**token, "Prefer": "return=representation"},
+        timeout=30,
+    )
+    assert changed.status_code == 200, changed.text
+    own = httpx.get(f"{started.api}/my_provider?select=business_name", headers=token, timeout=30)
+    assert own.json() == [{"business_name": name}]  # read-your-writes: the primary
+    assert "X-Read-From" not in own.headers
+    until(
+        lambda: (
+            (r := _read(started, path)).json() == [{"business_name": name}]
+            and r.headers["X-Read-From"] == "replica"
+        ),
+        60,
+        "the change read from the replica",
+    )
+    assert (
+        _replica_sql(started, f"select business_name from app.providers where id = '{provider}'")
+        == name
+    )
+
+    # the replica stops replaying: what it answers is what it had, never the new name
+    _replica_sql(started, "select pg_wal_replay_pause()")
+    try:
+        paused = f"Paused {uuid.uuid4().hex[:8]}"
+        with psycopg.connect(started.db_url, autocommit=True) as conn:
+            conn.execute(
+                "update app.providers set business_name = %s where id = %s", (paused, provider)
+            )
+        answers: list[tuple[str, str]] = []
+
+        def from_primary() -> bool:
+            r = _read(started, path)
+            answers.append((r.headers["X-Read-From"], r.json()[0]["business_name"]))
+            return answers[-1][0] == "primary"
+
+        until(from_primary, 60, "reads to leave the paused replica")
+        for source, seen in answers:
+            assert seen == (paused if source == "primary" else name), answers
+    finally:
+        _replica_sql(started, "select pg_wal_replay_resume()")
+    until(
+        lambda: (
+            (r := _read(started, path)).headers["X-Read-From"] == "replica"
+            and r.json() == [{"business_name": paused}]
+        ),
+        60,
+        "the replica to catch up and serve again",
+    )
+
+
+def test_stopping_the_replica_container_leaves_anonymous_reads_working(
+    started: Compose,
+) -> None:
+    """Three anonymous readers while db-replica stops: nginx's replica upstream falls back
+    to `postgrest` (a 503 from rest-replica is retried there) and the router stops sending
+    reads to it; no read fails. Started again, it reuses its volume (no second copy) and
+    serves again."""
+    until(lambda: _replica_serves(started), 120, "catalog reads from the replica")
+    paths = ["/services?limit=5", "/providers?limit=5", "/service_categories"]
+    failures: list[tuple[str, int, str]] = []
+    sources: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        with httpx.Client(base_url=started.api, headers=UNCACHED, timeout=30) as client:
+            while not done.is_set():
+                for path in paths:
+                    try:
+                        r = client.get(path)
+                    except httpx.HTTPError as exc:
+                        failures.append((path, 0, repr(exc)))
+                        continue
+                    if r.status_code != 200:
+                        failures.append((path, r.status_code, r.text[:200]))
+                    sources.append(r.headers.get("X-Read-From", ""))
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    replica = started.container("db-replica")
+    for t in readers:
+        t.start()
+    try:
+        until(lambda: len(sources) > 30, 60, "reads before the stop")
+        stopped = started.podman("stop", "-t", "10", replica)
+        assert stopped.returncode == 0, stopped.stderr
+        at_stop = len(sources)
+        until(lambda: "primary" in sources[at_stop:], 60, "reads routed to the primary")
+        before = len(sources)
+        until(lambda: len(sources) > before + 30, 60, "reads after the stop")
+    finally:
+        done.set()
+        for t in readers:
+            t.join(30)
+        started.podman("start", replica)
+    assert failures == [], failures[:5]
+    assert {"replica", "primary"} <= set(sources)
+    until(lambda: _replica_serves(started), 180, "the restarted replica to serve again")
+    logs = started.podman("logs", replica)
+    assert (logs.stdout + logs.stderr).count("copying the primary") == 1
