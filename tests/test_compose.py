@@ -24,6 +24,7 @@ import yaml
 from bookiji import cli, config, gateway, postgrest, readpath
 from bookiji.config import ROOT
 from bookiji.deploy import DBMATE, POSTGREST
+from worker.errors import ConfigError
 
 APP_SERVICES = (
     "migrate",
@@ -665,3 +666,15 @@ def test_nginx_sends_anonymous_catalog_reads_to_rest_replica_backed_by_postgrest
     assert resolve(router["REPLICA_MAX_LAG_SECONDS"]) == config.DEFAULTS["REPLICA_MAX_LAG_SECONDS"]
     assert services["api"]["depends_on"]["rest-replica"]["condition"] == "service_started"
     assert services["rest-replica"]["depends_on"]["db-replica"]["condition"] == "service_healthy"
+
+
+def test_a_replica_upstream_without_the_read_routers_state_is_refused(
+    embedded_defaults: config.Settings, tmp_path: Path
+) -> None:
+    """Without the state file nothing would ever route a read to the replica."""
+    args = cli.build_parser().parse_args(
+        ["gateway-config", "--home", str(tmp_path), "--replica", "rest-replica:3000"]
+    )
+    with pytest.raises(ConfigError, match="--replica needs --read-state"):
+        args.func(args)
+    assert not (tmp_path / "nginx.conf").exists()
