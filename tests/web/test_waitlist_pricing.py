@@ -254,9 +254,10 @@ def test_an_email_link_to_a_service_no_longer_offered_is_a_sentence(
 PRICING = {
     "en": {
         "title": "Price suggestions",
-        "keep": "Keep the price",
-        "raise": "Raise the price",
-        "fill": "Your opening hours were 0 % booked (0 of",
+        "lower": "Lower the price",
+        "range": "$42.50 to $50.00",
+        "supply": "2 other providers nearby charge",
+        "fill": "Your opening hours were 0% booked (0 of",
         "apply": "Apply this price to Coupe signature",
         "applied": "The price of Coupe signature is now $47.50.",
         "days": "Period (days)",
@@ -265,9 +266,10 @@ PRICING = {
     },
     "fr": {
         "title": "Suggestions de prix",
-        "keep": "Garder le prix",
-        "raise": "Monter le prix",
-        "fill": "Vos heures d’ouverture étaient réservées à 0 %",
+        "lower": "Baisser le prix",
+        "range": "de 42,50 $ à 50,00 $",
+        "supply": "2 autres prestataires des environs demandent de",
+        "fill": "Vos heures d’ouverture étaient réservées à 0\u00a0%",
         "apply": "Appliquer ce prix à Coupe signature",
         "applied": "Le prix de Coupe signature est maintenant de 47,50",
         "days": "Période (jours)",
@@ -291,16 +293,21 @@ def test_a_provider_reads_its_price_suggestions_and_applies_one(
     provider = catalog.create_provider(admin, owner_id=owner, lat=lat, lng=-71.21)
     catalog.add_hours(admin, provider, range(7), "09:00", "17:00")
     service = catalog.create_service(admin, provider, name="Coupe signature", price_cents=5000)
+    for price in (3000, 3400):  # two cheaper peers nearby
+        peer = catalog.create_provider(admin, lat=lat + 0.01, lng=-71.21)
+        catalog.create_service(admin, peer, price_cents=price)
     sign_in(page, web, email, locale)
     page.get_by_role("link", name="Prices" if locale == "en" else "Prix", exact=True).click()
     expect(page.get_by_role("heading", name=w["title"])).to_be_visible()
     card = page.locator("section.price-suggestion")
     expect(card).to_have_count(1)
-    # open every day and never booked: the hours are empty, no peers to compare with
-    expect(card.locator(".suggestion")).to_have_text(w["keep"])
+    # open every day and never booked, dearer than its peers: lower, down to -15 %
+    expect(card.locator(".suggestion")).to_have_text(w["lower"])
+    expect(card).to_contain_text(w["range"])
+    expect(card.locator("li[data-kind=supply]")).to_contain_text(w["supply"])
     expect(card.locator("li[data-kind=fill]")).to_contain_text(w["fill"])
     price = card.get_by_label("New price ($)" if locale == "en" else "Nouveau prix ($)")
-    expect(price).to_have_value("50.00")
+    expect(price).to_have_value("42.50")
     shoot(page, f"pricing-{locale}")
     no_english(page, locale)
 
@@ -330,7 +337,7 @@ RANKING = {
         "activate": "Activate version {v}",
         "rollback": "Roll back to version {v}",
         "yes": "Yes, make version {v} active",
-        "conflict": "This conflicts with the current state.",
+        "conflict": "Version {v} cannot be activated: it did not beat version 2 offline",
         "done": "Version {v} now ranks the quotes.",
         "reason": "Reason",
     },
@@ -341,7 +348,7 @@ RANKING = {
         "activate": "Activer la version {v}",
         "rollback": "Revenir à la version {v}",
         "yes": "Oui, activer la version {v}",
-        "conflict": "Cela entre en conflit",
+        "conflict": "La version {v} ne peut pas être activée : elle n’a pas battu la version 2",
         "done": "La version {v} classe maintenant les devis.",
         "reason": "Motif",
     },
@@ -393,7 +400,7 @@ def test_ops_see_the_ranking_versions_activate_a_better_one_and_roll_back(
     form.get_by_label(w["reason"]).fill("try the worse one")
     form.get_by_role("button", name=w["activate"].format(v=worse)).click()
     form.get_by_role("button", name=w["yes"].format(v=worse)).click()
-    expect(page.get_by_role("alert")).to_contain_text(w["conflict"])
+    expect(page.get_by_role("alert")).to_contain_text(w["conflict"].format(v=worse))
     expect(page.locator(".ranking-active")).to_have_text(w["active"].format(v=2))
     shoot(page, f"ops-ranking-refused-{locale}")
     no_english(page, locale)

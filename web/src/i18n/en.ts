@@ -650,6 +650,7 @@ export const en = {
   "ranking.confirm": "Version {version} will rank every quote instead of version {active}, and every search key is rewritten now. Confirm?",
   "ranking.confirmYes": "Yes, make version {version} active",
   "ranking.activated": "Version {version} now ranks the quotes.",
+  "ranking.notBetter": "Version {version} cannot be activated: it did not beat version {active} offline on both held-out log-likelihood and NDCG@5.",
 } as const;
 
 export type MessageKey = keyof typeof en;

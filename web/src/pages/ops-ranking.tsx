@@ -6,9 +6,12 @@
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { activateRankingVersion, type RankingMetrics, rankingVersions, type RankingVersion } from "../api/ranking";
+import { ApiError } from "../api/client";
 import { ErrorAlert, Field, Notice } from "../components/ui";
-import { coded, number, t, when } from "../i18n";
+import { coded, locale, number, t } from "../i18n";
 import { TIME_ZONE } from "../places";
+
+const day = (iso: string): string => new Intl.DateTimeFormat(locale() === "fr" ? "fr-CA" : "en-CA", { timeZone: TIME_ZONE, dateStyle: "medium" }).format(new Date(iso));
 
 const WEIGHTS = ["distance", "rating", "price", "reliability", "personal"] as const;
 
@@ -27,6 +30,7 @@ export function RankingPage(): JSX.Element {
   const [confirming, setConfirming] = useState(false);
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
+  const [refused, setRefused] = useState<number | null>(null);
 
   const load = (): Promise<void> => rankingVersions().then(setRows, setError);
   useEffect(() => void load(), []);
@@ -45,6 +49,7 @@ export function RankingPage(): JSX.Element {
     setConfirming(false);
     setNote("");
     setError(null);
+    setRefused(null);
   };
   const submit = (e: Event): void => {
     e.preventDefault();
@@ -55,12 +60,20 @@ export function RankingPage(): JSX.Element {
     }
     setBusy(true);
     setError(null);
+    setRefused(null);
     activateRankingVersion(chosen.version, reason.trim())
-      .then(() => {
-        setNote(t("ranking.activated", { version: chosen.version }));
-        setChosen(null);
-        return load();
-      }, setError)
+      .then(
+        () => {
+          setNote(t("ranking.activated", { version: chosen.version }));
+          setChosen(null);
+          return load();
+        },
+        (e: unknown) => {
+          // 409: the database found it did not beat the active version offline
+          if (e instanceof ApiError && e.status === 409) setRefused(chosen.version);
+          else setError(e);
+        },
+      )
       .finally(() => {
         setBusy(false);
         setConfirming(false);
@@ -73,6 +86,11 @@ export function RankingPage(): JSX.Element {
       <p>{t("ranking.intro")}</p>
       {active && <p class="ranking-active">{t("ranking.activeNow", { version: active.version })}</p>}
       <ErrorAlert error={error} />
+      {refused !== null && (
+        <div class="alert error" role="alert">
+          {t("ranking.notBetter", { version: refused, active: active?.version ?? "—" })}
+        </div>
+      )}
       {note && <Notice>{note}</Notice>}
       {chosen && (
         <form class="panel" onSubmit={submit} noValidate aria-labelledby="ranking-form-title">
@@ -134,7 +152,7 @@ export function RankingPage(): JSX.Element {
                     </>
                   )}
                 </td>
-                <td>{when(v.created_at, TIME_ZONE)}</td>
+                <td>{day(v.created_at)}</td>
                 <td>
                   {!v.is_active && (
                     <button type="button" class="secondary small" disabled={busy} onClick={() => choose(v)}>

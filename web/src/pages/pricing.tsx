@@ -7,10 +7,10 @@ import { useEffect, useState } from "preact/hooks";
 import { type PriceReason, type PriceSuggestion, priceSuggestions } from "../api/pricing";
 import { updateService } from "../api/provider";
 import { ErrorAlert, Field, Link, Notice } from "../components/ui";
-import { coded, money, number, t } from "../i18n";
+import { coded, locale, money, number, t } from "../i18n";
 
 const percent = (rate: number | null | undefined): string =>
-  rate === null || rate === undefined ? "—" : `${number(rate * 100, 0)} %`;
+  rate === null || rate === undefined ? "—" : `${number(rate * 100, 0)}${locale() === "fr" ? "\u00a0%" : "%"}`;
 
 /** A reason in this language, from its kind and figures (the API's own text is English). */
 function reasonText(r: PriceReason, s: PriceSuggestion, days: number): string {
