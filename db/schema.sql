@@ -15764,7 +15764,8 @@ $$;
 -- Name: FUNCTION sweep(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events, expire and purge waitlist entries. Safe to run concurrently.';
+COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events,
+expire and purge waitlist entries. Safe to run concurrently.';
 
 
 --
@@ -16091,7 +16092,8 @@ COMMENT ON COLUMN app.waitlist_entries.wanted IS 'The window the freed appointme
 -- Name: COLUMN waitlist_entries.status; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON COLUMN app.waitlist_entries.status IS 'active (waiting), notified (told once, done), cancelled (left by the customer), expired (the window ended unmatched: set by the sweep; an active entry past its window is shown as expired until then).';
+COMMENT ON COLUMN app.waitlist_entries.status IS 'active (waiting), notified (told once, done), cancelled (left by the customer), expired (the window
+ended unmatched: set by the sweep; an active entry past its window is shown as expired until then).';
 
 
 --

@@ -137,4 +137,5 @@ begin
 end
 $$;
 comment on function internal.sweep(integer) is
-'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events, expire and purge waitlist entries. Safe to run concurrently.';
+$$Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events,
+expire and purge waitlist entries. Safe to run concurrently.$$;

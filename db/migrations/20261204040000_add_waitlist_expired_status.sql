@@ -7,7 +7,8 @@ alter table app.waitlist_entries drop constraint waitlist_entries_status_check;
 alter table app.waitlist_entries add constraint waitlist_entries_status_check
 check (status in ('active', 'notified', 'cancelled', 'expired'));
 comment on column app.waitlist_entries.status is
-'active (waiting), notified (told once, done), cancelled (left by the customer), expired (the window ended unmatched: set by the sweep; an active entry past its window is shown as expired until then).';
+$$active (waiting), notified (told once, done), cancelled (left by the customer), expired (the window
+ended unmatched: set by the sweep; an active entry past its window is shown as expired until then).$$;
 -- the sweep's search: active entries by the end of their window
 create index waitlist_entries_wanted_end_idx on app.waitlist_entries (upper(wanted)) where (status = 'active');
 

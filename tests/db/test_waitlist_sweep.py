@@ -59,9 +59,7 @@ def test_the_sweep_marks_an_entry_whose_window_ended_expired_and_leaves_live_one
         "active",
     )
     # the customer reads it as before, and it no longer counts towards the limit
-    mine = call_as(
-        db, "customer", alice, "select jsonb_agg(e) from internal.my_waitlist(100) as e"
-    )
+    mine = call_as(db, "customer", alice, "select jsonb_agg(e) from internal.my_waitlist(100) as e")
     assert sorted(e["status"] for e in mine) == ["active", "expired"]
     # a second sweep finds nothing more to do
     again = db.execute("select internal.sweep()").fetchone()

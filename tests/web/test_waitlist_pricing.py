@@ -86,16 +86,16 @@ WORDS = {
         "place": "Verdun",
     },
     "fr": {
-        "none": "Personne n’est libre à ce moment",
+        "none": "Personne n\u2019est libre à ce moment",
         "join": "Prévenez-moi quand une place se libère",
-        "joined": "Vous êtes sur la liste d’attente",
-        "mine": "Voir ma liste d’attente",
-        "title": "Ma liste d’attente",
+        "joined": "Vous êtes sur la liste d\u2019attente",
+        "mine": "Voir ma liste d\u2019attente",
+        "title": "Ma liste d\u2019attente",
         "waiting": "en attente",
         "expired": "expirée : la plage est passée",
-        "left": "Vous avez quitté la liste d’attente pour",
-        "too_many": "Vous êtes sur trop de listes d’attente.",
-        "leave": "Quitter la liste d’attente pour",
+        "left": "Vous avez quitté la liste d\u2019attente pour",
+        "too_many": "Vous êtes sur trop de listes d\u2019attente.",
+        "leave": "Quitter la liste d\u2019attente pour",
         "place": "Verdun",
     },
 }
@@ -116,7 +116,9 @@ def test_a_customer_who_finds_nobody_joins_the_waitlist_sees_it_and_leaves_it(
     page.locator("#search-radius").fill("1")
     page.locator("form.search button[type=submit]").click()
     expect(page.get_by_role("status").filter(has_text=w["none"])).to_be_visible()
-    expect(page.locator("#waitlist-from-date")).to_have_value(page.locator("#search-date").input_value())
+    expect(page.locator("#waitlist-from-date")).to_have_value(
+        page.locator("#search-date").input_value()
+    )
     expect(page.locator("#waitlist-from-time")).to_have_value("10:00")
     expect(page.locator("#waitlist-to-time")).to_have_value("14:00")
     shoot(page, f"waitlist-join-{locale}")
@@ -225,7 +227,9 @@ def test_the_waitlist_email_link_opens_the_booking_page_with_the_freed_slot_sear
     page.locator("#signin-email").fill(email)
     page.locator("#signin-password").fill(PASSWORD)
     page.locator("form button[type=submit]").click()
-    expect(page.get_by_role("status").filter(has_text="A slot opened: Coupe du matin")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="A slot opened: Coupe du matin")
+    ).to_be_visible()
     expect(page.locator("#search-category")).to_have_value("haircut")
     expect(page.locator("#search-place")).to_have_value("custom")
     expect(page.locator("#search-lat")).to_have_value(str(shop.lat))
@@ -269,7 +273,7 @@ PRICING = {
         "lower": "Baisser le prix",
         "range": "de 42,50 $ à 50,00 $",
         "supply": "2 autres prestataires des environs demandent de",
-        "fill": "Vos heures d’ouverture étaient réservées à 0\u00a0%",
+        "fill": "Vos heures d\u2019ouverture étaient réservées à 0\u00a0%",
         "apply": "Appliquer ce prix à Coupe signature",
         "applied": "Le prix de Coupe signature est maintenant de 47,50",
         "days": "Période (jours)",
@@ -328,7 +332,6 @@ def test_a_provider_reads_its_price_suggestions_and_applies_one(
     no_english(page, locale)
 
 
-
 RANKING = {
     "en": {
         "nav": "Ranking",
@@ -348,7 +351,7 @@ RANKING = {
         "activate": "Activer la version {v}",
         "rollback": "Revenir à la version {v}",
         "yes": "Oui, activer la version {v}",
-        "conflict": "La version {v} ne peut pas être activée : elle n’a pas battu la version 2",
+        "conflict": "La version {v} ne peut pas être activée : elle n\u2019a pas battu la version 2",
         "done": "La version {v} classe maintenant les devis.",
         "reason": "Motif",
     },
@@ -390,7 +393,9 @@ def test_ops_see_the_ranking_versions_activate_a_better_one_and_roll_back(
     expect(page.get_by_role("heading", name=w["title"])).to_be_visible()
     expect(page.locator(".ranking-active")).to_have_text(w["active"].format(v=2))
     expect(page.locator(f"tr[data-version='{better}']")).to_contain_text("NDCG@5")
-    expect(page.locator(f"tr[data-version='{better}']")).to_contain_text("0.6" if locale == "en" else "0,6")
+    expect(page.locator(f"tr[data-version='{better}']")).to_contain_text(
+        "0.6" if locale == "en" else "0,6"
+    )
     shoot(page, f"ops-ranking-{locale}")
     no_english(page, locale)
 
@@ -418,9 +423,9 @@ def test_ops_see_the_ranking_versions_activate_a_better_one_and_roll_back(
     form.get_by_role("button", name=w["yes"].format(v=2)).click()
     expect(page.locator(".ranking-active")).to_have_text(w["active"].format(v=2))
     shoot(page, f"ops-ranking-rolled-back-{locale}")
-    assert admin.execute(
-        "select version from app.ranking_versions where is_active"
-    ).fetchone() == (2,)
+    assert admin.execute("select version from app.ranking_versions where is_active").fetchone() == (
+        2,
+    )
     actions = admin.execute(
         "select count(*) from audit.action_log where action = 'ranking.activated'"
     ).fetchone()
