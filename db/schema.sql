@@ -15719,6 +15719,7 @@ declare
     v_expired integer := 0;
     v_completed integer;
     v_purged integer;
+    v_waitlist jsonb;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -15749,7 +15750,12 @@ begin
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
     -- the event log keeps event_retention_hours (db/functions/44_events.sql)
     v_purged := internal.purge_events();
-    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed, 'events_purged', v_purged);
+    -- waitlist entries whose window ended unmatched (db/functions/41_waitlist.sql)
+    v_waitlist := internal.sweep_waitlist(p_limit);
+    return pg_catalog.jsonb_build_object(
+        'expired', v_expired, 'completed', v_completed, 'events_purged', v_purged,
+        'waitlist_expired', v_waitlist -> 'expired', 'waitlist_purged', v_waitlist -> 'purged'
+    );
 end
 $$;
 
@@ -15758,7 +15764,60 @@ $$;
 -- Name: FUNCTION sweep(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events. Safe to run concurrently.';
+COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events,
+expire and purge waitlist entries. Safe to run concurrently.';
+
+
+--
+-- Name: sweep_waitlist(integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.sweep_waitlist(p_limit integer DEFAULT 500) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_expired integer;
+    v_purged integer;
+begin
+    with due as (
+        select w.id from app.waitlist_entries as w
+        where w.status = 'active' and pg_catalog.upper(w.wanted) <= pg_catalog.now()
+        order by pg_catalog.upper(w.wanted)
+        limit p_limit
+        for update skip locked
+    )
+
+    update app.waitlist_entries as w
+    set status = 'expired', updated_at = pg_catalog.now()
+    from due
+    where w.id = due.id;
+    get diagnostics v_expired = row_count;
+
+    with old as (
+        select w.id from app.waitlist_entries as w
+        where w.status in ('notified', 'cancelled', 'expired')
+            and pg_catalog.upper(w.wanted) < pg_catalog.now() - interval '30 days'
+        limit p_limit
+        for update skip locked
+    )
+
+    delete from app.waitlist_entries as w
+    using old
+    where w.id = old.id;
+    get diagnostics v_purged = row_count;
+    return pg_catalog.jsonb_build_object('expired', v_expired, 'purged', v_purged);
+end
+$$;
+
+
+--
+-- Name: FUNCTION sweep_waitlist(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.sweep_waitlist(p_limit integer) IS 'For internal.sweep: mark at most p_limit active waitlist entries whose window has ended expired, and delete
+at most p_limit finished entries (notified, cancelled, expired) whose window ended more than 30 days ago.
+Returns {expired, purged}. Definer: writes app.waitlist_entries, which no API role may.';
 
 
 --
@@ -16007,7 +16066,7 @@ CREATE TABLE app.waitlist_entries (
     CONSTRAINT waitlist_entries_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision))),
     CONSTRAINT waitlist_entries_notified_check CHECK (((status = 'notified'::text) = (notified_at IS NOT NULL))),
     CONSTRAINT waitlist_entries_radius_km_check CHECK (((radius_km > (0)::numeric) AND (radius_km <= (200)::numeric))),
-    CONSTRAINT waitlist_entries_status_check CHECK ((status = ANY (ARRAY['active'::text, 'notified'::text, 'cancelled'::text]))),
+    CONSTRAINT waitlist_entries_status_check CHECK ((status = ANY (ARRAY['active'::text, 'notified'::text, 'cancelled'::text, 'expired'::text]))),
     CONSTRAINT waitlist_entries_target_check CHECK ((((service_id IS NOT NULL) AND (provider_id IS NOT NULL) AND (category_id IS NULL) AND (lat IS NULL)) OR ((service_id IS NULL) AND (provider_id IS NOT NULL) AND (category_id IS NULL) AND (lat IS NULL)) OR ((service_id IS NULL) AND (provider_id IS NULL) AND (category_id IS NOT NULL) AND (lat IS NOT NULL) AND (lng IS NOT NULL) AND (radius_km IS NOT NULL)))),
     CONSTRAINT waitlist_entries_wanted_check CHECK (((NOT isempty(wanted)) AND (NOT lower_inf(wanted)) AND (NOT upper_inf(wanted))))
 );
@@ -16033,7 +16092,8 @@ COMMENT ON COLUMN app.waitlist_entries.wanted IS 'The window the freed appointme
 -- Name: COLUMN waitlist_entries.status; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON COLUMN app.waitlist_entries.status IS 'active (waiting), notified (told once, done), cancelled (left by the customer); expired = active and the window has ended.';
+COMMENT ON COLUMN app.waitlist_entries.status IS 'active (waiting), notified (told once, done), cancelled (left by the customer), expired (the window
+ended unmatched: set by the sweep; an active entry past its window is shown as expired until then).';
 
 
 --
@@ -21935,6 +21995,13 @@ CREATE INDEX waitlist_entries_service_id_idx ON app.waitlist_entries USING btree
 
 
 --
+-- Name: waitlist_entries_wanted_end_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX waitlist_entries_wanted_end_idx ON app.waitlist_entries USING btree (upper(wanted)) WHERE (status = 'active'::text);
+
+
+--
 -- Name: access_log_occurred_at_idx; Type: INDEX; Schema: audit; Owner: -
 --
 
@@ -24132,4 +24199,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203080000'),
     ('20261203080100'),
     ('20261203100000'),
-    ('20261203110000');
+    ('20261203110000'),
+    ('20261204040000');

@@ -8,6 +8,9 @@
 --   internal.waitlist_on_booking_freed   trigger: a live booking that is cancelled or
 --                          expires notifies each matching active entry once
 --                          (waitlist_opening, with a link to a fresh quote)
+--   internal.sweep_waitlist  for internal.sweep: active entries whose window has
+--                          ended become expired; finished entries whose window
+--                          ended more than 30 days ago are deleted
 
 create or replace function internal.waitlist_entry_json(p_entry app.waitlist_entries)
 returns jsonb
@@ -343,3 +346,53 @@ when (
     and new.status in ('cancelled', 'expired')
 )
 execute function internal.waitlist_on_booking_freed();
+
+-- sweep_waitlist: an active entry whose window has ended can never match (the
+-- trigger above only looks at future appointments inside the window), so the
+-- sweep marks it expired; entries that are done (notified, cancelled, expired)
+-- are deleted 30 days after their window ended. Bounded batches, skip locked:
+-- the sweep runs every few seconds and concurrently.
+create or replace function internal.sweep_waitlist(p_limit integer default 500)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_expired integer;
+    v_purged integer;
+begin
+    with due as (
+        select w.id from app.waitlist_entries as w
+        where w.status = 'active' and pg_catalog.upper(w.wanted) <= pg_catalog.now()
+        order by pg_catalog.upper(w.wanted)
+        limit p_limit
+        for update skip locked
+    )
+
+    update app.waitlist_entries as w
+    set status = 'expired', updated_at = pg_catalog.now()
+    from due
+    where w.id = due.id;
+    get diagnostics v_expired = row_count;
+
+    with old as (
+        select w.id from app.waitlist_entries as w
+        where w.status in ('notified', 'cancelled', 'expired')
+            and pg_catalog.upper(w.wanted) < pg_catalog.now() - interval '30 days'
+        limit p_limit
+        for update skip locked
+    )
+
+    delete from app.waitlist_entries as w
+    using old
+    where w.id = old.id;
+    get diagnostics v_purged = row_count;
+    return pg_catalog.jsonb_build_object('expired', v_expired, 'purged', v_purged);
+end
+$$;
+comment on function internal.sweep_waitlist(integer) is
+$$For internal.sweep: mark at most p_limit active waitlist entries whose window has ended expired, and delete
+at most p_limit finished entries (notified, cancelled, expired) whose window ended more than 30 days ago.
+Returns {expired, purged}. Definer: writes app.waitlist_entries, which no API role may.$$;

@@ -97,6 +97,7 @@ declare
     v_expired integer := 0;
     v_completed integer;
     v_purged integer;
+    v_waitlist jsonb;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -127,8 +128,14 @@ begin
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
     -- the event log keeps event_retention_hours (db/functions/44_events.sql)
     v_purged := internal.purge_events();
-    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed, 'events_purged', v_purged);
+    -- waitlist entries whose window ended unmatched (db/functions/41_waitlist.sql)
+    v_waitlist := internal.sweep_waitlist(p_limit);
+    return pg_catalog.jsonb_build_object(
+        'expired', v_expired, 'completed', v_completed, 'events_purged', v_purged,
+        'waitlist_expired', v_waitlist -> 'expired', 'waitlist_purged', v_waitlist -> 'purged'
+    );
 end
 $$;
 comment on function internal.sweep(integer) is
-'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events. Safe to run concurrently.';
+$$Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events,
+expire and purge waitlist entries. Safe to run concurrently.$$;

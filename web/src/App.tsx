@@ -71,6 +71,24 @@ function OpsPage({ path }: { path: string }): JSX.Element {
   return Page ? <Page path={path} /> : <p role="status">{t("common.loading")}</p>;
 }
 
+/** The customer's waitlist, a chunk of its own. */
+function WaitlistPage(): JSX.Element {
+  const [Page, setPage] = useState<(() => JSX.Element) | null>(null);
+  useEffect(() => {
+    void import("./pages/waitlist").then((m) => setPage(() => m.WaitlistPage));
+  }, []);
+  return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
+}
+
+/** The provider's pricing suggestions, a chunk of its own. */
+function PricingPage(): JSX.Element {
+  const [Page, setPage] = useState<(() => JSX.Element) | null>(null);
+  useEffect(() => {
+    void import("./pages/pricing").then((m) => setPage(() => m.PricingPage));
+  }, []);
+  return Page ? <Page /> : <p role="status">{t("common.loading")}</p>;
+}
+
 /** The account page (preferences, export, deletion), a chunk of its own. */
 function AccountPage(): JSX.Element {
   const [Page, setPage] = useState<(() => JSX.Element) | null>(null);
@@ -110,6 +128,10 @@ function route(path: string, user: User | null): JSX.Element {
       return <HistoryPage />;
     case "/provider":
       return <ProviderPage />;
+    case "/provider/pricing":
+      return <PricingPage />;
+    case "/waitlist":
+      return <WaitlistPage />;
     case "/provider/payouts":
       return <PayoutsPage onboarding={new URLSearchParams(path.split("?")[1] ?? "").get("onboarding")} />;
     case "/analytics":
@@ -163,12 +185,18 @@ export function App(): JSX.Element {
                 <li>
                   <Link to="/bookings">{t("nav.bookings")}</Link>
                 </li>
+                <li>
+                  <Link to="/waitlist">{t("nav.waitlist")}</Link>
+                </li>
               </>
             )}
             {user?.role === "provider" && (
               <>
                 <li>
                   <Link to="/provider">{t("nav.provider")}</Link>
+                </li>
+                <li>
+                  <Link to="/provider/pricing">{t("nav.pricing")}</Link>
                 </li>
                 <li>
                   <Link to="/provider/payouts">{t("nav.payouts")}</Link>

@@ -54,3 +54,23 @@ export function tomorrow(zone: string): string {
   );
   return parts;
 }
+
+/** The wall-clock date ("2026-12-03") and time ("10:00") of an instant in ``zone``. */
+export function zonedParts(iso: string, zone: string): { date: string; time: string } {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  }).formatToParts(new Date(iso));
+  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? "";
+  return { date: `${get("year")}-${get("month")}-${get("day")}`, time: `${get("hour")}:${get("minute")}` };
+}
+
+/** The neighbourhood at exactly this point, if any (a search's or a waitlist entry's). */
+export function neighbourhoodAt(lat: number, lng: number): { name: string; fr?: string } | undefined {
+  return NEIGHBOURHOODS.find((n) => Math.abs(n.lat - lat) < 1e-6 && Math.abs(n.lng - lng) < 1e-6);
+}

@@ -34,6 +34,7 @@ import { TIME_ZONE, zonedInstant } from "../places";
 import { href } from "../router";
 import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
+import { RankingPage } from "./ops-ranking";
 
 const PAGE = 20;
 const QUEUE_POLL_MS = 5000;
@@ -88,6 +89,7 @@ export function OpsPage({ path }: { path: string }): JSX.Element {
               ["/ops/providers", "ops.providers"],
               ["/ops/queues", "ops.queues"],
               ["/ops/money", "ops.moneyNav"],
+              ["/ops/ranking", "ranking.nav"],
             ] as const
           ).map(([to, key]) => (
             <li key={to}>
@@ -106,6 +108,8 @@ export function OpsPage({ path }: { path: string }): JSX.Element {
         <QueuesPage />
       ) : path === "/ops/money" ? (
         <MoneyPage />
+      ) : path === "/ops/ranking" ? (
+        <RankingPage />
       ) : (
         <SearchPage />
       )}

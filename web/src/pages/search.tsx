@@ -1,12 +1,17 @@
-// Find a service (category, place, date and time) and book one of the ranked offers.
+// Find a service (category, place, date and time) and book one of the ranked offers; when
+// nobody is free, join the waitlist. The waitlist_opening email's link (?service_id=&starts_at=)
+// lands here with the freed slot's service, place and time filled in and searched at once.
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { categories, confirmBooking, quote } from "../api/bookings";
+import { ApiError } from "../api/client";
 import type { Category, Offer } from "../api/types";
-import { ErrorAlert, Field } from "../components/ui";
+import { openedService, type OpenedService } from "../api/waitlist";
+import { ErrorAlert, Field, Notice } from "../components/ui";
+import { WaitlistJoin, type SearchedFor } from "../components/waitlist-join";
 import { OfferWhy } from "../components/why";
 import { distance, locale, money, number, t, when } from "../i18n";
-import { NEIGHBOURHOODS, TIME_ZONE, tomorrow, zonedInstant } from "../places";
+import { NEIGHBOURHOODS, TIME_ZONE, tomorrow, zonedInstant, zonedParts } from "../places";
 import { navigate } from "../router";
 
 const CUSTOM = "custom";
@@ -23,29 +28,66 @@ export function SearchPage(): JSX.Element {
   const [offers, setOffers] = useState<Offer[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [searched, setSearched] = useState<Omit<SearchedFor, "categoryName"> | null>(null);
+  const [opened, setOpened] = useState<(OpenedService & { starts_at: string }) | null>(null);
   const results = useRef<HTMLHeadingElement>(null);
+
+  const run = (q: Omit<SearchedFor, "categoryName">): void => {
+    setBusy(true);
+    setError(null);
+    setSearched(null);
+    quote({
+      category: q.category,
+      lat: q.lat,
+      lng: q.lng,
+      starts_at: zonedInstant(q.date, q.time, TIME_ZONE).toISOString(),
+      radius_km: q.radiusKm,
+    })
+      .then((o) => {
+        setOffers(o);
+        setSearched(q);
+        window.setTimeout(() => results.current?.focus(), 0);
+      }, setError)
+      .finally(() => setBusy(false));
+  };
 
   useEffect(() => {
     categories().then(setCats, setError);
+    // the waitlist email's link: the freed slot's service and start
+    const params = new URLSearchParams(window.location.search);
+    const serviceId = params.get("service_id");
+    const startsAt = params.get("starts_at");
+    if (!serviceId || !startsAt || Number.isNaN(Date.parse(startsAt))) return;
+    openedService(serviceId).then((svc) => {
+      if (!svc) {
+        setError(new ApiError(404, "not_found", "", null));
+        return;
+      }
+      const at = zonedParts(startsAt, TIME_ZONE);
+      setOpened({ ...svc, starts_at: startsAt });
+      setCategory(svc.category);
+      setPlace(CUSTOM);
+      setLat(String(svc.lat));
+      setLng(String(svc.lng));
+      setDate(at.date);
+      setTime(at.time);
+      setRadius("1");
+      run({ category: svc.category, lat: svc.lat, lng: svc.lng, radiusKm: 1, date: at.date, time: at.time });
+    }, setError);
   }, []);
 
   const search = (e: Event): void => {
     e.preventDefault();
     const where = NEIGHBOURHOODS.find((n) => n.name === place);
-    setBusy(true);
-    setError(null);
-    quote({
+    setOpened(null);
+    run({
       category,
       lat: where ? where.lat : Number(lat),
       lng: where ? where.lng : Number(lng),
-      starts_at: zonedInstant(date, time, TIME_ZONE).toISOString(),
-      radius_km: Number(radius),
-    })
-      .then((o) => {
-        setOffers(o);
-        window.setTimeout(() => results.current?.focus(), 0);
-      }, setError)
-      .finally(() => setBusy(false));
+      radiusKm: Number(radius),
+      date,
+      time,
+    });
   };
 
   const book = (offer: Offer): void => {
@@ -57,11 +99,24 @@ export function SearchPage(): JSX.Element {
   };
 
   const catName = (c: Category): string => (locale() === "fr" ? c.name_fr : c.name_en) ?? c.slug ?? "";
+  const categoryName = (slug: string): string => {
+    const c = cats.find((x) => x.slug === slug);
+    return c ? catName(c) : slug;
+  };
 
   return (
     <section>
       <h1>{t("search.title")}</h1>
       <p>{t("search.intro")}</p>
+      {opened && (
+        <Notice>
+          {t("waitlist.openedNotice", {
+            service: opened.name,
+            provider: opened.provider_name,
+            when: when(opened.starts_at, TIME_ZONE),
+          })}
+        </Notice>
+      )}
       <form class="search" onSubmit={search} noValidate>
         <div class="field">
           <label for="search-category">{t("search.category")}</label>
@@ -106,6 +161,7 @@ export function SearchPage(): JSX.Element {
             {t("search.offers")}
           </h2>
           <p role="status">{offers.length === 0 ? t("search.none") : offers.length === 1 ? t("search.countOne") : t("search.count", { count: offers.length })}</p>
+          {offers.length === 0 && searched && <WaitlistJoin key={JSON.stringify(searched)} searched={{ ...searched, categoryName: categoryName(searched.category) }} />}
           <ol class="offers">
             {offers.map((o) => (
               <li key={o.quote_id + (o.provider_id ?? "")} class="offer">
