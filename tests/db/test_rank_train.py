@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from bookiji import rank
+from worker.learn import rank
 from tests.helpers import booking as bk
 from tests.helpers import catalog
 from tests.helpers.db import as_user, one
