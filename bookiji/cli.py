@@ -432,6 +432,11 @@ def cmd_rank(args: argparse.Namespace) -> int:
 def cmd_quality(args: argparse.Namespace) -> int:
     import psycopg
 
+    if args.action == "simulate":
+        from bench import quality_sim
+
+        return quality_sim.main(args.providers, args.bookings, args.seed)
+
     from worker.learn import quality
 
     s = _settings()
@@ -657,6 +662,13 @@ def build_parser() -> argparse.ArgumentParser:
     qt.add_argument("--min-bookings", type=int, default=500)
     qt.add_argument("--activate", action="store_true", help="activate it if it beat the active one")
     qt.add_argument("--note", default=None)
+    qs = ql_sub.add_parser(
+        "simulate",
+        help="fit on simulated outcomes of providers with planted probabilities, print calibration",
+    )
+    qs.add_argument("--providers", type=int, default=300)
+    qs.add_argument("--bookings", type=int, default=40000)
+    qs.add_argument("--seed", type=int, default=7)
     ql.set_defaults(func=cmd_quality)
 
     sim = sub.add_parser(
