@@ -59,7 +59,9 @@ comment on column app.providers.other_cancellations is
 update app.providers as p
 set other_cancellations = c.n
 from (
-    select b.provider_id, count(*)::integer as n
+    select
+        b.provider_id,
+        count(*)::integer as n
     from app.bookings as b
     where b.status = 'cancelled' and b.cancelled_by_role is distinct from 'provider'
     group by b.provider_id

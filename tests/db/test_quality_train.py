@@ -35,7 +35,9 @@ def test_training_learns_the_providers_apart_and_ships_only_a_better_version(
     ).fetchone()
     assert rows is not None and rows[0] == tested and 0 < rows[1] < rows[0]
 
-    assert quality.run(db, days=365, holdout=0.25, min_bookings=300, activate=True, note="test") == 0
+    assert (
+        quality.run(db, days=365, holdout=0.25, min_bookings=300, activate=True, note="test") == 0
+    )
     version, metrics, active, coefficients = db.execute(
         "select version, metrics, is_active, coefficients from app.quality_versions order by version desc limit 1"
     ).fetchone()  # type: ignore[misc]
@@ -43,9 +45,7 @@ def test_training_learns_the_providers_apart_and_ships_only_a_better_version(
     assert quality.better(metrics)
     assert metrics["candidate"]["log_loss"] < metrics["constant"]["log_loss"]
     assert one(db, "select count(*) from app.quality_versions where is_active") == 1
-    assert (
-        one(db, "select count(*) from audit.action_log where action = 'quality.activated'") == 1
-    )
+    assert one(db, "select count(*) from audit.action_log where action = 'quality.activated'") == 1
 
     # SQL predicts what numpy predicts, and the riskiest provider above the safest
     start = datetime.now(UTC) + timedelta(days=3)
@@ -61,7 +61,9 @@ def test_training_learns_the_providers_apart_and_ships_only_a_better_version(
     assert predictions[1] > 2 * predictions[0]
 
     # a second training on the same data is no better than the version it produced
-    assert quality.run(db, days=365, holdout=0.25, min_bookings=300, activate=True, note="again") == 0
+    assert (
+        quality.run(db, days=365, holdout=0.25, min_bookings=300, activate=True, note="again") == 0
+    )
     assert one(db, "select version from app.quality_versions where is_active") == 2
 
 
@@ -89,9 +91,8 @@ def test_ops_list_activate_roll_back_and_read_a_bookings_prediction(
         listed = [r[0] for r in db.execute("select * from api.ops_quality_versions()").fetchall()]
         assert [v["version"] for v in listed] == [3, 2, 1]
         assert listed[2]["is_active"] and "provider_cancel_logit" in listed[1]["coefficients"]
-    with pytest.raises(psycopg.Error) as refused:
-        with as_user(db, "ops", ops):
-            db.execute("select api.ops_activate_quality_version(3, 'try')")
+    with pytest.raises(psycopg.Error) as refused, as_user(db, "ops", ops):
+        db.execute("select api.ops_activate_quality_version(3, 'try')")
     assert refused.value.diag.message_hint == "conflict"
     with as_user(db, "ops", ops):
         shipped = db.execute("select api.ops_activate_quality_version(2, 'better')").fetchone()[0]  # type: ignore[index]
@@ -102,20 +103,16 @@ def test_ops_list_activate_roll_back_and_read_a_bookings_prediction(
         db.execute("select api.ops_activate_quality_version(2, 'forward again')")
         booking_id = db.execute("select id from app.bookings limit 1").fetchone()
     assert one(db, "select version from app.quality_versions where is_active") == 2
-    assert (
-        one(db, "select count(*) from audit.action_log where action = 'quality.activated'") == 3
-    )
+    assert one(db, "select count(*) from audit.action_log where action = 'quality.activated'") == 3
     assert booking_id is not None
     with as_user(db, "ops", ops):
         p = db.execute("select api.ops_booking_quality(%s)", (booking_id[0],)).fetchone()[0]  # type: ignore[index]
     assert 0 < p["probability"] < 1 and p["version"] == 2 and p["booking_id"] == str(booking_id[0])
-    with pytest.raises(psycopg.Error) as missing:
-        with as_user(db, "ops", ops):
-            db.execute("select api.ops_booking_quality(%s)", (uuid.uuid4(),))
+    with pytest.raises(psycopg.Error) as missing, as_user(db, "ops", ops):
+        db.execute("select api.ops_booking_quality(%s)", (uuid.uuid4(),))
     assert missing.value.diag.message_hint == "not_found"
-    with pytest.raises(psycopg.Error) as absent:
-        with as_user(db, "ops", ops):
-            db.execute("select api.ops_booking_quality(null)")
+    with pytest.raises(psycopg.Error) as absent, as_user(db, "ops", ops):
+        db.execute("select api.ops_booking_quality(null)")
     assert absent.value.diag.message_hint == "invalid_input"
 
 
@@ -133,20 +130,20 @@ def test_customers_and_providers_cannot_reach_the_quality_model(
     for role in ("customer", "provider"):
         user = create_user(db, role)
         # no execute grant: the database refuses before the function runs
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            with as_user(db, role, user):
-                db.execute(call)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), as_user(db, role, user):
+            db.execute(call)
 
 
-def test_a_version_over_other_features_or_with_a_nan_is_refused(db: psycopg.Connection[Any]) -> None:
+def test_a_version_over_other_features_or_with_a_nan_is_refused(
+    db: psycopg.Connection[Any],
+) -> None:
     for features, coefficients in (
         (["a", "b"], [0.0, 1.0, 2.0]),
         (list(quality.FEATURES), [0.0] * 8),
         (list(quality.FEATURES), [float("nan")] + [0.0] * 8),
     ):
-        with pytest.raises(psycopg.Error) as refused:
-            with db.transaction():
-                db.execute(
-                    "select internal.add_quality_version(%s, %s, '{}', null)", (features, coefficients)
-                )
+        with pytest.raises(psycopg.Error) as refused, db.transaction():
+            db.execute(
+                "select internal.add_quality_version(%s, %s, '{}', null)", (features, coefficients)
+            )
         assert refused.value.diag.message_hint == "invalid_input"

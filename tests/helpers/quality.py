@@ -38,7 +38,19 @@ def ended_booking(
             s.cancel_notice_hours, 0, case when %s = 'cancelled' then %s end, %s, %s
         from app.services as s where s.id = %s
         """,
-        (customer, start, start, start, start, status, status, created, by, created, shop.service_id),
+        (
+            customer,
+            start,
+            start,
+            start,
+            start,
+            status,
+            status,
+            created,
+            by,
+            created,
+            shop.service_id,
+        ),
     )
 
 

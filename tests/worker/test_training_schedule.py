@@ -51,7 +51,9 @@ def test_a_running_worker_trains_on_its_schedule_and_ships_only_a_better_version
     assert one(db, "select max(version) from app.ranking_versions") == 2
 
 
-def test_a_round_another_worker_holds_is_skipped(db: psycopg.Connection[Any], worker_url: str) -> None:
+def test_a_round_another_worker_holds_is_skipped(
+    db: psycopg.Connection[Any], worker_url: str
+) -> None:
     db.execute("select pg_advisory_lock(hashtext(%s))", (schedule.LOCK,))
     try:
         assert schedule.run(worker_url) is None

@@ -108,7 +108,7 @@ def calibration(p: Array, y: Array, bins: int = 10) -> list[dict[str, float]]:
             continue
         out.append(
             {
-                "n": int(len(part)),
+                "n": len(part),
                 "predicted": round(float(p[part].mean()), 6),
                 "observed": round(float(y[part].mean()), 6),
             }
@@ -196,7 +196,12 @@ def run(
     metrics = dict(result["metrics"], baseline_version=int(active["version"]))
     version = conn.execute(
         "select internal.add_quality_version(%s, %s, %s, %s)",
-        (list(FEATURES), result["coefficients"], json.dumps(metrics), note or "bookiji quality train"),
+        (
+            list(FEATURES),
+            result["coefficients"],
+            json.dumps(metrics),
+            note or "bookiji quality train",
+        ),
     ).fetchone()[0]
     c, b, k = metrics["candidate"], metrics["baseline"], metrics["constant"]
     out(
