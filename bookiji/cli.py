@@ -428,11 +428,28 @@ def cmd_analytics(args: argparse.Namespace) -> int:
 def cmd_rank(args: argparse.Namespace) -> int:
     import psycopg
 
-    from bookiji import rank
+    from worker.learn import rank
 
     s = _settings()
     with psycopg.connect(s.database_url, autocommit=True) as conn:
         return rank.run(conn, args.days, args.holdout, args.min_choices, args.activate, args.note)
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    import psycopg
+
+    if args.action == "simulate":
+        from bench import quality_sim
+
+        return quality_sim.main(args.providers, args.bookings, args.seed)
+
+    from worker.learn import quality
+
+    s = _settings()
+    with psycopg.connect(s.database_url, autocommit=True) as conn:
+        return quality.run(
+            conn, args.days, args.holdout, args.min_bookings, args.activate, args.note
+        )
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -646,6 +663,26 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--activate", action="store_true", help="activate it if it beat the active one")
     tr.add_argument("--note", default=None)
     rk.set_defaults(func=cmd_rank)
+
+    ql = sub.add_parser("quality", help="the quality model's versions (docs/quality.md)")
+    ql_sub = ql.add_subparsers(dest="action", required=True)
+    qt = ql_sub.add_parser(
+        "train",
+        help="fit the provider-cancellation/no-show model on ended bookings, evaluate against the active version",
+    )
+    qt.add_argument("--days", type=float, default=180.0, help="bookings made in the last N days")
+    qt.add_argument("--holdout", type=float, default=0.25, help="newest share held out")
+    qt.add_argument("--min-bookings", type=int, default=500)
+    qt.add_argument("--activate", action="store_true", help="activate it if it beat the active one")
+    qt.add_argument("--note", default=None)
+    qs = ql_sub.add_parser(
+        "simulate",
+        help="fit on simulated outcomes of providers with planted probabilities, print calibration",
+    )
+    qs.add_argument("--providers", type=int, default=300)
+    qs.add_argument("--bookings", type=int, default=40000)
+    qs.add_argument("--seed", type=int, default=7)
+    ql.set_defaults(func=cmd_quality)
 
     sim = sub.add_parser(
         "simulate", help="a day of traffic against the running stack, then an audit"

@@ -1669,6 +1669,37 @@ Errors: none of its own.';
 
 
 --
+-- Name: ops_activate_quality_version(integer, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_activate_quality_version(version integer DEFAULT NULL::integer, reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff may activate a quality model version');
+    return internal.activate_quality_version(ops_activate_quality_version.version, ops_activate_quality_version.reason);
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_activate_quality_version(version integer, reason text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_activate_quality_version(version integer, reason text) IS 'Make a quality model version the one that predicts (ops only): roll back to an earlier one, or ship a trained one.
+
+POST /rpc/ops_activate_quality_version {"version": 1, "reason": "..."}. A
+version that was active before may always come back; a trained version that
+never was must have beaten the active version on the same held-out bookings
+(log-loss and Brier score, recorded by its training). Audited
+(quality.activated). Activating the active version changes nothing.
+
+Errors: 400 invalid_input (version missing), 401 not_authenticated, 403
+forbidden, 404 not_found (no such version), 409 conflict (not better offline).';
+
+
+--
 -- Name: ops_activate_ranking_version(integer, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -1751,6 +1782,43 @@ the previous page to get the next, older one).
 Over HTTP, GET /rpc/ops_audit_trail?booking_id=...: in a query string limit is PostgREST''s own
 row limit, with the same effect; POST the arguments as JSON to use it as an argument.
 Errors: 400 invalid_input naming limit, or to not after from; 403 forbidden for any role but ops.';
+
+
+--
+-- Name: ops_booking_quality(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_booking_quality(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_result jsonb;
+begin
+    perform internal.require_role('ops', 'only ops staff may see a booking''s quality prediction');
+    perform internal.require(ops_booking_quality.booking_id, 'booking_id');
+    v_result := internal.booking_quality(ops_booking_quality.booking_id);
+    if v_result is null then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    return v_result;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_booking_quality(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_booking_quality(booking_id uuid) IS 'The probability that a booking ends with the provider cancelling or as a no-show (ops only).
+
+GET /rpc/ops_booking_quality?booking_id=... Under the active quality model
+version, from the provider''s record now, the booking''s start in the
+provider''s time zone, its lead time and duration: {probability, version,
+features {name: value}, booking_id, provider_id, status}; see docs/quality.md.
+
+Errors: 400 invalid_input (booking_id missing), 401 not_authenticated, 403
+forbidden, 404 not_found (no such booking).';
 
 
 --
@@ -1879,6 +1947,39 @@ COMMENT ON FUNCTION api.ops_providers(search text, suspended boolean, "limit" in
 Inputs (each optional): search (a part of the business name, case-insensitive, or an exact owner email, contact email or provider id), suspended (true: only suspended ones; false: only the others), limit (1-500, default 50), after_id (keyset pagination: the id of the last row of the previous page).
 Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
 Errors: 400 invalid_input naming limit or search; 403 forbidden (not ops); 404 not_found (after_id is no provider).';
+
+
+--
+-- Name: ops_quality_versions(); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.ops_quality_versions() RETURNS SETOF jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.require_role('ops', 'only ops staff may see the quality model versions');
+    return query
+    select internal.quality_version_json(v)
+    from internal.quality_versions() as v
+    order by v.version desc;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_quality_versions(); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.ops_quality_versions() IS 'The quality model''s versions, newest first: coefficients, offline metrics, which is active.
+
+Role ops only (others: 401/403). GET /rpc/ops_quality_versions. Each element:
+{version, is_active, source (''fixed'' or ''trained''), intercept, coefficients
+{feature: coefficient}, metrics (candidate and baseline log_loss, brier,
+calibration by decile, baseline_version), note, created_at, activated_at};
+see docs/quality.md.
+
+Errors: 401 not_authenticated, 403 forbidden.';
 
 
 --
@@ -2166,6 +2267,7 @@ CREATE TABLE app.providers (
     no_shows integer DEFAULT 0 NOT NULL,
     provider_cancellation_rate numeric(5,4) DEFAULT 0.02 NOT NULL,
     no_show_rate numeric(5,4) DEFAULT 0.02 NOT NULL,
+    other_cancellations integer DEFAULT 0 NOT NULL,
     CONSTRAINT providers_business_name_check CHECK (((length(btrim(business_name)) >= 1) AND (length(btrim(business_name)) <= 200))),
     CONSTRAINT providers_contact_email_check CHECK (((length((contact_email)::text) <= 254) AND ((contact_email)::text ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT providers_contact_phone_check CHECK ((contact_phone ~ '^\+[1-9][0-9]{6,14}$'::text)),
@@ -2283,6 +2385,13 @@ COMMENT ON COLUMN app.providers.provider_cancellation_rate IS '(provider_cancell
 --
 
 COMMENT ON COLUMN app.providers.no_show_rate IS '(no_shows + 0.4) / (ended_bookings + 20): shrunk towards 2%. Kept by a trigger.';
+
+
+--
+-- Name: COLUMN providers.other_cancellations; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.providers.other_cancellations IS 'Ended bookings cancelled by someone other than the provider (customer, ops, system). Kept by a trigger.';
 
 
 --
@@ -4290,6 +4399,72 @@ payment (as the customer or the provider), and its refunds in progress.';
 
 
 --
+-- Name: activate_quality_version(integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.activate_quality_version(p_version integer, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+-- Decides whether a version may make the predictions, and makes it so. A
+-- version that was active before may come back (a rollback); a trained one
+-- that never was must have been evaluated against the version active now on
+-- the same held-out bookings and beaten it on both the log-loss and the Brier
+-- score (its metrics).
+declare
+    v_target app.quality_versions;
+    v_active app.quality_versions;
+begin
+    perform internal.require(p_version, 'version');
+    select * into v_target from app.quality_versions as v where v.version = p_version for update;
+    if not found then
+        perform internal.fail('not_found', pg_catalog.format('quality version %s does not exist', p_version));
+    end if;
+    select * into v_active from app.quality_versions as v where v.is_active for update;
+    if v_target.is_active then
+        return internal.quality_version_json(v_target);
+    end if;
+    if v_target.activated_at is null and v_target.source = 'trained' and not coalesce(
+        (v_target.metrics ->> 'baseline_version')::integer is not distinct from v_active.version
+        and (v_target.metrics -> 'candidate' ->> 'log_loss')::double precision
+        < (v_target.metrics -> 'baseline' ->> 'log_loss')::double precision
+        and (v_target.metrics -> 'candidate' ->> 'brier')::double precision
+        < (v_target.metrics -> 'baseline' ->> 'brier')::double precision,
+        false
+    ) then
+        perform internal.fail(
+            'conflict',
+            pg_catalog.format(
+                'quality version %s did not beat the active version %s offline (held-out log-loss and Brier score); it cannot be activated',
+                p_version, v_active.version
+            )
+        );
+    end if;
+    update app.quality_versions as v set is_active = false where v.is_active;
+    update app.quality_versions as v
+    set is_active = true, activated_at = pg_catalog.now()
+    where v.version = p_version
+    returning * into v_target;
+    perform internal.audit(
+        'quality.activated', 'app.quality_versions', p_version::text,
+        internal.quality_version_json(v_active), internal.quality_version_json(v_target),
+        nullif(pg_catalog.btrim(p_reason), '')
+    );
+    return internal.quality_version_json(v_target);
+end
+$$;
+
+
+--
+-- Name: FUNCTION activate_quality_version(p_version integer, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.activate_quality_version(p_version integer, p_reason text) IS 'Make a quality version the active one: a rollback to one active before, or a trained one that beat the
+active version offline (409 conflict otherwise); audited.
+Definer: app.quality_versions has no grant to any API role.';
+
+
+--
 -- Name: activate_ranking_version(integer, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4357,11 +4532,104 @@ Definer: the keys of every provider''s services are rewritten.';
 
 
 --
+-- Name: active_quality_version(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.active_quality_version() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'version', v.version, 'features', v.features, 'coefficients', v.coefficients
+    )
+    from app.quality_versions as v
+    where v.is_active
+$$;
+
+
+--
+-- Name: FUNCTION active_quality_version(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.active_quality_version() IS 'The active quality version''s number, features and coefficients (the baseline a training compares with).
+Definer: the worker''s training schedule has no grant on app tables.';
+
+
+--
+-- Name: active_ranking_version(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.active_ranking_version() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'version', v.version,
+        'weights', pg_catalog.jsonb_build_object(
+            'distance', v.w_distance, 'rating', v.w_rating, 'price', v.w_price,
+            'reliability', v.w_reliability, 'personal', v.w_personal
+        )
+    )
+    from app.ranking_versions as v
+    where v.is_active
+$$;
+
+
+--
+-- Name: FUNCTION active_ranking_version(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.active_ranking_version() IS 'The active ranking version''s number and weights (the baseline a training compares with).
+Definer: the worker''s training schedule has no grant on app tables.';
+
+
+--
+-- Name: add_quality_version(text[], double precision[], jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.add_quality_version(p_features text[], p_coefficients double precision[], p_metrics jsonb, p_note text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+-- Records a trained version, inactive: its coefficients (intercept first) over
+-- the features the database computes now, and its offline metrics against
+-- the version that was active.
+declare
+    v_version integer;
+begin
+    if p_features is distinct from internal.quality_feature_names() then
+        perform internal.fail(
+            'invalid_input',
+            pg_catalog.format('the features must be %s', internal.quality_feature_names())
+        );
+    end if;
+    if pg_catalog.cardinality(p_coefficients) is distinct from pg_catalog.cardinality(p_features) + 1
+        or exists (select from pg_catalog.unnest(p_coefficients) as c (x) where c.x is null or c.x in ('NaN', 'infinity', '-infinity')) then
+        perform internal.fail('invalid_input', 'coefficients: one finite number per feature, after the intercept');
+    end if;
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('app.quality_versions'));
+    select coalesce(pg_catalog.max(v.version), 0) + 1 into v_version from app.quality_versions as v;
+    insert into app.quality_versions (version, features, coefficients, source, metrics, note)
+    values (v_version, p_features, p_coefficients, 'trained', coalesce(p_metrics, '{}'), p_note);
+    return v_version;
+end
+$$;
+
+
+--
+-- Name: FUNCTION add_quality_version(p_features text[], p_coefficients double precision[], p_metrics jsonb, p_note text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.add_quality_version(p_features text[], p_coefficients double precision[], p_metrics jsonb, p_note text) IS 'Record a trained quality version (inactive) with its offline metrics; returns its number.
+Definer: called by `bookiji quality train` and the worker''s training schedule.';
+
+
+--
 -- Name: add_ranking_version(jsonb, double precision[], jsonb, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
 CREATE FUNCTION internal.add_ranking_version(p_weights jsonb, p_position_bias double precision[], p_metrics jsonb, p_note text) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 -- Records a trained version, inactive: the weights (distance, rating, price,
@@ -4370,6 +4638,7 @@ CREATE FUNCTION internal.add_ranking_version(p_weights jsonb, p_position_bias do
 declare
     v_version integer;
 begin
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('app.ranking_versions'));
     select coalesce(pg_catalog.max(v.version), 0) + 1 into v_version from app.ranking_versions as v;
     insert into app.ranking_versions (
         version, w_distance, w_rating, w_price, w_reliability, w_personal, position_bias, source, metrics, note
@@ -4395,7 +4664,8 @@ $$;
 -- Name: FUNCTION add_ranking_version(p_weights jsonb, p_position_bias double precision[], p_metrics jsonb, p_note text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.add_ranking_version(p_weights jsonb, p_position_bias double precision[], p_metrics jsonb, p_note text) IS 'Record a trained ranking version (inactive) with its offline metrics; returns its number. Used by `bookiji rank train`.';
+COMMENT ON FUNCTION internal.add_ranking_version(p_weights jsonb, p_position_bias double precision[], p_metrics jsonb, p_note text) IS 'Record a trained ranking version (inactive) with its offline metrics; returns its number.
+Definer: called by `bookiji rank train` and the worker''s training schedule.';
 
 
 --
@@ -6429,6 +6699,36 @@ COMMENT ON FUNCTION internal.booking_payout(p_booking_id uuid) IS 'A booking''s 
 
 
 --
+-- Name: booking_quality(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.booking_quality(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    -- for ops callers only: the booking's slot, booked when it was, under the
+    -- active version and the provider's counts now
+    select
+        internal.quality_prediction(
+            b.provider_id, pg_catalog.lower(b.during),
+            extract(epoch from pg_catalog.upper(b.during) - pg_catalog.lower(b.during)) / 3600,
+            b.created_at
+        )
+        || pg_catalog.jsonb_build_object('booking_id', b.id, 'provider_id', b.provider_id, 'status', b.status)
+    from app.bookings as b
+    where b.id = p_booking_id and auth.role() = 'ops'
+$$;
+
+
+--
+-- Name: FUNCTION booking_quality(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.booking_quality(p_booking_id uuid) IS 'The quality prediction of a booking, for ops callers only (null for others or no such booking).
+Definer: app.bookings has no grant to any API role.';
+
+
+--
 -- Name: booking_receipt(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6835,24 +7135,29 @@ declare
     v_old_ended integer := 0;
     v_old_cancelled integer := 0;
     v_old_no_show integer := 0;
+    v_old_other integer := 0;
     v_new_provider uuid;
     v_new_ended integer := 0;
     v_new_cancelled integer := 0;
     v_new_no_show integer := 0;
+    v_new_other integer := 0;
 begin
     if tg_op in ('UPDATE', 'DELETE') and old.status in ('completed', 'no_show', 'cancelled') then
         v_old_provider := old.provider_id;
         v_old_ended := 1;
         v_old_cancelled := (old.status = 'cancelled' and old.cancelled_by_role is not distinct from 'provider')::integer;
         v_old_no_show := (old.status = 'no_show')::integer;
+        v_old_other := (old.status = 'cancelled' and old.cancelled_by_role is distinct from 'provider')::integer;
     end if;
     if tg_op in ('INSERT', 'UPDATE') and new.status in ('completed', 'no_show', 'cancelled') then
         v_new_provider := new.provider_id;
         v_new_ended := 1;
         v_new_cancelled := (new.status = 'cancelled' and new.cancelled_by_role is not distinct from 'provider')::integer;
         v_new_no_show := (new.status = 'no_show')::integer;
+        v_new_other := (new.status = 'cancelled' and new.cancelled_by_role is distinct from 'provider')::integer;
     end if;
-    if (v_old_provider, v_old_cancelled, v_old_no_show) is not distinct from (v_new_provider, v_new_cancelled, v_new_no_show) then
+    if (v_old_provider, v_old_cancelled, v_old_no_show, v_old_other)
+        is not distinct from (v_new_provider, v_new_cancelled, v_new_no_show, v_new_other) then
         return null;
     end if;
     if v_old_ended = 1 then
@@ -6861,6 +7166,7 @@ begin
             ended_bookings = p.ended_bookings - 1,
             provider_cancellations = p.provider_cancellations - v_old_cancelled,
             no_shows = p.no_shows - v_old_no_show,
+            other_cancellations = p.other_cancellations - v_old_other,
             provider_cancellation_rate = internal.shrunk_rate(
                 p.provider_cancellations - v_old_cancelled, p.ended_bookings - 1
             ),
@@ -6873,6 +7179,7 @@ begin
             ended_bookings = p.ended_bookings + 1,
             provider_cancellations = p.provider_cancellations + v_new_cancelled,
             no_shows = p.no_shows + v_new_no_show,
+            other_cancellations = p.other_cancellations + v_new_other,
             provider_cancellation_rate = internal.shrunk_rate(
                 p.provider_cancellations + v_new_cancelled, p.ended_bookings + 1
             ),
@@ -8005,6 +8312,12 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
             'the distance, rating, price and reliability weights must add up to 1'),
         ('ranking_versions_source_check', 'invalid_input', 'a ranking version''s source is fixed or trained'),
         ('ranking_versions_note_check', 'invalid_input', 'a ranking version''s note has at most 500 characters'),
+        ('quality_versions_pkey', 'conflict', 'this quality version already exists'),
+        ('quality_versions_version_check', 'invalid_input', 'a quality version is a number from 1'),
+        ('quality_versions_coefficients_check', 'invalid_input',
+            'a quality version has one coefficient per feature, after the intercept'),
+        ('quality_versions_source_check', 'invalid_input', 'a quality version''s source is fixed or trained'),
+        ('quality_versions_note_check', 'invalid_input', 'a quality version''s note has at most 500 characters'),
         ('quote_items_pkey', 'internal_error', 'the quote could not be recorded'),
         ('quote_items_quote_id_rank_key', 'internal_error', 'the quote could not be recorded'),
         ('quote_items_quote_id_fkey', 'internal_error', 'the quote could not be recorded'),
@@ -12981,6 +13294,137 @@ COMMENT ON FUNCTION internal.qst_number_valid(p_number text) IS 'Whether a norma
 
 
 --
+-- Name: quality_feature_names(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_feature_names() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select array[
+        'provider_cancel_logit', 'no_show_logit', 'log_volume', 'morning', 'evening', 'weekend',
+        'log_lead_hours', 'duration_hours'
+    ]
+$$;
+
+
+--
+-- Name: FUNCTION quality_feature_names(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_feature_names() IS 'The quality model''s features, in the order of internal.quality_features (a version''s coefficients follow it).';
+
+
+--
+-- Name: quality_features(integer, integer, integer, timestamp with time zone, text, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_features(p_provider_cancellations integer, p_no_shows integer, p_tested integer, p_starts_at timestamp with time zone, p_time_zone text, p_lead_hours double precision, p_duration_hours double precision) RETURNS double precision[]
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- the rates shrunk like the reliability's (a prior of 20 bookings at 2%),
+    -- as logits; the volume as log(1 + n); the local hour in three parts of the
+    -- day (before 12:00, 12:00-17:00 the reference, from 17:00); Saturday or
+    -- Sunday; log(1 + lead hours); hours booked
+    select array[
+        pg_catalog.ln(r.c / (1 - r.c)),
+        pg_catalog.ln(r.n / (1 - r.n)),
+        pg_catalog.ln(1 + greatest(p_tested, 0)),
+        (l.h < 12)::integer,
+        (l.h >= 17)::integer,
+        (l.d in (0, 6))::integer,
+        pg_catalog.ln(1 + greatest(p_lead_hours, 0)),
+        greatest(p_duration_hours, 0)
+    ]::double precision[]
+    from
+        (
+            select
+                (greatest(p_provider_cancellations, 0) + 0.4) / (greatest(p_tested, 0) + 20.0) as c,
+                (greatest(p_no_shows, 0) + 0.4) / (greatest(p_tested, 0) + 20.0) as n
+        ) as r,
+        (
+            select
+                extract(hour from p_starts_at at time zone p_time_zone) as h,
+                extract(dow from p_starts_at at time zone p_time_zone) as d
+        ) as l
+$$;
+
+
+--
+-- Name: FUNCTION quality_features(p_provider_cancellations integer, p_no_shows integer, p_tested integer, p_starts_at timestamp with time zone, p_time_zone text, p_lead_hours double precision, p_duration_hours double precision); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_features(p_provider_cancellations integer, p_no_shows integer, p_tested integer, p_starts_at timestamp with time zone, p_time_zone text, p_lead_hours double precision, p_duration_hours double precision) IS 'The quality model''s features of a booking (names: internal.quality_feature_names): from the provider''s
+provider-cancellation and no-show counts over p_tested bookings, the start in its time zone, the
+lead time and the duration in hours.';
+
+
+--
+-- Name: quality_prediction(uuid, timestamp with time zone, double precision, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_prediction(p_provider_id uuid, p_starts_at timestamp with time zone, p_duration_hours double precision, p_booked_at timestamp with time zone) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    -- with the active version, the provider's counts as they are now
+    select pg_catalog.jsonb_build_object(
+        'probability', pg_catalog.round(internal.quality_probability(v.coefficients, x.f)::numeric, 4),
+        'version', v.version,
+        'features', (
+            select pg_catalog.jsonb_object_agg(n.name, pg_catalog.round(n.x::numeric, 4))
+            from rows from (pg_catalog.unnest(v.features), pg_catalog.unnest(x.f)) as n (name, x)
+        )
+    )
+    from app.providers as p
+    cross join lateral (
+        select internal.quality_features(
+            p.provider_cancellations, p.no_shows, p.ended_bookings - p.other_cancellations,
+            p_starts_at, p.time_zone,
+            extract(epoch from p_starts_at - p_booked_at) / 3600, p_duration_hours
+        ) as f
+    ) as x
+    cross join app.quality_versions as v
+    where p.id = p_provider_id and v.is_active
+$$;
+
+
+--
+-- Name: FUNCTION quality_prediction(p_provider_id uuid, p_starts_at timestamp with time zone, p_duration_hours double precision, p_booked_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_prediction(p_provider_id uuid, p_starts_at timestamp with time zone, p_duration_hours double precision, p_booked_at timestamp with time zone) IS 'The active quality model''s prediction for a booking with the provider starting at p_starts_at, lasting
+p_duration_hours, booked at p_booked_at: {probability, version, features}; null for no such provider.
+Definer: app.providers'' counts and app.quality_versions have no grant to any API role.';
+
+
+--
+-- Name: quality_probability(double precision[], double precision[]); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_probability(p_coefficients double precision[], p_features double precision[]) RETURNS double precision
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    -- the linear predictor clamped to [-30, 30] (exp stays finite)
+    select 1 / (1 + pg_catalog.exp(-least(greatest(
+        p_coefficients[1] + coalesce((
+            select pg_catalog.sum(p_coefficients[f.i + 1] * f.x)
+            from pg_catalog.unnest(p_features) with ordinality as f (x, i)
+        ), 0),
+        -30), 30)))
+$$;
+
+
+--
+-- Name: FUNCTION quality_probability(p_coefficients double precision[], p_features double precision[]); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_probability(p_coefficients double precision[], p_features double precision[]) IS 'The logistic model: 1 / (1 + exp(-(c[1] + sum c[i + 1] * x[i]))), the predictor clamped to [-30, 30].';
+
+
+--
 -- Name: quality_term(integer, numeric, numeric, numeric, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -13000,6 +13444,138 @@ $$;
 COMMENT ON FUNCTION internal.quality_term(p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_w_rating double precision, p_w_reliability double precision) IS 'The provider''s part of the quote score, w_rating * R + w_reliability * Q (R the Bayesian
 rating, Q = 1 - cancellation rate - no-show rate; see 40_quote.sql and docs/ranking.md):
 the third coordinate of the search key, under the active ranking version''s weights.';
+
+
+--
+-- Name: quality_training_rows(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_training_rows(p_since timestamp with time zone, p_until timestamp with time zone) RETURNS TABLE(booking_id uuid, created_at timestamp with time zone, features double precision[], outcome boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    -- Bookings made in [p_since, p_until) that ended and were put to the test:
+    -- completed, no_show, or cancelled by the provider (outcome true for the
+    -- last two). The provider's counts leave the booking's own outcome out
+    -- (what they would have been without it), oldest first.
+    select
+        b.id,
+        b.created_at,
+        internal.quality_features(
+            p.provider_cancellations - o.cancelled, p.no_shows - o.no_show,
+            p.ended_bookings - p.other_cancellations - 1,
+            pg_catalog.lower(b.during), p.time_zone,
+            extract(epoch from pg_catalog.lower(b.during) - b.created_at) / 3600,
+            extract(epoch from pg_catalog.upper(b.during) - pg_catalog.lower(b.during)) / 3600
+        ),
+        o.cancelled + o.no_show = 1
+    from app.bookings as b
+    inner join app.providers as p on b.provider_id = p.id
+    cross join lateral (
+        select
+            (b.status = 'cancelled')::integer as cancelled,
+            (b.status = 'no_show')::integer as no_show
+    ) as o
+    where
+        b.created_at >= p_since and b.created_at < p_until
+        and (
+            b.status in ('completed', 'no_show')
+            or (b.status = 'cancelled' and b.cancelled_by_role = 'provider')
+        )
+    order by b.created_at, b.id
+$$;
+
+
+--
+-- Name: FUNCTION quality_training_rows(p_since timestamp with time zone, p_until timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_training_rows(p_since timestamp with time zone, p_until timestamp with time zone) IS 'The quality model''s training rows: each booking made in [p_since, p_until) that ended completed, no_show
+or cancelled by the provider, its features (the provider''s counts without it) and whether it went wrong.
+Definer: read by the worker''s training schedule, which has no grant on app tables.';
+
+
+--
+-- Name: quality_versions; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.quality_versions (
+    version integer NOT NULL,
+    features text[] NOT NULL,
+    coefficients double precision[] NOT NULL,
+    is_active boolean DEFAULT false NOT NULL,
+    source text NOT NULL,
+    metrics jsonb DEFAULT '{}'::jsonb NOT NULL,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    activated_at timestamp with time zone,
+    CONSTRAINT quality_versions_coefficients_check CHECK ((cardinality(coefficients) = (cardinality(features) + 1))),
+    CONSTRAINT quality_versions_note_check CHECK ((char_length(note) <= 500)),
+    CONSTRAINT quality_versions_source_check CHECK ((source = ANY (ARRAY['fixed'::text, 'trained'::text]))),
+    CONSTRAINT quality_versions_version_check CHECK ((version >= 1))
+);
+
+ALTER TABLE ONLY app.quality_versions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE quality_versions; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.quality_versions IS 'The quality model''s coefficients, one row per version (intercept first, then one per feature);
+exactly one active (internal.activate_quality_version).';
+
+
+--
+-- Name: quality_version_json(app.quality_versions); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_version_json(p_version app.quality_versions) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'version', (p_version).version,
+        'is_active', (p_version).is_active,
+        'source', (p_version).source,
+        'intercept', (p_version).coefficients[1],
+        'coefficients', (
+            select pg_catalog.jsonb_object_agg(n.name, n.c)
+            from rows from (pg_catalog.unnest((p_version).features), pg_catalog.unnest((p_version).coefficients[2:])) as n (name, c)
+        ),
+        'metrics', (p_version).metrics,
+        'note', (p_version).note,
+        'created_at', (p_version).created_at,
+        'activated_at', (p_version).activated_at
+    )
+$$;
+
+
+--
+-- Name: FUNCTION quality_version_json(p_version app.quality_versions); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_version_json(p_version app.quality_versions) IS 'A quality model version as the ops API shows it.';
+
+
+--
+-- Name: quality_versions(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_versions() RETURNS SETOF app.quality_versions
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select v.* from app.quality_versions as v where auth.role() = 'ops'
+$$;
+
+
+--
+-- Name: FUNCTION quality_versions(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_versions() IS 'Every quality version, for ops callers only (none for others).
+Definer: app.quality_versions has no grant to any API role.';
 
 
 --
@@ -13610,7 +14186,7 @@ distance) holding every offer that can score p_theta, and the score below which 
 --
 
 CREATE FUNCTION internal.ranking_choice_sets(p_since timestamp with time zone, p_until timestamp with time zone) RETURNS TABLE(quote_id uuid, created_at timestamp with time zone, ranking_version integer, rank integer, terms jsonb, chosen boolean)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
     -- Quotes with exactly one booking made from them (the choice) and their
@@ -13636,7 +14212,8 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.ranking_choice_sets(p_since timestamp with time zone, p_until timestamp with time zone) IS 'The learning log: each quote made in [p_since, p_until) from which exactly one booking was made,
-its offers as shown (rank = position, terms = the features) and which one was chosen.';
+its offers as shown (rank = position, terms = the features) and which one was chosen.
+Definer: read by the worker''s training schedule, which has no grant on app tables.';
 
 
 --
@@ -21210,6 +21787,14 @@ ALTER TABLE ONLY app.providers
 
 
 --
+-- Name: quality_versions quality_versions_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.quality_versions
+    ADD CONSTRAINT quality_versions_pkey PRIMARY KEY (version);
+
+
+--
 -- Name: quote_items quote_items_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -21803,6 +22388,13 @@ CREATE INDEX providers_suspended_at_idx ON app.providers USING btree (suspended_
 --
 
 CREATE INDEX providers_suspended_by_idx ON app.providers USING btree (suspended_by);
+
+
+--
+-- Name: quality_versions_is_active_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE UNIQUE INDEX quality_versions_is_active_idx ON app.quality_versions USING btree (is_active) WHERE is_active;
 
 
 --
@@ -23171,6 +23763,12 @@ ALTER TABLE app.provider_tax_registrations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.providers ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: quality_versions; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.quality_versions ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: quote_items; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -24200,4 +24798,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203080100'),
     ('20261203100000'),
     ('20261203110000'),
+    ('20261204030000'),
     ('20261204040000');

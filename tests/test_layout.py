@@ -138,12 +138,11 @@ def third_party(path: Path, *, lazy: bool) -> Iterator[tuple[int, str]]:
 
 PROJECT = {"worker", "realtime", "bookiji", "bookiji_seed", "bench", "tests", "__future__"}
 # Development tooling built on a dev-only package at module level (localstripe's classes
-# are subclassed; numpy for `bookiji rank train`): allowed only while no module of the
+# are subclassed): allowed only while no module of the
 # command line imports it at module level (checked below), so that it loads only inside
 # the command that uses it.
 DEV_ONLY_MODULES = {
     "bookiji/stripe_connect.py": "bookiji.stripe_connect",
-    "bookiji/rank.py": "bookiji.rank",
     "bookiji/stripe_disputes.py": "bookiji.stripe_disputes",
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bookiji import rank
+from worker.learn import rank
 
 # the version the simulated quotes were ranked with (version 2's weights)
 LOGGING = {"distance": 0.5, "rating": 0.2, "price": 0.2, "reliability": 0.1, "personal": 0.15}

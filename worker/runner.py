@@ -94,6 +94,7 @@ class Options:
     stats_interval_seconds: float = 15.0
     sweep_seconds: float = 15.0  # 0: no sweep (holds expire, bookings complete)
     reconcile_seconds: float = 0.0  # 0: no reconciliation with Stripe (worker/reconcile.py)
+    train_seconds: float = 0.0  # 0: no training of the ranking and quality model (worker/learn/)
 
     def __post_init__(self) -> None:
         if not self.queues:
@@ -555,6 +556,17 @@ class Runner:
             except Exception as exc:  # the next round tries again
                 log.warning("reconcile failed: %s: %s", type(exc).__name__, exc)
 
+    def _train_loop(self) -> None:
+        """Every ``train_seconds``: train the ranking and the quality model, each activated
+        only if it beat the active version offline (worker/learn/schedule.py)."""
+        from worker.learn import schedule
+
+        while not self._stopping.wait(self.opts.train_seconds):
+            try:
+                schedule.run(self.direct_url)  # a session advisory lock: not through a pooler
+            except Exception as exc:  # the next round tries again
+                log.warning("training failed: %s: %s", type(exc).__name__, exc)
+
     def run(self) -> int:
         """Serve until stopped (or, with ``once``, until the queues are drained)."""
         self._start_workers()
@@ -564,6 +576,8 @@ class Runner:
             and not self.opts.once
         ):
             threading.Thread(target=self._reconcile_loop, name="reconcile", daemon=True).start()
+        if self.opts.train_seconds > 0 and not self.opts.once:
+            threading.Thread(target=self._train_loop, name="train", daemon=True).start()
         backoff = 0.5
         try:
             while True:
@@ -778,6 +792,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between reconciliations with Stripe; 0: none",
     )
     p.add_argument(
+        "--train-interval",
+        type=float,
+        default=d.train_seconds,
+        help="seconds between trainings of the ranking and the quality model; 0: none",
+    )
+    p.add_argument(
         "--archive-retention-days", type=_positive_int(1, 3650), default=d.archive_retention_days
     )
     p.add_argument("--metrics-port", type=int, default=d.metrics_port, help="0 disables /metrics")
@@ -807,6 +827,7 @@ def options_from(args: argparse.Namespace) -> Options:
         purge_interval_seconds=args.purge_interval,
         sweep_seconds=args.sweep_interval,
         reconcile_seconds=args.reconcile_interval,
+        train_seconds=args.train_interval,
         archive_retention_days=args.archive_retention_days,
         shutdown_timeout=args.shutdown_timeout,
     )

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, str] = {
     "WORKER_SWEEP_SECONDS": "15",
     "WORKER_RECONCILE_SECONDS": "600",
     "RECONCILE_WINDOW_DAYS": "7",
+    # the training schedule of the ranking and the quality model (worker/learn/); 0: never
+    "WORKER_TRAIN_SECONDS": "86400",
     # the web app's address, for links in emails (the password reset page)
     "APP_URL": "http://127.0.0.1:3000/app",
 }
@@ -130,6 +132,7 @@ class WorkerDefaults:
     metrics_port: int
     sweep_seconds: float
     reconcile_seconds: float
+    train_seconds: float
 
 
 def worker_defaults() -> WorkerDefaults:
@@ -145,6 +148,7 @@ def worker_defaults() -> WorkerDefaults:
         metrics_port=int(env("WORKER_METRICS_PORT")),
         sweep_seconds=float(env("WORKER_SWEEP_SECONDS")),
         reconcile_seconds=float(env("WORKER_RECONCILE_SECONDS")),
+        train_seconds=float(env("WORKER_TRAIN_SECONDS")),
     )
 
 

@@ -2248,6 +2248,14 @@ class RpcOpenapiPostResponse(BaseModel):
     openapi: Literal['3.1.0']
 
 
+class RpcOpsActivateQualityVersionPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    reason: str
+    version: Annotated[int, Field(ge=-2147483648, le=2147483647)]
+
+
 class RpcOpsActivateRankingVersionPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -2302,6 +2310,13 @@ class RpcOpsAuditTrailPostResponseItem(BaseModel):
 
 class RpcOpsAuditTrailPostResponse(RootModel[list[RpcOpsAuditTrailPostResponseItem]]):
     root: list[RpcOpsAuditTrailPostResponseItem]
+
+
+class RpcOpsBookingQualityPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    booking_id: UUID
 
 
 class RpcOpsBookingStoryPostRequest(BaseModel):
@@ -2485,6 +2500,20 @@ class RpcOpsProvidersPostResponseItem(BaseModel):
 
 class RpcOpsProvidersPostResponse(RootModel[list[RpcOpsProvidersPostResponseItem]]):
     root: list[RpcOpsProvidersPostResponseItem]
+
+
+class RpcOpsQualityVersionsGetResponse(RootModel[list[Any]]):
+    root: list[Any]
+
+
+class RpcOpsQualityVersionsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+
+
+class RpcOpsQualityVersionsPostResponse(RootModel[list[Any]]):
+    root: list[Any]
 
 
 class RpcOpsRankingVersionsGetResponse(RootModel[list[Any]]):

@@ -160,6 +160,7 @@ returns table (
 )
 language sql
 stable
+security definer
 set search_path = ''
 as $$
     -- Quotes with exactly one booking made from them (the choice) and their
@@ -180,7 +181,8 @@ as $$
 $$;
 comment on function internal.ranking_choice_sets(timestamptz, timestamptz) is
 $$The learning log: each quote made in [p_since, p_until) from which exactly one booking was made,
-its offers as shown (rank = position, terms = the features) and which one was chosen.$$;
+its offers as shown (rank = position, terms = the features) and which one was chosen.
+Definer: read by the worker's training schedule, which has no grant on app tables.$$;
 
 create or replace function internal.add_ranking_version(
     p_weights jsonb,
@@ -191,6 +193,7 @@ create or replace function internal.add_ranking_version(
 returns integer
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 -- Records a trained version, inactive: the weights (distance, rating, price,
@@ -199,6 +202,7 @@ as $$
 declare
     v_version integer;
 begin
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('app.ranking_versions'));
     select coalesce(pg_catalog.max(v.version), 0) + 1 into v_version from app.ranking_versions as v;
     insert into app.ranking_versions (
         version, w_distance, w_rating, w_price, w_reliability, w_personal, position_bias, source, metrics, note
@@ -219,7 +223,29 @@ begin
 end
 $$;
 comment on function internal.add_ranking_version(jsonb, double precision[], jsonb, text) is
-'Record a trained ranking version (inactive) with its offline metrics; returns its number. Used by `bookiji rank train`.';
+$$Record a trained ranking version (inactive) with its offline metrics; returns its number.
+Definer: called by `bookiji rank train` and the worker's training schedule.$$;
+
+create or replace function internal.active_ranking_version()
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'version', v.version,
+        'weights', pg_catalog.jsonb_build_object(
+            'distance', v.w_distance, 'rating', v.w_rating, 'price', v.w_price,
+            'reliability', v.w_reliability, 'personal', v.w_personal
+        )
+    )
+    from app.ranking_versions as v
+    where v.is_active
+$$;
+comment on function internal.active_ranking_version() is
+$$The active ranking version's number and weights (the baseline a training compares with).
+Definer: the worker's training schedule has no grant on app tables.$$;
 
 create or replace function internal.ranking_version_json(p_version app.ranking_versions)
 returns jsonb

@@ -11,7 +11,10 @@
 -- Kept incrementally by a trigger on app.bookings (a booking counts once it
 -- reaches an end, and stops counting if it is deleted): app.providers'
 -- ended_bookings, provider_cancellations, no_shows and the two rates. The
--- rates depend on the counts only, so nothing needs a periodic refresh.
+-- rates depend on the counts only, so nothing needs a periodic refresh. It also
+-- keeps other_cancellations (ended bookings the customer, ops or the system
+-- cancelled): the quality model's rates are over the bookings the provider was
+-- put to the test on, ended minus those (37_quality.sql).
 -- The quote's score uses Q = 1 - both rates (internal.quality_term, 36_ranking.sql).
 
 create or replace function internal.shrunk_rate(p_events integer, p_bookings integer)
@@ -37,24 +40,29 @@ declare
     v_old_ended integer := 0;
     v_old_cancelled integer := 0;
     v_old_no_show integer := 0;
+    v_old_other integer := 0;
     v_new_provider uuid;
     v_new_ended integer := 0;
     v_new_cancelled integer := 0;
     v_new_no_show integer := 0;
+    v_new_other integer := 0;
 begin
     if tg_op in ('UPDATE', 'DELETE') and old.status in ('completed', 'no_show', 'cancelled') then
         v_old_provider := old.provider_id;
         v_old_ended := 1;
         v_old_cancelled := (old.status = 'cancelled' and old.cancelled_by_role is not distinct from 'provider')::integer;
         v_old_no_show := (old.status = 'no_show')::integer;
+        v_old_other := (old.status = 'cancelled' and old.cancelled_by_role is distinct from 'provider')::integer;
     end if;
     if tg_op in ('INSERT', 'UPDATE') and new.status in ('completed', 'no_show', 'cancelled') then
         v_new_provider := new.provider_id;
         v_new_ended := 1;
         v_new_cancelled := (new.status = 'cancelled' and new.cancelled_by_role is not distinct from 'provider')::integer;
         v_new_no_show := (new.status = 'no_show')::integer;
+        v_new_other := (new.status = 'cancelled' and new.cancelled_by_role is distinct from 'provider')::integer;
     end if;
-    if (v_old_provider, v_old_cancelled, v_old_no_show) is not distinct from (v_new_provider, v_new_cancelled, v_new_no_show) then
+    if (v_old_provider, v_old_cancelled, v_old_no_show, v_old_other)
+        is not distinct from (v_new_provider, v_new_cancelled, v_new_no_show, v_new_other) then
         return null;
     end if;
     if v_old_ended = 1 then
@@ -63,6 +71,7 @@ begin
             ended_bookings = p.ended_bookings - 1,
             provider_cancellations = p.provider_cancellations - v_old_cancelled,
             no_shows = p.no_shows - v_old_no_show,
+            other_cancellations = p.other_cancellations - v_old_other,
             provider_cancellation_rate = internal.shrunk_rate(
                 p.provider_cancellations - v_old_cancelled, p.ended_bookings - 1
             ),
@@ -75,6 +84,7 @@ begin
             ended_bookings = p.ended_bookings + 1,
             provider_cancellations = p.provider_cancellations + v_new_cancelled,
             no_shows = p.no_shows + v_new_no_show,
+            other_cancellations = p.other_cancellations + v_new_other,
             provider_cancellation_rate = internal.shrunk_rate(
                 p.provider_cancellations + v_new_cancelled, p.ended_bookings + 1
             ),

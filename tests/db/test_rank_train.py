@@ -11,11 +11,11 @@ from typing import Any
 
 import psycopg
 
-from bookiji import rank
 from tests.helpers import booking as bk
 from tests.helpers import catalog
 from tests.helpers.db import as_user, one
 from tests.helpers.factories import create_user
+from worker.learn import rank
 
 # customers here care about the rating above all (version 2 ranks mostly by distance)
 PLANTED = {"distance": 0.1, "rating": 0.7, "price": 0.1, "reliability": 0.1, "personal": 0.0}

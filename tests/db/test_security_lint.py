@@ -202,8 +202,8 @@ def test_ops_functions_are_executable_by_ops_alone(db: psycopg.Connection[Any]) 
         name for name in lint.API_EXECUTE if name.startswith(("api.ops_", "api.dlq_", "api.queue_"))
     ]
     assert (
-        len(ops_named) == 17
-    )  # ops_audit_trail, ops_disputes, ops_set_commission_rate, ops_ranking_versions among them
+        len(ops_named) == 20
+    )  # ops_audit_trail, ops_disputes, ops_set_commission_rate, ops_ranking_versions, ops_quality_versions among them
     assert all(lint.API_EXECUTE[name] == {"ops"} for name in ops_named)
 
 

@@ -125,6 +125,10 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     # the quote's ranking versions (db/functions/36_ranking.sql)
     "api.ops_ranking_versions()": OPS,
     "api.ops_activate_ranking_version(integer,text)": OPS,
+    # the quality model's versions and predictions (db/functions/37_quality.sql)
+    "api.ops_quality_versions()": OPS,
+    "api.ops_activate_quality_version(integer,text)": OPS,
+    "api.ops_booking_quality(uuid)": OPS,
     "api.ops_reinstate_provider(uuid,text)": OPS,
     "api.ops_bookings(text,uuid,text,timestampwithtimezone,timestampwithtimezone,uuid,integer,uuid)": OPS,
     "api.ops_booking_story(uuid)": OPS,

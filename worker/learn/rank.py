@@ -1,4 +1,5 @@
-"""`bookiji rank train`: learn the quote's weights from what customers chose.
+"""`bookiji rank train` and the worker's schedule: learn the quote's weights from what
+customers chose.
 
 The log is the quotes themselves (docs/ranking.md): each quote's offers as shown (their
 position and the features their explanation recorded) and the one offer booked from it.
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,25 +220,29 @@ def load(conn: Any, days: float) -> ChoiceSets | None:
 
 
 def run(
-    conn: Any, days: float, holdout: float, min_choices: int, activate: bool, note: str | None
+    conn: Any,
+    days: float,
+    holdout: float,
+    min_choices: int,
+    activate: bool,
+    note: str | None,
+    out: Callable[[str], None] = print,
 ) -> int:
-    """The command: load, train, record the version, activate it if asked and better."""
+    """Load, train, record the version, activate it if asked and better; ``out`` says how
+    it went (print for the command, the log for the worker)."""
     data = load(conn, days)
     n = 0 if data is None else len(data)
     if data is None or n < min_choices:
-        print(
+        out(
             f"rank train: {n} logged choices in the last {days:g} days, fewer than {min_choices}; nothing trained"
         )
         return 1
-    row = conn.execute(
-        "select version, w_distance, w_rating, w_price, w_reliability, w_personal "
-        "from app.ranking_versions where is_active"
-    ).fetchone()
-    if row is None:
-        print("rank train: no active ranking version to compare with")
+    row = conn.execute("select internal.active_ranking_version()").fetchone()
+    if row is None or row[0] is None:
+        out("rank train: no active ranking version to compare with")
         return 1
-    active = int(row[0])
-    baseline = dict(zip(FEATURES, (float(v) for v in row[1:]), strict=True))
+    active = int(row[0]["version"])
+    baseline = {f: float(row[0]["weights"][f]) for f in FEATURES}
     result = train(data, baseline, holdout)
     metrics = dict(result["metrics"], baseline_version=active)
     version = conn.execute(
@@ -249,26 +255,26 @@ def run(
         ),
     ).fetchone()[0]
     c, b = metrics["candidate"], metrics["baseline"]
-    print(
+    out(
         f"rank train: {n} choices ({metrics['train_choices']} to fit, {metrics['heldout_choices']} held out)"
     )
-    print("  weights: " + ", ".join(f"{k} {v:.3f}" for k, v in result["weights"].items()))
-    print(
+    out("  weights: " + ", ".join(f"{k} {v:.3f}" for k, v in result["weights"].items()))
+    out(
         f"  held-out log-likelihood: {c['log_likelihood']:.4f} (active version {active}: {b['log_likelihood']:.4f})"
     )
-    print(
+    out(
         f"  held-out NDCG@5 (IPS): {c['ndcg_at_5']:.4f} (active version {active}: {b['ndcg_at_5']:.4f})"
     )
     verdict = "better" if better(metrics) else "not better"
-    print(f"  recorded as version {version}: {verdict} than version {active} offline")
+    out(f"  recorded as version {version}: {verdict} than version {active} offline")
     if activate and better(metrics):
         conn.execute(
             "select internal.activate_ranking_version(%s, 'bookiji rank train --activate')",
             (version,),
         )
-        print(f"  version {version} is now active")
+        out(f"  version {version} is now active")
     elif activate:
-        print(f"  version {version} stays inactive")
+        out(f"  version {version} stays inactive")
     if not math.isfinite(c["log_likelihood"]):
         return 1
     return 0
