@@ -97,6 +97,7 @@ declare
     v_expired integer := 0;
     v_completed integer;
     v_purged integer;
+    v_owed integer;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -127,8 +128,12 @@ begin
     delete from auth.login_attempts as a where a.attempted_at < pg_catalog.now() - interval '1 day';
     -- the event log keeps event_retention_hours (db/functions/44_events.sql)
     v_purged := internal.purge_events();
-    return pg_catalog.jsonb_build_object('expired', v_expired, 'completed', v_completed, 'events_purged', v_purged);
+    -- what the platform owes providers whose account can now take it (65_owed_payouts.sql)
+    v_owed := internal.request_owed_transfers(null, p_limit);
+    return pg_catalog.jsonb_build_object(
+        'expired', v_expired, 'completed', v_completed, 'events_purged', v_purged, 'owed_transfers', v_owed
+    );
 end
 $$;
 comment on function internal.sweep(integer) is
-'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events. Safe to run concurrently.';
+'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events, ask for owed transfers. Safe to run concurrently.';

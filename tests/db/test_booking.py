@@ -367,7 +367,7 @@ def test_a_declined_payment_keeps_the_hold_and_never_confirms(
         (b["id"],),
     )
     assert db.execute("select internal.sweep()").fetchone() == (
-        {"expired": 1, "completed": 0, "events_purged": 0},
+        {"expired": 1, "completed": 0, "events_purged": 0, "owed_transfers": 0},
     )
     assert bk.status(db, b["id"]) == "expired"
 
