@@ -74,7 +74,6 @@ export default {
     "owed_transfers_booking_id_attempt_key": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_booking_id_fkey": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_destination_check": [500, "internal_error", "the owed transfer could not be recorded"],
-    "owed_transfers_live_key": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_payment_id_fkey": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_pkey": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_status_check": [500, "internal_error", "the owed transfer could not be recorded"],

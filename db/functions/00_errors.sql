@@ -326,7 +326,6 @@ as $$
         ('owed_transfers_amount_cents_check', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_status_check', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_stripe_transfer_id_check', 'internal_error', 'the owed transfer could not be recorded'),
-        ('owed_transfers_live_key', 'internal_error', 'the owed transfer could not be recorded'),
         ('refunds_owed_transfer_id_fkey', 'internal_error', 'the refund could not be recorded'),
         ('refunds_payout_share_cents_check', 'internal_error', 'the refund could not be recorded'),
         ('stripe_events_pkey', 'conflict', 'this event was already received'),
