@@ -2041,7 +2041,7 @@ $$;
 -- Name: FUNCTION provider_statement(period_from date, period_to date); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.provider_statement(period_from date, period_to date) IS 'Your statement for a period (role provider): the paid bookings; what customers paid, the taxes to remit, refunds and disputes; Bookiji''s commission and your payout.
+COMMENT ON FUNCTION api.provider_statement(period_from date, period_to date) IS 'Your statement for a period (role provider): what customers paid, taxes to remit, refunds, Bookiji''s commission, your payout.
 
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
@@ -12393,7 +12393,8 @@ $$;
 -- Name: FUNCTION payout_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider (or what the platform owes it and the owed transfer), reversals and fee refunds, what each side nets.';
+COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
+reversals and fee refunds, what each side nets.';
 
 
 --
@@ -16330,7 +16331,8 @@ $$;
 -- Name: FUNCTION sweep(p_limit integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events, ask for owed transfers. Safe to run concurrently.';
+COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events,
+ask for owed transfers. Safe to run concurrently.';
 
 
 --

@@ -384,7 +384,8 @@ as $$
     where b.id = p_booking_id
 $$;
 comment on function internal.payout_json(uuid) is
-'A booking''s split: commission, the transfer to the provider (or what the platform owes it and the owed transfer), reversals and fee refunds, what each side nets.';
+$$A booking's split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
+reversals and fee refunds, what each side nets.$$;
 
 create or replace function internal.booking_payout(p_booking_id uuid)
 returns jsonb

@@ -136,4 +136,5 @@ begin
 end
 $$;
 comment on function internal.sweep(integer) is
-'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events, ask for owed transfers. Safe to run concurrently.';
+$$Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events,
+ask for owed transfers. Safe to run concurrently.$$;

@@ -267,7 +267,7 @@ as $$
     select internal.provider_statement(provider_statement.period_from, provider_statement.period_to)
 $$;
 comment on function api.provider_statement(date, date) is
-$$Your statement for a period (role provider): the paid bookings; what customers paid, the taxes to remit, refunds and disputes; Bookiji's commission and your payout.
+$$Your statement for a period (role provider): what customers paid, taxes to remit, refunds, Bookiji's commission, your payout.
 
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
