@@ -12209,7 +12209,10 @@ CREATE FUNCTION internal.payments_pay_owed() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-    perform internal.request_owed_transfer(new.booking_id);
+    -- (a destination charge pays the provider by itself: request_owed_transfer says so)
+    if new.transfer_destination is null then
+        perform internal.request_owed_transfer(new.booking_id);
+    end if;
     return null;
 end
 $$;
@@ -23164,7 +23167,7 @@ CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WH
 -- Name: payments _510_pay_owed; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _510_pay_owed AFTER UPDATE OF status ON app.payments FOR EACH ROW WHEN (((new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text) AND (new.transfer_destination IS NULL))) EXECUTE FUNCTION internal.payments_pay_owed();
+CREATE TRIGGER _510_pay_owed AFTER UPDATE OF status ON app.payments FOR EACH ROW WHEN (((new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text))) EXECUTE FUNCTION internal.payments_pay_owed();
 
 
 --

@@ -161,7 +161,10 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-    perform internal.request_owed_transfer(new.booking_id);
+    -- (a destination charge pays the provider by itself: request_owed_transfer says so)
+    if new.transfer_destination is null then
+        perform internal.request_owed_transfer(new.booking_id);
+    end if;
     return null;
 end
 $$;
@@ -170,7 +173,7 @@ comment on function internal.payments_pay_owed() is
 
 drop trigger if exists _510_pay_owed on app.payments;
 create trigger _510_pay_owed after update of status on app.payments
-for each row when (new.status = 'succeeded' and old.status <> 'succeeded' and new.transfer_destination is null)
+for each row when (new.status = 'succeeded' and old.status <> 'succeeded')
 execute function internal.payments_pay_owed();
 
 -- --- refunds of a charge the platform collected --------------------------------------------

@@ -63,11 +63,12 @@ comment on column app.refunds.stripe_owed_reversal_id is
 create index refunds_owed_transfer_id_idx on app.refunds (owed_transfer_id);
 
 -- migrate:down
+-- cascade: the declarative functions and views read the columns; deploy recreates them.
 alter table app.refunds
 drop constraint refunds_payout_share_cents_check,
-drop column stripe_owed_reversal_id,
-drop column owed_reversal_cents,
-drop column owed_transfer_id,
-drop column payout_share_cents;
+drop column stripe_owed_reversal_id cascade,
+drop column owed_reversal_cents cascade,
+drop column owed_transfer_id cascade,
+drop column payout_share_cents cascade;
 -- cascade: the declarative functions read the table; deploy recreates them.
 drop table app.owed_transfers cascade;
