@@ -874,7 +874,7 @@ $$;
 
 COMMENT ON FUNCTION api.booking_payout(booking_id uuid) IS 'A booking''s split between the provider and the platform (its provider''s owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider''s share: the charge less the commission, less each refund''s share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider''s Stripe account, net of reversals made).
 Errors: 400 invalid_input; 404 not_found (not your provider''s booking).';
 
 
@@ -2142,19 +2142,24 @@ $$;
 -- Name: FUNCTION provider_statement(period_from date, period_to date); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.provider_statement(period_from date, period_to date) IS 'Your statement for a period (role provider): the paid bookings, gross, GST and QST collected, refunds and disputes.
+COMMENT ON FUNCTION api.provider_statement(period_from date, period_to date) IS 'Your statement for a period (role provider): what customers paid, taxes to remit, refunds, Bookiji''s commission, your payout.
 
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
 status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
 charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
-paid at the venue or by card, taxes included), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
-Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
-your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
-bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
-disputed_lost_cents, fees_cents, payout_cents, balance_venue_cents (balances you collected at the
-venue), balance_card_cents, net_cents (gross - refunded - lost disputes); your
-gst_number and qst_number.
+paid at the venue or by card, taxes included), refunded_cents (pending or done) with
+refunded_gst_cents and refunded_qst_cents (their tax share: tax x refunded / charged, half up),
+disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
+refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
+share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
+owed_cents (what Bookiji still owes you), collected_by, owed_transfer_id. Totals: bookings,
+gross_cents (what customers paid through Stripe, taxes included), gst_collected_cents,
+qst_collected_cents, refunded_cents, gst_refunded_cents, qst_refunded_cents, gst_net_cents and
+qst_net_cents (collected less refunded: what you remit), disputed_lost_cents, collected_net_cents
+(gross - refunded - lost disputes, before Bookiji''s commission), commission_cents, payout_cents,
+paid_out_cents, owed_cents, balance_venue_cents (balances you collected at the venue: not in
+gross), balance_card_cents; your gst_number and qst_number.
 Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).';
 
@@ -8419,6 +8424,19 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('bookings_commission_check', 'internal_error', 'the booking''s commission could not be recorded'),
         ('payments_application_fee_cents_check', 'internal_error', 'the payment could not be recorded'),
         ('refunds_unwind_check', 'internal_error', 'the refund could not be recorded'),
+        -- what the platform owes (65_owed_payouts.sql; written by definers only)
+        ('owed_transfers_pkey', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_booking_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_payment_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_booking_id_attempt_key', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_stripe_transfer_id_key', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_attempt_check', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_destination_check', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_amount_cents_check', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_status_check', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_stripe_transfer_id_check', 'internal_error', 'the owed transfer could not be recorded'),
+        ('refunds_owed_transfer_id_fkey', 'internal_error', 'the refund could not be recorded'),
+        ('refunds_payout_share_cents_check', 'internal_error', 'the refund could not be recorded'),
         ('stripe_events_pkey', 'conflict', 'this event was already received'),
         ('stripe_events_id_check', 'invalid_input', 'the event id must look like evt_...'),
         -- the event log (written by definers only)
@@ -12213,6 +12231,101 @@ Definer: writes the providers'' private columns and the audit log.';
 
 
 --
+-- Name: owed_reversal_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.owed_reversal_action(p_refund_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'refund_id', r.id,
+        'booking_id', r.booking_id,
+        'amount_cents', r.owed_reversal_cents,
+        'stripe_transfer_id', t.stripe_transfer_id
+    ) || case
+        when r.stripe_owed_reversal_id is not null then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the reversal is already recorded')
+        when r.owed_reversal_cents <= 0 or t.id is null then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'nothing to reverse')
+        when t.status <> 'succeeded' then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the owed transfer was not made')
+        when r.status <> 'succeeded' then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the refund has not succeeded')
+        else pg_catalog.jsonb_build_object('action', 'reverse', 'reason', 'the refund takes its share back')
+    end
+    from app.refunds as r
+    left join app.owed_transfers as t on r.owed_transfer_id = t.id
+    where r.id = p_refund_id
+$$;
+
+
+--
+-- Name: FUNCTION owed_reversal_action(p_refund_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.owed_reversal_action(p_refund_id uuid) IS 'connect.reverse_owed: reverse or skip (with the reason), the transfer and the cents.
+Definer: the worker reads no app table.';
+
+
+--
+-- Name: owed_transfer_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.owed_transfer_action(p_owed_transfer_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'owed_transfer_id', t.id,
+        'booking_id', t.booking_id,
+        'attempt', t.attempt,
+        'destination', t.destination,
+        'amount_cents', t.amount_cents,
+        'currency', t.currency,
+        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        'stripe_transfer_id', t.stripe_transfer_id
+    ) || case
+        when t.status = 'succeeded' then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the transfer is already recorded')
+        when t.status = 'failed' then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'Stripe refused this transfer')
+        else pg_catalog.jsonb_build_object('action', 'create_transfer', 'reason', 'the platform owes it')
+    end
+    from app.owed_transfers as t
+    inner join app.payments as p on t.payment_id = p.id
+    where t.id = p_owed_transfer_id
+$$;
+
+
+--
+-- Name: FUNCTION owed_transfer_action(p_owed_transfer_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.owed_transfer_action(p_owed_transfer_id uuid) IS 'connect.pay_owed: create_transfer or skip (with the reason), and what the transfer is made of.
+Definer: the worker reads no app table.';
+
+
+--
+-- Name: owed_transfer_amount(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.owed_transfer_amount(p_booking_id uuid) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select (internal.payout_json(p_booking_id) ->> 'payout_owed_cents')::integer
+$$;
+
+
+--
+-- Name: FUNCTION owed_transfer_amount(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.owed_transfer_amount(p_booking_id uuid) IS 'What the platform still owes a booking''s provider and has not asked Stripe to transfer (0 for a destination charge).';
+
+
+--
 -- Name: payment_cancel_action(uuid, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -12401,6 +12514,31 @@ COMMENT ON FUNCTION internal.payments_destination_snapshot() IS 'Trigger: a new 
 
 
 --
+-- Name: payments_pay_owed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payments_pay_owed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- (a destination charge pays the provider by itself: request_owed_transfer says so)
+    if new.transfer_destination is null then
+        perform internal.request_owed_transfer(new.booking_id);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION payments_pay_owed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payments_pay_owed() IS 'Trigger: a charge the platform collected that succeeds while the provider''s account is ready is paid out at once.';
+
+
+--
 -- Name: payout_account_json(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -12433,6 +12571,30 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.payout_account_json(p_provider_id uuid) IS 'A provider''s payout account as the API returns it.';
+
+
+--
+-- Name: payout_accounts_pay_owed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.payout_accounts_pay_owed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if internal.payout_destination(new.provider_id) is not null then
+        perform internal.request_owed_transfers(new.provider_id, 1000);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION payout_accounts_pay_owed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.payout_accounts_pay_owed() IS 'Trigger: an account that can take transfers now gets what the platform owes its provider.';
 
 
 --
@@ -12480,28 +12642,62 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
         'charged_cents', m.captured,
         'refunded_cents', u.refunded,
         'application_fee_cents', case when m.captured > 0 then p.application_fee_cents else 0 end,
-        'transfer_cents', case when m.captured > 0 and p.transfer_destination is not null
-            then m.captured - p.application_fee_cents else 0 end,
+        'transfer_cents', m.transfer,
         'transfer_reversed_cents', u.reversed,
         'fee_refunded_cents', u.fee_refunded,
         'fee_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
             then p.application_fee_cents - u.fee_refunded else 0 end,
-        'transfer_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
-            then m.captured - p.application_fee_cents - u.reversed else 0 end,
-        -- the platform collected a charge that should have gone to the provider: what it owes
-        'payout_owed_cents', case when m.captured > 0 and p.transfer_destination is null
-            then greatest(m.captured - u.refunded - least(b.commission_cents, m.captured), 0) else 0 end
+        'transfer_kept_cents', m.transfer - u.reversed,
+        -- a charge the platform collected: the provider's share is what a destination charge
+        -- would have sent it (the charge less the commission, less each refund's share, as
+        -- reversals are); the platform owes it until an owed transfer (65_owed_payouts.sql)
+        -- pays it, and a refund after that transfer reverses its share from it
+        'owed_share_cents', m.owed_share - u.payout_shares,
+        'owed_transfer_id', t.stripe_transfer_id,
+        'owed_transfer_status', t.status,
+        'owed_transfer_cents', coalesce(t.amount_cents, 0),
+        'owed_transfer_reversed_cents', u.owed_reversed,
+        'payout_owed_cents', greatest(
+            m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
+        ),
+        -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
+        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares,
+        'platform_net_cents', case
+            when p.transfer_destination is not null then
+                case when m.captured > 0 then p.application_fee_cents - u.fee_refunded else 0 end
+            else m.captured - u.refunded - (m.owed_share - u.payout_shares)
+        end,
+        -- what reached the provider's Stripe account: the destination charge's transfer or
+        -- the owed transfer made, net of the reversals made
+        'paid_out_cents', m.transfer - u.reversed + case
+            when t.status = 'succeeded' then t.amount_cents - u.owed_reversed_done else 0
+        end
     )
     from app.bookings as b
     left join app.payments as p on b.id = p.booking_id
     cross join lateral (
         select coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured
+    ) as c
+    cross join lateral (
+        select
+            c.captured,
+            case when c.captured > 0 and p.transfer_destination is not null
+                then c.captured - p.application_fee_cents else 0 end as transfer,
+            case when c.captured > 0 and p.transfer_destination is null
+                then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share
     ) as m
+    left join app.owed_transfers as t on b.id = t.booking_id and t.status <> 'failed'
     cross join lateral (
         select
             coalesce(sum(r.amount_cents), 0)::integer as refunded,
             coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
-            coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded
+            coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded,
+            coalesce(sum(r.payout_share_cents), 0)::integer as payout_shares,
+            coalesce(sum(r.owed_reversal_cents) filter (where r.owed_transfer_id = t.id), 0)::integer
+            as owed_reversed,
+            coalesce(sum(r.owed_reversal_cents) filter (
+                where r.owed_transfer_id = t.id and r.stripe_owed_reversal_id is not null
+            ), 0)::integer as owed_reversed_done
         from app.refunds as r
         where r.booking_id = b.id and r.status <> 'failed'
     ) as u
@@ -12513,7 +12709,8 @@ $$;
 -- Name: FUNCTION payout_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider, reversals and fee refunds, what each side nets.';
+COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
+reversals and fee refunds, what each side nets.';
 
 
 --
@@ -12943,12 +13140,15 @@ CREATE FUNCTION internal.provider_statement(p_from date, p_to date) RETURNS json
     AS $$
 -- Decides a provider's statement: its bookings starting in [from, to) (dates in
 -- the provider's time zone) that took money, and the totals. Gross is what was
--- charged (taxes included); taxes collected are the taxes of those charges;
--- refunds are the refunds asked for (pending or done); net = gross - refunds
--- - lost disputes.
+-- charged (taxes included); refunds are the refunds asked for (pending or done),
+-- with their GST and QST share (internal.refund_tax_cents); the taxes to remit are
+-- those collected less those refunded; collected_net = gross - refunds - lost
+-- disputes, split into Bookiji's commission and the provider's payout (paid out
+-- to its Stripe account, or still owed by Bookiji).
 declare
     v_provider app.providers;
     v_lines jsonb;
+    v_totals jsonb;
 begin
     perform internal.require_role('provider', 'only providers have statements', 'sign in first');
     perform internal.require(p_from, 'period_from');
@@ -12976,32 +13176,59 @@ begin
                 'qst_cents', c.qst_cents + coalesce(bal.qst_cents, 0),
                 'balance_cents', coalesce(bal.amount_cents, 0),
                 'balance_method', bal.method,
-                'refunded_cents', coalesce((
-                    select sum(r.amount_cents) from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
-                ), 0),
+                'refunded_cents', rf.refunded,
+                -- refunds give back the charge's taxes in proportion
+                'refunded_gst_cents', internal.refund_tax_cents(c.gst_cents, rf.refunded, pay.captured_cents),
+                'refunded_qst_cents', internal.refund_tax_cents(c.qst_cents, rf.refunded, pay.captured_cents),
                 'disputed_lost_cents', coalesce((
                     select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
                 ), 0),
                 'dispute_status', b.dispute_status,
-                -- Stripe Connect's split (55_connect.sql): what the platform keeps (its
+                -- Stripe Connect's split (55_connect.sql): Bookiji's commission (its
                 -- application fee net of fee refunds, or, on a charge it collected itself,
-                -- the charge less refunds and what it owes the provider) and the payout
-                'fees_cents', case when x.po ->> 'collected_by' = 'provider_account'
-                    then (x.po ->> 'fee_kept_cents')::integer
-                    else (x.po ->> 'charged_cents')::integer - (x.po ->> 'refunded_cents')::integer
-                    - (x.po ->> 'payout_owed_cents')::integer end,
-                'payout_cents', (x.po ->> 'transfer_kept_cents')::integer + (x.po ->> 'payout_owed_cents')::integer
+                -- the charge less refunds and the provider's share) and the provider's payout
+                'commission_cents', (x.po ->> 'platform_net_cents')::integer,
+                'payout_cents', (x.po ->> 'provider_net_cents')::integer,
+                'paid_out_cents', (x.po ->> 'paid_out_cents')::integer,
+                'owed_cents', (x.po ->> 'provider_net_cents')::integer - (x.po ->> 'paid_out_cents')::integer,
+                'collected_by', x.po ->> 'collected_by',
+                'owed_transfer_id', x.po ->> 'owed_transfer_id'
             ) as line
         from app.bookings as b
         inner join app.payments as pay on b.id = pay.booking_id and pay.status = 'succeeded'
         cross join internal.booking_first_charge(b) as c
         cross join lateral (select internal.payout_json(b.id) as po) as x
+        cross join lateral (
+            select coalesce(sum(r.amount_cents), 0)::bigint as refunded
+            from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
+        ) as rf
         left join app.balance_payments as bal on b.id = bal.booking_id and bal.status = 'succeeded'
         where
             b.provider_id = v_provider.id
             and pg_catalog.lower(b.during) >= (p_from::timestamp at time zone v_provider.time_zone)
             and pg_catalog.lower(b.during) < (p_to::timestamp at time zone v_provider.time_zone)
     ) as l;
+    select pg_catalog.jsonb_build_object(
+        'gross_cents', coalesce(sum((e ->> 'charged_cents')::bigint), 0),
+        'gst_collected_cents', coalesce(sum((e ->> 'gst_cents')::bigint), 0),
+        'qst_collected_cents', coalesce(sum((e ->> 'qst_cents')::bigint), 0),
+        'refunded_cents', coalesce(sum((e ->> 'refunded_cents')::bigint), 0),
+        'gst_refunded_cents', coalesce(sum((e ->> 'refunded_gst_cents')::bigint), 0),
+        'qst_refunded_cents', coalesce(sum((e ->> 'refunded_qst_cents')::bigint), 0),
+        'gst_net_cents', coalesce(sum((e ->> 'gst_cents')::bigint - (e ->> 'refunded_gst_cents')::bigint), 0),
+        'qst_net_cents', coalesce(sum((e ->> 'qst_cents')::bigint - (e ->> 'refunded_qst_cents')::bigint), 0),
+        'disputed_lost_cents', coalesce(sum((e ->> 'disputed_lost_cents')::bigint), 0),
+        'collected_net_cents', coalesce(sum(
+            (e ->> 'charged_cents')::bigint - (e ->> 'refunded_cents')::bigint - (e ->> 'disputed_lost_cents')::bigint
+        ), 0),
+        'commission_cents', coalesce(sum((e ->> 'commission_cents')::bigint), 0),
+        'payout_cents', coalesce(sum((e ->> 'payout_cents')::bigint), 0),
+        'paid_out_cents', coalesce(sum((e ->> 'paid_out_cents')::bigint), 0),
+        'owed_cents', coalesce(sum((e ->> 'owed_cents')::bigint), 0),
+        'balance_venue_cents', coalesce(sum((e ->> 'balance_cents')::bigint) filter (where e ->> 'balance_method' = 'venue'), 0),
+        'balance_card_cents', coalesce(sum((e ->> 'balance_cents')::bigint) filter (where e ->> 'balance_method' = 'card'), 0)
+    ) into v_totals
+    from pg_catalog.jsonb_array_elements(v_lines) as e;
     return pg_catalog.jsonb_build_object(
         'provider_id', v_provider.id,
         'period_from', p_from,
@@ -13011,30 +13238,8 @@ begin
         'gst_number', (select t.gst_number from app.provider_tax_registrations as t where t.provider_id = v_provider.id),
         'qst_number', (select t.qst_number from app.provider_tax_registrations as t where t.provider_id = v_provider.id),
         'bookings', pg_catalog.jsonb_array_length(v_lines),
-        'gross_cents', (select coalesce(sum((e ->> 'charged_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'gst_collected_cents', (select coalesce(sum((e ->> 'gst_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'qst_collected_cents', (select coalesce(sum((e ->> 'qst_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'refunded_cents', (select coalesce(sum((e ->> 'refunded_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'disputed_lost_cents', (
-            select coalesce(sum((e ->> 'disputed_lost_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
-        ),
-        'fees_cents', (select coalesce(sum((e ->> 'fees_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'payout_cents', (select coalesce(sum((e ->> 'payout_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'balance_venue_cents', (
-            select coalesce(sum((e ->> 'balance_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
-            where e ->> 'balance_method' = 'venue'
-        ),
-        'balance_card_cents', (
-            select coalesce(sum((e ->> 'balance_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
-            where e ->> 'balance_method' = 'card'
-        ),
         'lines', v_lines
-    ) || pg_catalog.jsonb_build_object(
-        'net_cents',
-        (select coalesce(sum(
-            (e ->> 'charged_cents')::bigint - (e ->> 'refunded_cents')::bigint - (e ->> 'disputed_lost_cents')::bigint
-        ), 0) from pg_catalog.jsonb_array_elements(v_lines) as e)
-    );
+    ) || v_totals;
 end
 $$;
 
@@ -14650,6 +14855,152 @@ COMMENT ON FUNCTION internal.reconcile_snapshot(p_since timestamp with time zone
 
 
 --
+-- Name: record_owed_reversal(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_owed_reversal(p_refund_id uuid, p_reversal_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_refund app.refunds;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
+    end if;
+    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such refund');
+    end if;
+    if v_refund.stripe_owed_reversal_id = p_reversal_id then
+        return 'already recorded';
+    end if;
+    if v_refund.stripe_owed_reversal_id is not null then
+        perform internal.fail('conflict', 'this refund already has another reversal');
+    end if;
+    update app.refunds as r
+    set stripe_owed_reversal_id = p_reversal_id, updated_at = pg_catalog.now()
+    where r.id = p_refund_id;
+    perform internal.audit(
+        'payout.owed_transfer_reversed', 'app.refunds', p_refund_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'booking_id', v_refund.booking_id, 'amount_cents', v_refund.owed_reversal_cents,
+            'stripe_reversal_id', p_reversal_id
+        )
+    );
+    return 'recorded';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION record_owed_reversal(p_refund_id uuid, p_reversal_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_owed_reversal(p_refund_id uuid, p_reversal_id text) IS 'Worker entry point: store the TransferReversal that took a refund''s share back (idempotent). Definer: as above.';
+
+
+--
+-- Name: record_owed_transfer(uuid, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_owed_transfer(p_owed_transfer_id uuid, p_stripe_transfer_id text, p_source_transaction text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_transfer app.owed_transfers;
+    v_refund_id uuid;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_stripe_transfer_id is null or p_stripe_transfer_id !~ '^tr_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_stripe_transfer_id must be a Stripe transfer id (tr_...)');
+    end if;
+    select * into v_transfer from app.owed_transfers as t where t.id = p_owed_transfer_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such owed transfer');
+    end if;
+    if v_transfer.stripe_transfer_id = p_stripe_transfer_id then
+        return 'already recorded';
+    end if;
+    if v_transfer.status <> 'pending' then
+        perform internal.fail('conflict', pg_catalog.format('this owed transfer is %s', v_transfer.status));
+    end if;
+    update app.owed_transfers as t
+    set
+        status = 'succeeded', stripe_transfer_id = p_stripe_transfer_id,
+        source_transaction = p_source_transaction, updated_at = pg_catalog.now()
+    where t.id = p_owed_transfer_id;
+    perform internal.audit(
+        'payout.owed_transfer_made', 'app.owed_transfers', p_owed_transfer_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'booking_id', v_transfer.booking_id, 'amount_cents', v_transfer.amount_cents,
+            'stripe_transfer_id', p_stripe_transfer_id
+        )
+    );
+    -- refunds that succeeded while the transfer was on its way: take their shares back now
+    for v_refund_id in
+        select r.id from app.refunds as r
+        where
+            r.owed_transfer_id = p_owed_transfer_id and r.status = 'succeeded'
+            and r.owed_reversal_cents > 0 and r.stripe_owed_reversal_id is null
+    loop
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'connect.reverse_owed', 'refund_id', v_refund_id, 'booking_id', v_transfer.booking_id
+        ));
+    end loop;
+    return 'recorded';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION record_owed_transfer(p_owed_transfer_id uuid, p_stripe_transfer_id text, p_source_transaction text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_owed_transfer(p_owed_transfer_id uuid, p_stripe_transfer_id text, p_source_transaction text) IS 'Worker entry point: store the Stripe Transfer that paid an owed transfer (idempotent). Definer: as above.';
+
+
+--
+-- Name: record_owed_transfer_failure(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_owed_transfer_failure(p_owed_transfer_id uuid, p_reason text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_transfer app.owed_transfers;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    select * into v_transfer from app.owed_transfers as t where t.id = p_owed_transfer_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such owed transfer');
+    end if;
+    if v_transfer.status <> 'pending' then
+        return pg_catalog.format('already %s', v_transfer.status);
+    end if;
+    update app.owed_transfers as t
+    set status = 'failed', failure_reason = pg_catalog.left(coalesce(p_reason, 'refused'), 500), updated_at = pg_catalog.now()
+    where t.id = p_owed_transfer_id;
+    perform internal.audit(
+        'payout.owed_transfer_failed', 'app.owed_transfers', p_owed_transfer_id::text, null,
+        pg_catalog.jsonb_build_object('booking_id', v_transfer.booking_id, 'reason', p_reason)
+    );
+    return 'recorded failed';
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_owed_transfer_failure(p_owed_transfer_id uuid, p_reason text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_owed_transfer_failure(p_owed_transfer_id uuid, p_reason text) IS 'Worker entry point: Stripe refused an owed transfer (the sweep tries again later). Definer: as above.';
+
+
+--
 -- Name: record_payment_failure(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -14980,6 +15331,32 @@ COMMENT ON FUNCTION internal.refund_request(p_refund_id uuid) IS 'What the worke
 
 
 --
+-- Name: refund_tax_cents(integer, bigint, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refund_tax_cents(p_tax_cents integer, p_refunded_cents bigint, p_charged_cents integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    -- the tax share of what was refunded: tax x refunded / charged, half up to the cent, on
+    -- the booking's refunds added up (each refund's share is the difference the refund makes),
+    -- so a full refund gives all the tax back and the shares add up exactly
+    select case
+        when p_charged_cents <= 0 or p_refunded_cents <= 0 then 0
+        when p_refunded_cents >= p_charged_cents then p_tax_cents
+        else ((2 * p_tax_cents::bigint * p_refunded_cents + p_charged_cents) / (2 * p_charged_cents::bigint))::integer
+    end
+$$;
+
+
+--
+-- Name: FUNCTION refund_tax_cents(p_tax_cents integer, p_refunded_cents bigint, p_charged_cents integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refund_tax_cents(p_tax_cents integer, p_refunded_cents bigint, p_charged_cents integer) IS 'A tax''s share of a charge''s refunds: tax x refunded / charged rounded half up (all of it once fully refunded).';
+
+
+--
 -- Name: refunds_append_event(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -15005,6 +15382,85 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refunds_append_event() IS 'Trigger: a refund that succeeded goes to the event log (booking_refunded).';
+
+
+--
+-- Name: refunds_owed_share(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_owed_share() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+    v_booking app.bookings;
+    v_transfer app.owed_transfers;
+    v_base integer;
+    v_shares bigint;
+    v_refunded bigint;
+    v_reversed bigint;
+begin
+    select * into strict v_payment from app.payments as p where p.id = new.payment_id;
+    if v_payment.transfer_destination is not null or v_payment.captured_cents <= 0 then
+        return new;  -- a destination charge unwinds through its own transfer (_110_unwind)
+    end if;
+    select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
+    v_base := v_payment.captured_cents - least(v_booking.commission_cents, v_payment.captured_cents);
+    select coalesce(sum(r.amount_cents), 0), coalesce(sum(r.payout_share_cents), 0)
+    into v_refunded, v_shares
+    from app.refunds as r
+    where r.payment_id = new.payment_id and r.status <> 'failed';
+    new.payout_share_cents := internal.proportional_cents(
+        new.amount_cents, v_payment.captured_cents, v_base, v_shares,
+        v_refunded + new.amount_cents >= v_payment.captured_cents
+    );
+    select * into v_transfer from app.owed_transfers as t where t.booking_id = new.booking_id and t.status <> 'failed';
+    if found and new.payout_share_cents > 0 then
+        select coalesce(sum(r.owed_reversal_cents), 0) into v_reversed
+        from app.refunds as r where r.owed_transfer_id = v_transfer.id and r.status <> 'failed';
+        new.owed_transfer_id := v_transfer.id;
+        new.owed_reversal_cents := least(new.payout_share_cents, greatest(v_transfer.amount_cents - v_reversed, 0));
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_owed_share(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_owed_share() IS 'Trigger: a refund of a charge the platform collected takes its share of what the provider is owed
+(proportional, as a reversal), to be reversed from the owed transfer if it was already asked for.';
+
+
+--
+-- Name: refunds_reverse_owed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_reverse_owed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    if exists (
+        select from app.owed_transfers as t where t.id = new.owed_transfer_id and t.status = 'succeeded'
+    ) then
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'connect.reverse_owed', 'refund_id', new.id, 'booking_id', new.booking_id
+        ));
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_reverse_owed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_reverse_owed() IS 'Trigger: a refund that succeeded after the owed transfer was made takes its share back from it.';
 
 
 --
@@ -15176,6 +15632,121 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.request_id() IS 'The request id nginx put in X-Request-Id (null outside HTTP).';
+
+
+--
+-- Name: request_owed_transfer(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.request_owed_transfer(p_booking_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+    v_booking app.bookings;
+    v_destination text;
+    v_amount integer;
+    v_attempt integer;
+    v_id uuid;
+begin
+    -- the lock request_refund takes: a refund is either in this amount or reversed from it
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+    if not found or v_payment.status <> 'succeeded' or v_payment.transfer_destination is not null then
+        return 'nothing owed: not a charge the platform collected';
+    end if;
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
+    v_destination := internal.payout_destination(v_booking.provider_id);
+    if v_destination is null then
+        return 'the provider''s account cannot take transfers yet';
+    end if;
+    if exists (select from app.owed_transfers as t where t.booking_id = p_booking_id and t.status <> 'failed') then
+        return 'already asked for';
+    end if;
+    if exists (
+        select from app.disputes as d where d.payment_id = v_payment.id and coalesce(d.outcome, 'lost') = 'lost'
+    ) then
+        return 'held: the payment is disputed';
+    end if;
+    v_amount := internal.owed_transfer_amount(p_booking_id);
+    if v_amount <= 0 then
+        return 'nothing owed';
+    end if;
+    select coalesce(max(t.attempt), 0) + 1 into v_attempt from app.owed_transfers as t where t.booking_id = p_booking_id;
+    insert into app.owed_transfers (booking_id, payment_id, attempt, destination, amount_cents, currency)
+    values (p_booking_id, v_payment.id, v_attempt, v_destination, v_amount, v_payment.currency)
+    returning id into v_id;
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'connect.pay_owed', 'owed_transfer_id', v_id, 'booking_id', p_booking_id
+    ));
+    perform internal.audit(
+        'payout.owed_transfer_requested', 'app.owed_transfers', v_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'booking_id', p_booking_id, 'amount_cents', v_amount, 'destination', v_destination, 'attempt', v_attempt
+        )
+    );
+    return 'requested';
+end
+$$;
+
+
+--
+-- Name: FUNCTION request_owed_transfer(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.request_owed_transfer(p_booking_id uuid) IS 'Ask the worker to transfer what the platform owes for one booking, if its provider''s account can take it now
+(idempotent: one live transfer per booking). Definer: writes owed_transfers and the queue.';
+
+
+--
+-- Name: request_owed_transfers(uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.request_owed_transfers(p_provider_id uuid DEFAULT NULL::uuid, p_limit integer DEFAULT 100) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking_id uuid;
+    v_requested integer := 0;
+begin
+    -- the platform's succeeded charges of providers whose account is ready, with no live
+    -- owed transfer (a failed one is tried again an hour after it failed)
+    for v_booking_id in
+        select p.booking_id
+        from app.payments as p
+        inner join app.bookings as b on p.booking_id = b.id
+        inner join app.payout_accounts as a on b.provider_id = a.provider_id
+        where
+            p.status = 'succeeded'
+            and p.transfer_destination is null
+            and (p_provider_id is null or b.provider_id = p_provider_id)
+            and a.charges_enabled
+            and a.capabilities ->> 'transfers' = 'active'
+            and not exists (
+                select from app.owed_transfers as t
+                where
+                    t.booking_id = p.booking_id
+                    and (t.status <> 'failed' or t.updated_at > pg_catalog.now() - interval '1 hour')
+            )
+            and internal.owed_transfer_amount(p.booking_id) > 0
+        order by p.created_at
+        limit p_limit
+    loop
+        if internal.request_owed_transfer(v_booking_id) = 'requested' then
+            v_requested := v_requested + 1;
+        end if;
+    end loop;
+    return v_requested;
+end
+$$;
+
+
+--
+-- Name: FUNCTION request_owed_transfers(p_provider_id uuid, p_limit integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.request_owed_transfers(p_provider_id uuid, p_limit integer) IS 'Ask for the owed transfers of one provider (or all, for the sweep) whose account can take them. Definer: as above.';
 
 
 --
@@ -16297,6 +16868,7 @@ declare
     v_completed integer;
     v_purged integer;
     v_waitlist jsonb;
+    v_owed integer;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -16329,9 +16901,12 @@ begin
     v_purged := internal.purge_events();
     -- waitlist entries whose window ended unmatched (db/functions/41_waitlist.sql)
     v_waitlist := internal.sweep_waitlist(p_limit);
+    -- what the platform owes providers whose account can now take it (65_owed_payouts.sql)
+    v_owed := internal.request_owed_transfers(null, p_limit);
     return pg_catalog.jsonb_build_object(
         'expired', v_expired, 'completed', v_completed, 'events_purged', v_purged,
-        'waitlist_expired', v_waitlist -> 'expired', 'waitlist_purged', v_waitlist -> 'purged'
+        'waitlist_expired', v_waitlist -> 'expired', 'waitlist_purged', v_waitlist -> 'purged',
+        'owed_transfers', v_owed
     );
 end
 $$;
@@ -16342,7 +16917,7 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.sweep(p_limit integer) IS 'Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events,
-expire and purge waitlist entries. Safe to run concurrently.';
+expire and purge waitlist entries, ask for owed transfers. Safe to run concurrently.';
 
 
 --
@@ -20785,6 +21360,55 @@ COMMENT ON COLUMN app.notifications.delivery_unknown IS 'True when an attempt wa
 
 
 --
+-- Name: owed_transfers; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.owed_transfers (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    booking_id uuid NOT NULL,
+    payment_id uuid NOT NULL,
+    attempt integer DEFAULT 1 NOT NULL,
+    destination text NOT NULL,
+    amount_cents integer NOT NULL,
+    currency text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    stripe_transfer_id text,
+    source_transaction text,
+    failure_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT owed_transfers_amount_cents_check CHECK ((amount_cents > 0)),
+    CONSTRAINT owed_transfers_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT owed_transfers_destination_check CHECK ((destination ~ '^acct_[A-Za-z0-9]+$'::text)),
+    CONSTRAINT owed_transfers_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
+    CONSTRAINT owed_transfers_stripe_transfer_id_check CHECK (((status = 'succeeded'::text) = (stripe_transfer_id IS NOT NULL)))
+);
+
+ALTER TABLE ONLY app.owed_transfers FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE owed_transfers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.owed_transfers IS 'Transfers of what the platform owes a provider for a booking it collected: one live (pending or succeeded) per booking.';
+
+
+--
+-- Name: COLUMN owed_transfers.attempt; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.owed_transfers.attempt IS '1, then one more for each new attempt after Stripe refused one: part of the transfer''s idempotency key.';
+
+
+--
+-- Name: COLUMN owed_transfers.amount_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.owed_transfers.amount_cents IS 'What was owed when the transfer was asked for: the provider''s share of the charge less the shares of earlier refunds.';
+
+
+--
 -- Name: payments; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -20924,7 +21548,12 @@ CREATE TABLE app.refunds (
     refund_application_fee boolean DEFAULT false NOT NULL,
     transfer_reversal_cents integer DEFAULT 0 NOT NULL,
     fee_refund_cents integer DEFAULT 0 NOT NULL,
+    payout_share_cents integer DEFAULT 0 NOT NULL,
+    owed_transfer_id uuid,
+    owed_reversal_cents integer DEFAULT 0 NOT NULL,
+    stripe_owed_reversal_id text,
     CONSTRAINT refunds_amount_cents_check CHECK ((amount_cents > 0)),
+    CONSTRAINT refunds_payout_share_cents_check CHECK (((payout_share_cents >= 0) AND (owed_reversal_cents >= 0) AND (owed_reversal_cents <= payout_share_cents) AND ((owed_transfer_id IS NOT NULL) OR (owed_reversal_cents = 0)) AND ((stripe_owed_reversal_id IS NULL) OR (owed_transfer_id IS NOT NULL)))),
     CONSTRAINT refunds_reason_check CHECK (((length(btrim(reason)) >= 1) AND (length(btrim(reason)) <= 500))),
     CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
     CONSTRAINT refunds_unwind_check CHECK (((transfer_reversal_cents >= 0) AND (fee_refund_cents >= 0) AND (reverse_transfer OR (transfer_reversal_cents = 0)) AND (refund_application_fee OR (fee_refund_cents = 0))))
@@ -20952,6 +21581,34 @@ COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes
 --
 
 COMMENT ON COLUMN app.refunds.fee_refund_cents IS 'What this refund gives back of the platform''s fee (refund_application_fee, proportional).';
+
+
+--
+-- Name: COLUMN refunds.payout_share_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.payout_share_cents IS 'On a charge the platform collected: the refund''s share of what the provider is owed (as a destination charge''s reversal).';
+
+
+--
+-- Name: COLUMN refunds.owed_transfer_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.owed_transfer_id IS 'The owed transfer already asked for when this refund was: its share is reversed from it.';
+
+
+--
+-- Name: COLUMN refunds.owed_reversal_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.owed_reversal_cents IS 'The cents reversed (or to reverse) from the owed transfer: the refund''s payout share.';
+
+
+--
+-- Name: COLUMN refunds.stripe_owed_reversal_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.stripe_owed_reversal_id IS 'The TransferReversal (trr_...) that took the share back, once made.';
 
 
 --
@@ -21707,6 +22364,30 @@ ALTER TABLE ONLY app.notifications
 
 
 --
+-- Name: owed_transfers owed_transfers_booking_id_attempt_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.owed_transfers
+    ADD CONSTRAINT owed_transfers_booking_id_attempt_key UNIQUE (booking_id, attempt);
+
+
+--
+-- Name: owed_transfers owed_transfers_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.owed_transfers
+    ADD CONSTRAINT owed_transfers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: owed_transfers owed_transfers_stripe_transfer_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.owed_transfers
+    ADD CONSTRAINT owed_transfers_stripe_transfer_id_key UNIQUE (stripe_transfer_id);
+
+
+--
 -- Name: payment_mismatches payment_mismatches_payment_id_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -22342,6 +23023,27 @@ CREATE INDEX notifications_recipient_id_created_at_idx ON app.notifications USIN
 
 
 --
+-- Name: owed_transfers_live_key; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE UNIQUE INDEX owed_transfers_live_key ON app.owed_transfers USING btree (booking_id) WHERE (status <> 'failed'::text);
+
+
+--
+-- Name: owed_transfers_payment_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX owed_transfers_payment_id_idx ON app.owed_transfers USING btree (payment_id);
+
+
+--
+-- Name: owed_transfers_pending_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX owed_transfers_pending_idx ON app.owed_transfers USING btree (created_at) WHERE (status = 'pending'::text);
+
+
+--
 -- Name: payment_mismatches_booking_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -22458,6 +23160,13 @@ CREATE INDEX refunds_booking_id_idx ON app.refunds USING btree (booking_id);
 --
 
 CREATE INDEX refunds_created_at_idx ON app.refunds USING btree (created_at);
+
+
+--
+-- Name: refunds_owed_transfer_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX refunds_owed_transfer_id_idx ON app.refunds USING btree (owed_transfer_id);
 
 
 --
@@ -22881,6 +23590,13 @@ CREATE TRIGGER _110_unwind BEFORE INSERT ON app.refunds FOR EACH ROW EXECUTE FUN
 
 
 --
+-- Name: refunds _115_owed_share; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _115_owed_share BEFORE INSERT ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.refunds_owed_share();
+
+
+--
 -- Name: providers _200_check_time_zones_inserted; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -23105,6 +23821,27 @@ CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WH
 
 
 --
+-- Name: payments _510_pay_owed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_pay_owed AFTER UPDATE OF status ON app.payments FOR EACH ROW WHEN (((new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text))) EXECUTE FUNCTION internal.payments_pay_owed();
+
+
+--
+-- Name: payout_accounts _510_pay_owed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_pay_owed AFTER UPDATE OF charges_enabled, capabilities ON app.payout_accounts FOR EACH ROW WHEN (((old.charges_enabled IS DISTINCT FROM new.charges_enabled) OR (old.capabilities IS DISTINCT FROM new.capabilities))) EXECUTE FUNCTION internal.payout_accounts_pay_owed();
+
+
+--
+-- Name: refunds _510_reverse_owed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_reverse_owed AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text) AND (new.owed_reversal_cents > 0) AND (new.stripe_owed_reversal_id IS NULL))) EXECUTE FUNCTION internal.refunds_reverse_owed();
+
+
+--
 -- Name: bookings _600_waitlist_freed; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -23247,6 +23984,22 @@ ALTER TABLE ONLY app.notifications
 
 
 --
+-- Name: owed_transfers owed_transfers_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.owed_transfers
+    ADD CONSTRAINT owed_transfers_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: owed_transfers owed_transfers_payment_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.owed_transfers
+    ADD CONSTRAINT owed_transfers_payment_id_fkey FOREIGN KEY (payment_id) REFERENCES app.payments(id) ON DELETE RESTRICT;
+
+
+--
 -- Name: payment_mismatches payment_mismatches_booking_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -23364,6 +24117,14 @@ ALTER TABLE ONLY app.quotes
 
 ALTER TABLE ONLY app.refunds
     ADD CONSTRAINT refunds_booking_id_fkey FOREIGN KEY (booking_id) REFERENCES app.bookings(id) ON DELETE CASCADE;
+
+
+--
+-- Name: refunds refunds_owed_transfer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.refunds
+    ADD CONSTRAINT refunds_owed_transfer_id_fkey FOREIGN KEY (owed_transfer_id) REFERENCES app.owed_transfers(id) ON DELETE RESTRICT;
 
 
 --
@@ -23731,6 +24492,12 @@ ALTER TABLE app.notification_preferences ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.notifications ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: owed_transfers; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.owed_transfers ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: payment_mismatches; Type: ROW SECURITY; Schema: app; Owner: -
@@ -24799,4 +25566,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203100000'),
     ('20261203110000'),
     ('20261204030000'),
-    ('20261204040000');
+    ('20261204040000'),
+    ('20261204060000');

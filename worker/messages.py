@@ -98,6 +98,28 @@ class OnboardMessage:
 
 
 @dataclass(frozen=True)
+class OwedTransferMessage:
+    """``connect.pay_owed``: which owed transfer (app.owed_transfers)."""
+
+    owed_transfer_id: uuid.UUID
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> OwedTransferMessage:
+        return cls(_uuid(body, "owed_transfer_id", "a connect.pay_owed message"))
+
+
+@dataclass(frozen=True)
+class OwedReversalMessage:
+    """``connect.reverse_owed``: which refund takes its share back from an owed transfer."""
+
+    refund_id: uuid.UUID
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> OwedReversalMessage:
+        return cls(_uuid(body, "refund_id", "a connect.reverse_owed message"))
+
+
+@dataclass(frozen=True)
 class NotifyMessage:
     """``notify``: which notification row."""
 
@@ -112,6 +134,8 @@ INTENT_ACTIONS = ("create_intent", "skip")
 CANCEL_ACTIONS = ("retrieve", "cancel_intent", "record_cancelled", "skip", "retry", "fail")
 REFUND_ACTIONS = ("create_refund", "skip", "fail")
 ONBOARD_ACTIONS = ("create_account", "create_link", "skip")
+OWED_TRANSFER_ACTIONS = ("create_transfer", "skip")
+OWED_REVERSAL_ACTIONS = ("reverse", "skip")
 
 
 @dataclass(frozen=True)
@@ -205,4 +229,58 @@ class OnboardStep:
             email=_optional_text(row, "email"),
             business_name=_optional_text(row, "business_name"),
             stripe_account_id=_optional_text(row, "stripe_account_id"),
+        )
+
+
+@dataclass(frozen=True)
+class OwedTransferStep:
+    """What the database asks of a ``connect.pay_owed`` message (internal.owed_transfer_action)."""
+
+    action: str
+    reason: str
+    owed_transfer_id: uuid.UUID
+    booking_id: uuid.UUID
+    attempt: int
+    destination: str
+    amount_cents: int
+    currency: str
+    stripe_payment_intent_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OwedTransferStep:
+        what = "an owed transfer step"
+        return cls(
+            action=_choice(row, "action", OWED_TRANSFER_ACTIONS, what),
+            reason=str(row.get("reason") or ""),
+            owed_transfer_id=_uuid(row, "owed_transfer_id", what),
+            booking_id=_uuid(row, "booking_id", what),
+            attempt=int(row["attempt"]),
+            destination=str(row["destination"]),
+            amount_cents=int(row["amount_cents"]),
+            currency=str(row["currency"]),
+            stripe_payment_intent_id=_optional_text(row, "stripe_payment_intent_id"),
+        )
+
+
+@dataclass(frozen=True)
+class OwedReversalStep:
+    """What the database asks of a ``connect.reverse_owed`` message (internal.owed_reversal_action)."""
+
+    action: str
+    reason: str
+    refund_id: uuid.UUID
+    booking_id: uuid.UUID
+    amount_cents: int
+    stripe_transfer_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OwedReversalStep:
+        what = "an owed reversal step"
+        return cls(
+            action=_choice(row, "action", OWED_REVERSAL_ACTIONS, what),
+            reason=str(row.get("reason") or ""),
+            refund_id=_uuid(row, "refund_id", what),
+            booking_id=_uuid(row, "booking_id", what),
+            amount_cents=int(row["amount_cents"]),
+            stripe_transfer_id=_optional_text(row, "stripe_transfer_id"),
         )

@@ -247,3 +247,103 @@ def create_refund(
     if refund_application_fee:
         params["refund_application_fee"] = True
     return sc.v1.refunds.create(params=cast(Any, params), options={"idempotency_key": key})
+
+
+def owed_transfer_key(booking_id: object, attempt: int = 1) -> str:
+    """``owed:<booking id>``, then ``owed:<booking id>:<attempt>`` for a later attempt after
+    Stripe refused one (a refusal is answered again under the same key)."""
+    if attempt <= 1:
+        return effect_key("owed", booking_id)
+    return effect_key("owed", booking_id, attempt)
+
+
+def owed_reversal_key(refund_id: object) -> str:
+    return effect_key("owed_reversal", refund_id)
+
+
+def find_transfer(sc: stripe.StripeClient, destination: str, key: str) -> stripe.Transfer | None:
+    """The transfer an earlier attempt made under this effect key, if any."""
+    params: dict[str, Any] = {"destination": _checked_id("destination", destination), "limit": 100}
+    for t in sc.v1.transfers.list(params=cast(Any, params)).auto_paging_iter():
+        if metadata(t).get("effect") == key:
+            return t
+    return None
+
+
+def charge_of(sc: stripe.StripeClient, payment_intent: str | None) -> str | None:
+    """The charge of a succeeded PaymentIntent (a transfer's ``source_transaction``)."""
+    if payment_intent is None:
+        return None
+    latest: Any = sc.v1.payment_intents.retrieve(
+        _checked_id("payment_intent", payment_intent)
+    ).latest_charge
+    if latest is None:
+        return None
+    return str(latest if isinstance(latest, str) else latest.id)
+
+
+def create_owed_transfer(
+    sc: stripe.StripeClient,
+    *,
+    booking_id: object,
+    attempt: int,
+    destination: str,
+    amount: int,
+    currency: str,
+    source_transaction: str | None,
+    metadata: dict[str, str] | None = None,
+    find_existing: bool = True,
+) -> stripe.Transfer:
+    """Transfer what the platform owes for a booking to the provider's account, once per
+    attempt. ``source_transaction`` ties it to the charge that collected the money, so it
+    can leave before that charge's funds are available (Stripe's separate charges and
+    transfers)."""
+    bid = _checked_id("booking_id", booking_id)
+    key = owed_transfer_key(bid, attempt)
+    if find_existing:
+        existing = find_transfer(sc, destination, key)
+        if existing is not None:
+            return existing
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency,
+        "destination": _checked_id("destination", destination),
+        "transfer_group": f"booking_{bid}",
+        "metadata": {**(metadata or {}), "booking_id": bid, "effect": key},
+    }
+    if source_transaction is not None:
+        params["source_transaction"] = _checked_id("source_transaction", source_transaction)
+    return sc.v1.transfers.create(params=cast(Any, params), options={"idempotency_key": key})
+
+
+def find_transfer_reversal(
+    sc: stripe.StripeClient, transfer: str, key: str
+) -> stripe.TransferReversal | None:
+    for r in sc.v1.transfers.reversals.list(
+        _checked_id("transfer", transfer), params={"limit": 100}
+    ).auto_paging_iter():
+        if metadata(r).get("effect") == key:
+            return r
+    return None
+
+
+def reverse_owed_transfer(
+    sc: stripe.StripeClient,
+    *,
+    transfer: str,
+    refund_id: object,
+    amount: int,
+    find_existing: bool = True,
+) -> stripe.TransferReversal:
+    """Take a refund's share back from an owed transfer, once per refund."""
+    rid = _checked_id("refund_id", refund_id)
+    key = owed_reversal_key(rid)
+    if find_existing:
+        existing = find_transfer_reversal(sc, transfer, key)
+        if existing is not None:
+            return existing
+    return sc.v1.transfers.reversals.create(
+        _checked_id("transfer", transfer),
+        params={"amount": amount, "metadata": {"refund_ledger_id": rid, "effect": key}},
+        options={"idempotency_key": key},
+    )

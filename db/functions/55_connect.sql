@@ -322,35 +322,70 @@ as $$
         'charged_cents', m.captured,
         'refunded_cents', u.refunded,
         'application_fee_cents', case when m.captured > 0 then p.application_fee_cents else 0 end,
-        'transfer_cents', case when m.captured > 0 and p.transfer_destination is not null
-            then m.captured - p.application_fee_cents else 0 end,
+        'transfer_cents', m.transfer,
         'transfer_reversed_cents', u.reversed,
         'fee_refunded_cents', u.fee_refunded,
         'fee_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
             then p.application_fee_cents - u.fee_refunded else 0 end,
-        'transfer_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
-            then m.captured - p.application_fee_cents - u.reversed else 0 end,
-        -- the platform collected a charge that should have gone to the provider: what it owes
-        'payout_owed_cents', case when m.captured > 0 and p.transfer_destination is null
-            then greatest(m.captured - u.refunded - least(b.commission_cents, m.captured), 0) else 0 end
+        'transfer_kept_cents', m.transfer - u.reversed,
+        -- a charge the platform collected: the provider's share is what a destination charge
+        -- would have sent it (the charge less the commission, less each refund's share, as
+        -- reversals are); the platform owes it until an owed transfer (65_owed_payouts.sql)
+        -- pays it, and a refund after that transfer reverses its share from it
+        'owed_share_cents', m.owed_share - u.payout_shares,
+        'owed_transfer_id', t.stripe_transfer_id,
+        'owed_transfer_status', t.status,
+        'owed_transfer_cents', coalesce(t.amount_cents, 0),
+        'owed_transfer_reversed_cents', u.owed_reversed,
+        'payout_owed_cents', greatest(
+            m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
+        ),
+        -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
+        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares,
+        'platform_net_cents', case
+            when p.transfer_destination is not null then
+                case when m.captured > 0 then p.application_fee_cents - u.fee_refunded else 0 end
+            else m.captured - u.refunded - (m.owed_share - u.payout_shares)
+        end,
+        -- what reached the provider's Stripe account: the destination charge's transfer or
+        -- the owed transfer made, net of the reversals made
+        'paid_out_cents', m.transfer - u.reversed + case
+            when t.status = 'succeeded' then t.amount_cents - u.owed_reversed_done else 0
+        end
     )
     from app.bookings as b
     left join app.payments as p on b.id = p.booking_id
     cross join lateral (
         select coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured
+    ) as c
+    cross join lateral (
+        select
+            c.captured,
+            case when c.captured > 0 and p.transfer_destination is not null
+                then c.captured - p.application_fee_cents else 0 end as transfer,
+            case when c.captured > 0 and p.transfer_destination is null
+                then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share
     ) as m
+    left join app.owed_transfers as t on b.id = t.booking_id and t.status <> 'failed'
     cross join lateral (
         select
             coalesce(sum(r.amount_cents), 0)::integer as refunded,
             coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
-            coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded
+            coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded,
+            coalesce(sum(r.payout_share_cents), 0)::integer as payout_shares,
+            coalesce(sum(r.owed_reversal_cents) filter (where r.owed_transfer_id = t.id), 0)::integer
+            as owed_reversed,
+            coalesce(sum(r.owed_reversal_cents) filter (
+                where r.owed_transfer_id = t.id and r.stripe_owed_reversal_id is not null
+            ), 0)::integer as owed_reversed_done
         from app.refunds as r
         where r.booking_id = b.id and r.status <> 'failed'
     ) as u
     where b.id = p_booking_id
 $$;
 comment on function internal.payout_json(uuid) is
-'A booking''s split: commission, the transfer to the provider, reversals and fee refunds, what each side nets.';
+$$A booking's split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
+reversals and fee refunds, what each side nets.$$;
 
 create or replace function internal.booking_payout(p_booking_id uuid)
 returns jsonb
@@ -387,7 +422,7 @@ $$;
 comment on function api.booking_payout(uuid) is
 $$A booking's split between the provider and the platform (its provider's owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals).
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
 Errors: 400 invalid_input; 404 not_found (not your provider's booking).$$;
 
 -- --- onboarding -----------------------------------------------------------------------------

@@ -98,6 +98,7 @@ declare
     v_completed integer;
     v_purged integer;
     v_waitlist jsonb;
+    v_owed integer;
 begin
     perform pg_catalog.set_config('bookiji.actor', 'sweep', true);
     -- skip locked: safe to run concurrently and often; a hold another
@@ -130,12 +131,15 @@ begin
     v_purged := internal.purge_events();
     -- waitlist entries whose window ended unmatched (db/functions/41_waitlist.sql)
     v_waitlist := internal.sweep_waitlist(p_limit);
+    -- what the platform owes providers whose account can now take it (65_owed_payouts.sql)
+    v_owed := internal.request_owed_transfers(null, p_limit);
     return pg_catalog.jsonb_build_object(
         'expired', v_expired, 'completed', v_completed, 'events_purged', v_purged,
-        'waitlist_expired', v_waitlist -> 'expired', 'waitlist_purged', v_waitlist -> 'purged'
+        'waitlist_expired', v_waitlist -> 'expired', 'waitlist_purged', v_waitlist -> 'purged',
+        'owed_transfers', v_owed
     );
 end
 $$;
 comment on function internal.sweep(integer) is
 $$Periodic housekeeping run by the worker: expire unpaid holds, complete ended bookings, purge old events,
-expire and purge waitlist entries. Safe to run concurrently.$$;
+expire and purge waitlist entries, ask for owed transfers. Safe to run concurrently.$$;

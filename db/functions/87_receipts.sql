@@ -125,6 +125,25 @@ create trigger _500_receipt after update of status on app.bookings
 for each row when (old.status = 'pending_payment' and new.status = 'confirmed')
 execute function internal.bookings_receipt();
 
+create or replace function internal.refund_tax_cents(p_tax_cents integer, p_refunded_cents bigint, p_charged_cents integer)
+returns integer
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    -- the tax share of what was refunded: tax x refunded / charged, half up to the cent, on
+    -- the booking's refunds added up (each refund's share is the difference the refund makes),
+    -- so a full refund gives all the tax back and the shares add up exactly
+    select case
+        when p_charged_cents <= 0 or p_refunded_cents <= 0 then 0
+        when p_refunded_cents >= p_charged_cents then p_tax_cents
+        else ((2 * p_tax_cents::bigint * p_refunded_cents + p_charged_cents) / (2 * p_charged_cents::bigint))::integer
+    end
+$$;
+comment on function internal.refund_tax_cents(integer, bigint, integer) is
+'A tax''s share of a charge''s refunds: tax x refunded / charged rounded half up (all of it once fully refunded).';
+
 create or replace function internal.provider_statement(p_from date, p_to date)
 returns jsonb
 language plpgsql
@@ -134,12 +153,15 @@ set search_path = ''
 as $$
 -- Decides a provider's statement: its bookings starting in [from, to) (dates in
 -- the provider's time zone) that took money, and the totals. Gross is what was
--- charged (taxes included); taxes collected are the taxes of those charges;
--- refunds are the refunds asked for (pending or done); net = gross - refunds
--- - lost disputes.
+-- charged (taxes included); refunds are the refunds asked for (pending or done),
+-- with their GST and QST share (internal.refund_tax_cents); the taxes to remit are
+-- those collected less those refunded; collected_net = gross - refunds - lost
+-- disputes, split into Bookiji's commission and the provider's payout (paid out
+-- to its Stripe account, or still owed by Bookiji).
 declare
     v_provider app.providers;
     v_lines jsonb;
+    v_totals jsonb;
 begin
     perform internal.require_role('provider', 'only providers have statements', 'sign in first');
     perform internal.require(p_from, 'period_from');
@@ -167,32 +189,59 @@ begin
                 'qst_cents', c.qst_cents + coalesce(bal.qst_cents, 0),
                 'balance_cents', coalesce(bal.amount_cents, 0),
                 'balance_method', bal.method,
-                'refunded_cents', coalesce((
-                    select sum(r.amount_cents) from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
-                ), 0),
+                'refunded_cents', rf.refunded,
+                -- refunds give back the charge's taxes in proportion
+                'refunded_gst_cents', internal.refund_tax_cents(c.gst_cents, rf.refunded, pay.captured_cents),
+                'refunded_qst_cents', internal.refund_tax_cents(c.qst_cents, rf.refunded, pay.captured_cents),
                 'disputed_lost_cents', coalesce((
                     select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
                 ), 0),
                 'dispute_status', b.dispute_status,
-                -- Stripe Connect's split (55_connect.sql): what the platform keeps (its
+                -- Stripe Connect's split (55_connect.sql): Bookiji's commission (its
                 -- application fee net of fee refunds, or, on a charge it collected itself,
-                -- the charge less refunds and what it owes the provider) and the payout
-                'fees_cents', case when x.po ->> 'collected_by' = 'provider_account'
-                    then (x.po ->> 'fee_kept_cents')::integer
-                    else (x.po ->> 'charged_cents')::integer - (x.po ->> 'refunded_cents')::integer
-                    - (x.po ->> 'payout_owed_cents')::integer end,
-                'payout_cents', (x.po ->> 'transfer_kept_cents')::integer + (x.po ->> 'payout_owed_cents')::integer
+                -- the charge less refunds and the provider's share) and the provider's payout
+                'commission_cents', (x.po ->> 'platform_net_cents')::integer,
+                'payout_cents', (x.po ->> 'provider_net_cents')::integer,
+                'paid_out_cents', (x.po ->> 'paid_out_cents')::integer,
+                'owed_cents', (x.po ->> 'provider_net_cents')::integer - (x.po ->> 'paid_out_cents')::integer,
+                'collected_by', x.po ->> 'collected_by',
+                'owed_transfer_id', x.po ->> 'owed_transfer_id'
             ) as line
         from app.bookings as b
         inner join app.payments as pay on b.id = pay.booking_id and pay.status = 'succeeded'
         cross join internal.booking_first_charge(b) as c
         cross join lateral (select internal.payout_json(b.id) as po) as x
+        cross join lateral (
+            select coalesce(sum(r.amount_cents), 0)::bigint as refunded
+            from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
+        ) as rf
         left join app.balance_payments as bal on b.id = bal.booking_id and bal.status = 'succeeded'
         where
             b.provider_id = v_provider.id
             and pg_catalog.lower(b.during) >= (p_from::timestamp at time zone v_provider.time_zone)
             and pg_catalog.lower(b.during) < (p_to::timestamp at time zone v_provider.time_zone)
     ) as l;
+    select pg_catalog.jsonb_build_object(
+        'gross_cents', coalesce(sum((e ->> 'charged_cents')::bigint), 0),
+        'gst_collected_cents', coalesce(sum((e ->> 'gst_cents')::bigint), 0),
+        'qst_collected_cents', coalesce(sum((e ->> 'qst_cents')::bigint), 0),
+        'refunded_cents', coalesce(sum((e ->> 'refunded_cents')::bigint), 0),
+        'gst_refunded_cents', coalesce(sum((e ->> 'refunded_gst_cents')::bigint), 0),
+        'qst_refunded_cents', coalesce(sum((e ->> 'refunded_qst_cents')::bigint), 0),
+        'gst_net_cents', coalesce(sum((e ->> 'gst_cents')::bigint - (e ->> 'refunded_gst_cents')::bigint), 0),
+        'qst_net_cents', coalesce(sum((e ->> 'qst_cents')::bigint - (e ->> 'refunded_qst_cents')::bigint), 0),
+        'disputed_lost_cents', coalesce(sum((e ->> 'disputed_lost_cents')::bigint), 0),
+        'collected_net_cents', coalesce(sum(
+            (e ->> 'charged_cents')::bigint - (e ->> 'refunded_cents')::bigint - (e ->> 'disputed_lost_cents')::bigint
+        ), 0),
+        'commission_cents', coalesce(sum((e ->> 'commission_cents')::bigint), 0),
+        'payout_cents', coalesce(sum((e ->> 'payout_cents')::bigint), 0),
+        'paid_out_cents', coalesce(sum((e ->> 'paid_out_cents')::bigint), 0),
+        'owed_cents', coalesce(sum((e ->> 'owed_cents')::bigint), 0),
+        'balance_venue_cents', coalesce(sum((e ->> 'balance_cents')::bigint) filter (where e ->> 'balance_method' = 'venue'), 0),
+        'balance_card_cents', coalesce(sum((e ->> 'balance_cents')::bigint) filter (where e ->> 'balance_method' = 'card'), 0)
+    ) into v_totals
+    from pg_catalog.jsonb_array_elements(v_lines) as e;
     return pg_catalog.jsonb_build_object(
         'provider_id', v_provider.id,
         'period_from', p_from,
@@ -202,30 +251,8 @@ begin
         'gst_number', (select t.gst_number from app.provider_tax_registrations as t where t.provider_id = v_provider.id),
         'qst_number', (select t.qst_number from app.provider_tax_registrations as t where t.provider_id = v_provider.id),
         'bookings', pg_catalog.jsonb_array_length(v_lines),
-        'gross_cents', (select coalesce(sum((e ->> 'charged_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'gst_collected_cents', (select coalesce(sum((e ->> 'gst_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'qst_collected_cents', (select coalesce(sum((e ->> 'qst_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'refunded_cents', (select coalesce(sum((e ->> 'refunded_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'disputed_lost_cents', (
-            select coalesce(sum((e ->> 'disputed_lost_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
-        ),
-        'fees_cents', (select coalesce(sum((e ->> 'fees_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'payout_cents', (select coalesce(sum((e ->> 'payout_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e),
-        'balance_venue_cents', (
-            select coalesce(sum((e ->> 'balance_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
-            where e ->> 'balance_method' = 'venue'
-        ),
-        'balance_card_cents', (
-            select coalesce(sum((e ->> 'balance_cents')::bigint), 0) from pg_catalog.jsonb_array_elements(v_lines) as e
-            where e ->> 'balance_method' = 'card'
-        ),
         'lines', v_lines
-    ) || pg_catalog.jsonb_build_object(
-        'net_cents',
-        (select coalesce(sum(
-            (e ->> 'charged_cents')::bigint - (e ->> 'refunded_cents')::bigint - (e ->> 'disputed_lost_cents')::bigint
-        ), 0) from pg_catalog.jsonb_array_elements(v_lines) as e)
-    );
+    ) || v_totals;
 end
 $$;
 comment on function internal.provider_statement(date, date) is
@@ -240,18 +267,23 @@ as $$
     select internal.provider_statement(provider_statement.period_from, provider_statement.period_to)
 $$;
 comment on function api.provider_statement(date, date) is
-$$Your statement for a period (role provider): the paid bookings, gross, GST and QST collected, refunds and disputes.
+$$Your statement for a period (role provider): what customers paid, taxes to remit, refunds, Bookiji's commission, your payout.
 
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
 status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
 charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
-paid at the venue or by card, taxes included), refunded_cents (pending or done), disputed_lost_cents, dispute_status, fees_cents (what
-Bookiji keeps: its commission net of refunds) and payout_cents (what reaches you: the transfer to
-your Stripe account net of reversals, or what Bookiji owes you for a charge it collected). Totals:
-bookings, gross_cents, gst_collected_cents, qst_collected_cents, refunded_cents,
-disputed_lost_cents, fees_cents, payout_cents, balance_venue_cents (balances you collected at the
-venue), balance_card_cents, net_cents (gross - refunded - lost disputes); your
-gst_number and qst_number.
+paid at the venue or by card, taxes included), refunded_cents (pending or done) with
+refunded_gst_cents and refunded_qst_cents (their tax share: tax x refunded / charged, half up),
+disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
+refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
+share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
+owed_cents (what Bookiji still owes you), collected_by, owed_transfer_id. Totals: bookings,
+gross_cents (what customers paid through Stripe, taxes included), gst_collected_cents,
+qst_collected_cents, refunded_cents, gst_refunded_cents, qst_refunded_cents, gst_net_cents and
+qst_net_cents (collected less refunded: what you remit), disputed_lost_cents, collected_net_cents
+(gross - refunded - lost disputes, before Bookiji's commission), commission_cents, payout_cents,
+paid_out_cents, owed_cents, balance_venue_cents (balances you collected at the venue: not in
+gross), balance_card_cents; your gst_number and qst_number.
 Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).$$;

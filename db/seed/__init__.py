@@ -540,18 +540,62 @@ def ensure_demo_accounts(conn: psycopg.Connection[Any]) -> dict[str, uuid.UUID]:
     return ids
 
 
+def luhn_business_number(first8: int) -> str:
+    """A 9-digit CRA business number: 8 digits and the Luhn check digit that makes the
+    whole valid (every second digit doubled, as internal.gst_number_valid checks)."""
+    digits = [int(d) for d in f"{first8:08d}"]
+    total = sum(
+        d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits)
+    )
+    # the ninth digit sits at an odd position (1-based): it is not doubled
+    return f"{first8:08d}{(10 - total % 10) % 10}"
+
+
+DEMO_TAX_EVERY = 3  # one demo provider in three is registered for GST and QST
+
+
+def demo_tax_numbers(index: int) -> tuple[str, str]:
+    """Valid-format GST and QST numbers for demo provider ``index`` (made up, not real)."""
+    return (
+        f"{luhn_business_number(71000000 + index)}RT0001",
+        f"{1200000000 + index:010d}TQ0001",
+    )
+
+
+def register_demo_taxes(conn: psycopg.Connection[Any], providers: int) -> int:
+    """Register one demo provider in three (the demo provider's own, index 0, among them)
+    for GST and QST, so that quotes in the demo show taxes; the others stay small suppliers.
+    Idempotent: a provider already registered (or unregistered by hand) keeps its choice."""
+    registered = 0
+    with conn.transaction():
+        for index in range(0, providers, DEMO_TAX_EVERY):
+            gst, qst = demo_tax_numbers(index)
+            cur = conn.execute(
+                "insert into app.provider_tax_registrations (provider_id, gst_number, qst_number) "
+                "select p.id, %s, %s from app.providers as p where p.contact_email = %s "
+                "on conflict (provider_id) do nothing",
+                (gst, qst, contact_email(DEMO_TAG, index)),
+            )
+            registered += cur.rowcount
+    return registered
+
+
 def load_demo(conn: psycopg.Connection[Any]) -> SeedResult:
-    """The demo accounts and the 200-provider Montreal demo set, once."""
+    """The demo accounts and the 200-provider Montreal demo set, once; one provider in three
+    registered for GST and QST."""
     ids = ensure_demo_accounts(conn)
     owner = ids[DEMO_PROVIDER]
     owns = conn.execute("select 1 from app.providers where owner_id = %s", (owner,)).fetchone()
-    return load(
+    result = load(
         conn,
         DEMO_PROVIDERS,
         seed=DEMO_SEED,
         tag=DEMO_TAG,
         first_owner=None if owns else owner,
     )
+    if not result.skipped:
+        register_demo_taxes(conn, DEMO_PROVIDERS)
+    return result
 
 
 def ensure_demo(settings: Settings) -> SeedResult:

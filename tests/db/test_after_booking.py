@@ -565,7 +565,14 @@ def test_the_sweep_completes_bookings_past_their_end_by_the_margin(
         "on conflict (key) do update set value = excluded.value"
     )
     result = db.execute("select internal.sweep()").fetchone()
-    assert result is not None and result[0] == {"expired": 0, "completed": 1, "events_purged": 0}
+    assert result is not None and result[0] == {
+        "expired": 0,
+        "completed": 1,
+        "events_purged": 0,
+        "waitlist_expired": 0,
+        "waitlist_purged": 0,
+        "owed_transfers": 0,
+    }
     assert bk.status(db, recent) == "completed"
     actor = db.execute(
         "select actor_role from audit.action_log where action = 'booking.completed' and row_id = %s",

@@ -373,6 +373,7 @@ def test_a_declined_payment_keeps_the_hold_and_never_confirms(
             "events_purged": 0,
             "waitlist_expired": 0,
             "waitlist_purged": 0,
+            "owed_transfers": 0,
         },
     )
     assert bk.status(db, b["id"]) == "expired"

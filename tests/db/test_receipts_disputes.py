@@ -113,17 +113,25 @@ def test_the_statement_sums_charges_taxes_and_refunds_of_the_period(
         102,
         202,
     )
-    assert (st["refunded_cents"], st["net_cents"]) == (500, 1824)
+    assert (st["refunded_cents"], st["collected_net_cents"]) == (500, 1824)
+    assert "net_cents" not in st, "the old 'net' (before Bookiji's commission) is gone"
+    # the refund's tax share: 51 x 500 / 1162 = 21.9 -> 22 GST, 101 x 500 / 1162 = 43.5 -> 43 QST
+    assert (st["gst_refunded_cents"], st["qst_refunded_cents"]) == (22, 43)
+    assert (st["gst_net_cents"], st["qst_net_cents"]) == (102 - 22, 202 - 43)
+    refunded_line = next(x for x in st["lines"] if x["booking_id"] == second["id"])
+    assert (refunded_line["refunded_gst_cents"], refunded_line["refunded_qst_cents"]) == (22, 43)
     assert (st["gst_number"], st["qst_number"]) == (GST, QST)
-    # Connect's split, booking by booking: the fee kept plus the payout plus the refunds
-    # is what was charged (the shop has no payout account: the platform collected it)
+    # Connect's split, booking by booking: Bookiji's commission plus the payout plus the
+    # refunds is what was charged (the shop has no payout account: the platform collected
+    # it and owes the provider its payout, none of it paid out yet)
     for line in st["lines"]:
         payout = one(db, "select internal.payout_json(%s)", line["booking_id"])
-        assert line["payout_cents"] == payout["payout_owed_cents"]
-        kept = line["fees_cents"] + line["payout_cents"] + line["refunded_cents"]
+        assert line["payout_cents"] == payout["payout_owed_cents"] == line["owed_cents"]
+        assert (line["paid_out_cents"], line["collected_by"]) == (0, "platform")
+        kept = line["commission_cents"] + line["payout_cents"] + line["refunded_cents"]
         assert kept == line["charged_cents"]
-    assert st["fees_cents"] + st["payout_cents"] + st["refunded_cents"] == st["gross_cents"]
-    assert st["fees_cents"] > 0
+    assert st["commission_cents"] + st["payout_cents"] == st["collected_net_cents"]
+    assert st["commission_cents"] > 0 and st["owed_cents"] == st["payout_cents"]
     # another provider's statement holds none of it
     other = bk.open_shop(db)
     theirs = call_as(

@@ -198,3 +198,39 @@ def test_nobody_but_ops_reads_the_registrations_table(db: psycopg.Connection[Any
             db.execute("select * from app.provider_tax_registrations")
     with acting_as(db, "ops", uuid.uuid4()):
         assert one(db, "select count(*) from app.provider_tax_registrations") == 1
+
+
+@pytest.mark.parametrize(
+    ("tax", "refunded", "charged", "share"),
+    [
+        (51, 500, 1162, 22),  # 21.94 rounds down
+        (101, 500, 1162, 43),  # 43.46 rounds down
+        (10, 5, 20, 3),  # 2.5: the half rounds up
+        (10, 1, 20, 1),  # 0.5 rounds up
+        (100, 1162, 1162, 100),  # a full refund gives all the tax back
+        (100, 0, 1162, 0),
+        (0, 500, 1162, 0),  # a small supplier charged none
+    ],
+)
+def test_a_refunds_tax_share_is_proportional_and_rounded_half_up(
+    db: psycopg.Connection[Any], tax: int, refunded: int, charged: int, share: int
+) -> None:
+    row = db.execute(
+        "select internal.refund_tax_cents(%s, %s, %s)", (tax, refunded, charged)
+    ).fetchone()
+    assert row == (share,)
+
+
+def test_refund_tax_shares_on_the_running_total_add_up_to_the_tax(
+    db: psycopg.Connection[Any],
+) -> None:
+    """Three refunds of 1/3 each: each share is the difference the refund makes to the
+    rounded share of the running total, so they add up to the tax exactly."""
+    shares = []
+    before = 0
+    for total in (333, 666, 1000):
+        row = db.execute("select internal.refund_tax_cents(50, %s, 1000)", (total,)).fetchone()
+        assert row is not None
+        shares.append(row[0] - before)
+        before = row[0]
+    assert shares == [17, 16, 17] and sum(shares) == 50

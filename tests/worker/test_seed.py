@@ -43,6 +43,33 @@ def test_the_demo_set_loads_once_with_its_accounts(db: psycopg.Connection[Any]) 
     }
 
 
+def test_one_demo_provider_in_three_is_registered_for_gst_and_qst_with_valid_numbers(
+    db: psycopg.Connection[Any],
+) -> None:
+    seed.load_demo(db)
+    rows = db.execute(
+        "select t.gst_number, t.qst_number, internal.gst_number_valid(t.gst_number),"
+        " internal.qst_number_valid(t.qst_number) from app.provider_tax_registrations as t"
+    ).fetchall()
+    expected = len(range(0, seed.DEMO_PROVIDERS, seed.DEMO_TAX_EVERY))
+    assert len(rows) == expected and 0 < expected < seed.DEMO_PROVIDERS
+    assert all(gst_ok and qst_ok for _, _, gst_ok, qst_ok in rows)
+    # the demo provider's own shop is among them: its quotes show taxes
+    owned = db.execute(
+        "select count(*) from app.provider_tax_registrations as t"
+        " join app.providers as p on p.id = t.provider_id"
+        " join app.users as u on u.id = p.owner_id where u.email = %s",
+        (seed.DEMO_PROVIDER,),
+    ).fetchone()
+    assert owned == (1,)
+    # a quote of a registered provider shows its taxes
+    taxes = db.execute(
+        "select (internal.provider_taxes(t.provider_id, 4500)).* from app.provider_tax_registrations"
+        " as t limit 1"
+    ).fetchone()
+    assert taxes is not None and taxes[0] > 0
+
+
 def test_the_demo_provider_account_owns_a_demo_provider(db: psycopg.Connection[Any]) -> None:
     seed.load_demo(db)
     row = db.execute(

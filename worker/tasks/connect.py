@@ -8,6 +8,12 @@ checks the state. A link request superseded by a newer one is skipped. The link'
 return and refresh pages are the web app's (APP_URL): Stripe sends the provider back
 there when onboarding is done, or when the link has expired (the page asks for a new
 one). What the account can do arrives later, by ``account.updated`` webhooks.
+
+``connect.pay_owed`` (queued by SQL once a provider the platform owes can take transfers:
+db/functions/65_owed_payouts.sql) makes the Stripe Transfer of what the platform owes for one
+booking (``source_transaction`` = the charge, key ``owed:<booking id>``) and records it, or
+records Stripe's refusal. ``connect.reverse_owed`` takes a later refund's share back from
+that transfer (a TransferReversal, key ``owed_reversal:<refund id>``).
 """
 
 from __future__ import annotations
@@ -15,10 +21,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import stripe
+
 from worker import registry, stripe_client
 from worker import settings as settings_mod
 from worker.errors import PermanentError
-from worker.messages import OnboardMessage, OnboardStep
+from worker.messages import (
+    OnboardMessage,
+    OnboardStep,
+    OwedReversalMessage,
+    OwedReversalStep,
+    OwedTransferMessage,
+    OwedTransferStep,
+)
 from worker.tasks.payments import _replayed_late, _value
 
 log = logging.getLogger("bookiji.tasks.connect")
@@ -80,3 +95,70 @@ def onboard(ctx: registry.Context, body: dict[str, Any]) -> None:
         },
     )
     log.info("provider %s: onboarding link %s", step.provider_id, outcome)
+
+
+@registry.handler("connect.pay_owed")
+def pay_owed(ctx: registry.Context, body: dict[str, Any]) -> None:
+    msg = OwedTransferMessage.parse(body)
+    row = _value(ctx, "owed_transfer_action", {"owed_transfer_id": msg.owed_transfer_id})
+    if row is None:
+        raise PermanentError(f"no such owed transfer: {msg.owed_transfer_id}")
+    step = OwedTransferStep.from_row(dict(row))
+    if step.action == "skip":
+        log.info("owed transfer %s: %s", step.owed_transfer_id, step.reason)
+        return
+    sc = stripe_client.client()
+    source = stripe_client.charge_of(sc, step.stripe_payment_intent_id)
+    try:
+        transfer = stripe_client.create_owed_transfer(
+            sc,
+            booking_id=step.booking_id,
+            attempt=step.attempt,
+            destination=step.destination,
+            amount=step.amount_cents,
+            currency=step.currency,
+            source_transaction=source,
+            metadata={"owed_transfer_id": str(step.owed_transfer_id)},
+            find_existing=_replayed_late(ctx),
+        )
+    except stripe.InvalidRequestError as exc:
+        # Stripe will not make this transfer (the account lost its capability, ...): a
+        # business outcome, recorded; the sweep asks again later with what is owed then
+        reason = str(exc.user_message or exc)
+        _value(
+            ctx,
+            "record_owed_transfer_failure",
+            {"owed_transfer_id": step.owed_transfer_id, "reason": reason},
+        )
+        return
+    outcome = _value(
+        ctx,
+        "record_owed_transfer",
+        {
+            "owed_transfer_id": step.owed_transfer_id,
+            "transfer_id": transfer.id,
+            "source_transaction": source,
+        },
+    )
+    log.info("booking %s: owed transfer %s %s", step.booking_id, transfer.id, outcome)
+
+
+@registry.handler("connect.reverse_owed")
+def reverse_owed(ctx: registry.Context, body: dict[str, Any]) -> None:
+    msg = OwedReversalMessage.parse(body)
+    row = _value(ctx, "owed_reversal_action", {"refund_id": msg.refund_id})
+    if row is None:
+        raise PermanentError(f"no such refund: {msg.refund_id}")
+    step = OwedReversalStep.from_row(dict(row))
+    if step.action == "skip":
+        log.info("refund %s: %s", step.refund_id, step.reason)
+        return
+    assert step.stripe_transfer_id is not None  # reverse: SQL saw the transfer made
+    reversal = stripe_client.reverse_owed_transfer(
+        stripe_client.client(),
+        transfer=step.stripe_transfer_id,
+        refund_id=step.refund_id,
+        amount=step.amount_cents,
+        find_existing=_replayed_late(ctx),
+    )
+    _value(ctx, "record_owed_reversal", {"refund_id": step.refund_id, "reversal_id": reversal.id})

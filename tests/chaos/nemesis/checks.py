@@ -12,6 +12,8 @@ nothing found is an empty list.
   them with a generous hang guard, faults.BACK_TIMEOUT; one not back by then is a violation;
   how long each took is reported, not judged: tests never assert on time).
 - Every Stripe effect happened exactly once (counted by the proxy and in Stripe itself).
+- Stripe Connect: every destination charge's transfer and application fee, and the
+  reversals and fee refunds of its refunds, agree with the ledger to the cent.
 """
 
 from __future__ import annotations
@@ -111,6 +113,9 @@ class Outcome:
     stripe_refunds: Counter[str]  # ledger id (Stripe metadata) -> refunds in Stripe
     created: dict[str, int]  # the Stripe proxy's count of objects created, by path
     dead_letters: list[tuple[Any, ...]]
+    # per succeeded destination charge: (booking, ledger (transfer, fee, reversed, fee
+    # refunded, reversals asked, fee refunds asked), Stripe's (same six))
+    connect: list[tuple[str, tuple[int, ...], tuple[int, ...]]]
 
 
 def gather(
@@ -149,6 +154,41 @@ def gather(
             params={"payment_intent": pi_id, "limit": 100}
         ).auto_paging_iter():
             stripe_refunds[ref.metadata.to_dict().get("refund_ledger_id", "")] += 1
+    connect = []
+    for bid, pi_id, captured, fee, reversed_, fee_refunded, reversing, fee_refunding in rows(
+        "select p.booking_id::text, p.stripe_payment_intent_id, p.captured_cents,"
+        " p.application_fee_cents,"
+        " coalesce(sum(r.transfer_reversal_cents) filter (where r.status = 'succeeded'), 0),"
+        " coalesce(sum(r.fee_refund_cents) filter (where r.status = 'succeeded'), 0),"
+        " count(*) filter (where r.status = 'succeeded' and r.transfer_reversal_cents > 0),"
+        " count(*) filter (where r.status = 'succeeded' and r.fee_refund_cents > 0)"
+        " from app.payments p left join app.refunds r on r.payment_id = p.id"
+        " where p.transfer_destination is not null and p.status = 'succeeded'"
+        " group by p.id"
+    ):
+        intent = direct.v1.payment_intents.retrieve(pi_id)
+        latest: Any = intent.latest_charge
+        charge = direct.v1.charges.retrieve(latest if isinstance(latest, str) else latest.id)
+        transfer = direct.v1.transfers.retrieve(charge.transfer)
+        stripe_fee = (
+            direct.v1.application_fees.retrieve(charge.application_fee)
+            if charge.application_fee
+            else None
+        )
+        connect.append(
+            (
+                bid,
+                (captured - fee, fee, reversed_, fee_refunded, reversing, fee_refunding),
+                (
+                    transfer.amount,
+                    stripe_fee.amount if stripe_fee else 0,
+                    transfer.amount_reversed,
+                    stripe_fee.amount_refunded if stripe_fee else 0,
+                    len(list(direct.v1.transfers.reversals.list(transfer.id).auto_paging_iter())),
+                    len(stripe_fee.refunds.data) if stripe_fee else 0,
+                ),
+            )
+        )
     return Outcome(
         ledger=ledger,
         faults=faults,
@@ -162,6 +202,7 @@ def gather(
         stripe_refunds=stripe_refunds,
         created=dict(proxy.created),
         dead_letters=rows("select message from pgmq.q_payments_dlq"),
+        connect=connect,
     )
 
 
@@ -282,6 +323,12 @@ def proxy_counts_differ_from_stripe(o: Outcome) -> list[Any]:
     ]
 
 
+def connect_split_differs_from_stripe(o: Outcome) -> list[Any]:
+    """Destination charges whose transfer, fee, reversals or fee refunds (amounts and
+    counts: one reversal and one fee refund per refund at most) differ from the ledger's."""
+    return [(b, ledger, theirs) for b, ledger, theirs in o.connect if ledger != theirs]
+
+
 def dead_letters(o: Outcome) -> list[Any]:
     return o.dead_letters
 
@@ -303,6 +350,9 @@ CHECKS: dict[str, Callable[[Outcome], list[Any]]] = {
     "refunds not exactly once per ledger row": refunds_not_once_per_ledger_row,
     "Stripe objects created through the proxy != objects in Stripe": (
         proxy_counts_differ_from_stripe
+    ),
+    "Connect transfers, fees, reversals or fee refunds != the ledger": (
+        connect_split_differs_from_stripe
     ),
     "dead letters": dead_letters,
 }

@@ -11,6 +11,7 @@ refusals each call may give is noted as unexpected."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 import psycopg
 import stripe
+from psycopg.types.json import Jsonb
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog
@@ -32,6 +34,9 @@ from tests.helpers.auth import bearer, mint
 from tests.helpers.factories import create_user
 
 CLIENTS = 20
+# of the 3 shops, how many finished Stripe's onboarding: their charges are destination
+# charges (Stripe Connect), the others' are collected by the platform
+ONBOARDED_SHOPS = int(os.environ.get("NEMESIS_ONBOARDED_SHOPS", "2"))
 RESOLVE_SECONDS = 20.0  # how long a client keeps asking again after an unknown outcome
 EMPTY_400 = '{"code":"","details":null,"hint":null,"message":""}'
 # what each call may answer besides 2xx (business refusals); anything else is a violation
@@ -69,6 +74,43 @@ class Ledger:
             self.ops[what] += 1
 
 
+def onboard(admin: psycopg.Connection[Any], sc: stripe.StripeClient, shop: bk.Shop) -> str:
+    """A provider whose Express account finished Stripe's onboarding before the run (test
+    setup, owner-level): the account made and its onboarding link opened in the Stripe fake,
+    recorded as account.updated would. Its bookings' charges are then destination charges,
+    and their refunds reverse transfers and refund fees under the nemesis's faults."""
+    account = sc.v1.accounts.create(
+        params={
+            "type": "express",
+            "country": "CA",
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+            "metadata": {"provider_id": str(shop.provider_id)},
+        }
+    )
+    link = sc.v1.account_links.create(
+        params={
+            "account": account.id,
+            "type": "account_onboarding",
+            "return_url": "http://127.0.0.1:9/return",
+            "refresh_url": "http://127.0.0.1:9/refresh",
+        }
+    )
+    assert httpx.get(link.url).status_code == 302  # the provider's browser, at Stripe
+    done = sc.v1.accounts.retrieve(account.id)
+    assert done.charges_enabled and done.capabilities.to_dict()["transfers"] == "active"
+    admin.execute(
+        "insert into app.payout_accounts (provider_id, stripe_account_id, details_submitted,"
+        " charges_enabled, payouts_enabled, capabilities) values (%s, %s, true, true, true, %s)"
+        " on conflict (provider_id) do update set stripe_account_id = excluded.stripe_account_id,"
+        " charges_enabled = true, capabilities = excluded.capabilities",
+        (shop.provider_id, account.id, Jsonb(done.capabilities.to_dict())),
+    )
+    return str(account.id)
+
+
 class Crowd:
     """The customers, their shops and an ops user, acting over one HTTP client; the
     customers' browsers confirm PaymentIntents through the Stripe proxy (so a Stripe outage
@@ -88,12 +130,14 @@ class Crowd:
             ]
             self.customers = [create_user(admin, "customer") for _ in range(CLIENTS)]
             ops_user = create_user(admin, "ops")
+            self.stripe = stripe.StripeClient(
+                "sk_test_nemesis", base_addresses={"api": stripe_url}, max_network_retries=0
+            )
+            for shop in self.shops[:ONBOARDED_SHOPS]:
+                onboard(admin, self.stripe, shop)
         self.tokens = {c: bearer(mint("customer", c)) for c in self.customers}
         self.ops_headers = bearer(mint("ops", ops_user))
         self.base = catalog.next_weekday(2, at="09:00", min_days=4)
-        self.stripe = stripe.StripeClient(
-            "sk_test_nemesis", base_addresses={"api": stripe_url}, max_network_retries=0
-        )
         self.http = httpx.Client(
             base_url=api_url, timeout=30, limits=httpx.Limits(max_connections=CLIENTS + 2)
         )

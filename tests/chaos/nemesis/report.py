@@ -54,6 +54,12 @@ def summary(
         f"PostgREST's empty 400: {sum(led.empty_400.values())} {dict(led.empty_400)}"
     )
 
+    print(
+        f"nemesis: Stripe Connect: {len(o.connect)} destination charges checked against the "
+        f"fake, {sum(theirs[4] for _, _, theirs in o.connect)} transfer reversals, "
+        f"{sum(theirs[5] for _, _, theirs in o.connect)} fee refunds"
+    )
+
     def back(seconds: float | None) -> str:
         return "never (past the hang guard)" if seconds is None else f"{seconds:.1f}s after"
 

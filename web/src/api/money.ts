@@ -26,9 +26,14 @@ export interface StatementLine {
   gst_cents: number;
   qst_cents: number;
   refunded_cents: number;
+  refunded_gst_cents: number;
+  refunded_qst_cents: number;
   disputed_lost_cents: number;
-  fees_cents: number;
+  commission_cents: number;
   payout_cents: number;
+  paid_out_cents: number;
+  owed_cents: number;
+  collected_by: string;
 }
 
 export interface Statement {
@@ -41,10 +46,16 @@ export interface Statement {
   gst_collected_cents: number;
   qst_collected_cents: number;
   refunded_cents: number;
+  gst_refunded_cents: number;
+  qst_refunded_cents: number;
+  gst_net_cents: number;
+  qst_net_cents: number;
   disputed_lost_cents: number;
-  fees_cents: number;
+  collected_net_cents: number;
+  commission_cents: number;
   payout_cents: number;
-  net_cents: number;
+  paid_out_cents: number;
+  owed_cents: number;
   lines: StatementLine[];
 }
 

@@ -1,6 +1,7 @@
 // The provider's payouts (/provider/payouts): Stripe Connect onboarding (the page is the
 // AccountLink's return and refresh URL, ?onboarding=return|refresh), what the account may do
-// yet, and the statement of a period (gross, GST and QST collected, refunds, fees, payouts, net).
+// yet, and the statement of a period (gross, GST and QST collected, refunded and to remit, refunds,
+// Bookiji's commission, the payout: paid out and still owed).
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { myPayoutAccount, providerStatement, startPayoutOnboarding, type PayoutAccount, type Statement } from "../api/money";
@@ -154,10 +155,16 @@ function StatementPanel(): JSX.Element {
         [t("statement.gst"), s.gst_collected_cents],
         [t("statement.qst"), s.qst_collected_cents],
         [t("statement.refunds"), s.refunded_cents],
+        [t("statement.gstRefunded"), s.gst_refunded_cents],
+        [t("statement.qstRefunded"), s.qst_refunded_cents],
+        [t("statement.gstNet"), s.gst_net_cents],
+        [t("statement.qstNet"), s.qst_net_cents],
         [t("statement.disputes"), s.disputed_lost_cents],
-        [t("statement.fees"), s.fees_cents],
+        [t("statement.collectedNet"), s.collected_net_cents],
+        [t("statement.fees"), s.commission_cents],
         [t("statement.payouts"), s.payout_cents],
-        [t("statement.net"), s.net_cents],
+        [t("statement.paidOut"), s.paid_out_cents],
+        [t("statement.owed"), s.owed_cents],
       ]
     : [];
   return (
@@ -195,6 +202,7 @@ function StatementPanel(): JSX.Element {
                   <th scope="col">{t("statement.refunds")}</th>
                   <th scope="col">{t("statement.fees")}</th>
                   <th scope="col">{t("statement.payouts")}</th>
+                  <th scope="col">{t("statement.owed")}</th>
                 </tr>
               </thead>
               <tbody>
@@ -206,8 +214,9 @@ function StatementPanel(): JSX.Element {
                     <td class="num">{money(l.gst_cents, s.currency)}</td>
                     <td class="num">{money(l.qst_cents, s.currency)}</td>
                     <td class="num">{money(l.refunded_cents, s.currency)}</td>
-                    <td class="num">{money(l.fees_cents, s.currency)}</td>
+                    <td class="num">{money(l.commission_cents, s.currency)}</td>
                     <td class="num">{money(l.payout_cents, s.currency)}</td>
+                    <td class="num">{money(l.owed_cents, s.currency)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -1,0 +1,1 @@
+select internal.owed_transfer_action(%(owed_transfer_id)s::uuid) as step
