@@ -166,6 +166,70 @@ def test_ops_see_the_figures_the_api_answers(
     assert len(lines) == len(revenue) + 1
 
 
+def test_ops_list_the_bookings_behind_a_neighbourhood_and_a_sum(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]
+) -> None:
+    """The areas table names neighbourhoods; a count there, and a sum of money, list exactly
+    the bookings api.analytics_bookings returns for them; the French page says it in French."""
+    other: bk.Shop = scene["other"]
+    admin.execute(
+        "update app.providers set lat = 45.4590, lng = -73.5710 where id = %s",
+        (other.provider_id,),
+    )  # Verdun
+    email = fresh_email("ops")
+    ops_id = create_user(admin, "ops", email=email, password=PASSWORD, full_name="Olive Ops")
+    token = session_token(admin, ops_id)
+    first, last = scene["first"], scene["last"]
+    q = {"from": first.isoformat(), "to": last.isoformat(), "tz": "America/Toronto"}
+    areas = rpc(web, token, "analytics_areas", **q, area_kind="neighbourhood")
+    per_area: dict[str, int] = defaultdict(int)
+    for r in areas:
+        per_area[r["area_name_en"]] += r["bookings"]
+    assert per_area["Plateau-Mont-Royal"] >= 2 and per_area["Verdun"] == 1
+
+    sign_in(page, web, email, PASSWORD)
+    page.goto(web.app + "analytics")
+    show_range(page, first, last)
+    expect(page.locator("#areas-table")).to_be_visible()
+    names = page.locator("#areas-table tbody th").all_inner_texts()
+    assert {"Plateau-Mont-Royal", "Verdun"} <= {n.strip() for n in names}
+    n = per_area["Plateau-Mont-Royal"]
+    page.get_by_role("button", name=f"List the {n} bookings: total, Plateau-Mont-Royal").click()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(n)
+    expect(page.locator("#drill-table")).to_contain_text("Plateau-Mont-Royal")
+    expect(page.locator(".drill")).to_contain_text(f"{n} of {n} bookings shown.")
+    listed = rpc(web, token, "analytics_bookings", **q, area="plateau-mont-royal")
+    assert len(listed) == n and {b["booking_area"] for b in listed} == {"plateau-mont-royal"}
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-ops-areas-drill")
+
+    # a sum: the bookings whose payments captured money, in the bucket of the paid one
+    captured = rpc(web, token, "analytics_bookings", **q, group_by="day", figure="captured_cents")
+    assert len(captured) == 1
+    page.get_by_role("button", name=re.compile(r"^List the bookings behind Captured ")).first.click()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(1)
+    expect(page.locator("#drill-table")).to_contain_text(f"${captured[0]['net_cents'] / 100:,.2f}")
+
+    page.get_by_label("Language").select_option("fr")
+    expect(page.locator("#areas-table")).to_contain_text("Plateau-Mont-Royal")
+    expect(page.get_by_role("heading", name="Par quartier")).to_be_visible()
+    page.get_by_role("button", name="Voir les 1 réservations : total, Verdun").click()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(1)
+    en, fr = catalogue("analytics-en"), catalogue("analytics-fr")
+    english = {
+        part.strip()
+        for k, v in en.items()
+        if v != fr[k] and k.startswith(("areas.", "drill."))
+        for part in re.split(r"\{\w+\}", v)
+        if len(part.strip()) > 4
+    }
+    assert "By neighbourhood" in english  # the check can fail
+    text = page.locator("main").inner_text()
+    assert sorted(s for s in english if s in text) == []
+    shoot(page, "analytics-ops-areas-fr")
+
+
 def test_a_provider_sees_only_its_own_figures_and_its_rank(
     page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]
 ) -> None:
