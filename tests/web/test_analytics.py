@@ -185,7 +185,7 @@ def test_ops_list_the_bookings_behind_a_neighbourhood_and_a_sum(
     per_area: dict[str, int] = defaultdict(int)
     for r in areas:
         per_area[r["area_name_en"]] += r["bookings"]
-    assert per_area["Plateau-Mont-Royal"] >= 2 and per_area["Verdun"] == 1
+    assert per_area["Plateau-Mont-Royal"] >= 2 and per_area["Verdun"] >= 1
 
     sign_in(page, web, email, PASSWORD)
     page.goto(web.app + "analytics")
@@ -204,18 +204,21 @@ def test_ops_list_the_bookings_behind_a_neighbourhood_and_a_sum(
     assert violations == [], describe(violations)
     shoot(page, "analytics-ops-areas-drill")
 
-    # a sum: the bookings whose payments captured money, in the bucket of the paid one
+    # a sum: the bookings whose payments captured money in the first day that has some
     captured = rpc(web, token, "analytics_bookings", **q, group_by="day", figure="captured_cents")
-    assert len(captured) == 1
+    assert captured  # the check can fail: the paid booking is there
+    day = min(b["starts_local"][:10] for b in captured)
+    on_day = [b for b in captured if b["starts_local"].startswith(day)]
     page.get_by_role("button", name=re.compile(r"^List the bookings behind Captured ")).first.click()
-    expect(page.locator("#drill-table tbody tr")).to_have_count(1)
-    expect(page.locator("#drill-table")).to_contain_text(f"${captured[0]['net_cents'] / 100:,.2f}")
+    expect(page.locator("#drill-table tbody tr")).to_have_count(len(on_day))
+    expect(page.locator("#drill-table")).to_contain_text(f"${on_day[0]['net_cents'] / 100:,.2f}")
 
     page.get_by_label("Language").select_option("fr")
     expect(page.locator("#areas-table")).to_contain_text("Plateau-Mont-Royal")
     expect(page.get_by_role("heading", name="Par quartier")).to_be_visible()
-    page.get_by_role("button", name="Voir les 1 réservations : total, Verdun").click()
-    expect(page.locator("#drill-table tbody tr")).to_have_count(1)
+    verdun = per_area["Verdun"]
+    page.get_by_role("button", name=f"Voir les {verdun} réservations : total, Verdun").click()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(verdun)
     en, fr = catalogue("analytics-en"), catalogue("analytics-fr")
     english = {
         part.strip()
@@ -225,7 +228,12 @@ def test_ops_list_the_bookings_behind_a_neighbourhood_and_a_sum(
         if len(part.strip()) > 4
     }
     assert "By neighbourhood" in english  # the check can fail
-    text = page.locator("main").inner_text()
+    # the page's words, not the bookings' data (the demo customers are "Test Customer")
+    text = page.evaluate(
+        "() => { const m = document.querySelector('main').cloneNode(true);"
+        " m.querySelectorAll('#drill-table tbody').forEach((t) => t.remove());"
+        " document.body.append(m); const t = m.innerText; m.remove(); return t; }"
+    )
     assert sorted(s for s in english if s in text) == []
     shoot(page, "analytics-ops-areas-fr")
 
