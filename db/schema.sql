@@ -254,82 +254,17 @@ role but ops.';
 --
 
 CREATE FUNCTION api.analytics_bookings("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, bucket_start timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT NULL::text, figure text DEFAULT NULL::text, category text DEFAULT NULL::text, currency text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid, area text DEFAULT NULL::text, cell_deg numeric DEFAULT 0.02, after_start timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, page_size integer DEFAULT 100) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE sql STABLE
     SET search_path TO ''
-    AS $_$
-declare
-    v_subject uuid;
-    v_tz text;
-    v_category integer;
-    v_kind text := 'neighbourhood';
-    v_window record;
-    v_bucket record;
-begin
-    -- the required arguments first, whoever calls
-    perform internal.require(analytics_bookings."from", 'from', 'a date, YYYY-MM-DD');
-    perform internal.require(analytics_bookings."to", 'to', 'a date, YYYY-MM-DD');
-    v_subject := internal.analytics_subject(analytics_bookings.provider_id, false);
-    v_tz := coalesce(
-        analytics_bookings.tz,
-        (select p.time_zone from app.providers as p where p.id = v_subject),
-        'UTC'
-    );
-    select w.* into v_window
-    from internal.analytics_window(analytics_bookings."from", analytics_bookings."to", v_tz,
-        coalesce(analytics_bookings.group_by, 'day')) as w;
-    select b.* into v_bucket
-    from internal.analytics_bucket(analytics_bookings.bucket_start, v_window.grain, v_window.tz,
-        v_window.from_ts, v_window.to_ts) as b;
-    if analytics_bookings.status is not null and analytics_bookings.status not in (
-        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
-    ) then
-        perform internal.fail('invalid_input',
-            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired');
-    end if;
-    if analytics_bookings.figure is not null and analytics_bookings.figure not in (
-        'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
-        'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late', 'captured_cents', 'refunded_cents',
-        'fees_kept_cents', 'net_cents', 'outstanding_cents'
-    ) then
-        perform internal.fail('invalid_input', 'figure must be a figure of the analytics rows, such as '
-            'bookings, cancelled_by_customer, cancelled_late, captured_cents, refunded_cents or net_cents');
-    end if;
-    if analytics_bookings.category is not null then
-        select k.id into v_category from app.service_categories as k where k.slug = analytics_bookings.category;
-        if v_category is null then
-            perform internal.fail('invalid_input', 'category: no such category');
-        end if;
-    end if;
-    if analytics_bookings.currency is not null and analytics_bookings.currency !~ '^[A-Z]{3}$' then
-        perform internal.fail('invalid_input', 'currency must be a three-letter code such as CAD');
-    end if;
-    -- an area as analytics_areas names it: a grid cell "lat,lng", a neighbourhood's slug, or other
-    if analytics_bookings.area is not null then
-        if analytics_bookings.area ~ '^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$' then
-            v_kind := 'grid';
-            perform internal.analytics_cell(analytics_bookings.cell_deg);
-        elsif analytics_bookings.area <> 'other'
-            and not exists (select from app.areas as a where a.slug = analytics_bookings.area) then
-            perform internal.fail('invalid_input',
-                'area must be a neighbourhood of analytics_areas, other, or a grid cell such as 45.52,-73.6');
-        end if;
-    end if;
-    if (analytics_bookings.after_start is null) <> (analytics_bookings.after_id is null) then
-        perform internal.fail('invalid_input', 'after_start and after_id go together (the last row of the previous page)');
-    end if;
-    if analytics_bookings.page_size is null or analytics_bookings.page_size not between 1 and 1000 then
-        perform internal.fail('invalid_input', 'page_size must be from 1 to 1000');
-    end if;
-    return query
-    select d.*
-    from internal.analytics_drill(
-        analytics_bookings.provider_id, v_bucket.lo, v_bucket.hi, v_window.tz, analytics_bookings.status,
-        analytics_bookings.figure, v_category, analytics_bookings.currency, analytics_bookings.area, v_kind,
-        coalesce(analytics_bookings.cell_deg, 0.02), analytics_bookings.after_start, analytics_bookings.after_id,
-        analytics_bookings.page_size
-    ) as d;
-end
-$_$;
+    AS $$
+    select * from internal.analytics_bookings(
+        analytics_bookings."from", analytics_bookings."to", analytics_bookings.tz, analytics_bookings.group_by,
+        analytics_bookings.bucket_start, analytics_bookings.status, analytics_bookings.figure,
+        analytics_bookings.category, analytics_bookings.currency, analytics_bookings.provider_id,
+        analytics_bookings.area, analytics_bookings.cell_deg, analytics_bookings.after_start,
+        analytics_bookings.after_id, analytics_bookings.page_size
+    )
+$$;
 
 
 --
@@ -4779,6 +4714,96 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a payment, refund or fee changed what its booking contributes to the analytics rollups. Definer: as internal.analytics_refresh_booking.';
+
+
+--
+-- Name: analytics_bookings(date, date, text, text, timestamp with time zone, text, text, text, text, uuid, text, numeric, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_bookings(p_from date, p_to date, p_tz text, p_group_by text, p_bucket_start timestamp with time zone, p_status text, p_figure text, p_category text, p_currency text, p_provider_id uuid, p_area text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    v_subject uuid;
+    v_tz text;
+    v_category integer;
+    v_kind text := 'neighbourhood';
+    v_window record;
+    v_bucket record;
+begin
+    -- the required arguments first, whoever calls
+    perform internal.require(p_from, 'from', 'a date, YYYY-MM-DD');
+    perform internal.require(p_to, 'to', 'a date, YYYY-MM-DD');
+    v_subject := internal.analytics_subject(p_provider_id, false);
+    v_tz := coalesce(
+        p_tz,
+        (select p.time_zone from app.providers as p where p.id = v_subject),
+        'UTC'
+    );
+    select w.* into v_window
+    from internal.analytics_window(p_from, p_to, v_tz,
+        coalesce(p_group_by, 'day')) as w;
+    select b.* into v_bucket
+    from internal.analytics_bucket(p_bucket_start, v_window.grain, v_window.tz,
+        v_window.from_ts, v_window.to_ts) as b;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail('invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired');
+    end if;
+    if p_figure is not null and p_figure not in (
+        'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
+        'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late', 'captured_cents', 'refunded_cents',
+        'fees_kept_cents', 'net_cents', 'outstanding_cents'
+    ) then
+        perform internal.fail('invalid_input', 'figure must be a figure of the analytics rows, such as '
+            'bookings, cancelled_by_customer, cancelled_late, captured_cents, refunded_cents or net_cents');
+    end if;
+    if p_category is not null then
+        select k.id into v_category from app.service_categories as k where k.slug = p_category;
+        if v_category is null then
+            perform internal.fail('invalid_input', 'category: no such category');
+        end if;
+    end if;
+    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
+        perform internal.fail('invalid_input', 'currency must be a three-letter code such as CAD');
+    end if;
+    -- an area as analytics_areas names it: a grid cell "lat,lng", a neighbourhood's slug, or other
+    if p_area is not null then
+        if p_area ~ '^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$' then
+            v_kind := 'grid';
+            perform internal.analytics_cell(p_cell);
+        elsif p_area <> 'other'
+            and not exists (select from app.areas as a where a.slug = p_area) then
+            perform internal.fail('invalid_input',
+                'area must be a neighbourhood of analytics_areas, other, or a grid cell such as 45.52,-73.6');
+        end if;
+    end if;
+    if (p_after_start is null) <> (p_after_id is null) then
+        perform internal.fail('invalid_input', 'after_start and after_id go together (the last row of the previous page)');
+    end if;
+    if p_page_size is null or p_page_size not between 1 and 1000 then
+        perform internal.fail('invalid_input', 'page_size must be from 1 to 1000');
+    end if;
+    return query
+    select d.*
+    from internal.analytics_drill(
+        p_provider_id, v_bucket.lo, v_bucket.hi, v_window.tz, p_status,
+        p_figure, v_category, p_currency, p_area, v_kind,
+        coalesce(p_cell, 0.02), p_after_start, p_after_id,
+        p_page_size
+    ) as d;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION analytics_bookings(p_from date, p_to date, p_tz text, p_group_by text, p_bucket_start timestamp with time zone, p_status text, p_figure text, p_category text, p_currency text, p_provider_id uuid, p_area text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_bookings(p_from date, p_to date, p_tz text, p_group_by text, p_bucket_start timestamp with time zone, p_status text, p_figure text, p_category text, p_currency text, p_provider_id uuid, p_area text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'api.analytics_bookings'' checks (the caller, the range and bucket, each filter, the page) and its page of internal.analytics_drill.';
 
 
 --

@@ -340,7 +340,7 @@ customer); 404 not_found (no such provider, or no provider profile).$$;
 -- Where each of some providers is: its grid cell (named by its south-west corner) or the
 -- neighbourhood whose polygon covers its location (the first by slug on a shared edge), or
 -- "other" outside every polygon. Once per provider, not per row: the analytics group first.
-create or replace function internal.analytics_place(p_ids uuid [], p_kind text, p_cell numeric)
+create or replace function internal.analytics_place(p_ids uuid[], p_kind text, p_cell numeric)
 returns table (provider_id uuid, area text, area_name_en text, area_name_fr text)
 language sql
 stable
@@ -368,7 +368,7 @@ as $$
     ) as a on true
     where p.id = any(p_ids)
 $$;
-comment on function internal.analytics_place(uuid [], text, numeric) is
+comment on function internal.analytics_place(uuid[], text, numeric) is
 'Each provider''s area: its grid cell of p_cell degrees ("lat,lng" of the south-west corner) for p_kind grid, '
 'or for p_kind neighbourhood the app.areas polygon covering its location (slug and names), else "other".';
 

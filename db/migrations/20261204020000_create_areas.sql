@@ -72,7 +72,7 @@ select
     extensions.st_multi(extensions.st_intersection(
         extensions.st_transform(c.cell, 4326),
         extensions.st_buffer(p.centre::extensions.geography, 2500)::extensions.geometry
-    ))
+    )) as boundary
 from points as p
 inner join cells as c on extensions.st_contains(c.cell, p.mercator);
 

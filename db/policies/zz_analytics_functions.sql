@@ -31,9 +31,12 @@ api.analytics_performance(date, date, uuid, numeric),
 api.analytics_areas(date, date, text, numeric, text, text),
 api.analytics_refunds(date, date, text, text, uuid),
 api.analytics_today(text, uuid),
-internal.analytics_place(uuid [], text, numeric),
+internal.analytics_place(uuid[], text, numeric),
 internal.analytics_area_kind(text),
 internal.analytics_bucket(timestamptz, text, text, timestamptz, timestamptz),
+internal.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+),
 internal.analytics_drill(
     uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer
 ),
@@ -56,9 +59,12 @@ internal.refund_reason_kind(text, text),
 internal.analytics_performance(uuid, date, date, numeric),
 internal.analytics_today_zone(text),
 internal.analytics_queue_depth(),
-internal.analytics_place(uuid [], text, numeric),
+internal.analytics_place(uuid[], text, numeric),
 internal.analytics_area_kind(text),
 internal.analytics_bucket(timestamptz, text, text, timestamptz, timestamptz),
+internal.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+),
 internal.analytics_drill(
     uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer
 )

@@ -236,7 +236,11 @@ def test_a_booking_at_2330_local_is_listed_under_its_local_day(
     catalog.add_booking(db, shop.service_id, late)
     day = datetime(2026, 6, 10, tzinfo=TORONTO)
     on_day = drill(
-        db, "provider", shop.owner_id, **{"from": "2026-06-01", "to": "2026-06-30"}, bucket_start=day
+        db,
+        "provider",
+        shop.owner_id,
+        **{"from": "2026-06-01", "to": "2026-06-30"},
+        bucket_start=day,
     )
     assert [b["starts_local"] for b in on_day] == [datetime(2026, 6, 10, 23, 30)]
     next_day = drill(
@@ -340,8 +344,14 @@ def test_customers_and_anonymous_callers_cannot_list_bookings(
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"bucket_start": datetime(2026, 6, 10, 15, tzinfo=TORONTO)}, "bucket_start must be the start of a day"),
-        ({"bucket_start": datetime(2026, 7, 10, tzinfo=TORONTO)}, "bucket_start must be a bucket of the range"),
+        (
+            {"bucket_start": datetime(2026, 6, 10, 15, tzinfo=TORONTO)},
+            "bucket_start must be the start of a day",
+        ),
+        (
+            {"bucket_start": datetime(2026, 7, 10, tzinfo=TORONTO)},
+            "bucket_start must be a bucket of the range",
+        ),
         ({"group_by": "year"}, "group_by must be"),
         ({"status": "paid"}, "status must be"),
         ({"figure": "providers"}, "figure must be"),
@@ -349,7 +359,10 @@ def test_customers_and_anonymous_callers_cannot_list_bookings(
         ({"currency": "cad"}, "currency must be"),
         ({"area": "the-moon"}, "area must be"),
         ({"area": "45.52,-73.6", "cell_deg": 5}, "cell_deg must be"),
-        ({"after_id": "00000000-0000-0000-0000-000000000000"}, "after_start and after_id go together"),
+        (
+            {"after_id": "00000000-0000-0000-0000-000000000000"},
+            "after_start and after_id go together",
+        ),
         ({"page_size": 0}, "page_size must be"),
         ({"tz": "Mars/Base"}, "tz must be"),
         ({"from": "2026-07-01"}, "from must be on or before to"),
@@ -418,11 +431,18 @@ def test_a_provider_is_placed_in_the_neighbourhood_covering_it_else_other(
         [listed] = drill(db, "ops", ops, **JUNE, area=expected[0])
         assert listed["area_name_fr"] == expected[1]
     with pytest.raises(psycopg.Error) as err:
-        rows_of(db, "ops", ops, "select * from api.analytics_areas('2026-06-01', '2026-06-30', area_kind => 'city')")
+        rows_of(
+            db,
+            "ops",
+            ops,
+            "select * from api.analytics_areas('2026-06-01', '2026-06-30', area_kind => 'city')",
+        )
     assert err.value.diag.message_primary == "area_kind must be grid or neighbourhood"
 
 
-def test_each_seed_neighbourhood_centre_is_in_a_polygon_of_its_own(db: psycopg.Connection[Any]) -> None:
+def test_each_seed_neighbourhood_centre_is_in_a_polygon_of_its_own(
+    db: psycopg.Connection[Any],
+) -> None:
     from db.seed import NEIGHBOURHOODS
 
     slugs = []

@@ -209,7 +209,9 @@ def test_ops_list_the_bookings_behind_a_neighbourhood_and_a_sum(
     assert captured  # the check can fail: the paid booking is there
     day = min(b["starts_local"][:10] for b in captured)
     on_day = [b for b in captured if b["starts_local"].startswith(day)]
-    page.get_by_role("button", name=re.compile(r"^List the bookings behind Captured ")).first.click()
+    page.get_by_role(
+        "button", name=re.compile(r"^List the bookings behind Captured ")
+    ).first.click()
     expect(page.locator("#drill-table tbody tr")).to_have_count(len(on_day))
     expect(page.locator("#drill-table")).to_contain_text(f"${on_day[0]['net_cents'] / 100:,.2f}")
 
