@@ -163,15 +163,16 @@ CREATE TYPE pgmq.queue_record AS (
 
 
 --
--- Name: analytics_areas(date, date, text, numeric, text); Type: FUNCTION; Schema: api; Owner: -
+-- Name: analytics_areas(date, date, text, numeric, text, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, cell_deg numeric DEFAULT 0.02, category text DEFAULT NULL::text) RETURNS TABLE(area text, category text, currency text, providers bigint, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, cell_deg numeric DEFAULT 0.02, category text DEFAULT NULL::text, area_kind text DEFAULT 'grid'::text) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, providers bigint, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
     select internal.require_role('ops', 'only ops staff may read the figures by area');
     select internal.analytics_cell(analytics_areas.cell_deg);
+    select internal.analytics_area_kind(analytics_areas.area_kind);
     select internal.fail('invalid_input', 'category: no such category')
     where
         analytics_areas.category is not null
@@ -181,7 +182,7 @@ CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DE
         select w.*
         from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day') as w
     ),
-    -- summed per provider first, so that each provider's cell is computed once
+    -- summed per provider first, so that each provider's area is found once
     per_provider as (
         select
             h.provider_id, h.category_id, h.currency,
@@ -198,16 +199,16 @@ CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DE
             analytics_areas.category is null
             or h.category_id = (select k.id from app.service_categories as k where k.slug = analytics_areas.category)
         group by h.provider_id, h.category_id, h.currency
+    ),
+    placed as (
+        select pl.*
+        from internal.analytics_place(
+            (select pg_catalog.array_agg(distinct x.provider_id) from per_provider as x),
+            analytics_areas.area_kind, analytics_areas.cell_deg
+        ) as pl
     )
     select
-        -- internal.analytics_area written out: a function with a pinned search_path is never
-        -- inlined, and a call per provider cost a thousand providers about 20 ms
-        pg_catalog.format(
-            '%s,%s',
-            pg_catalog.floor(p.lat::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg,
-            pg_catalog.floor(p.lng::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg
-        ) as area,
-        k.slug, x.currency,
+        pl.area, pl.area_name_en, pl.area_name_fr, k.slug, x.currency,
         pg_catalog.count(*) filter (where x.bookings <> 0),
         pg_catalog.sum(x.bookings)::bigint,
         coalesce(pg_catalog.sum(x.completed), 0)::bigint,
@@ -217,30 +218,79 @@ CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DE
         pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
         pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
     from per_provider as x
-    inner join app.providers as p on x.provider_id = p.id
+    inner join placed as pl on x.provider_id = pl.provider_id
     inner join app.service_categories as k on x.category_id = k.id
-    group by 1, k.slug, x.currency
+    group by pl.area, pl.area_name_en, pl.area_name_fr, k.slug, x.currency
     having
         pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
         or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0
-    order by 1, k.slug, x.currency
+    order by pl.area, k.slug, x.currency
 $$;
 
 
 --
--- Name: FUNCTION analytics_areas("from" date, "to" date, tz text, cell_deg numeric, category text); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION analytics_areas("from" date, "to" date, tz text, cell_deg numeric, category text, area_kind text); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.analytics_areas("from" date, "to" date, tz text, cell_deg numeric, category text) IS 'Bookings and money per area (a grid cell of the providers'' locations), category and currency (ops only).
+COMMENT ON FUNCTION api.analytics_areas("from" date, "to" date, tz text, cell_deg numeric, category text, area_kind text) IS 'Bookings and money per area (a grid cell or a neighbourhood of the providers'' locations), category and currency (ops only).
 
 Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
-whole hours), cell_deg (the cell''s size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
-Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell''s south-west corner),
-category, currency, providers (with bookings there in the range), bookings, completed, no_show,
-cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
-the figures of analytics_overview summed over the range, from the rollups, placed where each provider
-is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.';
+whole hours), cell_deg (the grid cell''s size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+Montreal), category (a slug; optional), area_kind (grid, the default, or neighbourhood: Montreal''s
+neighbourhoods as approximate polygons, app.areas; a provider outside every polygon is in "other").
+Each row: area ("lat,lng" of the cell''s south-west corner, or the neighbourhood''s slug, or other),
+area_name_en and area_name_fr (the neighbourhood''s names; null for a cell and for other), category,
+currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
+booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
+of analytics_overview summed over the range, from the rollups, placed where each provider is now.
+analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
+Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
+role but ops.';
+
+
+--
+-- Name: analytics_bookings(date, date, text, text, timestamp with time zone, text, text, text, text, uuid, text, numeric, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_bookings("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, bucket_start timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT NULL::text, figure text DEFAULT NULL::text, category text DEFAULT NULL::text, currency text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid, area text DEFAULT NULL::text, cell_deg numeric DEFAULT 0.02, after_start timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, page_size integer DEFAULT 100) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select * from internal.analytics_bookings(
+        analytics_bookings."from", analytics_bookings."to", analytics_bookings.tz, analytics_bookings.group_by,
+        analytics_bookings.bucket_start, analytics_bookings.status, analytics_bookings.figure,
+        analytics_bookings.category, analytics_bookings.currency, analytics_bookings.provider_id,
+        analytics_bookings.area, analytics_bookings.cell_deg, analytics_bookings.after_start,
+        analytics_bookings.after_id, analytics_bookings.page_size
+    )
+$$;
+
+
+--
+-- Name: FUNCTION analytics_bookings("from" date, "to" date, tz text, group_by text, bucket_start timestamp with time zone, status text, figure text, category text, currency text, provider_id uuid, area text, cell_deg numeric, after_start timestamp with time zone, after_id uuid, page_size integer); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_bookings("from" date, "to" date, tz text, group_by text, bucket_start timestamp with time zone, status text, figure text, category text, currency text, provider_id uuid, area text, cell_deg numeric, after_start timestamp with time zone, after_id uuid, page_size integer) IS 'The bookings behind a figure of the analytics (ops: every provider, or one; a provider: its own), a page at a time.
+
+Inputs: from, to, tz and group_by as in the figure''s call (tz defaults to the provider''s own zone, or UTC
+for ops across providers); bucket_start (optional: a row''s bucket_start, the bucket at group_by, cut at the
+range''s ends; without it the whole range); status (one of the six); figure (optional: only the bookings
+that add to it: cancelled_by_customer, _provider, _ops, _system, cancelled_late, captured_cents,
+refunded_cents, fees_kept_cents, net_cents, outstanding_cents; bookings, booked_cents and lead_minutes keep
+all); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
+(as analytics_areas names it: a neighbourhood''s slug, other, or a grid cell "lat,lng" of cell_deg degrees).
+A booking counts in the bucket where its appointment starts, in its current status, in the area where its
+provider is now: the rows are those a figure counts (their number equals a count; their money columns add
+up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
+next page passes the last row''s starts_at and booking_id as after_start and after_id. total is the number
+of matching bookings across pages. Each row: the booking, its start (instant and local in tz), its
+provider and area, category, service, customer''s name, status and its own figures (booked_cents,
+lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
+Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, group_by, bucket_start, status, figure, category,
+currency, area, cell_deg, after_start or page_size; 403 forbidden (another provider''s id, or a customer);
+404 not_found (no such provider, or no provider profile).';
 
 
 --
@@ -4823,6 +4873,30 @@ COMMENT ON FUNCTION internal.analytics_area(p_lat double precision, p_lng double
 
 
 --
+-- Name: analytics_area_kind(text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_area_kind(p_kind text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_kind is null or p_kind not in ('grid', 'neighbourhood') then
+        perform internal.fail('invalid_input', 'area_kind must be grid or neighbourhood');
+    end if;
+    return p_kind;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_area_kind(p_kind text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_area_kind(p_kind text) IS 'Check an area kind for the figures by area: grid (cells of cell_deg degrees) or neighbourhood (app.areas).';
+
+
+--
 -- Name: analytics_booking_changed(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4918,6 +4992,146 @@ COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a paym
 
 
 --
+-- Name: analytics_bookings(date, date, text, text, timestamp with time zone, text, text, text, text, uuid, text, numeric, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_bookings(p_from date, p_to date, p_tz text, p_group_by text, p_bucket_start timestamp with time zone, p_status text, p_figure text, p_category text, p_currency text, p_provider_id uuid, p_area text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+declare
+    v_subject uuid;
+    v_tz text;
+    v_category integer;
+    v_kind text := 'neighbourhood';
+    v_window record;
+    v_bucket record;
+begin
+    -- the required arguments first, whoever calls
+    perform internal.require(p_from, 'from', 'a date, YYYY-MM-DD');
+    perform internal.require(p_to, 'to', 'a date, YYYY-MM-DD');
+    v_subject := internal.analytics_subject(p_provider_id, false);
+    v_tz := coalesce(
+        p_tz,
+        (select p.time_zone from app.providers as p where p.id = v_subject),
+        'UTC'
+    );
+    select w.* into v_window
+    from internal.analytics_window(p_from, p_to, v_tz,
+        coalesce(p_group_by, 'day')) as w;
+    select b.* into v_bucket
+    from internal.analytics_bucket(p_bucket_start, v_window.grain, v_window.tz,
+        v_window.from_ts, v_window.to_ts) as b;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail('invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired');
+    end if;
+    if p_figure is not null and p_figure not in (
+        'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
+        'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late', 'captured_cents', 'refunded_cents',
+        'fees_kept_cents', 'net_cents', 'outstanding_cents'
+    ) then
+        perform internal.fail('invalid_input', 'figure must be a figure of the analytics rows, such as '
+            'bookings, cancelled_by_customer, cancelled_late, captured_cents, refunded_cents or net_cents');
+    end if;
+    if p_category is not null then
+        select k.id into v_category from app.service_categories as k where k.slug = p_category;
+        if v_category is null then
+            perform internal.fail('invalid_input', 'category: no such category');
+        end if;
+    end if;
+    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
+        perform internal.fail('invalid_input', 'currency must be a three-letter code such as CAD');
+    end if;
+    -- an area as analytics_areas names it: a grid cell "lat,lng", a neighbourhood's slug, or other
+    if p_area is not null then
+        if p_area ~ '^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$' then
+            v_kind := 'grid';
+            perform internal.analytics_cell(p_cell);
+        elsif p_area <> 'other'
+            and not exists (select from app.areas as a where a.slug = p_area) then
+            perform internal.fail('invalid_input',
+                'area must be a neighbourhood of analytics_areas, other, or a grid cell such as 45.52,-73.6');
+        end if;
+    end if;
+    if (p_after_start is null) <> (p_after_id is null) then
+        perform internal.fail('invalid_input', 'after_start and after_id go together (the last row of the previous page)');
+    end if;
+    if p_page_size is null or p_page_size not between 1 and 1000 then
+        perform internal.fail('invalid_input', 'page_size must be from 1 to 1000');
+    end if;
+    return query
+    select d.*
+    from internal.analytics_drill(
+        p_provider_id, v_bucket.lo, v_bucket.hi, v_window.tz, p_status,
+        p_figure, v_category, p_currency, p_area, v_kind,
+        coalesce(p_cell, 0.02), p_after_start, p_after_id,
+        p_page_size
+    ) as d;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION analytics_bookings(p_from date, p_to date, p_tz text, p_group_by text, p_bucket_start timestamp with time zone, p_status text, p_figure text, p_category text, p_currency text, p_provider_id uuid, p_area text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_bookings(p_from date, p_to date, p_tz text, p_group_by text, p_bucket_start timestamp with time zone, p_status text, p_figure text, p_category text, p_currency text, p_provider_id uuid, p_area text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'api.analytics_bookings'' checks (the caller, the range and bucket, each filter, the page) and its page of internal.analytics_drill.';
+
+
+--
+-- Name: analytics_bucket(timestamp with time zone, text, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_bucket(p_bucket_start timestamp with time zone, p_grain text, p_tz text, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(lo timestamp with time zone, hi timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_local timestamp;
+begin
+    if p_bucket_start is null then
+        lo := p_from_ts;
+        hi := p_to_ts;
+        return next;
+        return;
+    end if;
+    if p_grain = 'hour' then
+        if pg_catalog.date_trunc('hour', p_bucket_start, 'UTC') <> p_bucket_start then
+            perform internal.fail('invalid_input', 'bucket_start must be the start of an hour (a bucket_start of the figures)');
+        end if;
+        hi := p_bucket_start + interval '1 hour';
+    else
+        v_local := p_bucket_start at time zone p_tz;
+        if pg_catalog.date_trunc(p_grain, v_local) <> v_local then
+            perform internal.fail('invalid_input', pg_catalog.format(
+                'bucket_start must be the start of a %s in %s (a bucket_start of the figures)', p_grain, p_tz
+            ));
+        end if;
+        hi := (v_local + ('1 ' || p_grain)::interval) at time zone p_tz;
+    end if;
+    -- an edge bucket (a week or month that begins before from) counts only the part inside
+    -- the range, as the figures do
+    if hi <= p_from_ts or p_bucket_start >= p_to_ts then
+        perform internal.fail('invalid_input', 'bucket_start must be a bucket of the range from..to');
+    end if;
+    lo := greatest(p_bucket_start, p_from_ts);
+    hi := least(hi, p_to_ts);
+    return next;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_bucket(p_bucket_start timestamp with time zone, p_grain text, p_tz text, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_bucket(p_bucket_start timestamp with time zone, p_grain text, p_tz text, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'One bucket of the figures as instants [lo, hi): from bucket_start (checked: the start of an hour, or of a local day, ISO week or month in tz) to the next, cut at the range''s end; the whole range when bucket_start is null.';
+
+
+--
 -- Name: analytics_cell(numeric); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -4994,6 +5208,87 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+
+
+--
+-- Name: analytics_drill(uuid, timestamp with time zone, timestamp with time zone, text, text, text, integer, text, text, text, numeric, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    -- whose bookings: a provider's own whatever it names (another id is 403), ops any or all
+    with subject as (
+        select internal.analytics_subject(p_provider_id, false) as id
+    ),
+    facts as (
+        select f.*
+        from subject, app.analytics_booking_facts as f
+        where
+            f.hour >= p_lo and f.hour < p_hi
+            and (subject.id is null or f.provider_id = subject.id)
+            and (p_status is null or f.status = p_status)
+            and (p_category_id is null or f.category_id = p_category_id)
+            and (p_currency is null or f.currency = p_currency)
+            and case p_figure
+                when 'cancelled_by_customer' then f.cancelled_by_customer <> 0
+                when 'cancelled_by_provider' then f.cancelled_by_provider <> 0
+                when 'cancelled_by_ops' then f.cancelled_by_ops <> 0
+                when 'cancelled_by_system' then f.cancelled_by_system <> 0
+                when 'cancelled_late' then f.cancelled_late <> 0
+                when 'captured_cents' then f.captured_cents <> 0
+                when 'refunded_cents' then f.refunded_cents <> 0
+                when 'fees_kept_cents' then f.fees_kept_cents <> 0
+                when 'net_cents' then f.captured_cents <> f.refunded_cents
+                when 'outstanding_cents' then f.outstanding_cents <> 0
+                else true
+            end
+    ),
+    placed as (
+        select pl.*
+        from internal.analytics_place(
+            (select pg_catalog.array_agg(distinct x.provider_id) from facts as x), p_area_kind, p_cell
+        ) as pl
+    ),
+    matched as (
+        select
+            f.*, pl.area, pl.area_name_en, pl.area_name_fr, pg_catalog.lower(b.during) as starts_at,
+            b.service_id, b.customer_id, b.created_at,
+            pg_catalog.count(*) over () as total
+        from facts as f
+        inner join placed as pl on f.provider_id = pl.provider_id
+        inner join app.bookings as b on f.booking_id = b.id
+        where p_area is null or pl.area = p_area
+    )
+    select
+        m.booking_id, m.starts_at, m.starts_at at time zone coalesce(p_tz, p.time_zone), p.time_zone,
+        m.provider_id, p.business_name, m.area, m.area_name_en, m.area_name_fr, k.slug, s.name,
+        u.full_name, m.status, m.currency, m.booked_cents, m.lead_minutes,
+        case
+            when m.cancelled_by_customer <> 0 then 'customer'
+            when m.cancelled_by_provider <> 0 then 'provider'
+            when m.cancelled_by_ops <> 0 then 'ops'
+            when m.cancelled_by_system <> 0 then 'system'
+        end,
+        m.cancelled_late <> 0, m.captured_cents, m.refunded_cents, m.fees_kept_cents,
+        m.captured_cents - m.refunded_cents, m.outstanding_cents, m.created_at, m.total
+    from matched as m
+    inner join app.providers as p on m.provider_id = p.id
+    inner join app.services as s on m.service_id = s.id
+    inner join app.service_categories as k on m.category_id = k.id
+    left join app.users as u on m.customer_id = u.id
+    where p_after_start is null or (m.starts_at, m.booking_id) > (p_after_start, p_after_id)
+    order by m.starts_at, m.booking_id
+    limit p_page_size
+$$;
+
+
+--
+-- Name: FUNCTION analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page in (starts_at, booking_id) order after the key given, each row with the total matching. Definer: it reads app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: a provider reads only its own bookings, whatever provider_id it names).';
 
 
 --
@@ -5293,6 +5588,45 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric) IS 'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables under the caller''s row-level security.';
+
+
+--
+-- Name: analytics_place(uuid[], text, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_place(p_ids uuid[], p_kind text, p_cell numeric) RETURNS TABLE(provider_id uuid, area text, area_name_en text, area_name_fr text)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select
+        p.id,
+        case
+            when p_kind = 'grid' then pg_catalog.format(
+                '%s,%s',
+                pg_catalog.floor(p.lat::numeric / p_cell) * p_cell,
+                pg_catalog.floor(p.lng::numeric / p_cell) * p_cell
+            )
+            else coalesce(a.slug, 'other')
+        end,
+        a.name_en,
+        a.name_fr
+    from app.providers as p
+    left join lateral (
+        select a.slug, a.name_en, a.name_fr
+        from app.areas as a
+        where p_kind = 'neighbourhood' and extensions.st_covers(a.boundary, p.location::extensions.geometry)
+        order by a.slug
+        limit 1
+    ) as a on true
+    where p.id = any(p_ids)
+$$;
+
+
+--
+-- Name: FUNCTION analytics_place(p_ids uuid[], p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_place(p_ids uuid[], p_kind text, p_cell numeric) IS 'Each provider''s area: its grid cell of p_cell degrees ("lat,lng" of the south-west corner) for p_kind grid, or for p_kind neighbourhood the app.areas polygon covering its location (slug and names), else "other".';
 
 
 --
@@ -8494,7 +8828,11 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('providers_rating_weight_check', 'internal_error', 'the rating could not be recorded'),
         ('providers_rating_weighted_stars_check', 'internal_error', 'the rating could not be recorded'),
         ('providers_reliability_counts_check', 'internal_error', 'the reliability figures could not be recorded'),
-        ('providers_reliability_rates_check', 'internal_error', 'the reliability figures could not be recorded')
+        ('providers_reliability_rates_check', 'internal_error', 'the reliability figures could not be recorded'),
+        -- areas (written by migrations only)
+        ('areas_pkey', 'internal_error', 'the area could not be recorded'),
+        ('areas_slug_check', 'internal_error', 'the area could not be recorded'),
+        ('areas_boundary_check', 'internal_error', 'the area could not be recorded')
     ) as v (constraint_name, code, message)
 $$;
 
@@ -11464,6 +11802,17 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
     select v.function_name, v.argument_name
     from (
         values
+        ('analytics_areas', 'category'),
+        ('analytics_bookings', 'after_id'),
+        ('analytics_bookings', 'after_start'),
+        ('analytics_bookings', 'area'),
+        ('analytics_bookings', 'bucket_start'),
+        ('analytics_bookings', 'category'),
+        ('analytics_bookings', 'currency'),
+        ('analytics_bookings', 'figure'),
+        ('analytics_bookings', 'provider_id'),
+        ('analytics_bookings', 'status'),
+        ('analytics_bookings', 'tz'),
         ('analytics_funnel', 'category'),
         ('analytics_provider', 'provider_id'),
         ('analytics_provider', 'tz'),
@@ -21104,6 +21453,37 @@ COMMENT ON TABLE app.analytics_provider_hours IS 'Rollup: the sums of app.analyt
 
 
 --
+-- Name: areas; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.areas (
+    slug text NOT NULL,
+    name_en text NOT NULL,
+    name_fr text NOT NULL,
+    centre extensions.geometry(Point,4326) NOT NULL,
+    boundary extensions.geometry(MultiPolygon,4326) NOT NULL,
+    CONSTRAINT areas_boundary_check CHECK ((extensions.st_isvalid(boundary) AND (NOT extensions.st_isempty(boundary)))),
+    CONSTRAINT areas_slug_check CHECK (((slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text) AND (slug <> 'other'::text)))
+);
+
+ALTER TABLE ONLY app.areas FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE areas; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.areas IS 'Neighbourhoods as approximate polygons (Voronoi cells of well-known centres within 2.5 km of them); a provider is in the one covering its location, else in "other".';
+
+
+--
+-- Name: COLUMN areas.boundary; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.areas.boundary IS 'Approximate, defined by the migration from the centres: not official limits.';
+
+
+--
 -- Name: balance_payments; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -22260,6 +22640,14 @@ ALTER TABLE ONLY app.analytics_provider_hours
 
 
 --
+-- Name: areas areas_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.areas
+    ADD CONSTRAINT areas_pkey PRIMARY KEY (slug);
+
+
+--
 -- Name: balance_payments balance_payments_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -22838,6 +23226,13 @@ CREATE INDEX analytics_booking_facts_provider_id_hour_idx ON app.analytics_booki
 --
 
 CREATE INDEX analytics_provider_hours_hour_idx ON app.analytics_provider_hours USING btree (hour);
+
+
+--
+-- Name: areas_boundary_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX areas_boundary_idx ON app.areas USING gist (boundary);
 
 
 --
@@ -24316,6 +24711,12 @@ ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_provider_hours ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: areas; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.areas ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: balance_payments; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -25066,6 +25467,20 @@ COMMENT ON POLICY select_provider ON app.reviews IS 'A provider account reads th
 
 
 --
+-- Name: areas select_provider_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_ops ON app.areas FOR SELECT TO provider, ops USING (true);
+
+
+--
+-- Name: POLICY select_provider_ops ON areas; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_ops ON app.areas IS 'Provider and ops accounts read every neighbourhood (names and polygons are not private).';
+
+
+--
 -- Name: analytics_provider_hours select_provider_own; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -25565,6 +25980,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203080100'),
     ('20261203100000'),
     ('20261203110000'),
+    ('20261204020000'),
     ('20261204030000'),
     ('20261204040000'),
     ('20261204060000');

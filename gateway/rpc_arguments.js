@@ -2,7 +2,8 @@
 // gateway/errors.js answers a call whose argument keys match no signature
 // (PostgREST's PGRST202) with a 400 naming the keys not in this list.
 export default {
-    "analytics_areas": ["category", "cell_deg", "from", "to", "tz"],
+    "analytics_areas": ["area_kind", "category", "cell_deg", "from", "to", "tz"],
+    "analytics_bookings": ["after_id", "after_start", "area", "bucket_start", "category", "cell_deg", "currency", "figure", "from", "group_by", "page_size", "provider_id", "status", "to", "tz"],
     "analytics_cohorts": ["from", "to", "tz", "weeks"],
     "analytics_funnel": ["category", "from", "to", "tz"],
     "analytics_overview": ["from", "group_by", "to", "tz"],

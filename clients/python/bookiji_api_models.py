@@ -1167,6 +1167,8 @@ class ReviewsGetResponse(RootModel[list[Reviews]]):
 
 class RpcAnalyticsAreasGetResponseItem(BaseModel):
     area: str | None = None
+    area_name_en: str | None = None
+    area_name_fr: str | None = None
     booked_cents: int | None = None
     bookings: int | None = None
     cancelled: int | None = None
@@ -1190,7 +1192,8 @@ class RpcAnalyticsAreasPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    category: str
+    area_kind: str | None = 'grid'
+    category: str | None = None
     cell_deg: float | None = 0.02
     from_: Annotated[date, Field(alias='from')]
     to: date
@@ -1199,6 +1202,8 @@ class RpcAnalyticsAreasPostRequest(BaseModel):
 
 class RpcAnalyticsAreasPostResponseItem(BaseModel):
     area: str | None = None
+    area_name_en: str | None = None
+    area_name_fr: str | None = None
     booked_cents: int | None = None
     bookings: int | None = None
     cancelled: int | None = None
@@ -1216,6 +1221,95 @@ class RpcAnalyticsAreasPostResponseItem(BaseModel):
 
 class RpcAnalyticsAreasPostResponse(RootModel[list[RpcAnalyticsAreasPostResponseItem]]):
     root: list[RpcAnalyticsAreasPostResponseItem]
+
+
+class RpcAnalyticsBookingsGetResponseItem(BaseModel):
+    area_name_en: str | None = None
+    area_name_fr: str | None = None
+    booked_cents: int | None = None
+    booking_area: str | None = None
+    booking_category: str | None = None
+    booking_currency: str | None = None
+    booking_id: UUID | None = None
+    booking_provider_id: UUID | None = None
+    booking_status: str | None = None
+    business_name: str | None = None
+    cancelled_by: str | None = None
+    cancelled_late: bool | None = None
+    captured_cents: int | None = None
+    created_at: AwareDatetime | None = None
+    customer_name: str | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    outstanding_cents: int | None = None
+    refunded_cents: int | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    starts_local: str | None = None
+    time_zone: str | None = None
+    total: int | None = None
+
+
+class RpcAnalyticsBookingsGetResponse(
+    RootModel[list[RpcAnalyticsBookingsGetResponseItem]]
+):
+    root: list[RpcAnalyticsBookingsGetResponseItem]
+
+
+class RpcAnalyticsBookingsPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    after_id: UUID | None = None
+    after_start: AwareDatetime | None = None
+    area: str | None = None
+    bucket_start: AwareDatetime | None = None
+    category: str | None = None
+    cell_deg: float | None = 0.02
+    currency: str | None = None
+    figure: str | None = None
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    page_size: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 100
+    provider_id: UUID | None = None
+    status: str | None = None
+    to: date
+    tz: str | None = None
+
+
+class RpcAnalyticsBookingsPostResponseItem(BaseModel):
+    area_name_en: str | None = None
+    area_name_fr: str | None = None
+    booked_cents: int | None = None
+    booking_area: str | None = None
+    booking_category: str | None = None
+    booking_currency: str | None = None
+    booking_id: UUID | None = None
+    booking_provider_id: UUID | None = None
+    booking_status: str | None = None
+    business_name: str | None = None
+    cancelled_by: str | None = None
+    cancelled_late: bool | None = None
+    captured_cents: int | None = None
+    created_at: AwareDatetime | None = None
+    customer_name: str | None = None
+    fees_kept_cents: int | None = None
+    lead_minutes: int | None = None
+    net_cents: int | None = None
+    outstanding_cents: int | None = None
+    refunded_cents: int | None = None
+    service_name: str | None = None
+    starts_at: AwareDatetime | None = None
+    starts_local: str | None = None
+    time_zone: str | None = None
+    total: int | None = None
+
+
+class RpcAnalyticsBookingsPostResponse(
+    RootModel[list[RpcAnalyticsBookingsPostResponseItem]]
+):
+    root: list[RpcAnalyticsBookingsPostResponseItem]
 
 
 class RpcAnalyticsCohortsGetResponseItem(BaseModel):

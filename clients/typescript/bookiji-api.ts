@@ -353,34 +353,106 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
-         * @description Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         * Bookings and money per area (a grid cell or a neighbourhood of the providers' locations), category and currency (ops only).
+         * @description Bookings and money per area (a grid cell or a neighbourhood of the providers' locations), category and currency (ops only).
          *
          *     Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
-         *     whole hours), cell_deg (the cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
-         *     Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell's south-west corner),
-         *     category, currency, providers (with bookings there in the range), bookings, completed, no_show,
-         *     cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
-         *     the figures of analytics_overview summed over the range, from the rollups, placed where each provider
-         *     is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-         *     Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.
+         *     whole hours), cell_deg (the grid cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+         *     Montreal), category (a slug; optional), area_kind (grid, the default, or neighbourhood: Montreal's
+         *     neighbourhoods as approximate polygons, app.areas; a provider outside every polygon is in "other").
+         *     Each row: area ("lat,lng" of the cell's south-west corner, or the neighbourhood's slug, or other),
+         *     area_name_en and area_name_fr (the neighbourhood's names; null for a cell and for other), category,
+         *     currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
+         *     booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
+         *     of analytics_overview summed over the range, from the rollups, placed where each provider is now.
+         *     analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
+         *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
+         *     role but ops.
          */
         get: operations["analytics_areas"];
         put?: never;
         /**
-         * Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
-         * @description Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+         * Bookings and money per area (a grid cell or a neighbourhood of the providers' locations), category and currency (ops only).
+         * @description Bookings and money per area (a grid cell or a neighbourhood of the providers' locations), category and currency (ops only).
          *
          *     Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
-         *     whole hours), cell_deg (the cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
-         *     Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell's south-west corner),
-         *     category, currency, providers (with bookings there in the range), bookings, completed, no_show,
-         *     cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
-         *     the figures of analytics_overview summed over the range, from the rollups, placed where each provider
-         *     is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-         *     Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.
+         *     whole hours), cell_deg (the grid cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+         *     Montreal), category (a slug; optional), area_kind (grid, the default, or neighbourhood: Montreal's
+         *     neighbourhoods as approximate polygons, app.areas; a provider outside every polygon is in "other").
+         *     Each row: area ("lat,lng" of the cell's south-west corner, or the neighbourhood's slug, or other),
+         *     area_name_en and area_name_fr (the neighbourhood's names; null for a cell and for other), category,
+         *     currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
+         *     booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
+         *     of analytics_overview summed over the range, from the rollups, placed where each provider is now.
+         *     analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
+         *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
+         *     role but ops.
          */
         post: operations["analytics_areas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rpc/analytics_bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The bookings behind a figure of the analytics (ops: every provider, or one; a provider: its own), a page at a time.
+         * @description The bookings behind a figure of the analytics (ops: every provider, or one; a provider: its own), a page at a time.
+         *
+         *     Inputs: from, to, tz and group_by as in the figure's call (tz defaults to the provider's own zone, or UTC
+         *     for ops across providers); bucket_start (optional: a row's bucket_start, the bucket at group_by, cut at the
+         *     range's ends; without it the whole range); status (one of the six); figure (optional: only the bookings
+         *     that add to it: cancelled_by_customer, _provider, _ops, _system, cancelled_late, captured_cents,
+         *     refunded_cents, fees_kept_cents, net_cents, outstanding_cents; bookings, booked_cents and lead_minutes keep
+         *     all); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
+         *     (as analytics_areas names it: a neighbourhood's slug, other, or a grid cell "lat,lng" of cell_deg degrees).
+         *     A booking counts in the bucket where its appointment starts, in its current status, in the area where its
+         *     provider is now: the rows are those a figure counts (their number equals a count; their money columns add
+         *     up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
+         *     next page passes the last row's starts_at and booking_id as after_start and after_id. total is the number
+         *     of matching bookings across pages. Each row: the booking, its start (instant and local in tz), its
+         *     provider and area, category, service, customer's name, status and its own figures (booked_cents,
+         *     lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
+         *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, group_by, bucket_start, status, figure, category,
+         *     currency, area, cell_deg, after_start or page_size; 403 forbidden (another provider's id, or a customer);
+         *     404 not_found (no such provider, or no provider profile).
+         */
+        get: operations["analytics_bookings"];
+        put?: never;
+        /**
+         * The bookings behind a figure of the analytics (ops: every provider, or one; a provider: its own), a page at a time.
+         * @description The bookings behind a figure of the analytics (ops: every provider, or one; a provider: its own), a page at a time.
+         *
+         *     Inputs: from, to, tz and group_by as in the figure's call (tz defaults to the provider's own zone, or UTC
+         *     for ops across providers); bucket_start (optional: a row's bucket_start, the bucket at group_by, cut at the
+         *     range's ends; without it the whole range); status (one of the six); figure (optional: only the bookings
+         *     that add to it: cancelled_by_customer, _provider, _ops, _system, cancelled_late, captured_cents,
+         *     refunded_cents, fees_kept_cents, net_cents, outstanding_cents; bookings, booked_cents and lead_minutes keep
+         *     all); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
+         *     (as analytics_areas names it: a neighbourhood's slug, other, or a grid cell "lat,lng" of cell_deg degrees).
+         *     A booking counts in the bucket where its appointment starts, in its current status, in the area where its
+         *     provider is now: the rows are those a figure counts (their number equals a count; their money columns add
+         *     up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
+         *     next page passes the last row's starts_at and booking_id as after_start and after_id. total is the number
+         *     of matching bookings across pages. Each row: the booking, its start (instant and local in tz), its
+         *     provider and area, category, service, customer's name, status and its own figures (booked_cents,
+         *     lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
+         *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Errors: 400 invalid_input naming from, to, tz, group_by, bucket_start, status, figure, category,
+         *     currency, area, cell_deg, after_start or page_size; 403 forbidden (another provider's id, or a customer);
+         *     404 not_found (no such provider, or no provider profile).
+         */
+        post: operations["analytics_bookings_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6698,7 +6770,8 @@ export interface operations {
                 to: string;
                 tz?: string;
                 cell_deg?: number;
-                category: string;
+                category?: string;
+                area_kind?: string;
             };
             header?: never;
             path?: never;
@@ -6714,6 +6787,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         area?: string | null;
+                        area_name_en?: string | null;
+                        area_name_fr?: string | null;
                         /** Format: int64 */
                         booked_cents?: number | null;
                         /** Format: int64 */
@@ -6825,7 +6900,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    category: string;
+                    /** @default grid */
+                    area_kind?: string;
+                    category?: string;
                     /** @default 0.02 */
                     cell_deg?: number;
                     /** Format: date */
@@ -6846,6 +6923,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         area?: string | null;
+                        area_name_en?: string | null;
+                        area_name_fr?: string | null;
                         /** Format: int64 */
                         booked_cents?: number | null;
                         /** Format: int64 */
@@ -6870,6 +6949,314 @@ export interface operations {
                         providers?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_bookings: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                group_by?: string;
+                bucket_start?: string;
+                status?: string;
+                figure?: string;
+                category?: string;
+                currency?: string;
+                provider_id?: string;
+                area?: string;
+                cell_deg?: number;
+                after_start?: string;
+                after_id?: string;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area_name_en?: string | null;
+                        area_name_fr?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        booking_area?: string | null;
+                        booking_category?: string | null;
+                        booking_currency?: string | null;
+                        /** Format: uuid */
+                        booking_id?: string | null;
+                        /** Format: uuid */
+                        booking_provider_id?: string | null;
+                        booking_status?: string | null;
+                        business_name?: string | null;
+                        cancelled_by?: string | null;
+                        cancelled_late?: boolean | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        customer_name?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        starts_local?: string | null;
+                        time_zone?: string | null;
+                        /** Format: int64 */
+                        total?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_bookings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    after_id?: string;
+                    /** Format: date-time */
+                    after_start?: string;
+                    area?: string;
+                    /** Format: date-time */
+                    bucket_start?: string;
+                    category?: string;
+                    /** @default 0.02 */
+                    cell_deg?: number;
+                    currency?: string;
+                    figure?: string;
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /**
+                     * Format: int32
+                     * @default 100
+                     */
+                    page_size?: number;
+                    /** Format: uuid */
+                    provider_id?: string;
+                    status?: string;
+                    /** Format: date */
+                    to: string;
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        area_name_en?: string | null;
+                        area_name_fr?: string | null;
+                        /** Format: int64 */
+                        booked_cents?: number | null;
+                        booking_area?: string | null;
+                        booking_category?: string | null;
+                        booking_currency?: string | null;
+                        /** Format: uuid */
+                        booking_id?: string | null;
+                        /** Format: uuid */
+                        booking_provider_id?: string | null;
+                        booking_status?: string | null;
+                        business_name?: string | null;
+                        cancelled_by?: string | null;
+                        cancelled_late?: boolean | null;
+                        /** Format: int64 */
+                        captured_cents?: number | null;
+                        /** Format: date-time */
+                        created_at?: string | null;
+                        customer_name?: string | null;
+                        /** Format: int64 */
+                        fees_kept_cents?: number | null;
+                        /** Format: int64 */
+                        lead_minutes?: number | null;
+                        /** Format: int64 */
+                        net_cents?: number | null;
+                        /** Format: int64 */
+                        outstanding_cents?: number | null;
+                        /** Format: int64 */
+                        refunded_cents?: number | null;
+                        service_name?: string | null;
+                        /** Format: date-time */
+                        starts_at?: string | null;
+                        starts_local?: string | null;
+                        time_zone?: string | null;
+                        /** Format: int64 */
+                        total?: number | null;
                     }[];
                 };
             };

@@ -391,7 +391,11 @@ as $$
         ('providers_rating_weight_check', 'internal_error', 'the rating could not be recorded'),
         ('providers_rating_weighted_stars_check', 'internal_error', 'the rating could not be recorded'),
         ('providers_reliability_counts_check', 'internal_error', 'the reliability figures could not be recorded'),
-        ('providers_reliability_rates_check', 'internal_error', 'the reliability figures could not be recorded')
+        ('providers_reliability_rates_check', 'internal_error', 'the reliability figures could not be recorded'),
+        -- areas (written by migrations only)
+        ('areas_pkey', 'internal_error', 'the area could not be recorded'),
+        ('areas_slug_check', 'internal_error', 'the area could not be recorded'),
+        ('areas_boundary_check', 'internal_error', 'the area could not be recorded')
     ) as v (constraint_name, code, message)
 $$;
 comment on function internal.constraint_errors() is

@@ -6,7 +6,10 @@
 --   internal.analytics_performance    per provider: utilisation (booked / offered minutes), rates,
 --                                     repeat customers, rating and its trend, money
 --   api.analytics_performance         ops (every provider, or one) and a provider (its own)
---   api.analytics_areas               ops: the rollups per grid cell of the providers' locations
+--   internal.analytics_place          each provider's area: its grid cell, or the neighbourhood
+--                                     (app.areas) whose polygon covers it, else "other"
+--   api.analytics_areas               ops: the rollups per grid cell or neighbourhood of the
+--                                     providers' locations
 --   api.analytics_refunds             refunds per bucket, reason, status and currency
 --
 -- Performance is counted live from the base tables of a bounded range (one provider:
@@ -14,6 +17,9 @@
 -- which no rollup holds. Areas read the rollups (analytics_provider_hours) joined with
 -- the providers' current locations at read time, so a provider that moves takes its
 -- figures with it and nothing is kept per area on write.
+
+-- analytics_areas took no area_kind and returned no area names before
+drop function if exists api.analytics_areas(date, date, text, numeric, text);
 
 create or replace function internal.analytics_minutes(p_ranges tstzmultirange)
 returns bigint
@@ -331,15 +337,70 @@ Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs
 Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider's id, or a
 customer); 404 not_found (no such provider, or no provider profile).$$;
 
+-- Where each of some providers is: its grid cell (named by its south-west corner) or the
+-- neighbourhood whose polygon covers its location (the first by slug on a shared edge), or
+-- "other" outside every polygon. Once per provider, not per row: the analytics group first.
+create or replace function internal.analytics_place(p_ids uuid[], p_kind text, p_cell numeric)
+returns table (provider_id uuid, area text, area_name_en text, area_name_fr text)
+language sql
+stable
+set search_path = ''
+as $$
+    select
+        p.id,
+        case
+            when p_kind = 'grid' then pg_catalog.format(
+                '%s,%s',
+                pg_catalog.floor(p.lat::numeric / p_cell) * p_cell,
+                pg_catalog.floor(p.lng::numeric / p_cell) * p_cell
+            )
+            else coalesce(a.slug, 'other')
+        end,
+        a.name_en,
+        a.name_fr
+    from app.providers as p
+    left join lateral (
+        select a.slug, a.name_en, a.name_fr
+        from app.areas as a
+        where p_kind = 'neighbourhood' and extensions.st_covers(a.boundary, p.location::extensions.geometry)
+        order by a.slug
+        limit 1
+    ) as a on true
+    where p.id = any(p_ids)
+$$;
+comment on function internal.analytics_place(uuid[], text, numeric) is
+'Each provider''s area: its grid cell of p_cell degrees ("lat,lng" of the south-west corner) for p_kind grid, '
+'or for p_kind neighbourhood the app.areas polygon covering its location (slug and names), else "other".';
+
+-- Check an area kind (grid or neighbourhood).
+create or replace function internal.analytics_area_kind(p_kind text)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+    if p_kind is null or p_kind not in ('grid', 'neighbourhood') then
+        perform internal.fail('invalid_input', 'area_kind must be grid or neighbourhood');
+    end if;
+    return p_kind;
+end
+$$;
+comment on function internal.analytics_area_kind(text) is
+'Check an area kind for the figures by area: grid (cells of cell_deg degrees) or neighbourhood (app.areas).';
+
 create or replace function api.analytics_areas(
     "from" date default null,
     "to" date default null,
     tz text default 'UTC',
     cell_deg numeric default 0.02,
-    category text default null
+    category text default null,
+    area_kind text default 'grid'
 )
 returns table (
     area text,
+    area_name_en text,
+    area_name_fr text,
     category text,
     currency text,
     providers bigint,
@@ -360,6 +421,7 @@ set search_path = ''
 as $$
     select internal.require_role('ops', 'only ops staff may read the figures by area');
     select internal.analytics_cell(analytics_areas.cell_deg);
+    select internal.analytics_area_kind(analytics_areas.area_kind);
     select internal.fail('invalid_input', 'category: no such category')
     where
         analytics_areas.category is not null
@@ -369,7 +431,7 @@ as $$
         select w.*
         from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day') as w
     ),
-    -- summed per provider first, so that each provider's cell is computed once
+    -- summed per provider first, so that each provider's area is found once
     per_provider as (
         select
             h.provider_id, h.category_id, h.currency,
@@ -386,16 +448,16 @@ as $$
             analytics_areas.category is null
             or h.category_id = (select k.id from app.service_categories as k where k.slug = analytics_areas.category)
         group by h.provider_id, h.category_id, h.currency
+    ),
+    placed as (
+        select pl.*
+        from internal.analytics_place(
+            (select pg_catalog.array_agg(distinct x.provider_id) from per_provider as x),
+            analytics_areas.area_kind, analytics_areas.cell_deg
+        ) as pl
     )
     select
-        -- internal.analytics_area written out: a function with a pinned search_path is never
-        -- inlined, and a call per provider cost a thousand providers about 20 ms
-        pg_catalog.format(
-            '%s,%s',
-            pg_catalog.floor(p.lat::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg,
-            pg_catalog.floor(p.lng::numeric / analytics_areas.cell_deg) * analytics_areas.cell_deg
-        ) as area,
-        k.slug, x.currency,
+        pl.area, pl.area_name_en, pl.area_name_fr, k.slug, x.currency,
         pg_catalog.count(*) filter (where x.bookings <> 0),
         pg_catalog.sum(x.bookings)::bigint,
         coalesce(pg_catalog.sum(x.completed), 0)::bigint,
@@ -405,25 +467,30 @@ as $$
         pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
         pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
     from per_provider as x
-    inner join app.providers as p on x.provider_id = p.id
+    inner join placed as pl on x.provider_id = pl.provider_id
     inner join app.service_categories as k on x.category_id = k.id
-    group by 1, k.slug, x.currency
+    group by pl.area, pl.area_name_en, pl.area_name_fr, k.slug, x.currency
     having
         pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
         or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0
-    order by 1, k.slug, x.currency
+    order by pl.area, k.slug, x.currency
 $$;
-comment on function api.analytics_areas(date, date, text, numeric, text) is
-$$Bookings and money per area (a grid cell of the providers' locations), category and currency (ops only).
+comment on function api.analytics_areas(date, date, text, numeric, text, text) is
+$$Bookings and money per area (a grid cell or a neighbourhood of the providers' locations), category and currency (ops only).
 
 Inputs: from and to (local dates in tz, both included; at most 366 days), tz (default UTC; offsets in
-whole hours), cell_deg (the cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
-Montreal), category (a slug; optional). Each row: area ("lat,lng" of the cell's south-west corner),
-category, currency, providers (with bookings there in the range), bookings, completed, no_show,
-cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents:
-the figures of analytics_overview summed over the range, from the rollups, placed where each provider
-is now. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-Errors: 400 invalid_input naming from, to, tz, cell_deg or category; 403 forbidden for any role but ops.$$;
+whole hours), cell_deg (the grid cell's size in degrees, 0.005 to 1; default 0.02, about 2.2 x 1.6 km in
+Montreal), category (a slug; optional), area_kind (grid, the default, or neighbourhood: Montreal's
+neighbourhoods as approximate polygons, app.areas; a provider outside every polygon is in "other").
+Each row: area ("lat,lng" of the cell's south-west corner, or the neighbourhood's slug, or other),
+area_name_en and area_name_fr (the neighbourhood's names; null for a cell and for other), category,
+currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
+booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
+of analytics_overview summed over the range, from the rollups, placed where each provider is now.
+analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
+Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
+role but ops.$$;
 
 create or replace function api.analytics_refunds(
     "from" date default null,

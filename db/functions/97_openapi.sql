@@ -36,6 +36,17 @@ as $$
     select v.function_name, v.argument_name
     from (
         values
+        ('analytics_areas', 'category'),
+        ('analytics_bookings', 'after_id'),
+        ('analytics_bookings', 'after_start'),
+        ('analytics_bookings', 'area'),
+        ('analytics_bookings', 'bucket_start'),
+        ('analytics_bookings', 'category'),
+        ('analytics_bookings', 'currency'),
+        ('analytics_bookings', 'figure'),
+        ('analytics_bookings', 'provider_id'),
+        ('analytics_bookings', 'status'),
+        ('analytics_bookings', 'tz'),
         ('analytics_funnel', 'category'),
         ('analytics_provider', 'provider_id'),
         ('analytics_provider', 'tz'),

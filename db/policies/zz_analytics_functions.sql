@@ -28,9 +28,21 @@ internal.analytics_performance(uuid, date, date, numeric),
 internal.analytics_today_zone(text),
 internal.analytics_queue_depth(),
 api.analytics_performance(date, date, uuid, numeric),
-api.analytics_areas(date, date, text, numeric, text),
+api.analytics_areas(date, date, text, numeric, text, text),
 api.analytics_refunds(date, date, text, text, uuid),
-api.analytics_today(text, uuid)
+api.analytics_today(text, uuid),
+internal.analytics_place(uuid[], text, numeric),
+internal.analytics_area_kind(text),
+internal.analytics_bucket(timestamptz, text, text, timestamptz, timestamptz),
+internal.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+),
+internal.analytics_drill(
+    uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer
+),
+api.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+)
 from public, anon, customer, provider, ops, bookiji_worker;
 
 -- the helpers the invoker api functions call
@@ -46,7 +58,16 @@ internal.analytics_area(double precision, double precision, numeric),
 internal.refund_reason_kind(text, text),
 internal.analytics_performance(uuid, date, date, numeric),
 internal.analytics_today_zone(text),
-internal.analytics_queue_depth()
+internal.analytics_queue_depth(),
+internal.analytics_place(uuid[], text, numeric),
+internal.analytics_area_kind(text),
+internal.analytics_bucket(timestamptz, text, text, timestamptz, timestamptz),
+internal.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+),
+internal.analytics_drill(
+    uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer
+)
 to provider, ops;
 
 -- ops only
@@ -54,7 +75,7 @@ grant execute on function
 api.analytics_overview(date, date, text, text),
 api.analytics_funnel(date, date, text, text),
 api.analytics_cohorts(date, date, text, integer),
-api.analytics_areas(date, date, text, numeric, text)
+api.analytics_areas(date, date, text, numeric, text, text)
 to ops;
 -- a provider its own, ops any
 grant execute on function
@@ -62,5 +83,8 @@ api.analytics_revenue(date, date, text, text, uuid),
 api.analytics_provider(date, date, text, text, uuid),
 api.analytics_performance(date, date, uuid, numeric),
 api.analytics_refunds(date, date, text, text, uuid),
-api.analytics_today(text, uuid)
+api.analytics_today(text, uuid),
+api.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+)
 to provider, ops;

@@ -172,3 +172,48 @@ def test_performance_areas_and_today_answer_json_and_csv_over_http(
     assert bad.status_code == 400 and "cell_deg" in bad.json()["message"]
     wide = _get(api_url, "analytics_performance", ops, **{"from": "2027-01-01", "to": "2027-06-30"})
     assert wide.status_code == 400 and "at most 31" in wide.json()["message"]
+
+
+def test_the_bookings_behind_a_figure_over_http_as_json_pages_and_csv(
+    api_url: str, shops: tuple[bk.Shop, bk.Shop]
+) -> None:
+    a, b = shops
+    ops = mint("ops")
+    q = {**RANGE, "tz": "America/Toronto"}
+    overview = _get(api_url, "analytics_overview", ops, **q).json()
+    day = next(r for r in overview if r["bucket_local"].startswith("2027-06-03"))
+    listed = _get(api_url, "analytics_bookings", ops, **q, bucket_start=day["bucket_start"])
+    assert listed.status_code == 200, listed.text
+    assert len(listed.json()) == day["bookings"] == 2
+    # pages of one, each after the last row of the previous
+    first = _get(api_url, "analytics_bookings", ops, **q, page_size="1").json()
+    second = _get(
+        api_url,
+        "analytics_bookings",
+        ops,
+        **q,
+        page_size="1",
+        after_start=first[0]["starts_at"],
+        after_id=first[0]["booking_id"],
+    ).json()
+    assert first[0]["total"] == second[0]["total"] == 4
+    assert first[0]["booking_id"] != second[0]["booking_id"]
+    csv_resp = _get(api_url, "analytics_bookings", ops, "text/csv", **q, area="plateau-mont-royal")
+    assert csv_resp.status_code == 200 and csv_resp.headers["content-type"].startswith("text/csv")
+    header, *rows = csv.reader(io.StringIO(csv_resp.text))
+    assert header[:3] == ["booking_id", "starts_at", "starts_local"] and len(rows) == 4
+    # a provider: its own three, another's id 403, a customer and anonymous refused
+    own = _get(api_url, "analytics_bookings", mint("provider", sub=a.owner_id), **RANGE).json()
+    assert {r["booking_provider_id"] for r in own} == {str(a.provider_id)} and len(own) == 3
+    other = _get(
+        api_url,
+        "analytics_bookings",
+        mint("provider", sub=a.owner_id),
+        **RANGE,
+        provider_id=str(b.provider_id),
+    )
+    assert other.status_code == 403
+    assert _get(api_url, "analytics_bookings", mint("customer"), **RANGE).status_code in (401, 403)
+    assert _get(api_url, "analytics_bookings", None, **RANGE).status_code in (401, 403)
+    bad = _get(api_url, "analytics_bookings", ops, **q, bucket_start="2027-06-03T15:00:00Z")
+    assert bad.status_code == 400 and "bucket_start" in bad.json()["message"]

@@ -347,7 +347,11 @@ def test_ops_only_functions_refuse_every_other_role(world: World) -> None:
 def test_no_analytics_rpc_shows_provider_p2s_figures_to_provider_p1(world: World) -> None:
     """Every provider-level analytics RPC, with P2's id or none: P1 gets a refusal or its own."""
     fns = [f for f in api_functions(world.db) if f.name.startswith("analytics_")]
-    assert {f.name for f in fns} >= {"analytics_provider", "analytics_revenue"}
+    assert {f.name for f in fns} >= {
+        "analytics_provider",
+        "analytics_revenue",
+        "analytics_bookings",
+    }
     own = {"from": "2020-01-01", "to": "2020-12-31", "tz": "America/Toronto", "group_by": "month"}
     for fn in fns:
         # only the arguments the function takes (an unknown key is a 400 naming it);

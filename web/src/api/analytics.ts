@@ -1,5 +1,6 @@
 // The analytics RPCs (docs/analytics.md): ops' overview, revenue, funnel and cohorts, a
-// provider's own figures with its peer rank, the bookings behind a figure, and each as CSV
+// provider's own figures with its peer rank, the figures by neighbourhood, the bookings behind
+// any figure (api.analytics_bookings), and each as CSV
 // (the same RPC with Accept: text/csv). Part of the analytics chunk only.
 import type { operations } from "../../../clients/typescript/bookiji-api";
 import { ApiError, call } from "./client";
@@ -19,8 +20,8 @@ export type CohortRow = Rows<"analytics_cohorts">[number];
 export type PerformanceRow = Rows<"analytics_performance">[number];
 export type RefundRow = Rows<"analytics_refunds">[number];
 export type TodayRow = Rows<"analytics_today">[number];
-export type OpsBooking = Rows<"ops_bookings">[number];
-export type ProviderBooking = Rows<"my_provider_bookings">[number];
+export type AreaRow = Rows<"analytics_areas">[number];
+export type DrillRow = Rows<"analytics_bookings">[number];
 
 export type Grain = "day" | "week" | "month";
 export interface Range {
@@ -58,22 +59,47 @@ export const refunds = (r: Range): Promise<RefundRow[]> =>
 export const today = (tz: string | null): Promise<TodayRow[]> =>
   call<TodayRow[]>("/rpc/analytics_today", { query: tz ? { tz } : {} });
 
-/** The bookings behind one figure: starts in [from, to), one status (POST: limit is the argument). */
-export const opsBookings = (from: string, to: string, status: string | null): Promise<OpsBooking[]> =>
-  call<OpsBooking[]>("/rpc/ops_bookings", { method: "POST", body: { from, to, status, limit: 200 } });
-export const providerBookings = (from: string, to: string, status: string | null): Promise<ProviderBooking[]> =>
-  call<ProviderBooking[]>("/rpc/my_provider_bookings", { method: "POST", body: { from, to, status, limit: 200 } });
+/** The figures per neighbourhood (app.areas; "other" outside every polygon), ops only. */
+export const areas = (r: Range): Promise<AreaRow[]> =>
+  call<AreaRow[]>("/rpc/analytics_areas", { query: { from: r.from, to: r.to, tz: r.tz, area_kind: "neighbourhood" } });
+
+/** What picks the bookings behind one figure (api.analytics_bookings): the range's keys and
+ * optionally one bucket, status, figure or area. */
+export interface DrillFilter {
+  bucket_start?: string;
+  status?: string;
+  figure?: string;
+  area?: string;
+  currency?: string;
+}
+export const PAGE_SIZE = 50;
+
+export const drillQuery = (r: Range, f: DrillFilter): Record<string, string> => {
+  const q: Record<string, string> = { from: r.from, to: r.to, tz: r.tz, group_by: r.group_by };
+  for (const [k, v] of Object.entries(f)) if (v) q[k] = v;
+  return q;
+};
+
+/** One page of the bookings behind a figure; `after` is the last row of the previous page. */
+export const drill = (r: Range, f: DrillFilter, after: DrillRow | null = null): Promise<DrillRow[]> =>
+  call<DrillRow[]>("/rpc/analytics_bookings", {
+    query: {
+      ...drillQuery(r, f),
+      page_size: String(PAGE_SIZE),
+      ...(after?.starts_at && after.booking_id ? { after_start: after.starts_at, after_id: after.booking_id } : {}),
+    },
+  });
 
 /** The same RPC as CSV (PostgREST's Accept: text/csv), saved under `filename`. */
-export async function downloadCsv(rpc: Rpc, r: Range, filename: string, retried = false): Promise<void> {
+export async function downloadCsv(rpc: Rpc | "analytics_bookings", r: Range, filename: string, retried = false, query?: Record<string, string>): Promise<void> {
   const url = new URL(`/rpc/${rpc}`, window.location.origin);
-  for (const [k, v] of Object.entries(rpcQuery(rpc, r))) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries(query ?? rpcQuery(rpc as Rpc, r))) url.searchParams.set(k, v);
   const token = session.accessToken();
   const resp = await fetch(url, {
     headers: { Accept: "text/csv", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     credentials: "omit",
   });
-  if (resp.status === 401 && !retried && (await session.refreshNow())) return downloadCsv(rpc, r, filename, true);
+  if (resp.status === 401 && !retried && (await session.refreshNow())) return downloadCsv(rpc, r, filename, true, query);
   if (!resp.ok) throw new ApiError(resp.status, resp.status === 403 ? "forbidden" : "invalid_input", "", null);
   const blob = new Blob([await resp.text()], { type: "text/csv" });
   const a = document.createElement("a");

@@ -1,8 +1,9 @@
 // /analytics: ops see every provider's bookings, revenue, the funnel and the cohorts; a
 // provider sees its own figures and its anonymised rank among its peers. A chunk of its
 // own (App.tsx loads it on this route only). Each chart has its data table beside it,
-// each table a CSV download (the same RPC, Accept: text/csv), and a count in the bookings
-// table lists the bookings behind it (api.ops_bookings / api.my_provider_bookings).
+// each table a CSV download (the same RPC, Accept: text/csv), and a count or a sum in a
+// table (or a bar) lists the bookings behind it (api.analytics_bookings: the very bookings
+// the figure counts, a page at a time). Ops also see the figures per neighbourhood.
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../../api/analytics";
@@ -183,9 +184,18 @@ function CsvButton({ rpc, range, name }: { rpc: Rpc; range: Range; name: string 
   );
 }
 
+/** A figure picked for drill-down: the filter that selects its bookings, and its name. */
 interface Pick {
-  bucket: StatusBucket;
-  status: Status | null;
+  filter: api.DrillFilter;
+  title: () => string; // in the language of the moment
+}
+
+function statusPick(b: Bucket, status: Status | null, grain: Grain): Pick {
+  const period = (): string => bucketLabel(b.local, grain);
+  return {
+    filter: { bucket_start: b.start, status: status ?? undefined },
+    title: () => (status ? at("drill.title", { status: statusText(status), period: period() }) : at("drill.titleAll", { period: period() })),
+  };
 }
 
 function StatusSection({ buckets, grain, range, rpc, onPick }: { buckets: StatusBucket[]; grain: Grain; range: Range; rpc: Rpc; onPick: (p: Pick) => void }): JSX.Element {
@@ -211,7 +221,7 @@ function StatusSection({ buckets, grain, range, rpc, onPick }: { buckets: Status
             format={(n) => count(Math.round(n))}
             onPick={(i, s) => {
               const b = shown[i];
-              if (b) onPick({ bucket: b, status: STATUSES[s] });
+              if (b) onPick(statusPick(b, STATUSES[s], grain));
             }}
           />
           <div class="scroll">
@@ -240,7 +250,7 @@ function StatusSection({ buckets, grain, range, rpc, onPick }: { buckets: Status
                           {n === 0 ? (
                             "0"
                           ) : (
-                            <button type="button" class="link" aria-label={at("drill.open", { n: count(n), status: what, period: labels[i] })} onClick={() => onPick({ bucket: b, status: s })}>
+                            <button type="button" class="link" aria-label={at("drill.open", { n: count(n), status: what, period: labels[i] })} onClick={() => onPick(statusPick(b, s, grain))}>
                               {count(n)}
                             </button>
                           )}
@@ -259,7 +269,7 @@ function StatusSection({ buckets, grain, range, rpc, onPick }: { buckets: Status
   );
 }
 
-function MoneySection({ buckets, grain, range, rpc }: { buckets: MoneyBucket[]; grain: Grain; range: Range; rpc: Rpc }): JSX.Element {
+function MoneySection({ buckets, grain, range, rpc, onPick }: { buckets: MoneyBucket[]; grain: Grain; range: Range; rpc: Rpc; onPick: (p: Pick) => void }): JSX.Element {
   const series: Series[] = MONEY.map((m) => ({ key: m, label: at(`money.${m}`), color: MONEY_COLORS[m] }));
   const labels = buckets.map((b) => bucketLabel(b.local, grain));
   const currency = buckets[0]?.currency ?? "CAD";
@@ -294,7 +304,23 @@ function MoneySection({ buckets, grain, range, rpc }: { buckets: MoneyBucket[]; 
                     <th scope="row">{labels[i]}</th>
                     {MONEY.map((m) => (
                       <td key={m} class="num">
-                        {money(b.sums[m], b.currency)}
+                        {b.sums[m] === 0 ? (
+                          money(0, b.currency)
+                        ) : (
+                          <button
+                            type="button"
+                            class="link"
+                            aria-label={at("drill.openMoney", { figure: at(`money.${m}`), amount: money(b.sums[m], b.currency), period: labels[i] })}
+                            onClick={() =>
+                              onPick({
+                                filter: { bucket_start: b.start, figure: m, currency: b.currency },
+                                title: () => at("drill.titleMoney", { figure: at(`money.${m}`), amount: money(b.sums[m], b.currency), period: bucketLabel(b.local, grain) }),
+                              })
+                            }
+                          >
+                            {money(b.sums[m], b.currency)}
+                          </button>
+                        )}
                       </td>
                     ))}
                   </tr>
@@ -419,59 +445,201 @@ function CohortSection({ range }: { range: Range }): JSX.Element {
   );
 }
 
-/** The bookings behind a figure: the drill-down. */
-function DrillDown({ pick, grain, ops, onClose }: { pick: Pick; grain: Grain; ops: boolean; onClose: () => void }): JSX.Element {
-  const [rows, setRows] = useState<(api.OpsBooking | api.ProviderBooking)[] | null>(null);
+/** The bookings behind a figure (api.analytics_bookings), a page at a time. */
+function DrillDown({ pick, range, ops, onClose }: { pick: Pick; range: Range; ops: boolean; onClose: () => void }): JSX.Element {
+  const [rows, setRows] = useState<api.DrillRow[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     setRows(null);
     setError(null);
-    (ops ? api.opsBookings : api.providerBookings)(pick.bucket.start, pick.bucket.end, pick.status).then(setRows, setError);
+    api.drill(range, pick.filter).then(setRows, setError);
     heading.current?.focus();
   }, [pick]);
-  const period = bucketLabel(pick.bucket.local, grain);
-  const title = pick.status ? at("drill.title", { status: statusText(pick.status), period }) : at("drill.titleAll", { period });
+  const total = Number(rows?.[0]?.total ?? 0);
+  const more = (): void => {
+    if (!rows?.length) return;
+    setBusy(true);
+    api
+      .drill(range, pick.filter, rows[rows.length - 1])
+      .then((page) => setRows([...rows, ...page]), setError)
+      .finally(() => setBusy(false));
+  };
+  const areaName = (b: api.DrillRow): string =>
+    (locale() === "fr" ? b.area_name_fr : b.area_name_en) ?? (b.booking_area === "other" ? at("areas.other") : (b.booking_area ?? ""));
   return (
     <section aria-labelledby="drill-title" class="drill">
       <h2 id="drill-title" tabIndex={-1} ref={heading}>
-        {title}
+        {pick.title()}
       </h2>
       <ErrorAlert error={error} />
       {rows === null && !error && <p role="status">{at("common.loading")}</p>}
       {rows?.length === 0 && <p>{at("common.noBookings")}</p>}
       {!!rows?.length && (
+        <>
+          <p role="status">{at("drill.shown", { n: count(rows.length), total: count(total) })}</p>
+          <div class="scroll">
+            <table id="drill-table">
+              <caption>{pick.title()}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{at("drill.starts")}</th>
+                  <th scope="col">{at("drill.status")}</th>
+                  {ops && <th scope="col">{at("drill.provider")}</th>}
+                  {ops && <th scope="col">{at("drill.area")}</th>}
+                  <th scope="col">{at("drill.service")}</th>
+                  <th scope="col">{at("drill.customer")}</th>
+                  <th scope="col">{at("drill.price")}</th>
+                  <th scope="col">{at("money.net_cents")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((b) => (
+                  <tr key={b.booking_id}>
+                    <td>{when(b.starts_at ?? "", b.time_zone ?? TIME_ZONE)}</td>
+                    <td>{statusText(b.booking_status ?? "")}</td>
+                    {ops && <td>{b.business_name}</td>}
+                    {ops && <td>{areaName(b)}</td>}
+                    <td>{b.service_name}</td>
+                    <td>{b.customer_name ?? ""}</td>
+                    <td class="num">{money(Number(b.booked_cents ?? 0), b.booking_currency ?? "CAD")}</td>
+                    <td class="num">{money(Number(b.net_cents ?? 0), b.booking_currency ?? "CAD")}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {rows.length < total && (
+            <button type="button" class="secondary" disabled={busy} onClick={more}>
+              {at("drill.more", { n: count(Math.min(api.PAGE_SIZE, total - rows.length)) })}
+            </button>
+          )}
+          <DrillCsv range={range} filter={pick.filter} />
+        </>
+      )}
+      <button type="button" class="secondary" onClick={onClose}>
+        {at("drill.close")}
+      </button>
+    </section>
+  );
+}
+
+function DrillCsv({ range, filter }: { range: Range; filter: api.DrillFilter }): JSX.Element {
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <p class="csv">
+      <button
+        type="button"
+        class="secondary"
+        onClick={() => {
+          setError(null);
+          api
+            .downloadCsv("analytics_bookings", range, `analytics_bookings_${range.from}_${range.to}.csv`, false, { ...api.drillQuery(range, filter), page_size: "1000" })
+            .catch(setError);
+        }}
+      >
+        {at("csv.download", { name: at("drill.csvName") })}
+      </button>
+      <ErrorAlert error={error} />
+    </p>
+  );
+}
+
+interface AreaLine {
+  area: string;
+  name: string;
+  names: [string | null | undefined, string | null | undefined]; // en, fr
+  bookings: number;
+  completed: number;
+  cancelled: number;
+  net: number;
+  currency: string;
+}
+
+/** analytics_areas rows (per area × category × currency) → one line per area and currency. */
+const areaName = (a: AreaLine): string => (locale() === "fr" ? a.names[1] : a.names[0]) ?? (a.area === "other" ? at("areas.other") : a.area);
+
+export function byArea(rows: api.AreaRow[], fr: boolean): AreaLine[] {
+  const out = new Map<string, AreaLine>();
+  for (const r of rows) {
+    const key = `${r.area ?? ""}|${r.currency ?? ""}`;
+    let a = out.get(key);
+    if (!a) {
+      const name = (fr ? r.area_name_fr : r.area_name_en) ?? (r.area === "other" ? at("areas.other") : (r.area ?? ""));
+      a = { area: r.area ?? "", name, names: [r.area_name_en, r.area_name_fr], bookings: 0, completed: 0, cancelled: 0, net: 0, currency: r.currency ?? "CAD" };
+      out.set(key, a);
+    }
+    a.bookings += Number(r.bookings ?? 0);
+    a.completed += Number(r.completed ?? 0);
+    a.cancelled += Number(r.cancelled ?? 0);
+    a.net += Number(r.net_cents ?? 0);
+  }
+  // "other" last, the neighbourhoods by bookings
+  return [...out.values()].sort((x, y) => Number(x.area === "other") - Number(y.area === "other") || y.bookings - x.bookings || x.name.localeCompare(y.name));
+}
+
+function AreaSection({ range, onPick }: { range: Range; onPick: (p: Pick) => void }): JSX.Element {
+  const [rows, setRows] = useState<api.AreaRow[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setRows(null);
+    setError(null);
+    api.areas(range).then(setRows, setError);
+  }, [range]);
+  const lines = rows ? byArea(rows, locale() === "fr") : [];
+  const cell = (a: AreaLine, n: number, status: Status | null): JSX.Element =>
+    n === 0 ? (
+      <>0</>
+    ) : (
+      <button
+        type="button"
+        class="link"
+        aria-label={at("drill.openArea", { n: count(n), status: status ? statusText(status) : at("table.total").toLowerCase(), area: a.name })}
+        onClick={() =>
+          onPick({
+            filter: { area: a.area, status: status ?? undefined, currency: a.currency },
+            title: () => (status ? at("drill.titleArea", { status: statusText(status), area: areaName(a) }) : at("drill.titleAreaAll", { area: areaName(a) })),
+          })
+        }
+      >
+        {count(n)}
+      </button>
+    );
+  return (
+    <section aria-labelledby="areas-title">
+      <h2 id="areas-title">{at("areas.title")}</h2>
+      <p class="hint">{at("areas.hint")}</p>
+      <ErrorAlert error={error} />
+      {rows === null && !error && <p role="status">{at("common.loading")}</p>}
+      {rows?.length === 0 && <p>{at("common.noBookings")}</p>}
+      {!!lines.length && (
         <div class="scroll">
-          <table id="drill-table">
-            <caption>{title}</caption>
+          <table id="areas-table">
+            <caption>{at("areas.caption")}</caption>
             <thead>
               <tr>
-                <th scope="col">{at("drill.starts")}</th>
-                <th scope="col">{at("drill.status")}</th>
-                {ops && <th scope="col">{at("drill.provider")}</th>}
-                <th scope="col">{at("drill.service")}</th>
-                <th scope="col">{at("drill.customer")}</th>
-                <th scope="col">{at("drill.price")}</th>
+                <th scope="col">{at("areas.area")}</th>
+                <th scope="col">{at("table.total")}</th>
+                <th scope="col">{statusText("completed")}</th>
+                <th scope="col">{statusText("cancelled")}</th>
+                <th scope="col">{at("money.net_cents")}</th>
               </tr>
             </thead>
             <tbody>
-              {rows.map((b) => (
-                <tr key={b.id}>
-                  <td>{when(b.starts_at, "time_zone" in b && b.time_zone ? b.time_zone : TIME_ZONE)}</td>
-                  <td>{statusText(b.status)}</td>
-                  {ops && <td>{"provider_name" in b ? b.provider_name : ""}</td>}
-                  <td>{b.service_name}</td>
-                  <td>{b.customer_name ?? ""}</td>
-                  <td class="num">{money(b.price_cents, b.currency)}</td>
+              {lines.map((a) => (
+                <tr key={`${a.area}|${a.currency}`}>
+                  <th scope="row">{a.name}</th>
+                  <td class="num">{cell(a, a.bookings, null)}</td>
+                  <td class="num">{cell(a, a.completed, "completed")}</td>
+                  <td class="num">{cell(a, a.cancelled, "cancelled")}</td>
+                  <td class="num">{money(a.net, a.currency)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
-      <button type="button" class="secondary" onClick={onClose}>
-        {at("drill.close")}
-      </button>
     </section>
   );
 }
@@ -494,8 +662,9 @@ function OpsView({ range }: { range: Range }): JSX.Element {
       <ErrorAlert error={error} />
       {(status === null || cash === null) && !error && <p role="status">{at("common.loading")}</p>}
       {status && <StatusSection buckets={status} grain={range.group_by} range={range} rpc="analytics_overview" onPick={setPick} />}
-      {pick && <DrillDown pick={pick} grain={range.group_by} ops onClose={() => setPick(null)} />}
-      {cash && <MoneySection buckets={cash} grain={range.group_by} range={range} rpc="analytics_revenue" />}
+      {pick && <DrillDown pick={pick} range={range} ops onClose={() => setPick(null)} />}
+      {cash && <MoneySection buckets={cash} grain={range.group_by} range={range} rpc="analytics_revenue" onPick={setPick} />}
+      <AreaSection range={range} onPick={setPick} />
       <RefundSection range={range} />
       <FunnelSection range={range} />
       <CohortSection range={range} />
@@ -563,8 +732,8 @@ function ProviderView({ range }: { range: Range }): JSX.Element {
           <PeerSection row={rows[0]} cats={cats} />
           <PerformanceSection range={range} />
           <StatusSection buckets={byStatus(rows)} grain={range.group_by} range={range} rpc="analytics_provider" onPick={setPick} />
-          {pick && <DrillDown pick={pick} grain={range.group_by} ops={false} onClose={() => setPick(null)} />}
-          <MoneySection buckets={byMoney(rows)} grain={range.group_by} range={range} rpc="analytics_provider" />
+          {pick && <DrillDown pick={pick} range={range} ops={false} onClose={() => setPick(null)} />}
+          <MoneySection buckets={byMoney(rows)} grain={range.group_by} range={range} rpc="analytics_provider" onPick={setPick} />
           <RefundSection range={range} />
         </>
       )}

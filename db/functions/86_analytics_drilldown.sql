@@ -1,0 +1,385 @@
+-- The bookings behind a figure (docs/analytics.md, "Drill-down").
+--
+--   internal.analytics_bucket      checks a bucket_start against group_by and tz; the bucket as instants
+--   internal.analytics_drill       the bookings matching the filters, a page (definer: reads the facts)
+--   internal.analytics_bookings    checks the caller and every argument, then reads a page
+--   api.analytics_bookings         ops (every provider, or one) and a provider (its own)
+--
+-- A figure of analytics_overview, _revenue, _provider or _areas is a sum over the rows of
+-- app.analytics_booking_facts (each booking's current vector) whose UTC start hour is in
+-- the range; the drill-down reads the same rows with the same keys (start hour, provider,
+-- category, status, currency, the provider's area now), so the bookings it lists are
+-- exactly the ones a figure counts: as many as a count, and their column adds up to a sum
+-- of money.
+
+create or replace function internal.analytics_bucket(
+    p_bucket_start timestamptz, p_grain text, p_tz text, p_from_ts timestamptz, p_to_ts timestamptz
+)
+returns table (lo timestamptz, hi timestamptz)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_local timestamp;
+begin
+    if p_bucket_start is null then
+        lo := p_from_ts;
+        hi := p_to_ts;
+        return next;
+        return;
+    end if;
+    if p_grain = 'hour' then
+        if pg_catalog.date_trunc('hour', p_bucket_start, 'UTC') <> p_bucket_start then
+            perform internal.fail('invalid_input', 'bucket_start must be the start of an hour (a bucket_start of the figures)');
+        end if;
+        hi := p_bucket_start + interval '1 hour';
+    else
+        v_local := p_bucket_start at time zone p_tz;
+        if pg_catalog.date_trunc(p_grain, v_local) <> v_local then
+            perform internal.fail('invalid_input', pg_catalog.format(
+                'bucket_start must be the start of a %s in %s (a bucket_start of the figures)', p_grain, p_tz
+            ));
+        end if;
+        hi := (v_local + ('1 ' || p_grain)::interval) at time zone p_tz;
+    end if;
+    -- an edge bucket (a week or month that begins before from) counts only the part inside
+    -- the range, as the figures do
+    if hi <= p_from_ts or p_bucket_start >= p_to_ts then
+        perform internal.fail('invalid_input', 'bucket_start must be a bucket of the range from..to');
+    end if;
+    lo := greatest(p_bucket_start, p_from_ts);
+    hi := least(hi, p_to_ts);
+    return next;
+end
+$$;
+comment on function internal.analytics_bucket(timestamptz, text, text, timestamptz, timestamptz) is
+'One bucket of the figures as instants [lo, hi): from bucket_start (checked: the start of an hour, or of a local day, '
+'ISO week or month in tz) to the next, cut at the range''s end; the whole range when bucket_start is null.';
+
+create or replace function internal.analytics_drill(
+    p_provider_id uuid,
+    p_lo timestamptz,
+    p_hi timestamptz,
+    p_tz text,
+    p_status text,
+    p_figure text,
+    p_category_id integer,
+    p_currency text,
+    p_area text,
+    p_area_kind text,
+    p_cell numeric,
+    p_after_start timestamptz,
+    p_after_id uuid,
+    p_page_size integer
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    starts_local timestamp,
+    time_zone text,
+    booking_provider_id uuid,
+    business_name text,
+    booking_area text,
+    area_name_en text,
+    area_name_fr text,
+    booking_category text,
+    service_name text,
+    customer_name text,
+    booking_status text,
+    booking_currency text,
+    booked_cents bigint,
+    lead_minutes bigint,
+    cancelled_by text,
+    cancelled_late boolean,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    net_cents bigint,
+    outstanding_cents bigint,
+    created_at timestamptz,
+    total bigint
+)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    -- whose bookings: a provider's own whatever it names (another id is 403), ops any or all
+    with subject as (
+        select internal.analytics_subject(p_provider_id, false) as id
+    ),
+    facts as (
+        select f.*
+        from subject, app.analytics_booking_facts as f
+        where
+            f.hour >= p_lo and f.hour < p_hi
+            and (subject.id is null or f.provider_id = subject.id)
+            and (p_status is null or f.status = p_status)
+            and (p_category_id is null or f.category_id = p_category_id)
+            and (p_currency is null or f.currency = p_currency)
+            and case p_figure
+                when 'cancelled_by_customer' then f.cancelled_by_customer <> 0
+                when 'cancelled_by_provider' then f.cancelled_by_provider <> 0
+                when 'cancelled_by_ops' then f.cancelled_by_ops <> 0
+                when 'cancelled_by_system' then f.cancelled_by_system <> 0
+                when 'cancelled_late' then f.cancelled_late <> 0
+                when 'captured_cents' then f.captured_cents <> 0
+                when 'refunded_cents' then f.refunded_cents <> 0
+                when 'fees_kept_cents' then f.fees_kept_cents <> 0
+                when 'net_cents' then f.captured_cents <> f.refunded_cents
+                when 'outstanding_cents' then f.outstanding_cents <> 0
+                else true
+            end
+    ),
+    placed as (
+        select pl.*
+        from internal.analytics_place(
+            (select pg_catalog.array_agg(distinct x.provider_id) from facts as x), p_area_kind, p_cell
+        ) as pl
+    ),
+    matched as (
+        select
+            f.*, pl.area, pl.area_name_en, pl.area_name_fr, pg_catalog.lower(b.during) as starts_at,
+            b.service_id, b.customer_id, b.created_at,
+            pg_catalog.count(*) over () as total
+        from facts as f
+        inner join placed as pl on f.provider_id = pl.provider_id
+        inner join app.bookings as b on f.booking_id = b.id
+        where p_area is null or pl.area = p_area
+    )
+    select
+        m.booking_id, m.starts_at, m.starts_at at time zone coalesce(p_tz, p.time_zone), p.time_zone,
+        m.provider_id, p.business_name, m.area, m.area_name_en, m.area_name_fr, k.slug, s.name,
+        u.full_name, m.status, m.currency, m.booked_cents, m.lead_minutes,
+        case
+            when m.cancelled_by_customer <> 0 then 'customer'
+            when m.cancelled_by_provider <> 0 then 'provider'
+            when m.cancelled_by_ops <> 0 then 'ops'
+            when m.cancelled_by_system <> 0 then 'system'
+        end,
+        m.cancelled_late <> 0, m.captured_cents, m.refunded_cents, m.fees_kept_cents,
+        m.captured_cents - m.refunded_cents, m.outstanding_cents, m.created_at, m.total
+    from matched as m
+    inner join app.providers as p on m.provider_id = p.id
+    inner join app.services as s on m.service_id = s.id
+    inner join app.service_categories as k on m.category_id = k.id
+    left join app.users as u on m.customer_id = u.id
+    where p_after_start is null or (m.starts_at, m.booking_id) > (p_after_start, p_after_id)
+    order by m.starts_at, m.booking_id
+    limit p_page_size
+$$;
+comment on function internal.analytics_drill(
+    uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer
+) is
+'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page '
+'in (starts_at, booking_id) order after the key given, each row with the total matching. Definer: it reads '
+'app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: '
+'a provider reads only its own bookings, whatever provider_id it names).';
+
+create or replace function internal.analytics_bookings(
+    p_from date,
+    p_to date,
+    p_tz text,
+    p_group_by text,
+    p_bucket_start timestamptz,
+    p_status text,
+    p_figure text,
+    p_category text,
+    p_currency text,
+    p_provider_id uuid,
+    p_area text,
+    p_cell numeric,
+    p_after_start timestamptz,
+    p_after_id uuid,
+    p_page_size integer
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    starts_local timestamp,
+    time_zone text,
+    booking_provider_id uuid,
+    business_name text,
+    booking_area text,
+    area_name_en text,
+    area_name_fr text,
+    booking_category text,
+    service_name text,
+    customer_name text,
+    booking_status text,
+    booking_currency text,
+    booked_cents bigint,
+    lead_minutes bigint,
+    cancelled_by text,
+    cancelled_late boolean,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    net_cents bigint,
+    outstanding_cents bigint,
+    created_at timestamptz,
+    total bigint
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_subject uuid;
+    v_tz text;
+    v_category integer;
+    v_kind text := 'neighbourhood';
+    v_window record;
+    v_bucket record;
+begin
+    -- the required arguments first, whoever calls
+    perform internal.require(p_from, 'from', 'a date, YYYY-MM-DD');
+    perform internal.require(p_to, 'to', 'a date, YYYY-MM-DD');
+    v_subject := internal.analytics_subject(p_provider_id, false);
+    v_tz := coalesce(
+        p_tz,
+        (select p.time_zone from app.providers as p where p.id = v_subject),
+        'UTC'
+    );
+    select w.* into v_window
+    from internal.analytics_window(p_from, p_to, v_tz,
+        coalesce(p_group_by, 'day')) as w;
+    select b.* into v_bucket
+    from internal.analytics_bucket(p_bucket_start, v_window.grain, v_window.tz,
+        v_window.from_ts, v_window.to_ts) as b;
+    if p_status is not null and p_status not in (
+        'pending_payment', 'confirmed', 'completed', 'no_show', 'cancelled', 'expired'
+    ) then
+        perform internal.fail('invalid_input',
+            'status must be pending_payment, confirmed, completed, no_show, cancelled or expired');
+    end if;
+    if p_figure is not null and p_figure not in (
+        'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
+        'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late', 'captured_cents', 'refunded_cents',
+        'fees_kept_cents', 'net_cents', 'outstanding_cents'
+    ) then
+        perform internal.fail('invalid_input', 'figure must be a figure of the analytics rows, such as '
+            'bookings, cancelled_by_customer, cancelled_late, captured_cents, refunded_cents or net_cents');
+    end if;
+    if p_category is not null then
+        select k.id into v_category from app.service_categories as k where k.slug = p_category;
+        if v_category is null then
+            perform internal.fail('invalid_input', 'category: no such category');
+        end if;
+    end if;
+    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
+        perform internal.fail('invalid_input', 'currency must be a three-letter code such as CAD');
+    end if;
+    -- an area as analytics_areas names it: a grid cell "lat,lng", a neighbourhood's slug, or other
+    if p_area is not null then
+        if p_area ~ '^-?[0-9]+(\.[0-9]+)?,-?[0-9]+(\.[0-9]+)?$' then
+            v_kind := 'grid';
+            perform internal.analytics_cell(p_cell);
+        elsif p_area <> 'other'
+            and not exists (select from app.areas as a where a.slug = p_area) then
+            perform internal.fail('invalid_input',
+                'area must be a neighbourhood of analytics_areas, other, or a grid cell such as 45.52,-73.6');
+        end if;
+    end if;
+    if (p_after_start is null) <> (p_after_id is null) then
+        perform internal.fail('invalid_input', 'after_start and after_id go together (the last row of the previous page)');
+    end if;
+    if p_page_size is null or p_page_size not between 1 and 1000 then
+        perform internal.fail('invalid_input', 'page_size must be from 1 to 1000');
+    end if;
+    return query
+    select d.*
+    from internal.analytics_drill(
+        p_provider_id, v_bucket.lo, v_bucket.hi, v_window.tz, p_status,
+        p_figure, v_category, p_currency, p_area, v_kind,
+        coalesce(p_cell, 0.02), p_after_start, p_after_id,
+        p_page_size
+    ) as d;
+end
+$$;
+comment on function internal.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+) is
+'api.analytics_bookings'' checks (the caller, the range and bucket, each filter, the page) and its page of '
+'internal.analytics_drill.';
+
+create or replace function api.analytics_bookings(
+    "from" date default null,
+    "to" date default null,
+    tz text default null,
+    group_by text default 'day',
+    bucket_start timestamptz default null,
+    status text default null,
+    figure text default null,
+    category text default null,
+    currency text default null,
+    provider_id uuid default null,
+    area text default null,
+    cell_deg numeric default 0.02,
+    after_start timestamptz default null,
+    after_id uuid default null,
+    page_size integer default 100
+)
+returns table (
+    booking_id uuid,
+    starts_at timestamptz,
+    starts_local timestamp,
+    time_zone text,
+    booking_provider_id uuid,
+    business_name text,
+    booking_area text,
+    area_name_en text,
+    area_name_fr text,
+    booking_category text,
+    service_name text,
+    customer_name text,
+    booking_status text,
+    booking_currency text,
+    booked_cents bigint,
+    lead_minutes bigint,
+    cancelled_by text,
+    cancelled_late boolean,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    net_cents bigint,
+    outstanding_cents bigint,
+    created_at timestamptz,
+    total bigint
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select * from internal.analytics_bookings(
+        analytics_bookings."from", analytics_bookings."to", analytics_bookings.tz, analytics_bookings.group_by,
+        analytics_bookings.bucket_start, analytics_bookings.status, analytics_bookings.figure,
+        analytics_bookings.category, analytics_bookings.currency, analytics_bookings.provider_id,
+        analytics_bookings.area, analytics_bookings.cell_deg, analytics_bookings.after_start,
+        analytics_bookings.after_id, analytics_bookings.page_size
+    )
+$$;
+comment on function api.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+) is
+$$The bookings behind a figure of the analytics (ops: every provider, or one; a provider: its own), a page at a time.
+
+Inputs: from, to, tz and group_by as in the figure's call (tz defaults to the provider's own zone, or UTC
+for ops across providers); bucket_start (optional: a row's bucket_start, the bucket at group_by, cut at the
+range's ends; without it the whole range); status (one of the six); figure (optional: only the bookings
+that add to it: cancelled_by_customer, _provider, _ops, _system, cancelled_late, captured_cents,
+refunded_cents, fees_kept_cents, net_cents, outstanding_cents; bookings, booked_cents and lead_minutes keep
+all); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
+(as analytics_areas names it: a neighbourhood's slug, other, or a grid cell "lat,lng" of cell_deg degrees).
+A booking counts in the bucket where its appointment starts, in its current status, in the area where its
+provider is now: the rows are those a figure counts (their number equals a count; their money columns add
+up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
+next page passes the last row's starts_at and booking_id as after_start and after_id. total is the number
+of matching bookings across pages. Each row: the booking, its start (instant and local in tz), its
+provider and area, category, service, customer's name, status and its own figures (booked_cents,
+lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
+Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Errors: 400 invalid_input naming from, to, tz, group_by, bucket_start, status, figure, category,
+currency, area, cell_deg, after_start or page_size; 403 forbidden (another provider's id, or a customer);
+404 not_found (no such provider, or no provider profile).$$;

@@ -1,0 +1,457 @@
+"""The drill-down (api.analytics_bookings) and the areas named after neighbourhoods: on the
+seeded random run, the bookings listed behind a figure of analytics_overview, _provider and
+_areas are as many as the figure counts and their money adds up to its sums; paging; who
+sees which bookings; bad inputs; the neighbourhood polygons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from tests.db.test_analytics import Run, raw_bookings, rows_of, span
+from tests.helpers import booking as bk
+from tests.helpers import catalog
+from tests.helpers.db import acting_as
+from tests.helpers.factories import create_user
+
+TORONTO = ZoneInfo("America/Toronto")
+STATUSES = ["pending_payment", "confirmed", "completed", "no_show", "cancelled", "expired"]
+MONEY = ["booked_cents", "captured_cents", "refunded_cents", "fees_kept_cents", "net_cents"]
+DRILL = (
+    "select * from api.analytics_bookings("
+    '"from" => %(from)s::date, "to" => %(to)s::date, tz => %(tz)s::text, '
+    "group_by => %(group_by)s::text, bucket_start => %(bucket_start)s::timestamptz, "
+    "status => %(status)s::text, figure => %(figure)s::text, category => %(category)s::text, "
+    "currency => %(currency)s::text, provider_id => %(provider_id)s::uuid, area => %(area)s::text, "
+    "cell_deg => %(cell_deg)s::numeric, after_start => %(after_start)s::timestamptz, "
+    "after_id => %(after_id)s::uuid, page_size => %(page_size)s::integer)"
+)
+DEFAULTS: dict[str, Any] = {
+    "tz": None,
+    "group_by": "day",
+    "bucket_start": None,
+    "status": None,
+    "figure": None,
+    "category": None,
+    "currency": None,
+    "provider_id": None,
+    "area": None,
+    "cell_deg": 0.02,
+    "after_start": None,
+    "after_id": None,
+    "page_size": 1000,
+}
+
+
+def drill(db: psycopg.Connection[Any], role: str, sub: Any, **kw: Any) -> list[dict[str, Any]]:
+    with acting_as(db, role, sub):
+        cur = db.execute(DRILL, {**DEFAULTS, **kw})
+        names = [d.name for d in cur.description or []]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def refusal(db: psycopg.Connection[Any], role: str, sub: Any, **kw: Any) -> tuple[Any, str]:
+    with pytest.raises(psycopg.Error) as err:
+        drill(db, role, sub, **kw)
+    return err.value.sqlstate, str(err.value.diag.message_primary)
+
+
+def total(rows: list[dict[str, Any]]) -> int:
+    """The total every row carries (the number of matching bookings), 0 without rows."""
+    assert len({r["total"] for r in rows}) <= 1
+    return rows[0]["total"] if rows else 0
+
+
+# --- the rows behind the figures, on the random run ----------------------------------------
+
+
+@pytest.fixture
+def run(db: psycopg.Connection[Any]) -> Run:
+    """A seeded random run (test_analytics.Run): bookings over about a month and a half."""
+    r = Run(db, seed=86)
+    for _ in range(4):
+        r.book()
+    actions = [r.step() for _ in range(80)]
+    assert {"book", "insert", "cancel", "refund"} <= set(actions)
+    return r
+
+
+def test_the_bookings_behind_each_overview_figure_are_as_many_as_it_counts(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    first, last = span(raw_bookings(db), TORONTO)
+    rng = {"from": first, "to": last, "tz": "America/Toronto"}
+    rows = rows_of(
+        db,
+        "ops",
+        run.ops,
+        "select * from api.analytics_overview(%s, %s, 'America/Toronto', 'week')",
+        first,
+        last,
+    )
+    assert len(rows) >= 4
+    checked = 0
+    for r in rows:
+        key = {
+            **rng,
+            "group_by": "week",
+            "bucket_start": r["bucket_start"],
+            "category": r["category"],
+            "currency": r["currency"],
+        }
+        listed = drill(db, "ops", run.ops, **key)
+        assert len(listed) == total(listed) == r["bookings"], r
+        for m in MONEY:
+            assert sum(b[m] for b in listed) == r[m], (m, r)
+        assert {b["booking_category"] for b in listed} <= {r["category"]}
+        for s in STATUSES:
+            n = total(drill(db, "ops", run.ops, **key, status=s))
+            assert n == (r[s] or 0), (s, r)
+        for f in ("cancelled_by_customer", "cancelled_by_provider", "cancelled_late"):
+            assert total(drill(db, "ops", run.ops, **key, figure=f)) == (r[f] or 0), (f, r)
+        refunded = drill(db, "ops", run.ops, **key, figure="refunded_cents")
+        assert sum(b["refunded_cents"] for b in refunded) == r["refunded_cents"]
+        assert all(b["refunded_cents"] != 0 for b in refunded)
+        checked += 1
+    assert checked == len(rows)
+    # the whole range: every booking, whatever its bucket
+    assert total(drill(db, "ops", run.ops, **rng)) == sum(r["bookings"] for r in rows)
+
+
+def test_a_providers_daily_figures_list_its_own_bookings_in_its_zone(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    shop = run.shops[0]
+    first, last = span(raw_bookings(db), TORONTO)
+    rows = rows_of(
+        db,
+        "provider",
+        shop.owner_id,
+        "select * from api.analytics_provider(%s, %s, 'day')",
+        first,
+        last,
+    )
+    assert rows
+    for r in rows:
+        key = {
+            "from": first,
+            "to": last,
+            "bucket_start": r["bucket_start"],
+            "category": r["category"],
+        }
+        listed = drill(db, "provider", shop.owner_id, **key)
+        assert len(listed) == r["bookings"]
+        assert {b["booking_provider_id"] for b in listed} == {shop.provider_id}
+        assert sum(b["net_cents"] for b in listed) == r["net_cents"]
+        # a local day: each booking starts on it, in the provider's zone
+        assert {b["starts_at"].astimezone(TORONTO).date() for b in listed} == {
+            r["bucket_local"].date()
+        }
+        completed = total(drill(db, "provider", shop.owner_id, **key, status="completed"))
+        assert completed == (r["completed"] or 0)
+
+
+@pytest.mark.parametrize("kind", ["neighbourhood", "grid"])
+def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
+    db: psycopg.Connection[Any], run: Run, kind: str
+) -> None:
+    db.execute(
+        "update app.providers set lat = 45.4590, lng = -73.5710 where id = %s",
+        (run.shops[2].provider_id,),
+    )
+    first, last = span(raw_bookings(db), ZoneInfo("UTC"))
+    rows = rows_of(
+        db,
+        "ops",
+        run.ops,
+        "select * from api.analytics_areas(%s, %s, 'UTC', 0.02, null, %s)",
+        first,
+        last,
+        kind,
+    )
+    assert len({r["area"] for r in rows}) == 2
+    if kind == "neighbourhood":
+        assert {(r["area"], r["area_name_en"], r["area_name_fr"]) for r in rows} == {
+            ("plateau-mont-royal", "Plateau-Mont-Royal", "Plateau-Mont-Royal"),
+            ("verdun", "Verdun", "Verdun"),
+        }
+    for r in rows:
+        listed = drill(
+            db,
+            "ops",
+            run.ops,
+            **{"from": first, "to": last, "tz": "UTC"},
+            area=r["area"],
+            category=r["category"],
+            currency=r["currency"],
+        )
+        assert len(listed) == r["bookings"]
+        assert {b["booking_area"] for b in listed} == {r["area"]}
+        for m in ("captured_cents", "refunded_cents", "net_cents"):
+            assert sum(b[m] for b in listed) == r[m]
+        cancelled = drill(
+            db,
+            "ops",
+            run.ops,
+            **{"from": first, "to": last, "tz": "UTC"},
+            area=r["area"],
+            category=r["category"],
+            status="cancelled",
+        )
+        assert len(cancelled) == (r["cancelled"] or 0)
+
+
+def test_pages_follow_each_other_without_gaps_or_repeats(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    first, last = span(raw_bookings(db), ZoneInfo("UTC"))
+    rng = {"from": first, "to": last, "tz": "UTC"}
+    everything = drill(db, "ops", run.ops, **rng)
+    seen: list[Any] = []
+    after: dict[str, Any] = {}
+    while True:
+        page = drill(db, "ops", run.ops, **rng, **after, page_size=7)
+        if not page:
+            break
+        assert len(page) <= 7 and all(b["total"] == len(everything) for b in page)
+        seen += [b["booking_id"] for b in page]
+        after = {"after_start": page[-1]["starts_at"], "after_id": page[-1]["booking_id"]}
+    assert seen == [b["booking_id"] for b in everything]
+    assert len(set(seen)) == len(everything) > 7
+    assert [b["starts_at"] for b in everything] == sorted(b["starts_at"] for b in everything)
+
+
+# --- buckets ----------------------------------------------------------------------------------
+
+
+def test_a_booking_at_2330_local_is_listed_under_its_local_day(
+    db: psycopg.Connection[Any],
+) -> None:
+    shop = bk.open_shop(db)
+    late = datetime(2026, 6, 10, 23, 30, tzinfo=TORONTO)
+    catalog.add_booking(db, shop.service_id, late)
+    day = datetime(2026, 6, 10, tzinfo=TORONTO)
+    on_day = drill(
+        db,
+        "provider",
+        shop.owner_id,
+        **{"from": "2026-06-01", "to": "2026-06-30"},
+        bucket_start=day,
+    )
+    assert [b["starts_local"] for b in on_day] == [datetime(2026, 6, 10, 23, 30)]
+    next_day = drill(
+        db,
+        "provider",
+        shop.owner_id,
+        **{"from": "2026-06-01", "to": "2026-06-30"},
+        bucket_start=day + timedelta(days=1),
+    )
+    assert next_day == []
+    # the same instant is the 11th in UTC
+    utc = drill(
+        db,
+        "provider",
+        shop.owner_id,
+        **{"from": "2026-06-01", "to": "2026-06-30", "tz": "UTC"},
+        bucket_start=datetime(2026, 6, 11, tzinfo=UTC),
+    )
+    assert len(utc) == 1
+
+
+def test_an_edge_week_lists_only_the_days_inside_the_range(
+    db: psycopg.Connection[Any],
+) -> None:
+    shop = bk.open_shop(db)
+    for d in (8, 10, 14):  # Monday 8 June .. Sunday 14 June
+        catalog.add_booking(db, shop.service_id, datetime(2026, 6, d, 12, tzinfo=TORONTO))
+    rng = {"from": "2026-06-10", "to": "2026-06-30", "group_by": "week"}
+    [fig] = rows_of(
+        db,
+        "provider",
+        shop.owner_id,
+        "select * from api.analytics_provider('2026-06-10', '2026-06-30', 'week')",
+    )
+    assert fig["bookings"] == 2
+    listed = drill(db, "provider", shop.owner_id, **rng, bucket_start=fig["bucket_start"])
+    assert len(listed) == 2
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two(db: psycopg.Connection[Any]) -> tuple[bk.Shop, bk.Shop]:
+    a, b = bk.open_shop(db), bk.open_shop(db)
+    for s in (a, b):
+        catalog.add_booking(db, s.service_id, datetime(2026, 6, 10, 15, tzinfo=TORONTO))
+    return a, b
+
+
+JUNE = {"from": "2026-06-01", "to": "2026-06-30"}
+
+
+def test_a_provider_lists_only_its_own_bookings(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]
+) -> None:
+    a, b = two
+    own = drill(db, "provider", a.owner_id, **JUNE)
+    assert [r["booking_provider_id"] for r in own] == [a.provider_id]
+    assert refusal(db, "provider", a.owner_id, **JUNE, provider_id=b.provider_id) == (
+        "PT403",
+        "provider_id: a provider may read only its own figures",
+    )
+    # through the definer too: it checks the caller itself
+    with pytest.raises(psycopg.Error) as err:
+        rows_of(
+            db,
+            "provider",
+            a.owner_id,
+            "select * from internal.analytics_drill(%s, '2026-06-01', '2026-07-01', 'UTC', null, "
+            "null, null, null, null, 'neighbourhood', 0.02, null, null, 10)",
+            b.provider_id,
+        )
+    assert err.value.sqlstate == "PT403"
+
+
+def test_ops_list_every_providers_bookings_or_one(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop]
+) -> None:
+    ops = create_user(db, "ops")
+    assert {r["booking_provider_id"] for r in drill(db, "ops", ops, **JUNE)} == {
+        two[0].provider_id,
+        two[1].provider_id,
+    }
+    one = drill(db, "ops", ops, **JUNE, provider_id=two[1].provider_id)
+    assert [r["booking_provider_id"] for r in one] == [two[1].provider_id]
+
+
+@pytest.mark.parametrize("role", ["customer", "anon"])
+def test_customers_and_anonymous_callers_cannot_list_bookings(
+    db: psycopg.Connection[Any], two: tuple[bk.Shop, bk.Shop], role: str
+) -> None:
+    sub = create_user(db, "customer") if role == "customer" else None
+    state, _ = refusal(db, role, sub, **JUNE)
+    assert state == "42501"  # no execute grant: PostgREST answers 401/403
+
+
+# --- bad inputs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        (
+            {"bucket_start": datetime(2026, 6, 10, 15, tzinfo=TORONTO)},
+            "bucket_start must be the start of a day",
+        ),
+        (
+            {"bucket_start": datetime(2026, 7, 10, tzinfo=TORONTO)},
+            "bucket_start must be a bucket of the range",
+        ),
+        ({"group_by": "year"}, "group_by must be"),
+        ({"status": "paid"}, "status must be"),
+        ({"figure": "providers"}, "figure must be"),
+        ({"category": "nope"}, "category: no such category"),
+        ({"currency": "cad"}, "currency must be"),
+        ({"area": "the-moon"}, "area must be"),
+        ({"area": "45.52,-73.6", "cell_deg": 5}, "cell_deg must be"),
+        (
+            {"after_id": "00000000-0000-0000-0000-000000000000"},
+            "after_start and after_id go together",
+        ),
+        ({"page_size": 0}, "page_size must be"),
+        ({"tz": "Mars/Base"}, "tz must be"),
+        ({"from": "2026-07-01"}, "from must be on or before to"),
+    ],
+)
+def test_a_bad_argument_is_a_400_naming_it(
+    db: psycopg.Connection[Any], kw: dict[str, Any], message: str
+) -> None:
+    ops = create_user(db, "ops")
+    state, got = refusal(db, "ops", ops, **{**JUNE, "tz": "America/Toronto", **kw})
+    assert state == "PT400"
+    assert got.startswith(message), got
+
+
+# --- the neighbourhoods ----------------------------------------------------------------------
+
+
+def test_the_polygons_are_valid_and_do_not_overlap(db: psycopg.Connection[Any]) -> None:
+    n, invalid = db.execute(
+        "select count(*), count(*) filter (where not extensions.st_isvalid(boundary)) from app.areas"
+    ).fetchone()  # type: ignore[misc]
+    assert n >= 15 and invalid == 0
+    overlaps = db.execute(
+        """
+        select a.slug, b.slug from app.areas a join app.areas b on a.slug < b.slug
+        where extensions.st_area(extensions.st_intersection(a.boundary, b.boundary)::extensions.geography) > 1
+        """
+    ).fetchall()
+    assert overlaps == []
+    # each centre lies in its own polygon, and each polygon spans about a neighbourhood
+    rows = db.execute(
+        "select slug, extensions.st_covers(boundary, centre), "
+        "extensions.st_area(boundary::extensions.geography) / 1e6 from app.areas"
+    ).fetchall()
+    assert all(inside for _, inside, _ in rows)
+    assert all(0.3 < km2 < 20 for _, _, km2 in rows), rows
+
+
+def test_a_provider_is_placed_in_the_neighbourhood_covering_it_else_other(
+    db: psycopg.Connection[Any],
+) -> None:
+    shop = bk.open_shop(db)  # on the Plateau
+    catalog.add_booking(db, shop.service_id, datetime(2026, 6, 10, 15, tzinfo=TORONTO))
+    ops = create_user(db, "ops")
+
+    def where() -> list[tuple[Any, ...]]:
+        rows = rows_of(
+            db,
+            "ops",
+            ops,
+            "select * from api.analytics_areas('2026-06-01', '2026-06-30', area_kind => 'neighbourhood')",
+        )
+        return [(r["area"], r["area_name_fr"], r["bookings"]) for r in rows]
+
+    assert where() == [("plateau-mont-royal", "Plateau-Mont-Royal", 1)]
+    for lat, lng, expected in [
+        (45.5075, -73.5545, ("old-montreal", "Vieux-Montréal", 1)),
+        (45.4870, -73.5730, ("little-burgundy", "Petite-Bourgogne", 1)),
+        (45.7000, -73.4000, ("other", None, 1)),  # Repentigny: outside every polygon
+    ]:
+        db.execute(
+            "update app.providers set lat = %s, lng = %s where id = %s",
+            (lat, lng, shop.provider_id),
+        )
+        assert where() == [expected]
+        [listed] = drill(db, "ops", ops, **JUNE, area=expected[0])
+        assert listed["area_name_fr"] == expected[1]
+    with pytest.raises(psycopg.Error) as err:
+        rows_of(
+            db,
+            "ops",
+            ops,
+            "select * from api.analytics_areas('2026-06-01', '2026-06-30', area_kind => 'city')",
+        )
+    assert err.value.diag.message_primary == "area_kind must be grid or neighbourhood"
+
+
+def test_each_seed_neighbourhood_centre_is_in_a_polygon_of_its_own(
+    db: psycopg.Connection[Any],
+) -> None:
+    from db.seed import NEIGHBOURHOODS
+
+    slugs = []
+    for _name, lat, lng, _ in NEIGHBOURHOODS:
+        rows = db.execute(
+            "select slug from app.areas where extensions.st_covers(boundary, "
+            "extensions.st_setsrid(extensions.st_makepoint(%s, %s), 4326))",
+            (lng, lat),
+        ).fetchall()
+        assert len(rows) == 1, (_name, rows)
+        slugs.append(rows[0][0])
+    assert len(set(slugs)) == len(NEIGHBOURHOODS)
