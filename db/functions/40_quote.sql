@@ -695,8 +695,13 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
--- Custom plans: the candidate query's plan depends on the slabs and the point.
-set plan_cache_mode = force_custom_plan
+-- Generic plans, made once per session: the candidate query is the same nested
+-- loop whatever the slabs and the point (the slabs as a function scan, each
+-- probing the search key's index, the provider by its key), and planning it
+-- afresh each round cost more than running it: a quote makes ~7 rounds at 10k
+-- providers, and custom plans were half of its CPU (issue 24, measured with
+-- identical offers). Step 1 keeps its own custom plans.
+set plan_cache_mode = force_generic_plan
 as $$
 -- Rounds of falling thresholds. For each threshold the offers that can reach
 -- it are read through the search-key index (app.services.search_key:
