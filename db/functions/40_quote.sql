@@ -480,7 +480,11 @@ as $$
 -- the circle). After 20 prices without one, the cheapest offer within the
 -- radius is read directly. The probe stays an `exists` apart from that last
 -- query: as min() it is planned as the price index's ordered scan of the whole
--- category (7x slower at 1M, measured).
+-- category (7x slower at 1M, measured). The provider's location is read by its
+-- primary key, one offer at a time (a scalar subquery, not a join): joined,
+-- the planner took the key scan's estimate of one row at its word and probed
+-- the providers' location index for the whole circle instead, 8,558 providers
+-- read for one offer on the 10k dataset (issue 24).
 declare
     -- double precision, as the probe's bound has always been (the plans are
     -- those measured with it)
@@ -495,7 +499,6 @@ begin
         if exists (
             select
             from app.services as s
-            inner join app.providers as p on s.provider_id = p.id
             where
                 s.category_id = p_category_id
                 and s.search_key is not null
@@ -504,7 +507,9 @@ begin
                     extensions.st_x(p_point::extensions.geometry),
                     p_radius_m, -1, 2, v_price
                 )
-                and extensions.st_dwithin(p.location, p_point, p_radius_m)
+                and extensions.st_dwithin(
+                    (select p.location from app.providers as p where p.id = s.provider_id), p_point, p_radius_m
+                )
         ) then
             return v_price;
         end if;
@@ -512,7 +517,6 @@ begin
     if v_price is not null then
         select min(s.price_cents) into v_min_price
         from app.services as s
-        inner join app.providers as p on s.provider_id = p.id
         where
             s.category_id = p_category_id
             and s.search_key is not null
@@ -521,7 +525,9 @@ begin
                 extensions.st_x(p_point::extensions.geometry),
                 p_radius_m, -1, 2, 'infinity'
             )
-            and extensions.st_dwithin(p.location, p_point, p_radius_m);
+            and extensions.st_dwithin(
+                (select p.location from app.providers as p where p.id = s.provider_id), p_point, p_radius_m
+            );
     end if;
     return v_min_price;
 end
@@ -689,8 +695,13 @@ returns table (
 language plpgsql
 stable
 set search_path = ''
--- Custom plans: the candidate query's plan depends on the slabs and the point.
-set plan_cache_mode = force_custom_plan
+-- Generic plans, made once per session: the candidate query is the same nested
+-- loop whatever the slabs and the point (the slabs as a function scan, each
+-- probing the search key's index, the provider by its key), and planning it
+-- afresh each round cost more than running it: a quote makes ~7 rounds at 10k
+-- providers, and custom plans were half of its CPU (issue 24, measured with
+-- identical offers). Step 1 keeps its own custom plans.
+set plan_cache_mode = force_generic_plan
 as $$
 -- Rounds of falling thresholds. For each threshold the offers that can reach
 -- it are read through the search-key index (app.services.search_key:
