@@ -975,26 +975,26 @@ Errors: 403 forbidden (not ops).';
 
 
 --
--- Name: confirm_booking(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+-- Name: confirm_booking(uuid, uuid, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.confirm_booking(quote_id uuid DEFAULT NULL::uuid, provider_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+CREATE FUNCTION api.confirm_booking(quote_id uuid DEFAULT NULL::uuid, provider_id uuid DEFAULT NULL::uuid, save_card boolean DEFAULT NULL::boolean) RETURNS jsonb
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-    select internal.confirm_booking(quote_id, provider_id)
+    select internal.confirm_booking(quote_id, provider_id, coalesce(save_card, false))
 $$;
 
 
 --
--- Name: FUNCTION confirm_booking(quote_id uuid, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION confirm_booking(quote_id uuid, provider_id uuid, save_card boolean); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.confirm_booking(quote_id uuid, provider_id uuid) IS 'Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
+COMMENT ON FUNCTION api.confirm_booking(quote_id uuid, provider_id uuid, save_card boolean) IS 'Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
 
 Holds are limited: 5 at once per account (1, held 5 minutes, until the account''s email is confirmed), and 10 at once from one client network (an IPv4 address or an IPv6 /64), whichever accounts made them. Paying for a hold, or its lapse, frees its place.
 
-Inputs: quote_id and provider_id (one of the quote''s offers). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
+Inputs: quote_id and provider_id (one of the quote''s offers); save_card (optional, default false): with a deposit, the customer consents to the card that pays the deposit being saved (Stripe setup_future_usage=off_session) and charged off-session for the balance once the booking is completed (without it, the balance is paid at the venue). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
 Returns the booking (status pending_payment, hold_expires_at) and its payment; the PaymentIntent''s client_secret appears in GET /rpc/booking_payment once the worker has created it. Confirming again while you hold the same slot returns that same booking.
 Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds (per account or per network).';
 
@@ -2001,6 +2001,32 @@ The provider becomes inactive: it leaves the quote, available_slots and the publ
 Its existing bookings are kept (holds may still be paid, confirmed appointments still happen): ops force-cancel those that must not (ops_force_cancel, refunding in full). The answer counts them (live_bookings).
 Written to the audit log with the reason and the request id.
 Errors: 400 invalid_input (missing provider_id or reason, reason over 500 characters); 403 forbidden (not ops); 404 not_found; 409 conflict (already suspended).';
+
+
+--
+-- Name: pay_balance(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.pay_balance(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.pay_balance(pay_balance.booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION pay_balance(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.pay_balance(booking_id uuid) IS 'Pay your booking''s balance now, when charging it to your saved card failed (customer only).
+
+GET /rpc/pay_balance?booking_id=... returns the balance (balance_cents, its taxes, balance_status due),
+failure_code (authentication_required, card_declined, ...) and the PaymentIntent''s client_secret: confirm it
+with Stripe.js (confirmCardPayment, with the same card and its authentication, or another card). The booking
+shows balance_status paid once Stripe reports the payment.
+Errors: 400 invalid_input (booking_id missing); 404 not_found (not your booking); 409 balance_not_due (nothing
+to pay now: no card charge failed, or it is paid).';
 
 
 --
@@ -5567,6 +5593,37 @@ COMMENT ON FUNCTION internal.apply_account_event(p_event jsonb) IS 'Apply an acc
 
 
 --
+-- Name: apply_balance_intent_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.apply_balance_intent_event(p_type text, p_intent jsonb) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+    v_booking_id uuid;
+begin
+    if coalesce(p_intent -> 'metadata' ->> 'balance_of', '')
+        !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+        return 'balance intent without a booking';
+    end if;
+    v_booking_id := (p_intent -> 'metadata' ->> 'balance_of')::uuid;
+    if p_type in ('payment_intent.succeeded', 'payment_intent.payment_failed') then
+        return internal.record_balance_intent(v_booking_id, p_intent);
+    end if;
+    return 'ignored';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION apply_balance_intent_event(p_type text, p_intent jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.apply_balance_intent_event(p_type text, p_intent jsonb) IS 'A payment_intent.* event of a balance PaymentIntent (metadata balance_of = the booking).';
+
+
+--
 -- Name: apply_dispute_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5760,7 +5817,11 @@ begin
         end if;
         v_captured := v_received::integer;
         update app.payments as p
-        set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
+        set
+            status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now(),
+            -- the card and Customer it is saved to (setup_future_usage): the balance's (63_balance_card.sql)
+            stripe_payment_method_id = p_intent ->> 'payment_method',
+            stripe_customer_id = coalesce(p_intent ->> 'customer', p.stripe_customer_id)
         where p.id = v_payment.id;
         if v_booking.status = 'pending_payment' then
             perform internal.transition_booking(v_booking.id, 'confirmed', 'system');
@@ -5906,6 +5967,50 @@ $$;
 
 COMMENT ON FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer) IS 'The window a provider''s recurring availability can be booked in: now to now + its
 largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
+
+
+--
+-- Name: balance_charge_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.balance_charge_action(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'booking_id', b.id,
+        'customer_id', b.customer_id,
+        'amount_cents', bp.amount_cents,
+        'currency', pg_catalog.lower(p.currency),
+        'stripe_customer_id', p.stripe_customer_id,
+        'stripe_payment_method_id', p.stripe_payment_method_id,
+        'stripe_payment_intent_id', bp.stripe_payment_intent_id,
+        -- the deposit's destination, and what is left of the commission after its fee
+        'transfer_destination', p.transfer_destination,
+        'application_fee_cents', case
+            when p.transfer_destination is null then 0
+            else least(greatest(b.commission_cents - p.application_fee_cents, 0), bp.amount_cents)
+        end,
+        'action', case when bp.method = 'card' and bp.status = 'pending' then 'charge' else 'skip' end,
+        'reason', case
+            when bp.method = 'card' and bp.status = 'pending' then 'the balance is due on the saved card'
+            else pg_catalog.format('the balance is %s (%s): nothing to charge', bp.status, bp.method)
+        end
+    )
+    from app.balance_payments as bp
+    inner join app.bookings as b on bp.booking_id = b.id
+    inner join app.payments as p on b.id = p.booking_id
+    where bp.booking_id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION balance_charge_action(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.balance_charge_action(p_booking_id uuid) IS 'payment.charge_balance: charge or skip (with the reason), and what the off-session PaymentIntent is made of:
+the amount, the saved card and Customer, the deposit''s destination and the rest of the commission as its fee.
+Definer: the worker role reads no app table.';
 
 
 --
@@ -7569,6 +7674,7 @@ begin
         for no key update skip locked
     loop
         perform internal.transition_booking(v_id, 'completed', 'system');
+        perform internal.start_balance_charge(v_id);
         v_count := v_count + 1;
     end loop;
     return v_count;
@@ -7584,10 +7690,10 @@ COMMENT ON FUNCTION internal.complete_due_bookings(p_limit integer) IS 'Complete
 
 
 --
--- Name: confirm_booking(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: confirm_booking(uuid, uuid, boolean); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid) RETURNS jsonb
+CREATE FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid, p_save_card boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -7614,7 +7720,10 @@ begin
 
     -- step 1: the same key and body return the first answer
     if v_key is not null then
-        v_result := internal.idempotency_claim(v_customer, v_key, p_quote_id::text || ':' || p_provider_id::text);
+        v_result := internal.idempotency_claim(
+            v_customer, v_key,
+            p_quote_id::text || ':' || p_provider_id::text || case when p_save_card then ':save_card' else '' end
+        );
         if v_result is not null then
             return v_result;
         end if;
@@ -7654,6 +7763,10 @@ begin
             v_customer, v_item, v_during, v_blocked, v_email_confirmed, v_network
         );
         perform internal.confirm_start_payment(v_booking_id, v_item);
+        -- the customer's consent to charge the balance to this card after completion
+        -- (63_balance_card.sql): only a deposit leaves a balance
+        update app.payments as p set save_card = true
+        where p.booking_id = v_booking_id and p_save_card and v_item.deposit_cents > 0;
     end if;
     v_result := internal.booking_json(v_booking_id, true);
 
@@ -7667,10 +7780,11 @@ $$;
 
 
 --
--- Name: FUNCTION confirm_booking(p_quote_id uuid, p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION confirm_booking(p_quote_id uuid, p_provider_id uuid, p_save_card boolean); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid) IS 'Turn a quoted offer into a hold awaiting payment (and its payment request), serialised per provider.
+COMMENT ON FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid, p_save_card boolean) IS 'Turn a quoted offer into a hold awaiting payment (and its payment request), serialised per provider.
+p_save_card: the customer consents to the balance after a deposit being charged to the card off-session.
 Definer: writes bookings, payments and the queue for a customer who may do none of that directly.';
 
 
@@ -8092,6 +8206,10 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('balance_payments_status_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_venue_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_cents_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('stripe_customers_pkey', 'internal_error', 'the Stripe customer could not be recorded'),
+        ('stripe_customers_user_id_fkey', 'not_found', 'no such user'),
+        ('stripe_customers_stripe_customer_id_key', 'internal_error', 'the Stripe customer could not be recorded'),
+        ('stripe_customers_stripe_customer_id_check', 'internal_error', 'the Stripe customer could not be recorded'),
         -- Stripe Connect (55_connect.sql; written by definers only)
         ('payout_accounts_pkey', 'internal_error', 'the payout account could not be recorded'),
         ('payout_accounts_provider_id_fkey', 'not_found', 'the provider does not exist'),
@@ -8831,6 +8949,10 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('already_reviewed', 409, 'The booking already has a review; change it with edit_review.'),
         ('edit_window_closed', 409, 'The review was written more than 14 days ago and can no longer be changed.'),
         ('already_replied', 409, 'The review already has the provider''s reply (one reply per review).'),
+        (
+            'balance_not_due', 409,
+            'The booking has no balance to pay now: no charge of it to the saved card failed, or it is paid.'
+        ),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         (
@@ -9768,6 +9890,10 @@ begin
         perform internal.fail('invalid_transition', 'a booking can be marked only once it has started');
     end if;
     perform internal.transition_booking(p_booking_id, p_outcome, 'provider');
+    if p_outcome = 'completed' then
+        -- the balance, charged to the saved card if the customer consented (63_balance_card.sql)
+        perform internal.start_balance_charge(p_booking_id);
+    end if;
     return internal.booking_json(p_booking_id);
 end
 $$;
@@ -10265,6 +10391,7 @@ CREATE FUNCTION internal.notification_events() RETURNS TABLE(event text, categor
         ('booking_reminder', 'reminders', b.keys),
         ('review_received', 'booking_updates', b.keys || array['stars']),
         ('payment_receipt', 'booking_updates', b.keys || array['receipt']),
+        ('balance_due', 'booking_updates', b.keys || array['balance_cents', 'failure_code']),
         ('dispute_opened', 'booking_updates', b.keys || array['dispute']),
         ('dispute_closed', 'booking_updates', b.keys || array['dispute']),
         -- a waitlist opening: not the recipient's booking, so no booking_id
@@ -11140,6 +11267,7 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
         ('analytics_revenue', 'tz'),
         ('analytics_today', 'provider_id'),
         ('analytics_today', 'tz'),
+        ('confirm_booking', 'save_card'),
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
         ('edit_review', 'body'),
@@ -11900,6 +12028,45 @@ Definer: writes the providers'' private columns and the audit log.';
 
 
 --
+-- Name: pay_balance(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.pay_balance(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.balance_payments;
+begin
+    perform internal.require(p_booking_id, 'booking_id');
+    if not exists (
+        select from app.bookings as b where b.id = p_booking_id and b.customer_id = auth.uid()
+    ) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    select * into v_row from app.balance_payments as bp where bp.booking_id = p_booking_id;
+    if not found or v_row.status <> 'due' or v_row.client_secret is null then
+        perform internal.fail('balance_not_due', 'this booking has no balance to pay now');
+    end if;
+    return pg_catalog.jsonb_build_object(
+        'booking_id', p_booking_id,
+        'stripe_payment_intent_id', v_row.stripe_payment_intent_id,
+        'client_secret', v_row.client_secret,
+        'failure_code', v_row.failure_code
+    ) || internal.balance_due_json(p_booking_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION pay_balance(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.pay_balance(p_booking_id uuid) IS 'The balance PaymentIntent a failed off-session charge left, for its own customer to confirm on session.
+Definer: the client secret is not readable otherwise.';
+
+
+--
 -- Name: payment_cancel_action(uuid, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -12008,6 +12175,12 @@ CREATE FUNCTION internal.payment_intent_request(p_payment_id uuid) RETURNS jsonb
         -- a destination charge (55_connect.sql): the provider's account and the commission
         'transfer_destination', p.transfer_destination,
         'application_fee_cents', p.application_fee_cents,
+        -- the customer's consent to save the card for the balance (63_balance_card.sql),
+        -- and its Stripe Customer if one was made already
+        'save_card', p.save_card,
+        'stripe_customer_id', (
+            select c.stripe_customer_id from app.stripe_customers as c where c.user_id = b.customer_id
+        ),
         -- create an intent only for a booking still awaiting payment
         'wanted', b.status = 'pending_payment' and p.status = 'pending'
     )
@@ -13751,6 +13924,9 @@ begin
     -- Connect's account events (55_connect.sql); everything else: payments and refunds
     v_outcome := case
         when v_event ->> 'type' like 'account.%' then internal.apply_account_event(v_event)
+        -- the balance charged to the saved card (63_balance_card.sql)
+        when v_event ->> 'type' like 'payment_intent.%' and (v_event -> 'data' -> 'object' -> 'metadata') ? 'balance_of'
+            then internal.apply_balance_intent_event(v_event ->> 'type', v_event -> 'data' -> 'object')
         else internal.process_stripe_event(v_event)
     end;
     update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;
@@ -14073,6 +14249,91 @@ COMMENT ON FUNCTION internal.reconcile_snapshot(p_since timestamp with time zone
 
 
 --
+-- Name: record_balance_intent(uuid, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_balance_intent(p_booking_id uuid, p_intent jsonb) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.balance_payments;
+    v_status text := p_intent ->> 'status';
+    v_error jsonb := coalesce(p_intent -> 'last_payment_error', '{}'::jsonb);
+    v_received bigint := coalesce(p_intent ->> 'amount_received', p_intent ->> 'amount')::bigint;
+    v_customer uuid;
+begin
+    select * into v_row from app.balance_payments as bp where bp.booking_id = p_booking_id for update;
+    if not found or v_row.method <> 'card' then
+        return 'no card balance for this booking';
+    end if;
+    if v_row.stripe_payment_intent_id is not null and v_row.stripe_payment_intent_id <> p_intent ->> 'id' then
+        return 'another intent: ignored';
+    end if;
+    if v_row.status = 'succeeded' then
+        return 'balance already paid';
+    end if;
+    update app.balance_payments as bp
+    set
+        stripe_payment_intent_id = p_intent ->> 'id',
+        client_secret = coalesce(p_intent ->> 'client_secret', bp.client_secret),
+        updated_at = pg_catalog.now()
+    where bp.booking_id = p_booking_id;
+    if v_status = 'succeeded' then
+        if v_received is distinct from v_row.amount_cents::bigint then
+            raise exception 'balance of booking %: Stripe took % cents, % were due', p_booking_id, v_received, v_row.amount_cents;
+        end if;
+        update app.balance_payments as bp
+        set status = 'succeeded', client_secret = null, failure_code = null, failure_reason = null
+        where bp.booking_id = p_booking_id;
+        perform internal.audit(
+            'payment.balance_charged', 'app.bookings', p_booking_id::text, null,
+            pg_catalog.jsonb_build_object('stripe_payment_intent_id', p_intent ->> 'id', 'amount_cents', v_row.amount_cents)
+        );
+        return 'balance charged';
+    end if;
+    if v_status in ('requires_payment_method', 'requires_action', 'requires_confirmation')
+        and (v_row.status = 'pending' or v_error <> '{}'::jsonb) then
+        update app.balance_payments as bp
+        set
+            status = 'due',
+            failure_code = coalesce(v_error ->> 'decline_code', v_error ->> 'code', bp.failure_code),
+            failure_reason = pg_catalog.left(coalesce(v_error ->> 'message', bp.failure_reason), 500)
+        where bp.booking_id = p_booking_id;
+        if v_row.status = 'pending' then
+            select b.customer_id into strict v_customer from app.bookings as b where b.id = p_booking_id;
+            perform internal.notify(
+                'balance_due', v_customer, 'balance_due:' || p_booking_id::text,
+                internal.booking_event_data(p_booking_id) || pg_catalog.jsonb_build_object(
+                    'balance_cents', v_row.amount_cents,
+                    'failure_code', coalesce(v_error ->> 'decline_code', v_error ->> 'code', 'card_declined')
+                )
+            );
+            perform internal.audit(
+                'payment.balance_due', 'app.bookings', p_booking_id::text, null,
+                pg_catalog.jsonb_build_object(
+                    'stripe_payment_intent_id', p_intent ->> 'id',
+                    'failure_code', coalesce(v_error ->> 'decline_code', v_error ->> 'code')
+                )
+            );
+        end if;
+        return 'balance due: the customer was asked to pay';
+    end if;
+    return pg_catalog.format('balance intent %s: waiting', coalesce(v_status, 'without status'));
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_balance_intent(p_booking_id uuid, p_intent jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_balance_intent(p_booking_id uuid, p_intent jsonb) IS 'Worker and webhook entry point: the balance PaymentIntent''s state. succeeded settles the balance (card);
+a failed off-session attempt (requires_payment_method, requires_action) makes it due and emails the customer
+a link to pay on session (once). Idempotent; never moves a paid balance back. Definer: as above.';
+
+
+--
 -- Name: record_payment_failure(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -14312,6 +14573,35 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.record_refund(p_refund_id uuid, p_stripe_refund_id text, p_status text, p_failure text) IS 'Worker entry point: store a Stripe refund''s id and status (idempotent). Definer: as above.';
+
+
+--
+-- Name: record_stripe_customer(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_stripe_customer(p_user_id uuid, p_stripe_customer_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_customer text;
+begin
+    insert into app.stripe_customers (user_id, stripe_customer_id)
+    values (p_user_id, p_stripe_customer_id)
+    on conflict (user_id) do nothing;
+    -- the first one stays (the worker creates it under a key derived from the user)
+    select c.stripe_customer_id into strict v_customer from app.stripe_customers as c where c.user_id = p_user_id;
+    return v_customer;
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_stripe_customer(p_user_id uuid, p_stripe_customer_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_stripe_customer(p_user_id uuid, p_stripe_customer_id text) IS 'Worker entry point: the user''s Stripe Customer (created once under the key customer:<user id>); returns
+the one kept. Definer: the worker role writes no app table.';
 
 
 --
@@ -15568,6 +15858,55 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.slot_is_free_except(p_booking_id uuid, p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) IS 'Whether p_blocked is free for booking p_booking_id: slot_is_free, ignoring that booking itself.';
+
+
+--
+-- Name: start_balance_charge(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.start_balance_charge(p_booking_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- Called when a booking completes. With the customer's consent and a saved card, the
+-- balance is charged off-session: the row (card, pending) and the worker's message
+-- commit together. Without consent, or with the balance already settled (paid at the
+-- venue), nothing happens: the provider collects it at the venue.
+declare
+    v_booking app.bookings;
+    v_payment app.payments;
+    v_rem record;
+begin
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id;
+    if not found or not v_payment.save_card or v_payment.status <> 'succeeded'
+        or v_payment.stripe_customer_id is null or v_payment.stripe_payment_method_id is null then
+        return false;
+    end if;
+    select * into v_rem from internal.booking_remainder(v_booking);
+    if not found then
+        return false;
+    end if;
+    insert into app.balance_payments (booking_id, method, status, base_cents, gst_cents, qst_cents, amount_cents)
+    values (p_booking_id, 'card', 'pending', v_rem.base_cents, v_rem.gst_cents, v_rem.qst_cents, v_rem.total_cents)
+    on conflict (booking_id) do nothing;
+    if not found then
+        return false;
+    end if;
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'payment.charge_balance', 'booking_id', p_booking_id
+    ));
+    return true;
+end
+$$;
+
+
+--
+-- Name: FUNCTION start_balance_charge(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.start_balance_charge(p_booking_id uuid) IS 'On completion: with the customer''s consent and a saved card, record the balance as being charged to the
+card and ask the worker to charge it off-session (once per booking). Returns whether it did.';
 
 
 --
@@ -19907,6 +20246,9 @@ CREATE TABLE app.balance_payments (
     marked_by uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    client_secret text,
+    failure_code text,
+    failure_reason text,
     CONSTRAINT balance_payments_cents_check CHECK (((base_cents > 0) AND (gst_cents >= 0) AND (qst_cents >= 0) AND (amount_cents = ((base_cents + gst_cents) + qst_cents)))),
     CONSTRAINT balance_payments_method_check CHECK ((method = ANY (ARRAY['venue'::text, 'card'::text]))),
     CONSTRAINT balance_payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'due'::text, 'succeeded'::text]))),
@@ -19942,6 +20284,20 @@ COMMENT ON COLUMN app.balance_payments.status IS 'pending: being charged; due: t
 --
 
 COMMENT ON COLUMN app.balance_payments.marked_by IS 'The provider''s owner who marked it paid at the venue.';
+
+
+--
+-- Name: COLUMN balance_payments.client_secret; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.client_secret IS 'The balance PaymentIntent''s client secret: the customer confirms it on session when the card charge failed (due).';
+
+
+--
+-- Name: COLUMN balance_payments.failure_code; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.failure_code IS 'Why the off-session charge failed (Stripe''s code: authentication_required, card_declined, ...).';
 
 
 --
@@ -20165,6 +20521,9 @@ CREATE TABLE app.payments (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     transfer_destination text,
     application_fee_cents integer DEFAULT 0 NOT NULL,
+    save_card boolean DEFAULT false NOT NULL,
+    stripe_customer_id text,
+    stripe_payment_method_id text,
     CONSTRAINT payments_amount_cents_check CHECK ((amount_cents > 0)),
     CONSTRAINT payments_application_fee_cents_check CHECK ((((application_fee_cents >= 0) AND (application_fee_cents <= amount_cents)) AND ((transfer_destination IS NOT NULL) OR (application_fee_cents = 0)))),
     CONSTRAINT payments_captured_cents_check CHECK ((captured_cents >= 0)),
@@ -20193,6 +20552,27 @@ COMMENT ON COLUMN app.payments.transfer_destination IS 'The provider''s connecte
 --
 
 COMMENT ON COLUMN app.payments.application_fee_cents IS 'The platform''s commission taken from this charge (application_fee_amount).';
+
+
+--
+-- Name: COLUMN payments.save_card; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.save_card IS 'The customer consented, when booking, to the balance being charged to this card off-session after completion.';
+
+
+--
+-- Name: COLUMN payments.stripe_customer_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.stripe_customer_id IS 'The Stripe Customer the card is saved to (save_card only).';
+
+
+--
+-- Name: COLUMN payments.stripe_payment_method_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.stripe_payment_method_id IS 'The card that paid (pm_...), from payment_intent.succeeded.';
 
 
 --
@@ -20315,6 +20695,27 @@ COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes
 --
 
 COMMENT ON COLUMN app.refunds.fee_refund_cents IS 'What this refund gives back of the platform''s fee (refund_application_fee, proportional).';
+
+
+--
+-- Name: stripe_customers; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.stripe_customers (
+    user_id uuid NOT NULL,
+    stripe_customer_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stripe_customers_stripe_customer_id_check CHECK ((stripe_customer_id ~ '^cus_[A-Za-z0-9]{1,100}$'::text))
+);
+
+ALTER TABLE ONLY app.stripe_customers FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE stripe_customers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.stripe_customers IS 'A user''s Stripe Customer (cus_...), created once by the worker when the user first saves a card.';
 
 
 --
@@ -21235,6 +21636,22 @@ ALTER TABLE ONLY app.service_categories
 
 ALTER TABLE ONLY app.services
     ADD CONSTRAINT services_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: stripe_customers stripe_customers_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.stripe_customers
+    ADD CONSTRAINT stripe_customers_pkey PRIMARY KEY (user_id);
+
+
+--
+-- Name: stripe_customers stripe_customers_stripe_customer_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.stripe_customers
+    ADD CONSTRAINT stripe_customers_stripe_customer_id_key UNIQUE (stripe_customer_id);
 
 
 --
@@ -22772,6 +23189,14 @@ ALTER TABLE ONLY app.services
 
 
 --
+-- Name: stripe_customers stripe_customers_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.stripe_customers
+    ADD CONSTRAINT stripe_customers_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
 -- Name: time_off time_off_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -23400,6 +23825,20 @@ COMMENT ON POLICY select_ops ON app.services IS 'Ops staff read every service.';
 
 
 --
+-- Name: stripe_customers select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.stripe_customers FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON stripe_customers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.stripe_customers IS 'Ops staff read every user''s Stripe Customer.';
+
+
+--
 -- Name: stripe_events select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -23835,6 +24274,12 @@ ALTER TABLE app.service_categories ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.services ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: stripe_customers; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.stripe_customers ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: stripe_events; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -24132,4 +24577,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203080000'),
     ('20261203080100'),
     ('20261203100000'),
-    ('20261203110000');
+    ('20261203110000'),
+    ('20261204050000');

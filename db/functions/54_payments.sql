@@ -21,6 +21,12 @@ as $$
         -- a destination charge (55_connect.sql): the provider's account and the commission
         'transfer_destination', p.transfer_destination,
         'application_fee_cents', p.application_fee_cents,
+        -- the customer's consent to save the card for the balance (63_balance_card.sql),
+        -- and its Stripe Customer if one was made already
+        'save_card', p.save_card,
+        'stripe_customer_id', (
+            select c.stripe_customer_id from app.stripe_customers as c where c.user_id = b.customer_id
+        ),
         -- create an intent only for a booking still awaiting payment
         'wanted', b.status = 'pending_payment' and p.status = 'pending'
     )
@@ -379,7 +385,11 @@ begin
         end if;
         v_captured := v_received::integer;
         update app.payments as p
-        set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
+        set
+            status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now(),
+            -- the card and Customer it is saved to (setup_future_usage): the balance's (63_balance_card.sql)
+            stripe_payment_method_id = p_intent ->> 'payment_method',
+            stripe_customer_id = coalesce(p_intent ->> 'customer', p.stripe_customer_id)
         where p.id = v_payment.id;
         if v_booking.status = 'pending_payment' then
             perform internal.transition_booking(v_booking.id, 'confirmed', 'system');
