@@ -643,8 +643,8 @@ def confirm_as_stripe(intent: Any) -> None:
         if exc.code != 402:
             raise
         charge = intent.latest_charge
-        method = find(PaymentMethod, intent.payment_method)
-        if charge is not None and method is not None:
+        method = PaymentMethod._api_retrieve(intent.payment_method)
+        if charge is not None:
             charge._declined_payment_method = method.id
         intent.payment_method = None
         error = exc.body.get("error", {})
@@ -891,9 +891,10 @@ async def update_intent(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 async def confirm_intent(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # every confirm: a declined card answers as Stripe does (confirm_as_stripe)
     data = dict(await get_post_data(request) or {})
-    if "off_session" not in data and "payment_method" not in data:
-        return await handler(request)
+    if set(data) - {"off_session", "payment_method", "expand"}:
+        return await handler(request)  # Stripe.js's own confirm (client_secret, ...)
     intent = PaymentIntent._api_retrieve(request.match_info["id"])
     off_session = data.pop("off_session", None)
     off_session = as_bool(off_session, "off_session") if off_session is not None else False
