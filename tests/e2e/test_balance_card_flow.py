@@ -250,9 +250,13 @@ def test_a_card_that_asks_for_authentication_leaves_the_balance_due_and_the_cust
         lambda: _balance(api, customer, booking["id"])["balance_status"] == "due",
         what="the failed off-session charge",
     )
-    [due] = until(lambda: mailbox.to(customer.email) and [
-        m for m in mailbox.to(customer.email) if "Solde" in str(m["Subject"])
-    ], what="the balance_due email")
+    [due] = until(
+        lambda: (
+            mailbox.to(customer.email)
+            and [m for m in mailbox.to(customer.email) if "Solde" in str(m["Subject"])]
+        ),
+        what="the balance_due email",
+    )
     assert str(due["Subject"]).startswith("Solde de 34,49")
     assert f"/bookings?pay_balance={booking['id']}" in text_of(due)
 
@@ -261,7 +265,9 @@ def test_a_card_that_asks_for_authentication_leaves_the_balance_due_and_the_cust
         f"{api.url}/rpc/pay_balance", params={"booking_id": booking["id"]}, headers=stranger.headers
     )
     assert (other.status_code, other.json()["hint"]) == (404, "not_found")
-    bad = httpx.get(f"{api.url}/rpc/pay_balance", params={"booking_id": "nope"}, headers=customer.headers)
+    bad = httpx.get(
+        f"{api.url}/rpc/pay_balance", params={"booking_id": "nope"}, headers=customer.headers
+    )
     assert bad.status_code == 400, bad.text
     by_provider = httpx.get(
         f"{api.url}/rpc/pay_balance", params={"booking_id": booking["id"]}, headers=provider

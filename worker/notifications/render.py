@@ -238,9 +238,7 @@ def variables(n: Notification) -> dict[str, Any]:
         "opening": (
             opening_view(n.data, locale, app_url) if n.event == "waitlist_opening" else None
         ),
-        "balance": (
-            balance_view(n, locale, app_url) if n.event == "balance_due" else None
-        ),
+        "balance": (balance_view(n, locale, app_url) if n.event == "balance_due" else None),
     }
 
 

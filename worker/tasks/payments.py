@@ -249,10 +249,13 @@ def charge_balance(ctx: registry.Context, body: dict[str, Any]) -> None:
         )
         intent: dict[str, Any] = pi.to_dict()
     except stripe.CardError as exc:
-        error = (exc.json_body or {}).get("error") or {}
+        answer: dict[str, Any] = exc.json_body if isinstance(exc.json_body, dict) else {}
+        error: dict[str, Any] = answer.get("error") or {}
         failed = error.get("payment_intent")
         if not isinstance(failed, dict) or not failed.get("id"):
-            raise PermanentError(f"booking {step.booking_id}: card error without an intent: {exc}") from exc
+            raise PermanentError(
+                f"booking {step.booking_id}: card error without an intent: {exc}"
+            ) from exc
         intent = {
             **failed,
             "last_payment_error": failed.get("last_payment_error")
