@@ -5985,12 +5985,9 @@ CREATE FUNCTION internal.balance_charge_action(p_booking_id uuid) RETURNS jsonb
         'stripe_customer_id', p.stripe_customer_id,
         'stripe_payment_method_id', p.stripe_payment_method_id,
         'stripe_payment_intent_id', bp.stripe_payment_intent_id,
-        -- the deposit's destination, and what is left of the commission after its fee
-        'transfer_destination', p.transfer_destination,
-        'application_fee_cents', case
-            when p.transfer_destination is null then 0
-            else least(greatest(b.commission_cents - p.application_fee_cents, 0), bp.amount_cents)
-        end,
+        -- snapshotted by internal.start_balance_charge
+        'transfer_destination', bp.transfer_destination,
+        'application_fee_cents', bp.application_fee_cents,
         'action', case when bp.method = 'card' and bp.status = 'pending' then 'charge' else 'skip' end,
         'reason', case
             when bp.method = 'card' and bp.status = 'pending' then 'the balance is due on the saved card'
@@ -7272,8 +7269,11 @@ CREATE FUNCTION internal.check_invariants() RETURNS TABLE(rule text, violations 
         select p.booking_id
         from app.payments as p
         inner join app.refunds as r on r.payment_id = p.id and r.status <> 'failed'
-        group by p.id, p.booking_id, p.captured_cents
-        having sum(r.amount_cents) > p.captured_cents
+        left join app.balance_payments as bp on p.booking_id = bp.booking_id and bp.method = 'card' and bp.status = 'succeeded'
+        group by p.id, p.booking_id, p.captured_cents, bp.amount_cents
+        having
+            coalesce(sum(r.amount_cents) filter (where not r.balance_charge), 0) > p.captured_cents
+            or coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0) > coalesce(bp.amount_cents, 0)
     ) as x
     union all
     select 'fees never exceed the charge', count(*), min(x.booking_id::text)
@@ -8206,6 +8206,7 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('balance_payments_status_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_venue_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_cents_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_application_fee_cents_check', 'internal_error', 'the balance payment could not be recorded'),
         ('stripe_customers_pkey', 'internal_error', 'the Stripe customer could not be recorded'),
         ('stripe_customers_user_id_fkey', 'not_found', 'no such user'),
         ('stripe_customers_stripe_customer_id_key', 'internal_error', 'the Stripe customer could not be recorded'),
@@ -12210,9 +12211,14 @@ declare
     v_refunded bigint;
 begin
     select p.captured_cents into v_captured from app.payments as p where p.id = new.payment_id for update;
+    if new.balance_charge then
+        -- the balance charged to the card is a charge of its own (63_balance_card.sql)
+        select coalesce(max(bp.amount_cents), 0) into v_captured from app.balance_payments as bp
+        where bp.booking_id = new.booking_id and bp.method = 'card' and bp.status = 'succeeded';
+    end if;
     select coalesce(sum(r.amount_cents), 0) into v_refunded
     from app.refunds as r
-    where r.payment_id = new.payment_id and r.status <> 'failed';
+    where r.payment_id = new.payment_id and r.balance_charge = new.balance_charge and r.status <> 'failed';
     if v_refunded > v_captured then
         perform internal.fail(
             'conflict',
@@ -12228,7 +12234,7 @@ $$;
 -- Name: FUNCTION payments_check_refund_total(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.payments_check_refund_total() IS 'Constraint trigger: the refunds of a payment (but failed ones) never add up to more than was captured.';
+COMMENT ON FUNCTION internal.payments_check_refund_total() IS 'Constraint trigger: the refunds of a charge (the deposit''s payment, or the balance charged to the card; but failed ones) never add up to more than it captured.';
 
 
 --
@@ -14673,13 +14679,17 @@ CREATE FUNCTION internal.refund_request(p_refund_id uuid) RETURNS jsonb
         'amount_cents', r.amount_cents,
         'status', r.status,
         'stripe_refund_id', r.stripe_refund_id,
-        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- the deposit's intent, or the balance's when the refund gives the balance back
+        'stripe_payment_intent_id', case when r.balance_charge then bp.stripe_payment_intent_id
+            else p.stripe_payment_intent_id end,
+        'balance_charge', r.balance_charge,
         -- how a destination charge's refund unwinds (55_connect.sql)
         'reverse_transfer', r.reverse_transfer,
         'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )
     from app.refunds as r
+    left join app.balance_payments as bp on r.balance_charge and r.booking_id = bp.booking_id
     inner join app.payments as p on r.payment_id = p.id
     where r.id = p_refund_id
 $$;
@@ -14778,6 +14788,60 @@ $$;
 
 COMMENT ON FUNCTION internal.refunds_unwind() IS 'Trigger: a refund of a destination charge reverses the transfer proportionally and refunds the fee
 (but on a late customer cancellation), with the cents of each as Stripe computes them.';
+
+
+--
+-- Name: refunds_unwind_balance(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_unwind_balance() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- After _110_unwind (55_connect.sql), which computes a refund's unwinding against the
+-- deposit's payment: a refund of the balance charged to the card unwinds the balance's
+-- own destination charge instead (its transfer and fee, proportionally; an ops refund
+-- after completion gives the fee back with the rest).
+declare
+    v_row app.balance_payments;
+    v_refunded bigint;
+    v_reversed bigint;
+    v_fee_refunded bigint;
+    v_completes boolean;
+begin
+    select * into strict v_row from app.balance_payments as bp where bp.booking_id = new.booking_id;
+    new.reverse_transfer := v_row.transfer_destination is not null;
+    new.refund_application_fee := v_row.application_fee_cents > 0;
+    if v_row.transfer_destination is null then
+        new.transfer_reversal_cents := 0;
+        new.fee_refund_cents := 0;
+        return new;
+    end if;
+    select
+        coalesce(sum(r.amount_cents), 0),
+        coalesce(sum(r.transfer_reversal_cents), 0),
+        coalesce(sum(r.fee_refund_cents), 0)
+    into v_refunded, v_reversed, v_fee_refunded
+    from app.refunds as r
+    where r.booking_id = new.booking_id and r.balance_charge and r.status <> 'failed';
+    v_completes := v_refunded + new.amount_cents >= v_row.amount_cents;
+    new.transfer_reversal_cents := internal.proportional_cents(
+        new.amount_cents, v_row.amount_cents, v_row.amount_cents - v_row.application_fee_cents, v_reversed, v_completes
+    );
+    new.fee_refund_cents := case when new.refund_application_fee then internal.proportional_cents(
+        new.amount_cents, v_row.amount_cents, v_row.application_fee_cents, v_fee_refunded, v_completes
+    ) else 0 end;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_unwind_balance(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_unwind_balance() IS 'Trigger: a refund of the balance charged to the card reverses the balance''s transfer and refunds its fee
+proportionally (its own charge, not the deposit''s).';
 
 
 --
@@ -14902,7 +14966,10 @@ CREATE FUNCTION internal.request_refund(p_booking_id uuid, p_amount_cents intege
 declare
     v_payment app.payments;
     v_refund_id uuid;
+    v_first uuid;
     v_left bigint;
+    v_balance_left bigint;
+    v_part integer;
 begin
     -- the payment row lock serialises refunds of one booking: concurrent
     -- requests cannot both pass the check below
@@ -14911,7 +14978,15 @@ begin
         perform internal.fail('conflict', 'nothing was captured for this booking, so nothing can be refunded');
     end if;
     select v_payment.captured_cents - coalesce(sum(r.amount_cents), 0) into v_left
-    from app.refunds as r where r.payment_id = v_payment.id and r.status <> 'failed';
+    from app.refunds as r where r.payment_id = v_payment.id and not r.balance_charge and r.status <> 'failed';
+    -- a balance charged to the saved card (63_balance_card.sql) is refundable too
+    select coalesce(max(bp.amount_cents), 0) - coalesce((
+        select sum(r.amount_cents) from app.refunds as r
+        where r.payment_id = v_payment.id and r.balance_charge and r.status <> 'failed'
+    ), 0)
+    into v_balance_left
+    from app.balance_payments as bp
+    where bp.booking_id = p_booking_id and bp.method = 'card' and bp.status = 'succeeded';
     if p_amount_cents is null or p_amount_cents <= 0 then
         perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
     end if;
@@ -14922,18 +14997,30 @@ begin
             'conflict', 'the payment is disputed by the cardholder: it cannot be refunded while the dispute is open or once lost'
         );
     end if;
-    if p_amount_cents > v_left then
+    if p_amount_cents > v_left + v_balance_left then
         perform internal.fail(
-            'conflict', pg_catalog.format('at most %s cents can still be refunded for this booking', v_left)
+            'conflict',
+            pg_catalog.format('at most %s cents can still be refunded for this booking', v_left + v_balance_left)
         );
     end if;
-    insert into app.refunds (booking_id, payment_id, amount_cents, reason, requested_by, requested_role)
-    values (p_booking_id, v_payment.id, p_amount_cents, p_reason, p_requested_by, p_requested_role)
-    returning id into v_refund_id;
-    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-        'type', 'payment.refund', 'refund_id', v_refund_id, 'booking_id', p_booking_id
-    ));
-    return v_refund_id;
+    -- the balance's charge first (the later one), then the deposit's: one ledger row and
+    -- one Stripe refund per charge; the first row's id is returned
+    foreach v_part in array array[least(p_amount_cents, v_balance_left), p_amount_cents - least(p_amount_cents, v_balance_left)]::integer [] loop
+        continue when v_part <= 0;
+        insert into app.refunds (
+            booking_id, payment_id, amount_cents, reason, requested_by, requested_role, balance_charge
+        )
+        values (
+            p_booking_id, v_payment.id, v_part, p_reason, p_requested_by, p_requested_role,
+            v_first is null and v_balance_left > 0
+        )
+        returning id into v_refund_id;
+        v_first := coalesce(v_first, v_refund_id);
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'payment.refund', 'refund_id', v_refund_id, 'booking_id', p_booking_id
+        ));
+    end loop;
+    return v_first;
 end
 $$;
 
@@ -15887,8 +15974,18 @@ begin
     if not found then
         return false;
     end if;
-    insert into app.balance_payments (booking_id, method, status, base_cents, gst_cents, qst_cents, amount_cents)
-    values (p_booking_id, 'card', 'pending', v_rem.base_cents, v_rem.gst_cents, v_rem.qst_cents, v_rem.total_cents)
+    -- the deposit's destination, and what is left of the commission after its fee
+    insert into app.balance_payments (
+        booking_id, method, status, base_cents, gst_cents, qst_cents, amount_cents,
+        transfer_destination, application_fee_cents
+    )
+    values (
+        p_booking_id, 'card', 'pending', v_rem.base_cents, v_rem.gst_cents, v_rem.qst_cents, v_rem.total_cents,
+        v_payment.transfer_destination,
+        case when v_payment.transfer_destination is null then 0 else least(
+            greatest(v_booking.commission_cents - v_payment.application_fee_cents, 0), v_rem.total_cents
+        ) end
+    )
     on conflict (booking_id) do nothing;
     if not found then
         return false;
@@ -20249,6 +20346,9 @@ CREATE TABLE app.balance_payments (
     client_secret text,
     failure_code text,
     failure_reason text,
+    transfer_destination text,
+    application_fee_cents integer DEFAULT 0 NOT NULL,
+    CONSTRAINT balance_payments_application_fee_cents_check CHECK ((((application_fee_cents >= 0) AND (application_fee_cents <= amount_cents)) AND ((transfer_destination IS NOT NULL) OR (application_fee_cents = 0)))),
     CONSTRAINT balance_payments_cents_check CHECK (((base_cents > 0) AND (gst_cents >= 0) AND (qst_cents >= 0) AND (amount_cents = ((base_cents + gst_cents) + qst_cents)))),
     CONSTRAINT balance_payments_method_check CHECK ((method = ANY (ARRAY['venue'::text, 'card'::text]))),
     CONSTRAINT balance_payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'due'::text, 'succeeded'::text]))),
@@ -20298,6 +20398,20 @@ COMMENT ON COLUMN app.balance_payments.client_secret IS 'The balance PaymentInte
 --
 
 COMMENT ON COLUMN app.balance_payments.failure_code IS 'Why the off-session charge failed (Stripe''s code: authentication_required, card_declined, ...).';
+
+
+--
+-- Name: COLUMN balance_payments.transfer_destination; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.transfer_destination IS 'A card balance''s destination charge: the provider''s connected account (the deposit''s).';
+
+
+--
+-- Name: COLUMN balance_payments.application_fee_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.application_fee_cents IS 'A card balance''s application fee: the commission less the deposit''s fee, at most the balance.';
 
 
 --
@@ -20667,6 +20781,7 @@ CREATE TABLE app.refunds (
     refund_application_fee boolean DEFAULT false NOT NULL,
     transfer_reversal_cents integer DEFAULT 0 NOT NULL,
     fee_refund_cents integer DEFAULT 0 NOT NULL,
+    balance_charge boolean DEFAULT false NOT NULL,
     CONSTRAINT refunds_amount_cents_check CHECK ((amount_cents > 0)),
     CONSTRAINT refunds_reason_check CHECK (((length(btrim(reason)) >= 1) AND (length(btrim(reason)) <= 500))),
     CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
@@ -20695,6 +20810,13 @@ COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes
 --
 
 COMMENT ON COLUMN app.refunds.fee_refund_cents IS 'What this refund gives back of the platform''s fee (refund_application_fee, proportional).';
+
+
+--
+-- Name: COLUMN refunds.balance_charge; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.balance_charge IS 'The refund is of the balance charged to the card (app.balance_payments), not of the deposit''s payment.';
 
 
 --
@@ -22639,6 +22761,13 @@ CREATE TRIGGER _110_unwind BEFORE INSERT ON app.refunds FOR EACH ROW EXECUTE FUN
 
 
 --
+-- Name: refunds _120_unwind_balance; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _120_unwind_balance BEFORE INSERT ON app.refunds FOR EACH ROW WHEN (new.balance_charge) EXECUTE FUNCTION internal.refunds_unwind_balance();
+
+
+--
 -- Name: providers _200_check_time_zones_inserted; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -24578,4 +24707,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203080100'),
     ('20261203100000'),
     ('20261203110000'),
-    ('20261204050000');
+    ('20261204050000'),
+    ('20261204050100');

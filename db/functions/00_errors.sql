@@ -305,6 +305,7 @@ as $$
         ('balance_payments_status_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_venue_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_cents_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_application_fee_cents_check', 'internal_error', 'the balance payment could not be recorded'),
         ('stripe_customers_pkey', 'internal_error', 'the Stripe customer could not be recorded'),
         ('stripe_customers_user_id_fkey', 'not_found', 'no such user'),
         ('stripe_customers_stripe_customer_id_key', 'internal_error', 'the Stripe customer could not be recorded'),

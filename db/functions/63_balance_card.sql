@@ -9,6 +9,7 @@
 --                                     settles it, a card error makes it due (the customer
 --                                     is emailed a link to pay on session)
 --   internal.pay_balance              the customer's pay-now: the intent to confirm on session
+--   internal.refunds_unwind_balance   a refund of the card balance unwinds its own destination charge
 --   api.pay_balance                   its API
 
 create or replace function internal.record_stripe_customer(p_user_id uuid, p_stripe_customer_id text)
@@ -58,8 +59,18 @@ begin
     if not found then
         return false;
     end if;
-    insert into app.balance_payments (booking_id, method, status, base_cents, gst_cents, qst_cents, amount_cents)
-    values (p_booking_id, 'card', 'pending', v_rem.base_cents, v_rem.gst_cents, v_rem.qst_cents, v_rem.total_cents)
+    -- the deposit's destination, and what is left of the commission after its fee
+    insert into app.balance_payments (
+        booking_id, method, status, base_cents, gst_cents, qst_cents, amount_cents,
+        transfer_destination, application_fee_cents
+    )
+    values (
+        p_booking_id, 'card', 'pending', v_rem.base_cents, v_rem.gst_cents, v_rem.qst_cents, v_rem.total_cents,
+        v_payment.transfer_destination,
+        case when v_payment.transfer_destination is null then 0 else least(
+            greatest(v_booking.commission_cents - v_payment.application_fee_cents, 0), v_rem.total_cents
+        ) end
+    )
     on conflict (booking_id) do nothing;
     if not found then
         return false;
@@ -89,12 +100,9 @@ as $$
         'stripe_customer_id', p.stripe_customer_id,
         'stripe_payment_method_id', p.stripe_payment_method_id,
         'stripe_payment_intent_id', bp.stripe_payment_intent_id,
-        -- the deposit's destination, and what is left of the commission after its fee
-        'transfer_destination', p.transfer_destination,
-        'application_fee_cents', case
-            when p.transfer_destination is null then 0
-            else least(greatest(b.commission_cents - p.application_fee_cents, 0), bp.amount_cents)
-        end,
+        -- snapshotted by internal.start_balance_charge
+        'transfer_destination', bp.transfer_destination,
+        'application_fee_cents', bp.application_fee_cents,
         'action', case when bp.method = 'card' and bp.status = 'pending' then 'charge' else 'skip' end,
         'reason', case
             when bp.method = 'card' and bp.status = 'pending' then 'the balance is due on the saved card'
@@ -261,3 +269,52 @@ with Stripe.js (confirmCardPayment, with the same card and its authentication, o
 shows balance_status paid once Stripe reports the payment.
 Errors: 400 invalid_input (booking_id missing); 404 not_found (not your booking); 409 balance_not_due (nothing
 to pay now: no card charge failed, or it is paid).$$;
+
+create or replace function internal.refunds_unwind_balance()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+-- After _110_unwind (55_connect.sql), which computes a refund's unwinding against the
+-- deposit's payment: a refund of the balance charged to the card unwinds the balance's
+-- own destination charge instead (its transfer and fee, proportionally; an ops refund
+-- after completion gives the fee back with the rest).
+declare
+    v_row app.balance_payments;
+    v_refunded bigint;
+    v_reversed bigint;
+    v_fee_refunded bigint;
+    v_completes boolean;
+begin
+    select * into strict v_row from app.balance_payments as bp where bp.booking_id = new.booking_id;
+    new.reverse_transfer := v_row.transfer_destination is not null;
+    new.refund_application_fee := v_row.application_fee_cents > 0;
+    if v_row.transfer_destination is null then
+        new.transfer_reversal_cents := 0;
+        new.fee_refund_cents := 0;
+        return new;
+    end if;
+    select
+        coalesce(sum(r.amount_cents), 0),
+        coalesce(sum(r.transfer_reversal_cents), 0),
+        coalesce(sum(r.fee_refund_cents), 0)
+    into v_refunded, v_reversed, v_fee_refunded
+    from app.refunds as r
+    where r.booking_id = new.booking_id and r.balance_charge and r.status <> 'failed';
+    v_completes := v_refunded + new.amount_cents >= v_row.amount_cents;
+    new.transfer_reversal_cents := internal.proportional_cents(
+        new.amount_cents, v_row.amount_cents, v_row.amount_cents - v_row.application_fee_cents, v_reversed, v_completes
+    );
+    new.fee_refund_cents := case when new.refund_application_fee then internal.proportional_cents(
+        new.amount_cents, v_row.amount_cents, v_row.application_fee_cents, v_fee_refunded, v_completes
+    ) else 0 end;
+    return new;
+end
+$$;
+comment on function internal.refunds_unwind_balance() is
+$$Trigger: a refund of the balance charged to the card reverses the balance's transfer and refunds its fee
+proportionally (its own charge, not the deposit's).$$;
+
+drop trigger if exists _120_unwind_balance on app.refunds;
+create trigger _120_unwind_balance before insert on app.refunds
+for each row when (new.balance_charge) execute function internal.refunds_unwind_balance();

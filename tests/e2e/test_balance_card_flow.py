@@ -22,6 +22,7 @@ from tests.helpers import booking as bk
 from tests.helpers import catalog, stack
 from tests.helpers.api import Account, signup
 from tests.helpers.auth import bearer, mint
+from tests.helpers.factories import create_user
 from tests.helpers.mailbox import Mailbox, text_of
 from tests.helpers.stripe_fake import LocalStripe, run_localstripe
 from tests.helpers.waiting import until
@@ -223,6 +224,49 @@ def test_with_consent_the_balance_is_charged_off_session_and_the_parts_add_up_to
     assert venue.status_code == 409, venue.text
     # exactly one balance intent, however the worker ran
     assert len(_balance_intents(sc, booking["id"])) == 1
+
+    # ops refunds: the guard covers both charges (4611), the balance's is refunded first
+    ops = bearer(mint("ops", create_user(admin, "ops")))
+    too_much = httpx.post(
+        f"{api.url}/rpc/ops_refund",
+        json={"booking_id": booking["id"], "amount_cents": 4612, "reason": "too much"},
+        headers=ops,
+    )
+    assert (too_much.status_code, too_much.json()["hint"]) == (409, "conflict"), too_much.text
+    assert "4611" in too_much.json()["message"]
+    for part in (3000, 1611):
+        refunded = httpx.post(
+            f"{api.url}/rpc/ops_refund",
+            json={"booking_id": booking["id"], "amount_cents": part, "reason": "goodwill"},
+            headers=ops,
+        )
+        assert refunded.status_code == 200, refunded.text
+    rows = admin.execute(
+        "select balance_charge, sum(amount_cents) from app.refunds where booking_id = %s"
+        " group by balance_charge order by balance_charge",
+        (booking["id"],),
+    ).fetchall()
+    assert rows == [(False, 1162), (True, 3449)]
+    until(
+        lambda: (
+            admin.execute(
+                "select count(*) from app.refunds where booking_id = %s and status = 'succeeded'",
+                (booking["id"],),
+            ).fetchone()
+            == (3,)
+        ),
+        what="the three Stripe refunds",
+    )
+    # in Stripe: the balance's charge and the deposit's are each refunded in full
+    for intent_id, amount in ((balance.id, 3449), (deposit_id, 1162)):
+        refunds = sc.v1.refunds.list(params={"payment_intent": intent_id, "limit": 10})
+        assert sum(r.amount for r in refunds.data) == amount
+    again = httpx.post(
+        f"{api.url}/rpc/ops_refund",
+        json={"booking_id": booking["id"], "amount_cents": 1, "reason": "one more"},
+        headers=ops,
+    )
+    assert again.status_code == 409, again.text
 
 
 def test_a_card_that_asks_for_authentication_leaves_the_balance_due_and_the_customer_pays_it(
