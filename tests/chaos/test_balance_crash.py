@@ -148,14 +148,18 @@ def test_kill_9_charges_each_balance_off_session_exactly_once(
         balances = _balance_intents(sc)
         assert {bid: balances[bid] for bid in ids} == dict.fromkeys(ids, 1)
         assert proxy.created["/v1/customers"] == n  # one Customer per customer
-        assert proxy.created["/v1/payment_intents"] == 2 * n  # one deposit, one balance each
+        # one deposit and one balance each; the proxy counts a 402 (the card asked for
+        # authentication) as no creation, though Stripe keeps that intent (listed above)
+        assert proxy.created["/v1/payment_intents"] == 2 * n - len(auth)
         rows = db.execute(
             "select booking_id::text, status, method, amount_cents from app.balance_payments"
             " where booking_id = any(%s::uuid[])",
             (ids,),
         ).fetchall()
         assert {r[0]: (r[1], r[2], r[3]) for r in rows} == {
-            bid: ("due" if bid in auth else "succeeded", "card", 3449) for bid in ids
+            # 4010 - 1010 (these providers charge no tax)
+            bid: ("due" if bid in auth else "succeeded", "card", 3000)
+            for bid in ids
         }
         emails = db.execute(
             "select count(*), count(distinct event_key) from app.notifications"
