@@ -25,4 +25,6 @@ alter table app.balance_payments
 drop constraint balance_payments_application_fee_cents_check,
 drop column application_fee_cents,
 drop column transfer_destination;
+-- the trigger of 63_balance_card.sql reads the column (re-created by the next deploy)
+drop trigger if exists _120_unwind_balance on app.refunds;
 alter table app.refunds drop column balance_charge;
