@@ -25,6 +25,12 @@ the real API and pointing ``STRIPE_API_BASE`` at Stripe is the only change:
   ...) is then declined with ``authentication_required`` (HTTP 402 ``card_error``; the
   PaymentIntent goes back to ``requires_payment_method`` with ``last_payment_error``,
   and ``payment_intent.payment_failed`` is sent).
+- Saved cards: PaymentIntent ``setup_future_usage`` (``off_session`` or ``on_session``):
+  when the payment succeeds, its payment method is attached to the intent's ``customer``,
+  as Stripe does, so that it can be charged off-session later. A card declined on confirm
+  (4000000000000341 once attached, 4000000000000002 ...) answers as Stripe does: HTTP 402
+  ``card_error`` carrying the ``payment_intent`` (back to ``requires_payment_method``,
+  its ``last_payment_error`` set), which the customer may confirm again on session.
 - Transfers (``/v1/transfers``, with ``/reversals``) and application fees
   (``/v1/application_fees``, with ``/refunds``) can be listed and retrieved; a transfer
   can also be created on its own (separate charges and transfers).
@@ -598,6 +604,60 @@ async def fee_refunds(request: web.Request) -> web.StreamResponse:
 # --- destination charges ----------------------------------------------------------------
 
 CONNECT_INTENT_PARAMS = ("transfer_data", "application_fee_amount", "transfer_group")
+SAVED_CARD_PARAMS = ("setup_future_usage",)
+
+
+def saved_card_params(data: dict[str, Any]) -> dict[str, Any]:
+    """Pop and validate ``setup_future_usage`` (before anything is created)."""
+    if "setup_future_usage" not in data:
+        return {}
+    usage = data.pop("setup_future_usage")
+    if usage == "":
+        return {"setup_future_usage": None}  # Stripe: an empty string unsets it
+    if usage not in ("off_session", "on_session"):
+        raise invalid(
+            f"Invalid setup_future_usage: must be one of off_session or on_session (got {usage!r}).",
+            param="setup_future_usage",
+        )
+    return {"setup_future_usage": usage}
+
+
+def save_card(intent: Any) -> None:
+    """On success with ``setup_future_usage``: attach the card to the intent's customer."""
+    if not intent.__dict__.get("setup_future_usage") or not intent.customer:
+        return
+    # a test token (pm_card_visa) becomes a payment method of its own, as at Stripe
+    method = PaymentMethod._api_retrieve(intent.payment_method)
+    intent.payment_method = method.id
+    if method.customer is None:
+        PaymentMethod._api_attach(method.id, customer=intent.customer)
+
+
+def confirm_as_stripe(intent: Any) -> None:
+    """Confirm; a declined card answers as Stripe does (402 ``card_error`` with the intent)."""
+    try:
+        intent._confirm(on_failure_now=intent._report_failure)
+    except StripeError:
+        raise
+    except UserError as exc:
+        if exc.code != 402:
+            raise
+        charge = intent.latest_charge
+        method = PaymentMethod._api_retrieve(intent.payment_method)
+        if charge is not None:
+            charge._declined_payment_method = method.id
+        intent.payment_method = None
+        error = exc.body.get("error", {})
+        raise StripeError(
+            402,
+            error.get("message") or "Your card was declined.",
+            type="card_error",
+            code=error.get("code") or "card_declined",
+            decline_code="generic_decline",
+            charge=error.get("charge"),
+            payment_intent=intent._export(),
+            payment_method=method._export() if method is not None else None,
+        ) from None
 
 
 def connect_params(data: dict[str, Any], amount: Any) -> dict[str, Any]:
@@ -706,7 +766,7 @@ def patch_localstripe() -> None:
     """Teach localstripe's own classes the Connect fields (their defaults export as null,
     as Stripe's) and hook the moments Connect acts on: a successful charge and a confirm."""
     for cls, names in (
-        (PaymentIntent, CONNECT_INTENT_PARAMS),
+        (PaymentIntent, CONNECT_INTENT_PARAMS + SAVED_CARD_PARAMS),
         (Charge, ("transfer", "application_fee", "application_fee_amount", "transfer_data")),
         (Charge, ("transfer_group",)),
         (Refund, ("transfer_reversal", "source_transfer_reversal")),
@@ -723,6 +783,7 @@ def patch_localstripe() -> None:
 
     def _on_success(self: Any) -> None:
         settle_destination_charge(self)
+        save_card(self)
         on_success(self)
 
     def _confirm(self: Any, on_failure_now: Any) -> None:
@@ -747,6 +808,23 @@ def patch_localstripe() -> None:
             }
         return error
 
+    status = PaymentIntent.status
+
+    def _status(self: Any) -> Any:
+        # Stripe: after a failed attempt the intent takes a new payment method and can be
+        # confirmed again (localstripe keeps it in requires_payment_method for good)
+        value = status.fget(self)
+        charge = self.latest_charge
+        if (
+            value == "requires_payment_method"
+            and self.payment_method
+            and charge is not None
+            and charge.__dict__.get("_declined_payment_method")
+        ):
+            return "requires_confirmation"
+        return value
+
+    PaymentIntent.status = property(_status)
     PaymentIntent._on_success = _on_success
     PaymentIntent._confirm = _confirm
     PaymentIntent.last_payment_error = property(last_payment_error)
@@ -766,7 +844,7 @@ def proportional(part: int, whole: int, base: int, already: int, completes: bool
 
 async def create_intent(request: web.Request, handler: Handler) -> web.StreamResponse:
     data = dict(await get_post_data(request) or {})
-    if not any(k in data for k in (*CONNECT_INTENT_PARAMS, "off_session")):
+    if not any(k in data for k in (*CONNECT_INTENT_PARAMS, *SAVED_CARD_PARAMS, "off_session")):
         return await handler(request)
     confirm = data.pop("confirm", None)
     confirm = as_bool(confirm, "confirm") if confirm is not None else False
@@ -776,6 +854,7 @@ async def create_intent(request: web.Request, handler: Handler) -> web.StreamRes
         raise invalid("off_session can only be used with confirm=true.", param="off_session")
     expand = data.pop("expand", None)
     connect = connect_params(data, data.get("amount"))
+    connect.update(saved_card_params(data))
     intent = PaymentIntent._api_create(**data)
     for key, value in connect.items():
         setattr(intent, key, value)
@@ -786,13 +865,13 @@ async def create_intent(request: web.Request, handler: Handler) -> web.StreamRes
                 param="payment_method",
             )
         intent._off_session_attempt = off_session
-        intent._confirm(on_failure_now=intent._report_failure)
+        confirm_as_stripe(intent)
     return respond(intent._export(expand=expand))
 
 
 async def update_intent(request: web.Request, handler: Handler) -> web.StreamResponse:
     data = dict(await get_post_data(request) or {})
-    if not any(k in data for k in CONNECT_INTENT_PARAMS):
+    if not any(k in data for k in (*CONNECT_INTENT_PARAMS, *SAVED_CARD_PARAMS)):
         return await handler(request)
     intent = PaymentIntent._api_retrieve(request.match_info["id"])
     if intent.status in ("succeeded", "processing", "canceled", "requires_capture"):
@@ -803,6 +882,7 @@ async def update_intent(request: web.Request, handler: Handler) -> web.StreamRes
         )
     expand = data.pop("expand", None)
     connect = connect_params(data, data.get("amount", intent.amount))
+    connect.update(saved_card_params(data))
     if data:
         intent = PaymentIntent._api_update(intent.id, **data)
     for key, value in connect.items():
@@ -811,9 +891,10 @@ async def update_intent(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 async def confirm_intent(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # every confirm: a declined card answers as Stripe does (confirm_as_stripe)
     data = dict(await get_post_data(request) or {})
-    if "off_session" not in data and "payment_method" not in data:
-        return await handler(request)
+    if set(data) - {"off_session", "payment_method", "expand"}:
+        return await handler(request)  # Stripe.js's own confirm (client_secret, ...)
     intent = PaymentIntent._api_retrieve(request.match_info["id"])
     off_session = data.pop("off_session", None)
     off_session = as_bool(off_session, "off_session") if off_session is not None else False
@@ -834,7 +915,7 @@ async def confirm_intent(request: web.Request, handler: Handler) -> web.StreamRe
             code="payment_intent_unexpected_state",
         )
     intent._off_session_attempt = off_session
-    intent._confirm(on_failure_now=intent._report_failure)
+    confirm_as_stripe(intent)
     return respond(intent._export(expand=expand))
 
 

@@ -1025,26 +1025,26 @@ Errors: 403 forbidden (not ops).';
 
 
 --
--- Name: confirm_booking(uuid, uuid); Type: FUNCTION; Schema: api; Owner: -
+-- Name: confirm_booking(uuid, uuid, boolean); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.confirm_booking(quote_id uuid DEFAULT NULL::uuid, provider_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+CREATE FUNCTION api.confirm_booking(quote_id uuid DEFAULT NULL::uuid, provider_id uuid DEFAULT NULL::uuid, save_card boolean DEFAULT NULL::boolean) RETURNS jsonb
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-    select internal.confirm_booking(quote_id, provider_id)
+    select internal.confirm_booking(quote_id, provider_id, coalesce(save_card, false))
 $$;
 
 
 --
--- Name: FUNCTION confirm_booking(quote_id uuid, provider_id uuid); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION confirm_booking(quote_id uuid, provider_id uuid, save_card boolean); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.confirm_booking(quote_id uuid, provider_id uuid) IS 'Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
+COMMENT ON FUNCTION api.confirm_booking(quote_id uuid, provider_id uuid, save_card boolean) IS 'Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
 
 Holds are limited: 5 at once per account (1, held 5 minutes, until the account''s email is confirmed), and 10 at once from one client network (an IPv4 address or an IPv6 /64), whichever accounts made them. Paying for a hold, or its lapse, frees its place.
 
-Inputs: quote_id and provider_id (one of the quote''s offers). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
+Inputs: quote_id and provider_id (one of the quote''s offers); save_card (optional, default false): with a deposit, the customer consents to the card that pays the deposit being saved (Stripe setup_future_usage=off_session) and charged off-session for the balance once the booking is completed (without it, the balance is paid at the venue). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
 Returns the booking (status pending_payment, hold_expires_at) and its payment; the PaymentIntent''s client_secret appears in GET /rpc/booking_payment once the worker has created it. Confirming again while you hold the same slot returns that same booking.
 Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds (per account or per network).';
 
@@ -2152,6 +2152,32 @@ The provider becomes inactive: it leaves the quote, available_slots and the publ
 Its existing bookings are kept (holds may still be paid, confirmed appointments still happen): ops force-cancel those that must not (ops_force_cancel, refunding in full). The answer counts them (live_bookings).
 Written to the audit log with the reason and the request id.
 Errors: 400 invalid_input (missing provider_id or reason, reason over 500 characters); 403 forbidden (not ops); 404 not_found; 409 conflict (already suspended).';
+
+
+--
+-- Name: pay_balance(uuid); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.pay_balance(booking_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.pay_balance(pay_balance.booking_id)
+$$;
+
+
+--
+-- Name: FUNCTION pay_balance(booking_id uuid); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.pay_balance(booking_id uuid) IS 'Pay your booking''s balance now, when charging it to your saved card failed (customer only).
+
+GET /rpc/pay_balance?booking_id=... returns the balance (balance_cents, its taxes, balance_status due),
+failure_code (authentication_required, card_declined, ...) and the PaymentIntent''s client_secret: confirm it
+with Stripe.js (confirmCardPayment, with the same card and its authentication, or another card). The booking
+shows balance_status paid once Stripe reports the payment.
+Errors: 400 invalid_input (booking_id missing); 404 not_found (not your booking); 409 balance_not_due (nothing
+to pay now: no card charge failed, or it is paid).';
 
 
 --
@@ -6176,6 +6202,37 @@ COMMENT ON FUNCTION internal.apply_account_event(p_event jsonb) IS 'Apply an acc
 
 
 --
+-- Name: apply_balance_intent_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.apply_balance_intent_event(p_type text, p_intent jsonb) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+    v_booking_id uuid;
+begin
+    if coalesce(p_intent -> 'metadata' ->> 'balance_of', '')
+        !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+        return 'balance intent without a booking';
+    end if;
+    v_booking_id := (p_intent -> 'metadata' ->> 'balance_of')::uuid;
+    if p_type in ('payment_intent.succeeded', 'payment_intent.payment_failed') then
+        return internal.record_balance_intent(v_booking_id, p_intent);
+    end if;
+    return 'ignored';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION apply_balance_intent_event(p_type text, p_intent jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.apply_balance_intent_event(p_type text, p_intent jsonb) IS 'A payment_intent.* event of a balance PaymentIntent (metadata balance_of = the booking).';
+
+
+--
 -- Name: apply_dispute_event(text, jsonb); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6369,7 +6426,11 @@ begin
         end if;
         v_captured := v_received::integer;
         update app.payments as p
-        set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
+        set
+            status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now(),
+            -- the card and Customer it is saved to (setup_future_usage): the balance's (63_balance_card.sql)
+            stripe_payment_method_id = p_intent ->> 'payment_method',
+            stripe_customer_id = coalesce(p_intent ->> 'customer', p.stripe_customer_id)
         where p.id = v_payment.id;
         if v_booking.status = 'pending_payment' then
             perform internal.transition_booking(v_booking.id, 'confirmed', 'system');
@@ -6515,6 +6576,47 @@ $$;
 
 COMMENT ON FUNCTION internal.availability_horizon(p_provider_id uuid, p_days integer) IS 'The window a provider''s recurring availability can be booked in: now to now + its
 largest max_days_ahead (or p_days, if larger; 60 with no service) + 1 day.';
+
+
+--
+-- Name: balance_charge_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.balance_charge_action(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'booking_id', b.id,
+        'customer_id', b.customer_id,
+        'amount_cents', bp.amount_cents,
+        'currency', pg_catalog.lower(p.currency),
+        'stripe_customer_id', p.stripe_customer_id,
+        'stripe_payment_method_id', p.stripe_payment_method_id,
+        'stripe_payment_intent_id', bp.stripe_payment_intent_id,
+        -- snapshotted by internal.start_balance_charge
+        'transfer_destination', bp.transfer_destination,
+        'application_fee_cents', bp.application_fee_cents,
+        'action', case when bp.method = 'card' and bp.status = 'pending' then 'charge' else 'skip' end,
+        'reason', case
+            when bp.method = 'card' and bp.status = 'pending' then 'the balance is due on the saved card'
+            else pg_catalog.format('the balance is %s (%s): nothing to charge', bp.status, bp.method)
+        end
+    )
+    from app.balance_payments as bp
+    inner join app.bookings as b on bp.booking_id = b.id
+    inner join app.payments as p on b.id = p.booking_id
+    where bp.booking_id = p_booking_id
+$$;
+
+
+--
+-- Name: FUNCTION balance_charge_action(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.balance_charge_action(p_booking_id uuid) IS 'payment.charge_balance: charge or skip (with the reason), and what the off-session PaymentIntent is made of:
+the amount, the saved card and Customer, the deposit''s destination and the rest of the commission as its fee.
+Definer: the worker role reads no app table.';
 
 
 --
@@ -7813,8 +7915,11 @@ CREATE FUNCTION internal.check_invariants() RETURNS TABLE(rule text, violations 
         select p.booking_id
         from app.payments as p
         inner join app.refunds as r on r.payment_id = p.id and r.status <> 'failed'
-        group by p.id, p.booking_id, p.captured_cents
-        having sum(r.amount_cents) > p.captured_cents
+        left join app.balance_payments as bp on p.booking_id = bp.booking_id and bp.method = 'card' and bp.status = 'succeeded'
+        group by p.id, p.booking_id, p.captured_cents, bp.amount_cents
+        having
+            coalesce(sum(r.amount_cents) filter (where not r.balance_charge), 0) > p.captured_cents
+            or coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0) > coalesce(bp.amount_cents, 0)
     ) as x
     union all
     select 'fees never exceed the charge', count(*), min(x.booking_id::text)
@@ -8215,6 +8320,7 @@ begin
         for no key update skip locked
     loop
         perform internal.transition_booking(v_id, 'completed', 'system');
+        perform internal.start_balance_charge(v_id);
         v_count := v_count + 1;
     end loop;
     return v_count;
@@ -8230,10 +8336,10 @@ COMMENT ON FUNCTION internal.complete_due_bookings(p_limit integer) IS 'Complete
 
 
 --
--- Name: confirm_booking(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: confirm_booking(uuid, uuid, boolean); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid) RETURNS jsonb
+CREATE FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid, p_save_card boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -8260,7 +8366,10 @@ begin
 
     -- step 1: the same key and body return the first answer
     if v_key is not null then
-        v_result := internal.idempotency_claim(v_customer, v_key, p_quote_id::text || ':' || p_provider_id::text);
+        v_result := internal.idempotency_claim(
+            v_customer, v_key,
+            p_quote_id::text || ':' || p_provider_id::text || case when p_save_card then ':save_card' else '' end
+        );
         if v_result is not null then
             return v_result;
         end if;
@@ -8300,6 +8409,10 @@ begin
             v_customer, v_item, v_during, v_blocked, v_email_confirmed, v_network
         );
         perform internal.confirm_start_payment(v_booking_id, v_item);
+        -- the customer's consent to charge the balance to this card after completion
+        -- (63_balance_card.sql): only a deposit leaves a balance
+        update app.payments as p set save_card = true
+        where p.booking_id = v_booking_id and p_save_card and v_item.deposit_cents > 0;
     end if;
     v_result := internal.booking_json(v_booking_id, true);
 
@@ -8313,10 +8426,11 @@ $$;
 
 
 --
--- Name: FUNCTION confirm_booking(p_quote_id uuid, p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION confirm_booking(p_quote_id uuid, p_provider_id uuid, p_save_card boolean); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid) IS 'Turn a quoted offer into a hold awaiting payment (and its payment request), serialised per provider.
+COMMENT ON FUNCTION internal.confirm_booking(p_quote_id uuid, p_provider_id uuid, p_save_card boolean) IS 'Turn a quoted offer into a hold awaiting payment (and its payment request), serialised per provider.
+p_save_card: the customer consents to the balance after a deposit being charged to the card off-session.
 Definer: writes bookings, payments and the queue for a customer who may do none of that directly.';
 
 
@@ -8744,6 +8858,11 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('balance_payments_status_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_venue_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_cents_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_application_fee_cents_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('stripe_customers_pkey', 'internal_error', 'the Stripe customer could not be recorded'),
+        ('stripe_customers_user_id_fkey', 'not_found', 'no such user'),
+        ('stripe_customers_stripe_customer_id_key', 'internal_error', 'the Stripe customer could not be recorded'),
+        ('stripe_customers_stripe_customer_id_check', 'internal_error', 'the Stripe customer could not be recorded'),
         -- Stripe Connect (55_connect.sql; written by definers only)
         ('payout_accounts_pkey', 'internal_error', 'the payout account could not be recorded'),
         ('payout_accounts_provider_id_fkey', 'not_found', 'the provider does not exist'),
@@ -9500,6 +9619,10 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
         ('already_reviewed', 409, 'The booking already has a review; change it with edit_review.'),
         ('edit_window_closed', 409, 'The review was written more than 14 days ago and can no longer be changed.'),
         ('already_replied', 409, 'The review already has the provider''s reply (one reply per review).'),
+        (
+            'balance_not_due', 409,
+            'The booking has no balance to pay now: no charge of it to the saved card failed, or it is paid.'
+        ),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         (
@@ -10437,6 +10560,10 @@ begin
         perform internal.fail('invalid_transition', 'a booking can be marked only once it has started');
     end if;
     perform internal.transition_booking(p_booking_id, p_outcome, 'provider');
+    if p_outcome = 'completed' then
+        -- the balance, charged to the saved card if the customer consented (63_balance_card.sql)
+        perform internal.start_balance_charge(p_booking_id);
+    end if;
     return internal.booking_json(p_booking_id);
 end
 $$;
@@ -10934,6 +11061,7 @@ CREATE FUNCTION internal.notification_events() RETURNS TABLE(event text, categor
         ('booking_reminder', 'reminders', b.keys),
         ('review_received', 'booking_updates', b.keys || array['stars']),
         ('payment_receipt', 'booking_updates', b.keys || array['receipt']),
+        ('balance_due', 'booking_updates', b.keys || array['balance_cents', 'failure_code']),
         ('dispute_opened', 'booking_updates', b.keys || array['dispute']),
         ('dispute_closed', 'booking_updates', b.keys || array['dispute']),
         -- a waitlist opening: not the recipient's booking, so no booking_id
@@ -11820,6 +11948,7 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
         ('analytics_revenue', 'tz'),
         ('analytics_today', 'provider_id'),
         ('analytics_today', 'tz'),
+        ('confirm_booking', 'save_card'),
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
         ('edit_review', 'body'),
@@ -12675,6 +12804,45 @@ COMMENT ON FUNCTION internal.owed_transfer_amount(p_booking_id uuid) IS 'What th
 
 
 --
+-- Name: pay_balance(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.pay_balance(p_booking_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.balance_payments;
+begin
+    perform internal.require(p_booking_id, 'booking_id');
+    if not exists (
+        select from app.bookings as b where b.id = p_booking_id and b.customer_id = auth.uid()
+    ) then
+        perform internal.fail('not_found', 'no such booking');
+    end if;
+    select * into v_row from app.balance_payments as bp where bp.booking_id = p_booking_id;
+    if not found or v_row.status <> 'due' or v_row.client_secret is null then
+        perform internal.fail('balance_not_due', 'this booking has no balance to pay now');
+    end if;
+    return pg_catalog.jsonb_build_object(
+        'booking_id', p_booking_id,
+        'stripe_payment_intent_id', v_row.stripe_payment_intent_id,
+        'client_secret', v_row.client_secret,
+        'failure_code', v_row.failure_code
+    ) || internal.balance_due_json(p_booking_id);
+end
+$$;
+
+
+--
+-- Name: FUNCTION pay_balance(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.pay_balance(p_booking_id uuid) IS 'The balance PaymentIntent a failed off-session charge left, for its own customer to confirm on session.
+Definer: the client secret is not readable otherwise.';
+
+
+--
 -- Name: payment_cancel_action(uuid, text, boolean); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -12783,6 +12951,12 @@ CREATE FUNCTION internal.payment_intent_request(p_payment_id uuid) RETURNS jsonb
         -- a destination charge (55_connect.sql): the provider's account and the commission
         'transfer_destination', p.transfer_destination,
         'application_fee_cents', p.application_fee_cents,
+        -- the customer's consent to save the card for the balance (63_balance_card.sql),
+        -- and its Stripe Customer if one was made already
+        'save_card', p.save_card,
+        'stripe_customer_id', (
+            select c.stripe_customer_id from app.stripe_customers as c where c.user_id = b.customer_id
+        ),
         -- create an intent only for a booking still awaiting payment
         'wanted', b.status = 'pending_payment' and p.status = 'pending'
     )
@@ -12812,9 +12986,14 @@ declare
     v_refunded bigint;
 begin
     select p.captured_cents into v_captured from app.payments as p where p.id = new.payment_id for update;
+    if new.balance_charge then
+        -- the balance charged to the card is a charge of its own (63_balance_card.sql)
+        select coalesce(max(bp.amount_cents), 0) into v_captured from app.balance_payments as bp
+        where bp.booking_id = new.booking_id and bp.method = 'card' and bp.status = 'succeeded';
+    end if;
     select coalesce(sum(r.amount_cents), 0) into v_refunded
     from app.refunds as r
-    where r.payment_id = new.payment_id and r.status <> 'failed';
+    where r.payment_id = new.payment_id and r.balance_charge = new.balance_charge and r.status <> 'failed';
     if v_refunded > v_captured then
         perform internal.fail(
             'conflict',
@@ -12830,7 +13009,7 @@ $$;
 -- Name: FUNCTION payments_check_refund_total(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.payments_check_refund_total() IS 'Constraint trigger: the refunds of a payment (but failed ones) never add up to more than was captured.';
+COMMENT ON FUNCTION internal.payments_check_refund_total() IS 'Constraint trigger: the refunds of a charge (the deposit''s payment, or the balance charged to the card; but failed ones) never add up to more than it captured.';
 
 
 --
@@ -14888,6 +15067,9 @@ begin
     -- Connect's account events (55_connect.sql); everything else: payments and refunds
     v_outcome := case
         when v_event ->> 'type' like 'account.%' then internal.apply_account_event(v_event)
+        -- the balance charged to the saved card (63_balance_card.sql)
+        when v_event ->> 'type' like 'payment_intent.%' and (v_event -> 'data' -> 'object' -> 'metadata') ? 'balance_of'
+            then internal.apply_balance_intent_event(v_event ->> 'type', v_event -> 'data' -> 'object')
         else internal.process_stripe_event(v_event)
     end;
     update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;
@@ -15207,6 +15389,91 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.reconcile_snapshot(p_since timestamp with time zone) IS 'Payments (with their booking''s status) and refunds created since p_since, for reconciliation with Stripe. Definer: the worker role reads no app table.';
+
+
+--
+-- Name: record_balance_intent(uuid, jsonb); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_balance_intent(p_booking_id uuid, p_intent jsonb) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_row app.balance_payments;
+    v_status text := p_intent ->> 'status';
+    v_error jsonb := coalesce(p_intent -> 'last_payment_error', '{}'::jsonb);
+    v_received bigint := coalesce(p_intent ->> 'amount_received', p_intent ->> 'amount')::bigint;
+    v_customer uuid;
+begin
+    select * into v_row from app.balance_payments as bp where bp.booking_id = p_booking_id for update;
+    if not found or v_row.method <> 'card' then
+        return 'no card balance for this booking';
+    end if;
+    if v_row.stripe_payment_intent_id is not null and v_row.stripe_payment_intent_id <> p_intent ->> 'id' then
+        return 'another intent: ignored';
+    end if;
+    if v_row.status = 'succeeded' then
+        return 'balance already paid';
+    end if;
+    update app.balance_payments as bp
+    set
+        stripe_payment_intent_id = p_intent ->> 'id',
+        client_secret = coalesce(p_intent ->> 'client_secret', bp.client_secret),
+        updated_at = pg_catalog.now()
+    where bp.booking_id = p_booking_id;
+    if v_status = 'succeeded' then
+        if v_received is distinct from v_row.amount_cents::bigint then
+            raise exception 'balance of booking %: Stripe took % cents, % were due', p_booking_id, v_received, v_row.amount_cents;
+        end if;
+        update app.balance_payments as bp
+        set status = 'succeeded', client_secret = null, failure_code = null, failure_reason = null
+        where bp.booking_id = p_booking_id;
+        perform internal.audit(
+            'payment.balance_charged', 'app.bookings', p_booking_id::text, null,
+            pg_catalog.jsonb_build_object('stripe_payment_intent_id', p_intent ->> 'id', 'amount_cents', v_row.amount_cents)
+        );
+        return 'balance charged';
+    end if;
+    if v_status in ('requires_payment_method', 'requires_action', 'requires_confirmation')
+        and (v_row.status = 'pending' or v_error <> '{}'::jsonb) then
+        update app.balance_payments as bp
+        set
+            status = 'due',
+            failure_code = coalesce(v_error ->> 'decline_code', v_error ->> 'code', bp.failure_code),
+            failure_reason = pg_catalog.left(coalesce(v_error ->> 'message', bp.failure_reason), 500)
+        where bp.booking_id = p_booking_id;
+        if v_row.status = 'pending' then
+            select b.customer_id into strict v_customer from app.bookings as b where b.id = p_booking_id;
+            perform internal.notify(
+                'balance_due', v_customer, 'balance_due:' || p_booking_id::text,
+                internal.booking_event_data(p_booking_id) || pg_catalog.jsonb_build_object(
+                    'balance_cents', v_row.amount_cents,
+                    'failure_code', coalesce(v_error ->> 'decline_code', v_error ->> 'code', 'card_declined')
+                )
+            );
+            perform internal.audit(
+                'payment.balance_due', 'app.bookings', p_booking_id::text, null,
+                pg_catalog.jsonb_build_object(
+                    'stripe_payment_intent_id', p_intent ->> 'id',
+                    'failure_code', coalesce(v_error ->> 'decline_code', v_error ->> 'code')
+                )
+            );
+        end if;
+        return 'balance due: the customer was asked to pay';
+    end if;
+    return pg_catalog.format('balance intent %s: waiting', coalesce(v_status, 'without status'));
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_balance_intent(p_booking_id uuid, p_intent jsonb); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_balance_intent(p_booking_id uuid, p_intent jsonb) IS 'Worker and webhook entry point: the balance PaymentIntent''s state. succeeded settles the balance (card);
+a failed off-session attempt (requires_payment_method, requires_action) makes it due and emails the customer
+a link to pay on session (once). Idempotent; never moves a paid balance back. Definer: as above.';
 
 
 --
@@ -15598,6 +15865,35 @@ COMMENT ON FUNCTION internal.record_refund(p_refund_id uuid, p_stripe_refund_id 
 
 
 --
+-- Name: record_stripe_customer(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_stripe_customer(p_user_id uuid, p_stripe_customer_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_customer text;
+begin
+    insert into app.stripe_customers (user_id, stripe_customer_id)
+    values (p_user_id, p_stripe_customer_id)
+    on conflict (user_id) do nothing;
+    -- the first one stays (the worker creates it under a key derived from the user)
+    select c.stripe_customer_id into strict v_customer from app.stripe_customers as c where c.user_id = p_user_id;
+    return v_customer;
+end
+$$;
+
+
+--
+-- Name: FUNCTION record_stripe_customer(p_user_id uuid, p_stripe_customer_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_stripe_customer(p_user_id uuid, p_stripe_customer_id text) IS 'Worker entry point: the user''s Stripe Customer (created once under the key customer:<user id>); returns
+the one kept. Definer: the worker role writes no app table.';
+
+
+--
 -- Name: refund_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -15666,13 +15962,17 @@ CREATE FUNCTION internal.refund_request(p_refund_id uuid) RETURNS jsonb
         'amount_cents', r.amount_cents,
         'status', r.status,
         'stripe_refund_id', r.stripe_refund_id,
-        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- the deposit's intent, or the balance's when the refund gives the balance back
+        'stripe_payment_intent_id', case when r.balance_charge then bp.stripe_payment_intent_id
+            else p.stripe_payment_intent_id end,
+        'balance_charge', r.balance_charge,
         -- how a destination charge's refund unwinds (55_connect.sql)
         'reverse_transfer', r.reverse_transfer,
         'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )
     from app.refunds as r
+    left join app.balance_payments as bp on r.balance_charge and r.booking_id = bp.booking_id
     inner join app.payments as p on r.payment_id = p.id
     where r.id = p_refund_id
 $$;
@@ -15876,6 +16176,60 @@ $$;
 
 COMMENT ON FUNCTION internal.refunds_unwind() IS 'Trigger: a refund of a destination charge reverses the transfer proportionally and refunds the fee
 (but on a late customer cancellation), with the cents of each as Stripe computes them.';
+
+
+--
+-- Name: refunds_unwind_balance(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_unwind_balance() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- After _110_unwind (55_connect.sql), which computes a refund's unwinding against the
+-- deposit's payment: a refund of the balance charged to the card unwinds the balance's
+-- own destination charge instead (its transfer and fee, proportionally; an ops refund
+-- after completion gives the fee back with the rest).
+declare
+    v_row app.balance_payments;
+    v_refunded bigint;
+    v_reversed bigint;
+    v_fee_refunded bigint;
+    v_completes boolean;
+begin
+    select * into strict v_row from app.balance_payments as bp where bp.booking_id = new.booking_id;
+    new.reverse_transfer := v_row.transfer_destination is not null;
+    new.refund_application_fee := v_row.application_fee_cents > 0;
+    if v_row.transfer_destination is null then
+        new.transfer_reversal_cents := 0;
+        new.fee_refund_cents := 0;
+        return new;
+    end if;
+    select
+        coalesce(sum(r.amount_cents), 0),
+        coalesce(sum(r.transfer_reversal_cents), 0),
+        coalesce(sum(r.fee_refund_cents), 0)
+    into v_refunded, v_reversed, v_fee_refunded
+    from app.refunds as r
+    where r.booking_id = new.booking_id and r.balance_charge and r.status <> 'failed';
+    v_completes := v_refunded + new.amount_cents >= v_row.amount_cents;
+    new.transfer_reversal_cents := internal.proportional_cents(
+        new.amount_cents, v_row.amount_cents, v_row.amount_cents - v_row.application_fee_cents, v_reversed, v_completes
+    );
+    new.fee_refund_cents := case when new.refund_application_fee then internal.proportional_cents(
+        new.amount_cents, v_row.amount_cents, v_row.application_fee_cents, v_fee_refunded, v_completes
+    ) else 0 end;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_unwind_balance(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_unwind_balance() IS 'Trigger: a refund of the balance charged to the card reverses the balance''s transfer and refunds its fee
+proportionally (its own charge, not the deposit''s).';
 
 
 --
@@ -16115,7 +16469,10 @@ CREATE FUNCTION internal.request_refund(p_booking_id uuid, p_amount_cents intege
 declare
     v_payment app.payments;
     v_refund_id uuid;
+    v_first uuid;
     v_left bigint;
+    v_balance_left bigint;
+    v_part integer;
 begin
     -- the payment row lock serialises refunds of one booking: concurrent
     -- requests cannot both pass the check below
@@ -16124,7 +16481,15 @@ begin
         perform internal.fail('conflict', 'nothing was captured for this booking, so nothing can be refunded');
     end if;
     select v_payment.captured_cents - coalesce(sum(r.amount_cents), 0) into v_left
-    from app.refunds as r where r.payment_id = v_payment.id and r.status <> 'failed';
+    from app.refunds as r where r.payment_id = v_payment.id and not r.balance_charge and r.status <> 'failed';
+    -- a balance charged to the saved card (63_balance_card.sql) is refundable too
+    select coalesce(max(bp.amount_cents), 0) - coalesce((
+        select sum(r.amount_cents) from app.refunds as r
+        where r.payment_id = v_payment.id and r.balance_charge and r.status <> 'failed'
+    ), 0)
+    into v_balance_left
+    from app.balance_payments as bp
+    where bp.booking_id = p_booking_id and bp.method = 'card' and bp.status = 'succeeded';
     if p_amount_cents is null or p_amount_cents <= 0 then
         perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
     end if;
@@ -16135,18 +16500,30 @@ begin
             'conflict', 'the payment is disputed by the cardholder: it cannot be refunded while the dispute is open or once lost'
         );
     end if;
-    if p_amount_cents > v_left then
+    if p_amount_cents > v_left + v_balance_left then
         perform internal.fail(
-            'conflict', pg_catalog.format('at most %s cents can still be refunded for this booking', v_left)
+            'conflict',
+            pg_catalog.format('at most %s cents can still be refunded for this booking', v_left + v_balance_left)
         );
     end if;
-    insert into app.refunds (booking_id, payment_id, amount_cents, reason, requested_by, requested_role)
-    values (p_booking_id, v_payment.id, p_amount_cents, p_reason, p_requested_by, p_requested_role)
-    returning id into v_refund_id;
-    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-        'type', 'payment.refund', 'refund_id', v_refund_id, 'booking_id', p_booking_id
-    ));
-    return v_refund_id;
+    -- the balance's charge first (the later one), then the deposit's: one ledger row and
+    -- one Stripe refund per charge; the first row's id is returned
+    foreach v_part in array array[least(p_amount_cents, v_balance_left), p_amount_cents - least(p_amount_cents, v_balance_left)]::integer [] loop
+        continue when v_part <= 0;
+        insert into app.refunds (
+            booking_id, payment_id, amount_cents, reason, requested_by, requested_role, balance_charge
+        )
+        values (
+            p_booking_id, v_payment.id, v_part, p_reason, p_requested_by, p_requested_role,
+            v_first is null and v_balance_left > 0
+        )
+        returning id into v_refund_id;
+        v_first := coalesce(v_first, v_refund_id);
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'payment.refund', 'refund_id', v_refund_id, 'booking_id', p_booking_id
+        ));
+    end loop;
+    return v_first;
 end
 $$;
 
@@ -17071,6 +17448,65 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.slot_is_free_except(p_booking_id uuid, p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) IS 'Whether p_blocked is free for booking p_booking_id: slot_is_free, ignoring that booking itself.';
+
+
+--
+-- Name: start_balance_charge(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.start_balance_charge(p_booking_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+-- Called when a booking completes. With the customer's consent and a saved card, the
+-- balance is charged off-session: the row (card, pending) and the worker's message
+-- commit together. Without consent, or with the balance already settled (paid at the
+-- venue), nothing happens: the provider collects it at the venue.
+declare
+    v_booking app.bookings;
+    v_payment app.payments;
+    v_rem record;
+begin
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id;
+    if not found or not v_payment.save_card or v_payment.status <> 'succeeded'
+        or v_payment.stripe_customer_id is null or v_payment.stripe_payment_method_id is null then
+        return false;
+    end if;
+    select * into v_rem from internal.booking_remainder(v_booking);
+    if not found then
+        return false;
+    end if;
+    -- the deposit's destination, and what is left of the commission after its fee
+    insert into app.balance_payments (
+        booking_id, method, status, base_cents, gst_cents, qst_cents, amount_cents,
+        transfer_destination, application_fee_cents
+    )
+    values (
+        p_booking_id, 'card', 'pending', v_rem.base_cents, v_rem.gst_cents, v_rem.qst_cents, v_rem.total_cents,
+        v_payment.transfer_destination,
+        case when v_payment.transfer_destination is null then 0 else least(
+            greatest(v_booking.commission_cents - v_payment.application_fee_cents, 0), v_rem.total_cents
+        ) end
+    )
+    on conflict (booking_id) do nothing;
+    if not found then
+        return false;
+    end if;
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'payment.charge_balance', 'booking_id', p_booking_id
+    ));
+    return true;
+end
+$$;
+
+
+--
+-- Name: FUNCTION start_balance_charge(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.start_balance_charge(p_booking_id uuid) IS 'On completion: with the customer''s consent and a saved card, record the balance as being charged to the
+card and ask the worker to charge it off-session (once per booking). Returns whether it did.';
 
 
 --
@@ -21505,6 +21941,12 @@ CREATE TABLE app.balance_payments (
     marked_by uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    client_secret text,
+    failure_code text,
+    failure_reason text,
+    transfer_destination text,
+    application_fee_cents integer DEFAULT 0 NOT NULL,
+    CONSTRAINT balance_payments_application_fee_cents_check CHECK ((((application_fee_cents >= 0) AND (application_fee_cents <= amount_cents)) AND ((transfer_destination IS NOT NULL) OR (application_fee_cents = 0)))),
     CONSTRAINT balance_payments_cents_check CHECK (((base_cents > 0) AND (gst_cents >= 0) AND (qst_cents >= 0) AND (amount_cents = ((base_cents + gst_cents) + qst_cents)))),
     CONSTRAINT balance_payments_method_check CHECK ((method = ANY (ARRAY['venue'::text, 'card'::text]))),
     CONSTRAINT balance_payments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'due'::text, 'succeeded'::text]))),
@@ -21540,6 +21982,34 @@ COMMENT ON COLUMN app.balance_payments.status IS 'pending: being charged; due: t
 --
 
 COMMENT ON COLUMN app.balance_payments.marked_by IS 'The provider''s owner who marked it paid at the venue.';
+
+
+--
+-- Name: COLUMN balance_payments.client_secret; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.client_secret IS 'The balance PaymentIntent''s client secret: the customer confirms it on session when the card charge failed (due).';
+
+
+--
+-- Name: COLUMN balance_payments.failure_code; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.failure_code IS 'Why the off-session charge failed (Stripe''s code: authentication_required, card_declined, ...).';
+
+
+--
+-- Name: COLUMN balance_payments.transfer_destination; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.transfer_destination IS 'A card balance''s destination charge: the provider''s connected account (the deposit''s).';
+
+
+--
+-- Name: COLUMN balance_payments.application_fee_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.balance_payments.application_fee_cents IS 'A card balance''s application fee: the commission less the deposit''s fee, at most the balance.';
 
 
 --
@@ -21812,6 +22282,9 @@ CREATE TABLE app.payments (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     transfer_destination text,
     application_fee_cents integer DEFAULT 0 NOT NULL,
+    save_card boolean DEFAULT false NOT NULL,
+    stripe_customer_id text,
+    stripe_payment_method_id text,
     CONSTRAINT payments_amount_cents_check CHECK ((amount_cents > 0)),
     CONSTRAINT payments_application_fee_cents_check CHECK ((((application_fee_cents >= 0) AND (application_fee_cents <= amount_cents)) AND ((transfer_destination IS NOT NULL) OR (application_fee_cents = 0)))),
     CONSTRAINT payments_captured_cents_check CHECK ((captured_cents >= 0)),
@@ -21840,6 +22313,27 @@ COMMENT ON COLUMN app.payments.transfer_destination IS 'The provider''s connecte
 --
 
 COMMENT ON COLUMN app.payments.application_fee_cents IS 'The platform''s commission taken from this charge (application_fee_amount).';
+
+
+--
+-- Name: COLUMN payments.save_card; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.save_card IS 'The customer consented, when booking, to the balance being charged to this card off-session after completion.';
+
+
+--
+-- Name: COLUMN payments.stripe_customer_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.stripe_customer_id IS 'The Stripe Customer the card is saved to (save_card only).';
+
+
+--
+-- Name: COLUMN payments.stripe_payment_method_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.payments.stripe_payment_method_id IS 'The card that paid (pm_...), from payment_intent.succeeded.';
 
 
 --
@@ -21934,6 +22428,7 @@ CREATE TABLE app.refunds (
     refund_application_fee boolean DEFAULT false NOT NULL,
     transfer_reversal_cents integer DEFAULT 0 NOT NULL,
     fee_refund_cents integer DEFAULT 0 NOT NULL,
+    balance_charge boolean DEFAULT false NOT NULL,
     payout_share_cents integer DEFAULT 0 NOT NULL,
     owed_transfer_id uuid,
     owed_reversal_cents integer DEFAULT 0 NOT NULL,
@@ -21970,6 +22465,13 @@ COMMENT ON COLUMN app.refunds.fee_refund_cents IS 'What this refund gives back o
 
 
 --
+-- Name: COLUMN refunds.balance_charge; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.balance_charge IS 'The refund is of the balance charged to the card (app.balance_payments), not of the deposit''s payment.';
+
+
+--
 -- Name: COLUMN refunds.payout_share_cents; Type: COMMENT; Schema: app; Owner: -
 --
 
@@ -21995,6 +22497,27 @@ COMMENT ON COLUMN app.refunds.owed_reversal_cents IS 'The cents reversed (or to 
 --
 
 COMMENT ON COLUMN app.refunds.stripe_owed_reversal_id IS 'The TransferReversal (trr_...) that took the share back, once made.';
+
+
+--
+-- Name: stripe_customers; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.stripe_customers (
+    user_id uuid NOT NULL,
+    stripe_customer_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stripe_customers_stripe_customer_id_check CHECK ((stripe_customer_id ~ '^cus_[A-Za-z0-9]{1,100}$'::text))
+);
+
+ALTER TABLE ONLY app.stripe_customers FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE stripe_customers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.stripe_customers IS 'A user''s Stripe Customer (cus_...), created once by the worker when the user first saves a card.';
 
 
 --
@@ -22955,6 +23478,22 @@ ALTER TABLE ONLY app.service_categories
 
 ALTER TABLE ONLY app.services
     ADD CONSTRAINT services_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: stripe_customers stripe_customers_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.stripe_customers
+    ADD CONSTRAINT stripe_customers_pkey PRIMARY KEY (user_id);
+
+
+--
+-- Name: stripe_customers stripe_customers_stripe_customer_id_key; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.stripe_customers
+    ADD CONSTRAINT stripe_customers_stripe_customer_id_key UNIQUE (stripe_customer_id);
 
 
 --
@@ -23998,6 +24537,13 @@ CREATE TRIGGER _115_owed_share BEFORE INSERT ON app.refunds FOR EACH ROW EXECUTE
 
 
 --
+-- Name: refunds _120_unwind_balance; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _120_unwind_balance BEFORE INSERT ON app.refunds FOR EACH ROW WHEN (new.balance_charge) EXECUTE FUNCTION internal.refunds_unwind_balance();
+
+
+--
 -- Name: providers _200_check_time_zones_inserted; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -24590,6 +25136,14 @@ ALTER TABLE ONLY app.services
 
 ALTER TABLE ONLY app.services
     ADD CONSTRAINT services_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: stripe_customers stripe_customers_user_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.stripe_customers
+    ADD CONSTRAINT stripe_customers_user_id_fkey FOREIGN KEY (user_id) REFERENCES app.users(id) ON DELETE CASCADE;
 
 
 --
@@ -25239,6 +25793,20 @@ COMMENT ON POLICY select_ops ON app.services IS 'Ops staff read every service.';
 
 
 --
+-- Name: stripe_customers select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.stripe_customers FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON stripe_customers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.stripe_customers IS 'Ops staff read every user''s Stripe Customer.';
+
+
+--
 -- Name: stripe_events select_ops; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -25688,6 +26256,12 @@ ALTER TABLE app.service_categories ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.services ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: stripe_customers; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.stripe_customers ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: stripe_events; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -25989,4 +26563,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261204020000'),
     ('20261204030000'),
     ('20261204040000'),
+    ('20261204050000'),
+    ('20261204050100'),
     ('20261204060000');

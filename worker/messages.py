@@ -85,6 +85,17 @@ class RefundMessage:
 
 
 @dataclass(frozen=True)
+class BalanceMessage:
+    """``payment.charge_balance``: which booking's balance."""
+
+    booking_id: uuid.UUID
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> BalanceMessage:
+        return cls(_uuid(body, "booking_id", "a payment.charge_balance message"))
+
+
+@dataclass(frozen=True)
 class OnboardMessage:
     """``connect.onboard``: which provider, and which onboarding link request."""
 
@@ -136,6 +147,40 @@ REFUND_ACTIONS = ("create_refund", "skip", "fail")
 ONBOARD_ACTIONS = ("create_account", "create_link", "skip")
 OWED_TRANSFER_ACTIONS = ("create_transfer", "skip")
 OWED_REVERSAL_ACTIONS = ("reverse", "skip")
+BALANCE_ACTIONS = ("charge", "skip")
+
+
+@dataclass(frozen=True)
+class BalanceStep:
+    """What the database asks of a ``payment.charge_balance`` message
+    (internal.balance_charge_action): the off-session charge of a booking's balance."""
+
+    action: str
+    reason: str
+    booking_id: uuid.UUID
+    customer_id: uuid.UUID
+    amount_cents: int
+    currency: str
+    stripe_customer_id: str | None
+    stripe_payment_method_id: str | None
+    transfer_destination: str | None
+    application_fee_cents: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> BalanceStep:
+        what = "a balance step"
+        return cls(
+            action=_choice(row, "action", BALANCE_ACTIONS, what),
+            reason=str(row.get("reason") or ""),
+            booking_id=_uuid(row, "booking_id", what),
+            customer_id=_uuid(row, "customer_id", what),
+            amount_cents=int(row["amount_cents"]),
+            currency=str(row["currency"]),
+            stripe_customer_id=_optional_text(row, "stripe_customer_id"),
+            stripe_payment_method_id=_optional_text(row, "stripe_payment_method_id"),
+            transfer_destination=_optional_text(row, "transfer_destination"),
+            application_fee_cents=int(row.get("application_fee_cents") or 0),
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +198,8 @@ class PaymentStep:
     stripe_payment_intent_id: str | None
     transfer_destination: str | None = None
     application_fee_cents: int = 0
+    save_card: bool = False
+    stripe_customer_id: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any], actions: tuple[str, ...]) -> PaymentStep:
@@ -169,6 +216,8 @@ class PaymentStep:
             stripe_payment_intent_id=None if intent is None else str(intent),
             transfer_destination=_optional_text(row, "transfer_destination"),
             application_fee_cents=int(row.get("application_fee_cents") or 0),
+            save_card=bool(row.get("save_card")),
+            stripe_customer_id=_optional_text(row, "stripe_customer_id"),
         )
 
 

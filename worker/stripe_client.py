@@ -69,6 +69,14 @@ def refund_key(ledger_id: object) -> str:
     return effect_key("refund", ledger_id)
 
 
+def customer_key(user_id: object) -> str:
+    return effect_key("customer", user_id)
+
+
+def balance_key(booking_id: object) -> str:
+    return effect_key("balance", booking_id)
+
+
 def account_key(provider_id: object) -> str:
     return effect_key("provider", provider_id, "create_account")
 
@@ -176,12 +184,15 @@ def create_payment_intent(
     find_existing: bool = True,
     destination: str | None = None,
     application_fee: int = 0,
+    save_card: bool = False,
 ) -> stripe.PaymentIntent:
     """Create the booking's PaymentIntent once, whatever the number of attempts or replays.
 
     With ``destination`` it is a destination charge: ``transfer_data[destination]`` is the
     provider's connected account and ``application_fee_amount`` the platform's commission
-    (sent only when positive: Stripe takes no fee of 0 on a charge without one)."""
+    (sent only when positive: Stripe takes no fee of 0 on a charge without one). With
+    ``save_card`` (the customer's consent, and a ``customer``), Stripe attaches the card
+    to the Customer when the payment succeeds (``setup_future_usage=off_session``)."""
     bid = _checked_id("booking_id", booking_id)
     key = intent_key(bid)
     if find_existing:
@@ -194,7 +205,68 @@ def create_payment_intent(
         "metadata": {**(metadata or {}), "booking_id": bid, "effect": key},
     }
     if customer is not None:
-        params["customer"] = customer
+        params["customer"] = _checked_id("customer", customer)
+        if save_card:
+            params["setup_future_usage"] = "off_session"
+    if destination is not None:
+        params["transfer_data"] = {"destination": _checked_id("destination", destination)}
+        if application_fee > 0:
+            params["application_fee_amount"] = application_fee
+    return sc.v1.payment_intents.create(params=cast(Any, params), options={"idempotency_key": key})
+
+
+def find_customer(sc: stripe.StripeClient, user_id: object) -> stripe.Customer | None:
+    """The Customer an earlier attempt created for this user, if any."""
+    uid = _checked_id("user_id", user_id)
+    for customer in sc.v1.customers.list(params={"limit": 100}).auto_paging_iter():
+        if metadata(customer).get("user_id") == uid:
+            return customer
+    return None
+
+
+def create_customer(
+    sc: stripe.StripeClient, *, user_id: object, find_existing: bool = False
+) -> stripe.Customer:
+    """The user's Stripe Customer, created once (key ``customer:<user id>``); it holds the
+    cards the user saved for off-session charges. No personal data is sent but the id."""
+    uid = _checked_id("user_id", user_id)
+    key = customer_key(uid)
+    if find_existing:
+        existing = find_customer(sc, uid)
+        if existing is not None:
+            return existing
+    return sc.v1.customers.create(
+        params={"metadata": {"user_id": uid, "effect": key}}, options={"idempotency_key": key}
+    )
+
+
+def charge_balance(
+    sc: stripe.StripeClient,
+    *,
+    booking_id: object,
+    amount: int,
+    currency: str,
+    customer: str,
+    payment_method: str,
+    destination: str | None = None,
+    application_fee: int = 0,
+) -> stripe.PaymentIntent:
+    """Charge a booking's balance to the saved card, off-session, once (key
+    ``balance:<booking id>``; Stripe answers a retry with the first answer, a card error
+    included). A decline or a card that asks for authentication raises ``stripe.CardError``
+    whose ``payment_intent`` is the intent left to confirm on session. The balance's
+    intent carries ``metadata[balance_of]`` (not ``booking_id``: it is not the deposit's)."""
+    bid = _checked_id("booking_id", booking_id)
+    key = balance_key(bid)
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency,
+        "customer": _checked_id("customer", customer),
+        "payment_method": _checked_id("payment_method", payment_method),
+        "off_session": True,
+        "confirm": True,
+        "metadata": {"balance_of": bid, "effect": key},
+    }
     if destination is not None:
         params["transfer_data"] = {"destination": _checked_id("destination", destination)}
         if application_fee > 0:

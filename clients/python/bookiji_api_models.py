@@ -38,6 +38,7 @@ class Error(BaseModel):
                 'already_reviewed',
                 'edit_window_closed',
                 'already_replied',
+                'balance_not_due',
                 'quote_expired',
                 'idempotency_key_reused',
                 'too_many_holds',
@@ -1886,6 +1887,7 @@ class RpcConfirmBookingPostRequest(BaseModel):
     )
     provider_id: UUID
     quote_id: UUID
+    save_card: bool | None = None
 
 
 class RpcConfirmEmailPostRequest(BaseModel):
@@ -2657,6 +2659,13 @@ class RpcOpsSuspendProviderPostRequest(BaseModel):
     )
     provider_id: UUID
     reason: str
+
+
+class RpcPayBalancePostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    booking_id: UUID
 
 
 class RpcPingPostRequest(BaseModel):

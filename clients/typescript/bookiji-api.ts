@@ -1124,7 +1124,7 @@ export interface paths {
          *
          *     Holds are limited: 5 at once per account (1, held 5 minutes, until the account's email is confirmed), and 10 at once from one client network (an IPv4 address or an IPv6 /64), whichever accounts made them. Paying for a hold, or its lapse, frees its place.
          *
-         *     Inputs: quote_id and provider_id (one of the quote's offers). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
+         *     Inputs: quote_id and provider_id (one of the quote's offers); save_card (optional, default false): with a deposit, the customer consents to the card that pays the deposit being saved (Stripe setup_future_usage=off_session) and charged off-session for the balance once the booking is completed (without it, the balance is paid at the venue). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
          *     Returns the booking (status pending_payment, hold_expires_at) and its payment; the PaymentIntent's client_secret appears in GET /rpc/booking_payment once the worker has created it. Confirming again while you hold the same slot returns that same booking.
          *     Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds (per account or per network).
          */
@@ -2356,6 +2356,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/pay_balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pay your booking's balance now, when charging it to your saved card failed (customer only).
+         * @description Pay your booking's balance now, when charging it to your saved card failed (customer only).
+         *
+         *     GET /rpc/pay_balance?booking_id=... returns the balance (balance_cents, its taxes, balance_status due),
+         *     failure_code (authentication_required, card_declined, ...) and the PaymentIntent's client_secret: confirm it
+         *     with Stripe.js (confirmCardPayment, with the same card and its authentication, or another card). The booking
+         *     shows balance_status paid once Stripe reports the payment.
+         *     Errors: 400 invalid_input (booking_id missing); 404 not_found (not your booking); 409 balance_not_due (nothing
+         *     to pay now: no card charge failed, or it is paid).
+         */
+        get: operations["pay_balance"];
+        put?: never;
+        /**
+         * Pay your booking's balance now, when charging it to your saved card failed (customer only).
+         * @description Pay your booking's balance now, when charging it to your saved card failed (customer only).
+         *
+         *     GET /rpc/pay_balance?booking_id=... returns the balance (balance_cents, its taxes, balance_status due),
+         *     failure_code (authentication_required, card_declined, ...) and the PaymentIntent's client_secret: confirm it
+         *     with Stripe.js (confirmCardPayment, with the same card and its authentication, or another card). The booking
+         *     shows balance_status paid once Stripe reports the payment.
+         *     Errors: 400 invalid_input (booking_id missing); 404 not_found (not your booking); 409 balance_not_due (nothing
+         *     to pay now: no card charge failed, or it is paid).
+         */
+        post: operations["pay_balance_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/ping": {
         parameters: {
             query?: never;
@@ -2895,6 +2933,7 @@ export interface components {
              * @example already_reviewed
              * @example edit_window_closed
              * @example already_replied
+             * @example balance_not_due
              * @example quote_expired
              * @example idempotency_key_reused
              * @example too_many_holds
@@ -10803,6 +10842,7 @@ export interface operations {
                     provider_id: string;
                     /** Format: uuid */
                     quote_id: string;
+                    save_card?: boolean;
                 };
             };
         };
@@ -17397,6 +17437,199 @@ export interface operations {
                 };
             };
             /** @description conflict: The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pay_balance: {
+        parameters: {
+            query: {
+                booking_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description balance_not_due: The booking has no balance to pay now: no charge of it to the saved card failed, or it is paid. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pay_balance_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    booking_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description balance_not_due: The booking has no balance to pay now: no charge of it to the saved card failed, or it is paid. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -42,6 +42,10 @@ as $$
         ('already_reviewed', 409, 'The booking already has a review; change it with edit_review.'),
         ('edit_window_closed', 409, 'The review was written more than 14 days ago and can no longer be changed.'),
         ('already_replied', 409, 'The review already has the provider''s reply (one reply per review).'),
+        (
+            'balance_not_due', 409,
+            'The booking has no balance to pay now: no charge of it to the saved card failed, or it is paid.'
+        ),
         ('quote_expired', 410, 'The quote has expired; ask for a new one.'),
         ('idempotency_key_reused', 422, 'The Idempotency-Key was already used with a different request.'),
         (
@@ -307,6 +311,11 @@ as $$
         ('balance_payments_status_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_venue_check', 'internal_error', 'the balance payment could not be recorded'),
         ('balance_payments_cents_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('balance_payments_application_fee_cents_check', 'internal_error', 'the balance payment could not be recorded'),
+        ('stripe_customers_pkey', 'internal_error', 'the Stripe customer could not be recorded'),
+        ('stripe_customers_user_id_fkey', 'not_found', 'no such user'),
+        ('stripe_customers_stripe_customer_id_key', 'internal_error', 'the Stripe customer could not be recorded'),
+        ('stripe_customers_stripe_customer_id_check', 'internal_error', 'the Stripe customer could not be recorded'),
         -- Stripe Connect (55_connect.sql; written by definers only)
         ('payout_accounts_pkey', 'internal_error', 'the payout account could not be recorded'),
         ('payout_accounts_provider_id_fkey', 'not_found', 'the provider does not exist'),

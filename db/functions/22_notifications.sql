@@ -48,6 +48,7 @@ as $$
         ('booking_reminder', 'reminders', b.keys),
         ('review_received', 'booking_updates', b.keys || array['stars']),
         ('payment_receipt', 'booking_updates', b.keys || array['receipt']),
+        ('balance_due', 'booking_updates', b.keys || array['balance_cents', 'failure_code']),
         ('dispute_opened', 'booking_updates', b.keys || array['dispute']),
         ('dispute_closed', 'booking_updates', b.keys || array['dispute']),
         -- a waitlist opening: not the recipient's booking, so no booking_id

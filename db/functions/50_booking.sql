@@ -604,7 +604,14 @@ $$;
 comment on function internal.confirm_start_payment(uuid, app.quote_items) is
 'Step 8 of internal.confirm_booking: confirm a booking with nothing to pay, or record its payment and queue its PaymentIntent.';
 
-create or replace function internal.confirm_booking(p_quote_id uuid, p_provider_id uuid)
+-- the consent to charge the balance to the saved card (save_card) is an argument: it
+-- must be known before the worker creates the deposit's PaymentIntent
+drop function if exists api.confirm_booking(uuid, uuid);
+drop function if exists internal.confirm_booking(uuid, uuid);
+
+create or replace function internal.confirm_booking(
+    p_quote_id uuid, p_provider_id uuid, p_save_card boolean default false
+)
 returns jsonb
 language plpgsql
 volatile
@@ -634,7 +641,10 @@ begin
 
     -- step 1: the same key and body return the first answer
     if v_key is not null then
-        v_result := internal.idempotency_claim(v_customer, v_key, p_quote_id::text || ':' || p_provider_id::text);
+        v_result := internal.idempotency_claim(
+            v_customer, v_key,
+            p_quote_id::text || ':' || p_provider_id::text || case when p_save_card then ':save_card' else '' end
+        );
         if v_result is not null then
             return v_result;
         end if;
@@ -674,6 +684,10 @@ begin
             v_customer, v_item, v_during, v_blocked, v_email_confirmed, v_network
         );
         perform internal.confirm_start_payment(v_booking_id, v_item);
+        -- the customer's consent to charge the balance to this card after completion
+        -- (63_balance_card.sql): only a deposit leaves a balance
+        update app.payments as p set save_card = true
+        where p.booking_id = v_booking_id and p_save_card and v_item.deposit_cents > 0;
     end if;
     v_result := internal.booking_json(v_booking_id, true);
 
@@ -684,24 +698,27 @@ begin
     return v_result;
 end
 $$;
-comment on function internal.confirm_booking(uuid, uuid) is
+comment on function internal.confirm_booking(uuid, uuid, boolean) is
 $$Turn a quoted offer into a hold awaiting payment (and its payment request), serialised per provider.
+p_save_card: the customer consents to the balance after a deposit being charged to the card off-session.
 Definer: writes bookings, payments and the queue for a customer who may do none of that directly.$$;
 
-create or replace function api.confirm_booking(quote_id uuid default null, provider_id uuid default null)
+create or replace function api.confirm_booking(
+    quote_id uuid default null, provider_id uuid default null, save_card boolean default null
+)
 returns jsonb
 language sql
 volatile
 set search_path = ''
 as $$
-    select internal.confirm_booking(quote_id, provider_id)
+    select internal.confirm_booking(quote_id, provider_id, coalesce(save_card, false))
 $$;
-comment on function api.confirm_booking(uuid, uuid) is
+comment on function api.confirm_booking(uuid, uuid, boolean) is
 $$Book one provider from a quote: the slot is held for you (15 minutes) while you pay.
 
 Holds are limited: 5 at once per account (1, held 5 minutes, until the account's email is confirmed), and 10 at once from one client network (an IPv4 address or an IPv6 /64), whichever accounts made them. Paying for a hold, or its lapse, frees its place.
 
-Inputs: quote_id and provider_id (one of the quote's offers). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
+Inputs: quote_id and provider_id (one of the quote's offers); save_card (optional, default false): with a deposit, the customer consents to the card that pays the deposit being saved (Stripe setup_future_usage=off_session) and charged off-session for the balance once the booking is completed (without it, the balance is paid at the venue). Send an Idempotency-Key header to make retries safe: the same key and body return the first answer, the same key with another body is a 422.
 Returns the booking (status pending_payment, hold_expires_at) and its payment; the PaymentIntent's client_secret appears in GET /rpc/booking_payment once the worker has created it. Confirming again while you hold the same slot returns that same booking.
 Errors: 404 not_found (quote or offer); 409 slot_unavailable (taken, even by a race: never a double booking); 410 quote_expired; 422 idempotency_key_reused; 429 too_many_holds (per account or per network).$$;
 

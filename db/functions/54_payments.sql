@@ -21,6 +21,12 @@ as $$
         -- a destination charge (55_connect.sql): the provider's account and the commission
         'transfer_destination', p.transfer_destination,
         'application_fee_cents', p.application_fee_cents,
+        -- the customer's consent to save the card for the balance (63_balance_card.sql),
+        -- and its Stripe Customer if one was made already
+        'save_card', p.save_card,
+        'stripe_customer_id', (
+            select c.stripe_customer_id from app.stripe_customers as c where c.user_id = b.customer_id
+        ),
         -- create an intent only for a booking still awaiting payment
         'wanted', b.status = 'pending_payment' and p.status = 'pending'
     )
@@ -151,13 +157,17 @@ as $$
         'amount_cents', r.amount_cents,
         'status', r.status,
         'stripe_refund_id', r.stripe_refund_id,
-        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- the deposit's intent, or the balance's when the refund gives the balance back
+        'stripe_payment_intent_id', case when r.balance_charge then bp.stripe_payment_intent_id
+            else p.stripe_payment_intent_id end,
+        'balance_charge', r.balance_charge,
         -- how a destination charge's refund unwinds (55_connect.sql)
         'reverse_transfer', r.reverse_transfer,
         'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )
     from app.refunds as r
+    left join app.balance_payments as bp on r.balance_charge and r.booking_id = bp.booking_id
     inner join app.payments as p on r.payment_id = p.id
     where r.id = p_refund_id
 $$;
@@ -219,9 +229,14 @@ declare
     v_refunded bigint;
 begin
     select p.captured_cents into v_captured from app.payments as p where p.id = new.payment_id for update;
+    if new.balance_charge then
+        -- the balance charged to the card is a charge of its own (63_balance_card.sql)
+        select coalesce(max(bp.amount_cents), 0) into v_captured from app.balance_payments as bp
+        where bp.booking_id = new.booking_id and bp.method = 'card' and bp.status = 'succeeded';
+    end if;
     select coalesce(sum(r.amount_cents), 0) into v_refunded
     from app.refunds as r
-    where r.payment_id = new.payment_id and r.status <> 'failed';
+    where r.payment_id = new.payment_id and r.balance_charge = new.balance_charge and r.status <> 'failed';
     if v_refunded > v_captured then
         perform internal.fail(
             'conflict',
@@ -232,7 +247,8 @@ begin
 end
 $$;
 comment on function internal.payments_check_refund_total() is
-'Constraint trigger: the refunds of a payment (but failed ones) never add up to more than was captured.';
+'Constraint trigger: the refunds of a charge (the deposit''s payment, or the balance charged to the card; '
+'but failed ones) never add up to more than it captured.';
 
 drop trigger if exists _100_refund_total on app.refunds;
 create constraint trigger _100_refund_total after insert or update of amount_cents, status on app.refunds
@@ -255,7 +271,10 @@ as $$
 declare
     v_payment app.payments;
     v_refund_id uuid;
+    v_first uuid;
     v_left bigint;
+    v_balance_left bigint;
+    v_part integer;
 begin
     -- the payment row lock serialises refunds of one booking: concurrent
     -- requests cannot both pass the check below
@@ -264,7 +283,15 @@ begin
         perform internal.fail('conflict', 'nothing was captured for this booking, so nothing can be refunded');
     end if;
     select v_payment.captured_cents - coalesce(sum(r.amount_cents), 0) into v_left
-    from app.refunds as r where r.payment_id = v_payment.id and r.status <> 'failed';
+    from app.refunds as r where r.payment_id = v_payment.id and not r.balance_charge and r.status <> 'failed';
+    -- a balance charged to the saved card (63_balance_card.sql) is refundable too
+    select coalesce(max(bp.amount_cents), 0) - coalesce((
+        select sum(r.amount_cents) from app.refunds as r
+        where r.payment_id = v_payment.id and r.balance_charge and r.status <> 'failed'
+    ), 0)
+    into v_balance_left
+    from app.balance_payments as bp
+    where bp.booking_id = p_booking_id and bp.method = 'card' and bp.status = 'succeeded';
     if p_amount_cents is null or p_amount_cents <= 0 then
         perform internal.fail('invalid_input', 'amount_cents must be a positive number of cents');
     end if;
@@ -275,18 +302,30 @@ begin
             'conflict', 'the payment is disputed by the cardholder: it cannot be refunded while the dispute is open or once lost'
         );
     end if;
-    if p_amount_cents > v_left then
+    if p_amount_cents > v_left + v_balance_left then
         perform internal.fail(
-            'conflict', pg_catalog.format('at most %s cents can still be refunded for this booking', v_left)
+            'conflict',
+            pg_catalog.format('at most %s cents can still be refunded for this booking', v_left + v_balance_left)
         );
     end if;
-    insert into app.refunds (booking_id, payment_id, amount_cents, reason, requested_by, requested_role)
-    values (p_booking_id, v_payment.id, p_amount_cents, p_reason, p_requested_by, p_requested_role)
-    returning id into v_refund_id;
-    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
-        'type', 'payment.refund', 'refund_id', v_refund_id, 'booking_id', p_booking_id
-    ));
-    return v_refund_id;
+    -- the balance's charge first (the later one), then the deposit's: one ledger row and
+    -- one Stripe refund per charge; the first row's id is returned
+    foreach v_part in array array[least(p_amount_cents, v_balance_left), p_amount_cents - least(p_amount_cents, v_balance_left)]::integer [] loop
+        continue when v_part <= 0;
+        insert into app.refunds (
+            booking_id, payment_id, amount_cents, reason, requested_by, requested_role, balance_charge
+        )
+        values (
+            p_booking_id, v_payment.id, v_part, p_reason, p_requested_by, p_requested_role,
+            v_first is null and v_balance_left > 0
+        )
+        returning id into v_refund_id;
+        v_first := coalesce(v_first, v_refund_id);
+        perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+            'type', 'payment.refund', 'refund_id', v_refund_id, 'booking_id', p_booking_id
+        ));
+    end loop;
+    return v_first;
 end
 $$;
 comment on function internal.request_refund(uuid, integer, text, uuid, text) is
@@ -379,7 +418,11 @@ begin
         end if;
         v_captured := v_received::integer;
         update app.payments as p
-        set status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now()
+        set
+            status = 'succeeded', captured_cents = v_captured, failure_reason = null, updated_at = pg_catalog.now(),
+            -- the card and Customer it is saved to (setup_future_usage): the balance's (63_balance_card.sql)
+            stripe_payment_method_id = p_intent ->> 'payment_method',
+            stripe_customer_id = coalesce(p_intent ->> 'customer', p.stripe_customer_id)
         where p.id = v_payment.id;
         if v_booking.status = 'pending_payment' then
             perform internal.transition_booking(v_booking.id, 'confirmed', 'system');

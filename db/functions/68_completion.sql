@@ -34,6 +34,10 @@ begin
         perform internal.fail('invalid_transition', 'a booking can be marked only once it has started');
     end if;
     perform internal.transition_booking(p_booking_id, p_outcome, 'provider');
+    if p_outcome = 'completed' then
+        -- the balance, charged to the saved card if the customer consented (63_balance_card.sql)
+        perform internal.start_balance_charge(p_booking_id);
+    end if;
     return internal.booking_json(p_booking_id);
 end
 $$;
@@ -77,6 +81,7 @@ begin
         for no key update skip locked
     loop
         perform internal.transition_booking(v_id, 'completed', 'system');
+        perform internal.start_balance_charge(v_id);
         v_count := v_count + 1;
     end loop;
     return v_count;

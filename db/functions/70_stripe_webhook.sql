@@ -87,6 +87,9 @@ begin
     -- Connect's account events (55_connect.sql); everything else: payments and refunds
     v_outcome := case
         when v_event ->> 'type' like 'account.%' then internal.apply_account_event(v_event)
+        -- the balance charged to the saved card (63_balance_card.sql)
+        when v_event ->> 'type' like 'payment_intent.%' and (v_event -> 'data' -> 'object' -> 'metadata') ? 'balance_of'
+            then internal.apply_balance_intent_event(v_event ->> 'type', v_event -> 'data' -> 'object')
         else internal.process_stripe_event(v_event)
     end;
     update app.stripe_events as e set processed_at = pg_catalog.now(), outcome = v_outcome where e.id = v_id;

@@ -20,8 +20,11 @@ as $$
         select p.booking_id
         from app.payments as p
         inner join app.refunds as r on r.payment_id = p.id and r.status <> 'failed'
-        group by p.id, p.booking_id, p.captured_cents
-        having sum(r.amount_cents) > p.captured_cents
+        left join app.balance_payments as bp on p.booking_id = bp.booking_id and bp.method = 'card' and bp.status = 'succeeded'
+        group by p.id, p.booking_id, p.captured_cents, bp.amount_cents
+        having
+            coalesce(sum(r.amount_cents) filter (where not r.balance_charge), 0) > p.captured_cents
+            or coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0) > coalesce(bp.amount_cents, 0)
     ) as x
     union all
     select 'fees never exceed the charge', count(*), min(x.booking_id::text)

@@ -54,6 +54,7 @@ as $$
         ('analytics_revenue', 'tz'),
         ('analytics_today', 'provider_id'),
         ('analytics_today', 'tz'),
+        ('confirm_booking', 'save_card'),
         ('dlq_list', 'error_class'),
         ('dlq_replay', 'msg_id'),
         ('edit_review', 'body'),

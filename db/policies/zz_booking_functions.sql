@@ -1,13 +1,13 @@
 -- Booking and payment functions: who may call what.
 grant execute on function
-api.confirm_booking(uuid, uuid),
-internal.confirm_booking(uuid, uuid),
+api.confirm_booking(uuid, uuid, boolean),
+internal.confirm_booking(uuid, uuid, boolean),
 api.booking_payment(uuid),
 internal.booking_payment(uuid)
 to customer;
 -- The definer refuses other roles with 403 forbidden itself; the api wrapper is
 -- the customers' alone (others get 403 from PostgREST, and no endpoint in their OpenAPI).
-grant execute on function internal.confirm_booking(uuid, uuid) to provider, ops;
+grant execute on function internal.confirm_booking(uuid, uuid, boolean) to provider, ops;
 
 grant select on api.my_bookings to customer, provider, ops;
 

@@ -20,3 +20,12 @@ grant execute on function
 api.mark_balance_paid_at_venue(uuid),
 internal.mark_balance_paid_at_venue(uuid)
 to provider;
+
+-- The balance charged to the saved card (63_balance_card.sql): the worker charges it, the
+-- customer pays it on session when that failed.
+grant execute on function
+internal.record_stripe_customer(uuid, text),
+internal.balance_charge_action(uuid),
+internal.record_balance_intent(uuid, jsonb)
+to bookiji_worker;
+grant execute on function api.pay_balance(uuid), internal.pay_balance(uuid) to customer;

@@ -68,7 +68,8 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.quote(text,doubleprecision,doubleprecision,timestampwithtimezone,doubleprecision,integer)": (
         CUSTOMER
     ),
-    "api.confirm_booking(uuid,uuid)": CUSTOMER,
+    "api.confirm_booking(uuid,uuid,boolean)": CUSTOMER,
+    "api.pay_balance(uuid)": CUSTOMER,
     "api.booking_payment(uuid)": CUSTOMER,
     # money (issue 22): a provider's sales-tax registration and statement, a customer's
     # receipt, ops' disputes

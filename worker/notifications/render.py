@@ -238,6 +238,19 @@ def variables(n: Notification) -> dict[str, Any]:
         "opening": (
             opening_view(n.data, locale, app_url) if n.event == "waitlist_opening" else None
         ),
+        "balance": (balance_view(n, locale, app_url) if n.event == "balance_due" else None),
+    }
+
+
+def balance_view(n: Notification, locale: str, app_url: str) -> dict[str, Any]:
+    """A balance the saved card did not pay (``balance_due``): how much, why, where to pay."""
+    if n.booking is None:
+        raise PermanentError("notification data: balance_due needs its booking")
+    code = str(n.data.get("failure_code") or "card_declined")
+    return {
+        "amount": money(_cents(n.data, "balance_cents"), n.booking.currency, locale),
+        "authentication": code == "authentication_required",
+        "pay_url": f"{app_url}/bookings?pay_balance={n.booking.id}",
     }
 
 

@@ -14,6 +14,7 @@ attempt made.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,8 @@ from worker.errors import PermanentError, RetryableError
 from worker.messages import (
     CANCEL_ACTIONS,
     INTENT_ACTIONS,
+    BalanceMessage,
+    BalanceStep,
     PaymentMessage,
     PaymentStep,
     RefundMessage,
@@ -108,9 +111,20 @@ def create_intent(ctx: registry.Context, body: dict[str, Any]) -> None:
         return
     if ctx.attempt > 1:
         log.info("booking %s: attempt %s: %s", step.booking_id, ctx.attempt, step.reason)
+    customer = step.stripe_customer_id
+    if step.save_card and customer is None:
+        # the customer consented to saving the card: its Stripe Customer, made once
+        made = stripe_client.create_customer(
+            stripe_client.client(), user_id=step.customer_id, find_existing=_replayed_late(ctx)
+        )
+        customer = _value(
+            ctx, "record_stripe_customer", {"user_id": step.customer_id, "customer_id": made.id}
+        )
     try:
         pi = stripe_client.create_payment_intent(
             stripe_client.client(),
+            customer=customer if step.save_card else None,
+            save_card=step.save_card,
             booking_id=step.booking_id,
             amount=step.amount_cents,
             currency=step.currency,
@@ -205,3 +219,51 @@ def refund(ctx: registry.Context, body: dict[str, Any]) -> None:
             "failure": r.to_dict().get("failure_reason"),
         },
     )
+
+
+@registry.handler("payment.charge_balance")
+def charge_balance(ctx: registry.Context, body: dict[str, Any]) -> None:
+    """The balance after a deposit, charged off-session to the card the customer saved
+    (with consent) once the booking is completed. A card error is an outcome, not a
+    failure: the balance becomes due and the customer is asked to pay on session."""
+    msg = BalanceMessage.parse(body)
+    row = _value(ctx, "balance_charge_action", {"booking_id": msg.booking_id})
+    if row is None:
+        raise PermanentError(f"booking {msg.booking_id}: no balance to charge")
+    step = BalanceStep.from_row(dict(row))
+    if step.action == "skip":
+        log.info("booking %s: %s", step.booking_id, step.reason)
+        return
+    if step.stripe_customer_id is None or step.stripe_payment_method_id is None:
+        raise PermanentError(f"booking {step.booking_id}: no saved card to charge")
+    try:
+        pi = stripe_client.charge_balance(
+            stripe_client.client(),
+            booking_id=step.booking_id,
+            amount=step.amount_cents,
+            currency=step.currency,
+            customer=step.stripe_customer_id,
+            payment_method=step.stripe_payment_method_id,
+            destination=step.transfer_destination,
+            application_fee=step.application_fee_cents,
+        )
+        intent: dict[str, Any] = pi.to_dict()
+    except stripe.CardError as exc:
+        answer: dict[str, Any] = exc.json_body if isinstance(exc.json_body, dict) else {}
+        error: dict[str, Any] = answer.get("error") or {}
+        failed = error.get("payment_intent")
+        if not isinstance(failed, dict) or not failed.get("id"):
+            raise PermanentError(
+                f"booking {step.booking_id}: card error without an intent: {exc}"
+            ) from exc
+        intent = {
+            **failed,
+            "last_payment_error": failed.get("last_payment_error")
+            or {k: error.get(k) for k in ("code", "decline_code", "message")},
+        }
+    outcome = _value(
+        ctx,
+        "record_balance_intent",
+        {"booking_id": step.booking_id, "intent": json.dumps(intent, default=str)},
+    )
+    log.info("booking %s: %s", step.booking_id, outcome)

@@ -427,6 +427,7 @@ export const en = {
   "error.already_reviewed": "You have already reviewed this booking; you can edit your review instead.",
   "error.edit_window_closed": "Reviews can be changed for 14 days after they are written; this one can no longer be changed.",
   "error.already_replied": "You have already replied to this review.",
+  "error.balance_not_due": "There is no balance to pay now for this booking.",
   "error.too_many_reviews": "You have written many reviews today. Try again tomorrow.",
   "error.too_many_waitlist_entries": "You are on too many waitlists. Leave one or wait for one to expire.",
   "error.wrong_password": "The password is not right.",

@@ -428,6 +428,7 @@ export const fr: Record<MessageKey, string> = {
   "error.already_reviewed": "Vous avez déjà évalué cette réservation ; vous pouvez modifier votre avis.",
   "error.edit_window_closed": "Un avis peut être modifié pendant 14 jours après sa rédaction ; celui-ci ne peut plus l’être.",
   "error.already_replied": "Vous avez déjà répondu à cet avis.",
+  "error.balance_not_due": "Il n’y a pas de solde à payer maintenant pour cette réservation.",
   "error.too_many_reviews": "Vous avez écrit beaucoup d’avis aujourd’hui. Réessayez demain.",
   "error.too_many_waitlist_entries": "Vous êtes sur trop de listes d’attente. Quittez-en une ou attendez qu’une expire.",
   "error.wrong_password": "Le mot de passe n’est pas le bon.",

@@ -1,0 +1,1 @@
+select internal.balance_charge_action(%(booking_id)s::uuid) as step
