@@ -16057,15 +16057,17 @@ declare
     v_reversed bigint;
 begin
     select * into strict v_payment from app.payments as p where p.id = new.payment_id;
-    if v_payment.transfer_destination is not null or v_payment.captured_cents <= 0 then
-        return new;  -- a destination charge unwinds through its own transfer (_110_unwind)
+    if v_payment.transfer_destination is not null or v_payment.captured_cents <= 0 or new.balance_charge then
+        -- a destination charge unwinds through its own transfer (_110_unwind); the balance
+        -- charged to the card is not part of what is owed (63_balance_card.sql)
+        return new;
     end if;
     select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
     v_base := v_payment.captured_cents - least(v_booking.commission_cents, v_payment.captured_cents);
     select coalesce(sum(r.amount_cents), 0), coalesce(sum(r.payout_share_cents), 0)
     into v_refunded, v_shares
     from app.refunds as r
-    where r.payment_id = new.payment_id and r.status <> 'failed';
+    where r.payment_id = new.payment_id and not r.balance_charge and r.status <> 'failed';
     new.payout_share_cents := internal.proportional_cents(
         new.amount_cents, v_payment.captured_cents, v_base, v_shares,
         v_refunded + new.amount_cents >= v_payment.captured_cents
@@ -16146,7 +16148,9 @@ begin
         coalesce(sum(r.fee_refund_cents), 0)
     into v_refunded, v_reversed, v_fee_refunded
     from app.refunds as r
-    where r.payment_id = new.payment_id and r.status <> 'failed';
+    -- the deposit's (or the price's) charge only: the balance charged to the card is a
+    -- charge of its own, unwound by _120_unwind_balance (63_balance_card.sql)
+    where r.payment_id = new.payment_id and not r.balance_charge and r.status <> 'failed';
     v_completes := v_refunded + new.amount_cents >= v_payment.captured_cents;
     v_transfer := v_payment.captured_cents - v_payment.application_fee_cents;
     new.reverse_transfer := true;
@@ -16186,8 +16190,8 @@ CREATE FUNCTION internal.refunds_unwind_balance() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
--- After _110_unwind (55_connect.sql), which computes a refund's unwinding against the
--- deposit's payment: a refund of the balance charged to the card unwinds the balance's
+-- Instead of _110_unwind (55_connect.sql, which skips these rows and unwinds the
+-- deposit's payment): a refund of the balance charged to the card unwinds the balance's
 -- own destination charge instead (its transfer and fee, proportionally; an ops refund
 -- after completion gives the fee back with the rest).
 declare
@@ -24526,7 +24530,7 @@ CREATE TRIGGER _110_destination BEFORE INSERT ON app.payments FOR EACH ROW EXECU
 -- Name: refunds _110_unwind; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _110_unwind BEFORE INSERT ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.refunds_unwind();
+CREATE TRIGGER _110_unwind BEFORE INSERT ON app.refunds FOR EACH ROW WHEN ((NOT new.balance_charge)) EXECUTE FUNCTION internal.refunds_unwind();
 
 
 --

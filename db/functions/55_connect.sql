@@ -272,7 +272,9 @@ begin
         coalesce(sum(r.fee_refund_cents), 0)
     into v_refunded, v_reversed, v_fee_refunded
     from app.refunds as r
-    where r.payment_id = new.payment_id and r.status <> 'failed';
+    -- the deposit's (or the price's) charge only: the balance charged to the card is a
+    -- charge of its own, unwound by _120_unwind_balance (63_balance_card.sql)
+    where r.payment_id = new.payment_id and not r.balance_charge and r.status <> 'failed';
     v_completes := v_refunded + new.amount_cents >= v_payment.captured_cents;
     v_transfer := v_payment.captured_cents - v_payment.application_fee_cents;
     new.reverse_transfer := true;
@@ -300,7 +302,7 @@ $$Trigger: a refund of a destination charge reverses the transfer proportionally
 
 drop trigger if exists _110_unwind on app.refunds;
 create trigger _110_unwind before insert on app.refunds
-for each row execute function internal.refunds_unwind();
+for each row when (not new.balance_charge) execute function internal.refunds_unwind();
 
 -- --- a booking's payout ---------------------------------------------------------------------
 

@@ -275,8 +275,8 @@ returns trigger
 language plpgsql
 set search_path = ''
 as $$
--- After _110_unwind (55_connect.sql), which computes a refund's unwinding against the
--- deposit's payment: a refund of the balance charged to the card unwinds the balance's
+-- Instead of _110_unwind (55_connect.sql, which skips these rows and unwinds the
+-- deposit's payment): a refund of the balance charged to the card unwinds the balance's
 -- own destination charge instead (its transfer and fee, proportionally; an ops refund
 -- after completion gives the fee back with the rest).
 declare

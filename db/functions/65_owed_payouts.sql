@@ -193,15 +193,17 @@ declare
     v_reversed bigint;
 begin
     select * into strict v_payment from app.payments as p where p.id = new.payment_id;
-    if v_payment.transfer_destination is not null or v_payment.captured_cents <= 0 then
-        return new;  -- a destination charge unwinds through its own transfer (_110_unwind)
+    if v_payment.transfer_destination is not null or v_payment.captured_cents <= 0 or new.balance_charge then
+        -- a destination charge unwinds through its own transfer (_110_unwind); the balance
+        -- charged to the card is not part of what is owed (63_balance_card.sql)
+        return new;
     end if;
     select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
     v_base := v_payment.captured_cents - least(v_booking.commission_cents, v_payment.captured_cents);
     select coalesce(sum(r.amount_cents), 0), coalesce(sum(r.payout_share_cents), 0)
     into v_refunded, v_shares
     from app.refunds as r
-    where r.payment_id = new.payment_id and r.status <> 'failed';
+    where r.payment_id = new.payment_id and not r.balance_charge and r.status <> 'failed';
     new.payout_share_cents := internal.proportional_cents(
         new.amount_cents, v_payment.captured_cents, v_base, v_shares,
         v_refunded + new.amount_cents >= v_payment.captured_cents
