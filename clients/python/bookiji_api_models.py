@@ -1315,11 +1315,13 @@ class RpcAnalyticsOverviewGetResponseItem(BaseModel):
     currency: str | None = None
     expired: int | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     lead_minutes: int | None = None
     net_cents: int | None = None
     no_show: int | None = None
     outstanding_cents: int | None = None
     pending_payment: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1358,11 +1360,13 @@ class RpcAnalyticsOverviewPostResponseItem(BaseModel):
     currency: str | None = None
     expired: int | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     lead_minutes: int | None = None
     net_cents: int | None = None
     no_show: int | None = None
     outstanding_cents: int | None = None
     pending_payment: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1469,6 +1473,7 @@ class RpcAnalyticsProviderGetResponseItem(BaseModel):
     currency: str | None = None
     expired: int | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     lead_minutes: int | None = None
     net_cents: int | None = None
     net_percentile: float | None = None
@@ -1478,6 +1483,7 @@ class RpcAnalyticsProviderGetResponseItem(BaseModel):
     peer_category: str | None = None
     peer_providers: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     pending_payment: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1519,6 +1525,7 @@ class RpcAnalyticsProviderPostResponseItem(BaseModel):
     currency: str | None = None
     expired: int | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     lead_minutes: int | None = None
     net_cents: int | None = None
     net_percentile: float | None = None
@@ -1528,6 +1535,7 @@ class RpcAnalyticsProviderPostResponseItem(BaseModel):
     peer_category: str | None = None
     peer_providers: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     pending_payment: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1592,9 +1600,12 @@ class RpcAnalyticsRevenueGetResponseItem(BaseModel):
     category: str | None = None
     currency: str | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     net_cents: int | None = None
     outstanding_cents: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
+    service_cents: int | None = None
 
 
 class RpcAnalyticsRevenueGetResponse(
@@ -1624,9 +1635,12 @@ class RpcAnalyticsRevenuePostResponseItem(BaseModel):
     category: str | None = None
     currency: str | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     net_cents: int | None = None
     outstanding_cents: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
+    service_cents: int | None = None
 
 
 class RpcAnalyticsRevenuePostResponse(

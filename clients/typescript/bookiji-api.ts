@@ -490,7 +490,9 @@ export interface paths {
          *     who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
          *     lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
          *     (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
-         *     (captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+         *     (captured - refunded), outstanding_cents (payments not yet settled), gst_cents and qst_cents (the GST and QST
+         *     inside captured_cents). Integer cents, one currency per row. Across providers it reads whole UTC days and the edge
+         *     hours of rollups kept across providers (docs/analytics.md).
          *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
          */
@@ -508,7 +510,9 @@ export interface paths {
          *     who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
          *     lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
          *     (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
-         *     (captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+         *     (captured - refunded), outstanding_cents (payments not yet settled), gst_cents and qst_cents (the GST and QST
+         *     inside captured_cents). Integer cents, one currency per row. Across providers it reads whole UTC days and the edge
+         *     hours of rollups kept across providers (docs/analytics.md).
          *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
          */
@@ -687,7 +691,9 @@ export interface paths {
          *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
          *     Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
          *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
-         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
+         *     the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
+         *     as on the receipt), and service_cents = captured - gst - qst (the service's own revenue).
          *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
@@ -703,7 +709,9 @@ export interface paths {
          *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
          *     Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
          *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
-         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
+         *     the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
+         *     as on the receipt), and service_cents = captured - gst - qst (the service's own revenue).
          *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
@@ -7331,6 +7339,8 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         lead_minutes?: number | null;
                         /** Format: int64 */
                         net_cents?: number | null;
@@ -7340,6 +7350,8 @@ export interface operations {
                         outstanding_cents?: number | null;
                         /** Format: int64 */
                         pending_payment?: number | null;
+                        /** Format: int64 */
+                        qst_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
@@ -7482,6 +7494,8 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         lead_minutes?: number | null;
                         /** Format: int64 */
                         net_cents?: number | null;
@@ -7491,6 +7505,8 @@ export interface operations {
                         outstanding_cents?: number | null;
                         /** Format: int64 */
                         pending_payment?: number | null;
+                        /** Format: int64 */
+                        qst_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
@@ -7908,6 +7924,8 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         lead_minutes?: number | null;
                         /** Format: int64 */
                         net_cents?: number | null;
@@ -7922,6 +7940,8 @@ export interface operations {
                         peer_providers?: number | null;
                         /** Format: int64 */
                         pending_payment?: number | null;
+                        /** Format: int64 */
+                        qst_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
@@ -8067,6 +8087,8 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         lead_minutes?: number | null;
                         /** Format: int64 */
                         net_cents?: number | null;
@@ -8081,6 +8103,8 @@ export interface operations {
                         peer_providers?: number | null;
                         /** Format: int64 */
                         pending_payment?: number | null;
+                        /** Format: int64 */
+                        qst_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
@@ -8428,11 +8452,17 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         net_cents?: number | null;
                         /** Format: int64 */
                         outstanding_cents?: number | null;
                         /** Format: int64 */
+                        qst_cents?: number | null;
+                        /** Format: int64 */
                         refunded_cents?: number | null;
+                        /** Format: int64 */
+                        service_cents?: number | null;
                     }[];
                 };
             };
@@ -8556,11 +8586,17 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         net_cents?: number | null;
                         /** Format: int64 */
                         outstanding_cents?: number | null;
                         /** Format: int64 */
+                        qst_cents?: number | null;
+                        /** Format: int64 */
                         refunded_cents?: number | null;
+                        /** Format: int64 */
+                        service_cents?: number | null;
                     }[];
                 };
             };
