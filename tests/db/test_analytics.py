@@ -77,8 +77,22 @@ def raw_bookings(db: psycopg.Connection[Any]) -> list[dict[str, Any]]:
         fees[booking_id] += cents
     out = []
     for (
-        bid, provider, slug, start, status, currency, price, created, c_at, c_by, notice,
-        deposit, gst_rate, qst_rate, gst, qst,
+        bid,
+        provider,
+        slug,
+        start,
+        status,
+        currency,
+        price,
+        created,
+        c_at,
+        c_by,
+        notice,
+        deposit,
+        gst_rate,
+        qst_rate,
+        gst,
+        qst,
     ) in rows:
         cancelled = status == "cancelled"
         # the taxes of the first charge (the deposit's, or the price's), once per charge paid
@@ -600,7 +614,9 @@ def test_the_overview_equals_the_recount_in_any_zone_and_grain(
             )
             same(recount(bookings, bucket), reported(rows, lambda r: r["bucket_local"].date()))
         # hours: a 31-day window, the bookings inside it
-        inside = [b for b in bookings if b["start"].astimezone(zone).date() <= first + timedelta(30)]
+        inside = [
+            b for b in bookings if b["start"].astimezone(zone).date() <= first + timedelta(30)
+        ]
         rows = rows_of(
             db,
             "ops",
@@ -616,7 +632,9 @@ def test_the_overview_equals_the_recount_in_any_zone_and_grain(
         )
 
 
-def test_a_part_of_the_range_counts_only_its_own_days(db: psycopg.Connection[Any], run: Run) -> None:
+def test_a_part_of_the_range_counts_only_its_own_days(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
     """A range that starts and ends inside weeks and months: the edge buckets are partial."""
     compact(db)
     bookings = raw_bookings(db)
@@ -689,7 +707,12 @@ def test_revenue_reports_the_taxes_apart_reconciled_with_the_payments(
     assert sum(b["gst_cents"] for b in bookings) > 0 and sum(b["qst_cents"] for b in bookings) > 0
     first, last = span(bookings, UTC)
     rows = rows_of(
-        db, "ops", run.ops, "select * from api.analytics_revenue(%s, %s, 'UTC', 'month')", first, last
+        db,
+        "ops",
+        run.ops,
+        "select * from api.analytics_revenue(%s, %s, 'UTC', 'month')",
+        first,
+        last,
     )
     same(
         recount(bookings, lambda t: t.astimezone(UTC).date().replace(day=1)),
