@@ -418,6 +418,11 @@ def cmd_analytics(args: argparse.Namespace) -> int:
             assert row is not None
             print(f"analytics rebuilt: {row[0]} bookings, {row[1]} provider rows")
             return 0
+        if args.action == "compact":
+            row = conn.execute("select internal.analytics_compact()").fetchone()
+            assert row is not None
+            print(f"analytics compacted: {row[0]} delta row(s) folded")
+            return 0
         drift = conn.execute("select rollup, key from internal.analytics_drift()").fetchall()
         for rollup, key in drift[:20]:
             print(f"drift: {rollup} {key}")
@@ -650,6 +655,9 @@ def build_parser() -> argparse.ArgumentParser:
     an_sub = an.add_subparsers(dest="action", required=True)
     an_sub.add_parser("rebuild", help="recompute the rollups from the base tables (backfill)")
     an_sub.add_parser("check", help="compare the rollups with a live recount (exit 1 on drift)")
+    an_sub.add_parser(
+        "compact", help="fold the deltas into the rollups across providers (the worker does it)"
+    )
     an.set_defaults(func=cmd_analytics)
 
     rk = sub.add_parser("rank", help="the quote's ranking versions (docs/ranking.md)")

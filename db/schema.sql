@@ -464,7 +464,7 @@ Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any
 -- Name: analytics_overview(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_overview("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, group_by text DEFAULT 'day'::text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+CREATE FUNCTION api.analytics_overview("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, group_by text DEFAULT 'day'::text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -490,7 +490,9 @@ bucket''s local start), category (slug), currency, bookings and the count per st
 who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
 lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
 (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
-(captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+(captured - refunded), outstanding_cents (payments not yet settled), gst_cents and qst_cents (the GST and QST
+inside captured_cents). Integer cents, one currency per row. Across providers it reads whole UTC days and the edge
+hours of rollups kept across providers (docs/analytics.md).
 Definitions: docs/analytics.md. Accept: text/csv gives CSV.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.';
 
@@ -554,7 +556,7 @@ customer); 404 not_found (no such provider, or no provider profile).';
 -- Name: analytics_provider(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_provider("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, group_by text DEFAULT 'day'::text, tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
+CREATE FUNCTION api.analytics_provider("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, group_by text DEFAULT 'day'::text, tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint, peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -688,7 +690,7 @@ customer); 404 not_found (no such provider, or no provider profile).';
 -- Name: analytics_revenue(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint, service_cents bigint)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -707,7 +709,8 @@ CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date 
     )
     select
         s.bucket_start, s.bucket_end, s.bucket_local, s.category, s.currency, s.bookings, s.booked_cents,
-        s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents
+        s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents,
+        s.gst_cents, s.qst_cents, s.captured_cents - s.gst_cents - s.qst_cents
     from subject, zone,
     lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
         analytics_revenue.group_by) as w,
@@ -726,7 +729,9 @@ the provider''s own zone, or UTC for ops across providers; offsets in whole hour
 week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
 Money is counted in the bucket where the booking''s appointment starts: captured_cents (what its payments
 captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
-net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
+the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
+as on the receipt), and service_cents = captured - gst - qst (the service''s own revenue).
 Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
 customer); 404 not_found (no such provider, or no provider profile).';
@@ -4771,7 +4776,9 @@ CREATE TABLE app.analytics_booking_facts (
     captured_cents bigint NOT NULL,
     refunded_cents bigint NOT NULL,
     fees_kept_cents bigint NOT NULL,
-    outstanding_cents bigint NOT NULL
+    outstanding_cents bigint NOT NULL,
+    gst_cents bigint DEFAULT 0 NOT NULL,
+    qst_cents bigint DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE ONLY app.analytics_booking_facts FORCE ROW LEVEL SECURITY;
@@ -4796,7 +4803,7 @@ begin
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents
     ) values (
         coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
         coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
@@ -4812,7 +4819,9 @@ begin
         coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
         coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
         coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
-        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0)
+        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
+        coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
+        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0)
     )
     on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
@@ -4826,7 +4835,33 @@ begin
         captured_cents = h.captured_cents + excluded.captured_cents,
         refunded_cents = h.refunded_cents + excluded.refunded_cents,
         fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
-        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
+        gst_cents = h.gst_cents + excluded.gst_cents,
+        qst_cents = h.qst_cents + excluded.qst_cents;
+    -- the same difference, without the provider, for the rollups across providers: appended,
+    -- never updated, so concurrent writers share no row (folded by internal.analytics_compact)
+    insert into app.analytics_deltas (
+        hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents
+    ) values (
+        coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
+        coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
+        coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0),
+        coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0),
+        coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0),
+        coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0),
+        coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0),
+        coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0),
+        coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0),
+        coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0),
+        coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
+        coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
+        coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
+        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
+        coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
+        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0)
+    );
 end
 $$;
 
@@ -4835,7 +4870,7 @@ $$;
 -- Name: FUNCTION analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) IS 'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row.';
+COMMENT ON FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) IS 'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row, and append it to the deltas of the rollups across providers.';
 
 
 --
@@ -4953,7 +4988,7 @@ begin
             and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
             false
         )::integer,
-        0, 0, 0, 0
+        0, 0, 0, 0, 0, 0
     into v_new
     from app.services as s
     where s.id = new.service_id;
@@ -4979,20 +5014,35 @@ CREATE FUNCTION internal.analytics_booking_row_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+    v_succeeded integer := 0;
+    v_gst bigint := 0;
+    v_qst bigint := 0;
 begin
     if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
         and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
+        -- a charge that succeeds (or stops being succeeded) adds (or takes back) its taxes
+        v_succeeded := (new.status = 'succeeded')::integer
+            - (tg_op = 'UPDATE' and old.status = 'succeeded')::integer;
+        if v_succeeded <> 0 then
+            select v_succeeded * fc.gst_cents, v_succeeded * fc.qst_cents into v_gst, v_qst
+            from app.bookings as b
+            cross join lateral internal.booking_first_charge(b) as fc
+            where b.id = new.booking_id;
+        end if;
         if tg_op = 'INSERT' then
             if internal.analytics_payment_delta(
                 new.booking_id, new.captured_cents::bigint,
-                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint,
+                v_gst, v_qst
             ) then
                 return null;
             end if;
         elsif internal.analytics_payment_delta(
             new.booking_id, new.captured_cents::bigint - old.captured_cents,
             case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
-            - case when old.status in ('pending', 'requires_payment') then old.amount_cents else 0 end
+            - case when old.status in ('pending', 'requires_payment') then old.amount_cents else 0 end,
+            v_gst, v_qst
         ) then
             return null;
         end if;
@@ -5158,6 +5208,37 @@ COMMENT ON FUNCTION internal.analytics_bucket(p_bucket_start timestamp with time
 
 
 --
+-- Name: analytics_bucket_rows(uuid, timestamp with time zone, timestamp with time zone, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_bucket_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(h timestamp with time zone, lb timestamp without time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_provider_id is null then
+        return query
+        select o.* from internal.analytics_ops_rows(p_from_ts, p_to_ts, p_tz, p_grain) as o;
+    else
+        return query
+        select
+            case when p_grain = 'hour' then r.hour end,
+            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end,
+            r.category_id, r.status, r.currency, r.bookings, r.booked_cents, r.lead_minutes, r.cancelled_by_customer, r.cancelled_by_provider, r.cancelled_by_ops, r.cancelled_by_system, r.cancelled_late, r.captured_cents, r.refunded_cents, r.fees_kept_cents, r.outstanding_cents, r.gst_cents, r.qst_cents
+        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_bucket_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_bucket_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) IS 'The rows of an analytics series placed in their buckets: one provider''s hourly rollup rows, or across providers internal.analytics_ops_rows.';
+
+
+--
 -- Name: analytics_cell(numeric); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5182,6 +5263,128 @@ COMMENT ON FUNCTION internal.analytics_cell(p_cell numeric) IS 'Check a grid cel
 
 
 --
+-- Name: analytics_compact(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_compact() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_rows bigint;
+begin
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.analytics:compact', 0)) then
+        return 0;
+    end if;
+    with moved as (
+        delete from app.analytics_deltas as d returning d.*
+    ),
+    hourly as (
+        select
+            m.hour, m.category_id, m.status, m.currency,
+            pg_catalog.sum(m.bookings) as bookings,
+            pg_catalog.sum(m.booked_cents) as booked_cents,
+            pg_catalog.sum(m.lead_minutes) as lead_minutes,
+            pg_catalog.sum(m.cancelled_by_customer) as cancelled_by_customer,
+            pg_catalog.sum(m.cancelled_by_provider) as cancelled_by_provider,
+            pg_catalog.sum(m.cancelled_by_ops) as cancelled_by_ops,
+            pg_catalog.sum(m.cancelled_by_system) as cancelled_by_system,
+            pg_catalog.sum(m.cancelled_late) as cancelled_late,
+            pg_catalog.sum(m.captured_cents) as captured_cents,
+            pg_catalog.sum(m.refunded_cents) as refunded_cents,
+            pg_catalog.sum(m.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(m.outstanding_cents) as outstanding_cents,
+            pg_catalog.sum(m.gst_cents) as gst_cents,
+            pg_catalog.sum(m.qst_cents) as qst_cents,
+            pg_catalog.count(*) as n
+        from moved as m
+        group by m.hour, m.category_id, m.status, m.currency
+    ),
+    into_hours as (
+        insert into app.analytics_hours as h (
+            hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+        )
+        select
+            x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes,
+            x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system,
+            x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents,
+            x.gst_cents, x.qst_cents
+        from hourly as x
+        order by x.hour, x.category_id, x.status, x.currency
+        on conflict (hour, category_id, status, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            lead_minutes = h.lead_minutes + excluded.lead_minutes,
+            cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
+            cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
+            cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
+            cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
+            cancelled_late = h.cancelled_late + excluded.cancelled_late,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
+            gst_cents = h.gst_cents + excluded.gst_cents,
+            qst_cents = h.qst_cents + excluded.qst_cents
+    ),
+    into_days as (
+        insert into app.analytics_days as h (
+            day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+        )
+        select
+            (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency,
+            pg_catalog.sum(x.bookings),
+            pg_catalog.sum(x.booked_cents),
+            pg_catalog.sum(x.lead_minutes),
+            pg_catalog.sum(x.cancelled_by_customer),
+            pg_catalog.sum(x.cancelled_by_provider),
+            pg_catalog.sum(x.cancelled_by_ops),
+            pg_catalog.sum(x.cancelled_by_system),
+            pg_catalog.sum(x.cancelled_late),
+            pg_catalog.sum(x.captured_cents),
+            pg_catalog.sum(x.refunded_cents),
+            pg_catalog.sum(x.fees_kept_cents),
+            pg_catalog.sum(x.outstanding_cents),
+            pg_catalog.sum(x.gst_cents),
+            pg_catalog.sum(x.qst_cents)
+        from hourly as x
+        group by (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency
+        order by 1, 2, 3, 4
+        on conflict (day, category_id, status, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            lead_minutes = h.lead_minutes + excluded.lead_minutes,
+            cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
+            cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
+            cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
+            cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
+            cancelled_late = h.cancelled_late + excluded.cancelled_late,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
+            gst_cents = h.gst_cents + excluded.gst_cents,
+            qst_cents = h.qst_cents + excluded.qst_cents
+    )
+    -- (data-modifying CTEs run to completion whether or not the query reads them)
+    select coalesce(pg_catalog.sum(x.n), 0)::bigint into v_rows from hourly as x;
+    return v_rows;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_compact(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers (hourly and daily); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
+
+
+--
 -- Name: analytics_drift(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5193,12 +5396,20 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         select
             l.provider_id, l.hour, l.category_id, l.status, l.currency,
             array[
-                pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.lead_minutes),
-                pg_catalog.sum(l.cancelled_by_customer), pg_catalog.sum(l.cancelled_by_provider),
-                pg_catalog.sum(l.cancelled_by_ops), pg_catalog.sum(l.cancelled_by_system),
-                pg_catalog.sum(l.cancelled_late), pg_catalog.sum(l.captured_cents),
-                pg_catalog.sum(l.refunded_cents), pg_catalog.sum(l.fees_kept_cents),
-                pg_catalog.sum(l.outstanding_cents)
+                pg_catalog.sum(l.bookings),
+                pg_catalog.sum(l.booked_cents),
+                pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer),
+                pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops),
+                pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late),
+                pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents),
+                pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents),
+                pg_catalog.sum(l.gst_cents),
+                pg_catalog.sum(l.qst_cents)
             ]::bigint[] as v
         from internal.analytics_live_facts as l
         group by l.provider_id, l.hour, l.category_id, l.status, l.currency
@@ -5207,13 +5418,142 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         select
             h.provider_id, h.hour, h.category_id, h.status, h.currency,
             array[
-                h.bookings, h.booked_cents, h.lead_minutes, h.cancelled_by_customer,
-                h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                h.bookings,
+                h.booked_cents,
+                h.lead_minutes,
+                h.cancelled_by_customer,
+                h.cancelled_by_provider,
+                h.cancelled_by_ops,
+                h.cancelled_by_system,
+                h.cancelled_late,
+                h.captured_cents,
+                h.refunded_cents,
+                h.fees_kept_cents,
+                h.outstanding_cents,
+                h.gst_cents,
+                h.qst_cents
             ] as v
         from app.analytics_provider_hours as h
         where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
             or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
+    ),
+    live_hours as (
+        select
+            l.hour, l.category_id, l.status, l.currency,
+            array[
+                pg_catalog.sum(l.bookings),
+                pg_catalog.sum(l.booked_cents),
+                pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer),
+                pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops),
+                pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late),
+                pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents),
+                pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents),
+                pg_catalog.sum(l.gst_cents),
+                pg_catalog.sum(l.qst_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by l.hour, l.category_id, l.status, l.currency
+    ),
+    stored_hours as (
+        select
+            h.hour, h.category_id, h.status, h.currency,
+            array[
+                pg_catalog.sum(h.bookings),
+                pg_catalog.sum(h.booked_cents),
+                pg_catalog.sum(h.lead_minutes),
+                pg_catalog.sum(h.cancelled_by_customer),
+                pg_catalog.sum(h.cancelled_by_provider),
+                pg_catalog.sum(h.cancelled_by_ops),
+                pg_catalog.sum(h.cancelled_by_system),
+                pg_catalog.sum(h.cancelled_late),
+                pg_catalog.sum(h.captured_cents),
+                pg_catalog.sum(h.refunded_cents),
+                pg_catalog.sum(h.fees_kept_cents),
+                pg_catalog.sum(h.outstanding_cents),
+                pg_catalog.sum(h.gst_cents),
+                pg_catalog.sum(h.qst_cents)
+            ]::bigint[] as v
+        from (
+            select
+                x.hour, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+            from app.analytics_hours as x
+            union all
+            select
+                x.hour, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+            from app.analytics_deltas as x
+        ) as h
+        group by h.hour, h.category_id, h.status, h.currency
+        having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.captured_cents) <> 0
+            or pg_catalog.sum(h.refunded_cents) <> 0 or pg_catalog.sum(h.fees_kept_cents) <> 0
+            or pg_catalog.sum(h.outstanding_cents) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
+    ),
+    live_days as (
+        select
+            (l.hour at time zone 'UTC')::date as day, l.category_id, l.status, l.currency,
+            array[
+                pg_catalog.sum(l.bookings),
+                pg_catalog.sum(l.booked_cents),
+                pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer),
+                pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops),
+                pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late),
+                pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents),
+                pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents),
+                pg_catalog.sum(l.gst_cents),
+                pg_catalog.sum(l.qst_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by (l.hour at time zone 'UTC')::date, l.category_id, l.status, l.currency
+    ),
+    stored_days as (
+        select
+            h.day, h.category_id, h.status, h.currency,
+            array[
+                pg_catalog.sum(h.bookings),
+                pg_catalog.sum(h.booked_cents),
+                pg_catalog.sum(h.lead_minutes),
+                pg_catalog.sum(h.cancelled_by_customer),
+                pg_catalog.sum(h.cancelled_by_provider),
+                pg_catalog.sum(h.cancelled_by_ops),
+                pg_catalog.sum(h.cancelled_by_system),
+                pg_catalog.sum(h.cancelled_late),
+                pg_catalog.sum(h.captured_cents),
+                pg_catalog.sum(h.refunded_cents),
+                pg_catalog.sum(h.fees_kept_cents),
+                pg_catalog.sum(h.outstanding_cents),
+                pg_catalog.sum(h.gst_cents),
+                pg_catalog.sum(h.qst_cents)
+            ]::bigint[] as v
+        from (
+            select
+                x.day, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+            from app.analytics_days as x
+            union all
+            select
+                (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+            from app.analytics_deltas as x
+        ) as h
+        group by h.day, h.category_id, h.status, h.currency
+        having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.captured_cents) <> 0
+            or pg_catalog.sum(h.refunded_cents) <> 0 or pg_catalog.sum(h.fees_kept_cents) <> 0
+            or pg_catalog.sum(h.outstanding_cents) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
     )
     select
         'provider_hours', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id),
@@ -5226,6 +5566,24 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
             s.provider_id = l.provider_id and s.hour = l.hour and s.category_id = l.category_id
             and s.status = l.status and s.currency = l.currency
     where s.v is distinct from l.v
+    union all
+    select
+        'hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id),
+            coalesce(s.status, l.status), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from stored_hours as s
+    full join live_hours as l
+        on s.hour = l.hour and s.category_id = l.category_id and s.status = l.status and s.currency = l.currency
+    where s.v is distinct from l.v
+    union all
+    select
+        'days', pg_catalog.concat_ws(' ', coalesce(s.day, l.day), coalesce(s.category_id, l.category_id),
+            coalesce(s.status, l.status), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from stored_days as s
+    full join live_days as l
+        on s.day = l.day and s.category_id = l.category_id and s.status = l.status and s.currency = l.currency
+    where s.v is distinct from l.v
 $$;
 
 
@@ -5233,7 +5591,7 @@ $$;
 -- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas) differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
 
 
 --
@@ -5341,10 +5699,125 @@ COMMENT ON FUNCTION internal.analytics_minutes(p_ranges tstzmultirange) IS 'The 
 
 
 --
--- Name: analytics_payment_delta(uuid, bigint, bigint); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: analytics_ops_rows(timestamp with time zone, timestamp with time zone, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint) RETURNS boolean
+CREATE FUNCTION internal.analytics_ops_rows(p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(h timestamp with time zone, lb timestamp without time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+-- PL/pgSQL: its statement's plan is kept for the session (an SQL function with SET is
+-- planned again on every call: ~10 ms here)
+#variable_conflict use_column
+begin
+    return query
+    with buckets as (
+        select
+            g.lb,
+            greatest(g.lb at time zone p_tz, p_from_ts) as bs,
+            least((g.lb + ('1 ' || p_grain)::interval) at time zone p_tz, p_to_ts) as be
+        from pg_catalog.generate_series(
+            pg_catalog.date_trunc(p_grain, p_from_ts at time zone p_tz),
+            (p_to_ts at time zone p_tz) - interval '1 microsecond',
+            ('1 ' || p_grain)::interval
+        ) as g (lb)
+        where p_grain <> 'hour'
+    ),
+    spans as (
+        select
+            b.lb, b.bs, b.be, d.ds, d.de, d.ds < d.de as has_days,
+            -- as dates once here, not in the join's filter for every day row
+            (d.ds at time zone 'UTC')::date as dlo,
+            (d.de at time zone 'UTC')::date as dhi
+        from buckets as b
+        cross join lateral (
+            select
+                pg_catalog.date_trunc('day', b.bs + interval '12 hours', 'UTC') as ds,
+                pg_catalog.date_trunc('day', b.be + interval '12 hours', 'UTC') as de
+        ) as d
+    ),
+    hour_pieces as (
+        select s.lb, x.lo, x.hi, x.sign
+        from spans as s
+        cross join lateral (
+            values (s.bs, s.ds, 1), (s.ds, s.bs, -1), (s.de, s.be, 1), (s.be, s.de, -1)
+        ) as x (lo, hi, sign)
+        where s.has_days and x.lo < x.hi
+        union all
+        select s.lb, s.bs, s.be, 1 from spans as s where not s.has_days
+        union all
+        select null::timestamp, p_from_ts, p_to_ts, 1 where p_grain = 'hour'
+    ),
+    day_pieces as (
+        select s.lb, s.dlo as lo, s.dhi as hi
+        from spans as s
+        where s.has_days
+    )
+    select
+        case when p_grain = 'hour' then r.hour end, p.lb, r.category_id, r.status, r.currency,
+        p.sign * r.bookings,
+        p.sign * r.booked_cents,
+        p.sign * r.lead_minutes,
+        p.sign * r.cancelled_by_customer,
+        p.sign * r.cancelled_by_provider,
+        p.sign * r.cancelled_by_ops,
+        p.sign * r.cancelled_by_system,
+        p.sign * r.cancelled_late,
+        p.sign * r.captured_cents,
+        p.sign * r.refunded_cents,
+        p.sign * r.fees_kept_cents,
+        p.sign * r.outstanding_cents,
+        p.sign * r.gst_cents,
+        p.sign * r.qst_cents
+    from hour_pieces as p
+    inner join (
+        select x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
+        from app.analytics_hours as x
+        union all
+        select x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
+        from app.analytics_deltas as x
+    ) as r on r.hour >= p.lo and r.hour < p.hi
+    union all
+    select
+        null::timestamptz, p.lb, r.category_id, r.status, r.currency,
+        r.bookings,
+        r.booked_cents,
+        r.lead_minutes,
+        r.cancelled_by_customer,
+        r.cancelled_by_provider,
+        r.cancelled_by_ops,
+        r.cancelled_by_system,
+        r.cancelled_late,
+        r.captured_cents,
+        r.refunded_cents,
+        r.fees_kept_cents,
+        r.outstanding_cents,
+        r.gst_cents,
+        r.qst_cents
+    from day_pieces as p
+    inner join (
+        select x.day, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
+        from app.analytics_days as x
+        union all
+        select (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
+        from app.analytics_deltas as x
+    ) as r on r.day >= p.lo and r.day < p.hi;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_ops_rows(p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_ops_rows(p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) IS 'Across providers: the rows making up each bucket of [from_ts, to_ts) in tz (whole UTC days and edge hours of the rollups across providers, with their unfolded deltas), each signed; summed per bucket they are its figures.';
+
+
+--
+-- Name: analytics_payment_delta(uuid, bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint, p_gst bigint, p_qst bigint) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -5357,7 +5830,9 @@ begin
     );
     update app.analytics_booking_facts as f set
         captured_cents = f.captured_cents + p_captured,
-        outstanding_cents = f.outstanding_cents + p_outstanding
+        outstanding_cents = f.outstanding_cents + p_outstanding,
+        gst_cents = f.gst_cents + p_gst,
+        qst_cents = f.qst_cents + p_qst
     where f.booking_id = p_booking_id
     returning f.* into v_new;
     if v_new.booking_id is null then
@@ -5366,6 +5841,8 @@ begin
     v_old := v_new;
     v_old.captured_cents := v_new.captured_cents - p_captured;
     v_old.outstanding_cents := v_new.outstanding_cents - p_outstanding;
+    v_old.gst_cents := v_new.gst_cents - p_gst;
+    v_old.qst_cents := v_new.qst_cents - p_qst;
     perform internal.analytics_apply(v_old, v_new);
     return true;
 end
@@ -5373,10 +5850,10 @@ $$;
 
 
 --
--- Name: FUNCTION analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint, p_gst bigint, p_qst bigint); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint) IS 'Move a payment''s own change (captured and outstanding cents) into its booking''s analytics vector and rollup row; false when the booking has no vector yet.';
+COMMENT ON FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captured bigint, p_outstanding bigint, p_gst bigint, p_qst bigint) IS 'Move a payment''s own change (captured and outstanding cents, the taxes of a charge that succeeded) into its booking''s analytics vector and rollup row; false when the booking has no vector yet.';
 
 
 --
@@ -5688,25 +6165,83 @@ CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, prov
     AS $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
-    lock table app.analytics_booking_facts, app.analytics_provider_hours in exclusive mode;
+    lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
+    app.analytics_hours, app.analytics_days in exclusive mode;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
+    delete from app.analytics_deltas;
+    delete from app.analytics_hours;
+    delete from app.analytics_days;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
-        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
     )
     select
         f.provider_id, f.hour, f.category_id, f.status, f.currency,
-        pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.lead_minutes),
-        pg_catalog.sum(f.cancelled_by_customer), pg_catalog.sum(f.cancelled_by_provider),
-        pg_catalog.sum(f.cancelled_by_ops), pg_catalog.sum(f.cancelled_by_system),
-        pg_catalog.sum(f.cancelled_late), pg_catalog.sum(f.captured_cents),
-        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents),
-        pg_catalog.sum(f.outstanding_cents)
+        pg_catalog.sum(f.bookings),
+        pg_catalog.sum(f.booked_cents),
+        pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer),
+        pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops),
+        pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late),
+        pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents),
+        pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents),
+        pg_catalog.sum(f.gst_cents),
+        pg_catalog.sum(f.qst_cents)
     from app.analytics_booking_facts as f
     group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
+    insert into app.analytics_hours (
+        hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+    )
+    select
+        f.hour, f.category_id, f.status, f.currency,
+        pg_catalog.sum(f.bookings),
+        pg_catalog.sum(f.booked_cents),
+        pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer),
+        pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops),
+        pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late),
+        pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents),
+        pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents),
+        pg_catalog.sum(f.gst_cents),
+        pg_catalog.sum(f.qst_cents)
+    from app.analytics_provider_hours as f
+    group by f.hour, f.category_id, f.status, f.currency;
+    insert into app.analytics_days (
+        day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+    )
+    select
+        (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency,
+        pg_catalog.sum(f.bookings),
+        pg_catalog.sum(f.booked_cents),
+        pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer),
+        pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops),
+        pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late),
+        pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents),
+        pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents),
+        pg_catalog.sum(f.gst_cents),
+        pg_catalog.sum(f.qst_cents)
+    from app.analytics_hours as f
+    group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
         (select pg_catalog.count(*) from app.analytics_provider_hours);
@@ -5718,7 +6253,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute the analytics rollups from the base tables (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute the analytics rollups (per provider and across providers) from the base tables (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
 
 --
@@ -5756,7 +6291,7 @@ begin
             cancelled_by_ops = v_new.cancelled_by_ops, cancelled_by_system = v_new.cancelled_by_system,
             cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
             refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
-            outstanding_cents = v_new.outstanding_cents
+            outstanding_cents = v_new.outstanding_cents, gst_cents = v_new.gst_cents, qst_cents = v_new.qst_cents
         where f.booking_id = p_booking_id;
     end if;
 end
@@ -5774,7 +6309,7 @@ COMMENT ON FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) IS 'Re
 -- Name: analytics_rows(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint)
+CREATE FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
@@ -5788,7 +6323,8 @@ begin
             pg_catalog.sum(h.cancelled_by_ops)::bigint, pg_catalog.sum(h.cancelled_by_system)::bigint,
             pg_catalog.sum(h.cancelled_late)::bigint, pg_catalog.sum(h.captured_cents)::bigint,
             pg_catalog.sum(h.refunded_cents)::bigint, pg_catalog.sum(h.fees_kept_cents)::bigint,
-            pg_catalog.sum(h.outstanding_cents)::bigint
+            pg_catalog.sum(h.outstanding_cents)::bigint, pg_catalog.sum(h.gst_cents)::bigint,
+            pg_catalog.sum(h.qst_cents)::bigint
         from app.analytics_provider_hours as h
         where h.hour >= p_from_ts and h.hour < p_to_ts
         group by h.hour, h.category_id, h.status, h.currency;
@@ -5797,7 +6333,8 @@ begin
         select
             h.hour, h.category_id, h.status, h.currency, h.bookings, h.booked_cents, h.lead_minutes,
             h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system,
-            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents,
+            h.gst_cents, h.qst_cents
         from app.analytics_provider_hours as h
         where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts;
     end if;
@@ -5816,18 +6353,14 @@ COMMENT ON FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timest
 -- Name: analytics_series(uuid, timestamp with time zone, timestamp with time zone, text, text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
     -- grouped by the local bucket first: a local time back to an instant (at time zone)
     -- is then computed once per bucket, not once per row
     with bucketed as (
-        select
-            case when p_grain = 'hour' then r.hour end as h,
-            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end as lb,
-            r.*
-        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r
+        select * from internal.analytics_bucket_rows(p_provider_id, p_from_ts, p_to_ts, p_tz, p_grain)
     ),
     grouped as (
         select
@@ -5849,7 +6382,9 @@ CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestam
             pg_catalog.sum(x.captured_cents)::bigint as captured_cents,
             pg_catalog.sum(x.refunded_cents)::bigint as refunded_cents,
             pg_catalog.sum(x.fees_kept_cents)::bigint as fees_kept_cents,
-            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents
+            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents,
+            pg_catalog.sum(x.gst_cents)::bigint as gst_cents,
+            pg_catalog.sum(x.qst_cents)::bigint as qst_cents
         from bucketed as x
         group by x.h, x.lb, x.category_id, x.currency
     ),
@@ -5865,7 +6400,7 @@ CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestam
         i.bookings, i.pending_payment, i.confirmed, i.completed, i.no_show, i.cancelled, i.expired,
         i.cancelled_by_customer, i.cancelled_by_provider, i.cancelled_by_ops, i.cancelled_by_system,
         i.cancelled_late, i.lead_minutes, i.booked_cents, i.captured_cents, i.refunded_cents,
-        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents
+        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents, i.gst_cents, i.qst_cents
     from instants as i
     inner join app.service_categories as k on i.category_id = k.id
     where
@@ -5878,7 +6413,7 @@ $$;
 -- Name: FUNCTION analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) IS 'The rollup rows of [from_ts, to_ts) grouped by bucket (start hour, or local day, week or month in tz), category and currency; one provider''s (under its row-level security) or, with a null provider, every provider''s.';
+COMMENT ON FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) IS 'The rollup rows of [from_ts, to_ts) grouped by bucket (start hour, or local day, week or month in tz), category and currency; one provider''s (under its row-level security) or, with a null provider, every provider''s (from the rollups across providers, internal.analytics_ops_rows).';
 
 
 --
@@ -8897,6 +9432,8 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         -- analytics rollups (derived rows, written by definer triggers only)
         ('analytics_booking_facts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -21865,6 +22402,112 @@ COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling lat
 
 
 --
+-- Name: analytics_days; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_days (
+    day date NOT NULL,
+    category_id integer NOT NULL,
+    status text NOT NULL,
+    currency text NOT NULL,
+    bookings bigint DEFAULT 0 NOT NULL,
+    booked_cents bigint DEFAULT 0 NOT NULL,
+    lead_minutes bigint DEFAULT 0 NOT NULL,
+    cancelled_by_customer bigint DEFAULT 0 NOT NULL,
+    cancelled_by_provider bigint DEFAULT 0 NOT NULL,
+    cancelled_by_ops bigint DEFAULT 0 NOT NULL,
+    cancelled_by_system bigint DEFAULT 0 NOT NULL,
+    cancelled_late bigint DEFAULT 0 NOT NULL,
+    captured_cents bigint DEFAULT 0 NOT NULL,
+    refunded_cents bigint DEFAULT 0 NOT NULL,
+    fees_kept_cents bigint DEFAULT 0 NOT NULL,
+    outstanding_cents bigint DEFAULT 0 NOT NULL,
+    gst_cents bigint DEFAULT 0 NOT NULL,
+    qst_cents bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_days FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_days; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_days IS 'Rollup across providers per UTC start day, category, status and currency (folded from app.analytics_deltas).';
+
+
+--
+-- Name: analytics_deltas; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_deltas (
+    hour timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    status text NOT NULL,
+    currency text NOT NULL,
+    bookings bigint NOT NULL,
+    booked_cents bigint NOT NULL,
+    lead_minutes bigint NOT NULL,
+    cancelled_by_customer bigint NOT NULL,
+    cancelled_by_provider bigint NOT NULL,
+    cancelled_by_ops bigint NOT NULL,
+    cancelled_by_system bigint NOT NULL,
+    cancelled_late bigint NOT NULL,
+    captured_cents bigint NOT NULL,
+    refunded_cents bigint NOT NULL,
+    fees_kept_cents bigint NOT NULL,
+    outstanding_cents bigint NOT NULL,
+    gst_cents bigint NOT NULL,
+    qst_cents bigint NOT NULL
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='5000');
+
+ALTER TABLE ONLY app.analytics_deltas FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_deltas; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_deltas IS 'Differences of the analytics figures not yet folded into the rollups across providers (append-only; internal.analytics_compact folds and deletes them).';
+
+
+--
+-- Name: analytics_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_hours (
+    hour timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    status text NOT NULL,
+    currency text NOT NULL,
+    bookings bigint DEFAULT 0 NOT NULL,
+    booked_cents bigint DEFAULT 0 NOT NULL,
+    lead_minutes bigint DEFAULT 0 NOT NULL,
+    cancelled_by_customer bigint DEFAULT 0 NOT NULL,
+    cancelled_by_provider bigint DEFAULT 0 NOT NULL,
+    cancelled_by_ops bigint DEFAULT 0 NOT NULL,
+    cancelled_by_system bigint DEFAULT 0 NOT NULL,
+    cancelled_late bigint DEFAULT 0 NOT NULL,
+    captured_cents bigint DEFAULT 0 NOT NULL,
+    refunded_cents bigint DEFAULT 0 NOT NULL,
+    fees_kept_cents bigint DEFAULT 0 NOT NULL,
+    outstanding_cents bigint DEFAULT 0 NOT NULL,
+    gst_cents bigint DEFAULT 0 NOT NULL,
+    qst_cents bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_hours IS 'Rollup across providers per UTC start hour, category, status and currency (folded from app.analytics_deltas).';
+
+
+--
 -- Name: analytics_provider_hours; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -21885,7 +22528,9 @@ CREATE TABLE app.analytics_provider_hours (
     captured_cents bigint DEFAULT 0 NOT NULL,
     refunded_cents bigint DEFAULT 0 NOT NULL,
     fees_kept_cents bigint DEFAULT 0 NOT NULL,
-    outstanding_cents bigint DEFAULT 0 NOT NULL
+    outstanding_cents bigint DEFAULT 0 NOT NULL,
+    gst_cents bigint DEFAULT 0 NOT NULL,
+    qst_cents bigint DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE ONLY app.analytics_provider_hours FORCE ROW LEVEL SECURITY;
@@ -22898,9 +23543,16 @@ CREATE VIEW internal.analytics_live_facts WITH (security_barrier='true') AS
           WHERE (f.booking_id = b.id)), (0)::bigint) AS fees_kept_cents,
     COALESCE(( SELECT sum(p.amount_cents) AS sum
            FROM app.payments p
-          WHERE ((p.booking_id = b.id) AND (p.status = ANY (ARRAY['pending'::text, 'requires_payment'::text])))), (0)::bigint) AS outstanding_cents
-   FROM (app.bookings b
-     JOIN app.services s ON ((b.service_id = s.id)));
+          WHERE ((p.booking_id = b.id) AND (p.status = ANY (ARRAY['pending'::text, 'requires_payment'::text])))), (0)::bigint) AS outstanding_cents,
+    (fc.gst_cents * ( SELECT count(*) AS count
+           FROM app.payments p
+          WHERE ((p.booking_id = b.id) AND (p.status = 'succeeded'::text)))) AS gst_cents,
+    (fc.qst_cents * ( SELECT count(*) AS count
+           FROM app.payments p
+          WHERE ((p.booking_id = b.id) AND (p.status = 'succeeded'::text)))) AS qst_cents
+   FROM ((app.bookings b
+     JOIN app.services s ON ((b.service_id = s.id)))
+     CROSS JOIN LATERAL internal.booking_first_charge(b.*) fc(base_cents, gst_cents, qst_cents, total_cents));
 
 
 --
@@ -23162,6 +23814,22 @@ CREATE TABLE public.schema_migrations (
 
 ALTER TABLE ONLY app.analytics_booking_facts
     ADD CONSTRAINT analytics_booking_facts_pkey PRIMARY KEY (booking_id);
+
+
+--
+-- Name: analytics_days analytics_days_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_days
+    ADD CONSTRAINT analytics_days_pkey PRIMARY KEY (day, category_id, status, currency);
+
+
+--
+-- Name: analytics_hours analytics_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_hours
+    ADD CONSTRAINT analytics_hours_pkey PRIMARY KEY (hour, category_id, status, currency);
 
 
 --
@@ -25269,6 +25937,24 @@ ALTER TABLE ONLY pgmq.topic_bindings
 ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_days; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_days ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_deltas; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_deltas ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_hours ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: analytics_provider_hours; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -25584,6 +26270,48 @@ CREATE POLICY select_everyone ON app.service_categories FOR SELECT TO anon, cust
 --
 
 COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonymous callers included, reads every category.';
+
+
+--
+-- Name: analytics_days select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_days FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_days; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_days IS 'Ops staff read the daily rollup across providers (the overview).';
+
+
+--
+-- Name: analytics_deltas select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_deltas FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_deltas; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_deltas IS 'Ops staff read the deltas across providers (the overview).';
+
+
+--
+-- Name: analytics_hours select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_hours FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_hours IS 'Ops staff read the hourly rollup across providers (the overview).';
 
 
 --
@@ -26564,6 +27292,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261203080100'),
     ('20261203100000'),
     ('20261203110000'),
+    ('20261204010000'),
     ('20261204020000'),
     ('20261204030000'),
     ('20261204040000'),

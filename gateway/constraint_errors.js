@@ -3,6 +3,8 @@
 // broken constraint with its entry: [HTTP status, registered code, message].
 export default {
     "analytics_booking_facts_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_days_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_provider_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "areas_boundary_check": [500, "internal_error", "the area could not be recorded"],
     "areas_pkey": [500, "internal_error", "the area could not be recorded"],

@@ -533,13 +533,17 @@ class Runner:
             )
 
     def _sweep(self, conn: psycopg.Connection[Any]) -> None:
-        """The database's periodic housekeeping (expire holds, complete past bookings)."""
+        """The database's periodic housekeeping (expire holds, complete past bookings, fold the
+        analytics deltas)."""
         try:
             row = conn.execute(query("sweep")).fetchone()
         except psycopg.errors.UndefinedFunction:
             return  # a database without the booking schema
         if row and any(row["result"].values()):
             log.info("sweep: %s", row["result"])
+        # fold the analytics deltas into the rollups across providers (docs/analytics.md)
+        with contextlib.suppress(psycopg.errors.UndefinedFunction):  # a schema without analytics
+            conn.execute(query("analytics_compact"))
 
     def _stats(self, conn: psycopg.Connection[Any]) -> None:
         metrics.observe_queue_stats(conn.execute(query("queue_stats")).fetchall())

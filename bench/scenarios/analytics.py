@@ -1,7 +1,8 @@
 """Analytics: each dashboard RPC through nginx → PostgREST, and what the rollups cost a confirm.
 
 On the smallest ``--sizes`` dataset (seeded providers and their next two weeks of
-bookings; the rollups are rebuilt first, ``internal.analytics_rebuild``):
+bookings; the rollups are rebuilt first, ``internal.analytics_rebuild``), and the
+overview, revenue and a provider's own figures on every bigger one (``... at N providers``):
 
 - **dashboards**: GET /rpc/analytics_overview, analytics_revenue (ops, every provider),
   analytics_provider (the provider with the most bookings, its own figures and
@@ -86,53 +87,68 @@ class Analytics:
 
     def plan(self, ctx: Context) -> Plan:
         env = ctx.env
-        url = env.dataset(min(ctx.options.sizes))
-        _set_triggers(url, True)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("select internal.analytics_rebuild()")
-            conn.execute("analyze app.analytics_provider_hours")
-        ops_token, provider_token = _tokens(url)
-        api = env.api_for(url)
         c = min(ctx.options.concurrency)
         today = date.today()
         ahead = {"from": str(today), "to": str(today + timedelta(days=30))}
         behind = {"from": str(today - timedelta(days=30)), "to": str(today)}
-        calls = [
-            ("analytics_overview", ops_token, {**ahead, "tz": "America/Toronto"}),
-            ("analytics_revenue", ops_token, {**ahead, "tz": "America/Toronto"}),
-            ("analytics_provider", provider_token, ahead),
-            ("analytics_funnel", ops_token, {**behind, "tz": "America/Toronto"}),
-            ("analytics_cohorts", ops_token, {**behind, "tz": "America/Toronto"}),
-            ("analytics_performance", provider_token, ahead),
-            ("analytics_performance", ops_token, ahead),  # every provider, 31 days
-            ("analytics_areas", ops_token, {**ahead, "tz": "America/Toronto"}),
-            ("analytics_refunds", ops_token, {**ahead, "tz": "America/Toronto"}),
-            ("analytics_today", ops_token, {"tz": "America/Toronto"}),
-            ("analytics_today", provider_token, {}),
-        ]
         variants = []
-        for fn, token, params in calls:
-            query = "&".join(f"{k}={v}" for k, v in params.items())
-            script = wrk_script("GET", {"Authorization": f"Bearer {token}"})
-
-            def dashboard(
-                duration: float, fn: str = fn, query: str = query, script: str = script
-            ) -> Sample:
-                return measured(
-                    env.probes(api, nginx=True),
-                    lambda: wrk(
-                        f"{api.url}/rpc/{fn}?{query}",
-                        connections=c,
-                        duration=duration,
-                        script=script,
-                    ),
+        # every dashboard on the smallest dataset; the ops reads across providers and a
+        # provider's own on each bigger one too (their growth with the providers)
+        sizes = sorted(ctx.options.sizes)
+        for size in reversed(sizes):
+            url = env.dataset(size)
+            _set_triggers(url, True)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("select internal.analytics_rebuild()")
+                conn.execute(
+                    "analyze app.analytics_provider_hours, app.analytics_hours, app.analytics_days"
                 )
+            ops_token, provider_token = _tokens(url)
+            api = env.api_for(url)
+            calls = [
+                ("analytics_overview", ops_token, {**ahead, "tz": "America/Toronto"}),
+                ("analytics_revenue", ops_token, {**ahead, "tz": "America/Toronto"}),
+                ("analytics_provider", provider_token, ahead),
+            ]
+            if size == sizes[0]:
+                calls += [
+                    ("analytics_funnel", ops_token, {**behind, "tz": "America/Toronto"}),
+                    ("analytics_cohorts", ops_token, {**behind, "tz": "America/Toronto"}),
+                    ("analytics_performance", provider_token, ahead),
+                    ("analytics_performance", ops_token, ahead),  # every provider, 31 days
+                    ("analytics_areas", ops_token, {**ahead, "tz": "America/Toronto"}),
+                    ("analytics_refunds", ops_token, {**ahead, "tz": "America/Toronto"}),
+                    ("analytics_today", ops_token, {"tz": "America/Toronto"}),
+                    ("analytics_today", provider_token, {}),
+                ]
+            for fn, token, params in calls:
+                query = "&".join(f"{k}={v}" for k, v in params.items())
+                script = wrk_script("GET", {"Authorization": f"Bearer {token}"})
 
-            # the RPCs read both as ops (every provider) and as a provider say which
-            who = ""
-            if fn in ("analytics_performance", "analytics_today"):
-                who = " (ops)" if token == ops_token else " (provider)"
-            variants.append(Variant(f"GET /rpc/{fn}{who}", c, dashboard, p99_target_ms=50.0))
+                def dashboard(
+                    duration: float,
+                    fn: str = fn,
+                    query: str = query,
+                    script: str = script,
+                    api: Any = api,
+                ) -> Sample:
+                    return measured(
+                        env.probes(api, nginx=True),
+                        lambda: wrk(
+                            f"{api.url}/rpc/{fn}?{query}",
+                            connections=c,
+                            duration=duration,
+                            script=script,
+                        ),
+                    )
+
+                # the RPCs read both as ops (every provider) and as a provider say which
+                who = ""
+                if fn in ("analytics_performance", "analytics_today"):
+                    who = " (ops)" if token == ops_token else " (provider)"
+                if size != sizes[0]:
+                    who += f" at {size} providers"
+                variants.append(Variant(f"GET /rpc/{fn}{who}", c, dashboard, p99_target_ms=50.0))
 
         lift_hold_limit(url)
         make_pool(url)

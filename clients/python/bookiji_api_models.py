@@ -1410,11 +1410,13 @@ class RpcAnalyticsOverviewGetResponseItem(BaseModel):
     currency: str | None = None
     expired: int | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     lead_minutes: int | None = None
     net_cents: int | None = None
     no_show: int | None = None
     outstanding_cents: int | None = None
     pending_payment: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1453,11 +1455,13 @@ class RpcAnalyticsOverviewPostResponseItem(BaseModel):
     currency: str | None = None
     expired: int | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     lead_minutes: int | None = None
     net_cents: int | None = None
     no_show: int | None = None
     outstanding_cents: int | None = None
     pending_payment: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1564,6 +1568,7 @@ class RpcAnalyticsProviderGetResponseItem(BaseModel):
     currency: str | None = None
     expired: int | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     lead_minutes: int | None = None
     net_cents: int | None = None
     net_percentile: float | None = None
@@ -1573,6 +1578,7 @@ class RpcAnalyticsProviderGetResponseItem(BaseModel):
     peer_category: str | None = None
     peer_providers: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     pending_payment: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1614,6 +1620,7 @@ class RpcAnalyticsProviderPostResponseItem(BaseModel):
     currency: str | None = None
     expired: int | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     lead_minutes: int | None = None
     net_cents: int | None = None
     net_percentile: float | None = None
@@ -1623,6 +1630,7 @@ class RpcAnalyticsProviderPostResponseItem(BaseModel):
     peer_category: str | None = None
     peer_providers: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     pending_payment: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1687,9 +1695,12 @@ class RpcAnalyticsRevenueGetResponseItem(BaseModel):
     category: str | None = None
     currency: str | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     net_cents: int | None = None
     outstanding_cents: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
+    service_cents: int | None = None
 
 
 class RpcAnalyticsRevenueGetResponse(
@@ -1719,9 +1730,12 @@ class RpcAnalyticsRevenuePostResponseItem(BaseModel):
     category: str | None = None
     currency: str | None = None
     fees_kept_cents: int | None = None
+    gst_cents: int | None = None
     net_cents: int | None = None
     outstanding_cents: int | None = None
+    qst_cents: int | None = None
     refunded_cents: int | None = None
+    service_cents: int | None = None
 
 
 class RpcAnalyticsRevenuePostResponse(

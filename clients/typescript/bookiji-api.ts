@@ -562,7 +562,9 @@ export interface paths {
          *     who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
          *     lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
          *     (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
-         *     (captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+         *     (captured - refunded), outstanding_cents (payments not yet settled), gst_cents and qst_cents (the GST and QST
+         *     inside captured_cents). Integer cents, one currency per row. Across providers it reads whole UTC days and the edge
+         *     hours of rollups kept across providers (docs/analytics.md).
          *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
          */
@@ -580,7 +582,9 @@ export interface paths {
          *     who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
          *     lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
          *     (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
-         *     (captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+         *     (captured - refunded), outstanding_cents (payments not yet settled), gst_cents and qst_cents (the GST and QST
+         *     inside captured_cents). Integer cents, one currency per row. Across providers it reads whole UTC days and the edge
+         *     hours of rollups kept across providers (docs/analytics.md).
          *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
          */
@@ -759,7 +763,9 @@ export interface paths {
          *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
          *     Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
          *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
-         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
+         *     the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
+         *     as on the receipt), and service_cents = captured - gst - qst (the service's own revenue).
          *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
@@ -775,7 +781,9 @@ export interface paths {
          *     week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
          *     Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
          *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
-         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+         *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
+         *     the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
+         *     as on the receipt), and service_cents = captured - gst - qst (the service's own revenue).
          *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
@@ -7876,6 +7884,8 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         lead_minutes?: number | null;
                         /** Format: int64 */
                         net_cents?: number | null;
@@ -7885,6 +7895,8 @@ export interface operations {
                         outstanding_cents?: number | null;
                         /** Format: int64 */
                         pending_payment?: number | null;
+                        /** Format: int64 */
+                        qst_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
@@ -8027,6 +8039,8 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         lead_minutes?: number | null;
                         /** Format: int64 */
                         net_cents?: number | null;
@@ -8036,6 +8050,8 @@ export interface operations {
                         outstanding_cents?: number | null;
                         /** Format: int64 */
                         pending_payment?: number | null;
+                        /** Format: int64 */
+                        qst_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
@@ -8453,6 +8469,8 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         lead_minutes?: number | null;
                         /** Format: int64 */
                         net_cents?: number | null;
@@ -8467,6 +8485,8 @@ export interface operations {
                         peer_providers?: number | null;
                         /** Format: int64 */
                         pending_payment?: number | null;
+                        /** Format: int64 */
+                        qst_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
@@ -8612,6 +8632,8 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         lead_minutes?: number | null;
                         /** Format: int64 */
                         net_cents?: number | null;
@@ -8626,6 +8648,8 @@ export interface operations {
                         peer_providers?: number | null;
                         /** Format: int64 */
                         pending_payment?: number | null;
+                        /** Format: int64 */
+                        qst_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
@@ -8973,11 +8997,17 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         net_cents?: number | null;
                         /** Format: int64 */
                         outstanding_cents?: number | null;
                         /** Format: int64 */
+                        qst_cents?: number | null;
+                        /** Format: int64 */
                         refunded_cents?: number | null;
+                        /** Format: int64 */
+                        service_cents?: number | null;
                     }[];
                 };
             };
@@ -9101,11 +9131,17 @@ export interface operations {
                         /** Format: int64 */
                         fees_kept_cents?: number | null;
                         /** Format: int64 */
+                        gst_cents?: number | null;
+                        /** Format: int64 */
                         net_cents?: number | null;
                         /** Format: int64 */
                         outstanding_cents?: number | null;
                         /** Format: int64 */
+                        qst_cents?: number | null;
+                        /** Format: int64 */
                         refunded_cents?: number | null;
+                        /** Format: int64 */
+                        service_cents?: number | null;
                     }[];
                 };
             };

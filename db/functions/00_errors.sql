@@ -350,6 +350,8 @@ as $$
         -- analytics rollups (derived rows, written by definer triggers only)
         ('analytics_booking_facts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),

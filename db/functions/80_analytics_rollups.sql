@@ -9,6 +9,8 @@
 --                                    difference into both rollups
 --   triggers (_510_analytics_*)      bookings, payments, refunds, booking_fees, and a
 --                                    service whose category changes
+--   internal.analytics_compact()     fold the deltas into the rollups across providers
+--                                    (app.analytics_hours, app.analytics_days)
 --   internal.analytics_rebuild()     recompute everything from the base tables
 --                                    (`bookiji analytics rebuild`)
 --   internal.analytics_drift()       where the rollups and a live recount differ
@@ -61,9 +63,18 @@ select
     coalesce((
         select pg_catalog.sum(p.amount_cents) from app.payments as p
         where p.booking_id = b.id and p.status in ('pending', 'requires_payment')
-    ), 0)::bigint as outstanding_cents
+    ), 0)::bigint as outstanding_cents,
+    -- the taxes inside captured_cents: the first charge's (db/functions/39_taxes.sql), once per
+    -- payment that succeeded
+    (fc.gst_cents * (
+        select pg_catalog.count(*) from app.payments as p where p.booking_id = b.id and p.status = 'succeeded'
+    ))::bigint as gst_cents,
+    (fc.qst_cents * (
+        select pg_catalog.count(*) from app.payments as p where p.booking_id = b.id and p.status = 'succeeded'
+    ))::bigint as qst_cents
 from app.bookings as b
-inner join app.services as s on b.service_id = s.id;
+inner join app.services as s on b.service_id = s.id
+cross join lateral internal.booking_first_charge(b) as fc;
 comment on view internal.analytics_live_facts is
 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
 
@@ -83,7 +94,7 @@ begin
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents
     ) values (
         coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
         coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
@@ -99,7 +110,9 @@ begin
         coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
         coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
         coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
-        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0)
+        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
+        coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
+        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0)
     )
     on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
@@ -113,11 +126,38 @@ begin
         captured_cents = h.captured_cents + excluded.captured_cents,
         refunded_cents = h.refunded_cents + excluded.refunded_cents,
         fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
-        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents;
+        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
+        gst_cents = h.gst_cents + excluded.gst_cents,
+        qst_cents = h.qst_cents + excluded.qst_cents;
+    -- the same difference, without the provider, for the rollups across providers: appended,
+    -- never updated, so concurrent writers share no row (folded by internal.analytics_compact)
+    insert into app.analytics_deltas (
+        hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents
+    ) values (
+        coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
+        coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
+        coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0),
+        coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0),
+        coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0),
+        coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0),
+        coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0),
+        coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0),
+        coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0),
+        coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0),
+        coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
+        coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
+        coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
+        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
+        coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
+        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0)
+    );
 end
 $$;
 comment on function internal.analytics_add(app.analytics_booking_facts, app.analytics_booking_facts) is
-'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row.';
+'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row, '
+'and append it to the deltas of the rollups across providers.';
 
 -- Add p_new and subtract p_old in the provider rollup (either may be null), rows in key order.
 -- Most changes keep the key (a payment's capture, a refund, a fee: only amounts move): one
@@ -189,7 +229,7 @@ begin
             cancelled_by_ops = v_new.cancelled_by_ops, cancelled_by_system = v_new.cancelled_by_system,
             cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
             refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
-            outstanding_cents = v_new.outstanding_cents
+            outstanding_cents = v_new.outstanding_cents, gst_cents = v_new.gst_cents, qst_cents = v_new.qst_cents
         where f.booking_id = p_booking_id;
     end if;
 end
@@ -228,7 +268,7 @@ begin
             and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
             false
         )::integer,
-        0, 0, 0, 0
+        0, 0, 0, 0, 0, 0
     into v_new
     from app.services as s
     where s.id = new.service_id;
@@ -245,8 +285,9 @@ comment on function internal.analytics_booking_changed() is
 -- the difference of this row, under the booking's lock, without recounting the booking (the
 -- confirm's payment row). False when it cannot (no facts row yet: loaded with the triggers
 -- off), and the caller recounts.
+drop function if exists internal.analytics_payment_delta(uuid, bigint, bigint);
 create or replace function internal.analytics_payment_delta(
-    p_booking_id uuid, p_captured bigint, p_outstanding bigint
+    p_booking_id uuid, p_captured bigint, p_outstanding bigint, p_gst bigint, p_qst bigint
 )
 returns boolean
 language plpgsql
@@ -262,7 +303,9 @@ begin
     );
     update app.analytics_booking_facts as f set
         captured_cents = f.captured_cents + p_captured,
-        outstanding_cents = f.outstanding_cents + p_outstanding
+        outstanding_cents = f.outstanding_cents + p_outstanding,
+        gst_cents = f.gst_cents + p_gst,
+        qst_cents = f.qst_cents + p_qst
     where f.booking_id = p_booking_id
     returning f.* into v_new;
     if v_new.booking_id is null then
@@ -271,12 +314,15 @@ begin
     v_old := v_new;
     v_old.captured_cents := v_new.captured_cents - p_captured;
     v_old.outstanding_cents := v_new.outstanding_cents - p_outstanding;
+    v_old.gst_cents := v_new.gst_cents - p_gst;
+    v_old.qst_cents := v_new.qst_cents - p_qst;
     perform internal.analytics_apply(v_old, v_new);
     return true;
 end
 $$;
-comment on function internal.analytics_payment_delta(uuid, bigint, bigint) is
-'Move a payment''s own change (captured and outstanding cents) into its booking''s analytics vector and rollup row; '
+comment on function internal.analytics_payment_delta(uuid, bigint, bigint, bigint, bigint) is
+'Move a payment''s own change (captured and outstanding cents, the taxes of a charge that succeeded) '
+'into its booking''s analytics vector and rollup row; '
 'false when the booking has no vector yet.';
 
 create or replace function internal.analytics_booking_row_changed()
@@ -285,20 +331,35 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+    v_succeeded integer := 0;
+    v_gst bigint := 0;
+    v_qst bigint := 0;
 begin
     if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
         and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
+        -- a charge that succeeds (or stops being succeeded) adds (or takes back) its taxes
+        v_succeeded := (new.status = 'succeeded')::integer
+            - (tg_op = 'UPDATE' and old.status = 'succeeded')::integer;
+        if v_succeeded <> 0 then
+            select v_succeeded * fc.gst_cents, v_succeeded * fc.qst_cents into v_gst, v_qst
+            from app.bookings as b
+            cross join lateral internal.booking_first_charge(b) as fc
+            where b.id = new.booking_id;
+        end if;
         if tg_op = 'INSERT' then
             if internal.analytics_payment_delta(
                 new.booking_id, new.captured_cents::bigint,
-                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
+                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint,
+                v_gst, v_qst
             ) then
                 return null;
             end if;
         elsif internal.analytics_payment_delta(
             new.booking_id, new.captured_cents::bigint - old.captured_cents,
             case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint
-            - case when old.status in ('pending', 'requires_payment') then old.amount_cents else 0 end
+            - case when old.status in ('pending', 'requires_payment') then old.amount_cents else 0 end,
+            v_gst, v_qst
         ) then
             return null;
         end if;
@@ -399,6 +460,126 @@ for each row
 when (old.category_id is distinct from new.category_id)
 execute function internal.analytics_service_category_changed();
 
+-- Fold the committed deltas into the rollups across providers (hourly and daily) and delete
+-- them, in one statement: a reader sees the deltas or their fold, never both or neither.
+-- One compaction at a time (a second caller returns 0 at once); writers are never waited for
+-- (a delta not yet committed is not seen, and waits for the next round).
+create or replace function internal.analytics_compact()
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_rows bigint;
+begin
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.analytics:compact', 0)) then
+        return 0;
+    end if;
+    with moved as (
+        delete from app.analytics_deltas as d returning d.*
+    ),
+    hourly as (
+        select
+            m.hour, m.category_id, m.status, m.currency,
+            pg_catalog.sum(m.bookings) as bookings,
+            pg_catalog.sum(m.booked_cents) as booked_cents,
+            pg_catalog.sum(m.lead_minutes) as lead_minutes,
+            pg_catalog.sum(m.cancelled_by_customer) as cancelled_by_customer,
+            pg_catalog.sum(m.cancelled_by_provider) as cancelled_by_provider,
+            pg_catalog.sum(m.cancelled_by_ops) as cancelled_by_ops,
+            pg_catalog.sum(m.cancelled_by_system) as cancelled_by_system,
+            pg_catalog.sum(m.cancelled_late) as cancelled_late,
+            pg_catalog.sum(m.captured_cents) as captured_cents,
+            pg_catalog.sum(m.refunded_cents) as refunded_cents,
+            pg_catalog.sum(m.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(m.outstanding_cents) as outstanding_cents,
+            pg_catalog.sum(m.gst_cents) as gst_cents,
+            pg_catalog.sum(m.qst_cents) as qst_cents,
+            pg_catalog.count(*) as n
+        from moved as m
+        group by m.hour, m.category_id, m.status, m.currency
+    ),
+    into_hours as (
+        insert into app.analytics_hours as h (
+            hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+        )
+        select
+            x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes,
+            x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system,
+            x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents,
+            x.gst_cents, x.qst_cents
+        from hourly as x
+        order by x.hour, x.category_id, x.status, x.currency
+        on conflict (hour, category_id, status, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            lead_minutes = h.lead_minutes + excluded.lead_minutes,
+            cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
+            cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
+            cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
+            cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
+            cancelled_late = h.cancelled_late + excluded.cancelled_late,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
+            gst_cents = h.gst_cents + excluded.gst_cents,
+            qst_cents = h.qst_cents + excluded.qst_cents
+    ),
+    into_days as (
+        insert into app.analytics_days as h (
+            day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+        )
+        select
+            (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency,
+            pg_catalog.sum(x.bookings),
+            pg_catalog.sum(x.booked_cents),
+            pg_catalog.sum(x.lead_minutes),
+            pg_catalog.sum(x.cancelled_by_customer),
+            pg_catalog.sum(x.cancelled_by_provider),
+            pg_catalog.sum(x.cancelled_by_ops),
+            pg_catalog.sum(x.cancelled_by_system),
+            pg_catalog.sum(x.cancelled_late),
+            pg_catalog.sum(x.captured_cents),
+            pg_catalog.sum(x.refunded_cents),
+            pg_catalog.sum(x.fees_kept_cents),
+            pg_catalog.sum(x.outstanding_cents),
+            pg_catalog.sum(x.gst_cents),
+            pg_catalog.sum(x.qst_cents)
+        from hourly as x
+        group by (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency
+        order by 1, 2, 3, 4
+        on conflict (day, category_id, status, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            lead_minutes = h.lead_minutes + excluded.lead_minutes,
+            cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
+            cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
+            cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
+            cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
+            cancelled_late = h.cancelled_late + excluded.cancelled_late,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
+            gst_cents = h.gst_cents + excluded.gst_cents,
+            qst_cents = h.qst_cents + excluded.qst_cents
+    )
+    -- (data-modifying CTEs run to completion whether or not the query reads them)
+    select coalesce(pg_catalog.sum(x.n), 0)::bigint into v_rows from hourly as x;
+    return v_rows;
+end
+$$;
+comment on function internal.analytics_compact() is
+'Fold the committed analytics deltas into the rollups across providers (hourly and daily); returns how many it folded. '
+'Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
+
 create or replace function internal.analytics_rebuild()
 returns table (bookings bigint, provider_rows bigint)
 language plpgsql
@@ -408,35 +589,95 @@ set search_path = ''
 as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
-    lock table app.analytics_booking_facts, app.analytics_provider_hours in exclusive mode;
+    lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
+    app.analytics_hours, app.analytics_days in exclusive mode;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
+    delete from app.analytics_deltas;
+    delete from app.analytics_hours;
+    delete from app.analytics_days;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
-        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
     )
     select
         f.provider_id, f.hour, f.category_id, f.status, f.currency,
-        pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.lead_minutes),
-        pg_catalog.sum(f.cancelled_by_customer), pg_catalog.sum(f.cancelled_by_provider),
-        pg_catalog.sum(f.cancelled_by_ops), pg_catalog.sum(f.cancelled_by_system),
-        pg_catalog.sum(f.cancelled_late), pg_catalog.sum(f.captured_cents),
-        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents),
-        pg_catalog.sum(f.outstanding_cents)
+        pg_catalog.sum(f.bookings),
+        pg_catalog.sum(f.booked_cents),
+        pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer),
+        pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops),
+        pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late),
+        pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents),
+        pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents),
+        pg_catalog.sum(f.gst_cents),
+        pg_catalog.sum(f.qst_cents)
     from app.analytics_booking_facts as f
     group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
+    insert into app.analytics_hours (
+        hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+    )
+    select
+        f.hour, f.category_id, f.status, f.currency,
+        pg_catalog.sum(f.bookings),
+        pg_catalog.sum(f.booked_cents),
+        pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer),
+        pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops),
+        pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late),
+        pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents),
+        pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents),
+        pg_catalog.sum(f.gst_cents),
+        pg_catalog.sum(f.qst_cents)
+    from app.analytics_provider_hours as f
+    group by f.hour, f.category_id, f.status, f.currency;
+    insert into app.analytics_days (
+        day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+    )
+    select
+        (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency,
+        pg_catalog.sum(f.bookings),
+        pg_catalog.sum(f.booked_cents),
+        pg_catalog.sum(f.lead_minutes),
+        pg_catalog.sum(f.cancelled_by_customer),
+        pg_catalog.sum(f.cancelled_by_provider),
+        pg_catalog.sum(f.cancelled_by_ops),
+        pg_catalog.sum(f.cancelled_by_system),
+        pg_catalog.sum(f.cancelled_late),
+        pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents),
+        pg_catalog.sum(f.fees_kept_cents),
+        pg_catalog.sum(f.outstanding_cents),
+        pg_catalog.sum(f.gst_cents),
+        pg_catalog.sum(f.qst_cents)
+    from app.analytics_hours as f
+    group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
         (select pg_catalog.count(*) from app.analytics_provider_hours);
 end
 $$;
 comment on function internal.analytics_rebuild() is
-'Recompute the analytics rollups from the base tables (backfill, or after a bulk load with the triggers off). '
+'Recompute the analytics rollups (per provider and across providers) from the base tables '
+'(backfill, or after a bulk load with the triggers off). '
 'Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
--- Where the rollups and a live recount differ: no rows means they agree.
+-- Where the rollups and a live recount differ: no rows means they agree. The rollups across
+-- providers count with their deltas not folded yet (what a read adds up).
 create or replace function internal.analytics_drift()
 returns table (rollup text, key text, stored bigint[], live bigint[])
 language sql
@@ -448,12 +689,20 @@ as $$
         select
             l.provider_id, l.hour, l.category_id, l.status, l.currency,
             array[
-                pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.lead_minutes),
-                pg_catalog.sum(l.cancelled_by_customer), pg_catalog.sum(l.cancelled_by_provider),
-                pg_catalog.sum(l.cancelled_by_ops), pg_catalog.sum(l.cancelled_by_system),
-                pg_catalog.sum(l.cancelled_late), pg_catalog.sum(l.captured_cents),
-                pg_catalog.sum(l.refunded_cents), pg_catalog.sum(l.fees_kept_cents),
-                pg_catalog.sum(l.outstanding_cents)
+                pg_catalog.sum(l.bookings),
+                pg_catalog.sum(l.booked_cents),
+                pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer),
+                pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops),
+                pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late),
+                pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents),
+                pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents),
+                pg_catalog.sum(l.gst_cents),
+                pg_catalog.sum(l.qst_cents)
             ]::bigint[] as v
         from internal.analytics_live_facts as l
         group by l.provider_id, l.hour, l.category_id, l.status, l.currency
@@ -462,13 +711,142 @@ as $$
         select
             h.provider_id, h.hour, h.category_id, h.status, h.currency,
             array[
-                h.bookings, h.booked_cents, h.lead_minutes, h.cancelled_by_customer,
-                h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                h.bookings,
+                h.booked_cents,
+                h.lead_minutes,
+                h.cancelled_by_customer,
+                h.cancelled_by_provider,
+                h.cancelled_by_ops,
+                h.cancelled_by_system,
+                h.cancelled_late,
+                h.captured_cents,
+                h.refunded_cents,
+                h.fees_kept_cents,
+                h.outstanding_cents,
+                h.gst_cents,
+                h.qst_cents
             ] as v
         from app.analytics_provider_hours as h
         where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
             or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
+    ),
+    live_hours as (
+        select
+            l.hour, l.category_id, l.status, l.currency,
+            array[
+                pg_catalog.sum(l.bookings),
+                pg_catalog.sum(l.booked_cents),
+                pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer),
+                pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops),
+                pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late),
+                pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents),
+                pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents),
+                pg_catalog.sum(l.gst_cents),
+                pg_catalog.sum(l.qst_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by l.hour, l.category_id, l.status, l.currency
+    ),
+    stored_hours as (
+        select
+            h.hour, h.category_id, h.status, h.currency,
+            array[
+                pg_catalog.sum(h.bookings),
+                pg_catalog.sum(h.booked_cents),
+                pg_catalog.sum(h.lead_minutes),
+                pg_catalog.sum(h.cancelled_by_customer),
+                pg_catalog.sum(h.cancelled_by_provider),
+                pg_catalog.sum(h.cancelled_by_ops),
+                pg_catalog.sum(h.cancelled_by_system),
+                pg_catalog.sum(h.cancelled_late),
+                pg_catalog.sum(h.captured_cents),
+                pg_catalog.sum(h.refunded_cents),
+                pg_catalog.sum(h.fees_kept_cents),
+                pg_catalog.sum(h.outstanding_cents),
+                pg_catalog.sum(h.gst_cents),
+                pg_catalog.sum(h.qst_cents)
+            ]::bigint[] as v
+        from (
+            select
+                x.hour, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+            from app.analytics_hours as x
+            union all
+            select
+                x.hour, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+            from app.analytics_deltas as x
+        ) as h
+        group by h.hour, h.category_id, h.status, h.currency
+        having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.captured_cents) <> 0
+            or pg_catalog.sum(h.refunded_cents) <> 0 or pg_catalog.sum(h.fees_kept_cents) <> 0
+            or pg_catalog.sum(h.outstanding_cents) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
+    ),
+    live_days as (
+        select
+            (l.hour at time zone 'UTC')::date as day, l.category_id, l.status, l.currency,
+            array[
+                pg_catalog.sum(l.bookings),
+                pg_catalog.sum(l.booked_cents),
+                pg_catalog.sum(l.lead_minutes),
+                pg_catalog.sum(l.cancelled_by_customer),
+                pg_catalog.sum(l.cancelled_by_provider),
+                pg_catalog.sum(l.cancelled_by_ops),
+                pg_catalog.sum(l.cancelled_by_system),
+                pg_catalog.sum(l.cancelled_late),
+                pg_catalog.sum(l.captured_cents),
+                pg_catalog.sum(l.refunded_cents),
+                pg_catalog.sum(l.fees_kept_cents),
+                pg_catalog.sum(l.outstanding_cents),
+                pg_catalog.sum(l.gst_cents),
+                pg_catalog.sum(l.qst_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by (l.hour at time zone 'UTC')::date, l.category_id, l.status, l.currency
+    ),
+    stored_days as (
+        select
+            h.day, h.category_id, h.status, h.currency,
+            array[
+                pg_catalog.sum(h.bookings),
+                pg_catalog.sum(h.booked_cents),
+                pg_catalog.sum(h.lead_minutes),
+                pg_catalog.sum(h.cancelled_by_customer),
+                pg_catalog.sum(h.cancelled_by_provider),
+                pg_catalog.sum(h.cancelled_by_ops),
+                pg_catalog.sum(h.cancelled_by_system),
+                pg_catalog.sum(h.cancelled_late),
+                pg_catalog.sum(h.captured_cents),
+                pg_catalog.sum(h.refunded_cents),
+                pg_catalog.sum(h.fees_kept_cents),
+                pg_catalog.sum(h.outstanding_cents),
+                pg_catalog.sum(h.gst_cents),
+                pg_catalog.sum(h.qst_cents)
+            ]::bigint[] as v
+        from (
+            select
+                x.day, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+            from app.analytics_days as x
+            union all
+            select
+                (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
+        cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents
+            from app.analytics_deltas as x
+        ) as h
+        group by h.day, h.category_id, h.status, h.currency
+        having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.captured_cents) <> 0
+            or pg_catalog.sum(h.refunded_cents) <> 0 or pg_catalog.sum(h.fees_kept_cents) <> 0
+            or pg_catalog.sum(h.outstanding_cents) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
     )
     select
         'provider_hours', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id),
@@ -481,7 +859,26 @@ as $$
             s.provider_id = l.provider_id and s.hour = l.hour and s.category_id = l.category_id
             and s.status = l.status and s.currency = l.currency
     where s.v is distinct from l.v
+    union all
+    select
+        'hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id),
+            coalesce(s.status, l.status), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from stored_hours as s
+    full join live_hours as l
+        on s.hour = l.hour and s.category_id = l.category_id and s.status = l.status and s.currency = l.currency
+    where s.v is distinct from l.v
+    union all
+    select
+        'days', pg_catalog.concat_ws(' ', coalesce(s.day, l.day), coalesce(s.category_id, l.category_id),
+            coalesce(s.status, l.status), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from stored_days as s
+    full join live_days as l
+        on s.day = l.day and s.category_id = l.category_id and s.status = l.status and s.currency = l.currency
+    where s.v is distinct from l.v
 $$;
 comment on function internal.analytics_drift() is
-'Where the analytics rollups differ from a live recount of the base tables (no rows: they agree). '
+'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas) differ from '
+'a live recount of the base tables (no rows: they agree). '
 'Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';

@@ -4,6 +4,7 @@
 --   internal.analytics_window     checks from, to, tz and group_by; the range as instants
 --   internal.analytics_subject    whose figures a provider-level read may show
 --   internal.analytics_rows       the rollup rows of a range (one provider's, or all)
+--   internal.analytics_bucket_rows those rows, or the ops rows below, placed in buckets
 --   internal.analytics_series     those rows grouped into buckets
 --   internal.analytics_peer_ranks a provider's percentiles among its category's providers
 --                                 in its area (definer: reads the peers' rows, returns
@@ -12,9 +13,22 @@
 --   api.analytics_revenue         ops (all or one provider) and providers (their own)
 --   api.analytics_provider        a provider's own figures and anonymised percentiles
 --
+--   internal.analytics_ops_rows   across providers: a bucket's figures from whole UTC days
+--                                 (app.analytics_days) and its edge hours (app.analytics_hours),
+--                                 with the deltas not folded yet
+--
 -- The rollups hold whole UTC hours, so a local day is a set of whole hours only in
 -- a zone whose offset is a whole number of hours: another zone (Asia/Kolkata,
 -- America/St_Johns) is refused with 400 naming tz rather than answered wrongly.
+
+-- gst_cents and qst_cents joined the figures (their return types changed)
+drop function if exists api.analytics_overview(date, date, text, text);
+drop function if exists api.analytics_revenue(date, date, text, text, uuid);
+drop function if exists api.analytics_provider(date, date, text, text, uuid);
+drop function if exists internal.analytics_series(uuid, timestamptz, timestamptz, text, text);
+drop function if exists internal.analytics_bucket_rows(uuid, timestamptz, timestamptz, text, text);
+drop function if exists internal.analytics_ops_rows(timestamptz, timestamptz, text, text);
+drop function if exists internal.analytics_rows(uuid, timestamptz, timestamptz);
 
 create or replace function internal.analytics_window(
     p_from date, p_to date, p_tz text, p_group_by text, p_max_days integer default 366
@@ -137,7 +151,9 @@ returns table (
     captured_cents bigint,
     refunded_cents bigint,
     fees_kept_cents bigint,
-    outstanding_cents bigint
+    outstanding_cents bigint,
+    gst_cents bigint,
+    qst_cents bigint
 )
 language plpgsql
 stable
@@ -153,7 +169,8 @@ begin
             pg_catalog.sum(h.cancelled_by_ops)::bigint, pg_catalog.sum(h.cancelled_by_system)::bigint,
             pg_catalog.sum(h.cancelled_late)::bigint, pg_catalog.sum(h.captured_cents)::bigint,
             pg_catalog.sum(h.refunded_cents)::bigint, pg_catalog.sum(h.fees_kept_cents)::bigint,
-            pg_catalog.sum(h.outstanding_cents)::bigint
+            pg_catalog.sum(h.outstanding_cents)::bigint, pg_catalog.sum(h.gst_cents)::bigint,
+            pg_catalog.sum(h.qst_cents)::bigint
         from app.analytics_provider_hours as h
         where h.hour >= p_from_ts and h.hour < p_to_ts
         group by h.hour, h.category_id, h.status, h.currency;
@@ -162,7 +179,8 @@ begin
         select
             h.hour, h.category_id, h.status, h.currency, h.bookings, h.booked_cents, h.lead_minutes,
             h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system,
-            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+            h.cancelled_late, h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents,
+            h.gst_cents, h.qst_cents
         from app.analytics_provider_hours as h
         where h.provider_id = p_provider_id and h.hour >= p_from_ts and h.hour < p_to_ts;
     end if;
@@ -170,6 +188,194 @@ end
 $$;
 comment on function internal.analytics_rows(uuid, timestamptz, timestamptz) is
 'The rollup rows of [from_ts, to_ts): one provider''s (under row-level security), or across providers for a null provider.';
+
+-- Across providers, the rows of each bucket of [from_ts, to_ts) (its local start lb in tz, or
+-- its UTC hour h with group_by hour), each with the sign it is added with. A bucket [bs, be)
+-- of whole UTC hours is rounded to the nearest UTC midnights ds and de: when ds < de it is
+-- the whole UTC days [ds, de) of app.analytics_days, plus the hours [bs, ds) or minus the
+-- hours [ds, bs), plus [de, be) or minus [be, de), from app.analytics_hours (at most 12
+-- hours at each edge; a local day in America/Toronto reads one day row and the evening hours
+-- 00:00-05:00 UTC at its edges); otherwise (a bucket shorter than a day that straddles a
+-- midnight, or group_by hour) its hours. The deltas not folded yet count with both.
+create or replace function internal.analytics_ops_rows(
+    p_from_ts timestamptz, p_to_ts timestamptz, p_tz text, p_grain text
+)
+returns table (
+    h timestamptz,
+    lb timestamp,
+    category_id integer,
+    status text,
+    currency text,
+    bookings bigint,
+    booked_cents bigint,
+    lead_minutes bigint,
+    cancelled_by_customer bigint,
+    cancelled_by_provider bigint,
+    cancelled_by_ops bigint,
+    cancelled_by_system bigint,
+    cancelled_late bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    outstanding_cents bigint,
+    gst_cents bigint,
+    qst_cents bigint
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+-- PL/pgSQL: its statement's plan is kept for the session (an SQL function with SET is
+-- planned again on every call: ~10 ms here)
+#variable_conflict use_column
+begin
+    return query
+    with buckets as (
+        select
+            g.lb,
+            greatest(g.lb at time zone p_tz, p_from_ts) as bs,
+            least((g.lb + ('1 ' || p_grain)::interval) at time zone p_tz, p_to_ts) as be
+        from pg_catalog.generate_series(
+            pg_catalog.date_trunc(p_grain, p_from_ts at time zone p_tz),
+            (p_to_ts at time zone p_tz) - interval '1 microsecond',
+            ('1 ' || p_grain)::interval
+        ) as g (lb)
+        where p_grain <> 'hour'
+    ),
+    spans as (
+        select
+            b.lb, b.bs, b.be, d.ds, d.de, d.ds < d.de as has_days,
+            -- as dates once here, not in the join's filter for every day row
+            (d.ds at time zone 'UTC')::date as dlo,
+            (d.de at time zone 'UTC')::date as dhi
+        from buckets as b
+        cross join lateral (
+            select
+                pg_catalog.date_trunc('day', b.bs + interval '12 hours', 'UTC') as ds,
+                pg_catalog.date_trunc('day', b.be + interval '12 hours', 'UTC') as de
+        ) as d
+    ),
+    hour_pieces as (
+        select s.lb, x.lo, x.hi, x.sign
+        from spans as s
+        cross join lateral (
+            values (s.bs, s.ds, 1), (s.ds, s.bs, -1), (s.de, s.be, 1), (s.be, s.de, -1)
+        ) as x (lo, hi, sign)
+        where s.has_days and x.lo < x.hi
+        union all
+        select s.lb, s.bs, s.be, 1 from spans as s where not s.has_days
+        union all
+        select null::timestamp, p_from_ts, p_to_ts, 1 where p_grain = 'hour'
+    ),
+    day_pieces as (
+        select s.lb, s.dlo as lo, s.dhi as hi
+        from spans as s
+        where s.has_days
+    )
+    select
+        case when p_grain = 'hour' then r.hour end, p.lb, r.category_id, r.status, r.currency,
+        p.sign * r.bookings,
+        p.sign * r.booked_cents,
+        p.sign * r.lead_minutes,
+        p.sign * r.cancelled_by_customer,
+        p.sign * r.cancelled_by_provider,
+        p.sign * r.cancelled_by_ops,
+        p.sign * r.cancelled_by_system,
+        p.sign * r.cancelled_late,
+        p.sign * r.captured_cents,
+        p.sign * r.refunded_cents,
+        p.sign * r.fees_kept_cents,
+        p.sign * r.outstanding_cents,
+        p.sign * r.gst_cents,
+        p.sign * r.qst_cents
+    from hour_pieces as p
+    inner join (
+        select x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
+        from app.analytics_hours as x
+        union all
+        select x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
+        from app.analytics_deltas as x
+    ) as r on r.hour >= p.lo and r.hour < p.hi
+    union all
+    select
+        null::timestamptz, p.lb, r.category_id, r.status, r.currency,
+        r.bookings,
+        r.booked_cents,
+        r.lead_minutes,
+        r.cancelled_by_customer,
+        r.cancelled_by_provider,
+        r.cancelled_by_ops,
+        r.cancelled_by_system,
+        r.cancelled_late,
+        r.captured_cents,
+        r.refunded_cents,
+        r.fees_kept_cents,
+        r.outstanding_cents,
+        r.gst_cents,
+        r.qst_cents
+    from day_pieces as p
+    inner join (
+        select x.day, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
+        from app.analytics_days as x
+        union all
+        select (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
+        from app.analytics_deltas as x
+    ) as r on r.day >= p.lo and r.day < p.hi;
+end
+$$;
+comment on function internal.analytics_ops_rows(timestamptz, timestamptz, text, text) is
+'Across providers: the rows making up each bucket of [from_ts, to_ts) in tz (whole UTC days and edge hours of the '
+'rollups across providers, with their unfolded deltas), each signed; summed per bucket they are its figures.';
+
+-- The rows of a series, each placed in its bucket (h: its UTC hour with group_by hour; lb: the
+-- local start of its day, week or month): one provider's hourly rows, or across providers the
+-- rows of internal.analytics_ops_rows. PL/pgSQL so that only the branch taken is planned and
+-- its tables' privileges checked (a provider may not read the rollups across providers).
+create or replace function internal.analytics_bucket_rows(
+    p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz, p_tz text, p_grain text
+)
+returns table (
+    h timestamptz,
+    lb timestamp,
+    category_id integer,
+    status text,
+    currency text,
+    bookings bigint,
+    booked_cents bigint,
+    lead_minutes bigint,
+    cancelled_by_customer bigint,
+    cancelled_by_provider bigint,
+    cancelled_by_ops bigint,
+    cancelled_by_system bigint,
+    cancelled_late bigint,
+    captured_cents bigint,
+    refunded_cents bigint,
+    fees_kept_cents bigint,
+    outstanding_cents bigint,
+    gst_cents bigint,
+    qst_cents bigint
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if p_provider_id is null then
+        return query
+        select o.* from internal.analytics_ops_rows(p_from_ts, p_to_ts, p_tz, p_grain) as o;
+    else
+        return query
+        select
+            case when p_grain = 'hour' then r.hour end,
+            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end,
+            r.category_id, r.status, r.currency, r.bookings, r.booked_cents, r.lead_minutes, r.cancelled_by_customer, r.cancelled_by_provider, r.cancelled_by_ops, r.cancelled_by_system, r.cancelled_late, r.captured_cents, r.refunded_cents, r.fees_kept_cents, r.outstanding_cents, r.gst_cents, r.qst_cents
+        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r;
+    end if;
+end
+$$;
+comment on function internal.analytics_bucket_rows(uuid, timestamptz, timestamptz, text, text) is
+'The rows of an analytics series placed in their buckets: one provider''s hourly rollup rows, or across providers '
+'internal.analytics_ops_rows.';
 
 create or replace function internal.analytics_series(
     p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz, p_tz text, p_grain text
@@ -198,7 +404,9 @@ returns table (
     refunded_cents bigint,
     fees_kept_cents bigint,
     net_cents bigint,
-    outstanding_cents bigint
+    outstanding_cents bigint,
+    gst_cents bigint,
+    qst_cents bigint
 )
 language sql
 stable
@@ -207,11 +415,7 @@ as $$
     -- grouped by the local bucket first: a local time back to an instant (at time zone)
     -- is then computed once per bucket, not once per row
     with bucketed as (
-        select
-            case when p_grain = 'hour' then r.hour end as h,
-            case when p_grain <> 'hour' then pg_catalog.date_trunc(p_grain, r.hour at time zone p_tz) end as lb,
-            r.*
-        from internal.analytics_rows(p_provider_id, p_from_ts, p_to_ts) as r
+        select * from internal.analytics_bucket_rows(p_provider_id, p_from_ts, p_to_ts, p_tz, p_grain)
     ),
     grouped as (
         select
@@ -233,7 +437,9 @@ as $$
             pg_catalog.sum(x.captured_cents)::bigint as captured_cents,
             pg_catalog.sum(x.refunded_cents)::bigint as refunded_cents,
             pg_catalog.sum(x.fees_kept_cents)::bigint as fees_kept_cents,
-            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents
+            pg_catalog.sum(x.outstanding_cents)::bigint as outstanding_cents,
+            pg_catalog.sum(x.gst_cents)::bigint as gst_cents,
+            pg_catalog.sum(x.qst_cents)::bigint as qst_cents
         from bucketed as x
         group by x.h, x.lb, x.category_id, x.currency
     ),
@@ -249,7 +455,7 @@ as $$
         i.bookings, i.pending_payment, i.confirmed, i.completed, i.no_show, i.cancelled, i.expired,
         i.cancelled_by_customer, i.cancelled_by_provider, i.cancelled_by_ops, i.cancelled_by_system,
         i.cancelled_late, i.lead_minutes, i.booked_cents, i.captured_cents, i.refunded_cents,
-        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents
+        i.fees_kept_cents, i.captured_cents - i.refunded_cents, i.outstanding_cents, i.gst_cents, i.qst_cents
     from instants as i
     inner join app.service_categories as k on i.category_id = k.id
     where
@@ -258,7 +464,8 @@ as $$
 $$;
 comment on function internal.analytics_series(uuid, timestamptz, timestamptz, text, text) is
 'The rollup rows of [from_ts, to_ts) grouped by bucket (start hour, or local day, week or month in tz), category and currency; '
-'one provider''s (under its row-level security) or, with a null provider, every provider''s.';
+'one provider''s (under its row-level security) or, with a null provider, every provider''s (from the rollups across '
+'providers, internal.analytics_ops_rows).';
 
 create or replace function internal.analytics_peer_ranks(
     p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz
@@ -384,7 +591,9 @@ returns table (
     refunded_cents bigint,
     fees_kept_cents bigint,
     net_cents bigint,
-    outstanding_cents bigint
+    outstanding_cents bigint,
+    gst_cents bigint,
+    qst_cents bigint
 )
 language sql
 stable
@@ -407,7 +616,9 @@ bucket's local start), category (slug), currency, bookings and the count per sta
 who cancelled (customer, provider, ops, system) and cancelled_late (within the notice period),
 lead_minutes (the sum of minutes from booking to start: divide by bookings for the mean), booked_cents
 (list prices), captured_cents, refunded_cents, fees_kept_cents (cancellation fees kept), net_cents
-(captured - refunded), outstanding_cents (payments not yet settled). Integer cents, one currency per row.
+(captured - refunded), outstanding_cents (payments not yet settled), gst_cents and qst_cents (the GST and QST
+inside captured_cents). Integer cents, one currency per row. Across providers it reads whole UTC days and the edge
+hours of rollups kept across providers (docs/analytics.md).
 Definitions: docs/analytics.md. Accept: text/csv gives CSV.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.$$;
 
@@ -430,7 +641,10 @@ returns table (
     refunded_cents bigint,
     fees_kept_cents bigint,
     net_cents bigint,
-    outstanding_cents bigint
+    outstanding_cents bigint,
+    gst_cents bigint,
+    qst_cents bigint,
+    service_cents bigint
 )
 language sql
 stable
@@ -451,7 +665,8 @@ as $$
     )
     select
         s.bucket_start, s.bucket_end, s.bucket_local, s.category, s.currency, s.bookings, s.booked_cents,
-        s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents
+        s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents,
+        s.gst_cents, s.qst_cents, s.captured_cents - s.gst_cents - s.qst_cents
     from subject, zone,
     lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
         analytics_revenue.group_by) as w,
@@ -465,7 +680,9 @@ the provider's own zone, or UTC for ops across providers; offsets in whole hours
 week, month; default day), provider_id (ops: optional; a provider: omit it or give its own).
 Money is counted in the bucket where the booking's appointment starts: captured_cents (what its payments
 captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
-net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices).
+net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
+the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
+as on the receipt), and service_cents = captured - gst - qst (the service's own revenue).
 Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
 customer); 404 not_found (no such provider, or no provider profile).$$;
@@ -502,6 +719,8 @@ returns table (
     fees_kept_cents bigint,
     net_cents bigint,
     outstanding_cents bigint,
+    gst_cents bigint,
+    qst_cents bigint,
     peer_category text,
     peer_area text,
     peer_providers integer,

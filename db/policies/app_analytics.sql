@@ -5,11 +5,22 @@ alter table app.analytics_booking_facts enable row level security;
 alter table app.analytics_booking_facts force row level security;
 alter table app.analytics_provider_hours enable row level security;
 alter table app.analytics_provider_hours force row level security;
+-- the rollups across providers and their deltas: read by the invoker functions as ops only
+alter table app.analytics_deltas enable row level security;
+alter table app.analytics_deltas force row level security;
+alter table app.analytics_hours enable row level security;
+alter table app.analytics_hours force row level security;
+alter table app.analytics_days enable row level security;
+alter table app.analytics_days force row level security;
 
 drop policy if exists select_provider_own on app.analytics_provider_hours;
 drop policy if exists select_ops on app.analytics_provider_hours;
+drop policy if exists select_ops on app.analytics_deltas;
+drop policy if exists select_ops on app.analytics_hours;
+drop policy if exists select_ops on app.analytics_days;
 
-revoke all on app.analytics_booking_facts, app.analytics_provider_hours
+revoke all on app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
+app.analytics_hours, app.analytics_days
 from public, anon, customer, provider, ops, bookiji_worker;
 
 create policy select_provider_own on app.analytics_provider_hours for select
@@ -28,5 +39,30 @@ comment on policy select_ops on app.analytics_provider_hours is 'Ops staff read 
 grant select (
     provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider,
     cancelled_by_ops, cancelled_by_system, cancelled_late, captured_cents, refunded_cents,
-    fees_kept_cents, outstanding_cents
+    fees_kept_cents, outstanding_cents, gst_cents, qst_cents
 ) on app.analytics_provider_hours to provider, ops;
+
+create policy select_ops on app.analytics_deltas for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_deltas is 'Ops staff read the deltas across providers (the overview).';
+create policy select_ops on app.analytics_hours for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_hours is 'Ops staff read the hourly rollup across providers (the overview).';
+create policy select_ops on app.analytics_days for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_days is 'Ops staff read the daily rollup across providers (the overview).';
+
+-- across providers: no provider column, no provider reads them
+grant select (
+    hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer,
+    cancelled_by_provider, cancelled_by_ops, cancelled_by_system, cancelled_late, captured_cents, refunded_cents,
+    fees_kept_cents, outstanding_cents, gst_cents, qst_cents
+) on app.analytics_deltas, app.analytics_hours to ops;
+grant select (
+    day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer,
+    cancelled_by_provider, cancelled_by_ops, cancelled_by_system, cancelled_late, captured_cents, refunded_cents,
+    fees_kept_cents, outstanding_cents, gst_cents, qst_cents
+) on app.analytics_days to ops;

@@ -4,7 +4,10 @@ revoke all on function
 internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts),
 internal.analytics_add(app.analytics_booking_facts, app.analytics_booking_facts),
 internal.analytics_refresh_booking(uuid),
-internal.analytics_payment_delta(uuid, bigint, bigint),
+internal.analytics_payment_delta(uuid, bigint, bigint, bigint, bigint),
+internal.analytics_compact(),
+internal.analytics_ops_rows(timestamptz, timestamptz, text, text),
+internal.analytics_bucket_rows(uuid, timestamptz, timestamptz, text, text),
 internal.analytics_booking_changed(),
 internal.analytics_booking_row_changed(),
 internal.analytics_service_category_changed(),
@@ -51,6 +54,8 @@ internal.analytics_window(date, date, text, text, integer),
 internal.analytics_subject(uuid, boolean),
 internal.analytics_rows(uuid, timestamptz, timestamptz),
 internal.analytics_series(uuid, timestamptz, timestamptz, text, text),
+internal.analytics_ops_rows(timestamptz, timestamptz, text, text),
+internal.analytics_bucket_rows(uuid, timestamptz, timestamptz, text, text),
 internal.analytics_peer_ranks(uuid, timestamptz, timestamptz),
 internal.analytics_minutes(tstzmultirange),
 internal.analytics_cell(numeric),
@@ -88,3 +93,6 @@ api.analytics_bookings(
     date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
 )
 to provider, ops;
+
+-- the worker folds the deltas after each sweep
+grant execute on function internal.analytics_compact() to bookiji_worker;

@@ -5,9 +5,11 @@ outcomes, deletions and a rebuild; local days and DST; bad inputs; who reads wha
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +22,8 @@ from tests.helpers.db import acting_as, call_as
 from tests.helpers.factories import create_user
 
 TORONTO = ZoneInfo("America/Toronto")
+GST = "123456782RT0001"  # 123456782 is a Luhn-valid business number
+QST = "1234567890TQ0001"
 STATUS_COLUMNS = ["pending_payment", "confirmed", "completed", "no_show", "cancelled", "expired"]
 FIGURES = [
     "bookings",
@@ -34,6 +38,8 @@ FIGURES = [
     "refunded_cents",
     "fees_kept_cents",
     "outstanding_cents",
+    "gst_cents",
+    "qst_cents",
 ]
 
 
@@ -45,19 +51,22 @@ def raw_bookings(db: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     rows = db.execute(
         """
         select b.id, b.provider_id, k.slug, lower(b.during), b.status, b.currency, b.price_cents,
-               b.created_at, b.cancelled_at, b.cancelled_by_role, b.cancel_notice_hours
+               b.created_at, b.cancelled_at, b.cancelled_by_role, b.cancel_notice_hours,
+               b.deposit_cents, b.gst_rate, b.qst_rate, b.gst_cents, b.qst_cents
         from app.bookings b join app.services s on s.id = b.service_id
         join app.service_categories k on k.id = s.category_id
         """
     ).fetchall()
     captured: dict[Any, int] = defaultdict(int)
     outstanding: dict[Any, int] = defaultdict(int)
+    succeeded: dict[Any, int] = defaultdict(int)
     for booking_id, cents, amount, status in db.execute(
         "select booking_id, captured_cents, amount_cents, status from app.payments"
     ):
         captured[booking_id] += cents
         if status in ("pending", "requires_payment"):
             outstanding[booking_id] += amount
+        succeeded[booking_id] += status == "succeeded"
     refunded: dict[Any, int] = defaultdict(int)
     for booking_id, cents in db.execute(
         "select booking_id, amount_cents from app.refunds where status = 'succeeded'"
@@ -67,8 +76,28 @@ def raw_bookings(db: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     for booking_id, cents in db.execute("select booking_id, amount_cents from app.booking_fees"):
         fees[booking_id] += cents
     out = []
-    for bid, provider, slug, start, status, currency, price, created, c_at, c_by, notice in rows:
+    for (
+        bid,
+        provider,
+        slug,
+        start,
+        status,
+        currency,
+        price,
+        created,
+        c_at,
+        c_by,
+        notice,
+        deposit,
+        gst_rate,
+        qst_rate,
+        gst,
+        qst,
+    ) in rows:
         cancelled = status == "cancelled"
+        # the taxes of the first charge (the deposit's, or the price's), once per charge paid
+        if deposit > 0:
+            gst, qst = tax(deposit, gst_rate), tax(deposit, qst_rate)
         out.append(
             {
                 "id": bid,
@@ -91,9 +120,15 @@ def raw_bookings(db: psycopg.Connection[Any]) -> list[dict[str, Any]]:
                 "refunded_cents": refunded[bid],
                 "fees_kept_cents": fees[bid],
                 "outstanding_cents": outstanding[bid],
+                "gst_cents": gst * succeeded[bid],
+                "qst_cents": qst * succeeded[bid],
             }
         )
     return out
+
+
+def tax(cents: int, rate: Decimal) -> int:
+    return int((Decimal(cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def recount(
@@ -167,7 +202,16 @@ class Run:
             bk.open_shop(db, cancel_notice_hours=24, cancel_fee_cents=300),
             bk.open_shop(db, cancel_notice_hours=48, cancel_fee_cents=500, price_cents=8000),
             bk.open_shop(db, deposit_cents=0, price_cents=4000),
+            bk.open_shop(db, price_cents=6995),
+            bk.open_shop(db, deposit_cents=0, price_cents=5555),
         ]
+        # the last two collect GST and QST: with a deposit, and without
+        for shop in self.shops[3:]:
+            db.execute(
+                "insert into app.provider_tax_registrations (provider_id, gst_number, qst_number) "
+                "values (%s, %s, %s)",
+                (shop.provider_id, GST, QST),
+            )
         self.extra_service = catalog.create_service(
             db, self.shops[0].provider_id, category="nails", name="Nails", price_cents=3000
         )
@@ -209,7 +253,7 @@ class Run:
         return self.rng.choice(ids) if ids else None
 
     def book(self) -> None:
-        shop = self.rng.choice(self.shops[:2] if self.rng.random() < 0.7 else self.shops)
+        shop = self.rng.choice(self.shops[:2] if self.rng.random() < 0.5 else self.shops)
         self.day += 1
         start = catalog.next_weekday(
             self.day % 7, at=f"{self.rng.randint(10, 15)}:00", min_days=self.day
@@ -330,6 +374,11 @@ def run(db: psycopg.Connection[Any]) -> Run:
         r.book()
     actions = [r.step() for _ in range(70)]
     assert {"book", "insert", "cancel", "move"} <= set(actions)
+    # a paid booking at each taxed shop (a deposit with its own taxes, and a full price)
+    for shop in r.shops[3:]:
+        r.day += 1
+        b = bk.book(db, shop, catalog.next_weekday(r.day % 7, at="11:00", min_days=r.day))
+        bk.pay(db, b)
     return r
 
 
@@ -380,7 +429,8 @@ def test_every_rollup_row_equals_a_brute_force_recount_per_utc_hour(
         select h.provider_id, h.hour, k.slug, h.status, h.currency, h.bookings,
                h.cancelled_by_customer, h.cancelled_by_provider, h.cancelled_by_ops,
                h.cancelled_by_system, h.cancelled_late, h.lead_minutes, h.booked_cents,
-               h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+               h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents,
+               h.gst_cents, h.qst_cents
         from app.analytics_provider_hours h join app.service_categories k on k.id = h.category_id
         where h.bookings <> 0
         """
@@ -486,6 +536,244 @@ def test_a_booking_that_changes_nothing_counted_leaves_the_rollups_alone(
     assert stored_rollups(db) == before
 
 
+# --- the rollups across providers (deltas, hourly and daily rows) ----------------------------
+
+ZONES = [
+    "America/Toronto",
+    "UTC",
+    "Asia/Tokyo",
+    "Pacific/Auckland",
+    "America/Los_Angeles",
+    "Europe/Paris",
+]
+
+
+def compact(db: psycopg.Connection[Any]) -> int:
+    row = db.execute("select internal.analytics_compact()").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def deltas(db: psycopg.Connection[Any]) -> int:
+    row = db.execute("select count(*) from app.analytics_deltas").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def stored_ops_rollups(db: psycopg.Connection[Any]) -> tuple[list[Any], list[Any]]:
+    nonzero = "where bookings <> 0 or captured_cents <> 0 or refunded_cents <> 0 or outstanding_cents <> 0"
+    return (
+        db.execute(
+            f"select * from app.analytics_hours {nonzero} order by hour, category_id, status, currency"
+        ).fetchall(),
+        db.execute(
+            f"select * from app.analytics_days {nonzero} order by day, category_id, status, currency"
+        ).fetchall(),
+    )
+
+
+def _local_buckets(zone: ZoneInfo) -> dict[str, Any]:
+    def day(t: datetime) -> date:
+        return t.astimezone(zone).date()
+
+    def week(t: datetime) -> date:
+        d = t.astimezone(zone).date()
+        return d - timedelta(days=d.weekday())
+
+    def month(t: datetime) -> date:
+        return t.astimezone(zone).date().replace(day=1)
+
+    return {"day": day, "week": week, "month": month}
+
+
+@pytest.mark.parametrize("folded", [False, True], ids=["with-deltas", "compacted"])
+def test_the_overview_equals_the_recount_in_any_zone_and_grain(
+    db: psycopg.Connection[Any], run: Run, folded: bool
+) -> None:
+    """Whole UTC days plus edge hours, in zones west and east of UTC (Auckland's day straddles
+    a UTC midnight at 11-13 hours: no whole UTC day in it), before and after the fold."""
+    assert deltas(db) > 0
+    if folded:
+        assert compact(db) > 0
+        assert deltas(db) == 0
+    assert drift(db) == []
+    bookings = raw_bookings(db)
+    for tz in ZONES:
+        zone = ZoneInfo(tz)
+        first, last = span(bookings, zone)
+        for grain, bucket in _local_buckets(zone).items():
+            rows = rows_of(
+                db,
+                "ops",
+                run.ops,
+                "select * from api.analytics_overview(%s, %s, %s, %s)",
+                first,
+                last,
+                tz,
+                grain,
+            )
+            same(recount(bookings, bucket), reported(rows, lambda r: r["bucket_local"].date()))
+        # hours: a 31-day window, the bookings inside it
+        inside = [
+            b for b in bookings if b["start"].astimezone(zone).date() <= first + timedelta(30)
+        ]
+        rows = rows_of(
+            db,
+            "ops",
+            run.ops,
+            "select * from api.analytics_overview(%s, %s, %s, 'hour')",
+            first,
+            first + timedelta(30),
+            tz,
+        )
+        same(
+            recount(inside, lambda t: t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)),
+            reported(rows, lambda r: r["bucket_start"].astimezone(UTC)),
+        )
+
+
+def test_a_part_of_the_range_counts_only_its_own_days(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    """A range that starts and ends inside weeks and months: the edge buckets are partial."""
+    compact(db)
+    bookings = raw_bookings(db)
+    first, last = span(bookings, TORONTO)
+    first, last = first + timedelta(days=3), last - timedelta(days=4)
+    inside = [b for b in bookings if first <= b["start"].astimezone(TORONTO).date() <= last]
+    for grain, bucket in _local_buckets(TORONTO).items():
+        rows = rows_of(
+            db,
+            "ops",
+            run.ops,
+            "select * from api.analytics_overview(%s, %s, 'America/Toronto', %s)",
+            first,
+            last,
+            grain,
+        )
+        same(recount(inside, bucket), reported(rows, lambda r: r["bucket_local"].date()))
+
+
+def test_the_compaction_folds_every_delta_and_changes_no_figure(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    bookings = raw_bookings(db)
+    first, last = span(bookings, TORONTO)
+    sql = "select * from api.analytics_overview(%s, %s, 'America/Toronto', 'week')"
+    before = rows_of(db, "ops", run.ops, sql, first, last)
+    pending = deltas(db)
+    assert compact(db) == pending
+    assert deltas(db) == 0 and compact(db) == 0
+    assert rows_of(db, "ops", run.ops, sql, first, last) == before
+    # writes after the fold: deltas again, the figures still exact
+    for _ in range(10):
+        run.step()
+    assert deltas(db) > 0 and drift(db) == []
+
+
+def test_a_rebuild_writes_the_rollups_across_providers_the_compaction_folded(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    compact(db)
+    before = stored_ops_rollups(db)
+    assert before[0] and before[1]
+    db.execute("select internal.analytics_rebuild()")
+    assert deltas(db) == 0
+    assert stored_ops_rollups(db) == before
+    assert drift(db) == []
+
+
+def test_the_drift_check_sees_the_rollups_across_providers(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    compact(db)
+    db.execute(
+        "update app.analytics_days set bookings = bookings + 1 "
+        "where ctid = (select ctid from app.analytics_days where bookings > 0 limit 1)"
+    )
+    db.execute(
+        "insert into app.analytics_deltas select hour, category_id, status, currency, "
+        "0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0 from app.analytics_hours limit 1"
+    )
+    assert sorted(r[0] for r in drift(db)) == ["days", "days", "hours"]
+    db.execute("select internal.analytics_rebuild()")
+    assert drift(db) == []
+
+
+def test_revenue_reports_the_taxes_apart_reconciled_with_the_payments(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    bookings = raw_bookings(db)
+    assert sum(b["gst_cents"] for b in bookings) > 0 and sum(b["qst_cents"] for b in bookings) > 0
+    first, last = span(bookings, UTC)
+    rows = rows_of(
+        db,
+        "ops",
+        run.ops,
+        "select * from api.analytics_revenue(%s, %s, 'UTC', 'month')",
+        first,
+        last,
+    )
+    same(
+        recount(bookings, lambda t: t.astimezone(UTC).date().replace(day=1)),
+        reported(rows, lambda r: r["bucket_local"].date()),
+    )
+    ledger = db.execute(
+        """
+        select coalesce(sum(p.captured_cents), 0),
+               coalesce(sum(c.gst_cents) filter (where p.status = 'succeeded'), 0),
+               coalesce(sum(c.qst_cents) filter (where p.status = 'succeeded'), 0)
+        from app.payments p join app.bookings b on b.id = p.booking_id
+        cross join internal.booking_first_charge(b) c
+        """
+    ).fetchone()
+    assert ledger is not None
+    assert sum(r["captured_cents"] for r in rows) == ledger[0]
+    assert (sum(r["gst_cents"] for r in rows), sum(r["qst_cents"] for r in rows)) == ledger[1:]
+    assert sum(r["service_cents"] + r["gst_cents"] + r["qst_cents"] for r in rows) == ledger[0]
+    # a provider's own revenue has its taxes too
+    taxed = run.shops[3]
+    mine = rows_of(
+        db,
+        "provider",
+        taxed.owner_id,
+        "select * from api.analytics_revenue(%s, %s, 'UTC', 'month')",
+        first,
+        last,
+    )
+    same(
+        recount(bookings, lambda t: t.astimezone(UTC).date().replace(day=1), taxed.provider_id),
+        reported(mine, lambda r: r["bucket_local"].date()),
+    )
+
+
+def test_two_providers_booking_the_same_hour_share_no_rollup_row(
+    db: psycopg.Connection[Any], db_url: str
+) -> None:
+    """The rollups across providers are appended to, never updated, on write: a booking
+    whose transaction is still open holds no row another provider's booking needs."""
+    a, b = bk.open_shop(db), bk.open_shop(db)
+    start = datetime(2026, 6, 10, 15, tzinfo=TORONTO)
+    with psycopg.connect(db_url) as one, psycopg.connect(db_url) as two:
+        catalog.add_booking(one, a.service_id, start)  # its transaction stays open
+        two.execute("set lock_timeout = '5s'")
+        done = threading.Event()
+
+        def second() -> None:
+            catalog.add_booking(two, b.service_id, start)
+            two.commit()
+            done.set()
+
+        t = threading.Thread(target=second)
+        t.start()
+        t.join(30)
+        assert done.is_set(), "the second booking waited on the first's transaction"
+        one.commit()
+    rows = _overview(db, "2026-06-10", "2026-06-10", "America/Toronto", "day")
+    assert [r["bookings"] for r in rows] == [2]
+    assert drift(db) == []
+
+
 # --- time zones -----------------------------------------------------------------------------
 
 
@@ -536,6 +824,31 @@ def test_dst_days_last_23_and_25_hours(db: psycopg.Connection[Any], shop: bk.Sho
         date(2026, 10, 31): 24,
         date(2026, 11, 1): 25,
     }
+
+
+@pytest.mark.parametrize("folded", [False, True], ids=["with-deltas", "compacted"])
+def test_dst_days_count_their_first_and_last_local_hours(
+    db: psycopg.Connection[Any], shop: bk.Shop, folded: bool
+) -> None:
+    """00:30 and 23:30 local on the 23- and 25-hour days (and the days around them) count on
+    their local day, whether read from hours, whole UTC days and edges, or deltas."""
+    days = [date(2026, 3, 7), date(2026, 3, 8), date(2026, 3, 9), date(2026, 11, 1)]
+    for day in days:
+        for hh, mm in ((0, 30), (12, 0), (23, 30)):
+            catalog.add_booking(
+                db, shop.service_id, datetime(day.year, day.month, day.day, hh, mm, tzinfo=TORONTO)
+            )
+    if folded:
+        compact(db)
+    rows = _overview(db, "2026-03-01", "2026-11-30", "America/Toronto", "day")
+    assert [(r["bucket_local"].date(), r["bookings"]) for r in rows] == [(d, 3) for d in days]
+    weeks = _overview(db, "2026-03-01", "2026-11-30", "America/Toronto", "week")
+    assert [(r["bucket_local"].date(), r["bookings"]) for r in weeks] == [
+        (date(2026, 3, 2), 6),
+        (date(2026, 3, 9), 3),
+        (date(2026, 10, 26), 3),
+    ]
+    assert drift(db) == []
 
 
 def test_the_repeated_hour_of_a_fall_back_night_is_two_hourly_buckets(

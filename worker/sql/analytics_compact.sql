@@ -1,0 +1,1 @@
+select internal.analytics_compact() as folded
