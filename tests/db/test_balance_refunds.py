@@ -94,3 +94,92 @@ def test_a_refund_spanning_both_destination_charges_unwinds_each_in_proportion(
     assert (sum(r[4] for r in balance), sum(r[5] for r in balance)) == (3449, 0)
     with pytest.raises(psycopg.Error, match="at most 0 cents"):
         _ops_refund(db, ops, booking_id, 1)
+
+
+PAYOUT_KEYS = (
+    "charged_cents",
+    "refunded_cents",
+    "application_fee_cents",
+    "transfer_cents",
+    "transfer_reversed_cents",
+    "fee_refunded_cents",
+    "owed_share_cents",
+    "payout_owed_cents",
+    "balance_owed_cents",
+    "provider_net_cents",
+    "platform_net_cents",
+    "paid_out_cents",
+)
+LINE_KEYS = (
+    "charged_cents",
+    "refunded_cents",
+    "gst_cents",
+    "qst_cents",
+    "refunded_gst_cents",
+    "refunded_qst_cents",
+    "commission_cents",
+    "payout_cents",
+    "paid_out_cents",
+    "owed_cents",
+)
+
+
+def _payout(db: psycopg.Connection[Any], booking_id: Any) -> tuple[int, ...]:
+    row = db.execute("select internal.payout_json(%s)", (booking_id,)).fetchone()
+    assert row is not None
+    return tuple(row[0][k] for k in PAYOUT_KEYS)
+
+
+def _line(db: psycopg.Connection[Any], shop: bk.Shop, booking_id: Any) -> tuple[int, ...]:
+    st = call_as(
+        db,
+        "provider",
+        shop.owner_id,
+        "select internal.provider_statement(current_date - 7, current_date + 7)",
+    )
+    [line] = [x for x in st["lines"] if x["booking_id"] == str(booking_id)]
+    assert st["gross_cents"] - st["refunded_cents"] == st["collected_net_cents"]
+    # per line, what Bookiji keeps, what is the provider's and what went back add up
+    assert (
+        line["commission_cents"] + line["payout_cents"] + line["refunded_cents"]
+        == (line["charged_cents"])
+    )
+    return tuple(line[k] for k in LINE_KEYS)
+
+
+def test_the_payout_and_the_statement_count_the_card_balance_with_the_deposit(
+    db: psycopg.Connection[Any],
+) -> None:
+    shop, booking_id = _card_balance(db, connect=True)
+    # 46.11 charged (11.62 + 34.49), 4.01 fee (the deposit's), 7.61 + 34.49 transferred
+    assert _payout(db, booking_id) == (4611, 0, 401, 4210, 0, 0, 0, 0, 0, 4210, 401, 4210)
+    _ops_refund(db, create_user(db, "ops"), booking_id, 3549)
+    assert _payout(db, booking_id) == (4611, 3549, 401, 4210, 3514, 35, 0, 0, 0, 696, 366, 696)
+    # the taxes given back: all of the balance's (1.50, 2.99), 1.00/11.62 of the deposit's
+    # (0.51 -> 0.04, 1.01 -> 0.09)
+    assert _line(db, shop, booking_id) == (4611, 3549, 201, 400, 154, 308, 366, 696, 696, 0)
+
+
+def test_a_refund_of_a_balance_the_platform_charged_takes_no_share_of_the_deposits_owed(
+    db: psycopg.Connection[Any],
+) -> None:
+    shop, booking_id = _card_balance(db, connect=False)
+    ops = create_user(db, "ops")
+    # the platform owes 7.61 of the deposit (transferable) and the balance's 34.49 (not yet)
+    assert _payout(db, booking_id) == (4611, 0, 0, 0, 0, 0, 761, 761, 3449, 4210, 401, 0)
+    _ops_refund(db, ops, booking_id, 2000)
+    assert db.execute(UNWIND, (booking_id,)).fetchall() == [
+        (True, 2000, False, False, 0, 0, 0),
+    ]
+    assert _payout(db, booking_id) == (4611, 2000, 0, 0, 0, 0, 761, 761, 1449, 2210, 401, 0)
+    # 15.49: the balance's last 14.49 and 1.00 of the deposit, whose share of 7.61 is 0.65
+    _ops_refund(db, ops, booking_id, 1549)
+    assert [r[6] for r in db.execute(UNWIND, (booking_id,)).fetchall()] == [0, 0, 65]
+    assert _payout(db, booking_id) == (4611, 3549, 0, 0, 0, 0, 696, 696, 0, 696, 366, 0)
+    assert _line(db, shop, booking_id) == (4611, 3549, 201, 400, 154, 308, 366, 696, 0, 696)
+    # once the account can take transfers, the owed transfer pays the deposit's share: never
+    # more than the deposit's charge, its source
+    _onboarded(db, shop)
+    assert db.execute(
+        "select amount_cents from app.owed_transfers where booking_id = %s", (booking_id,)
+    ).fetchall() == [(696,)]
