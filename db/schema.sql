@@ -929,7 +929,7 @@ $$;
 
 COMMENT ON FUNCTION api.booking_payout(booking_id uuid) IS 'A booking''s split between the provider and the platform (its provider''s owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider''s share: the charge less the commission, less each refund''s share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider''s Stripe account, net of reversals made).
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider''s share: the charge less the commission, less each refund''s share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider''s share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider''s Stripe account, net of reversals made).
 Errors: 400 invalid_input; 404 not_found (not your provider''s booking).';
 
 
@@ -2227,10 +2227,12 @@ COMMENT ON FUNCTION api.provider_statement(period_from date, period_to date) IS 
 
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
-status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
+status, price_cents, charged_cents (through Stripe, taxes included: the deposit or the price, and the
+balance once charged to your card), gst_cents and qst_cents (the taxes of that
 charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
 paid at the venue or by card, taxes included), refunded_cents (pending or done) with
-refunded_gst_cents and refunded_qst_cents (their tax share: tax x refunded / charged, half up),
+refunded_gst_cents and refunded_qst_cents (their tax share: each charge''s tax x its refunds / the
+charge, half up),
 disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
 refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
 share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
@@ -2240,7 +2242,7 @@ qst_collected_cents, refunded_cents, gst_refunded_cents, qst_refunded_cents, gst
 qst_net_cents (collected less refunded: what you remit), disputed_lost_cents, collected_net_cents
 (gross - refunded - lost disputes, before Bookiji''s commission), commission_cents, payout_cents,
 paid_out_cents, owed_cents, balance_venue_cents (balances you collected at the venue: not in
-gross), balance_card_cents; your gst_number and qst_number.
+gross), balance_card_cents (in gross); your gst_number and qst_number.
 Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).';
 
@@ -13695,7 +13697,10 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    -- refunds still pending count: the ledger counts a refund when it is asked for
+    -- refunds still pending count: the ledger counts a refund when it is asked for. The
+    -- balance charged to the saved card (63_balance_card.sql) is a charge of its own, to the
+    -- deposit's destination with the rest of the commission as its fee: its figures add to
+    -- the deposit's; its refunds (balance_charge) unwind its own transfer and fee
     select pg_catalog.jsonb_build_object(
         'booking_id', b.id,
         'currency', b.currency,
@@ -13704,14 +13709,15 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
         'commission_cents', b.commission_cents,
         'transfer_destination', p.transfer_destination,
         'collected_by', case when p.transfer_destination is null then 'platform' else 'provider_account' end,
-        'charged_cents', m.captured,
+        'charged_cents', m.captured + m.balance,
+        'balance_charged_cents', m.balance,
         'refunded_cents', u.refunded,
-        'application_fee_cents', case when m.captured > 0 then p.application_fee_cents else 0 end,
+        'balance_refunded_cents', u.balance_refunded,
+        'application_fee_cents', m.fee,
         'transfer_cents', m.transfer,
         'transfer_reversed_cents', u.reversed,
         'fee_refunded_cents', u.fee_refunded,
-        'fee_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
-            then p.application_fee_cents - u.fee_refunded else 0 end,
+        'fee_kept_cents', m.fee - u.fee_refunded,
         'transfer_kept_cents', m.transfer - u.reversed,
         -- a charge the platform collected: the provider's share is what a destination charge
         -- would have sent it (the charge less the commission, less each refund's share, as
@@ -13725,14 +13731,17 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
         'payout_owed_cents', greatest(
             m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
         ),
+        -- the provider's share of a balance the platform charged to the card (the balance
+        -- less what is left of the commission, less its refunds' share): owed, but no owed
+        -- transfer pays it yet (docs/connect.md, "What is left")
+        'balance_owed_cents', v.share,
         -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
-        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares,
+        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares + v.share,
         'platform_net_cents', case
-            when p.transfer_destination is not null then
-                case when m.captured > 0 then p.application_fee_cents - u.fee_refunded else 0 end
-            else m.captured - u.refunded - (m.owed_share - u.payout_shares)
+            when p.transfer_destination is not null then m.fee - u.fee_refunded
+            else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares) - v.share
         end,
-        -- what reached the provider's Stripe account: the destination charge's transfer or
+        -- what reached the provider's Stripe account: the destination charges' transfers or
         -- the owed transfer made, net of the reversals made
         'paid_out_cents', m.transfer - u.reversed + case
             when t.status = 'succeeded' then t.amount_cents - u.owed_reversed_done else 0
@@ -13740,21 +13749,33 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
     )
     from app.bookings as b
     left join app.payments as p on b.id = p.booking_id
+    left join app.balance_payments as bp on b.id = bp.booking_id and bp.method = 'card' and bp.status = 'succeeded'
     cross join lateral (
-        select coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured
+        select
+            coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured,
+            coalesce(bp.amount_cents, 0) as balance,
+            coalesce(bp.application_fee_cents, 0) as balance_fee
     ) as c
     cross join lateral (
         select
             c.captured,
+            c.balance,
+            case when c.captured > 0 then p.application_fee_cents else 0 end + c.balance_fee as fee,
             case when c.captured > 0 and p.transfer_destination is not null
-                then c.captured - p.application_fee_cents else 0 end as transfer,
+                then c.captured - p.application_fee_cents else 0 end
+            + case when bp.transfer_destination is not null then c.balance - c.balance_fee else 0 end as transfer,
             case when c.captured > 0 and p.transfer_destination is null
-                then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share
+                then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share,
+            -- a balance the platform collected: its base is what the deposit left of the commission
+            case when c.balance > 0 and bp.transfer_destination is null
+                then c.balance - least(greatest(b.commission_cents - least(b.commission_cents, c.captured), 0), c.balance)
+                else 0 end as balance_share
     ) as m
     left join app.owed_transfers as t on b.id = t.booking_id and t.status <> 'failed'
     cross join lateral (
         select
             coalesce(sum(r.amount_cents), 0)::integer as refunded,
+            coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0)::integer as balance_refunded,
             coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
             coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded,
             coalesce(sum(r.payout_share_cents), 0)::integer as payout_shares,
@@ -13766,6 +13787,13 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
         from app.refunds as r
         where r.booking_id = b.id and r.status <> 'failed'
     ) as u
+    cross join lateral (
+        -- the balance's refunds take their share of it as a reversal would (the whole refunded
+        -- takes the rest)
+        select m.balance_share - internal.proportional_cents(
+            u.balance_refunded, m.balance, m.balance_share, 0, u.balance_refunded >= m.balance
+        ) as share
+    ) as v
     where b.id = p_booking_id
 $$;
 
@@ -13775,7 +13803,7 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
-reversals and fee refunds, what each side nets.';
+reversals and fee refunds, what each side nets; the balance charged to the card counts with the deposit.';
 
 
 --
@@ -14205,7 +14233,7 @@ CREATE FUNCTION internal.provider_statement(p_from date, p_to date) RETURNS json
     AS $$
 -- Decides a provider's statement: its bookings starting in [from, to) (dates in
 -- the provider's time zone) that took money, and the totals. Gross is what was
--- charged (taxes included); refunds are the refunds asked for (pending or done),
+-- charged (taxes included; the balance charged to the card too); refunds are the refunds asked for (pending or done),
 -- with their GST and QST share (internal.refund_tax_cents); the taxes to remit are
 -- those collected less those refunded; collected_net = gross - refunds - lost
 -- disputes, split into Bookiji's commission and the provider's payout (paid out
@@ -14235,16 +14263,21 @@ begin
                 'starts_at', pg_catalog.lower(b.during),
                 'status', b.status,
                 'price_cents', b.price_cents,
-                'charged_cents', pay.captured_cents,
+                -- the charges through Stripe: the deposit's (or the price's) and the balance's
+                -- once charged to the card
+                'charged_cents', pay.captured_cents + coalesce(bal.card_cents, 0),
                 -- the taxes of what was paid: the charge's and, once settled, the balance's
                 'gst_cents', c.gst_cents + coalesce(bal.gst_cents, 0),
                 'qst_cents', c.qst_cents + coalesce(bal.qst_cents, 0),
                 'balance_cents', coalesce(bal.amount_cents, 0),
                 'balance_method', bal.method,
                 'refunded_cents', rf.refunded,
-                -- refunds give back the charge's taxes in proportion
-                'refunded_gst_cents', internal.refund_tax_cents(c.gst_cents, rf.refunded, pay.captured_cents),
-                'refunded_qst_cents', internal.refund_tax_cents(c.qst_cents, rf.refunded, pay.captured_cents),
+                -- refunds give back each charge's taxes in proportion: the deposit's refunds
+                -- its taxes, the card balance's refunds (balance_charge) the balance's
+                'refunded_gst_cents', internal.refund_tax_cents(c.gst_cents, rf.refunded - rf.balance_refunded, pay.captured_cents)
+                + internal.refund_tax_cents(coalesce(bal.gst_cents, 0), rf.balance_refunded, coalesce(bal.card_cents, 0)),
+                'refunded_qst_cents', internal.refund_tax_cents(c.qst_cents, rf.refunded - rf.balance_refunded, pay.captured_cents)
+                + internal.refund_tax_cents(coalesce(bal.qst_cents, 0), rf.balance_refunded, coalesce(bal.card_cents, 0)),
                 'disputed_lost_cents', coalesce((
                     select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
                 ), 0),
@@ -14264,10 +14297,18 @@ begin
         cross join internal.booking_first_charge(b) as c
         cross join lateral (select internal.payout_json(b.id) as po) as x
         cross join lateral (
-            select coalesce(sum(r.amount_cents), 0)::bigint as refunded
+            select
+                coalesce(sum(r.amount_cents), 0)::bigint as refunded,
+                coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0)::bigint as balance_refunded
             from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
         ) as rf
-        left join app.balance_payments as bal on b.id = bal.booking_id and bal.status = 'succeeded'
+        left join lateral (
+            select
+                bp.*,
+                case when bp.method = 'card' then bp.amount_cents end as card_cents
+            from app.balance_payments as bp
+            where bp.booking_id = b.id and bp.status = 'succeeded'
+        ) as bal on true
         where
             b.provider_id = v_provider.id
             and pg_catalog.lower(b.during) >= (p_from::timestamp at time zone v_provider.time_zone)

@@ -970,7 +970,7 @@ export interface paths {
          * A booking's split between the provider and the platform (its provider's owner and ops).
          * @description A booking's split between the provider and the platform (its provider's owner and ops).
          *
-         *     commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
+         *     commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider's share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
          *     Errors: 400 invalid_input; 404 not_found (not your provider's booking).
          */
         get: operations["booking_payout"];
@@ -979,7 +979,7 @@ export interface paths {
          * A booking's split between the provider and the platform (its provider's owner and ops).
          * @description A booking's split between the provider and the platform (its provider's owner and ops).
          *
-         *     commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
+         *     commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider's share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
          *     Errors: 400 invalid_input; 404 not_found (not your provider's booking).
          */
         post: operations["booking_payout_post"];
@@ -2447,10 +2447,12 @@ export interface paths {
          *
          *     GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
          *     [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
-         *     status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
+         *     status, price_cents, charged_cents (through Stripe, taxes included: the deposit or the price, and the
+         *     balance once charged to your card), gst_cents and qst_cents (the taxes of that
          *     charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
          *     paid at the venue or by card, taxes included), refunded_cents (pending or done) with
-         *     refunded_gst_cents and refunded_qst_cents (their tax share: tax x refunded / charged, half up),
+         *     refunded_gst_cents and refunded_qst_cents (their tax share: each charge's tax x its refunds / the
+         *     charge, half up),
          *     disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
          *     refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
          *     share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
@@ -2460,7 +2462,7 @@ export interface paths {
          *     qst_net_cents (collected less refunded: what you remit), disputed_lost_cents, collected_net_cents
          *     (gross - refunded - lost disputes, before Bookiji's commission), commission_cents, payout_cents,
          *     paid_out_cents, owed_cents, balance_venue_cents (balances you collected at the venue: not in
-         *     gross), balance_card_cents; your gst_number and qst_number.
+         *     gross), balance_card_cents (in gross); your gst_number and qst_number.
          *     Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
          *     401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).
          */
@@ -2472,10 +2474,12 @@ export interface paths {
          *
          *     GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
          *     [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
-         *     status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
+         *     status, price_cents, charged_cents (through Stripe, taxes included: the deposit or the price, and the
+         *     balance once charged to your card), gst_cents and qst_cents (the taxes of that
          *     charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
          *     paid at the venue or by card, taxes included), refunded_cents (pending or done) with
-         *     refunded_gst_cents and refunded_qst_cents (their tax share: tax x refunded / charged, half up),
+         *     refunded_gst_cents and refunded_qst_cents (their tax share: each charge's tax x its refunds / the
+         *     charge, half up),
          *     disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
          *     refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
          *     share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
@@ -2485,7 +2489,7 @@ export interface paths {
          *     qst_net_cents (collected less refunded: what you remit), disputed_lost_cents, collected_net_cents
          *     (gross - refunded - lost disputes, before Bookiji's commission), commission_cents, payout_cents,
          *     paid_out_cents, owed_cents, balance_venue_cents (balances you collected at the venue: not in
-         *     gross), balance_card_cents; your gst_number and qst_number.
+         *     gross), balance_card_cents (in gross); your gst_number and qst_number.
          *     Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
          *     401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).
          */

@@ -312,7 +312,10 @@ language sql
 stable
 set search_path = ''
 as $$
-    -- refunds still pending count: the ledger counts a refund when it is asked for
+    -- refunds still pending count: the ledger counts a refund when it is asked for. The
+    -- balance charged to the saved card (63_balance_card.sql) is a charge of its own, to the
+    -- deposit's destination with the rest of the commission as its fee: its figures add to
+    -- the deposit's; its refunds (balance_charge) unwind its own transfer and fee
     select pg_catalog.jsonb_build_object(
         'booking_id', b.id,
         'currency', b.currency,
@@ -321,14 +324,15 @@ as $$
         'commission_cents', b.commission_cents,
         'transfer_destination', p.transfer_destination,
         'collected_by', case when p.transfer_destination is null then 'platform' else 'provider_account' end,
-        'charged_cents', m.captured,
+        'charged_cents', m.captured + m.balance,
+        'balance_charged_cents', m.balance,
         'refunded_cents', u.refunded,
-        'application_fee_cents', case when m.captured > 0 then p.application_fee_cents else 0 end,
+        'balance_refunded_cents', u.balance_refunded,
+        'application_fee_cents', m.fee,
         'transfer_cents', m.transfer,
         'transfer_reversed_cents', u.reversed,
         'fee_refunded_cents', u.fee_refunded,
-        'fee_kept_cents', case when m.captured > 0 and p.transfer_destination is not null
-            then p.application_fee_cents - u.fee_refunded else 0 end,
+        'fee_kept_cents', m.fee - u.fee_refunded,
         'transfer_kept_cents', m.transfer - u.reversed,
         -- a charge the platform collected: the provider's share is what a destination charge
         -- would have sent it (the charge less the commission, less each refund's share, as
@@ -342,14 +346,17 @@ as $$
         'payout_owed_cents', greatest(
             m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
         ),
+        -- the provider's share of a balance the platform charged to the card (the balance
+        -- less what is left of the commission, less its refunds' share): owed, but no owed
+        -- transfer pays it yet (docs/connect.md, "What is left")
+        'balance_owed_cents', v.share,
         -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
-        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares,
+        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares + v.share,
         'platform_net_cents', case
-            when p.transfer_destination is not null then
-                case when m.captured > 0 then p.application_fee_cents - u.fee_refunded else 0 end
-            else m.captured - u.refunded - (m.owed_share - u.payout_shares)
+            when p.transfer_destination is not null then m.fee - u.fee_refunded
+            else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares) - v.share
         end,
-        -- what reached the provider's Stripe account: the destination charge's transfer or
+        -- what reached the provider's Stripe account: the destination charges' transfers or
         -- the owed transfer made, net of the reversals made
         'paid_out_cents', m.transfer - u.reversed + case
             when t.status = 'succeeded' then t.amount_cents - u.owed_reversed_done else 0
@@ -357,21 +364,33 @@ as $$
     )
     from app.bookings as b
     left join app.payments as p on b.id = p.booking_id
+    left join app.balance_payments as bp on b.id = bp.booking_id and bp.method = 'card' and bp.status = 'succeeded'
     cross join lateral (
-        select coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured
+        select
+            coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0) as captured,
+            coalesce(bp.amount_cents, 0) as balance,
+            coalesce(bp.application_fee_cents, 0) as balance_fee
     ) as c
     cross join lateral (
         select
             c.captured,
+            c.balance,
+            case when c.captured > 0 then p.application_fee_cents else 0 end + c.balance_fee as fee,
             case when c.captured > 0 and p.transfer_destination is not null
-                then c.captured - p.application_fee_cents else 0 end as transfer,
+                then c.captured - p.application_fee_cents else 0 end
+            + case when bp.transfer_destination is not null then c.balance - c.balance_fee else 0 end as transfer,
             case when c.captured > 0 and p.transfer_destination is null
-                then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share
+                then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share,
+            -- a balance the platform collected: its base is what the deposit left of the commission
+            case when c.balance > 0 and bp.transfer_destination is null
+                then c.balance - least(greatest(b.commission_cents - least(b.commission_cents, c.captured), 0), c.balance)
+                else 0 end as balance_share
     ) as m
     left join app.owed_transfers as t on b.id = t.booking_id and t.status <> 'failed'
     cross join lateral (
         select
             coalesce(sum(r.amount_cents), 0)::integer as refunded,
+            coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0)::integer as balance_refunded,
             coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
             coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded,
             coalesce(sum(r.payout_share_cents), 0)::integer as payout_shares,
@@ -383,11 +402,18 @@ as $$
         from app.refunds as r
         where r.booking_id = b.id and r.status <> 'failed'
     ) as u
+    cross join lateral (
+        -- the balance's refunds take their share of it as a reversal would (the whole refunded
+        -- takes the rest)
+        select m.balance_share - internal.proportional_cents(
+            u.balance_refunded, m.balance, m.balance_share, 0, u.balance_refunded >= m.balance
+        ) as share
+    ) as v
     where b.id = p_booking_id
 $$;
 comment on function internal.payout_json(uuid) is
 $$A booking's split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
-reversals and fee refunds, what each side nets.$$;
+reversals and fee refunds, what each side nets; the balance charged to the card counts with the deposit.$$;
 
 create or replace function internal.booking_payout(p_booking_id uuid)
 returns jsonb
@@ -424,7 +450,7 @@ $$;
 comment on function api.booking_payout(uuid) is
 $$A booking's split between the provider and the platform (its provider's owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents, refunded_cents, application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider's share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
 Errors: 400 invalid_input; 404 not_found (not your provider's booking).$$;
 
 -- --- onboarding -----------------------------------------------------------------------------

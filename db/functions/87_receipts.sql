@@ -153,7 +153,7 @@ set search_path = ''
 as $$
 -- Decides a provider's statement: its bookings starting in [from, to) (dates in
 -- the provider's time zone) that took money, and the totals. Gross is what was
--- charged (taxes included); refunds are the refunds asked for (pending or done),
+-- charged (taxes included; the balance charged to the card too); refunds are the refunds asked for (pending or done),
 -- with their GST and QST share (internal.refund_tax_cents); the taxes to remit are
 -- those collected less those refunded; collected_net = gross - refunds - lost
 -- disputes, split into Bookiji's commission and the provider's payout (paid out
@@ -183,16 +183,21 @@ begin
                 'starts_at', pg_catalog.lower(b.during),
                 'status', b.status,
                 'price_cents', b.price_cents,
-                'charged_cents', pay.captured_cents,
+                -- the charges through Stripe: the deposit's (or the price's) and the balance's
+                -- once charged to the card
+                'charged_cents', pay.captured_cents + coalesce(bal.card_cents, 0),
                 -- the taxes of what was paid: the charge's and, once settled, the balance's
                 'gst_cents', c.gst_cents + coalesce(bal.gst_cents, 0),
                 'qst_cents', c.qst_cents + coalesce(bal.qst_cents, 0),
                 'balance_cents', coalesce(bal.amount_cents, 0),
                 'balance_method', bal.method,
                 'refunded_cents', rf.refunded,
-                -- refunds give back the charge's taxes in proportion
-                'refunded_gst_cents', internal.refund_tax_cents(c.gst_cents, rf.refunded, pay.captured_cents),
-                'refunded_qst_cents', internal.refund_tax_cents(c.qst_cents, rf.refunded, pay.captured_cents),
+                -- refunds give back each charge's taxes in proportion: the deposit's refunds
+                -- its taxes, the card balance's refunds (balance_charge) the balance's
+                'refunded_gst_cents', internal.refund_tax_cents(c.gst_cents, rf.refunded - rf.balance_refunded, pay.captured_cents)
+                + internal.refund_tax_cents(coalesce(bal.gst_cents, 0), rf.balance_refunded, coalesce(bal.card_cents, 0)),
+                'refunded_qst_cents', internal.refund_tax_cents(c.qst_cents, rf.refunded - rf.balance_refunded, pay.captured_cents)
+                + internal.refund_tax_cents(coalesce(bal.qst_cents, 0), rf.balance_refunded, coalesce(bal.card_cents, 0)),
                 'disputed_lost_cents', coalesce((
                     select sum(d.amount_cents) from app.disputes as d where d.booking_id = b.id and d.outcome = 'lost'
                 ), 0),
@@ -212,10 +217,18 @@ begin
         cross join internal.booking_first_charge(b) as c
         cross join lateral (select internal.payout_json(b.id) as po) as x
         cross join lateral (
-            select coalesce(sum(r.amount_cents), 0)::bigint as refunded
+            select
+                coalesce(sum(r.amount_cents), 0)::bigint as refunded,
+                coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0)::bigint as balance_refunded
             from app.refunds as r where r.booking_id = b.id and r.status <> 'failed'
         ) as rf
-        left join app.balance_payments as bal on b.id = bal.booking_id and bal.status = 'succeeded'
+        left join lateral (
+            select
+                bp.*,
+                case when bp.method = 'card' then bp.amount_cents end as card_cents
+            from app.balance_payments as bp
+            where bp.booking_id = b.id and bp.status = 'succeeded'
+        ) as bal on true
         where
             b.provider_id = v_provider.id
             and pg_catalog.lower(b.during) >= (p_from::timestamp at time zone v_provider.time_zone)
@@ -271,10 +284,12 @@ $$Your statement for a period (role provider): what customers paid, taxes to rem
 
 GET /rpc/provider_statement?period_from=2026-12-01&period_to=2027-01-01: bookings starting in
 [period_from, period_to), dates in your time zone, at most 366 days. Each line: booking_id, starts_at,
-status, price_cents, charged_cents (taxes included), gst_cents and qst_cents (the taxes of that
+status, price_cents, charged_cents (through Stripe, taxes included: the deposit or the price, and the
+balance once charged to your card), gst_cents and qst_cents (the taxes of that
 charge and of the balance once paid), balance_cents and balance_method (the balance after a deposit,
 paid at the venue or by card, taxes included), refunded_cents (pending or done) with
-refunded_gst_cents and refunded_qst_cents (their tax share: tax x refunded / charged, half up),
+refunded_gst_cents and refunded_qst_cents (their tax share: each charge's tax x its refunds / the
+charge, half up),
 disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
 refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
 share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
@@ -284,6 +299,6 @@ qst_collected_cents, refunded_cents, gst_refunded_cents, qst_refunded_cents, gst
 qst_net_cents (collected less refunded: what you remit), disputed_lost_cents, collected_net_cents
 (gross - refunded - lost disputes, before Bookiji's commission), commission_cents, payout_cents,
 paid_out_cents, owed_cents, balance_venue_cents (balances you collected at the venue: not in
-gross), balance_card_cents; your gst_number and qst_number.
+gross), balance_card_cents (in gross); your gst_number and qst_number.
 Errors: 400 invalid_input (a date missing, period_to not after period_from, longer than 366 days);
 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile).$$;
