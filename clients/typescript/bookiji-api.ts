@@ -900,7 +900,8 @@ export interface paths {
          * A booking's money: what was charged and refunded, the fee kept, and the net.
          * @description A booking's money: what was charged and refunded, the fee kept, and the net.
          *
-         *     charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
+         *     charged_cents (captured by card: the deposit or the price, and the balance charged to the saved card),
+         *     refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
          *     After a deposit: balance_cents (price - deposit with its taxes: balance_base_cents, balance_gst_cents,
          *     balance_qst_cents), balance_status (none, open, charging, due, paid, void), balance_method (venue or
          *     card), balance_paid_cents, balance_paid_at; settled_cents (charged + balance paid).
@@ -914,7 +915,8 @@ export interface paths {
          * A booking's money: what was charged and refunded, the fee kept, and the net.
          * @description A booking's money: what was charged and refunded, the fee kept, and the net.
          *
-         *     charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
+         *     charged_cents (captured by card: the deposit or the price, and the balance charged to the saved card),
+         *     refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
          *     After a deposit: balance_cents (price - deposit with its taxes: balance_base_cents, balance_gst_cents,
          *     balance_qst_cents), balance_status (none, open, charging, due, paid, void), balance_method (venue or
          *     card), balance_paid_cents, balance_paid_at; settled_cents (charged + balance paid).

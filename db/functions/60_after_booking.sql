@@ -90,13 +90,15 @@ as $$
         'status', b.status,
         'currency', b.currency,
         'payment_id', m.payment_id,
-        'charged_cents', m.captured_cents,
+        -- the card charges: the deposit's (or the price's) and the balance charged to the
+        -- saved card (63_balance_card.sql), as the refunds and the over-refund guard count them
+        'charged_cents', m.captured_cents + c.card_cents,
         'refunded_cents', m.refund_pending_cents + m.refund_succeeded_cents,
         'refund_pending_cents', m.refund_pending_cents,
         'refund_succeeded_cents', m.refund_succeeded_cents,
         'fee_cents', m.fee_cents,
-        'net_cents', m.captured_cents - m.refund_pending_cents - m.refund_succeeded_cents,
-        'refundable_cents', m.captured_cents - m.refund_pending_cents - m.refund_succeeded_cents
+        'net_cents', m.captured_cents + c.card_cents - m.refund_pending_cents - m.refund_succeeded_cents,
+        'refundable_cents', m.captured_cents + c.card_cents - m.refund_pending_cents - m.refund_succeeded_cents
     ) || x.bal || pg_catalog.jsonb_build_object(
         -- everything the customer paid: the card charge and the balance after a deposit
         -- (at the venue or by card: 57_balance.sql)
@@ -104,11 +106,17 @@ as $$
     )
     from app.bookings as b
     cross join lateral (select internal.balance_due_json(b.id) as bal) as x
+    cross join lateral (
+        select coalesce(sum(bp.amount_cents), 0)::integer as card_cents
+        from app.balance_payments as bp
+        where bp.booking_id = b.id and bp.method = 'card' and bp.status = 'succeeded'
+    ) as c
     cross join internal.booking_money(b.id) as m
     where b.id = p_booking_id
 $$;
 comment on function internal.balance_json(uuid) is
-$$A booking's balance as the API returns it: charged, refunded (pending and succeeded), fee, net; the
+$$A booking's balance as the API returns it: charged (the card charges: deposit or price, and the balance
+charged to the saved card), refunded (pending and succeeded), fee, net; the
 balance after a deposit (internal.balance_due_json) and settled_cents (charged + balance paid).$$;
 
 -- --- balance -------------------------------------------------------------------------
@@ -142,7 +150,8 @@ $$;
 comment on function api.booking_balance(uuid) is
 $$A booking's money: what was charged and refunded, the fee kept, and the net.
 
-charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
+charged_cents (captured by card: the deposit or the price, and the balance charged to the saved card),
+refunded_cents (pending and succeeded), fee_cents (kept on cancellation), net_cents (charged minus refunded).
 After a deposit: balance_cents (price - deposit with its taxes: balance_base_cents, balance_gst_cents,
 balance_qst_cents), balance_status (none, open, charging, due, paid, void), balance_method (venue or
 card), balance_paid_cents, balance_paid_at; settled_cents (charged + balance paid).

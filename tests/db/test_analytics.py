@@ -293,7 +293,11 @@ class Run:
         b = self._pick("confirmed") or self._pick("pending_payment")
         if b is None or "customer" not in b:
             return
-        if self.rng.random() < 0.5:
+        # a customer cancels only what has not started (`move` may have put it in the past)
+        ahead = self.db.execute(
+            "select lower(during) > now() from app.bookings where id = %s", (b["id"],)
+        ).fetchone() == (True,)
+        if self.rng.random() < 0.5 and ahead:
             call_as(
                 self.db,
                 "customer",

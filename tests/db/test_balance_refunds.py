@@ -76,6 +76,14 @@ def test_a_refund_spanning_both_destination_charges_unwinds_each_in_proportion(
     ops = create_user(db, "ops")
     # 35.49: the balance's 34.49 (its whole charge) and 1.00 of the deposit's 11.62
     _ops_refund(db, ops, booking_id, 3549)
+    # the booking's money counts both card charges, as the over-refund guard does
+    money = db.execute("select internal.balance_json(%s)", (booking_id,)).fetchone()
+    assert money is not None
+    assert {k: money[0][k] for k in ("charged_cents", "refunded_cents", "refundable_cents")} == {
+        "charged_cents": 1162 + 3449,
+        "refunded_cents": 3549,
+        "refundable_cents": 1062,
+    }
     rows = db.execute(UNWIND, (booking_id,)).fetchall()
     assert rows == [
         # the balance's own destination charge: its transfer (34.49, no fee) all reversed
