@@ -35,9 +35,9 @@ from tests.helpers.waiting import until
 
 LIVE = 30_000  # ms: the worker, the Stripe fake's webhook and the real-time service in turn
 AUTH_CARD = "4000002500003155"  # asks for authentication on every charge, off-session too
-# price 4010 + GST 201 + QST 400 = 4611; deposit 1010 + 51 + 101 = 1162; balance 3449
+# price 4010 + GST 201 + QST 400 = 4611; deposit 1010 (+ 51 + 101 = 1162); balance 3449
 BALANCE = {"en": "$34.49", "fr": "34,49\u00a0$"}
-DEPOSIT = {"en": "$11.62", "fr": "11,62\u00a0$"}
+DEPOSIT = {"en": "$10.10", "fr": "10,10\u00a0$"}
 
 
 def sign_in(page: Page, web: WebStack, email: str) -> None:
@@ -130,9 +130,7 @@ def test_consent_then_a_card_that_asks_for_authentication_is_paid_from_the_email
     )
     expect(consent).not_to_be_checked()
     expect(offer).to_contain_text(DEPOSIT[lang])
-    expect(offer).to_contain_text(
-        words["offer.saveCardHint"].replace("{amount}", BALANCE[lang])
-    )
+    expect(offer).to_contain_text(words["offer.saveCardHint"].replace("{amount}", BALANCE[lang]))
     consent.check()
     accessible(page)
     shoot(page, f"balance-consent-{lang}")
@@ -159,7 +157,11 @@ def test_consent_then_a_card_that_asks_for_authentication_is_paid_from_the_email
     # the list says it is due, with a Pay button
     page.get_by_role("link", name=words["nav.bookings"]).click()
     expect(page.get_by_test_id("balance-due")).to_have_text(words["balance.due"])
-    expect(page.get_by_role("button", name=re.compile(re.escape(words["balance.payButton"].split("{")[0])))).to_be_visible()
+    expect(
+        page.get_by_role(
+            "button", name=re.compile(re.escape(words["balance.payButton"].split("{")[0]))
+        )
+    ).to_be_visible()
     shoot(page, f"balance-due-list-{lang}")
 
     page.goto(link.group(0))
