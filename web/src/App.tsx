@@ -125,7 +125,7 @@ function route(path: string, user: User | null): JSX.Element {
     case "/confirm-email":
       return <ConfirmEmail />;
     case "/bookings":
-      return <HistoryPage />;
+      return <HistoryPage payBalance={new URLSearchParams(path.split("?")[1] ?? "").get("pay_balance")} />;
     case "/provider":
       return <ProviderPage />;
     case "/provider/pricing":

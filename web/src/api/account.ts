@@ -11,6 +11,7 @@ export interface HistoryRow {
   time_zone: string | null;
   currency: string;
   price_cents: number;
+  deposit_cents: number | null;
   charged_cents: number | null;
   refunded_cents: number | null;
   provider_name: string | null;

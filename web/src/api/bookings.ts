@@ -9,10 +9,12 @@ export const categories = (): Promise<Category[]> =>
 
 export const quote = (body: QuoteRequest): Promise<Offer[]> => call<Offer[]>("/rpc/quote", { method: "POST", body });
 
-export const confirmBooking = (offer: Offer, idempotencyKey: string): Promise<Booking> =>
+/** saveCard: the customer's consent to the balance after a deposit being charged to the
+ *  card that pays the deposit, once the booking is completed (docs/money.md). */
+export const confirmBooking = (offer: Offer, idempotencyKey: string, saveCard = false): Promise<Booking> =>
   call<Booking>("/rpc/confirm_booking", {
     method: "POST",
-    body: { quote_id: offer.quote_id, provider_id: offer.provider_id },
+    body: { quote_id: offer.quote_id, provider_id: offer.provider_id, save_card: saveCard },
     headers: { "Idempotency-Key": idempotencyKey },
   });
 

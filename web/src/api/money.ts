@@ -80,6 +80,31 @@ export interface Receipt {
   disputed_lost_cents: number;
 }
 
+/** The balance after a deposit (internal.balance_due_json, db/functions/57_balance.sql and
+ *  63_balance_card.sql), as api.booking_balance and api.pay_balance return it. */
+export interface BalanceDue {
+  balance_cents: number;
+  balance_base_cents: number;
+  balance_gst_cents: number;
+  balance_qst_cents: number;
+  balance_status: "none" | "open" | "charging" | "due" | "paid" | "void";
+  balance_method: string | null;
+  balance_paid_cents: number;
+  balance_paid_at: string | null;
+}
+export interface BookingBalance extends BalanceDue {
+  booking_id: string;
+  status: string;
+  currency: string;
+}
+/** api.pay_balance: the failed off-session charge's PaymentIntent, to confirm on session. */
+export interface BalanceToPay extends BalanceDue {
+  booking_id: string;
+  stripe_payment_intent_id: string;
+  client_secret: string;
+  failure_code: string | null;
+}
+
 export interface CommissionRate {
   category: string;
   rate_bp: number;
@@ -112,6 +137,11 @@ export const setTaxRegistration = (body: TaxRegistration): Promise<TaxRegistrati
 
 export const bookingReceipt = (id: string): Promise<Receipt> =>
   call<Receipt>("/rpc/booking_receipt", { query: { booking_id: id } });
+
+export const bookingBalance = (id: string): Promise<BookingBalance> =>
+  call<BookingBalance>("/rpc/booking_balance", { query: { booking_id: id } });
+export const payBalance = (id: string): Promise<BalanceToPay> =>
+  call<BalanceToPay>("/rpc/pay_balance", { query: { booking_id: id } });
 
 export const commissionRates = (): Promise<CommissionRate[]> =>
   call<CommissionRate[]>("/rpc/commission_rates", { query: { order: "category" } });

@@ -1,19 +1,43 @@
 // The customer's bookings, latest first (api.my_booking_history): what was paid and
-// refunded, and a booking still to come can be moved (api.reschedule_booking).
+// refunded, and a booking still to come can be moved (api.reschedule_booking). A completed
+// booking whose balance (after a deposit) could not be charged to the saved card shows
+// "balance due" with a Pay button; /bookings?pay_balance=<id> (the balance_due email's link)
+// opens the panel that pays it (pages/pay-balance.tsx).
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { bookingHistory, type HistoryRow, reschedule } from "../api/account";
+import { bookingBalance } from "../api/money";
 import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
 import { money, t, when } from "../i18n";
 import { TIME_ZONE, tomorrow, zonedInstant } from "../places";
 import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
+import { navigate } from "../router";
 import { statusText } from "./booking";
+import { PayBalancePanel } from "./pay-balance";
 
 const movable = (b: HistoryRow): boolean =>
   (b.status === "confirmed" || b.status === "pending_payment") && new Date(b.starts_at).getTime() > Date.now();
 
-export function HistoryPage(): JSX.Element {
+/** The balance's state (api.booking_balance) of each completed booking taken with a deposit. */
+function useBalances(rows: HistoryRow[] | null): Record<string, string> {
+  const [states, setStates] = useState<Record<string, string>>({});
+  useEffect(() => {
+    const withBalance = (rows ?? []).filter((b) => (b.deposit_cents ?? 0) > 0 && b.status === "completed");
+    void Promise.all(
+      withBalance.map((b) =>
+        bookingBalance(b.id).then(
+          (m) => [b.id, m.balance_status] as const,
+          () => [b.id, ""] as const,
+        ),
+      ),
+    ).then((pairs) => setStates(Object.fromEntries(pairs)));
+  }, [rows]);
+  return states;
+}
+
+export function HistoryPage({ payBalance }: { payBalance?: string | null }): JSX.Element {
   const [rows, setRows] = useState<HistoryRow[] | null>(null);
+  const balances = useBalances(rows);
   const [error, setError] = useState<unknown>(null);
   const [moving, setMoving] = useState<HistoryRow | null>(null);
   const [note, setNote] = useState("");
@@ -30,6 +54,15 @@ export function HistoryPage(): JSX.Element {
       <LiveState live={live} />
       <ErrorAlert error={error} />
       {note && <Notice>{note}</Notice>}
+      {payBalance && (
+        <PayBalancePanel
+          key={payBalance}
+          id={payBalance}
+          currency={rows?.find((b) => b.id === payBalance)?.currency ?? "CAD"}
+          onClose={() => navigate("/bookings")}
+          onPaid={load}
+        />
+      )}
       {rows === null && !error && <p role="status">{t("common.loading")}</p>}
       {rows?.length === 0 && <p>{t("history.none")}</p>}
       {!!rows?.length && (
@@ -56,11 +89,32 @@ export function HistoryPage(): JSX.Element {
                   <br />
                   <span class="hint">{b.service_name}</span>
                 </td>
-                <td>{statusText(b.status)}</td>
+                <td>
+                  {statusText(b.status)}
+                  {balances[b.id] === "due" && (
+                    <>
+                      <br />
+                      <strong class="status status-due" data-testid="balance-due">
+                        {t("balance.due")}
+                      </strong>
+                    </>
+                  )}
+                  {balances[b.id] === "paid" && (
+                    <>
+                      <br />
+                      <span class="hint">{t("balance.paidShort")}</span>
+                    </>
+                  )}
+                </td>
                 <td>{money(b.price_cents, b.currency)}</td>
                 <td>{money(b.charged_cents ?? 0, b.currency)}</td>
                 <td class={b.refunded_cents ? "refunded" : undefined}>{money(b.refunded_cents ?? 0, b.currency)}</td>
                 <td>
+                  {balances[b.id] === "due" && b.id !== payBalance && (
+                    <button type="button" class="small" onClick={() => navigate(`/bookings?pay_balance=${b.id}`)}>
+                      {t("balance.payButton", { when: when(b.starts_at, TIME_ZONE) })}
+                    </button>
+                  )}
                   {movable(b) && (
                     <button
                       type="button"
