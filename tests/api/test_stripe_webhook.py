@@ -101,8 +101,8 @@ def test_a_bad_delivery_is_a_400_and_stores_nothing(api: stack.PostgREST, case: 
         "unsigned": None,
         "tampered body": _sign(body),
         "wrong secret": _sign(body, secret="whsec_not_ours"),
-        "stale timestamp": _sign(body, ts=int(time.time()) - 301),
-        "future timestamp": _sign(body, ts=int(time.time()) + 301),
+        "stale timestamp": _sign(body, ts=int(time.time()) - 3600),
+        "future timestamp": _sign(body, ts=int(time.time()) + 3600),
         "garbage header": "t=abc,v1=,,,",
     }[case]
     if case == "tampered body":
