@@ -14961,6 +14961,8 @@ declare
     v_point extensions.geography;
     v_quote_id uuid;
     v_version integer;
+    v_starts_at timestamptz;
+    v_expires_at timestamptz;
 begin
     perform internal.require_role(
         'customer', 'only customers can ask for quotes', 'asking for a quote needs a signed-in customer'
@@ -14993,31 +14995,43 @@ begin
     select v.version into v_version from app.ranking_versions as v where v.is_active;
     insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km, ranking_version)
     values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km, v_version)
-    returning q.id into v_quote_id;
+    returning q.id, q.starts_at, q.expires_at into v_quote_id, v_starts_at, v_expires_at;
 
     -- The price and the cancellation policy in force now are copied into the
-    -- quote: confirming it later honours them.
-    insert into app.quote_items (
-        quote_id, provider_id, service_id, rank, price_cents, deposit_cents, currency,
-        duration_minutes, buffer_before_minutes, buffer_after_minutes, distance_m, score,
-        cancel_notice_hours, cancel_fee_cents,
-        explanation
+    -- quote: confirming it later honours them. The offers are returned from
+    -- the rows written (the shape of api.my_quote_offers, which reads them
+    -- back the same way), not read back through the view: that second read
+    -- of the quote, its items, providers and services was about 5% of the quote.
+    return query
+    with written as (
+        insert into app.quote_items as i (
+            quote_id, provider_id, service_id, rank, price_cents, deposit_cents, currency,
+            duration_minutes, buffer_before_minutes, buffer_after_minutes, distance_m, score,
+            cancel_notice_hours, cancel_fee_cents,
+            explanation
+        )
+        select
+            v_quote_id, o.provider_id, o.service_id, o.rank, s.price_cents, s.deposit_cents, s.currency,
+            s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, o.distance_m, o.score,
+            s.cancel_notice_hours, s.cancel_fee_cents,
+            o.explanation
+        from internal.find_offers(
+            v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now(), v_customer_id
+        ) as o
+        inner join app.services as s on o.service_id = s.id
+        returning i.*
     )
     select
-        v_quote_id, o.provider_id, o.service_id, o.rank, s.price_cents, s.deposit_cents, s.currency,
-        s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, o.distance_m, o.score,
-        s.cancel_notice_hours, s.cancel_fee_cents,
-        o.explanation
-    from internal.find_offers(
-        v_category_id, v_point, p_starts_at, p_radius_km, p_max_results, pg_catalog.now(), v_customer_id
-    ) as o
-    inner join app.services as s on o.service_id = s.id;
-
-    return query
-    select o.*
-    from api.my_quote_offers as o
-    where o.quote_id = v_quote_id
-    order by o.rank;
+        v_quote_id, i.provider_id, p.business_name, i.service_id, s.name,
+        i.price_cents, i.deposit_cents, i.currency, i.distance_m, p.rating_avg, i.score,
+        v_starts_at, v_starts_at + pg_catalog.make_interval(mins => i.duration_minutes), v_expires_at,
+        i.rank, i.cancel_notice_hours, i.cancel_fee_cents, v_version, i.explanation,
+        t.gst_cents, t.qst_cents, i.price_cents + t.gst_cents + t.qst_cents, t.gst_number, t.qst_number
+    from written as i
+    inner join app.providers as p on i.provider_id = p.id
+    inner join app.services as s on i.service_id = s.id
+    cross join lateral internal.provider_taxes(i.provider_id, i.price_cents) as t
+    order by i.rank;
 end
 $$;
 
@@ -17944,57 +17958,61 @@ COMMENT ON FUNCTION internal.shrunk_rate(p_events integer, p_bookings integer) I
 --
 
 CREATE FUNCTION internal.slot_is_free(p_provider_id uuid, p_time_zone text, p_blocked tstzrange, p_now timestamp with time zone) RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-    -- Working time, cheaply first: one interval of the start's local day (or
-    -- the day before, for zones that change clocks at midnight) that holds the
-    -- whole slot settles it, no interval holding the start rules it out; only a slot that runs from one interval into the next (09:00-12:00
-    -- then 12:00-17:00) needs the merged working time.
-    select
-        case
-            when exists (
+begin
+    return (
+        -- Working time, cheaply first: one interval of the start's local day (or
+        -- the day before, for zones that change clocks at midnight) that holds the
+        -- whole slot settles it, no interval holding the start rules it out; only a slot that runs from one interval into the next (09:00-12:00
+        -- then 12:00-17:00) needs the merged working time.
+        select
+            case
+                when exists (
+                    select
+                    from app.weekly_hours as h
+                    cross join lateral (
+                        select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
+                        from pg_catalog.generate_series(0, 1) as g (i)
+                    ) as d
+                    where
+                        h.provider_id = p_provider_id
+                        and h.day_of_week = extract(dow from d.day)
+                        and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
+                        and (d.day + h.end_time) at time zone p_time_zone >= pg_catalog.upper(p_blocked)
+                ) then true
+                when not exists (
+                    select
+                    from app.weekly_hours as h
+                    cross join lateral (
+                        select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
+                        from pg_catalog.generate_series(0, 1) as g (i)
+                    ) as d
+                    where
+                        h.provider_id = p_provider_id
+                        and h.day_of_week = extract(dow from d.day)
+                        and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
+                        and (d.day + h.end_time) at time zone p_time_zone > pg_catalog.lower(p_blocked)
+                ) then false
+                else internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
+            end
+            and not exists (
                 select
-                from app.weekly_hours as h
-                cross join lateral (
-                    select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
-                    from pg_catalog.generate_series(0, 1) as g (i)
-                ) as d
-                where
-                    h.provider_id = p_provider_id
-                    and h.day_of_week = extract(dow from d.day)
-                    and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
-                    and (d.day + h.end_time) at time zone p_time_zone >= pg_catalog.upper(p_blocked)
-            ) then true
-            when not exists (
+                from app.time_off as t
+                where t.provider_id = p_provider_id and t.during && p_blocked
+            )
+            and not exists (
                 select
-                from app.weekly_hours as h
-                cross join lateral (
-                    select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
-                    from pg_catalog.generate_series(0, 1) as g (i)
-                ) as d
+                from app.bookings as k
                 where
-                    h.provider_id = p_provider_id
-                    and h.day_of_week = extract(dow from d.day)
-                    and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
-                    and (d.day + h.end_time) at time zone p_time_zone > pg_catalog.lower(p_blocked)
-            ) then false
-            else internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
-        end
-        and not exists (
-            select
-            from app.time_off as t
-            where t.provider_id = p_provider_id and t.during && p_blocked
-        )
-        and not exists (
-            select
-            from app.bookings as k
-            where
-                k.provider_id = p_provider_id
-                and k.blocked && p_blocked
-                and k.status in ('pending_payment', 'confirmed')
-                and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
-        )
+                    k.provider_id = p_provider_id
+                    and k.blocked && p_blocked
+                    and k.status in ('pending_payment', 'confirmed')
+                    and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
+            )
+    );
+end
 $$;
 
 
@@ -18825,34 +18843,38 @@ Definer: providers write their hours, and may not write the log.';
 --
 
 CREATE FUNCTION internal.working_ranges(p_provider_id uuid, p_time_zone text, p_within tstzrange) RETURNS tstzmultirange
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-    -- Every local day that can touch p_within (the day before included: an
-    -- interval ending at 24:00 runs into the next day).
-    select coalesce(pg_catalog.range_agg(w.r), '{}'::pg_catalog.tstzmultirange)
-    from (
-        select pg_catalog.tstzrange(
-            (d.day + h.start_time) at time zone p_time_zone,
-            (d.day + h.end_time) at time zone p_time_zone
-        ) as r
-        from pg_catalog.generate_series(
-            0,
-            (pg_catalog.upper(p_within) at time zone p_time_zone)::date
-            - (pg_catalog.lower(p_within) at time zone p_time_zone)::date + 1
-        ) as g (i)
-        cross join lateral (
-            select (pg_catalog.lower(p_within) at time zone p_time_zone)::date - 1 + g.i as day
-        ) as d
-        inner join app.weekly_hours as h
-            on
-                h.provider_id = p_provider_id
-                and h.day_of_week = extract(dow from d.day)
-        -- a local interval inside a spring-forward gap can map backwards: skip it
-        where
-            (d.day + h.start_time) at time zone p_time_zone
-            < (d.day + h.end_time) at time zone p_time_zone
-    ) as w
+begin
+    return (
+        -- Every local day that can touch p_within (the day before included: an
+        -- interval ending at 24:00 runs into the next day).
+        select coalesce(pg_catalog.range_agg(w.r), '{}'::pg_catalog.tstzmultirange)
+        from (
+            select pg_catalog.tstzrange(
+                (d.day + h.start_time) at time zone p_time_zone,
+                (d.day + h.end_time) at time zone p_time_zone
+            ) as r
+            from pg_catalog.generate_series(
+                0,
+                (pg_catalog.upper(p_within) at time zone p_time_zone)::date
+                - (pg_catalog.lower(p_within) at time zone p_time_zone)::date + 1
+            ) as g (i)
+            cross join lateral (
+                select (pg_catalog.lower(p_within) at time zone p_time_zone)::date - 1 + g.i as day
+            ) as d
+            inner join app.weekly_hours as h
+                on
+                    h.provider_id = p_provider_id
+                    and h.day_of_week = extract(dow from d.day)
+            -- a local interval inside a spring-forward gap can map backwards: skip it
+            where
+                (d.day + h.start_time) at time zone p_time_zone
+                < (d.day + h.end_time) at time zone p_time_zone
+        ) as w
+    );
+end
 $$;
 
 

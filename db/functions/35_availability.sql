@@ -12,41 +12,49 @@
 -- The functions take the current time as a parameter (p_now) so tests can ask
 -- about any date; the api functions pass now().
 
+-- working_ranges and slot_is_free are PL/pgSQL, not SQL: a SQL function with
+-- a SET is never inlined and is planned again for every statement that calls
+-- it (once per quote, ~20 free-slot checks each); PL/pgSQL keeps its plan for
+-- the session (docs/performance.md, issue 24).
 create or replace function internal.working_ranges(
     p_provider_id uuid,
     p_time_zone text,
     p_within tstzrange
 )
 returns tstzmultirange
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    -- Every local day that can touch p_within (the day before included: an
-    -- interval ending at 24:00 runs into the next day).
-    select coalesce(pg_catalog.range_agg(w.r), '{}'::pg_catalog.tstzmultirange)
-    from (
-        select pg_catalog.tstzrange(
-            (d.day + h.start_time) at time zone p_time_zone,
-            (d.day + h.end_time) at time zone p_time_zone
-        ) as r
-        from pg_catalog.generate_series(
-            0,
-            (pg_catalog.upper(p_within) at time zone p_time_zone)::date
-            - (pg_catalog.lower(p_within) at time zone p_time_zone)::date + 1
-        ) as g (i)
-        cross join lateral (
-            select (pg_catalog.lower(p_within) at time zone p_time_zone)::date - 1 + g.i as day
-        ) as d
-        inner join app.weekly_hours as h
-            on
-                h.provider_id = p_provider_id
-                and h.day_of_week = extract(dow from d.day)
-        -- a local interval inside a spring-forward gap can map backwards: skip it
-        where
-            (d.day + h.start_time) at time zone p_time_zone
-            < (d.day + h.end_time) at time zone p_time_zone
-    ) as w
+begin
+    return (
+        -- Every local day that can touch p_within (the day before included: an
+        -- interval ending at 24:00 runs into the next day).
+        select coalesce(pg_catalog.range_agg(w.r), '{}'::pg_catalog.tstzmultirange)
+        from (
+            select pg_catalog.tstzrange(
+                (d.day + h.start_time) at time zone p_time_zone,
+                (d.day + h.end_time) at time zone p_time_zone
+            ) as r
+            from pg_catalog.generate_series(
+                0,
+                (pg_catalog.upper(p_within) at time zone p_time_zone)::date
+                - (pg_catalog.lower(p_within) at time zone p_time_zone)::date + 1
+            ) as g (i)
+            cross join lateral (
+                select (pg_catalog.lower(p_within) at time zone p_time_zone)::date - 1 + g.i as day
+            ) as d
+            inner join app.weekly_hours as h
+                on
+                    h.provider_id = p_provider_id
+                    and h.day_of_week = extract(dow from d.day)
+            -- a local interval inside a spring-forward gap can map backwards: skip it
+            where
+                (d.day + h.start_time) at time zone p_time_zone
+                < (d.day + h.end_time) at time zone p_time_zone
+        ) as w
+    );
+end
 $$;
 comment on function internal.working_ranges(uuid, text, tstzrange) is
 'The provider''s working time, as absolute ranges, over the local days that can touch p_within.';
@@ -86,58 +94,62 @@ create or replace function internal.slot_is_free(
     p_now timestamptz
 )
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    -- Working time, cheaply first: one interval of the start's local day (or
-    -- the day before, for zones that change clocks at midnight) that holds the
-    -- whole slot settles it, no interval holding the start rules it out; only a slot that runs from one interval into the next (09:00-12:00
-    -- then 12:00-17:00) needs the merged working time.
-    select
-        case
-            when exists (
+begin
+    return (
+        -- Working time, cheaply first: one interval of the start's local day (or
+        -- the day before, for zones that change clocks at midnight) that holds the
+        -- whole slot settles it, no interval holding the start rules it out; only a slot that runs from one interval into the next (09:00-12:00
+        -- then 12:00-17:00) needs the merged working time.
+        select
+            case
+                when exists (
+                    select
+                    from app.weekly_hours as h
+                    cross join lateral (
+                        select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
+                        from pg_catalog.generate_series(0, 1) as g (i)
+                    ) as d
+                    where
+                        h.provider_id = p_provider_id
+                        and h.day_of_week = extract(dow from d.day)
+                        and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
+                        and (d.day + h.end_time) at time zone p_time_zone >= pg_catalog.upper(p_blocked)
+                ) then true
+                when not exists (
+                    select
+                    from app.weekly_hours as h
+                    cross join lateral (
+                        select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
+                        from pg_catalog.generate_series(0, 1) as g (i)
+                    ) as d
+                    where
+                        h.provider_id = p_provider_id
+                        and h.day_of_week = extract(dow from d.day)
+                        and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
+                        and (d.day + h.end_time) at time zone p_time_zone > pg_catalog.lower(p_blocked)
+                ) then false
+                else internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
+            end
+            and not exists (
                 select
-                from app.weekly_hours as h
-                cross join lateral (
-                    select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
-                    from pg_catalog.generate_series(0, 1) as g (i)
-                ) as d
-                where
-                    h.provider_id = p_provider_id
-                    and h.day_of_week = extract(dow from d.day)
-                    and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
-                    and (d.day + h.end_time) at time zone p_time_zone >= pg_catalog.upper(p_blocked)
-            ) then true
-            when not exists (
+                from app.time_off as t
+                where t.provider_id = p_provider_id and t.during && p_blocked
+            )
+            and not exists (
                 select
-                from app.weekly_hours as h
-                cross join lateral (
-                    select (pg_catalog.lower(p_blocked) at time zone p_time_zone)::date - g.i as day
-                    from pg_catalog.generate_series(0, 1) as g (i)
-                ) as d
+                from app.bookings as k
                 where
-                    h.provider_id = p_provider_id
-                    and h.day_of_week = extract(dow from d.day)
-                    and (d.day + h.start_time) at time zone p_time_zone <= pg_catalog.lower(p_blocked)
-                    and (d.day + h.end_time) at time zone p_time_zone > pg_catalog.lower(p_blocked)
-            ) then false
-            else internal.working_ranges(p_provider_id, p_time_zone, p_blocked) @> p_blocked
-        end
-        and not exists (
-            select
-            from app.time_off as t
-            where t.provider_id = p_provider_id and t.during && p_blocked
-        )
-        and not exists (
-            select
-            from app.bookings as k
-            where
-                k.provider_id = p_provider_id
-                and k.blocked && p_blocked
-                and k.status in ('pending_payment', 'confirmed')
-                and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
-        )
+                    k.provider_id = p_provider_id
+                    and k.blocked && p_blocked
+                    and k.status in ('pending_payment', 'confirmed')
+                    and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
+            )
+    );
+end
 $$;
 comment on function internal.slot_is_free(uuid, text, tstzrange, timestamptz) is
 'Whether p_blocked (a slot plus its buffers) lies in working time and touches no time off or live booking.';
