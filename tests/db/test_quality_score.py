@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from tests.db.test_quote_search import _reference, busy_demo  # noqa: F401 (a fixture)
+from tests.db.test_quote_search import _reference
+from tests.db.test_quote_search import busy_demo as _busy_demo
 from tests.helpers import booking as bk
 from tests.helpers import catalog
 from tests.helpers.db import as_user, one
@@ -175,16 +176,20 @@ def test_quality_risk_agrees_with_the_model_function(db: psycopg.Connection[Any]
     assert worst < 1e-12
 
 
-def test_find_offers_with_the_quality_term_is_one_exact_sort(
-    db: psycopg.Connection[Any], busy_demo: None
-) -> None:
+busy_demo = _busy_demo  # the Montreal demo with bookings and time off (test_quote_search)
+
+
+@pytest.mark.usefixtures("busy_demo")
+def test_find_offers_with_the_quality_term_is_one_exact_sort(db: psycopg.Connection[Any]) -> None:
     # every provider gets a record the model reads (its rates, and so its search key, stay)
     db.execute("select setseed(0.3)")
     db.execute(
         "update app.providers set ended_bookings = 10 + floor(random() * 60)::int, "
         "no_shows = floor(random() * 5)::int"
     )
-    db.execute("update app.providers set provider_cancellations = floor(random() * ended_bookings / 2)")
+    db.execute(
+        "update app.providers set provider_cancellations = floor(random() * ended_bookings / 2)"
+    )
     _use_model(db, 0.3)
     rng = random.Random(13)
     categories = [r[0] for r in db.execute("select id from app.service_categories order by id")]
@@ -213,4 +218,3 @@ def test_find_offers_with_the_quality_term_is_one_exact_sort(
         offers += len(got)
         lowered += sum(1 for r in got if float(r[5]["terms"]["quality"]["contribution"]) < 0)
     assert offers > 100 and lowered == offers  # not vacuous: every offer lost something
-
