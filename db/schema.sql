@@ -2064,7 +2064,7 @@ COMMENT ON FUNCTION api.ops_ranking_versions() IS 'The quote''s ranking versions
 
 Role ops only (others: 401/403). GET /rpc/ops_ranking_versions. Each element:
 {version, is_active, source (''fixed'' or ''trained''), weights {distance, rating,
-price, reliability, personal}, position_bias, metrics, note, created_at,
+price, reliability, personal, quality}, position_bias, metrics, note, created_at,
 activated_at}; see docs/ranking.md.
 
 Errors: 401 not_authenticated, 403 forbidden.';
@@ -2796,7 +2796,8 @@ COMMENT ON COLUMN api.my_quote_offers.ranking_version IS 'The ranking version th
 --
 
 COMMENT ON COLUMN api.my_quote_offers.explanation IS 'Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,
-personal}}, each term with its feature, weight, contribution (they add up to the score) and facts.';
+personal[, quality]}}, each term with its feature, weight, contribution (they add up to the score) and
+facts; quality (when the version weighs it) also has its words in en and fr.';
 
 
 --
@@ -2867,17 +2868,19 @@ provider (the best-scoring free service). The quote and its offers are stored
 (app.quotes, app.quote_items) with the price and cancellation policy in force,
 and expire after 15 minutes.
 
-Score = wD * D + wR * R + wP * P + wQ * Q + wU * U, rounded to 4 decimals,
+Score = wD * D + wR * R + wP * P + wQ * Q + wU * U - wK * K, rounded to 4 decimals,
 ties to the nearer, with the weights of the active ranking version
-(ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15; version 1 was 0.5 * D +
+(ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15, wK 0; version 1 was 0.5 * D +
 0.3 * R + 0.2 * P): D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4
 with the Bayesian rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5
 ratings at 4.0); P = the cheapest price among the category''s active offers
 within radius_km / this price; Q = 1 - the provider''s cancellation rate - its
 no-show rate (both shrunk towards 2%); U = the caller''s own history with the
 provider, in [-1, 1] (completed bookings, its own latest review; 0 for a
-provider it never booked, and never seen by another customer). Each offer''s
-explanation gives every term''s contribution (docs/ranking.md).
+provider it never booked, and never seen by another customer); K = the quality
+model''s probability that the provider cancels or does not show at this start
+(docs/quality.md). Each offer''s explanation gives every term''s contribution
+(docs/ranking.md).
 
 Errors (400 invalid_input, nothing stored): unknown category, lat outside
 [-90, 90], lng outside [-180, 180], starts_at missing or not in the future,
@@ -4656,7 +4659,7 @@ CREATE FUNCTION internal.active_ranking_version() RETURNS jsonb
         'version', v.version,
         'weights', pg_catalog.jsonb_build_object(
             'distance', v.w_distance, 'rating', v.w_rating, 'price', v.w_price,
-            'reliability', v.w_reliability, 'personal', v.w_personal
+            'reliability', v.w_reliability, 'personal', v.w_personal, 'quality', v.w_quality
         )
     )
     from app.ranking_versions as v
@@ -4722,15 +4725,17 @@ CREATE FUNCTION internal.add_ranking_version(p_weights jsonb, p_position_bias do
     SET search_path TO ''
     AS $$
 -- Records a trained version, inactive: the weights (distance, rating, price,
--- reliability scaled to sum 1; personal), the position effects fitted with
--- them and the offline metrics against the version that was active.
+-- reliability scaled to sum 1; personal; quality, the active version's when
+-- not given), the position effects fitted with them and the offline metrics
+-- against the version that was active.
 declare
     v_version integer;
 begin
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('app.ranking_versions'));
     select coalesce(pg_catalog.max(v.version), 0) + 1 into v_version from app.ranking_versions as v;
     insert into app.ranking_versions (
-        version, w_distance, w_rating, w_price, w_reliability, w_personal, position_bias, source, metrics, note
+        version, w_distance, w_rating, w_price, w_reliability, w_personal, w_quality, position_bias, source,
+        metrics, note
     )
     values (
         v_version,
@@ -4739,6 +4744,12 @@ begin
         (p_weights ->> 'price')::double precision,
         (p_weights ->> 'reliability')::double precision,
         (p_weights ->> 'personal')::double precision,
+        -- not fitted yet (docs/quality.md): given, or the active version's
+        coalesce(
+            (p_weights ->> 'quality')::double precision,
+            (select a.w_quality from app.ranking_versions as a where a.is_active),
+            0
+        ),
         coalesce(p_position_bias, '{}'),
         'trained',
         coalesce(p_metrics, '{}'),
@@ -9310,6 +9321,7 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('ranking_versions_weights_sum_check', 'invalid_input',
             'the distance, rating, price and reliability weights must add up to 1'),
         ('ranking_versions_source_check', 'invalid_input', 'a ranking version''s source is fixed or trained'),
+        ('ranking_versions_w_quality_check', 'invalid_input', 'a ranking version''s w_quality is between 0 and 1'),
         ('ranking_versions_note_check', 'invalid_input', 'a ranking version''s note has at most 500 characters'),
         ('quality_versions_pkey', 'conflict', 'this quality version already exists'),
         ('quality_versions_version_check', 'invalid_input', 'a quality version is a number from 1'),
@@ -10486,6 +10498,9 @@ CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.g
 -- personal providers (p_customer_id) are read once too, and apart in each round.
 declare
     v_version app.ranking_versions;
+    v_quality_version integer;
+    v_quality_coefficients double precision[];
+    v_w_quality double precision;
     v_personal_ids uuid[] := '{}'::uuid[];
     v_personal_terms double precision[] := '{}'::double precision[];
     v_personal_u double precision[];
@@ -10516,6 +10531,12 @@ begin
     end if;
     -- the weights, and the customer's personal terms (wU * U)
     select * into v_version from app.ranking_versions as v where v.is_active;
+    -- the active quality version, read once: with w_quality > 0, K is in the
+    -- score and in each shown offer's explanation (0: both exactly as before)
+    select k.version, k.coefficients into v_quality_version, v_quality_coefficients
+    from app.quality_versions as k
+    where k.is_active;
+    v_w_quality := case when v_quality_coefficients is null then 0 else v_version.w_quality end;
     if p_customer_id is not null and v_version.w_personal > 0 then
         select
             coalesce(pg_catalog.array_agg(t.provider_id), '{}'),
@@ -10548,7 +10569,7 @@ begin
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
                 v_min_score, v_froms, v_tos, v_prices, v_withins, p_now,
                 v_version.w_distance, v_version.w_rating, v_version.w_price, v_version.w_reliability,
-                v_personal_ids, v_personal_terms
+                v_personal_ids, v_personal_terms, v_w_quality, v_quality_coefficients
             ) as c
             where c.score < v_above
             order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
@@ -10579,7 +10600,11 @@ begin
             explanation := internal.offer_explanation(
                 v_version, v_offer.distance_m, p_radius_km, v_offer.rating_count, v_offer.rating_avg,
                 v_offer.cancellation_rate, v_offer.no_show_rate, v_offer.price_cents, v_min_price,
-                v_personal_u[v_i], v_completed[v_i], v_stars[v_i], v_offer.score
+                v_personal_u[v_i], v_completed[v_i], v_stars[v_i], v_offer.score,
+                case when v_w_quality > 0 then
+                    internal.offer_quality_risk(v_quality_coefficients, v_offer.service_id, p_starts_at, p_now)
+                end,
+                v_quality_version
             );
             return next;
             if rank >= p_max_results then
@@ -11812,9 +11837,11 @@ CREATE TABLE app.ranking_versions (
     note text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     activated_at timestamp with time zone,
+    w_quality double precision DEFAULT 0 NOT NULL,
     CONSTRAINT ranking_versions_note_check CHECK ((char_length(note) <= 500)),
     CONSTRAINT ranking_versions_source_check CHECK ((source = ANY (ARRAY['fixed'::text, 'trained'::text]))),
     CONSTRAINT ranking_versions_version_check CHECK ((version >= 1)),
+    CONSTRAINT ranking_versions_w_quality_check CHECK (((w_quality >= (0)::double precision) AND (w_quality <= (1)::double precision))),
     CONSTRAINT ranking_versions_weights_check CHECK (((w_distance > (0)::double precision) AND (w_rating >= (0)::double precision) AND (w_price >= (0)::double precision) AND (w_reliability >= (0)::double precision) AND ((w_personal >= (0)::double precision) AND (w_personal <= (1)::double precision)))),
     CONSTRAINT ranking_versions_weights_sum_check CHECK ((abs(((((w_distance + w_rating) + w_price) + w_reliability) - (1)::double precision)) < (0.000000001)::double precision))
 );
@@ -11830,10 +11857,17 @@ COMMENT ON TABLE app.ranking_versions IS 'The quote''s ranking weights, one row 
 
 
 --
--- Name: offer_explanation(app.ranking_versions, double precision, double precision, integer, numeric, numeric, numeric, integer, integer, double precision, integer, integer, double precision); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: COLUMN ranking_versions.w_quality; Type: COMMENT; Schema: app; Owner: -
 --
 
-CREATE FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision) RETURNS jsonb
+COMMENT ON COLUMN app.ranking_versions.w_quality IS 'Weight of the quality prediction''s penalty: the score loses w_quality * P(provider cancels or no-show) (0: no effect).';
+
+
+--
+-- Name: offer_explanation(app.ranking_versions, double precision, double precision, integer, numeric, numeric, numeric, integer, integer, double precision, integer, integer, double precision, double precision, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision, p_risk double precision DEFAULT NULL::double precision, p_quality_version integer DEFAULT NULL::integer) RETURNS jsonb
     LANGUAGE sql IMMUTABLE
     SET search_path TO ''
     AS $$
@@ -11869,7 +11903,30 @@ CREATE FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_dis
                 'contribution', pg_catalog.round(((p_version).w_personal * f.u)::numeric, 4),
                 'completed', p_completed, 'stars', p_stars
             )
-        )
+        ) || case when p_risk is null then '{}'::jsonb else pg_catalog.jsonb_build_object(
+            -- the feature is -K (in [-1, 0]) so that the weight is positive like the others;
+            -- present when the version weighs it (w_quality > 0): the explanation of a version
+            -- without it is exactly what it was
+            'quality', pg_catalog.jsonb_build_object(
+                'feature', -f.k, 'weight', (p_version).w_quality,
+                'contribution', pg_catalog.round(((p_version).w_quality * -f.k)::numeric, 4),
+                'probability', f.k, 'quality_version', p_quality_version,
+                'text', pg_catalog.jsonb_build_object(
+                    'en', case
+                        when f.k <= 0.05 then pg_catalog.format(
+                            'reliable at this time: %s %% risk of a cancellation or no-show', f.pct
+                        )
+                        else pg_catalog.format('%s %% risk of a cancellation or no-show at this time', f.pct)
+                    end,
+                    'fr', case
+                        when f.k <= 0.05 then pg_catalog.format(
+                            'fiable à cette heure : %s %% de risque d''annulation ou d''absence', f.pct
+                        )
+                        else pg_catalog.format('%s %% de risque d''annulation ou d''absence à cette heure', f.pct)
+                    end
+                )
+            )
+        ) end
     )
     from (
         select
@@ -11881,24 +11938,58 @@ CREATE FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_dis
             pg_catalog.round(
                 (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end), 6
             ) as p,
-            pg_catalog.round(coalesce(p_personal, 0)::numeric, 6) as u
+            pg_catalog.round(coalesce(p_personal, 0)::numeric, 6) as u,
+            pg_catalog.round(p_risk::numeric, 6) as k,
+            pg_catalog.round((p_risk * 100)::numeric, case when p_risk < 0.1 then 1 else 0 end)::text as pct
     ) as f
 $$;
 
 
 --
--- Name: FUNCTION offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision, p_risk double precision, p_quality_version integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision) IS 'Why an offer ranks where it does: each term''s feature, weight and contribution to the score, with
-the facts behind it (app.quote_items.explanation, api.quote''s explanation).';
+COMMENT ON FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision, p_risk double precision, p_quality_version integer) IS 'Why an offer ranks where it does: each term''s feature, weight and contribution to the score, with
+the facts behind it (app.quote_items.explanation, api.quote''s explanation). p_risk, the offer''s quality
+prediction under quality version p_quality_version, adds the term quality (feature -p_risk, weight
+w_quality) with its words in en and fr; null leaves it out.';
 
 
 --
--- Name: offer_score(double precision, double precision, double precision, integer, integer, double precision, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: offer_quality_risk(double precision[], uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision) RETURNS double precision
+CREATE FUNCTION internal.offer_quality_risk(p_coefficients double precision[], p_service_id uuid, p_starts_at timestamp with time zone, p_now timestamp with time zone) RETURNS double precision
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    -- one offer's prediction (its provider and service by key), for the
+    -- explanation of a shown offer
+    select internal.quality_risk(
+        p_coefficients, p.provider_cancellations, p.no_shows, p.ended_bookings - p.other_cancellations,
+        p_starts_at, p.time_zone,
+        extract(epoch from p_starts_at - p_now)::double precision / 3600, s.duration_minutes / 60.0::double precision
+    )
+    from app.services as s
+    inner join app.providers as p on s.provider_id = p.id
+    where s.id = p_service_id and p_coefficients is not null
+$$;
+
+
+--
+-- Name: FUNCTION offer_quality_risk(p_coefficients double precision[], p_service_id uuid, p_starts_at timestamp with time zone, p_now timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.offer_quality_risk(p_coefficients double precision[], p_service_id uuid, p_starts_at timestamp with time zone, p_now timestamp with time zone) IS 'The quality prediction of an offer (a service at p_starts_at, asked at p_now) under the given coefficients:
+what the quote''s explanation logs for each shown offer. Definer: app.providers'' counts have no grant to
+any API role.';
+
+
+--
+-- Name: offer_score(double precision, double precision, double precision, integer, integer, double precision, double precision, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision, p_quality_penalty double precision) RETURNS double precision
     LANGUAGE sql IMMUTABLE
     AS $$
     select pg_catalog.round((
@@ -11906,17 +11997,19 @@ CREATE FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km 
         + p_quality
         + p_w_price * (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end)
         + p_personal
+        - p_quality_penalty
     )::numeric, 4)::double precision
 $$;
 
 
 --
--- Name: FUNCTION offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision, p_quality_penalty double precision); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision) IS 'The score of an offer (formula above), rounded to 4 decimals: p_quality is
+COMMENT ON FUNCTION internal.offer_score(p_distance_m double precision, p_radius_km double precision, p_quality double precision, p_price_cents integer, p_min_price_cents integer, p_w_distance double precision, p_w_price double precision, p_personal double precision, p_quality_penalty double precision) IS 'The score of an offer (formula above), rounded to 4 decimals: p_quality is
 internal.quality_term, p_min_price_cents the cheapest offer within the radius,
-p_personal the customer''s weighted personal term (wU * U).';
+p_personal the customer''s weighted personal term (wU * U), p_quality_penalty
+the weighted quality prediction (wK * K, at least 0).';
 
 
 --
@@ -14745,6 +14838,45 @@ COMMENT ON FUNCTION internal.quality_probability(p_coefficients double precision
 
 
 --
+-- Name: quality_risk(double precision[], integer, integer, integer, timestamp with time zone, text, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.quality_risk(p_coefficients double precision[], p_provider_cancellations integer, p_no_shows integer, p_tested integer, p_starts_at timestamp with time zone, p_time_zone text, p_lead_hours double precision, p_duration_hours double precision) RETURNS double precision
+    LANGUAGE sql STABLE
+    AS $$
+    -- internal.quality_probability(p_coefficients, internal.quality_features(...))
+    -- as one expression, in double precision (the same to ~1e-15)
+    select 1 / (1 + pg_catalog.exp(-least(greatest(
+        p_coefficients[1]
+        + p_coefficients[2] * pg_catalog.ln(
+            (greatest(p_provider_cancellations, 0) + 0.4::double precision)
+            / (greatest(p_tested, 0) + 19.6::double precision - greatest(p_provider_cancellations, 0))
+        )
+        + p_coefficients[3] * pg_catalog.ln(
+            (greatest(p_no_shows, 0) + 0.4::double precision)
+            / (greatest(p_tested, 0) + 19.6::double precision - greatest(p_no_shows, 0))
+        )
+        + p_coefficients[4] * pg_catalog.ln(1 + greatest(p_tested, 0)::double precision)
+        + p_coefficients[5] * (pg_catalog.date_part('hour', p_starts_at at time zone p_time_zone) < 12)::integer
+        + p_coefficients[6] * (pg_catalog.date_part('hour', p_starts_at at time zone p_time_zone) >= 17)::integer
+        + p_coefficients[7] * (pg_catalog.date_part('dow', p_starts_at at time zone p_time_zone) in (0, 6))::integer
+        + p_coefficients[8] * pg_catalog.ln(1 + greatest(p_lead_hours, 0))
+        + p_coefficients[9] * greatest(p_duration_hours, 0),
+        -30), 30)))
+$$;
+
+
+--
+-- Name: FUNCTION quality_risk(p_coefficients double precision[], p_provider_cancellations integer, p_no_shows integer, p_tested integer, p_starts_at timestamp with time zone, p_time_zone text, p_lead_hours double precision, p_duration_hours double precision); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.quality_risk(p_coefficients double precision[], p_provider_cancellations integer, p_no_shows integer, p_tested integer, p_starts_at timestamp with time zone, p_time_zone text, p_lead_hours double precision, p_duration_hours double precision) IS 'The quality model''s probability from the coefficients and the raw facts (the provider''s provider-cancellation
+and no-show counts over p_tested bookings, the start in its time zone, lead and duration in hours): what
+internal.quality_probability of internal.quality_features gives, as one inlinable expression (the quote''s
+score term, docs/quality.md).';
+
+
+--
 -- Name: quality_term(integer, numeric, numeric, numeric, double precision, double precision); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -15052,9 +15184,11 @@ quote is written for the caller (auth.uid()), who has no insert rights.';
 CREATE FUNCTION internal.quote_candidates(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_now timestamp with time zone, p_customer_id uuid DEFAULT NULL::uuid) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
     LANGUAGE sql STABLE
     AS $$
-    -- the active version's weights, and the customer's personal terms
+    -- the active version's weights, the customer's personal terms and the
+    -- active quality version's coefficients
     select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
     from app.ranking_versions as v
+    left join app.quality_versions as k on k.is_active
     cross join lateral internal.quote_candidates_near(
         p_category_id, p_point, p_starts_at, p_radius_km, p_radius_km * 1000,
         (
@@ -15077,7 +15211,8 @@ CREATE FUNCTION internal.quote_candidates(p_category_id integer, p_point extensi
             (select pg_catalog.array_agg(v.w_personal * t.term order by t.provider_id)
             from internal.personal_terms(p_customer_id, p_category_id) as t),
             '{}'
-        )
+        ),
+        case when k.coefficients is null then 0 else v.w_quality end, k.coefficients
     ) as c
     where v.is_active
 $$;
@@ -15093,10 +15228,10 @@ is tested against); the score formula is in 40_quote.sql.';
 
 
 --
--- Name: quote_candidates_in(integer, extensions.geography, timestamp with time zone, double precision, integer, double precision, double precision[], double precision[], double precision[], double precision[], timestamp with time zone, double precision, double precision, double precision, double precision, uuid[], double precision[]); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: quote_candidates_in(integer, extensions.geography, timestamp with time zone, double precision, integer, double precision, double precision[], double precision[], double precision[], double precision[], timestamp with time zone, double precision, double precision, double precision, double precision, uuid[], double precision[], double precision, double precision[]); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision, rating_count integer, rating_avg numeric, cancellation_rate numeric, no_show_rate numeric, price_cents integer, personal double precision)
+CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[], p_w_quality double precision DEFAULT 0, p_quality_coefficients double precision[] DEFAULT NULL::double precision[]) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision, rating_count integer, rating_avg numeric, cancellation_rate numeric, no_show_rate numeric, price_cents integer, personal double precision)
     LANGUAGE sql STABLE
     AS $$
     -- The candidates whose search key lies in one of the slabs: quality term
@@ -15115,7 +15250,14 @@ CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point exte
             internal.quality_term(
                 c.rating_count, c.rating_avg, c.provider_cancellation_rate, c.no_show_rate, p_w_rating, p_w_reliability
             ),
-            c.price_cents, p_min_price_cents, p_w_distance, p_w_price, c.personal
+            c.price_cents, p_min_price_cents, p_w_distance, p_w_price, c.personal,
+            -- the quality prediction (37_quality.sql) from the provider's row, only
+            -- when weighted: no table read, inlined
+            case when p_w_quality > 0 then p_w_quality * internal.quality_risk(
+                p_quality_coefficients, c.provider_cancellations, c.no_shows, c.tested, p_starts_at, c.time_zone,
+                extract(epoch from p_starts_at - p_now)::double precision / 3600,
+                c.duration_minutes / 60.0::double precision
+            ) else 0 end
         ),
         c.rating_count,
         c.rating_avg,
@@ -15139,6 +15281,10 @@ CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point exte
                 s.max_days_ahead,
                 k.within_m,
                 0::double precision as personal,
+                s.duration_minutes,
+                p.provider_cancellations,
+                p.no_shows,
+                p.ended_bookings - p.other_cancellations as tested,
                 extensions.st_distance(p.location, p_point) as distance_m,
                 pg_catalog.tstzrange(
                     p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
@@ -15205,6 +15351,10 @@ CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point exte
                 s.max_days_ahead,
                 p_radius_km * 1000,
                 t.term,
+                s.duration_minutes,
+                p.provider_cancellations,
+                p.no_shows,
+                p.ended_bookings - p.other_cancellations,
                 extensions.st_distance(p.location, p_point),
                 pg_catalog.tstzrange(
                     p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
@@ -15229,20 +15379,22 @@ $$;
 
 
 --
--- Name: FUNCTION quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[], p_w_quality double precision, p_quality_coefficients double precision[]); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]) IS 'Scored (provider, service) offers in the search-key slabs (quality term range,
+COMMENT ON FUNCTION internal.quote_candidates_in(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_min_price_cents integer, p_threshold double precision, p_rating_from double precision[], p_rating_to double precision[], p_price_to double precision[], p_within_m double precision[], p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[], p_w_quality double precision, p_quality_coefficients double precision[]) IS 'Scored (provider, service) offers in the search-key slabs (quality term range,
 price cap, distance) that may score p_threshold, and every offer of the
 customer''s personal providers, before the free-slot check; with the facts the
-explanation is made of.';
+explanation is made of. p_w_quality > 0 subtracts p_w_quality times the quality
+prediction under p_quality_coefficients (never raises a score: the slabs''
+bounds stay exact).';
 
 
 --
--- Name: quote_candidates_near(integer, extensions.geography, timestamp with time zone, double precision, double precision, integer, timestamp with time zone, double precision, double precision, double precision, double precision, uuid[], double precision[]); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: quote_candidates_near(integer, extensions.geography, timestamp with time zone, double precision, double precision, integer, timestamp with time zone, double precision, double precision, double precision, double precision, uuid[], double precision[], double precision, double precision[]); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
+CREATE FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[], p_w_quality double precision, p_quality_coefficients double precision[]) RETURNS TABLE(provider_id uuid, service_id uuid, time_zone text, blocked tstzrange, distance_m double precision, score double precision)
     LANGUAGE sql STABLE
     AS $$
     -- The offers within p_within_m (at most radius_km) of the point, scored
@@ -15264,7 +15416,12 @@ CREATE FUNCTION internal.quote_candidates_near(p_category_id integer, p_point ex
                 c.rating_count, c.rating_avg, c.provider_cancellation_rate, c.no_show_rate, p_w_rating, p_w_reliability
             ),
             c.price_cents, p_min_price_cents, p_w_distance, p_w_price,
-            coalesce(p_personal_terms[pg_catalog.array_position(p_personal_ids, c.provider_id)], 0)
+            coalesce(p_personal_terms[pg_catalog.array_position(p_personal_ids, c.provider_id)], 0),
+            case when p_w_quality > 0 then p_w_quality * internal.quality_risk(
+                p_quality_coefficients, c.provider_cancellations, c.no_shows, c.tested, p_starts_at, c.time_zone,
+                extract(epoch from p_starts_at - p_now)::double precision / 3600,
+                c.duration_minutes / 60.0::double precision
+            ) else 0 end
         )
     from (
         select
@@ -15279,6 +15436,10 @@ CREATE FUNCTION internal.quote_candidates_near(p_category_id integer, p_point ex
             s.price_cents,
             s.min_notice_minutes,
             s.max_days_ahead,
+            s.duration_minutes,
+            p.provider_cancellations,
+            p.no_shows,
+            p.ended_bookings - p.other_cancellations as tested,
             extensions.st_distance(p.location, p_point) as distance_m,
             pg_catalog.tstzrange(
                 p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
@@ -15301,10 +15462,10 @@ $$;
 
 
 --
--- Name: FUNCTION quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[], p_w_quality double precision, p_quality_coefficients double precision[]); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[]) IS 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
+COMMENT ON FUNCTION internal.quote_candidates_near(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_within_m double precision, p_min_price_cents integer, p_now timestamp with time zone, p_w_distance double precision, p_w_rating double precision, p_w_price double precision, p_w_reliability double precision, p_personal_ids uuid[], p_personal_terms double precision[], p_w_quality double precision, p_quality_coefficients double precision[]) IS 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
 
 
 --
@@ -15570,7 +15731,8 @@ CREATE FUNCTION internal.ranking_version_json(p_version app.ranking_versions) RE
         'source', (p_version).source,
         'weights', pg_catalog.jsonb_build_object(
             'distance', (p_version).w_distance, 'rating', (p_version).w_rating, 'price', (p_version).w_price,
-            'reliability', (p_version).w_reliability, 'personal', (p_version).w_personal
+            'reliability', (p_version).w_reliability, 'personal', (p_version).w_personal,
+            'quality', (p_version).w_quality
         ),
         'position_bias', pg_catalog.to_jsonb((p_version).position_bias),
         'metrics', (p_version).metrics,
@@ -27370,4 +27532,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261204040000'),
     ('20261204050000'),
     ('20261204050100'),
-    ('20261204060000');
+    ('20261204060000'),
+    ('20261204090000');

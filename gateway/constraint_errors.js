@@ -153,6 +153,7 @@ export default {
     "ranking_versions_pkey": [409, "conflict", "this ranking version already exists"],
     "ranking_versions_source_check": [400, "invalid_input", "a ranking version's source is fixed or trained"],
     "ranking_versions_version_check": [400, "invalid_input", "a ranking version is a number from 1"],
+    "ranking_versions_w_quality_check": [400, "invalid_input", "a ranking version's w_quality is between 0 and 1"],
     "ranking_versions_weights_check": [400, "invalid_input", "ranking weights must be at least 0 (distance above 0, personal at most 1)"],
     "ranking_versions_weights_sum_check": [400, "invalid_input", "the distance, rating, price and reliability weights must add up to 1"],
     "refunds_amount_cents_check": [400, "invalid_input", "amount_cents must be more than 0"],

@@ -274,7 +274,7 @@ class MyQuoteOffers(BaseModel):
     explanation: Annotated[
         Any | None,
         Field(
-            description='Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,\npersonal}}, each term with its feature, weight, contribution (they add up to the score) and facts.'
+            description='Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,\npersonal[, quality]}}, each term with its feature, weight, contribution (they add up to the score) and\nfacts; quality (when the version weighs it) also has its words in en and fr.'
         ),
     ] = None
     gst_cents: Annotated[

@@ -2247,7 +2247,7 @@ export interface paths {
          *
          *     Role ops only (others: 401/403). GET /rpc/ops_ranking_versions. Each element:
          *     {version, is_active, source ('fixed' or 'trained'), weights {distance, rating,
-         *     price, reliability, personal}, position_bias, metrics, note, created_at,
+         *     price, reliability, personal, quality}, position_bias, metrics, note, created_at,
          *     activated_at}; see docs/ranking.md.
          *
          *     Errors: 401 not_authenticated, 403 forbidden.
@@ -2260,7 +2260,7 @@ export interface paths {
          *
          *     Role ops only (others: 401/403). GET /rpc/ops_ranking_versions. Each element:
          *     {version, is_active, source ('fixed' or 'trained'), weights {distance, rating,
-         *     price, reliability, personal}, position_bias, metrics, note, created_at,
+         *     price, reliability, personal, quality}, position_bias, metrics, note, created_at,
          *     activated_at}; see docs/ranking.md.
          *
          *     Errors: 401 not_authenticated, 403 forbidden.
@@ -2559,17 +2559,19 @@ export interface paths {
          *     (app.quotes, app.quote_items) with the price and cancellation policy in force,
          *     and expire after 15 minutes.
          *
-         *     Score = wD * D + wR * R + wP * P + wQ * Q + wU * U, rounded to 4 decimals,
+         *     Score = wD * D + wR * R + wP * P + wQ * Q + wU * U - wK * K, rounded to 4 decimals,
          *     ties to the nearer, with the weights of the active ranking version
-         *     (ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15; version 1 was 0.5 * D +
+         *     (ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15, wK 0; version 1 was 0.5 * D +
          *     0.3 * R + 0.2 * P): D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4
          *     with the Bayesian rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5
          *     ratings at 4.0); P = the cheapest price among the category's active offers
          *     within radius_km / this price; Q = 1 - the provider's cancellation rate - its
          *     no-show rate (both shrunk towards 2%); U = the caller's own history with the
          *     provider, in [-1, 1] (completed bookings, its own latest review; 0 for a
-         *     provider it never booked, and never seen by another customer). Each offer's
-         *     explanation gives every term's contribution (docs/ranking.md).
+         *     provider it never booked, and never seen by another customer); K = the quality
+         *     model's probability that the provider cancels or does not show at this start
+         *     (docs/quality.md). Each offer's explanation gives every term's contribution
+         *     (docs/ranking.md).
          *
          *     Errors (400 invalid_input, nothing stored): unknown category, lat outside
          *     [-90, 90], lng outside [-180, 180], starts_at missing or not in the future,
@@ -3190,7 +3192,8 @@ export interface components {
             expires_at?: string | null;
             /**
              * @description Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,
-             *     personal}}, each term with its feature, weight, contribution (they add up to the score) and facts.
+             *     personal[, quality]}}, each term with its feature, weight, contribution (they add up to the score) and
+             *     facts; quality (when the version weighs it) also has its words in en and fr.
              */
             explanation?: unknown;
             /**

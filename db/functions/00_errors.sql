@@ -217,6 +217,7 @@ as $$
         ('ranking_versions_weights_sum_check', 'invalid_input',
             'the distance, rating, price and reliability weights must add up to 1'),
         ('ranking_versions_source_check', 'invalid_input', 'a ranking version''s source is fixed or trained'),
+        ('ranking_versions_w_quality_check', 'invalid_input', 'a ranking version''s w_quality is between 0 and 1'),
         ('ranking_versions_note_check', 'invalid_input', 'a ranking version''s note has at most 500 characters'),
         ('quality_versions_pkey', 'conflict', 'this quality version already exists'),
         ('quality_versions_version_check', 'invalid_input', 'a quality version is a number from 1'),

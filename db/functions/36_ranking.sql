@@ -3,19 +3,28 @@
 -- activation of a version (docs/ranking.md).
 --
 --   score = w_distance * D + w_rating * R + w_price * P + w_reliability * Q + w_personal * U
+--           - w_quality * K
 --
 -- D, R, P as before (40_quote.sql); Q = 1 - provider cancellation rate - no-show
 -- rate (73_reliability.sql, both shrunk); U in [-1, 1] the signed-in customer's
 -- own history with the provider (internal.personal_terms; 0 without one). The
+-- K = the active quality version's P(provider cancels or no-show) for the offer's
+-- provider at the quoted start (internal.quality_risk, 37_quality.sql). The
 -- weights are one row of app.ranking_versions, the active one; w_rating * R +
 -- w_reliability * Q is the search key's third coordinate (30_catalog.sql), so
--- activating another version rewrites every key.
+-- activating another version rewrites every key. The quality term is never
+-- positive and not in the key: the quote's bounds stay upper bounds.
 --
 -- The log: app.quote_items (the offers as shown, rank = position) with their
 -- terms in explanation, app.quotes.ranking_version, and the choice as the
 -- booking confirmed from the quote (app.bookings.quote_id, provider_id).
 -- `bookiji rank train` reads internal.ranking_choice_sets and records a version
 -- with internal.add_ranking_version.
+
+drop function if exists internal.offer_explanation(
+    app.ranking_versions, double precision, double precision, integer, numeric, numeric, numeric,
+    integer, integer, double precision, integer, integer, double precision
+);
 
 create or replace function internal.personal_terms(p_customer_id uuid, p_category_id integer)
 returns table (
@@ -88,7 +97,9 @@ create or replace function internal.offer_explanation(
     p_personal double precision,
     p_completed integer,
     p_stars integer,
-    p_score double precision
+    p_score double precision,
+    p_risk double precision default null,
+    p_quality_version integer default null
 )
 returns jsonb
 language sql
@@ -127,7 +138,30 @@ as $$
                 'contribution', pg_catalog.round(((p_version).w_personal * f.u)::numeric, 4),
                 'completed', p_completed, 'stars', p_stars
             )
-        )
+        ) || case when p_risk is null then '{}'::jsonb else pg_catalog.jsonb_build_object(
+            -- the feature is -K (in [-1, 0]) so that the weight is positive like the others;
+            -- present when the version weighs it (w_quality > 0): the explanation of a version
+            -- without it is exactly what it was
+            'quality', pg_catalog.jsonb_build_object(
+                'feature', -f.k, 'weight', (p_version).w_quality,
+                'contribution', pg_catalog.round(((p_version).w_quality * -f.k)::numeric, 4),
+                'probability', f.k, 'quality_version', p_quality_version,
+                'text', pg_catalog.jsonb_build_object(
+                    'en', case
+                        when f.k <= 0.05 then pg_catalog.format(
+                            'reliable at this time: %s %% risk of a cancellation or no-show', f.pct
+                        )
+                        else pg_catalog.format('%s %% risk of a cancellation or no-show at this time', f.pct)
+                    end,
+                    'fr', case
+                        when f.k <= 0.05 then pg_catalog.format(
+                            'fiable à cette heure : %s %% de risque d''annulation ou d''absence', f.pct
+                        )
+                        else pg_catalog.format('%s %% de risque d''annulation ou d''absence à cette heure', f.pct)
+                    end
+                )
+            )
+        ) end
     )
     from (
         select
@@ -139,15 +173,19 @@ as $$
             pg_catalog.round(
                 (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end), 6
             ) as p,
-            pg_catalog.round(coalesce(p_personal, 0)::numeric, 6) as u
+            pg_catalog.round(coalesce(p_personal, 0)::numeric, 6) as u,
+            pg_catalog.round(p_risk::numeric, 6) as k,
+            pg_catalog.round((p_risk * 100)::numeric, case when p_risk < 0.1 then 1 else 0 end)::text as pct
     ) as f
 $$;
 comment on function internal.offer_explanation(
     app.ranking_versions, double precision, double precision, integer, numeric, numeric, numeric,
-    integer, integer, double precision, integer, integer, double precision
+    integer, integer, double precision, integer, integer, double precision, double precision, integer
 ) is
 $$Why an offer ranks where it does: each term's feature, weight and contribution to the score, with
-the facts behind it (app.quote_items.explanation, api.quote's explanation).$$;
+the facts behind it (app.quote_items.explanation, api.quote's explanation). p_risk, the offer's quality
+prediction under quality version p_quality_version, adds the term quality (feature -p_risk, weight
+w_quality) with its words in en and fr; null leaves it out.$$;
 
 create or replace function internal.ranking_choice_sets(p_since timestamptz, p_until timestamptz)
 returns table (
@@ -197,15 +235,17 @@ security definer
 set search_path = ''
 as $$
 -- Records a trained version, inactive: the weights (distance, rating, price,
--- reliability scaled to sum 1; personal), the position effects fitted with
--- them and the offline metrics against the version that was active.
+-- reliability scaled to sum 1; personal; quality, the active version's when
+-- not given), the position effects fitted with them and the offline metrics
+-- against the version that was active.
 declare
     v_version integer;
 begin
     perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('app.ranking_versions'));
     select coalesce(pg_catalog.max(v.version), 0) + 1 into v_version from app.ranking_versions as v;
     insert into app.ranking_versions (
-        version, w_distance, w_rating, w_price, w_reliability, w_personal, position_bias, source, metrics, note
+        version, w_distance, w_rating, w_price, w_reliability, w_personal, w_quality, position_bias, source,
+        metrics, note
     )
     values (
         v_version,
@@ -214,6 +254,12 @@ begin
         (p_weights ->> 'price')::double precision,
         (p_weights ->> 'reliability')::double precision,
         (p_weights ->> 'personal')::double precision,
+        -- not fitted yet (docs/quality.md): given, or the active version's
+        coalesce(
+            (p_weights ->> 'quality')::double precision,
+            (select a.w_quality from app.ranking_versions as a where a.is_active),
+            0
+        ),
         coalesce(p_position_bias, '{}'),
         'trained',
         coalesce(p_metrics, '{}'),
@@ -237,7 +283,7 @@ as $$
         'version', v.version,
         'weights', pg_catalog.jsonb_build_object(
             'distance', v.w_distance, 'rating', v.w_rating, 'price', v.w_price,
-            'reliability', v.w_reliability, 'personal', v.w_personal
+            'reliability', v.w_reliability, 'personal', v.w_personal, 'quality', v.w_quality
         )
     )
     from app.ranking_versions as v
@@ -259,7 +305,8 @@ as $$
         'source', (p_version).source,
         'weights', pg_catalog.jsonb_build_object(
             'distance', (p_version).w_distance, 'rating', (p_version).w_rating, 'price', (p_version).w_price,
-            'reliability', (p_version).w_reliability, 'personal', (p_version).w_personal
+            'reliability', (p_version).w_reliability, 'personal', (p_version).w_personal,
+            'quality', (p_version).w_quality
         ),
         'position_bias', pg_catalog.to_jsonb((p_version).position_bias),
         'metrics', (p_version).metrics,
@@ -364,7 +411,7 @@ $$The quote's ranking versions, newest first: weights, position effects, offline
 
 Role ops only (others: 401/403). GET /rpc/ops_ranking_versions. Each element:
 {version, is_active, source ('fixed' or 'trained'), weights {distance, rating,
-price, reliability, personal}, position_bias, metrics, note, created_at,
+price, reliability, personal, quality}, position_bias, metrics, note, created_at,
 activated_at}; see docs/ranking.md.
 
 Errors: 401 not_authenticated, 403 forbidden.$$;

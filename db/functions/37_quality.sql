@@ -92,6 +92,79 @@ $$;
 comment on function internal.quality_probability(double precision[], double precision[]) is
 'The logistic model: 1 / (1 + exp(-(c[1] + sum c[i + 1] * x[i]))), the predictor clamped to [-30, 30].';
 
+create or replace function internal.quality_risk(
+    p_coefficients double precision[],
+    p_provider_cancellations integer,
+    p_no_shows integer,
+    p_tested integer,
+    p_starts_at timestamptz,
+    p_time_zone text,
+    p_lead_hours double precision,
+    p_duration_hours double precision
+)
+returns double precision
+language sql
+stable
+-- No `set search_path` (every name is qualified) and no FROM: the planner
+-- inlines it into the quote's candidate query (a term of the score, computed
+-- per candidate from the provider's row: no table is read).
+as $$
+    -- internal.quality_probability(p_coefficients, internal.quality_features(...))
+    -- as one expression, in double precision (the same to ~1e-15)
+    select 1 / (1 + pg_catalog.exp(-least(greatest(
+        p_coefficients[1]
+        + p_coefficients[2] * pg_catalog.ln(
+            (greatest(p_provider_cancellations, 0) + 0.4::double precision)
+            / (greatest(p_tested, 0) + 19.6::double precision - greatest(p_provider_cancellations, 0))
+        )
+        + p_coefficients[3] * pg_catalog.ln(
+            (greatest(p_no_shows, 0) + 0.4::double precision)
+            / (greatest(p_tested, 0) + 19.6::double precision - greatest(p_no_shows, 0))
+        )
+        + p_coefficients[4] * pg_catalog.ln(1 + greatest(p_tested, 0)::double precision)
+        + p_coefficients[5] * (pg_catalog.date_part('hour', p_starts_at at time zone p_time_zone) < 12)::integer
+        + p_coefficients[6] * (pg_catalog.date_part('hour', p_starts_at at time zone p_time_zone) >= 17)::integer
+        + p_coefficients[7] * (pg_catalog.date_part('dow', p_starts_at at time zone p_time_zone) in (0, 6))::integer
+        + p_coefficients[8] * pg_catalog.ln(1 + greatest(p_lead_hours, 0))
+        + p_coefficients[9] * greatest(p_duration_hours, 0),
+        -30), 30)))
+$$;
+comment on function internal.quality_risk(
+    double precision[], integer, integer, integer, timestamptz, text, double precision, double precision
+) is
+$$The quality model's probability from the coefficients and the raw facts (the provider's provider-cancellation
+and no-show counts over p_tested bookings, the start in its time zone, lead and duration in hours): what
+internal.quality_probability of internal.quality_features gives, as one inlinable expression (the quote's
+score term, docs/quality.md).$$;
+
+create or replace function internal.offer_quality_risk(
+    p_coefficients double precision[],
+    p_service_id uuid,
+    p_starts_at timestamptz,
+    p_now timestamptz
+)
+returns double precision
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    -- one offer's prediction (its provider and service by key), for the
+    -- explanation of a shown offer
+    select internal.quality_risk(
+        p_coefficients, p.provider_cancellations, p.no_shows, p.ended_bookings - p.other_cancellations,
+        p_starts_at, p.time_zone,
+        extract(epoch from p_starts_at - p_now)::double precision / 3600, s.duration_minutes / 60.0::double precision
+    )
+    from app.services as s
+    inner join app.providers as p on s.provider_id = p.id
+    where s.id = p_service_id and p_coefficients is not null
+$$;
+comment on function internal.offer_quality_risk(double precision[], uuid, timestamptz, timestamptz) is
+$$The quality prediction of an offer (a service at p_starts_at, asked at p_now) under the given coefficients:
+what the quote's explanation logs for each shown offer. Definer: app.providers' counts have no grant to
+any API role.$$;
+
 create or replace function internal.quality_prediction(
     p_provider_id uuid,
     p_starts_at timestamptz,

@@ -8,7 +8,7 @@
 --
 -- Score (higher is better, rounded to 4 decimals; ties go to the nearer), with
 -- the weights of the active ranking version (app.ranking_versions, 36_ranking.sql):
---   score = wD * D + wR * R + wP * P + wQ * Q + wU * U
+--   score = wD * D + wR * R + wP * P + wQ * Q + wU * U - wK * K
 --   (version 1: 0.5 * D + 0.3 * R + 0.2 * P, the formula before versions)
 --   D = 1 - distance_m / (radius_km * 1000)         1 at the point, 0 at the edge
 --   R = (B - 1) / 4,  B = (5 * 4.0 + n * avg) / (5 + n)
@@ -20,6 +20,10 @@
 --   Q = 1 - provider cancellation rate - no-show rate (73_reliability.sql)
 --   U = the signed-in customer's own history with the provider, in [-1, 1]
 --       (internal.personal_terms), 0 for everyone else
+--   K = P(the provider cancels or does not show) at this start, under the
+--       active quality version (internal.quality_risk, 37_quality.sql); only
+--       computed when wK (w_quality) > 0. Never positive, not in the search
+--       key: every bound read from the key stays an upper bound.
 -- wR * R + wQ * Q is the offer's quality term, the search key's third
 -- coordinate (internal.quality_term); wD + wR + wP + wQ = 1.
 --
@@ -37,6 +41,19 @@ drop function if exists internal.quote_candidates_in(
     double precision[], double precision[], double precision[], double precision[], timestamptz
 );
 drop function if exists internal.quote_slabs(double precision, double precision, integer);
+drop function if exists internal.offer_score(
+    double precision, double precision, double precision, integer, integer, double precision, double precision,
+    double precision
+);
+drop function if exists internal.quote_candidates_near(
+    integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz,
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
+);
+drop function if exists internal.quote_candidates_in(
+    integer, extensions.geography, timestamptz, double precision, integer, double precision,
+    double precision[], double precision[], double precision[], double precision[], timestamptz,
+    double precision, double precision, double precision, double precision, uuid[], double precision[]
+);
 drop function if exists internal.find_offers(
     integer, extensions.geography, timestamptz, double precision, integer, timestamptz
 );
@@ -49,7 +66,8 @@ create or replace function internal.offer_score(
     p_min_price_cents integer,
     p_w_distance double precision,
     p_w_price double precision,
-    p_personal double precision
+    p_personal double precision,
+    p_quality_penalty double precision
 )
 returns double precision
 language sql
@@ -62,15 +80,17 @@ as $$
         + p_quality
         + p_w_price * (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end)
         + p_personal
+        - p_quality_penalty
     )::numeric, 4)::double precision
 $$;
 comment on function internal.offer_score(
     double precision, double precision, double precision, integer, integer, double precision, double precision,
-    double precision
+    double precision, double precision
 ) is
 $$The score of an offer (formula above), rounded to 4 decimals: p_quality is
 internal.quality_term, p_min_price_cents the cheapest offer within the radius,
-p_personal the customer's weighted personal term (wU * U).$$;
+p_personal the customer's weighted personal term (wU * U), p_quality_penalty
+the weighted quality prediction (wK * K, at least 0).$$;
 
 create or replace function internal.quote_candidates_near(
     p_category_id integer,
@@ -85,7 +105,9 @@ create or replace function internal.quote_candidates_near(
     p_w_price double precision,
     p_w_reliability double precision,
     p_personal_ids uuid[],
-    p_personal_terms double precision[]
+    p_personal_terms double precision[],
+    p_w_quality double precision,
+    p_quality_coefficients double precision[]
 )
 returns table (
     provider_id uuid,
@@ -120,7 +142,12 @@ as $$
                 c.rating_count, c.rating_avg, c.provider_cancellation_rate, c.no_show_rate, p_w_rating, p_w_reliability
             ),
             c.price_cents, p_min_price_cents, p_w_distance, p_w_price,
-            coalesce(p_personal_terms[pg_catalog.array_position(p_personal_ids, c.provider_id)], 0)
+            coalesce(p_personal_terms[pg_catalog.array_position(p_personal_ids, c.provider_id)], 0),
+            case when p_w_quality > 0 then p_w_quality * internal.quality_risk(
+                p_quality_coefficients, c.provider_cancellations, c.no_shows, c.tested, p_starts_at, c.time_zone,
+                extract(epoch from p_starts_at - p_now)::double precision / 3600,
+                c.duration_minutes / 60.0::double precision
+            ) else 0 end
         )
     from (
         select
@@ -135,6 +162,10 @@ as $$
             s.price_cents,
             s.min_notice_minutes,
             s.max_days_ahead,
+            s.duration_minutes,
+            p.provider_cancellations,
+            p.no_shows,
+            p.ended_bookings - p.other_cancellations as tested,
             extensions.st_distance(p.location, p_point) as distance_m,
             pg_catalog.tstzrange(
                 p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
@@ -156,7 +187,8 @@ as $$
 $$;
 comment on function internal.quote_candidates_near(
     integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz,
-    double precision, double precision, double precision, double precision, uuid[], double precision[]
+    double precision, double precision, double precision, double precision, uuid[], double precision[],
+    double precision, double precision[]
 ) is
 'Scored (provider, service) offers within p_within_m of the point, before the free-slot check; the score formula is in 40_quote.sql.';
 
@@ -180,9 +212,11 @@ language sql
 stable
 -- No `set search_path`: see internal.quote_candidates_near.
 as $$
-    -- the active version's weights, and the customer's personal terms
+    -- the active version's weights, the customer's personal terms and the
+    -- active quality version's coefficients
     select c.provider_id, c.service_id, c.time_zone, c.blocked, c.distance_m, c.score
     from app.ranking_versions as v
+    left join app.quality_versions as k on k.is_active
     cross join lateral internal.quote_candidates_near(
         p_category_id, p_point, p_starts_at, p_radius_km, p_radius_km * 1000,
         (
@@ -205,7 +239,8 @@ as $$
             (select pg_catalog.array_agg(v.w_personal * t.term order by t.provider_id)
             from internal.personal_terms(p_customer_id, p_category_id) as t),
             '{}'
-        )
+        ),
+        case when k.coefficients is null then 0 else v.w_quality end, k.coefficients
     ) as c
     where v.is_active
 $$;
@@ -287,7 +322,9 @@ create or replace function internal.quote_candidates_in(
     p_w_price double precision,
     p_w_reliability double precision,
     p_personal_ids uuid[],
-    p_personal_terms double precision[]
+    p_personal_terms double precision[],
+    p_w_quality double precision default 0,
+    p_quality_coefficients double precision[] default null
 )
 returns table (
     provider_id uuid,
@@ -324,7 +361,14 @@ as $$
             internal.quality_term(
                 c.rating_count, c.rating_avg, c.provider_cancellation_rate, c.no_show_rate, p_w_rating, p_w_reliability
             ),
-            c.price_cents, p_min_price_cents, p_w_distance, p_w_price, c.personal
+            c.price_cents, p_min_price_cents, p_w_distance, p_w_price, c.personal,
+            -- the quality prediction (37_quality.sql) from the provider's row, only
+            -- when weighted: no table read, inlined
+            case when p_w_quality > 0 then p_w_quality * internal.quality_risk(
+                p_quality_coefficients, c.provider_cancellations, c.no_shows, c.tested, p_starts_at, c.time_zone,
+                extract(epoch from p_starts_at - p_now)::double precision / 3600,
+                c.duration_minutes / 60.0::double precision
+            ) else 0 end
         ),
         c.rating_count,
         c.rating_avg,
@@ -348,6 +392,10 @@ as $$
                 s.max_days_ahead,
                 k.within_m,
                 0::double precision as personal,
+                s.duration_minutes,
+                p.provider_cancellations,
+                p.no_shows,
+                p.ended_bookings - p.other_cancellations as tested,
                 extensions.st_distance(p.location, p_point) as distance_m,
                 pg_catalog.tstzrange(
                     p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
@@ -414,6 +462,10 @@ as $$
                 s.max_days_ahead,
                 p_radius_km * 1000,
                 t.term,
+                s.duration_minutes,
+                p.provider_cancellations,
+                p.no_shows,
+                p.ended_bookings - p.other_cancellations,
                 extensions.st_distance(p.location, p_point),
                 pg_catalog.tstzrange(
                     p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
@@ -438,12 +490,15 @@ $$;
 comment on function internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
     double precision[], double precision[], double precision[], double precision[], timestamptz,
-    double precision, double precision, double precision, double precision, uuid[], double precision[]
+    double precision, double precision, double precision, double precision, uuid[], double precision[],
+    double precision, double precision[]
 ) is
 $$Scored (provider, service) offers in the search-key slabs (quality term range,
 price cap, distance) that may score p_threshold, and every offer of the
 customer's personal providers, before the free-slot check; with the facts the
-explanation is made of.$$;
+explanation is made of. p_w_quality > 0 subtracts p_w_quality times the quality
+prediction under p_quality_coefficients (never raises a score: the slabs'
+bounds stay exact).$$;
 
 -- find_offers, in named steps:
 --   1. internal.quote_cheapest_price   the cheapest offer within the radius (P's numerator)
@@ -715,6 +770,9 @@ as $$
 -- personal providers (p_customer_id) are read once too, and apart in each round.
 declare
     v_version app.ranking_versions;
+    v_quality_version integer;
+    v_quality_coefficients double precision[];
+    v_w_quality double precision;
     v_personal_ids uuid[] := '{}'::uuid[];
     v_personal_terms double precision[] := '{}'::double precision[];
     v_personal_u double precision[];
@@ -745,6 +803,12 @@ begin
     end if;
     -- the weights, and the customer's personal terms (wU * U)
     select * into v_version from app.ranking_versions as v where v.is_active;
+    -- the active quality version, read once: with w_quality > 0, K is in the
+    -- score and in each shown offer's explanation (0: both exactly as before)
+    select k.version, k.coefficients into v_quality_version, v_quality_coefficients
+    from app.quality_versions as k
+    where k.is_active;
+    v_w_quality := case when v_quality_coefficients is null then 0 else v_version.w_quality end;
     if p_customer_id is not null and v_version.w_personal > 0 then
         select
             coalesce(pg_catalog.array_agg(t.provider_id), '{}'),
@@ -777,7 +841,7 @@ begin
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
                 v_min_score, v_froms, v_tos, v_prices, v_withins, p_now,
                 v_version.w_distance, v_version.w_rating, v_version.w_price, v_version.w_reliability,
-                v_personal_ids, v_personal_terms
+                v_personal_ids, v_personal_terms, v_w_quality, v_quality_coefficients
             ) as c
             where c.score < v_above
             order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
@@ -808,7 +872,11 @@ begin
             explanation := internal.offer_explanation(
                 v_version, v_offer.distance_m, p_radius_km, v_offer.rating_count, v_offer.rating_avg,
                 v_offer.cancellation_rate, v_offer.no_show_rate, v_offer.price_cents, v_min_price,
-                v_personal_u[v_i], v_completed[v_i], v_stars[v_i], v_offer.score
+                v_personal_u[v_i], v_completed[v_i], v_stars[v_i], v_offer.score,
+                case when v_w_quality > 0 then
+                    internal.offer_quality_risk(v_quality_coefficients, v_offer.service_id, p_starts_at, p_now)
+                end,
+                v_quality_version
             );
             return next;
             if rank >= p_max_results then
@@ -889,7 +957,8 @@ comment on column api.my_quote_offers.cancel_fee_cents is 'Locked-in policy: fee
 comment on column api.my_quote_offers.ranking_version is 'The ranking version that ordered the quote (see api.quote).';
 comment on column api.my_quote_offers.explanation is
 $$Why the offer ranks where it does: {version, score, terms: {distance, rating, reliability, price,
-personal}}, each term with its feature, weight, contribution (they add up to the score) and facts.$$;
+personal[, quality]}}, each term with its feature, weight, contribution (they add up to the score) and
+facts; quality (when the version weighs it) also has its words in en and fr.$$;
 comment on column api.my_quote_offers.gst_cents is
 'GST on the price (5%, half up to the cent; 0 if the provider is not GST-registered), see api.set_tax_registration.';
 comment on column api.my_quote_offers.qst_cents is
@@ -1033,17 +1102,19 @@ provider (the best-scoring free service). The quote and its offers are stored
 (app.quotes, app.quote_items) with the price and cancellation policy in force,
 and expire after 15 minutes.
 
-Score = wD * D + wR * R + wP * P + wQ * Q + wU * U, rounded to 4 decimals,
+Score = wD * D + wR * R + wP * P + wQ * Q + wU * U - wK * K, rounded to 4 decimals,
 ties to the nearer, with the weights of the active ranking version
-(ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15; version 1 was 0.5 * D +
+(ranking_version; version 2: 0.5, 0.2, 0.2, 0.1, 0.15, wK 0; version 1 was 0.5 * D +
 0.3 * R + 0.2 * P): D = 1 - distance_m / (radius_km * 1000); R = (B - 1) / 4
 with the Bayesian rating B = (5 * 4.0 + n * avg) / (5 + n) (a prior of 5
 ratings at 4.0); P = the cheapest price among the category's active offers
 within radius_km / this price; Q = 1 - the provider's cancellation rate - its
 no-show rate (both shrunk towards 2%); U = the caller's own history with the
 provider, in [-1, 1] (completed bookings, its own latest review; 0 for a
-provider it never booked, and never seen by another customer). Each offer's
-explanation gives every term's contribution (docs/ranking.md).
+provider it never booked, and never seen by another customer); K = the quality
+model's probability that the provider cancels or does not show at this start
+(docs/quality.md). Each offer's explanation gives every term's contribution
+(docs/ranking.md).
 
 Errors (400 invalid_input, nothing stored): unknown category, lat outside
 [-90, 90], lng outside [-180, 180], starts_at missing or not in the future,

@@ -20,12 +20,13 @@ internal.service_slots(uuid, timestamptz, timestamptz, integer, timestamptz),
 api.available_slots(uuid, timestamptz, timestamptz, integer),
 internal.offer_score(
     double precision, double precision, double precision, integer, integer, double precision, double precision,
-    double precision
+    double precision, double precision
 ),
 internal.quote_candidates(integer, extensions.geography, timestamptz, double precision, timestamptz, uuid),
 internal.quote_candidates_near(
     integer, extensions.geography, timestamptz, double precision, double precision, integer, timestamptz,
-    double precision, double precision, double precision, double precision, uuid[], double precision[]
+    double precision, double precision, double precision, double precision, uuid[], double precision[],
+    double precision, double precision[]
 ),
 internal.search_box(
     double precision, double precision, double precision, double precision, double precision, double precision
@@ -33,7 +34,8 @@ internal.search_box(
 internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
     double precision[], double precision[], double precision[], double precision[], timestamptz,
-    double precision, double precision, double precision, double precision, uuid[], double precision[]
+    double precision, double precision, double precision, double precision, uuid[], double precision[],
+    double precision, double precision[]
 ),
 internal.find_offers(integer, extensions.geography, timestamptz, double precision, integer, timestamptz, uuid),
 internal.quote(text, double precision, double precision, timestamptz, double precision, integer),

@@ -7,6 +7,10 @@ revoke all on function
 internal.quality_feature_names(),
 internal.quality_features(integer, integer, integer, timestamptz, text, double precision, double precision),
 internal.quality_probability(double precision[], double precision[]),
+internal.quality_risk(
+    double precision[], integer, integer, integer, timestamptz, text, double precision, double precision
+),
+internal.offer_quality_risk(double precision[], uuid, timestamptz, timestamptz),
 internal.quality_prediction(uuid, timestamptz, double precision, timestamptz),
 internal.quality_training_rows(timestamptz, timestamptz),
 internal.quality_version_json(app.quality_versions),

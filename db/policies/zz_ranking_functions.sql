@@ -6,7 +6,7 @@ revoke all on function
 internal.personal_terms(uuid, integer),
 internal.offer_explanation(
     app.ranking_versions, double precision, double precision, integer, numeric, numeric, numeric,
-    integer, integer, double precision, integer, integer, double precision
+    integer, integer, double precision, integer, integer, double precision, double precision, integer
 ),
 internal.ranking_choice_sets(timestamptz, timestamptz),
 internal.add_ranking_version(jsonb, double precision[], jsonb, text),
