@@ -768,8 +768,12 @@ def test_revenue_reports_the_taxes_apart_reconciled_with_the_payments(
             return tax
         return (2 * tax * refunded + captured) // (2 * captured)
 
-    assert sum(r["gst_refunded_cents"] for r in rows) == sum(share(g, f, c) for g, _, f, c in shares)
-    assert sum(r["qst_refunded_cents"] for r in rows) == sum(share(q, f, c) for _, q, f, c in shares)
+    assert sum(r["gst_refunded_cents"] for r in rows) == sum(
+        share(g, f, c) for g, _, f, c in shares
+    )
+    assert sum(r["qst_refunded_cents"] for r in rows) == sum(
+        share(q, f, c) for _, q, f, c in shares
+    )
 
 
 def test_two_providers_booking_the_same_hour_share_no_rollup_row(

@@ -241,7 +241,9 @@ def test_provider_cancellations_are_null_where_midnight_is_not_a_whole_utc_hour(
     db: psycopg.Connection[Any],
 ) -> None:
     shop = bk.open_shop(db)
-    db.execute("update app.providers set time_zone = 'Asia/Kolkata' where id = %s", (shop.provider_id,))
+    db.execute(
+        "update app.providers set time_zone = 'Asia/Kolkata' where id = %s", (shop.provider_id,)
+    )
     [row] = performance(db, "provider", shop.owner_id, "2026-06-01", "2026-06-30")
     assert row["provider_cancelled"] is None and row["provider_cancellation_rate"] is None
     db.execute("update app.providers set time_zone = 'UTC' where id = %s", (shop.provider_id,))
