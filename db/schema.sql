@@ -5972,9 +5972,13 @@ COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts 
 --
 
 CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric, p_after_id uuid, p_page_size integer) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, provider_cancelled bigint, provider_cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
+#variable_conflict use_column
+begin
+    return query
     with p as (
         select
             p.id, p.business_name, p.time_zone, p.lat, p.lng,
@@ -6123,7 +6127,8 @@ CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, 
             pg_catalog.date_trunc('hour', p.from_ts, 'UTC') = p.from_ts
             and pg_catalog.date_trunc('hour', p.to_ts, 'UTC') = p.to_ts as aligned
     ) as a
-    order by p.id
+    order by p.id;
+end
 $$;
 
 

@@ -129,10 +129,16 @@ returns table (
     refunded_cents bigint,
     net_cents bigint
 )
-language sql
+language plpgsql
 stable
 set search_path = ''
+-- planned with this call's values (the page size, the dates): a SQL function's generic plan
+-- guessed a thousand days and rows everywhere and read a page of 100 providers in ~900 ms
+set plan_cache_mode = force_custom_plan
 as $$
+#variable_conflict use_column
+begin
+    return query
     with p as (
         select
             p.id, p.business_name, p.time_zone, p.lat, p.lng,
@@ -281,7 +287,8 @@ as $$
             pg_catalog.date_trunc('hour', p.from_ts, 'UTC') = p.from_ts
             and pg_catalog.date_trunc('hour', p.to_ts, 'UTC') = p.to_ts as aligned
     ) as a
-    order by p.id
+    order by p.id;
+end
 $$;
 comment on function internal.analytics_performance(uuid, date, date, numeric, uuid, integer) is
 'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables '
