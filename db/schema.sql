@@ -498,16 +498,18 @@ Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any
 
 
 --
--- Name: analytics_performance(date, date, uuid, numeric); Type: FUNCTION; Schema: api; Owner: -
+-- Name: analytics_performance(date, date, uuid, numeric, uuid, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_performance("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, provider_id uuid DEFAULT NULL::uuid, cell_deg numeric DEFAULT 0.02) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
+CREATE FUNCTION api.analytics_performance("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, provider_id uuid DEFAULT NULL::uuid, cell_deg numeric DEFAULT 0.02, after_id uuid DEFAULT NULL::uuid, page_size integer DEFAULT 100) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, provider_cancelled bigint, provider_cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
     select internal.require(analytics_performance."from", 'from', 'a date, YYYY-MM-DD');
     select internal.require(analytics_performance."to", 'to', 'a date, YYYY-MM-DD');
     select internal.analytics_cell(analytics_performance.cell_deg);
+    select internal.fail('invalid_input', 'page_size must be from 1 to 1000')
+    where analytics_performance.page_size is null or analytics_performance.page_size not between 1 and 1000;
     -- the range checked in a statement of its own: in the query below, a join order that reads an
     -- empty side first would never call it
     select
@@ -524,31 +526,35 @@ CREATE FUNCTION api.analytics_performance("from" date DEFAULT NULL::date, "to" d
     select x.*
     from subject, w,
     lateral internal.analytics_performance(subject.id, analytics_performance."from", analytics_performance."to",
-        analytics_performance.cell_deg) as x
+        analytics_performance.cell_deg, analytics_performance.after_id, analytics_performance.page_size) as x
 $$;
 
 
 --
--- Name: FUNCTION analytics_performance("from" date, "to" date, provider_id uuid, cell_deg numeric); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION analytics_performance("from" date, "to" date, provider_id uuid, cell_deg numeric, after_id uuid, page_size integer); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.analytics_performance("from" date, "to" date, provider_id uuid, cell_deg numeric) IS 'Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
+COMMENT ON FUNCTION api.analytics_performance("from" date, "to" date, provider_id uuid, cell_deg numeric, after_id uuid, page_size integer) IS 'Provider performance over local days: utilisation, cancellation and no-show rates, repeat customers, rating trend.
 
 Inputs: from and to (local dates in each provider''s own zone, both included; at most 366 days for one
 provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
-or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02),
+page_size (1 to 1000, default 100) and after_id (paging: rows come in provider_id order; the next page
+passes the last row''s provider_id as after_id; a page shorter than page_size is the last).
 One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
 offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
 them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
 (booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
 completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
-neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+neither holds nor expired), provider_cancelled and provider_cancellation_rate (the cancellations the
+provider made, over the same denominator; from the hourly rollups, so null for a zone whose midnights
+are not whole UTC hours, such as Asia/Kolkata), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
 confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
 twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
 written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
 before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
 Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider''s id, or a
+Errors: 400 invalid_input naming from, to, cell_deg or page_size; 403 forbidden (another provider''s id, or a
 customer); 404 not_found (no such provider, or no provider profile).';
 
 
@@ -690,7 +696,7 @@ customer); 404 not_found (no such provider, or no provider profile).';
 -- Name: analytics_revenue(date, date, text, text, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint, service_cents bigint)
+CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint, service_cents bigint, gst_refunded_cents bigint, qst_refunded_cents bigint)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -706,15 +712,28 @@ CREATE FUNCTION api.analytics_revenue("from" date DEFAULT NULL::date, "to" date 
             (select p.time_zone from app.providers as p, subject where p.id = subject.id),
             'UTC'
         ) as tz
+    ),
+    w as (
+        select w.*, subject.id
+        from subject, zone,
+        lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
+            analytics_revenue.group_by) as w
+    ),
+    s as (
+        select s.* from w, lateral internal.analytics_series(w.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+    ),
+    -- once for the range, not once per row
+    t as (
+        select t.* from w, lateral internal.analytics_refund_taxes(w.id, w.from_ts, w.to_ts, w.tz, w.grain) as t
     )
     select
         s.bucket_start, s.bucket_end, s.bucket_local, s.category, s.currency, s.bookings, s.booked_cents,
         s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents,
-        s.gst_cents, s.qst_cents, s.captured_cents - s.gst_cents - s.qst_cents
-    from subject, zone,
-    lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
-        analytics_revenue.group_by) as w,
-    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+        s.gst_cents, s.qst_cents, s.captured_cents - s.gst_cents - s.qst_cents,
+        coalesce(t.gst_refunded_cents, 0), coalesce(t.qst_refunded_cents, 0)
+    from s
+    left join t on s.bucket_start = t.bucket_start and s.category = t.category and s.currency = t.currency
+    order by s.bucket_start, s.category, s.currency
 $$;
 
 
@@ -731,7 +750,9 @@ Money is counted in the bucket where the booking''s appointment starts: captured
 captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
 net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
 the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
-as on the receipt), and service_cents = captured - gst - qst (the service''s own revenue).
+as on the receipt), and service_cents = captured - gst - qst (the service''s own revenue); the taxes given back
+by the refunds that succeeded: gst_refunded_cents and qst_refunded_cents (per booking, the tax of its
+first charge x refunded / captured, half up: as on the provider''s statement, internal.refund_tax_cents).
 Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider''s id, or a
 customer); 404 not_found (no such provider, or no provider profile).';
@@ -5961,13 +5982,17 @@ COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts 
 
 
 --
--- Name: analytics_performance(uuid, date, date, numeric); Type: FUNCTION; Schema: internal; Owner: -
+-- Name: analytics_performance(uuid, date, date, numeric, uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
-    LANGUAGE sql STABLE
+CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric, p_after_id uuid, p_page_size integer) RETURNS TABLE(provider_id uuid, business_name text, time_zone text, area text, offered_minutes bigint, booked_minutes bigint, utilisation numeric, bookings bigint, completed bigint, no_show bigint, cancelled bigint, cancellation_rate numeric, provider_cancelled bigint, provider_cancellation_rate numeric, no_show_rate numeric, customers bigint, repeat_customers bigint, repeat_customer_share numeric, reviews bigint, rating_avg numeric, previous_reviews bigint, previous_rating_avg numeric, rating_change numeric, captured_cents bigint, refunded_cents bigint, net_cents bigint)
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
+#variable_conflict use_column
+begin
+    return query
     with p as (
         select
             p.id, p.business_name, p.time_zone, p.lat, p.lng,
@@ -5975,7 +6000,9 @@ CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, 
             (p_to + 1)::timestamp at time zone p.time_zone as to_ts,
             (p_from - (p_to - p_from + 1))::timestamp at time zone p.time_zone as previous_ts
         from app.providers as p
-        where p_provider_id is null or p.id = p_provider_id
+        where (p_provider_id is null or p.id = p_provider_id) and (p_after_id is null or p.id > p_after_id)
+        order by p.id
+        limit p_page_size
     ),
     -- weekly hours on each local day of the range, as instants in the provider's zone
     hours as (
@@ -6052,6 +6079,16 @@ CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, 
         ) as c
         group by c.pid
     ),
+    -- cancelled by the provider: the rollups hold it (the bookings' cancelled_by_role is not
+    -- the provider role's to read), per UTC hour, so only for a zone whose local midnights
+    -- are whole UTC hours on both edges of the range; null otherwise
+    provider_cancels as (
+        select p.id, pg_catalog.sum(h.cancelled_by_provider)::bigint as cancelled
+        from p
+        inner join app.analytics_provider_hours as h
+            on h.provider_id = p.id and h.hour >= p.from_ts and h.hour < p.to_ts and h.status = 'cancelled'
+        group by p.id
+    ),
     ratings as (
         select
             p.id,
@@ -6084,6 +6121,8 @@ CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, 
         pg_catalog.round(m.booked::numeric / nullif(m.offered, 0), 4),
         coalesce(c.bookings, 0), coalesce(c.completed, 0), coalesce(c.no_show, 0), coalesce(c.cancelled, 0),
         pg_catalog.round(c.cancelled::numeric / nullif(c.kept_or_cancelled, 0), 4),
+        case when a.aligned then coalesce(pc.cancelled, 0) end,
+        case when a.aligned then pg_catalog.round(coalesce(pc.cancelled, 0)::numeric / nullif(c.kept_or_cancelled, 0), 4) end,
         pg_catalog.round(c.no_show::numeric / nullif(c.completed + c.no_show, 0), 4),
         coalesce(u.customers, 0), coalesce(u.repeat_customers, 0),
         pg_catalog.round(u.repeat_customers::numeric / nullif(u.customers, 0), 4),
@@ -6096,15 +6135,22 @@ CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, 
     left join counts as c on p.id = c.id
     left join customers as u on p.id = u.id
     left join ratings as r on p.id = r.id
-    order by p.id
+    left join provider_cancels as pc on p.id = pc.id
+    cross join lateral (
+        select
+            pg_catalog.date_trunc('hour', p.from_ts, 'UTC') = p.from_ts
+            and pg_catalog.date_trunc('hour', p.to_ts, 'UTC') = p.to_ts as aligned
+    ) as a
+    order by p.id;
+end
 $$;
 
 
 --
--- Name: FUNCTION analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric, p_after_id uuid, p_page_size integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric) IS 'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables under the caller''s row-level security.';
+COMMENT ON FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric, p_after_id uuid, p_page_size integer) IS 'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables (provider-caused cancellations from the rollups) under the caller''s row-level security; a page of providers in id order after p_after_id.';
 
 
 --
@@ -6317,6 +6363,63 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) IS 'Recompute one booking''s analytics contribution from the base tables and move the difference into the rollups. Definer: called from triggers of writes by any role, and the rollups are written by nobody else.';
+
+
+--
+-- Name: analytics_refund_taxes(uuid, timestamp with time zone, timestamp with time zone, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_refund_taxes(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(bucket_start timestamp with time zone, category text, currency text, gst_refunded_cents bigint, qst_refunded_cents bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    with subject as (
+        select internal.analytics_subject(p_provider_id, false) as id
+    ),
+    refunded as (
+        select r.booking_id, pg_catalog.sum(r.amount_cents) as refunded
+        from app.refunds as r
+        where r.status = 'succeeded'
+        group by r.booking_id
+    ),
+    shares as (
+        select
+            case
+                when p_grain = 'hour' then pg_catalog.date_trunc('hour', pg_catalog.lower(b.during), 'UTC')
+                else pg_catalog.date_trunc(p_grain, pg_catalog.lower(b.during) at time zone p_tz) at time zone p_tz
+            end as bucket_start,
+            s.category_id, b.currency,
+            internal.refund_tax_cents(
+                case when b.deposit_cents > 0 then internal.tax_cents(b.deposit_cents, b.gst_rate) else b.gst_cents end,
+                f.refunded, y.captured
+            ) as gst,
+            internal.refund_tax_cents(
+                case when b.deposit_cents > 0 then internal.tax_cents(b.deposit_cents, b.qst_rate) else b.qst_cents end,
+                f.refunded, y.captured
+            ) as qst
+        from subject, refunded as f
+        inner join app.bookings as b on f.booking_id = b.id
+        inner join app.services as s on b.service_id = s.id
+        cross join lateral (
+            select coalesce(pg_catalog.sum(y.captured_cents), 0)::integer as captured
+            from app.payments as y where y.booking_id = b.id
+        ) as y
+        where
+            pg_catalog.lower(b.during) >= p_from_ts and pg_catalog.lower(b.during) < p_to_ts
+            and (subject.id is null or b.provider_id = subject.id)
+    )
+    select x.bucket_start, k.slug, x.currency, pg_catalog.sum(x.gst)::bigint, pg_catalog.sum(x.qst)::bigint
+    from shares as x
+    inner join app.service_categories as k on x.category_id = k.id
+    group by x.bucket_start, k.slug, x.currency
+$$;
+
+
+--
+-- Name: FUNCTION analytics_refund_taxes(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_refund_taxes(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) IS 'The GST and QST share of the succeeded refunds of the bookings starting in [from_ts, to_ts) (the caller''s subject: a provider''s own, or for ops the one given or every provider), per bucket, category and currency, as on the provider''s statement. Definer: it reads the bookings'' tax snapshot; returns only sums.';
 
 
 --
@@ -12583,6 +12686,8 @@ CREATE FUNCTION internal.openapi_optional_arguments() RETURNS TABLE(function_nam
         ('analytics_bookings', 'status'),
         ('analytics_bookings', 'tz'),
         ('analytics_funnel', 'category'),
+        ('analytics_performance', 'after_id'),
+        ('analytics_performance', 'provider_id'),
         ('analytics_provider', 'provider_id'),
         ('analytics_provider', 'tz'),
         ('analytics_revenue', 'provider_id'),

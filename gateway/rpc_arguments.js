@@ -7,7 +7,7 @@ export default {
     "analytics_cohorts": ["from", "to", "tz", "weeks"],
     "analytics_funnel": ["category", "from", "to", "tz"],
     "analytics_overview": ["from", "group_by", "to", "tz"],
-    "analytics_performance": ["cell_deg", "from", "provider_id", "to"],
+    "analytics_performance": ["after_id", "cell_deg", "from", "page_size", "provider_id", "to"],
     "analytics_provider": ["from", "group_by", "provider_id", "to", "tz"],
     "analytics_refunds": ["from", "group_by", "provider_id", "to", "tz"],
     "analytics_revenue": ["from", "group_by", "provider_id", "to", "tz"],

@@ -7,7 +7,7 @@ overview, revenue and a provider's own figures on every bigger one (``... at N p
 - **dashboards**: GET /rpc/analytics_overview, analytics_revenue (ops, every provider),
   analytics_provider (the provider with the most bookings, its own figures and
   percentiles), analytics_funnel and analytics_cohorts (ops), analytics_performance (the
-  provider's own, and ops' every provider), analytics_areas, analytics_refunds and
+  provider's own, and ops' first page of 100 providers), analytics_areas, analytics_refunds and
   analytics_today (ops and the provider), over the next 31 days
   (the funnel and the cohorts: the last 31 days), closed loop with each role's
   token. Target p99 < 50 ms.
@@ -115,7 +115,8 @@ class Analytics:
                     ("analytics_funnel", ops_token, {**behind, "tz": "America/Toronto"}),
                     ("analytics_cohorts", ops_token, {**behind, "tz": "America/Toronto"}),
                     ("analytics_performance", provider_token, ahead),
-                    ("analytics_performance", ops_token, ahead),  # every provider, 31 days
+                    # ops: the first page of providers (page_size 100, the default), 31 days
+                    ("analytics_performance", ops_token, ahead),
                     ("analytics_areas", ops_token, {**ahead, "tz": "America/Toronto"}),
                     ("analytics_refunds", ops_token, {**ahead, "tz": "America/Toronto"}),
                     ("analytics_today", ops_token, {"tz": "America/Toronto"}),

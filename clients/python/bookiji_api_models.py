@@ -1487,6 +1487,8 @@ class RpcAnalyticsPerformanceGetResponseItem(BaseModel):
     offered_minutes: int | None = None
     previous_rating_avg: float | None = None
     previous_reviews: int | None = None
+    provider_cancellation_rate: float | None = None
+    provider_cancelled: int | None = None
     provider_id: UUID | None = None
     rating_avg: float | None = None
     rating_change: float | None = None
@@ -1508,9 +1510,11 @@ class RpcAnalyticsPerformancePostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
+    after_id: UUID | None = None
     cell_deg: float | None = 0.02
     from_: Annotated[date, Field(alias='from')]
-    provider_id: UUID
+    page_size: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = 100
+    provider_id: UUID | None = None
     to: date
 
 
@@ -1530,6 +1534,8 @@ class RpcAnalyticsPerformancePostResponseItem(BaseModel):
     offered_minutes: int | None = None
     previous_rating_avg: float | None = None
     previous_reviews: int | None = None
+    provider_cancellation_rate: float | None = None
+    provider_cancelled: int | None = None
     provider_id: UUID | None = None
     rating_avg: float | None = None
     rating_change: float | None = None
@@ -1696,9 +1702,11 @@ class RpcAnalyticsRevenueGetResponseItem(BaseModel):
     currency: str | None = None
     fees_kept_cents: int | None = None
     gst_cents: int | None = None
+    gst_refunded_cents: int | None = None
     net_cents: int | None = None
     outstanding_cents: int | None = None
     qst_cents: int | None = None
+    qst_refunded_cents: int | None = None
     refunded_cents: int | None = None
     service_cents: int | None = None
 
@@ -1731,9 +1739,11 @@ class RpcAnalyticsRevenuePostResponseItem(BaseModel):
     currency: str | None = None
     fees_kept_cents: int | None = None
     gst_cents: int | None = None
+    gst_refunded_cents: int | None = None
     net_cents: int | None = None
     outstanding_cents: int | None = None
     qst_cents: int | None = None
+    qst_refunded_cents: int | None = None
     refunded_cents: int | None = None
     service_cents: int | None = None
 

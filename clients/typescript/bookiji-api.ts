@@ -608,19 +608,23 @@ export interface paths {
          *
          *     Inputs: from and to (local dates in each provider's own zone, both included; at most 366 days for one
          *     provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
-         *     or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+         *     or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02),
+         *     page_size (1 to 1000, default 100) and after_id (paging: rows come in provider_id order; the next page
+         *     passes the last row's provider_id as after_id; a page shorter than page_size is the last).
          *     One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
          *     offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
          *     them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
          *     (booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
          *     completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
-         *     neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+         *     neither holds nor expired), provider_cancelled and provider_cancellation_rate (the cancellations the
+         *     provider made, over the same denominator; from the hourly rollups, so null for a zone whose midnights
+         *     are not whole UTC hours, such as Asia/Kolkata), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
          *     confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
          *     twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
          *     written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
          *     before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
          *     Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-         *     Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider's id, or a
+         *     Errors: 400 invalid_input naming from, to, cell_deg or page_size; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
          */
         get: operations["analytics_performance"];
@@ -631,19 +635,23 @@ export interface paths {
          *
          *     Inputs: from and to (local dates in each provider's own zone, both included; at most 366 days for one
          *     provider, 31 across every provider), provider_id (a provider: omit it or give its own; ops: one provider,
-         *     or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02).
+         *     or omit it for every provider), cell_deg (the grid cell of area, in degrees, 0.005 to 1; default 0.02),
+         *     page_size (1 to 1000, default 100) and after_id (paging: rows come in provider_id order; the next page
+         *     passes the last row's provider_id as after_id; a page shorter than page_size is the last).
          *     One row per provider: area (the grid cell of its location, "lat,lng" of the south-west corner),
          *     offered_minutes (weekly hours on each day of the range minus time off), booked_minutes (the part of
          *     them its confirmed, completed and no-show bookings starting in the range occupy), utilisation
          *     (booked / offered, 0-1; null with nothing offered), bookings starting in the range (every status),
          *     completed, no_show, cancelled, cancellation_rate (cancelled / bookings that are
-         *     neither holds nor expired), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
+         *     neither holds nor expired), provider_cancelled and provider_cancellation_rate (the cancellations the
+         *     provider made, over the same denominator; from the hourly rollups, so null for a zone whose midnights
+         *     are not whole UTC hours, such as Asia/Kolkata), no_show_rate (no_show / (completed + no_show)), customers (distinct, with a
          *     confirmed, completed or no-show booking in the range), repeat_customers (those who booked it at least
          *     twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
          *     written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
          *     before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
          *     Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
-         *     Errors: 400 invalid_input naming from, to or cell_deg; 403 forbidden (another provider's id, or a
+         *     Errors: 400 invalid_input naming from, to, cell_deg or page_size; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
          */
         post: operations["analytics_performance_post"];
@@ -765,7 +773,9 @@ export interface paths {
          *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
          *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
          *     the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
-         *     as on the receipt), and service_cents = captured - gst - qst (the service's own revenue).
+         *     as on the receipt), and service_cents = captured - gst - qst (the service's own revenue); the taxes given back
+         *     by the refunds that succeeded: gst_refunded_cents and qst_refunded_cents (per booking, the tax of its
+         *     first charge x refunded / captured, half up: as on the provider's statement, internal.refund_tax_cents).
          *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
@@ -783,7 +793,9 @@ export interface paths {
          *     captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
          *     net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
          *     the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
-         *     as on the receipt), and service_cents = captured - gst - qst (the service's own revenue).
+         *     as on the receipt), and service_cents = captured - gst - qst (the service's own revenue); the taxes given back
+         *     by the refunds that succeeded: gst_refunded_cents and qst_refunded_cents (per booking, the tax of its
+         *     first charge x refunded / captured, half up: as on the provider's statement, internal.refund_tax_cents).
          *     Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
@@ -8145,8 +8157,10 @@ export interface operations {
             query: {
                 from: string;
                 to: string;
-                provider_id: string;
+                provider_id?: string;
                 cell_deg?: number;
+                after_id?: string;
+                page_size?: number;
             };
             header?: never;
             path?: never;
@@ -8186,6 +8200,9 @@ export interface operations {
                         previous_rating_avg?: number | null;
                         /** Format: int64 */
                         previous_reviews?: number | null;
+                        provider_cancellation_rate?: number | null;
+                        /** Format: int64 */
+                        provider_cancelled?: number | null;
                         /** Format: uuid */
                         provider_id?: string | null;
                         rating_avg?: number | null;
@@ -8286,12 +8303,19 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** Format: uuid */
+                    after_id?: string;
                     /** @default 0.02 */
                     cell_deg?: number;
                     /** Format: date */
                     from: string;
+                    /**
+                     * Format: int32
+                     * @default 100
+                     */
+                    page_size?: number;
                     /** Format: uuid */
-                    provider_id: string;
+                    provider_id?: string;
                     /** Format: date */
                     to: string;
                 };
@@ -8330,6 +8354,9 @@ export interface operations {
                         previous_rating_avg?: number | null;
                         /** Format: int64 */
                         previous_reviews?: number | null;
+                        provider_cancellation_rate?: number | null;
+                        /** Format: int64 */
+                        provider_cancelled?: number | null;
                         /** Format: uuid */
                         provider_id?: string | null;
                         rating_avg?: number | null;
@@ -9008,11 +9035,15 @@ export interface operations {
                         /** Format: int64 */
                         gst_cents?: number | null;
                         /** Format: int64 */
+                        gst_refunded_cents?: number | null;
+                        /** Format: int64 */
                         net_cents?: number | null;
                         /** Format: int64 */
                         outstanding_cents?: number | null;
                         /** Format: int64 */
                         qst_cents?: number | null;
+                        /** Format: int64 */
+                        qst_refunded_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                         /** Format: int64 */
@@ -9142,11 +9173,15 @@ export interface operations {
                         /** Format: int64 */
                         gst_cents?: number | null;
                         /** Format: int64 */
+                        gst_refunded_cents?: number | null;
+                        /** Format: int64 */
                         net_cents?: number | null;
                         /** Format: int64 */
                         outstanding_cents?: number | null;
                         /** Format: int64 */
                         qst_cents?: number | null;
+                        /** Format: int64 */
+                        qst_refunded_cents?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                         /** Format: int64 */

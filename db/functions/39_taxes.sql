@@ -207,6 +207,25 @@ $$;
 comment on function internal.booking_first_charge_cents(uuid) is
 'The amount (taxes included) of a booking''s first payment: what its PaymentIntent asks for.';
 
+create or replace function internal.refund_tax_cents(p_tax_cents integer, p_refunded_cents bigint, p_charged_cents integer)
+returns integer
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    -- the tax share of what was refunded: tax x refunded / charged, half up to the cent, on
+    -- the booking's refunds added up (each refund's share is the difference the refund makes),
+    -- so a full refund gives all the tax back and the shares add up exactly
+    select case
+        when p_charged_cents <= 0 or p_refunded_cents <= 0 then 0
+        when p_refunded_cents >= p_charged_cents then p_tax_cents
+        else ((2 * p_tax_cents::bigint * p_refunded_cents + p_charged_cents) / (2 * p_charged_cents::bigint))::integer
+    end
+$$;
+comment on function internal.refund_tax_cents(integer, bigint, integer) is
+'A tax''s share of a charge''s refunds: tax x refunded / charged rounded half up (all of it once fully refunded).';
+
 -- --- a provider's registration --------------------------------------------------------
 
 create or replace function internal.tax_registration_json(p_provider_id uuid)

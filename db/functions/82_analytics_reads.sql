@@ -11,6 +11,7 @@
 --                                 only ranks)
 --   api.analytics_overview        ops: every provider, per category
 --   api.analytics_revenue         ops (all or one provider) and providers (their own)
+--   internal.analytics_refund_taxes  the GST/QST share of succeeded refunds, per bucket (read time)
 --   api.analytics_provider        a provider's own figures and anonymised percentiles
 --
 --   internal.analytics_ops_rows   across providers: a bucket's figures from whole UTC days
@@ -622,6 +623,68 @@ hours of rollups kept across providers (docs/analytics.md).
 Definitions: docs/analytics.md. Accept: text/csv gives CSV.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.$$;
 
+-- The GST and QST share of the refunds that succeeded, per bucket, category and currency,
+-- as the provider's statement computes it (internal.refund_tax_cents): per booking, the tax of
+-- its first charge x its refunds / what its payments captured, half up. Not a sum the rollups
+-- can hold (the share of a booking's refunds added up is not the sum of each refund's share):
+-- read here from the bookings of the range that have a succeeded refund. Definer: the
+-- bookings' tax snapshot is no API role's to read; the caller's subject is checked again
+-- here (internal.analytics_subject: a provider its own, ops any or every provider), and
+-- only sums per bucket come out.
+create or replace function internal.analytics_refund_taxes(
+    p_provider_id uuid, p_from_ts timestamptz, p_to_ts timestamptz, p_tz text, p_grain text
+)
+returns table (bucket_start timestamptz, category text, currency text, gst_refunded_cents bigint, qst_refunded_cents bigint)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    with subject as (
+        select internal.analytics_subject(p_provider_id, false) as id
+    ),
+    refunded as (
+        select r.booking_id, pg_catalog.sum(r.amount_cents) as refunded
+        from app.refunds as r
+        where r.status = 'succeeded'
+        group by r.booking_id
+    ),
+    shares as (
+        select
+            case
+                when p_grain = 'hour' then pg_catalog.date_trunc('hour', pg_catalog.lower(b.during), 'UTC')
+                else pg_catalog.date_trunc(p_grain, pg_catalog.lower(b.during) at time zone p_tz) at time zone p_tz
+            end as bucket_start,
+            s.category_id, b.currency,
+            internal.refund_tax_cents(
+                case when b.deposit_cents > 0 then internal.tax_cents(b.deposit_cents, b.gst_rate) else b.gst_cents end,
+                f.refunded, y.captured
+            ) as gst,
+            internal.refund_tax_cents(
+                case when b.deposit_cents > 0 then internal.tax_cents(b.deposit_cents, b.qst_rate) else b.qst_cents end,
+                f.refunded, y.captured
+            ) as qst
+        from subject, refunded as f
+        inner join app.bookings as b on f.booking_id = b.id
+        inner join app.services as s on b.service_id = s.id
+        cross join lateral (
+            select coalesce(pg_catalog.sum(y.captured_cents), 0)::integer as captured
+            from app.payments as y where y.booking_id = b.id
+        ) as y
+        where
+            pg_catalog.lower(b.during) >= p_from_ts and pg_catalog.lower(b.during) < p_to_ts
+            and (subject.id is null or b.provider_id = subject.id)
+    )
+    select x.bucket_start, k.slug, x.currency, pg_catalog.sum(x.gst)::bigint, pg_catalog.sum(x.qst)::bigint
+    from shares as x
+    inner join app.service_categories as k on x.category_id = k.id
+    group by x.bucket_start, k.slug, x.currency
+$$;
+comment on function internal.analytics_refund_taxes(uuid, timestamptz, timestamptz, text, text) is
+'The GST and QST share of the succeeded refunds of the bookings starting in [from_ts, to_ts) (the caller''s subject: '
+'a provider''s own, or for ops the one given or every provider), per bucket, category and currency, as on the '
+'provider''s statement. Definer: it reads the bookings'' tax snapshot; returns only sums.';
+
 create or replace function api.analytics_revenue(
     "from" date default null,
     "to" date default null,
@@ -644,7 +707,9 @@ returns table (
     outstanding_cents bigint,
     gst_cents bigint,
     qst_cents bigint,
-    service_cents bigint
+    service_cents bigint,
+    gst_refunded_cents bigint,
+    qst_refunded_cents bigint
 )
 language sql
 stable
@@ -662,15 +727,28 @@ as $$
             (select p.time_zone from app.providers as p, subject where p.id = subject.id),
             'UTC'
         ) as tz
+    ),
+    w as (
+        select w.*, subject.id
+        from subject, zone,
+        lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
+            analytics_revenue.group_by) as w
+    ),
+    s as (
+        select s.* from w, lateral internal.analytics_series(w.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+    ),
+    -- once for the range, not once per row
+    t as (
+        select t.* from w, lateral internal.analytics_refund_taxes(w.id, w.from_ts, w.to_ts, w.tz, w.grain) as t
     )
     select
         s.bucket_start, s.bucket_end, s.bucket_local, s.category, s.currency, s.bookings, s.booked_cents,
         s.captured_cents, s.refunded_cents, s.fees_kept_cents, s.net_cents, s.outstanding_cents,
-        s.gst_cents, s.qst_cents, s.captured_cents - s.gst_cents - s.qst_cents
-    from subject, zone,
-    lateral internal.analytics_window(analytics_revenue."from", analytics_revenue."to", zone.tz,
-        analytics_revenue.group_by) as w,
-    lateral internal.analytics_series(subject.id, w.from_ts, w.to_ts, w.tz, w.grain) as s
+        s.gst_cents, s.qst_cents, s.captured_cents - s.gst_cents - s.qst_cents,
+        coalesce(t.gst_refunded_cents, 0), coalesce(t.qst_refunded_cents, 0)
+    from s
+    left join t on s.bucket_start = t.bucket_start and s.category = t.category and s.currency = t.currency
+    order by s.bucket_start, s.category, s.currency
 $$;
 comment on function api.analytics_revenue(date, date, text, text, uuid) is
 $$Money per bucket, category and currency (ops: every provider or the one given; a provider: its own).
@@ -682,7 +760,9 @@ Money is counted in the bucket where the booking's appointment starts: captured_
 captured), refunded_cents (refunds that succeeded), fees_kept_cents (cancellation fees kept),
 net_cents = captured - refunded, outstanding_cents (payments still pending), booked_cents (list prices);
 the taxes collected inside captured_cents, apart: gst_cents and qst_cents (the taxes of each charge that succeeded,
-as on the receipt), and service_cents = captured - gst - qst (the service's own revenue).
+as on the receipt), and service_cents = captured - gst - qst (the service's own revenue); the taxes given back
+by the refunds that succeeded: gst_refunded_cents and qst_refunded_cents (per booking, the tax of its
+first charge x refunded / captured, half up: as on the provider's statement, internal.refund_tax_cents).
 Integer cents, one currency per row. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden (another provider's id, or a
 customer); 404 not_found (no such provider, or no provider profile).$$;

@@ -125,24 +125,7 @@ create trigger _500_receipt after update of status on app.bookings
 for each row when (old.status = 'pending_payment' and new.status = 'confirmed')
 execute function internal.bookings_receipt();
 
-create or replace function internal.refund_tax_cents(p_tax_cents integer, p_refunded_cents bigint, p_charged_cents integer)
-returns integer
-language sql
-immutable
-parallel safe
-set search_path = ''
-as $$
-    -- the tax share of what was refunded: tax x refunded / charged, half up to the cent, on
-    -- the booking's refunds added up (each refund's share is the difference the refund makes),
-    -- so a full refund gives all the tax back and the shares add up exactly
-    select case
-        when p_charged_cents <= 0 or p_refunded_cents <= 0 then 0
-        when p_refunded_cents >= p_charged_cents then p_tax_cents
-        else ((2 * p_tax_cents::bigint * p_refunded_cents + p_charged_cents) / (2 * p_charged_cents::bigint))::integer
-    end
-$$;
-comment on function internal.refund_tax_cents(integer, bigint, integer) is
-'A tax''s share of a charge''s refunds: tax x refunded / charged rounded half up (all of it once fully refunded).';
+-- internal.refund_tax_cents (a refund's tax share) lives in 39_taxes.sql: analytics_revenue uses it too
 
 create or replace function internal.provider_statement(p_from date, p_to date)
 returns jsonb

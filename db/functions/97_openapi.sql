@@ -48,6 +48,8 @@ as $$
         ('analytics_bookings', 'status'),
         ('analytics_bookings', 'tz'),
         ('analytics_funnel', 'category'),
+        ('analytics_performance', 'after_id'),
+        ('analytics_performance', 'provider_id'),
         ('analytics_provider', 'provider_id'),
         ('analytics_provider', 'tz'),
         ('analytics_revenue', 'provider_id'),

@@ -8,7 +8,7 @@ import random
 import threading
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -748,6 +748,35 @@ def test_revenue_reports_the_taxes_apart_reconciled_with_the_payments(
     same(
         recount(bookings, lambda t: t.astimezone(UTC).date().replace(day=1), taxed.provider_id),
         reported(mine, lambda r: r["bucket_local"].date()),
+    )
+    # the refunds' tax share, recounted booking by booking: the first charge's tax x the
+    # succeeded refunds / what the payments captured, half up (all of it once fully refunded)
+    shares = db.execute(
+        """
+        select c.gst_cents, c.qst_cents, f.refunded,
+               (select coalesce(sum(y.captured_cents), 0) from app.payments y where y.booking_id = b.id)
+        from (select booking_id, sum(amount_cents) as refunded from app.refunds
+              where status = 'succeeded' group by booking_id) f
+        join app.bookings b on b.id = f.booking_id
+        cross join internal.booking_first_charge(b) c
+        where lower(b.during) >= %s and lower(b.during) < %s
+        """,
+        (datetime.combine(first, time(), UTC), datetime.combine(last + timedelta(1), time(), UTC)),
+    ).fetchall()
+    assert shares, "the run refunded nothing"
+
+    def share(tax: int, refunded: int, captured: int) -> int:
+        if captured <= 0 or refunded <= 0:
+            return 0
+        if refunded >= captured:
+            return tax
+        return (2 * tax * refunded + captured) // (2 * captured)
+
+    assert sum(r["gst_refunded_cents"] for r in rows) == sum(
+        share(g, f, c) for g, _, f, c in shares
+    )
+    assert sum(r["qst_refunded_cents"] for r in rows) == sum(
+        share(q, f, c) for _, q, f, c in shares
     )
 
 

@@ -192,6 +192,12 @@ def test_performance_bookings_and_net_equal_the_recount_and_the_providers_rollup
         assert own["bookings"] == len(mine)
         assert own["net_cents"] == sum(b["captured_cents"] - b["refunded_cents"] for b in mine)
         assert own["cancelled"] == sum(b["status"] == "cancelled" for b in mine)
+        assert own["provider_cancelled"] == sum(b["cancelled_by_provider"] for b in mine)
+        kept = sum(b["status"] not in ("pending_payment", "expired") for b in mine)
+        if kept:
+            assert own["provider_cancellation_rate"] == round(
+                Decimal(own["provider_cancelled"]) / kept, 4
+            )
         rollup = rows_of(
             db,
             "provider",
@@ -203,6 +209,46 @@ def test_performance_bookings_and_net_equal_the_recount_and_the_providers_rollup
         assert own["bookings"] == sum(r["bookings"] for r in rollup)
         assert own["net_cents"] == sum(r["net_cents"] for r in rollup)
         assert own["refunded_cents"] == sum(r["refunded_cents"] for r in rollup)
+
+
+def test_ops_page_through_every_provider_in_id_order(db: psycopg.Connection[Any], run: Run) -> None:
+    bookings = raw_bookings(db)
+    first, _ = span(bookings, TORONTO)
+    last = first + timedelta(30)
+    every = performance(db, "ops", run.ops, first, last)
+    assert len(every) >= 3
+    pages: list[list[dict[str, Any]]] = []
+    after = None
+    while True:
+        page = rows_of(
+            db,
+            "ops",
+            run.ops,
+            "select * from api.analytics_performance(%s, %s, after_id => %s, page_size => 2)",
+            first,
+            last,
+            after,
+        )
+        pages.append(page)
+        if len(page) < 2:
+            break
+        after = page[-1]["provider_id"]
+    assert [r for page in pages for r in page] == sorted(every, key=lambda r: r["provider_id"])
+    assert all(len(page) <= 2 for page in pages)
+
+
+def test_provider_cancellations_are_null_where_midnight_is_not_a_whole_utc_hour(
+    db: psycopg.Connection[Any],
+) -> None:
+    shop = bk.open_shop(db)
+    db.execute(
+        "update app.providers set time_zone = 'Asia/Kolkata' where id = %s", (shop.provider_id,)
+    )
+    [row] = performance(db, "provider", shop.owner_id, "2026-06-01", "2026-06-30")
+    assert row["provider_cancelled"] is None and row["provider_cancellation_rate"] is None
+    db.execute("update app.providers set time_zone = 'UTC' where id = %s", (shop.provider_id,))
+    [row] = performance(db, "provider", shop.owner_id, "2026-06-01", "2026-06-30")
+    assert row["provider_cancelled"] == 0
 
 
 def test_areas_equal_a_brute_force_recount_by_the_providers_cell(
@@ -385,6 +431,16 @@ def _refusal(
             "api.analytics_performance(%s, %s, cell_deg => 0)",
             ("2026-06-01", "2026-06-10"),
             "cell_deg must be",
+        ),
+        (
+            "api.analytics_performance(%s, %s, page_size => 0)",
+            ("2026-06-01", "2026-06-10"),
+            "page_size must be from 1 to 1000",
+        ),
+        (
+            "api.analytics_performance(%s, %s, page_size => 1001)",
+            ("2026-06-01", "2026-06-10"),
+            "page_size must be from 1 to 1000",
         ),
         (
             "api.analytics_areas(%s, %s, cell_deg => 5)",

@@ -118,6 +118,26 @@ def test_the_statement_sums_charges_taxes_and_refunds_of_the_period(
     # the refund's tax share: 51 x 500 / 1162 = 21.9 -> 22 GST, 101 x 500 / 1162 = 43.5 -> 43 QST
     assert (st["gst_refunded_cents"], st["qst_refunded_cents"]) == (22, 43)
     assert (st["gst_net_cents"], st["qst_net_cents"]) == (102 - 22, 202 - 43)
+    # analytics_revenue gives back the same tax share once the refund went through (the
+    # statement counts refunds asked for, the analytics those that succeeded)
+    [(refund_id,)] = db.execute(
+        "select id from app.refunds where booking_id = %s", (second["id"],)
+    ).fetchall()
+    db.execute(
+        "select internal.record_refund(%s, %s, 'succeeded')",
+        (refund_id, f"re_{uuid.uuid4().hex[:12]}"),
+    )
+    revenue = call_as(
+        db,
+        "provider",
+        shop.owner_id,
+        "select jsonb_agg(r) from api.analytics_revenue(%s, %s, null, 'month') r",
+        period_from,
+        period_to - timedelta(days=1),
+    )
+    assert sum(r["refunded_cents"] for r in revenue) == st["refunded_cents"]
+    assert sum(r["gst_refunded_cents"] for r in revenue) == st["gst_refunded_cents"]
+    assert sum(r["qst_refunded_cents"] for r in revenue) == st["qst_refunded_cents"]
     refunded_line = next(x for x in st["lines"] if x["booking_id"] == second["id"])
     assert (refunded_line["refunded_gst_cents"], refunded_line["refunded_qst_cents"]) == (22, 43)
     assert (st["gst_number"], st["qst_number"]) == (GST, QST)

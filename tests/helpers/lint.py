@@ -116,7 +116,9 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.analytics_areas(date,date,text,numeric,text,text)": OPS,
     "api.analytics_bookings(date,date,text,text,timestampwithtimezone,text,text,text,text,uuid,text,"
     "numeric,timestampwithtimezone,uuid,integer)": frozenset({"provider", "ops"}),
-    "api.analytics_performance(date,date,uuid,numeric)": frozenset({"provider", "ops"}),
+    "api.analytics_performance(date,date,uuid,numeric,uuid,integer)": frozenset(
+        {"provider", "ops"}
+    ),
     "api.analytics_refunds(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
     "api.analytics_today(text,uuid)": frozenset({"provider", "ops"}),
     # the web app: the provider's calendar with its customers, the ops console
