@@ -17005,6 +17005,12 @@ declare
     v_completes boolean;
     v_transfer integer;
 begin
+    if new.balance_charge then
+        -- the balance charged to the card unwinds its own charge (_120_unwind_balance,
+        -- 63_balance_card.sql); checked here, not in a WHEN clause, so that the column's
+        -- migration can still roll back
+        return new;
+    end if;
     select * into strict v_payment from app.payments as p where p.id = new.payment_id;
     if v_payment.transfer_destination is null then
         return new;  -- the platform's own charge: nothing to unwind
@@ -25537,7 +25543,7 @@ CREATE TRIGGER _110_destination BEFORE INSERT ON app.payments FOR EACH ROW EXECU
 -- Name: refunds _110_unwind; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _110_unwind BEFORE INSERT ON app.refunds FOR EACH ROW WHEN ((NOT new.balance_charge)) EXECUTE FUNCTION internal.refunds_unwind();
+CREATE TRIGGER _110_unwind BEFORE INSERT ON app.refunds FOR EACH ROW EXECUTE FUNCTION internal.refunds_unwind();
 
 
 --

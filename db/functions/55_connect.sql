@@ -261,6 +261,12 @@ declare
     v_completes boolean;
     v_transfer integer;
 begin
+    if new.balance_charge then
+        -- the balance charged to the card unwinds its own charge (_120_unwind_balance,
+        -- 63_balance_card.sql); checked here, not in a WHEN clause, so that the column's
+        -- migration can still roll back
+        return new;
+    end if;
     select * into strict v_payment from app.payments as p where p.id = new.payment_id;
     if v_payment.transfer_destination is null then
         return new;  -- the platform's own charge: nothing to unwind
@@ -302,7 +308,7 @@ $$Trigger: a refund of a destination charge reverses the transfer proportionally
 
 drop trigger if exists _110_unwind on app.refunds;
 create trigger _110_unwind before insert on app.refunds
-for each row when (not new.balance_charge) execute function internal.refunds_unwind();
+for each row execute function internal.refunds_unwind();
 
 -- --- a booking's payout ---------------------------------------------------------------------
 

@@ -49,9 +49,21 @@ export const funnel = (r: Range): Promise<FunnelRow[]> =>
 export const cohorts = (r: Range): Promise<CohortRow[]> =>
   call<CohortRow[]>("/rpc/analytics_cohorts", { query: rpcQuery("analytics_cohorts", r) });
 
-/** A provider's own performance over local days (utilisation, rates, repeat customers, rating). */
-export const performance = (r: Range): Promise<PerformanceRow[]> =>
-  call<PerformanceRow[]>("/rpc/analytics_performance", { query: { from: r.from, to: r.to } });
+/** Performance over local days (utilisation, rates, repeat customers, rating): a provider's
+ * own row, or for ops every provider's, read page by page (the RPC pages by provider id). */
+const PERFORMANCE_PAGE = 1000;
+export const performance = async (r: Range): Promise<PerformanceRow[]> => {
+  const rows: PerformanceRow[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const query: Record<string, string> = { from: r.from, to: r.to, page_size: String(PERFORMANCE_PAGE) };
+    if (after) query.after_id = after;
+    const page = await call<PerformanceRow[]>("/rpc/analytics_performance", { query });
+    rows.push(...page);
+    if (page.length < PERFORMANCE_PAGE) return rows;
+    after = String(page[page.length - 1].provider_id);
+  }
+};
 /** Refunds by reason, status and currency, summed over the range. */
 export const refunds = (r: Range): Promise<RefundRow[]> =>
   call<RefundRow[]>("/rpc/analytics_refunds", { query: { from: r.from, to: r.to, tz: r.tz, group_by: "month" } });
