@@ -2255,8 +2255,8 @@ charge and of the balance once paid), balance_cents and balance_method (the bala
 paid at the venue or by card, taxes included), refunded_cents (pending or done) with
 refunded_gst_cents and refunded_qst_cents (their tax share: each charge''s tax x its refunds / the
 charge, half up),
-disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
-refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
+disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: the charges less
+refunds and your share), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
 share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
 owed_cents (what Bookiji still owes you), collected_by, owed_transfer_id. Totals: bookings,
 gross_cents (what customers paid through Stripe, taxes included), gst_collected_cents,
@@ -13943,9 +13943,13 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
         -- transfer pays it yet (docs/connect.md, "What is left")
         'balance_owed_cents', v.share,
         -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
+        -- (what the charges leave once refunded and the provider's share sent: on a late
+        -- cancellation the fee is kept but the transfer reversed only in proportion, so the
+        -- platform's balance pays the rest of the refund and keeps less than its fee)
         'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares + v.share,
         'platform_net_cents', case
-            when p.transfer_destination is not null then m.fee - u.fee_refunded
+            when p.transfer_destination is not null
+                then m.captured + m.balance - u.refunded - (m.transfer - u.reversed)
             else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares) - v.share
         end,
         -- what reached the provider's Stripe account: the destination charges' transfers or

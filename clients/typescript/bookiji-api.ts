@@ -2467,8 +2467,8 @@ export interface paths {
          *     paid at the venue or by card, taxes included), refunded_cents (pending or done) with
          *     refunded_gst_cents and refunded_qst_cents (their tax share: each charge's tax x its refunds / the
          *     charge, half up),
-         *     disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
-         *     refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
+         *     disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: the charges less
+         *     refunds and your share), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
          *     share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
          *     owed_cents (what Bookiji still owes you), collected_by, owed_transfer_id. Totals: bookings,
          *     gross_cents (what customers paid through Stripe, taxes included), gst_collected_cents,
@@ -2494,8 +2494,8 @@ export interface paths {
          *     paid at the venue or by card, taxes included), refunded_cents (pending or done) with
          *     refunded_gst_cents and refunded_qst_cents (their tax share: each charge's tax x its refunds / the
          *     charge, half up),
-         *     disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: its commission net of
-         *     refunds), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
+         *     disputed_lost_cents, dispute_status, commission_cents (what Bookiji keeps: the charges less
+         *     refunds and your share), payout_cents (what is yours: the transfer to your Stripe account net of reversals, or your
          *     share of a charge Bookiji collected), paid_out_cents (of it, what reached your Stripe account),
          *     owed_cents (what Bookiji still owes you), collected_by, owed_transfer_id. Totals: bookings,
          *     gross_cents (what customers paid through Stripe, taxes included), gst_collected_cents,

@@ -357,9 +357,13 @@ as $$
         -- transfer pays it yet (docs/connect.md, "What is left")
         'balance_owed_cents', v.share,
         -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
+        -- (what the charges leave once refunded and the provider's share sent: on a late
+        -- cancellation the fee is kept but the transfer reversed only in proportion, so the
+        -- platform's balance pays the rest of the refund and keeps less than its fee)
         'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares + v.share,
         'platform_net_cents', case
-            when p.transfer_destination is not null then m.fee - u.fee_refunded
+            when p.transfer_destination is not null
+                then m.captured + m.balance - u.refunded - (m.transfer - u.reversed)
             else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares) - v.share
         end,
         -- what reached the provider's Stripe account: the destination charges' transfers or
