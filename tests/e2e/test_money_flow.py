@@ -354,8 +354,9 @@ def test_onboard_book_pay_complete_charge_the_balance_refund_and_cancel_late_agr
     # each refund's tax share: 100 x 800 / 2300 = 34.8 -> 35, 200 x 800 / 2300 = 69.6 -> 70
     assert (line["refunded_gst_cents"], line["refunded_qst_cents"]) == (35, 70)
     for each in report["lines"]:
-        assert each["commission_cents"] + each["payout_cents"] + each["refunded_cents"] == (
-            each["charged_cents"]
+        assert (
+            each["commission_cents"] + each["payout_cents"] + each["refunded_cents"]
+            == (each["charged_cents"])
         )
     assert (report["bookings"], report["gross_cents"], report["refunded_cents"]) == (
         2,
