@@ -38,7 +38,7 @@ def test_both_catalogues_have_the_same_keys_and_french_is_translated() -> None:
     # the same in both languages on purpose
     alike = {"app.name", "search.category", "search.lat", "search.lng", "search.date"}
     alike |= {"search.radius", "offer.distance", "provider.duration", "provider.services"}
-    alike |= {"provider.actions", "why.points"}
+    alike |= {"provider.actions", "why.points", "why.penalty"}
     alike |= {"receipt.total", "ops.commissionMinimum"}
     same = {k for k in en if en[k] == fr[k]} - alike
     assert same == set(), "untranslated French messages"

@@ -430,3 +430,69 @@ def test_ops_see_the_ranking_versions_activate_a_better_one_and_roll_back(
         "select count(*) from audit.action_log where action = 'ranking.activated'"
     ).fetchone()
     assert actions is not None and actions[0] >= 2
+
+
+WHY_RISK = {  # the fresh shop's risk under the model below is low: "reliable", with a number
+    "en": re.compile(r"reliable at this time: \d+\.\d % risk of a cancellation or no-show"),
+    "fr": re.compile(
+        r"fiable à cette heure : \d+,\d % de risque d\u2019annulation ou d\u2019absence"
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_the_why_panel_shows_the_quality_term_when_the_ranking_weighs_it(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], locale: str
+) -> None:
+    """With a quality version and a ranking version that weighs it (w_quality > 0), an
+    offer's "why" lists the predicted risk, in the customer's language, as a penalty
+    (negative points); the versions active before come back afterwards."""
+    active = admin.execute("select version from app.ranking_versions where is_active").fetchone()
+    quality = admin.execute("select version from app.quality_versions where is_active").fetchone()
+    assert active is not None
+    model = admin.execute(
+        "insert into app.quality_versions (version, features, coefficients, source) "
+        "select coalesce(max(version), 0) + 1, internal.quality_feature_names(), "
+        "array[2.0, 1.5, 0.1, -0.1, 0.3, 0.2, 0.25, -0.05, 0.2], 'fixed' "
+        "from app.quality_versions returning version"
+    ).fetchone()
+    assert model is not None
+    admin.execute("select internal.activate_quality_version(%s, 'why panel test')", (model[0],))
+    ranking = admin.execute(
+        "insert into app.ranking_versions (version, w_distance, w_rating, w_price, "
+        "w_reliability, w_personal, w_quality, source, note) "
+        "select (select max(version) + 1 from app.ranking_versions), w_distance, w_rating, "
+        "w_price, w_reliability, w_personal, 0.5, 'fixed', 'why panel test' "
+        "from app.ranking_versions where is_active returning version"
+    ).fetchone()
+    assert ranking is not None
+    admin.execute("select internal.activate_ranking_version(%s, 'why panel test')", (ranking[0],))
+    try:
+        # far from every other test's provider: this one is the only offer
+        lat = {"en": 45.21, "fr": 45.23}[locale]
+        bk.open_shop(admin, lat=lat, lng=-72.9, name="Coupe prudente")
+        email = fresh_email(f"why-{locale}")
+        create_user(
+            admin, "customer", email=email, password=PASSWORD, locale=locale, full_name="Céline Lu"
+        )
+        sign_in(page, web, email, locale)
+        start = catalog.next_weekday(2, at="11:00")
+        page.locator("#search-category").select_option("haircut")
+        page.locator("#search-place").select_option("custom")
+        page.locator("#search-lat").fill(str(lat))
+        page.locator("#search-lng").fill("-72.9")
+        page.locator("#search-date").fill(start.date().isoformat())
+        page.locator("#search-time").fill("11:00")
+        page.locator("#search-radius").fill("1")
+        find = {"en": "Find offers", "fr": "Chercher des offres"}[locale]
+        page.get_by_role("button", name=find).click()
+        why = page.locator(".offer").filter(has_text="Coupe prudente").locator(".why")
+        expect(why).to_contain_text(WHY_RISK[locale])
+        risk = why.locator("li").filter(has_text=WHY_RISK[locale])
+        expect(risk).to_contain_text(re.compile(r"\(\u2212\d+ points\)"))
+        shoot(page, f"why-quality-{locale}")
+        no_english(page, locale)
+    finally:
+        admin.execute("select internal.activate_ranking_version(%s, 'test done')", (active[0],))
+        if quality is not None:
+            admin.execute("select internal.activate_quality_version(%s, 'test done')", quality)

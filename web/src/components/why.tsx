@@ -16,6 +16,7 @@ type Term = {
   cheapest_cents?: number;
   completed?: number | null;
   stars?: number | null;
+  probability?: number;
 };
 export type Explanation = { version: number; score: number; terms: Record<string, Term> };
 
@@ -39,9 +40,20 @@ function words(name: string, term: Term): string | null {
       if (term.stars) return t("why.yourStars", { stars: term.stars });
       if (term.completed) return term.completed === 1 ? t("why.yourVisit") : t("why.yourVisits", { count: term.completed });
       return null;
+    case "quality": {
+      // the model's risk at the quoted start (36_ranking.sql), worded like the database's
+      // own explanation text but with the locale's numbers; a penalty: never positive
+      const p = Number(term.probability ?? 0);
+      return t(p <= 0.05 ? "why.reliable" : "why.risk", { pct: `${number(p * 100, 1)} %` });
+    }
     default:
       return null;
   }
+}
+
+function points(contribution: number): string {
+  const p = Math.round(contribution * 100);
+  return p < 0 ? t("why.penalty", { points: number(-p, 0) }) : t("why.points", { points: number(p, 0) });
 }
 
 export function OfferWhy({ explanation, score }: { explanation: unknown; score: number }): JSX.Element {
@@ -57,7 +69,7 @@ export function OfferWhy({ explanation, score }: { explanation: unknown; score: 
         <ul>
           {terms.map((x) => (
             <li key={x.name}>
-              {x.text} ({t("why.points", { points: number(Number(x.term.contribution) * 100, 0) })})
+              {x.text} ({points(Number(x.term.contribution))})
             </li>
           ))}
         </ul>
