@@ -17,13 +17,17 @@ SCALE = 8.0  # how sharply customers choose (utility = SCALE * TRUE . x)
 TOLERANCE = 0.05  # each recovered weight within 0.05 of the planted one
 
 
-def simulate(n: int, seed: int) -> rank.ChoiceSets:
+def simulate(n: int, seed: int, quality: float = 0.0, logged_share: float = 0.0) -> rank.ChoiceSets:
     """n quotes of 10 offers, shown in the logging order; each customer looks at position p
-    with propensity p^-0.8 and chooses by the planted utility among what it looks at."""
+    with propensity p^-0.8 and chooses by the planted utility among what it looks at. With
+    ``quality`` the customers also avoid risky providers (utility + SCALE * quality * -K),
+    and ``logged_share`` of the quotes were made under a version that weighed it, so their
+    explanations logged -K; the others logged nothing (0), though the customers' taste was
+    the same."""
     rng = np.random.default_rng(seed)
     logging = np.array([LOGGING[f] for f in rank.FEATURES])
     true = np.array([TRUE[f] for f in rank.FEATURES])
-    sets = []
+    sets: list[tuple[list[list[float]], list[int], int]] = []
     for _ in range(n):
         x = np.column_stack(
             [
@@ -36,13 +40,16 @@ def simulate(n: int, seed: int) -> rank.ChoiceSets:
         )
         if rng.random() < 0.3:
             x[rng.integers(10), 4] = rng.choice([1.0, 2 / 3, 1 / 3, -1.0])
-        order = np.argsort(-(x @ logging), kind="stable")
-        x = x[order]
+        risk = rng.uniform(0, 0.6, 10)  # K, the predicted risk
+        logged = rng.random() < logged_share
+        order = np.argsort(-(x @ logging - (0.2 * risk if logged else 0)), kind="stable")
+        x, risk = x[order], risk[order]
         position = np.arange(1, 11)
-        u = SCALE * (x @ true) - 0.8 * np.log(position)
+        u = SCALE * (x @ true - quality * risk) - 0.8 * np.log(position)
         p = np.exp(u - u.max())
         p /= p.sum()
-        sets.append((x.tolist(), position.tolist(), int(rng.choice(10, p=p))))
+        rows = np.column_stack([x, -risk]) if logged else x
+        sets.append((rows.tolist(), position.tolist(), int(rng.choice(10, p=p))))
     return rank.build(sets)
 
 
@@ -64,6 +71,28 @@ def test_the_fit_recovers_the_planted_preference_and_beats_the_fixed_formula() -
     found = np.array(result["position_bias"][:5])
     assert (np.diff(found) < 0).all()
     assert np.allclose(found, -0.8 * np.log(np.arange(1, 6)), atol=0.3)
+
+
+def test_the_quality_weight_is_learnt_from_the_quotes_that_logged_it() -> None:
+    """Half the quotes logged the quality term: the fit recovers the planted quality weight
+    (and the others) from them; the other half, with 0 for every offer, bias nothing."""
+    data = simulate(6000, seed=5, quality=0.4, logged_share=0.5)
+    assert data.has_quality
+    result = rank.train(data, {**LOGGING, "quality": 0.2}, holdout=0.25)
+    learnt = result["weights"]
+    for name, planted in {**TRUE, "quality": 0.4}.items():
+        assert abs(learnt[name] - planted) <= 2 * TOLERANCE, (name, learnt)
+    assert rank.better(result["metrics"])
+
+
+def test_without_a_logged_quality_term_the_version_keeps_the_active_weight() -> None:
+    """No quote of the window logged it: no sixth weight is fitted, the stored weights have
+    no "quality" (internal.add_ranking_version then keeps the active version's)."""
+    data = simulate(2000, seed=8, quality=0.4, logged_share=0.0)
+    assert not data.has_quality
+    result = rank.train(data, {**LOGGING, "quality": 0.3}, holdout=0.25)
+    assert "quality" not in result["weights"]
+    assert set(result["metrics"]["raw_weights"]) == set(rank.FEATURES)
 
 
 def test_stored_weights_keep_the_quotes_constraints() -> None:

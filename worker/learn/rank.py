@@ -7,7 +7,8 @@ The model is a conditional logit over each quote's offers with position effects:
 
     P(offer i chosen) = exp(w . x_i + b[pos_i]) / sum_j exp(w . x_j + b[pos_j])
 
-x the five features (distance, rating, price, reliability, personal), b one effect per
+x the features (distance, rating, price, reliability, personal, and quality, -K, the
+quality model's predicted risk, where the offer's explanation logged it), b one effect per
 position (b[1] = 0; positions past ``POSITIONS`` share the last): the position effects
 absorb how much more a customer looks at the first offers than at the later ones, so w
 measures what customers prefer, not where the current ranking put things (the position
@@ -20,8 +21,14 @@ choices and evaluated on the newest ones (``holdout``) against the active versio
   weighted by the inverse of its position's examination propensity (exp(b[pos]), from
   the fit): the inverse-propensity estimate of how the ranking would do if shown.
 
+The quality term is logged only under a version that weighs it (docs/quality.md); the
+logs made before carry 0 for every offer of a quote, and a feature equal across a quote's
+offers does not move a conditional logit, so those quotes say nothing of its weight and
+bias nothing. When no quote of the window logged it, it is not fitted and the version
+keeps the active one's weight.
+
 The weights are stored as a new, inactive version (distance, rating, price and
-reliability scaled to sum 1; personal on the same scale), with the metrics; the version
+reliability scaled to sum 1; personal and quality on the same scale), with the metrics; the version
 becomes active only through ``internal.activate_ranking_version``, which refuses one that
 did not beat the active version on both.
 """
@@ -38,13 +45,17 @@ import numpy as np
 import numpy.typing as npt
 
 FEATURES = ("distance", "rating", "price", "reliability", "personal")
+# the optional sixth: present in an explanation only when the ranking weighed it
+QUALITY = "quality"
+ALL = (*FEATURES, QUALITY)
 POSITIONS = 10
 Array = npt.NDArray[np.float64]
 
 
 @dataclass
 class ChoiceSets:
-    """Padded choice sets: x[n, m, f], position[n, m] (1-based), mask[n, m], chosen[n]."""
+    """Padded choice sets: x[n, m, f] (f over ALL), position[n, m] (1-based), mask[n, m],
+    chosen[n]."""
 
     x: Array
     position: npt.NDArray[np.int64]
@@ -57,18 +68,28 @@ class ChoiceSets:
     def take(self, rows: slice) -> ChoiceSets:
         return ChoiceSets(self.x[rows], self.position[rows], self.mask[rows], self.chosen[rows])
 
+    def core(self) -> ChoiceSets:
+        """The five features without quality (a window in which no quote logged it)."""
+        return ChoiceSets(self.x[..., : len(FEATURES)], self.position, self.mask, self.chosen)
+
+    @property
+    def has_quality(self) -> bool:
+        return self.x.shape[2] > len(FEATURES) and bool(np.any(self.x[..., len(FEATURES)] != 0))
+
 
 def build(sets: list[tuple[list[list[float]], list[int], int]]) -> ChoiceSets:
-    """From (features per offer, positions, index of the chosen offer) per quote."""
+    """From (features per offer, positions, index of the chosen offer) per quote; an offer's
+    features are the five of FEATURES, optionally followed by quality (0 when absent)."""
     width = max(len(f) for f, _, _ in sets)
     n = len(sets)
-    x = np.zeros((n, width, len(FEATURES)))
+    x = np.zeros((n, width, len(ALL)))
     position = np.ones((n, width), dtype=np.int64)
     mask = np.zeros((n, width), dtype=bool)
     chosen = np.zeros(n, dtype=np.int64)
     for i, (features, positions, c) in enumerate(sets):
         k = len(features)
-        x[i, :k] = features
+        for j, row in enumerate(features):
+            x[i, j, : len(row)] = row
         position[i, :k] = positions
         mask[i, :k] = True
         chosen[i] = c
@@ -130,18 +151,21 @@ def ndcg_at_5(data: ChoiceSets, weights: Array, propensity: Array) -> float:
 
 
 def stored_weights(w: Array) -> dict[str, float]:
-    """Fitted feature weights as a version stores them: the four main ones >= 0 summing to 1."""
+    """Fitted feature weights as a version stores them: the four main ones >= 0 summing to 1,
+    personal (and quality, when fitted: a sixth weight) in [0, 1] on the same scale."""
     main = np.maximum(w[:4], 0.0)
     main[0] = max(main[0], 1e-3)  # the quote needs a distance weight above 0
     total = float(main.sum())
     out = {name: round(float(v) / total, 6) for name, v in zip(FEATURES[:4], main, strict=True)}
     out["distance"] = round(1 - out["rating"] - out["price"] - out["reliability"], 6)
     out["personal"] = round(min(max(float(w[4]) / total, 0.0), 1.0), 6)
+    if len(w) > len(FEATURES):
+        out[QUALITY] = round(min(max(float(w[5]) / total, 0.0), 1.0), 6)
     return out
 
 
-def _vector(weights: dict[str, float]) -> Array:
-    return np.array([float(weights[f]) for f in FEATURES])
+def _vector(weights: dict[str, float], names: tuple[str, ...] = ALL) -> Array:
+    return np.array([float(weights.get(f, 0.0)) for f in names])
 
 
 def train(data: ChoiceSets, baseline: dict[str, float], holdout: float = 0.25) -> dict[str, Any]:
@@ -149,14 +173,17 @@ def train(data: ChoiceSets, baseline: dict[str, float], holdout: float = 0.25) -
     cut = round(len(data) * (1 - holdout))
     if cut < 1 or cut >= len(data):
         raise ValueError(f"{len(data)} choices cannot be split into training and held-out sets")
+    names = ALL if data.has_quality else FEATURES
+    if not data.has_quality:
+        data = data.core()
     fit_set, held = data.take(slice(0, cut)), data.take(slice(cut, None))
     # the candidate: features and positions together
     theta = fit_logit(_design(fit_set), fit_set)
-    w, b = theta[: len(FEATURES)], theta[len(FEATURES) :]
+    w, b = theta[: len(names)], theta[len(names) :]
     propensity = np.exp(np.concatenate([[0.0], b]))
     weights = stored_weights(w)
     # the active version: its score times a scale, with its own position effects
-    base = _vector(baseline)
+    base = _vector(baseline, names)
 
     def base_design(d: ChoiceSets) -> Array:
         return np.concatenate([(d.x @ base)[..., None], _design(d, features=False)], axis=2)
@@ -164,7 +191,7 @@ def train(data: ChoiceSets, baseline: dict[str, float], holdout: float = 0.25) -
     theta_base = fit_logit(base_design(fit_set), fit_set)
     candidate = {
         "log_likelihood": round(log_likelihood(_design(held), held, theta), 6),
-        "ndcg_at_5": round(ndcg_at_5(held, _vector(weights), propensity), 6),
+        "ndcg_at_5": round(ndcg_at_5(held, _vector(weights, names), propensity), 6),
     }
     baseline_metrics = {
         "log_likelihood": round(log_likelihood(base_design(held), held, theta_base), 6),
@@ -176,7 +203,7 @@ def train(data: ChoiceSets, baseline: dict[str, float], holdout: float = 0.25) -
         "metrics": {
             "candidate": candidate,
             "baseline": baseline_metrics,
-            "raw_weights": {f: round(float(v), 6) for f, v in zip(FEATURES, w, strict=True)},
+            "raw_weights": {f: round(float(v), 6) for f, v in zip(names, w, strict=True)},
             "train_choices": cut,
             "heldout_choices": len(data) - cut,
         },
@@ -213,7 +240,11 @@ def load(conn: Any, days: float) -> ChoiceSets | None:
             continue
         if was_chosen:
             chosen = len(features)
-        features.append([float(terms[f]["feature"]) for f in FEATURES])
+        quality = terms.get(QUALITY)
+        features.append(
+            [float(terms[f]["feature"]) for f in FEATURES]
+            + [float(quality["feature"]) if quality else 0.0]
+        )
         positions.append(int(rank))
     flush()
     return build(sets) if sets else None
@@ -242,7 +273,7 @@ def run(
         out("rank train: no active ranking version to compare with")
         return 1
     active = int(row[0]["version"])
-    baseline = {f: float(row[0]["weights"][f]) for f in FEATURES}
+    baseline = {f: float(row[0]["weights"].get(f, 0.0)) for f in ALL}
     result = train(data, baseline, holdout)
     metrics = dict(result["metrics"], baseline_version=active)
     version = conn.execute(
