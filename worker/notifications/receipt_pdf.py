@@ -8,14 +8,15 @@ registration numbers (or no tax), the total, the deposit and its taxes, what was
 
 Fonts. The text is set in DejaVu Sans (Debian's ``fonts-dejavu-core``, which
 scripts/bootstrap.sh and the image install), found through fontconfig (``fc-match``)
-and embedded as a subset: no path is written here, and every character the French
-amounts use comes out as such (the narrow no-break space that groups thousands, the
-no-break spaces around ``$``), with whatever names people typed. On a machine without
+and embedded as a subset: no path is written here. Every character the French amounts
+use comes out as such (the narrow no-break space that groups thousands, the no-break
+spaces around ``$``), and so do names in the scripts DejaVu covers (Latin, Greek,
+Cyrillic; not Chinese or Japanese, drawn as empty boxes). On a machine without
 fontconfig or a TrueType font, the receipt falls back to the PDF core fonts
-(Helvetica), which know windows-1252 only: é è à ç œ € and the typographic
-apostrophe and en dash are in it; the narrow
-no-break space becomes a no-break space; any other character loses its accent if
-windows-1252 has the bare letter, else becomes ``?``. Nothing fails for lack of a font.
+(Helvetica), which know windows-1252 only: é è à ç œ € and the typographic apostrophe
+and en dash are in it; the narrow no-break space becomes a no-break space; any other
+character loses its accent if windows-1252 has the bare letter, else becomes ``?``.
+Nothing fails for lack of a font.
 """
 
 from __future__ import annotations
