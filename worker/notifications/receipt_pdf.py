@@ -38,7 +38,7 @@ LABELS: dict[str, dict[str, str]] = {
         "number": "Receipt no.",
         "booking": "Booking",
         "customer": "Customer",
-        "paid_on": "Paid on",
+        "paid_on": "Payment date",
         "service": "Service",
         "with": "with",
         "when": "When",
@@ -65,7 +65,7 @@ LABELS: dict[str, dict[str, str]] = {
         "number": "N° de reçu",
         "booking": "Réservation",
         "customer": "Client",
-        "paid_on": "Payé le",
+        "paid_on": "Date du paiement",
         "service": "Service",
         "with": "avec",
         "when": "Quand",
@@ -180,12 +180,13 @@ class _Receipt(FPDF):
         self.cell(42, 7, self.text_of(value), align="R")
         if note:
             self.font(9, grey=True)
-            self.cell(0, 7, self.text_of(f"  {note}"))
+            self.cell(4, 7, "")
+            self.cell(0, 7, self.text_of(note))
         self.ln(7)
 
     def field(self, label: str, value: str) -> None:
         self.font(10, grey=True)
-        self.cell(32, 6, self.text_of(label))
+        self.cell(40, 6, self.text_of(label))
         self.font(10)
         self.multi_cell(0, 6, self.text_of(value), new_x="LMARGIN", new_y="NEXT")
 
