@@ -22,7 +22,7 @@ from tests.helpers import booking as bk
 from tests.helpers import catalog
 from tests.helpers.db import call_as, one
 from tests.helpers.factories import create_user
-from tests.helpers.mailbox import Mailbox
+from tests.helpers.mailbox import Mailbox, html_of, text_of
 from worker.notifications import receipt_pdf
 from worker.runner import Runner
 from worker.tasks import notifications  # noqa: F401  (registers the notify handler)
@@ -177,6 +177,8 @@ def test_the_receipt_email_carries_the_pdf_with_the_amounts_of_the_json(
         "Service Cut, with ",
     ):
         assert part in text, part
+    assert "The receipt is attached as a PDF." in text_of(msg)
+    assert "The receipt is attached as a PDF." in html_of(msg)
     # only the receipt carries it: the confirmation (with its invitation) does not
     others = [m for m in mailbox.to(address) if not str(m["Subject"]).startswith("Receipt")]
     assert others and all(pdfs(m) == {} for m in others)
@@ -258,6 +260,11 @@ def test_a_refund_emails_the_receipt_with_the_refund_in_it(
     assert_amounts(text, receipt, locale)
     refunded = "Refunded $5.00 CAD" if locale == "en" else f"Remboursé 5,00{NBSP}${NBSP}CAD"
     assert refunded in text
+    said = {
+        "en": "Your receipt, with this refund, is attached as a PDF.",
+        "fr": "Votre reçu, avec ce remboursement, est joint en PDF.",
+    }[locale]
+    assert said in text_of(msg) and said in html_of(msg)
     # the payment's receipt, sent before, said nothing was refunded yet
     first = receipt_json(db, "payment_receipt", b["id"])
     assert first["refunded_cents"] == 0
