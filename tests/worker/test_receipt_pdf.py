@@ -121,7 +121,8 @@ def assert_amounts(text: str, receipt: dict[str, Any], locale: str) -> None:
     lines = text.splitlines()
 
     def line(start: str) -> str:
-        found = [x for x in lines if x.startswith(start)]
+        # the label, then an amount or a rate ("Total " is not "Total payé ")
+        found = [x for x in lines if x.startswith(start) and re.match(r"[$\d]", x[len(start) :])]
         assert len(found) == 1, (start, lines)
         return found[0]
 
@@ -308,3 +309,32 @@ def test_the_receipt_embeds_the_font_fontconfig_finds() -> None:
     page_fonts = reader.pages[0]["/Resources"]["/Font"]
     names = {str(f.get_object()["/BaseFont"]) for f in page_fonts.values()}
     assert any("DejaVu" in n for n in names), names
+
+
+def test_a_refund_after_the_balance_was_paid_at_the_venue_shows_the_total_paid(
+    db: psycopg.Connection[Any], drain: Callable[..., Runner], mailbox: Mailbox, tmp_path: Path
+) -> None:
+    b, _, address = _paid(db, "fr", registered=True)
+    owner = one(
+        db,
+        "select p.owner_id from app.bookings as b join app.providers as p on p.id = b.provider_id"
+        " where b.id = %s",
+        b["id"],
+    )
+    bk.starts_in(db, b["id"], "-5 minutes")
+    call_as(db, "provider", owner, "select internal.mark_balance_paid_at_venue(%s)", b["id"])
+    _refund(db, b["id"], 500)
+    drain(queues=("notifications",))
+    receipt = receipt_json(db, "booking_refunded", b["id"])
+    assert (receipt["balance_status"], receipt["balance_paid_cents"]) == ("paid", 4012)
+    (content,) = pdfs(_one_mail(mailbox, address, "Remboursement de 5,00")).values()
+    (tmp_path / "receipt-fr-refund.pdf").write_bytes(content)  # to look at: pdftoppm -png
+    text = text_of_pdf(content)
+    assert_amounts(text, receipt, "fr")  # no balance due: it was paid
+    for part in (
+        f"Payé 11,62{NBSP}${NBSP}CAD",
+        f"Solde payé sur place 40,12{NBSP}${NBSP}CAD",
+        f"Total payé 51,74{NBSP}${NBSP}CAD",
+        f"Remboursé 5,00{NBSP}${NBSP}CAD",
+    ):
+        assert part in text, part
