@@ -11839,6 +11839,34 @@ COMMENT ON FUNCTION internal.notifications_append_event() IS 'Trigger: a notific
 
 
 --
+-- Name: notifications_refund_receipt(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.notifications_refund_receipt() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if new.data ? 'booking_id' then
+        new.data := new.data || pg_catalog.jsonb_build_object(
+            'receipt', internal.booking_receipt_json((new.data ->> 'booking_id')::uuid)
+        );
+    end if;
+    return new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION notifications_refund_receipt(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.notifications_refund_receipt() IS 'Trigger: a refund''s notification (booking_refunded, to the customer) carries the receipt as it
+stands with that refund in it (refunded_cents counts it while it is pending), so its email
+attaches the receipt''s PDF. Definer: it reads payments and refunds for whoever refunded.';
+
+
+--
 -- Name: notify(text, uuid, text, jsonb, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -25478,6 +25506,13 @@ CREATE TRIGGER _100_check_update BEFORE UPDATE ON app.bookings FOR EACH ROW EXEC
 --
 
 CREATE CONSTRAINT TRIGGER _100_fee_total AFTER INSERT OR UPDATE OF amount_cents ON app.booking_fees DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION internal.booking_fees_check_total();
+
+
+--
+-- Name: notifications _100_refund_receipt; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _100_refund_receipt BEFORE INSERT ON app.notifications FOR EACH ROW WHEN ((new.event = 'booking_refunded'::text)) EXECUTE FUNCTION internal.notifications_refund_receipt();
 
 
 --

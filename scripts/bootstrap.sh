@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgtap postgresql-15-plpgsql-check nginx-light libnginx-mod-http-js pgbouncer wrk hey chromium)
+# fontconfig and fonts-dejavu-core: the font of the worker's PDF receipts (worker/notifications/receipt_pdf.py)
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgtap postgresql-15-plpgsql-check nginx-light libnginx-mod-http-js pgbouncer wrk hey chromium fontconfig fonts-dejavu-core)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -6,6 +6,8 @@
 --   api.booking_receipt             the receipt, for the booking's own customer only
 --   _500_receipt on app.bookings    the receipt email (event payment_receipt) when a payment
 --                                   confirms a booking, through internal.notify
+--   _100_refund_receipt on app.notifications   a refund's email (booking_refunded) carries
+--                                   the receipt with the refund in it
 --   api.provider_statement          a provider's bookings, gross, taxes collected and refunds
 --                                   over a period
 
@@ -124,6 +126,31 @@ drop trigger if exists _500_receipt on app.bookings;
 create trigger _500_receipt after update of status on app.bookings
 for each row when (old.status = 'pending_payment' and new.status = 'confirmed')
 execute function internal.bookings_receipt();
+
+create or replace function internal.notifications_refund_receipt()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if new.data ? 'booking_id' then
+        new.data := new.data || pg_catalog.jsonb_build_object(
+            'receipt', internal.booking_receipt_json((new.data ->> 'booking_id')::uuid)
+        );
+    end if;
+    return new;
+end
+$$;
+comment on function internal.notifications_refund_receipt() is
+$$Trigger: a refund's notification (booking_refunded, to the customer) carries the receipt as it
+stands with that refund in it (refunded_cents counts it while it is pending), so its email
+attaches the receipt's PDF. Definer: it reads payments and refunds for whoever refunded.$$;
+
+drop trigger if exists _100_refund_receipt on app.notifications;
+create trigger _100_refund_receipt before insert on app.notifications
+for each row when (new.event = 'booking_refunded')
+execute function internal.notifications_refund_receipt();
 
 -- internal.refund_tax_cents (a refund's tax share) lives in 39_taxes.sql: analytics_revenue uses it too
 

@@ -3,7 +3,8 @@
 The message is multipart/alternative (plain text, then HTML); a booking email
 with an invitation adds ``text/calendar; method=...`` as a third alternative and
 the same file as an ``invite.ics`` attachment (what calendar clients expect;
-the message becomes multipart/mixed). Its Message-ID is derived from the
+the message becomes multipart/mixed). The rendered attachments follow (a receipt's
+PDF, worker/notifications/receipt_pdf.py). Its Message-ID is derived from the
 notification's id, so every attempt carries the same one, and is what the
 notification row records as the provider's message id.
 
@@ -62,6 +63,10 @@ def build(n: Notification, rendered: RenderedEmail, mail_from: str) -> EmailMess
             ics.decode(), subtype="calendar", params={"method": method}, cte="quoted-printable"
         )
         msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+    for part in rendered.attachments:
+        msg.add_attachment(
+            part.content, maintype=part.maintype, subtype=part.subtype, filename=part.filename
+        )
     # after the parts: building them moves every Content-* header into the first part
     msg["Content-Language"] = n.recipient.locale
     return msg

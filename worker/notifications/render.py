@@ -22,6 +22,7 @@ import jinja2
 
 from worker import settings
 from worker.errors import PermanentError
+from worker.notifications import receipt_pdf
 from worker.notifications.records import Booking, Notification
 
 # Stripe's zero-decimal currencies: amounts in them are whole units.
@@ -122,8 +123,36 @@ def _rate(value: Any, locale: str) -> str:
     return f"{text.replace('.', ',')}{NNBSP}%" if locale == "fr" else f"{text}%"
 
 
-def receipt_view(data: Any, locale: str) -> dict[str, Any] | None:
-    """The receipt of ``internal.booking_receipt_json``, its amounts written for the locale."""
+# the balance after a deposit is still to pay in these states (internal.balance_due_json)
+BALANCE_OWED = ("open", "charging", "due")
+
+
+def _balance_due_cents(data: dict[str, Any]) -> int:
+    """What is left to pay: the balance while it is owed (none once paid, or on a cancelled
+    booking); without the balance's state (an older receipt), the total less what was paid."""
+    status = data.get("balance_status")
+    if status is None:
+        return max(_cents(data, "total_cents") - _cents(data, "paid_cents"), 0)
+    return _cents(data, "balance_cents") if status in BALANCE_OWED else 0
+
+
+def _paid_on(data: dict[str, Any], locale: str, zone: ZoneInfo | None) -> str | None:
+    """The day of the payment (``paid_at``), in the provider's zone."""
+    text = data.get("paid_at")
+    if not isinstance(text, str) or zone is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise PermanentError("notification data: receipt.paid_at is not a timestamp") from None
+    if moment.tzinfo is None:
+        raise PermanentError("notification data: receipt.paid_at has no UTC offset")
+    return day(moment.astimezone(zone), locale)
+
+
+def receipt_view(data: Any, locale: str, zone: ZoneInfo | None = None) -> dict[str, Any] | None:
+    """The receipt of ``internal.booking_receipt_json``, its amounts written for the locale
+    (``paid_on`` in ``zone``, the provider's)."""
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -131,6 +160,8 @@ def receipt_view(data: Any, locale: str) -> dict[str, Any] | None:
     currency = str(data.get("currency") or "CAD")
     found = data.get("charge")
     charge: dict[str, Any] = found if isinstance(found, dict) else {}
+    balance_paid = _cents(data, "balance_paid_cents") if "balance_paid_cents" in data else 0
+    due = _balance_due_cents(data)
 
     def m(cents: int) -> str:
         return money(cents, currency, locale)
@@ -151,8 +182,12 @@ def receipt_view(data: Any, locale: str) -> dict[str, Any] | None:
         "paid": m(_cents(data, "paid_cents")),
         "refunded": m(_cents(data, "refunded_cents")),
         "refunded_cents": _cents(data, "refunded_cents"),
-        "balance_due": m(max(_cents(data, "total_cents") - _cents(data, "paid_cents"), 0)),
-        "balance_due_cents": max(_cents(data, "total_cents") - _cents(data, "paid_cents"), 0),
+        "balance_paid": m(balance_paid) if balance_paid else None,
+        "balance_method": data.get("balance_method"),
+        "total_paid": m(_cents(data, "paid_cents") + balance_paid),
+        "balance_due": m(due),
+        "balance_due_cents": due,
+        "paid_on": _paid_on(data, locale, zone),
     }
 
 
@@ -199,10 +234,19 @@ def opening_view(data: dict[str, Any], locale: str, app_url: str) -> dict[str, A
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    maintype: str
+    subtype: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class RenderedEmail:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @cache
@@ -233,7 +277,9 @@ def variables(n: Notification) -> dict[str, Any]:
         "stars": n.data.get("stars"),
         "app_url": app_url,
         "b": booking_view(n.booking, locale) if n.booking is not None else None,
-        "receipt": receipt_view(n.data.get("receipt"), locale),
+        "receipt": receipt_view(
+            n.data.get("receipt"), locale, n.booking.time_zone if n.booking is not None else None
+        ),
         "dispute": dispute_view(n.data.get("dispute"), locale),
         "opening": (
             opening_view(n.data, locale, app_url) if n.event == "waitlist_opening" else None
@@ -274,7 +320,21 @@ def email(n: Notification) -> RenderedEmail:
     subject = " ".join(_block(text, "subject", values).split())
     body = _block(text, "text", values) + "\n"
     html = _template("html", n).render({**values, "subject": subject})
-    return RenderedEmail(subject=subject, text=body, html=html)
+    return RenderedEmail(subject=subject, text=body, html=html, attachments=attachments(n, values))
+
+
+def attachments(n: Notification, values: dict[str, Any]) -> tuple[Attachment, ...]:
+    """The receipt as a PDF (``receipt-<the booking id's first 8 characters>.pdf``) when the
+    notification carries a receipt (the customer's: the payment's, and the refund's with
+    the refund in it)."""
+    if values["receipt"] is None or values["b"] is None:
+        return ()
+    content = receipt_pdf.build(
+        values["receipt"], values["b"], n.recipient.full_name, n.recipient.locale,
+        receipt_pdf.system_fonts(),
+    )  # fmt: skip
+    name = f"receipt-{values['b']['id'][:8]}.pdf"
+    return (Attachment(name, "application", "pdf", content),)
 
 
 def sms(n: Notification) -> str:
