@@ -86,7 +86,11 @@ begin
     if delay_seconds is null or delay_seconds < 0 then
         perform internal.fail('invalid_input', 'delay_seconds must be zero or more');
     end if;
-    v_msg_id := pgmq.send(queue, message, delay_seconds);
+    -- pgmq.send(queue, message, delay_seconds) is a SQL wrapper of this overload, planned
+    -- again on every call (~0.3 ms a confirm under load): the PL/pgSQL overload directly
+    v_msg_id := pgmq.send(
+        queue, message, null::jsonb, pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => delay_seconds)
+    );
     -- delivered at commit, only if the message is committed too
     perform pg_catalog.pg_notify('bookiji_queue', queue);
     return v_msg_id;

@@ -20,27 +20,34 @@
 -- balance carries the rest (the booking's taxes minus the deposit's), so the
 -- parts always add up to the booking's taxes to the cent.
 
+-- The helpers below that a confirm or a quote calls per row are PL/pgSQL, not SQL: a SQL
+-- function with its own search_path is never inlined and is planned again by every
+-- statement that calls it; PL/pgSQL keeps its plans for the session.
 create or replace function internal.tax_rates()
 returns table (gst_rate numeric, qst_rate numeric)
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
+begin
     -- GST 5% (Excise Tax Act, since 2008), QST 9.975% (since 2013)
-    select 0.05000::numeric, 0.09975::numeric
+    return query select 0.05000::numeric, 0.09975::numeric;
+end
 $$;
 comment on function internal.tax_rates() is
 'The sales-tax rates charged by registered providers: GST 5%, QST 9.975%.';
 
 create or replace function internal.tax_cents(p_amount_cents integer, p_rate numeric)
 returns integer
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-    select pg_catalog.round(p_amount_cents::numeric * coalesce(p_rate, 0))::integer
+begin
+    return pg_catalog.round(p_amount_cents::numeric * coalesce(p_rate, 0))::integer;
+end
 $$;
 comment on function internal.tax_cents(integer, numeric) is
 'The tax on an amount at a rate, rounded half up to the cent (one line, one tax).';
@@ -113,11 +120,13 @@ returns table (
     gst_cents integer,
     qst_cents integer
 )
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
+begin
+    return query
     select
         case when t.gst_number is not null then r.gst_rate else 0 end,
         case when t.qst_number is not null then r.qst_rate else 0 end,
@@ -126,7 +135,8 @@ as $$
         case when t.gst_number is not null then internal.tax_cents(p_price_cents, r.gst_rate) else 0 end,
         case when t.qst_number is not null then internal.tax_cents(p_price_cents, r.qst_rate) else 0 end
     from internal.tax_rates() as r
-    left join app.provider_tax_registrations as t on t.provider_id = p_provider_id
+    left join app.provider_tax_registrations as t on t.provider_id = p_provider_id;
+end
 $$;
 comment on function internal.provider_taxes(uuid, integer) is
 $$The taxes a provider charges now on a price: the rates and numbers it is registered for (0 and null
@@ -172,11 +182,13 @@ for each row execute function internal.bookings_check_taxes();
 
 create or replace function internal.booking_first_charge(p_booking app.bookings)
 returns table (base_cents integer, gst_cents integer, qst_cents integer, total_cents integer)
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
+begin
     -- the deposit (with its own taxes) or, without one, the price (with the booking's)
+    return query
     select c.base, c.gst, c.qst, c.base + c.gst + c.qst
     from (
         select
@@ -187,7 +199,8 @@ as $$
         union all
         select p_booking.price_cents, p_booking.gst_cents, p_booking.qst_cents
         where p_booking.deposit_cents = 0
-    ) as c (base, gst, qst)
+    ) as c (base, gst, qst);
+end
 $$;
 comment on function internal.booking_first_charge(app.bookings) is
 $$What a booking charges first: its deposit plus the deposit's taxes or, without a deposit, its price plus
@@ -195,14 +208,18 @@ its taxes. The balance (price - deposit) carries the booking's taxes minus the d
 
 create or replace function internal.booking_first_charge_cents(p_booking_id uuid)
 returns integer
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-    select c.total_cents
-    from app.bookings as b
-    cross join internal.booking_first_charge(b) as c
-    where b.id = p_booking_id
+begin
+    return (
+        select c.total_cents
+        from app.bookings as b
+        cross join internal.booking_first_charge(b) as c
+        where b.id = p_booking_id
+    );
+end
 $$;
 comment on function internal.booking_first_charge_cents(uuid) is
 'The amount (taxes included) of a booking''s first payment: what its PaymentIntent asks for.';

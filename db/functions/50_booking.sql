@@ -186,26 +186,38 @@ audit row and event), queue its notifications and cancel the PaymentIntent of an
 p_by: customer, provider, ops or system (cancelled_by_role, and cancelled_by in the notification);
 p_reason: the cancel reason; p_extra: refund_cents (for the notification) and cancelled_by_user (a user id).$$;
 
+-- The small helpers of the confirm below are PL/pgSQL, not SQL: a SQL function with its
+-- own search_path is never inlined and its body is planned again by every statement
+-- that calls it (each confirm, a dozen plans); PL/pgSQL keeps its plans for the session.
+
 create or replace function internal.provider_lock(p_provider_id uuid)
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
+begin
     -- Concurrent inserts under the exclusion constraint can deadlock each other;
     -- taking this lock first turns every loser of a race into a clean conflict.
-    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.provider:' || p_provider_id::text, 0))
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.provider:' || p_provider_id::text, 0)
+    );
+end
 $$;
 comment on function internal.provider_lock(uuid) is
 'Serialise the changes that claim a provider''s time (confirm, reschedule) for this transaction.';
 
 create or replace function internal.customer_lock(p_customer_id uuid)
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.customer:' || p_customer_id::text, 0))
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.customer:' || p_customer_id::text, 0)
+    );
+end
 $$;
 comment on function internal.customer_lock(uuid) is
 'Serialise one customer''s confirmations for this transaction, so the live-hold limit cannot be raced past.';
@@ -242,23 +254,26 @@ comment on function internal.client_network() is
 
 create or replace function internal.network_lock(p_network text)
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.network:' || p_network, 0))
+begin
+    perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.network:' || p_network, 0));
+end
 $$;
 comment on function internal.network_lock(text) is
 'Serialise the confirmations from one client network for this transaction, so the per-address hold limit cannot be raced past.';
 
 create or replace function internal.booking_json(p_booking_id uuid, p_with_secret boolean default false)
 returns jsonb
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-    select pg_catalog.jsonb_build_object(
+begin
+    return (select pg_catalog.jsonb_build_object(
         'id', b.id,
         'status', b.status,
         'customer_id', b.customer_id,
@@ -287,7 +302,8 @@ as $$
         )
     )
     from app.bookings as b
-    where b.id = p_booking_id
+    where b.id = p_booking_id);
+end
 $$;
 comment on function internal.booking_json(uuid, boolean) is
 'A booking as the API returns it (with its payment). Definer: callers are checked before.';
@@ -364,13 +380,15 @@ comment on function internal.idempotency_claim(uuid, text, text) is
 
 create or replace function internal.idempotency_store(p_customer_id uuid, p_key text, p_response jsonb)
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
+begin
     -- Decides nothing: keeps the answer for the key claimed by internal.idempotency_claim.
     update app.idempotency_keys as k set response = p_response
-    where k.customer_id = p_customer_id and k.key = p_key
+    where k.customer_id = p_customer_id and k.key = p_key;
+end
 $$;
 comment on function internal.idempotency_store(uuid, text, jsonb) is
 'Step 9 of internal.confirm_booking: the answer a retry under the same Idempotency-Key gets.';
@@ -400,16 +418,21 @@ comment on function internal.confirm_lock(uuid, uuid, text) is
 
 create or replace function internal.live_hold_of(p_customer_id uuid, p_provider_id uuid, p_during tstzrange)
 returns uuid
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
     -- Decides whether a confirm repeats one that still holds this very slot:
     -- that hold's booking is the answer again.
-    select b.id from app.bookings as b
-    where
-        b.customer_id = p_customer_id and b.provider_id = p_provider_id and b.during = p_during
-        and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+    return (
+        select b.id from app.bookings as b
+        where
+            b.customer_id = p_customer_id and b.provider_id = p_provider_id and b.during = p_during
+            and b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+        limit 1
+    );
+end
 $$;
 comment on function internal.live_hold_of(uuid, uuid, tstzrange) is
 'Step 4 of internal.confirm_booking: the customer''s unexpired hold of this provider at exactly p_during, or null.';
@@ -685,9 +708,11 @@ begin
         );
         perform internal.confirm_start_payment(v_booking_id, v_item);
         -- the customer's consent to charge the balance to this card after completion
-        -- (63_balance_card.sql): only a deposit leaves a balance
-        update app.payments as p set save_card = true
-        where p.booking_id = v_booking_id and p_save_card and v_item.deposit_cents > 0;
+        -- (63_balance_card.sql): only a deposit leaves a balance (no statement at all
+        -- without the consent: most confirms)
+        if p_save_card and v_item.deposit_cents > 0 then
+            update app.payments as p set save_card = true where p.booking_id = v_booking_id;
+        end if;
     end if;
     v_result := internal.booking_json(v_booking_id, true);
 
@@ -707,11 +732,15 @@ create or replace function api.confirm_booking(
     quote_id uuid default null, provider_id uuid default null, save_card boolean default null
 )
 returns jsonb
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-    select internal.confirm_booking(quote_id, provider_id, coalesce(save_card, false))
+begin
+    -- PL/pgSQL: PostgREST's call plans nothing here (a SQL function with its own
+    -- search_path would have its body planned on every request)
+    return internal.confirm_booking(quote_id, provider_id, coalesce(save_card, false));
+end
 $$;
 comment on function api.confirm_booking(uuid, uuid, boolean) is
 $$Book one provider from a quote: the slot is held for you (15 minutes) while you pay.

@@ -26,16 +26,20 @@
 
 create or replace function internal.commission_cents(p_price_cents integer, p_rate_bp integer, p_minimum_cents integer)
 returns integer
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
+begin
     -- price x rate, rounded half up to the cent; never below the minimum, never above the price
-    select least(
+    -- (PL/pgSQL: a SQL function with its own search_path is planned again by every
+    -- statement that calls it, each confirm's booking insert among them)
+    return least(
         p_price_cents,
         greatest(p_minimum_cents, ((p_price_cents::bigint * p_rate_bp * 2 + 10000) / 20000)::integer)
-    )
+    );
+end
 $$;
 comment on function internal.commission_cents(integer, integer, integer) is
 'The commission on a price: price x rate_bp / 10000 rounded half up, at least the minimum, at most the price.';
@@ -182,17 +186,22 @@ Errors: 403 forbidden (not ops).$$;
 
 create or replace function internal.payout_destination(p_provider_id uuid)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
+begin
     -- a destination charge needs the account's transfers capability active (Stripe refuses it otherwise)
-    select a.stripe_account_id
-    from app.payout_accounts as a
-    where
-        a.provider_id = p_provider_id
-        and a.charges_enabled
-        and a.capabilities ->> 'transfers' = 'active'
+    -- (PL/pgSQL: planned once a session, not on each payment's insert)
+    return (
+        select a.stripe_account_id
+        from app.payout_accounts as a
+        where
+            a.provider_id = p_provider_id
+            and a.charges_enabled
+            and a.capabilities ->> 'transfers' = 'active'
+    );
+end
 $$;
 comment on function internal.payout_destination(uuid) is
 'The provider''s connected account if a destination charge can go to it now, else null (the platform collects).';
