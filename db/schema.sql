@@ -951,7 +951,7 @@ $$;
 
 COMMENT ON FUNCTION api.booking_payout(booking_id uuid) IS 'A booking''s split between the provider and the platform (its provider''s owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider''s share: the charge less the commission, less each refund''s share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider''s share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider''s Stripe account, net of reversals made).
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included: each reverses its share of the transfer and refunds its share of the fee, but a customer''s late cancellation keeps the whole fee and reverses the whole refund from the transfer, up to what is left of it), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider''s share: the charge less the commission, less each refund''s share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider''s share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider''s Stripe account, net of reversals made).
 Errors: 400 invalid_input; 404 not_found (not your provider''s booking).';
 
 
@@ -9538,6 +9538,7 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('bookings_commission_check', 'internal_error', 'the booking''s commission could not be recorded'),
         ('payments_application_fee_cents_check', 'internal_error', 'the payment could not be recorded'),
         ('refunds_unwind_check', 'internal_error', 'the refund could not be recorded'),
+        ('refunds_reversal_apart_check', 'internal_error', 'the refund could not be recorded'),
         -- what the platform owes (65_owed_payouts.sql; written by definers only)
         ('owed_transfers_pkey', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_booking_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
@@ -13943,9 +13944,9 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
         -- transfer pays it yet (docs/connect.md, "What is left")
         'balance_owed_cents', v.share,
         -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
-        -- (what the charges leave once refunded and the provider's share sent: on a late
-        -- cancellation the fee is kept but the transfer reversed only in proportion, so the
-        -- platform's balance pays the rest of the refund and keeps less than its fee)
+        -- (what the charges leave once refunded and the provider's share sent: its fee less
+        -- the fee refunds, since a late cancellation's refund is reversed whole from the
+        -- provider's side; less only when that side had less left than the refund)
         'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares + v.share,
         'platform_net_cents', case
             when p.transfer_destination is not null
@@ -16766,6 +16767,56 @@ the one kept. Definer: the worker role writes no app table.';
 
 
 --
+-- Name: record_transfer_reversal(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_transfer_reversal(p_refund_id uuid, p_reversal_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_refund app.refunds;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
+    end if;
+    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such refund');
+    end if;
+    if v_refund.stripe_transfer_reversal_id = p_reversal_id then
+        return 'already recorded';
+    end if;
+    if v_refund.stripe_transfer_reversal_id is not null then
+        perform internal.fail('conflict', 'this refund already has another reversal');
+    end if;
+    if not v_refund.reversal_apart then
+        perform internal.fail('conflict', 'this refund''s transfer is not reversed apart');
+    end if;
+    update app.refunds as r
+    set stripe_transfer_reversal_id = p_reversal_id, updated_at = pg_catalog.now()
+    where r.id = p_refund_id;
+    perform internal.audit(
+        'payout.transfer_reversed', 'app.refunds', p_refund_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'booking_id', v_refund.booking_id, 'amount_cents', v_refund.transfer_reversal_cents,
+            'stripe_reversal_id', p_reversal_id
+        )
+    );
+    return 'recorded';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION record_transfer_reversal(p_refund_id uuid, p_reversal_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_transfer_reversal(p_refund_id uuid, p_reversal_id text) IS 'Worker entry point: store the TransferReversal a late cancellation''s refund took from the transfer (idempotent). Definer: as above.';
+
+
+--
 -- Name: refund_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -16791,6 +16842,31 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refund_action(p_refund_id uuid) IS 'payment.refund: create_refund, skip or fail (with the reason), and what the refund is made of. Definer: as above.';
+
+
+--
+-- Name: refund_keeps_fee(app.bookings, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refund_keeps_fee(p_booking app.bookings, p_requested_role text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- the customer cancelled late (after start - cancel_notice_hours) and this is that refund
+    select
+        p_requested_role = 'customer'
+        and p_booking.cancelled_by_role = 'customer'
+        and p_booking.cancelled_at > pg_catalog.lower(p_booking.during)
+        - pg_catalog.make_interval(hours => p_booking.cancel_notice_hours)
+$$;
+
+
+--
+-- Name: FUNCTION refund_keeps_fee(p_booking app.bookings, p_requested_role text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refund_keeps_fee(p_booking app.bookings, p_requested_role text) IS 'Whether a refund is the customer''s late cancellation: the platform keeps its whole fee and the provider bears
+the refund (docs/connect.md, "Refunds that unwind").';
 
 
 --
@@ -16838,8 +16914,9 @@ CREATE FUNCTION internal.refund_request(p_refund_id uuid) RETURNS jsonb
         'stripe_payment_intent_id', case when r.balance_charge then bp.stripe_payment_intent_id
             else p.stripe_payment_intent_id end,
         'balance_charge', r.balance_charge,
-        -- how a destination charge's refund unwinds (55_connect.sql)
-        'reverse_transfer', r.reverse_transfer,
+        -- how a destination charge's refund unwinds (55_connect.sql): Stripe's proportional
+        -- reverse_transfer, unless the transfer is reversed apart (a late cancellation)
+        'reverse_transfer', r.reverse_transfer and not r.reversal_apart,
         'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )
@@ -16940,10 +17017,16 @@ begin
     into v_refunded, v_shares
     from app.refunds as r
     where r.payment_id = new.payment_id and not r.balance_charge and r.status <> 'failed';
-    new.payout_share_cents := internal.proportional_cents(
-        new.amount_cents, v_payment.captured_cents, v_base, v_shares,
-        v_refunded + new.amount_cents >= v_payment.captured_cents
-    );
+    if v_booking.commission_cents > 0 and internal.refund_keeps_fee(v_booking, new.requested_role) then
+        -- a late customer cancellation: the platform keeps its whole commission and the
+        -- provider bears the refund, up to what is left of its share (as _110_unwind)
+        new.payout_share_cents := least(new.amount_cents, greatest(v_base - v_shares, 0));
+    else
+        new.payout_share_cents := internal.proportional_cents(
+            new.amount_cents, v_payment.captured_cents, v_base, v_shares,
+            v_refunded + new.amount_cents >= v_payment.captured_cents
+        );
+    end if;
     select * into v_transfer from app.owed_transfers as t where t.booking_id = new.booking_id and t.status <> 'failed';
     if found and new.payout_share_cents > 0 then
         select coalesce(sum(r.owed_reversal_cents), 0) into v_reversed
@@ -16961,7 +17044,32 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refunds_owed_share() IS 'Trigger: a refund of a charge the platform collected takes its share of what the provider is owed
-(proportional, as a reversal), to be reversed from the owed transfer if it was already asked for.';
+(proportional, as a reversal; the whole refund on a late cancellation), to be reversed from the owed transfer if it
+was already asked for.';
+
+
+--
+-- Name: refunds_reverse_apart(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_reverse_apart() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'connect.reverse_transfer', 'refund_id', new.id, 'booking_id', new.booking_id
+    ));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_reverse_apart(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_reverse_apart() IS 'Trigger: a late cancellation''s refund that succeeded asks the worker to reverse its amount from the provider''s transfer.';
 
 
 --
@@ -17032,15 +17140,20 @@ begin
     v_completes := v_refunded + new.amount_cents >= v_payment.captured_cents;
     v_transfer := v_payment.captured_cents - v_payment.application_fee_cents;
     new.reverse_transfer := true;
-    -- the platform keeps its fee when the customer cancelled late (the provider keeps
-    -- the cancellation fee's share); a provider's or ops' cancellation, an in-time
-    -- cancellation or an ops refund gives the fee back with the rest
-    new.refund_application_fee := v_payment.application_fee_cents > 0 and not (
-        new.requested_role = 'customer'
-        and v_booking.cancelled_by_role = 'customer'
-        and v_booking.cancelled_at > pg_catalog.lower(v_booking.during)
-        - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours)
-    );
+    if v_payment.application_fee_cents > 0 and internal.refund_keeps_fee(v_booking, new.requested_role) then
+        -- the customer cancelled late: the platform keeps its whole fee and the provider
+        -- bears the refund, reversed from its transfer up to what is left of it. Stripe's
+        -- reverse_transfer is proportional, so the worker refunds without it and reverses
+        -- this amount apart (connect.reverse_transfer, after the refund succeeded)
+        new.refund_application_fee := false;
+        new.fee_refund_cents := 0;
+        new.transfer_reversal_cents := least(new.amount_cents, greatest(v_transfer - v_reversed, 0));
+        new.reversal_apart := new.transfer_reversal_cents > 0;
+        return new;
+    end if;
+    -- a provider's or ops' cancellation, an in-time cancellation or an ops refund gives
+    -- the fee back with the rest, and reverses the transfer, in proportion (Stripe's flags)
+    new.refund_application_fee := v_payment.application_fee_cents > 0;
     new.transfer_reversal_cents := internal.proportional_cents(
         new.amount_cents, v_payment.captured_cents, v_transfer, v_reversed, v_completes
     );
@@ -17056,8 +17169,9 @@ $$;
 -- Name: FUNCTION refunds_unwind(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.refunds_unwind() IS 'Trigger: a refund of a destination charge reverses the transfer proportionally and refunds the fee
-(but on a late customer cancellation), with the cents of each as Stripe computes them.';
+COMMENT ON FUNCTION internal.refunds_unwind() IS 'Trigger: a refund of a destination charge reverses the transfer and refunds the fee in proportion, as Stripe
+computes them; on a late customer cancellation the fee is kept and the whole refund (at most what is left of the
+transfer) is reversed apart.';
 
 
 --
@@ -18788,6 +18902,44 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.touch_updated_at() IS 'Trigger: stamp updated_at on every update of the row.';
+
+
+--
+-- Name: transfer_reversal_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.transfer_reversal_action(p_refund_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'refund_id', r.id,
+        'booking_id', r.booking_id,
+        'amount_cents', r.transfer_reversal_cents,
+        -- the destination charge's intent: its charge names the transfer to reverse
+        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        'stripe_transfer_reversal_id', r.stripe_transfer_reversal_id
+    ) || case
+        when r.stripe_transfer_reversal_id is not null then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the reversal is already recorded')
+        when not r.reversal_apart or r.transfer_reversal_cents <= 0 then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'nothing to reverse apart')
+        when r.status <> 'succeeded' then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the refund has not succeeded')
+        else pg_catalog.jsonb_build_object('action', 'reverse', 'reason', 'the provider bears the refund')
+    end
+    from app.refunds as r
+    inner join app.payments as p on r.payment_id = p.id
+    where r.id = p_refund_id
+$$;
+
+
+--
+-- Name: FUNCTION transfer_reversal_action(p_refund_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.transfer_reversal_action(p_refund_id uuid) IS 'connect.reverse_transfer: reverse or skip (with the reason), the cents and the intent whose charge names the
+transfer. Definer: the worker reads no app table.';
 
 
 --
@@ -23431,9 +23583,12 @@ CREATE TABLE app.refunds (
     owed_transfer_id uuid,
     owed_reversal_cents integer DEFAULT 0 NOT NULL,
     stripe_owed_reversal_id text,
+    reversal_apart boolean DEFAULT false NOT NULL,
+    stripe_transfer_reversal_id text,
     CONSTRAINT refunds_amount_cents_check CHECK ((amount_cents > 0)),
     CONSTRAINT refunds_payout_share_cents_check CHECK (((payout_share_cents >= 0) AND (owed_reversal_cents >= 0) AND (owed_reversal_cents <= payout_share_cents) AND ((owed_transfer_id IS NOT NULL) OR (owed_reversal_cents = 0)) AND ((stripe_owed_reversal_id IS NULL) OR (owed_transfer_id IS NOT NULL)))),
     CONSTRAINT refunds_reason_check CHECK (((length(btrim(reason)) >= 1) AND (length(btrim(reason)) <= 500))),
+    CONSTRAINT refunds_reversal_apart_check CHECK (((reverse_transfer OR (NOT reversal_apart)) AND ((stripe_transfer_reversal_id IS NULL) OR reversal_apart))),
     CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
     CONSTRAINT refunds_unwind_check CHECK (((transfer_reversal_cents >= 0) AND (fee_refund_cents >= 0) AND (reverse_transfer OR (transfer_reversal_cents = 0)) AND (refund_application_fee OR (fee_refund_cents = 0))))
 );
@@ -23452,7 +23607,7 @@ COMMENT ON TABLE app.refunds IS 'The refund ledger: each row is one refund of a 
 -- Name: COLUMN refunds.transfer_reversal_cents; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes back from the provider''s transfer (reverse_transfer, proportional).';
+COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes back from the provider''s transfer: proportional, or on a late cancellation the whole refund (reversal_apart).';
 
 
 --
@@ -23495,6 +23650,20 @@ COMMENT ON COLUMN app.refunds.owed_reversal_cents IS 'The cents reversed (or to 
 --
 
 COMMENT ON COLUMN app.refunds.stripe_owed_reversal_id IS 'The TransferReversal (trr_...) that took the share back, once made.';
+
+
+--
+-- Name: COLUMN refunds.reversal_apart; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.reversal_apart IS 'The transfer_reversal_cents are reversed by a TransferReversal of their own after the refund (not Stripe''s proportional reverse_transfer).';
+
+
+--
+-- Name: COLUMN refunds.stripe_transfer_reversal_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.stripe_transfer_reversal_id IS 'That TransferReversal (trr_...), once made.';
 
 
 --
@@ -25803,6 +25972,13 @@ CREATE TRIGGER _510_pay_owed AFTER UPDATE OF charges_enabled, capabilities ON ap
 
 
 --
+-- Name: refunds _510_reverse_apart; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_reverse_apart AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text) AND new.reversal_apart AND (new.stripe_transfer_reversal_id IS NULL))) EXECUTE FUNCTION internal.refunds_reverse_apart();
+
+
+--
 -- Name: refunds _510_reverse_owed; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -27648,4 +27824,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261204050000'),
     ('20261204050100'),
     ('20261204060000'),
-    ('20261204090000');
+    ('20261204090000'),
+    ('20261205100000');

@@ -164,6 +164,7 @@ export default {
     "refunds_pkey": [500, "internal_error", "the refund could not be recorded"],
     "refunds_reason_check": [400, "invalid_input", "reason must be 1 to 500 characters"],
     "refunds_requested_by_fkey": [404, "not_found", "the requesting account does not exist"],
+    "refunds_reversal_apart_check": [500, "internal_error", "the refund could not be recorded"],
     "refunds_status_check": [500, "internal_error", "the refund could not be recorded"],
     "refunds_stripe_refund_id_key": [409, "conflict", "this Stripe refund belongs to another refund"],
     "refunds_unwind_check": [500, "internal_error", "the refund could not be recorded"],

@@ -419,3 +419,43 @@ def reverse_owed_transfer(
         params={"amount": amount, "metadata": {"refund_ledger_id": rid, "effect": key}},
         options={"idempotency_key": key},
     )
+
+
+def refund_reversal_key(refund_id: object) -> str:
+    return effect_key("refund_reversal", refund_id)
+
+
+def transfer_of(sc: stripe.StripeClient, payment_intent: str | None) -> str | None:
+    """The transfer a destination charge made to the provider's account (``charge.transfer``)."""
+    charge = charge_of(sc, payment_intent)
+    if charge is None:
+        return None
+    transfer: Any = sc.v1.charges.retrieve(charge).transfer
+    if transfer is None:
+        return None
+    return str(transfer if isinstance(transfer, str) else transfer.id)
+
+
+def reverse_transfer_apart(
+    sc: stripe.StripeClient,
+    *,
+    transfer: str,
+    refund_id: object,
+    amount: int,
+    find_existing: bool = True,
+) -> stripe.TransferReversal:
+    """Take a late cancellation's refund back from the destination charge's transfer, once per
+    refund (key ``refund_reversal:<refund id>``). The refund was made without
+    ``reverse_transfer``, which Stripe always applies in proportion: here the amount is the
+    ledger's (the whole refund, up to what is left of the transfer), and no fee is refunded."""
+    rid = _checked_id("refund_id", refund_id)
+    key = refund_reversal_key(rid)
+    if find_existing:
+        existing = find_transfer_reversal(sc, transfer, key)
+        if existing is not None:
+            return existing
+    return sc.v1.transfers.reversals.create(
+        _checked_id("transfer", transfer),
+        params={"amount": amount, "metadata": {"refund_ledger_id": rid, "effect": key}},
+        options={"idempotency_key": key},
+    )

@@ -11,7 +11,9 @@
 --
 -- - A refund of such a charge takes its share from the provider's side as a destination
 --   charge's reversal would (_115_owed_share: the charge less the commission, times the
---   refund over the charge, half up, the completing refund takes the rest). Asked for
+--   refund over the charge, half up, the completing refund takes the rest; a late customer
+--   cancellation takes the whole refund, up to what is left, so the platform keeps its
+--   commission). Asked for
 --   after the owed transfer exists, its share is reversed from that transfer
 --   (connect.reverse_owed, a TransferReversal keyed owed_reversal:<refund id>) once the
 --   refund succeeded and the transfer is made; a refund that fails reverses nothing.
@@ -204,10 +206,16 @@ begin
     into v_refunded, v_shares
     from app.refunds as r
     where r.payment_id = new.payment_id and not r.balance_charge and r.status <> 'failed';
-    new.payout_share_cents := internal.proportional_cents(
-        new.amount_cents, v_payment.captured_cents, v_base, v_shares,
-        v_refunded + new.amount_cents >= v_payment.captured_cents
-    );
+    if v_booking.commission_cents > 0 and internal.refund_keeps_fee(v_booking, new.requested_role) then
+        -- a late customer cancellation: the platform keeps its whole commission and the
+        -- provider bears the refund, up to what is left of its share (as _110_unwind)
+        new.payout_share_cents := least(new.amount_cents, greatest(v_base - v_shares, 0));
+    else
+        new.payout_share_cents := internal.proportional_cents(
+            new.amount_cents, v_payment.captured_cents, v_base, v_shares,
+            v_refunded + new.amount_cents >= v_payment.captured_cents
+        );
+    end if;
     select * into v_transfer from app.owed_transfers as t where t.booking_id = new.booking_id and t.status <> 'failed';
     if found and new.payout_share_cents > 0 then
         select coalesce(sum(r.owed_reversal_cents), 0) into v_reversed
@@ -220,7 +228,8 @@ end
 $$;
 comment on function internal.refunds_owed_share() is
 $$Trigger: a refund of a charge the platform collected takes its share of what the provider is owed
-(proportional, as a reversal), to be reversed from the owed transfer if it was already asked for.$$;
+(proportional, as a reversal; the whole refund on a late cancellation), to be reversed from the owed transfer if it
+was already asked for.$$;
 
 drop trigger if exists _115_owed_share on app.refunds;
 create trigger _115_owed_share before insert on app.refunds
