@@ -77,7 +77,7 @@ export default {
     "notifications_status_check": [500, "internal_error", "the notification could not be recorded"],
     "owed_transfers_amount_cents_check": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_attempt_check": [500, "internal_error", "the owed transfer could not be recorded"],
-    "owed_transfers_booking_id_attempt_key": [500, "internal_error", "the owed transfer could not be recorded"],
+    "owed_transfers_booking_id_balance_charge_attempt_key": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_booking_id_fkey": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_destination_check": [500, "internal_error", "the owed transfer could not be recorded"],
     "owed_transfers_payment_id_fkey": [500, "internal_error", "the owed transfer could not be recorded"],

@@ -306,6 +306,7 @@ class OwedTransferStep:
     amount_cents: int
     currency: str
     stripe_payment_intent_id: str | None
+    balance_charge: bool = False  # the balance charged to the card's share, not the deposit's
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OwedTransferStep:
@@ -320,6 +321,7 @@ class OwedTransferStep:
             amount_cents=int(row["amount_cents"]),
             currency=str(row["currency"]),
             stripe_payment_intent_id=_optional_text(row, "stripe_payment_intent_id"),
+            balance_charge=bool(row.get("balance_charge")),
         )
 
 

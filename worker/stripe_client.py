@@ -321,12 +321,14 @@ def create_refund(
     return sc.v1.refunds.create(params=cast(Any, params), options={"idempotency_key": key})
 
 
-def owed_transfer_key(booking_id: object, attempt: int = 1) -> str:
+def owed_transfer_key(booking_id: object, attempt: int = 1, balance: bool = False) -> str:
     """``owed:<booking id>``, then ``owed:<booking id>:<attempt>`` for a later attempt after
-    Stripe refused one (a refusal is answered again under the same key)."""
+    Stripe refused one (a refusal is answered again under the same key); ``owed_balance:...``
+    for the share of a balance the platform charged to the card."""
+    kind = "owed_balance" if balance else "owed"
     if attempt <= 1:
-        return effect_key("owed", booking_id)
-    return effect_key("owed", booking_id, attempt)
+        return effect_key(kind, booking_id)
+    return effect_key(kind, booking_id, attempt)
 
 
 def owed_reversal_key(refund_id: object) -> str:
@@ -365,13 +367,15 @@ def create_owed_transfer(
     source_transaction: str | None,
     metadata: dict[str, str] | None = None,
     find_existing: bool = True,
+    balance: bool = False,
 ) -> stripe.Transfer:
     """Transfer what the platform owes for a booking to the provider's account, once per
     attempt. ``source_transaction`` ties it to the charge that collected the money, so it
     can leave before that charge's funds are available (Stripe's separate charges and
-    transfers)."""
+    transfers). ``balance``: the share of a balance the platform charged to the card, sourced
+    from the balance's charge (key ``owed_balance:<booking id>``)."""
     bid = _checked_id("booking_id", booking_id)
-    key = owed_transfer_key(bid, attempt)
+    key = owed_transfer_key(bid, attempt, balance)
     if find_existing:
         existing = find_transfer(sc, destination, key)
         if existing is not None:

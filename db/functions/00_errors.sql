@@ -336,7 +336,7 @@ as $$
         ('owed_transfers_pkey', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_booking_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_payment_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
-        ('owed_transfers_booking_id_attempt_key', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_booking_id_balance_charge_attempt_key', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_stripe_transfer_id_key', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_attempt_check', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_destination_check', 'internal_error', 'the owed transfer could not be recorded'),

@@ -436,6 +436,25 @@ comment on function internal.record_transfer_reversal(uuid, text) is
 
 -- --- a booking's payout ---------------------------------------------------------------------
 
+create or replace function internal.balance_owed_base(
+    p_balance_cents integer,
+    p_commission_cents integer,
+    p_captured_cents integer
+)
+returns integer
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    -- what the deposit's charge left of the commission comes off the balance first
+    select p_balance_cents - least(
+        greatest(p_commission_cents - least(p_commission_cents, p_captured_cents), 0), p_balance_cents
+    )
+$$;
+comment on function internal.balance_owed_base(integer, integer, integer) is
+'The provider''s share of a balance the platform charged to the card: the balance less what the deposit left of the commission.';
+
 create or replace function internal.payout_json(p_booking_id uuid)
 returns jsonb
 language sql
@@ -473,27 +492,35 @@ as $$
         'owed_transfer_status', t.status,
         'owed_transfer_cents', coalesce(t.amount_cents, 0),
         'owed_transfer_reversed_cents', u.owed_reversed,
-        'payout_owed_cents', greatest(
-            m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
-        ),
+        -- still owed with no transfer asked for yet: the deposit's and the balance's
+        'payout_owed_cents', o.deposit + o.balance,
+        'balance_payout_owed_cents', o.balance,
         -- the provider's share of a balance the platform charged to the card (the balance
-        -- less what is left of the commission, less its refunds' share): owed, but no owed
-        -- transfer pays it yet (docs/connect.md, "What is left")
-        'balance_owed_cents', v.share,
+        -- less what is left of the commission, less its refunds' shares), paid by an owed
+        -- transfer of its own, sourced from the balance's charge
+        'balance_owed_cents', m.balance_share - u.balance_payout_shares,
+        'balance_owed_transfer_id', tb.stripe_transfer_id,
+        'balance_owed_transfer_status', tb.status,
+        'balance_owed_transfer_cents', coalesce(tb.amount_cents, 0),
+        'balance_owed_transfer_reversed_cents', u.balance_owed_reversed,
         -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
         -- (what the charges leave once refunded and the provider's share sent: its fee less
         -- the fee refunds, since a late cancellation's refund is reversed whole from the
         -- provider's side; less only when that side had less left than the refund)
-        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares + v.share,
+        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares
+        + m.balance_share - u.balance_payout_shares,
         'platform_net_cents', case
             when p.transfer_destination is not null
                 then m.captured + m.balance - u.refunded - (m.transfer - u.reversed)
-            else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares) - v.share
+            else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares)
+                - (m.balance_share - u.balance_payout_shares)
         end,
         -- what reached the provider's Stripe account: the destination charges' transfers or
-        -- the owed transfer made, net of the reversals made
+        -- the owed transfers made, net of the reversals made
         'paid_out_cents', m.transfer - u.reversed + case
             when t.status = 'succeeded' then t.amount_cents - u.owed_reversed_done else 0
+        end + case
+            when tb.status = 'succeeded' then tb.amount_cents - u.balance_owed_reversed_done else 0
         end
     )
     from app.bookings as b
@@ -517,37 +544,51 @@ as $$
                 then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share,
             -- a balance the platform collected: its base is what the deposit left of the commission
             case when c.balance > 0 and bp.transfer_destination is null
-                then c.balance - least(greatest(b.commission_cents - least(b.commission_cents, c.captured), 0), c.balance)
+                then internal.balance_owed_base(c.balance, b.commission_cents, c.captured)
                 else 0 end as balance_share
     ) as m
-    left join app.owed_transfers as t on b.id = t.booking_id and t.status <> 'failed'
+    left join app.owed_transfers as t on b.id = t.booking_id and not t.balance_charge and t.status <> 'failed'
+    left join app.owed_transfers as tb on b.id = tb.booking_id and tb.balance_charge and tb.status <> 'failed'
     cross join lateral (
         select
             coalesce(sum(r.amount_cents), 0)::integer as refunded,
             coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0)::integer as balance_refunded,
             coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
             coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded,
-            coalesce(sum(r.payout_share_cents), 0)::integer as payout_shares,
+            coalesce(sum(r.payout_share_cents) filter (where not r.balance_charge), 0)::integer as payout_shares,
+            coalesce(sum(r.payout_share_cents) filter (where r.balance_charge), 0)::integer
+            as balance_payout_shares,
             coalesce(sum(r.owed_reversal_cents) filter (where r.owed_transfer_id = t.id), 0)::integer
             as owed_reversed,
             coalesce(sum(r.owed_reversal_cents) filter (
                 where r.owed_transfer_id = t.id and r.stripe_owed_reversal_id is not null
-            ), 0)::integer as owed_reversed_done
+            ), 0)::integer as owed_reversed_done,
+            coalesce(sum(r.owed_reversal_cents) filter (where r.owed_transfer_id = tb.id), 0)::integer
+            as balance_owed_reversed,
+            coalesce(sum(r.owed_reversal_cents) filter (
+                where r.owed_transfer_id = tb.id and r.stripe_owed_reversal_id is not null
+            ), 0)::integer as balance_owed_reversed_done
         from app.refunds as r
         where r.booking_id = b.id and r.status <> 'failed'
     ) as u
     cross join lateral (
-        -- the balance's refunds take their share of it as a reversal would (the whole refunded
-        -- takes the rest)
-        select m.balance_share - internal.proportional_cents(
-            u.balance_refunded, m.balance, m.balance_share, 0, u.balance_refunded >= m.balance
-        ) as share
-    ) as v
+        -- what no owed transfer covers yet: each share less its refunds' shares, less the
+        -- transfer asked for net of what refunds take back from it
+        select
+            greatest(
+                m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
+            ) as deposit,
+            greatest(
+                m.balance_share - u.balance_payout_shares
+                - (coalesce(tb.amount_cents, 0) - u.balance_owed_reversed), 0
+            ) as balance
+    ) as o
     where b.id = p_booking_id
 $$;
 comment on function internal.payout_json(uuid) is
-$$A booking's split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
-reversals and fee refunds, what each side nets; the balance charged to the card counts with the deposit.$$;
+$$A booking's split: commission, the transfer to the provider (or what the platform owes it and the owed transfers
+of the deposit and of the balance), reversals and fee refunds, what each side nets; the balance charged to the card
+counts with the deposit.$$;
 
 create or replace function internal.booking_payout(p_booking_id uuid)
 returns jsonb
@@ -584,7 +625,7 @@ $$;
 comment on function api.booking_payout(uuid) is
 $$A booking's split between the provider and the platform (its provider's owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included: each reverses its share of the transfer and refunds its share of the fee, but a customer's late cancellation keeps the whole fee and reverses the whole refund from the transfer, up to what is left of it), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider's share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included: each reverses its share of the transfer and refunds its share of the fee, but a customer's late cancellation keeps the whole fee and reverses the whole refund from the transfer, up to what is left of it), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet: the deposit's share and the balance's), balance_payout_owed_cents (the balance's part of it), balance_owed_cents (the provider's share of a balance the platform charged to the card, less its refunds' shares), balance_owed_transfer_id, balance_owed_transfer_status, balance_owed_transfer_cents and balance_owed_transfer_reversed_cents (the Stripe Transfer paying that share, sourced from the balance's charge, and what later refunds of the balance took back from it); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
 Errors: 400 invalid_input; 404 not_found (not your provider's booking).$$;
 
 -- --- onboarding -----------------------------------------------------------------------------

@@ -11,8 +11,9 @@ one). What the account can do arrives later, by ``account.updated`` webhooks.
 
 ``connect.pay_owed`` (queued by SQL once a provider the platform owes can take transfers:
 db/functions/65_owed_payouts.sql) makes the Stripe Transfer of what the platform owes for one
-booking (``source_transaction`` = the charge, key ``owed:<booking id>``) and records it, or
-records Stripe's refusal. ``connect.reverse_owed`` takes a later refund's share back from
+booking (``source_transaction`` = the charge, key ``owed:<booking id>``; for a balance the
+platform charged to the card, the balance's charge and ``owed_balance:<booking id>``) and
+records it, or records Stripe's refusal. ``connect.reverse_owed`` takes a later refund's share back from
 that transfer (a TransferReversal, key ``owed_reversal:<refund id>``).
 
 ``connect.reverse_transfer`` (queued by SQL when a late cancellation's refund of a destination
@@ -127,6 +128,7 @@ def pay_owed(ctx: registry.Context, body: dict[str, Any]) -> None:
             source_transaction=source,
             metadata={"owed_transfer_id": str(step.owed_transfer_id)},
             find_existing=_replayed_late(ctx),
+            balance=step.balance_charge,
         )
     except stripe.InvalidRequestError as exc:
         # Stripe will not make this transfer (the account lost its capability, ...): a
