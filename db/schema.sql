@@ -13619,7 +13619,8 @@ $$;
 -- Name: FUNCTION owed_transfer_amount(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.owed_transfer_amount(p_booking_id uuid) IS 'What the platform still owes a booking''s provider for the deposit''s charge and has not asked Stripe to transfer (0 for a destination charge).';
+COMMENT ON FUNCTION internal.owed_transfer_amount(p_booking_id uuid) IS 'What the platform still owes a booking''s provider for the deposit''s charge and has not asked Stripe to transfer
+(0 for a destination charge).';
 
 
 --
@@ -23870,7 +23871,7 @@ COMMENT ON COLUMN app.refunds.stripe_owed_reversal_id IS 'The TransferReversal (
 -- Name: COLUMN refunds.reversal_apart; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON COLUMN app.refunds.reversal_apart IS 'The transfer_reversal_cents are reversed by a TransferReversal of their own after the refund (not Stripe''s proportional reverse_transfer).';
+COMMENT ON COLUMN app.refunds.reversal_apart IS 'The transfer_reversal_cents are reversed by a TransferReversal of their own after the refund (Stripe''s flag is proportional).';
 
 
 --

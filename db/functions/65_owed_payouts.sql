@@ -37,7 +37,8 @@ as $$
     from (select internal.payout_json(p_booking_id) as payout) as j
 $$;
 comment on function internal.owed_transfer_amount(uuid) is
-'What the platform still owes a booking''s provider for the deposit''s charge and has not asked Stripe to transfer (0 for a destination charge).';
+$$What the platform still owes a booking's provider for the deposit's charge and has not asked Stripe to transfer
+(0 for a destination charge).$$;
 
 create or replace function internal.owed_balance_transfer_amount(p_booking_id uuid)
 returns integer

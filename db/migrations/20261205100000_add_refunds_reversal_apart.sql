@@ -13,7 +13,7 @@ add constraint refunds_reversal_apart_check check (
     and (stripe_transfer_reversal_id is null or reversal_apart)
 );
 comment on column app.refunds.reversal_apart is
-'The transfer_reversal_cents are reversed by a TransferReversal of their own after the refund (not Stripe''s proportional reverse_transfer).';
+'The transfer_reversal_cents are reversed by a TransferReversal of their own after the refund (Stripe''s flag is proportional).';
 comment on column app.refunds.stripe_transfer_reversal_id is
 'That TransferReversal (trr_...), once made.';
 comment on column app.refunds.transfer_reversal_cents is
