@@ -17256,6 +17256,7 @@ begin
         new.fee_refund_cents := 0;
         new.transfer_reversal_cents := least(new.amount_cents, greatest(v_transfer - v_reversed, 0));
         new.reversal_apart := new.transfer_reversal_cents > 0;
+        new.reverse_transfer := new.reversal_apart;  -- nothing left of the transfer: nothing to reverse
         return new;
     end if;
     -- a provider's or ops' cancellation, an in-time cancellation or an ops refund gives
