@@ -33,7 +33,10 @@ the real API and pointing ``STRIPE_API_BASE`` at Stripe is the only change:
   its ``last_payment_error`` set), which the customer may confirm again on session.
 - Transfers (``/v1/transfers``, with ``/reversals``) and application fees
   (``/v1/application_fees``, with ``/refunds``) can be listed and retrieved; a transfer
-  can also be created on its own (separate charges and transfers).
+  can also be created on its own (separate charges and transfers). One with a
+  ``source_transaction`` is refused (400 ``balance_insufficient``, ``param=amount``) for more
+  than that charge still has: what it captured less its refunds and the transfers already
+  made from it, net of their reversals.
 """
 
 from __future__ import annotations
@@ -428,6 +431,19 @@ class Transfer(StripeObject):  # type: ignore[misc]
 
     @classmethod
     def _api_create(cls, **data: Any) -> Any:
+        charge = find(Charge, data.get("source_transaction"))
+        amount = try_convert_to_int(data.get("amount"))
+        if charge is not None and isinstance(amount, int):
+            available = source_available(charge)
+            if amount > available:
+                # Stripe: a transfer tied to a charge can only take what that charge still
+                # has (what it captured, less its refunds and the transfers made from it)
+                raise invalid(
+                    f"Insufficient funds on source transaction {charge.id}: the transfer's "
+                    f"amount ({amount}) is more than the {available} it has available.",
+                    param="amount",
+                    code="balance_insufficient",
+                )
         obj = cls(**data)
         send("transfer.created", obj)
         return obj
@@ -474,6 +490,20 @@ class Transfer(StripeObject):  # type: ignore[misc]
         reversal = TransferReversal(self, amount, source_refund, as_dict(metadata, "metadata"))
         send("transfer.reversed", self)
         return reversal
+
+
+def source_available(charge: Any) -> int:
+    """What a charge can still fund as a transfer's ``source_transaction``: its amount once
+    succeeded, less its refunds and the transfers already made from it (net of their
+    reversals, which give the funds back)."""
+    if charge.status != "succeeded":
+        return 0
+    sourced = sum(
+        t.amount - t.amount_reversed
+        for k, t in store.items()
+        if k.startswith("transfer:") and t.source_transaction == charge.id
+    )
+    return int(charge.amount - charge.amount_refunded - sourced)
 
 
 class TransferReversal(StripeObject):  # type: ignore[misc]

@@ -951,7 +951,7 @@ $$;
 
 COMMENT ON FUNCTION api.booking_payout(booking_id uuid) IS 'A booking''s split between the provider and the platform (its provider''s owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider''s share: the charge less the commission, less each refund''s share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider''s share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider''s Stripe account, net of reversals made).
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included: each reverses its share of the transfer and refunds its share of the fee, but a customer''s late cancellation keeps the whole fee and reverses the whole refund from the transfer, up to what is left of it), fee_kept_cents (the platform''s fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider''s share: the charge less the commission, less each refund''s share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet: the deposit''s share and the balance''s), balance_payout_owed_cents (the balance''s part of it), balance_owed_cents (the provider''s share of a balance the platform charged to the card, less its refunds'' shares), balance_owed_transfer_id, balance_owed_transfer_status, balance_owed_transfer_cents and balance_owed_transfer_reversed_cents (the Stripe Transfer paying that share, sourced from the balance''s charge, and what later refunds of the balance took back from it); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider''s Stripe account, net of reversals made).
 Errors: 400 invalid_input; 404 not_found (not your provider''s booking).';
 
 
@@ -7370,6 +7370,53 @@ balance after a deposit (internal.balance_due_json) and settled_cents (charged +
 
 
 --
+-- Name: balance_owed_base(integer, integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.balance_owed_base(p_balance_cents integer, p_commission_cents integer, p_captured_cents integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+    -- what the deposit's charge left of the commission comes off the balance first
+    select p_balance_cents - least(
+        greatest(p_commission_cents - least(p_commission_cents, p_captured_cents), 0), p_balance_cents
+    )
+$$;
+
+
+--
+-- Name: FUNCTION balance_owed_base(p_balance_cents integer, p_commission_cents integer, p_captured_cents integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.balance_owed_base(p_balance_cents integer, p_commission_cents integer, p_captured_cents integer) IS 'The provider''s share of a balance the platform charged to the card: the balance less what the deposit left of the commission.';
+
+
+--
+-- Name: balance_payments_pay_owed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.balance_payments_pay_owed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    -- (a balance charged to the provider's account pays it by itself)
+    if new.method = 'card' and new.transfer_destination is null then
+        perform internal.request_owed_balance_transfer(new.booking_id);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION balance_payments_pay_owed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.balance_payments_pay_owed() IS 'Trigger: a balance the platform charged to the card that succeeds while the provider''s account is ready is paid out at once.';
+
+
+--
 -- Name: booking_balance(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -9562,11 +9609,12 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('bookings_commission_check', 'internal_error', 'the booking''s commission could not be recorded'),
         ('payments_application_fee_cents_check', 'internal_error', 'the payment could not be recorded'),
         ('refunds_unwind_check', 'internal_error', 'the refund could not be recorded'),
+        ('refunds_reversal_apart_check', 'internal_error', 'the refund could not be recorded'),
         -- what the platform owes (65_owed_payouts.sql; written by definers only)
         ('owed_transfers_pkey', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_booking_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_payment_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
-        ('owed_transfers_booking_id_attempt_key', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_booking_id_balance_charge_attempt_key', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_stripe_transfer_id_key', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_attempt_check', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_destination_check', 'internal_error', 'the owed transfer could not be recorded'),
@@ -13524,6 +13572,25 @@ Definer: writes the providers'' private columns and the audit log.';
 
 
 --
+-- Name: owed_balance_transfer_amount(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.owed_balance_transfer_amount(p_booking_id uuid) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select (internal.payout_json(p_booking_id) ->> 'balance_payout_owed_cents')::integer
+$$;
+
+
+--
+-- Name: FUNCTION owed_balance_transfer_amount(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.owed_balance_transfer_amount(p_booking_id uuid) IS 'What the platform still owes a booking''s provider for a balance it charged to the card and has not asked Stripe to transfer.';
+
+
+--
 -- Name: owed_reversal_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -13576,7 +13643,11 @@ CREATE FUNCTION internal.owed_transfer_action(p_owed_transfer_id uuid) RETURNS j
         'destination', t.destination,
         'amount_cents', t.amount_cents,
         'currency', t.currency,
-        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        -- the charge it is sourced from: the deposit's, or the balance's
+        'balance_charge', t.balance_charge,
+        'stripe_payment_intent_id', case
+            when t.balance_charge then bp.stripe_payment_intent_id else p.stripe_payment_intent_id
+        end,
         'stripe_transfer_id', t.stripe_transfer_id
     ) || case
         when t.status = 'succeeded' then
@@ -13587,6 +13658,7 @@ CREATE FUNCTION internal.owed_transfer_action(p_owed_transfer_id uuid) RETURNS j
     end
     from app.owed_transfers as t
     inner join app.payments as p on t.payment_id = p.id
+    left join app.balance_payments as bp on t.balance_charge and t.booking_id = bp.booking_id
     where t.id = p_owed_transfer_id
 $$;
 
@@ -13607,7 +13679,8 @@ CREATE FUNCTION internal.owed_transfer_amount(p_booking_id uuid) RETURNS integer
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    select (internal.payout_json(p_booking_id) ->> 'payout_owed_cents')::integer
+    select (j.payout ->> 'payout_owed_cents')::integer - (j.payout ->> 'balance_payout_owed_cents')::integer
+    from (select internal.payout_json(p_booking_id) as payout) as j
 $$;
 
 
@@ -13615,7 +13688,8 @@ $$;
 -- Name: FUNCTION owed_transfer_amount(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.owed_transfer_amount(p_booking_id uuid) IS 'What the platform still owes a booking''s provider and has not asked Stripe to transfer (0 for a destination charge).';
+COMMENT ON FUNCTION internal.owed_transfer_amount(p_booking_id uuid) IS 'What the platform still owes a booking''s provider for the deposit''s charge and has not asked Stripe to transfer
+(0 for a destination charge).';
 
 
 --
@@ -14009,27 +14083,35 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
         'owed_transfer_status', t.status,
         'owed_transfer_cents', coalesce(t.amount_cents, 0),
         'owed_transfer_reversed_cents', u.owed_reversed,
-        'payout_owed_cents', greatest(
-            m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
-        ),
+        -- still owed with no transfer asked for yet: the deposit's and the balance's
+        'payout_owed_cents', o.deposit + o.balance,
+        'balance_payout_owed_cents', o.balance,
         -- the provider's share of a balance the platform charged to the card (the balance
-        -- less what is left of the commission, less its refunds' share): owed, but no owed
-        -- transfer pays it yet (docs/connect.md, "What is left")
-        'balance_owed_cents', v.share,
+        -- less what is left of the commission, less its refunds' shares), paid by an owed
+        -- transfer of its own, sourced from the balance's charge
+        'balance_owed_cents', m.balance_share - u.balance_payout_shares,
+        'balance_owed_transfer_id', tb.stripe_transfer_id,
+        'balance_owed_transfer_status', tb.status,
+        'balance_owed_transfer_cents', coalesce(tb.amount_cents, 0),
+        'balance_owed_transfer_reversed_cents', u.balance_owed_reversed,
         -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
-        -- (what the charges leave once refunded and the provider's share sent: on a late
-        -- cancellation the fee is kept but the transfer reversed only in proportion, so the
-        -- platform's balance pays the rest of the refund and keeps less than its fee)
-        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares + v.share,
+        -- (what the charges leave once refunded and the provider's share sent: its fee less
+        -- the fee refunds, since a late cancellation's refund is reversed whole from the
+        -- provider's side; less only when that side had less left than the refund)
+        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares
+        + m.balance_share - u.balance_payout_shares,
         'platform_net_cents', case
             when p.transfer_destination is not null
                 then m.captured + m.balance - u.refunded - (m.transfer - u.reversed)
-            else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares) - v.share
+            else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares)
+                - (m.balance_share - u.balance_payout_shares)
         end,
         -- what reached the provider's Stripe account: the destination charges' transfers or
-        -- the owed transfer made, net of the reversals made
+        -- the owed transfers made, net of the reversals made
         'paid_out_cents', m.transfer - u.reversed + case
             when t.status = 'succeeded' then t.amount_cents - u.owed_reversed_done else 0
+        end + case
+            when tb.status = 'succeeded' then tb.amount_cents - u.balance_owed_reversed_done else 0
         end
     )
     from app.bookings as b
@@ -14053,32 +14135,45 @@ CREATE FUNCTION internal.payout_json(p_booking_id uuid) RETURNS jsonb
                 then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share,
             -- a balance the platform collected: its base is what the deposit left of the commission
             case when c.balance > 0 and bp.transfer_destination is null
-                then c.balance - least(greatest(b.commission_cents - least(b.commission_cents, c.captured), 0), c.balance)
+                then internal.balance_owed_base(c.balance, b.commission_cents, c.captured)
                 else 0 end as balance_share
     ) as m
-    left join app.owed_transfers as t on b.id = t.booking_id and t.status <> 'failed'
+    left join app.owed_transfers as t on b.id = t.booking_id and not t.balance_charge and t.status <> 'failed'
+    left join app.owed_transfers as tb on b.id = tb.booking_id and tb.balance_charge and tb.status <> 'failed'
     cross join lateral (
         select
             coalesce(sum(r.amount_cents), 0)::integer as refunded,
             coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0)::integer as balance_refunded,
             coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
             coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded,
-            coalesce(sum(r.payout_share_cents), 0)::integer as payout_shares,
+            coalesce(sum(r.payout_share_cents) filter (where not r.balance_charge), 0)::integer as payout_shares,
+            coalesce(sum(r.payout_share_cents) filter (where r.balance_charge), 0)::integer
+            as balance_payout_shares,
             coalesce(sum(r.owed_reversal_cents) filter (where r.owed_transfer_id = t.id), 0)::integer
             as owed_reversed,
             coalesce(sum(r.owed_reversal_cents) filter (
                 where r.owed_transfer_id = t.id and r.stripe_owed_reversal_id is not null
-            ), 0)::integer as owed_reversed_done
+            ), 0)::integer as owed_reversed_done,
+            coalesce(sum(r.owed_reversal_cents) filter (where r.owed_transfer_id = tb.id), 0)::integer
+            as balance_owed_reversed,
+            coalesce(sum(r.owed_reversal_cents) filter (
+                where r.owed_transfer_id = tb.id and r.stripe_owed_reversal_id is not null
+            ), 0)::integer as balance_owed_reversed_done
         from app.refunds as r
         where r.booking_id = b.id and r.status <> 'failed'
     ) as u
     cross join lateral (
-        -- the balance's refunds take their share of it as a reversal would (the whole refunded
-        -- takes the rest)
-        select m.balance_share - internal.proportional_cents(
-            u.balance_refunded, m.balance, m.balance_share, 0, u.balance_refunded >= m.balance
-        ) as share
-    ) as v
+        -- what no owed transfer covers yet: each share less its refunds' shares, less the
+        -- transfer asked for net of what refunds take back from it
+        select
+            greatest(
+                m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
+            ) as deposit,
+            greatest(
+                m.balance_share - u.balance_payout_shares
+                - (coalesce(tb.amount_cents, 0) - u.balance_owed_reversed), 0
+            ) as balance
+    ) as o
     where b.id = p_booking_id
 $$;
 
@@ -14087,8 +14182,9 @@ $$;
 -- Name: FUNCTION payout_json(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
-reversals and fee refunds, what each side nets; the balance charged to the card counts with the deposit.';
+COMMENT ON FUNCTION internal.payout_json(p_booking_id uuid) IS 'A booking''s split: commission, the transfer to the provider (or what the platform owes it and the owed transfers
+of the deposit and of the balance), reversals and fee refunds, what each side nets; the balance charged to the card
+counts with the deposit.';
 
 
 --
@@ -16844,6 +16940,56 @@ the one kept. Definer: the worker role writes no app table.';
 
 
 --
+-- Name: record_transfer_reversal(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.record_transfer_reversal(p_refund_id uuid, p_reversal_id text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+    v_refund app.refunds;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
+    end if;
+    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such refund');
+    end if;
+    if v_refund.stripe_transfer_reversal_id = p_reversal_id then
+        return 'already recorded';
+    end if;
+    if v_refund.stripe_transfer_reversal_id is not null then
+        perform internal.fail('conflict', 'this refund already has another reversal');
+    end if;
+    if not v_refund.reversal_apart then
+        perform internal.fail('conflict', 'this refund''s transfer is not reversed apart');
+    end if;
+    update app.refunds as r
+    set stripe_transfer_reversal_id = p_reversal_id, updated_at = pg_catalog.now()
+    where r.id = p_refund_id;
+    perform internal.audit(
+        'payout.transfer_reversed', 'app.refunds', p_refund_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'booking_id', v_refund.booking_id, 'amount_cents', v_refund.transfer_reversal_cents,
+            'stripe_reversal_id', p_reversal_id
+        )
+    );
+    return 'recorded';
+end
+$_$;
+
+
+--
+-- Name: FUNCTION record_transfer_reversal(p_refund_id uuid, p_reversal_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.record_transfer_reversal(p_refund_id uuid, p_reversal_id text) IS 'Worker entry point: store the TransferReversal a late cancellation''s refund took from the transfer (idempotent). Definer: as above.';
+
+
+--
 -- Name: refund_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -16869,6 +17015,31 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refund_action(p_refund_id uuid) IS 'payment.refund: create_refund, skip or fail (with the reason), and what the refund is made of. Definer: as above.';
+
+
+--
+-- Name: refund_keeps_fee(app.bookings, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refund_keeps_fee(p_booking app.bookings, p_requested_role text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    -- the customer cancelled late (after start - cancel_notice_hours) and this is that refund
+    select
+        p_requested_role = 'customer'
+        and p_booking.cancelled_by_role = 'customer'
+        and p_booking.cancelled_at > pg_catalog.lower(p_booking.during)
+        - pg_catalog.make_interval(hours => p_booking.cancel_notice_hours)
+$$;
+
+
+--
+-- Name: FUNCTION refund_keeps_fee(p_booking app.bookings, p_requested_role text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refund_keeps_fee(p_booking app.bookings, p_requested_role text) IS 'Whether a refund is the customer''s late cancellation: the platform keeps its whole fee and the provider bears
+the refund (docs/connect.md, "Refunds that unwind").';
 
 
 --
@@ -16916,8 +17087,9 @@ CREATE FUNCTION internal.refund_request(p_refund_id uuid) RETURNS jsonb
         'stripe_payment_intent_id', case when r.balance_charge then bp.stripe_payment_intent_id
             else p.stripe_payment_intent_id end,
         'balance_charge', r.balance_charge,
-        -- how a destination charge's refund unwinds (55_connect.sql)
-        'reverse_transfer', r.reverse_transfer,
+        -- how a destination charge's refund unwinds (55_connect.sql): Stripe's proportional
+        -- reverse_transfer, unless the transfer is reversed apart (a late cancellation)
+        'reverse_transfer', r.reverse_transfer and not r.reversal_apart,
         'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )
@@ -17001,28 +17173,46 @@ declare
     v_payment app.payments;
     v_booking app.bookings;
     v_transfer app.owed_transfers;
+    v_charged integer;
     v_base integer;
     v_shares bigint;
     v_refunded bigint;
     v_reversed bigint;
 begin
     select * into strict v_payment from app.payments as p where p.id = new.payment_id;
-    if v_payment.transfer_destination is not null or v_payment.captured_cents <= 0 or new.balance_charge then
-        -- a destination charge unwinds through its own transfer (_110_unwind); the balance
-        -- charged to the card is not part of what is owed (63_balance_card.sql)
+    if v_payment.transfer_destination is not null or v_payment.captured_cents <= 0 then
+        -- a destination charge unwinds through its own transfer (_110_unwind, _120_unwind_balance)
         return new;
     end if;
     select * into strict v_booking from app.bookings as b where b.id = new.booking_id;
-    v_base := v_payment.captured_cents - least(v_booking.commission_cents, v_payment.captured_cents);
+    if new.balance_charge then
+        -- a balance the platform charged to the card: its own share, its own owed transfer
+        select bp.amount_cents into v_charged from app.balance_payments as bp
+        where bp.booking_id = new.booking_id and bp.method = 'card' and bp.status = 'succeeded';
+        if coalesce(v_charged, 0) <= 0 then
+            return new;
+        end if;
+        v_base := internal.balance_owed_base(v_charged, v_booking.commission_cents, v_payment.captured_cents);
+    else
+        v_charged := v_payment.captured_cents;
+        v_base := v_payment.captured_cents - least(v_booking.commission_cents, v_payment.captured_cents);
+    end if;
     select coalesce(sum(r.amount_cents), 0), coalesce(sum(r.payout_share_cents), 0)
     into v_refunded, v_shares
     from app.refunds as r
-    where r.payment_id = new.payment_id and not r.balance_charge and r.status <> 'failed';
-    new.payout_share_cents := internal.proportional_cents(
-        new.amount_cents, v_payment.captured_cents, v_base, v_shares,
-        v_refunded + new.amount_cents >= v_payment.captured_cents
-    );
-    select * into v_transfer from app.owed_transfers as t where t.booking_id = new.booking_id and t.status <> 'failed';
+    where r.payment_id = new.payment_id and r.balance_charge = new.balance_charge and r.status <> 'failed';
+    if not new.balance_charge and v_booking.commission_cents > 0
+        and internal.refund_keeps_fee(v_booking, new.requested_role) then
+        -- a late customer cancellation: the platform keeps its whole commission and the
+        -- provider bears the refund, up to what is left of its share (as _110_unwind)
+        new.payout_share_cents := least(new.amount_cents, greatest(v_base - v_shares, 0));
+    else
+        new.payout_share_cents := internal.proportional_cents(
+            new.amount_cents, v_charged, v_base, v_shares, v_refunded + new.amount_cents >= v_charged
+        );
+    end if;
+    select * into v_transfer from app.owed_transfers as t
+    where t.booking_id = new.booking_id and t.balance_charge = new.balance_charge and t.status <> 'failed';
     if found and new.payout_share_cents > 0 then
         select coalesce(sum(r.owed_reversal_cents), 0) into v_reversed
         from app.refunds as r where r.owed_transfer_id = v_transfer.id and r.status <> 'failed';
@@ -17038,8 +17228,33 @@ $$;
 -- Name: FUNCTION refunds_owed_share(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.refunds_owed_share() IS 'Trigger: a refund of a charge the platform collected takes its share of what the provider is owed
-(proportional, as a reversal), to be reversed from the owed transfer if it was already asked for.';
+COMMENT ON FUNCTION internal.refunds_owed_share() IS 'Trigger: a refund of a charge the platform collected (the deposit''s, or the balance charged to the card) takes
+its share of what the provider is owed for that charge (proportional, as a reversal; the whole refund on a late
+cancellation), to be reversed from that charge''s owed transfer if it was already asked for.';
+
+
+--
+-- Name: refunds_reverse_apart(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refunds_reverse_apart() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'connect.reverse_transfer', 'refund_id', new.id, 'booking_id', new.booking_id
+    ));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION refunds_reverse_apart(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refunds_reverse_apart() IS 'Trigger: a late cancellation''s refund that succeeded asks the worker to reverse its amount from the provider''s transfer.';
 
 
 --
@@ -17110,15 +17325,21 @@ begin
     v_completes := v_refunded + new.amount_cents >= v_payment.captured_cents;
     v_transfer := v_payment.captured_cents - v_payment.application_fee_cents;
     new.reverse_transfer := true;
-    -- the platform keeps its fee when the customer cancelled late (the provider keeps
-    -- the cancellation fee's share); a provider's or ops' cancellation, an in-time
-    -- cancellation or an ops refund gives the fee back with the rest
-    new.refund_application_fee := v_payment.application_fee_cents > 0 and not (
-        new.requested_role = 'customer'
-        and v_booking.cancelled_by_role = 'customer'
-        and v_booking.cancelled_at > pg_catalog.lower(v_booking.during)
-        - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours)
-    );
+    if v_payment.application_fee_cents > 0 and internal.refund_keeps_fee(v_booking, new.requested_role) then
+        -- the customer cancelled late: the platform keeps its whole fee and the provider
+        -- bears the refund, reversed from its transfer up to what is left of it. Stripe's
+        -- reverse_transfer is proportional, so the worker refunds without it and reverses
+        -- this amount apart (connect.reverse_transfer, after the refund succeeded)
+        new.refund_application_fee := false;
+        new.fee_refund_cents := 0;
+        new.transfer_reversal_cents := least(new.amount_cents, greatest(v_transfer - v_reversed, 0));
+        new.reversal_apart := new.transfer_reversal_cents > 0;
+        new.reverse_transfer := new.reversal_apart;  -- nothing left of the transfer: nothing to reverse
+        return new;
+    end if;
+    -- a provider's or ops' cancellation, an in-time cancellation or an ops refund gives
+    -- the fee back with the rest, and reverses the transfer, in proportion (Stripe's flags)
+    new.refund_application_fee := v_payment.application_fee_cents > 0;
     new.transfer_reversal_cents := internal.proportional_cents(
         new.amount_cents, v_payment.captured_cents, v_transfer, v_reversed, v_completes
     );
@@ -17134,8 +17355,9 @@ $$;
 -- Name: FUNCTION refunds_unwind(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.refunds_unwind() IS 'Trigger: a refund of a destination charge reverses the transfer proportionally and refunds the fee
-(but on a late customer cancellation), with the cents of each as Stripe computes them.';
+COMMENT ON FUNCTION internal.refunds_unwind() IS 'Trigger: a refund of a destination charge reverses the transfer and refunds the fee in proportion, as Stripe
+computes them; on a late customer cancellation the fee is kept and the whole refund (at most what is left of the
+transfer) is reversed apart.';
 
 
 --
@@ -17306,6 +17528,76 @@ COMMENT ON FUNCTION internal.request_id() IS 'The request id nginx put in X-Requ
 
 
 --
+-- Name: request_owed_balance_transfer(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.request_owed_balance_transfer(p_booking_id uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_payment app.payments;
+    v_balance app.balance_payments;
+    v_booking app.bookings;
+    v_destination text;
+    v_amount integer;
+    v_attempt integer;
+    v_id uuid;
+begin
+    -- the lock request_refund takes: a refund of the balance is either in this amount or
+    -- reversed from it
+    select * into v_payment from app.payments as p where p.booking_id = p_booking_id for update;
+    select * into v_balance from app.balance_payments as bp
+    where bp.booking_id = p_booking_id and bp.method = 'card' and bp.status = 'succeeded';
+    if v_payment.id is null or v_balance.booking_id is null or v_balance.transfer_destination is not null then
+        return 'nothing owed: not a balance the platform charged to the card';
+    end if;
+    select * into strict v_booking from app.bookings as b where b.id = p_booking_id;
+    v_destination := internal.payout_destination(v_booking.provider_id);
+    if v_destination is null then
+        return 'the provider''s account cannot take transfers yet';
+    end if;
+    if exists (
+        select from app.owed_transfers as t
+        where t.booking_id = p_booking_id and t.balance_charge and t.status <> 'failed'
+    ) then
+        return 'already asked for';
+    end if;
+    v_amount := internal.owed_balance_transfer_amount(p_booking_id);
+    if v_amount <= 0 then
+        return 'nothing owed';
+    end if;
+    select coalesce(max(t.attempt), 0) + 1 into v_attempt
+    from app.owed_transfers as t where t.booking_id = p_booking_id and t.balance_charge;
+    insert into app.owed_transfers (
+        booking_id, payment_id, attempt, destination, amount_cents, currency, balance_charge
+    )
+    values (p_booking_id, v_payment.id, v_attempt, v_destination, v_amount, v_payment.currency, true)
+    returning id into v_id;
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'connect.pay_owed', 'owed_transfer_id', v_id, 'booking_id', p_booking_id
+    ));
+    perform internal.audit(
+        'payout.owed_transfer_requested', 'app.owed_transfers', v_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'booking_id', p_booking_id, 'amount_cents', v_amount, 'destination', v_destination,
+            'attempt', v_attempt, 'balance_charge', true
+        )
+    );
+    return 'requested';
+end
+$$;
+
+
+--
+-- Name: FUNCTION request_owed_balance_transfer(p_booking_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.request_owed_balance_transfer(p_booking_id uuid) IS 'Ask the worker to transfer the provider''s share of a balance the platform charged to the card (sourced from the
+balance''s charge), if its account can take it now (idempotent: one live per booking). Definer: as above.';
+
+
+--
 -- Name: request_owed_transfer(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -17331,7 +17623,10 @@ begin
     if v_destination is null then
         return 'the provider''s account cannot take transfers yet';
     end if;
-    if exists (select from app.owed_transfers as t where t.booking_id = p_booking_id and t.status <> 'failed') then
+    if exists (
+        select from app.owed_transfers as t
+        where t.booking_id = p_booking_id and not t.balance_charge and t.status <> 'failed'
+    ) then
         return 'already asked for';
     end if;
     if exists (
@@ -17343,7 +17638,8 @@ begin
     if v_amount <= 0 then
         return 'nothing owed';
     end if;
-    select coalesce(max(t.attempt), 0) + 1 into v_attempt from app.owed_transfers as t where t.booking_id = p_booking_id;
+    select coalesce(max(t.attempt), 0) + 1 into v_attempt
+    from app.owed_transfers as t where t.booking_id = p_booking_id and not t.balance_charge;
     insert into app.owed_transfers (booking_id, payment_id, attempt, destination, amount_cents, currency)
     values (p_booking_id, v_payment.id, v_attempt, v_destination, v_amount, v_payment.currency)
     returning id into v_id;
@@ -17397,7 +17693,7 @@ begin
             and not exists (
                 select from app.owed_transfers as t
                 where
-                    t.booking_id = p.booking_id
+                    t.booking_id = p.booking_id and not t.balance_charge
                     and (t.status <> 'failed' or t.updated_at > pg_catalog.now() - interval '1 hour')
             )
             and internal.owed_transfer_amount(p.booking_id) > 0
@@ -17405,6 +17701,32 @@ begin
         limit p_limit
     loop
         if internal.request_owed_transfer(v_booking_id) = 'requested' then
+            v_requested := v_requested + 1;
+        end if;
+    end loop;
+    -- the balances the platform charged to the card, the same way
+    for v_booking_id in
+        select bp.booking_id
+        from app.balance_payments as bp
+        inner join app.bookings as b on bp.booking_id = b.id
+        inner join app.payout_accounts as a on b.provider_id = a.provider_id
+        where
+            bp.method = 'card' and bp.status = 'succeeded'
+            and bp.transfer_destination is null
+            and (p_provider_id is null or b.provider_id = p_provider_id)
+            and a.charges_enabled
+            and a.capabilities ->> 'transfers' = 'active'
+            and not exists (
+                select from app.owed_transfers as t
+                where
+                    t.booking_id = bp.booking_id and t.balance_charge
+                    and (t.status <> 'failed' or t.updated_at > pg_catalog.now() - interval '1 hour')
+            )
+            and internal.owed_balance_transfer_amount(bp.booking_id) > 0
+        order by bp.updated_at
+        limit p_limit
+    loop
+        if internal.request_owed_balance_transfer(v_booking_id) = 'requested' then
             v_requested := v_requested + 1;
         end if;
     end loop;
@@ -18874,6 +19196,44 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.touch_updated_at() IS 'Trigger: stamp updated_at on every update of the row.';
+
+
+--
+-- Name: transfer_reversal_action(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.transfer_reversal_action(p_refund_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.jsonb_build_object(
+        'refund_id', r.id,
+        'booking_id', r.booking_id,
+        'amount_cents', r.transfer_reversal_cents,
+        -- the destination charge's intent: its charge names the transfer to reverse
+        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        'stripe_transfer_reversal_id', r.stripe_transfer_reversal_id
+    ) || case
+        when r.stripe_transfer_reversal_id is not null then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the reversal is already recorded')
+        when not r.reversal_apart or r.transfer_reversal_cents <= 0 then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'nothing to reverse apart')
+        when r.status <> 'succeeded' then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the refund has not succeeded')
+        else pg_catalog.jsonb_build_object('action', 'reverse', 'reason', 'the provider bears the refund')
+    end
+    from app.refunds as r
+    inner join app.payments as p on r.payment_id = p.id
+    where r.id = p_refund_id
+$$;
+
+
+--
+-- Name: FUNCTION transfer_reversal_action(p_refund_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.transfer_reversal_action(p_refund_id uuid) IS 'connect.reverse_transfer: reverse or skip (with the reason), the cents and the intent whose charge names the
+transfer. Definer: the worker reads no app table.';
 
 
 --
@@ -23317,6 +23677,7 @@ CREATE TABLE app.owed_transfers (
     failure_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    balance_charge boolean DEFAULT false NOT NULL,
     CONSTRAINT owed_transfers_amount_cents_check CHECK ((amount_cents > 0)),
     CONSTRAINT owed_transfers_attempt_check CHECK ((attempt >= 1)),
     CONSTRAINT owed_transfers_destination_check CHECK ((destination ~ '^acct_[A-Za-z0-9]+$'::text)),
@@ -23346,6 +23707,13 @@ COMMENT ON COLUMN app.owed_transfers.attempt IS '1, then one more for each new a
 --
 
 COMMENT ON COLUMN app.owed_transfers.amount_cents IS 'What was owed when the transfer was asked for: the provider''s share of the charge less the shares of earlier refunds.';
+
+
+--
+-- Name: COLUMN owed_transfers.balance_charge; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.owed_transfers.balance_charge IS 'The transfer pays the provider''s share of the balance charged to the card (source: the balance''s charge), not the deposit''s.';
 
 
 --
@@ -23517,9 +23885,12 @@ CREATE TABLE app.refunds (
     owed_transfer_id uuid,
     owed_reversal_cents integer DEFAULT 0 NOT NULL,
     stripe_owed_reversal_id text,
+    reversal_apart boolean DEFAULT false NOT NULL,
+    stripe_transfer_reversal_id text,
     CONSTRAINT refunds_amount_cents_check CHECK ((amount_cents > 0)),
     CONSTRAINT refunds_payout_share_cents_check CHECK (((payout_share_cents >= 0) AND (owed_reversal_cents >= 0) AND (owed_reversal_cents <= payout_share_cents) AND ((owed_transfer_id IS NOT NULL) OR (owed_reversal_cents = 0)) AND ((stripe_owed_reversal_id IS NULL) OR (owed_transfer_id IS NOT NULL)))),
     CONSTRAINT refunds_reason_check CHECK (((length(btrim(reason)) >= 1) AND (length(btrim(reason)) <= 500))),
+    CONSTRAINT refunds_reversal_apart_check CHECK (((reverse_transfer OR (NOT reversal_apart)) AND ((stripe_transfer_reversal_id IS NULL) OR reversal_apart))),
     CONSTRAINT refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]))),
     CONSTRAINT refunds_unwind_check CHECK (((transfer_reversal_cents >= 0) AND (fee_refund_cents >= 0) AND (reverse_transfer OR (transfer_reversal_cents = 0)) AND (refund_application_fee OR (fee_refund_cents = 0))))
 );
@@ -23538,7 +23909,7 @@ COMMENT ON TABLE app.refunds IS 'The refund ledger: each row is one refund of a 
 -- Name: COLUMN refunds.transfer_reversal_cents; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes back from the provider''s transfer (reverse_transfer, proportional).';
+COMMENT ON COLUMN app.refunds.transfer_reversal_cents IS 'What this refund takes back from the provider''s transfer: proportional, or on a late cancellation the whole refund (reversal_apart).';
 
 
 --
@@ -23581,6 +23952,20 @@ COMMENT ON COLUMN app.refunds.owed_reversal_cents IS 'The cents reversed (or to 
 --
 
 COMMENT ON COLUMN app.refunds.stripe_owed_reversal_id IS 'The TransferReversal (trr_...) that took the share back, once made.';
+
+
+--
+-- Name: COLUMN refunds.reversal_apart; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.reversal_apart IS 'The transfer_reversal_cents are reversed by a TransferReversal of their own after the refund (Stripe''s flag is proportional).';
+
+
+--
+-- Name: COLUMN refunds.stripe_transfer_reversal_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.refunds.stripe_transfer_reversal_id IS 'That TransferReversal (trr_...), once made.';
 
 
 --
@@ -24388,11 +24773,11 @@ ALTER TABLE ONLY app.notifications
 
 
 --
--- Name: owed_transfers owed_transfers_booking_id_attempt_key; Type: CONSTRAINT; Schema: app; Owner: -
+-- Name: owed_transfers owed_transfers_booking_id_balance_charge_attempt_key; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
 ALTER TABLE ONLY app.owed_transfers
-    ADD CONSTRAINT owed_transfers_booking_id_attempt_key UNIQUE (booking_id, attempt);
+    ADD CONSTRAINT owed_transfers_booking_id_balance_charge_attempt_key UNIQUE (booking_id, balance_charge, attempt);
 
 
 --
@@ -25073,7 +25458,7 @@ CREATE INDEX notifications_recipient_id_created_at_idx ON app.notifications USIN
 -- Name: owed_transfers_live_key; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE UNIQUE INDEX owed_transfers_live_key ON app.owed_transfers USING btree (booking_id) WHERE (status <> 'failed'::text);
+CREATE UNIQUE INDEX owed_transfers_live_key ON app.owed_transfers USING btree (booking_id, balance_charge) WHERE (status <> 'failed'::text);
 
 
 --
@@ -25882,6 +26267,13 @@ CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WH
 
 
 --
+-- Name: balance_payments _510_pay_owed; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_pay_owed AFTER UPDATE OF status ON app.balance_payments FOR EACH ROW WHEN (((new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text))) EXECUTE FUNCTION internal.balance_payments_pay_owed();
+
+
+--
 -- Name: payments _510_pay_owed; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -25893,6 +26285,13 @@ CREATE TRIGGER _510_pay_owed AFTER UPDATE OF status ON app.payments FOR EACH ROW
 --
 
 CREATE TRIGGER _510_pay_owed AFTER UPDATE OF charges_enabled, capabilities ON app.payout_accounts FOR EACH ROW WHEN (((old.charges_enabled IS DISTINCT FROM new.charges_enabled) OR (old.capabilities IS DISTINCT FROM new.capabilities))) EXECUTE FUNCTION internal.payout_accounts_pay_owed();
+
+
+--
+-- Name: refunds _510_reverse_apart; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_reverse_apart AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text) AND new.reversal_apart AND (new.stripe_transfer_reversal_id IS NULL))) EXECUTE FUNCTION internal.refunds_reverse_apart();
 
 
 --
@@ -27741,4 +28140,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261204050000'),
     ('20261204050100'),
     ('20261204060000'),
-    ('20261204090000');
+    ('20261204090000'),
+    ('20261205100000'),
+    ('20261205100100');

@@ -131,6 +131,17 @@ class OwedReversalMessage:
 
 
 @dataclass(frozen=True)
+class TransferReversalMessage:
+    """``connect.reverse_transfer``: which late cancellation's refund the provider's transfer bears."""
+
+    refund_id: uuid.UUID
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> TransferReversalMessage:
+        return cls(_uuid(body, "refund_id", "a connect.reverse_transfer message"))
+
+
+@dataclass(frozen=True)
 class NotifyMessage:
     """``notify``: which notification row."""
 
@@ -147,6 +158,7 @@ REFUND_ACTIONS = ("create_refund", "skip", "fail")
 ONBOARD_ACTIONS = ("create_account", "create_link", "skip")
 OWED_TRANSFER_ACTIONS = ("create_transfer", "skip")
 OWED_REVERSAL_ACTIONS = ("reverse", "skip")
+TRANSFER_REVERSAL_ACTIONS = ("reverse", "skip")
 BALANCE_ACTIONS = ("charge", "skip")
 
 
@@ -294,6 +306,7 @@ class OwedTransferStep:
     amount_cents: int
     currency: str
     stripe_payment_intent_id: str | None
+    balance_charge: bool = False  # the balance charged to the card's share, not the deposit's
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OwedTransferStep:
@@ -308,6 +321,7 @@ class OwedTransferStep:
             amount_cents=int(row["amount_cents"]),
             currency=str(row["currency"]),
             stripe_payment_intent_id=_optional_text(row, "stripe_payment_intent_id"),
+            balance_charge=bool(row.get("balance_charge")),
         )
 
 
@@ -332,4 +346,29 @@ class OwedReversalStep:
             booking_id=_uuid(row, "booking_id", what),
             amount_cents=int(row["amount_cents"]),
             stripe_transfer_id=_optional_text(row, "stripe_transfer_id"),
+        )
+
+
+@dataclass(frozen=True)
+class TransferReversalStep:
+    """What the database asks of a ``connect.reverse_transfer`` message
+    (internal.transfer_reversal_action)."""
+
+    action: str
+    reason: str
+    refund_id: uuid.UUID
+    booking_id: uuid.UUID
+    amount_cents: int
+    stripe_payment_intent_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TransferReversalStep:
+        what = "a transfer reversal step"
+        return cls(
+            action=_choice(row, "action", TRANSFER_REVERSAL_ACTIONS, what),
+            reason=str(row.get("reason") or ""),
+            refund_id=_uuid(row, "refund_id", what),
+            booking_id=_uuid(row, "booking_id", what),
+            amount_cents=int(row["amount_cents"]),
+            stripe_payment_intent_id=_optional_text(row, "stripe_payment_intent_id"),
         )

@@ -321,12 +321,14 @@ def create_refund(
     return sc.v1.refunds.create(params=cast(Any, params), options={"idempotency_key": key})
 
 
-def owed_transfer_key(booking_id: object, attempt: int = 1) -> str:
+def owed_transfer_key(booking_id: object, attempt: int = 1, balance: bool = False) -> str:
     """``owed:<booking id>``, then ``owed:<booking id>:<attempt>`` for a later attempt after
-    Stripe refused one (a refusal is answered again under the same key)."""
+    Stripe refused one (a refusal is answered again under the same key); ``owed_balance:...``
+    for the share of a balance the platform charged to the card."""
+    kind = "owed_balance" if balance else "owed"
     if attempt <= 1:
-        return effect_key("owed", booking_id)
-    return effect_key("owed", booking_id, attempt)
+        return effect_key(kind, booking_id)
+    return effect_key(kind, booking_id, attempt)
 
 
 def owed_reversal_key(refund_id: object) -> str:
@@ -365,13 +367,15 @@ def create_owed_transfer(
     source_transaction: str | None,
     metadata: dict[str, str] | None = None,
     find_existing: bool = True,
+    balance: bool = False,
 ) -> stripe.Transfer:
     """Transfer what the platform owes for a booking to the provider's account, once per
     attempt. ``source_transaction`` ties it to the charge that collected the money, so it
     can leave before that charge's funds are available (Stripe's separate charges and
-    transfers)."""
+    transfers). ``balance``: the share of a balance the platform charged to the card, sourced
+    from the balance's charge (key ``owed_balance:<booking id>``)."""
     bid = _checked_id("booking_id", booking_id)
-    key = owed_transfer_key(bid, attempt)
+    key = owed_transfer_key(bid, attempt, balance)
     if find_existing:
         existing = find_transfer(sc, destination, key)
         if existing is not None:
@@ -410,6 +414,46 @@ def reverse_owed_transfer(
     """Take a refund's share back from an owed transfer, once per refund."""
     rid = _checked_id("refund_id", refund_id)
     key = owed_reversal_key(rid)
+    if find_existing:
+        existing = find_transfer_reversal(sc, transfer, key)
+        if existing is not None:
+            return existing
+    return sc.v1.transfers.reversals.create(
+        _checked_id("transfer", transfer),
+        params={"amount": amount, "metadata": {"refund_ledger_id": rid, "effect": key}},
+        options={"idempotency_key": key},
+    )
+
+
+def refund_reversal_key(refund_id: object) -> str:
+    return effect_key("refund_reversal", refund_id)
+
+
+def transfer_of(sc: stripe.StripeClient, payment_intent: str | None) -> str | None:
+    """The transfer a destination charge made to the provider's account (``charge.transfer``)."""
+    charge = charge_of(sc, payment_intent)
+    if charge is None:
+        return None
+    transfer: Any = sc.v1.charges.retrieve(charge).transfer
+    if transfer is None:
+        return None
+    return str(transfer if isinstance(transfer, str) else transfer.id)
+
+
+def reverse_transfer_apart(
+    sc: stripe.StripeClient,
+    *,
+    transfer: str,
+    refund_id: object,
+    amount: int,
+    find_existing: bool = True,
+) -> stripe.TransferReversal:
+    """Take a late cancellation's refund back from the destination charge's transfer, once per
+    refund (key ``refund_reversal:<refund id>``). The refund was made without
+    ``reverse_transfer``, which Stripe always applies in proportion: here the amount is the
+    ledger's (the whole refund, up to what is left of the transfer), and no fee is refunded."""
+    rid = _checked_id("refund_id", refund_id)
+    key = refund_reversal_key(rid)
     if find_existing:
         existing = find_transfer_reversal(sc, transfer, key)
         if existing is not None:

@@ -331,11 +331,12 @@ as $$
         ('bookings_commission_check', 'internal_error', 'the booking''s commission could not be recorded'),
         ('payments_application_fee_cents_check', 'internal_error', 'the payment could not be recorded'),
         ('refunds_unwind_check', 'internal_error', 'the refund could not be recorded'),
+        ('refunds_reversal_apart_check', 'internal_error', 'the refund could not be recorded'),
         -- what the platform owes (65_owed_payouts.sql; written by definers only)
         ('owed_transfers_pkey', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_booking_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_payment_id_fkey', 'internal_error', 'the owed transfer could not be recorded'),
-        ('owed_transfers_booking_id_attempt_key', 'internal_error', 'the owed transfer could not be recorded'),
+        ('owed_transfers_booking_id_balance_charge_attempt_key', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_stripe_transfer_id_key', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_attempt_check', 'internal_error', 'the owed transfer could not be recorded'),
         ('owed_transfers_destination_check', 'internal_error', 'the owed transfer could not be recorded'),

@@ -161,8 +161,9 @@ as $$
         'stripe_payment_intent_id', case when r.balance_charge then bp.stripe_payment_intent_id
             else p.stripe_payment_intent_id end,
         'balance_charge', r.balance_charge,
-        -- how a destination charge's refund unwinds (55_connect.sql)
-        'reverse_transfer', r.reverse_transfer,
+        -- how a destination charge's refund unwinds (55_connect.sql): Stripe's proportional
+        -- reverse_transfer, unless the transfer is reversed apart (a late cancellation)
+        'reverse_transfer', r.reverse_transfer and not r.reversal_apart,
         'refund_application_fee', r.refund_application_fee,
         'wanted', r.status = 'pending' and r.stripe_refund_id is null
     )

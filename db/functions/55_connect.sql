@@ -11,11 +11,13 @@
 --   owes the provider its share, shown by internal.payout_json: a provider who has not
 --   finished Stripe's onboarding stays bookable (see docs/payments.md, "A provider
 --   who cannot receive payouts").
--- - Refunds of a destination charge reverse the transfer proportionally, and refund the
---   application fee except on a late customer cancellation, where the platform keeps it
---   (_110_unwind). The cents of each are computed here the way Stripe does (half up,
---   the refund that completes the charge takes what is left), so the ledger and Stripe
---   agree to the cent.
+-- - Refunds of a destination charge reverse the transfer and refund the application fee
+--   in proportion (_110_unwind), computed here the way Stripe does (half up, the refund
+--   that completes the charge takes what is left), so the ledger and Stripe agree to the
+--   cent. A late customer cancellation keeps the whole fee: the provider bears the refund,
+--   reversed from its transfer (up to what is left) by a TransferReversal of its own
+--   (connect.reverse_transfer, key refund_reversal:<refund id>), since Stripe's
+--   reverse_transfer is always proportional.
 -- - Onboarding: api.start_payout_onboarding queues connect.onboard; the worker creates
 --   the account and its AccountLink (keys derived from the effect) and records them
 --   (internal.record_payout_account, internal.record_payout_link); account.updated
@@ -256,6 +258,23 @@ $$;
 comment on function internal.proportional_cents(bigint, bigint, bigint, bigint, boolean) is
 'A refund''s share of a transfer or fee: base x part / whole half up; the completing refund takes the rest.';
 
+create or replace function internal.refund_keeps_fee(p_booking app.bookings, p_requested_role text)
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+    -- the customer cancelled late (after start - cancel_notice_hours) and this is that refund
+    select
+        p_requested_role = 'customer'
+        and p_booking.cancelled_by_role = 'customer'
+        and p_booking.cancelled_at > pg_catalog.lower(p_booking.during)
+        - pg_catalog.make_interval(hours => p_booking.cancel_notice_hours)
+$$;
+comment on function internal.refund_keeps_fee(app.bookings, text) is
+$$Whether a refund is the customer's late cancellation: the platform keeps its whole fee and the provider bears
+the refund (docs/connect.md, "Refunds that unwind").$$;
+
 create or replace function internal.refunds_unwind()
 returns trigger
 language plpgsql
@@ -293,15 +312,21 @@ begin
     v_completes := v_refunded + new.amount_cents >= v_payment.captured_cents;
     v_transfer := v_payment.captured_cents - v_payment.application_fee_cents;
     new.reverse_transfer := true;
-    -- the platform keeps its fee when the customer cancelled late (the provider keeps
-    -- the cancellation fee's share); a provider's or ops' cancellation, an in-time
-    -- cancellation or an ops refund gives the fee back with the rest
-    new.refund_application_fee := v_payment.application_fee_cents > 0 and not (
-        new.requested_role = 'customer'
-        and v_booking.cancelled_by_role = 'customer'
-        and v_booking.cancelled_at > pg_catalog.lower(v_booking.during)
-        - pg_catalog.make_interval(hours => v_booking.cancel_notice_hours)
-    );
+    if v_payment.application_fee_cents > 0 and internal.refund_keeps_fee(v_booking, new.requested_role) then
+        -- the customer cancelled late: the platform keeps its whole fee and the provider
+        -- bears the refund, reversed from its transfer up to what is left of it. Stripe's
+        -- reverse_transfer is proportional, so the worker refunds without it and reverses
+        -- this amount apart (connect.reverse_transfer, after the refund succeeded)
+        new.refund_application_fee := false;
+        new.fee_refund_cents := 0;
+        new.transfer_reversal_cents := least(new.amount_cents, greatest(v_transfer - v_reversed, 0));
+        new.reversal_apart := new.transfer_reversal_cents > 0;
+        new.reverse_transfer := new.reversal_apart;  -- nothing left of the transfer: nothing to reverse
+        return new;
+    end if;
+    -- a provider's or ops' cancellation, an in-time cancellation or an ops refund gives
+    -- the fee back with the rest, and reverses the transfer, in proportion (Stripe's flags)
+    new.refund_application_fee := v_payment.application_fee_cents > 0;
     new.transfer_reversal_cents := internal.proportional_cents(
         new.amount_cents, v_payment.captured_cents, v_transfer, v_reversed, v_completes
     );
@@ -312,14 +337,133 @@ begin
 end
 $$;
 comment on function internal.refunds_unwind() is
-$$Trigger: a refund of a destination charge reverses the transfer proportionally and refunds the fee
-(but on a late customer cancellation), with the cents of each as Stripe computes them.$$;
+$$Trigger: a refund of a destination charge reverses the transfer and refunds the fee in proportion, as Stripe
+computes them; on a late customer cancellation the fee is kept and the whole refund (at most what is left of the
+transfer) is reversed apart.$$;
 
 drop trigger if exists _110_unwind on app.refunds;
 create trigger _110_unwind before insert on app.refunds
 for each row execute function internal.refunds_unwind();
 
+-- --- a late cancellation's reversal, apart from its refund ------------------------------------
+
+create or replace function internal.refunds_reverse_apart()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+    perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
+        'type', 'connect.reverse_transfer', 'refund_id', new.id, 'booking_id', new.booking_id
+    ));
+    return null;
+end
+$$;
+comment on function internal.refunds_reverse_apart() is
+'Trigger: a late cancellation''s refund that succeeded asks the worker to reverse its amount from the provider''s transfer.';
+
+drop trigger if exists _510_reverse_apart on app.refunds;
+create trigger _510_reverse_apart after update of status on app.refunds
+for each row when (
+    new.status = 'succeeded' and old.status <> 'succeeded' and new.reversal_apart
+    and new.stripe_transfer_reversal_id is null
+)
+execute function internal.refunds_reverse_apart();
+
+create or replace function internal.transfer_reversal_action(p_refund_id uuid)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select pg_catalog.jsonb_build_object(
+        'refund_id', r.id,
+        'booking_id', r.booking_id,
+        'amount_cents', r.transfer_reversal_cents,
+        -- the destination charge's intent: its charge names the transfer to reverse
+        'stripe_payment_intent_id', p.stripe_payment_intent_id,
+        'stripe_transfer_reversal_id', r.stripe_transfer_reversal_id
+    ) || case
+        when r.stripe_transfer_reversal_id is not null then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the reversal is already recorded')
+        when not r.reversal_apart or r.transfer_reversal_cents <= 0 then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'nothing to reverse apart')
+        when r.status <> 'succeeded' then
+            pg_catalog.jsonb_build_object('action', 'skip', 'reason', 'the refund has not succeeded')
+        else pg_catalog.jsonb_build_object('action', 'reverse', 'reason', 'the provider bears the refund')
+    end
+    from app.refunds as r
+    inner join app.payments as p on r.payment_id = p.id
+    where r.id = p_refund_id
+$$;
+comment on function internal.transfer_reversal_action(uuid) is
+$$connect.reverse_transfer: reverse or skip (with the reason), the cents and the intent whose charge names the
+transfer. Definer: the worker reads no app table.$$;
+
+create or replace function internal.record_transfer_reversal(p_refund_id uuid, p_reversal_id text)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_refund app.refunds;
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
+    end if;
+    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such refund');
+    end if;
+    if v_refund.stripe_transfer_reversal_id = p_reversal_id then
+        return 'already recorded';
+    end if;
+    if v_refund.stripe_transfer_reversal_id is not null then
+        perform internal.fail('conflict', 'this refund already has another reversal');
+    end if;
+    if not v_refund.reversal_apart then
+        perform internal.fail('conflict', 'this refund''s transfer is not reversed apart');
+    end if;
+    update app.refunds as r
+    set stripe_transfer_reversal_id = p_reversal_id, updated_at = pg_catalog.now()
+    where r.id = p_refund_id;
+    perform internal.audit(
+        'payout.transfer_reversed', 'app.refunds', p_refund_id::text, null,
+        pg_catalog.jsonb_build_object(
+            'booking_id', v_refund.booking_id, 'amount_cents', v_refund.transfer_reversal_cents,
+            'stripe_reversal_id', p_reversal_id
+        )
+    );
+    return 'recorded';
+end
+$$;
+comment on function internal.record_transfer_reversal(uuid, text) is
+'Worker entry point: store the TransferReversal a late cancellation''s refund took from the transfer (idempotent). Definer: as above.';
+
 -- --- a booking's payout ---------------------------------------------------------------------
+
+create or replace function internal.balance_owed_base(
+    p_balance_cents integer,
+    p_commission_cents integer,
+    p_captured_cents integer
+)
+returns integer
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    -- what the deposit's charge left of the commission comes off the balance first
+    select p_balance_cents - least(
+        greatest(p_commission_cents - least(p_commission_cents, p_captured_cents), 0), p_balance_cents
+    )
+$$;
+comment on function internal.balance_owed_base(integer, integer, integer) is
+'The provider''s share of a balance the platform charged to the card: the balance less what the deposit left of the commission.';
 
 create or replace function internal.payout_json(p_booking_id uuid)
 returns jsonb
@@ -358,27 +502,35 @@ as $$
         'owed_transfer_status', t.status,
         'owed_transfer_cents', coalesce(t.amount_cents, 0),
         'owed_transfer_reversed_cents', u.owed_reversed,
-        'payout_owed_cents', greatest(
-            m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
-        ),
+        -- still owed with no transfer asked for yet: the deposit's and the balance's
+        'payout_owed_cents', o.deposit + o.balance,
+        'balance_payout_owed_cents', o.balance,
         -- the provider's share of a balance the platform charged to the card (the balance
-        -- less what is left of the commission, less its refunds' share): owed, but no owed
-        -- transfer pays it yet (docs/connect.md, "What is left")
-        'balance_owed_cents', v.share,
+        -- less what is left of the commission, less its refunds' shares), paid by an owed
+        -- transfer of its own, sourced from the balance's charge
+        'balance_owed_cents', m.balance_share - u.balance_payout_shares,
+        'balance_owed_transfer_id', tb.stripe_transfer_id,
+        'balance_owed_transfer_status', tb.status,
+        'balance_owed_transfer_cents', coalesce(tb.amount_cents, 0),
+        'balance_owed_transfer_reversed_cents', u.balance_owed_reversed,
         -- what each side ends up with: the provider (in its account, or owed to it) and Bookiji
-        -- (what the charges leave once refunded and the provider's share sent: on a late
-        -- cancellation the fee is kept but the transfer reversed only in proportion, so the
-        -- platform's balance pays the rest of the refund and keeps less than its fee)
-        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares + v.share,
+        -- (what the charges leave once refunded and the provider's share sent: its fee less
+        -- the fee refunds, since a late cancellation's refund is reversed whole from the
+        -- provider's side; less only when that side had less left than the refund)
+        'provider_net_cents', m.transfer - u.reversed + m.owed_share - u.payout_shares
+        + m.balance_share - u.balance_payout_shares,
         'platform_net_cents', case
             when p.transfer_destination is not null
                 then m.captured + m.balance - u.refunded - (m.transfer - u.reversed)
-            else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares) - v.share
+            else m.captured + m.balance - u.refunded - (m.owed_share - u.payout_shares)
+                - (m.balance_share - u.balance_payout_shares)
         end,
         -- what reached the provider's Stripe account: the destination charges' transfers or
-        -- the owed transfer made, net of the reversals made
+        -- the owed transfers made, net of the reversals made
         'paid_out_cents', m.transfer - u.reversed + case
             when t.status = 'succeeded' then t.amount_cents - u.owed_reversed_done else 0
+        end + case
+            when tb.status = 'succeeded' then tb.amount_cents - u.balance_owed_reversed_done else 0
         end
     )
     from app.bookings as b
@@ -402,37 +554,51 @@ as $$
                 then c.captured - least(b.commission_cents, c.captured) else 0 end as owed_share,
             -- a balance the platform collected: its base is what the deposit left of the commission
             case when c.balance > 0 and bp.transfer_destination is null
-                then c.balance - least(greatest(b.commission_cents - least(b.commission_cents, c.captured), 0), c.balance)
+                then internal.balance_owed_base(c.balance, b.commission_cents, c.captured)
                 else 0 end as balance_share
     ) as m
-    left join app.owed_transfers as t on b.id = t.booking_id and t.status <> 'failed'
+    left join app.owed_transfers as t on b.id = t.booking_id and not t.balance_charge and t.status <> 'failed'
+    left join app.owed_transfers as tb on b.id = tb.booking_id and tb.balance_charge and tb.status <> 'failed'
     cross join lateral (
         select
             coalesce(sum(r.amount_cents), 0)::integer as refunded,
             coalesce(sum(r.amount_cents) filter (where r.balance_charge), 0)::integer as balance_refunded,
             coalesce(sum(r.transfer_reversal_cents), 0)::integer as reversed,
             coalesce(sum(r.fee_refund_cents), 0)::integer as fee_refunded,
-            coalesce(sum(r.payout_share_cents), 0)::integer as payout_shares,
+            coalesce(sum(r.payout_share_cents) filter (where not r.balance_charge), 0)::integer as payout_shares,
+            coalesce(sum(r.payout_share_cents) filter (where r.balance_charge), 0)::integer
+            as balance_payout_shares,
             coalesce(sum(r.owed_reversal_cents) filter (where r.owed_transfer_id = t.id), 0)::integer
             as owed_reversed,
             coalesce(sum(r.owed_reversal_cents) filter (
                 where r.owed_transfer_id = t.id and r.stripe_owed_reversal_id is not null
-            ), 0)::integer as owed_reversed_done
+            ), 0)::integer as owed_reversed_done,
+            coalesce(sum(r.owed_reversal_cents) filter (where r.owed_transfer_id = tb.id), 0)::integer
+            as balance_owed_reversed,
+            coalesce(sum(r.owed_reversal_cents) filter (
+                where r.owed_transfer_id = tb.id and r.stripe_owed_reversal_id is not null
+            ), 0)::integer as balance_owed_reversed_done
         from app.refunds as r
         where r.booking_id = b.id and r.status <> 'failed'
     ) as u
     cross join lateral (
-        -- the balance's refunds take their share of it as a reversal would (the whole refunded
-        -- takes the rest)
-        select m.balance_share - internal.proportional_cents(
-            u.balance_refunded, m.balance, m.balance_share, 0, u.balance_refunded >= m.balance
-        ) as share
-    ) as v
+        -- what no owed transfer covers yet: each share less its refunds' shares, less the
+        -- transfer asked for net of what refunds take back from it
+        select
+            greatest(
+                m.owed_share - u.payout_shares - (coalesce(t.amount_cents, 0) - u.owed_reversed), 0
+            ) as deposit,
+            greatest(
+                m.balance_share - u.balance_payout_shares
+                - (coalesce(tb.amount_cents, 0) - u.balance_owed_reversed), 0
+            ) as balance
+    ) as o
     where b.id = p_booking_id
 $$;
 comment on function internal.payout_json(uuid) is
-$$A booking's split: commission, the transfer to the provider (or what the platform owes it and the owed transfer),
-reversals and fee refunds, what each side nets; the balance charged to the card counts with the deposit.$$;
+$$A booking's split: commission, the transfer to the provider (or what the platform owes it and the owed transfers
+of the deposit and of the balance), reversals and fee refunds, what each side nets; the balance charged to the card
+counts with the deposit.$$;
 
 create or replace function internal.booking_payout(p_booking_id uuid)
 returns jsonb
@@ -469,7 +635,7 @@ $$;
 comment on function api.booking_payout(uuid) is
 $$A booking's split between the provider and the platform (its provider's owner and ops).
 
-commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet), balance_owed_cents (the provider's share of a balance the platform charged to the card: owed, not paid by the owed transfer); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
+commission_cents (fixed at confirmation from rate_bp and minimum), collected_by (provider_account: a destination charge to transfer_destination; platform: the provider had no account able to take transfers, and payout_owed_cents is what the platform owes it), charged_cents and refunded_cents (the balance charged to the card included: balance_charged_cents, balance_refunded_cents), application_fee_cents, transfer_cents, transfer_reversed_cents and fee_refunded_cents (refunds so far, pending ones included: each reverses its share of the transfer and refunds its share of the fee, but a customer's late cancellation keeps the whole fee and reverses the whole refund from the transfer, up to what is left of it), fee_kept_cents (the platform's fee less its refunds), transfer_kept_cents (the transfer less its reversals); for a charge the platform collected: owed_share_cents (the provider's share: the charge less the commission, less each refund's share), owed_transfer_id, owed_transfer_status and owed_transfer_cents (the Stripe Transfer paying it once the account can take transfers), owed_transfer_reversed_cents (the shares of later refunds taken back from it), payout_owed_cents (still owed, no transfer asked for yet: the deposit's share and the balance's), balance_payout_owed_cents (the balance's part of it), balance_owed_cents (the provider's share of a balance the platform charged to the card, less its refunds' shares), balance_owed_transfer_id, balance_owed_transfer_status, balance_owed_transfer_cents and balance_owed_transfer_reversed_cents (the Stripe Transfer paying that share, sourced from the balance's charge, and what later refunds of the balance took back from it); provider_net_cents and platform_net_cents (what each side ends up with), paid_out_cents (what reached the provider's Stripe account, net of reversals made).
 Errors: 400 invalid_input; 404 not_found (not your provider's booking).$$;
 
 -- --- onboarding -----------------------------------------------------------------------------

@@ -21,3 +21,9 @@ internal.payout_onboarding_action(uuid, uuid),
 internal.record_payout_account(uuid, text),
 internal.record_payout_link(uuid, uuid, text, timestamptz)
 to bookiji_worker;
+
+-- The worker's entry points for a late cancellation's reversal, apart from its refund.
+grant execute on function
+internal.transfer_reversal_action(uuid),
+internal.record_transfer_reversal(uuid, text)
+to bookiji_worker;

@@ -1,10 +1,11 @@
 """Issue 22's exactly-once acceptance for Stripe Connect: the real worker, killed with SIGKILL
 at random moments while it creates providers' Express accounts and onboarding links, then
-destination charges, then the refunds that reverse their transfers and refund their fees;
-restarted each time. Afterwards every provider has exactly one account in Stripe and one
-link recorded, every booking one PaymentIntent (carrying the provider's account and the
+destination charges, then the refunds that reverse their transfers and refund their fees (or,
+for a late customer cancellation, keep the fee and reverse the refund from the transfer apart,
+a step of its own); restarted each time. Afterwards every provider has exactly one account in
+Stripe and one link recorded, every booking one PaymentIntent (carrying the provider's account and the
 commission the ledger says), every ledger refund one Stripe refund, and the reversals and fee
-refunds in Stripe add up to the ledger's, to the cent.
+refunds in Stripe add up to the ledger's, to the cent (one reversal per late cancellation).
 
 Stripe is localstripe behind tests/helpers/stripe_proxy.py, which honours idempotency keys as
 Stripe does and counts the objects really created."""
@@ -91,7 +92,10 @@ def test_kill_9_creates_each_account_link_destination_charge_and_unwinding_refun
         sc = cp.client(ls.url)
 
         # 1. every provider asks for onboarding; the worker is killed while it works
-        shops = [bk.open_shop(db, lat=46.0 + k * 0.05, lng=-72.0) for k in range(n)]
+        # a 10.00 deposit; a late cancellation keeps 6.00 (the customer gets 4.00 back)
+        shops = [
+            bk.open_shop(db, lat=46.0 + k * 0.05, lng=-72.0, cancel_fee_cents=600) for k in range(n)
+        ]
         for shop in shops:
             call_as(db, "provider", shop.owner_id, "select internal.start_payout_onboarding()")
         working = _kill_loop(url, kills, rng)
@@ -135,9 +139,12 @@ def test_kill_9_creates_each_account_link_destination_charge_and_unwinding_refun
         working += _kill_loop(url, kills, rng)
         _settle(db, url, lambda: cp.unrecorded_intents(db, ids) == 0, "every intent")
 
-        # 4. paid, then refunded in two parts (the fee with it): refunds under kills
+        # 4. paid, then refunded in two parts (the fee with it), or every other booking
+        # cancelled late by its customer (the fee kept, the refund reversed from the transfer
+        # apart, after the refund: its own step and key): refunds and reversals under kills
         refund_ids: list[str] = []
-        for b in bookings:
+        late: dict[str, str] = {}  # booking -> its late cancellation's refund
+        for k, b in enumerate(bookings):
             intent_id = db.execute(
                 "select stripe_payment_intent_id from app.payments where booking_id = %s",
                 (b["id"],),
@@ -145,6 +152,22 @@ def test_kill_9_creates_each_account_link_destination_charge_and_unwinding_refun
             assert intent_id is not None
             pi = cp.charge(sc, intent_id[0])
             assert bk.apply_event(db, "payment_intent.succeeded", pi) == "booking confirmed"
+            if k % 2:
+                bk.starts_in(db, b["id"], "3 hours")
+                call_as(
+                    db,
+                    "customer",
+                    b["customer_id"],
+                    "select internal.cancel_booking(%s, 'chaos')",
+                    b["id"],
+                )
+                r = db.execute(
+                    "select id from app.refunds where booking_id = %s", (b["id"],)
+                ).fetchone()
+                assert r is not None
+                refund_ids.append(str(r[0]))
+                late[str(b["id"])] = str(r[0])
+                continue
             amount = int(b["payment"]["amount_cents"])
             for part in (amount // 3, amount - amount // 3):
                 r = db.execute(
@@ -154,7 +177,20 @@ def test_kill_9_creates_each_account_link_destination_charge_and_unwinding_refun
                 assert r is not None
                 refund_ids.append(str(r[0]))
         working += _kill_loop(url, kills, rng)
-        _settle(db, url, lambda: cp.pending_refunds(db) == 0, "every refund")
+        _settle(
+            db,
+            url,
+            lambda: (
+                cp.pending_refunds(db) == 0
+                and _count(
+                    db,
+                    "select count(*) from app.refunds"
+                    " where reversal_apart and stripe_transfer_reversal_id is null",
+                )
+                == 0
+            ),
+            "every refund and reversal",
+        )
 
         intents = cp.intents_by_booking(sc)
         refunds = cp.refunds_by_ledger(sc)
@@ -181,7 +217,17 @@ def test_kill_9_creates_each_account_link_destination_charge_and_unwinding_refun
             transfer = sc.v1.transfers.retrieve(charge.transfer)
             fee = sc.v1.application_fees.retrieve(charge.application_fee)
             assert (transfer.amount_reversed, fee.amount_refunded) == (ledger[3], ledger[4])
-            assert (transfer.reversed, fee.refunded) == (True, True)
+            reversals = Counter(
+                r.metadata.to_dict().get("refund_ledger_id", "")
+                for r in sc.v1.transfers.reversals.list(transfer.id).auto_paging_iter()
+            )
+            if str(b["id"]) in late:
+                # 4.00 refunded, all of it reversed from the 5.00 transfer, once; the fee kept
+                assert (ledger[3], ledger[4]) == (400, 0)
+                assert reversals == Counter({late[str(b["id"])]: 1})
+                assert (transfer.reversed, fee.refunded) == (False, False)
+            else:
+                assert (transfer.reversed, fee.refunded) == (True, True)
         transfers = len(list(sc.v1.transfers.list(params={"limit": 100}).auto_paging_iter()))
         assert transfers == n
     print(

@@ -168,26 +168,126 @@ def test_the_payout_and_the_statement_count_the_card_balance_with_the_deposit(
     assert _line(db, shop, booking_id) == (4611, 3549, 201, 400, 154, 308, 366, 696, 696, 0)
 
 
-def test_a_refund_of_a_balance_the_platform_charged_takes_no_share_of_the_deposits_owed(
+def test_a_refund_of_a_balance_the_platform_charged_takes_its_share_of_the_balance_not_the_deposit(
     db: psycopg.Connection[Any],
 ) -> None:
     shop, booking_id = _card_balance(db, connect=False)
     ops = create_user(db, "ops")
-    # the platform owes 7.61 of the deposit (transferable) and the balance's 34.49 (not yet)
-    assert _payout(db, booking_id) == (4611, 0, 0, 0, 0, 0, 761, 761, 3449, 4210, 401, 0)
+    # the platform owes 7.61 of the deposit and the balance's 34.49 (no account to pay yet)
+    assert _payout(db, booking_id) == (4611, 0, 0, 0, 0, 0, 761, 761 + 3449, 3449, 4210, 401, 0)
     _ops_refund(db, ops, booking_id, 2000)
+    # the balance's refund takes its share of the balance's 34.49 (all of it: the deposit
+    # carried the whole commission), none of the deposit's
     assert db.execute(UNWIND, (booking_id,)).fetchall() == [
-        (True, 2000, False, False, 0, 0, 0),
+        (True, 2000, False, False, 0, 0, 2000),
     ]
-    assert _payout(db, booking_id) == (4611, 2000, 0, 0, 0, 0, 761, 761, 1449, 2210, 401, 0)
+    assert _payout(db, booking_id) == (4611, 2000, 0, 0, 0, 0, 761, 761 + 1449, 1449, 2210, 401, 0)
     # 15.49: the balance's last 14.49 and 1.00 of the deposit, whose share of 7.61 is 0.65
     _ops_refund(db, ops, booking_id, 1549)
-    assert [r[6] for r in db.execute(UNWIND, (booking_id,)).fetchall()] == [0, 0, 65]
+    assert [r[6] for r in db.execute(UNWIND, (booking_id,)).fetchall()] == [2000, 1449, 65]
     assert _payout(db, booking_id) == (4611, 3549, 0, 0, 0, 0, 696, 696, 0, 696, 366, 0)
     assert _line(db, shop, booking_id) == (4611, 3549, 201, 400, 154, 308, 366, 696, 0, 696)
     # once the account can take transfers, the owed transfer pays the deposit's share: never
-    # more than the deposit's charge, its source
+    # more than the deposit's charge, its source; nothing is left of the balance's
     _onboarded(db, shop)
     assert db.execute(
-        "select amount_cents from app.owed_transfers where booking_id = %s", (booking_id,)
-    ).fetchall() == [(696,)]
+        "select amount_cents, balance_charge from app.owed_transfers where booking_id = %s",
+        (booking_id,),
+    ).fetchall() == [(696, False)]
+
+
+OWED = """
+    select balance_charge, amount_cents, status from app.owed_transfers
+    where booking_id = %s order by balance_charge
+"""
+
+
+def test_a_balance_the_platform_charged_is_paid_by_its_own_owed_transfer_and_refunds_reverse_it(
+    db: psycopg.Connection[Any],
+) -> None:
+    shop, booking_id = _card_balance(db, connect=False)
+    ops = create_user(db, "ops")
+    # the account becomes ready: one owed transfer for the deposit's share (7.61, sourced from
+    # the deposit's charge) and one for the balance's (34.49, sourced from the balance's)
+    _onboarded(db, shop)
+    assert db.execute(OWED, (booking_id,)).fetchall() == [
+        (False, 761, "pending"),
+        (True, 3449, "pending"),
+    ]
+    messages = bk.payment_messages(db, "connect.pay_owed")
+    assert len(messages) == 2
+    steps = {}
+    for m in messages:
+        row = db.execute(
+            "select internal.owed_transfer_action(%s)", (m["owed_transfer_id"],)
+        ).fetchone()
+        assert row is not None
+        steps[row[0]["balance_charge"]] = row[0]
+    balance_intent = db.execute(
+        "select stripe_payment_intent_id from app.balance_payments where booking_id = %s",
+        (booking_id,),
+    ).fetchone()
+    deposit_intent = db.execute(
+        "select stripe_payment_intent_id from app.payments where booking_id = %s", (booking_id,)
+    ).fetchone()
+    assert balance_intent is not None and deposit_intent is not None
+    assert (steps[True]["action"], steps[True]["amount_cents"]) == ("create_transfer", 3449)
+    assert steps[True]["stripe_payment_intent_id"] == balance_intent[0]
+    assert steps[False]["stripe_payment_intent_id"] == deposit_intent[0]
+    # asking again (the sweep, another account.updated) asks for nothing more
+    assert db.execute("select internal.request_owed_transfers(null, 100)").fetchone() == (0,)
+    assert db.execute(
+        "select internal.request_owed_balance_transfer(%s)", (booking_id,)
+    ).fetchone() == ("already asked for",)
+    for flag, tr in ((False, "tr_deposit1"), (True, "tr_balance1")):
+        db.execute(
+            "select internal.record_owed_transfer(%s, %s, 'ch_x')",
+            (steps[flag]["owed_transfer_id"], tr),
+        )
+    payout = call_as(db, "ops", ops, "select internal.booking_payout(%s)", booking_id)
+    assert (payout["balance_owed_transfer_status"], payout["balance_owed_transfer_cents"]) == (
+        "succeeded",
+        3449,
+    )
+    assert (payout["payout_owed_cents"], payout["paid_out_cents"]) == (0, 4210)
+    assert _line(db, shop, booking_id)[-2:] == (4210, 0)
+    # a refund of 10.00 of the balance takes its 10.00 back from the balance's transfer
+    _ops_refund(db, ops, booking_id, 1000)
+    refund = db.execute(
+        "select r.id, r.payout_share_cents, r.owed_reversal_cents, t.balance_charge"
+        " from app.refunds as r join app.owed_transfers as t on r.owed_transfer_id = t.id"
+        " where r.booking_id = %s",
+        (booking_id,),
+    ).fetchone()
+    assert refund is not None and refund[1:] == (1000, 1000, True)
+    db.execute("select internal.record_refund(%s, 're_bal1', 'succeeded')", (refund[0],))
+    step = db.execute("select internal.owed_reversal_action(%s)", (refund[0],)).fetchone()
+    assert step is not None
+    assert (step[0]["action"], step[0]["stripe_transfer_id"], step[0]["amount_cents"]) == (
+        "reverse",
+        "tr_balance1",
+        1000,
+    )
+    db.execute("select internal.record_owed_reversal(%s, 'trr_bal1')", (refund[0],))
+    payout = call_as(db, "ops", ops, "select internal.booking_payout(%s)", booking_id)
+    assert payout["balance_owed_transfer_reversed_cents"] == 1000
+    assert (
+        payout["provider_net_cents"],
+        payout["paid_out_cents"],
+        payout["payout_owed_cents"],
+    ) == (
+        3210,
+        3210,
+        0,
+    )
+    assert _line(db, shop, booking_id)[-4:] == (401, 3210, 3210, 0)
+    # the provider sees its own booking's payout; another provider does not
+    assert (
+        call_as(db, "provider", shop.owner_id, "select internal.booking_payout(%s)", booking_id)[
+            "balance_owed_transfer_cents"
+        ]
+        == 3449
+    )
+    other = bk.open_shop(db)
+    with pytest.raises(psycopg.Error, match="no such booking"):
+        call_as(db, "provider", other.owner_id, "select internal.booking_payout(%s)", booking_id)

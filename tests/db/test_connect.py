@@ -16,6 +16,7 @@ import pytest
 from tests.helpers import booking as bk
 from tests.helpers import catalog
 from tests.helpers.db import call_as
+from tests.helpers.factories import create_user
 
 
 def _account_event(
@@ -219,17 +220,24 @@ def test_a_cancellation_unwinds_the_destination_charge_by_the_policy(
     assert done["refund_cents"] == refund
     row = db.execute(
         "select reverse_transfer, refund_application_fee, transfer_reversal_cents,"
-        " fee_refund_cents from app.refunds where booking_id = %s",
+        " fee_refund_cents, reversal_apart from app.refunds where booking_id = %s",
         (booking["id"],),
     ).fetchone()
-    # commission 10.00, transfer 90.00: 75.00 refunded late reverses 67.50 and keeps the fee
-    assert row == (True, refund_fee, refund * 9000 // 10000, 1000 if refund_fee else 0)
+    # commission 10.00, transfer 90.00: a refund in full reverses the whole transfer and
+    # refunds the fee; 75.00 refunded late keeps the whole fee and the provider bears it all:
+    # 75.00 reversed from the transfer, apart from the refund (Stripe's is proportional)
+    reversed_ = 9000 if refund_fee else 7500
+    assert row == (True, refund_fee, reversed_, 1000 if refund_fee else 0, not refund_fee)
     step = db.execute(
         "select internal.refund_action(id) from app.refunds where booking_id = %s",
         (booking["id"],),
     ).fetchone()
     assert step is not None
-    assert (step[0]["reverse_transfer"], step[0]["refund_application_fee"]) == (True, refund_fee)
+    # the refund itself: Stripe's flags only when the unwinding is proportional
+    assert (step[0]["reverse_transfer"], step[0]["refund_application_fee"]) == (
+        refund_fee,
+        refund_fee,
+    )
 
 
 def test_refunds_of_a_platform_charge_unwind_nothing(
@@ -251,3 +259,93 @@ def test_refunds_of_a_platform_charge_unwind_nothing(
         (booking["id"],),
     ).fetchone()
     assert row == (False, False, 0, 0)
+
+
+def test_a_late_cancellation_after_an_ops_refund_reverses_what_is_left_and_apart_once(
+    db: psycopg.Connection[Any], start: datetime
+) -> None:
+    shop = bk.open_shop(
+        db, price_cents=10000, deposit_cents=0, cancel_notice_hours=24, cancel_fee_cents=1000
+    )
+    _onboarded(db, shop)
+    booking = bk.book(db, shop, start)
+    bk.pay(db, booking)
+    ops = create_user(db, "ops")
+    # ops give back 20.00 (18.00 reversed, 2.00 of the fee refunded, in proportion); then the
+    # customer cancels late: the 80.00 left is refunded, the transfer has 72.00 left: all of it
+    call_as(db, "ops", ops, "select internal.ops_refund(%s, 2000, 'goodwill')", booking["id"])
+    bk.starts_in(db, booking["id"], "3 hours")
+    done = call_as(
+        db,
+        "customer",
+        booking["customer_id"],
+        "select internal.cancel_booking(%s, 'x')",
+        booking["id"],
+    )
+    assert done["refund_cents"] == 8000
+    rows = db.execute(
+        "select id, amount_cents, transfer_reversal_cents, fee_refund_cents, reversal_apart"
+        " from app.refunds where booking_id = %s order by created_at",
+        (booking["id"],),
+    ).fetchall()
+    assert [r[1:] for r in rows] == [(2000, 1800, 200, False), (8000, 7200, 0, True)]
+    late = rows[1][0]
+    payout = call_as(db, "ops", ops, "select internal.booking_payout(%s)", booking["id"])
+    # everything was given back; the provider had only 72.00 left to bear the 80.00, so
+    # Bookiji's fee object keeps 8.00 but its balance paid the other 8.00 of the refund
+    assert (payout["transfer_kept_cents"], payout["fee_kept_cents"]) == (0, 800)
+    assert (payout["provider_net_cents"], payout["platform_net_cents"]) == (0, 0)
+
+    def step() -> dict[str, Any]:
+        row = db.execute("select internal.transfer_reversal_action(%s)", (late,)).fetchone()
+        assert row is not None
+        return dict(row[0])
+
+    assert (step()["action"], step()["reason"]) == ("skip", "the refund has not succeeded")
+    assert bk.payment_messages(db, "connect.reverse_transfer") == []
+    for refund_id, stripe_id in ((rows[0][0], "re_ops1"), (late, "re_late1")):
+        db.execute("select internal.record_refund(%s, %s, 'succeeded')", (refund_id, stripe_id))
+    # only the late cancellation's refund asks for its reversal, once it succeeded
+    assert [m["refund_id"] for m in bk.payment_messages(db, "connect.reverse_transfer")] == [
+        str(late)
+    ]
+    assert (step()["action"], step()["amount_cents"]) == ("reverse", 7200)
+    with pytest.raises(psycopg.Error, match="trr_"):
+        db.execute("select internal.record_transfer_reversal(%s, 'tr_wrong')", (late,))
+    assert db.execute(
+        "select internal.record_transfer_reversal(%s, 'trr_late1')", (late,)
+    ).fetchone() == ("recorded",)
+    assert db.execute(
+        "select internal.record_transfer_reversal(%s, 'trr_late1')", (late,)
+    ).fetchone() == ("already recorded",)
+    assert step()["action"] == "skip"
+    with pytest.raises(psycopg.Error, match="another reversal"):
+        db.execute("select internal.record_transfer_reversal(%s, 'trr_other')", (late,))
+
+
+def test_a_late_cancellation_of_a_charge_the_platform_collected_takes_the_whole_refund_from_the_share(
+    db: psycopg.Connection[Any], start: datetime
+) -> None:
+    shop = bk.open_shop(
+        db, price_cents=10000, deposit_cents=0, cancel_notice_hours=24, cancel_fee_cents=2500
+    )
+    booking = bk.book(db, shop, start)
+    bk.pay(db, booking)
+    bk.starts_in(db, booking["id"], "3 hours")
+    call_as(
+        db,
+        "customer",
+        booking["customer_id"],
+        "select internal.cancel_booking(%s, 'x')",
+        booking["id"],
+    )
+    row = db.execute(
+        "select amount_cents, payout_share_cents, reversal_apart from app.refunds"
+        " where booking_id = %s",
+        (booking["id"],),
+    ).fetchone()
+    # commission 10.00: the provider's share 90.00 bears the whole 75.00 refund
+    assert row == (7500, 7500, False)
+    ops = create_user(db, "ops")
+    payout = call_as(db, "ops", ops, "select internal.booking_payout(%s)", booking["id"])
+    assert (payout["payout_owed_cents"], payout["platform_net_cents"]) == (1500, 1000)

@@ -238,27 +238,42 @@ def test_onboard_book_pay_refund_partly_and_cancel_late_agree_to_the_cent(
     payout = read(api, "booking_payout", provider, booking_id=booking["id"])
     assert (payout["transfer_reversed_cents"], payout["fee_refunded_cents"]) == (2916, 417)
 
-    # the customer cancels late: 40.00 is kept, the platform keeps its (remaining) fee
+    # the customer cancels late: 40.00 is kept, and the provider bears the 60.00 refunded:
+    # the refund is made without reverse_transfer (Stripe's is proportional) and the worker
+    # reverses what is left of the transfer (58.34) apart; the fee is kept (8.33 remain)
     bk.starts_in(admin, booking["id"], "2 hours")
     cancelled = call(
         api, "cancel_booking", customer.headers, booking_id=booking["id"], reason="too late"
     )
     assert (cancelled["refund_cents"], cancelled["fee_cents"]) == (6000, 667)
     settled(api, customer.headers, booking["id"], 9333)
+    until(
+        lambda: (
+            admin.execute(
+                "select count(*) from app.refunds where booking_id = %s"
+                " and reversal_apart and stripe_transfer_reversal_id is not null",
+                (booking["id"],),
+            ).fetchone()
+            == (1,)
+        ),
+        what="the worker to reverse the late cancellation's refund from the transfer",
+    )
     transfer = sc.v1.transfers.retrieve(charge.transfer)
     fee = sc.v1.application_fees.retrieve(charge.application_fee)
-    assert (transfer.amount_reversed, fee.amount_refunded) == (2916 + 5250, 417)
+    assert (transfer.amount_reversed, fee.amount_refunded) == (2916 + 5834, 417)
     refunds = sc.v1.refunds.list(params={"payment_intent": intent_id}).data
     assert sorted(r.amount for r in refunds) == [3333, 6000]
     reversals = sc.v1.transfers.reversals.list(transfer.id).data
-    assert sorted(r.amount for r in reversals) == [2916, 5250]
+    assert sorted(r.amount for r in reversals) == [2916, 5834]
     assert [r.amount for r in sc.v1.application_fees.refunds.list(fee.id).data] == [417]
 
     payout = read(api, "booking_payout", provider, booking_id=booking["id"])
     assert payout["refunded_cents"] == 9333
-    assert (payout["transfer_reversed_cents"], payout["fee_refunded_cents"]) == (8166, 417)
-    assert payout["transfer_kept_cents"] == transfer.amount - transfer.amount_reversed == 584
+    assert (payout["transfer_reversed_cents"], payout["fee_refunded_cents"]) == (8750, 417)
+    assert payout["transfer_kept_cents"] == transfer.amount - transfer.amount_reversed == 0
     assert payout["fee_kept_cents"] == fee.amount - fee.amount_refunded == 833
+    # the provider had less left than the refund: Bookiji's balance paid the other 1.66
+    assert (payout["provider_net_cents"], payout["platform_net_cents"]) == (0, 667)
     assert read(api, "booking_payout", ops, booking_id=booking["id"]) == payout
     balance = read(api, "booking_balance", customer.headers, booking_id=booking["id"])
     assert (balance["charged_cents"], balance["refunded_cents"], balance["net_cents"]) == (
@@ -268,12 +283,14 @@ def test_onboard_book_pay_refund_partly_and_cancel_late_agree_to_the_cent(
     )
     ledger = admin.execute(
         "select amount_cents, reverse_transfer, refund_application_fee, transfer_reversal_cents,"
-        " fee_refund_cents, status from app.refunds where booking_id = %s order by created_at",
+        " fee_refund_cents, status, reversal_apart, stripe_transfer_reversal_id"
+        " from app.refunds where booking_id = %s order by created_at",
         (booking["id"],),
     ).fetchall()
+    late_reversal = next(r.id for r in reversals if r.amount == 5834)
     assert ledger == [
-        (3333, True, True, 2916, 417, "succeeded"),
-        (6000, True, False, 5250, 0, "succeeded"),
+        (3333, True, True, 2916, 417, "succeeded", False, None),
+        (6000, True, False, 5834, 0, "succeeded", True, late_reversal),
     ]
 
 

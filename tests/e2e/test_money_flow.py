@@ -5,7 +5,8 @@ The whole flow: a provider onboards its Express account (account.updated lets it
 transfers) and registers for GST and QST; a customer books a service with a deposit and
 consents to save the card, pays the deposit, the provider marks the booking completed and the
 worker charges the balance off-session; ops refund part of it, across both charges; a second
-booking is cancelled late by its customer and the platform keeps its fee. At every step the
+booking is cancelled late by its customer: the platform keeps its whole fee and the provider
+bears the refund (reversed from its transfer apart from the refund). At every step the
 ledger (``booking_balance``, ``booking_payout``, ``app.refunds``), the fake's PaymentIntents,
 transfers and their reversals, application fees and their refunds, and
 ``api.provider_statement`` agree to the cent, and the receipt shows the taxes.
@@ -334,21 +335,25 @@ def test_onboard_book_pay_complete_charge_the_balance_refund_and_cancel_late_agr
     )
     assert (cancelled["refund_cents"], cancelled["fee_cents"]) == (800, 1500)
     settled(api, other.headers, second["id"], 800)
-    # the platform keeps its fee: 1300 x 800 / 2300 = 452.2 -> 452 reversed, no fee refund
-    assert fake_money(sc, second_id) == (2300, 800, 1300, 452, 0)
+    until(
+        lambda: fake_money(sc, second_id)[3] == 800,
+        what="the worker to reverse the late cancellation's refund from the transfer",
+    )
+    # the platform keeps its whole fee and the provider bears the refund: 800 reversed from
+    # its 1300 transfer apart from the refund (Stripe's reverse_transfer is proportional)
+    assert fake_money(sc, second_id) == (2300, 800, 1300, 800, 0)
     payout = read(api, "booking_payout", provider, booking_id=second["id"])
-    assert (payout["transfer_reversed_cents"], payout["fee_refunded_cents"]) == (452, 0)
-    assert (payout["transfer_kept_cents"], payout["fee_kept_cents"]) == (848, 1000)
-    # the fee object is kept whole, but the platform's balance paid 800 - 452 of the refund:
-    # it keeps 1000 - 348 = 652 (2300 - 800 - 848), not its 1000
-    assert (payout["provider_net_cents"], payout["platform_net_cents"]) == (848, 652)
+    assert (payout["transfer_reversed_cents"], payout["fee_refunded_cents"]) == (800, 0)
+    assert (payout["transfer_kept_cents"], payout["fee_kept_cents"]) == (500, 1000)
+    # 2300 - 800 refunded - 500 left with the provider: Bookiji keeps its 1000 fee exactly
+    assert (payout["provider_net_cents"], payout["platform_net_cents"]) == (500, 1000)
     report = statement(api, provider)
     line = line_of(report, second["id"])
     assert (line["charged_cents"], line["refunded_cents"]) == (2300, 800)
     assert (line["commission_cents"], line["payout_cents"], line["paid_out_cents"]) == (
-        652,
-        848,
-        848,
+        1000,
+        500,
+        500,
     )
     assert (line["gst_cents"], line["qst_cents"]) == (100, 200)
     # each refund's tax share: 100 x 800 / 2300 = 34.8 -> 35, 200 x 800 / 2300 = 69.6 -> 70
@@ -366,9 +371,9 @@ def test_onboard_book_pay_complete_charge_the_balance_refund_and_cancel_late_agr
     assert (report["gst_collected_cents"], report["qst_collected_cents"]) == (600, 1198)
     assert (report["gst_refunded_cents"], report["qst_refunded_cents"]) == (422 + 35, 841 + 70)
     assert (report["commission_cents"], report["payout_cents"], report["paid_out_cents"]) == (
-        783 + 652,
-        1017 + 848,
-        1017 + 848,
+        783 + 1000,
+        1017 + 500,
+        1017 + 500,
     )
     assert report["commission_cents"] + report["payout_cents"] == report["collected_net_cents"]
     assert (report["collected_net_cents"], report["owed_cents"]) == (3300, 0)

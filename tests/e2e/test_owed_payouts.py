@@ -3,8 +3,9 @@ whose account cannot take transfers is booked and paid for (the platform collect
 then takes its share of what is owed; the provider finishes onboarding, and Stripe's
 account.updated makes the worker transfer what is owed (one Transfer, source_transaction =
 the charge); later refunds reverse their shares from that transfer, the last one what is
-left. At each step api.booking_payout, the provider's statement and the fake's objects agree
-to the cent."""
+left. A balance the platform charged to the saved card is paid by an owed transfer of its own,
+sourced from the balance's charge, and its refunds reverse from that one. At each step
+api.booking_payout, the provider's statement and the fake's objects agree to the cent."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ import httpx
 import psycopg
 import stripe
 
+from tests.e2e.test_balance_card_flow import (
+    _balance,
+    _balance_intents,
+    _book,
+    _complete,
+    _intent_of,
+    _pay_on_session,
+)
 from tests.e2e.test_connect_flow import (  # the module's fixtures and helpers
     admin,
     book_and_pay,
@@ -30,6 +39,7 @@ from tests.e2e.test_connect_flow import (  # the module's fixtures and helpers
 )
 from tests.helpers import booking as bk
 from tests.helpers import stack
+from tests.helpers.api import signup
 from tests.helpers.auth import bearer, session_token
 from tests.helpers.factories import create_user
 from tests.helpers.stripe_fake import LocalStripe
@@ -51,6 +61,18 @@ def statement_line(api: stack.PostgREST, provider: dict[str, str], booking_id: s
     lines = [line for line in statement["lines"] if line["booking_id"] == booking_id]
     assert len(lines) == 1 and statement["bookings"] == 1
     return statement, lines[0]
+
+
+def reversals_recorded(admin: psycopg.Connection[Any], booking_id: str) -> int:
+    """The owed reversals the worker recorded (it makes them in Stripe first: waiting for
+    Stripe's alone races the record, which paid_out_cents counts)."""
+    row = admin.execute(
+        "select count(*) from app.refunds where booking_id = %s"
+        " and stripe_owed_reversal_id is not null",
+        (booking_id,),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def test_what_the_platform_owes_is_transferred_once_the_account_is_ready_and_refunds_reverse_it(
@@ -105,7 +127,10 @@ def test_what_the_platform_owes_is_transferred_once_the_account_is_ready_and_ref
     # a refund after the transfer reverses its share from it: 3333 x 9000 / 10000 = 3000
     call(api, "ops_refund", ops, booking_id=bid, amount_cents=3333, reason="late start")
     until(
-        lambda: sc.v1.transfers.retrieve(transfer.id).amount_reversed == 3000,
+        lambda: (
+            sc.v1.transfers.retrieve(transfer.id).amount_reversed == 3000
+            and reversals_recorded(admin, bid) == 1
+        ),
         what="the worker to reverse the refund's share",
     )
     payout = read(api, "booking_payout", provider, booking_id=bid)
@@ -120,7 +145,9 @@ def test_what_the_platform_owes_is_transferred_once_the_account_is_ready_and_ref
     # the refund that completes the charge takes what is left of the transfer back
     call(api, "ops_refund", ops, booking_id=bid, amount_cents=4667, reason="cancelled")
     until(
-        lambda: sc.v1.transfers.retrieve(transfer.id).reversed,
+        lambda: (
+            sc.v1.transfers.retrieve(transfer.id).reversed and reversals_recorded(admin, bid) == 2
+        ),
         what="the last reversal",
     )
     reversals = sc.v1.transfers.reversals.list(transfer.id).data
@@ -178,3 +205,84 @@ def test_a_charge_paid_after_the_account_is_ready_is_never_owed(
         "select count(*) from app.owed_transfers where booking_id = %s", (booking["id"],)
     ).fetchone()
     assert count == (0,)
+
+
+def test_a_balance_the_platform_charged_to_the_card_is_paid_by_its_own_owed_transfer(
+    api: stack.PostgREST,
+    admin: psycopg.Connection[Any],
+    localstripe: LocalStripe,
+    worker: WorkerProcess,
+    sc: stripe.StripeClient,
+) -> None:
+    ops = bearer(session_token(admin, create_user(admin, "ops")))
+    lat, lng = 40.0 + (uuid.uuid4().int % 500) / 1000, -68.0 + (uuid.uuid4().int % 500) / 1000
+    shop = bk.open_shop(admin, lat=lat, lng=lng, price_cents=10000, deposit_cents=2000)
+    provider = bearer(session_token(admin, shop.owner_id))
+    call(api, "start_payout_onboarding", provider)
+    link = until(
+        lambda: read(api, "my_payout_account", provider)["onboarding_url"],
+        what="the onboarding link",
+    )
+    set_rate(api, admin, 1000, 100)  # 10 %: 1000, all of it within the 2000 deposit
+
+    # the deposit (card saved) and, after completion, the balance: both collected by Bookiji
+    customer = signup(api.url, "customer")
+    bid = _book(api, shop, customer, save_card=True)["id"]
+    deposit_id = _intent_of(api, customer, bid)
+    assert _pay_on_session(sc, localstripe, deposit_id, "pm_card_visa") == "succeeded"
+    until(lambda: bk.status(admin, bid) == "confirmed", what="the payment webhook")
+    _complete(api, admin, provider, bid)
+    until(lambda: _balance(api, customer, bid)["balance_status"] == "paid", what="the balance")
+    [balance] = _balance_intents(sc, bid)
+    assert (balance.amount, balance.transfer_data) == (8000, None)
+    payout = read(api, "booking_payout", provider, booking_id=bid)
+    assert payout["collected_by"] == "platform"
+    # owed: the deposit's 2000 less the commission, and the whole balance
+    assert (payout["owed_share_cents"], payout["balance_owed_cents"]) == (1000, 8000)
+    assert (payout["payout_owed_cents"], payout["balance_payout_owed_cents"]) == (9000, 8000)
+
+    # the account becomes ready: one owed transfer per charge, each from its own charge
+    assert httpx.get(link).status_code == 302
+    payout = until(
+        lambda: (
+            (p := read(api, "booking_payout", provider, booking_id=bid))["owed_transfer_status"]
+            == p["balance_owed_transfer_status"]
+            == "succeeded"
+            and p
+        ),
+        what="the worker to transfer both shares",
+    )
+    account = read(api, "my_payout_account", provider)["stripe_account_id"]
+    transfers = {t.id: t for t in sc.v1.transfers.list(params={"destination": account}).data}
+    assert len(transfers) == 2
+    deposit_transfer = transfers[payout["owed_transfer_id"]]
+    balance_transfer = transfers[payout["balance_owed_transfer_id"]]
+    assert (deposit_transfer.amount, balance_transfer.amount) == (1000, 8000)
+    assert deposit_transfer.source_transaction == charge_of(sc, deposit_id).id
+    assert balance_transfer.source_transaction == charge_of(sc, balance.id).id
+    assert balance_transfer.metadata.to_dict()["effect"] == f"owed_balance:{bid}"
+    assert (payout["payout_owed_cents"], payout["paid_out_cents"]) == (0, 9000)
+
+    # ops refund 3000: the balance's charge first, its share reversed from its own transfer
+    call(api, "ops_refund", ops, booking_id=bid, amount_cents=3000, reason="goodwill")
+    until(
+        lambda: (
+            sc.v1.transfers.retrieve(balance_transfer.id).amount_reversed == 3000
+            and reversals_recorded(admin, bid) == 1
+        ),
+        what="the worker to reverse the balance refund's share",
+    )
+    assert sc.v1.transfers.retrieve(deposit_transfer.id).amount_reversed == 0
+    refunds = sc.v1.refunds.list(params={"payment_intent": balance.id}).data
+    assert [r.amount for r in refunds] == [3000]
+    payout = read(api, "booking_payout", provider, booking_id=bid)
+    assert (payout["balance_owed_transfer_reversed_cents"], payout["paid_out_cents"]) == (
+        3000,
+        6000,
+    )
+    assert (payout["provider_net_cents"], payout["platform_net_cents"]) == (6000, 1000)
+    statement, line = statement_line(api, provider, bid)
+    assert (line["charged_cents"], line["refunded_cents"]) == (10000, 3000)
+    assert (line["commission_cents"], line["payout_cents"]) == (1000, 6000)
+    assert (line["paid_out_cents"], line["owed_cents"]) == (6000, 0)
+    assert statement["collected_net_cents"] == 7000 == statement["commission_cents"] + 6000

@@ -595,3 +595,76 @@ def test_confirm_takes_the_payment_method_and_an_account_can_be_deleted(
     with pytest.raises(stripe.InvalidRequestError) as gone:
         client.v1.accounts.retrieve(account.id)
     assert gone.value.code == "resource_missing"
+
+
+def test_a_transfer_from_a_charge_never_takes_more_than_the_charge_has_left(
+    client: stripe.StripeClient,
+) -> None:
+    """Separate charges and transfers: ``source_transaction`` ties a transfer to the charge
+    that funds it, and Stripe refuses one larger than what that charge still has."""
+    account = onboard(client)
+    customer, method = saved_card(client, "4242424242424242")
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": 5000,
+            "currency": "cad",
+            "customer": customer,
+            "payment_method": method,
+            "confirm": True,
+        }
+    )
+    charge = charge_id(intent)
+    client.v1.refunds.create(params={"charge": charge, "amount": 1000})
+
+    def transfer(amount: int) -> stripe.Transfer:
+        return client.v1.transfers.create(
+            params={
+                "amount": amount,
+                "currency": "cad",
+                "destination": account.id,
+                "source_transaction": charge,
+            }
+        )
+
+    # 50.00 charged, 10.00 refunded: 40.00 left, and no more
+    with pytest.raises(stripe.InvalidRequestError) as too_much:
+        transfer(4001)
+    assert (too_much.value.http_status, too_much.value.code, too_much.value.param) == (
+        400,
+        "balance_insufficient",
+        "amount",
+    )
+    assert isinstance(too_much.value.json_body, dict)
+    assert too_much.value.json_body["error"]["type"] == "invalid_request_error"
+    first = transfer(3000)
+    # a second transfer from the same charge: what the first left (10.00)
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        transfer(1001)
+    assert again.value.code == "balance_insufficient"
+    assert transfer(1000).amount == 1000
+    # a reversal gives its funds back to the charge
+    client.v1.transfers.reversals.create(first.id, params={"amount": 500})
+    assert transfer(500).source_transaction == charge
+    with pytest.raises(stripe.InvalidRequestError):
+        transfer(1)
+    # nothing was transferred by the refusals
+    made = client.v1.transfers.list(params={"destination": account.id, "limit": 100}).data
+    assert sorted(t.amount for t in made) == [500, 1000, 3000]
+
+
+def test_a_destination_charge_has_nothing_left_to_transfer_once_paid_out(
+    client: stripe.StripeClient,
+) -> None:
+    account = onboard(client)
+    intent = destination_charge(client, account.id, 2000, 300)
+    # its own transfer (17.00) took the charge less the fee: 3.00 remain
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.transfers.create(
+            params={
+                "amount": 301,
+                "currency": "cad",
+                "destination": account.id,
+                "source_transaction": charge_id(intent),
+            }
+        )
+    assert refused.value.code == "balance_insufficient"

@@ -11,9 +11,15 @@ one). What the account can do arrives later, by ``account.updated`` webhooks.
 
 ``connect.pay_owed`` (queued by SQL once a provider the platform owes can take transfers:
 db/functions/65_owed_payouts.sql) makes the Stripe Transfer of what the platform owes for one
-booking (``source_transaction`` = the charge, key ``owed:<booking id>``) and records it, or
-records Stripe's refusal. ``connect.reverse_owed`` takes a later refund's share back from
+booking (``source_transaction`` = the charge, key ``owed:<booking id>``; for a balance the
+platform charged to the card, the balance's charge and ``owed_balance:<booking id>``) and
+records it, or records Stripe's refusal. ``connect.reverse_owed`` takes a later refund's share back from
 that transfer (a TransferReversal, key ``owed_reversal:<refund id>``).
+
+``connect.reverse_transfer`` (queued by SQL when a late cancellation's refund of a destination
+charge succeeded: db/functions/55_connect.sql) reverses the refund's amount from the charge's
+transfer (a TransferReversal, key ``refund_reversal:<refund id>``): the platform keeps its whole
+fee and the provider bears the refund, which Stripe's proportional ``reverse_transfer`` cannot do.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from worker.messages import (
     OwedReversalStep,
     OwedTransferMessage,
     OwedTransferStep,
+    TransferReversalMessage,
+    TransferReversalStep,
 )
 from worker.tasks.payments import _replayed_late, _value
 
@@ -120,6 +128,7 @@ def pay_owed(ctx: registry.Context, body: dict[str, Any]) -> None:
             source_transaction=source,
             metadata={"owed_transfer_id": str(step.owed_transfer_id)},
             find_existing=_replayed_late(ctx),
+            balance=step.balance_charge,
         )
     except stripe.InvalidRequestError as exc:
         # Stripe will not make this transfer (the account lost its capability, ...): a
@@ -162,3 +171,36 @@ def reverse_owed(ctx: registry.Context, body: dict[str, Any]) -> None:
         find_existing=_replayed_late(ctx),
     )
     _value(ctx, "record_owed_reversal", {"refund_id": step.refund_id, "reversal_id": reversal.id})
+
+
+@registry.handler("connect.reverse_transfer")
+def reverse_transfer(ctx: registry.Context, body: dict[str, Any]) -> None:
+    msg = TransferReversalMessage.parse(body)
+    row = _value(ctx, "transfer_reversal_action", {"refund_id": msg.refund_id})
+    if row is None:
+        raise PermanentError(f"no such refund: {msg.refund_id}")
+    step = TransferReversalStep.from_row(dict(row))
+    if step.action == "skip":
+        log.info("refund %s: %s", step.refund_id, step.reason)
+        return
+    sc = stripe_client.client()
+    transfer = stripe_client.transfer_of(sc, step.stripe_payment_intent_id)
+    if transfer is None:
+        raise PermanentError(f"refund {step.refund_id}: the charge has no transfer to reverse")
+    reversal = stripe_client.reverse_transfer_apart(
+        sc,
+        transfer=transfer,
+        refund_id=step.refund_id,
+        amount=step.amount_cents,
+        find_existing=_replayed_late(ctx),
+    )
+    outcome = _value(
+        ctx, "record_transfer_reversal", {"refund_id": step.refund_id, "reversal_id": reversal.id}
+    )
+    log.info(
+        "refund %s: transfer %s reversed %s (%s)",
+        step.refund_id,
+        transfer,
+        step.amount_cents,
+        outcome,
+    )

@@ -1,0 +1,1 @@
+select internal.transfer_reversal_action(%(refund_id)s::uuid) as step
