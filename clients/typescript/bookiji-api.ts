@@ -1615,7 +1615,7 @@ export interface paths {
          * @description The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
          *
          *     Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
-         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (the card charges: the deposit's or the price's, and the balance charged to the saved card), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), paid_cents (everything paid: the card charges and a balance paid at the venue), balance_cents and balance_status (the balance after a deposit, taxes included, and how it stands: none, open, charging, due, paid or void; see api.booking_balance), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
          *     Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
          *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).
@@ -1627,7 +1627,7 @@ export interface paths {
          * @description The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
          *
          *     Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
-         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (the card charges: the deposit's or the price's, and the balance charged to the saved card), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), paid_cents (everything paid: the card charges and a balance paid at the venue), balance_cents and balance_status (the balance after a deposit, taxes included, and how it stands: none, open, charging, due, paid or void; see api.booking_balance), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
          *     Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
          *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).
@@ -3172,6 +3172,12 @@ export interface components {
         my_quote_offers: {
             /**
              * Format: int32
+             * @description What is left to pay after the deposit, taxes included: price - deposit plus the price's GST and QST minus
+             *     the deposit's (each rounded half up), as the booking charges it after the appointment; 0 without a deposit.
+             */
+            balance_cents?: number | null;
+            /**
+             * Format: int32
              * @description Locked-in policy: fee for a later cancellation, in cents.
              */
             cancel_fee_cents?: number | null;
@@ -4491,6 +4497,8 @@ export interface operations {
                 gst_number?: string;
                 /** @description A PostgREST filter on qst_number: <operator>.<value>, such as eq.x */
                 qst_number?: string;
+                /** @description A PostgREST filter on balance_cents: <operator>.<value>, such as eq.x */
+                balance_cents?: string;
             };
             header?: never;
             path?: never;
@@ -13207,6 +13215,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: int32 */
+                        balance_cents?: number | null;
+                        balance_status?: string | null;
                         cancel_reason?: string | null;
                         /** Format: date-time */
                         cancelled_at?: string | null;
@@ -13226,6 +13237,8 @@ export interface operations {
                         hold_expires_at?: string | null;
                         /** Format: uuid */
                         id?: string | null;
+                        /** Format: int32 */
+                        paid_cents?: number | null;
                         payment_status?: string | null;
                         /** Format: int32 */
                         price_cents?: number | null;
@@ -13347,6 +13360,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: int32 */
+                        balance_cents?: number | null;
+                        balance_status?: string | null;
                         cancel_reason?: string | null;
                         /** Format: date-time */
                         cancelled_at?: string | null;
@@ -13366,6 +13382,8 @@ export interface operations {
                         hold_expires_at?: string | null;
                         /** Format: uuid */
                         id?: string | null;
+                        /** Format: int32 */
+                        paid_cents?: number | null;
                         payment_status?: string | null;
                         /** Format: int32 */
                         price_cents?: number | null;
@@ -18376,6 +18394,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: int32 */
+                        balance_cents?: number | null;
                         /** Format: int32 */
                         cancel_fee_cents?: number | null;
                         /** Format: int32 */
