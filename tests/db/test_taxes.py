@@ -68,6 +68,7 @@ def test_a_registered_providers_quote_shows_the_taxes_and_the_booking_charges_th
         "gst_rate": 0.05,
         "qst_rate": 0.09975,
         "charges_taxes": True,
+        "rates": {"gst": 0.05, "qst": 0.09975},
     }
     customer = create_user(db, "customer")
     start = catalog.next_weekday(2, at="10:00")
@@ -113,6 +114,8 @@ def test_an_unregistered_provider_charges_no_tax(db: psycopg.Connection[Any]) ->
     assert row == (0, 0, None, None, "0.00000")
     reg = call_as(db, "provider", shop.owner_id, "select internal.my_tax_registration()")
     assert reg["charges_taxes"] is False and reg["gst_rate"] == 0
+    # the rates in force all the same: what registering would make it charge
+    assert reg["rates"] == {"gst": 0.05, "qst": 0.09975}
 
 
 def test_a_provider_registered_for_gst_only_charges_gst_only(db: psycopg.Connection[Any]) -> None:
