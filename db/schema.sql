@@ -1660,7 +1660,8 @@ $$;
 --
 
 COMMENT ON FUNCTION api.my_tax_registration() IS 'Your business''s sales-tax registration (role provider): gst_number, qst_number (null: not registered),
-the rates they make you charge and charges_taxes.
+the rates they make you charge (0 when not registered), charges_taxes, and rates: {gst, qst}, the rates
+in force that registering for each tax makes you charge.
 
 Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).';
 
@@ -3165,7 +3166,8 @@ Send both every time: an omitted, null or empty number means you are not registe
 small supplier registered for neither charges no tax). Spaces and dashes are ignored. From then on
 new quotes and bookings charge GST 5% and QST 9.975% on the price for each tax you are registered for;
 existing bookings keep the taxes they were made with.
-Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes). Idempotent.
+Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes, and rates: {gst, qst}, the
+rates in force, registered or not). Idempotent.
 Errors: 400 invalid_input (gst_number not 9 digits of a valid business number + RT + 4 digits,
 qst_number not 10 digits + TQ + 4 digits); 401 not_authenticated; 403 forbidden (not a provider);
 404 not_found (no provider profile yet).';
@@ -18765,9 +18767,12 @@ CREATE FUNCTION internal.tax_registration_json(p_provider_id uuid) RETURNS jsonb
         'qst_number', t.qst_number,
         'gst_rate', t.gst_rate,
         'qst_rate', t.qst_rate,
-        'charges_taxes', t.gst_number is not null or t.qst_number is not null
+        'charges_taxes', t.gst_number is not null or t.qst_number is not null,
+        -- the rates a registration makes one charge, registered or not (what the form says)
+        'rates', pg_catalog.jsonb_build_object('gst', r.gst_rate, 'qst', r.qst_rate)
     )
     from internal.provider_taxes(p_provider_id, 0) as t
+    cross join internal.tax_rates() as r
 $$;
 
 
@@ -18775,7 +18780,8 @@ $$;
 -- Name: FUNCTION tax_registration_json(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.tax_registration_json(p_provider_id uuid) IS 'A provider''s registration as the API returns it: numbers, the rates they make it charge, whether it charges any.';
+COMMENT ON FUNCTION internal.tax_registration_json(p_provider_id uuid) IS 'A provider''s registration as the API returns it: numbers, the rates they make it charge, whether it charges
+any, and the rates in force (rates: gst, qst) that registering for each tax makes it charge.';
 
 
 --

@@ -1795,7 +1795,8 @@ export interface paths {
         /**
          * Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
          * @description Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
-         *     the rates they make you charge and charges_taxes.
+         *     the rates they make you charge (0 when not registered), charges_taxes, and rates: {gst, qst}, the rates
+         *     in force that registering for each tax makes you charge.
          *
          *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
          */
@@ -1804,7 +1805,8 @@ export interface paths {
         /**
          * Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
          * @description Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
-         *     the rates they make you charge and charges_taxes.
+         *     the rates they make you charge (0 when not registered), charges_taxes, and rates: {gst, qst}, the rates
+         *     in force that registering for each tax makes you charge.
          *
          *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
          */
@@ -2781,7 +2783,8 @@ export interface paths {
          *     small supplier registered for neither charges no tax). Spaces and dashes are ignored. From then on
          *     new quotes and bookings charge GST 5% and QST 9.975% on the price for each tax you are registered for;
          *     existing bookings keep the taxes they were made with.
-         *     Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes). Idempotent.
+         *     Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes, and rates: {gst, qst}, the
+         *     rates in force, registered or not). Idempotent.
          *     Errors: 400 invalid_input (gst_number not 9 digits of a valid business number + RT + 4 digits,
          *     qst_number not 10 digits + TQ + 4 digits); 401 not_authenticated; 403 forbidden (not a provider);
          *     404 not_found (no provider profile yet).
