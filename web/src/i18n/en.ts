@@ -517,6 +517,7 @@ export const en = {
   "receipt.paid": "Paid",
   "receipt.refunded": "Refunded",
   "receipt.disputed": "Disputed and returned to your card",
+  "receipt.depositPaid": "Deposit paid",
   "receipt.balancePaid": "Balance paid",
   "receipt.balanceDue": "Balance due",
   "receipt.balanceOpen": "Balance after the appointment",

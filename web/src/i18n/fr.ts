@@ -518,6 +518,7 @@ export const fr: Record<MessageKey, string> = {
   "receipt.paid": "Payé",
   "receipt.refunded": "Remboursé",
   "receipt.disputed": "Contesté et rendu à votre carte",
+  "receipt.depositPaid": "Acompte payé",
   "receipt.balancePaid": "Solde payé",
   "receipt.balanceDue": "Solde à payer",
   "receipt.balanceOpen": "Solde après le rendez-vous",

@@ -108,12 +108,8 @@ function ReceiptPanel({ id }: { id: string }): JSX.Element {
               <td class="num">{m(r.total_cents)}</td>
             </tr>
             <tr>
-              <th scope="row">{t("receipt.paid")}</th>
+              <th scope="row">{t(r.deposit_cents ? "receipt.depositPaid" : "receipt.paid")}</th>
               <td class="num">{m(r.paid_cents)}</td>
-            </tr>
-            <tr>
-              <th scope="row">{t("receipt.refunded")}</th>
-              <td class="num">{m(r.refunded_cents)}</td>
             </tr>
             {r.balance_status === "paid" && (
               <tr>
@@ -129,6 +125,10 @@ function ReceiptPanel({ id }: { id: string }): JSX.Element {
                 </td>
               </tr>
             )}
+            <tr>
+              <th scope="row">{t("receipt.refunded")}</th>
+              <td class="num">{m(r.refunded_cents)}</td>
+            </tr>
             {r.disputed_lost_cents > 0 && (
               <tr>
                 <th scope="row">{t("receipt.disputed")}</th>
