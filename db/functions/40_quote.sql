@@ -931,9 +931,7 @@ inner join app.quotes as q on i.quote_id = q.id
 inner join app.providers as p on i.provider_id = p.id
 inner join app.services as s on i.service_id = s.id
 cross join lateral internal.provider_taxes(i.provider_id, i.price_cents) as t
-cross join lateral internal.price_parts(
-    i.price_cents, i.deposit_cents, t.gst_rate, t.qst_rate, t.gst_cents, t.qst_cents
-) as pp
+cross join lateral internal.price_parts(i.price_cents, i.deposit_cents, t.gst_rate, t.qst_rate, t.gst_cents, t.qst_cents) as pp
 where q.customer_id = (select auth.uid());
 comment on view api.my_quote_offers is
 $$The offers of the caller's own quotes (role customer), with the locked-in price and cancellation policy.
