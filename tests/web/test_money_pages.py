@@ -72,6 +72,8 @@ def fits_its_panel(page: Page, name: str) -> None:
             assert box is not None and outer is not None
             assert outer["x"] <= box["x"] and box["x"] + box["width"] <= outer["x"] + outer["width"]
             assert outer["x"] + outer["width"] <= width
+            # nothing else on the page is wider than the screen either
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
             wide = region.evaluate("e => e.scrollWidth > e.clientWidth")
             assert wide is scrolls, f"{lang} at {width} px: the table scrolls: {wide}"
             region.scroll_into_view_if_needed()
