@@ -1511,7 +1511,7 @@ COMMENT ON FUNCTION api.me() IS 'The caller''s own profile (null without a token
 -- Name: my_booking_history(text, integer, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.my_booking_history(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, before_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
+CREATE FUNCTION api.my_booking_history(status text DEFAULT NULL::text, "limit" integer DEFAULT 50, before_id uuid DEFAULT NULL::uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, paid_cents integer, balance_cents integer, balance_status text, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -1528,7 +1528,7 @@ $$;
 COMMENT ON FUNCTION api.my_booking_history(status text, "limit" integer, before_id uuid) IS 'The calling customer''s booking history: each booking with its provider''s and service''s names and its money, latest start first.
 
 Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
-Each row: status, starts_at, ends_at, time_zone (the provider''s, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+Each row: status, starts_at, ends_at, time_zone (the provider''s, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (the card charges: the deposit''s or the price''s, and the balance charged to the saved card), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), paid_cents (everything paid: the card charges and a balance paid at the venue), balance_cents and balance_status (the balance after a deposit, taxes included, and how it stands: none, open, charging, due, paid or void; see api.booking_balance), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
 Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
 Over HTTP GET, a limit in the query string is PostgREST''s own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
 Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).';
@@ -1664,7 +1664,8 @@ $$;
 --
 
 COMMENT ON FUNCTION api.my_tax_registration() IS 'Your business''s sales-tax registration (role provider): gst_number, qst_number (null: not registered),
-the rates they make you charge and charges_taxes.
+the rates they make you charge (0 when not registered), charges_taxes, and rates: {gst, qst}, the rates
+in force that registering for each tax makes you charge.
 
 Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).';
 
@@ -2318,6 +2319,43 @@ COMMENT ON FUNCTION auth.uid() IS 'The caller''s user id (JWT sub), or null for 
 
 
 --
+-- Name: price_parts(integer, integer, numeric, numeric, integer, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.price_parts(p_price_cents integer, p_deposit_cents integer, p_gst_rate numeric, p_qst_rate numeric, p_gst_cents integer, p_qst_cents integer) RETURNS TABLE(first_base_cents integer, first_gst_cents integer, first_qst_cents integer, first_total_cents integer, balance_base_cents integer, balance_gst_cents integer, balance_qst_cents integer, balance_total_cents integer)
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+begin
+    -- the first charge: the deposit with the taxes of its own amount or, without one, the
+    -- price with its taxes; the balance: the rest of the price and of its taxes (0 without
+    -- a deposit), so the two parts add up to the price's taxes to the cent
+    return query
+    select
+        f.base, f.gst, f.qst, f.base + f.gst + f.qst,
+        p_price_cents - f.base, p_gst_cents - f.gst, p_qst_cents - f.qst,
+        (p_price_cents - f.base) + (p_gst_cents - f.gst) + (p_qst_cents - f.qst)
+    from (
+        select
+            case when p_deposit_cents > 0 then p_deposit_cents else p_price_cents end,
+            case when p_deposit_cents > 0 then internal.tax_cents(p_deposit_cents, p_gst_rate) else p_gst_cents end,
+            case when p_deposit_cents > 0 then internal.tax_cents(p_deposit_cents, p_qst_rate) else p_qst_cents end
+    ) as f (base, gst, qst);
+end
+$$;
+
+
+--
+-- Name: FUNCTION price_parts(p_price_cents integer, p_deposit_cents integer, p_gst_rate numeric, p_qst_rate numeric, p_gst_cents integer, p_qst_cents integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.price_parts(p_price_cents integer, p_deposit_cents integer, p_gst_rate numeric, p_qst_rate numeric, p_gst_cents integer, p_qst_cents integer) IS 'A price split into what is charged first and the balance after it, each with its taxes: the deposit
+with the taxes of its own amount (each rounded half up) or, without a deposit, the price with its
+taxes; the balance carries the rest of the price and of its taxes (0 without a deposit). The one
+computation behind a booking''s charges (booking_first_charge, booking_remainder) and the quote''s offers.';
+
+
+--
 -- Name: provider_taxes(uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -2674,12 +2712,14 @@ CREATE VIEW api.my_quote_offers WITH (security_invoker='true') AS
     t.qst_cents,
     ((i.price_cents + t.gst_cents) + t.qst_cents) AS total_cents,
     t.gst_number,
-    t.qst_number
-   FROM ((((app.quote_items i
+    t.qst_number,
+    pp.balance_total_cents AS balance_cents
+   FROM (((((app.quote_items i
      JOIN app.quotes q ON ((i.quote_id = q.id)))
      JOIN app.providers p ON ((i.provider_id = p.id)))
      JOIN app.services s ON ((i.service_id = s.id)))
      CROSS JOIN LATERAL internal.provider_taxes(i.provider_id, i.price_cents) t(gst_rate, qst_rate, gst_number, qst_number, gst_cents, qst_cents))
+     CROSS JOIN LATERAL internal.price_parts(i.price_cents, i.deposit_cents, t.gst_rate, t.qst_rate, t.gst_cents, t.qst_cents) pp(first_base_cents, first_gst_cents, first_qst_cents, first_total_cents, balance_base_cents, balance_gst_cents, balance_qst_cents, balance_total_cents))
   WHERE (q.customer_id = ( SELECT auth.uid() AS uid));
 
 
@@ -2861,6 +2901,14 @@ COMMENT ON COLUMN api.my_quote_offers.gst_number IS 'The provider''s GST registr
 --
 
 COMMENT ON COLUMN api.my_quote_offers.qst_number IS 'The provider''s QST registration number (null: charges no QST).';
+
+
+--
+-- Name: COLUMN my_quote_offers.balance_cents; Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON COLUMN api.my_quote_offers.balance_cents IS 'What is left to pay after the deposit, taxes included: price - deposit plus the price''s GST and QST minus
+the deposit''s (each rounded half up), as the booking charges it after the appointment; 0 without a deposit.';
 
 
 --
@@ -3128,7 +3176,8 @@ Send both every time: an omitted, null or empty number means you are not registe
 small supplier registered for neither charges no tax). Spaces and dashes are ignored. From then on
 new quotes and bookings charge GST 5% and QST 9.975% on the price for each tax you are registered for;
 existing bookings keep the taxes they were made with.
-Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes). Idempotent.
+Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes, and rates: {gst, qst}, the
+rates in force, registered or not). Idempotent.
 Errors: 400 invalid_input (gst_number not 9 digits of a valid business number + RT + 4 digits,
 qst_number not 10 digits + TQ + 4 digits); 401 not_authenticated; 403 forbidden (not a provider);
 404 not_found (no provider profile yet).';
@@ -7648,17 +7697,11 @@ CREATE FUNCTION internal.booking_first_charge(p_booking app.bookings) RETURNS TA
 begin
     -- the deposit (with its own taxes) or, without one, the price (with the booking's)
     return query
-    select c.base, c.gst, c.qst, c.base + c.gst + c.qst
-    from (
-        select
-            p_booking.deposit_cents as base,
-            internal.tax_cents(p_booking.deposit_cents, p_booking.gst_rate) as gst,
-            internal.tax_cents(p_booking.deposit_cents, p_booking.qst_rate) as qst
-        where p_booking.deposit_cents > 0
-        union all
-        select p_booking.price_cents, p_booking.gst_cents, p_booking.qst_cents
-        where p_booking.deposit_cents = 0
-    ) as c (base, gst, qst);
+    select p.first_base_cents, p.first_gst_cents, p.first_qst_cents, p.first_total_cents
+    from internal.price_parts(
+        p_booking.price_cents, p_booking.deposit_cents, p_booking.gst_rate, p_booking.qst_rate,
+        p_booking.gst_cents, p_booking.qst_cents
+    ) as p;
 end
 $$;
 
@@ -7668,7 +7711,7 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.booking_first_charge(p_booking app.bookings) IS 'What a booking charges first: its deposit plus the deposit''s taxes or, without a deposit, its price plus
-its taxes. The balance (price - deposit) carries the booking''s taxes minus the deposit''s.';
+its taxes (internal.price_parts). The balance (price - deposit) carries the booking''s taxes minus the deposit''s.';
 
 
 --
@@ -7987,15 +8030,12 @@ CREATE FUNCTION internal.booking_remainder(p_booking app.bookings) RETURNS TABLE
     SET search_path TO ''
     AS $$
     -- no row without a deposit (the first charge was the whole price and its taxes)
-    select r.base, r.gst, r.qst, r.base + r.gst + r.qst
-    from internal.booking_first_charge(p_booking) as f
-    cross join lateral (
-        select
-            p_booking.price_cents - f.base_cents,
-            p_booking.gst_cents - f.gst_cents,
-            p_booking.qst_cents - f.qst_cents
-    ) as r (base, gst, qst)
-    where p_booking.deposit_cents > 0 and r.base > 0
+    select p.balance_base_cents, p.balance_gst_cents, p.balance_qst_cents, p.balance_total_cents
+    from internal.price_parts(
+        p_booking.price_cents, p_booking.deposit_cents, p_booking.gst_rate, p_booking.qst_rate,
+        p_booking.gst_cents, p_booking.qst_cents
+    ) as p
+    where p_booking.deposit_cents > 0 and p.balance_base_cents > 0
 $$;
 
 
@@ -8004,7 +8044,8 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.booking_remainder(p_booking app.bookings) IS 'A booking''s balance after its deposit: price - deposit, and the booking''s GST and QST minus the
-deposit''s (so deposit and balance add up to the booking''s taxes to the cent). No row without a deposit.';
+deposit''s (so deposit and balance add up to the booking''s taxes to the cent; internal.price_parts, as the
+quote''s offers show it). No row without a deposit.';
 
 
 --
@@ -11343,7 +11384,7 @@ COMMENT ON FUNCTION internal.mark_booking(p_booking_id uuid, p_outcome text) IS 
 -- Name: my_booking_history(text, integer, uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
+CREATE FUNCTION internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, time_zone text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, charged_cents integer, refunded_cents integer, fee_cents integer, paid_cents integer, balance_cents integer, balance_status text, hold_expires_at timestamp with time zone, cancelled_at timestamp with time zone, cancelled_by_role text, cancel_reason text, created_at timestamp with time zone)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -11376,14 +11417,16 @@ begin
     select
         b.id, b.status, pg_catalog.lower(b.during), pg_catalog.upper(b.during), pr.time_zone,
         b.provider_id, pr.business_name, b.service_id, s.name, b.price_cents, b.deposit_cents, b.currency,
-        pay.status, m.captured_cents, m.refund_pending_cents + m.refund_succeeded_cents, m.fee_cents,
+        pay.status, (m.j ->> 'charged_cents')::integer, (m.j ->> 'refunded_cents')::integer,
+        (m.j ->> 'fee_cents')::integer, (m.j ->> 'settled_cents')::integer, (m.j ->> 'balance_cents')::integer,
+        m.j ->> 'balance_status',
         case when b.status = 'pending_payment' then b.hold_expires_at end,
         b.cancelled_at, b.cancelled_by_role, b.cancel_reason, b.created_at
     from app.bookings as b
     inner join app.providers as pr on b.provider_id = pr.id
     inner join app.services as s on b.service_id = s.id
     left join app.payments as pay on b.id = pay.booking_id
-    cross join lateral internal.booking_money(b.id) as m
+    cross join lateral (select internal.balance_json(b.id) as j) as m
     where
         b.customer_id = auth.uid()
         and (p_status is null or b.status = p_status)
@@ -15441,11 +15484,15 @@ begin
         i.price_cents, i.deposit_cents, i.currency, i.distance_m, p.rating_avg, i.score,
         v_starts_at, v_starts_at + pg_catalog.make_interval(mins => i.duration_minutes), v_expires_at,
         i.rank, i.cancel_notice_hours, i.cancel_fee_cents, v_version, i.explanation,
-        t.gst_cents, t.qst_cents, i.price_cents + t.gst_cents + t.qst_cents, t.gst_number, t.qst_number
+        t.gst_cents, t.qst_cents, i.price_cents + t.gst_cents + t.qst_cents, t.gst_number, t.qst_number,
+        pp.balance_total_cents
     from written as i
     inner join app.providers as p on i.provider_id = p.id
     inner join app.services as s on i.service_id = s.id
     cross join lateral internal.provider_taxes(i.provider_id, i.price_cents) as t
+    cross join lateral internal.price_parts(
+        i.price_cents, i.deposit_cents, t.gst_rate, t.qst_rate, t.gst_cents, t.qst_cents
+    ) as pp
     order by i.rank;
 end
 $$;
@@ -19131,9 +19178,12 @@ CREATE FUNCTION internal.tax_registration_json(p_provider_id uuid) RETURNS jsonb
         'qst_number', t.qst_number,
         'gst_rate', t.gst_rate,
         'qst_rate', t.qst_rate,
-        'charges_taxes', t.gst_number is not null or t.qst_number is not null
+        'charges_taxes', t.gst_number is not null or t.qst_number is not null,
+        -- the rates a registration makes one charge, registered or not (what the form says)
+        'rates', pg_catalog.jsonb_build_object('gst', r.gst_rate, 'qst', r.qst_rate)
     )
     from internal.provider_taxes(p_provider_id, 0) as t
+    cross join internal.tax_rates() as r
 $$;
 
 
@@ -19141,7 +19191,8 @@ $$;
 -- Name: FUNCTION tax_registration_json(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.tax_registration_json(p_provider_id uuid) IS 'A provider''s registration as the API returns it: numbers, the rates they make it charge, whether it charges any.';
+COMMENT ON FUNCTION internal.tax_registration_json(p_provider_id uuid) IS 'A provider''s registration as the API returns it: numbers, the rates they make it charge, whether it charges
+any, and the rates in force (rates: gst, qst) that registering for each tax makes it charge.';
 
 
 --

@@ -235,6 +235,14 @@ class MyProvider(BaseModel):
 
 
 class MyQuoteOffers(BaseModel):
+    balance_cents: Annotated[
+        int | None,
+        Field(
+            description="What is left to pay after the deposit, taxes included: price - deposit plus the price's GST and QST minus\nthe deposit's (each rounded half up), as the booking charges it after the appointment; 0 without a deposit.",
+            ge=-2147483648,
+            le=2147483647,
+        ),
+    ] = None
     cancel_fee_cents: Annotated[
         int | None,
         Field(
@@ -2101,6 +2109,8 @@ class RpcMePostResponse(RootModel[User | None]):
 
 
 class RpcMyBookingHistoryGetResponseItem(BaseModel):
+    balance_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    balance_status: str | None = None
     cancel_reason: str | None = None
     cancelled_at: AwareDatetime | None = None
     cancelled_by_role: str | None = None
@@ -2112,6 +2122,7 @@ class RpcMyBookingHistoryGetResponseItem(BaseModel):
     fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     hold_expires_at: AwareDatetime | None = None
     id: UUID | None = None
+    paid_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     payment_status: str | None = None
     price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     provider_id: UUID | None = None
@@ -2140,6 +2151,8 @@ class RpcMyBookingHistoryPostRequest(BaseModel):
 
 
 class RpcMyBookingHistoryPostResponseItem(BaseModel):
+    balance_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
+    balance_status: str | None = None
     cancel_reason: str | None = None
     cancelled_at: AwareDatetime | None = None
     cancelled_by_role: str | None = None
@@ -2151,6 +2164,7 @@ class RpcMyBookingHistoryPostResponseItem(BaseModel):
     fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     hold_expires_at: AwareDatetime | None = None
     id: UUID | None = None
+    paid_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     payment_status: str | None = None
     price_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     provider_id: UUID | None = None
@@ -2761,6 +2775,7 @@ class RpcQuotePostRequest(BaseModel):
 
 
 class RpcQuotePostResponseItem(BaseModel):
+    balance_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     cancel_fee_cents: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = None
     cancel_notice_hours: Annotated[int | None, Field(ge=-2147483648, le=2147483647)] = (
         None

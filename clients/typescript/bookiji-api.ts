@@ -1615,7 +1615,7 @@ export interface paths {
          * @description The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
          *
          *     Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
-         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (the card charges: the deposit's or the price's, and the balance charged to the saved card), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), paid_cents (everything paid: the card charges and a balance paid at the venue), balance_cents and balance_status (the balance after a deposit, taxes included, and how it stands: none, open, charging, due, paid or void; see api.booking_balance), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
          *     Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
          *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).
@@ -1627,7 +1627,7 @@ export interface paths {
          * @description The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
          *
          *     Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
-         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+         *     Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (the card charges: the deposit's or the price's, and the balance charged to the saved card), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), paid_cents (everything paid: the card charges and a balance paid at the venue), balance_cents and balance_status (the balance after a deposit, taxes included, and how it stands: none, open, charging, due, paid or void; see api.booking_balance), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
          *     Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
          *     Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
          *     Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).
@@ -1795,7 +1795,8 @@ export interface paths {
         /**
          * Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
          * @description Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
-         *     the rates they make you charge and charges_taxes.
+         *     the rates they make you charge (0 when not registered), charges_taxes, and rates: {gst, qst}, the rates
+         *     in force that registering for each tax makes you charge.
          *
          *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
          */
@@ -1804,7 +1805,8 @@ export interface paths {
         /**
          * Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
          * @description Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
-         *     the rates they make you charge and charges_taxes.
+         *     the rates they make you charge (0 when not registered), charges_taxes, and rates: {gst, qst}, the rates
+         *     in force that registering for each tax makes you charge.
          *
          *     Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).
          */
@@ -2781,7 +2783,8 @@ export interface paths {
          *     small supplier registered for neither charges no tax). Spaces and dashes are ignored. From then on
          *     new quotes and bookings charge GST 5% and QST 9.975% on the price for each tax you are registered for;
          *     existing bookings keep the taxes they were made with.
-         *     Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes). Idempotent.
+         *     Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes, and rates: {gst, qst}, the
+         *     rates in force, registered or not). Idempotent.
          *     Errors: 400 invalid_input (gst_number not 9 digits of a valid business number + RT + 4 digits,
          *     qst_number not 10 digits + TQ + 4 digits); 401 not_authenticated; 403 forbidden (not a provider);
          *     404 not_found (no provider profile yet).
@@ -3170,6 +3173,12 @@ export interface components {
          *     since been deactivated are not listed.
          */
         my_quote_offers: {
+            /**
+             * Format: int32
+             * @description What is left to pay after the deposit, taxes included: price - deposit plus the price's GST and QST minus
+             *     the deposit's (each rounded half up), as the booking charges it after the appointment; 0 without a deposit.
+             */
+            balance_cents?: number | null;
             /**
              * Format: int32
              * @description Locked-in policy: fee for a later cancellation, in cents.
@@ -4491,6 +4500,8 @@ export interface operations {
                 gst_number?: string;
                 /** @description A PostgREST filter on qst_number: <operator>.<value>, such as eq.x */
                 qst_number?: string;
+                /** @description A PostgREST filter on balance_cents: <operator>.<value>, such as eq.x */
+                balance_cents?: string;
             };
             header?: never;
             path?: never;
@@ -13207,6 +13218,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: int32 */
+                        balance_cents?: number | null;
+                        balance_status?: string | null;
                         cancel_reason?: string | null;
                         /** Format: date-time */
                         cancelled_at?: string | null;
@@ -13226,6 +13240,8 @@ export interface operations {
                         hold_expires_at?: string | null;
                         /** Format: uuid */
                         id?: string | null;
+                        /** Format: int32 */
+                        paid_cents?: number | null;
                         payment_status?: string | null;
                         /** Format: int32 */
                         price_cents?: number | null;
@@ -13347,6 +13363,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: int32 */
+                        balance_cents?: number | null;
+                        balance_status?: string | null;
                         cancel_reason?: string | null;
                         /** Format: date-time */
                         cancelled_at?: string | null;
@@ -13366,6 +13385,8 @@ export interface operations {
                         hold_expires_at?: string | null;
                         /** Format: uuid */
                         id?: string | null;
+                        /** Format: int32 */
+                        paid_cents?: number | null;
                         payment_status?: string | null;
                         /** Format: int32 */
                         price_cents?: number | null;
@@ -18376,6 +18397,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: int32 */
+                        balance_cents?: number | null;
                         /** Format: int32 */
                         cancel_fee_cents?: number | null;
                         /** Format: int32 */

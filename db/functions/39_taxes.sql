@@ -18,7 +18,9 @@
 -- Deposits: a deposit is a part payment of the price, so it carries the
 -- taxes of its own amount (the same rule applied to deposit_cents); the
 -- balance carries the rest (the booking's taxes minus the deposit's), so the
--- parts always add up to the booking's taxes to the cent.
+-- parts always add up to the booking's taxes to the cent. internal.price_parts
+-- is that split, the one computation behind the booking's two charges and the
+-- balance the quote's offers show (api.my_quote_offers.balance_cents).
 
 -- The helpers below that a confirm or a quote calls per row are PL/pgSQL, not SQL: a SQL
 -- function with its own search_path is never inlined and is planned again by every
@@ -180,6 +182,52 @@ drop trigger if exists _100_taxes_fixed on app.bookings;
 create trigger _100_taxes_fixed before update on app.bookings
 for each row execute function internal.bookings_check_taxes();
 
+create or replace function internal.price_parts(
+    p_price_cents integer,
+    p_deposit_cents integer,
+    p_gst_rate numeric,
+    p_qst_rate numeric,
+    p_gst_cents integer,
+    p_qst_cents integer
+)
+returns table (
+    first_base_cents integer,
+    first_gst_cents integer,
+    first_qst_cents integer,
+    first_total_cents integer,
+    balance_base_cents integer,
+    balance_gst_cents integer,
+    balance_qst_cents integer,
+    balance_total_cents integer
+)
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+begin
+    -- the first charge: the deposit with the taxes of its own amount or, without one, the
+    -- price with its taxes; the balance: the rest of the price and of its taxes (0 without
+    -- a deposit), so the two parts add up to the price's taxes to the cent
+    return query
+    select
+        f.base, f.gst, f.qst, f.base + f.gst + f.qst,
+        p_price_cents - f.base, p_gst_cents - f.gst, p_qst_cents - f.qst,
+        (p_price_cents - f.base) + (p_gst_cents - f.gst) + (p_qst_cents - f.qst)
+    from (
+        select
+            case when p_deposit_cents > 0 then p_deposit_cents else p_price_cents end,
+            case when p_deposit_cents > 0 then internal.tax_cents(p_deposit_cents, p_gst_rate) else p_gst_cents end,
+            case when p_deposit_cents > 0 then internal.tax_cents(p_deposit_cents, p_qst_rate) else p_qst_cents end
+    ) as f (base, gst, qst);
+end
+$$;
+comment on function internal.price_parts(integer, integer, numeric, numeric, integer, integer) is
+$$A price split into what is charged first and the balance after it, each with its taxes: the deposit
+with the taxes of its own amount (each rounded half up) or, without a deposit, the price with its
+taxes; the balance carries the rest of the price and of its taxes (0 without a deposit). The one
+computation behind a booking's charges (booking_first_charge, booking_remainder) and the quote's offers.$$;
+
 create or replace function internal.booking_first_charge(p_booking app.bookings)
 returns table (base_cents integer, gst_cents integer, qst_cents integer, total_cents integer)
 language plpgsql
@@ -189,22 +237,16 @@ as $$
 begin
     -- the deposit (with its own taxes) or, without one, the price (with the booking's)
     return query
-    select c.base, c.gst, c.qst, c.base + c.gst + c.qst
-    from (
-        select
-            p_booking.deposit_cents as base,
-            internal.tax_cents(p_booking.deposit_cents, p_booking.gst_rate) as gst,
-            internal.tax_cents(p_booking.deposit_cents, p_booking.qst_rate) as qst
-        where p_booking.deposit_cents > 0
-        union all
-        select p_booking.price_cents, p_booking.gst_cents, p_booking.qst_cents
-        where p_booking.deposit_cents = 0
-    ) as c (base, gst, qst);
+    select p.first_base_cents, p.first_gst_cents, p.first_qst_cents, p.first_total_cents
+    from internal.price_parts(
+        p_booking.price_cents, p_booking.deposit_cents, p_booking.gst_rate, p_booking.qst_rate,
+        p_booking.gst_cents, p_booking.qst_cents
+    ) as p;
 end
 $$;
 comment on function internal.booking_first_charge(app.bookings) is
 $$What a booking charges first: its deposit plus the deposit's taxes or, without a deposit, its price plus
-its taxes. The balance (price - deposit) carries the booking's taxes minus the deposit's.$$;
+its taxes (internal.price_parts). The balance (price - deposit) carries the booking's taxes minus the deposit's.$$;
 
 create or replace function internal.booking_first_charge_cents(p_booking_id uuid)
 returns integer
@@ -257,12 +299,16 @@ as $$
         'qst_number', t.qst_number,
         'gst_rate', t.gst_rate,
         'qst_rate', t.qst_rate,
-        'charges_taxes', t.gst_number is not null or t.qst_number is not null
+        'charges_taxes', t.gst_number is not null or t.qst_number is not null,
+        -- the rates a registration makes one charge, registered or not (what the form says)
+        'rates', pg_catalog.jsonb_build_object('gst', r.gst_rate, 'qst', r.qst_rate)
     )
     from internal.provider_taxes(p_provider_id, 0) as t
+    cross join internal.tax_rates() as r
 $$;
 comment on function internal.tax_registration_json(uuid) is
-'A provider''s registration as the API returns it: numbers, the rates they make it charge, whether it charges any.';
+$$A provider's registration as the API returns it: numbers, the rates they make it charge, whether it charges
+any, and the rates in force (rates: gst, qst) that registering for each tax makes it charge.$$;
 
 create or replace function internal.set_tax_registration(p_gst_number text, p_qst_number text)
 returns jsonb
@@ -332,7 +378,8 @@ Send both every time: an omitted, null or empty number means you are not registe
 small supplier registered for neither charges no tax). Spaces and dashes are ignored. From then on
 new quotes and bookings charge GST 5% and QST 9.975% on the price for each tax you are registered for;
 existing bookings keep the taxes they were made with.
-Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes). Idempotent.
+Returns your registration (gst_number, qst_number, gst_rate, qst_rate, charges_taxes, and rates: {gst, qst}, the
+rates in force, registered or not). Idempotent.
 Errors: 400 invalid_input (gst_number not 9 digits of a valid business number + RT + 4 digits,
 qst_number not 10 digits + TQ + 4 digits); 401 not_authenticated; 403 forbidden (not a provider);
 404 not_found (no provider profile yet).$$;
@@ -370,6 +417,7 @@ as $$
 $$;
 comment on function api.my_tax_registration() is
 $$Your business's sales-tax registration (role provider): gst_number, qst_number (null: not registered),
-the rates they make you charge and charges_taxes.
+the rates they make you charge (0 when not registered), charges_taxes, and rates: {gst, qst}, the rates
+in force that registering for each tax makes you charge.
 
 Errors: 401 not_authenticated; 403 forbidden (not a provider); 404 not_found (no provider profile yet).$$;

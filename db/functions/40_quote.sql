@@ -924,12 +924,14 @@ select
     t.qst_cents,
     i.price_cents + t.gst_cents + t.qst_cents as total_cents,
     t.gst_number,
-    t.qst_number
+    t.qst_number,
+    pp.balance_total_cents as balance_cents
 from app.quote_items as i
 inner join app.quotes as q on i.quote_id = q.id
 inner join app.providers as p on i.provider_id = p.id
 inner join app.services as s on i.service_id = s.id
 cross join lateral internal.provider_taxes(i.provider_id, i.price_cents) as t
+cross join lateral internal.price_parts(i.price_cents, i.deposit_cents, t.gst_rate, t.qst_rate, t.gst_cents, t.qst_cents) as pp
 where q.customer_id = (select auth.uid());
 comment on view api.my_quote_offers is
 $$The offers of the caller's own quotes (role customer), with the locked-in price and cancellation policy.
@@ -966,6 +968,9 @@ comment on column api.my_quote_offers.qst_cents is
 comment on column api.my_quote_offers.total_cents is 'price_cents + gst_cents + qst_cents: what the service costs, taxes included.';
 comment on column api.my_quote_offers.gst_number is 'The provider''s GST registration number (null: charges no GST).';
 comment on column api.my_quote_offers.qst_number is 'The provider''s QST registration number (null: charges no QST).';
+comment on column api.my_quote_offers.balance_cents is
+$$What is left to pay after the deposit, taxes included: price - deposit plus the price's GST and QST minus
+the deposit's (each rounded half up), as the booking charges it after the appointment; 0 without a deposit.$$;
 
 create or replace trigger _010_read_only
 instead of insert or update or delete on api.my_quote_offers
@@ -1056,11 +1061,15 @@ begin
         i.price_cents, i.deposit_cents, i.currency, i.distance_m, p.rating_avg, i.score,
         v_starts_at, v_starts_at + pg_catalog.make_interval(mins => i.duration_minutes), v_expires_at,
         i.rank, i.cancel_notice_hours, i.cancel_fee_cents, v_version, i.explanation,
-        t.gst_cents, t.qst_cents, i.price_cents + t.gst_cents + t.qst_cents, t.gst_number, t.qst_number
+        t.gst_cents, t.qst_cents, i.price_cents + t.gst_cents + t.qst_cents, t.gst_number, t.qst_number,
+        pp.balance_total_cents
     from written as i
     inner join app.providers as p on i.provider_id = p.id
     inner join app.services as s on i.service_id = s.id
     cross join lateral internal.provider_taxes(i.provider_id, i.price_cents) as t
+    cross join lateral internal.price_parts(
+        i.price_cents, i.deposit_cents, t.gst_rate, t.qst_rate, t.gst_cents, t.qst_cents
+    ) as pp
     order by i.rank;
 end
 $$;

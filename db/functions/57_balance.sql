@@ -13,19 +13,17 @@ immutable
 set search_path = ''
 as $$
     -- no row without a deposit (the first charge was the whole price and its taxes)
-    select r.base, r.gst, r.qst, r.base + r.gst + r.qst
-    from internal.booking_first_charge(p_booking) as f
-    cross join lateral (
-        select
-            p_booking.price_cents - f.base_cents,
-            p_booking.gst_cents - f.gst_cents,
-            p_booking.qst_cents - f.qst_cents
-    ) as r (base, gst, qst)
-    where p_booking.deposit_cents > 0 and r.base > 0
+    select p.balance_base_cents, p.balance_gst_cents, p.balance_qst_cents, p.balance_total_cents
+    from internal.price_parts(
+        p_booking.price_cents, p_booking.deposit_cents, p_booking.gst_rate, p_booking.qst_rate,
+        p_booking.gst_cents, p_booking.qst_cents
+    ) as p
+    where p_booking.deposit_cents > 0 and p.balance_base_cents > 0
 $$;
 comment on function internal.booking_remainder(app.bookings) is
 $$A booking's balance after its deposit: price - deposit, and the booking's GST and QST minus the
-deposit's (so deposit and balance add up to the booking's taxes to the cent). No row without a deposit.$$;
+deposit's (so deposit and balance add up to the booking's taxes to the cent; internal.price_parts, as the
+quote's offers show it). No row without a deposit.$$;
 
 create or replace function internal.balance_due_json(p_booking_id uuid)
 returns jsonb

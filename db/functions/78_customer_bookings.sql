@@ -2,7 +2,15 @@
 -- ids only, and the public views that name a provider and a service show active
 -- ones only, so the history of a booking at a provider that was suspended,
 -- deactivated or deleted since would lose its names. A definer reads them for
--- the caller's own bookings, with the money of each.
+-- the caller's own bookings, with the money of each, as the booking's balance
+-- (internal.balance_json) counts it: both card charges (the deposit's and the
+-- balance charged to the saved card), everything paid (the balance at the venue
+-- too), the refunds, and how the balance after a deposit stands.
+
+-- the return type gained paid_cents, balance_cents and balance_status (a return
+-- type cannot change in place)
+drop function if exists api.my_booking_history(text, integer, uuid);
+drop function if exists internal.my_booking_history(text, integer, uuid);
 
 create or replace function internal.my_booking_history(p_status text, p_limit integer, p_before_id uuid)
 returns table (
@@ -22,6 +30,9 @@ returns table (
     charged_cents integer,
     refunded_cents integer,
     fee_cents integer,
+    paid_cents integer,
+    balance_cents integer,
+    balance_status text,
     hold_expires_at timestamptz,
     cancelled_at timestamptz,
     cancelled_by_role text,
@@ -62,14 +73,16 @@ begin
     select
         b.id, b.status, pg_catalog.lower(b.during), pg_catalog.upper(b.during), pr.time_zone,
         b.provider_id, pr.business_name, b.service_id, s.name, b.price_cents, b.deposit_cents, b.currency,
-        pay.status, m.captured_cents, m.refund_pending_cents + m.refund_succeeded_cents, m.fee_cents,
+        pay.status, (m.j ->> 'charged_cents')::integer, (m.j ->> 'refunded_cents')::integer,
+        (m.j ->> 'fee_cents')::integer, (m.j ->> 'settled_cents')::integer, (m.j ->> 'balance_cents')::integer,
+        m.j ->> 'balance_status',
         case when b.status = 'pending_payment' then b.hold_expires_at end,
         b.cancelled_at, b.cancelled_by_role, b.cancel_reason, b.created_at
     from app.bookings as b
     inner join app.providers as pr on b.provider_id = pr.id
     inner join app.services as s on b.service_id = s.id
     left join app.payments as pay on b.id = pay.booking_id
-    cross join lateral internal.booking_money(b.id) as m
+    cross join lateral (select internal.balance_json(b.id) as j) as m
     where
         b.customer_id = auth.uid()
         and (p_status is null or b.status = p_status)
@@ -107,6 +120,9 @@ returns table (
     charged_cents integer,
     refunded_cents integer,
     fee_cents integer,
+    paid_cents integer,
+    balance_cents integer,
+    balance_status text,
     hold_expires_at timestamptz,
     cancelled_at timestamptz,
     cancelled_by_role text,
@@ -125,7 +141,7 @@ comment on function api.my_booking_history(text, integer, uuid) is
 $$The calling customer's booking history: each booking with its provider's and service's names and its money, latest start first.
 
 Names stay even when the provider was suspended, deactivated or deleted since (the public providers and services views show active ones only).
-Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (captured), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
+Each row: status, starts_at, ends_at, time_zone (the provider's, for display), provider and service (ids and names), price and deposit, payment_status, charged_cents (the card charges: the deposit's or the price's, and the balance charged to the saved card), refunded_cents (pending and succeeded), fee_cents (kept on a late cancellation), paid_cents (everything paid: the card charges and a balance paid at the venue), balance_cents and balance_status (the balance after a deposit, taxes included, and how it stands: none, open, charging, due, paid or void; see api.booking_balance), hold_expires_at while awaiting payment, the cancellation (when, by whom, why).
 Inputs (each optional): status, limit (1-500, default 50), before_id (keyset pagination: the id of the last row of the previous page).
 Over HTTP GET, a limit in the query string is PostgREST's own row limit (the same effect); POST the arguments as JSON to pass it as the argument.
 Errors: 400 invalid_input naming limit or status; 401 not_authenticated; 403 forbidden (not a customer); 404 not_found (before_id is not one of your bookings).$$;

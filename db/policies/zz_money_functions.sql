@@ -7,6 +7,12 @@ api.my_tax_registration(),
 internal.my_tax_registration()
 to provider;
 grant execute on function internal.provider_taxes(uuid, integer) to customer;
+-- the offers' balance after the deposit (internal.price_parts and the rounding it uses): pure
+-- arithmetic, called by the invoker view for the customer reading it
+grant execute on function
+internal.price_parts(integer, integer, numeric, numeric, integer, integer),
+internal.tax_cents(integer, numeric)
+to customer;
 
 -- Receipts and statements (87_receipts.sql): a customer's own receipt, a provider's own statement.
 grant execute on function api.booking_receipt(uuid), internal.booking_receipt(uuid) to customer;

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from tests.db.test_balance_refunds import _card_balance
 from tests.helpers import booking as bk
 from tests.helpers import catalog
 from tests.helpers.db import acting_as, call_as
@@ -93,3 +94,70 @@ def test_refusals_name_the_field_and_keep_others_bookings_private(
     for role, sub in (("provider", shop.owner_id), ("anon", None), ("ops", create_user(db, "ops"))):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             _history(db, role, sub)
+
+
+MONEY = ("charged_cents", "refunded_cents", "paid_cents", "balance_cents", "balance_status")
+
+
+def test_the_money_counts_the_balance_charged_to_the_card_as_the_bookings_balance_does(
+    db: psycopg.Connection[Any],
+) -> None:
+    # deposit 11.62 with taxes, then the balance 34.49 charged to the saved card
+    _, booking_id = _card_balance(db, connect=False)
+    customer = db.execute(
+        "select customer_id from app.bookings where id = %s", (booking_id,)
+    ).fetchone()
+    assert customer is not None
+    (row,) = _history(db, "customer", customer[0])
+    assert {k: row[k] for k in MONEY} == {
+        "charged_cents": 1162 + 3449,
+        "refunded_cents": 0,
+        "paid_cents": 1162 + 3449,
+        "balance_cents": 3449,
+        "balance_status": "paid",
+    }
+    call_as(
+        db, "ops", create_user(db, "ops"), "select internal.ops_refund(%s, 3000, 'x')", booking_id
+    )
+    (row,) = _history(db, "customer", customer[0])
+    money = db.execute("select internal.balance_json(%s)", (booking_id,)).fetchone()
+    assert money is not None
+    assert (
+        (row["charged_cents"], row["refunded_cents"], row["paid_cents"])
+        == (
+            money[0]["charged_cents"],
+            money[0]["refunded_cents"],
+            money[0]["settled_cents"],
+        )
+        == (4611, 3000, 4611)
+    )
+
+
+def test_a_balance_paid_at_the_venue_is_paid_but_not_charged(
+    db: psycopg.Connection[Any], start: Any
+) -> None:
+    shop = bk.open_shop(db, price_cents=4000, deposit_cents=1000)
+    ann = create_user(db, "customer")
+    b = bk.book(db, shop, start, ann)
+    bk.pay(db, b)
+    (row,) = _history(db, "customer", ann)
+    assert {k: row[k] for k in MONEY} == {
+        "charged_cents": 1000,
+        "refunded_cents": 0,
+        "paid_cents": 1000,
+        "balance_cents": 3000,
+        "balance_status": "open",
+    }
+    bk.starts_in(db, b["id"], "-2 hours")
+    call_as(db, "provider", shop.owner_id, "select internal.mark_booking(%s, 'completed')", b["id"])
+    call_as(
+        db, "provider", shop.owner_id, "select internal.mark_balance_paid_at_venue(%s)", b["id"]
+    )
+    (row,) = _history(db, "customer", ann)
+    assert {k: row[k] for k in MONEY} == {
+        "charged_cents": 1000,
+        "refunded_cents": 0,
+        "paid_cents": 4000,
+        "balance_cents": 3000,
+        "balance_status": "paid",
+    }

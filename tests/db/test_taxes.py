@@ -68,6 +68,7 @@ def test_a_registered_providers_quote_shows_the_taxes_and_the_booking_charges_th
         "gst_rate": 0.05,
         "qst_rate": 0.09975,
         "charges_taxes": True,
+        "rates": {"gst": 0.05, "qst": 0.09975},
     }
     customer = create_user(db, "customer")
     start = catalog.next_weekday(2, at="10:00")
@@ -113,6 +114,8 @@ def test_an_unregistered_provider_charges_no_tax(db: psycopg.Connection[Any]) ->
     assert row == (0, 0, None, None, "0.00000")
     reg = call_as(db, "provider", shop.owner_id, "select internal.my_tax_registration()")
     assert reg["charges_taxes"] is False and reg["gst_rate"] == 0
+    # the rates in force all the same: what registering would make it charge
+    assert reg["rates"] == {"gst": 0.05, "qst": 0.09975}
 
 
 def test_a_provider_registered_for_gst_only_charges_gst_only(db: psycopg.Connection[Any]) -> None:
@@ -234,3 +237,42 @@ def test_refund_tax_shares_on_the_running_total_add_up_to_the_tax(
         shares.append(row[0] - before)
         before = row[0]
     assert shares == [17, 16, 17] and sum(shares) == 50
+
+
+@pytest.mark.parametrize(
+    ("price", "deposit", "gst", "qst", "balance"),
+    [
+        # 3000 + (201 - 51) + (400 - 101): the deposit's taxes are rounded on its own amount
+        (4010, 1010, GST, QST, 3449),
+        (4500, 1010, GST, QST, 3490 + (225 - 51) + (449 - 101)),
+        (2000, 999, GST, "", 1001 + (100 - 50)),  # GST only: 49.95 -> 50
+        (4500, 1010, "", "", 3490),  # not registered: no taxes on either part
+        (4500, 0, GST, QST, 0),  # no deposit: the first charge is everything
+        (4500, 4500, GST, QST, 0),  # the deposit is the price: nothing left
+    ],
+)
+def test_the_offers_balance_after_the_deposit_is_what_the_booking_charges_after(
+    db: psycopg.Connection[Any], price: int, deposit: int, gst: str, qst: str, balance: int
+) -> None:
+    shop = bk.open_shop(db, price_cents=price, deposit_cents=deposit)
+    if gst or qst:
+        register(db, shop, gst, qst)
+    customer = create_user(db, "customer")
+    quote_id = bk.quote(db, customer, shop, catalog.next_weekday(2, at="10:00"))
+    with acting_as(db, "customer", customer):
+        offered = db.execute(
+            "select balance_cents, total_cents from api.my_quote_offers where quote_id = %s",
+            (quote_id,),
+        ).fetchone()
+    assert offered is not None
+    b = bk.confirm(db, customer, quote_id, shop.provider_id)
+    assert offered == (balance, b["payment"]["amount_cents"] + balance)
+    # the booking's own figures: the same split, the two parts adding up to its total
+    charged = db.execute(
+        "select coalesce(r.total_cents, 0), (internal.balance_due_json(b.id) ->> 'balance_cents')::int,"
+        " b.price_cents + b.gst_cents + b.qst_cents"
+        " from app.bookings as b left join internal.booking_remainder(b) as r on true"
+        " where b.id = %s",
+        (b["id"],),
+    ).fetchone()
+    assert charged == (balance, balance, offered[1])

@@ -38,6 +38,7 @@ AUTH_CARD = "4000002500003155"  # asks for authentication on every charge, off-s
 # price 4010 + GST 201 + QST 400 = 4611; deposit 1010 (+ 51 + 101 = 1162); balance 3449
 BALANCE = {"en": "$34.49", "fr": "34,49\u00a0$"}
 DEPOSIT = {"en": "$10.10", "fr": "10,10\u00a0$"}
+PAID = {"en": "$46.11", "fr": "46,11\u00a0$"}  # the deposit 11.62 and the balance 34.49
 
 
 def sign_in(page: Page, web: WebStack, email: str) -> None:
@@ -142,6 +143,11 @@ def test_consent_then_a_card_that_asks_for_authentication_is_paid_from_the_email
         (booking_id,),
     ).fetchone()
     assert saved == (True, True)
+    # the consent's figure (the offer's balance_cents) is the balance the booking will charge
+    owed = admin.execute(
+        "select (internal.balance_due_json(%s) ->> 'balance_cents')::int", (booking_id,)
+    ).fetchone()
+    assert owed == (3449,)
 
     # after the appointment the worker charges the saved card off-session: the bank asks
     # for authentication, so the balance is due and the customer is emailed a link
@@ -164,6 +170,20 @@ def test_consent_then_a_card_that_asks_for_authentication_is_paid_from_the_email
     ).to_be_visible()
     shoot(page, f"balance-due-list-{lang}")
 
+    # the booking's own page says it too, with a Pay button that opens the same panel
+    page.locator("main table tbody tr").filter(has=page.get_by_test_id("balance-due")).get_by_role(
+        "link"
+    ).click()
+    expect(page).to_have_url(re.compile(f"bookings/{booking_id}$"))
+    due = page.get_by_test_id("booking-balance-due")
+    expect(due).to_contain_text(words["balance.due"], timeout=LIVE)
+    expect(page.get_by_test_id("receipt-balance")).to_have_text(BALANCE[lang])
+    accessible(page)
+    shoot(page, f"balance-due-booking-{lang}")
+    due.get_by_role("button", name=words["balance.pay"].replace("{amount}", BALANCE[lang])).click()
+    expect(page).to_have_url(re.compile(rf"bookings\?pay_balance={booking_id}$"))
+    expect(page.get_by_test_id("pay-balance")).to_be_visible()
+
     page.goto(link.group(0))
     panel = page.get_by_test_id("pay-balance")
     expect(panel.get_by_role("heading", name=words["balance.title"])).to_be_visible()
@@ -183,10 +203,22 @@ def test_consent_then_a_card_that_asks_for_authentication_is_paid_from_the_email
     assert balance_status(admin, booking_id) == "paid"
     expect(page.get_by_test_id("balance-due")).to_have_count(0)
     expect(page.get_by_text(words["balance.paidShort"])).to_be_visible(timeout=LIVE)
+    # My bookings' "Paid": the deposit and the balance charged to the card
+    row = page.locator("main table tbody tr").filter(has_text=words["balance.paidShort"])
+    expect(row.get_by_role("cell", name=PAID[lang], exact=True)).to_be_visible()
     shoot(page, f"balance-paid-{lang}")
 
+    # the booking's page: no Pay button any more, the balance paid on its receipt
+    page.goto(web.app + f"bookings/{booking_id}")
+    receipt = page.get_by_role("table", name=words["receipt.caption"])
+    expect(receipt.get_by_role("row", name=words["receipt.balancePaid"])).to_contain_text(
+        BALANCE[lang], timeout=LIVE
+    )
+    expect(page.get_by_test_id("booking-balance-due")).to_have_count(0)
+    shoot(page, f"balance-paid-booking-{lang}")
+
     # paid: the link now says so, and says nothing is due on a reload
-    page.reload()
+    page.goto(link.group(0))
     expect(page.get_by_test_id("pay-balance")).to_contain_text(words["balance.paid"], timeout=LIVE)
 
 
@@ -220,6 +252,15 @@ def test_unchecked_by_default_nothing_is_charged_and_the_link_says_so_in_words(
     page.get_by_role("link", name=words["nav.bookings"]).click()
     expect(page.get_by_role("cell", name=words["booking.status.completed"])).to_be_visible()
     expect(page.get_by_test_id("balance-due")).to_have_count(0)
+    # the booking's page: the balance still to pay at the venue, no Pay button
+    page.goto(web.app + f"bookings/{booking_id}")
+    expect(page.get_by_test_id("receipt-balance")).to_have_text(BALANCE[lang], timeout=LIVE)
+    expect(
+        page.get_by_role("table", name=words["receipt.caption"]).get_by_role(
+            "row", name=words["receipt.balanceOpen"]
+        )
+    ).to_be_visible()
+    expect(page.get_by_test_id("booking-balance-due")).to_have_count(0)
 
     # the link of a balance that is not due, and of no booking of yours: the API's words
     page.goto(web.app + f"bookings?pay_balance={booking_id}")

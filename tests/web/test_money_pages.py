@@ -56,12 +56,41 @@ def accessible(page: Page) -> None:
     assert not violations, describe(violations)
 
 
+def fits_its_panel(page: Page, name: str) -> None:
+    """The statement's per-booking table at 1280 px: whole inside its panel, no sideways
+    scroll; at 390 px: its region scrolls sideways inside the panel, which stays on the
+    page. In English and French (longer headings); each width shot."""
+    region = page.get_by_role("region", name=re.compile("^(Bookings in the period|Réservations)"))
+    panel = page.locator("section[aria-labelledby=statement-title]")
+    for lang in ("en", "fr"):
+        page.get_by_role("combobox", name=re.compile("^(Language|Langue)$")).select_option(lang)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+        for width, scrolls in ((1280, False), (390, True)):
+            page.set_viewport_size({"width": width, "height": 900})
+            expect(region).to_be_visible()
+            box, outer = region.bounding_box(), panel.bounding_box()
+            assert box is not None and outer is not None
+            assert outer["x"] <= box["x"] and box["x"] + box["width"] <= outer["x"] + outer["width"]
+            assert outer["x"] + outer["width"] <= width
+            # nothing else on the page is wider than the screen either
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            wide = region.evaluate("e => e.scrollWidth > e.clientWidth")
+            assert wide is scrolls, f"{lang} at {width} px: the table scrolls: {wide}"
+            region.scroll_into_view_if_needed()
+            shoot(page, f"{name}-{width}-{lang}")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.get_by_role("combobox", name="Langue").select_option("en")
+
+
 def test_a_provider_registers_tax_numbers_and_a_bad_one_is_the_apis_400_in_both_languages(
     page: Page, web: WebStack, admin: psycopg.Connection[Any], plateau_shop: bk.Shop
 ) -> None:
     sign_in(page, web, owner_of(admin, plateau_shop))
     page.goto(web.app + "provider")
     form = page.get_by_role("form", name="Sales taxes")
+    # the rates come from SQL (api.my_tax_registration's rates), formatted per language
+    intro = page.locator("section[aria-labelledby=taxes-title] p.hint").first
+    expect(intro).to_contain_text("charge GST 5% and QST 9.975% on the price")
     expect(form.get_by_label("GST number")).to_have_value("")
     form.get_by_label("GST number").fill("123456789RT0001")  # the Luhn digit is wrong
     form.get_by_label("QST number").fill(QST)
@@ -77,6 +106,7 @@ def test_a_provider_registers_tax_numbers_and_a_bad_one_is_the_apis_400_in_both_
 
     page.get_by_label("Language").select_option("fr")
     form = page.get_by_role("form", name="Taxes de vente")
+    expect(intro).to_contain_text(re.compile(r"la TPS de 5\s%\set la TVQ de 9,975\s%"))
     form.get_by_role("button", name="Enregistrer les numéros de taxes").click()
     expect(alert).to_have_text(re.compile("numéro de TPS"))
     expect(alert).not_to_contain_text("must be")
@@ -142,6 +172,7 @@ def test_the_payouts_page_onboards_with_stripe_and_shows_the_statement(
     expect(gst).not_to_contain_text("$0.00")
     accessible(page)
     shoot(page, "provider-payouts")
+    fits_its_panel(page, "provider-payouts")
 
     # Stripe's return and refresh URLs
     page.goto(web.app + "provider/payouts?onboarding=return")

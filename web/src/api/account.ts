@@ -12,8 +12,14 @@ export interface HistoryRow {
   currency: string;
   price_cents: number;
   deposit_cents: number | null;
+  /** the card charges: the deposit's (or the price's) and the balance charged to the card */
   charged_cents: number | null;
   refunded_cents: number | null;
+  /** everything paid: the card charges and a balance paid at the venue */
+  paid_cents: number | null;
+  /** the balance after a deposit, taxes included, and how it stands (internal.balance_due_json) */
+  balance_cents: number | null;
+  balance_status: string | null;
   provider_name: string | null;
   service_name: string | null;
 }

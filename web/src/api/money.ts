@@ -63,8 +63,14 @@ export interface TaxRegistration {
   gst_number: string | null;
   qst_number: string | null;
 }
+/** The registration as the API returns it: the numbers and the rates in force (rates.gst,
+ *  rates.qst: what registering for each tax makes one charge, from SQL). */
+export interface TaxRegistrationState extends TaxRegistration {
+  rates: { gst: number; qst: number };
+}
 
-export interface Receipt {
+/** api.booking_receipt: the receipt and, after a deposit, the balance (BalanceDue). */
+export interface Receipt extends BalanceDue {
   booking_id: string;
   currency: string;
   price_cents: number;
@@ -131,9 +137,10 @@ export const startPayoutOnboarding = (): Promise<unknown> =>
 export const providerStatement = (from: string, to: string): Promise<Statement> =>
   call<Statement>("/rpc/provider_statement", { query: { period_from: from, period_to: to } });
 
-export const myTaxRegistration = (): Promise<TaxRegistration> => call<TaxRegistration>("/rpc/my_tax_registration");
-export const setTaxRegistration = (body: TaxRegistration): Promise<TaxRegistration> =>
-  call<TaxRegistration>("/rpc/set_tax_registration", { method: "POST", body });
+export const myTaxRegistration = (): Promise<TaxRegistrationState> =>
+  call<TaxRegistrationState>("/rpc/my_tax_registration");
+export const setTaxRegistration = (body: TaxRegistration): Promise<TaxRegistrationState> =>
+  call<TaxRegistrationState>("/rpc/set_tax_registration", { method: "POST", body });
 
 export const bookingReceipt = (id: string): Promise<Receipt> =>
   call<Receipt>("/rpc/booking_receipt", { query: { booking_id: id } });

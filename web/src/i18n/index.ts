@@ -46,6 +46,11 @@ export function money(cents: number | null | undefined, currency: string | null 
   );
 }
 
+/** A rate (0.09975) as a percentage in the page's language ("9.975%", "9,975 %"). */
+export function percent(rate: number): string {
+  return new Intl.NumberFormat(tag(), { style: "percent", maximumFractionDigits: 3 }).format(rate);
+}
+
 /** A moment in a named time zone, labelled with the zone ("Wed, Dec 3, 10:00 a.m. EST"). */
 export function when(iso: string | null | undefined, timeZone: string): string {
   if (!iso) return "";

@@ -1,4 +1,6 @@
-// One booking: its status (live over /realtime), paying it through Stripe.js, cancelling it.
+// One booking: its status (live over /realtime), paying it through Stripe.js, cancelling it,
+// its receipt; a balance after the deposit that is due has a Pay button that opens the
+// pay-the-balance panel of My bookings (/bookings?pay_balance=<id>, as the email's link does).
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { booking as readBooking, cancelBooking, cancellationPreview, payment } from "../api/bookings";
@@ -6,6 +8,7 @@ import type { Booking, CancellationPreview } from "../api/types";
 import { ErrorAlert, Field, Link, Notice } from "../components/ui";
 import { money, t, when, type MessageKey } from "../i18n";
 import { TIME_ZONE } from "../places";
+import { navigate } from "../router";
 import { bookingReceipt, type Receipt } from "../api/money";
 import { followBookings } from "../realtime";
 import { stripe, type CardElement, type StripeClient } from "../stripe";
@@ -71,7 +74,8 @@ export function BookingPage({ id }: { id: string }): JSX.Element {
 }
 
 /** The booking's receipt (api.booking_receipt): price, GST and QST with the provider's
- *  numbers, the total, what was paid and refunded; read again when the status changes. */
+ *  numbers, the total, what was paid and refunded, the balance after a deposit and how it
+ *  stands (a Pay button when it is due); read again when the status changes. */
 function ReceiptPanel({ id }: { id: string }): JSX.Element {
   const [r, setR] = useState<Receipt | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -104,9 +108,23 @@ function ReceiptPanel({ id }: { id: string }): JSX.Element {
               <td class="num">{m(r.total_cents)}</td>
             </tr>
             <tr>
-              <th scope="row">{t("receipt.paid")}</th>
+              <th scope="row">{t(r.deposit_cents ? "receipt.depositPaid" : "receipt.paid")}</th>
               <td class="num">{m(r.paid_cents)}</td>
             </tr>
+            {r.balance_status === "paid" && (
+              <tr>
+                <th scope="row">{t("receipt.balancePaid")}</th>
+                <td class="num">{m(r.balance_paid_cents)}</td>
+              </tr>
+            )}
+            {(r.balance_status === "due" || r.balance_status === "open" || r.balance_status === "charging") && (
+              <tr>
+                <th scope="row">{t(r.balance_status === "due" ? "receipt.balanceDue" : "receipt.balanceOpen")}</th>
+                <td class="num" data-testid="receipt-balance">
+                  {m(r.balance_cents)}
+                </td>
+              </tr>
+            )}
             <tr>
               <th scope="row">{t("receipt.refunded")}</th>
               <td class="num">{m(r.refunded_cents)}</td>
@@ -119,6 +137,16 @@ function ReceiptPanel({ id }: { id: string }): JSX.Element {
             )}
           </tbody>
         </table>
+      )}
+      {r?.balance_status === "due" && (
+        <div class="balance-due" data-testid="booking-balance-due">
+          <p>
+            <strong class="status status-due">{t("balance.due")}</strong> {t("booking.balanceDueNote", { amount: m(r.balance_cents) })}
+          </p>
+          <button type="button" onClick={() => navigate(`/bookings?pay_balance=${id}`)}>
+            {t("balance.pay", { amount: m(r.balance_cents) })}
+          </button>
+        </div>
       )}
     </section>
   );

@@ -1,12 +1,12 @@
-// The customer's bookings, latest first (api.my_booking_history): what was paid and
-// refunded, and a booking still to come can be moved (api.reschedule_booking). A completed
+// The customer's bookings, latest first (api.my_booking_history): what was paid (the
+// deposit, the balance by card or at the venue) and refunded, as the booking's balance
+// counts it, and a booking still to come can be moved (api.reschedule_booking). A completed
 // booking whose balance (after a deposit) could not be charged to the saved card shows
 // "balance due" with a Pay button; /bookings?pay_balance=<id> (the balance_due email's link)
 // opens the panel that pays it (pages/pay-balance.tsx).
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { bookingHistory, type HistoryRow, reschedule } from "../api/account";
-import { bookingBalance } from "../api/money";
 import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
 import { money, t, when } from "../i18n";
 import { TIME_ZONE, tomorrow, zonedInstant } from "../places";
@@ -18,26 +18,8 @@ import { PayBalancePanel } from "./pay-balance";
 const movable = (b: HistoryRow): boolean =>
   (b.status === "confirmed" || b.status === "pending_payment") && new Date(b.starts_at).getTime() > Date.now();
 
-/** The balance's state (api.booking_balance) of each completed booking taken with a deposit. */
-function useBalances(rows: HistoryRow[] | null): Record<string, string> {
-  const [states, setStates] = useState<Record<string, string>>({});
-  useEffect(() => {
-    const withBalance = (rows ?? []).filter((b) => (b.deposit_cents ?? 0) > 0 && b.status === "completed");
-    void Promise.all(
-      withBalance.map((b) =>
-        bookingBalance(b.id).then(
-          (m) => [b.id, m.balance_status] as const,
-          () => [b.id, ""] as const,
-        ),
-      ),
-    ).then((pairs) => setStates(Object.fromEntries(pairs)));
-  }, [rows]);
-  return states;
-}
-
 export function HistoryPage({ payBalance }: { payBalance?: string | null }): JSX.Element {
   const [rows, setRows] = useState<HistoryRow[] | null>(null);
-  const balances = useBalances(rows);
   const [error, setError] = useState<unknown>(null);
   const [moving, setMoving] = useState<HistoryRow | null>(null);
   const [note, setNote] = useState("");
@@ -91,7 +73,7 @@ export function HistoryPage({ payBalance }: { payBalance?: string | null }): JSX
                 </td>
                 <td>
                   {statusText(b.status)}
-                  {balances[b.id] === "due" && (
+                  {b.balance_status === "due" && (
                     <>
                       <br />
                       <strong class="status status-due" data-testid="balance-due">
@@ -99,7 +81,7 @@ export function HistoryPage({ payBalance }: { payBalance?: string | null }): JSX
                       </strong>
                     </>
                   )}
-                  {balances[b.id] === "paid" && (
+                  {b.balance_status === "paid" && (
                     <>
                       <br />
                       <span class="hint">{t("balance.paidShort")}</span>
@@ -107,10 +89,18 @@ export function HistoryPage({ payBalance }: { payBalance?: string | null }): JSX
                   )}
                 </td>
                 <td>{money(b.price_cents, b.currency)}</td>
-                <td>{money(b.charged_cents ?? 0, b.currency)}</td>
+                <td>
+                  {money(b.paid_cents ?? 0, b.currency)}
+                  {!!b.refunded_cents && (
+                    <>
+                      <br />
+                      <span class="hint">{t("history.net", { amount: money((b.paid_cents ?? 0) - b.refunded_cents, b.currency) })}</span>
+                    </>
+                  )}
+                </td>
                 <td class={b.refunded_cents ? "refunded" : undefined}>{money(b.refunded_cents ?? 0, b.currency)}</td>
                 <td>
-                  {balances[b.id] === "due" && b.id !== payBalance && (
+                  {b.balance_status === "due" && b.id !== payBalance && (
                     <button type="button" class="small" onClick={() => navigate(`/bookings?pay_balance=${b.id}`)}>
                       {t("balance.payButton", { when: when(b.starts_at, TIME_ZONE) })}
                     </button>

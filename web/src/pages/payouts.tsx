@@ -190,37 +190,40 @@ function StatementPanel(): JSX.Element {
             </tbody>
           </table>
           {s.lines.length > 0 && (
-            <table class="statement-lines">
-              <caption>{t("statement.lines")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("statement.when")}</th>
-                  <th scope="col">{t("statement.status")}</th>
-                  <th scope="col">{t("statement.charged")}</th>
-                  <th scope="col">{t("statement.gst")}</th>
-                  <th scope="col">{t("statement.qst")}</th>
-                  <th scope="col">{t("statement.refunds")}</th>
-                  <th scope="col">{t("statement.fees")}</th>
-                  <th scope="col">{t("statement.payouts")}</th>
-                  <th scope="col">{t("statement.owed")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.lines.map((l) => (
-                  <tr key={l.booking_id}>
-                    <th scope="row">{when(l.starts_at, s.time_zone || TIME_ZONE)}</th>
-                    <td>{statusText(l.status)}</td>
-                    <td class="num">{money(l.charged_cents, s.currency)}</td>
-                    <td class="num">{money(l.gst_cents, s.currency)}</td>
-                    <td class="num">{money(l.qst_cents, s.currency)}</td>
-                    <td class="num">{money(l.refunded_cents, s.currency)}</td>
-                    <td class="num">{money(l.commission_cents, s.currency)}</td>
-                    <td class="num">{money(l.payout_cents, s.currency)}</td>
-                    <td class="num">{money(l.owed_cents, s.currency)}</td>
+            // a region of its own that scrolls sideways where the page is too narrow for it
+            <div class="table-scroll" role="region" aria-labelledby="statement-lines-caption" tabIndex={0}>
+              <table class="statement-lines">
+                <caption id="statement-lines-caption">{t("statement.lines")}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t("statement.when")}</th>
+                    <th scope="col">{t("statement.status")}</th>
+                    <th scope="col">{t("statement.charged")}</th>
+                    <th scope="col">{t("statement.gst")}</th>
+                    <th scope="col">{t("statement.qst")}</th>
+                    <th scope="col">{t("statement.refunds")}</th>
+                    <th scope="col">{t("statement.fees")}</th>
+                    <th scope="col">{t("statement.payouts")}</th>
+                    <th scope="col">{t("statement.owed")}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {s.lines.map((l) => (
+                    <tr key={l.booking_id}>
+                      <th scope="row">{when(l.starts_at, s.time_zone || TIME_ZONE)}</th>
+                      <td>{statusText(l.status)}</td>
+                      <td class="num">{money(l.charged_cents, s.currency)}</td>
+                      <td class="num">{money(l.gst_cents, s.currency)}</td>
+                      <td class="num">{money(l.qst_cents, s.currency)}</td>
+                      <td class="num">{money(l.refunded_cents, s.currency)}</td>
+                      <td class="num">{money(l.commission_cents, s.currency)}</td>
+                      <td class="num">{money(l.payout_cents, s.currency)}</td>
+                      <td class="num">{money(l.owed_cents, s.currency)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </>
       )}

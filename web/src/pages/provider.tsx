@@ -21,10 +21,10 @@ import {
   timeOff,
   weeklyHours,
 } from "../api/provider";
-import { myTaxRegistration, setTaxRegistration } from "../api/money";
+import { myTaxRegistration, setTaxRegistration, type TaxRegistrationState } from "../api/money";
 import type { Category, ProviderProfile, Service, TimeOff, WeeklyHours } from "../api/types";
 import { ErrorAlert, Field, LiveState, Notice } from "../components/ui";
-import { locale, money, number, t, weekday, when } from "../i18n";
+import { locale, money, number, percent, t, weekday, when } from "../i18n";
 import { NEIGHBOURHOODS, TIME_ZONE, zonedInstant } from "../places";
 import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
 import { statusText } from "./booking";
@@ -239,6 +239,7 @@ function Profile({ profile, onSaved }: { profile: ProviderProfile; onSaved: (p: 
 function Taxes(): JSX.Element {
   const [gst, setGst] = useState("");
   const [qst, setQst] = useState("");
+  const [rates, setRates] = useState<TaxRegistrationState["rates"] | null>(null);
   const [saved, setSaved] = useState(false);
   const [loadError, setLoadError] = useState<unknown>(null);
   // the form shows once the numbers are read, so that they never overwrite what is typed
@@ -248,6 +249,7 @@ function Taxes(): JSX.Element {
     myTaxRegistration().then((r) => {
       setGst(r.gst_number ?? "");
       setQst(r.qst_number ?? "");
+      setRates(r.rates);
       setLoaded(true);
     }, setLoadError);
   }, []);
@@ -264,7 +266,7 @@ function Taxes(): JSX.Element {
   return (
     <section aria-labelledby="taxes-title" class="panel">
       <h2 id="taxes-title">{t("taxes.title")}</h2>
-      <p class="hint">{t("taxes.intro")}</p>
+      {rates && <p class="hint">{t("taxes.intro", { gst: percent(rates.gst), qst: percent(rates.qst) })}</p>}
       <ErrorAlert error={loadError} />
       {saved && <Notice>{t(gst || qst ? "taxes.saved" : "taxes.savedNone")}</Notice>}
       <ErrorAlert error={error} />

@@ -16,19 +16,6 @@ import { navigate } from "../router";
 
 const CUSTOM = "custom";
 
-/** The balance after the deposit, taxes included, as the booking will compute it
- *  (internal.booking_remainder: the price's taxes less the deposit's, each rounded half up
- *  per docs/money.md "Rounding"; an unregistered provider charges none). */
-export function balanceCents(o: Offer): number {
-  const price = o.price_cents ?? 0;
-  const deposit = o.deposit_cents ?? 0;
-  const gst = o.gst_cents ?? 0;
-  const qst = o.qst_cents ?? 0;
-  const depositGst = gst > 0 ? Math.floor((deposit * 5 + 50) / 100) : 0; // 5 %
-  const depositQst = qst > 0 ? Math.floor((deposit * 9975 + 50_000) / 100_000) : 0; // 9.975 %
-  return price - deposit + (gst - depositGst) + (qst - depositQst);
-}
-
 export function SearchPage(): JSX.Element {
   const [cats, setCats] = useState<Category[]>([]);
   const [category, setCategory] = useState("haircut");
@@ -217,7 +204,8 @@ export function SearchPage(): JSX.Element {
                   <dd>{o.rating ? `${number(o.rating)} / 5` : t("offer.noRating")}</dd>
                 </dl>
                 <OfferWhy explanation={o.explanation} score={o.score ?? 0} />
-                {!!o.deposit_cents && balanceCents(o) > 0 && (
+                {/* the balance after the deposit, taxes included, as the booking charges it (SQL computes it) */}
+                {!!o.deposit_cents && (o.balance_cents ?? 0) > 0 && (
                   <div class="field check consent">
                     <input
                       type="checkbox"
@@ -226,9 +214,9 @@ export function SearchPage(): JSX.Element {
                       checked={!!saveCard[offerKey(o)]}
                       onChange={(e) => setSaveCard({ ...saveCard, [offerKey(o)]: e.currentTarget.checked })}
                     />
-                    <label for={`save-card-${offerKey(o)}`}>{t("offer.saveCard", { amount: money(balanceCents(o), o.currency) })}</label>
+                    <label for={`save-card-${offerKey(o)}`}>{t("offer.saveCard", { amount: money(o.balance_cents, o.currency) })}</label>
                     <p class="hint" id={`save-card-hint-${offerKey(o)}`}>
-                      {t("offer.saveCardHint", { amount: money(balanceCents(o), o.currency) })}
+                      {t("offer.saveCardHint", { amount: money(o.balance_cents, o.currency) })}
                     </p>
                   </div>
                 )}
