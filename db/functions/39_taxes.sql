@@ -25,7 +25,9 @@ returns table (gst_rate numeric, qst_rate numeric)
 language sql
 immutable
 parallel safe
-set search_path = ''
+-- No `set search_path` (nothing to look up): a set clause would stop the
+-- planner from inlining it into internal.provider_taxes' query, where it ran
+-- as a SQL function planned again on every call (issue 24).
 as $$
     -- GST 5% (Excise Tax Act, since 2008), QST 9.975% (since 2013)
     select 0.05000::numeric, 0.09975::numeric
@@ -38,7 +40,8 @@ returns integer
 language sql
 immutable
 parallel safe
-set search_path = ''
+-- No `set search_path` (every name is qualified): inlined into its callers'
+-- queries instead of running as a SQL function planned on each call (issue 24).
 as $$
     select pg_catalog.round(p_amount_cents::numeric * coalesce(p_rate, 0))::integer
 $$;
@@ -113,11 +116,16 @@ returns table (
     gst_cents integer,
     qst_cents integer
 )
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
+-- PL/pgSQL, not SQL: a definer is never inlined, and as a SQL function its
+-- body was planned again for every statement calling it (each quote's offers,
+-- issue 24); PL/pgSQL keeps its plan for the session.
 as $$
+begin
+    return query
     select
         case when t.gst_number is not null then r.gst_rate else 0 end,
         case when t.qst_number is not null then r.qst_rate else 0 end,
@@ -126,7 +134,8 @@ as $$
         case when t.gst_number is not null then internal.tax_cents(p_price_cents, r.gst_rate) else 0 end,
         case when t.qst_number is not null then internal.tax_cents(p_price_cents, r.qst_rate) else 0 end
     from internal.tax_rates() as r
-    left join app.provider_tax_registrations as t on t.provider_id = p_provider_id
+    left join app.provider_tax_registrations as t on t.provider_id = p_provider_id;
+end
 $$;
 comment on function internal.provider_taxes(uuid, integer) is
 $$The taxes a provider charges now on a price: the rates and numbers it is registered for (0 and null
