@@ -119,6 +119,8 @@ returns table (
 language plpgsql
 stable
 security definer
+-- exactly one row (the planner's default guess for a function is 1,000)
+rows 1
 set search_path = ''
 -- PL/pgSQL, not SQL: a definer is never inlined, and as a SQL function its
 -- body was planned again for every statement calling it (each quote's offers,

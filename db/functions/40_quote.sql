@@ -749,6 +749,11 @@ returns table (
 )
 language plpgsql
 stable
+-- About max_results rows (at most 50), not the default estimate of 1,000: with
+-- 1,000, internal.quote's generic plan joined the offers to app.services and
+-- app.providers by hashing both tables whole (28k rows read a quote at 10k
+-- providers, more than find_offers itself; issue 24).
+rows 10
 set search_path = ''
 -- Generic plans, made once per session: the candidate query is the same nested
 -- loop whatever the slabs and the point (the slabs as a function scan, each
