@@ -486,6 +486,12 @@ as $$
         and c.distance_m <= c.service_radius_km::double precision * 1000
         and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
         and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
+    -- Not pulled up into the caller: the score is computed once per row here
+    -- and the caller's filter and sort read it as a column. Pulled up, the
+    -- expression was copied into the filter, the sort key and the output, each
+    -- compiled again at every round's executor start and evaluated three times
+    -- per row (issue 24: executor start was a sixth of the quote's CPU).
+    offset 0
 $$;
 comment on function internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
