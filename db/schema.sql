@@ -2360,7 +2360,7 @@ computation behind a booking''s charges (booking_first_charge, booking_remainder
 --
 
 CREATE FUNCTION internal.provider_taxes(p_provider_id uuid, p_price_cents integer) RETURNS TABLE(gst_rate numeric, qst_rate numeric, gst_number text, qst_number text, gst_cents integer, qst_cents integer)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
     SET search_path TO ''
     AS $$
 begin
@@ -10706,7 +10706,7 @@ also the HTTP reason phrase).';
 --
 
 CREATE FUNCTION internal.find_offers(p_category_id integer, p_point extensions.geography, p_starts_at timestamp with time zone, p_radius_km double precision, p_max_results integer, p_now timestamp with time zone, p_customer_id uuid DEFAULT NULL::uuid) RETURNS TABLE(provider_id uuid, service_id uuid, rank integer, distance_m double precision, score double precision, explanation jsonb)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE ROWS 10
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
@@ -12131,39 +12131,52 @@ COMMENT ON COLUMN app.ranking_versions.w_quality IS 'Weight of the quality predi
 --
 
 CREATE FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_distance_m double precision, p_radius_km double precision, p_rating_count integer, p_rating_avg numeric, p_cancellation_rate numeric, p_no_show_rate numeric, p_price_cents integer, p_min_price_cents integer, p_personal double precision, p_completed integer, p_stars integer, p_score double precision, p_risk double precision DEFAULT NULL::double precision, p_quality_version integer DEFAULT NULL::integer) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
+declare
     -- Each term: its feature (in [0, 1], U in [-1, 1]), the version's weight,
     -- their product rounded to 4 decimals (the contributions add up to the
     -- score within rounding), and the plain facts behind it.
-    select pg_catalog.jsonb_build_object(
+    v_d numeric := pg_catalog.round(greatest(0, 1 - p_distance_m / (p_radius_km * 1000))::numeric, 6);
+    v_r numeric := pg_catalog.round(
+        (((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1) / 4)::numeric, 6
+    );
+    v_q numeric := pg_catalog.round(greatest(0, 1 - p_cancellation_rate - p_no_show_rate), 6);
+    v_p numeric := pg_catalog.round(
+        (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end), 6
+    );
+    v_u numeric := pg_catalog.round(coalesce(p_personal, 0)::numeric, 6);
+    v_k numeric := pg_catalog.round(p_risk::numeric, 6);
+    v_pct text := pg_catalog.round((p_risk * 100)::numeric, case when p_risk < 0.1 then 1 else 0 end)::text;
+begin
+    return pg_catalog.jsonb_build_object(
         'version', (p_version).version,
         'score', p_score,
         'terms', pg_catalog.jsonb_build_object(
             'distance', pg_catalog.jsonb_build_object(
-                'feature', f.d, 'weight', (p_version).w_distance,
-                'contribution', pg_catalog.round(((p_version).w_distance * f.d)::numeric, 4),
+                'feature', v_d, 'weight', (p_version).w_distance,
+                'contribution', pg_catalog.round(((p_version).w_distance * v_d)::numeric, 4),
                 'distance_m', pg_catalog.round(p_distance_m::numeric), 'radius_km', p_radius_km
             ),
             'rating', pg_catalog.jsonb_build_object(
-                'feature', f.r, 'weight', (p_version).w_rating,
-                'contribution', pg_catalog.round(((p_version).w_rating * f.r)::numeric, 4),
+                'feature', v_r, 'weight', (p_version).w_rating,
+                'contribution', pg_catalog.round(((p_version).w_rating * v_r)::numeric, 4),
                 'rating_avg', p_rating_avg, 'rating_count', p_rating_count
             ),
             'reliability', pg_catalog.jsonb_build_object(
-                'feature', f.q, 'weight', (p_version).w_reliability,
-                'contribution', pg_catalog.round(((p_version).w_reliability * f.q)::numeric, 4),
+                'feature', v_q, 'weight', (p_version).w_reliability,
+                'contribution', pg_catalog.round(((p_version).w_reliability * v_q)::numeric, 4),
                 'cancellation_rate', p_cancellation_rate, 'no_show_rate', p_no_show_rate
             ),
             'price', pg_catalog.jsonb_build_object(
-                'feature', f.p, 'weight', (p_version).w_price,
-                'contribution', pg_catalog.round(((p_version).w_price * f.p)::numeric, 4),
+                'feature', v_p, 'weight', (p_version).w_price,
+                'contribution', pg_catalog.round(((p_version).w_price * v_p)::numeric, 4),
                 'price_cents', p_price_cents, 'cheapest_cents', p_min_price_cents
             ),
             'personal', pg_catalog.jsonb_build_object(
-                'feature', f.u, 'weight', (p_version).w_personal,
-                'contribution', pg_catalog.round(((p_version).w_personal * f.u)::numeric, 4),
+                'feature', v_u, 'weight', (p_version).w_personal,
+                'contribution', pg_catalog.round(((p_version).w_personal * v_u)::numeric, 4),
                 'completed', p_completed, 'stars', p_stars
             )
         ) || case when p_risk is null then '{}'::jsonb else pg_catalog.jsonb_build_object(
@@ -12171,40 +12184,27 @@ CREATE FUNCTION internal.offer_explanation(p_version app.ranking_versions, p_dis
             -- present when the version weighs it (w_quality > 0): the explanation of a version
             -- without it is exactly what it was
             'quality', pg_catalog.jsonb_build_object(
-                'feature', -f.k, 'weight', (p_version).w_quality,
-                'contribution', pg_catalog.round(((p_version).w_quality * -f.k)::numeric, 4),
-                'probability', f.k, 'quality_version', p_quality_version,
+                'feature', -v_k, 'weight', (p_version).w_quality,
+                'contribution', pg_catalog.round(((p_version).w_quality * -v_k)::numeric, 4),
+                'probability', v_k, 'quality_version', p_quality_version,
                 'text', pg_catalog.jsonb_build_object(
                     'en', case
-                        when f.k <= 0.05 then pg_catalog.format(
-                            'reliable at this time: %s %% risk of a cancellation or no-show', f.pct
+                        when v_k <= 0.05 then pg_catalog.format(
+                            'reliable at this time: %s %% risk of a cancellation or no-show', v_pct
                         )
-                        else pg_catalog.format('%s %% risk of a cancellation or no-show at this time', f.pct)
+                        else pg_catalog.format('%s %% risk of a cancellation or no-show at this time', v_pct)
                     end,
                     'fr', case
-                        when f.k <= 0.05 then pg_catalog.format(
-                            'fiable à cette heure : %s %% de risque d''annulation ou d''absence', f.pct
+                        when v_k <= 0.05 then pg_catalog.format(
+                            'fiable à cette heure : %s %% de risque d''annulation ou d''absence', v_pct
                         )
-                        else pg_catalog.format('%s %% de risque d''annulation ou d''absence à cette heure', f.pct)
+                        else pg_catalog.format('%s %% de risque d''annulation ou d''absence à cette heure', v_pct)
                     end
                 )
             )
         ) end
-    )
-    from (
-        select
-            pg_catalog.round(greatest(0, 1 - p_distance_m / (p_radius_km * 1000))::numeric, 6) as d,
-            pg_catalog.round(
-                (((5 * 4.0 + p_rating_count * coalesce(p_rating_avg, 0)) / (5 + p_rating_count) - 1) / 4)::numeric, 6
-            ) as r,
-            pg_catalog.round(greatest(0, 1 - p_cancellation_rate - p_no_show_rate), 6) as q,
-            pg_catalog.round(
-                (case when p_price_cents = 0 then 1 else p_min_price_cents::numeric / p_price_cents end), 6
-            ) as p,
-            pg_catalog.round(coalesce(p_personal, 0)::numeric, 6) as u,
-            pg_catalog.round(p_risk::numeric, 6) as k,
-            pg_catalog.round((p_risk * 100)::numeric, case when p_risk < 0.1 then 1 else 0 end)::text as pct
-    ) as f
+    );
+end
 $$;
 
 
@@ -14274,13 +14274,15 @@ Definer: the worker reads no app table.';
 --
 
 CREATE FUNCTION internal.personal_terms(p_customer_id uuid, p_category_id integer) RETURNS TABLE(provider_id uuid, term double precision, completed integer, stars integer, same_category boolean)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
+begin
     -- U from the customer's completed bookings with a provider (any category) and
     -- its latest review of it: (stars - 3) / 2 when reviewed (5 stars 1, 1 star
     -- -1), else min(completed, 3) / 3; halved when none of those bookings was
     -- in this category. The 50 providers booked most recently; U = 0 left out.
+    return query
     select h.provider_id, h.term, h.completed, h.stars, h.same_category
     from (
         select
@@ -14317,7 +14319,8 @@ CREATE FUNCTION internal.personal_terms(p_customer_id uuid, p_category_id intege
     ) as h
     where h.term <> 0
     order by h.last_at desc, h.provider_id
-    limit 50
+    limit 50;
+end
 $$;
 
 
@@ -15705,6 +15708,12 @@ CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point exte
         and c.distance_m <= c.service_radius_km::double precision * 1000
         and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
         and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
+    -- Not pulled up into the caller: the score is computed once per row here
+    -- and the caller's filter and sort read it as a column. Pulled up, the
+    -- expression was copied into the filter, the sort key and the output, each
+    -- compiled again at every round's executor start and evaluated three times
+    -- per row (issue 24: executor start was a sixth of the quote's CPU).
+    offset 0
 $$;
 
 
@@ -19105,12 +19114,9 @@ Returns {expired, purged}. Definer: writes app.waitlist_entries, which no API ro
 --
 
 CREATE FUNCTION internal.tax_cents(p_amount_cents integer, p_rate numeric) RETURNS integer
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-begin
-    return pg_catalog.round(p_amount_cents::numeric * coalesce(p_rate, 0))::integer;
-end
+    select pg_catalog.round(p_amount_cents::numeric * coalesce(p_rate, 0))::integer
 $$;
 
 
@@ -19147,13 +19153,10 @@ COMMENT ON FUNCTION internal.tax_number(p_number text) IS 'A registration number
 --
 
 CREATE FUNCTION internal.tax_rates() RETURNS TABLE(gst_rate numeric, qst_rate numeric)
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO ''
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-begin
     -- GST 5% (Excise Tax Act, since 2008), QST 9.975% (since 2013)
-    return query select 0.05000::numeric, 0.09975::numeric;
-end
+    select 0.05000::numeric, 0.09975::numeric
 $$;
 
 

@@ -22,34 +22,34 @@
 -- is that split, the one computation behind the booking's two charges and the
 -- balance the quote's offers show (api.my_quote_offers.balance_cents).
 
--- The helpers below that a confirm or a quote calls per row are PL/pgSQL, not SQL: a SQL
--- function with its own search_path is never inlined and is planned again by every
--- statement that calls it; PL/pgSQL keeps its plans for the session.
+-- The helpers below that a confirm or a quote calls per row are either SQL without a
+-- search_path (tax_rates, tax_cents: pure arithmetic, inlined into the caller's query) or
+-- PL/pgSQL (the rest): a SQL function with its own search_path is never inlined and is
+-- planned again by every statement that calls it; PL/pgSQL keeps its plans for the session.
 create or replace function internal.tax_rates()
 returns table (gst_rate numeric, qst_rate numeric)
-language plpgsql
+language sql
 immutable
 parallel safe
-set search_path = ''
+-- No `set search_path` (nothing to look up): a set clause would stop the
+-- planner from inlining it into internal.provider_taxes' query, where it ran
+-- as a SQL function planned again on every call (issue 24).
 as $$
-begin
     -- GST 5% (Excise Tax Act, since 2008), QST 9.975% (since 2013)
-    return query select 0.05000::numeric, 0.09975::numeric;
-end
+    select 0.05000::numeric, 0.09975::numeric
 $$;
 comment on function internal.tax_rates() is
 'The sales-tax rates charged by registered providers: GST 5%, QST 9.975%.';
 
 create or replace function internal.tax_cents(p_amount_cents integer, p_rate numeric)
 returns integer
-language plpgsql
+language sql
 immutable
 parallel safe
-set search_path = ''
+-- No `set search_path` (every name is qualified): inlined into its callers'
+-- queries instead of running as a SQL function planned on each call (issue 24).
 as $$
-begin
-    return pg_catalog.round(p_amount_cents::numeric * coalesce(p_rate, 0))::integer;
-end
+    select pg_catalog.round(p_amount_cents::numeric * coalesce(p_rate, 0))::integer
 $$;
 comment on function internal.tax_cents(integer, numeric) is
 'The tax on an amount at a rate, rounded half up to the cent (one line, one tax).';
@@ -125,7 +125,12 @@ returns table (
 language plpgsql
 stable
 security definer
+-- exactly one row (the planner's default guess for a function is 1,000)
+rows 1
 set search_path = ''
+-- PL/pgSQL, not SQL: a definer is never inlined, and as a SQL function its
+-- body was planned again for every statement calling it (each quote's offers,
+-- issue 24); PL/pgSQL keeps its plan for the session.
 as $$
 begin
     return query

@@ -486,6 +486,12 @@ as $$
         and c.distance_m <= c.service_radius_km::double precision * 1000
         and p_starts_at >= p_now + pg_catalog.make_interval(mins => c.min_notice_minutes)
         and p_starts_at <= p_now + pg_catalog.make_interval(days => c.max_days_ahead)
+    -- Not pulled up into the caller: the score is computed once per row here
+    -- and the caller's filter and sort read it as a column. Pulled up, the
+    -- expression was copied into the filter, the sort key and the output, each
+    -- compiled again at every round's executor start and evaluated three times
+    -- per row (issue 24: executor start was a sixth of the quote's CPU).
+    offset 0
 $$;
 comment on function internal.quote_candidates_in(
     integer, extensions.geography, timestamptz, double precision, integer, double precision,
@@ -749,6 +755,11 @@ returns table (
 )
 language plpgsql
 stable
+-- About max_results rows (at most 50), not the default estimate of 1,000: with
+-- 1,000, internal.quote's generic plan joined the offers to app.services and
+-- app.providers by hashing both tables whole (28k rows read a quote at 10k
+-- providers, more than find_offers itself; issue 24).
+rows 10
 set search_path = ''
 -- Generic plans, made once per session: the candidate query is the same nested
 -- loop whatever the slabs and the point (the slabs as a function scan, each
