@@ -1250,6 +1250,7 @@ class RpcAnalyticsBookingsGetResponseItem(BaseModel):
     starts_local: str | None = None
     time_zone: str | None = None
     total: int | None = None
+    total_exact: bool | None = None
 
 
 class RpcAnalyticsBookingsGetResponse(
@@ -1305,6 +1306,7 @@ class RpcAnalyticsBookingsPostResponseItem(BaseModel):
     starts_local: str | None = None
     time_zone: str | None = None
     total: int | None = None
+    total_exact: bool | None = None
 
 
 class RpcAnalyticsBookingsPostResponse(
