@@ -5722,14 +5722,15 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
         ) as pl
     ),
     -- the total: from the rollups for a count without an area, else the matches counted up to 10,001
-    counted as (
+    -- materialized: once per call, not once per row of the page
+    counted as materialized (
         select
             case when p_area is null then internal.analytics_drill_total(
                 subject.id, p_lo, p_hi, p_status, p_figure, p_category_id, p_currency
             ) end as n
         from subject
     ),
-    total as (
+    total as materialized (
         select
             coalesce(c.n, least(m.n, 10000)) as n,
             c.n is not null or m.n <= 10000 as exact
