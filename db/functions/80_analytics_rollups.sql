@@ -620,11 +620,15 @@ as $$
                         d.day at time zone p.time_zone, (d.day + interval '1 day') at time zone p.time_zone
                     )
             ), '{}') as offered
-        from app.providers as p
+        from (
+            -- the providers named (by key), or every provider
+            select p.id, p.time_zone from app.providers as p where p.id = any(p_ids)
+            union all
+            select p.id, p.time_zone from app.providers as p where p_ids is null
+        ) as p
         cross join pg_catalog.generate_series(p_first::timestamp, p_last::timestamp, interval '1 day') as d (day)
         inner join app.weekly_hours as h on p.id = h.provider_id and h.day_of_week = extract(dow from d.day)
-        where p_ids is null or p.id = any(p_ids)
-        group by p.id, d.day
+        group by p.id, p.time_zone, d.day
     ) as x
     cross join lateral (
         select coalesce(pg_catalog.sum(extract(epoch from pg_catalog.upper(r) - pg_catalog.lower(r))), 0) as seconds

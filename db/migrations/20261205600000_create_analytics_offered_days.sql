@@ -39,7 +39,11 @@ insert into app.analytics_offered_window (first_day, last_day)
 values ((now() at time zone 'UTC')::date - 62, (now() at time zone 'UTC')::date + 62);
 
 insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
-select x.provider_id, x.day, x.offered, s.seconds
+select
+    x.provider_id,
+    x.day,
+    x.offered,
+    s.seconds
 from (
     select
         p.id as provider_id,
@@ -58,9 +62,11 @@ from (
     inner join app.weekly_hours as h on p.id = h.provider_id and h.day_of_week = extract(dow from d.day)
     group by p.id, d.day
 ) as x
-cross join lateral (
-    select coalesce(sum(extract(epoch from upper(r) - lower(r))), 0) as seconds from unnest(x.offered) as r
-) as s
+cross join
+    lateral (
+        select coalesce(sum(extract(epoch from upper(r) - lower(r))), 0) as seconds
+        from unnest(x.offered) as r
+    ) as s
 where not isempty(x.offered);
 
 -- migrate:down

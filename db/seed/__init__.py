@@ -962,7 +962,11 @@ def _customers_for(providers: int) -> int:
 _ANALYTICS_BULK_TABLES = ("app.bookings", "app.payments")
 # the offered days' statement triggers on time off (insert, update, delete): the rebuild below
 # counts them again
-_ANALYTICS_OFFERED_TRIGGERS = ("_510_analytics_insert", "_510_analytics_update", "_510_analytics_delete")
+_ANALYTICS_OFFERED_TRIGGERS = (
+    "_510_analytics_insert",
+    "_510_analytics_update",
+    "_510_analytics_delete",
+)
 
 
 def activity_first_day(today: date | None = None) -> date:

@@ -323,11 +323,18 @@ def test_booked_minutes_and_utilisation_read_the_kept_days(db: psycopg.Connectio
     first, _ = window(db)
     day = first + timedelta(days=30)
     zone = ZoneInfo("America/Toronto")
-    catalog.add_booking(db, shop.service_id, datetime.combine(day, time(10), zone), status="confirmed")
-    catalog.add_booking(db, shop.service_id, datetime.combine(day, time(16, 30), zone), status="completed")
+    catalog.add_booking(
+        db, shop.service_id, datetime.combine(day, time(10), zone), status="confirmed"
+    )
+    catalog.add_booking(
+        db, shop.service_id, datetime.combine(day, time(16, 30), zone), status="completed"
+    )
     # time off over the second booking's last half hour: it is not offered, so not booked either
     catalog.add_time_off(
-        db, shop.provider_id, datetime.combine(day, time(16, 45), zone), datetime.combine(day, time(18), zone)
+        db,
+        shop.provider_id,
+        datetime.combine(day, time(16, 45), zone),
+        datetime.combine(day, time(18), zone),
     )
     ops = create_user(db, "ops")
     [row] = performance(db, ops, day, day, shop.provider_id)
@@ -344,9 +351,14 @@ def test_booked_minutes_and_utilisation_read_the_kept_days(db: psycopg.Connectio
 def test_the_window_moves_forward_and_counts_the_days_it_gains(db: psycopg.Connection[Any]) -> None:
     shops = [bk.open_shop(db) for _ in range(3)]
     catalog.add_time_off(
-        db, shops[0].provider_id, datetime.now(UTC) + timedelta(days=61), datetime.now(UTC) + timedelta(days=64)
+        db,
+        shops[0].provider_id,
+        datetime.now(UTC) + timedelta(days=61),
+        datetime.now(UTC) + timedelta(days=64),
     )
-    target = db.execute("select first_day, last_day from internal.analytics_offered_target()").fetchone()
+    target = db.execute(
+        "select first_day, last_day from internal.analytics_offered_target()"
+    ).fetchone()
     assert target is not None
     # as if the worker had last moved it ten days ago
     db.execute(
