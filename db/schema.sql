@@ -6043,11 +6043,15 @@ CREATE FUNCTION internal.analytics_offered_live(p_ids uuid[], p_first date, p_la
                         d.day at time zone p.time_zone, (d.day + interval '1 day') at time zone p.time_zone
                     )
             ), '{}') as offered
-        from app.providers as p
+        from (
+            -- the providers named (by key), or every provider
+            select p.id, p.time_zone from app.providers as p where p.id = any(p_ids)
+            union all
+            select p.id, p.time_zone from app.providers as p where p_ids is null
+        ) as p
         cross join pg_catalog.generate_series(p_first::timestamp, p_last::timestamp, interval '1 day') as d (day)
         inner join app.weekly_hours as h on p.id = h.provider_id and h.day_of_week = extract(dow from d.day)
-        where p_ids is null or p.id = any(p_ids)
-        group by p.id, d.day
+        group by p.id, p.time_zone, d.day
     ) as x
     cross join lateral (
         select coalesce(pg_catalog.sum(extract(epoch from pg_catalog.upper(r) - pg_catalog.lower(r))), 0) as seconds
@@ -10029,6 +10033,11 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_days_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_window_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_window_id_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_window_days_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
