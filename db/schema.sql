@@ -253,7 +253,7 @@ role but ops.';
 -- Name: analytics_bookings(date, date, text, text, timestamp with time zone, text, text, text, text, uuid, text, numeric, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_bookings("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, bucket_start timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT NULL::text, figure text DEFAULT NULL::text, category text DEFAULT NULL::text, currency text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid, area text DEFAULT NULL::text, cell_deg numeric DEFAULT 0.02, after_start timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, page_size integer DEFAULT 100) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint)
+CREATE FUNCTION api.analytics_bookings("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT NULL::text, group_by text DEFAULT 'day'::text, bucket_start timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT NULL::text, figure text DEFAULT NULL::text, category text DEFAULT NULL::text, currency text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid, area text DEFAULT NULL::text, cell_deg numeric DEFAULT 0.02, after_start timestamp with time zone DEFAULT NULL::timestamp with time zone, after_id uuid DEFAULT NULL::uuid, page_size integer DEFAULT 100) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint, total_exact boolean)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -284,7 +284,10 @@ A booking counts in the bucket where its appointment starts, in its current stat
 provider is now: the rows are those a figure counts (their number equals a count; their money columns add
 up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
 next page passes the last row''s starts_at and booking_id as after_start and after_id. total is the number
-of matching bookings across pages. Each row: the booking, its start (instant and local in tz), its
+of matching bookings across pages: from the rollups for a count (no figure, or bookings, booked_cents,
+lead_minutes, cancelled_by_*, cancelled_late) without an area, exact; otherwise counted up to 10,000, and
+when more match, total is 10000 and total_exact is false ("more than 10,000"; total_exact is true
+otherwise). Each row: the booking, its start (instant and local in tz), its
 provider and area, category, service, customer''s name, status and its own figures (booked_cents,
 lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
 Accept: text/csv gives CSV. Definitions: docs/analytics.md.
@@ -553,7 +556,8 @@ confirmed, completed or no-show booking in the range), repeat_customers (those w
 twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
 written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
 before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
-Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Offered time comes from the offered days kept per provider and local day, counts and money from the
+hourly rollups. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, cell_deg or page_size; 403 forbidden (another provider''s id, or a
 customer); 404 not_found (no such provider, or no provider profile).';
 
@@ -5162,7 +5166,7 @@ COMMENT ON FUNCTION internal.analytics_booking_row_changed() IS 'Trigger: a paym
 -- Name: analytics_bookings(date, date, text, text, timestamp with time zone, text, text, text, text, uuid, text, numeric, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_bookings(p_from date, p_to date, p_tz text, p_group_by text, p_bucket_start timestamp with time zone, p_status text, p_figure text, p_category text, p_currency text, p_provider_id uuid, p_area text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint)
+CREATE FUNCTION internal.analytics_bookings(p_from date, p_to date, p_tz text, p_group_by text, p_bucket_start timestamp with time zone, p_status text, p_figure text, p_category text, p_currency text, p_provider_id uuid, p_area text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint, total_exact boolean)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $_$
@@ -5675,6 +5679,29 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
     full join live_days as l
         on s.day = l.day and s.category_id = l.category_id and s.status = l.status and s.currency = l.currency
     where s.v is distinct from l.v
+    union all
+    -- the offered days of the kept window: the instants and their seconds
+    select
+        'offered_days', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id), coalesce(s.day, l.day)),
+        array[pg_catalog.floor(s.offered_seconds)::bigint], array[pg_catalog.floor(l.offered_seconds)::bigint]
+    from (
+        select o.*
+        from app.analytics_offered_days as o, app.analytics_offered_window as w
+        where o.day between w.first_day and w.last_day
+    ) as s
+    full join (
+        select l.*
+        from app.analytics_offered_window as w,
+            lateral internal.analytics_offered_live(null, w.first_day, w.last_day) as l
+    ) as l on s.provider_id = l.provider_id and s.day = l.day
+    where s.offered is distinct from l.offered or s.offered_seconds is distinct from l.offered_seconds
+    union all
+    -- a kept day outside the window
+    select 'offered_days', pg_catalog.concat_ws(' ', o.provider_id, o.day), array[pg_catalog.floor(o.offered_seconds)::bigint], null::bigint[]
+    from app.analytics_offered_days as o
+    where not exists (
+        select from app.analytics_offered_window as w where o.day between w.first_day and w.last_day
+    )
 $$;
 
 
@@ -5682,14 +5709,14 @@ $$;
 -- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas) differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas; the offered days of the kept window) differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
 
 
 --
 -- Name: analytics_drill(uuid, timestamp with time zone, timestamp with time zone, text, text, text, integer, text, text, text, numeric, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint)
+CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint, total_exact boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -5697,7 +5724,7 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
     with subject as (
         select internal.analytics_subject(p_provider_id, false) as id
     ),
-    facts as (
+    facts as not materialized (
         select f.*
         from subject, app.analytics_booking_facts as f
         where
@@ -5720,25 +5747,63 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
                 else true
             end
     ),
+    -- an area: the providers of the range's facts that are in it now (placed once each)
+    in_area as materialized (
+        select pl.provider_id
+        from internal.analytics_place(
+            (select pg_catalog.array_agg(distinct x.provider_id) from facts as x where p_area is not null),
+            p_area_kind, p_cell
+        ) as pl
+        where pl.area = p_area
+    ),
+    -- the page: facts in start-hour order (the hour index), then by start and id within the
+    -- hour, which is (starts_at, booking_id) order; from the hour of the previous page's last row
+    page as (
+        select f.*, pg_catalog.lower(b.during) as starts_at, b.service_id, b.customer_id, b.created_at
+        from facts as f
+        inner join app.bookings as b on f.booking_id = b.id
+        where
+            (p_area is null or f.provider_id in (select a.provider_id from in_area as a))
+            and (p_after_start is null or (
+                f.hour >= pg_catalog.date_trunc('hour', p_after_start, 'UTC')
+                and (pg_catalog.lower(b.during), f.booking_id) > (p_after_start, p_after_id)
+            ))
+        order by f.hour, pg_catalog.lower(b.during), f.booking_id
+        limit p_page_size
+    ),
     placed as (
         select pl.*
         from internal.analytics_place(
-            (select pg_catalog.array_agg(distinct x.provider_id) from facts as x), p_area_kind, p_cell
+            (select pg_catalog.array_agg(distinct x.provider_id) from page as x), p_area_kind, p_cell
         ) as pl
     ),
-    matched as (
+    -- the total: from the rollups for a count without an area, else the matches counted up to 10,001
+    -- materialized: once per call, not once per row of the page
+    counted as materialized (
         select
-            f.*, pl.area, pl.area_name_en, pl.area_name_fr, pg_catalog.lower(b.during) as starts_at,
-            b.service_id, b.customer_id, b.created_at,
-            pg_catalog.count(*) over () as total
-        from facts as f
-        inner join placed as pl on f.provider_id = pl.provider_id
-        inner join app.bookings as b on f.booking_id = b.id
-        where p_area is null or pl.area = p_area
+            case when p_area is null then internal.analytics_drill_total(
+                subject.id, p_lo, p_hi, p_status, p_figure, p_category_id, p_currency
+            ) end as n
+        from subject
+    ),
+    total as materialized (
+        select
+            coalesce(c.n, least(m.n, 10000)) as n,
+            c.n is not null or m.n <= 10000 as exact
+        from counted as c
+        cross join lateral (
+            select pg_catalog.count(*) as n
+            from (
+                select
+                from facts as f
+                where c.n is null and (p_area is null or f.provider_id in (select a.provider_id from in_area as a))
+                limit 10001
+            ) as x
+        ) as m
     )
     select
         m.booking_id, m.starts_at, m.starts_at at time zone coalesce(p_tz, p.time_zone), p.time_zone,
-        m.provider_id, p.business_name, m.area, m.area_name_en, m.area_name_fr, k.slug, s.name,
+        m.provider_id, p.business_name, pl.area, pl.area_name_en, pl.area_name_fr, k.slug, s.name,
         u.full_name, m.status, m.currency, m.booked_cents, m.lead_minutes,
         case
             when m.cancelled_by_customer <> 0 then 'customer'
@@ -5747,15 +5812,15 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
             when m.cancelled_by_system <> 0 then 'system'
         end,
         m.cancelled_late <> 0, m.captured_cents, m.refunded_cents, m.fees_kept_cents,
-        m.captured_cents - m.refunded_cents, m.outstanding_cents, m.created_at, m.total
-    from matched as m
+        m.captured_cents - m.refunded_cents, m.outstanding_cents, m.created_at, t.n, t.exact
+    from page as m
+    cross join total as t
+    inner join placed as pl on m.provider_id = pl.provider_id
     inner join app.providers as p on m.provider_id = p.id
     inner join app.services as s on m.service_id = s.id
     inner join app.service_categories as k on m.category_id = k.id
     left join app.users as u on m.customer_id = u.id
-    where p_after_start is null or (m.starts_at, m.booking_id) > (p_after_start, p_after_id)
     order by m.starts_at, m.booking_id
-    limit p_page_size
 $$;
 
 
@@ -5763,7 +5828,77 @@ $$;
 -- Name: FUNCTION analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page in (starts_at, booking_id) order after the key given, each row with the total matching. Definer: it reads app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: a provider reads only its own bookings, whatever provider_id it names).';
+COMMENT ON FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups for a count without an area, else counted up to 10,000: total_exact false beyond). Definer: it reads app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: a provider reads only its own bookings, whatever provider_id it names).';
+
+
+--
+-- Name: analytics_drill_total(uuid, timestamp with time zone, timestamp with time zone, text, text, integer, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    with x as (
+        -- one provider: its hourly rows
+        select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+        from app.analytics_provider_hours as h
+        where p_subject is not null and h.provider_id = p_subject and h.hour >= p_lo and h.hour < p_hi
+        union all
+        -- across providers: the whole UTC days, the edge hours, the deltas
+        select d.status, d.category_id, d.currency, d.bookings, d.cancelled_by_customer, d.cancelled_by_provider,
+            d.cancelled_by_ops, d.cancelled_by_system, d.cancelled_late
+        from app.analytics_days as d
+        where
+            p_subject is null
+            and d.day >= (pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC') at time zone 'UTC')::date
+            and d.day < (pg_catalog.date_trunc('day', p_hi, 'UTC') at time zone 'UTC')::date
+        union all
+        select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+        from app.analytics_hours as h
+        where
+            p_subject is null and h.hour >= p_lo and h.hour < p_hi
+            and not (
+                h.hour >= pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC')
+                and h.hour < pg_catalog.date_trunc('day', p_hi, 'UTC')
+            )
+        union all
+        select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+        from app.analytics_deltas as h
+        where p_subject is null and h.hour >= p_lo and h.hour < p_hi
+    )
+    select coalesce(pg_catalog.sum(case p_figure
+        when 'cancelled_by_customer' then x.cancelled_by_customer
+        when 'cancelled_by_provider' then x.cancelled_by_provider
+        when 'cancelled_by_ops' then x.cancelled_by_ops
+        when 'cancelled_by_system' then x.cancelled_by_system
+        when 'cancelled_late' then x.cancelled_late
+        else x.bookings
+    end), 0)::bigint
+    from x
+    where
+        coalesce(p_figure, 'bookings') in (
+            'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
+            'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late'
+        )
+        and (p_status is null or x.status = p_status)
+        and (p_category_id is null or x.category_id = p_category_id)
+        and (p_currency is null or x.currency = p_currency)
+    having coalesce(p_figure, 'bookings') in (
+        'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
+        'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late'
+    )
+$$;
+
+
+--
+-- Name: FUNCTION analytics_drill_total(p_subject uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text) IS 'How many bookings a count figure (bookings, or cancelled_by_*, cancelled_late) adds up over whole UTC hours [lo, hi) for one provider (p_subject) or every provider, from the rollups; null for a figure of money.';
 
 
 --
@@ -5787,6 +5922,322 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_minutes(p_ranges tstzmultirange) IS 'The whole minutes a multirange covers (its ranges never overlap).';
+
+
+--
+-- Name: analytics_offered(uuid[], date, date); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered(p_ids uuid[], p_from date, p_to date) RETURNS TABLE(provider_id uuid, day date, offered tstzmultirange, offered_seconds numeric)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+    v_first date;
+    v_last date;
+begin
+    select w.first_day, w.last_day into v_first, v_last from app.analytics_offered_window as w;
+    if v_first is null then
+        return query select l.* from internal.analytics_offered_live(p_ids, p_from, p_to) as l;
+        return;
+    end if;
+    return query
+    select o.provider_id, o.day, o.offered, o.offered_seconds
+    from app.analytics_offered_days as o
+    where o.provider_id = any(p_ids) and o.day between greatest(p_from, v_first) and least(p_to, v_last);
+    if p_from < v_first then
+        return query select l.* from internal.analytics_offered_live(p_ids, p_from, least(p_to, v_first - 1)) as l;
+    end if;
+    if p_to > v_last then
+        return query select l.* from internal.analytics_offered_live(p_ids, greatest(p_from, v_last + 1), p_to) as l;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered(p_ids uuid[], p_from date, p_to date); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered(p_ids uuid[], p_from date, p_to date) IS 'Offered time per provider of p_ids and local day of [p_from, p_to]: app.analytics_offered_days inside its window, internal.analytics_offered_live outside it; under the caller''s row-level security.';
+
+
+--
+-- Name: analytics_offered_advance(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered_advance() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_first date;
+    v_last date;
+    v_new_first date;
+    v_new_last date;
+    v_rows bigint := 0;
+    v_n bigint;
+begin
+    select t.first_day, t.last_day into v_new_first, v_new_last from internal.analytics_offered_target() as t;
+    if exists (
+        select from app.analytics_offered_window as w where (w.first_day, w.last_day) = (v_new_first, v_new_last)
+    ) then
+        return 0;
+    end if;
+    -- one mover at a time; recounts of a provider (which hold the row in share mode) finish first
+    select w.first_day, w.last_day into v_first, v_last from app.analytics_offered_window as w for update;
+    if v_first is null then
+        insert into app.analytics_offered_window (first_day, last_day) values (v_new_first, v_new_first - 1)
+        on conflict (id) do nothing;
+        select w.first_day, w.last_day into v_first, v_last from app.analytics_offered_window as w for update;
+    end if;
+    if (v_first, v_last) = (v_new_first, v_new_last) then
+        return 0;
+    end if;
+    -- keep only the days both windows hold (anything else is counted again or dropped)
+    delete from app.analytics_offered_days as o
+    where o.day < greatest(v_first, v_new_first) or o.day > least(v_last, v_new_last);
+    -- the days gained: before the old window and after it (all of the new one if they do not meet)
+    if v_first > v_last or v_last < v_new_first or v_first > v_new_last then
+        insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+        select l.* from internal.analytics_offered_live(null, v_new_first, v_new_last) as l;
+        get diagnostics v_rows = row_count;
+    else
+        if v_new_first < v_first then
+            insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+            select l.* from internal.analytics_offered_live(null, v_new_first, v_first - 1) as l;
+            get diagnostics v_n = row_count;
+            v_rows := v_rows + v_n;
+        end if;
+        if v_new_last > v_last then
+            insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+            select l.* from internal.analytics_offered_live(null, v_last + 1, v_new_last) as l;
+            get diagnostics v_n = row_count;
+            v_rows := v_rows + v_n;
+        end if;
+    end if;
+    update app.analytics_offered_window as w set first_day = v_new_first, last_day = v_new_last;
+    return v_rows;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered_advance(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered_advance() IS 'Move the kept offered days to today''s window (62 days each side): drop the days before it, count the days it gains; returns the rows written (0 when it is already there). Definer: the worker calls it after each sweep; nobody else writes the table.';
+
+
+--
+-- Name: analytics_offered_deleted(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_offered_refresh(array(select o.provider_id from old_rows as o));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered_deleted(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered_deleted() IS 'Trigger: weekly hours or time off removed change the providers'' kept offered days. Definer: as internal.analytics_offered_inserted.';
+
+
+--
+-- Name: analytics_offered_inserted(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered_inserted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_offered_refresh(array(select n.provider_id from new_rows as n));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered_inserted(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered_inserted() IS 'Trigger: weekly hours or time off added change the providers'' kept offered days. Definer: providers write their hours and time off, and may not write the analytics tables.';
+
+
+--
+-- Name: analytics_offered_live(uuid[], date, date); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered_live(p_ids uuid[], p_first date, p_last date) RETURNS TABLE(provider_id uuid, day date, offered tstzmultirange, offered_seconds numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select x.id, x.day, x.offered, s.seconds
+    from (
+        select
+            p.id,
+            d.day::date as day,
+            pg_catalog.range_agg(pg_catalog.tstzrange(
+                (d.day + h.start_time) at time zone p.time_zone,
+                (d.day + h.end_time) at time zone p.time_zone
+            )) - coalesce((
+                select pg_catalog.range_agg(t.during)
+                from app.time_off as t
+                where
+                    t.provider_id = p.id
+                    and t.during && pg_catalog.tstzrange(
+                        d.day at time zone p.time_zone, (d.day + interval '1 day') at time zone p.time_zone
+                    )
+            ), '{}') as offered
+        from (
+            -- the providers named (by key), or every provider
+            select p.id, p.time_zone from app.providers as p where p.id = any(p_ids)
+            union all
+            select p.id, p.time_zone from app.providers as p where p_ids is null
+        ) as p
+        cross join pg_catalog.generate_series(p_first::timestamp, p_last::timestamp, interval '1 day') as d (day)
+        inner join app.weekly_hours as h on p.id = h.provider_id and h.day_of_week = extract(dow from d.day)
+        group by p.id, p.time_zone, d.day
+    ) as x
+    cross join lateral (
+        select coalesce(pg_catalog.sum(extract(epoch from pg_catalog.upper(r) - pg_catalog.lower(r))), 0) as seconds
+        from pg_catalog.unnest(x.offered) as r
+    ) as s
+    where not pg_catalog.isempty(x.offered)
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered_live(p_ids uuid[], p_first date, p_last date); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered_live(p_ids uuid[], p_first date, p_last date) IS 'Each provider''s (of p_ids; every provider when null) offered time on each of its local days [p_first, p_last] with some: weekly hours in its zone minus time off, and its length in seconds. The definition app.analytics_offered_days keeps.';
+
+
+--
+-- Name: analytics_offered_refresh(uuid[]); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered_refresh(p_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_ids uuid[];
+    v_id uuid;
+    v_first date;
+    v_last date;
+begin
+    select pg_catalog.array_agg(distinct i.id order by i.id) into v_ids
+    from pg_catalog.unnest(p_ids) as i (id)
+    where i.id is not null;
+    if v_ids is null then
+        return;
+    end if;
+    select w.first_day, w.last_day into v_first, v_last from app.analytics_offered_window as w for share;
+    if v_first is null then
+        return;
+    end if;
+    if pg_catalog.cardinality(v_ids) > 64 then
+        lock table app.analytics_offered_days in share row exclusive mode;
+    else
+        foreach v_id in array v_ids loop
+            perform pg_catalog.pg_advisory_xact_lock(
+                pg_catalog.hashtextextended('bookiji.analytics.offered:' || v_id::text, 0)
+            );
+        end loop;
+    end if;
+    delete from app.analytics_offered_days as o
+    where o.provider_id = any(v_ids) and o.day between v_first and v_last;
+    insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+    select l.provider_id, l.day, l.offered, l.offered_seconds
+    from internal.analytics_offered_live(v_ids, v_first, v_last) as l;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered_refresh(p_ids uuid[]); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered_refresh(p_ids uuid[]) IS 'Recount the kept offered days (app.analytics_offered_days, inside its window) of the providers of p_ids.';
+
+
+--
+-- Name: analytics_offered_target(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered_target() RETURNS TABLE(first_day date, last_day date)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select (pg_catalog.now() at time zone 'UTC')::date - 62, (pg_catalog.now() at time zone 'UTC')::date + 62
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered_target(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered_target() IS 'The local days app.analytics_offered_days should keep today: 62 days before and after the UTC date.';
+
+
+--
+-- Name: analytics_offered_updated(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered_updated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_offered_refresh(array(
+        select n.provider_id from new_rows as n
+        union
+        select o.provider_id from old_rows as o
+    ));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered_updated(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered_updated() IS 'Trigger: weekly hours or time off changed (or moved to another provider) change the providers'' kept offered days. Definer: as internal.analytics_offered_inserted.';
+
+
+--
+-- Name: analytics_offered_zone_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_offered_zone_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_offered_refresh(array[new.id]);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_offered_zone_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_offered_zone_changed() IS 'Trigger: a provider''s time zone changed, and so the instants of its kept offered days. Definer: as internal.analytics_offered_inserted.';
 
 
 --
@@ -6060,35 +6511,61 @@ begin
         order by p.id
         limit p_page_size
     ),
-    -- weekly hours on each local day of the range, as instants in the provider's zone
-    hours as (
+    -- the rollups hold UTC hours: a provider's range is whole hours of them when its local
+    -- midnights at both ends are whole UTC hours (every zone with whole-hour offsets)
+    a as (
         select
-            p.id,
-            pg_catalog.range_agg(pg_catalog.tstzrange(
-                (d.day + h.start_time) at time zone p.time_zone,
-                (d.day + h.end_time) at time zone p.time_zone
-            )) as ranges
+            p.*,
+            pg_catalog.date_trunc('hour', p.from_ts, 'UTC') = p.from_ts
+            and pg_catalog.date_trunc('hour', p.to_ts, 'UTC') = p.to_ts as aligned
         from p
-        cross join pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as d (day)
-        inner join app.weekly_hours as h
-            on h.provider_id = p.id and h.day_of_week = extract(dow from d.day)
-        group by p.id
     ),
-    off as (
-        select p.id, pg_catalog.range_agg(t.during) as ranges
-        from p
-        inner join app.time_off as t
-            on t.provider_id = p.id and t.during && pg_catalog.tstzrange(p.from_ts, p.to_ts)
-        group by p.id
+    -- offered time: kept per provider and local day (internal.analytics_offered), not built
+    -- from weekly hours and time off here
+    offered as (
+        select o.provider_id as id, pg_catalog.range_agg(o.offered) as ranges, pg_catalog.sum(o.offered_seconds) as seconds
+        from internal.analytics_offered(array(select p.id from p), p_from, p_to) as o
+        group by o.provider_id
     ),
+    -- the bookings that occupy offered time (and make customers); every status only where
+    -- the rollups cannot give the counts (a zone whose midnights are not whole UTC hours)
     b as (
-        select p.id as pid, p.from_ts, b.id, b.customer_id, b.status, b.during
-        from p
+        select a.id as pid, a.from_ts, a.aligned, b.id, b.customer_id, b.status, b.during
+        from a
         inner join app.bookings as b
-            on b.provider_id = p.id and pg_catalog.lower(b.during) >= p.from_ts
-            and pg_catalog.lower(b.during) < p.to_ts
+            on b.provider_id = a.id and pg_catalog.lower(b.during) >= a.from_ts
+            and pg_catalog.lower(b.during) < a.to_ts
+        where not a.aligned or b.status in ('confirmed', 'completed', 'no_show')
     ),
-    counts as (
+    booked as (
+        select b.pid as id, pg_catalog.range_agg(b.during) as ranges
+        from b where b.status in ('confirmed', 'completed', 'no_show')
+        group by b.pid
+    ),
+    -- counts, money and provider-caused cancellations: from the hourly rollups (the same
+    -- figures as the bookings and payments, analytics_live_facts)
+    rolled as (
+        select
+            a.id,
+            pg_catalog.sum(h.bookings)::bigint as bookings,
+            coalesce(pg_catalog.sum(h.bookings) filter (where h.status = 'completed'), 0)::bigint as completed,
+            coalesce(pg_catalog.sum(h.bookings) filter (where h.status = 'no_show'), 0)::bigint as no_show,
+            coalesce(pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled'), 0)::bigint as cancelled,
+            coalesce(
+                pg_catalog.sum(h.bookings) filter (where h.status not in ('pending_payment', 'expired')), 0
+            )::bigint as kept_or_cancelled,
+            coalesce(pg_catalog.sum(h.cancelled_by_provider) filter (where h.status = 'cancelled'), 0)::bigint
+                as provider_cancelled,
+            pg_catalog.sum(h.captured_cents)::bigint as captured_cents,
+            pg_catalog.sum(h.refunded_cents)::bigint as refunded_cents
+        from a
+        inner join app.analytics_provider_hours as h
+            on h.provider_id = a.id and h.hour >= a.from_ts and h.hour < a.to_ts
+        where a.aligned
+        group by a.id
+    ),
+    -- the others, counted from the bookings and their payments and refunds
+    live as (
         select
             b.pid as id,
             pg_catalog.count(*) as bookings,
@@ -6096,23 +6573,28 @@ begin
             pg_catalog.count(*) filter (where b.status = 'no_show') as no_show,
             pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
             pg_catalog.count(*) filter (where b.status not in ('pending_payment', 'expired')) as kept_or_cancelled,
-            pg_catalog.range_agg(b.during) filter (where b.status in ('confirmed', 'completed', 'no_show'))
-                as booked,
+            null::bigint as provider_cancelled,
             coalesce(pg_catalog.sum(y.captured_cents), 0)::bigint as captured_cents,
             coalesce(pg_catalog.sum(f.refunded_cents), 0)::bigint as refunded_cents
         from b
         -- joined, not a sub-select per booking: a month of every provider is ten thousand bookings
         left join (
             select y.booking_id, pg_catalog.sum(y.captured_cents) as captured_cents
-            from app.payments as y where y.booking_id in (select b.id from b) group by y.booking_id
+            from app.payments as y where y.booking_id in (select b.id from b where not b.aligned) group by y.booking_id
         ) as y on b.id = y.booking_id
         left join (
             select r.booking_id, pg_catalog.sum(r.amount_cents) as refunded_cents
             from app.refunds as r
-            where r.status = 'succeeded' and r.booking_id in (select b.id from b)
+            where r.status = 'succeeded' and r.booking_id in (select b.id from b where not b.aligned)
             group by r.booking_id
         ) as f on b.id = f.booking_id
+        where not b.aligned
         group by b.pid
+    ),
+    counts as (
+        select * from rolled
+        union all
+        select * from live
     ),
     -- a customer of the range is a repeat customer once it has booked this provider at
     -- least twice up to the end of the range (the earlier booking may be before it)
@@ -6135,16 +6617,6 @@ begin
         ) as c
         group by c.pid
     ),
-    -- cancelled by the provider: the rollups hold it (the bookings' cancelled_by_role is not
-    -- the provider role's to read), per UTC hour, so only for a zone whose local midnights
-    -- are whole UTC hours on both edges of the range; null otherwise
-    provider_cancels as (
-        select p.id, pg_catalog.sum(h.cancelled_by_provider)::bigint as cancelled
-        from p
-        inner join app.analytics_provider_hours as h
-            on h.provider_id = p.id and h.hour >= p.from_ts and h.hour < p.to_ts and h.status = 'cancelled'
-        group by p.id
-    ),
     ratings as (
         select
             p.id,
@@ -6162,23 +6634,20 @@ begin
     minutes as (
         select
             p.id,
-            internal.analytics_minutes(coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}')) as offered,
-            internal.analytics_minutes(
-                coalesce(counts.booked, '{}') * (coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}'))
-            ) as booked
+            pg_catalog.floor(coalesce(offered.seconds, 0) / 60)::bigint as offered,
+            internal.analytics_minutes(coalesce(booked.ranges, '{}') * coalesce(offered.ranges, '{}')) as booked
         from p
-        left join hours on p.id = hours.id
-        left join off on p.id = off.id
-        left join counts on p.id = counts.id
+        left join offered on p.id = offered.id
+        left join booked on p.id = booked.id
     )
     select
-        p.id, p.business_name, p.time_zone, internal.analytics_area(p.lat, p.lng, p_cell),
+        a.id, a.business_name, a.time_zone, internal.analytics_area(a.lat, a.lng, p_cell),
         m.offered, m.booked,
         pg_catalog.round(m.booked::numeric / nullif(m.offered, 0), 4),
         coalesce(c.bookings, 0), coalesce(c.completed, 0), coalesce(c.no_show, 0), coalesce(c.cancelled, 0),
         pg_catalog.round(c.cancelled::numeric / nullif(c.kept_or_cancelled, 0), 4),
-        case when a.aligned then coalesce(pc.cancelled, 0) end,
-        case when a.aligned then pg_catalog.round(coalesce(pc.cancelled, 0)::numeric / nullif(c.kept_or_cancelled, 0), 4) end,
+        case when a.aligned then coalesce(c.provider_cancelled, 0) end,
+        case when a.aligned then pg_catalog.round(coalesce(c.provider_cancelled, 0)::numeric / nullif(c.kept_or_cancelled, 0), 4) end,
         pg_catalog.round(c.no_show::numeric / nullif(c.completed + c.no_show, 0), 4),
         coalesce(u.customers, 0), coalesce(u.repeat_customers, 0),
         pg_catalog.round(u.repeat_customers::numeric / nullif(u.customers, 0), 4),
@@ -6186,18 +6655,12 @@ begin
         r.rating_avg - r.previous_rating_avg,
         coalesce(c.captured_cents, 0), coalesce(c.refunded_cents, 0),
         coalesce(c.captured_cents, 0) - coalesce(c.refunded_cents, 0)
-    from p
-    inner join minutes as m on p.id = m.id
-    left join counts as c on p.id = c.id
-    left join customers as u on p.id = u.id
-    left join ratings as r on p.id = r.id
-    left join provider_cancels as pc on p.id = pc.id
-    cross join lateral (
-        select
-            pg_catalog.date_trunc('hour', p.from_ts, 'UTC') = p.from_ts
-            and pg_catalog.date_trunc('hour', p.to_ts, 'UTC') = p.to_ts as aligned
-    ) as a
-    order by p.id;
+    from a
+    inner join minutes as m on a.id = m.id
+    left join counts as c on a.id = c.id
+    left join customers as u on a.id = u.id
+    left join ratings as r on a.id = r.id
+    order by a.id;
 end
 $$;
 
@@ -6206,7 +6669,7 @@ $$;
 -- Name: FUNCTION analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric, p_after_id uuid, p_page_size integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric, p_after_id uuid, p_page_size integer) IS 'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables (provider-caused cancellations from the rollups) under the caller''s row-level security; a page of providers in id order after p_after_id.';
+COMMENT ON FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, p_to date, p_cell numeric, p_after_id uuid, p_page_size integer) IS 'Each provider''s (or one provider''s) performance over its local days [from, to]: offered time from the kept offered days, counts and money from the hourly rollups (from the bookings where the zone''s midnights are not whole UTC hours), booked minutes and customers from the bookings; under the caller''s row-level security; a page of providers in id order after p_after_id.';
 
 
 --
@@ -6282,7 +6745,17 @@ CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, prov
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days in exclusive mode;
+    app.analytics_hours, app.analytics_days, app.analytics_offered_window, app.analytics_offered_days
+    in exclusive mode;
+    -- the offered days, over today's window
+    delete from app.analytics_offered_days;
+    delete from app.analytics_offered_window;
+    insert into app.analytics_offered_window (first_day, last_day)
+    select t.first_day, t.last_day from internal.analytics_offered_target() as t;
+    insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+    select l.*
+    from internal.analytics_offered_target() as t,
+        lateral internal.analytics_offered_live(null, t.first_day, t.last_day) as l;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
     delete from app.analytics_deltas;
@@ -6369,7 +6842,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute the analytics rollups (per provider and across providers) from the base tables (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute the analytics rollups (per provider and across providers) and the offered days (over today''s window) from the base tables (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
 
 --
@@ -9673,6 +10146,11 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_provider_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_days_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_window_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_window_id_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_offered_window_days_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -23357,6 +23835,49 @@ COMMENT ON TABLE app.analytics_hours IS 'Rollup across providers per UTC start h
 
 
 --
+-- Name: analytics_offered_days; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_offered_days (
+    provider_id uuid NOT NULL,
+    day date NOT NULL,
+    offered tstzmultirange NOT NULL,
+    offered_seconds numeric NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_offered_days FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_offered_days; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_offered_days IS 'Derived: the instants each provider is open on each of its local days of the kept window (weekly hours minus time off, in its zone) and their length in seconds; no row when nothing is offered.';
+
+
+--
+-- Name: analytics_offered_window; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_offered_window (
+    id boolean DEFAULT true NOT NULL,
+    first_day date NOT NULL,
+    last_day date NOT NULL,
+    CONSTRAINT analytics_offered_window_days_check CHECK ((first_day <= (last_day + 1))),
+    CONSTRAINT analytics_offered_window_id_check CHECK (id)
+);
+
+ALTER TABLE ONLY app.analytics_offered_window FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_offered_window; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_offered_window IS 'The local days [first_day, last_day] for which app.analytics_offered_days is kept (one row).';
+
+
+--
 -- Name: analytics_provider_hours; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -24704,6 +25225,22 @@ ALTER TABLE ONLY app.analytics_days
 
 ALTER TABLE ONLY app.analytics_hours
     ADD CONSTRAINT analytics_hours_pkey PRIMARY KEY (hour, category_id, status, currency);
+
+
+--
+-- Name: analytics_offered_days analytics_offered_days_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_offered_days
+    ADD CONSTRAINT analytics_offered_days_pkey PRIMARY KEY (provider_id, day);
+
+
+--
+-- Name: analytics_offered_window analytics_offered_window_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_offered_window
+    ADD CONSTRAINT analytics_offered_window_pkey PRIMARY KEY (id);
 
 
 --
@@ -26265,6 +26802,20 @@ CREATE TRIGGER _510_analytics_category AFTER UPDATE ON app.services FOR EACH ROW
 
 
 --
+-- Name: time_off _510_analytics_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_delete AFTER DELETE ON app.time_off REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_offered_deleted();
+
+
+--
+-- Name: weekly_hours _510_analytics_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_delete AFTER DELETE ON app.weekly_hours REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_offered_deleted();
+
+
+--
 -- Name: booking_fees _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -26293,6 +26844,20 @@ CREATE TRIGGER _510_analytics_insert AFTER INSERT OR DELETE ON app.refunds FOR E
 
 
 --
+-- Name: time_off _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT ON app.time_off REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_offered_inserted();
+
+
+--
+-- Name: weekly_hours _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_insert AFTER INSERT ON app.weekly_hours REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_offered_inserted();
+
+
+--
 -- Name: booking_fees _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -26318,6 +26883,27 @@ CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.payments FOR EACH ROW W
 --
 
 CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.refunds FOR EACH ROW WHEN (((old.amount_cents IS DISTINCT FROM new.amount_cents) OR (old.status IS DISTINCT FROM new.status) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_booking_row_changed();
+
+
+--
+-- Name: time_off _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.time_off REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_offered_updated();
+
+
+--
+-- Name: weekly_hours _510_analytics_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_update AFTER UPDATE ON app.weekly_hours REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_offered_updated();
+
+
+--
+-- Name: providers _510_analytics_zone; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_zone AFTER UPDATE ON app.providers FOR EACH ROW WHEN ((old.time_zone IS DISTINCT FROM new.time_zone)) EXECUTE FUNCTION internal.analytics_offered_zone_changed();
 
 
 --
@@ -26367,6 +26953,14 @@ CREATE TRIGGER _600_waitlist_freed AFTER UPDATE OF status ON app.bookings FOR EA
 --
 
 CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_audit();
+
+
+--
+-- Name: analytics_offered_days analytics_offered_days_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_offered_days
+    ADD CONSTRAINT analytics_offered_days_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
 
 
 --
@@ -26850,6 +27444,18 @@ ALTER TABLE app.analytics_deltas ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_hours ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_offered_days; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_offered_days ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_offered_window; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_offered_window ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: analytics_provider_hours; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -27112,6 +27718,20 @@ ALTER TABLE app.refunds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.reviews ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_offered_window select_analytics; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_analytics ON app.analytics_offered_window FOR SELECT TO provider, ops USING (true);
+
+
+--
+-- Name: POLICY select_analytics ON analytics_offered_window; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_analytics ON app.analytics_offered_window IS 'Providers and ops read which days are kept (the same row for everyone, no figure in it).';
+
+
+--
 -- Name: events select_anon; Type: POLICY; Schema: app; Owner: -
 --
 
@@ -27207,6 +27827,20 @@ CREATE POLICY select_ops ON app.analytics_hours FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.analytics_hours IS 'Ops staff read the hourly rollup across providers (the overview).';
+
+
+--
+-- Name: analytics_offered_days select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_offered_days FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_offered_days; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_offered_days IS 'Ops staff read every provider''s offered days.';
 
 
 --
@@ -27679,6 +28313,22 @@ CREATE POLICY select_provider_ops ON app.areas FOR SELECT TO provider, ops USING
 --
 
 COMMENT ON POLICY select_provider_ops ON app.areas IS 'Provider and ops accounts read every neighbourhood (names and polygons are not private).';
+
+
+--
+-- Name: analytics_offered_days select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.analytics_offered_days FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON analytics_offered_days; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.analytics_offered_days IS 'A provider account reads the offered days of its own provider only.';
 
 
 --
@@ -28196,4 +28846,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261204060000'),
     ('20261204090000'),
     ('20261205100000'),
-    ('20261205100100');
+    ('20261205100100'),
+    ('20261205600000');

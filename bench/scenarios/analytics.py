@@ -1,16 +1,17 @@
 """Analytics: each dashboard RPC through nginx → PostgREST, and what the rollups cost a confirm.
 
-On the smallest ``--sizes`` dataset (seeded providers and their next two weeks of
-bookings; the rollups are rebuilt first, ``internal.analytics_rebuild``), and the
-overview, revenue and a provider's own figures on every bigger one (``... at N providers``):
+On every ``--sizes`` dataset (seeded providers and their next two weeks of bookings; the
+rollups are rebuilt first, ``internal.analytics_rebuild``; variants ``... at N providers``
+on all but the smallest):
 
 - **dashboards**: GET /rpc/analytics_overview, analytics_revenue (ops, every provider),
   analytics_provider (the provider with the most bookings, its own figures and
   percentiles), analytics_funnel and analytics_cohorts (ops), analytics_performance (the
   provider's own, and ops' first page of 100 providers), analytics_areas, analytics_refunds and
-  analytics_today (ops and the provider), over the next 31 days
-  (the funnel and the cohorts: the last 31 days), closed loop with each role's
-  token. Target p99 < 50 ms.
+  analytics_today (ops and the provider), analytics_bookings (ops: the first page of 100 of
+  every booking of the 31 days, whose total comes from the rollups, and of those with
+  captured money, counted up to 10,000), over the next 31 days (the funnel and the cohorts:
+  the last 31 days), closed loop with each role's token. Target p99 < 50 ms.
 - **maintenance on confirm**: ``api.confirm_booking`` through pgbench (as the confirm
   scenario's direct variant) with the analytics triggers on, then off (ALTER TABLE ...
   DISABLE TRIGGER on bookings and payments, in the same run); the ratio on ÷ off is
@@ -92,8 +93,7 @@ class Analytics:
         ahead = {"from": str(today), "to": str(today + timedelta(days=30))}
         behind = {"from": str(today - timedelta(days=30)), "to": str(today)}
         variants = []
-        # every dashboard on the smallest dataset; the ops reads across providers and a
-        # provider's own on each bigger one too (their growth with the providers)
+        # every dashboard on every dataset: their growth with the providers
         sizes = sorted(ctx.options.sizes)
         for size in reversed(sizes):
             url = env.dataset(size)
@@ -109,19 +109,24 @@ class Analytics:
                 ("analytics_overview", ops_token, {**ahead, "tz": "America/Toronto"}),
                 ("analytics_revenue", ops_token, {**ahead, "tz": "America/Toronto"}),
                 ("analytics_provider", provider_token, ahead),
+                ("analytics_funnel", ops_token, {**behind, "tz": "America/Toronto"}),
+                ("analytics_cohorts", ops_token, {**behind, "tz": "America/Toronto"}),
+                ("analytics_performance", provider_token, ahead),
+                # ops: the first page of providers (page_size 100, the default), 31 days
+                ("analytics_performance", ops_token, ahead),
+                ("analytics_areas", ops_token, {**ahead, "tz": "America/Toronto"}),
+                ("analytics_refunds", ops_token, {**ahead, "tz": "America/Toronto"}),
+                ("analytics_today", ops_token, {"tz": "America/Toronto"}),
+                ("analytics_today", provider_token, {}),
+                # the drill-down: the first page of 100 of every booking of the 31 days, and of
+                # those with captured money (a total the rollups do not hold)
+                ("analytics_bookings", ops_token, {**ahead, "tz": "America/Toronto"}),
+                (
+                    "analytics_bookings",
+                    ops_token,
+                    {**ahead, "tz": "America/Toronto", "figure": "captured_cents"},
+                ),
             ]
-            if size == sizes[0]:
-                calls += [
-                    ("analytics_funnel", ops_token, {**behind, "tz": "America/Toronto"}),
-                    ("analytics_cohorts", ops_token, {**behind, "tz": "America/Toronto"}),
-                    ("analytics_performance", provider_token, ahead),
-                    # ops: the first page of providers (page_size 100, the default), 31 days
-                    ("analytics_performance", ops_token, ahead),
-                    ("analytics_areas", ops_token, {**ahead, "tz": "America/Toronto"}),
-                    ("analytics_refunds", ops_token, {**ahead, "tz": "America/Toronto"}),
-                    ("analytics_today", ops_token, {"tz": "America/Toronto"}),
-                    ("analytics_today", provider_token, {}),
-                ]
             for fn, token, params in calls:
                 query = "&".join(f"{k}={v}" for k, v in params.items())
                 script = wrk_script("GET", {"Authorization": f"Bearer {token}"})
@@ -147,6 +152,8 @@ class Analytics:
                 who = ""
                 if fn in ("analytics_performance", "analytics_today"):
                     who = " (ops)" if token == ops_token else " (provider)"
+                if fn == "analytics_bookings":
+                    who = f" ({params.get('figure', 'all')})"
                 if size != sizes[0]:
                     who += f" at {size} providers"
                 variants.append(Variant(f"GET /rpc/{fn}{who}", c, dashboard, p99_target_ms=50.0))

@@ -1258,6 +1258,7 @@ class RpcAnalyticsBookingsGetResponseItem(BaseModel):
     starts_local: str | None = None
     time_zone: str | None = None
     total: int | None = None
+    total_exact: bool | None = None
 
 
 class RpcAnalyticsBookingsGetResponse(
@@ -1313,6 +1314,7 @@ class RpcAnalyticsBookingsPostResponseItem(BaseModel):
     starts_local: str | None = None
     time_zone: str | None = None
     total: int | None = None
+    total_exact: bool | None = None
 
 
 class RpcAnalyticsBookingsPostResponse(

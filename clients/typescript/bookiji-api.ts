@@ -419,7 +419,10 @@ export interface paths {
          *     provider is now: the rows are those a figure counts (their number equals a count; their money columns add
          *     up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
          *     next page passes the last row's starts_at and booking_id as after_start and after_id. total is the number
-         *     of matching bookings across pages. Each row: the booking, its start (instant and local in tz), its
+         *     of matching bookings across pages: from the rollups for a count (no figure, or bookings, booked_cents,
+         *     lead_minutes, cancelled_by_*, cancelled_late) without an area, exact; otherwise counted up to 10,000, and
+         *     when more match, total is 10000 and total_exact is false ("more than 10,000"; total_exact is true
+         *     otherwise). Each row: the booking, its start (instant and local in tz), its
          *     provider and area, category, service, customer's name, status and its own figures (booked_cents,
          *     lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
          *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
@@ -444,7 +447,10 @@ export interface paths {
          *     provider is now: the rows are those a figure counts (their number equals a count; their money columns add
          *     up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
          *     next page passes the last row's starts_at and booking_id as after_start and after_id. total is the number
-         *     of matching bookings across pages. Each row: the booking, its start (instant and local in tz), its
+         *     of matching bookings across pages: from the rollups for a count (no figure, or bookings, booked_cents,
+         *     lead_minutes, cancelled_by_*, cancelled_late) without an area, exact; otherwise counted up to 10,000, and
+         *     when more match, total is 10000 and total_exact is false ("more than 10,000"; total_exact is true
+         *     otherwise). Each row: the booking, its start (instant and local in tz), its
          *     provider and area, category, service, customer's name, status and its own figures (booked_cents,
          *     lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
          *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
@@ -623,7 +629,8 @@ export interface paths {
          *     twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
          *     written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
          *     before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
-         *     Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Offered time comes from the offered days kept per provider and local day, counts and money from the
+         *     hourly rollups. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, cell_deg or page_size; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
          */
@@ -650,7 +657,8 @@ export interface paths {
          *     twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
          *     written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
          *     before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
-         *     Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     Offered time comes from the offered days kept per provider and local day, counts and money from the
+         *     hourly rollups. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, cell_deg or page_size; 403 forbidden (another provider's id, or a
          *     customer); 404 not_found (no such provider, or no provider profile).
          */
@@ -7174,6 +7182,7 @@ export interface operations {
                         time_zone?: string | null;
                         /** Format: int64 */
                         total?: number | null;
+                        total_exact?: boolean | null;
                     }[];
                 };
             };
@@ -7336,6 +7345,7 @@ export interface operations {
                         time_zone?: string | null;
                         /** Format: int64 */
                         total?: number | null;
+                        total_exact?: boolean | null;
                     }[];
                 };
             };

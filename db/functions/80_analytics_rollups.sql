@@ -11,6 +11,13 @@
 --                                    service whose category changes
 --   internal.analytics_compact()     fold the deltas into the rollups across providers
 --                                    (app.analytics_hours, app.analytics_days)
+--   internal.analytics_offered_*     the offered time per provider and local day
+--                                    (app.analytics_offered_days, the utilisation's
+--                                    denominator): its definition (_live), the recount of
+--                                    a provider (_refresh) by the triggers on weekly
+--                                    hours, time off and the provider's zone, the window
+--                                    moved by the worker (_advance), the read (kept days
+--                                    inside the window, live outside)
 --   internal.analytics_rebuild()     recompute everything from the base tables
 --                                    (`bookiji analytics rebuild`)
 --   internal.analytics_drift()       where the rollups and a live recount differ
@@ -580,6 +587,315 @@ comment on function internal.analytics_compact() is
 'Fold the committed analytics deltas into the rollups across providers (hourly and daily); returns how many it folded. '
 'Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
+-- Offered time per provider and local day (app.analytics_offered_days): what
+-- api.analytics_performance divides the booked minutes by, kept ready instead of built from
+-- weekly hours and time off on every call. A provider's day is kept while it is inside the
+-- window of app.analytics_offered_window (62 days each side of today, moved by the worker);
+-- a day outside it is counted live from the same definition.
+
+-- The definition: each local day of [p_first, p_last] of each provider of p_ids (every
+-- provider when null) with something offered: its weekly hours of that day of the week as
+-- instants in its zone (a spring-forward night loses its missing hour), minus its time off,
+-- and their length in seconds.
+create or replace function internal.analytics_offered_live(p_ids uuid[], p_first date, p_last date)
+returns table (provider_id uuid, day date, offered tstzmultirange, offered_seconds numeric)
+language sql
+stable
+set search_path = ''
+as $$
+    select x.id, x.day, x.offered, s.seconds
+    from (
+        select
+            p.id,
+            d.day::date as day,
+            pg_catalog.range_agg(pg_catalog.tstzrange(
+                (d.day + h.start_time) at time zone p.time_zone,
+                (d.day + h.end_time) at time zone p.time_zone
+            )) - coalesce((
+                select pg_catalog.range_agg(t.during)
+                from app.time_off as t
+                where
+                    t.provider_id = p.id
+                    and t.during && pg_catalog.tstzrange(
+                        d.day at time zone p.time_zone, (d.day + interval '1 day') at time zone p.time_zone
+                    )
+            ), '{}') as offered
+        from (
+            -- the providers named (by key), or every provider
+            select p.id, p.time_zone from app.providers as p where p.id = any(p_ids)
+            union all
+            select p.id, p.time_zone from app.providers as p where p_ids is null
+        ) as p
+        cross join pg_catalog.generate_series(p_first::timestamp, p_last::timestamp, interval '1 day') as d (day)
+        inner join app.weekly_hours as h on p.id = h.provider_id and h.day_of_week = extract(dow from d.day)
+        group by p.id, p.time_zone, d.day
+    ) as x
+    cross join lateral (
+        select coalesce(pg_catalog.sum(extract(epoch from pg_catalog.upper(r) - pg_catalog.lower(r))), 0) as seconds
+        from pg_catalog.unnest(x.offered) as r
+    ) as s
+    where not pg_catalog.isempty(x.offered)
+$$;
+comment on function internal.analytics_offered_live(uuid[], date, date) is
+'Each provider''s (of p_ids; every provider when null) offered time on each of its local days [p_first, p_last] '
+'with some: weekly hours in its zone minus time off, and its length in seconds. The definition '
+'app.analytics_offered_days keeps.';
+
+-- The window the kept days should cover today: 62 days each side of the UTC date.
+create or replace function internal.analytics_offered_target()
+returns table (first_day date, last_day date)
+language sql
+stable
+set search_path = ''
+as $$
+    select (pg_catalog.now() at time zone 'UTC')::date - 62, (pg_catalog.now() at time zone 'UTC')::date + 62
+$$;
+comment on function internal.analytics_offered_target() is
+'The local days app.analytics_offered_days should keep today: 62 days before and after the UTC date.';
+
+-- Offered time per provider and local day over [p_from, p_to] for the providers of p_ids:
+-- the kept rows for the days inside the window, counted live for the days outside it.
+create or replace function internal.analytics_offered(p_ids uuid[], p_from date, p_to date)
+returns table (provider_id uuid, day date, offered tstzmultirange, offered_seconds numeric)
+language plpgsql
+stable
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+    v_first date;
+    v_last date;
+begin
+    select w.first_day, w.last_day into v_first, v_last from app.analytics_offered_window as w;
+    if v_first is null then
+        return query select l.* from internal.analytics_offered_live(p_ids, p_from, p_to) as l;
+        return;
+    end if;
+    return query
+    select o.provider_id, o.day, o.offered, o.offered_seconds
+    from app.analytics_offered_days as o
+    where o.provider_id = any(p_ids) and o.day between greatest(p_from, v_first) and least(p_to, v_last);
+    if p_from < v_first then
+        return query select l.* from internal.analytics_offered_live(p_ids, p_from, least(p_to, v_first - 1)) as l;
+    end if;
+    if p_to > v_last then
+        return query select l.* from internal.analytics_offered_live(p_ids, greatest(p_from, v_last + 1), p_to) as l;
+    end if;
+end
+$$;
+comment on function internal.analytics_offered(uuid[], date, date) is
+'Offered time per provider of p_ids and local day of [p_from, p_to]: app.analytics_offered_days inside its window, '
+'internal.analytics_offered_live outside it; under the caller''s row-level security.';
+
+-- Recount the kept days of some providers (their hours, time off or zone changed). Each
+-- provider's recount runs under a transaction lock of its own, so two edits of one provider
+-- queue and the second counts what the first committed; a bulk edit of many providers (a
+-- load) locks the table instead (one advisory lock each would fill the lock table). The
+-- window's row is read with a share lock: the window cannot move under a recount.
+create or replace function internal.analytics_offered_refresh(p_ids uuid[])
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_ids uuid[];
+    v_id uuid;
+    v_first date;
+    v_last date;
+begin
+    select pg_catalog.array_agg(distinct i.id order by i.id) into v_ids
+    from pg_catalog.unnest(p_ids) as i (id)
+    where i.id is not null;
+    if v_ids is null then
+        return;
+    end if;
+    select w.first_day, w.last_day into v_first, v_last from app.analytics_offered_window as w for share;
+    if v_first is null then
+        return;
+    end if;
+    if pg_catalog.cardinality(v_ids) > 64 then
+        lock table app.analytics_offered_days in share row exclusive mode;
+    else
+        foreach v_id in array v_ids loop
+            perform pg_catalog.pg_advisory_xact_lock(
+                pg_catalog.hashtextextended('bookiji.analytics.offered:' || v_id::text, 0)
+            );
+        end loop;
+    end if;
+    delete from app.analytics_offered_days as o
+    where o.provider_id = any(v_ids) and o.day between v_first and v_last;
+    insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+    select l.provider_id, l.day, l.offered, l.offered_seconds
+    from internal.analytics_offered_live(v_ids, v_first, v_last) as l;
+end
+$$;
+comment on function internal.analytics_offered_refresh(uuid[]) is
+'Recount the kept offered days (app.analytics_offered_days, inside its window) of the providers of p_ids.';
+
+-- The triggers: statement triggers on weekly hours and time off (one recount per provider and
+-- statement, whatever the number of rows), a row trigger on the provider's zone.
+create or replace function internal.analytics_offered_inserted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_offered_refresh(array(select n.provider_id from new_rows as n));
+    return null;
+end
+$$;
+comment on function internal.analytics_offered_inserted() is
+'Trigger: weekly hours or time off added change the providers'' kept offered days. '
+'Definer: providers write their hours and time off, and may not write the analytics tables.';
+
+create or replace function internal.analytics_offered_deleted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_offered_refresh(array(select o.provider_id from old_rows as o));
+    return null;
+end
+$$;
+comment on function internal.analytics_offered_deleted() is
+'Trigger: weekly hours or time off removed change the providers'' kept offered days. '
+'Definer: as internal.analytics_offered_inserted.';
+
+create or replace function internal.analytics_offered_updated()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_offered_refresh(array(
+        select n.provider_id from new_rows as n
+        union
+        select o.provider_id from old_rows as o
+    ));
+    return null;
+end
+$$;
+comment on function internal.analytics_offered_updated() is
+'Trigger: weekly hours or time off changed (or moved to another provider) change the providers'' kept offered days. '
+'Definer: as internal.analytics_offered_inserted.';
+
+create or replace function internal.analytics_offered_zone_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_offered_refresh(array[new.id]);
+    return null;
+end
+$$;
+comment on function internal.analytics_offered_zone_changed() is
+'Trigger: a provider''s time zone changed, and so the instants of its kept offered days. '
+'Definer: as internal.analytics_offered_inserted.';
+
+drop trigger if exists _510_analytics_insert on app.weekly_hours;
+create trigger _510_analytics_insert after insert on app.weekly_hours
+referencing new table as new_rows
+for each statement execute function internal.analytics_offered_inserted();
+drop trigger if exists _510_analytics_delete on app.weekly_hours;
+create trigger _510_analytics_delete after delete on app.weekly_hours
+referencing old table as old_rows
+for each statement execute function internal.analytics_offered_deleted();
+drop trigger if exists _510_analytics_update on app.weekly_hours;
+create trigger _510_analytics_update after update on app.weekly_hours
+referencing old table as old_rows new table as new_rows
+for each statement execute function internal.analytics_offered_updated();
+
+drop trigger if exists _510_analytics_insert on app.time_off;
+create trigger _510_analytics_insert after insert on app.time_off
+referencing new table as new_rows
+for each statement execute function internal.analytics_offered_inserted();
+drop trigger if exists _510_analytics_delete on app.time_off;
+create trigger _510_analytics_delete after delete on app.time_off
+referencing old table as old_rows
+for each statement execute function internal.analytics_offered_deleted();
+drop trigger if exists _510_analytics_update on app.time_off;
+create trigger _510_analytics_update after update on app.time_off
+referencing old table as old_rows new table as new_rows
+for each statement execute function internal.analytics_offered_updated();
+
+drop trigger if exists _510_analytics_zone on app.providers;
+create trigger _510_analytics_zone after update on app.providers
+for each row
+when (old.time_zone is distinct from new.time_zone)
+execute function internal.analytics_offered_zone_changed();
+
+-- Move the window to today's (internal.analytics_offered_target): forget the days before it,
+-- count the days it gains for every provider. Nothing to do on most calls (the worker calls
+-- it after each sweep; the window moves once a day); returns the rows written.
+create or replace function internal.analytics_offered_advance()
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_first date;
+    v_last date;
+    v_new_first date;
+    v_new_last date;
+    v_rows bigint := 0;
+    v_n bigint;
+begin
+    select t.first_day, t.last_day into v_new_first, v_new_last from internal.analytics_offered_target() as t;
+    if exists (
+        select from app.analytics_offered_window as w where (w.first_day, w.last_day) = (v_new_first, v_new_last)
+    ) then
+        return 0;
+    end if;
+    -- one mover at a time; recounts of a provider (which hold the row in share mode) finish first
+    select w.first_day, w.last_day into v_first, v_last from app.analytics_offered_window as w for update;
+    if v_first is null then
+        insert into app.analytics_offered_window (first_day, last_day) values (v_new_first, v_new_first - 1)
+        on conflict (id) do nothing;
+        select w.first_day, w.last_day into v_first, v_last from app.analytics_offered_window as w for update;
+    end if;
+    if (v_first, v_last) = (v_new_first, v_new_last) then
+        return 0;
+    end if;
+    -- keep only the days both windows hold (anything else is counted again or dropped)
+    delete from app.analytics_offered_days as o
+    where o.day < greatest(v_first, v_new_first) or o.day > least(v_last, v_new_last);
+    -- the days gained: before the old window and after it (all of the new one if they do not meet)
+    if v_first > v_last or v_last < v_new_first or v_first > v_new_last then
+        insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+        select l.* from internal.analytics_offered_live(null, v_new_first, v_new_last) as l;
+        get diagnostics v_rows = row_count;
+    else
+        if v_new_first < v_first then
+            insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+            select l.* from internal.analytics_offered_live(null, v_new_first, v_first - 1) as l;
+            get diagnostics v_n = row_count;
+            v_rows := v_rows + v_n;
+        end if;
+        if v_new_last > v_last then
+            insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+            select l.* from internal.analytics_offered_live(null, v_last + 1, v_new_last) as l;
+            get diagnostics v_n = row_count;
+            v_rows := v_rows + v_n;
+        end if;
+    end if;
+    update app.analytics_offered_window as w set first_day = v_new_first, last_day = v_new_last;
+    return v_rows;
+end
+$$;
+comment on function internal.analytics_offered_advance() is
+'Move the kept offered days to today''s window (62 days each side): drop the days before it, count the days it '
+'gains; returns the rows written (0 when it is already there). '
+'Definer: the worker calls it after each sweep; nobody else writes the table.';
+
 create or replace function internal.analytics_rebuild()
 returns table (bookings bigint, provider_rows bigint)
 language plpgsql
@@ -590,7 +906,17 @@ as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days in exclusive mode;
+    app.analytics_hours, app.analytics_days, app.analytics_offered_window, app.analytics_offered_days
+    in exclusive mode;
+    -- the offered days, over today's window
+    delete from app.analytics_offered_days;
+    delete from app.analytics_offered_window;
+    insert into app.analytics_offered_window (first_day, last_day)
+    select t.first_day, t.last_day from internal.analytics_offered_target() as t;
+    insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+    select l.*
+    from internal.analytics_offered_target() as t,
+        lateral internal.analytics_offered_live(null, t.first_day, t.last_day) as l;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
     delete from app.analytics_deltas;
@@ -672,7 +998,8 @@ begin
 end
 $$;
 comment on function internal.analytics_rebuild() is
-'Recompute the analytics rollups (per provider and across providers) from the base tables '
+'Recompute the analytics rollups (per provider and across providers) and the offered days (over today''s window) '
+'from the base tables '
 '(backfill, or after a bulk load with the triggers off). '
 'Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
@@ -877,8 +1204,32 @@ as $$
     full join live_days as l
         on s.day = l.day and s.category_id = l.category_id and s.status = l.status and s.currency = l.currency
     where s.v is distinct from l.v
+    union all
+    -- the offered days of the kept window: the instants and their seconds
+    select
+        'offered_days', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id), coalesce(s.day, l.day)),
+        array[pg_catalog.floor(s.offered_seconds)::bigint], array[pg_catalog.floor(l.offered_seconds)::bigint]
+    from (
+        select o.*
+        from app.analytics_offered_days as o, app.analytics_offered_window as w
+        where o.day between w.first_day and w.last_day
+    ) as s
+    full join (
+        select l.*
+        from app.analytics_offered_window as w,
+            lateral internal.analytics_offered_live(null, w.first_day, w.last_day) as l
+    ) as l on s.provider_id = l.provider_id and s.day = l.day
+    where s.offered is distinct from l.offered or s.offered_seconds is distinct from l.offered_seconds
+    union all
+    -- a kept day outside the window
+    select 'offered_days', pg_catalog.concat_ws(' ', o.provider_id, o.day), array[pg_catalog.floor(o.offered_seconds)::bigint], null::bigint[]
+    from app.analytics_offered_days as o
+    where not exists (
+        select from app.analytics_offered_window as w where o.day between w.first_day and w.last_day
+    )
 $$;
 comment on function internal.analytics_drift() is
-'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas) differ from '
+'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas; the '
+'offered days of the kept window) differ from '
 'a live recount of the base tables (no rows: they agree). '
 'Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';

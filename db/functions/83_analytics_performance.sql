@@ -12,9 +12,11 @@
 --                                     providers' locations
 --   api.analytics_refunds             refunds per bucket, reason, status and currency
 --
--- Performance is counted live from the base tables of a bounded range (one provider:
--- 366 days; every provider: 31): offered minutes come from weekly hours and time off,
--- which no rollup holds. Areas read the rollups (analytics_provider_hours) joined with
+-- Performance over a bounded range (one provider: 366 days; every provider: 31), a page of
+-- providers at a time: offered time from the kept offered days (app.analytics_offered_days,
+-- 80_analytics_rollups.sql; live outside their window), counts and money from the hourly
+-- rollups (from the bookings for a zone whose midnights are not whole UTC hours), booked
+-- minutes and customers from the bookings that occupy offered time. Areas read the rollups (analytics_provider_hours) joined with
 -- the providers' current locations at read time, so a provider that moves takes its
 -- figures with it and nothing is kept per area on write.
 
@@ -150,35 +152,61 @@ begin
         order by p.id
         limit p_page_size
     ),
-    -- weekly hours on each local day of the range, as instants in the provider's zone
-    hours as (
+    -- the rollups hold UTC hours: a provider's range is whole hours of them when its local
+    -- midnights at both ends are whole UTC hours (every zone with whole-hour offsets)
+    a as (
         select
-            p.id,
-            pg_catalog.range_agg(pg_catalog.tstzrange(
-                (d.day + h.start_time) at time zone p.time_zone,
-                (d.day + h.end_time) at time zone p.time_zone
-            )) as ranges
+            p.*,
+            pg_catalog.date_trunc('hour', p.from_ts, 'UTC') = p.from_ts
+            and pg_catalog.date_trunc('hour', p.to_ts, 'UTC') = p.to_ts as aligned
         from p
-        cross join pg_catalog.generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as d (day)
-        inner join app.weekly_hours as h
-            on h.provider_id = p.id and h.day_of_week = extract(dow from d.day)
-        group by p.id
     ),
-    off as (
-        select p.id, pg_catalog.range_agg(t.during) as ranges
-        from p
-        inner join app.time_off as t
-            on t.provider_id = p.id and t.during && pg_catalog.tstzrange(p.from_ts, p.to_ts)
-        group by p.id
+    -- offered time: kept per provider and local day (internal.analytics_offered), not built
+    -- from weekly hours and time off here
+    offered as (
+        select o.provider_id as id, pg_catalog.range_agg(o.offered) as ranges, pg_catalog.sum(o.offered_seconds) as seconds
+        from internal.analytics_offered(array(select p.id from p), p_from, p_to) as o
+        group by o.provider_id
     ),
+    -- the bookings that occupy offered time (and make customers); every status only where
+    -- the rollups cannot give the counts (a zone whose midnights are not whole UTC hours)
     b as (
-        select p.id as pid, p.from_ts, b.id, b.customer_id, b.status, b.during
-        from p
+        select a.id as pid, a.from_ts, a.aligned, b.id, b.customer_id, b.status, b.during
+        from a
         inner join app.bookings as b
-            on b.provider_id = p.id and pg_catalog.lower(b.during) >= p.from_ts
-            and pg_catalog.lower(b.during) < p.to_ts
+            on b.provider_id = a.id and pg_catalog.lower(b.during) >= a.from_ts
+            and pg_catalog.lower(b.during) < a.to_ts
+        where not a.aligned or b.status in ('confirmed', 'completed', 'no_show')
     ),
-    counts as (
+    booked as (
+        select b.pid as id, pg_catalog.range_agg(b.during) as ranges
+        from b where b.status in ('confirmed', 'completed', 'no_show')
+        group by b.pid
+    ),
+    -- counts, money and provider-caused cancellations: from the hourly rollups (the same
+    -- figures as the bookings and payments, analytics_live_facts)
+    rolled as (
+        select
+            a.id,
+            pg_catalog.sum(h.bookings)::bigint as bookings,
+            coalesce(pg_catalog.sum(h.bookings) filter (where h.status = 'completed'), 0)::bigint as completed,
+            coalesce(pg_catalog.sum(h.bookings) filter (where h.status = 'no_show'), 0)::bigint as no_show,
+            coalesce(pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled'), 0)::bigint as cancelled,
+            coalesce(
+                pg_catalog.sum(h.bookings) filter (where h.status not in ('pending_payment', 'expired')), 0
+            )::bigint as kept_or_cancelled,
+            coalesce(pg_catalog.sum(h.cancelled_by_provider) filter (where h.status = 'cancelled'), 0)::bigint
+                as provider_cancelled,
+            pg_catalog.sum(h.captured_cents)::bigint as captured_cents,
+            pg_catalog.sum(h.refunded_cents)::bigint as refunded_cents
+        from a
+        inner join app.analytics_provider_hours as h
+            on h.provider_id = a.id and h.hour >= a.from_ts and h.hour < a.to_ts
+        where a.aligned
+        group by a.id
+    ),
+    -- the others, counted from the bookings and their payments and refunds
+    live as (
         select
             b.pid as id,
             pg_catalog.count(*) as bookings,
@@ -186,23 +214,28 @@ begin
             pg_catalog.count(*) filter (where b.status = 'no_show') as no_show,
             pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
             pg_catalog.count(*) filter (where b.status not in ('pending_payment', 'expired')) as kept_or_cancelled,
-            pg_catalog.range_agg(b.during) filter (where b.status in ('confirmed', 'completed', 'no_show'))
-                as booked,
+            null::bigint as provider_cancelled,
             coalesce(pg_catalog.sum(y.captured_cents), 0)::bigint as captured_cents,
             coalesce(pg_catalog.sum(f.refunded_cents), 0)::bigint as refunded_cents
         from b
         -- joined, not a sub-select per booking: a month of every provider is ten thousand bookings
         left join (
             select y.booking_id, pg_catalog.sum(y.captured_cents) as captured_cents
-            from app.payments as y where y.booking_id in (select b.id from b) group by y.booking_id
+            from app.payments as y where y.booking_id in (select b.id from b where not b.aligned) group by y.booking_id
         ) as y on b.id = y.booking_id
         left join (
             select r.booking_id, pg_catalog.sum(r.amount_cents) as refunded_cents
             from app.refunds as r
-            where r.status = 'succeeded' and r.booking_id in (select b.id from b)
+            where r.status = 'succeeded' and r.booking_id in (select b.id from b where not b.aligned)
             group by r.booking_id
         ) as f on b.id = f.booking_id
+        where not b.aligned
         group by b.pid
+    ),
+    counts as (
+        select * from rolled
+        union all
+        select * from live
     ),
     -- a customer of the range is a repeat customer once it has booked this provider at
     -- least twice up to the end of the range (the earlier booking may be before it)
@@ -225,16 +258,6 @@ begin
         ) as c
         group by c.pid
     ),
-    -- cancelled by the provider: the rollups hold it (the bookings' cancelled_by_role is not
-    -- the provider role's to read), per UTC hour, so only for a zone whose local midnights
-    -- are whole UTC hours on both edges of the range; null otherwise
-    provider_cancels as (
-        select p.id, pg_catalog.sum(h.cancelled_by_provider)::bigint as cancelled
-        from p
-        inner join app.analytics_provider_hours as h
-            on h.provider_id = p.id and h.hour >= p.from_ts and h.hour < p.to_ts and h.status = 'cancelled'
-        group by p.id
-    ),
     ratings as (
         select
             p.id,
@@ -252,23 +275,20 @@ begin
     minutes as (
         select
             p.id,
-            internal.analytics_minutes(coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}')) as offered,
-            internal.analytics_minutes(
-                coalesce(counts.booked, '{}') * (coalesce(hours.ranges, '{}') - coalesce(off.ranges, '{}'))
-            ) as booked
+            pg_catalog.floor(coalesce(offered.seconds, 0) / 60)::bigint as offered,
+            internal.analytics_minutes(coalesce(booked.ranges, '{}') * coalesce(offered.ranges, '{}')) as booked
         from p
-        left join hours on p.id = hours.id
-        left join off on p.id = off.id
-        left join counts on p.id = counts.id
+        left join offered on p.id = offered.id
+        left join booked on p.id = booked.id
     )
     select
-        p.id, p.business_name, p.time_zone, internal.analytics_area(p.lat, p.lng, p_cell),
+        a.id, a.business_name, a.time_zone, internal.analytics_area(a.lat, a.lng, p_cell),
         m.offered, m.booked,
         pg_catalog.round(m.booked::numeric / nullif(m.offered, 0), 4),
         coalesce(c.bookings, 0), coalesce(c.completed, 0), coalesce(c.no_show, 0), coalesce(c.cancelled, 0),
         pg_catalog.round(c.cancelled::numeric / nullif(c.kept_or_cancelled, 0), 4),
-        case when a.aligned then coalesce(pc.cancelled, 0) end,
-        case when a.aligned then pg_catalog.round(coalesce(pc.cancelled, 0)::numeric / nullif(c.kept_or_cancelled, 0), 4) end,
+        case when a.aligned then coalesce(c.provider_cancelled, 0) end,
+        case when a.aligned then pg_catalog.round(coalesce(c.provider_cancelled, 0)::numeric / nullif(c.kept_or_cancelled, 0), 4) end,
         pg_catalog.round(c.no_show::numeric / nullif(c.completed + c.no_show, 0), 4),
         coalesce(u.customers, 0), coalesce(u.repeat_customers, 0),
         pg_catalog.round(u.repeat_customers::numeric / nullif(u.customers, 0), 4),
@@ -276,24 +296,19 @@ begin
         r.rating_avg - r.previous_rating_avg,
         coalesce(c.captured_cents, 0), coalesce(c.refunded_cents, 0),
         coalesce(c.captured_cents, 0) - coalesce(c.refunded_cents, 0)
-    from p
-    inner join minutes as m on p.id = m.id
-    left join counts as c on p.id = c.id
-    left join customers as u on p.id = u.id
-    left join ratings as r on p.id = r.id
-    left join provider_cancels as pc on p.id = pc.id
-    cross join lateral (
-        select
-            pg_catalog.date_trunc('hour', p.from_ts, 'UTC') = p.from_ts
-            and pg_catalog.date_trunc('hour', p.to_ts, 'UTC') = p.to_ts as aligned
-    ) as a
-    order by p.id;
+    from a
+    inner join minutes as m on a.id = m.id
+    left join counts as c on a.id = c.id
+    left join customers as u on a.id = u.id
+    left join ratings as r on a.id = r.id
+    order by a.id;
 end
 $$;
 comment on function internal.analytics_performance(uuid, date, date, numeric, uuid, integer) is
-'Each provider''s (or one provider''s) performance over its local days [from, to], counted from the base tables '
-'(provider-caused cancellations from the rollups) under the caller''s row-level security; a page of providers '
-'in id order after p_after_id.';
+'Each provider''s (or one provider''s) performance over its local days [from, to]: offered time from the kept '
+'offered days, counts and money from the hourly rollups (from the bookings where the zone''s midnights are not '
+'whole UTC hours), booked minutes and customers from the bookings; under the caller''s row-level security; a '
+'page of providers in id order after p_after_id.';
 
 create or replace function api.analytics_performance(
     "from" date default null,
@@ -378,7 +393,8 @@ confirmed, completed or no-show booking in the range), repeat_customers (those w
 twice up to the end of the range) and repeat_customer_share, reviews and rating_avg (published reviews
 written in the range, mean stars), previous_reviews and previous_rating_avg (the as-long period just
 before), rating_change (the difference), captured_cents, refunded_cents (succeeded), net_cents.
-Counted live from the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+Offered time comes from the offered days kept per provider and local day, counts and money from the
+hourly rollups. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, cell_deg or page_size; 403 forbidden (another provider's id, or a
 customer); 404 not_found (no such provider, or no provider profile).$$;
 

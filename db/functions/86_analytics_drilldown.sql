@@ -1,6 +1,7 @@
 -- The bookings behind a figure (docs/analytics.md, "Drill-down").
 --
 --   internal.analytics_bucket      checks a bucket_start against group_by and tz; the bucket as instants
+--   internal.analytics_drill_total how many bookings a figure counts, from the rollups it drills into
 --   internal.analytics_drill       the bookings matching the filters, a page (definer: reads the facts)
 --   internal.analytics_bookings    checks the caller and every argument, then reads a page
 --   api.analytics_bookings         ops (every provider, or one) and a provider (its own)
@@ -11,6 +12,23 @@
 -- category, status, currency, the provider's area now), so the bookings it lists are
 -- exactly the ones a figure counts: as many as a count, and their column adds up to a sum
 -- of money.
+--
+-- A page reads its facts in start-hour order from the hour index and stops at the page's
+-- end; the total comes from the rollups where they hold it (a count figure without an
+-- area: the rollup row's bookings or cancelled_* column), else from counting the matches up
+-- to 10,000 ("more than 10,000" beyond: total_exact false). Neither reads every fact of a
+-- long range.
+
+-- total_exact is new (the drill-down's total is capped where the rollups cannot give it)
+drop function if exists api.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+);
+drop function if exists internal.analytics_bookings(
+    date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
+);
+drop function if exists internal.analytics_drill(
+    uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer
+);
 
 create or replace function internal.analytics_bucket(
     p_bucket_start timestamptz, p_grain text, p_tz text, p_from_ts timestamptz, p_to_ts timestamptz
@@ -57,6 +75,82 @@ comment on function internal.analytics_bucket(timestamptz, text, text, timestamp
 'One bucket of the figures as instants [lo, hi): from bucket_start (checked: the start of an hour, or of a local day, '
 'ISO week or month in tz) to the next, cut at the range''s end; the whole range when bucket_start is null.';
 
+-- How many bookings a count figure adds up over [lo, hi) (whole UTC hours), read from the
+-- rollup it drills into: the provider's hourly rows, or across providers the daily rows of
+-- the whole UTC days plus the hourly rows of the edges and the deltas not folded yet (as
+-- internal.analytics_ops_rows). Null for a figure the rollups do not count bookings of
+-- (captured_cents and the other sums of money: a booking adds to them only when non-zero).
+create or replace function internal.analytics_drill_total(
+    p_subject uuid,
+    p_lo timestamptz,
+    p_hi timestamptz,
+    p_status text,
+    p_figure text,
+    p_category_id integer,
+    p_currency text
+)
+returns bigint
+language sql
+stable
+set search_path = ''
+as $$
+    with x as (
+        -- one provider: its hourly rows
+        select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+        from app.analytics_provider_hours as h
+        where p_subject is not null and h.provider_id = p_subject and h.hour >= p_lo and h.hour < p_hi
+        union all
+        -- across providers: the whole UTC days, the edge hours, the deltas
+        select d.status, d.category_id, d.currency, d.bookings, d.cancelled_by_customer, d.cancelled_by_provider,
+            d.cancelled_by_ops, d.cancelled_by_system, d.cancelled_late
+        from app.analytics_days as d
+        where
+            p_subject is null
+            and d.day >= (pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC') at time zone 'UTC')::date
+            and d.day < (pg_catalog.date_trunc('day', p_hi, 'UTC') at time zone 'UTC')::date
+        union all
+        select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+        from app.analytics_hours as h
+        where
+            p_subject is null and h.hour >= p_lo and h.hour < p_hi
+            and not (
+                h.hour >= pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC')
+                and h.hour < pg_catalog.date_trunc('day', p_hi, 'UTC')
+            )
+        union all
+        select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+        from app.analytics_deltas as h
+        where p_subject is null and h.hour >= p_lo and h.hour < p_hi
+    )
+    select coalesce(pg_catalog.sum(case p_figure
+        when 'cancelled_by_customer' then x.cancelled_by_customer
+        when 'cancelled_by_provider' then x.cancelled_by_provider
+        when 'cancelled_by_ops' then x.cancelled_by_ops
+        when 'cancelled_by_system' then x.cancelled_by_system
+        when 'cancelled_late' then x.cancelled_late
+        else x.bookings
+    end), 0)::bigint
+    from x
+    where
+        coalesce(p_figure, 'bookings') in (
+            'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
+            'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late'
+        )
+        and (p_status is null or x.status = p_status)
+        and (p_category_id is null or x.category_id = p_category_id)
+        and (p_currency is null or x.currency = p_currency)
+    having coalesce(p_figure, 'bookings') in (
+        'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
+        'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late'
+    )
+$$;
+comment on function internal.analytics_drill_total(uuid, timestamptz, timestamptz, text, text, integer, text) is
+'How many bookings a count figure (bookings, or cancelled_by_*, cancelled_late) adds up over whole UTC hours '
+'[lo, hi) for one provider (p_subject) or every provider, from the rollups; null for a figure of money.';
+
 create or replace function internal.analytics_drill(
     p_provider_id uuid,
     p_lo timestamptz,
@@ -98,7 +192,8 @@ returns table (
     net_cents bigint,
     outstanding_cents bigint,
     created_at timestamptz,
-    total bigint
+    total bigint,
+    total_exact boolean
 )
 language sql
 stable
@@ -109,7 +204,7 @@ as $$
     with subject as (
         select internal.analytics_subject(p_provider_id, false) as id
     ),
-    facts as (
+    facts as not materialized (
         select f.*
         from subject, app.analytics_booking_facts as f
         where
@@ -132,25 +227,63 @@ as $$
                 else true
             end
     ),
+    -- an area: the providers of the range's facts that are in it now (placed once each)
+    in_area as materialized (
+        select pl.provider_id
+        from internal.analytics_place(
+            (select pg_catalog.array_agg(distinct x.provider_id) from facts as x where p_area is not null),
+            p_area_kind, p_cell
+        ) as pl
+        where pl.area = p_area
+    ),
+    -- the page: facts in start-hour order (the hour index), then by start and id within the
+    -- hour, which is (starts_at, booking_id) order; from the hour of the previous page's last row
+    page as (
+        select f.*, pg_catalog.lower(b.during) as starts_at, b.service_id, b.customer_id, b.created_at
+        from facts as f
+        inner join app.bookings as b on f.booking_id = b.id
+        where
+            (p_area is null or f.provider_id in (select a.provider_id from in_area as a))
+            and (p_after_start is null or (
+                f.hour >= pg_catalog.date_trunc('hour', p_after_start, 'UTC')
+                and (pg_catalog.lower(b.during), f.booking_id) > (p_after_start, p_after_id)
+            ))
+        order by f.hour, pg_catalog.lower(b.during), f.booking_id
+        limit p_page_size
+    ),
     placed as (
         select pl.*
         from internal.analytics_place(
-            (select pg_catalog.array_agg(distinct x.provider_id) from facts as x), p_area_kind, p_cell
+            (select pg_catalog.array_agg(distinct x.provider_id) from page as x), p_area_kind, p_cell
         ) as pl
     ),
-    matched as (
+    -- the total: from the rollups for a count without an area, else the matches counted up to 10,001
+    -- materialized: once per call, not once per row of the page
+    counted as materialized (
         select
-            f.*, pl.area, pl.area_name_en, pl.area_name_fr, pg_catalog.lower(b.during) as starts_at,
-            b.service_id, b.customer_id, b.created_at,
-            pg_catalog.count(*) over () as total
-        from facts as f
-        inner join placed as pl on f.provider_id = pl.provider_id
-        inner join app.bookings as b on f.booking_id = b.id
-        where p_area is null or pl.area = p_area
+            case when p_area is null then internal.analytics_drill_total(
+                subject.id, p_lo, p_hi, p_status, p_figure, p_category_id, p_currency
+            ) end as n
+        from subject
+    ),
+    total as materialized (
+        select
+            coalesce(c.n, least(m.n, 10000)) as n,
+            c.n is not null or m.n <= 10000 as exact
+        from counted as c
+        cross join lateral (
+            select pg_catalog.count(*) as n
+            from (
+                select
+                from facts as f
+                where c.n is null and (p_area is null or f.provider_id in (select a.provider_id from in_area as a))
+                limit 10001
+            ) as x
+        ) as m
     )
     select
         m.booking_id, m.starts_at, m.starts_at at time zone coalesce(p_tz, p.time_zone), p.time_zone,
-        m.provider_id, p.business_name, m.area, m.area_name_en, m.area_name_fr, k.slug, s.name,
+        m.provider_id, p.business_name, pl.area, pl.area_name_en, pl.area_name_fr, k.slug, s.name,
         u.full_name, m.status, m.currency, m.booked_cents, m.lead_minutes,
         case
             when m.cancelled_by_customer <> 0 then 'customer'
@@ -159,21 +292,22 @@ as $$
             when m.cancelled_by_system <> 0 then 'system'
         end,
         m.cancelled_late <> 0, m.captured_cents, m.refunded_cents, m.fees_kept_cents,
-        m.captured_cents - m.refunded_cents, m.outstanding_cents, m.created_at, m.total
-    from matched as m
+        m.captured_cents - m.refunded_cents, m.outstanding_cents, m.created_at, t.n, t.exact
+    from page as m
+    cross join total as t
+    inner join placed as pl on m.provider_id = pl.provider_id
     inner join app.providers as p on m.provider_id = p.id
     inner join app.services as s on m.service_id = s.id
     inner join app.service_categories as k on m.category_id = k.id
     left join app.users as u on m.customer_id = u.id
-    where p_after_start is null or (m.starts_at, m.booking_id) > (p_after_start, p_after_id)
     order by m.starts_at, m.booking_id
-    limit p_page_size
 $$;
 comment on function internal.analytics_drill(
     uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer
 ) is
 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page '
-'in (starts_at, booking_id) order after the key given, each row with the total matching. Definer: it reads '
+'in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups for a '
+'count without an area, else counted up to 10,000: total_exact false beyond). Definer: it reads '
 'app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: '
 'a provider reads only its own bookings, whatever provider_id it names).';
 
@@ -219,7 +353,8 @@ returns table (
     net_cents bigint,
     outstanding_cents bigint,
     created_at timestamptz,
-    total bigint
+    total bigint,
+    total_exact boolean
 )
 language plpgsql
 stable
@@ -346,7 +481,8 @@ returns table (
     net_cents bigint,
     outstanding_cents bigint,
     created_at timestamptz,
-    total bigint
+    total bigint,
+    total_exact boolean
 )
 language sql
 stable
@@ -376,7 +512,10 @@ A booking counts in the bucket where its appointment starts, in its current stat
 provider is now: the rows are those a figure counts (their number equals a count; their money columns add
 up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
 next page passes the last row's starts_at and booking_id as after_start and after_id. total is the number
-of matching bookings across pages. Each row: the booking, its start (instant and local in tz), its
+of matching bookings across pages: from the rollups for a count (no figure, or bookings, booked_cents,
+lead_minutes, cancelled_by_*, cancelled_late) without an area, exact; otherwise counted up to 10,000, and
+when more match, total is 10000 and total_exact is false ("more than 10,000"; total_exact is true
+otherwise). Each row: the booking, its start (instant and local in tz), its
 provider and area, category, service, customer's name, status and its own figures (booked_cents,
 lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
 Accept: text/csv gives CSV. Definitions: docs/analytics.md.

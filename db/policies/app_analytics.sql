@@ -66,3 +66,38 @@ grant select (
     cancelled_by_provider, cancelled_by_ops, cancelled_by_system, cancelled_late, captured_cents, refunded_cents,
     fees_kept_cents, outstanding_cents, gst_cents, qst_cents
 ) on app.analytics_days to ops;
+
+-- The offered time per provider and local day (performance's utilisation) and its window:
+-- derived rows, written only by the definer triggers and the worker's advance. A provider
+-- reads its own provider's days, ops all; the window is read by both (one row, no figure).
+alter table app.analytics_offered_days enable row level security;
+alter table app.analytics_offered_days force row level security;
+alter table app.analytics_offered_window enable row level security;
+alter table app.analytics_offered_window force row level security;
+
+drop policy if exists select_provider_own on app.analytics_offered_days;
+drop policy if exists select_ops on app.analytics_offered_days;
+drop policy if exists select_analytics on app.analytics_offered_window;
+
+revoke all on app.analytics_offered_days, app.analytics_offered_window
+from public, anon, customer, provider, ops, bookiji_worker;
+
+create policy select_provider_own on app.analytics_offered_days for select
+to provider
+using (provider_id in (select p.id from app.providers as p where p.owner_id = (select auth.uid())));
+comment on policy select_provider_own on app.analytics_offered_days is
+'A provider account reads the offered days of its own provider only.';
+
+create policy select_ops on app.analytics_offered_days for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_offered_days is 'Ops staff read every provider''s offered days.';
+
+create policy select_analytics on app.analytics_offered_window for select
+to provider, ops
+using (true);
+comment on policy select_analytics on app.analytics_offered_window is
+'Providers and ops read which days are kept (the same row for everyone, no figure in it).';
+
+grant select (provider_id, day, offered, offered_seconds) on app.analytics_offered_days to provider, ops;
+grant select (first_day, last_day) on app.analytics_offered_window to provider, ops;

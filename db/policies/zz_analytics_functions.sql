@@ -46,7 +46,17 @@ internal.analytics_drill(
 ),
 api.analytics_bookings(
     date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
-)
+),
+internal.analytics_drill_total(uuid, timestamptz, timestamptz, text, text, integer, text),
+internal.analytics_offered_live(uuid[], date, date),
+internal.analytics_offered_target(),
+internal.analytics_offered(uuid[], date, date),
+internal.analytics_offered_refresh(uuid[]),
+internal.analytics_offered_inserted(),
+internal.analytics_offered_deleted(),
+internal.analytics_offered_updated(),
+internal.analytics_offered_zone_changed(),
+internal.analytics_offered_advance()
 from public, anon, customer, provider, ops, bookiji_worker;
 
 -- the helpers the invoker api functions call
@@ -60,6 +70,8 @@ internal.analytics_ops_rows(timestamptz, timestamptz, text, text),
 internal.analytics_bucket_rows(uuid, timestamptz, timestamptz, text, text),
 internal.analytics_peer_ranks(uuid, timestamptz, timestamptz),
 internal.analytics_minutes(tstzmultirange),
+internal.analytics_offered_live(uuid[], date, date),
+internal.analytics_offered(uuid[], date, date),
 internal.analytics_cell(numeric),
 internal.analytics_area(double precision, double precision, numeric),
 internal.refund_reason_kind(text, text),
@@ -96,5 +108,5 @@ api.analytics_bookings(
 )
 to provider, ops;
 
--- the worker folds the deltas after each sweep
-grant execute on function internal.analytics_compact() to bookiji_worker;
+-- the worker folds the deltas and moves the offered days' window after each sweep
+grant execute on function internal.analytics_compact(), internal.analytics_offered_advance() to bookiji_worker;

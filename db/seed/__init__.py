@@ -960,6 +960,13 @@ def _customers_for(providers: int) -> int:
 
 # the tables the activity writes whose analytics triggers are off during the bulk write
 _ANALYTICS_BULK_TABLES = ("app.bookings", "app.payments")
+# the offered days' statement triggers on time off (insert, update, delete): the rebuild below
+# counts them again
+_ANALYTICS_OFFERED_TRIGGERS = (
+    "_510_analytics_insert",
+    "_510_analytics_update",
+    "_510_analytics_delete",
+)
 
 
 def activity_first_day(today: date | None = None) -> date:
@@ -1022,6 +1029,8 @@ def load_activity(
         for table in _ANALYTICS_BULK_TABLES:
             conn.execute(f"alter table {table} disable trigger _510_analytics_insert")
             conn.execute(f"alter table {table} disable trigger _510_analytics_update")
+        for trigger in _ANALYTICS_OFFERED_TRIGGERS:
+            conn.execute(f"alter table app.time_off disable trigger {trigger}")
         conn.execute(_ACTIVITY_CUSTOMER_IDS, params)
         if row is not None:
             result.replaced = _delete_activity(conn, tag)
@@ -1054,6 +1063,8 @@ def load_activity(
         for table in _ANALYTICS_BULK_TABLES:
             conn.execute(f"alter table {table} enable trigger _510_analytics_insert")
             conn.execute(f"alter table {table} enable trigger _510_analytics_update")
+        for trigger in _ANALYTICS_OFFERED_TRIGGERS:
+            conn.execute(f"alter table app.time_off enable trigger {trigger}")
         conn.execute("select internal.analytics_rebuild()")
         share = conn.execute(_ACTIVITY_SHARE, params).fetchone()
         result.booked_share = float(share[0]) if share and share[0] is not None else 0.0

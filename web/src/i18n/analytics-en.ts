@@ -67,6 +67,7 @@ export const analyticsEn = {
   "drill.titleAreaAll": "All bookings: {area}",
   "drill.area": "Neighbourhood",
   "drill.shown": "{n} of {total} bookings shown.",
+  "drill.shownMore": "{n} of more than {total} bookings shown.",
   "drill.more": "Show {n} more",
   "drill.csvName": "these bookings",
   "areas.title": "By neighbourhood",

@@ -68,6 +68,7 @@ export const analyticsFr: Record<AnalyticsKey, string> = {
   "drill.titleAreaAll": "Toutes les réservations : {area}",
   "drill.area": "Quartier",
   "drill.shown": "{n} réservations affichées sur {total}.",
+  "drill.shownMore": "{n} réservations affichées sur plus de {total}.",
   "drill.more": "En afficher {n} de plus",
   "drill.csvName": "ces réservations",
   "areas.title": "Par quartier",

@@ -458,12 +458,20 @@ function DrillDown({ pick, range, ops, onClose }: { pick: Pick; range: Range; op
     heading.current?.focus();
   }, [pick]);
   const total = Number(rows?.[0]?.total ?? 0);
+  // past 10,000 matches the total is a floor ("more than"): more pages until one comes back short
+  const exact = rows?.[0]?.total_exact !== false;
+  const [ended, setEnded] = useState(false);
+  useEffect(() => setEnded(false), [pick]);
+  const left = exact ? total - (rows?.length ?? 0) : ended ? 0 : api.PAGE_SIZE;
   const more = (): void => {
     if (!rows?.length) return;
     setBusy(true);
     api
       .drill(range, pick.filter, rows[rows.length - 1])
-      .then((page) => setRows([...rows, ...page]), setError)
+      .then((page) => {
+        setRows([...rows, ...page]);
+        if (page.length < api.PAGE_SIZE) setEnded(true);
+      }, setError)
       .finally(() => setBusy(false));
   };
   const areaName = (b: api.DrillRow): string =>
@@ -478,7 +486,7 @@ function DrillDown({ pick, range, ops, onClose }: { pick: Pick; range: Range; op
       {rows?.length === 0 && <p>{at("common.noBookings")}</p>}
       {!!rows?.length && (
         <>
-          <p role="status">{at("drill.shown", { n: count(rows.length), total: count(total) })}</p>
+          <p role="status">{at(exact ? "drill.shown" : "drill.shownMore", { n: count(rows.length), total: count(total) })}</p>
           <div class="scroll">
             <table id="drill-table">
               <caption>{pick.title()}</caption>
@@ -510,9 +518,9 @@ function DrillDown({ pick, range, ops, onClose }: { pick: Pick; range: Range; op
               </tbody>
             </table>
           </div>
-          {rows.length < total && (
+          {left > 0 && (
             <button type="button" class="secondary" disabled={busy} onClick={more}>
-              {at("drill.more", { n: count(Math.min(api.PAGE_SIZE, total - rows.length)) })}
+              {at("drill.more", { n: count(Math.min(api.PAGE_SIZE, left)) })}
             </button>
           )}
           <DrillCsv range={range} filter={pick.filter} />
