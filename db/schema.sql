@@ -17063,18 +17063,12 @@ a link to pay on session (once). Idempotent; never moves a paid balance back. De
 CREATE FUNCTION internal.record_owed_reversal(p_refund_id uuid, p_reversal_id text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $_$
+    AS $$
 declare
     v_refund app.refunds;
 begin
-    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
-    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
-        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
-    end if;
-    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
-    if not found then
-        perform internal.fail('not_found', 'no such refund');
-    end if;
+    perform internal.refund_for_reversal(p_refund_id, p_reversal_id);
+    select * into v_refund from app.refunds as r where r.id = p_refund_id;
     if v_refund.stripe_owed_reversal_id = p_reversal_id then
         return 'already recorded';
     end if;
@@ -17093,7 +17087,7 @@ begin
     );
     return 'recorded';
 end
-$_$;
+$$;
 
 
 --
@@ -17480,18 +17474,12 @@ the one kept. Definer: the worker role writes no app table.';
 CREATE FUNCTION internal.record_transfer_reversal(p_refund_id uuid, p_reversal_id text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $_$
+    AS $$
 declare
     v_refund app.refunds;
 begin
-    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
-    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
-        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
-    end if;
-    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
-    if not found then
-        perform internal.fail('not_found', 'no such refund');
-    end if;
+    perform internal.refund_for_reversal(p_refund_id, p_reversal_id);
+    select * into v_refund from app.refunds as r where r.id = p_refund_id;
     if v_refund.stripe_transfer_reversal_id = p_reversal_id then
         return 'already recorded';
     end if;
@@ -17513,7 +17501,7 @@ begin
     );
     return 'recorded';
 end
-$_$;
+$$;
 
 
 --
@@ -17549,6 +17537,34 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.refund_action(p_refund_id uuid) IS 'payment.refund: create_refund, skip or fail (with the reason), and what the refund is made of. Definer: as above.';
+
+
+--
+-- Name: refund_for_reversal(uuid, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.refund_for_reversal(p_refund_id uuid, p_reversal_id text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
+    end if;
+    perform from app.refunds as r where r.id = p_refund_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such refund');
+    end if;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION refund_for_reversal(p_refund_id uuid, p_reversal_id text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.refund_for_reversal(p_refund_id uuid, p_reversal_id text) IS 'Lock the refund a worker records a TransferReversal for (the reversal id checked: trr_...; 404 without the refund).';
 
 
 --

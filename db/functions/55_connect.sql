@@ -401,6 +401,30 @@ comment on function internal.transfer_reversal_action(uuid) is
 $$connect.reverse_transfer: reverse or skip (with the reason), the cents and the intent whose charge names the
 transfer. Definer: the worker reads no app table.$$;
 
+-- What both TransferReversal recorders (this one and internal.record_owed_reversal,
+-- 65_owed_payouts.sql) start with: the worker as actor, the Stripe id checked, the refund
+-- locked (void, not the row: a function returning app.refunds would keep the table's
+-- migration from dropping it). Invoker: called by those definer entry points.
+create or replace function internal.refund_for_reversal(p_refund_id uuid, p_reversal_id text)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
+    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
+        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
+    end if;
+    perform from app.refunds as r where r.id = p_refund_id for update;
+    if not found then
+        perform internal.fail('not_found', 'no such refund');
+    end if;
+end
+$$;
+comment on function internal.refund_for_reversal(uuid, text) is
+'Lock the refund a worker records a TransferReversal for (the reversal id checked: trr_...; 404 without the refund).';
+
 create or replace function internal.record_transfer_reversal(p_refund_id uuid, p_reversal_id text)
 returns text
 language plpgsql
@@ -411,14 +435,8 @@ as $$
 declare
     v_refund app.refunds;
 begin
-    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
-    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
-        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
-    end if;
-    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
-    if not found then
-        perform internal.fail('not_found', 'no such refund');
-    end if;
+    perform internal.refund_for_reversal(p_refund_id, p_reversal_id);
+    select * into v_refund from app.refunds as r where r.id = p_refund_id;
     if v_refund.stripe_transfer_reversal_id = p_reversal_id then
         return 'already recorded';
     end if;

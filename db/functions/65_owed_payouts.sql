@@ -573,14 +573,8 @@ as $$
 declare
     v_refund app.refunds;
 begin
-    perform pg_catalog.set_config('bookiji.actor', 'worker', true);
-    if p_reversal_id is null or p_reversal_id !~ '^trr_[A-Za-z0-9]+$' then
-        perform internal.fail('invalid_input', 'p_reversal_id must be a Stripe transfer reversal id (trr_...)');
-    end if;
-    select * into v_refund from app.refunds as r where r.id = p_refund_id for update;
-    if not found then
-        perform internal.fail('not_found', 'no such refund');
-    end if;
+    perform internal.refund_for_reversal(p_refund_id, p_reversal_id);
+    select * into v_refund from app.refunds as r where r.id = p_refund_id;
     if v_refund.stripe_owed_reversal_id = p_reversal_id then
         return 'already recorded';
     end if;
