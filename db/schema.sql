@@ -10825,8 +10825,6 @@ begin
     v_msg_id := pgmq.send(
         queue, message, null::jsonb, pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => delay_seconds)
     );
-    -- delivered at commit, only if the message is committed too
-    perform pg_catalog.pg_notify('bookiji_queue', queue);
     return v_msg_id;
 end
 $$;
@@ -10836,8 +10834,9 @@ $$;
 -- Name: FUNCTION enqueue(queue text, message jsonb, delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.enqueue(queue text, message jsonb, delay_seconds integer) IS 'Send a message (a JSON object with a "type") to a work queue and NOTIFY bookiji_queue,
-in the caller''s transaction: the message exists if and only if the state change commits.
+COMMENT ON FUNCTION internal.enqueue(queue text, message jsonb, delay_seconds integer) IS 'Send a message (a JSON object with a "type") to a work queue, in the caller''s transaction:
+the message exists if and only if the state change commits. No NOTIFY (it would serialise
+the callers'' commits): the worker polls its queues.
 Definer: the callers (api functions, the worker) hold no pgmq privileges of their own.';
 
 
