@@ -183,7 +183,9 @@ def test_a_confirm_notifies_no_listener_and_the_idle_worker_still_handles_its_me
         args = ("--import", "worker.tasks", "--queues", "payments", "--poll", "30")
         with WorkerProcess(worker_url, *args) as worker:
             worker.wait_for("idle: probing every")
-            booking = bk.confirm(db, customer, bk.quote(db, customer, shop, start), shop.provider_id)
+            booking = bk.confirm(
+                db, customer, bk.quote(db, customer, shop, start), shop.provider_id
+            )
             (msg_id,) = one_row(
                 db,
                 "select msg_id from pgmq.q_payments "
