@@ -705,7 +705,13 @@ as $$
 -- (p_next, the rows below the threshold that the round read anyway) or, if
 -- higher, the score above which the count so far predicts twice that many, the
 -- number of offers scoring above s growing as (top - s)^4 below the best score
--- seen (the distance counts twice, the rating and the price once). While
+-- seen (the distance counts twice, the rating and the price once). The count
+-- aimed at is at least twice the offers checked so far: with few offers still
+-- missing the model alone asked for a few percent more rows each time, and a
+-- quote at 10k providers spent its last rounds (each an executor start, a
+-- probe per slab and a sort) finding its last offer or two (issue 24). The
+-- floor is a count, not a score: on denser data it is the same number of rows,
+-- so a round reads at most about twice what the previous ones checked. While
 -- nothing at all has been seen, the threshold falls by a step that doubles
 -- each round. Past 0.2 the whole radius is read (-infinity).
 declare
@@ -716,7 +722,11 @@ begin
         v_next := greatest(
             v_next,
             p_top - greatest(p_top - p_theta, 0.005) * pg_catalog.power(
-                (p_checked + 2.0 * (p_max_results - p_found) * p_checked / greatest(p_found, 1)) / p_checked, 0.25
+                (
+                    p_checked
+                    + greatest(2.0 * (p_max_results - p_found) * p_checked / greatest(p_found, 1), p_checked)
+                ) / p_checked,
+                0.25
             )
         );
     end if;
@@ -805,6 +815,11 @@ declare
     v_tos double precision[];
     v_prices double precision[];
     v_withins double precision[];
+    -- steps 2 and 4's answers: assigned from a plain call (a simple expression,
+    -- evaluated without a query; `select ... into` ran one, with its executor
+    -- start, twice a round)
+    v_slabs record;
+    v_aim record;
 begin
     rank := 0;
     -- step 1: the cheapest offer within the radius (none: no offers)
@@ -834,12 +849,15 @@ begin
     v_theta := 1 - v_step;
     loop
         -- step 2: the slabs holding every offer that can reach this threshold
-        select s.min_score, s.rating_from, s.rating_to, s.price_to, s.within_m
-        into v_min_score, v_froms, v_tos, v_prices, v_withins
-        from internal.quote_slabs(
+        v_slabs := internal.quote_slabs(
             v_theta, p_radius_km * 1000, v_min_price, v_version.w_distance, v_version.w_price,
             v_version.w_rating + v_version.w_reliability
-        ) as s;
+        );
+        v_min_score := v_slabs.min_score;
+        v_froms := v_slabs.rating_from;
+        v_tos := v_slabs.rating_to;
+        v_prices := v_slabs.price_to;
+        v_withins := v_slabs.within_m;
 
         -- step 3: the round. The loop reads the sorted candidates lazily: the
         -- free-slot check runs only until max_results offers are found. Offers
@@ -898,8 +916,9 @@ begin
         v_above := v_theta;
 
         -- step 4: the next threshold
-        select n.theta, n.step into v_theta, v_step
-        from internal.quote_next_threshold(v_theta, v_step, v_next, v_top, v_checked, rank, p_max_results) as n;
+        v_aim := internal.quote_next_threshold(v_theta, v_step, v_next, v_top, v_checked, rank, p_max_results);
+        v_theta := v_aim.theta;
+        v_step := v_aim.step;
     end loop;
 end
 $$;
