@@ -805,7 +805,14 @@ declare
     v_ahead uuid[];
     v_min_price integer;
     v_theta double precision;
-    v_step double precision := 0.01;
+    -- The first threshold is 0.96 (1 - 0.04), then 0.92, 0.84... while nothing is
+    -- seen: the sequence that started at 0.99 (0.99, 0.98, 0.96, 0.92...) without its
+    -- first two rounds. Those were empty for most quotes at 10k providers and in a
+    -- synthetic cell 1.5x and 24x as dense as 1M providers in Montreal, and a round
+    -- re-reads every offer above its threshold: starting at 0.96 made 2.9 rounds a
+    -- quote instead of 5.7 in the densest cell and read fewer buffers at every density
+    -- (0.92 first read more there). Issue 24, docs/performance.md.
+    v_step double precision := 0.04;
     v_above double precision := 'infinity'::double precision;
     v_next double precision;
     v_top double precision;
