@@ -827,6 +827,7 @@ declare
     -- start, twice a round)
     v_slabs record;
     v_aim record;
+    v_cur refcursor;
 begin
     rank := 0;
     -- step 1: the cheapest offer within the radius (none: no offers)
@@ -866,13 +867,67 @@ begin
         v_prices := v_slabs.price_to;
         v_withins := v_slabs.within_m;
 
-        -- step 3: the round. The loop reads the sorted candidates lazily: the
-        -- free-slot check runs only until max_results offers are found. Offers
-        -- below the threshold are the look-ahead that step 4 aims with.
+        -- step 3: the round. The loop fetches the sorted candidates one at a
+        -- time: the free-slot check runs only until max_results offers are found.
+        -- Offers below the threshold are the look-ahead that step 4 aims with.
+        -- The check is internal.slot_is_free's query (35_availability.sql; a
+        -- change there is a change here, and test_quote_search.py holds both to
+        -- the first definition), written into the cursor's select list: an
+        -- OPENed cursor is planned for its first rows, so the planner evaluates
+        -- that column above the sort, row by fetched row, and only for an offer
+        -- at or above the threshold whose provider was not taken when the round
+        -- began (the loop skips the others, taken since, before reading it).
+        -- Called as a function it cost a call and an executor start per check,
+        -- ~19 a quote at 10k providers (issue 24).
         v_next := null;
         v_ahead := '{}'::uuid[];
-        for v_offer in
-            select c.*
+        open v_cur for
+            select c.*,
+                case when c.score >= v_theta and c.provider_id <> all(v_taken) then
+                    case
+                        when exists (
+                            select
+                            from app.weekly_hours as h
+                            cross join lateral (
+                                select (pg_catalog.lower(c.blocked) at time zone c.time_zone)::date - g.i as day
+                                from pg_catalog.generate_series(0, 1) as g (i)
+                            ) as d
+                            where
+                                h.provider_id = c.provider_id
+                                and h.day_of_week = extract(dow from d.day)
+                                and (d.day + h.start_time) at time zone c.time_zone <= pg_catalog.lower(c.blocked)
+                                and (d.day + h.end_time) at time zone c.time_zone >= pg_catalog.upper(c.blocked)
+                        ) then true
+                        when not exists (
+                            select
+                            from app.weekly_hours as h
+                            cross join lateral (
+                                select (pg_catalog.lower(c.blocked) at time zone c.time_zone)::date - g.i as day
+                                from pg_catalog.generate_series(0, 1) as g (i)
+                            ) as d
+                            where
+                                h.provider_id = c.provider_id
+                                and h.day_of_week = extract(dow from d.day)
+                                and (d.day + h.start_time) at time zone c.time_zone <= pg_catalog.lower(c.blocked)
+                                and (d.day + h.end_time) at time zone c.time_zone > pg_catalog.lower(c.blocked)
+                        ) then false
+                        else internal.working_ranges(c.provider_id, c.time_zone, c.blocked) @> c.blocked
+                    end
+                    and not exists (
+                        select
+                        from app.time_off as t
+                        where t.provider_id = c.provider_id and t.during && c.blocked
+                    )
+                    and not exists (
+                        select
+                        from app.bookings as k
+                        where
+                            k.provider_id = c.provider_id
+                            and k.blocked && c.blocked
+                            and k.status in ('pending_payment', 'confirmed')
+                            and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
+                    )
+                end as free
             from internal.quote_candidates_in(
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
                 v_min_score, v_froms, v_tos, v_prices, v_withins, p_now,
@@ -880,8 +935,10 @@ begin
                 v_personal_ids, v_personal_terms, v_w_quality, v_quality_coefficients
             ) as c
             where c.score < v_above
-            order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
+            order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc;
         loop
+            fetch v_cur into v_offer;
+            exit when not found;
             v_top := greatest(v_top, v_offer.score);
             if v_offer.score < v_theta then
                 -- below this round's threshold: look ahead for the next one
@@ -895,9 +952,7 @@ begin
             end if;
             continue when v_offer.provider_id = any(v_taken);
             v_checked := v_checked + 1;
-            continue when not internal.slot_is_free(
-                v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
-            );
+            continue when not v_offer.free;
             v_taken := v_taken || v_offer.provider_id;
             rank := rank + 1;
             provider_id := v_offer.provider_id;
@@ -916,9 +971,11 @@ begin
             );
             return next;
             if rank >= p_max_results then
+                close v_cur;
                 return;
             end if;
         end loop;
+        close v_cur;
         exit when v_theta = '-infinity';
         v_above := v_theta;
 
