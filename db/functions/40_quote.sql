@@ -525,9 +525,13 @@ returns integer
 language plpgsql
 stable
 set search_path = ''
--- Custom plans: a generic plan of the cheapest-offer query, blind to the
--- radius, starts from the category's services (5x slower at 100k).
-set plan_cache_mode = force_custom_plan
+-- Generic plans for the loop's two statements, made once per session: the same
+-- index scans as their custom plans (the price index for the next price, the
+-- search key's index for the probe), whose planning cost more than running
+-- them (issue 24). The last query keeps a custom plan (EXECUTE, planned with
+-- its values): a generic plan of it, blind to the radius, starts from the
+-- category's services (5x slower at 100k).
+set plan_cache_mode = force_generic_plan
 as $$
 -- Decides the P of the score: the cheapest active offer of the category within
 -- the radius (null when there is none: the quote is empty). The category's
@@ -576,19 +580,23 @@ begin
         end if;
     end loop;
     if v_price is not null then
-        select min(s.price_cents) into v_min_price
-        from app.services as s
-        where
-            s.category_id = p_category_id
-            and s.search_key is not null
-            and s.search_key operator(extensions.&&&) internal.search_box(
-                extensions.st_y(p_point::extensions.geometry),
-                extensions.st_x(p_point::extensions.geometry),
-                p_radius_m, -1, 2, 'infinity'
-            )
-            and extensions.st_dwithin(
-                (select p.location from app.providers as p where p.id = s.provider_id), p_point, p_radius_m
-            );
+        execute $q$
+            select min(s.price_cents)
+            from app.services as s
+            where
+                s.category_id = $1
+                and s.search_key is not null
+                and s.search_key operator(extensions.&&&) internal.search_box(
+                    extensions.st_y($2::extensions.geometry),
+                    extensions.st_x($2::extensions.geometry),
+                    $3, -1, 2, 'infinity'
+                )
+                and extensions.st_dwithin(
+                    (select p.location from app.providers as p where p.id = s.provider_id), $2, $3
+                )
+        $q$
+        into v_min_price
+        using p_category_id, p_point, p_radius_m;
     end if;
     return v_min_price;
 end

@@ -246,3 +246,56 @@ def test_search_keys_follow_providers_and_services(
         (new, provider_id),
     )
     assert _stale_keys(db) == 0
+
+
+def test_cheapest_price_past_twenty_price_levels(
+    db: psycopg.Connection[Any], busy_demo: None
+) -> None:
+    """Step 1 walks the category's prices upwards, 20 at most; past them it reads the
+    cheapest offer within the radius directly (its own query, planned with its values)."""
+    provider_id, category_id, lat, lng = db.execute(
+        "select p.id, s.category_id, p.lat, p.lng from app.providers as p "
+        "inner join app.services as s on s.provider_id = p.id "
+        "where p.is_active and s.is_active "
+        "order by (select count(*) from app.services as o where o.category_id = s.category_id) desc, "
+        "p.id limit 1"
+    ).fetchone()  # type: ignore[misc]
+    # every other offer of the category is cheaper than this provider's, each at its own price
+    db.execute(
+        "update app.services set price_cents = 50000 + price_cents "
+        "where provider_id = %s and category_id = %s",
+        (provider_id, category_id),
+    )
+    db.execute(
+        """
+        update app.services as s set price_cents = 100 * o.n, deposit_cents = 0, cancel_fee_cents = 0
+        from (
+            select id, row_number() over (order by id) as n from app.services
+            where category_id = %(c)s and provider_id <> %(p)s
+        ) as o
+        where s.id = o.id
+        """,
+        {"c": category_id, "p": provider_id},
+    )
+    expected = db.execute(
+        """
+        select min(s.price_cents) from app.services as s
+        inner join app.providers as p on s.provider_id = p.id
+        where s.category_id = %s and s.is_active and p.is_active
+            and extensions.st_dwithin(p.location, internal.make_point(%s, %s), 50)
+        """,
+        (category_id, lat, lng),
+    ).fetchone()[0]  # type: ignore[index]
+    assert expected is not None and expected > 50000
+    levels = db.execute(
+        "select count(distinct price_cents) from app.services "
+        "where category_id = %s and is_active and price_cents < %s",
+        (category_id, expected),
+    ).fetchone()[0]  # type: ignore[index]
+    assert levels > 20  # the walk gives up before this provider's price
+    for _ in range(7):  # past the plan cache's first five executions too
+        got = db.execute(
+            "select internal.quote_cheapest_price(%s, internal.make_point(%s, %s), 50)",
+            (category_id, lat, lng),
+        ).fetchone()[0]  # type: ignore[index]
+        assert got == expected
