@@ -18,7 +18,8 @@ from tests.helpers.catalog import add_booking, add_time_off
 
 MONTREAL = ZoneInfo("America/Toronto")
 # The free-slot check as first written (merged working time, then busy time):
-# the reference the cheaper internal.slot_is_free must agree with.
+# the reference the cheaper internal.slot_is_free, and the copy of its query in
+# internal.find_offers, must agree with.
 REFERENCE_FREE = """
     internal.working_ranges(c.provider_id, c.time_zone, c.blocked) @> c.blocked
     and not exists (
@@ -299,3 +300,34 @@ def test_cheapest_price_past_twenty_price_levels(
             (category_id, lat, lng),
         ).fetchone()[0]  # type: ignore[index]
         assert got == expected
+
+
+def test_slot_is_free_agrees_with_the_reference(
+    db: psycopg.Connection[Any], busy_demo: None
+) -> None:
+    """internal.slot_is_free (the booking path's check, whose query find_offers copies into
+    its cursor) against the first definition, over every offer's slot at random times."""
+    rng = random.Random(5)
+    now = db.execute("select now()").fetchone()[0]  # type: ignore[index]
+    today = datetime.now(MONTREAL).date()
+    compared = free = 0
+    for _ in range(40):
+        day = today + timedelta(days=rng.randint(1, 7))
+        starts_at = datetime(
+            day.year, day.month, day.day, rng.randint(6, 21), rng.choice((0, 30)), tzinfo=MONTREAL
+        )
+        rows = db.execute(
+            f"""
+            select internal.slot_is_free(c.provider_id, c.time_zone, c.blocked, %(now)s),
+                {REFERENCE_FREE}
+            from internal.quote_candidates(
+                1, internal.make_point(45.52, -73.58), %(starts)s, 100, %(now)s
+            ) as c
+            """,
+            {"starts": starts_at, "now": now},
+        ).fetchall()
+        for got, expected in rows:
+            assert got == expected, starts_at
+            compared += 1
+            free += bool(got)
+    assert compared > 200 and 0 < free < compared
