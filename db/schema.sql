@@ -11219,7 +11219,7 @@ declare
     -- first two rounds. Those were empty for most quotes at 10k providers and in a
     -- synthetic cell 1.5x and 24x as dense as 1M providers in Montreal, and a round
     -- re-reads every offer above its threshold: starting at 0.96 made 2.9 rounds a
-    -- quote instead of 5.7 in the densest cell and read fewer buffers at every density
+    -- quote instead of 6.0 in the densest cell and read fewer buffers at every density
     -- (0.92 first read more there). Issue 24, docs/performance.md.
     v_step double precision := 0.04;
     v_above double precision := 'infinity'::double precision;
