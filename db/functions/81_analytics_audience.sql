@@ -58,7 +58,10 @@ select
     a.name_fr as area_name_fr
 from app.providers as p
 left join lateral (
-    select a.slug, a.name_en, a.name_fr
+    select
+        a.slug,
+        a.name_en,
+        a.name_fr
     from app.areas as a
     where extensions.st_covers(a.boundary, p.location::extensions.geometry)
     order by a.slug

@@ -51,7 +51,11 @@ comment on table app.analytics_provider_places is
 'the provider is created or moves and when the areas change.';
 
 insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
-select b.customer_id, date_trunc('hour', b.created_at, 'UTC'), date_trunc('hour', u.created_at, 'UTC'), count(*)
+select
+    b.customer_id,
+    date_trunc('hour', b.created_at, 'UTC') as hour,
+    date_trunc('hour', u.created_at, 'UTC') as signup_hour,
+    count(*) as bookings
 from app.bookings as b
 inner join app.users as u on b.customer_id = u.id
 where
@@ -59,16 +63,23 @@ where
     and b.status <> 'expired'
     and b.created_at >= u.created_at - interval '8 days'
     and b.created_at < u.created_at + interval '190 days'
-group by 1, 2, 3;
+group by b.customer_id, date_trunc('hour', b.created_at, 'UTC'), date_trunc('hour', u.created_at, 'UTC');
 
 insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
 select
-    p.id, p.lat, p.lng,
-    format('%s,%s', floor(p.lat::numeric / 0.02) * 0.02, floor(p.lng::numeric / 0.02) * 0.02),
-    a.slug, a.name_en, a.name_fr
+    p.id,
+    p.lat,
+    p.lng,
+    format('%s,%s', floor(p.lat::numeric / 0.02) * 0.02, floor(p.lng::numeric / 0.02) * 0.02) as grid_cell,
+    a.slug,
+    a.name_en,
+    a.name_fr
 from app.providers as p
 left join lateral (
-    select a.slug, a.name_en, a.name_fr
+    select
+        a.slug,
+        a.name_en,
+        a.name_fr
     from app.areas as a
     where extensions.st_covers(a.boundary, p.location::extensions.geometry)
     order by a.slug
