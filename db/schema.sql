@@ -4992,29 +4992,9 @@ CREATE FUNCTION internal.analytics_area_figures(p_from timestamp with time zone,
 #variable_conflict use_column
 begin
     return query
-    -- each provider's area once: the cell of the default size is kept, another is named here
-    -- (grouped in the C collation: only equality matters, and it sorts faster)
-    with placed as (
+    with per_provider as (
         select
-            pl.provider_id,
-            (case
-                when p_kind = 'neighbourhood' then coalesce(pl.area_slug, 'other')
-                when p_cell::text = '0.02' then pl.grid_cell
-                else pg_catalog.format(
-                    '%s,%s',
-                    pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
-                    pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
-                )
-            end) collate "C" as area
-        from app.analytics_provider_places as pl
-    ),
-    -- one pass over the range's rows. providers: those with bookings in the range per area,
-    -- category and currency; a rollup row's bookings is a count (never negative), so a
-    -- provider's bookings sum to non-zero exactly when one of its rows is positive
-    sums as (
-        select
-            x.area, h.category_id, h.currency,
-            pg_catalog.count(distinct h.provider_id) filter (where h.bookings > 0) as providers,
+            h.provider_id, h.category_id, h.currency,
             pg_catalog.sum(h.bookings) as bookings,
             pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
             pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
@@ -5023,23 +5003,43 @@ begin
             pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
             pg_catalog.sum(h.outstanding_cents) as outstanding_cents
         from app.analytics_provider_hours as h
-        inner join placed as x on h.provider_id = x.provider_id
         where h.hour >= p_from and h.hour < p_to and (p_category_id is null or h.category_id = p_category_id)
-        group by x.area, h.category_id, h.currency
+        group by h.provider_id, h.category_id, h.currency
+    ),
+    -- each provider's area once: the cell of the default size is kept, another is named here
+    placed as (
+        select
+            x.*,
+            case
+                when p_kind = 'neighbourhood' then coalesce(pl.area_slug, 'other')
+                when p_cell::text = '0.02' then pl.grid_cell
+                else pg_catalog.format(
+                    '%s,%s',
+                    pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
+                    pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
+                )
+            end as area,
+            case when p_kind = 'neighbourhood' then pl.area_name_en end as area_name_en,
+            case when p_kind = 'neighbourhood' then pl.area_name_fr end as area_name_fr
+        from per_provider as x
+        inner join app.analytics_provider_places as pl on x.provider_id = pl.provider_id
     )
     select
-        s.area collate "default", n.name_en, n.name_fr, k.slug, s.currency, s.providers,
-        s.bookings::bigint,
-        coalesce(s.completed, 0)::bigint,
-        coalesce(s.no_show, 0)::bigint,
-        coalesce(s.cancelled, 0)::bigint,
-        s.booked_cents::bigint, s.captured_cents::bigint, s.refunded_cents::bigint, s.fees_kept_cents::bigint,
-        (s.captured_cents - s.refunded_cents)::bigint, s.outstanding_cents::bigint
-    from sums as s
-    inner join app.service_categories as k on s.category_id = k.id
-    -- a neighbourhood's names (those its providers were placed with: the places follow app.areas)
-    left join app.areas as n on p_kind = 'neighbourhood' and n.slug = s.area collate "default"
-    where s.bookings <> 0 or s.captured_cents <> 0 or s.refunded_cents <> 0 or s.outstanding_cents <> 0;
+        x.area, x.area_name_en, x.area_name_fr, k.slug, x.currency,
+        pg_catalog.count(*) filter (where x.bookings <> 0),
+        pg_catalog.sum(x.bookings)::bigint,
+        coalesce(pg_catalog.sum(x.completed), 0)::bigint,
+        coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
+        coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
+        pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
+        pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
+        pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
+    from placed as x
+    inner join app.service_categories as k on x.category_id = k.id
+    group by x.area, x.area_name_en, x.area_name_fr, k.slug, x.currency
+    having
+        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
+        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0;
 end
 $$;
 
@@ -5048,7 +5048,7 @@ $$;
 -- Name: FUNCTION analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: the provider rollups summed per area of app.analytics_provider_places. Definer: no API role reads the places; granted to ops, for api.analytics_areas, which checks the role.';
+COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: the provider rollups summed per provider, placed by app.analytics_provider_places. Definer: no API role reads the places; granted to ops, for api.analytics_areas, which checks the role.';
 
 
 --
