@@ -1006,13 +1006,15 @@ def _customers_for(providers: int) -> int:
 
 # the tables the activity writes whose analytics triggers are off during the bulk write
 _ANALYTICS_BULK_TABLES = ("app.bookings", "app.payments")
-# the offered days' statement triggers on time off (insert, update, delete): the rebuild below
-# counts them again
-_ANALYTICS_OFFERED_TRIGGERS = (
-    "_510_analytics_insert",
-    "_510_analytics_update",
-    "_510_analytics_delete",
+# Is the offered days' window today's? Then the statement triggers on time off (left on:
+# one recount of the providers each statement touches) kept every provider's offered days,
+# and only the bookings' rollups need recounting.
+_OFFERED_WINDOW_IS_TODAYS = """
+select exists (
+    select from app.analytics_offered_window as w, internal.analytics_offered_target() as t
+    where w.first_day = t.first_day and w.last_day = t.last_day
 )
+"""
 
 
 def activity_first_day(today: date | None = None) -> date:
@@ -1070,13 +1072,13 @@ def load_activity(
         # 80_analytics_rollups.sql): two weeks of a 10k-provider set ran out of the
         # lock table ("out of shared memory") and cost ~15 ms a booking. Off for the
         # bulk write (and the deletion of an earlier window), then one set-based
-        # rebuild of the rollups in the same transaction (exact: it recounts from the
-        # base tables, as `bookiji analytics rebuild` does).
+        # rebuild of the bookings' rollups in the same transaction (exact: it recounts
+        # from the base tables, as `bookiji analytics rebuild` does). The offered days
+        # are kept by time off's statement triggers (left on); they are recounted for
+        # every provider (~5 ms a provider) only when their window is not today's.
         for table in _ANALYTICS_BULK_TABLES:
             conn.execute(f"alter table {table} disable trigger _510_analytics_insert")
             conn.execute(f"alter table {table} disable trigger _510_analytics_update")
-        for trigger in _ANALYTICS_OFFERED_TRIGGERS:
-            conn.execute(f"alter table app.time_off disable trigger {trigger}")
         # The reliability trigger updates the provider's row for each booking that ended
         # (a cancelled one here), and each such update ran the provider's statement
         # triggers: ~95 ms a cancelled booking, most of the build. Off for the deletion
@@ -1118,9 +1120,11 @@ def load_activity(
         for table in _ANALYTICS_BULK_TABLES:
             conn.execute(f"alter table {table} enable trigger _510_analytics_insert")
             conn.execute(f"alter table {table} enable trigger _510_analytics_update")
-        for trigger in _ANALYTICS_OFFERED_TRIGGERS:
-            conn.execute(f"alter table app.time_off enable trigger {trigger}")
-        conn.execute("select internal.analytics_rebuild()")
+        todays = conn.execute(_OFFERED_WINDOW_IS_TODAYS).fetchone()
+        if todays is not None and todays[0]:
+            conn.execute("select internal.analytics_rebuild_bookings()")
+        else:
+            conn.execute("select internal.analytics_rebuild()")
         share = conn.execute(_ACTIVITY_SHARE, params).fetchone()
         result.booked_share = float(share[0]) if share and share[0] is not None else 0.0
         conn.execute(
