@@ -85,6 +85,23 @@ def test_the_analytics_rollups_count_the_bulk_write_and_their_triggers_are_back_
     assert disabled == (0,)
 
 
+def test_an_offered_window_of_another_day_is_recounted_in_full(
+    db: psycopg.Connection[Any],
+) -> None:
+    # today's window: only the bookings' rollups are recounted (time off's triggers kept the
+    # offered days); a window left from another day: everything, the offered days included
+    seed.load(db, PROVIDERS)
+    db.execute(
+        "update app.analytics_offered_window set first_day = first_day - 1, last_day = last_day - 1"
+    )
+    seed.load_activity(db, PROVIDERS, first_day=FIRST_DAY, time_off=0.2)
+    assert db.execute(
+        "select w.first_day = t.first_day and w.last_day = t.last_day "
+        "from app.analytics_offered_window as w, internal.analytics_offered_target() as t"
+    ).fetchone() == (True,)
+    assert list(db.execute("select * from internal.analytics_drift()")) == []
+
+
 _RELIABILITY = """
 select id, ended_bookings, provider_cancellations, no_shows, other_cancellations,
        provider_cancellation_rate, no_show_rate
