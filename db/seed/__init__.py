@@ -1132,7 +1132,15 @@ def load_activity(
             "on conflict (key) do update set value = excluded.value",
             (key, first.isoformat()),
         )
-    for table in ("app.users", "app.time_off", "app.bookings", "app.payments"):
+    # the rollups' facts too: read by the drill-down, rewritten by the rebuild above
+    for table in (
+        "app.users",
+        "app.time_off",
+        "app.bookings",
+        "app.payments",
+        "app.analytics_booking_facts",
+        "app.analytics_provider_hours",
+    ):
         conn.execute(f"analyze {table}")
     result.seconds = time.perf_counter() - started
     return result
