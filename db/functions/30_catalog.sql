@@ -57,7 +57,17 @@ declare
     v_bad text;
 begin
     -- @plpgsql_check_options: oldtable = old_rows, newtable = new_rows
-    -- Only changed time zones are looked up, so other updates cost nothing.
+    -- Only changed time zones are looked up, so other updates cost nothing. The
+    -- test comes first, alone: in one query the planner pushed the lookup down to
+    -- every new row, and each update of a provider (its reliability counts, as a
+    -- booking ends) paid ~95 ms for reading pg_timezone_names.
+    if not exists (
+        select from new_rows as n
+        inner join old_rows as o on n.id = o.id
+        where n.time_zone is distinct from o.time_zone
+    ) then
+        return null;
+    end if;
     select n.time_zone into v_bad
     from new_rows as n
     inner join old_rows as o on n.id = o.id

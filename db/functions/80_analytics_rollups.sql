@@ -22,6 +22,8 @@
 --                                    recompute these rollups from the base tables
 --                                    (internal.analytics_rebuild, 81_analytics_audience.sql,
 --                                    adds the customers' and places': `bookiji analytics rebuild`)
+--   internal.analytics_rebuild_bookings()  the same but the offered days (the seed's
+--                                    activity, the benchmark's confirm without triggers)
 --   internal.analytics_drift_facts() where these rollups and a live recount differ (in
 --                                    internal.analytics_drift, 81)
 --
@@ -899,7 +901,7 @@ comment on function internal.analytics_offered_advance() is
 'gains; returns the rows written (0 when it is already there). '
 'Definer: the worker calls it after each sweep; nobody else writes the table.';
 
-create or replace function internal.analytics_rebuild_facts()
+create or replace function internal.analytics_rebuild_bookings()
 returns table (bookings bigint, provider_rows bigint)
 language plpgsql
 volatile
@@ -909,17 +911,8 @@ as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_offered_window, app.analytics_offered_days
+    app.analytics_hours, app.analytics_days
     in exclusive mode;
-    -- the offered days, over today's window
-    delete from app.analytics_offered_days;
-    delete from app.analytics_offered_window;
-    insert into app.analytics_offered_window (first_day, last_day)
-    select t.first_day, t.last_day from internal.analytics_offered_target() as t;
-    insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
-    select l.*
-    from internal.analytics_offered_target() as t,
-        lateral internal.analytics_offered_live(null, t.first_day, t.last_day) as l;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
     delete from app.analytics_deltas;
@@ -998,6 +991,36 @@ begin
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
         (select pg_catalog.count(*) from app.analytics_provider_hours);
+end
+$$;
+comment on function internal.analytics_rebuild_bookings() is
+'Recompute the bookings'' rollups (facts, per provider, across providers) from the base tables, '
+'leaving the offered days as they are (internal.analytics_rebuild_facts does both): after a bulk write '
+'of bookings and payments with their analytics triggers off (the seed''s activity, the benchmark). '
+'Definer: run by the owner''s tools and by tests; granted to nobody else.';
+
+create or replace function internal.analytics_rebuild_facts()
+returns table (bookings bigint, provider_rows bigint)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    -- writers that would touch the rollups wait until the rebuild commits
+    lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
+    app.analytics_hours, app.analytics_days, app.analytics_offered_window, app.analytics_offered_days
+    in exclusive mode;
+    -- the offered days, over today's window
+    delete from app.analytics_offered_days;
+    delete from app.analytics_offered_window;
+    insert into app.analytics_offered_window (first_day, last_day)
+    select t.first_day, t.last_day from internal.analytics_offered_target() as t;
+    insert into app.analytics_offered_days (provider_id, day, offered, offered_seconds)
+    select l.*
+    from internal.analytics_offered_target() as t,
+        lateral internal.analytics_offered_live(null, t.first_day, t.last_day) as l;
+    return query select * from internal.analytics_rebuild_bookings();
 end
 $$;
 comment on function internal.analytics_rebuild_facts() is

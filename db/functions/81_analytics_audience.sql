@@ -14,6 +14,7 @@
 --   triggers _510_analytics_cohort*          bookings (insert, delete; expired or not, customer,
 --                                            made at), users (role, sign-up time)
 --   triggers _510_analytics_place*           providers (insert, a move), areas (any change)
+--   internal.analytics_rebuild_cohorts()     recompute the cohort hours (the seed's activity)
 --   internal.analytics_rebuild()             recompute every rollup (`bookiji analytics rebuild`)
 --   internal.analytics_drift()               where any rollup and a live recount differ
 --
@@ -280,6 +281,30 @@ drop trigger if exists _510_analytics_place_areas on app.areas;
 create trigger _510_analytics_place_areas after insert or update or delete or truncate on app.areas
 for each statement execute function internal.analytics_place_areas_changed();
 
+create or replace function internal.analytics_rebuild_cohorts()
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    written bigint;
+begin
+    -- writers that would touch the cohort hours wait until the rebuild commits
+    lock table app.analytics_customer_hours in exclusive mode;
+    delete from app.analytics_customer_hours;
+    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
+    select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
+    get diagnostics written = row_count;
+    return written;
+end
+$$;
+comment on function internal.analytics_rebuild_cohorts() is
+'Recompute the customers'' cohort hours from the bookings (internal.analytics_rebuild does it with every other '
+'rollup); returns the rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s '
+'activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
+
 create or replace function internal.analytics_rebuild()
 returns table (bookings bigint, provider_rows bigint)
 language plpgsql
@@ -290,9 +315,7 @@ as $$
 begin
     -- writers that would touch these rollups wait until the rebuild commits
     lock table app.analytics_customer_hours, app.analytics_provider_places in exclusive mode;
-    delete from app.analytics_customer_hours;
-    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
-    select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
+    perform internal.analytics_rebuild_cohorts();
     delete from app.analytics_provider_places;
     insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
     select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr

@@ -890,6 +890,13 @@ inserted as (
         )
     returning *
 ),
+ended as (
+    -- what the reliability trigger (disabled for this insert) counts, applied set-based after
+    insert into seed_ended (provider_id, status, cancelled_by_role, sign)
+    select i.provider_id, i.status, i.cancelled_by_role, 1
+    from inserted as i
+    where i.status in ('completed', 'no_show', 'cancelled')
+),
 trail as (
     -- what the audit trigger (disabled for this insert) writes for each new booking
     insert into audit.action_log (actor_role, action, table_name, row_id, after)
@@ -935,6 +942,45 @@ where b.status in ('pending_payment', 'confirmed')
                                           %(first)s::timestamptz + make_interval(days => %(days)s + 1))
 """
 
+# The ended bookings written or deleted with the reliability trigger off (sign +1 or -1).
+_ACTIVITY_ENDED = """
+create temporary table seed_ended (
+    provider_id uuid not null, status text not null, cancelled_by_role text, sign integer not null
+) on commit drop
+"""
+
+# What internal.bookings_reliability (73_reliability.sql) does row by row, once per provider:
+# the counts of its ended bookings move by what was written and deleted, and the two rates
+# follow from the counts alone. Every provider with an ended booking written or deleted is
+# updated (even when its counts net to zero: the trigger would have touched its row too).
+_ACTIVITY_RELIABILITY = """
+update app.providers as p
+set
+    ended_bookings = p.ended_bookings + a.ended,
+    provider_cancellations = p.provider_cancellations + a.cancelled,
+    no_shows = p.no_shows + a.no_show,
+    other_cancellations = p.other_cancellations + a.other,
+    provider_cancellation_rate = internal.shrunk_rate(
+        p.provider_cancellations + a.cancelled, p.ended_bookings + a.ended
+    ),
+    no_show_rate = internal.shrunk_rate(p.no_shows + a.no_show, p.ended_bookings + a.ended)
+from (
+    select
+        e.provider_id,
+        sum(e.sign)::integer as ended,
+        coalesce(sum(e.sign) filter (
+            where e.status = 'cancelled' and e.cancelled_by_role is not distinct from 'provider'
+        ), 0)::integer as cancelled,
+        coalesce(sum(e.sign) filter (where e.status = 'no_show'), 0)::integer as no_show,
+        coalesce(sum(e.sign) filter (
+            where e.status = 'cancelled' and e.cancelled_by_role is distinct from 'provider'
+        ), 0)::integer as other
+    from seed_ended as e
+    group by e.provider_id
+) as a
+where p.id = a.provider_id
+"""
+
 # The share of the window's working time that the confirmed bookings block.
 _ACTIVITY_SHARE = """
 select
@@ -963,13 +1009,15 @@ _ANALYTICS_BULK_TABLES = ("app.bookings", "app.payments")
 # the customers' cohort hours' triggers on bookings (db/functions/81_analytics_audience.sql):
 # the rebuild below counts them again
 _ANALYTICS_COHORT_TRIGGERS = ("_510_analytics_cohort", "_510_analytics_cohort_update")
-# the offered days' statement triggers on time off (insert, update, delete): the rebuild below
-# counts them again
-_ANALYTICS_OFFERED_TRIGGERS = (
-    "_510_analytics_insert",
-    "_510_analytics_update",
-    "_510_analytics_delete",
+# Is the offered days' window today's? Then the statement triggers on time off (left on:
+# one recount of the providers each statement touches) kept every provider's offered days,
+# and only the bookings' rollups need recounting.
+_OFFERED_WINDOW_IS_TODAYS = """
+select exists (
+    select from app.analytics_offered_window as w, internal.analytics_offered_target() as t
+    where w.first_day = t.first_day and w.last_day = t.last_day
 )
+"""
 
 
 def activity_first_day(today: date | None = None) -> date:
@@ -1027,15 +1075,23 @@ def load_activity(
         # 80_analytics_rollups.sql): two weeks of a 10k-provider set ran out of the
         # lock table ("out of shared memory") and cost ~15 ms a booking. Off for the
         # bulk write (and the deletion of an earlier window), then one set-based
-        # rebuild of the rollups in the same transaction (exact: it recounts from the
-        # base tables, as `bookiji analytics rebuild` does).
+        # rebuild of the bookings' rollups and of the customers' cohort hours in the
+        # same transaction (exact: it recounts
+        # from the base tables, as `bookiji analytics rebuild` does). The offered days
+        # are kept by time off's statement triggers (left on); they are recounted for
+        # every provider (~5 ms a provider) only when their window is not today's.
         for table in _ANALYTICS_BULK_TABLES:
             conn.execute(f"alter table {table} disable trigger _510_analytics_insert")
             conn.execute(f"alter table {table} disable trigger _510_analytics_update")
-        for trigger in _ANALYTICS_OFFERED_TRIGGERS:
-            conn.execute(f"alter table app.time_off disable trigger {trigger}")
         for trigger in _ANALYTICS_COHORT_TRIGGERS:
             conn.execute(f"alter table app.bookings disable trigger {trigger}")
+        # The reliability trigger updates the provider's row for each booking that ended
+        # (a cancelled one here), and each such update ran the provider's statement
+        # triggers: ~95 ms a cancelled booking, most of the build. Off for the deletion
+        # and the bulk write; the ended bookings are counted into the providers' rows
+        # once, set-based, at the end (_ACTIVITY_RELIABILITY: the same counts and rates).
+        conn.execute("alter table app.bookings disable trigger _500_reliability")
+        conn.execute(_ACTIVITY_ENDED)
         conn.execute(_ACTIVITY_CUSTOMER_IDS, params)
         if row is not None:
             result.replaced = _delete_activity(conn, tag)
@@ -1065,14 +1121,19 @@ def load_activity(
             result.cancelled += int(got[1])
             result.payments += int(got[2])
         conn.execute("alter table app.bookings enable trigger _900_audit")
+        conn.execute("alter table app.bookings enable trigger _500_reliability")
+        conn.execute(_ACTIVITY_RELIABILITY)
         for table in _ANALYTICS_BULK_TABLES:
             conn.execute(f"alter table {table} enable trigger _510_analytics_insert")
             conn.execute(f"alter table {table} enable trigger _510_analytics_update")
-        for trigger in _ANALYTICS_OFFERED_TRIGGERS:
-            conn.execute(f"alter table app.time_off enable trigger {trigger}")
         for trigger in _ANALYTICS_COHORT_TRIGGERS:
             conn.execute(f"alter table app.bookings enable trigger {trigger}")
-        conn.execute("select internal.analytics_rebuild()")
+        todays = conn.execute(_OFFERED_WINDOW_IS_TODAYS).fetchone()
+        if todays is not None and todays[0]:
+            conn.execute("select internal.analytics_rebuild_bookings()")
+            conn.execute("select internal.analytics_rebuild_cohorts()")
+        else:
+            conn.execute("select internal.analytics_rebuild()")
         share = conn.execute(_ACTIVITY_SHARE, params).fetchone()
         result.booked_share = float(share[0]) if share and share[0] is not None else 0.0
         conn.execute(
@@ -1080,7 +1141,16 @@ def load_activity(
             "on conflict (key) do update set value = excluded.value",
             (key, first.isoformat()),
         )
-    for table in ("app.users", "app.time_off", "app.bookings", "app.payments"):
+    # the rollups' facts too: read by the drill-down, rewritten by the rebuild above
+    for table in (
+        "app.users",
+        "app.time_off",
+        "app.bookings",
+        "app.payments",
+        "app.analytics_booking_facts",
+        "app.analytics_provider_hours",
+        "app.analytics_customer_hours",
+    ):
         conn.execute(f"analyze {table}")
     result.seconds = time.perf_counter() - started
     return result
@@ -1093,7 +1163,13 @@ def _delete_activity(conn: psycopg.Connection[Any], tag: str) -> int:
         """
         with gone as (
             delete from app.bookings where customer_id in (select id from seed_customers)
-            returning id
+            returning id, provider_id, status, cancelled_by_role
+        ),
+        ended as (
+            insert into seed_ended (provider_id, status, cancelled_by_role, sign)
+            select g.provider_id, g.status, g.cancelled_by_role, -1
+            from gone as g
+            where g.status in ('completed', 'no_show', 'cancelled')
         ),
         trail as (
             delete from audit.action_log as l

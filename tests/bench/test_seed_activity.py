@@ -85,6 +85,63 @@ def test_the_analytics_rollups_count_the_bulk_write_and_their_triggers_are_back_
     assert disabled == (0,)
 
 
+def test_an_offered_window_of_another_day_is_recounted_in_full(
+    db: psycopg.Connection[Any],
+) -> None:
+    # today's window: only the bookings' rollups are recounted (time off's triggers kept the
+    # offered days); a window left from another day: everything, the offered days included
+    seed.load(db, PROVIDERS)
+    db.execute(
+        "update app.analytics_offered_window set first_day = first_day - 1, last_day = last_day - 1"
+    )
+    seed.load_activity(db, PROVIDERS, first_day=FIRST_DAY, time_off=0.2)
+    assert db.execute(
+        "select w.first_day = t.first_day and w.last_day = t.last_day "
+        "from app.analytics_offered_window as w, internal.analytics_offered_target() as t"
+    ).fetchone() == (True,)
+    assert list(db.execute("select * from internal.analytics_drift()")) == []
+
+
+_RELIABILITY = """
+select id, ended_bookings, provider_cancellations, no_shows, other_cancellations,
+       provider_cancellation_rate, no_show_rate
+from app.providers order by id
+"""
+
+
+def test_the_reliability_counts_are_what_the_trigger_counts(db: psycopg.Connection[Any]) -> None:
+    # the load counts the ended (cancelled) bookings into their providers set-based, with
+    # the reliability trigger off: the trigger itself, counting the same bookings again
+    # from zero, reaches the same counts and rates, before and after a window is replaced
+    seed.load(db, PROVIDERS)
+    for first_day in (FIRST_DAY, FIRST_DAY + timedelta(days=1)):
+        result = seed.load_activity(db, PROVIDERS, first_day=first_day, time_off=0.2)
+        set_based = db.execute(_RELIABILITY).fetchall()
+        assert sum(r[1] for r in set_based) == result.cancelled > 0
+        with db.transaction():
+            db.execute(
+                "update app.providers set ended_bookings = 0, provider_cancellations = 0, "
+                "no_shows = 0, other_cancellations = 0, provider_cancellation_rate = 0.02, "
+                "no_show_rate = 0.02"
+            )
+            db.execute("select set_config('bookiji.actor', %s, true)", (seed.ACTOR,))
+            # cancelled bookings hold no time: copies of them go in beside the originals
+            copied = db.execute(
+                """
+                insert into app.bookings (customer_id, provider_id, service_id, during, blocked,
+                    status, price_cents, deposit_cents, currency, cancel_notice_hours,
+                    cancel_fee_cents, cancelled_at, cancelled_by, cancelled_by_role, cancel_reason)
+                select customer_id, provider_id, service_id, during, blocked, status, price_cents,
+                    deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, cancelled_at,
+                    cancelled_by, cancelled_by_role, cancel_reason
+                from app.bookings where status in ('completed', 'no_show', 'cancelled')
+                """
+            ).rowcount
+            assert copied == result.cancelled
+            assert db.execute(_RELIABILITY).fetchall() == set_based
+            raise psycopg.Rollback()  # the copies go, the set-based counts stay
+
+
 def test_the_audit_rows_are_what_the_trigger_writes(db: psycopg.Connection[Any]) -> None:
     result = _load(db)
     rows = db.execute(
