@@ -75,11 +75,13 @@ def test_postgrest_behind_the_pooler_prepares_nothing_and_does_not_listen_throug
             "and query ilike 'listen%'"
         ).fetchone()
         until(
-            lambda: conn.execute(
-                "select count(*) from pg_stat_activity where datname = current_database() "
-                "and query like '%auth.event_ids_after%' and pid <> pg_backend_pid()"
-            ).fetchone()
-            == (1,),
+            lambda: (
+                conn.execute(
+                    "select count(*) from pg_stat_activity where datname = current_database() "
+                    "and query like '%auth.event_ids_after%' and pid <> pg_backend_pid()"
+                ).fetchone()
+                == (1,)
+            ),
             10,
             "the real-time service's one polling connection",
         )

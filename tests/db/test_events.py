@@ -195,7 +195,11 @@ def test_event_ids_grow_and_appending_them_notifies_nobody(
             "select id, kind from auth.event_ids_after(%s, '{}', 10)", (mark,)
         ).fetchall()
     assert [r[0] for r in polled] == ids
-    assert [r[1] for r in polled] == ["booking_created", "availability_changed", "booking_status_changed"]
+    assert [r[1] for r in polled] == [
+        "booking_created",
+        "availability_changed",
+        "booking_status_changed",
+    ]
 
 
 def test_the_log_is_append_only_for_everyone(
