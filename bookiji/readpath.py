@@ -334,7 +334,11 @@ class Router:
         if self.cursor is None:
             row = primary.execute("select last_id from auth.event_log_bounds()").fetchone()
             assert row is not None
-            self.cursor = EventCursor(int(row[0]))
+            last = int(row[0])
+            rows = primary.execute(
+                cursor_mod.QUERY, (last - cursor_mod.START_WINDOW, [], cursor_mod.LIMIT)
+            ).fetchall()
+            self.cursor = EventCursor.starting(last, [r[0] for r in rows], time.monotonic())
         changed = False
         while True:
             high, holes = self.cursor.ask(time.monotonic())

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 QUERY = "select id, kind from auth.event_ids_after(%s, %s::bigint[], %s)"
 LIMIT = 1000  # ids read per poll; a full answer is followed by another poll at once
 MAX_HOLES = 10_000  # the oldest holes beyond this are let go
+START_WINDOW = 100  # ids below the last allocated one a starting reader checks for commits
 
 
 @dataclass
@@ -33,6 +34,21 @@ class EventCursor:
     old_every: float = 1.0
     holes: dict[int, float] = field(default_factory=dict)  # id -> when it was skipped over
     _old_asked: float = field(default=float("-inf"))
+
+    @classmethod
+    def starting(
+        cls, last: int, committed: list[int], now: float, recent_seconds: float = 2.0
+    ) -> EventCursor:
+        """A reader's first cursor, at ``last`` (the log's last allocated id): nothing up to
+        it is new, but the ids of the START_WINDOW before it that had not committed
+        (``committed``: those that had) are holes, which a transaction still running may
+        yet commit."""
+        cursor = cls(last, recent_seconds=recent_seconds)
+        done = set(committed)
+        for event_id in range(max(last - START_WINDOW, 0) + 1, last + 1):
+            if event_id not in done:
+                cursor.holes[event_id] = now
+        return cursor
 
     def ask(self, now: float) -> tuple[int, list[int]]:
         """The arguments of the next poll: ids above ``high``, and the holes to probe."""

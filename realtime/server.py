@@ -123,6 +123,10 @@ class Subscription:
     provider_id: str | None
     replaying: bool = False
     pending: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    # live from: ids up to ``floor`` had committed before the subscription (but those of
+    # ``floor_holes``, which had not), and are not sent (None: no floor)
+    floor: int | None = None
+    floor_holes: frozenset[int] = frozenset()
     seen: set[int] = field(default_factory=set)
     order: deque[int] = field(default_factory=deque)
 
@@ -136,6 +140,8 @@ class Subscription:
         return self.channel, self.provider_id
 
     def first_time(self, event_id: int) -> bool:
+        if self.floor is not None and event_id <= self.floor and event_id not in self.floor_holes:
+            return False  # committed before the subscription: not a new event
         if event_id in self.seen:
             return False
         self.seen.add(event_id)
@@ -294,6 +300,8 @@ class Hub:
         self.wake = asyncio.Event()
         self.listening = False  # the polling connection is up
         self.polled_at = 0.0  # when the last poll answered (monotonic)
+        self.polls = 0  # polls answered so far
+        self.poll_done = asyncio.Event()  # set (and replaced) after each poll
 
     # -- the database --------------------------------------------------------------
 
@@ -383,7 +391,15 @@ class Hub:
                 ) as conn:
                     if self.cursor is None:
                         _, last = await self.log_bounds()
-                        self.cursor = EventCursor(last, recent_seconds=self.cfg.gap_seconds)
+                        cur = await conn.execute(
+                            cursor_mod.QUERY, (last - cursor_mod.START_WINDOW, [], cursor_mod.LIMIT)
+                        )
+                        self.cursor = EventCursor.starting(
+                            last,
+                            [r[0] for r in await cur.fetchall()],
+                            time.monotonic(),
+                            recent_seconds=self.cfg.gap_seconds,
+                        )
                         self.next_id = last + 1
                     self.listening = True
                     log.info("polling the event log from id %s", self.cursor.high + 1)
@@ -395,16 +411,33 @@ class Hub:
                             )
                             rows = await cur.fetchall()
                         self.polled_at = time.monotonic()
+                        self.polls += 1
+                        done, self.poll_done = self.poll_done, asyncio.Event()
                         for event_id in self.cursor.saw([r[0] for r in rows], time.monotonic()):
                             self.heard(event_id)
                         if rows or self.pending:
                             self.wake.set()  # new ids, or a gap that may have waited enough
+                        done.set()
                         if len(rows) < cursor_mod.LIMIT:
                             await asyncio.sleep(self.cfg.poll_seconds)
             except (psycopg.Error, OSError, TimeoutError) as exc:
                 self.listening = False
                 log.warning("event log connection lost (%r); reconnecting in 1 s", exc)
                 await asyncio.sleep(1)
+
+    async def floor(self) -> tuple[int | None, frozenset[int]]:
+        """What has committed by now, once a poll that started after this call has answered:
+        the highest id seen and the holes below it (a subscription made now takes what
+        commits later only). Without a poll within a second (the database is away): what
+        the cursor has."""
+        start = self.polls
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                while self.polls < start + 2:  # the first may have begun before the call
+                    await self.poll_done.wait()
+        if self.cursor is None:
+            return None, frozenset()
+        return self.cursor.high, frozenset(self.cursor.holes)
 
     @property
     def alive(self) -> bool:
@@ -744,7 +777,16 @@ class Session:
             "provider_id": provider_id,
         }
         if after is None:
+            # what commits from now on: live events wait in sub.pending meanwhile
+            sub.replaying = True
+            try:
+                sub.floor, sub.floor_holes = await self.hub.floor()
+            finally:
+                sub.replaying = False
+                pending, sub.pending = sub.pending, []
             client.offer(reply)
+            for event_id, kind, data in sorted(pending, key=lambda p: p[0]):
+                client.deliver(sub, event_id, kind, data)
             return
         sub.replaying = True  # live events wait in sub.pending while the log is read
         try:

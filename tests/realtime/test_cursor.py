@@ -44,3 +44,10 @@ def test_the_holes_kept_are_bounded() -> None:
     assert min(c.holes) == 2 * MAX_HOLES  # the newest kept
     c.saw([3 * MAX_HOLES + 5], 0.0)
     assert len(c.holes) == MAX_HOLES and max(c.holes) == 3 * MAX_HOLES + 4
+
+
+def test_a_starting_reader_waits_for_the_ids_still_uncommitted_below_the_last() -> None:
+    c = EventCursor.starting(500, [497, 499], 0.0)
+    assert c.ask(0.0) == (500, [401, *range(402, 497), 498, 500])
+    assert c.saw([498, 501], 0.1) == [498, 501]  # 498 committed after the reader started
+    assert 498 not in c.holes and 497 not in c.holes and c.high == 501
