@@ -17,6 +17,7 @@ bookiji ops create-user|revoke-sessions       ops accounts and sessions (admin D
 bookiji ops refund|force-cancel|queue-stats    ops actions over HTTP with an ops token
 bookiji ops dlq list|show|replay|discard       the dead-letter queues, over HTTP
 bookiji bench [--quick] [--scenarios ...]      benchmarks (bench/): a table, JSON and a chart
+bookiji quote-cpu [--size N] [--against REV]   a quote's database CPU in one backend, before/after
 """
 
 from __future__ import annotations
@@ -477,6 +478,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return runner.main(rest[1:] if rest[:1] == ["--"] else rest)
 
 
+def cmd_quote_cpu(args: argparse.Namespace) -> int:
+    from bench import quote_cpu
+
+    rest: list[str] = args.rest
+    return quote_cpu.main(rest[1:] if rest[:1] == ["--"] else rest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bookiji", description=__doc__.split("\n")[0] if __doc__ else None
@@ -712,6 +720,14 @@ def build_parser() -> argparse.ArgumentParser:
     bn = sub.add_parser("bench", help="run the benchmarks (bookiji bench --help)", add_help=False)
     bn.add_argument("rest", nargs=argparse.REMAINDER)
     bn.set_defaults(func=cmd_bench)
+
+    qc = sub.add_parser(
+        "quote-cpu",
+        help="a quote's database CPU, in one backend (bookiji quote-cpu --help)",
+        add_help=False,
+    )
+    qc.add_argument("rest", nargs=argparse.REMAINDER)
+    qc.set_defaults(func=cmd_quote_cpu)
     return p
 
 
@@ -727,10 +743,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return runner.main(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if argv[:1] == ["bench"]:
+    if argv[:1] in (["bench"], ["quote-cpu"]):
         # its options belong to bench/runner.py's own parser (argparse's REMAINDER
         # would refuse the ones that start with a dash)
-        argv = ["bench", "--", *argv[1:]]
+        argv = [argv[0], "--", *argv[1:]]
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:

@@ -178,53 +178,15 @@ CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DE
         analytics_areas.category is not null
         and not exists (select from app.service_categories as k where k.slug = analytics_areas.category);
     select from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day');
-    with w as (
-        select w.*
-        from internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day') as w
-    ),
-    -- summed per provider first, so that each provider's area is found once
-    per_provider as (
-        select
-            h.provider_id, h.category_id, h.currency,
-            pg_catalog.sum(h.bookings) as bookings,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
-            pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
-            pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
-            pg_catalog.sum(h.outstanding_cents) as outstanding_cents
-        from w
-        inner join app.analytics_provider_hours as h on h.hour >= w.from_ts and h.hour < w.to_ts
-        where
-            analytics_areas.category is null
-            or h.category_id = (select k.id from app.service_categories as k where k.slug = analytics_areas.category)
-        group by h.provider_id, h.category_id, h.currency
-    ),
-    placed as (
-        select pl.*
-        from internal.analytics_place(
-            (select pg_catalog.array_agg(distinct x.provider_id) from per_provider as x),
+    select x.*
+    from
+        internal.analytics_window(analytics_areas."from", analytics_areas."to", analytics_areas.tz, 'day') as w,
+        internal.analytics_area_figures(
+            w.from_ts, w.to_ts,
+            (select k.id from app.service_categories as k where k.slug = analytics_areas.category),
             analytics_areas.area_kind, analytics_areas.cell_deg
-        ) as pl
-    )
-    select
-        pl.area, pl.area_name_en, pl.area_name_fr, k.slug, x.currency,
-        pg_catalog.count(*) filter (where x.bookings <> 0),
-        pg_catalog.sum(x.bookings)::bigint,
-        coalesce(pg_catalog.sum(x.completed), 0)::bigint,
-        coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
-        coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
-        pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
-        pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
-        pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
-    from per_provider as x
-    inner join placed as pl on x.provider_id = pl.provider_id
-    inner join app.service_categories as k on x.category_id = k.id
-    group by pl.area, pl.area_name_en, pl.area_name_fr, k.slug, x.currency
-    having
-        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
-        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0
-    order by pl.area, k.slug, x.currency
+        ) as x
+    order by x.area, x.category, x.currency
 $$;
 
 
@@ -242,7 +204,8 @@ Each row: area ("lat,lng" of the cell''s south-west corner, or the neighbourhood
 area_name_en and area_name_fr (the neighbourhood''s names; null for a cell and for other), category,
 currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
 booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
-of analytics_overview summed over the range, from the rollups, placed where each provider is now.
+of analytics_overview summed over the range, from the rollups, placed where each provider is now (its place
+is kept when it is created or moves).
 analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
 Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
@@ -312,27 +275,15 @@ CREATE FUNCTION api.analytics_cohorts("from" date DEFAULT NULL::date, "to" date 
         from internal.analytics_window(analytics_cohorts."from", analytics_cohorts."to", analytics_cohorts.tz,
             'week', 183) as w
     ),
-    c as (
-        select u.id, pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week
+    sizes as (
+        select pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week, pg_catalog.count(*) as n
         from app.users as u, w
         where u.role = 'customer' and u.created_at >= w.from_ts and u.created_at < w.to_ts
-    ),
-    sizes as (
-        select c.cohort_week, pg_catalog.count(*) as n from c group by c.cohort_week
+        group by 1
     ),
     active as (
-        select
-            c.cohort_week,
-            ((pg_catalog.date_trunc('week', b.created_at at time zone w.tz)::date - c.cohort_week) / 7) as k,
-            pg_catalog.count(distinct c.id) as a
-        from c
-        inner join app.bookings as b on b.customer_id = c.id
-        cross join w
-        where
-            b.status <> 'expired'
-            and b.created_at >= (c.cohort_week::timestamp at time zone w.tz)
-            and b.created_at < ((c.cohort_week + 7 * (analytics_cohorts.weeks + 1))::timestamp at time zone w.tz)
-        group by 1, 2
+        select x.cohort_week, x.week_offset as k, x.active_customers as a
+        from w, internal.analytics_cohort_activity(w.from_ts, w.to_ts, w.tz, analytics_cohorts.weeks) as x
     )
     select
         s.cohort_week, s.n, k.k, coalesce(a.a, 0), pg_catalog.round(coalesce(a.a, 0)::numeric / s.n, 4)
@@ -353,8 +304,9 @@ Inputs: from and to (local dates in tz, both included, at most 183 days: custome
 tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
 Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
 from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
-did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
-base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+did not lapse unpaid in that week), retention (active_customers / customers). Sizes counted from the
+accounts, activity from the customers'' cohort hours kept on write (equal to a recount of the bookings).
+Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.';
 
 
@@ -5064,6 +5016,77 @@ COMMENT ON FUNCTION internal.analytics_area(p_lat double precision, p_lng double
 
 
 --
+-- Name: analytics_area_figures(timestamp with time zone, timestamp with time zone, integer, text, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, providers bigint, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+#variable_conflict use_column
+begin
+    return query
+    with per_provider as (
+        select
+            h.provider_id, h.category_id, h.currency,
+            pg_catalog.sum(h.bookings) as bookings,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
+            pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
+            pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
+            pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(h.outstanding_cents) as outstanding_cents
+        from app.analytics_provider_hours as h
+        where h.hour >= p_from and h.hour < p_to and (p_category_id is null or h.category_id = p_category_id)
+        group by h.provider_id, h.category_id, h.currency
+    ),
+    -- each provider's area once: the cell of the default size is kept, another is named here
+    placed as (
+        select
+            x.*,
+            case
+                when p_kind = 'neighbourhood' then coalesce(pl.area_slug, 'other')
+                when p_cell::text = '0.02' then pl.grid_cell
+                else pg_catalog.format(
+                    '%s,%s',
+                    pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
+                    pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
+                )
+            end as area,
+            case when p_kind = 'neighbourhood' then pl.area_name_en end as area_name_en,
+            case when p_kind = 'neighbourhood' then pl.area_name_fr end as area_name_fr
+        from per_provider as x
+        inner join app.analytics_provider_places as pl on x.provider_id = pl.provider_id
+    )
+    select
+        x.area, x.area_name_en, x.area_name_fr, k.slug, x.currency,
+        pg_catalog.count(*) filter (where x.bookings <> 0),
+        pg_catalog.sum(x.bookings)::bigint,
+        coalesce(pg_catalog.sum(x.completed), 0)::bigint,
+        coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
+        coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
+        pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
+        pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
+        pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
+    from placed as x
+    inner join app.service_categories as k on x.category_id = k.id
+    group by x.area, x.area_name_en, x.area_name_fr, k.slug, x.currency
+    having
+        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
+        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: the provider rollups summed per provider, placed by app.analytics_provider_places. Definer: no API role reads the places; granted to ops, for api.analytics_areas, which checks the role.';
+
+
+--
 -- Name: analytics_area_kind(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5393,6 +5416,87 @@ COMMENT ON FUNCTION internal.analytics_cell(p_cell numeric) IS 'Check a grid cel
 
 
 --
+-- Name: analytics_cohort_activity(timestamp with time zone, timestamp with time zone, text, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_cohort_activity(p_from timestamp with time zone, p_to timestamp with time zone, p_tz text, p_weeks integer) RETURNS TABLE(cohort_week date, week_offset integer, active_customers bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    with h as (
+        select h.customer_id, h.hour, pg_catalog.date_trunc('week', h.signup_hour at time zone p_tz)::date as cohort_week
+        from app.analytics_customer_hours as h
+        where h.signup_hour >= p_from and h.signup_hour < p_to
+    )
+    select
+        h.cohort_week,
+        ((pg_catalog.date_trunc('week', h.hour at time zone p_tz)::date - h.cohort_week) / 7)::integer,
+        pg_catalog.count(distinct h.customer_id)
+    from h
+    where
+        h.hour >= (h.cohort_week::timestamp at time zone p_tz)
+        and h.hour < ((h.cohort_week + 7 * (p_weeks + 1))::timestamp at time zone p_tz)
+    group by 1, 2
+$$;
+
+
+--
+-- Name: FUNCTION analytics_cohort_activity(p_from timestamp with time zone, p_to timestamp with time zone, p_tz text, p_weeks integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_cohort_activity(p_from timestamp with time zone, p_to timestamp with time zone, p_tz text, p_weeks integer) IS 'Per cohort week (customers who signed up in [p_from, p_to), by local week in p_tz) and week after it (0 to p_weeks), the customers who made a booking that did not lapse unpaid, from app.analytics_customer_hours. Definer: no API role reads the cohort hours; granted to ops, for api.analytics_cohorts, which checks the role.';
+
+
+--
+-- Name: analytics_cohort_booking_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_cohort_booking_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') and old.status <> 'expired' then
+        perform internal.analytics_customer_add(old.customer_id, old.created_at, -1);
+    end if;
+    if tg_op in ('UPDATE', 'INSERT') and new.status <> 'expired' then
+        perform internal.analytics_customer_add(new.customer_id, new.created_at, 1);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_cohort_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_cohort_booking_changed() IS 'Trigger: a booking made, deleted, lapsed (expired), moved to another customer or to another made-at time moves in its customer''s cohort hours. Definer: any role''s booking writes keep the rollup.';
+
+
+--
+-- Name: analytics_cohort_user_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_cohort_user_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_customer_refresh(new.id);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_cohort_user_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_cohort_user_changed() IS 'Trigger: an account''s role or sign-up time changed; its cohort hours are recounted. Definer: as internal.analytics_customer_refresh.';
+
+
+--
 -- Name: analytics_compact(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5515,10 +5619,135 @@ COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytic
 
 
 --
+-- Name: analytics_customer_add(uuid, timestamp with time zone, integer); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_customer_add(p_customer_id uuid, p_created_at timestamp with time zone, p_delta integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_signup timestamptz;
+    v_hour timestamptz := pg_catalog.date_trunc('hour', p_created_at, 'UTC');
+begin
+    perform internal.analytics_customer_lock(p_customer_id);
+    select u.created_at into v_signup from app.users as u where u.id = p_customer_id and u.role = 'customer';
+    if v_signup is null
+        or p_created_at < v_signup - interval '8 days'
+        or p_created_at >= v_signup + interval '190 days' then
+        return;
+    end if;
+    if p_delta > 0 then
+        insert into app.analytics_customer_hours as h (customer_id, hour, signup_hour, bookings)
+        values (p_customer_id, v_hour, pg_catalog.date_trunc('hour', v_signup, 'UTC'), p_delta)
+        on conflict (customer_id, hour) do update set bookings = h.bookings + excluded.bookings;
+        return;
+    end if;
+    delete from app.analytics_customer_hours as h
+    where h.customer_id = p_customer_id and h.hour = v_hour and h.bookings + p_delta <= 0;
+    if not found then
+        update app.analytics_customer_hours as h set bookings = h.bookings + p_delta
+        where h.customer_id = p_customer_id and h.hour = v_hour;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_customer_add(p_customer_id uuid, p_created_at timestamp with time zone, p_delta integer); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_customer_add(p_customer_id uuid, p_created_at timestamp with time zone, p_delta integer) IS 'Add p_delta bookings made at p_created_at to the customer''s cohort hour (nothing for an account that is not a customer''s, or an hour no cohort counts).';
+
+
+--
+-- Name: analytics_customer_lock(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_customer_lock(p_customer_id uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0))
+$$;
+
+
+--
+-- Name: FUNCTION analytics_customer_lock(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_customer_lock(p_customer_id uuid) IS 'Take the transaction-scoped lock under which one customer''s cohort rows change.';
+
+
+--
+-- Name: analytics_customer_refresh(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_customer_refresh(p_customer_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_customer_lock(p_customer_id);
+    delete from app.analytics_customer_hours as h where h.customer_id = p_customer_id;
+    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
+    select l.customer_id, l.hour, l.signup_hour, l.bookings
+    from internal.analytics_live_customer_hours as l
+    where l.customer_id = p_customer_id;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_customer_refresh(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_customer_refresh(p_customer_id uuid) IS 'Recount one customer''s cohort hours from its bookings (its role or sign-up time changed). Definer: called from a trigger on users; the rollup is written by nobody else.';
+
+
+--
 -- Name: analytics_drift(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
 CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, stored bigint[], live bigint[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+    select d.rollup, d.key, d.stored, d.live from internal.analytics_drift_facts() as d
+    union all
+    select
+        'customer_hours', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.hour, l.hour)),
+        array[s.bookings, extract(epoch from s.signup_hour)]::bigint[],
+        array[l.bookings, extract(epoch from l.signup_hour)]::bigint[]
+    from app.analytics_customer_hours as s
+    full join internal.analytics_live_customer_hours as l on s.customer_id = l.customer_id and s.hour = l.hour
+    where s.bookings is distinct from l.bookings or s.signup_hour is distinct from l.signup_hour
+    union all
+    select
+        'provider_places', coalesce(s.provider_id, l.provider_id)::text,
+        case when s.provider_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', s.lat, s.lng, s.grid_cell, s.area_slug, s.area_name_en, s.area_name_fr))]::bigint[] end,
+        case when l.provider_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr))]::bigint[] end
+    from app.analytics_provider_places as s
+    full join internal.analytics_live_places as l on s.provider_id = l.provider_id
+    where
+        s.provider_id is null or l.provider_id is null
+        or (s.lat, s.lng, s.grid_cell, s.area_slug, s.area_name_en, s.area_name_fr)
+        is distinct from (l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr)
+$$;
+
+
+--
+-- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds) and the providers'' places (a hash of the row). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
+
+
+--
+-- Name: analytics_drift_facts(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_drift_facts() RETURNS TABLE(rollup text, key text, stored bigint[], live bigint[])
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -5741,10 +5970,10 @@ $$;
 
 
 --
--- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION analytics_drift_facts(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas; the offered days of the kept window) differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift_facts() IS 'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas; the offered days of the kept window) differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (internal.analytics_drift adds the other rollups).';
 
 
 --
@@ -6712,30 +6941,23 @@ COMMENT ON FUNCTION internal.analytics_performance(p_provider_id uuid, p_from da
 --
 
 CREATE FUNCTION internal.analytics_place(p_ids uuid[], p_kind text, p_cell numeric) RETURNS TABLE(provider_id uuid, area text, area_name_en text, area_name_fr text)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
     select
-        p.id,
+        x.provider_id,
         case
             when p_kind = 'grid' then pg_catalog.format(
                 '%s,%s',
-                pg_catalog.floor(p.lat::numeric / p_cell) * p_cell,
-                pg_catalog.floor(p.lng::numeric / p_cell) * p_cell
+                pg_catalog.floor(x.lat::numeric / p_cell) * p_cell,
+                pg_catalog.floor(x.lng::numeric / p_cell) * p_cell
             )
-            else coalesce(a.slug, 'other')
+            else coalesce(x.area_slug, 'other')
         end,
-        a.name_en,
-        a.name_fr
-    from app.providers as p
-    left join lateral (
-        select a.slug, a.name_en, a.name_fr
-        from app.areas as a
-        where p_kind = 'neighbourhood' and extensions.st_covers(a.boundary, p.location::extensions.geometry)
-        order by a.slug
-        limit 1
-    ) as a on true
-    where p.id = any(p_ids)
+        case when p_kind = 'neighbourhood' then x.area_name_en end,
+        case when p_kind = 'neighbourhood' then x.area_name_fr end
+    from (select distinct i.id from pg_catalog.unnest(p_ids) as i (id)) as i
+    inner join app.analytics_provider_places as x on i.id = x.provider_id
 $$;
 
 
@@ -6743,7 +6965,104 @@ $$;
 -- Name: FUNCTION analytics_place(p_ids uuid[], p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_place(p_ids uuid[], p_kind text, p_cell numeric) IS 'Each provider''s area: its grid cell of p_cell degrees ("lat,lng" of the south-west corner) for p_kind grid, or for p_kind neighbourhood the app.areas polygon covering its location (slug and names), else "other".';
+COMMENT ON FUNCTION internal.analytics_place(p_ids uuid[], p_kind text, p_cell numeric) IS 'Each provider''s area: its grid cell of p_cell degrees ("lat,lng" of the south-west corner) for p_kind grid, or for p_kind neighbourhood the app.areas polygon covering its location (slug and names), else "other"; from app.analytics_provider_places. Definer: no API role reads the places; it says where the given providers are, which their public profiles say too.';
+
+
+--
+-- Name: analytics_place_areas_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_place_areas_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_place_providers(null);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_place_areas_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_place_areas_changed() IS 'Statement trigger: the neighbourhoods changed; every provider is placed again. Definer: as internal.analytics_place_providers.';
+
+
+--
+-- Name: analytics_place_inserted(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_place_inserted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
+    select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+    from internal.analytics_live_places as l
+    where l.provider_id in (select n.id from inserted as n);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_place_inserted(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_place_inserted() IS 'Statement trigger: place the providers just created (set-based: a bulk load places them in one statement). Definer: as internal.analytics_place_providers.';
+
+
+--
+-- Name: analytics_place_moved(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_place_moved() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_place_providers(array[new.id]);
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_place_moved(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_place_moved() IS 'Trigger: a provider moved; it is placed again. Definer: as internal.analytics_place_providers.';
+
+
+--
+-- Name: analytics_place_providers(uuid[]); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_place_providers(p_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    insert into app.analytics_provider_places as x (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
+    select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+    from internal.analytics_live_places as l
+    where p_ids is null or l.provider_id = any(p_ids)
+    order by l.provider_id
+    on conflict (provider_id) do update set
+        lat = excluded.lat, lng = excluded.lng, grid_cell = excluded.grid_cell, area_slug = excluded.area_slug,
+        area_name_en = excluded.area_name_en, area_name_fr = excluded.area_name_fr;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_place_providers(p_ids uuid[]); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_place_providers(p_ids uuid[]) IS 'Place the providers of p_ids (every provider for null) again in app.analytics_provider_places. Definer: called from triggers of writes by providers and migrations; nobody else writes the table.';
 
 
 --
@@ -6774,6 +7093,36 @@ COMMENT ON FUNCTION internal.analytics_queue_depth() IS 'Messages waiting in the
 --
 
 CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, provider_rows bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- writers that would touch these rollups wait until the rebuild commits
+    lock table app.analytics_customer_hours, app.analytics_provider_places in exclusive mode;
+    delete from app.analytics_customer_hours;
+    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
+    select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
+    delete from app.analytics_provider_places;
+    insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
+    select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+    from internal.analytics_live_places as l;
+    return query select * from internal.analytics_rebuild_facts();
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the offered days, the customers'' cohort hours and the providers'' places (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+
+
+--
+-- Name: analytics_rebuild_facts(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_rebuild_facts() RETURNS TABLE(bookings bigint, provider_rows bigint)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -6874,10 +7223,10 @@ $$;
 
 
 --
--- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION analytics_rebuild_facts(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute the analytics rollups (per provider and across providers) and the offered days (over today''s window) from the base tables (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild_facts() IS 'Recompute the analytics rollups (per provider and across providers) and the offered days (over today''s window) from the base tables (backfill, or after a bulk load with the triggers off). Definer: internal.analytics_rebuild runs it with the rollups of 81_analytics_audience.sql; granted to nobody.';
 
 
 --
@@ -10175,6 +10524,11 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_offered_window_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_offered_window_id_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_offered_window_days_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_hours_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_hours_bookings_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_provider_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -10849,8 +11203,6 @@ begin
     v_msg_id := pgmq.send(
         queue, message, null::jsonb, pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => delay_seconds)
     );
-    -- delivered at commit, only if the message is committed too
-    perform pg_catalog.pg_notify('bookiji_queue', queue);
     return v_msg_id;
 end
 $$;
@@ -10860,8 +11212,9 @@ $$;
 -- Name: FUNCTION enqueue(queue text, message jsonb, delay_seconds integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.enqueue(queue text, message jsonb, delay_seconds integer) IS 'Send a message (a JSON object with a "type") to a work queue and NOTIFY bookiji_queue,
-in the caller''s transaction: the message exists if and only if the state change commits.
+COMMENT ON FUNCTION internal.enqueue(queue text, message jsonb, delay_seconds integer) IS 'Send a message (a JSON object with a "type") to a work queue, in the caller''s transaction:
+the message exists if and only if the state change commits. No NOTIFY (it would serialise
+the callers'' commits): the worker polls its queues.
 Definer: the callers (api functions, the worker) hold no pgmq privileges of their own.';
 
 
@@ -11238,7 +11591,14 @@ declare
     v_ahead uuid[];
     v_min_price integer;
     v_theta double precision;
-    v_step double precision := 0.01;
+    -- The first threshold is 0.96 (1 - 0.04), then 0.92, 0.84... while nothing is
+    -- seen: the sequence that started at 0.99 (0.99, 0.98, 0.96, 0.92...) without its
+    -- first two rounds. Those were empty for most quotes at 10k providers and in a
+    -- synthetic cell 1.5x and 24x as dense as 1M providers in Montreal, and a round
+    -- re-reads every offer above its threshold: starting at 0.96 made 2.9 rounds a
+    -- quote instead of 6.0 in the densest cell and read fewer buffers at every density
+    -- (0.92 first read more there). Issue 24, docs/performance.md.
+    v_step double precision := 0.04;
     v_above double precision := 'infinity'::double precision;
     v_next double precision;
     v_top double precision;
@@ -11248,6 +11608,12 @@ declare
     v_tos double precision[];
     v_prices double precision[];
     v_withins double precision[];
+    -- steps 2 and 4's answers: assigned from a plain call (a simple expression,
+    -- evaluated without a query; `select ... into` ran one, with its executor
+    -- start, twice a round)
+    v_slabs record;
+    v_aim record;
+    v_cur refcursor;
 begin
     rank := 0;
     -- step 1: the cheapest offer within the radius (none: no offers)
@@ -11277,20 +11643,77 @@ begin
     v_theta := 1 - v_step;
     loop
         -- step 2: the slabs holding every offer that can reach this threshold
-        select s.min_score, s.rating_from, s.rating_to, s.price_to, s.within_m
-        into v_min_score, v_froms, v_tos, v_prices, v_withins
-        from internal.quote_slabs(
+        v_slabs := internal.quote_slabs(
             v_theta, p_radius_km * 1000, v_min_price, v_version.w_distance, v_version.w_price,
             v_version.w_rating + v_version.w_reliability
-        ) as s;
+        );
+        v_min_score := v_slabs.min_score;
+        v_froms := v_slabs.rating_from;
+        v_tos := v_slabs.rating_to;
+        v_prices := v_slabs.price_to;
+        v_withins := v_slabs.within_m;
 
-        -- step 3: the round. The loop reads the sorted candidates lazily: the
-        -- free-slot check runs only until max_results offers are found. Offers
-        -- below the threshold are the look-ahead that step 4 aims with.
+        -- step 3: the round. The loop fetches the sorted candidates one at a
+        -- time: the free-slot check runs only until max_results offers are found.
+        -- Offers below the threshold are the look-ahead that step 4 aims with.
+        -- The check is internal.slot_is_free's query (35_availability.sql; a
+        -- change there is a change here, and test_quote_search.py holds both to
+        -- the first definition), written into the cursor's select list: an
+        -- OPENed cursor is planned for its first rows, so the planner evaluates
+        -- that column above the sort, row by fetched row, and only for an offer
+        -- at or above the threshold whose provider was not taken when the round
+        -- began (the loop skips the others, taken since, before reading it).
+        -- Called as a function it cost a call and an executor start per check,
+        -- ~19 a quote at 10k providers (issue 24).
         v_next := null;
         v_ahead := '{}'::uuid[];
-        for v_offer in
-            select c.*
+        open v_cur for
+            select c.*,
+                case when c.score >= v_theta and c.provider_id <> all(v_taken) then
+                    case
+                        when exists (
+                            select
+                            from app.weekly_hours as h
+                            cross join lateral (
+                                select (pg_catalog.lower(c.blocked) at time zone c.time_zone)::date - g.i as day
+                                from pg_catalog.generate_series(0, 1) as g (i)
+                            ) as d
+                            where
+                                h.provider_id = c.provider_id
+                                and h.day_of_week = extract(dow from d.day)
+                                and (d.day + h.start_time) at time zone c.time_zone <= pg_catalog.lower(c.blocked)
+                                and (d.day + h.end_time) at time zone c.time_zone >= pg_catalog.upper(c.blocked)
+                        ) then true
+                        when not exists (
+                            select
+                            from app.weekly_hours as h
+                            cross join lateral (
+                                select (pg_catalog.lower(c.blocked) at time zone c.time_zone)::date - g.i as day
+                                from pg_catalog.generate_series(0, 1) as g (i)
+                            ) as d
+                            where
+                                h.provider_id = c.provider_id
+                                and h.day_of_week = extract(dow from d.day)
+                                and (d.day + h.start_time) at time zone c.time_zone <= pg_catalog.lower(c.blocked)
+                                and (d.day + h.end_time) at time zone c.time_zone > pg_catalog.lower(c.blocked)
+                        ) then false
+                        else internal.working_ranges(c.provider_id, c.time_zone, c.blocked) @> c.blocked
+                    end
+                    and not exists (
+                        select
+                        from app.time_off as t
+                        where t.provider_id = c.provider_id and t.during && c.blocked
+                    )
+                    and not exists (
+                        select
+                        from app.bookings as k
+                        where
+                            k.provider_id = c.provider_id
+                            and k.blocked && c.blocked
+                            and k.status in ('pending_payment', 'confirmed')
+                            and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
+                    )
+                end as free
             from internal.quote_candidates_in(
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
                 v_min_score, v_froms, v_tos, v_prices, v_withins, p_now,
@@ -11298,8 +11721,10 @@ begin
                 v_personal_ids, v_personal_terms, v_w_quality, v_quality_coefficients
             ) as c
             where c.score < v_above
-            order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
+            order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc;
         loop
+            fetch v_cur into v_offer;
+            exit when not found;
             v_top := greatest(v_top, v_offer.score);
             if v_offer.score < v_theta then
                 -- below this round's threshold: look ahead for the next one
@@ -11313,9 +11738,7 @@ begin
             end if;
             continue when v_offer.provider_id = any(v_taken);
             v_checked := v_checked + 1;
-            continue when not internal.slot_is_free(
-                v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
-            );
+            continue when not v_offer.free;
             v_taken := v_taken || v_offer.provider_id;
             rank := rank + 1;
             provider_id := v_offer.provider_id;
@@ -11334,15 +11757,18 @@ begin
             );
             return next;
             if rank >= p_max_results then
+                close v_cur;
                 return;
             end if;
         end loop;
+        close v_cur;
         exit when v_theta = '-infinity';
         v_above := v_theta;
 
         -- step 4: the next threshold
-        select n.theta, n.step into v_theta, v_step
-        from internal.quote_next_threshold(v_theta, v_step, v_next, v_top, v_checked, rank, p_max_results) as n;
+        v_aim := internal.quote_next_threshold(v_theta, v_step, v_next, v_top, v_checked, rank, p_max_results);
+        v_theta := v_aim.theta;
+        v_step := v_aim.step;
     end loop;
 end
 $$;
@@ -16316,8 +16742,8 @@ COMMENT ON FUNCTION internal.quote_candidates_near(p_category_id integer, p_poin
 CREATE FUNCTION internal.quote_cheapest_price(p_category_id integer, p_point extensions.geography, p_radius_m double precision) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $_$
 -- Decides the P of the score: the cheapest active offer of the category within
 -- the radius (null when there is none: the quote is empty). The category's
 -- prices in increasing order (a skip scan of
@@ -16365,23 +16791,27 @@ begin
         end if;
     end loop;
     if v_price is not null then
-        select min(s.price_cents) into v_min_price
-        from app.services as s
-        where
-            s.category_id = p_category_id
-            and s.search_key is not null
-            and s.search_key operator(extensions.&&&) internal.search_box(
-                extensions.st_y(p_point::extensions.geometry),
-                extensions.st_x(p_point::extensions.geometry),
-                p_radius_m, -1, 2, 'infinity'
-            )
-            and extensions.st_dwithin(
-                (select p.location from app.providers as p where p.id = s.provider_id), p_point, p_radius_m
-            );
+        execute $q$
+            select min(s.price_cents)
+            from app.services as s
+            where
+                s.category_id = $1
+                and s.search_key is not null
+                and s.search_key operator(extensions.&&&) internal.search_box(
+                    extensions.st_y($2::extensions.geometry),
+                    extensions.st_x($2::extensions.geometry),
+                    $3, -1, 2, 'infinity'
+                )
+                and extensions.st_dwithin(
+                    (select p.location from app.providers as p where p.id = s.provider_id), $2, $3
+                )
+        $q$
+        into v_min_price
+        using p_category_id, p_point, p_radius_m;
     end if;
     return v_min_price;
 end
-$$;
+$_$;
 
 
 --
@@ -16405,7 +16835,13 @@ CREATE FUNCTION internal.quote_next_threshold(p_theta double precision, p_step d
 -- (p_next, the rows below the threshold that the round read anyway) or, if
 -- higher, the score above which the count so far predicts twice that many, the
 -- number of offers scoring above s growing as (top - s)^4 below the best score
--- seen (the distance counts twice, the rating and the price once). While
+-- seen (the distance counts twice, the rating and the price once). The count
+-- aimed at is at least twice the offers checked so far: with few offers still
+-- missing the model alone asked for a few percent more rows each time, and a
+-- quote at 10k providers spent its last rounds (each an executor start, a
+-- probe per slab and a sort) finding its last offer or two (issue 24). The
+-- floor is a count, not a score: on denser data it is the same number of rows,
+-- so a round reads at most about twice what the previous ones checked. While
 -- nothing at all has been seen, the threshold falls by a step that doubles
 -- each round. Past 0.2 the whole radius is read (-infinity).
 declare
@@ -16416,7 +16852,11 @@ begin
         v_next := greatest(
             v_next,
             p_top - greatest(p_top - p_theta, 0.005) * pg_catalog.power(
-                (p_checked + 2.0 * (p_max_results - p_found) * p_checked / greatest(p_found, 1)) / p_checked, 0.25
+                (
+                    p_checked
+                    + greatest(2.0 * (p_max_results - p_found) * p_checked / greatest(p_found, 1), p_checked)
+                ) / p_checked,
+                0.25
             )
         );
     end if;
@@ -23769,6 +24209,28 @@ COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling lat
 
 
 --
+-- Name: analytics_customer_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_customer_hours (
+    customer_id uuid NOT NULL,
+    hour timestamp with time zone NOT NULL,
+    signup_hour timestamp with time zone NOT NULL,
+    bookings integer NOT NULL,
+    CONSTRAINT analytics_customer_hours_bookings_check CHECK ((bookings > 0))
+);
+
+ALTER TABLE ONLY app.analytics_customer_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_customer_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_customer_hours IS 'Derived: per customer and UTC hour, the bookings it made then that did not lapse unpaid, with its sign-up hour; only the hours from 8 days before to 190 days after the sign-up (what a cohort can count).';
+
+
+--
 -- Name: analytics_days; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -23951,6 +24413,30 @@ ALTER TABLE ONLY app.analytics_provider_hours FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.analytics_provider_hours IS 'Rollup: the sums of app.analytics_booking_facts per provider, UTC start hour, category, status and currency.';
+
+
+--
+-- Name: analytics_provider_places; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_provider_places (
+    provider_id uuid NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    grid_cell text NOT NULL,
+    area_slug text,
+    area_name_en text,
+    area_name_fr text
+);
+
+ALTER TABLE ONLY app.analytics_provider_places FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_provider_places; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_provider_places IS 'Derived: each provider''s location, its grid cell at the default size (0.02 degrees, named as internal.analytics_area names it) and the neighbourhood (app.areas) covering it (null: "other"), placed when the provider is created or moves and when the areas change.';
 
 
 --
@@ -24949,6 +25435,28 @@ COMMENT ON TABLE auth.sessions IS 'One row per login; access tokens carry its id
 
 
 --
+-- Name: analytics_live_customer_hours; Type: VIEW; Schema: internal; Owner: -
+--
+
+CREATE VIEW internal.analytics_live_customer_hours WITH (security_barrier='true') AS
+ SELECT b.customer_id,
+    date_trunc('hour'::text, b.created_at, 'UTC'::text) AS hour,
+    date_trunc('hour'::text, u.created_at, 'UTC'::text) AS signup_hour,
+    (count(*))::integer AS bookings
+   FROM (app.bookings b
+     JOIN app.users u ON ((b.customer_id = u.id)))
+  WHERE ((u.role = 'customer'::text) AND (b.status <> 'expired'::text) AND (b.created_at >= (u.created_at - '8 days'::interval)) AND (b.created_at < (u.created_at + '190 days'::interval)))
+  GROUP BY b.customer_id, (date_trunc('hour'::text, b.created_at, 'UTC'::text)), (date_trunc('hour'::text, u.created_at, 'UTC'::text));
+
+
+--
+-- Name: VIEW analytics_live_customer_hours; Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON VIEW internal.analytics_live_customer_hours IS 'Per customer and UTC hour, the bookings it made then that did not lapse unpaid (from 8 days before to 190 days after its sign-up), recounted from the base tables: the definition app.analytics_customer_hours follows.';
+
+
+--
 -- Name: analytics_live_facts; Type: VIEW; Schema: internal; Owner: -
 --
 
@@ -24995,6 +25503,35 @@ CREATE VIEW internal.analytics_live_facts WITH (security_barrier='true') AS
 --
 
 COMMENT ON VIEW internal.analytics_live_facts IS 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
+
+
+--
+-- Name: analytics_live_places; Type: VIEW; Schema: internal; Owner: -
+--
+
+CREATE VIEW internal.analytics_live_places WITH (security_barrier='true') AS
+ SELECT p.id AS provider_id,
+    p.lat,
+    p.lng,
+    format('%s,%s'::text, (floor(((p.lat)::numeric / 0.02)) * 0.02), (floor(((p.lng)::numeric / 0.02)) * 0.02)) AS grid_cell,
+    a.slug AS area_slug,
+    a.name_en AS area_name_en,
+    a.name_fr AS area_name_fr
+   FROM (app.providers p
+     LEFT JOIN LATERAL ( SELECT a_1.slug,
+            a_1.name_en,
+            a_1.name_fr
+           FROM app.areas a_1
+          WHERE extensions.st_covers(a_1.boundary, (p.location)::extensions.geometry)
+          ORDER BY a_1.slug
+         LIMIT 1) a ON (true));
+
+
+--
+-- Name: VIEW analytics_live_places; Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON VIEW internal.analytics_live_places IS 'Each provider''s location, its grid cell of the default 0.02 degrees, and the neighbourhood (app.areas) covering it, the first by slug on a shared edge (none: "other"), from the base tables: the definition app.analytics_provider_places follows.';
 
 
 --
@@ -25252,6 +25789,14 @@ ALTER TABLE ONLY app.analytics_booking_facts
 
 
 --
+-- Name: analytics_customer_hours analytics_customer_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_customer_hours
+    ADD CONSTRAINT analytics_customer_hours_pkey PRIMARY KEY (customer_id, hour);
+
+
+--
 -- Name: analytics_days analytics_days_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -25289,6 +25834,14 @@ ALTER TABLE ONLY app.analytics_offered_window
 
 ALTER TABLE ONLY app.analytics_provider_hours
     ADD CONSTRAINT analytics_provider_hours_pkey PRIMARY KEY (provider_id, hour, category_id, status, currency);
+
+
+--
+-- Name: analytics_provider_places analytics_provider_places_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_provider_places
+    ADD CONSTRAINT analytics_provider_places_pkey PRIMARY KEY (provider_id);
 
 
 --
@@ -25887,6 +26440,13 @@ CREATE INDEX analytics_booking_facts_hour_idx ON app.analytics_booking_facts USI
 --
 
 CREATE INDEX analytics_booking_facts_provider_id_hour_idx ON app.analytics_booking_facts USING btree (provider_id, hour);
+
+
+--
+-- Name: analytics_customer_hours_signup_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_customer_hours_signup_idx ON app.analytics_customer_hours USING btree (signup_hour, hour) INCLUDE (customer_id);
 
 
 --
@@ -26835,6 +27395,27 @@ CREATE TRIGGER _510_analytics_category AFTER UPDATE ON app.services FOR EACH ROW
 
 
 --
+-- Name: bookings _510_analytics_cohort; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_cohort AFTER INSERT OR DELETE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.analytics_cohort_booking_changed();
+
+
+--
+-- Name: bookings _510_analytics_cohort_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_cohort_update AFTER UPDATE ON app.bookings FOR EACH ROW WHEN ((((old.status = 'expired'::text) IS DISTINCT FROM (new.status = 'expired'::text)) OR (old.customer_id IS DISTINCT FROM new.customer_id) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION internal.analytics_cohort_booking_changed();
+
+
+--
+-- Name: users _510_analytics_cohort_user; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_cohort_user AFTER UPDATE ON app.users FOR EACH ROW WHEN (((old.role IS DISTINCT FROM new.role) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION internal.analytics_cohort_user_changed();
+
+
+--
 -- Name: time_off _510_analytics_delete; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -26888,6 +27469,27 @@ CREATE TRIGGER _510_analytics_insert AFTER INSERT ON app.time_off REFERENCING NE
 --
 
 CREATE TRIGGER _510_analytics_insert AFTER INSERT ON app.weekly_hours REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_offered_inserted();
+
+
+--
+-- Name: areas _510_analytics_place_areas; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_place_areas AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.areas FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_place_areas_changed();
+
+
+--
+-- Name: providers _510_analytics_place_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_place_insert AFTER INSERT ON app.providers REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_place_inserted();
+
+
+--
+-- Name: providers _510_analytics_place_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_place_update AFTER UPDATE ON app.providers FOR EACH ROW WHEN (((old.lat IS DISTINCT FROM new.lat) OR (old.lng IS DISTINCT FROM new.lng))) EXECUTE FUNCTION internal.analytics_place_moved();
 
 
 --
@@ -26989,11 +27591,27 @@ CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON app.bookings FOR EACH ROW EX
 
 
 --
+-- Name: analytics_customer_hours analytics_customer_hours_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_customer_hours
+    ADD CONSTRAINT analytics_customer_hours_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
 -- Name: analytics_offered_days analytics_offered_days_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
 ALTER TABLE ONLY app.analytics_offered_days
     ADD CONSTRAINT analytics_offered_days_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: analytics_provider_places analytics_provider_places_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_provider_places
+    ADD CONSTRAINT analytics_provider_places_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
 
 
 --
@@ -27459,6 +28077,12 @@ ALTER TABLE ONLY pgmq.topic_bindings
 ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_customer_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_customer_hours ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: analytics_days; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -27493,6 +28117,12 @@ ALTER TABLE app.analytics_offered_window ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.analytics_provider_hours ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_provider_places; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_provider_places ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: areas; Type: ROW SECURITY; Schema: app; Owner: -
@@ -28880,4 +29510,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261204090000'),
     ('20261205100000'),
     ('20261205100100'),
-    ('20261205600000');
+    ('20261205600000'),
+    ('20261206300000');

@@ -3,6 +3,9 @@
 // broken constraint with its entry: [HTTP status, registered code, message].
 export default {
     "analytics_booking_facts_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_customer_hours_bookings_check": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_customer_hours_customer_id_fkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_customer_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_days_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_offered_days_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
@@ -11,6 +14,8 @@ export default {
     "analytics_offered_window_id_check": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_offered_window_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_provider_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_provider_places_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_provider_places_provider_id_fkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "areas_boundary_check": [500, "internal_error", "the area could not be recorded"],
     "areas_pkey": [500, "internal_error", "the area could not be recorded"],
     "areas_slug_check": [500, "internal_error", "the area could not be recorded"],

@@ -26,9 +26,14 @@ hands each batch to one handler slot, which runs it in one transaction that also
 archives it. Every message read is still started at once, so a crash charges an
 attempt only to messages being handled.
 
-It wakes at once on ``NOTIFY bookiji_queue`` (internal.enqueue sends it in the
-same transaction as the message), when one of its own retries falls due, and
-polls as a fallback; idle, it sleeps in ``select`` on the LISTEN socket.
+Idle, it probes every ``--poll-ms`` with one statement for all its queues
+(worker/sql/visible.sql: whether each holds a visible message, an index probe
+that sees only committed messages) and reads the queues that do; it also wakes
+when one of its own retries falls due, and reads anyway every ``--poll``
+seconds. There is no NOTIFY to wait for: internal.enqueue sends none, because a
+transaction that notifies takes a database-wide lock at commit held through its
+WAL flush, which serialised every confirm's commit (docs/worker.md, "Waking up").
+Between probes it sleeps in ``select`` on its stop pipe.
 SIGTERM/SIGINT: stop reading, hand back the messages not started
 (visible again at once), finish the running ones (within ``--shutdown-timeout``,
 the vt by default), archive, exit. A crash (kill -9) leaves the messages in
@@ -68,7 +73,7 @@ from psycopg_pool import ConnectionPool
 from worker import metrics, registry, settings
 from worker.errors import ConfigError, PermanentError
 from worker.messages import Message
-from worker.queries import query
+from worker.queries import query, visible_probe
 from worker.retry import RetryPolicy, classify
 
 log = logging.getLogger("bookiji.worker")
@@ -85,7 +90,8 @@ class Options:
     batch_size: int = 20
     vt: int = 60
     concurrency: int = 4
-    poll_seconds: float = 5.0
+    poll_seconds: float = 5.0  # a full read at least this often when idle
+    poll_ms: float = 50.0  # the idle probe's interval; 0: no probe (a read every poll_seconds)
     once: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     purge_interval_seconds: float = 3600.0
@@ -109,6 +115,8 @@ class Options:
             raise ValueError("the visibility timeout must be at least 1 second")
         if self.poll_seconds <= 0 or self.purge_interval_seconds <= 0:
             raise ValueError("intervals must be positive")
+        if self.poll_ms < 0:
+            raise ValueError("the probe interval must be zero (no probe) or more")
         if self.archive_retention_days < 1:
             raise ValueError("archive retention must be at least 1 day")
 
@@ -170,8 +178,9 @@ class Runner:
     def __init__(self, url: str, opts: Options, direct_url: str | None = None) -> None:
         """``url``: the queue loop's connection (PgBouncer's, when there is one: it runs
         one statement or one transaction at a time and prepares nothing);
-        ``direct_url``: PostgreSQL itself, for the LISTEN and the handlers, which keep
-        session state (advisory locks) or long transactions; default ``url``."""
+        ``direct_url``: PostgreSQL itself, for the handlers (and the reconciliation and
+        training threads), which keep session state (advisory locks) or long
+        transactions; default ``url``."""
         self.url = url
         self.direct_url = direct_url or url
         self.opts = opts
@@ -212,9 +221,8 @@ class Runner:
             while os.read(self._wake_r, 512):
                 pass
 
-    def _wait(self, listen: psycopg.Connection[Any] | None, timeout: float) -> None:
-        fds = [self._wake_r] if listen is None else [self._wake_r, listen.fileno()]
-        select.select(fds, [], [], max(0.0, timeout))
+    def _wait(self, timeout: float) -> None:
+        select.select([self._wake_r], [], [], max(0.0, timeout))
 
     # --- handler threads -----------------------------------------------------------------
 
@@ -311,9 +319,19 @@ class Runner:
         self._rotation = (self._rotation + 1) % len(qs)
         return qs[self._rotation :] + qs[: self._rotation]
 
-    def _read(self, conn: psycopg.Connection[Any]) -> int:
+    def _visible(self, conn: psycopg.Connection[Any], probe: str) -> tuple[str, ...]:
+        """The idle probe: which of the worker's queues hold a message visible now. Prepared
+        when the loop talks to PostgreSQL itself (its planning was 60% of its cost); not
+        through a pooler, whose server sessions change under it."""
+        rows = conn.execute(probe, prepare=self.url == self.direct_url).fetchall()
+        return tuple(row["queue"] for row in rows)
+
+    def _read(self, conn: psycopg.Connection[Any], only: tuple[str, ...] = ()) -> int:
+        """Read what the free slots may take from each queue (from ``only``, if given)."""
         total = 0
         for q in self._queues_in_turn():
+            if only and q not in only:
+                continue
             # read no more than the free handler slots: every message in hand is running, so
             # a crash (kill -9, OOM) charges an attempt (pgmq's read_ct) only to messages that
             # were being handled, never to ones waiting in hand - those used to reach
@@ -600,7 +618,7 @@ class Runner:
                         backoff,
                     )
                     self._drain_wake()
-                    self._wait(None, backoff)
+                    self._wait(backoff)
                     backoff = min(backoff * 2, 5.0)
                     if self._stopping.is_set():
                         return 0
@@ -630,16 +648,6 @@ class Runner:
                     prepare_threshold=None,  # it may be PgBouncer's (transaction mode)
                 )
             )
-            listen: psycopg.Connection[Any] | None = None
-            if not self.opts.once:
-                listen = stack.enter_context(
-                    psycopg.connect(
-                        self.direct_url,
-                        autocommit=True,
-                        application_name=APPLICATION_NAME + "-listen",
-                    )
-                )
-                listen.execute(query("listen"))
             connected.set()
             log.info(
                 "worker ready: queues=%s batch=%s vt=%ss concurrency=%s max_attempts=%s%s",
@@ -650,15 +658,19 @@ class Runner:
                 self.opts.retry.max_attempts,
                 " (once)" if self.opts.once else "",
             )
-            return self._loop(conn, listen)
+            return self._loop(conn)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _loop(self, conn: psycopg.Connection[Any], listen: psycopg.Connection[Any] | None) -> int:
+    def _loop(self, conn: psycopg.Connection[Any]) -> int:
         opts = self.opts
         start = time.monotonic()
         read_now = True
         idle_announced = False
         next_poll = start
+        next_probe = start
+        probe = opts.poll_ms / 1000
+        probe_sql = visible_probe(opts.queues).as_string(conn)
+        ready: tuple[str, ...] = ()  # the queues the last probe found ready (empty: all)
         next_heartbeat = start + opts.heartbeat_seconds
         next_purge = start
         next_stats = start
@@ -669,8 +681,18 @@ class Runner:
             if self._collect(conn) and opts.once:
                 read_now = True
             now = time.monotonic()
-            if listen is not None and any(True for _ in listen.notifies(timeout=0)):
-                read_now = True
+            if (
+                probe > 0
+                and not read_now
+                and not opts.once
+                and now >= next_probe
+                and self._busy < opts.concurrency
+                and not self._stopping.is_set()
+            ):
+                ready = self._visible(conn, probe_sql)
+                next_probe = now + probe
+                if ready:
+                    read_now = True
             while self._retry_due and self._retry_due[0] <= now:
                 heapq.heappop(self._retry_due)
                 read_now = True
@@ -710,14 +732,17 @@ class Runner:
                         self.abandoned,
                     )
                     return 1
-                self._wait(None, min(stop_deadline - now, max(0.0, next_heartbeat - now), opts.vt))
+                self._wait(min(stop_deadline - now, max(0.0, next_heartbeat - now), opts.vt))
                 continue
 
             if read_now and self._busy < opts.concurrency:
-                if self._read(conn):
+                got = self._read(conn, ready)
+                ready = ()
+                if got:
                     idle_announced = False
                     continue
                 read_now = False
+                next_probe = now + probe
                 next_poll = now + opts.poll_seconds
                 if opts.once and not self._in_hand and not self._retry_due:
                     log.info("queues drained (once): exiting")
@@ -725,7 +750,8 @@ class Runner:
                 if not self._in_hand and not self._retry_due and not idle_announced:
                     idle_announced = True
                     log.info(
-                        "idle: waiting for NOTIFY bookiji_queue (polling every %ss)",
+                        "idle: probing every %sms, reading every %ss",
+                        opts.poll_ms,
                         opts.poll_seconds,
                     )
             deadlines = [next_purge, next_stats]
@@ -733,11 +759,13 @@ class Runner:
                 deadlines.append(next_sweep)
             if not read_now:
                 deadlines.append(next_poll)
+                if probe > 0 and not opts.once and self._busy < opts.concurrency:
+                    deadlines.append(next_probe)
             if self._in_hand:
                 deadlines.append(next_heartbeat)
             if self._retry_due:
                 deadlines.append(self._retry_due[0])
-            self._wait(listen, min(deadlines) - time.monotonic())
+            self._wait(min(deadlines) - time.monotonic())
 
 
 def _positive_int(lo: int, hi: int) -> Any:
@@ -769,7 +797,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=d.concurrency,
         help="handlers running at once (each on its own connection)",
     )
-    p.add_argument("--poll", type=float, default=d.poll_seconds, help="poll interval when idle, s")
+    p.add_argument(
+        "--poll",
+        type=float,
+        default=d.poll_seconds,
+        help="when idle, read every queue at least this often, s",
+    )
+    p.add_argument(
+        "--poll-ms",
+        type=float,
+        default=d.poll_ms,
+        help="when idle, probe the queues for a visible message this often, ms; 0: no probe",
+    )
     p.add_argument("--max-attempts", type=_positive_int(1, 100), default=d.max_attempts)
     p.add_argument("--retry-base", type=float, default=2.0, help="first retry delay, s")
     p.add_argument("--retry-cap", type=float, default=300.0, help="longest retry delay, s")
@@ -824,6 +863,7 @@ def options_from(args: argparse.Namespace) -> Options:
         vt=args.vt,
         concurrency=args.concurrency,
         poll_seconds=args.poll,
+        poll_ms=args.poll_ms,
         once=args.once,
         retry=RetryPolicy(
             max_attempts=args.max_attempts, base_seconds=args.retry_base, cap_seconds=args.retry_cap

@@ -5,9 +5,9 @@ The worker logs in with WORKER_DATABASE_URL (or DATABASE_URL as bookiji_worker w
 WORKER_DB_PASSWORD); on a developer's machine `bookiji worker` and `make up` set it for
 the embedded cluster. Behind PgBouncer (transaction mode) WORKER_DATABASE_URL names the
 pooler, which carries the queue loop, and WORKER_DIRECT_DATABASE_URL names PostgreSQL
-itself for what needs a session of its own: the LISTEN connection and the handlers (the
-notification handler's session-level advisory lock, payment handlers' transactions held
-around a Stripe call). Stripe: STRIPE_SECRET_KEY and STRIPE_API_BASE. Notifications:
+itself for what needs a session of its own: the handlers (the notification handler's
+session-level advisory lock, payment handlers' transactions held around a Stripe call),
+the reconciliation and the training. Stripe: STRIPE_SECRET_KEY and STRIPE_API_BASE. Notifications:
 SMTP_URL and MAIL_FROM, and Twilio when TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and
 TWILIO_FROM are all set. The WORKER_* tunables are the defaults of `bookiji worker`'s
 options.
@@ -35,6 +35,8 @@ DEFAULTS: dict[str, str] = {
     "WORKER_VT_SECONDS": "60",
     "WORKER_CONCURRENCY": "4",
     "WORKER_POLL_SECONDS": "5",
+    # the idle worker's probe of its queues (one statement); 0: none, a read every POLL_SECONDS
+    "WORKER_POLL_MS": "50",
     "WORKER_MAX_ATTEMPTS": "8",
     "WORKER_PURGE_INTERVAL_SECONDS": "3600",
     "WORKER_ARCHIVE_RETENTION_DAYS": "7",
@@ -92,7 +94,7 @@ def database_url() -> str:
 
 
 def direct_database_url() -> str:
-    """Where the worker's LISTEN and handlers log in: WORKER_DIRECT_DATABASE_URL, or the
+    """Where the worker's handlers (and reconciliation, training) log in: WORKER_DIRECT_DATABASE_URL, or the
     same place as the queue loop (``database_url()``) when no pooler is in between."""
     return os.environ.get("WORKER_DIRECT_DATABASE_URL") or database_url()
 
@@ -126,6 +128,7 @@ class WorkerDefaults:
     vt_seconds: int
     concurrency: int
     poll_seconds: float
+    poll_ms: float
     max_attempts: int
     purge_interval_seconds: float
     archive_retention_days: int
@@ -142,6 +145,7 @@ def worker_defaults() -> WorkerDefaults:
         vt_seconds=int(env("WORKER_VT_SECONDS")),
         concurrency=int(env("WORKER_CONCURRENCY")),
         poll_seconds=float(env("WORKER_POLL_SECONDS")),
+        poll_ms=float(env("WORKER_POLL_MS")),
         max_attempts=int(env("WORKER_MAX_ATTEMPTS")),
         purge_interval_seconds=float(env("WORKER_PURGE_INTERVAL_SECONDS")),
         archive_retention_days=int(env("WORKER_ARCHIVE_RETENTION_DAYS")),

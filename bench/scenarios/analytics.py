@@ -43,6 +43,8 @@ PER_SAMPLE = 1500
 TRIGGERS = [
     ("app.bookings", "_510_analytics_insert"),
     ("app.bookings", "_510_analytics_update"),
+    ("app.bookings", "_510_analytics_cohort"),
+    ("app.bookings", "_510_analytics_cohort_update"),
     ("app.payments", "_510_analytics_insert"),
     ("app.payments", "_510_analytics_update"),
 ]
@@ -101,7 +103,8 @@ class Analytics:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("select internal.analytics_rebuild()")
                 conn.execute(
-                    "analyze app.analytics_provider_hours, app.analytics_hours, app.analytics_days"
+                    "analyze app.analytics_provider_hours, app.analytics_hours, app.analytics_days, "
+                    "app.analytics_customer_hours, app.analytics_provider_places"
                 )
             ops_token, provider_token = _tokens(url)
             api = env.api_for(url)

@@ -13,9 +13,10 @@
   dead-lettered after 3 attempts), and the worker making one PaymentIntent at
   localstripe per message (÷ no-op, no target: they show what retries and a
   Stripe call cost);
-* wake-up latency: single messages enqueued (``internal.enqueue`` sends NOTIFY)
-  while the worker idles with a 30-second poll, and behind a backlog of queued
-  messages; enqueue-to-archive p50/p99.
+* wake-up latency: single messages enqueued (``internal.enqueue``, which sends no
+  NOTIFY) while the worker idles, probing its queues every 50 ms (``--poll-ms``, its
+  default) with its full read 30 s away, and behind a backlog of queued messages;
+  enqueue-to-archive p50/p99.
 
 Throughput is counted from the archive (rows that really moved), never from
 pgbench's transaction count, which would also count reads of an empty queue.
@@ -293,8 +294,8 @@ def _after(url: str, batch: int, clients: int, duration: float) -> Sample:
 
 
 def _wake(settings: config.Settings, url: str, messages: int, backlog: int = 0) -> Sample:
-    """enqueue-to-archive latency of single messages sent to the worker: idle (it sleeps
-    on a 30-second poll and wakes on NOTIFY), or behind ``backlog`` queued messages."""
+    """enqueue-to-archive latency of single messages sent to the worker: idle (its probe
+    finds them, its full read is 30 s away), or behind ``backlog`` queued messages."""
     with _admin(url) as conn:
         conn.execute("select pgmq.purge_queue('notifications')")
     if backlog:

@@ -364,7 +364,8 @@ export interface paths {
          *     area_name_en and area_name_fr (the neighbourhood's names; null for a cell and for other), category,
          *     currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
          *     booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
-         *     of analytics_overview summed over the range, from the rollups, placed where each provider is now.
+         *     of analytics_overview summed over the range, from the rollups, placed where each provider is now (its place
+         *     is kept when it is created or moves).
          *     analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
          *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
@@ -384,7 +385,8 @@ export interface paths {
          *     area_name_en and area_name_fr (the neighbourhood's names; null for a cell and for other), category,
          *     currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
          *     booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
-         *     of analytics_overview summed over the range, from the rollups, placed where each provider is now.
+         *     of analytics_overview summed over the range, from the rollups, placed where each provider is now (its place
+         *     is kept when it is created or moves).
          *     analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
          *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
@@ -480,8 +482,9 @@ export interface paths {
          *     tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
          *     Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
          *     from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
-         *     did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
-         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     did not lapse unpaid in that week), retention (active_customers / customers). Sizes counted from the
+         *     accounts, activity from the customers' cohort hours kept on write (equal to a recount of the bookings).
+         *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.
          */
         get: operations["analytics_cohorts"];
@@ -494,8 +497,9 @@ export interface paths {
          *     tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
          *     Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
          *     from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
-         *     did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
-         *     base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     did not lapse unpaid in that week), retention (active_customers / customers). Sizes counted from the
+         *     accounts, activity from the customers' cohort hours kept on write (equal to a recount of the bookings).
+         *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.
          */
         post: operations["analytics_cohorts_post"];

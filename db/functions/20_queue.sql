@@ -1,7 +1,7 @@
 -- The outbox and the queue tools.
 --
---   internal.enqueue        THE way every feature enqueues: pgmq.send plus
---                           NOTIFY bookiji_queue, in the caller's transaction
+--   internal.enqueue        THE way every feature enqueues: pgmq.send in the
+--                           caller's transaction (no NOTIFY: the worker polls)
 --   internal.purge_archives the worker's scheduled purge of old archive rows
 --   internal.dlq_*          dead-letter tools for ops (through api.dlq_*) and
 --                           for the command line (`bookiji dlq`, actor 'cli')
@@ -59,7 +59,11 @@ $$;
 comment on function internal.checked_queue(text, text) is
 'Return the queue name when it is a known work queue; refuse anything else (invalid_input naming the field).';
 
--- enqueue: send a message and wake the worker, in the caller's transaction.
+-- enqueue: send a message, in the caller's transaction. It sends no NOTIFY: a
+-- transaction that has notified takes a database-wide lock at commit, held through
+-- its WAL flush, so notifying transactions commit one at a time (docs/performance.md,
+-- "Confirm profiled end to end"). The worker finds the message by polling instead
+-- (worker/sql/visible.sql: one index probe per queue, every --poll-ms when idle).
 create or replace function internal.enqueue(
     queue text,
     message jsonb,
@@ -91,14 +95,13 @@ begin
     v_msg_id := pgmq.send(
         queue, message, null::jsonb, pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => delay_seconds)
     );
-    -- delivered at commit, only if the message is committed too
-    perform pg_catalog.pg_notify('bookiji_queue', queue);
     return v_msg_id;
 end
 $$;
 comment on function internal.enqueue(text, jsonb, integer) is
-$$Send a message (a JSON object with a "type") to a work queue and NOTIFY bookiji_queue,
-in the caller's transaction: the message exists if and only if the state change commits.
+$$Send a message (a JSON object with a "type") to a work queue, in the caller's transaction:
+the message exists if and only if the state change commits. No NOTIFY (it would serialise
+the callers' commits): the worker polls its queues.
 Definer: the callers (api functions, the worker) hold no pgmq privileges of their own.$$;
 
 -- purge_archives: delete archive rows older than the given age from every

@@ -151,6 +151,8 @@ begin
     );
 end
 $$;
+-- internal.find_offers (40_quote.sql) runs this same query inside its candidate
+-- cursor, row by row, instead of calling the function: change both together.
 comment on function internal.slot_is_free(uuid, text, tstzrange, timestamptz) is
 'Whether p_blocked (a slot plus its buffers) lies in working time and touches no time off or live booking.';
 

@@ -525,9 +525,13 @@ returns integer
 language plpgsql
 stable
 set search_path = ''
--- Custom plans: a generic plan of the cheapest-offer query, blind to the
--- radius, starts from the category's services (5x slower at 100k).
-set plan_cache_mode = force_custom_plan
+-- Generic plans for the loop's two statements, made once per session: the same
+-- index scans as their custom plans (the price index for the next price, the
+-- search key's index for the probe), whose planning cost more than running
+-- them (issue 24). The last query keeps a custom plan (EXECUTE, planned with
+-- its values): a generic plan of it, blind to the radius, starts from the
+-- category's services (5x slower at 100k).
+set plan_cache_mode = force_generic_plan
 as $$
 -- Decides the P of the score: the cheapest active offer of the category within
 -- the radius (null when there is none: the quote is empty). The category's
@@ -576,19 +580,23 @@ begin
         end if;
     end loop;
     if v_price is not null then
-        select min(s.price_cents) into v_min_price
-        from app.services as s
-        where
-            s.category_id = p_category_id
-            and s.search_key is not null
-            and s.search_key operator(extensions.&&&) internal.search_box(
-                extensions.st_y(p_point::extensions.geometry),
-                extensions.st_x(p_point::extensions.geometry),
-                p_radius_m, -1, 2, 'infinity'
-            )
-            and extensions.st_dwithin(
-                (select p.location from app.providers as p where p.id = s.provider_id), p_point, p_radius_m
-            );
+        execute $q$
+            select min(s.price_cents)
+            from app.services as s
+            where
+                s.category_id = $1
+                and s.search_key is not null
+                and s.search_key operator(extensions.&&&) internal.search_box(
+                    extensions.st_y($2::extensions.geometry),
+                    extensions.st_x($2::extensions.geometry),
+                    $3, -1, 2, 'infinity'
+                )
+                and extensions.st_dwithin(
+                    (select p.location from app.providers as p where p.id = s.provider_id), $2, $3
+                )
+        $q$
+        into v_min_price
+        using p_category_id, p_point, p_radius_m;
     end if;
     return v_min_price;
 end
@@ -705,7 +713,13 @@ as $$
 -- (p_next, the rows below the threshold that the round read anyway) or, if
 -- higher, the score above which the count so far predicts twice that many, the
 -- number of offers scoring above s growing as (top - s)^4 below the best score
--- seen (the distance counts twice, the rating and the price once). While
+-- seen (the distance counts twice, the rating and the price once). The count
+-- aimed at is at least twice the offers checked so far: with few offers still
+-- missing the model alone asked for a few percent more rows each time, and a
+-- quote at 10k providers spent its last rounds (each an executor start, a
+-- probe per slab and a sort) finding its last offer or two (issue 24). The
+-- floor is a count, not a score: on denser data it is the same number of rows,
+-- so a round reads at most about twice what the previous ones checked. While
 -- nothing at all has been seen, the threshold falls by a step that doubles
 -- each round. Past 0.2 the whole radius is read (-infinity).
 declare
@@ -716,7 +730,11 @@ begin
         v_next := greatest(
             v_next,
             p_top - greatest(p_top - p_theta, 0.005) * pg_catalog.power(
-                (p_checked + 2.0 * (p_max_results - p_found) * p_checked / greatest(p_found, 1)) / p_checked, 0.25
+                (
+                    p_checked
+                    + greatest(2.0 * (p_max_results - p_found) * p_checked / greatest(p_found, 1), p_checked)
+                ) / p_checked,
+                0.25
             )
         );
     end if;
@@ -795,7 +813,14 @@ declare
     v_ahead uuid[];
     v_min_price integer;
     v_theta double precision;
-    v_step double precision := 0.01;
+    -- The first threshold is 0.96 (1 - 0.04), then 0.92, 0.84... while nothing is
+    -- seen: the sequence that started at 0.99 (0.99, 0.98, 0.96, 0.92...) without its
+    -- first two rounds. Those were empty for most quotes at 10k providers and in a
+    -- synthetic cell 1.5x and 24x as dense as 1M providers in Montreal, and a round
+    -- re-reads every offer above its threshold: starting at 0.96 made 2.9 rounds a
+    -- quote instead of 6.0 in the densest cell and read fewer buffers at every density
+    -- (0.92 first read more there). Issue 24, docs/performance.md.
+    v_step double precision := 0.04;
     v_above double precision := 'infinity'::double precision;
     v_next double precision;
     v_top double precision;
@@ -805,6 +830,12 @@ declare
     v_tos double precision[];
     v_prices double precision[];
     v_withins double precision[];
+    -- steps 2 and 4's answers: assigned from a plain call (a simple expression,
+    -- evaluated without a query; `select ... into` ran one, with its executor
+    -- start, twice a round)
+    v_slabs record;
+    v_aim record;
+    v_cur refcursor;
 begin
     rank := 0;
     -- step 1: the cheapest offer within the radius (none: no offers)
@@ -834,20 +865,77 @@ begin
     v_theta := 1 - v_step;
     loop
         -- step 2: the slabs holding every offer that can reach this threshold
-        select s.min_score, s.rating_from, s.rating_to, s.price_to, s.within_m
-        into v_min_score, v_froms, v_tos, v_prices, v_withins
-        from internal.quote_slabs(
+        v_slabs := internal.quote_slabs(
             v_theta, p_radius_km * 1000, v_min_price, v_version.w_distance, v_version.w_price,
             v_version.w_rating + v_version.w_reliability
-        ) as s;
+        );
+        v_min_score := v_slabs.min_score;
+        v_froms := v_slabs.rating_from;
+        v_tos := v_slabs.rating_to;
+        v_prices := v_slabs.price_to;
+        v_withins := v_slabs.within_m;
 
-        -- step 3: the round. The loop reads the sorted candidates lazily: the
-        -- free-slot check runs only until max_results offers are found. Offers
-        -- below the threshold are the look-ahead that step 4 aims with.
+        -- step 3: the round. The loop fetches the sorted candidates one at a
+        -- time: the free-slot check runs only until max_results offers are found.
+        -- Offers below the threshold are the look-ahead that step 4 aims with.
+        -- The check is internal.slot_is_free's query (35_availability.sql; a
+        -- change there is a change here, and test_quote_search.py holds both to
+        -- the first definition), written into the cursor's select list: an
+        -- OPENed cursor is planned for its first rows, so the planner evaluates
+        -- that column above the sort, row by fetched row, and only for an offer
+        -- at or above the threshold whose provider was not taken when the round
+        -- began (the loop skips the others, taken since, before reading it).
+        -- Called as a function it cost a call and an executor start per check,
+        -- ~19 a quote at 10k providers (issue 24).
         v_next := null;
         v_ahead := '{}'::uuid[];
-        for v_offer in
-            select c.*
+        open v_cur for
+            select c.*,
+                case when c.score >= v_theta and c.provider_id <> all(v_taken) then
+                    case
+                        when exists (
+                            select
+                            from app.weekly_hours as h
+                            cross join lateral (
+                                select (pg_catalog.lower(c.blocked) at time zone c.time_zone)::date - g.i as day
+                                from pg_catalog.generate_series(0, 1) as g (i)
+                            ) as d
+                            where
+                                h.provider_id = c.provider_id
+                                and h.day_of_week = extract(dow from d.day)
+                                and (d.day + h.start_time) at time zone c.time_zone <= pg_catalog.lower(c.blocked)
+                                and (d.day + h.end_time) at time zone c.time_zone >= pg_catalog.upper(c.blocked)
+                        ) then true
+                        when not exists (
+                            select
+                            from app.weekly_hours as h
+                            cross join lateral (
+                                select (pg_catalog.lower(c.blocked) at time zone c.time_zone)::date - g.i as day
+                                from pg_catalog.generate_series(0, 1) as g (i)
+                            ) as d
+                            where
+                                h.provider_id = c.provider_id
+                                and h.day_of_week = extract(dow from d.day)
+                                and (d.day + h.start_time) at time zone c.time_zone <= pg_catalog.lower(c.blocked)
+                                and (d.day + h.end_time) at time zone c.time_zone > pg_catalog.lower(c.blocked)
+                        ) then false
+                        else internal.working_ranges(c.provider_id, c.time_zone, c.blocked) @> c.blocked
+                    end
+                    and not exists (
+                        select
+                        from app.time_off as t
+                        where t.provider_id = c.provider_id and t.during && c.blocked
+                    )
+                    and not exists (
+                        select
+                        from app.bookings as k
+                        where
+                            k.provider_id = c.provider_id
+                            and k.blocked && c.blocked
+                            and k.status in ('pending_payment', 'confirmed')
+                            and (k.status = 'confirmed' or k.hold_expires_at is null or k.hold_expires_at >= p_now)
+                    )
+                end as free
             from internal.quote_candidates_in(
                 p_category_id, p_point, p_starts_at, p_radius_km, v_min_price,
                 v_min_score, v_froms, v_tos, v_prices, v_withins, p_now,
@@ -855,8 +943,10 @@ begin
                 v_personal_ids, v_personal_terms, v_w_quality, v_quality_coefficients
             ) as c
             where c.score < v_above
-            order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc
+            order by c.score desc, c.distance_m asc, c.provider_id asc, c.service_id asc;
         loop
+            fetch v_cur into v_offer;
+            exit when not found;
             v_top := greatest(v_top, v_offer.score);
             if v_offer.score < v_theta then
                 -- below this round's threshold: look ahead for the next one
@@ -870,9 +960,7 @@ begin
             end if;
             continue when v_offer.provider_id = any(v_taken);
             v_checked := v_checked + 1;
-            continue when not internal.slot_is_free(
-                v_offer.provider_id, v_offer.time_zone, v_offer.blocked, p_now
-            );
+            continue when not v_offer.free;
             v_taken := v_taken || v_offer.provider_id;
             rank := rank + 1;
             provider_id := v_offer.provider_id;
@@ -891,15 +979,18 @@ begin
             );
             return next;
             if rank >= p_max_results then
+                close v_cur;
                 return;
             end if;
         end loop;
+        close v_cur;
         exit when v_theta = '-infinity';
         v_above := v_theta;
 
         -- step 4: the next threshold
-        select n.theta, n.step into v_theta, v_step
-        from internal.quote_next_threshold(v_theta, v_step, v_next, v_top, v_checked, rank, p_max_results) as n;
+        v_aim := internal.quote_next_threshold(v_theta, v_step, v_next, v_top, v_checked, rank, p_max_results);
+        v_theta := v_aim.theta;
+        v_step := v_aim.step;
     end loop;
 end
 $$;

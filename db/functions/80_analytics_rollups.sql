@@ -18,9 +18,12 @@
 --                                    hours, time off and the provider's zone, the window
 --                                    moved by the worker (_advance), the read (kept days
 --                                    inside the window, live outside)
---   internal.analytics_rebuild()     recompute everything from the base tables
---                                    (`bookiji analytics rebuild`)
---   internal.analytics_drift()       where the rollups and a live recount differ
+--   internal.analytics_rebuild_facts()
+--                                    recompute these rollups from the base tables
+--                                    (internal.analytics_rebuild, 81_analytics_audience.sql,
+--                                    adds the customers' and places': `bookiji analytics rebuild`)
+--   internal.analytics_drift_facts() where these rollups and a live recount differ (in
+--                                    internal.analytics_drift, 81)
 --
 -- The triggers are not deferred to the commit (which would recompute a confirm's
 -- booking once instead of twice): a deferred trigger leaves "pending trigger
@@ -896,7 +899,7 @@ comment on function internal.analytics_offered_advance() is
 'gains; returns the rows written (0 when it is already there). '
 'Definer: the worker calls it after each sweep; nobody else writes the table.';
 
-create or replace function internal.analytics_rebuild()
+create or replace function internal.analytics_rebuild_facts()
 returns table (bookings bigint, provider_rows bigint)
 language plpgsql
 volatile
@@ -997,15 +1000,15 @@ begin
         (select pg_catalog.count(*) from app.analytics_provider_hours);
 end
 $$;
-comment on function internal.analytics_rebuild() is
+comment on function internal.analytics_rebuild_facts() is
 'Recompute the analytics rollups (per provider and across providers) and the offered days (over today''s window) '
 'from the base tables '
 '(backfill, or after a bulk load with the triggers off). '
-'Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+'Definer: internal.analytics_rebuild runs it with the rollups of 81_analytics_audience.sql; granted to nobody.';
 
 -- Where the rollups and a live recount differ: no rows means they agree. The rollups across
 -- providers count with their deltas not folded yet (what a read adds up).
-create or replace function internal.analytics_drift()
+create or replace function internal.analytics_drift_facts()
 returns table (rollup text, key text, stored bigint[], live bigint[])
 language sql
 stable
@@ -1228,8 +1231,8 @@ as $$
         select from app.analytics_offered_window as w where o.day between w.first_day and w.last_day
     )
 $$;
-comment on function internal.analytics_drift() is
+comment on function internal.analytics_drift_facts() is
 'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas; the '
 'offered days of the kept window) differ from '
 'a live recount of the base tables (no rows: they agree). '
-'Definer: it reads every provider''s rows; granted to nobody (the owner and tests call it).';
+'Definer: it reads every provider''s rows; granted to nobody (internal.analytics_drift adds the other rollups).';

@@ -1,12 +1,17 @@
 -- Customer behaviour (docs/analytics.md), for ops: the funnel from quote to
--- completed booking, and retention by sign-up week. Both are counted live from
--- the base tables over a bounded range (92 and 183 days), through indexes on
--- quotes.created_at and the customers' users.created_at: they are not rollups.
+-- completed booking, and retention by sign-up week, over a bounded range (92 and
+-- 183 days). The funnel is counted live from the base tables through the index on
+-- quotes.created_at; the cohorts' sizes from the customers' users.created_at index,
+-- their activity from the customers' cohort hours (app.analytics_customer_hours,
+-- 81_analytics_audience.sql), not from their bookings.
 --
---   api.analytics_funnel    quote -> confirm -> paid -> completed: counts, drop-off,
---                           median minutes between steps
---   api.analytics_cohorts   customers by sign-up week, and the share who booked in
---                           each later week
+--   api.analytics_funnel              quote -> confirm -> paid -> completed: counts,
+--                                     drop-off, median minutes between steps
+--   internal.analytics_cohort_activity
+--                                     per cohort week and week after it, the customers
+--                                     who booked (definer: ops, through the next)
+--   api.analytics_cohorts             customers by sign-up week, and the share who booked
+--                                     in each later week
 
 create or replace function api.analytics_funnel(
     "from" date default null,
@@ -118,6 +123,42 @@ payment, its last change; payment to completion, the booking's last change). Cou
 base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.$$;
 
+-- Per cohort week (the local week of the sign-up, for customers who signed up in
+-- [p_from, p_to)) and week after it (0 = the sign-up week, up to p_weeks), how many of its
+-- customers made a booking that did not lapse unpaid. From the cohort hours: the bookings of a
+-- customer grouped by the UTC hour they were made, each row carrying the sign-up hour, so the
+-- read walks one index range by sign-up hour and visits neither accounts nor bookings. Whole
+-- UTC hours are exact here: the zone's offsets are whole hours (internal.analytics_window), so
+-- local weeks and the range start on whole UTC hours.
+create or replace function internal.analytics_cohort_activity(
+    p_from timestamptz, p_to timestamptz, p_tz text, p_weeks integer
+)
+returns table (cohort_week date, week_offset integer, active_customers bigint)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    with h as (
+        select h.customer_id, h.hour, pg_catalog.date_trunc('week', h.signup_hour at time zone p_tz)::date as cohort_week
+        from app.analytics_customer_hours as h
+        where h.signup_hour >= p_from and h.signup_hour < p_to
+    )
+    select
+        h.cohort_week,
+        ((pg_catalog.date_trunc('week', h.hour at time zone p_tz)::date - h.cohort_week) / 7)::integer,
+        pg_catalog.count(distinct h.customer_id)
+    from h
+    where
+        h.hour >= (h.cohort_week::timestamp at time zone p_tz)
+        and h.hour < ((h.cohort_week + 7 * (p_weeks + 1))::timestamp at time zone p_tz)
+    group by 1, 2
+$$;
+comment on function internal.analytics_cohort_activity(timestamptz, timestamptz, text, integer) is
+'Per cohort week (customers who signed up in [p_from, p_to), by local week in p_tz) and week after it (0 to '
+'p_weeks), the customers who made a booking that did not lapse unpaid, from app.analytics_customer_hours. '
+'Definer: no API role reads the cohort hours; granted to ops, for api.analytics_cohorts, which checks the role.';
+
 create or replace function api.analytics_cohorts(
     "from" date default null,
     "to" date default null,
@@ -143,27 +184,15 @@ as $$
         from internal.analytics_window(analytics_cohorts."from", analytics_cohorts."to", analytics_cohorts.tz,
             'week', 183) as w
     ),
-    c as (
-        select u.id, pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week
+    sizes as (
+        select pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week, pg_catalog.count(*) as n
         from app.users as u, w
         where u.role = 'customer' and u.created_at >= w.from_ts and u.created_at < w.to_ts
-    ),
-    sizes as (
-        select c.cohort_week, pg_catalog.count(*) as n from c group by c.cohort_week
+        group by 1
     ),
     active as (
-        select
-            c.cohort_week,
-            ((pg_catalog.date_trunc('week', b.created_at at time zone w.tz)::date - c.cohort_week) / 7) as k,
-            pg_catalog.count(distinct c.id) as a
-        from c
-        inner join app.bookings as b on b.customer_id = c.id
-        cross join w
-        where
-            b.status <> 'expired'
-            and b.created_at >= (c.cohort_week::timestamp at time zone w.tz)
-            and b.created_at < ((c.cohort_week + 7 * (analytics_cohorts.weeks + 1))::timestamp at time zone w.tz)
-        group by 1, 2
+        select x.cohort_week, x.week_offset as k, x.active_customers as a
+        from w, internal.analytics_cohort_activity(w.from_ts, w.to_ts, w.tz, analytics_cohorts.weeks) as x
     )
     select
         s.cohort_week, s.n, k.k, coalesce(a.a, 0), pg_catalog.round(coalesce(a.a, 0)::numeric / s.n, 4)
@@ -179,6 +208,7 @@ Inputs: from and to (local dates in tz, both included, at most 183 days: custome
 tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1-26, default 8).
 Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
 from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
-did not lapse unpaid in that week), retention (active_customers / customers). Counted live from the
-base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+did not lapse unpaid in that week), retention (active_customers / customers). Sizes counted from the
+accounts, activity from the customers' cohort hours kept on write (equal to a recount of the bookings).
+Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.$$;

@@ -1,5 +1,7 @@
--- Analytics (db/functions/80-85): who may call what. The api functions check the
--- role again (403 forbidden) and read under the caller's row-level security.
+-- Analytics (db/functions/80-86): who may call what. The api functions check the
+-- role again (403 forbidden) and read under the caller's row-level security, but for the
+-- cohorts' and the areas' rollups, which no API role reads: ops reach them through two definer
+-- functions (internal.analytics_cohort_activity, internal.analytics_area_figures).
 revoke all on function
 internal.analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts),
 internal.analytics_add(app.analytics_booking_facts, app.analytics_booking_facts),
@@ -11,8 +13,21 @@ internal.analytics_bucket_rows(uuid, timestamptz, timestamptz, text, text),
 internal.analytics_booking_changed(),
 internal.analytics_booking_row_changed(),
 internal.analytics_service_category_changed(),
+internal.analytics_rebuild_facts(),
+internal.analytics_drift_facts(),
 internal.analytics_rebuild(),
 internal.analytics_drift(),
+internal.analytics_customer_lock(uuid),
+internal.analytics_customer_add(uuid, timestamptz, integer),
+internal.analytics_customer_refresh(uuid),
+internal.analytics_cohort_booking_changed(),
+internal.analytics_cohort_user_changed(),
+internal.analytics_place_providers(uuid[]),
+internal.analytics_place_inserted(),
+internal.analytics_place_moved(),
+internal.analytics_place_areas_changed(),
+internal.analytics_cohort_activity(timestamptz, timestamptz, text, integer),
+internal.analytics_area_figures(timestamptz, timestamptz, integer, text, numeric),
 internal.analytics_window(date, date, text, text, integer),
 internal.analytics_subject(uuid, boolean),
 internal.analytics_rows(uuid, timestamptz, timestamptz),
@@ -91,6 +106,8 @@ to provider, ops;
 
 -- ops only
 grant execute on function
+internal.analytics_cohort_activity(timestamptz, timestamptz, text, integer),
+internal.analytics_area_figures(timestamptz, timestamptz, integer, text, numeric),
 api.analytics_overview(date, date, text, text),
 api.analytics_funnel(date, date, text, text),
 api.analytics_cohorts(date, date, text, integer),

@@ -960,6 +960,9 @@ def _customers_for(providers: int) -> int:
 
 # the tables the activity writes whose analytics triggers are off during the bulk write
 _ANALYTICS_BULK_TABLES = ("app.bookings", "app.payments")
+# the customers' cohort hours' triggers on bookings (db/functions/81_analytics_audience.sql):
+# the rebuild below counts them again
+_ANALYTICS_COHORT_TRIGGERS = ("_510_analytics_cohort", "_510_analytics_cohort_update")
 # the offered days' statement triggers on time off (insert, update, delete): the rebuild below
 # counts them again
 _ANALYTICS_OFFERED_TRIGGERS = (
@@ -1031,6 +1034,8 @@ def load_activity(
             conn.execute(f"alter table {table} disable trigger _510_analytics_update")
         for trigger in _ANALYTICS_OFFERED_TRIGGERS:
             conn.execute(f"alter table app.time_off disable trigger {trigger}")
+        for trigger in _ANALYTICS_COHORT_TRIGGERS:
+            conn.execute(f"alter table app.bookings disable trigger {trigger}")
         conn.execute(_ACTIVITY_CUSTOMER_IDS, params)
         if row is not None:
             result.replaced = _delete_activity(conn, tag)
@@ -1065,6 +1070,8 @@ def load_activity(
             conn.execute(f"alter table {table} enable trigger _510_analytics_update")
         for trigger in _ANALYTICS_OFFERED_TRIGGERS:
             conn.execute(f"alter table app.time_off enable trigger {trigger}")
+        for trigger in _ANALYTICS_COHORT_TRIGGERS:
+            conn.execute(f"alter table app.bookings enable trigger {trigger}")
         conn.execute("select internal.analytics_rebuild()")
         share = conn.execute(_ACTIVITY_SHARE, params).fetchone()
         result.booked_share = float(share[0]) if share and share[0] is not None else 0.0

@@ -4,6 +4,7 @@ outcomes, deletions and a rebuild; local days and DST; bad inputs; who reads wha
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import uuid
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog
@@ -252,13 +254,13 @@ class Run:
         ids = [b for b in self.booked if bk.status(self.db, b["id"]) == status]
         return self.rng.choice(ids) if ids else None
 
-    def book(self) -> None:
+    def book(self, customer: uuid.UUID | None = None) -> None:
         shop = self.rng.choice(self.shops[:2] if self.rng.random() < 0.5 else self.shops)
         self.day += 1
         start = catalog.next_weekday(
             self.day % 7, at=f"{self.rng.randint(10, 15)}:00", min_days=self.day
         )
-        b = bk.book(self.db, shop, start)
+        b = bk.book(self.db, shop, start, customer)
         b["customer"] = self.db.execute(
             "select customer_id from app.bookings where id = %s", (b["id"],)
         ).fetchone()[0]  # type: ignore[index]
@@ -370,6 +372,60 @@ class Run:
             (slug, self.extra_service),
         )
 
+    # what the customers' cohort hours and the providers' places follow (the audience run)
+
+    def _customers(self) -> list[Any]:
+        return [b["customer"] for b in self.booked if "customer" in b]
+
+    def returning(self) -> None:
+        """A customer who booked before books again."""
+        who = self._customers()
+        if who:
+            self.book(self.rng.choice(who))
+
+    def backdate(self) -> None:
+        """A booking was made hours to weeks earlier than the run made it (another week of its
+        customer's, or before the sign-up)."""
+        b = self.rng.choice(self.booked) if self.booked else None
+        if b:
+            self.db.execute(
+                "update app.bookings set created_at = created_at - make_interval(hours => %s) "
+                "where id = %s",
+                (self.rng.randint(1, 700), b["id"]),
+            )
+
+    def resignup(self) -> None:
+        """A customer's sign-up moves earlier (an account brought in with its original date)."""
+        who = self._customers()
+        if who:
+            self.db.execute(
+                "update app.users set created_at = created_at - make_interval(hours => %s) "
+                "where id = %s",
+                (self.rng.randint(1, 900), self.rng.choice(who)),
+            )
+
+    def expire(self) -> None:
+        """A hold lapses unpaid: the booking stops counting for its customer."""
+        b = self._pick("pending_payment")
+        if b:
+            self.db.execute(
+                "select internal.transition_booking(%s, 'expired', 'system', 'hold lapsed')",
+                (b["id"],),
+            )
+
+    def relocate(self) -> None:
+        """A provider moves: to a neighbourhood's centre, or out of every neighbourhood."""
+        i = self.rng.randrange(len(self.shops))
+        lat, lng = self.rng.choice(
+            [(45.5225, -73.5810), (45.4590, -73.5710), (45.5440, -73.5400), (45.6500, -73.9000)]
+        )
+        self.db.execute(
+            "update app.providers set lat = %s, lng = %s where id = %s",
+            (lat, lng, self.shops[i].provider_id),
+        )
+        # later quotes ask where it is now
+        self.shops[i] = dataclasses.replace(self.shops[i], lat=lat, lng=lng)
+
 
 @pytest.fixture
 def run(db: psycopg.Connection[Any]) -> Run:
@@ -384,6 +440,37 @@ def run(db: psycopg.Connection[Any]) -> Run:
         b = bk.book(db, shop, catalog.next_weekday(r.day % 7, at="11:00", min_days=r.day))
         bk.pay(db, b)
     return r
+
+
+AUDIENCE = [
+    "book",
+    "returning",
+    "returning",
+    "backdate",
+    "resignup",
+    "expire",
+    "delete",
+    "relocate",
+    "cancel",
+    "move",
+    "insert",
+]
+
+
+@pytest.fixture
+def audience_run(db: psycopg.Connection[Any], run: Run) -> Run:
+    """The random run, then what the cohorts and the areas follow: returning customers,
+    bookings made earlier, sign-ups moved, lapsed holds, deletions, providers that move, with
+    more cancellations, reschedules and owner-level inserts."""
+    actions = [_audience_step(run) for _ in range(36)]
+    assert {"returning", "backdate", "resignup", "relocate", "expire"} <= set(actions)
+    return run
+
+
+def _audience_step(run: Run) -> str:
+    action = run.rng.choice(AUDIENCE)
+    getattr(run, action)()
+    return action
 
 
 def span(bookings: list[dict[str, Any]], zone: ZoneInfo) -> tuple[date, date]:
@@ -527,6 +614,178 @@ def test_the_drift_check_can_fail(db: psycopg.Connection[Any], run: Run) -> None
         "where ctid = (select ctid from app.analytics_provider_hours where bookings > 0 limit 1)"
     )
     assert len(drift(db)) == 1
+
+
+# --- the customers' cohort hours and the providers' places -----------------------------------
+
+
+def stored_audience(db: psycopg.Connection[Any]) -> tuple[list[Any], list[Any]]:
+    return (
+        db.execute(
+            "select * from app.analytics_customer_hours order by customer_id, hour"
+        ).fetchall(),
+        db.execute("select * from app.analytics_provider_places order by provider_id").fetchall(),
+    )
+
+
+def cohorts_recount(
+    db: psycopg.Connection[Any], first: date, last: date, zone: ZoneInfo, weeks: int
+) -> list[tuple[Any, ...]]:
+    """api.analytics_cohorts' rows recounted in Python from the accounts and the bookings."""
+    lo = datetime.combine(first, time(), zone)
+    hi = datetime.combine(last + timedelta(days=1), time(), zone)
+
+    def monday(t: datetime) -> date:
+        d = t.astimezone(zone).date()
+        return d - timedelta(days=d.weekday())
+
+    cohort = {
+        uid: monday(at)
+        for uid, at in db.execute("select id, created_at from app.users where role = 'customer'")
+        if lo <= at < hi
+    }
+    active: dict[tuple[date, int], set[Any]] = defaultdict(set)
+    for customer, made in db.execute(
+        "select customer_id, created_at from app.bookings where status <> 'expired'"
+    ):
+        week = cohort.get(customer)
+        if week is None:
+            continue
+        start = datetime.combine(week, time(), zone)
+        end = datetime.combine(week + timedelta(days=7 * (weeks + 1)), time(), zone)
+        if start <= made < end:
+            active[(week, (monday(made) - week).days // 7)].add(customer)
+    sizes: dict[date, int] = defaultdict(int)
+    for week in cohort.values():
+        sizes[week] += 1
+    return [
+        (week, n, k, len(active[(week, k)]))
+        for week, n in sorted(sizes.items())
+        for k in range(weeks + 1)
+    ]
+
+
+def test_the_audience_rollups_equal_a_live_recount_after_a_random_run(
+    db: psycopg.Connection[Any], audience_run: Run
+) -> None:
+    customers, places = stored_audience(db)
+    assert len(customers) > 10 and len(places) >= len(audience_run.shops)
+    # the run moved sign-ups and made bookings before them: some fall outside what is kept
+    kept = db.execute("select sum(bookings) from app.analytics_customer_hours").fetchone()
+    made = db.execute("select count(*) from app.bookings where status <> 'expired'").fetchone()
+    assert kept is not None and made is not None and 0 < kept[0] <= made[0]
+    assert drift(db) == []
+
+
+@pytest.mark.parametrize(
+    ("zone", "weeks"), [("UTC", 8), ("America/Toronto", 3), ("Asia/Tokyo", 26)]
+)
+def test_cohorts_equal_a_brute_force_recount_in_any_zone(
+    db: psycopg.Connection[Any], audience_run: Run, zone: str, weeks: int
+) -> None:
+    today = datetime.now(ZoneInfo(zone)).date()
+    first, last = today - timedelta(days=120), today
+    rows = rows_of(
+        db,
+        "ops",
+        audience_run.ops,
+        "select * from api.analytics_cohorts(%s, %s, %s, %s)",
+        first,
+        last,
+        zone,
+        weeks,
+    )
+    got = [
+        (r["cohort_week"], r["customers"], r["week_offset"], r["active_customers"]) for r in rows
+    ]
+    expected = cohorts_recount(db, first, last, ZoneInfo(zone), weeks)
+    assert got == expected
+    assert len({r[0] for r in got}) >= 2 and sum(r[3] for r in got) > 0
+
+
+def test_areas_by_neighbourhood_follow_the_providers_that_moved(
+    db: psycopg.Connection[Any], audience_run: Run
+) -> None:
+    bookings = raw_bookings(db)
+    first, last = span(bookings, ZoneInfo("UTC"))
+    # where each provider is now, looked up in the polygons here
+    where = dict(
+        db.execute(
+            """
+            select p.id, coalesce((
+                select a.slug from app.areas a
+                where extensions.st_covers(a.boundary, p.location::extensions.geometry)
+                order by a.slug limit 1
+            ), 'other')
+            from app.providers p
+            """
+        ).fetchall()
+    )
+    expected: dict[tuple[Any, ...], int] = defaultdict(int)
+    for b in bookings:
+        expected[(where[b["provider_id"]], b["category"], b["currency"])] += 1
+    rows = rows_of(
+        db,
+        "ops",
+        audience_run.ops,
+        "select * from api.analytics_areas(%s, %s, 'UTC', 0.02, null, 'neighbourhood')",
+        first,
+        last,
+    )
+    assert {(r["area"], r["category"], r["currency"]): r["bookings"] for r in rows} == expected
+    assert len({r["area"] for r in rows}) >= 2
+
+
+def test_a_rebuild_writes_the_very_audience_rows_the_triggers_kept(
+    db: psycopg.Connection[Any], audience_run: Run
+) -> None:
+    before = stored_audience(db)
+    db.execute("select internal.analytics_rebuild()")
+    assert stored_audience(db) == before
+
+
+def test_the_drift_check_sees_the_audience_rollups_and_a_rebuild_repairs_them(
+    db: psycopg.Connection[Any], audience_run: Run
+) -> None:
+    db.execute(
+        "update app.analytics_customer_hours set bookings = bookings + 1 "
+        "where ctid = (select ctid from app.analytics_customer_hours limit 1)"
+    )
+    db.execute(
+        "update app.analytics_provider_places set lat = lat + 1 where provider_id = %s",
+        (audience_run.shops[0].provider_id,),
+    )
+    db.execute(
+        "delete from app.analytics_provider_places where provider_id = %s",
+        (audience_run.shops[1].provider_id,),
+    )
+    assert sorted(r[0] for r in drift(db)) == [
+        "customer_hours",
+        "provider_places",
+        "provider_places",
+    ]
+    db.execute("select internal.analytics_rebuild()")
+    assert drift(db) == []
+
+
+@pytest.mark.parametrize("role", ["anon", "customer", "provider", "ops"])
+def test_no_api_role_reads_the_audience_rollups(
+    db: psycopg.Connection[Any], audience_run: Run, role: str
+) -> None:
+    for name in ("analytics_customer_hours", "analytics_provider_places"):
+        table = f"app.{name}"
+        assert db.execute(
+            "select has_table_privilege(%s, %s, 'select'), "
+            "has_any_column_privilege(%s, %s, 'select')",
+            (role, table, role, table),
+        ).fetchone() == (False, False)
+        assert db.execute(
+            "select relrowsecurity and relforcerowsecurity from pg_class where oid = %s::regclass",
+            (table,),
+        ).fetchone() == (True,)
+        sub = audience_run.ops if role == "ops" else audience_run.shops[0].owner_id
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), acting_as(db, role, sub):
+            db.execute(sql.SQL("select count(*) from {}").format(sql.Identifier("app", name)))
 
 
 def test_a_booking_that_changes_nothing_counted_leaves_the_rollups_alone(

@@ -1,4 +1,4 @@
-"""The worker as a real process: SIGTERM, kill -9, NOTIFY wake-ups, reconnects and metrics."""
+"""The worker as a real process: SIGTERM, kill -9, the idle probe's wake-ups, reconnects and metrics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import httpx
 import psycopg
 import pytest
 
-from tests.helpers import stack, waiting
+from tests.helpers import booking as bk
+from tests.helpers import catalog, stack, waiting
+from tests.helpers.factories import create_user
+from tests.helpers.stripe_fake import run_localstripe
 from tests.helpers.worker_proc import WorkerProcess
 from tests.worker.conftest import archive_row, enqueue
 from tests.worker.test_runtime import blocked_handlers
@@ -20,6 +23,12 @@ def scalar(db: psycopg.Connection[Any], sql: str) -> Any:
     row = db.execute(sql).fetchone()  # type: ignore[call-overload]
     assert row is not None
     return row[0]
+
+
+def one_row(db: psycopg.Connection[Any], sql: str, *params: Any) -> tuple[Any, ...]:
+    row = db.execute(sql, params).fetchone()  # type: ignore[call-overload]
+    assert row is not None, sql
+    return tuple(row)
 
 
 def visible(db: psycopg.Connection[Any]) -> int:
@@ -113,18 +122,18 @@ def test_after_kill_9_a_batched_group_is_charged_one_attempt_each_and_done_once(
     assert scalar(db, "select count(*) from pgmq.a_payments") == 16
 
 
-def test_a_notify_wakes_an_idle_worker_long_before_its_poll_interval(
+def test_the_probe_wakes_an_idle_worker_long_before_its_poll_interval(
     db: psycopg.Connection[Any], worker_url: str
 ) -> None:
     metrics_port = stack.free_port()
     with WorkerProcess(worker_url, "--poll", "30", metrics_port=metrics_port) as worker:
-        worker.wait_for(r"idle: waiting for NOTIFY bookiji_queue \(polling every 30.0s\)")
+        worker.wait_for(r"idle: probing every 50.0ms, reading every 30.0s")
         msg_id = enqueue(db, "notifications", {"type": "test.record", "key": "woken"})
-        # the poll is 30 s away: only the NOTIFY can explain processing within 10 s
+        # the full read is 30 s away: only the probe can explain processing within 10 s
         waiting.until(
             lambda: archive_row(db, "notifications", msg_id),
             timeout=10,
-            what="the message to be processed after NOTIFY",
+            what="the message to be processed after the probe saw it",
         )
         worker.wait_for(rf"queue=notifications id={msg_id} type=test.record attempt=1 outcome=done")
 
@@ -146,7 +155,7 @@ def test_the_worker_reconnects_after_its_connections_are_killed(
     db: psycopg.Connection[Any], worker_url: str
 ) -> None:
     with WorkerProcess(worker_url, "--poll", "30") as worker:
-        worker.wait_for("idle: waiting for NOTIFY")
+        worker.wait_for("idle: probing every")
         db.execute(
             "select pg_terminate_backend(pid) from pg_stat_activity "
             "where usename = 'bookiji_worker' and datname = current_database()"
@@ -157,3 +166,48 @@ def test_the_worker_reconnects_after_its_connections_are_killed(
         waiting.until(lambda: archive_row(db, "payments", msg_id), timeout=10, what="processing")
         worker.terminate()
         assert worker.wait(timeout=30) == 0
+
+
+def test_a_confirm_notifies_no_listener_and_the_idle_worker_still_handles_its_message(
+    db: psycopg.Connection[Any], db_url: str, worker_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """internal.enqueue sends no NOTIFY (it serialised the callers' commits): a session
+    listening on bookiji_queue hears nothing from a confirm, and the worker, idle with
+    its full read 30 s away, finds the PaymentIntent request by its probe."""
+    shop = bk.open_shop(db, price_cents=4500)
+    customer = create_user(db, "customer")
+    start = catalog.next_weekday(2, at="10:00")
+    with run_localstripe() as stripe, psycopg.connect(db_url, autocommit=True) as listener:
+        monkeypatch.setenv("STRIPE_API_BASE", stripe.url)
+        listener.execute("listen bookiji_queue")
+        args = ("--import", "worker.tasks", "--queues", "payments", "--poll", "30")
+        with WorkerProcess(worker_url, *args) as worker:
+            worker.wait_for("idle: probing every")
+            booking = bk.confirm(
+                db, customer, bk.quote(db, customer, shop, start), shop.provider_id
+            )
+            (msg_id,) = one_row(
+                db,
+                "select msg_id from pgmq.q_payments "
+                "where message ->> 'booking_id' = %s and message ->> 'type' = 'payment.create_intent'",
+                str(booking["id"]),
+            )
+            waiting.until(
+                lambda: archive_row(db, "payments", msg_id),
+                timeout=30,
+                what="the confirm's PaymentIntent request to be handled",
+            )
+            worker.wait_for(
+                rf"queue=payments id={msg_id} type=payment.create_intent attempt=1 outcome=done"
+            )
+            intent = one_row(
+                db,
+                "select stripe_payment_intent_id from app.payments where booking_id = %s",
+                booking["id"],
+            )[0]
+            assert str(intent).startswith("pi_"), "the handler recorded the intent it created"
+            worker.terminate()
+            assert worker.wait(timeout=30) == 0
+        # the listener heard nothing, from the confirm's commit or since (a NOTIFY would
+        # be delivered at that commit, long before the message was handled)
+        assert list(listener.notifies(timeout=0)) == []

@@ -1,0 +1,341 @@
+-- Analytics rollups of the customers and of the providers' places (docs/analytics.md, "What is
+-- kept where"), kept exact on write like those of 80_analytics_rollups.sql, and the rebuild and
+-- drift check over every rollup.
+--
+--   internal.analytics_live_customer_hours   view: per customer and UTC hour, the bookings it
+--                                            made then that did not lapse unpaid (the cohorts'
+--                                            activity, api.analytics_cohorts), from 8 days
+--                                            before to 190 days after its sign-up
+--   internal.analytics_live_places           view: each provider's location and the
+--                                            neighbourhood covering it (api.analytics_areas)
+--   internal.analytics_customer_add          move one booking in or out of its customer's hour
+--   internal.analytics_customer_refresh      recount one customer (its sign-up moved)
+--   internal.analytics_place_providers       place some providers again (created, moved)
+--   triggers _510_analytics_cohort*          bookings (insert, delete; expired or not, customer,
+--                                            made at), users (role, sign-up time)
+--   triggers _510_analytics_place*           providers (insert, a move), areas (any change)
+--   internal.analytics_rebuild()             recompute every rollup (`bookiji analytics rebuild`)
+--   internal.analytics_drift()               where any rollup and a live recount differ
+--
+-- A customer's rows change under a transaction-scoped advisory lock on that customer, and a
+-- recount reads what is committed when the lock is granted (as a booking's, in 80): a booking
+-- made while its customer's sign-up time changes is counted once. Keys are per customer (a
+-- customer's own bookings): no row is shared by concurrent confirms of different customers.
+
+create or replace view internal.analytics_live_customer_hours
+with (security_barrier = true)
+as
+select
+    b.customer_id,
+    pg_catalog.date_trunc('hour', b.created_at, 'UTC') as hour,
+    pg_catalog.date_trunc('hour', u.created_at, 'UTC') as signup_hour,
+    pg_catalog.count(*)::integer as bookings
+from app.bookings as b
+inner join app.users as u on b.customer_id = u.id
+where
+    u.role = 'customer'
+    and b.status <> 'expired'
+    and b.created_at >= u.created_at - interval '8 days'
+    and b.created_at < u.created_at + interval '190 days'
+group by b.customer_id, pg_catalog.date_trunc('hour', b.created_at, 'UTC'), pg_catalog.date_trunc('hour', u.created_at, 'UTC');
+comment on view internal.analytics_live_customer_hours is
+'Per customer and UTC hour, the bookings it made then that did not lapse unpaid (from 8 days before to 190 days '
+'after its sign-up), recounted from the base tables: the definition app.analytics_customer_hours follows.';
+
+create or replace view internal.analytics_live_places
+with (security_barrier = true)
+as
+select
+    p.id as provider_id,
+    p.lat,
+    p.lng,
+    -- named as internal.analytics_area (83) names a cell: "lat,lng" of its south-west corner
+    pg_catalog.format(
+        '%s,%s', pg_catalog.floor(p.lat::numeric / 0.02) * 0.02, pg_catalog.floor(p.lng::numeric / 0.02) * 0.02
+    ) as grid_cell,
+    a.slug as area_slug,
+    a.name_en as area_name_en,
+    a.name_fr as area_name_fr
+from app.providers as p
+left join lateral (
+    select
+        a.slug,
+        a.name_en,
+        a.name_fr
+    from app.areas as a
+    where extensions.st_covers(a.boundary, p.location::extensions.geometry)
+    order by a.slug
+    limit 1
+) as a on true;
+comment on view internal.analytics_live_places is
+'Each provider''s location, its grid cell of the default 0.02 degrees, and the neighbourhood (app.areas) covering '
+'it, the first by slug on a shared edge (none: "other"), from the base tables: the definition '
+'app.analytics_provider_places follows.';
+
+create or replace function internal.analytics_customer_lock(p_customer_id uuid)
+returns void
+language sql
+volatile
+set search_path = ''
+as $$
+    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0))
+$$;
+comment on function internal.analytics_customer_lock(uuid) is
+'Take the transaction-scoped lock under which one customer''s cohort rows change.';
+
+-- Add p_delta (+1 or -1) bookings made at p_created_at to its customer's hour, when the
+-- customer is one and the hour is within what a cohort can count.
+create or replace function internal.analytics_customer_add(p_customer_id uuid, p_created_at timestamptz, p_delta integer)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_signup timestamptz;
+    v_hour timestamptz := pg_catalog.date_trunc('hour', p_created_at, 'UTC');
+begin
+    perform internal.analytics_customer_lock(p_customer_id);
+    select u.created_at into v_signup from app.users as u where u.id = p_customer_id and u.role = 'customer';
+    if v_signup is null
+        or p_created_at < v_signup - interval '8 days'
+        or p_created_at >= v_signup + interval '190 days' then
+        return;
+    end if;
+    if p_delta > 0 then
+        insert into app.analytics_customer_hours as h (customer_id, hour, signup_hour, bookings)
+        values (p_customer_id, v_hour, pg_catalog.date_trunc('hour', v_signup, 'UTC'), p_delta)
+        on conflict (customer_id, hour) do update set bookings = h.bookings + excluded.bookings;
+        return;
+    end if;
+    delete from app.analytics_customer_hours as h
+    where h.customer_id = p_customer_id and h.hour = v_hour and h.bookings + p_delta <= 0;
+    if not found then
+        update app.analytics_customer_hours as h set bookings = h.bookings + p_delta
+        where h.customer_id = p_customer_id and h.hour = v_hour;
+    end if;
+end
+$$;
+comment on function internal.analytics_customer_add(uuid, timestamptz, integer) is
+'Add p_delta bookings made at p_created_at to the customer''s cohort hour (nothing for an account that is not a '
+'customer''s, or an hour no cohort counts).';
+
+create or replace function internal.analytics_customer_refresh(p_customer_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_customer_lock(p_customer_id);
+    delete from app.analytics_customer_hours as h where h.customer_id = p_customer_id;
+    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
+    select l.customer_id, l.hour, l.signup_hour, l.bookings
+    from internal.analytics_live_customer_hours as l
+    where l.customer_id = p_customer_id;
+end
+$$;
+comment on function internal.analytics_customer_refresh(uuid) is
+'Recount one customer''s cohort hours from its bookings (its role or sign-up time changed). '
+'Definer: called from a trigger on users; the rollup is written by nobody else.';
+
+-- The triggers: a booking counts for its customer while it is not expired, in the hour it was
+-- made. A change of what matters takes it out of its old hour and puts it into its new one.
+create or replace function internal.analytics_cohort_booking_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') and old.status <> 'expired' then
+        perform internal.analytics_customer_add(old.customer_id, old.created_at, -1);
+    end if;
+    if tg_op in ('UPDATE', 'INSERT') and new.status <> 'expired' then
+        perform internal.analytics_customer_add(new.customer_id, new.created_at, 1);
+    end if;
+    return null;
+end
+$$;
+comment on function internal.analytics_cohort_booking_changed() is
+'Trigger: a booking made, deleted, lapsed (expired), moved to another customer or to another made-at time moves '
+'in its customer''s cohort hours. Definer: any role''s booking writes keep the rollup.';
+
+drop trigger if exists _510_analytics_cohort on app.bookings;
+create trigger _510_analytics_cohort after insert or delete on app.bookings
+for each row execute function internal.analytics_cohort_booking_changed();
+drop trigger if exists _510_analytics_cohort_update on app.bookings;
+create trigger _510_analytics_cohort_update after update on app.bookings
+for each row
+when (
+    (old.status = 'expired') is distinct from (new.status = 'expired')
+    or old.customer_id is distinct from new.customer_id
+    or old.created_at is distinct from new.created_at
+)
+execute function internal.analytics_cohort_booking_changed();
+
+create or replace function internal.analytics_cohort_user_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_customer_refresh(new.id);
+    return null;
+end
+$$;
+comment on function internal.analytics_cohort_user_changed() is
+'Trigger: an account''s role or sign-up time changed; its cohort hours are recounted. '
+'Definer: as internal.analytics_customer_refresh.';
+
+-- a new account has no booking yet, and a deleted one takes its rows with it (on delete cascade)
+drop trigger if exists _510_analytics_cohort_user on app.users;
+create trigger _510_analytics_cohort_user after update on app.users
+for each row
+when (old.role is distinct from new.role or old.created_at is distinct from new.created_at)
+execute function internal.analytics_cohort_user_changed();
+
+-- Place some providers (all of them for null) again: their location and neighbourhood.
+create or replace function internal.analytics_place_providers(p_ids uuid[])
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    insert into app.analytics_provider_places as x (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
+    select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+    from internal.analytics_live_places as l
+    where p_ids is null or l.provider_id = any(p_ids)
+    order by l.provider_id
+    on conflict (provider_id) do update set
+        lat = excluded.lat, lng = excluded.lng, grid_cell = excluded.grid_cell, area_slug = excluded.area_slug,
+        area_name_en = excluded.area_name_en, area_name_fr = excluded.area_name_fr;
+end
+$$;
+comment on function internal.analytics_place_providers(uuid[]) is
+'Place the providers of p_ids (every provider for null) again in app.analytics_provider_places. '
+'Definer: called from triggers of writes by providers and migrations; nobody else writes the table.';
+
+create or replace function internal.analytics_place_inserted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
+    select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+    from internal.analytics_live_places as l
+    where l.provider_id in (select n.id from inserted as n);
+    return null;
+end
+$$;
+comment on function internal.analytics_place_inserted() is
+'Statement trigger: place the providers just created (set-based: a bulk load places them in one statement). '
+'Definer: as internal.analytics_place_providers.';
+
+create or replace function internal.analytics_place_moved()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_place_providers(array[new.id]);
+    return null;
+end
+$$;
+comment on function internal.analytics_place_moved() is
+'Trigger: a provider moved; it is placed again. Definer: as internal.analytics_place_providers.';
+
+create or replace function internal.analytics_place_areas_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_place_providers(null);
+    return null;
+end
+$$;
+comment on function internal.analytics_place_areas_changed() is
+'Statement trigger: the neighbourhoods changed; every provider is placed again. '
+'Definer: as internal.analytics_place_providers.';
+
+drop trigger if exists _510_analytics_place_insert on app.providers;
+create trigger _510_analytics_place_insert after insert on app.providers
+referencing new table as inserted
+for each statement execute function internal.analytics_place_inserted();
+drop trigger if exists _510_analytics_place_update on app.providers;
+create trigger _510_analytics_place_update after update on app.providers
+for each row
+when (old.lat is distinct from new.lat or old.lng is distinct from new.lng)
+execute function internal.analytics_place_moved();
+drop trigger if exists _510_analytics_place_areas on app.areas;
+create trigger _510_analytics_place_areas after insert or update or delete or truncate on app.areas
+for each statement execute function internal.analytics_place_areas_changed();
+
+create or replace function internal.analytics_rebuild()
+returns table (bookings bigint, provider_rows bigint)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    -- writers that would touch these rollups wait until the rebuild commits
+    lock table app.analytics_customer_hours, app.analytics_provider_places in exclusive mode;
+    delete from app.analytics_customer_hours;
+    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
+    select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
+    delete from app.analytics_provider_places;
+    insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
+    select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+    from internal.analytics_live_places as l;
+    return query select * from internal.analytics_rebuild_facts();
+end
+$$;
+comment on function internal.analytics_rebuild() is
+'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the '
+'offered days, the customers'' cohort hours and the providers'' places (backfill, or after a bulk load with the '
+'triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to '
+'nobody else.';
+
+create or replace function internal.analytics_drift()
+returns table (rollup text, key text, stored bigint[], live bigint[])
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select d.rollup, d.key, d.stored, d.live from internal.analytics_drift_facts() as d
+    union all
+    select
+        'customer_hours', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.hour, l.hour)),
+        array[s.bookings, extract(epoch from s.signup_hour)]::bigint[],
+        array[l.bookings, extract(epoch from l.signup_hour)]::bigint[]
+    from app.analytics_customer_hours as s
+    full join internal.analytics_live_customer_hours as l on s.customer_id = l.customer_id and s.hour = l.hour
+    where s.bookings is distinct from l.bookings or s.signup_hour is distinct from l.signup_hour
+    union all
+    select
+        'provider_places', coalesce(s.provider_id, l.provider_id)::text,
+        case when s.provider_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', s.lat, s.lng, s.grid_cell, s.area_slug, s.area_name_en, s.area_name_fr))]::bigint[] end,
+        case when l.provider_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr))]::bigint[] end
+    from app.analytics_provider_places as s
+    full join internal.analytics_live_places as l on s.provider_id = l.provider_id
+    where
+        s.provider_id is null or l.provider_id is null
+        or (s.lat, s.lng, s.grid_cell, s.area_slug, s.area_name_en, s.area_name_fr)
+        is distinct from (l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr)
+$$;
+comment on function internal.analytics_drift() is
+'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' '
+'rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up '
+'hour in epoch seconds) and the providers'' places (a hash of the row). '
+'Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
