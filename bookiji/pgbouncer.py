@@ -9,7 +9,9 @@ What does not, and connects to PostgreSQL directly, because transaction pooling 
 server connection to another client after each transaction:
 - LISTEN: PostgREST's schema-cache listener (``db-channel-enabled`` is off behind the
   pooler; `bookiji up` relays ``NOTIFY pgrst`` to the PostgREST processes as signals),
-  the worker's wake-up LISTEN and the real-time service's LISTEN;
+  the worker's wake-up LISTEN and the read router's LISTEN (the real-time service's
+  one connection that polls the event log needs no session and could go through the
+  pooler; `bookiji up` still gives it a direct one, as it is always busy);
 - the worker's handlers: the notification handler holds a session-level advisory lock
   across transactions, and payment handlers keep a transaction open around a Stripe
   call;

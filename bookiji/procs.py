@@ -101,7 +101,7 @@ class ApiServer:
 class ReadPath:
     """The public catalog's read path of ``run_api`` (bookiji/readpath.py)."""
 
-    primary_url: str  # the read router's LISTEN connection (authenticator, direct)
+    primary_url: str  # the read router's LISTEN and event-log polling (authenticator, direct)
     replica_url: str | None = None  # authenticator on the replica; None: no replica
     cache_ttl: int = 5  # seconds; 0: no cache
     max_lag: float = 2.0
@@ -289,8 +289,8 @@ def run_api(
         )
         if realtime_env is not None:
             rt_port = free_port()
-            # LISTEN cannot go through transaction pooling: the real-time service
-            # listens on a direct connection and delivers through the pooler
+            # the real-time service polls the event log on one direct connection (it
+            # could go through the pooler too) and delivers through the pooler
             rt_db = {"REALTIME_DATABASE_URL": authenticator_url}
             if pooled:
                 rt_db = {

@@ -13,10 +13,15 @@ The router (``bookiji read-router``, one process beside nginx) every ``interval`
   lag is how long ago the primary first wrote something the replica has not replayed
   (0 once it has replayed everything sampled). A quiet primary is no lag, unlike
   ``now() - pg_last_xact_replay_timestamp()``;
-- hears ``NOTIFY bookiji_cache`` (db/functions/91_cache_notify.sql) on a direct
-  connection to the primary and bumps that scope's version, once the replica has
-  replayed the change (or has fallen out of the routing): a bumped version is in
-  nginx's cache key, so the next read misses and fetches the change;
+- hears ``NOTIFY bookiji_cache`` (db/functions/91_cache_notify.sql: the rare catalog
+  writes) on a direct connection to the primary, and polls the event log there every
+  ``poll`` seconds for ``availability_changed`` events (bookings and holds taken or
+  freed, time off: what the slots show; no NOTIFY on the booking path, where it would
+  make every confirm commit alone). Gap-safe: an event whose id is lower than one
+  already seen but which commits later still counts (realtime/cursor.py). Either bumps
+  the scope's version once the replica has replayed the change (or has fallen out of
+  the routing): a bumped version is in nginx's cache key, so the next read misses and
+  fetches the change;
 - writes both into one small JSON file that nginx's njs reads per request
   (gateway/upstream.js): ``{"at", "replica", "catalog", "slots", "lag"}``. A file older
   than ``STALE_AFTER`` seconds (the router died) sends every read to the primary,
@@ -40,11 +45,15 @@ import psycopg
 
 from bookiji import cluster as cluster_mod
 from bookiji.cluster import PG_BIN, Cluster
+from realtime import cursor as cursor_mod
+from realtime.cursor import EventCursor
 from worker.errors import ConfigError
 
 SLOT = "bookiji_replica"
 CHANNEL = "bookiji_cache"
 SCOPES = ("catalog", "slots")
+# the event kind that says the slots changed (db/functions/44_events.sql)
+SLOTS_EVENT = "availability_changed"
 # nginx ignores a state file older than this (seconds): the router is gone
 STALE_AFTER = 3.0
 # what the replica's server adds to the primary's settings (postgresql.auto.conf)
@@ -208,12 +217,15 @@ class Router:
         *,
         max_lag: float,
         interval: float = 0.25,
+        poll: float = 0.02,
     ) -> None:
         self.primary_url = primary_url
         self.replica_url = replica_url
         self.state_file = state_file
         self.max_lag = max_lag
-        self.interval = interval
+        self.interval = interval  # the lag sampled and the state file written this often
+        self.poll = poll  # the event log polled this often
+        self.cursor: EventCursor | None = None
         # versions start from the clock: a restarted router never reuses an old key
         start = int(time.time() * 1000)
         self.state = RouterState(catalog=start, slots=start)
@@ -316,6 +328,27 @@ class Router:
             for scope in scopes & set(SCOPES):
                 self._gauges["purges"].labels(scope).inc()
 
+    def _slots_changed(self, primary: psycopg.Connection[Any]) -> bool:
+        """Poll the event log: whether an availability_changed event has committed since
+        the last poll (a late commit below an id already seen included)."""
+        if self.cursor is None:
+            row = primary.execute("select last_id from auth.event_log_bounds()").fetchone()
+            assert row is not None
+            last = int(row[0])
+            rows = primary.execute(
+                cursor_mod.QUERY, (last - cursor_mod.START_WINDOW, [], cursor_mod.LIMIT)
+            ).fetchall()
+            self.cursor = EventCursor.starting(last, [r[0] for r in rows], time.monotonic())
+        changed = False
+        while True:
+            high, holes = self.cursor.ask(time.monotonic())
+            rows = primary.execute(cursor_mod.QUERY, (high, holes, cursor_mod.LIMIT)).fetchall()
+            kinds = dict(rows)
+            new = self.cursor.saw(list(kinds), time.monotonic())
+            changed = changed or any(kinds[i] == SLOTS_EVENT for i in new)
+            if len(rows) < cursor_mod.LIMIT:
+                return changed
+
     def run(self, stop: threading.Event) -> None:
         """Until ``stop``: reconnects to the primary when it goes away (every read goes to
         the primary, uncached, while the state file ages)."""
@@ -323,17 +356,22 @@ class Router:
             try:
                 with psycopg.connect(self.primary_url, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"listen {CHANNEL}")
-                    # anything changed while nobody listened: drop every cached answer
+                    # anything changed while nobody listened: drop every cached answer (and
+                    # the event log is read on from where it was: the bump covers it all)
                     self.bump({"catalog"})
+                    self._slots_changed(conn)
                     self._observe(conn)
                     self.state.write(self.state_file)
+                    written = time.monotonic()
                     while not stop.is_set():
                         # at once on the first notification (then whatever else is queued)
-                        scopes = {
-                            n.payload for n in conn.notifies(timeout=self.interval, stop_after=1)
-                        }
+                        scopes = {n.payload for n in conn.notifies(timeout=self.poll, stop_after=1)}
                         if scopes:
                             scopes |= {n.payload for n in conn.notifies(timeout=0.001)}
+                        if self._slots_changed(conn):
+                            scopes.add("slots")
+                        if not scopes and time.monotonic() - written < self.interval:
+                            continue
                         lsn = self._observe(conn)
                         if scopes:
                             # the change is committed at or before lsn: once the replica has
@@ -341,6 +379,7 @@ class Router:
                             self._wait_replayed(lsn, stop)
                             self.bump(scopes)
                         self.state.write(self.state_file)
+                        written = time.monotonic()
             except (psycopg.Error, OSError):
                 stop.wait(1)
 

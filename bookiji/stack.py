@@ -387,7 +387,8 @@ def up(settings: Settings, demo_token: str | None, scale: Scale | None = None) -
     # the worker and the real-time service read only their own settings
     # (worker/settings.py, realtime/settings.py): tell them where to log in. Behind
     # PgBouncer their pooled connections go through it and what needs a session of its
-    # own (LISTEN, the worker's handlers) connects directly.
+    # own (LISTEN, the worker's handlers) connects directly, as does the real-time
+    # service's polling of the event log (one statement every few ms).
     env = dict(
         os.environ,
         PYTHONUNBUFFERED="1",

@@ -3598,6 +3598,41 @@ COMMENT ON FUNCTION auth.consume_one_time_token(p_token text, p_purpose text) IS
 
 
 --
+-- Name: event_ids_after(bigint, bigint[], integer); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.event_ids_after(p_after bigint, p_holes bigint[], p_limit integer) RETURNS TABLE(id bigint, kind text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- two index scans of the primary key: what is new, in id order up to the limit,
+    -- then the holes below it that have committed since (plpgsql: planned once a session)
+    return query
+    select e.id, e.kind from app.events as e
+    where e.id > p_after
+    order by e.id
+    limit least(greatest(coalesce(p_limit, 1000), 1), 10000);
+    if coalesce(pg_catalog.cardinality(p_holes), 0) > 0 then
+        return query
+        select e.id, e.kind from app.events as e
+        where e.id = any(p_holes[1:10000]) and e.id <= p_after;
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION event_ids_after(p_after bigint, p_holes bigint[], p_limit integer); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.event_ids_after(p_after bigint, p_holes bigint[], p_limit integer) IS 'The id and kind of the events after p_after (id order, at most p_limit, 1 to 10,000), and of those
+listed in p_holes (ids at or below p_after skipped over before their transaction committed),
+whoever may read them: the real-time service and the read router poll the event log with it
+(realtime/cursor.py). Kinds only, never a row''s data. Definer: reads past row-level security.';
+
+
+--
 -- Name: event_log_bounds(); Type: FUNCTION; Schema: auth; Owner: -
 --
 
@@ -7662,7 +7697,6 @@ begin
     insert into app.events (kind, booking_id, provider_id, customer_id, recipient_id, during, payload)
     values (p_kind, p_booking_id, p_provider_id, p_customer_id, p_recipient_id, p_during, coalesce(p_payload, '{}'))
     returning id into v_id;
-    perform pg_catalog.pg_notify('bookiji_events', v_id::text);
     return v_id;
 end
 $$;
@@ -7672,7 +7706,7 @@ $$;
 -- Name: FUNCTION append_event(p_kind text, p_booking_id uuid, p_provider_id uuid, p_customer_id uuid, p_recipient_id uuid, p_during tstzrange, p_payload jsonb); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.append_event(p_kind text, p_booking_id uuid, p_provider_id uuid, p_customer_id uuid, p_recipient_id uuid, p_during tstzrange, p_payload jsonb) IS 'Append one event to app.events and NOTIFY bookiji_events with its id only, in the caller''s transaction.';
+COMMENT ON FUNCTION internal.append_event(p_kind text, p_booking_id uuid, p_provider_id uuid, p_customer_id uuid, p_recipient_id uuid, p_during tstzrange, p_payload jsonb) IS 'Append one event to app.events in the caller''s transaction; its id (no NOTIFY: readers poll the log by id).';
 
 
 --
@@ -8960,67 +8994,57 @@ declare
     -- live: the statuses that hold the provider's time (bookings_provider_id_blocked_excl);
     -- time that has passed can be neither booked nor freed, so nobody hears of it
     v_now timestamptz := pg_catalog.now();
-    v_id bigint;
 begin
-    -- This is confirm's path: one insert statement and no nested function calls
-    -- (each call of a function with a pinned search_path costs a save and restore).
+    -- This is confirm's path: one insert statement, no nested function calls (each call
+    -- of a function with a pinned search_path costs a save and restore) and no NOTIFY
+    -- (readers poll the log: auth.event_ids_after).
     if tg_op = 'INSERT' then
-        for v_id in
-            insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
-            select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
-            from (
-                values
-                (1, 'booking_created', new.id, new.customer_id, null::tstzrange, pg_catalog.jsonb_build_object(
-                    'status', new.status,
-                    'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during)
-                ), true),
-                (2, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
-                    new.status in ('pending_payment', 'confirmed') and pg_catalog.upper(new.blocked) > v_now)
-            ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
-            where e.wanted
-            order by e.n
-            returning id
-        loop
-            perform pg_catalog.pg_notify('bookiji_events', v_id::text);
-        end loop;
-        return null;
-    end if;
-    for v_id in
         insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
         select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
         from (
             values
-            (1, 'booking_status_changed', new.id, new.customer_id, null::tstzrange,
-                pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                    'from', old.status, 'to', new.status, 'cancelled_by', new.cancelled_by_role
-                )),
-                new.status is distinct from old.status),
-            -- a booking that ends frees its time
-            (2, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
-                new.status is distinct from old.status
-                and old.status in ('pending_payment', 'confirmed')
-                and new.status not in ('pending_payment', 'confirmed')
-                and pg_catalog.upper(old.blocked) > v_now),
-            (3, 'booking_rescheduled', new.id, new.customer_id, null, pg_catalog.jsonb_build_object(
-                'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during),
-                'previous_starts_at', pg_catalog.lower(old.during), 'previous_ends_at', pg_catalog.upper(old.during)
-            ), new.during is distinct from old.during or new.blocked is distinct from old.blocked),
-            -- a live booking that moves frees its old time and takes the new
-            (4, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
-                new.blocked is distinct from old.blocked
-                and new.status in ('pending_payment', 'confirmed')
-                and pg_catalog.upper(old.blocked) > v_now),
-            (5, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
-                new.blocked is distinct from old.blocked
-                and new.status in ('pending_payment', 'confirmed')
-                and pg_catalog.upper(new.blocked) > v_now)
+            (1, 'booking_created', new.id, new.customer_id, null::tstzrange, pg_catalog.jsonb_build_object(
+                'status', new.status,
+                'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during)
+            ), true),
+            (2, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
+                new.status in ('pending_payment', 'confirmed') and pg_catalog.upper(new.blocked) > v_now)
         ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
         where e.wanted
-        order by e.n
-        returning id
-    loop
-        perform pg_catalog.pg_notify('bookiji_events', v_id::text);
-    end loop;
+        order by e.n;
+        return null;
+    end if;
+    insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
+    select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
+    from (
+        values
+        (1, 'booking_status_changed', new.id, new.customer_id, null::tstzrange,
+            pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                'from', old.status, 'to', new.status, 'cancelled_by', new.cancelled_by_role
+            )),
+            new.status is distinct from old.status),
+        -- a booking that ends frees its time
+        (2, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
+            new.status is distinct from old.status
+            and old.status in ('pending_payment', 'confirmed')
+            and new.status not in ('pending_payment', 'confirmed')
+            and pg_catalog.upper(old.blocked) > v_now),
+        (3, 'booking_rescheduled', new.id, new.customer_id, null, pg_catalog.jsonb_build_object(
+            'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during),
+            'previous_starts_at', pg_catalog.lower(old.during), 'previous_ends_at', pg_catalog.upper(old.during)
+        ), new.during is distinct from old.during or new.blocked is distinct from old.blocked),
+        -- a live booking that moves frees its old time and takes the new
+        (4, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
+            new.blocked is distinct from old.blocked
+            and new.status in ('pending_payment', 'confirmed')
+            and pg_catalog.upper(old.blocked) > v_now),
+        (5, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
+            new.blocked is distinct from old.blocked
+            and new.status in ('pending_payment', 'confirmed')
+            and pg_catalog.upper(new.blocked) > v_now)
+    ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
+    where e.wanted
+    order by e.n;
     return null;
 end
 $$;
@@ -22937,7 +22961,7 @@ CREATE VIEW api.events WITH (security_invoker='true') AS
 COMMENT ON VIEW api.events IS 'The events you may see, with a monotonic id: replay with ?id=gt.<last id seen>&order=id (row-level security decides).
 
 Kinds: booking_created, booking_status_changed (payload from, to), booking_rescheduled, booking_refunded (for the booking''s customer, its provider''s owner and ops); availability_changed (a provider and a time range only, for everyone, anonymous callers included); notification_created (for its recipient only).
-Events are kept for 24 hours. NOTIFY bookiji_events carries each new id, nothing else.';
+Events are kept for 24 hours. Nothing is NOTIFYed: poll with ?id=gt.<last id seen>, or subscribe to /realtime.';
 
 
 --
@@ -27367,13 +27391,6 @@ CREATE TRIGGER _500_event_created AFTER INSERT ON app.notifications FOR EACH ROW
 --
 
 CREATE TRIGGER _500_event_refunded AFTER UPDATE OF status ON app.refunds FOR EACH ROW WHEN (((old.status IS DISTINCT FROM 'succeeded'::text) AND (new.status = 'succeeded'::text))) EXECUTE FUNCTION internal.refunds_append_event();
-
-
---
--- Name: bookings _500_notify_cache; Type: TRIGGER; Schema: app; Owner: -
---
-
-CREATE TRIGGER _500_notify_cache AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON app.bookings FOR EACH STATEMENT EXECUTE FUNCTION internal.notify_cache_change('slots');
 
 
 --

@@ -1,9 +1,10 @@
-"""The WebSocket server, the shared LISTEN connection and the fan-out (docs/realtime.md).
+"""The WebSocket server, the shared polling connection and the fan-out (docs/realtime.md).
 
-- ``Hub`` owns the database side: one LISTEN connection for NOTIFY bookiji_events
-  (event ids only), a small pool for the per-subscriber reads, and the order of
-  release (ids go out in id order; a gap waits up to REALTIME_GAP_SECONDS for the
-  transaction that holds it to commit).
+- ``Hub`` owns the database side: one connection that polls the event log for new ids
+  every REALTIME_POLL_MS (realtime/cursor.py: ids only, late commits included; no
+  NOTIFY, which would make every event's transaction commit alone), a small pool for
+  the per-subscriber reads, and the order of release (ids go out in id order; a gap
+  waits up to REALTIME_GAP_SECONDS for the transaction that holds it to commit).
 - ``Client`` is one WebSocket: its identity (the verified claims), its
   subscriptions, and a bounded queue drained by its own writer task; a client whose
   queue is full is told so (close 4009 slow_consumer) and dropped, never waited for.
@@ -36,7 +37,9 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from realtime import cursor as cursor_mod
 from realtime import settings as settings_mod
+from realtime.cursor import EventCursor
 from realtime.settings import Settings
 
 log = logging.getLogger("realtime")
@@ -67,6 +70,7 @@ BATCH = 100  # ids read and fanned out at a time
 READS_PER_TRANSACTION = 50  # identities read in one pipelined transaction
 SEND_BUFFER_BYTES = 64 * 1024  # per client socket
 SEEN_PER_SUBSCRIPTION = 4096  # ids remembered per subscription to drop duplicates
+POLL_TIMEOUT = 10.0  # seconds a poll of the log may take before the connection is dropped
 
 EVENT_COLUMNS = sql.SQL(
     "select e.id, e.kind, to_jsonb(e) - 'id' - 'kind' as data from api.events as e"
@@ -119,6 +123,10 @@ class Subscription:
     provider_id: str | None
     replaying: bool = False
     pending: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    # live from: ids up to ``floor`` had committed before the subscription (but those of
+    # ``floor_holes``, which had not), and are not sent (None: no floor)
+    floor: int | None = None
+    floor_holes: frozenset[int] = frozenset()
     seen: set[int] = field(default_factory=set)
     order: deque[int] = field(default_factory=deque)
 
@@ -132,6 +140,8 @@ class Subscription:
         return self.channel, self.provider_id
 
     def first_time(self, event_id: int) -> bool:
+        if self.floor is not None and event_id <= self.floor and event_id not in self.floor_holes:
+            return False  # committed before the subscription: not a new event
         if event_id in self.seen:
             return False
         self.seen.add(event_id)
@@ -265,7 +275,7 @@ class Index:
 
 
 class Hub:
-    """The database side: LISTEN, the order of release, reads as each subscriber."""
+    """The database side: polling the log, the order of release, reads as each subscriber."""
 
     def __init__(self, cfg: Settings) -> None:
         self.cfg = cfg
@@ -282,12 +292,16 @@ class Hub:
             kwargs={"autocommit": True, "prepare_threshold": None},
             check=AsyncConnectionPool.check_connection,
         )
+        self.cursor: EventCursor | None = None  # what the next poll of the log asks for
         self.next_id: int | None = None  # the lowest id not yet released
-        self.pending: dict[int, float] = {}  # id NOTIFYed and not released -> when heard
+        self.pending: dict[int, float] = {}  # id polled and not released -> when seen
         self.gap_since: float | None = None
-        self.late: list[int] = []  # ids heard after a later one went out
+        self.late: list[int] = []  # ids seen after a later one went out
         self.wake = asyncio.Event()
-        self.listening = False
+        self.listening = False  # the polling connection is up
+        self.polled_at = 0.0  # when the last poll answered (monotonic)
+        self.polls = 0  # polls answered so far
+        self.poll_done = asyncio.Event()  # set (and replaced) after each poll
 
     # -- the database --------------------------------------------------------------
 
@@ -363,37 +377,75 @@ class Hub:
         assert row is not None
         return row[0], int(row[1])
 
-    async def listen_forever(self) -> None:
-        """The one LISTEN connection, reconnecting (and catching up) when it is lost."""
+    async def poll_forever(self) -> None:
+        """The one polling connection: new event ids every REALTIME_POLL_MS, reconnecting
+        when it is lost (the cursor resumes where it was: nothing committed meanwhile is
+        missed, the log keeps it)."""
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self.cfg.listen_url, autocommit=True
+                    self.cfg.listen_url,
+                    autocommit=True,
+                    # nothing prepared: the connection may be a transaction pooler's
+                    prepare_threshold=None,
                 ) as conn:
-                    await conn.execute("listen bookiji_events")
-                    _, last = await self.log_bounds()
-                    if self.next_id is None:
+                    if self.cursor is None:
+                        _, last = await self.log_bounds()
+                        cur = await conn.execute(
+                            cursor_mod.QUERY, (last - cursor_mod.START_WINDOW, [], cursor_mod.LIMIT)
+                        )
+                        self.cursor = EventCursor.starting(
+                            last,
+                            [r[0] for r in await cur.fetchall()],
+                            time.monotonic(),
+                            recent_seconds=self.cfg.gap_seconds,
+                        )
                         self.next_id = last + 1
-                    elif last >= self.next_id:
-                        # NOTIFYs missed while the connection was down: look at every id
-                        # allocated since (one that never committed is simply not found)
-                        now = time.monotonic()
-                        for missed in range(self.next_id, last + 1):
-                            self.pending.setdefault(missed, now)
-                        self.wake.set()
                     self.listening = True
-                    log.info("listening on bookiji_events from id %s", self.next_id)
+                    log.info("polling the event log from id %s", self.cursor.high + 1)
                     while True:
-                        async for note in conn.notifies(timeout=1.0):
-                            with contextlib.suppress(ValueError):
-                                self.heard(int(note.payload))
-                        self.wake.set()  # time passes: a gap may have waited long enough
-            except (psycopg.Error, OSError) as exc:
+                        high, holes = self.cursor.ask(time.monotonic())
+                        async with asyncio.timeout(POLL_TIMEOUT):  # a stalled link: reconnect
+                            cur = await conn.execute(
+                                cursor_mod.QUERY, (high, holes, cursor_mod.LIMIT)
+                            )
+                            rows = await cur.fetchall()
+                        self.polled_at = time.monotonic()
+                        self.polls += 1
+                        done, self.poll_done = self.poll_done, asyncio.Event()
+                        for event_id in self.cursor.saw([r[0] for r in rows], time.monotonic()):
+                            self.heard(event_id)
+                        if rows or self.pending:
+                            self.wake.set()  # new ids, or a gap that may have waited enough
+                        done.set()
+                        if len(rows) < cursor_mod.LIMIT:
+                            await asyncio.sleep(self.cfg.poll_seconds)
+            except (psycopg.Error, OSError, TimeoutError) as exc:
                 self.listening = False
-                log.warning("LISTEN connection lost (%s); reconnecting in 1 s", exc)
+                log.warning("event log connection lost (%r); reconnecting in 1 s", exc)
                 await asyncio.sleep(1)
 
+    async def floor(self) -> tuple[int | None, frozenset[int]]:
+        """What has committed by now, once a poll that started after this call has answered:
+        the highest id seen and the holes below it (a subscription made now takes what
+        commits later only). Without a poll within a second (the database is away): what
+        the cursor has."""
+        start = self.polls
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                while self.polls < start + 2:  # the first may have begun before the call
+                    await self.poll_done.wait()
+        if self.cursor is None:
+            return None, frozenset()
+        return self.cursor.high, frozenset(self.cursor.holes)
+
+    @property
+    def alive(self) -> bool:
+        """The poll loop runs: connected, and its last poll answered recently (/healthz)."""
+        return self.listening and time.monotonic() - self.polled_at < POLL_TIMEOUT
+
     def heard(self, event_id: int) -> None:
+        """A committed id the poll found for the first time."""
         assert self.next_id is not None
         if event_id >= self.next_id:
             self.pending.setdefault(event_id, time.monotonic())
@@ -725,7 +777,16 @@ class Session:
             "provider_id": provider_id,
         }
         if after is None:
+            # what commits from now on: live events wait in sub.pending meanwhile
+            sub.replaying = True
+            try:
+                sub.floor, sub.floor_holes = await self.hub.floor()
+            finally:
+                sub.replaying = False
+                pending, sub.pending = sub.pending, []
             client.offer(reply)
+            for event_id, kind, data in sorted(pending, key=lambda p: p[0]):
+                client.deliver(sub, event_id, kind, data)
             return
         sub.replaying = True  # live events wait in sub.pending while the log is read
         try:
@@ -877,9 +938,9 @@ class Service:
 
     def health(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.path == "/healthz":
-            ok = self.hub.listening
+            ok = self.hub.alive
             status = HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE
-            return connection.respond(status, "ok\n" if ok else "not listening\n")
+            return connection.respond(status, "ok\n" if ok else "not polling the event log\n")
         if request.path.split("?")[0] != PATH:
             return connection.respond(HTTPStatus.NOT_FOUND, "the real-time endpoint is /realtime\n")
         if "?" in request.path:
@@ -911,7 +972,7 @@ class Service:
     async def run(self, stop: asyncio.Event) -> None:
         await self.hub.pool.open(wait=False)
         tasks = [
-            asyncio.create_task(self.hub.listen_forever()),
+            asyncio.create_task(self.hub.poll_forever()),
             asyncio.create_task(self.hub.release_forever()),
         ]
         async with serve(

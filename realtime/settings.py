@@ -3,8 +3,9 @@
 It logs in with REALTIME_DATABASE_URL, as authenticator (PostgREST's login: it may
 only switch to the API roles); `bookiji up` sets it for the embedded cluster.
 Behind PgBouncer (transaction mode) REALTIME_DATABASE_URL names the pooler, which
-carries the deliveries, and REALTIME_LISTEN_DATABASE_URL names PostgreSQL itself for
-the one LISTEN connection (a LISTEN through transaction pooling hears nothing).
+carries the deliveries. REALTIME_LISTEN_DATABASE_URL, when set, names the one connection
+that polls the event log for new ids (every REALTIME_POLL_MS); it may be PostgreSQL
+itself or the pooler (each poll is one statement, nothing prepared).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ DEFAULTS: dict[str, str] = {
     "REALTIME_QUEUE_SIZE": "1000",
     "REALTIME_PING_SECONDS": "10",
     "REALTIME_GAP_SECONDS": "2",
+    "REALTIME_POLL_MS": "10",
     "REALTIME_REPLAY_MAX": "10000",
     "REALTIME_RECHECK_SECONDS": "30",
 }
@@ -61,13 +63,16 @@ class Settings:
     ping_seconds: int
     gap_seconds: float
     replay_max: int
+    poll_seconds: float = 0.01  # how often the event log is polled for new ids
     bad_frames_in_a_row: int = 1000  # then the client is closed (1008)
     auth_seconds: float = 10  # a connection must authenticate within this time
     recheck_seconds: float = 30  # each token is checked again (revoked sessions) this often
-    listen_database_url: str = ""  # the LISTEN connection's; default: database_url
+    listen_database_url: str = ""  # the polling connection's; default: database_url
 
     @property
     def listen_url(self) -> str:
+        """The polling connection's URL (REALTIME_LISTEN_DATABASE_URL: its name from when the
+        service LISTENed, kept so that deployments keep working)."""
         return self.listen_database_url or self.database_url
 
 
@@ -90,6 +95,7 @@ def load() -> Settings:
         queue_size=_int("REALTIME_QUEUE_SIZE"),
         ping_seconds=_int("REALTIME_PING_SECONDS"),
         gap_seconds=float(_int("REALTIME_GAP_SECONDS", 0)),
+        poll_seconds=_int("REALTIME_POLL_MS") / 1000,
         replay_max=_int("REALTIME_REPLAY_MAX"),
         recheck_seconds=float(_int("REALTIME_RECHECK_SECONDS")),
     )

@@ -16,7 +16,7 @@ export interface paths {
          * @description The events you may see, with a monotonic id: replay with ?id=gt.<last id seen>&order=id (row-level security decides).
          *
          *     Kinds: booking_created, booking_status_changed (payload from, to), booking_rescheduled, booking_refunded (for the booking's customer, its provider's owner and ops); availability_changed (a provider and a time range only, for everyone, anonymous callers included); notification_created (for its recipient only).
-         *     Events are kept for 24 hours. NOTIFY bookiji_events carries each new id, nothing else.
+         *     Events are kept for 24 hours. Nothing is NOTIFYed: poll with ?id=gt.<last id seen>, or subscribe to /realtime.
          */
         get: operations["list_events"];
         put?: never;
@@ -3024,7 +3024,7 @@ export interface components {
          * @description The events you may see, with a monotonic id: replay with ?id=gt.<last id seen>&order=id (row-level security decides).
          *
          *     Kinds: booking_created, booking_status_changed (payload from, to), booking_rescheduled, booking_refunded (for the booking's customer, its provider's owner and ops); availability_changed (a provider and a time range only, for everyone, anonymous callers included); notification_created (for its recipient only).
-         *     Events are kept for 24 hours. NOTIFY bookiji_events carries each new id, nothing else.
+         *     Events are kept for 24 hours. Nothing is NOTIFYed: poll with ?id=gt.<last id seen>, or subscribe to /realtime.
          */
         events: {
             /**

@@ -1,9 +1,12 @@
 -- The event log (app.events): every change a client may care about, appended
 -- in the transaction of the change, for the real-time service and analytics.
 --
---   internal.append_event        THE way to write an event: one insert, and
---                                NOTIFY bookiji_events with the new id (nothing else:
---                                payloads are limited to 8 kB; readers fetch the row)
+--   internal.append_event        THE way to write an event: one insert, nothing else.
+--                                No NOTIFY: a transaction that notifies takes one
+--                                database-wide lock at commit, held through its WAL
+--                                flush, so notifying writers commit one at a time.
+--                                Readers poll the log by id instead
+--                                (auth.event_ids_after, realtime/cursor.py)
 --   triggers (_500_event_*)      bookings (created, status changed, rescheduled, and
 --                                the availability they take or free), refunds (settled),
 --                                time off (availability), notifications (created)
@@ -36,12 +39,11 @@ begin
     insert into app.events (kind, booking_id, provider_id, customer_id, recipient_id, during, payload)
     values (p_kind, p_booking_id, p_provider_id, p_customer_id, p_recipient_id, p_during, coalesce(p_payload, '{}'))
     returning id into v_id;
-    perform pg_catalog.pg_notify('bookiji_events', v_id::text);
     return v_id;
 end
 $$;
 comment on function internal.append_event(text, uuid, uuid, uuid, uuid, tstzrange, jsonb) is
-'Append one event to app.events and NOTIFY bookiji_events with its id only, in the caller''s transaction.';
+'Append one event to app.events in the caller''s transaction; its id (no NOTIFY: readers poll the log by id).';
 
 create or replace function internal.append_availability_event(p_provider_id uuid, p_during tstzrange)
 returns void
@@ -68,67 +70,57 @@ declare
     -- live: the statuses that hold the provider's time (bookings_provider_id_blocked_excl);
     -- time that has passed can be neither booked nor freed, so nobody hears of it
     v_now timestamptz := pg_catalog.now();
-    v_id bigint;
 begin
-    -- This is confirm's path: one insert statement and no nested function calls
-    -- (each call of a function with a pinned search_path costs a save and restore).
+    -- This is confirm's path: one insert statement, no nested function calls (each call
+    -- of a function with a pinned search_path costs a save and restore) and no NOTIFY
+    -- (readers poll the log: auth.event_ids_after).
     if tg_op = 'INSERT' then
-        for v_id in
-            insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
-            select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
-            from (
-                values
-                (1, 'booking_created', new.id, new.customer_id, null::tstzrange, pg_catalog.jsonb_build_object(
-                    'status', new.status,
-                    'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during)
-                ), true),
-                (2, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
-                    new.status in ('pending_payment', 'confirmed') and pg_catalog.upper(new.blocked) > v_now)
-            ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
-            where e.wanted
-            order by e.n
-            returning id
-        loop
-            perform pg_catalog.pg_notify('bookiji_events', v_id::text);
-        end loop;
-        return null;
-    end if;
-    for v_id in
         insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
         select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
         from (
             values
-            (1, 'booking_status_changed', new.id, new.customer_id, null::tstzrange,
-                pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                    'from', old.status, 'to', new.status, 'cancelled_by', new.cancelled_by_role
-                )),
-                new.status is distinct from old.status),
-            -- a booking that ends frees its time
-            (2, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
-                new.status is distinct from old.status
-                and old.status in ('pending_payment', 'confirmed')
-                and new.status not in ('pending_payment', 'confirmed')
-                and pg_catalog.upper(old.blocked) > v_now),
-            (3, 'booking_rescheduled', new.id, new.customer_id, null, pg_catalog.jsonb_build_object(
-                'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during),
-                'previous_starts_at', pg_catalog.lower(old.during), 'previous_ends_at', pg_catalog.upper(old.during)
-            ), new.during is distinct from old.during or new.blocked is distinct from old.blocked),
-            -- a live booking that moves frees its old time and takes the new
-            (4, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
-                new.blocked is distinct from old.blocked
-                and new.status in ('pending_payment', 'confirmed')
-                and pg_catalog.upper(old.blocked) > v_now),
-            (5, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
-                new.blocked is distinct from old.blocked
-                and new.status in ('pending_payment', 'confirmed')
-                and pg_catalog.upper(new.blocked) > v_now)
+            (1, 'booking_created', new.id, new.customer_id, null::tstzrange, pg_catalog.jsonb_build_object(
+                'status', new.status,
+                'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during)
+            ), true),
+            (2, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
+                new.status in ('pending_payment', 'confirmed') and pg_catalog.upper(new.blocked) > v_now)
         ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
         where e.wanted
-        order by e.n
-        returning id
-    loop
-        perform pg_catalog.pg_notify('bookiji_events', v_id::text);
-    end loop;
+        order by e.n;
+        return null;
+    end if;
+    insert into app.events (kind, booking_id, provider_id, customer_id, during, payload)
+    select e.kind, e.booking_id, new.provider_id, e.customer_id, e.during, e.payload
+    from (
+        values
+        (1, 'booking_status_changed', new.id, new.customer_id, null::tstzrange,
+            pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                'from', old.status, 'to', new.status, 'cancelled_by', new.cancelled_by_role
+            )),
+            new.status is distinct from old.status),
+        -- a booking that ends frees its time
+        (2, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
+            new.status is distinct from old.status
+            and old.status in ('pending_payment', 'confirmed')
+            and new.status not in ('pending_payment', 'confirmed')
+            and pg_catalog.upper(old.blocked) > v_now),
+        (3, 'booking_rescheduled', new.id, new.customer_id, null, pg_catalog.jsonb_build_object(
+            'starts_at', pg_catalog.lower(new.during), 'ends_at', pg_catalog.upper(new.during),
+            'previous_starts_at', pg_catalog.lower(old.during), 'previous_ends_at', pg_catalog.upper(old.during)
+        ), new.during is distinct from old.during or new.blocked is distinct from old.blocked),
+        -- a live booking that moves frees its old time and takes the new
+        (4, 'availability_changed', null, null, old.blocked, '{}'::jsonb,
+            new.blocked is distinct from old.blocked
+            and new.status in ('pending_payment', 'confirmed')
+            and pg_catalog.upper(old.blocked) > v_now),
+        (5, 'availability_changed', null, null, new.blocked, '{}'::jsonb,
+            new.blocked is distinct from old.blocked
+            and new.status in ('pending_payment', 'confirmed')
+            and pg_catalog.upper(new.blocked) > v_now)
+    ) as e (n, kind, booking_id, customer_id, during, payload, wanted)
+    where e.wanted
+    order by e.n;
     return null;
 end
 $$;
@@ -286,7 +278,7 @@ comment on view api.events is
 $$The events you may see, with a monotonic id: replay with ?id=gt.<last id seen>&order=id (row-level security decides).
 
 Kinds: booking_created, booking_status_changed (payload from, to), booking_rescheduled, booking_refunded (for the booking's customer, its provider's owner and ops); availability_changed (a provider and a time range only, for everyone, anonymous callers included); notification_created (for its recipient only).
-Events are kept for 24 hours. NOTIFY bookiji_events carries each new id, nothing else.$$;
+Events are kept for 24 hours. Nothing is NOTIFYed: poll with ?id=gt.<last id seen>, or subscribe to /realtime.$$;
 comment on column api.events.id is 'Event id: grows with every event (replay from the last one you saw).';
 comment on column api.events.created_at is 'When the change happened (its transaction''s time).';
 comment on column api.events.kind is

@@ -5,13 +5,19 @@
 -- One NOTIFY on channel bookiji_cache per statement that changes a catalog table, with
 -- the scope as payload: 'catalog' for what api.providers, api.services and
 -- api.service_categories show (and the slots, which depend on them), 'slots' for what
--- only api.available_slots shows (weekly hours, time off, bookings and holds). NOTIFY
--- is sent at commit, and not at all on a rollback; identical payloads of one
--- transaction are sent once. The router bumps the scope's version, which is part of
--- nginx's cache key: every cached answer of that scope becomes unreachable at once.
+-- only api.available_slots shows (weekly hours, time off). NOTIFY is sent at commit,
+-- and not at all on a rollback; identical payloads of one transaction are sent once.
+-- The router bumps the scope's version, which is part of nginx's cache key: every
+-- cached answer of that scope becomes unreachable at once.
 --
--- Statement triggers: a provider replacing its week in one request, or the sweep
--- expiring a thousand holds, is one notification.
+-- Bookings and holds send nothing: a transaction that notifies takes one
+-- database-wide lock at commit, held through its WAL flush, so notifying confirms
+-- would commit one at a time. The router learns that they changed the slots from
+-- the event log instead (availability_changed rows, db/functions/44_events.sql),
+-- which it polls (bookiji/readpath.py). These catalog writes are rare.
+--
+-- Statement triggers: a provider replacing its week in one request is one
+-- notification.
 
 create or replace function internal.notify_cache_change()
 returns trigger
@@ -48,6 +54,5 @@ drop trigger if exists _500_notify_cache on app.time_off;
 create trigger _500_notify_cache after insert or update or delete or truncate on app.time_off
 for each statement execute function internal.notify_cache_change('slots');
 
+-- bookings: no trigger (the event log tells the router; see above)
 drop trigger if exists _500_notify_cache on app.bookings;
-create trigger _500_notify_cache after insert or update or delete or truncate on app.bookings
-for each statement execute function internal.notify_cache_change('slots');

@@ -1,7 +1,7 @@
 -- The real-time service (realtime/, docs/realtime.md) logs in as authenticator,
 -- exactly as PostgREST does, and switches to each subscriber's role with its
 -- claims to read api.events: row-level security decides every delivery. These
--- two definers are all it needs beyond that; execute is granted to
+-- three definers are all it needs beyond that; execute is granted to
 -- authenticator alone (db/policies/zz_realtime_functions.sql).
 --
 --   auth.verify_token     a token checked as PostgREST and its pre-request hook
@@ -10,6 +10,10 @@
 --                         auth.check_request (exp, iat, aud, role, revoked session)
 --   auth.event_log_bounds the oldest event still kept and the last id allocated,
 --                         whoever may read them: resume decides with them
+--   auth.event_ids_after  the ids (and kinds) of the events committed after an id,
+--                         and of the listed earlier ones: the real-time service and
+--                         the read router poll the log with it (no NOTIFY: a
+--                         transaction that notifies commits alone, docs/events.md)
 
 create or replace function auth.verify_token(p_token text)
 returns jsonb
@@ -105,3 +109,31 @@ $$;
 comment on function auth.event_log_bounds() is
 $$The oldest event id still in the log (null when empty) and the newest id, whoever may read them:
 the real-time service tells a resume that is too old (resume_window_passed). Definer: reads past row-level security.$$;
+
+create or replace function auth.event_ids_after(p_after bigint, p_holes bigint[], p_limit integer)
+returns table (id bigint, kind text)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+    -- two index scans of the primary key: what is new, in id order up to the limit,
+    -- then the holes below it that have committed since (plpgsql: planned once a session)
+    return query
+    select e.id, e.kind from app.events as e
+    where e.id > p_after
+    order by e.id
+    limit least(greatest(coalesce(p_limit, 1000), 1), 10000);
+    if coalesce(pg_catalog.cardinality(p_holes), 0) > 0 then
+        return query
+        select e.id, e.kind from app.events as e
+        where e.id = any(p_holes[1:10000]) and e.id <= p_after;
+    end if;
+end
+$$;
+comment on function auth.event_ids_after(bigint, bigint[], integer) is
+$$The id and kind of the events after p_after (id order, at most p_limit, 1 to 10,000), and of those
+listed in p_holes (ids at or below p_after skipped over before their transaction committed),
+whoever may read them: the real-time service and the read router poll the event log with it
+(realtime/cursor.py). Kinds only, never a row's data. Definer: reads past row-level security.$$;

@@ -1,7 +1,7 @@
 """The public catalog's cache (docs/operations.md, "Caching"): nginx keeps anonymous
 catalog GETs for CACHE_TTL seconds under a key holding the read router's version of the
-scope, which a change to a catalog table bumps (NOTIFY bookiji_cache): the next read
-misses and shows the change. Nothing personal is ever cached: a request with an
+scope, which a change to a catalog table bumps (NOTIFY bookiji_cache; a booking through
+the event log, which the router polls): the next read misses and shows the change. Nothing personal is ever cached: a request with an
 Authorization header neither reads nor fills the cache.
 
 The TTL here is long (300 s): every fresh answer below comes from a purge, not from

@@ -67,14 +67,25 @@ def test_postgrest_behind_the_pooler_prepares_nothing_and_does_not_listen_throug
     assert f":{pooled.pooler.listen_port}/" in conf
     ini = pooled.pooler.ini.read_text()
     assert "pool_mode = transaction" in ini
-    # no LISTEN reaches PostgreSQL through the pooler: the only listening backend is the
-    # real-time service's own, direct connection
+    # no LISTEN reaches PostgreSQL through the pooler, nor from the real-time service,
+    # which polls the event log instead (no NOTIFY on the booking path)
     with stack.admin_connection(pooled) as conn:
         listening = conn.execute(
             "select count(*) from pg_stat_activity where datname = current_database() "
             "and query ilike 'listen%'"
         ).fetchone()
-    assert listening == (1,)
+        until(
+            lambda: (
+                conn.execute(
+                    "select count(*) from pg_stat_activity where datname = current_database() "
+                    "and query like '%auth.event_ids_after%' and pid <> pg_backend_pid()"
+                ).fetchone()
+                == (1,)
+            ),
+            10,
+            "the real-time service's one polling connection",
+        )
+    assert listening == (0,)
 
 
 def test_two_users_alternating_on_one_server_connection_each_see_only_their_own_rows(

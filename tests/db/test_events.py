@@ -153,15 +153,18 @@ def test_a_rolled_back_change_writes_no_event(
     assert bk.last_event(db) == mark
 
 
-# --- ids and NOTIFY ------------------------------------------------------------------------------
+# --- ids, and no NOTIFY ------------------------------------------------------------------------
 
 
-def test_event_ids_grow_and_each_is_notified_with_its_id_alone_at_commit(
+def test_event_ids_grow_and_appending_them_notifies_nobody(
     db: psycopg.Connection[Any], db_url: str, shop: bk.Shop, start: Any
 ) -> None:
+    """Readers poll the log (auth.event_ids_after): a NOTIFY would make the transaction
+    take PostgreSQL's notify lock at commit, and confirms commit one at a time."""
     mark = bk.last_event(db)
     with psycopg.connect(db_url, autocommit=True) as listener:
         listener.execute("listen bookiji_events")
+        listener.execute("listen bookiji_cache")
         customer = create_user(db, "customer")
         q = bk.quote(db, customer, shop, start)
         with db.transaction():
@@ -170,14 +173,33 @@ def test_event_ids_grow_and_each_is_notified_with_its_id_alone_at_commit(
                 (json.dumps({"role": "customer", "sub": str(customer)}),),
             )
             db.execute("set local role customer")
-            db.execute("select internal.confirm_booking(%s, %s)", (q, shop.provider_id))
-            assert list(listener.notifies(timeout=0)) == [], "nothing before commit"
+            row = db.execute(
+                "select internal.confirm_booking(%s, %s)", (q, shop.provider_id)
+            ).fetchone()
+        assert row is not None
+        db.execute(
+            "select internal.append_event('booking_status_changed', %s, %s, %s, null, null, '{}')",
+            (row[0]["id"], shop.provider_id, customer),
+        )
         ids = [
             r[0] for r in db.execute("select id from app.events where id > %s order by id", (mark,))
         ]
-        assert len(ids) == 2 and ids[0] < ids[1]
-        notes = list(listener.notifies(timeout=5, stop_after=len(ids)))
-    assert [(n.channel, n.payload) for n in notes] == [("bookiji_events", str(i)) for i in ids]
+        assert len(ids) == 3 and ids[0] < ids[1] < ids[2]
+        # a notification of these commits would be queued by now: nothing is
+        db.execute("select pg_notify('bookiji_events', 'marker')")
+        notes = list(listener.notifies(timeout=5, stop_after=1))
+    assert [(n.channel, n.payload) for n in notes] == [("bookiji_events", "marker")]
+    with db.transaction():
+        db.execute("set local role authenticator")
+        polled = db.execute(
+            "select id, kind from auth.event_ids_after(%s, '{}', 10)", (mark,)
+        ).fetchall()
+    assert [r[0] for r in polled] == ids
+    assert [r[1] for r in polled] == [
+        "booking_created",
+        "availability_changed",
+        "booking_status_changed",
+    ]
 
 
 def test_the_log_is_append_only_for_everyone(
