@@ -95,5 +95,9 @@ drop trigger if exists _510_analytics_cohort_user on app.users;
 drop trigger if exists _510_analytics_place_insert on app.providers;
 drop trigger if exists _510_analytics_place_update on app.providers;
 drop trigger if exists _510_analytics_place_areas on app.areas;
+-- the declarative views over bookings, users, providers and areas (81 too) would hold back
+-- the earlier migrations' down steps (app.areas's first); deploy recreates them
+drop view if exists internal.analytics_live_places;
+drop view if exists internal.analytics_live_customer_hours;
 drop table app.analytics_provider_places cascade;
 drop table app.analytics_customer_hours cascade;
