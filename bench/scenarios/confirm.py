@@ -8,7 +8,10 @@ not the limit):
   customers (radius 3 km, 50 offers each, at many start times), and every
   (quote, provider) offer on a slot not yet used becomes one confirm. wrk sends
   them through nginx → PostgREST with each customer's token; pgbench pops them
-  from a table and calls ``api.confirm_booking`` as PostgREST would. The
+  from a table and calls ``api.confirm_booking`` as PostgREST would, without
+  and with the request hook (``auth.check_request()``: what the database spends
+  on the hook's checks and the write limit, apart from PostgREST's own statements
+  and JSON). The
   customers take turns (one quote's 50 offers in a row would be one customer
   confirming 50 times at once, which the customer lock serialises). Each sample
   has its own offers, 1.6 times what the fastest sample so far, or the target
@@ -45,6 +48,7 @@ from bookiji_seed import NEIGHBOURHOODS
 PATH = "/rpc/confirm_booking"
 HTTP = "nginx → PostgREST confirm"
 DIRECT = "api.confirm_booking (pgbench)"
+HOOKED = "api.confirm_booking + the hook (pgbench)"
 RACE = "race: 50 on one slot"
 RACERS = 50
 PER_SAMPLE = 1500  # offers prepared per sample at least
@@ -174,9 +178,14 @@ def direct_sample(
     batch: list[tuple[int, str, str]],
     clients: int,
     duration: float,
+    *,
+    hook: bool = False,
 ) -> Sample:
     """pgbench confirming ``batch``'s offers (popped from a table) as PostgREST would
-    call api.confirm_booking: set role and claims, then the call, in one transaction."""
+    call api.confirm_booking: set role and claims, then the call, in one transaction.
+    With ``hook``: also the request's method and path, and ``auth.check_request()``
+    (PostgREST's db-pre-request: the token's checks and the write limit) before the call,
+    as PostgREST runs them; the difference is the hook's cost to the database."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"truncate {POOL_TABLE}")
         with conn.cursor().copy(
@@ -190,8 +199,15 @@ def direct_sample(
         "order by id limit 1 for update skip locked) "
         "returning claims, quote_id, provider_id \\gset\n"
         "select set_config('role', 'customer', true), "
-        "set_config('request.jwt.claims', :claims, true);\n"
-        "select api.confirm_booking(:quote_id, :provider_id);\n"
+        "set_config('request.jwt.claims', :claims, true)"
+        + (
+            ", set_config('request.method', 'POST', true), "
+            f"set_config('request.path', '{PATH}', true);\n"
+            "select auth.check_request();\n"
+            if hook
+            else ";\n"
+        )
+        + "select api.confirm_booking(:quote_id, :provider_id);\n"
         "commit;\n"
     )
     return measured(
@@ -276,9 +292,9 @@ class Confirm:
                 batch,
             )
 
-        def direct(duration: float) -> Sample:
+        def direct(duration: float, hook: bool = False) -> Sample:
             batch = enough(duration)
-            return counted(direct_sample(env, url, claims, batch, c, duration), batch)
+            return counted(direct_sample(env, url, claims, batch, c, duration, hook=hook), batch)
 
         def race(duration: float, a: ApiServer = api) -> Sample:
             del duration  # one round, however long it takes
@@ -346,7 +362,14 @@ class Confirm:
 
         variants = [
             Variant(DIRECT, c, direct, unit="tx/s"),
+            Variant(HOOKED, c, lambda d: direct(d, hook=True), unit="tx/s"),
             Variant(HTTP, c, http),
             Variant(RACE, RACERS, race, note="2xx should be 1, the rest 409"),
         ]
-        return Plan(variants, [Ratio("PostgREST ÷ direct SQL (confirm)", (HTTP, c), (DIRECT, c))])
+        return Plan(
+            variants,
+            [
+                Ratio("PostgREST ÷ direct SQL (confirm)", (HTTP, c), (DIRECT, c)),
+                Ratio("with the hook ÷ without (confirm, pgbench)", (HOOKED, c), (DIRECT, c)),
+            ],
+        )
