@@ -49,11 +49,14 @@ def test_a_provider_sees_its_customers_name_and_marks_the_booking_completed(
     pay_when_ready(admin, booking)
     # started a few minutes ago (owner-level move): it can be marked
     bk.starts_in(admin, booking["id"], "-5 minutes")
-    # time off later that day (two hours after the booking's start)
+    # time off the same local day: two hours after the booking's start, or before it
+    # when the booking starts in the afternoon (the start is "now", any hour of the day)
     admin.execute(
         "insert into app.time_off (provider_id, during, reason) select %s, "
-        "tstzrange(lower(during) + interval '2 hours', lower(during) + interval '3 hours'), "
-        "'dentist' from app.bookings where id = %s",
+        "tstzrange(lower(during) + s.shift, lower(during) + s.shift + interval '1 hour'), "
+        "'dentist' from app.bookings, lateral (select case when extract(hour from "
+        "lower(during) at time zone 'America/Toronto') < 12 then interval '2 hours' "
+        "else interval '-2 hours' end as shift) as s where id = %s",
         (provider, booking["id"]),
     )
 
