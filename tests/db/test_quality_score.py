@@ -194,10 +194,12 @@ def test_find_offers_with_the_quality_term_is_one_exact_sort(db: psycopg.Connect
     rng = random.Random(13)
     categories = [r[0] for r in db.execute("select id from app.service_categories order by id")]
     now = one(db, "select now()")
-    today = datetime.now(MONTREAL).date()
+    # the week from next Monday: the same weekdays, and so about the same offers, whatever today is
+    monday = datetime.now(MONTREAL).date()
+    monday += timedelta(days=7 - monday.weekday())
     offers = lowered = 0
     for _ in range(60):
-        day = today + timedelta(days=rng.randint(1, 7))
+        day = monday + timedelta(days=rng.randint(0, 6))
         starts_at = datetime(
             day.year, day.month, day.day, rng.randint(7, 19), rng.choice((0, 30)), tzinfo=MONTREAL
         ).astimezone(UTC)
@@ -217,4 +219,5 @@ def test_find_offers_with_the_quality_term_is_one_exact_sort(db: psycopg.Connect
         assert [r[:5] for r in got] == _reference(db, *args, now), args
         offers += len(got)
         lowered += sum(1 for r in got if float(r[5]["terms"]["quality"]["contribution"]) < 0)
-    assert offers > 100 and lowered == offers  # not vacuous: every offer lost something
+    assert offers > 50  # not vacuous (about 100 offers; the demo's free times move with the date)
+    assert lowered == offers  # every offer lost something
