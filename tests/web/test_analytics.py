@@ -28,8 +28,8 @@ from tests.helpers.browser import (
     axe_violations,
     catalogue,
     describe,
-    pay_when_ready,
     fresh_email,
+    pay_when_ready,
     shoot,
 )
 from tests.helpers.factories import DEFAULT_PASSWORD, create_user
