@@ -26764,6 +26764,13 @@ CREATE INDEX providers_location_idx ON app.providers USING gist (location);
 
 
 --
+-- Name: providers_peer_cell_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX providers_peer_cell_idx ON app.providers USING btree (floor((lat * (10)::double precision)), floor((lng * (10)::double precision))) INCLUDE (id, lat, lng);
+
+
+--
 -- Name: providers_suspended_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -26890,17 +26897,17 @@ CREATE INDEX reviews_provider_id_created_at_idx ON app.reviews USING btree (prov
 
 
 --
--- Name: services_category_id_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX services_category_id_idx ON app.services USING btree (category_id);
-
-
---
 -- Name: services_category_id_price_cents_idx; Type: INDEX; Schema: app; Owner: -
 --
 
 CREATE INDEX services_category_id_price_cents_idx ON app.services USING btree (category_id, price_cents) WHERE is_active;
+
+
+--
+-- Name: services_category_id_provider_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX services_category_id_provider_id_idx ON app.services USING btree (category_id, provider_id);
 
 
 --
@@ -29573,4 +29580,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261205100000'),
     ('20261205100100'),
     ('20261205600000'),
-    ('20261206300000');
+    ('20261206300000'),
+    ('20261207100000');
