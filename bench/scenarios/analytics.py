@@ -31,6 +31,7 @@ from bench.model import Context, Plan, Ratio, Sample, Variant
 from bench.scenarios.confirm import (
     _claims,
     _Offers,
+    compact,
     direct_sample,
     lift_hold_limit,
     make_pool,
@@ -205,6 +206,7 @@ class Analytics:
             try:
                 sample = direct_sample(env, url, claims, batch, c, duration)
             finally:
+                compact(url)  # the worker's fold after its sweep (the dashboards read next)
                 if not rollups:
                     _set_triggers(url, True)
                     with psycopg.connect(url, autocommit=True) as conn:

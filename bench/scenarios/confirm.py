@@ -168,7 +168,16 @@ def sweep(url: str, customers: list[str]) -> None:
         while True:
             row = conn.execute("select internal.sweep(5000) ->> 'expired'").fetchone()
             if not row or int(row[0]) == 0:
-                return
+                break
+    compact(url)
+
+
+def compact(url: str) -> None:
+    """Fold the analytics deltas into the rollups across providers, as the worker does after
+    each sweep: the dashboards read after a sample of confirms then read what they would in
+    production, not thousands of deltas no worker folded."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select internal.analytics_compact()")
 
 
 def direct_sample(
