@@ -37,6 +37,9 @@ create or replace function internal.analytics_window(
 returns table (from_ts timestamptz, to_ts timestamptz, tz text, grain text)
 language plpgsql
 stable
+-- one row: the planner's default of 1,000 multiplied every estimate it joins (the funnel's
+-- quotes of the range by 1,000, and then a merge join over every booking with a quote)
+rows 1
 set search_path = ''
 as $$
 declare

@@ -60,23 +60,18 @@ as $$
         inner join q on b.quote_id = q.id
         order by b.quote_id, b.created_at, b.id
     ),
-    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once
+    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once.
+    -- A booking has at most one payment (payments_booking_id_key): one probe a booking, not a
+    -- subquery for the succeeded one and a hashed scan of every payment for "none"
     paid as (
         select
             b.*,
-            coalesce(
-                (
-                    select pg_catalog.max(p.updated_at) from app.payments as p
-                    where p.booking_id = b.id and p.status = 'succeeded'
-                ),
-                case
-                    when
-                        b.status not in ('pending_payment', 'expired')
-                        and not exists (select from app.payments as p where p.booking_id = b.id)
-                        then b.created_at
-                end
-            ) as paid_at
+            case
+                when p.status = 'succeeded' then p.updated_at
+                when p.booking_id is null and b.status not in ('pending_payment', 'expired') then b.created_at
+            end as paid_at
         from b
+        left join app.payments as p on b.id = p.booking_id
     ),
     steps as (
         select 1 as step, 'quote' as name, pg_catalog.count(*) as n, null::double precision as median
