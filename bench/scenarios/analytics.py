@@ -79,24 +79,20 @@ def _tokens(url: str) -> tuple[str, str]:
         return ops, _token(conn, owner[0])
 
 
-def _triggers_were_off(url: str) -> bool:
-    """Whether a rollup trigger is disabled: left so by a confirm sample without rollups that
-    never finished (the one way the benchmark's datasets drift from their rollups; the
-    seed's activity rebuilds them itself)."""
+def _set_triggers(url: str, enabled: bool) -> bool:
+    """Enable or disable the rollup triggers; whether one of them was disabled before (left so
+    by a confirm sample without rollups that never finished: the one way the benchmark's
+    datasets drift from their rollups; the seed's activity rebuilds them itself)."""
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             "select count(*) from pg_catalog.pg_trigger "
             "where tgrelid::regclass::text = any(%s) and tgname = any(%s) and tgenabled = 'D'",
             ([t for t, _ in TRIGGERS], [g for _, g in TRIGGERS]),
         ).fetchone()
-        return bool(row and row[0])
-
-
-def _set_triggers(url: str, enabled: bool) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
         for table, trigger in TRIGGERS:
             verb = "enable" if enabled else "disable"
             conn.execute(f"alter table {table} {verb} trigger {trigger}")
+        return bool(row and row[0])
 
 
 class Analytics:
@@ -114,8 +110,7 @@ class Analytics:
         sizes = sorted(ctx.options.sizes)
         for size in reversed(sizes):
             url = env.dataset(size)
-            stale = _triggers_were_off(url)
-            _set_triggers(url, True)
+            stale = _set_triggers(url, True)
             with psycopg.connect(url, autocommit=True) as conn:
                 if stale:  # a rebuild takes minutes at 100,000 providers: only when needed
                     print(f"    rebuilding the rollups of {size} providers", flush=True)
