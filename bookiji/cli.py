@@ -375,6 +375,7 @@ def cmd_pgbouncer(args: argparse.Namespace) -> int:
         },
         pool_size=s.pgbouncer_pool_size,
         database=s.db_name,
+        socket_dir=args.socket_dir,
     )
     pgbouncer.prepare(cfg)
     argv = pgbouncer.command(cfg)
@@ -641,6 +642,11 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--listen", default="0.0.0.0:6432")
     pb.add_argument("--server", default="db:5432", help="host:port of PostgreSQL")
     pb.add_argument("--home", default="/var/lib/bookiji/pgbouncer")
+    pb.add_argument(
+        "--socket-dir",
+        default="",
+        help="listen on a Unix socket in this directory too (default: TCP only)",
+    )
     pb.add_argument("--render-only", action="store_true", help="write the config and stop")
     pb.set_defaults(func=cmd_pgbouncer)
 

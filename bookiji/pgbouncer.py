@@ -58,6 +58,9 @@ class PoolerConfig:
     pool_size: int = 20
     max_client_conn: int = 1000
     database: str = "*"  # every database of the cluster (the tests' scratch databases too)
+    # a directory for its Unix socket too (``.s.PGSQL.<listen_port>``), "" for TCP only:
+    # the containers' PostgREST connects through it (docs/operations.md, "Containers")
+    socket_dir: str = ""
 
     @property
     def ini(self) -> Path:
@@ -90,7 +93,7 @@ def render(cfg: PoolerConfig) -> str:
 [pgbouncer]
 listen_addr = {cfg.listen_host}
 listen_port = {cfg.listen_port}
-unix_socket_dir =
+unix_socket_dir = {cfg.socket_dir}
 pidfile = {cfg.home / "pgbouncer.pid"}
 logfile = {cfg.log_file}
 auth_type = scram-sha-256
@@ -136,6 +139,11 @@ def prepare(cfg: PoolerConfig) -> Path:
         if who is not None:
             os.chown(tmp, who.pw_uid, who.pw_gid)
         tmp.replace(path)
+    if cfg.socket_dir:
+        # one PgBouncer owns the directory: a socket and lock file left by one that was
+        # killed (a container's restart) would keep the new one from listening
+        for stale in Path(cfg.socket_dir).glob(f".s.PGSQL.{cfg.listen_port}*"):
+            stale.unlink(missing_ok=True)
     if who is not None:
         os.chown(cfg.home, who.pw_uid, who.pw_gid)
         cfg.log_file.touch()

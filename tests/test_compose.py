@@ -16,7 +16,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
@@ -180,7 +180,7 @@ def test_postgrest_settings_match_the_generated_config(
     env = {k: resolve(v) for k, v in env_of(services["postgrest"]).items()}
     as_env = {"PGRST_" + key.upper().replace("-", "_"): value for key, value in generated.items()}
     # Where the container differs by nature: it listens on its own interfaces, and it
-    # reaches the database as `db` with the password from the environment.
+    # reaches PgBouncer through its socket with the password from the environment.
     # It also listens on 3000 inside the network, where only nginx (`api`) reaches it.
     differ = {"PGRST_SERVER_HOST", "PGRST_SERVER_PORT", "PGRST_DB_URI", "PGRST_JWT_SECRET"}
     assert set(env) == set(as_env)
@@ -192,11 +192,9 @@ def test_postgrest_settings_match_the_generated_config(
     assert env["PGRST_JWT_SECRET"] == "<JWT_SECRET>"
     uri = urlsplit(env["PGRST_DB_URI"])
     assert (uri.username, uri.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
-    assert (uri.hostname, uri.port, uri.path) == (
-        "pgbouncer",
-        int(config.DEFAULTS["PGBOUNCER_PORT"]),
-        "/" + embedded_defaults.db_name,
-    )
+    # PgBouncer's Unix socket (test_every_service_reaches_the_same_database checks where)
+    assert (uri.hostname, uri.path) == (None, "/" + embedded_defaults.db_name)
+    assert dict(parse_qsl(uri.query))["port"] == config.DEFAULTS["PGBOUNCER_PORT"]
     assert env["PGRST_DB_PREPARED_STATEMENTS"] == "false"
     assert env["PGRST_DB_CHANNEL_ENABLED"] == "false"
 
@@ -261,7 +259,7 @@ def test_every_service_reaches_the_same_database(
     router = url("router", "READ_ROUTER_DATABASE_URL")
     router_replica = url("router", "READ_ROUTER_REPLICA_URL")
     api_replica = url("rest-replica", "PGRST_DB_URI")
-    for u in (realtime, realtime_listen, router, router_replica, api_replica):
+    for u in (api, realtime, realtime_listen, router, router_replica, api_replica):
         assert (u.username, u.password) == ("authenticator", "<AUTHENTICATOR_PASSWORD>")
     assert (admin.username, admin.password) == ("postgres", "<POSTGRES_PASSWORD>")
     for u in (worker, worker_direct):
@@ -271,8 +269,17 @@ def test_every_service_reaches_the_same_database(
     for u in (admin, worker_direct, realtime_listen, router):
         assert (u.hostname, u.port, u.path) == ("db", 5432, "/" + db)
     pooler = int(config.DEFAULTS["PGBOUNCER_PORT"])
-    for u in (worker, api, realtime):
+    for u in (worker, realtime):
         assert (u.hostname, u.port, u.path) == ("pgbouncer", pooler, "/" + db)
+    # the API through PgBouncer's Unix socket, in the volume both mount (no name lookup
+    # on a new connection: docker-compose.yml says why)
+    socket_dir = dict(parse_qsl(api.query))
+    assert (api.hostname, api.path) == (None, "/" + db)
+    assert socket_dir == {"host": socket_dir["host"], "port": str(pooler)}
+    pb_argv = services["pgbouncer"]["command"]
+    assert pb_argv[pb_argv.index("--socket-dir") + 1] == socket_dir["host"]
+    for name in ("pgbouncer", "postgrest"):
+        assert f"pgbouncer-socket:{socket_dir['host']}" in services[name]["volumes"]
     # the replica's readers, directly on it (the router compares its WAL position)
     for u in (router_replica, api_replica):
         assert (u.hostname, u.port, u.path) == ("db-replica", 5432, "/" + db)
