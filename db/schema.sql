@@ -166,7 +166,7 @@ CREATE TYPE pgmq.queue_record AS (
 -- Name: analytics_areas(date, date, text, numeric, text, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, cell_deg numeric DEFAULT 0.02, category text DEFAULT NULL::text, area_kind text DEFAULT 'grid'::text) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, providers bigint, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+CREATE FUNCTION api.analytics_areas("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, cell_deg numeric DEFAULT 0.02, category text DEFAULT NULL::text, area_kind text DEFAULT 'grid'::text) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -202,10 +202,10 @@ Montreal), category (a slug; optional), area_kind (grid, the default, or neighbo
 neighbourhoods as approximate polygons, app.areas; a provider outside every polygon is in "other").
 Each row: area ("lat,lng" of the cell''s south-west corner, or the neighbourhood''s slug, or other),
 area_name_en and area_name_fr (the neighbourhood''s names; null for a cell and for other), category,
-currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
-booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
-of analytics_overview summed over the range, from the rollups, placed where each provider is now (its place
-is kept when it is created or moves).
+currency, bookings, completed, no_show, cancelled, booked_cents, captured_cents, refunded_cents,
+fees_kept_cents, net_cents, outstanding_cents: the figures of analytics_overview summed over the range, placed
+where each provider is now (a provider that moves takes its history with it), from rollups per area for the
+neighbourhoods and the default cell size.
 analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
 Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
@@ -4876,6 +4876,10 @@ CREATE FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old 
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
+declare
+    v_provider uuid := coalesce((p_new).provider_id, (p_old).provider_id);
+    v_cell text;
+    v_slug text;
 begin
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
@@ -4915,12 +4919,21 @@ begin
         outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
         gst_cents = h.gst_cents + excluded.gst_cents,
         qst_cents = h.qst_cents + excluded.qst_cents;
-    -- the same difference, without the provider, for the rollups across providers: appended,
-    -- never updated, so concurrent writers share no row (folded by internal.analytics_compact)
+    -- where the provider is placed, read under its shared lock: a move takes it exclusively,
+    -- so this difference is in the provider's history the move carries, or placed after it
+    -- (internal.analytics_place_providers, 81_analytics_audience.sql)
+    perform pg_catalog.pg_advisory_xact_lock_shared(internal.analytics_place_lock(v_provider));
+    select pl.grid_cell, pl.area_slug into v_cell, v_slug
+    from app.analytics_provider_places as pl
+    where pl.provider_id = v_provider;
+    -- the same difference, with the provider's place but not the provider, for the rollups across
+    -- providers and per area: appended, never updated, so concurrent writers share no row
+    -- (folded by internal.analytics_compact)
     insert into app.analytics_deltas (
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
+        grid_cell, area_slug
     ) values (
         coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
         coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
@@ -4937,7 +4950,8 @@ begin
         coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
         coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
         coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
-        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0)
+        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
+        v_cell, v_slug
     );
 end
 $$;
@@ -4947,7 +4961,7 @@ $$;
 -- Name: FUNCTION analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) IS 'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row, and append it to the deltas of the rollups across providers.';
+COMMENT ON FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old app.analytics_booking_facts) IS 'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row, and append it, with the provider''s place, to the deltas of the rollups across providers and per area.';
 
 
 --
@@ -5014,13 +5028,76 @@ COMMENT ON FUNCTION internal.analytics_area(p_lat double precision, p_lng double
 -- Name: analytics_area_figures(timestamp with time zone, timestamp with time zone, integer, text, numeric); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, providers bigint, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+CREATE FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 #variable_conflict use_column
+declare
+    -- the whole UTC days inside the range: [v_ds, v_de); its hours outside them are edges
+    v_ds timestamptz := pg_catalog.date_trunc('day', p_from - interval '1 microsecond', 'UTC') + interval '1 day';
+    v_de timestamptz := pg_catalog.date_trunc('day', p_to, 'UTC');
 begin
+    if p_kind = 'neighbourhood' or p_cell::text = '0.02' then
+        if v_ds >= v_de then
+            v_ds := p_to;
+            v_de := p_to;
+        end if;
+        return query
+        with r as (
+            select
+                d.grid_cell, d.area_slug, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
+                d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents, d.fees_kept_cents,
+                d.outstanding_cents
+            from app.analytics_area_days as d
+            where
+                d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
+                and (p_category_id is null or d.category_id = p_category_id)
+            union all
+            select
+                h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show,
+                h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents, h.fees_kept_cents,
+                h.outstanding_cents
+            from app.analytics_area_hours as h
+            where
+                (h.hour >= p_from and h.hour < v_ds or h.hour >= v_de and h.hour < p_to)
+                and (p_category_id is null or h.category_id = p_category_id)
+            union all
+            select
+                x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+                (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
+                (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents,
+                x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
+            from app.analytics_deltas as x
+            where
+                x.grid_cell is not null and x.hour >= p_from and x.hour < p_to
+                and (p_category_id is null or x.category_id = p_category_id)
+        ),
+        per_area as (
+            select
+                case when p_kind = 'neighbourhood' then r.area_slug else r.grid_cell end as area,
+                r.category_id, r.currency,
+                pg_catalog.sum(r.bookings) as bookings, pg_catalog.sum(r.completed) as completed,
+                pg_catalog.sum(r.no_show) as no_show, pg_catalog.sum(r.cancelled) as cancelled,
+                pg_catalog.sum(r.booked_cents) as booked_cents, pg_catalog.sum(r.captured_cents) as captured_cents,
+                pg_catalog.sum(r.refunded_cents) as refunded_cents,
+                pg_catalog.sum(r.fees_kept_cents) as fees_kept_cents,
+                pg_catalog.sum(r.outstanding_cents) as outstanding_cents
+            from r
+            group by 1, r.category_id, r.currency
+        )
+        select
+            x.area, a.name_en, a.name_fr, k.slug, x.currency, x.bookings::bigint, x.completed::bigint,
+            x.no_show::bigint, x.cancelled::bigint, x.booked_cents::bigint, x.captured_cents::bigint,
+            x.refunded_cents::bigint, x.fees_kept_cents::bigint, (x.captured_cents - x.refunded_cents)::bigint,
+            x.outstanding_cents::bigint
+        from per_area as x
+        inner join app.service_categories as k on x.category_id = k.id
+        left join app.areas as a on p_kind = 'neighbourhood' and a.slug = x.area
+        where x.bookings <> 0 or x.captured_cents <> 0 or x.refunded_cents <> 0 or x.outstanding_cents <> 0;
+        return;
+    end if;
     return query
     with per_provider as (
         select
@@ -5036,27 +5113,19 @@ begin
         where h.hour >= p_from and h.hour < p_to and (p_category_id is null or h.category_id = p_category_id)
         group by h.provider_id, h.category_id, h.currency
     ),
-    -- each provider's area once: the cell of the default size is kept, another is named here
     placed as (
         select
             x.*,
-            case
-                when p_kind = 'neighbourhood' then coalesce(pl.area_slug, 'other')
-                when p_cell::text = '0.02' then pl.grid_cell
-                else pg_catalog.format(
-                    '%s,%s',
-                    pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
-                    pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
-                )
-            end as area,
-            case when p_kind = 'neighbourhood' then pl.area_name_en end as area_name_en,
-            case when p_kind = 'neighbourhood' then pl.area_name_fr end as area_name_fr
+            pg_catalog.format(
+                '%s,%s',
+                pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
+                pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
+            ) as area
         from per_provider as x
         inner join app.analytics_provider_places as pl on x.provider_id = pl.provider_id
     )
     select
-        x.area, x.area_name_en, x.area_name_fr, k.slug, x.currency,
-        pg_catalog.count(*) filter (where x.bookings <> 0),
+        x.area, null::text, null::text, k.slug, x.currency,
         pg_catalog.sum(x.bookings)::bigint,
         coalesce(pg_catalog.sum(x.completed), 0)::bigint,
         coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
@@ -5066,7 +5135,7 @@ begin
         pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
     from placed as x
     inner join app.service_categories as k on x.category_id = k.id
-    group by x.area, x.area_name_en, x.area_name_fr, k.slug, x.currency
+    group by x.area, k.slug, x.currency
     having
         pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
         or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0;
@@ -5078,7 +5147,7 @@ $$;
 -- Name: FUNCTION analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: the provider rollups summed per provider, placed by app.analytics_provider_places. Definer: no API role reads the places; granted to ops, for api.analytics_areas, which checks the role.';
+COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: from the rollups per area for the neighbourhoods and the default cell (0.02), else the provider rollups summed per provider and placed by app.analytics_provider_places. Definer: no API role reads the places or the rollups per area; granted to ops, for api.analytics_areas, which checks the role.';
 
 
 --
@@ -5598,6 +5667,69 @@ begin
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
             gst_cents = h.gst_cents + excluded.gst_cents,
             qst_cents = h.qst_cents + excluded.qst_cents
+    ),
+    -- per area: the deltas with a place (none: written before the areas' rollups, which their
+    -- backfill counted), the statuses the areas show as columns
+    area_hourly as (
+        select
+            m.hour, m.grid_cell, coalesce(m.area_slug, 'other') as area_slug, m.category_id, m.currency,
+            pg_catalog.sum(m.bookings) as bookings,
+            coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'completed'), 0) as completed,
+            coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'no_show'), 0) as no_show,
+            coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'cancelled'), 0) as cancelled,
+            pg_catalog.sum(m.booked_cents) as booked_cents,
+            pg_catalog.sum(m.captured_cents) as captured_cents,
+            pg_catalog.sum(m.refunded_cents) as refunded_cents,
+            pg_catalog.sum(m.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(m.outstanding_cents) as outstanding_cents
+        from moved as m
+        where m.grid_cell is not null
+        group by m.hour, m.grid_cell, coalesce(m.area_slug, 'other'), m.category_id, m.currency
+    ),
+    into_area_hours as (
+        insert into app.analytics_area_hours as h (
+            hour, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+            booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        )
+        select
+            x.hour, x.grid_cell, x.area_slug, x.category_id, x.currency, x.bookings, x.completed, x.no_show,
+            x.cancelled, x.booked_cents, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
+        from area_hourly as x
+        order by x.hour, x.grid_cell, x.area_slug, x.category_id, x.currency
+        on conflict (hour, grid_cell, area_slug, category_id, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            completed = h.completed + excluded.completed,
+            no_show = h.no_show + excluded.no_show,
+            cancelled = h.cancelled + excluded.cancelled,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
+    ),
+    into_area_days as (
+        insert into app.analytics_area_days as h (
+            day, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+            booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        )
+        select
+            (x.hour at time zone 'UTC')::date, x.grid_cell, x.area_slug, x.category_id, x.currency,
+            pg_catalog.sum(x.bookings), pg_catalog.sum(x.completed), pg_catalog.sum(x.no_show),
+            pg_catalog.sum(x.cancelled), pg_catalog.sum(x.booked_cents), pg_catalog.sum(x.captured_cents),
+            pg_catalog.sum(x.refunded_cents), pg_catalog.sum(x.fees_kept_cents), pg_catalog.sum(x.outstanding_cents)
+        from area_hourly as x
+        group by (x.hour at time zone 'UTC')::date, x.grid_cell, x.area_slug, x.category_id, x.currency
+        order by 1, 2, 3, 4, 5
+        on conflict (day, grid_cell, area_slug, category_id, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            completed = h.completed + excluded.completed,
+            no_show = h.no_show + excluded.no_show,
+            cancelled = h.cancelled + excluded.cancelled,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
     )
     -- (data-modifying CTEs run to completion whether or not the query reads them)
     select coalesce(pg_catalog.sum(x.n), 0)::bigint into v_rows from hourly as x;
@@ -5610,7 +5742,7 @@ $$;
 -- Name: FUNCTION analytics_compact(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers (hourly and daily); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
+COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers and per area (hourly and daily); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
 
 --
@@ -5728,6 +5860,67 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         s.provider_id is null or l.provider_id is null
         or (s.lat, s.lng, s.grid_cell, s.area_slug, s.area_name_en, s.area_name_fr)
         is distinct from (l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr)
+    union all
+    -- the rollups per area (hourly and daily, with their deltas not folded yet) against each
+    -- booking placed where its provider is now
+    select
+        pg_catalog.concat_ws('_', 'area', coalesce(s.grain, l.grain)),
+        pg_catalog.concat_ws(' ', coalesce(s.t, l.t), coalesce(s.grid_cell, l.grid_cell),
+            coalesce(s.area_slug, l.area_slug), coalesce(s.category_id, l.category_id), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from (
+        select r.grain, r.t, r.grid_cell, r.area_slug, r.category_id, r.currency, array[
+            pg_catalog.sum(r.bookings), pg_catalog.sum(r.completed), pg_catalog.sum(r.no_show),
+            pg_catalog.sum(r.cancelled), pg_catalog.sum(r.booked_cents), pg_catalog.sum(r.captured_cents),
+            pg_catalog.sum(r.refunded_cents), pg_catalog.sum(r.fees_kept_cents), pg_catalog.sum(r.outstanding_cents)
+        ]::bigint[] as v
+        from (
+            select
+                'hours' as grain, h.hour as t, h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings,
+                h.completed, h.no_show, h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents,
+                h.fees_kept_cents, h.outstanding_cents
+            from app.analytics_area_hours as h
+            union all
+            select
+                'days', (d.day::timestamp at time zone 'UTC'), d.grid_cell, d.area_slug, d.category_id, d.currency,
+                d.bookings, d.completed, d.no_show, d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents,
+                d.fees_kept_cents, d.outstanding_cents
+            from app.analytics_area_days as d
+            union all
+            select
+                g.grain, case when g.grain = 'hours' then x.hour else pg_catalog.date_trunc('day', x.hour, 'UTC') end,
+                x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+                (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
+                (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents, x.refunded_cents,
+                x.fees_kept_cents, x.outstanding_cents
+            from app.analytics_deltas as x
+            cross join (values ('hours'), ('days')) as g (grain)
+            where x.grid_cell is not null
+        ) as r
+        group by r.grain, r.t, r.grid_cell, r.area_slug, r.category_id, r.currency
+    ) as s
+    full join (
+        select
+            g.grain, case when g.grain = 'hours' then f.hour else pg_catalog.date_trunc('day', f.hour, 'UTC') end as t,
+            pl.grid_cell, coalesce(pl.area_slug, 'other') as area_slug, f.category_id, f.currency, array[
+                pg_catalog.sum(f.bookings),
+                pg_catalog.sum(f.bookings) filter (where f.status = 'completed'),
+                pg_catalog.sum(f.bookings) filter (where f.status = 'no_show'),
+                pg_catalog.sum(f.bookings) filter (where f.status = 'cancelled'),
+                pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents), pg_catalog.sum(f.refunded_cents),
+                pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as f
+        inner join internal.analytics_live_places as pl on f.provider_id = pl.provider_id
+        cross join (values ('hours'), ('days')) as g (grain)
+        group by 1, 2, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency
+    ) as l
+        on (s.grain, s.t, s.grid_cell, s.area_slug, s.category_id, s.currency)
+        = (l.grain, l.t, l.grid_cell, l.area_slug, l.category_id, l.currency)
+    where
+        array(select coalesce(e, 0) from pg_catalog.unnest(s.v) as e)
+        is distinct from array(select coalesce(e, 0) from pg_catalog.unnest(l.v) as e)
+        and not (l.v is null and s.v = array[0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[])
 $$;
 
 
@@ -5735,7 +5928,7 @@ $$;
 -- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds) and the providers'' places (a hash of the row). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days: bookings, completed, no_show, cancelled and the five amounts). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
 
 
 --
@@ -7011,6 +7204,24 @@ COMMENT ON FUNCTION internal.analytics_place_inserted() IS 'Statement trigger: p
 
 
 --
+-- Name: analytics_place_lock(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_place_lock(p_provider_id uuid) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select pg_catalog.hashtextextended('bookiji.analytics.place:' || p_provider_id::text, 0)
+$$;
+
+
+--
+-- Name: FUNCTION analytics_place_lock(p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_place_lock(p_provider_id uuid) IS 'The advisory lock key of a provider''s place in the analytics rollups per area.';
+
+
+--
 -- Name: analytics_place_moved(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -7041,14 +7252,54 @@ CREATE FUNCTION internal.analytics_place_providers(p_ids uuid[]) RETURNS void
     SET search_path TO ''
     AS $$
 begin
-    insert into app.analytics_provider_places as x (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
-    select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
-    from internal.analytics_live_places as l
-    where p_ids is null or l.provider_id = any(p_ids)
-    order by l.provider_id
-    on conflict (provider_id) do update set
-        lat = excluded.lat, lng = excluded.lng, grid_cell = excluded.grid_cell, area_slug = excluded.area_slug,
-        area_name_en = excluded.area_name_en, area_name_fr = excluded.area_name_fr;
+    if p_ids is null then
+        lock table app.analytics_provider_places in access exclusive mode;
+    else
+        perform pg_catalog.pg_advisory_xact_lock(internal.analytics_place_lock(i.id))
+        from pg_catalog.unnest(p_ids) as i (id)
+        order by i.id;
+    end if;
+    -- a statement of its own: its snapshot sees what the writers committed before the lock
+    with live as materialized (
+        select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+        from internal.analytics_live_places as l
+        where p_ids is null or l.provider_id = any(p_ids)
+    ),
+    placed as (
+        insert into app.analytics_provider_places as x (
+            provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr
+        )
+        select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+        from live as l
+        order by l.provider_id
+        on conflict (provider_id) do update set
+            lat = excluded.lat, lng = excluded.lng, grid_cell = excluded.grid_cell, area_slug = excluded.area_slug,
+            area_name_en = excluded.area_name_en, area_name_fr = excluded.area_name_fr
+    ),
+    moved as (
+        select x.provider_id, x.grid_cell as old_cell, x.area_slug as old_slug, l.grid_cell, l.area_slug
+        from app.analytics_provider_places as x
+        inner join live as l on x.provider_id = l.provider_id
+        where (x.grid_cell, x.area_slug) is distinct from (l.grid_cell, l.area_slug)
+    )
+    insert into app.analytics_deltas (
+        hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
+        grid_cell, area_slug
+    )
+    select
+        h.hour, h.category_id, h.status, h.currency, w.sign * h.bookings, w.sign * h.booked_cents,
+        w.sign * h.lead_minutes, w.sign * h.cancelled_by_customer, w.sign * h.cancelled_by_provider,
+        w.sign * h.cancelled_by_ops, w.sign * h.cancelled_by_system, w.sign * h.cancelled_late,
+        w.sign * h.captured_cents, w.sign * h.refunded_cents, w.sign * h.fees_kept_cents,
+        w.sign * h.outstanding_cents, w.sign * h.gst_cents, w.sign * h.qst_cents,
+        w.grid_cell, w.area_slug
+    from moved as m
+    inner join app.analytics_provider_hours as h on m.provider_id = h.provider_id
+    cross join lateral (
+        values (-1, m.old_cell, m.old_slug), (1, m.grid_cell, m.area_slug)
+    ) as w (sign, grid_cell, area_slug);
 end
 $$;
 
@@ -7057,7 +7308,7 @@ $$;
 -- Name: FUNCTION analytics_place_providers(p_ids uuid[]); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_place_providers(p_ids uuid[]) IS 'Place the providers of p_ids (every provider for null) again in app.analytics_provider_places. Definer: called from triggers of writes by providers and migrations; nobody else writes the table.';
+COMMENT ON FUNCTION internal.analytics_place_providers(p_ids uuid[]) IS 'Place the providers of p_ids (every provider for null) again in app.analytics_provider_places; one whose grid cell or neighbourhood changes moves its history in the rollups per area (as deltas: out of the old place, into the new). Definer: called from triggers of writes by providers and migrations; nobody else writes the table.';
 
 
 --
@@ -7122,13 +7373,15 @@ CREATE FUNCTION internal.analytics_rebuild_bookings() RETURNS TABLE(bookings big
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days
     in exclusive mode;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
     delete from app.analytics_deltas;
     delete from app.analytics_hours;
     delete from app.analytics_days;
+    delete from app.analytics_area_hours;
+    delete from app.analytics_area_days;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
@@ -7199,6 +7452,33 @@ begin
         pg_catalog.sum(f.qst_cents)
     from app.analytics_hours as f
     group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
+    -- per area: each provider's rows where it is placed now
+    insert into app.analytics_area_hours (
+        hour, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+        booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        f.hour, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency,
+        pg_catalog.sum(f.bookings),
+        coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'completed'), 0),
+        coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'no_show'), 0),
+        coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'cancelled'), 0),
+        pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents), pg_catalog.sum(f.refunded_cents),
+        pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_provider_hours as f
+    inner join app.analytics_provider_places as pl on f.provider_id = pl.provider_id
+    group by f.hour, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency;
+    insert into app.analytics_area_days (
+        day, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+        booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency,
+        pg_catalog.sum(f.bookings), pg_catalog.sum(f.completed), pg_catalog.sum(f.no_show),
+        pg_catalog.sum(f.cancelled), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_area_hours as f
+    group by (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency;
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
         (select pg_catalog.count(*) from app.analytics_provider_hours);
@@ -7210,7 +7490,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild_bookings(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild_bookings() IS 'Recompute the bookings'' rollups (facts, per provider, across providers) from the base tables, leaving the offered days as they are (internal.analytics_rebuild_facts does both): after a bulk write of bookings and payments with their analytics triggers off (the seed''s activity, the benchmark). Definer: run by the owner''s tools and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild_bookings() IS 'Recompute the bookings'' rollups (facts, per provider, across providers, per area where the providers are placed) from the base tables, leaving the offered days as they are (internal.analytics_rebuild_facts does both): after a bulk write of bookings and payments with their analytics triggers off (the seed''s activity, the benchmark). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
 
 --
@@ -7253,7 +7533,8 @@ CREATE FUNCTION internal.analytics_rebuild_facts() RETURNS TABLE(bookings bigint
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_offered_window, app.analytics_offered_days
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
+    app.analytics_offered_window, app.analytics_offered_days
     in exclusive mode;
     -- the offered days, over today's window
     delete from app.analytics_offered_days;
@@ -10586,6 +10867,8 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_customer_hours_bookings_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -24266,6 +24549,68 @@ COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling lat
 
 
 --
+-- Name: analytics_area_days; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_area_days (
+    day date NOT NULL,
+    grid_cell text NOT NULL,
+    area_slug text NOT NULL,
+    category_id integer NOT NULL,
+    currency text NOT NULL,
+    bookings bigint DEFAULT 0 NOT NULL,
+    completed bigint DEFAULT 0 NOT NULL,
+    no_show bigint DEFAULT 0 NOT NULL,
+    cancelled bigint DEFAULT 0 NOT NULL,
+    booked_cents bigint DEFAULT 0 NOT NULL,
+    captured_cents bigint DEFAULT 0 NOT NULL,
+    refunded_cents bigint DEFAULT 0 NOT NULL,
+    fees_kept_cents bigint DEFAULT 0 NOT NULL,
+    outstanding_cents bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_area_days FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_area_days; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_area_days IS 'Rollup per UTC start day, grid cell (0.02 degrees), neighbourhood (''other'': none), category and currency of the bookings of the providers placed there now (folded from app.analytics_deltas).';
+
+
+--
+-- Name: analytics_area_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_area_hours (
+    hour timestamp with time zone NOT NULL,
+    grid_cell text NOT NULL,
+    area_slug text NOT NULL,
+    category_id integer NOT NULL,
+    currency text NOT NULL,
+    bookings bigint DEFAULT 0 NOT NULL,
+    completed bigint DEFAULT 0 NOT NULL,
+    no_show bigint DEFAULT 0 NOT NULL,
+    cancelled bigint DEFAULT 0 NOT NULL,
+    booked_cents bigint DEFAULT 0 NOT NULL,
+    captured_cents bigint DEFAULT 0 NOT NULL,
+    refunded_cents bigint DEFAULT 0 NOT NULL,
+    fees_kept_cents bigint DEFAULT 0 NOT NULL,
+    outstanding_cents bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_area_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_area_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_area_hours IS 'Rollup per UTC start hour, grid cell (0.02 degrees), neighbourhood (''other'': none), category and currency of the bookings of the providers placed there now (folded from app.analytics_deltas).';
+
+
+--
 -- Name: analytics_customer_hours; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -24344,7 +24689,9 @@ CREATE TABLE app.analytics_deltas (
     fees_kept_cents bigint NOT NULL,
     outstanding_cents bigint NOT NULL,
     gst_cents bigint NOT NULL,
-    qst_cents bigint NOT NULL
+    qst_cents bigint NOT NULL,
+    grid_cell text,
+    area_slug text
 )
 WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='5000');
 
@@ -24356,6 +24703,20 @@ ALTER TABLE ONLY app.analytics_deltas FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.analytics_deltas IS 'Differences of the analytics figures not yet folded into the rollups across providers (append-only; internal.analytics_compact folds and deletes them).';
+
+
+--
+-- Name: COLUMN analytics_deltas.grid_cell; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_deltas.grid_cell IS 'The grid cell (0.02 degrees) where the difference''s provider is placed (app.analytics_provider_places); null: no place (the difference counts in no area).';
+
+
+--
+-- Name: COLUMN analytics_deltas.area_slug; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_deltas.area_slug IS 'The neighbourhood where the difference''s provider is placed; null: none ("other").';
 
 
 --
@@ -25835,6 +26196,22 @@ CREATE TABLE pgmq.topic_bindings (
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
 );
+
+
+--
+-- Name: analytics_area_days analytics_area_days_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_area_days
+    ADD CONSTRAINT analytics_area_days_pkey PRIMARY KEY (day, grid_cell, area_slug, category_id, currency);
+
+
+--
+-- Name: analytics_area_hours analytics_area_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_area_hours
+    ADD CONSTRAINT analytics_area_hours_pkey PRIMARY KEY (hour, grid_cell, area_slug, category_id, currency);
 
 
 --
@@ -28135,6 +28512,18 @@ ALTER TABLE ONLY pgmq.topic_bindings
 
 
 --
+-- Name: analytics_area_days; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_area_days ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_area_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_area_hours ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: analytics_booking_facts; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -29576,4 +29965,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261205100100'),
     ('20261205600000'),
     ('20261206300000'),
-    ('20261207100000');
+    ('20261207100000'),
+    ('20261208100000');

@@ -1189,7 +1189,6 @@ class RpcAnalyticsAreasGetResponseItem(BaseModel):
     net_cents: int | None = None
     no_show: int | None = None
     outstanding_cents: int | None = None
-    providers: int | None = None
     refunded_cents: int | None = None
 
 
@@ -1224,7 +1223,6 @@ class RpcAnalyticsAreasPostResponseItem(BaseModel):
     net_cents: int | None = None
     no_show: int | None = None
     outstanding_cents: int | None = None
-    providers: int | None = None
     refunded_cents: int | None = None
 
 

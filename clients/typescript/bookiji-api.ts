@@ -362,10 +362,10 @@ export interface paths {
          *     neighbourhoods as approximate polygons, app.areas; a provider outside every polygon is in "other").
          *     Each row: area ("lat,lng" of the cell's south-west corner, or the neighbourhood's slug, or other),
          *     area_name_en and area_name_fr (the neighbourhood's names; null for a cell and for other), category,
-         *     currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
-         *     booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
-         *     of analytics_overview summed over the range, from the rollups, placed where each provider is now (its place
-         *     is kept when it is created or moves).
+         *     currency, bookings, completed, no_show, cancelled, booked_cents, captured_cents, refunded_cents,
+         *     fees_kept_cents, net_cents, outstanding_cents: the figures of analytics_overview summed over the range, placed
+         *     where each provider is now (a provider that moves takes its history with it), from rollups per area for the
+         *     neighbourhoods and the default cell size.
          *     analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
          *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
@@ -383,10 +383,10 @@ export interface paths {
          *     neighbourhoods as approximate polygons, app.areas; a provider outside every polygon is in "other").
          *     Each row: area ("lat,lng" of the cell's south-west corner, or the neighbourhood's slug, or other),
          *     area_name_en and area_name_fr (the neighbourhood's names; null for a cell and for other), category,
-         *     currency, providers (with bookings there in the range), bookings, completed, no_show, cancelled,
-         *     booked_cents, captured_cents, refunded_cents, fees_kept_cents, net_cents, outstanding_cents: the figures
-         *     of analytics_overview summed over the range, from the rollups, placed where each provider is now (its place
-         *     is kept when it is created or moves).
+         *     currency, bookings, completed, no_show, cancelled, booked_cents, captured_cents, refunded_cents,
+         *     fees_kept_cents, net_cents, outstanding_cents: the figures of analytics_overview summed over the range, placed
+         *     where each provider is now (a provider that moves takes its history with it), from rollups per area for the
+         *     neighbourhoods and the default cell size.
          *     analytics_bookings with the same from, to, tz, area (and cell_deg) lists the bookings behind a row.
          *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz, cell_deg, area_kind or category; 403 forbidden for any
@@ -6901,8 +6901,6 @@ export interface operations {
                         /** Format: int64 */
                         outstanding_cents?: number | null;
                         /** Format: int64 */
-                        providers?: number | null;
-                        /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];
                 };
@@ -7036,8 +7034,6 @@ export interface operations {
                         no_show?: number | null;
                         /** Format: int64 */
                         outstanding_cents?: number | null;
-                        /** Format: int64 */
-                        providers?: number | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                     }[];

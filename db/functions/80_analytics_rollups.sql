@@ -90,6 +90,20 @@ cross join lateral internal.booking_first_charge(b) as fc;
 comment on view internal.analytics_live_facts is
 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
 
+-- The advisory lock that orders a provider's place against the differences placed with it:
+-- shared by every write of the provider's figures (internal.analytics_add), exclusive for a move.
+create or replace function internal.analytics_place_lock(p_provider_id uuid)
+returns bigint
+language sql
+immutable
+parallel safe
+-- no SET clause: inlined where it is called
+as $$
+    select pg_catalog.hashtextextended('bookiji.analytics.place:' || p_provider_id::text, 0)
+$$;
+comment on function internal.analytics_place_lock(uuid) is
+'The advisory lock key of a provider''s place in the analytics rollups per area.';
+
 -- Add p_new minus p_old to the provider rollup row of their key (both have the same key, or
 -- one of them is null), creating the row if need be. An insert that conflicts rather than an
 -- update: the unique index finds the row whatever the plan (a generic plan of an update on a
@@ -102,6 +116,10 @@ language plpgsql
 volatile
 set search_path = ''
 as $$
+declare
+    v_provider uuid := coalesce((p_new).provider_id, (p_old).provider_id);
+    v_cell text;
+    v_slug text;
 begin
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
@@ -141,12 +159,21 @@ begin
         outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
         gst_cents = h.gst_cents + excluded.gst_cents,
         qst_cents = h.qst_cents + excluded.qst_cents;
-    -- the same difference, without the provider, for the rollups across providers: appended,
-    -- never updated, so concurrent writers share no row (folded by internal.analytics_compact)
+    -- where the provider is placed, read under its shared lock: a move takes it exclusively,
+    -- so this difference is in the provider's history the move carries, or placed after it
+    -- (internal.analytics_place_providers, 81_analytics_audience.sql)
+    perform pg_catalog.pg_advisory_xact_lock_shared(internal.analytics_place_lock(v_provider));
+    select pl.grid_cell, pl.area_slug into v_cell, v_slug
+    from app.analytics_provider_places as pl
+    where pl.provider_id = v_provider;
+    -- the same difference, with the provider's place but not the provider, for the rollups across
+    -- providers and per area: appended, never updated, so concurrent writers share no row
+    -- (folded by internal.analytics_compact)
     insert into app.analytics_deltas (
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
+        grid_cell, area_slug
     ) values (
         coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
         coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
@@ -163,13 +190,14 @@ begin
         coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
         coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
         coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
-        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0)
+        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
+        v_cell, v_slug
     );
 end
 $$;
 comment on function internal.analytics_add(app.analytics_booking_facts, app.analytics_booking_facts) is
 'Add the difference of two analytics vectors of one key (either may be null) to its provider rollup row, '
-'and append it to the deltas of the rollups across providers.';
+'and append it, with the provider''s place, to the deltas of the rollups across providers and per area.';
 
 -- Add p_new and subtract p_old in the provider rollup (either may be null), rows in key order.
 -- Most changes keep the key (a payment's capture, a refund, a fee: only amounts move): one
@@ -582,6 +610,69 @@ begin
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
             gst_cents = h.gst_cents + excluded.gst_cents,
             qst_cents = h.qst_cents + excluded.qst_cents
+    ),
+    -- per area: the deltas with a place (none: written before the areas' rollups, which their
+    -- backfill counted), the statuses the areas show as columns
+    area_hourly as (
+        select
+            m.hour, m.grid_cell, coalesce(m.area_slug, 'other') as area_slug, m.category_id, m.currency,
+            pg_catalog.sum(m.bookings) as bookings,
+            coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'completed'), 0) as completed,
+            coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'no_show'), 0) as no_show,
+            coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'cancelled'), 0) as cancelled,
+            pg_catalog.sum(m.booked_cents) as booked_cents,
+            pg_catalog.sum(m.captured_cents) as captured_cents,
+            pg_catalog.sum(m.refunded_cents) as refunded_cents,
+            pg_catalog.sum(m.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(m.outstanding_cents) as outstanding_cents
+        from moved as m
+        where m.grid_cell is not null
+        group by m.hour, m.grid_cell, coalesce(m.area_slug, 'other'), m.category_id, m.currency
+    ),
+    into_area_hours as (
+        insert into app.analytics_area_hours as h (
+            hour, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+            booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        )
+        select
+            x.hour, x.grid_cell, x.area_slug, x.category_id, x.currency, x.bookings, x.completed, x.no_show,
+            x.cancelled, x.booked_cents, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
+        from area_hourly as x
+        order by x.hour, x.grid_cell, x.area_slug, x.category_id, x.currency
+        on conflict (hour, grid_cell, area_slug, category_id, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            completed = h.completed + excluded.completed,
+            no_show = h.no_show + excluded.no_show,
+            cancelled = h.cancelled + excluded.cancelled,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
+    ),
+    into_area_days as (
+        insert into app.analytics_area_days as h (
+            day, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+            booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        )
+        select
+            (x.hour at time zone 'UTC')::date, x.grid_cell, x.area_slug, x.category_id, x.currency,
+            pg_catalog.sum(x.bookings), pg_catalog.sum(x.completed), pg_catalog.sum(x.no_show),
+            pg_catalog.sum(x.cancelled), pg_catalog.sum(x.booked_cents), pg_catalog.sum(x.captured_cents),
+            pg_catalog.sum(x.refunded_cents), pg_catalog.sum(x.fees_kept_cents), pg_catalog.sum(x.outstanding_cents)
+        from area_hourly as x
+        group by (x.hour at time zone 'UTC')::date, x.grid_cell, x.area_slug, x.category_id, x.currency
+        order by 1, 2, 3, 4, 5
+        on conflict (day, grid_cell, area_slug, category_id, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            completed = h.completed + excluded.completed,
+            no_show = h.no_show + excluded.no_show,
+            cancelled = h.cancelled + excluded.cancelled,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
     )
     -- (data-modifying CTEs run to completion whether or not the query reads them)
     select coalesce(pg_catalog.sum(x.n), 0)::bigint into v_rows from hourly as x;
@@ -589,7 +680,7 @@ begin
 end
 $$;
 comment on function internal.analytics_compact() is
-'Fold the committed analytics deltas into the rollups across providers (hourly and daily); returns how many it folded. '
+'Fold the committed analytics deltas into the rollups across providers and per area (hourly and daily); returns how many it folded. '
 'Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
 -- Offered time per provider and local day (app.analytics_offered_days): what
@@ -911,13 +1002,15 @@ as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days
     in exclusive mode;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
     delete from app.analytics_deltas;
     delete from app.analytics_hours;
     delete from app.analytics_days;
+    delete from app.analytics_area_hours;
+    delete from app.analytics_area_days;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
@@ -988,13 +1081,41 @@ begin
         pg_catalog.sum(f.qst_cents)
     from app.analytics_hours as f
     group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
+    -- per area: each provider's rows where it is placed now
+    insert into app.analytics_area_hours (
+        hour, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+        booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        f.hour, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency,
+        pg_catalog.sum(f.bookings),
+        coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'completed'), 0),
+        coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'no_show'), 0),
+        coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'cancelled'), 0),
+        pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents), pg_catalog.sum(f.refunded_cents),
+        pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_provider_hours as f
+    inner join app.analytics_provider_places as pl on f.provider_id = pl.provider_id
+    group by f.hour, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency;
+    insert into app.analytics_area_days (
+        day, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+        booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency,
+        pg_catalog.sum(f.bookings), pg_catalog.sum(f.completed), pg_catalog.sum(f.no_show),
+        pg_catalog.sum(f.cancelled), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_area_hours as f
+    group by (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency;
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
         (select pg_catalog.count(*) from app.analytics_provider_hours);
 end
 $$;
 comment on function internal.analytics_rebuild_bookings() is
-'Recompute the bookings'' rollups (facts, per provider, across providers) from the base tables, '
+'Recompute the bookings'' rollups (facts, per provider, across providers, per area where the providers are '
+'placed) from the base tables, '
 'leaving the offered days as they are (internal.analytics_rebuild_facts does both): after a bulk write '
 'of bookings and payments with their analytics triggers off (the seed''s activity, the benchmark). '
 'Definer: run by the owner''s tools and by tests; granted to nobody else.';
@@ -1009,7 +1130,8 @@ as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_offered_window, app.analytics_offered_days
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
+    app.analytics_offered_window, app.analytics_offered_days
     in exclusive mode;
     -- the offered days, over today's window
     delete from app.analytics_offered_days;

@@ -198,7 +198,14 @@ for each row
 when (old.role is distinct from new.role or old.created_at is distinct from new.created_at)
 execute function internal.analytics_cohort_user_changed();
 
--- Place some providers (all of them for null) again: their location and neighbourhood.
+-- Place some providers (all of them for null) again: their location and neighbourhood. A
+-- provider whose grid cell or neighbourhood changes takes its history along in the rollups per
+-- area: deltas that subtract each of its hourly rows where it was and add them where it is.
+-- The writes of its figures read its place under a shared advisory lock
+-- (internal.analytics_add); this takes it exclusively first, so that each difference is either
+-- committed before (in the history moved here, read after the lock) or placed after the move
+-- commits. Every provider (the areas changed): the table lock instead, which the writes' read of
+-- the places waits on in the same way, rather than one advisory lock per provider.
 create or replace function internal.analytics_place_providers(p_ids uuid[])
 returns void
 language plpgsql
@@ -207,19 +214,60 @@ security definer
 set search_path = ''
 as $$
 begin
-    insert into app.analytics_provider_places as x (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
-    select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
-    from internal.analytics_live_places as l
-    where p_ids is null or l.provider_id = any(p_ids)
-    order by l.provider_id
-    on conflict (provider_id) do update set
-        lat = excluded.lat, lng = excluded.lng, grid_cell = excluded.grid_cell, area_slug = excluded.area_slug,
-        area_name_en = excluded.area_name_en, area_name_fr = excluded.area_name_fr;
+    if p_ids is null then
+        lock table app.analytics_provider_places in access exclusive mode;
+    else
+        perform pg_catalog.pg_advisory_xact_lock(internal.analytics_place_lock(i.id))
+        from pg_catalog.unnest(p_ids) as i (id)
+        order by i.id;
+    end if;
+    -- a statement of its own: its snapshot sees what the writers committed before the lock
+    with live as materialized (
+        select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+        from internal.analytics_live_places as l
+        where p_ids is null or l.provider_id = any(p_ids)
+    ),
+    placed as (
+        insert into app.analytics_provider_places as x (
+            provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr
+        )
+        select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
+        from live as l
+        order by l.provider_id
+        on conflict (provider_id) do update set
+            lat = excluded.lat, lng = excluded.lng, grid_cell = excluded.grid_cell, area_slug = excluded.area_slug,
+            area_name_en = excluded.area_name_en, area_name_fr = excluded.area_name_fr
+    ),
+    moved as (
+        select x.provider_id, x.grid_cell as old_cell, x.area_slug as old_slug, l.grid_cell, l.area_slug
+        from app.analytics_provider_places as x
+        inner join live as l on x.provider_id = l.provider_id
+        where (x.grid_cell, x.area_slug) is distinct from (l.grid_cell, l.area_slug)
+    )
+    insert into app.analytics_deltas (
+        hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
+        grid_cell, area_slug
+    )
+    select
+        h.hour, h.category_id, h.status, h.currency, w.sign * h.bookings, w.sign * h.booked_cents,
+        w.sign * h.lead_minutes, w.sign * h.cancelled_by_customer, w.sign * h.cancelled_by_provider,
+        w.sign * h.cancelled_by_ops, w.sign * h.cancelled_by_system, w.sign * h.cancelled_late,
+        w.sign * h.captured_cents, w.sign * h.refunded_cents, w.sign * h.fees_kept_cents,
+        w.sign * h.outstanding_cents, w.sign * h.gst_cents, w.sign * h.qst_cents,
+        w.grid_cell, w.area_slug
+    from moved as m
+    inner join app.analytics_provider_hours as h on m.provider_id = h.provider_id
+    cross join lateral (
+        values (-1, m.old_cell, m.old_slug), (1, m.grid_cell, m.area_slug)
+    ) as w (sign, grid_cell, area_slug);
 end
 $$;
 comment on function internal.analytics_place_providers(uuid[]) is
-'Place the providers of p_ids (every provider for null) again in app.analytics_provider_places. '
-'Definer: called from triggers of writes by providers and migrations; nobody else writes the table.';
+'Place the providers of p_ids (every provider for null) again in app.analytics_provider_places; one whose grid '
+'cell or neighbourhood changes moves its history in the rollups per area (as deltas: out of the old place, into '
+'the new). Definer: called from triggers of writes by providers and migrations; nobody else writes the table.';
 
 create or replace function internal.analytics_place_inserted()
 returns trigger
@@ -356,9 +404,71 @@ as $$
         s.provider_id is null or l.provider_id is null
         or (s.lat, s.lng, s.grid_cell, s.area_slug, s.area_name_en, s.area_name_fr)
         is distinct from (l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr)
+    union all
+    -- the rollups per area (hourly and daily, with their deltas not folded yet) against each
+    -- booking placed where its provider is now
+    select
+        pg_catalog.concat_ws('_', 'area', coalesce(s.grain, l.grain)),
+        pg_catalog.concat_ws(' ', coalesce(s.t, l.t), coalesce(s.grid_cell, l.grid_cell),
+            coalesce(s.area_slug, l.area_slug), coalesce(s.category_id, l.category_id), coalesce(s.currency, l.currency)),
+        s.v, l.v
+    from (
+        select r.grain, r.t, r.grid_cell, r.area_slug, r.category_id, r.currency, array[
+            pg_catalog.sum(r.bookings), pg_catalog.sum(r.completed), pg_catalog.sum(r.no_show),
+            pg_catalog.sum(r.cancelled), pg_catalog.sum(r.booked_cents), pg_catalog.sum(r.captured_cents),
+            pg_catalog.sum(r.refunded_cents), pg_catalog.sum(r.fees_kept_cents), pg_catalog.sum(r.outstanding_cents)
+        ]::bigint[] as v
+        from (
+            select
+                'hours' as grain, h.hour as t, h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings,
+                h.completed, h.no_show, h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents,
+                h.fees_kept_cents, h.outstanding_cents
+            from app.analytics_area_hours as h
+            union all
+            select
+                'days', (d.day::timestamp at time zone 'UTC'), d.grid_cell, d.area_slug, d.category_id, d.currency,
+                d.bookings, d.completed, d.no_show, d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents,
+                d.fees_kept_cents, d.outstanding_cents
+            from app.analytics_area_days as d
+            union all
+            select
+                g.grain, case when g.grain = 'hours' then x.hour else pg_catalog.date_trunc('day', x.hour, 'UTC') end,
+                x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+                (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
+                (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents, x.refunded_cents,
+                x.fees_kept_cents, x.outstanding_cents
+            from app.analytics_deltas as x
+            cross join (values ('hours'), ('days')) as g (grain)
+            where x.grid_cell is not null
+        ) as r
+        group by r.grain, r.t, r.grid_cell, r.area_slug, r.category_id, r.currency
+    ) as s
+    full join (
+        select
+            g.grain, case when g.grain = 'hours' then f.hour else pg_catalog.date_trunc('day', f.hour, 'UTC') end as t,
+            pl.grid_cell, coalesce(pl.area_slug, 'other') as area_slug, f.category_id, f.currency, array[
+                pg_catalog.sum(f.bookings),
+                pg_catalog.sum(f.bookings) filter (where f.status = 'completed'),
+                pg_catalog.sum(f.bookings) filter (where f.status = 'no_show'),
+                pg_catalog.sum(f.bookings) filter (where f.status = 'cancelled'),
+                pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents), pg_catalog.sum(f.refunded_cents),
+                pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
+            ]::bigint[] as v
+        from internal.analytics_live_facts as f
+        inner join internal.analytics_live_places as pl on f.provider_id = pl.provider_id
+        cross join (values ('hours'), ('days')) as g (grain)
+        group by 1, 2, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency
+    ) as l
+        on (s.grain, s.t, s.grid_cell, s.area_slug, s.category_id, s.currency)
+        = (l.grain, l.t, l.grid_cell, l.area_slug, l.category_id, l.currency)
+    where
+        array(select coalesce(e, 0) from pg_catalog.unnest(s.v) as e)
+        is distinct from array(select coalesce(e, 0) from pg_catalog.unnest(l.v) as e)
+        and not (l.v is null and s.v = array[0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[])
 $$;
 comment on function internal.analytics_drift() is
 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' '
 'rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up '
-'hour in epoch seconds) and the providers'' places (a hash of the row). '
+'hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, '
+'area_days: bookings, completed, no_show, cancelled and the five amounts). '
 'Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';

@@ -113,3 +113,14 @@ alter table app.analytics_provider_places force row level security;
 
 revoke all on app.analytics_customer_hours, app.analytics_provider_places
 from public, anon, customer, provider, ops, bookiji_worker;
+
+-- The rollups per area (81_analytics_audience.sql, folded in 80): read only by the definer
+-- internal.analytics_area_figures behind api.analytics_areas (ops, checked first); written only
+-- by the definer compaction, move and rebuild. No API role reads them: no policy, no grant.
+alter table app.analytics_area_hours enable row level security;
+alter table app.analytics_area_hours force row level security;
+alter table app.analytics_area_days enable row level security;
+alter table app.analytics_area_days force row level security;
+
+revoke all on app.analytics_area_hours, app.analytics_area_days
+from public, anon, customer, provider, ops, bookiji_worker;
