@@ -736,19 +736,8 @@ CREATE FUNCTION api.analytics_today(tz text DEFAULT NULL::text, provider_id uuid
         from zone
     ),
     made as (
-        select
-            pg_catalog.count(*) as made,
-            pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')) as paid,
-            pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
-            coalesce(pg_catalog.sum(b.price_cents) filter (
-                where b.status in ('confirmed', 'completed', 'no_show')
-            ), 0)::bigint as booked_cents,
-            coalesce(pg_catalog.sum((
-                select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
-            )), 0)::bigint as captured_cents
-        from subject, d
-        inner join app.bookings as b on b.created_at >= d.day_start and b.created_at < d.day_end
-        where subject.id is null or b.provider_id = subject.id
+        select m.*
+        from subject, d, lateral internal.analytics_today_made(subject.id, d.day_start, d.day_end) as m
     ),
     refunds as (
         select
@@ -4855,7 +4844,8 @@ CREATE TABLE app.analytics_booking_facts (
     fees_kept_cents bigint NOT NULL,
     outstanding_cents bigint NOT NULL,
     gst_cents bigint DEFAULT 0 NOT NULL,
-    qst_cents bigint DEFAULT 0 NOT NULL
+    qst_cents bigint DEFAULT 0 NOT NULL,
+    created_hour timestamp with time zone NOT NULL
 );
 
 ALTER TABLE ONLY app.analytics_booking_facts FORCE ROW LEVEL SECURITY;
@@ -4866,6 +4856,13 @@ ALTER TABLE ONLY app.analytics_booking_facts FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contribution to the analytics rollups (derived; rewritten by internal.analytics_rebuild).';
+
+
+--
+-- Name: COLUMN analytics_booking_facts.created_hour; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_booking_facts.created_hour IS 'The UTC hour the booking was made (its created_at): the key of app.analytics_created_hours.';
 
 
 --
@@ -4933,7 +4930,7 @@ begin
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
-        grid_cell, area_slug
+        grid_cell, area_slug, created_hour
     ) values (
         coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
         coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
@@ -4951,7 +4948,7 @@ begin
         coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
         coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
         coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
-        v_cell, v_slug
+        v_cell, v_slug, coalesce((p_new).created_hour, (p_old).created_hour)
     );
 end
 $$;
@@ -4974,9 +4971,11 @@ CREATE FUNCTION internal.analytics_apply(p_old app.analytics_booking_facts, p_ne
     AS $$
 begin
     if (p_old).booking_id is null or (p_new).booking_id is null or (
-        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency,
+        (p_new).created_hour
     ) = (
-        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency,
+        (p_old).created_hour
     ) then
         perform internal.analytics_add(p_new, p_old);
     elsif (
@@ -5205,7 +5204,7 @@ begin
             and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
             false
         )::integer,
-        0, 0, 0, 0, 0, 0
+        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', new.created_at, 'UTC')
     into v_new
     from app.services as s
     where s.id = new.service_id;
@@ -5730,6 +5729,21 @@ begin
             refunded_cents = h.refunded_cents + excluded.refunded_cents,
             fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
+    ),
+    -- by the hour the bookings were made (today's counters): the deltas that carry it
+    into_created_hours as (
+        insert into app.analytics_created_hours as h (hour, status, bookings, booked_cents, captured_cents)
+        select
+            m.created_hour, m.status, pg_catalog.sum(m.bookings), pg_catalog.sum(m.booked_cents),
+            pg_catalog.sum(m.captured_cents)
+        from moved as m
+        where m.created_hour is not null
+        group by m.created_hour, m.status
+        order by 1, 2
+        on conflict (hour, status) do update set
+            bookings = h.bookings + excluded.bookings,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            captured_cents = h.captured_cents + excluded.captured_cents
     )
     -- (data-modifying CTEs run to completion whether or not the query reads them)
     select coalesce(pg_catalog.sum(x.n), 0)::bigint into v_rows from hourly as x;
@@ -5742,7 +5756,7 @@ $$;
 -- Name: FUNCTION analytics_compact(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers and per area (hourly and daily); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
+COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made) and per area (hourly and daily); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
 
 --
@@ -6132,6 +6146,35 @@ CREATE FUNCTION internal.analytics_drift_facts() RETURNS TABLE(rollup text, key 
         on s.day = l.day and s.category_id = l.category_id and s.status = l.status and s.currency = l.currency
     where s.v is distinct from l.v
     union all
+    -- by the hour made (with the deltas that carry it): bookings, list prices, captured cents
+    select
+        'created_hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour), coalesce(s.status, l.status)),
+        s.v, l.v
+    from (
+        select
+            h.hour, h.status,
+            array[pg_catalog.sum(h.bookings), pg_catalog.sum(h.booked_cents), pg_catalog.sum(h.captured_cents)]::bigint[] as v
+        from (
+            select x.hour, x.status, x.bookings, x.booked_cents, x.captured_cents
+            from app.analytics_created_hours as x
+            union all
+            select x.created_hour, x.status, x.bookings, x.booked_cents, x.captured_cents
+            from app.analytics_deltas as x
+            where x.created_hour is not null
+        ) as h
+        group by h.hour, h.status
+        having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
+            or pg_catalog.sum(h.captured_cents) <> 0
+    ) as s
+    full join (
+        select
+            l.created_hour as hour, l.status,
+            array[pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.captured_cents)]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by l.created_hour, l.status
+    ) as l on s.hour = l.hour and s.status = l.status
+    where s.v is distinct from l.v
+    union all
     -- the offered days of the kept window: the instants and their seconds
     select
         'offered_days', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id), coalesce(s.day, l.day)),
@@ -6161,7 +6204,7 @@ $$;
 -- Name: FUNCTION analytics_drift_facts(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift_facts() IS 'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas; the offered days of the kept window) differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (internal.analytics_drift adds the other rollups).';
+COMMENT ON FUNCTION internal.analytics_drift_facts() IS 'Where the analytics rollups (per provider; across providers, hourly, daily and by hour made, with their unfolded deltas; the offered days of the kept window) differ from a live recount of the base tables (no rows: they agree). Definer: it reads every provider''s rows; granted to nobody (internal.analytics_drift adds the other rollups).';
 
 
 --
@@ -7373,7 +7416,8 @@ CREATE FUNCTION internal.analytics_rebuild_bookings() RETURNS TABLE(bookings big
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
+    app.analytics_created_hours
     in exclusive mode;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
@@ -7382,6 +7426,7 @@ begin
     delete from app.analytics_days;
     delete from app.analytics_area_hours;
     delete from app.analytics_area_days;
+    delete from app.analytics_created_hours;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
@@ -7479,6 +7524,10 @@ begin
         pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_area_hours as f
     group by (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency;
+    insert into app.analytics_created_hours (hour, status, bookings, booked_cents, captured_cents)
+    select f.created_hour, f.status, pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents)
+    from app.analytics_booking_facts as f
+    group by f.created_hour, f.status;
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
         (select pg_catalog.count(*) from app.analytics_provider_hours);
@@ -7534,7 +7583,7 @@ begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
     app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
-    app.analytics_offered_window, app.analytics_offered_days
+    app.analytics_created_hours, app.analytics_offered_window, app.analytics_offered_days
     in exclusive mode;
     -- the offered days, over today's window
     delete from app.analytics_offered_days;
@@ -7592,7 +7641,8 @@ begin
             cancelled_by_ops = v_new.cancelled_by_ops, cancelled_by_system = v_new.cancelled_by_system,
             cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
             refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
-            outstanding_cents = v_new.outstanding_cents, gst_cents = v_new.gst_cents, qst_cents = v_new.qst_cents
+            outstanding_cents = v_new.outstanding_cents, gst_cents = v_new.gst_cents, qst_cents = v_new.qst_cents,
+            created_hour = v_new.created_hour
         where f.booking_id = p_booking_id;
     end if;
 end
@@ -7843,6 +7893,64 @@ COMMENT ON FUNCTION internal.analytics_subject(p_provider_id uuid, p_required bo
 
 
 --
+-- Name: analytics_today_made(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_today_made(p_subject uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(made bigint, paid bigint, cancelled bigint, booked_cents bigint, captured_cents bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+    if p_subject is null
+        and pg_catalog.date_trunc('hour', p_from, 'UTC') = p_from
+        and pg_catalog.date_trunc('hour', p_to, 'UTC') = p_to then
+        return query
+        select
+            coalesce(pg_catalog.sum(r.bookings), 0)::bigint,
+            coalesce(pg_catalog.sum(r.bookings) filter (where r.status in ('confirmed', 'completed', 'no_show')), 0)::bigint,
+            coalesce(pg_catalog.sum(r.bookings) filter (where r.status = 'cancelled'), 0)::bigint,
+            coalesce(pg_catalog.sum(r.booked_cents) filter (
+                where r.status in ('confirmed', 'completed', 'no_show')
+            ), 0)::bigint,
+            coalesce(pg_catalog.sum(r.captured_cents), 0)::bigint
+        from (
+            select x.status, x.bookings, x.booked_cents, x.captured_cents
+            from app.analytics_created_hours as x
+            where x.hour >= p_from and x.hour < p_to
+            union all
+            select x.status, x.bookings, x.booked_cents, x.captured_cents
+            from app.analytics_deltas as x
+            where x.created_hour >= p_from and x.created_hour < p_to
+        ) as r;
+        return;
+    end if;
+    return query
+    select
+        pg_catalog.count(*),
+        pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')),
+        pg_catalog.count(*) filter (where b.status = 'cancelled'),
+        coalesce(pg_catalog.sum(b.price_cents) filter (
+            where b.status in ('confirmed', 'completed', 'no_show')
+        ), 0)::bigint,
+        coalesce(pg_catalog.sum((
+            select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
+        )), 0)::bigint
+    from app.bookings as b
+    where
+        b.created_at >= p_from and b.created_at < p_to
+        and (p_subject is null or b.provider_id = p_subject);
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_today_made(p_subject uuid, p_from timestamp with time zone, p_to timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_today_made(p_subject uuid, p_from timestamp with time zone, p_to timestamp with time zone) IS 'The bookings made in [p_from, p_to), one provider''s or (null) every provider''s: how many, how many now paid or cancelled, the list prices of the paid ones, what their payments captured; across providers over whole UTC hours from the rollup by hour made.';
+
+
+--
 -- Name: analytics_today_zone(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -7866,7 +7974,7 @@ $_$;
 -- Name: FUNCTION analytics_today_zone(p_tz text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_today_zone(p_tz text) IS 'Check a time zone name for today''s counters (any IANA zone: they read the base tables, not the hourly rollups).';
+COMMENT ON FUNCTION internal.analytics_today_zone(p_tz text) IS 'Check a time zone name for today''s counters (any IANA zone: one whose midnight is not a whole UTC hour counts the bookings instead of reading the rollup by hour made).';
 
 
 --
@@ -10869,6 +10977,7 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_created_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -24611,6 +24720,28 @@ COMMENT ON TABLE app.analytics_area_hours IS 'Rollup per UTC start hour, grid ce
 
 
 --
+-- Name: analytics_created_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_created_hours (
+    hour timestamp with time zone NOT NULL,
+    status text NOT NULL,
+    bookings bigint DEFAULT 0 NOT NULL,
+    booked_cents bigint DEFAULT 0 NOT NULL,
+    captured_cents bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_created_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_created_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_created_hours IS 'Rollup across providers per UTC hour a booking was made and its current status: bookings, list prices, captured cents (folded from app.analytics_deltas; today''s counters).';
+
+
+--
 -- Name: analytics_customer_hours; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -24691,7 +24822,8 @@ CREATE TABLE app.analytics_deltas (
     gst_cents bigint NOT NULL,
     qst_cents bigint NOT NULL,
     grid_cell text,
-    area_slug text
+    area_slug text,
+    created_hour timestamp with time zone
 )
 WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='5000');
 
@@ -24717,6 +24849,13 @@ COMMENT ON COLUMN app.analytics_deltas.grid_cell IS 'The grid cell (0.02 degrees
 --
 
 COMMENT ON COLUMN app.analytics_deltas.area_slug IS 'The neighbourhood where the difference''s provider is placed; null: none ("other").';
+
+
+--
+-- Name: COLUMN analytics_deltas.created_hour; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_deltas.created_hour IS 'The UTC hour the difference''s booking was made; null: not counted by hour made (written before that rollup, or a provider''s move, whose differences cancel out).';
 
 
 --
@@ -25910,7 +26049,8 @@ CREATE VIEW internal.analytics_live_facts WITH (security_barrier='true') AS
           WHERE ((p.booking_id = b.id) AND (p.status = 'succeeded'::text)))) AS gst_cents,
     (fc.qst_cents * ( SELECT count(*) AS count
            FROM app.payments p
-          WHERE ((p.booking_id = b.id) AND (p.status = 'succeeded'::text)))) AS qst_cents
+          WHERE ((p.booking_id = b.id) AND (p.status = 'succeeded'::text)))) AS qst_cents,
+    date_trunc('hour'::text, b.created_at, 'UTC'::text) AS created_hour
    FROM ((app.bookings b
      JOIN app.services s ON ((b.service_id = s.id)))
      CROSS JOIN LATERAL internal.booking_first_charge(b.*) fc(base_cents, gst_cents, qst_cents, total_cents));
@@ -26220,6 +26360,14 @@ ALTER TABLE ONLY app.analytics_area_hours
 
 ALTER TABLE ONLY app.analytics_booking_facts
     ADD CONSTRAINT analytics_booking_facts_pkey PRIMARY KEY (booking_id);
+
+
+--
+-- Name: analytics_created_hours analytics_created_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_created_hours
+    ADD CONSTRAINT analytics_created_hours_pkey PRIMARY KEY (hour, status);
 
 
 --
@@ -28530,6 +28678,12 @@ ALTER TABLE app.analytics_area_hours ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_created_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_created_hours ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: analytics_customer_hours; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -28901,6 +29055,20 @@ CREATE POLICY select_everyone ON app.service_categories FOR SELECT TO anon, cust
 --
 
 COMMENT ON POLICY select_everyone ON app.service_categories IS 'Everyone, anonymous callers included, reads every category.';
+
+
+--
+-- Name: analytics_created_hours select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_created_hours FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_created_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_created_hours IS 'Ops staff read the rollup across providers by the hour bookings were made (today''s counters).';
 
 
 --
@@ -29966,4 +30134,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261205600000'),
     ('20261206300000'),
     ('20261207100000'),
-    ('20261208100000');
+    ('20261208100000'),
+    ('20261208200000');

@@ -366,6 +366,7 @@ as $$
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_created_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),

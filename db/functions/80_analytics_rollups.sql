@@ -83,7 +83,8 @@ select
     ))::bigint as gst_cents,
     (fc.qst_cents * (
         select pg_catalog.count(*) from app.payments as p where p.booking_id = b.id and p.status = 'succeeded'
-    ))::bigint as qst_cents
+    ))::bigint as qst_cents,
+    pg_catalog.date_trunc('hour', b.created_at, 'UTC') as created_hour
 from app.bookings as b
 inner join app.services as s on b.service_id = s.id
 cross join lateral internal.booking_first_charge(b) as fc;
@@ -173,7 +174,7 @@ begin
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
-        grid_cell, area_slug
+        grid_cell, area_slug, created_hour
     ) values (
         coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
         coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
@@ -191,7 +192,7 @@ begin
         coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
         coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
         coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
-        v_cell, v_slug
+        v_cell, v_slug, coalesce((p_new).created_hour, (p_old).created_hour)
     );
 end
 $$;
@@ -202,7 +203,9 @@ comment on function internal.analytics_add(app.analytics_booking_facts, app.anal
 -- Add p_new and subtract p_old in the provider rollup (either may be null), rows in key order.
 -- Most changes keep the key (a payment's capture, a refund, a fee: only amounts move): one
 -- row gets the difference. A moved key (a status change, a reschedule) takes the old vector
--- from its row and adds the new one to its own, the two rows in key order. Plain statements,
+-- from its row and adds the new one to its own, the two rows in key order (the same provider
+-- row twice when only the hour the booking was made moved: the deltas' hour made differs).
+-- Plain statements,
 -- not the grouped upsert of a union this replaced (docs/performance.md#analytics).
 create or replace function internal.analytics_apply(
     p_old app.analytics_booking_facts, p_new app.analytics_booking_facts
@@ -214,9 +217,11 @@ set search_path = ''
 as $$
 begin
     if (p_old).booking_id is null or (p_new).booking_id is null or (
-        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency
+        (p_new).provider_id, (p_new).hour, (p_new).category_id, (p_new).status, (p_new).currency,
+        (p_new).created_hour
     ) = (
-        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency
+        (p_old).provider_id, (p_old).hour, (p_old).category_id, (p_old).status, (p_old).currency,
+        (p_old).created_hour
     ) then
         perform internal.analytics_add(p_new, p_old);
     elsif (
@@ -269,7 +274,8 @@ begin
             cancelled_by_ops = v_new.cancelled_by_ops, cancelled_by_system = v_new.cancelled_by_system,
             cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
             refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
-            outstanding_cents = v_new.outstanding_cents, gst_cents = v_new.gst_cents, qst_cents = v_new.qst_cents
+            outstanding_cents = v_new.outstanding_cents, gst_cents = v_new.gst_cents, qst_cents = v_new.qst_cents,
+            created_hour = v_new.created_hour
         where f.booking_id = p_booking_id;
     end if;
 end
@@ -308,7 +314,7 @@ begin
             and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
             false
         )::integer,
-        0, 0, 0, 0, 0, 0
+        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', new.created_at, 'UTC')
     into v_new
     from app.services as s
     where s.id = new.service_id;
@@ -673,6 +679,21 @@ begin
             refunded_cents = h.refunded_cents + excluded.refunded_cents,
             fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
+    ),
+    -- by the hour the bookings were made (today's counters): the deltas that carry it
+    into_created_hours as (
+        insert into app.analytics_created_hours as h (hour, status, bookings, booked_cents, captured_cents)
+        select
+            m.created_hour, m.status, pg_catalog.sum(m.bookings), pg_catalog.sum(m.booked_cents),
+            pg_catalog.sum(m.captured_cents)
+        from moved as m
+        where m.created_hour is not null
+        group by m.created_hour, m.status
+        order by 1, 2
+        on conflict (hour, status) do update set
+            bookings = h.bookings + excluded.bookings,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            captured_cents = h.captured_cents + excluded.captured_cents
     )
     -- (data-modifying CTEs run to completion whether or not the query reads them)
     select coalesce(pg_catalog.sum(x.n), 0)::bigint into v_rows from hourly as x;
@@ -680,7 +701,8 @@ begin
 end
 $$;
 comment on function internal.analytics_compact() is
-'Fold the committed analytics deltas into the rollups across providers and per area (hourly and daily); returns how many it folded. '
+'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made) and per area '
+'(hourly and daily); returns how many it folded. '
 'Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
 -- Offered time per provider and local day (app.analytics_offered_days): what
@@ -1002,7 +1024,8 @@ as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
+    app.analytics_created_hours
     in exclusive mode;
     delete from app.analytics_booking_facts;
     delete from app.analytics_provider_hours;
@@ -1011,6 +1034,7 @@ begin
     delete from app.analytics_days;
     delete from app.analytics_area_hours;
     delete from app.analytics_area_days;
+    delete from app.analytics_created_hours;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
@@ -1108,6 +1132,10 @@ begin
         pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_area_hours as f
     group by (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency;
+    insert into app.analytics_created_hours (hour, status, bookings, booked_cents, captured_cents)
+    select f.created_hour, f.status, pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents)
+    from app.analytics_booking_facts as f
+    group by f.created_hour, f.status;
     return query select
         (select pg_catalog.count(*) from app.analytics_booking_facts),
         (select pg_catalog.count(*) from app.analytics_provider_hours);
@@ -1131,7 +1159,7 @@ begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
     app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
-    app.analytics_offered_window, app.analytics_offered_days
+    app.analytics_created_hours, app.analytics_offered_window, app.analytics_offered_days
     in exclusive mode;
     -- the offered days, over today's window
     delete from app.analytics_offered_days;
@@ -1353,6 +1381,35 @@ as $$
         on s.day = l.day and s.category_id = l.category_id and s.status = l.status and s.currency = l.currency
     where s.v is distinct from l.v
     union all
+    -- by the hour made (with the deltas that carry it): bookings, list prices, captured cents
+    select
+        'created_hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour), coalesce(s.status, l.status)),
+        s.v, l.v
+    from (
+        select
+            h.hour, h.status,
+            array[pg_catalog.sum(h.bookings), pg_catalog.sum(h.booked_cents), pg_catalog.sum(h.captured_cents)]::bigint[] as v
+        from (
+            select x.hour, x.status, x.bookings, x.booked_cents, x.captured_cents
+            from app.analytics_created_hours as x
+            union all
+            select x.created_hour, x.status, x.bookings, x.booked_cents, x.captured_cents
+            from app.analytics_deltas as x
+            where x.created_hour is not null
+        ) as h
+        group by h.hour, h.status
+        having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
+            or pg_catalog.sum(h.captured_cents) <> 0
+    ) as s
+    full join (
+        select
+            l.created_hour as hour, l.status,
+            array[pg_catalog.sum(l.bookings), pg_catalog.sum(l.booked_cents), pg_catalog.sum(l.captured_cents)]::bigint[] as v
+        from internal.analytics_live_facts as l
+        group by l.created_hour, l.status
+    ) as l on s.hour = l.hour and s.status = l.status
+    where s.v is distinct from l.v
+    union all
     -- the offered days of the kept window: the instants and their seconds
     select
         'offered_days', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id), coalesce(s.day, l.day)),
@@ -1377,7 +1434,8 @@ as $$
     )
 $$;
 comment on function internal.analytics_drift_facts() is
-'Where the analytics rollups (per provider; across providers, hourly and daily, with their unfolded deltas; the '
+'Where the analytics rollups (per provider; across providers, hourly, daily and by hour made, with their unfolded '
+'deltas; the '
 'offered days of the kept window) differ from '
 'a live recount of the base tables (no rows: they agree). '
 'Definer: it reads every provider''s rows; granted to nobody (internal.analytics_drift adds the other rollups).';

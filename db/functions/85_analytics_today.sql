@@ -2,6 +2,9 @@
 -- booking event of the real-time stream (docs/realtime.md), so the figures move as
 -- bookings are made, paid, cancelled and refunded, with no job counting them.
 --
+--   internal.analytics_today_made
+--                         the bookings made in a range and their money: across providers from
+--                         the rollup by hour made (80_analytics_rollups.sql), else counted
 --   api.analytics_today   bookings made since local midnight, their money, refunds asked
 --                         today, live holds; for ops also the queues' depth
 
@@ -22,7 +25,8 @@ exception when invalid_parameter_value then
 end
 $$;
 comment on function internal.analytics_today_zone(text) is
-'Check a time zone name for today''s counters (any IANA zone: they read the base tables, not the hourly rollups).';
+'Check a time zone name for today''s counters (any IANA zone: one whose midnight is not a whole UTC hour counts '
+'the bookings instead of reading the rollup by hour made).';
 
 -- The work queues' depth and the dead letters, for ops; nulls for anyone else.
 create or replace function internal.analytics_queue_depth()
@@ -41,6 +45,63 @@ $$;
 comment on function internal.analytics_queue_depth() is
 'Messages waiting in the work queues and in their dead-letter queues, for ops (nulls for another role). '
 'Definer: reads pgmq''s metrics, which only ops'' own wrapper may, for today''s counters that providers call too.';
+
+-- The bookings made in [p_from, p_to) (one provider's, or every provider's for null) and their
+-- money. Every provider's, over whole UTC hours (a zone whose midnight is one: every zone with
+-- whole-hour offsets): the rollup by hour made (app.analytics_created_hours, with the deltas not
+-- folded yet), a few rows an hour whatever the bookings; otherwise the bookings themselves.
+-- PL/pgSQL: only the branch taken runs (an SQL union would plan and gate both).
+create or replace function internal.analytics_today_made(p_subject uuid, p_from timestamptz, p_to timestamptz)
+returns table (made bigint, paid bigint, cancelled bigint, booked_cents bigint, captured_cents bigint)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+    if p_subject is null
+        and pg_catalog.date_trunc('hour', p_from, 'UTC') = p_from
+        and pg_catalog.date_trunc('hour', p_to, 'UTC') = p_to then
+        return query
+        select
+            coalesce(pg_catalog.sum(r.bookings), 0)::bigint,
+            coalesce(pg_catalog.sum(r.bookings) filter (where r.status in ('confirmed', 'completed', 'no_show')), 0)::bigint,
+            coalesce(pg_catalog.sum(r.bookings) filter (where r.status = 'cancelled'), 0)::bigint,
+            coalesce(pg_catalog.sum(r.booked_cents) filter (
+                where r.status in ('confirmed', 'completed', 'no_show')
+            ), 0)::bigint,
+            coalesce(pg_catalog.sum(r.captured_cents), 0)::bigint
+        from (
+            select x.status, x.bookings, x.booked_cents, x.captured_cents
+            from app.analytics_created_hours as x
+            where x.hour >= p_from and x.hour < p_to
+            union all
+            select x.status, x.bookings, x.booked_cents, x.captured_cents
+            from app.analytics_deltas as x
+            where x.created_hour >= p_from and x.created_hour < p_to
+        ) as r;
+        return;
+    end if;
+    return query
+    select
+        pg_catalog.count(*),
+        pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')),
+        pg_catalog.count(*) filter (where b.status = 'cancelled'),
+        coalesce(pg_catalog.sum(b.price_cents) filter (
+            where b.status in ('confirmed', 'completed', 'no_show')
+        ), 0)::bigint,
+        coalesce(pg_catalog.sum((
+            select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
+        )), 0)::bigint
+    from app.bookings as b
+    where
+        b.created_at >= p_from and b.created_at < p_to
+        and (p_subject is null or b.provider_id = p_subject);
+end
+$$;
+comment on function internal.analytics_today_made(uuid, timestamptz, timestamptz) is
+'The bookings made in [p_from, p_to), one provider''s or (null) every provider''s: how many, how many now paid or '
+'cancelled, the list prices of the paid ones, what their payments captured; across providers over whole UTC hours '
+'from the rollup by hour made.';
 
 create or replace function api.analytics_today(tz text default null, provider_id uuid default null)
 returns table (
@@ -82,19 +143,8 @@ as $$
         from zone
     ),
     made as (
-        select
-            pg_catalog.count(*) as made,
-            pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')) as paid,
-            pg_catalog.count(*) filter (where b.status = 'cancelled') as cancelled,
-            coalesce(pg_catalog.sum(b.price_cents) filter (
-                where b.status in ('confirmed', 'completed', 'no_show')
-            ), 0)::bigint as booked_cents,
-            coalesce(pg_catalog.sum((
-                select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
-            )), 0)::bigint as captured_cents
-        from subject, d
-        inner join app.bookings as b on b.created_at >= d.day_start and b.created_at < d.day_end
-        where subject.id is null or b.provider_id = subject.id
+        select m.*
+        from subject, d, lateral internal.analytics_today_made(subject.id, d.day_start, d.day_end) as m
     ),
     refunds as (
         select

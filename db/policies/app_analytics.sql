@@ -12,15 +12,18 @@ alter table app.analytics_hours enable row level security;
 alter table app.analytics_hours force row level security;
 alter table app.analytics_days enable row level security;
 alter table app.analytics_days force row level security;
+alter table app.analytics_created_hours enable row level security;
+alter table app.analytics_created_hours force row level security;
 
 drop policy if exists select_provider_own on app.analytics_provider_hours;
 drop policy if exists select_ops on app.analytics_provider_hours;
 drop policy if exists select_ops on app.analytics_deltas;
 drop policy if exists select_ops on app.analytics_hours;
 drop policy if exists select_ops on app.analytics_days;
+drop policy if exists select_ops on app.analytics_created_hours;
 
 revoke all on app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-app.analytics_hours, app.analytics_days
+app.analytics_hours, app.analytics_days, app.analytics_created_hours
 from public, anon, customer, provider, ops, bookiji_worker;
 
 create policy select_provider_own on app.analytics_provider_hours for select
@@ -54,6 +57,11 @@ create policy select_ops on app.analytics_days for select
 to ops
 using (true);
 comment on policy select_ops on app.analytics_days is 'Ops staff read the daily rollup across providers (the overview).';
+create policy select_ops on app.analytics_created_hours for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_created_hours is
+'Ops staff read the rollup across providers by the hour bookings were made (today''s counters).';
 
 -- across providers: no provider column, no provider reads them
 grant select (
@@ -66,6 +74,8 @@ grant select (
     cancelled_by_provider, cancelled_by_ops, cancelled_by_system, cancelled_late, captured_cents, refunded_cents,
     fees_kept_cents, outstanding_cents, gst_cents, qst_cents
 ) on app.analytics_days to ops;
+grant select (hour, status, bookings, booked_cents, captured_cents) on app.analytics_created_hours to ops;
+grant select (created_hour) on app.analytics_deltas to ops;
 
 -- The offered time per provider and local day (performance's utilisation) and its window:
 -- derived rows, written only by the definer triggers and the worker's advance. A provider

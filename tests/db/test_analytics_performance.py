@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from tests.db.test_analytics import Run, raw_bookings, rows_of, span
+from tests.db.test_analytics import Run, drift, raw_bookings, rows_of, span
 from tests.helpers import booking as bk
 from tests.helpers import catalog
 from tests.helpers.factories import create_user
@@ -400,6 +400,104 @@ def test_todays_counters_count_what_was_made_today_and_the_live_holds(
         db, "ops", ops, "select * from api.analytics_today(provider_id => %s)", b.provider_id
     )
     assert (theirs["bookings_made"], theirs["tz"]) == (1, "America/Toronto")
+
+
+def _made_between(db: psycopg.Connection[Any], start: datetime, end: datetime) -> tuple[int, ...]:
+    """Today's bookings counted here from the base rows: made, paid, cancelled, the list
+    prices of the paid ones, what their payments captured."""
+    paid = ("confirmed", "completed", "no_show")
+    made = db.execute(
+        "select id, status, price_cents from app.bookings where created_at >= %s and created_at < %s",
+        (start, end),
+    ).fetchall()
+    captured = dict(
+        db.execute(
+            "select booking_id, sum(captured_cents) from app.payments group by booking_id"
+        ).fetchall()
+    )
+    return (
+        len(made),
+        sum(1 for _, st, _ in made if st in paid),
+        sum(1 for _, st, _ in made if st == "cancelled"),
+        sum(cents for _, st, cents in made if st in paid),
+        sum(int(captured.get(i, 0)) for i, _, _ in made),
+    )
+
+
+def _ops_today(db: psycopg.Connection[Any], ops: Any, tz: str) -> dict[str, Any]:
+    [row] = rows_of(db, "ops", ops, "select * from api.analytics_today(%s)", tz)
+    return row
+
+
+def _counted(row: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(
+        row[k]
+        for k in (
+            "bookings_made",
+            "bookings_paid",
+            "bookings_cancelled",
+            "booked_cents",
+            "captured_cents",
+        )
+    )
+
+
+def test_todays_counters_across_providers_read_the_rollup_by_hour_made(
+    db: psycopg.Connection[Any],
+) -> None:
+    """Every provider's counters in a zone with whole-hour offsets come from the rollup by the
+    hour each booking was made (with its deltas, then folded): the same figures as the base
+    rows, after payments, a cancellation and bookings whose creation moves out of and into
+    today; a half-hour zone counts the bookings. The drift check sees the rollup, and reads
+    follow it (so the rollup, not a recount, answered)."""
+    a, b = bk.open_shop(db), bk.open_shop(db)
+    later = datetime.now(UTC) + timedelta(days=5)
+    ids = [
+        catalog.add_booking(db, shop.service_id, later + timedelta(hours=h), status=st)
+        for shop, h, st in [
+            (a, 0, "confirmed"),
+            (a, 2, "confirmed"),
+            (a, 4, "pending_payment"),
+            (b, 0, "confirmed"),
+            (b, 2, "confirmed"),
+        ]
+    ]
+    db.execute(
+        "insert into app.payments (booking_id, amount_cents, currency, status, captured_cents) "
+        "select id, 1500, 'CAD', 'succeeded', 1500 from app.bookings where id = any(%s)",
+        (ids[:2] + ids[3:4],),
+    )
+    db.execute(
+        "select internal.transition_booking(%s, 'cancelled', 'customer', 'changed plans')",
+        (ids[1],),
+    )
+    db.execute(
+        "update app.bookings set created_at = now() - interval '3 days' where id = %s", (ids[4],)
+    )
+    ops = create_user(db, "ops")
+    for _ in range(2):
+        for tz in ("UTC", "America/Toronto", "Asia/Kolkata"):
+            row = _ops_today(db, ops, tz)
+            assert _counted(row) == _made_between(db, row["day_start"], row["day_end"]), tz
+            assert row["bookings_made"] >= 3
+        db.execute("select internal.analytics_compact()")
+    assert db.execute("select count(*) from app.analytics_deltas").fetchone() == (0,)
+    # a booking made three days ago, now made today, counts today
+    db.execute("update app.bookings set created_at = now() where id = %s", (ids[4],))
+    row = _ops_today(db, ops, "UTC")
+    assert _counted(row) == _made_between(db, row["day_start"], row["day_end"])
+    assert row["bookings_made"] == 5
+    db.execute("select internal.analytics_compact()")
+    assert drift(db) == []
+    db.execute(
+        "update app.analytics_created_hours set bookings = bookings + 1 where (hour, status) = "
+        "(select date_trunc('hour', created_at, 'UTC'), 'confirmed' from app.bookings where id = %s)",
+        (ids[0],),
+    )
+    assert _ops_today(db, ops, "UTC")["bookings_made"] == 6
+    assert [r[0] for r in drift(db)] == ["created_hours"]
+    db.execute("select internal.analytics_rebuild()")
+    assert drift(db) == [] and _ops_today(db, ops, "UTC")["bookings_made"] == 5
 
 
 # --- bad inputs and who reads what ----------------------------------------------------------
