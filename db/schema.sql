@@ -5030,7 +5030,6 @@ COMMENT ON FUNCTION internal.analytics_area(p_lat double precision, p_lng double
 CREATE FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -5038,65 +5037,89 @@ declare
     v_ds timestamptz := pg_catalog.date_trunc('day', p_from - interval '1 microsecond', 'UTC') + interval '1 day';
     v_de timestamptz := pg_catalog.date_trunc('day', p_to, 'UTC');
 begin
-    if p_kind = 'neighbourhood' or p_cell::text = '0.02' then
-        if v_ds >= v_de then
-            v_ds := p_to;
-            v_de := p_to;
-        end if;
+    if p_kind <> 'neighbourhood' and p_cell::text <> '0.02' then
         return query
-        with r as (
-            select
-                d.grid_cell, d.area_slug, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
-                d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents, d.fees_kept_cents,
-                d.outstanding_cents
-            from app.analytics_area_days as d
-            where
-                d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
-                and (p_category_id is null or d.category_id = p_category_id)
-            union all
-            select
-                h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show,
-                h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents, h.fees_kept_cents,
-                h.outstanding_cents
-            from app.analytics_area_hours as h
-            where
-                (h.hour >= p_from and h.hour < v_ds or h.hour >= v_de and h.hour < p_to)
-                and (p_category_id is null or h.category_id = p_category_id)
-            union all
-            select
-                x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
-                (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
-                (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents,
-                x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
-            from app.analytics_deltas as x
-            where
-                x.grid_cell is not null and x.hour >= p_from and x.hour < p_to
-                and (p_category_id is null or x.category_id = p_category_id)
-        ),
-        per_area as (
-            select
-                case when p_kind = 'neighbourhood' then r.area_slug else r.grid_cell end as area,
-                r.category_id, r.currency,
-                pg_catalog.sum(r.bookings) as bookings, pg_catalog.sum(r.completed) as completed,
-                pg_catalog.sum(r.no_show) as no_show, pg_catalog.sum(r.cancelled) as cancelled,
-                pg_catalog.sum(r.booked_cents) as booked_cents, pg_catalog.sum(r.captured_cents) as captured_cents,
-                pg_catalog.sum(r.refunded_cents) as refunded_cents,
-                pg_catalog.sum(r.fees_kept_cents) as fees_kept_cents,
-                pg_catalog.sum(r.outstanding_cents) as outstanding_cents
-            from r
-            group by 1, r.category_id, r.currency
-        )
-        select
-            x.area, a.name_en, a.name_fr, k.slug, x.currency, x.bookings::bigint, x.completed::bigint,
-            x.no_show::bigint, x.cancelled::bigint, x.booked_cents::bigint, x.captured_cents::bigint,
-            x.refunded_cents::bigint, x.fees_kept_cents::bigint, (x.captured_cents - x.refunded_cents)::bigint,
-            x.outstanding_cents::bigint
-        from per_area as x
-        inner join app.service_categories as k on x.category_id = k.id
-        left join app.areas as a on p_kind = 'neighbourhood' and a.slug = x.area
-        where x.bookings <> 0 or x.captured_cents <> 0 or x.refunded_cents <> 0 or x.outstanding_cents <> 0;
+        select * from internal.analytics_area_figures_scan(p_from, p_to, p_category_id, p_cell);
         return;
     end if;
+    if v_ds >= v_de then
+        v_ds := p_to;
+        v_de := p_to;
+    end if;
+    return query
+    with r as (
+        select
+            d.grid_cell, d.area_slug, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
+            d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents, d.fees_kept_cents,
+            d.outstanding_cents
+        from app.analytics_area_days as d
+        where
+            d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
+            and (p_category_id is null or d.category_id = p_category_id)
+        union all
+        select
+            h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show,
+            h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents, h.fees_kept_cents,
+            h.outstanding_cents
+        from app.analytics_area_hours as h
+        where
+            (h.hour >= p_from and h.hour < v_ds or h.hour >= v_de and h.hour < p_to)
+            and (p_category_id is null or h.category_id = p_category_id)
+        union all
+        select
+            x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+            (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
+            (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents,
+            x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
+        from app.analytics_deltas as x
+        where
+            x.grid_cell is not null and x.hour >= p_from and x.hour < p_to
+            and (p_category_id is null or x.category_id = p_category_id)
+    ),
+    per_area as (
+        select
+            case when p_kind = 'neighbourhood' then r.area_slug else r.grid_cell end as area,
+            r.category_id, r.currency,
+            pg_catalog.sum(r.bookings) as bookings, pg_catalog.sum(r.completed) as completed,
+            pg_catalog.sum(r.no_show) as no_show, pg_catalog.sum(r.cancelled) as cancelled,
+            pg_catalog.sum(r.booked_cents) as booked_cents, pg_catalog.sum(r.captured_cents) as captured_cents,
+            pg_catalog.sum(r.refunded_cents) as refunded_cents,
+            pg_catalog.sum(r.fees_kept_cents) as fees_kept_cents,
+            pg_catalog.sum(r.outstanding_cents) as outstanding_cents
+        from r
+        group by 1, r.category_id, r.currency
+    )
+    select
+        x.area, a.name_en, a.name_fr, k.slug, x.currency, x.bookings::bigint, x.completed::bigint,
+        x.no_show::bigint, x.cancelled::bigint, x.booked_cents::bigint, x.captured_cents::bigint,
+        x.refunded_cents::bigint, x.fees_kept_cents::bigint, (x.captured_cents - x.refunded_cents)::bigint,
+        x.outstanding_cents::bigint
+    from per_area as x
+    inner join app.service_categories as k on x.category_id = k.id
+    left join app.areas as a on p_kind = 'neighbourhood' and a.slug = x.area
+    where x.bookings <> 0 or x.captured_cents <> 0 or x.refunded_cents <> 0 or x.outstanding_cents <> 0;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: from the rollups per area for the neighbourhoods and the default cell (0.02), else the provider rollups summed per provider and placed by app.analytics_provider_places. Definer: no API role reads the places or the rollups per area; granted to ops, for api.analytics_areas, which checks the role.';
+
+
+--
+-- Name: analytics_area_figures_scan(timestamp with time zone, timestamp with time zone, integer, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_area_figures_scan(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_cell numeric) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+#variable_conflict use_column
+begin
     return query
     with per_provider as (
         select
@@ -5143,10 +5166,10 @@ $$;
 
 
 --
--- Name: FUNCTION analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+-- Name: FUNCTION analytics_area_figures_scan(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: from the rollups per area for the neighbourhoods and the default cell (0.02), else the provider rollups summed per provider and placed by app.analytics_provider_places. Definer: no API role reads the places or the rollups per area; granted to ops, for api.analytics_areas, which checks the role.';
+COMMENT ON FUNCTION internal.analytics_area_figures_scan(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per grid cell of p_cell degrees, category and currency, from the provider rollups summed per provider and placed by app.analytics_provider_places (a cell size the rollups per area do not keep). Definer: called by internal.analytics_area_figures only; granted to nobody.';
 
 
 --
