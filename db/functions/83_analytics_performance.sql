@@ -468,8 +468,7 @@ comment on function internal.analytics_area_kind(text) is
 -- Another cell size than the kept one: each provider's hourly rows of the range summed, then
 -- placed by its kept location. Planned with this call's range: a SQL function's plan with the
 -- range as parameters took ~500 ms at 10,000 providers for what the same statement planned with
--- its values does in ~60 (the kept cells' read above is planned once: replanning it cost ~4 of
--- its ~13 ms at 100,000 providers).
+-- its values does in ~60.
 create or replace function internal.analytics_area_figures_scan(
     p_from timestamptz, p_to timestamptz, p_category_id integer, p_cell numeric
 )
@@ -570,6 +569,10 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- planned with this call's range: the generic plan PL/pgSQL switches to after five calls took
+-- ~15 ms at 100,000 providers where the plan for the call's values takes ~9 (through
+-- api.analytics_areas, in psql)
+set plan_cache_mode = force_custom_plan
 as $$
 #variable_conflict use_column
 declare
