@@ -6924,6 +6924,7 @@ COMMENT ON FUNCTION internal.analytics_payment_delta(p_booking_id uuid, p_captur
 CREATE FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) RETURNS TABLE(peer_category text, peer_area text, peer_providers integer, bookings_percentile numeric, net_percentile numeric, completion_rate_percentile numeric)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET max_parallel_workers_per_gather TO '0'
     AS $$
 declare
     v_category integer;

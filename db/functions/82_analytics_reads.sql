@@ -486,6 +486,9 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- no parallel workers: at 100,000 providers the planner gave the peers' sums one, whose start
+-- took ~10 of the read's ~17 ms for ~4 ms of work (docs/performance.md, "Session 14")
+set max_parallel_workers_per_gather = 0
 as $$
 declare
     v_category integer;
