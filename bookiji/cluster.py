@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -130,8 +131,34 @@ def archive_command(wal_dir: Path) -> str:
     )
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel gives outgoing connections (Linux's default 32768-60999)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on now."""
+    """A port on 127.0.0.1 that nothing listens on now, for a server started next.
+
+    Chosen at random below the kernel's ephemeral range: a port of that range (what binding
+    port 0 returns) may be handed to an outgoing connection between this check and the
+    server's own bind, and the server then fails with "Address in use" (PostgREST did, in a
+    CI run of the benchmark's smoke test, while the suite held thousands of connections).
+    The kernel's own choice only if 500 tries below the range are all taken."""
+    low, _ = _ephemeral_range()
+    first = max(1024, low - 12000)
+    pick = random.SystemRandom()
+    for _ in range(500):
+        port = pick.randrange(first, low) if first < low else 0
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -23,15 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bookiji import deploy, gateway, pgbouncer, postgrest
+from bookiji.cluster import free_port as free_port  # one implementation, re-exported
 from bookiji.config import Settings
 from worker.errors import StartError
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _answers(url: str) -> bool:
