@@ -137,6 +137,7 @@ def take(
             "alone cannot be restored to a later time; turn it on and restart the cluster"
         )
     base = cluster_mod.server_owned_dir(backup_dir / "base", "backups-base")
+    arm(backup_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     label = label or f"bookiji {stamp}"
     target = base / stamp
@@ -215,15 +216,70 @@ def verify(b: BaseBackup) -> str | None:
     return None if res.returncode == 0 else (res.stderr or res.stdout).strip()
 
 
+def _armed_file(backup_dir: Path) -> Path:
+    return backup_dir / "wal" / cluster_mod.ARCHIVE_ARMED
+
+
+def armed(backup_dir: Path) -> bool:
+    """Whether the cluster keeps the WAL segments it finishes (cluster.archive_command)."""
+    return _armed_file(backup_dir).exists()
+
+
+def arm(backup_dir: Path) -> None:
+    """Keep every WAL segment finished from now on. ``take`` calls it before pg_basebackup
+    starts, so the segment holding a backup's start and every later one are archived."""
+    marker = _armed_file(backup_dir)
+    if not marker.exists():
+        marker.write_text(
+            f"archiving since {datetime.now(UTC).isoformat()}: the first base backup started\n"
+        )
+
+
+def _segment_files(wal: Path) -> list[Path]:
+    # segments, partial segments, backup history files and the archiver's temporary copies;
+    # timeline history files (00000002.history) stay
+    pattern = re.compile(r"[0-9A-F]{24}(\.partial|\.[0-9A-F]{8}\.backup)?(\.part)?")
+    return [p for p in wal.iterdir() if pattern.fullmatch(p.name)] if wal.exists() else []
+
+
+def archive_summary(backup_dir: Path) -> str:
+    """One line for ``make up``: the base backups, the archive's size, whether it is kept."""
+    wal = backup_dir / "wal"
+    files = _segment_files(wal.resolve() if wal.exists() else wal)
+    size = sum(p.stat().st_size for p in files)
+    n = len(list_backups(backup_dir))
+    held = f"{len(files)} WAL segment(s), {size / 2**30:.1f} GiB in {wal}"
+    if armed(backup_dir):
+        return f"{n} base backup(s), {held} (bookiji backup --prune N bounds it)"
+    if files:
+        return (
+            f"no base backup, yet {held} that no restore can use: "
+            "bookiji backup --prune 1 removes them"
+        )
+    return "WAL kept from the first base backup on (bookiji backup)"
+
+
 def prune(backup_dir: Path, keep: int) -> tuple[list[BaseBackup], str | None]:
     """Keep the ``keep`` newest base backups and the archived WAL they need: remove the
     older backups, then every archived segment before the oldest kept backup's start
     (pg_archivecleanup; timeline history files stay). The removed backups, and the first
-    segment kept (None when there is no backup, and then nothing is removed)."""
+    segment kept. With no base backup at all no segment can serve a restore: it removes
+    every archived segment and stops archiving until the next ``take`` (first segment None)."""
     if keep < 1:
         raise ConfigError(f"--prune {keep}: keep at least one base backup")
     backups = list_backups(backup_dir)
     if not backups:
+        base = backup_dir / "base"
+        unfinished = [p.name for p in base.iterdir()] if base.exists() else []
+        if unfinished:
+            # a backup being taken needs the WAL archived from its start on
+            raise ConfigError(
+                f"{base / unfinished[0]} is a base backup being taken (or one that was "
+                "interrupted: remove it) and no backup is finished: nothing was removed"
+            )
+        _armed_file(backup_dir).unlink(missing_ok=True)  # first: nothing new is kept
+        for p in _segment_files((backup_dir / "wal").resolve()):
+            p.unlink()
         return [], None
     gone, kept = backups[:-keep], backups[-keep:]
     for b in gone:

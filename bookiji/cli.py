@@ -117,8 +117,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
         gone, first = backup.prune(s.backup_dir, args.prune)
         for b in gone:
             print(f"removed {b.path.name}")
-        kept = f"; the archive now starts at {first}" if first else ""
-        print(f"removed {len(gone)} base backup(s){kept}")
+        if first is None:
+            print(
+                "no base backup: no restore could use the archived WAL, so it is removed; "
+                "archiving starts again with the next `bookiji backup`"
+            )
+            return 0
+        print(f"removed {len(gone)} base backup(s); the archive now starts at {first}")
         return 0
     if args.verify:
         bad = 0

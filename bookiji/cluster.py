@@ -117,16 +117,25 @@ def remove_server_owned_dir(link: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
 
 
+# The file in the WAL archive whose presence turns archiving on (bookiji/backup.py writes it
+# before the first base backup starts and removes it with the last one).
+ARCHIVE_ARMED = "ARMED"
+
+
 def archive_command(wal_dir: Path) -> str:
     """The shell command that archives one WAL segment (%p) into ``wal_dir`` as %f.
 
-    Copied under a temporary name and renamed, so a crash never leaves a partial segment
-    under the real name; a segment already archived with the same bytes is a success (the
-    server retries after a crash between the copy and its own bookkeeping), with other bytes
-    a failure (never overwrite the archive)."""
+    Only once ``wal_dir/ARMED`` exists: before the first base backup a segment can serve no
+    restore (a restore replays from a backup's start on), so it is reported archived and not
+    kept, and the archive of a cluster nobody backs up stays empty instead of growing by all
+    the WAL it writes. Copied under a temporary name and renamed, so a crash never leaves a
+    partial segment under the real name; a segment already archived with the same bytes is a
+    success (the server retries after a crash between the copy and its own bookkeeping), with
+    other bytes a failure (never overwrite the archive)."""
     d = str(wal_dir).replace("'", "")
     return (
-        f'f="{d}/%f"; if [ -f "$f" ]; then cmp -s "%p" "$f"; '
+        f'f="{d}/%f"; if [ ! -e "{d}/{ARCHIVE_ARMED}" ]; then true; '
+        f'elif [ -f "$f" ]; then cmp -s "%p" "$f"; '
         f'else cp "%p" "$f.part" && mv "$f.part" "$f"; fi'
     )
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bookiji import backup, deploy, gateway, pgbouncer, postgrest, readpath, stripe_setup
 from bookiji import cluster as cluster_mod
-from bookiji import deploy, gateway, pgbouncer, postgrest, readpath, stripe_setup
 from bookiji.config import Settings
 from worker.errors import ConfigError
 
@@ -289,6 +289,15 @@ def banner(settings: Settings, token: str | None, scale: Scale | None = None) ->
             else "off (BOOKIJI_CACHE=0)"
         ),
     ]
+    if settings.embedded:
+        lines.append(
+            "  backups           "
+            + (
+                backup.archive_summary(settings.backup_dir)
+                if settings.wal_archive
+                else "WAL archiving off (BOOKIJI_WAL_ARCHIVE=0)"
+            )
+        )
     if token:
         lines += [
             "",

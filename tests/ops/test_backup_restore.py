@@ -262,3 +262,88 @@ def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path: Path)
         assert "Traceback" not in res.stdout + res.stderr
     assert not (tmp_path / "restores").exists()
     assert not (tmp_path / "pg").exists(), "the embedded cluster was created by a refusal"
+
+
+@pytest.fixture
+def unbacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
+    """A bare cluster that archives into its own backups/wal and has no base backup yet."""
+    password = config.load_secrets(config.load().data_dir)["POSTGRES_PASSWORD"]
+    root = tmp_path_factory.mktemp("unbacked")
+    c = Cluster(
+        data_dir=root,
+        name="pg",
+        port=free_port(),
+        password=password,
+        fast=True,
+        archive_dir=root / "backups" / "wal",
+    )
+    c.start()
+    try:
+        c.wait_ready()
+        url = config.with_credentials(
+            f"postgresql://127.0.0.1:{c.port}/postgres", "postgres", password, "postgres"
+        )
+        yield Source(c, url, root / "backups", password)
+    finally:
+        c.destroy()
+        remove_server_owned_dir(root / "backups" / "wal")
+        remove_server_owned_dir(root / "backups" / "base")
+
+
+def segments(backups: Path) -> list[str]:
+    return sorted(p.name for p in (backups / "wal").resolve().iterdir() if len(p.name) == 24)
+
+
+def test_the_archive_keeps_nothing_before_the_first_backup_and_everything_from_its_start(
+    unbacked: Source,
+) -> None:
+    """A cluster nobody backs up does not fill the disk with WAL no restore can use (the dev
+    cluster's archive had grown to 60 GB from benchmark runs), and the first backup's WAL is
+    all there."""
+    with psycopg.connect(unbacked.url, autocommit=True) as conn:
+        conn.execute("create table t_wal as select g from generate_series(1, 100000) as g")
+    for _ in range(3):
+        backup.archive_current_wal(unbacked.url)  # the server counts each one archived
+    with psycopg.connect(unbacked.url, autocommit=True) as conn:
+        archived, failed = conn.execute(
+            "select archived_count, failed_count from pg_stat_archiver"
+        ).fetchone() or (0, 0)
+    assert archived >= 3 and failed == 0
+    assert segments(unbacked.backups) == [], "segments were kept without a base backup"
+    assert "kept from the first base backup on" in backup.archive_summary(unbacked.backups)
+
+    taken = backup.take(unbacked.cluster, unbacked.url, unbacked.backups, unbacked.password)
+    assert backup.armed(unbacked.backups)
+    with psycopg.connect(unbacked.url, autocommit=True) as conn:
+        conn.execute("insert into t_wal select g from generate_series(1, 1000) as g")
+    last = backup.archive_current_wal(unbacked.url)
+    kept = segments(unbacked.backups)
+    assert kept[0] == taken.start_wal and kept[-1] == last
+    # no gap: every segment from the backup's start to the last one switched
+    numbers = [int(name[8:], 16) for name in kept]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    assert "1 base backup(s)" in backup.archive_summary(unbacked.backups)
+
+
+def test_pruning_without_a_backup_clears_an_archive_no_restore_can_use(
+    unbacked: Source,
+) -> None:
+    wal = (unbacked.backups / "wal").resolve()
+    # an archive left by a cluster that kept every segment (before ARMED existed)
+    for name in ("000000010000000000000001", "000000010000000000000002.partial"):
+        (wal / name).write_bytes(b"\0" * 1024)
+    (wal / "00000002.history").write_text("1\t0/3000000\tno recovery target specified\n")
+    assert "no restore can use" in backup.archive_summary(unbacked.backups)
+
+    base = unbacked.backups / "base"
+    base.mkdir()
+    (base / "20261203T120000000000Z").mkdir()  # a backup being taken: its WAL must stay
+    with pytest.raises(ConfigError, match="being taken"):
+        backup.prune(unbacked.backups, 1)
+    assert len(list(wal.iterdir())) == 3
+
+    shutil.rmtree(base)
+    backup.arm(unbacked.backups)  # armed, then every backup removed by hand
+    assert backup.prune(unbacked.backups, 1) == ([], None)
+    assert sorted(p.name for p in wal.iterdir()) == ["00000002.history"]
+    assert not backup.armed(unbacked.backups), "still archiving with no backup to use it"
