@@ -328,23 +328,31 @@ CREATE FUNCTION api.analytics_funnel("from" date DEFAULT NULL::date, "to" date D
         from internal.analytics_window(analytics_funnel."from", analytics_funnel."to", analytics_funnel.tz,
             'day', 92) as w
     ),
-    q as (
-        select q.id, q.created_at
-        from app.quotes as q, w
-        where
-            q.created_at >= w.from_ts and q.created_at < w.to_ts
-            and (
-                analytics_funnel.category is null
-                or q.category_id = (select k.id from app.service_categories as k where k.slug = analytics_funnel.category)
-            )
+    k as (
+        select k.id from app.service_categories as k where k.slug = analytics_funnel.category
     ),
-    -- a quote's booking: the first one made from it
+    -- the quotes of the range: whole UTC hours (the zone's offsets are whole hours,
+    -- internal.analytics_window), from the rollup and the deltas not folded yet
+    quoted as (
+        select coalesce(pg_catalog.sum(x.quotes), 0)::bigint as n
+        from (
+            select h.quotes, h.category_id
+            from app.analytics_quote_hours as h, w
+            where h.hour >= w.from_ts and h.hour < w.to_ts
+            union all
+            select d.quotes, d.category_id
+            from app.analytics_quote_deltas as d, w
+            where d.hour >= w.from_ts and d.hour < w.to_ts
+        ) as x
+        where analytics_funnel.category is null or x.category_id = (select k.id from k)
+    ),
+    -- each quote's first booking
     b as (
-        select distinct on (b.quote_id)
-            b.quote_id, b.id, b.created_at, b.status, b.updated_at, q.created_at as quoted_at
-        from app.bookings as b
-        inner join q on b.quote_id = q.id
-        order by b.quote_id, b.created_at, b.id
+        select f.quote_id, b.id, b.created_at, b.status, b.updated_at, f.quoted_at
+        from app.analytics_quote_bookings as f
+        inner join w on f.quoted_at >= w.from_ts and f.quoted_at < w.to_ts
+        inner join app.bookings as b on f.booking_id = b.id
+        where analytics_funnel.category is null or f.category_id = (select k.id from k)
     ),
     -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once.
     -- A booking has at most one payment (payments_booking_id_key): one probe a booking, not a
@@ -360,8 +368,8 @@ CREATE FUNCTION api.analytics_funnel("from" date DEFAULT NULL::date, "to" date D
         left join app.payments as p on b.id = p.booking_id
     ),
     steps as (
-        select 1 as step, 'quote' as name, pg_catalog.count(*) as n, null::double precision as median
-        from q
+        select 1 as step, 'quote' as name, quoted.n, null::double precision as median
+        from quoted
         union all
         select
             2, 'confirm', pg_catalog.count(*),
@@ -405,8 +413,9 @@ Steps: quote (quotes created in the range), confirm (of those, quotes that becam
 (that booking''s payment succeeded, or it was free and confirmed at once), completed (it was then
 completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
 drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
-payment, its last change; payment to completion, the booking''s last change). Counted live from the
-base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+payment, its last change; payment to completion, the booking''s last change). The quotes from their
+rollup by hour, each quote''s first booking from its rollup, the bookings and payments themselves
+after that: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.';
 
 
@@ -5768,9 +5777,23 @@ begin
             bookings = h.bookings + excluded.bookings,
             booked_cents = h.booked_cents + excluded.booked_cents,
             captured_cents = h.captured_cents + excluded.captured_cents
+    ),
+    -- the quotes per hour and category (the funnel, 84_analytics_behaviour.sql)
+    moved_quotes as (
+        delete from app.analytics_quote_deltas as d returning d.*
+    ),
+    into_quote_hours as (
+        insert into app.analytics_quote_hours as h (hour, category_id, quotes)
+        select m.hour, m.category_id, pg_catalog.sum(m.quotes)
+        from moved_quotes as m
+        group by m.hour, m.category_id
+        order by 1, 2
+        on conflict (hour, category_id) do update set quotes = h.quotes + excluded.quotes
+        returning 1
     )
     -- (data-modifying CTEs run to completion whether or not the query reads them)
-    select coalesce(pg_catalog.sum(x.n), 0)::bigint into v_rows from hourly as x;
+    select coalesce(pg_catalog.sum(x.n), 0)::bigint + (select pg_catalog.count(*) from moved_quotes)
+    into v_rows from hourly as x;
     return v_rows;
 end
 $$;
@@ -5780,7 +5803,7 @@ $$;
 -- Name: FUNCTION analytics_compact(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made) and per area (hourly and daily); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
+COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made), per area (hourly and daily) and of quotes per hour (the funnel); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
 
 --
@@ -5879,6 +5902,39 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
     SET search_path TO ''
     AS $$
     select d.rollup, d.key, d.stored, d.live from internal.analytics_drift_facts() as d
+    union all
+    -- the funnel's quotes per hour and category, with their deltas not folded yet
+    select
+        'quote_hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id)),
+        array[s.quotes], array[l.quotes]
+    from (
+        select x.hour, x.category_id, pg_catalog.sum(x.quotes)::bigint as quotes
+        from (
+            select h.hour, h.category_id, h.quotes from app.analytics_quote_hours as h
+            union all
+            select d.hour, d.category_id, d.quotes from app.analytics_quote_deltas as d
+        ) as x
+        group by x.hour, x.category_id
+        having pg_catalog.sum(x.quotes) <> 0
+    ) as s
+    full join (
+        select pg_catalog.date_trunc('hour', q.created_at, 'UTC') as hour, q.category_id, pg_catalog.count(*) as quotes
+        from app.quotes as q
+        group by 1, 2
+    ) as l on s.hour = l.hour and s.category_id = l.category_id
+    where s.quotes is distinct from l.quotes
+    union all
+    -- each quote's first booking
+    select
+        'quote_bookings', coalesce(s.quote_id, l.quote_id)::text,
+        case when s.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', s.quoted_at, s.category_id, s.booking_id, s.booked_at))]::bigint[] end,
+        case when l.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', l.quoted_at, l.category_id, l.booking_id, l.booked_at))]::bigint[] end
+    from app.analytics_quote_bookings as s
+    full join internal.analytics_live_quote_bookings as l on s.quote_id = l.quote_id
+    where
+        s.quote_id is null or l.quote_id is null
+        or (s.quoted_at, s.category_id, s.booking_id, s.booked_at)
+        is distinct from (l.quoted_at, l.category_id, l.booking_id, l.booked_at)
     union all
     select
         'customer_hours', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.hour, l.hour)),
@@ -6418,6 +6474,68 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text) IS 'How many bookings a count figure (bookings, or cancelled_by_*, cancelled_late) adds up over whole UTC hours [lo, hi) for one provider (p_subject) or every provider, from the rollups; null for a figure of money.';
+
+
+--
+-- Name: analytics_funnel_booking_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_funnel_booking_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') and old.quote_id is not null then
+        perform internal.analytics_quote_booking_refresh(old.quote_id);
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') and new.quote_id is not null
+        and (tg_op = 'INSERT' or new.quote_id is distinct from old.quote_id or new.created_at <> old.created_at) then
+        perform internal.analytics_quote_booking_refresh(new.quote_id);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_funnel_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_funnel_booking_changed() IS 'Trigger on app.bookings: a booking made from a quote, removed, moved to another quote or made at another time recomputes that quote''s first booking (the funnel). Definer: no API role writes the rollup.';
+
+
+--
+-- Name: analytics_funnel_quote_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_funnel_quote_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') then
+        insert into app.analytics_quote_deltas (hour, category_id, quotes)
+        values (pg_catalog.date_trunc('hour', old.created_at, 'UTC'), old.category_id, -1);
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') then
+        insert into app.analytics_quote_deltas (hour, category_id, quotes)
+        values (pg_catalog.date_trunc('hour', new.created_at, 'UTC'), new.category_id, 1);
+    end if;
+    if tg_op = 'DELETE' then
+        delete from app.analytics_quote_bookings as f where f.quote_id = old.id;
+    elsif tg_op = 'UPDATE' then
+        perform internal.analytics_quote_booking_refresh(new.id);
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_funnel_quote_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_funnel_quote_changed() IS 'Trigger on app.quotes: a quote asked, removed, or moved to another hour or category appends its difference to app.analytics_quote_deltas and keeps its first booking''s copy (the funnel). Definer: no API role writes them.';
 
 
 --
@@ -7403,6 +7521,46 @@ COMMENT ON FUNCTION internal.analytics_queue_depth() IS 'Messages waiting in the
 
 
 --
+-- Name: analytics_quote_booking_refresh(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_quote_booking_refresh(p_quote_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_first app.analytics_quote_bookings;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:quote:' || p_quote_id::text, 0)
+    );
+    select l.* into v_first from internal.analytics_live_quote_bookings as l where l.quote_id = p_quote_id;
+    if v_first.quote_id is null then
+        delete from app.analytics_quote_bookings as f where f.quote_id = p_quote_id;
+    else
+        insert into app.analytics_quote_bookings as f (quote_id, quoted_at, category_id, booking_id, booked_at)
+        values (v_first.quote_id, v_first.quoted_at, v_first.category_id, v_first.booking_id, v_first.booked_at)
+        on conflict (quote_id) do update set
+            quoted_at = excluded.quoted_at,
+            category_id = excluded.category_id,
+            booking_id = excluded.booking_id,
+            booked_at = excluded.booked_at
+        where
+            (f.quoted_at, f.category_id, f.booking_id, f.booked_at)
+            is distinct from (excluded.quoted_at, excluded.category_id, excluded.booking_id, excluded.booked_at);
+    end if;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_quote_booking_refresh(p_quote_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_quote_booking_refresh(p_quote_id uuid) IS 'Recompute one quote''s first booking (internal.analytics_live_quote_bookings) into app.analytics_quote_bookings. Definer: called by the triggers on quotes and bookings only.';
+
+
+--
 -- Name: analytics_rebuild(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -7414,6 +7572,7 @@ begin
     -- writers that would touch these rollups wait until the rebuild commits
     lock table app.analytics_customer_hours, app.analytics_provider_places in exclusive mode;
     perform internal.analytics_rebuild_cohorts();
+    perform internal.analytics_rebuild_funnel();
     delete from app.analytics_provider_places;
     insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
     select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
@@ -7427,7 +7586,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the offered days, the customers'' cohort hours and the providers'' places (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the offered days, the customers'' cohort hours, the providers'' places and the funnel''s quotes (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
 
 --
@@ -7629,6 +7788,40 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_rebuild_facts() IS 'Recompute the analytics rollups (per provider and across providers) and the offered days (over today''s window) from the base tables (backfill, or after a bulk load with the triggers off). Definer: internal.analytics_rebuild runs it with the rollups of 81_analytics_audience.sql; granted to nobody.';
+
+
+--
+-- Name: analytics_rebuild_funnel(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_rebuild_funnel() RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- writers that would touch these rollups wait until the rebuild commits
+    lock table app.analytics_quote_hours, app.analytics_quote_deltas, app.analytics_quote_bookings
+    in exclusive mode;
+    delete from app.analytics_quote_deltas;
+    delete from app.analytics_quote_hours;
+    insert into app.analytics_quote_hours (hour, category_id, quotes)
+    select pg_catalog.date_trunc('hour', q.created_at, 'UTC'), q.category_id, pg_catalog.count(*)
+    from app.quotes as q
+    group by 1, 2;
+    delete from app.analytics_quote_bookings;
+    insert into app.analytics_quote_bookings (quote_id, quoted_at, category_id, booking_id, booked_at)
+    select l.quote_id, l.quoted_at, l.category_id, l.booking_id, l.booked_at
+    from internal.analytics_live_quote_bookings as l;
+    return (select pg_catalog.count(*) from app.analytics_quote_bookings);
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_rebuild_funnel(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_rebuild_funnel() IS 'Recompute the funnel''s rollups (quotes per UTC hour and category, each quote''s first booking) from the base tables; returns how many quotes became bookings. Definer: run by internal.analytics_rebuild, the benchmark and tests; granted to nobody else.';
 
 
 --
@@ -11003,6 +11196,8 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_created_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_quote_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_quote_bookings_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),
@@ -25022,6 +25217,68 @@ COMMENT ON TABLE app.analytics_provider_places IS 'Derived: each provider''s loc
 
 
 --
+-- Name: analytics_quote_bookings; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_quote_bookings (
+    quote_id uuid NOT NULL,
+    quoted_at timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    booking_id uuid NOT NULL,
+    booked_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_quote_bookings FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_quote_bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_quote_bookings IS 'Each quote''s first booking (earliest created_at, then id), with the quote''s created_at and category: the funnel''s confirm step, kept by triggers on app.quotes and app.bookings.';
+
+
+--
+-- Name: analytics_quote_deltas; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_quote_deltas (
+    hour timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    quotes integer NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_quote_deltas FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_quote_deltas; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_quote_deltas IS 'Quotes added (1) or taken away (-1) per UTC hour and category since the last compaction: append-only, folded into app.analytics_quote_hours by internal.analytics_compact.';
+
+
+--
+-- Name: analytics_quote_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_quote_hours (
+    hour timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    quotes bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_quote_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_quote_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_quote_hours IS 'Rollup of quotes per UTC hour asked and category (folded from app.analytics_quote_deltas; the funnel''s first step).';
+
+
+--
 -- Name: areas; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -26118,6 +26375,28 @@ COMMENT ON VIEW internal.analytics_live_places IS 'Each provider''s location, it
 
 
 --
+-- Name: analytics_live_quote_bookings; Type: VIEW; Schema: internal; Owner: -
+--
+
+CREATE VIEW internal.analytics_live_quote_bookings WITH (security_barrier='false') AS
+ SELECT DISTINCT ON (b.quote_id) b.quote_id,
+    q.created_at AS quoted_at,
+    q.category_id,
+    b.id AS booking_id,
+    b.created_at AS booked_at
+   FROM (app.bookings b
+     JOIN app.quotes q ON ((b.quote_id = q.id)))
+  ORDER BY b.quote_id, b.created_at, b.id;
+
+
+--
+-- Name: VIEW analytics_live_quote_bookings; Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON VIEW internal.analytics_live_quote_bookings IS 'Each quote''s first booking (earliest created_at, then id) with the quote''s time and category, recounted from app.bookings and app.quotes: what app.analytics_quote_bookings keeps.';
+
+
+--
 -- Name: settings; Type: TABLE; Schema: internal; Owner: -
 --
 
@@ -26449,6 +26728,22 @@ ALTER TABLE ONLY app.analytics_provider_hours
 
 ALTER TABLE ONLY app.analytics_provider_places
     ADD CONSTRAINT analytics_provider_places_pkey PRIMARY KEY (provider_id);
+
+
+--
+-- Name: analytics_quote_bookings analytics_quote_bookings_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_quote_bookings
+    ADD CONSTRAINT analytics_quote_bookings_pkey PRIMARY KEY (quote_id);
+
+
+--
+-- Name: analytics_quote_hours analytics_quote_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_quote_hours
+    ADD CONSTRAINT analytics_quote_hours_pkey PRIMARY KEY (hour, category_id);
 
 
 --
@@ -27061,6 +27356,13 @@ CREATE INDEX analytics_customer_hours_signup_idx ON app.analytics_customer_hours
 --
 
 CREATE INDEX analytics_provider_hours_hour_idx ON app.analytics_provider_hours USING btree (hour);
+
+
+--
+-- Name: analytics_quote_bookings_quoted_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_quote_bookings_quoted_at_idx ON app.analytics_quote_bookings USING btree (quoted_at) INCLUDE (category_id, booking_id, booked_at);
 
 
 --
@@ -28191,6 +28493,48 @@ CREATE TRIGGER _510_reverse_owed AFTER UPDATE OF status ON app.refunds FOR EACH 
 
 
 --
+-- Name: bookings _520_analytics_funnel_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_delete AFTER DELETE ON app.bookings FOR EACH ROW WHEN ((old.quote_id IS NOT NULL)) EXECUTE FUNCTION internal.analytics_funnel_booking_changed();
+
+
+--
+-- Name: quotes _520_analytics_funnel_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_delete AFTER DELETE ON app.quotes FOR EACH ROW EXECUTE FUNCTION internal.analytics_funnel_quote_changed();
+
+
+--
+-- Name: bookings _520_analytics_funnel_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_insert AFTER INSERT ON app.bookings FOR EACH ROW WHEN ((new.quote_id IS NOT NULL)) EXECUTE FUNCTION internal.analytics_funnel_booking_changed();
+
+
+--
+-- Name: quotes _520_analytics_funnel_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_insert AFTER INSERT ON app.quotes FOR EACH ROW EXECUTE FUNCTION internal.analytics_funnel_quote_changed();
+
+
+--
+-- Name: bookings _520_analytics_funnel_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_update AFTER UPDATE OF quote_id, created_at ON app.bookings FOR EACH ROW WHEN (((old.quote_id IS DISTINCT FROM new.quote_id) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION internal.analytics_funnel_booking_changed();
+
+
+--
+-- Name: quotes _520_analytics_funnel_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_update AFTER UPDATE OF created_at, category_id ON app.quotes FOR EACH ROW WHEN (((old.created_at IS DISTINCT FROM new.created_at) OR (old.category_id IS DISTINCT FROM new.category_id))) EXECUTE FUNCTION internal.analytics_funnel_quote_changed();
+
+
+--
 -- Name: bookings _600_waitlist_freed; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -28757,6 +29101,24 @@ ALTER TABLE app.analytics_provider_hours ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_provider_places ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_quote_bookings; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_quote_bookings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_quote_deltas; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_quote_deltas ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_quote_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_quote_hours ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: areas; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -29164,6 +29526,48 @@ CREATE POLICY select_ops ON app.analytics_provider_hours FOR SELECT TO ops USING
 --
 
 COMMENT ON POLICY select_ops ON app.analytics_provider_hours IS 'Ops staff read every provider''s rollup rows.';
+
+
+--
+-- Name: analytics_quote_bookings select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_quote_bookings FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_quote_bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_quote_bookings IS 'Ops staff read each quote''s first booking (the funnel).';
+
+
+--
+-- Name: analytics_quote_deltas select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_quote_deltas FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_quote_deltas; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_quote_deltas IS 'Ops staff read the quotes not folded yet (the funnel).';
+
+
+--
+-- Name: analytics_quote_hours select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_quote_hours FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_quote_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_quote_hours IS 'Ops staff read the quotes per hour and category (the funnel).';
 
 
 --
@@ -30160,4 +30564,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261206300000'),
     ('20261207100000'),
     ('20261208100000'),
-    ('20261208200000');
+    ('20261208200000'),
+    ('20261209100000');

@@ -19,6 +19,8 @@ export default {
     "analytics_provider_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_provider_places_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_provider_places_provider_id_fkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_quote_bookings_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_quote_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "areas_boundary_check": [500, "internal_error", "the area could not be recorded"],
     "areas_pkey": [500, "internal_error", "the area could not be recorded"],
     "areas_slug_check": [500, "internal_error", "the area could not be recorded"],

@@ -367,6 +367,8 @@ as $$
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_created_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_quote_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_quote_bookings_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('events_kind_check', 'internal_error', 'the event could not be recorded'),
         ('events_audience_check', 'internal_error', 'the event could not be recorded'),
         ('events_payload_check', 'internal_error', 'the event could not be recorded'),

@@ -4,6 +4,8 @@
 --                                    the base tables (bookings, services, payments,
 --                                    refunds, booking_fees); the one definition of
 --                                    every figure
+--   internal.analytics_live_quote_bookings
+--                                    view: each quote's first booking (the funnel's, 84)
 --   internal.analytics_refresh_booking(id)
 --                                    recompute one booking's contribution and move the
 --                                    difference into both rollups
@@ -90,6 +92,23 @@ inner join app.services as s on b.service_id = s.id
 cross join lateral internal.booking_first_charge(b) as fc;
 comment on view internal.analytics_live_facts is
 'Every booking''s contribution to the analytics figures, recounted from the base tables: the definition the rollups follow.';
+
+-- The funnel's confirm step (84_analytics_behaviour.sql keeps it in app.analytics_quote_bookings).
+create or replace view internal.analytics_live_quote_bookings
+with (security_barrier = false)
+as
+select distinct on (b.quote_id)
+    b.quote_id,
+    q.created_at as quoted_at,
+    q.category_id,
+    b.id as booking_id,
+    b.created_at as booked_at
+from app.bookings as b
+inner join app.quotes as q on b.quote_id = q.id
+order by b.quote_id asc, b.created_at asc, b.id asc;
+comment on view internal.analytics_live_quote_bookings is
+'Each quote''s first booking (earliest created_at, then id) with the quote''s time and category, recounted '
+'from app.bookings and app.quotes: what app.analytics_quote_bookings keeps.';
 
 -- The advisory lock that orders a provider's place against the differences placed with it:
 -- shared by every write of the provider's figures (internal.analytics_add), exclusive for a move.
@@ -694,15 +713,29 @@ begin
             bookings = h.bookings + excluded.bookings,
             booked_cents = h.booked_cents + excluded.booked_cents,
             captured_cents = h.captured_cents + excluded.captured_cents
+    ),
+    -- the quotes per hour and category (the funnel, 84_analytics_behaviour.sql)
+    moved_quotes as (
+        delete from app.analytics_quote_deltas as d returning d.*
+    ),
+    into_quote_hours as (
+        insert into app.analytics_quote_hours as h (hour, category_id, quotes)
+        select m.hour, m.category_id, pg_catalog.sum(m.quotes)
+        from moved_quotes as m
+        group by m.hour, m.category_id
+        order by 1, 2
+        on conflict (hour, category_id) do update set quotes = h.quotes + excluded.quotes
+        returning 1
     )
     -- (data-modifying CTEs run to completion whether or not the query reads them)
-    select coalesce(pg_catalog.sum(x.n), 0)::bigint into v_rows from hourly as x;
+    select coalesce(pg_catalog.sum(x.n), 0)::bigint + (select pg_catalog.count(*) from moved_quotes)
+    into v_rows from hourly as x;
     return v_rows;
 end
 $$;
 comment on function internal.analytics_compact() is
-'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made) and per area '
-'(hourly and daily); returns how many it folded. '
+'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made), per area '
+'(hourly and daily) and of quotes per hour (the funnel); returns how many it folded. '
 'Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
 -- Offered time per provider and local day (app.analytics_offered_days): what

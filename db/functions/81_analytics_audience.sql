@@ -353,6 +353,37 @@ comment on function internal.analytics_rebuild_cohorts() is
 'rollup); returns the rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s '
 'activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
+-- The funnel's rollups (84_analytics_behaviour.sql): quotes per hour and category, and each
+-- quote's first booking.
+create or replace function internal.analytics_rebuild_funnel()
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    -- writers that would touch these rollups wait until the rebuild commits
+    lock table app.analytics_quote_hours, app.analytics_quote_deltas, app.analytics_quote_bookings
+    in exclusive mode;
+    delete from app.analytics_quote_deltas;
+    delete from app.analytics_quote_hours;
+    insert into app.analytics_quote_hours (hour, category_id, quotes)
+    select pg_catalog.date_trunc('hour', q.created_at, 'UTC'), q.category_id, pg_catalog.count(*)
+    from app.quotes as q
+    group by 1, 2;
+    delete from app.analytics_quote_bookings;
+    insert into app.analytics_quote_bookings (quote_id, quoted_at, category_id, booking_id, booked_at)
+    select l.quote_id, l.quoted_at, l.category_id, l.booking_id, l.booked_at
+    from internal.analytics_live_quote_bookings as l;
+    return (select pg_catalog.count(*) from app.analytics_quote_bookings);
+end
+$$;
+comment on function internal.analytics_rebuild_funnel() is
+'Recompute the funnel''s rollups (quotes per UTC hour and category, each quote''s first booking) from the base '
+'tables; returns how many quotes became bookings. Definer: run by internal.analytics_rebuild, the benchmark and '
+'tests; granted to nobody else.';
+
 create or replace function internal.analytics_rebuild()
 returns table (bookings bigint, provider_rows bigint)
 language plpgsql
@@ -364,6 +395,7 @@ begin
     -- writers that would touch these rollups wait until the rebuild commits
     lock table app.analytics_customer_hours, app.analytics_provider_places in exclusive mode;
     perform internal.analytics_rebuild_cohorts();
+    perform internal.analytics_rebuild_funnel();
     delete from app.analytics_provider_places;
     insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
     select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
@@ -373,7 +405,7 @@ end
 $$;
 comment on function internal.analytics_rebuild() is
 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the '
-'offered days, the customers'' cohort hours and the providers'' places (backfill, or after a bulk load with the '
+'offered days, the customers'' cohort hours, the providers'' places and the funnel''s quotes (backfill, or after a bulk load with the '
 'triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to '
 'nobody else.';
 
@@ -385,6 +417,39 @@ security definer
 set search_path = ''
 as $$
     select d.rollup, d.key, d.stored, d.live from internal.analytics_drift_facts() as d
+    union all
+    -- the funnel's quotes per hour and category, with their deltas not folded yet
+    select
+        'quote_hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id)),
+        array[s.quotes], array[l.quotes]
+    from (
+        select x.hour, x.category_id, pg_catalog.sum(x.quotes)::bigint as quotes
+        from (
+            select h.hour, h.category_id, h.quotes from app.analytics_quote_hours as h
+            union all
+            select d.hour, d.category_id, d.quotes from app.analytics_quote_deltas as d
+        ) as x
+        group by x.hour, x.category_id
+        having pg_catalog.sum(x.quotes) <> 0
+    ) as s
+    full join (
+        select pg_catalog.date_trunc('hour', q.created_at, 'UTC') as hour, q.category_id, pg_catalog.count(*) as quotes
+        from app.quotes as q
+        group by 1, 2
+    ) as l on s.hour = l.hour and s.category_id = l.category_id
+    where s.quotes is distinct from l.quotes
+    union all
+    -- each quote's first booking
+    select
+        'quote_bookings', coalesce(s.quote_id, l.quote_id)::text,
+        case when s.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', s.quoted_at, s.category_id, s.booking_id, s.booked_at))]::bigint[] end,
+        case when l.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', l.quoted_at, l.category_id, l.booking_id, l.booked_at))]::bigint[] end
+    from app.analytics_quote_bookings as s
+    full join internal.analytics_live_quote_bookings as l on s.quote_id = l.quote_id
+    where
+        s.quote_id is null or l.quote_id is null
+        or (s.quoted_at, s.category_id, s.booking_id, s.booked_at)
+        is distinct from (l.quoted_at, l.category_id, l.booking_id, l.booked_at)
     union all
     select
         'customer_hours', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.hour, l.hour)),

@@ -1,10 +1,19 @@
 -- Customer behaviour (docs/analytics.md), for ops: the funnel from quote to
 -- completed booking, and retention by sign-up week, over a bounded range (92 and
--- 183 days). The funnel is counted live from the base tables through the index on
--- quotes.created_at; the cohorts' sizes from the customers' users.created_at index,
--- their activity from the customers' cohort hours (app.analytics_customer_hours,
--- 81_analytics_audience.sql), not from their bookings.
+-- 183 days). The funnel's quotes come from their rollup by UTC hour and category
+-- (app.analytics_quote_hours and the deltas not folded yet), its later steps from each
+-- quote's first booking (app.analytics_quote_bookings) and that booking's payment; the
+-- cohorts' sizes from the customers' users.created_at index, their activity from the
+-- customers' cohort hours (app.analytics_customer_hours, 81_analytics_audience.sql), not
+-- from their bookings.
 --
+--   (internal.analytics_live_quote_bookings, 80_analytics_rollups.sql: each quote's first
+--   booking from the base tables, the one definition the refresh, rebuild and drift read)
+--   internal.analytics_quote_booking_refresh(quote)
+--                                     recompute one quote's first booking into the rollup
+--   triggers (_520_analytics_funnel_*)
+--                                     quotes (a delta of quotes, the first booking's copy of
+--                                     the quote) and bookings (the quote's first booking)
 --   api.analytics_funnel              quote -> confirm -> paid -> completed: counts,
 --                                     drop-off, median minutes between steps
 --   internal.analytics_cohort_activity
@@ -12,6 +21,122 @@
 --                                     who booked (definer: ops, through the next)
 --   api.analytics_cohorts             customers by sign-up week, and the share who booked
 --                                     in each later week
+
+-- Under a transaction-scoped advisory lock on the quote, so two bookings of one quote made at
+-- once queue and the second reads the first (READ COMMITTED: each statement sees what is
+-- committed when it starts).
+create or replace function internal.analytics_quote_booking_refresh(p_quote_id uuid)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_first app.analytics_quote_bookings;
+begin
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics:quote:' || p_quote_id::text, 0)
+    );
+    select l.* into v_first from internal.analytics_live_quote_bookings as l where l.quote_id = p_quote_id;
+    if v_first.quote_id is null then
+        delete from app.analytics_quote_bookings as f where f.quote_id = p_quote_id;
+    else
+        insert into app.analytics_quote_bookings as f (quote_id, quoted_at, category_id, booking_id, booked_at)
+        values (v_first.quote_id, v_first.quoted_at, v_first.category_id, v_first.booking_id, v_first.booked_at)
+        on conflict (quote_id) do update set
+            quoted_at = excluded.quoted_at,
+            category_id = excluded.category_id,
+            booking_id = excluded.booking_id,
+            booked_at = excluded.booked_at
+        where
+            (f.quoted_at, f.category_id, f.booking_id, f.booked_at)
+            is distinct from (excluded.quoted_at, excluded.category_id, excluded.booking_id, excluded.booked_at);
+    end if;
+end
+$$;
+comment on function internal.analytics_quote_booking_refresh(uuid) is
+'Recompute one quote''s first booking (internal.analytics_live_quote_bookings) into app.analytics_quote_bookings. '
+'Definer: called by the triggers on quotes and bookings only.';
+
+-- A booking made from a quote, removed, or whose quote or time made changed.
+create or replace function internal.analytics_funnel_booking_changed()
+returns trigger
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') and old.quote_id is not null then
+        perform internal.analytics_quote_booking_refresh(old.quote_id);
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') and new.quote_id is not null
+        and (tg_op = 'INSERT' or new.quote_id is distinct from old.quote_id or new.created_at <> old.created_at) then
+        perform internal.analytics_quote_booking_refresh(new.quote_id);
+    end if;
+    return null;
+end
+$$;
+comment on function internal.analytics_funnel_booking_changed() is
+'Trigger on app.bookings: a booking made from a quote, removed, moved to another quote or made at another '
+'time recomputes that quote''s first booking (the funnel). Definer: no API role writes the rollup.';
+
+drop trigger if exists _520_analytics_funnel_insert on app.bookings;
+create trigger _520_analytics_funnel_insert after insert on app.bookings
+for each row when (new.quote_id is not null)
+execute function internal.analytics_funnel_booking_changed();
+drop trigger if exists _520_analytics_funnel_delete on app.bookings;
+create trigger _520_analytics_funnel_delete after delete on app.bookings
+for each row when (old.quote_id is not null)
+execute function internal.analytics_funnel_booking_changed();
+drop trigger if exists _520_analytics_funnel_update on app.bookings;
+create trigger _520_analytics_funnel_update after update of quote_id, created_at on app.bookings
+for each row when (old.quote_id is distinct from new.quote_id or old.created_at is distinct from new.created_at)
+execute function internal.analytics_funnel_booking_changed();
+
+-- A quote asked (one more in its hour and category), removed (one fewer, and its first booking
+-- goes), or moved to another hour or category (one from the old key to the new, and the first
+-- booking's copy of the quote follows). Appended, never an update of a shared counter row:
+-- a quote takes no lock another quote waits for.
+create or replace function internal.analytics_funnel_quote_changed()
+returns trigger
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    if tg_op in ('UPDATE', 'DELETE') then
+        insert into app.analytics_quote_deltas (hour, category_id, quotes)
+        values (pg_catalog.date_trunc('hour', old.created_at, 'UTC'), old.category_id, -1);
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') then
+        insert into app.analytics_quote_deltas (hour, category_id, quotes)
+        values (pg_catalog.date_trunc('hour', new.created_at, 'UTC'), new.category_id, 1);
+    end if;
+    if tg_op = 'DELETE' then
+        delete from app.analytics_quote_bookings as f where f.quote_id = old.id;
+    elsif tg_op = 'UPDATE' then
+        perform internal.analytics_quote_booking_refresh(new.id);
+    end if;
+    return null;
+end
+$$;
+comment on function internal.analytics_funnel_quote_changed() is
+'Trigger on app.quotes: a quote asked, removed, or moved to another hour or category appends its difference to '
+'app.analytics_quote_deltas and keeps its first booking''s copy (the funnel). Definer: no API role writes them.';
+
+drop trigger if exists _520_analytics_funnel_insert on app.quotes;
+create trigger _520_analytics_funnel_insert after insert on app.quotes
+for each row execute function internal.analytics_funnel_quote_changed();
+drop trigger if exists _520_analytics_funnel_delete on app.quotes;
+create trigger _520_analytics_funnel_delete after delete on app.quotes
+for each row execute function internal.analytics_funnel_quote_changed();
+drop trigger if exists _520_analytics_funnel_update on app.quotes;
+create trigger _520_analytics_funnel_update after update of created_at, category_id on app.quotes
+for each row when (old.created_at is distinct from new.created_at or old.category_id is distinct from new.category_id)
+execute function internal.analytics_funnel_quote_changed();
 
 create or replace function api.analytics_funnel(
     "from" date default null,
@@ -42,23 +167,31 @@ as $$
         from internal.analytics_window(analytics_funnel."from", analytics_funnel."to", analytics_funnel.tz,
             'day', 92) as w
     ),
-    q as (
-        select q.id, q.created_at
-        from app.quotes as q, w
-        where
-            q.created_at >= w.from_ts and q.created_at < w.to_ts
-            and (
-                analytics_funnel.category is null
-                or q.category_id = (select k.id from app.service_categories as k where k.slug = analytics_funnel.category)
-            )
+    k as (
+        select k.id from app.service_categories as k where k.slug = analytics_funnel.category
     ),
-    -- a quote's booking: the first one made from it
+    -- the quotes of the range: whole UTC hours (the zone's offsets are whole hours,
+    -- internal.analytics_window), from the rollup and the deltas not folded yet
+    quoted as (
+        select coalesce(pg_catalog.sum(x.quotes), 0)::bigint as n
+        from (
+            select h.quotes, h.category_id
+            from app.analytics_quote_hours as h, w
+            where h.hour >= w.from_ts and h.hour < w.to_ts
+            union all
+            select d.quotes, d.category_id
+            from app.analytics_quote_deltas as d, w
+            where d.hour >= w.from_ts and d.hour < w.to_ts
+        ) as x
+        where analytics_funnel.category is null or x.category_id = (select k.id from k)
+    ),
+    -- each quote's first booking
     b as (
-        select distinct on (b.quote_id)
-            b.quote_id, b.id, b.created_at, b.status, b.updated_at, q.created_at as quoted_at
-        from app.bookings as b
-        inner join q on b.quote_id = q.id
-        order by b.quote_id, b.created_at, b.id
+        select f.quote_id, b.id, b.created_at, b.status, b.updated_at, f.quoted_at
+        from app.analytics_quote_bookings as f
+        inner join w on f.quoted_at >= w.from_ts and f.quoted_at < w.to_ts
+        inner join app.bookings as b on f.booking_id = b.id
+        where analytics_funnel.category is null or f.category_id = (select k.id from k)
     ),
     -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once.
     -- A booking has at most one payment (payments_booking_id_key): one probe a booking, not a
@@ -74,8 +207,8 @@ as $$
         left join app.payments as p on b.id = p.booking_id
     ),
     steps as (
-        select 1 as step, 'quote' as name, pg_catalog.count(*) as n, null::double precision as median
-        from q
+        select 1 as step, 'quote' as name, quoted.n, null::double precision as median
+        from quoted
         union all
         select
             2, 'confirm', pg_catalog.count(*),
@@ -114,8 +247,9 @@ Steps: quote (quotes created in the range), confirm (of those, quotes that becam
 (that booking's payment succeeded, or it was free and confirmed at once), completed (it was then
 completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
 drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
-payment, its last change; payment to completion, the booking's last change). Counted live from the
-base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+payment, its last change; payment to completion, the booking's last change). The quotes from their
+rollup by hour, each quote's first booking from its rollup, the bookings and payments themselves
+after that: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.$$;
 
 -- Per cohort week (the local week of the sign-up, for customers who signed up in

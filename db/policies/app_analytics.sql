@@ -134,3 +134,39 @@ alter table app.analytics_area_days force row level security;
 
 revoke all on app.analytics_area_hours, app.analytics_area_days
 from public, anon, customer, provider, ops, bookiji_worker;
+
+-- The funnel's rollups (84_analytics_behaviour.sql): derived rows, written only by the definer
+-- triggers on quotes and bookings, the compaction and the rebuild. Ops read them through
+-- api.analytics_funnel (an invoker function, as ops read the quotes and bookings themselves).
+alter table app.analytics_quote_hours enable row level security;
+alter table app.analytics_quote_hours force row level security;
+alter table app.analytics_quote_deltas enable row level security;
+alter table app.analytics_quote_deltas force row level security;
+alter table app.analytics_quote_bookings enable row level security;
+alter table app.analytics_quote_bookings force row level security;
+
+drop policy if exists select_ops on app.analytics_quote_hours;
+drop policy if exists select_ops on app.analytics_quote_deltas;
+drop policy if exists select_ops on app.analytics_quote_bookings;
+
+revoke all on app.analytics_quote_hours, app.analytics_quote_deltas, app.analytics_quote_bookings
+from public, anon, customer, provider, ops, bookiji_worker;
+
+create policy select_ops on app.analytics_quote_hours for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_quote_hours is
+'Ops staff read the quotes per hour and category (the funnel).';
+create policy select_ops on app.analytics_quote_deltas for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_quote_deltas is
+'Ops staff read the quotes not folded yet (the funnel).';
+create policy select_ops on app.analytics_quote_bookings for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_quote_bookings is
+'Ops staff read each quote''s first booking (the funnel).';
+
+grant select (hour, category_id, quotes) on app.analytics_quote_hours, app.analytics_quote_deltas to ops;
+grant select (quote_id, quoted_at, category_id, booking_id, booked_at) on app.analytics_quote_bookings to ops;
