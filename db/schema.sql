@@ -346,26 +346,25 @@ CREATE FUNCTION api.analytics_funnel("from" date DEFAULT NULL::date, "to" date D
         ) as x
         where analytics_funnel.category is null or x.category_id = (select k.id from k)
     ),
-    -- each quote's first booking
+    -- each quote's first booking, with its status and its payment's (kept with it)
     b as (
-        select f.quote_id, b.id, b.created_at, b.status, b.updated_at, f.quoted_at
+        select
+            f.quote_id, f.booking_id as id, f.booked_at as created_at, f.status, f.updated_at, f.quoted_at,
+            f.payment_status, f.payment_updated_at
         from app.analytics_quote_bookings as f
         inner join w on f.quoted_at >= w.from_ts and f.quoted_at < w.to_ts
-        inner join app.bookings as b on f.booking_id = b.id
         where analytics_funnel.category is null or f.category_id = (select k.id from k)
     ),
-    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once.
-    -- A booking has at most one payment (payments_booking_id_key): one probe a booking, not a
-    -- subquery for the succeeded one and a hashed scan of every payment for "none"
+    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed
+    -- at once (no payment; a booking has at most one, payments_booking_id_key)
     paid as (
         select
             b.*,
             case
-                when p.status = 'succeeded' then p.updated_at
-                when p.booking_id is null and b.status not in ('pending_payment', 'expired') then b.created_at
+                when b.payment_status = 'succeeded' then b.payment_updated_at
+                when b.payment_status is null and b.status not in ('pending_payment', 'expired') then b.created_at
             end as paid_at
         from b
-        left join app.payments as p on b.id = p.booking_id
     ),
     steps as (
         select 1 as step, 'quote' as name, quoted.n, null::double precision as median
@@ -414,8 +413,8 @@ Steps: quote (quotes created in the range), confirm (of those, quotes that becam
 completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
 drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
 payment, its last change; payment to completion, the booking''s last change). The quotes from their
-rollup by hour, each quote''s first booking from its rollup, the bookings and payments themselves
-after that: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+rollup by hour, each quote''s first booking (its status and its payment''s kept with it) from its
+rollup: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.';
 
 
@@ -5927,14 +5926,14 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
     -- each quote's first booking
     select
         'quote_bookings', coalesce(s.quote_id, l.quote_id)::text,
-        case when s.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', s.quoted_at, s.category_id, s.booking_id, s.booked_at))]::bigint[] end,
-        case when l.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', l.quoted_at, l.category_id, l.booking_id, l.booked_at))]::bigint[] end
+        case when s.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', s.quoted_at, s.category_id, s.booking_id, s.booked_at, s.status, s.updated_at, s.payment_status, s.payment_updated_at))]::bigint[] end,
+        case when l.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', l.quoted_at, l.category_id, l.booking_id, l.booked_at, l.status, l.updated_at, l.payment_status, l.payment_updated_at))]::bigint[] end
     from app.analytics_quote_bookings as s
     full join internal.analytics_live_quote_bookings as l on s.quote_id = l.quote_id
     where
         s.quote_id is null or l.quote_id is null
-        or (s.quoted_at, s.category_id, s.booking_id, s.booked_at)
-        is distinct from (l.quoted_at, l.category_id, l.booking_id, l.booked_at)
+        or (s.quoted_at, s.category_id, s.booking_id, s.booked_at, s.status, s.updated_at, s.payment_status, s.payment_updated_at)
+        is distinct from (l.quoted_at, l.category_id, l.booking_id, l.booked_at, l.status, l.updated_at, l.payment_status, l.payment_updated_at)
     union all
     select
         'customer_hours', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.hour, l.hour)),
@@ -6489,7 +6488,7 @@ begin
         perform internal.analytics_quote_booking_refresh(old.quote_id);
     end if;
     if tg_op in ('INSERT', 'UPDATE') and new.quote_id is not null
-        and (tg_op = 'INSERT' or new.quote_id is distinct from old.quote_id or new.created_at <> old.created_at) then
+        and (tg_op = 'INSERT' or new.quote_id is distinct from old.quote_id) then
         perform internal.analytics_quote_booking_refresh(new.quote_id);
     end if;
     return null;
@@ -6501,7 +6500,42 @@ $$;
 -- Name: FUNCTION analytics_funnel_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_funnel_booking_changed() IS 'Trigger on app.bookings: a booking made from a quote, removed, moved to another quote or made at another time recomputes that quote''s first booking (the funnel). Definer: no API role writes the rollup.';
+COMMENT ON FUNCTION internal.analytics_funnel_booking_changed() IS 'Trigger on app.bookings: a booking made from a quote, removed or changed recomputes that quote''s first booking (the funnel). Definer: no API role writes the rollup.';
+
+
+--
+-- Name: analytics_funnel_payment_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_funnel_payment_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+    v_quote_id uuid;
+begin
+    if tg_op in ('UPDATE', 'DELETE') then
+        select b.quote_id into v_quote_id from app.bookings as b where b.id = old.booking_id;
+        if v_quote_id is not null then
+            perform internal.analytics_quote_booking_refresh(v_quote_id);
+        end if;
+    end if;
+    if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.booking_id is distinct from old.booking_id) then
+        select b.quote_id into v_quote_id from app.bookings as b where b.id = new.booking_id;
+        if v_quote_id is not null then
+            perform internal.analytics_quote_booking_refresh(v_quote_id);
+        end if;
+    end if;
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_funnel_payment_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_funnel_payment_changed() IS 'Trigger on app.payments: a payment of a booking made from a quote, added, removed or changed, recomputes that quote''s first booking (the funnel''s paid step). Definer: no API role writes the rollup.';
 
 
 --
@@ -7538,16 +7572,24 @@ begin
     if v_first.quote_id is null then
         delete from app.analytics_quote_bookings as f where f.quote_id = p_quote_id;
     else
-        insert into app.analytics_quote_bookings as f (quote_id, quoted_at, category_id, booking_id, booked_at)
-        values (v_first.quote_id, v_first.quoted_at, v_first.category_id, v_first.booking_id, v_first.booked_at)
+        insert into app.analytics_quote_bookings as f (
+            quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status,
+            payment_updated_at
+        )
+        values (
+            v_first.quote_id, v_first.quoted_at, v_first.category_id, v_first.booking_id, v_first.booked_at,
+            v_first.status, v_first.updated_at, v_first.payment_status, v_first.payment_updated_at
+        )
         on conflict (quote_id) do update set
             quoted_at = excluded.quoted_at,
             category_id = excluded.category_id,
             booking_id = excluded.booking_id,
-            booked_at = excluded.booked_at
-        where
-            (f.quoted_at, f.category_id, f.booking_id, f.booked_at)
-            is distinct from (excluded.quoted_at, excluded.category_id, excluded.booking_id, excluded.booked_at);
+            booked_at = excluded.booked_at,
+            status = excluded.status,
+            updated_at = excluded.updated_at,
+            payment_status = excluded.payment_status,
+            payment_updated_at = excluded.payment_updated_at
+        where f is distinct from excluded;
     end if;
 end
 $$;
@@ -7809,8 +7851,12 @@ begin
     from app.quotes as q
     group by 1, 2;
     delete from app.analytics_quote_bookings;
-    insert into app.analytics_quote_bookings (quote_id, quoted_at, category_id, booking_id, booked_at)
-    select l.quote_id, l.quoted_at, l.category_id, l.booking_id, l.booked_at
+    insert into app.analytics_quote_bookings (
+        quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status, payment_updated_at
+    )
+    select
+        l.quote_id, l.quoted_at, l.category_id, l.booking_id, l.booked_at, l.status, l.updated_at, l.payment_status,
+        l.payment_updated_at
     from internal.analytics_live_quote_bookings as l;
     return (select pg_catalog.count(*) from app.analytics_quote_bookings);
 end
@@ -25225,7 +25271,11 @@ CREATE TABLE app.analytics_quote_bookings (
     quoted_at timestamp with time zone NOT NULL,
     category_id integer NOT NULL,
     booking_id uuid NOT NULL,
-    booked_at timestamp with time zone NOT NULL
+    booked_at timestamp with time zone NOT NULL,
+    status text NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    payment_status text,
+    payment_updated_at timestamp with time zone
 );
 
 ALTER TABLE ONLY app.analytics_quote_bookings FORCE ROW LEVEL SECURITY;
@@ -25236,6 +25286,34 @@ ALTER TABLE ONLY app.analytics_quote_bookings FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.analytics_quote_bookings IS 'Each quote''s first booking (earliest created_at, then id), with the quote''s created_at and category: the funnel''s confirm step, kept by triggers on app.quotes and app.bookings.';
+
+
+--
+-- Name: COLUMN analytics_quote_bookings.status; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_quote_bookings.status IS 'The first booking''s status (app.bookings.status).';
+
+
+--
+-- Name: COLUMN analytics_quote_bookings.updated_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_quote_bookings.updated_at IS 'The first booking''s last change (app.bookings.updated_at).';
+
+
+--
+-- Name: COLUMN analytics_quote_bookings.payment_status; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_quote_bookings.payment_status IS 'The first booking''s payment''s status (app.payments.status); null: the booking has no payment.';
+
+
+--
+-- Name: COLUMN analytics_quote_bookings.payment_updated_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_quote_bookings.payment_updated_at IS 'The first booking''s payment''s last change (app.payments.updated_at); null: no payment.';
 
 
 --
@@ -26383,9 +26461,14 @@ CREATE VIEW internal.analytics_live_quote_bookings WITH (security_barrier='false
     q.created_at AS quoted_at,
     q.category_id,
     b.id AS booking_id,
-    b.created_at AS booked_at
-   FROM (app.bookings b
+    b.created_at AS booked_at,
+    b.status,
+    b.updated_at,
+    p.status AS payment_status,
+    p.updated_at AS payment_updated_at
+   FROM ((app.bookings b
      JOIN app.quotes q ON ((b.quote_id = q.id)))
+     LEFT JOIN app.payments p ON ((b.id = p.booking_id)))
   ORDER BY b.quote_id, b.created_at, b.id;
 
 
@@ -26393,7 +26476,7 @@ CREATE VIEW internal.analytics_live_quote_bookings WITH (security_barrier='false
 -- Name: VIEW analytics_live_quote_bookings; Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON VIEW internal.analytics_live_quote_bookings IS 'Each quote''s first booking (earliest created_at, then id) with the quote''s time and category, recounted from app.bookings and app.quotes: what app.analytics_quote_bookings keeps.';
+COMMENT ON VIEW internal.analytics_live_quote_bookings IS 'Each quote''s first booking (earliest created_at, then id) with the quote''s time and category, the booking''s status and last change, and its payment''s (a booking has at most one), recounted from app.bookings, app.quotes and app.payments: what app.analytics_quote_bookings keeps.';
 
 
 --
@@ -28500,6 +28583,13 @@ CREATE TRIGGER _520_analytics_funnel_delete AFTER DELETE ON app.bookings FOR EAC
 
 
 --
+-- Name: payments _520_analytics_funnel_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_delete AFTER DELETE ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.analytics_funnel_payment_changed();
+
+
+--
 -- Name: quotes _520_analytics_funnel_delete; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -28514,6 +28604,13 @@ CREATE TRIGGER _520_analytics_funnel_insert AFTER INSERT ON app.bookings FOR EAC
 
 
 --
+-- Name: payments _520_analytics_funnel_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_insert AFTER INSERT ON app.payments FOR EACH ROW EXECUTE FUNCTION internal.analytics_funnel_payment_changed();
+
+
+--
 -- Name: quotes _520_analytics_funnel_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -28524,7 +28621,14 @@ CREATE TRIGGER _520_analytics_funnel_insert AFTER INSERT ON app.quotes FOR EACH 
 -- Name: bookings _520_analytics_funnel_update; Type: TRIGGER; Schema: app; Owner: -
 --
 
-CREATE TRIGGER _520_analytics_funnel_update AFTER UPDATE OF quote_id, created_at ON app.bookings FOR EACH ROW WHEN (((old.quote_id IS DISTINCT FROM new.quote_id) OR (old.created_at IS DISTINCT FROM new.created_at))) EXECUTE FUNCTION internal.analytics_funnel_booking_changed();
+CREATE TRIGGER _520_analytics_funnel_update AFTER UPDATE ON app.bookings FOR EACH ROW WHEN (((old.quote_id IS NOT NULL) OR (new.quote_id IS NOT NULL))) EXECUTE FUNCTION internal.analytics_funnel_booking_changed();
+
+
+--
+-- Name: payments _520_analytics_funnel_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _520_analytics_funnel_update AFTER UPDATE ON app.payments FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) OR (old.updated_at IS DISTINCT FROM new.updated_at) OR (old.booking_id IS DISTINCT FROM new.booking_id))) EXECUTE FUNCTION internal.analytics_funnel_payment_changed();
 
 
 --
@@ -30565,4 +30669,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261207100000'),
     ('20261208100000'),
     ('20261208200000'),
-    ('20261209100000');
+    ('20261209100000'),
+    ('20261209200000');

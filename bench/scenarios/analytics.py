@@ -53,6 +53,9 @@ TRIGGERS = [
     ("app.bookings", "_520_analytics_funnel_insert"),
     ("app.bookings", "_520_analytics_funnel_delete"),
     ("app.bookings", "_520_analytics_funnel_update"),
+    ("app.payments", "_520_analytics_funnel_insert"),
+    ("app.payments", "_520_analytics_funnel_delete"),
+    ("app.payments", "_520_analytics_funnel_update"),
 ]
 OPS_EMAIL = "bench-ops@bookiji.test"
 

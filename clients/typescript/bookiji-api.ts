@@ -527,8 +527,8 @@ export interface paths {
          *     completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
          *     drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
          *     payment, its last change; payment to completion, the booking's last change). The quotes from their
-         *     rollup by hour, each quote's first booking from its rollup, the bookings and payments themselves
-         *     after that: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     rollup by hour, each quote's first booking (its status and its payment's kept with it) from its
+         *     rollup: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.
          */
         get: operations["analytics_funnel"];
@@ -544,8 +544,8 @@ export interface paths {
          *     completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
          *     drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
          *     payment, its last change; payment to completion, the booking's last change). The quotes from their
-         *     rollup by hour, each quote's first booking from its rollup, the bookings and payments themselves
-         *     after that: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+         *     rollup by hour, each quote's first booking (its status and its payment's kept with it) from its
+         *     rollup: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.
          */
         post: operations["analytics_funnel_post"];

@@ -102,13 +102,19 @@ select distinct on (b.quote_id)
     q.created_at as quoted_at,
     q.category_id,
     b.id as booking_id,
-    b.created_at as booked_at
+    b.created_at as booked_at,
+    b.status,
+    b.updated_at,
+    p.status as payment_status,
+    p.updated_at as payment_updated_at
 from app.bookings as b
 inner join app.quotes as q on b.quote_id = q.id
+left join app.payments as p on b.id = p.booking_id
 order by b.quote_id asc, b.created_at asc, b.id asc;
 comment on view internal.analytics_live_quote_bookings is
-'Each quote''s first booking (earliest created_at, then id) with the quote''s time and category, recounted '
-'from app.bookings and app.quotes: what app.analytics_quote_bookings keeps.';
+'Each quote''s first booking (earliest created_at, then id) with the quote''s time and category, the booking''s '
+'status and last change, and its payment''s (a booking has at most one), recounted from app.bookings, app.quotes '
+'and app.payments: what app.analytics_quote_bookings keeps.';
 
 -- The advisory lock that orders a provider's place against the differences placed with it:
 -- shared by every write of the provider's figures (internal.analytics_add), exclusive for a move.

@@ -373,8 +373,12 @@ begin
     from app.quotes as q
     group by 1, 2;
     delete from app.analytics_quote_bookings;
-    insert into app.analytics_quote_bookings (quote_id, quoted_at, category_id, booking_id, booked_at)
-    select l.quote_id, l.quoted_at, l.category_id, l.booking_id, l.booked_at
+    insert into app.analytics_quote_bookings (
+        quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status, payment_updated_at
+    )
+    select
+        l.quote_id, l.quoted_at, l.category_id, l.booking_id, l.booked_at, l.status, l.updated_at, l.payment_status,
+        l.payment_updated_at
     from internal.analytics_live_quote_bookings as l;
     return (select pg_catalog.count(*) from app.analytics_quote_bookings);
 end
@@ -442,14 +446,14 @@ as $$
     -- each quote's first booking
     select
         'quote_bookings', coalesce(s.quote_id, l.quote_id)::text,
-        case when s.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', s.quoted_at, s.category_id, s.booking_id, s.booked_at))]::bigint[] end,
-        case when l.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', l.quoted_at, l.category_id, l.booking_id, l.booked_at))]::bigint[] end
+        case when s.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', s.quoted_at, s.category_id, s.booking_id, s.booked_at, s.status, s.updated_at, s.payment_status, s.payment_updated_at))]::bigint[] end,
+        case when l.quote_id is not null then array[pg_catalog.hashtext(pg_catalog.concat_ws(' ', l.quoted_at, l.category_id, l.booking_id, l.booked_at, l.status, l.updated_at, l.payment_status, l.payment_updated_at))]::bigint[] end
     from app.analytics_quote_bookings as s
     full join internal.analytics_live_quote_bookings as l on s.quote_id = l.quote_id
     where
         s.quote_id is null or l.quote_id is null
-        or (s.quoted_at, s.category_id, s.booking_id, s.booked_at)
-        is distinct from (l.quoted_at, l.category_id, l.booking_id, l.booked_at)
+        or (s.quoted_at, s.category_id, s.booking_id, s.booked_at, s.status, s.updated_at, s.payment_status, s.payment_updated_at)
+        is distinct from (l.quoted_at, l.category_id, l.booking_id, l.booked_at, l.status, l.updated_at, l.payment_status, l.payment_updated_at)
     union all
     select
         'customer_hours', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.hour, l.hour)),

@@ -42,16 +42,24 @@ begin
     if v_first.quote_id is null then
         delete from app.analytics_quote_bookings as f where f.quote_id = p_quote_id;
     else
-        insert into app.analytics_quote_bookings as f (quote_id, quoted_at, category_id, booking_id, booked_at)
-        values (v_first.quote_id, v_first.quoted_at, v_first.category_id, v_first.booking_id, v_first.booked_at)
+        insert into app.analytics_quote_bookings as f (
+            quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status,
+            payment_updated_at
+        )
+        values (
+            v_first.quote_id, v_first.quoted_at, v_first.category_id, v_first.booking_id, v_first.booked_at,
+            v_first.status, v_first.updated_at, v_first.payment_status, v_first.payment_updated_at
+        )
         on conflict (quote_id) do update set
             quoted_at = excluded.quoted_at,
             category_id = excluded.category_id,
             booking_id = excluded.booking_id,
-            booked_at = excluded.booked_at
-        where
-            (f.quoted_at, f.category_id, f.booking_id, f.booked_at)
-            is distinct from (excluded.quoted_at, excluded.category_id, excluded.booking_id, excluded.booked_at);
+            booked_at = excluded.booked_at,
+            status = excluded.status,
+            updated_at = excluded.updated_at,
+            payment_status = excluded.payment_status,
+            payment_updated_at = excluded.payment_updated_at
+        where f is distinct from excluded;
     end if;
 end
 $$;
@@ -59,7 +67,8 @@ comment on function internal.analytics_quote_booking_refresh(uuid) is
 'Recompute one quote''s first booking (internal.analytics_live_quote_bookings) into app.analytics_quote_bookings. '
 'Definer: called by the triggers on quotes and bookings only.';
 
--- A booking made from a quote, removed, or whose quote or time made changed.
+-- A booking made from a quote, removed, or changed (its quote, when it was made, its status or
+-- anything else: its last change is part of the row).
 create or replace function internal.analytics_funnel_booking_changed()
 returns trigger
 language plpgsql
@@ -72,15 +81,46 @@ begin
         perform internal.analytics_quote_booking_refresh(old.quote_id);
     end if;
     if tg_op in ('INSERT', 'UPDATE') and new.quote_id is not null
-        and (tg_op = 'INSERT' or new.quote_id is distinct from old.quote_id or new.created_at <> old.created_at) then
+        and (tg_op = 'INSERT' or new.quote_id is distinct from old.quote_id) then
         perform internal.analytics_quote_booking_refresh(new.quote_id);
     end if;
     return null;
 end
 $$;
 comment on function internal.analytics_funnel_booking_changed() is
-'Trigger on app.bookings: a booking made from a quote, removed, moved to another quote or made at another '
-'time recomputes that quote''s first booking (the funnel). Definer: no API role writes the rollup.';
+'Trigger on app.bookings: a booking made from a quote, removed or changed recomputes that quote''s first '
+'booking (the funnel). Definer: no API role writes the rollup.';
+
+-- A payment of a booking made from a quote: its status and last change are the funnel's
+-- "paid" step.
+create or replace function internal.analytics_funnel_payment_changed()
+returns trigger
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+    v_quote_id uuid;
+begin
+    if tg_op in ('UPDATE', 'DELETE') then
+        select b.quote_id into v_quote_id from app.bookings as b where b.id = old.booking_id;
+        if v_quote_id is not null then
+            perform internal.analytics_quote_booking_refresh(v_quote_id);
+        end if;
+    end if;
+    if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.booking_id is distinct from old.booking_id) then
+        select b.quote_id into v_quote_id from app.bookings as b where b.id = new.booking_id;
+        if v_quote_id is not null then
+            perform internal.analytics_quote_booking_refresh(v_quote_id);
+        end if;
+    end if;
+    return null;
+end
+$$;
+comment on function internal.analytics_funnel_payment_changed() is
+'Trigger on app.payments: a payment of a booking made from a quote, added, removed or changed, recomputes that '
+'quote''s first booking (the funnel''s paid step). Definer: no API role writes the rollup.';
 
 drop trigger if exists _520_analytics_funnel_insert on app.bookings;
 create trigger _520_analytics_funnel_insert after insert on app.bookings
@@ -91,9 +131,23 @@ create trigger _520_analytics_funnel_delete after delete on app.bookings
 for each row when (old.quote_id is not null)
 execute function internal.analytics_funnel_booking_changed();
 drop trigger if exists _520_analytics_funnel_update on app.bookings;
-create trigger _520_analytics_funnel_update after update of quote_id, created_at on app.bookings
-for each row when (old.quote_id is distinct from new.quote_id or old.created_at is distinct from new.created_at)
+create trigger _520_analytics_funnel_update after update on app.bookings
+for each row when (old.quote_id is not null or new.quote_id is not null)
 execute function internal.analytics_funnel_booking_changed();
+
+drop trigger if exists _520_analytics_funnel_insert on app.payments;
+create trigger _520_analytics_funnel_insert after insert on app.payments
+for each row execute function internal.analytics_funnel_payment_changed();
+drop trigger if exists _520_analytics_funnel_delete on app.payments;
+create trigger _520_analytics_funnel_delete after delete on app.payments
+for each row execute function internal.analytics_funnel_payment_changed();
+drop trigger if exists _520_analytics_funnel_update on app.payments;
+create trigger _520_analytics_funnel_update after update on app.payments
+for each row when (
+    old.status is distinct from new.status or old.updated_at is distinct from new.updated_at
+    or old.booking_id is distinct from new.booking_id
+)
+execute function internal.analytics_funnel_payment_changed();
 
 -- A quote asked (one more in its hour and category), removed (one fewer, and its first booking
 -- goes), or moved to another hour or category (one from the old key to the new, and the first
@@ -185,26 +239,25 @@ as $$
         ) as x
         where analytics_funnel.category is null or x.category_id = (select k.id from k)
     ),
-    -- each quote's first booking
+    -- each quote's first booking, with its status and its payment's (kept with it)
     b as (
-        select f.quote_id, b.id, b.created_at, b.status, b.updated_at, f.quoted_at
+        select
+            f.quote_id, f.booking_id as id, f.booked_at as created_at, f.status, f.updated_at, f.quoted_at,
+            f.payment_status, f.payment_updated_at
         from app.analytics_quote_bookings as f
         inner join w on f.quoted_at >= w.from_ts and f.quoted_at < w.to_ts
-        inner join app.bookings as b on f.booking_id = b.id
         where analytics_funnel.category is null or f.category_id = (select k.id from k)
     ),
-    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed at once.
-    -- A booking has at most one payment (payments_booking_id_key): one probe a booking, not a
-    -- subquery for the succeeded one and a hashed scan of every payment for "none"
+    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed
+    -- at once (no payment; a booking has at most one, payments_booking_id_key)
     paid as (
         select
             b.*,
             case
-                when p.status = 'succeeded' then p.updated_at
-                when p.booking_id is null and b.status not in ('pending_payment', 'expired') then b.created_at
+                when b.payment_status = 'succeeded' then b.payment_updated_at
+                when b.payment_status is null and b.status not in ('pending_payment', 'expired') then b.created_at
             end as paid_at
         from b
-        left join app.payments as p on b.id = p.booking_id
     ),
     steps as (
         select 1 as step, 'quote' as name, quoted.n, null::double precision as median
@@ -248,8 +301,8 @@ Steps: quote (quotes created in the range), confirm (of those, quotes that becam
 completed). Each row: quotes (how many reached the step), share_of_quotes, share_of_previous,
 drop_off (lost since the previous step), median_minutes_from_previous (quote to booking; booking to
 payment, its last change; payment to completion, the booking's last change). The quotes from their
-rollup by hour, each quote's first booking from its rollup, the bookings and payments themselves
-after that: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
+rollup by hour, each quote's first booking (its status and its payment's kept with it) from its
+rollup: equal to a recount of the base tables. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any role but ops.$$;
 
 -- Per cohort week (the local week of the sign-up, for customers who signed up in

@@ -64,6 +64,19 @@ inner join app.quotes as q on b.quote_id = q.id
 order by b.quote_id asc, b.created_at asc, b.id asc;
 
 -- migrate:down
+-- the declarative view over bookings, quotes and payments (db/functions/80_analytics_rollups.sql)
+-- and the triggers' WHEN clauses (84_analytics_behaviour.sql) would hold back the earlier
+-- migrations' downs; deploy recreates them
+drop view if exists internal.analytics_live_quote_bookings;
+drop trigger if exists _520_analytics_funnel_insert on app.quotes;
+drop trigger if exists _520_analytics_funnel_delete on app.quotes;
+drop trigger if exists _520_analytics_funnel_update on app.quotes;
+drop trigger if exists _520_analytics_funnel_insert on app.bookings;
+drop trigger if exists _520_analytics_funnel_delete on app.bookings;
+drop trigger if exists _520_analytics_funnel_update on app.bookings;
+drop trigger if exists _520_analytics_funnel_insert on app.payments;
+drop trigger if exists _520_analytics_funnel_delete on app.payments;
+drop trigger if exists _520_analytics_funnel_update on app.payments;
 drop table app.analytics_quote_bookings;
 drop table app.analytics_quote_deltas;
 drop table app.analytics_quote_hours;

@@ -169,4 +169,6 @@ comment on policy select_ops on app.analytics_quote_bookings is
 'Ops staff read each quote''s first booking (the funnel).';
 
 grant select (hour, category_id, quotes) on app.analytics_quote_hours, app.analytics_quote_deltas to ops;
-grant select (quote_id, quoted_at, category_id, booking_id, booked_at) on app.analytics_quote_bookings to ops;
+grant select (
+    quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status, payment_updated_at
+) on app.analytics_quote_bookings to ops;

@@ -122,10 +122,10 @@ def check_every_view(db: psycopg.Connection[Any], ops: Any) -> int:
 def funnel_run(db: psycopg.Connection[Any]) -> Run:
     """The random run (quotes confirmed, bookings made earlier, deleted, paid, completed), then
     quotes nobody booked, quotes asked hours to weeks earlier, one moved to another category,
-    one removed, a second booking of a quote made before its first, that first deleted, and a
-    booking moved to another quote."""
+    one removed, a second booking of a quote made before its first, that first deleted, a
+    booking moved to another quote, and payments that change while their booking does not."""
     run = Run(db, seed=41)
-    for _ in range(6):
+    for _ in range(10):
         run.book()
     for _ in range(50):
         run.step()
@@ -174,6 +174,29 @@ def funnel_run(db: psycopg.Connection[Any]) -> Run:
         (recategorised,),
     )
     db.execute("delete from app.quotes where id = %s", (removed,))
+    # payments that change alone, their booking untouched: captured later, or back to pending
+    for shop in run.shops[:2]:
+        run.day += 1
+        bk.pay(
+            db, bk.book(db, shop, catalog.next_weekday(run.day % 7, at="16:00", min_days=run.day))
+        )
+    paid = [
+        r[0]
+        for r in db.execute(
+            "select p.id from app.payments as p join app.bookings as b on b.id = p.booking_id "
+            "where b.quote_id is not null and p.status = 'succeeded' order by p.id"
+        )
+    ]
+    assert len(paid) >= 2, "the random run paid too few quoted bookings"
+    for pid in paid:
+        db.execute(
+            "update app.payments set updated_at = updated_at + make_interval(mins => %s) "
+            "where id = %s",
+            (rng.randint(1, 90), pid),
+        )
+    db.execute(
+        "update app.payments set status = 'pending', captured_cents = 0 where id = %s", (paid[0],)
+    )
     return run
 
 
