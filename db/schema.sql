@@ -7568,7 +7568,8 @@ begin
     perform pg_catalog.pg_advisory_xact_lock(
         pg_catalog.hashtextextended('bookiji.analytics:quote:' || p_quote_id::text, 0)
     );
-    select l.* into v_first from internal.analytics_live_quote_bookings as l where l.quote_id = p_quote_id;
+    -- one index probe: bookings_quote_id_created_at_id_idx is in the view's order
+    select l.* into v_first from internal.analytics_live_quote_bookings as l where l.quote_id = p_quote_id limit 1;
     if v_first.quote_id is null then
         delete from app.analytics_quote_bookings as f where f.quote_id = p_quote_id;
     else
@@ -27526,10 +27527,10 @@ CREATE INDEX bookings_provider_id_starts_at_idx ON app.bookings USING btree (pro
 
 
 --
--- Name: bookings_quote_id_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: bookings_quote_id_created_at_id_idx; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE INDEX bookings_quote_id_idx ON app.bookings USING btree (quote_id);
+CREATE INDEX bookings_quote_id_created_at_id_idx ON app.bookings USING btree (quote_id, created_at, id);
 
 
 --
@@ -30670,4 +30671,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261208100000'),
     ('20261208200000'),
     ('20261209100000'),
-    ('20261209200000');
+    ('20261209200000'),
+    ('20261209300000');

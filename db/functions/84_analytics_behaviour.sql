@@ -38,7 +38,8 @@ begin
     perform pg_catalog.pg_advisory_xact_lock(
         pg_catalog.hashtextextended('bookiji.analytics:quote:' || p_quote_id::text, 0)
     );
-    select l.* into v_first from internal.analytics_live_quote_bookings as l where l.quote_id = p_quote_id;
+    -- one index probe: bookings_quote_id_created_at_id_idx is in the view's order
+    select l.* into v_first from internal.analytics_live_quote_bookings as l where l.quote_id = p_quote_id limit 1;
     if v_first.quote_id is null then
         delete from app.analytics_quote_bookings as f where f.quote_id = p_quote_id;
     else
