@@ -5047,8 +5047,48 @@ declare
     v_de timestamptz := pg_catalog.date_trunc('day', p_to, 'UTC');
 begin
     if p_kind <> 'neighbourhood' and p_cell::text <> '0.02' then
+        -- a cell size the rollups per area do not keep
         return query
-        select * from internal.analytics_area_figures_scan(p_from, p_to, p_category_id, p_cell);
+        with per_provider as (
+            select
+                h.provider_id, h.category_id, h.currency,
+                pg_catalog.sum(h.bookings) as bookings,
+                pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
+                pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
+                pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
+                pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
+                pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
+                pg_catalog.sum(h.outstanding_cents) as outstanding_cents
+            from app.analytics_provider_hours as h
+            where h.hour >= p_from and h.hour < p_to and (p_category_id is null or h.category_id = p_category_id)
+            group by h.provider_id, h.category_id, h.currency
+        ),
+        placed as (
+            select
+                x.*,
+                pg_catalog.format(
+                    '%s,%s',
+                    pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
+                    pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
+                ) as area
+            from per_provider as x
+            inner join app.analytics_provider_places as pl on x.provider_id = pl.provider_id
+        )
+        select
+            x.area, null::text, null::text, k.slug, x.currency,
+            pg_catalog.sum(x.bookings)::bigint,
+            coalesce(pg_catalog.sum(x.completed), 0)::bigint,
+            coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
+            coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
+            pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
+            pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
+            pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
+        from placed as x
+        inner join app.service_categories as k on x.category_id = k.id
+        group by x.area, k.slug, x.currency
+        having
+            pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
+            or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0;
         return;
     end if;
     if v_ds >= v_de then
@@ -5116,69 +5156,6 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: from the rollups per area for the neighbourhoods and the default cell (0.02), else the provider rollups summed per provider and placed by app.analytics_provider_places. Definer: no API role reads the places or the rollups per area; granted to ops, for api.analytics_areas, which checks the role.';
-
-
---
--- Name: analytics_area_figures_scan(timestamp with time zone, timestamp with time zone, integer, numeric); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_area_figures_scan(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_cell numeric) RETURNS TABLE(area text, area_name_en text, area_name_fr text, category text, currency text, bookings bigint, completed bigint, no_show bigint, cancelled bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-#variable_conflict use_column
-begin
-    return query
-    with per_provider as (
-        select
-            h.provider_id, h.category_id, h.currency,
-            pg_catalog.sum(h.bookings) as bookings,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
-            pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
-            pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
-            pg_catalog.sum(h.outstanding_cents) as outstanding_cents
-        from app.analytics_provider_hours as h
-        where h.hour >= p_from and h.hour < p_to and (p_category_id is null or h.category_id = p_category_id)
-        group by h.provider_id, h.category_id, h.currency
-    ),
-    placed as (
-        select
-            x.*,
-            pg_catalog.format(
-                '%s,%s',
-                pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
-                pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
-            ) as area
-        from per_provider as x
-        inner join app.analytics_provider_places as pl on x.provider_id = pl.provider_id
-    )
-    select
-        x.area, null::text, null::text, k.slug, x.currency,
-        pg_catalog.sum(x.bookings)::bigint,
-        coalesce(pg_catalog.sum(x.completed), 0)::bigint,
-        coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
-        coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
-        pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
-        pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
-        pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
-    from placed as x
-    inner join app.service_categories as k on x.category_id = k.id
-    group by x.area, k.slug, x.currency
-    having
-        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
-        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_area_figures_scan(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_area_figures_scan(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per grid cell of p_cell degrees, category and currency, from the provider rollups summed per provider and placed by app.analytics_provider_places (a cell size the rollups per area do not keep). Definer: called by internal.analytics_area_figures only; granted to nobody.';
 
 
 --

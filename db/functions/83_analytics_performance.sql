@@ -10,7 +10,6 @@
 --                                     (app.areas) whose polygon covers it, else "other", from
 --                                     the places kept on write (app.analytics_provider_places)
 --   internal.analytics_area_figures   the rollups per area (definer: ops)
---   internal.analytics_area_figures_scan
 --                                     another cell size: the rollups per provider summed per area
 --   api.analytics_areas               ops: the rollups per grid cell or neighbourhood of the
 --                                     providers' locations
@@ -30,6 +29,8 @@
 drop function if exists api.analytics_areas(date, date, text, numeric, text);
 drop function if exists api.analytics_areas(date, date, text, numeric, text, text);
 drop function if exists internal.analytics_area_figures(timestamptz, timestamptz, integer, text, numeric);
+-- merged back into internal.analytics_area_figures (its other cell sizes)
+drop function if exists internal.analytics_area_figures_scan(timestamptz, timestamptz, integer, numeric);
 -- analytics_performance was not paged and had no provider-caused cancellations before
 drop function if exists api.analytics_performance(date, date, uuid, numeric);
 drop function if exists internal.analytics_performance(uuid, date, date, numeric);
@@ -459,92 +460,11 @@ comment on function internal.analytics_area_kind(text) is
 -- currency. The default grid (0.02 degrees) and the neighbourhoods: the rollups per area
 -- (app.analytics_area_days for the whole UTC days of the range, app.analytics_area_hours for its
 -- edge hours, and the deltas not folded yet), a few thousand rows a month whatever the number of
--- providers. Another cell size: internal.analytics_area_figures_scan (each provider's hourly rows
--- summed, then placed by its kept place: what every size took before, 2.1 s a month at 100,000
--- providers).
+-- providers. Another cell size: each provider's hourly rows of the range summed, then placed by
+-- its kept place (what every size took before, 2.1 s a month at 100,000 providers).
 -- Definer: the places and the rollups per area are read by no API role; granted to ops for
 -- api.analytics_areas (which checks the role first), and it reads every provider's rows as ops
 -- would.
--- Another cell size than the kept one: each provider's hourly rows of the range summed, then
--- placed by its kept location. Planned with this call's range: a SQL function's plan with the
--- range as parameters took ~500 ms at 10,000 providers for what the same statement planned with
--- its values does in ~60.
-create or replace function internal.analytics_area_figures_scan(
-    p_from timestamptz, p_to timestamptz, p_category_id integer, p_cell numeric
-)
-returns table (
-    area text,
-    area_name_en text,
-    area_name_fr text,
-    category text,
-    currency text,
-    bookings bigint,
-    completed bigint,
-    no_show bigint,
-    cancelled bigint,
-    booked_cents bigint,
-    captured_cents bigint,
-    refunded_cents bigint,
-    fees_kept_cents bigint,
-    net_cents bigint,
-    outstanding_cents bigint
-)
-language plpgsql
-stable
-security definer
-set search_path = ''
-set plan_cache_mode = force_custom_plan
-as $$
-#variable_conflict use_column
-begin
-    return query
-    with per_provider as (
-        select
-            h.provider_id, h.category_id, h.currency,
-            pg_catalog.sum(h.bookings) as bookings,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
-            pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
-            pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
-            pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
-            pg_catalog.sum(h.outstanding_cents) as outstanding_cents
-        from app.analytics_provider_hours as h
-        where h.hour >= p_from and h.hour < p_to and (p_category_id is null or h.category_id = p_category_id)
-        group by h.provider_id, h.category_id, h.currency
-    ),
-    placed as (
-        select
-            x.*,
-            pg_catalog.format(
-                '%s,%s',
-                pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
-                pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
-            ) as area
-        from per_provider as x
-        inner join app.analytics_provider_places as pl on x.provider_id = pl.provider_id
-    )
-    select
-        x.area, null::text, null::text, k.slug, x.currency,
-        pg_catalog.sum(x.bookings)::bigint,
-        coalesce(pg_catalog.sum(x.completed), 0)::bigint,
-        coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
-        coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
-        pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
-        pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
-        pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
-    from placed as x
-    inner join app.service_categories as k on x.category_id = k.id
-    group by x.area, k.slug, x.currency
-    having
-        pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
-        or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0;
-end
-$$;
-comment on function internal.analytics_area_figures_scan(timestamptz, timestamptz, integer, numeric) is
-'The analytics figures of [p_from, p_to) per grid cell of p_cell degrees, category and currency, from the provider '
-'rollups summed per provider and placed by app.analytics_provider_places (a cell size the rollups per area do not '
-'keep). Definer: called by internal.analytics_area_figures only; granted to nobody.';
-
 create or replace function internal.analytics_area_figures(
     p_from timestamptz, p_to timestamptz, p_category_id integer, p_kind text, p_cell numeric
 )
@@ -581,8 +501,48 @@ declare
     v_de timestamptz := pg_catalog.date_trunc('day', p_to, 'UTC');
 begin
     if p_kind <> 'neighbourhood' and p_cell::text <> '0.02' then
+        -- a cell size the rollups per area do not keep
         return query
-        select * from internal.analytics_area_figures_scan(p_from, p_to, p_category_id, p_cell);
+        with per_provider as (
+            select
+                h.provider_id, h.category_id, h.currency,
+                pg_catalog.sum(h.bookings) as bookings,
+                pg_catalog.sum(h.bookings) filter (where h.status = 'completed') as completed,
+                pg_catalog.sum(h.bookings) filter (where h.status = 'no_show') as no_show,
+                pg_catalog.sum(h.bookings) filter (where h.status = 'cancelled') as cancelled,
+                pg_catalog.sum(h.booked_cents) as booked_cents, pg_catalog.sum(h.captured_cents) as captured_cents,
+                pg_catalog.sum(h.refunded_cents) as refunded_cents, pg_catalog.sum(h.fees_kept_cents) as fees_kept_cents,
+                pg_catalog.sum(h.outstanding_cents) as outstanding_cents
+            from app.analytics_provider_hours as h
+            where h.hour >= p_from and h.hour < p_to and (p_category_id is null or h.category_id = p_category_id)
+            group by h.provider_id, h.category_id, h.currency
+        ),
+        placed as (
+            select
+                x.*,
+                pg_catalog.format(
+                    '%s,%s',
+                    pg_catalog.floor(pl.lat::numeric / p_cell) * p_cell,
+                    pg_catalog.floor(pl.lng::numeric / p_cell) * p_cell
+                ) as area
+            from per_provider as x
+            inner join app.analytics_provider_places as pl on x.provider_id = pl.provider_id
+        )
+        select
+            x.area, null::text, null::text, k.slug, x.currency,
+            pg_catalog.sum(x.bookings)::bigint,
+            coalesce(pg_catalog.sum(x.completed), 0)::bigint,
+            coalesce(pg_catalog.sum(x.no_show), 0)::bigint,
+            coalesce(pg_catalog.sum(x.cancelled), 0)::bigint,
+            pg_catalog.sum(x.booked_cents)::bigint, pg_catalog.sum(x.captured_cents)::bigint,
+            pg_catalog.sum(x.refunded_cents)::bigint, pg_catalog.sum(x.fees_kept_cents)::bigint,
+            pg_catalog.sum(x.captured_cents - x.refunded_cents)::bigint, pg_catalog.sum(x.outstanding_cents)::bigint
+        from placed as x
+        inner join app.service_categories as k on x.category_id = k.id
+        group by x.area, k.slug, x.currency
+        having
+            pg_catalog.sum(x.bookings) <> 0 or pg_catalog.sum(x.captured_cents) <> 0
+            or pg_catalog.sum(x.refunded_cents) <> 0 or pg_catalog.sum(x.outstanding_cents) <> 0;
         return;
     end if;
     if v_ds >= v_de then
