@@ -7577,7 +7577,7 @@ $$;
 -- Name: FUNCTION analytics_quote_booking_refresh(p_quote_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_quote_booking_refresh(p_quote_id uuid) IS 'Recompute one quote''s first booking (internal.analytics_live_quote_bookings) into app.analytics_quote_bookings. Definer: called by the triggers on quotes and bookings only.';
+COMMENT ON FUNCTION internal.analytics_quote_booking_refresh(p_quote_id uuid) IS 'Recompute one quote''s first booking (internal.analytics_live_quote_bookings) into app.analytics_quote_bookings. Definer: called by the triggers on quotes, bookings and payments only.';
 
 
 --

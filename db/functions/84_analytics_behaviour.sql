@@ -66,7 +66,7 @@ end
 $$;
 comment on function internal.analytics_quote_booking_refresh(uuid) is
 'Recompute one quote''s first booking (internal.analytics_live_quote_bookings) into app.analytics_quote_bookings. '
-'Definer: called by the triggers on quotes and bookings only.';
+'Definer: called by the triggers on quotes, bookings and payments only.';
 
 -- A booking made from a quote, removed, or changed (its quote, when it was made, its status or
 -- anything else: its last change is part of the row).
