@@ -261,7 +261,7 @@ def test_a_quote_asked_now_counts_at_once_and_its_booking_when_confirmed(
     assert dict(steps())["confirm"] == before["confirm"] + 1
     bk.pay(db, b)
     assert dict(steps())["paid"] == before["paid"] + 1
-    assert (TORONTO.key, drift(db)) == ("America/Toronto", [])
+    assert drift(db) == []
 
 
 @pytest.mark.parametrize("open_one", ["earlier", "later"])

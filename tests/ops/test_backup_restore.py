@@ -13,6 +13,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,12 +42,11 @@ class Source:
     password: str
 
 
-@pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
-    """A deployed cluster that archives every WAL segment into its own backups/wal."""
-    s = config.load()
-    password = config.load_secrets(s.data_dir)["POSTGRES_PASSWORD"]
-    root = tmp_path_factory.mktemp("archived")
+@contextmanager
+def archiving_cluster(root: Path, db: str) -> Iterator[Source]:
+    """A cluster under ``root`` that archives its WAL into root/backups/wal (a superuser URL on
+    database ``db``); destroyed with its archive and backups afterwards."""
+    password = config.load_secrets(config.load().data_dir)["POSTGRES_PASSWORD"]
     c = Cluster(
         data_dir=root,
         name="pg",
@@ -59,14 +59,21 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
     try:
         c.wait_ready()
         url = config.with_credentials(
-            f"postgresql://127.0.0.1:{c.port}/bookiji", "postgres", password, "bookiji"
+            f"postgresql://127.0.0.1:{c.port}/{db}", "postgres", password, db
         )
-        deploy.deploy(s, url=url)
         yield Source(c, url, root / "backups", password)
     finally:
         c.destroy()
         remove_server_owned_dir(root / "backups" / "wal")
         remove_server_owned_dir(root / "backups" / "base")
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
+    """A deployed cluster that archives every WAL segment into its own backups/wal."""
+    with archiving_cluster(tmp_path_factory.mktemp("archived"), "bookiji") as src:
+        deploy.deploy(config.load(), url=src.url)
+        yield src
 
 
 def rows(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
@@ -267,27 +274,8 @@ def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path: Path)
 @pytest.fixture
 def unbacked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Source]:
     """A bare cluster that archives into its own backups/wal and has no base backup yet."""
-    password = config.load_secrets(config.load().data_dir)["POSTGRES_PASSWORD"]
-    root = tmp_path_factory.mktemp("unbacked")
-    c = Cluster(
-        data_dir=root,
-        name="pg",
-        port=free_port(),
-        password=password,
-        fast=True,
-        archive_dir=root / "backups" / "wal",
-    )
-    c.start()
-    try:
-        c.wait_ready()
-        url = config.with_credentials(
-            f"postgresql://127.0.0.1:{c.port}/postgres", "postgres", password, "postgres"
-        )
-        yield Source(c, url, root / "backups", password)
-    finally:
-        c.destroy()
-        remove_server_owned_dir(root / "backups" / "wal")
-        remove_server_owned_dir(root / "backups" / "base")
+    with archiving_cluster(tmp_path_factory.mktemp("unbacked"), "postgres") as src:
+        yield src
 
 
 def segments(backups: Path) -> list[str]:
