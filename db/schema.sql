@@ -6275,11 +6275,62 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
     with subject as (
         select internal.analytics_subject(p_provider_id, false) as id
     ),
+    -- the hours of the range that hold a booking the figure counts, from the rollups: a
+    -- booking adds to a figure only where its value is not zero, and every value is a count
+    -- or an amount of money that is never negative (net: captured minus refunded, both never
+    -- negative), so such a booking's hour has rows whose figure adds up to more than zero.
+    -- One provider: its hourly rows; every provider: the hourly rows across providers and
+    -- the deltas not folded yet. A figure few bookings have (a refund, a cancellation by ops)
+    -- reads the facts of a few hours, not of the whole range.
+    hours as materialized (
+        select pg_catalog.array_agg(r.hour order by r.hour) as list
+        from (
+            select x.hour
+            from (
+                select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
+                    h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
+                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                from subject, app.analytics_provider_hours as h
+                where subject.id is not null and h.provider_id = subject.id and h.hour >= p_lo and h.hour < p_hi
+                union all
+                select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
+                    h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
+                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                from subject, app.analytics_hours as h
+                where subject.id is null and h.hour >= p_lo and h.hour < p_hi
+                union all
+                select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
+                    h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
+                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                from subject, app.analytics_deltas as h
+                where subject.id is null and h.hour >= p_lo and h.hour < p_hi
+            ) as x
+            where
+                (p_status is null or x.status = p_status)
+                and (p_category_id is null or x.category_id = p_category_id)
+                and (p_currency is null or x.currency = p_currency)
+            group by x.hour
+            having pg_catalog.sum(case p_figure
+                when 'cancelled_by_customer' then x.cancelled_by_customer
+                when 'cancelled_by_provider' then x.cancelled_by_provider
+                when 'cancelled_by_ops' then x.cancelled_by_ops
+                when 'cancelled_by_system' then x.cancelled_by_system
+                when 'cancelled_late' then x.cancelled_late
+                when 'captured_cents' then x.captured_cents
+                when 'refunded_cents' then x.refunded_cents
+                when 'fees_kept_cents' then x.fees_kept_cents
+                when 'net_cents' then x.captured_cents + x.refunded_cents
+                when 'outstanding_cents' then x.outstanding_cents
+                else x.bookings
+            end) > 0
+        ) as r
+    ),
     facts as not materialized (
         select f.*
         from subject, app.analytics_booking_facts as f
         where
-            f.hour >= p_lo and f.hour < p_hi
+            f.hour = any(coalesce((select h.list from hours as h), '{}'))
+            and f.hour >= p_lo and f.hour < p_hi
             and (subject.id is null or f.provider_id = subject.id)
             and (p_status is null or f.status = p_status)
             and (p_category_id is null or f.category_id = p_category_id)
@@ -6298,14 +6349,22 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
                 else true
             end
     ),
-    -- an area: the providers of the range's facts that are in it now (placed once each)
+    -- an area: the providers placed in it now (its neighbourhood, or its grid cell: the kept
+    -- cell for the default size), whether or not they have bookings in the range
     in_area as materialized (
-        select pl.provider_id
-        from internal.analytics_place(
-            (select pg_catalog.array_agg(distinct x.provider_id) from facts as x where p_area is not null),
-            p_area_kind, p_cell
-        ) as pl
-        where pl.area = p_area
+        select x.provider_id
+        from app.analytics_provider_places as x
+        where
+            p_area is not null
+            and case
+                when p_area_kind = 'grid' and p_cell = 0.02 then x.grid_cell
+                when p_area_kind = 'grid' then pg_catalog.format(
+                    '%s,%s',
+                    pg_catalog.floor(x.lat::numeric / p_cell) * p_cell,
+                    pg_catalog.floor(x.lng::numeric / p_cell) * p_cell
+                )
+                else coalesce(x.area_slug, 'other')
+            end = p_area
     ),
     -- the page: facts in start-hour order (the hour index), then by start and id within the
     -- hour, which is (starts_at, booking_id) order; from the hour of the previous page's last row
@@ -6379,7 +6438,7 @@ $$;
 -- Name: FUNCTION analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups for a count without an area, else counted up to 10,000: total_exact false beyond). Definer: it reads app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: a provider reads only its own bookings, whatever provider_id it names).';
+COMMENT ON FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups for a count without an area, else counted up to 10,000: total_exact false beyond). Only the hours whose rollup rows hold the figure are read. Definer: it reads app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: a provider reads only its own bookings, whatever provider_id it names).';
 
 
 --
