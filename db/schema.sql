@@ -6270,6 +6270,7 @@ COMMENT ON FUNCTION internal.analytics_drift_facts() IS 'Where the analytics rol
 CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint, total_exact boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET enable_sort TO 'off'
     AS $$
     -- whose bookings: a provider's own whatever it names (another id is 403), ops any or all
     with subject as (
