@@ -4889,7 +4889,8 @@ begin
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
+        captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
     ) values (
         coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
         coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
@@ -4907,7 +4908,14 @@ begin
         coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
         coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
         coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
-        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0)
+        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
+        -- how many bookings have each figure of money (not zero): the drill-down's totals
+        (coalesce((p_new).captured_cents, 0) <> 0)::integer - (coalesce((p_old).captured_cents, 0) <> 0)::integer,
+        (coalesce((p_new).refunded_cents, 0) <> 0)::integer - (coalesce((p_old).refunded_cents, 0) <> 0)::integer,
+        (coalesce((p_new).fees_kept_cents, 0) <> 0)::integer - (coalesce((p_old).fees_kept_cents, 0) <> 0)::integer,
+        (coalesce((p_new).captured_cents, 0) <> coalesce((p_new).refunded_cents, 0))::integer
+        - (coalesce((p_old).captured_cents, 0) <> coalesce((p_old).refunded_cents, 0))::integer,
+        (coalesce((p_new).outstanding_cents, 0) <> 0)::integer - (coalesce((p_old).outstanding_cents, 0) <> 0)::integer
     )
     on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
@@ -4923,7 +4931,12 @@ begin
         fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
         outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
         gst_cents = h.gst_cents + excluded.gst_cents,
-        qst_cents = h.qst_cents + excluded.qst_cents;
+        qst_cents = h.qst_cents + excluded.qst_cents,
+        captured_bookings = h.captured_bookings + excluded.captured_bookings,
+        refunded_bookings = h.refunded_bookings + excluded.refunded_bookings,
+        fees_kept_bookings = h.fees_kept_bookings + excluded.fees_kept_bookings,
+        net_bookings = h.net_bookings + excluded.net_bookings,
+        outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings;
     -- where the provider is placed, read under its shared lock: a move takes it exclusively,
     -- so this difference is in the provider's history the move carries, or placed after it
     -- (internal.analytics_place_providers, 81_analytics_audience.sql)
@@ -4938,7 +4951,7 @@ begin
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
-        grid_cell, area_slug, created_hour
+        captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings, grid_cell, area_slug, created_hour
     ) values (
         coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
         coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
@@ -4956,6 +4969,12 @@ begin
         coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
         coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
         coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
+        (coalesce((p_new).captured_cents, 0) <> 0)::integer - (coalesce((p_old).captured_cents, 0) <> 0)::integer,
+        (coalesce((p_new).refunded_cents, 0) <> 0)::integer - (coalesce((p_old).refunded_cents, 0) <> 0)::integer,
+        (coalesce((p_new).fees_kept_cents, 0) <> 0)::integer - (coalesce((p_old).fees_kept_cents, 0) <> 0)::integer,
+        (coalesce((p_new).captured_cents, 0) <> coalesce((p_new).refunded_cents, 0))::integer
+        - (coalesce((p_old).captured_cents, 0) <> coalesce((p_old).refunded_cents, 0))::integer,
+        (coalesce((p_new).outstanding_cents, 0) <> 0)::integer - (coalesce((p_old).outstanding_cents, 0) <> 0)::integer,
         v_cell, v_slug, coalesce((p_new).created_hour, (p_old).created_hour)
     );
 end
@@ -5602,6 +5621,11 @@ begin
             pg_catalog.sum(m.outstanding_cents) as outstanding_cents,
             pg_catalog.sum(m.gst_cents) as gst_cents,
             pg_catalog.sum(m.qst_cents) as qst_cents,
+            pg_catalog.sum(m.captured_bookings) as captured_bookings,
+            pg_catalog.sum(m.refunded_bookings) as refunded_bookings,
+            pg_catalog.sum(m.fees_kept_bookings) as fees_kept_bookings,
+            pg_catalog.sum(m.net_bookings) as net_bookings,
+            pg_catalog.sum(m.outstanding_bookings) as outstanding_bookings,
             pg_catalog.count(*) as n
         from moved as m
         group by m.hour, m.category_id, m.status, m.currency
@@ -5610,13 +5634,13 @@ begin
         insert into app.analytics_hours as h (
             hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
         )
         select
             x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes,
             x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system,
             x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents,
-            x.gst_cents, x.qst_cents
+            x.gst_cents, x.qst_cents, x.captured_bookings, x.refunded_bookings, x.fees_kept_bookings, x.net_bookings, x.outstanding_bookings
         from hourly as x
         order by x.hour, x.category_id, x.status, x.currency
         on conflict (hour, category_id, status, currency) do update set
@@ -5633,13 +5657,18 @@ begin
             fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
             gst_cents = h.gst_cents + excluded.gst_cents,
-            qst_cents = h.qst_cents + excluded.qst_cents
+            qst_cents = h.qst_cents + excluded.qst_cents,
+            captured_bookings = h.captured_bookings + excluded.captured_bookings,
+            refunded_bookings = h.refunded_bookings + excluded.refunded_bookings,
+            fees_kept_bookings = h.fees_kept_bookings + excluded.fees_kept_bookings,
+            net_bookings = h.net_bookings + excluded.net_bookings,
+            outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings
     ),
     into_days as (
         insert into app.analytics_days as h (
             day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
         )
         select
             (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency,
@@ -5656,7 +5685,12 @@ begin
             pg_catalog.sum(x.fees_kept_cents),
             pg_catalog.sum(x.outstanding_cents),
             pg_catalog.sum(x.gst_cents),
-            pg_catalog.sum(x.qst_cents)
+            pg_catalog.sum(x.qst_cents),
+            pg_catalog.sum(x.captured_bookings),
+            pg_catalog.sum(x.refunded_bookings),
+            pg_catalog.sum(x.fees_kept_bookings),
+            pg_catalog.sum(x.net_bookings),
+            pg_catalog.sum(x.outstanding_bookings)
         from hourly as x
         group by (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency
         order by 1, 2, 3, 4
@@ -5674,7 +5708,12 @@ begin
             fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
             gst_cents = h.gst_cents + excluded.gst_cents,
-            qst_cents = h.qst_cents + excluded.qst_cents
+            qst_cents = h.qst_cents + excluded.qst_cents,
+            captured_bookings = h.captured_bookings + excluded.captured_bookings,
+            refunded_bookings = h.refunded_bookings + excluded.refunded_bookings,
+            fees_kept_bookings = h.fees_kept_bookings + excluded.fees_kept_bookings,
+            net_bookings = h.net_bookings + excluded.net_bookings,
+            outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings
     ),
     -- per area: the deltas with a place (none: written before the areas' rollups, which their
     -- backfill counted), the statuses the areas show as columns
@@ -6026,7 +6065,12 @@ CREATE FUNCTION internal.analytics_drift_facts() RETURNS TABLE(rollup text, key 
                 pg_catalog.sum(l.fees_kept_cents),
                 pg_catalog.sum(l.outstanding_cents),
                 pg_catalog.sum(l.gst_cents),
-                pg_catalog.sum(l.qst_cents)
+                pg_catalog.sum(l.qst_cents),
+                pg_catalog.sum((l.captured_cents <> 0)::integer),
+                pg_catalog.sum((l.refunded_cents <> 0)::integer),
+                pg_catalog.sum((l.fees_kept_cents <> 0)::integer),
+                pg_catalog.sum((l.captured_cents <> l.refunded_cents)::integer),
+                pg_catalog.sum((l.outstanding_cents <> 0)::integer)
             ]::bigint[] as v
         from internal.analytics_live_facts as l
         group by l.provider_id, l.hour, l.category_id, l.status, l.currency
@@ -6048,11 +6092,18 @@ CREATE FUNCTION internal.analytics_drift_facts() RETURNS TABLE(rollup text, key 
                 h.fees_kept_cents,
                 h.outstanding_cents,
                 h.gst_cents,
-                h.qst_cents
+                h.qst_cents,
+                h.captured_bookings,
+                h.refunded_bookings,
+                h.fees_kept_bookings,
+                h.net_bookings,
+                h.outstanding_bookings
             ] as v
         from app.analytics_provider_hours as h
         where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
             or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
+            or h.captured_bookings <> 0 or h.refunded_bookings <> 0 or h.fees_kept_bookings <> 0
+            or h.net_bookings <> 0 or h.outstanding_bookings <> 0
     ),
     live_hours as (
         select
@@ -6071,7 +6122,12 @@ CREATE FUNCTION internal.analytics_drift_facts() RETURNS TABLE(rollup text, key 
                 pg_catalog.sum(l.fees_kept_cents),
                 pg_catalog.sum(l.outstanding_cents),
                 pg_catalog.sum(l.gst_cents),
-                pg_catalog.sum(l.qst_cents)
+                pg_catalog.sum(l.qst_cents),
+                pg_catalog.sum((l.captured_cents <> 0)::integer),
+                pg_catalog.sum((l.refunded_cents <> 0)::integer),
+                pg_catalog.sum((l.fees_kept_cents <> 0)::integer),
+                pg_catalog.sum((l.captured_cents <> l.refunded_cents)::integer),
+                pg_catalog.sum((l.outstanding_cents <> 0)::integer)
             ]::bigint[] as v
         from internal.analytics_live_facts as l
         group by l.hour, l.category_id, l.status, l.currency
@@ -6093,25 +6149,33 @@ CREATE FUNCTION internal.analytics_drift_facts() RETURNS TABLE(rollup text, key 
                 pg_catalog.sum(h.fees_kept_cents),
                 pg_catalog.sum(h.outstanding_cents),
                 pg_catalog.sum(h.gst_cents),
-                pg_catalog.sum(h.qst_cents)
+                pg_catalog.sum(h.qst_cents),
+                pg_catalog.sum(h.captured_bookings),
+                pg_catalog.sum(h.refunded_bookings),
+                pg_catalog.sum(h.fees_kept_bookings),
+                pg_catalog.sum(h.net_bookings),
+                pg_catalog.sum(h.outstanding_bookings)
             ]::bigint[] as v
         from (
             select
                 x.hour, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
             from app.analytics_hours as x
             union all
             select
                 x.hour, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
             from app.analytics_deltas as x
         ) as h
         group by h.hour, h.category_id, h.status, h.currency
         having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.captured_cents) <> 0
             or pg_catalog.sum(h.refunded_cents) <> 0 or pg_catalog.sum(h.fees_kept_cents) <> 0
             or pg_catalog.sum(h.outstanding_cents) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
+            or pg_catalog.sum(h.captured_bookings) <> 0 or pg_catalog.sum(h.refunded_bookings) <> 0
+            or pg_catalog.sum(h.fees_kept_bookings) <> 0 or pg_catalog.sum(h.net_bookings) <> 0
+            or pg_catalog.sum(h.outstanding_bookings) <> 0
     ),
     live_days as (
         select
@@ -6130,7 +6194,12 @@ CREATE FUNCTION internal.analytics_drift_facts() RETURNS TABLE(rollup text, key 
                 pg_catalog.sum(l.fees_kept_cents),
                 pg_catalog.sum(l.outstanding_cents),
                 pg_catalog.sum(l.gst_cents),
-                pg_catalog.sum(l.qst_cents)
+                pg_catalog.sum(l.qst_cents),
+                pg_catalog.sum((l.captured_cents <> 0)::integer),
+                pg_catalog.sum((l.refunded_cents <> 0)::integer),
+                pg_catalog.sum((l.fees_kept_cents <> 0)::integer),
+                pg_catalog.sum((l.captured_cents <> l.refunded_cents)::integer),
+                pg_catalog.sum((l.outstanding_cents <> 0)::integer)
             ]::bigint[] as v
         from internal.analytics_live_facts as l
         group by (l.hour at time zone 'UTC')::date, l.category_id, l.status, l.currency
@@ -6152,25 +6221,33 @@ CREATE FUNCTION internal.analytics_drift_facts() RETURNS TABLE(rollup text, key 
                 pg_catalog.sum(h.fees_kept_cents),
                 pg_catalog.sum(h.outstanding_cents),
                 pg_catalog.sum(h.gst_cents),
-                pg_catalog.sum(h.qst_cents)
+                pg_catalog.sum(h.qst_cents),
+                pg_catalog.sum(h.captured_bookings),
+                pg_catalog.sum(h.refunded_bookings),
+                pg_catalog.sum(h.fees_kept_bookings),
+                pg_catalog.sum(h.net_bookings),
+                pg_catalog.sum(h.outstanding_bookings)
             ]::bigint[] as v
         from (
             select
                 x.day, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
             from app.analytics_days as x
             union all
             select
                 (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
             from app.analytics_deltas as x
         ) as h
         group by h.day, h.category_id, h.status, h.currency
         having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.captured_cents) <> 0
             or pg_catalog.sum(h.refunded_cents) <> 0 or pg_catalog.sum(h.fees_kept_cents) <> 0
             or pg_catalog.sum(h.outstanding_cents) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
+            or pg_catalog.sum(h.captured_bookings) <> 0 or pg_catalog.sum(h.refunded_bookings) <> 0
+            or pg_catalog.sum(h.fees_kept_bookings) <> 0 or pg_catalog.sum(h.net_bookings) <> 0
+            or pg_catalog.sum(h.outstanding_bookings) <> 0
     )
     select
         'provider_hours', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id),
@@ -6276,13 +6353,10 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
     with subject as (
         select internal.analytics_subject(p_provider_id, false) as id
     ),
-    -- the hours of the range that hold a booking the figure counts, from the rollups: a
-    -- booking adds to a figure only where its value is not zero, and every value is a count
-    -- or an amount of money that is never negative (net: captured minus refunded, both never
-    -- negative), so such a booking's hour has rows whose figure adds up to more than zero.
-    -- One provider: its hourly rows; every provider: the hourly rows across providers and
-    -- the deltas not folded yet. A figure few bookings have (a refund, a cancellation by ops)
-    -- reads the facts of a few hours, not of the whole range.
+    -- the hours of the range that hold a booking the figure counts, from the rollups' counts
+    -- (internal.analytics_figure_count). One provider: its hourly rows; every provider: the
+    -- hourly rows across providers and the deltas not folded yet. A figure few bookings have
+    -- (a refund, a cancellation by ops) reads the facts of a few hours, not of the whole range.
     hours as materialized (
         select pg_catalog.array_agg(r.hour order by r.hour) as list
         from (
@@ -6290,19 +6364,22 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
             from (
                 select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
                     h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                    h.captured_bookings, h.refunded_bookings, h.fees_kept_bookings, h.net_bookings,
+                    h.outstanding_bookings
                 from subject, app.analytics_provider_hours as h
                 where subject.id is not null and h.provider_id = subject.id and h.hour >= p_lo and h.hour < p_hi
                 union all
                 select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
                     h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                    h.captured_bookings, h.refunded_bookings, h.fees_kept_bookings, h.net_bookings,
+                    h.outstanding_bookings
                 from subject, app.analytics_hours as h
                 where subject.id is null and h.hour >= p_lo and h.hour < p_hi
                 union all
                 select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
                     h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                    h.captured_bookings, h.refunded_bookings, h.fees_kept_bookings, h.net_bookings,
+                    h.outstanding_bookings
                 from subject, app.analytics_deltas as h
                 where subject.id is null and h.hour >= p_lo and h.hour < p_hi
             ) as x
@@ -6311,19 +6388,11 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
                 and (p_category_id is null or x.category_id = p_category_id)
                 and (p_currency is null or x.currency = p_currency)
             group by x.hour
-            having pg_catalog.sum(case p_figure
-                when 'cancelled_by_customer' then x.cancelled_by_customer
-                when 'cancelled_by_provider' then x.cancelled_by_provider
-                when 'cancelled_by_ops' then x.cancelled_by_ops
-                when 'cancelled_by_system' then x.cancelled_by_system
-                when 'cancelled_late' then x.cancelled_late
-                when 'captured_cents' then x.captured_cents
-                when 'refunded_cents' then x.refunded_cents
-                when 'fees_kept_cents' then x.fees_kept_cents
-                when 'net_cents' then x.captured_cents + x.refunded_cents
-                when 'outstanding_cents' then x.outstanding_cents
-                else x.bookings
-            end) > 0
+            having pg_catalog.sum(internal.analytics_figure_count(
+                p_figure, x.bookings, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops,
+                x.cancelled_by_system, x.cancelled_late, x.captured_bookings, x.refunded_bookings,
+                x.fees_kept_bookings, x.net_bookings, x.outstanding_bookings
+            )) > 0
         ) as r
     ),
     facts as not materialized (
@@ -6388,7 +6457,7 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
             (select pg_catalog.array_agg(distinct x.provider_id) from page as x), p_area_kind, p_cell
         ) as pl
     ),
-    -- the total: from the rollups for a count without an area, else the matches counted up to 10,001
+    -- the total: from the rollups without an area, else the matches counted up to 10,001
     -- materialized: once per call, not once per row of the page
     counted as materialized (
         select
@@ -6439,7 +6508,7 @@ $$;
 -- Name: FUNCTION analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups for a count without an area, else counted up to 10,000: total_exact false beyond). Only the hours whose rollup rows hold the figure are read. Definer: it reads app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: a provider reads only its own bookings, whatever provider_id it names).';
+COMMENT ON FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups without an area, else counted up to 10,000: total_exact false beyond). Only the hours whose rollup rows count a booking of the figure are read. Definer: it reads app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: a provider reads only its own bookings, whatever provider_id it names).';
 
 
 --
@@ -6453,13 +6522,15 @@ CREATE FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp wi
     with x as (
         -- one provider: its hourly rows
         select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
-            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
+            h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
         from app.analytics_provider_hours as h
         where p_subject is not null and h.provider_id = p_subject and h.hour >= p_lo and h.hour < p_hi
         union all
         -- across providers: the whole UTC days, the edge hours, the deltas
         select d.status, d.category_id, d.currency, d.bookings, d.cancelled_by_customer, d.cancelled_by_provider,
-            d.cancelled_by_ops, d.cancelled_by_system, d.cancelled_late
+            d.cancelled_by_ops, d.cancelled_by_system, d.cancelled_late, d.captured_bookings, d.refunded_bookings,
+            d.fees_kept_bookings, d.net_bookings, d.outstanding_bookings
         from app.analytics_days as d
         where
             p_subject is null
@@ -6467,7 +6538,8 @@ CREATE FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp wi
             and d.day < (pg_catalog.date_trunc('day', p_hi, 'UTC') at time zone 'UTC')::date
         union all
         select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
-            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
+            h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
         from app.analytics_hours as h
         where
             p_subject is null and h.hour >= p_lo and h.hour < p_hi
@@ -6477,31 +6549,21 @@ CREATE FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp wi
             )
         union all
         select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
-            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
+            h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
         from app.analytics_deltas as h
         where p_subject is null and h.hour >= p_lo and h.hour < p_hi
     )
-    select coalesce(pg_catalog.sum(case p_figure
-        when 'cancelled_by_customer' then x.cancelled_by_customer
-        when 'cancelled_by_provider' then x.cancelled_by_provider
-        when 'cancelled_by_ops' then x.cancelled_by_ops
-        when 'cancelled_by_system' then x.cancelled_by_system
-        when 'cancelled_late' then x.cancelled_late
-        else x.bookings
-    end), 0)::bigint
+    select coalesce(pg_catalog.sum(internal.analytics_figure_count(
+        p_figure, x.bookings, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops,
+        x.cancelled_by_system, x.cancelled_late, x.captured_bookings, x.refunded_bookings, x.fees_kept_bookings,
+        x.net_bookings, x.outstanding_bookings
+    )), 0)::bigint
     from x
     where
-        coalesce(p_figure, 'bookings') in (
-            'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
-            'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late'
-        )
-        and (p_status is null or x.status = p_status)
+        (p_status is null or x.status = p_status)
         and (p_category_id is null or x.category_id = p_category_id)
         and (p_currency is null or x.currency = p_currency)
-    having coalesce(p_figure, 'bookings') in (
-        'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
-        'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late'
-    )
 $$;
 
 
@@ -6509,7 +6571,37 @@ $$;
 -- Name: FUNCTION analytics_drill_total(p_subject uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text) IS 'How many bookings a count figure (bookings, or cancelled_by_*, cancelled_late) adds up over whole UTC hours [lo, hi) for one provider (p_subject) or every provider, from the rollups; null for a figure of money.';
+COMMENT ON FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text) IS 'How many bookings a figure of the analytics rows counts over whole UTC hours [lo, hi) for one provider (p_subject) or every provider, from the rollups.';
+
+
+--
+-- Name: analytics_figure_count(text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_figure_count(p_figure text, p_bookings bigint, p_cancelled_by_customer bigint, p_cancelled_by_provider bigint, p_cancelled_by_ops bigint, p_cancelled_by_system bigint, p_cancelled_late bigint, p_captured bigint, p_refunded bigint, p_fees_kept bigint, p_net bigint, p_outstanding bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case p_figure
+        when 'cancelled_by_customer' then p_cancelled_by_customer
+        when 'cancelled_by_provider' then p_cancelled_by_provider
+        when 'cancelled_by_ops' then p_cancelled_by_ops
+        when 'cancelled_by_system' then p_cancelled_by_system
+        when 'cancelled_late' then p_cancelled_late
+        when 'captured_cents' then p_captured
+        when 'refunded_cents' then p_refunded
+        when 'fees_kept_cents' then p_fees_kept
+        when 'net_cents' then p_net
+        when 'outstanding_cents' then p_outstanding
+        else p_bookings
+    end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_figure_count(p_figure text, p_bookings bigint, p_cancelled_by_customer bigint, p_cancelled_by_provider bigint, p_cancelled_by_ops bigint, p_cancelled_by_system bigint, p_cancelled_late bigint, p_captured bigint, p_refunded bigint, p_fees_kept bigint, p_net bigint, p_outstanding bigint); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_figure_count(p_figure text, p_bookings bigint, p_cancelled_by_customer bigint, p_cancelled_by_provider bigint, p_cancelled_by_ops bigint, p_cancelled_by_system bigint, p_cancelled_late bigint, p_captured bigint, p_refunded bigint, p_fees_kept bigint, p_net bigint, p_outstanding bigint) IS 'Of a rollup row''s columns, the number of bookings a figure of the analytics rows counts: bookings (and booked_cents, lead_minutes: every booking), a cancelled_* column, or for a sum of money the bookings whose amount is not zero.';
 
 
 --
@@ -7695,7 +7787,7 @@ begin
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
     )
     select
         f.provider_id, f.hour, f.category_id, f.status, f.currency,
@@ -7712,13 +7804,18 @@ begin
         pg_catalog.sum(f.fees_kept_cents),
         pg_catalog.sum(f.outstanding_cents),
         pg_catalog.sum(f.gst_cents),
-        pg_catalog.sum(f.qst_cents)
+        pg_catalog.sum(f.qst_cents),
+        pg_catalog.sum((f.captured_cents <> 0)::integer),
+        pg_catalog.sum((f.refunded_cents <> 0)::integer),
+        pg_catalog.sum((f.fees_kept_cents <> 0)::integer),
+        pg_catalog.sum((f.captured_cents <> f.refunded_cents)::integer),
+        pg_catalog.sum((f.outstanding_cents <> 0)::integer)
     from app.analytics_booking_facts as f
     group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
     insert into app.analytics_hours (
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
     )
     select
         f.hour, f.category_id, f.status, f.currency,
@@ -7735,13 +7832,18 @@ begin
         pg_catalog.sum(f.fees_kept_cents),
         pg_catalog.sum(f.outstanding_cents),
         pg_catalog.sum(f.gst_cents),
-        pg_catalog.sum(f.qst_cents)
+        pg_catalog.sum(f.qst_cents),
+        pg_catalog.sum(f.captured_bookings),
+        pg_catalog.sum(f.refunded_bookings),
+        pg_catalog.sum(f.fees_kept_bookings),
+        pg_catalog.sum(f.net_bookings),
+        pg_catalog.sum(f.outstanding_bookings)
     from app.analytics_provider_hours as f
     group by f.hour, f.category_id, f.status, f.currency;
     insert into app.analytics_days (
         day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
     )
     select
         (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency,
@@ -7758,7 +7860,12 @@ begin
         pg_catalog.sum(f.fees_kept_cents),
         pg_catalog.sum(f.outstanding_cents),
         pg_catalog.sum(f.gst_cents),
-        pg_catalog.sum(f.qst_cents)
+        pg_catalog.sum(f.qst_cents),
+        pg_catalog.sum(f.captured_bookings),
+        pg_catalog.sum(f.refunded_bookings),
+        pg_catalog.sum(f.fees_kept_bookings),
+        pg_catalog.sum(f.net_bookings),
+        pg_catalog.sum(f.outstanding_bookings)
     from app.analytics_hours as f
     group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
     -- per area: each provider's rows where it is placed now
@@ -25089,7 +25196,12 @@ CREATE TABLE app.analytics_days (
     fees_kept_cents bigint DEFAULT 0 NOT NULL,
     outstanding_cents bigint DEFAULT 0 NOT NULL,
     gst_cents bigint DEFAULT 0 NOT NULL,
-    qst_cents bigint DEFAULT 0 NOT NULL
+    qst_cents bigint DEFAULT 0 NOT NULL,
+    captured_bookings bigint DEFAULT 0 NOT NULL,
+    refunded_bookings bigint DEFAULT 0 NOT NULL,
+    fees_kept_bookings bigint DEFAULT 0 NOT NULL,
+    net_bookings bigint DEFAULT 0 NOT NULL,
+    outstanding_bookings bigint DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE ONLY app.analytics_days FORCE ROW LEVEL SECURITY;
@@ -25127,7 +25239,12 @@ CREATE TABLE app.analytics_deltas (
     qst_cents bigint NOT NULL,
     grid_cell text,
     area_slug text,
-    created_hour timestamp with time zone
+    created_hour timestamp with time zone,
+    captured_bookings bigint DEFAULT 0 NOT NULL,
+    refunded_bookings bigint DEFAULT 0 NOT NULL,
+    fees_kept_bookings bigint DEFAULT 0 NOT NULL,
+    net_bookings bigint DEFAULT 0 NOT NULL,
+    outstanding_bookings bigint DEFAULT 0 NOT NULL
 )
 WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='5000');
 
@@ -25184,7 +25301,12 @@ CREATE TABLE app.analytics_hours (
     fees_kept_cents bigint DEFAULT 0 NOT NULL,
     outstanding_cents bigint DEFAULT 0 NOT NULL,
     gst_cents bigint DEFAULT 0 NOT NULL,
-    qst_cents bigint DEFAULT 0 NOT NULL
+    qst_cents bigint DEFAULT 0 NOT NULL,
+    captured_bookings bigint DEFAULT 0 NOT NULL,
+    refunded_bookings bigint DEFAULT 0 NOT NULL,
+    fees_kept_bookings bigint DEFAULT 0 NOT NULL,
+    net_bookings bigint DEFAULT 0 NOT NULL,
+    outstanding_bookings bigint DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE ONLY app.analytics_hours FORCE ROW LEVEL SECURITY;
@@ -25263,7 +25385,12 @@ CREATE TABLE app.analytics_provider_hours (
     fees_kept_cents bigint DEFAULT 0 NOT NULL,
     outstanding_cents bigint DEFAULT 0 NOT NULL,
     gst_cents bigint DEFAULT 0 NOT NULL,
-    qst_cents bigint DEFAULT 0 NOT NULL
+    qst_cents bigint DEFAULT 0 NOT NULL,
+    captured_bookings bigint DEFAULT 0 NOT NULL,
+    refunded_bookings bigint DEFAULT 0 NOT NULL,
+    fees_kept_bookings bigint DEFAULT 0 NOT NULL,
+    net_bookings bigint DEFAULT 0 NOT NULL,
+    outstanding_bookings bigint DEFAULT 0 NOT NULL
 );
 
 ALTER TABLE ONLY app.analytics_provider_hours FORCE ROW LEVEL SECURITY;
@@ -30709,4 +30836,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261208200000'),
     ('20261209100000'),
     ('20261209200000'),
-    ('20261209300000');
+    ('20261209300000'),
+    ('20261210100000');

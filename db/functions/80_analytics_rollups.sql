@@ -150,7 +150,8 @@ begin
     insert into app.analytics_provider_hours as h (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
+        captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
     ) values (
         coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
         coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
@@ -168,7 +169,14 @@ begin
         coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
         coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
         coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
-        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0)
+        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
+        -- how many bookings have each figure of money (not zero): the drill-down's totals
+        (coalesce((p_new).captured_cents, 0) <> 0)::integer - (coalesce((p_old).captured_cents, 0) <> 0)::integer,
+        (coalesce((p_new).refunded_cents, 0) <> 0)::integer - (coalesce((p_old).refunded_cents, 0) <> 0)::integer,
+        (coalesce((p_new).fees_kept_cents, 0) <> 0)::integer - (coalesce((p_old).fees_kept_cents, 0) <> 0)::integer,
+        (coalesce((p_new).captured_cents, 0) <> coalesce((p_new).refunded_cents, 0))::integer
+        - (coalesce((p_old).captured_cents, 0) <> coalesce((p_old).refunded_cents, 0))::integer,
+        (coalesce((p_new).outstanding_cents, 0) <> 0)::integer - (coalesce((p_old).outstanding_cents, 0) <> 0)::integer
     )
     on conflict (provider_id, hour, category_id, status, currency) do update set
         bookings = h.bookings + excluded.bookings,
@@ -184,7 +192,12 @@ begin
         fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
         outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
         gst_cents = h.gst_cents + excluded.gst_cents,
-        qst_cents = h.qst_cents + excluded.qst_cents;
+        qst_cents = h.qst_cents + excluded.qst_cents,
+        captured_bookings = h.captured_bookings + excluded.captured_bookings,
+        refunded_bookings = h.refunded_bookings + excluded.refunded_bookings,
+        fees_kept_bookings = h.fees_kept_bookings + excluded.fees_kept_bookings,
+        net_bookings = h.net_bookings + excluded.net_bookings,
+        outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings;
     -- where the provider is placed, read under its shared lock: a move takes it exclusively,
     -- so this difference is in the provider's history the move carries, or placed after it
     -- (internal.analytics_place_providers, 81_analytics_audience.sql)
@@ -199,7 +212,7 @@ begin
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
         cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
-        grid_cell, area_slug, created_hour
+        captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings, grid_cell, area_slug, created_hour
     ) values (
         coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
         coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
@@ -217,6 +230,12 @@ begin
         coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
         coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
         coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
+        (coalesce((p_new).captured_cents, 0) <> 0)::integer - (coalesce((p_old).captured_cents, 0) <> 0)::integer,
+        (coalesce((p_new).refunded_cents, 0) <> 0)::integer - (coalesce((p_old).refunded_cents, 0) <> 0)::integer,
+        (coalesce((p_new).fees_kept_cents, 0) <> 0)::integer - (coalesce((p_old).fees_kept_cents, 0) <> 0)::integer,
+        (coalesce((p_new).captured_cents, 0) <> coalesce((p_new).refunded_cents, 0))::integer
+        - (coalesce((p_old).captured_cents, 0) <> coalesce((p_old).refunded_cents, 0))::integer,
+        (coalesce((p_new).outstanding_cents, 0) <> 0)::integer - (coalesce((p_old).outstanding_cents, 0) <> 0)::integer,
         v_cell, v_slug, coalesce((p_new).created_hour, (p_old).created_hour)
     );
 end
@@ -568,6 +587,11 @@ begin
             pg_catalog.sum(m.outstanding_cents) as outstanding_cents,
             pg_catalog.sum(m.gst_cents) as gst_cents,
             pg_catalog.sum(m.qst_cents) as qst_cents,
+            pg_catalog.sum(m.captured_bookings) as captured_bookings,
+            pg_catalog.sum(m.refunded_bookings) as refunded_bookings,
+            pg_catalog.sum(m.fees_kept_bookings) as fees_kept_bookings,
+            pg_catalog.sum(m.net_bookings) as net_bookings,
+            pg_catalog.sum(m.outstanding_bookings) as outstanding_bookings,
             pg_catalog.count(*) as n
         from moved as m
         group by m.hour, m.category_id, m.status, m.currency
@@ -576,13 +600,13 @@ begin
         insert into app.analytics_hours as h (
             hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
         )
         select
             x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes,
             x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system,
             x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents,
-            x.gst_cents, x.qst_cents
+            x.gst_cents, x.qst_cents, x.captured_bookings, x.refunded_bookings, x.fees_kept_bookings, x.net_bookings, x.outstanding_bookings
         from hourly as x
         order by x.hour, x.category_id, x.status, x.currency
         on conflict (hour, category_id, status, currency) do update set
@@ -599,13 +623,18 @@ begin
             fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
             gst_cents = h.gst_cents + excluded.gst_cents,
-            qst_cents = h.qst_cents + excluded.qst_cents
+            qst_cents = h.qst_cents + excluded.qst_cents,
+            captured_bookings = h.captured_bookings + excluded.captured_bookings,
+            refunded_bookings = h.refunded_bookings + excluded.refunded_bookings,
+            fees_kept_bookings = h.fees_kept_bookings + excluded.fees_kept_bookings,
+            net_bookings = h.net_bookings + excluded.net_bookings,
+            outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings
     ),
     into_days as (
         insert into app.analytics_days as h (
             day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
         )
         select
             (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency,
@@ -622,7 +651,12 @@ begin
             pg_catalog.sum(x.fees_kept_cents),
             pg_catalog.sum(x.outstanding_cents),
             pg_catalog.sum(x.gst_cents),
-            pg_catalog.sum(x.qst_cents)
+            pg_catalog.sum(x.qst_cents),
+            pg_catalog.sum(x.captured_bookings),
+            pg_catalog.sum(x.refunded_bookings),
+            pg_catalog.sum(x.fees_kept_bookings),
+            pg_catalog.sum(x.net_bookings),
+            pg_catalog.sum(x.outstanding_bookings)
         from hourly as x
         group by (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency
         order by 1, 2, 3, 4
@@ -640,7 +674,12 @@ begin
             fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
             gst_cents = h.gst_cents + excluded.gst_cents,
-            qst_cents = h.qst_cents + excluded.qst_cents
+            qst_cents = h.qst_cents + excluded.qst_cents,
+            captured_bookings = h.captured_bookings + excluded.captured_bookings,
+            refunded_bookings = h.refunded_bookings + excluded.refunded_bookings,
+            fees_kept_bookings = h.fees_kept_bookings + excluded.fees_kept_bookings,
+            net_bookings = h.net_bookings + excluded.net_bookings,
+            outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings
     ),
     -- per area: the deltas with a place (none: written before the areas' rollups, which their
     -- backfill counted), the statuses the areas show as columns
@@ -1078,7 +1117,7 @@ begin
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
     )
     select
         f.provider_id, f.hour, f.category_id, f.status, f.currency,
@@ -1095,13 +1134,18 @@ begin
         pg_catalog.sum(f.fees_kept_cents),
         pg_catalog.sum(f.outstanding_cents),
         pg_catalog.sum(f.gst_cents),
-        pg_catalog.sum(f.qst_cents)
+        pg_catalog.sum(f.qst_cents),
+        pg_catalog.sum((f.captured_cents <> 0)::integer),
+        pg_catalog.sum((f.refunded_cents <> 0)::integer),
+        pg_catalog.sum((f.fees_kept_cents <> 0)::integer),
+        pg_catalog.sum((f.captured_cents <> f.refunded_cents)::integer),
+        pg_catalog.sum((f.outstanding_cents <> 0)::integer)
     from app.analytics_booking_facts as f
     group by f.provider_id, f.hour, f.category_id, f.status, f.currency;
     insert into app.analytics_hours (
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
     )
     select
         f.hour, f.category_id, f.status, f.currency,
@@ -1118,13 +1162,18 @@ begin
         pg_catalog.sum(f.fees_kept_cents),
         pg_catalog.sum(f.outstanding_cents),
         pg_catalog.sum(f.gst_cents),
-        pg_catalog.sum(f.qst_cents)
+        pg_catalog.sum(f.qst_cents),
+        pg_catalog.sum(f.captured_bookings),
+        pg_catalog.sum(f.refunded_bookings),
+        pg_catalog.sum(f.fees_kept_bookings),
+        pg_catalog.sum(f.net_bookings),
+        pg_catalog.sum(f.outstanding_bookings)
     from app.analytics_provider_hours as f
     group by f.hour, f.category_id, f.status, f.currency;
     insert into app.analytics_days (
         day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
     )
     select
         (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency,
@@ -1141,7 +1190,12 @@ begin
         pg_catalog.sum(f.fees_kept_cents),
         pg_catalog.sum(f.outstanding_cents),
         pg_catalog.sum(f.gst_cents),
-        pg_catalog.sum(f.qst_cents)
+        pg_catalog.sum(f.qst_cents),
+        pg_catalog.sum(f.captured_bookings),
+        pg_catalog.sum(f.refunded_bookings),
+        pg_catalog.sum(f.fees_kept_bookings),
+        pg_catalog.sum(f.net_bookings),
+        pg_catalog.sum(f.outstanding_bookings)
     from app.analytics_hours as f
     group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
     -- per area: each provider's rows where it is placed now
@@ -1244,7 +1298,12 @@ as $$
                 pg_catalog.sum(l.fees_kept_cents),
                 pg_catalog.sum(l.outstanding_cents),
                 pg_catalog.sum(l.gst_cents),
-                pg_catalog.sum(l.qst_cents)
+                pg_catalog.sum(l.qst_cents),
+                pg_catalog.sum((l.captured_cents <> 0)::integer),
+                pg_catalog.sum((l.refunded_cents <> 0)::integer),
+                pg_catalog.sum((l.fees_kept_cents <> 0)::integer),
+                pg_catalog.sum((l.captured_cents <> l.refunded_cents)::integer),
+                pg_catalog.sum((l.outstanding_cents <> 0)::integer)
             ]::bigint[] as v
         from internal.analytics_live_facts as l
         group by l.provider_id, l.hour, l.category_id, l.status, l.currency
@@ -1266,11 +1325,18 @@ as $$
                 h.fees_kept_cents,
                 h.outstanding_cents,
                 h.gst_cents,
-                h.qst_cents
+                h.qst_cents,
+                h.captured_bookings,
+                h.refunded_bookings,
+                h.fees_kept_bookings,
+                h.net_bookings,
+                h.outstanding_bookings
             ] as v
         from app.analytics_provider_hours as h
         where h.bookings <> 0 or h.captured_cents <> 0 or h.refunded_cents <> 0
             or h.fees_kept_cents <> 0 or h.outstanding_cents <> 0 or h.booked_cents <> 0
+            or h.captured_bookings <> 0 or h.refunded_bookings <> 0 or h.fees_kept_bookings <> 0
+            or h.net_bookings <> 0 or h.outstanding_bookings <> 0
     ),
     live_hours as (
         select
@@ -1289,7 +1355,12 @@ as $$
                 pg_catalog.sum(l.fees_kept_cents),
                 pg_catalog.sum(l.outstanding_cents),
                 pg_catalog.sum(l.gst_cents),
-                pg_catalog.sum(l.qst_cents)
+                pg_catalog.sum(l.qst_cents),
+                pg_catalog.sum((l.captured_cents <> 0)::integer),
+                pg_catalog.sum((l.refunded_cents <> 0)::integer),
+                pg_catalog.sum((l.fees_kept_cents <> 0)::integer),
+                pg_catalog.sum((l.captured_cents <> l.refunded_cents)::integer),
+                pg_catalog.sum((l.outstanding_cents <> 0)::integer)
             ]::bigint[] as v
         from internal.analytics_live_facts as l
         group by l.hour, l.category_id, l.status, l.currency
@@ -1311,25 +1382,33 @@ as $$
                 pg_catalog.sum(h.fees_kept_cents),
                 pg_catalog.sum(h.outstanding_cents),
                 pg_catalog.sum(h.gst_cents),
-                pg_catalog.sum(h.qst_cents)
+                pg_catalog.sum(h.qst_cents),
+                pg_catalog.sum(h.captured_bookings),
+                pg_catalog.sum(h.refunded_bookings),
+                pg_catalog.sum(h.fees_kept_bookings),
+                pg_catalog.sum(h.net_bookings),
+                pg_catalog.sum(h.outstanding_bookings)
             ]::bigint[] as v
         from (
             select
                 x.hour, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
             from app.analytics_hours as x
             union all
             select
                 x.hour, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
             from app.analytics_deltas as x
         ) as h
         group by h.hour, h.category_id, h.status, h.currency
         having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.captured_cents) <> 0
             or pg_catalog.sum(h.refunded_cents) <> 0 or pg_catalog.sum(h.fees_kept_cents) <> 0
             or pg_catalog.sum(h.outstanding_cents) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
+            or pg_catalog.sum(h.captured_bookings) <> 0 or pg_catalog.sum(h.refunded_bookings) <> 0
+            or pg_catalog.sum(h.fees_kept_bookings) <> 0 or pg_catalog.sum(h.net_bookings) <> 0
+            or pg_catalog.sum(h.outstanding_bookings) <> 0
     ),
     live_days as (
         select
@@ -1348,7 +1427,12 @@ as $$
                 pg_catalog.sum(l.fees_kept_cents),
                 pg_catalog.sum(l.outstanding_cents),
                 pg_catalog.sum(l.gst_cents),
-                pg_catalog.sum(l.qst_cents)
+                pg_catalog.sum(l.qst_cents),
+                pg_catalog.sum((l.captured_cents <> 0)::integer),
+                pg_catalog.sum((l.refunded_cents <> 0)::integer),
+                pg_catalog.sum((l.fees_kept_cents <> 0)::integer),
+                pg_catalog.sum((l.captured_cents <> l.refunded_cents)::integer),
+                pg_catalog.sum((l.outstanding_cents <> 0)::integer)
             ]::bigint[] as v
         from internal.analytics_live_facts as l
         group by (l.hour at time zone 'UTC')::date, l.category_id, l.status, l.currency
@@ -1370,25 +1454,33 @@ as $$
                 pg_catalog.sum(h.fees_kept_cents),
                 pg_catalog.sum(h.outstanding_cents),
                 pg_catalog.sum(h.gst_cents),
-                pg_catalog.sum(h.qst_cents)
+                pg_catalog.sum(h.qst_cents),
+                pg_catalog.sum(h.captured_bookings),
+                pg_catalog.sum(h.refunded_bookings),
+                pg_catalog.sum(h.fees_kept_bookings),
+                pg_catalog.sum(h.net_bookings),
+                pg_catalog.sum(h.outstanding_bookings)
             ]::bigint[] as v
         from (
             select
                 x.day, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
             from app.analytics_days as x
             union all
             select
                 (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
-        gst_cents, qst_cents
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
             from app.analytics_deltas as x
         ) as h
         group by h.day, h.category_id, h.status, h.currency
         having pg_catalog.sum(h.bookings) <> 0 or pg_catalog.sum(h.captured_cents) <> 0
             or pg_catalog.sum(h.refunded_cents) <> 0 or pg_catalog.sum(h.fees_kept_cents) <> 0
             or pg_catalog.sum(h.outstanding_cents) <> 0 or pg_catalog.sum(h.booked_cents) <> 0
+            or pg_catalog.sum(h.captured_bookings) <> 0 or pg_catalog.sum(h.refunded_bookings) <> 0
+            or pg_catalog.sum(h.fees_kept_bookings) <> 0 or pg_catalog.sum(h.net_bookings) <> 0
+            or pg_catalog.sum(h.outstanding_bookings) <> 0
     )
     select
         'provider_hours', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id),

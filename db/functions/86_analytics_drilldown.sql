@@ -13,13 +13,13 @@
 -- exactly the ones a figure counts: as many as a count, and their column adds up to a sum
 -- of money.
 --
--- The facts are read only in the hours whose rollup rows hold the figure (non-zero), in
+-- The facts are read only in the hours whose rollup rows count a booking of the figure, in
 -- start-hour order from the hour index, and a page stops at its end; the total comes from
--- the rollups where they hold it (a count figure without an area: the rollup row's bookings
--- or cancelled_* column), else from counting the matches up to 10,000 ("more than 10,000"
--- beyond: total_exact false). Neither reads every fact of a long range, and a figure few
--- bookings have (a refund) reads only the hours that have one. An area is the providers
--- placed in it now (app.analytics_provider_places).
+-- the rollups without an area (a count figure's column, or for a sum of money the count of
+-- bookings whose amount is not zero), and with one from counting the matches up to 10,000
+-- ("more than 10,000" beyond: total_exact false). Neither reads every fact of a long range,
+-- and a figure few bookings have (a refund) reads only the hours that have one. An area is
+-- the providers placed in it now (app.analytics_provider_places).
 
 -- total_exact is new (the drill-down's total is capped where the rollups cannot give it)
 drop function if exists api.analytics_bookings(
@@ -77,11 +77,52 @@ comment on function internal.analytics_bucket(timestamptz, text, text, timestamp
 'One bucket of the figures as instants [lo, hi): from bucket_start (checked: the start of an hour, or of a local day, '
 'ISO week or month in tz) to the next, cut at the range''s end; the whole range when bucket_start is null.';
 
--- How many bookings a count figure adds up over [lo, hi) (whole UTC hours), read from the
--- rollup it drills into: the provider's hourly rows, or across providers the daily rows of
--- the whole UTC days plus the hourly rows of the edges and the deltas not folded yet (as
--- internal.analytics_ops_rows). Null for a figure the rollups do not count bookings of
--- (captured_cents and the other sums of money: a booking adds to them only when non-zero).
+-- How many bookings a figure counts over [lo, hi) (whole UTC hours), read from the rollup it
+-- drills into: the provider's hourly rows, or across providers the daily rows of the whole UTC
+-- days plus the hourly rows of the edges and the deltas not folded yet (as
+-- internal.analytics_ops_rows). A count figure's own column, and for a sum of money the count
+-- of bookings whose amount is not zero (captured_bookings and the others).
+create or replace function internal.analytics_figure_count(
+    p_figure text,
+    p_bookings bigint,
+    p_cancelled_by_customer bigint,
+    p_cancelled_by_provider bigint,
+    p_cancelled_by_ops bigint,
+    p_cancelled_by_system bigint,
+    p_cancelled_late bigint,
+    p_captured bigint,
+    p_refunded bigint,
+    p_fees_kept bigint,
+    p_net bigint,
+    p_outstanding bigint
+)
+returns bigint
+language sql
+immutable
+parallel safe
+-- no SET clause: inlined where it is called
+as $$
+    select case p_figure
+        when 'cancelled_by_customer' then p_cancelled_by_customer
+        when 'cancelled_by_provider' then p_cancelled_by_provider
+        when 'cancelled_by_ops' then p_cancelled_by_ops
+        when 'cancelled_by_system' then p_cancelled_by_system
+        when 'cancelled_late' then p_cancelled_late
+        when 'captured_cents' then p_captured
+        when 'refunded_cents' then p_refunded
+        when 'fees_kept_cents' then p_fees_kept
+        when 'net_cents' then p_net
+        when 'outstanding_cents' then p_outstanding
+        else p_bookings
+    end
+$$;
+comment on function internal.analytics_figure_count(
+    text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint
+) is
+'Of a rollup row''s columns, the number of bookings a figure of the analytics rows counts: bookings (and '
+'booked_cents, lead_minutes: every booking), a cancelled_* column, or for a sum of money the bookings whose '
+'amount is not zero.';
+
 create or replace function internal.analytics_drill_total(
     p_subject uuid,
     p_lo timestamptz,
@@ -99,13 +140,15 @@ as $$
     with x as (
         -- one provider: its hourly rows
         select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
-            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
+            h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
         from app.analytics_provider_hours as h
         where p_subject is not null and h.provider_id = p_subject and h.hour >= p_lo and h.hour < p_hi
         union all
         -- across providers: the whole UTC days, the edge hours, the deltas
         select d.status, d.category_id, d.currency, d.bookings, d.cancelled_by_customer, d.cancelled_by_provider,
-            d.cancelled_by_ops, d.cancelled_by_system, d.cancelled_late
+            d.cancelled_by_ops, d.cancelled_by_system, d.cancelled_late, d.captured_bookings, d.refunded_bookings,
+            d.fees_kept_bookings, d.net_bookings, d.outstanding_bookings
         from app.analytics_days as d
         where
             p_subject is null
@@ -113,7 +156,8 @@ as $$
             and d.day < (pg_catalog.date_trunc('day', p_hi, 'UTC') at time zone 'UTC')::date
         union all
         select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
-            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
+            h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
         from app.analytics_hours as h
         where
             p_subject is null and h.hour >= p_lo and h.hour < p_hi
@@ -123,35 +167,25 @@ as $$
             )
         union all
         select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
-            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
+            h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
         from app.analytics_deltas as h
         where p_subject is null and h.hour >= p_lo and h.hour < p_hi
     )
-    select coalesce(pg_catalog.sum(case p_figure
-        when 'cancelled_by_customer' then x.cancelled_by_customer
-        when 'cancelled_by_provider' then x.cancelled_by_provider
-        when 'cancelled_by_ops' then x.cancelled_by_ops
-        when 'cancelled_by_system' then x.cancelled_by_system
-        when 'cancelled_late' then x.cancelled_late
-        else x.bookings
-    end), 0)::bigint
+    select coalesce(pg_catalog.sum(internal.analytics_figure_count(
+        p_figure, x.bookings, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops,
+        x.cancelled_by_system, x.cancelled_late, x.captured_bookings, x.refunded_bookings, x.fees_kept_bookings,
+        x.net_bookings, x.outstanding_bookings
+    )), 0)::bigint
     from x
     where
-        coalesce(p_figure, 'bookings') in (
-            'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
-            'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late'
-        )
-        and (p_status is null or x.status = p_status)
+        (p_status is null or x.status = p_status)
         and (p_category_id is null or x.category_id = p_category_id)
         and (p_currency is null or x.currency = p_currency)
-    having coalesce(p_figure, 'bookings') in (
-        'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
-        'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late'
-    )
 $$;
 comment on function internal.analytics_drill_total(uuid, timestamptz, timestamptz, text, text, integer, text) is
-'How many bookings a count figure (bookings, or cancelled_by_*, cancelled_late) adds up over whole UTC hours '
-'[lo, hi) for one provider (p_subject) or every provider, from the rollups; null for a figure of money.';
+'How many bookings a figure of the analytics rows counts over whole UTC hours [lo, hi) for one provider '
+'(p_subject) or every provider, from the rollups.';
 
 create or replace function internal.analytics_drill(
     p_provider_id uuid,
@@ -210,13 +244,10 @@ as $$
     with subject as (
         select internal.analytics_subject(p_provider_id, false) as id
     ),
-    -- the hours of the range that hold a booking the figure counts, from the rollups: a
-    -- booking adds to a figure only where its value is not zero, and every value is a count
-    -- or an amount of money that is never negative (net: captured minus refunded, both never
-    -- negative), so such a booking's hour has rows whose figure adds up to more than zero.
-    -- One provider: its hourly rows; every provider: the hourly rows across providers and
-    -- the deltas not folded yet. A figure few bookings have (a refund, a cancellation by ops)
-    -- reads the facts of a few hours, not of the whole range.
+    -- the hours of the range that hold a booking the figure counts, from the rollups' counts
+    -- (internal.analytics_figure_count). One provider: its hourly rows; every provider: the
+    -- hourly rows across providers and the deltas not folded yet. A figure few bookings have
+    -- (a refund, a cancellation by ops) reads the facts of a few hours, not of the whole range.
     hours as materialized (
         select pg_catalog.array_agg(r.hour order by r.hour) as list
         from (
@@ -224,19 +255,22 @@ as $$
             from (
                 select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
                     h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                    h.captured_bookings, h.refunded_bookings, h.fees_kept_bookings, h.net_bookings,
+                    h.outstanding_bookings
                 from subject, app.analytics_provider_hours as h
                 where subject.id is not null and h.provider_id = subject.id and h.hour >= p_lo and h.hour < p_hi
                 union all
                 select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
                     h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                    h.captured_bookings, h.refunded_bookings, h.fees_kept_bookings, h.net_bookings,
+                    h.outstanding_bookings
                 from subject, app.analytics_hours as h
                 where subject.id is null and h.hour >= p_lo and h.hour < p_hi
                 union all
                 select h.hour, h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer,
                     h.cancelled_by_provider, h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late,
-                    h.captured_cents, h.refunded_cents, h.fees_kept_cents, h.outstanding_cents
+                    h.captured_bookings, h.refunded_bookings, h.fees_kept_bookings, h.net_bookings,
+                    h.outstanding_bookings
                 from subject, app.analytics_deltas as h
                 where subject.id is null and h.hour >= p_lo and h.hour < p_hi
             ) as x
@@ -245,19 +279,11 @@ as $$
                 and (p_category_id is null or x.category_id = p_category_id)
                 and (p_currency is null or x.currency = p_currency)
             group by x.hour
-            having pg_catalog.sum(case p_figure
-                when 'cancelled_by_customer' then x.cancelled_by_customer
-                when 'cancelled_by_provider' then x.cancelled_by_provider
-                when 'cancelled_by_ops' then x.cancelled_by_ops
-                when 'cancelled_by_system' then x.cancelled_by_system
-                when 'cancelled_late' then x.cancelled_late
-                when 'captured_cents' then x.captured_cents
-                when 'refunded_cents' then x.refunded_cents
-                when 'fees_kept_cents' then x.fees_kept_cents
-                when 'net_cents' then x.captured_cents + x.refunded_cents
-                when 'outstanding_cents' then x.outstanding_cents
-                else x.bookings
-            end) > 0
+            having pg_catalog.sum(internal.analytics_figure_count(
+                p_figure, x.bookings, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops,
+                x.cancelled_by_system, x.cancelled_late, x.captured_bookings, x.refunded_bookings,
+                x.fees_kept_bookings, x.net_bookings, x.outstanding_bookings
+            )) > 0
         ) as r
     ),
     facts as not materialized (
@@ -322,7 +348,7 @@ as $$
             (select pg_catalog.array_agg(distinct x.provider_id) from page as x), p_area_kind, p_cell
         ) as pl
     ),
-    -- the total: from the rollups for a count without an area, else the matches counted up to 10,001
+    -- the total: from the rollups without an area, else the matches counted up to 10,001
     -- materialized: once per call, not once per row of the page
     counted as materialized (
         select
@@ -371,9 +397,9 @@ comment on function internal.analytics_drill(
     uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer
 ) is
 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page '
-'in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups for a '
-'count without an area, else counted up to 10,000: total_exact false beyond). Only the hours whose rollup rows '
-'hold the figure are read. Definer: it reads '
+'in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups '
+'without an area, else counted up to 10,000: total_exact false beyond). Only the hours whose rollup rows count a '
+'booking of the figure are read. Definer: it reads '
 'app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: '
 'a provider reads only its own bookings, whatever provider_id it names).';
 

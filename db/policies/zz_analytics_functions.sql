@@ -72,6 +72,9 @@ api.analytics_bookings(
     date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
 ),
 internal.analytics_drill_total(uuid, timestamptz, timestamptz, text, text, integer, text),
+internal.analytics_figure_count(
+    text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint
+),
 internal.analytics_offered_live(uuid[], date, date),
 internal.analytics_offered_target(),
 internal.analytics_offered(uuid[], date, date),

@@ -15,7 +15,7 @@ import pytest
 from tests.db.test_analytics import Run, raw_bookings, rows_of, span
 from tests.helpers import booking as bk
 from tests.helpers import catalog
-from tests.helpers.db import acting_as
+from tests.helpers.db import acting_as, call_as
 from tests.helpers.factories import create_user
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -155,10 +155,14 @@ def test_a_providers_daily_figures_list_its_own_bookings_in_its_zone(
         assert completed == (r["completed"] or 0)
 
 
-@pytest.mark.parametrize("kind", ["neighbourhood", "grid"])
+@pytest.mark.parametrize(
+    ("kind", "cell"), [("neighbourhood", 0.02), ("grid", 0.02), ("grid", 0.05)]
+)
 def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
-    db: psycopg.Connection[Any], run: Run, kind: str
+    db: psycopg.Connection[Any], run: Run, kind: str, cell: str
 ) -> None:
+    """Each area's row of analytics_areas (the neighbourhoods, the default grid's kept cells,
+    and cells of another size) lists as many bookings as it counts."""
     db.execute(
         "update app.providers set lat = 45.4590, lng = -73.5710 where id = %s",
         (run.shops[2].provider_id,),
@@ -168,9 +172,10 @@ def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
         db,
         "ops",
         run.ops,
-        "select * from api.analytics_areas(%s, %s, 'UTC', 0.02, null, %s)",
+        "select * from api.analytics_areas(%s, %s, 'UTC', %s::numeric, null, %s)",
         first,
         last,
+        cell,
         kind,
     )
     assert len({r["area"] for r in rows}) == 2
@@ -186,6 +191,7 @@ def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
             run.ops,
             **{"from": first, "to": last, "tz": "UTC"},
             area=r["area"],
+            cell_deg=cell,
             category=r["category"],
             currency=r["currency"],
         )
@@ -199,6 +205,7 @@ def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
             run.ops,
             **{"from": first, "to": last, "tz": "UTC"},
             area=r["area"],
+            cell_deg=cell,
             category=r["category"],
             status="cancelled",
         )
@@ -496,6 +503,28 @@ def test_each_figure_lists_exactly_its_bookings_whether_its_hours_are_folded_or_
     before = {
         f: {b["booking_id"] for b in drill(db, "ops", run.ops, **rng, figure=f)} for f in FIGURES
     }
+    # on keys the fold wrote (the rows' update, not their insert): a first refund of a paid
+    # booking, a captured payment for a booking without one
+    paid = db.execute(
+        "select p.booking_id from app.payments p where p.captured_cents >= 200 and not exists "
+        "(select from app.refunds r where r.booking_id = p.booking_id) order by 1 limit 1"
+    ).fetchone()
+    assert paid is not None
+    call_as(db, "ops", run.ops, "select internal.ops_refund(%s, %s, %s)", paid[0], 100, "goodwill")
+    for (refund_id,) in db.execute(
+        "select id from app.refunds where status = 'pending'"
+    ).fetchall():
+        db.execute("select internal.record_refund(%s, 're_drill', 'succeeded')", (refund_id,))
+    unpaid = db.execute(
+        "select b.id from app.bookings b where b.status <> 'expired' and not exists "
+        "(select from app.payments p where p.booking_id = b.id) order by 1 limit 1"
+    ).fetchone()
+    assert unpaid is not None
+    db.execute(
+        "insert into app.payments (booking_id, amount_cents, currency, status, captured_cents) "
+        "values (%s, 700, 'CAD', 'succeeded', 700)",
+        unpaid,
+    )
     actions = [run.step() for _ in range(60)]
     assert {"refund", "cancel"} <= set(actions)
     left = db.execute("select count(*) from app.analytics_deltas").fetchone()
@@ -518,6 +547,8 @@ def test_each_figure_lists_exactly_its_bookings_whether_its_hours_are_folded_or_
             listed = drill(db, "ops", run.ops, **rng, figure=f, provider_id=subject)
             expected = {b["booking_id"] for b in mine if _counts(f, b)}
             assert {b["booking_id"] for b in listed} == expected, (subject, f)
+            # the total: the rollups' count of the figure's bookings, deltas included
+            assert total(listed) == len(listed) and all(b["total_exact"] for b in listed)
             if subject is None:
                 changed += len(expected - before[f])
     # the steps after the fold gave figures bookings that only the deltas hold
@@ -534,6 +565,15 @@ def test_each_figure_lists_exactly_its_bookings_whether_its_hours_are_folded_or_
             if b["booking_provider_id"] == shop.provider_id and _counts(f, b)
         }
         assert {b["booking_id"] for b in own} == expected, f
+    # folded a second time, onto the rows of the first: the same lists and totals, no drift
+    db.execute("select internal.analytics_compact()")
+    for f in FIGURES:
+        listed = drill(db, "ops", run.ops, **rng, figure=f)
+        assert {b["booking_id"] for b in listed} == {
+            b["booking_id"] for b in every if _counts(f, b)
+        }
+        assert total(listed) == len(listed), f
+    assert db.execute("select * from internal.analytics_drift()").fetchall() == []
 
 
 # --- the total: from the rollups, or counted up to a cap -------------------------------------
@@ -554,6 +594,11 @@ def test_the_total_from_the_rollups_is_exact_before_and_after_the_fold(
             {"status": "cancelled"},
             {"figure": "cancelled_late"},
             {"figure": "booked_cents", "category": "haircut"},
+            {"figure": "captured_cents"},
+            {"figure": "refunded_cents", "status": "cancelled"},
+            {"figure": "net_cents", "provider_id": run.shops[0].provider_id},
+            {"figure": "fees_kept_cents"},
+            {"figure": "outstanding_cents", "provider_id": run.shops[2].provider_id},
             {"provider_id": run.shops[1].provider_id},
             {"provider_id": run.shops[0].provider_id, "figure": "cancelled_by_customer"},
         ]:
@@ -566,11 +611,12 @@ def test_the_total_from_the_rollups_is_exact_before_and_after_the_fold(
         assert total(one) == len(one) > 0
 
 
-def test_a_total_the_rollups_do_not_hold_stops_counting_past_ten_thousand(
+def test_a_money_total_is_exact_and_an_areas_stops_counting_past_ten_thousand(
     db: psycopg.Connection[Any],
 ) -> None:
-    """Money figures and areas are counted from the facts, up to 10,000: beyond, total is 10000
-    and total_exact false (the list itself goes on, page after page)."""
+    """A money figure's total is the rollups' count of bookings whose amount is not zero: exact
+    past 10,000, across providers and for one. An area's is counted from the facts, up to
+    10,000: beyond, total is 10000 and total_exact false (the list itself goes on)."""
     shop = bk.open_shop(db)
     ops = create_user(db, "ops")
     customer = create_user(db, "customer")
@@ -606,14 +652,20 @@ def test_a_total_the_rollups_do_not_hold_stops_counting_past_ten_thousand(
     rng = {"from": start.date(), "to": (start + timedelta(days=8)).date(), "tz": "UTC"}
     everything = drill(db, "ops", ops, **rng, page_size=5)
     assert total(everything) == 10001 and everything[0]["total_exact"]
-    owed = drill(db, "ops", ops, **rng, figure="outstanding_cents", page_size=5)
-    assert len(owed) == 5
-    assert {(b["total"], b["total_exact"]) for b in owed} == {(10000, False)}
+    for subject in (None, shop.provider_id):
+        owed = drill(
+            db, "ops", ops, **rng, figure="outstanding_cents", provider_id=subject, page_size=5
+        )
+        assert len(owed) == 5
+        assert {(b["total"], b["total_exact"]) for b in owed} == {(10001, True)}
+        assert drill(db, "ops", ops, **rng, figure="captured_cents", provider_id=subject) == []
     area = catalog.PLATEAU
     cell = f"{int(area[0] / 0.02) * 0.02:.2f},{(int(area[1] / 0.02) - 1) * 0.02:.2f}"
     listed = drill(db, "ops", ops, **rng, area=cell, page_size=5)
     assert {(b["total"], b["total_exact"]) for b in listed} == {(10000, False)}
     # a few bookings less than the cap: exact again
-    few = drill(db, "ops", ops, **{**rng, "to": start.date()}, figure="outstanding_cents")
+    few = drill(
+        db, "ops", ops, **{**rng, "to": start.date()}, area=cell, figure="outstanding_cents"
+    )
     assert len(few) == 1000  # a page
     assert {(b["total"], b["total_exact"]) for b in few} == {(24 * 60, True)}
