@@ -4853,7 +4853,8 @@ CREATE TABLE app.analytics_booking_facts (
     outstanding_cents bigint NOT NULL,
     gst_cents bigint DEFAULT 0 NOT NULL,
     qst_cents bigint DEFAULT 0 NOT NULL,
-    created_hour timestamp with time zone NOT NULL
+    created_hour timestamp with time zone NOT NULL,
+    starts_at timestamp with time zone NOT NULL
 );
 
 ALTER TABLE ONLY app.analytics_booking_facts FORCE ROW LEVEL SECURITY;
@@ -4871,6 +4872,13 @@ COMMENT ON TABLE app.analytics_booking_facts IS 'Each booking''s current contrib
 --
 
 COMMENT ON COLUMN app.analytics_booking_facts.created_hour IS 'The UTC hour the booking was made (its created_at): the key of app.analytics_created_hours.';
+
+
+--
+-- Name: COLUMN analytics_booking_facts.starts_at; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_booking_facts.starts_at IS 'When the booking starts (lower(during)): the order of the drill-down''s pages.';
 
 
 --
@@ -5232,7 +5240,7 @@ begin
             and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
             false
         )::integer,
-        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', new.created_at, 'UTC')
+        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', new.created_at, 'UTC'), pg_catalog.lower(new.during)
     into v_new
     from app.services as s
     where s.id = new.service_id;
@@ -6436,19 +6444,20 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
                 else coalesce(x.area_slug, 'other')
             end = p_area
     ),
-    -- the page: facts in start-hour order (the hour index), then by start and id within the
-    -- hour, which is (starts_at, booking_id) order; from the hour of the previous page's last row
+    -- the page: facts in (start hour, start, id) order, which is (starts_at, booking_id) order,
+    -- as the index on (hour, starts_at, booking_id) gives them: read up to the page's end only;
+    -- from the hour of the previous page's last row
     page as (
-        select f.*, pg_catalog.lower(b.during) as starts_at, b.service_id, b.customer_id, b.created_at
+        select f.*, b.service_id, b.customer_id, b.created_at
         from facts as f
         inner join app.bookings as b on f.booking_id = b.id
         where
             (p_area is null or f.provider_id in (select a.provider_id from in_area as a))
             and (p_after_start is null or (
                 f.hour >= pg_catalog.date_trunc('hour', p_after_start, 'UTC')
-                and (pg_catalog.lower(b.during), f.booking_id) > (p_after_start, p_after_id)
+                and (f.starts_at, f.booking_id) > (p_after_start, p_after_id)
             ))
-        order by f.hour, pg_catalog.lower(b.during), f.booking_id
+        order by f.hour, f.starts_at, f.booking_id
         limit p_page_size
     ),
     placed as (
@@ -8051,7 +8060,7 @@ begin
             cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
             refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
             outstanding_cents = v_new.outstanding_cents, gst_cents = v_new.gst_cents, qst_cents = v_new.qst_cents,
-            created_hour = v_new.created_hour
+            created_hour = v_new.created_hour, starts_at = v_new.starts_at
         where f.booking_id = p_booking_id;
     end if;
 end
@@ -26575,7 +26584,8 @@ CREATE VIEW internal.analytics_live_facts WITH (security_barrier='true') AS
     (fc.qst_cents * ( SELECT count(*) AS count
            FROM app.payments p
           WHERE ((p.booking_id = b.id) AND (p.status = 'succeeded'::text)))) AS qst_cents,
-    date_trunc('hour'::text, b.created_at, 'UTC'::text) AS created_hour
+    date_trunc('hour'::text, b.created_at, 'UTC'::text) AS created_hour,
+    lower(b.during) AS starts_at
    FROM ((app.bookings b
      JOIN app.services s ON ((b.service_id = s.id)))
      CROSS JOIN LATERAL internal.booking_first_charge(b.*) fc(base_cents, gst_cents, qst_cents, total_cents));
@@ -27579,10 +27589,10 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
--- Name: analytics_booking_facts_hour_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: analytics_booking_facts_hour_starts_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE INDEX analytics_booking_facts_hour_idx ON app.analytics_booking_facts USING btree (hour);
+CREATE INDEX analytics_booking_facts_hour_starts_at_idx ON app.analytics_booking_facts USING btree (hour, starts_at, booking_id);
 
 
 --
@@ -30837,4 +30847,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261209100000'),
     ('20261209200000'),
     ('20261209300000'),
-    ('20261210100000');
+    ('20261210100000'),
+    ('20261210200000');

@@ -86,7 +86,8 @@ select
     (fc.qst_cents * (
         select pg_catalog.count(*) from app.payments as p where p.booking_id = b.id and p.status = 'succeeded'
     ))::bigint as qst_cents,
-    pg_catalog.date_trunc('hour', b.created_at, 'UTC') as created_hour
+    pg_catalog.date_trunc('hour', b.created_at, 'UTC') as created_hour,
+    pg_catalog.lower(b.during) as starts_at
 from app.bookings as b
 inner join app.services as s on b.service_id = s.id
 cross join lateral internal.booking_first_charge(b) as fc;
@@ -319,7 +320,7 @@ begin
             cancelled_late = v_new.cancelled_late, captured_cents = v_new.captured_cents,
             refunded_cents = v_new.refunded_cents, fees_kept_cents = v_new.fees_kept_cents,
             outstanding_cents = v_new.outstanding_cents, gst_cents = v_new.gst_cents, qst_cents = v_new.qst_cents,
-            created_hour = v_new.created_hour
+            created_hour = v_new.created_hour, starts_at = v_new.starts_at
         where f.booking_id = p_booking_id;
     end if;
 end
@@ -358,7 +359,7 @@ begin
             and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
             false
         )::integer,
-        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', new.created_at, 'UTC')
+        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', new.created_at, 'UTC'), pg_catalog.lower(new.during)
     into v_new
     from app.services as s
     where s.id = new.service_id;

@@ -327,19 +327,20 @@ as $$
                 else coalesce(x.area_slug, 'other')
             end = p_area
     ),
-    -- the page: facts in start-hour order (the hour index), then by start and id within the
-    -- hour, which is (starts_at, booking_id) order; from the hour of the previous page's last row
+    -- the page: facts in (start hour, start, id) order, which is (starts_at, booking_id) order,
+    -- as the index on (hour, starts_at, booking_id) gives them: read up to the page's end only;
+    -- from the hour of the previous page's last row
     page as (
-        select f.*, pg_catalog.lower(b.during) as starts_at, b.service_id, b.customer_id, b.created_at
+        select f.*, b.service_id, b.customer_id, b.created_at
         from facts as f
         inner join app.bookings as b on f.booking_id = b.id
         where
             (p_area is null or f.provider_id in (select a.provider_id from in_area as a))
             and (p_after_start is null or (
                 f.hour >= pg_catalog.date_trunc('hour', p_after_start, 'UTC')
-                and (pg_catalog.lower(b.during), f.booking_id) > (p_after_start, p_after_id)
+                and (f.starts_at, f.booking_id) > (p_after_start, p_after_id)
             ))
-        order by f.hour, pg_catalog.lower(b.during), f.booking_id
+        order by f.hour, f.starts_at, f.booking_id
         limit p_page_size
     ),
     placed as (
