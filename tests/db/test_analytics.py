@@ -1386,3 +1386,37 @@ def test_cohorts_count_who_booked_again_in_each_week(
         (date(2026, 6, 1), 4, 2, 0),
     ]
     assert rows[1]["retention"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        # Toronto's weeks: the Sunday night of the week DST ended is still that week
+        ("America/Toronto", {date(2026, 10, 26): 2, date(2026, 11, 2): 2}),
+        # the same instants in UTC: five hours later, across Monday midnights
+        ("UTC", {date(2026, 10, 26): 1, date(2026, 11, 2): 2, date(2026, 11, 9): 1}),
+    ],
+)
+def test_a_cohort_is_the_local_week_of_the_sign_up_to_the_minute(
+    db: psycopg.Connection[Any], zone: str, expected: dict[date, int]
+) -> None:
+    """Sign-ups at a local week's first and last minutes (Monday 00:00, Sunday 23:59) and in
+    the week DST ended (2026-11-01) each count in their own local week."""
+    toronto = ZoneInfo("America/Toronto")
+    signed = [
+        datetime(2026, 10, 26, 0, 0, tzinfo=toronto),  # Monday 00:00
+        datetime(2026, 11, 1, 23, 30, tzinfo=toronto),  # Sunday, DST ended at 2:00
+        datetime(2026, 11, 2, 0, 30, tzinfo=toronto),  # Monday
+        datetime(2026, 11, 8, 23, 59, tzinfo=toronto),  # Sunday 23:59
+    ]
+    for at in signed:
+        who = create_user(db, "customer")
+        db.execute("update app.users set created_at = %s where id = %s", (at, who))
+    rows = rows_of(
+        db,
+        "ops",
+        create_user(db, "ops"),
+        "select * from api.analytics_cohorts('2026-10-20', '2026-11-15', %s, 1)",
+        zone,
+    )
+    assert {r["cohort_week"]: r["customers"] for r in rows} == expected
