@@ -6377,6 +6377,7 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
     -- (internal.analytics_figure_count). One provider: its hourly rows; every provider: the
     -- hourly rows across providers and the deltas not folded yet. A figure few bookings have
     -- (a refund, a cancellation by ops) reads the facts of a few hours, not of the whole range.
+    -- Not for a figure every booking counts in (no rollup row to read: every hour of the range).
     hours as materialized (
         select pg_catalog.array_agg(r.hour order by r.hour) as list
         from (
@@ -6404,7 +6405,8 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
                 where subject.id is null and h.hour >= p_lo and h.hour < p_hi
             ) as x
             where
-                (p_status is null or x.status = p_status)
+                coalesce(p_figure, 'bookings') not in ('bookings', 'booked_cents', 'lead_minutes')
+                and (p_status is null or x.status = p_status)
                 and (p_category_id is null or x.category_id = p_category_id)
                 and (p_currency is null or x.currency = p_currency)
             group by x.hour
@@ -6419,7 +6421,16 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
         select f.*
         from subject, app.analytics_booking_facts as f
         where
-            f.hour = any(coalesce((select h.list from hours as h), '{}'))
+            f.hour = any(coalesce(
+                (select h.list from hours as h),
+                -- every booking counts: every hour of the range, read until the page is full
+                case when coalesce(p_figure, 'bookings') in ('bookings', 'booked_cents', 'lead_minutes') then
+                    array(select pg_catalog.generate_series(
+                        pg_catalog.date_trunc('hour', p_lo, 'UTC'), p_hi - interval '1 microsecond', interval '1 hour'
+                    ))
+                end,
+                '{}'
+            ))
             and f.hour >= p_lo and f.hour < p_hi
             and (subject.id is null or f.provider_id = subject.id)
             and (p_status is null or f.status = p_status)
