@@ -6489,13 +6489,24 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
             (select pg_catalog.array_agg(distinct x.provider_id) from page as x), p_area_kind, p_cell
         ) as pl
     ),
-    -- the total: from the rollups without an area, else the matches counted up to 10,001
+    -- the total: from the rollups without an area, or with one where the rollups per area hold
+    -- it; else the matches counted up to 10,001
     -- materialized: once per call, not once per row of the page
     counted as materialized (
         select
-            case when p_area is null then internal.analytics_drill_total(
-                subject.id, p_lo, p_hi, p_status, p_figure, p_category_id, p_currency
-            ) end as n
+            case
+                when p_area is null then internal.analytics_drill_total(
+                    subject.id, p_lo, p_hi, p_status, p_figure, p_category_id, p_currency
+                )
+                when
+                    subject.id is null
+                    and coalesce(p_figure, 'bookings') in ('bookings', 'booked_cents', 'lead_minutes')
+                    and (p_status is null or p_status in ('completed', 'no_show', 'cancelled'))
+                    and (p_area_kind = 'neighbourhood' or p_cell = 0.02)
+                    then internal.analytics_drill_area_total(
+                    p_lo, p_hi, p_status, p_figure, p_category_id, p_currency, p_area, p_area_kind, p_cell
+                )
+            end as n
         from subject
     ),
     total as materialized (
@@ -6541,6 +6552,69 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) IS 'The bookings whose analytics facts match: start hour in [lo, hi), status, figure, category, currency, area; a page in (starts_at, booking_id) order after the key given, each row with the total matching (from the rollups without an area, else counted up to 10,000: total_exact false beyond). Only the hours whose rollup rows count a booking of the figure are read. Definer: it reads app.analytics_booking_facts, which no API role may; the caller is checked here (internal.analytics_subject: a provider reads only its own bookings, whatever provider_id it names).';
+
+
+--
+-- Name: analytics_drill_area_total(timestamp with time zone, timestamp with time zone, text, text, integer, text, text, text, numeric); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_drill_area_total(p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_kind text, p_cell numeric) RETURNS bigint
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    with x as (
+        select d.grid_cell, d.area_slug, d.category_id, d.currency, d.bookings, d.completed, d.no_show, d.cancelled
+        from app.analytics_area_days as d
+        where
+            d.day >= (pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC') at time zone 'UTC')::date
+            and d.day < (pg_catalog.date_trunc('day', p_hi, 'UTC') at time zone 'UTC')::date
+        union all
+        -- the edges: two ranges of the hour index (an hour has a row per cell and neighbourhood)
+        select h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
+        from app.analytics_area_hours as h
+        where
+            h.hour >= p_lo
+            and h.hour < least(p_hi, pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'))
+        union all
+        select h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
+        from app.analytics_area_hours as h
+        where
+            h.hour >= greatest(
+                pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'),
+                pg_catalog.date_trunc('day', p_hi, 'UTC')
+            )
+            and h.hour < p_hi
+        union all
+        select
+            x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+            (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
+            (x.status = 'cancelled')::integer * x.bookings
+        from app.analytics_deltas as x
+        where x.grid_cell is not null and x.hour >= p_lo and x.hour < p_hi
+    )
+    select coalesce(pg_catalog.sum(case p_status
+        when 'completed' then x.completed
+        when 'no_show' then x.no_show
+        when 'cancelled' then x.cancelled
+        else x.bookings
+    end), 0)::bigint
+    from x
+    where
+        case when p_kind = 'neighbourhood' then x.area_slug else x.grid_cell end = p_area
+        and (p_category_id is null or x.category_id = p_category_id)
+        and (p_currency is null or x.currency = p_currency)
+    having
+        coalesce(p_figure, 'bookings') in ('bookings', 'booked_cents', 'lead_minutes')
+        and (p_status is null or p_status in ('completed', 'no_show', 'cancelled'))
+        and (p_kind = 'neighbourhood' or p_cell = 0.02)
+$$;
+
+
+--
+-- Name: FUNCTION analytics_drill_area_total(p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_drill_area_total(p_lo timestamp with time zone, p_hi timestamp with time zone, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_kind text, p_cell numeric) IS 'How many bookings of an area (a neighbourhood, or a cell of the default 0.02-degree grid) every booking''s figure, or a status of completed, no_show or cancelled, counts over whole UTC hours [lo, hi) across providers, from the rollups per area; null where they hold no such count.';
 
 
 --

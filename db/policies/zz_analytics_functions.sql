@@ -72,6 +72,7 @@ api.analytics_bookings(
     date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
 ),
 internal.analytics_drill_total(uuid, timestamptz, timestamptz, text, text, integer, text),
+internal.analytics_drill_area_total(timestamptz, timestamptz, text, text, integer, text, text, text, numeric),
 internal.analytics_figure_count(
     text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint
 ),

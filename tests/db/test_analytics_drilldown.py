@@ -210,6 +210,42 @@ def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
             status="cancelled",
         )
         assert len(cancelled) == (r["cancelled"] or 0)
+    # the totals an area's rows carry: from the rollups per area (a neighbourhood, the default
+    # cells) or counted (another cell size), with the deltas and once folded, in UTC (whole
+    # days), Toronto and Dhaka (edge hours too: Dhaka's midnight is 18:00 UTC, among the
+    # bookings' hours)
+    for fold in (False, True):
+        if fold:
+            db.execute("select internal.analytics_compact()")
+        for r in rows:
+            for zone in ("UTC", "America/Toronto", "Asia/Dhaka"):
+                for kw in ({}, {"status": "cancelled"}, {"status": "completed"}):
+                    listed = drill(
+                        db,
+                        "ops",
+                        run.ops,
+                        **{"from": first, "to": last, "tz": zone},
+                        area=r["area"],
+                        cell_deg=cell,
+                        **kw,
+                    )
+                    assert total(listed) == len(listed), (fold, zone, kw, r["area"])
+                    assert all(b["total_exact"] for b in listed)
+    # ranges that end on each day with bookings, in Dhaka: the last day's edge hours
+    # (00:00-18:00 UTC) hold bookings of the day for some of them
+    dhaka = ZoneInfo("Asia/Dhaka")
+    ends = sorted({b["start"].astimezone(dhaka).date() for b in raw_bookings(db)})
+    for r in rows:
+        for end in ends:
+            listed = drill(
+                db,
+                "ops",
+                run.ops,
+                **{"from": first, "to": end, "tz": "Asia/Dhaka"},
+                area=r["area"],
+                cell_deg=cell,
+            )
+            assert total(listed) == len(listed), (end, r["area"])
 
 
 def test_pages_follow_each_other_without_gaps_or_repeats(
@@ -615,8 +651,9 @@ def test_a_money_total_is_exact_and_an_areas_stops_counting_past_ten_thousand(
     db: psycopg.Connection[Any],
 ) -> None:
     """A money figure's total is the rollups' count of bookings whose amount is not zero: exact
-    past 10,000, across providers and for one. An area's is counted from the facts, up to
-    10,000: beyond, total is 10000 and total_exact false (the list itself goes on)."""
+    past 10,000, across providers and for one; so is an area's count of its bookings (the
+    rollups per area). Another figure of an area is counted from the facts, up to 10,000:
+    beyond, total is 10000 and total_exact false (the list itself goes on)."""
     shop = bk.open_shop(db)
     ops = create_user(db, "ops")
     customer = create_user(db, "customer")
@@ -661,8 +698,18 @@ def test_a_money_total_is_exact_and_an_areas_stops_counting_past_ten_thousand(
         assert drill(db, "ops", ops, **rng, figure="captured_cents", provider_id=subject) == []
     area = catalog.PLATEAU
     cell = f"{int(area[0] / 0.02) * 0.02:.2f},{(int(area[1] / 0.02) - 1) * 0.02:.2f}"
-    listed = drill(db, "ops", ops, **rng, area=cell, page_size=5)
-    assert {(b["total"], b["total_exact"]) for b in listed} == {(10000, False)}
+    # an area's count of every booking or of a status the areas show: from the rollups per area
+    for kw in ({}, {"status": "cancelled"}):
+        listed = drill(db, "ops", ops, **rng, area=cell, page_size=5, **kw)
+        assert {(b["total"], b["total_exact"]) for b in listed} == {(10001, True)}, kw
+    assert drill(db, "ops", ops, **rng, area=cell, status="completed") == []
+    # any other figure of an area: counted, up to 10,000
+    for kw in (
+        {"figure": "outstanding_cents"},
+        {"status": "cancelled", "figure": "cancelled_by_customer"},
+    ):
+        listed = drill(db, "ops", ops, **rng, area=cell, page_size=5, **kw)
+        assert {(b["total"], b["total_exact"]) for b in listed} == {(10000, False)}, kw
     # a few bookings less than the cap: exact again
     few = drill(
         db, "ops", ops, **{**rng, "to": start.date()}, area=cell, figure="outstanding_cents"
