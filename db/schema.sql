@@ -247,10 +247,11 @@ A booking counts in the bucket where its appointment starts, in its current stat
 provider is now: the rows are those a figure counts (their number equals a count; their money columns add
 up to its sums). Paging: page_size (1 to 1000, default 100) rows in (starts_at, booking_id) order; the
 next page passes the last row''s starts_at and booking_id as after_start and after_id. total is the number
-of matching bookings across pages: from the rollups for a count (no figure, or bookings, booked_cents,
-lead_minutes, cancelled_by_*, cancelled_late) without an area, exact; otherwise counted up to 10,000, and
-when more match, total is 10000 and total_exact is false ("more than 10,000"; total_exact is true
-otherwise). Each row: the booking, its start (instant and local in tz), its
+of matching bookings across pages, exact from the rollups without an area (every figure: a sum of money
+counts the bookings whose amount is not zero), and with an area for every booking''s figure and the
+statuses completed, no_show and cancelled (a neighbourhood, or a cell of the default 0.02 degrees);
+otherwise counted up to 10,000, and when more match, total is 10000 and total_exact is false ("more than
+10,000"; total_exact is true otherwise). Each row: the booking, its start (instant and local in tz), its
 provider and area, category, service, customer''s name, status and its own figures (booked_cents,
 lead_minutes, cancelled_by, cancelled_late, captured, refunded, fees kept, net, outstanding).
 Accept: text/csv gives CSV. Definitions: docs/analytics.md.
