@@ -184,31 +184,19 @@ def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
             ("plateau-mont-royal", "Plateau-Mont-Royal", "Plateau-Mont-Royal"),
             ("verdun", "Verdun", "Verdun"),
         }
+
+    def in_area(r: dict[str, Any], to: Any, zone: str, **kw: Any) -> list[dict[str, Any]]:
+        """The bookings of an area's row from first to `to` in a zone (and any other filter)."""
+        rng = {"from": first, "to": to, "tz": zone}
+        return drill(db, "ops", run.ops, **rng, area=r["area"], cell_deg=cell, **kw)
+
     for r in rows:
-        listed = drill(
-            db,
-            "ops",
-            run.ops,
-            **{"from": first, "to": last, "tz": "UTC"},
-            area=r["area"],
-            cell_deg=cell,
-            category=r["category"],
-            currency=r["currency"],
-        )
+        listed = in_area(r, last, "UTC", category=r["category"], currency=r["currency"])
         assert len(listed) == r["bookings"]
         assert {b["booking_area"] for b in listed} == {r["area"]}
         for m in ("captured_cents", "refunded_cents", "net_cents"):
             assert sum(b[m] for b in listed) == r[m]
-        cancelled = drill(
-            db,
-            "ops",
-            run.ops,
-            **{"from": first, "to": last, "tz": "UTC"},
-            area=r["area"],
-            cell_deg=cell,
-            category=r["category"],
-            status="cancelled",
-        )
+        cancelled = in_area(r, last, "UTC", category=r["category"], status="cancelled")
         assert len(cancelled) == (r["cancelled"] or 0)
     # the totals an area's rows carry: from the rollups per area (a neighbourhood, the default
     # cells) or counted (another cell size), with the deltas and once folded, in UTC (whole
@@ -220,15 +208,7 @@ def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
         for r in rows:
             for zone in ("UTC", "America/Toronto", "Asia/Dhaka"):
                 for kw in ({}, {"status": "cancelled"}, {"status": "completed"}):
-                    listed = drill(
-                        db,
-                        "ops",
-                        run.ops,
-                        **{"from": first, "to": last, "tz": zone},
-                        area=r["area"],
-                        cell_deg=cell,
-                        **kw,
-                    )
+                    listed = in_area(r, last, zone, **kw)
                     assert total(listed) == len(listed), (fold, zone, kw, r["area"])
                     assert all(b["total_exact"] for b in listed)
     # ranges that end on each day with bookings, in Dhaka: the last day's edge hours
@@ -237,14 +217,7 @@ def test_the_bookings_behind_each_area_are_as_many_as_it_counts(
     ends = sorted({b["start"].astimezone(dhaka).date() for b in raw_bookings(db)})
     for r in rows:
         for end in ends:
-            listed = drill(
-                db,
-                "ops",
-                run.ops,
-                **{"from": first, "to": end, "tz": "Asia/Dhaka"},
-                area=r["area"],
-                cell_deg=cell,
-            )
+            listed = in_area(r, end, "Asia/Dhaka")
             assert total(listed) == len(listed), (end, r["area"])
 
 
