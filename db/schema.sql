@@ -734,7 +734,7 @@ customer); 404 not_found (no such provider, or no provider profile).';
 -- Name: analytics_today(text, uuid); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_today(tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(day_start timestamp with time zone, day_end timestamp with time zone, tz text, as_of timestamp with time zone, bookings_made bigint, bookings_paid bigint, bookings_cancelled bigint, booked_cents bigint, captured_cents bigint, refunds_requested bigint, refunded_cents bigint, live_holds bigint, queue_depth bigint, dead_letters bigint)
+CREATE FUNCTION api.analytics_today(tz text DEFAULT NULL::text, provider_id uuid DEFAULT NULL::uuid) RETURNS TABLE(day_start timestamp with time zone, day_end timestamp with time zone, tz text, as_of timestamp with time zone, bookings_made bigint, bookings_paid bigint, bookings_cancelled bigint, booked_cents bigint, captured_cents bigint, refunds_requested bigint, refunded_cents bigint, live_holds bigint, queue_depth bigint, dead_letters bigint, queue_depth_exact boolean, dead_letters_exact boolean)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
@@ -778,12 +778,12 @@ CREATE FUNCTION api.analytics_today(tz text DEFAULT NULL::text, provider_id uuid
         where subject.id is null or b.provider_id = subject.id
     ),
     queues as (
-        select q.depth, q.dead from internal.analytics_queue_depth() as q
+        select q.depth, q.dead, q.depth_exact, q.dead_exact from internal.analytics_queue_depth() as q
     )
     select
         d.day_start, d.day_end, d.tz, pg_catalog.now(), made.made, made.paid, made.cancelled,
         made.booked_cents, made.captured_cents, refunds.requested, refunds.refunded, holds.live,
-        queues.depth, queues.dead
+        queues.depth, queues.dead, queues.depth_exact, queues.dead_exact
     from d, made, refunds, holds, queues
 $$;
 
@@ -802,7 +802,9 @@ bookings_cancelled, booked_cents (list prices of the paid ones), captured_cents 
 captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
 succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
 queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
-only, null for a provider). The web app reads it again on every booking event of /realtime.
+only, null for a provider), queue_depth_exact and dead_letters_exact (false when one of those queues
+held more than 10,000 messages: each queue is counted up to 10,000, so that figure is then a floor;
+GET /rpc/queue_stats has the full counts). The web app reads it again on every booking event of /realtime.
 Errors: 400 invalid_input naming tz; 403 forbidden (another provider''s id, or a customer); 404
 not_found (no such provider, or no provider profile).';
 
@@ -7771,23 +7773,45 @@ COMMENT ON FUNCTION internal.analytics_place_providers(p_ids uuid[]) IS 'Place t
 -- Name: analytics_queue_depth(); Type: FUNCTION; Schema: internal; Owner: -
 --
 
-CREATE FUNCTION internal.analytics_queue_depth() RETURNS TABLE(depth bigint, dead bigint)
-    LANGUAGE sql STABLE SECURITY DEFINER
+CREATE FUNCTION internal.analytics_queue_depth() RETURNS TABLE(depth bigint, dead bigint, depth_exact boolean, dead_exact boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
-    AS $$
-    select
-        (pg_catalog.sum(q.queue_length) filter (where q.queue_name not like '%\_dlq'))::bigint,
-        (pg_catalog.sum(q.queue_length) filter (where q.queue_name like '%\_dlq'))::bigint
-    from internal.queue_stats() as q
-    where auth.role() = 'ops'
-$$;
+    AS $_$
+declare
+    v_cap constant bigint := 10000;
+    v_name text;
+    v_n bigint;
+begin
+    if auth.role() is distinct from 'ops' then
+        return query select null::bigint, null::bigint, null::boolean, null::boolean;
+        return;
+    end if;
+    depth := 0;
+    dead := 0;
+    depth_exact := true;
+    dead_exact := true;
+    foreach v_name in array internal.queue_names() loop
+        execute pg_catalog.format(
+            'select pg_catalog.count(*) from (select from pgmq.%I limit $1) as m', 'q_' || v_name
+        ) into v_n using v_cap + 1;
+        depth := depth + least(v_n, v_cap);
+        depth_exact := depth_exact and v_n <= v_cap;
+        execute pg_catalog.format(
+            'select pg_catalog.count(*) from (select from pgmq.%I limit $1) as m', 'q_' || v_name || '_dlq'
+        ) into v_n using v_cap + 1;
+        dead := dead + least(v_n, v_cap);
+        dead_exact := dead_exact and v_n <= v_cap;
+    end loop;
+    return next;
+end
+$_$;
 
 
 --
 -- Name: FUNCTION analytics_queue_depth(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_queue_depth() IS 'Messages waiting in the work queues and in their dead-letter queues, for ops (nulls for another role). Definer: reads pgmq''s metrics, which only ops'' own wrapper may, for today''s counters that providers call too.';
+COMMENT ON FUNCTION internal.analytics_queue_depth() IS 'Messages waiting in the work queues and in their dead-letter queues, each queue counted up to 10,000 (depth_exact, dead_exact false past that: that sum is a floor), for ops (nulls for another role). Definer: reads pgmq''s queue tables, which only ops'' own wrappers may, for today''s counters that providers call too.';
 
 
 --

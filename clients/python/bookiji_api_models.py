@@ -1772,8 +1772,10 @@ class RpcAnalyticsTodayGetResponseItem(BaseModel):
     day_end: AwareDatetime | None = None
     day_start: AwareDatetime | None = None
     dead_letters: int | None = None
+    dead_letters_exact: bool | None = None
     live_holds: int | None = None
     queue_depth: int | None = None
+    queue_depth_exact: bool | None = None
     refunded_cents: int | None = None
     refunds_requested: int | None = None
     tz: str | None = None
@@ -1801,8 +1803,10 @@ class RpcAnalyticsTodayPostResponseItem(BaseModel):
     day_end: AwareDatetime | None = None
     day_start: AwareDatetime | None = None
     dead_letters: int | None = None
+    dead_letters_exact: bool | None = None
     live_holds: int | None = None
     queue_depth: int | None = None
+    queue_depth_exact: bool | None = None
     refunded_cents: int | None = None
     refunds_requested: int | None = None
     tz: str | None = None

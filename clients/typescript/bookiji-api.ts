@@ -842,7 +842,9 @@ export interface paths {
          *     captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
          *     succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
          *     queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
-         *     only, null for a provider). The web app reads it again on every booking event of /realtime.
+         *     only, null for a provider), queue_depth_exact and dead_letters_exact (false when one of those queues
+         *     held more than 10,000 messages: each queue is counted up to 10,000, so that figure is then a floor;
+         *     GET /rpc/queue_stats has the full counts). The web app reads it again on every booking event of /realtime.
          *     Errors: 400 invalid_input naming tz; 403 forbidden (another provider's id, or a customer); 404
          *     not_found (no such provider, or no provider profile).
          */
@@ -860,7 +862,9 @@ export interface paths {
          *     captured), refunds_requested (refunds asked today, every status) and refunded_cents (of those, the
          *     succeeded amounts), live_holds (holds awaiting payment that have not lapsed, whatever their day),
          *     queue_depth and dead_letters (messages waiting in the work queues and in the dead-letter queues; ops
-         *     only, null for a provider). The web app reads it again on every booking event of /realtime.
+         *     only, null for a provider), queue_depth_exact and dead_letters_exact (false when one of those queues
+         *     held more than 10,000 messages: each queue is counted up to 10,000, so that figure is then a floor;
+         *     GET /rpc/queue_stats has the full counts). The web app reads it again on every booking event of /realtime.
          *     Errors: 400 invalid_input naming tz; 403 forbidden (another provider's id, or a customer); 404
          *     not_found (no such provider, or no provider profile).
          */
@@ -9325,10 +9329,12 @@ export interface operations {
                         day_start?: string | null;
                         /** Format: int64 */
                         dead_letters?: number | null;
+                        dead_letters_exact?: boolean | null;
                         /** Format: int64 */
                         live_holds?: number | null;
                         /** Format: int64 */
                         queue_depth?: number | null;
+                        queue_depth_exact?: boolean | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                         /** Format: int64 */
@@ -9453,10 +9459,12 @@ export interface operations {
                         day_start?: string | null;
                         /** Format: int64 */
                         dead_letters?: number | null;
+                        dead_letters_exact?: boolean | null;
                         /** Format: int64 */
                         live_holds?: number | null;
                         /** Format: int64 */
                         queue_depth?: number | null;
+                        queue_depth_exact?: boolean | null;
                         /** Format: int64 */
                         refunded_cents?: number | null;
                         /** Format: int64 */

@@ -402,6 +402,48 @@ def test_todays_counters_count_what_was_made_today_and_the_live_holds(
     assert (theirs["bookings_made"], theirs["tz"]) == (1, "America/Toronto")
 
 
+def test_todays_queue_counters_are_exact_up_to_ten_thousand_a_queue_then_a_floor(
+    db: psycopg.Connection[Any],
+) -> None:
+    """Each queue is counted up to 10,000 messages (a backlog must not make every load of the
+    counters count all of it): exact below, a floor flagged inexact above, for ops only."""
+    ops = create_user(db, "ops")
+    shop = bk.open_shop(db)
+
+    def send(queue: str, n: int) -> None:
+        db.execute("select pgmq.send_batch(%s, array_fill('{}'::jsonb, array[%s]))", (queue, n))
+
+    def counters() -> tuple[Any, ...]:
+        [row] = rows_of(db, "ops", ops, "select * from api.analytics_today()")
+        return tuple(
+            row[k]
+            for k in ("queue_depth", "dead_letters", "queue_depth_exact", "dead_letters_exact")
+        )
+
+    def waiting() -> tuple[int, int]:
+        return db.execute(
+            "select (select count(*) from pgmq.q_payments) + (select count(*) from pgmq.q_notifications), "
+            "(select count(*) from pgmq.q_payments_dlq) + (select count(*) from pgmq.q_notifications_dlq)"
+        ).fetchone()  # type: ignore[return-value]
+
+    send("payments", 3)
+    send("notifications_dlq", 2)
+    assert counters() == (*waiting(), True, True)
+    assert db.execute("select count(*) from pgmq.q_notifications").fetchone() == (0,)
+    send("notifications", 10_000)
+    assert counters() == (10_003, 2, True, True)  # 10,000 in one queue: still exact
+    send("notifications", 1)
+    assert waiting() == (10_004, 2)
+    assert counters() == (10_003, 2, False, True)  # that queue's 10,000 and the 3 payments
+    send("payments_dlq", 10_001)
+    assert counters() == (10_003, 10_002, False, False)
+    # a provider gets none of them
+    [mine] = rows_of(db, "provider", shop.owner_id, "select * from api.analytics_today()")
+    assert {k: v for k, v in mine.items() if k.startswith(("queue", "dead"))} == dict.fromkeys(
+        ("queue_depth", "dead_letters", "queue_depth_exact", "dead_letters_exact")
+    )
+
+
 def _made_between(db: psycopg.Connection[Any], start: datetime, end: datetime) -> tuple[int, ...]:
     """Today's bookings counted here from the base rows: made, paid, cancelled, the list
     prices of the paid ones, what their payments captured."""

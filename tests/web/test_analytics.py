@@ -19,6 +19,7 @@ import httpx
 import psycopg
 import pytest
 from playwright.sync_api import Page, expect
+from psycopg.types.json import Jsonb
 
 from tests.helpers import booking as bk
 from tests.helpers.auth import bearer, session_token
@@ -365,3 +366,35 @@ def test_todays_counters_move_live_when_a_booking_is_made(
     expect(page.get_by_role("table", name="Performance over the range")).to_be_visible()
     violations = axe_violations(page)
     assert violations == [], describe(violations)
+
+
+def test_ops_see_a_backlog_past_ten_thousand_as_a_floor(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any]
+) -> None:
+    """10,001 dead letters: ops' 'Today' shows "10,000+" (each queue is counted up to 10,000,
+    queues_exact false), with what the "+" means in its title; removed again after."""
+    marker = {"backlog_test": str(uuid.uuid4())}
+    admin.execute(
+        "select pgmq.send_batch('notifications_dlq', array_fill(%s::jsonb, array[10001]))",
+        (Jsonb(marker),),
+    )
+    try:
+        email = fresh_email("ops")
+        create_user(admin, "ops", email=email, password=PASSWORD, full_name="Olive Ops")
+        sign_in(page, web, email, PASSWORD)
+        page.get_by_role("link", name="Analytics").click()
+        dead = page.locator("[data-counter=dead_letters]")
+        expect(dead).to_have_text(re.compile(r"^10,0\d\d\+$"))  # other tests' dead letters too
+        expect(dead).to_have_attribute(
+            "title", re.compile(r"^at least 10,0\d\d: a queue holds more")
+        )
+        # the work queues hold far fewer: their count stays exact, with no "+"
+        expect(page.locator("[data-counter=queue_depth]")).to_have_text(re.compile(r"^[\d,]+$"))
+        violations = axe_violations(page)
+        assert violations == [], describe(violations)
+        shoot(page, "analytics-ops-backlog")
+    finally:
+        admin.execute(
+            "delete from pgmq.q_notifications_dlq where message = %s",
+            (Jsonb(marker),),
+        )

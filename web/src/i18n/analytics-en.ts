@@ -105,6 +105,7 @@ export const analyticsEn = {
   "today.live_holds": "Holds awaiting payment",
   "today.queue_depth": "Messages in the queues",
   "today.dead_letters": "Dead letters",
+  "today.at_least": "at least {n}: a queue holds more than 10,000 messages, counted up to there",
   "perf.title": "Performance",
   "perf.hint": "Utilisation is the share of your open hours (weekly hours minus time off, in your zone) taken by bookings.",
   "perf.caption": "Performance over the range",

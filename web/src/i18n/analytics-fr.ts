@@ -106,6 +106,7 @@ export const analyticsFr: Record<AnalyticsKey, string> = {
   "today.live_holds": "Réservations en attente de paiement",
   "today.queue_depth": "Messages dans les files",
   "today.dead_letters": "Messages en échec",
+  "today.at_least": "au moins {n} : une file contient plus de 10 000 messages, comptés jusque-là",
   "perf.title": "Performance",
   "perf.hint": "Le taux d'occupation est la part de vos heures d'ouverture (horaire hebdomadaire moins les congés, dans votre fuseau) prise par des réservations.",
   "perf.caption": "Performance sur la période",

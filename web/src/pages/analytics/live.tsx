@@ -78,7 +78,14 @@ export function TodaySection({ ops, tz }: { ops: boolean; tz: string | null }): 
             QUEUES.map((k) => (
               <div key={k}>
                 <dt>{at(`today.${k}` as AnalyticsKey)}</dt>
-                <dd data-counter={k}>{count(row[k])}</dd>
+                {/* past 10,000 messages in a queue its figure is a floor (…_exact false) */}
+                {row[`${k}_exact`] === false ? (
+                  <dd data-counter={k} title={at("today.at_least", { n: count(row[k]) })}>
+                    {count(row[k])}+
+                  </dd>
+                ) : (
+                  <dd data-counter={k}>{count(row[k])}</dd>
+                )}
               </div>
             ))}
         </dl>
