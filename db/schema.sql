@@ -8464,6 +8464,26 @@ begin
         ) as r;
         return;
     end if;
+    -- one provider's: its bookings (the provider's index), in a statement of its own. Written
+    -- as one statement with "p_subject is null or", the generic plan PL/pgSQL settles on after
+    -- five calls of a backend (PostgREST's pooled connections) could not use the provider's
+    -- index and read every booking made today across providers (10,000 providers: 3 -> 40 ms)
+    if p_subject is not null then
+        return query
+        select
+            pg_catalog.count(*),
+            pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')),
+            pg_catalog.count(*) filter (where b.status = 'cancelled'),
+            coalesce(pg_catalog.sum(b.price_cents) filter (
+                where b.status in ('confirmed', 'completed', 'no_show')
+            ), 0)::bigint,
+            coalesce(pg_catalog.sum((
+                select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
+            )), 0)::bigint
+        from app.bookings as b
+        where b.provider_id = p_subject and b.created_at >= p_from and b.created_at < p_to;
+        return;
+    end if;
     return query
     select
         pg_catalog.count(*),
@@ -8476,9 +8496,7 @@ begin
             select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
         )), 0)::bigint
     from app.bookings as b
-    where
-        b.created_at >= p_from and b.created_at < p_to
-        and (p_subject is null or b.provider_id = p_subject);
+    where b.created_at >= p_from and b.created_at < p_to;
 end
 $$;
 
@@ -27809,10 +27827,10 @@ CREATE INDEX bookings_held_from_hold_expires_at_idx ON app.bookings USING btree 
 
 
 --
--- Name: bookings_provider_id_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: bookings_provider_id_created_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE INDEX bookings_provider_id_idx ON app.bookings USING btree (provider_id);
+CREATE INDEX bookings_provider_id_created_at_idx ON app.bookings USING btree (provider_id, created_at);
 
 
 --
@@ -30970,4 +30988,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261209200000'),
     ('20261209300000'),
     ('20261210100000'),
-    ('20261210200000');
+    ('20261210200000'),
+    ('20261211100000');

@@ -110,6 +110,26 @@ begin
         ) as r;
         return;
     end if;
+    -- one provider's: its bookings (the provider's index), in a statement of its own. Written
+    -- as one statement with "p_subject is null or", the generic plan PL/pgSQL settles on after
+    -- five calls of a backend (PostgREST's pooled connections) could not use the provider's
+    -- index and read every booking made today across providers (10,000 providers: 3 -> 40 ms)
+    if p_subject is not null then
+        return query
+        select
+            pg_catalog.count(*),
+            pg_catalog.count(*) filter (where b.status in ('confirmed', 'completed', 'no_show')),
+            pg_catalog.count(*) filter (where b.status = 'cancelled'),
+            coalesce(pg_catalog.sum(b.price_cents) filter (
+                where b.status in ('confirmed', 'completed', 'no_show')
+            ), 0)::bigint,
+            coalesce(pg_catalog.sum((
+                select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
+            )), 0)::bigint
+        from app.bookings as b
+        where b.provider_id = p_subject and b.created_at >= p_from and b.created_at < p_to;
+        return;
+    end if;
     return query
     select
         pg_catalog.count(*),
@@ -122,9 +142,7 @@ begin
             select pg_catalog.sum(y.captured_cents) from app.payments as y where y.booking_id = b.id
         )), 0)::bigint
     from app.bookings as b
-    where
-        b.created_at >= p_from and b.created_at < p_to
-        and (p_subject is null or b.provider_id = p_subject);
+    where b.created_at >= p_from and b.created_at < p_to;
 end
 $$;
 comment on function internal.analytics_today_made(uuid, timestamptz, timestamptz) is

@@ -398,3 +398,74 @@ def test_ops_see_a_backlog_past_ten_thousand_as_a_floor(
             "delete from pgmq.q_notifications_dlq where message = %s",
             (Jsonb(marker),),
         )
+
+
+def test_the_revenue_waterfall_adds_up_and_lists_the_bookings_behind_each_amount(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]
+) -> None:
+    """Ops' waterfall over the range: captured, less refunded, is net; fees kept and
+    outstanding beside it; each amount is the range's sum of analytics_revenue and lists its
+    bookings (a $3.00 goodwill refund of the paid booking makes the step down)."""
+    shop: bk.Shop = scene["shop"]
+    [(booking_id, payment_id)] = admin.execute(
+        "select b.id, y.id from app.bookings as b join app.payments as y on y.booking_id = b.id "
+        "where b.provider_id = %s and y.status = 'succeeded'",
+        (shop.provider_id,),
+    ).fetchall()
+    admin.execute(
+        "insert into app.refunds (booking_id, payment_id, amount_cents, reason, requested_role, "
+        "status, stripe_refund_id) values (%s, %s, 300, 'goodwill', 'ops', 'succeeded', %s)",
+        (booking_id, payment_id, f"re_waterfall_{uuid.uuid4().hex[:12]}"),
+    )
+    email = fresh_email("ops")
+    ops_id = create_user(admin, "ops", email=email, password=PASSWORD, full_name="Olive Ops")
+    token = session_token(admin, ops_id)
+    sign_in(page, web, email, PASSWORD)
+    page.get_by_role("link", name="Analytics").click()
+    first, last = scene["first"], scene["last"]
+    show_range(page, first, last)
+    q = {"from": first.isoformat(), "to": last.isoformat(), "tz": "America/Toronto"}
+    revenue = rpc(web, token, "analytics_revenue", **q, group_by="day")
+    keys = ["captured_cents", "refunded_cents", "net_cents", "fees_kept_cents", "outstanding_cents"]
+    sums = {k: sum(r[k] or 0 for r in revenue if r["currency"] == "CAD") for k in keys}
+    assert sums["refunded_cents"] >= 300 and sums["outstanding_cents"] > 0  # the check can fail
+    assert sums["net_cents"] == sums["captured_cents"] - sums["refunded_cents"]
+    shown = [f"${sums[k] / 100:,.2f}" for k in keys]
+    shown[1] = "\N{MINUS SIGN}" + shown[1]  # as the page writes a step down
+    waterfall = page.locator("#waterfall-table-CAD")
+    expect(waterfall.locator("tbody td")).to_have_text(shown)
+    expect(waterfall.locator("tbody th")).to_have_text(
+        ["Captured", "Refunded", "Net", "Fees kept", "Outstanding"]
+    )
+    # the chart: five bars, the refund hanging from the captured bar down to the net
+    steps = page.locator("[data-currency=CAD] svg g[data-step]")
+    expect(steps).to_have_count(5)
+    captured, refunded, net = (
+        page.locator(f"[data-currency=CAD] g[data-step={k}] rect").bounding_box()
+        for k in ("captured_cents", "refunded_cents", "net_cents")
+    )
+    assert captured and refunded and net
+    assert math.isclose(refunded["y"], captured["y"], abs_tol=1.5)  # hangs from captured's top
+    assert math.isclose(refunded["y"] + refunded["height"], net["y"], abs_tol=1.5)  # to net's top
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-ops-waterfall")
+
+    # each amount lists its bookings: the outstanding ones are the holds awaiting payment
+    outstanding = rpc(
+        web,
+        token,
+        "analytics_bookings",
+        **q,
+        group_by="day",
+        figure="outstanding_cents",
+        currency="CAD",
+    )
+    waterfall.get_by_role(
+        "button", name=re.compile(r"^List the bookings behind Outstanding")
+    ).click()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(len(outstanding))
+    assert sum(r["outstanding_cents"] for r in outstanding) == sums["outstanding_cents"]
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^Bookings behind Outstanding"))
+    ).to_be_focused()

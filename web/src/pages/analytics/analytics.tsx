@@ -14,7 +14,7 @@ import { ErrorAlert, Field } from "../../components/ui";
 import { locale, money, onLocale, when } from "../../i18n";
 import { TIME_ZONE } from "../../places";
 import { statusText } from "../booking";
-import { Bars, FunnelBars, type Series } from "./charts";
+import { Bars, FunnelBars, type Series, type Step, Waterfall } from "./charts";
 import { PerformanceSection, RefundSection, TodaySection } from "./live";
 import { at, type AnalyticsKey } from "./strings";
 import "./analytics.css";
@@ -120,6 +120,30 @@ export function byMoney(rows: MoneyRow[]): MoneyBucket[] {
     for (const m of MONEY) b.sums[m] += Number(r[m] ?? 0);
   }
   return [...out.values()].sort((a, b) => a.start.localeCompare(b.start) || a.currency.localeCompare(b.currency));
+}
+
+/** The range's money per currency (the waterfall): every bucket and category summed. */
+export interface MoneyTotals {
+  currency: string;
+  captured_cents: number;
+  refunded_cents: number;
+  fees_kept_cents: number;
+  net_cents: number;
+  outstanding_cents: number;
+}
+export function moneyTotals(rows: MoneyRow[]): MoneyTotals[] {
+  const out = new Map<string, MoneyTotals>();
+  for (const r of rows) {
+    const currency = r.currency ?? "CAD";
+    const t = out.get(currency) ?? { currency, captured_cents: 0, refunded_cents: 0, fees_kept_cents: 0, net_cents: 0, outstanding_cents: 0 };
+    t.captured_cents += Number(r.captured_cents ?? 0);
+    t.refunded_cents += Number(r.refunded_cents ?? 0);
+    t.fees_kept_cents += Number(r.fees_kept_cents ?? 0);
+    t.net_cents += Number(r.net_cents ?? 0);
+    t.outstanding_cents += Number(r.outstanding_cents ?? 0);
+    out.set(currency, t);
+  }
+  return [...out.values()].sort((a, b) => a.currency.localeCompare(b.currency));
 }
 
 function defaultRange(): Range {
@@ -331,6 +355,70 @@ function MoneySection({ buckets, grain, range, rpc, onPick }: { buckets: MoneyBu
         </>
       )}
       <CsvButton rpc={rpc} range={range} name={at("money.title")} />
+    </section>
+  );
+}
+
+const WATERFALL = ["captured_cents", "refunded_cents", "net_cents", "fees_kept_cents", "outstanding_cents"] as const;
+type WaterfallKey = (typeof WATERFALL)[number];
+
+/** The range's revenue as a waterfall, one a currency: captured, less refunded, gives net; fees
+ * kept (part of captured) and outstanding (held, not captured yet) stand apart. Each amount in
+ * the table beside lists its bookings. */
+function WaterfallSection({ totals, range, onPick }: { totals: MoneyTotals[]; range: Range; onPick: (p: Pick) => void }): JSX.Element {
+  const period = (): string => at("waterfall.period", { from: bucketLabel(`${range.from}T00:00:00`, "day"), to: bucketLabel(`${range.to}T00:00:00`, "day") });
+  const label = (k: WaterfallKey): string => at(`waterfall.${k}` as AnalyticsKey);
+  return (
+    <section aria-labelledby="waterfall-title">
+      <h2 id="waterfall-title">{at("waterfall.title")}</h2>
+      <p class="hint">{at("waterfall.hint")}</p>
+      {totals.length === 0 ? (
+        <p>{at("common.noBookings")}</p>
+      ) : (
+        totals.map((t) => {
+          const steps: Step[] = [
+            { key: "captured_cents", label: label("captured_cents"), value: t.captured_cents, kind: "total", color: MONEY_COLORS.captured_cents },
+            { key: "refunded_cents", label: label("refunded_cents"), value: t.refunded_cents, kind: "down", color: MONEY_COLORS.refunded_cents },
+            { key: "net_cents", label: label("net_cents"), value: t.net_cents, kind: "total", color: MONEY_COLORS.net_cents },
+            { key: "fees_kept_cents", label: label("fees_kept_cents"), value: t.fees_kept_cents, kind: "aside", color: MONEY_COLORS.fees_kept_cents },
+            { key: "outstanding_cents", label: label("outstanding_cents"), value: t.outstanding_cents, kind: "aside", color: "#5c6370" },
+          ];
+          return (
+            <div key={t.currency} data-currency={t.currency}>
+              <Waterfall steps={steps} minStep={500} format={(n) => money(Math.round(n), t.currency)} />
+              <table id={`waterfall-table-${t.currency}`}>
+                <caption>{at("waterfall.caption", { currency: t.currency, period: period() })}</caption>
+                <tbody>
+                  {WATERFALL.map((k) => (
+                    <tr key={k}>
+                      <th scope="row">{label(k)}</th>
+                      <td class="num">
+                        {t[k] === 0 ? (
+                          money(0, t.currency)
+                        ) : (
+                          <button
+                            type="button"
+                            class="link"
+                            aria-label={at("drill.openMoney", { figure: label(k), amount: money(t[k], t.currency), period: period() })}
+                            onClick={() =>
+                              onPick({
+                                filter: { figure: k, currency: t.currency },
+                                title: () => at("drill.titleMoney", { figure: label(k), amount: money(t[k], t.currency), period: period() }),
+                              })
+                            }
+                          >
+                            {k === "refunded_cents" ? `−${money(t[k], t.currency)}` : money(t[k], t.currency)}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          );
+        })
+      )}
     </section>
   );
 }
@@ -669,6 +757,7 @@ function AreaSection({ range, onPick }: { range: Range; onPick: (p: Pick) => voi
 function OpsView({ range }: { range: Range }): JSX.Element {
   const [status, setStatus] = useState<StatusBucket[] | null>(null);
   const [cash, setCash] = useState<MoneyBucket[] | null>(null);
+  const [totals, setTotals] = useState<MoneyTotals[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [pick, setPick] = useState<Pick | null>(null);
   useEffect(() => {
@@ -677,7 +766,10 @@ function OpsView({ range }: { range: Range }): JSX.Element {
     setError(null);
     setPick(null);
     api.overview(range).then((rows) => setStatus(byStatus(rows)), setError);
-    api.revenue(range).then((rows) => setCash(byMoney(rows)), setError);
+    api.revenue(range).then((rows) => {
+      setCash(byMoney(rows));
+      setTotals(moneyTotals(rows));
+    }, setError);
   }, [range]);
   return (
     <>
@@ -686,6 +778,7 @@ function OpsView({ range }: { range: Range }): JSX.Element {
       {status && <StatusSection buckets={status} grain={range.group_by} range={range} rpc="analytics_overview" onPick={setPick} />}
       {pick && <DrillDown pick={pick} range={range} ops onClose={() => setPick(null)} />}
       {cash && <MoneySection buckets={cash} grain={range.group_by} range={range} rpc="analytics_revenue" onPick={setPick} />}
+      {cash && <WaterfallSection totals={totals} range={range} onPick={setPick} />}
       <AreaSection range={range} onPick={setPick} />
       <RefundSection range={range} />
       <FunnelSection range={range} />
@@ -756,6 +849,7 @@ function ProviderView({ range }: { range: Range }): JSX.Element {
           <StatusSection buckets={byStatus(rows)} grain={range.group_by} range={range} rpc="analytics_provider" onPick={setPick} />
           {pick && <DrillDown pick={pick} range={range} ops={false} onClose={() => setPick(null)} />}
           <MoneySection buckets={byMoney(rows)} grain={range.group_by} range={range} rpc="analytics_provider" onPick={setPick} />
+          <WaterfallSection totals={moneyTotals(rows)} range={range} onPick={setPick} />
           <RefundSection range={range} />
         </>
       )}

@@ -139,3 +139,88 @@ export function FunnelBars({ steps }: { steps: { label: string; value: number; s
     </div>
   );
 }
+
+/** One bar of a waterfall: a total stands on zero and becomes the running figure, a step down
+ * hangs from the running figure and lowers it, an aside stands on zero apart from the run (a
+ * figure shown beside it, not added to it: outlined, after a dashed divider). */
+export interface Step {
+  key: string;
+  label: string;
+  value: number;
+  kind: "total" | "down" | "aside";
+  color: string;
+}
+
+/** Where each bar of a waterfall starts and ends (in the figures' unit), in order, and the
+ * running figure after it. */
+export function waterfallSpans(steps: Step[]): { lo: number; hi: number; run: number }[] {
+  let run = 0;
+  return steps.map((s) => {
+    if (s.kind === "down") {
+      const span = { lo: Math.min(run - s.value, run), hi: Math.max(run - s.value, run), run: run - s.value };
+      run -= s.value;
+      return span;
+    }
+    if (s.kind === "total") run = s.value;
+    return { lo: Math.min(0, s.value), hi: Math.max(0, s.value), run };
+  });
+}
+
+export function Waterfall({ steps, format, minStep }: { steps: Step[]; format: (n: number) => string; minStep: number }): JSX.Element {
+  const spans = waterfallSpans(steps);
+  const top = Math.max(0, ...spans.map((s) => s.hi));
+  const bottom = Math.min(0, ...spans.map((s) => s.lo));
+  const step = niceStep((top - bottom) / 4, minStep);
+  // room above the highest bar for its value (a tenth of the plot's height)
+  const max = Math.max(step, Math.ceil((top + (top - bottom) / 9) / step) * step);
+  const min = Math.floor(bottom / step) * step;
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const y = (v: number): number => PAD.top + ((max - v) / (max - min)) * plotH;
+  const slot = plotW / Math.max(1, steps.length);
+  const barW = Math.min(90, slot * 0.6);
+  const ticks = Array.from({ length: Math.round((max - min) / step) + 1 }, (_, i) => min + i * step);
+  const firstAside = steps.findIndex((s) => s.kind === "aside");
+  return (
+    <div class="chart">
+      <svg viewBox={`0 0 ${W} ${H}`} aria-hidden="true" focusable="false">
+        {ticks.map((v) => (
+          <g key={v}>
+            <line x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} class="grid" />
+            <text x={PAD.left - 6} y={y(v) + 4} text-anchor="end" class="axis">
+              {format(v)}
+            </text>
+          </g>
+        ))}
+        {firstAside > 0 && <line x1={PAD.left + firstAside * slot} x2={PAD.left + firstAside * slot} y1={PAD.top} y2={H - PAD.bottom + 30} class="divider" />}
+        {steps.map((s, i) => {
+          const x0 = PAD.left + i * slot + (slot - barW) / 2;
+          const { lo, hi } = spans[i];
+          // a connector at the running figure, to the next bar of the run
+          const next = s.kind !== "aside" && i + 1 < steps.length && steps[i + 1].kind !== "aside" ? spans[i].run : null;
+          return (
+            <g key={s.key} data-step={s.key}>
+              <rect
+                x={x0}
+                width={barW}
+                y={y(hi)}
+                height={Math.max(1, y(lo) - y(hi))}
+                fill={s.kind === "aside" ? "#fff" : s.color}
+                stroke={s.color}
+                stroke-width={s.kind === "aside" ? 2 : 0}
+                stroke-dasharray={s.kind === "aside" ? "6 3" : undefined}
+              />
+              {next !== null && <line x1={x0 + barW} x2={x0 + slot} y1={y(next)} y2={y(next)} class="connector" />}
+              <text x={x0 + barW / 2} y={y(hi) - 6} text-anchor="middle" class="value">
+                {s.kind === "down" && s.value > 0 ? `−${format(s.value)}` : format(s.value)}
+              </text>
+              <text x={x0 + barW / 2} y={H - PAD.bottom + 16} text-anchor="middle" class="axis">
+                {s.label}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </div>
+  );
+}
