@@ -469,3 +469,55 @@ def test_the_revenue_waterfall_adds_up_and_lists_the_bookings_behind_each_amount
     expect(
         page.get_by_role("heading", name=re.compile(r"^Bookings behind Outstanding"))
     ).to_be_focused()
+
+
+def test_ops_page_through_every_providers_performance_and_its_utilisation_bars(
+    page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]
+) -> None:
+    """The providers' performance, 25 a page in the API's order: each page's rows are the
+    API's page (names, bookings, one utilisation bar a row); next and previous pages; a range
+    past 31 days (the RPC's cap across providers) asks for a shorter one."""
+    [(n,)] = admin.execute("select count(*) from app.providers").fetchall()
+    for _ in range(max(0, 26 - n)):  # a second page exists
+        bk.open_shop(admin)
+    email = fresh_email("ops")
+    ops_id = create_user(admin, "ops", email=email, password=PASSWORD, full_name="Olive Ops")
+    token = session_token(admin, ops_id)
+    sign_in(page, web, email, PASSWORD)
+    page.get_by_role("link", name="Analytics").click()
+    first, last = scene["first"], scene["last"]
+    show_range(page, first, last)
+    q = {"from": first.isoformat(), "to": last.isoformat(), "page_size": "25"}
+    providers = page.locator("#providers-table")
+
+    def shown_as(rows: list[dict[str, Any]]) -> None:
+        expect(providers.locator("tbody th")).to_have_text([r["business_name"] for r in rows])
+        expect(providers.locator("tbody td:nth-child(4)")).to_have_text(
+            [str(r["bookings"]) for r in rows]
+        )
+        expect(page.locator("#providers-title ~ .chart g[data-row]")).to_have_count(len(rows))
+
+    one = rpc(web, token, "analytics_performance", **q)
+    assert len(one) == 25
+    shown_as(one)
+    shop: bk.Shop = scene["shop"]
+    busy = [r for r in one if r["provider_id"] == str(shop.provider_id)]
+    if busy:  # the Plateau shop's paid booking occupies some of its open hours
+        assert busy[0]["utilisation"] is not None and busy[0]["bookings"] >= 2
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-ops-providers")
+
+    page.get_by_role("button", name="Next 25 providers").click()
+    two = rpc(web, token, "analytics_performance", **q, after_id=one[-1]["provider_id"])
+    assert two and {r["provider_id"] for r in two}.isdisjoint(r["provider_id"] for r in one)
+    shown_as(two)
+    expect(providers.locator("caption")).to_contain_text(f"Providers 26 to {25 + len(two)}")
+    page.get_by_role("button", name="Previous providers").click()
+    shown_as(one)
+
+    show_range(page, first, first + timedelta(days=40))
+    expect(
+        page.get_by_text("Choose a range of at most 31 days to compare every provider")
+    ).to_be_visible()
+    expect(providers).to_have_count(0)

@@ -64,6 +64,11 @@ export const performance = async (r: Range): Promise<PerformanceRow[]> => {
     after = String(page[page.length - 1].provider_id);
   }
 };
+/** One page of every provider's performance (ops), in provider id order after `after`. */
+export const performancePage = (r: Range, after: string | null, size: number): Promise<PerformanceRow[]> =>
+  call<PerformanceRow[]>("/rpc/analytics_performance", {
+    query: { from: r.from, to: r.to, page_size: String(size), ...(after ? { after_id: after } : {}) },
+  });
 /** Refunds by reason, status and currency, summed over the range. */
 export const refunds = (r: Range): Promise<RefundRow[]> =>
   call<RefundRow[]>("/rpc/analytics_refunds", { query: { from: r.from, to: r.to, tz: r.tz, group_by: "month" } });

@@ -15,7 +15,7 @@ import { locale, money, onLocale, when } from "../../i18n";
 import { TIME_ZONE } from "../../places";
 import { statusText } from "../booking";
 import { Bars, FunnelBars, type Series, type Step, Waterfall } from "./charts";
-import { PerformanceSection, RefundSection, TodaySection } from "./live";
+import { PerformanceSection, ProvidersSection, RefundSection, TodaySection } from "./live";
 import { at, type AnalyticsKey } from "./strings";
 import "./analytics.css";
 
@@ -780,6 +780,7 @@ function OpsView({ range }: { range: Range }): JSX.Element {
       {cash && <MoneySection buckets={cash} grain={range.group_by} range={range} rpc="analytics_revenue" onPick={setPick} />}
       {cash && <WaterfallSection totals={totals} range={range} onPick={setPick} />}
       <AreaSection range={range} onPick={setPick} />
+      <ProvidersSection range={range} />
       <RefundSection range={range} />
       <FunnelSection range={range} />
       <CohortSection range={range} />

@@ -224,3 +224,38 @@ export function Waterfall({ steps, format, minStep }: { steps: Step[]; format: (
     </div>
   );
 }
+
+/** One horizontal bar a row, its width a share (0-1) of the plot: each provider's utilisation. */
+export function ShareBars({ rows, format }: { rows: { key: string; label: string; share: number | null }[]; format: (share: number | null) => string }): JSX.Element {
+  const rowH = 24;
+  const labelW = 230;
+  const plotW = W - labelW - 70;
+  return (
+    <div class="chart">
+      <svg viewBox={`0 0 ${W} ${rows.length * rowH + 24}`} aria-hidden="true" focusable="false">
+        {[0, 0.25, 0.5, 0.75, 1].map((t) => (
+          <g key={t}>
+            <line x1={labelW + t * plotW} x2={labelW + t * plotW} y1={0} y2={rows.length * rowH} class="grid" />
+            <text x={labelW + t * plotW} y={rows.length * rowH + 16} text-anchor="middle" class="axis">
+              {format(t)}
+            </text>
+          </g>
+        ))}
+        {rows.map((r, i) => {
+          const w = r.share === null ? 0 : Math.min(Math.max(r.share, 0), 1) * plotW;
+          return (
+            <g key={r.key} data-row={r.key}>
+              <text x={labelW - 8} y={i * rowH + 16} text-anchor="end" class="axis">
+                {r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label}
+              </text>
+              <rect x={labelW} y={i * rowH + 4} height={rowH - 8} width={Math.max(w, r.share === null ? 0 : 1)} fill="#0b5cad" />
+              <text x={labelW + w + 6} y={i * rowH + 16} class="axis">
+                {format(r.share)}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </div>
+  );
+}
