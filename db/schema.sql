@@ -15139,6 +15139,7 @@ Definer: reads accounts, notifications, Stripe events and the audit log together
 CREATE FUNCTION internal.ops_bookings(p_customer_email text, p_provider_id uuid, p_status text, p_from timestamp with time zone, p_to timestamp with time zone, p_customer_id uuid, p_limit integer, p_before_id uuid) RETURNS TABLE(id uuid, status text, starts_at timestamp with time zone, ends_at timestamp with time zone, created_at timestamp with time zone, customer_id uuid, customer_email text, customer_name text, provider_id uuid, provider_name text, service_id uuid, service_name text, price_cents integer, deposit_cents integer, currency text, payment_status text, stripe_payment_intent_id text, charged_cents integer, refunded_cents integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
     v_email text := auth.normalize_email(p_customer_email);
@@ -27813,10 +27814,10 @@ CREATE INDEX bookings_customer_id_hold_expires_at_idx ON app.bookings USING btre
 
 
 --
--- Name: bookings_customer_id_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: bookings_customer_id_starts_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE INDEX bookings_customer_id_idx ON app.bookings USING btree (customer_id);
+CREATE INDEX bookings_customer_id_starts_at_idx ON app.bookings USING btree (customer_id, lower(during), id);
 
 
 --
@@ -30989,4 +30990,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261209300000'),
     ('20261210100000'),
     ('20261210200000'),
-    ('20261211100000');
+    ('20261211100000'),
+    ('20261211200000');

@@ -38,6 +38,10 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- planned with this call's filters: a generic plan of "p is null or column = p" cannot choose
+-- the index of the filter given (a customer's, a provider's), and walked every booking by start
+-- time for a customer with few of them
+set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_email text := auth.normalize_email(p_customer_email);
