@@ -1792,25 +1792,10 @@ CREATE FUNCTION api.ops_audit_trail(booking_id uuid DEFAULT NULL::uuid, actor_id
     select
         a.id, a.occurred_at, a.actor_id, a.actor_role, a.action, a.table_name, a.row_id,
         a.reason, a.before, a.after, a.request_id
-    from audit.action_log as a
-    where
-        (
-            ops_audit_trail.booking_id is null
-            or (a.table_name = 'app.bookings' and a.row_id = ops_audit_trail.booking_id::text)
-            or (
-                a.table_name = 'app.payments'
-                and a.row_id in (
-                    select p.id::text from app.payments as p
-                    where p.booking_id = ops_audit_trail.booking_id
-                )
-            )
-        )
-        and (ops_audit_trail.actor_id is null or a.actor_id = ops_audit_trail.actor_id)
-        and (ops_audit_trail."from" is null or a.occurred_at >= ops_audit_trail."from")
-        and (ops_audit_trail."to" is null or a.occurred_at < ops_audit_trail."to")
-        and (ops_audit_trail.before_id is null or a.id < ops_audit_trail.before_id)
-    order by a.id desc
-    limit ops_audit_trail."limit"
+    from internal.ops_audit_trail(
+        ops_audit_trail.booking_id, ops_audit_trail.actor_id, ops_audit_trail."from", ops_audit_trail."to",
+        ops_audit_trail."limit", ops_audit_trail.before_id
+    ) as a
 $$;
 
 
@@ -14935,6 +14920,48 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.openapi_type(p_type oid) IS 'The JSON Schema of a PostgreSQL type as PostgREST writes it (domains resolved, arrays, enums; json is any JSON).';
+
+
+--
+-- Name: ops_audit_trail(uuid, uuid, timestamp with time zone, timestamp with time zone, integer, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.ops_audit_trail(p_booking_id uuid, p_actor_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_before_id bigint) RETURNS TABLE(id bigint, occurred_at timestamp with time zone, actor_id uuid, actor_role text, action text, table_name text, row_id text, reason text, before jsonb, after jsonb, request_id text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+#variable_conflict use_column
+begin
+    return query
+    select
+        a.id, a.occurred_at, a.actor_id, a.actor_role, a.action, a.table_name, a.row_id,
+        a.reason, a.before, a.after, a.request_id
+    from audit.action_log as a
+    where
+        (
+            p_booking_id is null
+            or (a.table_name = 'app.bookings' and a.row_id = p_booking_id::text)
+            or (
+                a.table_name = 'app.payments'
+                and a.row_id = any(array(select p.id::text from app.payments as p where p.booking_id = p_booking_id))
+            )
+        )
+        and (p_actor_id is null or a.actor_id = p_actor_id)
+        and (p_from is null or a.occurred_at >= p_from)
+        and (p_to is null or a.occurred_at < p_to)
+        and (p_before_id is null or a.id < p_before_id)
+    order by a.id desc
+    limit p_limit;
+end
+$$;
+
+
+--
+-- Name: FUNCTION ops_audit_trail(p_booking_id uuid, p_actor_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_before_id bigint); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.ops_audit_trail(p_booking_id uuid, p_actor_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_limit integer, p_before_id bigint) IS 'The audit entries matching the filters given (null: not filtered), newest first; under the caller''s row-level security (ops read the log).';
 
 
 --

@@ -2,6 +2,7 @@
 -- OpenAPI 3.1 document (db/functions/97_openapi.sql).
 revoke all on function
 api.ops_audit_trail(uuid, uuid, timestamptz, timestamptz, integer, bigint),
+internal.ops_audit_trail(uuid, uuid, timestamptz, timestamptz, integer, bigint),
 internal.openapi_optional_arguments(),
 internal.openapi_components(),
 internal.openapi_result_schemas(),
@@ -14,7 +15,8 @@ from public, anon, customer, provider, ops, bookiji_worker;
 
 -- The audit trail: ops only (the function checks the role claim too).
 grant execute on function
-api.ops_audit_trail(uuid, uuid, timestamptz, timestamptz, integer, bigint)
+api.ops_audit_trail(uuid, uuid, timestamptz, timestamptz, integer, bigint),
+internal.ops_audit_trail(uuid, uuid, timestamptz, timestamptz, integer, bigint)
 to ops;
 
 -- The document: every API role gets the one that lists what it may call.
