@@ -131,3 +131,38 @@ def test_a_limit_out_of_range_is_a_400_naming_it(api_url: str) -> None:
     resp = _call(api_url, "ops", **{"from": "2026-12-02T00:00:00Z", "to": "2026-12-01T00:00:00Z"})
     assert resp.status_code == 400
     assert "to must be after from" in resp.json()["message"]
+
+
+def test_a_bookings_trail_holds_its_payments_entries_and_no_other_bookings(
+    api: stack.PostgREST,
+) -> None:
+    """booking_id gives the booking's own entries and those of its payment (as the payment's
+    definers write them), not another booking's or another payment's."""
+    from tests.helpers import booking as bk
+    from tests.helpers import catalog
+
+    with psycopg.connect(api.db_url, autocommit=True) as db:
+        shop = bk.open_shop(db)
+        mine = bk.book(db, shop, catalog.next_weekday(1, at="10:00"))
+        theirs = bk.book(db, shop, catalog.next_weekday(1, at="14:00"))
+        payments = dict(
+            db.execute(
+                "select booking_id::text, id::text from app.payments where booking_id = any(%s)",
+                ([mine["id"], theirs["id"]],),
+            ).fetchall()
+        )
+        assert len(payments) == 2  # the check can fail: each confirm made its payment
+        for b in (mine, theirs):
+            db.execute(
+                "select internal.audit('payment.intent_created', 'app.payments', %s)",
+                (payments[str(b["id"])],),
+            )
+        expected = db.execute(
+            "select id from audit.action_log where (table_name, row_id) in "
+            "(('app.bookings', %s), ('app.payments', %s)) order by id desc",
+            (str(mine["id"]), payments[str(mine["id"])]),
+        ).fetchall()
+    rows = _call(api.url, "ops", booking_id=str(mine["id"])).json()
+    assert [r["id"] for r in rows] == [e[0] for e in expected]
+    assert {r["table_name"] for r in rows} == {"app.bookings", "app.payments"}
+    assert {r["row_id"] for r in rows} == {str(mine["id"]), payments[str(mine["id"])]}
