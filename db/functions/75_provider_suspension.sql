@@ -225,10 +225,18 @@ language plpgsql
 stable
 security definer
 set search_path = ''
+-- planned with this call's search: the generic plan of "search is null or ..." can use neither
+-- the name's order nor the search's indexes
+set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_after_name text;
     v_search text := nullif(pg_catalog.btrim(p_search), '');
+    -- a search that is an id, as one (its key's index); null for any other text
+    v_search_id uuid := case
+        when v_search ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then v_search::uuid
+    end;
+    v_ids uuid[];
 begin
     perform internal.require_role('ops', 'only ops staff may list providers');
     if p_limit is null or p_limit not between 1 and 500 then
@@ -243,6 +251,27 @@ begin
             perform internal.fail('not_found', 'after_id is not a provider');
         end if;
     end if;
+    -- the providers the search names, each way through its own index: a name part
+    -- (case-insensitive; %, _ and \ match themselves: escaped for LIKE, whose '%part%' the
+    -- name's trigram index answers), an owner's or contact email, or an id. Gathered first: in
+    -- the page's query, as "search is null or id in (...)", it became a filter on a walk of
+    -- every provider in name order (a search that matched nobody: ~45 ms at 100,000)
+    if v_search is not null then
+        v_ids := array(
+            select n.id from app.providers as n
+            where pg_catalog.lower(n.business_name) like '%' || pg_catalog.replace(pg_catalog.replace(
+                pg_catalog.replace(pg_catalog.lower(v_search), '\', '\\'), '%', '\%'
+            ), '_', '\_') || '%'
+            union
+            select o.id from app.users as w
+            inner join app.providers as o on w.id = o.owner_id
+            where w.email operator(extensions.=) pg_catalog.lower(v_search)::extensions.citext
+            union
+            select c.id from app.providers as c where c.contact_email::text = pg_catalog.lower(v_search)
+            union
+            select i.id from app.providers as i where i.id = v_search_id
+        );
+    end if;
     return query
     select
         p.id, p.business_name, p.owner_id, u.email::text, u.full_name, p.contact_email::text,
@@ -254,11 +283,7 @@ begin
         (p_suspended is null or (p.suspended_at is not null) = p_suspended)
         and (
             v_search is null
-            -- a name part (case-insensitive; % and _ match themselves), or an exact email or id
-            or pg_catalog.strpos(pg_catalog.lower(p.business_name), pg_catalog.lower(v_search)) > 0
-            or u.email::text = pg_catalog.lower(v_search)
-            or p.contact_email::text = pg_catalog.lower(v_search)
-            or p.id::text = pg_catalog.lower(v_search)
+            or p.id = any(v_ids)
         )
         and (v_after_name is null or (p.business_name, p.id) > (v_after_name, p_after_id))
     order by p.business_name, p.id

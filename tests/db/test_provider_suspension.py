@@ -283,6 +283,15 @@ def test_ops_list_every_provider_with_its_owner_search_and_page(
         seen += [r["id"] for r in page]
         after = page[-1]["id"]
     assert seen == [r["id"] for r in everyone]
+    # a name's part with pattern characters (each only itself), a contact email, an id
+    odd = catalog.create_provider(db, business_name="100% Nails_Pro \\ Co")
+    for part in ("0% n", "_", "\\", "nails_pro"):
+        assert [r["id"] for r in _providers(db, ops, search=part)] == [odd], part
+    assert _providers(db, ops, search="a_l") == []  # "_" is no wildcard: no "ail" either
+    db.execute("update app.providers set contact_email = 'desk@odd.example' where id = %s", (odd,))
+    assert [r["id"] for r in _providers(db, ops, search="DESK@odd.example")] == [odd]
+    assert [r["id"] for r in _providers(db, ops, search=f" {inactive} ")] == [inactive]
+    assert [r["id"] for r in _providers(db, ops, search=str(inactive).upper())] == [inactive]
 
 
 def test_the_provider_list_refuses_bad_input_and_other_roles(
