@@ -9247,7 +9247,8 @@ CREATE FUNCTION internal.balance_json(p_booking_id uuid) RETURNS jsonb
         'settled_cents', m.captured_cents + (x.bal ->> 'balance_paid_cents')::integer
     )
     from app.bookings as b
-    cross join lateral (select internal.balance_due_json(b.id) as bal) as x
+    -- offset 0: computed once (pulled up, each read of x.bal would call it again)
+    cross join lateral (select internal.balance_due_json(b.id) as bal offset 0) as x
     cross join lateral (
         select coalesce(sum(bp.amount_cents), 0)::integer as card_cents
         from app.balance_payments as bp
@@ -13362,7 +13363,9 @@ begin
     inner join app.providers as pr on b.provider_id = pr.id
     inner join app.services as s on b.service_id = s.id
     left join app.payments as pay on b.id = pay.booking_id
-    cross join lateral (select internal.balance_json(b.id) as j) as m
+    -- offset 0: evaluated once a row (a subquery the planner pulls up puts the call in place of
+    -- each of m.j's seven reads: seven balances a booking, a page of 50 in ~120 ms instead of ~20)
+    cross join lateral (select internal.balance_json(b.id) as j offset 0) as m
     where
         b.customer_id = auth.uid()
         and (p_status is null or b.status = p_status)
@@ -16728,7 +16731,8 @@ begin
         from app.bookings as b
         inner join app.payments as pay on b.id = pay.booking_id and pay.status = 'succeeded'
         cross join internal.booking_first_charge(b) as c
-        cross join lateral (select internal.payout_json(b.id) as po) as x
+        -- offset 0: computed once a line (pulled up, each of x.po's reads would call it again)
+        cross join lateral (select internal.payout_json(b.id) as po offset 0) as x
         cross join lateral (
             select
                 coalesce(sum(r.amount_cents), 0)::bigint as refunded,

@@ -105,7 +105,8 @@ as $$
         'settled_cents', m.captured_cents + (x.bal ->> 'balance_paid_cents')::integer
     )
     from app.bookings as b
-    cross join lateral (select internal.balance_due_json(b.id) as bal) as x
+    -- offset 0: computed once (pulled up, each read of x.bal would call it again)
+    cross join lateral (select internal.balance_due_json(b.id) as bal offset 0) as x
     cross join lateral (
         select coalesce(sum(bp.amount_cents), 0)::integer as card_cents
         from app.balance_payments as bp

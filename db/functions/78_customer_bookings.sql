@@ -82,7 +82,9 @@ begin
     inner join app.providers as pr on b.provider_id = pr.id
     inner join app.services as s on b.service_id = s.id
     left join app.payments as pay on b.id = pay.booking_id
-    cross join lateral (select internal.balance_json(b.id) as j) as m
+    -- offset 0: evaluated once a row (a subquery the planner pulls up puts the call in place of
+    -- each of m.j's seven reads: seven balances a booking, a page of 50 in ~120 ms instead of ~20)
+    cross join lateral (select internal.balance_json(b.id) as j offset 0) as m
     where
         b.customer_id = auth.uid()
         and (p_status is null or b.status = p_status)

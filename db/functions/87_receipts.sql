@@ -225,7 +225,8 @@ begin
         from app.bookings as b
         inner join app.payments as pay on b.id = pay.booking_id and pay.status = 'succeeded'
         cross join internal.booking_first_charge(b) as c
-        cross join lateral (select internal.payout_json(b.id) as po) as x
+        -- offset 0: computed once a line (pulled up, each of x.po's reads would call it again)
+        cross join lateral (select internal.payout_json(b.id) as po offset 0) as x
         cross join lateral (
             select
                 coalesce(sum(r.amount_cents), 0)::bigint as refunded,
