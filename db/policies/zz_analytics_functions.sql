@@ -73,6 +73,7 @@ api.analytics_bookings(
 ),
 internal.analytics_drill_total(uuid, timestamptz, timestamptz, text, text, integer, text),
 internal.analytics_drill_area_total(timestamptz, timestamptz, text, text, integer, text, text, text, numeric),
+internal.analytics_drill_match(app.analytics_booking_facts, text, text, integer, text),
 internal.analytics_figure_count(
     text, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint
 ),
