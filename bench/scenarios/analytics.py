@@ -11,8 +11,9 @@ on all but the smallest):
   provider's own, and ops' first page of 100 providers), analytics_areas, analytics_refunds and
   analytics_today (ops and the provider), analytics_bookings (ops: the first page of 100 of
   every booking of the 31 days, whose total comes from the rollups, and of those with
-  captured money, counted up to 10,000), over the next 31 days (the funnel and the cohorts:
-  the last 31 days), closed loop with each role's token. Target p99 < 50 ms.
+  captured money; and the provider's first page of its own), over the next 31 days (the
+  funnel and the cohorts: the last 31 days), closed loop with each role's token. Target p99
+  < 50 ms.
 - **maintenance on confirm**: ``api.confirm_booking`` through pgbench (as the confirm
   scenario's direct variant) with the analytics triggers on, then off (ALTER TABLE ...
   DISABLE TRIGGER on bookings and payments, in the same run); the ratio on ÷ off is
@@ -155,6 +156,8 @@ class Analytics:
                     ops_token,
                     {**ahead, "tz": "America/Toronto", "figure": "captured_cents"},
                 ),
+                # and the provider's own first page: its facts through its own index
+                ("analytics_bookings", provider_token, ahead),
             ]
             for fn, token, params in calls:
                 query = "&".join(f"{k}={v}" for k, v in params.items())
@@ -183,6 +186,8 @@ class Analytics:
                     who = " (ops)" if token == ops_token else " (provider)"
                 if fn == "analytics_bookings":
                     who = f" ({params.get('figure', 'all')})"
+                    if token == provider_token:
+                        who = " (provider)"
                 if size != sizes[0]:
                     who += f" at {size} providers"
                 variants.append(Variant(f"GET /rpc/{fn}{who}", c, dashboard, p99_target_ms=50.0))

@@ -271,7 +271,12 @@ def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
         r = variants[f"GET /rpc/analytics_{fn}"]
         assert r["requests"] > 0 and r["errors"] == 0 and r["non_2xx"] == 0, fn
         assert r["p99_target_ms"] == 50.0
-    for fn in ("bookings (all)", "bookings (captured_cents)", "performance (ops)"):
+    for fn in (
+        "bookings (all)",
+        "bookings (captured_cents)",
+        "bookings (provider)",
+        "performance (ops)",
+    ):
         r = variants[f"GET /rpc/analytics_{fn}"]
         assert r["requests"] > 0 and r["errors"] == 0 and r["non_2xx"] == 0, fn
     for name in ("confirm, rollups kept (pgbench)", "confirm, rollups off (pgbench)"):
