@@ -7040,9 +7040,13 @@ COMMENT ON FUNCTION internal.analytics_offered_inserted() IS 'Trigger: weekly ho
 --
 
 CREATE FUNCTION internal.analytics_offered_live(p_ids uuid[], p_first date, p_last date) RETURNS TABLE(provider_id uuid, day date, offered tstzmultirange, offered_seconds numeric)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
+#variable_conflict use_column
+begin
+    return query
     select x.id, x.day, x.offered, s.seconds
     from (
         select
@@ -7074,7 +7078,8 @@ CREATE FUNCTION internal.analytics_offered_live(p_ids uuid[], p_first date, p_la
         select coalesce(pg_catalog.sum(extract(epoch from pg_catalog.upper(r) - pg_catalog.lower(r))), 0) as seconds
         from pg_catalog.unnest(x.offered) as r
     ) as s
-    where not pg_catalog.isempty(x.offered)
+    where not pg_catalog.isempty(x.offered);
+end
 $$;
 
 
