@@ -157,8 +157,20 @@ def chart(doc: dict[str, Any], path: Path) -> Path | None:
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+    # each panel as tall as its legend needs (one line a series, and p50/p99/mean): the
+    # analytics scenario's 30 series ran off a fixed 4.6 in
+    def legend_lines(sc: dict[str, Any]) -> int:
+        shown = [r for r in sc["results"] if r.p50_ms is not None or r.mean_ms is not None]
+        return len({r.series or r.variant for r in shown}) + 3
+
+    heights = [max(4.6, 0.19 * legend_lines(sc) + 0.8) for sc in panels]
     fig, axes = plt.subplots(
-        len(panels), 1, figsize=(11, 4.6 * len(panels)), squeeze=False, layout="constrained"
+        len(panels),
+        1,
+        figsize=(11, sum(heights)),
+        squeeze=False,
+        layout="constrained",
+        gridspec_kw={"height_ratios": heights},
     )
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, sc in zip(axes.flat, panels, strict=False):
