@@ -16,6 +16,8 @@ const tag = (): string => (locale() === "fr" ? "fr-CA" : "en-CA");
 const count = (n: number | null | undefined): string => (n === null || n === undefined ? "—" : new Intl.NumberFormat(tag()).format(n));
 const percent = (share: number | null | undefined): string =>
   share === null || share === undefined ? "—" : new Intl.NumberFormat(tag(), { style: "percent", maximumFractionDigits: 1 }).format(Number(share));
+/** A local date ("2026-12-03") in the page's language. */
+const longDay = (iso: string): string => new Intl.DateTimeFormat(tag(), { dateStyle: "medium", timeZone: "UTC" }).format(new Date(`${iso}T00:00:00Z`));
 const hours = (minutes: number | null | undefined): string => new Intl.NumberFormat(tag(), { maximumFractionDigits: 1 }).format(Number(minutes ?? 0) / 60);
 
 const COUNTS = ["bookings_made", "bookings_paid", "bookings_cancelled", "live_holds"] as const;
@@ -200,89 +202,104 @@ export function RefundSection({ range }: { range: Range }): JSX.Element {
 const PROVIDERS_PAGE = 25;
 const MAX_DAYS = 31; // the RPC's cap across every provider
 
-/** Ops: every provider's performance over the range, a page of 25 at a time in the API's order
- * (provider id), its utilisation drawn as bars and every figure in the table beside. */
-export function ProvidersSection({ range }: { range: Range }): JSX.Element {
-  const [pages, setPages] = useState<(string | null)[]>([null]); // the after_id of each page seen
+/** The range the providers' comparison covers: the range chosen, or its last 31 days when it
+ * is longer (the RPC's cap across every provider). */
+export function providersRange(range: Range): { range: Range; clamped: boolean } {
+  const day = 86_400_000;
+  const days = Math.round((Date.parse(range.to) - Date.parse(range.from)) / day) + 1;
+  if (days <= MAX_DAYS) return { range, clamped: false };
+  const from = new Date(Date.parse(range.to) - (MAX_DAYS - 1) * day).toISOString().slice(0, 10);
+  return { range: { ...range, from }, clamped: true };
+}
+
+/** Ops: every provider's performance over the range (its last 31 days when it is longer), a
+ * page of 25 at a time in the API's order (provider id), its utilisation drawn as bars and
+ * every figure in the table beside. */
+export function ProvidersSection({ range: chosen }: { range: Range }): JSX.Element {
+  const { range, clamped } = providersRange(chosen);
+  const key = `${range.from}|${range.to}`;
+  // the after_id of each page seen, for this range only: another range starts at the first page
+  const [paging, setPaging] = useState<{ key: string; pages: (string | null)[] }>({ key, pages: [null] });
+  const pages = paging.key === key ? paging.pages : [null];
+  const setPages = (next: (string | null)[]): void => setPaging({ key, pages: next });
   const [rows, setRows] = useState<api.PerformanceRow[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const days = Math.round((Date.parse(range.to) - Date.parse(range.from)) / 86_400_000) + 1;
   const after = pages[pages.length - 1];
-  useEffect(() => setPages([null]), [range]);
   useEffect(() => {
+    let gone = false; // a page asked before another is dropped when it arrives late
     setRows(null);
     setError(null);
-    if (days > MAX_DAYS) return;
-    api.performancePage(range, after, PROVIDERS_PAGE).then(setRows, setError);
-  }, [range, after, days]);
+    api.performancePage(range, after, PROVIDERS_PAGE).then(
+      (r) => !gone && setRows(r),
+      (e: unknown) => !gone && setError(e),
+    );
+    return () => {
+      gone = true;
+    };
+  }, [key, after]);
   const money0 = (cents: number | null | undefined): string => money(Number(cents ?? 0), "CAD");
   return (
     <section aria-labelledby="providers-title">
       <h2 id="providers-title">{at("providers.title")}</h2>
       <p class="hint">{at("providers.hint")}</p>
-      {days > MAX_DAYS ? (
-        <p role="status">{at("providers.tooLong", { n: MAX_DAYS, days })}</p>
-      ) : (
+      {clamped && <p class="hint">{at("providers.clamped", { n: MAX_DAYS, from: longDay(range.from), to: longDay(range.to) })}</p>}
+      <ErrorAlert error={error} />
+      {rows === null && !error && <p role="status">{at("common.loading")}</p>}
+      {rows?.length === 0 && <p>{at("providers.none")}</p>}
+      {!!rows?.length && (
         <>
-          <ErrorAlert error={error} />
-          {rows === null && !error && <p role="status">{at("common.loading")}</p>}
-          {rows?.length === 0 && <p>{at("providers.none")}</p>}
-          {!!rows?.length && (
-            <>
-              <ShareBars
-                rows={rows.map((r) => ({ key: String(r.provider_id), label: r.business_name ?? "", share: r.utilisation === null || r.utilisation === undefined ? null : Number(r.utilisation) }))}
-                format={percent}
-              />
-              {/* wider than a phone: scrolled sideways, so it takes the keyboard's focus itself */}
-              <div class="scroll" tabIndex={0} role="region" aria-labelledby="providers-title">
-                <table id="providers-table">
-                  <caption>{at("providers.caption", { first: count((pages.length - 1) * PROVIDERS_PAGE + 1), last: count((pages.length - 1) * PROVIDERS_PAGE + rows.length) })}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{at("providers.provider")}</th>
-                      <th scope="col">{at("perf.utilisation")}</th>
-                      <th scope="col">{at("providers.hours")}</th>
-                      <th scope="col">{at("providers.bookings")}</th>
-                      <th scope="col">{at("perf.cancellation_rate")}</th>
-                      <th scope="col">{at("perf.no_show_rate")}</th>
-                      <th scope="col">{at("perf.repeat_customer_share")}</th>
-                      <th scope="col">{at("perf.rating")}</th>
-                      <th scope="col">{at("providers.net")}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {rows.map((r) => (
-                      <tr key={String(r.provider_id)}>
-                        <th scope="row">{r.business_name}</th>
-                        <td class="num">{percent(r.utilisation)}</td>
-                        <td class="num">{at("providers.hoursValue", { booked: hours(r.booked_minutes), offered: hours(r.offered_minutes) })}</td>
-                        <td class="num">{count(r.bookings)}</td>
-                        <td class="num">{percent(r.cancellation_rate)}</td>
-                        <td class="num">{percent(r.no_show_rate)}</td>
-                        <td class="num">{percent(r.repeat_customer_share)}</td>
-                        <td class="num">{r.rating_avg === null || r.rating_avg === undefined ? "—" : Number(r.rating_avg).toLocaleString(tag())}</td>
-                        <td class="num">{money0(r.net_cents)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            </>
-          )}
-          <p class="pager">
-            {pages.length > 1 && (
-              <button type="button" class="secondary" onClick={() => setPages(pages.slice(0, -1))}>
-                {at("providers.previous")}
-              </button>
-            )}
-            {rows?.length === PROVIDERS_PAGE && (
-              <button type="button" class="secondary" onClick={() => setPages([...pages, String(rows[rows.length - 1].provider_id)])}>
-                {at("providers.next", { n: PROVIDERS_PAGE })}
-              </button>
-            )}
-          </p>
+          <ShareBars
+            rows={rows.map((r) => ({ key: String(r.provider_id), label: r.business_name ?? "", share: r.utilisation === null || r.utilisation === undefined ? null : Number(r.utilisation) }))}
+            format={percent}
+          />
+          {/* wider than a phone: scrolled sideways, so it takes the keyboard's focus itself */}
+          <div class="scroll" tabIndex={0} role="region" aria-labelledby="providers-title">
+            <table id="providers-table">
+              <caption>{at("providers.caption", { first: count((pages.length - 1) * PROVIDERS_PAGE + 1), last: count((pages.length - 1) * PROVIDERS_PAGE + rows.length), from: longDay(range.from), to: longDay(range.to) })}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{at("providers.provider")}</th>
+                  <th scope="col">{at("perf.utilisation")}</th>
+                  <th scope="col">{at("providers.hours")}</th>
+                  <th scope="col">{at("providers.bookings")}</th>
+                  <th scope="col">{at("perf.cancellation_rate")}</th>
+                  <th scope="col">{at("perf.no_show_rate")}</th>
+                  <th scope="col">{at("perf.repeat_customer_share")}</th>
+                  <th scope="col">{at("perf.rating")}</th>
+                  <th scope="col">{at("providers.net")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={String(r.provider_id)}>
+                    <th scope="row">{r.business_name}</th>
+                    <td class="num">{percent(r.utilisation)}</td>
+                    <td class="num">{at("providers.hoursValue", { booked: hours(r.booked_minutes), offered: hours(r.offered_minutes) })}</td>
+                    <td class="num">{count(r.bookings)}</td>
+                    <td class="num">{percent(r.cancellation_rate)}</td>
+                    <td class="num">{percent(r.no_show_rate)}</td>
+                    <td class="num">{percent(r.repeat_customer_share)}</td>
+                    <td class="num">{r.rating_avg === null || r.rating_avg === undefined ? "—" : Number(r.rating_avg).toLocaleString(tag())}</td>
+                    <td class="num">{money0(r.net_cents)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
+      <p class="pager">
+        {pages.length > 1 && (
+          <button type="button" class="secondary" onClick={() => setPages(pages.slice(0, -1))}>
+            {at("providers.previous")}
+          </button>
+        )}
+        {rows?.length === PROVIDERS_PAGE && (
+          <button type="button" class="secondary" onClick={() => setPages([...pages, String(rows[rows.length - 1].provider_id)])}>
+            {at("providers.next", { n: PROVIDERS_PAGE })}
+          </button>
+        )}
+      </p>
     </section>
   );
 }
