@@ -16,7 +16,9 @@ refused, and the lost dispute in the ledger."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,18 +77,37 @@ def line_of(report: Any, booking_id: str) -> Any:
     return line
 
 
+def _listed_total(listed: Callable[[], int], total: Callable[[], int]) -> int:
+    """The sum of a list of reversals or refunds, once it agrees with the object's own total
+    read before and after it: polled while the worker acts, a reversal made between two reads
+    is not a disagreement (the fresh-clone run once read the list after it and the transfer
+    before). Disagreeing for 5 s is one."""
+    deadline = time.monotonic() + 5
+    while True:
+        before, summed, after = total(), listed(), total()
+        if before == summed == after or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert summed == after, (summed, before, after)
+    return summed
+
+
 def fake_money(sc: stripe.StripeClient, intent_id: str) -> tuple[int, int, int, int, int]:
     """One charge in the fake: amount, refunded, transfer, reversed (listed), fee refunded."""
     charge = charge_of(sc, intent_id)
     refunded = sum(r.amount for r in sc.v1.refunds.list(params={"payment_intent": intent_id}).data)
     transfer = sc.v1.transfers.retrieve(charge.transfer)
-    reversed_ = sum(r.amount for r in sc.v1.transfers.reversals.list(transfer.id).data)
-    assert reversed_ == transfer.amount_reversed
+    reversed_ = _listed_total(
+        lambda: sum(r.amount for r in sc.v1.transfers.reversals.list(transfer.id).data),
+        lambda: int(sc.v1.transfers.retrieve(transfer.id).amount_reversed),
+    )
     fee_refunded = 0
     if charge.application_fee:
-        fee = sc.v1.application_fees.retrieve(charge.application_fee)
-        fee_refunded = sum(r.amount for r in sc.v1.application_fees.refunds.list(fee.id).data)
-        assert fee_refunded == fee.amount_refunded
+        fee_id = charge.application_fee
+        fee_refunded = _listed_total(
+            lambda: sum(r.amount for r in sc.v1.application_fees.refunds.list(fee_id).data),
+            lambda: int(sc.v1.application_fees.retrieve(fee_id).amount_refunded),
+        )
     return charge.amount, refunded, transfer.amount, reversed_, fee_refunded
 
 
