@@ -108,6 +108,15 @@ def table_shows(
     assert got == expected
 
 
+def ops_on_analytics(page: Page, web: WebStack, admin: psycopg.Connection[Any]) -> str:
+    """A new ops account signed in and on the analytics page; its API token."""
+    email = fresh_email("ops")
+    ops_id = create_user(admin, "ops", email=email, password=PASSWORD, full_name="Olive Ops")
+    sign_in(page, web, email, PASSWORD)
+    page.get_by_role("link", name="Analytics").click()
+    return session_token(admin, ops_id)
+
+
 def email_of(db: psycopg.Connection[Any], user_id: uuid.UUID) -> str:
     row = db.execute("select email from app.users where id = %s", (user_id,)).fetchone()
     assert row is not None
@@ -433,11 +442,7 @@ def test_the_revenue_waterfall_adds_up_and_lists_the_bookings_behind_each_amount
         "status, stripe_refund_id) values (%s, %s, 300, 'goodwill', 'ops', 'succeeded', %s)",
         (booking_id, payment_id, f"re_waterfall_{uuid.uuid4().hex[:12]}"),
     )
-    email = fresh_email("ops")
-    ops_id = create_user(admin, "ops", email=email, password=PASSWORD, full_name="Olive Ops")
-    token = session_token(admin, ops_id)
-    sign_in(page, web, email, PASSWORD)
-    page.get_by_role("link", name="Analytics").click()
+    token = ops_on_analytics(page, web, admin)
     first, last = scene["first"], scene["last"]
     show_range(page, first, last)
     q = {"from": first.isoformat(), "to": last.isoformat(), "tz": "America/Toronto"}
@@ -496,11 +501,7 @@ def test_ops_page_through_every_providers_performance_and_its_utilisation_bars(
     [(n,)] = admin.execute("select count(*) from app.providers").fetchall()
     for _ in range(max(0, 26 - n)):  # a second page exists
         bk.open_shop(admin)
-    email = fresh_email("ops")
-    ops_id = create_user(admin, "ops", email=email, password=PASSWORD, full_name="Olive Ops")
-    token = session_token(admin, ops_id)
-    sign_in(page, web, email, PASSWORD)
-    page.get_by_role("link", name="Analytics").click()
+    token = ops_on_analytics(page, web, admin)
     first, last = scene["first"], scene["last"]
     show_range(page, first, last)
     q = {"from": first.isoformat(), "to": last.isoformat(), "page_size": "25"}

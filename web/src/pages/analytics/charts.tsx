@@ -30,6 +30,22 @@ const W = 720;
 const H = 260;
 const PAD = { left: 70, right: 10, top: 10, bottom: 50 };
 
+/** The value axis: a grid line and a label at each tick (the bar chart and the waterfall). */
+function YGrid({ ticks, y, format }: { ticks: number[]; y: (v: number) => number; format: (n: number) => string }): JSX.Element {
+  return (
+    <>
+      {ticks.map((v) => (
+        <g key={v}>
+          <line x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} class="grid" />
+          <text x={PAD.left - 6} y={y(v) + 4} text-anchor="end" class="axis">
+            {format(v)}
+          </text>
+        </g>
+      ))}
+    </>
+  );
+}
+
 export function Bars({ labels, series, values, stacked, format, onPick, minStep }: BarsProps): JSX.Element {
   const totals = values.map((v) => (stacked ? v.reduce((a, b) => a + Math.max(b, 0), 0) : Math.max(0, ...v)));
   const lows = values.map((v) => Math.min(0, ...v));
@@ -48,14 +64,7 @@ export function Bars({ labels, series, values, stacked, format, onPick, minStep 
   return (
     <div class="chart">
       <svg viewBox={`0 0 ${W} ${H}`} aria-hidden="true" focusable="false">
-        {ticks.map((v) => (
-          <g key={v}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} class="grid" />
-            <text x={PAD.left - 6} y={y(v) + 4} text-anchor="end" class="axis">
-              {format(v)}
-            </text>
-          </g>
-        ))}
+        <YGrid ticks={ticks} y={y} format={format} />
         {values.map((v, i) => {
           const x0 = PAD.left + i * slot + (slot - barW) / 2;
           let base = 0;
@@ -184,14 +193,7 @@ export function Waterfall({ steps, format, minStep }: { steps: Step[]; format: (
   return (
     <div class="chart">
       <svg viewBox={`0 0 ${W} ${H}`} aria-hidden="true" focusable="false">
-        {ticks.map((v) => (
-          <g key={v}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(v)} y2={y(v)} class="grid" />
-            <text x={PAD.left - 6} y={y(v) + 4} text-anchor="end" class="axis">
-              {format(v)}
-            </text>
-          </g>
-        ))}
+        <YGrid ticks={ticks} y={y} format={format} />
         {firstAside > 0 && <line x1={PAD.left + firstAside * slot} x2={PAD.left + firstAside * slot} y1={PAD.top} y2={H - PAD.bottom + 30} class="divider" />}
         {steps.map((s, i) => {
           const x0 = PAD.left + i * slot + (slot - barW) / 2;
