@@ -4905,100 +4905,106 @@ CREATE FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_old 
     AS $$
 declare
     v_provider uuid := coalesce((p_new).provider_id, (p_old).provider_id);
-    v_cell text;
-    v_slug text;
 begin
-    insert into app.analytics_provider_hours as h (
-        provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
-        cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
-        captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings
-    ) values (
-        coalesce((p_new).provider_id, (p_old).provider_id), coalesce((p_new).hour, (p_old).hour),
-        coalesce((p_new).category_id, (p_old).category_id), coalesce((p_new).status, (p_old).status),
-        coalesce((p_new).currency, (p_old).currency),
-        coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0),
-        coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0),
-        coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0),
-        coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0),
-        coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0),
-        coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0),
-        coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0),
-        coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0),
-        coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
-        coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
-        coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
-        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
-        coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
-        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
-        -- how many bookings have each figure of money (not zero): the drill-down's totals
-        (coalesce((p_new).captured_cents, 0) <> 0)::integer - (coalesce((p_old).captured_cents, 0) <> 0)::integer,
-        (coalesce((p_new).refunded_cents, 0) <> 0)::integer - (coalesce((p_old).refunded_cents, 0) <> 0)::integer,
-        (coalesce((p_new).fees_kept_cents, 0) <> 0)::integer - (coalesce((p_old).fees_kept_cents, 0) <> 0)::integer,
-        (coalesce((p_new).captured_cents, 0) <> coalesce((p_new).refunded_cents, 0))::integer
-        - (coalesce((p_old).captured_cents, 0) <> coalesce((p_old).refunded_cents, 0))::integer,
-        (coalesce((p_new).outstanding_cents, 0) <> 0)::integer - (coalesce((p_old).outstanding_cents, 0) <> 0)::integer
-    )
-    on conflict (provider_id, hour, category_id, status, currency) do update set
-        bookings = h.bookings + excluded.bookings,
-        booked_cents = h.booked_cents + excluded.booked_cents,
-        lead_minutes = h.lead_minutes + excluded.lead_minutes,
-        cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
-        cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
-        cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
-        cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
-        cancelled_late = h.cancelled_late + excluded.cancelled_late,
-        captured_cents = h.captured_cents + excluded.captured_cents,
-        refunded_cents = h.refunded_cents + excluded.refunded_cents,
-        fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
-        outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
-        gst_cents = h.gst_cents + excluded.gst_cents,
-        qst_cents = h.qst_cents + excluded.qst_cents,
-        captured_bookings = h.captured_bookings + excluded.captured_bookings,
-        refunded_bookings = h.refunded_bookings + excluded.refunded_bookings,
-        fees_kept_bookings = h.fees_kept_bookings + excluded.fees_kept_bookings,
-        net_bookings = h.net_bookings + excluded.net_bookings,
-        outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings;
-    -- where the provider is placed, read under its shared lock: a move takes it exclusively,
+    -- where the provider is placed is read under its shared lock: a move takes it exclusively,
     -- so this difference is in the provider's history the move carries, or placed after it
-    -- (internal.analytics_place_providers, 81_analytics_audience.sql)
+    -- (internal.analytics_place_providers, 81_analytics_audience.sql); taken before the
+    -- statement below, whose snapshot then holds the place the lock protects
     perform pg_catalog.pg_advisory_xact_lock_shared(internal.analytics_place_lock(v_provider));
-    select pl.grid_cell, pl.area_slug into v_cell, v_slug
-    from app.analytics_provider_places as pl
-    where pl.provider_id = v_provider;
-    -- the same difference, with the provider's place but not the provider, for the rollups across
-    -- providers and per area: appended, never updated, so concurrent writers share no row
-    -- (folded by internal.analytics_compact)
+    -- One statement (a confirm makes two of these): the difference computed once, added to the
+    -- provider's row and appended, with the provider's place but not the provider, to the
+    -- deltas of the rollups across providers and per area (never updated, so concurrent writers
+    -- share no row; folded by internal.analytics_compact).
+    with d as (
+        select
+            coalesce((p_new).hour, (p_old).hour) as hour,
+            coalesce((p_new).category_id, (p_old).category_id) as category_id,
+            coalesce((p_new).status, (p_old).status) as status,
+            coalesce((p_new).currency, (p_old).currency) as currency,
+            coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0) as bookings,
+            coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0) as booked_cents,
+            coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0) as lead_minutes,
+            coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0) as cancelled_by_customer,
+            coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0) as cancelled_by_provider,
+            coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0) as cancelled_by_ops,
+            coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0) as cancelled_by_system,
+            coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0) as cancelled_late,
+            coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0) as captured_cents,
+            coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0) as refunded_cents,
+            coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0) as fees_kept_cents,
+            coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0) as outstanding_cents,
+            coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0) as gst_cents,
+            coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0) as qst_cents,
+            -- how many bookings have each figure of money (not zero): the drill-down's totals
+            (coalesce((p_new).captured_cents, 0) <> 0)::integer
+            - (coalesce((p_old).captured_cents, 0) <> 0)::integer as captured_bookings,
+            (coalesce((p_new).refunded_cents, 0) <> 0)::integer
+            - (coalesce((p_old).refunded_cents, 0) <> 0)::integer as refunded_bookings,
+            (coalesce((p_new).fees_kept_cents, 0) <> 0)::integer
+            - (coalesce((p_old).fees_kept_cents, 0) <> 0)::integer as fees_kept_bookings,
+            (coalesce((p_new).captured_cents, 0) <> coalesce((p_new).refunded_cents, 0))::integer
+            - (coalesce((p_old).captured_cents, 0) <> coalesce((p_old).refunded_cents, 0))::integer
+            as net_bookings,
+            (coalesce((p_new).outstanding_cents, 0) <> 0)::integer
+            - (coalesce((p_old).outstanding_cents, 0) <> 0)::integer as outstanding_bookings,
+            coalesce((p_new).created_hour, (p_old).created_hour) as created_hour
+    ),
+
+    -- an insert that conflicts rather than an update: the unique index finds the row whatever
+    -- the plan (a generic plan of an update on a small, young table read it sequentially)
+    provider_row as (
+        insert into app.analytics_provider_hours as h (
+            provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
+            cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
+            cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+            gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings,
+            net_bookings, outstanding_bookings
+        )
+        select
+            v_provider, d.hour, d.category_id, d.status, d.currency, d.bookings, d.booked_cents,
+            d.lead_minutes, d.cancelled_by_customer, d.cancelled_by_provider, d.cancelled_by_ops,
+            d.cancelled_by_system, d.cancelled_late, d.captured_cents, d.refunded_cents,
+            d.fees_kept_cents, d.outstanding_cents, d.gst_cents, d.qst_cents, d.captured_bookings,
+            d.refunded_bookings, d.fees_kept_bookings, d.net_bookings, d.outstanding_bookings
+        from d
+        on conflict (provider_id, hour, category_id, status, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            lead_minutes = h.lead_minutes + excluded.lead_minutes,
+            cancelled_by_customer = h.cancelled_by_customer + excluded.cancelled_by_customer,
+            cancelled_by_provider = h.cancelled_by_provider + excluded.cancelled_by_provider,
+            cancelled_by_ops = h.cancelled_by_ops + excluded.cancelled_by_ops,
+            cancelled_by_system = h.cancelled_by_system + excluded.cancelled_by_system,
+            cancelled_late = h.cancelled_late + excluded.cancelled_late,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents,
+            gst_cents = h.gst_cents + excluded.gst_cents,
+            qst_cents = h.qst_cents + excluded.qst_cents,
+            captured_bookings = h.captured_bookings + excluded.captured_bookings,
+            refunded_bookings = h.refunded_bookings + excluded.refunded_bookings,
+            fees_kept_bookings = h.fees_kept_bookings + excluded.fees_kept_bookings,
+            net_bookings = h.net_bookings + excluded.net_bookings,
+            outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings
+    )
+
     insert into app.analytics_deltas (
         hour, category_id, status, currency, bookings, booked_cents, lead_minutes,
         cancelled_by_customer, cancelled_by_provider, cancelled_by_ops, cancelled_by_system,
-        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents, gst_cents, qst_cents,
-        captured_bookings, refunded_bookings, fees_kept_bookings, net_bookings, outstanding_bookings, grid_cell, area_slug, created_hour
-    ) values (
-        coalesce((p_new).hour, (p_old).hour), coalesce((p_new).category_id, (p_old).category_id),
-        coalesce((p_new).status, (p_old).status), coalesce((p_new).currency, (p_old).currency),
-        coalesce((p_new).bookings, 0) - coalesce((p_old).bookings, 0),
-        coalesce((p_new).booked_cents, 0) - coalesce((p_old).booked_cents, 0),
-        coalesce((p_new).lead_minutes, 0) - coalesce((p_old).lead_minutes, 0),
-        coalesce((p_new).cancelled_by_customer, 0) - coalesce((p_old).cancelled_by_customer, 0),
-        coalesce((p_new).cancelled_by_provider, 0) - coalesce((p_old).cancelled_by_provider, 0),
-        coalesce((p_new).cancelled_by_ops, 0) - coalesce((p_old).cancelled_by_ops, 0),
-        coalesce((p_new).cancelled_by_system, 0) - coalesce((p_old).cancelled_by_system, 0),
-        coalesce((p_new).cancelled_late, 0) - coalesce((p_old).cancelled_late, 0),
-        coalesce((p_new).captured_cents, 0) - coalesce((p_old).captured_cents, 0),
-        coalesce((p_new).refunded_cents, 0) - coalesce((p_old).refunded_cents, 0),
-        coalesce((p_new).fees_kept_cents, 0) - coalesce((p_old).fees_kept_cents, 0),
-        coalesce((p_new).outstanding_cents, 0) - coalesce((p_old).outstanding_cents, 0),
-        coalesce((p_new).gst_cents, 0) - coalesce((p_old).gst_cents, 0),
-        coalesce((p_new).qst_cents, 0) - coalesce((p_old).qst_cents, 0),
-        (coalesce((p_new).captured_cents, 0) <> 0)::integer - (coalesce((p_old).captured_cents, 0) <> 0)::integer,
-        (coalesce((p_new).refunded_cents, 0) <> 0)::integer - (coalesce((p_old).refunded_cents, 0) <> 0)::integer,
-        (coalesce((p_new).fees_kept_cents, 0) <> 0)::integer - (coalesce((p_old).fees_kept_cents, 0) <> 0)::integer,
-        (coalesce((p_new).captured_cents, 0) <> coalesce((p_new).refunded_cents, 0))::integer
-        - (coalesce((p_old).captured_cents, 0) <> coalesce((p_old).refunded_cents, 0))::integer,
-        (coalesce((p_new).outstanding_cents, 0) <> 0)::integer - (coalesce((p_old).outstanding_cents, 0) <> 0)::integer,
-        v_cell, v_slug, coalesce((p_new).created_hour, (p_old).created_hour)
-    );
+        cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
+        gst_cents, qst_cents, captured_bookings, refunded_bookings, fees_kept_bookings,
+        net_bookings, outstanding_bookings, grid_cell, area_slug, created_hour
+    )
+    select
+        d.hour, d.category_id, d.status, d.currency, d.bookings, d.booked_cents, d.lead_minutes,
+        d.cancelled_by_customer, d.cancelled_by_provider, d.cancelled_by_ops,
+        d.cancelled_by_system, d.cancelled_late, d.captured_cents, d.refunded_cents,
+        d.fees_kept_cents, d.outstanding_cents, d.gst_cents, d.qst_cents, d.captured_bookings,
+        d.refunded_bookings, d.fees_kept_bookings, d.net_bookings, d.outstanding_bookings,
+        pl.grid_cell, pl.area_slug, d.created_hour
+    from d
+    left join app.analytics_provider_places as pl on v_provider = pl.provider_id;
 end
 $$;
 
@@ -5258,7 +5264,7 @@ begin
     into v_new
     from app.services as s
     where s.id = new.service_id;
-    perform internal.analytics_apply(null, v_new);
+    perform internal.analytics_add(v_new, null);  -- analytics_apply's case of no old vector
     insert into app.analytics_booking_facts values (v_new.*);
     return null;
 end
@@ -5855,7 +5861,11 @@ declare
     v_signup timestamptz;
     v_hour timestamptz := pg_catalog.date_trunc('hour', p_created_at, 'UTC');
 begin
-    perform internal.analytics_customer_lock(p_customer_id);
+    -- internal.analytics_customer_lock's, written out: a SQL function with SET is planned on
+    -- every call (a confirm's cost)
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
+    );
     select u.created_at into v_signup from app.users as u where u.id = p_customer_id and u.role = 'customer';
     if v_signup is null
         or p_created_at < v_signup - interval '8 days'
@@ -6810,7 +6820,27 @@ begin
             perform internal.analytics_quote_booking_refresh(v_quote_id);
         end if;
     end if;
-    if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.booking_id is distinct from old.booking_id) then
+    if tg_op = 'INSERT' then
+        -- a new payment (the confirm's): its booking has no other (payments_booking_id_key), so
+        -- the quote's row takes its status and time when that booking is the quote's first, and
+        -- is unchanged when the row names another booking (an earlier one); the full recount
+        -- only when the quote has no row (its bookings loaded without the triggers)
+        select b.quote_id into v_quote_id from app.bookings as b where b.id = new.booking_id;
+        if v_quote_id is not null then
+            perform pg_catalog.pg_advisory_xact_lock(
+                pg_catalog.hashtextextended('bookiji.analytics:quote:' || v_quote_id::text, 0)
+            );
+            update app.analytics_quote_bookings as f set
+                payment_status = new.status,
+                payment_updated_at = new.updated_at
+            where f.quote_id = v_quote_id and f.booking_id = new.booking_id;
+            if not found and not exists (
+                select from app.analytics_quote_bookings as f where f.quote_id = v_quote_id
+            ) then
+                perform internal.analytics_quote_booking_refresh(v_quote_id);
+            end if;
+        end if;
+    elsif tg_op = 'UPDATE' and new.booking_id is distinct from old.booking_id then
         select b.quote_id into v_quote_id from app.bookings as b where b.id = new.booking_id;
         if v_quote_id is not null then
             perform internal.analytics_quote_booking_refresh(v_quote_id);
@@ -7351,7 +7381,7 @@ begin
     v_old.outstanding_cents := v_new.outstanding_cents - p_outstanding;
     v_old.gst_cents := v_new.gst_cents - p_gst;
     v_old.qst_cents := v_new.qst_cents - p_qst;
-    perform internal.analytics_apply(v_old, v_new);
+    perform internal.analytics_add(v_new, v_old);  -- analytics_apply's case of one key
     return true;
 end
 $$;

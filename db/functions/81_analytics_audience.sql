@@ -96,7 +96,11 @@ declare
     v_signup timestamptz;
     v_hour timestamptz := pg_catalog.date_trunc('hour', p_created_at, 'UTC');
 begin
-    perform internal.analytics_customer_lock(p_customer_id);
+    -- internal.analytics_customer_lock's, written out: a SQL function with SET is planned on
+    -- every call (a confirm's cost)
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
+    );
     select u.created_at into v_signup from app.users as u where u.id = p_customer_id and u.role = 'customer';
     if v_signup is null
         or p_created_at < v_signup - interval '8 days'

@@ -110,7 +110,27 @@ begin
             perform internal.analytics_quote_booking_refresh(v_quote_id);
         end if;
     end if;
-    if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.booking_id is distinct from old.booking_id) then
+    if tg_op = 'INSERT' then
+        -- a new payment (the confirm's): its booking has no other (payments_booking_id_key), so
+        -- the quote's row takes its status and time when that booking is the quote's first, and
+        -- is unchanged when the row names another booking (an earlier one); the full recount
+        -- only when the quote has no row (its bookings loaded without the triggers)
+        select b.quote_id into v_quote_id from app.bookings as b where b.id = new.booking_id;
+        if v_quote_id is not null then
+            perform pg_catalog.pg_advisory_xact_lock(
+                pg_catalog.hashtextextended('bookiji.analytics:quote:' || v_quote_id::text, 0)
+            );
+            update app.analytics_quote_bookings as f set
+                payment_status = new.status,
+                payment_updated_at = new.updated_at
+            where f.quote_id = v_quote_id and f.booking_id = new.booking_id;
+            if not found and not exists (
+                select from app.analytics_quote_bookings as f where f.quote_id = v_quote_id
+            ) then
+                perform internal.analytics_quote_booking_refresh(v_quote_id);
+            end if;
+        end if;
+    elsif tg_op = 'UPDATE' and new.booking_id is distinct from old.booking_id then
         select b.quote_id into v_quote_id from app.bookings as b where b.id = new.booking_id;
         if v_quote_id is not null then
             perform internal.analytics_quote_booking_refresh(v_quote_id);

@@ -310,3 +310,38 @@ def test_two_bookings_of_one_quote_made_at_once_leave_the_earlier_as_its_first(
     ).fetchone()
     assert first == (made["earlier"],)
     assert drift(db) == []
+
+
+def test_a_payment_moves_its_quotes_row_only_when_its_booking_is_the_first(
+    db: psycopg.Connection[Any],
+) -> None:
+    """A new payment writes its status into the quote's row without a recount when its booking
+    is the quote's first; a later booking's payment leaves the row as it is; a quote with no row
+    (its bookings loaded without the triggers) is recounted."""
+    shop = bk.open_shop(db)
+    customer = create_user(db, "customer")
+    q = bk.quote(db, customer, shop, catalog.next_weekday(2, at="10:00", min_days=3))
+    first = uuid.UUID(bk.confirm(db, customer, q, shop.provider_id)["id"])
+    row = "select booking_id, payment_status from app.analytics_quote_bookings where quote_id = %s"
+    paid = db.execute("select status from app.payments where booking_id = %s", (first,)).fetchone()
+    assert paid is not None
+    assert db.execute(row, (q,)).fetchone() == (first, paid[0])
+
+    later = catalog.add_booking(db, shop.service_id, datetime(2026, 6, 10, 14, tzinfo=TORONTO))
+    db.execute(
+        "update app.bookings set quote_id = %s, created_at = now() + interval '1 minute' where id = %s",
+        (q, later),
+    )
+    pay_later = (
+        "insert into app.payments (booking_id, amount_cents, currency, status) "
+        "values (%s, 500, 'cad', 'failed')"  # not the first's status (the row would show it)
+    )
+    db.execute(pay_later, (later,))
+    assert db.execute(row, (q,)).fetchone() == (first, paid[0])
+    assert drift(db) == []
+
+    db.execute("delete from app.payments where booking_id = %s", (later,))
+    db.execute("delete from app.analytics_quote_bookings where quote_id = %s", (q,))
+    db.execute(pay_later, (later,))
+    assert db.execute(row, (q,)).fetchone() == (first, paid[0])
+    assert drift(db) == []
