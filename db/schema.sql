@@ -28033,6 +28033,13 @@ CREATE INDEX bookings_status_hold_expires_at_idx ON app.bookings USING btree (ho
 
 
 --
+-- Name: bookings_status_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX bookings_status_starts_at_idx ON app.bookings USING btree (status, lower(during), id);
+
+
+--
 -- Name: commission_rates_updated_by_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -31170,4 +31177,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261211100000'),
     ('20261211200000'),
     ('20261211300000'),
-    ('20261211400000');
+    ('20261211400000'),
+    ('20261212100000');
