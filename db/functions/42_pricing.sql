@@ -57,50 +57,77 @@ begin
         and pg_catalog.lower(b.during) >= v_since and pg_catalog.lower(b.during) < pg_catalog.now();
     v_fill := case when v_open_minutes > 0 then least(v_booked_minutes / v_open_minutes, 1) end;
 
+    -- what services of one category share is read once per category (a provider's services are
+    -- often of one): the peers' prices per minute (quartiles, scaled to each service's duration)
+    -- and the market's appearances and wins
     for r in
+        with mine as (
+            select
+                s.id, s.name, s.price_cents, s.currency, s.duration_minutes, s.category_id,
+                c.slug as category
+            from app.services as s
+            inner join app.service_categories as c on s.category_id = c.id
+            where s.provider_id = v_provider.id and s.is_active
+        ),
+
+        -- materialized: referenced once, it would be inlined and computed for every service
+        per_category as materialized (
+            select k.category_id, peers.n, peers.per_minute, market.appearances, market.wins
+            from (select distinct mine.category_id from mine) as k
+            cross join lateral (
+                select
+                    pg_catalog.count(*) as n,
+                    pg_catalog.percentile_cont(array[0.25, 0.5, 0.75]) within group (
+                        order by ps.price_cents::numeric / ps.duration_minutes
+                    ) as per_minute
+                from app.services as ps
+                inner join app.providers as pp on ps.provider_id = pp.id
+                where ps.category_id = k.category_id and ps.is_active and pp.is_active
+                    and pp.id <> v_provider.id
+                    and extensions.st_dwithin(pp.location, v_provider.location, v_provider.service_radius_km * 1000)
+            ) as peers
+            -- the market: every appearance in the category's quotes asked within the radius, and
+            -- the wins (the appearances whose provider has a booking of that quote: the quote's
+            -- booked providers are read once a quote, not probed once an appearance)
+            cross join lateral (
+                select
+                    pg_catalog.count(*) as appearances,
+                    pg_catalog.count(*) filter (where qi.provider_id = any(booked.providers)) as wins
+                from app.quotes as q
+                cross join lateral (
+                    select pg_catalog.array_agg(b.provider_id) as providers
+                    from app.bookings as b where b.quote_id = q.id
+                ) as booked
+                inner join app.quote_items as qi on q.id = qi.quote_id
+                where q.category_id = k.category_id and q.created_at >= v_since
+                    and extensions.st_dwithin(q.location, v_provider.location, v_provider.service_radius_km * 1000)
+            ) as market
+        )
+
         select
-            s.id, s.name, s.price_cents, s.currency, s.duration_minutes, s.category_id,
-            c.slug as category,
+            mine.id, mine.name, mine.price_cents, mine.currency, mine.duration_minutes, mine.category,
             (
                 select pg_catalog.count(*) from app.quote_items as qi
                 inner join app.quotes as q on qi.quote_id = q.id
-                where qi.service_id = s.id and q.created_at >= v_since
+                where qi.service_id = mine.id and q.created_at >= v_since
             ) as appeared,
             (
                 select pg_catalog.count(distinct b.quote_id) from app.bookings as b
                 inner join app.quotes as q on b.quote_id = q.id
-                where b.service_id = s.id and q.created_at >= v_since
+                where b.service_id = mine.id and q.created_at >= v_since
             ) as won,
-            peers.n as peer_count, peers.p25, peers.p50, peers.p75
-        from app.services as s
-        inner join app.service_categories as c on s.category_id = c.id
-        cross join lateral (
-            select
-                pg_catalog.count(*) as n,
-                pg_catalog.round(pg_catalog.percentile_cont(0.25) within group (order by ps.price_cents::numeric / ps.duration_minutes) * s.duration_minutes)::integer as p25,
-                pg_catalog.round(pg_catalog.percentile_cont(0.5) within group (order by ps.price_cents::numeric / ps.duration_minutes) * s.duration_minutes)::integer as p50,
-                pg_catalog.round(pg_catalog.percentile_cont(0.75) within group (order by ps.price_cents::numeric / ps.duration_minutes) * s.duration_minutes)::integer as p75
-            from app.services as ps
-            inner join app.providers as pp on ps.provider_id = pp.id
-            where ps.category_id = s.category_id and ps.is_active and pp.is_active
-                and pp.id <> v_provider.id
-                and extensions.st_dwithin(pp.location, v_provider.location, v_provider.service_radius_km * 1000)
-        ) as peers
-        where s.provider_id = v_provider.id and s.is_active
-        order by s.name, s.id
+            pc.n as peer_count,
+            pg_catalog.round(pc.per_minute[1] * mine.duration_minutes)::integer as p25,
+            pg_catalog.round(pc.per_minute[2] * mine.duration_minutes)::integer as p50,
+            pg_catalog.round(pc.per_minute[3] * mine.duration_minutes)::integer as p75,
+            pc.appearances as market_appearances,
+            pc.wins as market_wins
+        from mine
+        inner join per_category as pc on mine.category_id = pc.category_id
+        order by mine.name, mine.id
     loop
-        -- the market: every appearance in the category's quotes asked within the radius, and the wins
-        select pg_catalog.count(*), pg_catalog.count(*) filter (
-            where exists (
-                select from app.bookings as b
-                where b.quote_id = qi.quote_id and b.provider_id = qi.provider_id
-            )
-        )
-        into v_market_appearances, v_market_wins
-        from app.quotes as q
-        inner join app.quote_items as qi on qi.quote_id = q.id
-        where q.category_id = r.category_id and q.created_at >= v_since
-            and extensions.st_dwithin(q.location, v_provider.location, v_provider.service_radius_km * 1000);
+        v_market_appearances := r.market_appearances;
+        v_market_wins := r.market_wins;
         v_market_rate := case when v_market_appearances > 0 then v_market_wins::numeric / v_market_appearances end;
         v_rate := case when r.appeared > 0 then r.won::numeric / r.appeared end;
         v_reasons := '[]'::jsonb;

@@ -3,6 +3,7 @@ expected direction is known (raise, lower, keep); a provider sees only its own s
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -117,6 +118,59 @@ def test_a_cheap_service_chosen_far_above_the_market_is_told_to_raise(
         "p75_cents": 6750,
     }
     assert fill["kind"] == "fill" and fill["figures"]["booked_minutes"] == 480
+
+
+def test_services_of_one_category_share_its_market_and_peers_scaled_to_their_length(
+    api: stack.PostgREST, admin: psycopg.Connection[Any]
+) -> None:
+    """Read once per category: a 30-minute trim beside the hour-long cut gets the same market
+    and the peers' prices per minute times its own length; a massage (no peers, no quotes) only
+    its hours."""
+    at = (54.0, -110.0)
+    me, peers = _market(admin, at, 5000)
+    trim = dataclasses.replace(
+        me,
+        service_id=catalog.create_service(
+            admin,
+            me.provider_id,
+            name="Trim",
+            duration_minutes=30,
+            price_cents=3000,
+            deposit_cents=0,
+        ),
+    )
+    catalog.create_service(
+        admin,
+        me.provider_id,
+        category="massage",
+        name="Massage",
+        price_cents=8000,
+        deposit_cents=0,
+    )
+    _win(admin, me, _quotes(admin, at, [me, peers[0]], 10)[:8])
+    _win(admin, peers[1], _quotes(admin, at, [trim, peers[1]], 5)[:2])
+    resp = _suggestions(api.url, me.owner_id)
+    assert resp.status_code == 200, resp.text
+    rows = {r["service_name"]: r for r in resp.json()}
+    assert list(rows) == ["Cut", "Massage", "Trim"]
+
+    def figures(name: str) -> dict[str, Any]:
+        return {r["kind"]: r["figures"] for r in rows[name]["reasons"]}
+
+    cut, trim_figures, massage = figures("Cut"), figures("Trim"), figures("Massage")
+    # the category's 30 appearances (15 quotes, two offers each) and 10 wins, for both
+    for f, appeared, chosen in ((cut, 10, 8), (trim_figures, 5, 0)):
+        assert (f["demand"]["appeared"], f["demand"]["chosen"]) == (appeared, chosen)
+        assert f["demand"]["market_appearances"] == 30
+        assert float(f["demand"]["market_win_rate"]) == 0.333
+    assert cut["supply"] == {"peers": 2, "p25_cents": 6250, "median_cents": 6500, "p75_cents": 6750}
+    assert trim_figures["supply"] == {
+        "peers": 2,
+        "p25_cents": 3125,
+        "median_cents": 3250,
+        "p75_cents": 3375,
+    }
+    assert list(massage) == ["fill"]
 
 
 def test_a_dear_service_never_chosen_is_told_to_lower_towards_the_median(
