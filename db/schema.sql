@@ -338,6 +338,77 @@ Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any ro
 
 
 --
+-- Name: analytics_customers(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
+--
+
+CREATE FUNCTION api.analytics_customers("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, group_by text DEFAULT 'day'::text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, bookings bigint, new_customers bigint, returning_bookings bigint, returning_share numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+    select internal.require_role('ops', 'only ops staff may read the customers'' analytics');
+    with w as (
+        select
+            x.from_ts,
+            x.to_ts,
+            x.tz,
+            x.grain
+        from internal.analytics_window(analytics_customers."from", analytics_customers."to",
+            analytics_customers.tz, analytics_customers.group_by) as x
+    ),
+
+    counted as (
+        select s.bucket_start, s.bucket_end, s.bucket_local, pg_catalog.sum(
+            coalesce(s.confirmed, 0) + coalesce(s.completed, 0) + coalesce(s.no_show, 0)
+        )::bigint as n
+        from w, lateral internal.analytics_series(null, w.from_ts, w.to_ts, w.tz, w.grain) as s
+        group by s.bucket_start, s.bucket_end, s.bucket_local
+    ),
+
+    firsts as (
+        select
+            case
+                when w.grain = 'hour' then pg_catalog.date_trunc('hour', f.starts_at, 'UTC')
+                else pg_catalog.date_trunc(w.grain, f.starts_at at time zone w.tz) at time zone w.tz
+            end as bucket_start,
+            pg_catalog.count(*) as n
+        from w
+        inner join app.analytics_customer_firsts as f on f.starts_at >= w.from_ts and f.starts_at < w.to_ts
+        group by 1
+    )
+
+    select
+        c.bucket_start,
+        c.bucket_end,
+        c.bucket_local,
+        c.n,
+        coalesce(f.n, 0),
+        c.n - coalesce(f.n, 0),
+        case when c.n > 0 then pg_catalog.round((c.n - coalesce(f.n, 0))::numeric / c.n, 3) end
+    from counted as c
+    left join firsts as f on c.bucket_start = f.bucket_start
+    order by c.bucket_start
+$$;
+
+
+--
+-- Name: FUNCTION analytics_customers("from" date, "to" date, tz text, group_by text); Type: COMMENT; Schema: api; Owner: -
+--
+
+COMMENT ON FUNCTION api.analytics_customers("from" date, "to" date, tz text, group_by text) IS 'New and returning customers across every provider (ops only), per bucket, from the rollups.
+
+Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+(an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+default day). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
+starts. Each row: bucket_start and bucket_end (instants), bucket_local (the bucket''s local start),
+bookings (the counted bookings), new_customers (those that are their customer''s first counted booking,
+the earliest start: a customer is new in the bucket of its first booking), returning_bookings (the
+others: a customer who had booked before), returning_share (returning_bookings / bookings, 3
+decimals; null without bookings). Buckets with a booking of any status are listed.
+Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.';
+
+
+--
 -- Name: analytics_funnel(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
@@ -5896,6 +5967,48 @@ COMMENT ON FUNCTION internal.analytics_customer_add(p_customer_id uuid, p_create
 
 
 --
+-- Name: analytics_customer_first_refresh(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_customer_first_refresh(p_customer_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_booking_id uuid;
+    v_starts_at timestamptz;
+begin
+    -- the customer's lock (internal.analytics_customer_lock), then a statement that reads what
+    -- is committed when it is granted
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
+    );
+    -- in start order within the customer (bookings_customer_id_starts_at_idx)
+    select b.id, pg_catalog.lower(b.during) into v_booking_id, v_starts_at
+    from app.bookings as b
+    where b.customer_id = p_customer_id and b.status in ('confirmed', 'completed', 'no_show')
+    order by pg_catalog.lower(b.during), b.id
+    limit 1;
+    if v_booking_id is null then
+        delete from app.analytics_customer_firsts as f where f.customer_id = p_customer_id;
+        return;
+    end if;
+    insert into app.analytics_customer_firsts as f (customer_id, booking_id, starts_at)
+    values (p_customer_id, v_booking_id, v_starts_at)
+    on conflict (customer_id) do update set booking_id = excluded.booking_id, starts_at = excluded.starts_at
+    where (f.booking_id, f.starts_at) is distinct from (excluded.booking_id, excluded.starts_at);
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_customer_first_refresh(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_customer_first_refresh(p_customer_id uuid) IS 'Recompute one customer''s first booking into app.analytics_customer_firsts.';
+
+
+--
 -- Name: analytics_customer_lock(uuid); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -6062,6 +6175,19 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         array(select coalesce(e, 0) from pg_catalog.unnest(s.v) as e)
         is distinct from array(select coalesce(e, 0) from pg_catalog.unnest(l.v) as e)
         and not (l.v is null and s.v = array[0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[])
+    union all
+    -- each customer's first booking (its start, as epoch seconds, and a hash of its id)
+    select
+        'customer_firsts', coalesce(s.customer_id, l.customer_id)::text,
+        case when s.customer_id is not null then array[
+            extract(epoch from s.starts_at)::bigint, pg_catalog.hashtext(s.booking_id::text)
+        ] end,
+        case when l.customer_id is not null then array[
+            extract(epoch from l.starts_at)::bigint, pg_catalog.hashtext(l.booking_id::text)
+        ] end
+    from app.analytics_customer_firsts as s
+    full join internal.analytics_live_customer_firsts as l on s.customer_id = l.customer_id
+    where (s.booking_id, s.starts_at) is distinct from (l.booking_id, l.starts_at)
 $$;
 
 
@@ -6069,7 +6195,7 @@ $$;
 -- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days: bookings, completed, no_show, cancelled and the five amounts). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
 
 
 --
@@ -6773,6 +6899,31 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_figure_count(p_figure text, p_bookings bigint, p_cancelled_by_customer bigint, p_cancelled_by_provider bigint, p_cancelled_by_ops bigint, p_cancelled_by_system bigint, p_cancelled_late bigint, p_captured bigint, p_refunded bigint, p_fees_kept bigint, p_net bigint, p_outstanding bigint) IS 'Of a rollup row''s columns, the number of bookings a figure of the analytics rows counts: bookings (and booked_cents, lead_minutes: every booking), a cancelled_* column, or for a sum of money the bookings whose amount is not zero.';
+
+
+--
+-- Name: analytics_first_booking_changed(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_first_booking_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- a booking's customer never changes (internal.bookings_check_update)
+    perform internal.analytics_customer_first_refresh(
+        case when tg_op = 'INSERT' then new.customer_id else old.customer_id end
+    );
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_first_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_first_booking_changed() IS 'Trigger: a booking started or stopped counting (confirmed, completed, no-show), or a counted one moved to another start: its customer''s first booking is recomputed. Definer: any role''s booking writes keep the rollup.';
 
 
 --
@@ -8143,11 +8294,14 @@ declare
     written bigint;
 begin
     -- writers that would touch the cohort hours wait until the rebuild commits
-    lock table app.analytics_customer_hours in exclusive mode;
+    lock table app.analytics_customer_hours, app.analytics_customer_firsts in exclusive mode;
     delete from app.analytics_customer_hours;
     insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
     select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
     get diagnostics written = row_count;
+    delete from app.analytics_customer_firsts;
+    insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at)
+    select l.customer_id, l.booking_id, l.starts_at from internal.analytics_live_customer_firsts as l;
     return written;
 end
 $$;
@@ -8157,7 +8311,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild_cohorts(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild_cohorts() IS 'Recompute the customers'' cohort hours from the bookings (internal.analytics_rebuild does it with every other rollup); returns the rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild_cohorts() IS 'Recompute the customers'' cohort hours and first bookings from the bookings (internal.analytics_rebuild does it with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
 
 --
@@ -25486,6 +25640,26 @@ COMMENT ON TABLE app.analytics_created_hours IS 'Rollup across providers per UTC
 
 
 --
+-- Name: analytics_customer_firsts; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_customer_firsts (
+    customer_id uuid NOT NULL,
+    booking_id uuid NOT NULL,
+    starts_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_customer_firsts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_customer_firsts; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_customer_firsts IS 'Derived: each customer''s first booking, the earliest start among its confirmed, completed and no-show bookings (then the lowest id).';
+
+
+--
 -- Name: analytics_customer_hours; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -26850,6 +27024,26 @@ COMMENT ON TABLE auth.sessions IS 'One row per login; access tokens carry its id
 
 
 --
+-- Name: analytics_live_customer_firsts; Type: VIEW; Schema: internal; Owner: -
+--
+
+CREATE VIEW internal.analytics_live_customer_firsts WITH (security_barrier='true') AS
+ SELECT DISTINCT ON (b.customer_id) b.customer_id,
+    b.id AS booking_id,
+    lower(b.during) AS starts_at
+   FROM app.bookings b
+  WHERE (b.status = ANY (ARRAY['confirmed'::text, 'completed'::text, 'no_show'::text]))
+  ORDER BY b.customer_id, (lower(b.during)), b.id;
+
+
+--
+-- Name: VIEW analytics_live_customer_firsts; Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON VIEW internal.analytics_live_customer_firsts IS 'Each customer''s first booking (the earliest start among its confirmed, completed and no-show bookings, then the lowest id), from the base tables: the definition app.analytics_customer_firsts follows.';
+
+
+--
 -- Name: analytics_live_customer_hours; Type: VIEW; Schema: internal; Owner: -
 --
 
@@ -27254,6 +27448,14 @@ ALTER TABLE ONLY app.analytics_booking_facts
 
 ALTER TABLE ONLY app.analytics_created_hours
     ADD CONSTRAINT analytics_created_hours_pkey PRIMARY KEY (hour, status);
+
+
+--
+-- Name: analytics_customer_firsts analytics_customer_firsts_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_customer_firsts
+    ADD CONSTRAINT analytics_customer_firsts_pkey PRIMARY KEY (customer_id);
 
 
 --
@@ -27924,6 +28126,13 @@ CREATE INDEX analytics_booking_facts_hour_starts_at_idx ON app.analytics_booking
 --
 
 CREATE INDEX analytics_booking_facts_provider_id_hour_starts_at_idx ON app.analytics_booking_facts USING btree (provider_id, hour, starts_at, booking_id);
+
+
+--
+-- Name: analytics_customer_firsts_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_customer_firsts_starts_at_idx ON app.analytics_customer_firsts USING btree (starts_at);
 
 
 --
@@ -28956,6 +29165,27 @@ CREATE TRIGGER _510_analytics_delete AFTER DELETE ON app.weekly_hours REFERENCIN
 
 
 --
+-- Name: bookings _510_analytics_first_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_first_delete AFTER DELETE ON app.bookings FOR EACH ROW WHEN ((old.status = ANY (ARRAY['confirmed'::text, 'completed'::text, 'no_show'::text]))) EXECUTE FUNCTION internal.analytics_first_booking_changed();
+
+
+--
+-- Name: bookings _510_analytics_first_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_first_insert AFTER INSERT ON app.bookings FOR EACH ROW WHEN ((new.status = ANY (ARRAY['confirmed'::text, 'completed'::text, 'no_show'::text]))) EXECUTE FUNCTION internal.analytics_first_booking_changed();
+
+
+--
+-- Name: bookings _510_analytics_first_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_first_update AFTER UPDATE ON app.bookings FOR EACH ROW WHEN ((((old.status = ANY (ARRAY['confirmed'::text, 'completed'::text, 'no_show'::text])) <> (new.status = ANY (ARRAY['confirmed'::text, 'completed'::text, 'no_show'::text]))) OR ((new.status = ANY (ARRAY['confirmed'::text, 'completed'::text, 'no_show'::text])) AND (old.during IS DISTINCT FROM new.during)))) EXECUTE FUNCTION internal.analytics_first_booking_changed();
+
+
+--
 -- Name: booking_fees _510_analytics_insert; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -29177,6 +29407,14 @@ CREATE TRIGGER _600_waitlist_freed AFTER UPDATE OF status ON app.bookings FOR EA
 --
 
 CREATE TRIGGER _900_audit AFTER INSERT OR UPDATE ON app.bookings FOR EACH ROW EXECUTE FUNCTION internal.bookings_audit();
+
+
+--
+-- Name: analytics_customer_firsts analytics_customer_firsts_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_customer_firsts
+    ADD CONSTRAINT analytics_customer_firsts_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
 
 
 --
@@ -29684,6 +29922,12 @@ ALTER TABLE app.analytics_booking_facts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_created_hours ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_customer_firsts; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_customer_firsts ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: analytics_customer_hours; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -30087,6 +30331,20 @@ CREATE POLICY select_ops ON app.analytics_created_hours FOR SELECT TO ops USING 
 --
 
 COMMENT ON POLICY select_ops ON app.analytics_created_hours IS 'Ops staff read the rollup across providers by the hour bookings were made (today''s counters).';
+
+
+--
+-- Name: analytics_customer_firsts select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_customer_firsts FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_customer_firsts; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_customer_firsts IS 'Ops staff read each customer''s first booking (new and returning customers).';
 
 
 --
@@ -31205,4 +31463,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261211200000'),
     ('20261211300000'),
     ('20261211400000'),
-    ('20261212100000');
+    ('20261212100000'),
+    ('20261212200000');

@@ -7,7 +7,7 @@ on all but the smallest):
 
 - **dashboards**: GET /rpc/analytics_overview, analytics_revenue (ops, every provider),
   analytics_provider (the provider with the most bookings, its own figures and
-  percentiles), analytics_funnel and analytics_cohorts (ops), analytics_performance (the
+  percentiles), analytics_funnel, analytics_cohorts and analytics_customers (ops), analytics_performance (the
   provider's own, and ops' first page of 100 providers), analytics_areas, analytics_refunds and
   analytics_today (ops and the provider), analytics_bookings (ops: the first page of 100 of
   every booking of the 31 days, whose total comes from the rollups, and of those with
@@ -48,6 +48,9 @@ TRIGGERS = [
     ("app.bookings", "_510_analytics_update"),
     ("app.bookings", "_510_analytics_cohort"),
     ("app.bookings", "_510_analytics_cohort_update"),
+    ("app.bookings", "_510_analytics_first_insert"),
+    ("app.bookings", "_510_analytics_first_delete"),
+    ("app.bookings", "_510_analytics_first_update"),
     ("app.payments", "_510_analytics_insert"),
     ("app.payments", "_510_analytics_update"),
     # each quote's first booking (the funnel)
@@ -131,7 +134,7 @@ class Analytics:
                 conn.execute(
                     "analyze app.analytics_booking_facts, app.analytics_provider_hours, "
                     "app.analytics_hours, app.analytics_days, app.analytics_customer_hours, "
-                    "app.analytics_provider_places"
+                    "app.analytics_provider_places, app.analytics_customer_firsts"
                 )
             ops_token, provider_token = _tokens(url)
             api = env.api_for(url)
@@ -141,6 +144,8 @@ class Analytics:
                 ("analytics_provider", provider_token, ahead),
                 ("analytics_funnel", ops_token, {**behind, "tz": "America/Toronto"}),
                 ("analytics_cohorts", ops_token, {**behind, "tz": "America/Toronto"}),
+                # new and returning customers over the coming 31 days (the bookings' starts)
+                ("analytics_customers", ops_token, {**ahead, "tz": "America/Toronto"}),
                 ("analytics_performance", provider_token, ahead),
                 # ops: the first page of providers (page_size 100, the default), 31 days
                 ("analytics_performance", ops_token, ahead),

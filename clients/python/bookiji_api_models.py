@@ -1359,6 +1359,48 @@ class RpcAnalyticsCohortsPostResponse(
     root: list[RpcAnalyticsCohortsPostResponseItem]
 
 
+class RpcAnalyticsCustomersGetResponseItem(BaseModel):
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    new_customers: int | None = None
+    returning_bookings: int | None = None
+    returning_share: float | None = None
+
+
+class RpcAnalyticsCustomersGetResponse(
+    RootModel[list[RpcAnalyticsCustomersGetResponseItem]]
+):
+    root: list[RpcAnalyticsCustomersGetResponseItem]
+
+
+class RpcAnalyticsCustomersPostRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    from_: Annotated[date, Field(alias='from')]
+    group_by: str | None = 'day'
+    to: date
+    tz: str | None = 'UTC'
+
+
+class RpcAnalyticsCustomersPostResponseItem(BaseModel):
+    bookings: int | None = None
+    bucket_end: AwareDatetime | None = None
+    bucket_local: str | None = None
+    bucket_start: AwareDatetime | None = None
+    new_customers: int | None = None
+    returning_bookings: int | None = None
+    returning_share: float | None = None
+
+
+class RpcAnalyticsCustomersPostResponse(
+    RootModel[list[RpcAnalyticsCustomersPostResponseItem]]
+):
+    root: list[RpcAnalyticsCustomersPostResponseItem]
+
+
 class RpcAnalyticsFunnelGetResponseItem(BaseModel):
     drop_off: int | None = None
     median_minutes_from_previous: float | None = None

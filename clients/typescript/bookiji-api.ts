@@ -511,6 +511,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/rpc/analytics_customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * New and returning customers across every provider (ops only), per bucket, from the rollups.
+         * @description New and returning customers across every provider (ops only), per bucket, from the rollups.
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+         *     (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+         *     default day). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
+         *     starts. Each row: bucket_start and bucket_end (instants), bucket_local (the bucket's local start),
+         *     bookings (the counted bookings), new_customers (those that are their customer's first counted booking,
+         *     the earliest start: a customer is new in the bucket of its first booking), returning_bookings (the
+         *     others: a customer who had booked before), returning_share (returning_bookings / bookings, 3
+         *     decimals; null without bookings). Buckets with a booking of any status are listed.
+         *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
+         */
+        get: operations["analytics_customers"];
+        put?: never;
+        /**
+         * New and returning customers across every provider (ops only), per bucket, from the rollups.
+         * @description New and returning customers across every provider (ops only), per bucket, from the rollups.
+         *
+         *     Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+         *     (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+         *     default day). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
+         *     starts. Each row: bucket_start and bucket_end (instants), bucket_local (the bucket's local start),
+         *     bookings (the counted bookings), new_customers (those that are their customer's first counted booking,
+         *     the earliest start: a customer is new in the bucket of its first booking), returning_bookings (the
+         *     others: a customer who had booked before), returning_share (returning_bookings / bookings, 3
+         *     decimals; null without bookings). Buckets with a booking of any status are listed.
+         *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
+         */
+        post: operations["analytics_customers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rpc/analytics_funnel": {
         parameters: {
             query?: never;
@@ -7579,6 +7625,234 @@ export interface operations {
                         retention?: number | null;
                         /** Format: int32 */
                         week_offset?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_customers: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                tz?: string;
+                group_by?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        new_customers?: number | null;
+                        /** Format: int64 */
+                        returning_bookings?: number | null;
+                        returning_share?: number | null;
+                    }[];
+                };
+            };
+            /** @description invalid_input: A parameter is missing, malformed or out of range; the message names it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description invalid_token: The token is expired, lacks exp/iat/aud/sid, has the wrong audience, or its session has ended. not_authenticated: The request needs a valid access token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description forbidden: The caller's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description not_found: No such object visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description payload_too_large: The request body is over the size limit (nginx). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description internal_error: An unexpected failure; nothing was written. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description statement_timeout: The request ran past the API roles' statement timeout and was cancelled; nothing was written. unavailable: The API or its database is restarting; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    analytics_customers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: date */
+                    from: string;
+                    /** @default day */
+                    group_by?: string;
+                    /** Format: date */
+                    to: string;
+                    /** @default UTC */
+                    tz?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: int64 */
+                        bookings?: number | null;
+                        /** Format: date-time */
+                        bucket_end?: string | null;
+                        bucket_local?: string | null;
+                        /** Format: date-time */
+                        bucket_start?: string | null;
+                        /** Format: int64 */
+                        new_customers?: number | null;
+                        /** Format: int64 */
+                        returning_bookings?: number | null;
+                        returning_share?: number | null;
                     }[];
                 };
             };

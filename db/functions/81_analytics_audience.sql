@@ -14,7 +14,13 @@
 --   triggers _510_analytics_cohort*          bookings (insert, delete; expired or not, customer,
 --                                            made at), users (role, sign-up time)
 --   triggers _510_analytics_place*           providers (insert, a move), areas (any change)
---   internal.analytics_rebuild_cohorts()     recompute the cohort hours (the seed's activity)
+--   internal.analytics_live_customer_firsts  view: each customer's first booking (new and
+--                                            returning customers, api.analytics_customers)
+--   internal.analytics_customer_first_refresh
+--                                            recompute one customer's first booking
+--   triggers _510_analytics_first_*          bookings (counted or not, start)
+--   internal.analytics_rebuild_cohorts()     recompute the cohort hours and the customers' first
+--                                            bookings (the seed's activity)
 --   internal.analytics_rebuild()             recompute every rollup (`bookiji analytics rebuild`)
 --   internal.analytics_drift()               where any rollup and a live recount differ
 --
@@ -202,6 +208,94 @@ for each row
 when (old.role is distinct from new.role or old.created_at is distinct from new.created_at)
 execute function internal.analytics_cohort_user_changed();
 
+-- Each customer's first booking (app.analytics_customer_firsts: new and returning customers,
+-- api.analytics_customers): the earliest start among its confirmed, completed and no-show
+-- bookings, then the lowest id. Recomputed for the customer, under its lock, when one of its
+-- bookings starts or stops counting, or a counted one moves to another start.
+-- A confirm's hold (pending payment) does not count: the confirm itself never fires it.
+create or replace view internal.analytics_live_customer_firsts
+with (security_barrier = true)
+as
+select distinct on (b.customer_id)
+    b.customer_id,
+    b.id as booking_id,
+    pg_catalog.lower(b.during) as starts_at
+from app.bookings as b
+where b.status in ('confirmed', 'completed', 'no_show')
+order by b.customer_id asc, pg_catalog.lower(b.during) asc, b.id asc;
+comment on view internal.analytics_live_customer_firsts is
+'Each customer''s first booking (the earliest start among its confirmed, completed and no-show bookings, then the '
+'lowest id), from the base tables: the definition app.analytics_customer_firsts follows.';
+
+create or replace function internal.analytics_customer_first_refresh(p_customer_id uuid)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_booking_id uuid;
+    v_starts_at timestamptz;
+begin
+    -- the customer's lock (internal.analytics_customer_lock), then a statement that reads what
+    -- is committed when it is granted
+    perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
+    );
+    -- in start order within the customer (bookings_customer_id_starts_at_idx)
+    select b.id, pg_catalog.lower(b.during) into v_booking_id, v_starts_at
+    from app.bookings as b
+    where b.customer_id = p_customer_id and b.status in ('confirmed', 'completed', 'no_show')
+    order by pg_catalog.lower(b.during), b.id
+    limit 1;
+    if v_booking_id is null then
+        delete from app.analytics_customer_firsts as f where f.customer_id = p_customer_id;
+        return;
+    end if;
+    insert into app.analytics_customer_firsts as f (customer_id, booking_id, starts_at)
+    values (p_customer_id, v_booking_id, v_starts_at)
+    on conflict (customer_id) do update set booking_id = excluded.booking_id, starts_at = excluded.starts_at
+    where (f.booking_id, f.starts_at) is distinct from (excluded.booking_id, excluded.starts_at);
+end
+$$;
+comment on function internal.analytics_customer_first_refresh(uuid) is
+'Recompute one customer''s first booking into app.analytics_customer_firsts.';
+
+create or replace function internal.analytics_first_booking_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    -- a booking's customer never changes (internal.bookings_check_update)
+    perform internal.analytics_customer_first_refresh(
+        case when tg_op = 'INSERT' then new.customer_id else old.customer_id end
+    );
+    return null;
+end
+$$;
+comment on function internal.analytics_first_booking_changed() is
+'Trigger: a booking started or stopped counting (confirmed, completed, no-show), or a counted one moved to another '
+'start: its customer''s first booking is recomputed. Definer: any role''s booking writes keep the rollup.';
+
+drop trigger if exists _510_analytics_first_insert on app.bookings;
+create trigger _510_analytics_first_insert after insert on app.bookings
+for each row when (new.status in ('confirmed', 'completed', 'no_show'))
+execute function internal.analytics_first_booking_changed();
+drop trigger if exists _510_analytics_first_delete on app.bookings;
+create trigger _510_analytics_first_delete after delete on app.bookings
+for each row when (old.status in ('confirmed', 'completed', 'no_show'))
+execute function internal.analytics_first_booking_changed();
+drop trigger if exists _510_analytics_first_update on app.bookings;
+create trigger _510_analytics_first_update after update on app.bookings
+for each row
+when (
+    (old.status in ('confirmed', 'completed', 'no_show')) <> (new.status in ('confirmed', 'completed', 'no_show'))
+    or (new.status in ('confirmed', 'completed', 'no_show') and old.during is distinct from new.during)
+)
+execute function internal.analytics_first_booking_changed();
+
 -- Place some providers (all of them for null) again: their location and neighbourhood. A
 -- provider whose grid cell or neighbourhood changes takes its history along in the rollups per
 -- area: deltas that subtract each of its hourly rows where it was and add them where it is.
@@ -344,17 +438,20 @@ declare
     written bigint;
 begin
     -- writers that would touch the cohort hours wait until the rebuild commits
-    lock table app.analytics_customer_hours in exclusive mode;
+    lock table app.analytics_customer_hours, app.analytics_customer_firsts in exclusive mode;
     delete from app.analytics_customer_hours;
     insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
     select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
     get diagnostics written = row_count;
+    delete from app.analytics_customer_firsts;
+    insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at)
+    select l.customer_id, l.booking_id, l.starts_at from internal.analytics_live_customer_firsts as l;
     return written;
 end
 $$;
 comment on function internal.analytics_rebuild_cohorts() is
-'Recompute the customers'' cohort hours from the bookings (internal.analytics_rebuild does it with every other '
-'rollup); returns the rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s '
+'Recompute the customers'' cohort hours and first bookings from the bookings (internal.analytics_rebuild does it '
+'with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s '
 'activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
 -- The funnel's rollups (84_analytics_behaviour.sql): quotes per hour and category, and each
@@ -538,10 +635,24 @@ as $$
         array(select coalesce(e, 0) from pg_catalog.unnest(s.v) as e)
         is distinct from array(select coalesce(e, 0) from pg_catalog.unnest(l.v) as e)
         and not (l.v is null and s.v = array[0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[])
+    union all
+    -- each customer's first booking (its start, as epoch seconds, and a hash of its id)
+    select
+        'customer_firsts', coalesce(s.customer_id, l.customer_id)::text,
+        case when s.customer_id is not null then array[
+            extract(epoch from s.starts_at)::bigint, pg_catalog.hashtext(s.booking_id::text)
+        ] end,
+        case when l.customer_id is not null then array[
+            extract(epoch from l.starts_at)::bigint, pg_catalog.hashtext(l.booking_id::text)
+        ] end
+    from app.analytics_customer_firsts as s
+    full join internal.analytics_live_customer_firsts as l on s.customer_id = l.customer_id
+    where (s.booking_id, s.starts_at) is distinct from (l.booking_id, l.starts_at)
 $$;
 comment on function internal.analytics_drift() is
 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' '
 'rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up '
 'hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, '
-'area_days: bookings, completed, no_show, cancelled and the five amounts). '
+'area_days: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings '
+'(customer_firsts: start in epoch seconds, a hash of the booking''s id). '
 'Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';

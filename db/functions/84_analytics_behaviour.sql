@@ -21,6 +21,8 @@
 --                                     who booked (definer: ops, through the next)
 --   api.analytics_cohorts             customers by sign-up week, and the share who booked
 --                                     in each later week
+--   api.analytics_customers           new and returning customers per bucket (each
+--                                     customer's first booking, 81_analytics_audience.sql)
 
 -- Under a transaction-scoped advisory lock on the quote, so two bookings of one quote made at
 -- once queue and the second reads the first (READ COMMITTED: each statement sees what is
@@ -427,3 +429,85 @@ did not lapse unpaid in that week), retention (active_customers / customers). Si
 accounts, activity from the customers' cohort hours kept on write (equal to a recount of the bookings).
 Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.$$;
+
+-- New and returning customers per bucket: the bookings that count (confirmed, completed,
+-- no-show) by start, from the rollups (internal.analytics_series), and those that are their
+-- customer's first (app.analytics_customer_firsts, 81_analytics_audience.sql: one range of its
+-- index on the start). Every other counted booking is a returning customer's. Both are sums:
+-- exact for any range and bucket, where a count of distinct customers would need every
+-- booking of the range.
+create or replace function api.analytics_customers(
+    "from" date default null,
+    "to" date default null,
+    tz text default 'UTC',
+    group_by text default 'day'
+)
+returns table (
+    bucket_start timestamptz,
+    bucket_end timestamptz,
+    bucket_local timestamp,
+    bookings bigint,
+    new_customers bigint,
+    returning_bookings bigint,
+    returning_share numeric
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select internal.require_role('ops', 'only ops staff may read the customers'' analytics');
+    with w as (
+        select
+            x.from_ts,
+            x.to_ts,
+            x.tz,
+            x.grain
+        from internal.analytics_window(analytics_customers."from", analytics_customers."to",
+            analytics_customers.tz, analytics_customers.group_by) as x
+    ),
+
+    counted as (
+        select s.bucket_start, s.bucket_end, s.bucket_local, pg_catalog.sum(
+            coalesce(s.confirmed, 0) + coalesce(s.completed, 0) + coalesce(s.no_show, 0)
+        )::bigint as n
+        from w, lateral internal.analytics_series(null, w.from_ts, w.to_ts, w.tz, w.grain) as s
+        group by s.bucket_start, s.bucket_end, s.bucket_local
+    ),
+
+    firsts as (
+        select
+            case
+                when w.grain = 'hour' then pg_catalog.date_trunc('hour', f.starts_at, 'UTC')
+                else pg_catalog.date_trunc(w.grain, f.starts_at at time zone w.tz) at time zone w.tz
+            end as bucket_start,
+            pg_catalog.count(*) as n
+        from w
+        inner join app.analytics_customer_firsts as f on f.starts_at >= w.from_ts and f.starts_at < w.to_ts
+        group by 1
+    )
+
+    select
+        c.bucket_start,
+        c.bucket_end,
+        c.bucket_local,
+        c.n,
+        coalesce(f.n, 0),
+        c.n - coalesce(f.n, 0),
+        case when c.n > 0 then pg_catalog.round((c.n - coalesce(f.n, 0))::numeric / c.n, 3) end
+    from counted as c
+    left join firsts as f on c.bucket_start = f.bucket_start
+    order by c.bucket_start
+$$;
+comment on function api.analytics_customers(date, date, text, text) is
+$$New and returning customers across every provider (ops only), per bucket, from the rollups.
+
+Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
+(an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
+default day). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
+starts. Each row: bucket_start and bucket_end (instants), bucket_local (the bucket's local start),
+bookings (the counted bookings), new_customers (those that are their customer's first counted booking,
+the earliest start: a customer is new in the bucket of its first booking), returning_bookings (the
+others: a customer who had booked before), returning_share (returning_bookings / bookings, 3
+decimals; null without bookings). Buckets with a booking of any status are listed.
+Definitions: docs/analytics.md. Accept: text/csv gives CSV.
+Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.$$;

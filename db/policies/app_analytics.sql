@@ -172,3 +172,23 @@ grant select (hour, category_id, quotes) on app.analytics_quote_hours, app.analy
 grant select (
     quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status, payment_updated_at
 ) on app.analytics_quote_bookings to ops;
+
+-- Each customer's first booking (81_analytics_audience.sql): derived rows, written only by the
+-- definer trigger on bookings and the rebuild. Ops read them through api.analytics_customers
+-- (an invoker function, as ops read the bookings themselves): the customer's id, its first
+-- booking and when it starts.
+alter table app.analytics_customer_firsts enable row level security;
+alter table app.analytics_customer_firsts force row level security;
+
+drop policy if exists select_ops on app.analytics_customer_firsts;
+
+revoke all on app.analytics_customer_firsts
+from public, anon, customer, provider, ops, bookiji_worker;
+
+create policy select_ops on app.analytics_customer_firsts for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_customer_firsts is
+'Ops staff read each customer''s first booking (new and returning customers).';
+
+grant select (customer_id, booking_id, starts_at) on app.analytics_customer_firsts to ops;

@@ -1006,9 +1006,15 @@ def _customers_for(providers: int) -> int:
 
 # the tables the activity writes whose analytics triggers are off during the bulk write
 _ANALYTICS_BULK_TABLES = ("app.bookings", "app.payments")
-# the customers' cohort hours' triggers on bookings (db/functions/81_analytics_audience.sql):
-# the rebuild below counts them again
-_ANALYTICS_COHORT_TRIGGERS = ("_510_analytics_cohort", "_510_analytics_cohort_update")
+# the customers' cohort hours' and first bookings' triggers on bookings
+# (db/functions/81_analytics_audience.sql): the rebuild below counts them again
+_ANALYTICS_COHORT_TRIGGERS = (
+    "_510_analytics_cohort",
+    "_510_analytics_cohort_update",
+    "_510_analytics_first_insert",
+    "_510_analytics_first_delete",
+    "_510_analytics_first_update",
+)
 # Is the offered days' window today's? Then the statement triggers on time off (left on:
 # one recount of the providers each statement touches) kept every provider's offered days,
 # and only the bookings' rollups need recounting.

@@ -64,6 +64,7 @@ def test_every_set_returning_analytics_rpc_answers_csv(
         ("analytics_revenue", RANGE),
         ("analytics_funnel", RANGE),
         ("analytics_cohorts", recent),
+        ("analytics_customers", RANGE),
     ):
         resp = _get(api_url, fn, mint("ops"), "text/csv", **params)
         assert resp.status_code == 200, f"{fn}: {resp.text}"
@@ -108,7 +109,9 @@ def test_a_bad_range_is_a_400_naming_the_argument(
     assert resp.json()["hint"] == "invalid_input"
 
 
-@pytest.mark.parametrize("fn", ["analytics_overview", "analytics_funnel", "analytics_cohorts"])
+@pytest.mark.parametrize(
+    "fn", ["analytics_overview", "analytics_funnel", "analytics_cohorts", "analytics_customers"]
+)
 def test_customers_and_providers_are_refused_ops_analytics(
     api_url: str, fn: str, shops: tuple[bk.Shop, bk.Shop]
 ) -> None:

@@ -267,7 +267,7 @@ def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
     )
     (scenario,) = doc["scenarios"]
     variants = {r["variant"]: r for r in scenario["results"]}
-    for fn in ("overview", "revenue", "provider", "funnel", "cohorts"):
+    for fn in ("overview", "revenue", "provider", "funnel", "cohorts", "customers"):
         r = variants[f"GET /rpc/analytics_{fn}"]
         assert r["requests"] > 0 and r["errors"] == 0 and r["non_2xx"] == 0, fn
         assert r["p99_target_ms"] == 50.0

@@ -337,6 +337,7 @@ def test_ops_only_functions_refuse_every_other_role(world: World) -> None:
         "analytics_overview",
         "analytics_funnel",
         "analytics_cohorts",
+        "analytics_customers",
     }
     for name, headers, _ in personas(world):
         for fn in ops_only:

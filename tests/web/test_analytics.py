@@ -84,6 +84,21 @@ def money_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
     return [[f"${c / 100:,.2f}" for c in sums[k]] for k in sorted(sums)]
 
 
+def customer_lines(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The periods with counted bookings as the table shows them: bookings, new customers,
+    returning customers' bookings, the returning share (a percentage, one decimal at most)."""
+    return [
+        [
+            str(r["bookings"]),
+            str(r["new_customers"]),
+            str(r["returning_bookings"]),
+            f"{float(r['returning_share']) * 100:.1f}".removesuffix(".0") + "%",
+        ]
+        for r in rows
+        if r["bookings"]
+    ]
+
+
 def table(page: Page, selector: str) -> list[list[str]]:
     """The body cells of a table (the row header left out)."""
     rows = page.locator(f"{selector} tbody tr")
@@ -172,6 +187,9 @@ def test_ops_see_the_figures_the_api_answers(
     cohorts = rpc(web, token, "analytics_cohorts", **q)
     weeks = {r["cohort_week"] for r in cohorts}
     assert page.locator("#cohort-table tbody tr").count() == len(weeks) >= 1
+    customers = rpc(web, token, "analytics_customers", **q, group_by="day")
+    assert sum(r["new_customers"] for r in customers) >= 1  # the paid booking's customer
+    table_shows(page, "#customers-table", customer_lines(customers))
     violations = axe_violations(page)
     assert violations == [], describe(violations)
     shoot(page, "analytics-ops")

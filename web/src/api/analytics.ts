@@ -1,4 +1,5 @@
-// The analytics RPCs (docs/analytics.md): ops' overview, revenue, funnel and cohorts, a
+// The analytics RPCs (docs/analytics.md): ops' overview, revenue, funnel, cohorts and new and
+// returning customers, a
 // provider's own figures with its peer rank, the figures by neighbourhood, the bookings behind
 // any figure (api.analytics_bookings), and each as CSV
 // (the same RPC with Accept: text/csv). Part of the analytics chunk only.
@@ -17,6 +18,7 @@ export type RevenueRow = Rows<"analytics_revenue">[number];
 export type ProviderRow = Rows<"analytics_provider">[number];
 export type FunnelRow = Rows<"analytics_funnel">[number];
 export type CohortRow = Rows<"analytics_cohorts">[number];
+export type CustomersRow = Rows<"analytics_customers">[number];
 export type PerformanceRow = Rows<"analytics_performance">[number];
 export type RefundRow = Rows<"analytics_refunds">[number];
 export type TodayRow = Rows<"analytics_today">[number];
@@ -31,7 +33,13 @@ export interface Range {
   group_by: Grain;
 }
 
-export type Rpc = "analytics_overview" | "analytics_revenue" | "analytics_provider" | "analytics_funnel" | "analytics_cohorts";
+export type Rpc =
+  | "analytics_overview"
+  | "analytics_revenue"
+  | "analytics_provider"
+  | "analytics_funnel"
+  | "analytics_cohorts"
+  | "analytics_customers";
 
 export const rpcQuery = (rpc: Rpc, r: Range): Record<string, string> =>
   rpc === "analytics_funnel" || rpc === "analytics_cohorts"
@@ -48,6 +56,8 @@ export const funnel = (r: Range): Promise<FunnelRow[]> =>
   call<FunnelRow[]>("/rpc/analytics_funnel", { query: rpcQuery("analytics_funnel", r) });
 export const cohorts = (r: Range): Promise<CohortRow[]> =>
   call<CohortRow[]>("/rpc/analytics_cohorts", { query: rpcQuery("analytics_cohorts", r) });
+export const customers = (r: Range): Promise<CustomersRow[]> =>
+  call<CustomersRow[]>("/rpc/analytics_customers", { query: rpcQuery("analytics_customers", r) });
 
 /** Performance over local days (utilisation, rates, repeat customers, rating): a provider's
  * own row, or for ops every provider's, read page by page (the RPC pages by provider id). */

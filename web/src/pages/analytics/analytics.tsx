@@ -475,6 +475,70 @@ function FunnelSection({ range }: { range: Range }): JSX.Element {
   );
 }
 
+/** New and returning customers per period (api.analytics_customers): the counted bookings
+ * split into customers' first bookings and the others, stacked, with the returning share. */
+function CustomersSection({ range }: { range: Range }): JSX.Element {
+  const [rows, setRows] = useState<api.CustomersRow[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setRows(null);
+    setError(null);
+    api.customers(range).then(setRows, setError);
+  }, [range]);
+  const shown = (rows ?? []).filter((r) => Number(r.bookings ?? 0) > 0);
+  const series: Series[] = [
+    { key: "new", label: at("customers.new"), color: "#0b5cad" },
+    { key: "returning", label: at("customers.returning"), color: "#6a3d9a" },
+  ];
+  return (
+    <section aria-labelledby="customers-title">
+      <h2 id="customers-title">{at("customers.title")}</h2>
+      <p class="hint">{at("customers.hint")}</p>
+      <ErrorAlert error={error} />
+      {rows === null && !error && <p role="status">{at("common.loading")}</p>}
+      {rows !== null && shown.length === 0 && <p>{at("common.noBookings")}</p>}
+      {shown.length > 0 && (
+        <>
+          <Bars
+            labels={shown.map((r) => bucketLabel(r.bucket_local ?? "", range.group_by, true))}
+            series={series}
+            values={shown.map((r) => [Number(r.new_customers ?? 0), Number(r.returning_bookings ?? 0)])}
+            stacked
+            minStep={1}
+            format={(n) => count(Math.round(n))}
+          />
+          <div class="scroll">
+            <table id="customers-table">
+              <caption>{at("customers.caption")}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{at("table.period")}</th>
+                  <th scope="col">{at("customers.bookings")}</th>
+                  <th scope="col">{at("customers.new")}</th>
+                  <th scope="col">{at("customers.returning")}</th>
+                  <th scope="col">{at("customers.share")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((r) => (
+                  <tr key={r.bucket_start}>
+                    <th scope="row">{bucketLabel(r.bucket_local ?? "", range.group_by)}</th>
+                    <td class="num">{count(Number(r.bookings ?? 0))}</td>
+                    <td class="num">{count(Number(r.new_customers ?? 0))}</td>
+                    <td class="num">{count(Number(r.returning_bookings ?? 0))}</td>
+                    <td class="num">{percent(r.returning_share === null || r.returning_share === undefined ? null : Number(r.returning_share))}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      <CsvButton rpc="analytics_customers" range={range} name={at("customers.title")} />
+    </section>
+  );
+}
+
 function CohortSection({ range }: { range: Range }): JSX.Element {
   const [rows, setRows] = useState<api.CohortRow[] | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -784,6 +848,7 @@ function OpsView({ range }: { range: Range }): JSX.Element {
       <RefundSection range={range} />
       <FunnelSection range={range} />
       <CohortSection range={range} />
+      <CustomersSection range={range} />
     </>
   );
 }

@@ -1,0 +1,169 @@
+"""New and returning customers (api.analytics_customers): each customer's first booking kept by
+a trigger on bookings (app.analytics_customer_firsts), against a brute-force recount after the
+random runs of test_analytics.py, in zones west and east of UTC; what moves a customer's first
+booking, one write at a time; the rebuild and the drift check."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from tests.db.test_analytics import Run, _local_buckets, drift, rows_of
+from tests.helpers import booking as bk
+from tests.helpers import catalog
+from tests.helpers.factories import create_user
+
+COUNTED = ("confirmed", "completed", "no_show")
+CUSTOMERS = "select * from api.analytics_customers(%s, %s, %s, %s)"
+
+
+@pytest.fixture
+def run(db: psycopg.Connection[Any]) -> Run:
+    """The random run of test_analytics.py with returning customers whose bookings are paid
+    (confirmed), then more cancellations, moves, deletions and outcomes."""
+    r = Run(db, seed=47)
+    for _ in range(4):
+        r.book()
+    for _ in range(30):
+        r.step()
+    for _ in range(12):
+        r.returning()
+    for b in r.booked:
+        if bk.status(db, b["id"]) == "pending_payment":
+            bk.pay(db, b)
+    for _ in range(20):
+        r.step()
+    return r
+
+
+def _firsts(db: psycopg.Connection[Any]) -> dict[Any, Any]:
+    rows = db.execute(
+        "select customer_id, booking_id from app.analytics_customer_firsts"
+    ).fetchall()
+    return dict(rows)
+
+
+@pytest.mark.parametrize("tz", ["America/Toronto", "Pacific/Auckland", "UTC"])
+def test_new_and_returning_customers_equal_a_brute_force_recount(
+    db: psycopg.Connection[Any], run: Run, tz: str
+) -> None:
+    assert drift(db) == []
+    bookings = db.execute(
+        "select customer_id, id, lower(during), status from app.bookings"
+    ).fetchall()
+    counted = sorted((b for b in bookings if b[3] in COUNTED), key=lambda b: (b[0], b[2], b[1]))
+    first_of: dict[Any, Any] = {}
+    for customer, booking_id, _, _ in counted:
+        first_of.setdefault(customer, booking_id)
+    assert _firsts(db) == first_of
+    firsts = set(first_of.values())
+    assert len(firsts) >= 3 and len(counted) > len(firsts)  # new and returning customers
+
+    zone = ZoneInfo(tz)
+    days = [b[2].astimezone(zone).date() for b in bookings]
+    for grain, bucket in _local_buckets(zone).items():
+        expected: dict[date, tuple[int, int]] = {}
+        for _, booking_id, start, _ in counted:
+            n, new = expected.get(bucket(start), (0, 0))
+            expected[bucket(start)] = (n + 1, new + (booking_id in firsts))
+        rows = rows_of(db, "ops", run.ops, CUSTOMERS, min(days), max(days), tz, grain)
+        got = {
+            r["bucket_local"].date(): (r["bookings"], r["new_customers"])
+            for r in rows
+            if r["bookings"]
+        }
+        assert got == expected, grain
+        for r in rows:
+            assert r["returning_bookings"] == r["bookings"] - r["new_customers"]
+            if r["bookings"]:
+                share = (r["bookings"] - r["new_customers"]) / r["bookings"]
+                assert float(r["returning_share"]) == pytest.approx(share, abs=0.0005)
+            else:
+                assert r["returning_share"] is None
+
+
+def test_a_customers_first_booking_follows_each_write(db: psycopg.Connection[Any]) -> None:
+    """A hold does not count until confirmed; an earlier booking takes over; cancelling the first
+    hands it to the next, and so do a reschedule and a deletion; another customer's bookings are
+    not this one's."""
+    shop = bk.open_shop(db)
+    other = bk.open_shop(db)
+    customer, someone = create_user(db, "customer"), create_user(db, "customer")
+    day = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(days=10)
+
+    def first() -> Any:
+        return _firsts(db).get(customer)
+
+    hold = catalog.add_booking(
+        db,
+        shop.service_id,
+        day,
+        status="pending_payment",
+        hold_expires_at=datetime.now(UTC) + timedelta(minutes=10),
+        customer_id=customer,
+    )
+    assert first() is None
+    later = catalog.add_booking(db, shop.service_id, day + timedelta(days=2), customer_id=customer)
+    assert first() == later
+    db.execute("select internal.transition_booking(%s, 'confirmed', 'system')", (hold,))
+    assert first() == hold
+    earlier = catalog.add_booking(
+        db, other.service_id, day - timedelta(days=1), customer_id=customer
+    )
+    assert first() == earlier
+    theirs = catalog.add_booking(db, other.service_id, day - timedelta(days=3), customer_id=someone)
+    assert first() == earlier and _firsts(db)[someone] == theirs
+    db.execute("select internal.transition_booking(%s, 'cancelled', 'ops', 'test')", (earlier,))
+    assert first() == hold
+    # moved later than the other: the other is first
+    db.execute(
+        "update app.bookings set during = tstzrange(lower(during) + interval '5 days', "
+        "upper(during) + interval '5 days'), blocked = tstzrange(lower(blocked) + interval '5 days', "
+        "upper(blocked) + interval '5 days') where id = %s",
+        (hold,),
+    )
+    assert first() == later
+    db.execute("delete from app.bookings where id = %s", (later,))
+    assert first() == hold
+    db.execute("delete from app.bookings where id = %s", (hold,))
+    assert first() is None and _firsts(db)[someone] == theirs
+    assert drift(db) == []
+
+
+def test_the_rebuild_writes_the_rows_the_trigger_kept_and_the_drift_check_sees_a_change(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    kept = sorted(_firsts(db).items())
+    assert kept
+    db.execute("select * from internal.analytics_rebuild()")
+    assert sorted(_firsts(db).items()) == kept
+    customer = kept[0][0]
+    db.execute(
+        "update app.analytics_customer_firsts set starts_at = starts_at - interval '1 day' "
+        "where customer_id = %s",
+        (customer,),
+    )
+    db.execute(
+        "insert into app.analytics_customer_firsts values (%s, %s, now())",
+        (
+            create_user(db, "customer"),
+            uuid.uuid4(),
+        ),
+    )
+    assert sorted(d[0] for d in drift(db) if d[0] == "customer_firsts") == ["customer_firsts"] * 2
+    db.execute("select internal.analytics_rebuild_cohorts()")
+    assert drift(db) == []
+
+
+def test_only_ops_read_the_first_bookings(db: psycopg.Connection[Any], run: Run) -> None:
+    for role in ("customer", "provider"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            rows_of(db, role, run.customers[0], "select * from app.analytics_customer_firsts")
+        db.rollback() if not db.autocommit else None
+    rows = rows_of(db, "ops", run.ops, "select customer_id from app.analytics_customer_firsts")
+    assert len(rows) == len(_firsts(db))
