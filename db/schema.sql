@@ -5932,11 +5932,9 @@ declare
     v_signup timestamptz;
     v_hour timestamptz := pg_catalog.date_trunc('hour', p_created_at, 'UTC');
 begin
-    -- internal.analytics_customer_lock's, written out: a SQL function with SET is planned on
-    -- every call (a confirm's cost)
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
-    );
+    -- internal.analytics_customer_lock's lock, taken here: that SQL function with SET is planned
+    -- on every call (a confirm's cost)
+    perform pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id));
     select u.created_at into v_signup from app.users as u where u.id = p_customer_id and u.role = 'customer';
     if v_signup is null
         or p_created_at < v_signup - interval '8 days'
@@ -5980,9 +5978,7 @@ declare
 begin
     -- the customer's lock (internal.analytics_customer_lock), then a statement that reads what
     -- is committed when it is granted
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
-    );
+    perform pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id));
     -- in start order within the customer (bookings_customer_id_starts_at_idx)
     select b.id, pg_catalog.lower(b.during) into v_booking_id, v_starts_at
     from app.bookings as b
@@ -6016,7 +6012,7 @@ CREATE FUNCTION internal.analytics_customer_lock(p_customer_id uuid) RETURNS voi
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0))
+    select pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id))
 $$;
 
 
@@ -6025,6 +6021,24 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_customer_lock(p_customer_id uuid) IS 'Take the transaction-scoped lock under which one customer''s cohort rows change.';
+
+
+--
+-- Name: analytics_customer_lock_key(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_customer_lock_key(p_customer_id uuid) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
+$$;
+
+
+--
+-- Name: FUNCTION analytics_customer_lock_key(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_customer_lock_key(p_customer_id uuid) IS 'The advisory lock key of a customer''s rows in the analytics rollups (cohort hours, first booking).';
 
 
 --
@@ -11773,6 +11787,8 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_customer_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_hours_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_hours_bookings_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_firsts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_firsts_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),

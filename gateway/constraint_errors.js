@@ -6,6 +6,8 @@ export default {
     "analytics_area_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_booking_facts_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_created_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_customer_firsts_customer_id_fkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_customer_firsts_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_customer_hours_bookings_check": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_customer_hours_customer_id_fkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_customer_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],

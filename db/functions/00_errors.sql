@@ -362,6 +362,8 @@ as $$
         ('analytics_customer_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_hours_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_hours_bookings_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_firsts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_firsts_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),

@@ -79,13 +79,27 @@ comment on view internal.analytics_live_places is
 'it, the first by slug on a shared edge (none: "other"), from the base tables: the definition '
 'app.analytics_provider_places follows.';
 
+-- The key of the lock under which one customer's rows change (cohort hours, first booking).
+create or replace function internal.analytics_customer_lock_key(p_customer_id uuid)
+returns bigint
+language sql
+immutable
+parallel safe
+-- no SET clause: inlined where it is called (a SQL function with SET is planned on every call,
+-- a confirm's cost)
+as $$
+    select pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
+$$;
+comment on function internal.analytics_customer_lock_key(uuid) is
+'The advisory lock key of a customer''s rows in the analytics rollups (cohort hours, first booking).';
+
 create or replace function internal.analytics_customer_lock(p_customer_id uuid)
 returns void
 language sql
 volatile
 set search_path = ''
 as $$
-    select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0))
+    select pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id))
 $$;
 comment on function internal.analytics_customer_lock(uuid) is
 'Take the transaction-scoped lock under which one customer''s cohort rows change.';
@@ -102,11 +116,9 @@ declare
     v_signup timestamptz;
     v_hour timestamptz := pg_catalog.date_trunc('hour', p_created_at, 'UTC');
 begin
-    -- internal.analytics_customer_lock's, written out: a SQL function with SET is planned on
-    -- every call (a confirm's cost)
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
-    );
+    -- internal.analytics_customer_lock's lock, taken here: that SQL function with SET is planned
+    -- on every call (a confirm's cost)
+    perform pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id));
     select u.created_at into v_signup from app.users as u where u.id = p_customer_id and u.role = 'customer';
     if v_signup is null
         or p_created_at < v_signup - interval '8 days'
@@ -239,9 +251,7 @@ declare
 begin
     -- the customer's lock (internal.analytics_customer_lock), then a statement that reads what
     -- is committed when it is granted
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
-    );
+    perform pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id));
     -- in start order within the customer (bookings_customer_id_starts_at_idx)
     select b.id, pg_catalog.lower(b.during) into v_booking_id, v_starts_at
     from app.bookings as b
