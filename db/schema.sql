@@ -6992,9 +6992,7 @@ begin
         -- only when the quote has no row (its bookings loaded without the triggers)
         select b.quote_id into v_quote_id from app.bookings as b where b.id = new.booking_id;
         if v_quote_id is not null then
-            perform pg_catalog.pg_advisory_xact_lock(
-                pg_catalog.hashtextextended('bookiji.analytics:quote:' || v_quote_id::text, 0)
-            );
+            perform pg_catalog.pg_advisory_xact_lock(internal.analytics_quote_lock_key(v_quote_id));
             update app.analytics_quote_bookings as f set
                 payment_status = new.status,
                 payment_updated_at = new.updated_at
@@ -8077,9 +8075,7 @@ CREATE FUNCTION internal.analytics_quote_booking_refresh(p_quote_id uuid) RETURN
 declare
     v_first app.analytics_quote_bookings;
 begin
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('bookiji.analytics:quote:' || p_quote_id::text, 0)
-    );
+    perform pg_catalog.pg_advisory_xact_lock(internal.analytics_quote_lock_key(p_quote_id));
     -- one index probe: bookings_quote_id_created_at_id_idx is in the view's order
     select l.* into v_first from internal.analytics_live_quote_bookings as l where l.quote_id = p_quote_id limit 1;
     if v_first.quote_id is null then
@@ -8113,6 +8109,24 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_quote_booking_refresh(p_quote_id uuid) IS 'Recompute one quote''s first booking (internal.analytics_live_quote_bookings) into app.analytics_quote_bookings. Definer: called by the triggers on quotes, bookings and payments only.';
+
+
+--
+-- Name: analytics_quote_lock_key(uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_quote_lock_key(p_quote_id uuid) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select pg_catalog.hashtextextended('bookiji.analytics:quote:' || p_quote_id::text, 0)
+$$;
+
+
+--
+-- Name: FUNCTION analytics_quote_lock_key(p_quote_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_quote_lock_key(p_quote_id uuid) IS 'The advisory lock key of a quote''s first booking in the funnel''s rollup.';
 
 
 --

@@ -24,6 +24,20 @@
 --   api.analytics_customers           new and returning customers per bucket (each
 --                                     customer's first booking, 81_analytics_audience.sql)
 
+-- The key of the lock under which a quote's first booking changes (the recount below, and a new
+-- payment's status written into the quote's row).
+create or replace function internal.analytics_quote_lock_key(p_quote_id uuid)
+returns bigint
+language sql
+immutable
+parallel safe
+-- no SET clause: inlined where it is called
+as $$
+    select pg_catalog.hashtextextended('bookiji.analytics:quote:' || p_quote_id::text, 0)
+$$;
+comment on function internal.analytics_quote_lock_key(uuid) is
+'The advisory lock key of a quote''s first booking in the funnel''s rollup.';
+
 -- Under a transaction-scoped advisory lock on the quote, so two bookings of one quote made at
 -- once queue and the second reads the first (READ COMMITTED: each statement sees what is
 -- committed when it starts).
@@ -37,9 +51,7 @@ as $$
 declare
     v_first app.analytics_quote_bookings;
 begin
-    perform pg_catalog.pg_advisory_xact_lock(
-        pg_catalog.hashtextextended('bookiji.analytics:quote:' || p_quote_id::text, 0)
-    );
+    perform pg_catalog.pg_advisory_xact_lock(internal.analytics_quote_lock_key(p_quote_id));
     -- one index probe: bookings_quote_id_created_at_id_idx is in the view's order
     select l.* into v_first from internal.analytics_live_quote_bookings as l where l.quote_id = p_quote_id limit 1;
     if v_first.quote_id is null then
@@ -119,9 +131,7 @@ begin
         -- only when the quote has no row (its bookings loaded without the triggers)
         select b.quote_id into v_quote_id from app.bookings as b where b.id = new.booking_id;
         if v_quote_id is not null then
-            perform pg_catalog.pg_advisory_xact_lock(
-                pg_catalog.hashtextextended('bookiji.analytics:quote:' || v_quote_id::text, 0)
-            );
+            perform pg_catalog.pg_advisory_xact_lock(internal.analytics_quote_lock_key(v_quote_id));
             update app.analytics_quote_bookings as f set
                 payment_status = new.status,
                 payment_updated_at = new.updated_at
