@@ -7565,6 +7565,7 @@ CREATE FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts time
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     SET max_parallel_workers_per_gather TO '0'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
     v_category integer;
@@ -7762,13 +7763,20 @@ begin
         select
             c.pid as id,
             pg_catalog.count(*) as customers,
-            -- twice in the range, or once in it and once before it
+            -- twice in the range, or once in it and once before it: read through the customer's
+            -- own bookings before the range (bookings_customer_id_starts_at_idx), the provider
+            -- tested on each (OFFSET 0 keeps that test out of the scan: pushed into it, the
+            -- planner ANDed the provider's index, which holds its whole history, 1,048 probes
+            -- of ~10 us at 10,000 providers)
             pg_catalog.count(*) filter (where c.n >= 2 or exists (
-                select from app.bookings as e
-                where
-                    e.provider_id = c.pid and e.customer_id = c.customer_id
-                    and e.status in ('confirmed', 'completed', 'no_show')
-                    and pg_catalog.lower(e.during) < c.from_ts
+                select
+                from (
+                    select e.provider_id, e.status
+                    from app.bookings as e
+                    where e.customer_id = c.customer_id and pg_catalog.lower(e.during) < c.from_ts
+                    offset 0
+                ) as e
+                where e.provider_id = c.pid and e.status in ('confirmed', 'completed', 'no_show')
             )) as repeat_customers
         from (
             select b.pid, b.customer_id, b.from_ts, pg_catalog.count(*) as n
@@ -27517,7 +27525,7 @@ ALTER TABLE ONLY app.analytics_hours
 --
 
 ALTER TABLE ONLY app.analytics_offered_days
-    ADD CONSTRAINT analytics_offered_days_pkey PRIMARY KEY (provider_id, day);
+    ADD CONSTRAINT analytics_offered_days_pkey PRIMARY KEY (provider_id, day) INCLUDE (offered, offered_seconds);
 
 
 --
@@ -31494,4 +31502,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261211300000'),
     ('20261211400000'),
     ('20261212100000'),
-    ('20261212200000');
+    ('20261212200000'),
+    ('20261213100000');

@@ -130,11 +130,17 @@ class Analytics:
                     conn.execute("select internal.analytics_rebuild_funnel()")
                 # the facts too: the drill-down reads them, and right after a rebuild of a
                 # 100,000-provider dataset (1.1 M facts) it was planned without statistics
-                # and gave no answer within a 2 s sample (26-91 ms once analysed)
+                # and gave no answer within a 2 s sample (26-91 ms once analysed). Vacuumed as
+                # well: the last run's rebuild (after its confirms without the rollups) left
+                # every rollup row dead once, and autovacuum cleaning them up during the
+                # dashboards' samples doubled their database CPU a request (10,000 providers,
+                # overview 12 -> 30 ms)
                 conn.execute(
-                    "analyze app.analytics_booking_facts, app.analytics_provider_hours, "
+                    "vacuum (analyze) app.analytics_booking_facts, app.analytics_provider_hours, "
                     "app.analytics_hours, app.analytics_days, app.analytics_customer_hours, "
-                    "app.analytics_provider_places, app.analytics_customer_firsts"
+                    "app.analytics_provider_places, app.analytics_customer_firsts, "
+                    "app.analytics_area_hours, app.analytics_area_days, app.analytics_offered_days, "
+                    "app.analytics_quote_bookings, app.analytics_created_hours"
                 )
             ops_token, provider_token = _tokens(url)
             api = env.api_for(url)

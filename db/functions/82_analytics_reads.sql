@@ -489,6 +489,10 @@ set search_path = ''
 -- no parallel workers: at 100,000 providers the planner gave the peers' sums one, whose start
 -- took ~10 of the read's ~17 ms for ~4 ms of work (docs/performance.md, "Session 14")
 set max_parallel_workers_per_gather = 0
+-- planned with this call's cell, category and range: after five calls in one connection (one of
+-- PostgREST's pooled ones) PL/pgSQL kept a generic plan that read every provider's hours of the
+-- range by hour and hashed them against the peers (10,000 providers: 13 -> 49 ms a call)
+set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_category integer;

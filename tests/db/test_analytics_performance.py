@@ -114,22 +114,33 @@ def test_a_provider_without_hours_has_no_utilisation(db: psycopg.Connection[Any]
 def test_repeat_customers_booked_at_least_twice_up_to_the_end_of_the_range(
     db: psycopg.Connection[Any],
 ) -> None:
-    shop = bk.open_shop(db)
-    x, y, z, w = (create_user(db, "customer") for _ in range(4))
+    shop, elsewhere = bk.open_shop(db), bk.open_shop(db)
+    x, y, z, w, v, u = (create_user(db, "customer") for _ in range(6))
     june = date(2026, 6, 10)
-    for when, who, status in [
-        (at(date(2026, 5, 2), 10), x, "completed"),  # before the range
-        (at(june, 10), x, "confirmed"),
-        (at(june, 11), y, "confirmed"),
-        (at(june, 12), z, "completed"),
-        (at(june, 13), z, "completed"),
-        (at(june, 14), w, "cancelled"),  # not a customer of the range
-        (at(date(2026, 7, 2), 10), y, "confirmed"),  # after it
+    for service, when, who, status in [
+        (shop.service_id, at(date(2026, 5, 2), 10), x, "completed"),  # before the range
+        (shop.service_id, at(june, 10), x, "confirmed"),
+        (shop.service_id, at(june, 11), y, "confirmed"),
+        (shop.service_id, at(june, 12), z, "completed"),
+        (shop.service_id, at(june, 13), z, "completed"),
+        (shop.service_id, at(june, 14), w, "cancelled"),  # not a customer of the range
+        (shop.service_id, at(date(2026, 7, 2), 10), y, "confirmed"),  # after it
+        # booked before the range, but another provider: not a repeat customer of this one
+        (elsewhere.service_id, at(date(2026, 5, 3), 10), v, "completed"),
+        (shop.service_id, at(june, 15), v, "confirmed"),
+        # booked this provider before the range, but that booking was cancelled
+        (shop.service_id, at(date(2026, 5, 4), 10), u, "cancelled"),
+        (shop.service_id, at(june, 16), u, "confirmed"),
     ]:
-        catalog.add_booking(db, shop.service_id, when, status=status, customer_id=who)
+        catalog.add_booking(db, service, when, status=status, customer_id=who)
     [row] = performance(db, "provider", shop.owner_id, "2026-06-01", "2026-06-30")
-    assert (row["customers"], row["repeat_customers"]) == (3, 2)
-    assert row["repeat_customer_share"] == round(Decimal(2) / Decimal(3), 4)
+    assert (row["customers"], row["repeat_customers"]) == (5, 2)
+    assert row["repeat_customer_share"] == round(Decimal(2) / Decimal(5), 4)
+    # ops, who see every provider's bookings, read the same (the provider's row-level security
+    # hides the other provider's booking; ops' does not)
+    ops = create_user(db, "ops")
+    [seen] = performance(db, "ops", ops, "2026-06-01", "2026-06-30", shop.provider_id)
+    assert (seen["customers"], seen["repeat_customers"]) == (5, 2)
 
 
 def test_the_rating_and_its_change_from_the_period_before(db: psycopg.Connection[Any]) -> None:
