@@ -16624,6 +16624,7 @@ what the quote adds, times w_personal, for this customer only.';
 CREATE FUNCTION internal.price_suggestions(p_days integer) RETURNS SETOF jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
     v_provider app.providers;
