@@ -18,6 +18,7 @@ bookiji ops refund|force-cancel|queue-stats    ops actions over HTTP with an ops
 bookiji ops dlq list|show|replay|discard       the dead-letter queues, over HTTP
 bookiji bench [--quick] [--scenarios ...]      benchmarks (bench/): a table, JSON and a chart
 bookiji quote-cpu [--size N] [--against REV]   a quote's database CPU in one backend, before/after
+bookiji plan-switch [--size N] [--only TEXT]   reads slower once PL/pgSQL keeps generic plans
 """
 
 from __future__ import annotations
@@ -491,6 +492,13 @@ def cmd_quote_cpu(args: argparse.Namespace) -> int:
     return quote_cpu.main(rest[1:] if rest[:1] == ["--"] else rest)
 
 
+def cmd_plan_switch(args: argparse.Namespace) -> int:
+    from bench import plan_switch
+
+    rest: list[str] = args.rest
+    return plan_switch.main(rest[1:] if rest[:1] == ["--"] else rest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bookiji", description=__doc__.split("\n")[0] if __doc__ else None
@@ -739,6 +747,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     qc.add_argument("rest", nargs=argparse.REMAINDER)
     qc.set_defaults(func=cmd_quote_cpu)
+
+    ps = sub.add_parser(
+        "plan-switch",
+        help="the reads that slow down after five calls in one connection (--help)",
+        add_help=False,
+    )
+    ps.add_argument("rest", nargs=argparse.REMAINDER)
+    ps.set_defaults(func=cmd_plan_switch)
     return p
 
 
@@ -754,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return runner.main(argv[1:])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if argv[:1] in (["bench"], ["quote-cpu"]):
+    if argv[:1] in (["bench"], ["quote-cpu"], ["plan-switch"]):
         # its options belong to bench/runner.py's own parser (argparse's REMAINDER
         # would refuse the ones that start with a dash)
         argv = [argv[0], "--", *argv[1:]]
