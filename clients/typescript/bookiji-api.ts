@@ -415,7 +415,7 @@ export interface paths {
          *     range's ends; without it the whole range); status (one of the six); figure (optional: only the bookings
          *     that add to it: cancelled_by_customer, _provider, _ops, _system, cancelled_late, captured_cents,
          *     refunded_cents, fees_kept_cents, net_cents, outstanding_cents; bookings, booked_cents and lead_minutes keep
-         *     all); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
+         *     all; new_customers, ops only: the customers' first bookings, analytics_customers' new_customers); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
          *     (as analytics_areas names it: a neighbourhood's slug, other, or a grid cell "lat,lng" of cell_deg degrees).
          *     A booking counts in the bucket where its appointment starts, in its current status, in the area where its
          *     provider is now: the rows are those a figure counts (their number equals a count; their money columns add
@@ -444,7 +444,7 @@ export interface paths {
          *     range's ends; without it the whole range); status (one of the six); figure (optional: only the bookings
          *     that add to it: cancelled_by_customer, _provider, _ops, _system, cancelled_late, captured_cents,
          *     refunded_cents, fees_kept_cents, net_cents, outstanding_cents; bookings, booked_cents and lead_minutes keep
-         *     all); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
+         *     all; new_customers, ops only: the customers' first bookings, analytics_customers' new_customers); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
          *     (as analytics_areas names it: a neighbourhood's slug, other, or a grid cell "lat,lng" of cell_deg degrees).
          *     A booking counts in the bucket where its appointment starts, in its current status, in the area where its
          *     provider is now: the rows are those a figure counts (their number equals a count; their money columns add

@@ -354,8 +354,17 @@ as $$
     -- hourly rows across providers and the deltas not folded yet. A figure few bookings have
     -- (a refund, a cancellation by ops) reads the facts of a few hours, not of the whole range.
     -- Not for a figure every booking counts in (no rollup row to read: every hour of the range).
+    -- new customers (analytics_customers): the customers' first bookings that start in the range,
+    -- one range of the index on their start
+    firsts as materialized (
+        select c.booking_id, pg_catalog.date_trunc('hour', c.starts_at, 'UTC') as hour
+        from app.analytics_customer_firsts as c
+        where p_figure = 'new_customers' and c.starts_at >= p_lo and c.starts_at < p_hi
+    ),
     hours as materialized (
-        select pg_catalog.array_agg(r.hour order by r.hour) as list
+        select case when p_figure = 'new_customers' then (
+            select pg_catalog.array_agg(distinct x.hour order by x.hour) from firsts as x
+        ) else pg_catalog.array_agg(r.hour order by r.hour) end as list
         from (
             select x.hour
             from (
@@ -381,7 +390,7 @@ as $$
                 where subject.id is null and h.hour >= p_lo and h.hour < p_hi
             ) as x
             where
-                coalesce(p_figure, 'bookings') not in ('bookings', 'booked_cents', 'lead_minutes')
+                coalesce(p_figure, 'bookings') not in ('bookings', 'booked_cents', 'lead_minutes', 'new_customers')
                 and (p_status is null or x.status = p_status)
                 and (p_category_id is null or x.category_id = p_category_id)
                 and (p_currency is null or x.currency = p_currency)
@@ -413,6 +422,7 @@ as $$
             ))
             and f.hour >= p_lo and f.hour < p_hi
             and internal.analytics_drill_match(f, p_status, p_figure, p_category_id, p_currency)
+            and (p_figure is distinct from 'new_customers' or f.booking_id in (select x.booking_id from firsts as x))
     ),
     -- One provider: its facts of the range in the page's order from its own index (provider_id,
     -- hour, starts_at, booking_id). Through the hour index, filtered by provider, its page read
@@ -424,6 +434,7 @@ as $$
             f.provider_id = (select s.id from subject as s)
             and f.hour >= p_lo and f.hour < p_hi
             and internal.analytics_drill_match(f, p_status, p_figure, p_category_id, p_currency)
+            and (p_figure is distinct from 'new_customers' or f.booking_id in (select x.booking_id from firsts as x))
     ),
     -- an area: the providers placed in it now (its neighbourhood, or its grid cell: the kept
     -- cell for the default size), whether or not they have bookings in the range
@@ -486,6 +497,13 @@ as $$
     counted as materialized (
         select
             case
+                -- new customers: the first bookings of the range, counted (exact) when nothing
+                -- else narrows them; else the matches counted below
+                when p_figure = 'new_customers' then case
+                    when subject.id is null and p_status is null and p_category_id is null
+                        and p_currency is null and p_area is null
+                        then (select pg_catalog.count(*) from firsts)
+                end
                 when p_area is null then internal.analytics_drill_total(
                     subject.id, p_lo, p_hi, p_status, p_figure, p_category_id, p_currency
                 )
@@ -631,10 +649,16 @@ begin
     if p_figure is not null and p_figure not in (
         'bookings', 'booked_cents', 'lead_minutes', 'cancelled_by_customer', 'cancelled_by_provider',
         'cancelled_by_ops', 'cancelled_by_system', 'cancelled_late', 'captured_cents', 'refunded_cents',
-        'fees_kept_cents', 'net_cents', 'outstanding_cents'
+        'fees_kept_cents', 'net_cents', 'outstanding_cents', 'new_customers'
     ) then
         perform internal.fail('invalid_input', 'figure must be a figure of the analytics rows, such as '
-            'bookings, cancelled_by_customer, cancelled_late, captured_cents, refunded_cents or net_cents');
+            'bookings, cancelled_by_customer, cancelled_late, captured_cents, refunded_cents, net_cents '
+            'or new_customers');
+    end if;
+    -- a customer's first booking is its first with any provider (analytics_customers, ops only):
+    -- a provider would learn whether its customers had booked elsewhere before
+    if p_figure = 'new_customers' and auth.role() is distinct from 'ops' then
+        perform internal.fail('forbidden', 'only ops staff may list the customers'' first bookings');
     end if;
     if p_category is not null then
         select k.id into v_category from app.service_categories as k where k.slug = p_category;
@@ -745,7 +769,7 @@ for ops across providers); bucket_start (optional: a row's bucket_start, the buc
 range's ends; without it the whole range); status (one of the six); figure (optional: only the bookings
 that add to it: cancelled_by_customer, _provider, _ops, _system, cancelled_late, captured_cents,
 refunded_cents, fees_kept_cents, net_cents, outstanding_cents; bookings, booked_cents and lead_minutes keep
-all); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
+all; new_customers, ops only: the customers' first bookings, analytics_customers' new_customers); category (slug); currency; provider_id (a provider: omit it or give its own; ops: optional); area
 (as analytics_areas names it: a neighbourhood's slug, other, or a grid cell "lat,lng" of cell_deg degrees).
 A booking counts in the bucket where its appointment starts, in its current status, in the area where its
 provider is now: the rows are those a figure counts (their number equals a count; their money columns add

@@ -167,3 +167,67 @@ def test_only_ops_read_the_first_bookings(db: psycopg.Connection[Any], run: Run)
         db.rollback() if not db.autocommit else None
     rows = rows_of(db, "ops", run.ops, "select customer_id from app.analytics_customer_firsts")
     assert len(rows) == len(_firsts(db))
+
+
+def test_new_customers_drill_down_to_the_first_bookings_of_their_bucket(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    """analytics_bookings(figure => 'new_customers') lists, for a bucket of analytics_customers,
+    exactly the first bookings its new_customers counts; a filter narrows them (and they are
+    counted); a provider may not list them (whether its customers booked elsewhere before)."""
+    from tests.db.test_analytics_drilldown import drill, refusal
+
+    tz = "America/Toronto"
+    zone = ZoneInfo(tz)
+    # a returning customer's booking in the hour of the latest first booking (another provider):
+    # that hour's facts are not all first bookings
+    starts = dict(db.execute("select id, lower(during) from app.bookings").fetchall())
+    firsts_by_start = sorted(_firsts(db).items(), key=lambda cb: starts[cb[1]])
+    (returning, _), (latest_customer, latest) = firsts_by_start[0], firsts_by_start[-1]
+    assert returning != latest_customer
+    elsewhere = next(
+        s
+        for s in run.shops
+        if s.provider_id
+        != db.execute("select provider_id from app.bookings where id = %s", (latest,)).fetchone()[0]
+    )
+    catalog.add_booking(db, elsewhere.service_id, starts[latest], customer_id=returning)
+    first_of = _firsts(db)
+    assert latest in first_of.values()
+    bookings = {
+        b[0]: b[1:]
+        for b in db.execute("select id, lower(during), status, customer_id from app.bookings")
+    }
+    days = [start.astimezone(zone).date() for start, _, _ in bookings.values()]
+    span = {"from": min(days), "to": max(days), "tz": tz}
+    rows = rows_of(db, "ops", run.ops, CUSTOMERS, span["from"], span["to"], tz, "day")
+    listed: set[Any] = set()
+    for r in rows:
+        page = drill(
+            db, "ops", run.ops, **span, bucket_start=r["bucket_start"], figure="new_customers"
+        )
+        assert len(page) == r["new_customers"], r["bucket_start"]
+        assert all(p["total"] == r["new_customers"] and p["total_exact"] for p in page)
+        listed |= {p["booking_id"] for p in page}
+    assert listed == set(first_of.values())
+    assert len(listed) >= 3
+    # a filter: the first bookings that are now completed, counted rather than read
+    completed = drill(db, "ops", run.ops, **span, status="completed", figure="new_customers")
+    expected = {b for b in first_of.values() if bookings[b][1] == "completed"}
+    assert 0 < len(expected) < len(first_of)
+    assert {p["booking_id"] for p in completed} == expected
+    assert all(p["total"] == len(expected) and p["total_exact"] for p in completed)
+    # one provider's, as ops: the first bookings made with it
+    shop = run.shops[0]
+    own = drill(db, "ops", run.ops, **span, provider_id=shop.provider_id, figure="new_customers")
+    mine = {
+        b
+        for b in first_of.values()
+        if db.execute("select provider_id from app.bookings where id = %s", (b,)).fetchone()
+        == (shop.provider_id,)
+    }
+    assert mine and {p["booking_id"] for p in own} == mine
+    assert refusal(db, "provider", shop.owner_id, **span, figure="new_customers") == (
+        "PT403",
+        "only ops staff may list the customers' first bookings",
+    )

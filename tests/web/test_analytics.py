@@ -211,6 +211,29 @@ def test_ops_see_the_figures_the_api_answers(
     assert lines[0].startswith("bucket_start,bucket_end,bucket_local,category,currency,bookings")
     assert len(lines) == len(revenue) + 1
 
+    # new customers: the first bookings of the first day that has some
+    day = next(r for r in customers if r["new_customers"])
+    n = day["new_customers"]
+    firsts = rpc(
+        web,
+        token,
+        "analytics_bookings",
+        **q,
+        group_by="day",
+        bucket_start=day["bucket_start"],
+        figure="new_customers",
+    )
+    assert len(firsts) == n
+    page.get_by_role(
+        "button", name=re.compile(rf"^List the first bookings of the {n} new customers, ")
+    ).first.click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^New customers' first bookings: "))
+    ).to_be_visible()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(n)
+    expect(page.locator(".drill")).to_contain_text(f"{n} of {n} bookings shown.")
+    shoot(page, "analytics-ops-new-customers-drill")
+
 
 def test_ops_list_the_bookings_behind_a_neighbourhood_and_a_sum(
     page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]

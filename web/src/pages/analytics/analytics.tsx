@@ -477,7 +477,7 @@ function FunnelSection({ range }: { range: Range }): JSX.Element {
 
 /** New and returning customers per period (api.analytics_customers): the counted bookings
  * split into customers' first bookings and the others, stacked, with the returning share. */
-function CustomersSection({ range }: { range: Range }): JSX.Element {
+function CustomersSection({ range, onPick }: { range: Range; onPick: (p: Pick) => void }): JSX.Element {
   const [rows, setRows] = useState<api.CustomersRow[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -524,7 +524,25 @@ function CustomersSection({ range }: { range: Range }): JSX.Element {
                   <tr key={r.bucket_start}>
                     <th scope="row">{bucketLabel(r.bucket_local ?? "", range.group_by)}</th>
                     <td class="num">{count(Number(r.bookings ?? 0))}</td>
-                    <td class="num">{count(Number(r.new_customers ?? 0))}</td>
+                    <td class="num">
+                      {Number(r.new_customers ?? 0) === 0 ? (
+                        count(0)
+                      ) : (
+                        <button
+                          type="button"
+                          class="link"
+                          aria-label={at("drill.openNew", { n: count(Number(r.new_customers)), period: bucketLabel(r.bucket_local ?? "", range.group_by) })}
+                          onClick={() =>
+                            onPick({
+                              filter: { bucket_start: r.bucket_start ?? undefined, figure: "new_customers" },
+                              title: () => at("drill.titleNew", { period: bucketLabel(r.bucket_local ?? "", range.group_by) }),
+                            })
+                          }
+                        >
+                          {count(Number(r.new_customers))}
+                        </button>
+                      )}
+                    </td>
                     <td class="num">{count(Number(r.returning_bookings ?? 0))}</td>
                     <td class="num">{percent(r.returning_share === null || r.returning_share === undefined ? null : Number(r.returning_share))}</td>
                   </tr>
@@ -848,7 +866,7 @@ function OpsView({ range }: { range: Range }): JSX.Element {
       <RefundSection range={range} />
       <FunnelSection range={range} />
       <CohortSection range={range} />
-      <CustomersSection range={range} />
+      <CustomersSection range={range} onPick={setPick} />
     </>
   );
 }
