@@ -338,14 +338,18 @@ Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any ro
 
 
 --
--- Name: analytics_customers(date, date, text, text); Type: FUNCTION; Schema: api; Owner: -
+-- Name: analytics_customers(date, date, text, text, text); Type: FUNCTION; Schema: api; Owner: -
 --
 
-CREATE FUNCTION api.analytics_customers("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, group_by text DEFAULT 'day'::text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, bookings bigint, new_customers bigint, returning_bookings bigint, returning_share numeric)
+CREATE FUNCTION api.analytics_customers("from" date DEFAULT NULL::date, "to" date DEFAULT NULL::date, tz text DEFAULT 'UTC'::text, group_by text DEFAULT 'day'::text, category text DEFAULT NULL::text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, bookings bigint, new_customers bigint, returning_bookings bigint, returning_share numeric)
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
     select internal.require_role('ops', 'only ops staff may read the customers'' analytics');
+    select internal.fail('invalid_input', 'category: no such category')
+    where
+        analytics_customers.category is not null
+        and not exists (select from app.service_categories as k where k.slug = analytics_customers.category);
     with w as (
         select
             x.from_ts,
@@ -361,6 +365,7 @@ CREATE FUNCTION api.analytics_customers("from" date DEFAULT NULL::date, "to" dat
             coalesce(s.confirmed, 0) + coalesce(s.completed, 0) + coalesce(s.no_show, 0)
         )::bigint as n
         from w, lateral internal.analytics_series(null, w.from_ts, w.to_ts, w.tz, w.grain) as s
+        where analytics_customers.category is null or s.category = analytics_customers.category
         group by s.bucket_start, s.bucket_end, s.bucket_local
     ),
 
@@ -373,6 +378,14 @@ CREATE FUNCTION api.analytics_customers("from" date DEFAULT NULL::date, "to" dat
             pg_catalog.count(*) as n
         from w
         inner join app.analytics_customer_firsts as f on f.starts_at >= w.from_ts and f.starts_at < w.to_ts
+        where analytics_customers.category is null or exists (
+            -- the booking's service's category, as the rollups count it (analytics_live_facts)
+            select
+            from app.bookings as b
+            inner join app.services as v on b.service_id = v.id
+            inner join app.service_categories as k on v.category_id = k.id
+            where b.id = f.booking_id and k.slug = analytics_customers.category
+        )
         group by 1
     )
 
@@ -391,21 +404,22 @@ $$;
 
 
 --
--- Name: FUNCTION analytics_customers("from" date, "to" date, tz text, group_by text); Type: COMMENT; Schema: api; Owner: -
+-- Name: FUNCTION analytics_customers("from" date, "to" date, tz text, group_by text, category text); Type: COMMENT; Schema: api; Owner: -
 --
 
-COMMENT ON FUNCTION api.analytics_customers("from" date, "to" date, tz text, group_by text) IS 'New and returning customers across every provider (ops only), per bucket, from the rollups.
+COMMENT ON FUNCTION api.analytics_customers("from" date, "to" date, tz text, group_by text, category text) IS 'New and returning customers across every provider (ops only), per bucket, from the rollups.
 
 Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
 (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
-default day). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
+default day), category (optional, a slug: its counted bookings, and as new customers those whose first
+booking was in it). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
 starts. Each row: bucket_start and bucket_end (instants), bucket_local (the bucket''s local start),
 bookings (the counted bookings), new_customers (those that are their customer''s first counted booking,
 the earliest start: a customer is new in the bucket of its first booking), returning_bookings (the
 others: a customer who had booked before), returning_share (returning_bookings / bookings, 3
 decimals; null without bookings). Buckets with a booking of any status are listed.
 Definitions: docs/analytics.md. Accept: text/csv gives CSV.
-Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.';
+Errors: 400 invalid_input naming from, to, tz, group_by or category; 403 forbidden for any role but ops.';
 
 
 --

@@ -5,7 +5,7 @@ export default {
     "analytics_areas": ["area_kind", "category", "cell_deg", "from", "to", "tz"],
     "analytics_bookings": ["after_id", "after_start", "area", "bucket_start", "category", "cell_deg", "currency", "figure", "from", "group_by", "page_size", "provider_id", "status", "to", "tz"],
     "analytics_cohorts": ["from", "to", "tz", "weeks"],
-    "analytics_customers": ["from", "group_by", "to", "tz"],
+    "analytics_customers": ["category", "from", "group_by", "to", "tz"],
     "analytics_funnel": ["category", "from", "to", "tz"],
     "analytics_overview": ["from", "group_by", "to", "tz"],
     "analytics_performance": ["after_id", "cell_deg", "from", "page_size", "provider_id", "to"],

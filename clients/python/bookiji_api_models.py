@@ -1379,6 +1379,7 @@ class RpcAnalyticsCustomersPostRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
+    category: str
     from_: Annotated[date, Field(alias='from')]
     group_by: str | None = 'day'
     to: date

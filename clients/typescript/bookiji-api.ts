@@ -524,14 +524,15 @@ export interface paths {
          *
          *     Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
          *     (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
-         *     default day). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
+         *     default day), category (optional, a slug: its counted bookings, and as new customers those whose first
+         *     booking was in it). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
          *     starts. Each row: bucket_start and bucket_end (instants), bucket_local (the bucket's local start),
          *     bookings (the counted bookings), new_customers (those that are their customer's first counted booking,
          *     the earliest start: a customer is new in the bucket of its first booking), returning_bookings (the
          *     others: a customer who had booked before), returning_share (returning_bookings / bookings, 3
          *     decimals; null without bookings). Buckets with a booking of any status are listed.
          *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
-         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
+         *     Errors: 400 invalid_input naming from, to, tz, group_by or category; 403 forbidden for any role but ops.
          */
         get: operations["analytics_customers"];
         put?: never;
@@ -541,14 +542,15 @@ export interface paths {
          *
          *     Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
          *     (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
-         *     default day). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
+         *     default day), category (optional, a slug: its counted bookings, and as new customers those whose first
+         *     booking was in it). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
          *     starts. Each row: bucket_start and bucket_end (instants), bucket_local (the bucket's local start),
          *     bookings (the counted bookings), new_customers (those that are their customer's first counted booking,
          *     the earliest start: a customer is new in the bucket of its first booking), returning_bookings (the
          *     others: a customer who had booked before), returning_share (returning_bookings / bookings, 3
          *     decimals; null without bookings). Buckets with a booking of any status are listed.
          *     Definitions: docs/analytics.md. Accept: text/csv gives CSV.
-         *     Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.
+         *     Errors: 400 invalid_input naming from, to, tz, group_by or category; 403 forbidden for any role but ops.
          */
         post: operations["analytics_customers_post"];
         delete?: never;
@@ -7709,6 +7711,7 @@ export interface operations {
                 to: string;
                 tz?: string;
                 group_by?: string;
+                category: string;
             };
             header?: never;
             path?: never;
@@ -7822,6 +7825,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    category: string;
                     /** Format: date */
                     from: string;
                     /** @default day */

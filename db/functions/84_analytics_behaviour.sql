@@ -445,12 +445,16 @@ Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any ro
 -- customer's first (app.analytics_customer_firsts, 81_analytics_audience.sql: one range of its
 -- index on the start). Every other counted booking is a returning customer's. Both are sums:
 -- exact for any range and bucket, where a count of distinct customers would need every
--- booking of the range.
+-- booking of the range. With a category: its counted bookings, and the first bookings made in
+-- it (the categories that bring customers in); every other counted booking of the category is a
+-- customer's who had booked before, in it or in another.
+drop function if exists api.analytics_customers(date, date, text, text);
 create or replace function api.analytics_customers(
     "from" date default null,
     "to" date default null,
     tz text default 'UTC',
-    group_by text default 'day'
+    group_by text default 'day',
+    category text default null
 )
 returns table (
     bucket_start timestamptz,
@@ -466,6 +470,10 @@ stable
 set search_path = ''
 as $$
     select internal.require_role('ops', 'only ops staff may read the customers'' analytics');
+    select internal.fail('invalid_input', 'category: no such category')
+    where
+        analytics_customers.category is not null
+        and not exists (select from app.service_categories as k where k.slug = analytics_customers.category);
     with w as (
         select
             x.from_ts,
@@ -481,6 +489,7 @@ as $$
             coalesce(s.confirmed, 0) + coalesce(s.completed, 0) + coalesce(s.no_show, 0)
         )::bigint as n
         from w, lateral internal.analytics_series(null, w.from_ts, w.to_ts, w.tz, w.grain) as s
+        where analytics_customers.category is null or s.category = analytics_customers.category
         group by s.bucket_start, s.bucket_end, s.bucket_local
     ),
 
@@ -493,6 +502,14 @@ as $$
             pg_catalog.count(*) as n
         from w
         inner join app.analytics_customer_firsts as f on f.starts_at >= w.from_ts and f.starts_at < w.to_ts
+        where analytics_customers.category is null or exists (
+            -- the booking's service's category, as the rollups count it (analytics_live_facts)
+            select
+            from app.bookings as b
+            inner join app.services as v on b.service_id = v.id
+            inner join app.service_categories as k on v.category_id = k.id
+            where b.id = f.booking_id and k.slug = analytics_customers.category
+        )
         group by 1
     )
 
@@ -508,16 +525,17 @@ as $$
     left join firsts as f on c.bucket_start = f.bucket_start
     order by c.bucket_start
 $$;
-comment on function api.analytics_customers(date, date, text, text) is
+comment on function api.analytics_customers(date, date, text, text, text) is
 $$New and returning customers across every provider (ops only), per bucket, from the rollups.
 
 Inputs: from and to (local dates in tz, both included; at most 366 days, 31 with group_by hour), tz
 (an IANA zone whose offset is a whole number of hours, default UTC), group_by (hour, day, week or month;
-default day). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
+default day), category (optional, a slug: its counted bookings, and as new customers those whose first
+booking was in it). A booking counts (confirmed, completed or no-show) in the bucket where its appointment
 starts. Each row: bucket_start and bucket_end (instants), bucket_local (the bucket's local start),
 bookings (the counted bookings), new_customers (those that are their customer's first counted booking,
 the earliest start: a customer is new in the bucket of its first booking), returning_bookings (the
 others: a customer who had booked before), returning_share (returning_bookings / bookings, 3
 decimals; null without bookings). Buckets with a booking of any status are listed.
 Definitions: docs/analytics.md. Accept: text/csv gives CSV.
-Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any role but ops.$$;
+Errors: 400 invalid_input naming from, to, tz, group_by or category; 403 forbidden for any role but ops.$$;

@@ -44,7 +44,7 @@ api.analytics_revenue(date, date, text, text, uuid),
 api.analytics_provider(date, date, text, text, uuid),
 api.analytics_funnel(date, date, text, text),
 api.analytics_cohorts(date, date, text, integer),
-api.analytics_customers(date, date, text, text),
+api.analytics_customers(date, date, text, text, text),
 internal.analytics_minutes(tstzmultirange),
 internal.analytics_cell(numeric),
 internal.analytics_area(double precision, double precision, numeric),
@@ -131,7 +131,7 @@ internal.analytics_area_figures(timestamptz, timestamptz, integer, text, numeric
 api.analytics_overview(date, date, text, text),
 api.analytics_funnel(date, date, text, text),
 api.analytics_cohorts(date, date, text, integer),
-api.analytics_customers(date, date, text, text),
+api.analytics_customers(date, date, text, text, text),
 api.analytics_areas(date, date, text, numeric, text, text)
 to ops;
 -- a provider its own, ops any

@@ -231,3 +231,61 @@ def test_new_customers_drill_down_to_the_first_bookings_of_their_bucket(
         "PT403",
         "only ops staff may list the customers' first bookings",
     )
+
+
+def test_a_category_narrows_the_bookings_and_the_new_customers_to_its_own(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    """With a category: its counted bookings per bucket, and as new customers those whose first
+    booking was in it, against a brute-force count; an unknown category is a 400."""
+    tz = "America/Toronto"
+    zone = ZoneInfo(tz)
+    # nails too: a new customer's booking, and one of a customer with bookings already
+    returning = next(iter(_firsts(db)))
+    catalog.add_booking(db, run.extra_service, run._next_slot(), status="completed")
+    catalog.add_booking(db, run.extra_service, run._next_slot(), customer_id=returning)
+    firsts = set(_firsts(db).values())
+    bookings = db.execute(
+        "select b.id, lower(b.during), b.status, k.slug from app.bookings b "
+        "join app.services s on s.id = b.service_id join app.service_categories k on k.id = s.category_id"
+    ).fetchall()
+    days = [b[1].astimezone(zone).date() for b in bookings]
+    categories = {b[3] for b in bookings if b[2] in COUNTED}
+    assert len(categories) >= 2  # the check can fail: the run books in more than one category
+    seen_new = 0
+    for category in sorted(categories):
+        expected: dict[date, tuple[int, int]] = {}
+        for booking_id, start, status, slug in bookings:
+            if status in COUNTED and slug == category:
+                n, new = expected.get(start.astimezone(zone).date(), (0, 0))
+                expected[start.astimezone(zone).date()] = (n + 1, new + (booking_id in firsts))
+        rows = rows_of(
+            db,
+            "ops",
+            run.ops,
+            "select * from api.analytics_customers(%s, %s, %s, 'day', %s)",
+            min(days),
+            max(days),
+            tz,
+            category,
+        )
+        got = {
+            r["bucket_local"].date(): (r["bookings"], r["new_customers"])
+            for r in rows
+            if r["bookings"]
+        }
+        assert got == expected, category
+        seen_new += sum(new for _, new in got.values())
+    assert seen_new == len(firsts)  # each first booking is in one category
+    with pytest.raises(psycopg.Error) as err:
+        rows_of(
+            db,
+            "ops",
+            run.ops,
+            "select * from api.analytics_customers(%s, %s, %s, 'day', %s)",
+            min(days),
+            max(days),
+            tz,
+            "no-such-category",
+        )
+    assert err.value.diag.message_primary == "category: no such category"

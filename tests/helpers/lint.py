@@ -111,7 +111,7 @@ API_EXECUTE: dict[str, frozenset[str]] = {
     "api.analytics_overview(date,date,text,text)": OPS,
     "api.analytics_funnel(date,date,text,text)": OPS,
     "api.analytics_cohorts(date,date,text,integer)": OPS,
-    "api.analytics_customers(date,date,text,text)": OPS,
+    "api.analytics_customers(date,date,text,text,text)": OPS,
     "api.analytics_revenue(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
     "api.analytics_provider(date,date,text,text,uuid)": frozenset({"provider", "ops"}),
     "api.analytics_areas(date,date,text,numeric,text,text)": OPS,

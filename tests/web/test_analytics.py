@@ -234,6 +234,26 @@ def test_ops_see_the_figures_the_api_answers(
     expect(page.locator(".drill")).to_contain_text(f"{n} of {n} bookings shown.")
     shoot(page, "analytics-ops-new-customers-drill")
 
+    # one category: its bookings, and the customers whose first booking was in it
+    massage = rpc(web, token, "analytics_customers", **q, group_by="day", category="massage")
+    assert sum(r["bookings"] for r in massage) == 0  # every booking of the scene is a haircut
+    page.get_by_label("Category", exact=True).select_option("massage")
+    expect(page.locator("#customers-table")).to_have_count(0)
+    haircut = rpc(web, token, "analytics_customers", **q, group_by="day", category="haircut")
+    assert customer_lines(haircut) == customer_lines(customers)
+    page.get_by_label("Category", exact=True).select_option("haircut")
+    table_shows(page, "#customers-table", customer_lines(haircut))
+    violations = axe_violations(page)
+    assert violations == [], describe(violations)
+    shoot(page, "analytics-ops-customers-category")
+    page.get_by_role(
+        "button", name=re.compile(rf"^List the first bookings of the {n} new customers, ")
+    ).first.click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^New customers' first bookings in Haircut: "))
+    ).to_be_visible()
+    expect(page.locator("#drill-table tbody tr")).to_have_count(n)
+
 
 def test_ops_list_the_bookings_behind_a_neighbourhood_and_a_sum(
     page: Page, web: WebStack, admin: psycopg.Connection[Any], scene: dict[str, Any]

@@ -56,8 +56,14 @@ export const funnel = (r: Range): Promise<FunnelRow[]> =>
   call<FunnelRow[]>("/rpc/analytics_funnel", { query: rpcQuery("analytics_funnel", r) });
 export const cohorts = (r: Range): Promise<CohortRow[]> =>
   call<CohortRow[]>("/rpc/analytics_cohorts", { query: rpcQuery("analytics_cohorts", r) });
-export const customers = (r: Range): Promise<CustomersRow[]> =>
-  call<CustomersRow[]>("/rpc/analytics_customers", { query: rpcQuery("analytics_customers", r) });
+/** New and returning customers per bucket; with a category, its bookings and the customers
+ * whose first booking was in it. */
+export const customersQuery = (r: Range, category: string): Record<string, string> => ({
+  ...rpcQuery("analytics_customers", r),
+  ...(category ? { category } : {}),
+});
+export const customers = (r: Range, category = ""): Promise<CustomersRow[]> =>
+  call<CustomersRow[]>("/rpc/analytics_customers", { query: customersQuery(r, category) });
 
 /** Performance over local days (utilisation, rates, repeat customers, rating): a provider's
  * own row, or for ops every provider's, read page by page (the RPC pages by provider id). */
@@ -98,6 +104,7 @@ export interface DrillFilter {
   figure?: string;
   area?: string;
   currency?: string;
+  category?: string;
 }
 export const PAGE_SIZE = 50;
 

@@ -480,11 +480,19 @@ function FunnelSection({ range }: { range: Range }): JSX.Element {
 function CustomersSection({ range, onPick }: { range: Range; onPick: (p: Pick) => void }): JSX.Element {
   const [rows, setRows] = useState<api.CustomersRow[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [cats, setCats] = useState<Category[]>([]);
+  const [category, setCategory] = useState("");
+  const [csvError, setCsvError] = useState<unknown>(null);
+  useEffect(() => {
+    categories().then(setCats, () => undefined);
+  }, []);
   useEffect(() => {
     setRows(null);
     setError(null);
-    api.customers(range).then(setRows, setError);
-  }, [range]);
+    api.customers(range, category).then(setRows, setError);
+  }, [range, category]);
+  const catName = (c: Category): string => (locale() === "fr" ? c.name_fr : c.name_en) ?? c.slug ?? "";
+  const chosen = cats.find((c) => c.slug === category);
   const shown = (rows ?? []).filter((r) => Number(r.bookings ?? 0) > 0);
   const series: Series[] = [
     { key: "new", label: at("customers.new"), color: "#0b5cad" },
@@ -494,6 +502,17 @@ function CustomersSection({ range, onPick }: { range: Range; onPick: (p: Pick) =
     <section aria-labelledby="customers-title">
       <h2 id="customers-title">{at("customers.title")}</h2>
       <p class="hint">{at("customers.hint")}</p>
+      <p class="filter">
+        <label for="customers-category">{at("customers.category")}</label>{" "}
+        <select id="customers-category" value={category} onChange={(e) => setCategory((e.target as HTMLSelectElement).value)}>
+          <option value="">{at("customers.allCategories")}</option>
+          {cats.map((c) => (
+            <option key={c.slug} value={c.slug ?? ""}>
+              {catName(c)}
+            </option>
+          ))}
+        </select>
+      </p>
       <ErrorAlert error={error} />
       {rows === null && !error && <p role="status">{at("common.loading")}</p>}
       {rows !== null && shown.length === 0 && <p>{at("common.noBookings")}</p>}
@@ -534,8 +553,11 @@ function CustomersSection({ range, onPick }: { range: Range; onPick: (p: Pick) =
                           aria-label={at("drill.openNew", { n: count(Number(r.new_customers)), period: bucketLabel(r.bucket_local ?? "", range.group_by) })}
                           onClick={() =>
                             onPick({
-                              filter: { bucket_start: r.bucket_start ?? undefined, figure: "new_customers" },
-                              title: () => at("drill.titleNew", { period: bucketLabel(r.bucket_local ?? "", range.group_by) }),
+                              filter: { bucket_start: r.bucket_start ?? undefined, figure: "new_customers", category: category || undefined },
+                              title: () =>
+                                chosen
+                                  ? at("drill.titleNewIn", { category: catName(chosen), period: bucketLabel(r.bucket_local ?? "", range.group_by) })
+                                  : at("drill.titleNew", { period: bucketLabel(r.bucket_local ?? "", range.group_by) }),
                             })
                           }
                         >
@@ -552,7 +574,20 @@ function CustomersSection({ range, onPick }: { range: Range; onPick: (p: Pick) =
           </div>
         </>
       )}
-      <CsvButton rpc="analytics_customers" range={range} name={at("customers.title")} />
+      <p class="csv">
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => {
+            setCsvError(null);
+            const name = `analytics_customers_${range.from}_${range.to}${category ? `_${category}` : ""}.csv`;
+            api.downloadCsv("analytics_customers", range, name, false, api.customersQuery(range, category)).catch(setCsvError);
+          }}
+        >
+          {at("csv.download", { name: at("customers.title") })}
+        </button>
+        <ErrorAlert error={csvError} />
+      </p>
     </section>
   );
 }
