@@ -502,6 +502,26 @@ def bench_settings() -> Settings:
     )
 
 
+def start_server(s: Settings, es: ExitStack) -> None:
+    """The database server up: the embedded cluster started if need be, and stopped again
+    when ``es`` closes if this started it."""
+    cluster = stack.embedded_cluster(s) if s.embedded else None
+    was_running = cluster.running() if cluster else True
+    stack.ensure_database_server(s)
+    if cluster is not None and not was_running:
+        es.callback(cluster.stop)
+
+
+def dataset_url(es: ExitStack, size: int, database_url: str | None) -> str:
+    """The database a tool measures: ``database_url``, or the benchmark's dataset of ``size``
+    providers on the embedded cluster (started if need be, stopped again with ``es``)."""
+    if database_url is not None:
+        return database_url
+    s = bench_settings()
+    start_server(s, es)
+    return s.admin_url(f"bookiji_bench_p{size}")
+
+
 @contextmanager
 def open_env(database_url: str | None = None) -> Iterator[BenchEnv]:
     """The benchmark environment. Without ``database_url``: the embedded cluster
@@ -510,11 +530,7 @@ def open_env(database_url: str | None = None) -> Iterator[BenchEnv]:
     s = bench_settings()
     with ExitStack() as es:
         if database_url is None:
-            cluster = stack.embedded_cluster(s) if s.embedded else None
-            was_running = cluster.running() if cluster else True
-            stack.ensure_database_server(s)
-            if cluster is not None and not was_running:
-                es.callback(cluster.stop)
+            start_server(s, es)
         home = Path(tempfile.mkdtemp(prefix="run-", dir=_bench_dir(s)))
         home.chmod(0o755)  # nginx's workers (www-data when run as root) reach their temp files
         es.callback(shutil.rmtree, home, True)

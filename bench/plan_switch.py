@@ -39,10 +39,8 @@ from typing import Any
 
 import psycopg
 
-from bench.env import bench_settings
-from bookiji import stack
-
-OPS_EMAIL = "bench-ops@bookiji.test"
+from bench.env import dataset_url
+from bench.scenarios.analytics import ops_user
 
 
 @dataclass(frozen=True)
@@ -74,14 +72,7 @@ class Subjects:
 
 
 def subjects(conn: psycopg.Connection[Any]) -> Subjects:
-    row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
-    if row is None:
-        conn.execute(
-            "select internal.create_ops_user(%s, %s, %s)",
-            (OPS_EMAIL, "bench ops password 0123", "Bench Ops"),
-        )
-        row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
-    assert row is not None
+    ops = ops_user(conn)
     busiest = conn.execute(
         "select p.owner_id, p.id from app.providers as p join app.bookings as b "
         "on b.provider_id = p.id group by p.owner_id, p.id order by count(*) desc, p.id limit 1"
@@ -98,7 +89,7 @@ def subjects(conn: psycopg.Connection[Any]) -> Subjects:
         (busiest[1],),
     ).fetchone()
     assert customer is not None and service is not None
-    return Subjects(row[0], busiest[0], customer[0], service[0])
+    return Subjects(ops, busiest[0], customer[0], service[0])
 
 
 def reads(s: Subjects, today: date) -> list[Read]:
@@ -198,16 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     a = build_parser().parse_args(argv)
-    s = bench_settings()
     with ExitStack() as es:
-        url = a.database_url
-        if url is None:
-            cluster = stack.embedded_cluster(s) if s.embedded else None
-            was_running = cluster.running() if cluster else True
-            stack.ensure_database_server(s)
-            if cluster is not None and not was_running:
-                es.callback(cluster.stop)
-            url = s.admin_url(f"bookiji_bench_p{a.size}")
+        url = dataset_url(es, a.size, a.database_url)
         print(f"plan-switch: {url.rsplit('/', 1)[-1]}, {a.calls} calls a read", flush=True)
         figures = []
         for f in run(url, a.calls, a.only):

@@ -38,9 +38,8 @@ from typing import Any
 import jwt
 import psycopg
 
-from bench.env import bench_settings
+from bench.env import dataset_url
 from bench.scenarios.quote import requests
-from bookiji import stack
 from bookiji.config import ROOT
 
 CUSTOMERS = 8
@@ -226,16 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     a = build_parser().parse_args(argv)
-    s = bench_settings()
     with ExitStack() as es:
-        url = a.database_url
-        if url is None:
-            cluster = stack.embedded_cluster(s) if s.embedded else None
-            was_running = cluster.running() if cluster else True
-            stack.ensure_database_server(s)
-            if cluster is not None and not was_running:
-                es.callback(cluster.stop)
-            url = s.admin_url(f"bookiji_bench_p{a.size}")
+        url = dataset_url(es, a.size, a.database_url)
         started = time.strftime("%H:%M:%S")
         print(f"quote-cpu: {url.rsplit('/', 1)[-1]}, from {started}", flush=True)
         rounds = run(Options(url, a.rounds, a.warmup, a.against))

@@ -70,18 +70,23 @@ def _token(conn: psycopg.Connection[Any], user_id: Any) -> str:
     return str(row[0])
 
 
+def ops_user(conn: psycopg.Connection[Any]) -> Any:
+    """The benchmark's ops account (made if missing): its user id."""
+    row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
+    if row is None:
+        conn.execute(
+            "select internal.create_ops_user(%s, %s, %s)",
+            (OPS_EMAIL, "bench ops password 0123", "Bench Ops"),
+        )
+        row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def _tokens(url: str) -> tuple[str, str]:
     """An ops account's token, and the token of the busiest provider's owner."""
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
-        if row is None:
-            conn.execute(
-                "select internal.create_ops_user(%s, %s, %s)",
-                (OPS_EMAIL, "bench ops password 0123", "Bench Ops"),
-            )
-            row = conn.execute("select id from app.users where email = %s", (OPS_EMAIL,)).fetchone()
-        assert row is not None
-        ops = _token(conn, row[0])
+        ops = _token(conn, ops_user(conn))
         owner = conn.execute(
             "select p.owner_id from app.providers p join app.bookings b on b.provider_id = p.id "
             "group by p.owner_id order by count(*) desc limit 1"

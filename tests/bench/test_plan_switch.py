@@ -11,6 +11,7 @@ import psycopg
 
 import bookiji_seed as seed
 from bench import plan_switch
+from bench.scenarios.analytics import OPS_EMAIL
 from tests.helpers import catalog
 
 
@@ -39,7 +40,7 @@ def test_every_read_is_called_as_its_role_and_writes_nothing(
     assert own.rows >= 1
     # an ops account made for it, and nothing else written
     assert db.execute(
-        "select count(*) from app.users where email = %s", (plan_switch.OPS_EMAIL,)
+        "select count(*) from app.users where email = %s", (OPS_EMAIL,)
     ).fetchone() == (1,)
     assert db.execute("select count(*) from app.bookings").fetchone() == bookings
     # --only narrows the list

@@ -251,6 +251,11 @@ def test_a_category_narrows_the_bookings_and_the_new_customers_to_its_own(
     ).fetchall()
     days = [b[1].astimezone(zone).date() for b in bookings]
     categories = {b[3] for b in bookings if b[2] in COUNTED}
+
+    def in_category(category: str) -> list[dict[str, Any]]:
+        sql = "select * from api.analytics_customers(%s, %s, %s, 'day', %s)"
+        return rows_of(db, "ops", run.ops, sql, min(days), max(days), tz, category)
+
     assert len(categories) >= 2  # the check can fail: the run books in more than one category
     seen_new = 0
     for category in sorted(categories):
@@ -259,16 +264,7 @@ def test_a_category_narrows_the_bookings_and_the_new_customers_to_its_own(
             if status in COUNTED and slug == category:
                 n, new = expected.get(start.astimezone(zone).date(), (0, 0))
                 expected[start.astimezone(zone).date()] = (n + 1, new + (booking_id in firsts))
-        rows = rows_of(
-            db,
-            "ops",
-            run.ops,
-            "select * from api.analytics_customers(%s, %s, %s, 'day', %s)",
-            min(days),
-            max(days),
-            tz,
-            category,
-        )
+        rows = in_category(category)
         got = {
             r["bucket_local"].date(): (r["bookings"], r["new_customers"])
             for r in rows
@@ -278,14 +274,5 @@ def test_a_category_narrows_the_bookings_and_the_new_customers_to_its_own(
         seen_new += sum(new for _, new in got.values())
     assert seen_new == len(firsts)  # each first booking is in one category
     with pytest.raises(psycopg.Error) as err:
-        rows_of(
-            db,
-            "ops",
-            run.ops,
-            "select * from api.analytics_customers(%s, %s, %s, 'day', %s)",
-            min(days),
-            max(days),
-            tz,
-            "no-such-category",
-        )
+        in_category("no-such-category")
     assert err.value.diag.message_primary == "category: no such category"

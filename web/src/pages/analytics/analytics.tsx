@@ -189,7 +189,9 @@ function RangeForm({ value, onChange }: { value: Range; onChange: (r: Range) => 
   );
 }
 
-function CsvButton({ rpc, range, name }: { rpc: Rpc; range: Range; name: string }): JSX.Element {
+/** The section's RPC as CSV; `query` when the section reads it with more than the range
+ * (its name then ends with `suffix`). */
+function CsvButton({ rpc, range, name, query, suffix = "" }: { rpc: Rpc; range: Range; name: string; query?: Record<string, string>; suffix?: string }): JSX.Element {
   const [error, setError] = useState<unknown>(null);
   return (
     <p class="csv">
@@ -198,7 +200,7 @@ function CsvButton({ rpc, range, name }: { rpc: Rpc; range: Range; name: string 
         class="secondary"
         onClick={() => {
           setError(null);
-          api.downloadCsv(rpc, range, `${rpc}_${range.from}_${range.to}.csv`).catch(setError);
+          api.downloadCsv(rpc, range, `${rpc}_${range.from}_${range.to}${suffix}.csv`, false, query).catch(setError);
         }}
       >
         {at("csv.download", { name })}
@@ -482,7 +484,6 @@ function CustomersSection({ range, onPick }: { range: Range; onPick: (p: Pick) =
   const [error, setError] = useState<unknown>(null);
   const [cats, setCats] = useState<Category[]>([]);
   const [category, setCategory] = useState("");
-  const [csvError, setCsvError] = useState<unknown>(null);
   useEffect(() => {
     categories().then(setCats, () => undefined);
   }, []);
@@ -574,20 +575,13 @@ function CustomersSection({ range, onPick }: { range: Range; onPick: (p: Pick) =
           </div>
         </>
       )}
-      <p class="csv">
-        <button
-          type="button"
-          class="secondary"
-          onClick={() => {
-            setCsvError(null);
-            const name = `analytics_customers_${range.from}_${range.to}${category ? `_${category}` : ""}.csv`;
-            api.downloadCsv("analytics_customers", range, name, false, api.customersQuery(range, category)).catch(setCsvError);
-          }}
-        >
-          {at("csv.download", { name: at("customers.title") })}
-        </button>
-        <ErrorAlert error={csvError} />
-      </p>
+      <CsvButton
+        rpc="analytics_customers"
+        range={range}
+        name={at("customers.title")}
+        query={api.customersQuery(range, category)}
+        suffix={category ? `_${category}` : ""}
+      />
     </section>
   );
 }
