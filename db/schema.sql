@@ -6537,10 +6537,14 @@ COMMENT ON FUNCTION internal.analytics_drift_facts() IS 'Where the analytics rol
 --
 
 CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with time zone, p_hi timestamp with time zone, p_tz text, p_status text, p_figure text, p_category_id integer, p_currency text, p_area text, p_area_kind text, p_cell numeric, p_after_start timestamp with time zone, p_after_id uuid, p_page_size integer) RETURNS TABLE(booking_id uuid, starts_at timestamp with time zone, starts_local timestamp without time zone, time_zone text, booking_provider_id uuid, business_name text, booking_area text, area_name_en text, area_name_fr text, booking_category text, service_name text, customer_name text, booking_status text, booking_currency text, booked_cents bigint, lead_minutes bigint, cancelled_by text, cancelled_late boolean, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, created_at timestamp with time zone, total bigint, total_exact boolean)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     SET enable_sort TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+#variable_conflict use_column
+begin
+    return query
     -- whose bookings: a provider's own whatever it names (another id is 403), ops any or all
     with subject as (
         select internal.analytics_subject(p_provider_id, false) as id
@@ -6752,7 +6756,8 @@ CREATE FUNCTION internal.analytics_drill(p_provider_id uuid, p_lo timestamp with
     inner join app.services as s on m.service_id = s.id
     inner join app.service_categories as k on m.category_id = k.id
     left join app.users as u on m.customer_id = u.id
-    order by m.starts_at, m.booking_id
+    order by m.starts_at, m.booking_id;
+end
 $$;
 
 
@@ -6891,11 +6896,22 @@ CREATE FUNCTION internal.analytics_drill_total(p_subject uuid, p_lo timestamp wi
             h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
         from app.analytics_hours as h
         where
-            p_subject is null and h.hour >= p_lo and h.hour < p_hi
-            and not (
-                h.hour >= pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC')
-                and h.hour < pg_catalog.date_trunc('day', p_hi, 'UTC')
+            -- the edges: two ranges of the hour index (reading the whole range and dropping its
+            -- whole days read ~4,000 rows for 31 days at 10,000 providers, 2 ms)
+            p_subject is null and h.hour >= p_lo
+            and h.hour < least(p_hi, pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'))
+        union all
+        select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
+            h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
+        from app.analytics_hours as h
+        where
+            p_subject is null
+            and h.hour >= greatest(
+                pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'),
+                pg_catalog.date_trunc('day', p_hi, 'UTC')
             )
+            and h.hour < p_hi
         union all
         select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
             h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,

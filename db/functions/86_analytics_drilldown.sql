@@ -160,11 +160,22 @@ as $$
             h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
         from app.analytics_hours as h
         where
-            p_subject is null and h.hour >= p_lo and h.hour < p_hi
-            and not (
-                h.hour >= pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC')
-                and h.hour < pg_catalog.date_trunc('day', p_hi, 'UTC')
+            -- the edges: two ranges of the hour index (reading the whole range and dropping its
+            -- whole days read ~4,000 rows for 31 days at 10,000 providers, 2 ms)
+            p_subject is null and h.hour >= p_lo
+            and h.hour < least(p_hi, pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'))
+        union all
+        select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
+            h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
+            h.fees_kept_bookings, h.net_bookings, h.outstanding_bookings
+        from app.analytics_hours as h
+        where
+            p_subject is null
+            and h.hour >= greatest(
+                pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'),
+                pg_catalog.date_trunc('day', p_hi, 'UTC')
             )
+            and h.hour < p_hi
         union all
         select h.status, h.category_id, h.currency, h.bookings, h.cancelled_by_customer, h.cancelled_by_provider,
             h.cancelled_by_ops, h.cancelled_by_system, h.cancelled_late, h.captured_bookings, h.refunded_bookings,
@@ -336,7 +347,7 @@ returns table (
     total bigint,
     total_exact boolean
 )
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
@@ -344,7 +355,14 @@ set search_path = ''
 -- planned without knowing how many hours the list holds, a full sort of every fact of the
 -- range was estimated cheaper than an incremental one and took 0.9 s at 10,000 providers
 set enable_sort = off
+-- one plan for every call, made once per connection with the arguments unknown: the statement
+-- is written for that (its branches switch on the arguments at run time). As a language sql
+-- function it was planned afresh on each call: 4 of a page's 11-15 ms at 10,000 providers
+set plan_cache_mode = force_generic_plan
 as $$
+#variable_conflict use_column
+begin
+    return query
     -- whose bookings: a provider's own whatever it names (another id is 403), ops any or all
     with subject as (
         select internal.analytics_subject(p_provider_id, false) as id
@@ -556,7 +574,8 @@ as $$
     inner join app.services as s on m.service_id = s.id
     inner join app.service_categories as k on m.category_id = k.id
     left join app.users as u on m.customer_id = u.id
-    order by m.starts_at, m.booking_id
+    order by m.starts_at, m.booking_id;
+end
 $$;
 comment on function internal.analytics_drill(
     uuid, timestamptz, timestamptz, text, text, text, integer, text, text, text, numeric, timestamptz, uuid, integer

@@ -618,6 +618,14 @@ def test_the_total_from_the_rollups_is_exact_before_and_after_the_fold(
         day = drill(db, "ops", run.ops, **rng, group_by="day")[0]["starts_local"].date()
         one = drill(db, "ops", run.ops, **{"from": day, "to": day, "tz": "America/Toronto"})
         assert total(one) == len(one) > 0
+        # from each day to the last: the leading edge (the first local day's hours before the
+        # next UTC midnight, 00:00-19:00 in Toronto) read from the hourly rows
+        edged = 0
+        for n in range((last - first).days + 1):
+            rest = drill(db, "ops", run.ops, **{**rng, "from": first + timedelta(days=n)})
+            assert total(rest) == len(rest), (fold, n)
+            edged += sum(b["starts_local"].date() == first + timedelta(days=n) for b in rest)
+        assert edged > 0
 
 
 def test_a_money_total_is_exact_and_an_areas_stops_counting_past_ten_thousand(
