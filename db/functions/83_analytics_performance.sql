@@ -288,7 +288,9 @@ begin
             and r.created_at >= p.previous_ts and r.created_at < p.to_ts
         group by p.id
     ),
-    minutes as (
+    -- materialized: its booked minutes (the bookings' ranges within the offered ones) are read
+    -- twice below, and inlined each read computed them again (3 of 17 ms, 100 providers)
+    minutes as materialized (
         select
             p.id,
             pg_catalog.floor(coalesce(offered.seconds, 0) / 60)::bigint as offered,
