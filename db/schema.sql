@@ -9517,10 +9517,12 @@ Definer: the worker role reads no app table.';
 --
 
 CREATE FUNCTION internal.balance_due_json(p_booking_id uuid) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
-    select pg_catalog.jsonb_build_object(
+begin
+    return (select pg_catalog.jsonb_build_object(
         'balance_cents', coalesce(r.total_cents, 0),
         'balance_base_cents', coalesce(r.base_cents, 0),
         'balance_gst_cents', coalesce(r.gst_cents, 0),
@@ -9540,7 +9542,8 @@ CREATE FUNCTION internal.balance_due_json(p_booking_id uuid) RETURNS jsonb
     from app.bookings as b
     left join internal.booking_remainder(b) as r on true
     left join app.balance_payments as bp on b.id = bp.booking_id
-    where b.id = p_booking_id
+    where b.id = p_booking_id);
+end
 $$;
 
 
@@ -9979,9 +9982,12 @@ COMMENT ON FUNCTION internal.booking_json(p_booking_id uuid, p_with_secret boole
 --
 
 CREATE FUNCTION internal.booking_money(p_booking_id uuid) RETURNS TABLE(payment_id uuid, captured_cents integer, refund_pending_cents integer, refund_succeeded_cents integer, fee_cents integer)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+begin
+    return query
     select
         p.id,
         coalesce(case when p.status = 'succeeded' then p.captured_cents end, 0),
@@ -9996,7 +10002,8 @@ CREATE FUNCTION internal.booking_money(p_booking_id uuid) RETURNS TABLE(payment_
         coalesce((select sum(f.amount_cents) from app.booking_fees as f where f.booking_id = b.id), 0)::integer
     from app.bookings as b
     left join app.payments as p on b.id = p.booking_id
-    where b.id = p_booking_id
+    where b.id = p_booking_id;
+end
 $$;
 
 
@@ -10211,7 +10218,6 @@ balance after a deposit and how it was paid (internal.balance_due_json).';
 
 CREATE FUNCTION internal.booking_remainder(p_booking app.bookings) RETURNS TABLE(base_cents integer, gst_cents integer, qst_cents integer, total_cents integer)
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
     -- no row without a deposit (the first charge was the whole price and its taxes)
     select p.balance_base_cents, p.balance_gst_cents, p.balance_qst_cents, p.balance_total_cents

@@ -10,7 +10,8 @@ create or replace function internal.booking_remainder(p_booking app.bookings)
 returns table (base_cents integer, gst_cents integer, qst_cents integer, total_cents integer)
 language sql
 immutable
-set search_path = ''
+-- no SET clause (every name in it is schema-qualified): inlined where it is called, not planned
+-- afresh on each call (internal.booking_money says why)
 as $$
     -- no row without a deposit (the first charge was the whole price and its taxes)
     select p.balance_base_cents, p.balance_gst_cents, p.balance_qst_cents, p.balance_total_cents
@@ -27,11 +28,16 @@ quote's offers show it). No row without a deposit.$$;
 
 create or replace function internal.balance_due_json(p_booking_id uuid)
 returns jsonb
-language sql
+language plpgsql
 stable
 set search_path = ''
+-- PL/pgSQL: its plan kept for the session. As a language sql function called from another
+-- function's statement it was planned afresh on each call (a customer's history of 50
+-- bookings: 5 of its 31 ms). One generic plan (a booking by its key), whatever its caller sets
+set plan_cache_mode = force_generic_plan
 as $$
-    select pg_catalog.jsonb_build_object(
+begin
+    return (select pg_catalog.jsonb_build_object(
         'balance_cents', coalesce(r.total_cents, 0),
         'balance_base_cents', coalesce(r.base_cents, 0),
         'balance_gst_cents', coalesce(r.gst_cents, 0),
@@ -51,7 +57,8 @@ as $$
     from app.bookings as b
     left join internal.booking_remainder(b) as r on true
     left join app.balance_payments as bp on b.id = bp.booking_id
-    where b.id = p_booking_id
+    where b.id = p_booking_id);
+end
 $$;
 comment on function internal.balance_due_json(uuid) is
 $$A booking's balance after its deposit and how it stands: balance_cents (base, gst, qst), balance_status
