@@ -7460,6 +7460,7 @@ COMMENT ON FUNCTION internal.analytics_offered_zone_changed() IS 'Trigger: a pro
 CREATE FUNCTION internal.analytics_ops_rows(p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(h timestamp with time zone, lb timestamp without time zone, category_id integer, status text, currency text, bookings bigint, booked_cents bigint, lead_minutes bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 -- PL/pgSQL: its statement's plan is kept for the session (an SQL function with SET is
 -- planned again on every call: ~10 ms here)
@@ -8635,9 +8636,13 @@ COMMENT ON FUNCTION internal.analytics_rows(p_provider_id uuid, p_from_ts timest
 --
 
 CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(bucket_start timestamp with time zone, bucket_end timestamp with time zone, bucket_local timestamp without time zone, category text, currency text, bookings bigint, pending_payment bigint, confirmed bigint, completed bigint, no_show bigint, cancelled bigint, expired bigint, cancelled_by_customer bigint, cancelled_by_provider bigint, cancelled_by_ops bigint, cancelled_by_system bigint, cancelled_late bigint, lead_minutes bigint, booked_cents bigint, captured_cents bigint, refunded_cents bigint, fees_kept_cents bigint, net_cents bigint, outstanding_cents bigint, gst_cents bigint, qst_cents bigint)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+#variable_conflict use_column
+begin
+    return query
     -- grouped by the local bucket first: a local time back to an instant (at time zone)
     -- is then computed once per bucket, not once per row
     with bucketed as (
@@ -8686,7 +8691,8 @@ CREATE FUNCTION internal.analytics_series(p_provider_id uuid, p_from_ts timestam
     inner join app.service_categories as k on i.category_id = k.id
     where
         i.bookings <> 0 or i.captured_cents <> 0 or i.refunded_cents <> 0 or i.outstanding_cents <> 0
-    order by i.bucket_start, k.slug, i.currency
+    order by i.bucket_start, k.slug, i.currency;
+end
 $$;
 
 
