@@ -271,12 +271,13 @@ $$;
 comment on function internal.booking_first_charge_cents(uuid) is
 'The amount (taxes included) of a booking''s first payment: what its PaymentIntent asks for.';
 
+-- No `set search_path`: pure arithmetic with nothing to resolve, inlined into the reads that
+-- call it once a refunded booking (revenue's refunded taxes: internal.analytics_refund_taxes).
 create or replace function internal.refund_tax_cents(p_tax_cents integer, p_refunded_cents bigint, p_charged_cents integer)
 returns integer
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
     -- the tax share of what was refunded: tax x refunded / charged, half up to the cent, on
     -- the booking's refunds added up (each refund's share is the difference the refund makes),

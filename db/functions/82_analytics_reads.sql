@@ -648,7 +648,9 @@ Errors: 400 invalid_input naming from, to, tz or group_by; 403 forbidden for any
 -- as the provider's statement computes it (internal.refund_tax_cents): per booking, the tax of
 -- its first charge x its refunds / what its payments captured, half up. Not a sum the rollups
 -- can hold (the share of a booking's refunds added up is not the sum of each refund's share):
--- read here from the bookings of the range that have a succeeded refund. Definer: the
+-- read here from the bookings of the range that have a succeeded refund, found by their
+-- facts (a partial index on the start hour of the facts with money refunded: the range's
+-- refunded bookings, never every refund ever made). Definer: the
 -- bookings' tax snapshot is no API role's to read; the caller's subject is checked again
 -- here (internal.analytics_subject: a provider its own, ops any or every provider), and
 -- only sums per bucket come out.
@@ -661,40 +663,33 @@ stable
 security definer
 set search_path = ''
 as $$
-    with subject as (
+    -- the range's bookings with money refunded, from their facts (the partial index on the start
+    -- hour: never every refund ever made); their refunded and captured money is the facts' own
+    with subject as materialized (  -- once, not once a row
         select internal.analytics_subject(p_provider_id, false) as id
-    ),
-    refunded as (
-        select r.booking_id, pg_catalog.sum(r.amount_cents) as refunded
-        from app.refunds as r
-        where r.status = 'succeeded'
-        group by r.booking_id
     ),
     shares as (
         select
             case
-                when p_grain = 'hour' then pg_catalog.date_trunc('hour', pg_catalog.lower(b.during), 'UTC')
-                else pg_catalog.date_trunc(p_grain, pg_catalog.lower(b.during) at time zone p_tz) at time zone p_tz
+                when p_grain = 'hour' then f.hour
+                else pg_catalog.date_trunc(p_grain, f.starts_at at time zone p_tz) at time zone p_tz
             end as bucket_start,
-            s.category_id, b.currency,
+            f.category_id, f.currency,
             internal.refund_tax_cents(
                 case when b.deposit_cents > 0 then internal.tax_cents(b.deposit_cents, b.gst_rate) else b.gst_cents end,
-                f.refunded, y.captured
+                f.refunded_cents, f.captured_cents::integer
             ) as gst,
             internal.refund_tax_cents(
                 case when b.deposit_cents > 0 then internal.tax_cents(b.deposit_cents, b.qst_rate) else b.qst_cents end,
-                f.refunded, y.captured
+                f.refunded_cents, f.captured_cents::integer
             ) as qst
-        from subject, refunded as f
+        from subject, app.analytics_booking_facts as f
         inner join app.bookings as b on f.booking_id = b.id
-        inner join app.services as s on b.service_id = s.id
-        cross join lateral (
-            select coalesce(pg_catalog.sum(y.captured_cents), 0)::integer as captured
-            from app.payments as y where y.booking_id = b.id
-        ) as y
         where
-            pg_catalog.lower(b.during) >= p_from_ts and pg_catalog.lower(b.during) < p_to_ts
-            and (subject.id is null or b.provider_id = subject.id)
+            f.refunded_cents <> 0
+            and f.hour >= pg_catalog.date_trunc('hour', p_from_ts, 'UTC') and f.hour < p_to_ts
+            and f.starts_at >= p_from_ts and f.starts_at < p_to_ts
+            and (subject.id is null or f.provider_id = subject.id)
     )
     select x.bucket_start, k.slug, x.currency, pg_catalog.sum(x.gst)::bigint, pg_catalog.sum(x.qst)::bigint
     from shares as x

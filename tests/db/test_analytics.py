@@ -434,11 +434,21 @@ def run(db: psycopg.Connection[Any]) -> Run:
         r.book()
     actions = [r.step() for _ in range(70)]
     assert {"book", "insert", "cancel", "move"} <= set(actions)
-    # a paid booking at each taxed shop (a deposit with its own taxes, and a full price)
-    for shop in r.shops[3:]:
+    # a paid booking at each taxed shop (a deposit with its own taxes, and a full price), the
+    # first refunded in part, the second in full: refunds that carry a tax share
+    for shop, part in zip(r.shops[3:], (True, False), strict=True):
         r.day += 1
         b = bk.book(db, shop, catalog.next_weekday(r.day % 7, at="11:00", min_days=r.day))
         bk.pay(db, b)
+        amount = int(b["payment"]["amount_cents"])
+        amount = amount // 3 if part else amount
+        refund = call_as(
+            db, "ops", r.ops, "select internal.ops_refund(%s, %s, %s)", b["id"], amount, "goodwill"
+        )["refund_id"]
+        db.execute(
+            "select internal.record_refund(%s, %s, 'succeeded')",
+            (refund, f"re_{uuid.uuid4().hex[:12]}"),
+        )
     return r
 
 
@@ -1017,7 +1027,8 @@ def test_revenue_reports_the_taxes_apart_reconciled_with_the_payments(
     shares = db.execute(
         """
         select c.gst_cents, c.qst_cents, f.refunded,
-               (select coalesce(sum(y.captured_cents), 0) from app.payments y where y.booking_id = b.id)
+               (select coalesce(sum(y.captured_cents), 0) from app.payments y where y.booking_id = b.id),
+               b.provider_id
         from (select booking_id, sum(amount_cents) as refunded from app.refunds
               where status = 'succeeded' group by booking_id) f
         join app.bookings b on b.id = f.booking_id
@@ -1035,12 +1046,18 @@ def test_revenue_reports_the_taxes_apart_reconciled_with_the_payments(
             return tax
         return (2 * tax * refunded + captured) // (2 * captured)
 
-    assert sum(r["gst_refunded_cents"] for r in rows) == sum(
-        share(g, f, c) for g, _, f, c in shares
-    )
-    assert sum(r["qst_refunded_cents"] for r in rows) == sum(
-        share(q, f, c) for _, q, f, c in shares
-    )
+    gst = sum(share(g, f, c) for g, _, f, c, _ in shares)
+    qst = sum(share(q, f, c) for _, q, f, c, _ in shares)
+    # the fixture refunded two taxed bookings, one in part: a share to find, and one to round
+    assert gst > 0 and qst > 0
+    assert any(0 < f < c and g > 0 for g, _, f, c, _ in shares)
+    assert sum(r["gst_refunded_cents"] for r in rows) == gst
+    assert sum(r["qst_refunded_cents"] for r in rows) == qst
+    # and a taxed shop's own revenue carries its refunds' share, no other's
+    own = [(share(g, f, c), share(q, f, c)) for g, q, f, c, p in shares if p == taxed.provider_id]
+    assert sum(g for g, _ in own) > 0
+    assert sum(r["gst_refunded_cents"] for r in mine) == sum(g for g, _ in own)
+    assert sum(r["qst_refunded_cents"] for r in mine) == sum(q for _, q in own)
 
 
 def test_two_providers_booking_the_same_hour_share_no_rollup_row(
