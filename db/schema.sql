@@ -5177,6 +5177,7 @@ declare
     -- the whole UTC days inside the range: [v_ds, v_de); its hours outside them are edges
     v_ds timestamptz := pg_catalog.date_trunc('day', p_from - interval '1 microsecond', 'UTC') + interval '1 day';
     v_de timestamptz := pg_catalog.date_trunc('day', p_to, 'UTC');
+    v_kind text := case when p_kind = 'neighbourhood' then 'neighbourhood' else 'grid' end;
 begin
     if p_kind <> 'neighbourhood' and p_cell::text <> '0.02' then
         -- a cell size the rollups per area do not keep
@@ -5229,26 +5230,30 @@ begin
     end if;
     return query
     with r as (
+        -- the kind's own rows (the rollups keep the grid and the neighbourhoods apart)
         select
-            d.grid_cell, d.area_slug, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
+            d.area, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
             d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents, d.fees_kept_cents,
             d.outstanding_cents
         from app.analytics_area_days as d
         where
-            d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
+            d.kind = v_kind
+            and d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
             and (p_category_id is null or d.category_id = p_category_id)
         union all
         select
-            h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show,
+            h.area, h.category_id, h.currency, h.bookings, h.completed, h.no_show,
             h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents, h.fees_kept_cents,
             h.outstanding_cents
         from app.analytics_area_hours as h
         where
-            (h.hour >= p_from and h.hour < v_ds or h.hour >= v_de and h.hour < p_to)
+            h.kind = v_kind
+            and (h.hour >= p_from and h.hour < v_ds or h.hour >= v_de and h.hour < p_to)
             and (p_category_id is null or h.category_id = p_category_id)
         union all
         select
-            x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+            case when v_kind = 'neighbourhood' then coalesce(x.area_slug, 'other') else x.grid_cell end,
+            x.category_id, x.currency, x.bookings,
             (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
             (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents,
             x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
@@ -5259,8 +5264,7 @@ begin
     ),
     per_area as (
         select
-            case when p_kind = 'neighbourhood' then r.area_slug else r.grid_cell end as area,
-            r.category_id, r.currency,
+            r.area, r.category_id, r.currency,
             pg_catalog.sum(r.bookings) as bookings, pg_catalog.sum(r.completed) as completed,
             pg_catalog.sum(r.no_show) as no_show, pg_catalog.sum(r.cancelled) as cancelled,
             pg_catalog.sum(r.booked_cents) as booked_cents, pg_catalog.sum(r.captured_cents) as captured_cents,
@@ -5835,10 +5839,13 @@ begin
             outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings
     ),
     -- per area: the deltas with a place (none: written before the areas' rollups, which their
-    -- backfill counted), the statuses the areas show as columns
+    -- backfill counted), under each kind of area (the grid cell, the neighbourhood), the
+    -- statuses the areas show as columns
     area_hourly as (
         select
-            m.hour, m.grid_cell, coalesce(m.area_slug, 'other') as area_slug, m.category_id, m.currency,
+            g.kind, m.hour,
+            case g.kind when 'grid' then m.grid_cell else coalesce(m.area_slug, 'other') end as area,
+            m.category_id, m.currency,
             pg_catalog.sum(m.bookings) as bookings,
             coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'completed'), 0) as completed,
             coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'no_show'), 0) as no_show,
@@ -5849,20 +5856,21 @@ begin
             pg_catalog.sum(m.fees_kept_cents) as fees_kept_cents,
             pg_catalog.sum(m.outstanding_cents) as outstanding_cents
         from moved as m
+        cross join (values ('grid'), ('neighbourhood')) as g (kind)
         where m.grid_cell is not null
-        group by m.hour, m.grid_cell, coalesce(m.area_slug, 'other'), m.category_id, m.currency
+        group by 1, 2, 3, 4, 5
     ),
     into_area_hours as (
         insert into app.analytics_area_hours as h (
-            hour, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+            kind, hour, area, category_id, currency, bookings, completed, no_show, cancelled,
             booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
         )
         select
-            x.hour, x.grid_cell, x.area_slug, x.category_id, x.currency, x.bookings, x.completed, x.no_show,
+            x.kind, x.hour, x.area, x.category_id, x.currency, x.bookings, x.completed, x.no_show,
             x.cancelled, x.booked_cents, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
         from area_hourly as x
-        order by x.hour, x.grid_cell, x.area_slug, x.category_id, x.currency
-        on conflict (hour, grid_cell, area_slug, category_id, currency) do update set
+        order by x.kind, x.hour, x.area, x.category_id, x.currency
+        on conflict (kind, hour, area, category_id, currency) do update set
             bookings = h.bookings + excluded.bookings,
             completed = h.completed + excluded.completed,
             no_show = h.no_show + excluded.no_show,
@@ -5875,18 +5883,18 @@ begin
     ),
     into_area_days as (
         insert into app.analytics_area_days as h (
-            day, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+            kind, day, area, category_id, currency, bookings, completed, no_show, cancelled,
             booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
         )
         select
-            (x.hour at time zone 'UTC')::date, x.grid_cell, x.area_slug, x.category_id, x.currency,
+            x.kind, (x.hour at time zone 'UTC')::date, x.area, x.category_id, x.currency,
             pg_catalog.sum(x.bookings), pg_catalog.sum(x.completed), pg_catalog.sum(x.no_show),
             pg_catalog.sum(x.cancelled), pg_catalog.sum(x.booked_cents), pg_catalog.sum(x.captured_cents),
             pg_catalog.sum(x.refunded_cents), pg_catalog.sum(x.fees_kept_cents), pg_catalog.sum(x.outstanding_cents)
         from area_hourly as x
-        group by (x.hour at time zone 'UTC')::date, x.grid_cell, x.area_slug, x.category_id, x.currency
+        group by x.kind, (x.hour at time zone 'UTC')::date, x.area, x.category_id, x.currency
         order by 1, 2, 3, 4, 5
-        on conflict (day, grid_cell, area_slug, category_id, currency) do update set
+        on conflict (kind, day, area, category_id, currency) do update set
             bookings = h.bookings + excluded.bookings,
             completed = h.completed + excluded.completed,
             no_show = h.no_show + excluded.no_show,
@@ -6150,47 +6158,50 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         is distinct from (l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr)
     union all
     -- the rollups per area (hourly and daily, with their deltas not folded yet) against each
-    -- booking placed where its provider is now
+    -- booking placed where its provider is now, under each kind of area
     select
         pg_catalog.concat_ws('_', 'area', coalesce(s.grain, l.grain)),
-        pg_catalog.concat_ws(' ', coalesce(s.t, l.t), coalesce(s.grid_cell, l.grid_cell),
-            coalesce(s.area_slug, l.area_slug), coalesce(s.category_id, l.category_id), coalesce(s.currency, l.currency)),
+        pg_catalog.concat_ws(' ', coalesce(s.t, l.t), coalesce(s.kind, l.kind), coalesce(s.area, l.area),
+            coalesce(s.category_id, l.category_id), coalesce(s.currency, l.currency)),
         s.v, l.v
     from (
-        select r.grain, r.t, r.grid_cell, r.area_slug, r.category_id, r.currency, array[
+        select r.grain, r.t, r.kind, r.area, r.category_id, r.currency, array[
             pg_catalog.sum(r.bookings), pg_catalog.sum(r.completed), pg_catalog.sum(r.no_show),
             pg_catalog.sum(r.cancelled), pg_catalog.sum(r.booked_cents), pg_catalog.sum(r.captured_cents),
             pg_catalog.sum(r.refunded_cents), pg_catalog.sum(r.fees_kept_cents), pg_catalog.sum(r.outstanding_cents)
         ]::bigint[] as v
         from (
             select
-                'hours' as grain, h.hour as t, h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings,
+                'hours' as grain, h.hour as t, h.kind, h.area, h.category_id, h.currency, h.bookings,
                 h.completed, h.no_show, h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents,
                 h.fees_kept_cents, h.outstanding_cents
             from app.analytics_area_hours as h
             union all
             select
-                'days', (d.day::timestamp at time zone 'UTC'), d.grid_cell, d.area_slug, d.category_id, d.currency,
+                'days', (d.day::timestamp at time zone 'UTC'), d.kind, d.area, d.category_id, d.currency,
                 d.bookings, d.completed, d.no_show, d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents,
                 d.fees_kept_cents, d.outstanding_cents
             from app.analytics_area_days as d
             union all
             select
                 g.grain, case when g.grain = 'hours' then x.hour else pg_catalog.date_trunc('day', x.hour, 'UTC') end,
-                x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+                k.kind, case k.kind when 'grid' then x.grid_cell else coalesce(x.area_slug, 'other') end,
+                x.category_id, x.currency, x.bookings,
                 (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
                 (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents, x.refunded_cents,
                 x.fees_kept_cents, x.outstanding_cents
             from app.analytics_deltas as x
             cross join (values ('hours'), ('days')) as g (grain)
+            cross join (values ('grid'), ('neighbourhood')) as k (kind)
             where x.grid_cell is not null
         ) as r
-        group by r.grain, r.t, r.grid_cell, r.area_slug, r.category_id, r.currency
+        group by r.grain, r.t, r.kind, r.area, r.category_id, r.currency
     ) as s
     full join (
         select
             g.grain, case when g.grain = 'hours' then f.hour else pg_catalog.date_trunc('day', f.hour, 'UTC') end as t,
-            pl.grid_cell, coalesce(pl.area_slug, 'other') as area_slug, f.category_id, f.currency, array[
+            k.kind, case k.kind when 'grid' then pl.grid_cell else coalesce(pl.area_slug, 'other') end as area,
+            f.category_id, f.currency, array[
                 pg_catalog.sum(f.bookings),
                 pg_catalog.sum(f.bookings) filter (where f.status = 'completed'),
                 pg_catalog.sum(f.bookings) filter (where f.status = 'no_show'),
@@ -6201,10 +6212,11 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         from internal.analytics_live_facts as f
         inner join internal.analytics_live_places as pl on f.provider_id = pl.provider_id
         cross join (values ('hours'), ('days')) as g (grain)
-        group by 1, 2, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency
+        cross join (values ('grid'), ('neighbourhood')) as k (kind)
+        group by 1, 2, 3, 4, f.category_id, f.currency
     ) as l
-        on (s.grain, s.t, s.grid_cell, s.area_slug, s.category_id, s.currency)
-        = (l.grain, l.t, l.grid_cell, l.area_slug, l.category_id, l.currency)
+        on (s.grain, s.t, s.kind, s.area, s.category_id, s.currency)
+        = (l.grain, l.t, l.kind, l.area, l.category_id, l.currency)
     where
         array(select coalesce(e, 0) from pg_catalog.unnest(s.v) as e)
         is distinct from array(select coalesce(e, 0) from pg_catalog.unnest(l.v) as e)
@@ -6776,35 +6788,44 @@ CREATE FUNCTION internal.analytics_drill_area_total(p_lo timestamp with time zon
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    with x as (
-        select d.grid_cell, d.area_slug, d.category_id, d.currency, d.bookings, d.completed, d.no_show, d.cancelled
-        from app.analytics_area_days as d
+    -- the area's own rows: its kind's (the rollups keep the grid and the neighbourhoods apart)
+    with k as (
+        select case when p_kind = 'neighbourhood' then 'neighbourhood' else 'grid' end as kind
+    ),
+    x as (
+        select d.category_id, d.currency, d.bookings, d.completed, d.no_show, d.cancelled
+        from app.analytics_area_days as d, k
         where
-            d.day >= (pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC') at time zone 'UTC')::date
+            d.kind = k.kind and d.area = p_area
+            and d.day >= (pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC') at time zone 'UTC')::date
             and d.day < (pg_catalog.date_trunc('day', p_hi, 'UTC') at time zone 'UTC')::date
         union all
-        -- the edges: two ranges of the hour index (an hour has a row per cell and neighbourhood)
-        select h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
-        from app.analytics_area_hours as h
+        -- the edges: two ranges of the hour index
+        select h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
+        from app.analytics_area_hours as h, k
         where
-            h.hour >= p_lo
+            h.kind = k.kind and h.area = p_area
+            and h.hour >= p_lo
             and h.hour < least(p_hi, pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'))
         union all
-        select h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
-        from app.analytics_area_hours as h
+        select h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
+        from app.analytics_area_hours as h, k
         where
-            h.hour >= greatest(
+            h.kind = k.kind and h.area = p_area
+            and h.hour >= greatest(
                 pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'),
                 pg_catalog.date_trunc('day', p_hi, 'UTC')
             )
             and h.hour < p_hi
         union all
         select
-            x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+            x.category_id, x.currency, x.bookings,
             (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
             (x.status = 'cancelled')::integer * x.bookings
         from app.analytics_deltas as x
-        where x.grid_cell is not null and x.hour >= p_lo and x.hour < p_hi
+        where
+            x.grid_cell is not null and x.hour >= p_lo and x.hour < p_hi
+            and case when p_kind = 'neighbourhood' then coalesce(x.area_slug, 'other') else x.grid_cell end = p_area
     )
     select coalesce(pg_catalog.sum(case p_status
         when 'completed' then x.completed
@@ -6814,8 +6835,7 @@ CREATE FUNCTION internal.analytics_drill_area_total(p_lo timestamp with time zon
     end), 0)::bigint
     from x
     where
-        case when p_kind = 'neighbourhood' then x.area_slug else x.grid_cell end = p_area
-        and (p_category_id is null or x.category_id = p_category_id)
+        (p_category_id is null or x.category_id = p_category_id)
         and (p_currency is null or x.currency = p_currency)
     having
         coalesce(p_figure, 'bookings') in ('bookings', 'booked_cents', 'lead_minutes')
@@ -8326,13 +8346,14 @@ begin
         pg_catalog.sum(f.outstanding_bookings)
     from app.analytics_hours as f
     group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
-    -- per area: each provider's rows where it is placed now
+    -- per area: each provider's rows where it is placed now, under each kind of area
     insert into app.analytics_area_hours (
-        hour, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+        kind, hour, area, category_id, currency, bookings, completed, no_show, cancelled,
         booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
     )
     select
-        f.hour, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency,
+        g.kind, f.hour, case g.kind when 'grid' then pl.grid_cell else coalesce(pl.area_slug, 'other') end,
+        f.category_id, f.currency,
         pg_catalog.sum(f.bookings),
         coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'completed'), 0),
         coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'no_show'), 0),
@@ -8341,18 +8362,19 @@ begin
         pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_provider_hours as f
     inner join app.analytics_provider_places as pl on f.provider_id = pl.provider_id
-    group by f.hour, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency;
+    cross join (values ('grid'), ('neighbourhood')) as g (kind)
+    group by 1, 2, 3, 4, 5;
     insert into app.analytics_area_days (
-        day, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+        kind, day, area, category_id, currency, bookings, completed, no_show, cancelled,
         booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
     )
     select
-        (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency,
+        f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency,
         pg_catalog.sum(f.bookings), pg_catalog.sum(f.completed), pg_catalog.sum(f.no_show),
         pg_catalog.sum(f.cancelled), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents),
         pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_area_hours as f
-    group by (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency;
+    group by f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency;
     insert into app.analytics_created_hours (hour, status, bookings, booked_cents, captured_cents)
     select f.created_hour, f.status, pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents)
     from app.analytics_booking_facts as f
@@ -11872,6 +11894,8 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_hours_kind_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_days_kind_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_created_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_quote_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_quote_bookings_pkey', 'internal_error', 'the analytics rollups could not be updated'),
@@ -25655,9 +25679,9 @@ COMMENT ON COLUMN api.services.cancel_fee_cents IS 'Fee kept when cancelling lat
 --
 
 CREATE TABLE app.analytics_area_days (
+    kind text NOT NULL,
     day date NOT NULL,
-    grid_cell text NOT NULL,
-    area_slug text NOT NULL,
+    area text NOT NULL,
     category_id integer NOT NULL,
     currency text NOT NULL,
     bookings bigint DEFAULT 0 NOT NULL,
@@ -25668,7 +25692,8 @@ CREATE TABLE app.analytics_area_days (
     captured_cents bigint DEFAULT 0 NOT NULL,
     refunded_cents bigint DEFAULT 0 NOT NULL,
     fees_kept_cents bigint DEFAULT 0 NOT NULL,
-    outstanding_cents bigint DEFAULT 0 NOT NULL
+    outstanding_cents bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT analytics_area_days_kind_check CHECK ((kind = ANY (ARRAY['grid'::text, 'neighbourhood'::text])))
 );
 
 ALTER TABLE ONLY app.analytics_area_days FORCE ROW LEVEL SECURITY;
@@ -25678,7 +25703,14 @@ ALTER TABLE ONLY app.analytics_area_days FORCE ROW LEVEL SECURITY;
 -- Name: TABLE analytics_area_days; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON TABLE app.analytics_area_days IS 'Rollup per UTC start day, grid cell (0.02 degrees), neighbourhood (''other'': none), category and currency of the bookings of the providers placed there now (folded from app.analytics_deltas).';
+COMMENT ON TABLE app.analytics_area_days IS 'Rollup per area kind (grid: cells of 0.02 degrees; neighbourhood: app.areas, ''other'' outside every one), UTC start day, area, category and currency of the bookings of the providers placed there now (folded from app.analytics_deltas).';
+
+
+--
+-- Name: COLUMN analytics_area_days.area; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_area_days.area IS 'The grid cell (''lat,lng'' of its south-west corner) or the neighbourhood''s slug (''other'': none), by kind.';
 
 
 --
@@ -25686,9 +25718,9 @@ COMMENT ON TABLE app.analytics_area_days IS 'Rollup per UTC start day, grid cell
 --
 
 CREATE TABLE app.analytics_area_hours (
+    kind text NOT NULL,
     hour timestamp with time zone NOT NULL,
-    grid_cell text NOT NULL,
-    area_slug text NOT NULL,
+    area text NOT NULL,
     category_id integer NOT NULL,
     currency text NOT NULL,
     bookings bigint DEFAULT 0 NOT NULL,
@@ -25699,7 +25731,8 @@ CREATE TABLE app.analytics_area_hours (
     captured_cents bigint DEFAULT 0 NOT NULL,
     refunded_cents bigint DEFAULT 0 NOT NULL,
     fees_kept_cents bigint DEFAULT 0 NOT NULL,
-    outstanding_cents bigint DEFAULT 0 NOT NULL
+    outstanding_cents bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT analytics_area_hours_kind_check CHECK ((kind = ANY (ARRAY['grid'::text, 'neighbourhood'::text])))
 );
 
 ALTER TABLE ONLY app.analytics_area_hours FORCE ROW LEVEL SECURITY;
@@ -25709,7 +25742,14 @@ ALTER TABLE ONLY app.analytics_area_hours FORCE ROW LEVEL SECURITY;
 -- Name: TABLE analytics_area_hours; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON TABLE app.analytics_area_hours IS 'Rollup per UTC start hour, grid cell (0.02 degrees), neighbourhood (''other'': none), category and currency of the bookings of the providers placed there now (folded from app.analytics_deltas).';
+COMMENT ON TABLE app.analytics_area_hours IS 'Rollup per area kind (grid: cells of 0.02 degrees; neighbourhood: app.areas, ''other'' outside every one), UTC start hour, area, category and currency of the bookings of the providers placed there now (folded from app.analytics_deltas).';
+
+
+--
+-- Name: COLUMN analytics_area_hours.area; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_area_hours.area IS 'The grid cell (''lat,lng'' of its south-west corner) or the neighbourhood''s slug (''other'': none), by kind.';
 
 
 --
@@ -27518,7 +27558,7 @@ CREATE TABLE public.schema_migrations (
 --
 
 ALTER TABLE ONLY app.analytics_area_days
-    ADD CONSTRAINT analytics_area_days_pkey PRIMARY KEY (day, grid_cell, area_slug, category_id, currency);
+    ADD CONSTRAINT analytics_area_days_pkey PRIMARY KEY (kind, day, area, category_id, currency);
 
 
 --
@@ -27526,7 +27566,7 @@ ALTER TABLE ONLY app.analytics_area_days
 --
 
 ALTER TABLE ONLY app.analytics_area_hours
-    ADD CONSTRAINT analytics_area_hours_pkey PRIMARY KEY (hour, grid_cell, area_slug, category_id, currency);
+    ADD CONSTRAINT analytics_area_hours_pkey PRIMARY KEY (kind, hour, area, category_id, currency);
 
 
 --
@@ -31568,4 +31608,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261212100000'),
     ('20261212200000'),
     ('20261213100000'),
-    ('20261214100000');
+    ('20261214100000'),
+    ('20261214200000');

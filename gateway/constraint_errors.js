@@ -2,7 +2,9 @@
 // (db/functions/00_errors.sql): do not edit. gateway/errors.js answers a
 // broken constraint with its entry: [HTTP status, registered code, message].
 export default {
+    "analytics_area_days_kind_check": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_area_days_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
+    "analytics_area_hours_kind_check": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_area_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_booking_facts_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_created_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],

@@ -368,6 +368,8 @@ as $$
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_hours_kind_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_days_kind_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_created_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_quote_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_quote_bookings_pkey', 'internal_error', 'the analytics rollups could not be updated'),

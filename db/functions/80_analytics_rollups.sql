@@ -687,10 +687,13 @@ begin
             outstanding_bookings = h.outstanding_bookings + excluded.outstanding_bookings
     ),
     -- per area: the deltas with a place (none: written before the areas' rollups, which their
-    -- backfill counted), the statuses the areas show as columns
+    -- backfill counted), under each kind of area (the grid cell, the neighbourhood), the
+    -- statuses the areas show as columns
     area_hourly as (
         select
-            m.hour, m.grid_cell, coalesce(m.area_slug, 'other') as area_slug, m.category_id, m.currency,
+            g.kind, m.hour,
+            case g.kind when 'grid' then m.grid_cell else coalesce(m.area_slug, 'other') end as area,
+            m.category_id, m.currency,
             pg_catalog.sum(m.bookings) as bookings,
             coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'completed'), 0) as completed,
             coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'no_show'), 0) as no_show,
@@ -701,20 +704,21 @@ begin
             pg_catalog.sum(m.fees_kept_cents) as fees_kept_cents,
             pg_catalog.sum(m.outstanding_cents) as outstanding_cents
         from moved as m
+        cross join (values ('grid'), ('neighbourhood')) as g (kind)
         where m.grid_cell is not null
-        group by m.hour, m.grid_cell, coalesce(m.area_slug, 'other'), m.category_id, m.currency
+        group by 1, 2, 3, 4, 5
     ),
     into_area_hours as (
         insert into app.analytics_area_hours as h (
-            hour, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+            kind, hour, area, category_id, currency, bookings, completed, no_show, cancelled,
             booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
         )
         select
-            x.hour, x.grid_cell, x.area_slug, x.category_id, x.currency, x.bookings, x.completed, x.no_show,
+            x.kind, x.hour, x.area, x.category_id, x.currency, x.bookings, x.completed, x.no_show,
             x.cancelled, x.booked_cents, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
         from area_hourly as x
-        order by x.hour, x.grid_cell, x.area_slug, x.category_id, x.currency
-        on conflict (hour, grid_cell, area_slug, category_id, currency) do update set
+        order by x.kind, x.hour, x.area, x.category_id, x.currency
+        on conflict (kind, hour, area, category_id, currency) do update set
             bookings = h.bookings + excluded.bookings,
             completed = h.completed + excluded.completed,
             no_show = h.no_show + excluded.no_show,
@@ -727,18 +731,18 @@ begin
     ),
     into_area_days as (
         insert into app.analytics_area_days as h (
-            day, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+            kind, day, area, category_id, currency, bookings, completed, no_show, cancelled,
             booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
         )
         select
-            (x.hour at time zone 'UTC')::date, x.grid_cell, x.area_slug, x.category_id, x.currency,
+            x.kind, (x.hour at time zone 'UTC')::date, x.area, x.category_id, x.currency,
             pg_catalog.sum(x.bookings), pg_catalog.sum(x.completed), pg_catalog.sum(x.no_show),
             pg_catalog.sum(x.cancelled), pg_catalog.sum(x.booked_cents), pg_catalog.sum(x.captured_cents),
             pg_catalog.sum(x.refunded_cents), pg_catalog.sum(x.fees_kept_cents), pg_catalog.sum(x.outstanding_cents)
         from area_hourly as x
-        group by (x.hour at time zone 'UTC')::date, x.grid_cell, x.area_slug, x.category_id, x.currency
+        group by x.kind, (x.hour at time zone 'UTC')::date, x.area, x.category_id, x.currency
         order by 1, 2, 3, 4, 5
-        on conflict (day, grid_cell, area_slug, category_id, currency) do update set
+        on conflict (kind, day, area, category_id, currency) do update set
             bookings = h.bookings + excluded.bookings,
             completed = h.completed + excluded.completed,
             no_show = h.no_show + excluded.no_show,
@@ -1211,13 +1215,14 @@ begin
         pg_catalog.sum(f.outstanding_bookings)
     from app.analytics_hours as f
     group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
-    -- per area: each provider's rows where it is placed now
+    -- per area: each provider's rows where it is placed now, under each kind of area
     insert into app.analytics_area_hours (
-        hour, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+        kind, hour, area, category_id, currency, bookings, completed, no_show, cancelled,
         booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
     )
     select
-        f.hour, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency,
+        g.kind, f.hour, case g.kind when 'grid' then pl.grid_cell else coalesce(pl.area_slug, 'other') end,
+        f.category_id, f.currency,
         pg_catalog.sum(f.bookings),
         coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'completed'), 0),
         coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'no_show'), 0),
@@ -1226,18 +1231,19 @@ begin
         pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_provider_hours as f
     inner join app.analytics_provider_places as pl on f.provider_id = pl.provider_id
-    group by f.hour, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency;
+    cross join (values ('grid'), ('neighbourhood')) as g (kind)
+    group by 1, 2, 3, 4, 5;
     insert into app.analytics_area_days (
-        day, grid_cell, area_slug, category_id, currency, bookings, completed, no_show, cancelled,
+        kind, day, area, category_id, currency, bookings, completed, no_show, cancelled,
         booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
     )
     select
-        (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency,
+        f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency,
         pg_catalog.sum(f.bookings), pg_catalog.sum(f.completed), pg_catalog.sum(f.no_show),
         pg_catalog.sum(f.cancelled), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents),
         pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_area_hours as f
-    group by (f.hour at time zone 'UTC')::date, f.grid_cell, f.area_slug, f.category_id, f.currency;
+    group by f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency;
     insert into app.analytics_created_hours (hour, status, bookings, booked_cents, captured_cents)
     select f.created_hour, f.status, pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents)
     from app.analytics_booking_facts as f

@@ -586,47 +586,50 @@ as $$
         is distinct from (l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr)
     union all
     -- the rollups per area (hourly and daily, with their deltas not folded yet) against each
-    -- booking placed where its provider is now
+    -- booking placed where its provider is now, under each kind of area
     select
         pg_catalog.concat_ws('_', 'area', coalesce(s.grain, l.grain)),
-        pg_catalog.concat_ws(' ', coalesce(s.t, l.t), coalesce(s.grid_cell, l.grid_cell),
-            coalesce(s.area_slug, l.area_slug), coalesce(s.category_id, l.category_id), coalesce(s.currency, l.currency)),
+        pg_catalog.concat_ws(' ', coalesce(s.t, l.t), coalesce(s.kind, l.kind), coalesce(s.area, l.area),
+            coalesce(s.category_id, l.category_id), coalesce(s.currency, l.currency)),
         s.v, l.v
     from (
-        select r.grain, r.t, r.grid_cell, r.area_slug, r.category_id, r.currency, array[
+        select r.grain, r.t, r.kind, r.area, r.category_id, r.currency, array[
             pg_catalog.sum(r.bookings), pg_catalog.sum(r.completed), pg_catalog.sum(r.no_show),
             pg_catalog.sum(r.cancelled), pg_catalog.sum(r.booked_cents), pg_catalog.sum(r.captured_cents),
             pg_catalog.sum(r.refunded_cents), pg_catalog.sum(r.fees_kept_cents), pg_catalog.sum(r.outstanding_cents)
         ]::bigint[] as v
         from (
             select
-                'hours' as grain, h.hour as t, h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings,
+                'hours' as grain, h.hour as t, h.kind, h.area, h.category_id, h.currency, h.bookings,
                 h.completed, h.no_show, h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents,
                 h.fees_kept_cents, h.outstanding_cents
             from app.analytics_area_hours as h
             union all
             select
-                'days', (d.day::timestamp at time zone 'UTC'), d.grid_cell, d.area_slug, d.category_id, d.currency,
+                'days', (d.day::timestamp at time zone 'UTC'), d.kind, d.area, d.category_id, d.currency,
                 d.bookings, d.completed, d.no_show, d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents,
                 d.fees_kept_cents, d.outstanding_cents
             from app.analytics_area_days as d
             union all
             select
                 g.grain, case when g.grain = 'hours' then x.hour else pg_catalog.date_trunc('day', x.hour, 'UTC') end,
-                x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+                k.kind, case k.kind when 'grid' then x.grid_cell else coalesce(x.area_slug, 'other') end,
+                x.category_id, x.currency, x.bookings,
                 (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
                 (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents, x.refunded_cents,
                 x.fees_kept_cents, x.outstanding_cents
             from app.analytics_deltas as x
             cross join (values ('hours'), ('days')) as g (grain)
+            cross join (values ('grid'), ('neighbourhood')) as k (kind)
             where x.grid_cell is not null
         ) as r
-        group by r.grain, r.t, r.grid_cell, r.area_slug, r.category_id, r.currency
+        group by r.grain, r.t, r.kind, r.area, r.category_id, r.currency
     ) as s
     full join (
         select
             g.grain, case when g.grain = 'hours' then f.hour else pg_catalog.date_trunc('day', f.hour, 'UTC') end as t,
-            pl.grid_cell, coalesce(pl.area_slug, 'other') as area_slug, f.category_id, f.currency, array[
+            k.kind, case k.kind when 'grid' then pl.grid_cell else coalesce(pl.area_slug, 'other') end as area,
+            f.category_id, f.currency, array[
                 pg_catalog.sum(f.bookings),
                 pg_catalog.sum(f.bookings) filter (where f.status = 'completed'),
                 pg_catalog.sum(f.bookings) filter (where f.status = 'no_show'),
@@ -637,10 +640,11 @@ as $$
         from internal.analytics_live_facts as f
         inner join internal.analytics_live_places as pl on f.provider_id = pl.provider_id
         cross join (values ('hours'), ('days')) as g (grain)
-        group by 1, 2, pl.grid_cell, coalesce(pl.area_slug, 'other'), f.category_id, f.currency
+        cross join (values ('grid'), ('neighbourhood')) as k (kind)
+        group by 1, 2, 3, 4, f.category_id, f.currency
     ) as l
-        on (s.grain, s.t, s.grid_cell, s.area_slug, s.category_id, s.currency)
-        = (l.grain, l.t, l.grid_cell, l.area_slug, l.category_id, l.currency)
+        on (s.grain, s.t, s.kind, s.area, s.category_id, s.currency)
+        = (l.grain, l.t, l.kind, l.area, l.category_id, l.currency)
     where
         array(select coalesce(e, 0) from pg_catalog.unnest(s.v) as e)
         is distinct from array(select coalesce(e, 0) from pg_catalog.unnest(l.v) as e)

@@ -466,10 +466,10 @@ comment on function internal.analytics_area_kind(text) is
 'Check an area kind for the figures by area: grid (cells of cell_deg degrees) or neighbourhood (app.areas).';
 
 -- The figures by area of [p_from, p_to) (of one category, or all) per area, category and
--- currency. The default grid (0.02 degrees) and the neighbourhoods: the rollups per area
--- (app.analytics_area_days for the whole UTC days of the range, app.analytics_area_hours for its
--- edge hours, and the deltas not folded yet), a few thousand rows a month whatever the number of
--- providers. Another cell size: each provider's hourly rows of the range summed, then placed by
+-- currency. The default grid (0.02 degrees) and the neighbourhoods: the rollups per area, the
+-- kind's own rows (app.analytics_area_days for the whole UTC days of the range,
+-- app.analytics_area_hours for its edge hours, and the deltas not folded yet), a few thousand
+-- rows a month whatever the number of providers. Another cell size: each provider's hourly rows of the range summed, then placed by
 -- its kept place (what every size took before, 2.1 s a month at 100,000 providers).
 -- Definer: the places and the rollups per area are read by no API role; granted to ops for
 -- api.analytics_areas (which checks the role first), and it reads every provider's rows as ops
@@ -508,6 +508,7 @@ declare
     -- the whole UTC days inside the range: [v_ds, v_de); its hours outside them are edges
     v_ds timestamptz := pg_catalog.date_trunc('day', p_from - interval '1 microsecond', 'UTC') + interval '1 day';
     v_de timestamptz := pg_catalog.date_trunc('day', p_to, 'UTC');
+    v_kind text := case when p_kind = 'neighbourhood' then 'neighbourhood' else 'grid' end;
 begin
     if p_kind <> 'neighbourhood' and p_cell::text <> '0.02' then
         -- a cell size the rollups per area do not keep
@@ -560,26 +561,30 @@ begin
     end if;
     return query
     with r as (
+        -- the kind's own rows (the rollups keep the grid and the neighbourhoods apart)
         select
-            d.grid_cell, d.area_slug, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
+            d.area, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
             d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents, d.fees_kept_cents,
             d.outstanding_cents
         from app.analytics_area_days as d
         where
-            d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
+            d.kind = v_kind
+            and d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
             and (p_category_id is null or d.category_id = p_category_id)
         union all
         select
-            h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show,
+            h.area, h.category_id, h.currency, h.bookings, h.completed, h.no_show,
             h.cancelled, h.booked_cents, h.captured_cents, h.refunded_cents, h.fees_kept_cents,
             h.outstanding_cents
         from app.analytics_area_hours as h
         where
-            (h.hour >= p_from and h.hour < v_ds or h.hour >= v_de and h.hour < p_to)
+            h.kind = v_kind
+            and (h.hour >= p_from and h.hour < v_ds or h.hour >= v_de and h.hour < p_to)
             and (p_category_id is null or h.category_id = p_category_id)
         union all
         select
-            x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+            case when v_kind = 'neighbourhood' then coalesce(x.area_slug, 'other') else x.grid_cell end,
+            x.category_id, x.currency, x.bookings,
             (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
             (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents,
             x.refunded_cents, x.fees_kept_cents, x.outstanding_cents
@@ -590,8 +595,7 @@ begin
     ),
     per_area as (
         select
-            case when p_kind = 'neighbourhood' then r.area_slug else r.grid_cell end as area,
-            r.category_id, r.currency,
+            r.area, r.category_id, r.currency,
             pg_catalog.sum(r.bookings) as bookings, pg_catalog.sum(r.completed) as completed,
             pg_catalog.sum(r.no_show) as no_show, pg_catalog.sum(r.cancelled) as cancelled,
             pg_catalog.sum(r.booked_cents) as booked_cents, pg_catalog.sum(r.captured_cents) as captured_cents,

@@ -216,35 +216,44 @@ language sql
 stable
 set search_path = ''
 as $$
-    with x as (
-        select d.grid_cell, d.area_slug, d.category_id, d.currency, d.bookings, d.completed, d.no_show, d.cancelled
-        from app.analytics_area_days as d
+    -- the area's own rows: its kind's (the rollups keep the grid and the neighbourhoods apart)
+    with k as (
+        select case when p_kind = 'neighbourhood' then 'neighbourhood' else 'grid' end as kind
+    ),
+    x as (
+        select d.category_id, d.currency, d.bookings, d.completed, d.no_show, d.cancelled
+        from app.analytics_area_days as d, k
         where
-            d.day >= (pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC') at time zone 'UTC')::date
+            d.kind = k.kind and d.area = p_area
+            and d.day >= (pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC') at time zone 'UTC')::date
             and d.day < (pg_catalog.date_trunc('day', p_hi, 'UTC') at time zone 'UTC')::date
         union all
-        -- the edges: two ranges of the hour index (an hour has a row per cell and neighbourhood)
-        select h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
-        from app.analytics_area_hours as h
+        -- the edges: two ranges of the hour index
+        select h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
+        from app.analytics_area_hours as h, k
         where
-            h.hour >= p_lo
+            h.kind = k.kind and h.area = p_area
+            and h.hour >= p_lo
             and h.hour < least(p_hi, pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'))
         union all
-        select h.grid_cell, h.area_slug, h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
-        from app.analytics_area_hours as h
+        select h.category_id, h.currency, h.bookings, h.completed, h.no_show, h.cancelled
+        from app.analytics_area_hours as h, k
         where
-            h.hour >= greatest(
+            h.kind = k.kind and h.area = p_area
+            and h.hour >= greatest(
                 pg_catalog.date_trunc('day', p_lo + interval '1 day' - interval '1 microsecond', 'UTC'),
                 pg_catalog.date_trunc('day', p_hi, 'UTC')
             )
             and h.hour < p_hi
         union all
         select
-            x.grid_cell, coalesce(x.area_slug, 'other'), x.category_id, x.currency, x.bookings,
+            x.category_id, x.currency, x.bookings,
             (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
             (x.status = 'cancelled')::integer * x.bookings
         from app.analytics_deltas as x
-        where x.grid_cell is not null and x.hour >= p_lo and x.hour < p_hi
+        where
+            x.grid_cell is not null and x.hour >= p_lo and x.hour < p_hi
+            and case when p_kind = 'neighbourhood' then coalesce(x.area_slug, 'other') else x.grid_cell end = p_area
     )
     select coalesce(pg_catalog.sum(case p_status
         when 'completed' then x.completed
@@ -254,8 +263,7 @@ as $$
     end), 0)::bigint
     from x
     where
-        case when p_kind = 'neighbourhood' then x.area_slug else x.grid_cell end = p_area
-        and (p_category_id is null or x.category_id = p_category_id)
+        (p_category_id is null or x.category_id = p_category_id)
         and (p_currency is null or x.currency = p_currency)
     having
         coalesce(p_figure, 'bookings') in ('bookings', 'booked_cents', 'lead_minutes')

@@ -68,7 +68,7 @@ def stored_areas(db: psycopg.Connection[Any]) -> tuple[list[Any], list[Any]]:
         "where bookings <> 0 or captured_cents <> 0 or refunded_cents <> 0 "
         "or outstanding_cents <> 0 or booked_cents <> 0"
     )
-    order = "grid_cell, area_slug, category_id, currency"
+    order = "kind, area, category_id, currency"
     return (
         db.execute(
             f"select * from app.analytics_area_hours {nonzero} order by hour, {order}"
