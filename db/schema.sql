@@ -8553,9 +8553,13 @@ COMMENT ON FUNCTION internal.analytics_refresh_booking(p_booking_id uuid) IS 'Re
 --
 
 CREATE FUNCTION internal.analytics_refund_taxes(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone, p_tz text, p_grain text) RETURNS TABLE(bucket_start timestamp with time zone, category text, currency text, gst_refunded_cents bigint, qst_refunded_cents bigint)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+#variable_conflict use_column
+begin
+    return query
     -- the range's bookings with money refunded, from their facts (the partial index on the start
     -- hour: never every refund ever made); their refunded and captured money is the facts' own
     with subject as materialized (  -- once, not once a row
@@ -8587,7 +8591,8 @@ CREATE FUNCTION internal.analytics_refund_taxes(p_provider_id uuid, p_from_ts ti
     select x.bucket_start, k.slug, x.currency, pg_catalog.sum(x.gst)::bigint, pg_catalog.sum(x.qst)::bigint
     from shares as x
     inner join app.service_categories as k on x.category_id = k.id
-    group by x.bucket_start, k.slug, x.currency
+    group by x.bucket_start, k.slug, x.currency;
+end
 $$;
 
 
