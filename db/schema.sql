@@ -837,53 +837,7 @@ CREATE FUNCTION api.analytics_today(tz text DEFAULT NULL::text, provider_id uuid
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-    with subject as (
-        select internal.analytics_subject(analytics_today.provider_id, false) as id
-    ),
-    zone as (
-        select internal.analytics_today_zone(coalesce(
-            analytics_today.tz,
-            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
-            'UTC'
-        )) as tz
-    ),
-    d as (
-        select
-            zone.tz,
-            pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) at time zone zone.tz as day_start,
-            (pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) + interval '1 day')
-            at time zone zone.tz as day_end
-        from zone
-    ),
-    made as (
-        select m.*
-        from subject, d, lateral internal.analytics_today_made(subject.id, d.day_start, d.day_end) as m
-    ),
-    refunds as (
-        select
-            pg_catalog.count(*) as requested,
-            coalesce(pg_catalog.sum(f.amount_cents) filter (where f.status = 'succeeded'), 0)::bigint as refunded
-        from subject, d
-        inner join app.refunds as f on f.created_at >= d.day_start and f.created_at < d.day_end
-        where
-            subject.id is null
-            or exists (select from app.bookings as b where b.id = f.booking_id and b.provider_id = subject.id)
-    ),
-    holds as (
-        select pg_catalog.count(*) as live
-        from subject
-        inner join app.bookings as b
-            on b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
-        where subject.id is null or b.provider_id = subject.id
-    ),
-    queues as (
-        select q.depth, q.dead, q.depth_exact, q.dead_exact from internal.analytics_queue_depth() as q
-    )
-    select
-        d.day_start, d.day_end, d.tz, pg_catalog.now(), made.made, made.paid, made.cancelled,
-        made.booked_cents, made.captured_cents, refunds.requested, refunds.refunded, holds.live,
-        queues.depth, queues.dead, queues.depth_exact, queues.dead_exact
-    from d, made, refunds, holds, queues
+    select * from internal.analytics_today_counters(analytics_today.tz, analytics_today.provider_id)
 $$;
 
 
@@ -8785,6 +8739,76 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_subject(p_provider_id uuid, p_required boolean) IS 'The provider whose analytics a caller may read: its own for a provider (another provider_id is 403), the one named for ops.';
+
+
+--
+-- Name: analytics_today_counters(text, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_today_counters(p_tz text, p_provider_id uuid) RETURNS TABLE(day_start timestamp with time zone, day_end timestamp with time zone, tz_name text, as_of timestamp with time zone, bookings_made bigint, bookings_paid bigint, bookings_cancelled bigint, booked_cents bigint, captured_cents bigint, refunds_requested bigint, refunded_cents bigint, live_holds bigint, queue_depth bigint, dead_letters bigint, queue_depth_exact boolean, dead_letters_exact boolean)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+#variable_conflict use_column
+begin
+    return query
+    with subject as (
+        select internal.analytics_subject(p_provider_id, false) as id
+    ),
+    zone as (
+        select internal.analytics_today_zone(coalesce(
+            p_tz,
+            (select p.time_zone from app.providers as p, subject where p.id = subject.id),
+            'UTC'
+        )) as tz
+    ),
+    d as (
+        select
+            zone.tz,
+            pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) at time zone zone.tz as day_start,
+            (pg_catalog.date_trunc('day', pg_catalog.now() at time zone zone.tz) + interval '1 day')
+            at time zone zone.tz as day_end
+        from zone
+    ),
+    made as (
+        select m.*
+        from subject, d, lateral internal.analytics_today_made(subject.id, d.day_start, d.day_end) as m
+    ),
+    refunds as (
+        select
+            pg_catalog.count(*) as requested,
+            coalesce(pg_catalog.sum(f.amount_cents) filter (where f.status = 'succeeded'), 0)::bigint as refunded
+        from subject, d
+        inner join app.refunds as f on f.created_at >= d.day_start and f.created_at < d.day_end
+        where
+            subject.id is null
+            or exists (select from app.bookings as b where b.id = f.booking_id and b.provider_id = subject.id)
+    ),
+    holds as (
+        select pg_catalog.count(*) as live
+        from subject
+        inner join app.bookings as b
+            on b.status = 'pending_payment' and b.hold_expires_at > pg_catalog.now()
+        where subject.id is null or b.provider_id = subject.id
+    ),
+    queues as (
+        select q.depth, q.dead, q.depth_exact, q.dead_exact from internal.analytics_queue_depth() as q
+    )
+    select
+        d.day_start, d.day_end, d.tz, pg_catalog.now(), made.made, made.paid, made.cancelled,
+        made.booked_cents, made.captured_cents, refunds.requested, refunds.refunded, holds.live,
+        queues.depth, queues.dead, queues.depth_exact, queues.dead_exact
+    from d, made, refunds, holds, queues;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_today_counters(p_tz text, p_provider_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_today_counters(p_tz text, p_provider_id uuid) IS 'Today''s counters for api.analytics_today (its inputs and columns; tz_name is its tz), under the caller''s row-level security.';
 
 
 --

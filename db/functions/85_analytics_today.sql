@@ -151,11 +151,16 @@ comment on function internal.analytics_today_made(uuid, timestamptz, timestamptz
 'from the rollup by hour made.';
 
 drop function if exists api.analytics_today(text, uuid);
-create or replace function api.analytics_today(tz text default null, provider_id uuid default null)
+-- The counters, read by api.analytics_today (an invoker: the caller's row-level security applies).
+-- PL/pgSQL with one kept generic plan: as the body of a language sql function (with SET, never
+-- inlined) the whole query was planned on every call, 1.4-2.1 ms of planning against 1.4-4 ms of
+-- execution (10,000 providers, in one connection). Its values cannot shape the plan anyway: the
+-- caller's subject and the day are computed inside the query.
+create or replace function internal.analytics_today_counters(p_tz text, p_provider_id uuid)
 returns table (
     day_start timestamptz,
     day_end timestamptz,
-    tz text,
+    tz_name text,
     as_of timestamptz,
     bookings_made bigint,
     bookings_paid bigint,
@@ -170,16 +175,20 @@ returns table (
     queue_depth_exact boolean,
     dead_letters_exact boolean
 )
-language sql
+language plpgsql
 stable
 set search_path = ''
+set plan_cache_mode = force_generic_plan
 as $$
+#variable_conflict use_column
+begin
+    return query
     with subject as (
-        select internal.analytics_subject(analytics_today.provider_id, false) as id
+        select internal.analytics_subject(p_provider_id, false) as id
     ),
     zone as (
         select internal.analytics_today_zone(coalesce(
-            analytics_today.tz,
+            p_tz,
             (select p.time_zone from app.providers as p, subject where p.id = subject.id),
             'UTC'
         )) as tz
@@ -220,7 +229,37 @@ as $$
         d.day_start, d.day_end, d.tz, pg_catalog.now(), made.made, made.paid, made.cancelled,
         made.booked_cents, made.captured_cents, refunds.requested, refunds.refunded, holds.live,
         queues.depth, queues.dead, queues.depth_exact, queues.dead_exact
-    from d, made, refunds, holds, queues
+    from d, made, refunds, holds, queues;
+end
+$$;
+comment on function internal.analytics_today_counters(text, uuid) is
+'Today''s counters for api.analytics_today (its inputs and columns; tz_name is its tz), under the caller''s row-level '
+'security.';
+
+create or replace function api.analytics_today(tz text default null, provider_id uuid default null)
+returns table (
+    day_start timestamptz,
+    day_end timestamptz,
+    tz text,
+    as_of timestamptz,
+    bookings_made bigint,
+    bookings_paid bigint,
+    bookings_cancelled bigint,
+    booked_cents bigint,
+    captured_cents bigint,
+    refunds_requested bigint,
+    refunded_cents bigint,
+    live_holds bigint,
+    queue_depth bigint,
+    dead_letters bigint,
+    queue_depth_exact boolean,
+    dead_letters_exact boolean
+)
+language sql
+stable
+set search_path = ''
+as $$
+    select * from internal.analytics_today_counters(analytics_today.tz, analytics_today.provider_id)
 $$;
 comment on function api.analytics_today(text, uuid) is
 $$Today's counters: bookings made since local midnight and their money, refunds asked today, live holds, queues.
