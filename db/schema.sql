@@ -7685,6 +7685,9 @@ CREATE FUNCTION internal.analytics_performance(p_provider_id uuid, p_from date, 
     AS $$
 #variable_conflict use_column
 begin
+    if p_page_size <= 100 then
+        perform pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true);
+    end if;
     return query
     with p as (
         select
