@@ -275,9 +275,19 @@ begin
         union all
         select null::timestamp, p_from_ts, p_to_ts, 1 where p_grain = 'hour'
     ),
-    day_pieces as (
-        select s.lb, s.dlo as lo, s.dhi as hi
+    -- each piece as the rollup keys it covers (whole UTC hours, whole UTC days), joined on the
+    -- key: a join on a range of keys was planned (the generic plan, with generate_series'
+    -- default 1,000 buckets) as every row of the tables tested against every piece, 243,000
+    -- tests for 31 days at 10,000 providers (16 of 20 ms), and it grows with the tables
+    piece_hours as (
+        select p.lb, p.sign, k.hour
+        from hour_pieces as p
+        cross join lateral pg_catalog.generate_series(p.lo, p.hi - interval '1 hour', interval '1 hour') as k (hour)
+    ),
+    piece_days as (
+        select s.lb, s.dlo + k.i as day
         from spans as s
+        cross join lateral pg_catalog.generate_series(0, s.dhi - s.dlo - 1) as k (i)
         where s.has_days
     )
     select
@@ -296,14 +306,17 @@ begin
         p.sign * r.outstanding_cents,
         p.sign * r.gst_cents,
         p.sign * r.qst_cents
-    from hour_pieces as p
+    from piece_hours as p
     inner join (
+        -- every piece lies within 12 hours of the range (a bucket's days are its UTC days
+        -- nearest): one range of the hour index, whatever the tables hold
         select x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
         from app.analytics_hours as x
+        where x.hour >= p_from_ts - interval '12 hours' and x.hour < p_to_ts + interval '12 hours'
         union all
         select x.hour, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
         from app.analytics_deltas as x
-    ) as r on r.hour >= p.lo and r.hour < p.hi
+    ) as r on r.hour = p.hour
     union all
     select
         null::timestamptz, p.lb, r.category_id, r.status, r.currency,
@@ -321,14 +334,17 @@ begin
         r.outstanding_cents,
         r.gst_cents,
         r.qst_cents
-    from day_pieces as p
+    from piece_days as p
     inner join (
         select x.day, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
         from app.analytics_days as x
+        where
+            x.day >= (p_from_ts at time zone 'UTC')::date - 1
+            and x.day <= (p_to_ts at time zone 'UTC')::date + 1
         union all
         select (x.hour at time zone 'UTC')::date, x.category_id, x.status, x.currency, x.bookings, x.booked_cents, x.lead_minutes, x.cancelled_by_customer, x.cancelled_by_provider, x.cancelled_by_ops, x.cancelled_by_system, x.cancelled_late, x.captured_cents, x.refunded_cents, x.fees_kept_cents, x.outstanding_cents, x.gst_cents, x.qst_cents
         from app.analytics_deltas as x
-    ) as r on r.day >= p.lo and r.day < p.hi;
+    ) as r on r.day = p.day;
 end
 $$;
 comment on function internal.analytics_ops_rows(timestamptz, timestamptz, text, text) is
