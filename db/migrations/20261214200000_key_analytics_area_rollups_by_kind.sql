@@ -61,55 +61,27 @@ comment on table app.analytics_area_days is
 comment on column app.analytics_area_days.area is
 'The grid cell (''lat,lng'' of its south-west corner) or the neighbourhood''s slug (''other'': none), by kind.';
 
-insert into app.analytics_area_hours (
-    kind, hour, area, category_id, currency, bookings, completed, no_show, cancelled,
-    booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
-)
-select
-    g.kind,
-    h.hour,
-    case g.kind when 'grid' then h.grid_cell else h.area_slug end as area,
-    h.category_id,
-    h.currency,
-    sum(h.bookings) as bookings,
-    sum(h.completed) as completed,
-    sum(h.no_show) as no_show,
-    sum(h.cancelled) as cancelled,
-    sum(h.booked_cents) as booked_cents,
-    sum(h.captured_cents) as captured_cents,
-    sum(h.refunded_cents) as refunded_cents,
-    sum(h.fees_kept_cents) as fees_kept_cents,
-    sum(h.outstanding_cents) as outstanding_cents
-from app.analytics_area_hours_placed as h
-cross join (values ('grid'), ('neighbourhood')) as g (kind)
-group by
-    g.kind, h.hour, case g.kind when 'grid' then h.grid_cell else h.area_slug end,
-    h.category_id, h.currency;
-
-insert into app.analytics_area_days (
-    kind, day, area, category_id, currency, bookings, completed, no_show, cancelled,
-    booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
-)
-select
-    g.kind,
-    d.day,
-    case g.kind when 'grid' then d.grid_cell else d.area_slug end as area,
-    d.category_id,
-    d.currency,
-    sum(d.bookings) as bookings,
-    sum(d.completed) as completed,
-    sum(d.no_show) as no_show,
-    sum(d.cancelled) as cancelled,
-    sum(d.booked_cents) as booked_cents,
-    sum(d.captured_cents) as captured_cents,
-    sum(d.refunded_cents) as refunded_cents,
-    sum(d.fees_kept_cents) as fees_kept_cents,
-    sum(d.outstanding_cents) as outstanding_cents
-from app.analytics_area_days_placed as d
-cross join (values ('grid'), ('neighbourhood')) as g (kind)
-group by
-    g.kind, d.day, case g.kind when 'grid' then d.grid_cell else d.area_slug end,
-    d.category_id, d.currency;
+-- each old row under both kinds, summed per new key (hours, then days)
+do $$
+declare
+    v_table text;
+    v_time text;
+begin
+    for v_table, v_time in values ('analytics_area_hours', 'hour'), ('analytics_area_days', 'day') loop
+        execute format(
+            'insert into app.%1$I (kind, %2$I, area, category_id, currency, bookings, completed, no_show, '
+            'cancelled, booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents) '
+            'select g.kind, o.%2$I, case g.kind when ''grid'' then o.grid_cell else o.area_slug end, '
+            'o.category_id, o.currency, sum(o.bookings), sum(o.completed), sum(o.no_show), sum(o.cancelled), '
+            'sum(o.booked_cents), sum(o.captured_cents), sum(o.refunded_cents), sum(o.fees_kept_cents), '
+            'sum(o.outstanding_cents) '
+            'from app.%3$I as o cross join (values (''grid''), (''neighbourhood'')) as g (kind) '
+            'group by 1, 2, 3, 4, 5',
+            v_table, v_time, v_table || '_placed'
+        );
+    end loop;
+end
+$$;
 
 drop table app.analytics_area_hours_placed;
 drop table app.analytics_area_days_placed;
