@@ -5206,7 +5206,7 @@ begin
             and (p_category_id is null or h.category_id = p_category_id)
         union all
         select
-            case when v_kind = 'neighbourhood' then coalesce(x.area_slug, 'other') else x.grid_cell end,
+            internal.analytics_area_key(v_kind, x.grid_cell, x.area_slug),
             x.category_id, x.currency, x.bookings,
             (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
             (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents,
@@ -5249,6 +5249,24 @@ COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time z
 
 
 --
+-- Name: analytics_area_key(text, text, text); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_area_key(p_kind text, p_grid_cell text, p_area_slug text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case p_kind when 'grid' then p_grid_cell else coalesce(p_area_slug, 'other') end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_area_key(p_kind text, p_grid_cell text, p_area_slug text); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_area_key(p_kind text, p_grid_cell text, p_area_slug text) IS 'The key of a place in the rollups per area of one kind (grid or neighbourhood): its grid cell, or its neighbourhood''s slug (''other'' outside every neighbourhood).';
+
+
+--
 -- Name: analytics_area_kind(text); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5287,26 +5305,13 @@ begin
         perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
         return null;
     end if;
-    -- a booking being inserted: no payment, refund or fee can name it yet and no other
-    -- transaction can see it, so its vector is its own row's (analytics_live_facts' formulas
-    -- with zero money), without the lock, the old vector or the recount (a confirm's cost)
-    select
-        new.id, new.provider_id, s.category_id, pg_catalog.date_trunc('hour', pg_catalog.lower(new.during), 'UTC'),
-        new.status, new.currency, 1, new.price_cents::bigint,
-        pg_catalog.floor(extract(epoch from pg_catalog.lower(new.during) - new.created_at) / 60)::bigint,
-        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'customer', false)::integer,
-        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'provider', false)::integer,
-        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'ops', false)::integer,
-        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'system', false)::integer,
-        coalesce(
-            new.status = 'cancelled'
-            and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
-            false
-        )::integer,
-        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', new.created_at, 'UTC'), pg_catalog.lower(new.during)
-    into v_new
-    from app.services as s
-    where s.id = new.service_id;
+    -- the confirm's hold: its vector is written with its payment's row, next in the same
+    -- transaction (internal.analytics_booking_row_changed), or, with nothing to pay, by the
+    -- recount of its confirmation (no vector yet)
+    if new.id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
+        return null;
+    end if;
+    v_new := internal.analytics_new_booking_facts(new);
     perform internal.analytics_add(v_new, null);  -- analytics_apply's case of no old vector
     insert into app.analytics_booking_facts values (v_new.*);
     return null;
@@ -5333,6 +5338,9 @@ declare
     v_succeeded integer := 0;
     v_gst bigint := 0;
     v_qst bigint := 0;
+    v_outstanding bigint;
+    v_booking app.bookings;
+    v_new app.analytics_booking_facts;
 begin
     if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
         and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
@@ -5346,11 +5354,25 @@ begin
             where b.id = new.booking_id;
         end if;
         if tg_op = 'INSERT' then
+            v_outstanding := case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end;
             if internal.analytics_payment_delta(
-                new.booking_id, new.captured_cents::bigint,
-                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint,
-                v_gst, v_qst
+                new.booking_id, new.captured_cents::bigint, v_outstanding, v_gst, v_qst
             ) then
+                return null;
+            end if;
+            -- the confirm's hold, inserted just before without its vector (no vector yet, and the
+            -- booking's lock held): its own row's and this payment's, its one money row; written
+            -- once, as a booking's insert writes its own
+            if new.booking_id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
+                perform pg_catalog.set_config('bookiji.analytics_new_hold', '', true);
+                select * into v_booking from app.bookings as b where b.id = new.booking_id;
+                v_new := internal.analytics_new_booking_facts(v_booking);
+                v_new.captured_cents := new.captured_cents;
+                v_new.outstanding_cents := v_outstanding;
+                v_new.gst_cents := v_gst;
+                v_new.qst_cents := v_qst;
+                perform internal.analytics_add(v_new, null);
+                insert into app.analytics_booking_facts values (v_new.*);
                 return null;
             end if;
         elsif internal.analytics_payment_delta(
@@ -5798,7 +5820,7 @@ begin
     area_hourly as (
         select
             g.kind, m.hour,
-            case g.kind when 'grid' then m.grid_cell else coalesce(m.area_slug, 'other') end as area,
+            internal.analytics_area_key(g.kind, m.grid_cell, m.area_slug) as area,
             m.category_id, m.currency,
             pg_catalog.sum(m.bookings) as bookings,
             coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'completed'), 0) as completed,
@@ -6139,7 +6161,7 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
             union all
             select
                 g.grain, case when g.grain = 'hours' then x.hour else pg_catalog.date_trunc('day', x.hour, 'UTC') end,
-                k.kind, case k.kind when 'grid' then x.grid_cell else coalesce(x.area_slug, 'other') end,
+                k.kind, internal.analytics_area_key(k.kind, x.grid_cell, x.area_slug),
                 x.category_id, x.currency, x.bookings,
                 (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
                 (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents, x.refunded_cents,
@@ -6154,7 +6176,7 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
     full join (
         select
             g.grain, case when g.grain = 'hours' then f.hour else pg_catalog.date_trunc('day', f.hour, 'UTC') end as t,
-            k.kind, case k.kind when 'grid' then pl.grid_cell else coalesce(pl.area_slug, 'other') end as area,
+            k.kind, internal.analytics_area_key(k.kind, pl.grid_cell, pl.area_slug) as area,
             f.category_id, f.currency, array[
                 pg_catalog.sum(f.bookings),
                 pg_catalog.sum(f.bookings) filter (where f.status = 'completed'),
@@ -6776,10 +6798,10 @@ CREATE FUNCTION internal.analytics_drill_area_total(p_lo timestamp with time zon
             x.category_id, x.currency, x.bookings,
             (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
             (x.status = 'cancelled')::integer * x.bookings
-        from app.analytics_deltas as x
+        from app.analytics_deltas as x, k
         where
             x.grid_cell is not null and x.hour >= p_lo and x.hour < p_hi
-            and case when p_kind = 'neighbourhood' then coalesce(x.area_slug, 'other') else x.grid_cell end = p_area
+            and internal.analytics_area_key(k.kind, x.grid_cell, x.area_slug) = p_area
     )
     select coalesce(pg_catalog.sum(case p_status
         when 'completed' then x.completed
@@ -7100,6 +7122,177 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_minutes(p_ranges tstzmultirange) IS 'The whole minutes a multirange covers (its ranges never overlap).';
+
+
+--
+-- Name: bookings; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.bookings (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    quote_id uuid,
+    during tstzrange NOT NULL,
+    blocked tstzrange NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    hold_expires_at timestamp with time zone,
+    price_cents integer NOT NULL,
+    deposit_cents integer NOT NULL,
+    currency text NOT NULL,
+    cancel_notice_hours integer NOT NULL,
+    cancel_fee_cents integer NOT NULL,
+    cancelled_at timestamp with time zone,
+    cancelled_by uuid,
+    cancel_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancelled_by_role text,
+    held_from text,
+    commission_rate_bp integer DEFAULT 0 NOT NULL,
+    commission_minimum_cents integer DEFAULT 0 NOT NULL,
+    commission_cents integer DEFAULT 0 NOT NULL,
+    gst_rate numeric(6,5) DEFAULT 0 NOT NULL,
+    qst_rate numeric(6,5) DEFAULT 0 NOT NULL,
+    gst_number text,
+    qst_number text,
+    gst_cents integer DEFAULT 0 NOT NULL,
+    qst_cents integer DEFAULT 0 NOT NULL,
+    dispute_status text,
+    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
+    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
+    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
+    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
+    CONSTRAINT bookings_commission_check CHECK ((((commission_rate_bp >= 0) AND (commission_rate_bp <= 10000)) AND (commission_minimum_cents >= 0) AND ((commission_cents >= 0) AND (commission_cents <= price_cents)))),
+    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
+    CONSTRAINT bookings_dispute_status_check CHECK ((dispute_status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
+    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
+    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
+    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text]))),
+    CONSTRAINT bookings_taxes_check CHECK (((gst_rate >= (0)::numeric) AND (qst_rate >= (0)::numeric) AND (gst_cents >= 0) AND (qst_cents >= 0) AND ((gst_rate = (0)::numeric) = (gst_number IS NULL)) AND ((qst_rate = (0)::numeric) = (qst_number IS NULL))))
+);
+
+ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+
+
+--
+-- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
+
+
+--
+-- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
+
+
+--
+-- Name: COLUMN bookings.commission_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.commission_cents IS 'The platform''s commission on this booking, fixed at confirmation: max(price x rate, minimum), at most the price.';
+
+
+--
+-- Name: COLUMN bookings.gst_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_rate IS 'GST rate in force when booked (0: the provider was not registered).';
+
+
+--
+-- Name: COLUMN bookings.qst_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_rate IS 'QST rate in force when booked (0: the provider was not registered).';
+
+
+--
+-- Name: COLUMN bookings.gst_number; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_number IS 'The provider''s GST registration number when booked.';
+
+
+--
+-- Name: COLUMN bookings.qst_number; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_number IS 'The provider''s QST registration number when booked.';
+
+
+--
+-- Name: COLUMN bookings.gst_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_cents IS 'GST on price_cents: round half up of price_cents * gst_rate.';
+
+
+--
+-- Name: COLUMN bookings.qst_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_cents IS 'QST on price_cents: round half up of price_cents * qst_rate.';
+
+
+--
+-- Name: COLUMN bookings.dispute_status; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.dispute_status IS 'null: never disputed; open: a card dispute is in progress; won or lost: how the last one closed.';
+
+
+--
+-- Name: analytics_new_booking_facts(app.bookings); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_new_booking_facts(p_booking app.bookings) RETURNS app.analytics_booking_facts
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+    v_new app.analytics_booking_facts;
+begin
+    select
+        p_booking.id, p_booking.provider_id, s.category_id,
+        pg_catalog.date_trunc('hour', pg_catalog.lower(p_booking.during), 'UTC'),
+        p_booking.status, p_booking.currency, 1, p_booking.price_cents::bigint,
+        pg_catalog.floor(extract(epoch from pg_catalog.lower(p_booking.during) - p_booking.created_at) / 60)::bigint,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'customer', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'provider', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'ops', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'system', false)::integer,
+        coalesce(
+            p_booking.status = 'cancelled'
+            and p_booking.cancelled_at
+            >= pg_catalog.lower(p_booking.during) - pg_catalog.make_interval(hours => p_booking.cancel_notice_hours),
+            false
+        )::integer,
+        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', p_booking.created_at, 'UTC'), pg_catalog.lower(p_booking.during)
+    into v_new
+    from app.services as s
+    where s.id = p_booking.service_id;
+    return v_new;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_new_booking_facts(p_booking app.bookings); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_new_booking_facts(p_booking app.bookings) IS 'The analytics vector of a booking with no payment, refund or fee yet (one being inserted): its own row''s.';
 
 
 --
@@ -8325,7 +8518,7 @@ begin
         booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
     )
     select
-        g.kind, f.hour, case g.kind when 'grid' then pl.grid_cell else coalesce(pl.area_slug, 'other') end,
+        g.kind, f.hour, internal.analytics_area_key(g.kind, pl.grid_cell, pl.area_slug),
         f.category_id, f.currency,
         pg_catalog.sum(f.bookings),
         coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'completed'), 0),
@@ -9807,135 +10000,6 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.booking_fees_check_total() IS 'Constraint trigger: the fees a booking keeps never add up to more than its charge.';
-
-
---
--- Name: bookings; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.bookings (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    service_id uuid NOT NULL,
-    quote_id uuid,
-    during tstzrange NOT NULL,
-    blocked tstzrange NOT NULL,
-    status text DEFAULT 'pending_payment'::text NOT NULL,
-    hold_expires_at timestamp with time zone,
-    price_cents integer NOT NULL,
-    deposit_cents integer NOT NULL,
-    currency text NOT NULL,
-    cancel_notice_hours integer NOT NULL,
-    cancel_fee_cents integer NOT NULL,
-    cancelled_at timestamp with time zone,
-    cancelled_by uuid,
-    cancel_reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    cancelled_by_role text,
-    held_from text,
-    commission_rate_bp integer DEFAULT 0 NOT NULL,
-    commission_minimum_cents integer DEFAULT 0 NOT NULL,
-    commission_cents integer DEFAULT 0 NOT NULL,
-    gst_rate numeric(6,5) DEFAULT 0 NOT NULL,
-    qst_rate numeric(6,5) DEFAULT 0 NOT NULL,
-    gst_number text,
-    qst_number text,
-    gst_cents integer DEFAULT 0 NOT NULL,
-    qst_cents integer DEFAULT 0 NOT NULL,
-    dispute_status text,
-    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
-    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
-    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
-    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
-    CONSTRAINT bookings_commission_check CHECK ((((commission_rate_bp >= 0) AND (commission_rate_bp <= 10000)) AND (commission_minimum_cents >= 0) AND ((commission_cents >= 0) AND (commission_cents <= price_cents)))),
-    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
-    CONSTRAINT bookings_dispute_status_check CHECK ((dispute_status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
-    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
-    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
-    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text]))),
-    CONSTRAINT bookings_taxes_check CHECK (((gst_rate >= (0)::numeric) AND (qst_rate >= (0)::numeric) AND (gst_cents >= 0) AND (qst_cents >= 0) AND ((gst_rate = (0)::numeric) = (gst_number IS NULL)) AND ((qst_rate = (0)::numeric) = (qst_number IS NULL))))
-);
-
-ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
-
-
---
--- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
-
-
---
--- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
-
-
---
--- Name: COLUMN bookings.commission_cents; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.commission_cents IS 'The platform''s commission on this booking, fixed at confirmation: max(price x rate, minimum), at most the price.';
-
-
---
--- Name: COLUMN bookings.gst_rate; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.gst_rate IS 'GST rate in force when booked (0: the provider was not registered).';
-
-
---
--- Name: COLUMN bookings.qst_rate; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.qst_rate IS 'QST rate in force when booked (0: the provider was not registered).';
-
-
---
--- Name: COLUMN bookings.gst_number; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.gst_number IS 'The provider''s GST registration number when booked.';
-
-
---
--- Name: COLUMN bookings.qst_number; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.qst_number IS 'The provider''s QST registration number when booked.';
-
-
---
--- Name: COLUMN bookings.gst_cents; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.gst_cents IS 'GST on price_cents: round half up of price_cents * gst_rate.';
-
-
---
--- Name: COLUMN bookings.qst_cents; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.qst_cents IS 'QST on price_cents: round half up of price_cents * qst_rate.';
-
-
---
--- Name: COLUMN bookings.dispute_status; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.dispute_status IS 'null: never disputed; open: a card dispute is in progress; won or lost: how the last one closed.';
 
 
 --
@@ -11599,14 +11663,17 @@ CREATE FUNCTION internal.confirm_insert_hold(p_customer_id uuid, p_item app.quot
 -- to another booking under the exclusion constraint is slot_unavailable.
 declare
     v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
-    v_booking_id uuid;
+    v_booking_id uuid := pg_catalog.gen_random_uuid();
 begin
+    -- the hold's analytics vector is written once, with its payment's row (step 8), not once
+    -- for the hold and again for the payment's difference (80_analytics_rollups.sql)
+    perform pg_catalog.set_config('bookiji.analytics_new_hold', v_booking_id::text, true);
     insert into app.bookings (
-        customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
+        id, customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
         price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, held_from
     )
     values (
-        p_customer_id, p_item.provider_id, p_item.service_id, p_item.quote_id, p_during, p_blocked,
+        v_booking_id, p_customer_id, p_item.provider_id, p_item.service_id, p_item.quote_id, p_during, p_blocked,
         'pending_payment',
         case when v_amount > 0 then
             pg_catalog.now()
@@ -11617,8 +11684,7 @@ begin
         end,
         p_item.price_cents, p_item.deposit_cents, p_item.currency,
         p_item.cancel_notice_hours, p_item.cancel_fee_cents, p_network
-    )
-    returning id into v_booking_id;
+    );
     return v_booking_id;
 exception when exclusion_violation then
     perform internal.fail('slot_unavailable', 'this slot was just taken');

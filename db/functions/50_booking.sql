@@ -569,14 +569,17 @@ as $$
 -- to another booking under the exclusion constraint is slot_unavailable.
 declare
     v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
-    v_booking_id uuid;
+    v_booking_id uuid := pg_catalog.gen_random_uuid();
 begin
+    -- the hold's analytics vector is written once, with its payment's row (step 8), not once
+    -- for the hold and again for the payment's difference (80_analytics_rollups.sql)
+    perform pg_catalog.set_config('bookiji.analytics_new_hold', v_booking_id::text, true);
     insert into app.bookings (
-        customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
+        id, customer_id, provider_id, service_id, quote_id, during, blocked, status, hold_expires_at,
         price_cents, deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, held_from
     )
     values (
-        p_customer_id, p_item.provider_id, p_item.service_id, p_item.quote_id, p_during, p_blocked,
+        v_booking_id, p_customer_id, p_item.provider_id, p_item.service_id, p_item.quote_id, p_during, p_blocked,
         'pending_payment',
         case when v_amount > 0 then
             pg_catalog.now()
@@ -587,8 +590,7 @@ begin
         end,
         p_item.price_cents, p_item.deposit_cents, p_item.currency,
         p_item.cancel_notice_hours, p_item.cancel_fee_cents, p_network
-    )
-    returning id into v_booking_id;
+    );
     return v_booking_id;
 exception when exclusion_violation then
     perform internal.fail('slot_unavailable', 'this slot was just taken');

@@ -32,7 +32,9 @@
 -- The triggers are not deferred to the commit (which would recompute a confirm's
 -- booking once instead of twice): a deferred trigger leaves "pending trigger
 -- events" that make a later ALTER TABLE in the same transaction fail (the seed's
--- bulk load disables the audit trigger that way).
+-- bulk load disables the audit trigger that way). The confirm names its hold instead
+-- (the setting bookiji.analytics_new_hold, 50_booking.sql): the hold's insert writes no
+-- vector, and its payment's insert, next in the same function, writes it once.
 -- One booking's contribution changes under a transaction-scoped advisory lock on
 -- that booking, and each change recomputes it from what is committed when the lock
 -- is granted: two transactions that touch the same booking (a refund settling while
@@ -130,6 +132,22 @@ as $$
 $$;
 comment on function internal.analytics_place_lock(uuid) is
 'The advisory lock key of a provider''s place in the analytics rollups per area.';
+
+-- The area a place (or a difference carrying its place) counts under, for one kind of area:
+-- its grid cell, or its neighbourhood ('other' outside every neighbourhood). The fold, the
+-- rebuild, the drift check, the areas' read and the drill-down's area total all name it so.
+create or replace function internal.analytics_area_key(p_kind text, p_grid_cell text, p_area_slug text)
+returns text
+language sql
+immutable
+parallel safe
+-- no SET clause: inlined where it is called
+as $$
+    select case p_kind when 'grid' then p_grid_cell else coalesce(p_area_slug, 'other') end
+$$;
+comment on function internal.analytics_area_key(text, text, text) is
+'The key of a place in the rollups per area of one kind (grid or neighbourhood): its grid cell, '
+'or its neighbourhood''s slug (''other'' outside every neighbourhood).';
 
 -- Add p_new minus p_old to the provider rollup row of their key (both have the same key, or
 -- one of them is null), creating the row if need be, and append it to the deltas.
@@ -333,6 +351,43 @@ comment on function internal.analytics_refresh_booking(uuid) is
 'Recompute one booking''s analytics contribution from the base tables and move the difference into the rollups. '
 'Definer: called from triggers of writes by any role, and the rollups are written by nobody else.';
 
+-- A booking being inserted: no payment, refund or fee can name it yet and no other transaction
+-- can see it, so its vector is its own row's (analytics_live_facts' formulas with zero money),
+-- without the lock, the old vector or the recount (a confirm's cost).
+create or replace function internal.analytics_new_booking_facts(p_booking app.bookings)
+returns app.analytics_booking_facts
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+    v_new app.analytics_booking_facts;
+begin
+    select
+        p_booking.id, p_booking.provider_id, s.category_id,
+        pg_catalog.date_trunc('hour', pg_catalog.lower(p_booking.during), 'UTC'),
+        p_booking.status, p_booking.currency, 1, p_booking.price_cents::bigint,
+        pg_catalog.floor(extract(epoch from pg_catalog.lower(p_booking.during) - p_booking.created_at) / 60)::bigint,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'customer', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'provider', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'ops', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'system', false)::integer,
+        coalesce(
+            p_booking.status = 'cancelled'
+            and p_booking.cancelled_at
+            >= pg_catalog.lower(p_booking.during) - pg_catalog.make_interval(hours => p_booking.cancel_notice_hours),
+            false
+        )::integer,
+        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', p_booking.created_at, 'UTC'), pg_catalog.lower(p_booking.during)
+    into v_new
+    from app.services as s
+    where s.id = p_booking.service_id;
+    return v_new;
+end
+$$;
+comment on function internal.analytics_new_booking_facts(app.bookings) is
+'The analytics vector of a booking with no payment, refund or fee yet (one being inserted): its own row''s.';
+
 -- The triggers: one function per table, each naming the booking it touched.
 create or replace function internal.analytics_booking_changed()
 returns trigger
@@ -347,26 +402,13 @@ begin
         perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
         return null;
     end if;
-    -- a booking being inserted: no payment, refund or fee can name it yet and no other
-    -- transaction can see it, so its vector is its own row's (analytics_live_facts' formulas
-    -- with zero money), without the lock, the old vector or the recount (a confirm's cost)
-    select
-        new.id, new.provider_id, s.category_id, pg_catalog.date_trunc('hour', pg_catalog.lower(new.during), 'UTC'),
-        new.status, new.currency, 1, new.price_cents::bigint,
-        pg_catalog.floor(extract(epoch from pg_catalog.lower(new.during) - new.created_at) / 60)::bigint,
-        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'customer', false)::integer,
-        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'provider', false)::integer,
-        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'ops', false)::integer,
-        coalesce(new.status = 'cancelled' and new.cancelled_by_role = 'system', false)::integer,
-        coalesce(
-            new.status = 'cancelled'
-            and new.cancelled_at >= pg_catalog.lower(new.during) - pg_catalog.make_interval(hours => new.cancel_notice_hours),
-            false
-        )::integer,
-        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', new.created_at, 'UTC'), pg_catalog.lower(new.during)
-    into v_new
-    from app.services as s
-    where s.id = new.service_id;
+    -- the confirm's hold: its vector is written with its payment's row, next in the same
+    -- transaction (internal.analytics_booking_row_changed), or, with nothing to pay, by the
+    -- recount of its confirmation (no vector yet)
+    if new.id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
+        return null;
+    end if;
+    v_new := internal.analytics_new_booking_facts(new);
     perform internal.analytics_add(v_new, null);  -- analytics_apply's case of no old vector
     insert into app.analytics_booking_facts values (v_new.*);
     return null;
@@ -430,6 +472,9 @@ declare
     v_succeeded integer := 0;
     v_gst bigint := 0;
     v_qst bigint := 0;
+    v_outstanding bigint;
+    v_booking app.bookings;
+    v_new app.analytics_booking_facts;
 begin
     if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
         and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
@@ -443,11 +488,25 @@ begin
             where b.id = new.booking_id;
         end if;
         if tg_op = 'INSERT' then
+            v_outstanding := case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end;
             if internal.analytics_payment_delta(
-                new.booking_id, new.captured_cents::bigint,
-                case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end::bigint,
-                v_gst, v_qst
+                new.booking_id, new.captured_cents::bigint, v_outstanding, v_gst, v_qst
             ) then
+                return null;
+            end if;
+            -- the confirm's hold, inserted just before without its vector (no vector yet, and the
+            -- booking's lock held): its own row's and this payment's, its one money row; written
+            -- once, as a booking's insert writes its own
+            if new.booking_id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
+                perform pg_catalog.set_config('bookiji.analytics_new_hold', '', true);
+                select * into v_booking from app.bookings as b where b.id = new.booking_id;
+                v_new := internal.analytics_new_booking_facts(v_booking);
+                v_new.captured_cents := new.captured_cents;
+                v_new.outstanding_cents := v_outstanding;
+                v_new.gst_cents := v_gst;
+                v_new.qst_cents := v_qst;
+                perform internal.analytics_add(v_new, null);
+                insert into app.analytics_booking_facts values (v_new.*);
                 return null;
             end if;
         elsif internal.analytics_payment_delta(
@@ -692,7 +751,7 @@ begin
     area_hourly as (
         select
             g.kind, m.hour,
-            case g.kind when 'grid' then m.grid_cell else coalesce(m.area_slug, 'other') end as area,
+            internal.analytics_area_key(g.kind, m.grid_cell, m.area_slug) as area,
             m.category_id, m.currency,
             pg_catalog.sum(m.bookings) as bookings,
             coalesce(pg_catalog.sum(m.bookings) filter (where m.status = 'completed'), 0) as completed,
@@ -1221,7 +1280,7 @@ begin
         booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
     )
     select
-        g.kind, f.hour, case g.kind when 'grid' then pl.grid_cell else coalesce(pl.area_slug, 'other') end,
+        g.kind, f.hour, internal.analytics_area_key(g.kind, pl.grid_cell, pl.area_slug),
         f.category_id, f.currency,
         pg_catalog.sum(f.bookings),
         coalesce(pg_catalog.sum(f.bookings) filter (where f.status = 'completed'), 0),

@@ -613,7 +613,7 @@ as $$
             union all
             select
                 g.grain, case when g.grain = 'hours' then x.hour else pg_catalog.date_trunc('day', x.hour, 'UTC') end,
-                k.kind, case k.kind when 'grid' then x.grid_cell else coalesce(x.area_slug, 'other') end,
+                k.kind, internal.analytics_area_key(k.kind, x.grid_cell, x.area_slug),
                 x.category_id, x.currency, x.bookings,
                 (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
                 (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents, x.refunded_cents,
@@ -628,7 +628,7 @@ as $$
     full join (
         select
             g.grain, case when g.grain = 'hours' then f.hour else pg_catalog.date_trunc('day', f.hour, 'UTC') end as t,
-            k.kind, case k.kind when 'grid' then pl.grid_cell else coalesce(pl.area_slug, 'other') end as area,
+            k.kind, internal.analytics_area_key(k.kind, pl.grid_cell, pl.area_slug) as area,
             f.category_id, f.currency, array[
                 pg_catalog.sum(f.bookings),
                 pg_catalog.sum(f.bookings) filter (where f.status = 'completed'),

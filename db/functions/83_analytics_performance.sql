@@ -590,7 +590,7 @@ begin
             and (p_category_id is null or h.category_id = p_category_id)
         union all
         select
-            case when v_kind = 'neighbourhood' then coalesce(x.area_slug, 'other') else x.grid_cell end,
+            internal.analytics_area_key(v_kind, x.grid_cell, x.area_slug),
             x.category_id, x.currency, x.bookings,
             (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
             (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents,

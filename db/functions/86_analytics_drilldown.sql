@@ -250,10 +250,10 @@ as $$
             x.category_id, x.currency, x.bookings,
             (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
             (x.status = 'cancelled')::integer * x.bookings
-        from app.analytics_deltas as x
+        from app.analytics_deltas as x, k
         where
             x.grid_cell is not null and x.hour >= p_lo and x.hour < p_hi
-            and case when p_kind = 'neighbourhood' then coalesce(x.area_slug, 'other') else x.grid_cell end = p_area
+            and internal.analytics_area_key(k.kind, x.grid_cell, x.area_slug) = p_area
     )
     select coalesce(pg_catalog.sum(case p_status
         when 'completed' then x.completed

@@ -11,6 +11,7 @@ internal.analytics_compact(),
 internal.analytics_ops_rows(timestamptz, timestamptz, text, text),
 internal.analytics_bucket_rows(uuid, timestamptz, timestamptz, text, text),
 internal.analytics_booking_changed(),
+internal.analytics_new_booking_facts(app.bookings),
 internal.analytics_booking_row_changed(),
 internal.analytics_service_category_changed(),
 internal.analytics_rebuild_facts(),
@@ -67,6 +68,7 @@ api.analytics_refunds(date, date, text, text, uuid),
 api.analytics_today(text, uuid),
 internal.analytics_place(uuid[], text, numeric),
 internal.analytics_area_kind(text),
+internal.analytics_area_key(text, text, text),
 internal.analytics_bucket(timestamptz, text, text, timestamptz, timestamptz),
 internal.analytics_bookings(
     date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer
@@ -117,6 +119,7 @@ internal.analytics_today_counters(text, uuid),
 internal.analytics_queue_depth(),
 internal.analytics_place(uuid[], text, numeric),
 internal.analytics_area_kind(text),
+internal.analytics_area_key(text, text, text),
 internal.analytics_bucket(timestamptz, text, text, timestamptz, timestamptz),
 internal.analytics_bookings(
     date, date, text, text, timestamptz, text, text, text, text, uuid, text, numeric, timestamptz, uuid, integer

@@ -809,6 +809,36 @@ def test_a_booking_that_changes_nothing_counted_leaves_the_rollups_alone(
     assert stored_rollups(db) == before
 
 
+@pytest.mark.parametrize("price", [5000, 0], ids=["a-deposit-to-pay", "nothing-to-pay"])
+def test_a_confirm_writes_its_bookings_vector_once(db: psycopg.Connection[Any], price: int) -> None:
+    """The hold's insert writes no vector: its payment's insert (or, with nothing to pay, the
+    recount of its confirmation) writes it once, money included, and it equals a live recount."""
+    shop = bk.open_shop(db, price_cents=price, deposit_cents=min(price, 1000))
+    deltas_before = db.execute("select count(*) from app.analytics_deltas").fetchone()
+    start = datetime.combine(date.today() + timedelta(days=3), time(10), TORONTO)
+    booking = bk.book(db, shop, start)
+    assert booking["status"] == ("pending_payment" if price else "confirmed")
+    deltas_after = db.execute("select count(*) from app.analytics_deltas").fetchone()
+    assert deltas_before is not None and deltas_after is not None
+    assert deltas_after[0] - deltas_before[0] == 1
+    stored = db.execute(
+        "select f.* from app.analytics_booking_facts as f where f.booking_id = %s", (booking["id"],)
+    ).fetchall()
+    live = db.execute(
+        "select l.* from internal.analytics_live_facts as l where l.booking_id = %s",
+        (booking["id"],),
+    ).fetchall()
+    assert stored == live and len(live) == 1
+    owed = db.execute(
+        "select f.outstanding_cents, coalesce(sum(p.amount_cents), 0) from app.analytics_booking_facts as f "
+        "left join app.payments as p on f.booking_id = p.booking_id where f.booking_id = %s "
+        "group by f.outstanding_cents",
+        (booking["id"],),
+    ).fetchone()
+    assert owed is not None and owed[0] == owed[1] and (owed[0] > 0) == (price > 0)
+    assert drift(db) == []
+
+
 # --- the rollups across providers (deltas, hourly and daily rows) ----------------------------
 
 ZONES = [
