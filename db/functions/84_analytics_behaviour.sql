@@ -493,23 +493,35 @@ as $$
         group by s.bucket_start, s.bucket_end, s.bucket_local
     ),
 
+    -- counted by UTC hour first (date_bin: arithmetic on the instant, no zone), then each hour
+    -- into its local bucket, the zone's offset being whole hours (internal.analytics_window):
+    -- the zone converted a few hundred times, not once a first booking (2,006 in a month at
+    -- 10,000 providers: 3.4 -> 1.5 ms)
     firsts as (
         select
             case
-                when w.grain = 'hour' then pg_catalog.date_trunc('hour', f.starts_at, 'UTC')
-                else pg_catalog.date_trunc(w.grain, f.starts_at at time zone w.tz) at time zone w.tz
+                when w.grain = 'hour' then h.hour
+                else pg_catalog.date_trunc(w.grain, h.hour at time zone w.tz) at time zone w.tz
             end as bucket_start,
-            pg_catalog.count(*) as n
+            pg_catalog.sum(h.n)::bigint as n
         from w
-        inner join app.analytics_customer_firsts as f on f.starts_at >= w.from_ts and f.starts_at < w.to_ts
-        where analytics_customers.category is null or exists (
-            -- the booking's service's category, as the rollups count it (analytics_live_facts)
+        cross join lateral (
             select
-            from app.bookings as b
-            inner join app.services as v on b.service_id = v.id
-            inner join app.service_categories as k on v.category_id = k.id
-            where b.id = f.booking_id and k.slug = analytics_customers.category
-        )
+                pg_catalog.date_bin('1 hour', f.starts_at, timestamptz '2000-01-01 00:00:00+00') as hour,
+                pg_catalog.count(*) as n
+            from app.analytics_customer_firsts as f
+            where
+                f.starts_at >= w.from_ts and f.starts_at < w.to_ts
+                and (analytics_customers.category is null or exists (
+                    -- the booking's service's category, as the rollups count it (analytics_live_facts)
+                    select
+                    from app.bookings as b
+                    inner join app.services as v on b.service_id = v.id
+                    inner join app.service_categories as k on v.category_id = k.id
+                    where b.id = f.booking_id and k.slug = analytics_customers.category
+                ))
+            group by 1
+        ) as h
         group by 1
     )
 
