@@ -5068,6 +5068,179 @@ COMMENT ON FUNCTION internal.analytics_add(p_new app.analytics_booking_facts, p_
 
 
 --
+-- Name: bookings; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.bookings (
+    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
+    customer_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    service_id uuid NOT NULL,
+    quote_id uuid,
+    during tstzrange NOT NULL,
+    blocked tstzrange NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    hold_expires_at timestamp with time zone,
+    price_cents integer NOT NULL,
+    deposit_cents integer NOT NULL,
+    currency text NOT NULL,
+    cancel_notice_hours integer NOT NULL,
+    cancel_fee_cents integer NOT NULL,
+    cancelled_at timestamp with time zone,
+    cancelled_by uuid,
+    cancel_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancelled_by_role text,
+    held_from text,
+    commission_rate_bp integer DEFAULT 0 NOT NULL,
+    commission_minimum_cents integer DEFAULT 0 NOT NULL,
+    commission_cents integer DEFAULT 0 NOT NULL,
+    gst_rate numeric(6,5) DEFAULT 0 NOT NULL,
+    qst_rate numeric(6,5) DEFAULT 0 NOT NULL,
+    gst_number text,
+    qst_number text,
+    gst_cents integer DEFAULT 0 NOT NULL,
+    qst_cents integer DEFAULT 0 NOT NULL,
+    dispute_status text,
+    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
+    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
+    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
+    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
+    CONSTRAINT bookings_commission_check CHECK ((((commission_rate_bp >= 0) AND (commission_rate_bp <= 10000)) AND (commission_minimum_cents >= 0) AND ((commission_cents >= 0) AND (commission_cents <= price_cents)))),
+    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
+    CONSTRAINT bookings_dispute_status_check CHECK ((dispute_status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
+    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
+    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
+    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text]))),
+    CONSTRAINT bookings_taxes_check CHECK (((gst_rate >= (0)::numeric) AND (qst_rate >= (0)::numeric) AND (gst_cents >= 0) AND (qst_cents >= 0) AND ((gst_rate = (0)::numeric) = (gst_number IS NULL)) AND ((qst_rate = (0)::numeric) = (qst_number IS NULL))))
+);
+
+ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
+
+
+--
+-- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
+
+
+--
+-- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
+
+
+--
+-- Name: COLUMN bookings.commission_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.commission_cents IS 'The platform''s commission on this booking, fixed at confirmation: max(price x rate, minimum), at most the price.';
+
+
+--
+-- Name: COLUMN bookings.gst_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_rate IS 'GST rate in force when booked (0: the provider was not registered).';
+
+
+--
+-- Name: COLUMN bookings.qst_rate; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_rate IS 'QST rate in force when booked (0: the provider was not registered).';
+
+
+--
+-- Name: COLUMN bookings.gst_number; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_number IS 'The provider''s GST registration number when booked.';
+
+
+--
+-- Name: COLUMN bookings.qst_number; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_number IS 'The provider''s QST registration number when booked.';
+
+
+--
+-- Name: COLUMN bookings.gst_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.gst_cents IS 'GST on price_cents: round half up of price_cents * gst_rate.';
+
+
+--
+-- Name: COLUMN bookings.qst_cents; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.qst_cents IS 'QST on price_cents: round half up of price_cents * qst_rate.';
+
+
+--
+-- Name: COLUMN bookings.dispute_status; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.bookings.dispute_status IS 'null: never disputed; open: a card dispute is in progress; won or lost: how the last one closed.';
+
+
+--
+-- Name: analytics_add_new_booking(app.bookings, bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_add_new_booking(p_booking app.bookings, p_captured bigint, p_outstanding bigint, p_gst bigint, p_qst bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_new app.analytics_booking_facts;
+begin
+    select
+        p_booking.id, p_booking.provider_id, s.category_id,
+        pg_catalog.date_trunc('hour', pg_catalog.lower(p_booking.during), 'UTC'),
+        p_booking.status, p_booking.currency, 1, p_booking.price_cents::bigint,
+        pg_catalog.floor(extract(epoch from pg_catalog.lower(p_booking.during) - p_booking.created_at) / 60)::bigint,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'customer', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'provider', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'ops', false)::integer,
+        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'system', false)::integer,
+        coalesce(
+            p_booking.status = 'cancelled'
+            and p_booking.cancelled_at
+            >= pg_catalog.lower(p_booking.during) - pg_catalog.make_interval(hours => p_booking.cancel_notice_hours),
+            false
+        )::integer,
+        p_captured, 0, 0, p_outstanding, p_gst, p_qst,
+        pg_catalog.date_trunc('hour', p_booking.created_at, 'UTC'), pg_catalog.lower(p_booking.during)
+    into v_new
+    from app.services as s
+    where s.id = p_booking.service_id;
+    perform internal.analytics_add(v_new, null);  -- analytics_apply's case of no old vector
+    insert into app.analytics_booking_facts values (v_new.*);
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_add_new_booking(p_booking app.bookings, p_captured bigint, p_outstanding bigint, p_gst bigint, p_qst bigint); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_add_new_booking(p_booking app.bookings, p_captured bigint, p_outstanding bigint, p_gst bigint, p_qst bigint) IS 'Add and store the analytics vector of a booking that has none yet and no money row but the one given (captured, outstanding, its taxes): its own row''s with that money.';
+
+
+--
 -- Name: analytics_apply(app.analytics_booking_facts, app.analytics_booking_facts); Type: FUNCTION; Schema: internal; Owner: -
 --
 
@@ -5310,8 +5483,6 @@ CREATE FUNCTION internal.analytics_booking_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-    v_new app.analytics_booking_facts;
 begin
     if tg_op <> 'INSERT' then
         perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
@@ -5323,9 +5494,7 @@ begin
     if new.id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
         return null;
     end if;
-    v_new := internal.analytics_new_booking_facts(new);
-    perform internal.analytics_add(v_new, null);  -- analytics_apply's case of no old vector
-    insert into app.analytics_booking_facts values (v_new.*);
+    perform internal.analytics_add_new_booking(new, 0, 0, 0, 0);
     return null;
 end
 $$;
@@ -5352,7 +5521,6 @@ declare
     v_qst bigint := 0;
     v_outstanding bigint;
     v_booking app.bookings;
-    v_new app.analytics_booking_facts;
 begin
     if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
         and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
@@ -5378,13 +5546,7 @@ begin
             if new.booking_id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
                 perform pg_catalog.set_config('bookiji.analytics_new_hold', '', true);
                 select * into v_booking from app.bookings as b where b.id = new.booking_id;
-                v_new := internal.analytics_new_booking_facts(v_booking);
-                v_new.captured_cents := new.captured_cents;
-                v_new.outstanding_cents := v_outstanding;
-                v_new.gst_cents := v_gst;
-                v_new.qst_cents := v_qst;
-                perform internal.analytics_add(v_new, null);
-                insert into app.analytics_booking_facts values (v_new.*);
+                perform internal.analytics_add_new_booking(v_booking, new.captured_cents, v_outstanding, v_gst, v_qst);
                 return null;
             end if;
         elsif internal.analytics_payment_delta(
@@ -7111,177 +7273,6 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_funnel_quote_changed() IS 'Trigger on app.quotes: a quote asked, removed, or moved to another hour or category appends its difference to app.analytics_quote_deltas and keeps its first booking''s copy (the funnel). Definer: no API role writes them.';
-
-
---
--- Name: bookings; Type: TABLE; Schema: app; Owner: -
---
-
-CREATE TABLE app.bookings (
-    id uuid DEFAULT extensions.gen_random_uuid() NOT NULL,
-    customer_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    service_id uuid NOT NULL,
-    quote_id uuid,
-    during tstzrange NOT NULL,
-    blocked tstzrange NOT NULL,
-    status text DEFAULT 'pending_payment'::text NOT NULL,
-    hold_expires_at timestamp with time zone,
-    price_cents integer NOT NULL,
-    deposit_cents integer NOT NULL,
-    currency text NOT NULL,
-    cancel_notice_hours integer NOT NULL,
-    cancel_fee_cents integer NOT NULL,
-    cancelled_at timestamp with time zone,
-    cancelled_by uuid,
-    cancel_reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    cancelled_by_role text,
-    held_from text,
-    commission_rate_bp integer DEFAULT 0 NOT NULL,
-    commission_minimum_cents integer DEFAULT 0 NOT NULL,
-    commission_cents integer DEFAULT 0 NOT NULL,
-    gst_rate numeric(6,5) DEFAULT 0 NOT NULL,
-    qst_rate numeric(6,5) DEFAULT 0 NOT NULL,
-    gst_number text,
-    qst_number text,
-    gst_cents integer DEFAULT 0 NOT NULL,
-    qst_cents integer DEFAULT 0 NOT NULL,
-    dispute_status text,
-    CONSTRAINT bookings_blocked_check CHECK ((blocked @> during)),
-    CONSTRAINT bookings_cancel_fee_cents_check CHECK (((cancel_fee_cents >= 0) AND (cancel_fee_cents <= price_cents))),
-    CONSTRAINT bookings_cancel_notice_hours_check CHECK ((cancel_notice_hours >= 0)),
-    CONSTRAINT bookings_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['customer'::text, 'provider'::text, 'ops'::text, 'system'::text]))),
-    CONSTRAINT bookings_commission_check CHECK ((((commission_rate_bp >= 0) AND (commission_rate_bp <= 10000)) AND (commission_minimum_cents >= 0) AND ((commission_cents >= 0) AND (commission_cents <= price_cents)))),
-    CONSTRAINT bookings_deposit_cents_check CHECK (((deposit_cents >= 0) AND (deposit_cents <= price_cents))),
-    CONSTRAINT bookings_dispute_status_check CHECK ((dispute_status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
-    CONSTRAINT bookings_during_check CHECK (((NOT isempty(during)) AND (NOT lower_inf(during)) AND (NOT upper_inf(during)))),
-    CONSTRAINT bookings_price_cents_check CHECK ((price_cents >= 0)),
-    CONSTRAINT bookings_status_check CHECK ((status = ANY (ARRAY['pending_payment'::text, 'confirmed'::text, 'completed'::text, 'no_show'::text, 'cancelled'::text, 'expired'::text]))),
-    CONSTRAINT bookings_taxes_check CHECK (((gst_rate >= (0)::numeric) AND (qst_rate >= (0)::numeric) AND (gst_cents >= 0) AND (qst_cents >= 0) AND ((gst_rate = (0)::numeric) = (gst_number IS NULL)) AND ((qst_rate = (0)::numeric) = (qst_number IS NULL))))
-);
-
-ALTER TABLE ONLY app.bookings FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: TABLE bookings; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON TABLE app.bookings IS 'Appointments: during (the slot), blocked (slot plus buffers), status, price and cancellation policy locked in.';
-
-
---
--- Name: COLUMN bookings.cancelled_by_role; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.cancelled_by_role IS 'The party that cancelled the booking: customer, provider, ops or system.';
-
-
---
--- Name: COLUMN bookings.held_from; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.held_from IS 'The client network the hold was made from (IPv4 address, IPv6 /64), for the per-address hold limit; null outside HTTP.';
-
-
---
--- Name: COLUMN bookings.commission_cents; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.commission_cents IS 'The platform''s commission on this booking, fixed at confirmation: max(price x rate, minimum), at most the price.';
-
-
---
--- Name: COLUMN bookings.gst_rate; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.gst_rate IS 'GST rate in force when booked (0: the provider was not registered).';
-
-
---
--- Name: COLUMN bookings.qst_rate; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.qst_rate IS 'QST rate in force when booked (0: the provider was not registered).';
-
-
---
--- Name: COLUMN bookings.gst_number; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.gst_number IS 'The provider''s GST registration number when booked.';
-
-
---
--- Name: COLUMN bookings.qst_number; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.qst_number IS 'The provider''s QST registration number when booked.';
-
-
---
--- Name: COLUMN bookings.gst_cents; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.gst_cents IS 'GST on price_cents: round half up of price_cents * gst_rate.';
-
-
---
--- Name: COLUMN bookings.qst_cents; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.qst_cents IS 'QST on price_cents: round half up of price_cents * qst_rate.';
-
-
---
--- Name: COLUMN bookings.dispute_status; Type: COMMENT; Schema: app; Owner: -
---
-
-COMMENT ON COLUMN app.bookings.dispute_status IS 'null: never disputed; open: a card dispute is in progress; won or lost: how the last one closed.';
-
-
---
--- Name: analytics_new_booking_facts(app.bookings); Type: FUNCTION; Schema: internal; Owner: -
---
-
-CREATE FUNCTION internal.analytics_new_booking_facts(p_booking app.bookings) RETURNS app.analytics_booking_facts
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-declare
-    v_new app.analytics_booking_facts;
-begin
-    select
-        p_booking.id, p_booking.provider_id, s.category_id,
-        pg_catalog.date_trunc('hour', pg_catalog.lower(p_booking.during), 'UTC'),
-        p_booking.status, p_booking.currency, 1, p_booking.price_cents::bigint,
-        pg_catalog.floor(extract(epoch from pg_catalog.lower(p_booking.during) - p_booking.created_at) / 60)::bigint,
-        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'customer', false)::integer,
-        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'provider', false)::integer,
-        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'ops', false)::integer,
-        coalesce(p_booking.status = 'cancelled' and p_booking.cancelled_by_role = 'system', false)::integer,
-        coalesce(
-            p_booking.status = 'cancelled'
-            and p_booking.cancelled_at
-            >= pg_catalog.lower(p_booking.during) - pg_catalog.make_interval(hours => p_booking.cancel_notice_hours),
-            false
-        )::integer,
-        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', p_booking.created_at, 'UTC'), pg_catalog.lower(p_booking.during)
-    into v_new
-    from app.services as s
-    where s.id = p_booking.service_id;
-    return v_new;
-end
-$$;
-
-
---
--- Name: FUNCTION analytics_new_booking_facts(p_booking app.bookings); Type: COMMENT; Schema: internal; Owner: -
---
-
-COMMENT ON FUNCTION internal.analytics_new_booking_facts(p_booking app.bookings) IS 'The analytics vector of a booking with no payment, refund or fee yet (one being inserted): its own row''s.';
 
 
 --

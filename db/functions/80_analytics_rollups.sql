@@ -351,13 +351,17 @@ comment on function internal.analytics_refresh_booking(uuid) is
 'Recompute one booking''s analytics contribution from the base tables and move the difference into the rollups. '
 'Definer: called from triggers of writes by any role, and the rollups are written by nobody else.';
 
--- A booking being inserted: no payment, refund or fee can name it yet and no other transaction
--- can see it, so its vector is its own row's (analytics_live_facts' formulas with zero money),
--- without the lock, the old vector or the recount (a confirm's cost).
-create or replace function internal.analytics_new_booking_facts(p_booking app.bookings)
-returns app.analytics_booking_facts
+-- A booking with no vector yet and no money row but the one given (a booking being inserted:
+-- none; the confirm's hold with its payment: that payment's): no other transaction can see it,
+-- so its vector is its own row's (analytics_live_facts' formulas) with that money, added and
+-- stored without the lock, the old vector or the recount (a confirm's cost).
+drop function if exists internal.analytics_new_booking_facts(app.bookings);
+create or replace function internal.analytics_add_new_booking(
+    p_booking app.bookings, p_captured bigint, p_outstanding bigint, p_gst bigint, p_qst bigint
+)
+returns void
 language plpgsql
-stable
+volatile
 set search_path = ''
 as $$
 declare
@@ -378,15 +382,18 @@ begin
             >= pg_catalog.lower(p_booking.during) - pg_catalog.make_interval(hours => p_booking.cancel_notice_hours),
             false
         )::integer,
-        0, 0, 0, 0, 0, 0, pg_catalog.date_trunc('hour', p_booking.created_at, 'UTC'), pg_catalog.lower(p_booking.during)
+        p_captured, 0, 0, p_outstanding, p_gst, p_qst,
+        pg_catalog.date_trunc('hour', p_booking.created_at, 'UTC'), pg_catalog.lower(p_booking.during)
     into v_new
     from app.services as s
     where s.id = p_booking.service_id;
-    return v_new;
+    perform internal.analytics_add(v_new, null);  -- analytics_apply's case of no old vector
+    insert into app.analytics_booking_facts values (v_new.*);
 end
 $$;
-comment on function internal.analytics_new_booking_facts(app.bookings) is
-'The analytics vector of a booking with no payment, refund or fee yet (one being inserted): its own row''s.';
+comment on function internal.analytics_add_new_booking(app.bookings, bigint, bigint, bigint, bigint) is
+'Add and store the analytics vector of a booking that has none yet and no money row but the one given '
+'(captured, outstanding, its taxes): its own row''s with that money.';
 
 -- The triggers: one function per table, each naming the booking it touched.
 create or replace function internal.analytics_booking_changed()
@@ -395,8 +402,6 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
-declare
-    v_new app.analytics_booking_facts;
 begin
     if tg_op <> 'INSERT' then
         perform internal.analytics_refresh_booking(case when tg_op = 'DELETE' then old.id else new.id end);
@@ -408,9 +413,7 @@ begin
     if new.id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
         return null;
     end if;
-    v_new := internal.analytics_new_booking_facts(new);
-    perform internal.analytics_add(v_new, null);  -- analytics_apply's case of no old vector
-    insert into app.analytics_booking_facts values (v_new.*);
+    perform internal.analytics_add_new_booking(new, 0, 0, 0, 0);
     return null;
 end
 $$;
@@ -474,7 +477,6 @@ declare
     v_qst bigint := 0;
     v_outstanding bigint;
     v_booking app.bookings;
-    v_new app.analytics_booking_facts;
 begin
     if tg_table_name = 'payments' and tg_op in ('INSERT', 'UPDATE')
         and (tg_op = 'INSERT' or old.booking_id = new.booking_id) then
@@ -500,13 +502,7 @@ begin
             if new.booking_id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
                 perform pg_catalog.set_config('bookiji.analytics_new_hold', '', true);
                 select * into v_booking from app.bookings as b where b.id = new.booking_id;
-                v_new := internal.analytics_new_booking_facts(v_booking);
-                v_new.captured_cents := new.captured_cents;
-                v_new.outstanding_cents := v_outstanding;
-                v_new.gst_cents := v_gst;
-                v_new.qst_cents := v_qst;
-                perform internal.analytics_add(v_new, null);
-                insert into app.analytics_booking_facts values (v_new.*);
+                perform internal.analytics_add_new_booking(v_booking, new.captured_cents, v_outstanding, v_gst, v_qst);
                 return null;
             end if;
         elsif internal.analytics_payment_delta(

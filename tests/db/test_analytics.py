@@ -20,7 +20,7 @@ from psycopg import sql
 
 from tests.helpers import booking as bk
 from tests.helpers import catalog
-from tests.helpers.db import acting_as, call_as
+from tests.helpers.db import acting_as, call_as, one
 from tests.helpers.factories import create_user
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -814,13 +814,12 @@ def test_a_confirm_writes_its_bookings_vector_once(db: psycopg.Connection[Any], 
     """The hold's insert writes no vector: its payment's insert (or, with nothing to pay, the
     recount of its confirmation) writes it once, money included, and it equals a live recount."""
     shop = bk.open_shop(db, price_cents=price, deposit_cents=min(price, 1000))
-    deltas_before = db.execute("select count(*) from app.analytics_deltas").fetchone()
+    count_deltas = "select count(*) from app.analytics_deltas"
+    deltas_before = one(db, count_deltas)
     start = datetime.combine(date.today() + timedelta(days=3), time(10), TORONTO)
     booking = bk.book(db, shop, start)
     assert booking["status"] == ("pending_payment" if price else "confirmed")
-    deltas_after = db.execute("select count(*) from app.analytics_deltas").fetchone()
-    assert deltas_before is not None and deltas_after is not None
-    assert deltas_after[0] - deltas_before[0] == 1
+    assert one(db, count_deltas) - deltas_before == 1
     stored = db.execute(
         "select f.* from app.analytics_booking_facts as f where f.booking_id = %s", (booking["id"],)
     ).fetchall()
