@@ -9,8 +9,9 @@
 # `pg_basebackup -R` as postgres through the physical replication slot bookiji_replica
 # (made by the copy when the primary has none), and the replica's own settings; the
 # copy then starts as a hot standby streaming from the primary. A data directory that
-# is there already (a restart) is reused as it is; a copy that failed half-way is
-# removed, so the next start copies again.
+# is there already (a restart) is reused as it is; a copy that fails half-way is
+# removed and tried again (five attempts, 2 s apart), and after the last the container
+# exits with nothing left, so the next start copies again.
 set -eu
 : "${PGDATA:=/var/lib/postgresql/data}"
 slot=bookiji_replica
@@ -31,18 +32,31 @@ copy_primary() {
         fi
         sleep 1
     done
-    has_slot=$(psql -h "$host" -p "$port" -U postgres -d postgres -Atc \
-        "select count(*) from pg_replication_slots where slot_name = '$slot'")
-    create=-C
-    [ "$has_slot" = 0 ] || create=
-    echo "bookiji-postgres: copying the primary $host:$port (pg_basebackup, slot $slot)"
-    # shellcheck disable=SC2086
-    if ! pg_basebackup -h "$host" -p "$port" -U postgres --no-password -D "$PGDATA" \
-            -X stream -c fast -R -S "$slot" $create; then
-        find "$PGDATA" -mindepth 1 -delete
-        echo "bookiji-postgres: pg_basebackup of the primary failed" >&2
-        exit 1
-    fi
+    # a copy that fails is removed and tried again, a few times: a name lookup of the primary
+    # can fail while the container network comes up, after pg_isready has already answered
+    attempt=1
+    while :; do
+        has_slot=$(psql -h "$host" -p "$port" -U postgres -d postgres -Atc \
+            "select count(*) from pg_replication_slots where slot_name = '$slot'") || has_slot=
+        if [ -n "$has_slot" ]; then
+            create=-C
+            [ "$has_slot" = 0 ] || create=
+            echo "bookiji-postgres: copying the primary $host:$port (pg_basebackup, slot $slot)"
+            # shellcheck disable=SC2086
+            if pg_basebackup -h "$host" -p "$port" -U postgres --no-password -D "$PGDATA" \
+                    -X stream -c fast -R -S "$slot" $create; then
+                break
+            fi
+            find "$PGDATA" -mindepth 1 -delete
+        fi
+        if [ "$attempt" -ge 5 ]; then
+            echo "bookiji-postgres: pg_basebackup of the primary failed $attempt times" >&2
+            exit 1
+        fi
+        echo "bookiji-postgres: the copy of the primary failed (attempt $attempt of 5); trying again" >&2
+        attempt=$((attempt + 1))
+        sleep 2
+    done
     unset PGPASSWORD
     # as bookiji/readpath.py's REPLICA_SETTINGS: no replica query is cancelled by the
     # primary's vacuum, and none delays replay past 5 s (the lag bound is smaller)
