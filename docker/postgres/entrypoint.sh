@@ -47,7 +47,7 @@ copy_primary() {
                     -X stream -c fast -R -S "$slot" $create; then
                 break
             fi
-            find "$PGDATA" -mindepth 1 -delete
+            [ ! -d "$PGDATA" ] || find "$PGDATA" -mindepth 1 -delete
         fi
         if [ "$attempt" -ge 5 ]; then
             echo "bookiji-postgres: pg_basebackup of the primary failed $attempt times" >&2
