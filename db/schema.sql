@@ -5535,18 +5535,20 @@ begin
         end if;
         if tg_op = 'INSERT' then
             v_outstanding := case when new.status in ('pending', 'requires_payment') then new.amount_cents else 0 end;
-            if internal.analytics_payment_delta(
-                new.booking_id, new.captured_cents::bigint, v_outstanding, v_gst, v_qst
-            ) then
-                return null;
-            end if;
-            -- the confirm's hold, inserted just before without its vector (no vector yet, and the
-            -- booking's lock held): its own row's and this payment's, its one money row; written
-            -- once, as a booking's insert writes its own
+            -- the confirm's hold, inserted just before without its vector and still named (a
+            -- recount that wrote one since unnamed it: internal.analytics_refresh_booking), seen
+            -- by no other transaction: its own row's vector with this payment's, its one money
+            -- row, written once as a booking's insert writes its own; asked first, so that the
+            -- confirm does not probe for a vector it knows is not there
             if new.booking_id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
                 perform pg_catalog.set_config('bookiji.analytics_new_hold', '', true);
                 select * into v_booking from app.bookings as b where b.id = new.booking_id;
                 perform internal.analytics_add_new_booking(v_booking, new.captured_cents, v_outstanding, v_gst, v_qst);
+                return null;
+            end if;
+            if internal.analytics_payment_delta(
+                new.booking_id, new.captured_cents::bigint, v_outstanding, v_gst, v_qst
+            ) then
                 return null;
             end if;
         elsif internal.analytics_payment_delta(
@@ -8677,6 +8679,11 @@ begin
         delete from app.analytics_booking_facts as f where f.booking_id = p_booking_id;
     elsif v_old.booking_id is null then
         insert into app.analytics_booking_facts values (v_new.*);
+        -- the confirm's hold has its vector now: its payment moves it, not writes it again
+        -- (internal.analytics_booking_row_changed)
+        if p_booking_id::text = pg_catalog.current_setting('bookiji.analytics_new_hold', true) then
+            perform pg_catalog.set_config('bookiji.analytics_new_hold', '', true);
+        end if;
     else
         update app.analytics_booking_facts as f set
             provider_id = v_new.provider_id, category_id = v_new.category_id, hour = v_new.hour,

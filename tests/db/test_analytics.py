@@ -838,6 +838,42 @@ def test_a_confirm_writes_its_bookings_vector_once(db: psycopg.Connection[Any], 
     assert drift(db) == []
 
 
+def test_a_hold_recounted_before_its_payment_gets_the_payment_moved_not_written_again(
+    db: psycopg.Connection[Any],
+) -> None:
+    """A write to the confirm's hold between its insert and its payment's (here a trigger of the
+    test's own, before the payment's insert) recounts it, which writes its vector: the payment
+    then moves that vector by its own money instead of writing the hold's vector a second
+    time."""
+    db.execute(
+        """
+        create function public.touch_the_hold() returns trigger language plpgsql as $$
+        begin
+            update app.bookings set created_at = created_at - interval '1 second'
+            where id = new.booking_id;
+            return new;
+        end $$;
+        create trigger touch_the_hold before insert on app.payments
+        for each row execute function public.touch_the_hold();
+        """
+    )
+    shop = bk.open_shop(db, price_cents=5000, deposit_cents=1000)
+    start = datetime.combine(date.today() + timedelta(days=3), time(10), TORONTO)
+    booking = bk.book(db, shop, start)
+    assert booking["status"] == "pending_payment"
+    stored = db.execute(
+        "select f.* from app.analytics_booking_facts as f where f.booking_id = %s", (booking["id"],)
+    ).fetchall()
+    live = db.execute(
+        "select l.* from internal.analytics_live_facts as l where l.booking_id = %s",
+        (booking["id"],),
+    ).fetchall()
+    assert stored == live and len(live) == 1
+    outstanding = "select outstanding_cents from app.analytics_booking_facts where booking_id = %s"
+    assert one(db, outstanding, booking["id"]) == 1000  # the deposit, counted once
+    assert drift(db) == []
+
+
 # --- the rollups across providers (deltas, hourly and daily rows) ----------------------------
 
 ZONES = [
