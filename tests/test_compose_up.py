@@ -429,8 +429,8 @@ def test_stopping_the_replica_container_leaves_anonymous_reads_working(
 
     readers = [threading.Thread(target=read) for _ in range(3)]
     replica = started.container("db-replica")
-    # its copies so far: one, or more when a first attempt failed and the container was
-    # restarted (a name lookup of the primary that failed while the network came up)
+    # its copies so far: one, or more when an attempt failed and the entrypoint tried again (a
+    # name lookup of the primary that failed while the network came up)
     copies = _copies(started, replica)
     assert copies >= 1
     for t in readers:

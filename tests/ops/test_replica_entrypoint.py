@@ -21,12 +21,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bookiji import config
+from bookiji import config, readpath
 from bookiji.cluster import PG_BIN, Cluster, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "docker" / "postgres" / "entrypoint.sh"
-SLOT = "bookiji_replica"
+SLOT = readpath.SLOT  # the embedded replica's slot, which the image's copy uses too
 
 FAILING_BASEBACKUP = f"""#!/bin/sh
 n=$(cat "$CALLS" 2>/dev/null || echo 0)
