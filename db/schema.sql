@@ -687,8 +687,9 @@ Inputs: from and to (local dates, both included; at most 366 days, 31 with group
 (hour, day, week, month; default day), tz (default the provider''s own zone; offsets in whole hours),
 provider_id (a provider: omit it or give its own; ops: required).
 Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
-range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
-providers of that category in that cell, itself included), and its percentiles among them for bookings,
+range: peer_category (its main category), peer_providers (itself and its peers: the nearest providers with a
+service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "within 2.4 km"),
+and its percentiles among them for bookings,
 net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
 another provider''s figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
@@ -6309,6 +6310,14 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         or (s.lat, s.lng, s.grid_cell, s.area_slug, s.area_name_en, s.area_name_fr)
         is distinct from (l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr)
     union all
+    select
+        'peer_places', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id), coalesce(s.category_id, l.category_id)),
+        case when s.provider_id is not null then array[pg_catalog.hashtext(s.location::text)]::bigint[] end,
+        case when l.provider_id is not null then array[pg_catalog.hashtext(l.location::text)]::bigint[] end
+    from app.analytics_peer_places as s
+    full join internal.analytics_live_peer_places as l on s.provider_id = l.provider_id and s.category_id = l.category_id
+    where s.provider_id is null or l.provider_id is null or s.location::text is distinct from l.location::text
+    union all
     -- the rollups per area (hourly and daily, with their deltas not folded yet) against each
     -- booking placed where its provider is now, under each kind of area
     select
@@ -7785,8 +7794,7 @@ CREATE FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts time
     AS $$
 declare
     v_category integer;
-    v_lat double precision;
-    v_lng double precision;
+    v_location extensions.geography;
 begin
     -- only the provider's owner and ops: this function reads every peer's rows
     if not (
@@ -7797,7 +7805,7 @@ begin
     ) then
         perform internal.fail('forbidden', 'only the provider itself and ops staff may read its ranks');
     end if;
-    select p.lat, p.lng into v_lat, v_lng from app.providers as p where p.id = p_provider_id;
+    select p.location into v_location from app.providers as p where p.id = p_provider_id;
     -- its category: where most of its bookings of the range are, else its first service's
     select h.category_id into v_category
     from app.analytics_provider_hours as h
@@ -7810,15 +7818,25 @@ begin
         where s.provider_id = p_provider_id order by s.created_at, s.id limit 1;
     end if;
     peer_category := (select k.slug from app.service_categories as k where k.id = v_category);
-    peer_area := pg_catalog.format('%s,%s', pg_catalog.floor(v_lat * 10) / 10, pg_catalog.floor(v_lng * 10) / 10);
     return query
-    with peers as (
-        select p.id
-        from app.providers as p
-        where
-            pg_catalog.floor(p.lat * 10) = pg_catalog.floor(v_lat * 10)
-            and pg_catalog.floor(p.lng * 10) = pg_catalog.floor(v_lng * 10)
-            and exists (select from app.services as s where s.provider_id = p.id and s.category_id = v_category)
+    -- itself and its category's nearest other providers: one nearest-first scan of the category's
+    -- places, at most 200 of them, none farther than 25 km (the work is the same in a crowd)
+    with peers as materialized (
+        select p_provider_id as id, 0::double precision as distance
+        union all
+        select n.provider_id, n.distance
+        from (
+            -- no distance test in the scan: with one the planner took the 25 km box's every
+            -- provider and sorted them (4,992 at 100,000 providers: 10 ms), not the 200 nearest
+            select x.provider_id, x.location operator(extensions.<->) v_location as distance
+            from app.analytics_peer_places as x
+            where x.category_id = v_category and x.provider_id <> p_provider_id
+            -- (no second key: ordering ties at the 200th by id sorted the whole scan, ~1.7 ms;
+            -- providers at the very same distance are the rare ones sharing a building)
+            order by x.location operator(extensions.<->) v_location
+            limit 200
+        ) as n
+        where n.distance <= 25000
     ),
     figures as (
         select
@@ -7847,7 +7865,14 @@ begin
         from figures as f
     )
     select
-        peer_category, peer_area, coalesce(max(r.n), 0)::integer,
+        peer_category,
+        -- how far its farthest peer is, rounded up to 100 m (none: null)
+        (
+            select pg_catalog.format('within %s km', pg_catalog.ceil(pg_catalog.max(pe.distance) / 100) / 10)
+            from peers as pe
+            having pg_catalog.max(pe.distance) > 0
+        ),
+        coalesce(max(r.n), 0)::integer,
         -- fewer than 3 peers would give a rank that names the other one
         case when max(r.n) >= 3 then pg_catalog.round(max(r.rb)::numeric * 100, 1) end,
         case when max(r.n) >= 3 then pg_catalog.round(max(r.rn)::numeric * 100, 1) end,
@@ -7862,7 +7887,90 @@ $$;
 -- Name: FUNCTION analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'A provider''s percentiles (bookings, net revenue, completion rate) among the providers of its category in its 0.1-degree area over [from_ts, to_ts): ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). Definer: it reads the peers'' rollup rows, which the provider itself may not.';
+COMMENT ON FUNCTION internal.analytics_peer_ranks(p_provider_id uuid, p_from_ts timestamp with time zone, p_to_ts timestamp with time zone) IS 'A provider''s percentiles (bookings, net revenue, completion rate) over [from_ts, to_ts) among its peers: itself and the nearest providers with a service in its category, at most 200 of them within 25 km (peer_area says how far the farthest is). Ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). Definer: it reads the peers'' rollup rows, which the provider itself may not.';
+
+
+--
+-- Name: analytics_peers_deleted(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_peers_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_place_peers(array(select distinct o.provider_id from deleted as o));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_peers_deleted(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_peers_deleted() IS 'Statement trigger: services were removed; their providers'' categories are placed again. Definer: as internal.analytics_place_peers.';
+
+
+--
+-- Name: analytics_peers_inserted(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_peers_inserted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    perform internal.analytics_place_peers(array(select distinct n.provider_id from inserted as n));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_peers_inserted(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_peers_inserted() IS 'Statement trigger: services were added; their providers'' categories are placed again (set-based: a bulk load places them in one statement). Definer: as internal.analytics_place_peers.';
+
+
+--
+-- Name: analytics_peers_updated(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_peers_updated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    -- only the providers of services whose provider or category changed (a price or a search
+    -- key does not move a peer)
+    perform internal.analytics_place_peers(array(
+        select c.provider_id
+        from (
+            (
+                select n.provider_id, n.category_id from inserted as n
+                except
+                select o.provider_id, o.category_id from deleted as o
+            )
+            union
+            (
+                select o.provider_id, o.category_id from deleted as o
+                except
+                select n.provider_id, n.category_id from inserted as n
+            )
+        ) as c
+    ));
+    return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_peers_updated(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_peers_updated() IS 'Statement trigger: services changed; the providers whose categories changed (a service moved to another category or provider) are placed again. Definer: as internal.analytics_place_peers.';
 
 
 --
@@ -8176,6 +8284,7 @@ CREATE FUNCTION internal.analytics_place_moved() RETURNS trigger
     AS $$
 begin
     perform internal.analytics_place_providers(array[new.id]);
+    perform internal.analytics_place_peers(array[new.id]);
     return null;
 end
 $$;
@@ -8185,7 +8294,55 @@ $$;
 -- Name: FUNCTION analytics_place_moved(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_place_moved() IS 'Trigger: a provider moved; it is placed again. Definer: as internal.analytics_place_providers.';
+COMMENT ON FUNCTION internal.analytics_place_moved() IS 'Trigger: a provider moved; it is placed again, in the rollups per area and among its categories'' peers (app.analytics_peer_places). Definer: as internal.analytics_place_providers.';
+
+
+--
+-- Name: analytics_place_peers(uuid[]); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_place_peers(p_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+    if coalesce(pg_catalog.cardinality(p_ids), 0) = 0 then
+        return;
+    elsif pg_catalog.cardinality(p_ids) > 64 then
+        -- a bulk load (the seed copies 100,000 services in one statement): one lock on the table,
+        -- which every other placing's writes wait on, not one advisory lock per provider (the
+        -- server's lock table holds a few thousand)
+        lock table app.analytics_peer_places in share row exclusive mode;
+    else
+        perform pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtextextended('bookiji.analytics.peers:' || i.id::text, 0)
+        )
+        from (select distinct u.id from pg_catalog.unnest(p_ids) as u (id) where u.id is not null) as i
+        order by i.id;
+    end if;
+    delete from app.analytics_peer_places as x
+    where
+        x.provider_id = any(p_ids)
+        and not exists (
+            select from app.services as s where s.provider_id = x.provider_id and s.category_id = x.category_id
+        );
+    insert into app.analytics_peer_places as x (category_id, provider_id, location)
+    select l.category_id, l.provider_id, l.location
+    from internal.analytics_live_peer_places as l
+    where l.provider_id = any(p_ids)
+    order by l.provider_id, l.category_id
+    on conflict (provider_id, category_id) do update set location = excluded.location
+    -- a new service of a category it had, or a move within its point: no new row version
+    where x.location::text is distinct from excluded.location::text;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_place_peers(p_ids uuid[]); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_place_peers(p_ids uuid[]) IS 'Make app.analytics_peer_places follow the services and location of the providers of p_ids, each under an advisory lock on it. Definer: called from triggers of writes by providers; nobody else writes the table.';
 
 
 --
@@ -8376,13 +8533,18 @@ CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, prov
     AS $$
 begin
     -- writers that would touch these rollups wait until the rebuild commits
-    lock table app.analytics_customer_hours, app.analytics_provider_places in exclusive mode;
+    lock table app.analytics_customer_hours, app.analytics_provider_places, app.analytics_peer_places
+    in exclusive mode;
     perform internal.analytics_rebuild_cohorts();
     perform internal.analytics_rebuild_funnel();
     delete from app.analytics_provider_places;
     insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
     select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
     from internal.analytics_live_places as l;
+    delete from app.analytics_peer_places;
+    insert into app.analytics_peer_places (category_id, provider_id, location)
+    select l.category_id, l.provider_id, l.location
+    from internal.analytics_live_peer_places as l;
     return query select * from internal.analytics_rebuild_facts();
 end
 $$;
@@ -8392,7 +8554,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the offered days, the customers'' cohort hours, the providers'' places and the funnel''s quotes (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the offered days, the customers'' cohort hours, the providers'' places (per area and per category) and the funnel''s quotes (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
 
 --
@@ -12001,6 +12163,9 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_customer_firsts_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_peer_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_peer_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_peer_places_category_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_kind_check', 'internal_error', 'the analytics rollups could not be updated'),
@@ -26114,6 +26279,26 @@ COMMENT ON TABLE app.analytics_offered_window IS 'The local days [first_day, las
 
 
 --
+-- Name: analytics_peer_places; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_peer_places (
+    category_id integer NOT NULL,
+    provider_id uuid NOT NULL,
+    location extensions.geography(Point,4326) NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_peer_places FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_peer_places; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_peer_places IS 'Derived: each provider''s location once per category it has a service in (active or not), for the nearest-first search of a provider''s peers (internal.analytics_peer_ranks). Kept by triggers on services and on a provider''s move.';
+
+
+--
 -- Name: analytics_provider_hours; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -27361,6 +27546,27 @@ COMMENT ON VIEW internal.analytics_live_facts IS 'Every booking''s contribution 
 
 
 --
+-- Name: analytics_live_peer_places; Type: VIEW; Schema: internal; Owner: -
+--
+
+CREATE VIEW internal.analytics_live_peer_places WITH (security_barrier='true') AS
+ SELECT s.category_id,
+    s.provider_id,
+    p.location
+   FROM (( SELECT DISTINCT x.category_id,
+            x.provider_id
+           FROM app.services x) s
+     JOIN app.providers p ON ((s.provider_id = p.id)));
+
+
+--
+-- Name: VIEW analytics_live_peer_places; Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON VIEW internal.analytics_live_peer_places IS 'Each provider''s location once per category it has a service in (active or not), from the base tables: the definition app.analytics_peer_places follows.';
+
+
+--
 -- Name: analytics_live_places; Type: VIEW; Schema: internal; Owner: -
 --
 
@@ -27740,6 +27946,14 @@ ALTER TABLE ONLY app.analytics_offered_days
 
 ALTER TABLE ONLY app.analytics_offered_window
     ADD CONSTRAINT analytics_offered_window_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: analytics_peer_places analytics_peer_places_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_peer_places
+    ADD CONSTRAINT analytics_peer_places_pkey PRIMARY KEY (provider_id, category_id);
 
 
 --
@@ -28394,6 +28608,13 @@ CREATE INDEX analytics_customer_hours_signup_idx ON app.analytics_customer_hours
 
 
 --
+-- Name: analytics_peer_places_category_id_location_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_peer_places_category_id_location_idx ON app.analytics_peer_places USING gist (category_id, location);
+
+
+--
 -- Name: analytics_provider_hours_hour_idx; Type: INDEX; Schema: app; Owner: -
 --
 
@@ -28678,13 +28899,6 @@ CREATE INDEX providers_is_active_idx ON app.providers USING btree (is_active);
 --
 
 CREATE INDEX providers_location_idx ON app.providers USING gist (location);
-
-
---
--- Name: providers_peer_cell_idx; Type: INDEX; Schema: app; Owner: -
---
-
-CREATE INDEX providers_peer_cell_idx ON app.providers USING btree (floor((lat * (10)::double precision)), floor((lng * (10)::double precision))) INCLUDE (id, lat, lng);
 
 
 --
@@ -29479,6 +29693,27 @@ CREATE TRIGGER _510_analytics_insert AFTER INSERT ON app.weekly_hours REFERENCIN
 
 
 --
+-- Name: services _510_analytics_peers_delete; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_peers_delete AFTER DELETE ON app.services REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_peers_deleted();
+
+
+--
+-- Name: services _510_analytics_peers_insert; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_peers_insert AFTER INSERT ON app.services REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_peers_inserted();
+
+
+--
+-- Name: services _510_analytics_peers_update; Type: TRIGGER; Schema: app; Owner: -
+--
+
+CREATE TRIGGER _510_analytics_peers_update AFTER UPDATE ON app.services REFERENCING OLD TABLE AS deleted NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION internal.analytics_peers_updated();
+
+
+--
 -- Name: areas _510_analytics_place_areas; Type: TRIGGER; Schema: app; Owner: -
 --
 
@@ -29682,6 +29917,22 @@ ALTER TABLE ONLY app.analytics_customer_hours
 
 ALTER TABLE ONLY app.analytics_offered_days
     ADD CONSTRAINT analytics_offered_days_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: analytics_peer_places analytics_peer_places_category_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_peer_places
+    ADD CONSTRAINT analytics_peer_places_category_id_fkey FOREIGN KEY (category_id) REFERENCES app.service_categories(id) ON DELETE CASCADE;
+
+
+--
+-- Name: analytics_peer_places analytics_peer_places_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_peer_places
+    ADD CONSTRAINT analytics_peer_places_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
 
 
 --
@@ -30213,6 +30464,12 @@ ALTER TABLE app.analytics_offered_days ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.analytics_offered_window ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_peer_places; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_peer_places ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: analytics_provider_hours; Type: ROW SECURITY; Schema: app; Owner: -
@@ -31718,4 +31975,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261212200000'),
     ('20261213100000'),
     ('20261214100000'),
-    ('20261214200000');
+    ('20261214200000'),
+    ('20261215100000');

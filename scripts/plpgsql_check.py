@@ -31,9 +31,11 @@ def main() -> int:
                 from pg_proc p
                 join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
                 left join lateral (
-                    -- a statement trigger's transition tables (referencing old/new table)
+                    -- a statement trigger's transition tables (referencing old/new table);
+                    -- the first trigger created (a function shared by several tables is checked
+                    -- against one: without an order the pick followed the catalogue's layout)
                     select tg.tgrelid, tg.tgoldtable, tg.tgnewtable
-                    from pg_trigger tg where tg.tgfoid = p.oid limit 1
+                    from pg_trigger tg where tg.tgfoid = p.oid order by tg.oid limit 1
                 ) t on true
                 where p.pronamespace::regnamespace::text = any(%s)
                   and p.prorettype <> 'event_trigger'::regtype

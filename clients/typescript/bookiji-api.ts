@@ -740,8 +740,9 @@ export interface paths {
          *     (hour, day, week, month; default day), tz (default the provider's own zone; offsets in whole hours),
          *     provider_id (a provider: omit it or give its own; ops: required).
          *     Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
-         *     range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
-         *     providers of that category in that cell, itself included), and its percentiles among them for bookings,
+         *     range: peer_category (its main category), peer_providers (itself and its peers: the nearest providers with a
+         *     service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "within 2.4 km"),
+         *     and its percentiles among them for bookings,
          *     net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
          *     another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another
@@ -757,8 +758,9 @@ export interface paths {
          *     (hour, day, week, month; default day), tz (default the provider's own zone; offsets in whole hours),
          *     provider_id (a provider: omit it or give its own; ops: required).
          *     Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
-         *     range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
-         *     providers of that category in that cell, itself included), and its percentiles among them for bookings,
+         *     range: peer_category (its main category), peer_providers (itself and its peers: the nearest providers with a
+         *     service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "within 2.4 km"),
+         *     and its percentiles among them for bookings,
          *     net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
          *     another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another

@@ -14,6 +14,11 @@
 --   triggers _510_analytics_cohort*          bookings (insert, delete; expired or not, customer,
 --                                            made at), users (role, sign-up time)
 --   triggers _510_analytics_place*           providers (insert, a move), areas (any change)
+--   internal.analytics_live_peer_places      view: each provider's location once per category
+--                                            it offers (the peers of a rank, 82)
+--   internal.analytics_place_peers           place some providers among their categories again
+--   triggers _510_analytics_peers_*          services (insert, delete, update); a provider's
+--                                            move (_510_analytics_place_update)
 --   internal.analytics_live_customer_firsts  view: each customer's first booking (new and
 --                                            returning customers, api.analytics_customers)
 --   internal.analytics_customer_first_refresh
@@ -403,11 +408,13 @@ set search_path = ''
 as $$
 begin
     perform internal.analytics_place_providers(array[new.id]);
+    perform internal.analytics_place_peers(array[new.id]);
     return null;
 end
 $$;
 comment on function internal.analytics_place_moved() is
-'Trigger: a provider moved; it is placed again. Definer: as internal.analytics_place_providers.';
+'Trigger: a provider moved; it is placed again, in the rollups per area and among its categories'' peers '
+'(app.analytics_peer_places). Definer: as internal.analytics_place_providers.';
 
 create or replace function internal.analytics_place_areas_changed()
 returns trigger
@@ -436,6 +443,149 @@ execute function internal.analytics_place_moved();
 drop trigger if exists _510_analytics_place_areas on app.areas;
 create trigger _510_analytics_place_areas after insert or update or delete or truncate on app.areas
 for each statement execute function internal.analytics_place_areas_changed();
+
+-- A provider's peers are found nearest first among the providers of its category
+-- (internal.analytics_peer_ranks, 82_analytics_reads.sql): app.analytics_peer_places keeps each
+-- provider's location once per category it has a service in.
+create or replace view internal.analytics_live_peer_places
+with (security_barrier = true)
+as
+select
+    s.category_id,
+    s.provider_id,
+    p.location
+from (
+    select distinct
+        x.category_id,
+        x.provider_id
+    from app.services as x
+) as s
+inner join app.providers as p on s.provider_id = p.id;
+comment on view internal.analytics_live_peer_places is
+'Each provider''s location once per category it has a service in (active or not), from the base tables: the '
+'definition app.analytics_peer_places follows.';
+
+-- Place some providers' categories again: their rows follow their services and their location.
+-- Under an advisory lock per provider (more than 64: the table's lock), and in statements of
+-- their own after it, so that two writes of one provider's services (one adding a category's
+-- last service back as the other deletes its last one, or a move) queue, and the second reads
+-- what the first committed.
+create or replace function internal.analytics_place_peers(p_ids uuid[])
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+    if coalesce(pg_catalog.cardinality(p_ids), 0) = 0 then
+        return;
+    elsif pg_catalog.cardinality(p_ids) > 64 then
+        -- a bulk load (the seed copies 100,000 services in one statement): one lock on the table,
+        -- which every other placing's writes wait on, not one advisory lock per provider (the
+        -- server's lock table holds a few thousand)
+        lock table app.analytics_peer_places in share row exclusive mode;
+    else
+        perform pg_catalog.pg_advisory_xact_lock(
+            pg_catalog.hashtextextended('bookiji.analytics.peers:' || i.id::text, 0)
+        )
+        from (select distinct u.id from pg_catalog.unnest(p_ids) as u (id) where u.id is not null) as i
+        order by i.id;
+    end if;
+    delete from app.analytics_peer_places as x
+    where
+        x.provider_id = any(p_ids)
+        and not exists (
+            select from app.services as s where s.provider_id = x.provider_id and s.category_id = x.category_id
+        );
+    insert into app.analytics_peer_places as x (category_id, provider_id, location)
+    select l.category_id, l.provider_id, l.location
+    from internal.analytics_live_peer_places as l
+    where l.provider_id = any(p_ids)
+    order by l.provider_id, l.category_id
+    on conflict (provider_id, category_id) do update set location = excluded.location
+    -- a new service of a category it had, or a move within its point: no new row version
+    where x.location::text is distinct from excluded.location::text;
+end
+$$;
+comment on function internal.analytics_place_peers(uuid[]) is
+'Make app.analytics_peer_places follow the services and location of the providers of p_ids, each under an advisory '
+'lock on it. Definer: called from triggers of writes by providers; nobody else writes the table.';
+
+create or replace function internal.analytics_peers_inserted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_place_peers(array(select distinct n.provider_id from inserted as n));
+    return null;
+end
+$$;
+comment on function internal.analytics_peers_inserted() is
+'Statement trigger: services were added; their providers'' categories are placed again (set-based: a bulk load '
+'places them in one statement). Definer: as internal.analytics_place_peers.';
+
+create or replace function internal.analytics_peers_deleted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    perform internal.analytics_place_peers(array(select distinct o.provider_id from deleted as o));
+    return null;
+end
+$$;
+comment on function internal.analytics_peers_deleted() is
+'Statement trigger: services were removed; their providers'' categories are placed again. Definer: as '
+'internal.analytics_place_peers.';
+
+create or replace function internal.analytics_peers_updated()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+    -- only the providers of services whose provider or category changed (a price or a search
+    -- key does not move a peer)
+    perform internal.analytics_place_peers(array(
+        select c.provider_id
+        from (
+            (
+                select n.provider_id, n.category_id from inserted as n
+                except
+                select o.provider_id, o.category_id from deleted as o
+            )
+            union
+            (
+                select o.provider_id, o.category_id from deleted as o
+                except
+                select n.provider_id, n.category_id from inserted as n
+            )
+        ) as c
+    ));
+    return null;
+end
+$$;
+comment on function internal.analytics_peers_updated() is
+'Statement trigger: services changed; the providers whose categories changed (a service moved to another category '
+'or provider) are placed again. Definer: as internal.analytics_place_peers.';
+
+drop trigger if exists _510_analytics_peers_insert on app.services;
+create trigger _510_analytics_peers_insert after insert on app.services
+referencing new table as inserted
+for each statement execute function internal.analytics_peers_inserted();
+drop trigger if exists _510_analytics_peers_delete on app.services;
+create trigger _510_analytics_peers_delete after delete on app.services
+referencing old table as deleted
+for each statement execute function internal.analytics_peers_deleted();
+drop trigger if exists _510_analytics_peers_update on app.services;
+create trigger _510_analytics_peers_update after update on app.services
+referencing old table as deleted new table as inserted
+for each statement execute function internal.analytics_peers_updated();
 
 create or replace function internal.analytics_rebuild_cohorts()
 returns bigint
@@ -508,21 +658,26 @@ set search_path = ''
 as $$
 begin
     -- writers that would touch these rollups wait until the rebuild commits
-    lock table app.analytics_customer_hours, app.analytics_provider_places in exclusive mode;
+    lock table app.analytics_customer_hours, app.analytics_provider_places, app.analytics_peer_places
+    in exclusive mode;
     perform internal.analytics_rebuild_cohorts();
     perform internal.analytics_rebuild_funnel();
     delete from app.analytics_provider_places;
     insert into app.analytics_provider_places (provider_id, lat, lng, grid_cell, area_slug, area_name_en, area_name_fr)
     select l.provider_id, l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr
     from internal.analytics_live_places as l;
+    delete from app.analytics_peer_places;
+    insert into app.analytics_peer_places (category_id, provider_id, location)
+    select l.category_id, l.provider_id, l.location
+    from internal.analytics_live_peer_places as l;
     return query select * from internal.analytics_rebuild_facts();
 end
 $$;
 comment on function internal.analytics_rebuild() is
 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the '
-'offered days, the customers'' cohort hours, the providers'' places and the funnel''s quotes (backfill, or after a bulk load with the '
-'triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to '
-'nobody else.';
+'offered days, the customers'' cohort hours, the providers'' places (per area and per category) and the funnel''s '
+'quotes (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line '
+'(`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
 create or replace function internal.analytics_drift()
 returns table (rollup text, key text, stored bigint[], live bigint[])
@@ -584,6 +739,14 @@ as $$
         s.provider_id is null or l.provider_id is null
         or (s.lat, s.lng, s.grid_cell, s.area_slug, s.area_name_en, s.area_name_fr)
         is distinct from (l.lat, l.lng, l.grid_cell, l.area_slug, l.area_name_en, l.area_name_fr)
+    union all
+    select
+        'peer_places', pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id), coalesce(s.category_id, l.category_id)),
+        case when s.provider_id is not null then array[pg_catalog.hashtext(s.location::text)]::bigint[] end,
+        case when l.provider_id is not null then array[pg_catalog.hashtext(l.location::text)]::bigint[] end
+    from app.analytics_peer_places as s
+    full join internal.analytics_live_peer_places as l on s.provider_id = l.provider_id and s.category_id = l.category_id
+    where s.provider_id is null or l.provider_id is null or s.location::text is distinct from l.location::text
     union all
     -- the rollups per area (hourly and daily, with their deltas not folded yet) against each
     -- booking placed where its provider is now, under each kind of area

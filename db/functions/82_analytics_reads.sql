@@ -6,9 +6,9 @@
 --   internal.analytics_rows       the rollup rows of a range (one provider's, or all)
 --   internal.analytics_bucket_rows those rows, or the ops rows below, placed in buckets
 --   internal.analytics_series     those rows grouped into buckets
---   internal.analytics_peer_ranks a provider's percentiles among its category's providers
---                                 in its area (definer: reads the peers' rows, returns
---                                 only ranks)
+--   internal.analytics_peer_ranks a provider's percentiles among its category's nearest
+--                                 providers (definer: reads the peers' rows, returns only
+--                                 ranks)
 --   api.analytics_overview        ops: every provider, per category
 --   api.analytics_revenue         ops (all or one provider) and providers (their own)
 --   internal.analytics_refund_taxes  the GST/QST share of succeeded refunds, per bucket (read time)
@@ -523,8 +523,7 @@ set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_category integer;
-    v_lat double precision;
-    v_lng double precision;
+    v_location extensions.geography;
 begin
     -- only the provider's owner and ops: this function reads every peer's rows
     if not (
@@ -535,7 +534,7 @@ begin
     ) then
         perform internal.fail('forbidden', 'only the provider itself and ops staff may read its ranks');
     end if;
-    select p.lat, p.lng into v_lat, v_lng from app.providers as p where p.id = p_provider_id;
+    select p.location into v_location from app.providers as p where p.id = p_provider_id;
     -- its category: where most of its bookings of the range are, else its first service's
     select h.category_id into v_category
     from app.analytics_provider_hours as h
@@ -548,15 +547,25 @@ begin
         where s.provider_id = p_provider_id order by s.created_at, s.id limit 1;
     end if;
     peer_category := (select k.slug from app.service_categories as k where k.id = v_category);
-    peer_area := pg_catalog.format('%s,%s', pg_catalog.floor(v_lat * 10) / 10, pg_catalog.floor(v_lng * 10) / 10);
     return query
-    with peers as (
-        select p.id
-        from app.providers as p
-        where
-            pg_catalog.floor(p.lat * 10) = pg_catalog.floor(v_lat * 10)
-            and pg_catalog.floor(p.lng * 10) = pg_catalog.floor(v_lng * 10)
-            and exists (select from app.services as s where s.provider_id = p.id and s.category_id = v_category)
+    -- itself and its category's nearest other providers: one nearest-first scan of the category's
+    -- places, at most 200 of them, none farther than 25 km (the work is the same in a crowd)
+    with peers as materialized (
+        select p_provider_id as id, 0::double precision as distance
+        union all
+        select n.provider_id, n.distance
+        from (
+            -- no distance test in the scan: with one the planner took the 25 km box's every
+            -- provider and sorted them (4,992 at 100,000 providers: 10 ms), not the 200 nearest
+            select x.provider_id, x.location operator(extensions.<->) v_location as distance
+            from app.analytics_peer_places as x
+            where x.category_id = v_category and x.provider_id <> p_provider_id
+            -- (no second key: ordering ties at the 200th by id sorted the whole scan, ~1.7 ms;
+            -- providers at the very same distance are the rare ones sharing a building)
+            order by x.location operator(extensions.<->) v_location
+            limit 200
+        ) as n
+        where n.distance <= 25000
     ),
     figures as (
         select
@@ -585,7 +594,14 @@ begin
         from figures as f
     )
     select
-        peer_category, peer_area, coalesce(max(r.n), 0)::integer,
+        peer_category,
+        -- how far its farthest peer is, rounded up to 100 m (none: null)
+        (
+            select pg_catalog.format('within %s km', pg_catalog.ceil(pg_catalog.max(pe.distance) / 100) / 10)
+            from peers as pe
+            having pg_catalog.max(pe.distance) > 0
+        ),
+        coalesce(max(r.n), 0)::integer,
         -- fewer than 3 peers would give a rank that names the other one
         case when max(r.n) >= 3 then pg_catalog.round(max(r.rb)::numeric * 100, 1) end,
         case when max(r.n) >= 3 then pg_catalog.round(max(r.rn)::numeric * 100, 1) end,
@@ -595,8 +611,9 @@ begin
 end
 $$;
 comment on function internal.analytics_peer_ranks(uuid, timestamptz, timestamptz) is
-'A provider''s percentiles (bookings, net revenue, completion rate) among the providers of its category in its 0.1-degree '
-'area over [from_ts, to_ts): ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). '
+'A provider''s percentiles (bookings, net revenue, completion rate) over [from_ts, to_ts) among its peers: itself and '
+'the nearest providers with a service in its category, at most 200 of them within 25 km (peer_area says how far '
+'the farthest is). Ranks and a count only, never a peer''s figures or name (none with fewer than 3 peers). '
 'Definer: it reads the peers'' rollup rows, which the provider itself may not.';
 
 create or replace function api.analytics_overview(
@@ -885,8 +902,9 @@ Inputs: from and to (local dates, both included; at most 366 days, 31 with group
 (hour, day, week, month; default day), tz (default the provider's own zone; offsets in whole hours),
 provider_id (a provider: omit it or give its own; ops: required).
 Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
-range: peer_category and peer_area (its main category and 0.1-degree cell), peer_providers (how many
-providers of that category in that cell, itself included), and its percentiles among them for bookings,
+range: peer_category (its main category), peer_providers (itself and its peers: the nearest providers with a
+service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "within 2.4 km"),
+and its percentiles among them for bookings,
 net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
 another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz, group_by or provider_id; 403 forbidden (another

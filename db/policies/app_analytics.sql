@@ -124,6 +124,13 @@ alter table app.analytics_provider_places force row level security;
 revoke all on app.analytics_customer_hours, app.analytics_provider_places
 from public, anon, customer, provider, ops, bookiji_worker;
 
+-- The providers' places per category (81_analytics_audience.sql): derived rows, written only by
+-- the definer triggers and the rebuild, read only by the definer internal.analytics_peer_ranks
+-- (the provider itself or ops, checked first). No API role reads them: no policy, no grant.
+alter table app.analytics_peer_places enable row level security;
+alter table app.analytics_peer_places force row level security;
+revoke all on app.analytics_peer_places from public, anon, customer, provider, ops, bookiji_worker;
+
 -- The rollups per area (81_analytics_audience.sql, folded in 80): read only by the definer
 -- internal.analytics_area_figures behind api.analytics_areas (ops, checked first); written only
 -- by the definer compaction, move and rebuild. No API role reads them: no policy, no grant.

@@ -769,12 +769,84 @@ def test_the_drift_check_sees_the_audience_rollups_and_a_rebuild_repairs_them(
         "delete from app.analytics_provider_places where provider_id = %s",
         (audience_run.shops[1].provider_id,),
     )
+    db.execute(
+        "update app.analytics_peer_places set location = 'SRID=4326;POINT(-73 45)' "
+        "where provider_id = %s",
+        (audience_run.shops[2].provider_id,),
+    )
+    db.execute(
+        "delete from app.analytics_peer_places where provider_id = %s",
+        (audience_run.shops[3].provider_id,),
+    )
     assert sorted(r[0] for r in drift(db)) == [
         "customer_hours",
+        "peer_places",
+        "peer_places",
         "provider_places",
         "provider_places",
     ]
     db.execute("select internal.analytics_rebuild()")
+    assert drift(db) == []
+
+
+def peer_places(db: psycopg.Connection[Any], provider_id: uuid.UUID) -> list[tuple[str, str]]:
+    return [
+        (r[0], r[1])
+        for r in db.execute(
+            "select k.slug, extensions.st_astext(x.location) from app.analytics_peer_places x "
+            "join app.service_categories k on k.id = x.category_id where x.provider_id = %s "
+            "order by k.slug",
+            (provider_id,),
+        ).fetchall()
+    ]
+
+
+def test_a_providers_places_among_peers_follow_its_services_and_its_moves(
+    db: psycopg.Connection[Any],
+) -> None:
+    shop = bk.open_shop(db, lat=45.5, lng=-73.6)
+    here = "POINT(-73.6 45.5)"
+    assert peer_places(db, shop.provider_id) == [("haircut", here)]
+    # a second haircut, then a massage; several services in one statement
+    db.execute(
+        "insert into app.services (provider_id, category_id, name, duration_minutes, price_cents) "
+        "select %s, k.id, k.slug || ' ' || g, 30, 1000 from app.service_categories k, "
+        "generate_series(1, 2) g where k.slug in ('haircut', 'massage')",
+        (shop.provider_id,),
+    )
+    assert peer_places(db, shop.provider_id) == [("haircut", here), ("massage", here)]
+    # the massages become nails: massage has no service left
+    db.execute(
+        "update app.services set category_id = "
+        "(select id from app.service_categories where slug = 'nails') "
+        "where provider_id = %s and category_id = "
+        "(select id from app.service_categories where slug = 'massage')",
+        (shop.provider_id,),
+    )
+    assert peer_places(db, shop.provider_id) == [("haircut", here), ("nails", here)]
+    # a price changes nothing; deleting one of two haircuts keeps the category
+    db.execute(
+        "update app.services set price_cents = price_cents + 100 where provider_id = %s",
+        (shop.provider_id,),
+    )
+    db.execute("delete from app.services where id = %s", (shop.service_id,))
+    assert peer_places(db, shop.provider_id) == [("haircut", here), ("nails", here)]
+    db.execute(
+        "update app.providers set lat = 45.51, lng = -73.62 where id = %s", (shop.provider_id,)
+    )
+    there = "POINT(-73.62 45.51)"
+    assert peer_places(db, shop.provider_id) == [("haircut", there), ("nails", there)]
+    # its nails go to another provider (a fix by the table's owner): the category leaves it
+    other = bk.open_shop(db)
+    db.execute(
+        "update app.services set provider_id = %s where provider_id = %s and category_id = "
+        "(select id from app.service_categories where slug = 'nails')",
+        (other.provider_id, shop.provider_id),
+    )
+    assert peer_places(db, shop.provider_id) == [("haircut", there)]
+    assert [c for c, _ in peer_places(db, other.provider_id)] == ["haircut", "nails"]
+    db.execute("delete from app.services where provider_id = %s", (shop.provider_id,))
+    assert peer_places(db, shop.provider_id) == []
     assert drift(db) == []
 
 
@@ -1152,6 +1224,62 @@ def test_two_providers_booking_the_same_hour_share_no_rollup_row(
     assert drift(db) == []
 
 
+def test_services_copied_in_bulk_are_placed_among_the_peers_in_one_statement(
+    db: psycopg.Connection[Any],
+) -> None:
+    """More providers than one transaction may hold advisory locks for (the seed's copy of
+    100,000 services): the table's lock instead, and every one placed."""
+    providers = [catalog.create_provider(db) for _ in range(300)]
+    with db.transaction():
+        db.execute(
+            "insert into app.services "
+            "(provider_id, category_id, name, duration_minutes, price_cents) "
+            "select p, (select id from app.service_categories where slug = 'yoga'), 'Class', "
+            "60, 2000 from unnest(%s::uuid[]) p",
+            (providers,),
+        )
+        advisory = db.execute(
+            "select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()"
+        ).fetchone()
+        assert advisory is not None and advisory[0] < 300
+    placed = db.execute(
+        "select count(*) from app.analytics_peer_places x join app.service_categories k "
+        "on k.id = x.category_id where k.slug = 'yoga' and x.provider_id = any(%s)",
+        (providers,),
+    ).fetchone()
+    assert placed == (300,)
+    assert drift(db) == []
+
+
+def test_a_category_added_back_while_its_last_service_is_deleted_stays_among_the_peers(
+    db: psycopg.Connection[Any], db_url: str
+) -> None:
+    """A new haircut committed while another transaction deletes the provider's last one: the
+    delete waits for the insert's transaction (the provider's lock in
+    internal.analytics_place_peers, and the catalogue's cache version before it), then sees the
+    new service and keeps the category."""
+    shop = bk.open_shop(db)
+    with psycopg.connect(db_url) as adding, psycopg.connect(db_url) as deleting:
+        catalog.create_service(adding, shop.provider_id, name="Second cut")  # stays open
+        deleting.execute("set lock_timeout = '10s'")
+        done = threading.Event()
+
+        def delete_the_first() -> None:
+            deleting.execute("delete from app.services where id = %s", (shop.service_id,))
+            deleting.commit()
+            done.set()
+
+        t = threading.Thread(target=delete_the_first)
+        t.start()
+        t.join(1)
+        assert not done.is_set(), "the delete did not wait for the insert's transaction"
+        adding.commit()
+        t.join(30)
+        assert done.is_set()
+    assert [c for c, _ in peer_places(db, shop.provider_id)] == ["haircut"]
+    assert drift(db) == []
+
+
 # --- time zones -----------------------------------------------------------------------------
 
 
@@ -1386,14 +1514,14 @@ def test_ops_must_name_the_provider_whose_figures_they_read(
     assert [r["bookings"] for r in rows] == [1]
 
 
-def test_a_providers_percentiles_rank_it_among_its_category_in_its_area(
+def test_a_providers_percentiles_rank_it_among_its_categorys_providers_nearby(
     db: psycopg.Connection[Any],
 ) -> None:
     shops = [bk.open_shop(db) for _ in range(4)]
     for i, s in enumerate(shops):
         for h in range(i):
             catalog.add_booking(db, s.service_id, datetime(2026, 6, 10, 10 + 2 * h, tzinfo=TORONTO))
-    far = bk.open_shop(db, lat=46.8, lng=-71.2)  # Quebec City: another area
+    far = bk.open_shop(db, lat=46.8, lng=-71.2)  # Quebec City: not nearby
     for h in range(9):
         catalog.add_booking(db, far.service_id, datetime(2026, 6, 10, 8 + h, tzinfo=TORONTO))
     rows = rows_of(
@@ -1407,6 +1535,69 @@ def test_a_providers_percentiles_rank_it_among_its_category_in_its_area(
         for r in rows
     ] == [(2, 4, pytest.approx(66.7), "haircut")]
     assert "business_name" not in rows[0] and str(shops[3].provider_id) not in str(rows)
+
+
+def rank_of(db: psycopg.Connection[Any], shop: bk.Shop) -> dict[str, Any]:
+    rows = rows_of(
+        db,
+        "provider",
+        shop.owner_id,
+        "select * from api.analytics_provider('2026-06-01', '2026-06-30', 'month')",
+    )
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_a_providers_peers_are_the_200_nearest_of_its_category_however_crowded(
+    db: psycopg.Connection[Any],
+) -> None:
+    me = bk.open_shop(db)
+    catalog.add_booking(db, me.service_id, datetime(2026, 6, 10, 10, tzinfo=TORONTO))
+    # 205 haircut providers due north of it, 0.001 degrees (111 m) apart: the 200th is 22.2 km
+    # away; the 201st, just beyond the 200, has the most bookings of all
+    line = [catalog.create_provider(db, lat=me.lat + 0.001 * k, lng=me.lng) for k in range(1, 206)]
+    services = [catalog.create_service(db, p) for p in line]
+    for h in range(3):
+        catalog.add_booking(db, services[200], datetime(2026, 6, 11, 10 + h, tzinfo=TORONTO))
+    # nearer than any of them, but of another category: not a peer
+    other = catalog.create_provider(db, lat=me.lat, lng=me.lng + 0.0005)
+    other_service = catalog.create_service(db, other, category="massage")
+    for h in range(3):
+        catalog.add_booking(db, other_service, datetime(2026, 6, 11, 10 + h, tzinfo=TORONTO))
+    rank = rank_of(db, me)
+    assert (rank["peer_providers"], rank["peer_area"], float(rank["bookings_percentile"])) == (
+        201,
+        "within 22.3 km",
+        100.0,
+    )
+
+
+def test_a_providers_peers_are_no_farther_than_25_km(db: psycopg.Connection[Any]) -> None:
+    me = bk.open_shop(db)
+    for h in range(2):
+        catalog.add_booking(db, me.service_id, datetime(2026, 6, 10, 10 + h, tzinfo=TORONTO))
+    near = [bk.open_shop(db, lat=me.lat + 0.01 * k, lng=me.lng) for k in (1, 2, 3)]
+    catalog.add_booking(db, near[0].service_id, datetime(2026, 6, 10, 10, tzinfo=TORONTO))
+    # 0.24 degrees north is 26.7 km: busier, and not counted
+    beyond = bk.open_shop(db, lat=me.lat + 0.24, lng=me.lng)
+    for h in range(5):
+        catalog.add_booking(db, beyond.service_id, datetime(2026, 6, 10, 9 + h, tzinfo=TORONTO))
+    rank = rank_of(db, me)
+    assert (rank["peer_providers"], rank["peer_area"], float(rank["bookings_percentile"])) == (
+        4,
+        "within 3.4 km",
+        100.0,
+    )
+    # it moves 2 km north of the busier one, more than 25 km from the others: its peers follow
+    db.execute(
+        "update app.providers set lat = %s where id = %s", (beyond.lat + 0.018, me.provider_id)
+    )
+    rank = rank_of(db, me)
+    assert (rank["peer_providers"], rank["peer_area"], rank["bookings_percentile"]) == (
+        2,
+        "within 2.1 km",
+        None,  # fewer than 3: no rank
+    )
 
 
 # --- the funnel and the cohorts --------------------------------------------------------------
