@@ -688,7 +688,7 @@ Inputs: from and to (local dates, both included; at most 366 days, 31 with group
 provider_id (a provider: omit it or give its own; ops: required).
 Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
 range: peer_category (its main category), peer_providers (itself and its peers: the nearest providers with a
-service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "within 2.4 km"),
+service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "2.4 km"),
 and its percentiles among them for bookings,
 net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
 another provider''s figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
@@ -7866,11 +7866,14 @@ begin
     )
     select
         peer_category,
-        -- how far its farthest peer is, rounded up to 100 m (none: null)
+        -- how far its farthest peer is, rounded up to 100 m, at least 0.1 km (peers in its own
+        -- building are "0.1 km" away, not "0"); no peer but itself: null
         (
-            select pg_catalog.format('within %s km', pg_catalog.ceil(pg_catalog.max(pe.distance) / 100) / 10)
+            select pg_catalog.format(
+                '%s km', greatest(pg_catalog.ceil(pg_catalog.max(pe.distance) / 100), 1) / 10
+            )
             from peers as pe
-            having pg_catalog.max(pe.distance) > 0
+            having pg_catalog.count(*) > 1
         ),
         coalesce(max(r.n), 0)::integer,
         -- fewer than 3 peers would give a rank that names the other one

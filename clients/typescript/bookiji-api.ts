@@ -741,7 +741,7 @@ export interface paths {
          *     provider_id (a provider: omit it or give its own; ops: required).
          *     Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
          *     range: peer_category (its main category), peer_providers (itself and its peers: the nearest providers with a
-         *     service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "within 2.4 km"),
+         *     service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "2.4 km"),
          *     and its percentiles among them for bookings,
          *     net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
          *     another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.
@@ -759,7 +759,7 @@ export interface paths {
          *     provider_id (a provider: omit it or give its own; ops: required).
          *     Each row has the columns of analytics_overview for this provider only, and the same rank for the whole
          *     range: peer_category (its main category), peer_providers (itself and its peers: the nearest providers with a
-         *     service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "within 2.4 km"),
+         *     service in that category, at most 200 within 25 km), peer_area (how far the farthest peer is, "2.4 km"),
          *     and its percentiles among them for bookings,
          *     net revenue and completion rate (share of peers below it, 0-100; null with fewer than 3 peers). Never
          *     another provider's figures or name. Accept: text/csv gives CSV. Definitions: docs/analytics.md.

@@ -355,7 +355,11 @@ def test_a_provider_sees_only_its_own_figures_and_its_rank(
     if mine[0]["bookings_percentile"] is None:
         expect(page.get_by_text("Fewer than 3 haircut providers work near you")).to_be_visible()
     else:
-        expect(page.get_by_text(f"Compared with {peers} haircut providers")).to_be_visible()
+        km = mine[0]["peer_area"].removesuffix(" km")
+        expect(
+            page.get_by_text(f"Compared with {peers} haircut providers near you, you included")
+        ).to_be_visible()
+        expect(page.get_by_text(f"(the farthest {km} km away)")).to_be_visible()
         expect(page.get_by_text("haircut providers nearby for bookings")).to_be_visible()
     page.get_by_role("button", name="List the 2 bookings: total").first.click()
     expect(page.locator("#drill-table tbody tr")).to_have_count(2)
@@ -388,6 +392,15 @@ def test_a_provider_in_a_crowd_reads_its_rank_in_plain_words(
     expect(
         page.get_by_text(f"You are in the top {top}% of haircut providers nearby for bookings.")
     ).to_be_visible()
+    # how many peers and how far the farthest is, in the page's own number format
+    km = rank["peer_area"].removesuffix(" km")
+    expect(
+        page.get_by_text(
+            f"Compared with {rank['peer_providers']} haircut providers near you, you included "
+            f"(the farthest {km} km away), over the whole range."
+        )
+    ).to_be_visible()
+    shoot(page, "analytics-provider-rank")
 
     page.get_by_label("Language").select_option("fr")
     expect(page.get_by_role("heading", name="Mes chiffres", level=1)).to_be_visible()
@@ -405,6 +418,7 @@ def test_a_provider_in_a_crowd_reads_its_rank_in_plain_words(
     text = page.locator("main").inner_text()
     assert sorted(s for s in english if s in text) == []
     assert "Vous êtes dans les" in text
+    assert f"(le plus éloigné à {km.replace('.', ',')} km)" in text
     violations = axe_violations(page)
     assert violations == [], describe(violations)
     shoot(page, "analytics-provider-fr")

@@ -99,7 +99,7 @@ export const analyticsEn = {
   "rank.title": "Compared with providers nearby",
   "rank.noRange": "No bookings in this range, so no comparison yet.",
   "rank.fewPeers": "Fewer than 3 {category} providers work near you ({n} with you), so there is no comparison yet.",
-  "rank.peers": "Compared with {n} {category} providers in your area (about 10 km), over the whole range.",
+  "rank.peers": "Compared with {n} {category} providers near you, you included (the farthest {km} km away), over the whole range.",
   "rank.top.bookings": "You are in the top {top}% of {category} providers nearby for bookings.",
   "rank.top.net": "You are in the top {top}% of {category} providers nearby for net revenue.",
   "rank.top.completion": "You are in the top {top}% of {category} providers nearby for completed appointments.",

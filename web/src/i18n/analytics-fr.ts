@@ -100,7 +100,7 @@ export const analyticsFr: Record<AnalyticsKey, string> = {
   "rank.title": "Comparé aux prestataires proches",
   "rank.noRange": "Aucune réservation dans cette période, donc pas encore de comparaison.",
   "rank.fewPeers": "Moins de 3 prestataires ({category}) travaillent près de vous ({n} avec vous) : pas encore de comparaison.",
-  "rank.peers": "Comparé à {n} prestataires ({category}) de votre secteur (environ 10 km), sur toute la période.",
+  "rank.peers": "Comparé à {n} prestataires ({category}) proches de vous, vous compris (le plus éloigné à {km} km), sur toute la période.",
   "rank.top.bookings": "Vous êtes dans les {top} % meilleurs prestataires ({category}) près de chez vous pour les réservations.",
   "rank.top.net": "Vous êtes dans les {top} % meilleurs prestataires ({category}) près de chez vous pour le revenu net.",
   "rank.top.completion": "Vous êtes dans les {top} % meilleurs prestataires ({category}) près de chez vous pour les rendez-vous honorés.",

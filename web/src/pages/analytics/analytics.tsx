@@ -42,6 +42,9 @@ const ZONES = ["America/Toronto", "America/Vancouver", "America/Edmonton", "Amer
 const tag = (): string => (locale() === "fr" ? "fr-CA" : "en-CA");
 const isoDay = (d: Date): string => d.toISOString().slice(0, 10);
 const count = (n: number): string => new Intl.NumberFormat(tag()).format(n);
+// peer_area is "2.4 km": how far the farthest of a provider's peers is
+const peerKm = (area: string | null | undefined): string =>
+  new Intl.NumberFormat(tag(), { maximumFractionDigits: 1 }).format(Number.parseFloat(area ?? "0") || 0);
 const percent = (share: number | null | undefined): string =>
   share === null || share === undefined ? "—" : new Intl.NumberFormat(tag(), { style: "percent", maximumFractionDigits: 1 }).format(share);
 
@@ -930,7 +933,7 @@ function PeerSection({ row, cats }: { row: api.ProviderRow | undefined; cats: Ca
           <ul class="ranks">
             {ranks.map(([m, p]) => (p === null || p === undefined ? null : <li key={m}>{rankSentence(m, Number(p), category)}</li>))}
           </ul>
-          <p class="hint">{at("rank.peers", { n: row.peer_providers ?? 0, category })}</p>
+          <p class="hint">{at("rank.peers", { n: row.peer_providers ?? 0, category, km: peerKm(row.peer_area) })}</p>
         </>
       )}
     </section>
