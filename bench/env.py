@@ -59,6 +59,13 @@ class Worker:
     process: subprocess.Popen[bytes]
 
 
+def dataset_name(providers: int, days: int = seed.ACTIVITY_DAYS) -> str:
+    """The database of a dataset: ``bookiji_bench_p<N>``, ``_d<days>`` for a window of another
+    length than the seed's two weeks (each length is a dataset of its own, kept)."""
+    name = f"bookiji_bench_p{providers}"
+    return name if days == seed.ACTIVITY_DAYS else f"{name}_d{days}"
+
+
 class BenchEnv:
     def __init__(
         self, settings: Settings, db_url: str, home: Path, stack_: ExitStack, fresh: bool
@@ -80,19 +87,22 @@ class BenchEnv:
         deploy.deploy(self.settings, url=self.db_url)
         _make_accounts(self.db_url)
 
+    activity_days: int = seed.ACTIVITY_DAYS
+
     def dataset(self, providers: int) -> str:
         """A database of ``providers`` seeded Montreal providers, their next two
-        weeks (time off, bookings: ``seed.load_activity``) and the benchmark
-        accounts (``bookiji_bench_p<N>`` on the same server, kept between runs;
-        the two weeks are made again when the dataset is used on another day)."""
-        name = f"bookiji_bench_p{providers}"
+        weeks (time off, bookings: ``seed.load_activity``; ``activity_days`` others)
+        and the benchmark accounts (``bookiji_bench_p<N>``, ``_d<days>`` for another
+        number of days, on the same server, kept between runs; the days are made
+        again when the dataset is used on another day)."""
+        name = dataset_name(providers, self.activity_days)
         url = self.server_url(name)
         deploy.ensure_database(self.server_url("postgres"), name)
         deploy.deploy(self.settings, url=url)
         _make_accounts(url)
         with psycopg.connect(url) as conn:
             loaded = seed.load(conn, providers)
-            activity = seed.load_activity(conn, providers)
+            activity = seed.load_activity(conn, providers, days=self.activity_days)
         print(f"    {loaded.summary()}\n    {activity.summary()}", flush=True)
         with psycopg.connect(url, autocommit=True) as conn:
             print(f"    {seed.cluster_services(conn, force=not loaded.skipped)}", flush=True)

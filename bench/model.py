@@ -130,6 +130,8 @@ class Options:
     sizes: list[int] = field(default_factory=lambda: [10_000, 100_000])
     # WebSocket clients of the realtime scenario
     clients: list[int] = field(default_factory=lambda: [1_000, 5_000])
+    # days of bookings each dataset is seeded with (the seed's default: two weeks)
+    activity_days: int = 14
 
 
 @dataclass

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import bookiji_seed as seed
 from bench import report
 from bench.env import open_env
 from bench.model import (
@@ -69,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         " 1000000 takes ~40 min and ~20 GB to build)",
     )
     p.add_argument(
+        "--activity-days",
+        type=int,
+        default=seed.ACTIVITY_DAYS,
+        help=f"days of bookings each dataset is seeded with (default {seed.ACTIVITY_DAYS}; "
+        "another number is another database, bookiji_bench_p<N>_d<days>)",
+    )
+    p.add_argument(
         "--clients",
         help="comma-separated WebSocket client counts of the realtime scenario (default 1000,5000)",
     )
@@ -117,13 +125,20 @@ def parse_options(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
         p.error(f"--clients: not a list of numbers: {args.clients}")
     if not clients or min(clients) < 1:
         p.error("--clients must be positive")
+    if not 1 <= args.activity_days <= 400:
+        p.error("--activity-days must be between 1 and 400")
     names = [s.name for s in SCENARIOS] if args.scenarios == "all" else args.scenarios.split(",")
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
         p.error(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
     # always in the registry's order: later scenarios may use earlier results
     ordered = [s.name for s in SCENARIOS if s.name in names]
-    return Options(ordered, duration, repeat, concurrency, args.quick, sizes, clients), args
+    return (
+        Options(
+            ordered, duration, repeat, concurrency, args.quick, sizes, clients, args.activity_days
+        ),
+        args,
+    )
 
 
 def _sample(variant: Variant, duration: float) -> Sample:
@@ -198,6 +213,7 @@ def run(opts: Options, *, database_url: str | None, results_dir: Path) -> Path:
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     with open_env(database_url) as env:
+        env.activity_days = opts.activity_days
         machine = env.machine()
         ctx = Context(opts, env)
         scenarios = run_scenarios(ctx)

@@ -616,7 +616,7 @@ ACTIVITY_DAYS = 14
 BOOKED_SHARE = 0.15  # chance that a slot of a provider of average busyness is taken (hour weight 1)
 TIME_OFF_SHARE = 0.03  # providers with a block of time off in the window
 CANCELLED_SHARE = 0.06  # bookings made and cancelled (they block nothing)
-CUSTOMERS_PER_PROVIDER = 0.2
+CUSTOMERS_PER_PROVIDER = 0.2  # per provider and two weeks of activity
 ACTIVITY_CHUNK = 20_000  # providers per statement: bounds the trigger queue of one insert
 LAYOUT_KEY = "services_layout"  # in internal.settings: when app.services was last put in order
 
@@ -1000,8 +1000,13 @@ select
 """
 
 
-def _customers_for(providers: int) -> int:
-    return max(8, int(providers * CUSTOMERS_PER_PROVIDER))
+def _customers_for(providers: int, days: int = ACTIVITY_DAYS) -> int:
+    """The customers of ``days`` of activity: as many per two weeks as ever, so that a longer
+    window brings new customers rather than one set booking ever more often (a year with the
+    two weeks' set gave each customer ~1,500 bookings, which no person makes)."""
+    return max(
+        8, int(providers * CUSTOMERS_PER_PROVIDER * max(days, ACTIVITY_DAYS) / ACTIVITY_DAYS)
+    )
 
 
 # the tables the activity writes whose analytics triggers are off during the bulk write
@@ -1055,7 +1060,7 @@ def load_activity(
     first = first_day or activity_first_day()
     result = ActivityResult(tag=tag, first_day=first, days=days)
     started = time.perf_counter()
-    n_customers = _customers_for(providers)
+    n_customers = _customers_for(providers, days)
     params: dict[str, Any] = {
         "seed": seed,
         "tag": tag,

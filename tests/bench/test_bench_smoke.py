@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from bench import report, tools
+import bookiji_seed as seed
+from bench import env, report, runner, tools
 from bench.model import Sample, Variant, aggregate
 from tests.helpers import stack
 from tests.helpers.bench_run import run_bench
@@ -305,3 +306,16 @@ def test_the_cache_scenario_measures_the_hit_path_against_postgrest(
         "cache hit ÷ PostgREST direct, c=2",
     }
     assert all(isinstance(v, float) for v in ratios.values())
+
+
+def test_another_activity_window_is_a_dataset_of_its_own() -> None:
+    opts, _ = runner.parse_options(["--sizes", "1000", "--activity-days", "365"])
+    assert opts.activity_days == 365
+    assert runner.parse_options([])[0].activity_days == seed.ACTIVITY_DAYS
+    assert (env.dataset_name(1000), env.dataset_name(1000, 365)) == (
+        "bookiji_bench_p1000",
+        "bookiji_bench_p1000_d365",
+    )
+    for bad in ("0", "401"):
+        with pytest.raises(SystemExit):
+            runner.parse_options(["--activity-days", bad])

@@ -280,3 +280,22 @@ def test_the_mixed_scenario_runs_with_the_worker_and_counts_each_operation(
     assert extra["overlapping_live_bookings"] == 0
     assert extra["queue_left_payments"] == 0 and extra["queue_left_notifications"] == 0
     assert extra["dlq_new_payments"] == 0 and extra["dlq_new_notifications"] == 0
+
+
+def test_a_longer_window_brings_new_customers_not_busier_ones(
+    db: psycopg.Connection[Any],
+) -> None:
+    """As many customers per two weeks whatever the window: four weeks have twice the
+    customers of two, and a customer's bookings do not grow with the window."""
+    seed.load(db, PROVIDERS)
+    two = seed.load_activity(db, PROVIDERS, first_day=FIRST_DAY)
+    four = seed.load_activity(db, PROVIDERS, first_day=FIRST_DAY + timedelta(days=1), days=28)
+    assert (two.customers, four.customers) == (
+        max(8, int(PROVIDERS * seed.CUSTOMERS_PER_PROVIDER)),
+        max(8, int(PROVIDERS * seed.CUSTOMERS_PER_PROVIDER * 2)),
+    )
+    busiest = db.execute(
+        "select max(n) from (select count(*) n from app.bookings group by customer_id) c"
+    ).fetchone()
+    assert busiest is not None and busiest[0] < 2 * four.confirmed / four.customers
+    assert _violations(db) == []
