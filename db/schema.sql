@@ -388,13 +388,9 @@ CREATE FUNCTION api.analytics_customers("from" date DEFAULT NULL::date, "to" dat
             from app.analytics_customer_firsts as f
             where
                 f.starts_at >= w.from_ts and f.starts_at < w.to_ts
-                and (analytics_customers.category is null or exists (
-                    -- the booking's service's category, as the rollups count it (analytics_live_facts)
-                    select
-                    from app.bookings as b
-                    inner join app.services as v on b.service_id = v.id
-                    inner join app.service_categories as k on v.category_id = k.id
-                    where b.id = f.booking_id and k.slug = analytics_customers.category
+                -- the booking's service's category, kept beside it (as the rollups count it)
+                and (analytics_customers.category is null or f.category_id = (
+                    select k.id from app.service_categories as k where k.slug = analytics_customers.category
                 ))
             group by 1
         ) as h
@@ -6156,13 +6152,15 @@ CREATE FUNCTION internal.analytics_customer_first_refresh(p_customer_id uuid) RE
 declare
     v_booking_id uuid;
     v_starts_at timestamptz;
+    v_category_id integer;
 begin
     -- the customer's lock (internal.analytics_customer_lock), then a statement that reads what
     -- is committed when it is granted
     perform pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id));
     -- in start order within the customer (bookings_customer_id_starts_at_idx)
-    select b.id, pg_catalog.lower(b.during) into v_booking_id, v_starts_at
+    select b.id, pg_catalog.lower(b.during), s.category_id into v_booking_id, v_starts_at, v_category_id
     from app.bookings as b
+    inner join app.services as s on b.service_id = s.id
     where b.customer_id = p_customer_id and b.status in ('confirmed', 'completed', 'no_show')
     order by pg_catalog.lower(b.during), b.id
     limit 1;
@@ -6170,10 +6168,13 @@ begin
         delete from app.analytics_customer_firsts as f where f.customer_id = p_customer_id;
         return;
     end if;
-    insert into app.analytics_customer_firsts as f (customer_id, booking_id, starts_at)
-    values (p_customer_id, v_booking_id, v_starts_at)
-    on conflict (customer_id) do update set booking_id = excluded.booking_id, starts_at = excluded.starts_at
-    where (f.booking_id, f.starts_at) is distinct from (excluded.booking_id, excluded.starts_at);
+    insert into app.analytics_customer_firsts as f (customer_id, booking_id, starts_at, category_id)
+    values (p_customer_id, v_booking_id, v_starts_at, v_category_id)
+    on conflict (customer_id) do update
+    set booking_id = excluded.booking_id, starts_at = excluded.starts_at, category_id = excluded.category_id
+    where
+        (f.booking_id, f.starts_at, f.category_id)
+        is distinct from (excluded.booking_id, excluded.starts_at, excluded.category_id);
 end
 $$;
 
@@ -6383,18 +6384,18 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         is distinct from array(select coalesce(e, 0) from pg_catalog.unnest(l.v) as e)
         and not (l.v is null and s.v = array[0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[])
     union all
-    -- each customer's first booking (its start, as epoch seconds, and a hash of its id)
+    -- each customer's first booking (its start, as epoch seconds, a hash of its id, its category)
     select
         'customer_firsts', coalesce(s.customer_id, l.customer_id)::text,
         case when s.customer_id is not null then array[
-            extract(epoch from s.starts_at)::bigint, pg_catalog.hashtext(s.booking_id::text)
+            extract(epoch from s.starts_at)::bigint, pg_catalog.hashtext(s.booking_id::text), s.category_id
         ] end,
         case when l.customer_id is not null then array[
-            extract(epoch from l.starts_at)::bigint, pg_catalog.hashtext(l.booking_id::text)
+            extract(epoch from l.starts_at)::bigint, pg_catalog.hashtext(l.booking_id::text), l.category_id
         ] end
     from app.analytics_customer_firsts as s
     full join internal.analytics_live_customer_firsts as l on s.customer_id = l.customer_id
-    where (s.booking_id, s.starts_at) is distinct from (l.booking_id, l.starts_at)
+    where (s.booking_id, s.starts_at, s.category_id) is distinct from (l.booking_id, l.starts_at, l.category_id)
 $$;
 
 
@@ -6402,7 +6403,7 @@ $$;
 -- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id, its category). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
 
 
 --
@@ -8732,8 +8733,8 @@ begin
     select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
     get diagnostics written = row_count;
     delete from app.analytics_customer_firsts;
-    insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at)
-    select l.customer_id, l.booking_id, l.starts_at from internal.analytics_live_customer_firsts as l;
+    insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at, category_id)
+    select l.customer_id, l.booking_id, l.starts_at, l.category_id from internal.analytics_live_customer_firsts as l;
     return written;
 end
 $$;
@@ -9055,9 +9056,21 @@ CREATE FUNCTION internal.analytics_service_category_changed() RETURNS trigger
     AS $$
 declare
     v_booking_id uuid;
+    v_customer_id uuid;
 begin
     for v_booking_id in select b.id from app.bookings as b where b.service_id = new.id order by b.id loop
         perform internal.analytics_refresh_booking(v_booking_id);
+    end loop;
+    -- the customers whose first booking is one of them: its category is kept beside it
+    -- (app.analytics_customer_firsts, 81_analytics_audience.sql), recomputed under each one's lock
+    for v_customer_id in
+        select f.customer_id
+        from app.analytics_customer_firsts as f
+        inner join app.bookings as b on f.booking_id = b.id
+        where b.service_id = new.id
+        order by f.customer_id
+    loop
+        perform internal.analytics_customer_first_refresh(v_customer_id);
     end loop;
     return null;
 end
@@ -9068,7 +9081,7 @@ $$;
 -- Name: FUNCTION analytics_service_category_changed(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_service_category_changed() IS 'Trigger: a service moved to another category; its bookings move with it in the rollups. Definer: a provider edits its own services and may not write the rollups.';
+COMMENT ON FUNCTION internal.analytics_service_category_changed() IS 'Trigger: a service moved to another category; its bookings move with it in the rollups, and the customers'' first bookings among them take the new category. Definer: a provider edits its own services and may not write the rollups.';
 
 
 --
@@ -26058,7 +26071,8 @@ COMMENT ON TABLE app.analytics_created_hours IS 'Rollup across providers per UTC
 CREATE TABLE app.analytics_customer_firsts (
     customer_id uuid NOT NULL,
     booking_id uuid NOT NULL,
-    starts_at timestamp with time zone NOT NULL
+    starts_at timestamp with time zone NOT NULL,
+    category_id integer NOT NULL
 );
 
 ALTER TABLE ONLY app.analytics_customer_firsts FORCE ROW LEVEL SECURITY;
@@ -26069,6 +26083,13 @@ ALTER TABLE ONLY app.analytics_customer_firsts FORCE ROW LEVEL SECURITY;
 --
 
 COMMENT ON TABLE app.analytics_customer_firsts IS 'Derived: each customer''s first booking, the earliest start among its confirmed, completed and no-show bookings (then the lowest id).';
+
+
+--
+-- Name: COLUMN analytics_customer_firsts.category_id; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_customer_firsts.category_id IS 'The category of the first booking''s service (it follows a service moved to another category).';
 
 
 --
@@ -27462,8 +27483,10 @@ COMMENT ON TABLE auth.sessions IS 'One row per login; access tokens carry its id
 CREATE VIEW internal.analytics_live_customer_firsts WITH (security_barrier='true') AS
  SELECT DISTINCT ON (b.customer_id) b.customer_id,
     b.id AS booking_id,
-    lower(b.during) AS starts_at
-   FROM app.bookings b
+    lower(b.during) AS starts_at,
+    s.category_id
+   FROM (app.bookings b
+     JOIN app.services s ON ((b.service_id = s.id)))
   WHERE (b.status = ANY (ARRAY['confirmed'::text, 'completed'::text, 'no_show'::text]))
   ORDER BY b.customer_id, (lower(b.during)), b.id;
 
@@ -27472,7 +27495,7 @@ CREATE VIEW internal.analytics_live_customer_firsts WITH (security_barrier='true
 -- Name: VIEW analytics_live_customer_firsts; Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON VIEW internal.analytics_live_customer_firsts IS 'Each customer''s first booking (the earliest start among its confirmed, completed and no-show bookings, then the lowest id), from the base tables: the definition app.analytics_customer_firsts follows.';
+COMMENT ON VIEW internal.analytics_live_customer_firsts IS 'Each customer''s first booking (the earliest start among its confirmed, completed and no-show bookings, then the lowest id) and its service''s category, from the base tables: the definition app.analytics_customer_firsts follows.';
 
 
 --
@@ -28597,10 +28620,10 @@ CREATE INDEX analytics_booking_facts_refunded_idx ON app.analytics_booking_facts
 
 
 --
--- Name: analytics_customer_firsts_starts_at_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: analytics_customer_firsts_starts_at_cover_idx; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE INDEX analytics_customer_firsts_starts_at_idx ON app.analytics_customer_firsts USING btree (starts_at);
+CREATE INDEX analytics_customer_firsts_starts_at_cover_idx ON app.analytics_customer_firsts USING btree (starts_at) INCLUDE (category_id, booking_id);
 
 
 --
@@ -31979,4 +32002,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261213100000'),
     ('20261214100000'),
     ('20261214200000'),
-    ('20261215100000');
+    ('20261215100000'),
+    ('20261215200000');

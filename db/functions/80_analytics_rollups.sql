@@ -600,15 +600,28 @@ set search_path = ''
 as $$
 declare
     v_booking_id uuid;
+    v_customer_id uuid;
 begin
     for v_booking_id in select b.id from app.bookings as b where b.service_id = new.id order by b.id loop
         perform internal.analytics_refresh_booking(v_booking_id);
+    end loop;
+    -- the customers whose first booking is one of them: its category is kept beside it
+    -- (app.analytics_customer_firsts, 81_analytics_audience.sql), recomputed under each one's lock
+    for v_customer_id in
+        select f.customer_id
+        from app.analytics_customer_firsts as f
+        inner join app.bookings as b on f.booking_id = b.id
+        where b.service_id = new.id
+        order by f.customer_id
+    loop
+        perform internal.analytics_customer_first_refresh(v_customer_id);
     end loop;
     return null;
 end
 $$;
 comment on function internal.analytics_service_category_changed() is
-'Trigger: a service moved to another category; its bookings move with it in the rollups. '
+'Trigger: a service moved to another category; its bookings move with it in the rollups, and the customers'' '
+'first bookings among them take the new category. '
 'Definer: a provider edits its own services and may not write the rollups.';
 
 drop trigger if exists _510_analytics_category on app.services;

@@ -236,13 +236,15 @@ as
 select distinct on (b.customer_id)
     b.customer_id,
     b.id as booking_id,
-    pg_catalog.lower(b.during) as starts_at
+    pg_catalog.lower(b.during) as starts_at,
+    s.category_id
 from app.bookings as b
+inner join app.services as s on b.service_id = s.id
 where b.status in ('confirmed', 'completed', 'no_show')
 order by b.customer_id asc, pg_catalog.lower(b.during) asc, b.id asc;
 comment on view internal.analytics_live_customer_firsts is
 'Each customer''s first booking (the earliest start among its confirmed, completed and no-show bookings, then the '
-'lowest id), from the base tables: the definition app.analytics_customer_firsts follows.';
+'lowest id) and its service''s category, from the base tables: the definition app.analytics_customer_firsts follows.';
 
 create or replace function internal.analytics_customer_first_refresh(p_customer_id uuid)
 returns void
@@ -253,13 +255,15 @@ as $$
 declare
     v_booking_id uuid;
     v_starts_at timestamptz;
+    v_category_id integer;
 begin
     -- the customer's lock (internal.analytics_customer_lock), then a statement that reads what
     -- is committed when it is granted
     perform pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id));
     -- in start order within the customer (bookings_customer_id_starts_at_idx)
-    select b.id, pg_catalog.lower(b.during) into v_booking_id, v_starts_at
+    select b.id, pg_catalog.lower(b.during), s.category_id into v_booking_id, v_starts_at, v_category_id
     from app.bookings as b
+    inner join app.services as s on b.service_id = s.id
     where b.customer_id = p_customer_id and b.status in ('confirmed', 'completed', 'no_show')
     order by pg_catalog.lower(b.during), b.id
     limit 1;
@@ -267,10 +271,13 @@ begin
         delete from app.analytics_customer_firsts as f where f.customer_id = p_customer_id;
         return;
     end if;
-    insert into app.analytics_customer_firsts as f (customer_id, booking_id, starts_at)
-    values (p_customer_id, v_booking_id, v_starts_at)
-    on conflict (customer_id) do update set booking_id = excluded.booking_id, starts_at = excluded.starts_at
-    where (f.booking_id, f.starts_at) is distinct from (excluded.booking_id, excluded.starts_at);
+    insert into app.analytics_customer_firsts as f (customer_id, booking_id, starts_at, category_id)
+    values (p_customer_id, v_booking_id, v_starts_at, v_category_id)
+    on conflict (customer_id) do update
+    set booking_id = excluded.booking_id, starts_at = excluded.starts_at, category_id = excluded.category_id
+    where
+        (f.booking_id, f.starts_at, f.category_id)
+        is distinct from (excluded.booking_id, excluded.starts_at, excluded.category_id);
 end
 $$;
 comment on function internal.analytics_customer_first_refresh(uuid) is
@@ -604,8 +611,8 @@ begin
     select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
     get diagnostics written = row_count;
     delete from app.analytics_customer_firsts;
-    insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at)
-    select l.customer_id, l.booking_id, l.starts_at from internal.analytics_live_customer_firsts as l;
+    insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at, category_id)
+    select l.customer_id, l.booking_id, l.starts_at, l.category_id from internal.analytics_live_customer_firsts as l;
     return written;
 end
 $$;
@@ -813,23 +820,23 @@ as $$
         is distinct from array(select coalesce(e, 0) from pg_catalog.unnest(l.v) as e)
         and not (l.v is null and s.v = array[0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[])
     union all
-    -- each customer's first booking (its start, as epoch seconds, and a hash of its id)
+    -- each customer's first booking (its start, as epoch seconds, a hash of its id, its category)
     select
         'customer_firsts', coalesce(s.customer_id, l.customer_id)::text,
         case when s.customer_id is not null then array[
-            extract(epoch from s.starts_at)::bigint, pg_catalog.hashtext(s.booking_id::text)
+            extract(epoch from s.starts_at)::bigint, pg_catalog.hashtext(s.booking_id::text), s.category_id
         ] end,
         case when l.customer_id is not null then array[
-            extract(epoch from l.starts_at)::bigint, pg_catalog.hashtext(l.booking_id::text)
+            extract(epoch from l.starts_at)::bigint, pg_catalog.hashtext(l.booking_id::text), l.category_id
         ] end
     from app.analytics_customer_firsts as s
     full join internal.analytics_live_customer_firsts as l on s.customer_id = l.customer_id
-    where (s.booking_id, s.starts_at) is distinct from (l.booking_id, l.starts_at)
+    where (s.booking_id, s.starts_at, s.category_id) is distinct from (l.booking_id, l.starts_at, l.category_id)
 $$;
 comment on function internal.analytics_drift() is
 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' '
 'rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up '
 'hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, '
 'area_days: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings '
-'(customer_firsts: start in epoch seconds, a hash of the booking''s id). '
+'(customer_firsts: start in epoch seconds, a hash of the booking''s id, its category). '
 'Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';

@@ -512,13 +512,9 @@ as $$
             from app.analytics_customer_firsts as f
             where
                 f.starts_at >= w.from_ts and f.starts_at < w.to_ts
-                and (analytics_customers.category is null or exists (
-                    -- the booking's service's category, as the rollups count it (analytics_live_facts)
-                    select
-                    from app.bookings as b
-                    inner join app.services as v on b.service_id = v.id
-                    inner join app.service_categories as k on v.category_id = k.id
-                    where b.id = f.booking_id and k.slug = analytics_customers.category
+                -- the booking's service's category, kept beside it (as the rollups count it)
+                and (analytics_customers.category is null or f.category_id = (
+                    select k.id from app.service_categories as k where k.slug = analytics_customers.category
                 ))
             group by 1
         ) as h

@@ -198,4 +198,4 @@ using (true);
 comment on policy select_ops on app.analytics_customer_firsts is
 'Ops staff read each customer''s first booking (new and returning customers).';
 
-grant select (customer_id, booking_id, starts_at) on app.analytics_customer_firsts to ops;
+grant select (customer_id, booking_id, starts_at, category_id) on app.analytics_customer_firsts to ops;

@@ -149,13 +149,18 @@ def test_the_rebuild_writes_the_rows_the_trigger_kept_and_the_drift_check_sees_a
         (customer,),
     )
     db.execute(
-        "insert into app.analytics_customer_firsts values (%s, %s, now())",
+        "insert into app.analytics_customer_firsts values (%s, %s, now(), 1)",
         (
             create_user(db, "customer"),
             uuid.uuid4(),
         ),
     )
-    assert sorted(d[0] for d in drift(db) if d[0] == "customer_firsts") == ["customer_firsts"] * 2
+    db.execute(
+        "update app.analytics_customer_firsts set category_id = category_id %% 14 + 1 "
+        "where customer_id = %s",
+        (kept[1][0],),
+    )
+    assert sorted(d[0] for d in drift(db) if d[0] == "customer_firsts") == ["customer_firsts"] * 3
     db.execute("select internal.analytics_rebuild_cohorts()")
     assert drift(db) == []
 
@@ -276,3 +281,39 @@ def test_a_category_narrows_the_bookings_and_the_new_customers_to_its_own(
     with pytest.raises(psycopg.Error) as err:
         in_category("no-such-category")
     assert err.value.diag.message_primary == "category: no such category"
+
+
+def test_a_first_booking_takes_its_services_new_category(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    """A service moved to another category takes its customers' first bookings with it, as it
+    takes its bookings in the rollups: the new customers of the new category count them."""
+    booking_id, service_id, starts_at = db.execute(
+        "select f.booking_id, b.service_id, f.starts_at from app.analytics_customer_firsts f "
+        "join app.bookings b on b.id = f.booking_id order by f.starts_at limit 1"
+    ).fetchone()  # type: ignore[misc]
+    moved = db.execute(
+        "select count(*) from app.analytics_customer_firsts f join app.bookings b "
+        "on b.id = f.booking_id where b.service_id = %s",
+        (service_id,),
+    ).fetchone()
+    assert moved is not None and moved[0] >= 1
+    day = starts_at.astimezone(ZoneInfo("America/Toronto")).date()
+
+    def new_in(category: str) -> int:
+        sql = "select * from api.analytics_customers(%s, %s, 'America/Toronto', 'day', %s)"
+        return sum(r["new_customers"] for r in rows_of(db, "ops", run.ops, sql, day, day, category))
+
+    before = new_in("tattoo")
+    db.execute(
+        "update app.services set category_id = "
+        "(select id from app.service_categories where slug = 'tattoo') where id = %s",
+        (service_id,),
+    )
+    assert db.execute(
+        "select k.slug from app.analytics_customer_firsts f "
+        "join app.service_categories k on k.id = f.category_id where f.booking_id = %s",
+        (booking_id,),
+    ).fetchone() == ("tattoo",)
+    assert new_in("tattoo") > before
+    assert drift(db) == []
