@@ -68,13 +68,20 @@ def dataset_name(providers: int, days: int = seed.ACTIVITY_DAYS) -> str:
 
 class BenchEnv:
     def __init__(
-        self, settings: Settings, db_url: str, home: Path, stack_: ExitStack, fresh: bool
+        self,
+        settings: Settings,
+        db_url: str,
+        home: Path,
+        stack_: ExitStack,
+        fresh: bool,
+        activity_days: int = seed.ACTIVITY_DAYS,
     ) -> None:
         self.settings = settings
         self.db_url = db_url
         self.home = home
         self._stack = stack_
         self._fresh = fresh
+        self.activity_days = activity_days
         self._apis: dict[str, procs.ApiServer] = {}
         self._workers: dict[str, Worker] = {}
 
@@ -86,8 +93,6 @@ class BenchEnv:
             _drop(self.settings, config.dbname_of(self.db_url))
         deploy.deploy(self.settings, url=self.db_url)
         _make_accounts(self.db_url)
-
-    activity_days: int = seed.ACTIVITY_DAYS
 
     def dataset(self, providers: int) -> str:
         """A database of ``providers`` seeded Montreal providers, their next two
@@ -533,7 +538,9 @@ def dataset_url(es: ExitStack, size: int, database_url: str | None) -> str:
 
 
 @contextmanager
-def open_env(database_url: str | None = None) -> Iterator[BenchEnv]:
+def open_env(
+    database_url: str | None = None, activity_days: int = seed.ACTIVITY_DAYS
+) -> Iterator[BenchEnv]:
     """The benchmark environment. Without ``database_url``: the embedded cluster
     (started if need be, and stopped again after) and a new ``bookiji_bench``
     database; with it: that database, deployed, left in place."""
@@ -550,6 +557,7 @@ def open_env(database_url: str | None = None) -> Iterator[BenchEnv]:
             home,
             es,
             fresh=database_url is None,
+            activity_days=activity_days,
         )
         env.prepare()
         yield env

@@ -212,8 +212,7 @@ def _git() -> str:
 def run(opts: Options, *, database_url: str | None, results_dir: Path) -> Path:
     started = datetime.now(UTC)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    with open_env(database_url) as env:
-        env.activity_days = opts.activity_days
+    with open_env(database_url, opts.activity_days) as env:
         machine = env.machine()
         ctx = Context(opts, env)
         scenarios = run_scenarios(ctx)

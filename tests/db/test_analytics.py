@@ -176,6 +176,18 @@ def rows_of(
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
+def assert_facts_live(db: psycopg.Connection[Any], booking_id: Any) -> None:
+    """The booking's stored facts row is the one a live recount gives (and there is one)."""
+    stored = db.execute(
+        "select f.* from app.analytics_booking_facts as f where f.booking_id = %s", (booking_id,)
+    ).fetchall()
+    live = db.execute(
+        "select l.* from internal.analytics_live_facts as l where l.booking_id = %s",
+        (booking_id,),
+    ).fetchall()
+    assert stored == live and len(live) == 1
+
+
 def drift(db: psycopg.Connection[Any]) -> list[Any]:
     return db.execute("select * from internal.analytics_drift()").fetchall()
 
@@ -892,14 +904,7 @@ def test_a_confirm_writes_its_bookings_vector_once(db: psycopg.Connection[Any], 
     booking = bk.book(db, shop, start)
     assert booking["status"] == ("pending_payment" if price else "confirmed")
     assert one(db, count_deltas) - deltas_before == 1
-    stored = db.execute(
-        "select f.* from app.analytics_booking_facts as f where f.booking_id = %s", (booking["id"],)
-    ).fetchall()
-    live = db.execute(
-        "select l.* from internal.analytics_live_facts as l where l.booking_id = %s",
-        (booking["id"],),
-    ).fetchall()
-    assert stored == live and len(live) == 1
+    assert_facts_live(db, booking["id"])
     owed = db.execute(
         "select f.outstanding_cents, coalesce(sum(p.amount_cents), 0) from app.analytics_booking_facts as f "
         "left join app.payments as p on f.booking_id = p.booking_id where f.booking_id = %s "
@@ -933,14 +938,7 @@ def test_a_hold_recounted_before_its_payment_gets_the_payment_moved_not_written_
     start = datetime.combine(date.today() + timedelta(days=3), time(10), TORONTO)
     booking = bk.book(db, shop, start)
     assert booking["status"] == "pending_payment"
-    stored = db.execute(
-        "select f.* from app.analytics_booking_facts as f where f.booking_id = %s", (booking["id"],)
-    ).fetchall()
-    live = db.execute(
-        "select l.* from internal.analytics_live_facts as l where l.booking_id = %s",
-        (booking["id"],),
-    ).fetchall()
-    assert stored == live and len(live) == 1
+    assert_facts_live(db, booking["id"])
     outstanding = "select outstanding_cents from app.analytics_booking_facts where booking_id = %s"
     assert one(db, outstanding, booking["id"]) == 1000  # the deposit, counted once
     assert drift(db) == []
