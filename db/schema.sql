@@ -369,10 +369,9 @@ CREATE FUNCTION api.analytics_customers("from" date DEFAULT NULL::date, "to" dat
         group by s.bucket_start, s.bucket_end, s.bucket_local
     ),
 
-    -- counted by UTC hour first (date_bin: arithmetic on the instant, no zone), then each hour
-    -- into its local bucket, the zone's offset being whole hours (internal.analytics_window):
-    -- the zone converted a few hundred times, not once a first booking (2,006 in a month at
-    -- 10,000 providers: 3.4 -> 1.5 ms)
+    -- counted by UTC hour (the rollup's rows), then each hour into its local bucket, the zone's
+    -- offset being whole hours (internal.analytics_window): the zone converted a few hundred
+    -- times, not once a first booking
     firsts as (
         select
             case
@@ -382,17 +381,24 @@ CREATE FUNCTION api.analytics_customers("from" date DEFAULT NULL::date, "to" dat
             pg_catalog.sum(h.n)::bigint as n
         from w
         cross join lateral (
-            select
-                pg_catalog.date_bin('1 hour', f.starts_at, timestamptz '2000-01-01 00:00:00+00') as hour,
-                pg_catalog.count(*) as n
-            from app.analytics_customer_firsts as f
+            -- the first bookings per UTC start hour and category, with the deltas not folded
+            -- yet: O(hours x categories) rows, however many customers start in the range
+            select f.hour, pg_catalog.sum(f.customers) as n
+            from (
+                select h.hour, h.category_id, h.customers
+                from app.analytics_first_hours as h
+                where h.hour >= w.from_ts and h.hour < w.to_ts
+                union all
+                select d.hour, d.category_id, d.customers
+                from app.analytics_first_deltas as d
+                where d.hour >= w.from_ts and d.hour < w.to_ts
+            ) as f
             where
-                f.starts_at >= w.from_ts and f.starts_at < w.to_ts
                 -- the booking's service's category, kept beside it (as the rollups count it)
-                and (analytics_customers.category is null or f.category_id = (
+                analytics_customers.category is null or f.category_id = (
                     select k.id from app.service_categories as k where k.slug = analytics_customers.category
-                ))
-            group by 1
+                )
+            group by f.hour
         ) as h
         group by 1
     )
@@ -5313,6 +5319,10 @@ declare
     -- the whole UTC days inside the range: [v_ds, v_de); its hours outside them are edges
     v_ds timestamptz := pg_catalog.date_trunc('day', p_from - interval '1 microsecond', 'UTC') + interval '1 day';
     v_de timestamptz := pg_catalog.date_trunc('day', p_to, 'UTC');
+    -- the whole UTC weeks (from Monday) inside those days: [v_ws, v_we); the days outside them
+    -- are read by day
+    v_ws timestamptz;
+    v_we timestamptz;
     v_kind text := case when p_kind = 'neighbourhood' then 'neighbourhood' else 'grid' end;
 begin
     if p_kind <> 'neighbourhood' and p_cell::text <> '0.02' then
@@ -5364,9 +5374,25 @@ begin
         v_ds := p_to;
         v_de := p_to;
     end if;
+    v_ws := pg_catalog.date_trunc('week', v_ds - interval '1 microsecond', 'UTC') + interval '7 days';
+    v_we := pg_catalog.date_trunc('week', v_de, 'UTC');
+    if v_ws >= v_we then
+        v_ws := v_de;
+        v_we := v_de;
+    end if;
     return query
     with r as (
         -- the kind's own rows (the rollups keep the grid and the neighbourhoods apart)
+        select
+            w.area, w.category_id, w.currency, w.bookings, w.completed, w.no_show,
+            w.cancelled, w.booked_cents, w.captured_cents, w.refunded_cents, w.fees_kept_cents,
+            w.outstanding_cents
+        from app.analytics_area_weeks as w
+        where
+            w.kind = v_kind
+            and w.week >= (v_ws at time zone 'UTC')::date and w.week < (v_we at time zone 'UTC')::date
+            and (p_category_id is null or w.category_id = p_category_id)
+        union all
         select
             d.area, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
             d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents, d.fees_kept_cents,
@@ -5374,7 +5400,10 @@ begin
         from app.analytics_area_days as d
         where
             d.kind = v_kind
-            and d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
+            and (
+                d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_ws at time zone 'UTC')::date
+                or d.day >= (v_we at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
+            )
             and (p_category_id is null or d.category_id = p_category_id)
         union all
         select
@@ -5427,7 +5456,7 @@ $$;
 -- Name: FUNCTION analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: from the rollups per area for the neighbourhoods and the default cell (0.02), else the provider rollups summed per provider and placed by app.analytics_provider_places. Definer: no API role reads the places or the rollups per area; granted to ops, for api.analytics_areas, which checks the role.';
+COMMENT ON FUNCTION internal.analytics_area_figures(p_from timestamp with time zone, p_to timestamp with time zone, p_category_id integer, p_kind text, p_cell numeric) IS 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), category and currency: from the rollups per area (whole UTC weeks, whole days around them, hours at the edges) for the neighbourhoods and the default cell (0.02), else the provider rollups summed per provider and placed by app.analytics_provider_places. Definer: no API role reads the places or the rollups per area; granted to ops, for api.analytics_areas, which checks the role.';
 
 
 --
@@ -5786,20 +5815,34 @@ CREATE FUNCTION internal.analytics_cohort_activity(p_from timestamp with time zo
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-    with h as (
-        select h.customer_id, h.hour, pg_catalog.date_trunc('week', h.signup_hour at time zone p_tz)::date as cohort_week
-        from app.analytics_customer_hours as h
+    with weeks as (
+        -- from the first sign-up week to one past the last one's last counted week: an hour
+        -- past the last start is in the array's last bucket, more than p_weeks after any cohort
+        select
+            pg_catalog.array_agg(d.d at time zone p_tz order by d.d) as starts,
+            pg_catalog.min(d.d)::date as first_week
+        from pg_catalog.generate_series(
+            pg_catalog.date_trunc('week', p_from at time zone p_tz),
+            pg_catalog.date_trunc('week', p_to at time zone p_tz) + pg_catalog.make_interval(weeks => p_weeks + 1),
+            interval '1 week'
+        ) as d (d)
+    ),
+    h as (
+        select
+            pg_catalog.width_bucket(h.signup_hour, w.starts) as c,
+            pg_catalog.width_bucket(h.hour, w.starts) as a,
+            h.customer_id
+        from app.analytics_customer_hours as h, weeks as w
         where h.signup_hour >= p_from and h.signup_hour < p_to
+    ),
+    active as (
+        select distinct h.c, h.a - h.c as k, h.customer_id
+        from h
+        where h.a - h.c between 0 and p_weeks
     )
-    select
-        h.cohort_week,
-        ((pg_catalog.date_trunc('week', h.hour at time zone p_tz)::date - h.cohort_week) / 7)::integer,
-        pg_catalog.count(distinct h.customer_id)
-    from h
-    where
-        h.hour >= (h.cohort_week::timestamp at time zone p_tz)
-        and h.hour < ((h.cohort_week + 7 * (p_weeks + 1))::timestamp at time zone p_tz)
-    group by 1, 2
+    select w.first_week + 7 * (x.c - 1), x.k, pg_catalog.count(*)
+    from active as x, weeks as w
+    group by x.c, x.k, w.first_week
 $$;
 
 
@@ -6054,6 +6097,30 @@ begin
             fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
     ),
+    into_area_weeks as (
+        insert into app.analytics_area_weeks as h (
+            kind, week, area, category_id, currency, bookings, completed, no_show, cancelled,
+            booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        )
+        select
+            x.kind, pg_catalog.date_trunc('week', x.hour at time zone 'UTC')::date, x.area, x.category_id, x.currency,
+            pg_catalog.sum(x.bookings), pg_catalog.sum(x.completed), pg_catalog.sum(x.no_show),
+            pg_catalog.sum(x.cancelled), pg_catalog.sum(x.booked_cents), pg_catalog.sum(x.captured_cents),
+            pg_catalog.sum(x.refunded_cents), pg_catalog.sum(x.fees_kept_cents), pg_catalog.sum(x.outstanding_cents)
+        from area_hourly as x
+        group by x.kind, pg_catalog.date_trunc('week', x.hour at time zone 'UTC')::date, x.area, x.category_id, x.currency
+        order by 1, 2, 3, 4, 5
+        on conflict (kind, week, area, category_id, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            completed = h.completed + excluded.completed,
+            no_show = h.no_show + excluded.no_show,
+            cancelled = h.cancelled + excluded.cancelled,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
+    ),
     -- by the hour the bookings were made (today's counters): the deltas that carry it
     into_created_hours as (
         insert into app.analytics_created_hours as h (hour, status, bookings, booked_cents, captured_cents)
@@ -6081,9 +6148,25 @@ begin
         order by 1, 2
         on conflict (hour, category_id) do update set quotes = h.quotes + excluded.quotes
         returning 1
+    ),
+    -- the customers' first bookings per start hour and category (new customers,
+    -- 81_analytics_audience.sql)
+    moved_firsts as (
+        delete from app.analytics_first_deltas as d returning d.*
+    ),
+    into_first_hours as (
+        insert into app.analytics_first_hours as h (hour, category_id, customers)
+        select m.hour, m.category_id, pg_catalog.sum(m.customers)
+        from moved_firsts as m
+        group by m.hour, m.category_id
+        order by 1, 2
+        on conflict (hour, category_id) do update set customers = h.customers + excluded.customers
+        returning 1
     )
     -- (data-modifying CTEs run to completion whether or not the query reads them)
-    select coalesce(pg_catalog.sum(x.n), 0)::bigint + (select pg_catalog.count(*) from moved_quotes)
+    select
+        coalesce(pg_catalog.sum(x.n), 0)::bigint + (select pg_catalog.count(*) from moved_quotes)
+        + (select pg_catalog.count(*) from moved_firsts)
     into v_rows from hourly as x;
     return v_rows;
 end
@@ -6094,7 +6177,7 @@ $$;
 -- Name: FUNCTION analytics_compact(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made), per area (hourly and daily) and of quotes per hour (the funnel); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
+COMMENT ON FUNCTION internal.analytics_compact() IS 'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made), per area (hourly, daily and weekly), of quotes per hour (the funnel) and of first bookings per hour (new customers); returns how many it folded. Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
 
 --
@@ -6153,6 +6236,8 @@ declare
     v_booking_id uuid;
     v_starts_at timestamptz;
     v_category_id integer;
+    v_old_starts_at timestamptz;
+    v_old_category_id integer;
 begin
     -- the customer's lock (internal.analytics_customer_lock), then a statement that reads what
     -- is committed when it is granted
@@ -6164,6 +6249,21 @@ begin
     where b.customer_id = p_customer_id and b.status in ('confirmed', 'completed', 'no_show')
     order by pg_catalog.lower(b.during), b.id
     limit 1;
+    -- where it was counted per hour and category (no other writer: the customer's lock)
+    select f.starts_at, f.category_id into v_old_starts_at, v_old_category_id
+    from app.analytics_customer_firsts as f
+    where f.customer_id = p_customer_id;
+    if (pg_catalog.date_trunc('hour', v_old_starts_at, 'UTC'), v_old_category_id)
+        is distinct from (pg_catalog.date_trunc('hour', v_starts_at, 'UTC'), v_category_id) then
+        -- appended, never updated: two customers' first bookings in one hour share no row
+        insert into app.analytics_first_deltas (hour, category_id, customers)
+        select x.hour, x.category_id, x.customers
+        from (values
+            (pg_catalog.date_trunc('hour', v_old_starts_at, 'UTC'), v_old_category_id, -1),
+            (pg_catalog.date_trunc('hour', v_starts_at, 'UTC'), v_category_id, 1)
+        ) as x (hour, category_id, customers)
+        where x.hour is not null;
+    end if;
     if v_booking_id is null then
         delete from app.analytics_customer_firsts as f where f.customer_id = p_customer_id;
         return;
@@ -6183,7 +6283,7 @@ $$;
 -- Name: FUNCTION analytics_customer_first_refresh(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_customer_first_refresh(p_customer_id uuid) IS 'Recompute one customer''s first booking into app.analytics_customer_firsts.';
+COMMENT ON FUNCTION internal.analytics_customer_first_refresh(p_customer_id uuid) IS 'Recompute one customer''s first booking into app.analytics_customer_firsts, and move it in the counts per start hour and category (a delta in app.analytics_first_deltas where its hour or category changed).';
 
 
 --
@@ -6319,7 +6419,7 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
     full join internal.analytics_live_peer_places as l on s.provider_id = l.provider_id and s.category_id = l.category_id
     where s.provider_id is null or l.provider_id is null or s.location::text is distinct from l.location::text
     union all
-    -- the rollups per area (hourly and daily, with their deltas not folded yet) against each
+    -- the rollups per area (hourly, daily and weekly, with their deltas not folded yet) against each
     -- booking placed where its provider is now, under each kind of area
     select
         pg_catalog.concat_ws('_', 'area', coalesce(s.grain, l.grain)),
@@ -6346,14 +6446,20 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
             from app.analytics_area_days as d
             union all
             select
-                g.grain, case when g.grain = 'hours' then x.hour else pg_catalog.date_trunc('day', x.hour, 'UTC') end,
+                'weeks', (w.week::timestamp at time zone 'UTC'), w.kind, w.area, w.category_id, w.currency,
+                w.bookings, w.completed, w.no_show, w.cancelled, w.booked_cents, w.captured_cents, w.refunded_cents,
+                w.fees_kept_cents, w.outstanding_cents
+            from app.analytics_area_weeks as w
+            union all
+            select
+                g.grain, internal.analytics_grain_start(g.grain, x.hour),
                 k.kind, internal.analytics_area_key(k.kind, x.grid_cell, x.area_slug),
                 x.category_id, x.currency, x.bookings,
                 (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
                 (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents, x.refunded_cents,
                 x.fees_kept_cents, x.outstanding_cents
             from app.analytics_deltas as x
-            cross join (values ('hours'), ('days')) as g (grain)
+            cross join (values ('hours'), ('days'), ('weeks')) as g (grain)
             cross join (values ('grid'), ('neighbourhood')) as k (kind)
             where x.grid_cell is not null
         ) as r
@@ -6361,7 +6467,7 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
     ) as s
     full join (
         select
-            g.grain, case when g.grain = 'hours' then f.hour else pg_catalog.date_trunc('day', f.hour, 'UTC') end as t,
+            g.grain, internal.analytics_grain_start(g.grain, f.hour) as t,
             k.kind, internal.analytics_area_key(k.kind, pl.grid_cell, pl.area_slug) as area,
             f.category_id, f.currency, array[
                 pg_catalog.sum(f.bookings),
@@ -6373,7 +6479,7 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
             ]::bigint[] as v
         from internal.analytics_live_facts as f
         inner join internal.analytics_live_places as pl on f.provider_id = pl.provider_id
-        cross join (values ('hours'), ('days')) as g (grain)
+        cross join (values ('hours'), ('days'), ('weeks')) as g (grain)
         cross join (values ('grid'), ('neighbourhood')) as k (kind)
         group by 1, 2, 3, 4, f.category_id, f.currency
     ) as l
@@ -6396,6 +6502,27 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
     from app.analytics_customer_firsts as s
     full join internal.analytics_live_customer_firsts as l on s.customer_id = l.customer_id
     where (s.booking_id, s.starts_at, s.category_id) is distinct from (l.booking_id, l.starts_at, l.category_id)
+    union all
+    -- the first bookings per start hour and category, with their deltas not folded yet
+    select
+        'first_hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id)),
+        array[s.customers], array[l.customers]
+    from (
+        select x.hour, x.category_id, pg_catalog.sum(x.customers)::bigint as customers
+        from (
+            select h.hour, h.category_id, h.customers from app.analytics_first_hours as h
+            union all
+            select d.hour, d.category_id, d.customers from app.analytics_first_deltas as d
+        ) as x
+        group by x.hour, x.category_id
+        having pg_catalog.sum(x.customers) <> 0
+    ) as s
+    full join (
+        select pg_catalog.date_trunc('hour', l.starts_at, 'UTC') as hour, l.category_id, pg_catalog.count(*) as customers
+        from internal.analytics_live_customer_firsts as l
+        group by 1, 2
+    ) as l on s.hour = l.hour and s.category_id = l.category_id
+    where s.customers is distinct from l.customers
 $$;
 
 
@@ -6403,7 +6530,7 @@ $$;
 -- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id, its category). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days, area_weeks: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id, its category) and their counts per start hour and category (first_hours). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
 
 
 --
@@ -7285,6 +7412,28 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_funnel_quote_changed() IS 'Trigger on app.quotes: a quote asked, removed, or moved to another hour or category appends its difference to app.analytics_quote_deltas and keeps its first booking''s copy (the funnel). Definer: no API role writes them.';
+
+
+--
+-- Name: analytics_grain_start(text, timestamp with time zone); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_grain_start(p_grain text, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case p_grain
+        when 'hours' then pg_catalog.date_trunc('hour', p_at, 'UTC')
+        when 'days' then pg_catalog.date_trunc('day', p_at, 'UTC')
+        else pg_catalog.date_trunc('week', p_at, 'UTC')
+    end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_grain_start(p_grain text, p_at timestamp with time zone); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_grain_start(p_grain text, p_at timestamp with time zone) IS 'The start of the UTC hour, day or week (from Monday) p_at is in, for p_grain hours, days or weeks.';
 
 
 --
@@ -8572,7 +8721,7 @@ CREATE FUNCTION internal.analytics_rebuild_bookings() RETURNS TABLE(bookings big
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days, app.analytics_area_weeks,
     app.analytics_created_hours
     in exclusive mode;
     delete from app.analytics_booking_facts;
@@ -8582,6 +8731,7 @@ begin
     delete from app.analytics_days;
     delete from app.analytics_area_hours;
     delete from app.analytics_area_days;
+    delete from app.analytics_area_weeks;
     delete from app.analytics_created_hours;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
@@ -8697,6 +8847,17 @@ begin
         pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_area_hours as f
     group by f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency;
+    insert into app.analytics_area_weeks (
+        kind, week, area, category_id, currency, bookings, completed, no_show, cancelled,
+        booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        f.kind, pg_catalog.date_trunc('week', f.day)::date, f.area, f.category_id, f.currency,
+        pg_catalog.sum(f.bookings), pg_catalog.sum(f.completed), pg_catalog.sum(f.no_show),
+        pg_catalog.sum(f.cancelled), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_area_days as f
+    group by f.kind, pg_catalog.date_trunc('week', f.day)::date, f.area, f.category_id, f.currency;
     insert into app.analytics_created_hours (hour, status, bookings, booked_cents, captured_cents)
     select f.created_hour, f.status, pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents)
     from app.analytics_booking_facts as f
@@ -8727,7 +8888,8 @@ declare
     written bigint;
 begin
     -- writers that would touch the cohort hours wait until the rebuild commits
-    lock table app.analytics_customer_hours, app.analytics_customer_firsts in exclusive mode;
+    lock table app.analytics_customer_hours, app.analytics_customer_firsts, app.analytics_first_hours,
+    app.analytics_first_deltas in exclusive mode;
     delete from app.analytics_customer_hours;
     insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
     select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
@@ -8735,6 +8897,13 @@ begin
     delete from app.analytics_customer_firsts;
     insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at, category_id)
     select l.customer_id, l.booking_id, l.starts_at, l.category_id from internal.analytics_live_customer_firsts as l;
+    delete from app.analytics_first_deltas;
+    delete from app.analytics_first_hours;
+    insert into app.analytics_first_hours (hour, category_id, customers)
+    select pg_catalog.date_trunc('hour', f.starts_at, 'UTC'), f.category_id, pg_catalog.count(*)
+    from app.analytics_customer_firsts as f
+    group by 1, 2
+    order by 1, 2;
     return written;
 end
 $$;
@@ -8744,7 +8913,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild_cohorts(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild_cohorts() IS 'Recompute the customers'' cohort hours and first bookings from the bookings (internal.analytics_rebuild does it with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild_cohorts() IS 'Recompute the customers'' cohort hours, first bookings and first bookings per start hour and category from the bookings (internal.analytics_rebuild does it with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
 
 --
@@ -8758,7 +8927,7 @@ CREATE FUNCTION internal.analytics_rebuild_facts() RETURNS TABLE(bookings bigint
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days, app.analytics_area_weeks,
     app.analytics_created_hours, app.analytics_offered_window, app.analytics_offered_days
     in exclusive mode;
     -- the offered days, over today's window
@@ -12177,6 +12346,7 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_customer_hours_bookings_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_firsts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_firsts_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_first_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_peer_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
@@ -12186,6 +12356,9 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_area_days_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_hours_kind_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_area_days_kind_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_weeks_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_weeks_kind_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_area_weeks_week_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_created_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_quote_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_quote_bookings_pkey', 'internal_error', 'the analytics rollups could not be updated'),
@@ -26043,6 +26216,46 @@ COMMENT ON COLUMN app.analytics_area_hours.area IS 'The grid cell (''lat,lng'' o
 
 
 --
+-- Name: analytics_area_weeks; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_area_weeks (
+    kind text NOT NULL,
+    week date NOT NULL,
+    area text NOT NULL,
+    category_id integer NOT NULL,
+    currency text NOT NULL,
+    bookings bigint DEFAULT 0 NOT NULL,
+    completed bigint DEFAULT 0 NOT NULL,
+    no_show bigint DEFAULT 0 NOT NULL,
+    cancelled bigint DEFAULT 0 NOT NULL,
+    booked_cents bigint DEFAULT 0 NOT NULL,
+    captured_cents bigint DEFAULT 0 NOT NULL,
+    refunded_cents bigint DEFAULT 0 NOT NULL,
+    fees_kept_cents bigint DEFAULT 0 NOT NULL,
+    outstanding_cents bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT analytics_area_weeks_kind_check CHECK ((kind = ANY (ARRAY['grid'::text, 'neighbourhood'::text]))),
+    CONSTRAINT analytics_area_weeks_week_check CHECK ((EXTRACT(isodow FROM week) = (1)::numeric))
+);
+
+ALTER TABLE ONLY app.analytics_area_weeks FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_area_weeks; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_area_weeks IS 'Rollup per area kind (grid: cells of 0.02 degrees; neighbourhood: app.areas, ''other'' outside every one), UTC start week (its Monday), area, category and currency of the bookings of the providers placed there now (folded from app.analytics_deltas).';
+
+
+--
+-- Name: COLUMN analytics_area_weeks.area; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_area_weeks.area IS 'The grid cell (''lat,lng'' of its south-west corner) or the neighbourhood''s slug (''other'': none), by kind.';
+
+
+--
 -- Name: analytics_created_hours; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -26217,6 +26430,47 @@ COMMENT ON COLUMN app.analytics_deltas.area_slug IS 'The neighbourhood where the
 --
 
 COMMENT ON COLUMN app.analytics_deltas.created_hour IS 'The UTC hour the difference''s booking was made; null: not counted by hour made (written before that rollup, or a provider''s move, whose differences cancel out).';
+
+
+--
+-- Name: analytics_first_deltas; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_first_deltas (
+    hour timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    customers integer NOT NULL
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='5000');
+
+ALTER TABLE ONLY app.analytics_first_deltas FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_first_deltas; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_first_deltas IS 'First bookings added (1) or taken away (-1) per UTC start hour and category since the last compaction: append-only, folded into app.analytics_first_hours by internal.analytics_compact.';
+
+
+--
+-- Name: analytics_first_hours; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_first_hours (
+    hour timestamp with time zone NOT NULL,
+    category_id integer NOT NULL,
+    customers bigint DEFAULT 0 NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_first_hours FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_first_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_first_hours IS 'Rollup of the customers'' first bookings per UTC start hour and category (folded from app.analytics_first_deltas; the new customers of api.analytics_customers).';
 
 
 --
@@ -27911,6 +28165,14 @@ ALTER TABLE ONLY app.analytics_area_hours
 
 
 --
+-- Name: analytics_area_weeks analytics_area_weeks_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_area_weeks
+    ADD CONSTRAINT analytics_area_weeks_pkey PRIMARY KEY (kind, week, area, category_id, currency);
+
+
+--
 -- Name: analytics_booking_facts analytics_booking_facts_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -27948,6 +28210,14 @@ ALTER TABLE ONLY app.analytics_customer_hours
 
 ALTER TABLE ONLY app.analytics_days
     ADD CONSTRAINT analytics_days_pkey PRIMARY KEY (day, category_id, status, currency);
+
+
+--
+-- Name: analytics_first_hours analytics_first_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_first_hours
+    ADD CONSTRAINT analytics_first_hours_pkey PRIMARY KEY (hour, category_id);
 
 
 --
@@ -30438,6 +30708,12 @@ ALTER TABLE app.analytics_area_days ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_area_hours ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_area_weeks; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_area_weeks ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: analytics_booking_facts; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -30472,6 +30748,18 @@ ALTER TABLE app.analytics_days ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE app.analytics_deltas ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_first_deltas; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_first_deltas ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analytics_first_hours; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_first_hours ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: analytics_hours; Type: ROW SECURITY; Schema: app; Owner: -
@@ -30907,6 +31195,34 @@ CREATE POLICY select_ops ON app.analytics_deltas FOR SELECT TO ops USING (true);
 --
 
 COMMENT ON POLICY select_ops ON app.analytics_deltas IS 'Ops staff read the deltas across providers (the overview).';
+
+
+--
+-- Name: analytics_first_deltas select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_first_deltas FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_first_deltas; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_first_deltas IS 'Ops staff read the first bookings not folded yet (new customers).';
+
+
+--
+-- Name: analytics_first_hours select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_first_hours FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_first_hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_first_hours IS 'Ops staff read the first bookings per start hour and category (new customers).';
 
 
 --
@@ -32003,4 +32319,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261214100000'),
     ('20261214200000'),
     ('20261215100000'),
-    ('20261215200000');
+    ('20261215200000'),
+    ('20261216100000'),
+    ('20261216200000');

@@ -828,6 +828,30 @@ begin
             fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
             outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
     ),
+    into_area_weeks as (
+        insert into app.analytics_area_weeks as h (
+            kind, week, area, category_id, currency, bookings, completed, no_show, cancelled,
+            booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+        )
+        select
+            x.kind, pg_catalog.date_trunc('week', x.hour at time zone 'UTC')::date, x.area, x.category_id, x.currency,
+            pg_catalog.sum(x.bookings), pg_catalog.sum(x.completed), pg_catalog.sum(x.no_show),
+            pg_catalog.sum(x.cancelled), pg_catalog.sum(x.booked_cents), pg_catalog.sum(x.captured_cents),
+            pg_catalog.sum(x.refunded_cents), pg_catalog.sum(x.fees_kept_cents), pg_catalog.sum(x.outstanding_cents)
+        from area_hourly as x
+        group by x.kind, pg_catalog.date_trunc('week', x.hour at time zone 'UTC')::date, x.area, x.category_id, x.currency
+        order by 1, 2, 3, 4, 5
+        on conflict (kind, week, area, category_id, currency) do update set
+            bookings = h.bookings + excluded.bookings,
+            completed = h.completed + excluded.completed,
+            no_show = h.no_show + excluded.no_show,
+            cancelled = h.cancelled + excluded.cancelled,
+            booked_cents = h.booked_cents + excluded.booked_cents,
+            captured_cents = h.captured_cents + excluded.captured_cents,
+            refunded_cents = h.refunded_cents + excluded.refunded_cents,
+            fees_kept_cents = h.fees_kept_cents + excluded.fees_kept_cents,
+            outstanding_cents = h.outstanding_cents + excluded.outstanding_cents
+    ),
     -- by the hour the bookings were made (today's counters): the deltas that carry it
     into_created_hours as (
         insert into app.analytics_created_hours as h (hour, status, bookings, booked_cents, captured_cents)
@@ -855,16 +879,33 @@ begin
         order by 1, 2
         on conflict (hour, category_id) do update set quotes = h.quotes + excluded.quotes
         returning 1
+    ),
+    -- the customers' first bookings per start hour and category (new customers,
+    -- 81_analytics_audience.sql)
+    moved_firsts as (
+        delete from app.analytics_first_deltas as d returning d.*
+    ),
+    into_first_hours as (
+        insert into app.analytics_first_hours as h (hour, category_id, customers)
+        select m.hour, m.category_id, pg_catalog.sum(m.customers)
+        from moved_firsts as m
+        group by m.hour, m.category_id
+        order by 1, 2
+        on conflict (hour, category_id) do update set customers = h.customers + excluded.customers
+        returning 1
     )
     -- (data-modifying CTEs run to completion whether or not the query reads them)
-    select coalesce(pg_catalog.sum(x.n), 0)::bigint + (select pg_catalog.count(*) from moved_quotes)
+    select
+        coalesce(pg_catalog.sum(x.n), 0)::bigint + (select pg_catalog.count(*) from moved_quotes)
+        + (select pg_catalog.count(*) from moved_firsts)
     into v_rows from hourly as x;
     return v_rows;
 end
 $$;
 comment on function internal.analytics_compact() is
 'Fold the committed analytics deltas into the rollups across providers (hourly, daily, by hour made), per area '
-'(hourly and daily) and of quotes per hour (the funnel); returns how many it folded. '
+'(hourly, daily and weekly), of quotes per hour (the funnel) and of first bookings per hour (new customers); returns how '
+'many it folded. '
 'Definer: the worker calls it after each sweep; nobody writes those rollups otherwise.';
 
 -- Offered time per provider and local day (app.analytics_offered_days): what
@@ -1194,7 +1235,7 @@ as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days, app.analytics_area_weeks,
     app.analytics_created_hours
     in exclusive mode;
     delete from app.analytics_booking_facts;
@@ -1204,6 +1245,7 @@ begin
     delete from app.analytics_days;
     delete from app.analytics_area_hours;
     delete from app.analytics_area_days;
+    delete from app.analytics_area_weeks;
     delete from app.analytics_created_hours;
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
@@ -1319,6 +1361,17 @@ begin
         pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_area_hours as f
     group by f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency;
+    insert into app.analytics_area_weeks (
+        kind, week, area, category_id, currency, bookings, completed, no_show, cancelled,
+        booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
+    )
+    select
+        f.kind, pg_catalog.date_trunc('week', f.day)::date, f.area, f.category_id, f.currency,
+        pg_catalog.sum(f.bookings), pg_catalog.sum(f.completed), pg_catalog.sum(f.no_show),
+        pg_catalog.sum(f.cancelled), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents),
+        pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
+    from app.analytics_area_days as f
+    group by f.kind, pg_catalog.date_trunc('week', f.day)::date, f.area, f.category_id, f.currency;
     insert into app.analytics_created_hours (hour, status, bookings, booked_cents, captured_cents)
     select f.created_hour, f.status, pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents)
     from app.analytics_booking_facts as f
@@ -1345,7 +1398,7 @@ as $$
 begin
     -- writers that would touch the rollups wait until the rebuild commits
     lock table app.analytics_booking_facts, app.analytics_provider_hours, app.analytics_deltas,
-    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days,
+    app.analytics_hours, app.analytics_days, app.analytics_area_hours, app.analytics_area_days, app.analytics_area_weeks,
     app.analytics_created_hours, app.analytics_offered_window, app.analytics_offered_days
     in exclusive mode;
     -- the offered days, over today's window

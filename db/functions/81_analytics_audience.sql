@@ -22,7 +22,11 @@
 --   internal.analytics_live_customer_firsts  view: each customer's first booking (new and
 --                                            returning customers, api.analytics_customers)
 --   internal.analytics_customer_first_refresh
---                                            recompute one customer's first booking
+--                                            recompute one customer's first booking, and move
+--                                            it in the first bookings per start hour and
+--                                            category (app.analytics_first_deltas, folded into
+--                                            app.analytics_first_hours by
+--                                            internal.analytics_compact, 80)
 --   triggers _510_analytics_first_*          bookings (counted or not, start)
 --   internal.analytics_rebuild_cohorts()     recompute the cohort hours and the customers' first
 --                                            bookings (the seed's activity)
@@ -256,6 +260,8 @@ declare
     v_booking_id uuid;
     v_starts_at timestamptz;
     v_category_id integer;
+    v_old_starts_at timestamptz;
+    v_old_category_id integer;
 begin
     -- the customer's lock (internal.analytics_customer_lock), then a statement that reads what
     -- is committed when it is granted
@@ -267,6 +273,21 @@ begin
     where b.customer_id = p_customer_id and b.status in ('confirmed', 'completed', 'no_show')
     order by pg_catalog.lower(b.during), b.id
     limit 1;
+    -- where it was counted per hour and category (no other writer: the customer's lock)
+    select f.starts_at, f.category_id into v_old_starts_at, v_old_category_id
+    from app.analytics_customer_firsts as f
+    where f.customer_id = p_customer_id;
+    if (pg_catalog.date_trunc('hour', v_old_starts_at, 'UTC'), v_old_category_id)
+        is distinct from (pg_catalog.date_trunc('hour', v_starts_at, 'UTC'), v_category_id) then
+        -- appended, never updated: two customers' first bookings in one hour share no row
+        insert into app.analytics_first_deltas (hour, category_id, customers)
+        select x.hour, x.category_id, x.customers
+        from (values
+            (pg_catalog.date_trunc('hour', v_old_starts_at, 'UTC'), v_old_category_id, -1),
+            (pg_catalog.date_trunc('hour', v_starts_at, 'UTC'), v_category_id, 1)
+        ) as x (hour, category_id, customers)
+        where x.hour is not null;
+    end if;
     if v_booking_id is null then
         delete from app.analytics_customer_firsts as f where f.customer_id = p_customer_id;
         return;
@@ -281,7 +302,8 @@ begin
 end
 $$;
 comment on function internal.analytics_customer_first_refresh(uuid) is
-'Recompute one customer''s first booking into app.analytics_customer_firsts.';
+'Recompute one customer''s first booking into app.analytics_customer_firsts, and move it in the counts per start '
+'hour and category (a delta in app.analytics_first_deltas where its hour or category changed).';
 
 create or replace function internal.analytics_first_booking_changed()
 returns trigger
@@ -605,7 +627,8 @@ declare
     written bigint;
 begin
     -- writers that would touch the cohort hours wait until the rebuild commits
-    lock table app.analytics_customer_hours, app.analytics_customer_firsts in exclusive mode;
+    lock table app.analytics_customer_hours, app.analytics_customer_firsts, app.analytics_first_hours,
+    app.analytics_first_deltas in exclusive mode;
     delete from app.analytics_customer_hours;
     insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
     select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
@@ -613,11 +636,19 @@ begin
     delete from app.analytics_customer_firsts;
     insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at, category_id)
     select l.customer_id, l.booking_id, l.starts_at, l.category_id from internal.analytics_live_customer_firsts as l;
+    delete from app.analytics_first_deltas;
+    delete from app.analytics_first_hours;
+    insert into app.analytics_first_hours (hour, category_id, customers)
+    select pg_catalog.date_trunc('hour', f.starts_at, 'UTC'), f.category_id, pg_catalog.count(*)
+    from app.analytics_customer_firsts as f
+    group by 1, 2
+    order by 1, 2;
     return written;
 end
 $$;
 comment on function internal.analytics_rebuild_cohorts() is
-'Recompute the customers'' cohort hours and first bookings from the bookings (internal.analytics_rebuild does it '
+'Recompute the customers'' cohort hours, first bookings and first bookings per start hour and category from the '
+'bookings (internal.analytics_rebuild does it '
 'with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s '
 'activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
@@ -685,6 +716,23 @@ comment on function internal.analytics_rebuild() is
 'offered days, the customers'' cohort hours, the providers'' places (per area and per category) and the funnel''s '
 'quotes (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line '
 '(`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+
+-- The start of the UTC hour, day or week (from Monday) an instant is in: the grains of the
+-- rollups per area, as the drift check compares them.
+create or replace function internal.analytics_grain_start(p_grain text, p_at timestamptz)
+returns timestamptz
+language sql
+immutable
+parallel safe
+as $$
+    select case p_grain
+        when 'hours' then pg_catalog.date_trunc('hour', p_at, 'UTC')
+        when 'days' then pg_catalog.date_trunc('day', p_at, 'UTC')
+        else pg_catalog.date_trunc('week', p_at, 'UTC')
+    end
+$$;
+comment on function internal.analytics_grain_start(text, timestamptz) is
+'The start of the UTC hour, day or week (from Monday) p_at is in, for p_grain hours, days or weeks.';
 
 create or replace function internal.analytics_drift()
 returns table (rollup text, key text, stored bigint[], live bigint[])
@@ -755,7 +803,7 @@ as $$
     full join internal.analytics_live_peer_places as l on s.provider_id = l.provider_id and s.category_id = l.category_id
     where s.provider_id is null or l.provider_id is null or s.location::text is distinct from l.location::text
     union all
-    -- the rollups per area (hourly and daily, with their deltas not folded yet) against each
+    -- the rollups per area (hourly, daily and weekly, with their deltas not folded yet) against each
     -- booking placed where its provider is now, under each kind of area
     select
         pg_catalog.concat_ws('_', 'area', coalesce(s.grain, l.grain)),
@@ -782,14 +830,20 @@ as $$
             from app.analytics_area_days as d
             union all
             select
-                g.grain, case when g.grain = 'hours' then x.hour else pg_catalog.date_trunc('day', x.hour, 'UTC') end,
+                'weeks', (w.week::timestamp at time zone 'UTC'), w.kind, w.area, w.category_id, w.currency,
+                w.bookings, w.completed, w.no_show, w.cancelled, w.booked_cents, w.captured_cents, w.refunded_cents,
+                w.fees_kept_cents, w.outstanding_cents
+            from app.analytics_area_weeks as w
+            union all
+            select
+                g.grain, internal.analytics_grain_start(g.grain, x.hour),
                 k.kind, internal.analytics_area_key(k.kind, x.grid_cell, x.area_slug),
                 x.category_id, x.currency, x.bookings,
                 (x.status = 'completed')::integer * x.bookings, (x.status = 'no_show')::integer * x.bookings,
                 (x.status = 'cancelled')::integer * x.bookings, x.booked_cents, x.captured_cents, x.refunded_cents,
                 x.fees_kept_cents, x.outstanding_cents
             from app.analytics_deltas as x
-            cross join (values ('hours'), ('days')) as g (grain)
+            cross join (values ('hours'), ('days'), ('weeks')) as g (grain)
             cross join (values ('grid'), ('neighbourhood')) as k (kind)
             where x.grid_cell is not null
         ) as r
@@ -797,7 +851,7 @@ as $$
     ) as s
     full join (
         select
-            g.grain, case when g.grain = 'hours' then f.hour else pg_catalog.date_trunc('day', f.hour, 'UTC') end as t,
+            g.grain, internal.analytics_grain_start(g.grain, f.hour) as t,
             k.kind, internal.analytics_area_key(k.kind, pl.grid_cell, pl.area_slug) as area,
             f.category_id, f.currency, array[
                 pg_catalog.sum(f.bookings),
@@ -809,7 +863,7 @@ as $$
             ]::bigint[] as v
         from internal.analytics_live_facts as f
         inner join internal.analytics_live_places as pl on f.provider_id = pl.provider_id
-        cross join (values ('hours'), ('days')) as g (grain)
+        cross join (values ('hours'), ('days'), ('weeks')) as g (grain)
         cross join (values ('grid'), ('neighbourhood')) as k (kind)
         group by 1, 2, 3, 4, f.category_id, f.currency
     ) as l
@@ -832,11 +886,33 @@ as $$
     from app.analytics_customer_firsts as s
     full join internal.analytics_live_customer_firsts as l on s.customer_id = l.customer_id
     where (s.booking_id, s.starts_at, s.category_id) is distinct from (l.booking_id, l.starts_at, l.category_id)
+    union all
+    -- the first bookings per start hour and category, with their deltas not folded yet
+    select
+        'first_hours', pg_catalog.concat_ws(' ', coalesce(s.hour, l.hour), coalesce(s.category_id, l.category_id)),
+        array[s.customers], array[l.customers]
+    from (
+        select x.hour, x.category_id, pg_catalog.sum(x.customers)::bigint as customers
+        from (
+            select h.hour, h.category_id, h.customers from app.analytics_first_hours as h
+            union all
+            select d.hour, d.category_id, d.customers from app.analytics_first_deltas as d
+        ) as x
+        group by x.hour, x.category_id
+        having pg_catalog.sum(x.customers) <> 0
+    ) as s
+    full join (
+        select pg_catalog.date_trunc('hour', l.starts_at, 'UTC') as hour, l.category_id, pg_catalog.count(*) as customers
+        from internal.analytics_live_customer_firsts as l
+        group by 1, 2
+    ) as l on s.hour = l.hour and s.category_id = l.category_id
+    where s.customers is distinct from l.customers
 $$;
 comment on function internal.analytics_drift() is
 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' '
 'rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up '
 'hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, '
-'area_days: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings '
-'(customer_firsts: start in epoch seconds, a hash of the booking''s id, its category). '
+'area_days, area_weeks: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings '
+'(customer_firsts: start in epoch seconds, a hash of the booking''s id, its category) and their counts per '
+'start hour and category (first_hours). '
 'Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';

@@ -511,6 +511,10 @@ declare
     -- the whole UTC days inside the range: [v_ds, v_de); its hours outside them are edges
     v_ds timestamptz := pg_catalog.date_trunc('day', p_from - interval '1 microsecond', 'UTC') + interval '1 day';
     v_de timestamptz := pg_catalog.date_trunc('day', p_to, 'UTC');
+    -- the whole UTC weeks (from Monday) inside those days: [v_ws, v_we); the days outside them
+    -- are read by day
+    v_ws timestamptz;
+    v_we timestamptz;
     v_kind text := case when p_kind = 'neighbourhood' then 'neighbourhood' else 'grid' end;
 begin
     if p_kind <> 'neighbourhood' and p_cell::text <> '0.02' then
@@ -562,9 +566,25 @@ begin
         v_ds := p_to;
         v_de := p_to;
     end if;
+    v_ws := pg_catalog.date_trunc('week', v_ds - interval '1 microsecond', 'UTC') + interval '7 days';
+    v_we := pg_catalog.date_trunc('week', v_de, 'UTC');
+    if v_ws >= v_we then
+        v_ws := v_de;
+        v_we := v_de;
+    end if;
     return query
     with r as (
         -- the kind's own rows (the rollups keep the grid and the neighbourhoods apart)
+        select
+            w.area, w.category_id, w.currency, w.bookings, w.completed, w.no_show,
+            w.cancelled, w.booked_cents, w.captured_cents, w.refunded_cents, w.fees_kept_cents,
+            w.outstanding_cents
+        from app.analytics_area_weeks as w
+        where
+            w.kind = v_kind
+            and w.week >= (v_ws at time zone 'UTC')::date and w.week < (v_we at time zone 'UTC')::date
+            and (p_category_id is null or w.category_id = p_category_id)
+        union all
         select
             d.area, d.category_id, d.currency, d.bookings, d.completed, d.no_show,
             d.cancelled, d.booked_cents, d.captured_cents, d.refunded_cents, d.fees_kept_cents,
@@ -572,7 +592,10 @@ begin
         from app.analytics_area_days as d
         where
             d.kind = v_kind
-            and d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
+            and (
+                d.day >= (v_ds at time zone 'UTC')::date and d.day < (v_ws at time zone 'UTC')::date
+                or d.day >= (v_we at time zone 'UTC')::date and d.day < (v_de at time zone 'UTC')::date
+            )
             and (p_category_id is null or d.category_id = p_category_id)
         union all
         select
@@ -621,7 +644,8 @@ end
 $$;
 comment on function internal.analytics_area_figures(timestamptz, timestamptz, integer, text, numeric) is
 'The analytics figures of [p_from, p_to) per area (p_kind grid with cells of p_cell degrees, or neighbourhood), '
-'category and currency: from the rollups per area for the neighbourhoods and the default cell (0.02), else the '
+'category and currency: from the rollups per area (whole UTC weeks, whole days around them, hours at the edges) '
+'for the neighbourhoods and the default cell (0.02), else the '
 'provider rollups summed per provider and placed by app.analytics_provider_places. '
 'Definer: no API role reads the places or the rollups per area; granted to ops, for api.analytics_areas, which '
 'checks the role.';

@@ -345,6 +345,10 @@ Errors: 400 invalid_input naming from, to, tz or category; 403 forbidden for any
 -- read walks one index range by sign-up hour and visits neither accounts nor bookings. Whole
 -- UTC hours are exact here: the zone's offsets are whole hours (internal.analytics_window), so
 -- local weeks and the range start on whole UTC hours.
+-- The local weeks are converted once, into the instants their Mondays start; each row finds its
+-- week in that sorted array (width_bucket: a binary search) rather than converting its two hours
+-- into the zone, and the distinct customers are hashed, not sorted (49,037 rows of a month's
+-- sign-ups at 10,000 providers with a year of bookings: 18 -> 6.5 ms).
 create or replace function internal.analytics_cohort_activity(
     p_from timestamptz, p_to timestamptz, p_tz text, p_weeks integer
 )
@@ -354,20 +358,34 @@ stable
 security definer
 set search_path = ''
 as $$
-    with h as (
-        select h.customer_id, h.hour, pg_catalog.date_trunc('week', h.signup_hour at time zone p_tz)::date as cohort_week
-        from app.analytics_customer_hours as h
+    with weeks as (
+        -- from the first sign-up week to one past the last one's last counted week: an hour
+        -- past the last start is in the array's last bucket, more than p_weeks after any cohort
+        select
+            pg_catalog.array_agg(d.d at time zone p_tz order by d.d) as starts,
+            pg_catalog.min(d.d)::date as first_week
+        from pg_catalog.generate_series(
+            pg_catalog.date_trunc('week', p_from at time zone p_tz),
+            pg_catalog.date_trunc('week', p_to at time zone p_tz) + pg_catalog.make_interval(weeks => p_weeks + 1),
+            interval '1 week'
+        ) as d (d)
+    ),
+    h as (
+        select
+            pg_catalog.width_bucket(h.signup_hour, w.starts) as c,
+            pg_catalog.width_bucket(h.hour, w.starts) as a,
+            h.customer_id
+        from app.analytics_customer_hours as h, weeks as w
         where h.signup_hour >= p_from and h.signup_hour < p_to
+    ),
+    active as (
+        select distinct h.c, h.a - h.c as k, h.customer_id
+        from h
+        where h.a - h.c between 0 and p_weeks
     )
-    select
-        h.cohort_week,
-        ((pg_catalog.date_trunc('week', h.hour at time zone p_tz)::date - h.cohort_week) / 7)::integer,
-        pg_catalog.count(distinct h.customer_id)
-    from h
-    where
-        h.hour >= (h.cohort_week::timestamp at time zone p_tz)
-        and h.hour < ((h.cohort_week + 7 * (p_weeks + 1))::timestamp at time zone p_tz)
-    group by 1, 2
+    select w.first_week + 7 * (x.c - 1), x.k, pg_catalog.count(*)
+    from active as x, weeks as w
+    group by x.c, x.k, w.first_week
 $$;
 comment on function internal.analytics_cohort_activity(timestamptz, timestamptz, text, integer) is
 'Per cohort week (customers who signed up in [p_from, p_to), by local week in p_tz) and week after it (0 to '
@@ -442,8 +460,9 @@ Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any ro
 
 -- New and returning customers per bucket: the bookings that count (confirmed, completed,
 -- no-show) by start, from the rollups (internal.analytics_series), and those that are their
--- customer's first (app.analytics_customer_firsts, 81_analytics_audience.sql: one range of its
--- index on the start). Every other counted booking is a returning customer's. Both are sums:
+-- customer's first (app.analytics_first_hours and its deltas: each customer's first booking,
+-- app.analytics_customer_firsts of 81_analytics_audience.sql, counted per UTC start hour and
+-- category). Every other counted booking is a returning customer's. Both are sums:
 -- exact for any range and bucket, where a count of distinct customers would need every
 -- booking of the range. With a category: its counted bookings, and the first bookings made in
 -- it (the categories that bring customers in); every other counted booking of the category is a
@@ -493,10 +512,9 @@ as $$
         group by s.bucket_start, s.bucket_end, s.bucket_local
     ),
 
-    -- counted by UTC hour first (date_bin: arithmetic on the instant, no zone), then each hour
-    -- into its local bucket, the zone's offset being whole hours (internal.analytics_window):
-    -- the zone converted a few hundred times, not once a first booking (2,006 in a month at
-    -- 10,000 providers: 3.4 -> 1.5 ms)
+    -- counted by UTC hour (the rollup's rows), then each hour into its local bucket, the zone's
+    -- offset being whole hours (internal.analytics_window): the zone converted a few hundred
+    -- times, not once a first booking
     firsts as (
         select
             case
@@ -506,17 +524,24 @@ as $$
             pg_catalog.sum(h.n)::bigint as n
         from w
         cross join lateral (
-            select
-                pg_catalog.date_bin('1 hour', f.starts_at, timestamptz '2000-01-01 00:00:00+00') as hour,
-                pg_catalog.count(*) as n
-            from app.analytics_customer_firsts as f
+            -- the first bookings per UTC start hour and category, with the deltas not folded
+            -- yet: O(hours x categories) rows, however many customers start in the range
+            select f.hour, pg_catalog.sum(f.customers) as n
+            from (
+                select h.hour, h.category_id, h.customers
+                from app.analytics_first_hours as h
+                where h.hour >= w.from_ts and h.hour < w.to_ts
+                union all
+                select d.hour, d.category_id, d.customers
+                from app.analytics_first_deltas as d
+                where d.hour >= w.from_ts and d.hour < w.to_ts
+            ) as f
             where
-                f.starts_at >= w.from_ts and f.starts_at < w.to_ts
                 -- the booking's service's category, kept beside it (as the rollups count it)
-                and (analytics_customers.category is null or f.category_id = (
+                analytics_customers.category is null or f.category_id = (
                     select k.id from app.service_categories as k where k.slug = analytics_customers.category
-                ))
-            group by 1
+                )
+            group by f.hour
         ) as h
         group by 1
     )

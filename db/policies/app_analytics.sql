@@ -138,8 +138,10 @@ alter table app.analytics_area_hours enable row level security;
 alter table app.analytics_area_hours force row level security;
 alter table app.analytics_area_days enable row level security;
 alter table app.analytics_area_days force row level security;
+alter table app.analytics_area_weeks enable row level security;
+alter table app.analytics_area_weeks force row level security;
 
-revoke all on app.analytics_area_hours, app.analytics_area_days
+revoke all on app.analytics_area_hours, app.analytics_area_days, app.analytics_area_weeks
 from public, anon, customer, provider, ops, bookiji_worker;
 
 -- The funnel's rollups (84_analytics_behaviour.sql): derived rows, written only by the definer
@@ -199,3 +201,30 @@ comment on policy select_ops on app.analytics_customer_firsts is
 'Ops staff read each customer''s first booking (new and returning customers).';
 
 grant select (customer_id, booking_id, starts_at, category_id) on app.analytics_customer_firsts to ops;
+
+-- The first bookings per start hour and category, and their deltas not folded yet
+-- (81_analytics_audience.sql): derived rows, written only by the definer trigger on bookings,
+-- the compaction and the rebuild. Ops read them through api.analytics_customers.
+alter table app.analytics_first_hours enable row level security;
+alter table app.analytics_first_hours force row level security;
+alter table app.analytics_first_deltas enable row level security;
+alter table app.analytics_first_deltas force row level security;
+
+drop policy if exists select_ops on app.analytics_first_hours;
+drop policy if exists select_ops on app.analytics_first_deltas;
+
+revoke all on app.analytics_first_hours, app.analytics_first_deltas
+from public, anon, customer, provider, ops, bookiji_worker;
+
+create policy select_ops on app.analytics_first_hours for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_first_hours is
+'Ops staff read the first bookings per start hour and category (new customers).';
+create policy select_ops on app.analytics_first_deltas for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_first_deltas is
+'Ops staff read the first bookings not folded yet (new customers).';
+
+grant select (hour, category_id, customers) on app.analytics_first_hours, app.analytics_first_deltas to ops;

@@ -790,7 +790,13 @@ def test_the_drift_check_sees_the_audience_rollups_and_a_rebuild_repairs_them(
         "delete from app.analytics_peer_places where provider_id = %s",
         (audience_run.shops[3].provider_id,),
     )
+    db.execute("select internal.analytics_compact()")
+    db.execute(
+        "update app.analytics_area_weeks set captured_cents = captured_cents + 1 "
+        "where ctid = (select ctid from app.analytics_area_weeks where bookings > 0 limit 1)"
+    )
     assert sorted(r[0] for r in drift(db)) == [
+        "area_weeks",
         "customer_hours",
         "peer_places",
         "peer_places",
@@ -963,10 +969,12 @@ def compact(db: psycopg.Connection[Any]) -> int:
 
 
 def deltas(db: psycopg.Connection[Any]) -> int:
-    """The bookings' deltas and the quotes' (the funnel's), which the compaction folds both."""
+    """The bookings' deltas, the quotes' (the funnel's) and the first bookings' (new customers),
+    which the compaction folds all."""
     row = db.execute(
         "select (select count(*) from app.analytics_deltas)"
         " + (select count(*) from app.analytics_quote_deltas)"
+        " + (select count(*) from app.analytics_first_deltas)"
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -1643,11 +1651,20 @@ def test_cohorts_count_who_booked_again_in_each_week(
             "update app.bookings set created_at = %s where id = %s",
             (monday + timedelta(days=7), bid),
         )
+    # booked three weeks after the sign-up week, and two days before it: neither counts
+    for i, (who, made) in enumerate(
+        ((people[2], monday + timedelta(days=21)), (people[3], monday - timedelta(days=2)))
+    ):
+        bid = catalog.add_booking(
+            db, shop.service_id, datetime(2026, 7, 6 + i, 15, tzinfo=UTC), customer_id=who
+        )
+        db.execute("update app.bookings set created_at = %s where id = %s", (made, bid))
     rows = rows_of(
         db,
         "ops",
         create_user(db, "ops"),
-        "select * from api.analytics_cohorts('2026-06-01', '2026-06-07', 'UTC', 2)",
+        # to a Wednesday: the last cohort week is the one the range ends in
+        "select * from api.analytics_cohorts('2026-06-01', '2026-06-03', 'UTC', 2)",
     )
     assert [
         (r["cohort_week"], r["customers"], r["week_offset"], r["active_customers"]) for r in rows

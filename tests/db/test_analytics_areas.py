@@ -1,4 +1,4 @@
-"""The rollups per area (app.analytics_area_hours and _days, folded from the placed deltas):
+"""The rollups per area (app.analytics_area_hours, _days and _weeks, folded from the placed deltas):
 the same figures as every provider's rows placed where it is now, in any zone, before and
 after the compaction and a rebuild; a move (or redrawn neighbourhoods) carries the provider's
 history, and is ordered against the open writes of its provider by the place's advisory lock."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -63,7 +63,7 @@ def keyed(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[int]]:
     return {(r["area"], r["category"], r["currency"]): [r[f] for f in FIGURES] for r in rows}
 
 
-def stored_areas(db: psycopg.Connection[Any]) -> tuple[list[Any], list[Any]]:
+def stored_areas(db: psycopg.Connection[Any]) -> tuple[list[Any], list[Any], list[Any]]:
     nonzero = (
         "where bookings <> 0 or captured_cents <> 0 or refunded_cents <> 0 "
         "or outstanding_cents <> 0 or booked_cents <> 0"
@@ -75,6 +75,9 @@ def stored_areas(db: psycopg.Connection[Any]) -> tuple[list[Any], list[Any]]:
         ).fetchall(),
         db.execute(
             f"select * from app.analytics_area_days {nonzero} order by day, {order}"
+        ).fetchall(),
+        db.execute(
+            f"select * from app.analytics_area_weeks {nonzero} order by week, {order}"
         ).fetchall(),
     )
 
@@ -115,12 +118,45 @@ def test_areas_from_the_rollups_equal_every_providers_rows_placed_now(
     assert drift(db) == []
 
 
+@pytest.mark.parametrize("tz", ["UTC", "America/Toronto"])
+def test_a_range_of_whole_weeks_reads_what_its_days_read_one_by_one(
+    db: psycopg.Connection[Any], moved_run: Run, tz: str
+) -> None:
+    """A range over whole UTC weeks (app.analytics_area_weeks), the days around them and the
+    hours at its edges equals the sum of its days read one at a time (never a whole week):
+    folded, and with deltas waiting on top of the folded rows."""
+    first, last = span(raw_bookings(db), TORONTO)
+    first, last = first - timedelta(days=8), last + timedelta(days=8)
+    ops = moved_run.ops
+    for fold in (True, False):
+        if fold:
+            db.execute("select internal.analytics_compact()")
+            weeks = db.execute(
+                "select count(*) from app.analytics_area_weeks where bookings <> 0 "
+                "and week > %s and week + 7 <= %s",
+                (first, last),
+            ).fetchone()
+            assert weeks is not None and weeks[0] > 0
+        else:
+            for _ in range(12):
+                moved_run.step()
+            assert db.execute("select count(*) from app.analytics_deltas").fetchone() != (0,)
+        summed: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * len(FIGURES))
+        day = first
+        while day <= last:
+            for k, v in keyed(areas(db, ops, day, day, tz)).items():
+                summed[k] = [a + b for a, b in zip(summed[k], v, strict=True)]
+            day += timedelta(days=1)
+        whole = keyed(areas(db, ops, first, last, tz))
+        assert whole and whole == {k: v for k, v in summed.items() if any(v)}
+
+
 def test_a_rebuild_writes_the_very_area_rows_the_compaction_folded(
     db: psycopg.Connection[Any], moved_run: Run
 ) -> None:
     db.execute("select internal.analytics_compact()")
     before = stored_areas(db)
-    assert before[0] and before[1]
+    assert before[0] and before[1] and before[2]
     db.execute("select internal.analytics_rebuild()")
     assert stored_areas(db) == before
 

@@ -161,17 +161,98 @@ def test_the_rebuild_writes_the_rows_the_trigger_kept_and_the_drift_check_sees_a
         (kept[1][0],),
     )
     assert sorted(d[0] for d in drift(db) if d[0] == "customer_firsts") == ["customer_firsts"] * 3
+    db.execute(
+        "update app.analytics_first_hours set customers = customers + 1 "
+        "where (hour, category_id) = (select hour, category_id from app.analytics_first_hours limit 1)"
+    )
+    assert [d[0] for d in drift(db) if d[0] == "first_hours"] == ["first_hours"]
     db.execute("select internal.analytics_rebuild_cohorts()")
     assert drift(db) == []
 
 
-def test_only_ops_read_the_first_bookings(db: psycopg.Connection[Any], run: Run) -> None:
+@pytest.mark.parametrize(
+    "table",
+    ["app.analytics_customer_firsts", "app.analytics_first_hours", "app.analytics_first_deltas"],
+)
+def test_only_ops_read_the_first_bookings(
+    db: psycopg.Connection[Any], run: Run, table: str
+) -> None:
     for role in ("customer", "provider"):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            rows_of(db, role, run.customers[0], "select * from app.analytics_customer_firsts")
+            rows_of(db, role, run.customers[0], f"select * from {table}")
         db.rollback() if not db.autocommit else None
-    rows = rows_of(db, "ops", run.ops, "select customer_id from app.analytics_customer_firsts")
-    assert len(rows) == len(_firsts(db))
+    rows = rows_of(db, "ops", run.ops, f"select count(*) as n from {table}")
+    assert rows[0]["n"] == db.execute(f"select count(*) from {table}").fetchone()[0]  # type: ignore[index]
+
+
+def _first_counts(db: psycopg.Connection[Any]) -> dict[tuple[Any, int], int]:
+    """The first bookings per UTC start hour and category, rollup and deltas summed."""
+    rows = db.execute(
+        "select hour, category_id, sum(customers)::int from ("
+        " select hour, category_id, customers from app.analytics_first_hours"
+        " union all select hour, category_id, customers from app.analytics_first_deltas"
+        ") as x group by 1, 2 having sum(customers) <> 0"
+    ).fetchall()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def test_the_first_bookings_per_hour_are_appended_then_folded_and_the_reads_do_not_move(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    """The moves of the run are deltas (a customer's first booking leaving an hour is a -1 there,
+    not an update of its row); the compaction folds them into the hours; every read of new
+    customers is the same before and after, and equals the first bookings counted per hour."""
+    moves = db.execute(
+        "select count(*) filter (where customers < 0), count(*) from app.analytics_first_deltas"
+    ).fetchone()
+    assert moves is not None and moves[0] > 0 and moves[1] > moves[0]
+    expected: dict[tuple[Any, int], int] = {}
+    for starts_at, category_id in db.execute(
+        "select date_trunc('hour', starts_at, 'UTC'), category_id from app.analytics_customer_firsts"
+    ).fetchall():
+        expected[(starts_at, category_id)] = expected.get((starts_at, category_id), 0) + 1
+    assert _first_counts(db) == expected
+    starts = [k[0] for k in expected]
+    first, last = (min(starts) - timedelta(days=1)).date(), (max(starts) + timedelta(days=1)).date()
+
+    def reads() -> list[list[dict[str, Any]]]:
+        return [
+            rows_of(db, "ops", run.ops, CUSTOMERS, first, last, tz, grain)
+            for tz in ("America/Toronto", "Pacific/Auckland")
+            for grain in ("day", "week", "month")
+        ]
+
+    before = reads()
+    assert sum(r["new_customers"] for r in before[1]) == len(_firsts(db))
+    folded = db.execute("select internal.analytics_compact()").fetchone()
+    assert folded is not None and folded[0] >= moves[1]
+    assert db.execute("select count(*) from app.analytics_first_deltas").fetchone() == (0,)
+    assert _first_counts(db) == expected
+    assert reads() == before
+    assert drift(db) == []
+
+
+def test_two_customers_first_bookings_in_one_hour_do_not_wait_on_each_other(
+    db: psycopg.Connection[Any], db_url: str
+) -> None:
+    """Two customers' first bookings, same category, same hour, two providers, in two open
+    transactions: the second is written while the first is not committed (no counter row they
+    both update)."""
+    shops = [bk.open_shop(db), bk.open_shop(db)]
+    day = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(days=9)
+    customers = [create_user(db, "customer"), create_user(db, "customer")]
+    with psycopg.connect(db_url) as one, psycopg.connect(db_url) as two:
+        catalog.add_booking(one, shops[0].service_id, day, customer_id=customers[0])
+        two.execute("set lock_timeout = '2s'")
+        catalog.add_booking(
+            two, shops[1].service_id, day + timedelta(minutes=30), customer_id=customers[1]
+        )
+        two.commit()
+        one.commit()
+    hour = day.replace(minute=0)
+    counts = _first_counts(db)
+    assert sum(n for (h, _), n in counts.items() if h == hour) == 2
+    assert drift(db) == []
 
 
 def test_new_customers_drill_down_to_the_first_bookings_of_their_bucket(
