@@ -1247,6 +1247,11 @@ begin
     delete from app.analytics_area_days;
     delete from app.analytics_area_weeks;
     delete from app.analytics_created_hours;
+    -- The rollups read by a range of their key's time (across providers, per area) are
+    -- written in key order: a range then reads its rows a page of neighbours at a time, where
+    -- the order a hash aggregate gives put each row on a page of its own (a month of areas
+    -- at 10,000 providers with a year: 5,049 buffers for 5,129 rows). Rows the compaction adds
+    -- later land where there is room, in the order they were first folded.
     insert into app.analytics_booking_facts select l.* from internal.analytics_live_facts as l;
     insert into app.analytics_provider_hours (
         provider_id, hour, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
@@ -1303,7 +1308,8 @@ begin
         pg_catalog.sum(f.net_bookings),
         pg_catalog.sum(f.outstanding_bookings)
     from app.analytics_provider_hours as f
-    group by f.hour, f.category_id, f.status, f.currency;
+    group by f.hour, f.category_id, f.status, f.currency
+    order by f.hour, f.category_id, f.status, f.currency;
     insert into app.analytics_days (
         day, category_id, status, currency, bookings, booked_cents, lead_minutes, cancelled_by_customer, cancelled_by_provider, cancelled_by_ops,
         cancelled_by_system, cancelled_late, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents,
@@ -1331,7 +1337,8 @@ begin
         pg_catalog.sum(f.net_bookings),
         pg_catalog.sum(f.outstanding_bookings)
     from app.analytics_hours as f
-    group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
+    group by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency
+    order by (f.hour at time zone 'UTC')::date, f.category_id, f.status, f.currency;
     -- per area: each provider's rows where it is placed now, under each kind of area
     insert into app.analytics_area_hours (
         kind, hour, area, category_id, currency, bookings, completed, no_show, cancelled,
@@ -1349,7 +1356,8 @@ begin
     from app.analytics_provider_hours as f
     inner join app.analytics_provider_places as pl on f.provider_id = pl.provider_id
     cross join (values ('grid'), ('neighbourhood')) as g (kind)
-    group by 1, 2, 3, 4, 5;
+    group by 1, 2, 3, 4, 5
+    order by 1, 2, 3, 4, 5;
     insert into app.analytics_area_days (
         kind, day, area, category_id, currency, bookings, completed, no_show, cancelled,
         booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
@@ -1360,7 +1368,8 @@ begin
         pg_catalog.sum(f.cancelled), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents),
         pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_area_hours as f
-    group by f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency;
+    group by f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency
+    order by f.kind, (f.hour at time zone 'UTC')::date, f.area, f.category_id, f.currency;
     insert into app.analytics_area_weeks (
         kind, week, area, category_id, currency, bookings, completed, no_show, cancelled,
         booked_cents, captured_cents, refunded_cents, fees_kept_cents, outstanding_cents
@@ -1371,7 +1380,8 @@ begin
         pg_catalog.sum(f.cancelled), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents),
         pg_catalog.sum(f.refunded_cents), pg_catalog.sum(f.fees_kept_cents), pg_catalog.sum(f.outstanding_cents)
     from app.analytics_area_days as f
-    group by f.kind, pg_catalog.date_trunc('week', f.day)::date, f.area, f.category_id, f.currency;
+    group by f.kind, pg_catalog.date_trunc('week', f.day)::date, f.area, f.category_id, f.currency
+    order by f.kind, pg_catalog.date_trunc('week', f.day)::date, f.area, f.category_id, f.currency;
     insert into app.analytics_created_hours (hour, status, bookings, booked_cents, captured_cents)
     select f.created_hour, f.status, pg_catalog.sum(f.bookings), pg_catalog.sum(f.booked_cents), pg_catalog.sum(f.captured_cents)
     from app.analytics_booking_facts as f

@@ -52,7 +52,8 @@ select
     sum(d.fees_kept_cents) as fees_kept_cents,
     sum(d.outstanding_cents) as outstanding_cents
 from app.analytics_area_days as d
-group by d.kind, date_trunc('week', d.day)::date, d.area, d.category_id, d.currency;
+group by d.kind, date_trunc('week', d.day)::date, d.area, d.category_id, d.currency
+order by d.kind, week, d.area, d.category_id, d.currency;
 
 analyze app.analytics_area_weeks;
 
