@@ -6523,6 +6523,16 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         group by 1, 2
     ) as l on s.hour = l.hour and s.category_id = l.category_id
     where s.customers is distinct from l.customers
+    union all
+    -- each customer's earliest start with each provider (epoch seconds)
+    select
+        'provider_customers',
+        pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id), coalesce(s.customer_id, l.customer_id)),
+        array[extract(epoch from s.first_starts_at)::bigint], array[extract(epoch from l.first_starts_at)::bigint]
+    from app.analytics_provider_customers as s
+    full join internal.analytics_live_provider_customers as l
+        on s.provider_id = l.provider_id and s.customer_id = l.customer_id
+    where s.first_starts_at is distinct from l.first_starts_at
 $$;
 
 
@@ -6530,7 +6540,7 @@ $$;
 -- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days, area_weeks: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id, its category) and their counts per start hour and category (first_hours). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days, area_weeks: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id, its category) and their counts per start hour and category (first_hours), and their earliest start with each provider (provider_customers). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
 
 
 --
@@ -7283,8 +7293,12 @@ CREATE FUNCTION internal.analytics_first_booking_changed() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-    -- a booking's customer never changes (internal.bookings_check_update)
+    -- a booking's customer and provider never change (internal.bookings_check_update)
     perform internal.analytics_customer_first_refresh(
+        case when tg_op = 'INSERT' then new.customer_id else old.customer_id end
+    );
+    perform internal.analytics_provider_customer_refresh(
+        case when tg_op = 'INSERT' then new.provider_id else old.provider_id end,
         case when tg_op = 'INSERT' then new.customer_id else old.customer_id end
     );
     return null;
@@ -7296,7 +7310,7 @@ $$;
 -- Name: FUNCTION analytics_first_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_first_booking_changed() IS 'Trigger: a booking started or stopped counting (confirmed, completed, no-show), or a counted one moved to another start: its customer''s first booking is recomputed. Definer: any role''s booking writes keep the rollup.';
+COMMENT ON FUNCTION internal.analytics_first_booking_changed() IS 'Trigger: a booking started or stopped counting (confirmed, completed, no-show), or a counted one moved to another start: its customer''s first booking, and its earliest start with the provider, are recomputed. Definer: any role''s booking writes keep the rollups.';
 
 
 --
@@ -8243,20 +8257,14 @@ begin
         select
             c.pid as id,
             pg_catalog.count(*) as customers,
-            -- twice in the range, or once in it and once before it: read through the customer's
-            -- own bookings before the range (bookings_customer_id_starts_at_idx), the provider
-            -- tested on each (OFFSET 0 keeps that test out of the scan: pushed into it, the
-            -- planner ANDed the provider's index, which holds its whole history, 1,048 probes
-            -- of ~10 us at 10,000 providers)
+            -- twice in the range, or once in it and once before it: the customer's earliest
+            -- counted start with the provider (app.analytics_provider_customers, one key lookup;
+            -- it was a read of the customer's bookings before the range, which the provider's
+            -- row-level security could not bound by the range: the customer's whole history)
             pg_catalog.count(*) filter (where c.n >= 2 or exists (
                 select
-                from (
-                    select e.provider_id, e.status
-                    from app.bookings as e
-                    where e.customer_id = c.customer_id and pg_catalog.lower(e.during) < c.from_ts
-                    offset 0
-                ) as e
-                where e.provider_id = c.pid and e.status in ('confirmed', 'completed', 'no_show')
+                from app.analytics_provider_customers as e
+                where e.provider_id = c.pid and e.customer_id = c.customer_id and e.first_starts_at < c.from_ts
             )) as repeat_customers
         from (
             select b.pid, b.customer_id, b.from_ts, pg_catalog.count(*) as n
@@ -8564,6 +8572,48 @@ $$;
 --
 
 COMMENT ON FUNCTION internal.analytics_place_providers(p_ids uuid[]) IS 'Place the providers of p_ids (every provider for null) again in app.analytics_provider_places; one whose grid cell or neighbourhood changes moves its history in the rollups per area (as deltas: out of the old place, into the new). Definer: called from triggers of writes by providers and migrations; nobody else writes the table.';
+
+
+--
+-- Name: analytics_provider_customer_refresh(uuid, uuid); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.analytics_provider_customer_refresh(p_provider_id uuid, p_customer_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+    v_starts_at timestamptz;
+begin
+    -- the customer's lock (internal.analytics_customer_lock), as its first booking's
+    perform pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id));
+    -- in start order within the customer (bookings_customer_id_starts_at_idx)
+    select pg_catalog.lower(b.during) into v_starts_at
+    from app.bookings as b
+    where
+        b.customer_id = p_customer_id and b.provider_id = p_provider_id
+        and b.status in ('confirmed', 'completed', 'no_show')
+    order by pg_catalog.lower(b.during)
+    limit 1;
+    if v_starts_at is null then
+        delete from app.analytics_provider_customers as c
+        where c.provider_id = p_provider_id and c.customer_id = p_customer_id;
+        return;
+    end if;
+    insert into app.analytics_provider_customers as c (provider_id, customer_id, first_starts_at)
+    values (p_provider_id, p_customer_id, v_starts_at)
+    on conflict (provider_id, customer_id) do update
+    set first_starts_at = excluded.first_starts_at
+    where c.first_starts_at is distinct from excluded.first_starts_at;
+end
+$$;
+
+
+--
+-- Name: FUNCTION analytics_provider_customer_refresh(p_provider_id uuid, p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.analytics_provider_customer_refresh(p_provider_id uuid, p_customer_id uuid) IS 'Recompute the earliest start of a customer''s counted bookings with a provider into app.analytics_provider_customers.';
 
 
 --
@@ -8899,7 +8949,7 @@ declare
 begin
     -- writers that would touch the cohort hours wait until the rebuild commits
     lock table app.analytics_customer_hours, app.analytics_customer_firsts, app.analytics_first_hours,
-    app.analytics_first_deltas in exclusive mode;
+    app.analytics_first_deltas, app.analytics_provider_customers in exclusive mode;
     delete from app.analytics_customer_hours;
     insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
     select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
@@ -8914,6 +8964,11 @@ begin
     from app.analytics_customer_firsts as f
     group by 1, 2
     order by 1, 2;
+    delete from app.analytics_provider_customers;
+    insert into app.analytics_provider_customers (provider_id, customer_id, first_starts_at)
+    select l.provider_id, l.customer_id, l.first_starts_at
+    from internal.analytics_live_provider_customers as l
+    order by l.provider_id, l.customer_id;
     return written;
 end
 $$;
@@ -8923,7 +8978,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild_cohorts(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild_cohorts() IS 'Recompute the customers'' cohort hours, first bookings and first bookings per start hour and category from the bookings (internal.analytics_rebuild does it with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild_cohorts() IS 'Recompute the customers'' cohort hours, first bookings, first bookings per start hour and category and earliest start with each provider from the bookings (internal.analytics_rebuild does it with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
 
 --
@@ -12357,6 +12412,9 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_customer_firsts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_firsts_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_first_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_provider_customers_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_provider_customers_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_provider_customers_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_provider_places_provider_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_peer_places_pkey', 'internal_error', 'the analytics rollups could not be updated'),
@@ -26587,6 +26645,26 @@ COMMENT ON TABLE app.analytics_peer_places IS 'Derived: each provider''s locatio
 
 
 --
+-- Name: analytics_provider_customers; Type: TABLE; Schema: app; Owner: -
+--
+
+CREATE TABLE app.analytics_provider_customers (
+    provider_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    first_starts_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY app.analytics_provider_customers FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: TABLE analytics_provider_customers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON TABLE app.analytics_provider_customers IS 'For each provider and customer, the earliest start of the customer''s confirmed, completed and no-show bookings with the provider (the repeat customers of api.analytics_performance).';
+
+
+--
 -- Name: analytics_provider_hours; Type: TABLE; Schema: app; Owner: -
 --
 
@@ -27886,6 +27964,26 @@ COMMENT ON VIEW internal.analytics_live_places IS 'Each provider''s location, it
 
 
 --
+-- Name: analytics_live_provider_customers; Type: VIEW; Schema: internal; Owner: -
+--
+
+CREATE VIEW internal.analytics_live_provider_customers WITH (security_barrier='true') AS
+ SELECT b.provider_id,
+    b.customer_id,
+    min(lower(b.during)) AS first_starts_at
+   FROM app.bookings b
+  WHERE (b.status = ANY (ARRAY['confirmed'::text, 'completed'::text, 'no_show'::text]))
+  GROUP BY b.provider_id, b.customer_id;
+
+
+--
+-- Name: VIEW analytics_live_provider_customers; Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON VIEW internal.analytics_live_provider_customers IS 'For each provider and customer, the earliest start of the customer''s confirmed, completed and no-show bookings with the provider, from the base tables: the definition app.analytics_provider_customers follows.';
+
+
+--
 -- Name: analytics_live_quote_bookings; Type: VIEW; Schema: internal; Owner: -
 --
 
@@ -28260,6 +28358,14 @@ ALTER TABLE ONLY app.analytics_offered_window
 
 ALTER TABLE ONLY app.analytics_peer_places
     ADD CONSTRAINT analytics_peer_places_pkey PRIMARY KEY (provider_id, category_id);
+
+
+--
+-- Name: analytics_provider_customers analytics_provider_customers_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_provider_customers
+    ADD CONSTRAINT analytics_provider_customers_pkey PRIMARY KEY (provider_id, customer_id);
 
 
 --
@@ -28918,6 +29024,13 @@ CREATE INDEX analytics_customer_hours_signup_idx ON app.analytics_customer_hours
 --
 
 CREATE INDEX analytics_peer_places_category_id_location_idx ON app.analytics_peer_places USING gist (category_id, location);
+
+
+--
+-- Name: analytics_provider_customers_customer_id_idx; Type: INDEX; Schema: app; Owner: -
+--
+
+CREATE INDEX analytics_provider_customers_customer_id_idx ON app.analytics_provider_customers USING btree (customer_id);
 
 
 --
@@ -30242,6 +30355,22 @@ ALTER TABLE ONLY app.analytics_peer_places
 
 
 --
+-- Name: analytics_provider_customers analytics_provider_customers_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_provider_customers
+    ADD CONSTRAINT analytics_provider_customers_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: analytics_provider_customers analytics_provider_customers_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+--
+
+ALTER TABLE ONLY app.analytics_provider_customers
+    ADD CONSTRAINT analytics_provider_customers_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES app.providers(id) ON DELETE CASCADE;
+
+
+--
 -- Name: analytics_provider_places analytics_provider_places_provider_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
@@ -30796,6 +30925,12 @@ ALTER TABLE app.analytics_offered_window ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_peer_places ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: analytics_provider_customers; Type: ROW SECURITY; Schema: app; Owner: -
+--
+
+ALTER TABLE app.analytics_provider_customers ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: analytics_provider_hours; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
@@ -31261,6 +31396,20 @@ CREATE POLICY select_ops ON app.analytics_offered_days FOR SELECT TO ops USING (
 --
 
 COMMENT ON POLICY select_ops ON app.analytics_offered_days IS 'Ops staff read every provider''s offered days.';
+
+
+--
+-- Name: analytics_provider_customers select_ops; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_ops ON app.analytics_provider_customers FOR SELECT TO ops USING (true);
+
+
+--
+-- Name: POLICY select_ops ON analytics_provider_customers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_ops ON app.analytics_provider_customers IS 'Ops staff read every provider''s customers'' earliest starts.';
 
 
 --
@@ -31791,6 +31940,22 @@ CREATE POLICY select_provider_own ON app.analytics_offered_days FOR SELECT TO pr
 --
 
 COMMENT ON POLICY select_provider_own ON app.analytics_offered_days IS 'A provider account reads the offered days of its own provider only.';
+
+
+--
+-- Name: analytics_provider_customers select_provider_own; Type: POLICY; Schema: app; Owner: -
+--
+
+CREATE POLICY select_provider_own ON app.analytics_provider_customers FOR SELECT TO provider USING ((provider_id IN ( SELECT p.id
+   FROM app.providers p
+  WHERE (p.owner_id = ( SELECT auth.uid() AS uid)))));
+
+
+--
+-- Name: POLICY select_provider_own ON analytics_provider_customers; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON POLICY select_provider_own ON app.analytics_provider_customers IS 'A provider account reads its own provider''s customers'' earliest starts only.';
 
 
 --
@@ -32331,4 +32496,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261215100000'),
     ('20261215200000'),
     ('20261216100000'),
-    ('20261216200000');
+    ('20261216200000'),
+    ('20261216300000');

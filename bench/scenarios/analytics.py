@@ -144,8 +144,10 @@ class Analytics:
                     "vacuum (analyze) app.analytics_booking_facts, app.analytics_provider_hours, "
                     "app.analytics_hours, app.analytics_days, app.analytics_customer_hours, "
                     "app.analytics_provider_places, app.analytics_customer_firsts, "
-                    "app.analytics_area_hours, app.analytics_area_days, app.analytics_offered_days, "
-                    "app.analytics_quote_bookings, app.analytics_created_hours"
+                    "app.analytics_area_hours, app.analytics_area_days, app.analytics_area_weeks, "
+                    "app.analytics_offered_days, app.analytics_quote_bookings, "
+                    "app.analytics_created_hours, app.analytics_first_hours, "
+                    "app.analytics_provider_customers"
                 )
             ops_token, provider_token = _tokens(url)
             api = env.api_for(url)

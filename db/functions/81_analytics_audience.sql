@@ -27,7 +27,12 @@
 --                                            category (app.analytics_first_deltas, folded into
 --                                            app.analytics_first_hours by
 --                                            internal.analytics_compact, 80)
---   triggers _510_analytics_first_*          bookings (counted or not, start)
+--   internal.analytics_live_provider_customers
+--                                            view: each customer's earliest counted start with
+--                                            each provider (repeat customers, 83)
+--   internal.analytics_provider_customer_refresh
+--                                            recompute one (provider, customer)'s
+--   triggers _510_analytics_first_*          bookings (counted or not, start): both
 --   internal.analytics_rebuild_cohorts()     recompute the cohort hours and the customers' first
 --                                            bookings (the seed's activity)
 --   internal.analytics_rebuild()             recompute every rollup (`bookiji analytics rebuild`)
@@ -305,6 +310,59 @@ comment on function internal.analytics_customer_first_refresh(uuid) is
 'Recompute one customer''s first booking into app.analytics_customer_firsts, and move it in the counts per start '
 'hour and category (a delta in app.analytics_first_deltas where its hour or category changed).';
 
+-- For each provider and customer, the earliest start of the customer's counted bookings with it
+-- (app.analytics_provider_customers: the repeat customers of api.analytics_performance, one key
+-- lookup a customer). Recomputed with the customer's first booking, by the same triggers and
+-- under the same lock.
+create or replace view internal.analytics_live_provider_customers
+with (security_barrier = true)
+as
+select
+    b.provider_id,
+    b.customer_id,
+    pg_catalog.min(pg_catalog.lower(b.during)) as first_starts_at
+from app.bookings as b
+where b.status in ('confirmed', 'completed', 'no_show')
+group by b.provider_id, b.customer_id;
+comment on view internal.analytics_live_provider_customers is
+'For each provider and customer, the earliest start of the customer''s confirmed, completed and no-show bookings '
+'with the provider, from the base tables: the definition app.analytics_provider_customers follows.';
+
+create or replace function internal.analytics_provider_customer_refresh(p_provider_id uuid, p_customer_id uuid)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+    v_starts_at timestamptz;
+begin
+    -- the customer's lock (internal.analytics_customer_lock), as its first booking's
+    perform pg_catalog.pg_advisory_xact_lock(internal.analytics_customer_lock_key(p_customer_id));
+    -- in start order within the customer (bookings_customer_id_starts_at_idx)
+    select pg_catalog.lower(b.during) into v_starts_at
+    from app.bookings as b
+    where
+        b.customer_id = p_customer_id and b.provider_id = p_provider_id
+        and b.status in ('confirmed', 'completed', 'no_show')
+    order by pg_catalog.lower(b.during)
+    limit 1;
+    if v_starts_at is null then
+        delete from app.analytics_provider_customers as c
+        where c.provider_id = p_provider_id and c.customer_id = p_customer_id;
+        return;
+    end if;
+    insert into app.analytics_provider_customers as c (provider_id, customer_id, first_starts_at)
+    values (p_provider_id, p_customer_id, v_starts_at)
+    on conflict (provider_id, customer_id) do update
+    set first_starts_at = excluded.first_starts_at
+    where c.first_starts_at is distinct from excluded.first_starts_at;
+end
+$$;
+comment on function internal.analytics_provider_customer_refresh(uuid, uuid) is
+'Recompute the earliest start of a customer''s counted bookings with a provider into '
+'app.analytics_provider_customers.';
+
 create or replace function internal.analytics_first_booking_changed()
 returns trigger
 language plpgsql
@@ -312,8 +370,12 @@ security definer
 set search_path = ''
 as $$
 begin
-    -- a booking's customer never changes (internal.bookings_check_update)
+    -- a booking's customer and provider never change (internal.bookings_check_update)
     perform internal.analytics_customer_first_refresh(
+        case when tg_op = 'INSERT' then new.customer_id else old.customer_id end
+    );
+    perform internal.analytics_provider_customer_refresh(
+        case when tg_op = 'INSERT' then new.provider_id else old.provider_id end,
         case when tg_op = 'INSERT' then new.customer_id else old.customer_id end
     );
     return null;
@@ -321,7 +383,8 @@ end
 $$;
 comment on function internal.analytics_first_booking_changed() is
 'Trigger: a booking started or stopped counting (confirmed, completed, no-show), or a counted one moved to another '
-'start: its customer''s first booking is recomputed. Definer: any role''s booking writes keep the rollup.';
+'start: its customer''s first booking, and its earliest start with the provider, are recomputed. '
+'Definer: any role''s booking writes keep the rollups.';
 
 drop trigger if exists _510_analytics_first_insert on app.bookings;
 create trigger _510_analytics_first_insert after insert on app.bookings
@@ -628,7 +691,7 @@ declare
 begin
     -- writers that would touch the cohort hours wait until the rebuild commits
     lock table app.analytics_customer_hours, app.analytics_customer_firsts, app.analytics_first_hours,
-    app.analytics_first_deltas in exclusive mode;
+    app.analytics_first_deltas, app.analytics_provider_customers in exclusive mode;
     delete from app.analytics_customer_hours;
     insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
     select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
@@ -643,12 +706,17 @@ begin
     from app.analytics_customer_firsts as f
     group by 1, 2
     order by 1, 2;
+    delete from app.analytics_provider_customers;
+    insert into app.analytics_provider_customers (provider_id, customer_id, first_starts_at)
+    select l.provider_id, l.customer_id, l.first_starts_at
+    from internal.analytics_live_provider_customers as l
+    order by l.provider_id, l.customer_id;
     return written;
 end
 $$;
 comment on function internal.analytics_rebuild_cohorts() is
-'Recompute the customers'' cohort hours, first bookings and first bookings per start hour and category from the '
-'bookings (internal.analytics_rebuild does it '
+'Recompute the customers'' cohort hours, first bookings, first bookings per start hour and category and earliest '
+'start with each provider from the bookings (internal.analytics_rebuild does it '
 'with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s '
 'activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
@@ -907,6 +975,16 @@ as $$
         group by 1, 2
     ) as l on s.hour = l.hour and s.category_id = l.category_id
     where s.customers is distinct from l.customers
+    union all
+    -- each customer's earliest start with each provider (epoch seconds)
+    select
+        'provider_customers',
+        pg_catalog.concat_ws(' ', coalesce(s.provider_id, l.provider_id), coalesce(s.customer_id, l.customer_id)),
+        array[extract(epoch from s.first_starts_at)::bigint], array[extract(epoch from l.first_starts_at)::bigint]
+    from app.analytics_provider_customers as s
+    full join internal.analytics_live_provider_customers as l
+        on s.provider_id = l.provider_id and s.customer_id = l.customer_id
+    where s.first_starts_at is distinct from l.first_starts_at
 $$;
 comment on function internal.analytics_drift() is
 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' '
@@ -914,5 +992,5 @@ comment on function internal.analytics_drift() is
 'hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, '
 'area_days, area_weeks: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings '
 '(customer_firsts: start in epoch seconds, a hash of the booking''s id, its category) and their counts per '
-'start hour and category (first_hours). '
+'start hour and category (first_hours), and their earliest start with each provider (provider_customers). '
 'Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';

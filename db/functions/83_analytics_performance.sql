@@ -247,20 +247,14 @@ begin
         select
             c.pid as id,
             pg_catalog.count(*) as customers,
-            -- twice in the range, or once in it and once before it: read through the customer's
-            -- own bookings before the range (bookings_customer_id_starts_at_idx), the provider
-            -- tested on each (OFFSET 0 keeps that test out of the scan: pushed into it, the
-            -- planner ANDed the provider's index, which holds its whole history, 1,048 probes
-            -- of ~10 us at 10,000 providers)
+            -- twice in the range, or once in it and once before it: the customer's earliest
+            -- counted start with the provider (app.analytics_provider_customers, one key lookup;
+            -- it was a read of the customer's bookings before the range, which the provider's
+            -- row-level security could not bound by the range: the customer's whole history)
             pg_catalog.count(*) filter (where c.n >= 2 or exists (
                 select
-                from (
-                    select e.provider_id, e.status
-                    from app.bookings as e
-                    where e.customer_id = c.customer_id and pg_catalog.lower(e.during) < c.from_ts
-                    offset 0
-                ) as e
-                where e.provider_id = c.pid and e.status in ('confirmed', 'completed', 'no_show')
+                from app.analytics_provider_customers as e
+                where e.provider_id = c.pid and e.customer_id = c.customer_id and e.first_starts_at < c.from_ts
             )) as repeat_customers
         from (
             select b.pid, b.customer_id, b.from_ts, pg_catalog.count(*) as n

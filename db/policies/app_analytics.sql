@@ -228,3 +228,29 @@ comment on policy select_ops on app.analytics_first_deltas is
 'Ops staff read the first bookings not folded yet (new customers).';
 
 grant select (hour, category_id, customers) on app.analytics_first_hours, app.analytics_first_deltas to ops;
+
+-- Each customer's earliest counted start with each provider (81_analytics_audience.sql):
+-- derived rows, written only by the definer trigger on bookings and the rebuild. A provider
+-- reads its own provider's rows (the repeat customers of api.analytics_performance, an invoker
+-- function), ops every row.
+alter table app.analytics_provider_customers enable row level security;
+alter table app.analytics_provider_customers force row level security;
+
+drop policy if exists select_provider_own on app.analytics_provider_customers;
+drop policy if exists select_ops on app.analytics_provider_customers;
+
+revoke all on app.analytics_provider_customers
+from public, anon, customer, provider, ops, bookiji_worker;
+
+create policy select_provider_own on app.analytics_provider_customers for select
+to provider
+using (provider_id in (select p.id from app.providers as p where p.owner_id = (select auth.uid())));
+comment on policy select_provider_own on app.analytics_provider_customers is
+'A provider account reads its own provider''s customers'' earliest starts only.';
+create policy select_ops on app.analytics_provider_customers for select
+to ops
+using (true);
+comment on policy select_ops on app.analytics_provider_customers is
+'Ops staff read every provider''s customers'' earliest starts.';
+
+grant select (provider_id, customer_id, first_starts_at) on app.analytics_provider_customers to provider, ops;

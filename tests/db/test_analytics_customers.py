@@ -1,5 +1,6 @@
 """New and returning customers (api.analytics_customers): each customer's first booking kept by
-a trigger on bookings (app.analytics_customer_firsts), against a brute-force recount after the
+a trigger on bookings (app.analytics_customer_firsts, and its earliest start with each provider,
+app.analytics_provider_customers), against a brute-force recount after the
 random runs of test_analytics.py, in zones west and east of UTC; what moves a customer's first
 booking, one write at a time; the rebuild and the drift check."""
 
@@ -166,6 +167,15 @@ def test_the_rebuild_writes_the_rows_the_trigger_kept_and_the_drift_check_sees_a
         "where (hour, category_id) = (select hour, category_id from app.analytics_first_hours limit 1)"
     )
     assert [d[0] for d in drift(db) if d[0] == "first_hours"] == ["first_hours"]
+    db.execute(
+        "update app.analytics_provider_customers set first_starts_at = first_starts_at + "
+        "interval '1 hour' where ctid = (select ctid from app.analytics_provider_customers limit 1)"
+    )
+    db.execute(
+        "delete from app.analytics_provider_customers "
+        "where ctid = (select ctid from app.analytics_provider_customers offset 1 limit 1)"
+    )
+    assert [d[0] for d in drift(db) if d[0] == "provider_customers"] == ["provider_customers"] * 2
     db.execute("select internal.analytics_rebuild_cohorts()")
     assert drift(db) == []
 

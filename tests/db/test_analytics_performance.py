@@ -141,6 +141,16 @@ def test_repeat_customers_booked_at_least_twice_up_to_the_end_of_the_range(
     ops = create_user(db, "ops")
     [seen] = performance(db, "ops", ops, "2026-06-01", "2026-06-30", shop.provider_id)
     assert (seen["customers"], seen["repeat_customers"]) == (5, 2)
+    # the earliest starts the probe reads: the provider sees its own customers' only
+    own = rows_of(db, "provider", shop.owner_id, "select * from app.analytics_provider_customers")
+    assert {r["provider_id"] for r in own} == {shop.provider_id} and len(own) == 5
+    assert {r["customer_id"]: r["first_starts_at"] for r in own}[x] == at(date(2026, 5, 2), 10)
+    theirs = rows_of(
+        db, "provider", elsewhere.owner_id, "select * from app.analytics_provider_customers"
+    )
+    assert [(r["provider_id"], r["customer_id"]) for r in theirs] == [(elsewhere.provider_id, v)]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        rows_of(db, "customer", x, "select * from app.analytics_provider_customers")
 
 
 def test_the_rating_and_its_change_from_the_period_before(db: psycopg.Connection[Any]) -> None:
