@@ -127,8 +127,10 @@ def test_a_bad_value_shows_the_apis_message_and_changes_nothing(
     )
     page.get_by_role("button", name="Edit Coupe").click()
     editor = page.get_by_role("form", name="Edit the service Coupe")
-    # the editor holds the service before a field is typed into (once, under a loaded CI run,
-    # the fill landed in the name field of an editor still being drawn)
+    # the editor opens with the keyboard in its name field, and holds the service, before
+    # another field is typed into (the focus once moved to the name after the deposit was
+    # focused, when the editor focused it after a paint: the deposit's 45 went to the name)
+    expect(editor.get_by_label("Service name")).to_be_focused()
     expect(editor.get_by_label("Service name")).to_have_value("Coupe")
     expect(editor.get_by_label("Deposit ($, paid when booking)")).to_have_value("10.00")
     editor.get_by_label("Deposit ($, paid when booking)").fill("45")
