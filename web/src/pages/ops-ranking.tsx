@@ -4,7 +4,7 @@
 // version that beat the active one) or roll back to an earlier one, with a reason and after a
 // confirmation step. The database decides what may be activated: its 409 is shown in words.
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useState } from "preact/hooks";
 import { activateRankingVersion, type RankingMetrics, rankingVersions, type RankingVersion } from "../api/ranking";
 import { ApiError } from "../api/client";
 import { ErrorAlert, Field, Notice } from "../components/ui";
@@ -34,7 +34,9 @@ export function RankingPage(): JSX.Element {
 
   const load = (): Promise<void> => rankingVersions().then(setRows, setError);
   useEffect(() => void load(), []);
-  useEffect(() => {
+  // as the form is drawn (a layout effect): after the next paint it would take the focus from
+  // a field already typed into
+  useLayoutEffect(() => {
     if (chosen) document.getElementById("ranking-reason")?.focus();
   }, [chosen]);
   const active = rows?.find((v) => v.is_active) ?? null;

@@ -3,7 +3,7 @@
 // the dead-letter queues and queue depth. Whether the caller is ops is the API's call: its
 // 403 becomes the "not allowed" page.
 import type { JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import {
   bookingStory,
@@ -713,8 +713,9 @@ function Commissions(): JSX.Element {
   const [saved, setSaved] = useState("");
   const [busy, error, run] = useAction();
   useEffect(() => run(async () => setRows(await commissionRates())), []);
-  // the form opens with the focus in it, for the keyboard
-  useEffect(() => {
+  // the form opens with the focus in it, for the keyboard: as it is drawn (a layout effect),
+  // not after the next paint, when it would take the focus from a field already typed into
+  useLayoutEffect(() => {
     if (chosen) document.getElementById("commission-rate")?.focus();
   }, [chosen]);
   useEffect(() => {
