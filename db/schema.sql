@@ -12070,7 +12070,9 @@ CREATE FUNCTION internal.confirm_insert_hold(p_customer_id uuid, p_item app.quot
 -- to another booking under the exclusion constraint is slot_unavailable.
 declare
     v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
-    v_booking_id uuid := pg_catalog.gen_random_uuid();
+    -- time-ordered: the bookings' and their rollups' indexes keyed by it grow on their right
+    -- edge (01_ids.sql)
+    v_booking_id uuid := internal.uuid_v7();
 begin
     -- the hold's analytics vector is written once, with its payment's row (step 8), not once
     -- for the hold and again for the payment's difference (80_analytics_rollups.sql)
@@ -12158,8 +12160,8 @@ begin
         perform internal.transition_booking(p_booking_id, 'confirmed', 'customer');
         return;
     end if;
-    insert into app.payments (booking_id, amount_cents, currency)
-    values (p_booking_id, v_amount, p_item.currency)
+    insert into app.payments (id, booking_id, amount_cents, currency)
+    values (internal.uuid_v7(), p_booking_id, v_amount, p_item.currency)
     returning id into v_payment_id;
     perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
         'type', 'payment.create_intent', 'booking_id', p_booking_id, 'payment_id', v_payment_id
@@ -18380,8 +18382,8 @@ begin
     end if;
 
     select v.version into v_version from app.ranking_versions as v where v.is_active;
-    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km, ranking_version)
-    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km, v_version)
+    insert into app.quotes as q (id, customer_id, category_id, location, starts_at, radius_km, ranking_version)
+    values (internal.uuid_v7(), v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km, v_version)
     returning q.id, q.starts_at, q.expires_at into v_quote_id, v_starts_at, v_expires_at;
 
     -- The price and the cancellation policy in force now are copied into the
@@ -22325,6 +22327,35 @@ COMMENT ON FUNCTION internal.transition_booking(p_booking_id uuid, p_to text, p_
 audit row and event), queue its notifications and cancel the PaymentIntent of an unpaid booking that ends.
 p_by: customer, provider, ops or system (cancelled_by_role, and cancelled_by in the notification);
 p_reason: the cancel reason; p_extra: refund_cents (for the notification) and cancelled_by_user (a user id).';
+
+
+--
+-- Name: uuid_v7(); Type: FUNCTION; Schema: internal; Owner: -
+--
+
+CREATE FUNCTION internal.uuid_v7() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    AS $$
+    select pg_catalog.encode(
+        -- the version's nibble 0100 (4) becomes 0111 (7); the variant's bits stay 10
+        pg_catalog.set_bit(pg_catalog.set_bit(
+            overlay(
+                pg_catalog.uuid_send(pg_catalog.gen_random_uuid())
+                placing substring(pg_catalog.int8send(
+                    (extract(epoch from pg_catalog.clock_timestamp()) * 1000)::bigint
+                ) from 3)
+                from 1 for 6
+            ),
+            52, 1), 53, 1),
+        'hex')::uuid
+$$;
+
+
+--
+-- Name: FUNCTION uuid_v7(); Type: COMMENT; Schema: internal; Owner: -
+--
+
+COMMENT ON FUNCTION internal.uuid_v7() IS 'A new UUID of version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then random. Ids made later sort after, so the indexes keyed by them grow on their right edge. Used for quotes, bookings and payments.';
 
 
 --

@@ -1130,8 +1130,8 @@ begin
     end if;
 
     select v.version into v_version from app.ranking_versions as v where v.is_active;
-    insert into app.quotes as q (customer_id, category_id, location, starts_at, radius_km, ranking_version)
-    values (v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km, v_version)
+    insert into app.quotes as q (id, customer_id, category_id, location, starts_at, radius_km, ranking_version)
+    values (internal.uuid_v7(), v_customer_id, v_category_id, v_point, p_starts_at, p_radius_km, v_version)
     returning q.id, q.starts_at, q.expires_at into v_quote_id, v_starts_at, v_expires_at;
 
     -- The price and the cancellation policy in force now are copied into the

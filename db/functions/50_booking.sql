@@ -569,7 +569,9 @@ as $$
 -- to another booking under the exclusion constraint is slot_unavailable.
 declare
     v_amount integer := case when p_item.deposit_cents > 0 then p_item.deposit_cents else p_item.price_cents end;
-    v_booking_id uuid := pg_catalog.gen_random_uuid();
+    -- time-ordered: the bookings' and their rollups' indexes keyed by it grow on their right
+    -- edge (01_ids.sql)
+    v_booking_id uuid := internal.uuid_v7();
 begin
     -- the hold's analytics vector is written once, with its payment's row (step 8), not once
     -- for the hold and again for the payment's difference (80_analytics_rollups.sql)
@@ -618,8 +620,8 @@ begin
         perform internal.transition_booking(p_booking_id, 'confirmed', 'customer');
         return;
     end if;
-    insert into app.payments (booking_id, amount_cents, currency)
-    values (p_booking_id, v_amount, p_item.currency)
+    insert into app.payments (id, booking_id, amount_cents, currency)
+    values (internal.uuid_v7(), p_booking_id, v_amount, p_item.currency)
     returning id into v_payment_id;
     perform internal.enqueue('payments', pg_catalog.jsonb_build_object(
         'type', 'payment.create_intent', 'booking_id', p_booking_id, 'payment_id', v_payment_id

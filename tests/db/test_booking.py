@@ -50,6 +50,48 @@ def test_confirming_holds_the_slot_and_asks_the_worker_for_a_payment_intent(
     assert actor == (customer, "customer")
 
 
+def _made_at_ms(value: Any) -> int:
+    """The Unix time in milliseconds a version-7 id carries in its first 48 bits."""
+    return uuid.UUID(str(value)).int >> 80
+
+
+def test_ids_are_version_7_and_one_made_later_sorts_after(db: psycopg.Connection[Any]) -> None:
+    ids = [r[0] for r in db.execute("select internal.uuid_v7() from generate_series(1, 2000)")]
+    assert len(set(ids)) == 2000
+    assert {uuid.UUID(str(i)).version for i in ids} == {7}
+    assert {uuid.UUID(str(i)).variant for i in ids} == {uuid.RFC_4122}
+    db.execute("select pg_sleep(0.003)")
+    (later,) = db.execute("select internal.uuid_v7()").fetchone() or (None,)
+    assert later is not None and all(later > i for i in ids), "an id made 3 ms later sorts after"
+
+
+def test_a_quote_its_booking_and_the_payment_get_time_ordered_ids(
+    db: psycopg.Connection[Any], shop: bk.Shop, start: Any
+) -> None:
+    customer = create_user(db, "customer")
+    made = []
+    for day in (0, 1):
+        q = bk.quote(db, customer, shop, start + timedelta(days=7 * day))
+        made.append(bk.confirm(db, customer, q, shop.provider_id))
+        db.execute("select pg_sleep(0.003)")
+    rows = db.execute(
+        """
+        select q.id, b.id, p.id, (extract(epoch from b.created_at) * 1000)::bigint
+        from app.bookings as b join app.quotes as q on q.id = b.quote_id
+        join app.payments as p on p.booking_id = b.id
+        where b.id = any(%s) order by b.created_at
+        """,
+        ([m["id"] for m in made],),
+    ).fetchall()
+    assert len(rows) == 2
+    for quote_id, booking_id, payment_id, created_ms in rows:
+        for value in (quote_id, booking_id, payment_id):
+            assert uuid.UUID(str(value)).version == 7, value
+            # made in the confirm's (or the quote's) transaction, which began at created_at
+            assert 0 <= _made_at_ms(value) - created_ms + 1000 < 60_000
+    assert rows[0][1] < rows[1][1] and rows[0][2] < rows[1][2] and rows[0][0] < rows[1][0]
+
+
 def test_the_quoted_price_and_policy_are_honoured_after_the_service_changes(
     db: psycopg.Connection[Any], shop: bk.Shop, start: Any
 ) -> None:
