@@ -51,7 +51,11 @@ DEFAULTS: dict[str, str] = {
     "RATE_LIMIT_WRITES_PER_MINUTE": "120",
     "RATE_LIMIT_ANON_WRITES_PER_MINUTE": "60",
     "MAX_BODY": "1m",
-    "PGRST_DB_POOL": "10",
+    # about twice the database server's cores (2 on the reference machine): with 10, four
+    # confirms at a time through PostgREST cost the database 2.3-2.5 ms of CPU each, with 4
+    # 1.6-2.0 (the same statements: each ran on a colder backend; docs/performance.md,
+    # "The pool of PostgREST")
+    "PGRST_DB_POOL": "4",
     "BOOKIJI_PGBOUNCER": "1",
     "PGBOUNCER_PORT": "6432",
     "PGBOUNCER_POOL_SIZE": "20",
