@@ -1,5 +1,6 @@
 // Small shared pieces: a labelled field, an alert for errors, a link inside the app.
 import type { ComponentChildren, InputHTMLAttributes, JSX } from "preact";
+import { useLayoutEffect } from "preact/hooks";
 import { href } from "../router";
 import { errorText, t } from "../i18n";
 import type { Live } from "../realtime";
@@ -78,4 +79,14 @@ export function LiveState({ live }: { live: Live }): JSX.Element {
       {!live.on ? t("live.off") : live.changes ? t("live.changed", { count: live.changes }) : t("live.on")}
     </p>
   );
+}
+
+/** Move the keyboard to the field `id` as the form holding it is drawn, once `open` is truthy.
+ * A layout effect: an effect runs after the next paint, and a field typed into before then lost
+ * its focus, and its keystrokes, to this one (a fast typist, or a browser test on a loaded
+ * machine: the deposit's "45" went into the service's name). */
+export function useFocusWhenDrawn(id: string, open: unknown = true): void {
+  useLayoutEffect(() => {
+    if (open) document.getElementById(id)?.focus();
+  }, [open]);
 }

@@ -4,10 +4,10 @@
 // version that beat the active one) or roll back to an earlier one, with a reason and after a
 // confirmation step. The database decides what may be activated: its 409 is shown in words.
 import type { JSX } from "preact";
-import { useEffect, useLayoutEffect, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { activateRankingVersion, type RankingMetrics, rankingVersions, type RankingVersion } from "../api/ranking";
 import { ApiError } from "../api/client";
-import { ErrorAlert, Field, Notice } from "../components/ui";
+import { ErrorAlert, Field, Notice, useFocusWhenDrawn } from "../components/ui";
 import { coded, locale, number, t } from "../i18n";
 import { TIME_ZONE } from "../places";
 
@@ -34,11 +34,7 @@ export function RankingPage(): JSX.Element {
 
   const load = (): Promise<void> => rankingVersions().then(setRows, setError);
   useEffect(() => void load(), []);
-  // as the form is drawn (a layout effect): after the next paint it would take the focus from
-  // a field already typed into
-  useLayoutEffect(() => {
-    if (chosen) document.getElementById("ranking-reason")?.focus();
-  }, [chosen]);
+  useFocusWhenDrawn("ranking-reason", chosen);
   const active = rows?.find((v) => v.is_active) ?? null;
   /** Going back to a version that ranked the quotes before the active one. */
   const isRollback = (v: RankingVersion): boolean => !!active && v.version < active.version && !!v.activated_at;

@@ -3,7 +3,7 @@
 // the dead-letter queues and queue depth. Whether the caller is ops is the API's call: its
 // 403 becomes the "not allowed" page.
 import type { JSX } from "preact";
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/client";
 import {
   bookingStory,
@@ -28,7 +28,7 @@ import {
 import { categories } from "../api/bookings";
 import type { Category } from "../api/types";
 import { commissionRates, opsDisputes, setCommissionRate, type CommissionRate, type Dispute } from "../api/money";
-import { ErrorAlert, Field, Link, LiveState, Notice } from "../components/ui";
+import { ErrorAlert, Field, Link, LiveState, Notice, useFocusWhenDrawn } from "../components/ui";
 import { coded, locale, money, number, t, when } from "../i18n";
 import { TIME_ZONE, zonedInstant } from "../places";
 import { href } from "../router";
@@ -713,11 +713,8 @@ function Commissions(): JSX.Element {
   const [saved, setSaved] = useState("");
   const [busy, error, run] = useAction();
   useEffect(() => run(async () => setRows(await commissionRates())), []);
-  // the form opens with the focus in it, for the keyboard: as it is drawn (a layout effect),
-  // not after the next paint, when it would take the focus from a field already typed into
-  useLayoutEffect(() => {
-    if (chosen) document.getElementById("commission-rate")?.focus();
-  }, [chosen]);
+  // the form opens with the focus in it, for the keyboard
+  useFocusWhenDrawn("commission-rate", chosen);
   useEffect(() => {
     categories().then(setCats, () => undefined);
   }, []);

@@ -1,7 +1,7 @@
 // The provider's dashboard: profile, services, weekly hours, time off and bookings (with
 // mark completed / no-show), over the provider's own API views.
 import type { JSX } from "preact";
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { categories } from "../api/bookings";
 import {
   addHours,
@@ -23,7 +23,7 @@ import {
 } from "../api/provider";
 import { myTaxRegistration, setTaxRegistration, type TaxRegistrationState } from "../api/money";
 import type { Category, ProviderProfile, Service, TimeOff, WeeklyHours } from "../api/types";
-import { ErrorAlert, Field, LiveState, Notice } from "../components/ui";
+import { ErrorAlert, Field, LiveState, Notice, useFocusWhenDrawn } from "../components/ui";
 import { locale, money, number, percent, t, weekday, when } from "../i18n";
 import { NEIGHBOURHOODS, TIME_ZONE, zonedInstant } from "../places";
 import { LIVE_OFF, type Live, refreshOnBookings } from "../realtime";
@@ -439,11 +439,8 @@ function ServiceEditor({ service, onClose, onSaved }: { service: Service; onClos
     });
   };
   const id = `service-edit-${service.id ?? ""}`;
-  // opened from its row's button: the keyboard goes on in the form. A layout effect, run as
-  // the form is drawn: an effect runs after the next paint, and a field typed into before it
-  // (a fast typist, or a browser test on a loaded machine) lost its focus to the name, which
-  // took the keystrokes
-  useLayoutEffect(() => document.getElementById("edit-name")?.focus(), []);
+  // opened from its row's button: the keyboard goes on in the form
+  useFocusWhenDrawn("edit-name");
   return (
     <form class="panel" onSubmit={submit} noValidate aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>{t("provider.editServiceTitle", { name: service.name ?? "" })}</h3>
