@@ -18551,12 +18551,21 @@ CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point exte
                     p_starts_at - pg_catalog.make_interval(mins => s.buffer_before_minutes),
                     p_starts_at + pg_catalog.make_interval(mins => s.duration_minutes + s.buffer_after_minutes)
                 ) as blocked
-            from rows from (
-                pg_catalog.unnest(p_rating_from),
-                pg_catalog.unnest(p_rating_to),
-                pg_catalog.unnest(p_price_to),
-                pg_catalog.unnest(p_within_m)
-            ) as k (rating_from, rating_to, price_to, within_m)
+            from (
+                -- the point's latitude and longitude once a slab, as columns (offset 0: not
+                -- pulled up, which would put the geography's cast back in every row's bound)
+                select
+                    k.*,
+                    extensions.st_y(p_point::extensions.geometry) as lat,
+                    extensions.st_x(p_point::extensions.geometry) as lng
+                from rows from (
+                    pg_catalog.unnest(p_rating_from),
+                    pg_catalog.unnest(p_rating_to),
+                    pg_catalog.unnest(p_price_to),
+                    pg_catalog.unnest(p_within_m)
+                ) as k (rating_from, rating_to, price_to, within_m)
+                offset 0
+            ) as k
             cross join lateral (
                 select
                     s.id,
@@ -18573,17 +18582,15 @@ CREATE FUNCTION internal.quote_candidates_in(p_category_id integer, p_point exte
                     s.category_id = p_category_id
                     and s.search_key is not null
                     and s.search_key operator(extensions.&&&) internal.search_box(
-                        extensions.st_y(p_point::extensions.geometry),
-                        extensions.st_x(p_point::extensions.geometry),
-                        k.within_m, k.rating_from, k.rating_to, k.price_to
+                        k.lat, k.lng, k.within_m, k.rating_from, k.rating_to, k.price_to
                     )
                     -- The offer's own bound, from its key alone (before the
                     -- provider is read): the distance on a sphere, less 1% (the
                     -- spheroid's geodesic differs by under 0.6%), is a lower bound.
                     and p_w_distance * (1 - 0.99 * 2 * 6371008.8 * pg_catalog.asin(least(1, pg_catalog.sqrt(
-                        pg_catalog.sin(pg_catalog.radians(extensions.st_y(s.search_key) - extensions.st_y(p_point::extensions.geometry)) / 2) ^ 2
-                        + pg_catalog.cosd(extensions.st_y(s.search_key)) * pg_catalog.cosd(extensions.st_y(p_point::extensions.geometry))
-                        * pg_catalog.sin(pg_catalog.radians(extensions.st_x(s.search_key) - extensions.st_x(p_point::extensions.geometry)) / 2) ^ 2
+                        pg_catalog.sin(pg_catalog.radians(extensions.st_y(s.search_key) - k.lat) / 2) ^ 2
+                        + pg_catalog.cosd(extensions.st_y(s.search_key)) * pg_catalog.cosd(k.lat)
+                        * pg_catalog.sin(pg_catalog.radians(extensions.st_x(s.search_key) - k.lng) / 2) ^ 2
                     ))) / (p_radius_km * 1000))
                     + extensions.st_z(s.search_key)
                     + p_w_price * (case when s.price_cents = 0 then 1 else p_min_price_cents::double precision / s.price_cents end)
