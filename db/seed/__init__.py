@@ -731,17 +731,29 @@ where p.contact_email like %(pattern)s and p.is_active
 group by p.id, p.time_zone
 """
 
+# The customers sign up over the five weeks before the first booking is made (bookings are
+# made 8 to 27 days before the window's first day: _ACTIVITY_BOOKINGS), each on a day and
+# hour of its own, so that the sign-up cohorts are weeks of customers, as a marketplace's
+# are, not everyone in the hour the seed ran. A window of another first day moves them with
+# it: no booking is ever made before its customer signed up.
 _ACTIVITY_CUSTOMERS = """
-insert into app.users (id, email, role, full_name, locale, email_confirmed_at)
+insert into app.users as u (id, email, role, full_name, locale, email_confirmed_at, created_at)
 select
     pg_catalog.md5(%(tag)s::text || ':customer:' || i)::uuid,
     'customer' || pg_catalog.lpad(i::text, 7, '0') || '.' || %(tag)s::text || '@seed.bookiji.test',
     'customer',
     'Seed Customer ' || i,
     case when i %% 5 < 3 then 'fr' else 'en' end,
-    %(confirmed_at)s
+    %(confirmed_at)s,
+    %(first)s::date::timestamp at time zone 'UTC' - interval '28 days' - pg_catalog.make_interval(
+        secs => pg_catalog.floor(
+            (pg_catalog.hashtextextended(%(tag)s::text || ':signup:' || i, %(seed)s) & 2147483647)
+            / 2147483648.0 * 35 * 86400
+        )
+    )
 from pg_catalog.generate_series(0, %(customers)s - 1) as i
-on conflict (email) do nothing
+on conflict (email) do update set created_at = excluded.created_at
+where u.created_at is distinct from excluded.created_at
 """
 
 _ACTIVITY_CUSTOMER_IDS = """
@@ -1106,7 +1118,11 @@ def load_activity(
         conn.execute(_ACTIVITY_CUSTOMER_IDS, params)
         if row is not None:
             result.replaced = _delete_activity(conn, tag)
+        # the customers' sign-ups move with the window: their cohort hours are recounted by
+        # the rebuild below, not customer by customer by the trigger on app.users
+        conn.execute("alter table app.users disable trigger _510_analytics_cohort_user")
         conn.execute(_ACTIVITY_CUSTOMERS, params)
+        conn.execute("alter table app.users enable trigger _510_analytics_cohort_user")
         conn.execute(_ACTIVITY_CREDENTIALS, params)
         result.customers = n_customers
         conn.execute(_ACTIVITY_PROVIDERS, params)

@@ -5,7 +5,7 @@ and the mixed scenario end to end at a tiny size. Never about time."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +299,55 @@ def test_a_longer_window_brings_new_customers_not_busier_ones(
     ).fetchone()
     assert busiest is not None and busiest[0] < 2 * four.confirmed / four.customers
     assert _violations(db) == []
+
+
+def _signups(db: psycopg.Connection[Any]) -> tuple[Any, ...]:
+    row = db.execute(
+        """
+        select
+            count(*) filter (where exists (
+                select from app.bookings b where b.customer_id = u.id and b.created_at < u.created_at
+            )),
+            count(distinct date_trunc('week', u.created_at, 'UTC')),
+            min(u.created_at), max(u.created_at)
+        from app.users as u
+        where u.email like 'customer%%@seed.bookiji.test'
+        group by ()
+        """
+    ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_customers_sign_up_over_weeks_before_their_first_booking_and_move_with_the_window(
+    db: psycopg.Connection[Any],
+) -> None:
+    """The seed's customers sign up over the five weeks before bookings start being made, not
+    all in the hour the seed ran: the sign-up cohorts (api.analytics_cohorts) are weeks of
+    customers. No booking is made before its customer signed up, on another first day too,
+    and the cohort hours carry each customer's sign-up hour."""
+    _load(db)
+    before, weeks, first, last = _signups(db)
+    assert before == 0
+    assert weeks >= 3 and last - first > timedelta(days=14)
+    day = seed.ZoneInfo("UTC")
+    assert first >= datetime.combine(FIRST_DAY - timedelta(days=63), time(), day)
+    assert last <= datetime.combine(FIRST_DAY - timedelta(days=28), time(), day)
+    # the cohort hours' sign-up hour is the customer's (recounted after the bulk write)
+    assert db.execute(
+        """
+        select count(*) from app.analytics_customer_hours c
+        join app.users u on u.id = c.customer_id
+        where c.signup_hour <> date_trunc('hour', u.created_at, 'UTC')
+        """
+    ).fetchone() == (0,)
+    assert db.execute("select count(*) from app.analytics_customer_hours").fetchone() != (0,)
+    assert db.execute("select count(*) from internal.analytics_drift()").fetchone() == (0,)
+
+    later = FIRST_DAY + timedelta(days=10)
+    seed.load_activity(db, PROVIDERS, first_day=later, time_off=0.2)
+    before, _, first, last = _signups(db)
+    assert before == 0
+    assert first >= datetime.combine(later - timedelta(days=63), time(), day)
+    assert last <= datetime.combine(later - timedelta(days=28), time(), day)
+    assert db.execute("select count(*) from internal.analytics_drift()").fetchone() == (0,)
