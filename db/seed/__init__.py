@@ -736,7 +736,7 @@ group by p.id, p.time_zone
 # hour of its own, so that the sign-up cohorts are weeks of customers, as a marketplace's
 # are, not everyone in the hour the seed ran. A window of another first day moves them with
 # it: no booking is ever made before its customer signed up.
-_ACTIVITY_CUSTOMERS = """
+_ACTIVITY_CUSTOMERS = f"""
 insert into app.users as u (id, email, role, full_name, locale, email_confirmed_at, created_at)
 select
     pg_catalog.md5(%(tag)s::text || ':customer:' || i)::uuid,
@@ -746,10 +746,7 @@ select
     case when i %% 5 < 3 then 'fr' else 'en' end,
     %(confirmed_at)s,
     %(first)s::date::timestamp at time zone 'UTC' - interval '28 days' - pg_catalog.make_interval(
-        secs => pg_catalog.floor(
-            (pg_catalog.hashtextextended(%(tag)s::text || ':signup:' || i, %(seed)s) & 2147483647)
-            / 2147483648.0 * 35 * 86400
-        )
+        secs => pg_catalog.floor({_u_key("%(tag)s::text || ':signup:' || i", 0)} * 35 * 86400)
     )
 from pg_catalog.generate_series(0, %(customers)s - 1) as i
 on conflict (email) do update set created_at = excluded.created_at
