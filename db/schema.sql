@@ -332,7 +332,7 @@ tz (default UTC; offsets in whole hours), weeks (how many weeks after sign-up, 1
 Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
 from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
 did not lapse unpaid in that week), retention (active_customers / customers). Sizes counted from the
-accounts, activity from the customers'' cohort hours kept on write (equal to a recount of the bookings).
+accounts, activity from the customers'' cohort weeks kept on write (equal to a recount of the bookings).
 Accept: text/csv gives CSV. Definitions: docs/analytics.md.
 Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.';
 
@@ -5829,20 +5829,30 @@ CREATE FUNCTION internal.analytics_cohort_activity(p_from timestamp with time zo
     ),
     h as (
         select
+            h.customer_id,
             pg_catalog.width_bucket(h.signup_hour, w.starts) as c,
-            pg_catalog.width_bucket(h.hour, w.starts) as a,
-            h.customer_id
-        from app.analytics_customer_hours as h, weeks as w
+            pg_catalog.width_bucket(h.first_hour, w.starts) as f,
+            pg_catalog.width_bucket(h.last_hour, w.starts) as l
+        from app.analytics_customer_weeks as h, weeks as w
         where h.signup_hour >= p_from and h.signup_hour < p_to
     ),
-    active as (
-        select distinct h.c, h.a - h.c as k, h.customer_id
+    -- bit k: active k weeks after the sign-up week (p_weeks is at most 26)
+    masks as (
+        select
+            h.c,
+            pg_catalog.bit_or(
+                case when h.f - h.c between 0 and p_weeks then 1 << (h.f - h.c) else 0 end
+                | case when h.l - h.c between 0 and p_weeks then 1 << (h.l - h.c) else 0 end
+            ) as active
         from h
-        where h.a - h.c between 0 and p_weeks
+        group by h.customer_id, h.c
     )
-    select w.first_week + 7 * (x.c - 1), x.k, pg_catalog.count(*)
-    from active as x, weeks as w
-    group by x.c, x.k, w.first_week
+    select w.first_week + 7 * (m.c - 1), k.k, pg_catalog.count(*)
+    from masks as m
+    cross join weeks as w
+    cross join pg_catalog.generate_series(0, p_weeks) as k (k)
+    where m.active & (1 << k.k) <> 0
+    group by m.c, k.k, w.first_week
 $$;
 
 
@@ -5850,7 +5860,7 @@ $$;
 -- Name: FUNCTION analytics_cohort_activity(p_from timestamp with time zone, p_to timestamp with time zone, p_tz text, p_weeks integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_cohort_activity(p_from timestamp with time zone, p_to timestamp with time zone, p_tz text, p_weeks integer) IS 'Per cohort week (customers who signed up in [p_from, p_to), by local week in p_tz) and week after it (0 to p_weeks), the customers who made a booking that did not lapse unpaid, from app.analytics_customer_hours. Definer: no API role reads the cohort hours; granted to ops, for api.analytics_cohorts, which checks the role.';
+COMMENT ON FUNCTION internal.analytics_cohort_activity(p_from timestamp with time zone, p_to timestamp with time zone, p_tz text, p_weeks integer) IS 'Per cohort week (customers who signed up in [p_from, p_to), by local week in p_tz) and week after it (0 to p_weeks), the customers who made a booking that did not lapse unpaid, from app.analytics_customer_weeks. Definer: no API role reads the cohort weeks; granted to ops, for api.analytics_cohorts, which checks the role.';
 
 
 --
@@ -5877,7 +5887,7 @@ $$;
 -- Name: FUNCTION analytics_cohort_booking_changed(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_cohort_booking_changed() IS 'Trigger: a booking made, deleted, lapsed (expired), moved to another customer or to another made-at time moves in its customer''s cohort hours. Definer: any role''s booking writes keep the rollup.';
+COMMENT ON FUNCTION internal.analytics_cohort_booking_changed() IS 'Trigger: a booking made, deleted, lapsed (expired), moved to another customer or to another made-at time moves in its customer''s cohort weeks. Definer: any role''s booking writes keep the rollup.';
 
 
 --
@@ -5899,7 +5909,7 @@ $$;
 -- Name: FUNCTION analytics_cohort_user_changed(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_cohort_user_changed() IS 'Trigger: an account''s role or sign-up time changed; its cohort hours are recounted. Definer: as internal.analytics_customer_refresh.';
+COMMENT ON FUNCTION internal.analytics_cohort_user_changed() IS 'Trigger: an account''s role or sign-up time changed; its cohort weeks are recounted. Definer: as internal.analytics_customer_refresh.';
 
 
 --
@@ -6190,7 +6200,13 @@ CREATE FUNCTION internal.analytics_customer_add(p_customer_id uuid, p_created_at
     AS $$
 declare
     v_signup timestamptz;
+    v_week timestamptz := pg_catalog.date_trunc('week', p_created_at, 'UTC');
     v_hour timestamptz := pg_catalog.date_trunc('hour', p_created_at, 'UTC');
+    v_k smallint;
+    v_row app.analytics_customer_weeks;
+    v_at integer;
+    v_hours smallint[];
+    v_bookings integer[];
 begin
     -- internal.analytics_customer_lock's lock, taken here: that SQL function with SET is planned
     -- on every call (a confirm's cost)
@@ -6201,17 +6217,45 @@ begin
         or p_created_at >= v_signup + interval '190 days' then
         return;
     end if;
+    v_k := (extract(epoch from v_hour - v_week) / 3600)::smallint;
     if p_delta > 0 then
-        insert into app.analytics_customer_hours as h (customer_id, hour, signup_hour, bookings)
-        values (p_customer_id, v_hour, pg_catalog.date_trunc('hour', v_signup, 'UTC'), p_delta)
-        on conflict (customer_id, hour) do update set bookings = h.bookings + excluded.bookings;
+        -- the hour's place in the arrays, or one past their end (an assignment there appends)
+        insert into app.analytics_customer_weeks as w (
+            customer_id, week, signup_hour, first_hour, last_hour, hours, bookings
+        )
+        values (
+            p_customer_id, v_week, pg_catalog.date_trunc('hour', v_signup, 'UTC'), v_hour, v_hour,
+            array[v_k], array[p_delta]
+        )
+        on conflict (customer_id, week) do update set
+            first_hour = least(w.first_hour, excluded.first_hour),
+            last_hour = greatest(w.last_hour, excluded.last_hour),
+            hours[coalesce(pg_catalog.array_position(w.hours, v_k), pg_catalog.cardinality(w.hours) + 1)] = v_k,
+            bookings[coalesce(pg_catalog.array_position(w.hours, v_k), pg_catalog.cardinality(w.hours) + 1)]
+            = coalesce(w.bookings[pg_catalog.array_position(w.hours, v_k)], 0) + p_delta;
         return;
     end if;
-    delete from app.analytics_customer_hours as h
-    where h.customer_id = p_customer_id and h.hour = v_hour and h.bookings + p_delta <= 0;
-    if not found then
-        update app.analytics_customer_hours as h set bookings = h.bookings + p_delta
-        where h.customer_id = p_customer_id and h.hour = v_hour;
+    select w.* into v_row
+    from app.analytics_customer_weeks as w
+    where w.customer_id = p_customer_id and w.week = v_week;
+    v_at := pg_catalog.array_position(v_row.hours, v_k);
+    if v_at is null then
+        return;  -- never counted (loaded with the triggers off): the drift check names it
+    end if;
+    if v_row.bookings[v_at] + p_delta > 0 then
+        update app.analytics_customer_weeks as w set bookings[v_at] = w.bookings[v_at] + p_delta
+        where w.customer_id = p_customer_id and w.week = v_week;
+    elsif pg_catalog.cardinality(v_row.hours) = 1 then
+        delete from app.analytics_customer_weeks as w where w.customer_id = p_customer_id and w.week = v_week;
+    else
+        v_hours := v_row.hours[:v_at - 1] || v_row.hours[v_at + 1:];
+        v_bookings := v_row.bookings[:v_at - 1] || v_row.bookings[v_at + 1:];
+        update app.analytics_customer_weeks as w set
+            hours = v_hours,
+            bookings = v_bookings,
+            first_hour = v_week + pg_catalog.make_interval(hours => (select pg_catalog.min(h)::integer from pg_catalog.unnest(v_hours) as h)),
+            last_hour = v_week + pg_catalog.make_interval(hours => (select pg_catalog.max(h)::integer from pg_catalog.unnest(v_hours) as h))
+        where w.customer_id = p_customer_id and w.week = v_week;
     end if;
 end
 $$;
@@ -6221,7 +6265,7 @@ $$;
 -- Name: FUNCTION analytics_customer_add(p_customer_id uuid, p_created_at timestamp with time zone, p_delta integer); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_customer_add(p_customer_id uuid, p_created_at timestamp with time zone, p_delta integer) IS 'Add p_delta bookings made at p_created_at to the customer''s cohort hour (nothing for an account that is not a customer''s, or an hour no cohort counts).';
+COMMENT ON FUNCTION internal.analytics_customer_add(p_customer_id uuid, p_created_at timestamp with time zone, p_delta integer) IS 'Add p_delta bookings made at p_created_at to the customer''s cohort week (nothing for an account that is not a customer''s, or an hour no cohort counts).';
 
 
 --
@@ -6320,7 +6364,7 @@ $$;
 -- Name: FUNCTION analytics_customer_lock_key(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_customer_lock_key(p_customer_id uuid) IS 'The advisory lock key of a customer''s rows in the analytics rollups (cohort hours, first booking).';
+COMMENT ON FUNCTION internal.analytics_customer_lock_key(p_customer_id uuid) IS 'The advisory lock key of a customer''s rows in the analytics rollups (cohort weeks, first booking).';
 
 
 --
@@ -6333,10 +6377,10 @@ CREATE FUNCTION internal.analytics_customer_refresh(p_customer_id uuid) RETURNS 
     AS $$
 begin
     perform internal.analytics_customer_lock(p_customer_id);
-    delete from app.analytics_customer_hours as h where h.customer_id = p_customer_id;
-    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
-    select l.customer_id, l.hour, l.signup_hour, l.bookings
-    from internal.analytics_live_customer_hours as l
+    delete from app.analytics_customer_weeks as w where w.customer_id = p_customer_id;
+    insert into app.analytics_customer_weeks (customer_id, week, signup_hour, first_hour, last_hour, hours, bookings)
+    select l.customer_id, l.week, l.signup_hour, l.first_hour, l.last_hour, l.hours, l.bookings
+    from internal.analytics_live_customer_weeks as l
     where l.customer_id = p_customer_id;
 end
 $$;
@@ -6346,7 +6390,7 @@ $$;
 -- Name: FUNCTION analytics_customer_refresh(p_customer_id uuid); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_customer_refresh(p_customer_id uuid) IS 'Recount one customer''s cohort hours from its bookings (its role or sign-up time changed). Definer: called from a trigger on users; the rollup is written by nobody else.';
+COMMENT ON FUNCTION internal.analytics_customer_refresh(p_customer_id uuid) IS 'Recount one customer''s cohort weeks from its bookings (its role or sign-up time changed). Definer: called from a trigger on users; the rollup is written by nobody else.';
 
 
 --
@@ -6393,12 +6437,34 @@ CREATE FUNCTION internal.analytics_drift() RETURNS TABLE(rollup text, key text, 
         is distinct from (l.quoted_at, l.category_id, l.booking_id, l.booked_at, l.status, l.updated_at, l.payment_status, l.payment_updated_at)
     union all
     select
-        'customer_hours', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.hour, l.hour)),
-        array[s.bookings, extract(epoch from s.signup_hour)]::bigint[],
-        array[l.bookings, extract(epoch from l.signup_hour)]::bigint[]
-    from app.analytics_customer_hours as s
-    full join internal.analytics_live_customer_hours as l on s.customer_id = l.customer_id and s.hour = l.hour
-    where s.bookings is distinct from l.bookings or s.signup_hour is distinct from l.signup_hour
+        'customer_weeks', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.week, l.week)),
+        case when s.customer_id is not null then array[
+            extract(epoch from s.signup_hour), extract(epoch from s.first_hour), extract(epoch from s.last_hour),
+            pg_catalog.hashtext(s.hours_text)
+        ]::bigint[] end,
+        case when l.customer_id is not null then array[
+            extract(epoch from l.signup_hour), extract(epoch from l.first_hour), extract(epoch from l.last_hour),
+            pg_catalog.hashtext(l.hours_text)
+        ]::bigint[] end
+    -- the hours compared in their order, with their bookings (a week's row keeps them as they came)
+    from (
+        select w.*, (
+            select pg_catalog.string_agg(u.h || ':' || u.n, ' ' order by u.h)
+            from rows from (pg_catalog.unnest(w.hours), pg_catalog.unnest(w.bookings)) as u (h, n)
+        ) as hours_text
+        from app.analytics_customer_weeks as w
+    ) as s
+    full join (
+        select w.*, (
+            select pg_catalog.string_agg(u.h || ':' || u.n, ' ' order by u.h)
+            from rows from (pg_catalog.unnest(w.hours), pg_catalog.unnest(w.bookings)) as u (h, n)
+        ) as hours_text
+        from internal.analytics_live_customer_weeks as w
+    ) as l on s.customer_id = l.customer_id and s.week = l.week
+    where
+        s.customer_id is null or l.customer_id is null
+        or (s.signup_hour, s.first_hour, s.last_hour, s.hours_text)
+        is distinct from (l.signup_hour, l.first_hour, l.last_hour, l.hours_text)
     union all
     select
         'provider_places', coalesce(s.provider_id, l.provider_id)::text,
@@ -6540,7 +6606,7 @@ $$;
 -- Name: FUNCTION analytics_drift(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days, area_weeks: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id, its category) and their counts per start hour and category (first_hours), and their earliest start with each provider (provider_customers). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
+COMMENT ON FUNCTION internal.analytics_drift() IS 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort weeks (bookings, sign-up hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, area_days, area_weeks: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings (customer_firsts: start in epoch seconds, a hash of the booking''s id, its category) and their counts per start hour and category (first_hours), and their earliest start with each provider (provider_customers). Definer: it reads every provider''s and customer''s rows; granted to nobody (the owner and tests call it).';
 
 
 --
@@ -8736,7 +8802,7 @@ CREATE FUNCTION internal.analytics_rebuild() RETURNS TABLE(bookings bigint, prov
     AS $$
 begin
     -- writers that would touch these rollups wait until the rebuild commits
-    lock table app.analytics_customer_hours, app.analytics_provider_places, app.analytics_peer_places
+    lock table app.analytics_customer_weeks, app.analytics_provider_places, app.analytics_peer_places
     in exclusive mode;
     perform internal.analytics_rebuild_cohorts();
     perform internal.analytics_rebuild_funnel();
@@ -8757,7 +8823,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the offered days, the customers'' cohort hours, the providers'' places (per area and per category) and the funnel''s quotes (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild() IS 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the offered days, the customers'' cohort weeks, the providers'' places (per area and per category) and the funnel''s quotes (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line (`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
 
 --
@@ -8947,12 +9013,14 @@ CREATE FUNCTION internal.analytics_rebuild_cohorts() RETURNS bigint
 declare
     written bigint;
 begin
-    -- writers that would touch the cohort hours wait until the rebuild commits
-    lock table app.analytics_customer_hours, app.analytics_customer_firsts, app.analytics_first_hours,
+    -- writers that would touch the cohort weeks wait until the rebuild commits
+    lock table app.analytics_customer_weeks, app.analytics_customer_firsts, app.analytics_first_hours,
     app.analytics_first_deltas, app.analytics_provider_customers in exclusive mode;
-    delete from app.analytics_customer_hours;
-    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
-    select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
+    delete from app.analytics_customer_weeks;
+    insert into app.analytics_customer_weeks (customer_id, week, signup_hour, first_hour, last_hour, hours, bookings)
+    select l.customer_id, l.week, l.signup_hour, l.first_hour, l.last_hour, l.hours, l.bookings
+    from internal.analytics_live_customer_weeks as l
+    order by l.customer_id, l.week;
     get diagnostics written = row_count;
     delete from app.analytics_customer_firsts;
     insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at, category_id)
@@ -8978,7 +9046,7 @@ $$;
 -- Name: FUNCTION analytics_rebuild_cohorts(); Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON FUNCTION internal.analytics_rebuild_cohorts() IS 'Recompute the customers'' cohort hours, first bookings, first bookings per start hour and category and earliest start with each provider from the bookings (internal.analytics_rebuild does it with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
+COMMENT ON FUNCTION internal.analytics_rebuild_cohorts() IS 'Recompute the customers'' cohort weeks, first bookings, first bookings per start hour and category and earliest start with each provider from the bookings (internal.analytics_rebuild does it with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
 
 
 --
@@ -12408,9 +12476,10 @@ CREATE FUNCTION internal.constraint_errors() RETURNS TABLE(constraint_name text,
         ('analytics_offered_window_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_offered_window_id_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_offered_window_days_check', 'internal_error', 'the analytics rollups could not be updated'),
-        ('analytics_customer_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
-        ('analytics_customer_hours_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
-        ('analytics_customer_hours_bookings_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_weeks_pkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_weeks_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_weeks_hours_check', 'internal_error', 'the analytics rollups could not be updated'),
+        ('analytics_customer_weeks_first_last_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_firsts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_firsts_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_first_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),
@@ -26412,25 +26481,43 @@ COMMENT ON COLUMN app.analytics_customer_firsts.category_id IS 'The category of 
 
 
 --
--- Name: analytics_customer_hours; Type: TABLE; Schema: app; Owner: -
+-- Name: analytics_customer_weeks; Type: TABLE; Schema: app; Owner: -
 --
 
-CREATE TABLE app.analytics_customer_hours (
+CREATE TABLE app.analytics_customer_weeks (
     customer_id uuid NOT NULL,
-    hour timestamp with time zone NOT NULL,
+    week timestamp with time zone NOT NULL,
     signup_hour timestamp with time zone NOT NULL,
-    bookings integer NOT NULL,
-    CONSTRAINT analytics_customer_hours_bookings_check CHECK ((bookings > 0))
+    first_hour timestamp with time zone NOT NULL,
+    last_hour timestamp with time zone NOT NULL,
+    hours smallint[] NOT NULL,
+    bookings integer[] NOT NULL,
+    CONSTRAINT analytics_customer_weeks_first_last_check CHECK (((week <= first_hour) AND (first_hour <= last_hour) AND (last_hour < (week + '7 days'::interval)))),
+    CONSTRAINT analytics_customer_weeks_hours_check CHECK (((cardinality(hours) > 0) AND (cardinality(hours) = cardinality(bookings)) AND (0 <= ALL (hours)) AND (167 >= ALL (hours)) AND (0 < ALL (bookings))))
 );
 
-ALTER TABLE ONLY app.analytics_customer_hours FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY app.analytics_customer_weeks FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: TABLE analytics_customer_hours; Type: COMMENT; Schema: app; Owner: -
+-- Name: TABLE analytics_customer_weeks; Type: COMMENT; Schema: app; Owner: -
 --
 
-COMMENT ON TABLE app.analytics_customer_hours IS 'Derived: per customer and UTC hour, the bookings it made then that did not lapse unpaid, with its sign-up hour; only the hours from 8 days before to 190 days after the sign-up (what a cohort can count).';
+COMMENT ON TABLE app.analytics_customer_weeks IS 'Derived: per customer and UTC week (from Monday), the first and last UTC hour it made a booking in that did not lapse unpaid, and those hours (offsets from the week''s start) with their bookings, with its sign-up hour; only the hours from 8 days before to 190 days after the sign-up (what a cohort can count).';
+
+
+--
+-- Name: COLUMN analytics_customer_weeks.hours; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_customer_weeks.hours IS 'The hours of the week with a booking, as hours from the week''s start (0-167), in no particular order.';
+
+
+--
+-- Name: COLUMN analytics_customer_weeks.bookings; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_customer_weeks.bookings IS 'The bookings made in each hour of hours, in the same order.';
 
 
 --
@@ -27879,25 +27966,34 @@ COMMENT ON VIEW internal.analytics_live_customer_firsts IS 'Each customer''s fir
 
 
 --
--- Name: analytics_live_customer_hours; Type: VIEW; Schema: internal; Owner: -
+-- Name: analytics_live_customer_weeks; Type: VIEW; Schema: internal; Owner: -
 --
 
-CREATE VIEW internal.analytics_live_customer_hours WITH (security_barrier='true') AS
- SELECT b.customer_id,
-    date_trunc('hour'::text, b.created_at, 'UTC'::text) AS hour,
-    date_trunc('hour'::text, u.created_at, 'UTC'::text) AS signup_hour,
-    (count(*))::integer AS bookings
-   FROM (app.bookings b
-     JOIN app.users u ON ((b.customer_id = u.id)))
-  WHERE ((u.role = 'customer'::text) AND (b.status <> 'expired'::text) AND (b.created_at >= (u.created_at - '8 days'::interval)) AND (b.created_at < (u.created_at + '190 days'::interval)))
-  GROUP BY b.customer_id, (date_trunc('hour'::text, b.created_at, 'UTC'::text)), (date_trunc('hour'::text, u.created_at, 'UTC'::text));
+CREATE VIEW internal.analytics_live_customer_weeks WITH (security_barrier='true') AS
+ SELECT h.customer_id,
+    h.week,
+    h.signup_hour,
+    min(h.hour) AS first_hour,
+    max(h.hour) AS last_hour,
+    array_agg(((EXTRACT(epoch FROM (h.hour - h.week)) / (3600)::numeric))::smallint ORDER BY h.hour) AS hours,
+    array_agg(h.bookings ORDER BY h.hour) AS bookings
+   FROM ( SELECT b.customer_id,
+            date_trunc('week'::text, b.created_at, 'UTC'::text) AS week,
+            date_trunc('hour'::text, b.created_at, 'UTC'::text) AS hour,
+            date_trunc('hour'::text, u.created_at, 'UTC'::text) AS signup_hour,
+            (count(*))::integer AS bookings
+           FROM (app.bookings b
+             JOIN app.users u ON ((b.customer_id = u.id)))
+          WHERE ((u.role = 'customer'::text) AND (b.status <> 'expired'::text) AND (b.created_at >= (u.created_at - '8 days'::interval)) AND (b.created_at < (u.created_at + '190 days'::interval)))
+          GROUP BY b.customer_id, (date_trunc('week'::text, b.created_at, 'UTC'::text)), (date_trunc('hour'::text, b.created_at, 'UTC'::text)), (date_trunc('hour'::text, u.created_at, 'UTC'::text))) h
+  GROUP BY h.customer_id, h.week, h.signup_hour;
 
 
 --
--- Name: VIEW analytics_live_customer_hours; Type: COMMENT; Schema: internal; Owner: -
+-- Name: VIEW analytics_live_customer_weeks; Type: COMMENT; Schema: internal; Owner: -
 --
 
-COMMENT ON VIEW internal.analytics_live_customer_hours IS 'Per customer and UTC hour, the bookings it made then that did not lapse unpaid (from 8 days before to 190 days after its sign-up), recounted from the base tables: the definition app.analytics_customer_hours follows.';
+COMMENT ON VIEW internal.analytics_live_customer_weeks IS 'Per customer and UTC week, the hours (from the week''s start) it made bookings in that did not lapse unpaid, with their bookings, the first and the last (from 8 days before to 190 days after its sign-up), recounted from the base tables: the definition app.analytics_customer_weeks follows.';
 
 
 --
@@ -28343,11 +28439,11 @@ ALTER TABLE ONLY app.analytics_customer_firsts
 
 
 --
--- Name: analytics_customer_hours analytics_customer_hours_pkey; Type: CONSTRAINT; Schema: app; Owner: -
+-- Name: analytics_customer_weeks analytics_customer_weeks_pkey; Type: CONSTRAINT; Schema: app; Owner: -
 --
 
-ALTER TABLE ONLY app.analytics_customer_hours
-    ADD CONSTRAINT analytics_customer_hours_pkey PRIMARY KEY (customer_id, hour);
+ALTER TABLE ONLY app.analytics_customer_weeks
+    ADD CONSTRAINT analytics_customer_weeks_pkey PRIMARY KEY (customer_id, week);
 
 
 --
@@ -29051,10 +29147,10 @@ CREATE INDEX analytics_customer_firsts_starts_at_cover_idx ON app.analytics_cust
 
 
 --
--- Name: analytics_customer_hours_signup_idx; Type: INDEX; Schema: app; Owner: -
+-- Name: analytics_customer_weeks_signup_idx; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE INDEX analytics_customer_hours_signup_idx ON app.analytics_customer_hours USING btree (signup_hour, hour) INCLUDE (customer_id);
+CREATE INDEX analytics_customer_weeks_signup_idx ON app.analytics_customer_weeks USING btree (signup_hour) INCLUDE (customer_id, first_hour, last_hour);
 
 
 --
@@ -30361,11 +30457,11 @@ ALTER TABLE ONLY app.analytics_customer_firsts
 
 
 --
--- Name: analytics_customer_hours analytics_customer_hours_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
+-- Name: analytics_customer_weeks analytics_customer_weeks_customer_id_fkey; Type: FK CONSTRAINT; Schema: app; Owner: -
 --
 
-ALTER TABLE ONLY app.analytics_customer_hours
-    ADD CONSTRAINT analytics_customer_hours_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
+ALTER TABLE ONLY app.analytics_customer_weeks
+    ADD CONSTRAINT analytics_customer_weeks_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES app.users(id) ON DELETE CASCADE;
 
 
 --
@@ -30909,10 +31005,10 @@ ALTER TABLE app.analytics_created_hours ENABLE ROW LEVEL SECURITY;
 ALTER TABLE app.analytics_customer_firsts ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: analytics_customer_hours; Type: ROW SECURITY; Schema: app; Owner: -
+-- Name: analytics_customer_weeks; Type: ROW SECURITY; Schema: app; Owner: -
 --
 
-ALTER TABLE app.analytics_customer_hours ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app.analytics_customer_weeks ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: analytics_days; Type: ROW SECURITY; Schema: app; Owner: -
@@ -32535,4 +32631,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261215200000'),
     ('20261216100000'),
     ('20261216200000'),
-    ('20261216300000');
+    ('20261216300000'),
+    ('20261217100000');

@@ -142,7 +142,7 @@ class Analytics:
                 # overview 12 -> 30 ms)
                 conn.execute(
                     "vacuum (analyze) app.analytics_booking_facts, app.analytics_provider_hours, "
-                    "app.analytics_hours, app.analytics_days, app.analytics_customer_hours, "
+                    "app.analytics_hours, app.analytics_days, app.analytics_customer_weeks, "
                     "app.analytics_provider_places, app.analytics_customer_firsts, "
                     "app.analytics_area_hours, app.analytics_area_days, app.analytics_area_weeks, "
                     "app.analytics_offered_days, app.analytics_quote_bookings, "

@@ -2,13 +2,14 @@
 -- kept where"), kept exact on write like those of 80_analytics_rollups.sql, and the rebuild and
 -- drift check over every rollup.
 --
---   internal.analytics_live_customer_hours   view: per customer and UTC hour, the bookings it
---                                            made then that did not lapse unpaid (the cohorts'
---                                            activity, api.analytics_cohorts), from 8 days
---                                            before to 190 days after its sign-up
+--   internal.analytics_live_customer_weeks   view: per customer and UTC week, the hours it made
+--                                            bookings in that did not lapse unpaid, the first
+--                                            and the last (the cohorts' activity,
+--                                            api.analytics_cohorts), from 8 days before to 190
+--                                            days after its sign-up
 --   internal.analytics_live_places           view: each provider's location and the
 --                                            neighbourhood covering it (api.analytics_areas)
---   internal.analytics_customer_add          move one booking in or out of its customer's hour
+--   internal.analytics_customer_add          move one booking in or out of its customer's week
 --   internal.analytics_customer_refresh      recount one customer (its sign-up moved)
 --   internal.analytics_place_providers       place some providers again (created, moved)
 --   triggers _510_analytics_cohort*          bookings (insert, delete; expired or not, customer,
@@ -33,7 +34,7 @@
 --   internal.analytics_provider_customer_refresh
 --                                            recompute one (provider, customer)'s
 --   triggers _510_analytics_first_*          bookings (counted or not, start): both
---   internal.analytics_rebuild_cohorts()     recompute the cohort hours and the customers' first
+--   internal.analytics_rebuild_cohorts()     recompute the cohort weeks and the customers' first
 --                                            bookings (the seed's activity)
 --   internal.analytics_rebuild()             recompute every rollup (`bookiji analytics rebuild`)
 --   internal.analytics_drift()               where any rollup and a live recount differ
@@ -43,25 +44,45 @@
 -- made while its customer's sign-up time changes is counted once. Keys are per customer (a
 -- customer's own bookings): no row is shared by concurrent confirms of different customers.
 
-create or replace view internal.analytics_live_customer_hours
+-- app.analytics_customer_weeks' rows: the hours of each UTC week in the order they came, the
+-- first and last of them (migration 20261217100000 says why a week answers a cohort in any
+-- whole-hour zone).
+create or replace view internal.analytics_live_customer_weeks
 with (security_barrier = true)
 as
 select
-    b.customer_id,
-    pg_catalog.date_trunc('hour', b.created_at, 'UTC') as hour,
-    pg_catalog.date_trunc('hour', u.created_at, 'UTC') as signup_hour,
-    pg_catalog.count(*)::integer as bookings
-from app.bookings as b
-inner join app.users as u on b.customer_id = u.id
-where
-    u.role = 'customer'
-    and b.status <> 'expired'
-    and b.created_at >= u.created_at - interval '8 days'
-    and b.created_at < u.created_at + interval '190 days'
-group by b.customer_id, pg_catalog.date_trunc('hour', b.created_at, 'UTC'), pg_catalog.date_trunc('hour', u.created_at, 'UTC');
-comment on view internal.analytics_live_customer_hours is
-'Per customer and UTC hour, the bookings it made then that did not lapse unpaid (from 8 days before to 190 days '
-'after its sign-up), recounted from the base tables: the definition app.analytics_customer_hours follows.';
+    h.customer_id,
+    h.week,
+    h.signup_hour,
+    pg_catalog.min(h.hour) as first_hour,
+    pg_catalog.max(h.hour) as last_hour,
+    pg_catalog.array_agg((extract(epoch from h.hour - h.week) / 3600)::smallint order by h.hour) as hours,
+    pg_catalog.array_agg(h.bookings order by h.hour) as bookings
+from (
+    select
+        b.customer_id,
+        pg_catalog.date_trunc('week', b.created_at, 'UTC') as week,
+        pg_catalog.date_trunc('hour', b.created_at, 'UTC') as hour,
+        pg_catalog.date_trunc('hour', u.created_at, 'UTC') as signup_hour,
+        pg_catalog.count(*)::integer as bookings
+    from app.bookings as b
+    inner join app.users as u on b.customer_id = u.id
+    where
+        u.role = 'customer'
+        and b.status <> 'expired'
+        and b.created_at >= u.created_at - interval '8 days'
+        and b.created_at < u.created_at + interval '190 days'
+    group by
+        b.customer_id,
+        pg_catalog.date_trunc('week', b.created_at, 'UTC'),
+        pg_catalog.date_trunc('hour', b.created_at, 'UTC'),
+        pg_catalog.date_trunc('hour', u.created_at, 'UTC')
+) as h
+group by h.customer_id, h.week, h.signup_hour;
+comment on view internal.analytics_live_customer_weeks is
+'Per customer and UTC week, the hours (from the week''s start) it made bookings in that did not lapse unpaid, '
+'with their bookings, the first and the last (from 8 days before to 190 days after its sign-up), recounted from '
+'the base tables: the definition app.analytics_customer_weeks follows.';
 
 create or replace view internal.analytics_live_places
 with (security_barrier = true)
@@ -93,7 +114,7 @@ comment on view internal.analytics_live_places is
 'it, the first by slug on a shared edge (none: "other"), from the base tables: the definition '
 'app.analytics_provider_places follows.';
 
--- The key of the lock under which one customer's rows change (cohort hours, first booking).
+-- The key of the lock under which one customer's rows change (cohort weeks, first booking).
 create or replace function internal.analytics_customer_lock_key(p_customer_id uuid)
 returns bigint
 language sql
@@ -105,7 +126,7 @@ as $$
     select pg_catalog.hashtextextended('bookiji.analytics.customer:' || p_customer_id::text, 0)
 $$;
 comment on function internal.analytics_customer_lock_key(uuid) is
-'The advisory lock key of a customer''s rows in the analytics rollups (cohort hours, first booking).';
+'The advisory lock key of a customer''s rows in the analytics rollups (cohort weeks, first booking).';
 
 create or replace function internal.analytics_customer_lock(p_customer_id uuid)
 returns void
@@ -118,8 +139,11 @@ $$;
 comment on function internal.analytics_customer_lock(uuid) is
 'Take the transaction-scoped lock under which one customer''s cohort rows change.';
 
--- Add p_delta (+1 or -1) bookings made at p_created_at to its customer's hour, when the
--- customer is one and the hour is within what a cohort can count.
+-- Add p_delta (+1 or -1) bookings made at p_created_at to its customer's week, when the
+-- customer is one and the hour is within what a cohort can count. A booking in: one upsert (its
+-- hour's count, or the hour appended, and the week's first and last hours). A booking out: its
+-- hour's count down, the hour out of the week when it was its last booking, and the first and
+-- last hours recomputed from the hours left (the week's row, not the bookings).
 create or replace function internal.analytics_customer_add(p_customer_id uuid, p_created_at timestamptz, p_delta integer)
 returns void
 language plpgsql
@@ -128,7 +152,13 @@ set search_path = ''
 as $$
 declare
     v_signup timestamptz;
+    v_week timestamptz := pg_catalog.date_trunc('week', p_created_at, 'UTC');
     v_hour timestamptz := pg_catalog.date_trunc('hour', p_created_at, 'UTC');
+    v_k smallint;
+    v_row app.analytics_customer_weeks;
+    v_at integer;
+    v_hours smallint[];
+    v_bookings integer[];
 begin
     -- internal.analytics_customer_lock's lock, taken here: that SQL function with SET is planned
     -- on every call (a confirm's cost)
@@ -139,22 +169,50 @@ begin
         or p_created_at >= v_signup + interval '190 days' then
         return;
     end if;
+    v_k := (extract(epoch from v_hour - v_week) / 3600)::smallint;
     if p_delta > 0 then
-        insert into app.analytics_customer_hours as h (customer_id, hour, signup_hour, bookings)
-        values (p_customer_id, v_hour, pg_catalog.date_trunc('hour', v_signup, 'UTC'), p_delta)
-        on conflict (customer_id, hour) do update set bookings = h.bookings + excluded.bookings;
+        -- the hour's place in the arrays, or one past their end (an assignment there appends)
+        insert into app.analytics_customer_weeks as w (
+            customer_id, week, signup_hour, first_hour, last_hour, hours, bookings
+        )
+        values (
+            p_customer_id, v_week, pg_catalog.date_trunc('hour', v_signup, 'UTC'), v_hour, v_hour,
+            array[v_k], array[p_delta]
+        )
+        on conflict (customer_id, week) do update set
+            first_hour = least(w.first_hour, excluded.first_hour),
+            last_hour = greatest(w.last_hour, excluded.last_hour),
+            hours[coalesce(pg_catalog.array_position(w.hours, v_k), pg_catalog.cardinality(w.hours) + 1)] = v_k,
+            bookings[coalesce(pg_catalog.array_position(w.hours, v_k), pg_catalog.cardinality(w.hours) + 1)]
+            = coalesce(w.bookings[pg_catalog.array_position(w.hours, v_k)], 0) + p_delta;
         return;
     end if;
-    delete from app.analytics_customer_hours as h
-    where h.customer_id = p_customer_id and h.hour = v_hour and h.bookings + p_delta <= 0;
-    if not found then
-        update app.analytics_customer_hours as h set bookings = h.bookings + p_delta
-        where h.customer_id = p_customer_id and h.hour = v_hour;
+    select w.* into v_row
+    from app.analytics_customer_weeks as w
+    where w.customer_id = p_customer_id and w.week = v_week;
+    v_at := pg_catalog.array_position(v_row.hours, v_k);
+    if v_at is null then
+        return;  -- never counted (loaded with the triggers off): the drift check names it
+    end if;
+    if v_row.bookings[v_at] + p_delta > 0 then
+        update app.analytics_customer_weeks as w set bookings[v_at] = w.bookings[v_at] + p_delta
+        where w.customer_id = p_customer_id and w.week = v_week;
+    elsif pg_catalog.cardinality(v_row.hours) = 1 then
+        delete from app.analytics_customer_weeks as w where w.customer_id = p_customer_id and w.week = v_week;
+    else
+        v_hours := v_row.hours[:v_at - 1] || v_row.hours[v_at + 1:];
+        v_bookings := v_row.bookings[:v_at - 1] || v_row.bookings[v_at + 1:];
+        update app.analytics_customer_weeks as w set
+            hours = v_hours,
+            bookings = v_bookings,
+            first_hour = v_week + pg_catalog.make_interval(hours => (select pg_catalog.min(h)::integer from pg_catalog.unnest(v_hours) as h)),
+            last_hour = v_week + pg_catalog.make_interval(hours => (select pg_catalog.max(h)::integer from pg_catalog.unnest(v_hours) as h))
+        where w.customer_id = p_customer_id and w.week = v_week;
     end if;
 end
 $$;
 comment on function internal.analytics_customer_add(uuid, timestamptz, integer) is
-'Add p_delta bookings made at p_created_at to the customer''s cohort hour (nothing for an account that is not a '
+'Add p_delta bookings made at p_created_at to the customer''s cohort week (nothing for an account that is not a '
 'customer''s, or an hour no cohort counts).';
 
 create or replace function internal.analytics_customer_refresh(p_customer_id uuid)
@@ -166,15 +224,15 @@ set search_path = ''
 as $$
 begin
     perform internal.analytics_customer_lock(p_customer_id);
-    delete from app.analytics_customer_hours as h where h.customer_id = p_customer_id;
-    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
-    select l.customer_id, l.hour, l.signup_hour, l.bookings
-    from internal.analytics_live_customer_hours as l
+    delete from app.analytics_customer_weeks as w where w.customer_id = p_customer_id;
+    insert into app.analytics_customer_weeks (customer_id, week, signup_hour, first_hour, last_hour, hours, bookings)
+    select l.customer_id, l.week, l.signup_hour, l.first_hour, l.last_hour, l.hours, l.bookings
+    from internal.analytics_live_customer_weeks as l
     where l.customer_id = p_customer_id;
 end
 $$;
 comment on function internal.analytics_customer_refresh(uuid) is
-'Recount one customer''s cohort hours from its bookings (its role or sign-up time changed). '
+'Recount one customer''s cohort weeks from its bookings (its role or sign-up time changed). '
 'Definer: called from a trigger on users; the rollup is written by nobody else.';
 
 -- The triggers: a booking counts for its customer while it is not expired, in the hour it was
@@ -197,7 +255,7 @@ end
 $$;
 comment on function internal.analytics_cohort_booking_changed() is
 'Trigger: a booking made, deleted, lapsed (expired), moved to another customer or to another made-at time moves '
-'in its customer''s cohort hours. Definer: any role''s booking writes keep the rollup.';
+'in its customer''s cohort weeks. Definer: any role''s booking writes keep the rollup.';
 
 drop trigger if exists _510_analytics_cohort on app.bookings;
 create trigger _510_analytics_cohort after insert or delete on app.bookings
@@ -224,7 +282,7 @@ begin
 end
 $$;
 comment on function internal.analytics_cohort_user_changed() is
-'Trigger: an account''s role or sign-up time changed; its cohort hours are recounted. '
+'Trigger: an account''s role or sign-up time changed; its cohort weeks are recounted. '
 'Definer: as internal.analytics_customer_refresh.';
 
 -- a new account has no booking yet, and a deleted one takes its rows with it (on delete cascade)
@@ -689,12 +747,14 @@ as $$
 declare
     written bigint;
 begin
-    -- writers that would touch the cohort hours wait until the rebuild commits
-    lock table app.analytics_customer_hours, app.analytics_customer_firsts, app.analytics_first_hours,
+    -- writers that would touch the cohort weeks wait until the rebuild commits
+    lock table app.analytics_customer_weeks, app.analytics_customer_firsts, app.analytics_first_hours,
     app.analytics_first_deltas, app.analytics_provider_customers in exclusive mode;
-    delete from app.analytics_customer_hours;
-    insert into app.analytics_customer_hours (customer_id, hour, signup_hour, bookings)
-    select l.customer_id, l.hour, l.signup_hour, l.bookings from internal.analytics_live_customer_hours as l;
+    delete from app.analytics_customer_weeks;
+    insert into app.analytics_customer_weeks (customer_id, week, signup_hour, first_hour, last_hour, hours, bookings)
+    select l.customer_id, l.week, l.signup_hour, l.first_hour, l.last_hour, l.hours, l.bookings
+    from internal.analytics_live_customer_weeks as l
+    order by l.customer_id, l.week;
     get diagnostics written = row_count;
     delete from app.analytics_customer_firsts;
     insert into app.analytics_customer_firsts (customer_id, booking_id, starts_at, category_id)
@@ -715,7 +775,7 @@ begin
 end
 $$;
 comment on function internal.analytics_rebuild_cohorts() is
-'Recompute the customers'' cohort hours, first bookings, first bookings per start hour and category and earliest '
+'Recompute the customers'' cohort weeks, first bookings, first bookings per start hour and category and earliest '
 'start with each provider from the bookings (internal.analytics_rebuild does it '
 'with every other rollup); returns the cohort rows written. Run after a bulk write of bookings with the cohort triggers off (the seed''s '
 'activity). Definer: run by the owner''s tools and by tests; granted to nobody else.';
@@ -764,7 +824,7 @@ set search_path = ''
 as $$
 begin
     -- writers that would touch these rollups wait until the rebuild commits
-    lock table app.analytics_customer_hours, app.analytics_provider_places, app.analytics_peer_places
+    lock table app.analytics_customer_weeks, app.analytics_provider_places, app.analytics_peer_places
     in exclusive mode;
     perform internal.analytics_rebuild_cohorts();
     perform internal.analytics_rebuild_funnel();
@@ -781,7 +841,7 @@ end
 $$;
 comment on function internal.analytics_rebuild() is
 'Recompute every analytics rollup from the base tables: the bookings'' (internal.analytics_rebuild_facts), the '
-'offered days, the customers'' cohort hours, the providers'' places (per area and per category) and the funnel''s '
+'offered days, the customers'' cohort weeks, the providers'' places (per area and per category) and the funnel''s '
 'quotes (backfill, or after a bulk load with the triggers off). Definer: run by the owner''s command line '
 '(`bookiji analytics rebuild`) and by tests; granted to nobody else.';
 
@@ -845,12 +905,34 @@ as $$
         is distinct from (l.quoted_at, l.category_id, l.booking_id, l.booked_at, l.status, l.updated_at, l.payment_status, l.payment_updated_at)
     union all
     select
-        'customer_hours', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.hour, l.hour)),
-        array[s.bookings, extract(epoch from s.signup_hour)]::bigint[],
-        array[l.bookings, extract(epoch from l.signup_hour)]::bigint[]
-    from app.analytics_customer_hours as s
-    full join internal.analytics_live_customer_hours as l on s.customer_id = l.customer_id and s.hour = l.hour
-    where s.bookings is distinct from l.bookings or s.signup_hour is distinct from l.signup_hour
+        'customer_weeks', pg_catalog.concat_ws(' ', coalesce(s.customer_id, l.customer_id), coalesce(s.week, l.week)),
+        case when s.customer_id is not null then array[
+            extract(epoch from s.signup_hour), extract(epoch from s.first_hour), extract(epoch from s.last_hour),
+            pg_catalog.hashtext(s.hours_text)
+        ]::bigint[] end,
+        case when l.customer_id is not null then array[
+            extract(epoch from l.signup_hour), extract(epoch from l.first_hour), extract(epoch from l.last_hour),
+            pg_catalog.hashtext(l.hours_text)
+        ]::bigint[] end
+    -- the hours compared in their order, with their bookings (a week's row keeps them as they came)
+    from (
+        select w.*, (
+            select pg_catalog.string_agg(u.h || ':' || u.n, ' ' order by u.h)
+            from rows from (pg_catalog.unnest(w.hours), pg_catalog.unnest(w.bookings)) as u (h, n)
+        ) as hours_text
+        from app.analytics_customer_weeks as w
+    ) as s
+    full join (
+        select w.*, (
+            select pg_catalog.string_agg(u.h || ':' || u.n, ' ' order by u.h)
+            from rows from (pg_catalog.unnest(w.hours), pg_catalog.unnest(w.bookings)) as u (h, n)
+        ) as hours_text
+        from internal.analytics_live_customer_weeks as w
+    ) as l on s.customer_id = l.customer_id and s.week = l.week
+    where
+        s.customer_id is null or l.customer_id is null
+        or (s.signup_hour, s.first_hour, s.last_hour, s.hours_text)
+        is distinct from (l.signup_hour, l.first_hour, l.last_hour, l.hours_text)
     union all
     select
         'provider_places', coalesce(s.provider_id, l.provider_id)::text,
@@ -988,7 +1070,7 @@ as $$
 $$;
 comment on function internal.analytics_drift() is
 'Where any analytics rollup differs from a live recount of the base tables (no rows: they agree): the bookings'' '
-'rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort hours (bookings, sign-up '
+'rollups and the offered days (internal.analytics_drift_facts), the customers'' cohort weeks (bookings, sign-up '
 'hour in epoch seconds), the providers'' places (a hash of the row) and the rollups per area (area_hours, '
 'area_days, area_weeks: bookings, completed, no_show, cancelled and the five amounts), the customers'' first bookings '
 '(customer_firsts: start in epoch seconds, a hash of the booking''s id, its category) and their counts per '

@@ -112,16 +112,16 @@ comment on policy select_analytics on app.analytics_offered_window is
 grant select (provider_id, day, offered, offered_seconds) on app.analytics_offered_days to provider, ops;
 grant select (first_day, last_day) on app.analytics_offered_window to provider, ops;
 
--- The customers' cohort hours and the providers' places (81_analytics_audience.sql): derived
+-- The customers' cohort weeks and the providers' places (81_analytics_audience.sql): derived
 -- rows, written only by the definer triggers and the rebuild, read only by the definer
 -- functions behind api.analytics_cohorts and api.analytics_areas (ops, checked first). No API
 -- role reads them: no policy, no grant.
-alter table app.analytics_customer_hours enable row level security;
-alter table app.analytics_customer_hours force row level security;
+alter table app.analytics_customer_weeks enable row level security;
+alter table app.analytics_customer_weeks force row level security;
 alter table app.analytics_provider_places enable row level security;
 alter table app.analytics_provider_places force row level security;
 
-revoke all on app.analytics_customer_hours, app.analytics_provider_places
+revoke all on app.analytics_customer_weeks, app.analytics_provider_places
 from public, anon, customer, provider, ops, bookiji_worker;
 
 -- The providers' places per category (81_analytics_audience.sql): derived rows, written only by

@@ -1173,7 +1173,7 @@ def load_activity(
         "app.payments",
         "app.analytics_booking_facts",
         "app.analytics_provider_hours",
-        "app.analytics_customer_hours",
+        "app.analytics_customer_weeks",
     ):
         conn.execute(f"analyze {table}")
     result.seconds = time.perf_counter() - started

@@ -324,22 +324,22 @@ def test_customers_sign_up_over_weeks_before_their_first_booking_and_move_with_t
     """The seed's customers sign up over the five weeks before bookings start being made, not
     all in the hour the seed ran: the sign-up cohorts (api.analytics_cohorts) are weeks of
     customers. No booking is made before its customer signed up, on another first day too,
-    and the cohort hours carry each customer's sign-up hour."""
+    and the cohort weeks carry each customer's sign-up hour."""
     _load(db)
     before, weeks, first, last = _signups(db)
     assert before == 0
     assert weeks >= 3 and last - first > timedelta(days=14)
     assert first >= datetime.combine(FIRST_DAY - timedelta(days=63), time(), UTC)
     assert last <= datetime.combine(FIRST_DAY - timedelta(days=28), time(), UTC)
-    # the cohort hours' sign-up hour is the customer's (recounted after the bulk write)
+    # the cohort weeks' sign-up hour is the customer's (recounted after the bulk write)
     assert db.execute(
         """
-        select count(*) from app.analytics_customer_hours c
+        select count(*) from app.analytics_customer_weeks c
         join app.users u on u.id = c.customer_id
         where c.signup_hour <> date_trunc('hour', u.created_at, 'UTC')
         """
     ).fetchone() == (0,)
-    assert db.execute("select count(*) from app.analytics_customer_hours").fetchone() != (0,)
+    assert db.execute("select count(*) from app.analytics_customer_weeks").fetchone() != (0,)
     assert db.execute("select count(*) from internal.analytics_drift()").fetchone() == (0,)
 
     later = FIRST_DAY + timedelta(days=10)

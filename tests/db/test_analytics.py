@@ -384,7 +384,7 @@ class Run:
             (slug, self.extra_service),
         )
 
-    # what the customers' cohort hours and the providers' places follow (the audience run)
+    # what the customers' cohort weeks and the providers' places follow (the audience run)
 
     def _customers(self) -> list[Any]:
         return [b["customer"] for b in self.booked if "customer" in b]
@@ -638,13 +638,17 @@ def test_the_drift_check_can_fail(db: psycopg.Connection[Any], run: Run) -> None
     assert len(drift(db)) == 1
 
 
-# --- the customers' cohort hours and the providers' places -----------------------------------
+# --- the customers' cohort weeks and the providers' places -----------------------------------
 
 
 def stored_audience(db: psycopg.Connection[Any]) -> tuple[list[Any], list[Any]]:
     return (
+        # a week's hours in the order its bookings came (a rebuild: in time order), compared sorted
         db.execute(
-            "select * from app.analytics_customer_hours order by customer_id, hour"
+            "select w.customer_id, w.week, w.signup_hour, w.first_hour, w.last_hour, "
+            "(select array_agg(array[u.h, u.n] order by u.h) "
+            "from unnest(w.hours, w.bookings) as u (h, n)) "
+            "from app.analytics_customer_weeks as w order by w.customer_id, w.week"
         ).fetchall(),
         db.execute("select * from app.analytics_provider_places order by provider_id").fetchall(),
     )
@@ -693,7 +697,9 @@ def test_the_audience_rollups_equal_a_live_recount_after_a_random_run(
     customers, places = stored_audience(db)
     assert len(customers) > 10 and len(places) >= len(audience_run.shops)
     # the run moved sign-ups and made bookings before them: some fall outside what is kept
-    kept = db.execute("select sum(bookings) from app.analytics_customer_hours").fetchone()
+    kept = db.execute(
+        "select sum(n) from app.analytics_customer_weeks as w, unnest(w.bookings) as n"
+    ).fetchone()
     made = db.execute("select count(*) from app.bookings where status <> 'expired'").fetchone()
     assert kept is not None and made is not None and 0 < kept[0] <= made[0]
     assert drift(db) == []
@@ -766,12 +772,62 @@ def test_a_rebuild_writes_the_very_audience_rows_the_triggers_kept(
     assert stored_audience(db) == before
 
 
+def test_a_customers_week_keeps_its_hours_first_and_last_as_bookings_come_and_go(
+    db: psycopg.Connection[Any],
+) -> None:
+    """One row per customer and UTC week: each hour's bookings, the first and last hour, kept as
+    bookings are made in the week and moved out of it (the cohorts read only the first and last)."""
+    shop = bk.open_shop(db, price_cents=0, deposit_cents=0)  # confirmed at once: no hold
+    customer = create_user(db, "customer")
+    ids = [
+        bk.book(
+            db,
+            shop,
+            datetime.combine(date.today() + timedelta(days=d), time(10), TORONTO),
+            customer,
+        )["id"]
+        for d in range(3, 7)
+    ]
+    week = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
+    db.execute(
+        "update app.users set created_at = %s where id = %s", (week - timedelta(days=1), customer)
+    )
+
+    def make(booking: Any, at: datetime) -> None:
+        db.execute("update app.bookings set created_at = %s where id = %s", (at, booking))
+
+    def kept() -> Any:
+        assert drift(db) == []
+        return db.execute(
+            "select w.first_hour - w.week, w.last_hour - w.week, "
+            "(select array_agg(array[u.h, u.n] order by u.h) "
+            "from unnest(w.hours, w.bookings) as u (h, n)) "
+            "from app.analytics_customer_weeks as w where w.customer_id = %s and w.week = %s",
+            (customer, week),
+        ).fetchone()
+
+    # made out of order: the last hour after a middle one, then the first (kept as they came)
+    for booking, hour in zip(ids, [58, 167, 1, 1], strict=True):
+        make(booking, week + timedelta(hours=hour, minutes=10))
+    h = timedelta(hours=1)
+    assert kept() == (1 * h, 167 * h, [[1, 2], [58, 1], [167, 1]])
+    away = week + timedelta(days=14)
+    make(ids[1], away)  # the last hour's only booking
+    assert kept() == (1 * h, 58 * h, [[1, 2], [58, 1]])
+    make(ids[2], away)  # one of the first hour's two
+    assert kept() == (1 * h, 58 * h, [[1, 1], [58, 1]])
+    make(ids[3], away)  # the first hour's last
+    assert kept() == (58 * h, 58 * h, [[58, 1]])
+    make(ids[0], away)
+    assert kept() is None
+
+
 def test_the_drift_check_sees_the_audience_rollups_and_a_rebuild_repairs_them(
     db: psycopg.Connection[Any], audience_run: Run
 ) -> None:
     db.execute(
-        "update app.analytics_customer_hours set bookings = bookings + 1 "
-        "where ctid = (select ctid from app.analytics_customer_hours limit 1)"
+        "update app.analytics_customer_weeks set bookings[1] = bookings[1] + 1 "
+        "where ctid = (select ctid from app.analytics_customer_weeks limit 1)"
     )
     db.execute(
         "update app.analytics_provider_places set lat = lat + 1 where provider_id = %s",
@@ -797,7 +853,7 @@ def test_the_drift_check_sees_the_audience_rollups_and_a_rebuild_repairs_them(
     )
     assert sorted(r[0] for r in drift(db)) == [
         "area_weeks",
-        "customer_hours",
+        "customer_weeks",
         "peer_places",
         "peer_places",
         "provider_places",
@@ -872,7 +928,7 @@ def test_a_providers_places_among_peers_follow_its_services_and_its_moves(
 def test_no_api_role_reads_the_audience_rollups(
     db: psycopg.Connection[Any], audience_run: Run, role: str
 ) -> None:
-    for name in ("analytics_customer_hours", "analytics_provider_places"):
+    for name in ("analytics_customer_weeks", "analytics_provider_places"):
         table = f"app.{name}"
         assert db.execute(
             "select has_table_privilege(%s, %s, 'select'), "
