@@ -14,8 +14,6 @@ export default {
     "analytics_customer_firsts_customer_id_fkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_customer_firsts_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_customer_weeks_customer_id_fkey": [500, "internal_error", "the analytics rollups could not be updated"],
-    "analytics_customer_weeks_first_last_check": [500, "internal_error", "the analytics rollups could not be updated"],
-    "analytics_customer_weeks_hours_check": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_customer_weeks_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_days_pkey": [500, "internal_error", "the analytics rollups could not be updated"],
     "analytics_first_hours_pkey": [500, "internal_error", "the analytics rollups could not be updated"],

@@ -361,8 +361,6 @@ as $$
         ('analytics_offered_window_days_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_weeks_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_weeks_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
-        ('analytics_customer_weeks_hours_check', 'internal_error', 'the analytics rollups could not be updated'),
-        ('analytics_customer_weeks_first_last_check', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_firsts_pkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_customer_firsts_customer_id_fkey', 'internal_error', 'the analytics rollups could not be updated'),
         ('analytics_first_hours_pkey', 'internal_error', 'the analytics rollups could not be updated'),

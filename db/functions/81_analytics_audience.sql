@@ -169,7 +169,7 @@ begin
         or p_created_at >= v_signup + interval '190 days' then
         return;
     end if;
-    v_k := (extract(epoch from v_hour - v_week) / 3600)::smallint;
+    v_k := (pg_catalog.date_part('epoch', v_hour - v_week) / 3600)::smallint;  -- double, not numeric
     if p_delta > 0 then
         -- the hour's place in the arrays, or one past their end (an assignment there appends)
         insert into app.analytics_customer_weeks as w (
