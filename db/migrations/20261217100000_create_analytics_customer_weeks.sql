@@ -10,9 +10,12 @@
 --   booked in, with the first and last UTC hour it booked in that week, and the hours of the
 --   week it booked in (offsets 0-167) with how many bookings each. A cohort's zone has a whole
 --   number of hours from UTC (internal.analytics_window), so its local weeks start on whole UTC
---   hours and last at least 167 hours: a UTC week meets at most two of them, and the customer
---   booked in the first when its first hour is before the boundary, in the second when its last
---   hour is at or after it. The first and last hours answer a cohort exactly, in any zone; the
+--   hours, and a UTC week meets at most two of them (three would need a whole local week inside
+--   it: one of at most 166 hours starting an hour or two after the UTC Monday, a zone west of
+--   UTC moving its clocks by two hours; the one zone that moves them by two, Antarctica/Troll,
+--   is at UTC and UTC+2). The customer booked in the first when its first hour is before the
+--   boundary, in the second when its last hour is at or after it. The first and last hours
+--   answer a cohort exactly, in any zone the cohorts accept; the
 --   hours and their bookings are what a booking that lapses or goes takes its own out of, and
 --   what the first and last hours are recomputed from then, without reading the bookings.
 --
