@@ -485,7 +485,7 @@ export interface paths {
          *     Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
          *     from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
          *     did not lapse unpaid in that week), retention (active_customers / customers). Sizes counted from the
-         *     accounts, activity from the customers' cohort hours kept on write (equal to a recount of the bookings).
+         *     accounts, activity from the customers' cohort weeks kept on write (equal to a recount of the bookings).
          *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.
          */
@@ -500,7 +500,7 @@ export interface paths {
          *     Each row: cohort_week (the Monday of the local sign-up week), customers (signed up that week, within
          *     from..to), week_offset (0 = the sign-up week), active_customers (of them, those who made a booking that
          *     did not lapse unpaid in that week), retention (active_customers / customers). Sizes counted from the
-         *     accounts, activity from the customers' cohort hours kept on write (equal to a recount of the bookings).
+         *     accounts, activity from the customers' cohort weeks kept on write (equal to a recount of the bookings).
          *     Accept: text/csv gives CSV. Definitions: docs/analytics.md.
          *     Errors: 400 invalid_input naming from, to, tz or weeks; 403 forbidden for any role but ops.
          */
