@@ -5840,7 +5840,8 @@ CREATE FUNCTION internal.analytics_cohort_activity(p_from timestamp with time zo
         where h.signup_hour >= p_from and h.signup_hour < p_to
         offset 0
     ),
-    -- bit k: active k weeks after the sign-up week (p_weeks is at most 26)
+    -- bit k: active k weeks after the sign-up week (p_weeks is at most 26); a week outside them
+    -- (before the sign-up week: the 8 days kept before a sign-up) is left out before the hash
     masks as (
         select
             h.c,
@@ -5849,6 +5850,7 @@ CREATE FUNCTION internal.analytics_cohort_activity(p_from timestamp with time zo
                 | case when h.l - h.c between 0 and p_weeks then 1 << (h.l - h.c) else 0 end
             ) as active
         from h
+        where h.f - h.c between 0 and p_weeks or h.l - h.c between 0 and p_weeks
         group by h.signup_hour, h.customer_id, h.c
     ),
     -- the customers of a cohort with the same weeks: a few masks to take apart, not a customer each

@@ -387,7 +387,8 @@ as $$
         where h.signup_hour >= p_from and h.signup_hour < p_to
         offset 0
     ),
-    -- bit k: active k weeks after the sign-up week (p_weeks is at most 26)
+    -- bit k: active k weeks after the sign-up week (p_weeks is at most 26); a week outside them
+    -- (before the sign-up week: the 8 days kept before a sign-up) is left out before the hash
     masks as (
         select
             h.c,
@@ -396,6 +397,7 @@ as $$
                 | case when h.l - h.c between 0 and p_weeks then 1 << (h.l - h.c) else 0 end
             ) as active
         from h
+        where h.f - h.c between 0 and p_weeks or h.l - h.c between 0 and p_weeks
         group by h.signup_hour, h.customer_id, h.c
     ),
     -- the customers of a cohort with the same weeks: a few masks to take apart, not a customer each
