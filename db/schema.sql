@@ -26924,7 +26924,8 @@ CREATE TABLE app.analytics_quote_deltas (
     hour timestamp with time zone NOT NULL,
     category_id integer NOT NULL,
     quotes integer NOT NULL
-);
+)
+WITH (autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='5000');
 
 ALTER TABLE ONLY app.analytics_quote_deltas FORCE ROW LEVEL SECURITY;
 
@@ -32640,4 +32641,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261216100000'),
     ('20261216200000'),
     ('20261216300000'),
-    ('20261217100000');
+    ('20261217100000'),
+    ('20261217200000');
