@@ -340,6 +340,10 @@ http {{
     server {{
         listen {cfg.listen_host}:{cfg.listen_port};
         default_type application/json;
+        # a request line over large_client_header_buffers (8k): the API's JSON error,
+        # not nginx's HTML page (the OpenAPI documents 414 on every operation). A URI,
+        # not a named location: nginx has no URI yet to redirect with at this point.
+        error_page 414 /_too_long;
 
         location / {{
             limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
@@ -391,6 +395,11 @@ http {{
             add_header Retry-After 1 always;
             add_header X-Request-Id $request_id always;
             return 429 '{_error_body("429:rate_limited", "too many requests from this client; retry in 1 second")}';
+        }}
+        location = /_too_long {{
+            internal;
+            add_header X-Request-Id $request_id always;
+            return 414 '{_error_body("414:uri_too_long", "the request line is too long (limit 8 KB): send fewer or shorter query parameters")}';
         }}
         location @too_large {{
             add_header X-Request-Id $request_id always;

@@ -13260,6 +13260,7 @@ CREATE FUNCTION internal.error_codes() RETURNS TABLE(code text, http_status inte
             'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
         ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
+        ('uri_too_long', 414, 'The request line (path and query string) is over 8 KB (nginx).'),
         (
             'too_many_waitlist_entries', 429,
             'The customer already has the most active waitlist entries allowed (10); leave one or let one expire.'
@@ -15198,8 +15199,8 @@ CREATE FUNCTION internal.openapi(p_role name) RETURNS jsonb
 declare
     -- what any request may be answered, whatever the operation
     c_everywhere constant text [] := array[
-        'invalid_input', 'invalid_token', 'payload_too_large', 'rate_limited', 'internal_error',
-        'unavailable', 'statement_timeout'
+        'invalid_input', 'invalid_token', 'payload_too_large', 'uri_too_long', 'rate_limited',
+        'internal_error', 'unavailable', 'statement_timeout'
     ];
     c_reserved constant text [] := array[
         'select', 'order', 'limit', 'offset', 'on_conflict', 'columns', 'and', 'or', 'not'

@@ -46,6 +46,7 @@ class Error(BaseModel):
                 'provider_suspended',
                 'account_not_deletable',
                 'payload_too_large',
+                'uri_too_long',
                 'too_many_waitlist_entries',
                 'too_many_reviews',
                 'rate_limited',

@@ -3042,6 +3042,7 @@ export interface components {
              * @example provider_suspended
              * @example account_not_deletable
              * @example payload_too_large
+             * @example uri_too_long
              * @example too_many_waitlist_entries
              * @example too_many_reviews
              * @example rate_limited
@@ -3868,6 +3869,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
             416: {
                 headers: {
@@ -4003,6 +4013,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4159,6 +4178,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
             416: {
                 headers: {
@@ -4298,6 +4326,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4475,6 +4512,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: The Idempotency-Key was already used with a different request. */
             422: {
                 headers: {
@@ -4633,6 +4679,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
             416: {
                 headers: {
@@ -4758,6 +4813,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4911,6 +4975,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5101,6 +5174,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: The Idempotency-Key was already used with a different request. */
             422: {
                 headers: {
@@ -5239,6 +5321,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5452,6 +5543,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: The Idempotency-Key was already used with a different request. */
             422: {
                 headers: {
@@ -5576,6 +5676,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5714,6 +5823,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: The Idempotency-Key was already used with a different request. */
             422: {
                 headers: {
@@ -5830,6 +5948,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5969,6 +6096,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: The Idempotency-Key was already used with a different request. */
             422: {
                 headers: {
@@ -6091,6 +6227,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6231,6 +6376,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: The Idempotency-Key was already used with a different request. */
             422: {
                 headers: {
@@ -6345,6 +6499,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6484,6 +6647,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: The Idempotency-Key was already used with a different request. */
             422: {
                 headers: {
@@ -6605,6 +6777,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6748,6 +6929,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PostgREST's own refusal PGRST103 (hint null): a negative limit, or an offset past the rows. */
             416: {
                 headers: {
@@ -6867,6 +7057,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7008,6 +7207,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -7135,6 +7343,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7282,6 +7499,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7452,6 +7678,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -7552,6 +7787,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7677,6 +7921,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -7781,6 +8034,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7907,6 +8169,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -8008,6 +8279,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8123,6 +8403,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8270,6 +8559,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8432,6 +8730,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -8566,6 +8873,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8727,6 +9043,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -8875,6 +9200,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9045,6 +9379,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -9149,6 +9492,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9268,6 +9620,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9398,6 +9759,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9543,6 +9913,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -9661,6 +10040,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9798,6 +10186,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -9884,6 +10281,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9995,6 +10401,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -10073,6 +10488,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10170,6 +10594,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -10248,6 +10681,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10345,6 +10787,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -10423,6 +10874,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10513,6 +10973,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10614,6 +11083,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -10706,6 +11184,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10813,6 +11300,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -10891,6 +11387,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10981,6 +11486,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11088,6 +11602,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -11185,6 +11708,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11303,6 +11835,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description idempotency_key_reused: The Idempotency-Key was already used with a different request. */
             422: {
                 headers: {
@@ -11394,6 +11935,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11517,6 +12067,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -11611,6 +12170,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11718,6 +12286,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11841,6 +12418,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -11946,6 +12532,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -12034,6 +12629,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12134,6 +12738,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12243,6 +12856,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -12319,6 +12941,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12413,6 +13044,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -12492,6 +13132,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12582,6 +13231,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12691,6 +13349,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12809,6 +13476,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. too_many_waitlist_entries: The customer already has the most active waitlist entries allowed (10); leave one or let one expire. */
             429: {
                 headers: {
@@ -12892,6 +13568,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12998,6 +13683,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -13078,6 +13772,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13186,6 +13889,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13302,6 +14014,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -13378,6 +14099,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13465,6 +14195,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13600,6 +14339,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13752,6 +14500,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -13838,6 +14595,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13948,6 +14714,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -14033,6 +14808,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14136,6 +14920,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -14223,6 +15016,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14325,6 +15127,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14461,6 +15272,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14619,6 +15439,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -14704,6 +15533,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14807,6 +15645,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -14883,6 +15730,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14983,6 +15839,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -15064,6 +15929,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15163,6 +16037,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -15242,6 +16125,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15332,6 +16224,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15448,6 +16349,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -15550,6 +16460,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15663,6 +16582,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15797,6 +16725,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -15884,6 +16821,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15990,6 +16936,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -16077,6 +17032,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16176,6 +17140,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16307,6 +17280,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16459,6 +17441,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -16566,6 +17557,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16692,6 +17692,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -16796,6 +17805,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16914,6 +17932,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17049,6 +18076,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -17134,6 +18170,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17237,6 +18282,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -17322,6 +18376,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17418,6 +18481,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17536,6 +18608,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -17645,6 +18726,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -17741,6 +18831,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17857,6 +18956,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -17944,6 +19052,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18050,6 +19167,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -18126,6 +19252,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18213,6 +19348,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18315,6 +19459,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -18409,6 +19562,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18522,6 +19684,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -18625,6 +19796,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18781,6 +19961,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -18863,6 +20052,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18979,6 +20177,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -19070,6 +20277,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19178,6 +20394,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -19261,6 +20486,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19370,6 +20604,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. too_many_reviews: More than 10 reviews in 24 hours from one customer; try again later. */
             429: {
                 headers: {
@@ -19454,6 +20697,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19553,6 +20805,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19673,6 +20934,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -19769,6 +21039,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description rate_limited: Too many requests; retry after the number of seconds in Retry-After. */
             429: {
                 headers: {
@@ -19849,6 +21128,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19940,6 +21228,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20047,6 +21344,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -20185,6 +21491,15 @@ export interface operations {
             };
             /** @description payload_too_large: The request body is over the size limit (nginx). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description uri_too_long: The request line (path and query string) is over 8 KB (nginx). */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };

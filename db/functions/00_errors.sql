@@ -62,6 +62,7 @@ as $$
             'The account still has upcoming confirmed bookings, bookings awaiting payment or refunds in progress; the message names them.'
         ),
         ('payload_too_large', 413, 'The request body is over the size limit (nginx).'),
+        ('uri_too_long', 414, 'The request line (path and query string) is over 8 KB (nginx).'),
         (
             'too_many_waitlist_entries', 429,
             'The customer already has the most active waitlist entries allowed (10); leave one or let one expire.'

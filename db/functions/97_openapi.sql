@@ -279,8 +279,8 @@ as $$
 declare
     -- what any request may be answered, whatever the operation
     c_everywhere constant text [] := array[
-        'invalid_input', 'invalid_token', 'payload_too_large', 'rate_limited', 'internal_error',
-        'unavailable', 'statement_timeout'
+        'invalid_input', 'invalid_token', 'payload_too_large', 'uri_too_long', 'rate_limited',
+        'internal_error', 'unavailable', 'statement_timeout'
     ];
     c_reserved constant text [] := array[
         'select', 'order', 'limit', 'offset', 'on_conflict', 'columns', 'and', 'or', 'not'

@@ -77,6 +77,10 @@ def test_a_query_string_near_nginxs_limit_is_answered_not_failed_at_the_gateway(
         assert resp.status_code == 200, (n, resp.status_code, resp.text[:300])
     resp = httpx.get(f"{world.url}/services", params={"name": "eq." + "a" * 20000}, timeout=30)
     assert resp.status_code == 414
+    # the API's JSON error, as the OpenAPI documents on every operation; not nginx's page
+    assert resp.headers["content-type"].startswith("application/json")
+    assert _hint(resp) == "uri_too_long"
+    assert "too long" in resp.json()["message"]
 
 
 def test_a_10_mb_body_is_refused_by_nginx_with_413_payload_too_large(world: World) -> None:

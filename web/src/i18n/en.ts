@@ -441,6 +441,7 @@ export const en = {
   "error.too_many_holds": "You have too many bookings awaiting payment. Pay one or let it expire.",
   "error.email_taken": "An account with this email address already exists. Sign in instead.",
   "error.payload_too_large": "What you sent is too large.",
+  "error.uri_too_long": "This request is too long; narrow it and try again.",
   "error.rate_limited": "Too many attempts.",
   "error.internal_error": "An unexpected error happened; nothing was changed.",
   "error.unavailable": "The service is restarting.",

@@ -442,6 +442,7 @@ export const fr: Record<MessageKey, string> = {
   "error.too_many_holds": "Vous avez trop de réservations en attente de paiement. Payez-en une ou laissez-la expirer.",
   "error.email_taken": "Un compte utilise déjà cette adresse courriel. Connectez-vous plutôt.",
   "error.payload_too_large": "Ce que vous avez envoyé est trop volumineux.",
+  "error.uri_too_long": "Cette demande est trop longue ; réduisez-la et réessayez.",
   "error.rate_limited": "Trop de tentatives.",
   "error.internal_error": "Une erreur inattendue est survenue ; rien n’a été modifié.",
   "error.unavailable": "Le service redémarre.",
