@@ -344,6 +344,8 @@ http {{
         # not nginx's HTML page (the OpenAPI documents 414 on every operation). A URI,
         # not a named location: nginx has no URI yet to redirect with at this point.
         error_page 414 /_too_long;
+        # a header line over the same buffers (nginx's 494): 400 invalid_input naming it
+        error_page 494 =400 /_header_too_long;
 
         location / {{
             limit_req zone=per_address burst={cfg.burst_per_address} nodelay;
@@ -395,6 +397,11 @@ http {{
             add_header Retry-After 1 always;
             add_header X-Request-Id $request_id always;
             return 429 '{_error_body("429:rate_limited", "too many requests from this client; retry in 1 second")}';
+        }}
+        location = /_header_too_long {{
+            internal;
+            add_header X-Request-Id $request_id always;
+            return 400 '{_error_body("400:invalid_input", "a request header is too long (limit 8 KB)")}';
         }}
         location = /_too_long {{
             internal;

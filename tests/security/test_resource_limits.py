@@ -83,6 +83,16 @@ def test_a_query_string_near_nginxs_limit_is_answered_not_failed_at_the_gateway(
     assert "too long" in resp.json()["message"]
 
 
+def test_a_header_over_nginxs_limit_is_refused_with_the_apis_400_invalid_input(
+    world: World,
+) -> None:
+    resp = httpx.get(f"{world.url}/services", headers={"X-Filler": "a" * 20000}, timeout=30)
+    assert resp.status_code == 400
+    assert resp.headers["content-type"].startswith("application/json")
+    assert _hint(resp) == "invalid_input"
+    assert "header is too long" in resp.json()["message"]
+
+
 def test_a_10_mb_body_is_refused_by_nginx_with_413_payload_too_large(world: World) -> None:
     body = b'{"email": "' + b"x" * (10 * 1024 * 1024) + b'"}'
     resp = httpx.post(
