@@ -159,6 +159,8 @@ declare
     v_at integer;
     v_hours smallint[];
     v_bookings integer[];
+    v_first integer;
+    v_last integer;
 begin
     -- internal.analytics_customer_lock's lock, taken here: that SQL function with SET is planned
     -- on every call (a confirm's cost)
@@ -202,11 +204,12 @@ begin
     else
         v_hours := v_row.hours[:v_at - 1] || v_row.hours[v_at + 1:];
         v_bookings := v_row.bookings[:v_at - 1] || v_row.bookings[v_at + 1:];
+        select pg_catalog.min(h), pg_catalog.max(h) into v_first, v_last from pg_catalog.unnest(v_hours) as h;
         update app.analytics_customer_weeks as w set
             hours = v_hours,
             bookings = v_bookings,
-            first_hour = v_week + pg_catalog.make_interval(hours => (select pg_catalog.min(h)::integer from pg_catalog.unnest(v_hours) as h)),
-            last_hour = v_week + pg_catalog.make_interval(hours => (select pg_catalog.max(h)::integer from pg_catalog.unnest(v_hours) as h))
+            first_hour = v_week + pg_catalog.make_interval(hours => v_first),
+            last_hour = v_week + pg_catalog.make_interval(hours => v_last)
         where w.customer_id = p_customer_id and w.week = v_week;
     end if;
 end
@@ -214,6 +217,21 @@ $$;
 comment on function internal.analytics_customer_add(uuid, timestamptz, integer) is
 'Add p_delta bookings made at p_created_at to the customer''s cohort week (nothing for an account that is not a '
 'customer''s, or an hour no cohort counts).';
+
+-- A cohort week's hours with their bookings as text in the hours' order ("h:n ..."): a week's
+-- row keeps its hours as they came, so the drift check compares them through this.
+create or replace function internal.analytics_week_hours_text(p_hours smallint[], p_bookings integer[])
+returns text
+language sql
+immutable
+parallel safe
+set search_path = ''
+as $$
+    select pg_catalog.string_agg(u.h || ':' || u.n, ' ' order by u.h)
+    from rows from (pg_catalog.unnest(p_hours), pg_catalog.unnest(p_bookings)) as u (h, n)
+$$;
+comment on function internal.analytics_week_hours_text(smallint[], integer[]) is
+'A cohort week''s hours and their bookings as "h:n" in the hours'' order, whatever order the row keeps them in.';
 
 create or replace function internal.analytics_customer_refresh(p_customer_id uuid)
 returns void
@@ -914,19 +932,12 @@ as $$
             extract(epoch from l.signup_hour), extract(epoch from l.first_hour), extract(epoch from l.last_hour),
             pg_catalog.hashtext(l.hours_text)
         ]::bigint[] end
-    -- the hours compared in their order, with their bookings (a week's row keeps them as they came)
     from (
-        select w.*, (
-            select pg_catalog.string_agg(u.h || ':' || u.n, ' ' order by u.h)
-            from rows from (pg_catalog.unnest(w.hours), pg_catalog.unnest(w.bookings)) as u (h, n)
-        ) as hours_text
+        select w.*, internal.analytics_week_hours_text(w.hours, w.bookings) as hours_text
         from app.analytics_customer_weeks as w
     ) as s
     full join (
-        select w.*, (
-            select pg_catalog.string_agg(u.h || ':' || u.n, ' ' order by u.h)
-            from rows from (pg_catalog.unnest(w.hours), pg_catalog.unnest(w.bookings)) as u (h, n)
-        ) as hours_text
+        select w.*, internal.analytics_week_hours_text(w.hours, w.bookings) as hours_text
         from internal.analytics_live_customer_weeks as w
     ) as l on s.customer_id = l.customer_id and s.week = l.week
     where
