@@ -472,46 +472,47 @@ CREATE FUNCTION api.analytics_funnel("from" date DEFAULT NULL::date, "to" date D
         ) as x
         where analytics_funnel.category is null or x.category_id = (select k.id from k)
     ),
-    -- each quote's first booking, with its status and its payment's (kept with it)
-    b as (
+    -- each quote's first booking, with its status and its payment's (kept with it). paid: its
+    -- payment succeeded (when it last changed), or nothing was due and it was confirmed at once
+    -- (no payment; a booking has at most one, payments_booking_id_key)
+    p as (
         select
-            f.quote_id, f.booking_id as id, f.booked_at as created_at, f.status, f.updated_at, f.quoted_at,
-            f.payment_status, f.payment_updated_at
+            f.quoted_at, f.booked_at, f.status, f.updated_at,
+            case
+                when f.payment_status = 'succeeded' then f.payment_updated_at
+                when f.payment_status is null and f.status not in ('pending_payment', 'expired') then f.booked_at
+            end as paid_at
         from app.analytics_quote_bookings as f
         inner join w on f.quoted_at >= w.from_ts and f.quoted_at < w.to_ts
         where analytics_funnel.category is null or f.category_id = (select k.id from k)
     ),
-    -- paid: its payment succeeded (when it last changed), or nothing was due and it was confirmed
-    -- at once (no payment; a booking has at most one, payments_booking_id_key)
-    paid as (
+    -- the three steps in one pass over those rows; the minutes as doubles (date_part), not
+    -- extract's numerics: percentile_cont reads doubles, and a numeric a row cost half the read
+    a as (
         select
-            b.*,
-            case
-                when b.payment_status = 'succeeded' then b.payment_updated_at
-                when b.payment_status is null and b.status not in ('pending_payment', 'expired') then b.created_at
-            end as paid_at
-        from b
+            pg_catalog.count(*) as confirmed,
+            pg_catalog.percentile_cont(0.5) within group (
+                order by pg_catalog.date_part('epoch', p.booked_at - p.quoted_at) / 60
+            ) as confirmed_median,
+            pg_catalog.count(*) filter (where p.paid_at is not null) as paid,
+            pg_catalog.percentile_cont(0.5) within group (
+                order by pg_catalog.date_part('epoch', p.paid_at - p.booked_at) / 60
+            ) filter (where p.paid_at is not null) as paid_median,
+            pg_catalog.count(*) filter (where p.paid_at is not null and p.status = 'completed') as completed,
+            pg_catalog.percentile_cont(0.5) within group (
+                order by pg_catalog.date_part('epoch', p.updated_at - p.paid_at) / 60
+            ) filter (where p.paid_at is not null and p.status = 'completed') as completed_median
+        from p
     ),
     steps as (
-        select 1 as step, 'quote' as name, quoted.n, null::double precision as median
-        from quoted
-        union all
-        select
-            2, 'confirm', pg_catalog.count(*),
-            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from b.created_at - b.quoted_at) / 60)
-        from b
-        union all
-        select
-            3, 'paid', pg_catalog.count(*),
-            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.paid_at - p.created_at) / 60)
-        from paid as p
-        where p.paid_at is not null
-        union all
-        select
-            4, 'completed', pg_catalog.count(*),
-            pg_catalog.percentile_cont(0.5) within group (order by extract(epoch from p.updated_at - p.paid_at) / 60)
-        from paid as p
-        where p.paid_at is not null and p.status = 'completed'
+        select s.*
+        from quoted, a, lateral (
+            values
+            (1, 'quote', quoted.n, null::double precision),
+            (2, 'confirm', a.confirmed, a.confirmed_median),
+            (3, 'paid', a.paid, a.paid_median),
+            (4, 'completed', a.completed, a.completed_median)
+        ) as s (step, name, n, median)
     )
     select
         s.step,
