@@ -91,12 +91,35 @@ volatile
 security definer
 set search_path = ''
 as $$
+declare
+    v_first app.analytics_quote_bookings;
 begin
-    if tg_op in ('UPDATE', 'DELETE') and old.quote_id is not null then
+    if tg_op = 'INSERT' then
+        -- a new booking (the confirm's hold): no payment can name it yet, so when its quote has
+        -- no first booking it is the first, its row its own with the quote's time and category
+        -- (the view's columns, without the view's join); a quote that has one keeps it unless
+        -- this booking comes earlier (then the recount)
+        perform pg_catalog.pg_advisory_xact_lock(internal.analytics_quote_lock_key(new.quote_id));
+        insert into app.analytics_quote_bookings as f (
+            quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status,
+            payment_updated_at
+        )
+        select new.quote_id, q.created_at, q.category_id, new.id, new.created_at, new.status, new.updated_at, null, null
+        from app.quotes as q
+        where q.id = new.quote_id
+        on conflict (quote_id) do nothing;
+        if not found then
+            select f.* into v_first from app.analytics_quote_bookings as f where f.quote_id = new.quote_id;
+            if v_first.quote_id is null or (new.created_at, new.id) < (v_first.booked_at, v_first.booking_id) then
+                perform internal.analytics_quote_booking_refresh(new.quote_id);
+            end if;
+        end if;
+        return null;
+    end if;
+    if old.quote_id is not null then
         perform internal.analytics_quote_booking_refresh(old.quote_id);
     end if;
-    if tg_op in ('INSERT', 'UPDATE') and new.quote_id is not null
-        and (tg_op = 'INSERT' or new.quote_id is distinct from old.quote_id) then
+    if tg_op = 'UPDATE' and new.quote_id is not null and new.quote_id is distinct from old.quote_id then
         perform internal.analytics_quote_booking_refresh(new.quote_id);
     end if;
     return null;

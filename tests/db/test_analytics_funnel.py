@@ -312,6 +312,47 @@ def test_two_bookings_of_one_quote_made_at_once_leave_the_earlier_as_its_first(
     assert drift(db) == []
 
 
+def test_a_booking_inserted_with_its_quote_is_its_first_unless_an_earlier_one_is(
+    db: psycopg.Connection[Any],
+) -> None:
+    """A booking inserted already naming its quote (a confirm's hold, a load) writes the quote's
+    row from its own columns when the quote has none; with a row, it replaces the row's booking
+    only when it was made earlier, as a recount says (an insert made later, then one back-dated
+    before the first)."""
+    shop = bk.open_shop(db)
+    customer = create_user(db, "customer")
+    q = bk.quote(db, customer, shop, catalog.next_weekday(2, at="10:00", min_days=3))
+    insert = (
+        "insert into app.bookings (customer_id, provider_id, service_id, quote_id, during, "
+        "blocked, status, price_cents, deposit_cents, currency, cancel_notice_hours, "
+        "cancel_fee_cents, created_at) "
+        "select %(customer)s, s.provider_id, s.id, %(quote)s, "
+        "tstzrange(%(start)s, %(start)s + interval '30 minutes'), "
+        "tstzrange(%(start)s, %(start)s + interval '30 minutes'), 'confirmed', s.price_cents, "
+        "s.deposit_cents, s.currency, s.cancel_notice_hours, s.cancel_fee_cents, %(made)s "
+        "from app.services as s where s.id = %(service)s returning id"
+    )
+    row = (
+        "select booking_id, booked_at, status from app.analytics_quote_bookings where quote_id = %s"
+    )
+
+    def book(hour: int, made: datetime) -> Any:
+        args = {"customer": customer, "quote": q, "service": shop.service_id, "made": made}
+        args["start"] = datetime(2026, 6, 10, hour, tzinfo=TORONTO)
+        got = db.execute(insert, args).fetchone()
+        assert got is not None
+        return got[0]
+
+    noon = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    first = book(9, noon)
+    assert db.execute(row, (q,)).fetchone() == (first, noon, "confirmed")
+    book(11, noon + timedelta(hours=1))  # later: the row keeps the first
+    assert db.execute(row, (q,)).fetchone() == (first, noon, "confirmed")
+    earlier = book(13, noon - timedelta(hours=1))  # earlier: it becomes the first
+    assert db.execute(row, (q,)).fetchone() == (earlier, noon - timedelta(hours=1), "confirmed")
+    assert drift(db) == []
+
+
 def test_a_payment_moves_its_quotes_row_only_when_its_booking_is_the_first(
     db: psycopg.Connection[Any],
 ) -> None:
