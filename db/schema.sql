@@ -12213,11 +12213,14 @@ begin
         end,
         p_item.price_cents, p_item.deposit_cents, p_item.currency,
         p_item.cancel_notice_hours, p_item.cancel_fee_cents, p_network
-    );
+    )
+    -- a race lost under the exclusion constraint (its only arbiter: the id is new): no row, and
+    -- no subtransaction, which an EXCEPTION block would open on every confirm to catch it
+    on conflict do nothing;
+    if not found then
+        perform internal.fail('slot_unavailable', 'this slot was just taken');
+    end if;
     return v_booking_id;
-exception when exclusion_violation then
-    perform internal.fail('slot_unavailable', 'this slot was just taken');
-    return null;
 end
 $$;
 

@@ -3,6 +3,8 @@ no double booking, holds that expire, a state machine, events that never go back
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -145,6 +147,49 @@ def test_an_expired_hold_frees_the_slot_at_once_even_before_the_sweep(
     assert [m["booking_id"] for m in bk.payment_messages(db, "payment.cancel_intent")] == [
         held["id"]
     ]
+
+
+def test_a_booking_the_confirm_cannot_see_yet_wins_by_the_exclusion_constraint(
+    db: psycopg.Connection[Any], db_url: str, shop: bk.Shop, start: Any
+) -> None:
+    """A write that claims the slot outside the confirm's locks, not committed yet: the confirm
+    finds the slot free, then its insert waits on that write under the exclusion constraint and,
+    once it commits, answers 409 slot_unavailable and leaves nothing behind."""
+    customer = create_user(db, "customer")
+    q = bk.quote(db, customer, shop, start)
+    outcome: list[Any] = []
+    with psycopg.connect(db_url) as other, psycopg.connect(db_url, autocommit=True) as two:
+        catalog.add_booking(other, shop.service_id, start)  # not committed
+
+        def confirm() -> None:
+            try:
+                outcome.append(bk.confirm(two, customer, q, shop.provider_id))
+            except psycopg.Error as exc:
+                outcome.append(exc)
+
+        t = threading.Thread(target=confirm)
+        t.start()
+
+        def waiting() -> bool:
+            row = db.execute(
+                "select wait_event_type = 'Lock' and wait_event = 'transactionid' "
+                "from pg_stat_activity where pid = %s",
+                (two.info.backend_pid,),
+            ).fetchone()
+            return bool(row and row[0])
+
+        deadline = time.monotonic() + 30
+        while not waiting():
+            assert time.monotonic() < deadline, "the confirm waits on the other write"
+            time.sleep(0.02)
+        other.commit()
+        t.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], psycopg.Error), outcome
+    assert (outcome[0].sqlstate, outcome[0].diag.message_hint) == ("PT409", "slot_unavailable")
+    left = db.execute(
+        "select count(*) from app.bookings where customer_id = %s", (customer,)
+    ).fetchone()
+    assert left == (0,)
 
 
 def test_overlap_through_the_buffers_is_refused_too(
