@@ -7396,15 +7396,17 @@ CREATE FUNCTION internal.analytics_funnel_booking_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-    v_first app.analytics_quote_bookings;
 begin
     if tg_op = 'INSERT' then
-        -- a new booking (the confirm's hold): no payment can name it yet, so when its quote has
-        -- no first booking it is the first, its row its own with the quote's time and category
-        -- (the view's columns, without the view's join); a quote that has one keeps it unless
-        -- this booking comes earlier (then the recount)
+        -- a new booking (the confirm's hold) of a quote with no other booking: the quote's first,
+        -- and no payment can name it yet, so its row is its own columns with the quote's time and
+        -- category (the view's, without the view's join); with another (made before, or loaded
+        -- while the triggers were off), the recount
         perform pg_catalog.pg_advisory_xact_lock(internal.analytics_quote_lock_key(new.quote_id));
+        if exists (select from app.bookings as b where b.quote_id = new.quote_id and b.id <> new.id) then
+            perform internal.analytics_quote_booking_refresh(new.quote_id);
+            return null;
+        end if;
         insert into app.analytics_quote_bookings as f (
             quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status,
             payment_updated_at
@@ -7412,13 +7414,15 @@ begin
         select new.quote_id, q.created_at, q.category_id, new.id, new.created_at, new.status, new.updated_at, null, null
         from app.quotes as q
         where q.id = new.quote_id
-        on conflict (quote_id) do nothing;
-        if not found then
-            select f.* into v_first from app.analytics_quote_bookings as f where f.quote_id = new.quote_id;
-            if v_first.quote_id is null or (new.created_at, new.id) < (v_first.booked_at, v_first.booking_id) then
-                perform internal.analytics_quote_booking_refresh(new.quote_id);
-            end if;
-        end if;
+        on conflict (quote_id) do update set
+            quoted_at = excluded.quoted_at,
+            category_id = excluded.category_id,
+            booking_id = excluded.booking_id,
+            booked_at = excluded.booked_at,
+            status = excluded.status,
+            updated_at = excluded.updated_at,
+            payment_status = excluded.payment_status,
+            payment_updated_at = excluded.payment_updated_at;
         return null;
     end if;
     if old.quote_id is not null then

@@ -316,9 +316,9 @@ def test_a_booking_inserted_with_its_quote_is_its_first_unless_an_earlier_one_is
     db: psycopg.Connection[Any],
 ) -> None:
     """A booking inserted already naming its quote (a confirm's hold, a load) writes the quote's
-    row from its own columns when the quote has none; with a row, it replaces the row's booking
-    only when it was made earlier, as a recount says (an insert made later, then one back-dated
-    before the first)."""
+    row from its own columns when the quote has no other booking; with one, the quote's first is
+    recounted (an insert made later, one back-dated before the first, and a later one of a quote
+    whose first was loaded with the trigger off)."""
     shop = bk.open_shop(db)
     customer = create_user(db, "customer")
     q = bk.quote(db, customer, shop, catalog.next_weekday(2, at="10:00", min_days=3))
@@ -350,6 +350,18 @@ def test_a_booking_inserted_with_its_quote_is_its_first_unless_an_earlier_one_is
     assert db.execute(row, (q,)).fetchone() == (first, noon, "confirmed")
     earlier = book(13, noon - timedelta(hours=1))  # earlier: it becomes the first
     assert db.execute(row, (q,)).fetchone() == (earlier, noon - timedelta(hours=1), "confirmed")
+    assert drift(db) == []
+    # a quote whose first booking was loaded with the trigger off has no row: a later booking
+    # of it is not taken for its first
+    q = bk.quote(db, customer, shop, catalog.next_weekday(3, at="10:00", min_days=3))
+    db.execute("alter table app.bookings disable trigger _520_analytics_funnel_insert")
+    try:
+        loaded = book(15, noon)
+    finally:
+        db.execute("alter table app.bookings enable trigger _520_analytics_funnel_insert")
+    assert db.execute(row, (q,)).fetchone() is None
+    book(17, noon + timedelta(hours=1))
+    assert db.execute(row, (q,)).fetchone() == (loaded, noon, "confirmed")
     assert drift(db) == []
 
 
