@@ -173,14 +173,23 @@ begin
         group by o.provider_id
     ),
     -- the bookings that occupy offered time (and make customers); every status only where
-    -- the rollups cannot give the counts (a zone whose midnights are not whole UTC hours)
+    -- the rollups cannot give the counts (a zone whose midnights are not whole UTC hours).
+    -- Two branches, so that the first reads the counted bookings' own index
+    -- (bookings_counted_provider_id_starts_at_idx), not every hold that lapsed
     b as (
         select a.id as pid, a.from_ts, a.aligned, b.id, b.customer_id, b.status, b.during
         from a
         inner join app.bookings as b
             on b.provider_id = a.id and pg_catalog.lower(b.during) >= a.from_ts
             and pg_catalog.lower(b.during) < a.to_ts
-        where not a.aligned or b.status in ('confirmed', 'completed', 'no_show')
+        where a.aligned and b.status in ('confirmed', 'completed', 'no_show')
+        union all
+        select a.id as pid, a.from_ts, a.aligned, b.id, b.customer_id, b.status, b.during
+        from a
+        inner join app.bookings as b
+            on b.provider_id = a.id and pg_catalog.lower(b.during) >= a.from_ts
+            and pg_catalog.lower(b.during) < a.to_ts
+        where not a.aligned
     ),
     booked as (
         select b.pid as id, pg_catalog.range_agg(b.during) as ranges

@@ -232,6 +232,43 @@ def test_performance_bookings_and_net_equal_the_recount_and_the_providers_rollup
         assert own["refunded_cents"] == sum(r["refunded_cents"] for r in rollup)
 
 
+def test_in_a_half_hour_zone_the_figures_come_from_the_bookings_and_equal_the_recount(
+    db: psycopg.Connection[Any], run: Run
+) -> None:
+    """A provider whose midnights are not whole UTC hours (Asia/Kolkata) is counted from its
+    bookings of every status, not from the hourly rollups: the same counts, money and customers
+    as a recount in its zone; the provider-caused cancellations, which only the rollups keep,
+    are null."""
+    kolkata = ZoneInfo("Asia/Kolkata")
+    db.execute(
+        "update app.providers set time_zone = 'Asia/Kolkata' where id = any(%s)",
+        ([s.provider_id for s in run.shops],),
+    )
+    bookings = raw_bookings(db)
+    customer_of = dict(db.execute("select id, customer_id from app.bookings").fetchall())
+    first, last = span(bookings, kolkata)
+    last = min(last, first + timedelta(days=365))
+    checked = 0
+    for shop in run.shops:
+        mine = [
+            b
+            for b in bookings
+            if b["provider_id"] == shop.provider_id
+            and first <= b["start"].astimezone(kolkata).date() <= last
+        ]
+        [own] = performance(db, "provider", shop.owner_id, first, last)
+        counted = [b for b in mine if b["status"] in ("confirmed", "completed", "no_show")]
+        assert own["bookings"] == len(mine)
+        for status in ("completed", "no_show", "cancelled"):
+            assert own[status] == sum(b["status"] == status for b in mine), status
+        assert own["captured_cents"] == sum(b["captured_cents"] for b in mine)
+        assert own["refunded_cents"] == sum(b["refunded_cents"] for b in mine)
+        assert own["customers"] == len({customer_of[b["id"]] for b in counted})
+        assert own["provider_cancelled"] is None
+        checked += len(mine)
+    assert checked > 0
+
+
 def test_ops_page_through_every_provider_in_id_order(db: psycopg.Connection[Any], run: Run) -> None:
     bookings = raw_bookings(db)
     first, _ = span(bookings, TORONTO)
