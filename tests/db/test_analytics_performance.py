@@ -192,6 +192,17 @@ def run(db: psycopg.Connection[Any]) -> Run:
     return r
 
 
+def of_provider(
+    bookings: list[dict[str, Any]], provider_id: Any, zone: ZoneInfo, first: date, last: date
+) -> list[dict[str, Any]]:
+    """The provider's bookings that start on its local days [first, last] in ``zone``."""
+    return [
+        b
+        for b in bookings
+        if b["provider_id"] == provider_id and first <= b["start"].astimezone(zone).date() <= last
+    ]
+
+
 def test_performance_bookings_and_net_equal_the_recount_and_the_providers_rollup(
     db: psycopg.Connection[Any], run: Run
 ) -> None:
@@ -203,12 +214,7 @@ def test_performance_bookings_and_net_equal_the_recount_and_the_providers_rollup
     }
     assert set(rows) >= {s.provider_id for s in run.shops}
     for shop in run.shops:
-        mine = [
-            b
-            for b in bookings
-            if b["provider_id"] == shop.provider_id
-            and first <= b["start"].astimezone(TORONTO).date() <= last
-        ]
+        mine = of_provider(bookings, shop.provider_id, TORONTO, first, last)
         [own] = performance(db, "provider", shop.owner_id, first, last)
         assert own["bookings"] == len(mine)
         assert own["net_cents"] == sum(b["captured_cents"] - b["refunded_cents"] for b in mine)
@@ -250,12 +256,7 @@ def test_in_a_half_hour_zone_the_figures_come_from_the_bookings_and_equal_the_re
     last = min(last, first + timedelta(days=365))
     checked = 0
     for shop in run.shops:
-        mine = [
-            b
-            for b in bookings
-            if b["provider_id"] == shop.provider_id
-            and first <= b["start"].astimezone(kolkata).date() <= last
-        ]
+        mine = of_provider(bookings, shop.provider_id, kolkata, first, last)
         [own] = performance(db, "provider", shop.owner_id, first, last)
         counted = [b for b in mine if b["status"] in ("confirmed", "completed", "no_show")]
         assert own["bookings"] == len(mine)
