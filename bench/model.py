@@ -6,7 +6,7 @@ to measure (each one a function from a duration to a :class:`Sample`) and the
 ratios between them. The runner measures every variant ``--repeat`` times,
 interleaved (forward, then backward, then forward...) so that a slow minute on
 a shared machine hits every side alike, keeps the median, and works out the
-ratios from the medians.
+ratios from the medians (each ratio also round by round: its spread).
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ class RatioResult:
     target: float | None  # the value must be at least this much
     numerator: str
     denominator: str
+    # the same ratio in each round: the two sides' samples of one round, taken minutes apart
+    # at most (A B C, then C B A): how far the machine's noise moves the value
+    rounds: list[float] = field(default_factory=list)
 
     @property
     def met(self) -> bool | None:
@@ -189,14 +192,23 @@ def aggregate(scenario: str, variant: Variant, samples: list[Sample]) -> Result:
 
 
 def ratio(scenario: str, r: Ratio, results: list[Result]) -> RatioResult:
-    def throughput(key: tuple[str, int]) -> float | None:
+    def result(key: tuple[str, int]) -> Result | None:
         for res in results:
             if (res.variant, res.concurrency) == key:
-                return res.throughput
+                return res
         return None
 
-    num, den = throughput(r.numerator), throughput(r.denominator)
-    value = num / den if num is not None and den else None
+    num, den = result(r.numerator), result(r.denominator)
+    value = num.throughput / den.throughput if num is not None and den and den.throughput else None
+    rounds = (
+        [
+            a.throughput / b.throughput
+            for a, b in zip(num.samples, den.samples, strict=False)
+            if b.throughput
+        ]
+        if num is not None and den is not None
+        else []
+    )
     return RatioResult(
         scenario=scenario,
         name=r.name,
@@ -204,4 +216,5 @@ def ratio(scenario: str, r: Ratio, results: list[Result]) -> RatioResult:
         target=r.target,
         numerator=f"{r.numerator[0]} c={r.numerator[1]}",
         denominator=f"{r.denominator[0]} c={r.denominator[1]}",
+        rounds=rounds,
     )

@@ -32,6 +32,8 @@ def _ratio_text(r: RatioResult) -> str:
     if r.value is None:
         return "n/a"
     text = f"{r.value:.2f}"
+    if len(r.rounds) > 1:  # the ratio of each round: how much the machine's noise moves it
+        text += f" [{min(r.rounds):.2f}-{max(r.rounds):.2f}]"
     if r.target is not None:
         text += f" (target ≥ {r.target:.2f}: {'met' if r.met else 'MISSED'})"
     return text

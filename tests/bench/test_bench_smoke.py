@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 import pytest
 
 import bookiji_seed as seed
-from bench import env, report, runner, tools
-from bench.model import Sample, Variant, aggregate
+from bench import env, model, report, runner, tools
+from bench.model import Ratio, RatioResult, Result, Sample, Variant, aggregate
 from tests.helpers import stack
 from tests.helpers.bench_run import run_bench
 
@@ -113,6 +113,35 @@ def test_a_latency_target_is_printed_beside_the_p99(p99: float | None, verdict: 
     (row,) = report.table_rows([{"results": [result], "ratios": []}])
     assert row[9] == f"p99 target < 25 ms: {verdict}"
     assert result.to_json()["p99_met"] is result.p99_met
+
+
+def test_a_ratio_is_given_round_by_round_beside_the_ratio_of_the_medians() -> None:
+    def samples(*tps: float) -> list[Sample]:
+        return [Sample(requests=100, seconds=1.0, throughput=t) for t in tps]
+
+    def result(name: str, tps: list[Sample]) -> Result:
+        return aggregate("confirm", Variant(name, 4, lambda _: tps[0], unit="tx/s"), tps)
+
+    # round 2 is a slow minute for the numerator: its ratio is the lowest, the medians' is not
+    with_, without = result("with", samples(90, 60, 88)), result("without", samples(100, 100, 110))
+    q = model.ratio(
+        "confirm", Ratio("with ÷ without", ("with", 4), ("without", 4), 0.9), [with_, without]
+    )
+
+    assert q.value == pytest.approx(88 / 100)
+    assert q.rounds == pytest.approx([0.9, 0.6, 0.8])
+    assert q.met is False
+    text = report.table_rows([{"results": [], "ratios": [q]}])[0][9]
+    assert text == "0.88 [0.60-0.90] (target ≥ 0.90: MISSED)"
+    # one round: no spread to show; and an earlier run's JSON without rounds still loads
+    single = model.ratio(
+        "confirm",
+        Ratio("r", ("with", 4), ("without", 4)),
+        [result("with", samples(90)), result("without", samples(100))],
+    )
+    assert report.table_rows([{"results": [], "ratios": [single]}])[0][9] == "0.90"
+    old = {k: v for k, v in q.to_json().items() if k not in ("rounds", "met")}
+    assert RatioResult(**old).rounds == []
 
 
 def test_answers_that_are_not_a_success_are_counted(api: stack.PostgREST) -> None:
