@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
+import psycopg
 import pytest
 
 import bookiji_seed as seed
@@ -316,6 +317,38 @@ def test_the_analytics_scenario_measures_every_dashboard_and_the_confirm_ratio(
         )
     (ratio,) = scenario["ratios"]
     assert ratio["name"] == "confirm with rollups ÷ without" and isinstance(ratio["value"], float)
+
+    # the kept dataset holds the run's confirms and quotes until the next run deletes them
+    # (bench.env.forget_activity), its rollups following: the seed's bookings stay as built
+    dataset = psycopg.conninfo.make_conninfo(bench_db, dbname="bookiji_bench_p30")
+    mine = "(select id from app.users where email ~ '^(bench|race)-[^@]+@bookiji[.]test$')"
+    with psycopg.connect(dataset, autocommit=True) as conn:
+        seeded = conn.execute(
+            f"select count(*), sum(price_cents) from app.bookings where customer_id not in {mine}"
+        ).fetchone()
+        made = conn.execute(
+            f"select count(*) from app.bookings where customer_id in {mine}"
+        ).fetchone()
+        quoted = conn.execute(
+            f"select count(*) from app.quotes where customer_id in {mine}"
+        ).fetchone()
+    assert made and made[0] > 0 and quoted and quoted[0] > 0
+    forgot = env.forget_activity(dataset, batch=50)  # several batches
+    assert (forgot.bookings, forgot.quotes) == (made[0], quoted[0])
+    with psycopg.connect(dataset, autocommit=True) as conn:
+        assert conn.execute(
+            f"select (select count(*) from app.bookings where customer_id in {mine}), "
+            f"(select count(*) from app.quotes where customer_id in {mine})"
+        ).fetchone() == (0, 0)
+        assert (
+            conn.execute(
+                f"select count(*), sum(price_cents) from app.bookings where customer_id not in {mine}"
+            ).fetchone()
+            == seeded
+        )
+        assert conn.execute("select * from internal.analytics_drift()").fetchall() == []
+    again = env.forget_activity(dataset)
+    assert (again.bookings, again.quotes) == (0, 0)
 
 
 def test_the_cache_scenario_measures_the_hit_path_against_postgrest(
