@@ -671,6 +671,7 @@ class ActivityResult:
     confirmed: int = 0
     cancelled: int = 0
     payments: int = 0
+    quotes: int = 0  # each booking's, and the earlier ones left unbooked
     booked_share: float = 0.0  # of the window's working time, by confirmed bookings (buffers in)
     replaced: int = 0  # bookings of an earlier window, deleted
     seconds: float = 0.0
@@ -683,7 +684,7 @@ class ActivityResult:
             f"seed {self.tag} activity, {self.days} days from {self.first_day}: "
             f"{self.customers} customers, {self.time_off} time off blocks, "
             f"{self.confirmed} confirmed bookings ({self.booked_share:.0%} of working time), "
-            f"{self.cancelled} cancelled, {self.payments} payments"
+            f"{self.cancelled} cancelled, {self.payments} payments, {self.quotes} quotes"
             + (f", {self.replaced} old bookings replaced" if self.replaced else "")
             + f" in {self.seconds:.1f} s"
         )
@@ -869,17 +870,51 @@ rows as materialized (
         t.notices[t.j] as cancel_notice_hours,
         least(t.fees[t.j], t.prices[t.j]) as cancel_fee_cents,
         t.was_cancelled,
-        t.made_at
+        t.made_at,
+        -- the quote it was confirmed from, 1 to 10 minutes before (a quote lives 15)
+        pg_catalog.md5(%(seed)s::text || ':' || %(first)s::text || ':quote:' || t.slot_key)::uuid
+            as quote_id,
+        t.made_at - pg_catalog.make_interval(mins => 1 + floor({_u_key("t.slot_key", 6)} * 10)::integer)
+            as quoted_at,
+        {_u_key("t.slot_key", 7)} < %(quoted_before)s as quoted_before
     from taken as t
+),
+quoted as (
+    -- the customer's quotes: the one each booking was confirmed from, at the provider's place
+    -- (where the customer searched), and for a share of them one asked an hour before and
+    -- left unbooked (the funnel's drop-off; still after the customer signed up: every sign-up
+    -- is at least a day before the first booking is made); a slot the insert below skips keeps its quote
+    -- too, unbooked
+    insert into app.quotes (
+        id, customer_id, category_id, location, starts_at, radius_km, created_at, expires_at
+    )
+    select
+        x.id, r.customer_id, sv.category_id, pr.location, pg_catalog.lower(r.blocked), 10,
+        x.at, x.at + interval '15 minutes'
+    from rows as r
+    inner join app.services as sv on sv.id = r.service_id
+    inner join app.providers as pr on pr.id = r.provider_id
+    cross join lateral (
+        values
+            (r.quote_id, r.quoted_at),
+            (
+                case when r.quoted_before then
+                    pg_catalog.md5(r.quote_id::text || ':an hour before')::uuid
+                end,
+                r.quoted_at - interval '1 hour'
+            )
+    ) as x (id, at)
+    where x.id is not null
+    returning 1
 ),
 inserted as (
     insert into app.bookings (
-        id, customer_id, provider_id, service_id, during, blocked, status, price_cents,
+        id, customer_id, provider_id, service_id, quote_id, during, blocked, status, price_cents,
         deposit_cents, currency, cancel_notice_hours, cancel_fee_cents, cancelled_at,
         cancelled_by, cancelled_by_role, cancel_reason, created_at, updated_at
     )
     select
-        r.id, r.customer_id, r.provider_id, r.service_id, r.during, r.blocked, r.status,
+        r.id, r.customer_id, r.provider_id, r.service_id, r.quote_id, r.during, r.blocked, r.status,
         r.price_cents, r.deposit_cents, 'CAD', r.cancel_notice_hours, r.cancel_fee_cents,
         case when r.was_cancelled then r.made_at + interval '1 day' end,
         case when r.was_cancelled then r.customer_id end,
@@ -937,7 +972,8 @@ paid as (
 select
     (select count(*) from inserted where status = 'confirmed'),
     (select count(*) from inserted where status = 'cancelled'),
-    (select count(*) from paid)
+    (select count(*) from paid),
+    (select count(*) from quoted)
 """
 
 # Live bookings that were already there (not generated: the benchmark's own):
@@ -1022,6 +1058,14 @@ def _customers_for(providers: int, days: int = ACTIVITY_DAYS) -> int:
 _ANALYTICS_BULK_TABLES = ("app.bookings", "app.payments")
 # the customers' cohort hours' and first bookings' triggers on bookings
 # (db/functions/81_analytics_audience.sql): the rebuild below counts them again
+# the funnel's triggers (db/functions/84_analytics_behaviour.sql), rebuilt after the load
+_ANALYTICS_FUNNEL_TRIGGERS = tuple(
+    (table, f"_520_analytics_funnel_{op}")
+    for table in ("app.quotes", "app.bookings", "app.payments")
+    for op in ("insert", "update", "delete")
+)
+# the share of bookings whose customer had asked for a quote an hour before too, and left it
+QUOTED_BEFORE_SHARE = 0.6
 _ANALYTICS_COHORT_TRIGGERS = (
     "_510_analytics_cohort",
     "_510_analytics_cohort_update",
@@ -1078,6 +1122,7 @@ def load_activity(
         "booked": booked,
         "time_off": time_off,
         "cancelled": cancelled,
+        "quoted_before": QUOTED_BEFORE_SHARE,
         "customers": n_customers,
         "confirmed_at": CONFIRMED_AT,
         "hash": PASSWORD_HASH,
@@ -1105,6 +1150,10 @@ def load_activity(
             conn.execute(f"alter table {table} disable trigger _510_analytics_update")
         for trigger in _ANALYTICS_COHORT_TRIGGERS:
             conn.execute(f"alter table app.bookings disable trigger {trigger}")
+        # the funnel's (84_analytics_behaviour.sql): a quote's row recounted per booking and
+        # per payment; the rebuild below counts every quote again
+        for table, trigger in _ANALYTICS_FUNNEL_TRIGGERS:
+            conn.execute(f"alter table {table} disable trigger {trigger}")
         # The reliability trigger updates the provider's row for each booking that ended
         # (a cancelled one here), and each such update ran the provider's statement
         # triggers: ~95 ms a cancelled booking, most of the build. Off for the deletion
@@ -1144,6 +1193,7 @@ def load_activity(
             result.confirmed += int(got[0])
             result.cancelled += int(got[1])
             result.payments += int(got[2])
+            result.quotes += int(got[3])
         conn.execute("alter table app.bookings enable trigger _900_audit")
         conn.execute("alter table app.bookings enable trigger _500_reliability")
         conn.execute(_ACTIVITY_RELIABILITY)
@@ -1152,10 +1202,13 @@ def load_activity(
             conn.execute(f"alter table {table} enable trigger _510_analytics_update")
         for trigger in _ANALYTICS_COHORT_TRIGGERS:
             conn.execute(f"alter table app.bookings enable trigger {trigger}")
+        for table, trigger in _ANALYTICS_FUNNEL_TRIGGERS:
+            conn.execute(f"alter table {table} enable trigger {trigger}")
         todays = conn.execute(_OFFERED_WINDOW_IS_TODAYS).fetchone()
         if todays is not None and todays[0]:
             conn.execute("select internal.analytics_rebuild_bookings()")
             conn.execute("select internal.analytics_rebuild_cohorts()")
+            conn.execute("select internal.analytics_rebuild_funnel()")
         else:
             conn.execute("select internal.analytics_rebuild()")
         share = conn.execute(_ACTIVITY_SHARE, params).fetchone()
@@ -1182,7 +1235,7 @@ def load_activity(
 
 def _delete_activity(conn: psycopg.Connection[Any], tag: str) -> int:
     """Delete an earlier window of the set: its bookings (payments follow), their
-    audit rows and the time off. Returns how many bookings went."""
+    audit rows, the time off and the customers' quotes. Returns how many bookings went."""
     row = conn.execute(
         """
         with gone as (
@@ -1204,4 +1257,6 @@ def _delete_activity(conn: psycopg.Connection[Any], tag: str) -> int:
         """
     ).fetchone()
     conn.execute("delete from app.time_off where reason like %s", (f"% (seed {tag})",))
+    # their quotes (the seed's customers make no other)
+    conn.execute("delete from app.quotes where customer_id in (select id from seed_customers)")
     return int(row[0]) if row else 0

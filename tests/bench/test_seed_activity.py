@@ -67,6 +67,47 @@ def test_the_two_weeks_have_time_off_and_bookings_that_keep_every_invariant(
     ).fetchone() == (0,)
 
 
+def test_every_booking_comes_from_its_customers_quote_and_some_quotes_are_left(
+    db: psycopg.Connection[Any],
+) -> None:
+    # the funnel's data, as customers make it: a quote of the booking's category at its
+    # start, 1 to 10 minutes before the booking, still valid then, after the customer signed
+    # up; and quotes nobody booked (asked an hour before, or a slot the load skipped)
+    result = _load(db)
+    bookings = result.confirmed + result.cancelled
+    assert db.execute(
+        """
+        select count(*) from app.bookings b
+        join app.quotes q on q.id = b.quote_id
+        join app.services s on s.id = b.service_id
+        join app.users u on u.id = b.customer_id
+        where q.customer_id = b.customer_id and q.category_id = s.category_id
+          and q.starts_at = lower(b.blocked)
+          and b.created_at - q.created_at between interval '1 minute' and interval '10 minutes'
+          and q.expires_at > b.created_at and q.created_at > u.created_at
+        """
+    ).fetchone() == (bookings,)
+    unbooked = db.execute(
+        "select count(*) from app.quotes q where not exists "
+        "(select from app.bookings b where b.quote_id = q.id)"
+    ).fetchone()
+    assert unbooked is not None and 0.3 * bookings < unbooked[0] < bookings
+    assert result.quotes == bookings + unbooked[0]
+    assert f"{result.quotes} quotes" in result.summary()
+    # the funnel's rollups agree with a recount, and say the same
+    assert list(db.execute("select * from internal.analytics_drift()")) == []
+    first_bookings = db.execute("select count(*) from app.analytics_quote_bookings").fetchone()
+    assert first_bookings == (bookings,)
+    # a window of another day replaces them with its own
+    again = seed.load_activity(db, PROVIDERS, first_day=FIRST_DAY + timedelta(days=1), time_off=0.2)
+    assert db.execute("select count(*) from app.quotes").fetchone() == (again.quotes,)
+    assert list(db.execute("select * from internal.analytics_drift()")) == []
+    disabled = db.execute(
+        "select count(*) from pg_trigger where tgname like '_520_analytics%' and tgenabled = 'D'"
+    ).fetchone()
+    assert disabled == (0,)
+
+
 def test_the_analytics_rollups_count_the_bulk_write_and_their_triggers_are_back_on(
     db: psycopg.Connection[Any],
 ) -> None:
