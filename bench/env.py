@@ -106,6 +106,13 @@ class BenchEnv:
         deploy.ensure_database(self.server_url("postgres"), name)
         deploy.deploy(self.settings, url=url)
         _make_accounts(url)
+        # once a run, before its first sample, and before a new window is written (whose
+        # bookings would otherwise go around the earlier runs' holds)
+        if url not in self._forgotten:
+            forgot = forget_activity(url)
+            if forgot.bookings or forgot.quotes:
+                print(f"    {forgot.summary()}", flush=True)
+            self._forgotten.add(url)
         with psycopg.connect(url) as conn:
             loaded = seed.load(conn, providers)
             activity = seed.load_activity(conn, providers, days=self.activity_days)
@@ -118,11 +125,6 @@ class BenchEnv:
                     "vacuum analyze app.providers, app.services, app.weekly_hours, "
                     "app.time_off, app.bookings, app.payments"
                 )
-        if url not in self._forgotten:  # once a run, before its first sample
-            forgot = forget_activity(url)
-            if forgot.bookings or forgot.quotes:
-                print(f"    {forgot.summary()}", flush=True)
-            self._forgotten.add(url)
         return url
 
     def accounts_of(
