@@ -472,37 +472,23 @@ CREATE FUNCTION api.analytics_funnel("from" date DEFAULT NULL::date, "to" date D
         ) as x
         where analytics_funnel.category is null or x.category_id = (select k.id from k)
     ),
-    -- each quote's first booking, with its status and its payment's (kept with it). paid: its
-    -- payment succeeded (when it last changed), or nothing was due and it was confirmed at once
-    -- (no payment; a booking has at most one, payments_booking_id_key)
-    p as (
-        select
-            f.quoted_at, f.booked_at, f.status, f.updated_at,
-            case
-                when f.payment_status = 'succeeded' then f.payment_updated_at
-                when f.payment_status is null and f.status not in ('pending_payment', 'expired') then f.booked_at
-            end as paid_at
-        from app.analytics_quote_bookings as f
-        inner join w on f.quoted_at >= w.from_ts and f.quoted_at < w.to_ts
-        where analytics_funnel.category is null or f.category_id = (select k.id from k)
-    ),
-    -- the three steps in one pass over those rows; the minutes as doubles (date_part), not
-    -- extract's numerics: percentile_cont reads doubles, and a numeric a row cost half the read
+    -- the three steps in one pass over the range's first bookings, by an index-only scan of
+    -- their minutes (kept in each row: migration 20261219100000). paid: the booking's payment
+    -- succeeded (when it last changed), or nothing was due and it was confirmed at once (no
+    -- payment; a booking has at most one, payments_booking_id_key); completed: paid, then
+    -- completed. A step's minutes are null for a row that did not reach it, and count() and
+    -- percentile_cont skip nulls
     a as (
         select
             pg_catalog.count(*) as confirmed,
-            pg_catalog.percentile_cont(0.5) within group (
-                order by pg_catalog.date_part('epoch', p.booked_at - p.quoted_at) / 60
-            ) as confirmed_median,
-            pg_catalog.count(*) filter (where p.paid_at is not null) as paid,
-            pg_catalog.percentile_cont(0.5) within group (
-                order by pg_catalog.date_part('epoch', p.paid_at - p.booked_at) / 60
-            ) filter (where p.paid_at is not null) as paid_median,
-            pg_catalog.count(*) filter (where p.paid_at is not null and p.status = 'completed') as completed,
-            pg_catalog.percentile_cont(0.5) within group (
-                order by pg_catalog.date_part('epoch', p.updated_at - p.paid_at) / 60
-            ) filter (where p.paid_at is not null and p.status = 'completed') as completed_median
-        from p
+            pg_catalog.percentile_cont(0.5) within group (order by f.confirm_minutes) as confirmed_median,
+            pg_catalog.count(f.paid_minutes) as paid,
+            pg_catalog.percentile_cont(0.5) within group (order by f.paid_minutes) as paid_median,
+            pg_catalog.count(f.completed_minutes) as completed,
+            pg_catalog.percentile_cont(0.5) within group (order by f.completed_minutes) as completed_median
+        from app.analytics_quote_bookings as f
+        inner join w on f.quoted_at >= w.from_ts and f.quoted_at < w.to_ts
+        where analytics_funnel.category is null or f.category_id = (select k.id from k)
     ),
     steps as (
         select s.*
@@ -26932,7 +26918,24 @@ CREATE TABLE app.analytics_quote_bookings (
     status text NOT NULL,
     updated_at timestamp with time zone NOT NULL,
     payment_status text,
-    payment_updated_at timestamp with time zone
+    payment_updated_at timestamp with time zone,
+    confirm_minutes double precision GENERATED ALWAYS AS ((date_part('epoch'::text, (booked_at - quoted_at)) / (60)::double precision)) STORED,
+    paid_minutes double precision GENERATED ALWAYS AS ((date_part('epoch'::text, (
+CASE
+    WHEN (payment_status = 'succeeded'::text) THEN payment_updated_at
+    WHEN ((payment_status IS NULL) AND (status <> ALL (ARRAY['pending_payment'::text, 'expired'::text]))) THEN booked_at
+    ELSE NULL::timestamp with time zone
+END - booked_at)) / (60)::double precision)) STORED,
+    completed_minutes double precision GENERATED ALWAYS AS (
+CASE
+    WHEN (status = 'completed'::text) THEN (date_part('epoch'::text, (updated_at -
+    CASE
+        WHEN (payment_status = 'succeeded'::text) THEN payment_updated_at
+        WHEN ((payment_status IS NULL) AND (status <> ALL (ARRAY['pending_payment'::text, 'expired'::text]))) THEN booked_at
+        ELSE NULL::timestamp with time zone
+    END)) / (60)::double precision)
+    ELSE NULL::double precision
+END) STORED
 );
 
 ALTER TABLE ONLY app.analytics_quote_bookings FORCE ROW LEVEL SECURITY;
@@ -26971,6 +26974,27 @@ COMMENT ON COLUMN app.analytics_quote_bookings.payment_status IS 'The first book
 --
 
 COMMENT ON COLUMN app.analytics_quote_bookings.payment_updated_at IS 'The first booking''s payment''s last change (app.payments.updated_at); null: no payment.';
+
+
+--
+-- Name: COLUMN analytics_quote_bookings.confirm_minutes; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_quote_bookings.confirm_minutes IS 'Minutes from the quote to its first booking (the funnel''s confirm step).';
+
+
+--
+-- Name: COLUMN analytics_quote_bookings.paid_minutes; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_quote_bookings.paid_minutes IS 'Minutes from the booking to its payment''s success (its last change), 0 when nothing was due and it was confirmed at once; null when not paid (the funnel''s paid step).';
+
+
+--
+-- Name: COLUMN analytics_quote_bookings.completed_minutes; Type: COMMENT; Schema: app; Owner: -
+--
+
+COMMENT ON COLUMN app.analytics_quote_bookings.completed_minutes IS 'Minutes from the payment to the booking''s completion (its last change); null unless paid and completed (the funnel''s completed step).';
 
 
 --
@@ -29244,7 +29268,7 @@ CREATE INDEX analytics_provider_hours_hour_idx ON app.analytics_provider_hours U
 -- Name: analytics_quote_bookings_quoted_at_idx; Type: INDEX; Schema: app; Owner: -
 --
 
-CREATE INDEX analytics_quote_bookings_quoted_at_idx ON app.analytics_quote_bookings USING btree (quoted_at) INCLUDE (category_id, booking_id, booked_at);
+CREATE INDEX analytics_quote_bookings_quoted_at_idx ON app.analytics_quote_bookings USING btree (quoted_at) INCLUDE (category_id, confirm_minutes, paid_minutes, completed_minutes);
 
 
 --
@@ -32707,4 +32731,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261216300000'),
     ('20261217100000'),
     ('20261217200000'),
-    ('20261218100000');
+    ('20261218100000'),
+    ('20261219100000');

@@ -179,7 +179,8 @@ comment on policy select_ops on app.analytics_quote_bookings is
 
 grant select (hour, category_id, quotes) on app.analytics_quote_hours, app.analytics_quote_deltas to ops;
 grant select (
-    quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status, payment_updated_at
+    quote_id, quoted_at, category_id, booking_id, booked_at, status, updated_at, payment_status, payment_updated_at,
+    confirm_minutes, paid_minutes, completed_minutes
 ) on app.analytics_quote_bookings to ops;
 
 -- Each customer's first booking (81_analytics_audience.sql): derived rows, written only by the
