@@ -49,7 +49,7 @@ security definer
 set search_path = ''
 as $$
 declare
-    v_first app.analytics_quote_bookings;
+    v_first internal.analytics_live_quote_bookings;  -- the view's row (the table's adds the minutes)
 begin
     perform pg_catalog.pg_advisory_xact_lock(internal.analytics_quote_lock_key(p_quote_id));
     -- one index probe: bookings_quote_id_created_at_id_idx is in the view's order

@@ -10,25 +10,25 @@
 -- booking's payment succeeded (its last change), or nothing was due and it was confirmed at once
 -- (no payment); completed counts only a paid booking.
 alter table app.analytics_quote_bookings
-    add column confirm_minutes double precision generated always as (
-        pg_catalog.date_part('epoch', booked_at - quoted_at) / 60
-    ) stored,
-    add column paid_minutes double precision generated always as (
-        pg_catalog.date_part('epoch', (
-            case
-                when payment_status = 'succeeded' then payment_updated_at
-                when payment_status is null and status not in ('pending_payment', 'expired') then booked_at
-            end
-        ) - booked_at) / 60
-    ) stored,
-    add column completed_minutes double precision generated always as (
-        case when status = 'completed' then pg_catalog.date_part('epoch', updated_at - (
-            case
-                when payment_status = 'succeeded' then payment_updated_at
-                when payment_status is null and status not in ('pending_payment', 'expired') then booked_at
-            end
-        )) / 60 end
-    ) stored;
+add column confirm_minutes double precision generated always as (
+    pg_catalog.date_part('epoch', booked_at - quoted_at) / 60
+) stored,
+add column paid_minutes double precision generated always as (
+    pg_catalog.date_part('epoch', (
+        case
+            when payment_status = 'succeeded' then payment_updated_at
+            when payment_status is null and status not in ('pending_payment', 'expired') then booked_at
+        end
+    ) - booked_at) / 60
+) stored,
+add column completed_minutes double precision generated always as (
+    case when status = 'completed' then pg_catalog.date_part('epoch', updated_at - (
+        case
+            when payment_status = 'succeeded' then payment_updated_at
+            when payment_status is null and status not in ('pending_payment', 'expired') then booked_at
+        end
+    )) / 60 end
+) stored;
 comment on column app.analytics_quote_bookings.confirm_minutes is
 'Minutes from the quote to its first booking (the funnel''s confirm step).';
 comment on column app.analytics_quote_bookings.paid_minutes is
@@ -47,6 +47,6 @@ drop index app.analytics_quote_bookings_quoted_at_idx;
 create index analytics_quote_bookings_quoted_at_idx on app.analytics_quote_bookings (quoted_at)
 include (category_id, booking_id, booked_at);
 alter table app.analytics_quote_bookings
-    drop column confirm_minutes,
-    drop column paid_minutes,
-    drop column completed_minutes;
+drop column confirm_minutes,
+drop column paid_minutes,
+drop column completed_minutes;
