@@ -199,16 +199,13 @@ def ratio(scenario: str, r: Ratio, results: list[Result]) -> RatioResult:
         return None
 
     num, den = result(r.numerator), result(r.denominator)
-    value = num.throughput / den.throughput if num is not None and den and den.throughput else None
-    rounds = (
-        [
-            a.throughput / b.throughput
-            for a, b in zip(num.samples, den.samples, strict=False)
-            if b.throughput
-        ]
-        if num is not None and den is not None
-        else []
-    )
+    if num is None or den is None:
+        value, rounds = None, []
+    else:
+        value = num.throughput / den.throughput if den.throughput else None
+        # round i's samples of both sides (fewer on one side: the rounds both have)
+        pairs = zip(num.samples, den.samples, strict=False)
+        rounds = [a.throughput / b.throughput for a, b in pairs if b.throughput]
     return RatioResult(
         scenario=scenario,
         name=r.name,

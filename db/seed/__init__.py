@@ -883,8 +883,8 @@ quoted as (
     -- the customer's quotes: the one each booking was confirmed from, at the provider's place
     -- (where the customer searched), and for a share of them one asked an hour before and
     -- left unbooked (the funnel's drop-off; still after the customer signed up: every sign-up
-    -- is at least a day before the first booking is made); a slot the insert below skips keeps its quote
-    -- too, unbooked
+    -- is at least a day before the first booking is made); a slot the insert below skips
+    -- keeps its quote too, unbooked
     insert into app.quotes (
         id, customer_id, category_id, location, starts_at, radius_km, created_at, expires_at
     )
@@ -1056,8 +1056,6 @@ def _customers_for(providers: int, days: int = ACTIVITY_DAYS) -> int:
 
 # the tables the activity writes whose analytics triggers are off during the bulk write
 _ANALYTICS_BULK_TABLES = ("app.bookings", "app.payments")
-# the customers' cohort hours' and first bookings' triggers on bookings
-# (db/functions/81_analytics_audience.sql): the rebuild below counts them again
 # the funnel's triggers (db/functions/84_analytics_behaviour.sql), rebuilt after the load
 _ANALYTICS_FUNNEL_TRIGGERS = tuple(
     (table, f"_520_analytics_funnel_{op}")
@@ -1066,6 +1064,8 @@ _ANALYTICS_FUNNEL_TRIGGERS = tuple(
 )
 # the share of bookings whose customer had asked for a quote an hour before too, and left it
 QUOTED_BEFORE_SHARE = 0.6
+# the customers' cohort hours' and first bookings' triggers on bookings
+# (db/functions/81_analytics_audience.sql): the rebuild below counts them again
 _ANALYTICS_COHORT_TRIGGERS = (
     "_510_analytics_cohort",
     "_510_analytics_cohort_update",
